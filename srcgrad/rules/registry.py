@@ -1,0 +1,233 @@
+"""The registry behind the rule table: ``Rule``, ``defvjp``, ``defjvp``, ``primitive``.
+
+This module knows nothing about Tensors or the compiler. It maps a primitive
+(a numpy ufunc or function, a ``math`` function, or a function srcgrad defines
+with ``@primitive``) to a ``Rule`` that holds its derivative, written as plain
+numpy code. See ``srcgrad/rules/__init__.py`` for the contract every rule keeps.
+"""
+
+import dis
+import functools
+
+import numpy as np
+
+__all__ = [
+    "Rule",
+    "RULES",
+    "defvjp",
+    "defjvp",
+    "defnondiff",
+    "defalias",
+    "ALIASES",
+    "get_rule",
+    "primitive",
+]
+
+
+class Rule:
+    """Everything srcgrad knows about differentiating one primitive.
+
+    Attributes:
+        fn: the primitive itself (``np.sin``, ``np.multiply``, ...).
+        name: a short name for messages and tables (``"sin"``).
+        backward_name: the graph node's name in dynamic mode, PyTorch-style
+            (``"SinBackward0"``).
+        vjps: one entry per positional argument: a function
+            ``vjp(g, ans, *args, **kwargs)`` returning the cotangent of that
+            argument, or ``None`` when the argument gets no gradient.
+        jvps: one entry per positional argument: ``jvp(t, ans, *args, **kwargs)``
+            returning the output tangent contributed by that argument's tangent
+            ``t``, or ``None``.
+        differentiable: False for primitives whose gradient is zero everywhere
+            it exists (comparisons, ``floor``, ``argmax``, ...).
+        needs: for each vjp, the names among ``ans`` and the parameters that its
+            body reads; the tape keeps only those alive.
+    """
+
+    __slots__ = ("fn", "name", "backward_name", "vjps", "jvps", "differentiable", "needs")
+
+    def __init__(self, fn, name, backward_name, differentiable=True):
+        self.fn = fn
+        self.name = name
+        self.backward_name = backward_name
+        self.vjps = ()
+        self.jvps = ()
+        self.differentiable = differentiable
+        self.needs = ()
+
+    def __repr__(self):
+        return f"Rule({self.name}, vjps={len(self.vjps)}, jvps={len(self.jvps)})"
+
+
+RULES = {}
+"""The table: primitive -> Rule."""
+
+ALIASES = {}
+"""Public entry points rewritten to a primitive: fn -> adaptor(*args, **kwargs)."""
+
+
+def _default_name(fn):
+    name = getattr(fn, "__name__", None) or repr(fn)
+    return name.strip("_")
+
+
+def _backward_name(name):
+    return "".join(part.capitalize() for part in name.split("_")) + "Backward0"
+
+
+def _rule_for(fn, name=None, backward_name=None):
+    rule = RULES.get(fn)
+    if rule is None:
+        name = name or _default_name(fn)
+        rule = Rule(fn, name, backward_name or _backward_name(name))
+        RULES[fn] = rule
+    else:
+        if name:
+            rule.name = name
+        if backward_name:
+            rule.backward_name = backward_name
+    return rule
+
+
+def _reads(func):
+    """The parameter names a rule function actually loads (``ans``, ``x``, ...)."""
+    code = func.__code__
+    params = set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    loaded = set()
+    for instr in dis.get_instructions(code):
+        if instr.opname.startswith("LOAD_FAST") or instr.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
+            names = instr.argval if isinstance(instr.argval, tuple) else (instr.argval,)
+            loaded.update(n for n in names if n in params)
+    # Nested lambdas/comprehensions read parameters through closures.
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            loaded.update(n for n in const.co_freevars if n in params)
+    return frozenset(loaded)
+
+
+def defvjp(fn, *vjps, name=None, backward_name=None):
+    """Register the vector-Jacobian products of ``fn``, one per positional argument.
+
+    Args:
+        fn: the primitive.
+        *vjps: ``vjp(g, ans, *args, **kwargs) -> cotangent`` for argument 0, 1, ...
+            ``None`` for an argument that gets no gradient. Write each as a
+            ``lambda`` (at most one per source line, so the compiler can find its
+            text) or a ``def``; the body must be numpy code over primitives that
+            themselves have rules, so that it runs on Tensors too.
+        name: short name for tables and messages (default: ``fn.__name__``).
+        backward_name: node name in dynamic mode (default: ``NameBackward0``).
+
+    Returns:
+        The ``Rule``.
+    """
+    rule = _rule_for(fn, name, backward_name)
+    rule.vjps = tuple(vjps)
+    rule.needs = tuple(_reads(v) if v is not None else frozenset() for v in vjps)
+    rule.differentiable = True
+    return rule
+
+
+def defjvp(fn, *jvps):
+    """Register the Jacobian-vector products of ``fn``, one per positional argument.
+
+    Args:
+        fn: the primitive (its VJP is usually registered already).
+        *jvps: ``jvp(t, ans, *args, **kwargs) -> output tangent`` contributed by
+            argument ``i``'s tangent ``t``; contributions are summed.
+
+    Returns:
+        The ``Rule``.
+    """
+    rule = _rule_for(fn)
+    rule.jvps = tuple(jvps)
+    return rule
+
+
+def defnondiff(*fns):
+    """Mark primitives whose derivative is zero wherever it exists.
+
+    Args:
+        *fns: the primitives (comparisons, ``np.floor``, ``np.argmax``, ...).
+    """
+    for fn in fns:
+        rule = _rule_for(fn)
+        rule.differentiable = False
+        rule.vjps = ()
+        rule.jvps = ()
+
+
+def defalias(fn, adaptor):
+    """Rewrite calls of a public function ``fn`` to calls of a primitive.
+
+    Used where numpy's signature does not fit the rule contract, for example
+    ``np.concatenate(arrays, axis)`` becomes ``concatenate_args(axis, *arrays)``
+    so each array is its own positional argument.
+
+    Args:
+        fn: the public function users call.
+        adaptor: ``adaptor(*args, **kwargs)`` with ``fn``'s signature; returns the
+            result of calling a primitive.
+    """
+    ALIASES[fn] = adaptor
+
+
+def get_rule(fn):
+    """The ``Rule`` of ``fn``, or ``None`` when it has none."""
+    try:
+        return RULES.get(fn)
+    except TypeError:  # unhashable callables
+        return None
+
+
+def primitive(fn):
+    """Make a numpy-level function srcgrad defines dispatchable on Tensors.
+
+    The wrapped function behaves as before on ndarrays and scalars. When any
+    positional argument (or any element of a list/tuple argument) overrides
+    ``__array_function__`` (a Tensor does), the call is handed to that type's
+    ``__array_function__`` exactly as numpy does for its own functions (NEP 18),
+    so the tape records it like ``np.sin``.
+
+    Args:
+        fn: a function over numpy values.
+
+    Returns:
+        The dispatching wrapper; ``wrapper.__wrapped__`` is ``fn``.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        overrides = _overriding_args(args)
+        if overrides:
+            types = tuple(type(a) for a in overrides)
+            for arg in overrides:
+                result = arg.__array_function__(wrapper, types, args, kwargs)
+                if result is not NotImplemented:
+                    return result
+            raise TypeError(f"no implementation of {fn.__name__} for types {types}")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+_ndarray_af = np.ndarray.__array_function__
+
+
+def _overriding_args(args):
+    """One argument of each type that overrides ``__array_function__``, in order."""
+    found, kinds = [], []
+    for a in args:
+        items = a if isinstance(a, (list, tuple)) else (a,)
+        for item in items:
+            kind = type(item)
+            if kind in _PLAIN_TYPES or kind in kinds:
+                continue
+            af = getattr(kind, "__array_function__", None)
+            if af is not None and af is not _ndarray_af:
+                kinds.append(kind)
+                found.append(item)
+    return found
+
+
+_PLAIN_TYPES = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, tuple, type(None), str})
