@@ -5,5 +5,15 @@ This module only re-exports the public API.
 
 from . import rules
 from .errors import AutogradError, NoRuleError, SrcgradError, TransformError
+from .tensor import Tensor
+from .creation import (
+    arange, as_tensor, bool, default_generator, double, empty, empty_like, eye, float16, float32, float64,
+    from_numpy, full, full_like, get_default_dtype, half, int32, int64, linspace, long, manual_seed, normal,
+    ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, set_default_dtype, tensor, zeros,
+    zeros_like,
+)
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd
+
 
 __version__ = "0.1.0"

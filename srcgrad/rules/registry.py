@@ -42,9 +42,21 @@ class Rule:
             it exists (comparisons, ``floor``, ``argmax``, ...).
         needs: for each vjp, the names among ``ans`` and the parameters that its
             body reads; the tape keeps only those alive.
+        variadic: True when the primitive takes any number of arrays as its
+            trailing positional arguments (``concatenate_args(*arrays, axis=0)``,
+            ``einsum_args(subscripts, *operands)``): the last vjp/jvp then serves
+            every positional argument from its index on and must be called with
+            the keyword argument ``argnum=i`` (the argument's index in ``args``).
+            Use ``vjp_at``/``call_vjp`` rather than indexing ``vjps``.
+        multiple_outputs: True when the primitive returns a tuple of arrays
+            (``split_tuple``, ``np.linalg.slogdet``): ``ans`` is that tuple, the
+            vjps receive ``g`` as a tuple with one cotangent per output (the
+            caller passes ``np.zeros_like(ans[k])`` for an output that received
+            none) and the jvps return a tuple with one tangent per output.
     """
 
-    __slots__ = ("fn", "name", "backward_name", "vjps", "jvps", "differentiable", "needs")
+    __slots__ = ("fn", "name", "backward_name", "vjps", "jvps", "differentiable", "needs", "_reads",
+                 "variadic", "multiple_outputs")
 
     def __init__(self, fn, name, backward_name, differentiable=True):
         self.fn = fn
@@ -54,9 +66,83 @@ class Rule:
         self.jvps = ()
         self.differentiable = differentiable
         self.needs = ()
+        self._reads = {}
+        self.variadic = False
+        self.multiple_outputs = False
+
+    def reads(self, nargs, active):
+        """What the VJPs of the active arguments read, for a call with ``nargs`` positional args.
+
+        Args:
+            nargs: the number of positional arguments of the call.
+            active: indices of the arguments that need a gradient.
+
+        Returns:
+            ``(positions, ans)``: the argument positions read, and whether ``ans`` is read.
+        """
+        key = (nargs, active)
+        hit = self._reads.get(key)
+        if hit is None:
+            positions, ans = set(), False
+            for i in active:
+                vjp = self.vjp_at(i)
+                if vjp is None:
+                    continue
+                names = self.needs_at(i)
+                ans = ans or "ans" in names
+                params = _positional_params(vjp)
+                for j in range(nargs):
+                    p = params[j] if j < len(params) else params[-1] if params and params[-1].startswith("*") else None
+                    if p is not None and p.lstrip("*") in names:
+                        positions.add(j)
+            hit = self._reads[key] = (frozenset(positions), ans)
+        return hit
 
     def __repr__(self):
         return f"Rule({self.name}, vjps={len(self.vjps)}, jvps={len(self.jvps)})"
+
+    def _index(self, i, table):
+        if self.variadic and table and i >= len(table) - 1:
+            return len(table) - 1
+        return i if i < len(table) else None
+
+    def vjp_at(self, i):
+        """The vjp of positional argument ``i``, or ``None`` (no gradient).
+
+        Arguments past the end of ``vjps`` get no gradient (an ``axis`` given
+        positionally). A variadic rule's last vjp serves every argument from its
+        index on and must be called with ``argnum=i``; ``call_vjp`` does that.
+        """
+        k = self._index(i, self.vjps)
+        return None if k is None else self.vjps[k]
+
+    def jvp_at(self, i):
+        """The jvp of positional argument ``i``, or ``None`` (see ``vjp_at``)."""
+        k = self._index(i, self.jvps)
+        return None if k is None else self.jvps[k]
+
+    def needs_at(self, i):
+        """The names the vjp of argument ``i`` reads (see ``needs``)."""
+        k = self._index(i, self.needs)
+        return frozenset() if k is None else self.needs[k]
+
+    def call_vjp(self, i, g, ans, args, kwargs):
+        """The cotangent of ``args[i]`` (broadcast shape), or ``None`` when it gets none."""
+        vjp = self.vjp_at(i)
+        if vjp is None:
+            return None
+        if self.variadic and i >= len(self.vjps) - 1:
+            return vjp(g, ans, *args, argnum=i, **kwargs)
+        return vjp(g, ans, *args, **kwargs)
+
+    def call_jvp(self, i, t, ans, args, kwargs):
+        """The tangent of ``ans`` contributed by ``args[i]``'s tangent ``t``, or ``None``."""
+        jvp = self.jvp_at(i)
+        if jvp is None:
+            return None
+        if self.variadic and i >= len(self.jvps) - 1:
+            return jvp(t, ans, *args, argnum=i, **kwargs)
+        return jvp(t, ans, *args, **kwargs)
 
 
 RULES = {}
@@ -92,7 +178,9 @@ def _rule_for(fn, name=None, backward_name=None):
 def _reads(func):
     """The parameter names a rule function actually loads (``ans``, ``x``, ...)."""
     code = func.__code__
-    params = set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    nparams = code.co_argcount + code.co_kwonlyargcount
+    nparams += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
+    params = set(code.co_varnames[:nparams])
     loaded = set()
     for instr in dis.get_instructions(code):
         if instr.opname.startswith("LOAD_FAST") or instr.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
@@ -105,7 +193,16 @@ def _reads(func):
     return frozenset(loaded)
 
 
-def defvjp(fn, *vjps, name=None, backward_name=None):
+def _positional_params(func):
+    """The parameters of a rule after ``(g, ans)``; a ``*args`` one is given as ``"*args"``."""
+    code = func.__code__
+    names = list(code.co_varnames[2 : code.co_argcount])
+    if code.co_flags & 0x04:  # CO_VARARGS
+        names.append("*" + code.co_varnames[code.co_argcount + code.co_kwonlyargcount])
+    return names
+
+
+def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_outputs=False):
     """Register the vector-Jacobian products of ``fn``, one per positional argument.
 
     Args:
@@ -117,6 +214,9 @@ def defvjp(fn, *vjps, name=None, backward_name=None):
             themselves have rules, so that it runs on Tensors too.
         name: short name for tables and messages (default: ``fn.__name__``).
         backward_name: node name in dynamic mode (default: ``NameBackward0``).
+        variadic: the last vjp serves all trailing positional arguments and is
+            called with ``argnum=i`` (see ``Rule.variadic``).
+        multiple_outputs: ``fn`` returns a tuple (see ``Rule.multiple_outputs``).
 
     Returns:
         The ``Rule``.
@@ -125,6 +225,8 @@ def defvjp(fn, *vjps, name=None, backward_name=None):
     rule.vjps = tuple(vjps)
     rule.needs = tuple(_reads(v) if v is not None else frozenset() for v in vjps)
     rule.differentiable = True
+    rule.variadic = variadic
+    rule.multiple_outputs = multiple_outputs
     return rule
 
 

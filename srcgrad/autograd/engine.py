@@ -1,0 +1,150 @@
+"""The engine: run a recorded graph backwards.
+
+``run_backward`` walks the graph from the roots in topological order (Kahn's
+algorithm over dependency counts, no recursion, so a chain of any depth
+works), adds up the gradient of every node's output in one buffer, calls each
+node once, and either accumulates into leaves' ``.grad`` (``backward``) or
+captures the gradients of chosen inputs (``autograd.grad``).
+"""
+
+import numpy as np
+
+from ..errors import AutogradError
+from .graph import TENSOR, AccumulateGrad, anomaly_mode
+from .grad_mode import set_grad_enabled
+
+__all__ = ["run_backward"]
+
+
+def _dependencies(roots):
+    """Count, for each node reachable from ``roots``, the edges that lead into it."""
+    deps = {}
+    seen = set()
+    stack = [node for node in roots if node is not None]
+    for node in stack:
+        seen.add(node)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return deps
+
+
+def _add(buffer, node, nr, g):
+    if node.n_outputs == 1:
+        old = buffer.get(node)
+        buffer[node] = g if old is None else old + g
+    else:
+        slots = buffer.get(node)
+        if slots is None:
+            slots = buffer[node] = [None] * node.n_outputs
+        slots[nr] = g if slots[nr] is None else slots[nr] + g
+
+
+def run_backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
+    """Propagate ``grads`` from ``roots`` through the graph.
+
+    Args:
+        roots: ``(node, output_nr)`` of each output.
+        grads: the gradient of each output (raw arrays, or Tensors when
+            ``create_graph``).
+        retain_graph: keep saved values for another backward.
+        create_graph: record the backward computation itself.
+        inputs: when given, a list of ``(node, output_nr)`` whose incoming
+            gradients are captured and returned instead of accumulated into
+            leaves; ``None`` means accumulate into every leaf's ``.grad``.
+
+    Returns:
+        With ``inputs``: one gradient (or ``None``) per input. Otherwise ``None``.
+
+    Raises:
+        AutogradError: a node's saved values were freed or modified in place, or
+            a node produced NaN while ``detect_anomaly`` is on.
+    """
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for node, nr in inputs:
+            capture.setdefault(node, set()).add(nr)
+    buffer = {}
+    for (node, nr), g in zip(roots, grads):
+        if node is not None:
+            _add(buffer, node, nr, g)
+    deps = _dependencies([node for node, _ in roots])
+    ready = [node for node in {id(n): n for n, _ in roots if n is not None}.values() if deps.get(node, 0) == 0]
+    captured = {}
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            g = buffer.pop(node, None)
+            if g is not None and node._pre_hooks:
+                for hook in list(node._pre_hooks):
+                    out = hook(g)
+                    if out is not None:
+                        g = out
+            if g is not None and node._retained is not None:
+                _retain(node, g, create_graph)
+            if capture is not None and node in capture:
+                for nr in capture[node]:
+                    captured[(node, nr)] = g if node.n_outputs == 1 else (g[nr] if g is not None else None)
+                if type(node) is AccumulateGrad:
+                    _release_children(node, deps, ready)
+                    continue
+            if g is None or (capture is not None and type(node) is AccumulateGrad):
+                _release_children(node, deps, ready)
+                continue
+            results = node.apply(g, create_graph, retain_graph)
+            if anomaly_mode.enabled:
+                _check_nan(node, results)
+            for (child, nr), gi in zip(node.next_functions, results):
+                if child is None:
+                    continue
+                if gi is not None:
+                    _add(buffer, child, nr, gi)
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+    if capture is None:
+        return None
+    return [captured.get(key) for key in inputs]
+
+
+def _release_children(node, deps, ready):
+    """A node that passes no gradient still counts as done for its children."""
+    for child, _ in node.next_functions:
+        if child is None:
+            continue
+        deps[child] -= 1
+        if deps[child] == 0:
+            ready.append(child)
+
+
+def _retain(node, g, create_graph):
+    Tensor = TENSOR[0]
+    for ref in node._retained:
+        t = ref()
+        if t is None:
+            continue
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+        else:
+            raw = g._value if isinstance(g, Tensor) else g
+            t.grad = Tensor._wrap(np.array(raw, copy=True)) if t.grad is None else Tensor._wrap(t.grad._value + raw)
+
+
+def _check_nan(node, results):
+    Tensor = TENSOR[0]
+    for k, gi in enumerate(results):
+        if gi is None:
+            continue
+        raw = gi._value if isinstance(gi, Tensor) else gi
+        if np.any(np.isnan(raw)):
+            where = ""
+            if node._trace:
+                where = "\nThe forward call that created it:\n" + "".join(node._trace[-4:])
+            raise AutogradError(f"Function '{node.name()}' returned nan values in its {k}th output.{where}")

@@ -1,0 +1,267 @@
+"""Graph nodes: what the tape records for one operation.
+
+A ``Node`` stands for one recorded operation (PyTorch's ``grad_fn``). It knows
+the nodes of its inputs (``next_functions``) and how to turn the gradient of
+its output into gradients of its inputs (``apply``). Three kinds exist:
+
+* ``RuleNode`` runs a primitive's VJPs from the rule table;
+* ``AccumulateGrad`` ends every path at a leaf Tensor and adds into ``.grad``;
+* ``FunctionNode`` (in ``autograd/function.py``) runs a user's ``Function``.
+
+A node keeps only what its rule reads (see ``Rule.needs``) and drops it after
+backward unless ``retain_graph`` is set. This module does not import Tensor:
+``tensor.py`` registers its class in ``TENSOR`` when it loads.
+"""
+
+import traceback
+
+import numpy as np
+
+from ..errors import AutogradError
+from ..rules import unbroadcast
+from .grad_mode import is_grad_enabled
+
+__all__ = ["Node", "RuleNode", "AccumulateGrad", "TENSOR", "anomaly_mode"]
+
+TENSOR = []
+"""``[Tensor]`` once ``srcgrad.tensor`` is imported (keeps imports one-way)."""
+
+
+class _Anomaly:
+    enabled = False
+
+
+anomaly_mode = _Anomaly()
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """Base of every graph node.
+
+    Attributes:
+        next_functions: one ``(node, output_nr)`` pair per Tensor input, with
+            ``(None, 0)`` for inputs that need no gradient.
+        n_outputs: how many Tensors the operation produced.
+    """
+
+    __slots__ = ("next_functions", "_pre_hooks", "_retained", "_trace", "__weakref__")
+    n_outputs = 1
+
+    def __init__(self, next_functions):
+        self.next_functions = next_functions
+        self._pre_hooks = None
+        self._retained = None
+        self._trace = traceback.format_stack()[:-3] if anomaly_mode.enabled else None
+
+    def name(self):
+        """The node's name, PyTorch-style (``MulBackward0``)."""
+        return type(self).__name__
+
+    def apply(self, grads, create_graph, retain_graph):
+        """Gradients of the inputs, one per ``next_functions`` entry (``None`` = zero).
+
+        Args:
+            grads: the output gradient (a list of them when ``n_outputs > 1``).
+            create_graph: whether the computation is itself recorded.
+            retain_graph: whether saved values stay for another backward.
+        """
+        raise NotImplementedError
+
+    def register_prehook(self, hook):
+        """Call ``hook(grad)`` with the output gradient before ``apply``; a non-None return replaces it."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _Handle(self._pre_hooks, hook)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def __call__(self, *grads):
+        return self.apply(grads[0] if len(grads) == 1 else list(grads), False, True)
+
+
+class _Handle:
+    """What ``register_hook`` returns: ``.remove()`` takes the hook back."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self):
+        """Remove the hook; removing twice is harmless."""
+        try:
+            self._hooks.remove(self._hook)
+        except ValueError:
+            pass
+
+
+class RuleNode(Node):
+    """A primitive recorded from the rule table.
+
+    Args:
+        rule: the primitive's ``Rule``.
+        args: the positional arguments as called (Tensors kept as Tensors).
+        kwargs: the keyword arguments (plain values).
+        positions: the index in ``args`` of each Tensor input, aligned with
+            ``next_functions``.
+        ans: the raw output value; kept only when a VJP reads ``ans``.
+        out_version: the output Tensor's version counter (a one-item list).
+    """
+
+    __slots__ = ("rule", "args", "kwargs", "positions", "versions", "ans", "out_version", "out_saved",
+                 "shapes", "dtypes", "_freed")
+
+    def __init__(self, rule, args, kwargs, positions, next_functions, reads):
+        # Node.__init__ inlined: this runs once per recorded operation.
+        self.next_functions = next_functions
+        self._pre_hooks = None
+        self._retained = None
+        self._trace = traceback.format_stack()[:-3] if anomaly_mode.enabled else None
+        self.rule = rule
+        self.kwargs = kwargs
+        self.positions = positions
+        shapes = []
+        dtypes = []
+        versions = []
+        saved = list(args)
+        for i in positions:
+            value = args[i]._value
+            shapes.append(value.shape)
+            dtypes.append(value.dtype)
+            # Keep a Tensor argument only when some VJP reads it; plain values always.
+            if i in reads:
+                versions.append((i, args[i]._vc[0]))
+            else:
+                saved[i] = None
+        self.shapes = shapes
+        self.dtypes = dtypes
+        self.args = saved
+        self.versions = versions
+        self.ans = None
+        self.out_version = None
+        self.out_saved = 0
+        self._freed = False
+
+    def name(self):
+        return self.rule.backward_name
+
+    def save_output(self, out):
+        """Keep the output's value for VJPs that read ``ans`` (called once, after creation)."""
+        self.ans = out._value
+        self.out_version = out._vc
+        self.out_saved = out._vc[0]
+
+    def _unpack(self, create_graph):
+        if self._freed:
+            raise AutogradError(_FREED)
+        for i, version in self.versions:
+            t = self.args[i]
+            if t._vc[0] != version:
+                raise AutogradError(_modified_message(t, self.name(), t._vc[0], version, "an input"))
+        if self.out_version is not None and self.out_version[0] != self.out_saved:
+            raise AutogradError(_modified_message(
+                TENSOR[0]._wrap(self.ans), self.name(), self.out_version[0], self.out_saved, "output 0"))
+        if create_graph:
+            ans = None if self.ans is None else TENSOR[0]._make(self.ans, self, True)
+            return self.args, ans
+        args = self.args
+        for i, _ in self.versions:
+            if args is self.args:
+                args = list(args)
+            args[i] = args[i]._value
+        return args, self.ans
+
+    def apply(self, g, create_graph, retain_graph):
+        args, ans = self._unpack(create_graph)
+        vjps = self.rule.vjps
+        kwargs = self.kwargs
+        grads = []
+        k = 0
+        for node, _ in self.next_functions:
+            if node is None:
+                grads.append(None)
+                k += 1
+                continue
+            i = self.positions[k]
+            vjp = vjps[i] if i < len(vjps) else None
+            gi = None if vjp is None else vjp(g, ans, *args, **kwargs)
+            if gi is not None:
+                shape = self.shapes[k]
+                if getattr(gi, "shape", ()) != shape:
+                    gi = unbroadcast(gi, shape)
+                dtype = self.dtypes[k]
+                if gi.dtype != dtype and not create_graph:
+                    gi = np.asarray(gi, dtype=dtype)
+            grads.append(gi)
+            k += 1
+        if not retain_graph:
+            self.release()
+        return grads
+
+    def release(self):
+        """Drop the saved values; a later backward through this node raises."""
+        if self.versions or self.ans is not None:
+            self._freed = True
+        self.args = None
+        self.ans = None
+
+
+def _modified_message(t, op, now, expected, which):
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} {list(t.shape)}], which is {which} of {op}, is at version {now}; "
+        f"expected version {expected} instead. Hint: the operation that modified it in place "
+        "comes after the forward operation that saved it; clone the Tensor before changing it."
+    )
+
+
+class AccumulateGrad(Node):
+    """The end of every path: adds the incoming gradient into a leaf's ``.grad``.
+
+    Args:
+        variable: the leaf Tensor.
+    """
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        Node.__init__(self, ())
+        self.variable = variable
+
+    def apply(self, g, create_graph, retain_graph):
+        var = self.variable
+        if var._hooks:
+            for hook in list(var._hooks):
+                out = hook(g if create_graph else TENSOR[0]._wrap(g))
+                if out is not None:
+                    g = out if create_graph else out._value
+        Tensor = TENSOR[0]
+        if create_graph:
+            g = g if isinstance(g, Tensor) else Tensor._wrap(g)
+            var.grad = g if var.grad is None else var.grad + g
+        elif var.grad is None:
+            var.grad = Tensor._wrap(np.array(g, dtype=var.dtype, copy=True))
+        elif var.grad.requires_grad:
+            var.grad = var.grad + g
+        else:
+            current = var.grad._value
+            if isinstance(current, np.ndarray) and current.ndim:
+                current += g
+            else:
+                var.grad._value = np.asarray(current + g, dtype=var.dtype)
+        return ()
+
+
+def is_recording():
+    """True when grad mode is on (re-exported for the runtime's hot path)."""
+    return is_grad_enabled()

@@ -1,0 +1,1079 @@
+"""``Tensor``: an ndarray that records the operations done to it.
+
+Every operation on a Tensor, whether it is an operator (``a * b``), a method
+(``a.sum(dim=0)``) or a numpy function (``np.sin(a)``, ``np.dot(w, a)``, through
+``__array_ufunc__`` / ``__array_function__``), goes through one function,
+``_record``: it runs the primitive on the raw values and, when an input
+requires grad and grad mode is on, links a ``RuleNode`` holding the
+primitive's rule from ``srcgrad.rules``. ``backward`` hands the graph to the
+engine. PyTorch's names and behaviour are kept where they exist.
+"""
+
+import numbers
+import operator
+import weakref
+
+import numpy as np
+
+from . import rules as _rules
+from .autograd import engine as _engine
+from .autograd.grad_mode import _state
+from .autograd.graph import TENSOR, AccumulateGrad, RuleNode
+from .errors import AutogradError, NoRuleError
+from .rules import ALIASES, RULES
+
+__all__ = ["Tensor"]
+
+_FLOAT_KINDS = "fc"
+
+
+def _no_rule(func):
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None) or "numpy"
+    return NoRuleError(
+        f"srcgrad has no derivative rule for {module}.{name}, so it cannot record it for a Tensor "
+        f"that requires grad. Register one with srcgrad.rules.defvjp({name}, vjp_0, ...) "
+        f"(see docs/rules.md), or call it on .detach()ed values."
+    )
+
+
+class Tensor:
+    """An n-dimensional array that can record a graph for reverse-mode differentiation.
+
+    Args:
+        data: an ndarray, a Python scalar or nested list, or another Tensor.
+        dtype: the numpy dtype (default: the array's own, or the default float
+            dtype for Python floats).
+        requires_grad: record operations on this Tensor for ``backward``.
+
+    Raises:
+        AutogradError: ``requires_grad`` on a Tensor that is not floating point.
+
+    Example:
+        >>> import srcgrad
+        >>> x = srcgrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+
+    __slots__ = ("_value", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_acc", "_base",
+                 "_output_nr", "_retains", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data._value
+        self._value = _as_value(data, dtype)
+        self.grad_fn = None
+        self.grad = None
+        self._vc = [0]
+        self._hooks = None
+        self._acc = None
+        self._base = None
+        self._output_nr = 0
+        self._retains = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- construction fast paths (used by the tape) --------------------------------
+
+    @classmethod
+    def _make(cls, value, grad_fn, requires_grad, output_nr=0):
+        t = object.__new__(Tensor)
+        t._value = value
+        t.grad_fn = grad_fn
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._vc = [0]
+        t._hooks = None
+        t._acc = None
+        t._base = None
+        t._output_nr = output_nr
+        t._retains = False
+        return t
+
+    @classmethod
+    def _wrap(cls, value):
+        return cls._make(value, None, False)
+
+    def _edge(self):
+        """``(node, output_nr)`` that gradients of this Tensor flow into."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        acc = self._acc() if self._acc is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._acc = weakref.ref(acc)
+        return (acc, 0)
+
+    # -- the core of the tape -----------------------------------------------------
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            if any(isinstance(a, Tensor) and a.requires_grad for a in inputs) and _state.enabled:
+                raise NoRuleError(f"srcgrad cannot record np.{ufunc.__name__}.{method} on a Tensor that "
+                                  f"requires grad; use the matching numpy function (np.sum, np.cumsum, ...).")
+            raw = [a._value if isinstance(a, Tensor) else a for a in inputs]
+            return _wrap_out(getattr(ufunc, method)(*raw, **kwargs))
+        if "out" in kwargs:
+            return _record_out(ufunc, inputs, kwargs)
+        return _record(ufunc, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        alias = ALIASES.get(func)
+        if alias is not None:
+            return alias(*args, **kwargs)
+        special = _COMPOSITES.get(func)
+        if special is not None:
+            return special(*args, **kwargs)
+        return _record(func, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise AutogradError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead. "
+                "(srcgrad refuses to turn a Tensor that requires grad into an ndarray, since that would "
+                "silently drop it from the graph.)")
+        value = np.asarray(self._value)
+        return value if dtype is None else value.astype(dtype, copy=False)
+
+    # -- attributes ------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        """The shape, a tuple of ints (PyTorch's ``torch.Size`` is a tuple too)."""
+        return self._value.shape
+
+    @property
+    def dtype(self):
+        """The numpy dtype."""
+        return self._value.dtype
+
+    @property
+    def ndim(self):
+        """The number of dimensions."""
+        return self._value.ndim
+
+    def dim(self):
+        """The number of dimensions."""
+        return self._value.ndim
+
+    def size(self, dim=None):
+        """The shape, or its length along ``dim``."""
+        return self._value.shape if dim is None else self._value.shape[dim]
+
+    def numel(self):
+        """The number of elements."""
+        return int(np.size(self._value))
+
+    def __len__(self):
+        if self._value.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._value.shape[0]
+
+    @property
+    def is_leaf(self):
+        """True for Tensors the user made (or that need no grad): ``.grad`` is filled only for them."""
+        return self.grad_fn is None
+
+    @property
+    def data(self):
+        """A Tensor sharing this one's values, outside the graph; assigning replaces the values."""
+        return Tensor._wrap(self._value)
+
+    @data.setter
+    def data(self, other):
+        self._value = other._value if isinstance(other, Tensor) else _as_value(other, None)
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    @property
+    def T(self):
+        """The Tensor with its dimensions reversed."""
+        return _record(np.transpose, (self,), {})
+
+    @property
+    def mT(self):
+        """The last two dimensions swapped."""
+        return _record(np.swapaxes, (self, -1, -2), {})
+
+    def item(self):
+        """The single value as a Python number."""
+        return self._value.item()
+
+    def tolist(self):
+        """The values as (nested) Python lists."""
+        return self._value.tolist()
+
+    def numpy(self):
+        """The values as an ndarray sharing memory.
+
+        Raises:
+            AutogradError: the Tensor requires grad (use ``.detach().numpy()``).
+        """
+        return self.__array__()
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __index__(self):
+        if self._value.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return operator.index(self._value.item())
+
+    def __bool__(self):
+        if np.size(self._value) != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._value)
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._value.shape[0]))
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(self._value), separator=", ", prefix="tensor(")
+        extra = ""
+        if self._value.dtype != np.float64 and self._value.dtype.kind == "f":
+            extra += f", dtype={self._value.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name()}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    __str__ = __repr__
+
+    # -- autograd ----------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place on a leaf; returns ``self``.
+
+        Raises:
+            AutogradError: on a non-leaf, or asking a non-float Tensor to require grad.
+        """
+        if requires_grad and self._value.dtype.kind not in _FLOAT_KINDS:
+            raise AutogradError("only Tensors of floating point and complex dtype can require gradients")
+        if self.grad_fn is not None and not requires_grad:
+            raise AutogradError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """A new leaf Tensor sharing the values, outside the graph."""
+        return Tensor._wrap(self._value)
+
+    def detach_(self):
+        """Detach in place: this Tensor becomes a leaf that does not require grad."""
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Fill ``.grad`` for this non-leaf Tensor during backward."""
+        if self.grad_fn is None:
+            if not self.requires_grad:
+                raise AutogradError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains:
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = []
+        node._retained.append(weakref.ref(self))
+        self._retains = True
+
+    @property
+    def retains_grad(self):
+        """True when ``retain_grad`` was called on this non-leaf Tensor."""
+        return self._retains
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this Tensor's gradient is computed; a Tensor it returns replaces it.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook off.
+
+        Raises:
+            AutogradError: the Tensor does not require grad.
+        """
+        if not self.requires_grad:
+            raise AutogradError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            from .autograd.graph import _Handle
+
+            self._hooks.append(hook)
+            return _Handle(self._hooks, hook)
+
+        def prehook(g, _hook=hook):
+            if isinstance(g, Tensor):
+                out = _hook(g)
+                return out
+            out = _hook(Tensor._wrap(g))
+            return None if out is None else out._value
+
+        return self.grad_fn.register_prehook(prehook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this Tensor into the ``.grad`` of the leaves.
+
+        Args:
+            gradient: the gradient of this Tensor; may be omitted for a single value.
+            retain_graph: keep the graph for another backward (default: ``create_graph``).
+            create_graph: record the backward pass, for higher-order derivatives.
+            inputs: accumulate only into these leaves.
+
+        Raises:
+            AutogradError: see ``autograd.backward``.
+        """
+        from .autograd import backward as _backward
+
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # -- in place ----------------------------------------------------------------------
+
+    def _check_inplace(self):
+        if not _state.enabled:
+            return
+        if self.grad_fn is None and self.requires_grad:
+            raise AutogradError("a leaf Variable that requires grad is being used in an in-place operation.")
+        if self._base is not None and (self.requires_grad or self._base.requires_grad):
+            raise AutogradError(
+                "srcgrad does not record in-place operations on a view of another Tensor "
+                "(a slice, reshape or transpose) while grad is on; use an out-of-place operation "
+                "or .clone() the view first.")
+
+    def _inplace(self, func, *others, **kwargs):
+        """Run ``func(self, *others)`` and write the result into this Tensor's storage."""
+        self._check_inplace()
+        tracking = _state.enabled and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in others))
+        if not tracking:
+            raw = [o._value if isinstance(o, Tensor) else o for o in others]
+            self._write(func(self._value, *raw, **kwargs))
+            return self
+        # The old value becomes a Tensor of its own, so the new node can refer to it.
+        old = Tensor._make(self._value, self.grad_fn, self.requires_grad, self._output_nr)
+        old._vc = self._vc
+        rule = RULES.get(func)
+        if rule is not None and rule.differentiable:
+            active = tuple(i for i, a in enumerate((old,) + others) if isinstance(a, Tensor) and a.requires_grad)
+            reads, _ = rule.reads(1 + len(others), active)
+            if 0 in reads:  # the VJP needs the value we are about to overwrite
+                old._value = np.array(self._value, copy=True)
+                old._vc = [0]
+        result = _record(func, (old,) + others, kwargs)
+        self._write(result._value)
+        self.grad_fn = result.grad_fn
+        self.requires_grad = result.requires_grad
+        self._output_nr = 0
+        if isinstance(self.grad_fn, RuleNode) and self.grad_fn.out_version is not None:
+            self.grad_fn.ans = np.array(result._value, copy=True)
+        return self
+
+    def _write(self, value):
+        if isinstance(self._value, np.ndarray) and self._value.ndim and self._value.flags.writeable:
+            np.copyto(self._value, value, casting="unsafe")
+        else:
+            self._value = np.asarray(value, dtype=self._value.dtype)
+        self._vc[0] += 1
+
+    def add_(self, other, alpha=1):
+        """In place ``self += alpha * other``."""
+        return self._inplace(np.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        """In place ``self -= alpha * other``."""
+        return self._inplace(np.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        """In place ``self *= other``."""
+        return self._inplace(np.multiply, other)
+
+    def div_(self, other):
+        """In place ``self /= other``."""
+        return self._inplace(np.true_divide, other)
+
+    def pow_(self, exponent):
+        """In place ``self **= exponent``."""
+        return self._inplace(np.power, exponent)
+
+    def clamp_(self, min=None, max=None):
+        """In place clamp into ``[min, max]``."""
+        return self._inplace(np.clip, min, max)
+
+    def neg_(self):
+        """In place negation."""
+        return self._inplace(np.negative)
+
+    def zero_(self):
+        """Fill with zeros in place."""
+        self._check_inplace()
+        return self._fill(0)
+
+    def fill_(self, value):
+        """Fill with ``value`` in place."""
+        self._check_inplace()
+        return self._fill(value)
+
+    def _fill(self, value):
+        if isinstance(self._value, np.ndarray) and self._value.ndim:
+            self._value.fill(value)
+            self._vc[0] += 1
+        else:
+            self._write(np.full_like(self._value, value))
+        if _state.enabled and self.grad_fn is not None:
+            self.grad_fn = None  # the new value is a constant
+            self.requires_grad = False
+        return self
+
+    def copy_(self, src):
+        """Copy ``src`` into this Tensor in place (gradient flows to ``src``)."""
+        self._check_inplace()
+        if _state.enabled and isinstance(src, Tensor) and src.requires_grad:
+            result = _record(np.broadcast_to, (src, self.shape), {}) if src.shape != self.shape else src * 1
+            self._write(result._value)
+            self.grad_fn = result.grad_fn
+            self.requires_grad = True
+            return self
+        self._write(src._value if isinstance(src, Tensor) else src)
+        if _state.enabled and self.grad_fn is not None:
+            self.grad_fn = None
+            self.requires_grad = False
+        return self
+
+    def __setitem__(self, index, value):
+        index = _raw_index(index)
+        tracking = _state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        if not tracking:
+            self._check_inplace()
+            raw = value._value if isinstance(value, Tensor) else value
+            if not (isinstance(self._value, np.ndarray) and self._value.ndim):
+                self._value = np.array(self._value)
+            self._value[index] = raw
+            self._vc[0] += 1
+            return
+        self._inplace(_rules.index_update, index, value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # -- conversions -------------------------------------------------------------------
+
+    def to(self, dtype=None, *args, **kwargs):
+        """A Tensor of another dtype (devices are ignored: srcgrad runs on the CPU)."""
+        if isinstance(dtype, str) or dtype is None:
+            dtype = kwargs.get("dtype")
+            if dtype is None:
+                return self
+        return self.type(dtype)
+
+    def type(self, dtype):
+        """A Tensor cast to ``dtype`` (the same Tensor when the dtype already matches)."""
+        dtype = np.dtype(dtype)
+        if dtype == self._value.dtype:
+            return self
+        return _record(_rules.cast, (self, dtype), {})
+
+    def float(self):
+        """Cast to float32."""
+        return self.type(np.float32)
+
+    def double(self):
+        """Cast to float64."""
+        return self.type(np.float64)
+
+    def half(self):
+        """Cast to float16."""
+        return self.type(np.float16)
+
+    def long(self):
+        """Cast to int64."""
+        return self.type(np.int64)
+
+    def int(self):
+        """Cast to int32."""
+        return self.type(np.int32)
+
+    def bool(self):
+        """Cast to bool."""
+        return self.type(np.bool_)
+
+    def astype(self, dtype):
+        """numpy's name for ``type``."""
+        return self.type(dtype)
+
+    def clone(self):
+        """A copy that stays in the graph (gradient flows back to this Tensor)."""
+        return _record(np.copy, (self,), {})
+
+    def contiguous(self):
+        """Returns ``self``: numpy arrays need no layout change here."""
+        return self
+
+    def cpu(self):
+        """Returns ``self``: srcgrad runs on the CPU."""
+        return self
+
+    # -- arithmetic ---------------------------------------------------------------------
+
+    def __add__(self, other):
+        return _record(np.add, (self, other), {})
+
+    def __radd__(self, other):
+        return _record(np.add, (other, self), {})
+
+    def __sub__(self, other):
+        return _record(np.subtract, (self, other), {})
+
+    def __rsub__(self, other):
+        return _record(np.subtract, (other, self), {})
+
+    def __mul__(self, other):
+        return _record(np.multiply, (self, other), {})
+
+    def __rmul__(self, other):
+        return _record(np.multiply, (other, self), {})
+
+    def __truediv__(self, other):
+        return _record(np.true_divide, (self, other), {})
+
+    def __rtruediv__(self, other):
+        return _record(np.true_divide, (other, self), {})
+
+    def __pow__(self, other):
+        return _record(np.power, (self, other), {})
+
+    def __rpow__(self, other):
+        return _record(np.power, (other, self), {})
+
+    def __matmul__(self, other):
+        return _record(np.matmul, (self, other), {})
+
+    def __rmatmul__(self, other):
+        return _record(np.matmul, (other, self), {})
+
+    def __neg__(self):
+        return _record(np.negative, (self,), {})
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _record(np.absolute, (self,), {})
+
+    def __floordiv__(self, other):
+        return _record(np.floor_divide, (self, other), {})
+
+    def __mod__(self, other):
+        return _record(np.remainder, (self, other), {})
+
+    def __lt__(self, other):
+        return _record(np.less, (self, other), {})
+
+    def __le__(self, other):
+        return _record(np.less_equal, (self, other), {})
+
+    def __gt__(self, other):
+        return _record(np.greater, (self, other), {})
+
+    def __ge__(self, other):
+        return _record(np.greater_equal, (self, other), {})
+
+    def __eq__(self, other):
+        return _record(np.equal, (self, other), {})
+
+    def __ne__(self, other):
+        return _record(np.not_equal, (self, other), {})
+
+    def __invert__(self):
+        return _record(np.logical_not if self._value.dtype == np.bool_ else np.invert, (self,), {})
+
+    def __and__(self, other):
+        return _record(np.logical_and, (self, other), {})
+
+    def __or__(self, other):
+        return _record(np.logical_or, (self, other), {})
+
+    def __getitem__(self, index):
+        return _record(operator.getitem, (self, _raw_index(index)), {})
+
+    # -- PyTorch-named methods ------------------------------------------------------------
+
+    def add(self, other, alpha=1):
+        """``self + alpha * other``."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        """``self - alpha * other``."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        """``self * other``."""
+        return self * other
+
+    def div(self, other):
+        """``self / other``."""
+        return self / other
+
+    def pow(self, exponent):
+        """``self ** exponent``."""
+        return self ** exponent
+
+    def neg(self):
+        """``-self``."""
+        return -self
+
+    def matmul(self, other):
+        """``self @ other``."""
+        return self @ other
+
+    def mm(self, other):
+        """Matrix product of two 2-D Tensors."""
+        return self @ other
+
+    def dot(self, other):
+        """Dot product (``np.dot``)."""
+        return _record(np.dot, (self, other), {})
+
+    def abs(self):
+        """Elementwise absolute value."""
+        return _record(np.absolute, (self,), {})
+
+    def exp(self):
+        """Elementwise exponential."""
+        return _record(np.exp, (self,), {})
+
+    def log(self):
+        """Elementwise natural logarithm."""
+        return _record(np.log, (self,), {})
+
+    def sin(self):
+        """Elementwise sine."""
+        return _record(np.sin, (self,), {})
+
+    def cos(self):
+        """Elementwise cosine."""
+        return _record(np.cos, (self,), {})
+
+    def tanh(self):
+        """Elementwise hyperbolic tangent."""
+        return _record(np.tanh, (self,), {})
+
+    def sqrt(self):
+        """Elementwise square root."""
+        return _record(np.sqrt, (self,), {})
+
+    def sigmoid(self):
+        """Elementwise logistic sigmoid."""
+        return _rules.sigmoid(self)
+
+    def relu(self):
+        """Elementwise ``max(x, 0)``."""
+        return _rules.relu(self)
+
+    def clamp(self, min=None, max=None):
+        """Clamp into ``[min, max]`` (either may be None)."""
+        return _record(np.clip, (self, min, max), {})
+
+    clip = clamp
+
+    def sum(self, dim=None, keepdim=False, axis=None, keepdims=None, dtype=None):
+        """Sum over ``dim`` (all dimensions by default)."""
+        return _reduce(np.sum, self, dim, keepdim, axis, keepdims)
+
+    def mean(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        """Mean over ``dim`` (all dimensions by default)."""
+        return _reduce(np.mean, self, dim, keepdim, axis, keepdims)
+
+    def prod(self, dim=None, keepdim=False, axis=None, keepdims=None):
+        """Product over ``dim``."""
+        return _reduce(np.prod, self, dim, keepdim, axis, keepdims)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        """Variance over ``dim``; unbiased (``correction=1``) by default, as in PyTorch."""
+        ddof = correction if correction is not None else (1 if unbiased else 0)
+        return _record(np.var, (self,), _axis_kwargs(dim, keepdim, ddof=ddof))
+
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        """Standard deviation over ``dim``; unbiased by default, as in PyTorch."""
+        ddof = correction if correction is not None else (1 if unbiased else 0)
+        return _record(np.std, (self,), _axis_kwargs(dim, keepdim, ddof=ddof))
+
+    def max(self, dim=None, keepdim=False):
+        """The largest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise maximum."""
+        if isinstance(dim, Tensor):
+            return _record(np.maximum, (self, dim), {})
+        return _minmax(np.max, np.argmax, self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        """The smallest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise minimum."""
+        if isinstance(dim, Tensor):
+            return _record(np.minimum, (self, dim), {})
+        return _minmax(np.min, np.argmin, self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        """The largest values over ``dim`` (ties share the gradient evenly)."""
+        return _reduce(np.max, self, dim, keepdim, None, None)
+
+    def amin(self, dim=None, keepdim=False):
+        """The smallest values over ``dim`` (ties share the gradient evenly)."""
+        return _reduce(np.min, self, dim, keepdim, None, None)
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the largest value (not differentiable)."""
+        return Tensor._wrap(np.argmax(self._value, axis=dim, keepdims=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        """Index of the smallest value (not differentiable)."""
+        return Tensor._wrap(np.argmin(self._value, axis=dim, keepdims=keepdim))
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        """The ``p``-norm over ``dim`` (the whole Tensor flattened by default)."""
+        x = self if dim is not None or self.ndim <= 1 else self.reshape(-1)
+        return _record(np.linalg.norm, (x,), {"ord": None if p == 2 else p, "axis": dim, "keepdims": keepdim})
+
+    def reshape(self, *shape):
+        """The same values in a new shape (``-1`` infers one length)."""
+        return _record(np.reshape, (self, _shape_arg(shape)), {})
+
+    view = reshape
+
+    def view_as(self, other):
+        """Reshape to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        """Reshape to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dimensions ``start_dim..end_dim`` into one."""
+        shape = self.shape
+        if not shape:
+            return self.reshape(1)
+        start = start_dim % len(shape)
+        end = end_dim % len(shape)
+        if start == end:
+            return self
+        merged = int(np.prod(shape[start:end + 1]))
+        return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
+
+    def transpose(self, dim0, dim1):
+        """Swap two dimensions."""
+        return _record(np.swapaxes, (self, dim0, dim1), {})
+
+    def t(self):
+        """Transpose a Tensor of at most 2 dimensions."""
+        return self.T
+
+    def permute(self, *dims):
+        """Reorder the dimensions."""
+        return _record(np.transpose, (self, _shape_arg(dims)), {})
+
+    def squeeze(self, dim=None):
+        """Drop dimensions of length 1 (only ``dim`` when given, if its length is 1)."""
+        if dim is not None and self.shape[dim] != 1:
+            return self
+        return _record(np.squeeze, (self,), {} if dim is None else {"axis": dim})
+
+    def unsqueeze(self, dim):
+        """Insert a dimension of length 1 at ``dim``."""
+        return _record(np.expand_dims, (self, dim), {})
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` (``-1`` keeps a length)."""
+        sizes = _shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        return _record(np.broadcast_to, (self, shape), {})
+
+    def expand_as(self, other):
+        """Broadcast to ``other``'s shape."""
+        return self.expand(*other.shape)
+
+    def repeat(self, *sizes):
+        """Tile the Tensor ``sizes`` times along each dimension (PyTorch's ``repeat``)."""
+        return _record(np.tile, (self, _shape_arg(sizes)), {})
+
+    def flip(self, dims):
+        """Reverse the order along ``dims``."""
+        return _record(np.flip, (self,), {"axis": tuple(dims) if isinstance(dims, (list, tuple)) else dims})
+
+    def softmax(self, dim):
+        """Softmax along ``dim``."""
+        return _rules.softmax(self, axis=dim)
+
+    def log_softmax(self, dim):
+        """Log-softmax along ``dim``."""
+        return _rules.log_softmax(self, axis=dim)
+
+    def logsumexp(self, dim, keepdim=False):
+        """``log(sum(exp(x)))`` along ``dim``, computed stably."""
+        return _rules.logsumexp(self, axis=dim, keepdims=keepdim)
+
+    def masked_fill(self, mask, value):
+        """A copy with ``value`` where ``mask`` is true."""
+        mask = mask._value if isinstance(mask, Tensor) else mask
+        return _record(np.where, (mask, value, self), {})
+
+
+# -- helpers of the tape -------------------------------------------------------------------
+
+
+def _as_value(data, dtype):
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    arr = np.array(data)
+    if arr.dtype.kind == "f" and arr.dtype != _DEFAULT[0]:
+        arr = arr.astype(_DEFAULT[0])
+    return arr
+
+
+_DEFAULT = [np.dtype(np.float64)]
+
+
+def _raw_index(index):
+    if isinstance(index, Tensor):
+        return index._value
+    if isinstance(index, tuple):
+        return tuple(i._value if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        return [i._value if isinstance(i, Tensor) else i for i in index]
+    return index
+
+
+def _wrap_out(out):
+    if isinstance(out, (np.ndarray, np.generic)):
+        return Tensor._wrap(out)
+    if isinstance(out, (tuple, list)) and out and all(isinstance(o, (np.ndarray, np.generic)) for o in out):
+        return type(out)(Tensor._wrap(o) for o in out) if type(out) in (tuple, list) else \
+            type(out)(*[Tensor._wrap(o) for o in out])
+    return out
+
+
+def _record(func, args, kwargs):
+    """Run primitive ``func`` on raw values; record a node when a Tensor input requires grad."""
+    raw = list(args)
+    positions = []
+    active = []
+    i = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            raw[i] = a._value
+            positions.append(i)
+            if a.requires_grad:
+                active.append(i)
+        elif type(a) in _SEQUENCES and a and any(isinstance(e, Tensor) for e in a):
+            if any(isinstance(e, Tensor) and e.requires_grad for e in a) and _state.enabled:
+                raise NoRuleError(
+                    f"srcgrad cannot record {getattr(func, '__name__', func)} with a sequence of Tensors that "
+                    "require grad as one argument; it has no rule that takes them one by one.")
+            raw[i] = type(a)(e._value if isinstance(e, Tensor) else e for e in a)
+        i += 1
+    if kwargs:
+        kwargs = _raw_kwargs(func, kwargs)
+    if not active or not _state.enabled:
+        return _wrap_out(func(*raw, **kwargs))
+    rule = RULES.get(func)
+    if rule is None:
+        raise _no_rule(func)
+    out = func(*raw, **kwargs)
+    if not rule.differentiable:
+        return _wrap_out(out)
+    reads, reads_ans = rule.reads(i, tuple(active))
+    edges = []
+    for i in positions:
+        a = args[i]
+        if not a.requires_grad:
+            edges.append(_NO_EDGE)
+        elif a.grad_fn is not None:
+            edges.append((a.grad_fn, a._output_nr))
+        else:
+            edges.append(a._edge())
+    node = RuleNode(rule, args, kwargs, positions, edges, reads)
+    if type(out) is not np.ndarray and not isinstance(out, (np.ndarray, np.generic)):
+        out = np.asarray(out)
+    result = object.__new__(Tensor)
+    result._value = out
+    result.grad_fn = node
+    result.requires_grad = True
+    result.grad = None
+    result._vc = [0]
+    result._hooks = None
+    result._acc = None
+    result._base = None
+    result._output_nr = 0
+    result._retains = False
+    if reads_ans:
+        node.save_output(result)
+    if type(out) is np.ndarray and out.base is not None:
+        _link_view(result, out, args, positions)
+    return result
+
+
+_NO_EDGE = (None, 0)
+_SEQUENCES = (list, tuple)
+
+
+def _raw_kwargs(func, kwargs):
+    for key, value in kwargs.items():
+        if isinstance(value, Tensor):
+            if value.requires_grad and _state.enabled:
+                raise AutogradError(
+                    f"srcgrad differentiates only positional arguments; pass {key}= of "
+                    f"{getattr(func, '__name__', func)} positionally or .detach() it.")
+            kwargs = dict(kwargs)
+            kwargs[key] = value._value
+    return kwargs
+
+
+def _link_view(result, out, args, positions):
+    """Mark ``result`` as a view of the input whose memory it shares (in-place checks use it)."""
+    for i in positions:
+        base = args[i]
+        if isinstance(base._value, np.ndarray) and np.may_share_memory(out, base._value):
+            result._base = base
+            result._vc = base._vc
+            return
+
+
+def _record_out(ufunc, inputs, kwargs):
+    out = kwargs.pop("out")
+    out = out[0] if isinstance(out, tuple) else out
+    result = _record(ufunc, inputs, kwargs)
+    if isinstance(out, Tensor):
+        if result.requires_grad:
+            out._check_inplace()
+            out._write(result._value)
+            out.grad_fn = result.grad_fn
+            out.requires_grad = True
+        else:
+            out._write(result._value)
+        return out
+    if result.requires_grad:
+        raise AutogradError("srcgrad cannot write a result that requires grad into a plain ndarray (out=)")
+    np.copyto(out, result._value)
+    return out
+
+
+def _axis_kwargs(dim, keepdim, **extra):
+    kwargs = dict(extra)
+    if dim is not None:
+        kwargs["axis"] = tuple(dim) if isinstance(dim, list) else dim
+    if keepdim:
+        kwargs["keepdims"] = True
+    return kwargs
+
+
+def _reduce(func, t, dim, keepdim, axis, keepdims):
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return _record(func, (t,), _axis_kwargs(dim, keepdim))
+
+
+class _MinMax(tuple):
+    """``(values, indices)`` as PyTorch's ``max(dim)`` returns it."""
+
+    __slots__ = ()
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def _minmax(func, argfunc, t, dim, keepdim):
+    if dim is None:
+        return _record(func, (t,), {})
+    values = _record(func, (t,), _axis_kwargs(dim, keepdim))
+    indices = Tensor._wrap(argfunc(t._value, axis=dim, keepdims=keepdim))
+    return _MinMax((values, indices))
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _split(ary, indices_or_sections, axis=0):
+    """``np.split`` on a Tensor: one slice per piece, each recorded as indexing."""
+    n = ary.shape[axis]
+    if isinstance(indices_or_sections, numbers.Integral):
+        if n % indices_or_sections:
+            raise ValueError("array split does not result in an equal division")
+        step = n // indices_or_sections
+        bounds = list(range(0, n + 1, step))
+    else:
+        bounds = [0] + list(indices_or_sections) + [n]
+    pieces = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        index = (slice(None),) * (axis % ary.ndim) + (slice(start, stop),)
+        pieces.append(ary[index])
+    return pieces
+
+
+def _array_split(ary, indices_or_sections, axis=0):
+    n = ary.shape[axis]
+    if isinstance(indices_or_sections, numbers.Integral):
+        k, extra = divmod(n, indices_or_sections)
+        sizes = [k + 1] * extra + [k] * (indices_or_sections - extra)
+        bounds = np.cumsum([0] + sizes).tolist()
+        return _split(ary, bounds[1:-1], axis)
+    return _split(ary, indices_or_sections, axis)
+
+
+def _shape(a):
+    return a.shape
+
+
+def _ndim(a):
+    return a.ndim
+
+
+def _size(a, axis=None):
+    return int(np.size(a._value, axis))
+
+
+_COMPOSITES = {
+    np.split: _split,
+    np.array_split: _array_split,
+    np.shape: _shape,
+    np.ndim: _ndim,
+    np.size: _size,
+}
+
+TENSOR.append(Tensor)
