@@ -32,6 +32,37 @@ Each primitive ``f`` called as ``ans = f(*args, **kwargs)`` has one ``Rule``:
   fit (``np.concatenate(arrays, axis)``) into a call of a primitive with one
   array per positional argument.
 
+Further conventions every caller relies on:
+
+* ``g`` has the shape and dtype of ``ans`` (seed a scalar output with
+  ``np.ones_like(ans)``, not ``1.0``, or float32 gradients become float64).
+* Arguments past the end of ``vjps`` get no gradient (``np.sum(x, 1)`` passes
+  its axis positionally); use ``Rule.vjp_at(i)`` / ``Rule.call_vjp``.
+* A VJP's result may be a read-only view (``np.broadcast_to``) or the very
+  object ``g``: callers accumulate out of place (``acc = acc + ct``) or copy
+  first, never write into a cotangent they received.
+* Variadic primitives (``concatenate_args(*arrays, axis=0)``,
+  ``stack_args(*arrays, axis=0)``, ``einsum_args(subscripts, *operands)``) are
+  registered with ``variadic=True``: the last vjp/jvp serves every positional
+  argument from its index on and is called with the keyword ``argnum=i``, the
+  argument's index in ``args`` (``Rule.call_vjp``/``call_jvp`` do this).
+* Multiple outputs (``split_tuple``, ``np.linalg.slogdet``) are registered
+  with ``multiple_outputs=True``: the primitive returns a tuple, ``ans`` is that
+  tuple, each vjp receives ``g`` as a tuple with one cotangent per output (the
+  caller materializes ``np.zeros_like(ans[k])`` for an output that received no
+  gradient) and each jvp returns a tuple of tangents.
+* Indexing: ``x[idx]`` is ``operator.getitem(x, idx)``; ``x[idx] = v`` is
+  ``x = index_update(x, idx, v)`` and ``x[idx] += v`` is
+  ``x = index_add(x, idx, v)`` (out of place; repeated indices accumulate in
+  ``index_add`` and the last write wins in ``index_update``).
+* Public functions whose signature does not fit are rewritten by ``ALIASES``
+  before the table is consulted (``np.concatenate``, ``np.stack``,
+  ``np.split``, ``np.einsum``, ``np.hstack``, ...): look a function up in
+  ``ALIASES`` first, call the adaptor, and differentiate the primitive it calls.
+* Creation functions (``np.zeros_like``, ``np.ones_like``, ``np.full_like``),
+  ``np.shape``/``np.ndim`` and the helper primitives ``equal_share`` and
+  ``last_write_mask`` are ``defnondiff``: rules call them freely.
+
 Rules are plain numpy code over primitives that themselves have rules, so the
 tape can run them on Tensors (that is how ``create_graph=True`` and second
 derivatives work) and the compiler can inline their bodies into the code it
@@ -42,6 +73,13 @@ runtime.
 
 from .registry import ALIASES, RULES, Rule, defalias, defjvp, defnondiff, defvjp, get_rule, primitive
 from .broadcast import shape_of, unbroadcast
+
+# The table itself: importing these modules registers every rule.
+from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfuncs  # noqa: E402,F401
+from .indexing import index_add, index_update
+from .linalg import einsum_args
+from .nnfuncs import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from .shape import astype, concatenate_args, split_tuple, stack_args
 
 __all__ = [
     "ALIASES",
@@ -55,4 +93,19 @@ __all__ = [
     "primitive",
     "shape_of",
     "unbroadcast",
+    # primitives srcgrad defines (targets of aliases and of the compiler's rewrites)
+    "index_add",
+    "index_update",
+    "concatenate_args",
+    "stack_args",
+    "split_tuple",
+    "einsum_args",
+    "astype",
+    # ML helpers
+    "sigmoid",
+    "relu",
+    "softplus",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
 ]

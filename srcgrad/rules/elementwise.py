@@ -1,0 +1,361 @@
+"""Rules of numpy's elementwise ufuncs: the arithmetic operators and the math ufuncs.
+
+Every VJP here returns a cotangent of the broadcast shape; the caller
+unbroadcasts. ``g`` has the dtype of ``ans``: the rules only multiply it by
+arrays of the inputs' dtype, by booleans and by Python numbers, so float32 stays
+float32.
+
+Conventions where the derivative is not unique:
+
+* ``np.absolute`` and ``np.sign``-like kinks: the gradient at 0 is 0.
+* ``np.maximum``/``np.minimum``/``np.fmax``/``np.fmin``: where ``x == y`` each
+  argument gets half of ``g`` (as PyTorch's ``maximum`` does).
+* ``np.power(x, y)``: ``d/dx`` uses ``x ** (y - 1 + (y == 0))`` so that ``y == 0``
+  gives exactly 0 (never ``0 * inf``) and ``x == 0`` with integer ``y >= 1`` is
+  finite. ``d/dy`` uses ``log(x + (x == 0))``: at ``x == 0`` it is 0 (the limit
+  for ``y > 0``; PyTorch does the same) instead of ``0 * -inf = nan``. For
+  ``x < 0`` it is NaN: the real power has no derivative in ``y`` there.
+* ``np.clip``: inside the closed interval ``[lo, hi]`` the gradient goes to ``x``
+  (a value equal to a bound still passes ``g``), outside it to the bound.
+"""
+
+import math
+
+import numpy as np
+
+from .registry import defjvp, defnondiff, defvjp
+
+__all__ = []
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+# ---------------------------------------------------------------- arithmetic
+defvjp(np.add,
+       lambda g, ans, x, y: g,
+       lambda g, ans, x, y: g,
+       backward_name="AddBackward0")
+defjvp(np.add,
+       lambda t, ans, x, y: t,
+       lambda t, ans, x, y: t)
+
+defvjp(np.subtract,
+       lambda g, ans, x, y: g,
+       lambda g, ans, x, y: -g,
+       backward_name="SubBackward0")
+defjvp(np.subtract,
+       lambda t, ans, x, y: t,
+       lambda t, ans, x, y: -t)
+
+defvjp(np.multiply,
+       lambda g, ans, x, y: g * y,
+       lambda g, ans, x, y: g * x,
+       backward_name="MulBackward0")
+defjvp(np.multiply,
+       lambda t, ans, x, y: t * y,
+       lambda t, ans, x, y: x * t)
+
+defvjp(np.true_divide,  # np.divide is the same ufunc
+       lambda g, ans, x, y: g / y,
+       lambda g, ans, x, y: -g * ans / y,
+       name="divide", backward_name="DivBackward0")
+defjvp(np.true_divide,
+       lambda t, ans, x, y: t / y,
+       lambda t, ans, x, y: -t * ans / y)
+
+defvjp(np.negative,
+       lambda g, ans, x: -g,
+       backward_name="NegBackward0")
+defjvp(np.negative,
+       lambda t, ans, x: -t)
+
+defvjp(np.positive,
+       lambda g, ans, x: g,
+       backward_name="PositiveBackward0")
+defjvp(np.positive,
+       lambda t, ans, x: t)
+
+defvjp(np.absolute,  # np.abs is the same ufunc; gradient 0 at 0
+       lambda g, ans, x: g * np.sign(x),
+       name="abs", backward_name="AbsBackward0")
+defjvp(np.absolute,
+       lambda t, ans, x: t * np.sign(x))
+
+defvjp(np.power,
+       lambda g, ans, x, y: g * y * x ** (y - 1 + (y == 0)),
+       lambda g, ans, x, y: g * ans * np.log(x + (x == 0)),
+       backward_name="PowBackward0")
+defjvp(np.power,
+       lambda t, ans, x, y: t * y * x ** (y - 1 + (y == 0)),
+       lambda t, ans, x, y: t * ans * np.log(x + (x == 0)))
+
+defvjp(np.float_power,
+       lambda g, ans, x, y: g * y * np.float_power(x, y - 1 + (y == 0)),
+       lambda g, ans, x, y: g * ans * np.log(x + (x == 0)),
+       backward_name="PowBackward0")
+defjvp(np.float_power,
+       lambda t, ans, x, y: t * y * np.float_power(x, y - 1 + (y == 0)),
+       lambda t, ans, x, y: t * ans * np.log(x + (x == 0)))
+
+defvjp(np.square,
+       lambda g, ans, x: g * 2 * x,
+       backward_name="PowBackward0")
+defjvp(np.square,
+       lambda t, ans, x: t * 2 * x)
+
+defvjp(np.reciprocal,
+       lambda g, ans, x: -g * ans * ans,
+       backward_name="ReciprocalBackward0")
+defjvp(np.reciprocal,
+       lambda t, ans, x: -t * ans * ans)
+
+defvjp(np.sqrt,
+       lambda g, ans, x: g * 0.5 / ans,
+       backward_name="SqrtBackward0")
+defjvp(np.sqrt,
+       lambda t, ans, x: t * 0.5 / ans)
+
+defvjp(np.cbrt,
+       lambda g, ans, x: g / (3 * ans * ans),
+       backward_name="CbrtBackward0")
+defjvp(np.cbrt,
+       lambda t, ans, x: t / (3 * ans * ans))
+
+# ------------------------------------------------------- exponentials and logs
+defvjp(np.exp,
+       lambda g, ans, x: g * ans,
+       backward_name="ExpBackward0")
+defjvp(np.exp,
+       lambda t, ans, x: t * ans)
+
+defvjp(np.exp2,
+       lambda g, ans, x: g * ans * _LN2,
+       backward_name="Exp2Backward0")
+defjvp(np.exp2,
+       lambda t, ans, x: t * ans * _LN2)
+
+defvjp(np.expm1,
+       lambda g, ans, x: g * (ans + 1),
+       backward_name="Expm1Backward0")
+defjvp(np.expm1,
+       lambda t, ans, x: t * (ans + 1))
+
+defvjp(np.log,
+       lambda g, ans, x: g / x,
+       backward_name="LogBackward0")
+defjvp(np.log,
+       lambda t, ans, x: t / x)
+
+defvjp(np.log1p,
+       lambda g, ans, x: g / (1 + x),
+       backward_name="Log1PBackward0")
+defjvp(np.log1p,
+       lambda t, ans, x: t / (1 + x))
+
+defvjp(np.log2,
+       lambda g, ans, x: g / (x * _LN2),
+       backward_name="Log2Backward0")
+defjvp(np.log2,
+       lambda t, ans, x: t / (x * _LN2))
+
+defvjp(np.log10,
+       lambda g, ans, x: g / (x * _LN10),
+       backward_name="Log10Backward0")
+defjvp(np.log10,
+       lambda t, ans, x: t / (x * _LN10))
+
+defvjp(np.logaddexp,
+       lambda g, ans, x, y: g * np.exp(x - ans),
+       lambda g, ans, x, y: g * np.exp(y - ans),
+       backward_name="LogaddexpBackward0")
+defjvp(np.logaddexp,
+       lambda t, ans, x, y: t * np.exp(x - ans),
+       lambda t, ans, x, y: t * np.exp(y - ans))
+
+# --------------------------------------------------------------- trigonometry
+defvjp(np.sin,
+       lambda g, ans, x: g * np.cos(x),
+       backward_name="SinBackward0")
+defjvp(np.sin,
+       lambda t, ans, x: t * np.cos(x))
+
+defvjp(np.cos,
+       lambda g, ans, x: -g * np.sin(x),
+       backward_name="CosBackward0")
+defjvp(np.cos,
+       lambda t, ans, x: -t * np.sin(x))
+
+defvjp(np.tan,
+       lambda g, ans, x: g * (1 + ans * ans),
+       backward_name="TanBackward0")
+defjvp(np.tan,
+       lambda t, ans, x: t * (1 + ans * ans))
+
+defvjp(np.arcsin,
+       lambda g, ans, x: g / np.sqrt(1 - x * x),
+       backward_name="AsinBackward0")
+defjvp(np.arcsin,
+       lambda t, ans, x: t / np.sqrt(1 - x * x))
+
+defvjp(np.arccos,
+       lambda g, ans, x: -g / np.sqrt(1 - x * x),
+       backward_name="AcosBackward0")
+defjvp(np.arccos,
+       lambda t, ans, x: -t / np.sqrt(1 - x * x))
+
+defvjp(np.arctan,
+       lambda g, ans, x: g / (1 + x * x),
+       backward_name="AtanBackward0")
+defjvp(np.arctan,
+       lambda t, ans, x: t / (1 + x * x))
+
+defvjp(np.arctan2,  # ans = atan2(y, x): the first argument is y
+       lambda g, ans, y, x: g * x / (x * x + y * y),
+       lambda g, ans, y, x: -g * y / (x * x + y * y),
+       backward_name="Atan2Backward0")
+defjvp(np.arctan2,
+       lambda t, ans, y, x: t * x / (x * x + y * y),
+       lambda t, ans, y, x: -t * y / (x * x + y * y))
+
+defvjp(np.hypot,
+       lambda g, ans, x, y: g * x / ans,
+       lambda g, ans, x, y: g * y / ans,
+       backward_name="HypotBackward0")
+defjvp(np.hypot,
+       lambda t, ans, x, y: t * x / ans,
+       lambda t, ans, x, y: t * y / ans)
+
+defvjp(np.sinh,
+       lambda g, ans, x: g * np.cosh(x),
+       backward_name="SinhBackward0")
+defjvp(np.sinh,
+       lambda t, ans, x: t * np.cosh(x))
+
+defvjp(np.cosh,
+       lambda g, ans, x: g * np.sinh(x),
+       backward_name="CoshBackward0")
+defjvp(np.cosh,
+       lambda t, ans, x: t * np.sinh(x))
+
+defvjp(np.tanh,
+       lambda g, ans, x: g * (1 - ans * ans),
+       backward_name="TanhBackward0")
+defjvp(np.tanh,
+       lambda t, ans, x: t * (1 - ans * ans))
+
+defvjp(np.arcsinh,
+       lambda g, ans, x: g / np.sqrt(x * x + 1),
+       backward_name="AsinhBackward0")
+defjvp(np.arcsinh,
+       lambda t, ans, x: t / np.sqrt(x * x + 1))
+
+defvjp(np.arccosh,
+       lambda g, ans, x: g / np.sqrt(x * x - 1),
+       backward_name="AcoshBackward0")
+defjvp(np.arccosh,
+       lambda t, ans, x: t / np.sqrt(x * x - 1))
+
+defvjp(np.arctanh,
+       lambda g, ans, x: g / (1 - x * x),
+       backward_name="AtanhBackward0")
+defjvp(np.arctanh,
+       lambda t, ans, x: t / (1 - x * x))
+
+# ------------------------------------------------ selections (piecewise linear)
+# Ties (x == y) split g evenly between the two arguments, as PyTorch's maximum.
+defvjp(np.maximum,
+       lambda g, ans, x, y: g * (x > y) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * (y > x) + g * (x == y) * 0.5,
+       backward_name="MaximumBackward0")
+defjvp(np.maximum,
+       lambda t, ans, x, y: t * (x > y) + t * (x == y) * 0.5,
+       lambda t, ans, x, y: t * (y > x) + t * (x == y) * 0.5)
+
+defvjp(np.minimum,
+       lambda g, ans, x, y: g * (x < y) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * (y < x) + g * (x == y) * 0.5,
+       backward_name="MinimumBackward0")
+defjvp(np.minimum,
+       lambda t, ans, x, y: t * (x < y) + t * (x == y) * 0.5,
+       lambda t, ans, x, y: t * (y < x) + t * (x == y) * 0.5)
+
+# fmax/fmin ignore a NaN argument: the other one gets all of g.
+defvjp(np.fmax,
+       lambda g, ans, x, y: g * ((x > y) | np.isnan(y)) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * ((y > x) | np.isnan(x)) + g * (x == y) * 0.5,
+       backward_name="FmaxBackward0")
+defjvp(np.fmax,
+       lambda t, ans, x, y: t * ((x > y) | np.isnan(y)) + t * (x == y) * 0.5,
+       lambda t, ans, x, y: t * ((y > x) | np.isnan(x)) + t * (x == y) * 0.5)
+
+defvjp(np.fmin,
+       lambda g, ans, x, y: g * ((x < y) | np.isnan(y)) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * ((y < x) | np.isnan(x)) + g * (x == y) * 0.5,
+       backward_name="FminBackward0")
+defjvp(np.fmin,
+       lambda t, ans, x, y: t * ((x < y) | np.isnan(y)) + t * (x == y) * 0.5,
+       lambda t, ans, x, y: t * ((y < x) | np.isnan(x)) + t * (x == y) * 0.5)
+
+defvjp(np.where,  # only the three-argument form; the condition gets no gradient
+       None,
+       lambda g, ans, c, x, y: np.where(c, g, 0.0),
+       lambda g, ans, c, x, y: np.where(c, 0.0, g),
+       backward_name="WhereBackward0")
+defjvp(np.where,
+       None,
+       lambda t, ans, c, x, y: np.where(c, t, 0.0),
+       lambda t, ans, c, x, y: np.where(c, 0.0, t))
+
+# clip(x, lo, hi): x passes g where it was kept (lo <= x <= hi), a bound where it won.
+# Bounds given as keywords (min=, max=) are constants: they get no gradient.
+defvjp(np.clip,
+       lambda g, ans, x, lo=None, hi=None, **kw: g * (ans == x),
+       lambda g, ans, x, lo, hi=None, **kw: g * (x < lo),
+       lambda g, ans, x, lo, hi, **kw: g * (x > hi),
+       backward_name="ClampBackward1")
+defjvp(np.clip,
+       lambda t, ans, x, lo=None, hi=None, **kw: t * (ans == x),
+       lambda t, ans, x, lo, hi=None, **kw: t * (x < lo),
+       lambda t, ans, x, lo, hi, **kw: t * (x > hi))
+
+defvjp(np.remainder,  # x - floor(x / y) * y; np.mod is the same ufunc
+       lambda g, ans, x, y: g,
+       lambda g, ans, x, y: -g * np.floor_divide(x, y),
+       backward_name="RemainderBackward0")
+defjvp(np.remainder,
+       lambda t, ans, x, y: t,
+       lambda t, ans, x, y: -t * np.floor_divide(x, y))
+
+defvjp(np.fmod,
+       lambda g, ans, x, y: g,
+       lambda g, ans, x, y: -g * np.trunc(x / y),
+       backward_name="FmodBackward0")
+defjvp(np.fmod,
+       lambda t, ans, x, y: t,
+       lambda t, ans, x, y: -t * np.trunc(x / y))
+
+defvjp(np.deg2rad,
+       lambda g, ans, x: g * (math.pi / 180),
+       backward_name="Deg2RadBackward0")
+defjvp(np.deg2rad,
+       lambda t, ans, x: t * (math.pi / 180))
+
+defvjp(np.rad2deg,
+       lambda g, ans, x: g * (180 / math.pi),
+       backward_name="Rad2DegBackward0")
+defjvp(np.rad2deg,
+       lambda t, ans, x: t * (180 / math.pi))
+
+# ------------------------------------------------------ zero derivative almost everywhere
+defnondiff(
+    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+    np.floor, np.ceil, np.round, np.around, np.rint, np.sign, np.trunc, np.fix,
+    np.floor_divide, np.signbit, np.heaviside,
+    np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose, np.array_equal,
+    np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
+    np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert,
+    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
+    np.count_nonzero, np.searchsorted, np.all, np.any,
+    np.zeros_like, np.ones_like, np.full_like, np.empty_like,
+    np.shape, np.ndim, np.size, np.result_type,
+)

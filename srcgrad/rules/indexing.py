@@ -1,0 +1,123 @@
+"""Rules of indexing: ``x[idx]`` and its out-of-place updates.
+
+Three primitives cover reading and writing through an index:
+
+* ``operator.getitem(x, idx)`` -- ``x[idx]`` for any numpy index: ints, slices,
+  ``Ellipsis``, ``None``, integer arrays (fancy indexing) and boolean masks.
+* ``index_add(x, idx, v)`` -- a copy of ``x`` with ``v`` added at ``x[idx]``.
+  Repeated integer indices *accumulate* (``np.add.at``), so it is exactly the
+  adjoint of ``getitem``; ``x[idx] += v`` in user code means
+  ``x = index_add(x, idx, v)``.
+* ``index_update(x, idx, v)`` -- a copy of ``x`` with ``x[idx] = v``. With
+  repeated indices numpy keeps the last write, and so do the gradients: only
+  the element of ``v`` that was written last at a position receives that
+  position's gradient.
+
+The adjoints close over each other (getitem <-> index_add, index_update ->
+getitem and index_update), so second derivatives work on the tape. The index
+never gets a gradient.
+"""
+
+import operator
+
+import numpy as np
+
+from .registry import defjvp, defnondiff, defvjp, primitive
+
+__all__ = ["index_add", "index_update", "last_write_mask"]
+
+
+def _is_basic(idx):
+    """True when ``idx`` cannot address one element twice (no integer arrays or lists)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    for item in items:
+        if isinstance(item, list):
+            return False
+        if isinstance(item, np.ndarray) and item.dtype != np.bool_:
+            return False
+    return True
+
+
+@primitive
+def index_add(x, idx, v):
+    """A copy of ``x`` with ``v`` added at ``x[idx]``; repeated indices accumulate.
+
+    Args:
+        x: the array to start from (not modified).
+        idx: any numpy index.
+        v: values broadcastable to ``x[idx]``'s shape.
+
+    Returns:
+        A new array of ``x``'s shape and the result dtype of ``x`` and ``v``.
+    """
+    out = np.array(x, dtype=np.result_type(x, v), copy=True)
+    if _is_basic(idx):
+        out[idx] += v
+    else:
+        np.add.at(out, idx, v)
+    return out
+
+
+@primitive
+def index_update(x, idx, v):
+    """A copy of ``x`` with ``x[idx] = v`` (numpy's assignment, last write wins).
+
+    Args:
+        x: the array to start from (not modified).
+        idx: any numpy index.
+        v: values broadcastable to ``x[idx]``'s shape.
+
+    Returns:
+        A new array of ``x``'s shape and the result dtype of ``x`` and ``v``.
+    """
+    out = np.array(x, dtype=np.result_type(x, v), copy=True)
+    out[idx] = v
+    return out
+
+
+@primitive
+def last_write_mask(x, idx):
+    """Which elements of ``x[idx]`` survive ``x[idx] = v``: True unless a later one
+    writes the same position. All True for indices without repeats.
+
+    Returns:
+        A boolean array of ``x[idx]``'s shape.
+    """
+    x = np.asarray(x)
+    if _is_basic(idx):
+        return np.ones(x[idx].shape, dtype=bool)
+    writers = np.full(x.shape, -1, dtype=np.intp)
+    order = np.arange(x[idx].size).reshape(x[idx].shape)
+    writers[idx] = order
+    return writers[idx] == order
+
+
+defnondiff(last_write_mask)
+
+defvjp(operator.getitem,
+       lambda g, ans, x, idx: index_add(np.zeros_like(x), idx, g),
+       None,
+       name="getitem", backward_name="IndexBackward0")
+defjvp(operator.getitem,
+       lambda t, ans, x, idx: t[idx],
+       None)
+
+defvjp(index_add,
+       lambda g, ans, x, idx, v: g,
+       None,
+       lambda g, ans, x, idx, v: g[idx],
+       backward_name="IndexPutBackward0")
+defjvp(index_add,
+       lambda t, ans, x, idx, v: t,
+       None,
+       lambda t, ans, x, idx, v: index_add(np.zeros_like(ans), idx, t))
+
+defvjp(index_update,
+       lambda g, ans, x, idx, v: index_update(g, idx, 0.0),
+       None,
+       lambda g, ans, x, idx, v: g[idx] * last_write_mask(x, idx),
+       backward_name="IndexPutBackward0")
+defjvp(index_update,
+       lambda t, ans, x, idx, v: index_update(t, idx, 0.0),
+       None,
+       lambda t, ans, x, idx, v: index_update(np.zeros_like(ans), idx, t))

@@ -1,0 +1,335 @@
+"""Rules of linear algebra: products, contractions, einsum, trace, inv, det, solve, norm.
+
+Products return the cotangent of the broadcast shape (batch dimensions of
+``matmul`` broadcast like any ufunc; the caller unbroadcasts).
+
+* ``np.einsum(subscripts, *operands)`` is an alias of the variadic primitive
+  ``einsum_args(subscripts, *operands)``; only the string form of
+  ``subscripts`` is supported, and an operand may not repeat a label (``"ii->i"``;
+  use ``np.trace``/``np.diagonal`` instead) -- its VJP raises ``NotImplementedError``.
+* ``np.linalg.slogdet`` returns ``(sign, logabsdet)``: a multiple-output
+  primitive whose ``g`` is a pair; ``sign`` has no gradient.
+* ``np.linalg.norm``: vector norms of any ``ord`` (0 has no gradient), the
+  Frobenius norm, any ``axis``/``keepdims``. The gradient of a 2-norm at 0 is 0
+  (a subgradient); matrix norms other than Frobenius raise ``NotImplementedError``.
+"""
+
+import numpy as np
+
+from .broadcast import shape_of
+from .helpers import dtype_of, inverse_permutation, ndim_of, unreduce
+from .reductions import equal_share
+from .registry import defalias, defjvp, defvjp, primitive
+
+__all__ = [
+    "einsum_args",
+    "tensordot_axes",
+    "dot_axes",
+    "inner_axes",
+    "tensordot_vjp_x",
+    "tensordot_vjp_y",
+    "matmul_vjp_x",
+    "matmul_vjp_y",
+    "einsum_vjp",
+    "replace_arg",
+    "trace_eye",
+    "trace_axes",
+    "mT",
+    "norm_grad",
+    "solve_vjp_a",
+    "solve_vjp_b",
+    "solve_jvp_a",
+]
+
+
+def mT(x):
+    """The matrix transpose of a stack of matrices (swap the last two axes)."""
+    return np.swapaxes(x, -1, -2)
+
+
+# ---------------------------------------------------------------- matmul
+def matmul_vjp_x(g, ans, x, y):
+    """Cotangent of ``x`` in ``x @ y`` (1-D operands as numpy promotes them)."""
+    if ndim_of(y) == 1:
+        return np.expand_dims(g, -1) * y
+    if ndim_of(x) == 1:
+        return np.squeeze(np.expand_dims(g, -2) @ mT(y), -2)
+    return g @ mT(y)
+
+
+def matmul_vjp_y(g, ans, x, y):
+    """Cotangent of ``y`` in ``x @ y`` (1-D operands as numpy promotes them)."""
+    if ndim_of(x) == 1:
+        return np.expand_dims(x, -1) * np.expand_dims(g, -2) if ndim_of(y) > 1 else g * x
+    if ndim_of(y) == 1:
+        return np.squeeze(mT(x) @ np.expand_dims(g, -1), -1)
+    return mT(x) @ g
+
+
+defvjp(np.matmul, matmul_vjp_x, matmul_vjp_y, backward_name="MmBackward0")
+defjvp(np.matmul,
+       lambda t, ans, x, y: t @ y,
+       lambda t, ans, x, y: x @ t)
+
+
+# ------------------------------------------------------------- tensordot
+def tensordot_axes(x, y, axes=2):
+    """``np.tensordot``'s ``axes`` as two lists of non-negative axes of ``x`` and ``y``."""
+    nx, ny = ndim_of(x), ndim_of(y)
+    if isinstance(axes, int):
+        return list(range(nx - axes, nx)), list(range(axes))
+    ax, ay = axes
+    ax = [ax] if isinstance(ax, int) else list(ax)
+    ay = [ay] if isinstance(ay, int) else list(ay)
+    return [a % nx for a in ax], [a % ny for a in ay]
+
+
+def dot_axes(x, y):
+    """The contraction ``np.dot`` does, as ``tensordot`` axes."""
+    if ndim_of(x) == 0 or ndim_of(y) == 0:
+        return [], []
+    return [ndim_of(x) - 1], [max(ndim_of(y) - 2, 0)]
+
+
+def inner_axes(x, y):
+    """The contraction ``np.inner`` does, as ``tensordot`` axes."""
+    if ndim_of(x) == 0 or ndim_of(y) == 0:
+        return [], []
+    return [ndim_of(x) - 1], [ndim_of(y) - 1]
+
+
+def tensordot_vjp_x(g, x, y, axes):
+    """Cotangent of ``x`` in ``np.tensordot(x, y, axes)``."""
+    ax, ay = tensordot_axes(x, y, axes)
+    free_x = [i for i in range(ndim_of(x)) if i not in ax]
+    free_y = [i for i in range(ndim_of(y)) if i not in ay]
+    out = np.tensordot(g, y, axes=(list(range(len(free_x), ndim_of(g))), free_y))
+    # out's axes: x's free axes, then x's contracted axes in the order of y's axes
+    order = free_x + [a for _, a in sorted(zip(ay, ax))]
+    return np.transpose(out, inverse_permutation(order))
+
+
+def tensordot_vjp_y(g, x, y, axes):
+    """Cotangent of ``y`` in ``np.tensordot(x, y, axes)``."""
+    ax, ay = tensordot_axes(x, y, axes)
+    free_x = [i for i in range(ndim_of(x)) if i not in ax]
+    free_y = [i for i in range(ndim_of(y)) if i not in ay]
+    out = np.tensordot(x, g, axes=(free_x, list(range(len(free_x)))))
+    # out's axes: y's contracted axes in the order of x's axes, then y's free axes
+    order = [b for _, b in sorted(zip(ax, ay))] + free_y
+    return np.transpose(out, inverse_permutation(order))
+
+
+defvjp(np.tensordot,
+       lambda g, ans, x, y, axes=2: tensordot_vjp_x(g, x, y, axes),
+       lambda g, ans, x, y, axes=2: tensordot_vjp_y(g, x, y, axes),
+       None,
+       backward_name="TensordotBackward0")
+defjvp(np.tensordot,
+       lambda t, ans, x, y, axes=2: np.tensordot(t, y, axes),
+       lambda t, ans, x, y, axes=2: np.tensordot(x, t, axes),
+       None)
+
+defvjp(np.dot,
+       lambda g, ans, x, y: tensordot_vjp_x(g, x, y, dot_axes(x, y)),
+       lambda g, ans, x, y: tensordot_vjp_y(g, x, y, dot_axes(x, y)),
+       backward_name="DotBackward0")
+defjvp(np.dot,
+       lambda t, ans, x, y: np.dot(t, y),
+       lambda t, ans, x, y: np.dot(x, t))
+
+defvjp(np.inner,
+       lambda g, ans, x, y: tensordot_vjp_x(g, x, y, inner_axes(x, y)),
+       lambda g, ans, x, y: tensordot_vjp_y(g, x, y, inner_axes(x, y)),
+       backward_name="InnerBackward0")
+defjvp(np.inner,
+       lambda t, ans, x, y: np.inner(t, y),
+       lambda t, ans, x, y: np.inner(x, t))
+
+defvjp(np.outer,  # both operands are flattened first
+       lambda g, ans, x, y: np.reshape(g @ np.ravel(y), shape_of(x)),
+       lambda g, ans, x, y: np.reshape(np.ravel(x) @ g, shape_of(y)),
+       backward_name="OuterBackward0")
+defjvp(np.outer,
+       lambda t, ans, x, y: np.outer(t, y),
+       lambda t, ans, x, y: np.outer(x, t))
+
+
+# ---------------------------------------------------------------- einsum
+@primitive
+def einsum_args(subscripts, *operands, optimize=False):
+    """``np.einsum(subscripts, *operands)``: the primitive ``np.einsum`` is an alias of."""
+    return np.einsum(subscripts, *operands, optimize=optimize)
+
+
+def _einsum_specs(subscripts):
+    """``(input specs, output spec)`` with the implicit output made explicit."""
+    s = subscripts.replace(" ", "")
+    if "->" in s:
+        inputs, output = s.split("->")
+        return inputs.split(","), output
+    inputs = s.split(",")
+    letters = "".join(inputs).replace(".", "")
+    output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs, ("..." if "..." in s else "") + output
+
+
+def _tokens(spec):
+    """The labels of one operand's spec, ``"..."`` as one token."""
+    head, dots, tail = spec.partition("...")
+    return list(head) + (["..."] if dots else []) + list(tail)
+
+
+def einsum_vjp(g, subscripts, operands, i, optimize=False):
+    """Cotangent of ``operands[i]`` in ``np.einsum(subscripts, *operands)``."""
+    inputs, output = _einsum_specs(subscripts)
+    spec = inputs[i]
+    labels = [c for c in spec if c != "."]
+    if len(set(labels)) != len(labels):
+        raise NotImplementedError(f"einsum gradient of operand {spec!r} with a repeated label")
+    others = [s for j, s in enumerate(inputs) if j != i]
+    seen = set(output + "".join(others))
+    # labels summed away by this operand alone cannot be einsum outputs: broadcast them back
+    target = "".join(c for c in _tokens(spec) if c == "..." or c in seen)
+    rest = [op for j, op in enumerate(operands) if j != i]
+    res = np.einsum(",".join([output] + others) + "->" + target, g, *rest, optimize=optimize)
+    if target == spec:
+        return res
+    x = operands[i]
+    nell_x = ndim_of(x) - len(labels)
+    nell_r = ndim_of(res) - (len(target) - (3 if "..." in target else 0))
+    kept, full, pos_x, pos_r = [], [], 0, 0
+    for tok in _tokens(spec):
+        if tok == "...":
+            kept += shape_of(res)[pos_r : pos_r + nell_r]
+            full += shape_of(res)[pos_r : pos_r + nell_r]
+            pos_x, pos_r = pos_x + nell_x, pos_r + nell_r
+        elif tok in seen:
+            kept.append(shape_of(res)[pos_r])
+            full.append(shape_of(res)[pos_r])
+            pos_x, pos_r = pos_x + 1, pos_r + 1
+        else:
+            kept.append(1)
+            full.append(shape_of(x)[pos_x])
+            pos_x += 1
+    return np.broadcast_to(np.reshape(res, tuple(kept)), tuple(full))
+
+
+def replace_arg(args, i, value):
+    """``args`` (a tuple) with ``args[i]`` replaced by ``value``."""
+    return args[:i] + (value,) + args[i + 1 :]
+
+
+defvjp(einsum_args,
+       None,
+       lambda g, ans, subscripts, *operands, optimize=False, argnum: einsum_vjp(g, subscripts, operands, argnum - 1, optimize),
+       variadic=True, backward_name="EinsumBackward0")
+defjvp(einsum_args,
+       None,
+       lambda t, ans, subscripts, *operands, optimize=False, argnum: einsum_args(subscripts, *replace_arg(operands, argnum - 1, t), optimize=optimize))
+
+
+def _einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
+    if out is not None or kwargs or not isinstance(subscripts, str):
+        raise NotImplementedError("only np.einsum(subscripts_string, *operands[, optimize=]) is differentiable")
+    return einsum_args(subscripts, *operands, optimize=optimize)
+
+
+defalias(np.einsum, _einsum)
+
+
+# ----------------------------------------------------------------- trace
+def trace_axes(x, axis1, axis2):
+    """``(axis1, axis2)`` as non-negative axes of ``x``."""
+    return axis1 % ndim_of(x), axis2 % ndim_of(x)
+
+
+def trace_eye(x, offset, axis1, axis2):
+    """The identity (shifted by ``offset``) shaped like ``x``'s traced plane, in ``x``'s dtype."""
+    a1, a2 = trace_axes(x, axis1, axis2)
+    return np.eye(shape_of(x)[a1], shape_of(x)[a2], k=offset, dtype=dtype_of(x))
+
+
+defvjp(np.trace,
+       lambda g, ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None: np.moveaxis(np.expand_dims(g, (-2, -1)) * trace_eye(x, offset, axis1, axis2), (-2, -1), trace_axes(x, axis1, axis2)),
+       backward_name="TraceBackward0")
+defjvp(np.trace,
+       lambda t, ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None: np.trace(t, offset, axis1, axis2))
+
+# ------------------------------------------------------- inverse, determinants
+defvjp(np.linalg.inv,
+       lambda g, ans, x: -mT(ans) @ g @ mT(ans),
+       backward_name="LinalgInvExBackward0")
+defjvp(np.linalg.inv,
+       lambda t, ans, x: -ans @ t @ ans)
+
+defvjp(np.linalg.det,
+       lambda g, ans, x: np.expand_dims(g * ans, (-2, -1)) * mT(np.linalg.inv(x)),
+       backward_name="LinalgDetBackward0")
+defjvp(np.linalg.det,
+       lambda t, ans, x: ans * np.sum(mT(np.linalg.inv(x)) * t, axis=(-2, -1)))
+
+defvjp(np.linalg.slogdet,  # g = (g_sign, g_logabsdet); the sign is piecewise constant
+       lambda g, ans, x: np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x)),
+       multiple_outputs=True, backward_name="LinalgSlogdetBackward0")
+defjvp(np.linalg.slogdet,
+       lambda t, ans, x: (np.zeros_like(ans[0]), np.sum(mT(np.linalg.inv(x)) * t, axis=(-2, -1))))
+
+
+# ----------------------------------------------------------------- solve
+# numpy 2 treats b as a vector only when b.ndim == 1 (then a may still be batched).
+def solve_vjp_b(g, ans, a, b):
+    """Cotangent of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a^T, g)``."""
+    if ndim_of(b) == 1:
+        return np.squeeze(np.linalg.solve(mT(a), np.expand_dims(g, -1)), -1)
+    return np.linalg.solve(mT(a), g)
+
+
+def solve_vjp_a(g, ans, a, b):
+    """Cotangent of ``a`` in ``np.linalg.solve(a, b)``: ``-solve(a^T, g) @ ans^T``."""
+    gb = solve_vjp_b(g, ans, a, b)
+    if ndim_of(b) == 1:
+        return -np.expand_dims(gb, -1) * np.expand_dims(ans, -2)
+    return -gb @ mT(ans)
+
+
+def solve_jvp_a(t, ans, a, b):
+    """Tangent of ``np.linalg.solve(a, b)`` along ``a``'s tangent: ``-solve(a, t @ ans)``."""
+    if ndim_of(b) == 1:
+        return -np.squeeze(np.linalg.solve(a, t @ np.expand_dims(ans, -1)), -1)
+    return -np.linalg.solve(a, t @ ans)
+
+
+defvjp(np.linalg.solve, solve_vjp_a, solve_vjp_b, backward_name="LinalgSolveExBackward0")
+defjvp(np.linalg.solve,
+       solve_jvp_a,
+       lambda t, ans, a, b: np.linalg.solve(a, t) if ndim_of(b) > 1 else np.squeeze(np.linalg.solve(a, np.expand_dims(t, -1)), -1))
+
+
+# ------------------------------------------------------------------ norm
+def norm_grad(ans, x, ord=None, axis=None):
+    """The derivative of ``np.linalg.norm(x, ord, axis, keepdims=True)`` with respect
+    to ``x``, elementwise (shape of ``x``). Composite of primitives with rules."""
+    ndim = ndim_of(x)
+    matrix = (axis is None and ndim == 2 and ord is not None) or (isinstance(axis, (tuple, list)) and len(axis) == 2)
+    if matrix and ord not in (None, "fro"):
+        raise NotImplementedError(f"np.linalg.norm(ord={ord!r}) of a matrix has no derivative rule")
+    if not matrix and axis is None and ndim != 1 and ord is not None:
+        raise NotImplementedError(f"np.linalg.norm(ord={ord!r}) needs a 1-D x or an axis")
+    kept = unreduce(ans, x, axis)
+    if ord in (None, "fro", 2, 2.0):
+        return x / (kept + (kept == 0))
+    if ord == 1:
+        return np.sign(x)
+    if ord in (np.inf, -np.inf):  # max/min of |x|: ties share evenly
+        return np.sign(x) * equal_share(np.abs(x), ans, axis)
+    if ord == 0:
+        return np.zeros_like(x)
+    return np.sign(x) * np.abs(x) ** (ord - 1) / kept ** (ord - 1)
+
+
+defvjp(np.linalg.norm,
+       lambda g, ans, x, ord=None, axis=None, keepdims=False: unreduce(g, x, axis) * norm_grad(ans, x, ord, axis),
+       backward_name="LinalgVectorNormBackward0")
+defjvp(np.linalg.norm,
+       lambda t, ans, x, ord=None, axis=None, keepdims=False: np.sum(t * norm_grad(ans, x, ord, axis), axis=axis, keepdims=keepdims))

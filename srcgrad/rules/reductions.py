@@ -1,0 +1,116 @@
+"""Rules of the reductions (sum, mean, prod, max, min, var, std) and the scans.
+
+A reduction's VJP returns the *input's* shape itself: ``unreduce`` puts the
+reduced axes back as length-1 axes (whatever ``keepdims`` was) so ``g``
+broadcasts against ``x``.
+
+Conventions:
+
+* ``max``/``min`` (``np.max``, ``np.amax``, ``np.min``, ``np.amin``): when several
+  elements tie for the extreme, ``g`` is split evenly among them (each gets
+  ``g / count``), as PyTorch's ``amax``/``amin`` and full ``max()`` do.
+* ``prod`` is zero-safe: each element's gradient is the product of the *other*
+  elements, computed with cumulative products, never by dividing by ``x``.
+* ``cumprod`` divides by ``x``: its gradient is inf/NaN where ``x == 0``.
+* Keyword arguments that would change the gradient (``where=``, ``initial=`` of
+  ``max``) are not accepted by the rules: calling them raises ``TypeError``
+  rather than returning a wrong gradient.
+"""
+
+import numpy as np
+
+from .broadcast import shape_of
+from .helpers import count, inverse_permutation, kept_shape, reduced_axes, unreduce
+from .registry import defjvp, defnondiff, defvjp, primitive
+
+__all__ = ["prod_others", "equal_share"]
+
+
+def prod_others(x, axis=None):
+    """For each element of ``x``, the product of the other elements along ``axis``.
+
+    Zero-safe (no division): exclusive cumulative products from the left and
+    from the right, multiplied. Composite of primitives with rules.
+    """
+    shape = shape_of(x)
+    axes = reduced_axes(len(shape), axis)
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = rest + axes
+    moved = np.transpose(x, perm)
+    flat = np.reshape(moved, tuple(shape[i] for i in rest) + (count(x, axis),))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    others = np.reshape(left * right, shape_of(moved))
+    return np.transpose(others, inverse_permutation(perm))
+
+
+@primitive
+def equal_share(x, ans, axis=None):
+    """Weights splitting a max/min's gradient evenly among the tied extremes of ``x``.
+
+    ``1 / count`` where ``x`` equals the reduction's result ``ans``, 0 elsewhere, in
+    ``x``'s floating dtype. Piecewise constant, so it has no gradient of its own.
+    """
+    x = np.asarray(x)
+    mask = x == np.reshape(ans, kept_shape(x.shape, axis))
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    ties = np.maximum(np.sum(mask, axis=axis, keepdims=True), 1)
+    return (mask / ties).astype(dtype, copy=False)
+
+
+defnondiff(equal_share)
+
+# ------------------------------------------------------------------- sums
+defvjp(np.sum,
+       lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None: np.broadcast_to(unreduce(g, x, axis), shape_of(x)),
+       backward_name="SumBackward0")
+defjvp(np.sum,
+       lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None: np.sum(t, axis=axis, keepdims=keepdims))
+
+defvjp(np.mean,
+       lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: np.broadcast_to(unreduce(g, x, axis), shape_of(x)) / count(x, axis),
+       backward_name="MeanBackward0")
+defjvp(np.mean,
+       lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False: np.mean(t, axis=axis, keepdims=keepdims))
+
+defvjp(np.prod,
+       lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: unreduce(g, x, axis) * prod_others(x, axis),
+       backward_name="ProdBackward0")
+defjvp(np.prod,
+       lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False: np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims))
+
+# ------------------------------------------------- extremes (ties share evenly)
+for _fn, _name in ((np.max, "MaxBackward1"), (np.amax, "MaxBackward1"), (np.min, "MinBackward1"), (np.amin, "MinBackward1")):
+    defvjp(_fn,
+           lambda g, ans, x, axis=None, out=None, keepdims=False: unreduce(g, x, axis) * equal_share(x, ans, axis),
+           backward_name=_name)
+    defjvp(_fn,
+           lambda t, ans, x, axis=None, out=None, keepdims=False: np.sum(t * equal_share(x, ans, axis), axis=axis, keepdims=keepdims))
+
+# ------------------------------------------------------------ moments
+defvjp(np.var,
+       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: unreduce(g, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) * (2.0 / (count(x, axis) - ddof)),
+       backward_name="VarBackward0")
+defjvp(np.var,
+       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * (2.0 / (count(x, axis) - ddof)))
+
+defvjp(np.std,
+       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: unreduce(g / ans, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / (count(x, axis) - ddof),
+       backward_name="StdBackward0")
+defjvp(np.std,
+       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / ((count(x, axis) - ddof) * ans))
+
+# ------------------------------------------------------------------ scans
+# axis=None scans the flattened array: the final reshape restores x's shape.
+defvjp(np.cumsum,
+       lambda g, ans, x, axis=None, dtype=None, out=None: np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis), shape_of(x)),
+       backward_name="CumsumBackward0")
+defjvp(np.cumsum,
+       lambda t, ans, x, axis=None, dtype=None, out=None: np.cumsum(t, axis=axis))
+
+defvjp(np.cumprod,
+       lambda g, ans, x, axis=None, dtype=None, out=None: np.reshape(np.flip(np.cumsum(np.flip(g * ans, axis), axis=axis), axis), shape_of(x)) / x,
+       backward_name="CumprodBackward0")
+defjvp(np.cumprod,
+       lambda t, ans, x, axis=None, dtype=None, out=None: ans * np.cumsum(t / x, axis=axis))

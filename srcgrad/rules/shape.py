@@ -1,0 +1,342 @@
+"""Rules of the functions that move elements without changing them.
+
+Every VJP here returns the input's own shape. Functions whose numpy signature
+takes a *list* of arrays are aliases (``defalias``) of primitives that take one
+array per positional argument, and ``np.split`` of a primitive that returns a
+tuple:
+
+* ``concatenate_args(*arrays, axis=0)`` -- ``np.concatenate``/``np.concat``,
+  ``np.hstack``, ``np.vstack``, ``np.column_stack``.
+* ``stack_args(*arrays, axis=0)`` -- ``np.stack``.
+* ``split_tuple(x, indices_or_sections, axis=0)`` -- ``np.split``,
+  ``np.array_split``, ``np.hsplit``, ``np.vsplit``; returns a tuple (a
+  multiple-output primitive, see the contract in ``srcgrad.rules``).
+
+The first two are variadic: their one VJP serves every array and receives its
+position as ``argnum``.
+"""
+
+import numpy as np
+
+from .broadcast import shape_of, unbroadcast
+from .helpers import dtype_of, inverse_permutation, ndim_of
+from .indexing import index_add
+from .registry import defalias, defjvp, defvjp, primitive
+
+__all__ = [
+    "concatenate_args",
+    "stack_args",
+    "split_tuple",
+    "astype",
+    "concat_index",
+    "concat_pad",
+    "stack_index",
+    "stack_pad",
+    "tile_blocks",
+    "tile_axes",
+    "repeat_index",
+    "repeat_base_shape",
+    "pad_index",
+    "constant_pad_mode",
+    "negate",
+]
+
+
+# ------------------------------------------------------------- the primitives
+@primitive
+def concatenate_args(*arrays, axis=0):
+    """``np.concatenate(arrays, axis)`` with one array per positional argument."""
+    return np.concatenate(arrays, axis=axis)
+
+
+@primitive
+def stack_args(*arrays, axis=0):
+    """``np.stack(arrays, axis)`` with one array per positional argument."""
+    return np.stack(arrays, axis=axis)
+
+
+@primitive
+def split_tuple(x, indices_or_sections, axis=0):
+    """``np.array_split(x, indices_or_sections, axis)`` as a tuple of arrays."""
+    return tuple(np.array_split(x, indices_or_sections, axis=axis))
+
+
+@primitive
+def astype(x, dtype):
+    """``x.astype(dtype)`` as a function (a copy in the new dtype)."""
+    return np.asarray(x).astype(dtype)
+
+
+# ------------------------------------------------- shape arithmetic (no values)
+def _axis_offsets(arrays, argnum, axis):
+    start = sum(shape_of(a)[axis] for a in arrays[:argnum])
+    return start, start + shape_of(arrays[argnum])[axis], sum(shape_of(a)[axis] for a in arrays)
+
+
+def concat_index(arrays, argnum, axis):
+    """The index of ``arrays[argnum]``'s block in their concatenation along ``axis``."""
+    axis = axis % ndim_of(arrays[argnum])
+    start, stop, _ = _axis_offsets(arrays, argnum, axis)
+    return (slice(None),) * axis + (slice(start, stop),)
+
+
+def concat_pad(arrays, argnum, axis):
+    """``np.pad`` widths that place ``arrays[argnum]`` at its block of the concatenation."""
+    axis = axis % ndim_of(arrays[argnum])
+    start, stop, total = _axis_offsets(arrays, argnum, axis)
+    return tuple((start, total - stop) if i == axis else (0, 0) for i in range(ndim_of(arrays[argnum])))
+
+
+def stack_index(ans, argnum, axis):
+    """The index of the ``argnum``-th stacked array in ``ans``."""
+    return (slice(None),) * (axis % ndim_of(ans)) + (argnum,)
+
+
+def stack_pad(arrays, argnum, axis):
+    """``np.pad`` widths placing ``expand_dims(arrays[argnum], axis)`` at its slot."""
+    ndim = ndim_of(arrays[argnum]) + 1
+    axis = axis % ndim
+    return tuple((argnum, len(arrays) - 1 - argnum) if i == axis else (0, 0) for i in range(ndim))
+
+
+def _tile_shapes(x, reps):
+    reps = tuple(reps) if np.iterable(reps) else (reps,)
+    shape = shape_of(x)
+    d = max(len(shape), len(reps))
+    return (1,) * (d - len(shape)) + shape, (1,) * (d - len(reps)) + reps
+
+
+def tile_blocks(x, reps):
+    """The shape ``(r0, n0, r1, n1, ...)`` that splits ``np.tile(x, reps)`` into its copies."""
+    shape, reps = _tile_shapes(x, reps)
+    return tuple(d for r, n in zip(reps, shape) for d in (r, n))
+
+
+def tile_axes(x, reps):
+    """The axes of ``tile_blocks`` that count copies (summed by the VJP)."""
+    shape, _ = _tile_shapes(x, reps)
+    return tuple(range(0, 2 * len(shape), 2))
+
+
+def repeat_base_shape(x, axis):
+    """``x``'s shape, flattened when ``np.repeat`` runs with ``axis=None``."""
+    return (int(np.prod(shape_of(x))),) if axis is None else shape_of(x)
+
+
+def repeat_index(x, repeats, axis):
+    """The index that maps each element of ``np.repeat(x, repeats, axis)`` to its source."""
+    shape = repeat_base_shape(x, axis)
+    axis = 0 if axis is None else axis % len(shape)
+    sources = np.repeat(np.arange(shape[axis]), repeats)
+    return (slice(None),) * axis + (sources,)
+
+
+def pad_index(x, pad_width, mode="constant"):
+    """The index of the original ``x`` inside ``np.pad(x, pad_width)`` (constant mode only)."""
+    constant_pad_mode(mode)
+    shape = shape_of(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (len(shape), 2))
+    return tuple(slice(int(before), int(before) + n) for (before, _), n in zip(widths, shape))
+
+
+def constant_pad_mode(mode):
+    """``"constant"``; any other ``np.pad`` mode has no rule yet and raises."""
+    if mode != "constant":
+        raise NotImplementedError(f"np.pad(mode={mode!r}) has no derivative rule; only mode='constant'")
+    return mode
+
+
+def negate(shift):
+    """``-shift`` for an int or a tuple of ints (``np.roll``'s shift)."""
+    return tuple(-s for s in shift) if isinstance(shift, (tuple, list)) else -shift
+
+
+# ------------------------------------------------------------------- views
+defvjp(np.reshape,
+       lambda g, ans, x, shape=None, order="C", copy=None: np.reshape(g, shape_of(x), order=order),
+       backward_name="ViewBackward0")
+defjvp(np.reshape,
+       lambda t, ans, x, shape=None, order="C", copy=None: np.reshape(t, shape_of(ans), order=order))
+
+defvjp(np.ravel,
+       lambda g, ans, x, order="C": np.reshape(g, shape_of(x), order=order),
+       backward_name="ViewBackward0")
+defjvp(np.ravel,
+       lambda t, ans, x, order="C": np.ravel(t, order=order))
+
+defvjp(np.transpose,
+       lambda g, ans, x, axes=None: np.transpose(g, None if axes is None else inverse_permutation(axes)),
+       backward_name="PermuteBackward0")
+defjvp(np.transpose,
+       lambda t, ans, x, axes=None: np.transpose(t, axes))
+
+defvjp(np.swapaxes,
+       lambda g, ans, x, axis1, axis2: np.swapaxes(g, axis1, axis2),
+       backward_name="TransposeBackward0")
+defjvp(np.swapaxes,
+       lambda t, ans, x, axis1, axis2: np.swapaxes(t, axis1, axis2))
+
+defvjp(np.moveaxis,
+       lambda g, ans, x, source, destination: np.moveaxis(g, destination, source),
+       backward_name="PermuteBackward0")
+defjvp(np.moveaxis,
+       lambda t, ans, x, source, destination: np.moveaxis(t, source, destination))
+
+defvjp(np.expand_dims,
+       lambda g, ans, x, axis: np.reshape(g, shape_of(x)),
+       backward_name="UnsqueezeBackward0")
+defjvp(np.expand_dims,
+       lambda t, ans, x, axis: np.expand_dims(t, axis))
+
+defvjp(np.squeeze,
+       lambda g, ans, x, axis=None: np.reshape(g, shape_of(x)),
+       backward_name="SqueezeBackward0")
+defjvp(np.squeeze,
+       lambda t, ans, x, axis=None: np.reshape(t, shape_of(ans)))
+
+defvjp(np.broadcast_to,  # its adjoint is exactly a sum over the broadcast axes
+       lambda g, ans, x, shape, subok=False: unbroadcast(g, shape_of(x)),
+       backward_name="ExpandBackward0")
+defjvp(np.broadcast_to,
+       lambda t, ans, x, shape, subok=False: np.broadcast_to(t, shape))
+
+defvjp(np.copy,
+       lambda g, ans, x, order="K", subok=False: g,
+       backward_name="CloneBackward0")
+defjvp(np.copy,
+       lambda t, ans, x, order="K", subok=False: t)
+
+defvjp(astype,  # the gradient goes back in the input's dtype
+       lambda g, ans, x, dtype: astype(g, dtype_of(x)),
+       None,
+       backward_name="ToCopyBackward0")
+defjvp(astype,
+       lambda t, ans, x, dtype: astype(t, dtype),
+       None)
+
+# ---------------------------------------------------------- rearrangements
+defvjp(np.flip,
+       lambda g, ans, x, axis=None: np.flip(g, axis),
+       backward_name="FlipBackward0")
+defjvp(np.flip,
+       lambda t, ans, x, axis=None: np.flip(t, axis))
+
+defvjp(np.roll,
+       lambda g, ans, x, shift, axis=None: np.roll(g, negate(shift), axis),
+       backward_name="RollBackward0")
+defjvp(np.roll,
+       lambda t, ans, x, shift, axis=None: np.roll(t, shift, axis))
+
+defvjp(np.tile,
+       lambda g, ans, x, reps: np.reshape(np.sum(np.reshape(g, tile_blocks(x, reps)), axis=tile_axes(x, reps)), shape_of(x)),
+       None,
+       backward_name="RepeatBackward0")
+defjvp(np.tile,
+       lambda t, ans, x, reps: np.tile(t, reps),
+       None)
+
+defvjp(np.repeat,  # each copy's gradient flows back to its source (index_add accumulates)
+       lambda g, ans, x, repeats, axis=None: np.reshape(index_add(np.zeros(repeat_base_shape(x, axis), dtype=dtype_of(g)), repeat_index(x, repeats, axis), g), shape_of(x)),
+       None,
+       backward_name="RepeatInterleaveBackward0")
+defjvp(np.repeat,
+       lambda t, ans, x, repeats, axis=None: np.repeat(t, repeats, axis),
+       None)
+
+defvjp(np.pad,  # constant mode; the padding value gets no gradient
+       lambda g, ans, x, pad_width, mode="constant", **kw: g[pad_index(x, pad_width, mode)],
+       None,
+       backward_name="ConstantPadNdBackward0")
+defjvp(np.pad,
+       lambda t, ans, x, pad_width, mode="constant", **kw: np.pad(t, pad_width, mode=constant_pad_mode(mode)),
+       None)
+
+# -------------------------------------------------- joining and splitting
+defvjp(concatenate_args,
+       lambda g, ans, *xs, axis=0, argnum: g[concat_index(xs, argnum, axis)],
+       variadic=True, backward_name="CatBackward0")
+defjvp(concatenate_args,
+       lambda t, ans, *xs, axis=0, argnum: np.pad(t, concat_pad(xs, argnum, axis)))
+
+defvjp(stack_args,
+       lambda g, ans, *xs, axis=0, argnum: g[stack_index(ans, argnum, axis)],
+       variadic=True, backward_name="StackBackward0")
+defjvp(stack_args,
+       lambda t, ans, *xs, axis=0, argnum: np.pad(np.expand_dims(t, axis), stack_pad(xs, argnum, axis)))
+
+defvjp(split_tuple,  # g is a tuple: one cotangent per piece
+       lambda g, ans, x, indices_or_sections, axis=0: concatenate_args(*g, axis=axis),
+       None,
+       multiple_outputs=True, backward_name="SplitBackward0")
+defjvp(split_tuple,
+       lambda t, ans, x, indices_or_sections, axis=0: split_tuple(t, indices_or_sections, axis),
+       None)
+
+
+# ------------------------------------------------------------------ aliases
+def _concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    if out is not None or dtype is not None:
+        raise NotImplementedError("np.concatenate(out=, dtype=) is not differentiable")
+    if axis is None:
+        return concatenate_args(*[np.ravel(a) for a in arrays], axis=0)
+    return concatenate_args(*arrays, axis=axis)
+
+
+def _stack(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    if out is not None or dtype is not None:
+        raise NotImplementedError("np.stack(out=, dtype=) is not differentiable")
+    return stack_args(*arrays, axis=axis)
+
+
+def _at_least_1d(a):
+    return np.reshape(a, (1,)) if ndim_of(a) == 0 else a
+
+
+def _at_least_2d(a):
+    return np.reshape(a, (1, -1)) if ndim_of(a) < 2 else a
+
+
+def _hstack(tup, *, dtype=None, casting="same_kind"):
+    arrays = [_at_least_1d(a) for a in tup]
+    return concatenate_args(*arrays, axis=0 if ndim_of(arrays[0]) == 1 else 1)
+
+
+def _vstack(tup, *, dtype=None, casting="same_kind"):
+    return concatenate_args(*[_at_least_2d(a) for a in tup], axis=0)
+
+
+def _column_stack(tup):
+    return concatenate_args(*[np.reshape(a, (-1, 1)) if ndim_of(a) < 2 else a for a in tup], axis=1)
+
+
+def _split(ary, indices_or_sections, axis=0):
+    if not np.iterable(indices_or_sections) and shape_of(ary)[axis] % indices_or_sections:
+        raise ValueError("array split does not result in an equal division")
+    return list(split_tuple(ary, indices_or_sections, axis=axis))
+
+
+def _array_split(ary, indices_or_sections, axis=0):
+    return list(split_tuple(ary, indices_or_sections, axis=axis))
+
+
+def _hsplit(ary, indices_or_sections):
+    return _split(ary, indices_or_sections, axis=1 if ndim_of(ary) > 1 else 0)
+
+
+def _vsplit(ary, indices_or_sections):
+    return _split(ary, indices_or_sections, axis=0)
+
+
+defalias(np.concatenate, _concatenate)  # np.concat is the same function
+defalias(np.stack, _stack)
+defalias(np.hstack, _hstack)
+defalias(np.vstack, _vstack)
+defalias(np.column_stack, _column_stack)
+defalias(np.split, _split)
+defalias(np.array_split, _array_split)
+defalias(np.hsplit, _hsplit)
+defalias(np.vsplit, _vsplit)
+defalias(np.atleast_1d, _at_least_1d)
+defalias(np.atleast_2d, _at_least_2d)
+defalias(np.fliplr, lambda m: np.flip(m, 1))
+defalias(np.flipud, lambda m: np.flip(m, 0))

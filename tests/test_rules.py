@@ -1,0 +1,549 @@
+"""Every rule in the table, checked against central finite differences.
+
+``CASES`` is the table of sample inputs: one or more rows per differentiable
+primitive (several shapes, broadcasting pairs, 0-d, keyword arguments). For each
+row and each differentiable argument the VJP (after ``unbroadcast``) must match
+the finite-difference gradient of ``<g, f(...)>``, the JVP must match the
+finite-difference directional derivative, and the two must pass the dot-product
+test ``<vjp(g), t> == <g, jvp(t)>``. A float32 run checks that no rule upcasts.
+``test_every_rule_has_a_sample`` makes a rule added without a row fail the suite.
+"""
+
+import ast
+import inspect
+import math
+import operator
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import srcgrad.rules as R
+from srcgrad.rules import ALIASES, RULES, get_rule, shape_of, unbroadcast
+from srcgrad.rules.indexing import index_add, index_update
+from srcgrad.rules.linalg import einsum_args
+from srcgrad.rules.nnfuncs import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
+
+# ---------------------------------------------------------------- finite differences
+EPS = 1e-6
+
+
+def _is_float_arg(a):
+    """An argument the checker differentiates: a float array or a Python/numpy float."""
+    if isinstance(a, (bool, np.bool_)):
+        return False
+    if isinstance(a, float):
+        return True
+    return isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)
+
+
+def _pairing(g, out):
+    """``<g, out>`` summed over every output (a tuple for multiple outputs)."""
+    if isinstance(out, (tuple, list)):
+        return sum(_pairing(gk, ok) for gk, ok in zip(g, out))
+    return float(np.sum(np.asarray(g, dtype=np.float64) * np.asarray(out, dtype=np.float64)))
+
+
+def _with(args, i, value):
+    return args[:i] + (value,) + args[i + 1 :]
+
+
+def numeric_vjp(fn, args, kwargs, i, g, eps=EPS):
+    """Central-difference gradient of ``<g, fn(*args)>`` with respect to ``args[i]``."""
+    x = args[i]
+    if isinstance(x, float):
+        plus = _pairing(g, fn(*_with(args, i, x + eps), **kwargs))
+        minus = _pairing(g, fn(*_with(args, i, x - eps), **kwargs))
+        return (plus - minus) / (2 * eps)
+    grad = np.zeros(x.shape)
+    flat = x.reshape(-1)
+    for k in range(flat.size):
+        bump = np.zeros(flat.size, dtype=x.dtype)
+        bump[k] = eps
+        plus = _pairing(g, fn(*_with(args, i, (flat + bump).reshape(x.shape)), **kwargs))
+        minus = _pairing(g, fn(*_with(args, i, (flat - bump).reshape(x.shape)), **kwargs))
+        grad.reshape(-1)[k] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def numeric_jvp(fn, args, kwargs, i, t, eps=EPS):
+    """Central-difference derivative of ``fn`` along ``args[i]``'s tangent ``t``."""
+    x = args[i]
+    plus = fn(*_with(args, i, x + eps * t), **kwargs)
+    minus = fn(*_with(args, i, x - eps * t), **kwargs)
+    if isinstance(plus, (tuple, list)):
+        return tuple((np.asarray(p, np.float64) - np.asarray(m, np.float64)) / (2 * eps) for p, m in zip(plus, minus))
+    return (np.asarray(plus, np.float64) - np.asarray(minus, np.float64)) / (2 * eps)
+
+
+def _like(rng, value, dtype=None):
+    """A random value with the shape (and dtype) of ``value``; a tuple for a tuple."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_like(rng, v, dtype) for v in value)
+    if isinstance(value, float) and not isinstance(value, np.floating):
+        return float(rng.standard_normal())
+    arr = np.asarray(value)
+    out = rng.standard_normal(arr.shape)
+    dt = dtype or (arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64)
+    return out.astype(dt) if arr.shape else dt.type(out) if hasattr(dt, "type") else np.dtype(dt).type(out)
+
+
+def _close(actual, expected, rtol, atol, what):
+    if isinstance(expected, tuple):
+        for a, e in zip(actual, expected):
+            _close(a, e, rtol, atol, what)
+        return
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what}: shape {actual.shape} != expected {expected.shape}")
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=False):
+        err = np.max(np.abs(actual - expected))
+        raise AssertionError(f"{what}: max abs error {err:.3g}\nrule:\n{actual}\nfinite differences:\n{expected}")
+
+
+def diff_args(case):
+    rule = get_rule(case.fn)
+    found = [i for i, a in enumerate(case.args) if _is_float_arg(a) and rule.vjp_at(i) is not None]
+    return found if case.wrt is None else [i for i in found if i in case.wrt]
+
+
+def check_rule(case, rng, rtol=1e-5, atol=1e-6):
+    """Check every VJP and JVP of ``case`` against finite differences; raise AssertionError."""
+    fn, args, kwargs = case.fn, case.args, case.kwargs
+    rule = get_rule(fn)
+    ans = fn(*args, **kwargs)
+    g = _like(rng, ans)
+    indices = diff_args(case)
+    assert indices, f"{case.id}: no differentiable argument"
+    for i in indices:
+        ct = rule.call_vjp(i, g, ans, args, kwargs)
+        try:
+            ct = unbroadcast(ct, shape_of(args[i]))
+        except ValueError as e:
+            raise AssertionError(f"{case.id}: vjp of argument {i}: {e}") from None
+        _close(ct, numeric_vjp(fn, args, kwargs, i, g), rtol, atol, f"{case.id}: vjp of argument {i}")
+        if not rule.jvps:
+            continue
+        t = _like(rng, args[i])
+        jt = rule.call_jvp(i, t, ans, args, kwargs)
+        if isinstance(ans, tuple):
+            jt = tuple(np.broadcast_to(j, np.shape(a)) for j, a in zip(jt, ans))
+        else:
+            jt = np.broadcast_to(jt, np.shape(ans))
+        _close(jt, numeric_jvp(fn, args, kwargs, i, t), rtol, atol, f"{case.id}: jvp of argument {i}")
+        lhs = _pairing(ct, t)
+        rhs = _pairing(g, jt)
+        if not math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-9):
+            raise AssertionError(f"{case.id}: dot-product test of argument {i}: <vjp(g), t> = {lhs} != <g, jvp(t)> = {rhs}")
+
+
+# ---------------------------------------------------------------- the sample table
+_rng = np.random.default_rng(1234)
+
+
+def U(*shape, lo=-1.0, hi=1.0):
+    """Uniform samples in ``[lo, hi)`` of ``shape`` (float64)."""
+    return _rng.uniform(lo, hi, size=shape)
+
+
+def P(*shape):
+    """Positive samples in [0.5, 2)."""
+    return U(*shape, lo=0.5, hi=2.0)
+
+
+def WELL(n, *batch):
+    """A well-conditioned (batch of) n x n matrices."""
+    return U(*batch, n, n) + 3 * np.eye(n)
+
+
+@dataclass
+class Case:
+    fn: object
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    id: str = ""
+    f32: bool = True  # also run in float32 (the rule must not upcast)
+    wrt: tuple = None  # the arguments to check (default: every float argument with a vjp)
+
+
+CASES = []
+
+
+def case(fn, *args, id=None, f32=True, wrt=None, **kwargs):
+    name = get_rule(fn).name if get_rule(fn) else getattr(fn, "__name__", str(fn))
+    CASES.append(Case(fn, args, kwargs, id or f"{name}-{len(CASES)}", f32, wrt))
+
+
+# binary arithmetic, with broadcasting pairs and 0-d
+for _f in (np.add, np.subtract, np.multiply):
+    case(_f, U(3, 4), U(3, 4))
+    case(_f, U(3, 1), U(4))
+    case(_f, U(2, 3), U(3))
+    case(_f, U(), U(2, 2))
+    case(_f, U(3), 2.5)
+case(np.true_divide, U(3, 4), P(3, 4))
+case(np.true_divide, U(3, 1), P(4))
+case(np.true_divide, 1.5, P(2, 3))
+case(np.power, P(3, 4), U(3, 4))
+case(np.power, P(3, 1), U(4))
+case(np.power, U(2, 3), 2, id="power-int-exponent")
+case(np.power, P(2, 3), 3.0)
+case(np.power, U(2, 3), 3.0, wrt=(0,), id="power-negative-base")
+case(np.power, np.array([0.0, 1.0, 2.0]), 3.0, id="power-x0-float-exponent")
+case(np.power, np.array([0.0, 1.5]), 1, id="power-x0-exponent1")
+case(np.float_power, P(3), U(3), f32=False)
+case(np.float_power, U(2, 2), 2.0, f32=False, wrt=(0,))
+case(np.negative, U(3, 2))
+case(np.positive, U(3))
+case(np.absolute, U(4, 3))
+case(np.square, U(2, 3))
+case(np.reciprocal, P(3, 2))
+case(np.sqrt, P(3, 2))
+case(np.sqrt, P())
+case(np.cbrt, P(4))
+case(np.cbrt, -P(4))
+case(np.matmul, U(3, 4), U(4, 2))
+case(np.matmul, U(2, 3, 4), U(4, 5))
+case(np.matmul, U(1, 3, 4), U(2, 4, 2))
+case(np.matmul, U(4), U(4, 3))
+case(np.matmul, U(3, 4), U(4))
+case(np.matmul, U(4), U(4))
+case(np.matmul, U(4), U(2, 4, 3))
+case(np.matmul, U(2, 3, 4), U(4))
+
+# exponentials and logs
+case(np.exp, U(3, 4))
+case(np.exp, U())
+case(np.exp2, U(3))
+case(np.expm1, U(3, 2))
+case(np.log, P(3, 4))
+case(np.log1p, P(3))
+case(np.log2, P(3))
+case(np.log10, P(2, 2))
+case(np.logaddexp, U(3, 1), U(4))
+case(np.logaddexp, U(3), 50 + U(3))
+
+# trigonometry and hyperbolics
+for _f in (np.sin, np.cos, np.tan, np.arctan, np.sinh, np.cosh, np.tanh, np.arcsinh):
+    case(_f, U(3, 4))
+for _f in (np.arcsin, np.arccos, np.arctanh):
+    case(_f, U(2, 3, lo=-0.9, hi=0.9))
+case(np.arccosh, U(4, lo=1.2, hi=3.0))
+case(np.arctan2, U(3, 4), U(3, 4))
+case(np.arctan2, U(3, 1), U(4))
+case(np.hypot, U(3, 4), U(4))
+case(np.deg2rad, U(3))
+case(np.rad2deg, U(3))
+
+# selections (distinct values; ties are tested on their own below)
+case(np.maximum, U(3, 4), U(3, 4))
+case(np.maximum, U(3, 1), U(4))
+case(np.minimum, U(3, 4), U(4))
+case(np.fmax, U(3, 4), U(3, 4))
+case(np.fmin, U(3, 1), U(4))
+case(np.where, U(3, 4) > 0, U(3, 4), U(3, 4))
+case(np.where, U(3, 1) > 0, U(4), U(3, 4))
+case(np.clip, U(3, 4), -0.5, 0.5)
+case(np.clip, U(3, 4), U(3, 4) * 0.3 - 0.5, U(4) * 0.3 + 0.5)
+case(np.remainder, U(3, 4, lo=0.1, hi=0.9), U(3, 4, lo=1.5, hi=2.0))
+case(np.remainder, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
+case(np.fmod, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
+
+# reductions with axis / keepdims
+for _f in (np.sum, np.mean):
+    case(_f, U(3, 4))
+    case(_f, U(3, 4), axis=0)
+    case(_f, U(2, 3, 4), axis=(0, 2), keepdims=True)
+    case(_f, U(2, 3, 4), axis=-1)
+    case(_f, U())
+case(np.sum, U(3, 4), 1, id="sum-positional-axis")
+case(np.prod, P(3, 4))
+case(np.prod, U(3, 4), axis=1)
+case(np.prod, U(2, 3, 4), axis=(0, 2), keepdims=True)
+case(np.prod, np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 1.5]]), axis=1, id="prod-with-zeros")
+case(np.prod, np.array([0.5, 0.0, 3.0, -1.0]), id="prod-one-zero")
+for _f in (np.max, np.amax, np.min, np.amin):
+    case(_f, U(3, 4))
+    case(_f, U(3, 4), axis=0)
+    case(_f, U(2, 3, 4), axis=(1, 2), keepdims=True)
+for _f in (np.var, np.std):
+    case(_f, U(3, 4))
+    case(_f, U(3, 4), axis=1)
+    case(_f, U(2, 3, 4), axis=(0, 2), ddof=1, keepdims=True)
+case(np.cumsum, U(3, 4))
+case(np.cumsum, U(3, 4), axis=1)
+case(np.cumsum, U(2, 3, 4), axis=-2)
+case(np.cumprod, P(3, 4))
+case(np.cumprod, U(3, 4), axis=0)
+
+# linear algebra
+case(np.dot, U(3, 4), U(4, 2))
+case(np.dot, U(4), U(4))
+case(np.dot, U(4), U(4, 3))
+case(np.dot, U(2, 3, 4), U(5, 4, 2))
+case(np.dot, U(), U(3))
+case(np.inner, U(3, 4), U(2, 4))
+case(np.inner, U(4), U(4))
+case(np.outer, U(3), U(2, 2))
+case(np.tensordot, U(2, 3, 4), U(3, 4, 5))
+case(np.tensordot, U(2, 3, 4), U(4, 2), axes=([0, 2], [1, 0]))
+case(np.tensordot, U(3, 4), U(4, 3), axes=1)
+case(np.tensordot, U(2, 3), U(4), axes=0)
+case(einsum_args, "ij,jk->ik", U(3, 4), U(4, 2))
+case(einsum_args, "ij,jk", U(3, 4), U(4, 2), id="einsum-implicit")
+case(einsum_args, "bij,bjk->bik", U(2, 3, 4), U(2, 4, 2))
+case(einsum_args, "i,i->", U(4), U(4))
+case(einsum_args, "ij->", U(3, 4))
+case(einsum_args, "ij,k->ik", U(3, 4), U(5), id="einsum-summed-alone")
+case(einsum_args, "...ij,...jk->...ik", U(2, 3, 4), U(4, 2))
+case(einsum_args, "i,j,k->ijk", U(2), U(3), U(4))
+case(np.trace, U(4, 4))
+case(np.trace, U(3, 4), offset=1)
+case(np.trace, U(2, 3, 3, 4), axis1=1, axis2=2)
+case(np.trace, U(3, 2, 3), offset=-1, axis1=-1, axis2=0)
+case(np.linalg.inv, WELL(3))
+case(np.linalg.inv, WELL(3, 2))
+case(np.linalg.det, WELL(3))
+case(np.linalg.det, WELL(2, 4))
+case(np.linalg.slogdet, WELL(3))
+case(np.linalg.slogdet, -WELL(3, 2))
+case(np.linalg.solve, WELL(3), U(3))
+case(np.linalg.solve, WELL(3), U(3, 2))
+case(np.linalg.solve, WELL(3, 2), U(2, 3, 2))
+case(np.linalg.solve, WELL(3, 2), U(3))
+case(np.linalg.norm, U(5))
+case(np.linalg.norm, U(3, 4))
+case(np.linalg.norm, U(2, 3, 4))
+case(np.linalg.norm, U(3, 4), ord="fro")
+case(np.linalg.norm, U(3, 4), axis=1)
+case(np.linalg.norm, U(3, 4), axis=0, keepdims=True)
+case(np.linalg.norm, U(2, 3, 4), axis=(1, 2))
+case(np.linalg.norm, U(5), ord=2)
+case(np.linalg.norm, U(5), ord=1)
+case(np.linalg.norm, U(5), ord=np.inf)
+case(np.linalg.norm, U(5), ord=-np.inf)
+case(np.linalg.norm, U(3, 4), ord=3, axis=1)
+case(np.linalg.norm, U(3, 4), ord=0.5, axis=-1, keepdims=True)
+
+# shape functions
+case(np.reshape, U(3, 4), (2, 6))
+case(np.reshape, U(3, 4), (4, -1), order="F")
+case(np.reshape, U(), (1, 1))
+case(np.ravel, U(3, 4))
+case(np.ravel, U(3, 4), order="F")
+case(np.transpose, U(2, 3, 4))
+case(np.transpose, U(2, 3, 4), (1, 2, 0))
+case(np.transpose, U(2, 3, 4), axes=(-1, 0, 1))
+case(np.swapaxes, U(2, 3, 4), 0, 2)
+case(np.moveaxis, U(2, 3, 4), 0, -1)
+case(np.moveaxis, U(2, 3, 4), (0, 1), (2, 0))
+case(np.expand_dims, U(3, 4), 1)
+case(np.expand_dims, U(3), (0, 2))
+case(np.squeeze, U(3, 1, 4, 1))
+case(np.squeeze, U(3, 1, 4, 1), axis=1)
+case(np.broadcast_to, U(3, 1), (2, 3, 4))
+case(np.broadcast_to, U(), (2,))
+case(np.copy, U(3, 2))
+case(astype, U(3, 2), np.float64, f32=False)
+case(np.flip, U(3, 4))
+case(np.flip, U(3, 4), 1)
+case(np.flip, U(2, 3, 4), axis=(0, 2))
+case(np.roll, U(3, 4), 1)
+case(np.roll, U(3, 4), (1, -2), axis=(0, 1))
+case(np.tile, U(3), 2)
+case(np.tile, U(2, 3), (2, 1, 2))
+case(np.tile, U(2, 3, 2), (3, 2))
+case(np.repeat, U(2, 3), 2)
+case(np.repeat, U(2, 3), 3, axis=1)
+case(np.repeat, U(3, 2), np.array([1, 0, 2]), axis=0)
+case(np.pad, U(3, 4), 1)
+case(np.pad, U(3, 4), ((1, 2), (0, 3)))
+case(np.pad, U(3, 4), ((1, 0), (2, 1)), mode="constant", constant_values=5.0)
+case(concatenate_args, U(3, 4), U(2, 4), U(1, 4))
+case(concatenate_args, U(3, 4), U(3, 2), axis=1)
+case(concatenate_args, U(2, 3, 1), U(2, 3, 2), axis=-1)
+case(stack_args, U(3, 4), U(3, 4))
+case(stack_args, U(3, 4), U(3, 4), U(3, 4), axis=-1)
+case(stack_args, U(3), U(3), axis=1)
+case(split_tuple, U(6, 2), 3)
+case(split_tuple, U(2, 7), [2, 5], axis=1)
+case(split_tuple, U(5, 3), 2, axis=0)
+
+# indexing
+_IDX = [
+    (1,),
+    (slice(1, 3),),
+    ((slice(None), 2),),
+    ((Ellipsis, None, slice(0, 3, 2)),),
+    ((np.array([0, 2, 0, 0]),),),
+    ((np.array([[1, 1], [0, 2]]), slice(None)),),
+    ((np.array([0, 2, 2]), np.array([1, 1, 3])),),
+    ((U(3, 4) > 0,),),
+    ((np.array([True, False, True]),),),
+    (([2, 2, 1],),),
+]
+for (_i,) in _IDX:
+    case(operator.getitem, U(3, 4), _i, id=f"getitem-{_i!r}"[:60])
+case(operator.getitem, U(), (), id="getitem-0d")
+case(index_add, U(3, 4), (slice(None), 1), U(3))
+case(index_add, U(3, 4), np.array([0, 2, 0]), U(3, 4))
+case(index_add, U(3, 4), (np.array([0, 0, 2]), np.array([1, 1, 3])), U(3), id="index_add-repeats")
+case(index_add, U(3, 4), U(3, 4) > 0, 2.0)
+case(index_add, U(5), np.array([1, 1, 1, 4]), U(1))
+case(index_update, U(3, 4), (slice(None), 1), U(3))
+case(index_update, U(3, 4), np.array([0, 2]), U(4))
+case(index_update, U(3, 4), (np.array([0, 0, 2]), np.array([1, 1, 3])), U(3), id="index_update-repeats")
+case(index_update, U(5), np.array([3, 1, 3, 3]), U(4), id="index_update-repeats-1d")
+case(index_update, U(3, 4), U(3, 4) > 0, 0.5)
+
+# the math module and builtins (Python floats)
+for _f, _x in ((math.sin, 0.3), (math.cos, 0.3), (math.tan, 0.3), (math.asin, 0.3), (math.acos, -0.4),
+               (math.atan, 0.7), (math.sinh, 0.6), (math.cosh, 0.6), (math.tanh, 0.6), (math.exp, 0.6),
+               (math.expm1, 0.6), (math.log, 1.7), (math.log1p, 0.4), (math.log2, 1.7), (math.log10, 1.7),
+               (math.sqrt, 1.7), (math.fabs, -0.7), (math.fabs, 0.7), (math.erf, 0.4), (math.erfc, 0.4),
+               (abs, -1.3), (abs, 1.3)):
+    case(_f, _x, f32=False)
+case(math.log, 1.7, 3.0, f32=False)
+case(math.atan2, 0.3, -0.8, f32=False)
+case(math.pow, 1.7, 2.5, f32=False)
+case(math.pow, 1.7, 2, f32=False)
+case(math.pow, 0.0, 3.0, f32=False, id="math.pow-x0")
+case(math.hypot, 0.3, -0.8, f32=False)
+case(max, 0.3, -0.8, f32=False)
+case(max, -0.3, 0.8, f32=False)
+case(min, 0.3, -0.8, f32=False)
+case(min, -0.3, 0.8, f32=False)
+
+# ML helpers
+case(sigmoid, U(3, 4) * 5)
+case(sigmoid, np.array([-800.0, 0.0, 800.0]), id="sigmoid-extreme")
+case(relu, U(3, 4))
+case(softplus, U(3, 4) * 5)
+case(softplus, np.array([-800.0, 0.5, 800.0]), id="softplus-extreme")
+case(softmax, U(3, 4))
+case(softmax, U(3, 4), axis=0)
+case(softmax, U(2, 3, 4) * 3, axis=(0, 2))
+case(log_softmax, U(3, 4))
+case(log_softmax, U(3, 4), axis=0)
+case(logsumexp, U(3, 4))
+case(logsumexp, U(3, 4), axis=1)
+case(logsumexp, U(2, 3, 4), axis=(0, 2), keepdims=True)
+case(logsumexp, np.array([1000.0, 999.0]), id="logsumexp-large")
+
+
+# ---------------------------------------------------------------- the checks
+@pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
+def test_rule_matches_finite_differences(c):
+    check_rule(c, np.random.default_rng(0))
+
+
+F32_CASES = [c for c in CASES if c.f32]
+
+
+def _to32(a):
+    return a.astype(np.float32) if _is_float_arg(a) and isinstance(a, np.ndarray) else a
+
+
+@pytest.mark.parametrize("c", F32_CASES, ids=[c.id for c in F32_CASES])
+def test_rule_keeps_float32(c):
+    rule = get_rule(c.fn)
+    rng = np.random.default_rng(0)
+    args64 = c.args
+    args32 = tuple(_to32(a) for a in c.args)
+    ans64 = c.fn(*args64, **c.kwargs)
+    ans32 = c.fn(*args32, **c.kwargs)
+    g64 = _like(rng, ans64)
+    g32 = tuple(np.asarray(x, np.float32) for x in g64) if isinstance(g64, tuple) else np.asarray(g64, np.float32)
+    for i in diff_args(c):
+        if not isinstance(c.args[i], np.ndarray):
+            continue
+        ct32 = unbroadcast(rule.call_vjp(i, g32, ans32, args32, c.kwargs), shape_of(args32[i]))
+        ct64 = unbroadcast(rule.call_vjp(i, g64, ans64, args64, c.kwargs), shape_of(args64[i]))
+        assert np.asarray(ct32).dtype == np.float32, f"vjp of argument {i} upcast to {np.asarray(ct32).dtype}"
+        np.testing.assert_allclose(ct32, ct64, rtol=2e-3, atol=2e-3)
+        if rule.jvps:
+            t = rng.standard_normal(np.shape(c.args[i]))
+            jt32 = rule.call_jvp(i, t.astype(np.float32), ans32, args32, c.kwargs)
+            for j in jt32 if isinstance(jt32, tuple) else (jt32,):
+                assert np.asarray(j).dtype == np.float32, f"jvp of argument {i} upcast to {np.asarray(j).dtype}"
+
+
+def test_every_rule_has_a_sample():
+    sampled = {id(c.fn) for c in CASES}
+    missing = sorted(
+        rule.name for fn, rule in RULES.items() if rule.differentiable and rule.vjps and id(fn) not in sampled
+    )
+    assert not missing, f"rules without a row in CASES: {missing}"
+
+
+def test_every_differentiable_argument_is_sampled():
+    """Each VJP slot that exists is exercised by some row (no untested second-argument rule)."""
+    seen = {}
+    for c in CASES:
+        for i in diff_args(c):
+            seen.setdefault(id(c.fn), set()).add(min(i, len(get_rule(c.fn).vjps) - 1))
+    missing = []
+    for fn, rule in RULES.items():
+        if not rule.differentiable:
+            continue
+        for i, v in enumerate(rule.vjps):
+            if v is not None and i not in seen.get(id(fn), set()):
+                missing.append(f"{rule.name}[{i}]")
+    # bounds given positionally to np.clip are sampled; those left are documented constants
+    assert not missing, f"vjps never checked: {missing}"
+
+
+def _rule_modules():
+    return [m for name, m in sorted(sys.modules.items()) if name.startswith("srcgrad.rules.") and hasattr(m, "__file__")]
+
+
+def test_at_most_one_lambda_per_line():
+    for module in _rule_modules():
+        tree = ast.parse(inspect.getsource(module))
+        lines = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
+        repeated = sorted({n for n in lines if lines.count(n) > 1})
+        assert not repeated, f"{module.__name__}: several lambdas on lines {repeated}"
+
+
+def test_lambda_rules_are_findable_by_line():
+    """The compiler finds a lambda rule's text by its line: the line must hold that lambda."""
+    for fn, rule in RULES.items():
+        for f in tuple(rule.vjps) + tuple(rule.jvps):
+            if f is None or f.__name__ != "<lambda>":
+                continue
+            lines, start = inspect.findsource(f)
+            line = lines[f.__code__.co_firstlineno - 1]
+            assert line.count("lambda") == 1, f"{rule.name}: {line!r}"
+
+
+# ---------------------------------------------------------------- the checker can fail
+def test_checker_catches_a_wrong_vjp(monkeypatch):
+    rule = get_rule(np.sin)
+    monkeypatch.setattr(rule, "vjps", (lambda g, ans, x: g * np.sin(x),))
+    with pytest.raises(AssertionError, match="vjp of argument 0"):
+        check_rule(Case(np.sin, (U(3),), {}, "wrong-sin"), np.random.default_rng(0))
+
+
+def test_checker_catches_a_wrong_jvp(monkeypatch):
+    rule = get_rule(np.exp)
+    monkeypatch.setattr(rule, "jvps", (lambda t, ans, x: 2 * t * ans,))
+    with pytest.raises(AssertionError, match="jvp of argument 0"):
+        check_rule(Case(np.exp, (U(3),), {}, "wrong-exp"), np.random.default_rng(0))
+
+
+def test_checker_catches_a_missing_broadcast_sum(monkeypatch):
+    rule = get_rule(np.sum)
+    monkeypatch.setattr(rule, "vjps", (lambda g, ans, x, axis=None, keepdims=False: np.reshape(g, (1,) * np.ndim(x)),))
+    with pytest.raises(AssertionError, match="does not broadcast"):
+        check_rule(Case(np.sum, (U(3, 4),), {}, "wrong-sum"), np.random.default_rng(0))
+
+
+def test_astype_gradient_returns_in_the_input_dtype():
+    x = U(3, 2)
+    ans = astype(x, np.float32)
+    ct = get_rule(astype).call_vjp(0, np.ones_like(ans), ans, (x, np.float32), {})
+    assert ct.dtype == np.float64
+    np.testing.assert_array_equal(ct, np.ones((3, 2)))
