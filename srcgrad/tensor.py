@@ -18,7 +18,7 @@ import numpy as np
 from . import rules as _rules
 from .autograd import engine as _engine
 from .autograd.grad_mode import _state
-from .autograd.graph import TENSOR, AccumulateGrad, RuleNode
+from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode
 from .errors import AutogradError, NoRuleError
 from .rules import ALIASES, RULES
 
@@ -381,8 +381,6 @@ class Tensor:
         self.grad_fn = result.grad_fn
         self.requires_grad = result.requires_grad
         self._output_nr = 0
-        if isinstance(self.grad_fn, RuleNode) and self.grad_fn.out_version is not None:
-            self.grad_fn.ans = np.array(result._value, copy=True)
         return self
 
     def _write(self, value):
@@ -496,7 +494,7 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self._value.dtype:
             return self
-        return _record(_rules.cast, (self, dtype), {})
+        return _record(_rules.astype, (self, dtype), {})
 
     def float(self):
         """Cast to float32."""
@@ -880,7 +878,10 @@ def _wrap_out(out):
 
 
 def _record(func, args, kwargs):
-    """Run primitive ``func`` on raw values; record a node when a Tensor input requires grad."""
+    """Run primitive ``func`` on raw values; record a node when a Tensor input requires grad.
+
+    This is the tape's hot path: every operation on a Tensor passes here once.
+    """
     raw = list(args)
     positions = []
     active = []
@@ -901,14 +902,30 @@ def _record(func, args, kwargs):
     if kwargs:
         kwargs = _raw_kwargs(func, kwargs)
     if not active or not _state.enabled:
-        return _wrap_out(func(*raw, **kwargs))
+        out = func(*raw, **kwargs)
+        if type(out) is np.ndarray or isinstance(out, np.generic):
+            result = object.__new__(Tensor)
+            result._value = out
+            result.grad_fn = None
+            result.requires_grad = False
+            result.grad = None
+            result._vc = [0]
+            result._hooks = None
+            result._acc = None
+            result._base = None
+            result._output_nr = 0
+            result._retains = False
+            return result
+        return _wrap_out(out)
     rule = RULES.get(func)
     if rule is None:
         raise _no_rule(func)
     out = func(*raw, **kwargs)
     if not rule.differentiable:
         return _wrap_out(out)
-    reads, reads_ans = rule.reads(i, tuple(active))
+    active = tuple(active)
+    hit = rule._reads.get((i, active))
+    reads, reads_ans = hit if hit is not None else rule.reads(i, active)
     edges = []
     for i in positions:
         a = args[i]
@@ -918,25 +935,45 @@ def _record(func, args, kwargs):
             edges.append((a.grad_fn, a._output_nr))
         else:
             edges.append(a._edge())
+    if rule.multiple_outputs:
+        return _record_multi(rule, args, kwargs, positions, edges, reads, out)
     node = RuleNode(rule, args, kwargs, positions, edges, reads)
-    if type(out) is not np.ndarray and not isinstance(out, (np.ndarray, np.generic)):
+    if type(out) is not np.ndarray and not isinstance(out, np.generic):
         out = np.asarray(out)
     result = object.__new__(Tensor)
     result._value = out
     result.grad_fn = node
     result.requires_grad = True
     result.grad = None
-    result._vc = [0]
+    result._vc = vc = [0]
     result._hooks = None
     result._acc = None
     result._base = None
     result._output_nr = 0
     result._retains = False
     if reads_ans:
-        node.save_output(result)
+        node.ans = out
+        node.out_vc = vc
     if type(out) is np.ndarray and out.base is not None:
         _link_view(result, out, args, positions)
     return result
+
+
+def _record_multi(rule, args, kwargs, positions, edges, reads, out):
+    """The tail of ``_record`` for a primitive that returns a tuple of arrays."""
+    node = MultiRuleNode(rule, args, kwargs, positions, edges, reads)
+    values = tuple(np.asarray(o) for o in out)
+    node.n_outputs = len(values)
+    node.out_meta = tuple((v.shape, v.dtype) for v in values)
+    vc = [0]  # one counter for all outputs: changing any of them in place invalidates the node
+    node.ans = values
+    node.out_vc = vc
+    results = []
+    for k, v in enumerate(values):
+        t = Tensor._make(v, node, True, k)
+        t._vc = vc
+        results.append(t)
+    return tuple(results)
 
 
 _NO_EDGE = (None, 0)

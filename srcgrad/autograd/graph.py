@@ -114,11 +114,12 @@ class RuleNode(Node):
         kwargs: the keyword arguments (plain values).
         positions: the index in ``args`` of each Tensor input, aligned with
             ``next_functions``.
-        ans: the raw output value; kept only when a VJP reads ``ans``.
-        out_version: the output Tensor's version counter (a one-item list).
+        next_functions: the ``(node, output_nr)`` edge of each Tensor input.
+        reads: the positions whose Tensor some active VJP reads (kept alive and
+            version-checked); the other Tensor arguments are dropped.
     """
 
-    __slots__ = ("rule", "args", "kwargs", "positions", "versions", "ans", "out_version", "out_saved",
+    __slots__ = ("rule", "args", "kwargs", "positions", "versions", "ans", "out_vc", "out_version",
                  "shapes", "dtypes", "_freed")
 
     def __init__(self, rule, args, kwargs, positions, next_functions, reads):
@@ -132,24 +133,28 @@ class RuleNode(Node):
         self.positions = positions
         shapes = []
         dtypes = []
-        versions = []
-        saved = list(args)
+        versions = None
+        saved = None
         for i in positions:
-            value = args[i]._value
+            t = args[i]
+            value = t._value
             shapes.append(value.shape)
             dtypes.append(value.dtype)
-            # Keep a Tensor argument only when some VJP reads it; plain values always.
             if i in reads:
-                versions.append((i, args[i]._vc[0]))
+                if versions is None:
+                    versions = []
+                versions.append((i, t._vc[0]))
             else:
+                if saved is None:
+                    saved = list(args)
                 saved[i] = None
         self.shapes = shapes
         self.dtypes = dtypes
-        self.args = saved
+        self.args = args if saved is None else saved
         self.versions = versions
         self.ans = None
-        self.out_version = None
-        self.out_saved = 0
+        self.out_vc = None
+        self.out_version = 0
         self._freed = False
 
     def name(self):
@@ -158,32 +163,35 @@ class RuleNode(Node):
     def save_output(self, out):
         """Keep the output's value for VJPs that read ``ans`` (called once, after creation)."""
         self.ans = out._value
-        self.out_version = out._vc
-        self.out_saved = out._vc[0]
+        self.out_vc = out._vc
+        self.out_version = out._vc[0]
 
     def _unpack(self, create_graph):
         if self._freed:
             raise AutogradError(_FREED)
-        for i, version in self.versions:
-            t = self.args[i]
-            if t._vc[0] != version:
-                raise AutogradError(_modified_message(t, self.name(), t._vc[0], version, "an input"))
-        if self.out_version is not None and self.out_version[0] != self.out_saved:
+        args = self.args
+        if self.versions is not None:
+            for i, version in self.versions:
+                t = args[i]
+                if t._vc[0] != version:
+                    raise AutogradError(_modified_message(t, self.name(), t._vc[0], version, "an input"))
+        if self.out_vc is not None and self.out_vc[0] != self.out_version:
             raise AutogradError(_modified_message(
-                TENSOR[0]._wrap(self.ans), self.name(), self.out_version[0], self.out_saved, "output 0"))
+                TENSOR[0]._wrap(self.ans), self.name(), self.out_vc[0], self.out_version, "output 0"))
         if create_graph:
             ans = None if self.ans is None else TENSOR[0]._make(self.ans, self, True)
-            return self.args, ans
-        args = self.args
-        for i, _ in self.versions:
-            if args is self.args:
-                args = list(args)
-            args[i] = args[i]._value
+            return args, ans
+        if self.versions is not None:
+            args = list(args)
+            for i, _ in self.versions:
+                args[i] = args[i]._value
         return args, self.ans
 
     def apply(self, g, create_graph, retain_graph):
         args, ans = self._unpack(create_graph)
-        vjps = self.rule.vjps
+        rule = self.rule
+        vjps = rule.vjps
+        variadic = rule.variadic
         kwargs = self.kwargs
         grads = []
         k = 0
@@ -193,8 +201,11 @@ class RuleNode(Node):
                 k += 1
                 continue
             i = self.positions[k]
-            vjp = vjps[i] if i < len(vjps) else None
-            gi = None if vjp is None else vjp(g, ans, *args, **kwargs)
+            if i < len(vjps) and not variadic:
+                vjp = vjps[i]
+                gi = None if vjp is None else vjp(g, ans, *args, **kwargs)
+            else:
+                gi = rule.call_vjp(i, g, ans, args, kwargs)
             if gi is not None:
                 shape = self.shapes[k]
                 if getattr(gi, "shape", ()) != shape:
@@ -210,10 +221,41 @@ class RuleNode(Node):
 
     def release(self):
         """Drop the saved values; a later backward through this node raises."""
-        if self.versions or self.ans is not None:
+        if self.versions is not None or self.ans is not None:
             self._freed = True
         self.args = None
         self.ans = None
+
+
+class MultiRuleNode(RuleNode):
+    """A primitive with several outputs (``split_tuple``, ``slogdet``).
+
+    Its VJPs get ``g`` as a tuple with one cotangent per output (zeros for the
+    outputs that received none) and ``ans`` as the tuple of outputs.
+    """
+
+    __slots__ = ("n_outputs", "out_meta")
+
+    def apply(self, grads, create_graph, retain_graph):
+        filled = []
+        for g, (shape, dtype) in zip(grads, self.out_meta):
+            if g is None:
+                g = np.zeros(shape, dtype=dtype)
+                if create_graph:
+                    g = TENSOR[0]._wrap(g)
+            filled.append(g)
+        return RuleNode.apply(self, tuple(filled), create_graph, retain_graph)
+
+    def _unpack(self, create_graph):
+        if not create_graph or self.ans is None:
+            return RuleNode._unpack(self, create_graph)
+        saved, self.ans = self.ans, None  # unpack the inputs only, then wrap each output
+        try:
+            args, _ = RuleNode._unpack(self, True)
+        finally:
+            self.ans = saved
+        ans = tuple(TENSOR[0]._make(a, self, True, k) for k, a in enumerate(saved))
+        return args, ans
 
 
 def _modified_message(t, op, now, expected, which):
