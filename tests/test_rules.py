@@ -24,6 +24,7 @@ from srcgrad.rules import ALIASES, RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args
 from srcgrad.rules.nnfuncs import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
 
 # ---------------------------------------------------------------- finite differences
@@ -273,6 +274,8 @@ for _f in (np.var, np.std):
     case(_f, U(3, 4))
     case(_f, U(3, 4), axis=1)
     case(_f, U(2, 3, 4), axis=(0, 2), ddof=1, keepdims=True)
+case(others_product, U(3, 4))
+case(others_product, np.array([[0.0, 2.0, 3.0, -1.0], [0.0, 0.0, 1.5, 2.0]]), id="others_product-zeros")
 case(np.cumsum, U(3, 4))
 case(np.cumsum, U(3, 4), axis=1)
 case(np.cumsum, U(2, 3, 4), axis=-2)

@@ -23,14 +23,32 @@ from .broadcast import shape_of
 from .helpers import count, inverse_permutation, kept_shape, reduced_axes, unreduce
 from .registry import defjvp, defnondiff, defvjp, primitive
 
-__all__ = ["prod_others", "equal_share"]
+__all__ = ["prod_others", "others_product", "others_mask", "equal_share"]
+
+
+@primitive
+def others_product(x):
+    """For each element, the product of the *other* elements of its last axis.
+
+    Zero-safe (no division): exclusive cumulative products from the left and
+    from the right, multiplied.
+    """
+    x = np.asarray(x)
+    ones = np.ones_like(x[..., :1])
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return left * right
+
+
+def others_mask(x):
+    """``eye(n)`` as booleans, ``n`` the length of ``x``'s last axis (no gradient)."""
+    return np.eye(shape_of(x)[-1], dtype=bool)
 
 
 def prod_others(x, axis=None):
     """For each element of ``x``, the product of the other elements along ``axis``.
 
-    Zero-safe (no division): exclusive cumulative products from the left and
-    from the right, multiplied. Composite of primitives with rules.
+    Composite: the reduced axes are moved last and flattened, then ``others_product``.
     """
     shape = shape_of(x)
     axes = reduced_axes(len(shape), axis)
@@ -38,11 +56,7 @@ def prod_others(x, axis=None):
     perm = rest + axes
     moved = np.transpose(x, perm)
     flat = np.reshape(moved, tuple(shape[i] for i in rest) + (count(x, axis),))
-    ones = np.ones_like(flat[..., :1])
-    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
-    others = np.reshape(left * right, shape_of(moved))
-    return np.transpose(others, inverse_permutation(perm))
+    return np.transpose(np.reshape(others_product(flat), shape_of(moved)), inverse_permutation(perm))
 
 
 @primitive
@@ -60,6 +74,16 @@ def equal_share(x, ans, axis=None):
 
 
 defnondiff(equal_share)
+
+# others_product's Jacobian J[j, i] = prod of x over k not in {i, j} (i != j) is
+# symmetric, so its VJP and JVP are one formula. Row j of the (n, n) batch below is
+# x with x_j set to 1: its others_product holds J[j, i] off the diagonal and ans_j on
+# it, hence the ``- ans * g``. Zero-safe at every order.
+defvjp(others_product,
+       lambda g, ans, x: np.sum(others_product(np.where(others_mask(x), 1.0, np.expand_dims(x, -2))) * np.expand_dims(g, -2), axis=-1) - ans * g,
+       backward_name="ProdBackward0")
+defjvp(others_product,
+       lambda t, ans, x: np.sum(others_product(np.where(others_mask(x), 1.0, np.expand_dims(x, -2))) * np.expand_dims(t, -2), axis=-1) - ans * t)
 
 # ------------------------------------------------------------------- sums
 defvjp(np.sum,
