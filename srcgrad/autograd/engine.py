@@ -78,36 +78,43 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, inputs=No
     deps = _dependencies([node for node, _ in roots])
     ready = [node for node in {id(n): n for n, _ in roots if n is not None}.values() if deps.get(node, 0) == 0]
     captured = {}
+    check_nan = anomaly_mode.enabled
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             g = buffer.pop(node, None)
-            if g is not None and node._pre_hooks:
-                for hook in list(node._pre_hooks):
-                    out = hook(g)
-                    if out is not None:
-                        g = out
-            if g is not None and node._retained is not None:
-                _retain(node, g, create_graph)
-            if capture is not None and node in capture:
-                for nr in capture[node]:
-                    captured[(node, nr)] = g if node.n_outputs == 1 else (g[nr] if g is not None else None)
+            if g is not None:
+                if node._pre_hooks:
+                    for hook in list(node._pre_hooks):
+                        out = hook(g)
+                        if out is not None:
+                            g = out
+                if node._retained is not None:
+                    _retain(node, g, create_graph)
+            if capture is not None:
+                if node in capture:
+                    for nr in capture[node]:
+                        captured[(node, nr)] = g if node.n_outputs == 1 or g is None else g[nr]
                 if type(node) is AccumulateGrad:
-                    _release_children(node, deps, ready)
-                    continue
-            if g is None or (capture is not None and type(node) is AccumulateGrad):
+                    g = None  # autograd.grad() leaves every .grad alone
+            if g is None:
                 _release_children(node, deps, ready)
                 continue
             results = node.apply(g, create_graph, retain_graph)
-            if anomaly_mode.enabled:
+            if check_nan:
                 _check_nan(node, results)
             for (child, nr), gi in zip(node.next_functions, results):
                 if child is None:
                     continue
                 if gi is not None:
-                    _add(buffer, child, nr, gi)
-                deps[child] -= 1
-                if deps[child] == 0:
+                    if child.n_outputs == 1:
+                        old = buffer.get(child)
+                        buffer[child] = gi if old is None else old + gi
+                    else:
+                        _add(buffer, child, nr, gi)
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
                     ready.append(child)
     if capture is None:
         return None
