@@ -375,6 +375,17 @@ case(split_tuple, U(6, 2), 3)
 case(split_tuple, U(2, 7), [2, 5], axis=1)
 case(split_tuple, U(5, 3), 2, axis=0)
 
+case(np.tril, U(3, 4))
+case(np.tril, U(2, 3, 3), -1)
+case(np.triu, U(3, 4), k=1)
+case(np.diagonal, U(3, 4))
+case(np.diagonal, U(4, 3), 1)
+case(np.diagonal, U(2, 3, 4), offset=-1, axis1=2, axis2=0)
+case(np.diag, U(3))
+case(np.diag, U(3), 1)
+case(np.diag, U(3, 4))
+case(np.diag, U(4, 3), k=-2)
+
 # indexing
 _IDX = [
     (1,),
@@ -401,6 +412,15 @@ case(index_update, U(3, 4), np.array([0, 2]), U(4))
 case(index_update, U(3, 4), (np.array([0, 0, 2]), np.array([1, 1, 3])), U(3), id="index_update-repeats")
 case(index_update, U(5), np.array([3, 1, 3, 3]), U(4), id="index_update-repeats-1d")
 case(index_update, U(3, 4), U(3, 4) > 0, 0.5)
+case(np.take, U(3, 4), np.array([0, 2, 2]), axis=0)
+case(np.take, U(3, 4), np.array([[1, 1], [3, 0]]), axis=1)
+case(np.take, U(3, 4), np.array([11, 0, 0]))
+case(np.take_along_axis, U(3, 4), np.array([[0], [3], [1]]), axis=1)
+case(np.take_along_axis, U(3, 4), np.array([[0, 2, 2, 1], [1, 0, 0, 2]]), axis=0)
+case(np.take_along_axis, U(3, 4), np.array([5, 5, 0]), axis=None)
+case(np.sort, U(3, 4))
+case(np.sort, U(3, 4), axis=0)
+case(np.sort, U(3, 4), axis=None)
 
 # the math module and builtins (Python floats)
 for _f, _x in ((math.sin, 0.3), (math.cos, 0.3), (math.tan, 0.3), (math.asin, 0.3), (math.acos, -0.4),

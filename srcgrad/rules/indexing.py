@@ -22,9 +22,10 @@ import operator
 
 import numpy as np
 
+from .broadcast import shape_of
 from .registry import defjvp, defnondiff, defvjp, primitive
 
-__all__ = ["index_add", "index_update", "last_write_mask"]
+__all__ = ["index_add", "index_update", "last_write_mask", "take_index", "along_axis_index"]
 
 
 def _is_basic(idx):
@@ -121,3 +122,54 @@ defjvp(index_update,
        lambda t, ans, x, idx, v: index_update(t, idx, 0.0),
        None,
        lambda t, ans, x, idx, v: index_update(np.zeros_like(ans), idx, t))
+
+
+# ------------------------------------------------- gathers, as indexes into x
+def take_index(x, indices, axis=None):
+    """The index ``idx`` with ``x[idx] == np.take(x, indices, axis)``."""
+    if axis is None:
+        return np.unravel_index(indices, shape_of(x))
+    return (slice(None),) * (axis % len(shape_of(x))) + (indices,)
+
+
+def along_axis_index(x, indices, axis):
+    """The index ``idx`` with ``x[idx] == np.take_along_axis(x, indices, axis)``."""
+    indices = np.asarray(indices)
+    if axis is None:
+        return np.unravel_index(indices, shape_of(x))
+    ndim = len(shape_of(x))
+    axis = axis % ndim
+    index = []
+    for d in range(ndim):
+        if d == axis:
+            index.append(indices)
+        else:
+            shape = [1] * ndim
+            shape[d] = indices.shape[d]
+            index.append(np.arange(indices.shape[d]).reshape(shape))
+    return tuple(index)
+
+
+defvjp(np.take,  # repeated indices accumulate
+       lambda g, ans, x, indices, axis=None: index_add(np.zeros_like(x), take_index(x, indices, axis), g),
+       None,
+       backward_name="TakeBackward0")
+defjvp(np.take,
+       lambda t, ans, x, indices, axis=None: np.take(t, indices, axis),
+       None)
+
+defvjp(np.take_along_axis,
+       lambda g, ans, x, indices, axis=None: index_add(np.zeros_like(x), along_axis_index(x, indices, axis), g),
+       None,
+       backward_name="GatherBackward0")
+defjvp(np.take_along_axis,
+       lambda t, ans, x, indices, axis=None: np.take_along_axis(t, indices, axis),
+       None)
+
+# sort: each sorted element's gradient goes back to where it came from (ties: any
+# sorting permutation is a valid one, the values are equal).
+defvjp(np.sort,
+       lambda g, ans, x, axis=-1, kind=None, order=None, stable=None: index_add(np.zeros_like(x), along_axis_index(x, np.argsort(x, axis=axis, kind="stable"), axis), g),
+       backward_name="SortBackward0")
+defjvp(np.sort,
+       lambda t, ans, x, axis=-1, kind=None, order=None, stable=None: np.take_along_axis(t if axis is not None else np.ravel(t), np.argsort(x, axis=axis, kind="stable"), -1 if axis is None else axis))

@@ -39,6 +39,7 @@ __all__ = [
     "pad_index",
     "constant_pad_mode",
     "negate",
+    "diagonal_basis",
 ]
 
 
@@ -146,6 +147,23 @@ def constant_pad_mode(mode):
     return mode
 
 
+def diagonal_basis(x, offset, axis1, axis2):
+    """``E[k, i, j] = 1`` where ``(i, j)`` is the ``k``-th element of ``np.diagonal(x, offset,
+    axis1, axis2)`` within the plane of ``axis1``, ``axis2``; in ``x``'s dtype (no gradient)."""
+    shape = shape_of(x)
+    n1, n2 = shape[axis1], shape[axis2]
+    d = max(0, min(n1 + min(offset, 0), n2 - max(offset, 0)))
+    k = np.arange(d)
+    basis = np.zeros((d, n1, n2), dtype=dtype_of(x))
+    basis[k, k - min(offset, 0), k + max(offset, 0)] = 1
+    return basis
+
+
+def plane_axes(x, axis1, axis2):
+    """``(axis1, axis2)`` as non-negative axes of ``x``."""
+    return axis1 % ndim_of(x), axis2 % ndim_of(x)
+
+
 def negate(shift):
     """``-shift`` for an int or a tuple of ints (``np.roll``'s shift)."""
     return tuple(-s for s in shift) if isinstance(shift, (tuple, list)) else -shift
@@ -250,6 +268,31 @@ defvjp(np.pad,  # constant mode; the padding value gets no gradient
 defjvp(np.pad,
        lambda t, ans, x, pad_width, mode="constant", **kw: np.pad(t, pad_width, mode=constant_pad_mode(mode)),
        None)
+
+defvjp(np.tril,
+       lambda g, ans, x, k=0: np.tril(g, k),
+       backward_name="TrilBackward0")
+defjvp(np.tril,
+       lambda t, ans, x, k=0: np.tril(t, k))
+
+defvjp(np.triu,
+       lambda g, ans, x, k=0: np.triu(g, k),
+       backward_name="TriuBackward0")
+defjvp(np.triu,
+       lambda t, ans, x, k=0: np.triu(t, k))
+
+# the diagonal is the last axis of np.diagonal's result; the VJP spreads it back on the plane
+defvjp(np.diagonal,
+       lambda g, ans, x, offset=0, axis1=0, axis2=1: np.moveaxis(np.tensordot(g, diagonal_basis(x, offset, axis1, axis2), axes=1), (-2, -1), plane_axes(x, axis1, axis2)),
+       backward_name="DiagonalBackward0")
+defjvp(np.diagonal,
+       lambda t, ans, x, offset=0, axis1=0, axis2=1: np.diagonal(t, offset, axis1, axis2))
+
+defvjp(np.diag,  # a 1-D x builds a matrix, a 2-D x extracts a diagonal
+       lambda g, ans, x, k=0: np.diagonal(g, k) if ndim_of(x) == 1 else np.tensordot(g, diagonal_basis(x, k, 0, 1), axes=1),
+       backward_name="DiagBackward0")
+defjvp(np.diag,
+       lambda t, ans, x, k=0: np.diag(t, k))
 
 # -------------------------------------------------- joining and splitting
 defvjp(concatenate_args,
