@@ -440,6 +440,18 @@ case(max, -0.3, 0.8, f32=False)
 case(min, 0.3, -0.8, f32=False)
 case(min, -0.3, 0.8, f32=False)
 
+# patches behind convolution and pooling (srcgrad/rules/conv.py)
+try:
+    from srcgrad.rules.conv import col2im, im2col
+except ModuleNotFoundError:  # pragma: no cover - the module arrives with srcgrad.nn
+    im2col = col2im = None
+if im2col is not None:
+    case(im2col, U(2, 2, 5, 4), (3, 2))
+    case(im2col, U(1, 2, 5, 5), (3, 3), (2, 1), (1, 2), (1, 2))
+    case(im2col, U(1, 1, 4, 4), (2, 2), (2, 2), (1, 1), (1, 1), -5.0, id="im2col-pad-value")
+    case(col2im, U(2 * 3 * 3, 2 * 3 * 2), (2, 2, 5, 4), (3, 2))
+    case(col2im, U(1 * 3 * 5, 2 * 3 * 3), (1, 2, 5, 5), (3, 3), (2, 1), (1, 2), (1, 2))
+
 # ML helpers
 case(sigmoid, U(3, 4) * 5)
 case(sigmoid, np.array([-800.0, 0.0, 800.0]), id="sigmoid-extreme")

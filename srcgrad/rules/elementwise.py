@@ -27,8 +27,6 @@ from .registry import defjvp, defnondiff, defvjp
 
 __all__ = []
 
-_LN2 = math.log(2.0)
-_LN10 = math.log(10.0)
 
 # ---------------------------------------------------------------- arithmetic
 defvjp(np.add,
@@ -129,10 +127,10 @@ defjvp(np.exp,
        lambda t, ans, x: t * ans)
 
 defvjp(np.exp2,
-       lambda g, ans, x: g * ans * _LN2,
+       lambda g, ans, x: g * ans * math.log(2.0),
        backward_name="Exp2Backward0")
 defjvp(np.exp2,
-       lambda t, ans, x: t * ans * _LN2)
+       lambda t, ans, x: t * ans * math.log(2.0))
 
 defvjp(np.expm1,
        lambda g, ans, x: g * (ans + 1),
@@ -153,16 +151,16 @@ defjvp(np.log1p,
        lambda t, ans, x: t / (1 + x))
 
 defvjp(np.log2,
-       lambda g, ans, x: g / (x * _LN2),
+       lambda g, ans, x: g / (x * math.log(2.0)),
        backward_name="Log2Backward0")
 defjvp(np.log2,
-       lambda t, ans, x: t / (x * _LN2))
+       lambda t, ans, x: t / (x * math.log(2.0)))
 
 defvjp(np.log10,
-       lambda g, ans, x: g / (x * _LN10),
+       lambda g, ans, x: g / (x * math.log(10.0)),
        backward_name="Log10Backward0")
 defjvp(np.log10,
-       lambda t, ans, x: t / (x * _LN10))
+       lambda t, ans, x: t / (x * math.log(10.0)))
 
 defvjp(np.logaddexp,
        lambda g, ans, x, y: g * np.exp(x - ans),

@@ -17,7 +17,6 @@ from .registry import defjvp, defnondiff, defvjp
 
 __all__ = []
 
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 defvjp(math.sin,
        lambda g, ans, x: g * math.cos(x),
@@ -143,16 +142,16 @@ defjvp(math.hypot,
        lambda t, ans, x, y: t * y / ans)
 
 defvjp(math.erf,
-       lambda g, ans, x: g * _TWO_OVER_SQRT_PI * math.exp(-x * x),
+       lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x),
        backward_name="ErfBackward0")
 defjvp(math.erf,
-       lambda t, ans, x: t * _TWO_OVER_SQRT_PI * math.exp(-x * x))
+       lambda t, ans, x: t * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x))
 
 defvjp(math.erfc,
-       lambda g, ans, x: -g * _TWO_OVER_SQRT_PI * math.exp(-x * x),
+       lambda g, ans, x: -g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x),
        backward_name="ErfcBackward0")
 defjvp(math.erfc,
-       lambda t, ans, x: -t * _TWO_OVER_SQRT_PI * math.exp(-x * x))
+       lambda t, ans, x: -t * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x))
 
 # |x| and fabs: gradient 0 at 0. ``g * (x > 0) - g * (x < 0)`` is float arithmetic
 # on floats and keeps the dtype on arrays.
