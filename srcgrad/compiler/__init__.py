@@ -1,0 +1,13 @@
+"""The compiler (static mode): ``grad`` reads a numpy function's source and writes its gradient.
+
+The passes, in pipeline order, one module each:
+
+``parse`` -> ``fence`` -> ``normalize`` -> ``activity`` -> ``reverse`` (or
+``forward`` for ``jvp``) -> ``optimize`` -> ``codegen``; ``naming`` and
+``inline`` are shared helpers, ``api`` ties them together.
+"""
+
+from .api import GradFunction, custom_vjp, grad, set_debug, source, value_and_grad
+from .forward import jvp
+
+__all__ = ["grad", "value_and_grad", "jvp", "source", "custom_vjp", "GradFunction", "set_debug"]

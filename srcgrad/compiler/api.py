@@ -1,0 +1,363 @@
+"""The compiler's public API: ``grad``, ``value_and_grad``, ``source``, ``custom_vjp``.
+
+A ``GradFunction`` transforms lazily, on first call (or first ``.source``),
+and specialises on which arguments are Python numbers, so scalar code stays
+plain float arithmetic. Transformations are cached by the function's code
+object, the values its free names resolved to (globals, closure cells, and
+those of every function it inlined), the options, and that specialisation:
+redefining a function, or rebinding a global it reads, gives a fresh gradient.
+"""
+
+import ast
+import functools
+import inspect
+import os
+import sys
+import time
+
+import numpy as np
+
+from .. import rules
+from ..errors import TransformError
+from . import activity, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, reverse as reverse_pass
+from .naming import Namer, Namespace
+from .parse import parse_function
+
+__all__ = ["grad", "value_and_grad", "source", "custom_vjp", "GradFunction", "set_debug"]
+
+_DEBUG = set(filter(None, os.environ.get("SRCGRAD_DEBUG", "").split(",")))
+_CACHE = {}
+_RULES_LOADED = False
+
+
+def set_debug(*passes):
+    """Print the code after the named passes (``"parse"``, ``"normalize"``, ``"reverse"``,
+    ``"optimize"``, or ``"all"``) whenever a function is transformed. ``set_debug()`` turns it off."""
+    _DEBUG.clear()
+    _DEBUG.update(passes)
+
+
+def _debug(name, text):
+    if name in _DEBUG or "all" in _DEBUG:
+        print(f"---- srcgrad: after {name} ----\n{text}", file=sys.stderr)
+
+
+def _load_rules():
+    """Import every module of the rule table (they register themselves on import)."""
+    global _RULES_LOADED
+    if _RULES_LOADED:
+        return
+    import importlib
+    import pkgutil
+    for info in pkgutil.iter_modules(rules.__path__):
+        importlib.import_module(f"{rules.__name__}.{info.name}")
+    _RULES_LOADED = True
+
+
+class _Compiled:
+    """One transformation: the generated function, its text, and what it depended on."""
+
+    __slots__ = ("fn", "source", "deps")
+
+    def __init__(self, fn, source, deps):
+        self.fn, self.source, self.deps = fn, source, deps
+
+    def fresh(self, fn=None):
+        for kind, container, name, value in self.deps:
+            if kind == "rootcell":
+                cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+                try:
+                    if cells[name].cell_contents is not value:
+                        return False
+                except (KeyError, ValueError):
+                    return False
+            elif kind == "rootglobal":
+                if fn.__globals__.get(name, _MISSING) is not value:
+                    return False
+            elif kind == "cell":
+                try:
+                    if container.cell_contents is not value:
+                        return False
+                except ValueError:
+                    return False
+            elif container.get(name, _MISSING) is not value:
+                return False
+        return True
+
+
+_MISSING = object()
+
+
+def _collect_deps(scopes):
+    seen = {}
+    for k, scope in enumerate(scopes):
+        for kind, container, name, value in scope.deps:
+            if k == 0 and kind in ("cell", "global"):  # the function itself: check against the live one
+                kind, container = "root" + kind, None
+            seen[(kind, id(container), name)] = (kind, container, name, value)
+    return tuple(seen.values())
+
+
+def _resolve_wrt(fn, params, wrt):
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    names = []
+    for w in items:
+        if isinstance(w, bool):
+            raise TypeError("wrt must be a parameter index or name")
+        if isinstance(w, int):
+            if not -len(params) <= w < len(params):
+                raise ValueError(f"wrt={w}: {fn.__name__} has {len(params)} parameters")
+            names.append(params[w])
+        elif isinstance(w, str):
+            if w not in params:
+                raise ValueError(f"wrt={w!r}: {fn.__name__} has no parameter of that name (it has {params})")
+            names.append(w)
+        else:
+            raise TypeError(f"wrt must be an index, a name, or a tuple of them, not {type(w).__name__}")
+    return names, isinstance(wrt, (tuple, list))
+
+
+def _scalar_kind(a):
+    t = type(a)
+    return t is float or t is int
+
+
+def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None):
+    """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
+
+    Args:
+        fn: the user's function.
+        wrt_names: parameter names to differentiate with respect to.
+        wrt_tuple: return a tuple of gradients.
+        scalar_params: parameters known to be Python numbers for this specialisation.
+        preserve_result: also return the value.
+        optimize: run the optimize pass.
+        source_text: the function's source when it has no file.
+
+    Raises:
+        TransformError, NoRuleError: see ``grad``.
+    """
+    _load_rules()
+    parsed = parse_function(fn, source=source_text)
+    _debug("parse", ast.unparse(parsed.node))
+    fence.check(parsed)
+    namer = Namer()
+    ns = Namespace(namer)
+    normal, scopes = normalize_pass.normalize(parsed, namer, ns)
+    _debug("normalize", dump_ir(normal, namer, ns))
+    act = activity.analyze(normal, wrt_names, scalar_params)
+    _debug("activity", f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
+    namer.reserve("dout")
+    fdef = reverse_pass.reverse(normal, act, wrt_names, namer, ns, preserve_result=preserve_result,
+                                wrt_tuple=wrt_tuple)
+    wrt_text = ", ".join(wrt_names)
+    doc = f"Gradient of {fn.__qualname__} with respect to {wrt_text}; generated by srcgrad from {parsed.filename}."
+    fdef.body.insert(0, ast.Expr(value=ast.Constant(value=doc)))
+    _debug("reverse", codegen.to_source(fdef))
+    if optimize:
+        optimize_pass.optimize(fdef, ns.values)
+        _debug("optimize", codegen.to_source(fdef))
+    text = codegen.to_source(fdef)
+    compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
+    return _Compiled(compiled_fn, text, _collect_deps(scopes))
+
+
+def dump_ir(normal, namer, ns):
+    """The normalized program as readable text (for the debug switch)."""
+    r = reverse_pass.Reverse(normal, activity.Activity(), [], Namer(), ns)
+    r._counters, r.last_line = {}, {False: None, True: None}
+    body = r.forward(normal.body, 0, set(normal.params))
+    ret = normal.body[-1].value
+    body.append(ast.Return(value=ast.Name(id=ret.name, ctx=ast.Load()) if hasattr(ret, "name") else ret.node))
+    fdef = ast.FunctionDef(name=normal.name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in normal.params],
+                           vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+                           body=reverse_pass._resolve_markers(body, set(), r), decorator_list=[], returns=None,
+                           type_comment=None)
+    return codegen.to_source(fdef)
+
+
+class GradFunction:
+    """The gradient of a function, as returned by ``grad`` and ``value_and_grad``.
+
+    Call it with the function's arguments (plus keyword-only ``dout``, the
+    output cotangent, default 1.0 for a scalar output). ``.source`` is the
+    generated code; ``__wrapped__`` the original function.
+    """
+
+    def __init__(self, fn, wrt=0, preserve_result=False, optimize=True, verbose=False, source=None):
+        if isinstance(fn, GradFunction):
+            raise TransformError("grad of a GradFunction (higher-order derivatives) is not supported by the "
+                                 "compiler; use dynamic mode (Tensors with create_graph=True)")
+        if not inspect.isfunction(fn):
+            raise TransformError(f"srcgrad.grad needs a Python function, got {fn!r}")
+        self.__wrapped__ = fn
+        functools.update_wrapper(self, fn, assigned=("__module__", "__name__", "__qualname__"), updated=())
+        self.__doc__ = f"Gradient of {fn.__qualname__} (generated by srcgrad; see .source)."
+        sig = inspect.signature(fn)
+        self._signature = sig
+        self._params = [p.name for p in sig.parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.wrt, self._wrt_tuple = _resolve_wrt(fn, self._params, wrt)
+        self.preserve_result = preserve_result
+        self.optimize = optimize
+        self.verbose = verbose
+        self._source_text = source
+        self._specs = {}
+        self._last = None
+
+    def _spec(self, key):
+        spec = self._specs.get(key)
+        if spec is not None and spec.fresh(self.__wrapped__):
+            return spec
+        fn = self.__wrapped__
+        cache_key = (fn.__code__, tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key,
+                     self._source_text)
+        for cand in _CACHE.get(cache_key, ()):
+            if cand.fresh(fn):
+                spec = cand
+                break
+        else:
+            scalar_params = [p for p, s in zip(self._params, key) if s]
+            spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
+                             self._source_text)
+            spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
+            bucket = _CACHE.setdefault(cache_key, [])
+            bucket[:] = bucket[-7:] + [spec]
+            if self.verbose:
+                print(spec.source)
+        self._specs[key] = spec
+        return spec
+
+    def __call__(self, *args, **kwargs):
+        dout = kwargs.pop("dout", None)
+        if kwargs or len(args) < len(self._params):
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments[p] for p in self._params)
+        key = tuple(type(a) is float or type(a) is int for a in args)
+        spec = self._spec(key)
+        self._last = spec
+        if dout is None:
+            return spec.fn(*args)
+        return spec.fn(*args, dout=dout)
+
+    @property
+    def source(self):
+        """The generated source: of the last specialisation called, else of the general one."""
+        if self._last is None:
+            self._last = self._spec((False,) * len(self._params))
+        return self._last.source
+
+    def source_for(self, *args):
+        """The generated source specialised for these arguments (Python numbers vs arrays)."""
+        return self._spec(tuple(type(a) is float or type(a) is int for a in args)).source
+
+    @property
+    def function(self):
+        """The generated Python function of the last specialisation (``inspect.getsource`` works on it)."""
+        if self._last is None:
+            self.source
+        return self._last.fn
+
+    def __repr__(self):
+        return f"<GradFunction of {self.__wrapped__.__qualname__} wrt {', '.join(self.wrt)}>"
+
+
+class _Defaults(dict):
+    """Lets ``_Compiled.fresh`` notice a function whose defaults were reassigned."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def get(self, name, default=None):
+        return self.fn.__defaults__
+
+
+def grad(fn=None, wrt=0, *, preserve_result=False, optimize=True, verbose=False, source=None):
+    """The gradient of ``fn``, compiled to readable Python source.
+
+    Usable as ``grad(f)``, ``@grad`` and ``@grad(wrt=(0, 1))``.
+
+    Args:
+        fn: a Python function of numpy arrays and numbers returning one value.
+        wrt: the parameter (index or name) or tuple of parameters to
+            differentiate with respect to; a tuple gives a tuple of gradients.
+        preserve_result: return ``(value, gradient)``.
+        optimize: run the optimize pass (``False`` shows the plain transform).
+        verbose: print the generated code when it is made.
+        source: the function's source text, for functions typed in a REPL or
+            made by ``exec``.
+
+    Returns:
+        A ``GradFunction``: call it with ``fn``'s arguments (and keyword-only
+        ``dout``, the output cotangent, needed when the output is not scalar).
+        Each gradient has its input's type and shape.
+
+    Raises:
+        TransformError: ``fn`` uses a construct outside the supported subset
+            (raised on first call, naming the user's file and line).
+        NoRuleError: a function with no rule and no source is on a path to the output.
+    """
+    if fn is None:
+        return lambda f: GradFunction(f, wrt, preserve_result, optimize, verbose, source)
+    return GradFunction(fn, wrt, preserve_result, optimize, verbose, source)
+
+
+def value_and_grad(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):
+    """Like ``grad`` but the result returns ``(value, gradient)``.
+
+    Args:
+        fn, wrt, optimize, verbose, source: as for ``grad``.
+
+    Returns:
+        A ``GradFunction`` returning ``(fn(*args), gradient)``.
+    """
+    return grad(fn, wrt, preserve_result=True, optimize=optimize, verbose=verbose, source=source)
+
+
+def source(f, wrt=0, **options):
+    """The generated gradient source of ``f`` (a function or a ``GradFunction``).
+
+    Args:
+        f: a ``GradFunction`` (its ``.source``) or a plain function (``grad(f, wrt)``'s).
+        wrt, **options: for a plain function, as for ``grad``.
+
+    Returns:
+        The source text.
+    """
+    if isinstance(f, GradFunction):
+        return f.source
+    if hasattr(f, "_srcgrad_jvp"):
+        return f.source
+    return grad(f, wrt, **options).source
+
+
+def custom_vjp(fn=None, *vjps):
+    """Give your own function a VJP, for both the compiler and the tape.
+
+    ``f = custom_vjp(f)`` makes ``f`` a primitive (Tensors dispatch it);
+    ``f.defvjp(vjp_0, ...)`` or ``custom_vjp(f, vjp_0, ...)`` registers its
+    VJPs in the rule table, with the rule contract ``vjp_i(g, ans, *args)``.
+    The compiler then inlines the VJP instead of differentiating ``f``'s body.
+
+    Args:
+        fn: the function.
+        *vjps: optional VJPs, one per positional argument.
+
+    Returns:
+        The primitive wrapper, with a ``defvjp`` method (usable as a decorator
+        for a one-argument function's VJP).
+    """
+    if fn is None:
+        return lambda f: custom_vjp(f, *vjps)
+    wrapper = rules.primitive(fn)
+
+    def defvjp(*vs):
+        rules.defvjp(wrapper, *vs, name=fn.__name__)
+        return vs[0] if len(vs) == 1 else None
+
+    wrapper.defvjp = defvjp
+    if vjps:
+        defvjp(*vjps)
+    return wrapper

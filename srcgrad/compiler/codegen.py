@@ -1,0 +1,116 @@
+"""Pass 7, codegen: print the generated function, compile it, make it debuggable.
+
+Output guarantees:
+
+* ``to_source`` prints the ``FunctionDef`` with astor, one statement per line,
+  with a comment naming the user's file line before the statements that came
+  from it (``# line 12: y = np.sin(x) * w``, ``# adjoint of line 12: ...``).
+* ``compile_function`` compiles that text under a unique file name registered
+  in ``linecache``, so tracebacks, ``inspect.getsource`` and pdb show the
+  generated lines.
+"""
+
+import ast
+import itertools
+import linecache
+
+import astor
+
+from .reverse import SourceLine, is_marker
+
+__all__ = ["to_source", "compile_function"]
+
+_COUNTER = itertools.count(1)
+_INDENT = "    "
+
+
+def _expr(node):
+    return astor.to_source(node).strip()
+
+
+def _stmt_lines(s, depth, out):
+    pad = _INDENT * depth
+    if is_marker(s):
+        m = s.value.value
+        if isinstance(m, SourceLine):
+            what = "adjoint of line" if m.adjoint else "line"
+            out.append(f"{pad}# {what} {m.lineno}: {m.text}" if m.text else f"{pad}# {what} {m.lineno}")
+        return
+    if isinstance(s, ast.If):
+        out.append(f"{pad}if {_expr(s.test)}:")
+        _block(s.body, depth + 1, out)
+        orelse = s.orelse
+        while len(orelse) == 1 and isinstance(orelse[0], ast.If):
+            out.append(f"{pad}elif {_expr(orelse[0].test)}:")
+            _block(orelse[0].body, depth + 1, out)
+            orelse = orelse[0].orelse
+        if orelse:
+            out.append(f"{pad}else:")
+            _block(orelse, depth + 1, out)
+        return
+    if isinstance(s, ast.For):
+        out.append(f"{pad}for {_expr(s.target)} in {_expr(s.iter)}:")
+        _block(s.body, depth + 1, out)
+        return
+    if isinstance(s, ast.While):
+        out.append(f"{pad}while {_expr(s.test)}:")
+        _block(s.body, depth + 1, out)
+        return
+    if isinstance(s, ast.FunctionDef):
+        header = astor.to_source(ast.FunctionDef(name=s.name, args=s.args, body=[ast.Pass()], decorator_list=[],
+                                                 returns=None, type_comment=None)).strip().splitlines()[0]
+        out.append(pad + header)
+        if s.body and isinstance(s.body[0], ast.Expr) and isinstance(s.body[0].value, ast.Constant) \
+                and isinstance(s.body[0].value.value, str):
+            out.append(f'{pad}{_INDENT}"""{s.body[0].value.value}"""')
+            body = s.body[1:]
+        else:
+            body = s.body
+        _block(body, depth + 1, out)
+        return
+    text = astor.to_source(s).rstrip("\n")
+    for line in text.splitlines():
+        out.append(pad + line)
+
+
+def _block(stmts, depth, out):
+    n = len(out)
+    for s in stmts:
+        _stmt_lines(s, depth, out)
+    if not any(not line.strip().startswith("#") for line in out[n:]):
+        out.append(_INDENT * depth + "pass")
+
+
+def to_source(fdef):
+    """The text of ``fdef`` with source-line comments.
+
+    Args:
+        fdef: an ``ast.FunctionDef`` possibly containing ``SourceLine`` markers.
+
+    Returns:
+        Python source text ending in a newline.
+    """
+    out = []
+    _stmt_lines(fdef, 0, out)
+    return "\n".join(out) + "\n"
+
+
+def compile_function(source, name, namespace, label):
+    """Compile generated ``source`` defining ``name`` and register it in ``linecache``.
+
+    Args:
+        source: the text from ``to_source``.
+        name: the function it defines.
+        namespace: the globals the code runs with (copied, then the function is added).
+        label: a readable tag for the file name (the user's function name).
+
+    Returns:
+        The function object.
+    """
+    filename = f"<srcgrad:{label}:{next(_COUNTER)}>"
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    code = compile(source, filename, "exec")
+    env = dict(namespace)
+    exec(code, env)
+    return env[name]

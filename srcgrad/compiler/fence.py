@@ -1,0 +1,70 @@
+"""Pass 2, fence: reject syntax outside the supported subset, at the user's line.
+
+Output guarantee: when ``check`` returns, the function body contains none of
+the constructs listed in ``UNSUPPORTED`` (try/except, with, yield, async,
+classes, global/nonlocal, del, star-arguments, ...). Every rejection is a
+``TransformError`` naming the construct and the user's file and line, so no
+later pass meets them and no user ever sees a traceback from inside the
+compiler for them.
+"""
+
+import ast
+
+__all__ = ["check", "UNSUPPORTED"]
+
+UNSUPPORTED = {
+    ast.Try: "try/except",
+    ast.With: "a with statement",
+    ast.AsyncWith: "async with",
+    ast.AsyncFor: "async for",
+    ast.AsyncFunctionDef: "an async function",
+    ast.Await: "await",
+    ast.Yield: "yield (generators)",
+    ast.YieldFrom: "yield from (generators)",
+    ast.ClassDef: "a class definition",
+    ast.Global: "a global statement",
+    ast.Nonlocal: "a nonlocal statement",
+    ast.Delete: "del",
+    ast.Raise: "raise",
+    ast.Import: "an import inside the function",
+    ast.ImportFrom: "an import inside the function",
+    ast.NamedExpr: "an assignment expression (:=)",
+    ast.Match: "a match statement",
+    ast.SetComp: "a set comprehension",
+    ast.Set: "a set literal",
+}
+if hasattr(ast, "TryStar"):
+    UNSUPPORTED[ast.TryStar] = "try/except*"
+
+
+def check(parsed):
+    """Raise ``TransformError`` at the first unsupported construct of ``parsed``.
+
+    Args:
+        parsed: a ``ParsedFunction``.
+
+    Raises:
+        TransformError: naming the construct, the file and the line.
+    """
+    node = parsed.node
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise parsed.error(node, "an async function cannot be differentiated")
+    args = node.args
+    if args.vararg is not None or args.kwarg is not None:
+        raise parsed.error(node, "star-arguments (*args / **kwargs) in the differentiated function's signature")
+    for sub in ast.walk(node):
+        if sub is node:
+            continue
+        kind = UNSUPPORTED.get(type(sub))
+        if kind is not None:
+            raise parsed.error(sub, f"{kind} is not supported by srcgrad.grad")
+        if isinstance(sub, ast.Starred):
+            raise parsed.error(sub, "star-arguments (*args) in a call are not supported by srcgrad.grad")
+        if isinstance(sub, ast.keyword) and sub.arg is None:
+            raise parsed.error(sub.value, "keyword star-arguments (**kwargs) in a call are not supported")
+        if isinstance(sub, (ast.FunctionDef, ast.Lambda)):
+            a = sub.args
+            if a.vararg is not None or a.kwarg is not None:
+                raise parsed.error(sub, "star-arguments (*args / **kwargs) in a nested function")
+        if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Starred) for t in sub.targets):
+            raise parsed.error(sub, "starred assignment targets are not supported")

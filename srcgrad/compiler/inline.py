@@ -1,0 +1,190 @@
+"""Read rules from the table as syntax, so generated code says ``dy * np.cos(x)``.
+
+Not a pass: a helper the reverse and forward passes share. For a rule function
+(a ``lambda`` on its own line, or a ``def`` whose body is straight-line code
+ending in ``return``) ``template`` returns its parameters and body as ``ast``;
+``instantiate`` substitutes the call's operands for the parameters and binds
+the names the body reads (``np``, helpers of the rules package) into the
+generated module's namespace. Anything else (branches, ``**kwargs``, several
+lambdas on one line that cannot be told apart) is called instead of inlined,
+so the output is correct either way.
+"""
+
+import ast
+import copy
+import inspect
+import linecache
+import types
+
+from .parse import parse_module
+
+__all__ = ["template", "instantiate", "Template"]
+
+_TEMPLATES = {}
+_MODULE_TREES = {}
+
+
+class Template:
+    """A rule function as syntax.
+
+    Attributes:
+        fn: the rule function.
+        params: its parameter names (``g``, ``ans``, ``x``, ...).
+        defaults: ``{name: value}`` for parameters with defaults.
+        body: statements before the result (``def`` rules), as ``ast``.
+        result: the returned expression, as ``ast``.
+        free: names the body reads that are not parameters or locals.
+        locals: names the body assigns.
+    """
+
+    def __init__(self, fn, params, defaults, body, result, free, locals_):
+        self.fn, self.params, self.defaults = fn, params, defaults
+        self.body, self.result, self.free, self.locals = body, result, free, locals_
+
+
+def _tree(filename):
+    tree = _MODULE_TREES.get(filename)
+    if tree is None:
+        lines = linecache.getlines(filename)
+        if not lines:
+            return None
+        try:
+            tree = parse_module("".join(lines))
+        except SyntaxError:
+            return None
+        _MODULE_TREES[filename] = tree
+    return tree
+
+
+def template(fn):
+    """The ``Template`` of rule function ``fn``, or ``None`` when it must be called, not inlined."""
+    try:
+        return _TEMPLATES[fn]
+    except KeyError:
+        pass
+    except TypeError:
+        return None
+    t = _make_template(fn)
+    _TEMPLATES[fn] = t
+    return t
+
+
+def _make_template(fn):
+    if not isinstance(fn, types.FunctionType):
+        return None
+    code = fn.__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
+        return None
+    tree = _tree(code.co_filename)
+    if tree is None:
+        return None
+    params = list(code.co_varnames[:code.co_argcount])
+    if fn.__name__ == "<lambda>":
+        cands = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
+                 and [a.arg for a in n.args.args] == params]
+        if len(cands) > 1:
+            cands = [c for c in cands if _same_code(c, code)]
+        if len(cands) != 1:
+            return None
+        node = cands[0]
+        body, result = [], node.body
+    else:
+        cands = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == fn.__name__
+                 and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno]
+        if len(cands) != 1:
+            return None
+        node = cands[0]
+        stmts = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if not stmts or not isinstance(stmts[-1], ast.Return) or stmts[-1].value is None:
+            return None
+        for s in stmts[:-1]:
+            if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)):
+                return None
+        body, result = stmts[:-1], stmts[-1].value
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp,
+                            ast.NamedExpr)) and sub is not node:
+            return None
+    defaults = {}
+    if fn.__defaults__:
+        for p, d in zip(params[len(params) - len(fn.__defaults__):], fn.__defaults__):
+            defaults[p] = d
+    locals_ = {s.targets[0].id for s in body}
+    free = set()
+    for stmt in body + [ast.Expr(value=result)]:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Name) and sub.id not in params and sub.id not in locals_:
+                free.add(sub.id)
+    return Template(fn, params, defaults, body, result, free, locals_)
+
+
+def _same_code(lam, code):
+    try:
+        compiled = compile(ast.Expression(body=lam), code.co_filename, "eval")
+    except (SyntaxError, ValueError):
+        return False
+    inner = [c for c in compiled.co_consts if isinstance(c, types.CodeType)]
+    return bool(inner) and inner[0].co_code == code.co_code and inner[0].co_names == code.co_names
+
+
+def _literal(value):
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def instantiate(t, operands, ns, namer, literal_node):
+    """Substitute ``operands`` (``{param: ast expr}``) into template ``t``.
+
+    Args:
+        t: a ``Template``.
+        operands: the ``ast`` expression each parameter stands for; parameters
+            missing here take their default.
+        ns: the generated module's ``Namespace`` (free names are bound in it).
+        namer: the ``Namer`` (the body's locals get fresh names).
+        literal_node: ``value -> ast expr`` for defaults that are not literals.
+
+    Returns:
+        ``(statements, expression)`` or ``None`` when a parameter has no value.
+    """
+    mapping = {}
+    for p in t.params:
+        if p in operands:
+            mapping[p] = operands[p]
+        elif p in t.defaults:
+            d = t.defaults[p]
+            mapping[p] = ast.Constant(value=d) if _literal(d) else literal_node(d, p)
+        else:
+            return None
+    renames = {}
+    fn = t.fn
+    cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    for name in t.free:
+        if name in cells:
+            value = cells[name].cell_contents
+        elif name in fn.__globals__:
+            value = fn.__globals__[name]
+        else:
+            import builtins
+            if not hasattr(builtins, name):
+                return None
+            value = getattr(builtins, name)
+        if _literal(value):
+            renames[name] = ast.Constant(value=value)
+        else:
+            renames[name] = ast.Name(id=ns.bind(value, name), ctx=ast.Load())
+    for name in t.locals:
+        renames[name] = ast.Name(id=namer.fresh(name), ctx=ast.Load())
+
+    class Sub(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in mapping:
+                return copy.deepcopy(mapping[node.id])
+            if node.id in renames:
+                new = copy.deepcopy(renames[node.id])
+                if isinstance(node.ctx, ast.Store) and isinstance(new, ast.Name):
+                    new.ctx = ast.Store()
+                return new
+            return node
+
+    stmts = [Sub().visit(copy.deepcopy(s)) for s in t.body]
+    expr = Sub().visit(copy.deepcopy(t.result))
+    return stmts, expr

@@ -1,0 +1,180 @@
+"""The normalized program the passes share: typed dataclasses, no string keys on AST nodes.
+
+``normalize`` produces it, ``activity`` reads it, ``reverse``/``forward``
+consume it. Expressions that carry no derivative stay as standard ``ast``
+expressions (``NonDiff``); everything the derivative flows through is a
+dataclass naming its inputs by variable.
+"""
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+__all__ = [
+    "Var", "Const", "Atom", "Prim", "Opaque", "NonDiff", "Copy", "Cast",
+    "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
+    "NormalFunction", "walk_stmts",
+]
+
+
+@dataclass(frozen=True)
+class Var:
+    """A local variable of the normalized function."""
+    name: str
+
+
+@dataclass
+class Const:
+    """A value with no derivative, printed verbatim (a literal, a global, an index expression)."""
+    node: ast.expr
+
+
+Atom = Union[Var, Const]
+
+
+@dataclass
+class Prim:
+    """``target = fn(*args, **kwargs)`` for a primitive with a rule.
+
+    Attributes:
+        fn: the primitive (``np.sin``); ``rule`` its ``Rule``.
+        args, kwargs: atoms.
+        style: how the forward code prints it: ``"binop"`` (``a * b``), ``"unary"``
+            (``-a``), ``"call"`` (``func(a, ...)``), ``"getitem"`` (``a[i]``).
+        op: the ``ast`` operator for binop/unary styles.
+        func: the printed callee for the call style (``np.sin``).
+    """
+    fn: object
+    rule: object
+    args: list
+    kwargs: dict = field(default_factory=dict)
+    style: str = "call"
+    op: Optional[object] = None
+    func: Optional[ast.expr] = None
+
+
+@dataclass
+class Opaque:
+    """A call of a function with no rule and no readable source (a C function).
+
+    Fine when no input needs a gradient; the reverse pass raises ``NoRuleError``
+    when one does.
+    """
+    fn: object
+    func: ast.expr
+    args: list
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class NonDiff:
+    """An expression whose value has no derivative (``len(x)``, ``x > 0``, ``x.shape``)."""
+    node: ast.expr
+    reads: frozenset = frozenset()
+
+
+@dataclass
+class Copy:
+    """``target = src``: the derivative is the identity."""
+    src: Atom
+
+
+@dataclass
+class Cast:
+    """``target = src.astype(float-dtype)`` (or ``float(src)``): identity derivative, printed as ``node``."""
+    src: Var
+    node: ast.expr
+
+
+@dataclass
+class Assign:
+    """``target = value``; the one statement kind that computes."""
+    target: str
+    value: object
+    lineno: int = 0
+    bookkeeping: bool = False
+
+
+@dataclass
+class If:
+    """``if cond: body else: orelse``; ``cond`` is a variable assigned just before."""
+    cond: str
+    body: list
+    orelse: list
+    lineno: int = 0
+
+
+@dataclass
+class For:
+    """``for target in range(...)``: every loop over a sequence is lowered to a range loop."""
+    target: str
+    iter: ast.expr
+    body: list
+    lineno: int = 0
+    has_break: bool = False
+
+
+@dataclass
+class While:
+    """``while test: body``; ``test`` has no derivative."""
+    test: ast.expr
+    body: list
+    lineno: int = 0
+    has_break: bool = False
+
+
+@dataclass
+class Break:
+    lineno: int = 0
+
+
+@dataclass
+class Continue:
+    lineno: int = 0
+
+
+@dataclass
+class Return:
+    """The single return, last in the function body."""
+    value: object
+    lineno: int = 0
+
+
+@dataclass
+class ExprStmt:
+    """An expression evaluated for its effect only (``print(x)``, ``assert ...``)."""
+    node: ast.stmt
+    lineno: int = 0
+
+
+@dataclass
+class NormalFunction:
+    """The output of ``normalize``.
+
+    Attributes:
+        name: the user's function name.
+        params: its parameter names, in order.
+        defaults: ``ast`` default expressions for the trailing parameters.
+        body: the statements; the last is the single ``Return``.
+        filename, lines: where the user's source lives (for errors and comments).
+        bookkeeping: compiler variables the reverse pass saves after a construct
+            (``if`` tests, loop counters), as opposed to the user's variables it restores.
+    """
+    name: str
+    params: list
+    defaults: list
+    body: list
+    filename: str = ""
+    lines: list = field(default_factory=list)
+    bookkeeping: set = field(default_factory=set)
+
+
+def walk_stmts(stmts):
+    """Every statement in ``stmts``, nested bodies included, in order."""
+    for s in stmts:
+        yield s
+        if isinstance(s, If):
+            yield from walk_stmts(s.body)
+            yield from walk_stmts(s.orelse)
+        elif isinstance(s, (For, While)):
+            yield from walk_stmts(s.body)

@@ -1,0 +1,130 @@
+"""Collision-free, readable names for everything the compiler invents.
+
+One ``Namer`` serves a whole transformation. It knows every name the user's
+code uses (parameters, locals, globals it reads) and hands out new ones derived
+from them: the adjoint of ``x`` is ``dx``, then ``dx_2`` if ``dx`` is taken; a
+temporary is ``t``, ``t_2``, ...; the value of an ``if`` test is ``cond``.
+
+Guarantee: a name returned by ``fresh`` was never returned before and is not
+used by the user's code or by any namespace binding.
+"""
+
+import builtins
+import keyword
+import re
+
+__all__ = ["Namer"]
+
+_SUFFIX = re.compile(r"^(.*?)(?:_(\d+))?$")
+
+
+class Namer:
+    """Hands out fresh names that collide with nothing in the function.
+
+    Args:
+        taken: names already in use (the user's locals, parameters, globals).
+    """
+
+    def __init__(self, taken=()):
+        self._taken = set(taken)
+        self._adjoints = {}
+
+    def reserve(self, *names):
+        """Mark ``names`` as used, so ``fresh`` never returns them."""
+        self._taken.update(names)
+
+    def taken(self, name):
+        """True when ``name`` is in use."""
+        return name in self._taken
+
+    def fresh(self, base):
+        """A new name like ``base``: ``base`` itself if free, else ``base_2``, ``base_3``...
+
+        Args:
+            base: the preferred name (sanitised into an identifier).
+
+        Returns:
+            The name, now reserved.
+        """
+        base = re.sub(r"\W", "_", base) or "t"
+        if base[0].isdigit():
+            base = "_" + base
+        if keyword.iskeyword(base) or hasattr(builtins, base):
+            base = base + "_"
+        name, k = base, 1
+        while name in self._taken:
+            k += 1
+            name = f"{base}_{k}"
+        self._taken.add(name)
+        return name
+
+    def adjoint(self, var):
+        """The adjoint variable's name of ``var`` (``x`` -> ``dx``), the same on every call.
+
+        Args:
+            var: a variable of the primal code.
+
+        Returns:
+            The adjoint's name, reserved on first use.
+        """
+        name = self._adjoints.get(var)
+        if name is None:
+            stem = var.lstrip("_") or "v"
+            name = self._adjoints[var] = self.fresh("d" + stem)
+        return name
+
+    def tangent(self, var):
+        """The tangent variable's name of ``var`` for forward mode (``x`` -> ``tx``... uses ``dx`` style)."""
+        return self.adjoint(var)
+
+
+class Namespace:
+    """The globals of the generated module: every object its code refers to by name.
+
+    Args:
+        namer: the transformation's ``Namer`` (names bound here are reserved there).
+    """
+
+    def __init__(self, namer):
+        self.namer = namer
+        self.values = {}
+        self._by_id = {}
+
+    def bind(self, obj, preferred):
+        """The name under which generated code reaches ``obj``.
+
+        Args:
+            obj: any object (a module, a function, an array constant).
+            preferred: the name to use when it is free or already means ``obj``.
+
+        Returns:
+            ``preferred`` when possible, else a fresh variant of it.
+        """
+        existing = self.values.get(preferred, _UNSET)
+        if existing is obj:
+            return preferred
+        known = self._by_id.get(id(obj))
+        if known is not None and self.values[known] is obj:
+            return known
+        if existing is _UNSET and not self.namer.taken(preferred):
+            self.namer.reserve(preferred)
+            name = preferred
+        else:
+            name = self.namer.fresh(preferred)
+        self.values[name] = obj
+        self._by_id[id(obj)] = name
+        return name
+
+    def bind_global(self, name, obj):
+        """Bind a user global under its own name (the user's code already reserved it)."""
+        if self.values.get(name, _UNSET) is obj:
+            return name
+        if name in self.values:
+            return self.bind(obj, name)
+        self.values[name] = obj
+        self._by_id.setdefault(id(obj), name)
+        self.namer.reserve(name)
+        return name
+
+
+_UNSET = object()

@@ -1,0 +1,1027 @@
+"""Pass 3, normalize: one primitive per assignment, one return, structured jumps.
+
+Input: a fenced ``ParsedFunction``. Output: a ``NormalFunction`` (see ``ir.py``)
+with these guarantees:
+
+* every statement that computes is ``Assign(target, value)`` whose value is one
+  primitive call (``Prim``), an identity (``Copy``/``Cast``), a call with no rule
+  (``Opaque``) or an expression with no derivative (``NonDiff``); operands are
+  variables or constants;
+* calls of the user's own Python functions (same module, imported, nested,
+  lambdas) are inlined, their locals renamed apart, keyword and default
+  arguments bound;
+* array methods and attributes are mapped to numpy functions
+  (``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``, ``x.T`` -> ``np.transpose(x)``);
+* every ``for`` loop is a ``range`` loop: loops over arrays, lists, tuples,
+  ``enumerate`` and ``zip`` read their element with ``getitem``;
+* an ``if`` tests a variable assigned just before it;
+* ``return`` appears once, last; ``break``/``continue`` are the last statement
+  of their branch (what followed them moved into the branch that falls
+  through), so the reverse pass can treat every branch as straight-line code.
+"""
+
+import ast
+import builtins
+import copy
+import inspect
+import math
+import operator
+import types
+
+import numpy as np
+
+from ..rules import get_rule
+from . import fence
+from .ir import (Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, NonDiff, NormalFunction, Opaque,
+                 Prim, Return, Var, While, walk_stmts)
+from .parse import Scope, parse_function
+
+__all__ = ["normalize", "rule_reads"]
+
+BINOPS = {
+    ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide,
+    ast.Pow: np.power, ast.MatMult: np.matmul, ast.FloorDiv: np.floor_divide, ast.Mod: np.remainder,
+}
+UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
+
+# Array methods and the numpy function each one means.
+METHODS = {
+    "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min, "std": np.std,
+    "var": np.var, "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel, "squeeze": np.squeeze,
+    "clip": np.clip, "cumsum": np.cumsum, "cumprod": np.cumprod, "argmax": np.argmax, "argmin": np.argmin,
+    "copy": np.copy, "swapaxes": np.swapaxes, "trace": np.trace, "any": np.any, "all": np.all,
+    "round": np.round, "nonzero": np.nonzero,
+}
+SHAPE_METHODS = {"reshape": np.reshape, "transpose": np.transpose}
+NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype"}
+NONDIFF_BUILTINS = {len, range, isinstance, int, bool, type, print, str, enumerate, zip, id, hasattr, callable}
+FLOAT_DTYPES = {float, np.float64, np.float32, np.float16, "float", "float64", "float32"}
+_LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
+
+
+def rule_reads(rule, nargs):
+    """``(positions, ans)``: which positional arguments and whether ``ans`` any VJP of ``rule`` reads."""
+    positions, ans = set(), False
+    vjps = rule.vjps
+    for i in range(nargs):
+        vjp = rule.vjp_at(i) if hasattr(rule, "vjp_at") else (vjps[i] if i < len(vjps) else None)
+        if vjp is None:
+            continue
+        code = vjp.__code__
+        names = rule.needs_at(i) if hasattr(rule, "needs_at") else rule.needs[i]
+        ans = ans or "ans" in names
+        params = list(code.co_varnames[2:code.co_argcount])
+        for j, p in enumerate(params[:nargs]):
+            if p in names:
+                positions.add(j)
+    return positions, ans
+
+
+def _local_names(fdef):
+    """Parameters and every name the function body assigns (not inside nested functions)."""
+    names = [a.arg for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
+    stack = list(fdef.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            if isinstance(node, ast.FunctionDef):
+                names.append(node.name)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return list(dict.fromkeys(names))
+
+
+class _LocalFunction:
+    """A ``def`` or ``lambda`` written inside the function being transformed."""
+
+    def __init__(self, node, ctx):
+        self.node, self.ctx = node, ctx
+
+
+class _Exit:
+    """Marker: jump to the end of the function (removed after jumps are lowered)."""
+
+
+class _Ctx:
+    """What one function being normalized (the top one or an inlined callee) sees."""
+
+    def __init__(self, parsed, rename, scope, local_funcs, call_lineno=None, code=None):
+        self.parsed = parsed
+        self.rename = rename
+        self.scope = scope
+        self.local_funcs = local_funcs
+        self.call_lineno = call_lineno
+        self.code = code
+
+    def error(self, node, message, hint=None):
+        if hint is None:
+            return self.parsed.error(node, message)
+        return self.parsed.error(node, message, hint)
+
+
+class Normalizer:
+    """Flattens one function (and what it inlines) into ``ir`` statements.
+
+    Args:
+        parsed: the fenced ``ParsedFunction``.
+        namer: the transformation's ``Namer``.
+        ns: the generated module's ``Namespace``.
+    """
+
+    def __init__(self, parsed, namer, ns):
+        self.parsed = parsed
+        self.namer = namer
+        self.ns = ns
+        self.out = []
+        self.bookkeeping = set()
+        self.inline_stack = [parsed.fn.__code__]
+        self.deps = [parsed.scope]
+
+    # ------------------------------------------------------------ entry
+    def run(self):
+        fdef = self.parsed.node
+        names = _local_names(fdef)
+        self.namer.reserve(*names)
+        self.namer.reserve(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
+        ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__)
+        # The user's globals keep their names in the generated module.
+        for n in ast.walk(fdef):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in ctx.rename:
+                value = ctx.scope.lookup(n.id)
+                if not Scope.missing(value):
+                    self.ns.bind_global(n.id, value)
+        params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args]
+        if fdef.args.kwonlyargs:
+            raise ctx.error(fdef, "keyword-only parameters in the differentiated function are not supported")
+        self.block(fdef.body, ctx)
+        body = self.out
+        body, result = self.lower_returns(body, ctx, top=True)
+        if isinstance(result, tuple):
+            raise ctx.error(fdef, "srcgrad.grad needs a function returning one value; it returns a tuple")
+        body.append(Return(result, lineno=fdef.body[-1].lineno if fdef.body else fdef.lineno))
+        _mark_breaks(body)
+        defaults = [self.const_expr(d, ctx) for d in fdef.args.defaults]
+        return NormalFunction(name=fdef.name, params=params, defaults=defaults, body=body,
+                              filename=self.parsed.filename, lines=self.parsed.lines,
+                              bookkeeping=self.bookkeeping)
+
+    # ------------------------------------------------------------ helpers
+    def emit(self, stmt):
+        self.out.append(stmt)
+
+    def line(self, node, ctx):
+        return ctx.call_lineno or getattr(node, "lineno", 0)
+
+    def temp(self, base="t"):
+        return self.namer.fresh(base)
+
+    def assign(self, target, value, node, ctx, bookkeeping=False):
+        self.emit(Assign(target, value, lineno=self.line(node, ctx), bookkeeping=bookkeeping))
+        if bookkeeping:
+            self.bookkeeping.add(target)
+
+    def atom(self, value, node, ctx, base="t"):
+        """Turn a right-hand side into an atom, assigning it to a temporary when needed."""
+        if isinstance(value, (Var, Const, tuple, _LocalFunction)):
+            return value
+        name = self.temp(base)
+        self.assign(name, value, node, ctx)
+        return Var(name)
+
+    def resolve_global(self, name, node, ctx):
+        value = ctx.scope.lookup(name)
+        if Scope.missing(value):
+            raise ctx.error(node, f"name '{name}' is not defined")
+        return value
+
+    def const_node(self, value, preferred="c"):
+        """An ``ast`` expression that evaluates to ``value`` in the generated module."""
+        if value is None or isinstance(value, (bool, int, float, str, complex)):
+            if isinstance(value, float) and not math.isfinite(value):
+                return ast.Name(id=self.ns.bind(value, preferred), ctx=ast.Load())
+            return ast.Constant(value=value)
+        if isinstance(value, tuple) and all(v is None or isinstance(v, (bool, int, float, str)) for v in value):
+            return ast.Tuple(elts=[ast.Constant(value=v) for v in value], ctx=ast.Load())
+        if isinstance(value, types.ModuleType):
+            preferred = {"numpy": "np"}.get(value.__name__, value.__name__.split(".")[-1])
+        elif hasattr(value, "__name__") and isinstance(getattr(value, "__name__"), str):
+            preferred = value.__name__.replace("<", "").replace(">", "") or preferred
+        return ast.Name(id=self.ns.bind(value, preferred), ctx=ast.Load())
+
+    def rewrite(self, node, ctx):
+        """A copy of a no-derivative expression with locals renamed and globals bound."""
+        node = copy.deepcopy(node)
+        inner = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Lambda):
+                inner.update(a.arg for a in sub.args.args)
+            elif isinstance(sub, ast.comprehension):
+                inner.update(n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name))
+        reads = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id not in inner:
+                if sub.id in ctx.rename:
+                    sub.id = ctx.rename[sub.id]
+                    reads.add(sub.id)
+                elif sub.id in ctx.local_funcs:
+                    raise ctx.error(sub, f"the local function '{sub.id}' can only be called here")
+                else:
+                    value = self.resolve_global(sub.id, sub, ctx)
+                    sub.id = self.global_name(sub.id, value, ctx)
+        return node, frozenset(reads)
+
+    def global_name(self, name, value, ctx):
+        """The generated module's name for the user's global ``name`` (its own name when possible)."""
+        if ctx.scope is self.parsed.scope:
+            return self.ns.bind_global(name, value)
+        return self.ns.bind(value, name)
+
+    def global_ref(self, name, value, ctx):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return self.const_node(value, name)
+        return ast.Name(id=self.global_name(name, value, ctx), ctx=ast.Load())
+
+    def const_expr(self, node, ctx):
+        rewritten, reads = self.rewrite(node, ctx)
+        if reads:
+            raise ctx.error(node, "a default value may not depend on local variables")
+        return rewritten
+
+    def nondiff(self, node, ctx):
+        rewritten, reads = self.rewrite(node, ctx)
+        return NonDiff(rewritten, reads)
+
+    # ------------------------------------------------------------ statements
+    def block(self, stmts, ctx):
+        for s in stmts:
+            self.stmt(s, ctx)
+
+    def stmt(self, s, ctx):
+        method = getattr(self, "stmt_" + type(s).__name__, None)
+        if method is None:
+            raise ctx.error(s, f"the statement '{type(s).__name__}' is not supported by srcgrad.grad")
+        method(s, ctx)
+
+    def stmt_Pass(self, s, ctx):
+        pass
+
+    def stmt_Expr(self, s, ctx):
+        if isinstance(s.value, ast.Constant):  # docstring
+            return
+        call = s.value
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name) and call.func.value.id in ctx.rename
+                and call.func.attr == "append"):
+            raise ctx.error(s, "list.append is not supported by srcgrad.grad yet; build the values with "
+                               "array operations (np.stack of a list is not supported yet either)")
+        node, reads = self.rewrite(s, ctx)
+        self.emit(ExprStmt(node, lineno=self.line(s, ctx)))
+
+    def stmt_Assert(self, s, ctx):
+        node, reads = self.rewrite(s, ctx)
+        self.emit(ExprStmt(node, lineno=self.line(s, ctx)))
+
+    def stmt_FunctionDef(self, s, ctx):
+        if s.decorator_list:
+            raise ctx.error(s, "decorated nested functions are not supported")
+        ctx.local_funcs[s.name] = _LocalFunction(s, ctx)
+
+    def stmt_Assign(self, s, ctx):
+        if isinstance(s.value, ast.Lambda) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+            ctx.local_funcs[s.targets[0].id] = _LocalFunction(s.value, ctx)
+            return
+        if len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+            value = self.value(s.value, ctx)
+            self.bind_target(s.targets[0], value, s, ctx)
+            return
+        value = self.value(s.value, ctx)
+        if len(s.targets) > 1:
+            value = self.atom(value, s, ctx)
+        for target in s.targets:
+            self.bind_target(target, value, s, ctx)
+
+    def stmt_AnnAssign(self, s, ctx):
+        if s.value is None:
+            return
+        self.bind_target(s.target, self.value(s.value, ctx), s, ctx)
+
+    def stmt_AugAssign(self, s, ctx):
+        fn = BINOPS.get(type(s.op))
+        if fn is None:
+            raise ctx.error(s, f"the operator {type(s.op).__name__} is not supported")
+        target = s.target
+        if isinstance(target, ast.Name):
+            name = self.local(target, ctx)
+            rhs = self.atom(self.value(s.value, ctx), s, ctx)
+            value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
+            self.store(name, value, s, ctx)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            name = self.local(target.value, ctx)
+            idx = self.index(target.slice, s, ctx)
+            if isinstance(s.op, ast.Add):
+                rhs = self.atom(self.value(s.value, ctx), s, ctx)
+                from ..rules.indexing import index_add
+                value = self.call_prim(index_add, [Var(name), idx, rhs], {}, s, ctx, func_name="index_add")
+            else:
+                old = self.atom(self.call_prim(operator.getitem, [Var(name), idx], {}, s, ctx, style="getitem"),
+                                s, ctx)
+                rhs = self.atom(self.value(s.value, ctx), s, ctx)
+                new = self.atom(self.call_prim(fn, [old, rhs], {}, s, ctx, style="binop", op=s.op), s, ctx)
+                from ..rules.indexing import index_update
+                value = self.call_prim(index_update, [Var(name), idx, new], {}, s, ctx, func_name="index_update")
+            self.store(name, value, s, ctx)
+        else:
+            raise ctx.error(s, "augmented assignment to this kind of target is not supported")
+
+    def local(self, name_node, ctx):
+        name = name_node.id
+        if name not in ctx.rename:
+            raise ctx.error(name_node, f"assignment to '{name}', which is not a local variable")
+        return ctx.rename[name]
+
+    def bind_target(self, target, value, node, ctx):
+        if isinstance(target, ast.Name):
+            self.store(self.local(target, ctx), value, node, ctx)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            n = len(target.elts)
+            if isinstance(value, tuple):
+                if len(value) != n:
+                    raise ctx.error(node, f"cannot unpack {len(value)} values into {n} targets")
+                # Evaluate all right-hand sides before any target changes (swaps).
+                staged = []
+                for v in value:
+                    if isinstance(v, Var) and any(isinstance(t, ast.Name) and ctx.rename.get(t.id) == v.name
+                                                  for t in target.elts):
+                        tmp = self.temp("t")
+                        self.assign(tmp, Copy(v), node, ctx)
+                        v = Var(tmp)
+                    staged.append(v)
+                for t, v in zip(target.elts, staged):
+                    self.bind_target(t, v, node, ctx)
+            else:
+                whole = self.atom(value, node, ctx)
+                if isinstance(whole, Const):
+                    for k, t in enumerate(target.elts):
+                        self.bind_target(t, Const(ast.Subscript(value=copy.deepcopy(whole.node),
+                                                                slice=ast.Constant(value=k), ctx=ast.Load())),
+                                         node, ctx)
+                    return
+                for k, t in enumerate(target.elts):
+                    item = self.call_prim(operator.getitem, [whole, Const(ast.Constant(value=k))], {}, node, ctx,
+                                          style="getitem")
+                    self.bind_target(t, item, node, ctx)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            name = self.local(target.value, ctx)
+            idx = self.index(target.slice, node, ctx)
+            rhs = self.atom(value, node, ctx)
+            from ..rules.indexing import index_update
+            self.store(name, self.call_prim(index_update, [Var(name), idx, rhs], {}, node, ctx,
+                                            func_name="index_update"), node, ctx)
+        else:
+            raise ctx.error(node, f"assignment to a {type(target).__name__} target is not supported")
+
+    def store(self, name, value, node, ctx):
+        if isinstance(value, tuple):
+            raise ctx.error(node, "a tuple value must be unpacked (a, b = ...) here")
+        if isinstance(value, _LocalFunction):
+            ctx.local_funcs[name] = value
+            return
+        if isinstance(value, Var):
+            value = Copy(value)
+        elif isinstance(value, Const):
+            value = NonDiff(value.node, frozenset())
+        if isinstance(value, Prim) and any(isinstance(a, Var) and a.name == name for a in value.args):
+            positions, ans = rule_reads(value.rule, len(value.args))
+            if ans and any(isinstance(a, Var) and a.name == name for j, a in enumerate(value.args)
+                           if j in positions):
+                tmp = self.temp("t")
+                self.assign(tmp, value, node, ctx)
+                value = Copy(Var(tmp))
+        self.assign(name, value, node, ctx)
+
+    def stmt_If(self, s, ctx):
+        cond = self.temp("cond")
+        self.assign(cond, self.nondiff(s.test, ctx), s, ctx)
+        body = self.sub_block(s.body, ctx)
+        orelse = self.sub_block(s.orelse, ctx)
+        self.emit(If(cond, body, orelse, lineno=self.line(s, ctx)))
+
+    def sub_block(self, stmts, ctx):
+        saved, self.out = self.out, []
+        try:
+            self.block(stmts, ctx)
+            return self.out
+        finally:
+            self.out = saved
+
+    def stmt_While(self, s, ctx):
+        if s.orelse:
+            raise ctx.error(s, "while ... else is not supported")
+        test = self.nondiff(s.test, ctx)
+        body = self.sub_block(s.body, ctx)
+        self.emit(While(test.node, body, lineno=self.line(s, ctx)))
+
+    def stmt_For(self, s, ctx):
+        if s.orelse:
+            raise ctx.error(s, "for ... else is not supported")
+        it = s.iter
+        lineno = self.line(s, ctx)
+        func = self.static_callee(it.func, ctx) if isinstance(it, ast.Call) else None
+        if func is range:
+            if not isinstance(s.target, ast.Name):
+                raise ctx.error(s, "a range loop needs a single loop variable")
+            target = self.local(s.target, ctx)
+            rng = self.nondiff(it, ctx)
+            body = self.sub_block(s.body, ctx)
+            if any(isinstance(st, Assign) and st.target == target for st in walk_stmts(body)):
+                raise ctx.error(s, f"the loop variable '{s.target.id}' is assigned inside the loop")
+            self.emit(For(target, rng.node, body, lineno=lineno))
+            return
+        if func is enumerate:
+            if not (isinstance(s.target, ast.Tuple) and len(s.target.elts) == 2):
+                raise ctx.error(s, "for i, x in enumerate(...) needs two loop variables")
+            seqs = [self.atom(self.value(it.args[0], ctx), s, ctx, "seq")]
+            index_target, item_targets = s.target.elts[0], [s.target.elts[1]]
+        elif func is zip:
+            seqs = [self.atom(self.value(a, ctx), s, ctx, "seq") for a in it.args]
+            if not (isinstance(s.target, ast.Tuple) and len(s.target.elts) == len(seqs)):
+                raise ctx.error(s, "for a, b in zip(...) needs one loop variable per sequence")
+            index_target, item_targets = None, s.target.elts
+        else:
+            seqs = [self.atom(self.value(it, ctx), s, ctx, "seq")]
+            index_target, item_targets = None, [s.target]
+        if isinstance(seqs[0], tuple):
+            raise ctx.error(s, "loops over a tuple written in place are not supported; loop over a name")
+        if index_target is not None:
+            if not isinstance(index_target, ast.Name):
+                raise ctx.error(s, "the index of enumerate must be a single name")
+            index = self.local(index_target, ctx)
+        else:
+            index = self.temp("i")
+        lens = [ast.Call(func=ast.Name(id=self.ns.bind(len, "len"), ctx=ast.Load()),
+                         args=[copy.deepcopy(q.node) if isinstance(q, Const) else ast.Name(id=q.name, ctx=ast.Load())],
+                         keywords=[]) for q in seqs]
+        n = lens[0] if len(lens) == 1 else ast.Call(func=ast.Name(id=self.ns.bind(min, "min"), ctx=ast.Load()),
+                                                    args=lens, keywords=[])
+        rng = ast.Call(func=ast.Name(id=self.ns.bind(range, "range"), ctx=ast.Load()), args=[n], keywords=[])
+        saved, self.out = self.out, []
+        for q, t in zip(seqs, item_targets):
+            item = self.call_prim(operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx,
+                                  style="getitem")
+            self.bind_target(t, item, s, ctx)
+        self.block(s.body, ctx)
+        body, self.out = self.out, saved
+        for q in seqs:
+            if isinstance(q, Var) and any(isinstance(st, Assign) and st.target == q.name for st in walk_stmts(body)):
+                raise ctx.error(s, "the sequence a for loop runs over is reassigned inside the loop")
+        self.emit(For(index, rng, body, lineno=lineno))
+
+    def stmt_Break(self, s, ctx):
+        self.emit(Break(lineno=self.line(s, ctx)))
+
+    def stmt_Continue(self, s, ctx):
+        self.emit(Continue(lineno=self.line(s, ctx)))
+
+    def stmt_Return(self, s, ctx):
+        if s.value is None:
+            raise ctx.error(s, "a bare return: the differentiated function must return a value")
+        value = self.value(s.value, ctx)
+        if not isinstance(value, tuple):
+            value = self.atom(value, s, ctx, "result")
+        self.emit(Return(value, lineno=self.line(s, ctx)))
+
+    # ------------------------------------------------------------ expressions
+    def value(self, e, ctx):
+        """Flatten ``e``: sub-expressions become atoms; returns the top right-hand side."""
+        method = getattr(self, "expr_" + type(e).__name__, None)
+        if method is None:
+            raise ctx.error(e, f"the expression '{type(e).__name__}' is not supported by srcgrad.grad")
+        return method(e, ctx)
+
+    def expr(self, e, ctx, base="t"):
+        return self.atom(self.value(e, ctx), e, ctx, base)
+
+    def expr_Constant(self, e, ctx):
+        return Const(ast.Constant(value=e.value))
+
+    def expr_Name(self, e, ctx):
+        if e.id in ctx.rename:
+            return Var(ctx.rename[e.id])
+        if e.id in ctx.local_funcs:
+            return ctx.local_funcs[e.id]
+        value = self.resolve_global(e.id, e, ctx)
+        return Const(self.global_ref(e.id, value, ctx))
+
+    def expr_Tuple(self, e, ctx):
+        return tuple(self.expr(x, ctx) for x in e.elts)
+
+    expr_List = expr_Tuple
+
+    def expr_Compare(self, e, ctx):
+        return self.nondiff(e, ctx)
+
+    def expr_BoolOp(self, e, ctx):
+        # a and b -> t = a; if t: t = b   (the value of the last operand evaluated)
+        result = self.temp("t")
+        self.store(result, self.value(e.values[0], ctx), e, ctx)
+        self.boolop_rest(result, e.op, e.values[1:], e, ctx)
+        return Var(result)
+
+    def boolop_rest(self, result, op, rest, e, ctx):
+        if not rest:
+            return
+        cond = self.temp("cond")
+        test = ast.Name(id=result, ctx=ast.Load())
+        if isinstance(op, ast.Or):
+            test = ast.UnaryOp(op=ast.Not(), operand=test)
+        self.assign(cond, NonDiff(test, frozenset({result})), e, ctx)
+        saved, self.out = self.out, []
+        self.store(result, self.value(rest[0], ctx), e, ctx)
+        self.boolop_rest(result, op, rest[1:], e, ctx)
+        body, self.out = self.out, saved
+        self.emit(If(cond, body, [], lineno=self.line(e, ctx)))
+
+    def expr_IfExp(self, e, ctx):
+        result = self.temp("t")
+        cond = self.temp("cond")
+        self.assign(cond, self.nondiff(e.test, ctx), e, ctx)
+        saved, self.out = self.out, []
+        self.store(result, self.value(e.body, ctx), e, ctx)
+        body, self.out = self.out, []
+        self.store(result, self.value(e.orelse, ctx), e, ctx)
+        orelse, self.out = self.out, saved
+        self.emit(If(cond, body, orelse, lineno=self.line(e, ctx)))
+        return Var(result)
+
+    def expr_UnaryOp(self, e, ctx):
+        if isinstance(e.op, ast.Not):
+            return self.nondiff(e, ctx)
+        if isinstance(e.op, ast.Invert):
+            return self.nondiff(e, ctx)
+        operand = self.expr(e.operand, ctx)
+        if isinstance(operand, Const):
+            return Const(ast.UnaryOp(op=e.op, operand=operand.node))
+        return self.call_prim(UNARY[type(e.op)], [operand], {}, e, ctx, style="unary", op=e.op)
+
+    def expr_BinOp(self, e, ctx):
+        fn = BINOPS.get(type(e.op))
+        if fn is None:
+            return self.nondiff(e, ctx)
+        left = self.expr(e.left, ctx)
+        right = self.expr(e.right, ctx)
+        if isinstance(left, tuple) or isinstance(right, tuple):
+            raise ctx.error(e, "arithmetic on a tuple or list written in place is not supported")
+        return self.call_prim(fn, [left, right], {}, e, ctx, style="binop", op=e.op)
+
+    def expr_Subscript(self, e, ctx):
+        base = self.value(e.value, ctx)
+        if isinstance(base, tuple):
+            if isinstance(e.slice, ast.Constant) and isinstance(e.slice.value, int):
+                return base[e.slice.value]
+            raise ctx.error(e, "indexing a tuple needs a constant integer index")
+        base = self.atom(base, e, ctx)
+        idx = self.index(e.slice, e, ctx)
+        if isinstance(base, Const):
+            return Const(ast.Subscript(value=base.node, slice=idx.node, ctx=ast.Load()))
+        return self.call_prim(operator.getitem, [base, idx], {}, e, ctx, style="getitem")
+
+    def index(self, node, where, ctx):
+        """An index as a ``Const``: kept in place when simple, else computed into a variable first."""
+        rewritten, reads = self.rewrite(node, ctx)
+        if _simple_index(rewritten):
+            return Const(rewritten)
+        name = self.temp("idx")
+        self.assign(name, NonDiff(_slices_to_values(rewritten, self), reads), where, ctx)
+        return Const(ast.Name(id=name, ctx=ast.Load()))
+
+    def expr_Attribute(self, e, ctx):
+        chain = self.static_value(e, ctx)
+        if chain is not _NOT_STATIC:
+            return Const(self.const_node(chain, e.attr))
+        if e.attr in NONDIFF_ATTRS:
+            return self.nondiff(e, ctx)
+        if e.attr == "T":
+            base = self.expr(e.value, ctx)
+            return self.call_prim(np.transpose, [base], {}, e, ctx)
+        raise ctx.error(e, f"the attribute .{e.attr} of a local value is not supported by srcgrad.grad")
+
+    def expr_Lambda(self, e, ctx):
+        return _LocalFunction(e, ctx)
+
+    def expr_Call(self, e, ctx):
+        func = e.func
+        # Methods of local values: x.sum(axis=0) -> np.sum(x, axis=0)
+        if isinstance(func, ast.Attribute) and self.static_value(func, ctx) is _NOT_STATIC:
+            return self.method_call(e, ctx)
+        callee = self.static_callee(func, ctx)
+        if isinstance(callee, _LocalFunction):
+            return self.inline(callee, e, ctx)
+        if callee in NONDIFF_BUILTINS:
+            return self.nondiff(e, ctx)
+        args = [self.expr(a, ctx) for a in e.args]
+        kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        if any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values()):
+            if all(_const_tuple(a) for a in args) and all(_const_tuple(a) for a in kwargs.values()):
+                return self.nondiff(e, ctx)
+            args = [self.pack(a, e, ctx) for a in args]
+            kwargs = {k: self.pack(a, e, ctx) for k, a in kwargs.items()}
+        if callee is float and len(args) == 1 and not kwargs and isinstance(args[0], Var):
+            return Cast(args[0], ast.Call(func=ast.Name(id=self.ns.bind(float, "float"), ctx=ast.Load()),
+                                          args=[ast.Name(id=args[0].name, ctx=ast.Load())], keywords=[]))
+        func_node = self.callee_node(func, callee, ctx)
+        rule = get_rule(callee)
+        if all(isinstance(a, Const) for a in args) and all(isinstance(a, Const) for a in kwargs.values()) \
+                and (rule is not None or not _inlinable(callee)):
+            return self.nondiff(e, ctx)
+        if rule is not None:
+            if not rule.differentiable:
+                return self.nondiff(e, ctx)
+            return Prim(callee, rule, args, kwargs, style="call", func=func_node)
+        if _inlinable(callee):
+            return self.inline(callee, e, ctx, args=args, kwargs=kwargs)
+        return Opaque(callee, func_node, args, kwargs)
+
+    def pack(self, a, e, ctx):
+        """A tuple of atoms passed to a function: build it with a no-derivative expression when constant."""
+        if not isinstance(a, tuple):
+            return a
+        if all(isinstance(x, Const) for x in a):
+            return Const(ast.Tuple(elts=[x.node for x in a], ctx=ast.Load()))
+        raise ctx.error(e, "passing a list or tuple of differentiable values to a function is not supported yet "
+                           "(np.stack / np.concatenate / np.array of a list)")
+
+    def callee_node(self, func, callee, ctx):
+        """How the generated code names ``callee``: the user's own spelling (``np.sin``) when it is static."""
+        base = func
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Name) and base.id not in ctx.rename and base.id not in ctx.local_funcs:
+            node, _ = self.rewrite(func, ctx)
+            return node
+        return self.const_node(callee, getattr(callee, "__name__", "f"))
+
+    def method_call(self, e, ctx):
+        attr = e.func.attr
+        recv = self.expr(e.func.value, ctx)
+        if isinstance(recv, tuple):
+            raise ctx.error(e, f"the method .{attr}() of a tuple is not supported")
+        args = [self.expr(a, ctx) for a in e.args]
+        kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        if attr == "astype":
+            dtype_node = e.args[0] if e.args else next((k.value for k in e.keywords if k.arg == "dtype"), None)
+            dtype = self.static_value(dtype_node, ctx) if dtype_node is not None else _NOT_STATIC
+            is_float = dtype in FLOAT_DTYPES or (isinstance(dtype, type) and issubclass(dtype, np.floating))
+            if not is_float:
+                return self.nondiff(e, ctx)
+            from ..rules.shape import astype
+            return self.call_prim(astype, [recv] + args, kwargs, e, ctx, func_name="astype")
+        if attr == "item" and not args:
+            return Cast(recv, ast.Call(func=ast.Attribute(value=_atom_node(recv), attr="item", ctx=ast.Load()),
+                                       args=[], keywords=[])) if isinstance(recv, Var) else self.nondiff(e, ctx)
+        if attr in SHAPE_METHODS:
+            fn = SHAPE_METHODS[attr]
+            if len(args) > 1 or (len(args) == 1 and attr == "reshape" and isinstance(args[0], Const)
+                                 and isinstance(args[0].node, ast.Constant) and isinstance(args[0].node.value, int)):
+                shape = Const(ast.Tuple(elts=[_atom_node(a) for a in args], ctx=ast.Load()))
+                args = [shape]
+            return self.call_prim(fn, [recv] + args, kwargs, e, ctx)
+        fn = METHODS.get(attr)
+        if fn is None:
+            raise ctx.error(e, f"the method .{attr}() of a local value is not supported by srcgrad.grad")
+        return self.call_prim(fn, [recv] + args, kwargs, e, ctx)
+
+    def call_prim(self, fn, args, kwargs, node, ctx, style="call", op=None, func_name=None):
+        """The right-hand side for calling primitive ``fn`` (or no-derivative / opaque when it has no rule)."""
+        rule = get_rule(fn)
+        if style in ("binop", "unary", "getitem"):
+            func = None
+        else:
+            func = self.const_node(fn, func_name or getattr(fn, "__name__", "f"))
+        if rule is not None and not rule.differentiable:
+            return NonDiff(_print_call(fn, style, op, func, args, kwargs), _reads_of(args, kwargs))
+        if all(isinstance(a, Const) for a in args) and all(isinstance(a, Const) for a in kwargs.values()):
+            return NonDiff(_print_call(fn, style, op, func, args, kwargs), frozenset())
+        if rule is None:
+            return Opaque(fn, func if func is not None else self.const_node(fn, getattr(fn, "__name__", "f")),
+                          args, kwargs)
+        return Prim(fn, rule, args, kwargs, style=style, op=op, func=func)
+
+    # ------------------------------------------------------------ static resolution
+    def static_value(self, node, ctx):
+        """The value of a name or attribute chain that does not involve local variables."""
+        if isinstance(node, ast.Name):
+            if node.id in ctx.local_funcs:
+                return ctx.local_funcs[node.id]
+            if node.id in ctx.rename:
+                return _NOT_STATIC
+            value = ctx.scope.lookup(node.id)
+            return _NOT_STATIC if Scope.missing(value) else value
+        if isinstance(node, ast.Attribute):
+            base = self.static_value(node.value, ctx)
+            if base is _NOT_STATIC or isinstance(base, _LocalFunction):
+                return _NOT_STATIC
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                raise ctx.error(node, f"{ast.unparse(node)} does not exist") from None
+        if isinstance(node, ast.Constant):
+            return node.value
+        return _NOT_STATIC
+
+    def static_callee(self, func, ctx):
+        value = self.static_value(func, ctx)
+        if value is _NOT_STATIC:
+            if isinstance(func, ast.Name) and func.id not in ctx.rename:
+                raise ctx.error(func, f"name '{func.id}' is not defined")
+            raise ctx.error(func, "calling a value computed inside the function is not supported")
+        return value
+
+    # ------------------------------------------------------------ inlining
+    def inline(self, callee, e, ctx, args=None, kwargs=None):
+        """Inline a call of the user's own function; returns its result (an atom or a tuple of atoms)."""
+        if args is None:
+            args = [self.expr(a, ctx) for a in e.args]
+            kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        if isinstance(callee, _LocalFunction):
+            node, outer = callee.node, callee.ctx
+            parsed, scope = outer.parsed, outer.scope
+            defaults_src = ("ast", node.args.defaults, outer)
+            code_key = node
+            if isinstance(node, ast.Lambda):
+                node = ast.FunctionDef(name="lambda_", args=node.args,
+                                       body=[ast.copy_location(ast.Return(value=node.body), node.body)],
+                                       decorator_list=[], returns=None, type_comment=None)
+                ast.copy_location(node, callee.node)
+            base_rename = dict(outer.rename)
+            local_funcs = dict(outer.local_funcs)
+        else:
+            code_key = callee.__code__
+            if callee.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE):
+                raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
+            parsed = parse_function(callee)
+            fence.check(parsed)
+            node, scope = parsed.node, parsed.scope
+            self.deps.append(scope)
+            defaults_src = ("values", callee.__defaults__ or (), None)
+            base_rename = {}
+            local_funcs = {}
+        if code_key in self.inline_stack:
+            raise ctx.error(e, f"the recursive call of {getattr(node, 'name', 'a function')} is not supported yet")
+        a = node.args
+        if a.vararg or a.kwarg:
+            raise ctx.error(e, "calling a function with *args/**kwargs parameters is not supported")
+        params = [p.arg for p in a.posonlyargs + a.args]
+        names = _local_names(node)
+        rename = dict(base_rename)
+        for n in names:
+            rename[n] = self.namer.fresh(n)
+        same_file = parsed.filename == self.parsed.filename
+        call_lineno = None if same_file else self.line(e, ctx)
+        inner = _Ctx(parsed, rename, scope, local_funcs, call_lineno=call_lineno)
+        # Bind the arguments.
+        if len(args) > len(params):
+            raise ctx.error(e, f"too many arguments for {node.name}")
+        bound = dict(zip(params, args))
+        for k, v in kwargs.items():
+            if k not in params or k in bound:
+                raise ctx.error(e, f"unexpected or repeated keyword argument '{k}' for {node.name}")
+            bound[k] = v
+        kind, defaults, dctx = defaults_src
+        first_default = len(params) - len(defaults)
+        for j, p in enumerate(params):
+            if p in bound:
+                continue
+            if j < first_default:
+                raise ctx.error(e, f"missing argument '{p}' for {node.name}")
+            d = defaults[j - first_default]
+            bound[p] = (Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p)))
+        assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for p in params:
+            v = bound[p]
+            if isinstance(v, Var) and p not in assigned:
+                rename[p] = v.name
+            elif isinstance(v, (tuple, _LocalFunction)):
+                if isinstance(v, _LocalFunction):
+                    local_funcs[p] = v
+                    continue
+                raise ctx.error(e, "passing a tuple to an inlined function is not supported")
+            else:
+                self.store(rename[p], v, e, inner)
+        self.inline_stack.append(code_key)
+        saved, self.out = self.out, []
+        try:
+            self.block(node.body, inner)
+            body, result = self.lower_returns(self.out, inner, top=False)
+        finally:
+            self.out = saved
+            self.inline_stack.pop()
+        self.out.extend(body)
+        return result
+
+    # ------------------------------------------------------------ jumps
+    def lower_returns(self, body, ctx, top):
+        """Rewrite returns so the function has one exit; returns ``(body, result atom or tuple)``."""
+        returns = [s for s in walk_stmts(body) if isinstance(s, Return)]
+        if not returns:
+            if top:
+                raise ctx.error(ctx.parsed.node, "the function never returns a value")
+            return body, Const(ast.Constant(value=None))
+        if len(returns) == 1 and body and body[-1] is returns[0]:
+            return body[:-1], returns[0].value
+        arity = {len(r.value) if isinstance(r.value, tuple) else None for r in returns}
+        if len(arity) != 1:
+            raise ctx.error(ctx.parsed.node, "all returns of a function must return the same number of values")
+        arity = arity.pop()
+        base = "result" if top else "ret"
+        rets = [self.namer.fresh(base)] if arity is None else [self.namer.fresh(base) for _ in range(arity)]
+        state = {"flag": None, "rets": rets}
+        lowered = self._lower(body, state, in_loop=False)
+        lowered = _strip_exits(lowered)
+        if state["flag"] is not None:
+            lowered.insert(0, Assign(state["flag"], NonDiff(ast.Constant(value=False)), lineno=0))
+        result = Var(rets[0]) if arity is None else tuple(Var(r) for r in rets)
+        return lowered, result
+
+    def _lower(self, block, state, in_loop):
+        out = []
+        for k, s in enumerate(block):
+            rest = block[k + 1:]
+            if isinstance(s, Return):
+                values = s.value if isinstance(s.value, tuple) else (s.value,)
+                for r, v in zip(state["rets"], values):
+                    out.append(Assign(r, Copy(v) if isinstance(v, Var) else NonDiff(v.node), lineno=s.lineno))
+                if in_loop:
+                    if state["flag"] is None:
+                        state["flag"] = self.namer.fresh("returned")
+                    out.append(Assign(state["flag"], NonDiff(ast.Constant(value=True)), lineno=s.lineno))
+                    out.append(Break(lineno=s.lineno))
+                else:
+                    out.append(_Exit())
+                return out
+            if isinstance(s, (Break, Continue, _Exit)):
+                out.append(s)
+                return out
+            if isinstance(s, If):
+                body = self._lower(s.body, state, in_loop)
+                orelse = self._lower(s.orelse, state, in_loop)
+                if rest and (_has_jump(body) or _has_jump(orelse)):
+                    if _falls(body):
+                        body = self._lower(copy.deepcopy(s.body) + copy.deepcopy(rest), state, in_loop)
+                    if _falls(orelse):
+                        orelse = self._lower(copy.deepcopy(s.orelse) + copy.deepcopy(rest), state, in_loop)
+                    out.append(If(s.cond, body, orelse, lineno=s.lineno))
+                    return out
+                out.append(If(s.cond, body, orelse, lineno=s.lineno))
+                continue
+            if isinstance(s, (For, While)):
+                had_return = any(isinstance(x, Return) for x in walk_stmts(s.body))
+                loop = copy.copy(s)
+                loop.body = self._lower_loop_body(s.body, state)
+                out.append(loop)
+                if had_return:
+                    after = [Break(lineno=s.lineno)] if in_loop else [_Exit()]
+                    out.append(If(state["flag"], after, self._lower(rest, state, in_loop), lineno=s.lineno))
+                    return out
+                continue
+            out.append(s)
+        return out
+
+    def _lower_loop_body(self, body, state):
+        return self._lower(body, state, in_loop=True)
+
+
+class _NotStatic:
+    pass
+
+
+_NOT_STATIC = _NotStatic()
+
+
+def _const_tuple(a):
+    return isinstance(a, Const) or (isinstance(a, tuple) and all(isinstance(x, Const) for x in a))
+
+
+def _atom_node(a):
+    return copy.deepcopy(a.node) if isinstance(a, Const) else ast.Name(id=a.name, ctx=ast.Load())
+
+
+def _reads_of(args, kwargs):
+    return frozenset(a.name for a in list(args) + list(kwargs.values()) if isinstance(a, Var))
+
+
+def _print_call(fn, style, op, func, args, kwargs):
+    nodes = [_atom_node(a) for a in args]
+    if style == "binop":
+        return ast.BinOp(left=nodes[0], op=op, right=nodes[1])
+    if style == "unary":
+        return ast.UnaryOp(op=op, operand=nodes[0])
+    if style == "getitem":
+        return ast.Subscript(value=nodes[0], slice=nodes[1], ctx=ast.Load())
+    return ast.Call(func=copy.deepcopy(func), args=nodes,
+                    keywords=[ast.keyword(arg=k, value=_atom_node(v)) for k, v in kwargs.items()])
+
+
+def _simple_index(node):
+    for sub in ast.walk(node):
+        if not isinstance(sub, (ast.Name, ast.Constant, ast.Slice, ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp,
+                                ast.Add, ast.Sub, ast.Load, ast.Mult)):
+            return False
+    return True
+
+
+def _slices_to_values(node, normalizer):
+    """Slice syntax is only valid inside brackets; as a value it is ``slice(a, b, c)``."""
+    class T(ast.NodeTransformer):
+        def visit_Slice(self, s):
+            self.generic_visit(s)
+            none = ast.Constant(value=None)
+            name = normalizer.ns.bind(slice, "slice")
+            return ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
+                            args=[s.lower or none, s.upper or ast.Constant(value=None), s.step or ast.Constant(value=None)],
+                            keywords=[])
+    return T().visit(node)
+
+
+def _inlinable(fn):
+    if not isinstance(fn, types.FunctionType):
+        return False
+    module = getattr(fn, "__module__", "") or ""
+    if module.startswith(_LIBRARY_PREFIXES) or module.startswith("srcgrad.rules"):
+        return False
+    return True
+
+
+def _has_jump(block):
+    for s in block:
+        if isinstance(s, (Return, Break, Continue, _Exit)):
+            return True
+        if isinstance(s, If) and (_has_jump(s.body) or _has_jump(s.orelse)):
+            return True
+    return False
+
+
+def _falls(block):
+    if not block:
+        return True
+    last = block[-1]
+    if isinstance(last, (Return, Break, Continue, _Exit)):
+        return False
+    if isinstance(last, If):
+        return _falls(last.body) or _falls(last.orelse)
+    return True
+
+
+def _strip_exits(block):
+    out = []
+    for s in block:
+        if isinstance(s, _Exit):
+            continue
+        if isinstance(s, If):
+            s = If(s.cond, _strip_exits(s.body), _strip_exits(s.orelse), lineno=s.lineno)
+        elif isinstance(s, (For, While)):
+            s = copy.copy(s)
+            s.body = _strip_exits(s.body)
+        out.append(s)
+    return out
+
+
+def _mark_breaks(block):
+    for s in block:
+        if isinstance(s, (For, While)):
+            s.has_break = _loop_breaks(s.body)
+            _mark_breaks(s.body)
+        elif isinstance(s, If):
+            _mark_breaks(s.body)
+            _mark_breaks(s.orelse)
+
+
+def _loop_breaks(block):
+    for s in block:
+        if isinstance(s, Break):
+            return True
+        if isinstance(s, If) and (_loop_breaks(s.body) or _loop_breaks(s.orelse)):
+            return True
+    return False
+
+
+def normalize(parsed, namer, ns):
+    """Normalize ``parsed`` (see the module docstring for the guarantees).
+
+    Args:
+        parsed: a fenced ``ParsedFunction``.
+        namer: the ``Namer`` of this transformation.
+        ns: the ``Namespace`` of the generated module.
+
+    Returns:
+        ``(NormalFunction, scopes)``: the program and the scopes of every inlined
+        function (their lookups form the cache fingerprint).
+
+    Raises:
+        TransformError: a construct outside the subset, at the user's line.
+    """
+    n = Normalizer(parsed, namer, ns)
+    return n.run(), n.deps

@@ -1,0 +1,203 @@
+"""Pass 6, optimize: small, safe rewrites of the generated function.
+
+Output guarantees (each rewrite preserves the values the function returns):
+
+* constants are folded (``2 - 1 + (2 == 0)`` -> ``1``), ``e ** 1`` -> ``e``;
+* integer powers are strength-reduced: ``x ** 2`` -> ``x * x`` and
+  ``x ** 3`` -> ``x * x * x`` (numpy's ``power`` is far slower than a product);
+* dead stores are removed: an assignment to a name that nothing reads, whose
+  right-hand side has no side effect (numpy, ``math``, rule helpers,
+  arithmetic), disappears, repeatedly, so values only the discarded loss
+  needed go too;
+* ``if`` statements left with no code are removed.
+"""
+
+import ast
+import builtins
+import math
+import operator
+import types
+
+import numpy as np
+
+from .reverse import is_marker
+
+__all__ = ["optimize"]
+
+_PURE_BUILTINS = {len, range, float, int, abs, min, max, slice, reversed, bool, tuple}
+
+
+class _Fold(ast.NodeTransformer):
+    """Constant folding and power strength reduction."""
+
+    _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+            ast.Pow: operator.pow}
+    _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Gt: operator.gt,
+            ast.LtE: operator.le, ast.GtE: operator.ge}
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        l, r = node.left, node.right
+        if _num(l) and _num(r) and type(node.op) in self._OPS:
+            try:
+                value = self._OPS[type(node.op)](l.value, r.value)
+            except (ArithmeticError, ValueError):
+                return node
+            if isinstance(value, (int, float)) and abs(value) < 1e15:
+                return ast.Constant(value=value)
+        if isinstance(node.op, ast.Pow) and _num(r) and not isinstance(r.value, bool):
+            e = r.value
+            if e == 1:
+                return l
+            if e in (2, 3) and isinstance(l, (ast.Name, ast.Attribute, ast.Subscript)):
+                out = l
+                for _ in range(int(e) - 1):
+                    out = ast.BinOp(left=out, op=ast.Mult(), right=_copy(l))
+                return out
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and _num(node.operand):
+            return ast.Constant(value=-node.operand.value)
+        return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and _num(node.left) and _num(node.comparators[0]) and type(node.ops[0]) in self._CMP:
+            return ast.Constant(value=self._CMP[type(node.ops[0])](node.left.value, node.comparators[0].value))
+        return node
+
+
+def _num(node):
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+
+
+def _copy(node):
+    import copy
+    return copy.deepcopy(node)
+
+
+def _pure_callee(node, ns):
+    if isinstance(node, ast.Name):
+        obj = ns.get(node.id, getattr(builtins, node.id, None) if node.id not in ns else None)
+    elif isinstance(node, ast.Attribute):
+        base = node
+        chain = []
+        while isinstance(base, ast.Attribute):
+            chain.append(base.attr)
+            base = base.value
+        if not isinstance(base, ast.Name) or base.id not in ns:
+            return False
+        obj = ns[base.id]
+        for attr in reversed(chain):
+            obj = getattr(obj, attr, None)
+    else:
+        return False
+    if obj is None:
+        return False
+    if obj in _PURE_BUILTINS if _hashable(obj) else False:
+        return True
+    if isinstance(obj, np.ufunc):
+        return True
+    module = getattr(obj, "__module__", None) or ""
+    if module.startswith(("numpy", "math", "srcgrad.rules", "srcgrad.compiler.runtime")):
+        return True
+    return False
+
+
+def _hashable(obj):
+    try:
+        hash(obj)
+        return True
+    except TypeError:
+        return False
+
+
+def _pure(expr, ns):
+    for sub in ast.walk(expr):
+        if isinstance(sub, ast.Call) and not _pure_callee(sub.func, ns):
+            return False
+        if isinstance(sub, (ast.Lambda, ast.Await, ast.Yield, ast.NamedExpr)):
+            return False
+    return True
+
+
+def _loads(stmts):
+    names = set()
+    for s in stmts:
+        for sub in ast.walk(s):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                names.add(sub.id)
+            elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+                names.add(sub.target.id)
+    return names
+
+
+def _dse(body, ns):
+    changed = True
+    while changed:
+        live = _loads(body)
+        changed = False
+
+        def sweep(stmts):
+            nonlocal changed
+            out = []
+            for s in stmts:
+                if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                        and s.targets[0].id not in live and _pure(s.value, ns):
+                    changed = True
+                    continue
+                if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) and _pure(s.value, ns) \
+                        and s.target.id not in _loads_except(stmts_all, s):
+                    changed = True
+                    continue
+                for field in ("body", "orelse"):
+                    if isinstance(getattr(s, field, None), list):
+                        setattr(s, field, sweep(getattr(s, field)))
+                if isinstance(s, ast.If) and not _code(s.body) and not _code(s.orelse) and _pure(s.test, ns):
+                    changed = True
+                    continue
+                if isinstance(s, ast.If) and not _code(s.body) and _code(s.orelse):
+                    s.test = ast.UnaryOp(op=ast.Not(), operand=s.test)
+                    s.body, s.orelse = s.orelse, []
+                if isinstance(s, (ast.For, ast.While, ast.If)) and not _code(s.body):
+                    s.body = s.body + [ast.Pass()]
+                out.append(s)
+            return out
+
+        stmts_all = body
+        body[:] = sweep(body)
+    return body
+
+
+def _loads_except(stmts, skip):
+    names = set()
+    for s in stmts:
+        for sub in ast.walk(s):
+            if sub is skip:
+                continue
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                names.add(sub.id)
+            elif isinstance(sub, ast.AugAssign) and sub is not skip and isinstance(sub.target, ast.Name):
+                names.add(sub.target.id)
+    return names
+
+
+def _code(stmts):
+    return any(not is_marker(s) and not isinstance(s, ast.Pass) for s in stmts)
+
+
+def optimize(fdef, ns):
+    """Optimize the generated ``FunctionDef`` in place (see the module docstring).
+
+    Args:
+        fdef: the ``ast.FunctionDef`` from the reverse or forward pass.
+        ns: the generated module's namespace values (``{name: object}``).
+
+    Returns:
+        ``fdef``.
+    """
+    _Fold().visit(fdef)
+    _dse(fdef.body, ns)
+    return fdef

@@ -1,0 +1,191 @@
+"""Pass 1, parse: from a live function to its syntax tree and the values its names mean.
+
+This is the only module that touches ``gast``: the source is parsed with gast
+(which papers over differences between Python versions) and handed on as a
+standard-library ``ast`` tree, so every later pass reads one stable node set.
+
+Output guarantees (a ``ParsedFunction``):
+
+* ``node`` is an ``ast.FunctionDef`` with no decorators, whose line numbers are
+  the user's real line numbers in ``filename``; a lambda becomes a one-line
+  ``def`` returning its body.
+* ``scope`` resolves every free name of the function (closure cells first, then
+  globals, then builtins) and records what it resolved, so the cache can tell
+  when a global or a closure cell was rebound.
+"""
+
+import ast
+import builtins
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+
+import gast
+
+from ..errors import TransformError
+
+__all__ = ["ParsedFunction", "Scope", "parse_function", "parse_expression", "DOCS_HINT", "error_at"]
+
+DOCS_HINT = "See docs/compiler.md, section 'The supported subset', for what srcgrad.grad can differentiate."
+
+_MISSING = object()
+
+
+class Scope:
+    """The names a function can see from outside: its closure cells, its globals, builtins.
+
+    Args:
+        fn: the function (or ``None`` for an empty scope).
+        globals_: its globals dict (default ``fn.__globals__``).
+
+    Every successful ``lookup`` is recorded in ``deps`` as ``(kind, container,
+    name, value)`` so ``fingerprint_ok`` can check later that nothing was rebound.
+    """
+
+    def __init__(self, fn=None, globals_=None):
+        self.fn = fn
+        self.globals = globals_ if globals_ is not None else getattr(fn, "__globals__", {})
+        code = getattr(fn, "__code__", None)
+        cells = getattr(fn, "__closure__", None) or ()
+        self.cells = dict(zip(code.co_freevars, cells)) if code is not None else {}
+        self.deps = []
+
+    def lookup(self, name):
+        """The value ``name`` has for the function, or ``_MISSING``."""
+        if name in self.cells:
+            try:
+                value = self.cells[name].cell_contents
+            except ValueError:  # an empty cell: not yet assigned
+                return _MISSING
+            self.deps.append(("cell", self.cells[name], name, value))
+            return value
+        if name in self.globals:
+            value = self.globals[name]
+            self.deps.append(("global", self.globals, name, value))
+            return value
+        value = getattr(builtins, name, _MISSING)
+        if value is not _MISSING:
+            self.deps.append(("builtin", builtins.__dict__, name, value))
+        return value
+
+    @staticmethod
+    def missing(value):
+        """True when ``lookup`` found nothing."""
+        return value is _MISSING
+
+
+@dataclass
+class ParsedFunction:
+    """A user function ready for the compiler.
+
+    Attributes:
+        fn: the live function.
+        node: its ``ast.FunctionDef`` (decorators stripped, real line numbers).
+        filename: the file it came from.
+        lines: that file's lines (for error messages).
+        scope: how its free names resolve.
+    """
+
+    fn: object
+    node: ast.FunctionDef
+    filename: str
+    lines: list = field(default_factory=list)
+    scope: Scope = None
+
+    def error(self, node, message, hint=DOCS_HINT):
+        """A ``TransformError`` located at ``node`` in the user's file."""
+        return error_at(self.filename, self.lines, getattr(node, "lineno", None), message, hint)
+
+
+def error_at(filename, lines, lineno, message, hint=DOCS_HINT):
+    """A ``TransformError`` for ``filename`` line ``lineno`` showing that line."""
+    source_line = None
+    if lineno and lines and 0 < lineno <= len(lines):
+        source_line = lines[lineno - 1]
+    return TransformError(message, filename=filename, lineno=lineno, source_line=source_line, hint=hint)
+
+
+def _to_ast(tree):
+    return gast.gast_to_ast(tree)
+
+
+def parse_function(fn, source=None):
+    """Parse a live function into a ``ParsedFunction``.
+
+    Args:
+        fn: a Python function (a ``def`` or a ``lambda``).
+        source: its source text, for functions whose file cannot be read
+            (typed in a REPL, made by ``exec``); line numbers then count from 1.
+
+    Returns:
+        The ``ParsedFunction``.
+
+    Raises:
+        TransformError: the source cannot be found or is not a function.
+    """
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        raise TransformError(f"srcgrad.grad needs a Python function, got {type(fn).__name__} {fn!r}")
+    filename = code.co_filename
+    if source is None:
+        try:
+            src_lines, first = inspect.getsourcelines(fn)
+        except (OSError, TypeError):
+            raise TransformError(
+                f"cannot read the source of {fn.__qualname__} (defined in {filename}): functions typed at "
+                "the interactive prompt or made by exec() have no file srcgrad can read",
+                filename=filename, lineno=code.co_firstlineno,
+                hint="Pass the text yourself: srcgrad.grad(f, source='def f(x): ...'), or define f in a file.")
+        src = "".join(src_lines)
+        lines = [line.rstrip("\n") for line in linecache.getlines(filename)]
+        if not lines:
+            lines = [""] * (first - 1) + src.splitlines()
+    else:
+        src, first = source, 1
+        lines = src.splitlines()
+    src = textwrap.dedent(src)
+    try:
+        tree = _to_ast(gast.parse(src))
+    except SyntaxError:
+        # getsource of a lambda inside a call returns the whole line, which may not parse alone.
+        tree = _to_ast(gast.parse("(" + src.strip().rstrip(",") + ")")) if code.co_name == "<lambda>" else None
+        if tree is None:
+            raise
+    ast.increment_lineno(tree, first - 1)
+    node = _find_def(tree, fn, code)
+    if node is None:
+        raise TransformError(f"cannot find the definition of {fn.__qualname__} in its source",
+                             filename=filename, lineno=code.co_firstlineno)
+    node.decorator_list = []
+    return ParsedFunction(fn=fn, node=node, filename=filename, lines=lines, scope=Scope(fn))
+
+
+def _find_def(tree, fn, code):
+    if code.co_name == "<lambda>":
+        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
+                   and [a.arg for a in n.args.args] == list(code.co_varnames[: code.co_argcount])]
+        if not lambdas:
+            return None
+        lam = lambdas[0]
+        node = ast.FunctionDef(name="lambda_", args=lam.args, body=[ast.Return(value=lam.body)],
+                               decorator_list=[], returns=None, type_comment=None)
+        ast.copy_location(node, lam)
+        ast.copy_location(node.body[0], lam.body)
+        return ast.fix_missing_locations(node)
+    found = [n for n in ast.walk(tree)
+             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name]
+    for n in found:
+        if min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno:
+            return n
+    return found[0] if found else None
+
+
+def parse_expression(text):
+    """Parse one expression (a rule's lambda body, a snippet) into a standard ``ast`` node."""
+    return _to_ast(gast.parse(text, mode="eval")).body
+
+
+def parse_module(text):
+    """Parse module text into a standard ``ast.Module``."""
+    return _to_ast(gast.parse(text))

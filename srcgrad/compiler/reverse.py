@@ -1,0 +1,599 @@
+"""Pass 5, reverse: emit the forward sweep and the adjoint sweep as one function.
+
+Input: a ``NormalFunction`` and its ``Activity``. Output: an ``ast.FunctionDef``
+with these guarantees:
+
+* The forward sweep is the user's computation, one primitive per statement.
+  Before a statement overwrites a variable whose earlier value the adjoint
+  sweep reads, the old value is pushed on a stack; the adjoint sweep pops it
+  back right after the statement's adjoint, so at every point of the adjoint
+  sweep every variable holds the value it had at the matching point of the
+  forward sweep (this is what makes loops, branches and reassignment exact).
+  ``if`` tests and loop trip counts are pushed only when inside a loop.
+* The adjoint of each assignment is the rule's VJP body with the call's
+  operands substituted (``dx = dy * np.cos(x)``), summed into the input's
+  adjoint. ``unbroadcast`` is applied only where an operand may have been
+  broadcast (never between two Python numbers).
+* Adjoints are tracked symbolically: an adjoint that is known to be zero is not
+  materialised and its VJPs are skipped; zeros are written out only where
+  control flow merges a zero with a non-zero adjoint (``0.0`` for Python
+  numbers, ``np.zeros_like(v)`` otherwise).
+* ``_Marker`` statements (source lines for comments) are the only non-code
+  nodes; ``codegen`` prints them as comments.
+"""
+
+import ast
+import copy
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import NoRuleError
+from ..rules import unbroadcast
+from . import inline
+from .ir import (Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, NonDiff, Opaque, Prim, Return, Var,
+                 While, walk_stmts)
+from .parse import error_at
+
+__all__ = ["reverse", "SourceLine", "is_marker"]
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """Marker: the following statements come from the user's line ``lineno``."""
+    lineno: int
+    text: str
+    adjoint: bool = False
+
+
+@dataclass(frozen=True)
+class _Save:
+    var: str
+
+
+@dataclass(frozen=True)
+class _Restore:
+    var: str
+
+
+def _marker(obj):
+    return ast.Expr(value=ast.Constant(value=obj))
+
+
+def is_marker(stmt, kind=None):
+    """True when ``stmt`` is a marker statement (of class ``kind``, if given)."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+        v = stmt.value.value
+        if isinstance(v, (SourceLine, _Save, _Restore)):
+            return kind is None or isinstance(v, kind)
+    return False
+
+
+def _name(id_, store=False):
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
+
+
+def _assign(target, value):
+    return ast.Assign(targets=[_name(target, True)], value=value, lineno=0)
+
+
+def _call(func, *args, **kwargs):
+    return ast.Call(func=func if isinstance(func, ast.expr) else _name(func), args=list(args),
+                    keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+
+
+def _atom_node(a):
+    return copy.deepcopy(a.node) if isinstance(a, Const) else _name(a.name)
+
+
+def _has_slice(node):
+    return any(isinstance(n, ast.Slice) for n in ast.walk(node))
+
+
+_BROADCASTING = {np.where, np.clip}
+
+
+def _broadcasting(fn):
+    return (isinstance(fn, np.ufunc) and fn.nin >= 2) or fn in _BROADCASTING
+
+
+class Reverse:
+    """Builds the gradient function; see the module docstring.
+
+    Args:
+        fn: the ``NormalFunction``.
+        act: its ``Activity``.
+        wrt: parameter names to differentiate with respect to.
+        namer, ns: the transformation's ``Namer`` and ``Namespace``.
+        preserve_result: also return the function's value.
+        name: the generated function's name.
+    """
+
+    def __init__(self, fn, act, wrt, namer, ns, preserve_result=False, name=None):
+        self.fn, self.act, self.wrt = fn, act, wrt
+        self.namer, self.ns = namer, ns
+        self.preserve_result = preserve_result
+        self.name = name or namer.fresh("d" + fn.name)
+        self.np = ns.bind(np, "np")
+        self.overwritten, self.loop_target_shadowed = _overwritten(fn)
+        self.maybe_undefined = set()
+        self.uses_stack = False
+        self.push = self.pop = None
+        self.last_line = None
+
+    # ------------------------------------------------------------ utilities
+    def adj(self, var):
+        return self.namer.adjoint(var)
+
+    def stack_names(self):
+        if self.push is None:
+            self.stack = self.namer.fresh("stack")
+            self.push = self.namer.fresh("push")
+            self.pop = self.namer.fresh("pop")
+        self.uses_stack = True
+        return self.push, self.pop
+
+    def scalar(self, a):
+        if isinstance(a, Var):
+            return a.name in self.act.scalar
+        node = a.node
+        while isinstance(node, ast.UnaryOp):
+            node = node.operand
+        return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool)
+
+    def zero(self, var):
+        if var in self.act.scalar:
+            return ast.Constant(value=0.0)
+        return _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(var))
+
+    def line_marker(self, lineno, adjoint):
+        if not lineno or lineno == self.last_line[adjoint]:
+            return []
+        self.last_line[adjoint] = lineno
+        lines = self.fn.lines
+        text = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+        return [_marker(SourceLine(lineno, text, adjoint))]
+
+    # ------------------------------------------------------------ forward sweep
+    def forward(self, stmts, depth, defined):
+        out = []
+        for s in stmts:
+            if isinstance(s, Assign):
+                out += self.line_marker(s.lineno, False)
+                if not s.bookkeeping and s.target in self.overwritten:
+                    if s.target not in defined:
+                        self.maybe_undefined.add(s.target)
+                    out.append(_marker(_Save(s.target)))
+                out.append(ast.copy_location(_assign(s.target, self.print_value(s.value)), ast.Pass(lineno=s.lineno)))
+                defined.add(s.target)
+            elif isinstance(s, If):
+                out += self.line_marker(s.lineno, False)
+                d1, d2 = set(defined), set(defined)
+                body = self.forward(s.body, depth, d1) or [ast.Pass()]
+                orelse = self.forward(s.orelse, depth, d2)
+                out.append(ast.If(test=_name(s.cond), body=body, orelse=orelse))
+                defined |= d1 & d2
+            elif isinstance(s, For):
+                out += self.line_marker(s.lineno, False)
+                if s.target in self.loop_target_shadowed.get(id(s), ()):
+                    out.append(_marker(_Save(s.target)))
+                    if s.target not in defined:
+                        self.maybe_undefined.add(s.target)
+                body = []
+                if s.has_break:
+                    counter = self.counter_for(s)
+                    out.append(_assign(counter, ast.Constant(value=0)))
+                    body.append(ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1)))
+                inner = set(defined) | {s.target}
+                body += self.forward(s.body, depth + 1, inner)
+                out.append(ast.For(target=_name(s.target, True), iter=copy.deepcopy(s.iter), body=body or [ast.Pass()],
+                                   orelse=[], lineno=s.lineno))
+                if s.has_break and depth:
+                    push, _ = self.stack_names()
+                    out.append(ast.Expr(value=_call(push, _name(self.counter_for(s)))))
+                if self.range_hoisted(s):
+                    pass
+            elif isinstance(s, While):
+                out += self.line_marker(s.lineno, False)
+                counter = self.counter_for(s)
+                out.append(_assign(counter, ast.Constant(value=0)))
+                body = [ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1))]
+                body += self.forward(s.body, depth + 1, set(defined))
+                out.append(ast.While(test=copy.deepcopy(s.test), body=body, orelse=[]))
+                if depth:
+                    push, _ = self.stack_names()
+                    out.append(ast.Expr(value=_call(push, _name(counter))))
+            elif isinstance(s, Break):
+                out.append(ast.Break())
+            elif isinstance(s, Continue):
+                out.append(ast.Continue())
+            elif isinstance(s, ExprStmt):
+                out += self.line_marker(s.lineno, False)
+                out.append(copy.deepcopy(s.node))
+            elif isinstance(s, Return):
+                pass
+            else:
+                raise AssertionError(f"unexpected statement {s!r}")
+        return out
+
+    def range_hoisted(self, s):
+        return False
+
+    def counter_for(self, loop):
+        name = self._counters.get(id(loop))
+        if name is None:
+            name = self._counters[id(loop)] = self.namer.fresh("n_iter")
+        return name
+
+    def print_value(self, value):
+        if isinstance(value, Prim):
+            nodes = [_atom_node(a) for a in value.args]
+            if value.style == "binop":
+                return ast.BinOp(left=nodes[0], op=copy.deepcopy(value.op), right=nodes[1])
+            if value.style == "unary":
+                return ast.UnaryOp(op=copy.deepcopy(value.op), operand=nodes[0])
+            if value.style == "getitem":
+                return ast.Subscript(value=nodes[0], slice=nodes[1], ctx=ast.Load())
+            return ast.Call(func=copy.deepcopy(value.func), args=[self.value_node(a) for a in value.args],
+                            keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
+        if isinstance(value, Opaque):
+            return ast.Call(func=copy.deepcopy(value.func), args=[self.value_node(a) for a in value.args],
+                            keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
+        if isinstance(value, NonDiff):
+            return copy.deepcopy(value.node)
+        if isinstance(value, Copy):
+            return _atom_node(value.src)
+        if isinstance(value, Cast):
+            return copy.deepcopy(value.node)
+        raise AssertionError(f"unexpected value {value!r}")
+
+    # ------------------------------------------------------------ adjoint sweep
+    def backward(self, stmts, state, depth):
+        out = []
+        for s in reversed(stmts):
+            if isinstance(s, Assign):
+                out += self.adjoint_assign(s, state)
+            elif isinstance(s, If):
+                out += self.adjoint_if(s, state, depth)
+            elif isinstance(s, For):
+                out += self.adjoint_for(s, state, depth)
+            elif isinstance(s, While):
+                out += self.adjoint_while(s, state, depth)
+        return out
+
+    def accumulate(self, var, expr, state, out):
+        d = self.adj(var)
+        if var in state:
+            if var in self.act.scalar:
+                out.append(ast.AugAssign(target=_name(d, True), op=ast.Add(), value=expr))
+            else:
+                out.append(_assign(d, ast.BinOp(left=_name(d), op=ast.Add(), right=expr)))
+        else:
+            out.append(_assign(d, expr))
+            state.add(var)
+
+    def adjoint_assign(self, s, state):
+        v, value = s.target, s.value
+        out = []
+        restore = [] if (s.bookkeeping or v not in self.overwritten) else [_marker(_Restore(v))]
+        if v not in self.act.active or v not in state:
+            return restore
+        if isinstance(value, Opaque):
+            name = getattr(value.fn, "__qualname__", None) or repr(value.fn)
+            module = getattr(value.fn, "__module__", None)
+            full = f"{module}.{name}" if module and module != "builtins" else name
+            raise NoRuleError(str(error_at(
+                self.fn.filename, self.fn.lines, s.lineno,
+                f"{full} has no derivative rule and no Python source srcgrad can read",
+                hint=("Register one: srcgrad.rules.defvjp(" + full + ", lambda g, ans, x: ...) "
+                      "(one VJP per positional argument), or decorate your own function with @srcgrad.custom_vjp."))))
+        marker = self.line_marker(s.lineno, True)
+        d = self.adj(v)
+        contribs = []  # (input var, expression)
+        pre = []
+        restore_first = False
+        if isinstance(value, Prim):
+            positions, reads_ans = _reads(value.rule, len(value.args))
+            self_positions = [j for j, a in enumerate(value.args) if isinstance(a, Var) and a.name == v]
+            restore_first = bool(self_positions) and any(j in positions for j in self_positions)
+            for i, a in enumerate(value.args):
+                if not (isinstance(a, Var) and a.name in self.act.active):
+                    continue
+                got = self.vjp(value, i, d, v)
+                if got is None:
+                    continue
+                stmts, expr = got
+                pre += stmts
+                if self.needs_unbroadcast(value, i):
+                    shape = ast.Tuple(elts=[], ctx=ast.Load()) if self.scalar(a) else \
+                        _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(a.name))
+                    expr = _call(self.ns.bind(unbroadcast, "unbroadcast"), expr, shape)
+                contribs.append((a.name, expr))
+        elif isinstance(value, (Copy, Cast)):
+            if isinstance(value.src, Var) and value.src.name in self.act.active:
+                contribs.append((value.src.name, _name(d)))
+        if restore_first:
+            out += restore
+            restore = []
+        out += pre
+        merged = {}
+        for var, expr in contribs:
+            merged[var] = expr if var not in merged else ast.BinOp(left=merged[var], op=ast.Add(), right=expr)
+        self_expr = merged.pop(v, None)
+        for var, expr in merged.items():
+            self.accumulate(var, expr, state, out)
+        if self_expr is not None:
+            out.append(_assign(d, self_expr))
+        else:
+            state.discard(v)
+        return marker + out + restore
+
+    def needs_unbroadcast(self, value, i):
+        fn = value.fn
+        from ..rules.indexing import index_add, index_update
+        if fn in (index_add, index_update):
+            return i == 2 and not all(self.scalar(a) for a in value.args[2:3])
+        if not _broadcasting(fn):
+            return False
+        others = [a for j, a in enumerate(value.args) if j != i]
+        return not all(self.scalar(a) for a in others)
+
+    def vjp(self, value, i, g, ans):
+        rule = value.rule
+        vjp = rule.vjp_at(i) if hasattr(rule, "vjp_at") else (rule.vjps[i] if i < len(rule.vjps) else None)
+        if vjp is None:
+            return None
+        variadic = getattr(rule, "variadic", False) and i >= len(rule.vjps) - 1
+        if getattr(rule, "multiple_outputs", False):
+            raise NotImplementedError("multiple-output primitives")
+        args = [self.value_node(a) for a in value.args]
+        kwargs = {k: self.value_node(a) for k, a in value.kwargs.items()}
+        t = None if variadic else inline.template(vjp)
+        if t is not None:
+            operands = {}
+            ps = t.params
+            if len(ps) >= 2 + len(args):
+                operands[ps[0]] = _name(g)
+                operands[ps[1]] = _name(ans)
+                for p, a in zip(ps[2:], args):
+                    operands[p] = a
+                ok = all(k in ps[2 + len(args):] for k in kwargs)
+                if ok:
+                    operands.update(kwargs)
+                    got = inline.instantiate(t, operands, self.ns, self.namer, self.literal)
+                    if got is not None:
+                        return got
+        fname = self.ns.bind(vjp, f"{rule.name}_vjp" if variadic or i == 0 else f"{rule.name}_vjp{i}")
+        kw = dict(kwargs)
+        if variadic:
+            kw["argnum"] = ast.Constant(value=i)
+        return [], _call(fname, _name(g), _name(ans), *args, **kw)
+
+    def literal(self, value, preferred):
+        return _name(self.ns.bind(value, preferred))
+
+    def value_node(self, a):
+        node = _atom_node(a)
+        if isinstance(a, Const) and _has_slice(node):
+            s_ = ast.Attribute(value=_name(self.np), attr="s_", ctx=ast.Load())
+            return ast.Subscript(value=s_, slice=node, ctx=ast.Load())
+        return node
+
+    def materialize(self, vars_, out):
+        for var in sorted(vars_):
+            out.append(_assign(self.adj(var), self.zero(var)))
+
+    def adjoint_if(self, s, state, depth):
+        s1, s2 = set(state), set(state)
+        body = self.backward(s.body, s1, depth)
+        orelse = self.backward(s.orelse, s2, depth)
+        merged = s1 | s2
+        self.materialize(merged - s1, body)
+        self.materialize(merged - s2, orelse)
+        state.clear()
+        state.update(merged)
+        out = []
+        if not _real(body) and not _real(orelse):
+            return out
+        if not _real(body):
+            out.append(ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_name(s.cond)), body=orelse, orelse=[]))
+        else:
+            out.append(ast.If(test=_name(s.cond), body=body, orelse=orelse if _real(orelse) else []))
+        return out
+
+    def loop_body(self, body, state, depth):
+        entry = set(state)
+        for _ in range(50):
+            st = set(entry)
+            saved = dict(self.last_line)
+            code = self.backward(body, st, depth + 1)
+            self.last_line = saved
+            if st <= entry:
+                break
+            entry |= st
+        self.last_line[True] = None
+        st = set(entry)
+        code = self.backward(body, st, depth + 1)
+        pre = []
+        self.materialize(entry - state, pre)
+        self.materialize(entry - st, code)
+        state.clear()
+        state.update(entry)
+        return pre, code
+
+    def adjoint_for(self, s, state, depth):
+        pre, code = self.loop_body(s.body, state, depth)
+        out = []
+        if s.has_break and depth:
+            _, pop = self.stack_names()
+            out.append(_assign(self.counter_for(s), _call(pop)))
+        it = copy.deepcopy(s.iter)
+        if s.has_break:
+            it = ast.Subscript(value=it, slice=ast.Slice(upper=_name(self.counter_for(s))), ctx=ast.Load())
+        rev = _call(self.ns.bind(reversed, "reversed"), it)
+        out += pre
+        if _real(code):
+            out.append(ast.For(target=_name(s.target, True), iter=rev, body=code, orelse=[]))
+        if s.target in self.loop_target_shadowed.get(id(s), ()):
+            out.append(_marker(_Restore(s.target)))
+        return out
+
+    def adjoint_while(self, s, state, depth):
+        pre, code = self.loop_body(s.body, state, depth)
+        out = []
+        counter = self.counter_for(s)
+        if depth:
+            _, pop = self.stack_names()
+            out.append(_assign(counter, _call(pop)))
+        out += pre
+        if _real(code):
+            out.append(ast.For(target=_name("_", True), iter=_call(self.ns.bind(range, "range"), _name(counter)),
+                               body=code, orelse=[]))
+        return out
+
+    # ------------------------------------------------------------ assembly
+    def build(self):
+        fn = self.fn
+        self._counters = {}
+        self.last_line = {False: None, True: None}
+        ret = fn.body[-1]
+        result = ret.value
+        scalar_out = isinstance(result, Var) and result.name in self.act.scalar
+        forward = self.forward(fn.body, 0, set(fn.params))
+        state = set()
+        seed = []
+        value_name = None
+        if self.preserve_result:
+            value_name = self.namer.fresh("value")
+            forward.append(_assign(value_name, _atom_node(result)))
+        dout = "dout"
+        if not scalar_out:
+            from .runtime import default_dout
+            check = _call(self.ns.bind(default_dout, "default_dout"), _atom_node(result))
+            seed.append(ast.If(test=ast.Compare(left=_name(dout), ops=[ast.Is()], comparators=[ast.Constant(value=None)]),
+                               body=[_assign(dout, check)], orelse=[]))
+        if isinstance(result, Var) and result.name in self.act.active:
+            seed.append(_assign(self.adj(result.name), _name(dout)))
+            state.add(result.name)
+        self.last_line[True] = None
+        adjoint = self.backward(fn.body[:-1], state, 0)
+        grads = []
+        tail = []
+        for p in self.wrt:
+            if p in state and p in self.act.active:
+                grads.append(_name(self.adj(p)))
+            else:
+                tail.append(_assign(self.adj(p), self.zero(p)))
+                grads.append(_name(self.adj(p)))
+        # Decide which saves/restores are real: only variables the adjoint sweep reads.
+        needed = {n.id for st in adjoint + tail for n in ast.walk(st)
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        forward = _resolve_markers(forward, needed, self)
+        adjoint = _resolve_markers(adjoint, needed, self)
+        prologue = []
+        for v in sorted(self.maybe_undefined & needed):
+            prologue.append(_assign(v, ast.Constant(value=None)))
+        if self.uses_stack:
+            prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
+            prologue.append(_assign(self.push, ast.Attribute(value=_name(self.stack), attr="append", ctx=ast.Load())))
+            prologue.append(_assign(self.pop, ast.Attribute(value=_name(self.stack), attr="pop", ctx=ast.Load())))
+        out = grads[0] if len(grads) == 1 and not self.wrt_tuple else ast.Tuple(elts=grads, ctx=ast.Load())
+        if self.preserve_result:
+            out = ast.Tuple(elts=[_name(value_name), out], ctx=ast.Load())
+        body = prologue + forward + seed + adjoint + tail + [ast.Return(value=out)]
+        args = ast.arguments(
+            posonlyargs=[], args=[ast.arg(arg=p) for p in fn.params], vararg=None,
+            kwonlyargs=[ast.arg(arg=dout)], kw_defaults=[ast.Constant(value=1.0 if scalar_out else None)],
+            kwarg=None, defaults=[copy.deepcopy(d) for d in fn.defaults])
+        fdef = ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
+                               type_comment=None, lineno=1)
+        return fdef
+
+    wrt_tuple = False
+
+
+def _real(stmts):
+    return any(not is_marker(s) for s in stmts)
+
+
+def _resolve_markers(stmts, needed, rev):
+    out = []
+    for s in stmts:
+        if is_marker(s, _Save):
+            var = s.value.value.var
+            if var in needed:
+                push, _ = rev.stack_names()
+                out.append(ast.Expr(value=_call(push, _name(var))))
+            continue
+        if is_marker(s, _Restore):
+            var = s.value.value.var
+            if var in needed:
+                _, pop = rev.stack_names()
+                out.append(_assign(var, _call(pop)))
+            continue
+        for field in ("body", "orelse"):
+            if hasattr(s, field) and isinstance(getattr(s, field), list):
+                new = _resolve_markers(getattr(s, field), needed, rev)
+                if field == "body" and not _real(new):
+                    new = new + [ast.Pass()]
+                setattr(s, field, new)
+        out.append(s)
+    return out
+
+
+def _reads(rule, nargs):
+    from .normalize import rule_reads
+    return rule_reads(rule, nargs)
+
+
+def _overwritten(fn):
+    """Variables an assignment may overwrite, and loop variables that shadow an earlier value."""
+    over = set()
+    shadow = {}
+
+    def walk(block, assigned):
+        for s in block:
+            if isinstance(s, Assign):
+                if s.target in assigned:
+                    over.add(s.target)
+                assigned.add(s.target)
+            elif isinstance(s, If):
+                a1 = walk(s.body, set(assigned))
+                a2 = walk(s.orelse, set(assigned))
+                assigned |= a1 | a2
+            elif isinstance(s, (For, While)):
+                if isinstance(s, For):
+                    if s.target in assigned:
+                        shadow[id(s)] = {s.target}
+                    assigned.add(s.target)
+                first = walk(s.body, set(assigned))
+                walk(s.body, set(first))
+                assigned |= first
+        return assigned
+
+    walk(fn.body, set(fn.params))
+    return over, shadow
+
+
+def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False):
+    """Build the gradient ``ast.FunctionDef`` of ``fn`` (see the module docstring).
+
+    Args:
+        fn: the ``NormalFunction``.
+        act: its ``Activity``.
+        wrt: the parameter names to differentiate with respect to.
+        namer, ns: the transformation's ``Namer`` and ``Namespace``.
+        preserve_result: return ``(value, gradients)``.
+        wrt_tuple: return a tuple of gradients even for one parameter.
+
+    Returns:
+        The ``ast.FunctionDef``.
+
+    Raises:
+        NoRuleError: a function without rule or source lies on a differentiable path.
+    """
+    r = Reverse(fn, act, wrt, namer, ns, preserve_result)
+    r.wrt_tuple = wrt_tuple
+    return r.build()

@@ -1,0 +1,400 @@
+"""The compiler (srcgrad.grad) checked against central finite differences.
+
+Every gradient test computes its reference numerically in the test itself.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from srcgrad.compiler import grad, value_and_grad
+from srcgrad.errors import NoRuleError, TransformError
+
+SCALE = 2.5
+WEIGHTS = np.array([0.5, -1.0, 2.0])
+
+
+def numeric_grad(f, args, i, eps=1e-6):
+    """Central finite differences of scalar ``f`` with respect to ``args[i]``."""
+    args = list(args)
+    x = args[i]
+    if isinstance(x, float):
+        up = f(*args[:i], x + eps, *args[i + 1:])
+        down = f(*args[:i], x - eps, *args[i + 1:])
+        return (up - down) / (2 * eps)
+    x = np.asarray(x, dtype=float)
+    g = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[k] += eps
+        xm[k] -= eps
+        g[k] = (f(*args[:i], xp, *args[i + 1:]) - f(*args[:i], xm, *args[i + 1:])) / (2 * eps)
+    return g
+
+
+def check(f, *args, wrt=0, optimize=True, rtol=1e-5, atol=1e-7):
+    """Assert grad(f) matches finite differences for each wrt index, with and without optimize."""
+    idx = wrt if isinstance(wrt, tuple) else (wrt,)
+    for opt in ((False, True) if optimize else (False,)):
+        df = grad(f, wrt=wrt, optimize=opt)
+        got = df(*args)
+        got = got if isinstance(wrt, tuple) else (got,)
+        for g, i in zip(got, idx):
+            expected = numeric_grad(f, args, i)
+            np.testing.assert_allclose(g, expected, rtol=rtol, atol=atol)
+            if isinstance(args[i], float):
+                assert isinstance(g, float), f"gradient of a float must be a float, got {type(g)}"
+            else:
+                assert np.shape(g) == np.shape(args[i])
+    return df
+
+
+def code_of(src):
+    """The generated source without its comments (which quote the user's lines)."""
+    return "\n".join(line.split("#")[0] for line in src.splitlines())
+
+
+@pytest.fixture
+def xs(rng):
+    return rng.normal(size=(4,)), rng.normal(size=(4,)), rng.normal(size=(3, 4))
+
+
+# ---------------------------------------------------------------- straight-line
+
+
+def test_straight_line_numpy(xs):
+    x, y, _ = xs
+
+    def f(x, y):
+        z = np.sin(x) * y
+        w = z ** 2 + x / (1.5 + y * y)
+        return np.sum(np.exp(-w) * np.tanh(x))
+
+    check(f, x, y, wrt=(0, 1))
+
+
+def test_broadcasting_and_reductions(xs):
+    _, y, m = xs
+
+    def f(m, y):
+        s = m * y + 1.0
+        return np.mean(s.sum(axis=0) * np.log(1.0 + m.T @ m).sum())
+
+    check(f, m, y, wrt=(0, 1))
+
+
+def test_scalar_math_code_stays_plain_float():
+    def f(a, b):
+        c = math.sin(a) * b + a ** 3
+        return c / (1.0 + b * b) + math.exp(-a)
+
+    df = check(f, 0.7, 1.3, wrt=(0, 1))
+    src = code_of(df.source_for(0.7, 1.3))
+    assert "unbroadcast" not in src
+    assert "np." not in src
+    assert "** 3" not in src and "a * a * a" in src
+
+
+def test_wrt_by_name_and_dout(xs):
+    x, y, _ = xs
+
+    def f(x, y):
+        return np.cos(x) * y
+
+    df = grad(f, wrt="y")
+    dout = np.arange(4.0)
+    np.testing.assert_allclose(df(x, y, dout=dout), dout * np.cos(x))
+    with pytest.raises(ValueError, match="dout"):
+        df(x, y)
+
+
+def test_decorator_forms(xs):
+    x, y, _ = xs
+
+    @grad
+    def f(x):
+        return np.sum(x * x)
+
+    @grad(wrt=(0, 1))
+    def g(x, y):
+        return np.sum(x * y)
+
+    np.testing.assert_allclose(f(x), 2 * x)
+    gx, gy = g(x, y)
+    np.testing.assert_allclose(gx, y)
+    np.testing.assert_allclose(gy, x)
+    assert "def" in f.source and f.__wrapped__.__name__ == "f"
+
+
+def test_value_and_grad(xs):
+    x, _, _ = xs
+
+    def f(x):
+        return np.sum(np.sin(x))
+
+    value, g = value_and_grad(f)(x)
+    assert value == pytest.approx(np.sum(np.sin(x)))
+    np.testing.assert_allclose(g, np.cos(x))
+
+
+def test_unused_and_inactive_inputs(xs):
+    x, y, _ = xs
+
+    def f(x, y, n):
+        k = len(x) + n
+        return np.sum(x * k)
+
+    gx, gy = grad(f, wrt=(0, 1))(x, y, 2)
+    np.testing.assert_allclose(gx, np.full(4, 6.0))
+    np.testing.assert_array_equal(gy, np.zeros(4))
+
+
+def test_generated_code_is_readable(xs):
+    x, _, _ = xs
+
+    def f(x):
+        y = np.sin(x)
+        return np.sum(y)
+
+    src = grad(f).source
+    assert "dy * np.cos(x)" in src
+    assert "# line" in src and "# adjoint of line" in src
+
+
+def test_power_strength_reduction_both_sweeps(xs):
+    x, _, _ = xs
+
+    def f(x):
+        return np.sum(x ** 3 + x ** 2)
+
+    df = check(f, x)
+    assert "**" not in code_of(df.source)
+    assert "x * x * x" in code_of(df.source)
+    assert "**" in code_of(grad(f, optimize=False).source)
+
+
+# ---------------------------------------------------------------- control flow
+
+
+def test_if_else_on_data():
+    def f(x):
+        if x > 0.5:
+            y = x * x
+        elif x > 0.0:
+            y = math.sin(x)
+        else:
+            y = -x * 3.0
+        return y * 2.0
+
+    for x0 in (0.9, 0.3, -0.4):
+        check(f, x0)
+
+
+def test_conditional_expression_and_boolops(xs):
+    x, _, _ = xs
+
+    def f(x):
+        s = np.sum(x)
+        t = s * 2.0 if s > 0 and s < 100 else s * -1.0
+        return t * np.sum(x * x)
+
+    check(f, x)
+
+
+def test_for_range_with_data_dependent_bound(xs):
+    x, _, _ = xs
+
+    def f(x, n):
+        h = x
+        for i in range(n):
+            h = np.tanh(h * 1.5 + x[i])
+        return np.sum(h)
+
+    check(f, x, 3)
+
+
+def test_for_over_rows_enumerate_zip(xs):
+    _, y, m = xs
+
+    def f(m, y):
+        total = 0.0
+        for row in m:
+            total = total + np.sum(row * y)
+        for i, row in enumerate(m):
+            total = total + i * np.sum(np.sin(row))
+        for a, b in zip(y, y):
+            total = total + a * b
+        return total
+
+    check(f, m, y, wrt=(0, 1))
+
+
+def test_while_data_dependent():
+    def f(x):
+        y = x
+        while y < 10.0:
+            y = y * 1.7 + 0.1
+        return y * x
+
+    check(f, 0.8)
+    check(f, 2.3)
+
+
+def test_break_continue_nested_loops(xs):
+    x, _, _ = xs
+
+    def f(x):
+        acc = 0.0
+        for i in range(4):
+            if x[i] < -1.5:
+                continue
+            for j in range(4):
+                acc = acc + x[i] * x[j]
+                if acc > 3.0:
+                    break
+            if acc > 5.0:
+                break
+        return acc
+
+    check(f, x)
+
+
+def test_early_and_multiple_returns():
+    def f(x):
+        if x > 1.0:
+            return x * x
+        y = math.exp(x)
+        if y > 2.0:
+            return y * 3.0
+        return y - x
+
+    for x0 in (1.5, 0.8, -0.5):
+        check(f, x0)
+
+
+def test_return_inside_loop():
+    def f(x):
+        y = x
+        for i in range(10):
+            y = y * 1.3
+            if y > 5.0:
+                return y * x
+        return -y
+
+    check(f, 0.9)
+    check(f, 0.01)
+
+
+# ---------------------------------------------------------------- assignments
+
+
+def test_tuple_unpacking_swap_chained_augmented():
+    def f(a, b):
+        a, b = b, a * 2.0
+        c = d = a * b
+        c += d * a
+        c *= 0.5
+        return c - b
+
+    check(f, 0.7, -1.2, wrt=(0, 1))
+
+
+def test_index_assignment_into_created_array(xs):
+    x, _, _ = xs
+
+    def f(x):
+        y = np.zeros(6)
+        y[0] = x[1] * 2.0
+        y[1:5] = np.sin(x)
+        for i in range(3):
+            y[i] += x[i] * x[i]
+        return np.sum(y * y)
+
+    check(f, x)
+
+
+# ---------------------------------------------------------------- functions
+
+
+def helper(u, scale=2.0):
+    return np.sin(u) * scale
+
+
+def two_values(u):
+    return u * 2.0, np.cos(u)
+
+
+def test_calls_of_user_functions(xs):
+    x, _, _ = xs
+
+    def f(x):
+        def inner(v):
+            return v * v
+
+        sq = lambda v: v * SCALE
+        a, b = two_values(x)
+        return np.sum(helper(x) + helper(x, scale=3.0) * inner(a) + sq(b))
+
+    check(f, x)
+
+
+def test_closures_and_module_constants(xs):
+    x, _, _ = xs[0], None, None
+    k = 1.7
+
+    def f(x):
+        return np.sum(np.tanh(x[:3] * WEIGHTS) * k)
+
+    check(f, x)
+
+
+def test_redefinition_gives_fresh_gradient():
+    def make(c):
+        def f(x):
+            return x * c
+        return f
+
+    assert grad(make(2.0))(1.0) == pytest.approx(2.0)
+    assert grad(make(5.0))(1.0) == pytest.approx(5.0)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_unsupported_construct_names_file_and_line():
+    def f(x):
+        try:
+            y = x * 2
+        except ValueError:
+            y = x
+        return y
+
+    with pytest.raises(TransformError) as err:
+        grad(f)(1.0)
+    assert "try/except" in str(err.value)
+    assert err.value.filename == __file__
+    assert err.value.lineno == f.__code__.co_firstlineno + 1
+    assert "docs/compiler.md" in str(err.value)
+
+
+def test_no_rule_for_c_function(xs):
+    x, _, _ = xs
+
+    def f(x):
+        return np.sum(np.sinc(x))
+
+    with pytest.raises(NoRuleError) as err:
+        grad(f)(x)
+    assert "sinc" in str(err.value) and "defvjp" in str(err.value)
+
+
+def test_array_methods(xs):
+    _, _, m = xs
+
+    def f(m):
+        a = m.reshape(4, 3).T
+        b = a.sum(axis=0) + m.mean()
+        return b.dot(m.max(axis=0)) + m.shape[0]
+
+    check(f, m)
