@@ -488,3 +488,11 @@ def test_multiple_output_second_order():
     (g,) = sg.autograd.grad(y, x, create_graph=True)
     (h,) = sg.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), [6.0, 12.0, 2.0, 2.0])
+
+
+def test_second_backward_through_nodes_that_saved_only_constants():
+    x = leaf([1.0, 2.0])
+    y = (x * 3.0 + 1.0).sum()  # no node keeps a Tensor: PyTorch allows this twice
+    y.backward()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])

@@ -188,7 +188,10 @@ class RuleNode(Node):
         return args, self.ans
 
     def apply(self, g, create_graph, retain_graph):
-        args, ans = self._unpack(create_graph)
+        if self.versions is None and self.out_vc is None and not self._freed and not create_graph:
+            args, ans = self.args, None  # nothing saved to check or unwrap
+        else:
+            args, ans = self._unpack(create_graph)
         rule = self.rule
         vjps = rule.vjps
         variadic = rule.variadic
@@ -215,14 +218,13 @@ class RuleNode(Node):
                     gi = np.asarray(gi, dtype=dtype)
             grads.append(gi)
             k += 1
-        if not retain_graph:
-            self.release()
+        if not retain_graph and (self.versions is not None or self.ans is not None):
+            self.release()  # nodes that saved only constants stay usable, as in PyTorch
         return grads
 
     def release(self):
-        """Drop the saved values; a later backward through this node raises."""
-        if self.versions is not None or self.ans is not None:
-            self._freed = True
+        """Drop the saved Tensors and output; a later backward through this node raises."""
+        self._freed = True
         self.args = None
         self.ans = None
 
