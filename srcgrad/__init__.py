@@ -14,6 +14,8 @@ from .creation import (
 )
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
+from . import optim, data
+from .serialization import save, load
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .compiler import grad, value_and_grad, jvp, source, custom_vjp
 

@@ -1,0 +1,239 @@
+"""``save`` and ``load``: checkpoints as ``.npz`` archives, never pickle.
+
+A checkpoint is a numpy ``.npz`` archive. Every array in the saved object (a
+Tensor's values, an ndarray) becomes one entry, ``a0``, ``a1``, ...; the
+structure around them (dicts with their key types and order, lists, tuples,
+numbers, strings, None, and which leaves are Tensors) is one JSON document,
+stored as UTF-8 bytes in the entry ``__srcgrad__``, whose array leaves name
+their entries. Loading uses ``np.load(..., allow_pickle=False)`` and builds
+only the types listed above, so a checkpoint can never run code.
+
+Saving writes a temporary file in the target's directory, flushes it to disk
+and renames it over the target (``os.replace``), so a crash mid-save leaves the
+previous checkpoint intact.
+"""
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections import Counter, OrderedDict
+
+import numpy as np
+
+from .errors import SrcgradError
+from .tensor import Tensor
+
+__all__ = ["save", "load", "SerializationError"]
+
+_MAGIC = "srcgrad-checkpoint"
+_VERSION = 1
+_HEADER = "__srcgrad__"
+
+
+class SerializationError(SrcgradError, RuntimeError):
+    """A checkpoint could not be written or read (not one of srcgrad's, truncated, or unsupported content)."""
+
+
+def save(obj, f):
+    """Save ``obj`` to a checkpoint file (an ``.npz`` archive; no pickle).
+
+    Args:
+        obj: a Tensor, an ndarray, a number, string, bool or None, or (nested)
+            dicts, lists and tuples of them, such as a module's or an optimizer's
+            ``state_dict()``. Dict keys may be strings, ints, floats, bools or None.
+        f: a path (written atomically: the old file survives a failed save) or a
+            writable binary file object.
+
+    Raises:
+        SerializationError: ``obj`` holds something that cannot be saved without pickle.
+    """
+    arrays = {}
+    tree = _encode(obj, arrays)
+    header = json.dumps({"format": _MAGIC, "version": _VERSION, "tree": tree}, allow_nan=True)
+    arrays[_HEADER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
+    if hasattr(f, "write"):
+        np.savez(f, **arrays)
+        return
+    path = os.fspath(f)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def load(f, map_location=None, weights_only=None, **kwargs):
+    """Load an object saved by ``save``.
+
+    Args:
+        f: a path or a readable binary file object.
+        map_location: accepted for PyTorch compatibility; ignored (srcgrad runs on the CPU).
+        weights_only: accepted for PyTorch compatibility; ignored (loading never runs code).
+
+    Returns:
+        The object, with Tensors, ndarrays (dtype and shape kept), dicts (key order
+        and key types kept; ``OrderedDict`` stays ``OrderedDict``), lists and tuples.
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+        SerializationError: the file is not a srcgrad checkpoint, or is truncated or corrupt.
+    """
+    name = f if not hasattr(f, "read") else getattr(f, "name", "<file object>")
+    name = os.fspath(name) if isinstance(name, os.PathLike) else name
+    if not hasattr(f, "read"):
+        f = os.fspath(f)
+        if not os.path.exists(f):
+            raise FileNotFoundError(f"No such file: {f!r}")
+    try:
+        archive = np.load(f, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise SerializationError(f"{name!s} is not a srcgrad checkpoint (a bare .npy array, not an .npz "
+                                     "archive written by srcgrad.save)")
+        with archive:
+            if _HEADER not in archive.files:
+                raise SerializationError(f"{name!s} is not a srcgrad checkpoint (no {_HEADER} entry); "
+                                         "it was not written by srcgrad.save")
+            header = json.loads(bytes(archive[_HEADER]).decode("utf-8"))
+            if not isinstance(header, dict) or header.get("format") != _MAGIC:
+                raise SerializationError(f"{name!s} is not a srcgrad checkpoint (bad header)")
+            if header.get("version") != _VERSION:
+                raise SerializationError(f"{name!s} is a srcgrad checkpoint of format version "
+                                         f"{header.get('version')}, which this srcgrad cannot read")
+            return _decode(header["tree"], archive, name)
+    except SerializationError:
+        raise
+    except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile, UnicodeDecodeError,
+            json.JSONDecodeError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise SerializationError(f"{name!s} is not a readable srcgrad checkpoint "
+                                 f"(not an .npz archive, truncated or corrupt): {exc}") from exc
+
+
+# -- the structure as JSON ------------------------------------------------------------------
+
+
+def _encode(obj, arrays):
+    """The JSON node for ``obj``; arrays go into ``arrays`` under fresh names."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return {"int": str(obj)} if abs(obj) >= 2 ** 53 else obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else {"float": repr(obj)}
+    if isinstance(obj, Tensor):
+        node = {"tensor": _store(obj._value, arrays)}
+        if obj.requires_grad:
+            node["requires_grad"] = True
+        if type(obj).__name__ == "Parameter":
+            node["parameter"] = True
+        return node
+    if isinstance(obj, np.ndarray):
+        return {"ndarray": _store(obj, arrays)}
+    if isinstance(obj, np.generic):
+        return {"scalar": _store(np.asarray(obj), arrays)}
+    if isinstance(obj, dict):
+        kind = "odict" if isinstance(obj, OrderedDict) else "counter" if isinstance(obj, Counter) else "dict"
+        return {kind: [[_encode_key(k), _encode(v, arrays)] for k, v in obj.items()]}
+    if isinstance(obj, tuple) and type(obj) is tuple:
+        return {"tuple": [_encode(v, arrays) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, arrays) for v in obj]
+    raise SerializationError(
+        f"srcgrad.save cannot save an object of type {type(obj).__module__}.{type(obj).__name__}: checkpoints "
+        "hold Tensors, ndarrays, numbers, strings, None and dicts/lists/tuples of them (never pickled objects)")
+
+
+def _encode_key(key):
+    if key is None or isinstance(key, (str, bool, int, float)):
+        return _encode(key, None)
+    if isinstance(key, np.integer):
+        return int(key)
+    raise SerializationError(f"srcgrad.save cannot save a dict key of type {type(key).__name__}")
+
+
+def _store(value, arrays):
+    value = np.asarray(value)
+    if value.dtype.hasobject:
+        raise SerializationError("srcgrad.save cannot save an array of Python objects (dtype=object)")
+    name = f"a{len(arrays)}"
+    arrays[name] = value
+    return name
+
+
+def _decode(node, archive, name):
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, archive, name) for v in node]
+    if not isinstance(node, dict) or len(node) == 0:
+        raise SerializationError(f"{name!s}: corrupt srcgrad checkpoint structure")
+    if "tensor" in node:
+        t = Tensor._wrap(_array(archive, node["tensor"], name))
+        if node.get("parameter"):
+            t = _as_parameter(t, node.get("requires_grad", False))
+        elif node.get("requires_grad"):
+            t.requires_grad_(True)
+        return t
+    if "ndarray" in node:
+        return _array(archive, node["ndarray"], name)
+    if "scalar" in node:
+        return _array(archive, node["scalar"], name)[()]
+    if "int" in node:
+        return int(node["int"])
+    if "float" in node:
+        return float(node["float"])
+    if "tuple" in node:
+        return tuple(_decode(v, archive, name) for v in node["tuple"])
+    for kind, cls in (("dict", dict), ("odict", OrderedDict), ("counter", Counter)):
+        if kind in node:
+            out = cls()
+            for key, value in node[kind]:
+                out[_decode(key, archive, name)] = _decode(value, archive, name)
+            return out
+    raise SerializationError(f"{name!s}: corrupt srcgrad checkpoint structure (unknown node {sorted(node)})")
+
+
+def _array(archive, entry, name):
+    if not isinstance(entry, str) or entry == _HEADER or entry not in archive.files:
+        raise SerializationError(f"{name!s}: corrupt srcgrad checkpoint (missing array {entry!r})")
+    value = archive[entry]
+    return np.array(value, copy=True) if not value.flags.writeable else value
+
+
+def _as_parameter(t, requires_grad):
+    try:
+        from .nn import Parameter
+    except ImportError:
+        return t.requires_grad_(True) if requires_grad else t
+    try:
+        return Parameter(t, requires_grad=requires_grad)
+    except TypeError:
+        return t.requires_grad_(True) if requires_grad else t
+
+
+def _fsync_directory(directory):
+    """Make the rename durable (best effort: not every platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
