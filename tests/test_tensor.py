@@ -496,3 +496,20 @@ def test_second_backward_through_nodes_that_saved_only_constants():
     y.backward(np.ones(2))
     y.backward(np.ones(2))
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+
+
+def test_copy_into_buffer_carries_gradient():
+    x = leaf([1.0, 2.0])
+    buf = sg.zeros(2)
+    buf.copy_(x * x)
+    assert buf.requires_grad and buf.grad_fn is not None
+    (buf * 2.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+
+
+def test_iteration_and_len_record_rows():
+    x = leaf(np.arange(6.0).reshape(3, 2))
+    rows = list(x)
+    assert len(x) == 3 and len(rows) == 3
+    (rows[0] * 1.0 + rows[2] * 2.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1, 1], [0, 0], [2, 2]])
