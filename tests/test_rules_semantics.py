@@ -296,3 +296,25 @@ def test_public_names():
                  "index_add", "index_update", "concatenate_args", "stack_args", "split_tuple", "einsum_args"):
         assert name in R.__all__ and callable(getattr(R, name))
     assert len(RULES) > 150
+
+
+class _IndexLike:
+    """An integer index that is neither a list nor an ndarray (as a Tensor index would be)."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+    def __index__(self):  # pragma: no cover - numpy does not call it for arrays
+        raise TypeError
+
+
+def test_index_add_accumulates_for_any_array_like_index():
+    out = R.index_add(np.zeros(3), (np.array([0, 0, 1]),), np.ones(3))
+    np.testing.assert_array_equal(out, [2, 1, 0])
+    out = R.index_add(np.zeros(3), [True, False, True], np.ones(2))
+    np.testing.assert_array_equal(out, [1, 0, 1])
+    assert not R.indexing._is_basic(_IndexLike([0, 0]))
+    assert R.indexing._is_basic((Ellipsis, None, slice(1), 2, np.array([True])))

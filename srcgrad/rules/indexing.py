@@ -29,13 +29,16 @@ __all__ = ["index_add", "index_update", "last_write_mask", "take_index", "along_
 
 
 def _is_basic(idx):
-    """True when ``idx`` cannot address one element twice (no integer arrays or lists)."""
+    """True when ``idx`` cannot address one element twice: only ints, slices,
+    ``None``, ``Ellipsis`` and boolean masks. Anything else (integer arrays, lists,
+    array-likes) takes the accumulating path, which is right for every index."""
     items = idx if isinstance(idx, tuple) else (idx,)
     for item in items:
-        if isinstance(item, list):
-            return False
-        if isinstance(item, np.ndarray) and item.dtype != np.bool_:
-            return False
+        if item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice, bool, np.bool_)):
+            continue
+        if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            continue
+        return False
     return True
 
 

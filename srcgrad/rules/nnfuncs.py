@@ -19,7 +19,7 @@ __all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp"]
 @primitive
 def sigmoid(x):
     """The logistic function ``1 / (1 + exp(-x))``, computed without overflow."""
-    return 0.5 * (np.tanh(0.5 * np.asarray(x)) + 1)
+    return 0.5 * (np.tanh(np.multiply(0.5, x)) + 1)
 
 
 @primitive
