@@ -149,3 +149,19 @@ def test_second_order_check_catches_a_wrong_jvp_inside_a_vjp(monkeypatch):
     case = next(c for c in SECOND if c.fn is np.sin)
     with pytest.raises(AssertionError, match="d\\(vjp of argument 0\\)"):
         test_vjp_bodies_differentiate_through_the_table(case)
+
+
+@pytest.mark.parametrize("c", SECOND, ids=[c.id for c in SECOND])
+def test_vjp_bodies_are_linear_in_g_through_the_table(c):
+    """With ``create_graph=True`` the tape also differentiates a VJP with respect to
+    ``g``; tracing ``g`` must give ``vjp(s)`` for ``g``'s tangent ``s``."""
+    rng = np.random.default_rng(2)
+    rule = get_rule(c.fn)
+    ans = c.fn(*c.args, **c.kwargs)
+    g, s = _like(rng, ans), _like(rng, ans)
+    g_dual = tuple(Dual(a, b) for a, b in zip(g, s)) if isinstance(ans, tuple) else Dual(g, s)
+    for i in diff_args(c):
+        out = rule.call_vjp(i, g_dual, ans, c.args, c.kwargs)
+        expected = unbroadcast(rule.call_vjp(i, s, ans, c.args, c.kwargs), shape_of(c.args[i]))
+        deriv = unbroadcast(_tangent_of(out, primal(out)), shape_of(c.args[i]))
+        np.testing.assert_allclose(deriv, expected, rtol=1e-10, atol=1e-12, err_msg=f"{c.id}: argument {i}")
