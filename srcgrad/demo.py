@@ -15,8 +15,8 @@ import numpy as np
 __all__ = ["run"]
 
 
+# The demo's plain numpy function: a one-unit model's sum of squares.
 def predict(x, w, b):
-    """A one-hidden-unit model: the demo's plain numpy function."""
     h = np.tanh(x * w + b)
     return np.sum(h * h)
 
@@ -52,10 +52,11 @@ def show_static(out):
     except ImportError:
         print("(the compiler is not available in this build)", file=out)
         return None
-    _heading("1. static mode: srcgrad.grad(predict) writes this code", out)
-    print(textwrap.indent(inspect.getsource(predict).split('"""')[0].rstrip() + "\n    ...", "    "), file=out)
+    _heading("1. static mode: the compiler reads a plain numpy function", out)
+    print(textwrap.indent(inspect.getsource(predict), "    "), file=out)
     df = grad(predict, wrt=(1, 2))
-    print(df.source, file=out)
+    print("and srcgrad.grad(predict, wrt=(1, 2)) writes its gradient as Python (df.source):\n", file=out)
+    print(textwrap.indent(df.source, "    "), file=out)
     return df
 
 
