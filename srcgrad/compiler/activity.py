@@ -59,13 +59,15 @@ def diff_inputs(value):
 _SCALAR_FUNCS = {getattr(math, n) for n in dir(math) if callable(getattr(math, n))} | {abs, max, min, float}
 
 
-def analyze(fn, wrt_names, scalar_params=()):
+def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=()):
     """Run the activity and scalar analyses on a ``NormalFunction``.
 
     Args:
         fn: the ``NormalFunction``.
         wrt_names: the parameters gradients are taken with respect to.
         scalar_params: the parameters known (from the call) to be Python numbers.
+        scalar_seq_params: parameters known to be lists or tuples of Python numbers
+            (indexing them with an integer gives a number).
 
     Returns:
         An ``Activity``.
@@ -93,11 +95,13 @@ def analyze(fn, wrt_names, scalar_params=()):
                         act.useful.add(v)
                         changed = True
     act.active = act.varied & act.useful
-    act.scalar = _scalars(fn, assigns, set(scalar_params))
+    reassigned = {s.target for s in assigns}
+    seqs = {p for p in scalar_seq_params if p not in reassigned}
+    act.scalar = _scalars(fn, assigns, set(scalar_params), seqs)
     return act
 
 
-def _scalars(fn, assigns, params):
+def _scalars(fn, assigns, params, seqs=frozenset()):
     """Variables every assignment of which produces a Python number (a greatest fixpoint)."""
     loop_vars = {s.target for s in walk_stmts(fn.body) if isinstance(s, For)}
     candidates = {s.target for s in assigns} | params | loop_vars
@@ -116,7 +120,7 @@ def _scalars(fn, assigns, params):
                 scalar.discard(name)
                 changed = True
                 continue
-            if not all(_is_scalar(v, scalar) for v in by_target.get(name, [])):
+            if not all(_is_scalar(v, scalar, seqs) for v in by_target.get(name, [])):
                 scalar.discard(name)
                 changed = True
     return scalar
@@ -138,7 +142,15 @@ def _const_number(node):
     return False
 
 
-def _is_scalar(value, scalar):
+def _is_scalar(value, scalar, seqs=frozenset()):
+    import ast
+    if isinstance(value, Prim) and value.style == "getitem":
+        base, idx = value.args
+        if isinstance(base, Var) and base.name in seqs and isinstance(idx, Const):
+            node = idx.node
+            return (isinstance(node, ast.Name) and node.id in scalar) or (
+                isinstance(node, ast.Constant) and type(node.value) is int)
+        return False
     if isinstance(value, Prim):
         if value.style in ("binop", "unary"):
             return all(_atom_scalar(a, scalar) for a in value.args)

@@ -117,12 +117,21 @@ def _resolve_wrt(fn, params, wrt):
     return names, isinstance(wrt, (tuple, list))
 
 
-def _scalar_kind(a):
+def _kind(a):
+    """The specialisation key of one argument: 1 a Python number, 2 a list/tuple of them, 0 anything else."""
     t = type(a)
-    return t is float or t is int
+    if t in _NUMBER_TYPES:
+        return 1
+    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES:
+        return 2
+    return 0
 
 
-def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None):
+_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
+
+
+def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
+              scalar_seq_params=()):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -145,7 +154,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     ns = Namespace(namer)
     normal, scopes = normalize_pass.normalize(parsed, namer, ns)
     _debug("normalize", dump_ir(normal, namer, ns))
-    act = activity.analyze(normal, wrt_names, scalar_params)
+    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params)
     _debug("activity", f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
     namer.reserve("dout")
     fdef = reverse_pass.reverse(normal, act, wrt_names, namer, ns, preserve_result=preserve_result,
@@ -217,9 +226,10 @@ class GradFunction:
                 spec = cand
                 break
         else:
-            scalar_params = [p for p, s in zip(self._params, key) if s]
+            scalar_params = [p for p, s in zip(self._params, key) if s == 1]
+            seq_params = [p for p, s in zip(self._params, key) if s == 2]
             spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
-                             self._source_text)
+                             self._source_text, seq_params)
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             bucket = _CACHE.setdefault(cache_key, [])
             bucket[:] = bucket[-7:] + [spec]
@@ -234,7 +244,7 @@ class GradFunction:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
-        key = tuple(type(a) is float or type(a) is int for a in args)
+        key = tuple(map(_kind, args))
         spec = self._spec(key)
         self._last = spec
         if dout is None:
@@ -245,12 +255,12 @@ class GradFunction:
     def source(self):
         """The generated source: of the last specialisation called, else of the general one."""
         if self._last is None:
-            self._last = self._spec((False,) * len(self._params))
+            self._last = self._spec((0,) * len(self._params))
         return self._last.source
 
     def source_for(self, *args):
         """The generated source specialised for these arguments (Python numbers vs arrays)."""
-        return self._spec(tuple(type(a) is float or type(a) is int for a in args)).source
+        return self._spec(tuple(map(_kind, args))).source
 
     @property
     def function(self):

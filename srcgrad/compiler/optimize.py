@@ -9,6 +9,8 @@ Output guarantees (each rewrite preserves the values the function returns):
   right-hand side has no side effect (numpy, ``math``, rule helpers,
   arithmetic), disappears, repeatedly, so values only the discarded loss
   needed go too;
+* copies ``a = b`` (``a`` assigned once) are forwarded into the uses of ``a``
+  that follow in the same block while ``b`` is unchanged;
 * ``if`` statements left with no code are removed.
 """
 
@@ -188,6 +190,69 @@ def _code(stmts):
     return any(not is_marker(s) and not isinstance(s, ast.Pass) for s in stmts)
 
 
+def _stores(node):
+    out = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            out.add(sub.id)
+    return out
+
+
+def _load_count(nodes, name):
+    return sum(1 for n in nodes for sub in ast.walk(n)
+               if isinstance(sub, ast.Name) and sub.id == name and isinstance(sub.ctx, ast.Load))
+
+
+def _copy_propagate(fdef):
+    """Forward ``a = b`` (both names, ``a`` assigned once) into the uses of ``a`` that follow in its block."""
+    assigned = {}
+    for sub in ast.walk(fdef):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            assigned[sub.id] = assigned.get(sub.id, 0) + 1
+        elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+            assigned[sub.target.id] = assigned.get(sub.target.id, 0) + 1
+    params = {a.arg for a in fdef.args.args + fdef.args.kwonlyargs}
+
+    def block(stmts):
+        k = 0
+        while k < len(stmts):
+            s = stmts[k]
+            for field in ("body", "orelse"):
+                if isinstance(getattr(s, field, None), list):
+                    block(getattr(s, field))
+            if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                    and isinstance(s.value, ast.Name) and assigned.get(s.targets[0].id) == 1
+                    and s.targets[0].id not in params):
+                a, b = s.targets[0].id, s.value.id
+                total = _load_count([fdef], a)
+                rest = stmts[k + 1:]
+                seen = 0
+                ok = True
+                for r in rest:
+                    uses = _load_count([r], a)
+                    if b in _stores(r) or (isinstance(r, ast.AugAssign) and getattr(r.target, "id", None) == b):
+                        # b changes here: a may only be read on this statement's right-hand side.
+                        if uses and not (isinstance(r, (ast.Assign, ast.AugAssign)) and
+                                         _load_count([r.value], a) == uses and not hasattr(r, "body")):
+                            ok = False
+                        seen += uses
+                        break
+                    seen += uses
+                if ok and seen == total:
+                    class Sub(ast.NodeTransformer):
+                        def visit_Name(self, node):
+                            if node.id == a and isinstance(node.ctx, ast.Load):
+                                return ast.Name(id=b, ctx=ast.Load())
+                            return node
+                    for j in range(k + 1, len(stmts)):
+                        stmts[j] = Sub().visit(stmts[j])
+                    del stmts[k]
+                    continue
+            k += 1
+
+    block(fdef.body)
+
+
 def optimize(fdef, ns):
     """Optimize the generated ``FunctionDef`` in place (see the module docstring).
 
@@ -199,5 +264,6 @@ def optimize(fdef, ns):
         ``fdef``.
     """
     _Fold().visit(fdef)
+    _copy_propagate(fdef)
     _dse(fdef.body, ns)
     return fdef

@@ -162,7 +162,7 @@ class Reverse:
         for s in stmts:
             if isinstance(s, Assign):
                 out += self.line_marker(s.lineno, False)
-                if not s.bookkeeping and s.target in self.overwritten:
+                if not s.bookkeeping and id(s) in self.overwritten:
                     if s.target not in defined:
                         self.maybe_undefined.add(s.target)
                     out.append(_marker(_Save(s.target)))
@@ -277,7 +277,7 @@ class Reverse:
     def adjoint_assign(self, s, state):
         v, value = s.target, s.value
         out = []
-        restore = [] if (s.bookkeeping or v not in self.overwritten) else [_marker(_Restore(v))]
+        restore = [] if (s.bookkeeping or id(s) not in self.overwritten) else [_marker(_Restore(v))]
         if v not in self.act.active or v not in state:
             return restore
         if isinstance(value, Opaque):
@@ -325,7 +325,8 @@ class Reverse:
         for var, expr in merged.items():
             self.accumulate(var, expr, state, out)
         if self_expr is not None:
-            out.append(_assign(d, self_expr))
+            if not (isinstance(self_expr, ast.Name) and self_expr.id == d):
+                out.append(_assign(d, self_expr))
         else:
             state.discard(v)
         return marker + out + restore
@@ -549,7 +550,7 @@ def _reads(rule, nargs):
 
 
 def _overwritten(fn):
-    """Variables an assignment may overwrite, and loop variables that shadow an earlier value."""
+    """Assignments (by ``id``) that may overwrite an earlier value, and loop variables that shadow one."""
     over = set()
     shadow = {}
 
@@ -557,7 +558,7 @@ def _overwritten(fn):
         for s in block:
             if isinstance(s, Assign):
                 if s.target in assigned:
-                    over.add(s.target)
+                    over.add(id(s))
                 assigned.add(s.target)
             elif isinstance(s, If):
                 a1 = walk(s.body, set(assigned))
