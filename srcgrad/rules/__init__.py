@@ -67,8 +67,12 @@ Rules are plain numpy code over primitives that themselves have rules, so the
 tape can run them on Tensors (that is how ``create_graph=True`` and second
 derivatives work) and the compiler can inline their bodies into the code it
 generates. Write each rule as a ``lambda`` (one per source line) or a ``def``
-whose body is straight-line numpy. Rules never import the compiler or the
-runtime.
+whose body is straight-line numpy. A rule may branch on *shapes* and on its
+static arguments (``ndim_of(y) == 1``, ``axis is None``), inside a ``def`` such
+as ``matmul_vjp_x`` or a conditional expression, never on array *values*; shape
+arithmetic lives in plain-Python helpers (``srcgrad/rules/helpers.py``). Rules
+never import the compiler or the runtime. ``docs/rules.md`` lists every rule
+and the conventions chosen where the derivative is not unique.
 """
 
 from .registry import ALIASES, RULES, Rule, defalias, defjvp, defnondiff, defvjp, get_rule, primitive
