@@ -212,6 +212,10 @@ def _copy_propagate(fdef):
         elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
             assigned[sub.target.id] = assigned.get(sub.target.id, 0) + 1
     params = {a.arg for a in fdef.args.args + fdef.args.kwonlyargs}
+    loads = {}
+    for sub in ast.walk(fdef):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            loads[sub.id] = loads.get(sub.id, 0) + 1
 
     def block(stmts):
         k = 0
@@ -224,7 +228,7 @@ def _copy_propagate(fdef):
                     and isinstance(s.value, ast.Name) and assigned.get(s.targets[0].id) == 1
                     and s.targets[0].id not in params):
                 a, b = s.targets[0].id, s.value.id
-                total = _load_count([fdef], a)
+                total = loads.get(a, 0)
                 rest = stmts[k + 1:]
                 seen = 0
                 ok = True
@@ -247,6 +251,8 @@ def _copy_propagate(fdef):
                     for j in range(k + 1, len(stmts)):
                         stmts[j] = Sub().visit(stmts[j])
                     del stmts[k]
+                    loads[b] = loads.get(b, 0) + total - 1
+                    loads[a] = 0
                     continue
             k += 1
 
