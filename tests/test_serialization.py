@@ -1,0 +1,201 @@
+"""srcgrad.save / srcgrad.load: round trips, no pickle, atomic writes, clear errors."""
+
+import io
+import os
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad import serialization
+from srcgrad.serialization import SerializationError
+
+
+def _roundtrip(obj, tmp_path, name="obj.npz"):
+    path = tmp_path / name
+    srcgrad.save(obj, path)
+    return srcgrad.load(path)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_,
+                                   np.complex128, np.uint8])
+def test_tensor_and_ndarray_keep_dtype_and_shape(dtype, tmp_path):
+    value = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
+    t = _roundtrip(srcgrad.Tensor(value), tmp_path)
+    assert isinstance(t, srcgrad.Tensor) and t.dtype == dtype and t.shape == (3, 4)
+    assert np.array_equal(t.numpy(), value)
+    a = _roundtrip(value, tmp_path)
+    assert type(a) is np.ndarray and a.dtype == dtype and np.array_equal(a, value)
+
+
+def test_zero_dim_and_empty(tmp_path):
+    t = _roundtrip([srcgrad.tensor(2.5), np.zeros((0, 3))], tmp_path)
+    assert t[0].shape == () and t[0].item() == 2.5
+    assert t[1].shape == (0, 3)
+
+
+def test_requires_grad_is_kept(tmp_path):
+    w = srcgrad.tensor([1.0, 2.0], requires_grad=True)
+    out = _roundtrip({"w": w, "d": w.detach()}, tmp_path)
+    assert out["w"].requires_grad and out["w"].is_leaf and not out["d"].requires_grad
+    assert out["w"].tolist() == [1.0, 2.0]
+
+
+def test_module_style_state_dict_keeps_order_and_type(tmp_path):
+    names = ["layers.2.weight", "layers.0.bias", "layers.0.weight", "z", "a", "layers.10.bias"]
+    state = OrderedDict((n, srcgrad.tensor(np.full((2, i + 1), float(i), dtype=np.float32)))
+                        for i, n in enumerate(names))
+    out = _roundtrip(state, tmp_path)
+    assert type(out) is OrderedDict and list(out) == names
+    for n in names:
+        assert out[n].dtype == np.float32 and np.array_equal(out[n].numpy(), state[n].numpy())
+
+
+def test_optimizer_style_state_dict(tmp_path):
+    state = {
+        "state": {0: {"step": srcgrad.tensor(3.0), "exp_avg": srcgrad.zeros(2)}, 1: {"momentum_buffer": None}},
+        "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "amsgrad": False, "foreach": None,
+                          "name": "encoder", "params": [0, 1]}],
+    }
+    out = _roundtrip(state, tmp_path)
+    assert list(out["state"]) == [0, 1] and all(type(k) is int for k in out["state"])
+    group = out["param_groups"][0]
+    assert group["betas"] == (0.9, 0.999) and type(group["betas"]) is tuple
+    assert group["params"] == [0, 1] and type(group["params"]) is list
+    assert group["amsgrad"] is False and group["foreach"] is None and group["name"] == "encoder"
+    assert group["lr"] == 1e-3 and out["state"][1]["momentum_buffer"] is None
+    assert float(out["state"][0]["step"]) == 3.0
+
+
+def test_scalars_and_keys(tmp_path):
+    obj = {
+        "inf": float("inf"), "-inf": -float("inf"), "big": 2 ** 70, "neg": -3, "float": 0.1 + 0.2,
+        "np": np.float32(1.5), "npint": np.int64(7), "bool": True, 1.5: "float key", None: "none key",
+        True: "bool key", 7: ["nested", ("tuple", [1, {"deep": np.arange(3)}])],
+    }
+    out = _roundtrip(obj, tmp_path)
+    assert list(out) == list(obj)
+    assert out["inf"] == float("inf") and out["-inf"] == -float("inf") and out["big"] == 2 ** 70
+    assert out["float"] == 0.1 + 0.2 and out["neg"] == -3
+    assert type(out["np"]) is np.float32 and out["np"] == 1.5 and type(out["npint"]) is np.int64
+    assert out[1.5] == "float key" and out[None] == "none key" and out[True] == "bool key"
+    assert out[7][1][0] == "tuple" and np.array_equal(out[7][1][1][1]["deep"], np.arange(3))
+    nan = _roundtrip(float("nan"), tmp_path)
+    assert nan != nan
+
+
+def test_file_objects(tmp_path):
+    buffer = io.BytesIO()
+    srcgrad.save({"x": srcgrad.ones(3)}, buffer)
+    buffer.seek(0)
+    assert srcgrad.load(buffer)["x"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_exact_path_is_written_and_no_temp_files_remain(tmp_path):
+    srcgrad.save([1, 2], tmp_path / "model.pt")
+    srcgrad.save([1, 2], str(tmp_path / "model.pt"))  # overwrite
+    assert os.listdir(tmp_path) == ["model.pt"]
+    assert srcgrad.load(str(tmp_path / "model.pt"), map_location="cpu", weights_only=True) == [1, 2]
+
+
+def test_never_pickles(tmp_path):
+    srcgrad.save({"a": srcgrad.ones(2), "b": [1, "x"]}, tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:  # readable without pickle
+        assert "__srcgrad__" in archive.files
+        assert all(archive[name].dtype != object for name in archive.files)
+    with pytest.raises(SerializationError, match="cannot save an object of type"):
+        srcgrad.save({"f": lambda x: x}, tmp_path / "bad.npz")
+    with pytest.raises(SerializationError, match="dtype=object"):
+        srcgrad.save(np.array([None, 1], dtype=object), tmp_path / "bad.npz")
+    with pytest.raises(SerializationError, match="dict key"):
+        srcgrad.save({(1, 2): 3}, tmp_path / "bad.npz")
+    assert not (tmp_path / "bad.npz").exists()
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def test_failed_write_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    srcgrad.save({"version": 1, "w": srcgrad.ones(1000)}, path)
+    before = path.read_bytes()
+    real_savez = np.savez
+
+    def crash_midway(file, **arrays):
+        real_savez(file, **{k: v for k, v in list(arrays.items())[:1]})  # some bytes reach the temp file
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization.np, "savez", crash_midway)
+    with pytest.raises(OSError, match="disk full"):
+        srcgrad.save({"version": 2, "w": srcgrad.zeros(1000)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+    assert srcgrad.load(path)["version"] == 1
+
+
+def test_crash_before_rename_leaves_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    srcgrad.save("old", path)
+
+    def no_replace(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serialization.os, "replace", no_replace)
+    with pytest.raises(KeyboardInterrupt):
+        srcgrad.save("new", path)
+    monkeypatch.undo()
+    assert srcgrad.load(path) == "old" and os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+@pytest.mark.parametrize("content", [
+    b"",
+    b"not a checkpoint at all",
+    bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
+    b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02e.",  # a pickle
+], ids=["empty", "text", "random", "pickle"])
+def test_garbage_file_gives_clear_error(content, tmp_path):
+    path = tmp_path / "garbage.pt"
+    path.write_bytes(content)
+    with pytest.raises(SerializationError, match="garbage.pt") as info:
+        srcgrad.load(path)
+    assert isinstance(info.value, srcgrad.SrcgradError)
+
+
+def test_truncated_checkpoint_gives_clear_error(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    srcgrad.save({"w": srcgrad.randn(200, 200)}, path)
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 10, 30):
+        path.write_bytes(data[:cut])
+        with pytest.raises(SerializationError, match="ckpt.npz"):
+            srcgrad.load(path)
+
+
+def test_foreign_npz_and_npy_give_clear_error(tmp_path):
+    np.savez(tmp_path / "plain.npz", x=np.ones(3))
+    with pytest.raises(SerializationError, match="not a srcgrad checkpoint"):
+        srcgrad.load(tmp_path / "plain.npz")
+    np.save(tmp_path / "plain.npy", np.ones(3))
+    with pytest.raises(SerializationError, match="plain.npy"):
+        srcgrad.load(tmp_path / "plain.npy")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(SerializationError, match="other.zip"):
+        srcgrad.load(tmp_path / "other.zip")
+
+
+def test_tampered_header_gives_clear_error(tmp_path):
+    np.savez(tmp_path / "t.npz", __srcgrad__=np.frombuffer(b'{"format": "srcgrad-checkpoint", "version": 1, '
+                                                           b'"tree": {"tensor": "a7"}}', dtype=np.uint8))
+    with pytest.raises(SerializationError, match="missing array"):
+        srcgrad.load(tmp_path / "t.npz")
+    np.savez(tmp_path / "v.npz", __srcgrad__=np.frombuffer(b'{"format": "srcgrad-checkpoint", "version": 99}',
+                                                           dtype=np.uint8))
+    with pytest.raises(SerializationError, match="version 99"):
+        srcgrad.load(tmp_path / "v.npz")
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        srcgrad.load(tmp_path / "nope.npz")
