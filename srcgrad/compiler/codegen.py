@@ -25,7 +25,23 @@ _INDENT = "    "
 
 
 def _expr(node):
-    return astor.to_source(node).strip()
+    text = astor.to_source(node).strip()
+    if text.startswith("(") and text.endswith(")") and _matching(text):
+        text = text[1:-1]
+    return text
+
+
+def _matching(text):
+    """True when the first parenthesis of ``text`` closes at its last character."""
+    depth = 0
+    for k, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return k == len(text) - 1
+    return False
 
 
 def _stmt_lines(s, depth, out):
