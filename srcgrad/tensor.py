@@ -840,6 +840,173 @@ class Tensor:
         """``log(sum(exp(x)))`` along ``dim``, computed stably."""
         return _rules.logsumexp(self, axis=dim, keepdims=keepdim)
 
+    def square(self):
+        """Elementwise square."""
+        return _record_fast(np.square, self)
+
+    def log1p(self):
+        """Elementwise ``log(1 + x)``."""
+        return _record_fast(np.log1p, self)
+
+    def expm1(self):
+        """Elementwise ``exp(x) - 1``."""
+        return _record_fast(np.expm1, self)
+
+    def log2(self):
+        """Elementwise base-2 logarithm."""
+        return _record_fast(np.log2, self)
+
+    def log10(self):
+        """Elementwise base-10 logarithm."""
+        return _record_fast(np.log10, self)
+
+    def tan(self):
+        """Elementwise tangent."""
+        return _record_fast(np.tan, self)
+
+    def sinh(self):
+        """Elementwise hyperbolic sine."""
+        return _record_fast(np.sinh, self)
+
+    def cosh(self):
+        """Elementwise hyperbolic cosine."""
+        return _record_fast(np.cosh, self)
+
+    def reciprocal(self):
+        """Elementwise ``1 / x``."""
+        return _record_fast(np.reciprocal, self)
+
+    def rsqrt(self):
+        """Elementwise ``1 / sqrt(x)``."""
+        return _record_fast(np.reciprocal, _record_fast(np.sqrt, self))
+
+    def sign(self):
+        """Elementwise sign (zero gradient)."""
+        return _record_fast(np.sign, self)
+
+    def floor(self):
+        """Elementwise floor (zero gradient)."""
+        return _record_fast(np.floor, self)
+
+    def ceil(self):
+        """Elementwise ceiling (zero gradient)."""
+        return _record_fast(np.ceil, self)
+
+    def round(self, decimals=0):
+        """Round to ``decimals`` places (zero gradient)."""
+        return _record(np.round, (self, decimals), {})
+
+    def maximum(self, other):
+        """Elementwise maximum."""
+        return _record_fast(np.maximum, self, other)
+
+    def minimum(self, other):
+        """Elementwise minimum."""
+        return _record_fast(np.minimum, self, other)
+
+    def cumsum(self, dim):
+        """Cumulative sum along ``dim``."""
+        return _record(np.cumsum, (self,), {"axis": dim})
+
+    def tril(self, diagonal=0):
+        """The lower triangle."""
+        return _record(np.tril, (self, diagonal), {})
+
+    def triu(self, diagonal=0):
+        """The upper triangle."""
+        return _record(np.triu, (self, diagonal), {})
+
+    def trace(self):
+        """Sum of the diagonal."""
+        return _record(np.trace, (self,), {})
+
+    def bmm(self, other):
+        """Batched matrix product."""
+        return self @ other
+
+    def outer(self, other):
+        """Outer product of two vectors."""
+        return _record(np.outer, (self, other), {})
+
+    def where(self, condition, other):
+        """``self`` where ``condition`` holds, else ``other``."""
+        cond = condition._value if isinstance(condition, Tensor) else condition
+        return _record(np.where, (cond, self, other), {})
+
+    def gather(self, dim, index):
+        """Values at ``index`` along ``dim`` (``index`` has the output's shape)."""
+        index = index._value if isinstance(index, Tensor) else np.asarray(index)
+        return _record(np.take_along_axis, (self, index), {"axis": dim})
+
+    def index_select(self, dim, index):
+        """The slices at ``index`` along ``dim``."""
+        index = index._value if isinstance(index, Tensor) else np.asarray(index)
+        return _record(np.take, (self, index), {"axis": dim})
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces of ``split_size`` along ``dim`` (the last may be shorter), or of the given sizes."""
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            sizes = [split_size_or_sections] * (n // split_size_or_sections)
+            if n % split_size_or_sections:
+                sizes.append(n % split_size_or_sections)
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split sizes {sizes} do not add up to the length {n} of dimension {dim}")
+        bounds = np.cumsum(sizes)[:-1].tolist()
+        return tuple(np.split(self, bounds, axis=dim))
+
+    def chunk(self, chunks, dim=0):
+        """``chunks`` pieces along ``dim``, each of ``ceil(n / chunks)`` but perhaps the last."""
+        n = self.shape[dim]
+        size = -(-n // chunks)
+        return self.split(size, dim)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill in place with samples of U(a, b) from srcgrad's generator."""
+        from .creation import default_generator
+
+        rng = (generator or default_generator).rng
+        self._check_inplace()
+        return self._fill_with(rng.uniform(a, b, self.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill in place with samples of N(mean, std^2) from srcgrad's generator."""
+        from .creation import default_generator
+
+        rng = (generator or default_generator).rng
+        self._check_inplace()
+        return self._fill_with(rng.normal(mean, std, self.shape))
+
+    def _fill_with(self, values):
+        self._write(np.asarray(values, dtype=self._value.dtype))
+        if _state.enabled and self.grad_fn is not None:
+            self.grad_fn = None
+            self.requires_grad = False
+        return self
+
+    def new_zeros(self, *size):
+        """Zeros of this Tensor's dtype."""
+        return Tensor._wrap(np.zeros(_shape_arg(size), dtype=self._value.dtype))
+
+    def new_ones(self, *size):
+        """Ones of this Tensor's dtype."""
+        return Tensor._wrap(np.ones(_shape_arg(size), dtype=self._value.dtype))
+
+    def new_tensor(self, data):
+        """A new Tensor of this Tensor's dtype."""
+        return Tensor._wrap(np.array(data, dtype=self._value.dtype))
+
+    def is_floating_point(self):
+        """True for float dtypes."""
+        return self._value.dtype.kind == "f"
+
+    @property
+    def device(self):
+        """Always ``"cpu"``."""
+        return "cpu"
+
     def masked_fill(self, mask, value):
         """A copy with ``value`` where ``mask`` is true."""
         mask = mask._value if isinstance(mask, Tensor) else mask
