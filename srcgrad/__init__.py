@@ -15,6 +15,7 @@ from .creation import (
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd
 from .functions import *  # noqa: F401,F403 - PyTorch's free functions (sin, cat, stack, ...)
+from . import nn
 from . import optim, data
 from .serialization import save, load
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus

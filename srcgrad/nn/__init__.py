@@ -1,0 +1,38 @@
+"""``srcgrad.nn``: modules, layers and losses with PyTorch's names, behaviour and numbers.
+
+Scripts written for ``torch.nn`` run with ``from srcgrad import nn``. The one
+difference a user sees is the default dtype: parameters are float64 (srcgrad's
+default) unless ``srcgrad.set_default_dtype`` or ``dtype=`` says otherwise.
+"""
+
+from . import functional, init, utils
+from .activation import (
+    CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU,
+    ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Tanhshrink,
+)
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
+from .loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Parameter
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter",
+    "Linear", "Bilinear", "Identity", "Flatten", "Unflatten",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softplus",
+    "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Softmax", "LogSoftmax",
+    "Softmin",
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "KLDivLoss",
+    "LayerNorm", "BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding",
+]

@@ -1,0 +1,313 @@
+"""Convolution and pooling layers: ``Conv1d``, ``Conv2d``, ``MaxPool1d/2d``, ``AvgPool1d/2d``,
+``AdaptiveAvgPool2d``.
+
+Convolutions lay the input's patches out as rows with the ``im2col`` primitive
+(``srcgrad/rules/conv.py``) and multiply them by the flattened kernel: one
+matrix product per call. Pooling reduces the same rows.
+"""
+
+import math
+
+import numpy as np
+
+from .. import creation as _creation
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d"]
+
+
+def _ntuple(v, n):
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"expected {n} values, got {tuple(v)}")
+        return tuple(int(x) for x in v)
+    return (int(v),) * n
+
+
+class _ConvNd(Module):
+    _dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        n = self._dims
+        if groups != 1:
+            raise NotImplementedError(f"srcgrad's {type(self).__name__} supports groups=1 only")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"but got padding_mode='{padding_mode}'")
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+            if padding == "same" and any(s != 1 for s in _ntuple(stride, n)):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.stride = _ntuple(stride, n)
+        self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
+        self.dilation = _ntuple(dilation, n)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        dtype = _creation._float_dtype(dtype)
+        self.weight = Parameter(np.zeros((out_channels, in_channels) + self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the parameters again: PyTorch's ``kaiming_uniform_(a=sqrt(5))`` and U(+-1/sqrt(fan_in)) bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def _explicit_padding(self, input):
+        """Pad with ``padding_mode`` (non-zero modes); returns the input and the padding left for the conv."""
+        if self.padding_mode == "zeros" or isinstance(self.padding, str) and self.padding == "valid":
+            return input, self.padding
+        if isinstance(self.padding, str):  # 'same'
+            total = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            pads = [(t // 2, t - t // 2) for t in total]
+        else:
+            pads = [(p, p) for p in self.padding]
+        flat = []
+        for lo, hi in reversed(pads):
+            flat += [lo, hi]
+        return F.pad(input, flat, mode=self.padding_mode), 0
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if isinstance(self.padding, str) or self.padding != (0,) * len(self.padding):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation, as in PyTorch) over (N, C_in, H, W).
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int or a pair.
+        stride: an int or a pair.
+        padding: an int, a pair, ``'valid'`` or ``'same'``.
+        dilation: an int or a pair.
+        groups: only 1 is supported.
+        bias: learn an additive bias per output channel.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        dtype: the parameters' dtype.
+
+    Attributes:
+        weight: (out_channels, in_channels, KH, KW).
+        bias: (out_channels,).
+
+    Shape:
+        Input (N, C_in, H, W) or (C_in, H, W); output (N, C_out, H_out, W_out) with
+        ``H_out = (H + 2 * padding - dilation * (KH - 1) - 1) // stride + 1``.
+
+    Raises:
+        NotImplementedError: ``groups != 1``.
+
+    Example:
+        >>> import srcgrad
+        >>> conv = srcgrad.nn.Conv2d(1, 4, 3, padding=1)
+        >>> conv
+        Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+        >>> conv(srcgrad.zeros(2, 1, 8, 8)).shape
+        (2, 4, 8, 8)
+    """
+
+    _dims = 2
+
+    def forward(self, input):
+        input, padding = self._explicit_padding(input)
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) over (N, C_in, L).
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int.
+        stride: an int.
+        padding: an int, ``'valid'`` or ``'same'``.
+        dilation: an int.
+        groups: only 1 is supported.
+        bias: learn an additive bias per output channel.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        dtype: the parameters' dtype.
+
+    Shape:
+        Input (N, C_in, L) or (C_in, L); output (N, C_out, L_out) with
+        ``L_out = (L + 2 * padding - dilation * (K - 1) - 1) // stride + 1``.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Conv1d(2, 3, 5)(srcgrad.zeros(4, 2, 10)).shape
+        (4, 3, 6)
+    """
+
+    _dims = 1
+
+    def forward(self, input):
+        input, padding = self._explicit_padding(input)
+        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation)
+
+
+class _Pool(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        super().__init__()
+        if ceil_mode:
+            raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.ceil_mode = ceil_mode
+
+
+class MaxPool2d(_Pool):
+    """The largest value of each window; the gradient goes to the first largest, as in PyTorch.
+
+    Args:
+        kernel_size: an int or a pair.
+        stride: defaults to ``kernel_size``.
+        padding: implicit ``-inf`` padding (at most half the kernel).
+        dilation: the spacing of the window's taps.
+        return_indices: also return the flat index (into H*W) of each maximum.
+        ceil_mode: only False is supported.
+
+    Shape:
+        Input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
+        ``H_out = (H + 2 * padding - dilation * (KH - 1) - 1) // stride + 1``.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.MaxPool2d(2)(srcgrad.arange(16.0).reshape(1, 1, 4, 4))
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation, ceil_mode)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            return_indices=self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(MaxPool2d):
+    """The largest value of each window along the last dimension.
+
+    Shape:
+        Input (N, C, L) or (C, L); output (N, C, L_out).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.MaxPool1d(2)(srcgrad.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
+        tensor([[[3., 2.]]])
+    """
+
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            return_indices=self.return_indices)
+
+
+class AvgPool2d(_Pool):
+    """The mean of each window.
+
+    Args:
+        kernel_size: an int or a pair.
+        stride: defaults to ``kernel_size``.
+        padding: implicit zero padding (at most half the kernel).
+        ceil_mode: only False is supported.
+        count_include_pad: count the padding in the divisor.
+        divisor_override: divide by this instead.
+
+    Shape:
+        Input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.AvgPool2d(2)(srcgrad.ones(1, 1, 4, 4)).shape
+        (1, 1, 2, 2)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__(kernel_size, stride, padding, 1, ceil_mode)
+        del self.dilation
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input):
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, False, self.count_include_pad,
+                            self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(AvgPool2d):
+    """The mean of each window along the last dimension.
+
+    Shape:
+        Input (N, C, L) or (C, L); output (N, C, L_out).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.AvgPool1d(2)(srcgrad.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
+        tensor([[[2., 1.]]])
+    """
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, False, self.count_include_pad)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input size.
+
+    Args:
+        output_size: an int or a pair (``None`` keeps that size).
+
+    Shape:
+        Input (N, C, H, W) or (C, H, W); output (N, C, OH, OW).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.AdaptiveAvgPool2d(1)(srcgrad.ones(2, 3, 5, 7)).shape
+        (2, 3, 1, 1)
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

@@ -1,0 +1,1045 @@
+"""``nn.functional``: the layers' computations as functions, with PyTorch's names and signatures.
+
+Everything here is written with primitives of the rule table (``np.matmul``,
+``np.where``, ``log_softmax``, ``im2col``, ...), so every function is
+differentiable to any order and records as few nodes as it can. Inputs are
+Tensors; targets may be Tensors or ndarrays. The default floating dtype is
+srcgrad's (float64), not PyTorch's float32.
+"""
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+from .. import creation as _creation
+from .. import rules as _rules
+from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad
+from ..rules.conv import conv_output_size, im2col
+from ..tensor import Tensor, _record
+
+__all__ = [
+    # linear
+    "linear", "bilinear", "identity",
+    # activations
+    "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
+    "softplus", "softsign", "hardtanh", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink", "softmax",
+    "log_softmax", "softmin", "normalize",
+    # convolution and pooling
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
+    "unfold", "pad",
+    # regularisation and normalisation
+    "dropout", "layer_norm", "batch_norm",
+    # embeddings and encodings
+    "embedding", "one_hot",
+    # losses
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div",
+    # distances
+    "cosine_similarity", "pairwise_distance",
+]
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+
+
+def _raw(x):
+    return x._value if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _single(v):
+    return int(v[0]) if isinstance(v, (tuple, list)) else int(v)
+
+
+def _pair(v, name="kernel_size"):
+    if isinstance(v, numbers.Integral):
+        return (int(v), int(v))
+    v = tuple(int(n) for n in v)
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    return v
+
+
+def _reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated ``size_average``/``reduce`` pair mapped to ``reduction``."""
+    if size_average is None and reduce is None:
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return _record(np.mean, (loss,), {})
+    if reduction == "sum":
+        return _record(np.sum, (loss,), {})
+    return loss
+
+
+def _check_same_size(input, target, name):
+    if tuple(input.shape) != tuple(np.shape(_raw(target))):
+        raise ValueError(f"Using a target size ({tuple(np.shape(_raw(target)))}) that is different to the input "
+                         f"size ({tuple(input.shape)}) is not supported by {name}; broadcast it explicitly.")
+
+
+# -- linear --------------------------------------------------------------------------------------
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``.
+
+    Args:
+        input: (*, in_features).
+        weight: (out_features, in_features).
+        bias: (out_features,) or ``None``.
+
+    Returns:
+        (*, out_features).
+    """
+    out = _record(np.matmul, (input, _record(np.transpose, (weight,), {})), {})
+    if bias is not None:
+        out = _record(np.add, (out, bias), {})
+    return out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., k] = x1 @ weight[k] @ x2 + bias[k]``.
+
+    Args:
+        input1: (*, in1_features).
+        input2: (*, in2_features).
+        weight: (out_features, in1_features, in2_features).
+        bias: (out_features,) or ``None``.
+
+    Returns:
+        (*, out_features).
+    """
+    out = np.einsum("...i,kij,...j->...k", input1, weight, input2)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def identity(input):
+    """``input`` itself."""
+    return input
+
+
+# -- activations ------------------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    """``max(x, 0)``; the gradient at 0 is 0 (``inplace`` is accepted and ignored)."""
+    return _rules.relu(input)
+
+
+def relu_(input):
+    """``relu`` (srcgrad returns a new Tensor; nothing is modified in place)."""
+    return _rules.relu(input)
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` where ``x > 0``, else ``negative_slope * x``."""
+    return _record(np.where, (_raw(input) > 0, input, _record(np.multiply, (input, negative_slope), {})), {})
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    positive = _raw(input) > 0
+    negative_part = _record(np.where, (positive, 0.0, input), {})  # keeps exp from overflowing
+    return _record(np.where, (positive, input, alpha * _record(np.expm1, (negative_part,), {})), {})
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return _SELU_SCALE * elu(input, _SELU_ALPHA)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    positive = _raw(input) > 0
+    negative_part = _record(np.where, (positive, 0.0, input), {})
+    return _record(np.where, (positive, input, alpha * _record(np.expm1, (negative_part / alpha,), {})), {})
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+try:  # the standard normal CDF to full precision when SciPy is installed
+    from scipy.special import ndtr as _ndtr
+except ImportError:  # pragma: no cover - exercised only without SciPy
+    _erf = np.vectorize(math.erf, otypes=[np.float64])
+
+    def _ndtr(x):
+        return 0.5 * (1.0 + _erf(np.asarray(x, dtype=np.float64) / math.sqrt(2.0)))
+
+
+class _NormalCDF(Function):
+    """``Phi(x) = (1 + erf(x / sqrt(2))) / 2`` with backward ``g * exp(-x**2 / 2) / sqrt(2 pi)``.
+
+    A ``Function`` because numpy has no ``erf``; its backward is Tensor code, so
+    higher derivatives work. (Replace it with a rule-table primitive once one exists.)
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return Tensor._wrap(_ndtr(x._value).astype(x.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (np.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+
+
+def gelu(input, approximate="none"):
+    """``x * Phi(x)``, Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula.
+
+    Args:
+        input: any shape.
+        approximate: ``'none'`` (exact, with erf) or ``'tanh'``.
+
+    Raises:
+        ValueError: another ``approximate``.
+    """
+    if approximate == "none":
+        return _record(np.multiply, (input, _NormalCDF.apply(input)), {})
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1.0 + _record(np.tanh, (inner,), {}))
+    raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+
+
+def silu(input, inplace=False):
+    """``x * sigmoid(x)``."""
+    return _record(np.multiply, (input, _rules.sigmoid(input)), {})
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))``."""
+    return input * _record(np.tanh, (_rules.softplus(input),), {})
+
+
+def sigmoid(input):
+    """``1 / (1 + exp(-x))``, without overflow."""
+    return _rules.sigmoid(input)
+
+
+def tanh(input):
+    """Hyperbolic tangent."""
+    return _record(np.tanh, (input,), {})
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``; ``x`` itself where ``beta * x > threshold``."""
+    scaled = input if beta == 1 else input * beta
+    smooth = _rules.softplus(scaled)
+    if beta != 1:
+        smooth = smooth / beta
+    return _record(np.where, (_raw(scaled) > threshold, input, smooth), {})
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (1.0 + _record(np.absolute, (input,), {}))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``x`` clamped to ``[min_val, max_val]``; the gradient is 0 outside the open interval."""
+    value = _raw(input)
+    inside = (value > min_val) & (value < max_val)
+    return _record(np.where, (inside, input, np.clip(value, min_val, max_val)), {})
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6``."""
+    return hardtanh(input / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``."""
+    value = _raw(input)
+    mid = input * (input + 3.0) / 6.0
+    return _record(np.where, (value <= -3, 0.0, _record(np.where, (value >= 3, input, mid), {})), {})
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = -softplus(-x)``, without overflow."""
+    return -_rules.softplus(-input)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return input - _record(np.tanh, (input,), {})
+
+
+def _softmax_dim(ndim):
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``, without overflow.
+
+    Args:
+        input: any shape.
+        dim: the dimension that sums to 1 (PyTorch's legacy default when omitted).
+        dtype: cast the input to this dtype first.
+    """
+    if dtype is not None:
+        input = input.type(dtype)
+    if dim is None:
+        dim = _softmax_dim(input.ndim)
+    return _rules.softmax(input, axis=dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x - logsumexp(x)`` along ``dim`` (one fused primitive).
+
+    Args:
+        input: any shape.
+        dim: the dimension normalised over (PyTorch's legacy default when omitted).
+        dtype: cast the input to this dtype first.
+    """
+    if dtype is not None:
+        input = input.type(dtype)
+    if dim is None:
+        dim = _softmax_dim(input.ndim)
+    return _rules.log_softmax(input, axis=dim)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    return softmax(-input, dim, dtype=dtype)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    if p == 2:
+        norm = _record(np.sqrt, (_record(np.sum, (input * input,), {"axis": dim, "keepdims": True}),), {})
+    else:
+        norm = _record(np.linalg.norm, (input,), {"ord": p, "axis": dim, "keepdims": True})
+    return input / _record(np.maximum, (norm, eps), {})
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``x1 . x2 / max(||x1|| * ||x2||, eps)`` along ``dim``."""
+    dot = _record(np.sum, (x1 * x2,), {"axis": dim})
+    n1 = _record(np.sum, (x1 * x1,), {"axis": dim})
+    n2 = _record(np.sum, (x2 * x2,), {"axis": dim})
+    return dot / _record(np.sqrt, (_record(np.maximum, (n1 * n2, eps * eps), {}),), {})
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` along the last dimension."""
+    return _record(np.linalg.norm, (x1 - x2 + eps,), {"ord": p, "axis": -1, "keepdims": keepdim})
+
+
+# -- convolution and pooling ---------------------------------------------------------------------------
+
+def _conv2d_raw(input, weight, bias, stride, padding, dilation):
+    n, _, h, w = input.shape
+    out_channels, in_channels, kh, kw = weight.shape
+    if input.shape[1] != in_channels:
+        raise ValueError(f"Given weight of size {list(weight.shape)}, expected input{list(input.shape)} to have "
+                         f"{in_channels} channels, but got {input.shape[1]} channels instead")
+    oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
+    cols = _record(im2col, (input, (kh, kw)), {"stride": stride, "padding": padding, "dilation": dilation})
+    w2 = _record(np.reshape, (weight, (out_channels, in_channels * kh * kw)), {})
+    out = _record(np.matmul, (cols, _record(np.transpose, (w2,), {})), {})  # (N*OH*OW, O)
+    if bias is not None:
+        out = _record(np.add, (out, bias), {})
+    out = _record(np.reshape, (out, (n, oh, ow, out_channels)), {})
+    return _record(np.transpose, (out, (0, 3, 1, 2)), {})
+
+
+def _conv_padding(padding, kernel, dilation):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0)
+        if padding == "same":
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            if any(t % 2 for t in total):
+                raise NotImplementedError("padding='same' with an even effective kernel size is not supported")
+            return tuple(t // 2 for t in total)
+        raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+    return _pair(padding, "padding")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation (PyTorch's ``conv2d``), as ``im2col`` and one matrix product.
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: (C_out, C_in, KH, KW).
+        bias: (C_out,) or ``None``.
+        stride: an int or a pair.
+        padding: an int, a pair, ``'valid'`` or ``'same'`` (zeros on both sides).
+        dilation: an int or a pair.
+        groups: only 1 is supported.
+
+    Returns:
+        (N, C_out, H_out, W_out) with ``H_out = (H + 2*padding - dilation*(KH-1) - 1) // stride + 1``.
+
+    Raises:
+        NotImplementedError: ``groups != 1``.
+        ValueError: the channel counts do not match.
+    """
+    if groups != 1:
+        raise NotImplementedError("srcgrad's conv2d supports groups=1 only")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = _record(np.expand_dims, (input, 0), {})
+    kernel = tuple(weight.shape[2:])
+    dilation = _pair(dilation, "dilation")
+    out = _conv2d_raw(input, weight, bias, _pair(stride, "stride"), _conv_padding(padding, kernel, dilation),
+                      dilation)
+    return out[0] if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation (PyTorch's ``conv1d``), through ``conv2d`` with a height of 1.
+
+    Args:
+        input: (N, C_in, L) or unbatched (C_in, L).
+        weight: (C_out, C_in, K).
+        bias: (C_out,) or ``None``.
+        stride, padding, dilation: ints (``padding`` also ``'valid'``/``'same'``).
+        groups: only 1 is supported.
+
+    Returns:
+        (N, C_out, L_out).
+    """
+    if groups != 1:
+        raise NotImplementedError("srcgrad's conv1d supports groups=1 only")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = _record(np.expand_dims, (input, 0), {})
+    dilation, stride = _single(dilation), _single(stride)
+    pad = _conv_padding(padding if isinstance(padding, str) else (0, _single(padding)), (1, weight.shape[2]),
+                        (1, dilation))
+    x4 = _record(np.expand_dims, (input, 2), {})
+    w4 = _record(np.expand_dims, (weight, 2), {})
+    out = _conv2d_raw(x4, w4, bias, (1, stride), pad, (1, dilation))
+    out = _record(np.squeeze, (out,), {"axis": 2})
+    return out[0] if unbatched else out
+
+
+def _pool_patches(input, kernel, stride, padding, dilation, pad_value):
+    """The pooling windows of (N, C, H, W) as rows (N*C*OH*OW, KH*KW), and the output shape."""
+    n, c, h, w = input.shape
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
+                         f"kernel_size={kernel}")
+    oh = conv_output_size(h, kernel[0], stride[0], padding[0], dilation[0])
+    ow = conv_output_size(w, kernel[1], stride[1], padding[1], dilation[1])
+    flat = _record(np.reshape, (input, (n * c, 1, h, w)), {})
+    cols = _record(im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation,
+                                            "pad_value": pad_value})
+    return cols, (n, c, oh, ow)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The largest value of each window; the gradient goes to the first largest, as in PyTorch.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size: an int or a pair.
+        stride: defaults to ``kernel_size``.
+        padding: implicit ``-inf`` padding on both sides (at most half the kernel).
+        dilation: the spacing of the window's taps.
+        ceil_mode: only False is supported.
+        return_indices: also return the flat index (into H*W) of each maximum.
+
+    Returns:
+        (N, C, H_out, W_out), and the indices when asked.
+    """
+    if ceil_mode:
+        raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
+    kernel = _pair(kernel_size)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = _record(np.expand_dims, (input, 0), {})
+    cols, shape = _pool_patches(input, kernel, stride, padding, dilation, -np.inf)
+    raw = cols._value
+    best = np.argmax(raw, axis=1)
+    chosen = np.zeros(raw.shape, dtype=bool)
+    chosen[np.arange(raw.shape[0]), best] = True
+    out = _record(np.sum, (_record(np.where, (chosen, cols, 0.0), {}),), {"axis": 1})
+    out = _record(np.reshape, (out, shape), {})
+    if unbatched:
+        out = out[0]
+    if not return_indices:
+        return out
+    n, c, oh, ow = shape
+    w = input.shape[3]
+    ki, kj = np.divmod(best, kernel[1])
+    rows = (np.arange(oh)[:, None] * stride[0] - padding[0] + np.zeros(ow, dtype=int)).reshape(-1)
+    colsp = (np.arange(ow)[None, :] * stride[1] - padding[1] + np.zeros((oh, 1), dtype=int)).reshape(-1)
+    rows = np.tile(rows, n * c) + ki * dilation[0]
+    colsp = np.tile(colsp, n * c) + kj * dilation[1]
+    indices = Tensor._wrap((rows * w + colsp).reshape(shape).astype(np.int64))
+    return out, (indices[0] if unbatched else indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each window.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size: an int or a pair.
+        stride: defaults to ``kernel_size``.
+        padding: implicit zero padding on both sides (at most half the kernel).
+        ceil_mode: only False is supported.
+        count_include_pad: divide by the whole window (True) or by its part inside the input.
+        divisor_override: divide by this instead.
+
+    Returns:
+        (N, C, H_out, W_out).
+    """
+    if ceil_mode:
+        raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
+    kernel = _pair(kernel_size)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = _record(np.expand_dims, (input, 0), {})
+    cols, shape = _pool_patches(input, kernel, stride, padding, (1, 1), 0.0)
+    total = _record(np.sum, (cols,), {"axis": 1})
+    if divisor_override is not None:
+        out = total / float(divisor_override)
+    elif count_include_pad or padding == (0, 0):
+        out = total / float(kernel[0] * kernel[1])
+    else:
+        ones = np.ones((1, 1) + tuple(input.shape[2:]), dtype=input.dtype)
+        counts = im2col(ones, kernel, stride, padding, (1, 1)).sum(axis=1)
+        out = total / np.tile(counts, shape[0] * shape[1])
+    out = _record(np.reshape, (out, shape), {})
+    return out[0] if unbatched else out
+
+
+def _one_d(pool, input, kernel_size, stride, padding, **kwargs):
+    stride = _single(kernel_size) if stride is None else _single(stride)
+    x4 = _record(np.expand_dims, (input, -2), {})
+    out = pool(x4, (1, _single(kernel_size)), (1, stride), (0, _single(padding)), **kwargs)
+    if isinstance(out, tuple):
+        return _record(np.squeeze, (out[0],), {"axis": -2}), Tensor._wrap(np.squeeze(out[1]._value, axis=-2))
+    return _record(np.squeeze, (out,), {"axis": -2})
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool2d`` over the last dimension of (N, C, L) or (C, L)."""
+    return _one_d(max_pool2d, input, kernel_size, stride, padding, dilation=(1, _single(dilation)),
+                  ceil_mode=ceil_mode, return_indices=return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """``avg_pool2d`` over the last dimension of (N, C, L) or (C, L)."""
+    return _one_d(avg_pool2d, input, kernel_size, stride, padding, ceil_mode=ceil_mode,
+                  count_include_pad=count_include_pad)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size; window ``i`` spans ``floor(i*H/OH) .. ceil((i+1)*H/OH)``.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: an int or a pair (``None`` keeps that size).
+
+    Returns:
+        (N, C, OH, OW) (or (C, OH, OW)).
+    """
+    if isinstance(output_size, numbers.Integral):
+        output_size = (output_size, output_size)
+    h, w = input.shape[-2:]
+    oh = h if output_size[0] is None else int(output_size[0])
+    ow = w if output_size[1] is None else int(output_size[1])
+    if h % oh == 0 and w % ow == 0:
+        k = (h // oh, w // ow)
+        return avg_pool2d(input, k, k)
+
+    def pool_matrix(size, out):
+        m = np.zeros((out, size), dtype=input.dtype)
+        for i in range(out):
+            start, stop = (i * size) // out, -((-(i + 1) * size) // out)
+            m[i, start:stop] = 1.0 / (stop - start)
+        return m
+
+    rows, cols = pool_matrix(h, oh), pool_matrix(w, ow)
+    return _record(np.matmul, (_record(np.matmul, (rows, input), {}), cols.T), {})
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """The sliding blocks of (N, C, H, W) as columns: (N, C*KH*KW, L) (PyTorch's ``unfold``)."""
+    kernel = _pair(kernel_size)
+    n, c = input.shape[:2]
+    cols = _record(im2col, (input, kernel), {"stride": _pair(stride, "stride"), "padding": _pair(padding, "padding"),
+                                             "dilation": _pair(dilation, "dilation")})
+    cols = _record(np.reshape, (cols, (n, -1, c * kernel[0] * kernel[1])), {})
+    return _record(np.swapaxes, (cols, 1, 2), {})
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last ``len(pad) // 2`` dimensions; ``pad`` lists (left, right) pairs from the last dimension.
+
+    Args:
+        input: any shape.
+        pad: ``(left_last, right_last, left_second_last, right_second_last, ...)``; negative values crop.
+        mode: ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        value: the fill of ``'constant'`` (default 0).
+
+    Returns:
+        The padded Tensor.
+
+    Raises:
+        ValueError: an odd-length ``pad``, too many pairs, or an unknown mode.
+    """
+    if len(pad) % 2:
+        raise ValueError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise ValueError("Padding length too large")
+    pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)]
+    widths = [(0, 0)] * (input.ndim - len(pairs)) + pairs[::-1]
+    if mode == "constant":
+        crop = tuple(slice(-lo if lo < 0 else None, hi if hi < 0 else None) for lo, hi in widths)
+        if any(lo < 0 or hi < 0 for lo, hi in widths):
+            input = input[crop]
+            widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+        return _record(np.pad, (input, widths), {"constant_values": 0.0 if value is None else value})
+    numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
+    if numpy_mode is None:
+        raise ValueError(f"Unrecognised padding mode {mode}")
+    # Non-constant modes only move elements: gather with one integer index per dimension.
+    out = input
+    for axis, (lo, hi) in enumerate(widths):
+        if lo == 0 and hi == 0:
+            continue
+        size = input.shape[axis]
+        source = np.pad(np.arange(size), (lo, hi), mode=numpy_mode)
+        index = (slice(None),) * axis + (source,)
+        out = out[index]
+    return out
+
+
+# -- regularisation and normalisation -------------------------------------------------------------------
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``; identity unless training.
+
+    The mask is drawn from srcgrad's global generator (``srcgrad.manual_seed``).
+
+    Raises:
+        ValueError: ``p`` outside [0, 1].
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = _creation.default_generator.rng.random(input.shape) >= p
+    scale = (keep / (1.0 - p)).astype(input.dtype)
+    return _record(np.multiply, (input, scale), {})
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dimensions: ``(x - mean) / sqrt(var + eps) * w + b``.
+
+    The variance is the biased one (divided by the count), as in PyTorch.
+
+    Raises:
+        ValueError: the trailing shape of ``input`` is not ``normalized_shape``.
+    """
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (int(normalized_shape),)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != tuple(normalized_shape):
+        raise ValueError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                         f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    mean = _record(np.mean, (input,), {"axis": axes, "keepdims": True})
+    centered = _record(np.subtract, (input, mean), {})
+    var = _record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})
+    out = centered / _record(np.sqrt, (var + eps,), {})
+    if weight is not None:
+        out = _record(np.multiply, (out, weight), {})
+    if bias is not None:
+        out = _record(np.add, (out, bias), {})
+    return out
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise each channel (dimension 1) over the batch and any trailing dimensions.
+
+    In training the batch statistics are used (biased variance) and the running
+    buffers, when given, are updated in place with the unbiased variance:
+    ``running = (1 - momentum) * running + momentum * batch``. Otherwise the
+    running statistics are used.
+
+    Raises:
+        ValueError: training with a single value per channel.
+    """
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+        mean = _record(np.mean, (input,), {"axis": axes, "keepdims": True})
+        centered = _record(np.subtract, (input, mean), {})
+        var = _record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                m = 0.0 if momentum is None else momentum
+                if running_mean is not None:
+                    running_mean.copy_(Tensor._wrap((1 - m) * running_mean._value + m * mean._value.reshape(-1)))
+                if running_var is not None:
+                    unbiased = var._value.reshape(-1) * (count / (count - 1))
+                    running_var.copy_(Tensor._wrap((1 - m) * running_var._value + m * unbiased))
+        out = centered / _record(np.sqrt, (var + eps,), {})
+    else:
+        mean = _raw(running_mean).reshape(shape)
+        scale = 1.0 / np.sqrt(_raw(running_var).reshape(shape) + eps)
+        out = (input - mean) * scale.astype(input.dtype)
+    if weight is not None:
+        out = _record(np.multiply, (out, _record(np.reshape, (weight, shape), {})), {})
+    if bias is not None:
+        out = _record(np.add, (out, _record(np.reshape, (bias, shape), {})), {})
+    return out
+
+
+# -- embeddings ------------------------------------------------------------------------------------------
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` picked by the integer indices in ``input``.
+
+    Args:
+        input: integer indices of any shape.
+        weight: (num_embeddings, embedding_dim).
+        padding_idx: this row's gradient stays zero.
+
+    Returns:
+        ``input.shape + (embedding_dim,)``.
+
+    Raises:
+        NotImplementedError: ``max_norm`` or ``scale_grad_by_freq``.
+        IndexError: an index outside the table.
+    """
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("srcgrad's embedding does not support max_norm or scale_grad_by_freq")
+    index = _raw(input)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"Expected tensor for argument #1 'indices' to have an integer dtype; but got {index.dtype}")
+    n = weight.shape[0]
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise IndexError("index out of range in self")
+    out = _record(operator.getitem, (weight, index), {})
+    if padding_idx is not None and weight.requires_grad:
+        padding_idx = padding_idx % n
+        pad_rows = (index % n == padding_idx)[..., None]
+        if pad_rows.any():
+            # Same values; the rows read from padding_idx come from a detached copy (no gradient).
+            out = _record(np.where, (pad_rows, weight._value[index], out), {})
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    """``int64`` one-hot encoding: ``out[..., k] = (tensor == k)``.
+
+    Args:
+        tensor: integer class indices.
+        num_classes: the number of classes (``max + 1`` when -1).
+
+    Raises:
+        ValueError: a negative or too large class index.
+    """
+    index = _raw(tensor)
+    if index.dtype.kind not in "iu":
+        raise TypeError("one_hot is only applicable to index tensor.")
+    if num_classes == -1:
+        num_classes = int(index.max()) + 1 if index.size else 0
+    if index.size and (index.min() < 0 or index.max() >= num_classes):
+        raise ValueError("Class values must be smaller than num_classes." if index.size and index.min() >= 0
+                         else "Class values must be non-negative.")
+    return Tensor._wrap((index[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+# -- losses ------------------------------------------------------------------------------------------------
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``(x - y) ** 2``, reduced.
+
+    Args:
+        input: any shape.
+        target: the same shape.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    diff = _record(np.subtract, (input, target), {})
+    return _reduce(_record(np.multiply, (diff, diff), {}), reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``|x - y|``, reduced (the gradient at 0 is 0)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce(_record(np.absolute, (_record(np.subtract, (input, target), {}),), {}), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (``d = x - y``); L1 when ``beta == 0``.
+
+    Raises:
+        ValueError: a negative ``beta``.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError("smooth_l1_loss does not support negative values for beta.")
+    diff = _record(np.subtract, (input, target), {})
+    absdiff = _record(np.absolute, (diff,), {})
+    if beta == 0:
+        return _reduce(absdiff, reduction)
+    loss = _record(np.where, (_raw(absdiff) < beta, 0.5 * diff * diff / beta, absdiff - 0.5 * beta), {})
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """``0.5 * d**2`` where ``|d| <= delta``, else ``delta * (|d| - 0.5 * delta)`` (``d = x - y``).
+
+    Raises:
+        ValueError: ``delta <= 0``.
+    """
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise ValueError("huber_loss does not support non-positive values for delta.")
+    diff = _record(np.subtract, (input, target), {})
+    absdiff = _record(np.absolute, (diff,), {})
+    loss = _record(np.where, (_raw(absdiff) <= delta, 0.5 * diff * diff, delta * (absdiff - 0.5 * delta)), {})
+    return _reduce(loss, reduction)
+
+
+def _class_last(input):
+    """(N, C, d1, ...) -> (N*d1*..., C) and the shape of the targets; (C,) -> (1, C)."""
+    if input.ndim == 1:
+        return _record(np.expand_dims, (input, 0), {}), ()
+    if input.ndim == 2:
+        return input, (input.shape[0],)
+    moved = _record(np.moveaxis, (input, 1, -1), {})
+    c = input.shape[1]
+    return _record(np.reshape, (moved, (-1, c)), {}), (input.shape[0],) + tuple(input.shape[2:])
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """``-w[y] * x[y]`` per sample (``x`` log-probabilities), reduced.
+
+    ``'mean'`` divides by the total weight of the targets that are not
+    ``ignore_index`` (NaN when all are ignored, as in PyTorch).
+
+    Args:
+        input: (N, C), (C,) or (N, C, d1, ...): log-probabilities.
+        target: (N,), () or (N, d1, ...): class indices in [0, C).
+        weight: (C,): a weight per class.
+        ignore_index: targets equal to it contribute nothing.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        IndexError: a target outside [0, C) that is not ``ignore_index``.
+        ValueError: shapes that do not fit.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    flat, target_shape = _class_last(input)
+    labels = np.asarray(_raw(target))
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"expected an integer target for nll_loss, got {labels.dtype}")
+    if labels.shape != target_shape:
+        raise ValueError(f"Expected target size {list(target_shape)}, got {list(labels.shape)}")
+    labels = labels.reshape(-1)
+    c = flat.shape[1]
+    ignored = labels == ignore_index
+    any_ignored = bool(ignored.any())
+    safe = np.where(ignored, 0, labels) if any_ignored else labels
+    if safe.size and (safe.min() < 0 or safe.max() >= c):
+        bad = safe[(safe < 0) | (safe >= c)][0]
+        raise IndexError(f"Target {bad} is out of bounds.")
+    picked = _record(operator.getitem, (flat, (np.arange(safe.size), safe)), {})
+    if weight is None and not any_ignored:
+        losses = -picked
+        if reduction == "mean":
+            return _record(np.mean, (losses,), {})
+        if reduction == "sum":
+            return _record(np.sum, (losses,), {})
+        return _record(np.reshape, (losses, target_shape), {})
+    if weight is None:
+        w = (~ignored).astype(input.dtype)
+    else:
+        w = _record(operator.getitem, (weight, safe), {}) * (~ignored).astype(input.dtype)
+    losses = -picked * w
+    if reduction == "mean":
+        return _record(np.sum, (losses,), {}) / _record(np.sum, (w,), {})
+    if reduction == "sum":
+        return _record(np.sum, (losses,), {})
+    return _record(np.reshape, (losses, target_shape), {})
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """``nll_loss(log_softmax(x, dim=1), y)``, with PyTorch's label smoothing; class indices or probabilities.
+
+    With class indices and ``label_smoothing = e``, the loss is
+    ``(1 - e) * nll + e / C * smooth``, where ``smooth = -sum_c w[c] * logp[c]``
+    reduced like ``nll`` (its mean divides by the weight of the non-ignored
+    targets). With probability targets (a float Tensor of ``input``'s shape)
+    the targets become ``y * (1 - e) + e / C`` and the loss is
+    ``-sum_c w[c] * y[c] * logp[c]``; ``'mean'`` divides by the number of
+    samples (``ignore_index`` does not apply).
+
+    Args:
+        input: logits (N, C), (C,) or (N, C, d1, ...).
+        target: class indices (N,), (), (N, d1, ...) or probabilities of ``input``'s shape.
+        weight: (C,): a weight per class.
+        ignore_index: class-index targets equal to it contribute nothing.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        label_smoothing: ``e`` in [0, 1].
+
+    Raises:
+        ValueError: ``label_smoothing`` outside [0, 1], or shapes that do not fit.
+        IndexError: a class index out of range.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = _rules.log_softmax(input, axis=class_dim)
+    c = input.shape[class_dim]
+    w_shape = [1] * input.ndim
+    w_shape[class_dim] = c
+    labels = _raw(target)
+    if labels.dtype.kind == "f":
+        if tuple(labels.shape) != tuple(input.shape):
+            raise ValueError(f"Expected probability targets of shape {list(input.shape)}, got {list(labels.shape)}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / c
+        prod = _record(np.multiply, (logp, target), {})
+        if weight is not None:
+            prod = _record(np.multiply, (prod, _record(np.reshape, (weight, tuple(w_shape)), {})), {})
+        if reduction == "mean":
+            return -_record(np.sum, (prod,), {}) / (input.numel() // c)
+        if reduction == "sum":
+            return -_record(np.sum, (prod,), {})
+        return -_record(np.sum, (prod,), {"axis": class_dim})
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0:
+        return nll
+    weighted = logp if weight is None else \
+        _record(np.multiply, (logp, _record(np.reshape, (weight, tuple(w_shape)), {})), {})
+    smooth = -_record(np.sum, (weighted,), {"axis": class_dim})
+    ignored = labels == ignore_index
+    kept = (~ignored).astype(input.dtype)
+    smooth = _record(np.multiply, (smooth, kept), {})
+    if reduction == "mean":
+        if weight is None:
+            denom = kept.sum()
+        else:
+            denom = _record(np.sum, (_record(operator.getitem, (weight, labels[~ignored]), {}),), {})
+        ret = _record(np.sum, (smooth,), {}) / denom
+    elif reduction == "sum":
+        ret = _record(np.sum, (smooth,), {})
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
+
+
+def _weighted(loss, weight, reduction):
+    if weight is not None:
+        loss = _record(np.multiply, (loss, weight), {})
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-(y * log(x) + (1 - y) * log(1 - x))``; each log is clamped at -100, as in PyTorch.
+
+    Args:
+        input: probabilities in [0, 1], any shape.
+        target: the same shape.
+        weight: broadcastable to ``input``: a weight per element.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: shapes differ, or an input outside [0, 1].
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_same_size(input, target, "binary_cross_entropy")
+    value = _raw(input)
+    if np.any((value < 0) | (value > 1)):
+        raise ValueError("all elements of input should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        log_x = _record(np.maximum, (_record(np.log, (input,), {}), -100.0), {})
+        log_1mx = _record(np.maximum, (_record(np.log, (1.0 - input,), {}), -100.0), {})
+    loss = -(target * log_x + (1.0 - target) * log_1mx)
+    return _weighted(loss, weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """``sigmoid`` and ``binary_cross_entropy`` in one stable formula.
+
+    ``loss = (1 - y) * x + (1 + (p - 1) * y) * softplus(-x)``, ``p`` the
+    ``pos_weight`` (1 when omitted), which equals
+    ``-(p * y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x)))`` without overflow.
+
+    Args:
+        input: logits, any shape.
+        target: the same shape, in [0, 1].
+        weight: broadcastable to ``input``: a weight per element.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        pos_weight: broadcastable to ``input`` (one per class, the last dimension): weight of positives.
+
+    Raises:
+        ValueError: shapes differ.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_same_size(input, target, "binary_cross_entropy_with_logits")
+    softplus_neg = _rules.softplus(-input)
+    if pos_weight is None:
+        loss = (1.0 - target) * input + softplus_neg
+    else:
+        loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus_neg
+    return _weighted(loss, weight, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """``y * (log(y) - x)`` with ``x`` log-probabilities (``0`` where ``y == 0``); ``'batchmean'`` divides by N."""
+    if reduction == "batchmean":
+        loss = kl_div(input, target, reduction="sum", log_target=log_target)
+        return loss / (input.shape[0] if input.ndim else 1)
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_target:
+        loss = _record(np.exp, (target,), {}) * (target - input)
+    else:
+        # y * log(y) is 0 where y == 0 (and so is its gradient).
+        positive = _raw(target) > 0
+        ylogy = target * _record(np.log, (_record(np.where, (positive, target, 1.0), {}),), {})
+        loss = ylogy - target * input
+    return _reduce(loss, reduction)

@@ -1,0 +1,117 @@
+"""Rules of the patch primitives behind convolution and pooling: ``im2col`` and ``col2im``.
+
+A 2-D convolution is one matrix product once every receptive field of the
+input is laid out as a row: ``im2col`` does that layout, and the layers in
+``srcgrad.nn`` do the rest with primitives that already have rules
+(``np.matmul``, ``np.reshape``, ``np.max``, ``np.where``, ...). These two are
+primitives for speed only: composed from ``getitem`` and ``pad`` the same
+layout would record one node per kernel position.
+
+Both are linear and each is the other's adjoint:
+
+* ``im2col(x, kernel_size, stride, padding, dilation, pad_value)`` -- the
+  patches of ``x`` (N, C, H, W) as rows of a matrix (N*OH*OW, C*KH*KW); row
+  ``(n, oh, ow)`` holds the patch whose top-left corner is at
+  ``(oh*stride - padding, ow*stride - padding)``, in the order (c, kh, kw).
+  Positions outside ``x`` read ``pad_value`` (0 for convolution, ``-inf`` for
+  max pooling); the padding is a constant, so it gets no gradient.
+* ``col2im(cols, input_shape, kernel_size, stride, padding, dilation)`` -- the
+  adjoint: every entry of ``cols`` is added back into the position of ``x``
+  it was read from (overlapping patches accumulate); padding is dropped.
+
+So the VJP of ``im2col`` is ``col2im`` and the VJP of ``col2im`` is ``im2col``,
+and both rules run on Tensors: second derivatives of convolutions work.
+Geometry arguments are pairs of ints; they get no gradient.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .broadcast import shape_of
+from .registry import defjvp, defvjp, primitive
+
+__all__ = ["im2col", "col2im", "conv_output_size"]
+
+
+def conv_output_size(size, kernel, stride, padding, dilation):
+    """The output length of a convolution or pooling along one axis (floor mode)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _geometry(shape, kernel_size, stride, padding, dilation):
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh = conv_output_size(h, kh, sh, ph, dh)
+    ow = conv_output_size(w, kw, sw, pw, dw)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"the kernel {tuple(kernel_size)} (dilation {tuple(dilation)}) does not fit the input of "
+                         f"spatial size {(h, w)} padded by {tuple(padding)}: the output would be {(oh, ow)}")
+    return n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+
+
+@primitive
+def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0):
+    """The patches of ``x`` as the rows of a matrix.
+
+    Args:
+        x: an array of shape (N, C, H, W).
+        kernel_size: ``(KH, KW)``.
+        stride: ``(SH, SW)``.
+        padding: ``(PH, PW)``, added on both sides.
+        dilation: ``(DH, DW)``: the spacing of the kernel's taps.
+        pad_value: what positions in the padding read.
+
+    Returns:
+        An array of shape (N*OH*OW, C*KH*KW).
+
+    Raises:
+        ValueError: the kernel does not fit the padded input.
+    """
+    x = np.asarray(x)
+    n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = _geometry(x.shape, kernel_size, stride, padding, dilation)
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    windows = sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    windows = windows[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, ::dh, ::dw]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+
+
+@primitive
+def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+    """The adjoint of ``im2col``: add every patch entry back where it was read from.
+
+    Args:
+        cols: an array of shape (N*OH*OW, C*KH*KW).
+        input_shape: ``(N, C, H, W)`` of the array the patches came from.
+        kernel_size, stride, padding, dilation: as for ``im2col``.
+
+    Returns:
+        An array of shape ``input_shape``.
+    """
+    cols = np.asarray(cols)
+    n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = _geometry(
+        tuple(input_shape), kernel_size, stride, padding, dilation)
+    patches = cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, KH, KW, OH, OW)
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += \
+                patches[:, :, i, j]
+    if ph or pw:
+        out = np.ascontiguousarray(out[:, :, ph : ph + h, pw : pw + w])
+    return out
+
+
+defvjp(im2col,
+       lambda g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0: col2im(g, shape_of(x), kernel_size, stride, padding, dilation),
+       None, None, None, None, None,
+       backward_name="Im2ColBackward0")
+defjvp(im2col,
+       lambda t, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0: im2col(t, kernel_size, stride, padding, dilation))
+
+defvjp(col2im,
+       lambda g, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1): im2col(g, kernel_size, stride, padding, dilation),
+       None, None, None, None, None,
+       backward_name="Col2ImBackward0")
+defjvp(col2im,
+       lambda t, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1): col2im(t, input_shape, kernel_size, stride, padding, dilation))
