@@ -467,3 +467,25 @@ def test_sgd_trains_a_linear_fit():
         loss.backward()
         opt.step()
     assert float(loss) < 1e-6
+
+
+@pytest.mark.parametrize("cls, reference, kwargs", [
+    (optim.SGD, ref_sgd, {"lr": 0.1, "momentum": 0.9}),
+    (optim.Adam, ref_adam, {"lr": 0.1}),
+    (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.1, "initial_accumulator_value": 0.1}),
+])
+def test_complex_parameters_update_real_and_imaginary_parts_separately(cls, reference, kwargs):
+    """As PyTorch does (``view_as_real``): a complex entry behaves as two real ones."""
+    z0 = np.array([1.0 + 2.0j, -0.5 + 0.25j])
+    grads = [np.array([0.3 - 1.0j, 2.0 + 0.5j]), np.array([-0.1 + 0.2j, 0.4 - 0.3j]), np.array([1.0 + 1.0j, 0j])]
+    z = srcgrad.tensor(z0, requires_grad=True)
+    opt = cls([z], **kwargs)
+    theta, state = np.stack([z0.real, z0.imag], -1).reshape(-1), {}
+    for t, g in enumerate(grads, 1):
+        z.grad = srcgrad.tensor(g)
+        opt.step()
+        theta = reference(theta, np.stack([g.real, g.imag], -1).reshape(-1), state, t, **kwargs)
+        np.testing.assert_allclose(z.detach().numpy().view(np.float64), theta, rtol=1e-12)
+    assert z.dtype == np.complex128
+    assert all(v.dtype == np.complex128 for v in opt.state[z].values() if isinstance(v, srcgrad.Tensor) and v.ndim)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _new_step, _scalar, _storage
+from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _new_step, _scalar, _storage
 from ..tensor import Tensor
 
 __all__ = ["Adagrad", "adagrad"]
@@ -51,10 +51,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _new_step()
-                init = _scalar(group["initial_accumulator_value"])
-                state["sum"] = Tensor._wrap(np.full_like(_storage(p), init))
+                _init_state(self.state[p], p, group)
 
     def step(self, closure=None):
         """Update the parameters once (see the class docstring for the rule).
@@ -73,13 +70,11 @@ class Adagrad(Optimizer):
                     continue
                 state = self.state[p]
                 if len(state) == 0:  # a group added after construction
-                    state["step"] = _new_step()
-                    init = _scalar(group["initial_accumulator_value"])
-                    state["sum"] = Tensor._wrap(np.full_like(_storage(p), init))
+                    _init_state(state, p, group)
                 params.append(p)
-                values.append(_storage(p))
-                grads.append(p.grad._value)
-                sums.append(_storage(state["sum"]))
+                values.append(_buffer(p))
+                grads.append(_grad(p))
+                sums.append(_buffer(state["sum"]))
                 steps.append(_storage(state["step"]))
             if not params:
                 continue
@@ -87,6 +82,14 @@ class Adagrad(Optimizer):
                     lr_decay=_scalar(group["lr_decay"]), eps=_scalar(group["eps"]), maximize=group["maximize"])
             _bump(params)
         return loss
+
+
+def _init_state(state, p, group):
+    init = _scalar(group["initial_accumulator_value"])
+    if p.dtype.kind == "c":
+        init = complex(init, init)  # both parts of a complex entry start there, as in PyTorch
+    state["step"] = _new_step()
+    state["sum"] = Tensor._wrap(np.full_like(_storage(p), init))
 
 
 def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _lerp_, _new_step, _scalar, _storage
+from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _lerp_, _new_step, _scalar, _storage
 from ..tensor import Tensor
 
 __all__ = ["Adam", "AdamW", "adam"]
@@ -88,12 +88,12 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(_storage(p)))
                 params.append(p)
-                values.append(_storage(p))
-                grads.append(p.grad._value)
-                exp_avgs.append(_storage(state["exp_avg"]))
-                exp_avg_sqs.append(_storage(state["exp_avg_sq"]))
+                values.append(_buffer(p))
+                grads.append(_grad(p))
+                exp_avgs.append(_buffer(state["exp_avg"]))
+                exp_avg_sqs.append(_buffer(state["exp_avg_sq"]))
                 if amsgrad:
-                    max_sqs.append(_storage(state["max_exp_avg_sq"]))
+                    max_sqs.append(_buffer(state["max_exp_avg_sq"]))
                 steps.append(_storage(state["step"]))
             if not params:
                 continue

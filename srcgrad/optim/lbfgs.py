@@ -7,7 +7,7 @@ floats and ndarrays; the class evaluates the closure and keeps the history.
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _storage
+from .optimizer import Optimizer, _buffer, _check, _grad, _storage
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 
@@ -227,13 +227,13 @@ class LBFGS(Optimizer):
     # -- the parameters as one flat vector --------------------------------------------------
 
     def _gather_flat_grad(self):
-        return np.concatenate([np.zeros(p.numel(), dtype=p.dtype) if p.grad is None
-                               else np.asarray(p.grad._value).reshape(-1) for p in self._params])
+        return np.concatenate([np.zeros_like(_buffer(p)).reshape(-1) if p.grad is None
+                               else _grad(p).reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
-            value = _storage(p)
+            value = _buffer(p)
             n = value.size
             value += step_size * update[offset:offset + n].reshape(value.shape)
             p._vc[0] += 1

@@ -222,6 +222,8 @@ class Optimizer:
                 state[param] = {name: _cast_state(param, name, v) for name, v in value.items()}
         new_groups = []
         for g, s in zip(groups, saved_groups):
+            for key, default in self.defaults.items():
+                s.setdefault(key, default)  # options newer than the saved state
             s["params"] = g["params"]
             if "param_names" in g and "param_names" not in s:
                 s["param_names"] = g["param_names"]
@@ -258,6 +260,23 @@ def _storage(p):
         value = np.array(value)
         p._value = value
     return value
+
+
+def _real(value):
+    """A complex array viewed as real pairs (PyTorch's ``view_as_real``): each part is updated as its own entry."""
+    if value.dtype.kind == "c":
+        return value.view(value.real.dtype)
+    return value
+
+
+def _buffer(t):
+    """The storage of parameter or state Tensor ``t`` for the update (complex viewed as real)."""
+    return _real(_storage(t))
+
+
+def _grad(p):
+    """The gradient of ``p`` as an ndarray (complex viewed as real)."""
+    return _real(np.asarray(p.grad._value))
 
 
 def _bump(params):

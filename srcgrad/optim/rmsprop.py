@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _lerp_, _new_step, _scalar, _storage
+from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _lerp_, _new_step, _scalar, _storage
 from ..tensor import Tensor
 
 __all__ = ["RMSprop", "rmsprop"]
@@ -75,13 +75,13 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = Tensor._wrap(np.zeros_like(_storage(p)))
                 params.append(p)
-                values.append(_storage(p))
-                grads.append(p.grad._value)
-                square_avgs.append(_storage(state["square_avg"]))
+                values.append(_buffer(p))
+                grads.append(_grad(p))
+                square_avgs.append(_buffer(state["square_avg"]))
                 if momentum > 0:
-                    buffers.append(_storage(state["momentum_buffer"]))
+                    buffers.append(_buffer(state["momentum_buffer"]))
                 if centered:
-                    grad_avgs.append(_storage(state["grad_avg"]))
+                    grad_avgs.append(_buffer(state["grad_avg"]))
                 steps.append(_storage(state["step"]))
             if not params:
                 continue

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _scalar, _storage
+from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _scalar, _storage
 from ..tensor import Tensor
 
 __all__ = ["SGD", "sgd"]
@@ -76,11 +76,11 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 params.append(p)
-                values.append(_storage(p))
-                grads.append(p.grad._value)
+                values.append(_buffer(p))
+                grads.append(_grad(p))
                 if momentum != 0:
                     buf = self.state[p].get("momentum_buffer")
-                    buffers.append(None if buf is None else buf._value)
+                    buffers.append(None if buf is None else _buffer(buf))
                 else:
                     buffers.append(None)
             if not params:
@@ -92,9 +92,8 @@ class SGD(Optimizer):
             if momentum != 0:
                 for p, buf in zip(params, buffers):
                     state = self.state[p]
-                    old = state.get("momentum_buffer")
-                    if old is None or old._value is not buf:
-                        state["momentum_buffer"] = Tensor._wrap(buf)
+                    if state.get("momentum_buffer") is None:  # made by this step; later ones update in place
+                        state["momentum_buffer"] = Tensor._wrap(buf.view(p.dtype) if p.dtype.kind == "c" else buf)
         return loss
 
 
