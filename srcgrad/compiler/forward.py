@@ -1,11 +1,251 @@
-"""Pass 5', forward: emit the tangent (JVP) program.
+"""Pass 5', forward: emit the tangent (JVP) program, for ``srcgrad.jvp``.
 
-Not written yet: ``jvp`` raises ``NotImplementedError``.
+Input: a ``NormalFunction`` and its ``Activity``. Output: an ``ast.FunctionDef``
+taking the function's arguments plus one tangent per ``wrt`` parameter and
+returning ``(value, tangent of the value)``. Guarantees:
+
+* every primal statement is followed by its tangent statement, the rule's JVP
+  body with the operands substituted (``dy = dx * np.cos(x)``), the
+  contributions of several inputs summed;
+* tangents are tracked symbolically like adjoints in ``reverse``: a known-zero
+  tangent is never materialised, and zeros are written only where control flow
+  merges a zero with a non-zero tangent;
+* no stack: forward mode needs no stored intermediates.
 """
 
-__all__ = ["jvp"]
+import ast
+import copy
+import functools
+import inspect
+
+from ..errors import NoRuleError, TransformError
+from . import inline
+from .ir import Assign, Copy, Cast, ExprStmt, For, If, NonDiff, Opaque, Prim, Var, While, Break, Continue, Return
+from .parse import error_at
+from .reverse import Reverse, _assign, _atom_node, _call, _name, _real
+
+__all__ = ["jvp", "Forward", "JVPFunction"]
 
 
-def jvp(fn, wrt=0, **options):
-    """Forward mode: ``(value, tangent_out)`` from ``(*args, tangent)``. Not implemented yet."""
-    raise NotImplementedError("srcgrad.jvp (forward mode) is not implemented yet")
+class Forward(Reverse):
+    """Builds the JVP function of a ``NormalFunction`` (see the module docstring)."""
+
+    def tangent_expr(self, value, i, t, ans):
+        rule = value.rule
+        jvp = rule.jvp_at(i) if hasattr(rule, "jvp_at") else (rule.jvps[i] if i < len(rule.jvps) else None)
+        if jvp is None:
+            return None
+        args = [self.value_node(a) for a in value.args]
+        kwargs = {k: self.value_node(a) for k, a in value.kwargs.items()}
+        variadic = getattr(rule, "variadic", False) and i >= len(rule.jvps) - 1
+        tpl = None if variadic else inline.template(jvp)
+        if tpl is not None and len(tpl.params) >= 2 + len(args) and all(k in tpl.params[2 + len(args):] for k in kwargs):
+            operands = {tpl.params[0]: _name(t), tpl.params[1]: ans}
+            operands.update(zip(tpl.params[2:], args))
+            operands.update(kwargs)
+            got = inline.instantiate(tpl, operands, self.ns, self.namer, self.literal)
+            if got is not None:
+                return got
+        fname = self.ns.bind(jvp, f"{rule.name}_jvp" if i == 0 or variadic else f"{rule.name}_jvp{i}")
+        kw = dict(kwargs)
+        if variadic:
+            kw["argnum"] = ast.Constant(value=i)
+        return [], _call(fname, _name(t), ans, *args, **kw)
+
+    def block(self, stmts, state, defined):
+        out = []
+        for s in stmts:
+            if isinstance(s, Assign):
+                out += self.assign_stmt(s, state)
+                defined.add(s.target)
+            elif isinstance(s, If):
+                out += self.line_marker(s.lineno, False)
+                s1, s2 = set(state), set(state)
+                d1, d2 = set(defined), set(defined)
+                body = self.block(s.body, s1, d1)
+                orelse = self.block(s.orelse, s2, d2)
+                merged = s1 | s2
+                self.materialize(merged - s1, body)
+                self.materialize(merged - s2, orelse)
+                state.clear()
+                state.update(merged)
+                defined |= d1 & d2
+                out.append(ast.If(test=_name(s.cond), body=body or [ast.Pass()], orelse=orelse))
+            elif isinstance(s, (For, While)):
+                out += self.line_marker(s.lineno, False)
+                entry = set(state)
+                for _ in range(50):
+                    st = set(entry)
+                    saved = dict(self.last_line)
+                    self.block(s.body, st, set(defined) | ({s.target} if isinstance(s, For) else set()))
+                    self.last_line = saved
+                    if st <= entry:
+                        break
+                    entry |= st
+                entry = {v for v in entry if v in state or v in defined}
+                st = set(entry)
+                body = self.block(s.body, st, set(defined) | ({s.target} if isinstance(s, For) else set()))
+                pre = []
+                self.materialize(entry - state, pre)
+                self.materialize(entry - st, body)
+                out += pre
+                if isinstance(s, For):
+                    out.append(ast.For(target=_name(s.target, True), iter=copy.deepcopy(s.iter), body=body or [ast.Pass()],
+                                       orelse=[]))
+                else:
+                    out.append(ast.While(test=copy.deepcopy(s.test), body=body or [ast.Pass()], orelse=[]))
+                state.clear()
+                state.update(entry | st)
+            elif isinstance(s, Break):
+                out.append(ast.Break())
+            elif isinstance(s, Continue):
+                out.append(ast.Continue())
+            elif isinstance(s, ExprStmt):
+                out += self.line_marker(s.lineno, False)
+                out.append(copy.deepcopy(s.node))
+        return out
+
+    def assign_stmt(self, s, state):
+        out = self.line_marker(s.lineno, False)
+        v, value = s.target, s.value
+        inputs = []
+        if isinstance(value, Prim):
+            inputs = [(i, a) for i, a in enumerate(value.args)
+                      if isinstance(a, Var) and a.name in self.act.active and a.name in state]
+        elif isinstance(value, (Copy, Cast)):
+            if isinstance(value.src, Var) and value.src.name in state and value.src.name in self.act.active:
+                inputs = [(0, value.src)]
+        elif isinstance(value, Opaque) and v in self.act.active and any(
+                isinstance(a, Var) and a.name in state for a in value.args):
+            name = getattr(value.fn, "__qualname__", repr(value.fn))
+            raise NoRuleError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
+                                           f"{name} has no derivative rule and no Python source srcgrad can read",
+                                           hint="Register one with srcgrad.rules.defvjp / defjvp.")))
+        primal = self.print_value(value)
+        if v not in self.act.active or not inputs:
+            out.append(_assign(v, primal))
+            state.discard(v)
+            return out
+        self_update = isinstance(value, Prim) and any(isinstance(a, Var) and a.name == v for a in value.args)
+        target = self.namer.fresh(v + "_new") if self_update else v
+        out.append(_assign(target, primal))
+        terms = []
+        if isinstance(value, Prim):
+            for i, a in inputs:
+                got = self.tangent_expr(value, i, self.adj(a.name), _name(target))
+                if got is None:
+                    continue
+                stmts, expr = got
+                out += stmts
+                terms.append(expr)
+        else:
+            terms.append(_name(self.adj(value.src.name)))
+        d = self.adj(v)
+        if not terms:
+            state.discard(v)
+        else:
+            expr = terms[0]
+            for t in terms[1:]:
+                expr = ast.BinOp(left=expr, op=ast.Add(), right=t)
+            out.append(_assign(d, expr))
+            state.add(v)
+        if self_update:
+            out.append(_assign(v, _name(target)))
+        return out
+
+    def build_jvp(self, tangent_names):
+        fn = self.fn
+        self._counters = {}
+        self.last_line = {False: None, True: None}
+        state = set(p for p in self.wrt if p in self.act.active)
+        body = self.block(fn.body[:-1], state, set(fn.params))
+        result = fn.body[-1].value
+        out_t = None
+        if isinstance(result, Var) and result.name in state:
+            out_t = _name(self.adj(result.name))
+            if result.name not in self.act.scalar:
+                from .runtime import match_shape
+                out_t = _call(self.ns.bind(match_shape, "match_shape"), out_t, _atom_node(result))
+        else:
+            if isinstance(result, Var) and result.name in self.act.scalar:
+                out_t = ast.Constant(value=0.0)
+            else:
+                out_t = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _atom_node(result))
+        body.append(ast.Return(value=ast.Tuple(elts=[_atom_node(result), out_t], ctx=ast.Load())))
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in fn.params + tangent_names], vararg=None,
+                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        return ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
+                               type_comment=None, lineno=1)
+
+
+class JVPFunction:
+    """Forward mode of a function: call with its arguments then the tangent(s); returns ``(value, tangent_out)``.
+
+    ``.source`` is the generated code, ``__wrapped__`` the original function.
+    """
+
+    _srcgrad_jvp = True
+
+    def __init__(self, fn, wrt=0, optimize=True, verbose=False, source=None):
+        from .api import _resolve_wrt
+        if not inspect.isfunction(fn):
+            raise TransformError(f"srcgrad.jvp needs a Python function, got {fn!r}")
+        self.__wrapped__ = fn
+        functools.update_wrapper(self, fn, assigned=("__module__", "__name__", "__qualname__"), updated=())
+        sig = inspect.signature(fn)
+        self._params = [p.name for p in sig.parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.wrt, self._tuple = _resolve_wrt(fn, self._params, wrt)
+        self.optimize, self.verbose, self._source_text = optimize, verbose, source
+        self._specs = {}
+        self._last = None
+
+    def _spec(self, key):
+        from .api import transform_jvp
+        spec = self._specs.get(key)
+        if spec is None or not spec.fresh(self.__wrapped__):
+            spec = self._specs[key] = transform_jvp(self.__wrapped__, self.wrt, key, self.optimize, self._source_text,
+                                                    self._params)
+            if self.verbose:
+                print(spec.source)
+        return spec
+
+    def __call__(self, *args):
+        from .api import _kind
+        n = len(self._params)
+        if len(args) != n + 1:
+            raise TypeError(f"the JVP of {self.__wrapped__.__name__} takes its {n} arguments and then the tangent")
+        primals, tangent = args[:n], args[n]
+        tangents = tuple(tangent) if self._tuple else (tangent,)
+        if len(tangents) != len(self.wrt):
+            raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
+        spec = self._spec(tuple(map(_kind, primals)))
+        self._last = spec
+        return spec.fn(*primals, *tangents)
+
+    @property
+    def source(self):
+        """The generated source (of the last specialisation called, else the general one)."""
+        if self._last is None:
+            self._last = self._spec((0,) * len(self._params))
+        return self._last.source
+
+
+def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):
+    """Forward mode: a function returning ``(value, tangent_out)`` from ``(*args, tangent)``.
+
+    Args:
+        fn: a Python function of numpy arrays and numbers.
+        wrt: the parameter (index or name) the tangent belongs to, or a tuple
+            (then ``tangent`` is a tuple with one tangent each).
+        optimize, verbose, source: as for ``grad``.
+
+    Returns:
+        A ``JVPFunction``.
+
+    Raises:
+        TransformError: ``fn`` uses a construct outside the supported subset.
+    """
+    if fn is None:
+        return lambda f: JVPFunction(f, wrt, optimize, verbose, source)
+    return JVPFunction(fn, wrt, optimize, verbose, source)

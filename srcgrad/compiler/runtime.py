@@ -6,7 +6,7 @@ in it, so it can be read.
 
 import numpy as np
 
-__all__ = ["default_dout"]
+__all__ = ["default_dout", "match_shape"]
 
 
 def default_dout(result):
@@ -26,3 +26,19 @@ def default_dout(result):
     raise ValueError(
         f"the function returned an array of shape {np.shape(result)}; a gradient of a non-scalar output "
         "needs its cotangent: call the gradient with dout=<array of that shape>")
+
+
+def match_shape(tangent, value):
+    """``tangent`` broadcast to ``value``'s shape (a JVP of a broadcast input may be smaller).
+
+    Args:
+        tangent: the output tangent.
+        value: the output.
+
+    Returns:
+        ``tangent`` when the shapes agree, else a broadcast copy.
+    """
+    shape = np.shape(value)
+    if np.shape(tangent) == shape:
+        return tangent
+    return np.broadcast_to(tangent, shape).copy()

@@ -1,0 +1,139 @@
+"""Forward mode, custom VJPs, the cache, linecache registration and the debug/verbose switches."""
+
+import inspect
+import linecache
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.compiler import custom_vjp, grad, jvp, set_debug
+
+
+def numeric_jvp(f, args, i, t, eps=1e-6):
+    args = list(args)
+    up = list(args)
+    down = list(args)
+    up[i] = args[i] + eps * t
+    down[i] = args[i] - eps * t
+    return (f(*up) - f(*down)) / (2 * eps)
+
+
+def model(x, w):
+    h = np.tanh(x * w)
+    for i in range(3):
+        h = h * 1.5 + np.sin(h)
+    if np.sum(h) > 0:
+        h = h * h
+    return np.sum(h ** 2)
+
+
+def test_jvp_matches_finite_differences(rng):
+    x, w, t = rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
+    value, tangent = jvp(model, wrt=1)(x, w, t)
+    assert value == pytest.approx(model(x, w))
+    assert tangent == pytest.approx(numeric_jvp(model, (x, w), 1, t), rel=1e-5)
+    assert "dw" in jvp(model, wrt=1).source
+
+
+def test_jvp_tuple_agrees_with_grad(rng):
+    x, w = rng.normal(size=3), rng.normal(size=3)
+    tx, tw = rng.normal(size=3), rng.normal(size=3)
+    _, tangent = jvp(model, wrt=(0, 1))(x, w, (tx, tw))
+    gx, gw = grad(model, wrt=(0, 1))(x, w)
+    assert tangent == pytest.approx(np.sum(gx * tx) + np.sum(gw * tw), rel=1e-10)
+
+
+def test_jvp_of_scalar_code():
+    def f(a, b):
+        return a * a * b + 3.0 * b
+
+    value, tangent = jvp(f, wrt=0)(1.5, 2.0, 1.0)
+    assert value == pytest.approx(10.5)
+    assert tangent == pytest.approx(2 * 1.5 * 2.0)
+
+
+@custom_vjp
+def clipped_identity(x):
+    return x * 1.0
+
+
+clipped_identity.defvjp(lambda g, ans, x: np.clip(g, -0.5, 0.5))
+
+
+def test_custom_vjp_is_used_by_compiler_and_tape(rng):
+    x = rng.normal(size=4)
+
+    def f(x):
+        return np.sum(clipped_identity(x) * 3.0)
+
+    np.testing.assert_allclose(grad(f)(x), np.full(4, 0.5))
+    assert "np.clip" in grad(f).source
+    t = srcgrad.tensor(x, requires_grad=True)
+    f(t).backward()
+    np.testing.assert_allclose(t.grad.numpy(), np.full(4, 0.5))
+
+
+def test_generated_code_is_registered_with_linecache(rng):
+    df = grad(model)
+    df(rng.normal(size=3), rng.normal(size=3))
+    fn = df.function
+    assert inspect.getsource(fn) == df.source
+    filename = fn.__code__.co_filename
+    assert linecache.getline(filename, 1).startswith("def dmodel(")
+
+
+def test_cache_reuses_and_invalidates(rng):
+    x, w = rng.normal(size=3), rng.normal(size=3)
+    a = grad(model)
+    a(x, w)
+    b = grad(model)
+    b(x, w)
+    assert a.function is b.function  # same code, globals and options: one transformation
+    c = grad(model, optimize=False)
+    c(x, w)
+    assert c.function is not a.function
+
+
+SHIFT = 1.0
+
+
+def shifted(x):
+    return np.sum(np.sin(x + SHIFT))
+
+
+def test_rebinding_a_global_recompiles(rng):
+    global SHIFT
+    x = rng.normal(size=3)
+    df = grad(shifted)
+    np.testing.assert_allclose(df(x), np.cos(x + 1.0))
+    SHIFT = 2.0
+    try:
+        np.testing.assert_allclose(df(x), np.cos(x + 2.0))
+    finally:
+        SHIFT = 1.0
+
+
+def test_verbose_and_debug_print(rng, capsys):
+    x, w = rng.normal(size=3), rng.normal(size=3)
+
+    def f(x):
+        return np.sum(x * 2.0)
+
+    grad(f, verbose=True)(x)
+    assert "def df(" in capsys.readouterr().out
+    set_debug("normalize")
+    try:
+        grad(lambda x: np.sum(x * 3.0))(x)
+    finally:
+        set_debug()
+    assert "after normalize" in capsys.readouterr().err
+
+
+def test_source_argument_for_functions_without_a_file():
+    env = {"np": np}
+    exec("def f(x):\n    return np.sum(np.sin(x))\n", env)
+    with pytest.raises(srcgrad.TransformError, match="source="):
+        grad(env["f"])(np.ones(2))
+    df = grad(env["f"], source="def f(x):\n    return np.sum(np.sin(x))\n")
+    np.testing.assert_allclose(df(np.array([0.1, 0.2])), np.cos([0.1, 0.2]))
