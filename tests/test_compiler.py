@@ -398,3 +398,48 @@ def test_array_methods(xs):
         return b.dot(m.max(axis=0)) + m.shape[0]
 
     check(f, m)
+
+
+# ---------------------------------------------------------------- lists
+
+
+def test_lists_append_stack_comprehensions(rng):
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3)) * 0.8
+
+    def f(x, W):
+        hs = []
+        h = x
+        for i in range(3):
+            h = np.tanh(W @ h)
+            hs.append(h)
+        H = np.stack(hs, axis=0)
+        sq = [np.sum(v * v) for v in hs if v[0] > -10.0]
+        return np.sum(H * H) + sum(sq) + hs[1][0] + np.sum(np.array([h[0], h[1] * 2.0]))
+
+    check(f, x, W, wrt=(0, 1))
+
+
+def test_list_literal_concatenate_and_loop_over_list(rng):
+    a, b = rng.normal(size=2), rng.normal(size=3)
+
+    def f(a, b):
+        parts = [a * 2.0, np.sin(b)]
+        total = 0.0
+        for p in parts:
+            total = total + np.sum(p * p)
+        return total + np.sum(np.concatenate(parts) ** 3)
+
+    check(f, a, b, wrt=(0, 1))
+
+
+def test_scalar_loop_over_list_of_floats():
+    xs = [0.5, -1.0, 2.0, 0.25]
+
+    def f(w, xs):
+        acc = 0.0
+        for x in xs:
+            acc += math.tanh(w * x) ** 2
+        return acc
+
+    df = check(f, 0.7, xs)
+    assert "unbroadcast" not in code_of(df.source_for(0.7, xs))

@@ -17,7 +17,8 @@ import math
 import operator
 from dataclasses import dataclass, field
 
-from .ir import Assign, Cast, Const, Copy, For, NonDiff, Opaque, Prim, Return, Var, walk_stmts
+from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, NonDiff, Opaque, Prim, Return, Var,
+                 walk_stmts)
 
 __all__ = ["Activity", "analyze", "diff_inputs"]
 
@@ -37,6 +38,7 @@ class Activity:
     useful: set = field(default_factory=set)
     active: set = field(default_factory=set)
     scalar: set = field(default_factory=set)
+    lists: set = field(default_factory=set)
 
 
 def diff_inputs(value):
@@ -53,6 +55,12 @@ def diff_inputs(value):
         return [value.src.name] if isinstance(value.src, Var) else []
     if isinstance(value, Opaque):
         return [a.name for a in list(value.args) + list(value.kwargs.values()) if isinstance(a, Var)]
+    if isinstance(value, ListNew):
+        return [a.name for a in value.items if isinstance(a, Var)]
+    if isinstance(value, (ListGet, ListReduce)):
+        return [value.lst.name]
+    if isinstance(value, Append):
+        return [value.item.name] if isinstance(value.item, Var) else []
     return []
 
 
@@ -73,6 +81,7 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=()):
         An ``Activity``.
     """
     assigns = [s for s in walk_stmts(fn.body) if isinstance(s, Assign)]
+    assigns += [Assign(s.lst, s, s.lineno) for s in walk_stmts(fn.body) if isinstance(s, Append)]
     result = fn.body[-1].value
     act = Activity()
     act.varied = set(wrt_names)
@@ -97,7 +106,8 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=()):
     act.active = act.varied & act.useful
     reassigned = {s.target for s in assigns}
     seqs = {p for p in scalar_seq_params if p not in reassigned}
-    act.scalar = _scalars(fn, assigns, set(scalar_params), seqs)
+    act.lists = {s.target for s in assigns if isinstance(s.value, ListNew)}
+    act.scalar = _scalars(fn, assigns, set(scalar_params), seqs) - act.lists
     return act
 
 

@@ -39,7 +39,7 @@ class Forward(Reverse):
         kwargs = {k: self.value_node(a) for k, a in value.kwargs.items()}
         variadic = getattr(rule, "variadic", False) and i >= len(rule.jvps) - 1
         tpl = None if variadic else inline.template(jvp)
-        if tpl is not None and len(tpl.params) >= 2 + len(args) and all(k in tpl.params[2 + len(args):] for k in kwargs):
+        if tpl is not None and not tpl.vararg and len(args) <= tpl.npositional - 2 and all(k in tpl.params[2 + len(args):] for k in kwargs):
             operands = {tpl.params[0]: _name(t), tpl.params[1]: ans}
             operands.update(zip(tpl.params[2:], args))
             operands.update(kwargs)

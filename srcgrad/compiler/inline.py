@@ -73,12 +73,15 @@ def _make_template(fn):
     if not isinstance(fn, types.FunctionType):
         return None
     code = fn.__code__
-    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount:
+    if code.co_flags & inspect.CO_VARKEYWORDS:
         return None
     tree = _tree(code.co_filename)
     if tree is None:
         return None
     params = list(code.co_varnames[:code.co_argcount])
+    vararg = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] if code.co_flags & inspect.CO_VARARGS \
+        else None
+    kwonly = list(code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount])
     if fn.__name__ == "<lambda>":
         cands = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
                  and [a.arg for a in n.args.args] == params]
@@ -109,13 +112,18 @@ def _make_template(fn):
     if fn.__defaults__:
         for p, d in zip(params[len(params) - len(fn.__defaults__):], fn.__defaults__):
             defaults[p] = d
+    defaults.update(fn.__kwdefaults__ or {})
     locals_ = {s.targets[0].id for s in body}
+    names = set(params) | set(kwonly) | ({vararg} if vararg else set())
     free = set()
     for stmt in body + [ast.Expr(value=result)]:
         for sub in ast.walk(stmt):
-            if isinstance(sub, ast.Name) and sub.id not in params and sub.id not in locals_:
+            if isinstance(sub, ast.Name) and sub.id not in names and sub.id not in locals_:
                 free.add(sub.id)
-    return Template(fn, params, defaults, body, result, free, locals_)
+    t = Template(fn, params + kwonly, defaults, body, result, free, locals_)
+    t.vararg = vararg
+    t.npositional = len(params)
+    return t
 
 
 def _same_code(lam, code):
@@ -146,6 +154,10 @@ def instantiate(t, operands, ns, namer, literal_node):
         ``(statements, expression)`` or ``None`` when a parameter has no value.
     """
     mapping = {}
+    if t.vararg:
+        if t.vararg not in operands:
+            return None
+        mapping[t.vararg] = operands[t.vararg]
     for p in t.params:
         if p in operands:
             mapping[p] = operands[p]

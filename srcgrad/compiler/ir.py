@@ -12,7 +12,7 @@ from typing import Optional, Union
 
 __all__ = [
     "Var", "Const", "Atom", "Prim", "Opaque", "NonDiff", "Copy", "Cast",
-    "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
+    "ListNew", "ListGet", "ListReduce", "Append", "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
     "NormalFunction", "walk_stmts",
 ]
 
@@ -84,6 +84,45 @@ class Cast:
     """``target = src.astype(float-dtype)`` (or ``float(src)``): identity derivative, printed as ``node``."""
     src: Var
     node: ast.expr
+
+
+@dataclass
+class ListNew:
+    """``target = [a, b, ...]`` (often ``[]``): a Python list the function builds."""
+    items: list
+
+
+@dataclass
+class ListGet:
+    """``target = lst[idx]`` for a list variable; ``idx`` has no derivative."""
+    lst: Var
+    idx: Const
+
+
+@dataclass
+class ListReduce:
+    """``target = np.stack(lst, ...)`` / ``np.array(lst)`` / ``np.concatenate(lst, ...)`` / ``sum(lst)``.
+
+    Attributes:
+        kind: ``"stack"``, ``"concatenate"`` or ``"sum"``.
+        prim: the variadic primitive whose rule gives each element's cotangent
+            (``stack_args``, ``concatenate_args``); ``None`` for ``sum``.
+        node: the forward expression, printed as the user wrote it.
+        lst: the list variable; ``kwargs``: ``{name: Const}`` (``axis``).
+    """
+    kind: str
+    prim: object
+    node: ast.expr
+    lst: Var
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Append:
+    """``lst.append(item)``: the reverse pass pops it back off."""
+    lst: str
+    item: object
+    lineno: int = 0
 
 
 @dataclass

@@ -32,8 +32,8 @@ import numpy as np
 
 from ..rules import get_rule
 from . import fence
-from .ir import (Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, NonDiff, NormalFunction, Opaque,
-                 Prim, Return, Var, While, walk_stmts)
+from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
+                 NonDiff, NormalFunction, Opaque, Prim, Return, Var, While, walk_stmts)
 from .parse import Scope, parse_function
 
 __all__ = ["normalize", "rule_reads"]
@@ -139,6 +139,8 @@ class Normalizer:
         self.out = []
         self.bookkeeping = set()
         self.inline_stack = [parsed.fn.__code__]
+        self.lists = set()
+        self.temp_lists = set()
         self.deps = [parsed.scope]
 
     # ------------------------------------------------------------ entry
@@ -188,7 +190,11 @@ class Normalizer:
         """Turn a right-hand side into an atom, assigning it to a temporary when needed."""
         if isinstance(value, (Var, Const, tuple, _LocalFunction)):
             return value
+        if isinstance(value, ListNew):
+            base = "items"
         name = self.temp(base)
+        if isinstance(value, ListNew):
+            self.lists.add(name)
         self.assign(name, value, node, ctx)
         return Var(name)
 
@@ -276,8 +282,15 @@ class Normalizer:
         if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                 and isinstance(call.func.value, ast.Name) and call.func.value.id in ctx.rename
                 and call.func.attr == "append"):
-            raise ctx.error(s, "list.append is not supported by srcgrad.grad yet; build the values with "
-                               "array operations (np.stack of a list is not supported yet either)")
+            name = ctx.rename[call.func.value.id]
+            if name not in self.lists or len(call.args) != 1 or call.keywords:
+                raise ctx.error(s, "append is supported on lists the function creates ([] or [a, b]), "
+                                   "with one argument")
+            item = self.expr(call.args[0], ctx)
+            if isinstance(item, tuple):
+                raise ctx.error(s, "appending a tuple is not supported")
+            self.emit(Append(name, item, lineno=self.line(s, ctx)))
+            return
         node, reads = self.rewrite(s, ctx)
         self.emit(ExprStmt(node, lineno=self.line(s, ctx)))
 
@@ -390,7 +403,13 @@ class Normalizer:
         if isinstance(value, _LocalFunction):
             ctx.local_funcs[name] = value
             return
+        if isinstance(value, ListNew) or (isinstance(value, Var) and value.name in self.temp_lists):
+            self.lists.add(name)
+        elif name in self.lists:
+            raise ctx.error(node, f"'{name}' holds a list; assigning it anything else is not supported")
         if isinstance(value, Var):
+            if value.name in self.lists and value.name not in self.temp_lists:
+                raise ctx.error(node, "a second name for the same list (aliasing) is not supported; use one name")
             value = Copy(value)
         elif isinstance(value, Const):
             value = NonDiff(value.node, frozenset())
@@ -470,8 +489,11 @@ class Normalizer:
         rng = ast.Call(func=ast.Name(id=self.ns.bind(range, "range"), ctx=ast.Load()), args=[n], keywords=[])
         saved, self.out = self.out, []
         for q, t in zip(seqs, item_targets):
-            item = self.call_prim(operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx,
-                                  style="getitem")
+            if isinstance(q, Var) and q.name in self.lists:
+                item = ListGet(q, Const(ast.Name(id=index, ctx=ast.Load())))
+            else:
+                item = self.call_prim(operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx,
+                                      style="getitem")
             self.bind_target(t, item, s, ctx)
         self.block(s.body, ctx)
         body, self.out = self.out, saved
@@ -519,7 +541,43 @@ class Normalizer:
     def expr_Tuple(self, e, ctx):
         return tuple(self.expr(x, ctx) for x in e.elts)
 
-    expr_List = expr_Tuple
+    def expr_List(self, e, ctx):
+        items = [self.expr(x, ctx) for x in e.elts]
+        if any(isinstance(x, tuple) for x in items):
+            raise ctx.error(e, "lists of tuples are not supported")
+        return ListNew(items)
+
+    def expr_ListComp(self, e, ctx):
+        if len(e.generators) != 1 or e.generators[0].is_async:
+            raise ctx.error(e, "comprehensions with more than one 'for' are not supported")
+        gen = e.generators[0]
+        result = self.temp("items")
+        self.assign(result, ListNew([]), e, ctx)
+        self.lists.add(result)
+        self.temp_lists.add(result)
+        saved = dict(ctx.rename)
+        for n in ast.walk(gen.target):
+            if isinstance(n, ast.Name):
+                ctx.rename[n.id] = self.namer.fresh(n.id)
+        ctx.rename[result] = result
+        append = ast.Expr(value=ast.Call(func=ast.Attribute(value=ast.Name(id=result, ctx=ast.Load()), attr="append",
+                                                            ctx=ast.Load()), args=[e.elt], keywords=[]))
+        body = [append]
+        for cond in reversed(gen.ifs):
+            body = [ast.If(test=cond, body=body, orelse=[])]
+        loop = ast.For(target=gen.target, iter=gen.iter, body=body, orelse=[])
+        ast.copy_location(loop, e)
+        for sub in ast.walk(loop):
+            if not hasattr(sub, "lineno") and isinstance(sub, (ast.stmt, ast.expr)):
+                ast.copy_location(sub, e)
+        try:
+            self.stmt_For(loop, ctx)
+        finally:
+            ctx.rename.clear()
+            ctx.rename.update(saved)
+        return Var(result)
+
+    expr_GeneratorExp = expr_ListComp
 
     def expr_Compare(self, e, ctx):
         return self.nondiff(e, ctx)
@@ -585,6 +643,8 @@ class Normalizer:
             raise ctx.error(e, "indexing a tuple needs a constant integer index")
         base = self.atom(base, e, ctx)
         idx = self.index(e.slice, e, ctx)
+        if isinstance(base, Var) and base.name in self.lists:
+            return ListGet(base, idx)
         if isinstance(base, Const):
             return Const(ast.Subscript(value=base.node, slice=idx.node, ctx=ast.Load()))
         return self.call_prim(operator.getitem, [base, idx], {}, e, ctx, style="getitem")
@@ -624,6 +684,20 @@ class Normalizer:
             return self.nondiff(e, ctx)
         args = [self.expr(a, ctx) for a in e.args]
         kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        reducer = _list_reducer(callee)
+        if reducer is not None and args and isinstance(args[0], tuple):
+            args[0] = self.atom(ListNew(list(args[0])), e, ctx)
+        if reducer is not None and args and isinstance(args[0], Var) and args[0].name in self.lists:
+            kind, prim = reducer
+            if len(args) > 1 or any(not isinstance(v, Const) for v in kwargs.values()) or \
+                    (kind == "sum" and kwargs):
+                raise ctx.error(e, "pass the axis of np.stack / np.concatenate by keyword (axis=...)")
+            node = ast.Call(func=self.callee_node(func, callee, ctx), args=[ast.Name(id=args[0].name, ctx=ast.Load())],
+                            keywords=[ast.keyword(arg=k, value=copy.deepcopy(v.node)) for k, v in kwargs.items()])
+            return ListReduce(kind, prim, node, args[0], kwargs)
+        if any(isinstance(a, Var) and a.name in self.lists for a in args):
+            raise ctx.error(e, f"passing a list to {getattr(callee, '__name__', 'this function')} is not supported; "
+                               "np.stack, np.array, np.concatenate and sum take lists")
         if any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values()):
             if all(_const_tuple(a) for a in args) and all(_const_tuple(a) for a in kwargs.values()):
                 return self.nondiff(e, ctx)
@@ -899,6 +973,18 @@ class _NotStatic:
 
 
 _NOT_STATIC = _NotStatic()
+
+
+def _list_reducer(callee):
+    """``(kind, variadic primitive)`` for functions that combine a list into one value, else ``None``."""
+    from ..rules.shape import concatenate_args, stack_args
+    if callee is np.stack or callee is np.array:
+        return "stack", stack_args
+    if callee is np.concatenate:
+        return "concatenate", concatenate_args
+    if callee is sum:
+        return "sum", None
+    return None
 
 
 def _const_tuple(a):

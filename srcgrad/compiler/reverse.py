@@ -32,8 +32,8 @@ import numpy as np
 from ..errors import NoRuleError
 from ..rules import unbroadcast
 from . import inline
-from .ir import (Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, NonDiff, Opaque, Prim, Return, Var,
-                 While, walk_stmts)
+from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
+                 NonDiff, Opaque, Prim, Return, Var, While, walk_stmts)
 from .parse import error_at
 
 __all__ = ["reverse", "SourceLine", "is_marker"]
@@ -144,6 +144,11 @@ class Reverse:
             and not isinstance(node.value, bool)
 
     def zero(self, var):
+        if var in self.act.lists:
+            e = self.namer.fresh("e")
+            return ast.ListComp(elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e)),
+                                generators=[ast.comprehension(target=_name(e, True), iter=_name(var), ifs=[],
+                                                              is_async=0)])
         if var in self.act.scalar:
             return ast.Constant(value=0.0)
         return _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(var))
@@ -212,6 +217,10 @@ class Reverse:
             elif isinstance(s, ExprStmt):
                 out += self.line_marker(s.lineno, False)
                 out.append(copy.deepcopy(s.node))
+            elif isinstance(s, Append):
+                out += self.line_marker(s.lineno, False)
+                out.append(ast.Expr(value=_call(ast.Attribute(value=_name(s.lst), attr="append", ctx=ast.Load()),
+                                                _atom_node(s.item))))
             elif isinstance(s, Return):
                 pass
             else:
@@ -247,6 +256,12 @@ class Reverse:
             return _atom_node(value.src)
         if isinstance(value, Cast):
             return copy.deepcopy(value.node)
+        if isinstance(value, ListNew):
+            return ast.List(elts=[_atom_node(a) for a in value.items], ctx=ast.Load())
+        if isinstance(value, ListGet):
+            return ast.Subscript(value=_name(value.lst.name), slice=copy.deepcopy(value.idx.node), ctx=ast.Load())
+        if isinstance(value, ListReduce):
+            return copy.deepcopy(value.node)
         raise AssertionError(f"unexpected value {value!r}")
 
     # ------------------------------------------------------------ adjoint sweep
@@ -261,7 +276,80 @@ class Reverse:
                 out += self.adjoint_for(s, state, depth)
             elif isinstance(s, While):
                 out += self.adjoint_while(s, state, depth)
+            elif isinstance(s, Append):
+                out += self.adjoint_append(s, state)
         return out
+
+    def adjoint_append(self, s, state):
+        out = self.line_marker(s.lineno, True)
+        pop = _call(ast.Attribute(value=_name(s.lst), attr="pop", ctx=ast.Load()))
+        out.append(ast.Expr(value=pop))
+        if s.lst in state:
+            dpop = _call(ast.Attribute(value=_name(self.adj(s.lst)), attr="pop", ctx=ast.Load()))
+            if isinstance(s.item, Var) and s.item.name in self.act.active:
+                self.accumulate(s.item.name, dpop, state, out)
+            else:
+                out.append(ast.Expr(value=dpop))
+        return out
+
+    def list_contribs(self, value, v, d, state, out):
+        """Adjoints of the list-valued forms (``ListNew``, ``ListGet``, ``ListReduce``)."""
+        if isinstance(value, ListNew):
+            for k, a in enumerate(value.items):
+                if isinstance(a, Var) and a.name in self.act.active:
+                    item = ast.Subscript(value=_name(d), slice=ast.Constant(value=k), ctx=ast.Load())
+                    self.accumulate(a.name, item, state, out)
+            return
+        lst = value.lst.name
+        if lst not in self.act.active:
+            return
+        dl = self.adj(lst)
+        if isinstance(value, ListGet):
+            if lst not in state:
+                out.append(_assign(dl, self.zero(lst)))
+                state.add(lst)
+            slot = lambda ctx: ast.Subscript(value=_name(dl), slice=copy.deepcopy(value.idx.node), ctx=ctx)  # noqa: E731
+            out.append(ast.Assign(targets=[slot(ast.Store())], value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(),
+                                                                              right=_name(d)), lineno=0))
+            return
+        e = self.namer.fresh("e")
+        if value.kind == "sum":
+            shape = _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(e))
+            elt = _call(self.ns.bind(unbroadcast, "unbroadcast"), _name(d), shape)
+            new = ast.ListComp(elt=elt, generators=[ast.comprehension(target=_name(e, True), iter=_name(lst), ifs=[],
+                                                                      is_async=0)])
+        else:
+            k = self.namer.fresh("k")
+            rule = value.prim.__dict__.get("_rule") or __import__("srcgrad.rules", fromlist=["get_rule"]).get_rule(
+                value.prim)
+            vjp = rule.vjps[-1]
+            t = inline.template(vjp)
+            kwargs = {name: copy.deepcopy(a.node) for name, a in value.kwargs.items()}
+            got = None
+            if t is not None and t.vararg:
+                operands = {t.params[0]: _name(d), t.params[1]: _name(v), t.vararg: _name(lst),
+                            "argnum": _name(k)}
+                operands.update(kwargs)
+                got = inline.instantiate(t, operands, self.ns, self.namer, self.literal)
+            if got is not None and not got[0]:
+                elt = got[1]
+            else:
+                fname = self.ns.bind(vjp, f"{rule.name}_vjp")
+                elt = ast.Call(func=_name(fname), args=[_name(d), _name(v), ast.Starred(value=_name(lst), ctx=ast.Load())],
+                               keywords=[ast.keyword(arg=n, value=x) for n, x in kwargs.items()]
+                               + [ast.keyword(arg="argnum", value=_name(k))])
+            rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
+            new = ast.ListComp(elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[],
+                                                                      is_async=0)])
+        if lst in state:
+            a, b = self.namer.fresh("a"), self.namer.fresh("b")
+            new = ast.ListComp(elt=ast.BinOp(left=_name(a), op=ast.Add(), right=_name(b)),
+                               generators=[ast.comprehension(target=ast.Tuple(elts=[_name(a, True), _name(b, True)],
+                                                                              ctx=ast.Store()),
+                                                             iter=_call(self.ns.bind(zip, "zip"), _name(dl), new),
+                                                             ifs=[], is_async=0)])
+        out.append(_assign(dl, new))
+        state.add(lst)
 
     def accumulate(self, var, expr, state, out):
         d = self.adj(var)
@@ -314,6 +402,10 @@ class Reverse:
         elif isinstance(value, (Copy, Cast)):
             if isinstance(value.src, Var) and value.src.name in self.act.active:
                 contribs.append((value.src.name, _name(d)))
+        elif isinstance(value, (ListNew, ListGet, ListReduce)):
+            self.list_contribs(value, v, d, state, out)
+            state.discard(v)
+            return marker + out + restore
         if restore_first:
             out += restore
             restore = []
@@ -352,7 +444,7 @@ class Reverse:
         args = [self.value_node(a) for a in value.args]
         kwargs = {k: self.value_node(a) for k, a in value.kwargs.items()}
         t = None if variadic else inline.template(vjp)
-        if t is not None:
+        if t is not None and not t.vararg and len(args) <= t.npositional - 2:
             operands = {}
             ps = t.params
             if len(ps) >= 2 + len(args):
