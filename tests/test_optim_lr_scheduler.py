@@ -270,3 +270,121 @@ def test_plateau_state_dict_resumes(tmp_path):
     assert fresh.best == 2 and fresh.num_bad_epochs == 1 and fresh.patience == 1
     fresh.step(2)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.1)
+
+
+# -- more schedulers ---------------------------------------------------------------------------------
+
+
+def test_polynomial_lr():
+    s = sched.PolynomialLR(_optimizer(lrs=BASES), total_iters=6, power=2.0)
+    want = _closed(lambda b, e: b * (1 - min(e, 6) / 6) ** 2, BASES, 9)
+    np.testing.assert_allclose(_sequence(s, 9), want, rtol=1e-12, atol=1e-15)
+
+
+def _sgdr(e, T_0, T_mult, base, eta_min):
+    """SGDR by counting: find the period holding epoch ``e`` and the epochs since its start."""
+    start, length = 0, T_0
+    while e >= start + length:
+        start, length = start + length, length * T_mult
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * (e - start) / length)) / 2
+
+
+@pytest.mark.parametrize("T_mult", [1, 2])
+def test_cosine_annealing_warm_restarts(T_mult):
+    s = sched.CosineAnnealingWarmRestarts(_optimizer(lrs=BASES), T_0=3, T_mult=T_mult, eta_min=0.001)
+    want = _closed(lambda b, e: _sgdr(e, 3, T_mult, b, 0.001), BASES, 25)
+    np.testing.assert_allclose(_sequence(s, 25), want, rtol=1e-12)
+
+
+def test_cosine_annealing_warm_restarts_fractional_epochs():
+    opt = _optimizer(lrs=(0.1,))
+    s = sched.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.0)
+    for epoch in np.arange(0, 10, 0.25):
+        s.step(float(epoch))
+        # within the period that holds `epoch`, the position is fractional
+        start, length = 0, 2
+        while epoch >= start + length:
+            start, length = start + length, length * 2
+        want = 0.1 * (1 + math.cos(math.pi * (epoch - start) / length)) / 2
+        assert opt.param_groups[0]["lr"] == pytest.approx(want, rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="non-negative epoch"):
+        s.step(-1)
+    with pytest.raises(ValueError, match="positive integer T_0"):
+        sched.CosineAnnealingWarmRestarts(opt, T_0=0)
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclic_lr_against_the_paper_formula(mode):
+    base_lr, max_lr, step, gamma = 0.01, 0.1, 4, 0.97
+    opt = _optimizer(lrs=(0.5,), momentum=0.9)
+    s = sched.CyclicLR(opt, base_lr=base_lr, max_lr=max_lr, step_size_up=step, mode=mode, gamma=gamma)
+    for it in range(30):
+        # Smith (2017): cycle = floor(1 + it / (2 step)), x = |it / step - 2 cycle + 1|
+        cycle = math.floor(1 + it / (2 * step))
+        x = abs(it / step - 2 * cycle + 1)
+        scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma ** it}[mode]
+        height = max(0.0, 1 - x) * scale
+        assert opt.param_groups[0]["lr"] == pytest.approx(base_lr + (max_lr - base_lr) * height, rel=1e-12)
+        assert opt.param_groups[0]["momentum"] == pytest.approx(0.9 - 0.1 * height, rel=1e-12)
+        opt.step()
+        s.step()
+
+
+def test_cyclic_lr_asymmetric_and_custom_scale():
+    opt = _optimizer(optim.Adam, lrs=(0.5,))
+    s = sched.CyclicLR(opt, base_lr=0.0, max_lr=1.0, step_size_up=2, step_size_down=6,
+                       scale_fn=lambda c: 0.5, scale_mode="cycle")
+    got = [opt.param_groups[0]["lr"]]
+    for _ in range(9):
+        s.step()
+        got.append(opt.param_groups[0]["lr"])
+    # up in 2 steps, down in 6, all heights halved
+    want = [0.0, 0.25, 0.5, 5 / 12, 4 / 12, 3 / 12, 2 / 12, 1 / 12, 0.0, 0.25]
+    np.testing.assert_allclose(got, want, atol=1e-14)
+    assert opt.param_groups[0]["betas"][0] == pytest.approx(0.9 - 0.1 * 0.25)  # height 0.25 at the last step
+    with pytest.raises(ValueError, match="mode is invalid"):
+        sched.CyclicLR(_optimizer(momentum=0.9), 0.1, 1.0, mode="square")
+
+
+def test_sequential_lr_warmup_then_cosine():
+    opt = _optimizer(lrs=BASES)
+    warmup = sched.LinearLR(opt, start_factor=0.1, total_iters=3)
+    cosine = sched.CosineAnnealingLR(opt, T_max=5, eta_min=0.0)
+    s = sched.SequentialLR(opt, [warmup, cosine], milestones=[3])
+
+    def formula(b, e):
+        if e < 3:
+            return b * (0.1 + 0.9 * e / 3)
+        return b * (1 + math.cos(math.pi * (e - 3) / 5)) / 2
+
+    np.testing.assert_allclose(_sequence(s, 9), _closed(formula, BASES, 9), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="one more than the number of milestone"):
+        sched.SequentialLR(opt, [warmup, cosine], milestones=[3, 5])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        sched.SequentialLR(opt, [warmup, sched.ReduceLROnPlateau(opt)], milestones=[3])
+
+
+def test_chained_scheduler():
+    opt = _optimizer(lrs=BASES)
+    s = sched.ChainedScheduler([sched.ExponentialLR(opt, gamma=0.9), sched.StepLR(opt, step_size=2, gamma=0.5)])
+    want = _closed(lambda b, e: b * 0.9 ** e * 0.5 ** (e // 2), BASES, 7)
+    np.testing.assert_allclose(_sequence(s, 7), want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["poly", "sgdr", "cyclic", "sequential", "chained"])
+def test_more_schedulers_resume(name, tmp_path):
+    def make():
+        opt = _optimizer(lrs=BASES, momentum=0.9)
+        if name == "poly":
+            return opt, sched.PolynomialLR(opt, total_iters=8, power=1.5)
+        if name == "sgdr":
+            return opt, sched.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+        if name == "cyclic":
+            return opt, sched.CyclicLR(opt, 0.01, 0.1, step_size_up=3, mode="triangular2")
+        if name == "sequential":
+            return opt, sched.SequentialLR(opt, [sched.LinearLR(opt, 0.2, total_iters=4),
+                                                 sched.ExponentialLR(opt, 0.8)], milestones=[4])
+        return opt, sched.ChainedScheduler([sched.ExponentialLR(opt, 0.9), sched.StepLR(opt, 3)])
+
+    a, b = _resume(make, tmp_path)
+    np.testing.assert_allclose(a, b, rtol=0, atol=0)
