@@ -123,7 +123,11 @@ def bilinear(input1, input2, weight, bias=None):
     Returns:
         (*, out_features).
     """
-    out = np.einsum("...i,kij,...j->...k", input1, weight, input2)
+    lead = tuple(input1.shape[:-1])
+    x1 = _record(np.reshape, (input1, (-1, input1.shape[-1])), {})
+    x2 = _record(np.reshape, (input2, (-1, input2.shape[-1])), {})
+    out = np.einsum("bi,kij,bj->bk", x1, weight, x2)
+    out = _record(np.reshape, (out, lead + (weight.shape[0],)), {})
     if bias is not None:
         out = out + bias
     return out

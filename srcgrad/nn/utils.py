@@ -60,12 +60,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
             "`error_if_nonfinite=False`")
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        with no_grad():
-            for g in grads:
-                g.mul_(coef)
-    elif np.isnan(coef):  # a NaN norm spreads, as in PyTorch
-        with no_grad():
+    if coef < 1 or np.isnan(coef):  # a non-finite norm spreads into the gradients, as in PyTorch
+        with no_grad(), np.errstate(invalid="ignore"):
             for g in grads:
                 g.mul_(coef)
     return Tensor._wrap(total)
