@@ -443,3 +443,56 @@ def test_scalar_loop_over_list_of_floats():
 
     df = check(f, 0.7, xs)
     assert "unbroadcast" not in code_of(df.source_for(0.7, xs))
+
+
+def test_non_differentiable_pieces_pass_through(rng):
+    m = rng.normal(size=(3, 4))
+
+    def f(m):
+        n = m.shape[0] + len(m)
+        k = np.argmax(m[0])
+        mask = (m > 0).astype(float)
+        ints = np.floor(m * 3.0).astype(int)
+        scaled = m.astype(float) * mask + ints
+        return np.sum(scaled * m) * n + m[1, k]
+
+    check(f, m)
+
+
+@pytest.mark.parametrize("body, construct", [
+    ("    with open('x') as fh:\n        y = x\n    return y\n", "with"),
+    ("    yield x\n", "yield"),
+    ("    global G\n    G = x\n    return x\n", "global"),
+    ("    y = x\n    del y\n    return x\n", "del"),
+    ("    class A:\n        pass\n    return x\n", "class"),
+    ("    return np.sum(np.stack(*[x, x]))\n", "star-arguments"),
+    ("    return x\n", None),
+])
+def test_fence_rejects_each_construct(tmp_path, body, construct):
+    path = tmp_path / "user_code.py"
+    path.write_text("import numpy as np\n\ndef f(x):\n" + body)
+    env = {}
+    exec(compile(path.read_text(), str(path), "exec"), env)
+    import linecache
+    linecache.checkcache(str(path))
+    if construct is None:
+        assert grad(env["f"])(2.0) == 1.0
+        return
+    with pytest.raises(TransformError) as err:
+        grad(env["f"])(np.ones(2))
+    assert construct in str(err.value)
+    assert err.value.filename == str(path)
+    assert err.value.lineno >= 4
+
+
+def test_recursion_is_reported_not_miscomputed():
+    def fact(x, n):
+        if n <= 1:
+            return x
+        return x * fact(x, n - 1)
+
+    def f(x):
+        return fact(x, 3)
+
+    with pytest.raises(TransformError, match="recursive"):
+        grad(f)(1.5)
