@@ -11,17 +11,20 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
-def parse_args(description, steps):
+def parse_args(description, steps, extra=None):
     """The options every example takes.
 
     Args:
         description: the example's one-line summary.
         steps: the default number of training steps.
+        extra: an optional ``extra(parser)`` that adds the example's own options.
 
     Returns:
-        The parsed arguments (``steps``, ``plot``, ``seed``).
+        The parsed arguments (``steps``, ``plot``, ``no_plot``, ``seed`` and the extra ones).
     """
     parser = argparse.ArgumentParser(description=description)
+    if extra is not None:
+        extra(parser)
     parser.add_argument("--steps", type=int, default=steps, help=f"training steps (default {steps})")
     parser.add_argument("--plot", default=None, help="where to save the PNG plot (default: next to the script)")
     parser.add_argument("--no-plot", action="store_true", help="do not draw a plot")

@@ -24,9 +24,34 @@ def check_custom_function(result):
     assert loss < 1000.0
 
 
+def check_polynomial_regression(result):
+    agree, same_path, start_loss, final_losses = result
+    assert agree is True  # hand-written, @grad, Tensors and nn give one gradient
+    assert same_path is True  # and the first three follow one training path
+    assert all(v < 0.5 * start_loss for v in final_losses.values())
+
+
+def check_spiral_classifier(result):
+    accuracy, loss = result
+    assert accuracy >= 0.95
+
+
+def check_sequence_rnn(result):
+    first, test_loss = result
+    assert test_loss < 0.1 * first
+
+
+def check_small_cnn(accuracy):
+    assert accuracy >= 0.9
+
+
 CHECKS = {
     "two_layer_net": (60, check_two_layer_net),
     "custom_function": (200, check_custom_function),
+    "polynomial_regression": (300, check_polynomial_regression),
+    "spiral_classifier": (300, check_spiral_classifier),
+    "sequence_rnn": (150, check_sequence_rnn),
+    "small_cnn": (100, check_small_cnn),
 }
 
 
