@@ -12,10 +12,16 @@ asserts nothing.
 """
 
 import math
+import os
 import sys
 import time
 
-import numpy as np
+# One BLAS thread, as PyTorch is given one: a fair comparison, and steady
+# figures on a busy machine (a multithreaded BLAS slows down badly there).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 
 def polynomial_step(lib):
