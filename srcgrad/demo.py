@@ -79,31 +79,26 @@ def show_dynamic(out):
 
 
 def train_model(out, steps=200):
-    """Fit a small MLP to ``sin(x)`` with Tensors; returns the final loss."""
+    """Fit a small MLP to ``sin(x)`` with ``nn`` and ``optim``, PyTorch-style; returns the final loss."""
     import srcgrad as sg
+    from srcgrad import nn
 
-    _heading("3. training a small model (dynamic mode)", out)
+    _heading("3. training a small model: nn.Sequential + Adam, as in PyTorch", out)
     sg.manual_seed(0)
     x = sg.linspace(-np.pi, np.pi, 64).reshape(64, 1)
     y = np.sin(x)
-    w1 = (sg.randn(1, 16) * 0.5).requires_grad_()
-    b1 = sg.zeros(16, requires_grad=True)
-    w2 = (sg.randn(16, 1) * 0.5).requires_grad_()
-    b2 = sg.zeros(1, requires_grad=True)
-    params = [w1, b1, w2, b2]
-    lr = 0.05
+    model = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
+    print(model, file=out)
+    optimizer = sg.optim.Adam(model.parameters(), lr=0.02)
+    loss_fn = nn.MSELoss()
     loss = None
     for step in range(steps + 1):
-        pred = np.tanh(x @ w1 + b1) @ w2 + b2
-        loss = ((pred - y) ** 2).mean()
+        loss = loss_fn(model(x), y)
         if step % (steps // 4 or 1) == 0:
             print(f"step {step:4d}  loss {loss.item():.6f}", file=out)
-        for p in params:
-            p.grad = None
+        optimizer.zero_grad()
         loss.backward()
-        with sg.no_grad():
-            for p in params:
-                p.sub_(p.grad * lr)
+        optimizer.step()
     return loss.item()
 
 
