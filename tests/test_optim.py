@@ -489,3 +489,139 @@ def test_complex_parameters_update_real_and_imaginary_parts_separately(cls, refe
         np.testing.assert_allclose(z.detach().numpy().view(np.float64), theta, rtol=1e-12)
     assert z.dtype == np.complex128
     assert all(v.dtype == np.complex128 for v in opt.state[z].values() if isinstance(v, srcgrad.Tensor) and v.ndim)
+
+
+# -- the other optimizers: Adadelta, Adamax, NAdam, RAdam, Rprop ------------------------------------------
+
+
+def ref_adadelta(theta, g, state, t, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * theta
+    v = rho * state.get("v", 0) + (1 - rho) * g ** 2
+    delta = np.sqrt(state.get("u", 0) + eps) / np.sqrt(v + eps) * g
+    u = rho * state.get("u", 0) + (1 - rho) * delta ** 2
+    state["v"], state["u"] = v, u
+    return theta - lr * delta
+
+
+def ref_adamax(theta, g, state, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=False):
+    beta1, beta2 = betas
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * theta
+    m = beta1 * state.get("m", 0) + (1 - beta1) * g
+    u = np.maximum(beta2 * state.get("u", 0), np.abs(g) + eps)
+    state["m"], state["u"] = m, u
+    return theta - lr * m / ((1 - beta1 ** t) * u)
+
+
+def ref_nadam(theta, g, state, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+              decoupled_weight_decay=False, maximize=False):
+    beta1, beta2 = betas
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            theta = theta * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * theta
+
+    def mu(i):
+        return beta1 * (1 - 0.5 * 0.96 ** (i * momentum_decay))
+
+    m = beta1 * state.get("m", 0) + (1 - beta1) * g
+    v = beta2 * state.get("v", 0) + (1 - beta2) * g ** 2
+    state["m"], state["v"] = m, v
+    prod_t = np.prod([mu(i) for i in range(1, t + 1)])
+    prod_next = prod_t * mu(t + 1)
+    m_hat = mu(t + 1) * m / (1 - prod_next) + (1 - mu(t)) * g / (1 - prod_t)
+    v_hat = v / (1 - beta2 ** t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def ref_radam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+              decoupled_weight_decay=False, maximize=False):
+    beta1, beta2 = betas
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            theta = theta * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * theta
+    m = beta1 * state.get("m", 0) + (1 - beta1) * g
+    v = beta2 * state.get("v", 0) + (1 - beta2) * g ** 2
+    state["m"], state["v"] = m, v
+    m_hat = m / (1 - beta1 ** t)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+    if rho_t > 5:
+        l_t = np.sqrt(1 - beta2 ** t) / (np.sqrt(v) + eps)
+        r_t = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        return theta - lr * m_hat * r_t * l_t
+    return theta - lr * m_hat
+
+
+def ref_rprop(theta, g, state, t, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False):
+    eta_minus, eta_plus = etas
+    lo, hi = step_sizes
+    if maximize:
+        g = -g
+    eta = state.get("eta", np.full_like(theta, lr))
+    prev = state.get("prev", np.zeros_like(theta))
+    g = g.copy()
+    for k in np.ndindex(theta.shape):
+        if prev[k] * g[k] > 0:
+            eta[k] = min(eta[k] * eta_plus, hi)
+        elif prev[k] * g[k] < 0:
+            eta[k] = max(eta[k] * eta_minus, lo)
+            g[k] = 0
+    state["eta"], state["prev"] = eta, g
+    return theta - eta * np.sign(g)
+
+
+MORE = [
+    (optim.Adadelta, ref_adadelta, {}),
+    (optim.Adadelta, ref_adadelta, {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1}),
+    (optim.Adadelta, ref_adadelta, {"eps": 1e-3, "maximize": True}),
+    (optim.Adamax, ref_adamax, {}),
+    (optim.Adamax, ref_adamax, {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.1}),
+    (optim.Adamax, ref_adamax, {"lr": 0.1, "maximize": True}),
+    (optim.NAdam, ref_nadam, {}),
+    (optim.NAdam, ref_nadam, {"lr": 0.1, "momentum_decay": 0.1, "weight_decay": 0.1}),
+    (optim.NAdam, ref_nadam, {"lr": 0.1, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True}),
+    (optim.RAdam, ref_radam, {}),
+    (optim.RAdam, ref_radam, {"lr": 0.1, "betas": (0.9, 0.9)}),  # the rectified branch from step 6
+    (optim.RAdam, ref_radam, {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.1}),
+    (optim.RAdam, ref_radam, {"lr": 0.1, "betas": (0.9, 0.9), "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    (optim.Rprop, ref_rprop, {}),
+    (optim.Rprop, ref_rprop, {"lr": 0.4, "etas": (0.3, 1.5), "step_sizes": (0.05, 0.6)}),  # sign flips, clamps
+    (optim.Rprop, ref_rprop, {"lr": 0.4, "maximize": True}),
+]
+
+
+@pytest.mark.parametrize("cls, reference, kwargs", MORE,
+                         ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}"
+                              for c, _, kw in MORE])
+def test_more_optimizers_match_documented_algorithm(cls, reference, kwargs):
+    _assert_same(_run(cls, kwargs, steps=10), _reference(reference, kwargs, steps=10))
+
+
+@pytest.mark.parametrize("cls, kwargs, message", [
+    (optim.Adadelta, {"rho": 1.5}, "Invalid rho value: 1.5"),
+    (optim.Adamax, {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+    (optim.NAdam, {"momentum_decay": -1}, "Invalid momentum_decay value: -1"),
+    (optim.RAdam, {"eps": -1}, "Invalid epsilon value: -1"),
+    (optim.Rprop, {"etas": (1.5, 1.2)}, "Invalid eta values: 1.5, 1.2"),
+])
+def test_more_bad_hyperparameters(cls, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cls([srcgrad.tensor([1.0], requires_grad=True)], **kwargs)
+
+
+@pytest.mark.parametrize("cls", [optim.Adadelta, optim.Adamax, optim.NAdam, optim.RAdam, optim.Rprop])
+def test_more_optimizers_resume_exactly(cls, tmp_path):
+    test_state_dict_resumes_exactly(cls, {"lr": 0.05}, True, tmp_path)
