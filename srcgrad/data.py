@@ -284,7 +284,8 @@ class BatchSampler(Sampler):
 def default_collate(batch):
     """Merge a list of samples into a batch, PyTorch's rules.
 
-    Tensors and ndarrays are stacked into a Tensor with a new first dimension;
+    Tensors and ndarrays are stacked into a Tensor with a new first dimension
+    (recorded on the tape when a sample requires grad);
     Python floats become a float64 Tensor, ints an int64 Tensor, bools a bool
     Tensor, numpy scalars a Tensor of their dtype; strings stay a list; dicts,
     named tuples, tuples and lists are collated field by field and keep their
@@ -302,6 +303,8 @@ def default_collate(batch):
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
+        if any(b.requires_grad for b in batch if isinstance(b, Tensor)):
+            return np.stack(batch)  # recorded, so gradients flow back to the samples (as torch.stack)
         return Tensor._wrap(np.stack([np.asarray(b._value) for b in batch]))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SUO":

@@ -16,7 +16,7 @@ previous checkpoint intact.
 import json
 import math
 import os
-import tempfile
+import secrets
 import zipfile
 from collections import Counter, OrderedDict
 
@@ -58,7 +58,7 @@ def save(obj, f):
         return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=directory)
+    fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as out:
             np.savez(out, **arrays)
@@ -222,6 +222,16 @@ def _as_parameter(t, requires_grad):
         return Parameter(t, requires_grad=requires_grad)
     except TypeError:
         return t.requires_grad_(True) if requires_grad else t
+
+
+def _create_temp(directory, name):
+    """Create a new temporary file beside the target, with the permissions a new file normally gets (umask)."""
+    while True:
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def _fsync_directory(directory):

@@ -215,3 +215,11 @@ def test_training_loop_with_loader():
             loss.backward()
             opt.step()
     np.testing.assert_allclose(w.detach().numpy(), [0.5, -1.0, 2.0], atol=1e-6)
+
+
+def test_collate_keeps_the_graph_of_samples_that_require_grad():
+    a = srcgrad.tensor([1.0, 2.0], requires_grad=True)
+    batch = default_collate([a, srcgrad.tensor([3.0, 4.0])])
+    assert batch.requires_grad
+    (batch * 2).sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0]

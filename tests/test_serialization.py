@@ -199,3 +199,10 @@ def test_tampered_header_gives_clear_error(tmp_path):
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         srcgrad.load(tmp_path / "nope.npz")
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    srcgrad.save([1], tmp_path / "perm.npz")
+    assert (tmp_path / "perm.npz").stat().st_mode & 0o777 == 0o666 & ~umask
