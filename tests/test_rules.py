@@ -130,10 +130,9 @@ def check_rule(case, rng, rtol=1e-5, atol=1e-6):
             continue
         t = _like(rng, args[i])
         jt = rule.call_jvp(i, t, ans, args, kwargs)
-        if isinstance(ans, tuple):
-            jt = tuple(np.broadcast_to(j, np.shape(a)) for j, a in zip(jt, ans))
-        else:
-            jt = np.broadcast_to(jt, np.shape(ans))
+        for j, a in zip(jt, ans) if isinstance(ans, tuple) else ((jt, ans),):
+            if np.shape(j) != np.shape(a):  # the contract: a JVP returns ans's full shape
+                raise AssertionError(f"{case.id}: jvp of argument {i} has shape {np.shape(j)}, ans has {np.shape(a)}")
         _close(jt, numeric_jvp(fn, args, kwargs, i, t), rtol, atol, f"{case.id}: jvp of argument {i}")
         lhs = _pairing(ct, t)
         rhs = _pairing(g, jt)
@@ -303,6 +302,14 @@ case(einsum_args, "ij->", U(3, 4))
 case(einsum_args, "ij,k->ik", U(3, 4), U(5), id="einsum-summed-alone")
 case(einsum_args, "...ij,...jk->...ik", U(2, 3, 4), U(4, 2))
 case(einsum_args, "i,j,k->ijk", U(2), U(3), U(4))
+case(np.vecdot, U(3, 4), U(4))
+case(np.vecdot, U(4, 3), U(4, 1), axis=0)
+case(np.matvec, U(2, 3, 4), U(4))
+case(np.matvec, U(3, 4), U(2, 4))
+case(np.vecmat, U(3), U(2, 3, 4))
+case(np.vecmat, U(2, 3), U(3, 4))
+case(np.cross, U(3), U(3))
+case(np.cross, U(2, 3), U(3))
 case(np.trace, U(4, 4))
 case(np.trace, U(3, 4), offset=1)
 case(np.trace, U(2, 3, 3, 4), axis1=1, axis2=2)
@@ -365,6 +372,13 @@ case(np.repeat, U(3, 2), np.array([1, 0, 2]), axis=0)
 case(np.pad, U(3, 4), 1)
 case(np.pad, U(3, 4), ((1, 2), (0, 3)))
 case(np.pad, U(3, 4), ((1, 0), (2, 1)), mode="constant", constant_values=5.0)
+case(np.diff, U(5))
+case(np.diff, U(3, 5), 2)
+case(np.diff, U(4, 3), axis=0)
+case(np.diff, U(3, 4), 1, -1, prepend=0.5, append=U(3, 2))
+case(np.diff, U(3, 4), 2, 0, prepend=U(2, 4))
+case(np.nan_to_num, U(3, 4))
+case(np.nan_to_num, np.array([1.0, np.nan, np.inf, -np.inf, -2.0]), posinf=5.0, neginf=-5.0, id="nan_to_num-nonfinite")
 case(concatenate_args, U(3, 4), U(2, 4), U(1, 4))
 case(concatenate_args, U(3, 4), U(3, 2), axis=1)
 case(concatenate_args, U(2, 3, 1), U(2, 3, 2), axis=-1)
@@ -488,20 +502,21 @@ def test_rule_keeps_float32(c):
     rng = np.random.default_rng(0)
     args64 = c.args
     args32 = tuple(_to32(a) for a in c.args)
+    kwargs32 = {k: _to32(v) for k, v in c.kwargs.items()}
     ans64 = c.fn(*args64, **c.kwargs)
-    ans32 = c.fn(*args32, **c.kwargs)
+    ans32 = c.fn(*args32, **kwargs32)
     g64 = _like(rng, ans64)
     g32 = tuple(np.asarray(x, np.float32) for x in g64) if isinstance(g64, tuple) else np.asarray(g64, np.float32)
     for i in diff_args(c):
         if not isinstance(c.args[i], np.ndarray):
             continue
-        ct32 = unbroadcast(rule.call_vjp(i, g32, ans32, args32, c.kwargs), shape_of(args32[i]))
+        ct32 = unbroadcast(rule.call_vjp(i, g32, ans32, args32, kwargs32), shape_of(args32[i]))
         ct64 = unbroadcast(rule.call_vjp(i, g64, ans64, args64, c.kwargs), shape_of(args64[i]))
         assert np.asarray(ct32).dtype == np.float32, f"vjp of argument {i} upcast to {np.asarray(ct32).dtype}"
         np.testing.assert_allclose(ct32, ct64, rtol=2e-3, atol=2e-3)
         if rule.jvps:
             t = rng.standard_normal(np.shape(c.args[i]))
-            jt32 = rule.call_jvp(i, t.astype(np.float32), ans32, args32, c.kwargs)
+            jt32 = rule.call_jvp(i, t.astype(np.float32), ans32, args32, kwargs32)
             for j in jt32 if isinstance(jt32, tuple) else (jt32,):
                 assert np.asarray(j).dtype == np.float32, f"jvp of argument {i} upcast to {np.asarray(j).dtype}"
 
@@ -570,6 +585,13 @@ def test_checker_catches_a_wrong_jvp(monkeypatch):
     monkeypatch.setattr(rule, "jvps", (lambda t, ans, x: 2 * t * ans,))
     with pytest.raises(AssertionError, match="jvp of argument 0"):
         check_rule(Case(np.exp, (U(3),), {}, "wrong-exp"), np.random.default_rng(0))
+
+
+def test_checker_catches_a_jvp_that_is_not_broadcast(monkeypatch):
+    rule = get_rule(np.add)
+    monkeypatch.setattr(rule, "jvps", (lambda t, ans, x, y: t, lambda t, ans, x, y: t))
+    with pytest.raises(AssertionError, match="ans has"):
+        check_rule(Case(np.add, (U(3, 1), U(4)), {}, "unbroadcast-add-jvp"), np.random.default_rng(0))
 
 
 def test_checker_catches_a_missing_broadcast_sum(monkeypatch):

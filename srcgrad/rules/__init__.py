@@ -24,6 +24,8 @@ Each primitive ``f`` called as ``ans = f(*args, **kwargs)`` has one ``Rule``:
 
       jvp_i(t, ans, *args, **kwargs) -> tangent of ans contributed by args[i]
 
+  ``t`` has the shape of ``args[i]``; the result has the shape of ``ans``
+  (already broadcast: ``np.add``'s JVP spreads ``t`` with ``broadcast_like``).
   Contributions of several arguments are summed by the caller.
 * ``defnondiff(f)`` marks a primitive with zero derivative (comparisons,
   ``floor``, ``argmax``): the tape does not record it and the compiler gives

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .helpers import broadcast_like
 from .registry import defjvp, defnondiff, defvjp
 
 __all__ = []
@@ -34,16 +35,16 @@ defvjp(np.add,
        lambda g, ans, x, y: g,
        backward_name="AddBackward0")
 defjvp(np.add,
-       lambda t, ans, x, y: t,
-       lambda t, ans, x, y: t)
+       lambda t, ans, x, y: broadcast_like(t, ans),
+       lambda t, ans, x, y: broadcast_like(t, ans))
 
 defvjp(np.subtract,
        lambda g, ans, x, y: g,
        lambda g, ans, x, y: -g,
        backward_name="SubBackward0")
 defjvp(np.subtract,
-       lambda t, ans, x, y: t,
-       lambda t, ans, x, y: -t)
+       lambda t, ans, x, y: broadcast_like(t, ans),
+       lambda t, ans, x, y: broadcast_like(-t, ans))
 
 defvjp(np.multiply,
        lambda g, ans, x, y: g * y,
@@ -301,8 +302,8 @@ defvjp(np.where,  # only the three-argument form; the condition gets no gradient
        backward_name="WhereBackward0")
 defjvp(np.where,
        None,
-       lambda t, ans, c, x, y: np.where(c, t, 0.0),
-       lambda t, ans, c, x, y: np.where(c, 0.0, t))
+       lambda t, ans, c, x, y: broadcast_like(np.where(c, t, 0.0), ans),
+       lambda t, ans, c, x, y: broadcast_like(np.where(c, 0.0, t), ans))
 
 # clip(x, lo, hi): x passes g where it was kept (lo <= x <= hi), a bound where it won.
 # Bounds given as keywords (min=, max=) are constants: they get no gradient.
@@ -321,7 +322,7 @@ defvjp(np.remainder,  # x - floor(x / y) * y; np.mod is the same ufunc
        lambda g, ans, x, y: -g * np.floor_divide(x, y),
        backward_name="RemainderBackward0")
 defjvp(np.remainder,
-       lambda t, ans, x, y: t,
+       lambda t, ans, x, y: broadcast_like(t, ans),
        lambda t, ans, x, y: -t * np.floor_divide(x, y))
 
 defvjp(np.fmod,
@@ -329,7 +330,7 @@ defvjp(np.fmod,
        lambda g, ans, x, y: -g * np.trunc(x / y),
        backward_name="FmodBackward0")
 defjvp(np.fmod,
-       lambda t, ans, x, y: t,
+       lambda t, ans, x, y: broadcast_like(t, ans),
        lambda t, ans, x, y: -t * np.trunc(x / y))
 
 defvjp(np.deg2rad,

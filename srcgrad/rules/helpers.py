@@ -11,7 +11,16 @@ import numpy as np
 
 from .broadcast import shape_of
 
-__all__ = ["ndim_of", "dtype_of", "reduced_axes", "kept_shape", "count", "unreduce", "inverse_permutation"]
+__all__ = [
+    "ndim_of",
+    "dtype_of",
+    "reduced_axes",
+    "kept_shape",
+    "count",
+    "unreduce",
+    "inverse_permutation",
+    "broadcast_like",
+]
 
 
 def ndim_of(x):
@@ -59,3 +68,12 @@ def unreduce(g, x, axis=None):
     return np.reshape(g, kept_shape(shape_of(x), axis))
 
 
+
+
+def broadcast_like(t, ans):
+    """A JVP's tangent ``t`` spread to ``ans``'s shape (``t`` itself when it has it).
+
+    JVPs return tangents of ``ans``'s full shape; this is for the few whose formula
+    does not involve a full-shaped operand (``np.add``: the tangent is ``t``).
+    """
+    return t if shape_of(t) == shape_of(ans) else np.broadcast_to(t, shape_of(ans))

@@ -72,6 +72,56 @@ defjvp(np.matmul,
        lambda t, ans, x, y: x @ t)
 
 
+# numpy 2's vector gufuncs (real inputs): vecdot sums x * y over ``axis``;
+# matvec(A, v) = A @ v and vecmat(v, A) = v @ A over the last axes.
+defvjp(np.vecdot,
+       lambda g, ans, x, y, axis=-1: np.expand_dims(g, axis) * y,
+       lambda g, ans, x, y, axis=-1: np.expand_dims(g, axis) * x,
+       backward_name="LinalgVecdotBackward0")
+defjvp(np.vecdot,
+       lambda t, ans, x, y, axis=-1: np.vecdot(t, y, axis=axis),
+       lambda t, ans, x, y, axis=-1: np.vecdot(x, t, axis=axis))
+
+defvjp(np.matvec,
+       lambda g, ans, a, v: np.expand_dims(g, -1) * np.expand_dims(v, -2),
+       lambda g, ans, a, v: np.matvec(mT(a), g),
+       backward_name="MvBackward0")
+defjvp(np.matvec,
+       lambda t, ans, a, v: np.matvec(t, v),
+       lambda t, ans, a, v: np.matvec(a, t))
+
+defvjp(np.vecmat,
+       lambda g, ans, v, a: np.matvec(a, g),
+       lambda g, ans, v, a: np.expand_dims(v, -1) * np.expand_dims(g, -2),
+       backward_name="VecmatBackward0")
+defjvp(np.vecmat,
+       lambda t, ans, v, a: np.vecmat(t, a),
+       lambda t, ans, v, a: np.vecmat(v, t))
+
+defvjp(np.cross,  # 3-vectors along the last axis (the default axes only)
+       lambda g, ans, x, y: np.cross(y, g),
+       lambda g, ans, x, y: np.cross(g, x),
+       backward_name="LinalgCrossBackward0")
+defjvp(np.cross,
+       lambda t, ans, x, y: np.cross(t, y),
+       lambda t, ans, x, y: np.cross(x, t))
+
+
+def _multi_dot(arrays, *, out=None):
+    if out is not None:
+        raise NotImplementedError("np.linalg.multi_dot(out=) is not differentiable")
+    result = arrays[0]
+    for a in arrays[1:]:
+        result = result @ a
+    return result
+
+
+defalias(np.linalg.multi_dot, _multi_dot)
+defalias(np.linalg.vecdot, lambda x1, x2, /, *, axis=-1: np.vecdot(x1, x2, axis=axis))
+defalias(np.linalg.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2))
+defalias(np.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2))
+
+
 # ------------------------------------------------------------- tensordot
 def tensordot_axes(x, y, axes=2):
     """``np.tensordot``'s ``axes`` as two lists of non-negative axes of ``x`` and ``y``."""
@@ -327,6 +377,20 @@ def norm_grad(ans, x, ord=None, axis=None):
         return np.zeros_like(x)
     return np.sign(x) * np.abs(x) ** (ord - 1) / kept ** (ord - 1)
 
+
+def _vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    if axis is None:  # the array API flattens; keepdims keeps every axis as length 1
+        out = np.linalg.norm(np.ravel(x), ord=ord)
+        return np.reshape(out, (1,) * ndim_of(x)) if keepdims else out
+    return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def _matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    return np.linalg.norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+defalias(np.linalg.vector_norm, _vector_norm)
+defalias(np.linalg.matrix_norm, _matrix_norm)
 
 defvjp(np.linalg.norm,
        lambda g, ans, x, ord=None, axis=None, keepdims=False: unreduce(g, x, axis) * norm_grad(ans, x, ord, axis),

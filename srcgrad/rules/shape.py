@@ -40,6 +40,9 @@ __all__ = [
     "constant_pad_mode",
     "negate",
     "diagonal_basis",
+    "plane_axes",
+    "diff_adjoint",
+    "zeroed",
 ]
 
 
@@ -162,6 +165,25 @@ def diagonal_basis(x, offset, axis1, axis2):
 def plane_axes(x, axis1, axis2):
     """``(axis1, axis2)`` as non-negative axes of ``x``."""
     return axis1 % ndim_of(x), axis2 % ndim_of(x)
+
+
+def diff_adjoint(g, x, n, axis, extra):
+    """The VJP of ``np.diff(x, n, axis, prepend=..., append=...)``: ``n`` times the adjoint
+    of one first difference, then the part that belongs to ``x`` (not prepend/append)."""
+    axis = axis % ndim_of(x)
+    before = [(0, 0)] * ndim_of(x)
+    after = [(0, 0)] * ndim_of(x)
+    before[axis], after[axis] = (1, 0), (0, 1)
+    for _ in range(n):
+        g = np.pad(g, before) - np.pad(g, after)
+    start = shape_of(extra["prepend"])[axis] if np.ndim(extra.get("prepend", 0)) else int("prepend" in extra)
+    return g[(slice(None),) * axis + (slice(start, start + shape_of(x)[axis]),)]
+
+
+def zeroed(constants, like):
+    """``constants`` (a dict of keyword arguments) with every value replaced by zeros
+    in ``like``'s dtype (numpy itself would upcast a float32 ``x`` for ``prepend=0.5``)."""
+    return {k: np.zeros(np.shape(v), dtype=dtype_of(like)) for k, v in constants.items()}
 
 
 def negate(shift):
@@ -294,6 +316,20 @@ defvjp(np.diag,  # a 1-D x builds a matrix, a 2-D x extracts a diagonal
 defjvp(np.diag,
        lambda t, ans, x, k=0: np.diag(t, k))
 
+# diff(a, n) applies the first difference n times; its adjoint applies
+# "pad before minus pad after" n times (diff_adjoint). prepend/append are constants.
+defvjp(np.diff,
+       lambda g, ans, x, n=1, axis=-1, **kw: diff_adjoint(g, x, n, axis, kw),
+       backward_name="DiffBackward0")
+defjvp(np.diff,
+       lambda t, ans, x, n=1, axis=-1, **kw: np.diff(t, n, axis, **zeroed(kw, t)))
+
+defvjp(np.nan_to_num,  # finite entries pass through; replaced ones are constants
+       lambda g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: g * np.isfinite(x),
+       backward_name="NanToNumBackward0")
+defjvp(np.nan_to_num,
+       lambda t, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: t * np.isfinite(x))
+
 # -------------------------------------------------- joining and splitting
 defvjp(concatenate_args,
        lambda g, ans, *xs, axis=0, argnum: g[concat_index(xs, argnum, axis)],
@@ -381,5 +417,7 @@ defalias(np.hsplit, _hsplit)
 defalias(np.vsplit, _vsplit)
 defalias(np.atleast_1d, _at_least_1d)
 defalias(np.atleast_2d, _at_least_2d)
+defalias(np.astype, lambda x, dtype, /, *, copy=True, device=None: astype(x, dtype))
+defalias(np.unstack, lambda x, /, *, axis=0: tuple(x[(slice(None),) * (axis % ndim_of(x)) + (i,)] for i in range(shape_of(x)[axis])))
 defalias(np.fliplr, lambda m: np.flip(m, 1))
 defalias(np.flipud, lambda m: np.flip(m, 0))
