@@ -186,13 +186,12 @@ def celu(input, alpha=1.0, inplace=False):
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
-try:  # the standard normal CDF to full precision when SciPy is installed
-    from scipy.special import ndtr as _ndtr
-except ImportError:  # pragma: no cover - exercised only without SciPy
-    _erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
-    def _ndtr(x):
-        return 0.5 * (1.0 + _erf(np.asarray(x, dtype=np.float64) / math.sqrt(2.0)))
+
+def _ndtr(x):
+    """The standard normal CDF, ``erfc(-x / sqrt(2)) / 2``: full precision in both tails."""
+    return 0.5 * _erfc(np.asarray(x, dtype=np.float64) / -math.sqrt(2.0))
 
 
 class _NormalCDF(Function):
