@@ -81,7 +81,7 @@ from .registry import ALIASES, RULES, Rule, defalias, defjvp, defnondiff, defvjp
 from .broadcast import shape_of, unbroadcast
 
 # The table itself: importing these modules registers every rule.
-from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfuncs, conv  # noqa: E402,F401
+from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfuncs  # noqa: E402,F401
 from . import conv  # noqa: E402,F401  (im2col/col2im, behind nn's convolution and pooling)
 from .indexing import index_add, index_update
 from .linalg import einsum_args
