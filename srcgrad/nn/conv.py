@@ -283,6 +283,11 @@ class AvgPool1d(AvgPool2d):
         tensor([[[2., 1.]]])
     """
 
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        single = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,)  # noqa: E731
+        super().__init__(single(kernel_size), single(stride) if stride is not None else None, single(padding),
+                         ceil_mode, count_include_pad)
+
     def forward(self, input):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, False, self.count_include_pad)
 

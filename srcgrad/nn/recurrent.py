@@ -246,10 +246,6 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
         super().__init__(mode, *args, **kwargs)
 
-    def extra_repr(self):
-        s = super().extra_repr()
-        return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
-
 
 class LSTM(RNNBase):
     """Long short-term memory, PyTorch's gates (order ``i, f, g, o``)::
