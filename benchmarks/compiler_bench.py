@@ -18,6 +18,15 @@ def best(fn, number=5, repeat=7):
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
 
 
+def side_by_side(fns, number=5, repeat=15):
+    """Best time per call of each function, measured interleaved so load on the machine hits all alike."""
+    times = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            times[k] = min(times[k], timeit.timeit(fn, number=number) / number)
+    return times
+
+
 # ----------------------------------------------------------------- scalar code
 def horner_loss(a, b, c, d, xs, ys):
     loss = 0.0
@@ -140,13 +149,13 @@ def main():
     g = srcgrad.grad(horner_loss, wrt=(0, 1, 2, 3))
     args = (0.1, 0.2, 0.3, 0.4, xs, ys)
     np.testing.assert_allclose(g(*args), horner_hand(*args))
-    tg, th, tf = best(lambda: g(*args)), best(lambda: horner_hand(*args)), best(lambda: horner_loss(*args))
+    tg, th, tf = side_by_side([lambda: g(*args), lambda: horner_hand(*args), lambda: horner_loss(*args)])
     rows.append(("Horner cubic, 1000 floats", tg, th, tf, "<= 2x hand, <= 3x forward"))
 
     g = srcgrad.grad(euler, wrt=(0, 1))
     args = (0.7, 1.3, 1000)
     np.testing.assert_allclose(g(*args), euler_hand(*args))
-    tg, th, tf = best(lambda: g(*args)), best(lambda: euler_hand(*args)), best(lambda: euler(*args))
+    tg, th, tf = side_by_side([lambda: g(*args), lambda: euler_hand(*args), lambda: euler(*args)])
     rows.append(("Euler ODE, 1000 steps", tg, th, tf, "<= 2x hand, <= 3x forward"))
 
     x = rng.normal(size=2000)
@@ -154,7 +163,7 @@ def main():
     g = srcgrad.grad(poly_loss, wrt=(0, 1, 2, 3))
     args = (0.1, 0.2, 0.3, 0.4, x, y)
     np.testing.assert_allclose(g(*args), poly_hand(*args))
-    tg, th, tf = best(lambda: g(*args), 50), best(lambda: poly_hand(*args), 50), best(lambda: poly_loss(*args), 50)
+    tg, th, tf = side_by_side([lambda: g(*args), lambda: poly_hand(*args), lambda: poly_loss(*args)], 50)
     rows.append(("Polynomial regression, 2000 points", tg, th, tf, "<= 1.5x hand"))
 
     x = rng.normal(size=(64, 1000))
@@ -165,7 +174,7 @@ def main():
     args = (W1, W2, x, yy)
     for got, want in zip(g(*args), mlp_hand(*args)):
         np.testing.assert_allclose(got, want, rtol=1e-8)
-    tg, th, tf = best(lambda: g(*args), 10), best(lambda: mlp_hand(*args), 10), best(lambda: mlp_loss(*args), 10)
+    tg, th, tf = side_by_side([lambda: g(*args), lambda: mlp_hand(*args), lambda: mlp_loss(*args)], 10)
     rows.append(("2-layer MLP 64x1000x100x10", tg, th, tf, "<= 1.05x hand"))
 
     print(f"{'case':38s} {'generated':>11s} {'hand':>11s} {'forward':>11s} {'gen/hand':>9s} {'gen/fwd':>8s}  target")

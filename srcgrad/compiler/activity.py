@@ -7,6 +7,10 @@ Output guarantees (an ``Activity``):
   over-approximation (flow-insensitive), never an under-approximation, so a
   gradient is never silently dropped. Shapes, lengths, integer indices and
   anything computed by a no-derivative expression are never active.
+* ``shapes`` maps variables to their static shape where the argument shapes
+  the function was specialised on determine it (elementwise operations,
+  reductions, matrix products); the reverse pass skips ``unbroadcast`` where an
+  operand provably has the result's shape.
 * ``scalar`` holds the variables statically known to be Python numbers (from
   the argument types the function was specialised on, number literals, ``math``
   functions and arithmetic between numbers). For them the reverse pass emits
@@ -39,6 +43,7 @@ class Activity:
     active: set = field(default_factory=set)
     scalar: set = field(default_factory=set)
     lists: set = field(default_factory=set)
+    shapes: dict = field(default_factory=dict)
 
 
 def diff_inputs(value):
@@ -67,7 +72,7 @@ def diff_inputs(value):
 _SCALAR_FUNCS = {getattr(math, n) for n in dir(math) if callable(getattr(math, n))} | {abs, max, min, float}
 
 
-def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=()):
+def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=None):
     """Run the activity and scalar analyses on a ``NormalFunction``.
 
     Args:
@@ -76,6 +81,7 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=()):
         scalar_params: the parameters known (from the call) to be Python numbers.
         scalar_seq_params: parameters known to be lists or tuples of Python numbers
             (indexing them with an integer gives a number).
+        param_shapes: ``{parameter: symbolic shape}`` of array arguments (see ``infer_shapes``).
 
     Returns:
         An ``Activity``.
@@ -108,6 +114,7 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=()):
     seqs = {p for p in scalar_seq_params if p not in reassigned}
     act.lists = {s.target for s in assigns if isinstance(s.value, ListNew)}
     act.scalar = _scalars(fn, assigns, set(scalar_params), seqs) - act.lists
+    act.shapes = infer_shapes(fn, act, param_shapes or {})
     return act
 
 
@@ -174,3 +181,131 @@ def _is_scalar(value, scalar, seqs=frozenset()):
     if isinstance(value, NonDiff):
         return _const_number(value.node)
     return False
+
+
+# ---------------------------------------------------------------- static shapes
+#
+# Shapes are tuples of symbols: 1 for a length-one axis, an integer >= 2 naming
+# a length (two axes with the same symbol have the same length, whatever it
+# is), so one specialisation serves every batch size. ``None`` means unknown.
+
+_TOP = "top"
+_REDUCTIONS = {np_name: None for np_name in ("sum", "mean", "prod", "max", "min", "std", "var", "amax", "amin")}
+
+
+def _broadcast(shapes):
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for k in range(ndim):
+        dims = {s[len(s) - ndim + k] for s in shapes if len(s) - ndim + k >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            return None
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def _matmul(a, b):
+    if len(a) == 2 and len(b) == 2:
+        return (a[0], b[1]) if a[1] == b[0] else None
+    if len(a) == 2 and len(b) == 1:
+        return (a[0],) if a[1] == b[0] else None
+    if len(a) == 1 and len(b) == 2:
+        return (b[1],) if a[0] == b[0] else None
+    if len(a) == 1 and len(b) == 1:
+        return () if a[0] == b[0] else None
+    return None
+
+
+def value_shape(value, shape_of_atom):
+    """The static shape of a right-hand side given its operands' shapes, ``_TOP`` or ``None``."""
+    import numpy as np
+    if isinstance(value, (Copy, Cast)):
+        return shape_of_atom(value.src)
+    if not isinstance(value, Prim):
+        return None
+    shapes = [shape_of_atom(a) for a in value.args]
+    if any(s is None for s in shapes):
+        return None
+    if any(s is _TOP for s in shapes):
+        return _TOP
+    fn = value.fn
+    if isinstance(fn, np.ufunc):
+        if fn is np.matmul:
+            return _matmul(*shapes) if len(shapes) == 2 and not value.kwargs else None
+        if value.kwargs or len(shapes) != fn.nin:
+            return None
+        return _broadcast(shapes)
+    if fn is np.dot and len(shapes) == 2 and not value.kwargs and all(len(s) <= 2 for s in shapes):
+        if () in shapes:
+            return _broadcast(shapes)
+        return _matmul(*shapes)
+    if getattr(fn, "__name__", None) in _REDUCTIONS and getattr(np, fn.__name__, None) is fn and len(shapes) == 1:
+        if not value.kwargs:
+            return ()
+        axis = value.kwargs.get("axis")
+        if set(value.kwargs) == {"axis"} and isinstance(axis, Const):
+            import ast
+            node = axis.node
+            if isinstance(node, ast.Constant) and type(node.value) is int and -len(shapes[0]) <= node.value < len(shapes[0]):
+                k = node.value % len(shapes[0])
+                return shapes[0][:k] + shapes[0][k + 1:]
+        return None
+    if fn is np.transpose and len(shapes) == 1 and not value.kwargs:
+        return tuple(reversed(shapes[0]))
+    return None
+
+
+def infer_shapes(fn, act, param_shapes):
+    """Static shapes of the function's variables (greatest fixpoint over all assignments).
+
+    Args:
+        fn: the ``NormalFunction``.
+        act: its ``Activity`` (scalars have shape ``()``).
+        param_shapes: ``{parameter: symbolic shape}`` for array arguments.
+
+    Returns:
+        ``{variable: shape}`` for the variables whose shape is known.
+    """
+    assigns = [s for s in walk_stmts(fn.body) if isinstance(s, Assign)]
+    loop_vars = {s.target for s in walk_stmts(fn.body) if isinstance(s, For)}
+    shape = {}
+    for p in fn.params:
+        shape[p] = () if p in act.scalar else param_shapes.get(p)
+    by_target = {}
+    for s in assigns:
+        by_target.setdefault(s.target, []).append(s.value)
+    for v in by_target:
+        shape[v] = _TOP
+    for v in loop_vars:
+        shape[v] = ()
+
+    def atom(a):
+        if isinstance(a, Var):
+            if a.name in act.scalar:
+                return ()
+            return shape.get(a.name)
+        return () if _const_number(a.node) else None
+
+    changed = True
+    while changed:
+        changed = False
+        for v, values in by_target.items():
+            if v in act.scalar:
+                new = ()
+            else:
+                new = _TOP
+                for value in values:
+                    s = value_shape(value, atom)
+                    if s is _TOP:
+                        continue
+                    if s is None or (new is not _TOP and new != s):
+                        new = None
+                        break
+                    new = s
+                if v in fn.params and new != shape.get(v):
+                    new = None if new is not _TOP else shape.get(v)
+            if new != shape.get(v):
+                shape[v] = new
+                changed = True
+    return {v: s for v, s in shape.items() if s is not None and s is not _TOP}

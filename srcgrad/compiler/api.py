@@ -130,8 +130,32 @@ def _kind(a):
 _NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
 
 
+def _key(args):
+    """The specialisation key: per argument ``_kind``, or a symbolic shape for an ndarray.
+
+    Axes of length one stay 1 (they broadcast); other lengths become symbols
+    2, 3, ... in order of appearance, equal lengths sharing a symbol, so one
+    transformation serves every batch size.
+    """
+    out = []
+    dims = {}
+    for a in args:
+        if type(a) is np.ndarray:
+            out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
+        else:
+            out.append(_kind(a))
+    return tuple(out)
+
+
+def _split_key(params, key):
+    scalar = [p for p, k in zip(params, key) if k == 1]
+    seqs = [p for p, k in zip(params, key) if k == 2]
+    shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple)}
+    return scalar, seqs, shapes
+
+
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
-              scalar_seq_params=()):
+              scalar_seq_params=(), param_shapes=None):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -154,7 +178,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     ns = Namespace(namer)
     normal, scopes = normalize_pass.normalize(parsed, namer, ns)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
-    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params)
+    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes)
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
     namer.reserve("dout")
     fdef = reverse_pass.reverse(normal, act, wrt_names, namer, ns, preserve_result=preserve_result,
@@ -181,9 +205,8 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     ns = Namespace(namer)
     normal, scopes = normalize_pass.normalize(parsed, namer, ns)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
-    scalar_params = [p for p, s in zip(params, key) if s == 1]
-    seq_params = [p for p, s in zip(params, key) if s == 2]
-    act = activity.analyze(normal, wrt_names, scalar_params, seq_params)
+    scalar_params, seq_params, shapes = _split_key(params, key)
+    act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes)
     builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))
     tangents = [namer.adjoint(p) for p in wrt_names]
     fdef = builder.build_jvp(tangents)
@@ -254,10 +277,9 @@ class GradFunction:
                 spec = cand
                 break
         else:
-            scalar_params = [p for p, s in zip(self._params, key) if s == 1]
-            seq_params = [p for p, s in zip(self._params, key) if s == 2]
+            scalar_params, seq_params, shapes = _split_key(self._params, key)
             spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
-                             self._source_text, seq_params)
+                             self._source_text, seq_params, shapes)
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             bucket = _CACHE.setdefault(cache_key, [])
             bucket[:] = bucket[-7:] + [spec]
@@ -272,8 +294,7 @@ class GradFunction:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
-        key = tuple(map(_kind, args))
-        spec = self._spec(key)
+        spec = self._spec(_key(args))
         self._last = spec
         if dout is None:
             return spec.fn(*args)
@@ -288,7 +309,7 @@ class GradFunction:
 
     def source_for(self, *args):
         """The generated source specialised for these arguments (Python numbers vs arrays)."""
-        return self._spec(tuple(map(_kind, args))).source
+        return self._spec(_key(args)).source
 
     @property
     def function(self):

@@ -211,7 +211,7 @@ class JVPFunction:
         return spec
 
     def __call__(self, *args):
-        from .api import _kind
+        from .api import _key
         n = len(self._params)
         if len(args) != n + 1:
             raise TypeError(f"the JVP of {self.__wrapped__.__name__} takes its {n} arguments and then the tangent")
@@ -219,7 +219,7 @@ class JVPFunction:
         tangents = tuple(tangent) if self._tuple else (tangent,)
         if len(tangents) != len(self.wrt):
             raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
-        spec = self._spec(tuple(map(_kind, primals)))
+        spec = self._spec(_key(primals))
         self._last = spec
         return spec.fn(*primals, *tangents)
 

@@ -11,6 +11,9 @@ Output guarantees (each rewrite preserves the values the function returns):
   needed go too;
 * copies ``a = b`` (``a`` assigned once) are forwarded into the uses of ``a``
   that follow in the same block while ``b`` is unchanged;
+* a product or sum computed earlier in the same block is reused, not recomputed
+  (``x * x * x`` after ``t = x * x`` becomes ``t * x``);
+* ``unbroadcast(g, ())`` is written ``np.sum(g)``;
 * ``if`` statements left with no code are removed.
 """
 
@@ -259,6 +262,69 @@ def _copy_propagate(fdef):
     block(fdef.body)
 
 
+def _arith_only(node):
+    """Only names, constants and arithmetic: nothing a mutation could change behind a name's back."""
+    return all(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.operator, ast.unaryop, ast.Load))
+               for n in ast.walk(node))
+
+
+def _cse(fdef, ns):
+    """Reuse a product or sum already computed in the same block (``x * x * x`` -> ``t_3 * x``)."""
+    def names_in(node):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+    def block(stmts):
+        avail = {}  # ast.dump(expr) -> (name, names read)
+        for s in stmts:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(s, field, None), list):
+                    block(getattr(s, field))
+            if isinstance(s, (ast.If, ast.For, ast.While)):
+                avail.clear()
+                continue
+            if isinstance(s, ast.Assign) and avail:
+                class Sub(ast.NodeTransformer):
+                    def visit_BinOp(self, node):
+                        key = ast.dump(node)
+                        if key in avail:
+                            return ast.Name(id=avail[key][0], ctx=ast.Load())
+                        self.generic_visit(node)
+                        return node
+                s.value = Sub().visit(s.value)
+            stored = set()
+            for sub in ast.walk(s):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    stored.add(sub.id)
+            if stored:
+                for key in [k for k, (name, reads) in avail.items() if name in stored or reads & stored]:
+                    del avail[key]
+            if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                    and isinstance(s.value, ast.BinOp) and _arith_only(s.value)
+                    and s.targets[0].id not in names_in(s.value)):
+                avail[ast.dump(s.value)] = (s.targets[0].id, names_in(s.value))
+
+    block(fdef.body)
+
+
+def _sum_for_scalar_unbroadcast(fdef, ns):
+    """``unbroadcast(g, ())`` is ``np.sum(g)``: say so, it reads like hand-written code."""
+    from ..rules import unbroadcast
+    np_name = next((k for k, v in ns.items() if v is np), None)
+    if np_name is None:
+        return
+
+    class Sub(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if (isinstance(node.func, ast.Name) and ns.get(node.func.id) is unbroadcast and len(node.args) == 2
+                    and isinstance(node.args[1], ast.Tuple) and not node.args[1].elts):
+                return ast.Call(func=ast.Attribute(value=ast.Name(id=np_name, ctx=ast.Load()), attr="sum",
+                                                   ctx=ast.Load()), args=[node.args[0]], keywords=[])
+            return node
+
+    Sub().visit(fdef)
+
+
 def optimize(fdef, ns):
     """Optimize the generated ``FunctionDef`` in place (see the module docstring).
 
@@ -271,5 +337,7 @@ def optimize(fdef, ns):
     """
     _Fold().visit(fdef)
     _copy_propagate(fdef)
+    _cse(fdef, ns)
+    _sum_for_scalar_unbroadcast(fdef, ns)
     _dse(fdef.body, ns)
     return fdef

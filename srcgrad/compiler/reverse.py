@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import NoRuleError
 from ..rules import unbroadcast
-from . import inline
+from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  NonDiff, Opaque, Prim, Return, Var, While, walk_stmts)
 from .parse import error_at
@@ -431,7 +431,17 @@ class Reverse:
         if not _broadcasting(fn):
             return False
         others = [a for j, a in enumerate(value.args) if j != i]
-        return not all(self.scalar(a) for a in others)
+        if all(self.scalar(a) for a in others):
+            return False
+        mine = self.shape_of(value.args[i])
+        if mine is not None and mine == activity.value_shape(value, self.shape_of):
+            return False
+        return True
+
+    def shape_of(self, a):
+        if isinstance(a, Var):
+            return () if a.name in self.act.scalar else self.act.shapes.get(a.name)
+        return () if self.scalar(a) else None
 
     def vjp(self, value, i, g, ans):
         rule = value.rule
@@ -553,7 +563,8 @@ class Reverse:
         self.last_line = {False: None, True: None}
         ret = fn.body[-1]
         result = ret.value
-        scalar_out = isinstance(result, Var) and result.name in self.act.scalar
+        scalar_out = isinstance(result, Var) and (result.name in self.act.scalar
+                                                  or self.act.shapes.get(result.name) == ())
         forward = self.forward(fn.body, 0, set(fn.params))
         state = set()
         seed = []
