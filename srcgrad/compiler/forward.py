@@ -18,6 +18,7 @@ import copy
 import functools
 import inspect
 
+from .ir import clone
 from ..errors import NoRuleError, TransformError
 from . import inline
 from .ir import Assign, Copy, Cast, ExprStmt, For, If, NonDiff, Opaque, Prim, Var, While, Break, Continue, Return
@@ -90,10 +91,10 @@ class Forward(Reverse):
                 self.materialize(entry - st, body)
                 out += pre
                 if isinstance(s, For):
-                    out.append(ast.For(target=_name(s.target, True), iter=copy.deepcopy(s.iter), body=body or [ast.Pass()],
+                    out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
                                        orelse=[]))
                 else:
-                    out.append(ast.While(test=copy.deepcopy(s.test), body=body or [ast.Pass()], orelse=[]))
+                    out.append(ast.While(test=clone(s.test), body=body or [ast.Pass()], orelse=[]))
                 state.clear()
                 state.update(entry | st)
             elif isinstance(s, Break):
@@ -102,7 +103,7 @@ class Forward(Reverse):
                 out.append(ast.Continue())
             elif isinstance(s, ExprStmt):
                 out += self.line_marker(s.lineno, False)
-                out.append(copy.deepcopy(s.node))
+                out.append(clone(s.node))
         return out
 
     def assign_stmt(self, s, state):

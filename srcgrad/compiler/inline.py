@@ -16,6 +16,7 @@ import inspect
 import linecache
 import types
 
+from .ir import clone
 from .parse import parse_module
 
 __all__ = ["template", "instantiate", "Template"]
@@ -189,14 +190,14 @@ def instantiate(t, operands, ns, namer, literal_node):
     class Sub(ast.NodeTransformer):
         def visit_Name(self, node):
             if node.id in mapping:
-                return copy.deepcopy(mapping[node.id])
+                return clone(mapping[node.id])
             if node.id in renames:
-                new = copy.deepcopy(renames[node.id])
+                new = clone(renames[node.id])
                 if isinstance(node.ctx, ast.Store) and isinstance(new, ast.Name):
                     new.ctx = ast.Store()
                 return new
             return node
 
-    stmts = [Sub().visit(copy.deepcopy(s)) for s in t.body]
-    expr = Sub().visit(copy.deepcopy(t.result))
+    stmts = [Sub().visit(clone(s)) for s in t.body]
+    expr = Sub().visit(clone(t.result))
     return stmts, expr

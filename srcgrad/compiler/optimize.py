@@ -25,6 +25,7 @@ import types
 
 import numpy as np
 
+from .ir import clone
 from .reverse import is_marker
 
 __all__ = ["optimize"]
@@ -80,7 +81,7 @@ def _num(node):
 
 def _copy(node):
     import copy
-    return copy.deepcopy(node)
+    return clone(node)
 
 
 def _pure_callee(node, ns):
@@ -139,10 +140,23 @@ def _loads(stmts):
     return names
 
 
+def _load_counter(node):
+    counts = {}
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            counts[sub.id] = counts.get(sub.id, 0) + 1
+        elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+            counts[sub.target.id] = counts.get(sub.target.id, 0) + 1
+    return counts
+
+
 def _dse(body, ns):
+    counts = {}
+    for s in body:
+        for k, v in _load_counter(s).items():
+            counts[k] = counts.get(k, 0) + v
     changed = True
     while changed:
-        live = _loads(body)
         changed = False
 
         def sweep(stmts):
@@ -150,28 +164,27 @@ def _dse(body, ns):
             out = []
             for s in stmts:
                 if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                        and s.targets[0].id not in live and _pure(s.value, ns):
-                    changed = True
-                    continue
-                if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) and _pure(s.value, ns) \
-                        and s.target.id not in _loads_except(stmts_all, s):
+                        and not counts.get(s.targets[0].id) and _pure(s.value, ns):
+                    for k, v in _load_counter(s.value).items():
+                        counts[k] -= v
                     changed = True
                     continue
                 for field in ("body", "orelse"):
                     if isinstance(getattr(s, field, None), list):
                         setattr(s, field, sweep(getattr(s, field)))
                 if isinstance(s, ast.If) and not _code(s.body) and not _code(s.orelse) and _pure(s.test, ns):
+                    for k, v in _load_counter(s.test).items():
+                        counts[k] -= v
                     changed = True
                     continue
                 if isinstance(s, ast.If) and not _code(s.body) and _code(s.orelse):
                     s.test = ast.UnaryOp(op=ast.Not(), operand=s.test)
                     s.body, s.orelse = s.orelse, []
                 if isinstance(s, (ast.For, ast.While, ast.If)) and not _code(s.body):
-                    s.body = s.body + [ast.Pass()]
+                    s.body = [x for x in s.body if not isinstance(x, ast.Pass)] + [ast.Pass()]
                 out.append(s)
             return out
 
-        stmts_all = body
         body[:] = sweep(body)
     return body
 
@@ -220,6 +233,8 @@ def _copy_propagate(fdef):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
             loads[sub.id] = loads.get(sub.id, 0) + 1
 
+    cache = {}
+
     def block(stmts):
         k = 0
         while k < len(stmts):
@@ -236,8 +251,11 @@ def _copy_propagate(fdef):
                 seen = 0
                 ok = True
                 for r in rest:
-                    uses = _load_count([r], a)
-                    if b in _stores(r) or (isinstance(r, ast.AugAssign) and getattr(r.target, "id", None) == b):
+                    info = cache.get(id(r))
+                    if info is None:
+                        info = cache[id(r)] = (_load_counter(r), _stores(r))
+                    uses = info[0].get(a, 0)
+                    if b in info[1] or (isinstance(r, ast.AugAssign) and getattr(r.target, "id", None) == b):
                         # b changes here: a may only be read on this statement's right-hand side.
                         if uses and not (isinstance(r, (ast.Assign, ast.AugAssign)) and
                                          _load_count([r.value], a) == uses and not hasattr(r, "body")):
@@ -252,7 +270,9 @@ def _copy_propagate(fdef):
                                 return ast.Name(id=b, ctx=ast.Load())
                             return node
                     for j in range(k + 1, len(stmts)):
-                        stmts[j] = Sub().visit(stmts[j])
+                        if cache.get(id(stmts[j]), ({},))[0].get(a, 1):
+                            cache.pop(id(stmts[j]), None)
+                            stmts[j] = Sub().visit(stmts[j])
                     del stmts[k]
                     loads[b] = loads.get(b, 0) + total - 1
                     loads[a] = 0

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ir import clone
 from ..errors import NoRuleError
 from ..rules import unbroadcast
 from . import activity, inline
@@ -84,7 +85,7 @@ def _call(func, *args, **kwargs):
 
 
 def _atom_node(a):
-    return copy.deepcopy(a.node) if isinstance(a, Const) else _name(a.name)
+    return clone(a.node) if isinstance(a, Const) else _name(a.name)
 
 
 def _has_slice(node):
@@ -193,7 +194,7 @@ class Reverse:
                     body.append(ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1)))
                 inner = set(defined) | {s.target}
                 body += self.forward(s.body, depth + 1, inner)
-                out.append(ast.For(target=_name(s.target, True), iter=copy.deepcopy(s.iter), body=body or [ast.Pass()],
+                out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
                                    orelse=[], lineno=s.lineno))
                 if s.has_break and depth:
                     push, _ = self.stack_names()
@@ -206,7 +207,7 @@ class Reverse:
                 out.append(_assign(counter, ast.Constant(value=0)))
                 body = [ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1))]
                 body += self.forward(s.body, depth + 1, set(defined))
-                out.append(ast.While(test=copy.deepcopy(s.test), body=body, orelse=[]))
+                out.append(ast.While(test=clone(s.test), body=body, orelse=[]))
                 if depth:
                     push, _ = self.stack_names()
                     out.append(ast.Expr(value=_call(push, _name(counter))))
@@ -216,7 +217,7 @@ class Reverse:
                 out.append(ast.Continue())
             elif isinstance(s, ExprStmt):
                 out += self.line_marker(s.lineno, False)
-                out.append(copy.deepcopy(s.node))
+                out.append(clone(s.node))
             elif isinstance(s, Append):
                 out += self.line_marker(s.lineno, False)
                 out.append(ast.Expr(value=_call(ast.Attribute(value=_name(s.lst), attr="append", ctx=ast.Load()),
@@ -240,28 +241,28 @@ class Reverse:
         if isinstance(value, Prim):
             nodes = [_atom_node(a) for a in value.args]
             if value.style == "binop":
-                return ast.BinOp(left=nodes[0], op=copy.deepcopy(value.op), right=nodes[1])
+                return ast.BinOp(left=nodes[0], op=clone(value.op), right=nodes[1])
             if value.style == "unary":
-                return ast.UnaryOp(op=copy.deepcopy(value.op), operand=nodes[0])
+                return ast.UnaryOp(op=clone(value.op), operand=nodes[0])
             if value.style == "getitem":
                 return ast.Subscript(value=nodes[0], slice=nodes[1], ctx=ast.Load())
-            return ast.Call(func=copy.deepcopy(value.func), args=[self.value_node(a) for a in value.args],
+            return ast.Call(func=clone(value.func), args=[self.value_node(a) for a in value.args],
                             keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
         if isinstance(value, Opaque):
-            return ast.Call(func=copy.deepcopy(value.func), args=[self.value_node(a) for a in value.args],
+            return ast.Call(func=clone(value.func), args=[self.value_node(a) for a in value.args],
                             keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
         if isinstance(value, NonDiff):
-            return copy.deepcopy(value.node)
+            return clone(value.node)
         if isinstance(value, Copy):
             return _atom_node(value.src)
         if isinstance(value, Cast):
-            return copy.deepcopy(value.node)
+            return clone(value.node)
         if isinstance(value, ListNew):
             return ast.List(elts=[_atom_node(a) for a in value.items], ctx=ast.Load())
         if isinstance(value, ListGet):
-            return ast.Subscript(value=_name(value.lst.name), slice=copy.deepcopy(value.idx.node), ctx=ast.Load())
+            return ast.Subscript(value=_name(value.lst.name), slice=clone(value.idx.node), ctx=ast.Load())
         if isinstance(value, ListReduce):
-            return copy.deepcopy(value.node)
+            return clone(value.node)
         raise AssertionError(f"unexpected value {value!r}")
 
     # ------------------------------------------------------------ adjoint sweep
@@ -308,7 +309,7 @@ class Reverse:
             if lst not in state:
                 out.append(_assign(dl, self.zero(lst)))
                 state.add(lst)
-            slot = lambda ctx: ast.Subscript(value=_name(dl), slice=copy.deepcopy(value.idx.node), ctx=ctx)  # noqa: E731
+            slot = lambda ctx: ast.Subscript(value=_name(dl), slice=clone(value.idx.node), ctx=ctx)  # noqa: E731
             out.append(ast.Assign(targets=[slot(ast.Store())], value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(),
                                                                               right=_name(d)), lineno=0))
             return
@@ -324,7 +325,7 @@ class Reverse:
                 value.prim)
             vjp = rule.vjps[-1]
             t = inline.template(vjp)
-            kwargs = {name: copy.deepcopy(a.node) for name, a in value.kwargs.items()}
+            kwargs = {name: clone(a.node) for name, a in value.kwargs.items()}
             got = None
             if t is not None and t.vararg:
                 operands = {t.params[0]: _name(d), t.params[1]: _name(v), t.vararg: _name(lst),
@@ -532,7 +533,7 @@ class Reverse:
         if s.has_break and depth:
             _, pop = self.stack_names()
             out.append(_assign(self.counter_for(s), _call(pop)))
-        it = copy.deepcopy(s.iter)
+        it = clone(s.iter)
         if s.has_break:
             it = ast.Subscript(value=it, slice=ast.Slice(upper=_name(self.counter_for(s))), ctx=ast.Load())
         rev = _call(self.ns.bind(reversed, "reversed"), it)
@@ -610,7 +611,7 @@ class Reverse:
         args = ast.arguments(
             posonlyargs=[], args=[ast.arg(arg=p) for p in fn.params], vararg=None,
             kwonlyargs=[ast.arg(arg=dout)], kw_defaults=[ast.Constant(value=1.0 if scalar_out else None)],
-            kwarg=None, defaults=[copy.deepcopy(d) for d in fn.defaults])
+            kwarg=None, defaults=[clone(d) for d in fn.defaults])
         fdef = ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
                                type_comment=None, lineno=1)
         return fdef
