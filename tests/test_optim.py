@@ -625,3 +625,34 @@ def test_more_bad_hyperparameters(cls, kwargs, message):
 @pytest.mark.parametrize("cls", [optim.Adadelta, optim.Adamax, optim.NAdam, optim.RAdam, optim.Rprop])
 def test_more_optimizers_resume_exactly(cls, tmp_path):
     test_state_dict_resumes_exactly(cls, {"lr": 0.05}, True, tmp_path)
+
+
+def test_user_optimizer_written_pytorch_style():
+    """The base class supports optimizers written as in PyTorch tutorials (Tensor ops under no_grad)."""
+
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        @srcgrad.no_grad()
+        def step(self, closure=None):
+            loss = None
+            if closure is not None:
+                with srcgrad.enable_grad():
+                    loss = closure()
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    state["n"] = state.get("n", 0) + 1
+                    p.sub_(np.sign(p.grad), alpha=group["lr"])
+            return loss
+
+    p = srcgrad.tensor([1.0, -2.0], requires_grad=True)
+    opt = SignSGD([p], lr=0.25)
+    version = p._version
+    (p * p).sum().backward()
+    opt.step()
+    assert p.tolist() == [0.75, -1.75] and p._version > version and p.requires_grad
+    assert opt.state_dict()["state"] == {0: {"n": 1}}
