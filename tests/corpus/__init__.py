@@ -1,0 +1,149 @@
+"""The shared corpus: plain numpy/math functions of the kinds people write.
+
+Each theme module defines its functions the way a user would (no concessions to
+either mode) and lists them in ``CASES`` with ``case(...)``: an input factory
+(``rng -> args``), ``wrt`` (the argument indices differentiated), and, rarely,
+what one mode does instead of differentiating (``Limitation``: an error the user
+gets, asserted by the tests; ``Bug``: a wrong result, run as a strict xfail).
+
+``tests/test_modes_agree.py`` runs every case through static mode (``srcgrad.grad``),
+dynamic mode (Tensors and ``.backward()``), forward mode (``srcgrad.jvp``) and
+central finite differences, and checks that they all agree.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Limitation:
+    """A documented limitation: this mode raises ``error`` with a message matching ``match``."""
+
+    error: type
+    match: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A known bug or gap in one mode: run as ``xfail(strict=True, raises=raises)`` so a fix is noticed.
+
+    ``raises`` is the exception the failure shows today (``AssertionError`` for a wrong value),
+    so a failure of a different kind is not hidden by the xfail.
+    """
+
+    reason: str
+    raises: object = AssertionError
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus function with its inputs.
+
+    Attributes:
+        fn: the function; returns a scalar.
+        make_args: ``rng -> tuple`` of arguments (float64 arrays, Python floats, ints, index arrays).
+        wrt: the indices of the arguments to differentiate.
+        theme: the module it comes from.
+        static, dynamic, forward: ``None`` (the mode must work), a ``Limitation`` or a ``Bug``.
+        rtol, atol: tolerances against finite differences.
+    """
+
+    fn: object
+    make_args: object
+    wrt: tuple
+    theme: str = ""
+    static: object = None
+    dynamic: object = None
+    forward: object = None
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    notes: str = field(default="", compare=False)
+
+    @property
+    def name(self):
+        return f"{self.theme}.{self.fn.__name__}"
+
+
+def case(fn, make_args, wrt=0, **options):
+    """A ``Case``; ``wrt`` may be an index or a tuple of indices."""
+    wrt = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
+    theme = fn.__module__.rsplit(".", 1)[-1]
+    return Case(fn, make_args, wrt, theme, **options)
+
+
+def all_cases():
+    """Every case of every theme module, in a fixed order."""
+    from . import calls, control, elementwise, indexing, linalg, ml, nondiff, reductions, scalar, shapes, structures
+
+    cases = []
+    for module in (scalar, elementwise, reductions, linalg, shapes, indexing, control, calls, structures,
+                   nondiff, ml):
+        cases.extend(module.CASES)
+    names = [c.name for c in cases]
+    assert len(names) == len(set(names)), "corpus function names must be unique"
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
+# What a mode does instead of differentiating, in one place so the list stays short and visible.
+# Each corpus module refers to these by name; docs/testing.md lists them.
+
+from srcgrad.errors import AutogradError, NoRuleError, TransformError  # noqa: E402
+
+# Dynamic mode: documented limitations (the tape raises; PyTorch behaves the same way).
+MATH_ON_TENSOR = Limitation(
+    AttributeError, "'float' object has no attribute 'backward'",
+    "math.* functions turn a Tensor into a Python float (Tensor.__float__), so the tape never sees them; "
+    "use the numpy function (np.sin, np.exp) in code that runs on Tensors")
+TENSOR_INTO_NDARRAY = Limitation(
+    AutogradError, r"Can't call numpy\(\) on Tensor that requires grad",
+    "writing a Tensor into an ndarray (a preallocated np.zeros buffer, np.array of a list of Tensors) "
+    "would drop it from the graph, so the tape refuses; use np.zeros_like(x) or np.stack")
+INPLACE_ON_LEAF = Limitation(
+    AutogradError, "a leaf Variable that requires grad is being used in an in-place operation",
+    "`y = x; y *= x` changes x itself when x is a Tensor (as it would an ndarray); PyTorch refuses the same")
+INPLACE_ON_VIEW = Limitation(
+    AutogradError, "in-place operations on a view",
+    "`y[::2] += v` is an in-place add on a view of y; the tape refuses it rather than risk a wrong gradient")
+TORCH_SIZE_METHOD = Limitation(
+    TypeError, "'method'",
+    "Tensor.size is PyTorch's method, not numpy's attribute: use np.size(x) or x.numel()")
+NO_NDARRAY_COPY = Limitation(
+    AttributeError, "'Tensor' object has no attribute 'copy'",
+    "Tensor follows PyTorch's method names: use np.copy(x) or x.clone()")
+
+# Dynamic mode: bugs (reported; strict xfails notice the fix).
+MATH_SILENTLY_CONSTANT = Bug(
+    "dynamic mode: math.exp(t) on a Tensor returns a float, so its gradient is silently dropped "
+    "(Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
+NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch both have it)", AttributeError)
+NO_AXIS_KEYWORD = Bug(
+    "dynamic mode: Tensor.var/std/max/min take only dim=, while sum/mean also accept numpy's axis=", TypeError)
+
+# Static mode: compiler gaps and bugs (reported; strict xfails notice the fix).
+LIST_ARGUMENT = Bug(
+    "compiler: 'passing a list to hstack is not supported' (np.hstack, np.vstack), although the rule table "
+    "has aliases for them", TransformError)
+ALIASES_IGNORED = Bug(
+    "compiler: rules.ALIASES is not consulted, so np.einsum / np.split have 'no derivative rule'", NoRuleError)
+MULTIPLE_OUTPUTS = Bug(
+    "compiler: multiple-output primitives (np.linalg.slogdet) raise a bare NotImplementedError", NotImplementedError)
+TUPLE_VALUES = Bug("compiler: a tuple kept as a value (pair = (x, y); pair[1]) is not supported yet", TransformError)
+DICT_VALUES = Bug("compiler: dict values are not supported yet ('Dict' is not supported)", TransformError)
+RECURSION = Bug("compiler: recursive helpers are not supported yet", TransformError)
+CONTINUE_CRASH = Bug(
+    "compiler bug: `continue` inside a for loop makes the generated adjoint pop an empty stack", IndexError)
+ENUMERATE_ZIP_CRASH = Bug(
+    "compiler bug: `for i, (a, b) in enumerate(zip(x, y))` calls len() on the zip object", TypeError)
+
+# Forward mode (srcgrad.jvp): a documented limitation, and bugs.
+JVP_TAKES_EVERY_PARAMETER = Limitation(
+    TypeError, "takes its 2 arguments and then the tangent",
+    "a JVPFunction is called with every parameter, defaulted ones included, then the tangent "
+    "(otherwise the tangent would fill the defaulted parameter)")
+LIST_TANGENTS = Bug(
+    "forward mode: a tangent that flows through a list (np.stack/np.concatenate of a list, append, "
+    "a comprehension, a loop over a list, sum() of a list) is silently dropped or wrong, or the generated "
+    "code stacks an empty list", (AssertionError, ValueError))
+EARLY_RETURN_IN_LOOP = Bug(
+    "forward mode: a return inside a for loop gives an UnboundLocalError in the generated code", UnboundLocalError)

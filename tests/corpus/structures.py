@@ -1,0 +1,100 @@
+"""Structures: tuples, lists with append, dicts, in-place index writes."""
+
+import numpy as np
+
+from . import case, DICT_VALUES, INPLACE_ON_VIEW, LIST_TANGENTS, NO_NDARRAY_COPY, TENSOR_INTO_NDARRAY, TUPLE_VALUES
+
+
+def tuple_unpacking(x, y):
+    a, b = (x + y, x * y)
+    (c, d), e = (a - b, b * 2.0), a
+    return np.sum(a * b + c * d * e)
+
+
+def list_append_stack(x):
+    out = []
+    for i in range(3):
+        out.append(x * i + np.sin(x))
+    return np.sum(np.stack(out) ** 2)
+
+
+def list_builtin_sum(x):
+    parts = [x[0], x[1] ** 2, np.sum(x)]
+    return sum(parts) + parts[0] * parts[1]
+
+
+def dict_of_parameters(x, W):
+    params = {"w": W, "b": 0.5}
+    h = x @ params["w"] + params["b"]
+    return np.sum(h ** 2)
+
+
+def dict_built_up(x):
+    d = {}
+    d["a"] = x * 2.0
+    d["b"] = d["a"] ** 2
+    return np.sum(d["b"] - d["a"])
+
+
+def preallocate_and_fill(x):
+    y = np.zeros(4)
+    y[0] = x[0] * 2.0
+    y[1:3] = x[1:3] ** 2
+    y[3] = np.sum(x)
+    return np.sum(y * y)
+
+
+def write_into_copy(x):
+    y = x.copy()
+    y[1] = y[0] * 3.0
+    return np.sum(y ** 2)
+
+
+def index_add_in_place(x):
+    y = np.zeros_like(x)
+    y[::2] += x[::2] ** 2
+    y[1:] += x[:-1]
+    return np.sum(y * x)
+
+
+def loop_over_layers(x, W1, W2):
+    h = x
+    for w in [W1, W2]:
+        h = np.tanh(h @ w)
+    return np.sum(h)
+
+
+def list_comprehension(x):
+    terms = [x[i] ** (i + 1) for i in range(len(x))]
+    return sum(terms)
+
+
+def tuple_of_arrays_arg(x):
+    pair = (x, 2.0 * x)
+    first, second = pair
+    return np.sum(first * second) + np.sum(pair[1])
+
+
+def cumulative_fill(x):
+    out = np.zeros_like(x)
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc = acc * 0.5 + x[i]
+        out[i] = acc
+    return np.sum(out ** 2)
+
+
+CASES = [
+    case(tuple_unpacking, lambda r: (r.normal(size=3), r.normal(size=3)), wrt=(0, 1)),
+    case(list_append_stack, lambda r: (r.normal(size=3),), forward=LIST_TANGENTS),
+    case(list_builtin_sum, lambda r: (r.normal(size=3),), forward=LIST_TANGENTS),
+    case(dict_of_parameters, lambda r: (r.normal(size=3), r.normal(size=(3, 2))), wrt=(0, 1), static=DICT_VALUES),
+    case(dict_built_up, lambda r: (r.normal(size=3),), static=DICT_VALUES),
+    case(preallocate_and_fill, lambda r: (r.normal(size=4),), dynamic=TENSOR_INTO_NDARRAY),
+    case(write_into_copy, lambda r: (r.normal(size=3),), dynamic=NO_NDARRAY_COPY),
+    case(index_add_in_place, lambda r: (r.normal(size=5),), dynamic=INPLACE_ON_VIEW),
+    case(loop_over_layers, lambda r: (r.normal(size=3), r.normal(size=(3, 3)), r.normal(size=(3, 2))), wrt=(0, 1, 2), forward=LIST_TANGENTS),
+    case(list_comprehension, lambda r: (r.normal(size=4),), forward=LIST_TANGENTS),
+    case(tuple_of_arrays_arg, lambda r: (r.normal(size=3),), static=TUPLE_VALUES),
+    case(cumulative_fill, lambda r: (r.normal(size=4),)),
+]

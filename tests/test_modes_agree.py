@@ -1,0 +1,190 @@
+"""Both modes agree: every corpus function, static vs dynamic vs forward vs finite differences.
+
+For each function of ``tests/corpus``:
+
+* static mode (``srcgrad.grad``, optimized and ``optimize=False``) matches central
+  finite differences;
+* dynamic mode (the same function called on Tensors, then ``.backward()``) matches
+  finite differences;
+* static matches dynamic to tight tolerance (both are exact up to rounding);
+* forward mode (``srcgrad.jvp``) matches the reverse-mode gradient along a random tangent.
+
+A mode that cannot handle a function is listed in the corpus as a ``Limitation``
+(the error the user gets is asserted here) or a ``Bug`` (a strict xfail, so a fix
+is noticed). Nothing is skipped silently: the only skips are the two switches
+below, for modes the library does not have yet.
+"""
+
+import functools
+
+import numpy as np
+import pytest
+
+import srcgrad
+from corpus import Bug, Limitation, all_cases
+from corpus.harness import assert_grads_close, dynamic_grad, forward_directional, numeric_grad, static_grad
+
+CASES = all_cases()
+BY_NAME = {c.name: c for c in CASES}
+
+# Static-vs-dynamic tolerance: both compute exact derivatives, so only rounding differs.
+TIGHT_RTOL, TIGHT_ATOL = 1e-9, 1e-11
+
+
+# ------------------------------------------------------------------ the two switches (one place each)
+
+def require_static():
+    """Skip while the compiler is not exported from ``srcgrad``."""
+    if not hasattr(srcgrad, "grad"):
+        pytest.skip("static mode not built yet")
+
+
+def _square(x):
+    return x * x
+
+
+@functools.lru_cache(maxsize=None)
+def _forward_mode_built():
+    if not hasattr(srcgrad, "jvp"):
+        return False
+    try:
+        srcgrad.jvp(_square)(2.0, 1.0)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def require_forward():
+    """Skip while ``srcgrad.jvp`` is absent or raises ``NotImplementedError``."""
+    if not _forward_mode_built():
+        pytest.skip("forward mode (srcgrad.jvp) not built yet")
+
+
+# ------------------------------------------------------------------ shared values
+
+def args_of(case):
+    """The case's arguments (fresh copies: a mode may not change its inputs)."""
+    return case.make_args(np.random.default_rng(0))
+
+
+@functools.lru_cache(maxsize=None)
+def reference(name):
+    """Central finite differences of a case, computed once."""
+    case = BY_NAME[name]
+    return numeric_grad(case.fn, args_of(case), case.wrt)
+
+
+def params(*modes):
+    """One ``pytest.param`` per case; a ``Bug`` in any of ``modes`` makes it a strict xfail."""
+    out = []
+    for case in CASES:
+        marks = [pytest.mark.xfail(strict=True, raises=spec.raises, reason=spec.reason)
+                 for spec in (getattr(case, m) for m in modes) if isinstance(spec, Bug)]
+        out.append(pytest.param(case, id=case.name, marks=marks[:1]))
+    return out
+
+
+def limited(case, *modes):
+    """The first ``Limitation`` of ``case`` among ``modes``, or None."""
+    for m in modes:
+        spec = getattr(case, m)
+        if isinstance(spec, Limitation):
+            return spec
+    return None
+
+
+# ------------------------------------------------------------------ each mode against finite differences
+
+@pytest.mark.parametrize("optimize", [True, False], ids=["opt", "noopt"])
+@pytest.mark.parametrize("case", params("static"))
+def test_static_matches_finite_differences(case, optimize):
+    require_static()
+    args = args_of(case)
+    spec = limited(case, "static")
+    if spec is not None:
+        with pytest.raises(spec.error, match=spec.match):
+            static_grad(case.fn, args, case.wrt, optimize=optimize)
+        return
+    got = static_grad(case.fn, args, case.wrt, optimize=optimize)
+    assert_grads_close(got, reference(case.name), case.rtol, case.atol, f"static mode (optimize={optimize})", args)
+    for i in case.wrt:  # gradients keep the argument's kind: a float for a float, an array for an array
+        assert isinstance(got[i], float) == isinstance(args[i], float), f"argument {i}: {type(got[i]).__name__}"
+
+
+@pytest.mark.parametrize("case", params("dynamic"))
+def test_dynamic_matches_finite_differences(case):
+    args = args_of(case)
+    spec = limited(case, "dynamic")
+    if spec is not None:
+        with pytest.raises(spec.error, match=spec.match):
+            dynamic_grad(case.fn, args, case.wrt)
+        return
+    value, got = dynamic_grad(case.fn, args, case.wrt)
+    np.testing.assert_allclose(value, float(case.fn(*args)), rtol=1e-12, atol=1e-12)
+    assert_grads_close(got, reference(case.name), case.rtol, case.atol, "dynamic mode", args)
+
+
+# ------------------------------------------------------------------ the modes against each other
+
+@pytest.mark.parametrize("case", [p for p in params("static", "dynamic")
+                                  if limited(p.values[0], "static", "dynamic") is None])
+def test_static_matches_dynamic(case):
+    require_static()
+    args = args_of(case)
+    static = static_grad(case.fn, args, case.wrt)
+    _, dynamic = dynamic_grad(case.fn, args, case.wrt)
+    assert_grads_close(static, dynamic, TIGHT_RTOL, TIGHT_ATOL, "static vs dynamic", args)
+
+
+@pytest.mark.parametrize("case", [p for p in params("forward", "static")
+                                  if limited(p.values[0], "forward", "static") is None])
+def test_forward_matches_reverse(case):
+    require_static()
+    require_forward()
+    args = args_of(case)
+    spec = limited(case, "forward")
+    reverse = static_grad(case.fn, args, case.wrt)
+    rng = np.random.default_rng(1)
+    for i in case.wrt:
+        tangent = float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i]))
+        got = forward_directional(case.fn, args, i, tangent)
+        expected = float(np.sum(np.asarray(reverse[i]) * tangent))
+        assert abs(got - expected) <= 1e-8 + 1e-8 * abs(expected), \
+            f"forward mode along argument {i}: {got!r}, reverse-mode gradient . tangent: {expected!r}"
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if limited(c, "forward")])
+def test_forward_limitations(case):
+    require_forward()
+    spec = limited(case, "forward")
+    args = args_of(case)
+    i = case.wrt[0]
+    with pytest.raises(spec.error, match=spec.match):
+        forward_directional(case.fn, args, i, 1.0 if isinstance(args[i], float) else np.ones(np.shape(args[i])))
+
+
+# ------------------------------------------------------------------ the corpus itself
+
+def test_corpus_is_large_and_covers_every_theme():
+    themes = {c.theme for c in CASES}
+    assert len(CASES) >= 100
+    assert themes == {"scalar", "elementwise", "reductions", "linalg", "shapes", "indexing", "control", "calls",
+                      "structures", "nondiff", "ml"}
+    assert all(sum(c.theme == t for c in CASES) >= 8 for t in themes)
+
+
+def test_every_case_returns_a_scalar_and_reference_is_finite():
+    for case in CASES:
+        args = args_of(case)
+        assert np.ndim(case.fn(*args)) == 0, case.name
+        for g in reference(case.name).values():
+            assert np.all(np.isfinite(g)), case.name
+
+
+def test_limitations_are_few_and_explained():
+    specs = [(c.name, m, getattr(c, m)) for c in CASES for m in ("static", "dynamic", "forward")
+             if getattr(c, m) is not None]
+    for name, mode, spec in specs:
+        assert len(spec.reason) > 20, f"{name} ({mode}): say why"
+    limitations = [s for s in specs if isinstance(s[2], Limitation)]
+    assert len(limitations) <= 0.15 * len(CASES), "the limitation list should stay short"
