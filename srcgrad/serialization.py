@@ -56,8 +56,8 @@ def save(obj, f):
     if hasattr(f, "write"):
         np.savez(f, **arrays)
         return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(os.fspath(f))  # through a symlink: replace the file it points to, keep the link
+    directory = os.path.dirname(path)
     fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as out:
@@ -87,7 +87,7 @@ def load(f, map_location=None, weights_only=None, **kwargs):
         and key types kept; ``OrderedDict`` stays ``OrderedDict``), lists and tuples.
 
     Raises:
-        FileNotFoundError: the path does not exist.
+        FileNotFoundError, PermissionError, IsADirectoryError: the path cannot be opened.
         SerializationError: the file is not a srcgrad checkpoint, or is truncated or corrupt.
     """
     name = f if not hasattr(f, "read") else getattr(f, "name", "<file object>")
@@ -116,7 +116,7 @@ def load(f, map_location=None, weights_only=None, **kwargs):
         raise
     except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile, UnicodeDecodeError,
             json.JSONDecodeError) as exc:
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise
         raise SerializationError(f"{name!s} is not a readable srcgrad checkpoint "
                                  f"(not an .npz archive, truncated or corrupt): {exc}") from exc

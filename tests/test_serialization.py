@@ -206,3 +206,17 @@ def test_saved_file_has_the_usual_permissions(tmp_path):
     os.umask(umask)
     srcgrad.save([1], tmp_path / "perm.npz")
     assert (tmp_path / "perm.npz").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_save_through_a_symlink_keeps_the_link(tmp_path):
+    target = tmp_path / "real.npz"
+    link = tmp_path / "latest.npz"
+    srcgrad.save(1, target)
+    link.symlink_to(target)
+    srcgrad.save(2, link)
+    assert link.is_symlink() and srcgrad.load(target) == 2 and srcgrad.load(link) == 2
+
+
+def test_directory_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        srcgrad.load(tmp_path)
