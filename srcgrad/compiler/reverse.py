@@ -653,32 +653,76 @@ def _reads(rule, nargs):
     return rule_reads(rule, nargs)
 
 
+def _value_reads(value):
+    """Every name a right-hand side reads (operands and names inside constant expressions)."""
+    names = set()
+    atoms = []
+    if isinstance(value, (Prim, Opaque)):
+        atoms = list(value.args) + list(value.kwargs.values())
+    elif isinstance(value, (Copy, Cast)):
+        atoms = [value.src]
+        if isinstance(value, Cast):
+            names |= {n.id for n in ast.walk(value.node) if isinstance(n, ast.Name)}
+    elif isinstance(value, NonDiff):
+        names |= {n.id for n in ast.walk(value.node) if isinstance(n, ast.Name)}
+    else:
+        return None  # list forms: never treated as loop-invariant
+    for a in atoms:
+        if isinstance(a, Var):
+            names.add(a.name)
+        else:
+            names |= {n.id for n in ast.walk(a.node) if isinstance(n, ast.Name)}
+    return names
+
+
 def _overwritten(fn):
-    """Assignments (by ``id``) that may overwrite an earlier value, and loop variables that shadow one."""
+    """Assignments (by ``id``) that may overwrite an earlier value, and loop variables that shadow one.
+
+    An assignment inside loops whose value reads nothing any enclosing loop
+    changes, to a variable assigned nowhere else, computes the same value every
+    time: it overwrites nothing worth saving.
+    """
     over = set()
     shadow = {}
+    counts = {}
+    for s in walk_stmts(fn.body):
+        if isinstance(s, Assign):
+            counts[s.target] = counts.get(s.target, 0) + 1
 
-    def walk(block, assigned):
+    def loop_assigned(loop):
+        names = {s.target for s in walk_stmts(loop.body) if isinstance(s, Assign)}
+        names |= {s.target for s in walk_stmts(loop.body) if isinstance(s, For)}
+        names |= {s.lst for s in walk_stmts(loop.body) if isinstance(s, Append)}
+        if isinstance(loop, For):
+            names.add(loop.target)
+        return names
+
+    def walk(block, assigned, varying):
         for s in block:
             if isinstance(s, Assign):
                 if s.target in assigned:
-                    over.add(id(s))
+                    reads = _value_reads(s.value)
+                    invariant = (varying and counts.get(s.target) == 1 and s.target not in fn.params
+                                 and reads is not None and not (reads & varying))
+                    if not invariant:
+                        over.add(id(s))
                 assigned.add(s.target)
             elif isinstance(s, If):
-                a1 = walk(s.body, set(assigned))
-                a2 = walk(s.orelse, set(assigned))
+                a1 = walk(s.body, set(assigned), varying)
+                a2 = walk(s.orelse, set(assigned), varying)
                 assigned |= a1 | a2
             elif isinstance(s, (For, While)):
                 if isinstance(s, For):
                     if s.target in assigned:
                         shadow[id(s)] = {s.target}
                     assigned.add(s.target)
-                first = walk(s.body, set(assigned))
-                walk(s.body, set(first))
+                inner = varying | loop_assigned(s)
+                first = walk(s.body, set(assigned), inner)
+                walk(s.body, set(first), inner)
                 assigned |= first
         return assigned
 
-    walk(fn.body, set(fn.params))
+    walk(fn.body, set(fn.params), set())
     return over, shadow
 
 
