@@ -280,6 +280,12 @@ case(np.cumsum, U(3, 4), axis=1)
 case(np.cumsum, U(2, 3, 4), axis=-2)
 case(np.cumprod, P(3, 4))
 case(np.cumprod, U(3, 4), axis=0)
+_Z = np.array([[0.5, 0.0, 2.0, 0.0, 1.5], [0.0, 1.2, -0.7, 0.9, 1.1], [1.3, -0.8, 0.6, 1.4, 0.0]])
+case(np.cumprod, _Z, axis=1, id="cumprod-zeros-axis1")
+case(np.cumprod, _Z.T, axis=0, id="cumprod-zeros-axis0")
+case(np.cumprod, _Z, id="cumprod-zeros-flat")
+case(np.cumprod, np.array([0.0, 0.0, 2.0]), id="cumprod-leading-zeros")
+case(np.cumprod, np.array([1.2, 0.0, 1.5, 0.0, 0.0, -2.0]), id="cumprod-three-zeros")
 
 # linear algebra
 case(np.dot, U(3, 4), U(4, 2))
@@ -463,8 +469,9 @@ if im2col is not None:
     case(im2col, U(2, 2, 5, 4), (3, 2))
     case(im2col, U(1, 2, 5, 5), (3, 3), (2, 1), (1, 2), (1, 2))
     case(im2col, U(1, 1, 4, 4), (2, 2), (2, 2), (1, 1), (1, 1), -5.0, id="im2col-pad-value")
-    case(col2im, U(2 * 3 * 3, 2 * 3 * 2), (2, 2, 5, 4), (3, 2))
-    case(col2im, U(1 * 3 * 5, 2 * 3 * 3), (1, 2, 5, 5), (3, 3), (2, 1), (1, 2), (1, 2))
+    for _shape, _geometry in (((2, 2, 5, 4), ((3, 2),)), ((1, 2, 5, 5), ((3, 3), (2, 1), (1, 2), (1, 2)))):
+        # cols shaped as im2col lays them out, whatever that layout is
+        case(col2im, U(*np.shape(im2col(np.zeros(_shape), *_geometry))), _shape, *_geometry)
 
 # ML helpers
 case(sigmoid, U(3, 4) * 5)

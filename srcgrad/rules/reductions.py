@@ -11,7 +11,13 @@ Conventions:
   ``g / count``), as PyTorch's ``amax``/``amin`` and full ``max()`` do.
 * ``prod`` is zero-safe: each element's gradient is the product of the *other*
   elements, computed with cumulative products, never by dividing by ``x``.
-* ``cumprod`` divides by ``x``: its gradient is inf/NaN where ``x == 0``.
+* ``cumprod`` is zero-safe too, and exact to second order: before the first
+  zero of a scan the gradient is ``reverse_cumsum(g * ans) / x``; at and after
+  the first and second zeros it comes from the products that skip them, the
+  (zero) first zero kept as a factor so that it differentiates correctly; past
+  the second zero it is 0, which every derivative up to the second agrees with.
+  (A third derivative at a point with two or more exact zeros in one scan is
+  not exact.)
 * Keyword arguments that would change the gradient (``where=``, ``initial=`` of
   ``max``) are not accepted by the rules: calling them raises ``TypeError``
   rather than returning a wrong gradient.
@@ -23,7 +29,17 @@ from .broadcast import shape_of
 from .helpers import count, inverse_permutation, kept_shape, reduced_axes, unreduce
 from .registry import defjvp, defnondiff, defvjp, primitive
 
-__all__ = ["prod_others", "others_product", "others_mask", "equal_share"]
+__all__ = [
+    "prod_others",
+    "others_product",
+    "others_mask",
+    "equal_share",
+    "scan_input",
+    "scan_axis",
+    "reverse_cumsum",
+    "cumprod_vjp",
+    "cumprod_jvp",
+]
 
 
 @primitive
@@ -57,6 +73,21 @@ def prod_others(x, axis=None):
     moved = np.transpose(x, perm)
     flat = np.reshape(moved, tuple(shape[i] for i in rest) + (count(x, axis),))
     return np.transpose(np.reshape(others_product(flat), shape_of(moved)), inverse_permutation(perm))
+
+
+def scan_input(x, axis):
+    """What a scan (``cumsum``/``cumprod``) runs over: ``x``, flattened when ``axis`` is None."""
+    return np.ravel(x) if axis is None else x
+
+
+def scan_axis(axis):
+    """The axis a scan runs along in ``scan_input``'s result."""
+    return 0 if axis is None else axis
+
+
+def reverse_cumsum(v, axis):
+    """``v`` summed from the end of ``axis``: entry ``i`` is ``sum(v[i:])``."""
+    return np.flip(np.cumsum(np.flip(v, axis), axis=axis), axis)
 
 
 @primitive
@@ -133,8 +164,36 @@ defvjp(np.cumsum,
 defjvp(np.cumsum,
        lambda t, ans, x, axis=None, dtype=None, out=None: np.cumsum(t, axis=axis))
 
-defvjp(np.cumprod,
-       lambda g, ans, x, axis=None, dtype=None, out=None: np.reshape(np.flip(np.cumsum(np.flip(g * ans, axis), axis=axis), axis), shape_of(x)) / x,
-       backward_name="CumprodBackward0")
-defjvp(np.cumprod,
-       lambda t, ans, x, axis=None, dtype=None, out=None: ans * np.cumsum(t / x, axis=axis))
+def cumprod_vjp(g, ans, x, axis=None, dtype=None, out=None):
+    """Zero-safe VJP of ``np.cumprod``, exact to second order (see the module docstring)."""
+    xs, ax = scan_input(x, axis), scan_axis(axis)
+    zero = xs == 0
+    seen = np.cumsum(zero, axis=ax)  # zeros at or before each position
+    first, second = zero & (seen == 1), zero & (seen == 2)
+    safe = np.where(zero, 1.0, xs)
+    xz = np.sum(xs * first, axis=ax, keepdims=True)  # the first zero: 0, kept as a factor
+    r0 = reverse_cumsum(g * ans, ax) / safe
+    r1 = reverse_cumsum(g * np.cumprod(np.where(first, 1.0, xs), axis=ax), ax)
+    r2 = reverse_cumsum(g * np.cumprod(np.where(first | second, 1.0, xs), axis=ax), ax)
+    dx = np.where(seen == 0, r0, np.where(first, r1, np.where(seen == 1, xz * r1 / safe, np.where(second, xz * r2, 0.0))))
+    return np.reshape(dx, shape_of(x))
+
+
+def cumprod_jvp(t, ans, x, axis=None, dtype=None, out=None):
+    """Zero-safe JVP of ``np.cumprod``, exact to second order."""
+    xs, ts, ax = scan_input(x, axis), scan_input(t, axis), scan_axis(axis)
+    zero = xs == 0
+    seen = np.cumsum(zero, axis=ax)
+    first, second = zero & (seen == 1), zero & (seen == 2)
+    ratio = np.cumsum(np.where(zero, 0.0, ts / np.where(zero, 1.0, xs)), axis=ax)  # sum of t_i / x_i over nonzero i
+    ans1 = np.cumprod(np.where(first, 1.0, xs), axis=ax)
+    ans2 = np.cumprod(np.where(first | second, 1.0, xs), axis=ax)
+    xz = np.sum(xs * first, axis=ax, keepdims=True)
+    tz1 = np.sum(ts * first, axis=ax, keepdims=True)
+    tz2 = np.sum(ts * second, axis=ax, keepdims=True)
+    return np.where(seen == 0, ans * ratio, tz1 * ans1 + np.where(seen == 1, xz * ans1 * ratio, tz2 * xz * ans2))
+
+
+defvjp(np.cumprod, cumprod_vjp, backward_name="CumprodBackward0")
+defjvp(np.cumprod, cumprod_jvp)
+
