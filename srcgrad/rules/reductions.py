@@ -136,6 +136,8 @@ defjvp(np.prod,
        lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False: np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims))
 
 # ------------------------------------------------- extremes (ties share evenly)
+# When k elements tie for the max (min), each gets g / k, as PyTorch's amax/amin and
+# full max() do: equal_share gives the 1/k weights (0 elsewhere).
 for _fn, _name in ((np.max, "MaxBackward1"), (np.amax, "MaxBackward1"), (np.min, "MinBackward1"), (np.amin, "MinBackward1")):
     defvjp(_fn,
            lambda g, ans, x, axis=None, out=None, keepdims=False: unreduce(g, x, axis) * equal_share(x, ans, axis),
