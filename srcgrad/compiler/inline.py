@@ -102,6 +102,9 @@ def _make_template(fn):
         if not stmts or not isinstance(stmts[-1], ast.Return) or stmts[-1].value is None:
             return None
         for s in stmts[:-1]:
+            if isinstance(s, ast.If) and not s.orelse and len(s.body) == 1 and isinstance(s.body[0], ast.Return) \
+                    and s.body[0].value is not None:
+                continue  # "if ndim_of(y) == 1: return ..." -- decided per call from static shapes
             if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)):
                 return None
         body, result = stmts[:-1], stmts[-1].value
@@ -114,7 +117,7 @@ def _make_template(fn):
         for p, d in zip(params[len(params) - len(fn.__defaults__):], fn.__defaults__):
             defaults[p] = d
     defaults.update(fn.__kwdefaults__ or {})
-    locals_ = {s.targets[0].id for s in body}
+    locals_ = {s.targets[0].id for s in body if isinstance(s, ast.Assign)}
     names = set(params) | set(kwonly) | ({vararg} if vararg else set())
     free = set()
     for stmt in body + [ast.Expr(value=result)]:
@@ -140,7 +143,30 @@ def _literal(value):
     return value is None or isinstance(value, (bool, int, float, str))
 
 
-def instantiate(t, operands, ns, namer, literal_node):
+def _decide(test, ndims):
+    """The truth of a branch test ``ndim_of(p) <op> k`` (with and/or/not) from static ranks, or ``None``."""
+    import operator as op
+    ops = {ast.Eq: op.eq, ast.NotEq: op.ne, ast.Lt: op.lt, ast.LtE: op.le, ast.Gt: op.gt, ast.GtE: op.ge}
+    if isinstance(test, ast.BoolOp):
+        values = [_decide(v, ndims) for v in test.values]
+        if isinstance(test.op, ast.And):
+            return False if False in values else (None if None in values else True)
+        return True if True in values else (None if None in values else False)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        v = _decide(test.operand, ndims)
+        return None if v is None else not v
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in ops
+            and isinstance(test.left, ast.Call) and isinstance(test.left.func, ast.Name)
+            and test.left.func.id == "ndim_of" and len(test.left.args) == 1
+            and isinstance(test.left.args[0], ast.Name) and isinstance(test.comparators[0], ast.Constant)):
+        rank = ndims.get(test.left.args[0].id)
+        if rank is None:
+            return None
+        return ops[type(test.ops[0])](rank, test.comparators[0].value)
+    return None
+
+
+def instantiate(t, operands, ns, namer, literal_node, ndims=None):
     """Substitute ``operands`` (``{param: ast expr}``) into template ``t``.
 
     Args:
@@ -150,6 +176,8 @@ def instantiate(t, operands, ns, namer, literal_node):
         ns: the generated module's ``Namespace`` (free names are bound in it).
         namer: the ``Namer`` (the body's locals get fresh names).
         literal_node: ``value -> ast expr`` for defaults that are not literals.
+        ndims: ``{param: rank}`` where the operand's rank is known statically;
+            decides branches written ``if ndim_of(p) == 1: return ...``.
 
     Returns:
         ``(statements, expression)`` or ``None`` when a parameter has no value.
@@ -198,6 +226,17 @@ def instantiate(t, operands, ns, namer, literal_node):
                 return new
             return node
 
-    stmts = [Sub().visit(clone(s)) for s in t.body]
-    expr = Sub().visit(clone(t.result))
+    stmts = []
+    result = t.result
+    for s in t.body:
+        if isinstance(s, ast.If):
+            decided = _decide(s.test, ndims or {})
+            if decided is None:
+                return None
+            if decided:
+                result = s.body[0].value
+                break
+            continue
+        stmts.append(Sub().visit(clone(s)))
+    expr = Sub().visit(clone(result))
     return stmts, expr

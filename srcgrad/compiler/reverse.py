@@ -437,6 +437,10 @@ class Reverse:
         mine = self.shape_of(value.args[i])
         if mine is not None and mine == activity.value_shape(value, self.shape_of):
             return False
+        if fn is np.matmul and len(value.args) == 2:
+            shapes = [self.shape_of(a) for a in value.args]
+            if all(s is not None and 1 <= len(s) <= 2 for s in shapes):
+                return False  # no batch axes: nothing was broadcast
         return True
 
     def shape_of(self, a):
@@ -466,7 +470,9 @@ class Reverse:
                 ok = all(k in ps[2 + len(args):] for k in kwargs)
                 if ok:
                     operands.update(kwargs)
-                    got = inline.instantiate(t, operands, self.ns, self.namer, self.literal)
+                    ndims = {p: len(self.shape_of(a)) for p, a in zip(ps[2:], value.args)
+                             if self.shape_of(a) is not None}
+                    got = inline.instantiate(t, operands, self.ns, self.namer, self.literal, ndims)
                     if got is not None:
                         return got
         fname = self.ns.bind(vjp, f"{rule.name}_vjp" if variadic or i == 0 else f"{rule.name}_vjp{i}")
