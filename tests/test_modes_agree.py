@@ -22,14 +22,11 @@ import pytest
 
 import srcgrad
 from corpus import Bug, Limitation, all_cases
-from corpus.harness import assert_grads_close, dynamic_grad, forward_directional, numeric_grad, static_grad
+from corpus.harness import (args_of, check_dynamic, check_forward, check_static, check_static_vs_dynamic, dynamic_grad,
+                            forward_directional, numeric_grad, static_grad)
 
 CASES = all_cases()
 BY_NAME = {c.name: c for c in CASES}
-
-# Static-vs-dynamic tolerance: both compute exact derivatives, so only rounding differs.
-TIGHT_RTOL, TIGHT_ATOL = 1e-9, 1e-11
-
 
 # ------------------------------------------------------------------ the two switches (one place each)
 
@@ -61,11 +58,6 @@ def require_forward():
 
 
 # ------------------------------------------------------------------ shared values
-
-def args_of(case):
-    """The case's arguments (fresh copies: a mode may not change its inputs)."""
-    return case.make_args(np.random.default_rng(0))
-
 
 @functools.lru_cache(maxsize=None)
 def reference(name):
@@ -99,29 +91,22 @@ def limited(case, *modes):
 @pytest.mark.parametrize("case", params("static"))
 def test_static_matches_finite_differences(case, optimize):
     require_static()
-    args = args_of(case)
     spec = limited(case, "static")
     if spec is not None:
         with pytest.raises(spec.error, match=spec.match):
-            static_grad(case.fn, args, case.wrt, optimize=optimize)
+            static_grad(case.fn, args_of(case), case.wrt, optimize=optimize)
         return
-    got = static_grad(case.fn, args, case.wrt, optimize=optimize)
-    assert_grads_close(got, reference(case.name), case.rtol, case.atol, f"static mode (optimize={optimize})", args)
-    for i in case.wrt:  # gradients keep the argument's kind: a float for a float, an array for an array
-        assert isinstance(got[i], float) == isinstance(args[i], float), f"argument {i}: {type(got[i]).__name__}"
+    check_static(case, reference(case.name), optimize)
 
 
 @pytest.mark.parametrize("case", params("dynamic"))
 def test_dynamic_matches_finite_differences(case):
-    args = args_of(case)
     spec = limited(case, "dynamic")
     if spec is not None:
         with pytest.raises(spec.error, match=spec.match):
-            dynamic_grad(case.fn, args, case.wrt)
+            dynamic_grad(case.fn, args_of(case), case.wrt)
         return
-    value, got = dynamic_grad(case.fn, args, case.wrt)
-    np.testing.assert_allclose(value, float(case.fn(*args)), rtol=1e-12, atol=1e-12)
-    assert_grads_close(got, reference(case.name), case.rtol, case.atol, "dynamic mode", args)
+    check_dynamic(case, reference(case.name))
 
 
 # ------------------------------------------------------------------ the modes against each other
@@ -130,10 +115,7 @@ def test_dynamic_matches_finite_differences(case):
                                   if limited(p.values[0], "static", "dynamic") is None])
 def test_static_matches_dynamic(case):
     require_static()
-    args = args_of(case)
-    static = static_grad(case.fn, args, case.wrt)
-    _, dynamic = dynamic_grad(case.fn, args, case.wrt)
-    assert_grads_close(static, dynamic, TIGHT_RTOL, TIGHT_ATOL, "static vs dynamic", args)
+    check_static_vs_dynamic(case)
 
 
 @pytest.mark.parametrize("case", [p for p in params("forward", "static")
@@ -141,16 +123,7 @@ def test_static_matches_dynamic(case):
 def test_forward_matches_reverse(case):
     require_static()
     require_forward()
-    args = args_of(case)
-    spec = limited(case, "forward")
-    reverse = static_grad(case.fn, args, case.wrt)
-    rng = np.random.default_rng(1)
-    for i in case.wrt:
-        tangent = float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i]))
-        got = forward_directional(case.fn, args, i, tangent)
-        expected = float(np.sum(np.asarray(reverse[i]) * tangent))
-        assert abs(got - expected) <= 1e-8 + 1e-8 * abs(expected), \
-            f"forward mode along argument {i}: {got!r}, reverse-mode gradient . tangent: {expected!r}"
+    check_forward(case)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if limited(c, "forward")])

@@ -81,7 +81,86 @@ def assert_grads_close(got, expected, rtol, atol, what, args):
         err = np.abs(g - e)
         bad = ~(err <= atol + rtol * np.abs(e))
         if np.any(bad):
-            k = np.unravel_index(int(np.nanargmax(np.where(np.isnan(err), np.inf, err))), np.shape(e)) if e.ndim else ()
+            worst = int(np.argmax(np.where(np.isnan(err), np.inf, err)))
+            k = tuple(int(j) for j in np.unravel_index(worst, np.shape(e)))
             raise AssertionError(
-                f"{what}: gradient of argument {i} disagrees at element {k}: got {g[k]!r}, expected {e[k]!r} "
+                f"{what}: gradient of argument {i} disagrees at element {k}: got {float(g[k])!r}, "
+                f"expected {float(e[k])!r} "
                 f"(|difference| {err[k]:.3g} > {atol} + {rtol} * |expected|)\ngot:\n{g}\nexpected:\n{e}")
+
+
+# ------------------------------------------------------------------ the checks, one function per claim
+# test_modes_agree.py runs them on every case; test_teeth.py runs them with a broken rule and expects them to fail.
+
+TIGHT_RTOL, TIGHT_ATOL = 1e-9, 1e-11
+"""Static vs dynamic: both compute exact derivatives from the same rules, so only rounding differs."""
+
+
+def args_of(case):
+    """The case's arguments (made afresh each time, so no mode can see another's changes)."""
+    return case.make_args(np.random.default_rng(0))
+
+
+def check_static(case, reference, optimize=True):
+    """Static mode (``srcgrad.grad``) against finite differences ``reference``."""
+    args = args_of(case)
+    got = static_grad(case.fn, args, case.wrt, optimize=optimize)
+    assert_grads_close(got, reference, case.rtol, case.atol, f"static mode (optimize={optimize})", args)
+    for i in case.wrt:  # a gradient keeps its argument's kind: a float for a float, an array for an array
+        assert isinstance(got[i], float) == isinstance(args[i], float), \
+            f"static mode: gradient of argument {i} is a {type(got[i]).__name__}"
+
+
+def check_dynamic(case, reference):
+    """Dynamic mode (Tensors, ``.backward()``) against finite differences ``reference``."""
+    args = args_of(case)
+    value, got = dynamic_grad(case.fn, args, case.wrt)
+    np.testing.assert_allclose(value, float(case.fn(*args)), rtol=1e-12, atol=1e-12)
+    assert_grads_close(got, reference, case.rtol, case.atol, "dynamic mode", args)
+
+
+def check_static_vs_dynamic(case):
+    """Static and dynamic mode agree to rounding."""
+    args = args_of(case)
+    static = static_grad(case.fn, args, case.wrt)
+    _, dynamic = dynamic_grad(case.fn, args, case.wrt)
+    assert_grads_close(static, dynamic, TIGHT_RTOL, TIGHT_ATOL, "static vs dynamic", args)
+
+
+def check_forward(case):
+    """Forward mode (``srcgrad.jvp``) along a random tangent equals the reverse-mode gradient . tangent."""
+    args = args_of(case)
+    reverse = static_grad(case.fn, args, case.wrt)
+    rng = np.random.default_rng(1)
+    for i in case.wrt:
+        tangent = float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i]))
+        got = forward_directional(case.fn, args, i, tangent)
+        expected = float(np.sum(np.asarray(reverse[i]) * tangent))
+        assert abs(got - expected) <= 1e-8 + 1e-8 * abs(expected), \
+            f"forward mode along argument {i}: {got!r}, reverse-mode gradient . tangent: {expected!r}"
+
+
+def static_as_tensor_function(fn):
+    """``fn`` as a function of Tensors whose backward is the static-mode gradient.
+
+    So ``srcgrad.autograd.gradcheck`` can check a compiled gradient exactly as it checks the tape:
+    ``gradcheck(static_as_tensor_function(f), (x,))``. ``fn`` must return a scalar.
+    """
+
+    class StaticGradient(srcgrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, *args):
+            ctx.raw = tuple(a.detach().numpy() if isinstance(a, srcgrad.Tensor) else a for a in args)
+            return srcgrad.tensor(np.asarray(fn(*ctx.raw), dtype=np.float64))
+
+        @staticmethod
+        def backward(ctx, g):
+            wrt = tuple(i for i, need in enumerate(ctx.needs_input_grad) if need)
+            grads = srcgrad.grad(fn, wrt=wrt)(*ctx.raw, dout=float(g.detach().numpy()))
+            out = [None] * len(ctx.raw)
+            for i, gi in zip(wrt, grads):
+                out[i] = srcgrad.tensor(np.asarray(gi, dtype=np.float64))
+            return tuple(out)
+
+    StaticGradient.__name__ = f"Static_{fn.__name__}"
+    return StaticGradient.apply
