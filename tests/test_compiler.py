@@ -519,3 +519,14 @@ def test_broadcasting_still_unbroadcasts(rng):
 
     df = check(f, m, v, wrt=(0, 1))
     assert "unbroadcast" in df.source
+
+
+def test_gradient_keeps_the_input_dtype(rng):
+    x = rng.normal(size=4).astype(np.float32)
+
+    def f(x):
+        return np.sum(np.sin(x) * 2.0)
+
+    g = grad(f)(x)
+    assert g.dtype == np.float32 and g.shape == (4,)
+    np.testing.assert_allclose(g, 2.0 * np.cos(x), rtol=1e-6)

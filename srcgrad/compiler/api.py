@@ -258,6 +258,7 @@ class GradFunction:
         self._params = [p.name for p in sig.parameters.values()
                         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         self.wrt, self._wrt_tuple = _resolve_wrt(fn, self._params, wrt)
+        self._wrt_index = [self._params.index(w) for w in self.wrt]
         self.preserve_result = preserve_result
         self.optimize = optimize
         self.verbose = verbose
@@ -296,9 +297,25 @@ class GradFunction:
             args = tuple(bound.arguments[p] for p in self._params)
         spec = self._spec(_key(args))
         self._last = spec
-        if dout is None:
-            return spec.fn(*args)
-        return spec.fn(*args, dout=dout)
+        out = spec.fn(*args) if dout is None else spec.fn(*args, dout=dout)
+        return self._match_dtypes(args, out)
+
+    def _match_dtypes(self, args, out):
+        """Give each array's gradient the array's dtype (float32 in, float32 out)."""
+        value = None
+        if self.preserve_result:
+            value, out = out
+        grads = out if self._wrt_tuple else (out,)
+        fixed = None
+        for k, (i, g) in enumerate(zip(self._wrt_index, grads)):
+            a = args[i]
+            if type(a) is np.ndarray and (type(g) is not np.ndarray or g.dtype != a.dtype):
+                if fixed is None:
+                    fixed = list(grads)
+                fixed[k] = np.asarray(g, dtype=a.dtype) if np.issubdtype(a.dtype, np.inexact) else np.asarray(g)
+        if fixed is not None:
+            out = tuple(fixed) if self._wrt_tuple else fixed[0]
+        return (value, out) if self.preserve_result else out
 
     @property
     def source(self):
