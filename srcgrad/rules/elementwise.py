@@ -8,8 +8,9 @@ float32.
 Conventions where the derivative is not unique:
 
 * ``np.absolute`` and ``np.sign``-like kinks: the gradient at 0 is 0.
-* ``np.maximum``/``np.minimum``/``np.fmax``/``np.fmin``: where ``x == y`` each
-  argument gets half of ``g`` (as PyTorch's ``maximum`` does).
+* ``np.maximum``/``np.minimum``: where ``x == y`` each argument gets half of
+  ``g`` (as PyTorch's ``maximum`` does). ``np.fmax``/``np.fmin`` give a tie to
+  the first argument and ignore a NaN argument (as PyTorch's ``fmax`` does).
 * ``np.power(x, y)``: ``d/dx`` uses ``x ** (y - 1 + (y == 0))`` so that ``y == 0``
   gives exactly 0 (never ``0 * inf``) and ``x == 0`` with integer ``y >= 1`` is
   finite. ``d/dy`` uses ``log(x + (x == 0))``: at ``x == 0`` it is 0 (the limit
@@ -114,9 +115,9 @@ defvjp(np.sqrt,
 defjvp(np.sqrt,
        lambda t, ans, x: t * 0.5 / ans)
 
-defvjp(np.cbrt,
+defvjp(np.cbrt,  # PyTorch spells it x ** (1 / 3)
        lambda g, ans, x: g / (3 * ans * ans),
-       backward_name="CbrtBackward0")
+       backward_name="PowBackward0")
 defjvp(np.cbrt,
        lambda t, ans, x: t / (3 * ans * ans))
 
@@ -278,22 +279,22 @@ defjvp(np.minimum,
        lambda t, ans, x, y: t * (x < y) + t * (x == y) * 0.5,
        lambda t, ans, x, y: t * (y < x) + t * (x == y) * 0.5)
 
-# fmax/fmin ignore a NaN argument: the other one gets all of g.
+# fmax/fmin ignore a NaN argument, and give a tie to the first argument (as PyTorch's).
 defvjp(np.fmax,
-       lambda g, ans, x, y: g * ((x > y) | np.isnan(y)) + g * (x == y) * 0.5,
-       lambda g, ans, x, y: g * ((y > x) | np.isnan(x)) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * ((x >= y) | np.isnan(y)),
+       lambda g, ans, x, y: g * np.logical_not((x >= y) | np.isnan(y)),
        backward_name="FmaxBackward0")
 defjvp(np.fmax,
-       lambda t, ans, x, y: t * ((x > y) | np.isnan(y)) + t * (x == y) * 0.5,
-       lambda t, ans, x, y: t * ((y > x) | np.isnan(x)) + t * (x == y) * 0.5)
+       lambda t, ans, x, y: t * ((x >= y) | np.isnan(y)),
+       lambda t, ans, x, y: t * np.logical_not((x >= y) | np.isnan(y)))
 
 defvjp(np.fmin,
-       lambda g, ans, x, y: g * ((x < y) | np.isnan(y)) + g * (x == y) * 0.5,
-       lambda g, ans, x, y: g * ((y < x) | np.isnan(x)) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * ((x <= y) | np.isnan(y)),
+       lambda g, ans, x, y: g * np.logical_not((x <= y) | np.isnan(y)),
        backward_name="FminBackward0")
 defjvp(np.fmin,
-       lambda t, ans, x, y: t * ((x < y) | np.isnan(y)) + t * (x == y) * 0.5,
-       lambda t, ans, x, y: t * ((y < x) | np.isnan(x)) + t * (x == y) * 0.5)
+       lambda t, ans, x, y: t * ((x <= y) | np.isnan(y)),
+       lambda t, ans, x, y: t * np.logical_not((x <= y) | np.isnan(y)))
 
 defvjp(np.where,  # only the three-argument form; the condition gets no gradient
        None,
