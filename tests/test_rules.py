@@ -614,3 +614,23 @@ def test_astype_gradient_returns_in_the_input_dtype():
     ct = get_rule(astype).call_vjp(0, np.ones_like(ans), ans, (x, np.float32), {})
     assert ct.dtype == np.float64
     np.testing.assert_array_equal(ct, np.ones((3, 2)))
+
+
+def test_rule_bodies_only_use_module_level_names():
+    """The compiler inlines a rule's body into generated code and imports the names it
+    uses from the rule's module: each global the body loads must be a module-level
+    name there (or a builtin)."""
+    import builtins
+    import dis
+
+    bad = []
+    for fn, rule in _library_rules():
+        for f in tuple(rule.vjps) + tuple(rule.jvps):
+            if f is None:
+                continue
+            for ins in dis.get_instructions(f):
+                if ins.opname == "LOAD_GLOBAL":
+                    name = ins.argval
+                    if name not in f.__globals__ and not hasattr(builtins, name):
+                        bad.append(f"{rule.name}: {name}")
+    assert not bad, bad
