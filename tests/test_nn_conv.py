@@ -88,7 +88,7 @@ def test_conv2d_padding_same_valid_and_modes(rng):
     gradcheck(lambda a: reflect(a), (x,))
     with pytest.raises(NotImplementedError):
         nn.Conv2d(2, 2, 3, groups=2)
-    with pytest.raises(ValueError, match="channels"):
+    with pytest.raises(RuntimeError, match="channels"):
         nn.Conv2d(3, 2, 3)(x)
 
 

@@ -134,7 +134,7 @@ def test_cross_entropy_errors_and_stability():
     assert np.isfinite(loss.item()) and loss.item() == pytest.approx(1000.0 / 2 + 500.0)
     with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(x, srcgrad.tensor([0, 2]))
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError):
         F.cross_entropy(x, srcgrad.tensor([0, 1]), label_smoothing=1.5)
     with pytest.raises(ValueError):
         F.cross_entropy(x, srcgrad.tensor([0, 1, 1]))
@@ -171,7 +171,7 @@ def test_binary_cross_entropy(rng, reduction):
 def test_binary_cross_entropy_clamps_logs_at_minus_100():
     out = F.binary_cross_entropy(srcgrad.tensor([0.0, 1.0]), srcgrad.tensor([1.0, 0.0]), reduction="none")
     np.testing.assert_array_equal(value(out), [100.0, 100.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError):
         F.binary_cross_entropy(srcgrad.tensor([1.5]), srcgrad.tensor([1.0]))
 
 

@@ -175,3 +175,55 @@ def test_clip_grad_norm_matches_pytorch(rng):
         assert total_s.item() == pytest.approx(total_t.item(), rel=1e-12)
         for p, q in zip(ps, pt):
             np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-12)
+
+
+ERRORS = [
+    "lib.nn.Conv2d(3, 2, 3)(lib.zeros(1, 2, 5, 5))",
+    "F.conv2d(lib.zeros(1, 1, 2, 2), lib.zeros(1, 1, 3, 3))",
+    "F.layer_norm(lib.zeros(2, 3), (4,))",
+    "F.one_hot(lib.tensor([3]), 2)",
+    "F.one_hot(lib.tensor([-1]), 2)",
+    "F.pad(lib.zeros(2, 3), (1,))",
+    "F.pad(lib.zeros(1, 2, 3), (1, 1), mode='foo')",
+    "F.max_pool2d(lib.zeros(1, 1, 4, 4), 2, padding=2)",
+    "lib.nn.GRU(3, 4)(lib.zeros(2, 1, 3), lib.zeros(2, 1, 4))",
+    "lib.nn.LSTM(3, 4)(lib.zeros(2, 1, 5))",
+    "lib.nn.LSTM(3, 4)(lib.zeros(2, 1, 1, 3))",
+    "F.nll_loss(lib.zeros(2, 3), lib.tensor([0, 1, 1]))",
+    "F.binary_cross_entropy(lib.tensor([1.5]), lib.tensor([1.0]))",
+    "F.binary_cross_entropy(lib.zeros(2), lib.zeros(3))",
+    "lib.nn.Embedding(3, 2)(lib.tensor([3]))",
+    "F.dropout(lib.zeros(2), 1.5)",
+    "F.gelu(lib.zeros(2), approximate='x')",
+    "F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]), label_smoothing=1.5)",
+    "F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 3]))",
+    "F.smooth_l1_loss(lib.zeros(2), lib.zeros(2), beta=-1.0)",
+    "lib.nn.BatchNorm1d(3)(lib.zeros(1, 3))",
+    "lib.nn.BatchNorm1d(3)(lib.zeros(1, 3, 2, 2))",
+    "F.mse_loss(lib.zeros(2), lib.zeros(2), reduction='avg')",
+    "lib.nn.Sequential(lib.nn.Linear(2, 2)).load_state_dict({})",
+    "lib.nn.init.calculate_gain('swish')",
+    "lib.nn.init.xavier_uniform_(lib.zeros(3))",
+    "lib.nn.Module().register_buffer('a.b', lib.zeros(1))",
+]
+
+
+@pytest.mark.parametrize("expr", ERRORS)
+def test_errors_have_pytorch_types(expr):
+    import warnings
+
+    import srcgrad.nn.functional as sF
+
+    kinds = []
+    for lib, F in ((srcgrad, sF), (torch, torch.nn.functional)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                eval(expr, {"lib": lib, "F": F})
+            except Exception as err:  # noqa: BLE001 - comparing the kinds is the point
+                kinds.append(type(err))
+            else:
+                kinds.append(None)
+    ours, theirs = kinds
+    assert theirs is not None
+    assert ours is not None and issubclass(ours, theirs), f"srcgrad raised {ours}, PyTorch {theirs}"

@@ -352,8 +352,8 @@ class LogSigmoid(Module):
 
     Example:
         >>> import srcgrad
-        >>> srcgrad.nn.LogSigmoid()(srcgrad.tensor([100.0]))
-        tensor([-0.])
+        >>> srcgrad.nn.LogSigmoid()(srcgrad.tensor([-1000.0]))
+        tensor([-1000.])
     """
 
     def forward(self, input):

@@ -220,14 +220,14 @@ def gelu(input, approximate="none"):
         approximate: ``'none'`` (exact, with erf) or ``'tanh'``.
 
     Raises:
-        ValueError: another ``approximate``.
+        RuntimeError: another ``approximate``.
     """
     if approximate == "none":
         return _record(np.multiply, (input, _NormalCDF.apply(input)), {})
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1.0 + _record(np.tanh, (inner,), {}))
-    raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
 
 
 def silu(input, inplace=False):
@@ -360,17 +360,20 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation):
     n, _, h, w = input.shape
     out_channels, in_channels, kh, kw = weight.shape
     if input.shape[1] != in_channels:
-        raise ValueError(f"Given weight of size {list(weight.shape)}, expected input{list(input.shape)} to have "
+        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} to have "
                          f"{in_channels} channels, but got {input.shape[1]} channels instead")
     oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * padding[0]} x {w + 2 * padding[1]}). "
+                           f"Kernel size: ({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). "
+                           "Kernel size can't be greater than actual input size")
     cols = _record(im2col, (input, (kh, kw)), {"stride": stride, "padding": padding, "dilation": dilation})
     w2 = _record(np.reshape, (weight, (out_channels, in_channels * kh * kw)), {})
-    out = _record(np.matmul, (cols, _record(np.transpose, (w2,), {})), {})  # (N*OH*OW, O)
+    out = _record(np.matmul, (w2, cols), {})  # (N, O, OH*OW): already in NCHW order
     if bias is not None:
-        out = _record(np.add, (out, bias), {})
-    out = _record(np.reshape, (out, (n, oh, ow, out_channels)), {})
-    return _record(np.transpose, (out, (0, 3, 1, 2)), {})
+        out = _record(np.add, (out, _record(np.reshape, (bias, (out_channels, 1)), {})), {})
+    return _record(np.reshape, (out, (n, out_channels, oh, ow)), {})
 
 
 def _conv_padding(padding, kernel, dilation):
@@ -403,7 +406,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Raises:
         NotImplementedError: ``groups != 1``.
-        ValueError: the channel counts do not match.
+        RuntimeError: the channel counts do not match, or the kernel does not fit the padded input.
     """
     if groups != 1:
         raise NotImplementedError("srcgrad's conv2d supports groups=1 only")
@@ -445,22 +448,42 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out[0] if unbatched else out
 
 
-def _pool_patches(input, kernel, stride, padding, dilation, pad_value):
-    """The pooling windows of (N, C, H, W) as rows (N*C*OH*OW, KH*KW), and the output shape."""
-    n, c, h, w = input.shape
+def _pool_geometry(input, kernel, stride, padding, dilation):
+    h, w = input.shape[2:]
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
-        raise ValueError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
                          f"kernel_size={kernel}")
     oh = conv_output_size(h, kernel[0], stride[0], padding[0], dilation[0])
     ow = conv_output_size(w, kernel[1], stride[1], padding[1], dilation[1])
+    tiles = (stride == kernel and padding == (0, 0) and dilation == (1, 1)
+             and h == oh * kernel[0] and w == ow * kernel[1])
+    return oh, ow, tiles
+
+
+def _pool_patches(input, kernel, stride, padding, dilation, pad_value):
+    """The pooling windows of (N, C, H, W) as (N*C, KH*KW, OH*OW)."""
+    n, c, h, w = input.shape
     flat = _record(np.reshape, (input, (n * c, 1, h, w)), {})
-    cols = _record(im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation,
+    return _record(im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation,
                                             "pad_value": pad_value})
-    return cols, (n, c, oh, ow)
+
+
+def _pool_args(input, kernel_size, stride, padding, ceil_mode):
+    if ceil_mode:
+        raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
+    kernel = _pair(kernel_size)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = _record(np.expand_dims, (input, 0), {})
+    return input, kernel, stride, _pair(padding, "padding"), unbatched
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each window; the gradient goes to the first largest, as in PyTorch.
+
+    Non-overlapping windows that tile the input are reduced in place (a
+    reshape); other geometries go through ``im2col``.
 
     Args:
         input: (N, C, H, W) or (C, H, W).
@@ -474,33 +497,32 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Returns:
         (N, C, H_out, W_out), and the indices when asked.
     """
-    if ceil_mode:
-        raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
-    kernel = _pair(kernel_size)
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
-    padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = _record(np.expand_dims, (input, 0), {})
-    cols, shape = _pool_patches(input, kernel, stride, padding, dilation, -np.inf)
-    raw = cols._value
-    best = np.argmax(raw, axis=1)
-    chosen = np.zeros(raw.shape, dtype=bool)
-    chosen[np.arange(raw.shape[0]), best] = True
-    out = _record(np.sum, (_record(np.where, (chosen, cols, 0.0), {}),), {"axis": 1})
-    out = _record(np.reshape, (out, shape), {})
+    input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding, ceil_mode)
+    dilation = _pair(dilation, "dilation")
+    n, c, h, w = input.shape
+    kh, kw = kernel
+    oh, ow, tiles = _pool_geometry(input, kernel, stride, padding, dilation)
+    if tiles:
+        blocks = _record(np.reshape, (input, (n, c, oh, kh, ow, kw)), {})
+        windows = blocks._value.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+        best = np.argmax(windows, axis=-1)  # (N, C, OH, OW): the first largest
+        chosen = (best[..., None] == np.arange(kh * kw)).reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 2, 4, 3, 5)
+        out = _record(np.sum, (_record(np.where, (chosen, blocks, 0.0), {}),), {"axis": (3, 5)})
+    else:
+        cols = _pool_patches(input, kernel, stride, padding, dilation, -np.inf)  # (N*C, KH*KW, OH*OW)
+        best = np.argmax(cols._value, axis=1)
+        chosen = best[:, None, :] == np.arange(kh * kw)[:, None]
+        out = _record(np.sum, (_record(np.where, (chosen, cols, 0.0), {}),), {"axis": 1})
+        out = _record(np.reshape, (out, (n, c, oh, ow)), {})
+        best = best.reshape(n, c, oh, ow)
     if unbatched:
         out = out[0]
     if not return_indices:
         return out
-    n, c, oh, ow = shape
-    w = input.shape[3]
-    ki, kj = np.divmod(best, kernel[1])
-    rows = (np.arange(oh)[:, None] * stride[0] - padding[0] + np.zeros(ow, dtype=int)).reshape(-1)
-    colsp = (np.arange(ow)[None, :] * stride[1] - padding[1] + np.zeros((oh, 1), dtype=int)).reshape(-1)
-    rows = np.tile(rows, n * c) + ki * dilation[0]
-    colsp = np.tile(colsp, n * c) + kj * dilation[1]
-    indices = Tensor._wrap((rows * w + colsp).reshape(shape).astype(np.int64))
+    ki, kj = np.divmod(best, kw)
+    rows = np.arange(oh)[:, None] * stride[0] - padding[0] + ki * dilation[0]
+    cols_ = np.arange(ow)[None, :] * stride[1] - padding[1] + kj * dilation[1]
+    indices = Tensor._wrap((rows * w + cols_).astype(np.int64))
     return out, (indices[0] if unbatched else indices)
 
 
@@ -520,25 +542,23 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     Returns:
         (N, C, H_out, W_out).
     """
-    if ceil_mode:
-        raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
-    kernel = _pair(kernel_size)
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
-    padding = _pair(padding, "padding")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = _record(np.expand_dims, (input, 0), {})
-    cols, shape = _pool_patches(input, kernel, stride, padding, (1, 1), 0.0)
-    total = _record(np.sum, (cols,), {"axis": 1})
+    input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding, ceil_mode)
+    n, c, h, w = input.shape
+    oh, ow, tiles = _pool_geometry(input, kernel, stride, padding, (1, 1))
+    if tiles:
+        blocks = _record(np.reshape, (input, (n, c, oh, kernel[0], ow, kernel[1])), {})
+        total = _record(np.sum, (blocks,), {"axis": (3, 5)})
+    else:
+        cols = _pool_patches(input, kernel, stride, padding, (1, 1), 0.0)
+        total = _record(np.reshape, (_record(np.sum, (cols,), {"axis": 1}), (n, c, oh, ow)), {})
     if divisor_override is not None:
         out = total / float(divisor_override)
     elif count_include_pad or padding == (0, 0):
         out = total / float(kernel[0] * kernel[1])
     else:
-        ones = np.ones((1, 1) + tuple(input.shape[2:]), dtype=input.dtype)
-        counts = im2col(ones, kernel, stride, padding, (1, 1)).sum(axis=1)
-        out = total / np.tile(counts, shape[0] * shape[1])
-    out = _record(np.reshape, (out, shape), {})
+        ones = np.ones((1, 1, h, w), dtype=input.dtype)
+        counts = im2col(ones, kernel, stride, padding, (1, 1)).sum(axis=1).reshape(oh, ow)
+        out = total / counts
     return out[0] if unbatched else out
 
 
@@ -595,12 +615,9 @@ def adaptive_avg_pool2d(input, output_size):
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding blocks of (N, C, H, W) as columns: (N, C*KH*KW, L) (PyTorch's ``unfold``)."""
-    kernel = _pair(kernel_size)
-    n, c = input.shape[:2]
-    cols = _record(im2col, (input, kernel), {"stride": _pair(stride, "stride"), "padding": _pair(padding, "padding"),
-                                             "dilation": _pair(dilation, "dilation")})
-    cols = _record(np.reshape, (cols, (n, -1, c * kernel[0] * kernel[1])), {})
-    return _record(np.swapaxes, (cols, 1, 2), {})
+    return _record(im2col, (input, _pair(kernel_size)), {"stride": _pair(stride, "stride"),
+                                                          "padding": _pair(padding, "padding"),
+                                                          "dilation": _pair(dilation, "dilation")})
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -616,12 +633,13 @@ def pad(input, pad, mode="constant", value=None):
         The padded Tensor.
 
     Raises:
-        ValueError: an odd-length ``pad``, too many pairs, or an unknown mode.
+        RuntimeError: an odd-length ``pad`` or too many pairs.
+        NotImplementedError: an unknown mode.
     """
     if len(pad) % 2:
-        raise ValueError("Padding length must be divisible by 2")
+        raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:
-        raise ValueError("Padding length too large")
+        raise RuntimeError("Padding length too large")
     pairs = [(int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(len(pad) // 2)]
     widths = [(0, 0)] * (input.ndim - len(pairs)) + pairs[::-1]
     if mode == "constant":
@@ -632,7 +650,7 @@ def pad(input, pad, mode="constant", value=None):
         return _record(np.pad, (input, widths), {"constant_values": 0.0 if value is None else value})
     numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if numpy_mode is None:
-        raise ValueError(f"Unrecognised padding mode {mode}")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     # Non-constant modes only move elements: gather with one integer index per dimension.
     out = input
     for axis, (lo, hi) in enumerate(widths):
@@ -672,13 +690,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     The variance is the biased one (divided by the count), as in PyTorch.
 
     Raises:
-        ValueError: the trailing shape of ``input`` is not ``normalized_shape``.
+        RuntimeError: the trailing shape of ``input`` is not ``normalized_shape``.
     """
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (int(normalized_shape),)
     k = len(normalized_shape)
     if tuple(input.shape[input.ndim - k:]) != tuple(normalized_shape):
-        raise ValueError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                          f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
     mean = _record(np.mean, (input,), {"axis": axes, "keepdims": True})
@@ -777,7 +795,7 @@ def one_hot(tensor, num_classes=-1):
         num_classes: the number of classes (``max + 1`` when -1).
 
     Raises:
-        ValueError: a negative or too large class index.
+        RuntimeError: a negative or too large class index.
     """
     index = _raw(tensor)
     if index.dtype.kind not in "iu":
@@ -785,8 +803,8 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         num_classes = int(index.max()) + 1 if index.size else 0
     if index.size and (index.min() < 0 or index.max() >= num_classes):
-        raise ValueError("Class values must be smaller than num_classes." if index.size and index.min() >= 0
-                         else "Class values must be non-negative.")
+        raise RuntimeError("Class values must be non-negative." if index.min() < 0
+                           else "Class values must be smaller than num_classes.")
     return Tensor._wrap((index[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
@@ -815,11 +833,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (``d = x - y``); L1 when ``beta == 0``.
 
     Raises:
-        ValueError: a negative ``beta``.
+        RuntimeError: a negative ``beta``.
     """
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
-        raise ValueError("smooth_l1_loss does not support negative values for beta.")
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     diff = _record(np.subtract, (input, target), {})
     absdiff = _record(np.absolute, (diff,), {})
     if beta == 0:
@@ -832,11 +850,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     """``0.5 * d**2`` where ``|d| <= delta``, else ``delta * (|d| - 0.5 * delta)`` (``d = x - y``).
 
     Raises:
-        ValueError: ``delta <= 0``.
+        RuntimeError: ``delta <= 0``.
     """
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
-        raise ValueError("huber_loss does not support non-positive values for delta.")
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     diff = _record(np.subtract, (input, target), {})
     absdiff = _record(np.absolute, (diff,), {})
     loss = _record(np.where, (_raw(absdiff) <= delta, 0.5 * diff * diff, delta * (absdiff - 0.5 * delta)), {})
@@ -927,12 +945,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         label_smoothing: ``e`` in [0, 1].
 
     Raises:
-        ValueError: ``label_smoothing`` outside [0, 1], or shapes that do not fit.
+        RuntimeError: ``label_smoothing`` outside [0, 1].
+        ValueError: shapes that do not fit.
         IndexError: a class index out of range.
     """
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     logp = _rules.log_softmax(input, axis=class_dim)
     c = input.shape[class_dim]
@@ -990,13 +1009,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
     Raises:
-        ValueError: shapes differ, or an input outside [0, 1].
+        ValueError: shapes differ.
+        RuntimeError: an input outside [0, 1].
     """
     reduction = _reduction(size_average, reduce, reduction)
     _check_same_size(input, target, "binary_cross_entropy")
     value = _raw(input)
     if np.any((value < 0) | (value > 1)):
-        raise ValueError("all elements of input should be between 0 and 1")
+        raise RuntimeError("all elements of input should be between 0 and 1")
     with np.errstate(divide="ignore"):
         log_x = _record(np.maximum, (_record(np.log, (input,), {}), -100.0), {})
         log_1mx = _record(np.maximum, (_record(np.log, (1.0 - input,), {}), -100.0), {})

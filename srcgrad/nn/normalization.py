@@ -31,7 +31,7 @@ class LayerNorm(Module):
         >>> import srcgrad
         >>> ln = srcgrad.nn.LayerNorm(2)
         >>> ln(srcgrad.tensor([[1.0, 3.0]]))
-        tensor([[-0.99999500,  0.99999500]])
+        tensor([[-0.999995,  0.999995]], grad_fn=<AddBackward0>)
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
@@ -156,8 +156,8 @@ class BatchNorm1d(_BatchNorm):
         >>> import srcgrad
         >>> bn = srcgrad.nn.BatchNorm1d(1)
         >>> bn(srcgrad.tensor([[1.0], [3.0]]))
-        tensor([[-0.99999500],
-               [ 0.99999500]])
+        tensor([[-0.999995],
+                [ 0.999995]], grad_fn=<AddBackward0>)
         >>> bn.running_mean
         tensor([0.2])
     """

@@ -10,11 +10,14 @@ layout would record one node per kernel position.
 Both are linear and each is the other's adjoint:
 
 * ``im2col(x, kernel_size, stride, padding, dilation, pad_value)`` -- the
-  patches of ``x`` (N, C, H, W) as rows of a matrix (N*OH*OW, C*KH*KW); row
-  ``(n, oh, ow)`` holds the patch whose top-left corner is at
-  ``(oh*stride - padding, ow*stride - padding)``, in the order (c, kh, kw).
-  Positions outside ``x`` read ``pad_value`` (0 for convolution, ``-inf`` for
-  max pooling); the padding is a constant, so it gets no gradient.
+  patches of ``x`` (N, C, H, W) as the columns of one matrix per sample:
+  (N, C*KH*KW, OH*OW), PyTorch's ``unfold`` layout. Column ``oh*OW + ow``
+  holds the patch whose top-left corner is at ``(oh*stride - padding,
+  ow*stride - padding)``, in the order (c, kh, kw). A convolution is then
+  ``W.reshape(O, -1) @ cols``, already in (N, O, OH*OW) order, so no copy is
+  needed to get back to NCHW. Positions outside ``x`` read ``pad_value`` (0
+  for convolution, ``-inf`` for max pooling); the padding is a constant, so it
+  gets no gradient.
 * ``col2im(cols, input_shape, kernel_size, stride, padding, dilation)`` -- the
   adjoint: every entry of ``cols`` is added back into the position of ``x``
   it was read from (overlapping patches accumulate); padding is dropped.
@@ -51,7 +54,7 @@ def _geometry(shape, kernel_size, stride, padding, dilation):
 
 @primitive
 def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0):
-    """The patches of ``x`` as the rows of a matrix.
+    """The patches of ``x`` as columns: (N, C*KH*KW, OH*OW).
 
     Args:
         x: an array of shape (N, C, H, W).
@@ -62,7 +65,7 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_v
         pad_value: what positions in the padding read.
 
     Returns:
-        An array of shape (N*OH*OW, C*KH*KW).
+        An array of shape (N, C*KH*KW, OH*OW).
 
     Raises:
         ValueError: the kernel does not fit the padded input.
@@ -73,7 +76,7 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_v
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
     windows = sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     windows = windows[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, ::dh, ::dw]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
 
 
 @primitive
@@ -81,7 +84,7 @@ def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilati
     """The adjoint of ``im2col``: add every patch entry back where it was read from.
 
     Args:
-        cols: an array of shape (N*OH*OW, C*KH*KW).
+        cols: an array of shape (N, C*KH*KW, OH*OW).
         input_shape: ``(N, C, H, W)`` of the array the patches came from.
         kernel_size, stride, padding, dilation: as for ``im2col``.
 
@@ -91,7 +94,7 @@ def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilati
     cols = np.asarray(cols)
     n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = _geometry(
         tuple(input_shape), kernel_size, stride, padding, dilation)
-    patches = cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, KH, KW, OH, OW)
+    patches = cols.reshape(n, c, kh, kw, oh, ow)
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
