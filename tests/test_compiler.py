@@ -485,13 +485,28 @@ def test_fence_rejects_each_construct(tmp_path, body, construct):
     assert err.value.lineno >= 4
 
 
-def test_recursion_is_reported_not_miscomputed():
-    def fact(x, n):
-        if n <= 1:
-            return x
-        return x * fact(x, n - 1)
+def power_tower(x, n):
+    if n <= 1:
+        return x
+    return x * power_tower(x, n - 1) + np.sin(x)
+
+
+def test_recursion_through_a_nested_gradient(rng):
+    x = rng.normal(size=3)
 
     def f(x):
+        return np.sum(power_tower(x, 4))
+
+    df = check(f, x)
+    assert "dpower_tower(" in df.source
+
+
+def test_recursion_of_a_nested_def_is_reported():
+    def f(x):
+        def fact(x, n):
+            if n <= 1:
+                return x
+            return x * fact(x, n - 1)
         return fact(x, 3)
 
     with pytest.raises(TransformError, match="recursive"):

@@ -21,8 +21,8 @@ import math
 import operator
 from dataclasses import dataclass, field
 
-from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, NonDiff, Opaque, Prim, Return, Var,
-                 walk_stmts)
+from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, NonDiff, Opaque, Prim, Return,
+                 UserCall, Var, walk_stmts)
 
 __all__ = ["Activity", "analyze", "diff_inputs"]
 
@@ -58,7 +58,7 @@ def diff_inputs(value):
         return out
     if isinstance(value, (Copy, Cast)):
         return [value.src.name] if isinstance(value.src, Var) else []
-    if isinstance(value, Opaque):
+    if isinstance(value, (Opaque, UserCall)):
         return [a.name for a in list(value.args) + list(value.kwargs.values()) if isinstance(a, Var)]
     if isinstance(value, ListNew):
         return [a.name for a in value.items if isinstance(a, Var)]

@@ -122,6 +122,10 @@ class Forward(Reverse):
             raise NoRuleError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
                                            f"{name} has no derivative rule and no Python source srcgrad can read",
                                            hint="Register one with srcgrad.rules.defvjp / defjvp.")))
+        from .ir import UserCall
+        if isinstance(value, UserCall) and v in self.act.active:
+            raise TransformError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
+                                              "recursion is not supported by srcgrad.jvp (it is by grad)")))
         primal = self.print_value(value)
         if v not in self.act.active or not inputs:
             out.append(_assign(v, primal))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 __all__ = [
-    "Var", "Const", "Atom", "Prim", "Opaque", "NonDiff", "Copy", "Cast",
+    "Var", "Const", "Atom", "Prim", "Opaque", "UserCall", "NonDiff", "Copy", "Cast",
     "ListNew", "ListGet", "ListReduce", "Append", "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
     "NormalFunction", "walk_stmts", "clone",
 ]
@@ -59,6 +59,19 @@ class Opaque:
 
     Fine when no input needs a gradient; the reverse pass raises ``NoRuleError``
     when one does.
+    """
+    fn: object
+    func: ast.expr
+    args: list
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class UserCall:
+    """A call of the user's own function differentiated by a gradient of its own (recursion).
+
+    The forward calls ``fn``; the reverse pass calls ``grad(fn, wrt=...)`` with
+    the output cotangent as ``dout``.
     """
     fn: object
     func: ast.expr

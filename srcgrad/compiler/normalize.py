@@ -33,7 +33,7 @@ import numpy as np
 from ..rules import get_rule
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 NonDiff, NormalFunction, Opaque, Prim, Return, Var, While, walk_stmts)
+                 NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts)
 from .parse import Scope, parse_function
 
 __all__ = ["normalize", "rule_reads"]
@@ -834,6 +834,9 @@ class Normalizer:
             local_funcs = dict(outer.local_funcs)
         else:
             code_key = callee.__code__
+            if code_key in self.inline_stack:
+                # Recursion: differentiate the callee with its own generated gradient at run time.
+                return UserCall(callee, self.callee_node(e.func, callee, ctx), args, kwargs)
             if callee.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE):
                 raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
             parsed = parse_function(callee)
@@ -844,7 +847,8 @@ class Normalizer:
             base_rename = {}
             local_funcs = {}
         if code_key in self.inline_stack:
-            raise ctx.error(e, f"the recursive call of {getattr(node, 'name', 'a function')} is not supported yet")
+            raise ctx.error(e, f"the recursive call of the nested function {getattr(node, 'name', '')} is not "
+                               "supported; define it at module level")
         a = node.args
         if a.vararg or a.kwarg:
             raise ctx.error(e, "calling a function with *args/**kwargs parameters is not supported")

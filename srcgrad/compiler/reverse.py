@@ -34,7 +34,7 @@ from ..errors import NoRuleError
 from ..rules import unbroadcast
 from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 NonDiff, Opaque, Prim, Return, Var, While, walk_stmts)
+                 NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts)
 from .parse import error_at
 
 __all__ = ["reverse", "SourceLine", "is_marker"]
@@ -248,7 +248,7 @@ class Reverse:
                 return ast.Subscript(value=nodes[0], slice=nodes[1], ctx=ast.Load())
             return ast.Call(func=clone(value.func), args=[self.value_node(a) for a in value.args],
                             keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
-        if isinstance(value, Opaque):
+        if isinstance(value, (Opaque, UserCall)):
             return ast.Call(func=clone(value.func), args=[self.value_node(a) for a in value.args],
                             keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
         if isinstance(value, NonDiff):
@@ -292,6 +292,33 @@ class Reverse:
             else:
                 out.append(ast.Expr(value=dpop))
         return out
+
+    def user_call_contribs(self, value, d, state, out):
+        """``grads = d<fn>(*args, dout=d<v>)``: the callee's own generated gradient (recursion)."""
+        import inspect as _inspect
+        from .api import GradFunction
+        params = [p.name for p in _inspect.signature(value.fn).parameters.values()]
+        wrt, targets = [], []
+        for i, a in enumerate(value.args):
+            if isinstance(a, Var) and a.name in self.act.active:
+                wrt.append(params[i])
+                targets.append(a.name)
+        for k, a in value.kwargs.items():
+            if isinstance(a, Var) and a.name in self.act.active:
+                wrt.append(k)
+                targets.append(a.name)
+        if not wrt:
+            return
+        gf = GradFunction(value.fn, wrt=tuple(wrt))
+        gname = self.ns.bind(gf, "d" + value.fn.__name__)
+        grads = self.namer.fresh("grads")
+        call = ast.Call(func=_name(gname), args=[self.value_node(a) for a in value.args],
+                        keywords=[ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items()]
+                        + [ast.keyword(arg="dout", value=_name(d))])
+        out.append(_assign(grads, call))
+        for k, var in enumerate(targets):
+            self.accumulate(var, ast.Subscript(value=_name(grads), slice=ast.Constant(value=k), ctx=ast.Load()),
+                            state, out)
 
     def list_contribs(self, value, v, d, state, out):
         """Adjoints of the list-valued forms (``ListNew``, ``ListGet``, ``ListReduce``)."""
@@ -403,6 +430,10 @@ class Reverse:
         elif isinstance(value, (Copy, Cast)):
             if isinstance(value.src, Var) and value.src.name in self.act.active:
                 contribs.append((value.src.name, _name(d)))
+        elif isinstance(value, UserCall):
+            self.user_call_contribs(value, d, state, out)
+            state.discard(v)
+            return marker + out + restore
         elif isinstance(value, (ListNew, ListGet, ListReduce)):
             self.list_contribs(value, v, d, state, out)
             state.discard(v)
