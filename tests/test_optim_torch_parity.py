@@ -183,3 +183,55 @@ def test_optimizer_state_dict_structure_matches_pytorch():
         for key in ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"):
             assert g[key] == h[key]
     assert math.isclose(float(ours["state"][0]["step"]), float(theirs["state"][0]["step"]))
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.05}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.2}),
+    ("Adadelta", {"lr": 0.5}),
+    ("Adamax", {"lr": 0.05}),
+    ("NAdam", {"lr": 0.05}),
+    ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9)}),
+    ("Rprop", {"lr": 0.1}),
+])
+def test_complex_parameters_match_pytorch(name, kwargs):
+    rng = np.random.default_rng(5)
+    z0 = rng.normal(size=4) + 1j * rng.normal(size=4)
+    grads = [rng.normal(size=4) + 1j * rng.normal(size=4) for _ in range(STEPS)]
+    ours, theirs = srcgrad.tensor(z0, requires_grad=True), torch.tensor(z0, requires_grad=True)
+    opt, ref = getattr(optim, name)([ours], **kwargs), getattr(torch.optim, name)([theirs], **kwargs)
+    for g in grads:
+        ours.grad, theirs.grad = srcgrad.tensor(g), torch.tensor(g)
+        opt.step()
+        ref.step()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+
+
+def test_random_split_lengths_match_pytorch():
+    from srcgrad.data import random_split
+
+    for n, fractions in [(10, [0.33, 0.33, 0.34]), (11, [0.5, 0.5]), (7, [0.1, 0.2, 0.7]), (100, [0.8, 0.1, 0.1])]:
+        ours = [len(s) for s in random_split(list(range(n)), fractions, generator=0)]
+        theirs = [len(s) for s in torch.utils.data.random_split(list(range(n)), fractions)]
+        assert ours == theirs
+
+
+def test_default_collate_structure_matches_pytorch():
+    from collections import namedtuple
+
+    from srcgrad.data import default_collate
+
+    Point = namedtuple("Point", "x y")
+    samples = [{"a": np.ones(2) * i, "b": i, "c": 0.5 * i, "d": f"s{i}", "e": Point(i, [i, 2.0 * i])}
+               for i in range(3)]
+    ours = default_collate(samples)
+    theirs = torch.utils.data.default_collate(samples)
+    assert list(ours) == list(theirs) and ours["d"] == theirs["d"]
+    for key in "abc":
+        np.testing.assert_array_equal(ours[key].numpy(), theirs[key].numpy())
+        assert ours[key].dtype == np.dtype(str(theirs[key].dtype).replace("torch.", ""))
+    assert type(ours["e"]) is type(theirs["e"]) is Point
+    np.testing.assert_array_equal(ours["e"].y[1].numpy(), theirs["e"].y[1].numpy())

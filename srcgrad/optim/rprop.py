@@ -59,7 +59,10 @@ class Rprop(Optimizer):
                 if len(state) == 0:
                     state["step"] = _new_step()
                     state["prev"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                    state["step_size"] = Tensor._wrap(np.full_like(_storage(p), _scalar(group["lr"])))
+                    lr = _scalar(group["lr"])
+                    if p.dtype.kind == "c":
+                        lr = complex(lr, lr)  # both parts of a complex entry get the step size, as in PyTorch
+                    state["step_size"] = Tensor._wrap(np.full_like(_storage(p), lr))
                 params.append(p)
                 values.append(_buffer(p))
                 grads.append(_grad(p))
