@@ -235,3 +235,26 @@ def test_default_collate_structure_matches_pytorch():
         assert ours[key].dtype == np.dtype(str(theirs[key].dtype).replace("torch.", ""))
     assert type(ours["e"]) is type(theirs["e"]) is Point
     np.testing.assert_array_equal(ours["e"].y[1].numpy(), theirs["e"].y[1].numpy())
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_complex_parameters_match_pytorch(line_search_fn):
+    """The closure sets the gradient by hand (PyTorch's convention for f = Σ|z - c|⁴: 4|z - c|²(z - c))."""
+    c = np.array([1.0 - 2.0j, 0.5 + 0.25j, -1.0 + 0.0j])
+    z0 = np.array([0.0 + 0.0j, 1.0 + 1.0j, 2.0 - 1.0j])
+
+    def run(lib, module):
+        z = lib.tensor(z0, requires_grad=True)
+        opt = module.LBFGS([z], lr=0.3 if line_search_fn is None else 1, max_iter=6,
+                           line_search_fn=line_search_fn)
+
+        def closure():
+            d = z.detach().numpy() - c
+            z.grad = lib.tensor(4 * np.abs(d) ** 2 * d)
+            return lib.tensor(float(np.sum(np.abs(d) ** 4)))
+
+        for _ in range(2):
+            opt.step(closure)
+        return z.detach().numpy()
+
+    np.testing.assert_allclose(run(srcgrad, optim), run(torch, torch.optim), rtol=1e-10)
