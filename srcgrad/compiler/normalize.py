@@ -141,6 +141,7 @@ class Normalizer:
         self.inline_stack = [parsed.fn.__code__]
         self.lists = set()
         self.temp_lists = set()
+        self.return_temps = set()
         self.deps = [parsed.scope]
 
     # ------------------------------------------------------------ entry
@@ -513,7 +514,10 @@ class Normalizer:
             raise ctx.error(s, "a bare return: the differentiated function must return a value")
         value = self.value(s.value, ctx)
         if not isinstance(value, tuple):
+            fresh = not isinstance(value, (Var, Const))
             value = self.atom(value, s, ctx, "result")
+            if fresh and isinstance(value, Var):
+                self.return_temps.add(value.name)
         self.emit(Return(value, lineno=self.line(s, ctx)))
 
     # ------------------------------------------------------------ expressions
@@ -915,7 +919,11 @@ class Normalizer:
             raise ctx.error(ctx.parsed.node, "all returns of a function must return the same number of values")
         arity = arity.pop()
         base = "result" if top else "ret"
-        rets = [self.namer.fresh(base)] if arity is None else [self.namer.fresh(base) for _ in range(arity)]
+        temps = [r.value.name for r in returns if isinstance(r.value, Var) and r.value.name in self.return_temps]
+        if arity is None and temps:
+            rets = [temps[0]]  # a return's own temporary becomes the result variable
+        else:
+            rets = [self.namer.fresh(base)] if arity is None else [self.namer.fresh(base) for _ in range(arity)]
         state = {"flag": None, "rets": rets}
         lowered = self._lower(body, state, in_loop=False)
         lowered = _strip_exits(lowered)
@@ -931,7 +939,12 @@ class Normalizer:
             if isinstance(s, Return):
                 values = s.value if isinstance(s.value, tuple) else (s.value,)
                 for r, v in zip(state["rets"], values):
-                    out.append(Assign(r, Copy(v) if isinstance(v, Var) else NonDiff(v.node), lineno=s.lineno))
+                    if (isinstance(v, Var) and v.name in self.return_temps and out and isinstance(out[-1], Assign)
+                            and out[-1].target == v.name):
+                        last = out.pop()
+                        out.append(Assign(r, last.value, lineno=last.lineno, bookkeeping=last.bookkeeping))
+                    elif not (isinstance(v, Var) and v.name == r):
+                        out.append(Assign(r, Copy(v) if isinstance(v, Var) else NonDiff(v.node), lineno=s.lineno))
                 if in_loop:
                     if state["flag"] is None:
                         state["flag"] = self.namer.fresh("returned")
