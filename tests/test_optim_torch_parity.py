@@ -258,3 +258,38 @@ def test_lbfgs_complex_parameters_match_pytorch(line_search_fn):
         return z.detach().numpy()
 
     np.testing.assert_allclose(run(srcgrad, optim), run(torch, torch.optim), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adam", {"lr": 0.05}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("Adagrad", {"lr": 0.1}),
+])
+def test_float32_parameters_match_pytorch(name, kwargs):
+    rng = np.random.default_rng(2)
+    x0 = rng.normal(size=6).astype(np.float32)
+    grads = [rng.normal(size=6).astype(np.float32) for _ in range(STEPS)]
+    ours, theirs = srcgrad.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    opt, ref = getattr(optim, name)([ours], **kwargs), getattr(torch.optim, name)([theirs], **kwargs)
+    for g in grads:
+        ours.grad, theirs.grad = srcgrad.tensor(g), torch.tensor(g)
+        opt.step()
+        ref.step()
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=2e-6, atol=1e-7)
+
+
+def test_one_cycle_cycles_adam_betas_like_pytorch():
+    def run(lib, module):
+        p = lib.tensor([1.0], requires_grad=True)
+        opt = module.Adam([p], lr=0.1, betas=(0.9, 0.99))
+        s = module.lr_scheduler.OneCycleLR(opt, max_lr=0.5, epochs=3, steps_per_epoch=4)
+        out = []
+        for _ in range(12):
+            out.append((opt.param_groups[0]["lr"], *opt.param_groups[0]["betas"]))
+            opt.step()
+            s.step()
+        return np.array(out)
+
+    np.testing.assert_allclose(run(srcgrad, optim), run(torch, torch.optim), rtol=1e-13)
