@@ -145,3 +145,15 @@ def test_comparison_names_the_worst_element():
         assert_grads_close({0: np.zeros(3)}, {0: np.zeros((3, 1))}, 1e-5, 1e-6, "check", (np.zeros((3, 1)),))
     with pytest.raises(AssertionError, match="disagrees"):
         assert_grads_close({0: np.array([np.nan])}, {0: np.array([1.0])}, 1e-5, 1e-6, "check", (np.zeros(1),))
+
+
+def test_property_checks_fail(wrong_sin):
+    from test_properties import _binary_loss, check_both_modes
+
+    def composed(x, y):
+        return np.sum(np.sin(x) * y)
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(AssertionError, match="dynamic mode: gradient of argument 0 disagrees"):
+        check_both_modes(composed, (rng.normal(size=(2, 3)), rng.normal(size=3)), (0, 1))
+    check_both_modes(_binary_loss(np.add), (rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)), (0, 1))
