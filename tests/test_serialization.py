@@ -220,3 +220,37 @@ def test_save_through_a_symlink_keeps_the_link(tmp_path):
 def test_directory_is_not_a_checkpoint(tmp_path):
     with pytest.raises(IsADirectoryError):
         srcgrad.load(tmp_path)
+
+
+def test_module_and_optimizer_checkpoint_resumes_training(tmp_path):
+    nn = pytest.importorskip("srcgrad.nn")
+
+    def make():
+        srcgrad.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+        return model, srcgrad.optim.AdamW(model.parameters(), lr=0.01)
+
+    rng = np.random.default_rng(0)
+    x, y = srcgrad.tensor(rng.normal(size=(16, 3))), srcgrad.tensor(rng.normal(size=(16, 1)))
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+            opt.step()
+
+    model, opt = make()
+    train(model, opt, 6)
+    want = [p.detach().numpy().copy() for p in model.parameters()]
+
+    model, opt = make()
+    train(model, opt, 3)
+    srcgrad.save({"model": model.state_dict(), "optim": opt.state_dict()}, tmp_path / "ckpt.pt")
+    ckpt = srcgrad.load(tmp_path / "ckpt.pt")
+    assert list(ckpt["model"]) == list(model.state_dict())
+    model, opt = make()
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optim"])
+    train(model, opt, 3)
+    for p, w in zip(model.parameters(), want):
+        assert np.array_equal(p.detach().numpy(), w)
