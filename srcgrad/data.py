@@ -19,8 +19,9 @@ from .creation import default_generator
 from .tensor import Tensor
 
 __all__ = [
-    "Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split", "DataLoader",
-    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler", "default_collate",
+    "Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset", "random_split",
+    "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
+    "BatchSampler", "default_collate",
 ]
 
 
@@ -102,6 +103,24 @@ class ConcatDataset(Dataset):
         which = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][index - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another.
+
+    Args:
+        datasets: the iterable datasets.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
 
 
 class Subset(Dataset):
@@ -239,6 +258,45 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """Indices ``0..len(weights)-1`` drawn with probabilities proportional to ``weights``.
+
+    Args:
+        weights: non-negative weights, one per sample (need not sum to 1).
+        num_samples: how many indices per pass.
+        replacement: draw with replacement (default True); without it, each index at most once.
+        generator: a ``numpy.random.Generator``, a seed, or None for srcgrad's global generator.
+
+    Raises:
+        ValueError: a bad ``num_samples``, ``replacement``, or weights (negative, not 1-D, all zero).
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = np.asarray(weights._value if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {weights.shape}")
+        if (weights < 0).any() or not weights.sum() > 0:
+            raise ValueError("weights should be non-negative and not all zero")
+        if not replacement and num_samples > np.count_nonzero(weights):
+            raise ValueError("cannot draw more samples than there are non-zero weights without replacement")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = _as_generator(generator)
+
+    def __iter__(self):
+        p = self.weights / self.weights.sum()
+        draw = _rng(self.generator).choice(len(p), size=self.num_samples, replace=self.replacement, p=p)
+        return iter(draw.tolist())
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):

@@ -223,3 +223,41 @@ def test_collate_keeps_the_graph_of_samples_that_require_grad():
     assert batch.requires_grad
     (batch * 2).sum().backward()
     assert a.grad.tolist() == [2.0, 2.0]
+
+
+def test_weighted_random_sampler():
+    from srcgrad.data import WeightedRandomSampler
+
+    s = WeightedRandomSampler([0.0, 1.0, 3.0], num_samples=4000, generator=0)
+    counts = np.bincount(list(s), minlength=3)
+    assert counts[0] == 0 and len(s) == 4000
+    assert abs(counts[2] / counts[1] - 3.0) < 0.3
+    assert list(s) != list(s)  # a new draw each pass
+    assert list(WeightedRandomSampler([1, 1, 1], 3, generator=5)) == \
+        np.random.default_rng(5).choice(3, size=3, p=[1 / 3] * 3).tolist()
+    without = list(WeightedRandomSampler([1.0, 2.0, 3.0, 4.0], 4, replacement=False, generator=1))
+    assert sorted(without) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="non-negative"):
+        WeightedRandomSampler([-1.0, 1.0], 2)
+    with pytest.raises(ValueError, match="num_samples"):
+        WeightedRandomSampler([1.0], 0)
+    loader = DataLoader(_xy(6), batch_size=4, sampler=WeightedRandomSampler(srcgrad.ones(6), 8, generator=3))
+    assert [len(b[1]) for b in loader] == [4, 4]
+
+
+def test_chain_dataset():
+    from srcgrad.data import ChainDataset
+
+    class Stream(IterableDataset):
+        def __init__(self, values):
+            self.values = values
+
+        def __iter__(self):
+            return iter(self.values)
+
+        def __len__(self):
+            return len(self.values)
+
+    chain = ChainDataset([Stream([1.0, 2.0]), Stream([3.0])])
+    assert list(chain) == [1.0, 2.0, 3.0] and len(chain) == 3
+    assert [b.tolist() for b in DataLoader(chain, batch_size=2)] == [[1.0, 2.0], [3.0]]
