@@ -545,3 +545,20 @@ def test_gradient_keeps_the_input_dtype(rng):
     g = grad(f)(x)
     assert g.dtype == np.float32 and g.shape == (4,)
     np.testing.assert_allclose(g, 2.0 * np.cos(x), rtol=1e-6)
+
+
+def test_dict_of_arrays_argument(rng):
+    params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2), "unused": np.ones(4)}
+    x = rng.normal(size=(5, 3))
+
+    def loss(params, x):
+        h = np.tanh(x @ params["W"] + params["b"])
+        return np.sum(h * h) + np.sum(params["b"])
+
+    g = grad(loss)(params, x)
+    assert set(g) == set(params)
+    for key in ("W", "b"):
+        def f(v, key=key):
+            return loss({**params, key: v}, x)
+        np.testing.assert_allclose(g[key], numeric_grad(f, (params[key],), 0), rtol=1e-5, atol=1e-8)
+    np.testing.assert_array_equal(g["unused"], np.zeros(4))

@@ -44,6 +44,7 @@ class Activity:
     scalar: set = field(default_factory=set)
     lists: set = field(default_factory=set)
     shapes: dict = field(default_factory=dict)
+    dicts: set = field(default_factory=set)
 
 
 def diff_inputs(value):

@@ -21,6 +21,7 @@ from .. import rules
 from ..errors import TransformError
 from . import activity, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, reverse as reverse_pass
 from .naming import Namer, Namespace
+from .ir import Assign, walk_stmts
 from .parse import parse_function
 
 __all__ = ["grad", "value_and_grad", "source", "custom_vjp", "GradFunction", "set_debug"]
@@ -124,6 +125,8 @@ def _kind(a):
         return 1
     if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES:
         return 2
+    if t is dict:
+        return 3
     return 0
 
 
@@ -151,11 +154,12 @@ def _split_key(params, key):
     scalar = [p for p, k in zip(params, key) if k == 1]
     seqs = [p for p, k in zip(params, key) if k == 2]
     shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple)}
-    return scalar, seqs, shapes
+    dicts = [p for p, k in zip(params, key) if k == 3]
+    return scalar, seqs, shapes, dicts
 
 
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
-              scalar_seq_params=(), param_shapes=None):
+              scalar_seq_params=(), param_shapes=None, dict_params=()):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -179,6 +183,8 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     normal, scopes = normalize_pass.normalize(parsed, namer, ns)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes)
+    act.dicts = {p for p in dict_params if not any(
+        isinstance(s, Assign) and s.target == p for s in walk_stmts(normal.body))}
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
     namer.reserve("dout")
     fdef = reverse_pass.reverse(normal, act, wrt_names, namer, ns, preserve_result=preserve_result,
@@ -205,7 +211,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     ns = Namespace(namer)
     normal, scopes = normalize_pass.normalize(parsed, namer, ns)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
-    scalar_params, seq_params, shapes = _split_key(params, key)
+    scalar_params, seq_params, shapes, dicts = _split_key(params, key)
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes)
     builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))
     tangents = [namer.adjoint(p) for p in wrt_names]
@@ -278,9 +284,9 @@ class GradFunction:
                 spec = cand
                 break
         else:
-            scalar_params, seq_params, shapes = _split_key(self._params, key)
+            scalar_params, seq_params, shapes, dicts = _split_key(self._params, key)
             spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
-                             self._source_text, seq_params, shapes)
+                             self._source_text, seq_params, shapes, dicts)
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             bucket = _CACHE.setdefault(cache_key, [])
             bucket[:] = bucket[-7:] + [spec]

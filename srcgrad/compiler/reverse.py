@@ -145,6 +145,13 @@ class Reverse:
             and not isinstance(node.value, bool)
 
     def zero(self, var):
+        if var in self.act.dicts:
+            k, e = self.namer.fresh("key"), self.namer.fresh("e")
+            items = _call(ast.Attribute(value=_name(var), attr="items", ctx=ast.Load()))
+            zeros = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e))
+            return ast.DictComp(key=_name(k), value=zeros, generators=[ast.comprehension(
+                target=ast.Tuple(elts=[_name(k, True), _name(e, True)], ctx=ast.Store()), iter=items, ifs=[],
+                is_async=0)])
         if var in self.act.lists:
             e = self.namer.fresh("e")
             return ast.ListComp(elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e)),
@@ -410,6 +417,19 @@ class Reverse:
         contribs = []  # (input var, expression)
         pre = []
         restore_first = False
+        if isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var) \
+                and value.args[0].name in self.act.dicts:
+            # An entry of a dict argument: its adjoint is a dict with one entry per key.
+            base = value.args[0].name
+            dbase = self.adj(base)
+            if base not in state:
+                out.append(_assign(dbase, self.zero(base)))
+                state.add(base)
+            slot = lambda c: ast.Subscript(value=_name(dbase), slice=_atom_node(value.args[1]), ctx=c)  # noqa: E731
+            out.append(ast.Assign(targets=[slot(ast.Store())],
+                                  value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(), right=_name(d)), lineno=0))
+            state.discard(v)
+            return marker + out + restore
         if isinstance(value, Prim):
             positions, reads_ans = _reads(value.rule, len(value.args))
             self_positions = [j for j, a in enumerate(value.args) if isinstance(a, Var) and a.name == v]
