@@ -562,3 +562,42 @@ def test_dict_of_arrays_argument(rng):
             return loss({**params, key: v}, x)
         np.testing.assert_allclose(g[key], numeric_grad(f, (params[key],), 0), rtol=1e-5, atol=1e-8)
     np.testing.assert_array_equal(g["unused"], np.zeros(4))
+
+
+def test_while_inside_for_with_break_and_inplace_ops(rng):
+    x = rng.uniform(0.5, 1.5, size=4)
+
+    def f(x):
+        y = np.zeros(4)
+        total = 0.0
+        for i in range(4):
+            v = x[i]
+            steps = 0
+            while v < 3.0:
+                v = v * 1.4 + 0.05
+                steps += 1
+                if steps > 2 and v > 2.5:
+                    break
+            y[i] = v
+            y[i] -= x[i] * 0.5
+            y[i] *= 1.5
+            total = total + v * x[i]
+        return np.sum(y * y) + total
+
+    check(f, x)
+
+
+def test_loop_carried_state_reassigned_in_branches():
+    def f(a, b):
+        s = a
+        t = b
+        for k in range(5):
+            if s > t:
+                s, t = t * 0.9, s
+            else:
+                s = s * 1.1 + t
+                t = math.sin(t)
+        return s * t
+
+    check(f, 0.3, 0.8, wrt=(0, 1))
+    check(f, 1.3, -0.2, wrt=(0, 1))
