@@ -86,10 +86,26 @@ def test_conv2d_padding_same_valid_and_modes(rng):
     expected = naive_conv2d(xp, value(reflect.weight), value(reflect.bias), (1, 1), (0, 0), (1, 1))
     np.testing.assert_allclose(value(reflect(x)), expected, rtol=1e-12)
     gradcheck(lambda a: reflect(a), (x,))
-    with pytest.raises(NotImplementedError):
-        nn.Conv2d(2, 2, 3, groups=2)
+    with pytest.raises(ValueError):
+        nn.Conv2d(2, 3, 3, groups=2)
     with pytest.raises(RuntimeError, match="channels"):
         nn.Conv2d(3, 2, 3)(x)
+
+
+@pytest.mark.parametrize("groups, out_channels", [(2, 6), (4, 4)])
+def test_grouped_conv2d_is_one_conv_per_group(rng, groups, out_channels):
+    conv = nn.Conv2d(4, out_channels, 3, padding=1, stride=(1, 2), groups=groups)
+    assert conv.weight.shape == (out_channels, 4 // groups, 3, 3)
+    x = srcgrad.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
+    w, b, a = value(conv.weight), value(conv.bias), x.detach().numpy()
+    per_in, per_out = 4 // groups, out_channels // groups
+    expected = np.concatenate([
+        naive_conv2d(a[:, g * per_in:(g + 1) * per_in], w[g * per_out:(g + 1) * per_out], b[g * per_out:(g + 1) * per_out],
+                     (1, 2), (1, 1), (1, 1))
+        for g in range(groups)], axis=1)
+    np.testing.assert_allclose(value(conv(x)), expected, rtol=1e-12, atol=1e-13)
+    gradcheck(lambda t, k: F.conv2d(t, k, None, (1, 2), 1, 1, groups), (x, conv.weight))
+    assert repr(conv).endswith(f"groups={groups})")
 
 
 def test_conv1d_matches_naive_loop(rng):
@@ -174,6 +190,19 @@ def test_pool1d_and_adaptive_avg_pool(rng):
             expected[:, :, i, j] = img[:, :, r0:r1, c0:c1].mean((2, 3))
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     gradcheck(lambda t: nn.AdaptiveAvgPool2d((4, 3))(t), (xi,))
+
+
+def test_ceil_mode_keeps_the_overhanging_window():
+    x = srcgrad.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]], requires_grad=True)
+    np.testing.assert_array_equal(value(nn.MaxPool1d(2, ceil_mode=True)(x)), [[[2.0, 4.0, 5.0]]])
+    # the last window holds one element of the input: its divisor is 1
+    np.testing.assert_array_equal(value(nn.AvgPool1d(2, ceil_mode=True)(x)), [[[1.5, 3.5, 5.0]]])
+    gradcheck(lambda t: F.max_pool1d(t, 2, ceil_mode=True), (x,))
+    gradcheck(lambda t: F.avg_pool1d(t, 2, ceil_mode=True), (x,))
+    # a window may not start in the right padding: 5 + 1 padding, kernel 2, stride 2 -> 3 windows, not 4
+    assert nn.MaxPool1d(2, 2, padding=1, ceil_mode=True)(x).shape == (1, 1, 3)
+    img = srcgrad.tensor(np.arange(25.0).reshape(1, 1, 5, 5))
+    np.testing.assert_array_equal(value(nn.MaxPool2d(2, ceil_mode=True)(img))[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
 
 
 def test_unfold_layout(rng):

@@ -34,8 +34,12 @@ class _ConvNd(Module):
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
         n = self._dims
-        if groups != 1:
-            raise NotImplementedError(f"srcgrad's {type(self).__name__} supports groups=1 only")
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', "
                              f"but got padding_mode='{padding_mode}'")
@@ -53,7 +57,7 @@ class _ConvNd(Module):
         self.groups = groups
         self.padding_mode = padding_mode
         dtype = _creation._float_dtype(dtype)
-        self.weight = Parameter(np.zeros((out_channels, in_channels) + self.kernel_size, dtype=dtype))
+        self.weight = Parameter(np.zeros((out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
         else:
@@ -108,13 +112,13 @@ class Conv2d(_ConvNd):
         stride: an int or a pair.
         padding: an int, a pair, ``'valid'`` or ``'same'``.
         dilation: an int or a pair.
-        groups: only 1 is supported.
+        groups: split the channels into this many groups, each with its own filters.
         bias: learn an additive bias per output channel.
         padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
         dtype: the parameters' dtype.
 
     Attributes:
-        weight: (out_channels, in_channels, KH, KW).
+        weight: (out_channels, in_channels / groups, KH, KW).
         bias: (out_channels,).
 
     Shape:
@@ -122,7 +126,7 @@ class Conv2d(_ConvNd):
         ``H_out = (H + 2 * padding - dilation * (KH - 1) - 1) // stride + 1``.
 
     Raises:
-        NotImplementedError: ``groups != 1``.
+        ValueError: the channel counts are not divisible by ``groups``.
 
     Example:
         >>> import srcgrad
@@ -137,7 +141,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, input):
         input, padding = self._explicit_padding(input)
-        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation)
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -150,7 +154,7 @@ class Conv1d(_ConvNd):
         stride: an int.
         padding: an int, ``'valid'`` or ``'same'``.
         dilation: an int.
-        groups: only 1 is supported.
+        groups: split the channels into this many groups, each with its own filters.
         bias: learn an additive bias per output channel.
         padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
         dtype: the parameters' dtype.
@@ -169,14 +173,12 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         input, padding = self._explicit_padding(input)
-        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation)
+        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _Pool(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
-        if ceil_mode:
-            raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -193,7 +195,7 @@ class MaxPool2d(_Pool):
         padding: implicit ``-inf`` padding (at most half the kernel).
         dilation: the spacing of the window's taps.
         return_indices: also return the flat index (into H*W) of each maximum.
-        ceil_mode: only False is supported.
+        ceil_mode: round the output size up.
 
     Shape:
         Input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
@@ -211,8 +213,8 @@ class MaxPool2d(_Pool):
         self.return_indices = return_indices
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            return_indices=self.return_indices)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -232,8 +234,8 @@ class MaxPool1d(MaxPool2d):
     """
 
     def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            return_indices=self.return_indices)
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
 
 class AvgPool2d(_Pool):
@@ -243,7 +245,7 @@ class AvgPool2d(_Pool):
         kernel_size: an int or a pair.
         stride: defaults to ``kernel_size``.
         padding: implicit zero padding (at most half the kernel).
-        ceil_mode: only False is supported.
+        ceil_mode: round the output size up.
         count_include_pad: count the padding in the divisor.
         divisor_override: divide by this instead.
 
@@ -264,8 +266,8 @@ class AvgPool2d(_Pool):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, False, self.count_include_pad,
-                            self.divisor_override)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -289,7 +291,8 @@ class AvgPool1d(AvgPool2d):
                          ceil_mode, count_include_pad)
 
     def forward(self, input):
-        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, False, self.count_include_pad)
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
 
 class AdaptiveAvgPool2d(Module):

@@ -356,12 +356,16 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 # -- convolution and pooling ---------------------------------------------------------------------------
 
-def _conv2d_raw(input, weight, bias, stride, padding, dilation):
-    n, _, h, w = input.shape
-    out_channels, in_channels, kh, kw = weight.shape
-    if input.shape[1] != in_channels:
-        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} to have "
-                         f"{in_channels} channels, but got {input.shape[1]} channels instead")
+def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
+    n, channels, h, w = input.shape
+    out_channels, in_per_group, kh, kw = weight.shape
+    if channels != in_per_group * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {in_per_group * groups} channels, but got {channels} "
+                           "channels instead")
+    if out_channels % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
     oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
     if oh < 1 or ow < 1:
@@ -369,8 +373,14 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation):
                            f"Kernel size: ({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). "
                            "Kernel size can't be greater than actual input size")
     cols = _record(im2col, (input, (kh, kw)), {"stride": stride, "padding": padding, "dilation": dilation})
-    w2 = _record(np.reshape, (weight, (out_channels, in_channels * kh * kw)), {})
-    out = _record(np.matmul, (w2, cols), {})  # (N, O, OH*OW): already in NCHW order
+    k = in_per_group * kh * kw
+    if groups == 1:
+        w2 = _record(np.reshape, (weight, (out_channels, k)), {})
+        out = _record(np.matmul, (w2, cols), {})  # (N, O, OH*OW): already in NCHW order
+    else:  # one product per group: (G, O/G, K) @ (N, G, K, L) -> (N, G, O/G, L)
+        w3 = _record(np.reshape, (weight, (groups, out_channels // groups, k)), {})
+        cols = _record(np.reshape, (cols, (n, groups, k, oh * ow)), {})
+        out = _record(np.reshape, (_record(np.matmul, (w3, cols), {}), (n, out_channels, oh * ow)), {})
     if bias is not None:
         out = _record(np.add, (out, _record(np.reshape, (bias, (out_channels, 1)), {})), {})
     return _record(np.reshape, (out, (n, out_channels, oh, ow)), {})
@@ -399,24 +409,21 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         stride: an int or a pair.
         padding: an int, a pair, ``'valid'`` or ``'same'`` (zeros on both sides).
         dilation: an int or a pair.
-        groups: only 1 is supported.
+        groups: split the channels into this many groups, each convolved with its own filters.
 
     Returns:
         (N, C_out, H_out, W_out) with ``H_out = (H + 2*padding - dilation*(KH-1) - 1) // stride + 1``.
 
     Raises:
-        NotImplementedError: ``groups != 1``.
         RuntimeError: the channel counts do not match, or the kernel does not fit the padded input.
     """
-    if groups != 1:
-        raise NotImplementedError("srcgrad's conv2d supports groups=1 only")
     unbatched = input.ndim == 3
     if unbatched:
         input = _record(np.expand_dims, (input, 0), {})
     kernel = tuple(weight.shape[2:])
     dilation = _pair(dilation, "dilation")
     out = _conv2d_raw(input, weight, bias, _pair(stride, "stride"), _conv_padding(padding, kernel, dilation),
-                      dilation)
+                      dilation, groups)
     return out[0] if unbatched else out
 
 
@@ -428,13 +435,11 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         weight: (C_out, C_in, K).
         bias: (C_out,) or ``None``.
         stride, padding, dilation: ints (``padding`` also ``'valid'``/``'same'``).
-        groups: only 1 is supported.
+        groups: split the channels into this many groups.
 
     Returns:
         (N, C_out, L_out).
     """
-    if groups != 1:
-        raise NotImplementedError("srcgrad's conv1d supports groups=1 only")
     unbatched = input.ndim == 2
     if unbatched:
         input = _record(np.expand_dims, (input, 0), {})
@@ -443,34 +448,52 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                         (1, dilation))
     x4 = _record(np.expand_dims, (input, 2), {})
     w4 = _record(np.expand_dims, (weight, 2), {})
-    out = _conv2d_raw(x4, w4, bias, (1, stride), pad, (1, dilation))
+    out = _conv2d_raw(x4, w4, bias, (1, stride), pad, (1, dilation), groups)
     out = _record(np.squeeze, (out,), {"axis": 2})
     return out[0] if unbatched else out
 
 
-def _pool_geometry(input, kernel, stride, padding, dilation):
+def _pool_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's pooling output length, and the extra right padding ``ceil_mode`` needs."""
+    span = dilation * (kernel - 1) + 1
+    if not ceil_mode:
+        return (size + 2 * padding - span) // stride + 1, 0
+    out = -(-(size + 2 * padding - span) // stride) + 1
+    if (out - 1) * stride >= size + padding:  # the last window must start inside the input or the left padding
+        out -= 1
+    return out, max(0, (out - 1) * stride + span - (size + 2 * padding))
+
+
+def _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode):
+    """``(OH, OW, extra_h, extra_w, tiles)``; ``tiles``: the windows tile the input exactly."""
     h, w = input.shape[2:]
-    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
-        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={padding}, "
-                         f"kernel_size={kernel}")
-    oh = conv_output_size(h, kernel[0], stride[0], padding[0], dilation[0])
-    ow = conv_output_size(w, kernel[1], stride[1], padding[1], dilation[1])
-    tiles = (stride == kernel and padding == (0, 0) and dilation == (1, 1)
+    for p, k, d in zip(padding, kernel, dilation):
+        if 2 * p > d * (k - 1) + 1:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation={d}")
+    oh, extra_h = _pool_size(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
+    ow, extra_w = _pool_size(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({input.shape[1]}x{h}x{w}). Calculated output size: "
+                           f"({input.shape[1]}x{oh}x{ow}). Output size is too small")
+    tiles = (stride == kernel and padding == (0, 0) and dilation == (1, 1) and not extra_h and not extra_w
              and h == oh * kernel[0] and w == ow * kernel[1])
-    return oh, ow, tiles
+    return oh, ow, extra_h, extra_w, tiles
 
 
-def _pool_patches(input, kernel, stride, padding, dilation, pad_value):
-    """The pooling windows of (N, C, H, W) as (N*C, KH*KW, OH*OW)."""
+def _pool_patches(input, kernel, stride, padding, dilation, pad_value, extra=(0, 0)):
+    """The pooling windows of (N, C, H, W) as (N*C, KH*KW, OH*OW); ``extra`` pads the bottom/right more."""
     n, c, h, w = input.shape
     flat = _record(np.reshape, (input, (n * c, 1, h, w)), {})
+    if extra != (0, 0):  # ceil_mode: pad explicitly, unevenly
+        widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
+        flat = _record(np.pad, (flat, widths), {"constant_values": pad_value})
+        padding = (0, 0)
     return _record(im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation,
                                             "pad_value": pad_value})
 
 
-def _pool_args(input, kernel_size, stride, padding, ceil_mode):
-    if ceil_mode:
-        raise NotImplementedError("srcgrad's pooling supports ceil_mode=False only")
+def _pool_args(input, kernel_size, stride, padding):
     kernel = _pair(kernel_size)
     stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
     unbatched = input.ndim == 3
@@ -491,17 +514,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         stride: defaults to ``kernel_size``.
         padding: implicit ``-inf`` padding on both sides (at most half the kernel).
         dilation: the spacing of the window's taps.
-        ceil_mode: only False is supported.
+        ceil_mode: round the output size up (windows may overhang the bottom/right edge).
         return_indices: also return the flat index (into H*W) of each maximum.
 
     Returns:
         (N, C, H_out, W_out), and the indices when asked.
     """
-    input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding, ceil_mode)
+    input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding)
     dilation = _pair(dilation, "dilation")
     n, c, h, w = input.shape
     kh, kw = kernel
-    oh, ow, tiles = _pool_geometry(input, kernel, stride, padding, dilation)
+    oh, ow, extra_h, extra_w, tiles = _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode)
     if tiles:
         blocks = _record(np.reshape, (input, (n, c, oh, kh, ow, kw)), {})
         windows = blocks._value.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
@@ -509,7 +532,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         chosen = (best[..., None] == np.arange(kh * kw)).reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 2, 4, 3, 5)
         out = _record(np.sum, (_record(np.where, (chosen, blocks, 0.0), {}),), {"axis": (3, 5)})
     else:
-        cols = _pool_patches(input, kernel, stride, padding, dilation, -np.inf)  # (N*C, KH*KW, OH*OW)
+        cols = _pool_patches(input, kernel, stride, padding, dilation, -np.inf, (extra_h, extra_w))
         best = np.argmax(cols._value, axis=1)
         chosen = best[:, None, :] == np.arange(kh * kw)[:, None]
         out = _record(np.sum, (_record(np.where, (chosen, cols, 0.0), {}),), {"axis": 1})
@@ -535,29 +558,34 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         kernel_size: an int or a pair.
         stride: defaults to ``kernel_size``.
         padding: implicit zero padding on both sides (at most half the kernel).
-        ceil_mode: only False is supported.
-        count_include_pad: divide by the whole window (True) or by its part inside the input.
+        ceil_mode: round the output size up (windows may overhang the bottom/right edge; the
+            overhang is never counted in the divisor).
+        count_include_pad: divide by the window's part inside the padded input (True) or inside the input.
         divisor_override: divide by this instead.
 
     Returns:
         (N, C, H_out, W_out).
     """
-    input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding, ceil_mode)
+    input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding)
     n, c, h, w = input.shape
-    oh, ow, tiles = _pool_geometry(input, kernel, stride, padding, (1, 1))
+    oh, ow, extra_h, extra_w, tiles = _pool_geometry(input, kernel, stride, padding, (1, 1), ceil_mode)
     if tiles:
         blocks = _record(np.reshape, (input, (n, c, oh, kernel[0], ow, kernel[1])), {})
         total = _record(np.sum, (blocks,), {"axis": (3, 5)})
     else:
-        cols = _pool_patches(input, kernel, stride, padding, (1, 1), 0.0)
+        cols = _pool_patches(input, kernel, stride, padding, (1, 1), 0.0, (extra_h, extra_w))
         total = _record(np.reshape, (_record(np.sum, (cols,), {"axis": 1}), (n, c, oh, ow)), {})
     if divisor_override is not None:
         out = total / float(divisor_override)
-    elif count_include_pad or padding == (0, 0):
+    elif (count_include_pad or padding == (0, 0)) and not (extra_h or extra_w):
         out = total / float(kernel[0] * kernel[1])
     else:
-        ones = np.ones((1, 1, h, w), dtype=input.dtype)
-        counts = im2col(ones, kernel, stride, padding, (1, 1)).sum(axis=1).reshape(oh, ow)
+        # the divisor counts the window's positions inside the padded input (count_include_pad) or the input
+        ph, pw = padding
+        inside = np.ones((1, 1, h + 2 * ph, w + 2 * pw) if count_include_pad else (1, 1, h, w), dtype=input.dtype)
+        lo_h, lo_w = (0, 0) if count_include_pad else (ph, pw)
+        inside = np.pad(inside, ((0, 0), (0, 0), (lo_h, lo_h + extra_h), (lo_w, lo_w + extra_w)))
+        counts = im2col(inside, kernel, stride).sum(axis=1).reshape(oh, ow)
         out = total / counts
     return out[0] if unbatched else out
 
