@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-import srcgrad.rules as R
-from srcgrad.rules import ALIASES, RULES, get_rule, shape_of, unbroadcast
+from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args
 from srcgrad.rules.nnfuncs import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
