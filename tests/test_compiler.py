@@ -601,3 +601,15 @@ def test_loop_carried_state_reassigned_in_branches():
 
     check(f, 0.3, 0.8, wrt=(0, 1))
     check(f, 1.3, -0.2, wrt=(0, 1))
+
+
+def test_loop_over_tuple_written_in_place(rng):
+    a, b = rng.normal(size=3), rng.normal(size=3)
+
+    def f(a, b):
+        total = 0.0
+        for v in (a, b * 2.0, a * b):
+            total = total + np.sum(np.sin(v))
+        return total
+
+    check(f, a, b, wrt=(0, 1))

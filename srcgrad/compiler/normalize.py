@@ -475,7 +475,14 @@ class Normalizer:
             seqs = [self.atom(self.value(it, ctx), s, ctx, "seq")]
             index_target, item_targets = None, [s.target]
         if isinstance(seqs[0], tuple):
-            raise ctx.error(s, "loops over a tuple written in place are not supported; loop over a name")
+            # A tuple written in place: unroll the loop, one copy of the body per element.
+            if func is not None or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(s)):
+                raise ctx.error(s, "a loop over a tuple written in place cannot use break/continue, "
+                                   "enumerate or zip; loop over a name")
+            for item in seqs[0]:
+                self.bind_target(s.target, item, s, ctx)
+                self.block(s.body, ctx)
+            return
         if index_target is not None:
             if not isinstance(index_target, ast.Name):
                 raise ctx.error(s, "the index of enumerate must be a single name")
