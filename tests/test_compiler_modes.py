@@ -137,3 +137,20 @@ def test_source_argument_for_functions_without_a_file():
         grad(env["f"])(np.ones(2))
     df = grad(env["f"], source="def f(x):\n    return np.sum(np.sin(x))\n")
     np.testing.assert_allclose(df(np.array([0.1, 0.2])), np.cos([0.1, 0.2]))
+
+
+def test_jvp_through_lists(rng):
+    x, t = rng.normal(size=3), rng.normal(size=3)
+
+    def f(x):
+        hs = []
+        h = x
+        for i in range(3):
+            h = np.sin(h) * 1.3
+            hs.append(h)
+        parts = [np.sum(v) for v in hs]
+        return np.sum(np.stack(hs, axis=0) ** 2) + sum(parts) + hs[0][1]
+
+    value, tangent = jvp(f)(x, t)
+    assert value == pytest.approx(f(x))
+    assert tangent == pytest.approx(numeric_jvp(f, (x,), 0, t), rel=1e-5)

@@ -21,7 +21,8 @@ import inspect
 from .ir import clone
 from ..errors import NoRuleError, TransformError
 from . import inline
-from .ir import Assign, Copy, Cast, ExprStmt, For, If, NonDiff, Opaque, Prim, Var, While, Break, Continue, Return
+from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, NonDiff,
+                 Opaque, Prim, Return, Var, While)
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name, _real
 
@@ -104,7 +105,56 @@ class Forward(Reverse):
             elif isinstance(s, ExprStmt):
                 out += self.line_marker(s.lineno, False)
                 out.append(clone(s.node))
+            elif isinstance(s, Append):
+                out += self.line_marker(s.lineno, False)
+                out += self.append_stmt(s, state)
         return out
+
+    def append_stmt(self, s, state):
+        """``lst.append(item)`` and, when the list has a tangent, ``dlst.append(ditem)``."""
+        def append(lst, item):
+            return ast.Expr(value=_call(ast.Attribute(value=_name(lst), attr="append", ctx=ast.Load()), item))
+        out = [append(s.lst, _atom_node(s.item))]
+        item_active = isinstance(s.item, Var) and s.item.name in state and s.item.name in self.act.active
+        if s.lst not in self.act.active:
+            return out
+        if s.lst not in state:
+            if not item_active:
+                return out
+            # the list had a zero tangent so far: write it out before the new element
+            out.insert(0, _assign(self.adj(s.lst), self.zero(s.lst)))
+            state.add(s.lst)
+        if item_active:
+            out.append(append(self.adj(s.lst), _name(self.adj(s.item.name))))
+        elif isinstance(s.item, Var):
+            out.append(append(self.adj(s.lst), self.zero(s.item.name)))
+        else:
+            out.append(append(self.adj(s.lst), ast.Constant(value=0.0)))
+        return out
+
+    def list_tangent(self, value, state):
+        """The tangent expression of a list-valued form, or ``None`` when it is zero."""
+        if isinstance(value, ListNew):
+            if not any(isinstance(a, Var) and a.name in state and a.name in self.act.active for a in value.items):
+                return None
+            elts = []
+            for a in value.items:
+                if isinstance(a, Var) and a.name in state and a.name in self.act.active:
+                    elts.append(_name(self.adj(a.name)))
+                elif isinstance(a, Var):
+                    elts.append(self.zero(a.name))
+                else:
+                    elts.append(ast.Constant(value=0.0))
+            return ast.List(elts=elts, ctx=ast.Load())
+        lst = value.lst.name
+        if lst not in state or lst not in self.act.active:
+            return None
+        if isinstance(value, ListGet):
+            return ast.Subscript(value=_name(self.adj(lst)), slice=clone(value.idx.node), ctx=ast.Load())
+        # stack / concatenate / sum are linear: the tangent is the same operation on the tangents
+        node = clone(value.node)
+        node.args[0] = _name(self.adj(lst))
+        return node
 
     def assign_stmt(self, s, state):
         out = self.line_marker(s.lineno, False)
@@ -127,6 +177,15 @@ class Forward(Reverse):
             raise TransformError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
                                               "recursion is not supported by srcgrad.jvp (it is by grad)")))
         primal = self.print_value(value)
+        if isinstance(value, (ListNew, ListGet, ListReduce)):
+            out.append(_assign(v, primal))
+            tangent = self.list_tangent(value, state) if v in self.act.active else None
+            if tangent is None:
+                state.discard(v)
+            else:
+                out.append(_assign(self.adj(v), tangent))
+                state.add(v)
+            return out
         if v not in self.act.active or not inputs:
             out.append(_assign(v, primal))
             state.discard(v)
