@@ -157,14 +157,22 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
-        _lerp_(exp_avg, grad, 1 - beta1)
+        # one scratch array per parameter; each line rounds as PyTorch's kernels do
+        scratch = np.empty_like(exp_avg)
+        _lerp_(exp_avg, grad, 1 - beta1, scratch)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        np.multiply(grad, 1 - beta2, out=scratch)
+        scratch *= grad
+        exp_avg_sq += scratch
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         if amsgrad:
             np.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
-            denom = np.sqrt(max_exp_avg_sqs[i]) / bias_correction2_sqrt + eps
+            np.sqrt(max_exp_avg_sqs[i], out=scratch)
         else:
-            denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        param -= (lr / bias_correction1) * (exp_avg / denom)
+            np.sqrt(exp_avg_sq, out=scratch)
+        scratch /= bias_correction2_sqrt
+        scratch += eps
+        np.divide(exp_avg, scratch, out=scratch)
+        scratch *= lr / bias_correction1
+        param -= scratch

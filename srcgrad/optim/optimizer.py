@@ -304,9 +304,15 @@ def _new_step():
     return Tensor._wrap(np.zeros((), dtype=get_default_dtype()))
 
 
-def _lerp_(start, end, weight):
-    """``start += weight * (end - start)`` in place, rounded as PyTorch's ``lerp_`` rounds it."""
+def _lerp_(start, end, weight, scratch=None):
+    """``start += weight * (end - start)`` in place, rounded as PyTorch's ``lerp_`` rounds it.
+
+    ``scratch``, an array of ``start``'s shape and dtype, saves allocating a temporary.
+    """
+    diff = np.subtract(end, start, out=scratch)
     if abs(weight) < 0.5:
-        start += weight * (end - start)
+        diff *= weight
+        start += diff
     else:
-        np.subtract(end, (end - start) * (1 - weight), out=start)
+        diff *= 1 - weight
+        np.subtract(end, diff, out=start)

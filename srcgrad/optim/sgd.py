@@ -118,6 +118,6 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
                 momentum_buffers[i] = buf
             else:
                 buf *= momentum
-                buf += (1 - dampening) * grad
+                buf += grad if dampening == 0 else (1 - dampening) * grad
             grad = grad + momentum * buf if nesterov else buf
         param -= lr * grad
