@@ -613,3 +613,19 @@ def test_loop_over_tuple_written_in_place(rng):
         return total
 
     check(f, a, b, wrt=(0, 1))
+
+
+def test_index_assignment_into_an_argument_is_rejected(rng):
+    def f(x):
+        x[0] = 2.0
+        return np.sum(x)
+
+    with pytest.raises(TransformError, match="argument 'x'"):
+        grad(f)(rng.normal(size=3))
+
+    def g(x):
+        x = x.copy()
+        x[0] = 2.0 * x[1]
+        return np.sum(x * x)
+
+    check(g, rng.normal(size=3))

@@ -123,7 +123,7 @@ def _kind(a):
     t = type(a)
     if t in _NUMBER_TYPES:
         return 1
-    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES:
+    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES and set(map(type, a)) <= _NUMBER_TYPES:
         return 2
     if t is dict:
         return 3

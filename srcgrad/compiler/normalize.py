@@ -142,6 +142,8 @@ class Normalizer:
         self.lists = set()
         self.temp_lists = set()
         self.return_temps = set()
+        self.params = set()
+        self.rebound = set()
         self.deps = [parsed.scope]
 
     # ------------------------------------------------------------ entry
@@ -158,6 +160,7 @@ class Normalizer:
                 if not Scope.missing(value):
                     self.ns.bind_global(n.id, value)
         params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args]
+        self.params = set(params)
         if fdef.args.kwonlyargs:
             raise ctx.error(fdef, "keyword-only parameters in the differentiated function are not supported")
         self.block(fdef.body, ctx)
@@ -334,7 +337,7 @@ class Normalizer:
             value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
             self.store(name, value, s, ctx)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            name = self.local(target.value, ctx)
+            name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, s, ctx)
             if isinstance(s.op, ast.Add):
                 rhs = self.atom(self.value(s.value, ctx), s, ctx)
@@ -350,6 +353,15 @@ class Normalizer:
             self.store(name, value, s, ctx)
         else:
             raise ctx.error(s, "augmented assignment to this kind of target is not supported")
+
+    def array_target(self, name_node, ctx):
+        """The variable an index assignment writes into; never an argument of the differentiated function."""
+        name = self.local(name_node, ctx)
+        if ctx.scope is self.parsed.scope and name in self.params and name not in self.rebound:
+            raise ctx.error(name_node, f"assignment into the argument '{name}': srcgrad.grad supports index "
+                                       "assignment into arrays the function creates (copy it first: "
+                                       f"{name} = {name}.copy())")
+        return name
 
     def local(self, name_node, ctx):
         name = name_node.id
@@ -389,7 +401,7 @@ class Normalizer:
                                           style="getitem")
                     self.bind_target(t, item, node, ctx)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            name = self.local(target.value, ctx)
+            name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, node, ctx)
             rhs = self.atom(value, node, ctx)
             from ..rules.indexing import index_update
@@ -399,6 +411,10 @@ class Normalizer:
             raise ctx.error(node, f"assignment to a {type(target).__name__} target is not supported")
 
     def store(self, name, value, node, ctx):
+        if name in self.params and ctx.scope is self.parsed.scope and not (
+                isinstance(value, Prim) and value.style == "call" and getattr(value.fn, "__name__", "") in
+                ("index_update", "index_add") and value.args and getattr(value.args[0], "name", None) == name):
+            self.rebound.add(name)
         if isinstance(value, tuple):
             raise ctx.error(node, "a tuple value must be unpacked (a, b = ...) here")
         if isinstance(value, _LocalFunction):

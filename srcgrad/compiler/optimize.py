@@ -51,8 +51,8 @@ class _Fold(ast.NodeTransformer):
                 return node
             if isinstance(value, (int, float)) and abs(value) < 1e15:
                 return ast.Constant(value=value)
-        if isinstance(node.op, ast.Pow) and _num(r) and not isinstance(r.value, bool):
-            e = r.value
+        if isinstance(node.op, ast.Pow) and _num(r) and type(r.value) is int:
+            e = r.value  # integer exponents only: x ** 2.0 of an integer array is float, x * x is not
             if e == 1:
                 return l
             if e in (2, 3) and isinstance(l, (ast.Name, ast.Attribute, ast.Subscript)):
