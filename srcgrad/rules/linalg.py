@@ -5,14 +5,15 @@ Products return the cotangent of the broadcast shape (batch dimensions of
 
 * ``np.einsum(subscripts, *operands)`` is an alias of the variadic primitive
   ``einsum_args(subscripts, *operands)``; only the string form of
-  ``subscripts`` is supported, and an operand may not repeat a label (``"ii->i"``;
-  use ``np.trace``/``np.diagonal`` instead) -- its VJP raises ``NotImplementedError``.
+  ``subscripts`` is supported. Repeated labels (``"ii->i"``, ``"ii"``) work.
 * ``np.linalg.slogdet`` returns ``(sign, logabsdet)``: a multiple-output
   primitive whose ``g`` is a pair; ``sign`` has no gradient.
 * ``np.linalg.norm``: vector norms of any ``ord`` (0 has no gradient), the
   Frobenius norm, any ``axis``/``keepdims``. The gradient of a 2-norm at 0 is 0
   (a subgradient); matrix norms other than Frobenius raise ``NotImplementedError``.
 """
+
+import string
 
 import numpy as np
 
@@ -230,22 +231,49 @@ def _tokens(spec):
     return list(head) + (["..."] if dots else []) + list(tail)
 
 
+def _rename_repeats(spec, x, used):
+    """``spec`` with each repeated label renamed to a fresh one, and the
+    ``(label, fresh, size)`` pairs an identity matrix must tie back together."""
+    tokens = _tokens(spec)
+    nell = ndim_of(x) - sum(1 for t in tokens if t != "...")
+    fresh = (c for c in string.ascii_letters if c not in used)
+    out, pairs, first, pos = [], [], set(), 0
+    for tok in tokens:
+        if tok == "...":
+            out.append(tok)
+            pos += nell
+            continue
+        if tok in first:
+            new = next(fresh)
+            pairs.append((tok, new, shape_of(x)[pos]))
+            out.append(new)
+        else:
+            first.add(tok)
+            out.append(tok)
+        pos += 1
+    return "".join(out), pairs
+
+
 def einsum_vjp(g, subscripts, operands, i, optimize=False):
-    """Cotangent of ``operands[i]`` in ``np.einsum(subscripts, *operands)``."""
+    """Cotangent of ``operands[i]`` in ``np.einsum(subscripts, *operands)``.
+
+    The cotangent is itself an einsum of ``g`` with the other operands. A label
+    repeated within the operand (``"ii->"``, a diagonal) is renamed and tied back
+    by an identity matrix; labels only this operand carries and the output drops
+    are broadcast back.
+    """
     inputs, output = _einsum_specs(subscripts)
-    spec = inputs[i]
-    labels = [c for c in spec if c != "."]
-    if len(set(labels)) != len(labels):
-        raise NotImplementedError(f"einsum gradient of operand {spec!r} with a repeated label")
-    others = [s for j, s in enumerate(inputs) if j != i]
+    x = operands[i]
+    spec, pairs = _rename_repeats(inputs[i], x, set(subscripts))
+    others = [s for j, s in enumerate(inputs) if j != i] + [a + b for a, b, _ in pairs]
+    rest = [op for j, op in enumerate(operands) if j != i] + [np.eye(n, dtype=dtype_of(x)) for _, _, n in pairs]
     seen = set(output + "".join(others))
     # labels summed away by this operand alone cannot be einsum outputs: broadcast them back
     target = "".join(c for c in _tokens(spec) if c == "..." or c in seen)
-    rest = [op for j, op in enumerate(operands) if j != i]
     res = np.einsum(",".join([output] + others) + "->" + target, g, *rest, optimize=optimize)
     if target == spec:
         return res
-    x = operands[i]
+    labels = [c for c in spec if c != "."]
     nell_x = ndim_of(x) - len(labels)
     nell_r = ndim_of(res) - (len(target) - (3 if "..." in target else 0))
     kept, full, pos_x, pos_r = [], [], 0, 0
