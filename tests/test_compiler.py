@@ -629,3 +629,33 @@ def test_index_assignment_into_an_argument_is_rejected(rng):
         return np.sum(x * x)
 
     check(g, rng.normal(size=3))
+
+
+def test_functions_imported_from_another_module(tmp_path, monkeypatch, rng):
+    (tmp_path / "user_helpers.py").write_text(
+        "import numpy as np\n"
+        "import math as m\n"
+        "FACTOR = 3.0\n\n"
+        "def activation(z, slope=0.1):\n"
+        "    return np.where(z > 0, z, slope * z) * FACTOR\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    user_helpers = importlib.import_module("user_helpers")
+    x = rng.normal(size=5)
+
+    def f(x):
+        return np.sum(user_helpers.activation(np.sin(x), slope=0.2) ** 2)
+
+    df = check(f, x)
+    assert "np.where" in df.source  # inlined, not called
+
+
+def test_source_function(rng):
+    from srcgrad.compiler import source
+
+    def f(x):
+        return np.sum(np.exp(x))
+
+    text = source(f)
+    assert text.startswith("def df(x") and "np.exp(x)" in text
+    assert source(grad(f)) == grad(f).source
