@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _scalar, _storage
+from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _scalar
 from ..tensor import Tensor
 
 __all__ = ["SGD", "sgd"]
