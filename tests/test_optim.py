@@ -6,7 +6,6 @@ mismatch. The objective is a small nonlinear function whose gradient the test
 writes by hand: f(θ) = Σ s (θ - c)² + 0.1 Σ θ³, so ∇f = 2 s (θ - c) + 0.3 θ².
 """
 
-
 import numpy as np
 import pytest
 
