@@ -2,7 +2,8 @@
 
 Output guarantees (each rewrite preserves the values the function returns):
 
-* constants are folded (``2 - 1 + (2 == 0)`` -> ``1``), ``e ** 1`` -> ``e``;
+* constants are folded (``2 - 1 + (2 == 0)`` -> ``1``), ``e ** 1`` -> ``e``,
+  ``e + e`` -> ``2 * e`` (the adjoint of ``x * x``);
 * integer powers are strength-reduced: ``x ** 2`` -> ``x * x`` and
   ``x ** 3`` -> ``x * x * x`` (numpy's ``power`` is far slower than a product);
 * dead stores are removed: an assignment to a name that nothing reads, whose
@@ -44,6 +45,8 @@ class _Fold(ast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         l, r = node.left, node.right
+        if isinstance(node.op, ast.Add) and _arith_only(l) and ast.dump(l) == ast.dump(r):
+            return ast.BinOp(left=ast.Constant(value=2), op=ast.Mult(), right=l)  # e + e -> 2 * e
         if _num(l) and _num(r) and type(node.op) in self._OPS:
             try:
                 value = self._OPS[type(node.op)](l.value, r.value)
