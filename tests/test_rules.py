@@ -224,6 +224,8 @@ case(np.log2, P(3))
 case(np.log10, P(2, 2))
 case(np.logaddexp, U(3, 1), U(4))
 case(np.logaddexp, U(3), 50 + U(3))
+case(np.logaddexp2, U(3, 1), U(4))
+case(np.copysign, U(3, 4), U(4))
 
 # trigonometry and hyperbolics
 for _f in (np.sin, np.cos, np.tan, np.arctan, np.sinh, np.cosh, np.tanh, np.arcsinh):

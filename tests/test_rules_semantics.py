@@ -171,6 +171,14 @@ def test_softmax_and_log_softmax_agree():
     np.testing.assert_allclose(np.exp(R.log_softmax(x, axis=0)), R.softmax(x, axis=0))
 
 
+def test_nansum_gives_nan_entries_no_gradient():
+    x = np.array([1.0, np.nan, 2.0])
+    rule = get_rule(np.where)
+    cond = np.isnan(x)
+    ans = np.where(cond, 0, x)
+    np.testing.assert_array_equal(rule.call_vjp(2, np.ones(3), ans, (cond, 0, x), {}), [1, 0, 1])
+
+
 # ---------------------------------------------------------------- aliases
 ALIAS_CALLS = [
     (np.concatenate, ([np.ones((2, 3)), np.zeros((1, 3))],), {}),
@@ -203,6 +211,12 @@ ALIAS_CALLS = [
     (np.linalg.vector_norm, (np.arange(6.0).reshape(2, 3),), {"keepdims": True, "ord": 1}),
     (np.linalg.vector_norm, (np.arange(6.0).reshape(2, 3),), {"axis": 0}),
     (np.linalg.matrix_norm, (np.arange(12.0).reshape(2, 2, 3),), {}),
+    (np.average, (np.arange(6.0).reshape(2, 3),), {"axis": 1}),
+    (np.average, (np.arange(6.0).reshape(2, 3),), {"axis": 1, "weights": np.array([1.0, 2.0, 3.0])}),
+    (np.average, (np.arange(6.0).reshape(2, 3),), {"weights": np.arange(6.0).reshape(2, 3) + 1, "keepdims": True}),
+    (np.nansum, (np.array([[1.0, np.nan], [3.0, 4.0]]),), {"axis": 0}),
+    (np.nanmean, (np.array([[1.0, np.nan], [3.0, 4.0]]),), {}),
+    (np.ptp, (np.array([[1.0, 5.0], [3.0, 4.0]]),), {"axis": 1, "keepdims": True}),
     (np.flipud, (np.arange(6.0).reshape(2, 3),), {}),
 ]
 

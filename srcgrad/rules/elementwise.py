@@ -172,6 +172,14 @@ defjvp(np.logaddexp,
        lambda t, ans, x, y: t * np.exp(x - ans),
        lambda t, ans, x, y: t * np.exp(y - ans))
 
+defvjp(np.logaddexp2,
+       lambda g, ans, x, y: g * np.exp2(x - ans),
+       lambda g, ans, x, y: g * np.exp2(y - ans),
+       backward_name="Logaddexp2Backward0")
+defjvp(np.logaddexp2,
+       lambda t, ans, x, y: t * np.exp2(x - ans),
+       lambda t, ans, x, y: t * np.exp2(y - ans))
+
 # --------------------------------------------------------------- trigonometry
 defvjp(np.sin,
        lambda g, ans, x: g * np.cos(x),
@@ -333,6 +341,14 @@ defvjp(np.fmod,
 defjvp(np.fmod,
        lambda t, ans, x, y: broadcast_like(t, ans),
        lambda t, ans, x, y: -t * np.trunc(x / y))
+
+defvjp(np.copysign,  # |x| with y's sign: the sign is piecewise constant in y
+       lambda g, ans, x, y: g * np.sign(x) * np.copysign(1.0, y),
+       None,
+       backward_name="CopysignBackward0")
+defjvp(np.copysign,
+       lambda t, ans, x, y: t * np.sign(x) * np.copysign(1.0, y),
+       None)
 
 defvjp(np.deg2rad,
        lambda g, ans, x: g * (math.pi / 180),

@@ -27,7 +27,7 @@ import numpy as np
 
 from .broadcast import shape_of
 from .helpers import count, inverse_permutation, kept_shape, reduced_axes, unreduce
-from .registry import defjvp, defnondiff, defvjp, primitive
+from .registry import defalias, defjvp, defnondiff, defvjp, primitive
 
 __all__ = [
     "prod_others",
@@ -199,3 +199,34 @@ def cumprod_jvp(t, ans, x, axis=None, dtype=None, out=None):
 defvjp(np.cumprod, cumprod_vjp, backward_name="CumprodBackward0")
 defjvp(np.cumprod, cumprod_jvp)
 
+
+
+# ------------------------------------------------------------------ aliases
+def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    if returned:
+        raise NotImplementedError("np.average(returned=True) is not differentiable; compute the sum of weights")
+    if weights is None:
+        return np.mean(a, axis=axis, keepdims=keepdims)
+    if len(shape_of(weights)) != len(shape_of(a)):  # 1-D weights along ``axis``
+        weights = np.reshape(weights, tuple(n if i == axis % len(shape_of(a)) else 1 for i, n in enumerate(shape_of(a))))
+    total = np.sum(np.broadcast_to(weights, shape_of(a)), axis=axis, keepdims=keepdims)
+    return np.sum(a * weights, axis=axis, keepdims=keepdims) / total
+
+
+def _nansum(a, axis=None, dtype=None, out=None, keepdims=False):
+    return np.sum(np.where(np.isnan(a), 0, a), axis=axis, keepdims=keepdims)
+
+
+def _nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+    present = np.sum(np.logical_not(np.isnan(a)), axis=axis, keepdims=keepdims)
+    return _nansum(a, axis=axis, keepdims=keepdims) / present
+
+
+def _ptp(a, axis=None, out=None, keepdims=False):
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
+
+
+defalias(np.average, _average)
+defalias(np.nansum, _nansum)
+defalias(np.nanmean, _nanmean)
+defalias(np.ptp, _ptp)
