@@ -123,8 +123,8 @@ def _kind(a):
     t = type(a)
     if t in _NUMBER_TYPES:
         return 1
-    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES and set(map(type, a)) <= _NUMBER_TYPES:
-        return 2
+    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES and _NUMBER_TYPES.issuperset(map(type, a)):
+        return 2  # every element checked: the generated code will treat them as plain numbers
     if t is dict:
         return 3
     return 0
