@@ -91,7 +91,9 @@ def _stmt_lines(s, depth, out):
 
 def _block(stmts, depth, out):
     n = len(out)
-    for s in stmts:
+    for k, s in enumerate(stmts):
+        if is_marker(s) and (k + 1 == len(stmts) or is_marker(stmts[k + 1])):
+            continue  # a comment whose statements the optimizer removed
         _stmt_lines(s, depth, out)
     if not any(not line.strip().startswith("#") for line in out[n:]):
         out.append(_INDENT * depth + "pass")

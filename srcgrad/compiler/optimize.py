@@ -6,7 +6,8 @@ Output guarantees (each rewrite preserves the values the function returns):
   ``e + e`` -> ``2 * e`` (the adjoint of ``x * x``);
 * integer powers are strength-reduced: ``x ** 2`` -> ``x * x`` and
   ``x ** 3`` -> ``x * x * x`` (numpy's ``power`` is far slower than a product);
-* dead stores are removed: an assignment to a name that nothing reads, whose
+* dead stores are removed: an assignment to a name that nothing else reads
+  (its own updates, ``loss = loss + t``, do not count), whose
   right-hand side has no side effect (numpy, ``math``, rule helpers,
   arithmetic), disappears, repeatedly, so values only the discarded loss
   needed go too;
@@ -158,6 +159,13 @@ def _dse(body, ns):
     for s in body:
         for k, v in _load_counter(s).items():
             counts[k] = counts.get(k, 0) + v
+    # Loads of a variable inside its own assignments (loss = loss + t) do not keep it alive.
+    self_loads = {}
+    for sub in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
+            own = _load_counter(sub.value).get(sub.targets[0].id, 0)
+            if own:
+                self_loads[sub.targets[0].id] = self_loads.get(sub.targets[0].id, 0) + own
     changed = True
     while changed:
         changed = False
@@ -167,9 +175,13 @@ def _dse(body, ns):
             out = []
             for s in stmts:
                 if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                        and not counts.get(s.targets[0].id) and _pure(s.value, ns):
+                        and not (counts.get(s.targets[0].id, 0) - self_loads.get(s.targets[0].id, 0)) \
+                        and _pure(s.value, ns):
                     for k, v in _load_counter(s.value).items():
                         counts[k] -= v
+                    target = s.targets[0].id
+                    if target in self_loads:
+                        self_loads[target] -= _load_counter(s.value).get(target, 0)
                     changed = True
                     continue
                 for field in ("body", "orelse"):
