@@ -332,6 +332,24 @@ case(np.linalg.det, WELL(3))
 case(np.linalg.det, WELL(2, 4))
 case(np.linalg.slogdet, WELL(3))
 case(np.linalg.slogdet, -WELL(3, 2))
+def SPD(n, *batch):
+    """A well-conditioned symmetric positive definite (batch of) n x n matrices."""
+    b = U(*batch, n, n)
+    return b @ np.swapaxes(b, -1, -2) + n * np.eye(n)
+
+
+def SEPARATED(n, *batch):
+    """A symmetric matrix with well-separated eigenvalues (1, 2, ..., n, perturbed)."""
+    return np.diag(np.arange(1.0, n + 1)) + 0.1 * SPD(n, *batch)
+
+
+case(np.linalg.cholesky, SPD(3))
+case(np.linalg.cholesky, SPD(3) + np.triu(U(3, 3), 1), id="cholesky-reads-lower")
+case(np.linalg.cholesky, SPD(2, 2))
+case(np.linalg.eigh, SEPARATED(3))
+case(np.linalg.eigh, SEPARATED(3) + np.triu(U(3, 3), 1), id="eigh-reads-lower")
+case(np.linalg.eigh, SEPARATED(3) + np.tril(U(3, 3), -1), UPLO="U", id="eigh-upper")
+case(np.linalg.eigh, SEPARATED(2, 2))
 case(np.linalg.solve, WELL(3), U(3))
 case(np.linalg.solve, WELL(3), U(3, 2))
 case(np.linalg.solve, WELL(3, 2), U(2, 3, 2))

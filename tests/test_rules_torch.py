@@ -50,7 +50,8 @@ TORCH_NODES = {
     np.cumprod: lambda: _t(3).cumprod(0), np.dot: lambda: torch.dot(_t(3), _t(3)), np.trace: lambda: torch.trace(_t(3, 3)),
     np.linalg.inv: lambda: torch.linalg.inv(_m(3)), np.linalg.det: lambda: torch.linalg.det(_m(3)),
     np.linalg.slogdet: lambda: torch.linalg.slogdet(_m(3))[1], np.linalg.solve: lambda: torch.linalg.solve(_m(3), _t(3)),
-    np.linalg.norm: lambda: torch.linalg.norm(_t(3)), np.reshape: lambda: _t(6).reshape(2, 3), np.ravel: lambda: _t(2, 3).ravel(),
+    np.linalg.norm: lambda: torch.linalg.norm(_t(3)),
+    np.linalg.cholesky: lambda: torch.linalg.cholesky(_m(3) @ _m(3).T), np.linalg.eigh: lambda: torch.linalg.eigh(_m(3))[0], np.reshape: lambda: _t(6).reshape(2, 3), np.ravel: lambda: _t(2, 3).ravel(),
     np.transpose: lambda: _t(2, 3).permute(1, 0), np.swapaxes: lambda: _t(2, 3).transpose(0, 1),
     np.moveaxis: lambda: torch.moveaxis(_t(2, 3, 4), 0, 2), np.expand_dims: lambda: _t(3).unsqueeze(0),
     np.squeeze: lambda: _t(3, 1).squeeze(), np.broadcast_to: lambda: _t(3).expand(2, 3), np.copy: lambda: _t(3).clone(),
@@ -125,3 +126,31 @@ def test_convention_matches_pytorch(name, fn, torch_fn, args, consts, kwargs):
         mine, theirs = grads(fn, torch_fn, args, consts, kwargs)
     for m, t in zip(mine, theirs):
         np.testing.assert_allclose(m, t, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("fn,torch_fn", [
+    (np.linalg.cholesky, torch.linalg.cholesky),
+    (np.linalg.eigh, lambda a: torch.linalg.eigh(a)[0].sum() + torch.linalg.eigh(a)[1].abs().sum()),
+], ids=["cholesky", "eigh"])
+def test_one_triangle_gradients_fold_pytorchs_symmetric_gradient(fn, torch_fn):
+    """numpy reads one triangle; PyTorch treats the input as symmetric. For a symmetric
+    input, srcgrad's gradient is PyTorch's folded onto the lower triangle."""
+    rng = np.random.default_rng(3)
+    b = rng.uniform(size=(3, 3))
+    a = b @ b.T + np.diag([1.0, 3.0, 6.0])
+    rule = get_rule(fn)
+    ans = fn(a)
+    t = leaf(a)
+    out = torch_fn(t)
+    if fn is np.linalg.cholesky:
+        g = rng.standard_normal((3, 3))
+        out.backward(torch.tensor(g))
+        mine = rule.call_vjp(0, g, ans, (a,), {})
+    else:
+        out.backward()
+        w, v = ans
+        mine = rule.call_vjp(0, (np.ones(3), np.sign(v)), ans, (a,), {})
+    theirs = t.grad.numpy()
+    theirs = 0.5 * (theirs + theirs.T)
+    folded = np.tril(theirs + theirs.T) - np.diag(np.diag(theirs))
+    np.testing.assert_allclose(mine, folded, rtol=1e-9, atol=1e-9)

@@ -40,6 +40,15 @@ __all__ = [
     "solve_vjp_a",
     "solve_vjp_b",
     "solve_jvp_a",
+    "eye_like",
+    "fold_triangle",
+    "read_symmetric",
+    "phi",
+    "cholesky_vjp",
+    "cholesky_jvp",
+    "eigh_gaps",
+    "eigh_vjp",
+    "eigh_jvp",
 ]
 
 
@@ -352,6 +361,77 @@ defvjp(np.linalg.slogdet,  # g = (g_sign, g_logabsdet); the sign is piecewise co
        multiple_outputs=True, backward_name="LinalgSlogdetBackward0")
 defjvp(np.linalg.slogdet,
        lambda t, ans, x: (np.zeros_like(ans[0]), np.sum(mT(np.linalg.inv(x)) * t, axis=(-2, -1))))
+
+
+# ------------------------------------------- cholesky and eigh (read one triangle)
+# np.linalg.cholesky and np.linalg.eigh read only the lower triangle of ``a`` (eigh's
+# UPLO="U": the upper). Their VJPs are the exact gradients of that: for the gradient
+# ``G`` a symmetric matrix would get, entries below the diagonal get ``G + G^T``, the
+# diagonal ``G``, the unread triangle 0 (``fold_triangle``). Degenerate eigenvalues
+# make eigh's gradient infinite, as the derivative of its eigenvectors is.
+def eye_like(a):
+    """The identity matching ``a``'s last two axes, in ``a``'s dtype (no gradient)."""
+    return np.eye(shape_of(a)[-1], dtype=dtype_of(a))
+
+
+def fold_triangle(m, eye, uplo="L"):
+    """``m + m^T`` on the read triangle, ``m``'s diagonal, 0 on the other triangle."""
+    both = m + mT(m)
+    return (np.tril(both) if uplo == "L" else np.triu(both)) - m * eye
+
+
+def read_symmetric(t, uplo="L"):
+    """The symmetric matrix numpy sees when it reads one triangle of ``t``."""
+    part = np.tril(t, -1) if uplo == "L" else np.triu(t, 1)
+    return part + mT(part) + t * eye_like(t)
+
+
+def phi(m, eye):
+    """The lower triangle of ``m`` with its diagonal halved."""
+    return np.tril(m) - 0.5 * m * eye
+
+
+def cholesky_vjp(g, ans, a):
+    """Cotangent of ``a`` in ``L = np.linalg.cholesky(a)`` (lower; reads a's lower triangle)."""
+    eye = eye_like(a)
+    inv = np.linalg.inv(ans)
+    ga = mT(inv) @ phi(mT(ans) @ np.tril(g), eye) @ inv
+    return fold_triangle(0.5 * (ga + mT(ga)), eye)
+
+
+def cholesky_jvp(t, ans, a):
+    """Tangent of ``L = np.linalg.cholesky(a)``: ``L phi(L^-1 dA L^-T)``."""
+    inv = np.linalg.inv(ans)
+    return ans @ phi(inv @ read_symmetric(t) @ mT(inv), eye_like(a))
+
+
+defvjp(np.linalg.cholesky, cholesky_vjp, backward_name="LinalgCholeskyExBackward0")
+defjvp(np.linalg.cholesky, cholesky_jvp)
+
+
+def eigh_gaps(w, eye):
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it."""
+    return (1 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
+
+
+def eigh_vjp(g, ans, a, UPLO="L"):
+    """Cotangent of ``a`` in ``w, v = np.linalg.eigh(a)``; ``g = (g_w, g_v)``."""
+    eye = eye_like(a)
+    w, v = ans[0], ans[1]
+    inner = np.expand_dims(g[0], -2) * eye + eigh_gaps(w, eye) * (mT(v) @ g[1])
+    return fold_triangle(0.5 * (v @ inner @ mT(v) + mT(v @ inner @ mT(v))), eye, UPLO)
+
+
+def eigh_jvp(t, ans, a, UPLO="L"):
+    """Tangents ``(dw, dv)`` of ``np.linalg.eigh(a)`` along ``a``'s tangent ``t``."""
+    eye = eye_like(a)
+    w, v = ans[0], ans[1]
+    m = mT(v) @ read_symmetric(t, UPLO) @ v
+    return np.sum(m * eye, axis=-1), v @ (eigh_gaps(w, eye) * m)
+
+
+defvjp(np.linalg.eigh, eigh_vjp, multiple_outputs=True, backward_name="LinalgEighBackward0")
+defjvp(np.linalg.eigh, eigh_jvp)
 
 
 # ----------------------------------------------------------------- solve
