@@ -130,7 +130,6 @@ MULTIPLE_OUTPUTS = Bug(
     "compiler: multiple-output primitives (np.linalg.slogdet) raise a bare NotImplementedError", NotImplementedError)
 TUPLE_VALUES = Bug("compiler: a tuple kept as a value (pair = (x, y); pair[1]) is not supported yet", TransformError)
 DICT_VALUES = Bug("compiler: dict values are not supported yet ('Dict' is not supported)", TransformError)
-RECURSION = Bug("compiler: recursive helpers are not supported yet", TransformError)
 CONTINUE_CRASH = Bug(
     "compiler bug: `continue` inside a for loop makes the generated adjoint pop an empty stack", IndexError)
 ENUMERATE_ZIP_CRASH = Bug(
@@ -141,9 +140,8 @@ JVP_TAKES_EVERY_PARAMETER = Limitation(
     TypeError, "takes its 2 arguments and then the tangent",
     "a JVPFunction is called with every parameter, defaulted ones included, then the tangent "
     "(otherwise the tangent would fill the defaulted parameter)")
-LIST_TANGENTS = Bug(
-    "forward mode: a tangent that flows through a list (np.stack/np.concatenate of a list, append, "
-    "a comprehension, a loop over a list, sum() of a list) is silently dropped or wrong, or the generated "
-    "code stacks an empty list", (AssertionError, ValueError))
+JVP_RECURSION = Limitation(
+    TransformError, "recursion is not supported by srcgrad.jvp",
+    "forward mode does not differentiate recursive helpers (reverse mode does)")
 EARLY_RETURN_IN_LOOP = Bug(
     "forward mode: a return inside a for loop gives an UnboundLocalError in the generated code", UnboundLocalError)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import case, JVP_TAKES_EVERY_PARAMETER, RECURSION
+from . import case, JVP_RECURSION, JVP_TAKES_EVERY_PARAMETER
 
 WEIGHTS = np.array([0.5, -1.0, 2.0])
 SCALE = 1.5
@@ -106,7 +106,7 @@ CASES = [
     case(keyword_arguments, lambda r: (r.normal(size=3),)),
     case(inner_function, lambda r: (r.normal(size=3),)),
     case(closure_loss, lambda r: (r.normal(size=3),)),
-    case(recursive_power, lambda r: (r.normal(size=3),), static=RECURSION),
+    case(recursive_power, lambda r: (r.normal(size=3),), forward=JVP_RECURSION),
     case(helper_chain, lambda r: (r.normal(size=3),)),
     case(local_lambda, lambda r: (r.normal(size=3),)),
     case(default_parameter, lambda r: (r.normal(size=3),), forward=JVP_TAKES_EVERY_PARAMETER),
