@@ -149,6 +149,12 @@ def test_max_pool2d_gradient_goes_to_first_maximum_and_indices():
     y = srcgrad.tensor(np.arange(16.0)[::-1].reshape(1, 1, 4, 4).copy())
     _, idx = F.max_pool2d(y, 2, return_indices=True)
     assert idx.tolist() == [[[[0, 2], [8, 10]]]]
+    # NaN wins, as in PyTorch; -inf inputs are still picked over the padding
+    nan = srcgrad.tensor([[[[1.0, np.nan], [3.0, 0.0]]]])
+    assert np.isnan(F.max_pool2d(nan, 2).item())
+    low = srcgrad.tensor([[[[-np.inf, -np.inf], [-np.inf, -np.inf]]]], requires_grad=True)
+    out, idx = F.max_pool2d(low, 2, stride=1, padding=1, return_indices=True)
+    assert np.all(out.detach().numpy() == -np.inf) and idx.numpy().min() >= 0 and idx.numpy().max() < 4
     # overlapping windows accumulate into a shared maximum
     z = srcgrad.tensor([[[[0.0, 5.0, 0.0]]]], requires_grad=True)
     F.max_pool2d(z, (1, 2), stride=1).sum().backward()

@@ -502,11 +502,47 @@ def _pool_args(input, kernel_size, stride, padding):
     return input, kernel, stride, _pair(padding, "padding"), unbatched
 
 
+def _max_positions(value, kernel, stride, padding, dilation, oh, ow):
+    """Where each window's maximum is: the (row, col) in the input of the first largest tap, as PyTorch picks it.
+
+    A loop over the kernel's taps, each a strided view of all windows at once.
+    A NaN wins (PyTorch's rule); a tap in the padding never does.
+    """
+    n, c, h, w = value.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    rows0 = np.arange(oh) * sh - ph
+    cols0 = np.arange(ow) * sw - pw
+    extra_h = max(0, rows0[-1] + dh * (kh - 1) + 1 - (h + ph))
+    extra_w = max(0, cols0[-1] + dw * (kw - 1) + 1 - (w + pw))
+    padded = ph or pw or extra_h or extra_w
+    if padded:
+        value = np.pad(value, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)), constant_values=-np.inf)
+    best = np.full((n, c, oh, ow), -np.inf, dtype=value.dtype)
+    row_offset = np.full((n, c, oh, ow), -1, dtype=np.int64)  # i * dh of the best tap; -1: none yet
+    col_offset = np.zeros((n, c, oh, ow), dtype=np.int64)
+    has_nan = bool(np.isnan(value).any())
+    for i in range(kh):
+        for j in range(kw):
+            tap = value[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
+            better = tap > best
+            if has_nan:
+                better |= np.isnan(tap)
+            if padded:  # the first tap inside the input is taken even when it is -inf
+                rows, cols = rows0 + i * dh, cols0 + j * dw
+                inside = ((rows >= 0) & (rows < h))[:, None] & ((cols >= 0) & (cols < w))[None, :]
+                better |= (row_offset < 0) & inside
+                better &= inside
+            np.copyto(best, tap, where=better)
+            np.copyto(row_offset, i * dh, where=better)
+            np.copyto(col_offset, j * dw, where=better)
+    return rows0[:, None] + row_offset, cols0[None, :] + col_offset
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each window; the gradient goes to the first largest, as in PyTorch.
 
-    Non-overlapping windows that tile the input are reduced in place (a
-    reshape); other geometries go through ``im2col``.
+    The positions of the maxima are found on the raw values; the output is one
+    differentiable gather of those positions (so the backward is a scatter-add).
 
     Args:
         input: (N, C, H, W) or (C, H, W).
@@ -523,30 +559,16 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding)
     dilation = _pair(dilation, "dilation")
     n, c, h, w = input.shape
-    kh, kw = kernel
-    oh, ow, extra_h, extra_w, tiles = _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode)
-    if tiles:
-        blocks = _record(np.reshape, (input, (n, c, oh, kh, ow, kw)), {})
-        windows = blocks._value.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
-        best = np.argmax(windows, axis=-1)  # (N, C, OH, OW): the first largest
-        chosen = (best[..., None] == np.arange(kh * kw)).reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 2, 4, 3, 5)
-        out = _record(np.sum, (_record(np.where, (chosen, blocks, 0.0), {}),), {"axis": (3, 5)})
-    else:
-        cols = _pool_patches(input, kernel, stride, padding, dilation, -np.inf, (extra_h, extra_w))
-        best = np.argmax(cols._value, axis=1)
-        chosen = best[:, None, :] == np.arange(kh * kw)[:, None]
-        out = _record(np.sum, (_record(np.where, (chosen, cols, 0.0), {}),), {"axis": 1})
-        out = _record(np.reshape, (out, (n, c, oh, ow)), {})
-        best = best.reshape(n, c, oh, ow)
+    oh, ow, _, _, _ = _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode)
+    rows, cols = _max_positions(input._value, kernel, stride, padding, dilation, oh, ow)
+    positions = rows * w + cols  # (N, C, OH, OW), into each H*W plane
+    flat_index = (positions + (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)).reshape(-1)
+    flat = _record(np.reshape, (input, (-1,)), {})
+    out = _record(np.reshape, (_record(operator.getitem, (flat, flat_index), {}), (n, c, oh, ow)), {})
     if unbatched:
         out = out[0]
-    if not return_indices:
-        return out
-    ki, kj = np.divmod(best, kw)
-    rows = np.arange(oh)[:, None] * stride[0] - padding[0] + ki * dilation[0]
-    cols_ = np.arange(ow)[None, :] * stride[1] - padding[1] + kj * dilation[1]
-    indices = Tensor._wrap((rows * w + cols_).astype(np.int64))
-    return out, (indices[0] if unbatched else indices)
+        positions = positions[0]
+    return (out, Tensor._wrap(positions)) if return_indices else out
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,

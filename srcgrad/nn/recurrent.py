@@ -16,8 +16,9 @@ import numpy as np
 
 from .. import creation as _creation
 from ..tensor import Tensor, _record
-from ..rules import sigmoid as _sigmoid
-from ..rules import relu as _relu
+from ..rules import concatenate_args, split_tuple
+from ..rules import relu as _relu_primitive
+from ..rules import sigmoid as _sigmoid_primitive
 from . import functional as F
 from . import init
 from .module import Module
@@ -30,8 +31,23 @@ def _t(w):
     return _record(np.transpose, (w,), {})
 
 
-def _split(x, n):
-    return np.split(x, n, axis=-1)
+# The cells call _record directly (not np.split / the primitive's dispatching wrapper): the same
+# nodes, without numpy's dispatch on every time step.
+
+def _split(x, n, axis=-1):
+    return _record(split_tuple, (x, n), {"axis": axis})
+
+
+def _concat(xs, axis):
+    return xs[0] if len(xs) == 1 else _record(concatenate_args, tuple(xs), {"axis": axis})
+
+
+def _sigmoid(x):
+    return _record(_sigmoid_primitive, (x,), {})
+
+
+def _relu(x):
+    return _record(_relu_primitive, (x,), {})
 
 
 # -- one step of each cell; x_proj already holds x @ W_ih.T (+ biases) --------------------------------
@@ -161,7 +177,7 @@ class RNNBase(Module):
                 if b_ih is not None:
                     bias = b_ih if self.mode == "GRU" else _record(np.add, (b_ih, b_hh), {})
                     proj = _record(np.add, (proj, bias), {})
-                per_step = np.split(proj, steps, axis=0) if steps > 1 else [proj]
+                per_step = _split(proj, steps, axis=0) if steps > 1 else [proj]
                 w_hh_t = _t(w_hh)
                 order = range(steps - 1, -1, -1) if direction else range(steps)
                 hs = [None] * steps
@@ -173,16 +189,16 @@ class RNNBase(Module):
                     else:
                         h = _rnn_step(per_step[t], h, w_hh_t, "tanh" if self.mode == "RNN_TANH" else "relu")
                     hs[t] = h
-                outputs.append(np.concatenate(hs, axis=0) if steps > 1 else hs[0])
+                outputs.append(_concat(hs, 0))
                 last_h.append(h)
                 if lstm:
                     last_c.append(c)
-            layer_input = outputs[0] if directions == 1 else np.concatenate(outputs, axis=-1)
+            layer_input = _concat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
         output = layer_input
-        h_n = np.concatenate(last_h, axis=0) if len(last_h) > 1 else last_h[0]
-        c_n = (np.concatenate(last_c, axis=0) if len(last_c) > 1 else last_c[0]) if lstm else None
+        h_n = _concat(last_h, 0)
+        c_n = _concat(last_c, 0) if lstm else None
         if unbatched:
             output = output.squeeze(1)
             h_n = h_n.squeeze(1)
