@@ -274,6 +274,7 @@ for _f in (np.var, np.std):
     case(_f, U(3, 4))
     case(_f, U(3, 4), axis=1)
     case(_f, U(2, 3, 4), axis=(0, 2), ddof=1, keepdims=True)
+    case(_f, U(3, 4), axis=0, correction=1)
 case(others_product, U(3, 4))
 case(others_product, np.array([[0.0, 2.0, 3.0, -1.0], [0.0, 0.0, 1.5, 2.0]]), id="others_product-zeros")
 case(np.cumsum, U(3, 4))

@@ -34,6 +34,7 @@ __all__ = [
     "others_product",
     "others_mask",
     "equal_share",
+    "dof",
     "scan_input",
     "scan_axis",
     "reverse_cumsum",
@@ -73,6 +74,11 @@ def prod_others(x, axis=None):
     moved = np.transpose(x, perm)
     flat = np.reshape(moved, tuple(shape[i] for i in rest) + (count(x, axis),))
     return np.transpose(np.reshape(others_product(flat), shape_of(moved)), inverse_permutation(perm))
+
+
+def dof(x, axis, ddof=0, correction=None):
+    """The divisor of ``np.var``/``np.std``: ``N - ddof`` (``correction`` is numpy 2's name for ddof)."""
+    return count(x, axis) - (ddof if correction is None else correction)
 
 
 def scan_input(x, axis):
@@ -146,17 +152,18 @@ for _fn, _name in ((np.max, "MaxBackward1"), (np.amax, "MaxBackward1"), (np.min,
            lambda t, ans, x, axis=None, out=None, keepdims=False: np.sum(t * equal_share(x, ans, axis), axis=axis, keepdims=keepdims))
 
 # ------------------------------------------------------------ moments
+# The divisor is N - ddof (numpy 2 also spells ddof ``correction``).
 defvjp(np.var,
-       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: unreduce(g, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) * (2.0 / (count(x, axis) - ddof)),
+       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(g, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) * (2.0 / dof(x, axis, ddof, correction)),
        backward_name="VarBackward0")
 defjvp(np.var,
-       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * (2.0 / (count(x, axis) - ddof)))
+       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * (2.0 / dof(x, axis, ddof, correction)))
 
 defvjp(np.std,
-       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: unreduce(g / ans, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / (count(x, axis) - ddof),
+       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(g / ans, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / dof(x, axis, ddof, correction),
        backward_name="StdBackward0")
 defjvp(np.std,
-       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / ((count(x, axis) - ddof) * ans))
+       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / (dof(x, axis, ddof, correction) * ans))
 
 # ------------------------------------------------------------------ scans
 # axis=None scans the flattened array: the final reshape restores x's shape.
