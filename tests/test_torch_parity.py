@@ -17,6 +17,8 @@ from srcgrad import nn
 
 torch = pytest.importorskip("torch")
 
+pytestmark = pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+
 RTOL = 1e-10
 ATOL = 1e-12
 
@@ -1422,6 +1424,176 @@ def test_cross_entropy_all_ignored_is_nan():
 @xfail("binary_cross_entropy's gradient at a probability of exactly 0 or 1 (or below e^-100): torch's backward is "
        "g * (x - y) / max(x * (1 - x), 1e-12), finite (-1e12); srcgrad differentiates the clamped logs: NaN at 0 and 1, "
        "0 where the -100 clamp is active")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_bce_clamps_log_at_minus_100():
     check(lambda L, a, t: L.nn.functional.binary_cross_entropy(a, t.detach()),
           np.array([0.0, 1.0, 0.5, 1e-50]), np.array([1.0, 0.0, 0.3, 1.0]), rtol=1e-9)
+
+
+# -- state_dict keys, default initialisation, utilities -------------------------------------------------------
+
+class _Net:
+    """One architecture written once for both libraries."""
+
+    @staticmethod
+    def build(L):
+        nn_ = L.nn
+
+        class Net(nn_.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn_.Sequential(nn_.Conv2d(1, 2, 3), nn_.BatchNorm2d(2), nn_.ReLU())
+                self.blocks = nn_.ModuleList([nn_.Linear(4, 4), nn_.LayerNorm(4)])
+                self.heads = nn_.ModuleDict({"a": nn_.Linear(4, 2), "b": nn_.Bilinear(4, 4, 1)})
+                self.rnn = nn_.LSTM(4, 3, num_layers=2, bidirectional=True)
+                self.gru = nn_.GRUCell(3, 3)
+                self.emb = nn_.Embedding(5, 4)
+                self.scale = nn_.Parameter(L.ones(1))
+                self.register_buffer("steps", L.zeros(1))
+                self.plist = nn_.ParameterList([nn_.Parameter(L.ones(2)), nn_.Parameter(L.zeros(3))])
+
+        return Net()
+
+
+def test_state_dict_keys_and_shapes_equal_torch():
+    ours, theirs = _Net.build(srcgrad), _Net.build(torch)
+    sd_s, sd_t = ours.state_dict(), theirs.state_dict()
+    assert list(sd_s) == list(sd_t)
+    for k in sd_t:
+        assert tuple(sd_s[k].shape) == tuple(sd_t[k].shape), k
+    assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
+    assert [k for k, _ in ours.named_buffers()] == [k for k, _ in theirs.named_buffers()]
+    assert [k for k, _ in ours.named_modules()] == [k for k, _ in theirs.named_modules()]
+    assert [k for k, _ in ours.named_children()] == [k for k, _ in theirs.named_children()]
+    # torch's state loads into srcgrad and back
+    ours.load_state_dict({k: srcgrad.tensor(v.detach().numpy().astype(np.float64)) for k, v in sd_t.items()})
+    for k, v in sd_t.items():
+        close(ours.state_dict()[k], v.double() if v.is_floating_point() else v)
+
+
+def test_load_state_dict_strict_reports_keys():
+    ours, theirs = srcgrad.nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    for m, L in ((ours, srcgrad), (theirs, torch)):
+        res = m.load_state_dict({"weight": L.zeros(3, 2), "extra": L.zeros(1)}, strict=False)
+        assert list(res.missing_keys) == ["bias"] and list(res.unexpected_keys) == ["extra"]
+        with pytest.raises(RuntimeError, match="Missing key"):
+            m.load_state_dict({"weight": L.zeros(3, 2)})
+
+
+def _uniform_bound(samples):
+    return np.abs(samples).max()
+
+
+INITS = {
+    # expr, parameter, (distribution, expected bound or std)
+    "Linear.weight": ("Linear(40, 30)", "weight", "uniform", 1 / math.sqrt(40)),
+    "Linear.bias": ("Linear(40, 300)", "bias", "uniform", 1 / math.sqrt(40)),
+    "Conv2d.weight": ("Conv2d(4, 20, 3)", "weight", "uniform", 1 / math.sqrt(36)),
+    "Conv2d.bias": ("Conv2d(4, 200, 3)", "bias", "uniform", 1 / math.sqrt(36)),
+    "Conv1d.weight": ("Conv1d(3, 30, 5)", "weight", "uniform", 1 / math.sqrt(15)),
+    "Bilinear.weight": ("Bilinear(10, 12, 8)", "weight", "uniform", 1 / math.sqrt(10)),
+    "Bilinear.bias": ("Bilinear(10, 12, 300)", "bias", "uniform", 1 / math.sqrt(10)),
+    "RNN.weight_ih_l0": ("RNN(10, 25)", "weight_ih_l0", "uniform", 1 / math.sqrt(25)),
+    "LSTM.weight_hh_l0": ("LSTM(10, 25)", "weight_hh_l0", "uniform", 1 / math.sqrt(25)),
+    "GRU.bias_ih_l0": ("GRU(10, 100)", "bias_ih_l0", "uniform", 1 / math.sqrt(100)),
+    "LSTMCell.weight_ih": ("LSTMCell(10, 25)", "weight_ih", "uniform", 1 / math.sqrt(25)),
+    "Embedding.weight": ("Embedding(100, 50)", "weight", "normal", 1.0),
+    "LayerNorm.weight": ("LayerNorm(5)", "weight", "ones", None),
+    "LayerNorm.bias": ("LayerNorm(5)", "bias", "zeros", None),
+    "BatchNorm1d.weight": ("BatchNorm1d(5)", "weight", "ones", None),
+    "BatchNorm1d.running_var": ("BatchNorm1d(5)", "running_var", "ones", None),
+}
+
+
+@pytest.mark.parametrize("name", list(INITS))
+def test_default_initialisation_distribution(name):
+    expr, pname, dist, scale = INITS[name]
+    srcgrad.manual_seed(1)
+    torch.manual_seed(1)
+    ours = npy(eval("lib.nn." + expr, {"lib": srcgrad}).state_dict()[pname]).ravel()
+    theirs = npy(eval("lib.nn." + expr, {"lib": torch}).state_dict()[pname]).astype(np.float64).ravel()
+    assert ours.shape == theirs.shape
+    if dist == "ones":
+        close(ours, np.ones_like(ours))
+        close(theirs, ours)
+    elif dist == "zeros":
+        close(ours, np.zeros_like(ours))
+    elif dist == "uniform":
+        for s in (ours, theirs):
+            assert np.abs(s).max() <= scale * (1 + 1e-12)
+            assert np.abs(s).max() > 0.9 * scale
+            assert abs(s.mean()) < 3 * scale / math.sqrt(3 * len(s)) + 1e-12
+            assert abs(s.std() - scale / math.sqrt(3)) < 0.25 * scale / math.sqrt(3)
+    else:
+        for s in (ours, theirs):
+            assert abs(s.mean()) < 4 * scale / math.sqrt(len(s))
+            assert abs(s.std() - scale) < 0.1 * scale
+
+
+@pytest.mark.parametrize("init, args", [
+    ("xavier_uniform_", {}), ("xavier_normal_", {"gain": 2.0}), ("kaiming_uniform_", {"a": math.sqrt(5)}),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}), ("uniform_", {"a": -2.0, "b": 1.0}),
+    ("normal_", {"mean": 1.0, "std": 0.5}), ("trunc_normal_", {"std": 1.0, "a": -1.0, "b": 2.0}),
+    ("orthogonal_", {}),
+])
+def test_init_functions_statistics(init, args):
+    srcgrad.manual_seed(2)
+    torch.manual_seed(2)
+    a = srcgrad.zeros(200, 150)
+    b = torch.zeros(200, 150)
+    getattr(srcgrad.nn.init, init)(a, **args)
+    getattr(torch.nn.init, init)(b, **args)
+    a, b = npy(a), npy(b)
+    for stat in (np.mean, np.std, np.min, np.max):
+        assert abs(stat(a) - stat(b)) < 0.05 * max(1.0, abs(stat(b))) + 0.02, (stat.__name__, stat(a), stat(b))
+    if init == "orthogonal_":
+        close(a.T @ a, np.eye(150), atol=1e-10)
+
+
+def test_constant_inits_and_gains():
+    for L in (srcgrad, torch):
+        t = L.empty(3, 4)
+        L.nn.init.constant_(t, 0.3)
+        close(t, np.full((3, 4), 0.3))
+        L.nn.init.eye_(t)
+        close(t, np.eye(3, 4))
+        L.nn.init.zeros_(t)
+        L.nn.init.ones_(t)
+        close(t, np.ones((3, 4)))
+    for args in [("linear",), ("conv2d",), ("sigmoid",), ("tanh",), ("relu",), ("leaky_relu",), ("leaky_relu", 0.2),
+                 ("selu",)]:
+        assert srcgrad.nn.init.calculate_gain(*args) == pytest.approx(torch.nn.init.calculate_gain(*args))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm(norm_type, max_norm):
+    grads = [rand(3, 2), rand(4), rand(1)]
+    res = []
+    for L in (srcgrad, torch):
+        ps = []
+        for g in grads:
+            p = L.nn.Parameter(L.zeros(*g.shape))
+            p.grad = L.tensor(g.copy())
+            ps.append(p)
+        total = L.nn.utils.clip_grad_norm_(ps, max_norm, norm_type=norm_type)
+        assert isinstance(total, L.Tensor) and tuple(total.shape) == ()
+        res.append([total] + [p.grad for p in ps])
+    for s, t in zip(*res):
+        close(s, t, rtol=1e-12)
+
+
+def test_clip_grad_norm_single_tensor_and_none_grads_and_clip_value():
+    res = []
+    for L in (srcgrad, torch):
+        p = L.nn.Parameter(L.tensor(np.zeros(3)))
+        p.grad = L.tensor(np.array([3.0, -4.0, 12.0]))
+        q = L.nn.Parameter(L.zeros(2))  # no grad
+        total = L.nn.utils.clip_grad_norm_(p, 1.0)
+        total2 = L.nn.utils.clip_grad_norm_([p, q], 1.0)
+        p.grad = L.tensor(np.array([3.0, -4.0, 0.1]))
+        L.nn.utils.clip_grad_value_([p], 0.5)
+        vec = L.nn.utils.parameters_to_vector([p, q])
+        res.append((total, total2, p.grad, vec))
+    for s, t in zip(*res):
+        close(s, t, rtol=1e-12)
