@@ -58,6 +58,17 @@ class _Restore:
     var: str
 
 
+@dataclass(frozen=True)
+class _SaveGroup:
+    """Save several variables with one push (at the start of a loop body)."""
+    vars: tuple
+
+
+@dataclass(frozen=True)
+class _RestoreGroup:
+    vars: tuple
+
+
 def _marker(obj):
     return ast.Expr(value=ast.Constant(value=obj))
 
@@ -66,7 +77,7 @@ def is_marker(stmt, kind=None):
     """True when ``stmt`` is a marker statement (of class ``kind``, if given)."""
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
         v = stmt.value.value
-        if isinstance(v, (SourceLine, _Save, _Restore)):
+        if isinstance(v, (SourceLine, _Save, _Restore, _SaveGroup, _RestoreGroup)):
             return kind is None or isinstance(v, kind)
     return False
 
@@ -118,6 +129,8 @@ class Reverse:
         self.name = name or namer.fresh("d" + fn.name)
         self.np = ns.bind(np, "np")
         self.overwritten, self.loop_target_shadowed = _overwritten(fn)
+        self.groups = _groups(fn, self.overwritten)
+        self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
         self.uses_stack = False
         self.push = self.pop = None
@@ -175,7 +188,7 @@ class Reverse:
         for s in stmts:
             if isinstance(s, Assign):
                 out += self.line_marker(s.lineno, False)
-                if not s.bookkeeping and id(s) in self.overwritten:
+                if not s.bookkeeping and id(s) in self.overwritten and id(s) not in self.grouped:
                     if s.target not in defined:
                         self.maybe_undefined.add(s.target)
                     out.append(_marker(_Save(s.target)))
@@ -200,6 +213,7 @@ class Reverse:
                     out.append(_assign(counter, ast.Constant(value=0)))
                     body.append(ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1)))
                 inner = set(defined) | {s.target}
+                body += self.save_group(s, inner)
                 body += self.forward(s.body, depth + 1, inner)
                 out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
                                    orelse=[], lineno=s.lineno))
@@ -213,6 +227,7 @@ class Reverse:
                 counter = self.counter_for(s)
                 out.append(_assign(counter, ast.Constant(value=0)))
                 body = [ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1))]
+                body += self.save_group(s, set(defined))
                 body += self.forward(s.body, depth + 1, set(defined))
                 out.append(ast.While(test=clone(s.test), body=body, orelse=[]))
                 if depth:
@@ -234,6 +249,14 @@ class Reverse:
             else:
                 raise AssertionError(f"unexpected statement {s!r}")
         return out
+
+    def save_group(self, loop, defined):
+        assigns = self.groups.get(id(loop))
+        if not assigns:
+            return []
+        names = tuple(a.target for a in assigns)
+        self.maybe_undefined.update(n for n in names if n not in defined)
+        return [_marker(_SaveGroup(names))]
 
     def range_hoisted(self, s):
         return False
@@ -400,7 +423,8 @@ class Reverse:
     def adjoint_assign(self, s, state):
         v, value = s.target, s.value
         out = []
-        restore = [] if (s.bookkeeping or id(s) not in self.overwritten) else [_marker(_Restore(v))]
+        restore = [] if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped) \
+            else [_marker(_Restore(v))]
         if v not in self.act.active or v not in state:
             return restore
         if isinstance(value, Opaque):
@@ -564,7 +588,8 @@ class Reverse:
             out.append(ast.If(test=_name(s.cond), body=body, orelse=orelse if _real(orelse) else []))
         return out
 
-    def loop_body(self, body, state, depth):
+    def loop_body(self, loop, state, depth):
+        body = loop.body
         entry = set(state)
         for _ in range(50):
             st = set(entry)
@@ -577,6 +602,8 @@ class Reverse:
         self.last_line[True] = None
         st = set(entry)
         code = self.backward(body, st, depth + 1)
+        if self.groups.get(id(loop)):
+            code.append(_marker(_RestoreGroup(tuple(a.target for a in self.groups[id(loop)]))))
         pre = []
         self.materialize(entry - state, pre)
         self.materialize(entry - st, code)
@@ -585,7 +612,7 @@ class Reverse:
         return pre, code
 
     def adjoint_for(self, s, state, depth):
-        pre, code = self.loop_body(s.body, state, depth)
+        pre, code = self.loop_body(s, state, depth)
         out = []
         if s.has_break and depth:
             _, pop = self.stack_names()
@@ -602,7 +629,7 @@ class Reverse:
         return out
 
     def adjoint_while(self, s, state, depth):
-        pre, code = self.loop_body(s.body, state, depth)
+        pre, code = self.loop_body(s, state, depth)
         out = []
         counter = self.counter_for(s)
         if depth:
@@ -695,6 +722,19 @@ def _resolve_markers(stmts, needed, rev):
                 _, pop = rev.stack_names()
                 out.append(_assign(var, _call(pop)))
             continue
+        if is_marker(s, _SaveGroup) or is_marker(s, _RestoreGroup):
+            names = [v for v in s.value.value.vars if v in needed]
+            if names:
+                push, pop = rev.stack_names()
+                packed = _name(names[0]) if len(names) == 1 else ast.Tuple(elts=[_name(v) for v in names],
+                                                                          ctx=ast.Load())
+                if is_marker(s, _SaveGroup):
+                    out.append(ast.Expr(value=_call(push, packed)))
+                else:
+                    target = _name(names[0], True) if len(names) == 1 else ast.Tuple(
+                        elts=[_name(v, True) for v in names], ctx=ast.Store())
+                    out.append(ast.Assign(targets=[target], value=_call(pop), lineno=0))
+            continue
         for field in ("body", "orelse"):
             if hasattr(s, field) and isinstance(getattr(s, field), list):
                 new = _resolve_markers(getattr(s, field), needed, rev)
@@ -708,6 +748,61 @@ def _resolve_markers(stmts, needed, rev):
 def _reads(rule, nargs):
     from .normalize import rule_reads
     return rule_reads(rule, nargs)
+
+
+def _groups(fn, overwritten):
+    """Per loop (by ``id``), the saved assignments whose saves can share one push at the body's start.
+
+    An assignment qualifies when it is a top-level statement of the body (so it
+    runs in every iteration that gets that far), is the only assignment to its
+    variable in the body, and nothing in the body (or a while test) reads the
+    variable before it: then the value saved at the start of the iteration is
+    the one the statement overwrites, and restoring it at the end of the
+    iteration's adjoint is soon enough.
+    """
+    groups = {}
+    for loop in walk_stmts(fn.body):
+        if not isinstance(loop, (For, While)):
+            continue
+        counts = {}
+        for s in walk_stmts(loop.body):
+            if isinstance(s, Assign):
+                counts[s.target] = counts.get(s.target, 0) + 1
+        test_reads = ({n.id for n in ast.walk(loop.test) if isinstance(n, ast.Name)}
+                      if isinstance(loop, While) else set())
+        read_so_far = set(test_reads)
+        picked = []
+        for s in loop.body:
+            if isinstance(s, Assign) and id(s) in overwritten and not s.bookkeeping and counts[s.target] == 1 \
+                    and s.target not in read_so_far and (_value_reads(s.value) or set()) .isdisjoint({s.target}) \
+                    and _value_reads(s.value) is not None:
+                picked.append(s)
+            read_so_far |= _stmt_reads(s)
+        if len(picked) > 1:
+            groups[id(loop)] = picked
+    return groups
+
+
+def _stmt_reads(stmt):
+    """Every name a normalized statement (and what it contains) may read."""
+    names = set()
+    for s in walk_stmts([stmt]):
+        if isinstance(s, Assign):
+            names |= _value_reads(s.value) or {a.name for a in getattr(s.value, "items", []) if isinstance(a, Var)} \
+                | ({s.value.lst.name} if hasattr(s.value, "lst") and hasattr(s.value.lst, "name") else set())
+        elif isinstance(s, If):
+            names.add(s.cond)
+        elif isinstance(s, While):
+            names |= {n.id for n in ast.walk(s.test) if isinstance(n, ast.Name)}
+        elif isinstance(s, For):
+            names |= {n.id for n in ast.walk(s.iter) if isinstance(n, ast.Name)}
+        elif isinstance(s, Append):
+            names.add(s.lst)
+            if isinstance(s.item, Var):
+                names.add(s.item.name)
+        elif isinstance(s, ExprStmt):
+            names |= {n.id for n in ast.walk(s.node) if isinstance(n, ast.Name)}
+    return names
 
 
 def _value_reads(value):
