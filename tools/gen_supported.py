@@ -96,6 +96,10 @@ def _is_float(a):
     return isinstance(a, float) or (isinstance(a, np.ndarray) and a.dtype.kind == "f")
 
 
+def _random_like(rng, a):
+    return float(rng.normal()) if isinstance(a, float) else rng.normal(size=np.shape(a))
+
+
 class Probe:
     """``probe(a0, a1, ...) = sum_k np.sum(out_k * w_k)`` for one sample of one primitive, as source text."""
 
@@ -127,10 +131,8 @@ class Probe:
         exec(compile(self.source, "<probe>", "exec"), self.namespace)
         self.fn = self.namespace["probe"]
         self.full_args = args + self.weights
-        self.direction = {i: (float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i])))
-                          for i in self.wrt}
-        self.direction2 = {i: (float(rng.normal()) if isinstance(args[i], float) else rng.normal(size=np.shape(args[i])))
-                           for i in self.wrt}
+        self.direction = {i: _random_like(rng, args[i]) for i in self.wrt}
+        self.direction2 = {i: _random_like(rng, args[i]) for i in self.wrt}
 
     def moved(self, step, direction=None):
         direction = direction or self.direction
@@ -194,8 +196,11 @@ def check_second_order(probe):
     tensors, grads = dynamic_grads(probe, probe.full_args, create_graph=True)
     inputs = [tensors[i] for i in probe.wrt]
     s = sum(np.sum(grads[i] * probe.direction[i]) for i in probe.wrt)
-    hv = srcgrad.autograd.grad(s, inputs, allow_unused=True) if getattr(s, "requires_grad", False) else [None] * len(inputs)
-    hv = {i: (np.zeros(np.shape(probe.full_args[i])) if h is None else h.detach().numpy()) for i, h in zip(probe.wrt, hv)}
+    hv = [None] * len(inputs)
+    if getattr(s, "requires_grad", False):  # a linear primitive has a zero second derivative
+        hv = srcgrad.autograd.grad(s, inputs, allow_unused=True)
+    hv = {i: (np.zeros(np.shape(probe.full_args[i])) if h is None else h.detach().numpy())
+          for i, h in zip(probe.wrt, hv)}
     got = probe.dot(hv, probe.direction2)
 
     def first(step):
@@ -225,8 +230,8 @@ def primitive_rows():
         has_jvp = any(j is not None for j in rule.jvps)
         case = table.get(fn)
         if case is None or nvjp == 0:
-            rows.setdefault(group_of(rule), []).append((name, vjp, "yes" if has_jvp else "—", "no sample", "no sample",
-                                                        "no sample"))
+            missing = ("no sample",) * 3
+            rows.setdefault(group_of(rule), []).append((name, vjp, "yes" if has_jvp else "—") + missing)
             continue
         probe = Probe(rule, case, rng)
         static = _verdict(lambda: check_static(probe)) if hasattr(srcgrad, "grad") else "not built"

@@ -131,7 +131,8 @@ MULTIPLE_OUTPUTS = Bug(
 TUPLE_VALUES = Bug("compiler: a tuple kept as a value (pair = (x, y); pair[1]) is not supported yet", TransformError)
 DICT_VALUES = Bug("compiler: dict values are not supported yet ('Dict' is not supported)", TransformError)
 CONTINUE_CRASH = Bug(
-    "compiler bug: `continue` inside a for loop makes the generated adjoint pop an empty stack", IndexError)
+    "compiler bug: `continue` inside a for loop crashes the generated adjoint (it popped an empty stack; since the "
+    "one-push-per-iteration change it unpacks a float)", (IndexError, TypeError))
 ENUMERATE_ZIP_CRASH = Bug(
     "compiler bug: `for i, (a, b) in enumerate(zip(x, y))` calls len() on the zip object", TypeError)
 

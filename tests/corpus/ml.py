@@ -181,6 +181,7 @@ CASES = [
     case(cosine_similarity, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
     case(unrolled_gradient_descent, lambda r: (r.normal(size=2), r.normal(size=(5, 2)), r.normal(size=5)),
          wrt=(0, 1, 2)),
-    case(batch_norm_train, lambda r: (r.normal(size=(5, 3)), r.normal(size=3), r.normal(size=3)), wrt=(0, 1, 2), dynamic=NO_AXIS_KEYWORD),
+    case(batch_norm_train, lambda r: (r.normal(size=(5, 3)), r.normal(size=3), r.normal(size=3)), wrt=(0, 1, 2),
+         dynamic=NO_AXIS_KEYWORD),
     case(kl_divergence, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
 ]
