@@ -659,3 +659,46 @@ def test_source_function(rng):
     text = source(f)
     assert text.startswith("def df(x") and "np.exp(x)" in text
     assert source(grad(f)) == grad(f).source
+
+
+def test_code_after_continue_and_break_is_skipped_in_both_sweeps(rng):
+    x = rng.normal(size=6)
+
+    def f(x):
+        s = 0.0
+        for i in range(len(x)):
+            if i % 2 == 0:
+                continue
+            s = s + x[i] * x[i - 1]
+            if s > 100.0:
+                break
+            s = s * 1.1
+        return s
+
+    check(f, x)
+
+    def g(x):
+        s = 0.0
+        k = 0
+        while k < 6:
+            k += 1
+            if k == 3:
+                continue
+            s = s + np.sin(x[k - 1]) * s + x[k - 1]
+            if k == 5:
+                break
+        return s
+
+    check(g, x)
+
+
+def test_enumerate_of_zip(rng):
+    a, b = rng.normal(size=4), rng.normal(size=4)
+
+    def f(a, b):
+        s = 0.0
+        for i, (u, v) in enumerate(zip(a, b)):
+            s = s + (i + 1) * u * np.sin(v)
+        return s
+
+    check(f, a, b, wrt=(0, 1))

@@ -480,8 +480,17 @@ class Normalizer:
         if func is enumerate:
             if not (isinstance(s.target, ast.Tuple) and len(s.target.elts) == 2):
                 raise ctx.error(s, "for i, x in enumerate(...) needs two loop variables")
-            seqs = [self.atom(self.value(it.args[0], ctx), s, ctx, "seq")]
-            index_target, item_targets = s.target.elts[0], [s.target.elts[1]]
+            inner = it.args[0]
+            if isinstance(inner, ast.Call) and self.static_callee(inner.func, ctx) is zip:
+                # for i, (a, b) in enumerate(zip(A, B))
+                seqs = [self.atom(self.value(a, ctx), s, ctx, "seq") for a in inner.args]
+                items = s.target.elts[1]
+                if not (isinstance(items, ast.Tuple) and len(items.elts) == len(seqs)):
+                    raise ctx.error(s, "for i, (a, b) in enumerate(zip(A, B)) needs one name per sequence")
+                index_target, item_targets = s.target.elts[0], items.elts
+            else:
+                seqs = [self.atom(self.value(inner, ctx), s, ctx, "seq")]
+                index_target, item_targets = s.target.elts[0], [s.target.elts[1]]
         elif func is zip:
             seqs = [self.atom(self.value(a, ctx), s, ctx, "seq") for a in it.args]
             if not (isinstance(s.target, ast.Tuple) and len(s.target.elts) == len(seqs)):
@@ -936,7 +945,9 @@ class Normalizer:
                 raise ctx.error(ctx.parsed.node, "the function never returns a value")
             return body, Const(ast.Constant(value=None))
         if len(returns) == 1 and body and body[-1] is returns[0]:
-            return body[:-1], returns[0].value
+            # One return, last: only break/continue need restructuring.
+            state = {"flag": None, "rets": []}
+            return _strip_exits(self._lower(body[:-1], state, in_loop=False)), returns[0].value
         arity = {len(r.value) if isinstance(r.value, tuple) else None for r in returns}
         if len(arity) != 1:
             raise ctx.error(ctx.parsed.node, "all returns of a function must return the same number of values")
