@@ -246,3 +246,24 @@ def test_normalize_and_cosine_similarity(rng):
                                (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)), rtol=1e-12)
     gradcheck(lambda s, t: F.cosine_similarity(s, t), (x, y))
     gradcheck(lambda s: F.normalize(s, dim=0), (x,))
+
+
+def test_float32_models_stay_float32():
+    srcgrad.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.GELU(), nn.MaxPool2d(2),
+        nn.AvgPool2d(2, 1, 1, count_include_pad=False), nn.Flatten(), nn.Dropout(0.1), nn.Linear(64, 8),
+        nn.LayerNorm(8), nn.SiLU(), nn.Linear(8, 3),
+    ).to(srcgrad.float32)
+    out = model(srcgrad.randn(5, 1, 6, 6, dtype=np.float32))
+    loss = F.cross_entropy(out, srcgrad.tensor([0, 1, 2, 0, 1]), label_smoothing=0.1)
+    assert out.dtype == np.float32 and loss.dtype == np.float32
+    loss.backward()
+    assert {p.grad.dtype for p in model.parameters()} == {np.dtype(np.float32)}
+    lstm = nn.LSTM(3, 4, dtype=np.float32)
+    output, (h, c) = lstm(srcgrad.randn(2, 1, 3, dtype=np.float32))
+    assert output.dtype == h.dtype == c.dtype == np.float32
+    x32, y32 = srcgrad.rand(3, dtype=np.float32), srcgrad.rand(3, dtype=np.float32)
+    for loss_fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.binary_cross_entropy,
+                    F.binary_cross_entropy_with_logits):
+        assert loss_fn(x32, y32).dtype == np.float32, loss_fn

@@ -121,6 +121,19 @@ def test_state_dict_keys_values_and_round_trip():
     assert Net().state_dict(keep_vars=True)["fc1.weight"].requires_grad
 
 
+def test_state_dict_survives_save_and_load(tmp_path):
+    srcgrad.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.LSTM(4, 3))
+    net[1](srcgrad.randn(2, 2, 3, 3))  # move the running statistics off their initial values
+    srcgrad.save(net.state_dict(), tmp_path / "net.npz")
+    fresh = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.LSTM(4, 3))
+    result = fresh.load_state_dict(srcgrad.load(tmp_path / "net.npz"))
+    assert not result.missing_keys and not result.unexpected_keys
+    for (key, a), (_, b) in zip(net.state_dict().items(), fresh.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=key)
+    assert fresh[1].num_batches_tracked.item() == 1
+
+
 def test_load_state_dict_strict_errors_list_keys_like_pytorch():
     net = nn.Sequential(nn.Linear(3, 2))
     bad = {"0.weight": np.zeros((2, 3)), "0.extra": np.zeros(1)}
