@@ -154,3 +154,19 @@ def test_jvp_through_lists(rng):
     value, tangent = jvp(f)(x, t)
     assert value == pytest.approx(f(x))
     assert tangent == pytest.approx(numeric_jvp(f, (x,), 0, t), rel=1e-5)
+
+
+def test_jvp_with_returns_inside_a_loop():
+    def early_return(x):
+        if np.max(x) > 10.0:
+            return 0.0
+        for i in range(x.shape[0]):
+            if x[i] < -1.0:
+                return np.sum(x[:i] ** 2)
+        return np.sum(x ** 3)
+
+    t = np.array([0.3, -1.0, 0.5, 2.0, 1.0])
+    for x in (np.array([0.5, -0.3, 0.8, -1.7, 0.2]), np.array([0.5, 0.3, 0.8, 1.7, 0.2])):
+        value, tangent = jvp(early_return)(x, t)
+        assert value == pytest.approx(early_return(x))
+        assert tangent == pytest.approx(numeric_jvp(early_return, (x,), 0, t), rel=1e-5)

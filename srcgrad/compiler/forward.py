@@ -67,8 +67,9 @@ class Forward(Reverse):
                 body = self.block(s.body, s1, d1)
                 orelse = self.block(s.orelse, s2, d2)
                 merged = s1 | s2
-                self.materialize(merged - s1, body)
-                self.materialize(merged - s2, orelse)
+                # only where the variable exists on that path: a tangent of nothing is never read
+                self.materialize({v for v in merged - s1 if v in d1}, body)
+                self.materialize({v for v in merged - s2 if v in d2}, orelse)
                 state.clear()
                 state.update(merged)
                 defined |= d1 & d2

@@ -132,6 +132,8 @@ class Reverse:
         self.groups = _groups(fn, self.overwritten)
         self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
+        self.before_if = {}
+        self.loop_stack = []
         self.uses_stack = False
         self.push = self.pop = None
         self.last_line = None
@@ -196,6 +198,7 @@ class Reverse:
                 defined.add(s.target)
             elif isinstance(s, If):
                 out += self.line_marker(s.lineno, False)
+                self.before_if[id(s)] = (set(defined), set().union(*self.loop_stack) if self.loop_stack else set())
                 d1, d2 = set(defined), set(defined)
                 body = self.forward(s.body, depth, d1) or [ast.Pass()]
                 orelse = self.forward(s.orelse, depth, d2)
@@ -214,7 +217,9 @@ class Reverse:
                     body.append(ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1)))
                 inner = set(defined) | {s.target}
                 body += self.save_group(s, inner)
+                self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, inner)
+                self.loop_stack.pop()
                 out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
                                    orelse=[], lineno=s.lineno))
                 if s.has_break and depth:
@@ -228,7 +233,9 @@ class Reverse:
                 out.append(_assign(counter, ast.Constant(value=0)))
                 body = [ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1))]
                 body += self.save_group(s, set(defined))
+                self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, set(defined))
+                self.loop_stack.pop()
                 out.append(ast.While(test=clone(s.test), body=body, orelse=[]))
                 if depth:
                     push, _ = self.stack_names()
@@ -575,8 +582,16 @@ class Reverse:
         body = self.backward(s.body, s1, depth)
         orelse = self.backward(s.orelse, s2, depth)
         merged = s1 | s2
-        self.materialize(merged - s1, body)
-        self.materialize(merged - s2, orelse)
+        # A zero is written where the branch joins (the value before the `if`); a variable that does
+        # not exist before the `if` (and is not carried around a loop) has no adjoint to join there.
+        defined, looped = self.before_if.get(id(s), (None, set()))
+        def joinable(vs):
+            if defined is None:
+                return vs
+            self.maybe_undefined.update(v for v in vs if v not in defined and v in looped)
+            return {v for v in vs if v in defined or v in looped or v in self.act.scalar}
+        self.materialize(joinable(merged - s1), body)
+        self.materialize(joinable(merged - s2), orelse)
         state.clear()
         state.update(merged)
         out = []
