@@ -1830,3 +1830,103 @@ def test_optimizer_zero_grad_and_add_param_group():
     s = sorted(srcgrad.optim.SGD([srcgrad.nn.Parameter(srcgrad.ones(1))], lr=0.1).defaults)
     t = sorted(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1).defaults)
     assert s == sorted(set(t) - _NOT_ACCEPTED)
+
+
+# -- 7. data ---------------------------------------------------------------------------------------------
+
+def _data_mods(L):
+    return srcgrad.data if L is srcgrad else torch.utils.data
+
+
+def _shape_tree(batch):
+    if isinstance(batch, dict):
+        return {k: _shape_tree(v) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return [_shape_tree(b) for b in batch]
+    if isinstance(batch, (srcgrad.Tensor, torch.Tensor)):
+        return ("T", tuple(batch.shape), str(batch.dtype).replace("torch.", ""))
+    return batch
+
+
+@pytest.mark.parametrize("batch_size, drop_last", [(1, False), (3, False), (3, True), (5, True), (10, False),
+                                                   (11, True), (None, False)])
+def test_dataloader_batches_and_len(batch_size, drop_last):
+    x, y = rand(10, 3), np.arange(10)
+    res = []
+    for L in (srcgrad, torch):
+        D = _data_mods(L)
+        ds = D.TensorDataset(L.tensor(x), L.tensor(y))
+        loader = D.DataLoader(ds, batch_size=batch_size, drop_last=drop_last)
+        batches = list(loader)
+        res.append((len(loader), [_shape_tree(list(b)) for b in batches], batches))
+    assert res[0][0] == res[1][0]
+    assert res[0][1] == res[1][1]
+    for bs, bt in zip(res[0][2], res[1][2]):
+        for a, b in zip(bs, bt):
+            close(a, b)
+
+
+@pytest.mark.parametrize("sample", [
+    "(np.ones(3), 1.5)", "{'x': np.ones((2, 2)), 'y': 3}", "[np.zeros(2, dtype=np.float32), True]",
+    "{'a': (1.0, 2), 'b': {'c': np.int64(4)}}", "np.float64(2.0)", "'text'",
+])
+def test_default_collate_structure(sample):
+    batch = [eval(sample) for _ in range(4)]
+    ours = srcgrad.data.default_collate(batch) if hasattr(srcgrad.data, "default_collate") else None
+    theirs = torch.utils.data.default_collate(batch)
+    assert _shape_tree(ours) == _shape_tree(theirs)
+
+
+def test_collate_tuple_gives_tuple_documented():
+    """docs/data.md: a tuple sample gives a tuple batch (PyTorch gives a list)."""
+    batch = [(np.ones(2), 1), (np.ones(2), 2)]
+    assert isinstance(srcgrad.data.default_collate(batch), tuple)
+    assert isinstance(torch.utils.data.default_collate(batch), list)
+
+
+@pytest.mark.parametrize("n, lengths", [
+    (10, [0.8, 0.2]), (10, [0.3, 0.3, 0.4]), (7, [0.5, 0.5]), (11, [0.1, 0.2, 0.3, 0.4]), (5, [1 / 3, 1 / 3, 1 / 3]),
+    (10, [3, 7]), (3, [0.1, 0.9]), (13, [0.25, 0.25, 0.25, 0.25]), (2, [0.2, 0.2, 0.6]),
+])
+@pytest.mark.filterwarnings("ignore:Length of split at index")
+def test_random_split_lengths(n, lengths):
+    sizes = []
+    for L in (srcgrad, torch):
+        D = _data_mods(L)
+        parts = D.random_split(D.TensorDataset(L.tensor(np.arange(n))), lengths)
+        sizes.append([len(p) for p in parts])
+        assert sorted(int(i) for p in parts for i in p.indices) == list(range(n))
+    assert sizes[0] == sizes[1]
+
+
+def test_random_split_bad_lengths_raise():
+    for L in (srcgrad, torch):
+        D = _data_mods(L)
+        ds = D.TensorDataset(L.tensor(np.arange(10)))
+        with pytest.raises(ValueError):
+            D.random_split(ds, [3, 3])
+        with pytest.raises(ValueError):
+            D.random_split(ds, [0.5, 0.6])
+
+
+def test_shuffled_loader_is_a_permutation_each_epoch():
+    srcgrad.manual_seed(0)
+    loader = srcgrad.data.DataLoader(srcgrad.data.TensorDataset(srcgrad.arange(10)), batch_size=4, shuffle=True)
+    for _ in range(2):
+        seen = np.concatenate([npy(b[0]) for b in loader])
+        assert sorted(seen.tolist()) == list(range(10))
+    assert len(loader) == len(torch.utils.data.DataLoader(list(range(10)), batch_size=4))
+
+
+def test_dataset_protocols():
+    for L in (srcgrad, torch):
+        D = _data_mods(L)
+        a = D.TensorDataset(L.tensor(np.arange(4)))
+        b = D.TensorDataset(L.tensor(np.arange(4, 7)))
+        c = a + b
+        assert len(c) == 7 and int(c[5][0]) == 5 and int(c[-1][0]) == 6
+        s = D.Subset(c, [6, 0, 2])
+        assert len(s) == 3 and int(s[0][0]) == 6
+        batches = list(D.BatchSampler(D.SequentialSampler(range(7)), 3, drop_last=False))
+        assert batches == [[0, 1, 2], [3, 4, 5], [6]]
+        assert len(D.BatchSampler(range(7), 3, drop_last=True)) == 2
