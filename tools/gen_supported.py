@@ -297,13 +297,14 @@ REJECTED_EXAMPLES = {  # fence name (or a description) -> a one-line example ins
     "a dict built inside the function": "d = {'a': x}\n    y = d['a']",
     "assignment to the loop variable": "y = x\n    for i in range(3):\n        i = i + 1\n        y = y * 2.0",
     "a call of a value computed inside the function": "fs = [np.sin]\n    y = fs[0](x)",
+    "the else clause of a loop": "for i in range(2):\n        pass\n    else:\n        pass\n    y = x",
 }
 
 
 def _shown(snippet):
     """The example's telling line (the construct), not the filler around it."""
     lines = [part.strip() for part in snippet.split("\n")]
-    for keyword in ("nonlocal", "del ", "raise", "i = i", "{", "*", ":=", "fs[0]"):
+    for keyword in ("nonlocal", "del ", "raise", "i = i", "{", "*", ":=", "fs[0]", "else"):
         for line in lines:
             if keyword in line:
                 return line

@@ -73,11 +73,12 @@ def case(fn, make_args, wrt=0, **options):
 
 def all_cases():
     """Every case of every theme module, in a fixed order."""
-    from . import calls, control, elementwise, indexing, linalg, ml, nondiff, reductions, scalar, shapes, structures
+    from . import (calls, control, elementwise, idioms, indexing, linalg, ml, nondiff, reductions, scalar, shapes,
+                   structures)
 
     cases = []
     for module in (scalar, elementwise, reductions, linalg, shapes, indexing, control, calls, structures,
-                   nondiff, ml):
+                   nondiff, ml, idioms):
         cases.extend(module.CASES)
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "corpus function names must be unique"
@@ -120,6 +121,13 @@ NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch b
 NO_AXIS_KEYWORD = Bug(
     "dynamic mode: Tensor.var/std/max/min take only dim=, while sum/mean also accept numpy's axis=", TypeError)
 
+# Static mode: documented limitations (the compiler raises TransformError at the user's line).
+FOR_ELSE = Limitation(TransformError, r"for \.\.\. else is not supported",
+                      "the compiler rejects the else clause of a loop, naming the line")
+KEYWORD_ONLY = Limitation(TransformError, "keyword-only parameters in the differentiated function are not supported",
+                          "grad passes arguments by position, so the differentiated function may not have "
+                          "keyword-only parameters")
+
 # Static mode: compiler gaps and bugs (reported; strict xfails notice the fix).
 LIST_ARGUMENT = Bug(
     "compiler: 'passing a list to hstack is not supported' (np.hstack, np.vstack), although the rule table "
@@ -130,13 +138,8 @@ MULTIPLE_OUTPUTS = Bug(
     "compiler: multiple-output primitives (np.linalg.slogdet) raise a bare NotImplementedError", NotImplementedError)
 TUPLE_VALUES = Bug("compiler: a tuple kept as a value (pair = (x, y); pair[1]) is not supported yet", TransformError)
 DICT_VALUES = Bug("compiler: dict values are not supported yet ('Dict' is not supported)", TransformError)
-CONTINUE_CRASH = Bug(
-    "compiler bug: `continue` inside a for loop crashes the generated adjoint (it popped an empty stack; since the "
-    "one-push-per-iteration change it unpacks a float)", (IndexError, TypeError))
-ENUMERATE_ZIP_CRASH = Bug(
-    "compiler bug: `for i, (a, b) in enumerate(zip(x, y))` calls len() on the zip object", TypeError)
 
-# Forward mode (srcgrad.jvp): a documented limitation, and bugs.
+# Forward mode (srcgrad.jvp): documented limitations.
 JVP_TAKES_EVERY_PARAMETER = Limitation(
     TypeError, "takes its 2 arguments and then the tangent",
     "a JVPFunction is called with every parameter, defaulted ones included, then the tangent "
@@ -144,5 +147,3 @@ JVP_TAKES_EVERY_PARAMETER = Limitation(
 JVP_RECURSION = Limitation(
     TransformError, "recursion is not supported by srcgrad.jvp",
     "forward mode does not differentiate recursive helpers (reverse mode does)")
-EARLY_RETURN_IN_LOOP = Bug(
-    "forward mode: a return inside a for loop gives an UnboundLocalError in the generated code", UnboundLocalError)

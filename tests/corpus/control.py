@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import case, CONTINUE_CRASH, EARLY_RETURN_IN_LOOP, ENUMERATE_ZIP_CRASH
+from . import case
 
 
 def sign_branch(x):
@@ -150,10 +150,10 @@ CASES = [
     case(for_over_rows, lambda r: (r.normal(size=(3, 4)),)),
     case(while_halving, lambda r: (3.7,)),
     case(for_with_break, lambda r: (1.3,)),
-    case(for_with_continue, lambda r: (r.normal(size=6),), static=CONTINUE_CRASH),
-    case(early_return, lambda r: (np.array([0.5, -0.3, 0.8, -1.7, 0.2]),), forward=EARLY_RETURN_IN_LOOP),
+    case(for_with_continue, lambda r: (r.normal(size=6),)),
+    case(early_return, lambda r: (np.array([0.5, -0.3, 0.8, -1.7, 0.2]),)),
     case(nested_loops, lambda r: (r.normal(size=(3, 3)),)),
-    case(enumerate_zip, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1), static=ENUMERATE_ZIP_CRASH),
+    case(enumerate_zip, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
     case(conditional_expression, lambda r: (1.4,)),
     case(trip_count_from_data, lambda r: (r.normal(size=3), 3.0)),
     case(boolean_conditions, lambda r: (0.8, -0.6), wrt=(0, 1)),
