@@ -21,7 +21,7 @@ import pytest
 
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
-from srcgrad.rules.linalg import einsum_args
+from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
 from srcgrad.rules.nnfuncs import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
@@ -351,6 +351,20 @@ case(np.linalg.eigh, SEPARATED(3))
 case(np.linalg.eigh, SEPARATED(3) + np.triu(U(3, 3), 1), id="eigh-reads-lower")
 case(np.linalg.eigh, SEPARATED(3) + np.tril(U(3, 3), -1), UPLO="U", id="eigh-upper")
 case(np.linalg.eigh, SEPARATED(2, 2))
+def SINGULAR(m, n, *batch):
+    """A matrix with well-separated singular values (about 1, 2, 3, ...)."""
+    k = min(m, n)
+    q1 = np.linalg.qr(U(*batch, m, m))[0][..., :, :k]
+    q2 = np.linalg.qr(U(*batch, n, n))[0][..., :, :k]
+    return (q1 * np.arange(1.0, k + 1)) @ np.swapaxes(q2, -1, -2) + 0.05 * U(*batch, m, n)
+
+
+case(svd_p, SINGULAR(4, 3))
+case(svd_p, SINGULAR(3, 4))
+case(svd_p, SINGULAR(3, 3), True, id="svd-square-full")
+case(svd_p, SINGULAR(3, 2, 2))
+case(svdvals_p, SINGULAR(4, 3))
+case(svdvals_p, SINGULAR(2, 3, 2))
 case(np.linalg.solve, WELL(3), U(3))
 case(np.linalg.solve, WELL(3), U(3, 2))
 case(np.linalg.solve, WELL(3, 2), U(2, 3, 2))

@@ -217,6 +217,9 @@ ALIAS_CALLS = [
     (np.nansum, (np.array([[1.0, np.nan], [3.0, 4.0]]),), {"axis": 0}),
     (np.nanmean, (np.array([[1.0, np.nan], [3.0, 4.0]]),), {}),
     (np.ptp, (np.array([[1.0, 5.0], [3.0, 4.0]]),), {"axis": 1, "keepdims": True}),
+    (np.linalg.svd, (np.array([[1.0, 5.0, 2.0], [3.0, 4.0, 0.5]]),), {"full_matrices": False}),
+    (np.linalg.svd, (np.array([[1.0, 5.0, 2.0], [3.0, 4.0, 0.5]]),), {"compute_uv": False}),
+    (np.linalg.svdvals, (np.array([[1.0, 5.0, 2.0], [3.0, 4.0, 0.5]]),), {}),
     (np.flipud, (np.arange(6.0).reshape(2, 3),), {}),
 ]
 
@@ -250,6 +253,10 @@ def test_aliases_reject_what_they_cannot_differentiate():
         via_alias(np.einsum, "ij->i", np.ones((2, 2)), out=np.zeros(2))
     with pytest.raises(NotImplementedError, match="mode='reflect'"):
         vjp(np.pad, 0, np.ones(5), np.ones(3), 1, mode="reflect")
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        x = np.arange(6.0).reshape(2, 3)
+        ans = R.linalg.svd_p(x, True)
+        get_rule(R.linalg.svd_p).call_vjp(0, tuple(np.ones_like(a) for a in ans), ans, (x, True), {})
     with pytest.raises(NotImplementedError, match="ord=2"):
         vjp(np.linalg.norm, 0, np.float64(1.0), np.eye(2), ord=2)
 

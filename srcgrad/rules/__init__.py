@@ -48,7 +48,8 @@ Further conventions every caller relies on:
   registered with ``variadic=True``: the last vjp/jvp serves every positional
   argument from its index on and is called with the keyword ``argnum=i``, the
   argument's index in ``args`` (``Rule.call_vjp``/``call_jvp`` do this).
-* Multiple outputs (``split_tuple``, ``np.linalg.slogdet``, ``np.linalg.eigh``) are registered
+* Multiple outputs (``split_tuple``, ``np.linalg.slogdet``, ``np.linalg.eigh``,
+  ``svd_p``) are registered
   with ``multiple_outputs=True``: the primitive returns a tuple, ``ans`` is that
   tuple, each vjp receives ``g`` as a tuple with one cotangent per output (the
   caller materializes ``np.zeros_like(ans[k])`` for an output that received no

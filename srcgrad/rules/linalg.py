@@ -24,6 +24,13 @@ from .registry import defalias, defjvp, defvjp, primitive
 
 __all__ = [
     "einsum_args",
+    "svd_p",
+    "svdvals_p",
+    "thin_only",
+    "svd_gaps",
+    "vector_eye",
+    "svd_vjp",
+    "svd_jvp",
     "tensordot_axes",
     "dot_axes",
     "inner_axes",
@@ -432,6 +439,89 @@ def eigh_jvp(t, ans, a, UPLO="L"):
 
 defvjp(np.linalg.eigh, eigh_vjp, multiple_outputs=True, backward_name="LinalgEighBackward0")
 defjvp(np.linalg.eigh, eigh_jvp)
+
+
+# ------------------------------------------------------------------- svd
+# np.linalg.svd is an alias: singular values only -> svdvals_p(a); with vectors ->
+# svd_p(a, full_matrices), a multiple-output primitive (u, s, vh). Gradients need the
+# thin factorization (full_matrices=False, or a square a) and distinct nonzero
+# singular values; repeated ones make the vectors' gradient infinite.
+@primitive
+def svd_p(a, full_matrices=False):
+    """``np.linalg.svd(a, full_matrices)``: the tuple ``(U, S, Vh)``."""
+    return np.linalg.svd(a, full_matrices=full_matrices)
+
+
+@primitive
+def svdvals_p(a):
+    """The singular values of ``a`` (``np.linalg.svd(a, compute_uv=False)``)."""
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def thin_only(a, full_matrices):
+    """Raise unless the factorization is thin (``full_matrices=False`` or a square ``a``)."""
+    if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
+        raise NotImplementedError("the gradient of np.linalg.svd needs full_matrices=False for a non-square matrix")
+
+
+def vector_eye(s):
+    """The identity of size ``s.shape[-1]``, in ``s``'s dtype (no gradient)."""
+    return np.eye(shape_of(s)[-1], dtype=dtype_of(s))
+
+
+def svd_gaps(s, eye):
+    """``F[i, j] = 1 / (s[j]**2 - s[i]**2)`` off the diagonal, 0 on it."""
+    s2 = s * s
+    return (1 - eye) / (np.expand_dims(s2, -2) - np.expand_dims(s2, -1) + eye)
+
+
+def svd_vjp(g, ans, a, full_matrices=False):
+    """Cotangent of ``a`` in ``u, s, vh = svd(a)``; ``g = (g_u, g_s, g_vh)`` (real, thin)."""
+    thin_only(a, full_matrices)
+    u, s, v = ans[0], ans[1], mT(ans[2])
+    gu, gv = g[0], mT(g[2])
+    eye = vector_eye(s)
+    f = svd_gaps(s, eye)
+    utgu, vtgv = mT(u) @ gu, mT(v) @ gv
+    row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    core = f * (utgu - mT(utgu)) * row + np.expand_dims(g[1], -2) * eye + col * (f * (vtgv - mT(vtgv)))
+    left = (gu - u @ utgu) / row  # (I - u u^T) g_u s^-1
+    right = (gv - v @ vtgv) / row  # (I - v v^T) g_v s^-1
+    return u @ core @ mT(v) + left @ mT(v) + u @ mT(right)
+
+
+def svd_jvp(t, ans, a, full_matrices=False):
+    """Tangents ``(du, ds, dvh)`` of ``svd(a)`` along ``a``'s tangent ``t`` (real, thin)."""
+    thin_only(a, full_matrices)
+    u, s, v = ans[0], ans[1], mT(ans[2])
+    eye = vector_eye(s)
+    f = svd_gaps(s, eye)
+    row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    dp = mT(u) @ t @ v
+    tv, tu = t @ v, mT(t) @ u
+    du = u @ (f * (dp * row + col * mT(dp))) + (tv - u @ (mT(u) @ tv)) / row
+    dv = v @ (f * (col * dp + mT(dp) * row)) + (tu - v @ (mT(v) @ tu)) / row
+    return du, np.sum(dp * eye, axis=-1), mT(dv)
+
+
+defvjp(svd_p, svd_vjp, None, multiple_outputs=True, backward_name="LinalgSvdBackward0")
+defjvp(svd_p, svd_jvp, None)
+
+defvjp(svdvals_p,  # d s_k = u_k^T dA v_k
+       lambda g, ans, a: (svd_p(a)[0] * np.expand_dims(g, -2)) @ svd_p(a)[2],
+       backward_name="LinalgSvdBackward0")
+defjvp(svdvals_p,
+       lambda t, ans, a: np.sum(svd_p(a)[0] * (t @ mT(svd_p(a)[2])), axis=-2))
+
+
+def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    if not compute_uv:
+        return svdvals_p(a)
+    return svd_p(a, full_matrices=full_matrices)
+
+
+defalias(np.linalg.svd, _svd)
+defalias(np.linalg.svdvals, lambda x, /: svdvals_p(x))
 
 
 # ----------------------------------------------------------------- solve
