@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["srcgrad.nn." + name for name in (
     "activation", "container", "conv", "dropout", "embedding", "init", "linear", "loss", "module",
-    "normalization", "parameter", "recurrent", "utils")]
+    "normalization", "padding", "parameter", "recurrent", "transformer", "utils")]
 
 
 @pytest.mark.parametrize("name", MODULES)

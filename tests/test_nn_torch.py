@@ -78,6 +78,15 @@ LAYERS = [
     ("lib.nn.MaxPool1d(2)", (2, 2, 9)),
     ("lib.nn.AdaptiveAvgPool2d((3, 2))", (1, 2, 7, 5)),
     ("lib.nn.LayerNorm((3, 4))", (2, 3, 4)),
+    ("lib.nn.GroupNorm(2, 4)", (3, 4, 5)),
+    ("lib.nn.PReLU(3)", (2, 3, 4)),
+    ("lib.nn.ZeroPad2d((1, 2, 0, 1))", (1, 2, 3, 4)),
+    ("lib.nn.ReflectionPad1d(2)", (1, 2, 4)),
+    ("lib.nn.ReplicationPad2d(1)", (1, 2, 3, 4)),
+    ("lib.nn.Upsample(scale_factor=2)", (1, 2, 3, 4)),
+    ("lib.nn.Upsample(size=(5, 7))", (1, 2, 3, 4)),
+    ("lib.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)", (2, 2, 4, 3)),
+    ("lib.nn.ConvTranspose2d(2, 3, (2, 3), dilation=2, bias=False)", (1, 2, 3, 3)),
     ("lib.nn.BatchNorm1d(4)", (5, 4)),
     ("lib.nn.BatchNorm2d(2)", (3, 2, 3, 3)),
     ("lib.nn.GELU()", (3, 4)),
@@ -236,3 +245,35 @@ def test_errors_have_pytorch_types(expr):
     ours, theirs = kinds
     assert theirs is not None
     assert ours is not None and issubclass(ours, theirs), f"srcgrad raised {ours}, PyTorch {theirs}"
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_matches_pytorch(rng, batch_first):
+    expr = f"lib.nn.MultiheadAttention(6, 3, batch_first={batch_first})"
+    ours, theirs = both(expr)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    shape = (2, 4, 6) if batch_first else (4, 2, 6)
+    q, k = rng.standard_normal(shape), rng.standard_normal(shape[:-1] + (6,))
+    pad = np.array([[False, False, True, False], [False, True, False, False]])
+    causal = np.triu(np.ones((4, 4), dtype=bool), 1)
+    for kwargs in ({}, {"key_padding_mask": pad}, {"attn_mask": causal}, {"average_attn_weights": False}):
+        def run(lib, module, a, b):
+            extra = {key: lib.tensor(val) if isinstance(val, np.ndarray) else val for key, val in kwargs.items()}
+            out, weights = module(a, b, b, **extra)
+            return out, weights
+        compare(lambda a, b: run(srcgrad, ours, a, b), lambda a, b: run(torch, theirs, a, b), q, k)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_encoder_matches_pytorch(rng, norm_first):
+    expr = (f"lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, "
+            f"norm_first={norm_first}, activation='gelu'), 2)")
+    ours, theirs = both(expr)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours.layers[0]).replace("activation", "") == repr(theirs.layers[0]).replace("activation", "")
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((2, 5, 8))
+    pad = np.array([[False] * 4 + [True], [False] * 5])
+    compare(lambda a: ours(a, src_key_padding_mask=srcgrad.tensor(pad)),
+            lambda a: theirs(a, src_key_padding_mask=torch.tensor(pad)), x, rtol=1e-9, atol=1e-11)

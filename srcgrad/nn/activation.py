@@ -4,13 +4,16 @@ Every layer here maps a Tensor of any shape to one of the same shape
 (``Softmax``/``LogSoftmax`` normalise along ``dim``).
 """
 
+import numpy as np
+
 from . import functional as F
 from .module import Module
+from .parameter import Parameter
 
 __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softplus",
     "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Softmax", "LogSoftmax",
-    "Softmin",
+    "Softmin", "PReLU",
 ]
 
 
@@ -435,3 +438,41 @@ class Softmin(Softmax):
 
     def forward(self, input):
         return F.softmin(input, self.dim)
+
+
+class PReLU(Module):
+    """``x`` where ``x > 0``, else ``weight * x``, with a learned slope (one, or one per channel).
+
+    Args:
+        num_parameters: 1, or the number of channels (dimension 1 of the input).
+        init: the initial slope.
+        dtype: the weight's dtype.
+
+    Shape:
+        Input (*), output (*).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.PReLU()(srcgrad.tensor([-2.0, 3.0]))
+        tensor([-0.5,  3. ], grad_fn=<WhereBackward0>)
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        from .. import creation as _creation
+
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(np.full(num_parameters, init, dtype=_creation._float_dtype(dtype)))
+
+    def reset_parameters(self):
+        """Set the slope back to ``init``."""
+        from . import init as _init
+
+        _init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

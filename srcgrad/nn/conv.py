@@ -16,7 +16,8 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+           "AdaptiveAvgPool2d", "Upsample"]
 
 
 def _ntuple(v, n):
@@ -176,6 +177,84 @@ class Conv1d(_ConvNd):
         return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
+class ConvTranspose2d(Module):
+    """The transpose (adjoint) of ``Conv2d`` with respect to its input: upsampling by a learned kernel.
+
+    Parameters start as PyTorch's: ``kaiming_uniform_(a=sqrt(5))`` with the fan-in
+    computed from the weight's shape (out_channels * KH * KW), and the bias
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        kernel_size: an int or a pair.
+        stride: an int or a pair.
+        padding: an int or a pair (removed from the output's borders).
+        output_padding: an int or a pair added to one side of the output (less than stride or dilation).
+        groups: only 1 is supported.
+        bias: learn an additive bias per output channel.
+        dilation: an int or a pair.
+        dtype: the parameters' dtype.
+
+    Attributes:
+        weight: (in_channels, out_channels, KH, KW).
+
+    Shape:
+        Input (N, C_in, H, W); output (N, C_out, H_out, W_out) with
+        ``H_out = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1``.
+
+    Example:
+        >>> import srcgrad
+        >>> up = srcgrad.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)
+        >>> up(srcgrad.zeros(1, 2, 4, 4)).shape
+        (1, 3, 8, 8)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        if groups != 1:
+            raise NotImplementedError("srcgrad's ConvTranspose2d supports groups=1 only")
+        if padding_mode != "zeros":
+            raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _ntuple(kernel_size, 2)
+        self.stride = _ntuple(stride, 2)
+        self.padding = _ntuple(padding, 2)
+        self.output_padding = _ntuple(output_padding, 2)
+        self.dilation = _ntuple(dilation, 2)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        dtype = _creation._float_dtype(dtype)
+        self.weight = Parameter(np.zeros((in_channels, out_channels) + self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    reset_parameters = _ConvNd.reset_parameters
+
+    def forward(self, input, output_size=None):
+        if output_size is not None:
+            raise NotImplementedError("srcgrad's ConvTranspose2d takes output_padding, not output_size")
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
 class _Pool(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
@@ -319,3 +398,40 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class Upsample(Module):
+    """Nearest-neighbour resizing of the spatial dimensions.
+
+    Args:
+        size: the output spatial size.
+        scale_factor: a multiplier instead of ``size``.
+        mode: only ``'nearest'``.
+
+    Shape:
+        Input (N, C, *spatial), output (N, C, *new_spatial).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Upsample(scale_factor=2)(srcgrad.tensor([[[1.0, 2.0]]])).tolist()
+        [[[1.0, 1.0, 2.0, 2.0]]]
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        if mode != "nearest":
+            raise NotImplementedError(f"srcgrad's Upsample supports mode='nearest' only, not {mode!r}")
+        self.size = size
+        self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self):
+        info = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
+        return info + f", mode={self.mode!r}"

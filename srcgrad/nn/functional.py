@@ -17,7 +17,7 @@ from .. import creation as _creation
 from .. import rules as _rules
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
-from ..rules.conv import conv_output_size, im2col
+from ..rules.conv import col2im, conv_output_size, im2col
 from ..tensor import Tensor, _record
 
 __all__ = [
@@ -26,19 +26,19 @@ __all__ = [
     # activations
     "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
     "softplus", "softsign", "hardtanh", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink", "softmax",
-    "log_softmax", "softmin", "normalize",
+    "log_softmax", "softmin", "normalize", "prelu",
     # convolution and pooling
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
-    "unfold", "pad",
+    "unfold", "pad", "conv_transpose2d", "interpolate",
     # regularisation and normalisation
-    "dropout", "layer_norm", "batch_norm",
+    "dropout", "layer_norm", "batch_norm", "group_norm",
     # embeddings and encodings
     "embedding", "one_hot",
     # losses
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div",
-    # distances
-    "cosine_similarity", "pairwise_distance",
+    # distances and attention
+    "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
 ]
 
 
@@ -264,6 +264,13 @@ def softsign(input):
     return input / (1.0 + _record(np.absolute, (input,), {}))
 
 
+def prelu(input, weight):
+    """``x`` where ``x > 0``, else ``weight * x``; a weight of several values runs along dimension 1."""
+    if weight.numel() > 1 and input.ndim >= 2:
+        weight = _record(np.reshape, (weight, (-1,) + (1,) * (input.ndim - 2)), {})
+    return _record(np.where, (_raw(input) > 0, input, _record(np.multiply, (input, weight), {})), {})
+
+
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clamped to ``[min_val, max_val]``; the gradient is 0 outside the open interval."""
     value = _raw(input)
@@ -347,6 +354,42 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     n1 = _record(np.sum, (x1 * x1,), {"axis": dim})
     n2 = _record(np.sum, (x2 * x2,), {"axis": dim})
     return dot / _record(np.sqrt, (_record(np.maximum, (n1 * n2, eps * eps), {}),), {})
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """``softmax(q @ k.T * scale + mask) @ v`` over the last two dimensions.
+
+    Args:
+        query: (..., L, E).
+        key: (..., S, E).
+        value: (..., S, Ev).
+        attn_mask: a boolean mask (True: may attend) or a float mask added to the scores,
+            broadcastable to (..., L, S).
+        dropout_p: dropout on the attention weights.
+        is_causal: mask out the keys after each query (top-left aligned).
+        scale: defaults to ``1 / sqrt(E)``.
+
+    Returns:
+        (..., L, Ev).
+    """
+    e = query.shape[-1]
+    scale = 1.0 / math.sqrt(e) if scale is None else scale
+    scores = _record(np.matmul, (query, _record(np.swapaxes, (key, -1, -2), {})), {}) * scale
+    length, source = query.shape[-2], key.shape[-2]
+    if is_causal:
+        causal = np.tril(np.ones((length, source), dtype=bool))
+        attn_mask = causal if attn_mask is None else _raw(attn_mask) & causal
+    if attn_mask is not None:
+        mask = _raw(attn_mask)
+        if mask.dtype == np.bool_:
+            scores = _record(np.where, (mask, scores, -np.inf), {})
+        else:
+            scores = scores + attn_mask
+    weights = _rules.softmax(scores, axis=-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return _record(np.matmul, (weights, value), {})
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -670,6 +713,92 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                                                           "dilation": _pair(dilation, "dilation")})
 
 
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The adjoint of ``conv2d`` with respect to its input (a "deconvolution"), as ``col2im`` of one product.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out, KH, KW).
+        bias: (C_out,) or ``None``.
+        stride, padding, output_padding, dilation: ints or pairs (``output_padding`` < stride or dilation).
+        groups: only 1 is supported.
+
+    Returns:
+        (N, C_out, H_out, W_out) with
+        ``H_out = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1``.
+
+    Raises:
+        NotImplementedError: ``groups != 1``.
+        RuntimeError: the channel counts do not match.
+    """
+    if groups != 1:
+        raise NotImplementedError("srcgrad's conv_transpose2d supports groups=1 only")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = _record(np.expand_dims, (input, 0), {})
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
+    n, channels, h, w = input.shape
+    in_channels, out_channels, kh, kw = weight.shape
+    if channels != in_channels:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {in_channels} channels, but got {channels} channels instead")
+    for op, s_, d in zip(output_padding, stride, dilation):
+        if op >= max(s_, d):
+            raise RuntimeError("output padding must be smaller than either stride or dilation")
+    oh = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
+    ow = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
+    w2 = _record(np.reshape, (weight, (in_channels, out_channels * kh * kw)), {})
+    x3 = _record(np.reshape, (input, (n, in_channels, h * w)), {})
+    cols = _record(np.matmul, (_record(np.transpose, (w2,), {}), x3), {})  # (N, C_out*KH*KW, H*W)
+    out = _record(col2im, (cols, (n, out_channels, oh, ow), (kh, kw)),
+                  {"stride": stride, "padding": padding, "dilation": dilation})
+    if bias is not None:
+        out = _record(np.add, (out, _record(np.reshape, (bias, (out_channels, 1, 1)), {})), {})
+    return out[0] if unbatched else out
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dimensions (all but the first two) by nearest-neighbour sampling.
+
+    Output index ``i`` reads input index ``floor(i * scale)``, with ``scale`` the
+    input size over the output size (or ``1 / scale_factor`` when a scale factor
+    is given), as PyTorch's ``'nearest'`` mode does.
+
+    Args:
+        input: (N, C, *spatial).
+        size: the output spatial size (an int or a tuple).
+        scale_factor: a multiplier (a number or a tuple) instead of ``size``.
+        mode: only ``'nearest'``.
+
+    Raises:
+        NotImplementedError: another mode.
+        ValueError: neither or both of ``size`` and ``scale_factor``.
+    """
+    if mode != "nearest":
+        raise NotImplementedError(f"srcgrad's interpolate supports mode='nearest' only, not {mode!r}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    spatial = tuple(input.shape[2:])
+    k = len(spatial)
+    if size is not None:
+        size = (size,) * k if isinstance(size, numbers.Integral) else tuple(size)
+        scales = [n_in / n_out for n_in, n_out in zip(spatial, size)]
+    else:
+        factors = (scale_factor,) * k if isinstance(scale_factor, numbers.Number) else tuple(scale_factor)
+        size = tuple(int(math.floor(n * f)) for n, f in zip(spatial, factors))
+        scales = [n_in / n_out if recompute_scale_factor else 1.0 / f for n_in, n_out, f in zip(spatial, size, factors)]
+    out = input
+    for axis, (n_in, n_out, scale) in enumerate(zip(spatial, size, scales)):
+        source = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64),
+                            n_in - 1)  # float32 arithmetic, as PyTorch's kernel
+        if n_in == n_out and np.array_equal(source, np.arange(n_in)):
+            continue
+        out = _record(operator.getitem, (out, (slice(None),) * (axis + 2) + (source,)), {})
+    return out
+
+
 def pad(input, pad, mode="constant", value=None):
     """Pad the last ``len(pad) // 2`` dimensions; ``pad`` lists (left, right) pairs from the last dimension.
 
@@ -757,6 +886,29 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = _record(np.multiply, (out, weight), {})
     if bias is not None:
         out = _record(np.add, (out, bias), {})
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each group of channels of each sample: (N, C, *) split into ``num_groups`` groups along C.
+
+    Raises:
+        RuntimeError: C is not divisible by ``num_groups``.
+    """
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    grouped = _record(np.reshape, (input, (n, num_groups, -1)), {})
+    mean = _record(np.mean, (grouped,), {"axis": -1, "keepdims": True})
+    centered = _record(np.subtract, (grouped, mean), {})
+    var = _record(np.mean, (centered * centered,), {"axis": -1, "keepdims": True})
+    out = _record(np.reshape, (centered / _record(np.sqrt, (var + eps,), {}), tuple(input.shape)), {})
+    shape = (c,) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = _record(np.multiply, (out, _record(np.reshape, (weight, shape), {})), {})
+    if bias is not None:
+        out = _record(np.add, (out, _record(np.reshape, (bias, shape), {})), {})
     return out
 
 

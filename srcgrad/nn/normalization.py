@@ -11,7 +11,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d"]
 
 
 class LayerNorm(Module):
@@ -64,6 +64,55 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of channels: (N, C, *) with C split into ``num_groups``.
+
+    Args:
+        num_groups: the number of groups (divides ``num_channels``).
+        num_channels: C.
+        eps: added to the variance.
+        affine: learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+        dtype: the parameters' dtype.
+
+    Raises:
+        ValueError: ``num_channels`` is not divisible by ``num_groups``.
+
+    Shape:
+        Input (N, C, *), output the same.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.GroupNorm(2, 4)(srcgrad.randn(3, 4, 5)).shape
+        (3, 4, 5)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        dtype = _creation._float_dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
 
 
