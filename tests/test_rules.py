@@ -290,6 +290,14 @@ case(np.cumprod, np.array([0.0, 0.0, 2.0]), id="cumprod-leading-zeros")
 case(np.cumprod, np.array([1.2, 0.0, 1.5, 0.0, 0.0, -2.0]), id="cumprod-three-zeros")
 
 # linear algebra
+def SINGULAR(m, n, *batch):
+    """A matrix with well-separated singular values (about 1, 2, 3, ...)."""
+    k = min(m, n)
+    q1 = np.linalg.qr(U(*batch, m, m))[0][..., :, :k]
+    q2 = np.linalg.qr(U(*batch, n, n))[0][..., :, :k]
+    return (q1 * np.arange(1.0, k + 1)) @ np.swapaxes(q2, -1, -2) + 0.05 * U(*batch, m, n)
+
+
 case(np.dot, U(3, 4), U(4, 2))
 case(np.dot, U(4), U(4))
 case(np.dot, U(4), U(4, 3))
@@ -351,14 +359,6 @@ case(np.linalg.eigh, SEPARATED(3))
 case(np.linalg.eigh, SEPARATED(3) + np.triu(U(3, 3), 1), id="eigh-reads-lower")
 case(np.linalg.eigh, SEPARATED(3) + np.tril(U(3, 3), -1), UPLO="U", id="eigh-upper")
 case(np.linalg.eigh, SEPARATED(2, 2))
-def SINGULAR(m, n, *batch):
-    """A matrix with well-separated singular values (about 1, 2, 3, ...)."""
-    k = min(m, n)
-    q1 = np.linalg.qr(U(*batch, m, m))[0][..., :, :k]
-    q2 = np.linalg.qr(U(*batch, n, n))[0][..., :, :k]
-    return (q1 * np.arange(1.0, k + 1)) @ np.swapaxes(q2, -1, -2) + 0.05 * U(*batch, m, n)
-
-
 case(svd_p, SINGULAR(4, 3))
 case(svd_p, SINGULAR(3, 4))
 case(svd_p, SINGULAR(3, 3), True, id="svd-square-full")
@@ -382,6 +382,14 @@ case(np.linalg.norm, U(5), ord=np.inf)
 case(np.linalg.norm, U(5), ord=-np.inf)
 case(np.linalg.norm, U(3, 4), ord=3, axis=1)
 case(np.linalg.norm, U(3, 4), ord=0.5, axis=-1, keepdims=True)
+case(np.linalg.norm, SINGULAR(4, 3), ord="nuc")
+case(np.linalg.norm, SINGULAR(3, 4), ord=2)
+case(np.linalg.norm, SINGULAR(3, 3), ord=-2)
+case(np.linalg.norm, SINGULAR(2, 3, 2), ord=2, axis=(2, 1), keepdims=True)
+case(np.linalg.norm, U(3, 4), ord=1)
+case(np.linalg.norm, U(3, 4), ord=-1)
+case(np.linalg.norm, U(3, 4), ord=np.inf)
+case(np.linalg.norm, U(2, 3, 4), ord=-np.inf, axis=(0, 2))
 
 # shape functions
 case(np.reshape, U(3, 4), (2, 6))

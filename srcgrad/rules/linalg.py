@@ -8,9 +8,9 @@ Products return the cotangent of the broadcast shape (batch dimensions of
   ``subscripts`` is supported. Repeated labels (``"ii->i"``, ``"ii"``) work.
 * ``np.linalg.slogdet`` returns ``(sign, logabsdet)``: a multiple-output
   primitive whose ``g`` is a pair; ``sign`` has no gradient.
-* ``np.linalg.norm``: vector norms of any ``ord`` (0 has no gradient), the
-  Frobenius norm, any ``axis``/``keepdims``. The gradient of a 2-norm at 0 is 0
-  (a subgradient); matrix norms other than Frobenius raise ``NotImplementedError``.
+* ``np.linalg.norm``: vector norms of any ``ord`` (0 has no gradient) and every
+  matrix norm, any ``axis``/``keepdims``. The gradient of a 2-norm at 0 is 0 (a
+  subgradient); ties for a max/min share the gradient evenly.
 """
 
 import string
@@ -44,6 +44,7 @@ __all__ = [
     "trace_axes",
     "mT",
     "norm_grad",
+    "matrix_norm_grad",
     "solve_vjp_a",
     "solve_vjp_b",
     "solve_jvp_a",
@@ -561,9 +562,8 @@ def norm_grad(ans, x, ord=None, axis=None):
     ndim = ndim_of(x)
     matrix = (axis is None and ndim == 2 and ord is not None) or (isinstance(axis, (tuple, list)) and len(axis) == 2)
     if matrix and ord not in (None, "fro"):
-        raise NotImplementedError(f"np.linalg.norm(ord={ord!r}) of a matrix has no derivative rule")
-    if not matrix and axis is None and ndim != 1 and ord is not None:
-        raise NotImplementedError(f"np.linalg.norm(ord={ord!r}) needs a 1-D x or an axis")
+        rows, cols = (0, 1) if axis is None else (axis[0] % ndim, axis[1] % ndim)
+        return np.moveaxis(matrix_norm_grad(np.moveaxis(x, (rows, cols), (-2, -1)), ord), (-2, -1), (rows, cols))
     kept = unreduce(ans, x, axis)
     if ord in (None, "fro", 2, 2.0):
         return x / (kept + (kept == 0))
@@ -574,6 +574,30 @@ def norm_grad(ans, x, ord=None, axis=None):
     if ord == 0:
         return np.zeros_like(x)
     return np.sign(x) * np.abs(x) ** (ord - 1) / kept ** (ord - 1)
+
+
+def matrix_norm_grad(m, ord):
+    """The derivative of a matrix norm of ``m`` (norms over the last two axes).
+
+    ``'nuc'``: ``U V^T``; ``2``/``-2``: the singular vectors of the largest/smallest
+    singular value (ties share evenly); ``1``/``-1`` (column sums of ``|m|``) and
+    ``inf``/``-inf`` (row sums): ``sign(m)`` on the winning columns/rows.
+    """
+    extreme = np.max if ord in (2, 1, np.inf) else np.min
+    if ord == "nuc":
+        usv = svd_p(m)
+        return usv[0] @ usv[2]
+    if ord in (2, -2):
+        usv = svd_p(m)
+        share = equal_share(usv[1], extreme(usv[1], axis=-1), -1)
+        return (usv[0] * np.expand_dims(share, -2)) @ usv[2]
+    if ord in (1, -1):
+        sums = np.sum(np.abs(m), axis=-2)
+        return np.sign(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -2)
+    if ord in (np.inf, -np.inf):
+        sums = np.sum(np.abs(m), axis=-1)
+        return np.sign(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -1)
+    raise NotImplementedError(f"np.linalg.norm(ord={ord!r}) of a matrix has no derivative rule")
 
 
 def _vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
