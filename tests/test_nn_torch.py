@@ -277,3 +277,27 @@ def test_transformer_encoder_matches_pytorch(rng, norm_first):
     pad = np.array([[False] * 4 + [True], [False] * 5])
     compare(lambda a: ours(a, src_key_padding_mask=srcgrad.tensor(pad)),
             lambda a: theirs(a, src_key_padding_mask=torch.tensor(pad)), x, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("expr", ["lib.nn.LSTM(2, 3, num_layers=2, bidirectional=True, batch_first=True)",
+                                  "lib.nn.GRU(2, 3, batch_first=True)"])
+def test_packed_sequences_match_pytorch(rng, expr):
+    ours, theirs = both(expr)
+    lengths = [3, 5, 1, 4]
+    x = rng.standard_normal((4, 5, 2))
+
+    def run(lib, module, rnn_utils):
+        def f(a):
+            packed = rnn_utils.pack_padded_sequence(a, lengths, batch_first=True, enforce_sorted=False)
+            out, state = module(packed)
+            padded, _ = rnn_utils.pad_packed_sequence(out, batch_first=True)
+            return padded, state
+        return f
+
+    import srcgrad.nn.utils.rnn as our_utils
+    compare(run(srcgrad, ours, our_utils), run(torch, theirs, torch.nn.utils.rnn), x)
+    a = our_utils.pack_padded_sequence(srcgrad.tensor(x), lengths, batch_first=True, enforce_sorted=False)
+    b = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), lengths, batch_first=True, enforce_sorted=False)
+    np.testing.assert_array_equal(a.data.numpy(), b.data.numpy())
+    assert a.batch_sizes.tolist() == b.batch_sizes.tolist()
+    assert a.sorted_indices.tolist() == b.sorted_indices.tolist()

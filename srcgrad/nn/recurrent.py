@@ -23,6 +23,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, _repack, pad_packed_sequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -143,11 +144,16 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected hidden size {expected}, got {list(hx.shape)}")
 
     def forward(self, input, hx=None):
+        packed = input if isinstance(input, PackedSequence) else None
+        lengths = None
+        if packed is not None:  # run on the padded batch, each sequence stopping at its length
+            input, lengths = pad_packed_sequence(packed)
+            lengths = lengths._value
         self._check_input(input)
         unbatched = input.ndim == 2
         if unbatched:
             input = input.unsqueeze(1)
-        elif self.batch_first:
+        elif self.batch_first and packed is None:
             input = input.transpose(0, 1)
         steps, batch = input.shape[0], input.shape[1]
         directions = 2 if self.bidirectional else 1
@@ -182,12 +188,18 @@ class RNNBase(Module):
                 order = range(steps - 1, -1, -1) if direction else range(steps)
                 hs = [None] * steps
                 for t in order:
+                    h_prev, c_prev = h, c
                     if lstm:
                         h, c = _lstm_step(per_step[t], h, c, w_hh_t)
                     elif self.mode == "GRU":
                         h = _gru_step(per_step[t], h, w_hh_t, b_hh)
                     else:
                         h = _rnn_step(per_step[t], h, w_hh_t, "tanh" if self.mode == "RNN_TANH" else "relu")
+                    if lengths is not None and t >= lengths.min():  # finished sequences keep their state
+                        running = (lengths > t)[None, :, None]
+                        h = _record(np.where, (running, h, h_prev), {})
+                        if lstm:
+                            c = _record(np.where, (running, c, c_prev), {})
                     hs[t] = h
                 outputs.append(_concat(hs, 0))
                 last_h.append(h)
@@ -197,13 +209,15 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
         output = layer_input
+        if packed is not None:
+            output = _repack(output, lengths, packed)
         h_n = _concat(last_h, 0)
         c_n = _concat(last_c, 0) if lstm else None
         if unbatched:
             output = output.squeeze(1)
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if lstm else None
-        elif self.batch_first:
+        elif self.batch_first and packed is None:
             output = output.transpose(0, 1)
         return (output, (h_n, c_n)) if lstm else (output, h_n)
 

@@ -1,13 +1,14 @@
-"""``nn.utils``: gradient clipping and flattening parameters into one vector."""
+"""``nn.utils``: gradient clipping and flattening parameters into one vector; ``nn.utils.rnn``: packed sequences."""
 
 import math
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn"]
 
 
 def _params(parameters):
