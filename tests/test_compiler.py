@@ -702,3 +702,61 @@ def test_enumerate_of_zip(rng):
         return s
 
     check(f, a, b, wrt=(0, 1))
+
+
+def test_writes_that_another_name_would_see_are_refused(rng):
+    x = rng.normal(size=3)
+
+    def alias(x):
+        z = np.zeros(3)
+        y = z
+        y[0] = x[0] * 2.0
+        return np.sum(z * x) + np.sum(y)
+
+    def view(x):
+        z = x * 1.0
+        y = z[0:2]
+        y[0] = 5.0
+        return np.sum(z)
+
+    def alias_then_write(x):
+        y = np.zeros(3)
+        y[0] = x[0]
+        z = y
+        y[1] = x[1] * 3.0
+        return np.sum(z * x)
+
+    for f in (alias, view, alias_then_write):
+        with pytest.raises(TransformError, match="np.copy"):
+            grad(f)(x)
+
+    def alias_after_last_write(x):
+        y = np.zeros(3)
+        y[0] = x[0] * x[1]
+        z = y
+        return np.sum(z * x)
+
+    check(alias_after_last_write, x)
+
+
+def test_helper_that_appends_to_a_list_it_was_given(rng):
+    def _append_scaled(acc, v):
+        acc.append(v * 2.0)
+
+    def f(x):
+        acc = []
+        _append_scaled(acc, x)
+        _append_scaled(acc, x * x)
+        return np.sum(acc[0] * acc[1])
+
+    check(f, rng.normal(size=3))
+
+
+def test_discarded_call_that_may_mutate_is_refused(rng):
+    def f(x):
+        y = x * 2.0
+        y.sort()
+        return np.sum(y)
+
+    with pytest.raises(TransformError, match="sort"):
+        grad(f)(rng.normal(size=3))

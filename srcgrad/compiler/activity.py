@@ -113,7 +113,8 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
     act.active = act.varied & act.useful
     reassigned = {s.target for s in assigns}
     seqs = {p for p in scalar_seq_params if p not in reassigned}
-    act.lists = {s.target for s in assigns if isinstance(s.value, ListNew)}
+    act.lists = {s.target for s in assigns if isinstance(s.value, ListNew)
+                 or (isinstance(s.value, Prim) and getattr(s.value.rule, "multiple_outputs", False))}
     act.scalar = _scalars(fn, assigns, set(scalar_params), seqs) - act.lists
     act.shapes = infer_shapes(fn, act, param_shapes or {})
     return act

@@ -206,6 +206,11 @@ class Forward(Reverse):
         else:
             terms.append(_name(self.adj(value.src.name)))
         d = self.adj(v)
+        if len(terms) > 1 and getattr(getattr(value, "rule", None), "multiple_outputs", False):
+            raise TransformError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
+                                              "srcgrad.jvp of a several-output primitive along several inputs "
+                                              "is not supported")))
+        d = self.adj(v)
         if not terms:
             state.discard(v)
         else:

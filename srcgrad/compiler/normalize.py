@@ -34,7 +34,7 @@ from ..rules import get_rule
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts)
-from .parse import Scope, parse_function
+from .parse import Scope, error_at, parse_function
 
 __all__ = ["normalize", "rule_reads"]
 
@@ -56,6 +56,9 @@ SHAPE_METHODS = {"reshape": np.reshape, "transpose": np.transpose}
 NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype"}
 NONDIFF_BUILTINS = {len, range, isinstance, int, bool, type, print, str, enumerate, zip, id, hasattr, callable}
 FLOAT_DTYPES = {float, np.float64, np.float32, np.float16, "float", "float64", "float32"}
+_EFFECT_ONLY = {print}
+_FRESH_ARRAYS = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+                 np.array, np.eye, np.identity, np.arange, np.linspace, np.copy}
 _LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
 
 
@@ -102,6 +105,10 @@ class _LocalFunction:
         self.node, self.ctx = node, ctx
 
 
+class _StaticDict(dict):
+    """A dict the function builds with constant keys: kept at compile time, one variable per entry."""
+
+
 class _Exit:
     """Marker: jump to the end of the function (removed after jumps are lowered)."""
 
@@ -144,12 +151,21 @@ class Normalizer:
         self.return_temps = set()
         self.params = set()
         self.rebound = set()
+        self.static = {}
+        self.multi_outputs = set()
+        self.values_of = {}
+        self.written_into = set()
+        self.store_counts = {}
+        self.control_depth = 0
         self.deps = [parsed.scope]
 
     # ------------------------------------------------------------ entry
     def run(self):
         fdef = self.parsed.node
         names = _local_names(fdef)
+        for n in ast.walk(fdef):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                self.store_counts[n.id] = self.store_counts.get(n.id, 0) + 1
         self.namer.reserve(*names)
         self.namer.reserve(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
         ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__)
@@ -164,6 +180,7 @@ class Normalizer:
         if fdef.args.kwonlyargs:
             raise ctx.error(fdef, "keyword-only parameters in the differentiated function are not supported")
         self.block(fdef.body, ctx)
+        self.check_aliases(ctx)
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
         if isinstance(result, tuple):
@@ -174,6 +191,45 @@ class Normalizer:
         return NormalFunction(name=fdef.name, params=params, defaults=defaults, body=body,
                               filename=self.parsed.filename, lines=self.parsed.lines,
                               bookkeeping=self.bookkeeping)
+
+    def check_aliases(self, ctx):
+        """Refuse a second name for an array that is written into afterwards (the out-of-place write would miss it).
+
+        A second name made after the last write is harmless; one made before a
+        write (or inside a loop that also writes) is not.
+        """
+        from ..rules.indexing import index_add, index_update
+        flat = []
+
+        def visit(stmts, loops):
+            for st in stmts:
+                flat.append((st, loops))
+                if isinstance(st, If):
+                    visit(st.body, loops)
+                    visit(st.orelse, loops)
+                elif isinstance(st, (For, While)):
+                    visit(st.body, loops + (id(st),))
+
+        visit(self.out, ())
+        writes = {}
+        for pos, (st, loops) in enumerate(flat):
+            if isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update):
+                writes.setdefault(st.target, []).append((pos, loops))
+        for pos, (st, loops) in enumerate(flat):
+            shared = []
+            if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
+                shared = [st.value.src.name]
+            elif isinstance(st, Assign) and isinstance(st.value, ListNew):
+                shared = [a.name for a in st.value.items if isinstance(a, Var)]
+            elif isinstance(st, Append) and isinstance(st.item, Var):
+                shared = [st.item.name]
+            for name in shared:
+                for wpos, wloops in writes.get(name, ()):
+                    if wpos > pos or set(wloops) & set(loops):
+                        raise error_at(self.parsed.filename, self.parsed.lines, st.lineno,
+                                       f"'{name}' gets another name here and is written into later; srcgrad.grad "
+                                       "writes out of place, so the other name would not see the write: use "
+                                       f"np.copy({name})")
 
     # ------------------------------------------------------------ helpers
     def emit(self, stmt):
@@ -186,13 +242,14 @@ class Normalizer:
         return self.namer.fresh(base)
 
     def assign(self, target, value, node, ctx, bookkeeping=False):
+        self.values_of.setdefault(target, []).append(value)
         self.emit(Assign(target, value, lineno=self.line(node, ctx), bookkeeping=bookkeeping))
         if bookkeeping:
             self.bookkeeping.add(target)
 
     def atom(self, value, node, ctx, base="t"):
         """Turn a right-hand side into an atom, assigning it to a temporary when needed."""
-        if isinstance(value, (Var, Const, tuple, _LocalFunction)):
+        if isinstance(value, (Var, Const, tuple, _LocalFunction, _StaticDict)):
             return value
         if isinstance(value, ListNew):
             base = "items"
@@ -295,6 +352,18 @@ class Normalizer:
                 raise ctx.error(s, "appending a tuple is not supported")
             self.emit(Append(name, item, lineno=self.line(s, ctx)))
             return
+        if isinstance(call, ast.Call):
+            if isinstance(call.func, ast.Attribute) and self.static_value(call.func, ctx) is _NOT_STATIC:
+                raise ctx.error(s, f"a call of the method .{call.func.attr}() whose result is discarded may change "
+                                   "a value in place, which srcgrad.grad cannot follow")
+            callee = self.static_callee(call.func, ctx)
+            if isinstance(callee, _LocalFunction) or _inlinable(callee):
+                self.inline(callee, call, ctx)  # for its effects (appends to a list it was given)
+                return
+            if callee not in _EFFECT_ONLY:
+                name = getattr(callee, "__name__", repr(callee))
+                raise ctx.error(s, f"the call of {name} discards its result: if it changes its arguments in place, "
+                                   "srcgrad.grad cannot follow that; use its return value instead")
         node, reads = self.rewrite(s, ctx)
         self.emit(ExprStmt(node, lineno=self.line(s, ctx)))
 
@@ -355,13 +424,50 @@ class Normalizer:
             raise ctx.error(s, "augmented assignment to this kind of target is not supported")
 
     def array_target(self, name_node, ctx):
-        """The variable an index assignment writes into; never an argument of the differentiated function."""
+        """The variable an index assignment writes into: an array this function created, with no other name.
+
+        The write is compiled out of place, which is only the same thing when
+        nothing else refers to that array (another variable, a list, a view).
+        """
         name = self.local(name_node, ctx)
         if ctx.scope is self.parsed.scope and name in self.params and name not in self.rebound:
             raise ctx.error(name_node, f"assignment into the argument '{name}': srcgrad.grad supports index "
                                        "assignment into arrays the function creates (copy it first: "
                                        f"{name} = {name}.copy())")
+        for value in self.values_of.get(name, ()):
+            if not self.fresh_array(value, name):
+                raise ctx.error(name_node, f"assignment into '{name}', which may share its memory with another "
+                                           "value (a second name, a slice, a reshape): srcgrad.grad writes out of "
+                                           f"place, so copy it first ({name} = np.copy(...))")
+        self.written_into.add(name)
         return name
+
+    def fresh_array(self, value, name):
+        """True when ``value`` is certainly a new array no other variable refers to."""
+        from ..rules.indexing import index_add, index_update
+        if isinstance(value, Prim):
+            if value.fn in (index_add, index_update):
+                return True
+            if value.style in ("binop", "unary") or isinstance(value.fn, np.ufunc):
+                return True
+            return value.fn in (np.copy,) or getattr(value.fn, "__name__", "") == "astype"
+        if isinstance(value, ListReduce):
+            return value.kind in ("stack", "concatenate")
+        func = None
+        if isinstance(value, Opaque):
+            func = value.fn
+        elif isinstance(value, NonDiff) and isinstance(value.node, ast.Call):
+            f = value.node.func
+            base = f
+            chain = []
+            while isinstance(base, ast.Attribute):
+                chain.append(base.attr)
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in self.ns.values:
+                func = self.ns.values[base.id]
+                for attr in reversed(chain):
+                    func = getattr(func, attr, None)
+        return func in _FRESH_ARRAYS
 
     def local(self, name_node, ctx):
         name = name_node.id
@@ -397,9 +503,23 @@ class Normalizer:
                                          node, ctx)
                     return
                 for k, t in enumerate(target.elts):
-                    item = self.call_prim(operator.getitem, [whole, Const(ast.Constant(value=k))], {}, node, ctx,
-                                          style="getitem")
+                    if isinstance(whole, Var) and whole.name in self.lists:
+                        item = ListGet(whole, Const(ast.Constant(value=k)))
+                    else:
+                        item = self.call_prim(operator.getitem, [whole, Const(ast.Constant(value=k))], {}, node, ctx,
+                                              style="getitem")
                     self.bind_target(t, item, node, ctx)
+        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+              and ctx.rename.get(target.value.id) in self.static):
+            d = self.static[ctx.rename[target.value.id]]
+            if not isinstance(d, _StaticDict) or not isinstance(target.slice, ast.Constant):
+                raise ctx.error(node, "assignment into a tuple, or into a dict with a key that is not a constant")
+            if self.control_depth:
+                raise ctx.error(node, "a dict built in the function can only be updated outside branches and loops")
+            item = self.atom(value, node, ctx)
+            if isinstance(item, (tuple, _StaticDict)):
+                raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
+            d[target.slice.value] = item
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, node, ctx)
@@ -411,6 +531,14 @@ class Normalizer:
             raise ctx.error(node, f"assignment to a {type(target).__name__} target is not supported")
 
     def store(self, name, value, node, ctx):
+        if name in self.static:
+            raise ctx.error(node, f"'{name}' holds a tuple or dict built in the function; it cannot be reassigned")
+        if isinstance(value, (tuple, _StaticDict)):
+            if self.store_counts.get(name, 0) > 1 or name in self.params or self.control_depth:
+                kind = "tuple" if isinstance(value, tuple) else "dict"
+                raise ctx.error(node, f"a {kind} kept in '{name}' must be assigned once (unpack it instead)")
+            self.static[name] = value
+            return
         if name in self.params and ctx.scope is self.parsed.scope and not (
                 isinstance(value, Prim) and value.style == "call" and getattr(value.fn, "__name__", "") in
                 ("index_update", "index_add") and value.args and getattr(value.args[0], "name", None) == name):
@@ -448,11 +576,13 @@ class Normalizer:
 
     def sub_block(self, stmts, ctx):
         saved, self.out = self.out, []
+        self.control_depth += 1
         try:
             self.block(stmts, ctx)
             return self.out
         finally:
             self.out = saved
+            self.control_depth -= 1
 
     def stmt_While(self, s, ctx):
         if s.orelse:
@@ -528,7 +658,9 @@ class Normalizer:
                 item = self.call_prim(operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx,
                                       style="getitem")
             self.bind_target(t, item, s, ctx)
+        self.control_depth += 1
         self.block(s.body, ctx)
+        self.control_depth -= 1
         body, self.out = self.out, saved
         for q in seqs:
             if isinstance(q, Var) and any(isinstance(st, Assign) and st.target == q.name for st in walk_stmts(body)):
@@ -567,6 +699,8 @@ class Normalizer:
         return Const(ast.Constant(value=e.value))
 
     def expr_Name(self, e, ctx):
+        if e.id in ctx.rename and ctx.rename[e.id] in self.static:
+            return self.static[ctx.rename[e.id]]
         if e.id in ctx.rename:
             return Var(ctx.rename[e.id])
         if e.id in ctx.local_funcs:
@@ -582,6 +716,17 @@ class Normalizer:
         if any(isinstance(x, tuple) for x in items):
             raise ctx.error(e, "lists of tuples are not supported")
         return ListNew(items)
+
+    def expr_Dict(self, e, ctx):
+        out = _StaticDict()
+        for k, v in zip(e.keys, e.values):
+            if k is None or not isinstance(k, ast.Constant):
+                raise ctx.error(e, "dict keys must be constants written in place ({'w': W})")
+            item = self.expr(v, ctx)
+            if isinstance(item, (tuple, _StaticDict)):
+                raise ctx.error(e, "nested tuples or dicts inside a dict are not supported")
+            out[k.value] = item
+        return out
 
     def expr_ListComp(self, e, ctx):
         if len(e.generators) != 1 or e.generators[0].is_async:
@@ -673,6 +818,10 @@ class Normalizer:
 
     def expr_Subscript(self, e, ctx):
         base = self.value(e.value, ctx)
+        if isinstance(base, _StaticDict):
+            if isinstance(e.slice, ast.Constant) and e.slice.value in base:
+                return base[e.slice.value]
+            raise ctx.error(e, "a dict built in the function is read with a constant key it has")
         if isinstance(base, tuple):
             if isinstance(e.slice, ast.Constant) and isinstance(e.slice.value, int):
                 return base[e.slice.value]
@@ -743,6 +892,15 @@ class Normalizer:
             return Cast(args[0], ast.Call(func=ast.Name(id=self.ns.bind(float, "float"), ctx=ast.Load()),
                                           args=[ast.Name(id=args[0].name, ctx=ast.Load())], keywords=[]))
         func_node = self.callee_node(func, callee, ctx)
+        if callee is np.einsum:
+            from ..rules.linalg import einsum_args
+            callee_rule = get_rule(einsum_args)
+            if args and isinstance(args[0], Const) and not set(kwargs) - {"optimize"}:
+                return self.multi(Prim(einsum_args, callee_rule, args, kwargs, style="call", func=func_node), e, ctx)
+        if callee in (np.split, np.array_split):
+            from ..rules.shape import split_tuple
+            return self.multi(Prim(split_tuple, get_rule(split_tuple), args, kwargs, style="call", func=func_node),
+                              e, ctx)
         rule = get_rule(callee)
         if all(isinstance(a, Const) for a in args) and all(isinstance(a, Const) for a in kwargs.values()) \
                 and (rule is not None or not _inlinable(callee)):
@@ -750,10 +908,20 @@ class Normalizer:
         if rule is not None:
             if not rule.differentiable:
                 return self.nondiff(e, ctx)
-            return Prim(callee, rule, args, kwargs, style="call", func=func_node)
+            return self.multi(Prim(callee, rule, args, kwargs, style="call", func=func_node), e, ctx)
         if _inlinable(callee):
             return self.inline(callee, e, ctx, args=args, kwargs=kwargs)
         return Opaque(callee, func_node, args, kwargs)
+
+    def multi(self, prim, e, ctx):
+        """A primitive returning several values: its result is a list-like variable read with ``ListGet``."""
+        if not getattr(prim.rule, "multiple_outputs", False):
+            return prim
+        name = self.temp("outs")
+        self.assign(name, prim, e, ctx)
+        self.lists.add(name)
+        self.multi_outputs.add(name)
+        return Var(name)
 
     def pack(self, a, e, ctx):
         """A tuple of atoms passed to a function: build it with a no-derivative expression when constant."""

@@ -468,7 +468,9 @@ class Reverse:
             for i, a in enumerate(value.args):
                 if not (isinstance(a, Var) and a.name in self.act.active):
                     continue
-                got = self.vjp(value, i, d, v)
+                g_node = _call(self.ns.bind(tuple, "tuple"), _name(d)) \
+                    if getattr(value.rule, "multiple_outputs", False) else _name(d)
+                got = self.vjp(value, i, g_node, v)
                 if got is None:
                     continue
                 stmts, expr = got
@@ -536,8 +538,6 @@ class Reverse:
         if vjp is None:
             return None
         variadic = getattr(rule, "variadic", False) and i >= len(rule.vjps) - 1
-        if getattr(rule, "multiple_outputs", False):
-            raise NotImplementedError("multiple-output primitives")
         args = [self.value_node(a) for a in value.args]
         kwargs = {k: self.value_node(a) for k, a in value.kwargs.items()}
         t = None if variadic else inline.template(vjp)
@@ -545,7 +545,7 @@ class Reverse:
             operands = {}
             ps = t.params
             if len(ps) >= 2 + len(args):
-                operands[ps[0]] = _name(g)
+                operands[ps[0]] = g if isinstance(g, ast.expr) else _name(g)
                 operands[ps[1]] = _name(ans)
                 for p, a in zip(ps[2:], args):
                     operands[p] = a
@@ -561,7 +561,7 @@ class Reverse:
         kw = dict(kwargs)
         if variadic:
             kw["argnum"] = ast.Constant(value=i)
-        return [], _call(fname, _name(g), _name(ans), *args, **kw)
+        return [], _call(fname, g if isinstance(g, ast.expr) else _name(g), _name(ans), *args, **kw)
 
     def literal(self, value, preferred):
         return _name(self.ns.bind(value, preferred))
