@@ -225,6 +225,16 @@ ALIAS_CALLS = [
     (np.linalg.svd, (np.array([[1.0, 5.0, 2.0], [3.0, 4.0, 0.5]]),), {"full_matrices": False}),
     (np.linalg.svd, (np.array([[1.0, 5.0, 2.0], [3.0, 4.0, 0.5]]),), {"compute_uv": False}),
     (np.linalg.svdvals, (np.array([[1.0, 5.0, 2.0], [3.0, 4.0, 0.5]]),), {}),
+    (np.linalg.matrix_power, (np.array([[1.0, 0.5], [0.25, 2.0]]), 3), {}),
+    (np.linalg.matrix_power, (np.array([[1.0, 0.5], [0.25, 2.0]]), -2), {}),
+    (np.linalg.matrix_power, (np.array([[1.0, 0.5], [0.25, 2.0]]), 0), {}),
+    (np.linalg.matmul, (np.ones((2, 3)), np.arange(3.0)), {}),
+    (np.linalg.tensordot, (np.ones((2, 3)), np.arange(6.0).reshape(3, 2)), {"axes": 1}),
+    (np.linalg.outer, (np.ones(2), np.arange(3.0)), {}),
+    (np.linalg.cross, (np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])), {}),
+    (np.linalg.trace, (np.arange(18.0).reshape(2, 3, 3),), {"offset": 1}),
+    (np.linalg.diagonal, (np.arange(18.0).reshape(2, 3, 3),), {}),
+    (np.linalg.eigvalsh, (np.array([[2.0, 0.5], [0.5, 1.0]]),), {}),
     (np.flipud, (np.arange(6.0).reshape(2, 3),), {}),
 ]
 

@@ -134,7 +134,31 @@ def _multi_dot(arrays, *, out=None):
     return result
 
 
+def _matrix_power(a, n):
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    if n == 0:
+        return np.broadcast_to(eye_like(a), shape_of(a)) + 0 * a
+    result = a
+    for _ in range(n - 1):
+        result = result @ a
+    return result
+
+
+def _linalg_cross(x1, x2, /, *, axis=-1):
+    if axis != -1:
+        raise NotImplementedError("np.linalg.cross(axis=...) is differentiable only along the last axis")
+    return np.cross(x1, x2)
+
+
 defalias(np.linalg.multi_dot, _multi_dot)
+defalias(np.linalg.matrix_power, _matrix_power)
+defalias(np.linalg.matmul, lambda x1, x2, /: np.matmul(x1, x2))
+defalias(np.linalg.tensordot, lambda x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes))
+defalias(np.linalg.outer, lambda x1, x2, /: np.outer(x1, x2))
+defalias(np.linalg.cross, _linalg_cross)
+defalias(np.linalg.trace, lambda x, /, *, offset=0, dtype=None: np.trace(x, offset, axis1=-2, axis2=-1))
+defalias(np.linalg.diagonal, lambda x, /, *, offset=0: np.diagonal(x, offset, axis1=-2, axis2=-1))
 defalias(np.linalg.vecdot, lambda x1, x2, /, *, axis=-1: np.vecdot(x1, x2, axis=axis))
 defalias(np.linalg.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2))
 defalias(np.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2))
@@ -440,6 +464,7 @@ def eigh_jvp(t, ans, a, UPLO="L"):
 
 defvjp(np.linalg.eigh, eigh_vjp, multiple_outputs=True, backward_name="LinalgEighBackward0")
 defjvp(np.linalg.eigh, eigh_jvp)
+defalias(np.linalg.eigvalsh, lambda a, UPLO="L": np.linalg.eigh(a, UPLO)[0])
 
 
 # ------------------------------------------------------------------- svd
