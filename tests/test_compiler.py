@@ -760,3 +760,33 @@ def test_discarded_call_that_may_mutate_is_refused(rng):
 
     with pytest.raises(TransformError, match="sort"):
         grad(f)(rng.normal(size=3))
+
+
+def test_for_else_and_while_else(rng):
+    def f(x):
+        s = 0.0
+        for i in range(len(x)):
+            if x[i] > 0.5:
+                break
+            s = s + x[i] ** 2
+        else:
+            s = s * 2.0
+        k = 0
+        while k < 3:
+            s = s * 1.5 + x[k]
+            k += 1
+        else:
+            s = s - x[0]
+        return s
+
+    check(f, np.array([0.1, -0.3, 0.2, 0.4]))
+    check(f, np.array([0.1, 0.9, 0.2, 0.4]))
+
+
+def test_keyword_only_parameters(rng):
+    def f(x, *, power=3, scale=0.5):
+        return np.sum(x ** power) * scale
+
+    x = rng.normal(size=3)
+    np.testing.assert_allclose(grad(f)(x), 1.5 * x ** 2)
+    np.testing.assert_allclose(grad(f)(x, power=2), x)

@@ -262,7 +262,7 @@ class GradFunction:
         sig = inspect.signature(fn)
         self._signature = sig
         self._params = [p.name for p in sig.parameters.values()
-                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         self.wrt, self._wrt_tuple = _resolve_wrt(fn, self._params, wrt)
         self._wrt_index = [self._params.index(w) for w in self.wrt]
         self.preserve_result = preserve_result

@@ -264,7 +264,7 @@ class JVPFunction:
         functools.update_wrapper(self, fn, assigned=("__module__", "__name__", "__qualname__"), updated=())
         sig = inspect.signature(fn)
         self._params = [p.name for p in sig.parameters.values()
-                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         self.wrt, self._tuple = _resolve_wrt(fn, self._params, wrt)
         self.optimize, self.verbose, self._source_text = optimize, verbose, source
         self._specs = {}

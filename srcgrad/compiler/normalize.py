@@ -32,6 +32,7 @@ import numpy as np
 
 from ..rules import get_rule
 from . import fence
+from .ir import clone
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts)
 from .parse import Scope, error_at, parse_function
@@ -175,10 +176,8 @@ class Normalizer:
                 value = ctx.scope.lookup(n.id)
                 if not Scope.missing(value):
                     self.ns.bind_global(n.id, value)
-        params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args]
+        params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
         self.params = set(params)
-        if fdef.args.kwonlyargs:
-            raise ctx.error(fdef, "keyword-only parameters in the differentiated function are not supported")
         self.block(fdef.body, ctx)
         self.check_aliases(ctx)
         body = self.out
@@ -188,6 +187,15 @@ class Normalizer:
         body.append(Return(result, lineno=fdef.body[-1].lineno if fdef.body else fdef.lineno))
         _mark_breaks(body)
         defaults = [self.const_expr(d, ctx) for d in fdef.args.defaults]
+        if fdef.args.kwonlyargs:
+            # keyword-only parameters follow the positional ones in the generated signature
+            kw = [self.const_expr(d, ctx) if d is not None else None for d in fdef.args.kw_defaults]
+            first = next((k for k, d in enumerate(kw) if d is not None), None)
+            if first is not None and any(d is None for d in kw[first:]):
+                raise ctx.error(fdef, "a keyword-only parameter without a default after one with a default")
+            if defaults and any(d is None for d in kw):
+                raise ctx.error(fdef, "a keyword-only parameter without a default after parameters with defaults")
+            defaults = defaults + [d for d in kw if d is not None]
         return NormalFunction(name=fdef.name, params=params, defaults=defaults, body=body,
                               filename=self.parsed.filename, lines=self.parsed.lines,
                               bookkeeping=self.bookkeeping)
@@ -584,16 +592,53 @@ class Normalizer:
             self.out = saved
             self.control_depth -= 1
 
+    def loop_else(self, s, ctx):
+        """``for/while ... else``: a flag set before each ``break`` of this loop; the else runs when it is not set."""
+        flag = self.temp("broke")
+        ctx.rename[flag] = flag
+
+        class MarkBreaks(ast.NodeTransformer):
+            def visit_Break(self, node):
+                set_flag = ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=ast.Constant(value=True))
+                return [ast.copy_location(set_flag, node), node]
+
+            def visit_For(self, node):  # breaks of inner loops are theirs
+                return node
+
+            visit_While = visit_For
+
+            def visit_FunctionDef(self, node):
+                return node
+
+        loop = copy.copy(s)
+        loop.body = [MarkBreaks().visit(clone(b)) for b in s.body]
+        flat = []
+        for b in loop.body:
+            flat.extend(b if isinstance(b, list) else [b])
+        loop.body = flat
+        loop.orelse = []
+        init = ast.copy_location(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                                            value=ast.Constant(value=False)), s)
+        after = ast.copy_location(ast.If(test=ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load())),
+                                         body=s.orelse, orelse=[]), s)
+        for node in (init, after):
+            for sub in ast.walk(node):
+                if isinstance(sub, (ast.stmt, ast.expr)) and not hasattr(sub, "lineno"):
+                    ast.copy_location(sub, s)
+        self.stmt(init, ctx)
+        self.stmt(loop, ctx)
+        self.stmt(after, ctx)
+
     def stmt_While(self, s, ctx):
         if s.orelse:
-            raise ctx.error(s, "while ... else is not supported")
+            return self.loop_else(s, ctx)
         test = self.nondiff(s.test, ctx)
         body = self.sub_block(s.body, ctx)
         self.emit(While(test.node, body, lineno=self.line(s, ctx)))
 
     def stmt_For(self, s, ctx):
         if s.orelse:
-            raise ctx.error(s, "for ... else is not supported")
+            return self.loop_else(s, ctx)
         it = s.iter
         lineno = self.line(s, ctx)
         func = self.static_callee(it.func, ctx) if isinstance(it, ast.Call) else None
