@@ -1082,19 +1082,6 @@ def _record(func, args, kwargs):
         kwargs = _raw_kwargs(func, kwargs)
     if not active or not _state.enabled:
         out = func(*raw, **kwargs)
-        if type(out) is np.ndarray or isinstance(out, np.generic):
-            result = object.__new__(Tensor)
-            result._value = out
-            result.grad_fn = None
-            result.requires_grad = False
-            result.grad = None
-            result._vc = [0]
-            result._hooks = None
-            result._acc = None
-            result._base = None
-            result._output_nr = 0
-            result._retains = False
-            return result
         return _wrap_out(out)
     rule = RULES.get(func)
     if rule is None:
@@ -1129,41 +1116,7 @@ def _record(func, args, kwargs):
     if rule.multiple_outputs:
         node = MultiRuleNode(rule, args, kwargs, positions, edges, reads)
         return _record_multi(node, out)
-    node = object.__new__(RuleNode)
-    node.next_functions = edges
-    node._pre_hooks = None
-    node._retained = None
-    node._trace = _stack() if anomaly_mode.enabled else None
-    node.rule = rule
-    node.kwargs = kwargs
-    node.positions = positions
-    node.shapes = shapes
-    node.dtypes = dtypes
-    node.args = saved
-    node.versions = versions
-    node.ans = None
-    node.out_vc = None
-    node.out_version = 0
-    node._freed = False
-    if type(out) is not np.ndarray and not isinstance(out, np.generic):
-        out = np.asarray(out)
-    result = object.__new__(Tensor)
-    result._value = out
-    result.grad_fn = node
-    result.requires_grad = True
-    result.grad = None
-    result._vc = vc = [0]
-    result._hooks = None
-    result._acc = None
-    result._base = None
-    result._output_nr = 0
-    result._retains = False
-    if reads_ans:
-        node.ans = out
-        node.out_vc = vc
-    if type(out) is np.ndarray and out.base is not None:
-        _link_view(result, out, args, positions)
-    return result
+    return _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args)
 
 
 def _record_fast(func, a, b=None):
@@ -1186,19 +1139,6 @@ def _record_fast(func, a, b=None):
     else:
         out = func(va, b._value if b_t else b)
     if not (a_grad or b_grad) or not _state.enabled:
-        if type(out) is np.ndarray or isinstance(out, np.generic):
-            result = object.__new__(Tensor)
-            result._value = out
-            result.grad_fn = None
-            result.requires_grad = False
-            result.grad = None
-            result._vc = [0]
-            result._hooks = None
-            result._acc = None
-            result._base = None
-            result._output_nr = 0
-            result._retains = False
-            return result
         return _wrap_out(out)
     rule = RULES.get(func)
     if rule is None or rule.multiple_outputs:
@@ -1245,13 +1185,35 @@ def _record_fast(func, a, b=None):
             saved = (a, b)
         else:
             saved = (a, None)
+    return _link(rule, out, edges, _NO_KWARGS, positions, shapes, dtypes, saved, versions, reads_ans,
+                 (a,) if unary else (a, b))
+
+
+def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args):
+    """Make the node of one recorded call and the Tensor it outputs (the end of ``_record``).
+
+    Args:
+        rule: the primitive's rule.
+        out: the raw output value.
+        edges: ``(node, output_nr)`` of each Tensor input.
+        kwargs: the keyword arguments.
+        positions: the argument index of each Tensor input.
+        shapes, dtypes: the shape and dtype of each Tensor input.
+        saved: the arguments with the Tensors no VJP reads replaced by ``None``.
+        versions: ``(index, version)`` of the Tensors kept, or ``None``.
+        reads_ans: whether a VJP reads the output.
+        args: the arguments as called.
+
+    Returns:
+        The output Tensor, its ``grad_fn`` the new node.
+    """
     node = object.__new__(RuleNode)
     node.next_functions = edges
     node._pre_hooks = None
     node._retained = None
     node._trace = _stack() if anomaly_mode.enabled else None
     node.rule = rule
-    node.kwargs = _NO_KWARGS
+    node.kwargs = kwargs
     node.positions = positions
     node.shapes = shapes
     node.dtypes = dtypes
@@ -1278,7 +1240,7 @@ def _record_fast(func, a, b=None):
         node.ans = out
         node.out_vc = vc
     if type(out) is np.ndarray and out.base is not None:
-        _link_view(result, out, (a,) if unary else (a, b), positions)
+        _link_view(result, out, args, positions)
     return result
 
 
