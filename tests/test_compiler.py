@@ -790,3 +790,21 @@ def test_keyword_only_parameters(rng):
     x = rng.normal(size=3)
     np.testing.assert_allclose(grad(f)(x), 1.5 * x ** 2)
     np.testing.assert_allclose(grad(f)(x, power=2), x)
+
+
+def test_augmented_assignment_seen_through_another_name(rng):
+    def f(x):
+        y = x * 2.0
+        z = y
+        y += 1.0
+        return np.sum(z * x)
+
+    with pytest.raises(TransformError, match="in place"):
+        grad(f)(rng.normal(size=3))
+
+    def g(a):
+        b = a
+        a += 1.0
+        return a * b
+
+    check(g, 0.7)  # numbers are immutable: += rebinds, b keeps the old value

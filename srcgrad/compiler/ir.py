@@ -211,6 +211,9 @@ class NormalFunction:
         filename, lines: where the user's source lives (for errors and comments).
         bookkeeping: compiler variables the reverse pass saves after a construct
             (``if`` tests, loop counters), as opposed to the user's variables it restores.
+        inplace_aliases: ``(name, lineno)`` of ``name += ...`` where another name
+            may refer to the same value: fine for numbers, refused for arrays
+            (the compiler's ``+=`` is out of place) once types are known.
     """
     name: str
     params: list
@@ -219,6 +222,7 @@ class NormalFunction:
     filename: str = ""
     lines: list = field(default_factory=list)
     bookkeeping: set = field(default_factory=set)
+    inplace_aliases: list = field(default_factory=list)
 
 
 def clone(node):

@@ -156,6 +156,8 @@ class Normalizer:
         self.multi_outputs = set()
         self.values_of = {}
         self.written_into = set()
+        self.augmented = []
+        self.inplace_aliases = []
         self.store_counts = {}
         self.control_depth = 0
         self.deps = [parsed.scope]
@@ -198,7 +200,7 @@ class Normalizer:
             defaults = defaults + [d for d in kw if d is not None]
         return NormalFunction(name=fdef.name, params=params, defaults=defaults, body=body,
                               filename=self.parsed.filename, lines=self.parsed.lines,
-                              bookkeeping=self.bookkeeping)
+                              bookkeeping=self.bookkeeping, inplace_aliases=self.inplace_aliases)
 
     def check_aliases(self, ctx):
         """Refuse a second name for an array that is written into afterwards (the out-of-place write would miss it).
@@ -220,9 +222,13 @@ class Normalizer:
 
         visit(self.out, ())
         writes = {}
+        augmented = {k for k, _ in self.augmented}
+        in_place = {}
         for pos, (st, loops) in enumerate(flat):
             if isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update):
                 writes.setdefault(st.target, []).append((pos, loops))
+            elif isinstance(st, Assign) and id(st) in augmented:
+                in_place.setdefault(st.target, []).append((pos, loops, st.lineno))
         for pos, (st, loops) in enumerate(flat):
             shared = []
             if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
@@ -231,7 +237,12 @@ class Normalizer:
                 shared = [a.name for a in st.value.items if isinstance(a, Var)]
             elif isinstance(st, Append) and isinstance(st.item, Var):
                 shared = [st.item.name]
+            if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
+                shared = shared + [st.target]  # both names of the pair
             for name in shared:
+                for wpos, wloops, wline in in_place.get(name, ()):
+                    if wpos > pos or set(wloops) & set(loops):
+                        self.inplace_aliases.append((name, wline))
                 for wpos, wloops in writes.get(name, ()):
                     if wpos > pos or set(wloops) & set(loops):
                         raise error_at(self.parsed.filename, self.parsed.lines, st.lineno,
@@ -413,6 +424,7 @@ class Normalizer:
             rhs = self.atom(self.value(s.value, ctx), s, ctx)
             value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
             self.store(name, value, s, ctx)
+            self.augmented.append((id(self.out[-1]) if self.out else None, name))
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, s, ctx)
