@@ -167,3 +167,100 @@ def test_transformer_encoder(rng):
     gradcheck(lambda t: layer(t), (x,), atol=1e-5)
     pre = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=True, activation="gelu")
     assert pre(srcgrad.randn(3, 2, 8)).shape == (3, 2, 8)
+
+
+def log_sigmoid(x):
+    return -np.logaddexp(0, -x)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_more_losses_against_formulas(rng, reduction):
+    red = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
+    a, b, c = (rng.standard_normal((4, 3)) for _ in range(3))
+    y = np.array([1, -1, 1, -1])
+    x1, x2, x3 = (srcgrad.tensor(v, requires_grad=True) for v in (a, b, c))
+    ty = srcgrad.tensor(y)
+    cos = (a * b).sum(1) / np.sqrt(((a * a).sum(1) + 1e-12) * ((b * b).sum(1) + 1e-12))
+    cases = [
+        (lambda p, q: F.cosine_embedding_loss(p, q, ty, margin=0.1, reduction=reduction),
+         np.where(y == 1, 1 - cos, np.maximum(cos - 0.1, 0))),
+        (lambda p, q: F.margin_ranking_loss(p[:, 0], q[:, 0], ty * 1.0, margin=0.5, reduction=reduction),
+         np.maximum(-y * (a[:, 0] - b[:, 0]) + 0.5, 0)),
+        (lambda p, q: F.soft_margin_loss(p, q, reduction=reduction), np.log1p(np.exp(-b * a))),
+        (lambda p, q: F.triplet_margin_loss(p, q, x3.detach(), margin=0.7, reduction=reduction),
+         np.maximum(np.linalg.norm(a - b + 1e-6, axis=1) - np.linalg.norm(a - c + 1e-6, axis=1) + 0.7, 0)),
+        (lambda p, q: F.poisson_nll_loss(p, q.detach() ** 2, reduction=reduction), np.exp(a) - b ** 2 * a),
+        (lambda p, q: F.gaussian_nll_loss(p, q.detach(), x3.detach() ** 2 + 0.1, reduction=reduction),
+         0.5 * (np.log(c ** 2 + 0.1) + (a - b) ** 2 / (c ** 2 + 0.1))),
+    ]
+    for fn, expected in cases:
+        np.testing.assert_allclose(value(fn(x1, x2)), red(expected), rtol=1e-10)
+        gradcheck(lambda p: fn(p, x2), (x1,))
+    h = np.abs(a[:, 0])
+    np.testing.assert_allclose(value(F.hinge_embedding_loss(srcgrad.tensor(h), ty * 1.0, reduction=reduction)),
+                               red(np.where(y == 1, h, np.maximum(1 - h, 0))), rtol=1e-12)
+    targets = (rng.random((4, 3)) > 0.5).astype(float)
+    np.testing.assert_allclose(
+        value(F.multilabel_soft_margin_loss(x1, srcgrad.tensor(targets), reduction=reduction)),
+        red(-(targets * log_sigmoid(a) + (1 - targets) * log_sigmoid(-a)).mean(1)), rtol=1e-12)
+    labels = np.array([0, 2, 1, 2])
+    margins = np.maximum(1 - a[np.arange(4), labels][:, None] + a, 0) ** 2
+    margins[np.arange(4), labels] = 0
+    np.testing.assert_allclose(value(F.multi_margin_loss(x1, srcgrad.tensor(labels), p=2, reduction=reduction)),
+                               red(margins.sum(1) / 3), rtol=1e-12)
+    gradcheck(lambda p: F.multi_margin_loss(p, srcgrad.tensor(labels), reduction=reduction), (x1,))
+
+
+def test_poisson_full_and_gaussian_clamp():
+    x = srcgrad.tensor([0.5, 1.0], requires_grad=True)
+    y = np.array([3.0, 0.5])
+    got = value(F.poisson_nll_loss(x, srcgrad.tensor(y), log_input=False, full=True, reduction="none"))
+    stirling = np.where(y > 1, y * np.log(y) - y + 0.5 * np.log(2 * np.pi * y), 0)
+    np.testing.assert_allclose(got, np.array([0.5, 1.0]) - y * np.log(np.array([0.5, 1.0]) + 1e-8) + stirling)
+    var = srcgrad.tensor([0.0, 2.0], requires_grad=True)
+    loss = F.gaussian_nll_loss(srcgrad.tensor([1.0, 1.0]), srcgrad.tensor([0.0, 0.0]), var, reduction="sum")
+    np.testing.assert_allclose(loss.item(), 0.5 * (np.log(1e-6) + 1 / 1e-6) + 0.5 * (np.log(2) + 0.5))
+    with pytest.raises(ValueError):
+        F.gaussian_nll_loss(srcgrad.tensor([1.0]), srcgrad.tensor([0.0]), srcgrad.tensor([-1.0]))
+
+
+def test_shape_and_misc_layers(rng):
+    a = rng.standard_normal((2, 8, 3, 3))
+    x = srcgrad.tensor(a, requires_grad=True)
+    shuffled = value(nn.PixelShuffle(2)(x))
+    assert shuffled.shape == (2, 2, 6, 6)
+    assert shuffled[1, 1, 3, 2] == a[1, 1 * 4 + 1 * 2 + 0, 1, 1]  # out[c, h*r+i, w*r+j] = in[c*r*r + i*r + j, h, w]
+    np.testing.assert_array_equal(value(nn.PixelUnshuffle(2)(nn.PixelShuffle(2)(x))), a)
+    cols = nn.Unfold(2, padding=1)(x)
+    np.testing.assert_allclose(value(nn.Fold((3, 3), 2, padding=1)(cols)),
+                               a * value(F.fold(F.unfold(srcgrad.ones(1, 1, 3, 3), 2, padding=1), 3, 2, padding=1)))
+    gradcheck(lambda t: F.fold(t, (3, 3), 2, padding=1), (cols.detach().requires_grad_(),))
+    np.testing.assert_array_equal(value(nn.AdaptiveMaxPool2d(1)(x))[..., 0, 0], a.max((2, 3)))
+    g = value(nn.GLU(1)(x))
+    np.testing.assert_allclose(g, a[:, :4] / (1 + np.exp(-a[:, 4:])), rtol=1e-12)
+    np.testing.assert_array_equal(value(nn.Threshold(0.1, 20.0)(x)), np.where(a > 0.1, a, 20.0))
+    np.testing.assert_array_equal(value(nn.Hardshrink(0.3)(x)), np.where(np.abs(a) > 0.3, a, 0))
+    np.testing.assert_allclose(value(nn.Softshrink(0.3)(x)), np.where(a > 0.3, a - 0.3, np.where(a < -0.3, a + 0.3, 0)))
+    e = np.exp(a - a.max(1, keepdims=True))
+    np.testing.assert_allclose(value(nn.Softmax2d()(x)), e / e.sum(1, keepdims=True), rtol=1e-12)
+    srcgrad.manual_seed(0)
+    dropped = value(nn.Dropout2d(0.5)(srcgrad.ones(50, 4, 3, 3)))
+    per_channel = dropped.reshape(50, 4, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
+    assert 0.35 < (per_channel[..., 0] == 0).mean() < 0.65
+
+
+def test_instance_norm(rng):
+    a = rng.standard_normal((3, 2, 5)) * 2 + 1
+    x = srcgrad.tensor(a, requires_grad=True)
+    expected = (a - a.mean(-1, keepdims=True)) / np.sqrt(a.var(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(value(nn.InstanceNorm1d(2)(x)), expected, rtol=1e-12)
+    gradcheck(lambda t: F.instance_norm(t), (x,))
+    tracked = nn.InstanceNorm1d(2, track_running_stats=True, affine=True)
+    tracked(x)
+    np.testing.assert_allclose(tracked.running_mean.numpy(), 0.1 * a.mean(-1).mean(0), rtol=1e-12)
+    np.testing.assert_allclose(tracked.running_var.numpy(), 0.9 + 0.1 * a.var(-1, ddof=1).mean(0), rtol=1e-12)
+    img = rng.standard_normal((2, 3, 4, 4))
+    got = value(nn.InstanceNorm2d(3)(srcgrad.tensor(img)))
+    np.testing.assert_allclose(got, (img - img.mean((2, 3), keepdims=True)) / np.sqrt(img.var((2, 3), keepdims=True) + 1e-5),
+                               rtol=1e-12)

@@ -13,7 +13,7 @@ from .parameter import Parameter
 __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softplus",
     "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Softmax", "LogSoftmax",
-    "Softmin", "PReLU",
+    "Softmin", "PReLU", "GLU", "Threshold", "Hardshrink", "Softshrink", "Softmax2d",
 ]
 
 
@@ -476,3 +476,116 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    """The gated linear unit: ``a * sigmoid(b)``, ``a`` and ``b`` the halves of the input along ``dim``.
+
+    Args:
+        dim: the dimension halved.
+
+    Shape:
+        Input (*, 2M, *), output (*, M, *).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.GLU()(srcgrad.zeros(3, 4)).shape
+        (3, 2)
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value``.
+
+    Args:
+        threshold: the cut.
+        value: what replaces the values at or below it.
+        inplace: accepted and ignored.
+
+    Shape:
+        Input (*), output (*).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Threshold(0.5, -1.0)(srcgrad.tensor([0.2, 0.7])).tolist()
+        [-1.0, 0.7]
+    """
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardshrink(Module):
+    """``x`` where ``|x| > lambd``, else 0.
+
+    Shape:
+        Input (*), output (*).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Hardshrink()(srcgrad.tensor([0.2, -0.7])).tolist()
+        [0.0, -0.7]
+    """
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0.
+
+    Shape:
+        Input (*), output (*).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Softshrink()(srcgrad.tensor([0.2, -0.75])).tolist()
+        [0.0, -0.25]
+    """
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each position: dimension -3 of (N, C, H, W) or (C, H, W).
+
+    Shape:
+        Input (N, C, H, W) or (C, H, W), output the same.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Softmax2d()(srcgrad.zeros(1, 2, 1, 1)).tolist()
+        [[[[0.5]], [[0.5]]]]
+    """
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3)

@@ -17,7 +17,7 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
-           "AdaptiveAvgPool2d", "Upsample"]
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "Fold", "Unfold"]
 
 
 def _ntuple(v, n):
@@ -435,3 +435,86 @@ class Upsample(Module):
     def extra_repr(self):
         info = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return info + f", mode={self.mode!r}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed output size (which must divide the input size).
+
+    Args:
+        output_size: an int or a pair (``None`` keeps that size).
+        return_indices: also return the indices of the maxima.
+
+    Shape:
+        Input (N, C, H, W) or (C, H, W); output (N, C, OH, OW).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.AdaptiveMaxPool2d(1)(srcgrad.ones(2, 3, 4, 4)).shape
+        (2, 3, 1, 1)
+    """
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class Unfold(Module):
+    """The sliding blocks of (N, C, H, W) as columns (N, C*KH*KW, L) (the ``im2col`` primitive).
+
+    Shape:
+        Input (N, C, H, W), output (N, C*KH*KW, L).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Unfold(2)(srcgrad.zeros(1, 3, 4, 4)).shape
+        (1, 12, 9)
+    """
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.padding = padding
+        self.stride = stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Module):
+    """Sum columns (N, C*KH*KW, L) back into (N, C, H, W) (the ``col2im`` primitive); the adjoint of ``Unfold``.
+
+    Shape:
+        Input (N, C*KH*KW, L), output (N, C, *output_size).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Fold((4, 4), 2)(srcgrad.ones(1, 12, 9)).shape
+        (1, 3, 4, 4)
+    """
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size = output_size
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.padding = padding
+        self.stride = stride
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")

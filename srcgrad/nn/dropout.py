@@ -3,7 +3,7 @@
 from . import functional as F
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -41,3 +41,35 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) with probability ``p`` (scaling the rest by ``1 / (1 - p)``).
+
+    Shape:
+        Input (N, C, L) or (C, L), output the same.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Dropout1d(0.5).eval()(srcgrad.ones(1, 2, 3)).shape
+        (1, 2, 3)
+    """
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) with probability ``p`` (scaling the rest by ``1 / (1 - p)``).
+
+    Shape:
+        Input (N, C, H, W) or (C, H, W), output the same.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.Dropout2d(0.5).eval()(srcgrad.ones(1, 2, 3, 3)).shape
+        (1, 2, 3, 3)
+    """
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training)

@@ -26,17 +26,20 @@ __all__ = [
     # activations
     "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
     "softplus", "softsign", "hardtanh", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink", "softmax",
-    "log_softmax", "softmin", "normalize", "prelu",
+    "log_softmax", "softmin", "normalize", "prelu", "glu", "threshold", "hardshrink", "softshrink",
     # convolution and pooling
     "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
-    "unfold", "pad", "conv_transpose2d", "interpolate",
+    "unfold", "fold", "pad", "conv_transpose2d", "interpolate", "pixel_shuffle", "pixel_unshuffle",
+    "adaptive_max_pool2d",
     # regularisation and normalisation
-    "dropout", "layer_norm", "batch_norm", "group_norm",
+    "dropout", "dropout1d", "dropout2d", "layer_norm", "batch_norm", "group_norm", "instance_norm",
     # embeddings and encodings
     "embedding", "one_hot",
     # losses
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "kl_div",
+    "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss", "margin_ranking_loss",
+    "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+    "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
     # distances and attention
     "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
 ]
@@ -269,6 +272,35 @@ def prelu(input, weight):
     if weight.numel() > 1 and input.ndim >= 2:
         weight = _record(np.reshape, (weight, (-1,) + (1,) * (input.ndim - 2)), {})
     return _record(np.where, (_raw(input) > 0, input, _record(np.multiply, (input, weight), {})), {})
+
+
+def glu(input, dim=-1):
+    """The gated linear unit: ``a * sigmoid(b)`` with ``a, b`` the halves of ``input`` along ``dim``.
+
+    Raises:
+        RuntimeError: an odd length along ``dim``.
+    """
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} is size "
+                           f"{input.shape[dim]}")
+    a, b = np.split(input, 2, axis=dim)
+    return a * _rules.sigmoid(b)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x`` where ``x > threshold``, else ``value``."""
+    return _record(np.where, (_raw(input) > threshold, input, value), {})
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    return _record(np.where, (np.abs(_raw(input)) > lambd, input, 0.0), {})
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    value = _raw(input)
+    return _record(np.where, (value > lambd, input - lambd, _record(np.where, (value < -lambd, input + lambd, 0.0), {})), {})
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -713,6 +745,65 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                                                           "dilation": _pair(dilation, "dilation")})
 
 
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The adjoint of ``unfold``: sum the columns (N, C*KH*KW, L) back into (N, C, H, W) (``col2im``).
+
+    Raises:
+        RuntimeError: the sizes do not fit together.
+    """
+    kernel = _pair(kernel_size)
+    size = _pair(output_size, "output_size")
+    n, rows, blocks = input.shape
+    if rows % (kernel[0] * kernel[1]):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
+                           f"but got input.size(1)={rows} and kernel_size={kernel}")
+    geometry = {"stride": _pair(stride, "stride"), "padding": _pair(padding, "padding"),
+                "dilation": _pair(dilation, "dilation")}
+    oh = conv_output_size(size[0], kernel[0], geometry["stride"][0], geometry["padding"][0], geometry["dilation"][0])
+    ow = conv_output_size(size[1], kernel[1], geometry["stride"][1], geometry["padding"][1], geometry["dilation"][1])
+    if oh * ow != blocks:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, expected size of input's dimension 2 "
+                           f"to match the calculated number of sliding blocks {oh} * {ow} = {oh * ow}, but got "
+                           f"input.size(2)={blocks}.")
+    return _record(col2im, (input, (n, rows // (kernel[0] * kernel[1])) + size, kernel), geometry)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r): each group of r*r channels becomes an r x r block."""
+    r = int(upscale_factor)
+    *lead, c, h, w = input.shape
+    x = _record(np.reshape, (input, tuple(lead) + (c // (r * r), r, r, h, w)), {})
+    k = len(lead)
+    x = _record(np.transpose, (x, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2)), {})
+    return _record(np.reshape, (x, tuple(lead) + (c // (r * r), h * r, w * r)), {})
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W): the inverse of ``pixel_shuffle``."""
+    r = int(downscale_factor)
+    *lead, c, h, w = input.shape
+    x = _record(np.reshape, (input, tuple(lead) + (c, h // r, r, w // r, r)), {})
+    k = len(lead)
+    x = _record(np.transpose, (x, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3)), {})
+    return _record(np.reshape, (x, tuple(lead) + (c * r * r, h // r, w // r)), {})
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size that divides the input size.
+
+    Raises:
+        NotImplementedError: the output size does not divide the input size.
+    """
+    if isinstance(output_size, numbers.Integral):
+        output_size = (output_size, output_size)
+    h, w = input.shape[-2:]
+    oh = h if output_size[0] is None else int(output_size[0])
+    ow = w if output_size[1] is None else int(output_size[1])
+    if h % oh or w % ow:
+        raise NotImplementedError("srcgrad's adaptive_max_pool2d needs output sizes that divide the input sizes")
+    return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
+
+
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """The adjoint of ``conv2d`` with respect to its input (a "deconvolution"), as ``col2im`` of one product.
 
@@ -863,6 +954,28 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _record(np.multiply, (input, scale), {})
 
 
+def _channel_dropout(input, p, training, spatial):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    batched = input.ndim == spatial + 2
+    shape = tuple(input.shape[:2] if batched else input.shape[:1]) + (1,) * spatial
+    keep = _creation.default_generator.rng.random(shape) >= p
+    scale = (keep / (1.0 - p)).astype(input.dtype) if p < 1.0 else np.zeros(shape, input.dtype)
+    return _record(np.multiply, (input, scale), {})
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) with probability ``p``; scale the rest by ``1 / (1 - p)``."""
+    return _channel_dropout(input, p, training, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) with probability ``p``; scale the rest by ``1 / (1 - p)``."""
+    return _channel_dropout(input, p, training, 2)
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dimensions: ``(x - mean) / sqrt(var + eps) * w + b``.
 
@@ -904,6 +1017,30 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     centered = _record(np.subtract, (grouped, mean), {})
     var = _record(np.mean, (centered * centered,), {"axis": -1, "keepdims": True})
     out = _record(np.reshape, (centered / _record(np.sqrt, (var + eps,), {}), tuple(input.shape)), {})
+    shape = (c,) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = _record(np.multiply, (out, _record(np.reshape, (weight, shape), {})), {})
+    if bias is not None:
+        out = _record(np.add, (out, _record(np.reshape, (bias, shape), {})), {})
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample over its spatial dimensions (``batch_norm`` per sample).
+
+    Running statistics, when given, are averaged over the batch and updated as in ``batch_norm``.
+    """
+    n, c = input.shape[:2]
+    folded = _record(np.reshape, (input, (1, n * c) + tuple(input.shape[2:])), {})
+    rm = None if running_mean is None else Tensor._wrap(np.tile(running_mean._value, n))
+    rv = None if running_var is None else Tensor._wrap(np.tile(running_var._value, n))
+    out = batch_norm(folded, rm, rv, None, None, use_input_stats, momentum, eps)
+    if use_input_stats and running_mean is not None:
+        with no_grad():
+            running_mean.copy_(Tensor._wrap(rm._value.reshape(n, c).mean(0)))
+            running_var.copy_(Tensor._wrap(rv._value.reshape(n, c).mean(0)))
+    out = _record(np.reshape, (out, tuple(input.shape)), {})
     shape = (c,) + (1,) * (input.ndim - 2)
     if weight is not None:
         out = _record(np.multiply, (out, _record(np.reshape, (weight, shape), {})), {})
@@ -977,7 +1114,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if index.dtype.kind not in "iu":
         raise TypeError(f"Expected tensor for argument #1 'indices' to have an integer dtype; but got {index.dtype}")
     n = weight.shape[0]
-    if index.size and (index.min() < -n or index.max() >= n):
+    if index.size and (index.min() < 0 or index.max() >= n):
         raise IndexError("index out of range in self")
     out = _record(operator.getitem, (weight, index), {})
     if padding_idx is not None and weight.requires_grad:
@@ -1267,4 +1404,131 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         positive = _raw(target) > 0
         ylogy = target * _record(np.log, (_record(np.where, (positive, target, 1.0), {}),), {})
         loss = ylogy - target * input
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``y == 1``, ``max(0, cos(x1, x2) - margin)`` where ``y == -1``.
+
+    The cosine is ``x1 . x2 / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))`` along the last dimension, as in PyTorch.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    dim = input1.ndim - 1
+    dot = _record(np.sum, (input1 * input2,), {"axis": dim})
+    m1 = _record(np.sum, (input1 * input1,), {"axis": dim}) + 1e-12
+    m2 = _record(np.sum, (input2 * input2,), {"axis": dim}) + 1e-12
+    cos = dot / _record(np.sqrt, (m1 * m2,), {})
+    y = _raw(target)
+    positive = _record(np.where, (y == 1, 1.0 - cos, 0.0), {})
+    negative = _record(np.where, (y == -1, _record(np.maximum, (cos - margin, 0.0), {}), 0.0), {})
+    return _reduce(positive + negative, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """``max(0, -y * (x1 - x2) + margin)``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce(_record(np.maximum, (-target * (input1 - input2) + margin, 0.0), {}), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    y = _raw(target)
+    clamped = _record(np.where, (y != 1, _record(np.maximum, (margin - input, 0.0), {}), 0.0), {})
+    return _reduce(clamped + _record(np.where, (y != -1, input, 0.0), {}), reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-y * x))``, computed stably."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce(_rules.softplus(-target * input), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-mean_c(y log sigmoid(x) + (1 - y) log sigmoid(-x))`` per sample (times ``weight``), reduced over samples."""
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = target * _rules.softplus(-input) + (1.0 - target) * _rules.softplus(input)
+    if weight is not None:
+        loss = loss * weight
+    loss = _record(np.mean, (loss,), {"axis": input.ndim - 1})
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """``sum_{j != y} max(0, margin - x[y] + x[j]) ** p / C`` per sample (times ``weight[y]``).
+
+    Raises:
+        ValueError: ``p`` other than 1 or 2.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.ndim == 2 else _record(np.expand_dims, (input, 0), {})
+    labels = np.asarray(_raw(target)).reshape(-1)
+    rows = np.arange(labels.size)
+    picked = _record(operator.getitem, (x, (rows, labels)), {})
+    margins = _record(np.maximum, (margin - _record(np.expand_dims, (picked, 1), {}) + x, 0.0), {})
+    if p == 2:
+        margins = margins * margins
+    if weight is not None:
+        margins = margins * _record(np.expand_dims, (_record(operator.getitem, (weight, labels), {}), 1), {})
+    others = np.ones(x.shape, dtype=bool)
+    others[rows, labels] = False
+    loss = _record(np.sum, (_record(np.where, (others, margins, 0.0), {}),), {"axis": 1}) / x.shape[1]
+    if input.ndim == 1:
+        loss = loss[0]
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the ``pairwise_distance``; ``swap`` uses ``min(d(a, n), d(p, n))``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = _record(np.minimum, (d_neg, pairwise_distance(positive, negative, p, eps)), {})
+    return _reduce(_record(np.maximum, (margin + d_pos - d_neg, 0.0), {}), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """``exp(x) - y * x`` (``log_input``) or ``x - y * log(x + eps)``; ``full`` adds Stirling's term for ``y > 1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = _record(np.exp, (input,), {}) - target * input
+    else:
+        loss = input - target * _record(np.log, (input + eps,), {})
+    if full:
+        y = _raw(target)
+        safe = np.where(y > 1, y, 1.0)
+        stirling = np.where(y > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe), 0.0)
+        loss = loss + stirling.astype(loss.dtype)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """``0.5 * (log(var) + (x - y) ** 2 / var)`` (+ ``0.5 * log(2 pi)`` with ``full``).
+
+    ``var`` is clamped below at ``eps`` in value only (its gradient passes as if unclamped), as in PyTorch.
+
+    Raises:
+        ValueError: a negative variance, or a ``var`` shape that does not fit.
+    """
+    reduction = _reduction(None, None, reduction)
+    if not isinstance(var, Tensor):
+        var = Tensor._wrap(np.asarray(var, dtype=input.dtype))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = _record(np.expand_dims, (var, -1), {})
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if np.any(_raw(var) < 0):
+        raise ValueError("var has negative entry/entries")
+    var = var + (np.maximum(_raw(var), eps) - _raw(var))  # clamp the value, keep the gradient
+    diff = input - target
+    loss = 0.5 * (_record(np.log, (var,), {}) + diff * diff / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)

@@ -10,7 +10,8 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
+__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "PixelShuffle", "PixelUnshuffle",
+           "CosineSimilarity", "PairwiseDistance"]
 
 
 def _empty(*shape, dtype=None):
@@ -195,3 +196,99 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class PixelShuffle(Module):
+    """Rearrange (*, C*r*r, H, W) into (*, C, H*r, W*r): sub-pixel upsampling.
+
+    Args:
+        upscale_factor: r.
+
+    Shape:
+        Input (*, C*r*r, H, W), output (*, C, H*r, W*r).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.PixelShuffle(2)(srcgrad.zeros(1, 8, 3, 3)).shape
+        (1, 2, 6, 6)
+    """
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """Rearrange (*, C, H*r, W*r) into (*, C*r*r, H, W): the inverse of ``PixelShuffle``.
+
+    Args:
+        downscale_factor: r.
+
+    Shape:
+        Input (*, C, H*r, W*r), output (*, C*r*r, H, W).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.PixelUnshuffle(2)(srcgrad.zeros(1, 2, 6, 6)).shape
+        (1, 8, 3, 3)
+    """
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class CosineSimilarity(Module):
+    """``x1 . x2 / max(|x1| |x2|, eps)`` along ``dim``.
+
+    Shape:
+        Inputs (*, D, *), output (*, *).
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.CosineSimilarity()(srcgrad.tensor([[1.0, 0.0]]), srcgrad.tensor([[2.0, 0.0]])).tolist()
+        [1.0]
+    """
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """``||x1 - x2 + eps||_p`` along the last dimension.
+
+    Shape:
+        Inputs (N, D) or (D,), output (N,) or ().
+
+    Example:
+        >>> import srcgrad
+        >>> d = srcgrad.nn.PairwiseDistance(eps=0.0)(srcgrad.tensor([[3.0, 0.0]]), srcgrad.tensor([[0.0, 4.0]]))
+        >>> d.tolist()
+        [5.0]
+    """
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm = p
+        self.eps = eps
+        self.keepdim = keepdim
+
+    def forward(self, x1, x2):
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

@@ -11,7 +11,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["LayerNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d"]
 
 
 class LayerNorm(Module):
@@ -227,3 +227,51 @@ class BatchNorm2d(_BatchNorm):
     """
 
     _input_dims = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input):
+        if input.ndim not in self._input_dims:
+            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._input_dims)} input "
+                             f"(got {input.ndim}D input)")
+        unbatched = input.ndim == self._input_dims[0]
+        if unbatched:
+            input = input.unsqueeze(0)
+        use_input_stats = self.training or not self.track_running_stats
+        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each sample over its length (no learned parameters by default).
+
+    Shape:
+        Input (N, C, L) or (C, L), output the same.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.InstanceNorm1d(2)(srcgrad.randn(3, 2, 5)).shape
+        (3, 2, 5)
+    """
+
+    _input_dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each sample over H and W (no learned parameters by default).
+
+    Shape:
+        Input (N, C, H, W) or (C, H, W), output the same.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.nn.InstanceNorm2d(2)(srcgrad.randn(3, 2, 4, 4)).shape
+        (3, 2, 4, 4)
+    """
+
+    _input_dims = (3, 4)
