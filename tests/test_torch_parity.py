@@ -7,6 +7,7 @@ tight tolerances. Where srcgrad differs the test stays, marked
 PyTorch is never required: without it the module is skipped.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -2209,3 +2210,119 @@ def test_common_tensor_method_exists(method, request):
         request.applymarker(xfail(f"Tensor.{method} does not exist (torch.Tensor.{method} does)"))
     assert hasattr(torch.Tensor, method)
     assert hasattr(srcgrad.Tensor, method)
+
+
+# -- second derivatives through nn layers (gradient penalties) ---------------------------------------------------
+
+PENALTY = {
+    "Linear_tanh": "lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 1))",
+    "Conv2d_relu": "lib.nn.Sequential(lib.nn.Conv2d(1, 2, 2, padding=1), lib.nn.Softplus(), lib.nn.Flatten())",
+    "Conv1d_stride": "lib.nn.Sequential(lib.nn.Conv1d(1, 2, 3, stride=2), lib.nn.SiLU())",
+    "MaxPool2d": "lib.nn.Sequential(lib.nn.Conv2d(1, 2, 2), lib.nn.MaxPool2d(2, 1), lib.nn.Sigmoid())",
+    "AvgPool2d": "lib.nn.Sequential(lib.nn.Conv2d(1, 2, 2), lib.nn.AvgPool2d(2, 1), lib.nn.ELU())",
+    "LayerNorm": "lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.LayerNorm(4), lib.nn.GELU())",
+    "BatchNorm1d": "lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Tanh())",
+    "GELU_tanh": "lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.GELU(approximate='tanh'))",
+    "LogSoftmax": "lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.LogSoftmax(dim=1))",
+    "LSTM": "lib.nn.LSTM(3, 2, batch_first=True)",
+    "GRU": "lib.nn.GRU(3, 2)",
+    "Bilinear": "lib.nn.Bilinear(3, 3, 2)",
+    "Embedding_free_Linear": "lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.Mish(), lib.nn.Hardswish())",
+}
+PEN_SHAPES = {"Conv2d_relu": (2, 1, 3, 3), "Conv1d_stride": (2, 1, 7), "MaxPool2d": (2, 1, 4, 4),
+              "AvgPool2d": (2, 1, 4, 4), "LSTM": (2, 3, 3), "GRU": (3, 2, 3)}
+
+
+@pytest.mark.parametrize("name", list(PENALTY))
+def test_gradient_penalty_through_layers(name):
+    ours, theirs = twin(PENALTY[name])
+    x0 = np.random.default_rng(9).standard_normal(PEN_SHAPES.get(name, (4, 3)))
+    res = []
+    for L, m in ((srcgrad, ours), (torch, theirs)):
+        x = L.tensor(x0.copy(), requires_grad=True)
+        out = m(x, x * 0.5) if name == "Bilinear" else m(x)
+        out = out[0] if isinstance(out, tuple) else out
+        y = (out * L.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))).sum()
+        (gx,) = L.autograd.grad(y, x, create_graph=True)
+        penalty = (gx ** 2).sum()
+        params = list(m.parameters())
+        grads = L.autograd.grad(penalty, params + [x], allow_unused=True)
+        grads = [np.zeros(tuple(p.shape)) if g is None else g for p, g in zip(params + [x], grads)]
+        res.append([y, gx, penalty] + grads)
+    for s, t in zip(*res):
+        close(s, t, rtol=1e-9, atol=1e-11)
+
+
+def test_cross_entropy_double_backward():
+    x0, t0 = rand(4, 3), np.array([0, 2, 1, 2])
+    res = []
+    for L in (srcgrad, torch):
+        x = L.tensor(x0.copy(), requires_grad=True)
+        loss = L.nn.functional.cross_entropy(x * x, L.tensor(t0), label_smoothing=0.1)
+        (g,) = L.autograd.grad(loss, x, create_graph=True)
+        (h,) = L.autograd.grad((g ** 3).sum(), x)
+        res.append((loss, g, h))
+    for s, t in zip(*res):
+        close(s, t)
+
+
+@pytest.mark.parametrize("expr, shape", [
+    ("lib.nn.MaxPool2d(2)", (1, 1, 4, 4)), ("lib.nn.MaxPool2d(3, stride=1, padding=1)", (1, 1, 4, 4)),
+    ("lib.nn.MaxPool1d(2, stride=1)", (1, 2, 6)), ("lib.nn.MaxPool2d(2, stride=1)", (2, 1, 3, 5)),
+])
+def test_max_pool_ties_send_gradient_to_one_element(expr, shape):
+    data = np.random.default_rng(4).integers(0, 2, shape).astype(float)  # many ties
+    ours, theirs = twin(expr)
+    check_module(ours, theirs, [data])
+
+
+def test_optimizer_state_loaded_from_torch_continues_identically():
+    """torch's Adam state (converted to srcgrad Tensors) loads into srcgrad's Adam and gives the same steps."""
+    runs = []
+    state_t = None
+    for L in (torch, srcgrad):
+        w = L.nn.Parameter(L.tensor(W0.copy()))
+        b = L.nn.Parameter(L.tensor(B0.copy()))
+        opt = L.optim.Adam([w, b], lr=0.05, amsgrad=True)
+        if L is torch:
+            for _ in range(3):
+                opt.zero_grad()
+                _objective(L, w, b).backward()
+                opt.step()
+            state_t = copy.deepcopy(opt.state_dict())  # torch's holds the live buffers
+            w0, b0 = w.detach().numpy().copy(), b.detach().numpy().copy()
+        else:
+            with srcgrad.no_grad():
+                w.copy_(srcgrad.tensor(w0))
+                b.copy_(srcgrad.tensor(b0))
+            conv = {"state": {k: {n: srcgrad.tensor(v.detach().numpy().astype(np.float64)) for n, v in st.items()}
+                              for k, st in state_t["state"].items()},
+                    "param_groups": [{k: v for k, v in g.items() if k not in _NOT_ACCEPTED}
+                                     for g in state_t["param_groups"]]}
+            opt.load_state_dict(conv)
+        traj = []
+        for _ in range(4):
+            opt.zero_grad()
+            _objective(L, w, b).backward()
+            opt.step()
+            traj.append((npy(w).copy(), npy(b).copy()))
+        runs.append(traj)
+    for t, s in zip(*runs):
+        for a, c in zip(s, t):
+            close(a, c, rtol=1e-9)
+
+
+def test_optimizer_skips_parameters_without_grad_and_respects_changed_lr():
+    res = []
+    for L in (srcgrad, torch):
+        p, q = L.nn.Parameter(L.ones(2)), L.nn.Parameter(L.ones(2))
+        opt = L.optim.Adam([p, q], lr=0.1, weight_decay=0.1)
+        p.grad = L.tensor(np.array([1.0, -1.0]))
+        opt.step()
+        opt.param_groups[0]["lr"] = 0.01
+        p.grad = L.tensor(np.array([0.5, 2.0]))
+        opt.step()
+        res.append((p, q, len(opt.state)))
+    close(res[0][0], res[1][0])
+    close(res[0][1], res[1][1])
+    assert res[0][2] == res[1][2]
