@@ -681,3 +681,58 @@ def test_rule_bodies_only_use_module_level_names():
                     if name not in f.__globals__ and not hasattr(builtins, name):
                         bad.append(f"{rule.name}: {name}")
     assert not bad, bad
+
+
+# ---------------------------------------------------------------- shape-only parameters
+from srcgrad.rules.helpers import shape_only_params  # noqa: E402
+
+
+def _stub(value):
+    """A stand-in with ``value``'s shape and dtype that holds no data."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_stub(v) for v in value)
+    arr = np.asarray(value)
+    return np.broadcast_to(np.zeros((), dtype=arr.dtype), arr.shape)
+
+
+def _with_stubs(f, names, ans, args):
+    """``(ans, args)`` with the parameters of ``f`` in ``names`` replaced by stubs."""
+    code = f.__code__
+    positional = list(code.co_varnames[2: code.co_argcount])
+    vararg = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] if code.co_flags & 0x04 else None
+    args = list(args)
+    for k, name in enumerate(positional):
+        if name in names and k < len(args):
+            args[k] = _stub(args[k])
+    if vararg in names:
+        args[len(positional):] = [_stub(a) for a in args[len(positional):]]
+    return (_stub(ans) if "ans" in names else ans), tuple(args)
+
+
+SHAPE_ONLY = [c for c in CASES if any(shape_only_params(get_rule(c.fn).vjp_at(i)) for i in diff_args(c))]
+
+
+@pytest.mark.parametrize("c", SHAPE_ONLY, ids=[c.id for c in SHAPE_ONLY])
+def test_shape_only_parameters_can_be_stubbed(c):
+    """What ``shape_only_params`` reports must be safe: the VJP with those arguments
+    replaced by data-free stand-ins of the same shape and dtype gives the same result."""
+    rule = get_rule(c.fn)
+    ans = c.fn(*c.args, **c.kwargs)
+    g = _like(np.random.default_rng(0), ans)
+    for i in diff_args(c):
+        f = rule.vjp_at(i)
+        names = shape_only_params(f)
+        if not names:
+            continue
+        stub_ans, stub_args = _with_stubs(f, names, ans, c.args)
+        expected = rule.call_vjp(i, g, ans, c.args, c.kwargs)
+        np.testing.assert_array_equal(rule.call_vjp(i, g, stub_ans, stub_args, c.kwargs), expected)
+
+
+def test_shape_only_analysis_is_conservative():
+    assert shape_only_params(get_rule(np.sum).vjps[0]) == {"x"}
+    assert shape_only_params(get_rule(np.sin).vjps[0]) == frozenset()  # cos(x) reads values
+    assert "x" not in shape_only_params(get_rule(np.maximum).vjps[0])
+    assert shape_only_params(get_rule(np.var).vjps[0]) == frozenset()  # x - mean(x)
+    wrong = lambda g, ans, x: np.zeros_like(x) + x  # noqa: E731 - one read is a value read
+    assert shape_only_params(wrong) == frozenset()

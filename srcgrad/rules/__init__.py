@@ -62,6 +62,11 @@ Further conventions every caller relies on:
   before the table is consulted (``np.concatenate``, ``np.stack``,
   ``np.split``, ``np.einsum``, ``np.hstack``, ...): look a function up in
   ``ALIASES`` first, call the adaptor, and differentiate the primitive it calls.
+* ``helpers.shape_only_params(vjp)`` names the parameters (among ``ans`` and the
+  arguments) that a VJP reads only for their shape and dtype (``np.sum``'s
+  ``x``, ``x[idx]``'s ``x``). A caller may pass a data-free stand-in for them,
+  ``np.broadcast_to(np.zeros((), dtype), shape)``, instead of keeping the array
+  alive and version-checking it (as PyTorch's ``SumBackward0`` saves only sizes).
 * Creation functions (``np.zeros_like``, ``np.ones_like``, ``np.full_like``),
   ``np.shape``/``np.ndim`` and the helper primitives ``equal_share`` and
   ``last_write_mask`` are ``defnondiff``: rules call them freely.

@@ -5,6 +5,9 @@ so rule bodies that call these helpers stay numpy code over primitives with
 rules, and read the same in the compiler's output.
 """
 
+import ast
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -20,6 +23,9 @@ __all__ = [
     "unreduce",
     "inverse_permutation",
     "broadcast_like",
+    "SHAPE_ARGS",
+    "reads_shape_of",
+    "shape_only_params",
 ]
 
 
@@ -77,3 +83,89 @@ def broadcast_like(t, ans):
     does not involve a full-shaped operand (``np.add``: the tangent is ``t``).
     """
     return t if shape_of(t) == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
+
+
+# ------------------------------------------------ parameters read only for their shape
+SHAPE_ARGS = {}
+"""callable -> the positions of the arguments it inspects only for shape/dtype."""
+
+
+def reads_shape_of(*positions):
+    """Declare that a helper looks only at the shape/dtype of its arguments at ``positions``."""
+
+    def mark(fn):
+        SHAPE_ARGS[fn] = frozenset(positions)
+        return fn
+
+    return mark
+
+
+for _fn in (shape_of, ndim_of, dtype_of, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+            np.shape, np.ndim, np.size):
+    SHAPE_ARGS[_fn] = frozenset({0})
+SHAPE_ARGS[count] = frozenset({0})
+SHAPE_ARGS[unreduce] = frozenset({1})
+SHAPE_ARGS[broadcast_like] = frozenset({1})
+
+
+def _callee(node, namespace):
+    """The object a call's function expression names (``np.zeros_like``, ``shape_of``), or None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in namespace:
+        return None
+    obj = namespace[node.id]
+    for attr in reversed(parts):
+        obj = getattr(obj, attr, None)
+    return obj
+
+
+def _rule_node(func):
+    """The ``ast.Lambda`` or ``ast.FunctionDef`` of a rule function, or None."""
+    try:
+        lines, start = inspect.findsource(func)
+    except (OSError, TypeError):
+        return None
+    lineno = func.__code__.co_firstlineno
+    tree = ast.parse("".join(lines))
+    kind = ast.Lambda if func.__name__ == "<lambda>" else ast.FunctionDef
+    found = [n for n in ast.walk(tree) if isinstance(n, kind) and n.lineno == lineno]
+    return found[0] if len(found) == 1 else None
+
+
+@functools.lru_cache(maxsize=None)
+def shape_only_params(func):
+    """The parameters of a rule function that its body reads only for their shape/dtype.
+
+    Conservative: a parameter counts only if every read of it is an argument that a
+    function in ``SHAPE_ARGS`` inspects for shape alone. The tape may replace such
+    an argument by a stand-in of the same shape and dtype that holds no data
+    (``np.broadcast_to(np.zeros((), dtype), shape)``), so it need not keep the
+    array alive nor version-check it (PyTorch's ``SumBackward0`` saves only sizes).
+
+    Returns:
+        A frozenset of parameter names (``"x"``, ``"ans"``, ``"xs"`` for ``*xs``).
+    """
+    node = _rule_node(func)
+    if node is None:
+        return frozenset()
+    params = {a.arg for a in node.args.args + node.args.kwonlyargs}
+    if node.args.vararg is not None:
+        params.add(node.args.vararg.arg)
+    params -= {"g", "t"}
+    shape_uses = set()
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            positions = SHAPE_ARGS.get(_callee(call.func, func.__globals__), ())
+            for pos in positions:
+                if pos < len(call.args) and isinstance(call.args[pos], ast.Name):
+                    shape_uses.add(id(call.args[pos]))
+    only = set()
+    for name in params:
+        reads = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        stores = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
+        if reads and not stores and all(id(n) in shape_uses for n in reads):
+            only.add(name)
+    return frozenset(only)

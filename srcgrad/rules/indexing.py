@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from .broadcast import shape_of
+from .helpers import reads_shape_of
 from .registry import defjvp, defnondiff, defvjp, primitive
 
 __all__ = ["index_add", "index_update", "last_write_mask", "take_index", "along_axis_index"]
@@ -128,6 +129,7 @@ defjvp(index_update,
 
 
 # ------------------------------------------------- gathers, as indexes into x
+@reads_shape_of(0)
 def take_index(x, indices, axis=None):
     """The index ``idx`` with ``x[idx] == np.take(x, indices, axis)``."""
     if axis is None:
@@ -135,6 +137,7 @@ def take_index(x, indices, axis=None):
     return (slice(None),) * (axis % len(shape_of(x))) + (indices,)
 
 
+@reads_shape_of(0)
 def along_axis_index(x, indices, axis):
     """The index ``idx`` with ``x[idx] == np.take_along_axis(x, indices, axis)``."""
     indices = np.asarray(indices)

@@ -18,7 +18,7 @@ import string
 import numpy as np
 
 from .broadcast import shape_of
-from .helpers import dtype_of, inverse_permutation, ndim_of, unreduce
+from .helpers import dtype_of, inverse_permutation, ndim_of, reads_shape_of, unreduce
 from .reductions import equal_share
 from .registry import defalias, defjvp, defvjp, primitive
 
@@ -165,6 +165,7 @@ defalias(np.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2))
 
 
 # ------------------------------------------------------------- tensordot
+@reads_shape_of(0, 1)
 def tensordot_axes(x, y, axes=2):
     """``np.tensordot``'s ``axes`` as two lists of non-negative axes of ``x`` and ``y``."""
     nx, ny = ndim_of(x), ndim_of(y)
@@ -176,6 +177,7 @@ def tensordot_axes(x, y, axes=2):
     return [a % nx for a in ax], [a % ny for a in ay]
 
 
+@reads_shape_of(0, 1)
 def dot_axes(x, y):
     """The contraction ``np.dot`` does, as ``tensordot`` axes."""
     if ndim_of(x) == 0 or ndim_of(y) == 0:
@@ -183,6 +185,7 @@ def dot_axes(x, y):
     return [ndim_of(x) - 1], [max(ndim_of(y) - 2, 0)]
 
 
+@reads_shape_of(0, 1)
 def inner_axes(x, y):
     """The contraction ``np.inner`` does, as ``tensordot`` axes."""
     if ndim_of(x) == 0 or ndim_of(y) == 0:
@@ -358,11 +361,13 @@ defalias(np.einsum, _einsum)
 
 
 # ----------------------------------------------------------------- trace
+@reads_shape_of(0)
 def trace_axes(x, axis1, axis2):
     """``(axis1, axis2)`` as non-negative axes of ``x``."""
     return axis1 % ndim_of(x), axis2 % ndim_of(x)
 
 
+@reads_shape_of(0)
 def trace_eye(x, offset, axis1, axis2):
     """The identity (shifted by ``offset``) shaped like ``x``'s traced plane, in ``x``'s dtype."""
     a1, a2 = trace_axes(x, axis1, axis2)
@@ -401,6 +406,7 @@ defjvp(np.linalg.slogdet,
 # ``G`` a symmetric matrix would get, entries below the diagonal get ``G + G^T``, the
 # diagonal ``G``, the unread triangle 0 (``fold_triangle``). Degenerate eigenvalues
 # make eigh's gradient infinite, as the derivative of its eigenvectors is.
+@reads_shape_of(0)
 def eye_like(a):
     """The identity matching ``a``'s last two axes, in ``a``'s dtype (no gradient)."""
     return np.eye(shape_of(a)[-1], dtype=dtype_of(a))
@@ -490,6 +496,7 @@ def thin_only(a, full_matrices):
         raise NotImplementedError("the gradient of np.linalg.svd needs full_matrices=False for a non-square matrix")
 
 
+@reads_shape_of(0)
 def vector_eye(s):
     """The identity of size ``s.shape[-1]``, in ``s``'s dtype (no gradient)."""
     return np.eye(shape_of(s)[-1], dtype=dtype_of(s))

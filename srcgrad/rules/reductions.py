@@ -26,7 +26,7 @@ Conventions:
 import numpy as np
 
 from .broadcast import shape_of
-from .helpers import count, inverse_permutation, kept_shape, reduced_axes, unreduce
+from .helpers import count, inverse_permutation, kept_shape, reads_shape_of, reduced_axes, unreduce
 from .registry import defalias, defjvp, defnondiff, defvjp, primitive
 
 __all__ = [
@@ -57,6 +57,7 @@ def others_product(x):
     return left * right
 
 
+@reads_shape_of(0)
 def others_mask(x):
     """``eye(n)`` as booleans, ``n`` the length of ``x``'s last axis (no gradient)."""
     return np.eye(shape_of(x)[-1], dtype=bool)
@@ -76,6 +77,7 @@ def prod_others(x, axis=None):
     return np.transpose(np.reshape(others_product(flat), shape_of(moved)), inverse_permutation(perm))
 
 
+@reads_shape_of(0)
 def dof(x, axis, ddof=0, correction=None):
     """The divisor of ``np.var``/``np.std``: ``N - ddof`` (``correction`` is numpy 2's name for ddof)."""
     return count(x, axis) - (ddof if correction is None else correction)

@@ -19,7 +19,7 @@ position as ``argnum``.
 import numpy as np
 
 from .broadcast import shape_of, unbroadcast
-from .helpers import dtype_of, inverse_permutation, ndim_of
+from .helpers import dtype_of, inverse_permutation, ndim_of, reads_shape_of
 from .indexing import index_add
 from .registry import defalias, defjvp, defvjp, primitive
 
@@ -77,6 +77,7 @@ def _axis_offsets(arrays, argnum, axis):
     return start, start + shape_of(arrays[argnum])[axis], sum(shape_of(a)[axis] for a in arrays)
 
 
+@reads_shape_of(0)
 def concat_index(arrays, argnum, axis):
     """The index of ``arrays[argnum]``'s block in their concatenation along ``axis``."""
     axis = axis % ndim_of(arrays[argnum])
@@ -84,6 +85,7 @@ def concat_index(arrays, argnum, axis):
     return (slice(None),) * axis + (slice(start, stop),)
 
 
+@reads_shape_of(0)
 def concat_pad(arrays, argnum, axis):
     """``np.pad`` widths that place ``arrays[argnum]`` at its block of the concatenation."""
     axis = axis % ndim_of(arrays[argnum])
@@ -91,11 +93,13 @@ def concat_pad(arrays, argnum, axis):
     return tuple((start, total - stop) if i == axis else (0, 0) for i in range(ndim_of(arrays[argnum])))
 
 
+@reads_shape_of(0)
 def stack_index(ans, argnum, axis):
     """The index of the ``argnum``-th stacked array in ``ans``."""
     return (slice(None),) * (axis % ndim_of(ans)) + (argnum,)
 
 
+@reads_shape_of(0)
 def stack_pad(arrays, argnum, axis):
     """``np.pad`` widths placing ``expand_dims(arrays[argnum], axis)`` at its slot."""
     ndim = ndim_of(arrays[argnum]) + 1
@@ -110,23 +114,27 @@ def _tile_shapes(x, reps):
     return (1,) * (d - len(shape)) + shape, (1,) * (d - len(reps)) + reps
 
 
+@reads_shape_of(0)
 def tile_blocks(x, reps):
     """The shape ``(r0, n0, r1, n1, ...)`` that splits ``np.tile(x, reps)`` into its copies."""
     shape, reps = _tile_shapes(x, reps)
     return tuple(d for r, n in zip(reps, shape) for d in (r, n))
 
 
+@reads_shape_of(0)
 def tile_axes(x, reps):
     """The axes of ``tile_blocks`` that count copies (summed by the VJP)."""
     shape, _ = _tile_shapes(x, reps)
     return tuple(range(0, 2 * len(shape), 2))
 
 
+@reads_shape_of(0)
 def repeat_base_shape(x, axis):
     """``x``'s shape, flattened when ``np.repeat`` runs with ``axis=None``."""
     return (int(np.prod(shape_of(x))),) if axis is None else shape_of(x)
 
 
+@reads_shape_of(0)
 def repeat_index(x, repeats, axis):
     """The index that maps each element of ``np.repeat(x, repeats, axis)`` to its source."""
     shape = repeat_base_shape(x, axis)
@@ -135,6 +143,7 @@ def repeat_index(x, repeats, axis):
     return (slice(None),) * axis + (sources,)
 
 
+@reads_shape_of(0)
 def pad_index(x, pad_width, mode="constant"):
     """The index of the original ``x`` inside ``np.pad(x, pad_width)`` (constant mode only)."""
     constant_pad_mode(mode)
@@ -150,6 +159,7 @@ def constant_pad_mode(mode):
     return mode
 
 
+@reads_shape_of(0)
 def diagonal_basis(x, offset, axis1, axis2):
     """``E[k, i, j] = 1`` where ``(i, j)`` is the ``k``-th element of ``np.diagonal(x, offset,
     axis1, axis2)`` within the plane of ``axis1``, ``axis2``; in ``x``'s dtype (no gradient)."""
@@ -162,6 +172,7 @@ def diagonal_basis(x, offset, axis1, axis2):
     return basis
 
 
+@reads_shape_of(0)
 def plane_axes(x, axis1, axis2):
     """``(axis1, axis2)`` as non-negative axes of ``x``."""
     return axis1 % ndim_of(x), axis2 % ndim_of(x)
