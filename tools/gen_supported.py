@@ -123,7 +123,8 @@ class Probe:
         self.weights = tuple(rng.normal(size=np.shape(o)) for o in outs)
         params = [f"a{i}" for i in range(n)] + [f"w{k}" for k in range(len(outs))]
         if rule.multiple_outputs:
-            lines = [f"    out = {call}"] + [f"    s{k} = np.sum(out[{k}] * w{k})" for k in range(len(outs))]
+            names = ", ".join(f"o{k}" for k in range(len(outs)))
+            lines = [f"    {names} = {call}"] + [f"    s{k} = np.sum(o{k} * w{k})" for k in range(len(outs))]
             ret = " + ".join(f"s{k}" for k in range(len(outs)))
         else:
             lines, ret = [], f"np.sum({call} * w0)"
@@ -352,7 +353,7 @@ def render_syntax():
     kinds = {cls.__name__: kind for cls, kind in fence.UNSUPPORTED.items()}
     for key, snippet in REJECTED_EXAMPLES.items():
         message = _message_for(snippet) if hasattr(srcgrad, "grad") else "not built"
-        if message is None:
+        if message is None or message == "accepted":  # no longer rejected: nothing to list
             continue
         example = "`" + _shown(snippet).replace("|", "\\|") + "`"
         lines.append(f"| {kinds.get(key, key)} | {example} | {message.replace('|', '/')} |")

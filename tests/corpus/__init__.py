@@ -114,6 +114,9 @@ NO_NDARRAY_COPY = Limitation(
     "Tensor follows PyTorch's method names: use np.copy(x) or x.clone()")
 
 # Dynamic mode: bugs (reported; strict xfails notice the fix).
+SCALAR_INTO_NDARRAY = Bug(
+    "dynamic mode: `buf[0] = t` with a 0-d Tensor t stores float(t) into the ndarray, silently dropping t from "
+    "the graph (Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
 MATH_SILENTLY_CONSTANT = Bug(
     "dynamic mode: math.exp(t) on a Tensor returns a float, so its gradient is silently dropped "
     "(Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
@@ -121,16 +124,18 @@ NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch b
 NO_AXIS_KEYWORD = Bug(
     "dynamic mode: Tensor.var/std/max/min take only dim=, while sum/mean also accept numpy's axis=", TypeError)
 
-# Static mode: documented limitations (the compiler raises TransformError at the user's line).
-FOR_ELSE = Limitation(TransformError, r"for \.\.\. else is not supported",
-                      "the compiler rejects the else clause of a loop, naming the line")
-KEYWORD_ONLY = Limitation(TransformError, "keyword-only parameters in the differentiated function are not supported",
-                          "grad passes arguments by position, so the differentiated function may not have "
-                          "keyword-only parameters")
+# Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
+ALIAS_WRITE = Limitation(
+    TransformError, "which may share its memory with another value",
+    "the compiler writes into arrays out of place, so it refuses `y = z; y[0] = v` (z would miss the write) "
+    "and asks for a copy")
 
 # Static mode: compiler gaps and bugs (reported; strict xfails notice the fix).
+LOCAL_DEFAULT = Limitation(
+    TransformError, "a default value may not depend on local variables",
+    "a nested def whose default captures a local (def g(t, k=k) in a loop) is rejected at its line")
 LIST_ARGUMENT = Bug(
-    "compiler: 'passing a list to hstack is not supported' (np.hstack, np.vstack), although the rule table "
+    "compiler (grad and jvp): 'passing a list to hstack is not supported' (np.hstack, np.vstack), although the rule table "
     "has aliases for them", TransformError)
 ALIASES_IGNORED = Bug(
     "compiler: rules.ALIASES is not consulted, so np.einsum / np.split have 'no derivative rule'", NoRuleError)
@@ -147,3 +152,8 @@ JVP_TAKES_EVERY_PARAMETER = Limitation(
 JVP_RECURSION = Limitation(
     TransformError, "recursion is not supported by srcgrad.jvp",
     "forward mode does not differentiate recursive helpers (reverse mode does)")
+
+# Forward mode: bugs.
+JVP_KEYWORD_ONLY = Bug(
+    "forward mode: jvp(f)(x, t) for f(x, *, power=3) raises 'takes its 2 arguments and then the tangent': the "
+    "keyword-only parameter is counted as a positional one", TypeError)

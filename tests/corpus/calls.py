@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import case, JVP_RECURSION, JVP_TAKES_EVERY_PARAMETER
+from . import JVP_RECURSION, JVP_TAKES_EVERY_PARAMETER, LOCAL_DEFAULT, case
 
 WEIGHTS = np.array([0.5, -1.0, 2.0])
 SCALE = 1.5
@@ -101,6 +101,16 @@ def numpy_namespace_alias(x):
     return np.sum(np.true_divide(from_np, 2.0))
 
 
+
+def closures_in_loop(x):
+    total = 0.0
+    for k in range(3):
+        def g(t, k=k):
+            return np.sin(k * t)
+        total = total + np.sum(g(x))
+    return total
+
+
 CASES = [
     case(helper_with_default, lambda r: (r.normal(size=3),)),
     case(keyword_arguments, lambda r: (r.normal(size=3),)),
@@ -114,4 +124,5 @@ CASES = [
     case(tuple_returning_helper, lambda r: (r.normal(size=5),)),
     case(global_weights, lambda r: (r.normal(size=3),)),
     case(numpy_namespace_alias, lambda r: (r.normal(size=3),)),
+    case(closures_in_loop, lambda r: (r.normal(size=3),), static=LOCAL_DEFAULT, forward=LOCAL_DEFAULT),
 ]

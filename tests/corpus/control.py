@@ -142,6 +142,37 @@ def _away(r, *shape):
     return r.uniform(0.3, 1.5, size=shape) * r.choice([-1.0, 1.0], size=shape)
 
 
+
+def shrinking_while(x):
+    s = 0.0
+    while x.shape[0] > 1:
+        s = s + np.sum(x ** 2)
+        x = x[1:] * x[:-1]
+    return s + np.sum(x)
+
+
+def long_loop(x):
+    for _ in range(1000):
+        x = x * 0.999 + 0.001 * np.sin(x)
+    return np.sum(x)
+
+
+def rebind_with_other_shape(x):
+    if np.sum(x) > 0:
+        y = x.reshape(2, 2)
+    else:
+        y = x[:, None] * x[None, :]
+    return np.sum(y @ y.T)
+
+
+def running_max(x):
+    best = x[0]
+    for i in range(1, len(x)):
+        if x[i] > best:
+            best = x[i]
+    return best * np.sum(x)
+
+
 CASES = [
     case(sign_branch, lambda r: (0.7,)),
     case(three_regimes, lambda r: (0.3,)),
@@ -159,4 +190,8 @@ CASES = [
     case(boolean_conditions, lambda r: (0.8, -0.6), wrt=(0, 1)),
     case(while_with_counter, lambda r: (r.normal(size=3),)),
     case(loop_carried_pair, lambda r: (r.normal(size=2),)),
+    case(shrinking_while, lambda r: (r.normal(size=4),)),
+    case(long_loop, lambda r: (r.normal(size=3),)),
+    case(rebind_with_other_shape, lambda r: (np.abs(r.normal(size=4)),)),
+    case(running_max, lambda r: (np.array([0.1, 0.7, 0.3, 0.9]),)),
 ]

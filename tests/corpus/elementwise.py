@@ -87,6 +87,16 @@ def _away(r, *shape):
     return r.uniform(0.3, 1.5, size=shape) * r.choice([-1.0, 1.0], size=shape)
 
 
+
+def safe_log_where(x):
+    safe = np.where(x > 0, x, 1.0)
+    return np.sum(np.where(x > 0, np.log(safe), 0.0))
+
+
+def negative_and_fractional_powers(x):
+    return np.sum(x ** -2 + x ** 0.5)
+
+
 CASES = [
     case(affine_sin, lambda r: (r.normal(size=(4, 3)), r.normal(size=3), r.normal(size=(4, 1))), wrt=(0, 1, 2)),
     case(scalar_times_array, lambda r: (float(r.normal()), r.normal(size=5)), wrt=(0, 1)),
@@ -106,4 +116,6 @@ CASES = [
     case(column_scale, lambda r: (r.normal(size=(3, 2)), _pos(r, 2)), wrt=(0, 1)),
     case(operators_mix, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
     case(log_variants, lambda r: (_pos(r, 4),)),
+    case(safe_log_where, lambda r: (np.array([0.5, -0.3, 2.0]),)),
+    case(negative_and_fractional_powers, lambda r: (_pos(r, 3),)),
 ]

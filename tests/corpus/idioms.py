@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import FOR_ELSE, JVP_TAKES_EVERY_PARAMETER, KEYWORD_ONLY, case
+from . import JVP_KEYWORD_ONLY, JVP_TAKES_EVERY_PARAMETER, case
 
 
 def with_docstring_and_annotations(x: np.ndarray, scale: float = 2.0) -> float:
@@ -99,13 +99,13 @@ CASES = [
     case(with_docstring_and_annotations, lambda r: (r.normal(size=3),), forward=JVP_TAKES_EVERY_PARAMETER),
     case(with_assert, lambda r: (r.normal(size=3),)),
     case(with_print, lambda r: (r.normal(size=3),)),
-    case(for_else, lambda r: (r.normal(size=4),), static=FOR_ELSE),
+    case(for_else, lambda r: (r.normal(size=4),)),
     case(chained_comparison, lambda r: (0.4,)),
     case(multiple_assignment, lambda r: (r.normal(size=3),)),
     case(reverse_range, lambda r: (r.normal(size=4),)),
     case(builtin_max_min_abs, lambda r: (0.3, -1.2), wrt=(0, 1)),
     case(generator_sum, lambda r: (r.normal(size=4),)),
-    case(keyword_only_parameter, lambda r: (r.normal(size=3),), static=KEYWORD_ONLY),
+    case(keyword_only_parameter, lambda r: (r.normal(size=3),), forward=JVP_KEYWORD_ONLY),
     case(newaxis_outer, lambda r: (r.normal(size=3),)),
     case(swap_in_loop, lambda r: (r.normal(size=2), r.normal(size=2)), wrt=(0, 1)),
     case(integer_arithmetic_on_shapes, lambda r: (r.normal(size=5),)),

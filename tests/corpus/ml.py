@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from . import case, NO_AXIS_KEYWORD, TENSOR_INTO_NDARRAY
+from . import NO_AXIS_KEYWORD, TENSOR_INTO_NDARRAY, case
 
 
 def mlp(x, W1, b1, W2, b2):
@@ -158,6 +158,14 @@ def _bits(r):
     return np.array([0.0, 1.0, 1.0, 0.0, 1.0])
 
 
+
+def mean_of_losses(W, xs):
+    losses = []
+    for x in xs:
+        losses.append(np.sum((x @ W) ** 2))
+    return np.mean(np.array(losses))
+
+
 CASES = [
     case(mlp, lambda r: (r.normal(size=(4, 3)), r.normal(size=(3, 5)) * 0.5, r.normal(size=5), r.normal(size=(5, 2)),
                          r.normal(size=2)), wrt=(0, 1, 2, 3, 4)),
@@ -184,4 +192,5 @@ CASES = [
     case(batch_norm_train, lambda r: (r.normal(size=(5, 3)), r.normal(size=3), r.normal(size=3)), wrt=(0, 1, 2),
          dynamic=NO_AXIS_KEYWORD),
     case(kl_divergence, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
+    case(mean_of_losses, lambda r: (r.normal(size=(2, 2)), r.normal(size=(3, 2))), dynamic=TENSOR_INTO_NDARRAY),
 ]

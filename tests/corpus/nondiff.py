@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import case, TORCH_SIZE_METHOD
+from . import TORCH_SIZE_METHOD, case
 
 
 def argmax_pick(x):
@@ -52,6 +52,18 @@ def _distinct(r, n):
     return r.permutation(n) / n + r.uniform(0.01, 0.02, size=n) - 0.3
 
 
+
+def only_through_argmax(x, y):
+    i = np.argmax(x)
+    return y[i] * 3.0
+
+
+def floor_division_parts(x):
+    q = x // 0.3
+    r = x - q * 0.3
+    return np.sum(r ** 2 + q * x)
+
+
 CASES = [
     case(argmax_pick, lambda r: (_distinct(r, 5),)),
     case(floor_steps, lambda r: (np.array([0.1, 0.7, -0.4, 1.3]),)),
@@ -62,4 +74,6 @@ CASES = [
     case(count_positive, lambda r: (_distinct(r, 5),)),
     case(argmin_distance, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
     case(comparison_weights, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
+    case(only_through_argmax, lambda r: (_distinct(r, 4), r.normal(size=4)), wrt=(0, 1)),
+    case(floor_division_parts, lambda r: (np.array([0.1, 0.45, 1.0]),)),
 ]

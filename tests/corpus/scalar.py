@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from . import case, INPLACE_ON_LEAF, MATH_ON_TENSOR, MATH_SILENTLY_CONSTANT
+from . import INPLACE_ON_LEAF, MATH_ON_TENSOR, MATH_SILENTLY_CONSTANT, case
 
 
 def cubic(x):

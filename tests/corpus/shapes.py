@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import case, ALIASES_IGNORED, LIST_ARGUMENT, NO_TENSOR_RAVEL, TORCH_SIZE_METHOD
+from . import LIST_ARGUMENT, NO_TENSOR_RAVEL, TORCH_SIZE_METHOD, case
 
 
 def reshape_transpose(x):
@@ -72,9 +72,10 @@ CASES = [
     case(expand_squeeze, lambda r: (r.normal(size=4),)),
     case(flip_roll, lambda r: (r.normal(size=5),)),
     case(tile_repeat, lambda r: (r.normal(size=3),)),
-    case(split_halves, lambda r: (r.normal(size=6),), static=ALIASES_IGNORED),
+    case(split_halves, lambda r: (r.normal(size=6),)),
     case(swapaxes_ravel, lambda r: (r.normal(size=(2, 3)),), dynamic=NO_TENSOR_RAVEL),
-    case(hstack_vstack, lambda r: (r.normal(size=(2, 3)), r.normal(size=(2, 3))), wrt=(0, 1), static=LIST_ARGUMENT),
+    case(hstack_vstack, lambda r: (r.normal(size=(2, 3)), r.normal(size=(2, 3))), wrt=(0, 1), static=LIST_ARGUMENT,
+         forward=LIST_ARGUMENT),
     case(pad_edges, lambda r: (r.normal(size=4),), dynamic=TORCH_SIZE_METHOD),
     case(lower_upper, lambda r: (r.normal(size=(3, 3)),)),
     case(moveaxis_weights, lambda r: (r.normal(size=(2, 3)),)),

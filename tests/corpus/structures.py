@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from . import case, DICT_VALUES, INPLACE_ON_VIEW, NO_NDARRAY_COPY, TENSOR_INTO_NDARRAY, TUPLE_VALUES
+from . import (ALIAS_WRITE, INPLACE_ON_VIEW, NO_NDARRAY_COPY, SCALAR_INTO_NDARRAY, TENSOR_INTO_NDARRAY,
+               case)
 
 
 def tuple_unpacking(x, y):
@@ -84,18 +85,40 @@ def cumulative_fill(x):
     return np.sum(out ** 2)
 
 
+
+def write_through_alias(x):
+    z = np.zeros(3)
+    y = z
+    y[0] = x[0] * 2.0
+    return np.sum(z * x) + np.sum(y)
+
+
+def _append_scaled(acc, v):
+    acc.append(v * 2.0)
+
+
+def helper_appends_to_list(x):
+    acc = []
+    _append_scaled(acc, x)
+    _append_scaled(acc, x * x)
+    return np.sum(acc[0] * acc[1])
+
+
 CASES = [
     case(tuple_unpacking, lambda r: (r.normal(size=3), r.normal(size=3)), wrt=(0, 1)),
     case(list_append_stack, lambda r: (r.normal(size=3),)),
     case(list_builtin_sum, lambda r: (r.normal(size=3),)),
-    case(dict_of_parameters, lambda r: (r.normal(size=3), r.normal(size=(3, 2))), wrt=(0, 1), static=DICT_VALUES),
-    case(dict_built_up, lambda r: (r.normal(size=3),), static=DICT_VALUES),
+    case(dict_of_parameters, lambda r: (r.normal(size=3), r.normal(size=(3, 2))), wrt=(0, 1)),
+    case(dict_built_up, lambda r: (r.normal(size=3),)),
     case(preallocate_and_fill, lambda r: (r.normal(size=4),), dynamic=TENSOR_INTO_NDARRAY),
     case(write_into_copy, lambda r: (r.normal(size=3),), dynamic=NO_NDARRAY_COPY),
     case(index_add_in_place, lambda r: (r.normal(size=5),), dynamic=INPLACE_ON_VIEW),
     case(loop_over_layers, lambda r: (r.normal(size=3), r.normal(size=(3, 3)), r.normal(size=(3, 2))),
          wrt=(0, 1, 2)),
     case(list_comprehension, lambda r: (r.normal(size=4),)),
-    case(tuple_of_arrays_arg, lambda r: (r.normal(size=3),), static=TUPLE_VALUES),
+    case(tuple_of_arrays_arg, lambda r: (r.normal(size=3),)),
     case(cumulative_fill, lambda r: (r.normal(size=4),)),
+    case(write_through_alias, lambda r: (r.normal(size=3),), static=ALIAS_WRITE,
+         dynamic=SCALAR_INTO_NDARRAY, forward=ALIAS_WRITE),
+    case(helper_appends_to_list, lambda r: (r.normal(size=3),)),
 ]
