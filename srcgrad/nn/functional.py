@@ -300,7 +300,8 @@ def hardshrink(input, lambd=0.5):
 def softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
     value = _raw(input)
-    return _record(np.where, (value > lambd, input - lambd, _record(np.where, (value < -lambd, input + lambd, 0.0), {})), {})
+    below = _record(np.where, (value < -lambd, input + lambd, 0.0), {})
+    return _record(np.where, (value > lambd, input - lambd, below), {})
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -1066,7 +1067,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = input.numel() // input.shape[1]
         if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+            raise ValueError("Expected more than 1 value per channel when training, got input size "
+                             f"{list(input.shape)}")
         mean = _record(np.mean, (input,), {"axis": axes, "keepdims": True})
         centered = _record(np.subtract, (input, mean), {})
         var = _record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})
@@ -1483,7 +1485,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
-    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the ``pairwise_distance``; ``swap`` uses ``min(d(a, n), d(p, n))``."""
+    """``max(d(a, p) - d(a, n) + margin, 0)``, ``d`` the ``pairwise_distance`` (``swap``: ``min(d(a, n), d(p, n))``)."""
     reduction = _reduction(size_average, reduce, reduction)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)

@@ -251,7 +251,8 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"module name should be a string. Got {type(name).__name__}")
         if "." in name or name == "":
-            raise KeyError(f'module name can\'t contain ".", got: {name}' if name else 'module name can\'t be empty string ""')
+            raise KeyError(f'module name can\'t contain ".", got: {name}' if name
+                           else 'module name can\'t be empty string ""')
         if name in self.__dict__ and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._drop(name)
