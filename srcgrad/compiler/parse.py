@@ -136,7 +136,7 @@ def parse_function(fn, source=None):
                 f"cannot read the source of {fn.__qualname__} (defined in {filename}): functions typed at "
                 "the interactive prompt or made by exec() have no file srcgrad can read",
                 filename=filename, lineno=code.co_firstlineno,
-                hint="Pass the text yourself: srcgrad.grad(f, source='def f(x): ...'), or define f in a file.")
+                hint="Pass the text yourself: srcgrad.grad(f, source='def f(x): ...'), or define f in a file.") from None
         src = "".join(src_lines)
         lines = [line.rstrip("\n") for line in linecache.getlines(filename)]
         if not lines:

@@ -691,6 +691,7 @@ class Reverse:
             else:
                 tail.append(_assign(self.adj(p), self.zero(p)))
                 grads.append(_name(self.adj(p)))
+        self.shape_substitute(adjoint + tail)
         # Decide which saves/restores are real: only variables the adjoint sweep reads.
         needed = {n.id for st in adjoint + tail for n in ast.walk(st)
                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -716,6 +717,57 @@ class Reverse:
         return fdef
 
     wrt_tuple = False
+
+    def shape_substitute(self, stmts):
+        """Where the adjoint reads a value only for its shape, read an argument of the same static shape instead.
+
+        The rule table marks such helpers (``shape_of``, ``unreduce``, ...); with
+        the argument in its place the value may need no saving, or no computing.
+        """
+        try:
+            from ..rules.helpers import SHAPE_ARGS
+        except ImportError:
+            return
+        assigned = {a.target for a in walk_stmts(self.fn.body) if isinstance(a, Assign)}
+        by_shape = {}
+        for p in self.fn.params:
+            shape = self.act.shapes.get(p)
+            if shape and p not in assigned and p not in self.act.scalar:
+                by_shape.setdefault(shape, p)
+        if not by_shape:
+            return
+        skip = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
+        values = self.ns.values
+
+        def callee(node):
+            parts = []
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if not isinstance(node, ast.Name) or node.id not in values:
+                return None
+            obj = values[node.id]
+            for attr in reversed(parts):
+                obj = getattr(obj, attr, None)
+            return obj
+
+        for st in stmts:
+            for call in ast.walk(st):
+                if not isinstance(call, ast.Call):
+                    continue
+                fn = callee(call.func)
+                try:
+                    positions = SHAPE_ARGS.get(fn) if fn not in skip else None
+                except TypeError:
+                    positions = None
+                if not positions:
+                    continue
+                for k in positions:
+                    if k < len(call.args) and isinstance(call.args[k], ast.Name):
+                        v = call.args[k].id
+                        shape = self.act.shapes.get(v)
+                        if shape and v not in self.act.scalar and shape in by_shape:
+                            call.args[k] = _name(by_shape[shape])
 
 
 def _real(stmts):
