@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+import srcgrad
 from srcgrad.compiler import grad, value_and_grad
 from srcgrad.errors import NoRuleError, TransformError
 
@@ -808,3 +809,15 @@ def test_augmented_assignment_seen_through_another_name(rng):
         return a * b
 
     check(g, 0.7)  # numbers are immutable: += rebinds, b keeps the old value
+
+
+def test_list_of_numbers_with_an_array_inside_is_refused():
+    def f(w, xs):
+        acc = 0.0
+        for x in xs:
+            acc += w * x
+        return acc
+
+    np.testing.assert_allclose(grad(f)(0.5, [1.0, 2.0, 3.0]), 6.0)
+    with pytest.raises(srcgrad.SrcgradError, match="shape"):
+        grad(f)(0.5, [1.0, np.array([2.0, 1.0]), 3.0])

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from .. import rules
-from ..errors import TransformError
+from ..errors import SrcgradError, TransformError
 from . import activity, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, reverse as reverse_pass
 from .naming import Namer, Namespace
 from .ir import Assign, walk_stmts
@@ -123,8 +123,10 @@ def _kind(a):
     t = type(a)
     if t in _NUMBER_TYPES:
         return 1
-    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES and _NUMBER_TYPES.issuperset(map(type, a)):
-        return 2  # every element checked: the generated code will treat them as plain numbers
+    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES and type(a[-1]) in _NUMBER_TYPES:
+        # The generated code treats the elements as numbers; an element that is not one gives a gradient of
+        # the wrong shape, which GradFunction.__call__ refuses to return.
+        return 2
     if t is dict:
         return 3
     return 0
@@ -327,6 +329,11 @@ class GradFunction:
         fixed = None
         for k, (i, g) in enumerate(zip(self._wrt_index, grads)):
             a = args[i]
+            if (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in _NUMBER_TYPES and np.ndim(g)):
+                raise SrcgradError(
+                    f"the gradient with respect to {self._params[i]} came out with shape {np.shape(g)} for an "
+                    f"argument of shape {np.shape(a)}: an argument is not what the specialisation assumed (a list "
+                    "of numbers with an array in it?)")
             if type(a) is np.ndarray and (type(g) is not np.ndarray or g.dtype != a.dtype):
                 if fixed is None:
                     fixed = list(grads)
