@@ -182,3 +182,25 @@ def test_shape_errors():
         nn.GRU(3, 4)(srcgrad.zeros(2, 1, 3), srcgrad.zeros(2, 1, 4))
     with pytest.raises(ValueError):
         nn.RNN(3, 4, nonlinearity="sigmoid")
+
+
+def test_lstm_projection_matches_numpy(rng):
+    lstm = nn.LSTM(3, 5, proj_size=2)
+    assert [n for n, _ in lstm.named_parameters()] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                                        "weight_hr_l0"]
+    assert lstm.weight_hh_l0.shape == (20, 2) and lstm.weight_hr_l0.shape == (2, 5)
+    xs = rng.standard_normal((4, 2, 3))
+    out, (h_n, c_n) = lstm(srcgrad.tensor(xs))
+    w_ih, w_hh, b_ih, b_hh = params(lstm, "_l0")
+    w_hr = value(lstm.weight_hr_l0)
+    h, c = np.zeros((2, 2)), np.zeros((2, 5))
+    outs = []
+    for x in xs:
+        h_full, c = np_lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh)
+        h = h_full @ w_hr.T
+        outs.append(h)
+    np.testing.assert_allclose(value(out), np.stack(outs), rtol=1e-12, atol=1e-14)
+    assert h_n.shape == (1, 2, 2) and c_n.shape == (1, 2, 5)
+    np.testing.assert_allclose(value(c_n)[0], c, rtol=1e-12)
+    with pytest.raises(ValueError):
+        nn.GRU(3, 5, proj_size=2)

@@ -119,6 +119,7 @@ LAYERS = [
     ("lib.nn.RNN(3, 4, num_layers=2, nonlinearity='relu', bidirectional=True)", (5, 2, 3)),
     ("lib.nn.LSTM(3, 4, num_layers=2, batch_first=True, bidirectional=True)", (2, 5, 3)),
     ("lib.nn.GRU(3, 4, num_layers=2)", (5, 2, 3)),
+    ("lib.nn.LSTM(3, 5, num_layers=2, proj_size=2, bidirectional=True)", (4, 2, 3)),
     ("lib.nn.GRU(3, 4)", (5, 3)),
     ("lib.nn.LSTMCell(3, 4)", (2, 3)),
     ("lib.nn.GRUCell(3, 4)", (2, 3)),

@@ -58,12 +58,14 @@ def _rnn_step(x_proj, h, w_hh_t, nonlinearity):
     return _record(np.tanh, (pre,), {}) if nonlinearity == "tanh" else _relu(pre)
 
 
-def _lstm_step(x_proj, h, c, w_hh_t):
+def _lstm_step(x_proj, h, c, w_hh_t, w_hr_t=None):
     gates = _record(np.add, (x_proj, _record(np.matmul, (h, w_hh_t), {})), {})
     i, f, g, o = _split(gates, 4)
     i, f, g, o = _sigmoid(i), _sigmoid(f), _record(np.tanh, (g,), {}), _sigmoid(o)
     c = _record(np.add, (_record(np.multiply, (f, c), {}), _record(np.multiply, (i, g), {})), {})
     h = _record(np.multiply, (o, _record(np.tanh, (c,), {})), {})
+    if w_hr_t is not None:  # proj_size: h is projected down
+        h = _record(np.matmul, (h, w_hr_t), {})
     return h, c
 
 
@@ -88,8 +90,12 @@ class RNNBase(Module):
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
-        if proj_size:
-            raise NotImplementedError("srcgrad's LSTM does not support proj_size")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
                              "element being zeroed")
@@ -108,16 +114,19 @@ class RNNBase(Module):
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gate_size = self._gates[mode] * hidden_size
+        real_hidden = proj_size or hidden_size
         dtype = _creation._float_dtype(dtype)
         for layer in range(num_layers):
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else hidden_size * directions
+                layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 self.register_parameter("weight_ih" + suffix, Parameter(np.zeros((gate_size, layer_input), dtype)))
-                self.register_parameter("weight_hh" + suffix, Parameter(np.zeros((gate_size, hidden_size), dtype)))
+                self.register_parameter("weight_hh" + suffix, Parameter(np.zeros((gate_size, real_hidden), dtype)))
                 if bias:
                     self.register_parameter("bias_ih" + suffix, Parameter(np.zeros(gate_size, dtype)))
                     self.register_parameter("bias_hh" + suffix, Parameter(np.zeros(gate_size, dtype)))
+                if proj_size:
+                    self.register_parameter("weight_hr" + suffix, Parameter(np.zeros((proj_size, hidden_size), dtype)))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -130,7 +139,7 @@ class RNNBase(Module):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         p = self._parameters
         return (p["weight_ih" + suffix], p["weight_hh" + suffix], p.get("bias_ih" + suffix),
-                p.get("bias_hh" + suffix))
+                p.get("bias_hh" + suffix), p.get("weight_hr" + suffix))
 
     def _check_input(self, input):
         if input.ndim not in (2, 3):
@@ -158,16 +167,17 @@ class RNNBase(Module):
         steps, batch = input.shape[0], input.shape[1]
         directions = 2 if self.bidirectional else 1
         state_shape = (self.num_layers * directions, batch, self.hidden_size)
+        h_shape = (self.num_layers * directions, batch, self.proj_size or self.hidden_size)
         lstm = self.mode == "LSTM"
         if hx is None:
-            zeros = Tensor._wrap(np.zeros(state_shape, dtype=input.dtype))
-            h0, c0 = zeros, zeros
+            h0 = Tensor._wrap(np.zeros(h_shape, dtype=input.dtype))
+            c0 = Tensor._wrap(np.zeros(state_shape, dtype=input.dtype))
         else:
             h0, c0 = hx if lstm else (hx, None)
             if unbatched:
                 h0 = h0.unsqueeze(1)
                 c0 = c0.unsqueeze(1) if c0 is not None else None
-            self._check_hidden(h0, state_shape)
+            self._check_hidden(h0, h_shape)
             if c0 is not None:
                 self._check_hidden(c0, state_shape)
         layer_input = input
@@ -175,7 +185,8 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._params(layer, direction)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._params(layer, direction)
+                w_hr_t = None if w_hr is None else _t(w_hr)
                 k = layer * directions + direction
                 h = h0[k:k + 1]
                 c = c0[k:k + 1] if lstm else None
@@ -190,7 +201,7 @@ class RNNBase(Module):
                 for t in order:
                     h_prev, c_prev = h, c
                     if lstm:
-                        h, c = _lstm_step(per_step[t], h, c, w_hh_t)
+                        h, c = _lstm_step(per_step[t], h, c, w_hh_t, w_hr_t)
                     elif self.mode == "GRU":
                         h = _gru_step(per_step[t], h, w_hh_t, b_hh)
                     else:
@@ -223,6 +234,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -284,12 +297,16 @@ class LSTM(RNNBase):
         g = tanh(W_ig x + b_ig + W_hg h + b_hg)       o = sigmoid(W_io x + b_io + W_ho h + b_ho)
         c' = f * c + i * g                            h' = o * tanh(c')
 
+    With ``proj_size = P > 0`` the hidden state is projected, ``h' = (o * tanh(c')) @ W_hr.T``
+    (parameters ``weight_hr_l{k}`` of shape (P, H)), so ``h`` and the output have P features.
+
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype: as for ``RNN``.
+        proj_size: P (0: no projection).
 
     Shape:
-        Input (T, N, H_in); optional ``(h_0, c_0)``, each (D * num_layers, N, H).
-        Returns ``(output, (h_n, c_n))``.
+        Input (T, N, H_in); optional ``(h_0, c_0)``: (D * num_layers, N, P or H) and
+        (D * num_layers, N, H). Returns ``(output, (h_n, c_n))``.
 
     Example:
         >>> import srcgrad
