@@ -821,3 +821,17 @@ def test_list_of_numbers_with_an_array_inside_is_refused():
     np.testing.assert_allclose(grad(f)(0.5, [1.0, 2.0, 3.0]), 6.0)
     with pytest.raises(srcgrad.SrcgradError, match="shape"):
         grad(f)(0.5, [1.0, np.array([2.0, 1.0]), 3.0])
+
+
+def test_recomputed_loop_values_read_the_right_sequence(rng):
+    xs = rng.normal(size=5)
+
+    def f(w, xs):
+        acc = 0.0
+        for i in range(len(xs)):
+            x = xs[i]
+            acc = acc + math.sin(w * x) * x
+        xs = xs * 0.0  # the sequence changes after the loop: the adjoint loop must see the old one
+        return acc + np.sum(xs) * w
+
+    check(f, 0.7, xs)

@@ -58,6 +58,13 @@ class _Restore:
     var: str
 
 
+@dataclass(frozen=True, eq=False)
+class _Recompute:
+    """Compute ``target = value`` again (only if the adjoint sweep reads ``target``)."""
+    target: str
+    value: object
+
+
 @dataclass(frozen=True)
 class _SaveGroup:
     """Save several variables with one push (at the start of a loop body)."""
@@ -77,7 +84,7 @@ def is_marker(stmt, kind=None):
     """True when ``stmt`` is a marker statement (of class ``kind``, if given)."""
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
         v = stmt.value.value
-        if isinstance(v, (SourceLine, _Save, _Restore, _SaveGroup, _RestoreGroup)):
+        if isinstance(v, (SourceLine, _Save, _Restore, _SaveGroup, _RestoreGroup, _Recompute)):
             return kind is None or isinstance(v, kind)
     return False
 
@@ -129,7 +136,9 @@ class Reverse:
         self.name = name or namer.fresh("d" + fn.name)
         self.np = ns.bind(np, "np")
         self.overwritten, self.loop_target_shadowed = _overwritten(fn)
-        self.groups = _groups(fn, self.overwritten)
+        self.recompute = _recomputable(fn, self.overwritten)
+        self.recomputed = {id(a) for assigns in self.recompute.values() for a in assigns}
+        self.groups = _groups(fn, self.overwritten - self.recomputed)
         self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
         self.before_if = {}
@@ -190,7 +199,8 @@ class Reverse:
         for s in stmts:
             if isinstance(s, Assign):
                 out += self.line_marker(s.lineno, False)
-                if not s.bookkeeping and id(s) in self.overwritten and id(s) not in self.grouped:
+                if not s.bookkeeping and id(s) in self.overwritten and id(s) not in self.grouped \
+                        and id(s) not in self.recomputed:
                     if s.target not in defined:
                         self.maybe_undefined.add(s.target)
                     out.append(_marker(_Save(s.target)))
@@ -430,8 +440,8 @@ class Reverse:
     def adjoint_assign(self, s, state):
         v, value = s.target, s.value
         out = []
-        restore = [] if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped) \
-            else [_marker(_Restore(v))]
+        restore = [] if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped
+                         or id(s) in self.recomputed) else [_marker(_Restore(v))]
         if v not in self.act.active or v not in state:
             return restore
         if isinstance(value, Opaque):
@@ -617,6 +627,9 @@ class Reverse:
         self.last_line[True] = None
         st = set(entry)
         code = self.backward(body, st, depth + 1)
+        if self.recompute.get(id(loop)):
+            # cheap values of this iteration are computed again rather than saved
+            code = [_marker(_Recompute(a.target, self.print_value(a.value))) for a in self.recompute[id(loop)]] + code
         if self.groups.get(id(loop)):
             code.append(_marker(_RestoreGroup(tuple(a.target for a in self.groups[id(loop)]))))
         pre = []
@@ -695,6 +708,16 @@ class Reverse:
         # Decide which saves/restores are real: only variables the adjoint sweep reads.
         needed = {n.id for st in adjoint + tail for n in ast.walk(st)
                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        recomputes = [m.value.value for st in adjoint for m in ast.walk(st) if is_marker(m, _Recompute)]
+        grown = True
+        while grown:  # a recomputed value reads its operands in the adjoint sweep too
+            grown = False
+            for r in recomputes:
+                if r.target in needed:
+                    new = {n.id for n in ast.walk(r.value) if isinstance(n, ast.Name)} - needed
+                    if new:
+                        needed |= new
+                        grown = True
         forward = _resolve_markers(forward, needed, self)
         adjoint = _resolve_markers(adjoint, needed, self)
         prologue = []
@@ -789,6 +812,11 @@ def _resolve_markers(stmts, needed, rev):
                 _, pop = rev.stack_names()
                 out.append(_assign(var, _call(pop)))
             continue
+        if is_marker(s, _Recompute):
+            m = s.value.value
+            if m.target in needed:
+                out.append(_assign(m.target, m.value))
+            continue
         if is_marker(s, _SaveGroup) or is_marker(s, _RestoreGroup):
             names = [v for v in s.value.value.vars if v in needed]
             if names:
@@ -815,6 +843,61 @@ def _resolve_markers(stmts, needed, rev):
 def _reads(rule, nargs):
     from .normalize import rule_reads
     return rule_reads(rule, nargs)
+
+
+def _recomputable(fn, overwritten):
+    """Per loop (by ``id``), saved assignments cheaper to compute again in the adjoint loop than to save.
+
+    ``x = xs[i]`` at the top level of a loop over ``i``, where ``xs`` does not
+    change in the loop and ``x`` is assigned nowhere else and not read before
+    it in the body: the adjoint loop sets ``i`` itself, so it can read ``xs[i]``
+    again at the start of each of its iterations.
+    """
+    counts = {}
+    for s in walk_stmts(fn.body):
+        if isinstance(s, Assign):
+            counts[s.target] = counts.get(s.target, 0) + 1
+    out = {}
+
+    def visit(stmts, changing):
+        for loop in stmts:
+            if isinstance(loop, If):
+                visit(loop.body, changing)
+                visit(loop.orelse, changing)
+            if not isinstance(loop, (For, While)):
+                continue
+            assigned = {a.target for a in walk_stmts(loop.body) if isinstance(a, Assign)}
+            assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, Append)}
+            inner_changing = changing | assigned
+            if isinstance(loop, For):
+                read_so_far = set()
+                picked = []
+                for s in loop.body:
+                    if (isinstance(s, Assign) and id(s) in overwritten and counts.get(s.target) == 1
+                            and s.target not in read_so_far and _cheap_read(s.value, loop.target, inner_changing)):
+                        picked.append(s)
+                    read_so_far |= _stmt_reads(s)
+                if picked:
+                    out[id(loop)] = picked
+            visit(loop.body, inner_changing | ({loop.target} if isinstance(loop, For) else set()))
+
+    visit(fn.body, set())
+    return out
+
+
+def _cheap_read(value, index, changing):
+    """``seq[index]`` (or ``seq[index +- k]``) of a sequence that does not change in the loop."""
+    if isinstance(value, Prim) and value.style == "getitem":
+        base, idx = value.args
+    elif isinstance(value, ListGet):
+        base, idx = value.lst, value.idx
+    else:
+        return False
+    if not isinstance(base, Var) or base.name in changing or not isinstance(idx, Const):
+        return False
+    names = {n.id for n in ast.walk(idx.node) if isinstance(n, ast.Name)}
+    simple = all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.Add, ast.Sub, ast.Load)) for n in ast.walk(idx.node))
+    return simple and names <= {index} and base.name != index
 
 
 def _groups(fn, overwritten):
