@@ -122,7 +122,8 @@ MATH_SILENTLY_CONSTANT = Bug(
     "(Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
 NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch both have it)", AttributeError)
 NO_AXIS_KEYWORD = Bug(
-    "dynamic mode: Tensor.var/std/max/min take only dim=, while sum/mean also accept numpy's axis=", TypeError)
+    "dynamic mode: Tensor.max/min/var/std/cumsum/argmax/repeat take only dim=, while sum/mean/prod also accept "
+    "numpy's axis=, so `z.max(axis=1, keepdims=True)` fails on a Tensor", TypeError)
 
 # Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
 ALIAS_WRITE = Limitation(

@@ -150,6 +150,12 @@ def kl_divergence(p_logits, q_logits):
     return np.sum(p * (np.log(p) - np.log(q)))
 
 
+def softmax_with_methods(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    return np.sum(p * np.arange(z.shape[1]))
+
+
 def _labels(r):
     return np.array([0, 2, 1, 2])
 
@@ -193,4 +199,5 @@ CASES = [
          dynamic=NO_AXIS_KEYWORD),
     case(kl_divergence, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
     case(mean_of_losses, lambda r: (r.normal(size=(2, 2)), r.normal(size=(3, 2))), dynamic=TENSOR_INTO_NDARRAY),
+    case(softmax_with_methods, lambda r: (r.normal(size=(3, 4)),), dynamic=NO_AXIS_KEYWORD),
 ]
