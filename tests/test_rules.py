@@ -331,6 +331,10 @@ case(np.vecmat, U(3), U(2, 3, 4))
 case(np.vecmat, U(2, 3), U(3, 4))
 case(np.cross, U(3), U(3))
 case(np.cross, U(2, 3), U(3))
+for _n, _m in ((5, 3), (5, 4), (3, 5), (4, 4), (6, 1)):
+    for _mode in ("full", "same", "valid"):
+        case(np.convolve, U(_n), U(_m), _mode, id=f"convolve-{_n}-{_m}-{_mode}")
+case(np.convolve, U(4), U(2))
 case(np.trace, U(4, 4))
 case(np.trace, U(3, 4), offset=1)
 case(np.trace, U(2, 3, 3, 4), axis1=1, axis2=2)

@@ -235,6 +235,10 @@ ALIAS_CALLS = [
     (np.linalg.trace, (np.arange(18.0).reshape(2, 3, 3),), {"offset": 1}),
     (np.linalg.diagonal, (np.arange(18.0).reshape(2, 3, 3),), {}),
     (np.linalg.eigvalsh, (np.array([[2.0, 0.5], [0.5, 1.0]]),), {}),
+    (np.correlate, (np.array([1.0, 2.0, 4.0, -1.0]), np.array([0.5, 3.0])), {}),
+    (np.correlate, (np.array([1.0, 2.0]), np.array([0.5, 3.0, -2.0])), {"mode": "same"}),
+    (np.correlate, (np.array([1.0, 2.0, 4.0]), np.array([0.5, 3.0])), {"mode": "full"}),
+    (np.correlate, (np.array([1.0, 2.0]), np.array([0.5, 3.0, -2.0, 1.5])), {"mode": "same"}),
     (np.flipud, (np.arange(6.0).reshape(2, 3),), {}),
 ]
 

@@ -24,6 +24,7 @@ from .registry import defalias, defjvp, defvjp, primitive
 
 __all__ = [
     "einsum_args",
+    "convolve_pad",
     "svd_p",
     "svdvals_p",
     "thin_only",
@@ -358,6 +359,36 @@ def _einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
 
 
 defalias(np.einsum, _einsum)
+
+
+# ------------------------------------------------------- 1-D convolution
+@reads_shape_of(0, 1)
+def convolve_pad(a, v, mode="full"):
+    """``np.pad`` widths that put ``np.convolve(a, v, mode)``'s cotangent at its place in
+    the full convolution (``full`` has length N + M - 1; ``same`` and ``valid`` are slices)."""
+    n, m = shape_of(a)[0], shape_of(v)[0]
+    length = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
+    offset = {"full": 0, "same": (min(n, m) - 1) // 2, "valid": min(n, m) - 1}[mode]
+    return (offset, n + m - 1 - offset - length)
+
+
+# convolve is bilinear: each argument's cotangent correlates the padded g with the other.
+defvjp(np.convolve,
+       lambda g, ans, a, v, mode="full": np.convolve(np.pad(g, convolve_pad(a, v, mode)), np.flip(v), "valid"),
+       lambda g, ans, a, v, mode="full": np.convolve(np.pad(g, convolve_pad(a, v, mode)), np.flip(a), "valid"),
+       None,
+       backward_name="ConvolveBackward0")
+defjvp(np.convolve,
+       lambda t, ans, a, v, mode="full": np.convolve(t, v, mode),
+       lambda t, ans, a, v, mode="full": np.convolve(a, t, mode),
+       None)
+def _correlate(a, v, mode="valid"):
+    if shape_of(a)[0] >= shape_of(v)[0]:
+        return np.convolve(a, np.flip(v), mode)
+    return np.flip(np.convolve(v, np.flip(a), mode))  # numpy swaps the operands when v is longer
+
+
+defalias(np.correlate, _correlate)
 
 
 # ----------------------------------------------------------------- trace
