@@ -18,10 +18,9 @@ Output guarantees (an ``Activity``):
 """
 
 import math
-import operator
 from dataclasses import dataclass, field
 
-from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, NonDiff, Opaque, Prim, Return,
+from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, NonDiff, Opaque, Prim,
                  UserCall, Var, walk_stmts)
 
 __all__ = ["Activity", "analyze", "diff_inputs"]

@@ -13,7 +13,6 @@ import functools
 import inspect
 import os
 import sys
-import time
 
 import numpy as np
 

@@ -14,17 +14,15 @@ returning ``(value, tangent of the value)``. Guarantees:
 """
 
 import ast
-import copy
 import functools
 import inspect
 
-from .ir import clone
 from ..errors import NoRuleError, TransformError
 from . import inline
-from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, NonDiff,
-                 Opaque, Prim, Return, Var, While)
+from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, Opaque,
+                 Prim, Var, While, clone)
 from .parse import error_at
-from .reverse import Reverse, _assign, _atom_node, _call, _name, _real
+from .reverse import Reverse, _assign, _atom_node, _call, _name
 
 __all__ = ["jvp", "Forward", "JVPFunction"]
 

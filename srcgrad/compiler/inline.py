@@ -11,13 +11,12 @@ so the output is correct either way.
 """
 
 import ast
-import copy
 import inspect
 import linecache
 import types
 
-from .ir import clone
 from .parse import parse_module
+from .ir import clone
 
 __all__ = ["template", "instantiate", "Template"]
 

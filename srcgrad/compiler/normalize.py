@@ -32,9 +32,8 @@ import numpy as np
 
 from ..rules import get_rule
 from . import fence
-from .ir import clone
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts)
+                 NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
 from .parse import Scope, error_at, parse_function
 
 __all__ = ["normalize", "rule_reads"]

@@ -23,12 +23,11 @@ import ast
 import builtins
 import math
 import operator
-import types
 
 import numpy as np
 
-from .ir import clone
 from .reverse import is_marker
+from .ir import clone
 
 __all__ = ["optimize"]
 
@@ -84,7 +83,6 @@ def _num(node):
 
 
 def _copy(node):
-    import copy
     return clone(node)
 
 

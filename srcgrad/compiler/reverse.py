@@ -23,18 +23,15 @@ with these guarantees:
 """
 
 import ast
-import copy
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 
-from .ir import clone
 from ..errors import NoRuleError
 from ..rules import unbroadcast
 from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts)
+                 NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
 from .parse import error_at
 
 __all__ = ["reverse", "SourceLine", "is_marker"]
