@@ -23,7 +23,7 @@ import pytest
 import srcgrad
 from corpus import Bug, Limitation, all_cases
 from corpus.harness import (args_of, check_dynamic, check_forward, check_static, check_static_vs_dynamic, dynamic_grad,
-                            forward_directional, numeric_grad, static_grad)
+                            forward_directional, numeric_grad, static_as_tensor_function, static_grad)
 
 CASES = all_cases()
 BY_NAME = {c.name: c for c in CASES}
@@ -161,3 +161,28 @@ def test_limitations_are_few_and_explained():
         assert len(spec.reason) > 20, f"{name} ({mode}): say why"
     limitations = [s for s in specs if isinstance(s[2], Limitation)]
     assert len(limitations) <= 0.15 * len(CASES), "the limitation list should stay short"
+
+
+# ------------------------------------------------------------------ gradcheck on both modes' results
+
+GRADCHECKED = ["ml.mlp", "ml.layer_norm", "ml.attention", "ml.rnn", "linalg.solve_residual", "reductions.var_and_std"]
+
+
+@pytest.mark.parametrize("name", GRADCHECKED)
+def test_gradcheck_on_both_modes(name):
+    """``srcgrad.autograd.gradcheck`` accepts either mode: the function on Tensors, or its compiled gradient."""
+    require_static()
+    case = BY_NAME[name]
+    args = args_of(case)
+    inputs = tuple(srcgrad.tensor(a, requires_grad=i in case.wrt) if isinstance(a, np.ndarray) else a
+                   for i, a in enumerate(args))
+    assert srcgrad.autograd.gradcheck(case.fn, inputs)
+    assert srcgrad.autograd.gradcheck(static_as_tensor_function(case.fn), inputs)
+
+
+@pytest.mark.parametrize("name", ["ml.mlp", "ml.layer_norm", "elementwise.hyperbolic"])
+def test_gradgradcheck_on_dynamic_mode(name):
+    case = BY_NAME[name]
+    args = args_of(case)
+    inputs = tuple(srcgrad.tensor(a, requires_grad=i in case.wrt) for i, a in enumerate(args))
+    assert srcgrad.autograd.gradgradcheck(case.fn, inputs)
