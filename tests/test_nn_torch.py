@@ -22,8 +22,8 @@ def to_torch(module, torch_module):
 
 def both(expr):
     """``expr`` evaluated with ``lib`` = srcgrad and = torch, parameters shared."""
-    ours = eval(expr, {"lib": srcgrad})
-    theirs = eval(expr, {"lib": torch})
+    ours = eval(expr, {"lib": srcgrad, "_tagger": _tagger})
+    theirs = eval(expr, {"lib": torch, "_tagger": _tagger})
     if isinstance(ours, nn.Module):
         to_torch(ours, theirs)
     return ours, theirs
@@ -284,7 +284,7 @@ def test_multihead_attention_matches_pytorch(rng, batch_first):
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer_encoder_matches_pytorch(rng, norm_first):
     expr = (f"lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, "
-            f"norm_first={norm_first}, activation='gelu'), 2)")
+            f"norm_first={norm_first}, activation='gelu'), 2, enable_nested_tensor=False)")
     ours, theirs = both(expr)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert repr(ours.layers[0]).replace("activation", "") == repr(theirs.layers[0]).replace("activation", "")
@@ -358,3 +358,63 @@ def test_more_losses_match_pytorch(rng, expr, kind):
         return lambda x, y: module(x, t(c), y * y + 0.05)
 
     compare(call(srcgrad, ours), call(torch, theirs), a, b)
+
+
+TRAINING = {
+    "mlp": ("lib.nn.Sequential(lib.nn.Linear(4, 16), lib.nn.ReLU(), lib.nn.Dropout(0.0), lib.nn.Linear(16, 16), "
+            "lib.nn.Tanh(), lib.nn.LayerNorm(16), lib.nn.Linear(16, 3))", (8, 4)),
+    "cnn": ("lib.nn.Sequential(lib.nn.Conv2d(1, 4, 3, padding=1), lib.nn.BatchNorm2d(4), lib.nn.ReLU(), "
+            "lib.nn.MaxPool2d(2), lib.nn.Conv2d(4, 6, 3), lib.nn.GELU(), lib.nn.Flatten(), lib.nn.Linear(6, 3))",
+            (8, 1, 6, 6)),
+}
+
+
+def _tagger(lib):
+    """A small sequence tagger, written once for either library, as a PyTorch user would write it."""
+
+    class Tagger(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = lib.nn.Embedding(7, 4, padding_idx=0)
+            self.lstm = lib.nn.LSTM(4, 5, batch_first=True, bidirectional=True)
+            self.head = lib.nn.Linear(10, 3)
+
+        def forward(self, tokens):
+            out, _ = self.lstm(self.embed(tokens))
+            return self.head(out).transpose(1, 2)  # (N, C, T) for CrossEntropyLoss
+
+    return Tagger()
+
+
+TRAINING["tagger"] = ("_tagger(lib)", (4, 6))
+
+
+@pytest.mark.parametrize("name", list(TRAINING))
+def test_training_steps_match_pytorch(rng, name):
+    """The same script, run with either library from the same weights, follows the same trajectory."""
+    expr, shape = TRAINING[name]
+    x = rng.standard_normal(shape)
+    y = rng.integers(0, 3, shape[0])
+    losses = {}
+    if name == "tagger":
+        x = rng.integers(0, 7, shape)
+        y = rng.integers(0, 3, shape)
+    models = dict(zip(("srcgrad", "torch"), both(expr)))
+    for lib in (srcgrad, torch):
+        model = models[lib.__name__]
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        loss_fn = lib.nn.CrossEntropyLoss(label_smoothing=0.05)
+        inputs, targets = lib.tensor(x), lib.tensor(y)
+        trace = []
+        for _ in range(5):
+            opt.zero_grad()
+            loss = loss_fn(model(inputs), targets)
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            trace.append(loss.item())
+        losses[lib.__name__] = (trace, {k: np.array(v.detach().numpy()) for k, v in model.state_dict().items()})
+    (ours_trace, ours_state), (theirs_trace, theirs_state) = losses["srcgrad"], losses["torch"]
+    np.testing.assert_allclose(ours_trace, theirs_trace, rtol=1e-9)
+    for key in theirs_state:
+        np.testing.assert_allclose(ours_state[key], theirs_state[key], rtol=1e-8, atol=1e-10, err_msg=key)
