@@ -382,6 +382,27 @@ defjvp(np.convolve,
        lambda t, ans, a, v, mode="full": np.convolve(t, v, mode),
        lambda t, ans, a, v, mode="full": np.convolve(a, t, mode),
        None)
+def _kron(a, b):
+    nd = max(ndim_of(a), ndim_of(b))
+    sa = (1,) * (nd - ndim_of(a)) + shape_of(a)
+    sb = (1,) * (nd - ndim_of(b)) + shape_of(b)
+    spread_a = np.reshape(a, tuple(d for n in sa for d in (n, 1)))
+    spread_b = np.reshape(b, tuple(d for n in sb for d in (1, n)))
+    return np.reshape(spread_a * spread_b, tuple(m * n for m, n in zip(sa, sb)))
+
+
+def _polyval(p, x):
+    """Horner's rule: p[0] * x**(n-1) + ... + p[n-1]."""
+    result = np.zeros_like(x) + p[0]
+    for k in range(1, shape_of(p)[0] if hasattr(p, "shape") else len(p)):
+        result = result * x + p[k]
+    return result
+
+
+defalias(np.kron, _kron)
+defalias(np.polyval, _polyval)
+
+
 def _correlate(a, v, mode="valid"):
     if shape_of(a)[0] >= shape_of(v)[0]:
         return np.convolve(a, np.flip(v), mode)
