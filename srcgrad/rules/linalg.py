@@ -1,4 +1,6 @@
-"""Rules of linear algebra: products, contractions, einsum, trace, inv, det, solve, norm.
+"""Rules of linear algebra: products and contractions (matmul, dot, inner, outer,
+tensordot, einsum, vecdot, matvec, vecmat, cross, convolve), trace, and
+``np.linalg``'s inv, det, slogdet, solve, cholesky, eigh, svd and norm.
 
 Products return the cotangent of the broadcast shape (batch dimensions of
 ``matmul`` broadcast like any ufunc; the caller unbroadcasts).
@@ -6,12 +8,17 @@ Products return the cotangent of the broadcast shape (batch dimensions of
 * ``np.einsum(subscripts, *operands)`` is an alias of the variadic primitive
   ``einsum_args(subscripts, *operands)``; only the string form of
   ``subscripts`` is supported. Repeated labels (``"ii->i"``, ``"ii"``) work.
-* ``np.linalg.slogdet`` returns ``(sign, logabsdet)``: a multiple-output
-  primitive whose ``g`` is a pair; ``sign`` has no gradient.
+* ``np.linalg.slogdet``, ``np.linalg.eigh`` and ``svd_p`` (``np.linalg.svd``'s
+  target) return tuples: multiple-output primitives whose ``g`` is a tuple.
+  ``slogdet``'s sign has no gradient.
+* ``cholesky`` and ``eigh`` read one triangle of their input; their gradients
+  are the exact gradients of that (see ``fold_triangle``).
 * ``np.linalg.norm``: vector norms of any ``ord`` (0 has no gradient) and every
   matrix norm, any ``axis``/``keepdims``. The gradient of a 2-norm at 0 is 0 (a
   subgradient); ties for a max/min share the gradient evenly.
-"""
+* Aliases: ``np.correlate``, ``np.kron``, ``np.polyval``, ``np.linalg.multi_dot``,
+  ``matrix_power``, ``eigvalsh``, ``svd``/``svdvals``, ``vector_norm``/``matrix_norm``
+  and the array-API spellings in ``np.linalg``."""
 
 import string
 
