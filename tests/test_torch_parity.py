@@ -2210,6 +2210,7 @@ def test_custom_function_details_agree():
     "repeat", "repeat_interleave", "requires_grad_", "reshape", "scatter", "scatter_add", "sigmoid", "sign", "size",
     "softmax", "sort", "split", "sqrt", "square", "squeeze", "std", "sub", "sum", "t", "tanh", "to", "tolist",
     "topk", "transpose", "type_as", "unbind", "unflatten", "unsqueeze", "var", "view", "view_as", "where", "zero_",
+    "movedim", "roll", "diagonal", "fmod", "erf", "cumprod", "logical_and", "isclose", "argsort",
 ])
 def test_common_tensor_method_exists(method, request):
     if not hasattr(srcgrad.Tensor, method):
@@ -2420,3 +2421,41 @@ def test_module_forward_hooks_and_module_api():
         res.append((npy(y).tolist(), npy(z).tolist(), len(list(tied.parameters())), list(tied.state_dict()),
                     [k for k, _ in tied.named_parameters()]))
     assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("name", [
+    "abs", "arange", "argmax", "bmm", "cat", "cdist", "chunk", "clamp", "cumsum", "diag", "einsum", "erf", "exp",
+    "eye", "flatten", "full", "gather", "isnan", "linspace", "log", "logsumexp", "manual_seed", "matmul", "max",
+    "maximum", "mean", "no_grad", "norm", "ones", "ones_like", "outer", "rand", "randint", "randn", "randperm",
+    "relu", "reshape", "sigmoid", "softmax", "sort", "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor",
+    "topk", "transpose", "tril", "unsqueeze", "where", "zeros", "zeros_like", "atan2", "inference_mode", "allclose",
+])
+def test_common_free_function_exists(name, request):
+    if not hasattr(srcgrad, name):
+        request.applymarker(xfail(f"srcgrad.{name} does not exist (torch.{name} does)"))
+    assert hasattr(torch, name)
+    assert hasattr(srcgrad, name)
+
+
+@pytest.mark.parametrize("name", list(MODULES)[:40] + [m for m in MODULES if "LSTM" in m or "GRU" in m])
+def test_float32_modules_stay_float32(name):
+    """Explicit float32 (srcgrad's default is float64, documented): outputs, gradients and buffers keep float32."""
+    expr, shapes = MODULES[name]
+    ours, theirs = twin(expr)
+    ours, theirs = ours.float(), theirs.float()
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    xs = [srcgrad.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out_s, out_t = flat(ours(*xs)), flat(theirs(*ts))
+    for s, t in zip(out_s, out_t):
+        assert _dt(s) == _dt(t) == "float32"
+        close(s, t, rtol=2e-4, atol=1e-5)
+    sum((o.sum() for o in out_s), srcgrad.tensor(np.float32(0))).backward()
+    sum((o.sum() for o in out_t), torch.tensor(0.0, dtype=torch.float32)).backward()
+    for x, t in zip(xs, ts):
+        assert _dt(x.grad) == "float32"
+        close(x.grad, t.grad, rtol=2e-4, atol=1e-5)
+    for (k, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert _dt(p.grad) == "float32", k
+        close(p.grad, q.grad, rtol=2e-4, atol=1e-4)
