@@ -835,3 +835,18 @@ def test_recomputed_loop_values_read_the_right_sequence(rng):
         return acc + np.sum(xs) * w
 
     check(f, 0.7, xs)
+
+
+def test_lengths_and_integer_arithmetic_stay_plain_numbers():
+    def f(w, xs):
+        n = len(xs)
+        half = n // 2
+        acc = 0.0
+        for i in range(n):
+            scale = 1.0 if i < half else 0.5
+            acc = acc + w * xs[i] * scale / n
+        return acc
+
+    xs = [0.5, 1.5, -1.0, 2.0]
+    df = check(f, 0.3, xs)
+    assert "unbroadcast" not in code_of(df.source_for(0.3, xs))

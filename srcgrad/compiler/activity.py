@@ -180,8 +180,26 @@ def _is_scalar(value, scalar, seqs=frozenset()):
     if isinstance(value, Cast):
         return isinstance(value.node, __import__("ast").Call) and getattr(value.node.func, "id", "") == "float"
     if isinstance(value, NonDiff):
-        return _const_number(value.node)
+        return _const_number(value.node) or _scalar_nondiff(value.node, scalar)
     return False
+
+
+def _scalar_nondiff(node, scalar):
+    """``len(...)``, or arithmetic and comparisons of numbers: a Python number (or bool)."""
+    import ast
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and not node.keywords:
+        return True
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+            if sub.id not in scalar and sub.id not in ("True", "False"):
+                return False
+        elif isinstance(sub, ast.Call):
+            if not (isinstance(sub.func, ast.Name) and sub.func.id == "len"):
+                return False
+        elif not isinstance(sub, (ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Load,
+                                  ast.cmpop, ast.boolop, ast.operator, ast.unaryop, ast.Name)):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- static shapes
