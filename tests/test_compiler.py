@@ -850,3 +850,14 @@ def test_lengths_and_integer_arithmetic_stay_plain_numbers():
     xs = [0.5, 1.5, -1.0, 2.0]
     df = check(f, 0.3, xs)
     assert "unbroadcast" not in code_of(df.source_for(0.3, xs))
+
+
+def test_hstack_and_vstack_of_lists(rng):
+    x, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    u, v = rng.normal(size=3), rng.normal(size=3)
+
+    def f(x, y, u, v):
+        return (np.sum(np.hstack([x, y]) ** 2) + np.sum(np.vstack([x, y]) ** 3)
+                + np.sum(np.hstack([u, v * 2.0]) * np.arange(6.0)) + np.sum(np.vstack([u, v]) ** 2))
+
+    check(f, x, y, u, v, wrt=(0, 1, 2, 3))

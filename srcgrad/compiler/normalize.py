@@ -1259,6 +1259,8 @@ def _list_reducer(callee):
         return "concatenate", concatenate_args
     if callee is sum:
         return "sum", None
+    if callee is np.hstack or callee is np.vstack:
+        return callee.__name__, None  # resolved to stack/concatenate once the elements' rank is known
     return None
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import NoRuleError
+from ..errors import NoRuleError, TransformError
 from ..rules import unbroadcast
 from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
@@ -364,6 +364,29 @@ class Reverse:
             self.accumulate(var, ast.Subscript(value=_name(grads), slice=ast.Constant(value=k), ctx=ast.Load()),
                             state, out)
 
+    def resolve_hvstack(self, value):
+        """``np.hstack``/``np.vstack`` as the stack or concatenate they are for the elements' (static) rank."""
+        from ..rules.shape import concatenate_args, stack_args
+        lst = value.lst.name
+        items = []
+        for st in walk_stmts(self.fn.body):
+            if isinstance(st, Assign) and st.target == lst and isinstance(st.value, ListNew):
+                items += st.value.items
+            elif isinstance(st, Append) and st.lst == lst:
+                items.append(st.item)
+        ranks = {len(self.shape_of(a)) if self.shape_of(a) is not None else None for a in items}
+        if len(ranks) != 1 or None in ranks or 0 in ranks:
+            raise TransformError(str(error_at(
+                self.fn.filename, self.fn.lines, getattr(self, "current_lineno", 0),
+                f"np.{value.kind} of values whose rank the compiler cannot tell: use np.concatenate or np.stack "
+                "with an explicit axis")))
+        rank = ranks.pop()
+        if value.kind == "hstack":
+            kind, prim, axis = "concatenate", concatenate_args, (0 if rank == 1 else 1)
+        else:
+            kind, prim, axis = ("stack", stack_args, 0) if rank == 1 else ("concatenate", concatenate_args, 0)
+        return ListReduce(kind, prim, value.node, value.lst, {"axis": Const(ast.Constant(value=axis))})
+
     def list_contribs(self, value, v, d, state, out):
         """Adjoints of the list-valued forms (``ListNew``, ``ListGet``, ``ListReduce``)."""
         if isinstance(value, ListNew):
@@ -385,6 +408,8 @@ class Reverse:
                                                                               right=_name(d)), lineno=0))
             return
         e = self.namer.fresh("e")
+        if value.kind in ("hstack", "vstack"):
+            value = self.resolve_hvstack(value)
         if value.kind == "sum":
             shape = _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(e))
             elt = _call(self.ns.bind(unbroadcast, "unbroadcast"), _name(d), shape)
@@ -435,6 +460,7 @@ class Reverse:
             state.add(var)
 
     def adjoint_assign(self, s, state):
+        self.current_lineno = s.lineno
         v, value = s.target, s.value
         out = []
         restore = [] if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped
