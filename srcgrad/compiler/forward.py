@@ -173,8 +173,8 @@ class Forward(Reverse):
                                            hint="Register one with srcgrad.rules.defvjp / defjvp.")))
         from .ir import UserCall
         if isinstance(value, UserCall) and v in self.act.active:
-            raise TransformError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
-                                              "recursion is not supported by srcgrad.jvp (it is by grad)")))
+            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
+                           "recursion is not supported by srcgrad.jvp (it is by grad)")
         primal = self.print_value(value)
         if isinstance(value, (ListNew, ListGet, ListReduce)):
             out.append(_assign(v, primal))
@@ -205,9 +205,8 @@ class Forward(Reverse):
             terms.append(_name(self.adj(value.src.name)))
         d = self.adj(v)
         if len(terms) > 1 and getattr(getattr(value, "rule", None), "multiple_outputs", False):
-            raise TransformError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
-                                              "srcgrad.jvp of a several-output primitive along several inputs "
-                                              "is not supported")))
+            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
+                           "srcgrad.jvp of a several-output primitive along several inputs is not supported")
         d = self.adj(v)
         if not terms:
             state.discard(v)

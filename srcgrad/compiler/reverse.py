@@ -376,10 +376,10 @@ class Reverse:
                 items.append(st.item)
         ranks = {len(self.shape_of(a)) if self.shape_of(a) is not None else None for a in items}
         if len(ranks) != 1 or None in ranks or 0 in ranks:
-            raise TransformError(str(error_at(
+            raise error_at(
                 self.fn.filename, self.fn.lines, getattr(self, "current_lineno", 0),
                 f"np.{value.kind} of values whose rank the compiler cannot tell: use np.concatenate or np.stack "
-                "with an explicit axis")))
+                "with an explicit axis")
         rank = ranks.pop()
         if value.kind == "hstack":
             kind, prim, axis = "concatenate", concatenate_args, (0 if rank == 1 else 1)
