@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import NoRuleError, TransformError
+from ..errors import NoRuleError
 from ..rules import unbroadcast
 from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
