@@ -225,3 +225,15 @@ def test_tracebacks_show_the_generated_line(rng):
         df(x, dout=np.ones(4))  # wrong cotangent shape: fails inside the generated code
     text = "".join(traceback.format_exception(err.value))
     assert "<srcgrad:" in text and "np.cos(x)" in text
+
+
+def test_jvp_with_defaulted_and_keyword_only_parameters(rng):
+    def f(x, scale=2.0, *, power=3):
+        return np.sum(x ** power) * scale
+
+    x, t = rng.normal(size=3), rng.normal(size=3)
+    value, tangent = jvp(f)(x, t)
+    assert value == pytest.approx(f(x))
+    assert tangent == pytest.approx(np.sum(2.0 * 3 * x ** 2 * t))
+    value, tangent = jvp(f)(x, t, power=2)
+    assert tangent == pytest.approx(np.sum(2.0 * 2 * x * t))

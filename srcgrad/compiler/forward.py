@@ -260,6 +260,7 @@ class JVPFunction:
         self.__wrapped__ = fn
         functools.update_wrapper(self, fn, assigned=("__module__", "__name__", "__qualname__"), updated=())
         sig = inspect.signature(fn)
+        self._signature = sig
         self._params = [p.name for p in sig.parameters.values()
                         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         self.wrt, self._tuple = _resolve_wrt(fn, self._params, wrt)
@@ -277,12 +278,21 @@ class JVPFunction:
                 print(spec.source)
         return spec
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        """``(value, tangent_out)`` for the function's arguments followed by the tangent.
+
+        Arguments with defaults may be left out or passed by keyword, as in a
+        call of the function itself; the last positional argument is the tangent.
+        """
         from .api import _key
         n = len(self._params)
-        if len(args) != n + 1:
-            raise TypeError(f"the JVP of {self.__wrapped__.__name__} takes its {n} arguments and then the tangent")
-        primals, tangent = args[:n], args[n]
+        if not args:
+            raise TypeError(f"the JVP of {self.__wrapped__.__name__} takes its arguments and then the tangent")
+        primals, tangent = args[:-1], args[-1]
+        if len(primals) != n or kwargs:
+            bound = self._signature.bind(*primals, **kwargs)
+            bound.apply_defaults()
+            primals = tuple(bound.arguments[p] for p in self._params)
         tangents = tuple(tangent) if self._tuple else (tangent,)
         if len(tangents) != len(self.wrt):
             raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
