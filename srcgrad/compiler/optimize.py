@@ -35,7 +35,14 @@ _PURE_BUILTINS = {len, range, float, int, abs, min, max, slice, reversed, bool, 
 
 
 class _Fold(ast.NodeTransformer):
-    """Constant folding and power strength reduction."""
+    """Constant folding and power strength reduction.
+
+    Args:
+        ns: the generated module's namespace (to tell pure calls in ``e + e``).
+    """
+
+    def __init__(self, ns=None):
+        self.ns = ns or {}
 
     _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
             ast.Pow: operator.pow}
@@ -45,7 +52,7 @@ class _Fold(ast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         l, r = node.left, node.right
-        if isinstance(node.op, ast.Add) and _arith_only(l) and ast.dump(l) == ast.dump(r):
+        if isinstance(node.op, ast.Add) and (_arith_only(l) or _pure(l, self.ns)) and ast.dump(l) == ast.dump(r):
             return ast.BinOp(left=ast.Constant(value=2), op=ast.Mult(), right=l)  # e + e -> 2 * e
         if _num(l) and _num(r) and type(node.op) in self._OPS:
             try:
@@ -368,7 +375,7 @@ def optimize(fdef, ns):
     Returns:
         ``fdef``.
     """
-    _Fold().visit(fdef)
+    _Fold(ns).visit(fdef)
     _copy_propagate(fdef)
     _cse(fdef, ns)
     _sum_for_scalar_unbroadcast(fdef, ns)
