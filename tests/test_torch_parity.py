@@ -1148,6 +1148,9 @@ MODULES = {
     "LSTM_2layer_batch_first": ("lib.nn.LSTM(3, 4, num_layers=2, batch_first=True)", [(2, 5, 3)]),
     "LSTM_bidirectional": ("lib.nn.LSTM(3, 4, num_layers=2, bidirectional=True)", [(5, 2, 3)]),
     "LSTM_unbatched": ("lib.nn.LSTM(3, 4)", [(5, 3)]),
+    "LSTM_proj": ("lib.nn.LSTM(3, 4, proj_size=2)", [(5, 2, 3)]),
+    "LSTM_proj_2layer_bidirectional": ("lib.nn.LSTM(3, 4, num_layers=2, proj_size=2, bidirectional=True, "
+                                       "batch_first=True)", [(2, 5, 3)]),
     "GRU": ("lib.nn.GRU(3, 4)", [(5, 2, 3)]),
     "GRU_2layer_batch_first": ("lib.nn.GRU(3, 4, num_layers=2, batch_first=True)", [(2, 5, 3)]),
     "GRU_bidirectional": ("lib.nn.GRU(3, 4, bidirectional=True)", [(5, 2, 3)]),
@@ -1170,7 +1173,7 @@ def test_module_outputs_and_gradients(name, request):
     check_module(ours, theirs, [rng.standard_normal(s) for s in shapes])
 
 
-@pytest.mark.parametrize("expr", ["lib.nn.LSTM(3, 4, proj_size=2)", "lib.nn.Conv1d(2, 3, 4, padding='same')",
+@pytest.mark.parametrize("expr", ["lib.nn.Conv1d(2, 3, 4, padding='same')",
                                   "lib.nn.Embedding(5, 3, max_norm=1.0)"])
 def test_documented_unsupported_options_raise(expr):
     """docs/nn.md: not supported, with a clear error (PyTorch has them)."""
