@@ -246,3 +246,21 @@ def test_deepcopy_gives_independent_parameters():
     twin.fc1.weight.data = twin.fc1.weight.data * 0
     assert not np.all(net.fc1.weight.detach().numpy() == 0)
     assert isinstance(twin.fc1.weight, nn.Parameter)
+
+
+def test_hook_options_and_load_with_assign():
+    lin = nn.Linear(2, 2)
+    order = []
+    lin.register_forward_hook(lambda m, a, out: order.append("second"))
+    lin.register_forward_hook(lambda m, a, out: order.append("first"), prepend=True)
+    lin.register_forward_pre_hook(lambda m, a, kw: (a, {}), with_kwargs=True)
+    seen = []
+    lin.register_forward_hook(lambda m, a, kw, out: seen.append(kw), with_kwargs=True)
+    lin(srcgrad.randn(1, 2))
+    assert order == ["first", "second"] and seen == [{}]
+    other = nn.Linear(2, 2)
+    old_weight = other.weight
+    state = {k: np.full(v.shape, 3.0) for k, v in lin.state_dict().items()}
+    other.load_state_dict(state, assign=True)
+    assert other.weight is not old_weight and isinstance(other.weight, nn.Parameter) and other.weight.requires_grad
+    assert np.all(other.weight.detach().numpy() == 3.0)

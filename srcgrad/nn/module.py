@@ -112,36 +112,56 @@ class Module:
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            out = hook(self, args)
-            if out is not None:
-                args = out if isinstance(out, tuple) else (out,)
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                out = hook(self, args, kwargs)
+                if out is not None:
+                    args, kwargs = out
+            else:
+                out = hook(self, args)
+                if out is not None:
+                    args = out if isinstance(out, tuple) else (out,)
         result = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            out = hook(self, args, result)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            out = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
             if out is not None:
                 result = out
         return result
 
-    def register_forward_pre_hook(self, hook):
+    def _add_hook(self, table, hook, prepend, with_kwargs):
+        handle = RemovableHandle(table)
+        table[handle.id] = (hook, with_kwargs)
+        if prepend:
+            table.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before ``forward``; a non-None return replaces ``args``.
 
+        Args:
+            hook: the function (``hook(module, args, kwargs)`` returning ``(args, kwargs)`` or None
+                with ``with_kwargs``).
+            prepend: run it before the hooks already registered.
+            with_kwargs: pass and let it replace the keyword arguments too.
+
         Returns:
             A handle whose ``remove()`` takes the hook off.
         """
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """Call ``hook(module, args, output)`` after ``forward``; a non-None return replaces the output.
 
+        Args:
+            hook: the function (``hook(module, args, kwargs, output)`` with ``with_kwargs``).
+            prepend: run it before the hooks already registered.
+            with_kwargs: pass the keyword arguments too.
+            always_call: accepted for PyTorch compatibility.
+
         Returns:
             A handle whose ``remove()`` takes the hook off.
         """
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
     # -- registration -----------------------------------------------------------------------
 
@@ -503,7 +523,7 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy values from ``state_dict`` into the parameters and buffers, in place.
 
         Values may be Tensors or ndarrays; they are cast to each parameter's dtype.
@@ -511,6 +531,8 @@ class Module:
         Args:
             state_dict: name -> value, as ``state_dict()`` makes it.
             strict: raise when keys are missing or unexpected.
+            assign: replace the parameters and buffers by new ones holding the loaded values
+                (keeping ``requires_grad``) instead of copying into them.
 
         Returns:
             ``(missing_keys, unexpected_keys)`` as a named tuple.
@@ -548,6 +570,18 @@ class Module:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(errors)))
+        if assign:
+            for prefix, module in self.named_modules():
+                head = prefix + "." if prefix else ""
+                for table in ("_parameters", "_buffers"):
+                    entries = getattr(module, table)
+                    for name, target in entries.items():
+                        if target is None or head + name not in state_dict:
+                            continue
+                        value = np.array(_as_value(state_dict[head + name]), copy=True)
+                        entries[name] = (Parameter(value, target.requires_grad) if table == "_parameters"
+                                         else Tensor._wrap(value))
+            return _IncompatibleKeys(missing, unexpected)
         with no_grad():
             for key, target in own.items():
                 if key in state_dict:
