@@ -282,6 +282,14 @@ def test_aliases_reject_what_they_cannot_differentiate():
         get_rule(R.linalg.svd_p).call_vjp(0, tuple(np.ones_like(a) for a in ans), ans, (x, True), {})
 
 
+def test_interp_refuses_what_it_cannot_differentiate():
+    x, xp, fp = np.array([0.5]), np.array([0.0, 1.0]), np.array([1.0, 3.0])
+    with pytest.raises(NotImplementedError, match="xp"):
+        vjp(np.interp, 1, np.ones(1), x, xp, fp)
+    with pytest.raises(NotImplementedError, match="period"):
+        vjp(np.interp, 0, np.ones(1), x, xp, fp, period=2.0)
+
+
 def test_reduction_rules_refuse_keywords_that_change_the_gradient():
     with pytest.raises(TypeError):
         vjp(np.sum, 0, np.float64(1.0), np.ones(3), where=np.array([True, False, True]))

@@ -26,7 +26,17 @@ from .broadcast import shape_of
 from .helpers import reads_shape_of
 from .registry import defjvp, defnondiff, defvjp, primitive
 
-__all__ = ["index_add", "index_update", "last_write_mask", "take_index", "along_axis_index"]
+__all__ = [
+    "index_add",
+    "index_update",
+    "last_write_mask",
+    "take_index",
+    "along_axis_index",
+    "interp_segment",
+    "interp_weight",
+    "interp_kept",
+    "not_differentiable",
+]
 
 
 def _is_basic(idx):
@@ -179,3 +189,82 @@ defvjp(np.sort,
        backward_name="SortBackward0")
 defjvp(np.sort,
        lambda t, ans, x, axis=-1, kind=None, order=None, stable=None: np.take_along_axis(t if axis is not None else np.ravel(t), np.argsort(x, axis=axis, kind="stable"), -1 if axis is None else axis))
+
+
+# ------------------------------------------------------------- np.interp
+@primitive
+def interp_segment(x, xp):
+    """For each ``x``, the index ``i`` of the segment ``[xp[i], xp[i+1]]`` np.interp uses
+    (clamped to the first and last segments outside ``xp``); no gradient."""
+    xp = np.asarray(xp)
+    return np.clip(np.searchsorted(xp, x, side="right") - 1, 0, max(xp.shape[0] - 2, 0))
+
+
+defnondiff(interp_segment)
+
+
+def not_differentiable(what):
+    """Raise: the rule table has no gradient for ``what`` (better than a silent zero)."""
+    raise NotImplementedError(f"{what} has no derivative rule")
+
+
+def interp_weight(x, xp, seg):
+    """Where ``x`` sits in its segment: 0 at ``xp[seg]``, 1 at ``xp[seg + 1]`` (clipped)."""
+    return np.clip((x - xp[seg]) / (xp[seg + 1] - xp[seg]), 0.0, 1.0)
+
+
+def interp_kept(x, xp, left=None, right=None):
+    """False where ``left``/``right`` replaced np.interp's value (then ``fp`` gets nothing)."""
+    return np.logical_and(np.logical_or(left is None, x >= xp[0]), np.logical_or(right is None, x <= xp[-1]))
+
+
+def interp_vjp_x(g, ans, x, xp, fp, left=None, right=None, period=None):
+    """Cotangent of ``x`` in ``np.interp(x, xp, fp)``: ``g`` times the segment's slope
+    inside ``[xp[0], xp[-1]]``, 0 outside (the extrapolation is constant)."""
+    if period is not None:
+        not_differentiable("np.interp(period=...)")
+    seg = interp_segment(x, xp)
+    slope = (fp[seg + 1] - fp[seg]) / (xp[seg + 1] - xp[seg])
+    return g * slope * np.logical_and(x >= xp[0], x <= xp[-1])
+
+
+def interp_vjp_fp(g, ans, x, xp, fp, left=None, right=None, period=None):
+    """Cotangent of ``fp``: each ``g`` split between its segment's two ends by position
+    (the end value alone outside ``xp``, nothing where ``left``/``right`` replaced it)."""
+    if period is not None:
+        not_differentiable("np.interp(period=...)")
+    seg = interp_segment(x, xp)
+    w = interp_weight(x, xp, seg)
+    kept = g * interp_kept(x, xp, left, right)
+    return index_add(index_add(np.zeros_like(fp), seg, kept * (1 - w)), seg + 1, kept * w)
+
+
+def interp_jvp_x(t, ans, x, xp, fp, left=None, right=None, period=None):
+    """Tangent of ``np.interp(x, xp, fp)`` along ``x``."""
+    if period is not None:
+        not_differentiable("np.interp(period=...)")
+    seg = interp_segment(x, xp)
+    slope = (fp[seg + 1] - fp[seg]) / (xp[seg + 1] - xp[seg])
+    return t * slope * np.logical_and(x >= xp[0], x <= xp[-1])
+
+
+def interp_jvp_fp(t, ans, x, xp, fp, left=None, right=None, period=None):
+    """Tangent of ``np.interp(x, xp, fp)`` along ``fp``."""
+    if period is not None:
+        not_differentiable("np.interp(period=...)")
+    seg = interp_segment(x, xp)
+    w = interp_weight(x, xp, seg)
+    return (t[seg] * (1 - w) + t[seg + 1] * w) * interp_kept(x, xp, left, right)
+
+
+# np.interp(x, xp, fp): piecewise linear. The knots xp get no rule (their gradient
+# raises instead of passing silently as zero); period= is not supported.
+defvjp(np.interp,
+       interp_vjp_x,
+       lambda g, ans, x, xp, fp, left=None, right=None, period=None: not_differentiable("np.interp's xp"),
+       interp_vjp_fp,
+       backward_name="InterpBackward0")
+defjvp(np.interp,
+       interp_jvp_x,
+       lambda t, ans, x, xp, fp, left=None, right=None, period=None: not_differentiable("np.interp's xp"),
+       interp_jvp_fp)
