@@ -264,3 +264,27 @@ def test_hook_options_and_load_with_assign():
     other.load_state_dict(state, assign=True)
     assert other.weight is not old_weight and isinstance(other.weight, nn.Parameter) and other.weight.requires_grad
     assert np.all(other.weight.detach().numpy() == 3.0)
+
+
+def test_full_backward_hooks():
+    lin = nn.Linear(3, 2)
+    log = []
+    lin.register_full_backward_hook(
+        lambda m, gi, go: log.append(([None if g is None else g.shape for g in gi], [g.shape for g in go])))
+    handle = lin.register_full_backward_pre_hook(lambda m, go: log.append(("pre", len(go))))
+    x = srcgrad.ones(4, 3, requires_grad=True)
+    lin(x).sum().backward()
+    lin(srcgrad.ones(4, 3)).sum().backward()  # no input needs a gradient: grad_input is (None,)
+    assert log == [("pre", 1), ([(4, 3)], [(4, 2)]), ("pre", 1), ([None], [(4, 2)])]
+    handle.remove()
+    doubled = nn.Linear(3, 2)
+    doubled.register_full_backward_hook(lambda m, gi, go: tuple(g * 2 for g in gi))
+    y = srcgrad.ones(1, 3, requires_grad=True)
+    doubled(y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy()[0], 2 * doubled.weight.detach().numpy().sum(0))
+    # the hook sees the gradient of the output before it reaches the weights
+    scaled = nn.Linear(3, 1)
+    scaled.register_full_backward_pre_hook(lambda m, go: (go[0] * 0,))
+    z = srcgrad.ones(2, 3, requires_grad=True)
+    scaled(z).sum().backward()
+    assert np.all(z.grad.numpy() == 0)

@@ -12,7 +12,8 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -50,6 +51,73 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
+
+
+class _IdentityForHooks(Function):
+    """Passes Tensors through; its backward hands their gradients to a callback."""
+
+    @staticmethod
+    def forward(ctx, callback, *tensors):
+        ctx.callback = callback
+        return tuple(Tensor._wrap(t._value) for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None,) + tuple(ctx.callback(grads))
+
+
+class _BackwardHookState:
+    """One call's bookkeeping for ``register_full_backward_hook``: the output gradients, then the input ones."""
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_output = None
+        self.n_inputs = 0
+        self.inputs_wrapped = False
+
+    def wrap_inputs(self, args):
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.n_inputs = len([a for a in args if isinstance(a, Tensor)])
+        if not positions:
+            return args
+        self.inputs_wrapped = True
+        wrapped = _IdentityForHooks.apply(self._on_inputs, *[args[i] for i in positions])
+        args = list(args)
+        for i, t in zip(positions, wrapped if isinstance(wrapped, tuple) else (wrapped,)):
+            args[i] = t
+        return tuple(args)
+
+    def wrap_outputs(self, result):
+        single = isinstance(result, Tensor)
+        outputs = (result,) if single else result
+        if not isinstance(outputs, tuple):
+            return result
+        positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
+        if not positions:
+            return result
+        wrapped = _IdentityForHooks.apply(self._on_outputs, *[outputs[i] for i in positions])
+        outputs = list(outputs)
+        for i, t in zip(positions, wrapped if isinstance(wrapped, tuple) else (wrapped,)):
+            outputs[i] = t
+        return outputs[0] if single else tuple(outputs)
+
+    def _on_outputs(self, grads):
+        for hook, _ in list(self.module._backward_pre_hooks.values()):
+            out = hook(self.module, tuple(grads))
+            if out is not None:
+                grads = out if isinstance(out, tuple) else (out,)
+        self.grad_output = tuple(grads)
+        if not self.inputs_wrapped:  # no input needs a gradient: the hooks run now, with None for each
+            for hook, _ in list(self.module._backward_hooks.values()):
+                hook(self.module, (None,) * self.n_inputs, self.grad_output)
+        return grads
+
+    def _on_inputs(self, grads):
+        for hook, _ in list(self.module._backward_hooks.values()):
+            out = hook(self.module, tuple(grads), self.grad_output)
+            if out is not None:
+                grads = out if isinstance(out, tuple) else (out,)
+        return grads
 
 
 def _addindent(text, spaces):
@@ -102,6 +170,8 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     # -- calling -----------------------------------------------------------------------------
 
@@ -110,7 +180,7 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook, with_kwargs in list(self._forward_pre_hooks.values()):
             if with_kwargs:
@@ -121,12 +191,37 @@ class Module:
                 out = hook(self, args)
                 if out is not None:
                     args = out if isinstance(out, tuple) else (out,)
+        backward = (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled()
+        if backward:
+            state = _BackwardHookState(self)
+            args = state.wrap_inputs(args)
         result = self.forward(*args, **kwargs)
         for hook, with_kwargs in list(self._forward_hooks.values()):
             out = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
             if out is not None:
                 result = out
+        if backward:
+            result = state.wrap_outputs(result)
         return result
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients of the module's inputs are known.
+
+        ``grad_input`` and ``grad_output`` are tuples with one entry per Tensor input and
+        output (None where there is no gradient); a non-None return replaces ``grad_input``.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook off.
+        """
+        return self._add_hook(self._backward_hooks, hook, prepend, False)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` before the module's backward; a non-None return replaces it.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook off.
+        """
+        return self._add_hook(self._backward_pre_hooks, hook, prepend, False)
 
     def _add_hook(self, table, hook, prepend, with_kwargs):
         handle = RemovableHandle(table)
