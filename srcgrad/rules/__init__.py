@@ -90,7 +90,7 @@ from .broadcast import shape_of, unbroadcast
 from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfuncs  # noqa: E402,F401
 from . import conv  # noqa: E402,F401  (im2col/col2im, behind nn's convolution and pooling)
 from .indexing import index_add, index_update
-from .linalg import einsum_args
+from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .shape import astype, concatenate_args, split_tuple, stack_args
 
@@ -113,6 +113,8 @@ __all__ = [
     "stack_args",
     "split_tuple",
     "einsum_args",
+    "svd_p",
+    "svdvals_p",
     "astype",
     # ML helpers
     "sigmoid",
