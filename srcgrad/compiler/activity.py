@@ -291,6 +291,8 @@ def infer_shapes(fn, act, param_shapes):
     shape = {}
     for p in fn.params:
         shape[p] = () if p in act.scalar else param_shapes.get(p)
+        if isinstance(shape[p], dict):
+            shape[p] = None
     by_target = {}
     for s in assigns:
         by_target.setdefault(s.target, []).append(s.value)
@@ -306,6 +308,18 @@ def infer_shapes(fn, act, param_shapes):
             return shape.get(a.name)
         return () if _const_number(a.node) else None
 
+    import ast as _ast
+    dict_shapes = {k[1]: v for k, v in param_shapes.items() if isinstance(k, tuple) and k[:1] == ("dict",)}
+    assigned_names = {s.target for s in assigns}
+
+    def entry_shape(value):
+        """``params["W"]`` of a dict argument whose entries' shapes the specialisation knows."""
+        if (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
+                and value.args[0].name in dict_shapes and value.args[0].name not in assigned_names
+                and isinstance(value.args[1], Const) and isinstance(value.args[1].node, _ast.Constant)):
+            return dict_shapes[value.args[0].name].get(value.args[1].node.value)
+        return None
+
     changed = True
     while changed:
         changed = False
@@ -315,7 +329,7 @@ def infer_shapes(fn, act, param_shapes):
             else:
                 new = _TOP
                 for value in values:
-                    s = value_shape(value, atom)
+                    s = entry_shape(value) or value_shape(value, atom)
                     if s is _TOP:
                         continue
                     if s is None or (new is not _TOP and new != s):

@@ -146,16 +146,27 @@ def _key(args):
     for a in args:
         if type(a) is np.ndarray:
             out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
+        elif type(a) is dict:
+            # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
+            out.append(_DictKey((k, tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in v.shape))
+                                if type(v) is np.ndarray else (k, None) for k, v in a.items()))
         else:
             out.append(_kind(a))
     return tuple(out)
 
 
+class _DictKey(tuple):
+    """The specialisation key of a dict argument: ``((key, symbolic shape or None), ...)``."""
+
+
 def _split_key(params, key):
     scalar = [p for p, k in zip(params, key) if k == 1]
     seqs = [p for p, k in zip(params, key) if k == 2]
-    shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple)}
-    dicts = [p for p, k in zip(params, key) if k == 3]
+    shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, _DictKey)}
+    dicts = [p for p, k in zip(params, key) if k == 3 or isinstance(k, _DictKey)]
+    dict_shapes = {p: {e: shp for e, shp in k if shp is not None} for p, k in zip(params, key)
+                   if isinstance(k, _DictKey)}
+    shapes.update({("dict", p): v for p, v in dict_shapes.items()})
     return scalar, seqs, shapes, dicts
 
 
