@@ -18,7 +18,8 @@ from srcgrad import nn
 
 torch = pytest.importorskip("torch")
 
-pytestmark = pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+pytestmark = [pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss"),
+              pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")]
 
 RTOL = 1e-10
 ATOL = 1e-12
