@@ -863,3 +863,25 @@ def test_hstack_and_vstack_of_lists(rng):
                 + np.sum(np.hstack([u, v * 2.0]) * np.arange(6.0)) + np.sum(np.vstack([u, v]) ** 2))
 
     check(f, x, y, u, v, wrt=(0, 1, 2, 3))
+
+
+def test_view_read_before_a_write_is_refused_and_reading_after_is_fine(rng):
+    x = rng.normal(size=3)
+
+    def stale_view(x):
+        out = np.zeros(3)
+        v = out[0:2]
+        out[0] = x[0]
+        return np.sum(v * x[1:])
+
+    with pytest.raises(TransformError, match="view"):
+        grad(stale_view)(x)
+
+    def recurrence(x):
+        out = np.zeros(3)
+        out[0] = x[0]
+        for i in range(1, 3):
+            out[i] = out[i - 1] * 2.0 + x[i]
+        return np.sum(out * out)
+
+    check(recurrence, x)

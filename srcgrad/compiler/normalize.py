@@ -228,6 +228,31 @@ class Normalizer:
                 writes.setdefault(st.target, []).append((pos, loops))
             elif isinstance(st, Assign) and id(st) in augmented:
                 in_place.setdefault(st.target, []).append((pos, loops, st.lineno))
+        # A value read out of an array that is written into later may be a view of it (numpy slices are):
+        # Python would see the write through it, the out-of-place write does not.
+        from .reverse import _stmt_reads
+        for spos, (st, sloops) in enumerate(flat):
+            if not (isinstance(st, Assign) and isinstance(st.value, (Prim, ListGet)) and
+                    ((isinstance(st.value, Prim) and st.value.style == "getitem" and isinstance(st.value.args[0], Var)
+                      and st.value.args[0].name in writes))):
+                continue
+            base = st.value.args[0].name
+            names = {st.target}
+            for other, _ in flat:  # names the view is passed on to
+                if isinstance(other, Assign) and isinstance(other.value, Copy) and \
+                        isinstance(other.value.src, Var) and other.value.src.name in names:
+                    names.add(other.target)
+            for rpos, (rst, rloops) in enumerate(flat):
+                if rst is st or not (_stmt_reads(rst) & names) or isinstance(rst, (If, For, While)):
+                    continue
+                for wpos, wloops in writes[base]:
+                    later = spos < wpos < rpos
+                    around = rpos <= spos and set(sloops) & set(wloops) & set(rloops)
+                    if later or around:
+                        raise error_at(self.parsed.filename, self.parsed.lines, rst.lineno,
+                                       f"a value read out of '{base}' (it may be a view) is used after '{base}' is "
+                                       "written into; srcgrad.grad writes out of place, so the view would not see "
+                                       f"the write: read it after the write, or copy it (np.copy({base}[...]))")
         for pos, (st, loops) in enumerate(flat):
             shared = []
             if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
