@@ -885,3 +885,22 @@ def test_view_read_before_a_write_is_refused_and_reading_after_is_fine(rng):
         return np.sum(out * out)
 
     check(recurrence, x)
+
+
+def test_in_place_writes_into_arguments_and_out_keywords_are_refused(rng):
+    def helper(a):
+        a[0] = 0.0
+        return a
+
+    def through_helper(x):
+        y = helper(x)
+        return np.sum(y * x)
+
+    def out_keyword(x):
+        y = np.zeros(3)
+        np.multiply(x, 2.0, out=y)
+        return np.sum(y)
+
+    for f, match in ((through_helper, "argument"), (out_keyword, "out=")):
+        with pytest.raises(TransformError, match=match):
+            grad(f)(rng.normal(size=3))

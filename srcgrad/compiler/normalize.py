@@ -474,7 +474,7 @@ class Normalizer:
         nothing else refers to that array (another variable, a list, a view).
         """
         name = self.local(name_node, ctx)
-        if ctx.scope is self.parsed.scope and name in self.params and name not in self.rebound:
+        if name in self.params and name not in self.rebound:  # also through a helper's parameter
             raise ctx.error(name_node, f"assignment into the argument '{name}': srcgrad.grad supports index "
                                        "assignment into arrays the function creates (copy it first: "
                                        f"{name} = {name}.copy())")
@@ -948,6 +948,9 @@ class Normalizer:
             return self.inline(callee, e, ctx)
         if callee in NONDIFF_BUILTINS:
             return self.nondiff(e, ctx)
+        if any(k.arg == "out" for k in e.keywords):
+            raise ctx.error(e, "out= writes into an existing array in place, which srcgrad.grad cannot follow; "
+                               "use the returned value")
         args = [self.expr(a, ctx) for a in e.args]
         kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
         reducer = _list_reducer(callee)
