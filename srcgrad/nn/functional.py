@@ -581,7 +581,9 @@ def _pool_args(input, kernel_size, stride, padding):
 def _max_positions(value, kernel, stride, padding, dilation, oh, ow):
     """Where each window's maximum is: the (row, col) in the input of the first largest tap, as PyTorch picks it.
 
-    A loop over the kernel's taps, each a strided view of all windows at once.
+    A loop over the kernel's taps, each a strided view of all windows at once,
+    keeping the running maximum and the offsets of the tap that holds it
+    (updated by arithmetic, which is much faster than masked copies).
     A NaN wins (PyTorch's rule); a tap in the padding never does.
     """
     n, c, h, w = value.shape
@@ -590,27 +592,42 @@ def _max_positions(value, kernel, stride, padding, dilation, oh, ow):
     cols0 = np.arange(ow) * sw - pw
     extra_h = max(0, rows0[-1] + dh * (kh - 1) + 1 - (h + ph))
     extra_w = max(0, cols0[-1] + dw * (kw - 1) + 1 - (w + pw))
-    padded = ph or pw or extra_h or extra_w
+    padded = bool(ph or pw or extra_h or extra_w)
     if padded:
         value = np.pad(value, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)), constant_values=-np.inf)
-    best = np.full((n, c, oh, ow), -np.inf, dtype=value.dtype)
-    row_offset = np.full((n, c, oh, ow), -1, dtype=np.int64)  # i * dh of the best tap; -1: none yet
-    col_offset = np.zeros((n, c, oh, ow), dtype=np.int64)
-    has_nan = bool(np.isnan(value).any())
+    has_nan = bool(np.isnan(np.sum(value)))  # may also be true for +inf and -inf together: then just slower
+    shape = (n, c, oh, ow)
+    offset_type = np.int32 if max(dh * kh, dw * kw) < 2 ** 31 else np.int64
+    row_offset = np.zeros(shape, dtype=offset_type)
+    col_offset = np.zeros(shape, dtype=offset_type)
+    better = np.empty(shape, dtype=bool)
+    if padded:
+        best = np.full(shape, -np.inf, dtype=value.dtype)
+        found = np.zeros(shape, dtype=bool)  # a tap inside the input has been taken
     for i in range(kh):
         for j in range(kw):
             tap = value[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
-            better = tap > best
+            if i == 0 and j == 0 and not padded:  # the first tap is inside the input everywhere
+                best = np.array(tap, copy=True)
+                continue
+            np.greater(tap, best, out=better)
             if has_nan:
                 better |= np.isnan(tap)
             if padded:  # the first tap inside the input is taken even when it is -inf
                 rows, cols = rows0 + i * dh, cols0 + j * dw
                 inside = ((rows >= 0) & (rows < h))[:, None] & ((cols >= 0) & (cols < w))[None, :]
-                better |= (row_offset < 0) & inside
+                better |= ~found
                 better &= inside
-            np.copyto(best, tap, where=better)
-            np.copyto(row_offset, i * dh, where=better)
-            np.copyto(col_offset, j * dw, where=better)
+                found |= inside
+            np.maximum(best, tap, out=best)  # NaN propagates, as the offsets do
+            if i * dh:
+                row_offset += better * (offset_type(i * dh) - row_offset)
+            else:
+                row_offset *= ~better
+            if j * dw:
+                col_offset += better * (offset_type(j * dw) - col_offset)
+            else:
+                col_offset *= ~better
     return rows0[:, None] + row_offset, cols0[None, :] + col_offset
 
 
