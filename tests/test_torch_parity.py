@@ -2391,7 +2391,6 @@ def test_jacobian_forward_mode_strategy():
         close(J, np.diag([2.0, 4.0]))
 
 
-@xfail("Module.register_full_backward_hook does not exist")
 def test_module_full_backward_hook():
     res = []
     for L in (srcgrad, torch):
