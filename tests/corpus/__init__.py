@@ -89,7 +89,12 @@ def all_cases():
 # What a mode does instead of differentiating, in one place so the list stays short and visible.
 # Each corpus module refers to these by name; docs/testing.md lists them.
 
-from srcgrad.errors import AutogradError, NoRuleError, TransformError  # noqa: E402
+from srcgrad.errors import AutogradError, TransformError  # noqa: E402
+
+# Every mode (a rule of the table): bugs.
+STD_AT_ZERO = Bug(
+    "rules: np.std's VJP/JVP divide by the result, so where std is 0 (an axis of length 1: batch statistics of "
+    "one sample) the gradient is NaN instead of 0; PyTorch masks result == 0 to 0")
 
 # Dynamic mode: documented limitations (the tape raises; PyTorch behaves the same way).
 MATH_ON_TENSOR = Limitation(
@@ -130,31 +135,11 @@ ALIAS_WRITE = Limitation(
     TransformError, "which may share its memory with another value",
     "the compiler writes into arrays out of place, so it refuses `y = z; y[0] = v` (z would miss the write) "
     "and asks for a copy")
-
-# Static mode: compiler gaps and bugs (reported; strict xfails notice the fix).
 LOCAL_DEFAULT = Limitation(
     TransformError, "a default value may not depend on local variables",
     "a nested def whose default captures a local (def g(t, k=k) in a loop) is rejected at its line")
-LIST_ARGUMENT = Bug(
-    "compiler (grad and jvp): 'passing a list to hstack is not supported' (np.hstack, np.vstack), although the rule table "
-    "has aliases for them", TransformError)
-ALIASES_IGNORED = Bug(
-    "compiler: rules.ALIASES is not consulted, so np.einsum / np.split have 'no derivative rule'", NoRuleError)
-MULTIPLE_OUTPUTS = Bug(
-    "compiler: multiple-output primitives (np.linalg.slogdet) raise a bare NotImplementedError", NotImplementedError)
-TUPLE_VALUES = Bug("compiler: a tuple kept as a value (pair = (x, y); pair[1]) is not supported yet", TransformError)
-DICT_VALUES = Bug("compiler: dict values are not supported yet ('Dict' is not supported)", TransformError)
 
 # Forward mode (srcgrad.jvp): documented limitations.
-JVP_TAKES_EVERY_PARAMETER = Limitation(
-    TypeError, "takes its 2 arguments and then the tangent",
-    "a JVPFunction is called with every parameter, defaulted ones included, then the tangent "
-    "(otherwise the tangent would fill the defaulted parameter)")
 JVP_RECURSION = Limitation(
     TransformError, "recursion is not supported by srcgrad.jvp",
     "forward mode does not differentiate recursive helpers (reverse mode does)")
-
-# Forward mode: bugs.
-JVP_KEYWORD_ONLY = Bug(
-    "forward mode: jvp(f)(x, t) for f(x, *, power=3) raises 'takes its 2 arguments and then the tangent': the "
-    "keyword-only parameter is counted as a positional one", TypeError)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import JVP_RECURSION, JVP_TAKES_EVERY_PARAMETER, LOCAL_DEFAULT, case
+from . import JVP_RECURSION, LOCAL_DEFAULT, case
 
 WEIGHTS = np.array([0.5, -1.0, 2.0])
 SCALE = 1.5
@@ -119,7 +119,7 @@ CASES = [
     case(recursive_power, lambda r: (r.normal(size=3),), forward=JVP_RECURSION),
     case(helper_chain, lambda r: (r.normal(size=3),)),
     case(local_lambda, lambda r: (r.normal(size=3),)),
-    case(default_parameter, lambda r: (r.normal(size=3),), forward=JVP_TAKES_EVERY_PARAMETER),
+    case(default_parameter, lambda r: (r.normal(size=3),)),
     case(array_methods, lambda r: (r.normal(size=4), r.uniform(0, 1, size=4) + np.arange(4.0)), wrt=(0, 1)),
     case(tuple_returning_helper, lambda r: (r.normal(size=5),)),
     case(global_weights, lambda r: (r.normal(size=3),)),

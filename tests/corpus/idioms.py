@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import JVP_KEYWORD_ONLY, JVP_TAKES_EVERY_PARAMETER, case
+from . import case
 
 
 def with_docstring_and_annotations(x: np.ndarray, scale: float = 2.0) -> float:
@@ -96,7 +96,7 @@ def while_with_early_return(x):
 
 
 CASES = [
-    case(with_docstring_and_annotations, lambda r: (r.normal(size=3),), forward=JVP_TAKES_EVERY_PARAMETER),
+    case(with_docstring_and_annotations, lambda r: (r.normal(size=3),)),
     case(with_assert, lambda r: (r.normal(size=3),)),
     case(with_print, lambda r: (r.normal(size=3),)),
     case(for_else, lambda r: (r.normal(size=4),)),
@@ -105,7 +105,7 @@ CASES = [
     case(reverse_range, lambda r: (r.normal(size=4),)),
     case(builtin_max_min_abs, lambda r: (0.3, -1.2), wrt=(0, 1)),
     case(generator_sum, lambda r: (r.normal(size=4),)),
-    case(keyword_only_parameter, lambda r: (r.normal(size=3),), forward=JVP_KEYWORD_ONLY),
+    case(keyword_only_parameter, lambda r: (r.normal(size=3),)),
     case(newaxis_outer, lambda r: (r.normal(size=3),)),
     case(swap_in_loop, lambda r: (r.normal(size=2), r.normal(size=2)), wrt=(0, 1)),
     case(integer_arithmetic_on_shapes, lambda r: (r.normal(size=5),)),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import case
+from . import STD_AT_ZERO, case
 
 
 def column_sums_squared(x):
@@ -61,6 +61,10 @@ def normalized_weights(x):
     return np.sum(w * np.arange(x.shape[0]))
 
 
+def std_over_batch_of_one(x):
+    return np.sum(np.std(x, axis=0) + x ** 2)
+
+
 def _grid(r, *shape):
     # distinct values, so max/min have no ties
     n = int(np.prod(shape))
@@ -81,4 +85,6 @@ CASES = [
     case(stable_logsumexp, lambda r: (r.normal(size=(3, 4)),)),
     case(mean_over_two_axes, lambda r: (r.normal(size=(2, 3, 4)),)),
     case(normalized_weights, lambda r: (r.normal(size=5),)),
+    case(std_over_batch_of_one, lambda r: (r.normal(size=(1, 3)),), static=STD_AT_ZERO, dynamic=STD_AT_ZERO,
+         forward=STD_AT_ZERO),
 ]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import LIST_ARGUMENT, NO_TENSOR_RAVEL, TORCH_SIZE_METHOD, case
+from . import NO_TENSOR_RAVEL, TORCH_SIZE_METHOD, case
 
 
 def reshape_transpose(x):
@@ -74,8 +74,7 @@ CASES = [
     case(tile_repeat, lambda r: (r.normal(size=3),)),
     case(split_halves, lambda r: (r.normal(size=6),)),
     case(swapaxes_ravel, lambda r: (r.normal(size=(2, 3)),), dynamic=NO_TENSOR_RAVEL),
-    case(hstack_vstack, lambda r: (r.normal(size=(2, 3)), r.normal(size=(2, 3))), wrt=(0, 1), static=LIST_ARGUMENT,
-         forward=LIST_ARGUMENT),
+    case(hstack_vstack, lambda r: (r.normal(size=(2, 3)), r.normal(size=(2, 3))), wrt=(0, 1)),
     case(pad_edges, lambda r: (r.normal(size=4),), dynamic=TORCH_SIZE_METHOD),
     case(lower_upper, lambda r: (r.normal(size=(3, 3)),)),
     case(moveaxis_weights, lambda r: (r.normal(size=(2, 3)),)),
