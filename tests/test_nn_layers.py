@@ -267,3 +267,16 @@ def test_float32_models_stay_float32():
     for loss_fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.binary_cross_entropy,
                     F.binary_cross_entropy_with_logits):
         assert loss_fn(x32, y32).dtype == np.float32, loss_fn
+
+
+def test_embedding_max_norm_rescales_looked_up_rows(rng):
+    emb = nn.Embedding(5, 3, max_norm=1.0)
+    with srcgrad.no_grad():
+        emb.weight.copy_(srcgrad.tensor(np.array([[3.0, 4.0, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 2.0],
+                                                  [1.0, 1.0, 1.0], [0.0, 5.0, 0.0]])))
+    out = emb(srcgrad.tensor([0, 1, 0, 3]))
+    np.testing.assert_allclose(value(out)[0], [0.6, 0.8, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(value(out)[1], [0.1, 0.0, 0.0])
+    np.testing.assert_allclose(np.linalg.norm(value(emb.weight)[3]), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(value(emb.weight)[4], [0.0, 5.0, 0.0])  # not looked up: untouched
+    assert repr(emb) == "Embedding(5, 3, max_norm=1.0)"

@@ -418,3 +418,15 @@ def test_training_steps_match_pytorch(rng, name):
     np.testing.assert_allclose(ours_trace, theirs_trace, rtol=1e-9)
     for key in theirs_state:
         np.testing.assert_allclose(ours_state[key], theirs_state[key], rtol=1e-8, atol=1e-10, err_msg=key)
+
+
+def test_embedding_max_norm_matches_pytorch():
+    ours, theirs = both("lib.nn.Embedding(6, 3, max_norm=1.0, norm_type=1.0)")
+    assert repr(ours) == repr(theirs)
+    idx = np.array([[1, 2, 2], [5, 0, 1]])
+    out_s, out_t = ours(srcgrad.tensor(idx)), theirs(torch.tensor(idx))
+    np.testing.assert_allclose(out_s.detach().numpy(), out_t.detach().numpy(), rtol=1e-12)
+    (out_s ** 2).sum().backward()
+    (out_t ** 2).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-12)

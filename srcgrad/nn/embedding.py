@@ -22,6 +22,8 @@ class Embedding(Module):
         num_embeddings: the number of rows.
         embedding_dim: the length of each row.
         padding_idx: a row that stays out of training (negative counts from the end).
+        max_norm: rescale, in place, each looked-up row whose norm exceeds it.
+        norm_type: the p of that norm.
         _weight: an initial weight to use instead.
         dtype: the weight's dtype.
 
@@ -47,8 +49,8 @@ class Embedding(Module):
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError("Padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
-        if max_norm is not None or scale_grad_by_freq:
-            raise NotImplementedError("srcgrad's Embedding does not support max_norm or scale_grad_by_freq")
+        if scale_grad_by_freq:
+            raise NotImplementedError("srcgrad's Embedding does not support scale_grad_by_freq")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
@@ -74,12 +76,16 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
         return s
 
     @classmethod
@@ -93,4 +99,5 @@ class Embedding(Module):
         if embeddings.ndim != 2:
             raise ValueError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
+        return cls(rows, cols, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type, _weight=embeddings,
+                   _freeze=freeze)

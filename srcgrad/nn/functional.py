@@ -1119,22 +1119,33 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         input: integer indices of any shape.
         weight: (num_embeddings, embedding_dim).
         padding_idx: this row's gradient stays zero.
+        max_norm: rows that are looked up and whose ``norm_type``-norm exceeds it are first
+            rescaled in place to norm ``max_norm`` (PyTorch's ``embedding_renorm_``).
+        norm_type: the p of that norm.
 
     Returns:
         ``input.shape + (embedding_dim,)``.
 
     Raises:
-        NotImplementedError: ``max_norm`` or ``scale_grad_by_freq``.
+        NotImplementedError: ``scale_grad_by_freq``.
         IndexError: an index outside the table.
     """
-    if max_norm is not None or scale_grad_by_freq:
-        raise NotImplementedError("srcgrad's embedding does not support max_norm or scale_grad_by_freq")
+    if scale_grad_by_freq:
+        raise NotImplementedError("srcgrad's embedding does not support scale_grad_by_freq")
     index = _raw(input)
     if index.dtype.kind not in "iu":
         raise TypeError(f"Expected tensor for argument #1 'indices' to have an integer dtype; but got {index.dtype}")
     n = weight.shape[0]
     if index.size and (index.min() < 0 or index.max() >= n):
         raise IndexError("index out of range in self")
+    if max_norm is not None:
+        rows = np.unique(index)
+        norms = np.linalg.norm(weight._value[rows], ord=norm_type, axis=1)
+        too_long = norms > max_norm
+        if too_long.any():
+            with no_grad():
+                weight[rows[too_long]] = Tensor._wrap(
+                    weight._value[rows[too_long]] * (max_norm / (norms[too_long] + 1e-7))[:, None])
     out = _record(operator.getitem, (weight, index), {})
     if padding_idx is not None and weight.requires_grad:
         padding_idx = padding_idx % n
