@@ -904,3 +904,18 @@ def test_in_place_writes_into_arguments_and_out_keywords_are_refused(rng):
     for f, match in ((through_helper, "argument"), (out_keyword, "out=")):
         with pytest.raises(TransformError, match=match):
             grad(f)(rng.normal(size=3))
+
+
+def test_row_loops_sum_the_adjoint_in_place(rng):
+    m, w = rng.normal(size=(6, 3)), rng.normal(size=3)
+
+    def f(m, w):
+        total = 0.0
+        for row in m:
+            total = total + np.sum(np.tanh(row * w))
+        for i in range(2):
+            total = total + np.sum(m[[i, i]] * w)  # a repeated fancy index adds twice
+        return total
+
+    df = check(f, m, w, wrt=(0, 1))
+    assert "dm[i" in code_of(df.source) and "np.add.at(dm" in code_of(df.source)

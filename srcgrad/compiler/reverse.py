@@ -138,6 +138,7 @@ class Reverse:
         self.groups = _groups(fn, self.overwritten - self.recomputed)
         self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
+        self.inplace_owned = set()
         self.before_if = {}
         self.loop_stack = []
         self.uses_stack = False
@@ -494,6 +495,21 @@ class Reverse:
                                   value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(), right=_name(d)), lineno=0))
             state.discard(v)
             return marker + out + restore
+        if (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
+                and value.args[0].name in self.inplace_owned and self.getitem_adds_at(value)):
+            # The rule is index_add(np.zeros_like(x), idx, g); summed into an adjoint this loop owns,
+            # that is an in-place add (np.add.at also handles repeated fancy indices).
+            base = value.args[0].name
+            target = ast.Subscript(value=_name(self.adj(base)), slice=clone(value.args[1].node), ctx=ast.Store())
+            if _basic_index(value.args[1].node, self.act.scalar):
+                out.append(ast.AugAssign(target=target, op=ast.Add(), value=_name(d)))
+            else:
+                add_at = ast.Attribute(value=ast.Attribute(value=_name(self.np), attr="add", ctx=ast.Load()),
+                                       attr="at", ctx=ast.Load())
+                out.append(ast.Expr(value=_call(add_at, _name(self.adj(base)), self.value_node(value.args[1]),
+                                                _name(d))))
+            state.discard(v)
+            return marker + out + restore
         if isinstance(value, Prim):
             positions, reads_ans = _reads(value.rule, len(value.args))
             self_positions = [j for j, a in enumerate(value.args) if isinstance(a, Var) and a.name == v]
@@ -606,6 +622,53 @@ class Reverse:
             return ast.Subscript(value=s_, slice=node, ctx=ast.Load())
         return node
 
+    def getitem_adds_at(self, value):
+        """True when the table's getitem VJP is ``index_add(np.zeros_like(x), idx, g)`` (so += in place is it)."""
+        from ..rules.indexing import index_add
+        rule = value.rule
+        vjp = rule.vjp_at(0) if hasattr(rule, "vjp_at") else rule.vjps[0]
+        t = inline.template(vjp)
+        if t is None or t.body or len(t.params) < 4:
+            return False
+        g, _, x, idx = t.params[:4]
+        r = t.result
+        ok = (isinstance(r, ast.Call) and len(r.args) == 3 and not r.keywords
+              and isinstance(r.args[0], ast.Call) and len(r.args[0].args) == 1
+              and isinstance(r.args[0].args[0], ast.Name) and r.args[0].args[0].id == x
+              and isinstance(r.args[1], ast.Name) and r.args[1].id == idx
+              and isinstance(r.args[2], ast.Name) and r.args[2].id == g)
+        if not ok:
+            return False
+        glb = vjp.__globals__
+        func = glb.get(r.func.id) if isinstance(r.func, ast.Name) else None
+        zl = r.args[0].func
+        zeros = (getattr(glb.get(zl.value.id), zl.attr, None) if isinstance(zl, ast.Attribute)
+                 and isinstance(zl.value, ast.Name) else None)
+        return func is index_add and zeros is np.zeros_like
+
+    def inplace_candidates(self, loop):
+        """Arrays whose only adjoint contributions in ``loop`` are reads ``x[idx]``: their adjoint can be summed in place."""
+        assigned = {a.target for a in walk_stmts(loop.body) if isinstance(a, Assign)}
+        assigned |= {a.target for a in walk_stmts(loop.body) if isinstance(a, For)}
+        assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, Append)}
+        ok, bad = set(), set()
+        for st in walk_stmts(loop.body):
+            if not isinstance(st, Assign):
+                continue
+            from .activity import diff_inputs
+            for name in diff_inputs(st.value):
+                value = st.value
+                if (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
+                        and value.args[0].name == name and not any(isinstance(a, Var) and a.name == name
+                                                                   for a in value.args[1:])
+                        and self.getitem_adds_at(value)):
+                    ok.add(name)
+                else:
+                    bad.add(name)
+        return {v for v in ok - bad - assigned
+                if v in self.act.active and v not in self.act.scalar and v not in self.act.lists
+                and v not in self.act.dicts}
+
     def materialize(self, vars_, out):
         for var in sorted(vars_):
             out.append(_assign(self.adj(var), self.zero(var)))
@@ -637,6 +700,24 @@ class Reverse:
         return out
 
     def loop_body(self, loop, state, depth):
+        body = loop.body
+        owned_here = self.inplace_candidates(loop) - self.inplace_owned
+        own = []
+        for v in sorted(owned_here):
+            if v not in state:
+                own.append(_assign(self.adj(v), self.zero(v)))
+                state.add(v)
+            else:  # it may share memory with another adjoint: a private copy before adding in place
+                own.append(_assign(self.adj(v), _call(ast.Attribute(value=_name(self.np), attr="copy",
+                                                                    ctx=ast.Load()), _name(self.adj(v)))))
+        self.inplace_owned |= owned_here
+        try:
+            pre, code = self._loop_body(loop, state, depth)
+        finally:
+            self.inplace_owned -= owned_here
+        return own + pre, code
+
+    def _loop_body(self, loop, state, depth):
         body = loop.body
         entry = set(state)
         for _ in range(50):
@@ -814,6 +895,25 @@ class Reverse:
                         shape = self.act.shapes.get(v)
                         if shape and v not in self.act.scalar and shape in by_shape:
                             call.args[k] = _name(by_shape[shape])
+
+
+def _basic_index(node, numbers):
+    """An index numpy treats as basic (no element addressed twice): numbers, slices, tuples of them.
+
+    A name counts only when it is known to hold a number (``numbers``): a name
+    may hold a list or an array of indices, with repeats.
+    """
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            if n.id not in numbers:
+                return False
+        elif isinstance(n, ast.Constant):
+            if not (n.value is None or type(n.value) is int):
+                return False
+        elif not isinstance(n, (ast.Slice, ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub,
+                                ast.Load)):
+            return False
+    return True
 
 
 def _real(stmts):
