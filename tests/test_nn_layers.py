@@ -280,3 +280,17 @@ def test_embedding_max_norm_rescales_looked_up_rows(rng):
     np.testing.assert_allclose(np.linalg.norm(value(emb.weight)[3]), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(value(emb.weight)[4], [0.0, 5.0, 0.0])  # not looked up: untouched
     assert repr(emb) == "Embedding(5, 3, max_norm=1.0)"
+
+
+def test_embedding_scale_grad_by_freq():
+    emb = nn.Embedding(4, 2, scale_grad_by_freq=True, padding_idx=3)
+    idx = np.array([1, 2, 1, 1, 3])
+    out = emb(srcgrad.tensor(idx))
+    np.testing.assert_array_equal(value(out), value(emb.weight)[idx])
+    (out * srcgrad.tensor(np.arange(10.0).reshape(5, 2))).sum().backward()
+    expected = np.zeros((4, 2))
+    expected[1] = (np.array([0.0, 1.0]) + [4.0, 5.0] + [6.0, 7.0]) / 3  # row 1 occurs 3 times
+    expected[2] = [2.0, 3.0]
+    np.testing.assert_allclose(emb.weight.grad.numpy(), expected)
+    x = nn.Embedding(3, 2, scale_grad_by_freq=True).weight
+    gradcheck(lambda w: F.embedding(srcgrad.tensor([0, 2, 0]), w, scale_grad_by_freq=True) ** 2, (x,))

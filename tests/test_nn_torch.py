@@ -430,3 +430,15 @@ def test_embedding_max_norm_matches_pytorch():
     (out_t ** 2).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("padding", ["", ", padding_idx=2"])
+def test_embedding_scale_grad_by_freq_matches_pytorch(padding):
+    ours, theirs = both(f"lib.nn.Embedding(6, 3, scale_grad_by_freq=True{padding})")
+    assert repr(ours) == repr(theirs)
+    idx = np.array([[1, 2, 2], [5, 2, 1]])
+    out_s, out_t = ours(srcgrad.tensor(idx)), theirs(torch.tensor(idx))
+    np.testing.assert_allclose(out_s.detach().numpy(), out_t.detach().numpy())
+    (out_s ** 3).sum().backward()
+    (out_t ** 3).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)

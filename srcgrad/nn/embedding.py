@@ -24,6 +24,7 @@ class Embedding(Module):
         padding_idx: a row that stays out of training (negative counts from the end).
         max_norm: rescale, in place, each looked-up row whose norm exceeds it.
         norm_type: the p of that norm.
+        scale_grad_by_freq: divide each row's gradient by its number of occurrences in the batch.
         _weight: an initial weight to use instead.
         dtype: the weight's dtype.
 
@@ -49,8 +50,6 @@ class Embedding(Module):
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError("Padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
-        if scale_grad_by_freq:
-            raise NotImplementedError("srcgrad's Embedding does not support scale_grad_by_freq")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
@@ -76,7 +75,8 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -86,6 +86,8 @@ class Embedding(Module):
             s += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         return s
 
     @classmethod
@@ -99,5 +101,5 @@ class Embedding(Module):
         if embeddings.ndim != 2:
             raise ValueError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type, _weight=embeddings,
-                   _freeze=freeze)
+        return cls(rows, cols, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, _weight=embeddings, _freeze=freeze)

@@ -1111,6 +1111,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 # -- embeddings ------------------------------------------------------------------------------------------
 
+class _ScaledLookup(Function):
+    """``weight[index]`` whose backward scales each position's gradient (``scale_grad_by_freq``)."""
+
+    @staticmethod
+    def forward(ctx, weight, index, scale):
+        ctx.shape, ctx.index, ctx.scale = weight.shape, index, scale
+        return Tensor._wrap(weight._value[index])
+
+    @staticmethod
+    def backward(ctx, grad):
+        scaled = grad * ctx.scale[..., None]
+        zeros = np.zeros(ctx.shape, dtype=ctx.scale.dtype)
+        return _rules.index_add(zeros, ctx.index, scaled), None, None
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Rows of ``weight`` picked by the integer indices in ``input``.
@@ -1122,16 +1137,14 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         max_norm: rows that are looked up and whose ``norm_type``-norm exceeds it are first
             rescaled in place to norm ``max_norm`` (PyTorch's ``embedding_renorm_``).
         norm_type: the p of that norm.
+        scale_grad_by_freq: divide each row's gradient by how often the row occurs in ``input``.
 
     Returns:
         ``input.shape + (embedding_dim,)``.
 
     Raises:
-        NotImplementedError: ``scale_grad_by_freq``.
         IndexError: an index outside the table.
     """
-    if scale_grad_by_freq:
-        raise NotImplementedError("srcgrad's embedding does not support scale_grad_by_freq")
     index = _raw(input)
     if index.dtype.kind not in "iu":
         raise TypeError(f"Expected tensor for argument #1 'indices' to have an integer dtype; but got {index.dtype}")
@@ -1146,6 +1159,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             with no_grad():
                 weight[rows[too_long]] = Tensor._wrap(
                     weight._value[rows[too_long]] * (max_norm / (norms[too_long] + 1e-7))[:, None])
+    if scale_grad_by_freq and weight.requires_grad:
+        rows, inverse, counts = np.unique(index, return_inverse=True, return_counts=True)
+        scale = (1.0 / counts[inverse.reshape(index.shape)]).astype(weight.dtype)
+        if padding_idx is not None:
+            scale[index == padding_idx % n] = 0.0
+        return _ScaledLookup.apply(weight, index, scale)
     out = _record(operator.getitem, (weight, index), {})
     if padding_idx is not None and weight.requires_grad:
         padding_idx = padding_idx % n
