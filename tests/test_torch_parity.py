@@ -511,6 +511,15 @@ def test_functional_outputs_do_not_require_grad_without_create_graph():
         assert not j.requires_grad and not out.requires_grad and not v.requires_grad
 
 
+@xfail(_FILL.replace("fill_/zero_", "copy_ of a constant"))
+def test_copy_of_constant_on_non_leaf_keeps_requires_grad():
+    for L in (srcgrad, torch):
+        a = L.tensor(np.ones(3), requires_grad=True)
+        b = a * 2
+        b.copy_(L.ones(3))
+        assert b.requires_grad and not b.is_leaf
+
+
 @xfail(_FILL)
 def test_zero_on_non_leaf_keeps_requires_grad():
     for L in (srcgrad, torch):
@@ -1174,8 +1183,7 @@ def test_module_outputs_and_gradients(name, request):
     check_module(ours, theirs, [rng.standard_normal(s) for s in shapes])
 
 
-@pytest.mark.parametrize("expr", ["lib.nn.Conv1d(2, 3, 4, padding='same')",
-                                  "lib.nn.Embedding(5, 3, max_norm=1.0)"])
+@pytest.mark.parametrize("expr", ["lib.nn.Conv1d(2, 3, 4, padding='same')"])
 def test_documented_unsupported_options_raise(expr):
     """docs/nn.md: not supported, with a clear error (PyTorch has them)."""
     eval(expr, {"lib": torch})
@@ -1314,6 +1322,14 @@ def test_embedding_padding_idx_and_max_norm_free():
     ours, theirs = twin("lib.nn.Embedding(6, 3, padding_idx=-1)")
     close(ours.weight[5], np.zeros(3))
     check_module(ours, theirs, [np.array([5, 4, 5, 0])], int_inputs=True)
+
+
+@pytest.mark.parametrize("kwargs", ["max_norm=1.0", "max_norm=0.5, norm_type=1.0", "scale_grad_by_freq=True",
+                                    "scale_grad_by_freq=True, padding_idx=0"])
+def test_embedding_max_norm_and_scale_grad_by_freq(kwargs):
+    ours, theirs = twin(f"lib.nn.Embedding(6, 3, {kwargs})")
+    idx = np.array([[1, 2, 5, 2], [0, 0, 2, 1]])
+    check_module(ours, theirs, [idx], int_inputs=True)  # the weights renormalised in place must agree too
 
 
 def test_embedding_from_pretrained():
@@ -2215,6 +2231,8 @@ def test_custom_function_details_agree():
     "softmax", "sort", "split", "sqrt", "square", "squeeze", "std", "sub", "sum", "t", "tanh", "to", "tolist",
     "topk", "transpose", "type_as", "unbind", "unflatten", "unsqueeze", "var", "view", "view_as", "where", "zero_",
     "movedim", "roll", "diagonal", "fmod", "erf", "cumprod", "logical_and", "isclose", "argsort",
+    "relu_", "exp_", "sigmoid_", "tanh_", "abs_", "sqrt_", "log_", "masked_fill_", "addcmul_", "addcdiv_", "t_",
+    "unsqueeze_", "squeeze_", "lerp_", "copy_", "add_", "mul_", "clamp_", "fill_", "index_fill_", "scatter_",
 ])
 def test_common_tensor_method_exists(method, request):
     if not hasattr(srcgrad.Tensor, method):
