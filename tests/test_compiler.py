@@ -919,3 +919,32 @@ def test_row_loops_sum_the_adjoint_in_place(rng):
 
     df = check(f, m, w, wrt=(0, 1))
     assert "dm[i" in code_of(df.source) and "np.add.at(dm" in code_of(df.source)
+
+
+def test_index_writes_in_place_keep_values_and_gradients(rng):
+    x = rng.normal(size=5)
+
+    def fill(x):
+        out = np.zeros_like(x)
+        acc = 0.0
+        for i in range(x.shape[0]):
+            acc = acc * 0.5 + x[i]
+            out[i] = acc
+            out[i] += x[i] * acc
+        out[1:3] = out[1:3] * 2.0
+        return out
+
+    value, g = value_and_grad(fill)(x, dout=np.arange(5.0))
+    np.testing.assert_allclose(value, fill(x))  # not the restored array
+    expected = numeric_grad(lambda x: np.sum(fill(x) * np.arange(5.0)), (x,), 0)
+    np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-7)
+    assert "out[i] = acc" in grad(fill).source  # written in place
+
+    def transposed_view(x):
+        m = np.zeros((2, 2))
+        v = m.T
+        m[0, 1] = x[0]
+        return np.sum(v * x[1])
+
+    with pytest.raises(TransformError, match="view"):
+        grad(transposed_view)(x)

@@ -57,6 +57,9 @@ NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype"}
 NONDIFF_BUILTINS = {len, range, isinstance, int, bool, type, print, str, enumerate, zip, id, hasattr, callable}
 FLOAT_DTYPES = {float, np.float64, np.float32, np.float16, "float", "float64", "float32"}
 _EFFECT_ONLY = {print}
+# numpy functions that may return a view of their first argument
+_VIEW_FUNCTIONS = {np.transpose, np.reshape, np.ravel, np.squeeze, np.expand_dims, np.swapaxes, np.moveaxis,
+                   np.broadcast_to, np.diagonal, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.real, np.imag}
 _FRESH_ARRAYS = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
                  np.array, np.eye, np.identity, np.arange, np.linspace, np.copy}
 _LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
@@ -232,9 +235,9 @@ class Normalizer:
         # Python would see the write through it, the out-of-place write does not.
         from .reverse import _stmt_reads
         for spos, (st, sloops) in enumerate(flat):
-            if not (isinstance(st, Assign) and isinstance(st.value, (Prim, ListGet)) and
-                    ((isinstance(st.value, Prim) and st.value.style == "getitem" and isinstance(st.value.args[0], Var)
-                      and st.value.args[0].name in writes))):
+            if not (isinstance(st, Assign) and isinstance(st.value, Prim) and isinstance(st.value.args[0], Var)
+                    and st.value.args[0].name in writes
+                    and (st.value.style == "getitem" or st.value.fn in _VIEW_FUNCTIONS)):
                 continue
             base = st.value.args[0].name
             names = {st.target}

@@ -56,6 +56,19 @@ class _Restore:
 
 
 @dataclass(frozen=True, eq=False)
+class _SaveItems:
+    """Save ``var[index]`` (a copy) before an in-place index write."""
+    var: str
+    index: object
+
+
+@dataclass(frozen=True, eq=False)
+class _RestoreItems:
+    var: str
+    index: object
+
+
+@dataclass(frozen=True, eq=False)
 class _Recompute:
     """Compute ``target = value`` again (only if the adjoint sweep reads ``target``)."""
     target: str
@@ -81,7 +94,8 @@ def is_marker(stmt, kind=None):
     """True when ``stmt`` is a marker statement (of class ``kind``, if given)."""
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
         v = stmt.value.value
-        if isinstance(v, (SourceLine, _Save, _Restore, _SaveGroup, _RestoreGroup, _Recompute)):
+        if isinstance(v, (SourceLine, _Save, _Restore, _SaveGroup, _RestoreGroup, _Recompute, _SaveItems,
+                          _RestoreItems)):
             return kind is None or isinstance(v, kind)
     return False
 
@@ -133,6 +147,8 @@ class Reverse:
         self.name = name or namer.fresh("d" + fn.name)
         self.np = ns.bind(np, "np")
         self.overwritten, self.loop_target_shadowed = _overwritten(fn)
+        self.inplace_writes = self.find_inplace_writes(fn)
+        self.overwritten -= self.inplace_writes  # saved element-wise, not as whole arrays
         self.recompute = _recomputable(fn, self.overwritten)
         self.recomputed = {id(a) for assigns in self.recompute.values() for a in assigns}
         self.groups = _groups(fn, self.overwritten - self.recomputed)
@@ -195,7 +211,17 @@ class Reverse:
     def forward(self, stmts, depth, defined):
         out = []
         for s in stmts:
-            if isinstance(s, Assign):
+            if isinstance(s, Assign) and id(s) in self.inplace_writes:
+                # y = index_update(y, i, v) of an array nothing else refers to: write in place, saving y[i]
+                out += self.line_marker(s.lineno, False)
+                y, idx, item = s.value.args
+                out.append(_marker(_SaveItems(s.target, clone(idx.node))))
+                slot = ast.Subscript(value=_name(s.target), slice=clone(idx.node), ctx=ast.Store())
+                op = ast.Add() if s.value.fn.__name__ == "index_add" else None
+                out.append(ast.AugAssign(target=slot, op=op, value=_atom_node(item)) if op else
+                           ast.Assign(targets=[slot], value=_atom_node(item), lineno=s.lineno))
+                defined.add(s.target)
+            elif isinstance(s, Assign):
                 out += self.line_marker(s.lineno, False)
                 if not s.bookkeeping and id(s) in self.overwritten and id(s) not in self.grouped \
                         and id(s) not in self.recomputed:
@@ -466,6 +492,8 @@ class Reverse:
         out = []
         restore = [] if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped
                          or id(s) in self.recomputed) else [_marker(_Restore(v))]
+        if id(s) in self.inplace_writes:
+            restore = [_marker(_RestoreItems(v, clone(value.args[1].node)))]
         if v not in self.act.active or v not in state:
             return restore
         if isinstance(value, Opaque):
@@ -540,6 +568,9 @@ class Reverse:
             self.list_contribs(value, v, d, state, out)
             state.discard(v)
             return marker + out + restore
+        if id(s) in self.inplace_writes:
+            restore_first = True
+            restore = [_marker(_RestoreItems(v, clone(value.args[1].node)))]
         if restore_first:
             out += restore
             restore = []
@@ -621,6 +652,32 @@ class Reverse:
             s_ = ast.Attribute(value=_name(self.np), attr="s_", ctx=ast.Load())
             return ast.Subscript(value=s_, slice=node, ctx=ast.Load())
         return node
+
+    def find_inplace_writes(self, fn):
+        """``y = index_update(y, idx, v)`` / ``index_add`` statements safe to run as ``y[idx] = v`` in place.
+
+        Safe when ``idx`` is a basic index of numbers and slices, the rule's VJPs
+        do not read ``ans`` (they then see the old ``y``, restored element-wise
+        first), and ``normalize`` already proved no other name, list or view
+        shares ``y`` (it refuses index writes otherwise).
+        """
+        from ..rules.indexing import index_add, index_update
+        from .normalize import rule_reads
+        out = set()
+        scalar = self.act.scalar
+        for st in walk_stmts(fn.body):
+            if not (isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update)):
+                continue
+            y, idx, item = st.value.args
+            if not (isinstance(y, Var) and y.name == st.target and isinstance(idx, Const)
+                    and _basic_index(idx.node, scalar) and not (isinstance(item, Var) and item.name == st.target)):
+                continue
+            if st.target in self.act.lists or st.target in self.act.dicts or st.target in fn.params:
+                continue
+            if rule_reads(st.value.rule, 3)[1]:
+                continue
+            out.add(id(st))
+        return out
 
     def getitem_adds_at(self, value):
         """True when the table's getitem VJP is ``index_add(np.zeros_like(x), idx, g)`` (so += in place is it)."""
@@ -788,7 +845,13 @@ class Reverse:
         value_name = None
         if self.preserve_result:
             value_name = self.namer.fresh("value")
-            forward.append(_assign(value_name, _atom_node(result)))
+            written = {a.target for a in walk_stmts(fn.body) if id(a) in self.inplace_writes}
+            if isinstance(result, Var) and result.name in written:
+                # the adjoint sweep restores it in place: keep a copy of the value to return
+                forward.append(_assign(value_name, _call(ast.Attribute(value=_name(self.np), attr="copy",
+                                                                       ctx=ast.Load()), _atom_node(result))))
+            else:
+                forward.append(_assign(value_name, _atom_node(result)))
         dout = "dout"
         if not scalar_out:
             from .runtime import default_dout
@@ -934,6 +997,18 @@ def _resolve_markers(stmts, needed, rev):
             if var in needed:
                 _, pop = rev.stack_names()
                 out.append(_assign(var, _call(pop)))
+            continue
+        if is_marker(s, _SaveItems) or is_marker(s, _RestoreItems):
+            m = s.value.value
+            push, pop = rev.stack_names()
+            if m.var in needed:
+                if is_marker(s, _SaveItems):
+                    item = ast.Subscript(value=_name(m.var), slice=clone(m.index), ctx=ast.Load())
+                    out.append(ast.Expr(value=_call(push, _call(ast.Attribute(value=_name(rev.np), attr="copy",
+                                                                                ctx=ast.Load()), item))))
+                else:
+                    out.append(ast.Assign(targets=[ast.Subscript(value=_name(m.var), slice=clone(m.index),
+                                                                 ctx=ast.Store())], value=_call(pop), lineno=0))
             continue
         if is_marker(s, _Recompute):
             m = s.value.value
