@@ -65,6 +65,8 @@ LAYERS = [
     ("lib.nn.Conv2d(2, 3, (2, 3), padding=(1, 2), dilation=2, bias=False)", (1, 2, 6, 7)),
     ("lib.nn.Conv2d(2, 2, 3, padding='same', padding_mode='circular')", (1, 2, 5, 5)),
     ("lib.nn.Conv1d(2, 3, 4, stride=2, padding=1)", (2, 2, 9)),
+    ("lib.nn.Conv2d(2, 3, (2, 3), padding='same')", (1, 2, 5, 6)),
+    ("lib.nn.Conv1d(2, 3, 4, padding='same', dilation=1)", (2, 2, 7)),
     ("lib.nn.Conv2d(4, 6, 3, padding=1, groups=2)", (2, 4, 5, 5)),
     ("lib.nn.Conv2d(3, 3, (3, 2), stride=2, groups=3, bias=False)", (1, 3, 7, 6)),
     ("lib.nn.Conv1d(4, 8, 3, groups=4, padding='same', padding_mode='reflect')", (2, 4, 9)),

@@ -463,16 +463,22 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
 
 
 def _conv_padding(padding, kernel, dilation):
+    """``(symmetric padding, extra padding at the bottom/right)``; 'same' with an even span pads the right more."""
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0)
+            return (0, 0), (0, 0)
         if padding == "same":
             total = [d * (k - 1) for k, d in zip(kernel, dilation)]
-            if any(t % 2 for t in total):
-                raise NotImplementedError("padding='same' with an even effective kernel size is not supported")
-            return tuple(t // 2 for t in total)
+            return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
         raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-    return _pair(padding, "padding")
+    return _pair(padding, "padding"), (0, 0)
+
+
+def _pad_extra(input, extra):
+    if extra == (0, 0):
+        return input
+    widths = ((0, 0),) * (input.ndim - 2) + ((0, extra[0]), (0, extra[1]))
+    return _record(np.pad, (input, widths), {"constant_values": 0.0})
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -483,7 +489,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         weight: (C_out, C_in, KH, KW).
         bias: (C_out,) or ``None``.
         stride: an int or a pair.
-        padding: an int, a pair, ``'valid'`` or ``'same'`` (zeros on both sides).
+        padding: an int, a pair, ``'valid'`` or ``'same'`` (zeros on both sides; for an even
+            kernel span ``'same'`` pads the bottom/right one more, as PyTorch does).
         dilation: an int or a pair.
         groups: split the channels into this many groups, each convolved with its own filters.
 
@@ -498,8 +505,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         input = _record(np.expand_dims, (input, 0), {})
     kernel = tuple(weight.shape[2:])
     dilation = _pair(dilation, "dilation")
-    out = _conv2d_raw(input, weight, bias, _pair(stride, "stride"), _conv_padding(padding, kernel, dilation),
-                      dilation, groups)
+    pad, extra = _conv_padding(padding, kernel, dilation)
+    out = _conv2d_raw(_pad_extra(input, extra), weight, bias, _pair(stride, "stride"), pad, dilation, groups)
     return out[0] if unbatched else out
 
 
@@ -520,9 +527,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if unbatched:
         input = _record(np.expand_dims, (input, 0), {})
     dilation, stride = _single(dilation), _single(stride)
-    pad = _conv_padding(padding if isinstance(padding, str) else (0, _single(padding)), (1, weight.shape[2]),
-                        (1, dilation))
-    x4 = _record(np.expand_dims, (input, 2), {})
+    pad, extra = _conv_padding(padding if isinstance(padding, str) else (0, _single(padding)), (1, weight.shape[2]),
+                               (1, dilation))
+    x4 = _pad_extra(_record(np.expand_dims, (input, 2), {}), extra)
     w4 = _record(np.expand_dims, (weight, 2), {})
     out = _conv2d_raw(x4, w4, bias, (1, stride), pad, (1, dilation), groups)
     out = _record(np.squeeze, (out,), {"axis": 2})
