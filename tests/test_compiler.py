@@ -948,3 +948,16 @@ def test_index_writes_in_place_keep_values_and_gradients(rng):
 
     with pytest.raises(TransformError, match="view"):
         grad(transposed_view)(x)
+
+
+def test_common_subexpressions_are_not_reused_across_an_index_write(rng):
+    x = rng.normal(size=3)
+
+    def f(x):
+        out = x * 1.0
+        a = out * 2.0
+        out[0] = x[1] * 3.0
+        b = out * 2.0
+        return np.sum(a * b)
+
+    check(f, x)

@@ -227,10 +227,17 @@ def _code(stmts):
 
 
 def _stores(node):
+    """Names a statement rebinds or changes in place (``y[i] = v`` changes ``y``)."""
     out = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             out.add(sub.id)
+        elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store):
+            base = sub.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                out.add(base.id)
     return out
 
 
@@ -335,6 +342,14 @@ def _cse(fdef, ns):
             for sub in ast.walk(s):
                 if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                     stored.add(sub.id)
+                elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store):
+                    base = sub.value  # y[i] = v changes y in place
+                    while isinstance(base, (ast.Subscript, ast.Attribute)):
+                        base = base.value
+                    if isinstance(base, ast.Name):
+                        stored.add(base.id)
+                elif isinstance(sub, ast.Call):
+                    stored.update(n.id for n in ast.walk(sub) if isinstance(n, ast.Name))  # a call may mutate
             if stored:
                 for key in [k for k, (name, reads) in avail.items() if name in stored or reads & stored]:
                     del avail[key]
