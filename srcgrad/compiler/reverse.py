@@ -581,6 +581,13 @@ class Reverse:
         self_expr = merged.pop(v, None)
         for var, expr in merged.items():
             self.accumulate(var, expr, state, out)
+        if self_expr is not None and id(s) in self.inplace_writes and v in self.inplace_owned:
+            cleared = self.write_clears_in_place(value)
+            if cleared is not None and cleared != "keep":
+                slot = ast.Subscript(value=_name(d), slice=clone(value.args[1].node), ctx=ast.Store())
+                out.append(ast.Assign(targets=[slot], value=ast.Constant(value=cleared), lineno=0))
+            if cleared is not None:
+                return marker + out + restore
         if self_expr is not None:
             if not (isinstance(self_expr, ast.Name) and self_expr.id == d):
                 out.append(_assign(d, self_expr))
@@ -679,6 +686,28 @@ class Reverse:
             out.add(id(st))
         return out
 
+    def write_clears_in_place(self, value):
+        """For ``y = index_update(y, idx, v)``: the constant the table's VJP of ``y`` writes at ``idx``
+        (its rule is ``index_update(g, idx, 0.0)``), ``"keep"`` for ``index_add`` (its VJP of ``y`` is ``g``),
+        or ``None`` when the rule has another form."""
+        from ..rules.indexing import index_add, index_update
+        rule = value.rule
+        vjp = rule.vjp_at(0) if hasattr(rule, "vjp_at") else rule.vjps[0]
+        t = inline.template(vjp)
+        if t is None or t.body or len(t.params) < 4:
+            return None
+        g, _, x, idx = t.params[:4]
+        r = t.result
+        if value.fn is index_add:
+            return "keep" if isinstance(r, ast.Name) and r.id == g else None
+        if (value.fn is index_update and isinstance(r, ast.Call) and isinstance(r.func, ast.Name)
+                and vjp.__globals__.get(r.func.id) is index_update and len(r.args) == 3 and not r.keywords
+                and isinstance(r.args[0], ast.Name) and r.args[0].id == g
+                and isinstance(r.args[1], ast.Name) and r.args[1].id == idx
+                and isinstance(r.args[2], ast.Constant)):
+            return r.args[2].value
+        return None
+
     def getitem_adds_at(self, value):
         """True when the table's getitem VJP is ``index_add(np.zeros_like(x), idx, g)`` (so += in place is it)."""
         from ..rules.indexing import index_add
@@ -705,7 +734,9 @@ class Reverse:
 
     def inplace_candidates(self, loop):
         """Arrays whose only adjoint contributions in ``loop`` are reads ``x[idx]``: their adjoint can be summed in place."""
-        assigned = {a.target for a in walk_stmts(loop.body) if isinstance(a, Assign)}
+        written = {id(a) for a in walk_stmts(loop.body) if id(a) in self.inplace_writes
+                   and self.write_clears_in_place(a.value) is not None}
+        assigned = {a.target for a in walk_stmts(loop.body) if isinstance(a, Assign) and id(a) not in written}
         assigned |= {a.target for a in walk_stmts(loop.body) if isinstance(a, For)}
         assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, Append)}
         ok, bad = set(), set()
@@ -715,7 +746,10 @@ class Reverse:
             from .activity import diff_inputs
             for name in diff_inputs(st.value):
                 value = st.value
-                if (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
+                if id(st) in written and name == st.target and not (
+                        isinstance(value.args[2], Var) and value.args[2].name == name):
+                    ok.add(name)  # an in-place index write into the array itself
+                elif (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
                         and value.args[0].name == name and not any(isinstance(a, Var) and a.name == name
                                                                    for a in value.args[1:])
                         and self.getitem_adds_at(value)):
