@@ -401,8 +401,12 @@ def render():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/supported.md is stale")
+    parser.add_argument("--print", action="store_true", help="write the document to stdout instead")
     opts = parser.parse_args(argv)
     text = render()
+    if opts.print:
+        sys.stdout.write(text)
+        return 0
     if opts.check:
         if not DOC.exists() or DOC.read_text() != text:
             print("docs/supported.md is stale: run python tools/gen_supported.py", file=sys.stderr)
