@@ -280,3 +280,35 @@ def test_random_compositions(source, seed):
     y = 0.5 * rng.normal(size=(3, 3))
     assert np.shape(fn(x, y)) == ()
     check_both_modes(fn, (x, y), (0, 1), source=source)
+
+
+# ------------------------------------------------------------------ index writes: y[idx] = v into a fresh array
+
+def _write_loss(idx):
+    def write_loss(x, v, w):
+        y = x * 1.0
+        y[idx] = v * 2.0
+        return np.sum(y * w)
+    return write_loss
+
+
+def _check_write(shape, idx, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=shape)
+    v = rng.normal(size=np.shape(x[idx]))
+    w = rng.normal(size=shape)
+    check_both_modes(_write_loss(idx), (x, v, w), (0, 1))
+
+
+@SETTINGS
+@given(data=st.data(), shape=shapes_2_3, seed=seeds)
+def test_random_slice_writes(data, shape, seed):
+    _check_write(shape, data.draw(hnp.basic_indices(shape, allow_ellipsis=True)), seed)
+
+
+@FEW
+@given(data=st.data(), shape=shapes_2_3, seed=seeds)
+def test_random_index_array_writes_last_one_wins(data, shape, seed):
+    idx = data.draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=1,
+                                                                                      max_side=5)))
+    _check_write(shape, idx, seed)
