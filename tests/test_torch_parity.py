@@ -19,7 +19,8 @@ from srcgrad import nn
 torch = pytest.importorskip("torch")
 
 pytestmark = [pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss"),
-              pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")]
+              pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN"),
+              pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")]
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -1115,6 +1116,8 @@ MODULES = {
     "Conv1d_groups": ("lib.nn.Conv1d(4, 2, 3, groups=2)", [(2, 4, 7)]),
     "Conv1d_same_odd": ("lib.nn.Conv1d(2, 3, 5, padding='same')", [(1, 2, 9)]),
     "Conv2d_same_dil": ("lib.nn.Conv2d(2, 3, 3, padding='same', dilation=2)", [(1, 2, 7, 6)]),
+    "Conv1d_same_even": ("lib.nn.Conv1d(2, 3, 4, padding='same')", [(1, 2, 9)]),
+    "Conv2d_same_even": ("lib.nn.Conv2d(2, 3, (2, 4), padding='same')", [(1, 2, 6, 7)]),
     "Conv2d": ("lib.nn.Conv2d(2, 3, 3)", [(2, 2, 6, 7)]),
     "Conv2d_stride_pad": ("lib.nn.Conv2d(2, 3, 3, stride=2, padding=1)", [(2, 2, 7, 6)]),
     "Conv2d_rect_dil": ("lib.nn.Conv2d(2, 3, (3, 2), stride=(1, 2), padding=(2, 1), dilation=(2, 1))", [(1, 2, 8, 7)]),
@@ -1181,15 +1184,6 @@ def test_module_outputs_and_gradients(name, request):
     ours, theirs = twin(expr)
     rng = np.random.default_rng(7)
     check_module(ours, theirs, [rng.standard_normal(s) for s in shapes])
-
-
-@pytest.mark.parametrize("expr", ["lib.nn.Conv1d(2, 3, 4, padding='same')"])
-def test_documented_unsupported_options_raise(expr):
-    """docs/nn.md: not supported, with a clear error (PyTorch has them)."""
-    eval(expr, {"lib": torch})
-    with pytest.raises(NotImplementedError):
-        m = eval(expr, {"lib": srcgrad})
-        m(srcgrad.ones(1, 2, 9))
 
 
 @pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm1d_3d", "BatchNorm2d", "BatchNorm1d_momentum_none"])
@@ -2480,3 +2474,77 @@ def test_float32_modules_stay_float32(name):
     for (k, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert _dt(p.grad) == "float32", k
         close(p.grad, q.grad, rtol=2e-4, atol=1e-4)
+
+
+# -- aliasing: which results share memory with their input ----------------------------------------------------
+
+ALIASES = {
+    "flip": (lambda L, x: x.flip(0), "flip returns a numpy view of its input: an in-place change of the input "
+             "changes the flipped Tensor too (torch.flip always copies)"),
+    "contiguous_of_transpose": (lambda L, x: x.reshape(2, 2).t().contiguous(),
+                                "contiguous() of a transposed Tensor stays a view of the input (torch copies a "
+                                "non-contiguous Tensor)"),
+    "clone": (lambda L, x: x.clone(), None),
+    "index_select": (lambda L, x: x.index_select(0, L.tensor(np.array([0, 1]))), None),
+    "int_array_index": (lambda L, x: x[L.tensor(np.array([0, 1]))], None),
+    "mask_index": (lambda L, x: x[x > 2], None),
+    "cat_single": (lambda L, x: L.cat([x]), None),
+    "where": (lambda L, x: L.where(x > 0, x, 0.0), None),
+    "reshape": (lambda L, x: x.reshape(2, 2), None),
+    "transpose": (lambda L, x: x.reshape(2, 2).t(), None),
+    "slice": (lambda L, x: x[1:3], None),
+    "split": (lambda L, x: x.split(2)[1], None),
+    "expand": (lambda L, x: x[:1].expand(3), None),
+    "detach": (lambda L, x: x.detach(), None),
+    "to_same_dtype": (lambda L, x: x.to(L.float64), None),
+    "masked_fill": (lambda L, x: x.masked_fill(x > 100, 0.0), None),
+    "tensor_of_tensor": (lambda L, x: L.tensor(npy(x)), None),
+}
+
+
+@pytest.mark.parametrize("name", list(ALIASES))
+def test_result_aliasing_matches_torch(name, request):
+    fn, why = ALIASES[name]
+    if why:
+        request.applymarker(xfail(why))
+    seen = []
+    for L in (srcgrad, torch):
+        x = L.tensor(np.array([1.0, 2.0, 3.0, 4.0]))
+        y = fn(L, x)
+        x.mul_(2)
+        seen.append(npy(y).tolist())
+    assert seen[0] == seen[1]
+
+
+@xfail("split()/chunk() pieces are numpy views of the input: after an in-place change of the input, backward "
+       "through a piece runs without error and gives the gradient of the old values (torch raises 'Output 1 of "
+       "Split is a view and its base ... has been modified inplace'); a silently wrong gradient")
+def test_split_piece_after_base_modified_in_place():
+    outcomes = []
+    for L in (srcgrad, torch):
+        x = L.tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+        y = x * 1
+        piece = y.split(2)[1]
+        y.mul_(2)
+        try:
+            (piece * L.tensor(np.array([1.0, 2.0]))).sum().backward()
+            outcomes.append(("ran", npy(piece).tolist(), npy(x.grad).tolist()))
+        except RuntimeError as e:
+            outcomes.append(("raised", "modified" in str(e)))
+    assert outcomes[1] == ("raised", True)
+    assert outcomes[0] == outcomes[1]
+
+
+@xfail("a view (slice/reshape/transpose/...) taken before an in-place change of its base: torch rebases the view's "
+       "graph and gives the right gradient; srcgrad raises 'modified by an inplace operation' at backward "
+       "(conservative: no wrong number)")
+def test_view_used_after_base_modified_in_place():
+    res = []
+    for L in (srcgrad, torch):
+        x = L.tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+        y = x * 1
+        w = y[1:3]
+        y.mul_(2)
+        (w * L.tensor(np.array([1.0, 2.0]))).sum().backward()
+        res.append((npy(w).tolist(), npy(x.grad).tolist()))
+    assert res[0] == res[1]
