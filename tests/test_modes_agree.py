@@ -16,6 +16,8 @@ below, for modes the library does not have yet.
 """
 
 import functools
+import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -152,6 +154,17 @@ def test_every_case_returns_a_scalar_and_reference_is_finite():
         assert np.ndim(case.fn(*args)) == 0, case.name
         for g in reference(case.name).values():
             assert np.all(np.isfinite(g)), case.name
+
+
+def test_every_limitation_is_documented():
+    """docs/testing.md lists each documented limitation with the message the user gets."""
+    doc = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "testing.md").read_text()
+    for case in CASES:
+        for mode in ("static", "dynamic", "forward"):
+            spec = getattr(case, mode)
+            if isinstance(spec, Limitation):
+                message = re.sub(r"\\(.)", r"\1", spec.match)
+                assert message in doc, f"{case.name} ({mode}): docs/testing.md does not mention {message!r}"
 
 
 def test_limitations_are_few_and_explained():
