@@ -388,3 +388,24 @@ def test_index_add_accumulates_for_any_array_like_index():
     np.testing.assert_array_equal(out, [1, 0, 1])
     assert not R.indexing._is_basic(_IndexLike([0, 0]))
     assert R.indexing._is_basic((Ellipsis, None, slice(1), 2, np.array([True])))
+
+
+def test_std_of_equal_values_has_zero_gradient_in_both_modes():
+    # PyTorch masks std's backward where the std is 0; srcgrad does the same
+    # (the exact derivative does not exist there; 0 is the subgradient FD sees).
+    import srcgrad
+
+    def f(x):
+        return np.std(x, axis=1).sum()
+
+    x0 = np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])
+    x = srcgrad.tensor(x0, requires_grad=True)
+    f(x).backward()
+    g = x.grad.numpy()
+    assert np.all(g[0] == 0.0)
+    d = x0[1] - x0[1].mean()
+    np.testing.assert_allclose(g[1], d / (3 * np.std(x0[1])))
+    np.testing.assert_allclose(srcgrad.grad(f)(x0), g)
+    single = srcgrad.tensor([1.5], requires_grad=True)
+    np.std(single).backward()
+    assert single.grad.numpy()[0] == 0.0

@@ -161,11 +161,17 @@ defvjp(np.var,
 defjvp(np.var,
        lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * (2.0 / dof(x, axis, ddof, correction)))
 
-defvjp(np.std,
-       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(g / ans, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / dof(x, axis, ddof, correction),
+def reciprocal_or_zero(a):
+    """``1 / a``, and 0 where ``a == 0`` (std's derivative there, as PyTorch masks it)."""
+    zero = a == 0
+    return np.where(zero, 0.0, 1.0 / np.where(zero, 1.0, a))
+
+
+defvjp(np.std,  # where the std is 0 (all values equal) the gradient is 0, as in PyTorch
+       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(g * reciprocal_or_zero(ans), x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / dof(x, axis, ddof, correction),
        backward_name="StdBackward0")
 defjvp(np.std,
-       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) / (dof(x, axis, ddof, correction) * ans))
+       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * reciprocal_or_zero(dof(x, axis, ddof, correction) * ans))
 
 # ------------------------------------------------------------------ scans
 # axis=None scans the flattened array: the final reshape restores x's shape.
