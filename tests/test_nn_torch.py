@@ -12,6 +12,9 @@ from srcgrad import nn
 
 torch = pytest.importorskip("torch")
 
+# PyTorch's own notices (padding='same' copies, oneDNN fallbacks) say nothing about srcgrad
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
 
 def to_torch(module, torch_module):
     torch_module.double()
