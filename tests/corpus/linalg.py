@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import case
+from . import GUFUNC_SHAPES, case
 
 
 def matvec_tanh(A, x):
@@ -69,6 +69,14 @@ def least_squares(X, y):
     return np.sum((X @ w - y) ** 2)
 
 
+def row_dots_vecdot(X, w):
+    return np.sum(np.vecdot(X, w) ** 2)
+
+
+def matvec_sum(A, v):
+    return np.sum(np.tanh(np.matvec(A, v)))
+
+
 def _wellconditioned(r, n):
     return r.normal(size=(n, n)) * 0.3 + np.eye(n) * 2.0
 
@@ -89,4 +97,6 @@ CASES = [
     case(tensordot_sum, lambda r: (r.normal(size=(2, 3)), r.normal(size=(3, 4))), wrt=(0, 1)),
     case(batched_matmul, lambda r: (r.normal(size=(2, 2, 3)), r.normal(size=(2, 3, 2))), wrt=(0, 1)),
     case(least_squares, lambda r: (r.normal(size=(5, 2)), r.normal(size=5)), wrt=(0, 1)),
+    case(row_dots_vecdot, lambda r: (r.normal(size=(4, 3)), r.normal(size=3)), wrt=(0, 1), static=GUFUNC_SHAPES),
+    case(matvec_sum, lambda r: (r.normal(size=(2, 3)), r.normal(size=3)), wrt=(0, 1), static=GUFUNC_SHAPES),
 ]
