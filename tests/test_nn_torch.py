@@ -107,6 +107,7 @@ LAYERS = [
     ("lib.nn.Upsample(size=(5, 7))", (1, 2, 3, 4)),
     ("lib.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)", (2, 2, 4, 3)),
     ("lib.nn.ConvTranspose2d(2, 3, (2, 3), dilation=2, bias=False)", (1, 2, 3, 3)),
+    ("lib.nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2)", (2, 4, 3, 3)),
     ("lib.nn.BatchNorm1d(4)", (5, 4)),
     ("lib.nn.BatchNorm2d(2)", (3, 2, 3, 3)),
     ("lib.nn.GELU()", (3, 4)),

@@ -191,13 +191,13 @@ class ConvTranspose2d(Module):
         stride: an int or a pair.
         padding: an int or a pair (removed from the output's borders).
         output_padding: an int or a pair added to one side of the output (less than stride or dilation).
-        groups: only 1 is supported.
+        groups: split the channels into this many groups.
         bias: learn an additive bias per output channel.
         dilation: an int or a pair.
         dtype: the parameters' dtype.
 
     Attributes:
-        weight: (in_channels, out_channels, KH, KW).
+        weight: (in_channels, out_channels / groups, KH, KW).
 
     Shape:
         Input (N, C_in, H, W); output (N, C_out, H_out, W_out) with
@@ -213,8 +213,8 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        if groups != 1:
-            raise NotImplementedError("srcgrad's ConvTranspose2d supports groups=1 only")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError("in_channels and out_channels must be divisible by groups")
         if padding_mode != "zeros":
             raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
         self.in_channels = in_channels
@@ -227,7 +227,7 @@ class ConvTranspose2d(Module):
         self.groups = groups
         self.padding_mode = padding_mode
         dtype = _creation._float_dtype(dtype)
-        self.weight = Parameter(np.zeros((in_channels, out_channels) + self.kernel_size, dtype=dtype))
+        self.weight = Parameter(np.zeros((in_channels, out_channels // groups) + self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
         else:
@@ -250,6 +250,8 @@ class ConvTranspose2d(Module):
             s += f", dilation={self.dilation}"
         if self.output_padding != (0, 0):
             s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         return s

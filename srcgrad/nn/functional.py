@@ -834,28 +834,29 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     Args:
         input: (N, C_in, H, W) or (C_in, H, W).
-        weight: (C_in, C_out, KH, KW).
+        weight: (C_in, C_out / groups, KH, KW).
         bias: (C_out,) or ``None``.
         stride, padding, output_padding, dilation: ints or pairs (``output_padding`` < stride or dilation).
-        groups: only 1 is supported.
+        groups: split the channels into this many groups.
 
     Returns:
         (N, C_out, H_out, W_out) with
         ``H_out = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1``.
 
     Raises:
-        NotImplementedError: ``groups != 1``.
         RuntimeError: the channel counts do not match.
     """
-    if groups != 1:
-        raise NotImplementedError("srcgrad's conv_transpose2d supports groups=1 only")
     unbatched = input.ndim == 3
     if unbatched:
         input = _record(np.expand_dims, (input, 0), {})
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
     n, channels, h, w = input.shape
-    in_channels, out_channels, kh, kw = weight.shape
+    in_channels, out_per_group, kh, kw = weight.shape
+    out_channels = out_per_group * groups
+    if in_channels % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size {list(weight.shape)} instead")
     if channels != in_channels:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {in_channels} channels, but got {channels} channels instead")
@@ -864,9 +865,16 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             raise RuntimeError("output padding must be smaller than either stride or dilation")
     oh = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
     ow = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
-    w2 = _record(np.reshape, (weight, (in_channels, out_channels * kh * kw)), {})
-    x3 = _record(np.reshape, (input, (n, in_channels, h * w)), {})
-    cols = _record(np.matmul, (_record(np.transpose, (w2,), {}), x3), {})  # (N, C_out*KH*KW, H*W)
+    if groups == 1:
+        w2 = _record(np.reshape, (weight, (in_channels, out_channels * kh * kw)), {})
+        x3 = _record(np.reshape, (input, (n, in_channels, h * w)), {})
+        cols = _record(np.matmul, (_record(np.transpose, (w2,), {}), x3), {})  # (N, C_out*KH*KW, H*W)
+    else:  # one product per group: (G, C_out/G*KH*KW, C_in/G) @ (N, G, C_in/G, H*W)
+        k = out_per_group * kh * kw
+        w3 = _record(np.reshape, (weight, (groups, in_channels // groups, k)), {})
+        x4 = _record(np.reshape, (input, (n, groups, in_channels // groups, h * w)), {})
+        cols = _record(np.matmul, (_record(np.swapaxes, (w3, 1, 2), {}), x4), {})
+        cols = _record(np.reshape, (cols, (n, out_channels * kh * kw, h * w)), {})
     out = _record(col2im, (cols, (n, out_channels, oh, ow), (kh, kw)),
                   {"stride": stride, "padding": padding, "dilation": dilation})
     if bias is not None:
