@@ -264,3 +264,19 @@ def test_instance_norm(rng):
     got = value(nn.InstanceNorm2d(3)(srcgrad.tensor(img)))
     np.testing.assert_allclose(got, (img - img.mean((2, 3), keepdims=True)) / np.sqrt(img.var((2, 3), keepdims=True) + 1e-5),
                                rtol=1e-12)
+
+
+def test_adaptive_max_pool_uneven_windows(rng):
+    a = rng.standard_normal((2, 3, 7, 5))
+    x = srcgrad.tensor(a, requires_grad=True)
+    out, idx = F.adaptive_max_pool2d(x, (3, 4), return_indices=True)
+    expected = np.zeros((2, 3, 3, 4))
+    for i in range(3):
+        for j in range(4):
+            r0, r1 = (i * 7) // 3, -(-((i + 1) * 7) // 3)
+            c0, c1 = (j * 5) // 4, -(-((j + 1) * 5) // 4)
+            expected[:, :, i, j] = a[:, :, r0:r1, c0:c1].max((2, 3))
+    np.testing.assert_array_equal(value(out), expected)
+    np.testing.assert_array_equal(np.take_along_axis(a.reshape(2, 3, -1), idx.numpy().reshape(2, 3, -1), 2),
+                                  expected.reshape(2, 3, -1))
+    gradcheck(lambda t: F.adaptive_max_pool2d(t, (3, 4)), (x,))

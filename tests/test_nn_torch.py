@@ -97,6 +97,7 @@ LAYERS = [
     ("lib.nn.PixelShuffle(2)", (2, 8, 3, 3)),
     ("lib.nn.PixelUnshuffle(2)", (2, 2, 4, 6)),
     ("lib.nn.AdaptiveMaxPool2d((2, 3))", (2, 2, 4, 6)),
+    ("lib.nn.AdaptiveMaxPool2d((3, 4))", (2, 2, 7, 5)),
     ("lib.nn.Unfold(2, dilation=2, padding=1, stride=2)", (2, 2, 6, 5)),
     ("lib.nn.Fold((4, 5), 2, padding=1)", (2, 8, 30)),
     ("lib.nn.PReLU(3)", (2, 3, 4)),

@@ -440,7 +440,7 @@ class Upsample(Module):
 
 
 class AdaptiveMaxPool2d(Module):
-    """Max pooling to a fixed output size (which must divide the input size).
+    """Max pooling to a fixed output size; window ``i`` spans ``floor(i*H/OH) .. ceil((i+1)*H/OH)``.
 
     Args:
         output_size: an int or a pair (``None`` keeps that size).

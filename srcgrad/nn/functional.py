@@ -814,19 +814,45 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output size that divides the input size.
+    """Max pooling to a fixed output size; window ``i`` spans ``floor(i*H/OH) .. ceil((i+1)*H/OH)``.
 
-    Raises:
-        NotImplementedError: the output size does not divide the input size.
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: an int or a pair (``None`` keeps that size).
+        return_indices: also return the flat index (into H*W) of each maximum.
+
+    Returns:
+        (N, C, OH, OW), and the indices when asked.
     """
     if isinstance(output_size, numbers.Integral):
         output_size = (output_size, output_size)
     h, w = input.shape[-2:]
     oh = h if output_size[0] is None else int(output_size[0])
     ow = w if output_size[1] is None else int(output_size[1])
-    if h % oh or w % ow:
-        raise NotImplementedError("srcgrad's adaptive_max_pool2d needs output sizes that divide the input sizes")
-    return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
+    if h % oh == 0 and w % ow == 0:
+        return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = _record(np.expand_dims, (input, 0), {})
+    value = input._value
+    n, c = value.shape[:2]
+    positions = np.empty((n, c, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        r0, r1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+        for j in range(ow):
+            c0, c1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            window = value[:, :, r0:r1, c0:c1].reshape(n, c, -1)
+            nan = np.isnan(window)
+            # the first largest, or the last NaN (PyTorch's rule)
+            best = np.where(nan.any(-1), window.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1), np.argmax(window, -1))
+            rows, cols = np.divmod(best, c1 - c0)
+            positions[:, :, i, j] = (r0 + rows) * w + c0 + cols
+    flat_index = (positions + (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)).reshape(-1)
+    flat = _record(np.reshape, (input, (-1,)), {})
+    out = _record(np.reshape, (_record(operator.getitem, (flat, flat_index), {}), (n, c, oh, ow)), {})
+    if unbatched:
+        out, positions = out[0], positions[0]
+    return (out, Tensor._wrap(positions)) if return_indices else out
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
