@@ -91,11 +91,6 @@ def all_cases():
 
 from srcgrad.errors import AutogradError, SrcgradError, TransformError  # noqa: E402
 
-# Every mode (a rule of the table): bugs.
-STD_AT_ZERO = Bug(
-    "rules: np.std's VJP/JVP divide by the result, so where std is 0 (an axis of length 1: batch statistics of "
-    "one sample) the gradient is NaN instead of 0; PyTorch masks result == 0 to 0")
-
 # Dynamic mode: documented limitations (the tape raises; PyTorch behaves the same way).
 MATH_ON_TENSOR = Limitation(
     AttributeError, "'float' object has no attribute 'backward'",
