@@ -68,7 +68,30 @@ def test_upsample_nearest(rng):
     np.testing.assert_array_equal(got, a[:, :, rows][:, :, :, cols])
     gradcheck(lambda t: F.interpolate(t, scale_factor=(2, 1.5)), (x,))
     with pytest.raises(NotImplementedError):
-        nn.Upsample(scale_factor=2, mode="bilinear")
+        nn.Upsample(scale_factor=2, mode="bicubic")(x)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_bilinear_interpolation_against_formula(rng, align_corners):
+    a = rng.standard_normal((1, 2, 3, 4))
+    x = srcgrad.tensor(a, requires_grad=True)
+    out = value(F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=align_corners))
+
+    def coords(n_in, n_out):
+        if align_corners:
+            return np.arange(n_out) * (n_in - 1) / (n_out - 1)
+        return np.maximum((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0)
+
+    expected = np.zeros((1, 2, 5, 7))
+    for i, r in enumerate(coords(3, 5)):
+        for j, c in enumerate(coords(4, 7)):
+            r0, c0 = min(int(r), 2), min(int(c), 3)
+            r1, c1 = min(r0 + 1, 2), min(c0 + 1, 3)
+            fr, fc = r - r0, c - c0
+            expected[..., i, j] = ((1 - fr) * ((1 - fc) * a[..., r0, c0] + fc * a[..., r0, c1])
+                                   + fr * ((1 - fc) * a[..., r1, c0] + fc * a[..., r1, c1]))
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    gradcheck(lambda t: F.interpolate(t, scale_factor=1.5, mode="bilinear", align_corners=align_corners), (x,))
 
 
 def naive_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):

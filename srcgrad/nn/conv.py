@@ -403,12 +403,13 @@ class AdaptiveAvgPool2d(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour resizing of the spatial dimensions.
+    """Resizing of the spatial dimensions (``nn.functional.interpolate``).
 
     Args:
         size: the output spatial size.
         scale_factor: a multiplier instead of ``size``.
-        mode: only ``'nearest'``.
+        mode: ``'nearest'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
+        align_corners: for the linear modes (see ``interpolate``).
 
     Shape:
         Input (N, C, *spatial), output (N, C, *new_spatial).
@@ -422,8 +423,6 @@ class Upsample(Module):
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
         super().__init__()
-        if mode != "nearest":
-            raise NotImplementedError(f"srcgrad's Upsample supports mode='nearest' only, not {mode!r}")
         self.size = size
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
         self.mode = mode

@@ -908,30 +908,48 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out[0] if unbatched else out
 
 
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dimensions (all but the first two) by nearest-neighbour sampling.
+    """Resize the spatial dimensions (all but the first two): nearest-neighbour or (bi/tri)linear.
 
-    Output index ``i`` reads input index ``floor(i * scale)``, with ``scale`` the
-    input size over the output size (or ``1 / scale_factor`` when a scale factor
-    is given), as PyTorch's ``'nearest'`` mode does.
+    ``'nearest'``: output index ``i`` reads input index ``floor(i * scale)``, with
+    ``scale`` the input size over the output size (or ``1 / scale_factor`` when a
+    scale factor is given), as PyTorch computes it. ``'linear'``,
+    ``'bilinear'``, ``'trilinear'``: separable linear interpolation from the
+    source coordinate ``(i + 0.5) * scale - 0.5`` (clamped at 0), or
+    ``i * (in - 1) / (out - 1)`` with ``align_corners=True``.
 
     Args:
         input: (N, C, *spatial).
         size: the output spatial size (an int or a tuple).
         scale_factor: a multiplier (a number or a tuple) instead of ``size``.
-        mode: only ``'nearest'``.
+        mode: ``'nearest'``, ``'linear'`` (1 spatial dim), ``'bilinear'`` (2) or ``'trilinear'`` (3).
+        align_corners: for the linear modes, map the corner pixels' centres onto each other.
+        recompute_scale_factor: compute the scale from the sizes even when a scale factor is given.
 
     Raises:
-        NotImplementedError: another mode.
-        ValueError: neither or both of ``size`` and ``scale_factor``.
+        NotImplementedError: another mode, or ``antialias``.
+        ValueError: neither or both of ``size`` and ``scale_factor``, or ``align_corners`` with ``'nearest'``,
+            or a linear mode that does not match the number of spatial dimensions.
     """
-    if mode != "nearest":
-        raise NotImplementedError(f"srcgrad's interpolate supports mode='nearest' only, not {mode!r}")
+    if mode != "nearest" and mode not in _LINEAR_MODES:
+        raise NotImplementedError(f"srcgrad's interpolate supports 'nearest', 'linear', 'bilinear' and 'trilinear', "
+                                  f"not {mode!r}")
+    if antialias:
+        raise NotImplementedError("srcgrad's interpolate does not support antialias")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined")
     spatial = tuple(input.shape[2:])
     k = len(spatial)
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if mode != "nearest" and _LINEAR_MODES[mode] != k:
+        raise ValueError(f"{mode} interpolation needs {_LINEAR_MODES[mode]} spatial dimensions, got input of "
+                         f"{input.ndim} dimensions")
     if size is not None:
         size = (size,) * k if isinstance(size, numbers.Integral) else tuple(size)
         scales = [n_in / n_out for n_in, n_out in zip(spatial, size)]
@@ -941,11 +959,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         scales = [n_in / n_out if recompute_scale_factor else 1.0 / f for n_in, n_out, f in zip(spatial, size, factors)]
     out = input
     for axis, (n_in, n_out, scale) in enumerate(zip(spatial, size, scales)):
-        source = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64),
-                            n_in - 1)  # float32 arithmetic, as PyTorch's kernel
-        if n_in == n_out and np.array_equal(source, np.arange(n_in)):
+        where = (slice(None),) * (axis + 2)
+        if mode == "nearest":
+            source = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64),
+                                n_in - 1)  # float32 arithmetic, as PyTorch's kernel
+            if n_in == n_out and np.array_equal(source, np.arange(n_in)):
+                continue
+            out = _record(operator.getitem, (out, where + (source,)), {})
             continue
-        out = _record(operator.getitem, (out, (slice(None),) * (axis + 2) + (source,)), {})
+        if align_corners:
+            coord = np.arange(n_out) * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+        else:
+            coord = np.maximum((np.arange(n_out) + 0.5) * scale - 0.5, 0.0)
+        lo = np.minimum(np.floor(coord).astype(np.int64), n_in - 1)
+        hi = np.minimum(lo + 1, n_in - 1)
+        frac = (coord - lo).astype(input.dtype).reshape((-1,) + (1,) * (k - axis - 1))
+        low = _record(operator.getitem, (out, where + (lo,)), {})
+        high = _record(operator.getitem, (out, where + (hi,)), {})
+        out = low * (1.0 - frac) + high * frac
     return out
 
 
