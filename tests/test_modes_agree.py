@@ -193,9 +193,15 @@ def test_gradcheck_on_both_modes(name):
     assert srcgrad.autograd.gradcheck(static_as_tensor_function(case.fn), inputs)
 
 
-@pytest.mark.parametrize("name", ["ml.mlp", "ml.layer_norm", "elementwise.hyperbolic"])
-def test_gradgradcheck_on_dynamic_mode(name):
-    case = BY_NAME[name]
+def _second_order_cases():
+    """Cases the tape follows whose differentiated arguments are all arrays."""
+    return [pytest.param(c, id=c.name) for c in CASES
+            if c.dynamic is None and all(isinstance(args_of(c)[i], np.ndarray) for i in c.wrt)]
+
+
+@pytest.mark.parametrize("case", _second_order_cases())
+def test_second_order_on_dynamic_mode(case):
+    """``gradgradcheck``: the tape's gradient of every corpus function is itself right (create_graph=True)."""
     args = args_of(case)
-    inputs = tuple(srcgrad.tensor(a, requires_grad=i in case.wrt) for i, a in enumerate(args))
-    assert srcgrad.autograd.gradgradcheck(case.fn, inputs)
+    inputs = tuple(srcgrad.tensor(a, requires_grad=i in case.wrt) if i in case.wrt else a for i, a in enumerate(args))
+    assert srcgrad.autograd.gradgradcheck(case.fn, inputs, atol=1e-4, rtol=1e-3)

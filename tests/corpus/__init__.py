@@ -89,7 +89,7 @@ def all_cases():
 # What a mode does instead of differentiating, in one place so the list stays short and visible.
 # Each corpus module refers to these by name; docs/testing.md lists them.
 
-from srcgrad.errors import AutogradError, SrcgradError, TransformError  # noqa: E402
+from srcgrad.errors import AutogradError, TransformError  # noqa: E402
 
 # Dynamic mode: documented limitations (the tape raises; PyTorch behaves the same way).
 MATH_ON_TENSOR = Limitation(
@@ -124,12 +124,6 @@ NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch b
 NO_AXIS_KEYWORD = Bug(
     "dynamic mode: Tensor.max/min/var/std/cumsum/argmax/repeat take only dim=, while sum/mean/prod also accept "
     "numpy's axis=, so `z.max(axis=1, keepdims=True)` fails on a Tensor", TypeError)
-
-# Static mode: bugs (reported; strict xfails notice the fix).
-GUFUNC_SHAPES = Bug(
-    "compiler: the adjoint of a value computed by np.vecdot / np.matvec (gufuncs) is given the shape of the "
-    "gufunc's first input instead of its output, so the gradient crashes (ValueError, or SrcgradError from the "
-    "final shape check)", (ValueError, SrcgradError))
 
 # Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
 ALIAS_WRITE = Limitation(
