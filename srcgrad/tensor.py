@@ -379,7 +379,7 @@ class Tensor:
         rule = RULES.get(func)
         if rule is not None and rule.differentiable:
             active = tuple(i for i, a in enumerate((old,) + others) if isinstance(a, Tensor) and a.requires_grad)
-            reads, _ = rule.reads(1 + len(others), active)
+            reads, _, _ = rule.reads(1 + len(others), active)
             if 0 in reads:  # the VJP needs the value we are about to overwrite
                 old._value = np.array(self._value, copy=True)
                 old._vc = [0]
@@ -622,6 +622,18 @@ class Tensor:
 
     def __or__(self, other):
         return _record_fast(np.logical_or, self, other)
+
+    def __rand__(self, other):
+        return _record_fast(np.logical_and, other, self)
+
+    def __ror__(self, other):
+        return _record_fast(np.logical_or, other, self)
+
+    def __xor__(self, other):
+        return _record_fast(np.logical_xor, self, other)
+
+    def __rxor__(self, other):
+        return _record_fast(np.logical_xor, other, self)
 
     def __getitem__(self, index):
         return _record(operator.getitem, (self, _raw_index(index)), {})
@@ -1091,7 +1103,7 @@ def _record(func, args, kwargs):
         return _wrap_out(out)
     active = tuple(active)
     hit = rule._reads.get((i, active))
-    reads, reads_ans = hit if hit is not None else rule.reads(i, active)
+    reads, reads_ans, shape_only = hit if hit is not None else rule.reads(i, active)
     edges = []
     versions = None
     saved = args
@@ -1108,13 +1120,13 @@ def _record(func, args, kwargs):
             if versions is None:
                 versions = []
             versions.append((i, a._vc[0]))
-        else:  # a Tensor no VJP reads is not kept alive
+        else:  # a Tensor no VJP reads is not kept alive; one read for its shape leaves a stand-in
             if saved is args:
                 saved = list(args)
-            saved[i] = None
+            saved[i] = _stand_in(a._value) if i in shape_only else None
         k += 1
     if rule.multiple_outputs:
-        node = MultiRuleNode(rule, args, kwargs, positions, edges, reads)
+        node = MultiRuleNode(rule, args, kwargs, positions, edges, reads, shape_only)
         return _record_multi(node, out)
     return _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args)
 
@@ -1148,7 +1160,7 @@ def _record_fast(func, a, b=None):
     active = _ACTIVE[a_grad, b_grad]
     nargs = 1 if unary else 2
     hit = rule._reads.get((nargs, active))
-    reads, reads_ans = hit if hit is not None else rule.reads(nargs, active)
+    reads, reads_ans, shape_only = hit if hit is not None else rule.reads(nargs, active)
     versions = None
     if a_t and b_t:
         positions = _BOTH
@@ -1185,6 +1197,10 @@ def _record_fast(func, a, b=None):
             saved = (a, b)
         else:
             saved = (a, None)
+    if shape_only:
+        saved = list(saved)
+        for i in shape_only:
+            saved[i] = _stand_in((a, b)[i]._value)
     return _link(rule, out, edges, _NO_KWARGS, positions, shapes, dtypes, saved, versions, reads_ans,
                  (a,) if unary else (a, b))
 
@@ -1242,6 +1258,11 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     if type(out) is np.ndarray and out.base is not None:
         _link_view(result, out, args, positions)
     return result
+
+
+def _stand_in(value):
+    """An array with ``value``'s shape and dtype that holds no data (for VJPs that read only shapes)."""
+    return np.broadcast_to(np.zeros((), dtype=value.dtype), value.shape)
 
 
 def _edge_of(t):

@@ -513,3 +513,22 @@ def test_iteration_and_len_record_rows():
     assert len(x) == 3 and len(rows) == 3
     (rows[0] * 1.0 + rows[2] * 2.0).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[1, 1], [0, 0], [2, 2]])
+
+
+def test_logical_operators_both_ways():
+    t = sg.tensor([True, False, True])
+    np.testing.assert_array_equal((True & t).numpy(), [True, False, True])
+    np.testing.assert_array_equal((False | t).numpy(), [True, False, True])
+    np.testing.assert_array_equal((t ^ True).numpy(), [False, True, False])
+    np.testing.assert_array_equal((np.array([True, True, False]) | t).numpy(), [True, True, True])
+
+
+def test_node_keeps_a_stand_in_for_inputs_read_only_for_shape():
+    x = leaf(np.ones((200, 300)))
+    y = x * 2.0
+    s = y.sum()  # sum's VJP reads only x's shape: no data is kept
+    kept = s.grad_fn.args[0]
+    assert kept.shape == (200, 300) and kept.strides == (0, 0)
+    y.mul_(5.0)  # so changing y in place does not invalidate the sum
+    s.backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((200, 300), 2.0))

@@ -117,12 +117,14 @@ class RuleNode(Node):
         next_functions: the ``(node, output_nr)`` edge of each Tensor input.
         reads: the positions whose Tensor some active VJP reads (kept alive and
             version-checked); the other Tensor arguments are dropped.
+        shape_only: positions read only for shape and dtype: a stand-in
+            without data is kept for them.
     """
 
     __slots__ = ("rule", "args", "kwargs", "positions", "versions", "ans", "out_vc", "out_version",
                  "shapes", "dtypes", "_freed")
 
-    def __init__(self, rule, args, kwargs, positions, next_functions, reads):
+    def __init__(self, rule, args, kwargs, positions, next_functions, reads, shape_only=frozenset()):
         # Node.__init__ inlined: this runs once per recorded operation.
         self.next_functions = next_functions
         self._pre_hooks = None
@@ -147,7 +149,7 @@ class RuleNode(Node):
             else:
                 if saved is None:
                     saved = list(args)
-                saved[i] = None
+                saved[i] = np.broadcast_to(np.zeros((), value.dtype), value.shape) if i in shape_only else None
         self.shapes = shapes
         self.dtypes = dtypes
         self.args = args if saved is None else saved

@@ -78,24 +78,30 @@ class Rule:
             active: indices of the arguments that need a gradient.
 
         Returns:
-            ``(positions, ans)``: the argument positions read, and whether ``ans`` is read.
+            ``(positions, ans, shape_positions)``: the argument positions whose
+            values are read, whether ``ans`` is read, and the positions read
+            only for their shape and dtype (a caller may keep a stand-in
+            without data for those, as PyTorch's ``SumBackward0`` keeps sizes).
         """
         key = (nargs, active)
         hit = self._reads.get(key)
         if hit is None:
-            positions, ans = set(), False
+            from .helpers import shape_only_params  # helpers imports this module
+
+            positions, shape_positions, ans = set(), set(), False
             for i in active:
                 vjp = self.vjp_at(i)
                 if vjp is None:
                     continue
                 names = self.needs_at(i)
                 ans = ans or "ans" in names
+                shape_names = shape_only_params(vjp)
                 params = _positional_params(vjp)
                 for j in range(nargs):
                     p = params[j] if j < len(params) else params[-1] if params and params[-1].startswith("*") else None
                     if p is not None and p.lstrip("*") in names:
-                        positions.add(j)
-            hit = self._reads[key] = (frozenset(positions), ans)
+                        (shape_positions if p.lstrip("*") in shape_names else positions).add(j)
+            hit = self._reads[key] = (frozenset(positions), ans, frozenset(shape_positions - positions))
         return hit
 
     def __repr__(self):
