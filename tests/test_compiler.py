@@ -961,3 +961,64 @@ def test_common_subexpressions_are_not_reused_across_an_index_write(rng):
         return np.sum(a * b)
 
     check(f, x)
+
+
+# Primitives that are not elementwise ufuncs still return cotangents of the broadcast shape (the rule contract);
+# the generated code must unbroadcast them to each argument's shape.
+
+def test_cross_with_a_broadcast_operand(rng):
+    def f(x, y):
+        return np.sum(np.cross(x, y) ** 2)
+
+    check(f, rng.normal(size=(2, 3)), rng.normal(size=3), wrt=(0, 1))
+
+
+def test_solve_with_batched_matrix_and_one_right_hand_side(rng):
+    def f(a, b):
+        return np.sum(np.sin(np.linalg.solve(a, b)))
+
+    a = rng.normal(size=(2, 3, 3)) + 3 * np.eye(3)
+    check(f, a, rng.normal(size=3), wrt=(0, 1))
+
+
+def test_einsum_with_ellipsis_broadcasts(rng):
+    def f(x, y):
+        return np.sum(np.einsum("...i,...i->...", x, y) ** 2)
+
+    check(f, rng.normal(size=(2, 3)), rng.normal(size=3), wrt=(0, 1))
+
+
+def test_index_writes_of_a_broadcast_value(rng):
+    def f(x, w):
+        y = x * 1.0
+        y[1:4] = w[0:1] * 2.0
+        y[0:2] += w[1:2]
+        return np.sum(y ** 2)
+
+    check(f, rng.normal(size=5), rng.normal(size=2), wrt=(0, 1))
+
+
+def test_index_write_of_a_python_number(rng):
+    def f(x, s):
+        y = x * 1.0
+        y[1:4] = s * s
+        return np.sum(y * x)
+
+    check(f, rng.normal(size=5), 0.7, wrt=(0, 1))
+
+
+def test_matvec_and_vecdot_are_not_elementwise(rng):
+    def f(a, x, y):
+        z = np.matvec(a, x)
+        u = np.vecdot(z, y)
+        return np.sum(u * u) + np.sum(z * z)
+
+    check(f, rng.normal(size=(2, 3, 4)), rng.normal(size=4), rng.normal(size=3), wrt=(0, 1, 2))
+
+
+def test_broadcast_cotangent_of_an_intermediate(rng):
+    def f(x, w):
+        y = np.tanh(w)
+        return np.sum(np.cross(x, y) * x) + np.sum(y)
+
+    check(f, rng.normal(size=(4, 3)), rng.normal(size=3), wrt=(0, 1))

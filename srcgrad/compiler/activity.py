@@ -252,8 +252,8 @@ def value_shape(value, shape_of_atom):
     if isinstance(fn, np.ufunc):
         if fn is np.matmul:
             return _matmul(*shapes) if len(shapes) == 2 and not value.kwargs else None
-        if value.kwargs or len(shapes) != fn.nin:
-            return None
+        if value.kwargs or len(shapes) != fn.nin or fn.signature is not None:
+            return None  # a generalized ufunc (np.matvec, np.vecdot) works on core axes, not elementwise
         return _broadcast(shapes)
     if fn is np.dot and len(shapes) == 2 and not value.kwargs and all(len(s) <= 2 for s in shapes):
         if () in shapes:

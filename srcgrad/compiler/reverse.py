@@ -23,12 +23,16 @@ with these guarantees:
 """
 
 import ast
+import operator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import NoRuleError
 from ..rules import unbroadcast
+from ..rules.indexing import index_add, index_update
+from ..rules.linalg import einsum_args as _EINSUM
+from ..rules.shape import concatenate_args, stack_args
 from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
@@ -122,6 +126,10 @@ def _has_slice(node):
 
 
 _BROADCASTING = {np.where, np.clip}
+
+# Primitives whose VJPs return each argument's own shape: they never broadcast between their arrays.
+_OWN_SHAPE_VJPS = frozenset({operator.getitem, np.tensordot, np.outer, np.convolve, np.interp, concatenate_args,
+                             stack_args})
 
 
 def _broadcasting(fn):
@@ -596,23 +604,48 @@ class Reverse:
         return marker + out + restore
 
     def needs_unbroadcast(self, value, i):
+        """Whether the cotangent of ``value.args[i]`` may have a larger (broadcast) shape than that argument.
+
+        The rule contract: every VJP returns the broadcast shape and the caller
+        unbroadcasts. So this answers True unless the compiler can prove the
+        shapes equal: elementwise calls whose result has the argument's static
+        shape, an array argument whose other operands are all Python numbers,
+        operands of one static shape, and primitives that never broadcast
+        between their arrays (indexing, concatenation, ``np.tensordot``, ...).
+        """
         fn = value.fn
-        from ..rules.indexing import index_add, index_update
-        if fn in (index_add, index_update):
-            return i == 2 and not all(self.scalar(a) for a in value.args[2:3])
-        if not _broadcasting(fn):
-            return False
-        others = [a for j, a in enumerate(value.args) if j != i]
+        args = value.args
+        mine = self.shape_of(args[i])
+        others = [a for j, a in enumerate(args) if j != i and not self._static_arg(value, j)]
         if all(self.scalar(a) for a in others):
-            return False
-        mine = self.shape_of(value.args[i])
-        if mine is not None and mine == activity.value_shape(value, self.shape_of):
-            return False
-        if fn is np.matmul and len(value.args) == 2:
-            shapes = [self.shape_of(a) for a in value.args]
+            return False  # numbers broadcast to the array, never the other way
+        if fn in (index_add, index_update):
+            return i == 2  # v is broadcast to x[idx]; x's cotangent has x's shape
+        if self.scalar(args[i]):
+            return True
+        if fn in (np.matmul, np.dot) and len(args) == 2:
+            shapes = [self.shape_of(a) for a in args]
             if all(s is not None and 1 <= len(s) <= 2 for s in shapes):
                 return False  # no batch axes: nothing was broadcast
+        if _broadcasting(fn):
+            return not (mine is not None and mine == activity.value_shape(value, self.shape_of))
+        arrays = [self.shape_of(a) for j, a in enumerate(args)
+                  if not self.scalar(a) and not self._static_arg(value, j)]
+        if mine is not None and all(s == mine for s in arrays):
+            return False  # operands of one shape: nothing was broadcast
+        if fn in _OWN_SHAPE_VJPS:
+            return False
+        if fn is _EINSUM:
+            subscripts = args[0]
+            return not (isinstance(subscripts, Const) and isinstance(subscripts.node, ast.Constant)
+                        and isinstance(subscripts.node.value, str) and "..." not in subscripts.node.value)
         return True
+
+    def _static_arg(self, value, j):
+        """True for an argument that is not an array operand (einsum's subscripts, a constant index)."""
+        a = value.args[j]
+        return isinstance(a, Const) and not self.scalar(a) and (j == 0 and value.fn is _EINSUM
+                                                                 or value.fn is operator.getitem)
 
     def shape_of(self, a):
         if isinstance(a, Var):
@@ -668,7 +701,6 @@ class Reverse:
         first), and ``normalize`` already proved no other name, list or view
         shares ``y`` (it refuses index writes otherwise).
         """
-        from ..rules.indexing import index_add, index_update
         from .normalize import rule_reads
         out = set()
         scalar = self.act.scalar
@@ -690,7 +722,6 @@ class Reverse:
         """For ``y = index_update(y, idx, v)``: the constant the table's VJP of ``y`` writes at ``idx``
         (its rule is ``index_update(g, idx, 0.0)``), ``"keep"`` for ``index_add`` (its VJP of ``y`` is ``g``),
         or ``None`` when the rule has another form."""
-        from ..rules.indexing import index_add, index_update
         rule = value.rule
         vjp = rule.vjp_at(0) if hasattr(rule, "vjp_at") else rule.vjps[0]
         t = inline.template(vjp)
@@ -710,7 +741,6 @@ class Reverse:
 
     def getitem_adds_at(self, value):
         """True when the table's getitem VJP is ``index_add(np.zeros_like(x), idx, g)`` (so += in place is it)."""
-        from ..rules.indexing import index_add
         rule = value.rule
         vjp = rule.vjp_at(0) if hasattr(rule, "vjp_at") else rule.vjps[0]
         t = inline.template(vjp)
