@@ -55,8 +55,10 @@ def show_static(out):
     _heading("1. static mode: the compiler reads a plain numpy function", out)
     print(textwrap.indent(inspect.getsource(predict), "    "), file=out)
     df = grad(predict, wrt=(1, 2))
-    print("and srcgrad.grad(predict, wrt=(1, 2)) writes its gradient as Python (df.source):\n", file=out)
-    print(textwrap.indent(df.source, "    "), file=out)
+    print("and srcgrad.grad(predict, wrt=(1, 2)), called with an array x and float w, b, writes\n"
+          "its gradient as this Python (df.source_for(x, w, b); df.source is the version for any types):\n",
+          file=out)
+    print(textwrap.indent(df.source_for(np.linspace(-1.0, 1.0, 5), 0.7, -0.2), "    "), file=out)
     return df
 
 
