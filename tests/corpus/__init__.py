@@ -120,6 +120,10 @@ SCALAR_INTO_NDARRAY = Bug(
 MATH_SILENTLY_CONSTANT = Bug(
     "dynamic mode: math.exp(t) on a Tensor returns a float, so its gradient is silently dropped "
     "(Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
+STALE_VIEW_GRAPH = Bug(
+    "dynamic mode: z = y[1:]; y[1] = 10.0 -- z's value sees the write but its graph still leads to the old y, so "
+    "the gradient is silently wrong (it raised a version error before the tape kept shape-only inputs as "
+    "stand-ins; PyTorch rebases the view's grad_fn)")
 NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch both have it)", AttributeError)
 NO_AXIS_KEYWORD = Bug(
     "dynamic mode: Tensor.max/min/var/std/cumsum/argmax/repeat take only dim=, while sum/mean/prod also accept "
@@ -130,6 +134,10 @@ ALIAS_WRITE = Limitation(
     TransformError, "which may share its memory with another value",
     "the compiler writes into arrays out of place, so it refuses `y = z; y[0] = v` (z would miss the write) "
     "and asks for a copy")
+VIEW_THEN_WRITE = Limitation(
+    TransformError, r"is used after 'y' is written into",
+    "a value read out of an array and used after the array is written into would not see the write (the "
+    "compiler writes out of place), so it is refused")
 LOCAL_DEFAULT = Limitation(
     TransformError, "a default value may not depend on local variables",
     "a nested def whose default captures a local (def g(t, k=k) in a loop) is rejected at its line")

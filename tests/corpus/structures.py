@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from . import (ALIAS_WRITE, INPLACE_ON_VIEW, NO_NDARRAY_COPY, SCALAR_INTO_NDARRAY, TENSOR_INTO_NDARRAY,
-               case)
+from . import (ALIAS_WRITE, INPLACE_ON_VIEW, NO_NDARRAY_COPY, SCALAR_INTO_NDARRAY, STALE_VIEW_GRAPH,
+               TENSOR_INTO_NDARRAY, VIEW_THEN_WRITE, case)
 
 
 def tuple_unpacking(x, y):
@@ -104,6 +104,19 @@ def helper_appends_to_list(x):
     return np.sum(acc[0] * acc[1])
 
 
+
+def overwrite_from_itself(x):
+    y = x * 1.0
+    y[0] = y[1] * 5.0
+    return np.sum(y * y)
+
+
+def view_sees_later_write(x):
+    y = x * 1.0
+    z = y[1:]
+    y[1] = 10.0
+    return np.sum(z * x[1:])
+
 CASES = [
     case(tuple_unpacking, lambda r: (r.normal(size=3), r.normal(size=3)), wrt=(0, 1)),
     case(list_append_stack, lambda r: (r.normal(size=3),)),
@@ -121,4 +134,7 @@ CASES = [
     case(write_through_alias, lambda r: (r.normal(size=3),), static=ALIAS_WRITE,
          dynamic=SCALAR_INTO_NDARRAY, forward=ALIAS_WRITE),
     case(helper_appends_to_list, lambda r: (r.normal(size=3),)),
+    case(overwrite_from_itself, lambda r: (r.normal(size=3),)),
+    case(view_sees_later_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
+         dynamic=STALE_VIEW_GRAPH),
 ]
