@@ -227,6 +227,55 @@ def test_tracebacks_show_the_generated_line(rng):
     assert "<srcgrad:" in text and "np.cos(x)" in text
 
 
+def test_verbose_prints_the_specialised_code_at_first_call(rng, capsys):
+    def f(w, x):
+        return np.sum(np.tanh(x * w) ** 2)
+
+    w, x = rng.normal(size=3), rng.normal(size=3)
+    df = grad(f, verbose=True)
+    general = df.source  # before any call: the general version
+    assert "unbroadcast(" in general
+    capsys.readouterr()
+    df(w, x)
+    printed = capsys.readouterr().out
+    assert printed.strip() == df.source_for(w, x).strip() == df.source.strip()
+    assert "unbroadcast(" not in printed
+    df(w * 2, x)  # same specialisation: nothing new to print
+    assert capsys.readouterr().out == ""
+    df2 = grad(f, verbose=True)
+    df2(w, x)  # made before (cached), but new to this GradFunction: printed
+    assert capsys.readouterr().out.strip() == printed.strip()
+
+
+def test_pdb_stops_at_and_lists_the_generated_lines(rng):
+    import io
+    import pdb
+
+    df = grad(model)
+    x, w = rng.normal(size=3), rng.normal(size=3)
+    df(x, w)
+    fn = df.function
+    lines = df.source.splitlines()
+    first = next(k for k, line in enumerate(lines, 1) if line.strip().startswith("t = x * w"))
+    out = io.StringIO()
+    debugger = pdb.Pdb(stdin=io.StringIO("continue\nlist\ncontinue\n"), stdout=out, nosigint=True)
+    debugger.use_rawinput = False
+    assert debugger.set_break(fn.__code__.co_filename, first) is None  # None: the breakpoint was accepted
+    got = debugger.runcall(df, x, w)
+    np.testing.assert_allclose(got, df(x, w))
+    text = out.getvalue()
+    assert "<srcgrad:model:" in text and "-> t = x * w" in text and "h = np.tanh(t)" in text
+
+
+def test_the_original_and_the_generated_function_are_both_reachable(rng):
+    df = grad(model)
+    assert df.__wrapped__ is model
+    df(rng.normal(size=3), rng.normal(size=3))
+    assert inspect.getsource(df.function) == df.source
+    # inspect.getsource(df) follows __wrapped__ (CPython's inspect unwraps unconditionally), so it shows model
+    assert inspect.getsource(df) == inspect.getsource(model)
+
+
 def test_jvp_with_defaulted_and_keyword_only_parameters(rng):
     def f(x, scale=2.0, *, power=3):
         return np.sum(x ** power) * scale

@@ -271,7 +271,11 @@ class GradFunction:
 
     Call it with the function's arguments (plus keyword-only ``dout``, the
     output cotangent, default 1.0 for a scalar output). ``.source`` is the
-    generated code; ``__wrapped__`` the original function.
+    generated code of the last specialisation called (the general one before
+    any call), ``source_for(*args)`` the code for such arguments, ``.function``
+    the generated function (``inspect.getsource(df.function)`` shows it);
+    ``__wrapped__`` is the original function, so ``inspect.getsource(df)``
+    shows the original.
     """
 
     def __init__(self, fn, wrt=0, preserve_result=False, optimize=True, verbose=False, source=None):
@@ -314,8 +318,8 @@ class GradFunction:
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             bucket = _CACHE.setdefault(cache_key, [])
             bucket[:] = bucket[-7:] + [spec]
-            if self.verbose:
-                print(spec.source)
+        if self.verbose and self._specs.get(key) is not spec:
+            print(spec.source)  # this specialisation's code, the first time this GradFunction uses it
         self._specs[key] = spec
         return spec
 
