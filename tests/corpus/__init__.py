@@ -129,6 +129,11 @@ NO_AXIS_KEYWORD = Bug(
     "dynamic mode: Tensor.max/min/var/std/cumsum/argmax/repeat take only dim=, while sum/mean/prod also accept "
     "numpy's axis=, so `z.max(axis=1, keepdims=True)` fails on a Tensor", TypeError)
 
+# Static and forward mode: bugs (reported; strict xfails notice the fix).
+AUGMENTED_UNDER_VIEW = Bug(
+    "compiler (grad and jvp): z = y[1:]; y *= 3.0 (or +=) is compiled out of place, so z misses the change and the "
+    "gradient is silently wrong; index writes (y[1] = v) under a view are refused, augmented assignment is not")
+
 # Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
 ALIAS_WRITE = Limitation(
     TransformError, "which may share its memory with another value",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import (ALIAS_WRITE, INPLACE_ON_VIEW, NO_NDARRAY_COPY, SCALAR_INTO_NDARRAY, STALE_VIEW_GRAPH,
+from . import (ALIAS_WRITE, AUGMENTED_UNDER_VIEW, INPLACE_ON_VIEW, NO_NDARRAY_COPY, SCALAR_INTO_NDARRAY, STALE_VIEW_GRAPH,
                TENSOR_INTO_NDARRAY, VIEW_THEN_WRITE, case)
 
 
@@ -117,6 +117,20 @@ def view_sees_later_write(x):
     y[1] = 10.0
     return np.sum(z * x[1:])
 
+
+def view_then_scaled_in_place(x):
+    y = x * 2.0
+    z = y[1:]
+    y *= 3.0
+    return np.sum(z * x[1:])
+
+
+def transpose_view_then_write(x):
+    y = x * 1.0
+    t = y.T
+    y[1] = x[0] * x[2]
+    return np.sum(t * t)
+
 CASES = [
     case(tuple_unpacking, lambda r: (r.normal(size=3), r.normal(size=3)), wrt=(0, 1)),
     case(list_append_stack, lambda r: (r.normal(size=3),)),
@@ -136,5 +150,9 @@ CASES = [
     case(helper_appends_to_list, lambda r: (r.normal(size=3),)),
     case(overwrite_from_itself, lambda r: (r.normal(size=3),)),
     case(view_sees_later_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
+         dynamic=STALE_VIEW_GRAPH),
+    case(view_then_scaled_in_place, lambda r: (r.normal(size=3),), static=AUGMENTED_UNDER_VIEW,
+         forward=AUGMENTED_UNDER_VIEW, dynamic=STALE_VIEW_GRAPH),
+    case(transpose_view_then_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
          dynamic=STALE_VIEW_GRAPH),
 ]
