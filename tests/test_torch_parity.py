@@ -1171,17 +1171,47 @@ MODULES = {
     "GRUCell": ("lib.nn.GRUCell(3, 4)", [(2, 3)]),
     "GRUCell_nobias": ("lib.nn.GRUCell(3, 4, bias=False)", [(2, 3)]),
 }
+MODULES_MORE = {  # layers added to srcgrad.nn later
+    "GroupNorm": ("lib.nn.GroupNorm(2, 4)", [(3, 4, 5)]),
+    "GroupNorm_noaffine": ("lib.nn.GroupNorm(4, 4, affine=False)", [(2, 4, 3, 3)]),
+    "InstanceNorm1d": ("lib.nn.InstanceNorm1d(3)", [(2, 3, 6)]),
+    "InstanceNorm2d_affine_stats": ("lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)", [(2, 3, 4, 4)]),
+    "ConvTranspose2d": ("lib.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)", [(2, 2, 4, 5)]),
+    "ConvTranspose2d_groups_dil": ("lib.nn.ConvTranspose2d(4, 2, 2, groups=2, dilation=2)", [(1, 4, 3, 3)]),
+    "AdaptiveMaxPool2d": ("lib.nn.AdaptiveMaxPool2d((2, 3))", [(2, 2, 5, 7)]),
+    "PReLU": ("lib.nn.PReLU(3)", [(2, 3, 4)]),
+    "GLU": ("lib.nn.GLU()", [(3, 4)]),
+    "Threshold": ("lib.nn.Threshold(0.1, 20.0)", [(3, 4)]),
+    "Softshrink": ("lib.nn.Softshrink(0.5)", [(3, 4)]),
+    "Hardshrink": ("lib.nn.Hardshrink(0.5)", [(3, 4)]),
+    "Upsample_nearest": ("lib.nn.Upsample(scale_factor=2)", [(1, 2, 3, 3)]),
+    "Upsample_bilinear": ("lib.nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)", [(1, 2, 3, 3)]),
+    "Upsample_bilinear_ac": ("lib.nn.Upsample(size=(5, 4), mode='bilinear', align_corners=True)", [(1, 2, 3, 3)]),
+    "PixelShuffle": ("lib.nn.PixelShuffle(2)", [(1, 8, 2, 3)]),
+    "ZeroPad2d": ("lib.nn.ZeroPad2d((1, 2, 0, 1))", [(1, 2, 3, 3)]),
+    "ReflectionPad2d": ("lib.nn.ReflectionPad2d(1)", [(1, 2, 3, 3)]),
+    "Dropout2d_eval": ("lib.nn.Dropout2d(0.5).eval()", [(2, 3, 4, 4)]),
+    "CosineSimilarity": ("lib.nn.CosineSimilarity(dim=1)", [(3, 4), (3, 4)]),
+    "PairwiseDistance": ("lib.nn.PairwiseDistance(p=2.0)", [(3, 4), (3, 4)]),
+    "Unfold": ("lib.nn.Unfold(2, stride=1)", [(1, 2, 4, 4)]),
+    "Fold": ("lib.nn.Fold((3, 3), 2)", [(1, 8, 4)]),
+    "Softmax2d": ("lib.nn.Softmax2d()", [(1, 3, 2, 2)]),
+    "MHA": ("lib.nn.MultiheadAttention(4, 2)", [(3, 2, 4), (5, 2, 4), (5, 2, 4)]),
+    "MHA_batch_first_kdim": ("lib.nn.MultiheadAttention(4, 2, batch_first=True, kdim=3, vdim=5)", [(2, 3, 4), (2, 5, 3), (2, 5, 5)]),
+    "TransformerEncoderLayer": ("lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0)", [(3, 2, 4)]),
+    "TransformerEncoderLayer_norm_first_gelu": ("lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0, norm_first=True, activation='gelu', batch_first=True)", [(2, 3, 4)]),
+}
 MODULE_XFAIL = {}
 
 
-@pytest.mark.parametrize("name", list(MODULES))
+@pytest.mark.parametrize("name", list(MODULES) + list(MODULES_MORE))
 def test_module_outputs_and_gradients(name, request):
     if name in MODULE_XFAIL:
         request.applymarker(xfail(MODULE_XFAIL[name]))
-    expr, shapes = MODULES[name]
+    expr, shapes = MODULES[name] if name in MODULES else MODULES_MORE[name]
     ours, theirs = twin(expr)
     rng = np.random.default_rng(7)
-    check_module(ours, theirs, [rng.standard_normal(s) for s in shapes])
+    check_module(ours, theirs, [rng.standard_normal(s) for s in shapes], train="eval()" not in expr)
 
 
 @pytest.mark.parametrize("name", ["BatchNorm1d", "BatchNorm1d_3d", "BatchNorm2d", "BatchNorm1d_momentum_none"])
@@ -2578,3 +2608,52 @@ def test_view_used_after_base_modified_in_place():
         (w * L.tensor(np.array([1.0, 2.0]))).sum().backward()
         res.append((npy(w).tolist(), npy(x.grad).tolist()))
     assert res[0] == res[1]
+
+
+MORE_LOSSES = {
+    "MarginRankingLoss": ("MarginRankingLoss(margin=0.3, reduction='{r}')",
+                          lambda L, m, a, b, y: m(a, b, y.detach()), [(4, 3), (4, 3), "pm1"]),
+    "HingeEmbeddingLoss": ("HingeEmbeddingLoss(margin=0.5, reduction='{r}')",
+                           lambda L, m, a, y: m(a, y.detach()), [(4, 3), "pm1"]),
+    "SoftMarginLoss": ("SoftMarginLoss(reduction='{r}')", lambda L, m, a, y: m(a, y.detach()), [(4, 3), "pm1"]),
+    "TripletMarginLoss": ("TripletMarginLoss(margin=0.5, reduction='{r}')",
+                          lambda L, m, a, b, c: m(a, b, c), [(4, 3), (4, 3), (4, 3)]),
+    "PoissonNLLLoss": ("PoissonNLLLoss(reduction='{r}')", lambda L, m, a, y: m(a, y.detach()), [(4, 3), "count"]),
+    "GaussianNLLLoss": ("GaussianNLLLoss(reduction='{r}')",
+                        lambda L, m, a, y, v: m(a, y.detach(), v.abs() + 0.1), [(4, 3), (4, 3), (4, 3)]),
+    "MultiLabelSoftMarginLoss": ("MultiLabelSoftMarginLoss(reduction='{r}')",
+                                 lambda L, m, a, y: m(a, y.detach()), [(4, 3), "binary"]),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", list(MORE_LOSSES))
+def test_more_losses(name, reduction):
+    expr, call, kinds = MORE_LOSSES[name]
+    if not hasattr(srcgrad.nn, name):
+        pytest.skip(f"srcgrad.nn.{name} is not provided")
+    ours, theirs = (eval("lib.nn." + expr.format(r=reduction), {"lib": L}) for L in (srcgrad, torch))
+    rng = np.random.default_rng(1)
+    arrays = []
+    for k in kinds:
+        if k == "pm1":
+            arrays.append(np.sign(rng.standard_normal((4, 3))))
+        elif k == "count":
+            arrays.append(rng.poisson(2.0, (4, 3)).astype(float))
+        elif k == "binary":
+            arrays.append((rng.random((4, 3)) > 0.5).astype(float))
+        else:
+            arrays.append(rng.standard_normal(k))
+    check(lambda L, *xs: call(L, ours if L is srcgrad else theirs, *xs), *arrays)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cosine_embedding_and_multi_margin_losses(reduction):
+    rng = np.random.default_rng(2)
+    for name, args, ints in [("CosineEmbeddingLoss(margin=0.1, reduction='{r}')", 2, np.array([1, -1, 1, -1])),
+                             ("MultiMarginLoss(reduction='{r}')", 1, np.array([0, 2, 1, 2]))]:
+        if not hasattr(srcgrad.nn, name.split("(")[0]):
+            continue
+        ours, theirs = (eval("lib.nn." + name.format(r=reduction), {"lib": L}) for L in (srcgrad, torch))
+        check(lambda L, *xs: (ours if L is srcgrad else theirs)(*xs),
+              *[rng.standard_normal((4, 3)) for _ in range(args)], ints=(ints,))
