@@ -89,7 +89,7 @@ def all_cases():
 # What a mode does instead of differentiating, in one place so the list stays short and visible.
 # Each corpus module refers to these by name; docs/testing.md lists them.
 
-from srcgrad.errors import AutogradError, TransformError  # noqa: E402
+from srcgrad.errors import AutogradError, NoRuleError, TransformError  # noqa: E402
 
 # Dynamic mode: documented limitations (the tape raises; PyTorch behaves the same way).
 MATH_ON_TENSOR = Limitation(
@@ -109,6 +109,9 @@ INPLACE_ON_VIEW = Limitation(
 TORCH_SIZE_METHOD = Limitation(
     TypeError, "'method'",
     "Tensor.size is PyTorch's method, not numpy's attribute: use np.size(x) or x.numel()")
+UFUNC_AT_TAPE = Limitation(
+    NoRuleError, r"cannot record np\.add\.at",
+    "ufunc methods (np.add.at, np.maximum.reduce, ...) are not recorded: the tape names the numpy function to use")
 NO_NDARRAY_COPY = Limitation(
     AttributeError, "'Tensor' object has no attribute 'copy'",
     "Tensor follows PyTorch's method names: use np.copy(x) or x.clone()")
@@ -134,6 +137,11 @@ AUGMENTED_UNDER_VIEW = Bug(
     "compiler (grad and jvp): z = y[1:]; y *= 3.0 (or +=) is compiled out of place, so z misses the change and the "
     "gradient is silently wrong; index writes (y[1] = v) under a view are refused, augmented assignment is not")
 
+LIST_ITEM_ASSIGNMENT = Bug(
+    "compiler (grad and jvp): parts[0] = parts[0] * 3.0 on a list is refused as an array write ('assignment into "
+    "parts, which may share its memory with another value'), though rebinding a list item is plain Python",
+    TransformError)
+
 # Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
 ALIAS_WRITE = Limitation(
     TransformError, "which may share its memory with another value",
@@ -143,6 +151,10 @@ VIEW_THEN_WRITE = Limitation(
     TransformError, r"is used after 'y' is written into",
     "a value read out of an array and used after the array is written into would not see the write (the "
     "compiler writes out of place), so it is refused")
+UFUNC_AT = Limitation(
+    TransformError, "the call of at discards its result",
+    "a call that changes its arguments in place and returns nothing (np.add.at) cannot be followed; the compiler "
+    "says so at the line")
 LOCAL_DEFAULT = Limitation(
     TransformError, "a default value may not depend on local variables",
     "a nested def whose default captures a local (def g(t, k=k) in a loop) is rejected at its line")

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from . import (ALIAS_WRITE, AUGMENTED_UNDER_VIEW, INPLACE_ON_VIEW, NO_NDARRAY_COPY, SCALAR_INTO_NDARRAY, STALE_VIEW_GRAPH,
-               TENSOR_INTO_NDARRAY, VIEW_THEN_WRITE, case)
+from . import (ALIAS_WRITE, AUGMENTED_UNDER_VIEW, INPLACE_ON_VIEW, LIST_ITEM_ASSIGNMENT, NO_NDARRAY_COPY,
+               SCALAR_INTO_NDARRAY, STALE_VIEW_GRAPH, TENSOR_INTO_NDARRAY, UFUNC_AT, UFUNC_AT_TAPE, VIEW_THEN_WRITE,
+               case)
 
 
 def tuple_unpacking(x, y):
@@ -131,6 +132,48 @@ def transpose_view_then_write(x):
     y[1] = x[0] * x[2]
     return np.sum(t * t)
 
+
+
+def slice_times_equal(x):
+    y = x * 1.0
+    y[1:] *= 2.0
+    return np.sum(y * x)
+
+
+def accumulate_into_zeros_like(x):
+    acc = np.zeros_like(x)
+    for i in range(3):
+        acc[i] += x[i] * i
+    return np.sum(acc * x)
+
+
+def swap_rows(A):
+    B = A * 1.0
+    tmp = B[0] * 1.0
+    B[0] = B[1]
+    B[1] = tmp
+    return np.sum(B * np.arange(6.0).reshape(2, 3))
+
+
+def add_at_with_repeats(x):
+    y = np.zeros(3)
+    idx = np.array([0, 0, 2])
+    np.add.at(y, idx, x)
+    return np.sum(y * y)
+
+
+def rebinding_inplace_number(x):
+    s = x[0]
+    s += x[1]
+    s *= 2.0
+    return s * x[2]
+
+
+def list_of_slices_written(x):
+    parts = [x[:2] * 1.0, x[1:] * 1.0]
+    parts[0] = parts[0] * 3.0
+    return np.sum(parts[0]) + np.sum(parts[1] ** 2)
+
 CASES = [
     case(tuple_unpacking, lambda r: (r.normal(size=3), r.normal(size=3)), wrt=(0, 1)),
     case(list_append_stack, lambda r: (r.normal(size=3),)),
@@ -155,4 +198,11 @@ CASES = [
          forward=AUGMENTED_UNDER_VIEW, dynamic=STALE_VIEW_GRAPH),
     case(transpose_view_then_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
          dynamic=STALE_VIEW_GRAPH),
+    case(slice_times_equal, lambda r: (r.normal(size=3),), dynamic=INPLACE_ON_VIEW),
+    case(accumulate_into_zeros_like, lambda r: (r.normal(size=3),)),
+    case(swap_rows, lambda r: (r.normal(size=(2, 3)),)),
+    case(add_at_with_repeats, lambda r: (r.normal(size=3),), static=UFUNC_AT, forward=UFUNC_AT, dynamic=UFUNC_AT_TAPE),
+    case(rebinding_inplace_number, lambda r: (r.normal(size=3),)),
+    case(list_of_slices_written, lambda r: (r.normal(size=3),), static=LIST_ITEM_ASSIGNMENT,
+         forward=LIST_ITEM_ASSIGNMENT),
 ]
