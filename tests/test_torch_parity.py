@@ -401,7 +401,8 @@ HIGHER = {
     "norm": lambda L, x: x.norm(),
     "div_sqrt": lambda L, x: (x / (1 + x * x).sqrt()).sum(),
     "pow_tensor": lambda L, x: (x.abs() ** x).sum(),
-    "matmul_quadratic": lambda L, x: x @ L.tensor(np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]])) @ x * x.sum(),
+    "matmul_quadratic": lambda L, x: x @ L.tensor(np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]]))
+    @ x * x.sum(),
     "var_std": lambda L, x: x.var() * x.std(),
     "mean_max": lambda L, x: x.amax() * x.mean() + x.prod(),
     "relu_square": lambda L, x: (x.relu() ** 2).sum(),
@@ -1175,7 +1176,8 @@ MODULES_MORE = {  # layers added to srcgrad.nn later
     "GroupNorm": ("lib.nn.GroupNorm(2, 4)", [(3, 4, 5)]),
     "GroupNorm_noaffine": ("lib.nn.GroupNorm(4, 4, affine=False)", [(2, 4, 3, 3)]),
     "InstanceNorm1d": ("lib.nn.InstanceNorm1d(3)", [(2, 3, 6)]),
-    "InstanceNorm2d_affine_stats": ("lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)", [(2, 3, 4, 4)]),
+    "InstanceNorm2d_affine_stats": ("lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)",
+                                    [(2, 3, 4, 4)]),
     "ConvTranspose2d": ("lib.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)", [(2, 2, 4, 5)]),
     "ConvTranspose2d_groups_dil": ("lib.nn.ConvTranspose2d(4, 2, 2, groups=2, dilation=2)", [(1, 4, 3, 3)]),
     "AdaptiveMaxPool2d": ("lib.nn.AdaptiveMaxPool2d((2, 3))", [(2, 2, 5, 7)]),
@@ -1197,9 +1199,11 @@ MODULES_MORE = {  # layers added to srcgrad.nn later
     "Fold": ("lib.nn.Fold((3, 3), 2)", [(1, 8, 4)]),
     "Softmax2d": ("lib.nn.Softmax2d()", [(1, 3, 2, 2)]),
     "MHA": ("lib.nn.MultiheadAttention(4, 2)", [(3, 2, 4), (5, 2, 4), (5, 2, 4)]),
-    "MHA_batch_first_kdim": ("lib.nn.MultiheadAttention(4, 2, batch_first=True, kdim=3, vdim=5)", [(2, 3, 4), (2, 5, 3), (2, 5, 5)]),
+    "MHA_batch_first_kdim": ("lib.nn.MultiheadAttention(4, 2, batch_first=True, kdim=3, vdim=5)",
+                             [(2, 3, 4), (2, 5, 3), (2, 5, 5)]),
     "TransformerEncoderLayer": ("lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0)", [(3, 2, 4)]),
-    "TransformerEncoderLayer_norm_first_gelu": ("lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0, norm_first=True, activation='gelu', batch_first=True)", [(2, 3, 4)]),
+    "TransformerEncoderLayer_norm_first_gelu": ("lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0, "
+                                                "norm_first=True, activation='gelu', batch_first=True)", [(2, 3, 4)]),
 }
 MODULE_XFAIL = {}
 
@@ -1414,7 +1418,8 @@ def _loss_data(kind, rng):
     elif kind == "class_ignored":
         y, ints = np.array([0, -100, 3, 1, -100]), True
     elif kind == "class_nd":
-        x, y, ints = rng.standard_normal((2, 4, 3, 2)), np.array([[[0, 1], [2, 3], [0, 0]], [[3, 3], [1, 2], [2, 0]]]), True
+        x, ints = rng.standard_normal((2, 4, 3, 2)), True
+        y = np.array([[[0, 1], [2, 3], [0, 0]], [[3, 3], [1, 2], [2, 0]]])
     elif kind == "class_unbatched":
         x, y, ints = x[0], np.array(2), True
     elif kind == "probs":
