@@ -1022,3 +1022,54 @@ def test_broadcast_cotangent_of_an_intermediate(rng):
         return np.sum(np.cross(x, y) * x) + np.sum(y)
 
     check(f, rng.normal(size=(4, 3)), rng.normal(size=3), wrt=(0, 1))
+
+
+# Numbers are multiplied together before they touch an array; the broadcast adjoint of np.sum(x) next to a factor
+# of x's shape is replaced by the number itself.
+
+def test_sum_adjoint_folds_into_the_product(rng):
+    def f(a, b, x, y):
+        p = a + b * x + x ** 2
+        return np.sum((p - y) ** 2)
+
+    x, y = rng.normal(size=7), rng.normal(size=7)
+    df = check(f, 0.3, -0.2, x, y, wrt=(0, 1, 2))
+    code = code_of(df.source_for(0.3, -0.2, x, y))
+    assert "broadcast_to" not in code and "dout * 2 *" in code
+    got = df(0.3, -0.2, x, y, dout=2.5)
+    ref = grad(f, wrt=(0, 1, 2))(0.3, -0.2, x, y)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, 2.5 * np.asarray(r))
+
+
+def test_sum_adjoint_next_to_a_smaller_operand_stays_broadcast(rng):
+    def f(x, w):
+        return np.sum(x) * 3.0 + np.sum(np.sin(x) * w)
+
+    def g(x, w):
+        s = np.sum(x * 1.0)
+        return s * s + np.sum(w * x)
+
+    x, w = rng.normal(size=(3, 4)), rng.normal(size=4)
+    check(f, x, w, wrt=(0, 1))
+    check(g, x, w, wrt=(0, 1))
+
+
+def test_products_of_numbers_and_arrays(rng):
+    def f(x, a, b):
+        return np.sum(np.sin(x) * a * b * x) + np.sum(x ** 2 * a) * b
+
+    x = rng.normal(size=5)
+    check(f, x, 0.7, -1.3, wrt=(0, 1, 2))
+
+
+def test_dout_of_a_scalar_output_must_be_a_number(rng):
+    def f(x):
+        return np.sum(x * x)
+
+    x = rng.normal(size=3)
+    df = grad(f)
+    np.testing.assert_allclose(df(x, dout=np.array(2.0)), 4 * x)
+    np.testing.assert_allclose(df(x, dout=np.float32(0.5)), x, rtol=1e-6)
+    with pytest.raises(ValueError, match="dout has shape"):
+        df(x, dout=np.ones(3))

@@ -16,6 +16,9 @@ Output guarantees (each rewrite preserves the values the function returns):
 * a product or sum computed earlier in the same block is reused, not recomputed
   (``x * x * x`` after ``t = x * x`` becomes ``t * x``);
 * ``unbroadcast(g, ())`` is written ``np.sum(g)``;
+* in products, numbers are multiplied together before they touch an array, and
+  the broadcast view of a scalar adjoint (of ``np.sum(x)``) next to a factor of
+  ``x``'s static shape is replaced by the scalar (see ``_fold_scalar_factors``);
 * ``if`` statements left with no code are removed.
 """
 
@@ -380,12 +383,106 @@ def _sum_for_scalar_unbroadcast(fdef, ns):
     Sub().visit(fdef)
 
 
-def optimize(fdef, ns):
+def _fold_scalar_factors(fdef, ns, shapes):
+    """Multiply numbers together before they touch an array.
+
+    Two rewrites of products ``f1 * f2 * ...`` (in the specialised code, where
+    ``shapes`` gives the static shape of each name):
+
+    * ``d = np.broadcast_to(unreduce(g, x, None), shape_of(x))`` (the adjoint of
+      ``np.sum(x)``, ``g`` of shape ``()``) used as a factor next to a name of
+      ``x``'s static shape: the product already has that shape, so ``d`` is
+      replaced by ``g`` (no broadcast view, one array pass fewer);
+    * when a product has two or more factors of shape ``()`` (numbers, constants),
+      they go first, so they multiply as numbers: ``dt * 2 * r`` with ``dt`` a
+      number is ``dt * 2 * r``, and ``r * a * b`` is ``a * b * r``.
+    """
+    from ..rules.helpers import shape_of, unreduce
+    np_name = next((k for k, v in ns.items() if v is np), None)
+
+    def is_fn(node, obj):
+        return isinstance(node, ast.Name) and ns.get(node.id) is obj
+
+    def sum_adjoint(value):
+        """``(g, x)`` when ``value`` is ``np.broadcast_to(unreduce(g, x, None), shape_of(x))``."""
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "broadcast_to"
+                and isinstance(value.func.value, ast.Name) and value.func.value.id == np_name
+                and len(value.args) == 2 and not value.keywords):
+            return None
+        inner, shape = value.args
+        if not (isinstance(inner, ast.Call) and is_fn(inner.func, unreduce) and len(inner.args) == 3
+                and not inner.keywords and isinstance(shape, ast.Call) and is_fn(shape.func, shape_of)
+                and len(shape.args) == 1):
+            return None
+        g, x, axis = inner.args
+        if not (isinstance(g, ast.Name) and isinstance(x, ast.Name) and isinstance(axis, ast.Constant)
+                and axis.value is None and isinstance(shape.args[0], ast.Name) and shape.args[0].id == x.id):
+            return None
+        if shapes.get(g.id) != () or not shapes.get(x.id):
+            return None
+        return g.id, shapes[x.id]
+
+    def scalar(node):
+        return (_num(node) or isinstance(node, ast.UnaryOp) and _num(node.operand)
+                or isinstance(node, ast.Name) and shapes.get(node.id) == ())
+
+    def factors(node):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            return factors(node.left) + factors(node.right)
+        return [node]
+
+    class Products(ast.NodeTransformer):
+        def __init__(self, views):
+            self.views = views  # {d: (g, static shape of the view)}
+
+        def visit_BinOp(self, node):
+            if not isinstance(node.op, ast.Mult):
+                self.generic_visit(node)
+                return node
+            fs = [self.visit(f) for f in factors(node)]
+            for k, f in enumerate(fs):
+                if isinstance(f, ast.Name) and f.id in self.views:
+                    g, shape = self.views[f.id]
+                    if any(isinstance(o, ast.Name) and o.id not in self.views and shapes.get(o.id) == shape
+                           for o in fs):
+                        fs[k] = ast.Name(id=g, ctx=ast.Load())
+            numbers = [f for f in fs if scalar(f)]
+            if 2 <= len(numbers) < len(fs) and all(_pure(f, ns) for f in fs):
+                fs = numbers + [f for f in fs if not scalar(f)]
+            out = fs[0]
+            for f in fs[1:]:
+                out = ast.BinOp(left=out, op=ast.Mult(), right=f)
+            return out
+
+    def block(stmts):
+        views = {}
+        for st in stmts:
+            if isinstance(st, (ast.If, ast.For, ast.While)):
+                views = {}
+                for field in ("body", "orelse"):
+                    block(getattr(st, field))
+                continue
+            if isinstance(st, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and st.value is not None:
+                st.value = Products(views).visit(st.value)
+            stored = _stores(st)
+            views = {d: gv for d, gv in views.items() if d not in stored and gv[0] not in stored}
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+                got = sum_adjoint(st.value)
+                if got is not None and got[0] != st.targets[0].id:
+                    views[st.targets[0].id] = got
+
+    if np_name is not None and shapes:
+        block(fdef.body)
+
+
+def optimize(fdef, ns, shapes=None):
     """Optimize the generated ``FunctionDef`` in place (see the module docstring).
 
     Args:
         fdef: the ``ast.FunctionDef`` from the reverse or forward pass.
         ns: the generated module's namespace values (``{name: object}``).
+        shapes: ``{name: static shape}`` of the generated code's variables,
+            where known (the specialisation's; ``dout`` is ``()`` for a scalar output).
 
     Returns:
         ``fdef``.
@@ -394,5 +491,6 @@ def optimize(fdef, ns):
     _copy_propagate(fdef)
     _cse(fdef, ns)
     _sum_for_scalar_unbroadcast(fdef, ns)
+    _fold_scalar_factors(fdef, ns, shapes or {})
     _dse(fdef.body, ns)
     return fdef
