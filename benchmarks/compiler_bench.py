@@ -4,10 +4,14 @@ Run: ``python benchmarks/compiler_bench.py``. Prints one line per case with the
 ratios the issue sets as targets (these are targets, not tests).
 """
 
+import os
 import sys
 import timeit
 
-import numpy as np
+# One BLAS thread: steady matmul timings on a small, shared machine (set before numpy loads BLAS).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, ".")
 import srcgrad  # noqa: E402

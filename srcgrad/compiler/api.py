@@ -320,6 +320,7 @@ class GradFunction:
         self.verbose = verbose
         self._source_text = source
         self._specs = {}
+        self._keys = {}  # argument shapes and kinds -> specialisation key
         self._last = None
 
     def _spec(self, key):
@@ -351,7 +352,13 @@ class GradFunction:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
-        spec = self._spec(_key(args))
+        raw = tuple([a.shape if type(a) is np.ndarray else _kind(a) for a in args])
+        key = self._keys.get(raw)
+        if key is None:
+            key = _key(args)
+            if 3 not in raw and len(self._keys) < 64:  # dicts: their key holds their entries' shapes
+                self._keys[raw] = key
+        spec = self._spec(key)
         self._last = spec
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:
             raise ValueError(f"dout has shape {np.shape(dout)}, but {self.__wrapped__.__qualname__} returns a "
@@ -368,6 +375,10 @@ class GradFunction:
         fixed = None
         for k, (i, g) in enumerate(zip(self._wrt_index, grads)):
             a = args[i]
+            if type(a) is np.ndarray and type(g) is np.ndarray and g.shape == a.shape and g.dtype == a.dtype:
+                continue  # the common cases, decided without numpy calls
+            if type(a) in _NUMBER_TYPES and type(g) in _NUMBER_TYPES:
+                continue
             if (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in _NUMBER_TYPES and np.ndim(g)):
                 raise SrcgradError(
                     f"the gradient with respect to {self._params[i]} came out with shape {np.shape(g)} for an "
