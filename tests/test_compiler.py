@@ -1073,3 +1073,25 @@ def test_dout_of_a_scalar_output_must_be_a_number(rng):
     np.testing.assert_allclose(df(x, dout=np.float32(0.5)), x, rtol=1e-6)
     with pytest.raises(ValueError, match="dout has shape"):
         df(x, dout=np.ones(3))
+
+
+def test_invented_names_do_not_look_like_versions_of_the_users(rng):
+    def f(k, y0, n):
+        y, t, dt = y0, 0.0, 0.01
+        for i in range(n):
+            y = y + dt * (-k * y + t)
+            t = t + dt
+        return y
+
+    df = check(f, 0.7, 1.3, 20, wrt=(0, 1))
+    code = code_of(df.source_for(0.7, 1.3, 20))
+    assert "dt = 0.01" in code and "t_2" not in code and "dt_" not in code
+    assert "tmp" in code
+
+    def g(x, dx):
+        return np.sum(np.sin(x) * dx)
+
+    x = rng.normal(size=3)
+    dg = check(g, x, rng.normal(size=3), wrt=(0, 1))
+    code = code_of(dg.source_for(x, x))
+    assert "d_x" in code and "dx_2" not in code

@@ -2,8 +2,10 @@
 
 One ``Namer`` serves a whole transformation. It knows every name the user's
 code uses (parameters, locals, globals it reads) and hands out new ones derived
-from them: the adjoint of ``x`` is ``dx``, then ``dx_2`` if ``dx`` is taken; a
-temporary is ``t``, ``t_2``, ...; the value of an ``if`` test is ``cond``.
+from them: the adjoint of ``x`` is ``dx``, then ``dx_2`` if ``dx`` is taken
+(``d_x`` if the user has a ``dx`` of their own); a temporary is ``t``, ``t_2``,
+... (``tmp``, ``tmp_2``, ... when the user has a ``t`` or a ``dt``, whose
+versions these would look like); the value of an ``if`` test is ``cond``.
 
 Guarantee: a name returned by ``fresh`` was never returned before and is not
 used by the user's code or by any namespace binding.
@@ -28,10 +30,28 @@ class Namer:
     def __init__(self, taken=()):
         self._taken = set(taken)
         self._adjoints = {}
+        self._user = set()
 
     def reserve(self, *names):
         """Mark ``names`` as used, so ``fresh`` never returns them."""
         self._taken.update(names)
+
+    def reserve_user(self, *names):
+        """Mark ``names`` as the user's own: reserved, and kept apart from invented ones (see ``temp_base``)."""
+        self._taken.update(names)
+        self._user.update(names)
+
+    def temp_base(self, base="t"):
+        """The stem for temporaries: ``base`` unless the user's code has ``base`` or its adjoint's name.
+
+        With a user variable ``t``, temporaries ``t_2, t_3`` would read as versions of it, and with a user
+        variable ``dt`` the adjoint ``dt_4`` of ``t_4`` would read as a version of ``dt``; then the
+        temporaries are ``tmp, tmp_2, ...`` (adjoints ``dtmp_2``), or the first free of a few other stems.
+        """
+        for stem in (base, "tmp", "tv", "tt"):
+            if stem not in self._user and "d" + stem not in self._user:
+                return stem
+        return base
 
     def taken(self, name):
         """True when ``name`` is in use."""
@@ -70,7 +90,10 @@ class Namer:
         name = self._adjoints.get(var)
         if name is None:
             stem = var.lstrip("_") or "v"
-            name = self._adjoints[var] = self.fresh("d" + stem)
+            base = "d" + stem
+            if base in self._user:  # the user's own dx: call x's adjoint d_x, not dx_2 (a version of dx?)
+                base = "d_" + stem
+            name = self._adjoints[var] = self.fresh(base)
         return name
 
     def tangent(self, var):

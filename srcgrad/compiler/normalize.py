@@ -171,8 +171,8 @@ class Normalizer:
         for n in ast.walk(fdef):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 self.store_counts[n.id] = self.store_counts.get(n.id, 0) + 1
-        self.namer.reserve(*names)
-        self.namer.reserve(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
+        self.namer.reserve_user(*names)
+        self.namer.reserve_user(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
         ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__)
         # The user's globals keep their names in the generated module.
         for n in ast.walk(fdef):
@@ -285,7 +285,7 @@ class Normalizer:
         return ctx.call_lineno or getattr(node, "lineno", 0)
 
     def temp(self, base="t"):
-        return self.namer.fresh(base)
+        return self.namer.fresh(self.namer.temp_base(base) if base == "t" else base)
 
     def assign(self, target, value, node, ctx, bookkeeping=False):
         self.values_of.setdefault(target, []).append(value)
