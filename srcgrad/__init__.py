@@ -13,6 +13,7 @@ from .creation import (
     zeros_like,
 )
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import no_grad as inference_mode  # srcgrad has one no-recording mode
 from . import autograd
 from .functions import *  # noqa: F401,F403 - PyTorch's free functions (sin, cat, stack, ...)
 from . import nn

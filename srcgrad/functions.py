@@ -13,7 +13,7 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = [
-    "abs", "add", "amax", "amin", "argmax", "argmin", "bmm", "cat", "ceil", "chunk", "clamp", "clip", "concat",
+    "abs", "add", "atan2", "cdist", "sort", "topk", "unbind", "amax", "amin", "argmax", "argmin", "bmm", "cat", "ceil", "chunk", "clamp", "clip", "concat",
     "cos", "cosh", "cumsum", "diag", "div", "dot", "einsum", "exp", "expm1", "flatten", "flip", "floor", "gather",
     "index_select", "is_tensor", "isfinite", "isnan", "log", "log10", "log1p", "log2", 
     "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "neg", "norm", "numel",
@@ -327,6 +327,34 @@ def index_select(input, dim, index):
 def masked_fill(input, mask, value):
     """A copy with ``value`` where ``mask`` is true."""
     return _t(input).masked_fill(mask, value)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """``(values, indices)`` sorted along ``dim``."""
+    return _t(input).sort(dim, descending, stable)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """``(values, indices)`` of the ``k`` largest (or smallest) values along ``dim``."""
+    return _t(input).topk(k, dim, largest, sorted)
+
+
+def atan2(input, other):
+    """Elementwise ``arctan2(input, other)``."""
+    return np.arctan2(_t(input), other)
+
+
+def unbind(input, dim=0):
+    """The slices along ``dim``."""
+    return _t(input).unbind(dim)
+
+
+def cdist(x1, x2, p=2.0):
+    """Pairwise ``p``-norm distances between the rows of ``x1`` (..., n, d) and ``x2`` (..., m, d)."""
+    diff = _t(x1)[..., :, None, :] - _t(x2)[..., None, :, :]
+    if p == 2.0:
+        return np.sqrt((diff * diff).sum(-1))
+    return (np.absolute(diff) ** p).sum(-1) ** (1.0 / p)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -209,7 +209,13 @@ class Tensor:
         return _record(np.swapaxes, (self, -1, -2), {})
 
     def item(self):
-        """The single value as a Python number."""
+        """The single value as a Python number.
+
+        Raises:
+            RuntimeError: the Tensor has more than one element.
+        """
+        if np.size(self._value) != 1:
+            raise RuntimeError(f"a Tensor with {np.size(self._value)} elements cannot be converted to Scalar")
         return self._value.item()
 
     def tolist(self):
@@ -225,10 +231,10 @@ class Tensor:
         return self.__array__()
 
     def __float__(self):
-        return float(self._value)
+        return float(self.item())
 
     def __int__(self):
-        return int(self._value)
+        return int(self.item())
 
     def __index__(self):
         if self._value.dtype.kind not in "iub":
@@ -279,8 +285,14 @@ class Tensor:
         return self
 
     def detach(self):
-        """A new leaf Tensor sharing the values, outside the graph."""
-        return Tensor._wrap(self._value)
+        """A new leaf Tensor sharing the values (and the version counter), outside the graph.
+
+        An in-place change through the detached Tensor is seen by the graph of
+        this one: a backward that needs the old values raises, as in PyTorch.
+        """
+        t = Tensor._wrap(self._value)
+        t._vc = self._vc
+        return t
 
     def detach_(self):
         """Detach in place: this Tensor becomes a leaf that does not require grad."""
@@ -358,7 +370,7 @@ class Tensor:
             return
         if self.grad_fn is None and self.requires_grad:
             raise AutogradError("a leaf Variable that requires grad is being used in an in-place operation.")
-        if self._base is not None and (self.requires_grad or self._base.requires_grad):
+        if self._base is not None and (self.requires_grad or self._base[0].requires_grad):
             raise AutogradError(
                 "srcgrad does not record in-place operations on a view of another Tensor "
                 "(a slice, reshape or transpose) while grad is on; use an out-of-place operation "
@@ -488,13 +500,18 @@ class Tensor:
 
     # -- conversions -------------------------------------------------------------------
 
-    def to(self, dtype=None, *args, **kwargs):
-        """A Tensor of another dtype (devices are ignored: srcgrad runs on the CPU)."""
-        if isinstance(dtype, str) or dtype is None:
-            dtype = kwargs.get("dtype")
-            if dtype is None:
-                return self
-        return self.type(dtype)
+    def to(self, *args, **kwargs):
+        """A Tensor of another dtype: ``to(dtype)``, ``to("cpu", dtype)``, ``to(other)``, ``to(dtype=...)``.
+
+        Devices are accepted and ignored: srcgrad runs on the CPU.
+        """
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None and not isinstance(a, str):
+                dtype = a
+        return self if dtype is None else self.type(dtype)
 
     def type(self, dtype):
         """A Tensor cast to ``dtype`` (the same Tensor when the dtype already matches)."""
@@ -536,8 +553,11 @@ class Tensor:
         return _record_fast(np.copy, self)
 
     def contiguous(self):
-        """Returns ``self``: numpy arrays need no layout change here."""
-        return self
+        """``self`` when its values are laid out in C order, else a C-ordered copy (as PyTorch)."""
+        value = self._value
+        if not isinstance(value, np.ndarray) or value.flags.c_contiguous:
+            return self
+        return _record(np.copy, (self,), {})
 
     def cpu(self):
         """Returns ``self``: srcgrad runs on the CPU."""
@@ -812,10 +832,12 @@ class Tensor:
         return _record(np.transpose, (self, _shape_arg(dims)), {})
 
     def squeeze(self, dim=None):
-        """Drop dimensions of length 1 (only ``dim`` when given, if its length is 1)."""
-        if dim is not None and self.shape[dim] != 1:
-            return self
-        return _record(np.squeeze, (self,), {} if dim is None else {"axis": dim})
+        """Drop dimensions of length 1 (only those in ``dim``, an int or a tuple, when given)."""
+        if dim is None:
+            return _record(np.squeeze, (self,), {})
+        dims = tuple(d % self.ndim for d in (dim if isinstance(dim, (tuple, list)) else (dim,)) if self.ndim)
+        dims = tuple(d for d in dims if self.shape[d] == 1)
+        return _record(np.squeeze, (self,), {"axis": dims}) if dims else self
 
     def unsqueeze(self, dim):
         """Insert a dimension of length 1 at ``dim``."""
@@ -837,8 +859,9 @@ class Tensor:
         return _record(np.tile, (self, _shape_arg(sizes)), {})
 
     def flip(self, dims):
-        """Reverse the order along ``dims``."""
-        return _record(np.flip, (self,), {"axis": tuple(dims) if isinstance(dims, (list, tuple)) else dims})
+        """A copy reversed along ``dims`` (a copy, as PyTorch's; ``np.flip`` gives a view)."""
+        flipped = _record(np.flip, (self,), {"axis": tuple(dims) if isinstance(dims, (list, tuple)) else dims})
+        return _record(np.copy, (flipped,), {})
 
     def softmax(self, dim):
         """Softmax along ``dim``."""
@@ -1019,6 +1042,194 @@ class Tensor:
         """Always ``"cpu"``."""
         return "cpu"
 
+    # -- comparisons, selection and the rest of PyTorch's everyday methods ----------------
+
+    def eq(self, other):
+        """Elementwise ``==`` (a bool Tensor)."""
+        return self == other
+
+    def ne(self, other):
+        """Elementwise ``!=``."""
+        return self != other
+
+    def lt(self, other):
+        """Elementwise ``<``."""
+        return self < other
+
+    def le(self, other):
+        """Elementwise ``<=``."""
+        return self <= other
+
+    def gt(self, other):
+        """Elementwise ``>``."""
+        return self > other
+
+    def ge(self, other):
+        """Elementwise ``>=``."""
+        return self >= other
+
+    def logical_and(self, other):
+        """Elementwise logical and."""
+        return _record_fast(np.logical_and, self, other)
+
+    def logical_or(self, other):
+        """Elementwise logical or."""
+        return _record_fast(np.logical_or, self, other)
+
+    def logical_not(self):
+        """Elementwise logical not."""
+        return _record_fast(np.logical_not, self)
+
+    def isnan(self):
+        """Where the values are NaN."""
+        return _record_fast(np.isnan, self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Elementwise closeness (a bool Tensor)."""
+        other = other._value if isinstance(other, Tensor) else other
+        return Tensor._wrap(np.isclose(self._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def any(self, dim=None, keepdim=False):
+        """Whether any value is true (over ``dim``)."""
+        return Tensor._wrap(np.any(self._value, axis=dim, keepdims=keepdim))
+
+    def all(self, dim=None, keepdim=False):
+        """Whether all values are true (over ``dim``)."""
+        return Tensor._wrap(np.all(self._value, axis=dim, keepdims=keepdim))
+
+    def nonzero(self, as_tuple=False):
+        """Indices of the non-zero values: an ``(n, ndim)`` int64 Tensor, or a tuple of index Tensors."""
+        found = np.nonzero(self._value)
+        if as_tuple:
+            return tuple(Tensor._wrap(i) for i in found)
+        return Tensor._wrap(np.stack(found, axis=1).astype(np.int64))
+
+    def fmod(self, other):
+        """Remainder with the sign of the dividend (C's ``fmod``)."""
+        return _record_fast(np.fmod, self, other)
+
+    def cumprod(self, dim):
+        """Cumulative product along ``dim``."""
+        return _record(np.cumprod, (self,), {"axis": dim})
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """``(values, indices)`` sorted along ``dim``; the gradient follows the values to their places."""
+        index = np.argsort(-self._value if descending else self._value, axis=dim, kind="stable")
+        return _MinMax((_record(np.take_along_axis, (self, index), {"axis": dim}), Tensor._wrap(index)))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """The indices that sort along ``dim``."""
+        return self.sort(dim, descending)[1]
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """``(values, indices)`` of the ``k`` largest (or smallest) values along ``dim``."""
+        index = np.argsort(-self._value if largest else self._value, axis=dim, kind="stable")
+        index = np.take(index, np.arange(k), axis=dim)
+        return _MinMax((_record(np.take_along_axis, (self, index), {"axis": dim}), Tensor._wrap(index)))
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, as a tuple."""
+        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim`` (that dimension removed)."""
+        return self[(slice(None),) * (dim % self.ndim) + (index,)]
+
+    def narrow(self, dim, start, length):
+        """The slice ``start:start + length`` along ``dim``."""
+        return self[(slice(None),) * (dim % self.ndim) + (slice(start, start + length),)]
+
+    def movedim(self, source, destination):
+        """Move dimensions to new places."""
+        return _record(np.moveaxis, (self, source, destination), {})
+
+    def roll(self, shifts, dims=None):
+        """Shift values cyclically along ``dims``."""
+        return _record(np.roll, (self, shifts), {"axis": dims})
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of the plane ``(dim1, dim2)``."""
+        return _record(np.diagonal, (self, offset, dim1, dim2), {})
+
+    def diag(self, diagonal=0):
+        """The diagonal of a matrix, or the matrix of a vector."""
+        return _record(np.diag, (self, diagonal), {})
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Repeat each value ``repeats`` times (the Tensor flattened when ``dim`` is None)."""
+        repeats = repeats._value if isinstance(repeats, Tensor) else repeats
+        return _record(np.repeat, (self, repeats), {"axis": dim})
+
+    def masked_select(self, mask):
+        """The values where ``mask`` is true, as a 1-D Tensor."""
+        mask = mask._value if isinstance(mask, Tensor) else np.asarray(mask)
+        return self[np.broadcast_to(mask, self.shape)]
+
+    def type_as(self, other):
+        """Cast to ``other``'s dtype."""
+        return self.type(other.dtype)
+
+    def new_full(self, size, fill_value):
+        """``fill_value`` in ``size``, of this Tensor's dtype."""
+        return Tensor._wrap(np.full(tuple(size), fill_value, dtype=self._value.dtype))
+
+    def new_empty(self, *size):
+        """A Tensor of ``size`` and this Tensor's dtype (zero-filled)."""
+        return self.new_zeros(*size)
+
+    def addmm(self, mat1, mat2, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)``."""
+        product = mat1 @ mat2 if isinstance(mat1, Tensor) else Tensor._wrap(np.asarray(mat1)) @ mat2
+        return (self if beta == 1 else self * beta) + (product if alpha == 1 else product * alpha)
+
+    # in-place forms of common operations (recorded like their out-of-place forms)
+
+    def exp_(self):
+        """In place ``exp``."""
+        return self._inplace(np.exp)
+
+    def log_(self):
+        """In place ``log``."""
+        return self._inplace(np.log)
+
+    def sqrt_(self):
+        """In place ``sqrt``."""
+        return self._inplace(np.sqrt)
+
+    def abs_(self):
+        """In place ``abs``."""
+        return self._inplace(np.absolute)
+
+    def tanh_(self):
+        """In place ``tanh``."""
+        return self._inplace(np.tanh)
+
+    def sigmoid_(self):
+        """In place ``sigmoid``."""
+        return self._inplace(_rules.sigmoid)
+
+    def relu_(self):
+        """In place ``relu``."""
+        return self._inplace(_rules.relu)
+
+    def masked_fill_(self, mask, value):
+        """In place: ``value`` where ``mask`` is true."""
+        mask = mask._value if isinstance(mask, Tensor) else np.asarray(mask)
+        self[np.broadcast_to(mask, self.shape)] = value
+        return self
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        """In place ``self += value * tensor1 * tensor2``."""
+        return self.add_(tensor1 * tensor2 * value)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        """In place ``self += value * tensor1 / tensor2``."""
+        return self.add_(tensor1 / tensor2 * value)
+
+    def lerp_(self, end, weight):
+        """In place ``self += weight * (end - self)``."""
+        return self.add_((end - self) * weight)
+
     def masked_fill(self, mask, value):
         """A copy with ``value`` where ``mask`` is true."""
         mask = mask._value if isinstance(mask, Tensor) else mask
@@ -1110,6 +1321,8 @@ def _record(func, args, kwargs):
     k = 0
     for i in positions:
         a = args[i]
+        if a._base is not None:
+            _check_view(a)
         if not a.requires_grad:
             edges.append(_NO_EDGE)
         elif a.grad_fn is not None:
@@ -1127,7 +1340,7 @@ def _record(func, args, kwargs):
         k += 1
     if rule.multiple_outputs:
         node = MultiRuleNode(rule, args, kwargs, positions, edges, reads, shape_only)
-        return _record_multi(node, out)
+        return _record_multi(node, out, args, positions)
     return _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args)
 
 
@@ -1157,6 +1370,10 @@ def _record_fast(func, a, b=None):
         return _record(func, (a,) if unary else (a, b), {})
     if not rule.differentiable:
         return _wrap_out(out)
+    if a_t and a._base is not None:
+        _check_view(a)
+    if b_t and b._base is not None:
+        _check_view(b)
     active = _ACTIVE[a_grad, b_grad]
     nargs = 1 if unary else 2
     hit = rule._reads.get((nargs, active))
@@ -1252,11 +1469,12 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     result._base = None
     result._output_nr = 0
     result._retains = False
+    if type(out) is np.ndarray and out.base is not None and _link_view(result, out, args, positions):
+        vc = result._vc
     if reads_ans:
         node.ans = out
         node.out_vc = vc
-    if type(out) is np.ndarray and out.base is not None:
-        _link_view(result, out, args, positions)
+        node.out_version = vc[0]
     return result
 
 
@@ -1284,19 +1502,27 @@ def _stack():
     return traceback.format_stack()[:-2]
 
 
-def _record_multi(node, out):
-    """The tail of ``_record`` for a primitive that returns a tuple of arrays."""
+def _record_multi(node, out, args, positions):
+    """The tail of ``_record`` for a primitive that returns a tuple of arrays.
+
+    All outputs share one version counter (changing any of them in place
+    invalidates the node); outputs that are views of an input (``split``) share
+    that input's counter and are linked as its views.
+    """
     values = tuple(np.asarray(o) for o in out)
     node.n_outputs = len(values)
     node.out_meta = tuple((v.shape, v.dtype) for v in values)
-    vc = [0]  # one counter for all outputs: changing any of them in place invalidates the node
+    results = [Tensor._make(v, node, True, k) for k, v in enumerate(values)]
+    vc = None
+    for t, v in zip(results, values):
+        if v.base is not None and _link_view(t, v, args, positions):
+            vc = t._vc
+    vc = vc if vc is not None else [0]
+    for t in results:
+        t._vc = vc
     node.ans = values
     node.out_vc = vc
-    results = []
-    for k, v in enumerate(values):
-        t = Tensor._make(v, node, True, k)
-        t._vc = vc
-        results.append(t)
+    node.out_version = vc[0]
     return tuple(results)
 
 
@@ -1317,13 +1543,30 @@ def _raw_kwargs(func, kwargs):
 
 
 def _link_view(result, out, args, positions):
-    """Mark ``result`` as a view of the input whose memory it shares (in-place checks use it)."""
+    """Mark ``result`` as a view of the input whose memory it shares.
+
+    The view shares its base's version counter, and remembers the base's
+    ``grad_fn``: if the base is later changed in place while recording, its
+    history moves on and the view's no longer describes the view's values, so
+    using the view raises (``_check_view``) rather than give a wrong gradient.
+    """
     for i in positions:
         base = args[i]
-        if isinstance(base._value, np.ndarray) and np.may_share_memory(out, base._value):
-            result._base = base
+        if isinstance(base, Tensor) and isinstance(base._value, np.ndarray) and np.may_share_memory(out, base._value):
+            result._base = (base, base.grad_fn)
             result._vc = base._vc
-            return
+            return True
+    return False
+
+
+def _check_view(t):
+    """Raise when ``t`` is a view whose base was changed in place (recorded) after the view was made."""
+    base, grad_fn = t._base
+    if base.grad_fn is not grad_fn:
+        raise AutogradError(
+            f"a view of a Tensor (shape {list(t.shape)}) is used after that Tensor was changed by an in-place "
+            "operation, so the view's history no longer describes its values. Make the view after the in-place "
+            "change, or .clone() it before.")
 
 
 def _record_out(ufunc, inputs, kwargs):
@@ -1377,11 +1620,16 @@ class _MinMax(tuple):
 
 
 def _minmax(func, argfunc, t, dim, keepdim):
+    """``max``/``min``: over everything, ties share the gradient (``amax``); over ``dim``, the
+    gradient goes to the returned index only, as in PyTorch."""
     if dim is None:
         return _record(func, (t,), {})
-    values = _record(func, (t,), _axis_kwargs(dim, keepdim))
-    indices = Tensor._wrap(argfunc(t._value, axis=dim, keepdims=keepdim))
-    return _MinMax((values, indices))
+    index = argfunc(t._value, axis=dim, keepdims=True)
+    values = _record(np.take_along_axis, (t, index), {"axis": dim})
+    if not keepdim:
+        values = _record(np.squeeze, (values,), {"axis": dim})
+        index = np.squeeze(index, axis=dim)
+    return _MinMax((values, Tensor._wrap(index)))
 
 
 def _shape_arg(shape):

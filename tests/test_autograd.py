@@ -136,3 +136,56 @@ def test_detect_anomaly_names_the_op_that_made_nan():
         y = np.sqrt(x * 0.0)  # sqrt'(0) = inf, times 0 gives nan in MulBackward
         with pytest.raises(AutogradError, match="SqrtBackward0.*returned nan values"):
             (y * 0.0).sum().backward()
+
+
+def test_function_gradient_of_broadcast_shape_is_summed_and_a_wrong_one_raises():
+    class Spread(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.broadcast_to(g.numpy(), (3,) + g.shape) * 1.0  # a (3, 2) gradient for a (2,) input
+
+    class Collapse(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.sum()  # shape () for a (2,) input: PyTorch refuses it
+
+    x = leaf([1.0, 2.0])
+    Spread.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    y = leaf([1.0, 2.0])
+    with pytest.raises(AutogradError, match="invalid gradient at index 0"):
+        Collapse.apply(y).sum().backward()
+
+
+def test_detach_shares_the_version_counter():
+    x = leaf([1.0, 2.0])
+    y = np.exp(x)
+    y.detach().add_(1.0)  # changes y's values behind the graph's back
+    with pytest.raises(AutogradError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_view_used_after_its_base_changed_in_place_raises():
+    x = leaf([1.0, 2.0, 3.0, 4.0])
+    y = x * 1.0
+    piece = y.split(2)[1]
+    part = y[1:3]
+    y.mul_(2.0)
+    with pytest.raises(AutogradError, match="view of a Tensor"):
+        piece * 2.0
+    with pytest.raises(AutogradError, match="view of a Tensor"):
+        np.sin(part)
+    w = leaf([[1.0, 2.0], [3.0, 4.0]])
+    wt = w.T  # a view of a leaf changed under no_grad (an optimizer step) stays usable
+    with sg.no_grad():
+        w.sub_(sg.ones(2, 2))
+    (wt * 2.0).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.full((2, 2), 2.0))

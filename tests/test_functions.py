@@ -78,3 +78,55 @@ def test_allclose_equal_is_tensor_numel():
     assert sg.allclose(a, [1.0, 2.0 + 1e-10]) and sg.equal(a, sg.tensor([1.0, 2.0]))
     assert not sg.equal(a, sg.tensor([1.0]))
     assert sg.is_tensor(a) and not sg.is_tensor(np.ones(2)) and sg.numel(a) == 2
+
+
+def test_sort_topk_and_max_dim_send_gradient_to_the_chosen_elements():
+    x = leaf([[3.0, 1.0, 3.0, 2.0]])
+    values, index = x.max(dim=1)  # a tie: PyTorch gives the whole gradient to the returned index
+    values.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1.0, 0.0, 0.0, 0.0]])
+    y = leaf([[0.5, -1.0, 2.0]])
+    v, i = sg.sort(y, descending=True)
+    np.testing.assert_allclose(v.detach().numpy(), [[2.0, 0.5, -1.0]])
+    (v * sg.tensor([[1.0, 10.0, 100.0]])).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [[10.0, 100.0, 1.0]])
+    z = leaf([4.0, 9.0, 1.0, 7.0])
+    top, idx = sg.topk(z, 2)
+    np.testing.assert_array_equal(idx.numpy(), [1, 3])
+    top.sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), [0.0, 1.0, 0.0, 1.0])
+
+
+def test_more_methods(rng):
+    x0 = rng.standard_normal((3, 4))
+    x = leaf(x0)
+    assert [u.shape for u in x.unbind(1)] == [(3,)] * 4
+    np.testing.assert_allclose(x.narrow(1, 1, 2).detach().numpy(), x0[:, 1:3])
+    np.testing.assert_allclose(x.movedim(0, 1).detach().numpy(), x0.T)
+    np.testing.assert_allclose(x.masked_select(x > 0).detach().numpy(), x0[x0 > 0])
+    np.testing.assert_array_equal(x.gt(0).numpy(), x0 > 0)
+    assert bool(x.gt(-10).all()) and x.nonzero().shape == (12, 2)
+    assert x.type_as(sg.zeros(1, dtype=sg.float32)).dtype == np.float32
+    assert x.to("cpu", sg.float32).dtype == np.float32
+    assert float(sg.tensor([2.5])) == 2.5 and int(sg.tensor([[2.7]])) == 2
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        x.item()
+    assert sg.zeros(1, 3, 1).squeeze((0, 2)).shape == (3,)
+    assert gradcheck(lambda t: t.roll(1, 1) * t.cumprod(1) + t.repeat_interleave(2, 1)[:, ::2], (x,))
+    assert gradcheck(lambda t: sg.cdist(t, t[:2] + 0.5), (x,))
+    b = leaf(np.zeros((3, 2)))
+    assert gradcheck(lambda m, t: m.addmm(t, t.T[:, :2]), (b, x))
+
+
+def test_inplace_activations_record(rng):
+    x = leaf(rng.standard_normal(5))
+    y = x * 1.0
+    y.sigmoid_()
+    y.exp_()
+    y.sum().backward()
+    s = 1 / (1 + np.exp(-x.detach().numpy()))
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(s) * s * (1 - s))
+    z = x * 1.0
+    z.masked_fill_(z > 0, 0.0)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(s) * s * (1 - s) + (x.detach().numpy() <= 0))

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import AutogradError
 from .grad_mode import _state, no_grad
+from ..rules import unbroadcast
 from .graph import TENSOR, Node
 
 __all__ = ["Function", "FunctionCtx"]
@@ -88,15 +89,16 @@ class FunctionCtx:
 class FunctionNode(Node):
     """The graph node of one ``Function.apply`` call."""
 
-    __slots__ = ("fn_class", "ctx", "n_outputs", "out_meta", "n_inputs")
+    __slots__ = ("fn_class", "ctx", "n_outputs", "out_meta", "n_inputs", "in_meta")
 
-    def __init__(self, fn_class, ctx, next_functions, out_meta, n_inputs):
+    def __init__(self, fn_class, ctx, next_functions, out_meta, n_inputs, in_meta):
         Node.__init__(self, next_functions)
         self.fn_class = fn_class
         self.ctx = ctx
         self.n_outputs = len(out_meta)
         self.out_meta = out_meta
         self.n_inputs = n_inputs
+        self.in_meta = in_meta
 
     def name(self):
         return f"{self.fn_class.__name__}Backward"
@@ -122,17 +124,40 @@ class FunctionNode(Node):
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {self.n_inputs}, got {len(result)})")
         out = []
-        for (node, _), g in zip(self.next_functions, (r for r, t in zip(result, self.ctx._input_is_tensor) if t)):
+        tensor_grads = [(k, r) for k, (r, t) in enumerate(zip(result, self.ctx._input_is_tensor)) if t]
+        for (node, _), (k, g), (shape, dtype) in zip(self.next_functions, tensor_grads, self.in_meta):
             if node is None or g is None:
                 out.append(None)
-            elif create_graph:
-                out.append(g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g)))
-            else:
-                out.append(g._value if isinstance(g, Tensor) else np.asarray(g))
+                continue
+            g = g if isinstance(g, Tensor) else Tensor._wrap(np.asarray(g))
+            g = _fit(g, shape, dtype, k, self.name())
+            out.append(g if create_graph else g._value)
         if not retain_graph:
             self.ctx._freed = bool(self.ctx._saved)
             self.ctx._saved = ()
         return out
+
+
+def _fit(g, shape, dtype, index, name):
+    """Check a gradient a ``backward`` returned against its input, as PyTorch does.
+
+    A gradient of the broadcast shape is summed back to the input's shape; one
+    the input cannot broadcast to is an error (never stored as a wrong-shaped
+    ``.grad``).
+    """
+    if g.shape != shape:
+        try:
+            ok = np.broadcast_shapes(shape, g.shape) == g.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise AutogradError(
+                f"Function {name} returned an invalid gradient at index {index} - got {list(g.shape)} but "
+                f"expected shape compatible with {list(shape)}")
+        g = unbroadcast(g, shape)
+    if g.dtype != dtype and g.dtype.kind == "f" and dtype.kind == "f":
+        g = g.type(dtype)
+    return g
 
 
 class Function:
@@ -172,7 +197,8 @@ class Function:
             return outputs
         edges = tuple(a._edge() if a.requires_grad else (None, 0) for a, t in zip(args, is_tensor) if t)
         meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), np.float64) for o in outs)
-        node = FunctionNode(cls, ctx, edges, meta, len(args))
+        in_meta = tuple((a.shape, a.dtype) for a, t in zip(args, is_tensor) if t)
+        node = FunctionNode(cls, ctx, edges, meta, len(args), in_meta)
         linked = []
         for nr, o in enumerate(outs):
             if not isinstance(o, Tensor) or id(o) in ctx._non_differentiable:

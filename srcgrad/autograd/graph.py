@@ -179,7 +179,8 @@ class RuleNode(Node):
                     raise AutogradError(_modified_message(t, self.name(), t._vc[0], version, "an input"))
         if self.out_vc is not None and self.out_vc[0] != self.out_version:
             raise AutogradError(_modified_message(
-                TENSOR[0]._wrap(self.ans), self.name(), self.out_vc[0], self.out_version, "output 0"))
+                TENSOR[0]._wrap(self.ans[0] if isinstance(self.ans, tuple) else self.ans), self.name(),
+                self.out_vc[0], self.out_version, "an output"))
         if create_graph:
             ans = None if self.ans is None else TENSOR[0]._make(self.ans, self, True)
             return args, ans

@@ -23,6 +23,8 @@ Conventions:
   rather than returning a wrong gradient.
 """
 
+import math
+
 import numpy as np
 
 from .broadcast import shape_of
@@ -79,8 +81,14 @@ def prod_others(x, axis=None):
 
 @reads_shape_of(0)
 def dof(x, axis, ddof=0, correction=None):
-    """The divisor of ``np.var``/``np.std``: ``N - ddof`` (``correction`` is numpy 2's name for ddof)."""
-    return count(x, axis) - (ddof if correction is None else correction)
+    """The divisor of ``np.var``/``np.std``: ``N - ddof`` (``correction`` is numpy 2's name for ddof).
+
+    A Python float (so float32 stays float32); NaN where numpy's forward divides
+    by zero (``N - ddof <= 0``), so the gradient is NaN there, as in PyTorch,
+    rather than a ZeroDivisionError.
+    """
+    n = count(x, axis) - (ddof if correction is None else correction)
+    return float(n) if n > 0 else math.nan
 
 
 def scan_input(x, axis):
