@@ -172,8 +172,10 @@ def test_limitations_are_few_and_explained():
              if getattr(c, m) is not None]
     for name, mode, spec in specs:
         assert len(spec.reason) > 20, f"{name} ({mode}): say why"
-    limitations = [s for s in specs if isinstance(s[2], Limitation)]
-    assert len(limitations) <= 0.15 * len(CASES), "the limitation list should stay short"
+    kinds = {id(spec) for _, _, spec in specs if isinstance(spec, Limitation)}
+    limited_cases = {name for name, _, spec in specs if isinstance(spec, Limitation)}
+    assert len(kinds) <= 16, "the list of documented limitations should stay short"
+    assert len(limited_cases) <= 0.15 * len(CASES), "most of the corpus must work in every mode"
 
 
 # ------------------------------------------------------------------ gradcheck on both modes' results

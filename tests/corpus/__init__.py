@@ -109,6 +109,10 @@ INPLACE_ON_VIEW = Limitation(
 TORCH_SIZE_METHOD = Limitation(
     TypeError, "'method'",
     "Tensor.size is PyTorch's method, not numpy's attribute: use np.size(x) or x.numel()")
+STALE_VIEW = Limitation(
+    AutogradError, "is used after that Tensor was changed by an in-place operation",
+    "a view (z = y[1:], y.T, y.reshape) used after its base changed in place: the tape refuses rather than "
+    "differentiate the view's old history")
 UFUNC_AT_TAPE = Limitation(
     NoRuleError, r"cannot record np\.add\.at",
     "ufunc methods (np.add.at, np.maximum.reduce, ...) are not recorded: the tape names the numpy function to use")
@@ -123,10 +127,6 @@ SCALAR_INTO_NDARRAY = Bug(
 MATH_SILENTLY_CONSTANT = Bug(
     "dynamic mode: math.exp(t) on a Tensor returns a float, so its gradient is silently dropped "
     "(Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
-STALE_VIEW_GRAPH = Bug(
-    "dynamic mode: z = y[1:]; y[1] = 10.0 -- z's value sees the write but its graph still leads to the old y, so "
-    "the gradient is silently wrong (it raised a version error before the tape kept shape-only inputs as "
-    "stand-ins; PyTorch rebases the view's grad_fn)")
 NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch both have it)", AttributeError)
 NO_AXIS_KEYWORD = Bug(
     "dynamic mode: Tensor.max/min/var/std/cumsum/argmax/repeat take only dim=, while sum/mean/prod also accept "
