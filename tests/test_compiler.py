@@ -1095,3 +1095,12 @@ def test_invented_names_do_not_look_like_versions_of_the_users(rng):
     dg = check(g, x, rng.normal(size=3), wrt=(0, 1))
     code = code_of(dg.source_for(x, x))
     assert "d_x" in code and "dx_2" not in code
+
+
+def test_literal_shapes_and_axes_are_not_operands(rng):
+    def f(x):
+        return np.sum(np.sin(np.transpose(np.reshape(x, (3, 4)), (1, 0))) ** 2)
+
+    x = rng.normal(size=12)
+    df = check(f, x)
+    assert "unbroadcast" not in code_of(df.source_for(x))

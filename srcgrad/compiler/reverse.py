@@ -132,6 +132,15 @@ _OWN_SHAPE_VJPS = frozenset({operator.getitem, np.tensordot, np.outer, np.convol
                              stack_args})
 
 
+def _literal_parameter(node):
+    """A literal that can only be a shape, an axis or a flag: an int, a string, None, or a tuple of ints."""
+    if isinstance(node, ast.Constant):
+        return node.value is None or isinstance(node.value, (int, str))
+    return isinstance(node, ast.Tuple) and all(
+        isinstance(e, ast.Constant) and type(e.value) is int or isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant)
+        and type(e.operand.value) is int for e in node.elts)
+
+
 def _broadcasting(fn):
     return (isinstance(fn, np.ufunc) and fn.nin >= 2) or fn in _BROADCASTING
 
@@ -642,10 +651,16 @@ class Reverse:
         return True
 
     def _static_arg(self, value, j):
-        """True for an argument that is not an array operand (einsum's subscripts, a constant index)."""
+        """True for an argument that is no array operand: einsum's subscripts, a constant index, or a literal
+        shape, axis or flag in a position the rule gives no gradient (``np.reshape(x, (3, 4))``)."""
         a = value.args[j]
-        return isinstance(a, Const) and not self.scalar(a) and (j == 0 and value.fn is _EINSUM
-                                                                 or value.fn is operator.getitem)
+        if not isinstance(a, Const) or self.scalar(a):
+            return False
+        if value.fn is operator.getitem or (j == 0 and value.fn is _EINSUM):
+            return True
+        rule = value.rule
+        vjp = rule.vjp_at(j) if hasattr(rule, "vjp_at") else (rule.vjps[j] if j < len(rule.vjps) else None)
+        return vjp is None and _literal_parameter(a.node)
 
     def shape_of(self, a):
         if isinstance(a, Var):
