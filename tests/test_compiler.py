@@ -1104,3 +1104,17 @@ def test_literal_shapes_and_axes_are_not_operands(rng):
     x = rng.normal(size=12)
     df = check(f, x)
     assert "unbroadcast" not in code_of(df.source_for(x))
+
+
+def test_operands_of_one_shape_that_still_broadcast(rng):
+    # matvec of two (3, 3) arrays: the second is 3 vectors, the matrix is broadcast over them
+    def f(a, x):
+        return np.sum(np.sin(np.matvec(a, x)))
+
+    # with "...", a's ... is () and x's is (3,): a is broadcast although both are (3, 3)
+    def g(a, x):
+        return np.sum(np.sin(np.einsum("...ij,...j->...i", a, x)))
+
+    a, x = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    check(f, a, x, wrt=(0, 1))
+    check(g, a, x, wrt=(0, 1))

@@ -141,6 +141,18 @@ def _literal_parameter(node):
         and type(e.operand.value) is int for e in node.elts)
 
 
+def _equal_core_ranks(fn):
+    """False for a generalized ufunc whose inputs have core axes of different ranks (``np.matvec``:
+    ``(m,n),(n)->(m)``), where operands of one shape still broadcast: ``matvec`` of two (3, 3) arrays treats
+    the second as 3 vectors, so the matrix's cotangent is (3, 3, 3)."""
+    signature = getattr(fn, "signature", None) if isinstance(fn, np.ufunc) else None
+    if signature is None:
+        return True
+    inputs = signature.split("->")[0]
+    ranks = {len([d for d in core.split(",") if d.strip()]) for core in inputs.strip("()").split("),(")}
+    return len(ranks) == 1
+
+
 def _broadcasting(fn):
     return (isinstance(fn, np.ufunc) and fn.nin >= 2) or fn in _BROADCASTING
 
@@ -636,18 +648,18 @@ class Reverse:
             shapes = [self.shape_of(a) for a in args]
             if all(s is not None and 1 <= len(s) <= 2 for s in shapes):
                 return False  # no batch axes: nothing was broadcast
-        if _broadcasting(fn):
+        if _broadcasting(fn) and getattr(fn, "signature", None) is None:
             return not (mine is not None and mine == activity.value_shape(value, self.shape_of))
-        arrays = [self.shape_of(a) for j, a in enumerate(args)
-                  if not self.scalar(a) and not self._static_arg(value, j)]
-        if mine is not None and all(s == mine for s in arrays):
-            return False  # operands of one shape: nothing was broadcast
-        if fn in _OWN_SHAPE_VJPS:
-            return False
-        if fn is _EINSUM:
+        if fn is _EINSUM:  # with "...", operands of one shape may still broadcast ("...ij,...j": a's ... is ())
             subscripts = args[0]
             return not (isinstance(subscripts, Const) and isinstance(subscripts.node, ast.Constant)
                         and isinstance(subscripts.node.value, str) and "..." not in subscripts.node.value)
+        if fn in _OWN_SHAPE_VJPS:
+            return False
+        arrays = [self.shape_of(a) for j, a in enumerate(args)
+                  if not self.scalar(a) and not self._static_arg(value, j)]
+        if mine is not None and all(s == mine for s in arrays) and _equal_core_ranks(fn):
+            return False  # operands of one shape and rank of core axes: nothing was broadcast
         return True
 
     def _static_arg(self, value, j):
