@@ -138,6 +138,74 @@ def loop_carried_pair(x):
     return np.sum(a * b)
 
 
+def inner_break_only(A):
+    s = 0.0
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            if A[i, j] > 1.0:
+                break
+            s = s + A[i, j] ** 2
+    return s
+
+def continue_in_while(x):
+    i = 0
+    s = 0.0
+    while i < len(x):
+        i += 1
+        if x[i - 1] < 0:
+            continue
+        s = s + x[i - 1] ** 3
+    return s
+
+def while_true_break(x):
+    y = x
+    n = 0
+    while True:
+        y = np.sin(y) + 0.5 * y
+        n += 1
+        if n >= 4:
+            break
+    return np.sum(y)
+
+def return_in_while(x):
+    y = x
+    while np.sum(y ** 2) > 0.1:
+        y = 0.7 * y
+        if np.max(np.abs(y)) < 0.2:
+            return np.sum(y) * 10.0
+    return np.sum(y)
+
+def trip_count_from_value(x, v):
+    s = x * 0.0
+    for _ in range(int(v * 3)):
+        s = s + np.tanh(x + s)
+    return np.sum(s)
+
+def nested_function_returning_tuple(x):
+    def stats(v):
+        return np.mean(v), np.std(v)
+    m, sd = stats(x)
+    return (x[0] - m) / sd
+
+def loop_over_zip_of_arrays(W, b, x):
+    h = x
+    for w_row, bias in zip(W, b):
+        h = h + np.tanh(np.dot(w_row, h) + bias)
+    return np.sum(h ** 2)
+
+def elif_chain_on_array_stat(x):
+    m = np.mean(x)
+    if m < -0.5:
+        y = x ** 2
+    elif m < 0.0:
+        y = np.sin(x)
+    elif m < 0.5:
+        y = np.exp(x)
+    else:
+        y = x
+    return np.sum(y)
+
+
 def _away(r, *shape):
     return r.uniform(0.3, 1.5, size=shape) * r.choice([-1.0, 1.0], size=shape)
 
@@ -194,4 +262,13 @@ CASES = [
     case(long_loop, lambda r: (r.normal(size=3),)),
     case(rebind_with_other_shape, lambda r: (np.abs(r.normal(size=4)),)),
     case(running_max, lambda r: (np.array([0.1, 0.7, 0.3, 0.9]),)),
+    case(inner_break_only, lambda r: (np.array([[0.3, 1.4, 0.2], [0.1, -0.6, 0.9]]),)),
+    case(continue_in_while, lambda r: (np.array([0.5, -0.3, 1.2, -2.0, 0.7]),)),
+    case(while_true_break, lambda r: (r.normal(size=3),)),
+    case(return_in_while, lambda r: (np.array([0.9, -1.3, 0.4]),)),
+    case(trip_count_from_value, lambda r: (r.normal(size=3), 1.2)),
+    case(nested_function_returning_tuple, lambda r: (r.normal(size=4),)),
+    case(loop_over_zip_of_arrays, lambda r: (r.normal(size=(3, 3)) * 0.5, r.normal(size=3), r.normal(size=3)),
+         wrt=(0, 1, 2)),
+    case(elif_chain_on_array_stat, lambda r: (np.array([0.1, 0.2, 0.3]),)),
 ]
