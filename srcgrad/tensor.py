@@ -861,7 +861,15 @@ class Tensor:
     def flip(self, dims):
         """A copy reversed along ``dims`` (a copy, as PyTorch's; ``np.flip`` gives a view)."""
         flipped = _record(np.flip, (self,), {"axis": tuple(dims) if isinstance(dims, (list, tuple)) else dims})
-        return _record(np.copy, (flipped,), {})
+        if np.may_share_memory(flipped._value, self._value):  # storage of its own, a fresh version counter
+            flipped._value = flipped._value.copy()
+            flipped._base = None
+            flipped._vc = [0]
+            if isinstance(flipped.grad_fn, RuleNode) and flipped.grad_fn.out_vc is not None:
+                flipped.grad_fn.ans = flipped._value
+                flipped.grad_fn.out_vc = flipped._vc
+                flipped.grad_fn.out_version = 0
+        return flipped
 
     def softmax(self, dim):
         """Softmax along ``dim``."""

@@ -307,12 +307,9 @@ INTS = {
     "getitem_two_arrays": (np.array([0, 2, 0, 0]), np.array([1, 3, 1, 1])),
     "getitem_array_and_slice": (np.array([3, 3, -1, 0]),),
 }
-_TIE = "max/min with dim: torch sends a tie's gradient to the returned index only; srcgrad splits it evenly"
 _NONDIFF = ("sign/floor/ceil/round of a Tensor that requires grad: torch's result requires grad (zero gradient, "
             "SignBackward0 ...); srcgrad's does not, so backward through it raises")
 OP_XFAIL = {
-    "max_dim_ties": _TIE, "max_dim_values_ties": _TIE, "min_dim_ties": _TIE,
-    "squeeze_dims_tuple": "Tensor.squeeze((1, 2)) with a tuple of dims raises TypeError (torch >= 2.0 accepts it)",
     "sign": _NONDIFF, "floor_ceil_round": _NONDIFF, "round_half_even": _NONDIFF, "round_decimals": _NONDIFF,
 }
 
@@ -1030,8 +1027,9 @@ ERROR_XFAIL = {
     "numpy_under_no_grad": _NUMPY_NO_GRAD, "asarray_under_no_grad": _NUMPY_NO_GRAD,
     "modified_sigmoid_output_zero_": _FILL + " (so the error is 'does not require grad' instead)",
     "modified_exp_output_fill_": _FILL + " (so the error is 'does not require grad' instead)",
-    "item_many": ("item() of a Tensor with 3 elements: torch RuntimeError 'a Tensor with 3 elements cannot be "
-                  "converted to Scalar'; srcgrad numpy's ValueError 'can only convert an array of size 1'"),
+    "unsaved_reshape_input": ("a view (here a reshape) used after its base was changed in place while recording: "
+                              "torch rebases the view's history and runs; srcgrad refuses the view ('a view of a "
+                              "Tensor ... is used after that Tensor was changed'), never a wrong gradient"),
 }
 
 
@@ -2057,9 +2055,6 @@ EDGES = {
                          np.array([0.0, 3.0, 1.0])),
 }
 EDGE_XFAIL = {
-    "var_single_element": "var() of one element (correction 1): torch nan (and a warning), srcgrad raises "
-                          "ZeroDivisionError",
-    "var_dim_length_one": "var(dim) over a dimension of length 1: torch nan, srcgrad raises ZeroDivisionError",
     "normalize_zero_row": "F.normalize of a zero row: torch's gradient is finite (1/eps = 1e12), srcgrad's NaN",
     "sign_of_nan": "sign(nan): torch 0, srcgrad (np.sign) nan",
 }
@@ -2125,7 +2120,6 @@ PROMOTION_XFAIL = {
     "f32_plus_i64": "float32 + int64 Tensor: torch float32, srcgrad float64 (numpy promotion)",
     "i64_plus_f32": "int64 + float32 Tensor: torch float32, srcgrad float64 (numpy promotion)",
     "f32_times_np_float64": "float32 Tensor * np.float64 scalar: torch float32 (a scalar), srcgrad float64",
-    "to_cpu_and_dtype": "t.to('cpu', torch.float32): torch converts; srcgrad ignores the dtype after a device",
 }
 
 
@@ -2144,10 +2138,8 @@ def test_result_dtype(name, request):
 
 
 CONVERSIONS = {
-    "float_of_one_element_1d": (lambda L: float(L.tensor([2.5])), "float(t) of a Tensor of shape (1,): torch 2.5, "
-                                "srcgrad TypeError 'only 0-dimensional arrays can be converted'"),
-    "int_of_one_element_2d": (lambda L: int(L.tensor([[2.7]])), "int(t) of a Tensor of shape (1, 1): torch 2, "
-                              "srcgrad TypeError"),
+    "float_of_one_element_1d": (lambda L: float(L.tensor([2.5])), None),
+    "int_of_one_element_2d": (lambda L: int(L.tensor([[2.7]])), None),
     "float_of_scalar": (lambda L: float(L.tensor(2.5)), None),
     "item_of_one_element": (lambda L: L.tensor([[2.5]]).item(), None),
     "tolist": (lambda L: L.tensor([[1.0, 2.0]]).tolist(), None),
@@ -2171,9 +2163,6 @@ def test_python_conversions(name, request):
     assert fn(srcgrad) == fn(torch)
 
 
-@xfail("t.detach() does not share the version counter: an in-place change through the detached Tensor of a value "
-       "saved for backward is not detected (torch raises 'modified by an inplace operation'); srcgrad's backward "
-       "silently uses the changed value, a wrong gradient")
 def test_inplace_through_detach_is_detected():
     errors = []
     for L in (srcgrad, torch):
@@ -2189,8 +2178,6 @@ def test_inplace_through_detach_is_detected():
     assert errors[0] is not None and "modified by an inplace operation" in errors[0]
 
 
-@xfail("t.detach() gets its own version counter: torch's detach() shares it (t._version moves with the detached "
-       "Tensor's in-place changes)")
 def test_detach_shares_version_counter():
     versions = []
     for L in (srcgrad, torch):
@@ -2201,9 +2188,6 @@ def test_detach_shares_version_counter():
     assert versions[0] == versions[1] == 1
 
 
-@xfail("a custom Function whose backward returns a gradient of the wrong shape: torch raises 'returned an invalid "
-       "gradient at index 0 - got [] but expected shape compatible with [2]'; srcgrad accepts it and x.grad "
-       "becomes a 0-d Tensor for a Tensor of shape (2,)")
 def test_custom_function_wrong_gradient_shape_raises():
     for L in (srcgrad, torch):
         class F(L.autograd.Function):
@@ -2220,8 +2204,6 @@ def test_custom_function_wrong_gradient_shape_raises():
             F.apply(x).sum().backward()
 
 
-@xfail("a custom Function whose backward returns a gradient that broadcasts to the input (shape (3, 2) for an "
-       "input of shape (2,)): torch sums it to the input's shape ([3, 3]); srcgrad stores x.grad of shape (3, 2)")
 def test_custom_function_broadcastable_gradient_is_summed():
     res = []
     for L in (srcgrad, torch):
@@ -2544,11 +2526,8 @@ def test_float32_modules_stay_float32(name):
 # -- aliasing: which results share memory with their input ----------------------------------------------------
 
 ALIASES = {
-    "flip": (lambda L, x: x.flip(0), "flip returns a numpy view of its input: an in-place change of the input "
-             "changes the flipped Tensor too (torch.flip always copies)"),
-    "contiguous_of_transpose": (lambda L, x: x.reshape(2, 2).t().contiguous(),
-                                "contiguous() of a transposed Tensor stays a view of the input (torch copies a "
-                                "non-contiguous Tensor)"),
+    "flip": (lambda L, x: x.flip(0), None),
+    "contiguous_of_transpose": (lambda L, x: x.reshape(2, 2).t().contiguous(), None),
     "clone": (lambda L, x: x.clone(), None),
     "index_select": (lambda L, x: x.index_select(0, L.tensor(np.array([0, 1]))), None),
     "int_array_index": (lambda L, x: x[L.tensor(np.array([0, 1]))], None),
@@ -2581,9 +2560,6 @@ def test_result_aliasing_matches_torch(name, request):
     assert seen[0] == seen[1]
 
 
-@xfail("split()/chunk() pieces are numpy views of the input: after an in-place change of the input, backward "
-       "through a piece runs without error and gives the gradient of the old values (torch raises 'Output 1 of "
-       "Split is a view and its base ... has been modified inplace'); a silently wrong gradient")
 def test_split_piece_after_base_modified_in_place():
     outcomes = []
     for L in (srcgrad, torch):
@@ -2595,14 +2571,14 @@ def test_split_piece_after_base_modified_in_place():
             (piece * L.tensor(np.array([1.0, 2.0]))).sum().backward()
             outcomes.append(("ran", npy(piece).tolist(), npy(x.grad).tolist()))
         except RuntimeError as e:
-            outcomes.append(("raised", "modified" in str(e)))
+            outcomes.append(("raised", "modified" in str(e) or "in-place" in str(e)))
     assert outcomes[1] == ("raised", True)
     assert outcomes[0] == outcomes[1]
 
 
 @xfail("a view (slice/reshape/transpose/...) taken before an in-place change of its base: torch rebases the view's "
-       "graph and gives the right gradient; srcgrad raises 'modified by an inplace operation' at backward "
-       "(conservative: no wrong number)")
+       "graph and gives the right gradient; srcgrad raises when the view is used ('a view of a Tensor ... is used "
+       "after that Tensor was changed by an in-place operation'): conservative, never a wrong number")
 def test_view_used_after_base_modified_in_place():
     res = []
     for L in (srcgrad, torch):
