@@ -228,7 +228,7 @@ def _static_shapes(act, namer, scalar_out):
     """``{name: static shape}`` for the generated code: primal variables, their adjoints, and ``dout``."""
     shapes = {v: () for v in act.scalar}
     shapes.update({v: s for v, s in act.shapes.items() if isinstance(s, tuple)})
-    for var, adj in namer._adjoints.items():
+    for var, adj in namer.adjoints().items():
         if var in shapes and adj not in shapes:
             shapes[adj] = shapes[var]
     if scalar_out:

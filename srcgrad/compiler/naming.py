@@ -96,6 +96,10 @@ class Namer:
             name = self._adjoints[var] = self.fresh(base)
         return name
 
+    def adjoints(self):
+        """``{variable: its adjoint's name}`` for every adjoint named so far."""
+        return dict(self._adjoints)
+
     def tangent(self, var):
         """The tangent variable's name of ``var`` for forward mode (``x`` -> ``tx``... uses ``dx`` style)."""
         return self.adjoint(var)
