@@ -7,7 +7,9 @@ For each function of ``tests/corpus``:
 * dynamic mode (the same function called on Tensors, then ``.backward()``) matches
   finite differences;
 * static matches dynamic to tight tolerance (both are exact up to rounding);
-* forward mode (``srcgrad.jvp``) matches the reverse-mode gradient along a random tangent.
+* forward mode (``srcgrad.jvp``) matches the reverse-mode gradient along a random tangent;
+* the tape's second derivatives pass ``gradgradcheck``, and ``gradcheck`` accepts
+  either mode's result (the compiled gradient wrapped as a ``Function``).
 
 A mode that cannot handle a function is listed in the corpus as a ``Limitation``
 (the error the user gets is asserted here) or a ``Bug`` (a strict xfail, so a fix
@@ -29,6 +31,7 @@ from corpus.harness import (args_of, check_dynamic, check_forward, check_static,
 
 CASES = all_cases()
 BY_NAME = {c.name: c for c in CASES}
+
 
 # ------------------------------------------------------------------ the two switches (one place each)
 
