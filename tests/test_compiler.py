@@ -1118,3 +1118,17 @@ def test_operands_of_one_shape_that_still_broadcast(rng):
     a, x = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
     check(f, a, x, wrt=(0, 1))
     check(g, a, x, wrt=(0, 1))
+
+
+def test_rule_tests_on_literal_arguments_are_decided_at_compile_time(rng):
+    import warnings
+
+    def f(x):
+        return np.sum(np.transpose(x, (1, 0)) * np.arange(6.0).reshape(3, 2))
+
+    x = rng.normal(size=(2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntaxWarning)  # `(1, 0) is None` in generated code would warn
+        df = check(f, x)
+        code = code_of(df.source_for(x))
+    assert "(1, 0) is None" not in code and "inverse_permutation((1, 0))" in code

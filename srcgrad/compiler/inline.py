@@ -236,6 +236,25 @@ def instantiate(t, operands, ns, namer, literal_node, ndims=None):
                 result = s.body[0].value
                 break
             continue
-        stmts.append(Sub().visit(clone(s)))
-    expr = Sub().visit(clone(result))
+        stmts.append(_NoneTests().visit(Sub().visit(clone(s))))
+    expr = _NoneTests().visit(Sub().visit(clone(result)))
     return stmts, expr
+
+
+class _NoneTests(ast.NodeTransformer):
+    """Decide ``a if p is None else b`` where a literal was put in for ``p`` (``axes=(1, 0)``): the code
+    reads better, and Python warns about ``(1, 0) is None``."""
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        test = node.test
+        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+                and _literal_node(test.left) and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value is None):
+            is_none = isinstance(test.left, ast.Constant) and test.left.value is None
+            return node.body if is_none == isinstance(test.ops[0], ast.Is) else node.orelse
+        return node
+
+
+def _literal_node(node):
+    return isinstance(node, ast.Constant) or isinstance(node, ast.Tuple) and all(_literal_node(e) for e in node.elts)
