@@ -19,7 +19,7 @@ import numpy as np
 from . import rules as _rules
 from .autograd import engine as _engine
 from .autograd.grad_mode import _state
-from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode, anomaly_mode
+from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode, _stand_in, anomaly_mode
 from .errors import AutogradError, NoRuleError
 from .rules import ALIASES, RULES
 
@@ -135,6 +135,8 @@ class Tensor:
         special = _COMPOSITES.get(func)
         if special is not None:
             return special(*args, **kwargs)
+        if not kwargs and (len(args) == 1 or (len(args) == 2 and args[1] is not None)):
+            return _record_fast(func, *args)
         return _record(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
@@ -1486,9 +1488,6 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     return result
 
 
-def _stand_in(value):
-    """An array with ``value``'s shape and dtype that holds no data (for VJPs that read only shapes)."""
-    return np.broadcast_to(np.zeros((), dtype=value.dtype), value.shape)
 
 
 def _edge_of(t):

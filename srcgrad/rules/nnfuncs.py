@@ -1,5 +1,5 @@
 """Machine-learning helpers as primitives: sigmoid, relu, softplus, softmax,
-log_softmax, logsumexp.
+log_softmax, logsumexp, linear.
 
 Each could be composed from numpy ufuncs; they are primitives so that the
 forward pass is numerically stable (no overflow for large ``|x|``), the
@@ -10,10 +10,11 @@ Tensor argument dispatches to the tape first) and keep float32 as float32.
 
 import numpy as np
 
-from .helpers import unreduce
+from .broadcast import shape_of
+from .helpers import broadcast_like, unreduce
 from .registry import defjvp, defvjp, primitive
 
-__all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp"]
+__all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "linear"]
 
 
 @primitive
@@ -61,6 +62,19 @@ def log_softmax(x, axis=-1):
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
+@primitive
+def linear(x, w, b=None):
+    """``x @ w.T + b`` (``w`` of shape (out, in)): a primitive for speed only, one graph
+    node per layer instead of three (transpose, matmul, add), as PyTorch's ``addmm``."""
+    out = np.matmul(x, np.swapaxes(w, -1, -2))
+    return out if b is None else out + b
+
+
+def batch_rows(a):
+    """``a`` as a matrix: every axis but the last merged into rows."""
+    return np.reshape(a, (-1, shape_of(a)[-1]))
+
+
 defvjp(sigmoid,
        lambda g, ans, x: g * ans * (1 - ans),
        backward_name="SigmoidBackward0")
@@ -96,3 +110,13 @@ defvjp(log_softmax,
        backward_name="LogSoftmaxBackward0")
 defjvp(log_softmax,
        lambda t, ans, x, axis=-1: t - np.sum(np.exp(ans) * t, axis=axis, keepdims=True))
+
+defvjp(linear,
+       lambda g, ans, x, w, b=None: np.matmul(g, w),
+       lambda g, ans, x, w, b=None: np.matmul(np.swapaxes(batch_rows(g), -1, -2), batch_rows(x)),
+       lambda g, ans, x, w, b=None: np.sum(batch_rows(g), axis=0),
+       backward_name="AddmmBackward0")
+defjvp(linear,
+       lambda t, ans, x, w, b=None: np.matmul(t, np.swapaxes(w, -1, -2)),
+       lambda t, ans, x, w, b=None: np.matmul(x, np.swapaxes(t, -1, -2)),
+       lambda t, ans, x, w, b=None: broadcast_like(t, ans))
