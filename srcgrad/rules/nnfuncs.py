@@ -43,9 +43,12 @@ def logsumexp(x, axis=None, keepdims=False):
     """
     x = np.asarray(x)
     m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf is the answer
+    if np.isfinite(m).all():  # the sum is >= 1 (the maximum contributes exp(0)): log is safe
         out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    else:
+        m = np.where(np.isfinite(m), m, 0)
+        with np.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf is the answer
+            out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
