@@ -1132,3 +1132,36 @@ def test_rule_tests_on_literal_arguments_are_decided_at_compile_time(rng):
         df = check(f, x)
         code = code_of(df.source_for(x))
     assert "(1, 0) is None" not in code and "inverse_permutation((1, 0))" in code
+
+
+def _scaled_after_view(x):
+    y = x * 2.0
+    z = y[1:]
+    y *= 3.0  # numpy writes in place: z sees it
+    return np.sum(z * x[1:])
+
+
+def _added_after_view(x):
+    y = x * 2.0
+    z = y.reshape(3, 1)
+    y += 1.0
+    return np.sum(z)
+
+
+def test_augmented_assignment_after_a_view_is_refused_not_miscompiled():
+    # Compiled out of place, z would miss the change and the gradient would be silently wrong.
+    for f in (_scaled_after_view, _added_after_view):
+        with pytest.raises(TransformError, match="is used after 'y' is written into"):
+            grad(f)(np.array([1.0, 2.0, 3.0]))
+
+
+def _scaled_before_view(x):
+    y = x * 2.0
+    y *= 3.0
+    z = y[1:]
+    return np.sum(z * x[1:])
+
+
+def test_augmented_assignment_before_the_view_still_compiles():
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(grad(_scaled_before_view)(x), [0.0, 24.0, 36.0])

@@ -231,12 +231,17 @@ class Normalizer:
                 writes.setdefault(st.target, []).append((pos, loops))
             elif isinstance(st, Assign) and id(st) in augmented:
                 in_place.setdefault(st.target, []).append((pos, loops, st.lineno))
+        # An augmented assignment (y *= 3) writes into the array in Python, like an index write: a view
+        # taken before it sees the change; the out-of-place form here would not.
+        view_writes = {name: list(found) for name, found in writes.items()}
+        for name, found in in_place.items():
+            view_writes.setdefault(name, []).extend((pos, loops) for pos, loops, _ in found)
         # A value read out of an array that is written into later may be a view of it (numpy slices are):
         # Python would see the write through it, the out-of-place write does not.
         from .reverse import _stmt_reads
         for spos, (st, sloops) in enumerate(flat):
             if not (isinstance(st, Assign) and isinstance(st.value, Prim) and isinstance(st.value.args[0], Var)
-                    and st.value.args[0].name in writes
+                    and st.value.args[0].name in view_writes
                     and (st.value.style == "getitem" or st.value.fn in _VIEW_FUNCTIONS)):
                 continue
             base = st.value.args[0].name
@@ -248,7 +253,7 @@ class Normalizer:
             for rpos, (rst, rloops) in enumerate(flat):
                 if rst is st or not (_stmt_reads(rst) & names) or isinstance(rst, (If, For, While)):
                     continue
-                for wpos, wloops in writes[base]:
+                for wpos, wloops in view_writes[base]:
                     later = spos < wpos < rpos
                     around = rpos <= spos and set(sloops) & set(wloops) & set(rloops)
                     if later or around:

@@ -133,10 +133,6 @@ NO_AXIS_KEYWORD = Bug(
     "numpy's axis=, so `z.max(axis=1, keepdims=True)` fails on a Tensor", TypeError)
 
 # Static and forward mode: bugs (reported; strict xfails notice the fix).
-AUGMENTED_UNDER_VIEW = Bug(
-    "compiler (grad and jvp): z = y[1:]; y *= 3.0 (or +=) is compiled out of place, so z misses the change and the "
-    "gradient is silently wrong; index writes (y[1] = v) under a view are refused, augmented assignment is not")
-
 LIST_ITEM_ASSIGNMENT = Bug(
     "compiler (grad and jvp): parts[0] = parts[0] * 3.0 on a list is refused as an array write ('assignment into "
     "parts, which may share its memory with another value'), though rebinding a list item is plain Python",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import (ALIAS_WRITE, AUGMENTED_UNDER_VIEW, INPLACE_ON_VIEW, LIST_ITEM_ASSIGNMENT, NO_NDARRAY_COPY,
+from . import (ALIAS_WRITE, INPLACE_ON_VIEW, LIST_ITEM_ASSIGNMENT, NO_NDARRAY_COPY,
                SCALAR_INTO_NDARRAY, STALE_VIEW, TENSOR_INTO_NDARRAY, UFUNC_AT, UFUNC_AT_TAPE, VIEW_THEN_WRITE,
                case)
 
@@ -194,8 +194,8 @@ CASES = [
     case(overwrite_from_itself, lambda r: (r.normal(size=3),)),
     case(view_sees_later_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
          dynamic=STALE_VIEW),
-    case(view_then_scaled_in_place, lambda r: (r.normal(size=3),), static=AUGMENTED_UNDER_VIEW,
-         forward=AUGMENTED_UNDER_VIEW, dynamic=STALE_VIEW),
+    case(view_then_scaled_in_place, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE,
+         forward=VIEW_THEN_WRITE, dynamic=STALE_VIEW),
     case(transpose_view_then_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
          dynamic=STALE_VIEW),
     case(slice_times_equal, lambda r: (r.normal(size=3),), dynamic=INPLACE_ON_VIEW),
