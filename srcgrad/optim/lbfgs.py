@@ -249,7 +249,7 @@ class LBFGS(Optimizer):
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)
-        loss = float(closure())
+        loss = _number(closure())
         flat_grad = self._gather_flat_grad()
         self._set_param(x)
         return loss, flat_grad
@@ -277,7 +277,7 @@ class LBFGS(Optimizer):
         state.setdefault("n_iter", 0)
 
         orig_loss = closure()
-        loss = float(orig_loss)
+        loss = _number(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
@@ -340,7 +340,7 @@ class LBFGS(Optimizer):
                 opt_cond = False
                 if n_iter != max_iter:
                     # re-evaluate (not on the last iteration: its value would go unused)
-                    loss = float(closure())
+                    loss = _number(closure())
                     flat_grad = self._gather_flat_grad()
                     opt_cond = np.abs(flat_grad).max() <= tolerance_grad
                     ls_func_evals = 1
@@ -371,3 +371,8 @@ def _array(v):
 
 def _tensor(v):
     return None if v is None else Tensor._wrap(v)
+
+
+def _number(loss):
+    """A closure's loss as a float (``.item()`` of a Tensor: it may require grad)."""
+    return float(loss.item() if hasattr(loss, "item") else loss)

@@ -920,7 +920,7 @@ class ReduceLROnPlateau(LRScheduler):
             metrics: the metric (a number or a one-element Tensor).
             epoch: deprecated: the epoch number to record.
         """
-        current = float(metrics)
+        current = float(metrics.item() if hasattr(metrics, "item") else metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
