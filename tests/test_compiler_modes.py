@@ -286,3 +286,24 @@ def test_jvp_with_defaulted_and_keyword_only_parameters(rng):
     assert tangent == pytest.approx(np.sum(2.0 * 3 * x ** 2 * t))
     value, tangent = jvp(f)(x, t, power=2)
     assert tangent == pytest.approx(np.sum(2.0 * 2 * x * t))
+
+
+def _scaled_by_default(x, k=2.0):
+    return np.sum(x * k)
+
+
+def test_changed_defaults_are_seen_and_clear_cache_forgets():
+    from srcgrad.compiler import clear_cache
+
+    df = srcgrad.grad(_scaled_by_default)
+    x = np.ones(2)
+    np.testing.assert_allclose(df(x), [2.0, 2.0])
+    old = _scaled_by_default.__defaults__
+    try:
+        _scaled_by_default.__defaults__ = (5.0,)
+        np.testing.assert_allclose(df(x), [5.0, 5.0])
+        np.testing.assert_allclose(srcgrad.grad(_scaled_by_default)(x), [5.0, 5.0])
+    finally:
+        _scaled_by_default.__defaults__ = old
+    clear_cache()
+    np.testing.assert_allclose(srcgrad.grad(_scaled_by_default)(x), [2.0, 2.0])
