@@ -752,26 +752,39 @@ class Tensor:
         """Product over ``dim``."""
         return _reduce(np.prod, self, dim, keepdim, axis, keepdims)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        """Variance over ``dim``; unbiased (``correction=1``) by default, as in PyTorch."""
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None, *, axis=None, ddof=None,
+            keepdims=None):
+        """Variance over ``dim``; unbiased (``correction=1``) by default, as in PyTorch.
+
+        Called numpy's way (``axis=``, ``ddof=``, ``keepdims=``) it follows numpy: ``ddof=0`` by default.
+        """
+        if axis is not None or ddof is not None or keepdims is not None:
+            return _record(np.var, (self,), _axis_kwargs(axis, bool(keepdims), ddof=ddof or 0))
         ddof = correction if correction is not None else (1 if unbiased else 0)
         return _record(np.var, (self,), _axis_kwargs(dim, keepdim, ddof=ddof))
 
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        """Standard deviation over ``dim``; unbiased by default, as in PyTorch."""
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None, *, axis=None, ddof=None,
+            keepdims=None):
+        """Standard deviation over ``dim``; unbiased by default, as in PyTorch (numpy's way: ``ddof=0``)."""
+        if axis is not None or ddof is not None or keepdims is not None:
+            return _record(np.std, (self,), _axis_kwargs(axis, bool(keepdims), ddof=ddof or 0))
         ddof = correction if correction is not None else (1 if unbiased else 0)
         return _record(np.std, (self,), _axis_kwargs(dim, keepdim, ddof=ddof))
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The largest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise maximum."""
         if isinstance(dim, Tensor):
             return _record(np.maximum, (self, dim), {})
+        if axis is not None or keepdims is not None:  # numpy's way: the values only, ties shared
+            return _reduce(np.max, self, None, False, axis, keepdims)
         return _minmax(np.max, np.argmax, self, dim, keepdim)
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The smallest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise minimum."""
         if isinstance(dim, Tensor):
             return _record(np.minimum, (self, dim), {})
+        if axis is not None or keepdims is not None:  # numpy's way: the values only, ties shared
+            return _reduce(np.min, self, None, False, axis, keepdims)
         return _minmax(np.min, np.argmin, self, dim, keepdim)
 
     def amax(self, dim=None, keepdim=False):
@@ -782,13 +795,15 @@ class Tensor:
         """The smallest values over ``dim`` (ties share the gradient evenly)."""
         return _reduce(np.min, self, dim, keepdim, None, None)
 
-    def argmax(self, dim=None, keepdim=False):
-        """Index of the largest value (not differentiable)."""
-        return Tensor._wrap(np.argmax(self._value, axis=dim, keepdims=keepdim))
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Index of the largest value (not differentiable); ``axis``/``keepdims`` as numpy spells them."""
+        return Tensor._wrap(np.argmax(self._value, axis=dim if axis is None else axis,
+                                      keepdims=keepdim if keepdims is None else keepdims))
 
-    def argmin(self, dim=None, keepdim=False):
-        """Index of the smallest value (not differentiable)."""
-        return Tensor._wrap(np.argmin(self._value, axis=dim, keepdims=keepdim))
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Index of the smallest value (not differentiable); ``axis``/``keepdims`` as numpy spells them."""
+        return Tensor._wrap(np.argmin(self._value, axis=dim if axis is None else axis,
+                                      keepdims=keepdim if keepdims is None else keepdims))
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The ``p``-norm over ``dim`` (the whole Tensor flattened by default)."""
@@ -949,9 +964,17 @@ class Tensor:
         """Elementwise minimum."""
         return _record_fast(np.minimum, self, other)
 
-    def cumsum(self, dim):
-        """Cumulative sum along ``dim``."""
-        return _record(np.cumsum, (self,), {"axis": dim})
+    def cumsum(self, dim=None, *, axis=None):
+        """Cumulative sum along ``dim`` (``axis`` as numpy spells it)."""
+        return _record(np.cumsum, (self,), {"axis": dim if axis is None else axis})
+
+    def ravel(self):
+        """The values as a 1-D Tensor (numpy's name for ``flatten``)."""
+        return _record(np.ravel, (self,), {})
+
+    def swapaxes(self, axis1, axis2):
+        """Swap two dimensions (numpy's name for ``transpose(dim0, dim1)``)."""
+        return _record(np.swapaxes, (self, axis1, axis2), {})
 
     def tril(self, diagonal=0):
         """The lower triangle."""

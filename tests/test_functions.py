@@ -130,3 +130,16 @@ def test_inplace_activations_record(rng):
     z.masked_fill_(z > 0, 0.0)
     z.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp(s) * s * (1 - s) + (x.detach().numpy() <= 0))
+
+
+def test_numpy_style_method_arguments(rng):
+    x0 = rng.standard_normal((3, 4))
+    x = leaf(x0)
+    np.testing.assert_allclose(x.max(axis=1, keepdims=True).detach().numpy(), x0.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(x.var(axis=0).detach().numpy(), x0.var(axis=0))  # numpy's ddof=0
+    np.testing.assert_allclose(x.var(0).detach().numpy(), x0.var(axis=0, ddof=1))  # PyTorch's unbiased
+    np.testing.assert_allclose(x.std(axis=1, ddof=1).detach().numpy(), x0.std(axis=1, ddof=1))
+    np.testing.assert_array_equal(x.argmax(axis=0).numpy(), x0.argmax(axis=0))
+    np.testing.assert_allclose(x.cumsum(axis=1).detach().numpy(), x0.cumsum(axis=1))
+    np.testing.assert_allclose(x.swapaxes(0, 1).ravel().detach().numpy(), x0.T.ravel())
+    assert gradcheck(lambda t: t.min(axis=0) + t.std(axis=0), (x,))

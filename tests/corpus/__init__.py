@@ -127,10 +127,6 @@ SCALAR_INTO_NDARRAY = Bug(
 MATH_SILENTLY_CONSTANT = Bug(
     "dynamic mode: math.exp(t) on a Tensor returns a float, so its gradient is silently dropped "
     "(Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
-NO_TENSOR_RAVEL = Bug("dynamic mode: Tensor has no .ravel() (numpy and PyTorch both have it)", AttributeError)
-NO_AXIS_KEYWORD = Bug(
-    "dynamic mode: Tensor.max/min/var/std/cumsum/argmax/repeat take only dim=, while sum/mean/prod also accept "
-    "numpy's axis=, so `z.max(axis=1, keepdims=True)` fails on a Tensor", TypeError)
 
 # Static and forward mode: bugs (reported; strict xfails notice the fix).
 LIST_ITEM_ASSIGNMENT = Bug(
