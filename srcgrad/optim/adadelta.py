@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _new_step, _scalar, _storage
-from ..tensor import Tensor
+from .optimizer import Optimizer, _bump, _check, _scalar
 
 __all__ = ["Adadelta", "adadelta"]
 
@@ -54,21 +53,8 @@ class Adadelta(Optimizer):
         """
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            params, values, grads, square_avgs, acc_deltas, steps = [], [], [], [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["square_avg"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                    state["acc_delta"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
-                square_avgs.append(_buffer(state["square_avg"]))
-                acc_deltas.append(_buffer(state["acc_delta"]))
-                steps.append(_storage(state["step"]))
+            params, values, grads, found, steps = self._gather(group, ("square_avg", "acc_delta"))
+            square_avgs, acc_deltas = found["square_avg"], found["acc_delta"]
             if not params:
                 continue
             adadelta(values, grads, square_avgs, acc_deltas, steps, lr=_scalar(group["lr"]),

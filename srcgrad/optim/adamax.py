@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _lerp_, _new_step, _scalar, _storage
-from ..tensor import Tensor
+from .optimizer import Optimizer, _bump, _check, _lerp_, _scalar
 
 __all__ = ["Adamax", "adamax"]
 
@@ -54,21 +53,8 @@ class Adamax(Optimizer):
         """
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            params, values, grads, exp_avgs, exp_infs, steps = [], [], [], [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["exp_avg"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                    state["exp_inf"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
-                exp_avgs.append(_buffer(state["exp_avg"]))
-                exp_infs.append(_buffer(state["exp_inf"]))
-                steps.append(_storage(state["step"]))
+            params, values, grads, found, steps = self._gather(group, ("exp_avg", "exp_inf"))
+            exp_avgs, exp_infs = found["exp_avg"], found["exp_inf"]
             if not params:
                 continue
             beta1, beta2 = group["betas"]

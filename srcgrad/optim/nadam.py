@@ -2,10 +2,14 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _lerp_, _new_step, _scalar, _storage
+from .optimizer import Optimizer, _bump, _check, _lerp_, _scalar, _storage
 from ..tensor import Tensor
 
 __all__ = ["NAdam", "nadam"]
+
+
+def _init_mu_product(state, p):
+    state["mu_product"] = Tensor._wrap(np.ones((), dtype=state["step"].dtype))
 
 
 class NAdam(Optimizer):
@@ -62,23 +66,9 @@ class NAdam(Optimizer):
         """
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            params, values, grads, exp_avgs, exp_avg_sqs, mu_products, steps = [], [], [], [], [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["mu_product"] = Tensor._wrap(np.ones((), dtype=state["step"].dtype))
-                    state["exp_avg"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                    state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
-                exp_avgs.append(_buffer(state["exp_avg"]))
-                exp_avg_sqs.append(_buffer(state["exp_avg_sq"]))
-                mu_products.append(_storage(state["mu_product"]))
-                steps.append(_storage(state["step"]))
+            params, values, grads, found, steps = self._gather(group, ("exp_avg", "exp_avg_sq"), _init_mu_product)
+            exp_avgs, exp_avg_sqs = found["exp_avg"], found["exp_avg_sq"]
+            mu_products = [_storage(self.state[p]["mu_product"]) for p in params]
             if not params:
                 continue
             beta1, beta2 = group["betas"]

@@ -166,6 +166,43 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _gather(self, group, buffers, init=None):
+        """The parameters of ``group`` that have a gradient, with their state as raw arrays.
+
+        A parameter's state is made at its first step: a step counter, then
+        whatever ``init(state, p)`` adds, then a zero array like the parameter
+        for each name in ``buffers`` that is not there yet.
+
+        Args:
+            group: a param group.
+            buffers: the names of the per-parameter state arrays the update reads.
+            init: optional ``init(state, p)`` for state that does not start at zero.
+
+        Returns:
+            ``(params, values, grads, found, steps)``: ``found`` maps each buffer
+            name to its arrays, aligned with ``params``.
+        """
+        params, values, grads, steps = [], [], [], []
+        found = {name: [] for name in buffers}
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = _new_step()
+                if init is not None:
+                    init(state, p)
+                for name in buffers:
+                    if name not in state:
+                        state[name] = Tensor._wrap(np.zeros_like(_storage(p)))
+            params.append(p)
+            values.append(_buffer(p))
+            grads.append(_grad(p))
+            for name in buffers:
+                found[name].append(_buffer(state[name]))
+            steps.append(_storage(state["step"]))
+        return params, values, grads, found, steps
+
     # -- state dicts --------------------------------------------------------------------
 
     def state_dict(self):

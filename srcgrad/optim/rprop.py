@@ -2,10 +2,18 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _new_step, _scalar, _storage
+from .optimizer import Optimizer, _bump, _check, _scalar, _storage
 from ..tensor import Tensor
 
 __all__ = ["Rprop", "rprop"]
+
+
+def _init_step_size(state, p, group):
+    state["prev"] = Tensor._wrap(np.zeros_like(_storage(p)))
+    lr = _scalar(group["lr"])
+    if p.dtype.kind == "c":
+        lr = complex(lr, lr)  # both parts of a complex entry get the step size, as in PyTorch
+    state["step_size"] = Tensor._wrap(np.full_like(_storage(p), lr))
 
 
 class Rprop(Optimizer):
@@ -51,24 +59,9 @@ class Rprop(Optimizer):
         """
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            params, values, grads, prevs, step_sizes, steps = [], [], [], [], [], []
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["prev"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                    lr = _scalar(group["lr"])
-                    if p.dtype.kind == "c":
-                        lr = complex(lr, lr)  # both parts of a complex entry get the step size, as in PyTorch
-                    state["step_size"] = Tensor._wrap(np.full_like(_storage(p), lr))
-                params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
-                prevs.append(_buffer(state["prev"]))
-                step_sizes.append(_buffer(state["step_size"]))
-                steps.append(_storage(state["step"]))
+            params, values, grads, found, steps = self._gather(group, ("prev", "step_size"),
+                                                               lambda state, p: _init_step_size(state, p, group))
+            prevs, step_sizes = found["prev"], found["step_size"]
             if not params:
                 continue
             etaminus, etaplus = group["etas"]
