@@ -1668,33 +1668,6 @@ def _shape_arg(shape):
     return tuple(shape)
 
 
-def _split(ary, indices_or_sections, axis=0):
-    """``np.split`` on a Tensor: one slice per piece, each recorded as indexing."""
-    n = ary.shape[axis]
-    if isinstance(indices_or_sections, numbers.Integral):
-        if n % indices_or_sections:
-            raise ValueError("array split does not result in an equal division")
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
-    else:
-        bounds = [0] + list(indices_or_sections) + [n]
-    pieces = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        index = (slice(None),) * (axis % ary.ndim) + (slice(start, stop),)
-        pieces.append(ary[index])
-    return pieces
-
-
-def _array_split(ary, indices_or_sections, axis=0):
-    n = ary.shape[axis]
-    if isinstance(indices_or_sections, numbers.Integral):
-        k, extra = divmod(n, indices_or_sections)
-        sizes = [k + 1] * extra + [k] * (indices_or_sections - extra)
-        bounds = np.cumsum([0] + sizes).tolist()
-        return _split(ary, bounds[1:-1], axis)
-    return _split(ary, indices_or_sections, axis)
-
-
 def _shape(a):
     return a.shape
 
@@ -1708,8 +1681,6 @@ def _size(a, axis=None):
 
 
 _COMPOSITES = {
-    np.split: _split,
-    np.array_split: _array_split,
     np.shape: _shape,
     np.ndim: _ndim,
     np.size: _size,
