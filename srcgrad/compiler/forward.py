@@ -20,7 +20,7 @@ import inspect
 from ..errors import NoRuleError, TransformError
 from . import inline
 from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, Opaque,
-                 Prim, Var, While, clone)
+                 Prim, UserCall, Var, While, clone)
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name
 
@@ -131,6 +131,35 @@ class Forward(Reverse):
             out.append(append(self.adj(s.lst), ast.Constant(value=0.0)))
         return out
 
+    def user_call_stmt(self, s, state):
+        """``v, dv = jvp_f(*args, dargs)``: the callee's own generated JVP (recursion).
+
+        The callee is differentiated along the arguments that carry a tangent
+        here; the others are constants to it. Without such an argument the call
+        is printed as the user wrote it and ``v`` has a zero tangent.
+        """
+        value, v = s.value, s.target
+        params = [p.name for p in inspect.signature(value.fn).parameters.values()]
+        wrt, tangents = [], []
+        for key, a in list(enumerate(value.args)) + list(value.kwargs.items()):
+            if isinstance(a, Var) and a.name in state and a.name in self.act.active:
+                wrt.append(params[key] if isinstance(key, int) else key)
+                tangents.append(_name(self.adj(a.name)))
+        if v not in self.act.active or not wrt:
+            state.discard(v)
+            return [_assign(v, self.print_value(value))]
+        made = self.__dict__.setdefault("_user_jvps", {})  # one JVPFunction per callee and wrt
+        jf = made.get((value.fn, tuple(wrt)))
+        if jf is None:
+            jf = made[value.fn, tuple(wrt)] = JVPFunction(value.fn, wrt=tuple(wrt) if len(wrt) > 1 else wrt[0])
+        fname = self.ns.bind(jf, "jvp_" + value.fn.__name__)
+        tangent = tangents[0] if len(tangents) == 1 else ast.Tuple(elts=tangents, ctx=ast.Load())
+        call = ast.Call(func=_name(fname), args=[self.value_node(a) for a in value.args] + [tangent],
+                        keywords=[ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items()])
+        target = ast.Tuple(elts=[_name(v, True), _name(self.adj(v), True)], ctx=ast.Store())
+        state.add(v)
+        return [ast.Assign(targets=[target], value=call, lineno=0)]
+
     def list_tangent(self, value, state):
         """The tangent expression of a list-valued form, or ``None`` when it is zero."""
         if isinstance(value, ListNew):
@@ -171,10 +200,8 @@ class Forward(Reverse):
             raise NoRuleError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
                                            f"{name} has no derivative rule and no Python source srcgrad can read",
                                            hint="Register one with srcgrad.rules.defvjp / defjvp.")))
-        from .ir import UserCall
-        if isinstance(value, UserCall) and v in self.act.active:
-            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
-                           "recursion is not supported by srcgrad.jvp (it is by grad)")
+        if isinstance(value, UserCall):
+            return out + self.user_call_stmt(s, state)
         primal = self.print_value(value)
         if isinstance(value, (ListNew, ListGet, ListReduce)):
             out.append(_assign(v, primal))
@@ -269,13 +296,24 @@ class JVPFunction:
         self._last = None
 
     def _spec(self, key):
-        from .api import transform_jvp
+        from .api import _CACHE, transform_jvp
+        fn = self.__wrapped__
         spec = self._specs.get(key)
-        if spec is None or not spec.fresh(self.__wrapped__):
-            spec = self._specs[key] = transform_jvp(self.__wrapped__, self.wrt, key, self.optimize, self._source_text,
-                                                    self._params)
-            if self.verbose:
-                print(spec.source)
+        if spec is not None and spec.fresh(fn):
+            return spec
+        # Shared with every JVPFunction of fn (a recursive function's JVP makes one per transformation).
+        cache_key = ("jvp", fn.__code__, tuple(self.wrt), self.optimize, key, self._source_text)
+        for cand in _CACHE.get(cache_key, ()):
+            if cand.fresh(fn):
+                spec = cand
+                break
+        else:
+            spec = transform_jvp(fn, self.wrt, key, self.optimize, self._source_text, self._params)
+            bucket = _CACHE.setdefault(cache_key, [])
+            bucket[:] = bucket[-7:] + [spec]
+        if self.verbose and self._specs.get(key) is not spec:
+            print(spec.source)
+        self._specs[key] = spec
         return spec
 
     def __call__(self, *args, **kwargs):

@@ -73,11 +73,11 @@ def case(fn, make_args, wrt=0, **options):
 
 def all_cases():
     """Every case of every theme module, in a fixed order."""
-    from . import (calls, control, elementwise, idioms, indexing, linalg, ml, nondiff, reductions, scalar, shapes,
-                   structures)
+    from . import (calls, control, elementwise, idioms, indexing, linalg, ml, nondiff, recursion, reductions, scalar,
+                   shapes, structures)
 
     cases = []
-    for module in (scalar, elementwise, reductions, linalg, shapes, indexing, control, calls, structures,
+    for module in (scalar, elementwise, reductions, linalg, shapes, indexing, control, calls, recursion, structures,
                    nondiff, ml, idioms):
         cases.extend(module.CASES)
     names = [c.name for c in cases]
@@ -150,8 +150,3 @@ UFUNC_AT = Limitation(
 LOCAL_DEFAULT = Limitation(
     TransformError, "a default value may not depend on local variables",
     "a nested def whose default captures a local (def g(t, k=k) in a loop) is rejected at its line")
-
-# Forward mode (srcgrad.jvp): documented limitations.
-JVP_RECURSION = Limitation(
-    TransformError, "recursion is not supported by srcgrad.jvp",
-    "forward mode does not differentiate recursive helpers (reverse mode does)")

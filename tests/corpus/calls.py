@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import JVP_RECURSION, LOCAL_DEFAULT, case
+from . import LOCAL_DEFAULT, case
 
 WEIGHTS = np.array([0.5, -1.0, 2.0])
 SCALE = 1.5
@@ -116,7 +116,7 @@ CASES = [
     case(keyword_arguments, lambda r: (r.normal(size=3),)),
     case(inner_function, lambda r: (r.normal(size=3),)),
     case(closure_loss, lambda r: (r.normal(size=3),)),
-    case(recursive_power, lambda r: (r.normal(size=3),), forward=JVP_RECURSION),
+    case(recursive_power, lambda r: (r.normal(size=3),)),
     case(helper_chain, lambda r: (r.normal(size=3),)),
     case(local_lambda, lambda r: (r.normal(size=3),)),
     case(default_parameter, lambda r: (r.normal(size=3),)),
