@@ -22,7 +22,7 @@ import pytest
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
-from srcgrad.rules.nnfuncs import linear, log_softmax, logsumexp, relu, sigmoid, softmax, softplus
+from srcgrad.rules.nnfuncs import linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax, softplus
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
 
@@ -544,6 +544,13 @@ case(logsumexp, U(3, 4))
 case(logsumexp, U(3, 4), axis=1)
 case(logsumexp, U(2, 3, 4), axis=(0, 2), keepdims=True)
 case(logsumexp, np.array([1000.0, 999.0]), id="logsumexp-large")
+# many rows of a short last axis: the forward reduces column by column
+case(softmax, U(64, 2) * 3, id="softmax-short-rows")
+case(log_softmax, U(100, 3) * 3, axis=1, id="log_softmax-short-rows")
+case(logsumexp, U(40, 3, 2) * 3, axis=-1, id="logsumexp-short-rows")
+case(nll_loss, U(5, 3), np.array([0, 2, 1, 1, 0]))
+case(nll_loss, U(5, 3), np.array([0, 2, 1, 1, 0]), reduction="sum")
+case(nll_loss, U(4, 2), np.array([1, 1, 0, 1]), reduction="none")
 case(linear, U(5, 3), U(4, 3), U(4))
 case(linear, U(2, 5, 3), U(4, 3), U(4), id="linear-batched")
 case(linear, U(5, 3), U(4, 3), id="linear-no-bias")

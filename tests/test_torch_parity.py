@@ -634,7 +634,6 @@ NAME_XFAIL = {
     "index_select": _nm("TakeBackward0", "IndexSelectBackward0"),
     "masked_fill": _nm("WhereBackward0", "MaskedFillBackward0"),
     "mse_loss": _nm("MeanBackward0", "MseLossBackward0", "F.mse_loss is composed of primitives"),
-    "cross_entropy": _nm("MeanBackward0", "NllLossBackward0", "F.cross_entropy is composed of primitives"),
     "setitem": _nm("IndexPutBackward0", "CopySlices", "c[0] = v on a non-leaf"),
 }
 

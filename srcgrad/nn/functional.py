@@ -1366,14 +1366,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if safe.size and (safe.min() < 0 or safe.max() >= c):
         bad = safe[(safe < 0) | (safe >= c)][0]
         raise IndexError(f"Target {bad} is out of bounds.")
+    if weight is None and not any_ignored:  # one node, NllLossBackward0
+        losses = _rules.nll_loss(flat, safe, reduction=reduction)
+        if reduction == "none" and target_shape != (safe.size,):
+            return _record(np.reshape, (losses, target_shape), {})
+        return losses
     picked = _record(operator.getitem, (flat, (np.arange(safe.size), safe)), {})
-    if weight is None and not any_ignored:
-        losses = -picked
-        if reduction == "mean":
-            return _record(np.mean, (losses,), {})
-        if reduction == "sum":
-            return _record(np.sum, (losses,), {})
-        return _record(np.reshape, (losses, target_shape), {})
     if weight is None:
         w = (~ignored).astype(input.dtype)
     else:
