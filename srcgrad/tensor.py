@@ -59,7 +59,7 @@ class Tensor:
     """
 
     __slots__ = ("_value", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_acc", "_base",
-                 "_output_nr", "_retains", "__weakref__")
+                 "_output_nr", "_retains", "_backpropagated", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad=False):
@@ -233,7 +233,26 @@ class Tensor:
         return self.__array__()
 
     def __float__(self):
+        """``float(t)``: the single value as a Python float.
+
+        Raises:
+            AutogradError: the Tensor requires grad, gradients are being recorded and no backward
+                has started from it yet. A float leaves the graph, so ``math.exp(t)`` or
+                ``buf[0] = t`` would silently lose t's gradient; read a value with ``t.item()``
+                (explicit, as in PyTorch), under ``no_grad``, or after ``loss.backward()``.
+            RuntimeError: the Tensor has more than one element.
+        """
+        if self.requires_grad and _state.enabled and not getattr(self, "_backpropagated", False):
+            raise AutogradError(
+                "float() of a Tensor that requires grad would drop it from the graph (math.* functions and "
+                "writes into an ndarray call float()): use t.item() to read its value, or the numpy "
+                "function (np.exp) to keep differentiating")
         return float(self.item())
+
+    def __format__(self, format_spec):
+        if format_spec and np.size(self._value) == 1:
+            return format(self._value.item(), format_spec)
+        return object.__format__(self, format_spec) if not format_spec else format(str(self), format_spec)
 
     def __int__(self):
         return int(self.item())
@@ -836,9 +855,18 @@ class Tensor:
         merged = int(np.prod(shape[start:end + 1]))
         return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
-    def transpose(self, dim0, dim1):
-        """Swap two dimensions."""
-        return _record(np.swapaxes, (self, dim0, dim1), {})
+    def transpose(self, *dims):
+        """Swap two dimensions (``t.transpose(0, 1)``, PyTorch's); with none, reverse them (numpy's)."""
+        if not dims:
+            return _record(np.transpose, (self,), {})
+        if len(dims) != 2:
+            raise TypeError(f"transpose() takes two dimensions to swap (or none, to reverse them), got {len(dims)}")
+        return _record(np.swapaxes, (self, dims[0], dims[1]), {})
+
+    def take(self, index):
+        """The values at ``index`` of the flattened Tensor (a Tensor of ``index``'s shape)."""
+        index = index._value if isinstance(index, Tensor) else np.asarray(index)
+        return _record(np.take, (self, index), {})
 
     def t(self):
         """Transpose a Tensor of at most 2 dimensions."""

@@ -8,6 +8,7 @@ import pytest
 
 import srcgrad
 from srcgrad.compiler import custom_vjp, grad, jvp, set_debug
+from srcgrad.errors import TransformError
 
 
 def numeric_jvp(f, args, i, t, eps=1e-6):
@@ -272,8 +273,24 @@ def test_the_original_and_the_generated_function_are_both_reachable(rng):
     assert df.__wrapped__ is model
     df(rng.normal(size=3), rng.normal(size=3))
     assert inspect.getsource(df.function) == df.source
-    # inspect.getsource(df) follows __wrapped__ (CPython's inspect unwraps unconditionally), so it shows model
-    assert inspect.getsource(df) == inspect.getsource(model)
+    # inspect follows __wrapped__ to the generated function: getsource(df) shows the code df runs
+    assert inspect.getsource(df) == df.source
+    assert inspect.getsource(df) != inspect.getsource(model) and "def dmodel(" in inspect.getsource(df)
+    assert df.__wrapped__ is model  # still the original to everyone else
+    assert list(inspect.signature(df).parameters) == ["x", "w", "dout"]
+
+
+def test_inspect_of_a_gradient_that_cannot_be_transformed_sees_the_original():
+    def with_try(x):
+        try:
+            return x * 2.0
+        except ValueError:
+            return x
+
+    df = grad(with_try)
+    assert inspect.getsource(df) == inspect.getsource(with_try)
+    with pytest.raises(TransformError, match="try"):
+        df(1.0)
 
 
 def test_jvp_with_defaulted_and_keyword_only_parameters(rng):

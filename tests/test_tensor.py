@@ -532,3 +532,62 @@ def test_node_keeps_a_stand_in_for_inputs_read_only_for_shape():
     y.mul_(5.0)  # so changing y in place does not invalidate the sum
     s.backward()
     np.testing.assert_allclose(x.grad.numpy(), np.full((200, 300), 2.0))
+
+
+# -- float(): a Tensor that requires grad is not silently turned into a number -----------------
+
+def test_float_of_a_tensor_that_requires_grad_raises_and_names_the_way_out():
+    import math
+    x = sg.tensor(0.5, requires_grad=True)
+    with pytest.raises(AutogradError, match=r"float\(\) of a Tensor that requires grad.*t\.item\(\)"):
+        math.exp(x)
+    with pytest.raises(AutogradError, match="would drop it from the graph"):
+        float(x * 2.0)
+    assert x.item() == 0.5  # the explicit reading always works
+
+
+def test_writing_a_tensor_that_requires_grad_into_an_ndarray_element_raises():
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    buf = np.zeros(2)
+    with pytest.raises(ValueError) as info:
+        buf[0] = x[0] * 3.0
+    assert isinstance(info.value.__cause__, AutogradError)  # numpy wraps the refusal of float()
+    assert np.all(buf == 0.0)
+
+
+def test_float_is_a_reading_without_grad_under_no_grad_and_after_backward():
+    x = sg.tensor([1.0, -2.0], requires_grad=True)
+    assert float(sg.tensor(1.5)) == 1.5
+    with sg.no_grad():
+        assert float(x.sum()) == -1.0
+    loss = (x * x).sum()
+    loss.backward()
+    assert float(loss) == 5.0
+    assert int(sg.tensor(3)) == 3
+
+
+def test_format_of_a_one_element_tensor_formats_its_value():
+    loss = sg.tensor(0.123456, requires_grad=True)
+    assert f"{loss:.3f}" == "0.123"
+    assert f"{sg.tensor([2.5]):.1f}" == "2.5"
+    assert f"{sg.tensor([1.0, 2.0])}" == str(sg.tensor([1.0, 2.0]))
+
+
+def test_transpose_without_dims_reverses_them_and_take_reads_the_flattened_tensor():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(2, 3, 4))
+    x = sg.tensor(a, requires_grad=True)
+    w = rng.normal(size=(4, 3, 2))
+    (x.transpose() * sg.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), w.transpose())
+    np.testing.assert_array_equal(x.transpose(0, 2).detach().numpy(), np.swapaxes(a, 0, 2))
+    with pytest.raises(TypeError, match="two dimensions"):
+        x.transpose(0)
+    x.grad = None
+    idx = np.array([[0, 5], [5, 23]])
+    taken = x.take(sg.tensor(idx))
+    np.testing.assert_array_equal(taken.detach().numpy(), np.take(a, idx))
+    taken.sum().backward()
+    expected = np.zeros(a.size)
+    np.add.at(expected, idx.ravel(), 1.0)
+    np.testing.assert_array_equal(x.grad.numpy(), expected.reshape(a.shape))

@@ -862,6 +862,18 @@ def _leaf(L, values=(1.0, -2.0, 0.5)):
     return L.tensor(np.array(values), requires_grad=True)
 
 
+def _float_after_backward(L):
+    loss = (_leaf(L) ** 2).sum()
+    loss.backward()
+    return float(loss)
+
+
+def _float_no_grad(L):
+    leaf = _leaf(L)
+    with L.no_grad():
+        return float(leaf.sum())
+
+
 def _freed_twice(op):
     def run(L):
         x = _leaf(L)
@@ -987,6 +999,8 @@ ERRORS = {
     "tolist_requires_grad": (None, lambda L: _leaf(L).tolist()),
     "item_requires_grad": (None, lambda L: _leaf(L).sum().item()),
     "float_requires_grad": (None, lambda L: float(_leaf(L).sum())),
+    "float_after_backward": (None, lambda L: _float_after_backward(L)),
+    "float_under_no_grad": (None, lambda L: _float_no_grad(L)),
     # others
     "item_many": ("a Tensor with 3 elements cannot be converted to Scalar", lambda L: _leaf(L).item()),
     "requires_grad_false_non_leaf": ("you can only change requires_grad flags of leaf variables.",
@@ -1022,6 +1036,10 @@ _TWICE_SCALAR = ("a second backward of (x * 3).sum() without retain_graph: torch
 _NUMPY_NO_GRAD = ("t.numpy()/np.asarray(t) under no_grad() on a Tensor that requires grad: torch converts "
                   "(it checks the grad mode), srcgrad raises")
 ERROR_XFAIL = {
+    "float_requires_grad": ("float() of a Tensor that requires grad, before any backward from it: torch warns "
+                            "('Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                            "behavior') and drops the graph; srcgrad raises, since math.exp(t) or buf[0] = t would "
+                            "silently lose the gradient (t.item() reads the value)"),
     "twice_mul_scalar": _TWICE_SCALAR,
     "numpy_under_no_grad": _NUMPY_NO_GRAD, "asarray_under_no_grad": _NUMPY_NO_GRAD,
     "modified_sigmoid_output_zero_": _FILL + " (so the error is 'does not require grad' instead)",

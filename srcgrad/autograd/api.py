@@ -41,6 +41,7 @@ def _root_grads(outputs, grad_outputs, create_graph):
             else:
                 g = raw
         grads.append(g)
+        out._backpropagated = True  # float(out) is a reading from now on (Tensor.__float__)
     return grads
 
 

@@ -93,9 +93,10 @@ from srcgrad.errors import AutogradError, NoRuleError, TransformError  # noqa: E
 
 # Dynamic mode: documented limitations (the tape raises; PyTorch behaves the same way).
 MATH_ON_TENSOR = Limitation(
-    AttributeError, "'float' object has no attribute 'backward'",
-    "math.* functions turn a Tensor into a Python float (Tensor.__float__), so the tape never sees them; "
-    "use the numpy function (np.sin, np.exp) in code that runs on Tensors")
+    AutogradError, r"float\(\) of a Tensor that requires grad would drop it from the graph",
+    "math.* functions turn their argument into a Python float (Tensor.__float__), which would silently drop a "
+    "Tensor from the graph, so the tape refuses; use the numpy function (np.sin, np.exp) in code that runs on "
+    "Tensors")
 TENSOR_INTO_NDARRAY = Limitation(
     AutogradError, r"Can't call numpy\(\) on Tensor that requires grad",
     "writing a Tensor into an ndarray (a preallocated np.zeros buffer, np.array of a list of Tensors) "
@@ -116,17 +117,13 @@ STALE_VIEW = Limitation(
 UFUNC_AT_TAPE = Limitation(
     NoRuleError, r"cannot record np\.add\.at",
     "ufunc methods (np.add.at, np.maximum.reduce, ...) are not recorded: the tape names the numpy function to use")
+SCALAR_INTO_NDARRAY = Limitation(
+    ValueError, "setting an array element with a sequence",
+    "`buf[0] = t` stores float(t) into the ndarray; Tensor.__float__ refuses a Tensor that requires grad (numpy "
+    "reports it as a ValueError caused by srcgrad's AutogradError); use np.zeros_like(x) or np.stack")
 NO_NDARRAY_COPY = Limitation(
     AttributeError, "'Tensor' object has no attribute 'copy'",
     "Tensor follows PyTorch's method names: use np.copy(x) or x.clone()")
-
-# Dynamic mode: bugs (reported; strict xfails notice the fix).
-SCALAR_INTO_NDARRAY = Bug(
-    "dynamic mode: `buf[0] = t` with a 0-d Tensor t stores float(t) into the ndarray, silently dropping t from "
-    "the graph (Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
-MATH_SILENTLY_CONSTANT = Bug(
-    "dynamic mode: math.exp(t) on a Tensor returns a float, so its gradient is silently dropped "
-    "(Tensor.__float__ should refuse on a Tensor that requires grad, as __array__ does)")
 
 # Static and forward mode: bugs (reported; strict xfails notice the fix).
 LIST_ITEM_ASSIGNMENT = Bug(

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from . import INPLACE_ON_LEAF, MATH_ON_TENSOR, MATH_SILENTLY_CONSTANT, case
+from . import INPLACE_ON_LEAF, MATH_ON_TENSOR, case
 
 
 def cubic(x):
@@ -101,6 +101,6 @@ CASES = [
     case(atan2_angle, lambda r: (_pos(r), _num(r)), wrt=(0, 1), dynamic=MATH_ON_TENSOR),
     case(with_constants, lambda r: (_num(r),)),
     case(erf_gauss, lambda r: (_num(r),), dynamic=MATH_ON_TENSOR),
-    case(math_times_numpy, lambda r: (_num(r),), dynamic=MATH_SILENTLY_CONSTANT),
+    case(math_times_numpy, lambda r: (_num(r),), dynamic=MATH_ON_TENSOR),
     case(two_use_chain, lambda r: (_num(r), _num(r)), wrt=(0, 1)),
 ]
