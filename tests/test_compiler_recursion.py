@@ -108,3 +108,146 @@ def test_jvp_recursive_call_without_a_tangent_is_the_plain_call(rng):
     x = rng.normal(size=3)
     check_jvp(f, (x,), (0,), (rng.normal(size=3),))
     assert "jvp__power" not in srcgrad.jvp(f).source
+
+
+# ---------------------------------------------------------------- recursive functions defined inside functions
+
+def closes_over(x, w):
+    def fact(h, n):
+        if n <= 1:
+            return h * w
+        return h * fact(h, n - 1) + np.sin(w)
+
+    return np.sum(fact(x, 3))
+
+
+def test_nested_recursion_reaches_the_enclosing_values(rng):
+    x, w = rng.normal(size=3), rng.normal(size=3)
+    check_grad(closes_over, (x, w), (0, 1))
+    check_jvp(closes_over, (x, w), (0, 1), (rng.normal(size=3), rng.normal(size=3)))
+    df = srcgrad.grad(closes_over, wrt=(0, 1))
+    src = df.source_for(x, w)
+    # the enclosing function's w is passed on by keyword, and its gradient comes back with h's
+    assert "fact_2(x, t, w=w)" in src and "dfact(x, t, w=w, dout=" in src
+    assert "grads[1]" in src
+
+
+def test_nested_recursion_gradient_is_readable(rng):
+    x, w = rng.normal(size=3), rng.normal(size=3)
+    df = srcgrad.grad(closes_over, wrt=(0, 1))
+    df(x, w)
+    inner = df.function.__globals__["dfact"]
+    assert inner.__wrapped__.__qualname__ == "closes_over.<locals>.fact"
+    text = inner.source
+    assert "Gradient of closes_over.<locals>.fact with respect to h, w" in text
+    assert "# line" in text and "return h * fact(h, n - 1) + np.sin(w)" in text  # the user's lines
+    import inspect
+    assert inspect.getsource(inner.__wrapped__).lstrip().startswith("def fact(h, n):")
+
+
+def test_recursive_lambda(rng):
+    def f(x):
+        c = 0.5
+        g = lambda t, n: t if n == 0 else np.tanh(g(t, n - 1)) * c + t  # noqa: E731
+        return np.sum(g(x, 4))
+
+    x = rng.normal(size=3)
+    check_grad(f, (x,), (0,))
+    check_jvp(f, (x,), (0,), (rng.normal(size=3),))
+
+
+def test_nested_recursion_on_python_numbers():
+    def f(a, b):
+        def p(n):
+            if n == 0:
+                return b
+            return a * p(n - 1) + b
+        return p(4)
+
+    check_grad(f, (0.6, 1.3), (0, 1))
+    check_jvp(f, (0.6, 1.3), (0, 1), (1.0, -0.5))
+    assert isinstance(srcgrad.grad(f)(0.6, 1.3), float)
+
+
+_GAIN = 2.0
+
+
+def reads_a_global(x):
+    def r(h, n):
+        if n == 0:
+            return h
+        return r(np.sin(h) * _GAIN, n - 1)
+
+    return np.sum(r(x, 3))
+
+
+def test_nested_recursion_sees_a_rebound_global(rng):
+    global _GAIN
+    x = rng.normal(size=3)
+    df = srcgrad.grad(reads_a_global)
+    before = df(x)
+    try:
+        _GAIN = 0.5
+        after = df(x)
+        np.testing.assert_allclose(after, numeric_grad(reads_a_global, (x,), 0), rtol=1e-5, atol=1e-8)
+        assert not np.allclose(before, after)
+    finally:
+        _GAIN = 2.0
+
+
+def _line_of(f, text):
+    import inspect
+    lines, first = inspect.getsourcelines(f)
+    return first + next(k for k, line in enumerate(lines) if text in line)
+
+
+def calls_another_nested(x):
+    def twice(t):
+        return t * 2.0
+
+    def r(t, n):
+        if n == 0:
+            return twice(t)
+        return r(np.sin(t), n - 1)
+
+    return np.sum(r(x, 2))
+
+
+def reads_a_tuple(x):
+    pair = (x, 2.0 * x)
+
+    def r(n):
+        if n == 0:
+            return pair[0]
+        return r(n - 1) * pair[1]
+
+    return np.sum(r(2))
+
+
+def writes_into_the_enclosing_array(x):
+    buf = np.zeros(3)
+
+    def r(n):
+        if n == 0:
+            return np.sum(buf * x)
+        buf[n] = x[n]
+        return r(n - 1)
+
+    return r(2)
+
+
+@pytest.mark.parametrize("f, line, message", [
+    (calls_another_nested, "return r(np.sin(t), n - 1)", "the recursive nested function r calls the nested function twice"),
+    (reads_a_tuple, "return r(n - 1) * pair[1]", "reads 'pair', a tuple, list or dict of the enclosing function"),
+    (writes_into_the_enclosing_array, "buf[n] = x[n]", "writes into 'buf' of the enclosing function"),
+])
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_nested_recursion_that_cannot_be_lifted_is_reported(f, line, message, mode):
+    x = np.array([0.3, -0.2, 0.5])
+    with pytest.raises(TransformError, match=message) as err:
+        if mode == "grad":
+            srcgrad.grad(f)(x)
+        else:
+            srcgrad.jvp(f)(x, np.ones(3))
+    assert err.value.filename == __file__
+    assert err.value.lineno == _line_of(f, line)

@@ -34,7 +34,7 @@ from ..rules import get_rule
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
-from .parse import Scope, error_at, parse_function
+from .parse import Scope, error_at, free_names, lift_function, parse_function
 
 __all__ = ["normalize", "rule_reads"]
 
@@ -1143,8 +1143,7 @@ class Normalizer:
             base_rename = {}
             local_funcs = {}
         if code_key in self.inline_stack:
-            raise ctx.error(e, f"the recursive call of the nested function {getattr(node, 'name', '')} is not "
-                               "supported; define it at module level")
+            return self.lift_recursive(callee, e, ctx, args, kwargs)
         a = node.args
         if a.vararg or a.kwarg:
             raise ctx.error(e, "calling a function with *args/**kwargs parameters is not supported")
@@ -1195,6 +1194,50 @@ class Normalizer:
             self.inline_stack.pop()
         self.out.extend(body)
         return result
+
+    def lift_recursive(self, callee, e, ctx, args, kwargs):
+        """The recursive call of a nested function: a ``UserCall`` of it lifted to a function of its own.
+
+        The enclosing function's locals it reads become keyword arguments
+        (``fact(x, n - 1, w=w)``), so gradients reach them too.
+        """
+        node, dctx = callee.node, callee.ctx
+        name = node.name if isinstance(node, ast.FunctionDef) else getattr(e.func, "id", "lambda_")
+        selves = {n for n, f in dctx.local_funcs.items() if f.node is node} | {name}
+        extras, values = {}, {}
+        for n in free_names(node):
+            if n in selves:
+                continue
+            if n in dctx.local_funcs:
+                raise ctx.error(e, f"the recursive nested function {name} calls the nested function {n}: "
+                                   "define them at module level")
+            if n in dctx.rename:
+                v = self.expr_Name(ast.Name(id=n, ctx=ast.Load()), dctx)
+                if not isinstance(v, (Var, Const)) or (isinstance(v, Var) and v.name in self.lists):
+                    raise ctx.error(e, f"the recursive nested function {name} reads '{n}', a tuple, list or "
+                                       "dict of the enclosing function, which its recursive calls cannot pass on: "
+                                       "pass the items it needs as arguments")
+                extras[n] = v
+            else:
+                value = dctx.scope.lookup(n)
+                if not Scope.missing(value):
+                    values[n] = value
+        for sub in ast.walk(node):
+            base = sub.target if isinstance(sub, ast.AugAssign) else sub
+            while isinstance(base, (ast.Subscript, ast.Attribute)) and isinstance(base.ctx, ast.Store):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in extras and base is not sub:
+                raise ctx.error(sub, f"the recursive nested function {name} writes into '{base.id}' of the "
+                                     "enclosing function: pass it as an argument and return the new value")
+        lifted = self.__dict__.setdefault("_lifted", {})
+        fn = lifted.get(node)
+        if fn is None:
+            outer = dctx.parsed.fn
+            fn = lifted[node] = lift_function(
+                node, name, list(extras), values, dctx.parsed.filename, dctx.parsed.lines,
+                module=getattr(outer, "__module__", None),
+                qualname=f"{getattr(outer, '__qualname__', '')}.<locals>.{name}")
+        return UserCall(fn, self.const_node(fn, name), args, {**kwargs, **extras})
 
     # ------------------------------------------------------------ jumps
     def lower_returns(self, body, ctx, top):

@@ -16,16 +16,20 @@ Output guarantees (a ``ParsedFunction``):
 
 import ast
 import builtins
+import copy
 import inspect
 import linecache
+import symtable
 import textwrap
+import weakref
 from dataclasses import dataclass, field
 
 import gast
 
 from ..errors import TransformError
 
-__all__ = ["ParsedFunction", "Scope", "parse_function", "parse_expression", "DOCS_HINT", "error_at"]
+__all__ = ["ParsedFunction", "Scope", "parse_function", "parse_expression", "DOCS_HINT", "error_at", "free_names",
+           "lift_function"]
 
 DOCS_HINT = "See docs/compiler.md, section 'The supported subset', for what srcgrad.grad can differentiate."
 
@@ -127,6 +131,10 @@ def parse_function(fn, source=None):
     code = getattr(fn, "__code__", None)
     if code is None:
         raise TransformError(f"srcgrad.grad needs a Python function, got {type(fn).__name__} {fn!r}")
+    lifted = _LIFTED.get(code)
+    if lifted is not None:
+        node, filename, lines = lifted
+        return ParsedFunction(fn=fn, node=copy.deepcopy(node), filename=filename, lines=lines, scope=Scope(fn))
     filename = code.co_filename
     if source is None:
         try:
@@ -159,6 +167,79 @@ def parse_function(fn, source=None):
                              filename=filename, lineno=code.co_firstlineno)
     node.decorator_list = []
     return ParsedFunction(fn=fn, node=node, filename=filename, lines=lines, scope=Scope(fn))
+
+
+# Functions the compiler made from a nested ``def`` (see ``lift_function``): code -> (node, filename, lines).
+_LIFTED = weakref.WeakKeyDictionary()
+
+
+def free_names(node):
+    """The names a ``def`` (or ``lambda``) reads from outside itself, nested functions and defaults included.
+
+    Args:
+        node: an ``ast.FunctionDef`` or ``ast.Lambda``.
+
+    Returns:
+        The names, sorted: what the function would look up in its enclosing
+        scopes, globals or builtins if it were defined at module level.
+    """
+    table = symtable.symtable(ast.unparse(ast.Module(body=[ast.Expr(value=node) if isinstance(node, ast.Lambda)
+                                                         else node], type_ignores=[])), "<srcgrad>", "exec")
+    names, stack = set(), [table]
+    while stack:
+        t = stack.pop()
+        names.update(sym.get_name() for sym in t.get_symbols()
+                     if sym.is_referenced() and (sym.is_global() if t.get_type() != "module" else True))
+        stack.extend(t.get_children())
+    bound = {node.name} if isinstance(node, ast.FunctionDef) else set()
+    return sorted(names - bound)
+
+
+def lift_function(node, name, extra_params, values, filename, lines, module=None, qualname=None):
+    """A live module-level function made from the nested ``def`` or ``lambda`` ``node`` (lambda lifting).
+
+    The enclosing function's locals it reads (``extra_params``) become
+    keyword-only parameters, passed on by its calls of ``name`` (its recursive
+    calls), so the function no longer needs its enclosing function and can be
+    differentiated on its own. ``parse_function`` returns its syntax tree with
+    the user's file and line numbers.
+
+    Args:
+        node: the ``ast.FunctionDef`` or ``ast.Lambda``.
+        name: the name the function calls itself by.
+        extra_params: the enclosing function's locals it reads.
+        values: ``{name: value}`` for every other name it reads (globals,
+            closure cells); ``name`` itself is bound to the new function.
+        filename, lines: the user's file and its lines.
+        module, qualname: for the new function's ``__module__`` and ``__qualname__``.
+
+    Returns:
+        The function.
+    """
+    if isinstance(node, ast.Lambda):
+        fdef = ast.FunctionDef(name=name, args=copy.deepcopy(node.args),
+                               body=[ast.copy_location(ast.Return(value=copy.deepcopy(node.body)), node.body)],
+                               decorator_list=[], returns=None, type_comment=None)
+        ast.copy_location(fdef, node)
+    else:
+        fdef = copy.deepcopy(node)
+        fdef.name = name
+        fdef.decorator_list = []
+    args = fdef.args
+    args.kwonlyargs = args.kwonlyargs + [ast.arg(arg=p) for p in extra_params]
+    args.kw_defaults = args.kw_defaults + [None] * len(extra_params)
+    for call in ast.walk(fdef):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == name:
+            call.keywords = call.keywords + [ast.keyword(arg=p, value=ast.Name(id=p, ctx=ast.Load()))
+                                             for p in extra_params]
+    module_node = ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
+    namespace = dict(values, __builtins__=builtins, __name__=module)
+    exec(compile(module_node, filename, "exec"), namespace)
+    fn = namespace[name]
+    if qualname:
+        fn.__qualname__ = qualname
+    _LIFTED[fn.__code__] = (fdef, filename, lines)
+    return fn
 
 
 def _find_def(tree, fn, code):

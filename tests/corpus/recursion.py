@@ -99,6 +99,48 @@ def fold_rows(m):
     return np.sum(_fold_rows(m) ** 2)
 
 
+def nested_recursion_closing_over(x, w):
+    def depth_sum(h, n):
+        if n == 0:
+            return h
+        return depth_sum(np.tanh(h * w) + h, n - 1)
+
+    return np.sum(depth_sum(x, 3) ** 2)
+
+
+def recursive_lambda(x):
+    rate = 0.5
+    decay = lambda t, n: t if n == 0 else np.sin(decay(t, n - 1)) * rate + t  # noqa: E731
+    return np.sum(decay(x, 3))
+
+
+def _smooth_twice(x, s):
+    def blur(y, n):
+        if n == 0:
+            return y * s
+        return blur(0.5 * (y + np.roll(y, 1)) * s, n - 1)
+
+    return blur(x, 2)
+
+
+def nested_recursion_in_helper(x, s):
+    return np.sum(_smooth_twice(x, s) * _smooth_twice(np.cos(x), s * s))
+
+
+def nested_recursion_in_loop(x):
+    total = 0.0
+    for k in range(3):
+        shift = x * (k + 1.0)
+
+        def climb(n):
+            if n == 0:
+                return shift
+            return np.cos(climb(n - 1)) + shift
+
+        total = total + np.sum(climb(k))
+    return total
+
+
 CASES = [
     case(divide_and_conquer, lambda r: (r.normal(size=5),)),
     case(mutual_recursion, lambda r: (r.normal(size=3),)),
@@ -107,5 +149,9 @@ CASES = [
     case(recursive_in_loop, lambda r: (r.normal(size=3),)),
     case(recursion_of_two_arrays, lambda r: (r.normal(size=3),)),
     case(fold_rows, lambda r: (r.normal(size=(4, 3)),)),
+    case(nested_recursion_closing_over, lambda r: (r.normal(size=3), r.normal(size=3)), wrt=(0, 1)),
+    case(recursive_lambda, lambda r: (r.normal(size=4),)),
+    case(nested_recursion_in_helper, lambda r: (r.normal(size=4), float(r.uniform(0.5, 1.5))), wrt=(0, 1)),
+    case(nested_recursion_in_loop, lambda r: (r.normal(size=3),)),
     case(recursive_on_scalars, lambda r: (float(r.normal()), float(r.normal())), wrt=(0, 1)),
 ]
