@@ -140,3 +140,55 @@ def test_nll_loss_of_an_empty_batch_is_nan_as_in_pytorch():
     x = srcgrad.tensor(np.zeros((0, 3)), requires_grad=True)
     with np.errstate(invalid="ignore"):
         assert np.isnan(F.nll_loss(x, srcgrad.tensor(np.zeros(0, dtype=np.int64))).item())
+
+
+# ---------------------------------------------------------------- np.maximum / np.minimum weights
+from srcgrad.rules import get_rule  # noqa: E402
+from srcgrad.rules.elementwise import max_share  # noqa: E402
+
+
+def _old_maximum_vjps(g, x, y):
+    """The five-pass formula max_share replaces (ties split in halves): the shares of x and of y."""
+    return g * (x > y) + g * (x == y) * 0.5, g * (y > x) + g * (x == y) * 0.5
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_maximum_and_minimum_vjps_equal_the_formula(dtype):
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, (64, 100)).astype(dtype)  # many ties
+    y = rng.integers(-2, 3, (64, 100)).astype(dtype)
+    x[0, :4] = [np.nan, 1.0, np.inf, -np.inf]
+    y[0, :4] = [1.0, np.nan, np.inf, -np.inf]
+    g = rng.standard_normal((64, 100)).astype(dtype)
+    # minimum(x, y): x's weight is 1 where y > x, the pattern of y's share in maximum(y, x)
+    for fn, want in ((np.maximum, _old_maximum_vjps(g, x, y)), (np.minimum, _old_maximum_vjps(g, y, x))):
+        rule = get_rule(fn)
+        for i in (0, 1):
+            got = rule.call_vjp(i, g, fn(x, y), (x, y), {})
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, want[i])
+    # no ties: the weight is the boolean mask, one comparison
+    share = max_share(np.array([1.0, 2.0, -1.0]), 0)
+    assert share.dtype == np.bool_ and share.tolist() == [True, True, False]
+
+
+def test_max_share_of_ties_numbers_and_broadcasting():
+    assert max_share(1.0, 1.0) == 0.5 and max_share(2, 1) == 1.0 and max_share(float("nan"), 1.0) == 0.0
+    assert max_share(np.float64(1.0), np.float64(1.0)) == 0.5
+    got = max_share(np.zeros((2, 1)), np.array([0.0, 1.0, -1.0]))
+    np.testing.assert_array_equal(got, [[0.5, 0.0, 1.0]] * 2)
+    assert max_share(np.array([0.0, 1.0], np.float32), 0.0).dtype == np.float32
+    assert max_share(np.array([0, 1]), 0).dtype == np.float64  # integers: a floating share
+
+
+def test_relu_via_maximum_splits_ties_in_both_modes():
+    x = srcgrad.tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    np.maximum(x, 0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5, 1.0])
+    g = srcgrad.grad(_relu_sum)
+    np.testing.assert_array_equal(g(np.array([-1.0, 0.0, 2.0])), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(g(np.array([-1.0, 3.0, 2.0])), [0.0, 1.0, 1.0])
+
+
+def _relu_sum(x):
+    return np.sum(np.maximum(0, x))

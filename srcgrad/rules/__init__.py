@@ -68,8 +68,8 @@ Further conventions every caller relies on:
   ``np.broadcast_to(np.zeros((), dtype), shape)``, instead of keeping the array
   alive and version-checking it (as PyTorch's ``SumBackward0`` saves only sizes).
 * Creation functions (``np.zeros_like``, ``np.ones_like``, ``np.full_like``),
-  ``np.shape``/``np.ndim`` and the helper primitives ``equal_share`` and
-  ``last_write_mask`` are ``defnondiff``: rules call them freely.
+  ``np.shape``/``np.ndim`` and the helper primitives ``equal_share``,
+  ``max_share`` and ``last_write_mask`` are ``defnondiff``: rules call them freely.
 
 Rules are plain numpy code over primitives that themselves have rules, so the
 tape can run them on Tensors (that is how ``create_graph=True`` and second

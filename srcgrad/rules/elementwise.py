@@ -9,7 +9,8 @@ Conventions where the derivative is not unique:
 
 * ``np.absolute`` and ``np.sign``-like kinks: the gradient at 0 is 0.
 * ``np.maximum``/``np.minimum``: where ``x == y`` each argument gets half of
-  ``g`` (as PyTorch's ``maximum`` does). ``np.fmax``/``np.fmin`` give a tie to
+  ``g`` (as PyTorch's ``maximum`` does); where either is NaN neither gets any.
+  ``max_share`` computes the weights. ``np.fmax``/``np.fmin`` give a tie to
   the first argument and ignore a NaN argument (as PyTorch's ``fmax`` does).
 * ``np.power(x, y)``: ``d/dx`` uses ``x ** (y - 1 + (y == 0))`` so that ``y == 0``
   gives exactly 0 (never ``0 * inf``) and ``x == 0`` with integer ``y >= 1`` is
@@ -25,9 +26,9 @@ import math
 import numpy as np
 
 from .helpers import broadcast_like
-from .registry import defjvp, defnondiff, defvjp
+from .registry import defjvp, defnondiff, defvjp, primitive
 
-__all__ = []
+__all__ = ["max_share"]
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -270,22 +271,50 @@ defjvp(np.arctanh,
        lambda t, ans, x: t / (1 - x * x))
 
 # ------------------------------------------------ selections (piecewise linear)
+@primitive
+def max_share(x, y):
+    """The share of ``np.maximum(x, y)``'s gradient that goes to ``x``.
+
+    1 where ``x > y``, 0.5 where ``x == y`` (a tie splits the gradient evenly
+    between the arguments, as PyTorch's ``maximum`` does), 0 elsewhere (``x < y``
+    or either is NaN); ``max_share(y, x)`` is ``y``'s share, and ``x``'s share
+    of ``np.minimum(x, y)``. Of the broadcast shape: the boolean ``x > y`` where
+    there is no tie (a product with it keeps ``g``'s dtype), else 0, 0.5 and 1 in
+    the floating dtype of the result. A helper for speed: two comparisons, and
+    halves written only where there are ties, instead of the five array passes
+    of ``g * (x > y) + g * (x == y) * 0.5``. Piecewise constant: no gradient.
+    """
+    if type(x) in _NUMBERS and type(y) in _NUMBERS:  # plain Python numbers (scalar code)
+        return 1.0 if x > y else 0.5 if x == y else 0.0
+    share = np.greater(x, y)
+    tie = np.equal(x, y)
+    if tie.any():
+        dtype = np.result_type(x, y)
+        share = np.asarray(share, dtype=dtype if dtype.kind == "f" else np.float64)
+        share[tie] = 0.5
+        return share if share.ndim else share[()]
+    return share
+
+
+_NUMBERS = (float, int)
+defnondiff(max_share)
+
 # Ties (x == y) split g evenly between the two arguments, as PyTorch's maximum.
 defvjp(np.maximum,
-       lambda g, ans, x, y: g * (x > y) + g * (x == y) * 0.5,
-       lambda g, ans, x, y: g * (y > x) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * max_share(x, y),
+       lambda g, ans, x, y: g * max_share(y, x),
        backward_name="MaximumBackward0")
 defjvp(np.maximum,
-       lambda t, ans, x, y: t * (x > y) + t * (x == y) * 0.5,
-       lambda t, ans, x, y: t * (y > x) + t * (x == y) * 0.5)
+       lambda t, ans, x, y: t * max_share(x, y),
+       lambda t, ans, x, y: t * max_share(y, x))
 
 defvjp(np.minimum,
-       lambda g, ans, x, y: g * (x < y) + g * (x == y) * 0.5,
-       lambda g, ans, x, y: g * (y < x) + g * (x == y) * 0.5,
+       lambda g, ans, x, y: g * max_share(y, x),
+       lambda g, ans, x, y: g * max_share(x, y),
        backward_name="MinimumBackward0")
 defjvp(np.minimum,
-       lambda t, ans, x, y: t * (x < y) + t * (x == y) * 0.5,
-       lambda t, ans, x, y: t * (y < x) + t * (x == y) * 0.5)
+       lambda t, ans, x, y: t * max_share(y, x),
+       lambda t, ans, x, y: t * max_share(x, y))
 
 # fmax/fmin ignore a NaN argument, and give a tie to the first argument (as PyTorch's).
 defvjp(np.fmax,
