@@ -19,6 +19,8 @@ Output guarantees (each rewrite preserves the values the function returns):
 * in products, numbers are multiplied together before they touch an array, and
   the broadcast view of a scalar adjoint (of ``np.sum(x)``) next to a factor of
   ``x``'s static shape is replaced by the scalar (see ``_fold_scalar_factors``);
+* ``mT(a)`` of a name ``a`` whose static shape has two axes is written ``a.T``
+  (the same view, without two Python calls);
 * ``if`` statements left with no code are removed.
 """
 
@@ -475,6 +477,23 @@ def _fold_scalar_factors(fdef, ns, shapes):
         block(fdef.body)
 
 
+def _transpose_matrices(fdef, ns, shapes):
+    """``mT(a)`` -> ``a.T`` where ``a`` is a name of static shape with two axes: the same view."""
+    from ..rules.linalg import mT
+
+    class Sub(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if (isinstance(node.func, ast.Name) and ns.get(node.func.id) is mT and len(node.args) == 1
+                    and not node.keywords and isinstance(node.args[0], ast.Name)
+                    and len(shapes.get(node.args[0].id) or ()) == 2):
+                return ast.Attribute(value=node.args[0], attr="T", ctx=ast.Load())
+            return node
+
+    if shapes:
+        Sub().visit(fdef)
+
+
 def optimize(fdef, ns, shapes=None):
     """Optimize the generated ``FunctionDef`` in place (see the module docstring).
 
@@ -492,5 +511,6 @@ def optimize(fdef, ns, shapes=None):
     _cse(fdef, ns)
     _sum_for_scalar_unbroadcast(fdef, ns)
     _fold_scalar_factors(fdef, ns, shapes or {})
+    _transpose_matrices(fdef, ns, shapes or {})
     _dse(fdef.body, ns)
     return fdef
