@@ -20,8 +20,9 @@ Output guarantees (an ``Activity``):
 import math
 from dataclasses import dataclass, field
 
-from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, NonDiff, Opaque, Prim,
-                 UserCall, Var, walk_stmts)
+from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, ListSet, NonDiff, Opaque,
+                 Prim, UserCall, Var, walk_stmts)
+from .parse import error_at
 
 __all__ = ["Activity", "analyze", "diff_inputs"]
 
@@ -64,7 +65,7 @@ def diff_inputs(value):
         return [a.name for a in value.items if isinstance(a, Var)]
     if isinstance(value, (ListGet, ListReduce)):
         return [value.lst.name]
-    if isinstance(value, Append):
+    if isinstance(value, (Append, ListSet)):
         return [value.item.name] if isinstance(value.item, Var) else []
     return []
 
@@ -87,7 +88,7 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
         An ``Activity``.
     """
     assigns = [s for s in walk_stmts(fn.body) if isinstance(s, Assign)]
-    assigns += [Assign(s.lst, s, s.lineno) for s in walk_stmts(fn.body) if isinstance(s, Append)]
+    assigns += [Assign(s.lst, s, s.lineno) for s in walk_stmts(fn.body) if isinstance(s, (Append, ListSet))]
     result = fn.body[-1].value
     act = Activity()
     act.varied = set(wrt_names)
@@ -116,7 +117,41 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
                  or (isinstance(s.value, Prim) and getattr(s.value.rule, "multiple_outputs", False))}
     act.scalar = _scalars(fn, assigns, set(scalar_params), seqs) - act.lists
     act.shapes = infer_shapes(fn, act, param_shapes or {})
+    _check_list_sets(fn, act)
     return act
+
+
+def _check_list_sets(fn, act):
+    """Refuse what a list item assignment cannot follow, now that the numbers are known.
+
+    ``lst[i] = v`` needs an integer index: a constant, or a name known to hold a number (a loop
+    variable, arithmetic on them); a name could hold a slice. ``lst[i] op= v`` changes an array item in
+    place in Python, which another name may see: fine only when every value it may change is a number.
+    """
+    import ast
+    ops = {a.target: a.value.op for a in walk_stmts(fn.body)
+           if isinstance(a, Assign) and isinstance(a.value, Prim) and a.value.style == "binop"}
+    symbols = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+               ast.FloorDiv: "//", ast.Mod: "%"}
+    for s in walk_stmts(fn.body):
+        if not isinstance(s, ListSet):
+            continue
+        for n in ast.walk(s.idx.node):
+            ok = (isinstance(n, ast.Name) and n.id in act.scalar) or (
+                isinstance(n, ast.Constant) and type(n.value) is int) or isinstance(
+                n, (ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Load))
+            if not ok:
+                raise error_at(fn.filename, fn.lines, s.lineno,
+                               f"the index of an assignment into the list '{s.lst}' must be an integer srcgrad.grad "
+                               "can follow: a constant, a loop variable, or arithmetic on them")
+        arrays = [v for v in s.shared if v not in act.scalar]
+        if arrays:
+            op = symbols.get(type(ops.get(getattr(s.item, "name", None))), "op")
+            raise error_at(fn.filename, fn.lines, s.lineno,
+                           f"'{s.lst}[...] {op}= ...' changes the list's item in place when it is an array (as {op}= "
+                           "does on an ndarray), and that array may also be seen through another name or a value "
+                           f"read out of the list; srcgrad.grad computes it out of place: write "
+                           f"{s.lst}[i] = {s.lst}[i] {op} ...")
 
 
 def _scalars(fn, assigns, params, seqs=frozenset()):

@@ -19,8 +19,8 @@ import inspect
 
 from ..errors import NoRuleError, TransformError
 from . import inline
-from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, Opaque,
-                 Prim, UserCall, Var, While, clone)
+from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, ListSet,
+                 Opaque, Prim, UserCall, Var, While, clone)
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name
 
@@ -107,6 +107,9 @@ class Forward(Reverse):
             elif isinstance(s, Append):
                 out += self.line_marker(s.lineno, False)
                 out += self.append_stmt(s, state)
+            elif isinstance(s, ListSet):
+                out += self.line_marker(s.lineno, False)
+                out += self.list_set_tangent(s, state)
         return out
 
     def append_stmt(self, s, state):

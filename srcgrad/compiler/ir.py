@@ -12,7 +12,7 @@ from typing import Optional, Union
 
 __all__ = [
     "Var", "Const", "Atom", "Prim", "Opaque", "UserCall", "NonDiff", "Copy", "Cast",
-    "ListNew", "ListGet", "ListReduce", "Append", "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
+    "ListNew", "ListGet", "ListReduce", "Append", "ListSet", "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
     "NormalFunction", "walk_stmts", "clone",
 ]
 
@@ -136,6 +136,20 @@ class Append:
     lst: str
     item: object
     lineno: int = 0
+
+
+@dataclass
+class ListSet:
+    """``lst[idx] = item``: rebinds one slot of a list (the reverse pass saves the old item and puts it back).
+
+    ``shared``: for ``lst[idx] op= v``, the values that may be the old item and be seen through another
+    name too; Python's ``op=`` changes an array in place, so ``activity`` refuses unless they are numbers.
+    """
+    lst: str
+    idx: Const
+    item: object
+    lineno: int = 0
+    shared: tuple = ()
 
 
 @dataclass

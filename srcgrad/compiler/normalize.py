@@ -33,7 +33,7 @@ import numpy as np
 from ..rules import get_rule
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
+                 ListSet, NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
 from .parse import Scope, error_at, free_names, lift_function, parse_function
 
 __all__ = ["normalize", "rule_reads"]
@@ -108,8 +108,70 @@ class _LocalFunction:
         self.node, self.ctx = node, ctx
 
 
+class _DictLiteral(dict):
+    """``{'a': x, ...}`` as written: constant key -> atom, not yet kept in a variable."""
+
+
 class _StaticDict(dict):
-    """A dict the function builds with constant keys: kept at compile time, one variable per entry."""
+    """A dict the function builds with constant keys: kept at compile time, one variable per entry.
+
+    Maps each key to its entry (a ``Var`` the dict owns, or a list made in place). ``present`` holds the
+    keys set on every path to the current point: a key first set inside a branch or loop may be missing
+    after it. ``names`` are the variables that refer to this dict (``d2 = d``, a helper's parameter).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.present = set()
+        self.names = set()
+
+
+class _StaticTuple:
+    """A tuple kept in a variable at compile time: its items (a ``Var`` it owns, a ``Const``, a nested
+    container), read back as a Python tuple of atoms."""
+
+    def __init__(self, items):
+        self.items = list(items)
+
+
+def _layout(value):
+    """What must agree between two bindings of one name in a branch or loop: tuple lengths, dict keys."""
+    if isinstance(value, (tuple, _StaticTuple)):
+        return ("tuple", tuple(_layout(v) for v in (value.items if isinstance(value, _StaticTuple) else value)))
+    if isinstance(value, (_StaticDict, _DictLiteral)):
+        return ("dict", frozenset(value))
+    return None
+
+
+def _control_flow_names(fdef):
+    """``(rebound, grown)``: names ``fdef`` assigns inside a branch or loop (also ``d[k] = ...``), and names it
+    grows there with ``t = t + (v,)`` or ``t += (v,)`` (a tuple of changing length: kept as a list)."""
+    rebound, grown = set(), set()
+
+    def visit(node, inside):
+        if isinstance(node, (ast.FunctionDef, ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp,
+                             ast.SetComp)):
+            return
+        if inside:
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    for sub in ast.walk(t):
+                        if isinstance(sub, ast.Name):
+                            rebound.add(sub.id)
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Add)
+                    and isinstance(node.value.left, ast.Name) and node.value.left.id == node.targets[0].id
+                    and isinstance(node.value.right, ast.Tuple)):
+                grown.add(node.targets[0].id)
+            if (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(node.op, ast.Add) and isinstance(node.value, ast.Tuple)):
+                grown.add(node.target.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside or isinstance(node, (ast.If, ast.For, ast.While, ast.IfExp)))
+
+    for stmt in fdef.body:
+        visit(stmt, False)
+    return rebound, grown
 
 
 class _Exit:
@@ -119,13 +181,16 @@ class _Exit:
 class _Ctx:
     """What one function being normalized (the top one or an inlined callee) sees."""
 
-    def __init__(self, parsed, rename, scope, local_funcs, call_lineno=None, code=None):
+    def __init__(self, parsed, rename, scope, local_funcs, call_lineno=None, code=None, fdef=None):
         self.parsed = parsed
         self.rename = rename
         self.scope = scope
         self.local_funcs = local_funcs
         self.call_lineno = call_lineno
         self.code = code
+        rebound, grown = _control_flow_names(fdef) if fdef is not None else ((), ())
+        self.rebound = {rename.get(n, n) for n in rebound}  # rebound in a branch or loop: tuple items get variables
+        self.grown = {rename.get(n, n) for n in grown}  # tuples grown in a branch or loop: kept as lists
 
     def error(self, node, message, hint=None):
         if hint is None:
@@ -163,6 +228,11 @@ class Normalizer:
         self.store_counts = {}
         self.control_depth = 0
         self.deps = [parsed.scope]
+        self.dicts_made = []  # every _StaticDict, for the keys-present bookkeeping at branches and loops
+        self.entry_vars = set()  # variables that hold a tuple's or dict's item
+        self.private_items = set()  # fresh values made only to be a list's item (no other name sees them)
+        self.fresh_lists = set()  # lists made in place ([a, b]) with no name of their own
+        self.list_inplace = []  # the ListSet statements of lst[i] op= v
 
     # ------------------------------------------------------------ entry
     def run(self):
@@ -173,7 +243,7 @@ class Normalizer:
                 self.store_counts[n.id] = self.store_counts.get(n.id, 0) + 1
         self.namer.reserve_user(*names)
         self.namer.reserve_user(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
-        ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__)
+        ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__, fdef=fdef)
         # The user's globals keep their names in the generated module.
         for n in ast.walk(fdef):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in ctx.rename:
@@ -239,6 +309,7 @@ class Normalizer:
         # A value read out of an array that is written into later may be a view of it (numpy slices are):
         # Python would see the write through it, the out-of-place write does not.
         from .reverse import _stmt_reads
+        self.check_list_inplace(flat, _stmt_reads)
         for spos, (st, sloops) in enumerate(flat):
             if not (isinstance(st, Assign) and isinstance(st.value, Prim) and isinstance(st.value.args[0], Var)
                     and st.value.args[0].name in view_writes
@@ -267,7 +338,7 @@ class Normalizer:
                 shared = [st.value.src.name]
             elif isinstance(st, Assign) and isinstance(st.value, ListNew):
                 shared = [a.name for a in st.value.items if isinstance(a, Var)]
-            elif isinstance(st, Append) and isinstance(st.item, Var):
+            elif isinstance(st, (Append, ListSet)) and isinstance(st.item, Var):
                 shared = [st.item.name]
             if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
                 shared = shared + [st.target]  # both names of the pair
@@ -281,6 +352,50 @@ class Normalizer:
                                        f"'{name}' gets another name here and is written into later; srcgrad.grad "
                                        "writes out of place, so the other name would not see the write: use "
                                        f"np.copy({name})")
+
+    def check_list_inplace(self, flat, stmt_reads):
+        """For each ``lst[i] op= v``: the values it may change in place that another name may see (``shared``).
+
+        An item is private when it is a fresh array made only to be that item; it is not when it is any other
+        variable, or when a value read out of the list is used after the write (it is the same object).
+        """
+        if not self.list_inplace:
+            return
+        positions = {id(st): (pos, loops) for pos, (st, loops) in enumerate(flat)}
+        for st in self.list_inplace:
+            family = {st.lst}
+            grown = True
+            while grown:  # lists that are the same object (a comprehension's list and its name)
+                grown = False
+                for other, _ in flat:
+                    if isinstance(other, Assign) and isinstance(other.value, Copy) and isinstance(other.value.src, Var):
+                        pair = {other.target, other.value.src.name}
+                        if pair & family and not pair <= family and pair <= self.lists:
+                            family |= pair
+                            grown = True
+            items = []
+            for other, _ in flat:
+                if isinstance(other, Assign) and other.target in family and isinstance(other.value, ListNew):
+                    items += [a.name for a in other.value.items if isinstance(a, Var)]
+                elif isinstance(other, (Append, ListSet)) and other.lst in family and isinstance(other.item, Var):
+                    items.append(other.item.name)
+            shared = [v for v in items if v not in self.private_items]
+            wpos, wloops = positions[id(st)]
+            for spos, (get, gloops) in enumerate(flat):
+                if not (isinstance(get, Assign) and isinstance(get.value, ListGet) and get.value.lst.name in family):
+                    continue
+                names = {get.target}
+                for other, _ in flat:
+                    if isinstance(other, Assign) and isinstance(other.value, Copy) and \
+                            isinstance(other.value.src, Var) and other.value.src.name in names:
+                        names.add(other.target)
+                for rpos, (r, rloops) in enumerate(flat):
+                    if r is get or isinstance(r, (If, For, While)) or not (stmt_reads(r) & names):
+                        continue
+                    if spos < wpos < rpos or (rpos <= spos and set(gloops) & set(wloops) & set(rloops)):
+                        shared = items
+                        break
+            st.shared = tuple(dict.fromkeys(shared))
 
     # ------------------------------------------------------------ helpers
     def emit(self, stmt):
@@ -300,13 +415,14 @@ class Normalizer:
 
     def atom(self, value, node, ctx, base="t"):
         """Turn a right-hand side into an atom, assigning it to a temporary when needed."""
-        if isinstance(value, (Var, Const, tuple, _LocalFunction, _StaticDict)):
+        if isinstance(value, (Var, Const, tuple, _LocalFunction, _StaticDict, _DictLiteral)):
             return value
         if isinstance(value, ListNew):
             base = "items"
         name = self.temp(base)
         if isinstance(value, ListNew):
             self.lists.add(name)
+            self.fresh_lists.add(name)
         self.assign(name, value, node, ctx)
         return Var(name)
 
@@ -343,6 +459,10 @@ class Normalizer:
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name) and sub.id not in inner:
                 if sub.id in ctx.rename:
+                    if ctx.rename[sub.id] in self.static:
+                        raise ctx.error(sub, f"'{sub.id}' holds a tuple or dict built in the function, which "
+                                             "srcgrad.grad keeps only while compiling: use its items "
+                                             f"({sub.id}[0], {sub.id}['key']) or len({sub.id})")
                     sub.id = ctx.rename[sub.id]
                     reads.add(sub.id)
                 elif sub.id in ctx.local_funcs:
@@ -398,9 +518,9 @@ class Normalizer:
             if name not in self.lists or len(call.args) != 1 or call.keywords:
                 raise ctx.error(s, "append is supported on lists the function creates ([] or [a, b]), "
                                    "with one argument")
-            item = self.expr(call.args[0], ctx)
-            if isinstance(item, tuple):
-                raise ctx.error(s, "appending a tuple is not supported")
+            item = self.item(call.args[0], ctx)
+            if isinstance(item, (tuple, _StaticDict, _DictLiteral)):
+                raise ctx.error(s, "appending a tuple or dict is not supported")
             self.emit(Append(name, item, lineno=self.line(s, ctx)))
             return
         if isinstance(call, ast.Call):
@@ -432,8 +552,14 @@ class Normalizer:
             ctx.local_funcs[s.targets[0].id] = _LocalFunction(s.value, ctx)
             return
         if len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+            t = s.targets[0]
+            if (ctx.rename.get(t.id) in ctx.grown and isinstance(s.value, ast.BinOp) and isinstance(s.value.op, ast.Add)
+                    and isinstance(s.value.left, ast.Name) and s.value.left.id == t.id
+                    and isinstance(s.value.right, ast.Tuple)):
+                self.grow(ctx.rename[t.id], s.value.right.elts, s, ctx)
+                return
             value = self.value(s.value, ctx)
-            self.bind_target(s.targets[0], value, s, ctx)
+            self.bind_target(t, value, s, ctx)
             return
         value = self.value(s.value, ctx)
         if len(s.targets) > 1:
@@ -451,12 +577,28 @@ class Normalizer:
         if fn is None:
             raise ctx.error(s, f"the operator {type(s.op).__name__} is not supported")
         target = s.target
-        if isinstance(target, ast.Name):
+        if isinstance(target, ast.Name) and ctx.rename.get(target.id) in ctx.grown and isinstance(s.op, ast.Add) \
+                and isinstance(s.value, ast.Tuple):
+            self.grow(ctx.rename[target.id], s.value.elts, s, ctx)
+        elif isinstance(target, ast.Name):
             name = self.local(target, ctx)
             rhs = self.atom(self.value(s.value, ctx), s, ctx)
             value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
             self.store(name, value, s, ctx)
             self.augmented.append((id(self.out[-1]) if self.out else None, name))
+        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+              and ctx.rename.get(target.value.id) in self.static):
+            base = ctx.rename[target.value.id]
+            if isinstance(self.static[base], _StaticDict) and isinstance(target.slice, ast.Constant):
+                self.entry(self.static[base], target.slice.value, target, ctx)  # it must be there
+            name = self.entry_target(target, s, ctx)
+            rhs = self.atom(self.value(s.value, ctx), s, ctx)
+            value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
+            self.store(name, value, s, ctx)
+            self.augmented.append((id(self.out[-1]) if self.out else None, name))
+        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+              and ctx.rename.get(target.value.id) in self.lists):
+            self.list_set(target, s.value, s, ctx, op=s.op)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, s, ctx)
@@ -563,15 +705,13 @@ class Normalizer:
                     self.bind_target(t, item, node, ctx)
         elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
               and ctx.rename.get(target.value.id) in self.static):
-            d = self.static[ctx.rename[target.value.id]]
-            if not isinstance(d, _StaticDict) or not isinstance(target.slice, ast.Constant):
-                raise ctx.error(node, "assignment into a tuple, or into a dict with a key that is not a constant")
-            if self.control_depth:
-                raise ctx.error(node, "a dict built in the function can only be updated outside branches and loops")
-            item = self.atom(value, node, ctx)
-            if isinstance(item, (tuple, _StaticDict)):
+            var = self.entry_target(target, node, ctx)
+            if isinstance(value, (tuple, _StaticDict, _DictLiteral, _LocalFunction)):
                 raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
-            d[target.slice.value] = item
+            self.store(var, value, node, ctx)
+        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+              and ctx.rename.get(target.value.id) in self.lists):
+            self.list_set(target, value, node, ctx)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, node, ctx)
@@ -583,14 +723,16 @@ class Normalizer:
             raise ctx.error(node, f"assignment to a {type(target).__name__} target is not supported")
 
     def store(self, name, value, node, ctx):
-        if name in self.static:
-            raise ctx.error(node, f"'{name}' holds a tuple or dict built in the function; it cannot be reassigned")
-        if isinstance(value, (tuple, _StaticDict)):
-            if self.store_counts.get(name, 0) > 1 or name in self.params or self.control_depth:
-                kind = "tuple" if isinstance(value, tuple) else "dict"
-                raise ctx.error(node, f"a {kind} kept in '{name}' must be assigned once (unpack it instead)")
-            self.static[name] = value
+        if name in ctx.grown:
+            value = self.grown_value(name, value, node, ctx)
+        if isinstance(value, (tuple, _StaticDict, _DictLiteral)):
+            self.bind_static(name, value, node, ctx)
             return
+        if name in self.static:
+            if self.control_depth:
+                raise ctx.error(node, f"'{name}' holds a tuple or dict built in the function; inside a branch or "
+                                      "loop it can only be given another tuple or dict of the same layout")
+            self.forget(name)
         if name in self.params and ctx.scope is self.parsed.scope and not (
                 isinstance(value, Prim) and value.style == "call" and getattr(value.fn, "__name__", "") in
                 ("index_update", "index_add") and value.args and getattr(value.args[0], "name", None) == name):
@@ -619,11 +761,252 @@ class Normalizer:
                 value = Copy(Var(tmp))
         self.assign(name, value, node, ctx)
 
+    # ------------------------------------------------------------ tuples and dicts kept in variables
+    def bind_static(self, name, value, node, ctx):
+        """``name = (a, b)`` / ``name = {'k': v}`` / ``name = other_dict``: one variable per item.
+
+        The items are copied into variables of their own (so rebinding ``a`` later does not change
+        ``name[0]``, as in Python). Inside a branch or loop a name keeps its variables: a new tuple or
+        dict of the same layout is assigned into them, so the value carried around a loop or joined
+        after a branch is in the same variables on every path.
+        """
+        if name in self.params:
+            raise ctx.error(node, f"the argument '{name}' cannot be rebound to a tuple or dict built in the function")
+        old = self.static.get(name)
+        if isinstance(value, _StaticDict):  # another name for the same dict object
+            if old is value:
+                return
+            if old is not None and self.control_depth:
+                raise ctx.error(node, f"'{name}' is made to refer to another dict inside a branch or loop; "
+                                      "srcgrad.grad needs one dict per name there")
+            self.forget(name)
+            value.names.add(name)
+            self.static[name] = value
+            return
+        if old is None and self.control_depth and name in self.values_of:
+            raise ctx.error(node, f"'{name}' holds a value before this branch or loop and a tuple or dict here; "
+                                  "use another name for the tuple or dict")
+        if old is not None and self.control_depth and (isinstance(old, _StaticTuple) or len(old.names) == 1):
+            if _layout(old) != _layout(value):
+                kind = "tuple" if isinstance(old, _StaticTuple) else "dict"
+                raise ctx.error(node, f"'{name}' holds a {kind} of another layout before this line; inside a branch "
+                                      "or loop srcgrad.grad needs the same number of items (the same keys for a "
+                                      "dict) on every path")
+            if self.assign_items(old, value, node, ctx):
+                if isinstance(old, _StaticDict):
+                    old.present = set(old)
+                return
+        elif old is not None and self.control_depth:
+            raise ctx.error(node, f"the dict in '{name}' has another name too; rebinding '{name}' inside a branch "
+                                  "or loop is not supported")
+        new = self.new_static(name, value, node, ctx)
+        self.forget(name)
+        self.static[name] = new
+
+    def new_static(self, name, value, node, ctx):
+        """A new container for ``value`` whose items are kept in fresh variables named after ``name``."""
+        keep_consts = name not in ctx.rebound and not self.control_depth
+        if isinstance(value, tuple):
+            new = _StaticTuple([None] * len(value))
+            keys = range(len(value))
+        else:
+            new = _StaticDict()
+            keys = list(value)
+        pairs = []
+        for k in keys:
+            item = value[k]
+            if isinstance(item, tuple):
+                if isinstance(new, _StaticDict):
+                    raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
+                entry = self.new_static(f"{name}_{k}", item, node, ctx)
+            elif isinstance(item, _DictLiteral):
+                raise ctx.error(node, "nested tuples or dicts inside a tuple or dict are not supported")
+            elif isinstance(item, (_StaticDict, _LocalFunction)):
+                if isinstance(new, _StaticDict):
+                    raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
+                entry = item
+            elif isinstance(item, Var) and item.name in self.lists:
+                if item.name not in self.fresh_lists or item.name in self.multi_outputs:
+                    raise ctx.error(node, f"a list kept in a tuple or dict must be written in place ([a, b]); "
+                                          f"use '{item.name}' by its own name")
+                entry = item
+            elif isinstance(item, Const) and keep_consts:
+                entry = item
+            else:
+                var = self.namer.fresh(f"{name}_{k}")
+                self.entry_vars.add(var)
+                entry = Var(var)
+                pairs.append((var, item))
+            if isinstance(new, _StaticDict):
+                new[k] = entry
+            else:
+                new.items[k] = entry
+        self.assign_pairs(pairs, node, ctx)
+        if isinstance(new, _StaticDict):
+            new.present = set(new)
+            new.names.add(name)
+            self.dicts_made.append(new)
+        return new
+
+    def assign_items(self, old, value, node, ctx):
+        """Assign the items of ``value`` into the variables of ``old`` (same layout); False when an item of
+        ``old`` is a constant or a list (no variable to assign into) that ``value`` changes."""
+        pairs = []
+
+        def collect(old, value):
+            keys = range(len(value)) if isinstance(value, tuple) else list(value)
+            for k in keys:
+                entry = old.items[k] if isinstance(old, _StaticTuple) else old[k]
+                item = value[k]
+                if isinstance(entry, _StaticTuple):
+                    if not collect(entry, item):
+                        return False
+                elif isinstance(entry, Var) and entry.name in self.entry_vars:
+                    if isinstance(item, (_StaticDict, _LocalFunction, _DictLiteral)) or (
+                            isinstance(item, Var) and item.name in self.lists):
+                        return False
+                    pairs.append((entry.name, item))
+                elif not (entry is item or (isinstance(entry, Const) and isinstance(item, Const)
+                                            and ast.dump(entry.node) == ast.dump(item.node))):
+                    return False
+            return True
+
+        if not collect(old, value):
+            return False
+        self.assign_pairs(pairs, node, ctx)
+        return True
+
+    def assign_pairs(self, pairs, node, ctx):
+        """``var = item`` for each pair, as one simultaneous assignment (``t = (t[1], t[0])`` swaps)."""
+        targets = {var for var, _ in pairs}
+        staged = []
+        for var, item in pairs:
+            if isinstance(item, Var) and item.name in targets and item.name != var:
+                tmp = self.temp("t")
+                self.assign(tmp, Copy(item), node, ctx)
+                item = Var(tmp)
+            staged.append((var, item))
+        for var, item in staged:
+            if not (isinstance(item, Var) and item.name == var):
+                self.store(var, item, node, ctx)
+
+    def forget(self, name):
+        old = self.static.pop(name, None)
+        if isinstance(old, _StaticDict):
+            old.names.discard(name)
+
+    def view(self, container):
+        """A container's items as the normalizer passes values around: a tuple of atoms, or the dict itself."""
+        if isinstance(container, _StaticTuple):
+            return tuple(self.view(i) if isinstance(i, _StaticTuple) else i for i in container.items)
+        return container
+
+    def entry_target(self, target, node, ctx):
+        """The variable ``d['k'] = ...`` assigns (a new one for a new key)."""
+        name = ctx.rename[target.value.id]
+        d = self.static[name]
+        if not isinstance(d, _StaticDict):
+            raise ctx.error(node, f"'{target.value.id}' holds a tuple, which cannot be changed: build a new one "
+                                  f"({target.value.id} = (...))")
+        if not isinstance(target.slice, ast.Constant):
+            raise ctx.error(node, "assignment into a dict with a key that is not a constant")
+        key = target.slice.value
+        entry = d.get(key)
+        if entry is None or not (isinstance(entry, Var) and entry.name in self.entry_vars):
+            if entry is not None and self.control_depth:
+                raise ctx.error(node, f"the item {key!r} of '{target.value.id}' holds a list; it cannot be replaced "
+                                      "inside a branch or loop")
+            var = self.namer.fresh(f"{name}_{key}")
+            self.entry_vars.add(var)
+            d[key] = Var(var)
+        d.present.add(key)
+        return d[key].name
+
+    def entry(self, container, key, e, ctx):
+        """Read ``d['k']`` of a dict kept in variables: its entry, if the key is set on every path here."""
+        if key not in container:
+            raise ctx.error(e, f"the dict has no key {key!r} here (keys: {', '.join(map(repr, container)) or 'none'})")
+        if key not in container.present:
+            raise ctx.error(e, f"the key {key!r} may be missing here: it is set only inside a branch or loop "
+                               "above; set it before that branch or loop too")
+        return container[key]
+
+    def presence(self):
+        return {id(d): set(d.present) for d in self.dicts_made}
+
+    def restore_presence(self, snapshot):
+        for d in self.dicts_made:
+            if id(d) in snapshot:
+                d.present = set(snapshot[id(d)])
+
+    def join_presence(self, *snapshots):
+        """After a branch: a key is present when every branch that falls through set it."""
+        for d in self.dicts_made:
+            found = [snap[id(d)] for snap in snapshots if snap is not None and id(d) in snap]
+            if found:
+                d.present = set.intersection(*found)
+
+    def grown_value(self, name, value, node, ctx):
+        """A tuple grown inside a branch or loop (``acc = acc + (v,)``) is kept as a list."""
+        if isinstance(value, tuple):
+            if any(isinstance(v, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or
+                   (isinstance(v, Var) and v.name in self.lists) for v in value):
+                raise ctx.error(node, f"'{name}' grows inside a branch or loop, so srcgrad.grad keeps it as a list "
+                                      "of single values: tuples, dicts or lists inside it are not supported")
+            return ListNew(list(value))
+        raise ctx.error(node, f"'{name}' grows with {name} = {name} + (...) inside a branch or loop, so srcgrad.grad "
+                              "keeps it as a list: it can only be given tuples")
+
+    def grow(self, name, elts, node, ctx):
+        """``acc = acc + (a, b)`` / ``acc += (a, b)`` on a grown tuple: appends."""
+        if name not in self.lists:
+            raise ctx.error(node, f"'{name}' must hold a tuple before it grows ({name} = () first)")
+        for elt in elts:
+            item = self.expr(elt, ctx)
+            if isinstance(item, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or (
+                    isinstance(item, Var) and item.name in self.lists):
+                raise ctx.error(node, f"'{name}' grows inside a branch or loop, so srcgrad.grad keeps it as a list "
+                                      "of single values: tuples, dicts or lists inside it are not supported")
+            self.emit(Append(name, item, lineno=self.line(node, ctx)))
+
+    # ------------------------------------------------------------ list items
+    def list_set(self, target, value, node, ctx, op=None):
+        """``lst[i] = v`` (``op`` None) or ``lst[i] op= v`` on a list the function builds: rebinds one slot."""
+        name = ctx.rename[target.value.id]
+        user = target.value.id
+        if name in self.multi_outputs:
+            raise ctx.error(node, f"'{user}' holds the results of a call with several outputs; assigning into it is "
+                                  f"not supported (build a list: [{user}[0], {user}[1]])")
+        if any(isinstance(n, ast.Slice) for n in ast.walk(target.slice)):
+            raise ctx.error(node, f"assignment into a slice of the list '{user}' is not supported; assign its "
+                                  "items one by one")
+        idx = self.index(target.slice, node, ctx)
+        if op is not None:
+            fn = BINOPS[type(op)]
+            old = self.atom(ListGet(Var(name), idx), node, ctx)
+            rhs = self.atom(self.value(value, ctx), node, ctx)
+            value = self.call_prim(fn, [old, rhs], {}, node, ctx, style="binop", op=op)
+        fresh = not isinstance(value, (Var, Const, tuple, _LocalFunction, _StaticDict, _DictLiteral))
+        item = self.atom(value, node, ctx)
+        if isinstance(item, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or (
+                isinstance(item, Var) and item.name in self.lists):
+            raise ctx.error(node, "a list item must be a single value (not a tuple, dict or list)")
+        if fresh and isinstance(item, Var) and self.fresh_array(value, item.name):
+            self.private_items.add(item.name)
+        self.emit(ListSet(name, idx, item, lineno=self.line(node, ctx)))
+        if op is not None:
+            self.list_inplace.append(self.out[-1])
+
     def stmt_If(self, s, ctx):
         cond = self.temp("cond")
         self.assign(cond, self.nondiff(s.test, ctx), s, ctx)
+        before = self.presence()
         body = self.sub_block(s.body, ctx)
+        after_body = self.presence() if _falls(body) else None
+        self.restore_presence(before)
         orelse = self.sub_block(s.orelse, ctx)
+        after_else = self.presence() if _falls(orelse) else None
+        self.join_presence(after_body, after_else)
         self.emit(If(cond, body, orelse, lineno=self.line(s, ctx)))
 
     def sub_block(self, stmts, ctx):
@@ -677,7 +1060,9 @@ class Normalizer:
         if s.orelse:
             return self.loop_else(s, ctx)
         test = self.nondiff(s.test, ctx)
+        before = self.presence()
         body = self.sub_block(s.body, ctx)
+        self.restore_presence(before)  # the loop may run no iteration
         self.emit(While(test.node, body, lineno=self.line(s, ctx)))
 
     def stmt_For(self, s, ctx):
@@ -691,7 +1076,9 @@ class Normalizer:
                 raise ctx.error(s, "a range loop needs a single loop variable")
             target = self.local(s.target, ctx)
             rng = self.nondiff(it, ctx)
+            before = self.presence()
             body = self.sub_block(s.body, ctx)
+            self.restore_presence(before)  # the loop may run no iteration
             if any(isinstance(st, Assign) and st.target == target for st in walk_stmts(body)):
                 raise ctx.error(s, f"the loop variable '{s.target.id}' is assigned inside the loop")
             self.emit(For(target, rng.node, body, lineno=lineno))
@@ -723,7 +1110,21 @@ class Normalizer:
             if func is not None or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(s)):
                 raise ctx.error(s, "a loop over a tuple written in place cannot use break/continue, "
                                    "enumerate or zip; loop over a name")
-            for item in seqs[0]:
+            # Python reads the tuple once: items the body may change are copied first.
+            stored = {ctx.rename.get(n.id) for b in s.body for n in ast.walk(b)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+            def stage(item):
+                if isinstance(item, tuple):
+                    return tuple(stage(i) for i in item)
+                if isinstance(item, Var) and (item.name in stored or item.name in self.entry_vars) \
+                        and item.name not in self.lists:
+                    tmp = self.temp("t")
+                    self.assign(tmp, Copy(item), s, ctx)
+                    return Var(tmp)
+                return item
+
+            for item in [stage(i) for i in seqs[0]]:
                 self.bind_target(s.target, item, s, ctx)
                 self.block(s.body, ctx)
             return
@@ -747,9 +1148,11 @@ class Normalizer:
                 item = self.call_prim(operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx,
                                       style="getitem")
             self.bind_target(t, item, s, ctx)
+        before = self.presence()
         self.control_depth += 1
         self.block(s.body, ctx)
         self.control_depth -= 1
+        self.restore_presence(before)  # the loop may run no iteration
         body, self.out = self.out, saved
         for q in seqs:
             if isinstance(q, Var) and any(isinstance(st, Assign) and st.target == q.name for st in walk_stmts(body)):
@@ -789,7 +1192,7 @@ class Normalizer:
 
     def expr_Name(self, e, ctx):
         if e.id in ctx.rename and ctx.rename[e.id] in self.static:
-            return self.static[ctx.rename[e.id]]
+            return self.view(self.static[ctx.rename[e.id]])
         if e.id in ctx.rename:
             return Var(ctx.rename[e.id])
         if e.id in ctx.local_funcs:
@@ -801,18 +1204,26 @@ class Normalizer:
         return tuple(self.expr(x, ctx) for x in e.elts)
 
     def expr_List(self, e, ctx):
-        items = [self.expr(x, ctx) for x in e.elts]
-        if any(isinstance(x, tuple) for x in items):
-            raise ctx.error(e, "lists of tuples are not supported")
+        items = [self.item(x, ctx) for x in e.elts]
+        if any(isinstance(x, (tuple, _StaticDict, _DictLiteral)) for x in items):
+            raise ctx.error(e, "lists of tuples or dicts are not supported")
         return ListNew(items)
 
+    def item(self, e, ctx):
+        """An atom for a list item; a fresh array made only for it is remembered as private to the list."""
+        value = self.value(e, ctx)
+        item = self.atom(value, e, ctx)
+        if item is not value and isinstance(item, Var) and self.fresh_array(value, item.name):
+            self.private_items.add(item.name)
+        return item
+
     def expr_Dict(self, e, ctx):
-        out = _StaticDict()
+        out = _DictLiteral()
         for k, v in zip(e.keys, e.values):
             if k is None or not isinstance(k, ast.Constant):
                 raise ctx.error(e, "dict keys must be constants written in place ({'w': W})")
             item = self.expr(v, ctx)
-            if isinstance(item, (tuple, _StaticDict)):
+            if isinstance(item, (tuple, _StaticDict, _DictLiteral)):
                 raise ctx.error(e, "nested tuples or dicts inside a dict are not supported")
             out[k.value] = item
         return out
@@ -868,9 +1279,15 @@ class Normalizer:
             test = ast.UnaryOp(op=ast.Not(), operand=test)
         self.assign(cond, NonDiff(test, frozenset({result})), e, ctx)
         saved, self.out = self.out, []
-        self.store(result, self.value(rest[0], ctx), e, ctx)
-        self.boolop_rest(result, op, rest[1:], e, ctx)
+        before = self.presence()
+        self.control_depth += 1
+        try:
+            self.store(result, self.value(rest[0], ctx), e, ctx)
+            self.boolop_rest(result, op, rest[1:], e, ctx)
+        finally:
+            self.control_depth -= 1
         body, self.out = self.out, saved
+        self.join_presence(self.presence(), before)
         self.emit(If(cond, body, [], lineno=self.line(e, ctx)))
 
     def expr_IfExp(self, e, ctx):
@@ -878,10 +1295,19 @@ class Normalizer:
         cond = self.temp("cond")
         self.assign(cond, self.nondiff(e.test, ctx), e, ctx)
         saved, self.out = self.out, []
-        self.store(result, self.value(e.body, ctx), e, ctx)
-        body, self.out = self.out, []
-        self.store(result, self.value(e.orelse, ctx), e, ctx)
-        orelse, self.out = self.out, saved
+        before = self.presence()
+        self.control_depth += 1
+        try:
+            self.store(result, self.value(e.body, ctx), e, ctx)
+            body, self.out = self.out, []
+            after_body = self.presence()
+            self.restore_presence(before)
+            self.store(result, self.value(e.orelse, ctx), e, ctx)
+            orelse, self.out = self.out, saved
+        finally:
+            self.control_depth -= 1
+            self.out = saved
+        self.join_presence(after_body, self.presence())
         self.emit(If(cond, body, orelse, lineno=self.line(e, ctx)))
         return Var(result)
 
@@ -901,13 +1327,28 @@ class Normalizer:
             return self.nondiff(e, ctx)
         left = self.expr(e.left, ctx)
         right = self.expr(e.right, ctx)
+        if isinstance(left, tuple) and isinstance(right, tuple) and isinstance(e.op, ast.Add):
+            return left + right  # tuple concatenation, at compile time
         if isinstance(left, tuple) or isinstance(right, tuple):
             raise ctx.error(e, "arithmetic on a tuple or list written in place is not supported")
+        grown = [a.name for a in (left, right) if isinstance(a, Var) and a.name in ctx.grown]
+        if grown:
+            raise ctx.error(e, f"'{grown[0]}' grows inside a branch or loop, so srcgrad.grad keeps it as a list: "
+                               f"it supports {grown[0]} = {grown[0]} + (v, ...) and {grown[0]} += (v, ...) only")
+        if any(isinstance(a, Var) and a.name in self.lists for a in (left, right)):
+            raise ctx.error(e, "arithmetic on a list ('+' joins lists, '*' repeats them) is not supported: append "
+                               "to it, or combine its items with np.stack / np.concatenate")
+        if any(isinstance(a, (_StaticDict, _DictLiteral, _LocalFunction)) for a in (left, right)):
+            raise ctx.error(e, "arithmetic on a dict or function is not supported")
         return self.call_prim(fn, [left, right], {}, e, ctx, style="binop", op=e.op)
 
     def expr_Subscript(self, e, ctx):
         base = self.value(e.value, ctx)
         if isinstance(base, _StaticDict):
+            if isinstance(e.slice, ast.Constant):
+                return self.entry(base, e.slice.value, e, ctx)
+            raise ctx.error(e, "a dict built in the function is read with a constant key it has")
+        if isinstance(base, _DictLiteral):
             if isinstance(e.slice, ast.Constant) and e.slice.value in base:
                 return base[e.slice.value]
             raise ctx.error(e, "a dict built in the function is read with a constant key it has")
@@ -954,6 +1395,14 @@ class Normalizer:
         callee = self.static_callee(func, ctx)
         if isinstance(callee, _LocalFunction):
             return self.inline(callee, e, ctx)
+        if (callee is len and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name)
+                and ctx.rename.get(e.args[0].id) in self.static):
+            container = self.static[ctx.rename[e.args[0].id]]
+            if isinstance(container, _StaticDict) and container.present != set(container):
+                raise ctx.error(e, f"len({e.args[0].id}): some keys of the dict may be missing here (set only "
+                                   "inside a branch or loop above)")
+            return Const(ast.Constant(value=len(container.items if isinstance(container, _StaticTuple)
+                                                else container)))
         if callee in NONDIFF_BUILTINS:
             return self.nondiff(e, ctx)
         if any(k.arg == "out" for k in e.keywords):
@@ -1154,7 +1603,7 @@ class Normalizer:
             rename[n] = self.namer.fresh(n)
         same_file = parsed.filename == self.parsed.filename
         call_lineno = None if same_file else self.line(e, ctx)
-        inner = _Ctx(parsed, rename, scope, local_funcs, call_lineno=call_lineno)
+        inner = _Ctx(parsed, rename, scope, local_funcs, call_lineno=call_lineno, fdef=node)
         # Bind the arguments.
         if len(args) > len(params):
             raise ctx.error(e, f"too many arguments for {node.name}")

@@ -35,7 +35,7 @@ from ..rules.linalg import einsum_args as _EINSUM
 from ..rules.shape import concatenate_args, stack_args
 from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
+                 ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
 from .parse import error_at
 
 __all__ = ["reverse", "SourceLine", "is_marker"]
@@ -61,9 +61,10 @@ class _Restore:
 
 @dataclass(frozen=True, eq=False)
 class _SaveItems:
-    """Save ``var[index]`` (a copy) before an in-place index write."""
+    """Save ``var[index]`` (a copy of an array's items; a list's item itself) before an in-place write."""
     var: str
     index: object
+    copy: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,6 +315,11 @@ class Reverse:
                 out += self.line_marker(s.lineno, False)
                 out.append(ast.Expr(value=_call(ast.Attribute(value=_name(s.lst), attr="append", ctx=ast.Load()),
                                                 _atom_node(s.item))))
+            elif isinstance(s, ListSet):
+                # lst[i] = v rebinds a slot: the old item is saved (no copy: items are never changed in place)
+                out += self.line_marker(s.lineno, False)
+                out.append(_marker(_SaveItems(s.lst, clone(s.idx.node), copy=False)))
+                out.append(_list_slot_assign(s.lst, s.idx, _atom_node(s.item)))
             elif isinstance(s, Return):
                 pass
             else:
@@ -379,6 +385,42 @@ class Reverse:
                 out += self.adjoint_while(s, state, depth)
             elif isinstance(s, Append):
                 out += self.adjoint_append(s, state)
+            elif isinstance(s, ListSet):
+                out += self.adjoint_list_set(s, state)
+        return out
+
+    def adjoint_list_set(self, s, state):
+        """``lst[i] = v``: ``dv += dlst[i]``; the old item is put back and its adjoint starts at zero."""
+        out = self.line_marker(s.lineno, True)
+        restore = [_marker(_RestoreItems(s.lst, clone(s.idx.node)))]
+        if s.lst not in self.act.active or s.lst not in state:
+            return out + restore
+        slot = ast.Subscript(value=_name(self.adj(s.lst)), slice=clone(s.idx.node), ctx=ast.Load())
+        if isinstance(s.item, Var) and s.item.name in self.act.active:
+            self.accumulate(s.item.name, slot, state, out)
+        old = ast.Subscript(value=_name(s.lst), slice=clone(s.idx.node), ctx=ast.Load())
+        zero = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), old)
+        return out + restore + [_list_slot_assign(self.adj(s.lst), s.idx, zero)]
+
+    def list_set_tangent(self, s, state):
+        """Forward mode of ``lst[i] = v``: ``dlst[i] = dv`` (used by ``forward.Forward``, kept beside the adjoint)."""
+        out = [_list_slot_assign(s.lst, s.idx, _atom_node(s.item))]
+        item_active = isinstance(s.item, Var) and s.item.name in state and s.item.name in self.act.active
+        if s.lst not in self.act.active:
+            return out
+        if s.lst not in state:
+            if not item_active:
+                return out
+            out.append(_assign(self.adj(s.lst), self.zero(s.lst)))  # the list had a zero tangent so far
+            state.add(s.lst)
+        if item_active:
+            tangent = _name(self.adj(s.item.name))
+        elif isinstance(s.item, Var):
+            tangent = self.zero(s.item.name)
+        else:
+            tangent = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()),
+                            _atom_node(s.item))
+        out.append(_list_slot_assign(self.adj(s.lst), s.idx, tangent))
         return out
 
     def adjoint_append(self, s, state):
@@ -428,7 +470,7 @@ class Reverse:
         for st in walk_stmts(self.fn.body):
             if isinstance(st, Assign) and st.target == lst and isinstance(st.value, ListNew):
                 items += st.value.items
-            elif isinstance(st, Append) and st.lst == lst:
+            elif isinstance(st, (Append, ListSet)) and st.lst == lst:
                 items.append(st.item)
         ranks = {len(self.shape_of(a)) if self.shape_of(a) is not None else None for a in items}
         if len(ranks) != 1 or None in ranks or 0 in ranks:
@@ -795,8 +837,11 @@ class Reverse:
                    and self.write_clears_in_place(a.value) is not None}
         assigned = {a.target for a in walk_stmts(loop.body) if isinstance(a, Assign) and id(a) not in written}
         assigned |= {a.target for a in walk_stmts(loop.body) if isinstance(a, For)}
-        assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, Append)}
+        assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, (Append, ListSet))}
         ok, bad = set(), set()
+        # an item put into a list gets its adjoint from the list's: not a read x[idx]
+        bad |= {a.item.name for a in walk_stmts(loop.body) if isinstance(a, (Append, ListSet))
+                and isinstance(a.item, Var)}
         for st in walk_stmts(loop.body):
             if not isinstance(st, Assign):
                 continue
@@ -1051,6 +1096,12 @@ class Reverse:
                             call.args[k] = _name(by_shape[shape])
 
 
+def _list_slot_assign(lst, idx, value):
+    """``lst[idx] = value``."""
+    return ast.Assign(targets=[ast.Subscript(value=_name(lst), slice=clone(idx.node), ctx=ast.Store())], value=value,
+                      lineno=0)
+
+
 def _basic_index(node, numbers):
     """An index numpy treats as basic (no element addressed twice): numbers, slices, tuples of them.
 
@@ -1095,8 +1146,9 @@ def _resolve_markers(stmts, needed, rev):
             if m.var in needed:
                 if is_marker(s, _SaveItems):
                     item = ast.Subscript(value=_name(m.var), slice=clone(m.index), ctx=ast.Load())
-                    out.append(ast.Expr(value=_call(push, _call(ast.Attribute(value=_name(rev.np), attr="copy",
-                                                                                ctx=ast.Load()), item))))
+                    if m.copy:
+                        item = _call(ast.Attribute(value=_name(rev.np), attr="copy", ctx=ast.Load()), item)
+                    out.append(ast.Expr(value=_call(push, item)))
                 else:
                     out.append(ast.Assign(targets=[ast.Subscript(value=_name(m.var), slice=clone(m.index),
                                                                  ctx=ast.Store())], value=_call(pop), lineno=0))
@@ -1156,7 +1208,7 @@ def _recomputable(fn, overwritten):
             if not isinstance(loop, (For, While)):
                 continue
             assigned = {a.target for a in walk_stmts(loop.body) if isinstance(a, Assign)}
-            assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, Append)}
+            assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, (Append, ListSet))}
             inner_changing = changing | assigned
             if isinstance(loop, For):
                 read_so_far = set()
@@ -1235,10 +1287,12 @@ def _stmt_reads(stmt):
             names |= {n.id for n in ast.walk(s.test) if isinstance(n, ast.Name)}
         elif isinstance(s, For):
             names |= {n.id for n in ast.walk(s.iter) if isinstance(n, ast.Name)}
-        elif isinstance(s, Append):
+        elif isinstance(s, (Append, ListSet)):
             names.add(s.lst)
             if isinstance(s.item, Var):
                 names.add(s.item.name)
+            if isinstance(s, ListSet):
+                names |= {n.id for n in ast.walk(s.idx.node) if isinstance(n, ast.Name)}
         elif isinstance(s, ExprStmt):
             names |= {n.id for n in ast.walk(s.node) if isinstance(n, ast.Name)}
     return names
@@ -1283,7 +1337,7 @@ def _overwritten(fn):
     def loop_assigned(loop):
         names = {s.target for s in walk_stmts(loop.body) if isinstance(s, Assign)}
         names |= {s.target for s in walk_stmts(loop.body) if isinstance(s, For)}
-        names |= {s.lst for s in walk_stmts(loop.body) if isinstance(s, Append)}
+        names |= {s.lst for s in walk_stmts(loop.body) if isinstance(s, (Append, ListSet))}
         if isinstance(loop, For):
             names.add(loop.target)
         return names

@@ -125,12 +125,6 @@ NO_NDARRAY_COPY = Limitation(
     AttributeError, "'Tensor' object has no attribute 'copy'",
     "Tensor follows PyTorch's method names: use np.copy(x) or x.clone()")
 
-# Static and forward mode: bugs (reported; strict xfails notice the fix).
-LIST_ITEM_ASSIGNMENT = Bug(
-    "compiler (grad and jvp): parts[0] = parts[0] * 3.0 on a list is refused as an array write ('assignment into "
-    "parts, which may share its memory with another value'), though rebinding a list item is plain Python",
-    TransformError)
-
 # Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
 ALIAS_WRITE = Limitation(
     TransformError, "which may share its memory with another value",
