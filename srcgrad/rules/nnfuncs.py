@@ -15,7 +15,7 @@ from .helpers import broadcast_like, unreduce
 from .indexing import index_update
 from .registry import defjvp, defvjp, primitive
 
-__all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "linear", "nll_loss"]
+__all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "linear", "nll_loss", "sum_rows"]
 
 
 @primitive
@@ -128,6 +128,16 @@ def rows_of(target):
     return np.arange(shape_of(target)[0])
 
 
+@primitive
+def sum_rows(a):
+    """``np.sum(a, axis=0)`` of a matrix, computed as ``ones @ a``: a primitive for speed
+    only (the gradient of ``linear``'s bias). numpy reduces the leading axis of a
+    (300, 64) array in ~9 us; BLAS's product with a row of ones takes ~3 us. The
+    terms are the same, summed in BLAS's order."""
+    a = np.asarray(a)
+    return np.matmul(np.ones(a.shape[0], dtype=a.dtype), a)
+
+
 def batch_rows(a):
     """``a`` as a matrix: every axis but the last merged into rows."""
     return np.reshape(a, (-1, shape_of(a)[-1]))
@@ -177,10 +187,16 @@ defjvp(nll_loss,
        lambda t, ans, logp, target, reduction="mean": nll_loss(t, target, reduction),
        None)
 
+defvjp(sum_rows,
+       lambda g, ans, a: np.broadcast_to(g, shape_of(a)),
+       backward_name="SumBackward1")
+defjvp(sum_rows,
+       lambda t, ans, a: sum_rows(t))
+
 defvjp(linear,
        lambda g, ans, x, w, b=None: np.matmul(g, w),
        lambda g, ans, x, w, b=None: np.matmul(np.swapaxes(batch_rows(g), -1, -2), batch_rows(x)),
-       lambda g, ans, x, w, b=None: np.sum(batch_rows(g), axis=0),
+       lambda g, ans, x, w, b=None: sum_rows(batch_rows(g)),
        backward_name="AddmmBackward0")
 defjvp(linear,
        lambda t, ans, x, w, b=None: np.matmul(t, np.swapaxes(w, -1, -2)),
