@@ -192,3 +192,28 @@ def test_relu_via_maximum_splits_ties_in_both_modes():
 
 def _relu_sum(x):
     return np.sum(np.maximum(0, x))
+
+
+# ---------------------------------------------------------------- linear: bias added in place, bias gradient by BLAS
+def test_linear_adds_the_bias_as_out_of_place_addition_would():
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((300, 2)), rng.standard_normal((64, 2))
+    b = rng.standard_normal(64)
+    copies = x.copy(), w.copy(), b.copy()
+    np.testing.assert_array_equal(R.linear(x, w, b), x @ w.T + b)
+    for a, c in zip((x, w, b), copies):
+        np.testing.assert_array_equal(a, c)  # nothing written into an input
+    x32, w32 = x.astype(np.float32), w.astype(np.float32)
+    assert R.linear(x32, w32, b).dtype == np.float64  # promotion as numpy's +
+    assert R.linear(x32, w32, b.astype(np.float32)).dtype == np.float32
+    wide = rng.standard_normal((300, 64))  # a bias that broadcasts the product: not in place
+    np.testing.assert_array_equal(R.linear(x, w, wide), x @ w.T + wide)
+    np.testing.assert_array_equal(R.linear(x[0], w, b), x[0] @ w.T + b)
+
+
+def test_sum_rows_is_the_column_sum():
+    rng = np.random.default_rng(8)
+    for shape in ((300, 64), (300, 3), (1, 5), (0, 4)):
+        a = rng.standard_normal(shape)
+        np.testing.assert_allclose(R.sum_rows(a), np.sum(a, axis=0), rtol=1e-13, atol=1e-13)
+    assert R.sum_rows(np.ones((3, 2), np.float32)).dtype == np.float32

@@ -244,40 +244,40 @@ def _scalar_nondiff(node, scalar):
 # is), so one specialisation serves every batch size. ``None`` means unknown.
 
 _TOP = "top"
-_REDUCTIONS = {np_name: None for np_name in ("sum", "mean", "prod", "max", "min", "std", "var", "amax", "amin")}
 
 
 def _broadcast(shapes):
-    ndim = max(len(s) for s in shapes)
-    out = []
-    for k in range(ndim):
-        dims = {s[len(s) - ndim + k] for s in shapes if len(s) - ndim + k >= 0}
-        dims.discard(1)
-        if len(dims) > 1:
-            return None
-        out.append(dims.pop() if dims else 1)
-    return tuple(out)
+    from .shapes import broadcast
+    return broadcast(shapes)
 
 
 def _matmul(a, b):
+    # the contracted lengths are equal whenever the product runs (numpy raises otherwise)
     if len(a) == 2 and len(b) == 2:
-        return (a[0], b[1]) if a[1] == b[0] else None
+        return (a[0], b[1])
     if len(a) == 2 and len(b) == 1:
-        return (a[0],) if a[1] == b[0] else None
+        return (a[0],)
     if len(a) == 1 and len(b) == 2:
-        return (b[1],) if a[0] == b[0] else None
+        return (b[1],)
     if len(a) == 1 and len(b) == 1:
-        return () if a[0] == b[0] else None
+        return ()
     return None
 
 
-def value_shape(value, shape_of_atom):
-    """The static shape of a right-hand side given its operands' shapes, ``_TOP`` or ``None``."""
+def value_shape(value, shape_of_atom, dims=None):
+    """The static shape of a right-hand side given its operands' shapes, ``_TOP`` or ``None``.
+
+    ``dims`` resolves names in shape arguments (``n`` in ``x.reshape(n, -1)``); see ``shapes.prim_shape``.
+    """
     import numpy as np
+    from .shapes import prim_shape
     if isinstance(value, (Copy, Cast)):
         return shape_of_atom(value.src)
     if not isinstance(value, Prim):
         return None
+    got = prim_shape(value, shape_of_atom, dims)  # reshape, transpose, reductions
+    if got is not NotImplemented:
+        return got
     shapes = [shape_of_atom(a) for a in value.args]
     if any(s is None for s in shapes):
         return None
@@ -294,19 +294,6 @@ def value_shape(value, shape_of_atom):
         if () in shapes:
             return _broadcast(shapes)
         return _matmul(*shapes)
-    if getattr(fn, "__name__", None) in _REDUCTIONS and getattr(np, fn.__name__, None) is fn and len(shapes) == 1:
-        if not value.kwargs:
-            return ()
-        axis = value.kwargs.get("axis")
-        if set(value.kwargs) == {"axis"} and isinstance(axis, Const):
-            import ast
-            node = axis.node
-            if isinstance(node, ast.Constant) and type(node.value) is int and -len(shapes[0]) <= node.value < len(shapes[0]):
-                k = node.value % len(shapes[0])
-                return shapes[0][:k] + shapes[0][k + 1:]
-        return None
-    if fn is np.transpose and len(shapes) == 1 and not value.kwargs:
-        return tuple(reversed(shapes[0]))
     return None
 
 
@@ -355,6 +342,9 @@ def infer_shapes(fn, act, param_shapes):
             return dict_shapes[value.args[0].name].get(value.args[1].node.value)
         return None
 
+    from .shapes import dims_resolver
+    dims = dims_resolver(lambda name: [] if name in fn.params or name in loop_vars else by_target.get(name, []),
+                         lambda name: () if name in act.scalar else shape.get(name))
     changed = True
     while changed:
         changed = False
@@ -364,7 +354,7 @@ def infer_shapes(fn, act, param_shapes):
             else:
                 new = _TOP
                 for value in values:
-                    s = entry_shape(value) or value_shape(value, atom)
+                    s = entry_shape(value) or value_shape(value, atom, dims)
                     if s is _TOP:
                         continue
                     if s is None or (new is not _TOP and new != s):

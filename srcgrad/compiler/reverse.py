@@ -37,6 +37,7 @@ from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
 from .parse import error_at
+from .shapes import unstretched
 
 __all__ = ["reverse", "SourceLine", "is_marker"]
 
@@ -130,7 +131,7 @@ _BROADCASTING = {np.where, np.clip}
 
 # Primitives whose VJPs return each argument's own shape: they never broadcast between their arrays.
 _OWN_SHAPE_VJPS = frozenset({operator.getitem, np.tensordot, np.outer, np.convolve, np.interp, concatenate_args,
-                             stack_args})
+                             stack_args, np.reshape, np.ravel, np.transpose, np.swapaxes})
 
 
 def _literal_parameter(node):
@@ -691,7 +692,7 @@ class Reverse:
             if all(s is not None and 1 <= len(s) <= 2 for s in shapes):
                 return False  # no batch axes: nothing was broadcast
         if _broadcasting(fn) and getattr(fn, "signature", None) is None:
-            return not (mine is not None and mine == activity.value_shape(value, self.shape_of))
+            return not unstretched(mine, activity.value_shape(value, self.shape_of))
         if fn is _EINSUM:  # with "...", operands of one shape may still broadcast ("...ij,...j": a's ... is ())
             subscripts = args[0]
             return not (isinstance(subscripts, Const) and isinstance(subscripts.node, ast.Constant)

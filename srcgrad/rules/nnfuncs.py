@@ -101,7 +101,12 @@ def linear(x, w, b=None):
     """``x @ w.T + b`` (``w`` of shape (out, in)): a primitive for speed only, one graph
     node per layer instead of three (transpose, matmul, add), as PyTorch's ``addmm``."""
     out = np.matmul(x, np.swapaxes(w, -1, -2))
-    return out if b is None else out + b
+    if b is None:
+        return out
+    if type(out) is np.ndarray and np.shape(b) == out.shape[-1:] and np.result_type(out, b) == out.dtype:
+        out += b  # the product is a new array: add in place, without another allocation
+        return out
+    return out + b
 
 
 @primitive
