@@ -23,6 +23,8 @@ from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If,
                  Opaque, Prim, UserCall, Var, While, clone)
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name
+from .shapes import unstretched
+from ..rules.helpers import broadcast_like
 
 __all__ = ["jvp", "Forward", "JVPFunction"]
 
@@ -51,6 +53,15 @@ class Forward(Reverse):
         if variadic:
             kw["argnum"] = ast.Constant(value=i)
         return [], _call(fname, _name(t), ans, *args, **kw)
+
+    def unspread(self, expr, a, v):
+        """``broadcast_like(da, v)`` is ``da`` itself when ``a`` provably has ``v``'s shape (nothing to spread)."""
+        if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and len(expr.args) == 2
+                and self.ns.values.get(expr.func.id) is broadcast_like and not expr.keywords):
+            result = () if v in self.act.scalar else self.act.shapes.get(v)
+            if unstretched(self.shape_of(a), result):
+                return expr.args[0]
+        return expr
 
     def block(self, stmts, state, defined):
         out = []
@@ -230,7 +241,7 @@ class Forward(Reverse):
                     continue
                 stmts, expr = got
                 out += stmts
-                terms.append(expr)
+                terms.append(self.unspread(expr, a, v))
         else:
             terms.append(_name(self.adj(value.src.name)))
         d = self.adj(v)

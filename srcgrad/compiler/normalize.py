@@ -1503,7 +1503,9 @@ class Normalizer:
                                        args=[], keywords=[])) if isinstance(recv, Var) else self.nondiff(e, ctx)
         if attr in SHAPE_METHODS:
             fn = SHAPE_METHODS[attr]
-            if len(args) > 1 or (len(args) == 1 and attr == "reshape" and isinstance(args[0], Const)
+            if len(args) == 1 and isinstance(args[0], tuple) and all(isinstance(a, (Var, Const)) for a in args[0]):
+                args = [Const(ast.Tuple(elts=[_atom_node(a) for a in args[0]], ctx=ast.Load()))]  # x.reshape((3, 4))
+            elif len(args) > 1 or (len(args) == 1 and attr == "reshape" and isinstance(args[0], Const)
                                  and isinstance(args[0].node, ast.Constant) and isinstance(args[0].node.value, int)):
                 shape = Const(ast.Tuple(elts=[_atom_node(a) for a in args], ctx=ast.Load()))
                 args = [shape]
