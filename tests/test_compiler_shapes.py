@@ -240,3 +240,15 @@ def test_jvp_after_reshape_has_no_broadcast_like(rng):
     gx, gw = srcgrad.grad(literal_reshape, wrt=(0, 1))(x, w)
     np.testing.assert_allclose(t_out, np.sum(gx * tx) + np.sum(gw * tw), rtol=1e-10)
     assert "dz = dy * w + y * dw" in j.source and "broadcast_like" not in j.source
+
+
+def test_jvp_source_for_and_function(rng):
+    import inspect
+    j = srcgrad.jvp(biased, wrt=1)
+    assert "broadcast_like(dx" not in j.source  # only b moves
+    x, b = rng.normal(size=(4, 3)), rng.normal(size=3)
+    text = j.source_for(x, b)
+    assert "broadcast_like(db, " in text
+    assert "broadcast_like(" not in j.source_for(x[0], b)  # b has x[0]'s shape: nothing to spread
+    j(x, b, np.ones(3))
+    assert inspect.getsource(j.function) == j.source == text

@@ -359,6 +359,19 @@ class JVPFunction:
             self._last = self._spec((0,) * len(self._params))
         return self._last.source
 
+    def source_for(self, *args, **kwargs):
+        """The generated source specialised for these arguments of the function (no tangent; nothing runs)."""
+        from .api import _key
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return self._spec(_key(tuple(bound.arguments[p] for p in self._params))).source
+
+    @property
+    def function(self):
+        """The generated Python function of the last specialisation (``inspect.getsource`` and pdb show it)."""
+        self.source
+        return self._last.fn
+
 
 def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):
     """Forward mode: a function returning ``(value, tangent_out)`` from ``(*args, tangent)``.
