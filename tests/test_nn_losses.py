@@ -175,6 +175,42 @@ def test_binary_cross_entropy_clamps_logs_at_minus_100():
         F.binary_cross_entropy(srcgrad.tensor([1.5]), srcgrad.tensor([1.0]))
 
 
+def test_binary_cross_entropy_gradient_at_0_and_1_is_pytorchs():
+    """PyTorch's BinaryCrossEntropyBackward0: g * (x - y) / max(x * (1 - x), 1e-12), finite at the ends."""
+    p = np.array([0.0, 0.0, 1.0, 1.0, 0.3, 1e-13, 1 - 1e-13, 1e-50])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 0.6, 1.0, 0.0, 0.5])
+    w = np.linspace(0.5, 2.0, 8)
+    for weight, reduction in ((None, "none"), (w, "mean"), (w, "sum")):
+        x = srcgrad.tensor(p, requires_grad=True)
+        t = srcgrad.tensor(y, requires_grad=True)
+        loss = F.binary_cross_entropy(x, t, weight=None if weight is None else srcgrad.tensor(weight),
+                                      reduction=reduction)
+        assert loss.grad_fn.name() in ("BinaryCrossEntropyBackward0", "MeanBackward0", "SumBackward0")
+        loss.sum().backward() if reduction == "none" else loss.backward()
+        scale = (1.0 if weight is None else weight) / (8 if reduction == "mean" else 1)
+        want = scale * (p - y) / np.maximum(p * (1 - p), 1e-12)
+        np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12)
+        assert np.all(np.isfinite(t.grad.numpy()))
+        with np.errstate(divide="ignore"):  # the target's gradient: the clamped logs' difference
+            logs = np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100)
+        np.testing.assert_allclose(t.grad.numpy(), scale * logs, rtol=1e-12)
+
+
+def test_normalize_of_a_zero_row_has_gradient_g_over_eps():
+    x = srcgrad.tensor(np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0], [1e-13, 0.0, 0.0]]), requires_grad=True)
+    g = np.array([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0], [1.0, 1.0, 1.0]])
+    for p in (2, 1, 3):
+        x.grad = None
+        out = F.normalize(x, p=p, dim=1)
+        np.testing.assert_array_equal(out.detach().numpy()[0], [0.0, 0.0, 0.0])
+        np.testing.assert_allclose(out.detach().numpy()[2], [0.1, 0.0, 0.0])
+        out.backward(srcgrad.tensor(g))
+        np.testing.assert_allclose(x.grad.numpy()[[0, 2]], g[[0, 2]] / 1e-12)  # the denominator is the constant eps
+        assert np.all(np.isfinite(x.grad.numpy()))
+    gradcheck(lambda t: F.normalize(t, p=3, dim=0), (srcgrad.tensor(np.array([[1.0, -2.0], [0.5, 3.0]]),
+                                                                    requires_grad=True),))
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_weights_and_pos_weight(rng, reduction):
     z = rng.standard_normal((3, 4)) * 3

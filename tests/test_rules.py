@@ -22,8 +22,8 @@ import pytest
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
-from srcgrad.rules.nnfuncs import (linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax, softplus,
-                                   sum_rows)
+from srcgrad.rules.nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid,
+                                   softmax, softplus, sum_rows)
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
 
@@ -552,6 +552,8 @@ case(logsumexp, U(40, 3, 2) * 3, axis=-1, id="logsumexp-short-rows")
 case(nll_loss, U(5, 3), np.array([0, 2, 1, 1, 0]))
 case(nll_loss, U(5, 3), np.array([0, 2, 1, 1, 0]), reduction="sum")
 case(nll_loss, U(4, 2), np.array([1, 1, 0, 1]), reduction="none")
+case(binary_cross_entropy, U(3, 4, lo=0.05, hi=0.95), U(3, 4, lo=0.0, hi=1.0))
+case(binary_cross_entropy, U(3, 4, lo=0.05, hi=0.95), U(4, lo=0.0, hi=1.0), id="binary_cross_entropy-broadcast")
 case(sum_rows, U(5, 3))
 case(sum_rows, U(1, 4), id="sum_rows-one-row")
 case(linear, U(5, 3), U(4, 3), U(4))

@@ -374,13 +374,26 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, dim, dtype=dtype)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """``x / max(||x||_p, eps)`` along ``dim``."""
+def _norm(input, p, dim):
     if p == 2:
-        norm = _record(np.sqrt, (_record(np.sum, (input * input,), {"axis": dim, "keepdims": True}),), {})
-    else:
-        norm = _record(np.linalg.norm, (input,), {"ord": p, "axis": dim, "keepdims": True})
-    return input / _record(np.maximum, (norm, eps), {})
+        return _record(np.sqrt, (_record(np.sum, (input * input,), {"axis": dim, "keepdims": True}),), {})
+    return _record(np.linalg.norm, (input,), {"ord": p, "axis": dim, "keepdims": True})
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``x / max(||x||_p, eps)`` along ``dim``.
+
+    A slice whose norm is below ``eps`` (a zero row) is divided by the constant
+    ``eps``: its gradient is ``g / eps``, as in PyTorch, where the norm's own
+    derivative at zero would give ``0 * inf = nan``.
+    """
+    norm = _norm(input, p, dim)
+    small = _raw(norm) < eps
+    if not small.any():
+        return input / norm
+    # The norm of the small slices is not used: take it of ones, so nothing differentiates it at zero.
+    safe = _record(np.where, (small, 1.0, input), {})
+    return input / _record(np.where, (small, eps, _norm(safe, p, dim)), {})
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -1462,6 +1475,9 @@ def _weighted(loss, weight, reduction):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-(y * log(x) + (1 - y) * log(1 - x))``; each log is clamped at -100, as in PyTorch.
 
+    The gradient with respect to ``x`` is PyTorch's,
+    ``(x - y) / max(x * (1 - x), 1e-12)``: finite at ``x`` = 0 or 1.
+
     Args:
         input: probabilities in [0, 1], any shape.
         target: the same shape.
@@ -1477,10 +1493,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     value = _raw(input)
     if np.any((value < 0) | (value > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    with np.errstate(divide="ignore"):
-        log_x = _record(np.maximum, (_record(np.log, (input,), {}), -100.0), {})
-        log_1mx = _record(np.maximum, (_record(np.log, (1.0 - input,), {}), -100.0), {})
-    loss = -(target * log_x + (1.0 - target) * log_1mx)
+    loss = _rules.binary_cross_entropy(input, target)  # one node, BinaryCrossEntropyBackward0
     return _weighted(loss, weight, reduction)
 
 

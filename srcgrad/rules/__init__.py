@@ -91,7 +91,8 @@ from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfun
 from . import conv  # noqa: E402,F401  (im2col/col2im, behind nn's convolution and pooling)
 from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
-from .nnfuncs import linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax, softplus, sum_rows
+from .nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax,
+                      softplus, sum_rows)
 from .shape import astype, concatenate_args, split_tuple, stack_args
 
 __all__ = [
@@ -126,4 +127,5 @@ __all__ = [
     "linear",
     "nll_loss",
     "sum_rows",
+    "binary_cross_entropy",
 ]

@@ -1,5 +1,5 @@
 """Machine-learning helpers as primitives: sigmoid, relu, softplus, softmax,
-log_softmax, logsumexp, linear, nll_loss.
+log_softmax, logsumexp, linear, nll_loss, binary_cross_entropy.
 
 Each could be composed from numpy ufuncs; they are primitives so that the
 forward pass is numerically stable (no overflow for large ``|x|``), the
@@ -15,7 +15,8 @@ from .helpers import broadcast_like, unreduce
 from .indexing import index_update
 from .registry import defjvp, defvjp, primitive
 
-__all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "linear", "nll_loss", "sum_rows"]
+__all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "linear", "nll_loss", "sum_rows",
+           "binary_cross_entropy"]
 
 
 @primitive
@@ -133,6 +134,37 @@ def rows_of(target):
     return np.arange(shape_of(target)[0])
 
 
+def clamped_log(x):
+    """``max(log(x), -100)``, PyTorch's clamp in binary cross-entropy (``log(0)`` gives -100, quietly)."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), -100.0)
+
+
+def clamped_log1m(x):
+    """``max(log(1 - x), -100)``, computed as ``log1p(-x)`` (as PyTorch does)."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log1p(-x), -100.0)
+
+
+@primitive
+def binary_cross_entropy(x, y):
+    """``-(y * log(x) + (1 - y) * log(1 - x))`` elementwise, each log clamped at -100.
+
+    A primitive for PyTorch's gradient at the ends of [0, 1]: ``x``'s VJP is
+    ``g * (x - y) / max(x * (1 - x), 1e-12)``, as PyTorch's
+    ``BinaryCrossEntropyBackward0``. That is the derivative wherever
+    ``x * (1 - x) >= 1e-12``, and finite where the composite of clamped logs would
+    give ``inf * 0 = nan`` (``x`` exactly 0 or 1). ``y``'s VJP is the derivative
+    of the clamped loss, ``g * (log(1 - x) - log(x))`` with the clamps: finite
+    (PyTorch's is the unclamped ``-logit(x)``, infinite at 0 and 1).
+
+    Args:
+        x: probabilities in [0, 1] (not checked here).
+        y: targets, broadcastable against ``x``.
+    """
+    return -(y * clamped_log(x) + (1 - y) * clamped_log1m(x))
+
+
 @primitive
 def sum_rows(a):
     """``np.sum(a, axis=0)`` of a matrix, computed as ``ones @ a``: a primitive for speed
@@ -191,6 +223,14 @@ defvjp(nll_loss,
 defjvp(nll_loss,
        lambda t, ans, logp, target, reduction="mean": nll_loss(t, target, reduction),
        None)
+
+defvjp(binary_cross_entropy,
+       lambda g, ans, x, y: g * (x - y) / np.maximum(x * (1 - x), 1e-12),
+       lambda g, ans, x, y: g * (clamped_log1m(x) - clamped_log(x)),
+       backward_name="BinaryCrossEntropyBackward0")
+defjvp(binary_cross_entropy,
+       lambda t, ans, x, y: t * (x - y) / np.maximum(x * (1 - x), 1e-12),
+       lambda t, ans, x, y: t * (clamped_log1m(x) - clamped_log(x)))
 
 defvjp(sum_rows,
        lambda g, ans, a: np.broadcast_to(g, shape_of(a)),
