@@ -1,7 +1,11 @@
 """Compiler benchmarks: generated gradients against hand-written ones, side by side.
 
-Run: ``python benchmarks/compiler_bench.py``. Prints one line per case with the
-ratios the issue sets as targets (these are targets, not tests).
+Run: ``python benchmarks/compiler_bench.py [--rounds N]``. Prints one line per
+case with the ratios the issue sets as targets (these are targets, not tests).
+Each round times the generated, hand-written and forward functions interleaved
+(best of 15); the line gives the median over the rounds (5 by default) and the
+range of the generated/hand ratio, since a shared machine moves single figures
+by several per cent.
 """
 
 import os
@@ -29,6 +33,16 @@ def side_by_side(fns, number=5, repeat=15):
         for k, fn in enumerate(fns):
             times[k] = min(times[k], timeit.timeit(fn, number=number) / number)
     return times
+
+
+ROUNDS = 5
+
+
+def rounds(fns, number=5):
+    """``side_by_side`` ``ROUNDS`` times: the median time of each function and the generated/hand ratios."""
+    runs = [side_by_side(fns, number) for _ in range(ROUNDS)]
+    medians = [float(np.median([r[k] for r in runs])) for k in range(len(fns))]
+    return medians, [r[0] / r[1] for r in runs]
 
 
 # ----------------------------------------------------------------- scalar code
@@ -153,22 +167,22 @@ def main():
     g = srcgrad.grad(horner_loss, wrt=(0, 1, 2, 3))
     args = (0.1, 0.2, 0.3, 0.4, xs, ys)
     np.testing.assert_allclose(g(*args), horner_hand(*args))
-    tg, th, tf = side_by_side([lambda: g(*args), lambda: horner_hand(*args), lambda: horner_loss(*args)])
-    rows.append(("Horner cubic, 1000 floats", tg, th, tf, "<= 2x hand, <= 3x forward"))
+    (tg, th, tf), ratios = rounds([lambda: g(*args), lambda: horner_hand(*args), lambda: horner_loss(*args)])
+    rows.append(("Horner cubic, 1000 floats", tg, th, tf, ratios, "<= 2x hand, <= 3x forward"))
 
     g = srcgrad.grad(euler, wrt=(0, 1))
     args = (0.7, 1.3, 1000)
     np.testing.assert_allclose(g(*args), euler_hand(*args))
-    tg, th, tf = side_by_side([lambda: g(*args), lambda: euler_hand(*args), lambda: euler(*args)])
-    rows.append(("Euler ODE, 1000 steps", tg, th, tf, "<= 2x hand, <= 3x forward"))
+    (tg, th, tf), ratios = rounds([lambda: g(*args), lambda: euler_hand(*args), lambda: euler(*args)])
+    rows.append(("Euler ODE, 1000 steps", tg, th, tf, ratios, "<= 2x hand, <= 3x forward"))
 
     x = rng.normal(size=2000)
     y = rng.normal(size=2000)
     g = srcgrad.grad(poly_loss, wrt=(0, 1, 2, 3))
     args = (0.1, 0.2, 0.3, 0.4, x, y)
     np.testing.assert_allclose(g(*args), poly_hand(*args))
-    tg, th, tf = side_by_side([lambda: g(*args), lambda: poly_hand(*args), lambda: poly_loss(*args)], 50)
-    rows.append(("Polynomial regression, 2000 points", tg, th, tf, "<= 1.5x hand"))
+    (tg, th, tf), ratios = rounds([lambda: g(*args), lambda: poly_hand(*args), lambda: poly_loss(*args)], 50)
+    rows.append(("Polynomial regression, 2000 points", tg, th, tf, ratios, "<= 1.5x hand"))
 
     x = rng.normal(size=(64, 1000))
     W1 = rng.normal(size=(1000, 100)) * 0.03
@@ -178,12 +192,15 @@ def main():
     args = (W1, W2, x, yy)
     for got, want in zip(g(*args), mlp_hand(*args)):
         np.testing.assert_allclose(got, want, rtol=1e-8)
-    tg, th, tf = side_by_side([lambda: g(*args), lambda: mlp_hand(*args), lambda: mlp_loss(*args)], 10)
-    rows.append(("2-layer MLP 64x1000x100x10", tg, th, tf, "<= 1.05x hand"))
+    (tg, th, tf), ratios = rounds([lambda: g(*args), lambda: mlp_hand(*args), lambda: mlp_loss(*args)], 10)
+    rows.append(("2-layer MLP 64x1000x100x10", tg, th, tf, ratios, "<= 1.05x hand"))
 
-    print(f"{'case':38s} {'generated':>11s} {'hand':>11s} {'forward':>11s} {'gen/hand':>9s} {'gen/fwd':>8s}  target")
-    for name, tg, th, tf, target in rows:
-        print(f"{name:38s} {tg * 1e6:9.1f}us {th * 1e6:9.1f}us {tf * 1e6:9.1f}us {tg / th:9.2f} {tg / tf:8.2f}  {target}")
+    print(f"medians over {ROUNDS} rounds")
+    print(f"{'case':38s} {'generated':>11s} {'hand':>11s} {'forward':>11s} {'gen/hand':>9s} {'(range)':>11s} "
+          f"{'gen/fwd':>8s}  target")
+    for name, tg, th, tf, ratios, target in rows:
+        print(f"{name:38s} {tg * 1e6:9.1f}us {th * 1e6:9.1f}us {tf * 1e6:9.1f}us {np.median(ratios):9.3f} "
+              f"{min(ratios):5.3f}-{max(ratios):5.3f} {tg / tf:8.2f}  {target}")
 
     # Transform time for a 30-line function: uncached, then found in the cache.
     import time
@@ -201,4 +218,6 @@ def main():
 
 
 if __name__ == "__main__":
+    if "--rounds" in sys.argv:
+        ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1])
     main()

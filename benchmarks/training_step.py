@@ -7,8 +7,11 @@
    with ReLU, ``CrossEntropyLoss``, Adam, 300 points.
 
 Both libraries run the same script text (the module is passed in), in float64
-with one thread. Run: ``python benchmarks/training_step.py``. Prints a table;
-asserts nothing.
+with one thread. The two are timed interleaved, in rounds of ``n`` steps each, so
+load on a shared machine hits both alike; the table gives the median time per
+step over the rounds and the median and range of the per-round ratios.
+Run: ``python benchmarks/training_step.py [--quick] [--rounds N]``. Prints a
+table; asserts nothing.
 """
 
 import math
@@ -73,19 +76,22 @@ def mlp_step(lib):
     return step
 
 
-def per_step(step, n):
-    for _ in range(5):
-        step()
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(n):
+def side_by_side(steps, n, rounds):
+    """Seconds per step of each function, per round: the functions take turns, ``n`` steps each."""
+    for step in steps:
+        for _ in range(5):
             step()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best
+    times = [[] for _ in steps]
+    for _ in range(rounds):
+        for k, step in enumerate(steps):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                step()
+            times[k].append((time.perf_counter() - t0) / n)
+    return times
 
 
-def main(quick=False):
+def main(quick=False, rounds=15):
     import srcgrad
 
     libs = [("srcgrad", srcgrad)]
@@ -96,15 +102,20 @@ def main(quick=False):
         libs.append(("torch", torch))
     except ImportError:
         pass
-    n = 20 if quick else 200
-    print(f"{'model':<28}" + "".join(f"{name:>14}" for name, _ in libs) + ("  srcgrad/torch" if len(libs) > 1 else ""))
+    n = 10 if quick else 50
+    rounds = 3 if quick else rounds
+    print(f"median over {rounds} rounds of {n} steps")
+    print(f"{'model':<28}" + "".join(f"{name:>14}" for name, _ in libs)
+          + ("  srcgrad/torch     (range)" if len(libs) > 1 else ""))
     for label, build in [("polynomial (Linear 3->1)", polynomial_step), ("spiral MLP (2-64-64-3)", mlp_step)]:
-        times = [per_step(build(lib), n) for _, lib in libs]
-        row = f"{label:<28}" + "".join(f"{t * 1e6:>11.1f} us" for t in times)
+        times = side_by_side([build(lib) for _, lib in libs], n, rounds)
+        row = f"{label:<28}" + "".join(f"{np.median(t) * 1e6:>11.1f} us" for t in times)
         if len(times) > 1:
-            row += f"{times[0] / times[1]:>15.2f}"
+            ratios = np.array(times[0]) / np.array(times[1])
+            row += f"{np.median(ratios):>15.3f}  {ratios.min():.3f}-{ratios.max():.3f}"
         print(row)
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    main(quick="--quick" in sys.argv,
+         rounds=int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 15)
