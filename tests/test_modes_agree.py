@@ -147,7 +147,7 @@ def test_corpus_is_large_and_covers_every_theme():
     themes = {c.theme for c in CASES}
     assert len(CASES) >= 100
     assert themes == {"scalar", "elementwise", "reductions", "linalg", "shapes", "indexing", "control", "calls",
-                      "recursion", "structures", "nondiff", "ml", "idioms"}
+                      "recursion", "structures", "containers", "nondiff", "ml", "idioms"}
     assert all(sum(c.theme == t for c in CASES) >= 8 for t in themes)
 
 

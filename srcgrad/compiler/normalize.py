@@ -447,7 +447,11 @@ class Normalizer:
         return ast.Name(id=self.ns.bind(value, preferred), ctx=ast.Load())
 
     def rewrite(self, node, ctx):
-        """A copy of a no-derivative expression with locals renamed and globals bound."""
+        """A copy of a no-derivative expression with locals renamed and globals bound.
+
+        Items of tuples and dicts kept at compile time (``d['k']``, ``t[0]``, ``len(t)``) become the
+        variables or constants that hold them.
+        """
         node = copy.deepcopy(node)
         inner = set()
         for sub in ast.walk(node):
@@ -456,7 +460,51 @@ class Normalizer:
             elif isinstance(sub, ast.comprehension):
                 inner.update(n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name))
         reads = set()
+        done = set()  # nodes put in for container items: already in the generated module's names
+        normalizer = self
+
+        def static_name(n):
+            return (isinstance(n, ast.Name) and n.id not in inner
+                    and ctx.rename.get(n.id) in normalizer.static)
+
+        class Items(ast.NodeTransformer):
+            def visit_Subscript(self, sub):
+                if static_name(sub.value) and isinstance(sub.slice, ast.Constant):
+                    container = normalizer.static[ctx.rename[sub.value.id]]
+                    key = sub.slice.value
+                    if isinstance(container, _StaticDict):
+                        item = normalizer.entry(container, key, sub, ctx)
+                    elif type(key) is int and -len(container.items) <= key < len(container.items):
+                        item = container.items[key]
+                    else:
+                        raise ctx.error(sub, f"the tuple '{sub.value.id}' has no item {key!r}")
+                    if isinstance(item, Var) and item.name not in normalizer.lists:
+                        reads.add(item.name)
+                        new = ast.Name(id=item.name, ctx=ast.Load())
+                    elif isinstance(item, Const):
+                        new = copy.deepcopy(item.node)
+                    else:
+                        return self.generic_visit(sub)  # a nested container: refused below
+                    done.update(id(n) for n in ast.walk(new))
+                    return ast.copy_location(new, sub)
+                return self.generic_visit(sub)
+
+            def visit_Call(self, call):
+                if (isinstance(call.func, ast.Name) and call.func.id == "len" and "len" not in ctx.rename
+                        and len(call.args) == 1 and not call.keywords and static_name(call.args[0])):
+                    container = normalizer.static[ctx.rename[call.args[0].id]]
+                    if isinstance(container, _StaticDict) and container.present != set(container):
+                        raise ctx.error(call, f"len({call.args[0].id}): some keys of the dict may be missing "
+                                              "here (set only inside a branch or loop above)")
+                    size = len(container.items if isinstance(container, _StaticTuple) else container)
+                    return ast.copy_location(ast.Constant(value=size), call)
+                return self.generic_visit(call)
+
+        if any(static_name(n) for n in ast.walk(node)):
+            node = Items().visit(node)
         for sub in ast.walk(node):
+            if id(sub) in done:
+                continue
             if isinstance(sub, ast.Name) and sub.id not in inner:
                 if sub.id in ctx.rename:
                     if ctx.rename[sub.id] in self.static:
@@ -1329,12 +1377,12 @@ class Normalizer:
         right = self.expr(e.right, ctx)
         if isinstance(left, tuple) and isinstance(right, tuple) and isinstance(e.op, ast.Add):
             return left + right  # tuple concatenation, at compile time
-        if isinstance(left, tuple) or isinstance(right, tuple):
-            raise ctx.error(e, "arithmetic on a tuple or list written in place is not supported")
         grown = [a.name for a in (left, right) if isinstance(a, Var) and a.name in ctx.grown]
         if grown:
             raise ctx.error(e, f"'{grown[0]}' grows inside a branch or loop, so srcgrad.grad keeps it as a list: "
                                f"it supports {grown[0]} = {grown[0]} + (v, ...) and {grown[0]} += (v, ...) only")
+        if isinstance(left, tuple) or isinstance(right, tuple):
+            raise ctx.error(e, "arithmetic on a tuple or list written in place is not supported")
         if any(isinstance(a, Var) and a.name in self.lists for a in (left, right)):
             raise ctx.error(e, "arithmetic on a list ('+' joins lists, '*' repeats them) is not supported: append "
                                "to it, or combine its items with np.stack / np.concatenate")
@@ -1424,7 +1472,8 @@ class Normalizer:
         if any(isinstance(a, Var) and a.name in self.lists for a in args):
             raise ctx.error(e, f"passing a list to {getattr(callee, '__name__', 'this function')} is not supported; "
                                "np.stack, np.array, np.concatenate and sum take lists")
-        if any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values()):
+        if (any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values())) \
+                and not (_inlinable(callee) and get_rule(callee) is None):  # your own functions take tuples
             if all(_const_tuple(a) for a in args) and all(_const_tuple(a) for a in kwargs.values()):
                 return self.nondiff(e, ctx)
             args = [self.pack(a, e, ctx) for a in args]
@@ -1583,6 +1632,7 @@ class Normalizer:
             code_key = callee.__code__
             if code_key in self.inline_stack:
                 # Recursion: differentiate the callee with its own generated gradient at run time.
+                self.no_containers(args, kwargs, e, ctx)
                 return UserCall(callee, self.callee_node(e.func, callee, ctx), args, kwargs)
             if callee.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE):
                 raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
@@ -1594,6 +1644,7 @@ class Normalizer:
             base_rename = {}
             local_funcs = {}
         if code_key in self.inline_stack:
+            self.no_containers(args, kwargs, e, ctx)
             return self.lift_recursive(callee, e, ctx, args, kwargs)
         a = node.args
         if a.vararg or a.kwarg:
@@ -1628,11 +1679,8 @@ class Normalizer:
             v = bound[p]
             if isinstance(v, Var) and p not in assigned:
                 rename[p] = v.name
-            elif isinstance(v, (tuple, _LocalFunction)):
-                if isinstance(v, _LocalFunction):
-                    local_funcs[p] = v
-                    continue
-                raise ctx.error(e, "passing a tuple to an inlined function is not supported")
+            elif isinstance(v, _LocalFunction):
+                local_funcs[p] = v
             else:
                 self.store(rename[p], v, e, inner)
         self.inline_stack.append(code_key)
@@ -1689,6 +1737,13 @@ class Normalizer:
                 module=getattr(outer, "__module__", None),
                 qualname=f"{getattr(outer, '__qualname__', '')}.<locals>.{name}")
         return UserCall(fn, self.const_node(fn, name), args, {**kwargs, **extras})
+
+    def no_containers(self, args, kwargs, e, ctx):
+        """A recursive call is made at run time: it cannot take a tuple, dict or list the compiler keeps."""
+        for a in list(args) + list(kwargs.values()):
+            if isinstance(a, (tuple, _StaticDict, _DictLiteral)) or (isinstance(a, Var) and a.name in self.lists):
+                raise ctx.error(e, "passing a tuple, dict or list to a recursive call is not supported; pass its "
+                                   "items as arguments")
 
     # ------------------------------------------------------------ jumps
     def lower_returns(self, body, ctx, top):

@@ -73,12 +73,12 @@ def case(fn, make_args, wrt=0, **options):
 
 def all_cases():
     """Every case of every theme module, in a fixed order."""
-    from . import (calls, control, elementwise, idioms, indexing, linalg, ml, nondiff, recursion, reductions, scalar,
-                   shapes, structures)
+    from . import (calls, containers, control, elementwise, idioms, indexing, linalg, ml, nondiff, recursion,
+                   reductions, scalar, shapes, structures)
 
     cases = []
     for module in (scalar, elementwise, reductions, linalg, shapes, indexing, control, calls, recursion, structures,
-                   nondiff, ml, idioms):
+                   containers, nondiff, ml, idioms):
         cases.extend(module.CASES)
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "corpus function names must be unique"
