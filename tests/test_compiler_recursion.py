@@ -251,3 +251,20 @@ def test_nested_recursion_that_cannot_be_lifted_is_reported(f, line, message, mo
             srcgrad.jvp(f)(x, np.ones(3))
     assert err.value.filename == __file__
     assert err.value.lineno == _line_of(f, line)
+
+
+def test_nested_recursion_with_annotations(rng):
+    def f(x):
+        Arr = np.ndarray
+
+        def r(h: Arr, n: int) -> Arr:
+            if n == 0:
+                return h
+            return r(np.sin(h), n - 1)
+
+        return np.sum(r(x, 3))
+
+    x = rng.normal(size=3)
+    check_grad(f, (x,), (0,))
+    check_jvp(f, (x,), (0,), (rng.normal(size=3),))
+    assert "Arr=" not in srcgrad.grad(f).source_for(x)  # an annotation is not a value the function reads

@@ -183,6 +183,7 @@ def free_names(node):
         The names, sorted: what the function would look up in its enclosing
         scopes, globals or builtins if it were defined at module level.
     """
+    node = _without_annotations(copy.deepcopy(node))
     table = symtable.symtable(ast.unparse(ast.Module(body=[ast.Expr(value=node) if isinstance(node, ast.Lambda)
                                                          else node], type_ignores=[])), "<srcgrad>", "exec")
     names, stack = set(), [table]
@@ -225,6 +226,7 @@ def lift_function(node, name, extra_params, values, filename, lines, module=None
         fdef = copy.deepcopy(node)
         fdef.name = name
         fdef.decorator_list = []
+    fdef = _without_annotations(fdef)  # they may name the enclosing function's locals; they mean nothing here
     args = fdef.args
     args.kwonlyargs = args.kwonlyargs + [ast.arg(arg=p) for p in extra_params]
     args.kw_defaults = args.kw_defaults + [None] * len(extra_params)
@@ -240,6 +242,16 @@ def lift_function(node, name, extra_params, values, filename, lines, module=None
         fn.__qualname__ = qualname
     _LIFTED[fn.__code__] = (fdef, filename, lines)
     return fn
+
+
+def _without_annotations(node):
+    """``node`` (a ``def`` or ``lambda``) with its parameter and return annotations removed, in place."""
+    if isinstance(node, ast.FunctionDef):
+        node.returns = None
+    a = node.args
+    for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x is not None]:
+        arg.annotation = None
+    return node
 
 
 def _find_def(tree, fn, code):
