@@ -280,6 +280,14 @@ def test_the_original_and_the_generated_function_are_both_reachable(rng):
     assert list(inspect.signature(df).parameters) == ["x", "w", "dout"]
 
 
+def test_inspect_of_a_jvp_shows_the_generated_code(rng):
+    fj = jvp(model)
+    assert fj.__wrapped__ is model
+    fj(rng.normal(size=3), rng.normal(size=3), rng.normal(size=3))
+    assert inspect.getsource(fj) == fj.source == inspect.getsource(fj.function)
+    assert inspect.getsource(fj) != inspect.getsource(model)
+
+
 def test_inspect_of_a_gradient_that_cannot_be_transformed_sees_the_original():
     def with_try(x):
         try:

@@ -19,6 +19,7 @@ from .. import rules
 from ..errors import SrcgradError, TransformError
 from . import activity, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, reverse as reverse_pass
 from .naming import Namer, Namespace
+from .wrapping import WrappedOriginal
 from .ir import Assign, walk_stmts
 from .parse import parse_function
 
@@ -296,11 +297,6 @@ def dump_ir(normal, namer, ns):
     return codegen.to_source(fdef)
 
 
-# The frames that ask for ``__wrapped__`` inside inspect.unwrap (its loop and its test).
-_UNWRAP_CODES = frozenset(c for c in [inspect.unwrap.__code__, *inspect.unwrap.__code__.co_consts]
-                          if inspect.iscode(c))
-
-
 class GradFunction:
     """The gradient of a function, as returned by ``grad`` and ``value_and_grad``.
 
@@ -310,8 +306,10 @@ class GradFunction:
     any call), ``source_for(*args)`` the code for such arguments, ``.function``
     the generated function. ``__wrapped__`` is the original function, except
     to ``inspect.unwrap``, so ``inspect.getsource(df)`` shows the generated
-    code (see ``__wrapped__``).
+    code (see ``wrapping.py``).
     """
+
+    __wrapped__ = WrappedOriginal()
 
     def __init__(self, fn, wrt=0, preserve_result=False, optimize=True, verbose=False, source=None):
         if isinstance(fn, GradFunction):
@@ -427,22 +425,6 @@ class GradFunction:
         if self._last is None:
             self.source
         return self._last.fn
-
-    @property
-    def __wrapped__(self):
-        """The original function (the API contract, as ``functools.wraps`` would set it).
-
-        ``inspect.getsource``, ``getsourcelines`` and ``signature`` follow ``__wrapped__``
-        through ``inspect.unwrap`` with no way to stop it; to them this property gives the
-        generated function instead, so ``inspect.getsource(df)`` shows the code ``df`` runs
-        (the lines that tracebacks and pdb show); if ``f`` cannot be transformed they see ``f``.
-        """
-        if sys._getframe(1).f_code in _UNWRAP_CODES:
-            try:
-                return self.function
-            except SrcgradError:
-                pass  # f cannot be transformed (calling df says why): inspect sees f
-        return self._original
 
     def __repr__(self):
         return f"<GradFunction of {self._original.__qualname__} wrt {', '.join(self.wrt)}>"

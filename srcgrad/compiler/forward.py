@@ -14,7 +14,6 @@ returning ``(value, tangent of the value)``. Guarantees:
 """
 
 import ast
-import functools
 import inspect
 
 from ..errors import NoRuleError, TransformError
@@ -24,6 +23,7 @@ from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If,
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name
 from .shapes import unstretched
+from .wrapping import WrappedOriginal
 from ..rules.helpers import broadcast_like
 
 __all__ = ["jvp", "Forward", "JVPFunction"]
@@ -289,17 +289,19 @@ class Forward(Reverse):
 class JVPFunction:
     """Forward mode of a function: call with its arguments then the tangent(s); returns ``(value, tangent_out)``.
 
-    ``.source`` is the generated code, ``__wrapped__`` the original function.
+    ``.source`` is the generated code, ``__wrapped__`` the original function
+    (to ``inspect`` the generated one, so ``inspect.getsource`` shows the code that runs).
     """
 
     _srcgrad_jvp = True
+    __wrapped__ = WrappedOriginal()
 
     def __init__(self, fn, wrt=0, optimize=True, verbose=False, source=None):
         from .api import _resolve_wrt
         if not inspect.isfunction(fn):
             raise TransformError(f"srcgrad.jvp needs a Python function, got {fn!r}")
-        self.__wrapped__ = fn
-        functools.update_wrapper(self, fn, assigned=("__module__", "__name__", "__qualname__"), updated=())
+        self._original = fn
+        self.__module__, self.__name__, self.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
         sig = inspect.signature(fn)
         self._signature = sig
         self._params = [p.name for p in sig.parameters.values()
@@ -311,7 +313,7 @@ class JVPFunction:
 
     def _spec(self, key):
         from .api import _CACHE, transform_jvp
-        fn = self.__wrapped__
+        fn = self._original
         spec = self._specs.get(key)
         if spec is not None and spec.fresh(fn):
             return spec
@@ -339,7 +341,7 @@ class JVPFunction:
         from .api import _key
         n = len(self._params)
         if not args:
-            raise TypeError(f"the JVP of {self.__wrapped__.__name__} takes its arguments and then the tangent")
+            raise TypeError(f"the JVP of {self._original.__name__} takes its arguments and then the tangent")
         primals, tangent = args[:-1], args[-1]
         if len(primals) != n or kwargs:
             bound = self._signature.bind(*primals, **kwargs)

@@ -1,0 +1,39 @@
+"""How a generated gradient presents itself to ``inspect``: ``__wrapped__``.
+
+``df.__wrapped__`` is the original function (the API contract, as
+``functools.wraps`` would set it). ``inspect.getsource``, ``getsourcelines``
+and ``signature`` reach a wrapper's code through ``inspect.unwrap``, which
+follows ``__wrapped__`` with no way to stop it; to ``inspect.unwrap`` alone the
+attribute gives the generated function, so ``inspect.getsource(df)`` shows the
+code ``df`` runs (the lines tracebacks and pdb show).
+"""
+
+import inspect
+import sys
+
+from ..errors import SrcgradError
+
+__all__ = ["WrappedOriginal"]
+
+# The code objects that read ``__wrapped__`` inside inspect.unwrap: its loop and its nested test.
+_UNWRAP_CODES = frozenset(c for c in [inspect.unwrap.__code__, *inspect.unwrap.__code__.co_consts]
+                          if inspect.iscode(c))
+
+
+class WrappedOriginal:
+    """The ``__wrapped__`` descriptor of ``GradFunction`` and ``JVPFunction``.
+
+    Reads ``obj._original`` (the user's function) and ``obj.function`` (the
+    generated one, transformed on first use). If the function cannot be
+    transformed, ``inspect`` sees the original (calling it raises the error).
+    """
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        if sys._getframe(1).f_code in _UNWRAP_CODES:
+            try:
+                return obj.function
+            except SrcgradError:
+                pass
+        return obj._original
