@@ -289,6 +289,19 @@ def tuple_item_from_a_name_rebound_later(x):
     return np.sum(pair[0] * x) * pair[1]
 
 
+def tuple_chosen_by_condition(x):
+    t = (x, x * 2.0) if x[0] > 0 else (x * 3.0, x)
+    a, b = t
+    return np.sum(a * b)
+
+
+def tuple_of_numbers_as_shape(x):
+    shape = (3,)
+    scale = (2.0, 0.5)
+    y = np.reshape(x, shape) * scale[0] + np.ones(shape) * scale[len(scale) - 1]
+    return np.sum(y * x)
+
+
 def loop_over_tuple_whose_item_changes(x):
     y = x * 2.0
     s = 0.0
@@ -298,7 +311,8 @@ def loop_over_tuple_whose_item_changes(x):
     return s + np.sum(y)
 
 
-@pytest.mark.parametrize("f", [tuple_swapped, tuple_items_swapped, tuple_rebound_in_branch, tuple_grown_in_loop, tuple_concatenated,
+@pytest.mark.parametrize("f", [tuple_swapped, tuple_items_swapped, tuple_rebound_in_branch, tuple_chosen_by_condition,
+                               tuple_of_numbers_as_shape, tuple_grown_in_loop, tuple_concatenated,
                                tuple_item_from_a_name_rebound_later, loop_over_tuple_whose_item_changes])
 @pytest.mark.parametrize("x", [X, -X], ids=["x", "-x"])
 def test_tuple_updates(f, x):
@@ -401,6 +415,28 @@ def lists_added(x):
     return np.sum(more[2])
 
 
+def _dict_from_two_places(x, flag):
+    d = {"a": x}
+    if flag:
+        return d
+    return {"a": x * 2.0}
+
+
+def dict_returned_from_two_places(x):
+    return np.sum(_dict_from_two_places(x, x[0] > 0)["a"])
+
+
+def dict_returned(x):
+    d = {"a": x}
+    return d
+
+
+def dict_chosen_by_condition(x):
+    d = {"a": x}
+    e = d if x[0] > 0 else {"a": x * 2.0}
+    return np.sum(e["a"])
+
+
 def value_becomes_tuple_in_loop(x):
     h = x
     for i in range(2):
@@ -422,6 +458,9 @@ def value_becomes_tuple_in_loop(x):
     (dict_entry_augmented_shares_an_argument, r"changes an array in place that another name refers to"),
     (dict_printed, "holds a tuple or dict built in the function"),
     (lists_added, "arithmetic on a list"),
+    (dict_returned_from_two_places, "returns a dict, a nested tuple or a function from more than one place"),
+    (dict_returned, "needs a function returning one value; it returns a dict"),
+    (dict_chosen_by_condition, "a conditional expression that chooses a dict"),
     (value_becomes_tuple_in_loop, "holds a value before this branch or loop and a tuple or dict here"),
 ], ids=lambda v: v.__name__ if callable(v) else "")
 def test_refused_at_the_users_line(f, match):

@@ -256,8 +256,9 @@ class Normalizer:
         self.check_aliases(ctx)
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
-        if isinstance(result, tuple):
-            raise ctx.error(fdef, "srcgrad.grad needs a function returning one value; it returns a tuple")
+        if isinstance(result, (tuple, _StaticDict, _DictLiteral)):
+            kind = "tuple" if isinstance(result, tuple) else "dict"
+            raise ctx.error(fdef, f"srcgrad.grad needs a function returning one value; it returns a {kind}")
         body.append(Return(result, lineno=fdef.body[-1].lineno if fdef.body else fdef.lineno))
         _mark_breaks(body)
         defaults = [self.const_expr(d, ctx) for d in fdef.args.defaults]
@@ -467,6 +468,25 @@ class Normalizer:
             return (isinstance(n, ast.Name) and n.id not in inner
                     and ctx.rename.get(n.id) in normalizer.static)
 
+        def tuple_node(container, where):
+            """A tuple kept at compile time, written out: ``(t_0, 3.0)``."""
+            elts = []
+            for item in container.items:
+                if isinstance(item, _StaticTuple):
+                    elts.append(tuple_node(item, where))
+                elif isinstance(item, Var) and item.name not in normalizer.lists:
+                    reads.add(item.name)
+                    elts.append(ast.Name(id=item.name, ctx=ast.Load()))
+                elif isinstance(item, Const):
+                    elts.append(copy.deepcopy(item.node))
+                else:
+                    raise ctx.error(where, f"'{where.id}' holds a list, dict or function inside a tuple, which "
+                                           "srcgrad.grad cannot pass here")
+                done.update(id(n) for n in ast.walk(elts[-1]))
+            node = ast.Tuple(elts=elts, ctx=ast.Load())
+            done.add(id(node))
+            return node
+
         class Items(ast.NodeTransformer):
             def visit_Subscript(self, sub):
                 if static_name(sub.value) and isinstance(sub.slice, ast.Constant):
@@ -488,6 +508,12 @@ class Normalizer:
                     done.update(id(n) for n in ast.walk(new))
                     return ast.copy_location(new, sub)
                 return self.generic_visit(sub)
+
+            def visit_Name(self, name):
+                container = normalizer.static.get(ctx.rename.get(name.id)) if static_name(name) else None
+                if isinstance(container, _StaticTuple) and isinstance(name.ctx, ast.Load):
+                    return ast.copy_location(tuple_node(container, name), name)
+                return name
 
             def visit_Call(self, call):
                 if (isinstance(call.func, ast.Name) and call.func.id == "len" and "len" not in ctx.rename
@@ -840,10 +866,12 @@ class Normalizer:
                 raise ctx.error(node, f"'{name}' holds a {kind} of another layout before this line; inside a branch "
                                       "or loop srcgrad.grad needs the same number of items (the same keys for a "
                                       "dict) on every path")
-            if self.assign_items(old, value, node, ctx):
-                if isinstance(old, _StaticDict):
-                    old.present = set(old)
-                return
+            if not self.assign_items(old, value, node, ctx):
+                raise ctx.error(node, f"'{name}' holds a tuple or dict with a constant, a list or a function in "
+                                      "it, which cannot change inside a branch or loop; build it from variables")
+            if isinstance(old, _StaticDict):
+                old.present = set(old)
+            return
         elif old is not None and self.control_depth:
             raise ctx.error(node, f"the dict in '{name}' has another name too; rebinding '{name}' inside a branch "
                                   "or loop is not supported")
@@ -1339,6 +1367,11 @@ class Normalizer:
         self.emit(If(cond, body, [], lineno=self.line(e, ctx)))
 
     def expr_IfExp(self, e, ctx):
+        for branch in (e.body, e.orelse):
+            if isinstance(branch, ast.Dict) or (isinstance(branch, ast.Name) and isinstance(
+                    self.static.get(ctx.rename.get(branch.id)), _StaticDict)):
+                raise ctx.error(e, "a conditional expression that chooses a dict is not supported; use an if "
+                                   "statement")
         result = self.temp("t")
         cond = self.temp("cond")
         self.assign(cond, self.nondiff(e.test, ctx), e, ctx)
@@ -1357,6 +1390,8 @@ class Normalizer:
             self.out = saved
         self.join_presence(after_body, self.presence())
         self.emit(If(cond, body, orelse, lineno=self.line(e, ctx)))
+        if result in self.static:  # a tuple chosen by the condition: its items' variables
+            return self.view(self.static[result])
         return Var(result)
 
     def expr_UnaryOp(self, e, ctx):
@@ -1401,9 +1436,10 @@ class Normalizer:
                 return base[e.slice.value]
             raise ctx.error(e, "a dict built in the function is read with a constant key it has")
         if isinstance(base, tuple):
-            if isinstance(e.slice, ast.Constant) and isinstance(e.slice.value, int):
-                return base[e.slice.value]
-            raise ctx.error(e, "indexing a tuple needs a constant integer index")
+            k = _const_int(self.rewrite(e.slice, ctx)[0])
+            if k is not None and -len(base) <= k < len(base):
+                return base[k]
+            raise ctx.error(e, "indexing a tuple needs a constant integer index (an index it has)")
         base = self.atom(base, e, ctx)
         idx = self.index(e.slice, e, ctx)
         if isinstance(base, Var) and base.name in self.lists:
@@ -1757,6 +1793,12 @@ class Normalizer:
             # One return, last: only break/continue need restructuring.
             state = {"flag": None, "rets": []}
             return _strip_exits(self._lower(body[:-1], state, in_loop=False)), returns[0].value
+
+        def plain(v):
+            return isinstance(v, (Var, Const)) or (isinstance(v, tuple) and all(isinstance(i, (Var, Const)) for i in v))
+        if not all(plain(r.value) for r in returns):
+            raise ctx.error(ctx.parsed.node, "a function that returns a dict, a nested tuple or a function from more "
+                                             "than one place (or from inside a loop) is not supported")
         arity = {len(r.value) if isinstance(r.value, tuple) else None for r in returns}
         if len(arity) != 1:
             raise ctx.error(ctx.parsed.node, "all returns of a function must return the same number of values")
@@ -1846,6 +1888,23 @@ def _list_reducer(callee):
         return "sum", None
     if callee is np.hstack or callee is np.vstack:
         return callee.__name__, None  # resolved to stack/concatenate once the elements' rank is known
+    return None
+
+
+def _const_int(node):
+    """The value of an integer expression of literals (``len(t) - 1`` once ``len(t)`` is known), else None."""
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+           ast.Mod: operator.mod}
+    if isinstance(node, ast.Constant):
+        return node.value if type(node.value) is int else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = _const_int(node.operand)
+        return None if v is None else -v
+    if isinstance(node, ast.BinOp) and type(node.op) in ops:
+        a, b = _const_int(node.left), _const_int(node.right)
+        if a is None or b is None or (b == 0 and type(node.op) in (ast.FloorDiv, ast.Mod)):
+            return None
+        return ops[type(node.op)](a, b)
     return None
 
 
