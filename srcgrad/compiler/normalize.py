@@ -15,6 +15,10 @@ with these guarantees:
 * every ``for`` loop is a ``range`` loop: loops over arrays, lists, tuples,
   ``enumerate`` and ``zip`` read their element with ``getitem``;
 * an ``if`` tests a variable assigned just before it;
+* tuples and dicts built in the function exist only at compile time: each item
+  is a variable of its own, which a rebinding inside a branch or loop assigns
+  (same layout on every path); a tuple grown there (``t = t + (v,)``) is a
+  list; ``lst[i] = v`` on a list is a ``ListSet`` statement;
 * ``return`` appears once, last; ``break``/``continue`` are the last statement
   of their branch (what followed them moved into the branch that falls
   through), so the reverse pass can treat every branch as straight-line code.
@@ -225,7 +229,6 @@ class Normalizer:
         self.written_into = set()
         self.augmented = []
         self.inplace_aliases = []
-        self.store_counts = {}
         self.control_depth = 0
         self.deps = [parsed.scope]
         self.dicts_made = []  # every _StaticDict, for the keys-present bookkeeping at branches and loops
@@ -238,9 +241,6 @@ class Normalizer:
     def run(self):
         fdef = self.parsed.node
         names = _local_names(fdef)
-        for n in ast.walk(fdef):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                self.store_counts[n.id] = self.store_counts.get(n.id, 0) + 1
         self.namer.reserve_user(*names)
         self.namer.reserve_user(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
         ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__, fdef=fdef)
