@@ -306,6 +306,11 @@ def primitive(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        for a in args:  # the common call, on arrays and numbers only: no search for overrides
+            if type(a) not in _LEAF_TYPES:
+                break
+        else:
+            return fn(*args, **kwargs)
         overrides = _overriding_args(args)
         if overrides:
             types = tuple(type(a) for a in overrides)
@@ -339,3 +344,4 @@ def _overriding_args(args):
 
 
 _PLAIN_TYPES = frozenset({float, int, bool, complex, np.ndarray, np.float64, np.float32, tuple, type(None), str})
+_LEAF_TYPES = _PLAIN_TYPES - {tuple}  # a tuple may hold a Tensor: its items are searched
