@@ -443,6 +443,9 @@ class Normalizer:
             return ast.Tuple(elts=[ast.Constant(value=v) for v in value], ctx=ast.Load())
         if isinstance(value, types.ModuleType):
             preferred = {"numpy": "np"}.get(value.__name__, value.__name__.split(".")[-1])
+        elif getattr(np, getattr(value, "__name__", ""), None) is value and callable(value):
+            # np.sum, never a bare `sum` that reads like Python's own (x.sum() is np.sum(x))
+            return ast.Attribute(value=self.const_node(np), attr=value.__name__, ctx=ast.Load())
         elif hasattr(value, "__name__") and isinstance(getattr(value, "__name__"), str):
             preferred = value.__name__.replace("<", "").replace(">", "") or preferred
         return ast.Name(id=self.ns.bind(value, preferred), ctx=ast.Load())
