@@ -332,3 +332,21 @@ def test_changed_defaults_are_seen_and_clear_cache_forgets():
         _scaled_by_default.__defaults__ = old
     clear_cache()
     np.testing.assert_allclose(srcgrad.grad(_scaled_by_default)(x), [2.0, 2.0])
+
+
+def _sin_of_sum(x):
+    return np.sin(np.sum(x))
+
+
+def test_a_changed_rule_gives_a_fresh_gradient(monkeypatch):
+    from srcgrad.rules import RULES
+
+    df = srcgrad.grad(_sin_of_sum)
+    x = np.array([0.2, 0.3])
+    np.testing.assert_allclose(df(x), np.cos(0.5) * np.ones(2))
+    rule = RULES[np.sin]
+    monkeypatch.setattr(rule, "vjps", (lambda g, ans, x: g * 3.0,))
+    np.testing.assert_allclose(df(x), [3.0, 3.0])  # the same GradFunction, regenerated
+    np.testing.assert_allclose(srcgrad.grad(_sin_of_sum)(x), [3.0, 3.0])
+    monkeypatch.undo()
+    np.testing.assert_allclose(df(x), np.cos(0.5) * np.ones(2))

@@ -20,6 +20,7 @@ from ..errors import SrcgradError, TransformError
 from . import activity, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, reverse as reverse_pass
 from .naming import Namer, Namespace
 from .wrapping import WrappedOriginal
+from ..rules.registry import _TABLE_VERSION
 from .ir import Assign, walk_stmts
 from .parse import parse_function
 
@@ -32,8 +33,9 @@ _CACHE = {}
 def clear_cache():
     """Forget every generated gradient (for instance after changing a rule in the table).
 
-    The cache notices a redefined function and changed globals, closure cells
-    and defaults by itself; it does not watch the rule table.
+    The cache notices by itself a redefined function, changed globals, closure
+    cells and defaults, and a changed rule table (a rule registered, replaced or
+    edited); this frees the memory of every cached gradient.
     """
     _CACHE.clear()
 _RULES_LOADED = False
@@ -66,13 +68,16 @@ def _load_rules():
 class _Compiled:
     """One transformation: the generated function, its text, and what it depended on."""
 
-    __slots__ = ("fn", "source", "deps", "scalar_out")
+    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version")
 
     def __init__(self, fn, source, deps):
         self.fn, self.source, self.deps = fn, source, deps
         self.scalar_out = False
+        self.table_version = _TABLE_VERSION[0]
 
     def fresh(self, fn=None):
+        if self.table_version != _TABLE_VERSION[0]:
+            return False  # a rule changed since: its old body is inlined in self.fn
         for kind, container, name, value in self.deps:
             if kind == "rootcell":
                 cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))

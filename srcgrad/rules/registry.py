@@ -58,6 +58,10 @@ class Rule:
     __slots__ = ("fn", "name", "backward_name", "vjps", "jvps", "differentiable", "needs", "_reads",
                  "variadic", "multiple_outputs")
 
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        _TABLE_VERSION[0] += 1  # compiled gradients inlined the old entry (see table_version)
+
     def __init__(self, fn, name, backward_name, differentiable=True):
         self.fn = fn
         self.name = name
@@ -153,6 +157,20 @@ class Rule:
 
 RULES = {}
 """The table: primitive -> Rule."""
+
+_TABLE_VERSION = [0]
+
+
+def table_version():
+    """A number that changes whenever the table does (a rule registered, replaced or edited).
+
+    The compiler inlines rule bodies into the code it generates, so its cache
+    compares this number to the one a gradient was generated under.
+
+    Returns:
+        An int.
+    """
+    return _TABLE_VERSION[0]
 
 ALIASES = {}
 """Public entry points rewritten to a primitive: fn -> adaptor(*args, **kwargs)."""
@@ -278,6 +296,7 @@ def defalias(fn, adaptor):
             result of calling a primitive.
     """
     ALIASES[fn] = adaptor
+    _TABLE_VERSION[0] += 1
 
 
 def get_rule(fn):
