@@ -9,6 +9,9 @@ with these guarantees:
   back right after the statement's adjoint, so at every point of the adjoint
   sweep every variable holds the value it had at the matching point of the
   forward sweep (this is what makes loops, branches and reassignment exact).
+  A value is saved only when the adjoint sweep reads it after its restore,
+  before anything rebinds it (a liveness analysis, ``_Liveness``); save and
+  restore are kept or dropped together.
   ``if`` tests and loop trip counts are pushed only when inside a loop.
 * The adjoint of each assignment is the rule's VJP body with the call's
   operands substituted (``dx = dy * np.cos(x)``), summed into the input's
@@ -52,12 +55,15 @@ class SourceLine:
 
 @dataclass(frozen=True)
 class _Save:
+    """Push ``var`` before the statement ``key`` (an ``id``) overwrites it; paired with the ``_Restore`` of ``key``."""
     var: str
+    key: int = 0
 
 
 @dataclass(frozen=True)
 class _Restore:
     var: str
+    key: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,12 +72,14 @@ class _SaveItems:
     var: str
     index: object
     copy: bool = True
+    key: int = 0
 
 
 @dataclass(frozen=True, eq=False)
 class _RestoreItems:
     var: str
     index: object
+    key: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,17 +87,20 @@ class _Recompute:
     """Compute ``target = value`` again (only if the adjoint sweep reads ``target``)."""
     target: str
     value: object
+    key: int = 0
 
 
 @dataclass(frozen=True)
 class _SaveGroup:
     """Save several variables with one push (at the start of a loop body)."""
     vars: tuple
+    key: int = 0
 
 
 @dataclass(frozen=True)
 class _RestoreGroup:
     vars: tuple
+    key: int = 0
 
 
 def _marker(obj):
@@ -246,7 +257,7 @@ class Reverse:
                 # y = index_update(y, i, v) of an array nothing else refers to: write in place, saving y[i]
                 out += self.line_marker(s.lineno, False)
                 y, idx, item = s.value.args
-                out.append(_marker(_SaveItems(s.target, clone(idx.node))))
+                out.append(_marker(_SaveItems(s.target, clone(idx.node), key=id(s))))
                 slot = ast.Subscript(value=_name(s.target), slice=clone(idx.node), ctx=ast.Store())
                 op = ast.Add() if s.value.fn.__name__ == "index_add" else None
                 out.append(ast.AugAssign(target=slot, op=op, value=_atom_node(item)) if op else
@@ -258,7 +269,7 @@ class Reverse:
                         and id(s) not in self.recomputed:
                     if s.target not in defined:
                         self.maybe_undefined.add(s.target)
-                    out.append(_marker(_Save(s.target)))
+                    out.append(_marker(_Save(s.target, id(s))))
                 out.append(ast.copy_location(_assign(s.target, self.print_value(s.value)), ast.Pass(lineno=s.lineno)))
                 defined.add(s.target)
             elif isinstance(s, If):
@@ -272,7 +283,7 @@ class Reverse:
             elif isinstance(s, For):
                 out += self.line_marker(s.lineno, False)
                 if s.target in self.loop_target_shadowed.get(id(s), ()):
-                    out.append(_marker(_Save(s.target)))
+                    out.append(_marker(_Save(s.target, id(s))))
                     if s.target not in defined:
                         self.maybe_undefined.add(s.target)
                 body = []
@@ -319,7 +330,7 @@ class Reverse:
             elif isinstance(s, ListSet):
                 # lst[i] = v rebinds a slot: the old item is saved (no copy: items are never changed in place)
                 out += self.line_marker(s.lineno, False)
-                out.append(_marker(_SaveItems(s.lst, clone(s.idx.node), copy=False)))
+                out.append(_marker(_SaveItems(s.lst, clone(s.idx.node), copy=False, key=id(s))))
                 out.append(_list_slot_assign(s.lst, s.idx, _atom_node(s.item)))
             elif isinstance(s, Return):
                 pass
@@ -333,7 +344,7 @@ class Reverse:
             return []
         names = tuple(a.target for a in assigns)
         self.maybe_undefined.update(n for n in names if n not in defined)
-        return [_marker(_SaveGroup(names))]
+        return [_marker(_SaveGroup(names, id(loop)))]
 
     def range_hoisted(self, s):
         return False
@@ -393,7 +404,7 @@ class Reverse:
     def adjoint_list_set(self, s, state):
         """``lst[i] = v``: ``dv += dlst[i]``; the old item is put back and its adjoint starts at zero."""
         out = self.line_marker(s.lineno, True)
-        restore = [_marker(_RestoreItems(s.lst, clone(s.idx.node)))]
+        restore = [_marker(_RestoreItems(s.lst, clone(s.idx.node), key=id(s)))]
         if s.lst not in self.act.active or s.lst not in state:
             return out + restore
         slot = ast.Subscript(value=_name(self.adj(s.lst)), slice=clone(s.idx.node), ctx=ast.Load())
@@ -563,9 +574,9 @@ class Reverse:
         v, value = s.target, s.value
         out = []
         restore = [] if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped
-                         or id(s) in self.recomputed) else [_marker(_Restore(v))]
+                         or id(s) in self.recomputed) else [_marker(_Restore(v, id(s)))]
         if id(s) in self.inplace_writes:
-            restore = [_marker(_RestoreItems(v, clone(value.args[1].node)))]
+            restore = [_marker(_RestoreItems(v, clone(value.args[1].node), key=id(s)))]
         if v not in self.act.active or v not in state:
             return restore
         if isinstance(value, Opaque):
@@ -642,7 +653,7 @@ class Reverse:
             return marker + out + restore
         if id(s) in self.inplace_writes:
             restore_first = True
-            restore = [_marker(_RestoreItems(v, clone(value.args[1].node)))]
+            restore = [_marker(_RestoreItems(v, clone(value.args[1].node), key=id(s)))]
         if restore_first:
             out += restore
             restore = []
@@ -927,9 +938,9 @@ class Reverse:
         code = self.backward(body, st, depth + 1)
         if self.recompute.get(id(loop)):
             # cheap values of this iteration are computed again rather than saved
-            code = [_marker(_Recompute(a.target, self.print_value(a.value))) for a in self.recompute[id(loop)]] + code
+            code = [_marker(_Recompute(a.target, self.print_value(a.value), id(a))) for a in self.recompute[id(loop)]] + code
         if self.groups.get(id(loop)):
-            code.append(_marker(_RestoreGroup(tuple(a.target for a in self.groups[id(loop)]))))
+            code.append(_marker(_RestoreGroup(tuple(a.target for a in self.groups[id(loop)]), id(loop))))
         pre = []
         self.materialize(entry - state, pre)
         self.materialize(entry - st, code)
@@ -951,7 +962,7 @@ class Reverse:
         if _real(code):
             out.append(ast.For(target=_name(s.target, True), iter=rev, body=code, orelse=[]))
         if s.target in self.loop_target_shadowed.get(id(s), ()):
-            out.append(_marker(_Restore(s.target)))
+            out.append(_marker(_Restore(s.target, id(s))))
         return out
 
     def adjoint_while(self, s, state, depth):
@@ -1009,23 +1020,15 @@ class Reverse:
                 tail.append(_assign(self.adj(p), self.zero(p)))
                 grads.append(_name(self.adj(p)))
         self.shape_substitute(adjoint + tail)
-        # Decide which saves/restores are real: only variables the adjoint sweep reads.
-        needed = {n.id for st in adjoint + tail for n in ast.walk(st)
-                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        recomputes = [m.value.value for st in adjoint for m in ast.walk(st) if is_marker(m, _Recompute)]
-        grown = True
-        while grown:  # a recomputed value reads its operands in the adjoint sweep too
-            grown = False
-            for r in recomputes:
-                if r.target in needed:
-                    new = {n.id for n in ast.walk(r.value) if isinstance(n, ast.Name)} - needed
-                    if new:
-                        needed |= new
-                        grown = True
-        forward = _resolve_markers(forward, needed, self)
-        adjoint = _resolve_markers(adjoint, needed, self)
+        # Decide which saves/restores are real: only values the adjoint sweep reads after their restore.
+        live = _Liveness()
+        live.block(adjoint + tail, {g.id for g in grads})
+        forward = _resolve_markers(forward, live.needed, self)
+        adjoint = _resolve_markers(adjoint, live.needed, self)
+        read = {n.id for st in adjoint + tail for n in ast.walk(st) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
         prologue = []
-        for v in sorted(self.maybe_undefined & needed):
+        for v in sorted(self.maybe_undefined & (read | live.saved)):
             prologue.append(_assign(v, ast.Constant(value=None)))
         if self.uses_stack:
             prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
@@ -1126,25 +1129,109 @@ def _real(stmts):
     return any(not is_marker(s) for s in stmts)
 
 
+class _Liveness:
+    """Backward liveness over the adjoint sweep with its markers: which restores are read before overwritten.
+
+    A restore (``v = pop()``) is needed when ``v`` is live right after it: some
+    statement reads ``v`` before another restore or assignment rebinds it. Its
+    save and every restore of the same statement (``key``) are then kept
+    together, so the stack stays balanced; the others disappear in pairs.
+    In-place item restores (``y[i] = pop()``) read ``y`` and kill nothing; a
+    recomputation (``x = xs[i]``) is kept when ``x`` is live and reads its operands.
+
+    Attributes:
+        needed: keys of the needed restores (``(key, var)`` for a group's variables).
+        saved: the variables some needed restore rebinds.
+    """
+
+    def __init__(self):
+        self.needed = set()
+        self.saved = set()
+
+    def block(self, stmts, live, loop_out=None):
+        """Names live before ``stmts`` when ``live`` are live after them."""
+        live = set(live)
+        for st in reversed(stmts):
+            live = self.stmt(st, live, loop_out)
+        return live
+
+    def need(self, key, var):
+        self.needed.add(key)
+        self.saved.add(var)
+
+    def stmt(self, st, live, loop_out):
+        if is_marker(st):
+            m = st.value.value
+            if isinstance(m, _Restore) and m.var in live:
+                self.need(m.key, m.var)
+                live.discard(m.var)
+            elif isinstance(m, _RestoreGroup):
+                for v in m.vars:
+                    if v in live:
+                        self.need((m.key, v), v)
+                        live.discard(v)
+            elif isinstance(m, _RestoreItems) and m.var in live:
+                self.need(m.key, m.var)
+            elif isinstance(m, _Recompute) and m.target in live:
+                self.needed.add(m.key)
+                live.discard(m.target)
+                live |= _loads(m.value)
+            return live
+        if isinstance(st, ast.Assign):
+            kills = set()
+            for t in st.targets:
+                for e in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                    if isinstance(e, ast.Name):
+                        kills.add(e.id)
+            return (live - kills) | _loads(st)
+        if isinstance(st, ast.AugAssign):
+            return live | _loads(st) | ({st.target.id} if isinstance(st.target, ast.Name) else set())
+        if isinstance(st, ast.If):
+            return (_loads(st.test) | self.block(st.body, live, loop_out)
+                    | self.block(st.orelse, live, loop_out))
+        if isinstance(st, (ast.For, ast.While)):
+            head = st.iter if isinstance(st, ast.For) else st.test
+            targets = {n.id for n in ast.walk(st.target) if isinstance(n, ast.Name)} \
+                if isinstance(st, ast.For) else set()
+            after = self.block(st.orelse, live, loop_out)
+            carried = set(live) | after
+            while True:  # what the body reads flows around the loop until nothing new arrives
+                inside = self.block(st.body, carried, carried) - targets
+                if inside <= carried:
+                    break
+                carried |= inside
+            return carried | _loads(head)
+        if isinstance(st, (ast.Break, ast.Continue)):
+            return set(loop_out) if loop_out is not None else live
+        if isinstance(st, ast.Return):
+            return _loads(st.value) if st.value is not None else set()
+        return live | _loads(st)
+
+
+def _loads(node):
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def _resolve_markers(stmts, needed, rev):
+    """Markers to code: the saves, restores and recomputations whose keys are in ``needed``; the rest go."""
     out = []
     for s in stmts:
         if is_marker(s, _Save):
             var = s.value.value.var
-            if var in needed:
+            if s.value.value.key in needed:
                 push, _ = rev.stack_names()
                 out.append(ast.Expr(value=_call(push, _name(var))))
             continue
         if is_marker(s, _Restore):
             var = s.value.value.var
-            if var in needed:
+            if s.value.value.key in needed:
                 _, pop = rev.stack_names()
                 out.append(_assign(var, _call(pop)))
             continue
         if is_marker(s, _SaveItems) or is_marker(s, _RestoreItems):
             m = s.value.value
-            push, pop = rev.stack_names()
-            if m.var in needed:
+            if m.key in needed:
+                push, pop = rev.stack_names()
                 if is_marker(s, _SaveItems):
                     item = ast.Subscript(value=_name(m.var), slice=clone(m.index), ctx=ast.Load())
                     if m.copy:
@@ -1156,11 +1243,12 @@ def _resolve_markers(stmts, needed, rev):
             continue
         if is_marker(s, _Recompute):
             m = s.value.value
-            if m.target in needed:
+            if m.key in needed:
                 out.append(_assign(m.target, m.value))
             continue
         if is_marker(s, _SaveGroup) or is_marker(s, _RestoreGroup):
-            names = [v for v in s.value.value.vars if v in needed]
+            m = s.value.value
+            names = [v for v in m.vars if (m.key, v) in needed]
             if names:
                 push, pop = rev.stack_names()
                 packed = _name(names[0]) if len(names) == 1 else ast.Tuple(elts=[_name(v) for v in names],
