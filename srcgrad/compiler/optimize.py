@@ -31,15 +31,16 @@ import operator
 
 import numpy as np
 
-from .reverse import is_marker
+from .astwalk import Transformer, walk
 from .ir import clone
+from .reverse import is_marker
 
 __all__ = ["optimize"]
 
 _PURE_BUILTINS = {len, range, float, int, abs, min, max, slice, reversed, bool, tuple}
 
 
-class _Fold(ast.NodeTransformer):
+class _Fold(Transformer):
     """Constant folding and power strength reduction.
 
     Args:
@@ -57,7 +58,7 @@ class _Fold(ast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         l, r = node.left, node.right
-        if isinstance(node.op, ast.Add) and (_arith_only(l) or _pure(l, self.ns)) and ast.dump(l) == ast.dump(r):
+        if isinstance(node.op, ast.Add) and _same(l, r) and (_arith_only(l) or _pure(l, self.ns)):
             return ast.BinOp(left=ast.Constant(value=2), op=ast.Mult(), right=l)  # e + e -> 2 * e
         if _num(l) and _num(r) and type(node.op) in self._OPS:
             try:
@@ -98,6 +99,15 @@ def _copy(node):
     return clone(node)
 
 
+def _same(a, b):
+    """``ast.dump(a) == ast.dump(b)`` (the same tree), without writing out the common cases."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, ast.Name):
+        return a.id == b.id and type(getattr(a, "ctx", None)) is type(getattr(b, "ctx", None))
+    return ast.dump(a) == ast.dump(b)
+
+
 def _pure_callee(node, ns):
     if isinstance(node, ast.Name):
         obj = ns.get(node.id, getattr(builtins, node.id, None) if node.id not in ns else None)
@@ -135,7 +145,7 @@ def _hashable(obj):
 
 
 def _pure(expr, ns):
-    for sub in ast.walk(expr):
+    for sub in walk(expr):
         if isinstance(sub, ast.Call) and not _pure_callee(sub.func, ns):
             return False
         if isinstance(sub, (ast.Lambda, ast.Await, ast.Yield, ast.NamedExpr)):
@@ -143,39 +153,85 @@ def _pure(expr, ns):
     return True
 
 
-def _loads(stmts):
-    names = set()
-    for s in stmts:
-        for sub in ast.walk(s):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                names.add(sub.id)
-            elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
-                names.add(sub.target.id)
-    return names
-
-
-def _load_counter(node):
-    counts = {}
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-            counts[sub.id] = counts.get(sub.id, 0) + 1
-        elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
-            counts[sub.target.id] = counts.get(sub.target.id, 0) + 1
+def _load_counter(node, counts=None):
+    """``{name: reads}`` under ``node``: loads of the name, and augmented assignments to it (added to ``counts``)."""
+    counts = {} if counts is None else counts
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Load):
+                counts[n.id] = counts.get(n.id, 0) + 1
+            continue
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            counts[n.target.id] = counts.get(n.target.id, 0) + 1
+        _push_children(n, stack)
     return counts
 
 
+def _push_children(n, stack):
+    for field in n._fields:
+        value = getattr(n, field, None)
+        if isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            stack.append(value)
+
+
+def _store_base(node):
+    """The name whose value ``node`` (a subscript being stored into) changes in place, or ``None``."""
+    base = node.value
+    while isinstance(base, (ast.Subscript, ast.Attribute)):
+        base = base.value
+    return base.id if isinstance(base, ast.Name) else None
+
+
+def _reads_and_stores(node):
+    """``(_load_counter(node), _stores(node))`` in one walk."""
+    loads, stores = {}, set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Load):
+                loads[n.id] = loads.get(n.id, 0) + 1
+            elif isinstance(n.ctx, ast.Store):
+                stores.add(n.id)
+            continue
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store):
+            base = _store_base(n)
+            if base is not None:
+                stores.add(base)
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            loads[n.target.id] = loads.get(n.target.id, 0) + 1
+        _push_children(n, stack)
+    return loads, stores
+
+
 def _dse(body, ns):
+    # Reads of each name, and (self_loads) those inside its own assignments (loss = loss + t), which do not keep
+    # it alive; one walk.
     counts = {}
-    for s in body:
-        for k, v in _load_counter(s).items():
-            counts[k] = counts.get(k, 0) + v
-    # Loads of a variable inside its own assignments (loss = loss + t) do not keep it alive.
     self_loads = {}
-    for sub in ast.walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
-            own = _load_counter(sub.value).get(sub.targets[0].id, 0)
-            if own:
-                self_loads[sub.targets[0].id] = self_loads.get(sub.targets[0].id, 0) + own
+    stack = list(body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            own = _load_counter(n.value)
+            for k, v in own.items():
+                counts[k] = counts.get(k, 0) + v
+            target = n.targets[0].id
+            if own.get(target):
+                self_loads[target] = self_loads.get(target, 0) + own[target]
+            stack.append(n.targets[0])
+            continue
+        if isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Load):
+                counts[n.id] = counts.get(n.id, 0) + 1
+            continue
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            counts[n.target.id] = counts.get(n.target.id, 0) + 1
+        _push_children(n, stack)
     changed = True
     while changed:
         changed = False
@@ -187,11 +243,12 @@ def _dse(body, ns):
                 if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
                         and not (counts.get(s.targets[0].id, 0) - self_loads.get(s.targets[0].id, 0)) \
                         and _pure(s.value, ns):
-                    for k, v in _load_counter(s.value).items():
+                    reads = _load_counter(s.value)
+                    for k, v in reads.items():
                         counts[k] -= v
                     target = s.targets[0].id
                     if target in self_loads:
-                        self_loads[target] -= _load_counter(s.value).get(target, 0)
+                        self_loads[target] -= reads.get(target, 0)
                     changed = True
                     continue
                 for field in ("body", "orelse"):
@@ -214,19 +271,6 @@ def _dse(body, ns):
     return body
 
 
-def _loads_except(stmts, skip):
-    names = set()
-    for s in stmts:
-        for sub in ast.walk(s):
-            if sub is skip:
-                continue
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                names.add(sub.id)
-            elif isinstance(sub, ast.AugAssign) and sub is not skip and isinstance(sub.target, ast.Name):
-                names.add(sub.target.id)
-    return names
-
-
 def _code(stmts):
     return any(not is_marker(s) and not isinstance(s, ast.Pass) for s in stmts)
 
@@ -234,38 +278,67 @@ def _code(stmts):
 def _stores(node):
     """Names a statement rebinds or changes in place (``y[i] = v`` changes ``y``)."""
     out = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-            out.add(sub.id)
-        elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store):
-            base = sub.value
-            while isinstance(base, (ast.Subscript, ast.Attribute)):
-                base = base.value
-            if isinstance(base, ast.Name):
-                out.add(base.id)
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Store):
+                out.add(n.id)
+            continue
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store):
+            base = _store_base(n)
+            if base is not None:
+                out.add(base)
+        _push_children(n, stack)
     return out
 
 
 def _load_count(nodes, name):
-    return sum(1 for n in nodes for sub in ast.walk(n)
+    return sum(1 for n in nodes for sub in walk(n)
                if isinstance(sub, ast.Name) and sub.id == name and isinstance(sub.ctx, ast.Load))
 
 
+def _rename_loads(node, old, new):
+    """Put a new load of ``new`` in place of each load of the name ``old`` under ``node`` (not ``node`` itself)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.Name):
+                        if item.id == old and isinstance(item.ctx, ast.Load):
+                            value[i] = ast.Name(id=new, ctx=ast.Load())
+                    elif isinstance(item, ast.AST):
+                        stack.append(item)
+            elif isinstance(value, ast.Name):
+                if value.id == old and isinstance(value.ctx, ast.Load):
+                    setattr(n, field, ast.Name(id=new, ctx=ast.Load()))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+
 def _copy_propagate(fdef):
-    """Forward ``a = b`` (both names, ``a`` assigned once) into the uses of ``a`` that follow in its block."""
+    """Forward ``a = b`` (both names, ``a`` assigned once) into the uses of ``a`` that follow in its block.
+
+    The reads and stores of each statement are found once (a statement's entry is dropped when a copy is
+    forwarded into it), and a copy's forward scan stops once it has met every read of ``a``: the function's
+    reads of each name are counted up front and kept up to date.
+    """
     assigned = {}
-    for sub in ast.walk(fdef):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-            assigned[sub.id] = assigned.get(sub.id, 0) + 1
+    loads = {}
+    for sub in walk(fdef):
+        if isinstance(sub, ast.Name):
+            if isinstance(sub.ctx, ast.Store):
+                assigned[sub.id] = assigned.get(sub.id, 0) + 1
+            elif isinstance(sub.ctx, ast.Load):
+                loads[sub.id] = loads.get(sub.id, 0) + 1
         elif isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
             assigned[sub.target.id] = assigned.get(sub.target.id, 0) + 1
     params = {a.arg for a in fdef.args.args + fdef.args.kwonlyargs}
-    loads = {}
-    for sub in ast.walk(fdef):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-            loads[sub.id] = loads.get(sub.id, 0) + 1
 
-    cache = {}
+    facts = {}  # statement -> (its reads, its stores); statements are keys by identity
 
     def block(stmts):
         k = 0
@@ -279,14 +352,19 @@ def _copy_propagate(fdef):
                     and s.targets[0].id not in params):
                 a, b = s.targets[0].id, s.value.id
                 total = loads.get(a, 0)
-                rest = stmts[k + 1:]
                 seen = 0
                 ok = True
-                for r in rest:
-                    info = cache.get(id(r))
+                users = []
+                for j in range(k + 1, len(stmts)):
+                    if seen == total:
+                        break  # no read of a is left, so nothing after can stop the forwarding
+                    r = stmts[j]
+                    info = facts.get(r)
                     if info is None:
-                        info = cache[id(r)] = (_load_counter(r), _stores(r))
+                        info = facts[r] = _reads_and_stores(r)
                     uses = info[0].get(a, 0)
+                    if uses:
+                        users.append(j)
                     if b in info[1] or (isinstance(r, ast.AugAssign) and getattr(r.target, "id", None) == b):
                         # b changes here: a may only be read on this statement's right-hand side.
                         if uses and not (isinstance(r, (ast.Assign, ast.AugAssign)) and
@@ -296,15 +374,9 @@ def _copy_propagate(fdef):
                         break
                     seen += uses
                 if ok and seen == total:
-                    class Sub(ast.NodeTransformer):
-                        def visit_Name(self, node):
-                            if node.id == a and isinstance(node.ctx, ast.Load):
-                                return ast.Name(id=b, ctx=ast.Load())
-                            return node
-                    for j in range(k + 1, len(stmts)):
-                        if cache.get(id(stmts[j]), ({},))[0].get(a, 1):
-                            cache.pop(id(stmts[j]), None)
-                            stmts[j] = Sub().visit(stmts[j])
+                    for j in users:
+                        facts.pop(stmts[j], None)
+                        _rename_loads(stmts[j], a, b)
                     del stmts[k]
                     loads[b] = loads.get(b, 0) + total - 1
                     loads[a] = 0
@@ -317,16 +389,74 @@ def _copy_propagate(fdef):
 def _arith_only(node):
     """Only names, constants and arithmetic: nothing a mutation could change behind a name's back."""
     return all(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.operator, ast.unaryop, ast.Load))
-               for n in ast.walk(node))
+               for n in walk(node))
+
+
+def _arith_key(node):
+    """For a tree ``_arith_only`` accepts, a key equal to another's exactly when their ``ast.dump`` is; else ``None``."""
+    if isinstance(node, ast.BinOp):
+        left = _arith_key(node.left)
+        right = _arith_key(node.right) if left is not None else None
+        if right is None or not isinstance(node.op, ast.operator):
+            return None
+        return type(node), type(node.op), left, right
+    if isinstance(node, ast.UnaryOp):
+        operand = _arith_key(node.operand)
+        if operand is None or not isinstance(node.op, ast.unaryop):
+            return None
+        return type(node), type(node.op), operand
+    if isinstance(node, ast.Name):
+        ctx = getattr(node, "ctx", None)
+        if ctx is not None and not isinstance(ctx, ast.Load):
+            return None
+        return type(node), node.id, type(ctx)
+    if isinstance(node, ast.Constant):
+        return type(node), repr(node.value), getattr(node, "kind", None)
+    return None
+
+
+class _Reuse(Transformer):
+    """Replaces each outermost product or sum found in ``avail`` (``{_arith_key: (name, names read)}``) by its name."""
+
+    def __init__(self, avail):
+        self.avail = avail
+
+    def visit_BinOp(self, node):
+        hit = self.avail.get(_arith_key(node))
+        if hit is not None:
+            return ast.Name(id=hit[0], ctx=ast.Load())
+        self.generic_visit(node)
+        return node
+
+
+def _cse_stored(s):
+    """Names ``s`` may change: those it stores, those it changes in place, and every name a call in it sees."""
+    stored = set()
+    stack = [(s, False)]
+    while stack:
+        n, in_call = stack.pop()
+        if isinstance(n, ast.Name):
+            if in_call or isinstance(n.ctx, ast.Store):
+                stored.add(n.id)
+            continue
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store):
+            base = _store_base(n)  # y[i] = v changes y in place
+            if base is not None:
+                stored.add(base)
+        in_call = in_call or isinstance(n, ast.Call)  # a call may mutate
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                stack.extend((v, in_call) for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, in_call))
+    return stored
 
 
 def _cse(fdef, ns):
     """Reuse a product or sum already computed in the same block (``x * x * x`` -> ``t_3 * x``)."""
-    def names_in(node):
-        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
     def block(stmts):
-        avail = {}  # ast.dump(expr) -> (name, names read)
+        avail = {}  # _arith_key(expr) -> (name, names read)
         for s in stmts:
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
@@ -335,54 +465,80 @@ def _cse(fdef, ns):
                 avail.clear()
                 continue
             if isinstance(s, ast.Assign) and avail:
-                class Sub(ast.NodeTransformer):
-                    def visit_BinOp(self, node):
-                        key = ast.dump(node)
-                        if key in avail:
-                            return ast.Name(id=avail[key][0], ctx=ast.Load())
-                        self.generic_visit(node)
-                        return node
-                s.value = Sub().visit(s.value)
-            stored = set()
-            for sub in ast.walk(s):
-                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                    stored.add(sub.id)
-                elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store):
-                    base = sub.value  # y[i] = v changes y in place
-                    while isinstance(base, (ast.Subscript, ast.Attribute)):
-                        base = base.value
-                    if isinstance(base, ast.Name):
-                        stored.add(base.id)
-                elif isinstance(sub, ast.Call):
-                    stored.update(n.id for n in ast.walk(sub) if isinstance(n, ast.Name))  # a call may mutate
+                s.value = _Reuse(avail).visit(s.value)
+            stored = _cse_stored(s)
             if stored:
                 for key in [k for k, (name, reads) in avail.items() if name in stored or reads & stored]:
                     del avail[key]
             if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-                    and isinstance(s.value, ast.BinOp) and _arith_only(s.value)
-                    and s.targets[0].id not in names_in(s.value)):
-                avail[ast.dump(s.value)] = (s.targets[0].id, names_in(s.value))
+                    and isinstance(s.value, ast.BinOp)):
+                key = _arith_key(s.value)
+                if key is not None:
+                    reads = {n.id for n in walk(s.value) if isinstance(n, ast.Name)}
+                    if s.targets[0].id not in reads:
+                        avail[key] = (s.targets[0].id, reads)
 
     block(fdef.body)
+
+
+class _ScalarUnbroadcast(Transformer):
+    def __init__(self, ns, np_name, unbroadcast):
+        self.ns, self.np_name, self.unbroadcast = ns, np_name, unbroadcast
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if (isinstance(node.func, ast.Name) and self.ns.get(node.func.id) is self.unbroadcast and len(node.args) == 2
+                and isinstance(node.args[1], ast.Tuple) and not node.args[1].elts):
+            return ast.Call(func=ast.Attribute(value=ast.Name(id=self.np_name, ctx=ast.Load()), attr="sum",
+                                               ctx=ast.Load()), args=[node.args[0]], keywords=[])
+        return node
 
 
 def _sum_for_scalar_unbroadcast(fdef, ns):
     """``unbroadcast(g, ())`` is ``np.sum(g)``: say so, it reads like hand-written code."""
     from ..rules import unbroadcast
     np_name = next((k for k, v in ns.items() if v is np), None)
-    if np_name is None:
+    if np_name is None or not any(v is unbroadcast for v in ns.values()):
         return
+    _ScalarUnbroadcast(ns, np_name, unbroadcast).visit(fdef)
 
-    class Sub(ast.NodeTransformer):
-        def visit_Call(self, node):
+
+def _factors(node):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
+class _Products(Transformer):
+    """The rewrites of products of ``_fold_scalar_factors``, with the views live at one statement."""
+
+    def __init__(self, views, ns, shapes):
+        self.views = views  # {d: (g, static shape of the view)}
+        self.ns, self.shapes = ns, shapes
+
+    def scalar(self, node):
+        return (_num(node) or isinstance(node, ast.UnaryOp) and _num(node.operand)
+                or isinstance(node, ast.Name) and self.shapes.get(node.id) == ())
+
+    def visit_BinOp(self, node):
+        if not isinstance(node.op, ast.Mult):
             self.generic_visit(node)
-            if (isinstance(node.func, ast.Name) and ns.get(node.func.id) is unbroadcast and len(node.args) == 2
-                    and isinstance(node.args[1], ast.Tuple) and not node.args[1].elts):
-                return ast.Call(func=ast.Attribute(value=ast.Name(id=np_name, ctx=ast.Load()), attr="sum",
-                                                   ctx=ast.Load()), args=[node.args[0]], keywords=[])
             return node
-
-    Sub().visit(fdef)
+        views, shapes, scalar = self.views, self.shapes, self.scalar
+        fs = [self.visit(f) for f in _factors(node)]
+        for k, f in enumerate(fs):
+            if isinstance(f, ast.Name) and f.id in views:
+                g, shape = views[f.id]
+                if any(isinstance(o, ast.Name) and o.id not in views and shapes.get(o.id) == shape
+                       for o in fs):
+                    fs[k] = ast.Name(id=g, ctx=ast.Load())
+        numbers = [f for f in fs if scalar(f)]
+        if 2 <= len(numbers) < len(fs) and all(_pure(f, self.ns) for f in fs):
+            fs = numbers + [f for f in fs if not scalar(f)]
+        out = fs[0]
+        for f in fs[1:]:
+            out = ast.BinOp(left=out, op=ast.Mult(), right=f)
+        return out
 
 
 def _fold_scalar_factors(fdef, ns, shapes):
@@ -424,38 +580,6 @@ def _fold_scalar_factors(fdef, ns, shapes):
             return None
         return g.id, shapes[x.id]
 
-    def scalar(node):
-        return (_num(node) or isinstance(node, ast.UnaryOp) and _num(node.operand)
-                or isinstance(node, ast.Name) and shapes.get(node.id) == ())
-
-    def factors(node):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            return factors(node.left) + factors(node.right)
-        return [node]
-
-    class Products(ast.NodeTransformer):
-        def __init__(self, views):
-            self.views = views  # {d: (g, static shape of the view)}
-
-        def visit_BinOp(self, node):
-            if not isinstance(node.op, ast.Mult):
-                self.generic_visit(node)
-                return node
-            fs = [self.visit(f) for f in factors(node)]
-            for k, f in enumerate(fs):
-                if isinstance(f, ast.Name) and f.id in self.views:
-                    g, shape = self.views[f.id]
-                    if any(isinstance(o, ast.Name) and o.id not in self.views and shapes.get(o.id) == shape
-                           for o in fs):
-                        fs[k] = ast.Name(id=g, ctx=ast.Load())
-            numbers = [f for f in fs if scalar(f)]
-            if 2 <= len(numbers) < len(fs) and all(_pure(f, ns) for f in fs):
-                fs = numbers + [f for f in fs if not scalar(f)]
-            out = fs[0]
-            for f in fs[1:]:
-                out = ast.BinOp(left=out, op=ast.Mult(), right=f)
-            return out
-
     def block(stmts):
         views = {}
         for st in stmts:
@@ -465,7 +589,7 @@ def _fold_scalar_factors(fdef, ns, shapes):
                     block(getattr(st, field))
                 continue
             if isinstance(st, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) and st.value is not None:
-                st.value = Products(views).visit(st.value)
+                st.value = _Products(views, ns, shapes).visit(st.value)
             stored = _stores(st)
             views = {d: gv for d, gv in views.items() if d not in stored and gv[0] not in stored}
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
@@ -477,21 +601,24 @@ def _fold_scalar_factors(fdef, ns, shapes):
         block(fdef.body)
 
 
+class _Transpose(Transformer):
+    def __init__(self, ns, shapes, mT):
+        self.ns, self.shapes, self.mT = ns, shapes, mT
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if (isinstance(node.func, ast.Name) and self.ns.get(node.func.id) is self.mT and len(node.args) == 1
+                and not node.keywords and isinstance(node.args[0], ast.Name)
+                and len(self.shapes.get(node.args[0].id) or ()) == 2):
+            return ast.Attribute(value=node.args[0], attr="T", ctx=ast.Load())
+        return node
+
+
 def _transpose_matrices(fdef, ns, shapes):
     """``mT(a)`` -> ``a.T`` where ``a`` is a name of static shape with two axes: the same view."""
     from ..rules.linalg import mT
-
-    class Sub(ast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            if (isinstance(node.func, ast.Name) and ns.get(node.func.id) is mT and len(node.args) == 1
-                    and not node.keywords and isinstance(node.args[0], ast.Name)
-                    and len(shapes.get(node.args[0].id) or ()) == 2):
-                return ast.Attribute(value=node.args[0], attr="T", ctx=ast.Load())
-            return node
-
-    if shapes:
-        Sub().visit(fdef)
+    if shapes and any(v is mT for v in ns.values()):
+        _Transpose(ns, shapes, mT).visit(fdef)
 
 
 def optimize(fdef, ns, shapes=None):

@@ -1,0 +1,99 @@
+"""Fast walks over ``ast`` trees, for the passes that run on every transformation.
+
+``ast.walk`` and ``ast.NodeTransformer`` look up fields and visitor methods by
+name at every node; a transformation of a 30-line function walks its tree
+hundreds of times, so the passes use these instead:
+
+* ``walk(node)``: every node under ``node`` (itself included), in no promised
+  order (``ast.walk`` is breadth first; this is depth first);
+* ``Transformer``: ``ast.NodeTransformer`` with the same results (a method
+  ``visit_<Class>`` per node class, ``generic_visit`` otherwise, ``None``
+  deletes, a list splices), the method found once per class, and nodes without
+  fields (``Load``, ``Add``) passed over when nothing visits them. It does not
+  call the deprecated ``visit_Num``/``visit_Str`` methods.
+"""
+
+import ast
+
+__all__ = ["walk", "Transformer"]
+
+_AST = ast.AST
+
+
+def walk(node):
+    """Every node of the tree under ``node``, ``node`` first.
+
+    Args:
+        node: an ``ast.AST``.
+
+    Returns:
+        A generator of nodes (depth first; the order is not part of the contract).
+    """
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        n = pop()
+        yield n
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, _AST):
+                        push(item)
+            elif isinstance(value, _AST):
+                push(value)
+
+
+def _keep(self, node):
+    return node
+
+
+class Transformer(ast.NodeTransformer):
+    """``ast.NodeTransformer``, faster; subclass it the same way (see the module docstring)."""
+
+    _methods = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}  # node class -> the function visiting it
+
+    def _method(self, node_class):
+        method = getattr(type(self), "visit_" + node_class.__name__, None)
+        if method is None or method is ast.NodeVisitor.visit_Constant:
+            method = type(self).generic_visit if node_class._fields else _keep
+        self._methods[node_class] = method
+        return method
+
+    def visit(self, node):
+        """Visit ``node`` with its ``visit_<Class>`` method, else ``generic_visit``."""
+        method = self._methods.get(type(node))
+        if method is None:
+            method = self._method(type(node))
+        return method(self, node)
+
+    def generic_visit(self, node):
+        """Visit every child of ``node``, putting what each visit returns in its place."""
+        for field in node._fields:
+            try:
+                old = getattr(node, field)
+            except AttributeError:
+                continue
+            if isinstance(old, list):
+                new = []
+                for value in old:
+                    if isinstance(value, _AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, _AST):
+                            new.extend(value)
+                            continue
+                    new.append(value)
+                old[:] = new
+            elif isinstance(old, _AST):
+                new_node = self.visit(old)
+                if new_node is None:
+                    delattr(node, field)
+                elif new_node is not old:
+                    setattr(node, field, new_node)
+        return node
