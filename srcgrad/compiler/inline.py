@@ -15,8 +15,9 @@ import inspect
 import linecache
 import types
 
-from .parse import parse_module
+from .astwalk import Transformer, walk
 from .ir import clone
+from .parse import parse_module
 
 __all__ = ["template", "instantiate", "Template"]
 
@@ -214,17 +215,6 @@ def instantiate(t, operands, ns, namer, literal_node, ndims=None):
     for name in t.locals:
         renames[name] = ast.Name(id=namer.fresh(name), ctx=ast.Load())
 
-    class Sub(ast.NodeTransformer):
-        def visit_Name(self, node):
-            if node.id in mapping:
-                return clone(mapping[node.id])
-            if node.id in renames:
-                new = clone(renames[node.id])
-                if isinstance(node.ctx, ast.Store) and isinstance(new, ast.Name):
-                    new.ctx = ast.Store()
-                return new
-            return node
-
     stmts = []
     result = t.result
     for s in t.body:
@@ -236,24 +226,76 @@ def instantiate(t, operands, ns, namer, literal_node, ndims=None):
                 result = s.body[0].value
                 break
             continue
-        stmts.append(_NoneTests().visit(Sub().visit(clone(s))))
-    expr = _NoneTests().visit(Sub().visit(clone(result)))
+        stmts.append(_fill(s, mapping, renames))
+    expr = _fill(result, mapping, renames)
     return stmts, expr
 
 
-class _NoneTests(ast.NodeTransformer):
-    """Decide ``a if p is None else b`` where a literal was put in for ``p`` (``axes=(1, 0)``): the code
-    reads better, and Python warns about ``(1, 0) is None``."""
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def _fill(node, mapping, renames):
+    """A copy of the template tree ``node`` with operands and renamed names put in, in one walk.
+
+    A parameter ``p`` becomes a copy of ``mapping[p]``, a free or local name a copy
+    of ``renames[name]`` (a stored local stays a store); then ``a if p is None else
+    b`` is decided where a literal was put in for ``p`` (see ``_none_test``), also
+    inside the operands.
+    """
+    if isinstance(node, ast.Name):
+        if node.id in mapping:
+            new = clone(mapping[node.id])
+            if not isinstance(new, (ast.Name, ast.Constant)) and _has_ifexp(new):
+                new = _NoneTests().visit(new)
+            return new
+        if node.id in renames:
+            new = clone(renames[node.id])
+            if isinstance(node.ctx, ast.Store) and isinstance(new, ast.Name):
+                new.ctx = ast.Store()
+            return new
+        return clone(node)
+    new = node.__class__()
+    for name in node._fields:
+        try:
+            value = getattr(node, name)
+        except AttributeError:
+            continue
+        if isinstance(value, list):
+            value = [_fill(v, mapping, renames) if isinstance(v, ast.AST) else v for v in value]
+        elif isinstance(value, ast.AST):
+            value = _fill(value, mapping, renames)
+        setattr(new, name, value)
+    for attr in _LOCATION:
+        if hasattr(node, attr):
+            setattr(new, attr, getattr(node, attr))
+    if isinstance(new, ast.IfExp):
+        return _none_test(new)
+    return new
+
+
+def _has_ifexp(node):
+    return any(isinstance(n, ast.IfExp) for n in walk(node))
+
+
+def _none_test(node):
+    """``a if p is None else b`` with a literal in place of ``p``: ``a`` or ``b``; any other ``node`` unchanged.
+
+    The code reads better, and Python warns about ``(1, 0) is None``."""
+    test = node.test
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+            and _literal_node(test.left) and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None):
+        is_none = isinstance(test.left, ast.Constant) and test.left.value is None
+        return node.body if is_none == isinstance(test.ops[0], ast.Is) else node.orelse
+    return node
+
+
+class _NoneTests(Transformer):
+    """Applies ``_none_test`` to every conditional expression, innermost first."""
 
     def visit_IfExp(self, node):
         self.generic_visit(node)
-        test = node.test
-        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
-                and _literal_node(test.left) and isinstance(test.comparators[0], ast.Constant)
-                and test.comparators[0].value is None):
-            is_none = isinstance(test.left, ast.Constant) and test.left.value is None
-            return node.body if is_none == isinstance(test.ops[0], ast.Is) else node.orelse
-        return node
+        return _none_test(node)
 
 
 def _literal_node(node):

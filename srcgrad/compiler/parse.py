@@ -1,8 +1,11 @@
 """Pass 1, parse: from a live function to its syntax tree and the values its names mean.
 
-This is the only module that touches ``gast``: the source is parsed with gast
-(which papers over differences between Python versions) and handed on as a
-standard-library ``ast`` tree, so every later pass reads one stable node set.
+The source is parsed into a standard-library ``ast`` tree, so every later pass
+reads one stable node set. On the Python versions srcgrad supports (3.10 and
+later) ``ast.parse`` gives that node set directly: the round trip through
+``gast`` (which papers over differences between Python versions) gives the
+same tree, line numbers included, at about ten times the cost, so it is left
+to the tests (``tests/test_compiler_parse.py``) to check that they agree.
 
 Output guarantees (a ``ParsedFunction``):
 
@@ -23,8 +26,6 @@ import symtable
 import textwrap
 import weakref
 from dataclasses import dataclass, field
-
-import gast
 
 from ..errors import TransformError
 
@@ -110,8 +111,9 @@ def error_at(filename, lines, lineno, message, hint=DOCS_HINT):
     return TransformError(message, filename=filename, lineno=lineno, source_line=source_line, hint=hint)
 
 
-def _to_ast(tree):
-    return gast.gast_to_ast(tree)
+def _parse(text, mode="exec"):
+    """``text`` parsed into a standard-library ``ast`` tree (what ``gast``'s round trip gives, faster)."""
+    return ast.parse(text, mode=mode)
 
 
 def parse_function(fn, source=None):
@@ -154,10 +156,10 @@ def parse_function(fn, source=None):
         lines = src.splitlines()
     src = textwrap.dedent(src)
     try:
-        tree = _to_ast(gast.parse(src))
+        tree = _parse(src)
     except SyntaxError:
         # getsource of a lambda inside a call returns the whole line, which may not parse alone.
-        tree = _to_ast(gast.parse("(" + src.strip().rstrip(",") + ")")) if code.co_name == "<lambda>" else None
+        tree = _parse("(" + src.strip().rstrip(",") + ")") if code.co_name == "<lambda>" else None
         if tree is None:
             raise
     ast.increment_lineno(tree, first - 1)
@@ -276,9 +278,9 @@ def _find_def(tree, fn, code):
 
 def parse_expression(text):
     """Parse one expression (a rule's lambda body, a snippet) into a standard ``ast`` node."""
-    return _to_ast(gast.parse(text, mode="eval")).body
+    return _parse(text, mode="eval").body
 
 
 def parse_module(text):
     """Parse module text into a standard ``ast.Module``."""
-    return _to_ast(gast.parse(text))
+    return _parse(text)
