@@ -239,6 +239,46 @@ def test_a_value_rebound_in_a_branch_is_restored_for_the_read_after_it():
     check(read_after_the_branch, np.array([0.5, -0.7, 0.9, 1.3]))
 
 
+def rows_total(A):
+    total = 0.0
+    for row in A:
+        total = total + np.sum(row ** 2) * np.max(row)
+    return total
+
+
+def test_a_row_of_a_loop_has_a_static_shape_so_nothing_is_unbroadcast_or_saved_for_its_shape():
+    src = check(rows_total, np.random.default_rng(2).normal(size=(4, 3)))
+    assert "unbroadcast" not in src and "push(total)" not in src, src
+    assert "dtotal" not in src and "dout=1.0" in src, src  # the sum of numbers is known to be a number
+    assert unread_pops(src) == [], src
+
+
+def euler(y0, k):
+    y = y0
+    for _ in range(5):
+        y = y + 0.1 * (-k * y + np.sin(y))
+    return np.sum(y)
+
+
+def test_the_adjoint_of_a_full_sum_is_the_number_spread_to_a_static_shape():
+    src = check(euler, np.array([0.5, -0.2, 1.0]), 0.7)
+    assert "dy = np.broadcast_to(dout, y0.shape)" in src and "unreduce" not in src, src
+
+
+def sum_of_squares_in_loop(xs, W):
+    s = 0.0
+    for x in xs:
+        s = s + np.sum((x @ W) ** 2)
+    return s
+
+
+def test_a_value_read_only_through_a_folded_sum_view_is_not_saved():
+    rng = np.random.default_rng(3)
+    src = check(sum_of_squares_in_loop, rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), wrt=1)
+    assert "broadcast_to" not in src, src  # ds * 2 * t: the view of ds is folded into the product
+    assert pushes(src) == 1 and unread_pops(src) == [], src
+
+
 # ---------------------------------------------------------------- the whole corpus
 
 @pytest.mark.parametrize("case", [c for c in all_cases() if c.static is None], ids=lambda c: c.name)

@@ -9,7 +9,8 @@ Output guarantees (an ``Activity``):
   anything computed by a no-derivative expression are never active.
 * ``shapes`` maps variables to their static shape where the argument shapes
   the function was specialised on determine it (elementwise operations,
-  reductions, matrix products); the reverse pass skips ``unbroadcast`` where an
+  reductions, matrix products, indexing by loop variables, int literals and
+  whole slices, number literals); the reverse pass skips ``unbroadcast`` where an
   operand provably has the result's shape.
 * ``scalar`` holds the variables statically known to be Python numbers (from
   the argument types the function was specialised on, number literals, ``math``
@@ -342,7 +343,20 @@ def infer_shapes(fn, act, param_shapes):
             return dict_shapes[value.args[0].name].get(value.args[1].node.value)
         return None
 
-    from .shapes import dims_resolver
+    # range loop variables no statement rebinds are Python ints: x[i] drops an axis
+    ints = {v for v in loop_vars if v not in by_target and v not in fn.params}
+
+    def index_shape(value):
+        if not (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
+                and isinstance(value.args[1], Const) and value.args[0].name not in act.dicts
+                and value.args[0].name not in act.lists):
+            return None
+        base = atom(value.args[0])
+        if base is _TOP:
+            return _TOP
+        return shape_index(base, value.args[1].node, ints)
+
+    from .shapes import dims_resolver, index_shape as shape_index
     dims = dims_resolver(lambda name: [] if name in fn.params or name in loop_vars else by_target.get(name, []),
                          lambda name: () if name in act.scalar else shape.get(name))
     changed = True
@@ -354,7 +368,14 @@ def infer_shapes(fn, act, param_shapes):
             else:
                 new = _TOP
                 for value in values:
-                    s = entry_shape(value) or value_shape(value, atom, dims)
+                    s = entry_shape(value)
+                    if s is None and isinstance(value, NonDiff) and (
+                            _const_number(value.node) or _scalar_nondiff(value.node, act.scalar)):
+                        s = ()  # a number (total = 0.0 before total = total + x[i])
+                    if s is None:
+                        s = index_shape(value)
+                    if s is None:
+                        s = value_shape(value, atom, dims)
                     if s is _TOP:
                         continue
                     if s is None or (new is not _TOP and new != s):

@@ -196,6 +196,9 @@ class Reverse:
         self.groups = _groups(fn, self.overwritten - self.recomputed)
         self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
+        self.views = {}  # adjoint name -> (number it is a broadcast view of, static shape); see sum_view
+        self.view_stmts = {}  # id -> the statements that make such views
+        self.new_views = {}  # views the statement being differentiated makes
         self.inplace_owned = set()
         self.before_if = {}
         self.loop_stack = []
@@ -387,19 +390,110 @@ class Reverse:
     def backward(self, stmts, state, depth):
         out = []
         for s in reversed(stmts):
+            fresh = {}
             if isinstance(s, Assign):
-                out += self.adjoint_assign(s, state)
-            elif isinstance(s, If):
-                out += self.adjoint_if(s, state, depth)
-            elif isinstance(s, For):
-                out += self.adjoint_for(s, state, depth)
-            elif isinstance(s, While):
-                out += self.adjoint_while(s, state, depth)
-            elif isinstance(s, Append):
-                out += self.adjoint_append(s, state)
-            elif isinstance(s, ListSet):
-                out += self.adjoint_list_set(s, state)
+                code, fresh = self.adjoint_assign(s, state), self.new_views
+                self.new_views = {}
+            else:
+                self.views.clear()  # a view is followed through straight-line code only
+                if isinstance(s, If):
+                    code = self.adjoint_if(s, state, depth)
+                elif isinstance(s, For):
+                    code = self.adjoint_for(s, state, depth)
+                elif isinstance(s, While):
+                    code = self.adjoint_while(s, state, depth)
+                elif isinstance(s, Append):
+                    code = self.adjoint_append(s, state)
+                elif isinstance(s, ListSet):
+                    code = self.adjoint_list_set(s, state)
+                else:
+                    code = []
+                self.views.clear()
+            stored = _stored(code)
+            self.views = {d: gv for d, gv in self.views.items() if d not in stored and gv[0] not in stored}
+            self.views.update(fresh)
+            out += code
         return out
+
+    def sum_view(self, var, expr):
+        """``np.broadcast_to(g, shape_of(x))`` for the table's sum VJP ``np.broadcast_to(unreduce(g, x, None),
+        shape_of(x))`` when ``g`` is a number (shape ``()``) and ``x`` has a static shape with axes, or ``None``.
+
+        ``unreduce`` over all axes only reshapes a one-element ``g``; ``np.broadcast_to`` spreads it the same way.
+        """
+        from ..rules.helpers import shape_of, unreduce
+        values = self.ns.values
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "broadcast_to"
+                and isinstance(expr.func.value, ast.Name) and values.get(expr.func.value.id) is np
+                and len(expr.args) == 2 and not expr.keywords):
+            return None
+        inner, shape = expr.args
+        if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and values.get(inner.func.id) is unreduce
+                and len(inner.args) == 3 and not inner.keywords and isinstance(shape, ast.Call)
+                and isinstance(shape.func, ast.Name) and values.get(shape.func.id) is shape_of and len(shape.args) == 1
+                and not shape.keywords):
+            return None
+        g, x, axis = inner.args
+        if not (isinstance(g, ast.Name) and isinstance(x, ast.Name) and x.id == var and isinstance(axis, ast.Constant)
+                and axis.value is None and isinstance(shape.args[0], ast.Name) and shape.args[0].id == var):
+            return None
+        primal = {self.adj(v): v for v in self.act.active}.get(g.id)
+        if primal is None or self.shape_of(Var(primal)) != ():
+            return None
+        static = self.shape_of(Var(var))
+        if not static:
+            return None
+        return ast.Call(func=expr.func, args=[g, shape], keywords=[]), static
+
+    def fold_views(self, expr):
+        """In products, a broadcast view of a number next to a factor of the view's static shape is the number.
+
+        ``dt * 2 * x`` with ``dt = np.broadcast_to(ds, shape_of(t))`` and ``x`` of ``t``'s shape is
+        ``ds * 2 * x``: the product has that shape anyway, and reads ``t`` no more.
+        """
+        if not self.views:
+            return expr
+        views = self.views
+        from .shapes import broadcast
+
+        def shape_of_expr(node):
+            """The static shape of arithmetic on names and numbers (``t_2 ** (2 - 1)``), or ``None``."""
+            if isinstance(node, ast.Name):
+                return None if node.id in views else self.shape_of(Var(node.id))
+            if all(isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.operator, ast.unaryop,
+                                  ast.cmpop)) for n in ast.walk(node)):
+                return ()  # arithmetic on literals (2 - 1 + (2 == 0)): a number
+            if isinstance(node, ast.Constant):
+                return () if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) else None
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+                return shape_of_expr(node.operand)
+            if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+                a, b = shape_of_expr(node.left), shape_of_expr(node.right)
+                return None if a is None or b is None else broadcast([a, b])
+            return None
+
+        def factors(node):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+                return factors(node.left) + factors(node.right)
+            return [node]
+
+        class Fold(ast.NodeTransformer):
+            def visit_BinOp(self, node):
+                if not isinstance(node.op, ast.Mult):
+                    self.generic_visit(node)
+                    return node
+                fs = [self.visit(f) for f in factors(node)]
+                for k, f in enumerate(fs):
+                    if isinstance(f, ast.Name) and f.id in views:
+                        g, shape = views[f.id]
+                        if any(o is not f and shape_of_expr(o) == shape for o in fs):
+                            fs[k] = _name(g)
+                out = fs[0]
+                for f in fs[1:]:
+                    out = ast.BinOp(left=out, op=ast.Mult(), right=f)
+                return out
+
+        return Fold().visit(expr)
 
     def adjoint_list_set(self, s, state):
         """``lst[i] = v``: ``dv += dlst[i]``; the old item is put back and its adjoint starts at zero."""
@@ -635,6 +729,7 @@ class Reverse:
                     continue
                 stmts, expr = got
                 pre += stmts
+                expr = self.fold_views(expr)
                 if self.needs_unbroadcast(value, i):
                     shape = ast.Tuple(elts=[], ctx=ast.Load()) if self.scalar(a) else \
                         _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(a.name))
@@ -663,7 +758,16 @@ class Reverse:
             merged[var] = expr if var not in merged else ast.BinOp(left=merged[var], op=ast.Add(), right=expr)
         self_expr = merged.pop(v, None)
         for var, expr in merged.items():
+            view = None if var in state else self.sum_view(var, expr)
+            if view is not None:
+                expr, shape = view
+            copied = var not in state and isinstance(expr, ast.Name) and self.views.get(expr.id)
             self.accumulate(var, expr, state, out)
+            if view is not None:
+                self.new_views[self.adj(var)] = (expr.args[0].id, shape)
+                self.view_stmts[id(out[-1])] = out[-1]
+            elif copied:  # the adjoint of an operand of +: the same view
+                self.new_views[self.adj(var)] = copied
         if self_expr is not None and id(s) in self.inplace_writes and v in self.inplace_owned:
             cleared = self.write_clears_in_place(value)
             if cleared is not None and cleared != "keep":
@@ -1020,15 +1124,14 @@ class Reverse:
                 tail.append(_assign(self.adj(p), self.zero(p)))
                 grads.append(_name(self.adj(p)))
         self.shape_substitute(adjoint + tail)
+        self.drop_unread_views(adjoint, tail, grads)
         # Decide which saves/restores are real: only values the adjoint sweep reads after their restore.
         live = _Liveness()
-        live.block(adjoint + tail, {g.id for g in grads})
+        read_first = live.block(adjoint + tail, {g.id for g in grads})  # read before the adjoint sets them
         forward = _resolve_markers(forward, live.needed, self)
         adjoint = _resolve_markers(adjoint, live.needed, self)
-        read = {n.id for st in adjoint + tail for n in ast.walk(st) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Load)}
         prologue = []
-        for v in sorted(self.maybe_undefined & (read | live.saved)):
+        for v in sorted(self.maybe_undefined & (read_first | live.saved)):
             prologue.append(_assign(v, ast.Constant(value=None)))
         if self.uses_stack:
             prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
@@ -1047,6 +1150,33 @@ class Reverse:
         return fdef
 
     wrt_tuple = False
+
+    def drop_unread_views(self, adjoint, tail, grads):
+        """Remove the broadcast views (``sum_view``) every use of which was folded; print ``x.shape`` in the rest."""
+        if not self.view_stmts:
+            return
+        read = {n.id for st in adjoint + tail for n in ast.walk(st) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)} | {g.id for g in grads}
+        dead = {k for k, st in self.view_stmts.items() if st.targets[0].id not in read}
+
+        def sweep(stmts):
+            out = []
+            for st in stmts:
+                if id(st) in dead:
+                    continue
+                if id(st) in self.view_stmts:
+                    shape = st.value.args[1]
+                    x = shape.args[0]
+                    if len(self.shape_of(Var(x.id)) or ()) >= 1:  # an ndarray: x.shape is shape_of(x)
+                        st.value.args[1] = ast.Attribute(value=_name(x.id), attr="shape", ctx=ast.Load())
+                for field in ("body", "orelse"):
+                    if isinstance(getattr(st, field, None), list):
+                        new = sweep(getattr(st, field))
+                        setattr(st, field, new if new or field == "orelse" else [ast.Pass()])
+                out.append(st)
+            return out
+
+        adjoint[:] = sweep(adjoint)
 
     def shape_substitute(self, stmts):
         """Where the adjoint reads a value only for its shape, read an argument of the same static shape instead.
@@ -1098,6 +1228,22 @@ class Reverse:
                         shape = self.act.shapes.get(v)
                         if shape and v not in self.act.scalar and shape in by_shape:
                             call.args[k] = _name(by_shape[shape])
+
+
+def _stored(stmts):
+    """Names the statements rebind or change in place."""
+    out = set()
+    for st in stmts:
+        for n in ast.walk(st):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                out.add(n.id)
+            elif isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, ast.Store):
+                base = n.value
+                while isinstance(base, (ast.Subscript, ast.Attribute)):
+                    base = base.value
+                if isinstance(base, ast.Name):
+                    out.add(base.id)
+    return out
 
 
 def _list_slot_assign(lst, idx, value):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Length", "Product", "broadcast", "unstretched", "prim_shape", "dims_resolver"]
+__all__ = ["Length", "Product", "broadcast", "unstretched", "prim_shape", "index_shape", "dims_resolver"]
 
 
 @dataclass(frozen=True)
@@ -270,6 +270,52 @@ def _reduction(x, rest, kwargs, dims):
 
 _SHAPE_FNS = {np.reshape: _reshape, np.ravel: _ravel, np.transpose: _transpose, np.swapaxes: _swapaxes}
 _SHAPE_FNS.update({fn: _reduction for fn in _REDUCTIONS})
+
+
+# ------------------------------------------------------------------ basic indexing
+
+_INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
+
+
+def _int_expr(node, ints):
+    """Whether ``node`` is certainly a Python int: an int literal, a name in ``ints``, or ``+ - * // %`` of them."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Name):
+        return node.id in ints
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _int_expr(node.operand, ints)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _INT_OPS):
+        return _int_expr(node.left, ints) and _int_expr(node.right, ints)
+    return False
+
+
+def index_shape(x, index, ints):
+    """The shape ``x[index]`` has for an ``x`` of shape ``x``, or ``None``.
+
+    Only integers (each takes an axis away) and whole slices ``:`` (each keeps
+    one) are followed: any other slice changes a length the shape algebra
+    cannot name, and a bool, an array or ``None`` adds or reshapes axes.
+
+    Args:
+        x: the shape of the indexed array.
+        index: the index's syntax.
+        ints: names certainly holding Python ints (``range`` loop variables).
+    """
+    if not isinstance(x, tuple):
+        return None
+    elts = index.elts if isinstance(index, ast.Tuple) else [index]
+    if len(elts) > len(x):
+        return None
+    out = []
+    for d, e in zip(x, elts):
+        if isinstance(e, ast.Slice):
+            if e.lower is not None or e.upper is not None or e.step is not None:
+                return None
+            out.append(d)
+        elif not _int_expr(e, ints):
+            return None
+    return tuple(out) + x[len(elts):]
 
 
 # ------------------------------------------------------------------ lengths held in variables
