@@ -58,9 +58,16 @@ class Transformer(ast.NodeTransformer):
         cls._methods = {}  # node class -> the function visiting it
 
     def _method(self, node_class):
-        method = getattr(type(self), "visit_" + node_class.__name__, None)
-        if method is None or method is ast.NodeVisitor.visit_Constant:
-            method = type(self).generic_visit if node_class._fields else _keep
+        cls = type(self)
+        method = getattr(cls, "visit_" + node_class.__name__, None)
+        if method is ast.NodeVisitor.visit_Constant:
+            method = None
+        if method is None:
+            method = cls.generic_visit
+            # Nothing under a field-less node, a constant, or a name (its context) can change: skip them.
+            if not node_class._fields or node_class is ast.Constant or (
+                    node_class is ast.Name and not any(hasattr(cls, "visit_" + c) for c in ("Load", "Store", "Del"))):
+                method = _keep
         self._methods[node_class] = method
         return method
 
@@ -79,17 +86,14 @@ class Transformer(ast.NodeTransformer):
             except AttributeError:
                 continue
             if isinstance(old, list):
-                new = []
-                for value in old:
+                for i, value in enumerate(old):
                     if isinstance(value, _AST):
-                        value = self.visit(value)
-                        if value is None:
-                            continue
-                        if not isinstance(value, _AST):
-                            new.extend(value)
-                            continue
-                    new.append(value)
-                old[:] = new
+                        new_value = self.visit(value)
+                        if new_value is None or not isinstance(new_value, _AST):
+                            self._splice(old, i, new_value)  # a deletion or a list: rebuild from here
+                            break
+                        if new_value is not value:
+                            old[i] = new_value
             elif isinstance(old, _AST):
                 new_node = self.visit(old)
                 if new_node is None:
@@ -97,3 +101,19 @@ class Transformer(ast.NodeTransformer):
                 elif new_node is not old:
                     setattr(node, field, new_node)
         return node
+
+    def _splice(self, values, i, first):
+        """``values[i]`` visited to ``first`` (``None`` or a list): finish that list as ``NodeTransformer`` does."""
+        new = values[:i]
+        if first is not None:
+            new.extend(first)
+        for value in values[i + 1:]:
+            if isinstance(value, _AST):
+                value = self.visit(value)
+                if value is None:
+                    continue
+                if not isinstance(value, _AST):
+                    new.extend(value)
+                    continue
+            new.append(value)
+        values[:] = new

@@ -138,9 +138,18 @@ def parse_function(fn, source=None):
         node, filename, lines = lifted
         return ParsedFunction(fn=fn, node=copy.deepcopy(node), filename=filename, lines=lines, scope=Scope(fn))
     filename = code.co_filename
+    tree = None
     if source is None:
+        quick = _quick_block(fn)
+        if quick is not None:
+            src_lines, first = quick
+            try:
+                tree = _parse("\n" * (first - 1) + textwrap.dedent("".join(src_lines)))
+            except SyntaxError:
+                tree = None  # cut inside a string or brackets: inspect finds the block
         try:
-            src_lines, first = inspect.getsourcelines(fn)
+            if tree is None:
+                src_lines, first = inspect.getsourcelines(fn)
         except (OSError, TypeError):
             raise TransformError(
                 f"cannot read the source of {fn.__qualname__} (defined in {filename}): functions typed at "
@@ -154,21 +163,63 @@ def parse_function(fn, source=None):
     else:
         src, first = source, 1
         lines = src.splitlines()
-    src = textwrap.dedent(src)
-    try:
-        tree = _parse(src)
-    except SyntaxError:
-        # getsource of a lambda inside a call returns the whole line, which may not parse alone.
-        tree = _parse("(" + src.strip().rstrip(",") + ")") if code.co_name == "<lambda>" else None
-        if tree is None:
-            raise
-    ast.increment_lineno(tree, first - 1)
+    if tree is None:
+        src = textwrap.dedent(src)
+        pad = "\n" * (first - 1)  # parsed at its own line number (ast.increment_lineno would walk the tree again)
+        try:
+            tree = _parse(pad + src)
+        except SyntaxError:
+            # getsource of a lambda inside a call returns the whole line, which may not parse alone.
+            tree = _parse(pad + "(" + src.strip().rstrip(",") + ")") if code.co_name == "<lambda>" else None
+            if tree is None:
+                raise
     node = _find_def(tree, fn, code)
     if node is None:
         raise TransformError(f"cannot find the definition of {fn.__qualname__} in its source",
                              filename=filename, lineno=code.co_firstlineno)
     node.decorator_list = []
     return ParsedFunction(fn=fn, node=node, filename=filename, lines=lines, scope=Scope(fn))
+
+
+def _quick_block(fn):
+    """``inspect.getsourcelines(fn)`` for a ``def``, found by indentation instead of tokenizing, or ``None``.
+
+    The block runs from the def's decorators and ``def`` line up to the first line
+    (blank and comment lines aside) indented no deeper than the ``def``. That is the
+    def's text unless the line sits inside a string or brackets, and then the text
+    cut there does not parse, so the caller falls back to ``inspect``. Lambdas,
+    wrapped functions and tab-indented code go to ``inspect`` directly.
+    """
+    if fn.__code__.co_name == "<lambda>" or getattr(fn, "__wrapped__", None) is not None:
+        return None
+    try:
+        lines, lnum = inspect.findsource(fn)
+    except (OSError, TypeError):
+        return None
+
+    def indent(line):
+        body = line.lstrip(" ")
+        return None if body[:1] in ("\t", "\f") else len(line) - len(body)
+
+    base = indent(lines[lnum])
+    k = lnum
+    while k < len(lines) and lines[k].lstrip(" ").startswith("@") and indent(lines[k]) == base:
+        k += 1
+    if base is None or k >= len(lines) or indent(lines[k]) != base \
+            or not lines[k].lstrip(" ").startswith(("def ", "async def ")):
+        return None
+    end = k + 1
+    for j in range(k + 1, len(lines)):
+        text = lines[j].strip()
+        if not text or text.startswith("#"):
+            continue
+        depth = indent(lines[j])
+        if depth is None:
+            return None
+        if depth <= base:
+            break
+        end = j + 1
+    return lines[lnum:end], lnum + 1
 
 
 # Functions the compiler made from a nested ``def`` (see ``lift_function``): code -> (node, filename, lines).
@@ -268,6 +319,10 @@ def _find_def(tree, fn, code):
         ast.copy_location(node, lam)
         ast.copy_location(node.body[0], lam.body)
         return ast.fix_missing_locations(node)
+    for n in tree.body:  # the usual case, found without walking the tree (ast.walk meets these first)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name \
+                and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno:
+            return n
     found = [n for n in ast.walk(tree)
              if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name]
     for n in found:
