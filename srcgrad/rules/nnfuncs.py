@@ -180,6 +180,15 @@ def batch_rows(a):
     return np.reshape(a, (-1, shape_of(a)[-1]))
 
 
+def input_rows(x, g):
+    """``linear``'s input as the rows of ``g`` (its gradient's): stretched first where a bias of more than one
+    axis broadcast the product to more rows than the input has."""
+    rows = shape_of(g)[:-1]
+    if shape_of(x)[:-1] != rows:
+        x = np.broadcast_to(x, rows + shape_of(x)[-1:])
+    return batch_rows(x)
+
+
 defvjp(sigmoid,
        lambda g, ans, x: g * ans * (1 - ans),
        backward_name="SigmoidBackward0")
@@ -240,8 +249,9 @@ defjvp(sum_rows,
 
 defvjp(linear,
        lambda g, ans, x, w, b=None: np.matmul(g, w),
-       lambda g, ans, x, w, b=None: np.matmul(np.swapaxes(batch_rows(g), -1, -2), batch_rows(x)),
-       lambda g, ans, x, w, b=None: sum_rows(batch_rows(g)),
+       lambda g, ans, x, w, b=None: np.matmul(np.swapaxes(batch_rows(g), -1, -2), input_rows(x, g)),
+       # a bias of one axis (or none) is added to every row; one of more axes gets g, which the caller unbroadcasts
+       lambda g, ans, x, w, b=None: sum_rows(batch_rows(g)) if len(shape_of(b)) <= 1 else g,
        backward_name="AddmmBackward0")
 defjvp(linear,
        lambda t, ans, x, w, b=None: np.matmul(t, np.swapaxes(w, -1, -2)),

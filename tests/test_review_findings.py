@@ -1,0 +1,191 @@
+"""Findings of a review of the day's changes: each a minimal case against central finite differences.
+
+A bug someone else is to fix is a strict xfail whose reason says what goes wrong, so the suite stays
+green and the fix is noticed; a bug fixed with the finding is an ordinary test.
+"""
+
+import numpy as np
+import pytest
+
+import srcgrad
+import srcgrad.nn.functional as F
+from srcgrad.autograd import gradcheck, gradgradcheck
+from srcgrad.errors import TransformError
+from srcgrad.rules import linear
+
+
+def numeric_grad(f, args, i, eps=1e-6):
+    x = np.asarray(args[i], dtype=float)
+    g = np.zeros_like(x)
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[k] = eps
+        hi, lo = list(args), list(args)
+        hi[i], lo[i] = x + e, x - e
+        g.flat[k] = (f(*hi) - f(*lo)) / (2 * eps)
+    return g
+
+
+def check(f, *args, wrt=0):
+    """grad (both optimize settings) and jvp of ``f`` agree with finite differences."""
+    expected = numeric_grad(f, args, wrt)
+    for optimize in (True, False):
+        got = srcgrad.grad(f, wrt=wrt, optimize=optimize)(*args)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    tangent = np.linspace(0.3, -0.8, np.size(args[wrt])).reshape(np.shape(args[wrt]))
+    value, out = srcgrad.jvp(f, wrt=wrt)(*args, tangent)
+    assert np.isclose(value, f(*args))
+    np.testing.assert_allclose(out, np.sum(expected * tangent), rtol=1e-5, atol=1e-7)
+
+
+def supported_or_refused_here(f, *args):
+    """The gradient is right, or grad and jvp refuse with a TransformError naming this file."""
+    try:
+        check(f, *args)
+    except TransformError as e:
+        assert "test_review_findings.py, line" in str(e)
+
+
+X = np.array([0.5, -0.7, 0.9])
+
+
+# ---------------------------------------------------------------- linear with a bias of more than one axis (fixed)
+
+@pytest.mark.parametrize("x_shape, b_shape", [((5, 4), (1, 3)), ((5, 4), (5, 3)), ((5, 4), (5, 1)),
+                                              ((1, 4), (5, 3)), ((4,), (5, 3)), ((2, 1, 4), (5, 3)),
+                                              ((5, 4), (3,)), ((5, 4), ())])
+def test_linear_bias_that_broadcasts_the_product(x_shape, b_shape):
+    # linear's bias VJP was sum_rows(g) for every bias: shape (out,), which unbroadcast refused for a bias of
+    # shape (1, out) or (N, out) ("gradient of shape (3,) does not broadcast") and crashed on (N, 1); the weight
+    # VJP multiplied g's rows by the input's rows, which differ in number when the bias adds rows.
+    rng = np.random.default_rng(0)
+    x, w, b = rng.normal(size=x_shape), rng.normal(size=(3, 4)), rng.normal(size=b_shape)
+    inputs = tuple(srcgrad.tensor(a, requires_grad=True) for a in (x, w, b))
+    assert gradcheck(lambda a, m, c: F.linear(a, m, c), inputs)
+    assert gradgradcheck(lambda a, m, c: F.linear(a, m, c) ** 2, inputs)
+
+    def f(x, w, b):
+        return np.sum(np.sin(linear(x, w, b)))
+
+    for i in range(3):
+        check(f, x, w, b, wrt=i)
+
+
+# ---------------------------------------------------------------- compiler: containers
+
+def comprehension_item_rebound(x):
+    parts = [x * i for i in range(3)]
+    parts[1] = parts[2] ** 2
+    return np.sum(parts[1] * parts[0] + parts[2])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "grad of a list built by a comprehension whose item is then rebound (parts = [x * i for i in range(3)]; "
+    "parts[1] = ...; reading parts[k]) crashes in the generated code with AttributeError: 'numpy.ndarray' "
+    "object has no attribute 'pop': reverse.py treats the list as an array (dparts = np.zeros_like(parts)), "
+    "then the comprehension's adjoint pops from it. jvp is right; a list built by [a, b] or append works."))
+def test_comprehension_list_item_rebound():
+    check(comprehension_item_rebound, X)
+
+
+def dict_looped_over_keys(x):
+    d = {"a": x * 1.0, "b": x}
+    for k in d:
+        d[k] = d[k] * 2.0
+    return np.sum(d["a"] * d["b"])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "for k in d over a dict built in the function crashes inside the compiler (normalize.py stmt_For: "
+    "AttributeError: '_StaticDict' object has no attribute 'name') in grad and jvp, instead of differentiating "
+    "or refusing at the user's line"))
+def test_loop_over_the_keys_of_a_dict():
+    supported_or_refused_here(dict_looped_over_keys, X)
+
+
+def _scaled(x, *, c=1.5):
+    return np.sin(x) * c
+
+
+def keyword_only_default(x):
+    return np.sum(_scaled(x))
+
+
+def keyword_only_passed(x):
+    return np.sum(_scaled(x, c=2.0))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a helper with a keyword-only parameter (def h(x, *, c=1.5)), documented as supported: called without it, "
+    "the inlined body reads an unbound name (NameError: name 'c' is not defined in the generated code, grad "
+    "and jvp); called with it, grad refuses a correct call ('unexpected or repeated keyword argument c')"))
+@pytest.mark.parametrize("f", [keyword_only_default, keyword_only_passed])
+def test_helper_with_a_keyword_only_parameter(f):
+    check(f, X)
+
+
+# ---------------------------------------------------------------- compiler: a dead overwrite inside a loop or branch
+
+def overwritten_in_a_loop(w):
+    v = w * 1.0
+    y = np.sin(v)  # its adjoint reads v as it is here
+    for i in range(2):
+        v = y * 0.3  # never read again, but it does overwrite v
+    return np.sum(y)
+
+
+def overwritten_in_a_branch(w):
+    v = w * 1.0
+    y = np.sin(v)
+    if np.sum(w) > 0:
+        v = y * 0.3
+    v = w * 1.5
+    return np.sum(y) + np.sum(v)
+
+
+def overwritten_in_a_while_loop(w):
+    v = w * 1.0
+    y = np.sin(v)
+    k = 0
+    while k < 2:
+        v = y * 0.3
+        k += 1
+    return np.sum(y)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "SILENT WRONG GRADIENT (grad, both optimize settings; jvp is right): a variable overwritten inside a loop or "
+    "branch by a value nothing reads afterwards (v = y * 0.3 in a loop after y = np.sin(v)) keeps that value in "
+    "the adjoint sweep, so y's adjoint uses cos(y * 0.3) instead of cos(v). reverse.py adjoint_for / adjoint_while "
+    "/ adjoint_if drop a loop or branch whose adjoint is only markers (`if _real(code)`, `if not _real(body) and "
+    "not _real(orelse)`), and with it the _Restore of v, so _Liveness never needs v's save. Also before today's "
+    "liveness change (df88f69), with other wrong values; found by fuzzing random programs."))
+@pytest.mark.parametrize("f", [overwritten_in_a_loop, overwritten_in_a_branch, overwritten_in_a_while_loop])
+def test_dead_overwrite_in_a_loop_or_branch(f):
+    check(f, np.array([0.3, -0.5, 0.8]))
+
+
+# ---------------------------------------------------------------- compiler: a loop over a dict argument
+
+def loop_over_dict_argument(p, x):
+    for k in p:
+        x = x * p[k]
+    return np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "for k in params over a dict argument compiles to k = params[i] for i in range(len(params)) (a list's loop), "
+    "so grad and jvp raise KeyError: 0 from the generated code instead of differentiating or refusing at the "
+    "user's line"))
+def test_loop_over_the_keys_of_a_dict_argument():
+    p = {"W": np.full((2, 3), 0.5), "b": np.linspace(0.5, 1.5, 6).reshape(2, 3)}
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    try:
+        got = srcgrad.grad(loop_over_dict_argument)(p, x)
+    except TransformError as e:
+        assert "test_review_findings.py, line" in str(e)
+        return
+    for key in p:
+        def f(v):
+            return loop_over_dict_argument({**p, key: v}, x)
+        np.testing.assert_allclose(got[key], numeric_grad(f, (p[key],), 0), rtol=1e-5, atol=1e-7)
