@@ -153,6 +153,22 @@ def overwritten_in_a_while_loop(w):
     return np.sum(y)
 
 
+def overwritten_by_a_constant_in_a_loop(w):
+    v = w * 1.0
+    y = np.sin(v)
+    for i in range(2):
+        v = np.ones(3) * 0.3  # no derivative at all
+    return np.sum(y)
+
+
+def iterate_whose_last_value_is_unused(w):
+    y = w * 1.0
+    z = np.sin(y)
+    for i in range(2):
+        y = np.cos(y) * 0.5 + z
+    return np.sum(z * z)
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "SILENT WRONG GRADIENT (grad, both optimize settings; jvp is right): a variable overwritten inside a loop or "
     "branch by a value nothing reads afterwards (v = y * 0.3 in a loop after y = np.sin(v)) keeps that value in "
@@ -160,7 +176,8 @@ def overwritten_in_a_while_loop(w):
     "/ adjoint_if drop a loop or branch whose adjoint is only markers (`if _real(code)`, `if not _real(body) and "
     "not _real(orelse)`), and with it the _Restore of v, so _Liveness never needs v's save. Also before today's "
     "liveness change (df88f69), with other wrong values; found by fuzzing random programs."))
-@pytest.mark.parametrize("f", [overwritten_in_a_loop, overwritten_in_a_branch, overwritten_in_a_while_loop])
+@pytest.mark.parametrize("f", [overwritten_in_a_loop, overwritten_in_a_branch, overwritten_in_a_while_loop,
+                               overwritten_by_a_constant_in_a_loop, iterate_whose_last_value_is_unused])
 def test_dead_overwrite_in_a_loop_or_branch(f):
     check(f, np.array([0.3, -0.5, 0.8]))
 
