@@ -206,3 +206,44 @@ def test_loop_over_the_keys_of_a_dict_argument():
         def f(v):
             return loop_over_dict_argument({**p, key: v}, x)
         np.testing.assert_allclose(got[key], numeric_grad(f, (p[key],), 0), rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- compiler: integer array arguments
+
+def weighted_sum_of_items(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i] * 0.33
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "SILENT WRONG GRADIENT: grad of a function of an integer array (np.array([1, 2, 3])) returns a float "
+    "gradient (api._match_dtypes keeps it float) but the adjoint accumulates into np.zeros_like(x), an int array, "
+    "in place (dx[i] += dt in a loop), so every contribution is truncated: [0, 0, 0] instead of [0.33, 0.33, 0.33]. "
+    "The adjoint buffer of an integer value needs a floating dtype (or grad should refuse an integer wrt argument "
+    "as the tape does)."))
+def test_gradient_with_respect_to_an_integer_array():
+    got = srcgrad.grad(weighted_sum_of_items)(np.array([1, 2, 3]))
+    np.testing.assert_allclose(got, [0.33, 0.33, 0.33])
+
+
+# ---------------------------------------------------------------- compiler: a list argument of arrays of several shapes
+
+def sum_over_a_list_argument(xs):
+    return sum(np.sum(np.sin(x) ** 2) for x in xs)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "grad of a function of a list of arrays of different shapes ([np.ones(3), np.ones(2)]) raises ValueError "
+    "(inhomogeneous shape) from np.zeros_like(xs) in the generated code, instead of a list of gradients or a "
+    "TransformError at the user's line"))
+def test_list_argument_of_arrays_of_several_shapes():
+    xs = [np.linspace(0.1, 0.3, 3), np.linspace(-0.5, 0.5, 2)]
+    try:
+        got = srcgrad.grad(sum_over_a_list_argument)(xs)
+    except TransformError as e:
+        assert "test_review_findings.py, line" in str(e)
+        return
+    for g, x in zip(got, xs):
+        np.testing.assert_allclose(g, 2 * np.sin(x) * np.cos(x), rtol=1e-7)
