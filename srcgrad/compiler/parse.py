@@ -1,11 +1,10 @@
 """Pass 1, parse: from a live function to its syntax tree and the values its names mean.
 
-The source is parsed into a standard-library ``ast`` tree, so every later pass
-reads one stable node set. On the Python versions srcgrad supports (3.10 and
-later) ``ast.parse`` gives that node set directly: the round trip through
-``gast`` (which papers over differences between Python versions) gives the
-same tree, line numbers included, at about ten times the cost, so it is left
-to the tests (``tests/test_compiler_parse.py``) to check that they agree.
+This is the only module that touches ``gast``: the source is parsed with gast
+(which papers over differences between Python versions) and handed on as a
+standard-library ``ast`` tree, so every later pass reads one stable node set.
+(``tests/test_compiler_parse.py`` checks that the round trip gives the tree
+``ast.parse`` gives on the versions srcgrad supports, line numbers included.)
 
 Output guarantees (a ``ParsedFunction``):
 
@@ -26,6 +25,8 @@ import symtable
 import textwrap
 import weakref
 from dataclasses import dataclass, field
+
+import gast
 
 from ..errors import TransformError
 
@@ -112,8 +113,8 @@ def error_at(filename, lines, lineno, message, hint=DOCS_HINT):
 
 
 def _parse(text, mode="exec"):
-    """``text`` parsed into a standard-library ``ast`` tree (what ``gast``'s round trip gives, faster)."""
-    return ast.parse(text, mode=mode)
+    """``text`` parsed with gast into a standard-library ``ast`` tree."""
+    return gast.gast_to_ast(gast.parse(text, mode=mode))
 
 
 def parse_function(fn, source=None):
