@@ -247,3 +247,22 @@ def test_list_argument_of_arrays_of_several_shapes():
         return
     for g, x in zip(got, xs):
         np.testing.assert_allclose(g, 2 * np.sin(x) * np.cos(x), rtol=1e-7)
+
+
+# ---------------------------------------------------------------- compiler: a name rebound to a broadcast of itself
+
+def rebound_to_a_broadcast_of_itself(x, y, w):
+    v = x @ y  # a number
+    v = v + w  # now of w's shape
+    return np.sum(np.sin(v))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "v = x @ y; v = v + w (v rebound to a larger, broadcast shape): the adjoint of v = v + w unbroadcasts to "
+    "np.shape(v), the shape of the NEW v, so the old v's cotangent keeps w's shape and grad fails (SrcgradError "
+    "'gradient ... came out with shape (3, 3)'; with np.dot(x, x), ValueError 'shape-mismatch for sum' from the "
+    "generated code). The unbroadcast target must be the operand's shape before the statement (reverse.py, "
+    "adjoint_assign / needs_unbroadcast on a self-referencing assignment)."))
+def test_name_rebound_to_a_broadcast_of_itself():
+    x, y, w = np.array([0.4, 0.1, 0.3]), np.array([0.2, -0.6, 0.5]), np.array([0.3, -0.5, 0.8])
+    check(rebound_to_a_broadcast_of_itself, x, y, w)
