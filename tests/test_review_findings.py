@@ -217,15 +217,15 @@ def weighted_sum_of_items(x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SILENT WRONG GRADIENT: grad of a function of an integer array (np.array([1, 2, 3])) returns a float "
-    "gradient (api._match_dtypes keeps it float) but the adjoint accumulates into np.zeros_like(x), an int array, "
-    "in place (dx[i] += dt in a loop), so every contribution is truncated: [0, 0, 0] instead of [0.33, 0.33, 0.33]. "
-    "The adjoint buffer of an integer value needs a floating dtype (or grad should refuse an integer wrt argument "
-    "as the tape does)."))
 def test_gradient_with_respect_to_an_integer_array():
-    got = srcgrad.grad(weighted_sum_of_items)(np.array([1, 2, 3]))
-    np.testing.assert_allclose(got, [0.33, 0.33, 0.33])
+    # Found silently wrong (the adjoint was accumulated in an int buffer: [0, 0, 0]); now refused, as the tape
+    # refuses requires_grad on an integer Tensor and JAX's grad an integer input.
+    with pytest.raises(TypeError, match=r"with respect to x, an array of int64.*x\.astype\(float\)"):
+        srcgrad.grad(weighted_sum_of_items)(np.array([1, 2, 3]))
+    with pytest.raises(TypeError, match="an array of bool"):
+        srcgrad.grad(weighted_sum_of_items)(np.array([True, False, True]))
+    np.testing.assert_allclose(srcgrad.grad(weighted_sum_of_items)(np.array([1.0, 2.0, 3.0])), [0.33, 0.33, 0.33])
+    np.testing.assert_allclose(srcgrad.grad(weighted_sum_of_items)(np.array([1, 2, 3]).astype(float)), [0.33] * 3)
 
 
 # ---------------------------------------------------------------- compiler: a list argument of arrays of several shapes

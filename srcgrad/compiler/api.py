@@ -379,6 +379,13 @@ class GradFunction:
             key = _key(args)
             if 3 not in raw and len(self._keys) < 64:  # dicts: their key holds their entries' shapes
                 self._keys[raw] = key
+        for i in self._wrt_index:
+            a = args[i]
+            if type(a) is np.ndarray and a.dtype.kind in "biu":
+                raise TypeError(
+                    f"srcgrad.grad of {self._original.__qualname__} with respect to {self._params[i]}, an array of "
+                    f"{a.dtype} (integers do not have gradients, and an adjoint kept in their dtype would be "
+                    f"truncated): pass floats, e.g. {self._params[i]}.astype(float)")
         spec = self._spec(key)
         self._last = spec
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:
