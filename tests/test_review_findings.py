@@ -115,10 +115,6 @@ def keyword_only_passed(x):
     return np.sum(_scaled(x, c=2.0))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a helper with a keyword-only parameter (def h(x, *, c=1.5)), documented as supported: called without it, "
-    "the inlined body reads an unbound name (NameError: name 'c' is not defined in the generated code, grad "
-    "and jvp); called with it, grad refuses a correct call ('unexpected or repeated keyword argument c')"))
 @pytest.mark.parametrize("f", [keyword_only_default, keyword_only_passed])
 def test_helper_with_a_keyword_only_parameter(f):
     check(f, X)

@@ -130,6 +130,23 @@ class _StaticDict(dict):
         self.names = set()
 
 
+class _FunctionDefaults:
+    """Lets the cache notice an inlined helper whose defaults changed: a ``deps`` container whose
+    ``get(attribute)`` is the helper's ``__defaults__`` or ``__kwdefaults__`` now, or a fresh object when
+    ``__kwdefaults__`` is the dict seen at transformation but one of its entries was set since."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.kw = dict(fn.__kwdefaults__ or {})
+
+    def get(self, name, default=None):
+        value = getattr(self.fn, name, default)
+        if name == "__kwdefaults__" and value is not None and (
+                value.keys() != self.kw.keys() or any(value[k] is not v for k, v in self.kw.items())):
+            return object()
+        return value
+
+
 class _StaticTuple:
     """A tuple kept in a variable at compile time: its items (a ``Var`` it owns, a ``Const``, a nested
     container), read back as a Python tuple of atoms."""
@@ -1658,7 +1675,7 @@ class Normalizer:
         if isinstance(callee, _LocalFunction):
             node, outer = callee.node, callee.ctx
             parsed, scope = outer.parsed, outer.scope
-            defaults_src = ("ast", node.args.defaults, outer)
+            defaults_src = ("ast", node.args.defaults, outer, node.args.kw_defaults)
             code_key = node
             if isinstance(node, ast.Lambda):
                 node = ast.FunctionDef(name="lambda_", args=node.args,
@@ -1679,7 +1696,9 @@ class Normalizer:
             fence.check(parsed)
             node, scope = parsed.node, parsed.scope
             self.deps.append(scope)
-            defaults_src = ("values", callee.__defaults__ or (), None)
+            defaults_src = ("values", callee.__defaults__ or (), None, callee.__kwdefaults__ or {})
+            scope.deps.append(("global", _FunctionDefaults(callee), "__defaults__", callee.__defaults__))
+            scope.deps.append(("global", _FunctionDefaults(callee), "__kwdefaults__", callee.__kwdefaults__))
             base_rename = {}
             local_funcs = {}
         if code_key in self.inline_stack:
@@ -1689,6 +1708,7 @@ class Normalizer:
         if a.vararg or a.kwarg:
             raise ctx.error(e, "calling a function with *args/**kwargs parameters is not supported")
         params = [p.arg for p in a.posonlyargs + a.args]
+        kwonly = [p.arg for p in a.kwonlyargs]
         names = _local_names(node)
         rename = dict(base_rename)
         for n in names:
@@ -1700,21 +1720,29 @@ class Normalizer:
         if len(args) > len(params):
             raise ctx.error(e, f"too many arguments for {node.name}")
         bound = dict(zip(params, args))
+        positional_only = {p.arg for p in a.posonlyargs}
         for k, v in kwargs.items():
-            if k not in params or k in bound:
+            if k not in params + kwonly or k in bound or k in positional_only:
                 raise ctx.error(e, f"unexpected or repeated keyword argument '{k}' for {node.name}")
             bound[k] = v
-        kind, defaults, dctx = defaults_src
+        kind, defaults, dctx, kw_defaults = defaults_src
+        if kind == "ast":  # a nested def or lambda: kw_defaults lines up with kwonly, None where there is none
+            kw_defaults = {p: d for p, d in zip(kwonly, kw_defaults) if d is not None}
         first_default = len(params) - len(defaults)
-        for j, p in enumerate(params):
+        for j, p in enumerate(params + kwonly):
             if p in bound:
                 continue
-            if j < first_default:
-                raise ctx.error(e, f"missing argument '{p}' for {node.name}")
-            d = defaults[j - first_default]
+            if j < len(params):
+                if j < first_default:
+                    raise ctx.error(e, f"missing argument '{p}' for {node.name}")
+                d = defaults[j - first_default]
+            elif p in kw_defaults:
+                d = kw_defaults[p]
+            else:
+                raise ctx.error(e, f"missing keyword-only argument '{p}' for {node.name}")
             bound[p] = (Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p)))
         assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        for p in params:
+        for p in params + kwonly:
             v = bound[p]
             if isinstance(v, Var) and p not in assigned:
                 rename[p] = v.name

@@ -102,6 +102,14 @@ def numpy_namespace_alias(x):
 
 
 
+def _scaled(x, *, c=1.5, shift=0.0):
+    return np.sin(x) * c + shift
+
+
+def keyword_only_helper(x):
+    return np.sum(_scaled(x) * _scaled(x, shift=1.0, c=-2.0))
+
+
 def closures_in_loop(x):
     total = 0.0
     for k in range(3):
@@ -124,5 +132,6 @@ CASES = [
     case(tuple_returning_helper, lambda r: (r.normal(size=5),)),
     case(global_weights, lambda r: (r.normal(size=3),)),
     case(numpy_namespace_alias, lambda r: (r.normal(size=3),)),
+    case(keyword_only_helper, lambda r: (r.normal(size=3),)),
     case(closures_in_loop, lambda r: (r.normal(size=3),), static=LOCAL_DEFAULT, forward=LOCAL_DEFAULT),
 ]

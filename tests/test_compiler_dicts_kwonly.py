@@ -1,0 +1,141 @@
+"""Keyword-only parameters of inlined helpers; loops over the keys of dicts; list arguments of arrays."""
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.errors import TransformError
+
+
+def numeric_grad(f, args, i, eps=1e-6):
+    x = np.asarray(args[i], dtype=float)
+    g = np.zeros_like(x)
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[k] = eps
+        hi, lo = list(args), list(args)
+        hi[i], lo[i] = x + e, x - e
+        g.flat[k] = (f(*hi) - f(*lo)) / (2 * eps)
+    return g
+
+
+def check(f, *args, wrt=0):
+    """grad (both optimize settings) and jvp of ``f`` agree with finite differences."""
+    expected = numeric_grad(f, args, wrt)
+    for optimize in (True, False):
+        got = srcgrad.grad(f, wrt=wrt, optimize=optimize)(*args)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    tangent = np.linspace(0.3, -0.8, np.size(args[wrt])).reshape(np.shape(args[wrt]))
+    value, out = srcgrad.jvp(f, wrt=wrt)(*args, tangent)
+    assert np.isclose(value, f(*args))
+    np.testing.assert_allclose(out, np.sum(expected * tangent), rtol=1e-5, atol=1e-7)
+
+
+X = np.array([0.5, -0.7, 0.9])
+
+
+# ---------------------------------------------------------------- keyword-only parameters of helpers
+
+def _scaled(x, *, c=1.5):
+    return np.sin(x) * c
+
+
+def _weighted(x, w=2.0, *, c, shift=0.5):
+    return x * w * c + shift
+
+
+def keyword_only_default(x):
+    return np.sum(_scaled(x))
+
+
+def keyword_only_passed(x):
+    return np.sum(_scaled(x, c=2.0))
+
+
+def keyword_only_with_an_array(x):
+    return np.sum(_scaled(x, c=x) ** 2)
+
+
+def keyword_only_without_a_default(x):
+    return np.sum(_weighted(x, c=3.0) * _weighted(x, 1.0, shift=x, c=x))
+
+
+def nested_keyword_only(x):
+    def h(y, *, k=3.0, m):
+        return y * k * m
+
+    g = lambda y, *, k=2.0: y ** k  # noqa: E731
+    return np.sum(h(x, m=0.5)) + np.sum(g(x)) + np.sum(g(x, k=3.0))
+
+
+@pytest.mark.parametrize("f", [keyword_only_default, keyword_only_passed, keyword_only_with_an_array,
+                               keyword_only_without_a_default, nested_keyword_only])
+def test_helper_with_keyword_only_parameters(f):
+    check(f, X)
+
+
+def _needs_c(x, *, c):
+    return x * c
+
+
+def keyword_only_missing(x):
+    return np.sum(_needs_c(x))
+
+
+def keyword_only_misspelt(x):
+    return np.sum(_scaled(x, d=2.0))
+
+
+def keyword_only_given_positionally(x):
+    return np.sum(_scaled(x, 2.0))
+
+
+@pytest.mark.parametrize("f, message", [(keyword_only_missing, "missing keyword-only argument 'c'"),
+                                        (keyword_only_misspelt, "unexpected or repeated keyword argument 'd'"),
+                                        (keyword_only_given_positionally, "too many arguments")])
+def test_wrong_calls_of_a_keyword_only_helper_are_refused_at_the_call(f, message):
+    with pytest.raises(TransformError, match=message) as info:
+        srcgrad.grad(f)(X)
+    assert "test_compiler_dicts_kwonly.py, line" in str(info.value)
+
+
+def _shifted(x, *, c=1.0):
+    return x * c
+
+
+def uses_shifted(x):
+    return np.sum(_shifted(x))
+
+
+def test_changed_keyword_only_defaults_of_a_helper_give_a_fresh_gradient():
+    saved = _shifted.__kwdefaults__
+    try:
+        df, jf = srcgrad.grad(uses_shifted), srcgrad.jvp(uses_shifted)
+        np.testing.assert_allclose(df(X), np.ones(3))
+        _shifted.__kwdefaults__ = {"c": 2.0}  # reassigned
+        np.testing.assert_allclose(df(X), 2 * np.ones(3))
+        assert jf(X, np.ones(3))[1] == pytest.approx(6.0)
+        _shifted.__kwdefaults__["c"] = 3.0  # set in place
+        np.testing.assert_allclose(df(X), 3 * np.ones(3))
+        assert jf(X, np.ones(3))[1] == pytest.approx(9.0)
+    finally:
+        _shifted.__kwdefaults__ = saved
+
+
+def _power(x, p=2.0):
+    return x ** p
+
+
+def uses_power(x):
+    return np.sum(_power(x))
+
+
+def test_changed_defaults_of_a_helper_give_a_fresh_gradient():
+    saved = _power.__defaults__
+    try:
+        df = srcgrad.grad(uses_power)
+        np.testing.assert_allclose(df(X), 2 * X)
+        _power.__defaults__ = (3.0,)
+        np.testing.assert_allclose(df(X), 3 * X ** 2)
+    finally:
+        _power.__defaults__ = saved
