@@ -165,13 +165,6 @@ def iterate_whose_last_value_is_unused(w):
     return np.sum(z * z)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SILENT WRONG GRADIENT (grad, both optimize settings; jvp is right): a variable overwritten inside a loop or "
-    "branch by a value nothing reads afterwards (v = y * 0.3 in a loop after y = np.sin(v)) keeps that value in "
-    "the adjoint sweep, so y's adjoint uses cos(y * 0.3) instead of cos(v). reverse.py adjoint_for / adjoint_while "
-    "/ adjoint_if drop a loop or branch whose adjoint is only markers (`if _real(code)`, `if not _real(body) and "
-    "not _real(orelse)`), and with it the _Restore of v, so _Liveness never needs v's save. Also before today's "
-    "liveness change (df88f69), with other wrong values; found by fuzzing random programs."))
 @pytest.mark.parametrize("f", [overwritten_in_a_loop, overwritten_in_a_branch, overwritten_in_a_while_loop,
                                overwritten_by_a_constant_in_a_loop, iterate_whose_last_value_is_unused])
 def test_dead_overwrite_in_a_loop_or_branch(f):

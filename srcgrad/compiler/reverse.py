@@ -11,7 +11,9 @@ with these guarantees:
   forward sweep (this is what makes loops, branches and reassignment exact).
   A value is saved only when the adjoint sweep reads it after its restore,
   before anything rebinds it (a liveness analysis, ``_Liveness``); save and
-  restore are kept or dropped together.
+  restore are kept or dropped together. A loop or branch of the adjoint sweep
+  is kept while it holds a needed restore, even with no other adjoint work
+  (a value overwritten there and read by an earlier statement's adjoint).
   ``if`` tests and loop trip counts are pushed only when inside a loop.
 * The adjoint of each assignment is the rule's VJP body with the call's
   operands substituted (``dx = dy * np.cos(x)``), summed into the input's
@@ -999,14 +1001,10 @@ class Reverse:
         self.materialize(joinable(merged - s2), orelse)
         state.clear()
         state.update(merged)
-        out = []
-        if not _real(body) and not _real(orelse):
-            return out
-        if not _real(body):
-            out.append(ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_name(s.cond)), body=orelse, orelse=[]))
-        else:
-            out.append(ast.If(test=_name(s.cond), body=body, orelse=orelse if _real(orelse) else []))
-        return out
+        if not body and not orelse:
+            return []
+        # Kept even when only markers: a restore in a branch may be needed (``_resolve_markers`` drops what is empty).
+        return [ast.If(test=_name(s.cond), body=body or [ast.Pass()], orelse=orelse)]
 
     def loop_body(self, loop, state, depth):
         body = loop.body
@@ -1063,7 +1061,7 @@ class Reverse:
             it = ast.Subscript(value=it, slice=ast.Slice(upper=_name(self.counter_for(s))), ctx=ast.Load())
         rev = _call(self.ns.bind(reversed, "reversed"), it)
         out += pre
-        if _real(code):
+        if code:  # kept even when only markers: a restore in the loop may be needed
             out.append(ast.For(target=_name(s.target, True), iter=rev, body=code, orelse=[]))
         if s.target in self.loop_target_shadowed.get(id(s), ()):
             out.append(_marker(_Restore(s.target, id(s))))
@@ -1077,7 +1075,7 @@ class Reverse:
             _, pop = self.stack_names()
             out.append(_assign(counter, _call(pop)))
         out += pre
-        if _real(code):
+        if code:  # kept even when only markers: a restore in the loop may be needed
             out.append(ast.For(target=_name("_", True), iter=_call(self.ns.bind(range, "range"), _name(counter)),
                                body=code, orelse=[]))
         return out
@@ -1129,7 +1127,7 @@ class Reverse:
         live = _Liveness()
         read_first = live.block(adjoint + tail, {g.id for g in grads})  # read before the adjoint sets them
         forward = _resolve_markers(forward, live.needed, self)
-        adjoint = _resolve_markers(adjoint, live.needed, self)
+        adjoint = _resolve_markers(adjoint, live.needed, self, prune=True)
         prologue = []
         for v in sorted(self.maybe_undefined & (read_first | live.saved)):
             prologue.append(_assign(v, ast.Constant(value=None)))
@@ -1305,6 +1303,28 @@ class _Liveness:
         self.needed.add(key)
         self.saved.add(var)
 
+    def kept(self, marker):
+        """Whether ``_resolve_markers`` turns ``marker`` into code (given what is needed so far)."""
+        if isinstance(marker, (_SaveGroup, _RestoreGroup)):
+            return any((marker.key, v) in self.needed for v in marker.vars)
+        if isinstance(marker, SourceLine):
+            return False
+        return marker.key in self.needed
+
+    def empty(self, stmts):
+        """True when ``stmts`` resolve to no code: markers not kept, ``pass``, and branches and loops of those
+        (``_resolve_markers`` drops such a branch or loop of the adjoint sweep, so it reads nothing)."""
+        for st in stmts:
+            if is_marker(st):
+                if self.kept(st.value.value):
+                    return False
+            elif isinstance(st, (ast.If, ast.For, ast.While)):
+                if not (self.empty(st.body) and self.empty(st.orelse)):
+                    return False
+            elif not isinstance(st, ast.Pass):
+                return False
+        return True
+
     def stmt(self, st, live, loop_out):
         if is_marker(st):
             m = st.value.value
@@ -1333,8 +1353,8 @@ class _Liveness:
         if isinstance(st, ast.AugAssign):
             return live | _loads(st) | ({st.target.id} if isinstance(st.target, ast.Name) else set())
         if isinstance(st, ast.If):
-            return (_loads(st.test) | self.block(st.body, live, loop_out)
-                    | self.block(st.orelse, live, loop_out))
+            inner = self.block(st.body, live, loop_out) | self.block(st.orelse, live, loop_out)
+            return inner if self.empty([st]) else inner | _loads(st.test)
         if isinstance(st, (ast.For, ast.While)):
             head = st.iter if isinstance(st, ast.For) else st.test
             targets = {n.id for n in ast.walk(st.target) if isinstance(n, ast.Name)} \
@@ -1346,7 +1366,7 @@ class _Liveness:
                 if inside <= carried:
                     break
                 carried |= inside
-            return carried | _loads(head)
+            return carried if self.empty([st]) else carried | _loads(head)
         if isinstance(st, (ast.Break, ast.Continue)):
             return set(loop_out) if loop_out is not None else live
         if isinstance(st, ast.Return):
@@ -1358,8 +1378,12 @@ def _loads(node):
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _resolve_markers(stmts, needed, rev):
-    """Markers to code: the saves, restores and recomputations whose keys are in ``needed``; the rest go."""
+def _resolve_markers(stmts, needed, rev, prune=False):
+    """Markers to code: the saves, restores and recomputations whose keys are in ``needed``; the rest go.
+
+    With ``prune`` (the adjoint sweep), a branch or loop left without code goes too (``_Liveness.empty``), and
+    a branch with code in its ``else`` only becomes ``if not cond``.
+    """
     out = []
     for s in stmts:
         if is_marker(s, _Save):
@@ -1408,12 +1432,24 @@ def _resolve_markers(stmts, needed, rev):
             continue
         for field in ("body", "orelse"):
             if hasattr(s, field) and isinstance(getattr(s, field), list):
-                new = _resolve_markers(getattr(s, field), needed, rev)
+                new = _resolve_markers(getattr(s, field), needed, rev, prune)
                 if field == "body" and not _real(new):
                     new = new + [ast.Pass()]
                 setattr(s, field, new)
+        if prune and isinstance(s, (ast.If, ast.For, ast.While)):
+            if not _code(s.body) and not _code(s.orelse):
+                continue
+            if isinstance(s, ast.If) and not _code(s.body):
+                s.test = ast.UnaryOp(op=ast.Not(), operand=s.test)
+                s.body, s.orelse = s.orelse, []
+            elif isinstance(s, ast.If) and not _code(s.orelse):
+                s.orelse = []
         out.append(s)
     return out
+
+
+def _code(stmts):
+    return any(not is_marker(s) and not isinstance(s, ast.Pass) for s in stmts)
 
 
 def _reads(rule, nargs):
