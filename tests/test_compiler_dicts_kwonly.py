@@ -139,3 +139,141 @@ def test_changed_defaults_of_a_helper_give_a_fresh_gradient():
         np.testing.assert_allclose(df(X), 3 * X ** 2)
     finally:
         _power.__defaults__ = saved
+
+
+# ---------------------------------------------------------------- loops over the keys of a dict
+
+def keys_of_a_dict_built_here(x):
+    d = {"a": x * 1.0, "b": x}
+    for k in d:
+        d[k] = d[k] * 2.0
+    return np.sum(d["a"] * d["b"])
+
+
+def items_and_values_of_a_dict_built_here(x):
+    d = {"a": np.sin(x), "b": x * x, "n": 3.0}
+    total = 0.0
+    for k, v in d.items():
+        total = total + np.sum(v * d["a"]) * (2.0 if k == "b" else 1.0)
+    for v in d.values():
+        total = total + np.sum(np.tanh(v))
+    for k in d.keys():
+        d[k] = d[k] * 0.5
+    return total + np.sum(d["a"] * d["b"]) + (1.0 if k == "n" else 0.0)  # k is the last key after the loop
+
+
+def _total_of(d):
+    s = 0.0
+    for k in d:
+        s = s + np.sum(d[k] ** 2)
+    return s
+
+
+def dict_passed_to_a_helper_that_loops(x):
+    return _total_of({"p": np.cos(x), "q": x})
+
+
+def nested_function_reads_the_key(x):
+    d = {"a": x, "b": x * x}
+    total = 0.0
+    for k in d:
+        f = lambda y, k=k: y * (2.0 if k == "a" else 3.0)  # noqa: E731
+        total = total + np.sum(f(d[k])) + len([k for k in range(2)])
+    return total
+
+
+@pytest.mark.parametrize("f", [keys_of_a_dict_built_here, items_and_values_of_a_dict_built_here,
+                               dict_passed_to_a_helper_that_loops, nested_function_reads_the_key])
+def test_loop_over_a_dict_built_in_the_function(f):
+    check(f, X)
+
+
+def loop_over_dict_argument(p, x):
+    s = 0.0
+    for k, v in p.items():
+        s = s + np.sum(np.sin(v * x)) * (2.0 if k == "W" else 1.0)
+    for v in p.values():
+        s = s + np.sum(v ** 2)
+    for k in p:
+        x = x * p[k]
+    return s + np.sum(x)
+
+
+P = {"W": np.full((2, 3), 0.5), "b": np.linspace(0.5, 1.5, 6).reshape(2, 3), "n": 2.0}
+XP = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+
+
+@pytest.mark.parametrize("order", [("W", "b", "n"), ("n", "b", "W")])
+def test_loop_over_a_dict_argument(order):
+    p = {k: P[k] for k in order}  # another order of keys is another specialisation, unrolled in that order
+    got = srcgrad.grad(loop_over_dict_argument)(p, XP)
+    assert list(got) == list(order)
+    for key in ("W", "b"):
+        def f(v):
+            return loop_over_dict_argument({**p, key: v}, XP)
+        np.testing.assert_allclose(got[key], numeric_grad(f, (p[key],), 0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(srcgrad.grad(loop_over_dict_argument, wrt=1)(p, XP),
+                               numeric_grad(loop_over_dict_argument, (p, XP), 1), rtol=1e-5, atol=1e-7)
+    tangent = {"W": np.ones((2, 3)), "b": np.linspace(0, 1, 6).reshape(2, 3), "n": 0.0}
+    value, out = srcgrad.jvp(loop_over_dict_argument)(p, XP, tangent)
+    assert np.isclose(value, loop_over_dict_argument(p, XP))
+    expected = sum(np.sum(got[k] * tangent[k]) for k in ("W", "b"))
+    assert np.isclose(out, expected)
+
+
+def break_in_a_dict_loop(x):
+    d = {"a": x, "b": x * 2.0}
+    s = 0.0
+    for k in d:
+        s = s + np.sum(d[k])
+        if s > 1.0:
+            break
+    return s
+
+
+def key_added_in_a_dict_loop(x):
+    d = {"a": x}
+    for k in d:
+        d["b"] = d[k] * 2.0
+    return np.sum(d["b"])
+
+
+def key_maybe_missing(x):
+    d = {"a": x}
+    if np.sum(x) > 0:
+        d["b"] = x * 2.0
+    s = 0.0
+    for k in d:
+        s = s + np.sum(d[k])
+    return s
+
+
+def loop_variable_assigned(x):
+    d = {"a": x}
+    s = 0.0
+    for k in d:
+        s = s + np.sum(d[k])
+        k = "b"
+    return s
+
+
+def dict_in_enumerate(x):
+    d = {"a": x}
+    s = 0.0
+    for i, k in enumerate(d):
+        s = s + np.sum(d[k]) * i
+    return s
+
+
+@pytest.mark.parametrize("f, message", [
+    (break_in_a_dict_loop, "cannot use break or continue"),
+    (key_added_in_a_dict_loop, "adds keys to it"),
+    (key_maybe_missing, "some of whose keys may be missing"),
+    (loop_variable_assigned, "the loop variable 'k' is assigned inside the loop"),
+    (dict_in_enumerate, "inside enumerate or zip"),
+])
+def test_unsupported_loops_over_a_dict_are_refused_at_the_line(f, message):
+    for make in (srcgrad.grad, srcgrad.jvp):
+        with pytest.raises(TransformError, match=message) as info:
+            make(f)(X) if make is srcgrad.grad else make(f)(X, X)
+        assert "test_compiler_dicts_kwonly.py, line" in str(info.value)

@@ -95,10 +95,6 @@ def dict_looped_over_keys(x):
     return np.sum(d["a"] * d["b"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "for k in d over a dict built in the function crashes inside the compiler (normalize.py stmt_For: "
-    "AttributeError: '_StaticDict' object has no attribute 'name') in grad and jvp, instead of differentiating "
-    "or refusing at the user's line"))
 def test_loop_over_the_keys_of_a_dict():
     supported_or_refused_here(dict_looped_over_keys, X)
 
@@ -179,10 +175,6 @@ def loop_over_dict_argument(p, x):
     return np.sum(x)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "for k in params over a dict argument compiles to k = params[i] for i in range(len(params)) (a list's loop), "
-    "so grad and jvp raise KeyError: 0 from the generated code instead of differentiating or refusing at the "
-    "user's line"))
 def test_loop_over_the_keys_of_a_dict_argument():
     p = {"W": np.full((2, 3), 0.5), "b": np.linspace(0.5, 1.5, 6).reshape(2, 3)}
     x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)

@@ -178,7 +178,8 @@ def _split_key(params, key):
     scalar = [p for p, k in zip(params, key) if k == 1]
     seqs = [p for p, k in zip(params, key) if k == 2]
     shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, _DictKey)}
-    dicts = [p for p, k in zip(params, key) if k == 3 or isinstance(k, _DictKey)]
+    dicts = {p: tuple(e for e, _ in k) if isinstance(k, _DictKey) else None  # the keys, in order, where known
+             for p, k in zip(params, key) if k == 3 or isinstance(k, _DictKey)}
     dict_shapes = {p: {e: shp for e, shp in k if shp is not None} for p, k in zip(params, key)
                    if isinstance(k, _DictKey)}
     shapes.update({("dict", p): v for p, v in dict_shapes.items()})
@@ -207,7 +208,8 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     fence.check(parsed)
     namer = Namer()
     ns = Namespace(namer)
-    normal, scopes = normalize_pass.normalize(parsed, namer, ns)
+    dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
+    normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes)
     check_inplace(normal, act)
@@ -258,9 +260,9 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     fence.check(parsed)
     namer = Namer()
     ns = Namespace(namer)
-    normal, scopes = normalize_pass.normalize(parsed, namer, ns)
-    _debug("normalize", lambda: dump_ir(normal, namer, ns))
     scalar_params, seq_params, shapes, dicts = _split_key(params, key)
+    normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None})
+    _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes)
     check_inplace(normal, act)
     builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))

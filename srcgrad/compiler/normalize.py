@@ -253,6 +253,7 @@ class Normalizer:
         self.private_items = set()  # fresh values made only to be a list's item (no other name sees them)
         self.fresh_lists = set()  # lists made in place ([a, b]) with no name of their own
         self.list_inplace = []  # the ListSet statements of lst[i] op= v
+        self.dict_keys = {}  # dict arguments: their keys in order, from the specialisation
 
     # ------------------------------------------------------------ entry
     def run(self):
@@ -1164,6 +1165,8 @@ class Normalizer:
     def stmt_For(self, s, ctx):
         if s.orelse:
             return self.loop_else(s, ctx)
+        if self.dict_loop(s, ctx):
+            return
         it = s.iter
         lineno = self.line(s, ctx)
         func = self.static_callee(it.func, ctx) if isinstance(it, ast.Call) else None
@@ -1201,6 +1204,9 @@ class Normalizer:
         else:
             seqs = [self.atom(self.value(it, ctx), s, ctx, "seq")]
             index_target, item_targets = None, [s.target]
+        if any(isinstance(q, (_StaticDict, _DictLiteral)) for q in seqs):
+            raise ctx.error(s, "a loop over a dict inside enumerate or zip is not supported; loop over the dict "
+                               "itself (for k in d, for k, v in d.items(), for v in d.values())")
         if isinstance(seqs[0], tuple):
             # A tuple written in place: unroll the loop, one copy of the body per element.
             if func is not None or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(s)):
@@ -1254,6 +1260,60 @@ class Normalizer:
             if isinstance(q, Var) and any(isinstance(st, Assign) and st.target == q.name for st in walk_stmts(body)):
                 raise ctx.error(s, "the sequence a for loop runs over is reassigned inside the loop")
         self.emit(For(index, rng, body, lineno=lineno))
+
+    def dict_loop(self, s, ctx):
+        """``for k in d`` (``d.keys()``, ``d.values()``, ``d.items()``) over a dict whose keys are known here:
+        a dict built in the function or a dict argument. Unrolled, one copy of the body per key in insertion
+        order, ``k`` read as the key constant and ``v`` bound to ``d[k]`` at the start of its iteration (as
+        Python's view reads it). Returns False for any other loop."""
+        it, view = s.iter, "keys"
+        if (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in _DICT_VIEWS
+                and not it.args and not it.keywords):
+            it, view = it.func.value, it.func.attr
+        if not (isinstance(it, ast.Name) and it.id in ctx.rename and it.id not in ctx.local_funcs):
+            return False
+        name = ctx.rename[it.id]
+        container = self.static.get(name)
+        if isinstance(container, _StaticDict):
+            if container.present != set(container):
+                raise ctx.error(s, f"a loop over '{it.id}', some of whose keys may be missing here (set only "
+                                   "inside a branch or loop above): set them before that branch or loop too")
+        elif container is None and name in self.dict_keys and name not in self.rebound:
+            container = self.dict_keys[name]
+        else:
+            return False
+        keys = list(container)
+        if _own_jumps(s.body):
+            raise ctx.error(s, "a loop over a dict is unrolled over its keys, so it cannot use break or continue")
+        if view == "items":
+            if not (isinstance(s.target, (ast.Tuple, ast.List)) and len(s.target.elts) == 2):
+                raise ctx.error(s, f"for k, v in {it.id}.items() needs two loop variables")
+            key_target, value_target = s.target.elts
+        elif view == "values":
+            key_target, value_target = None, s.target
+        else:
+            key_target, value_target = s.target, None
+        if key_target is not None and not isinstance(key_target, ast.Name):
+            raise ctx.error(s, "the key of a loop over a dict must be a single name")
+        body = s.body
+        if key_target is not None:
+            if _stores_name(body, key_target.id):
+                raise ctx.error(s, f"the loop variable '{key_target.id}' is assigned inside the loop")
+        for key in keys:
+            if key_target is not None:
+                self.bind_target(key_target, Const(ast.Constant(value=key)), s, ctx)
+                body = [_put_constant(b, key_target.id, key) for b in s.body]
+            if value_target is not None:
+                read = ast.copy_location(ast.Subscript(value=ast.Name(id=it.id, ctx=ast.Load()),
+                                                       slice=ast.Constant(value=key), ctx=ast.Load()), it)
+                for sub in ast.walk(read):
+                    ast.copy_location(sub, it)
+                self.bind_target(value_target, self.value(read, ctx), s, ctx)
+            self.block(body, ctx)
+        if isinstance(container, _StaticDict) and list(container) != keys:
+            raise ctx.error(s, f"the loop over '{it.id}' adds keys to it (Python raises RuntimeError: "
+                               "dictionary changed size during iteration)")
+        return True
 
     def stmt_Break(self, s, ctx):
         self.emit(Break(lineno=self.line(s, ctx)))
@@ -1908,6 +1968,71 @@ class _NotStatic:
 _NOT_STATIC = _NotStatic()
 
 
+_DICT_VIEWS = ("keys", "values", "items")
+_SCOPES = (ast.FunctionDef, ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)
+
+
+def _own_jumps(body):
+    """True when ``body`` has a ``break`` or ``continue`` of the loop it is the body of."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Break, ast.Continue)):
+            return True
+        if isinstance(node, (ast.For, ast.While)):
+            stack.extend(node.orelse)  # an inner loop's else belongs to the outer loop's body
+            continue
+        if isinstance(node, _SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _binds(scope, name):
+    """True when the nested function or comprehension ``scope`` has its own variable ``name``."""
+    if isinstance(scope, (ast.FunctionDef, ast.Lambda)):
+        if isinstance(scope, ast.Lambda):
+            a = scope.args
+            return name in [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs] + \
+                [p.arg for p in (a.vararg, a.kwarg) if p is not None]
+        return name in _local_names(scope)
+    return any(isinstance(n, ast.Name) and n.id == name for g in scope.generators for n in ast.walk(g.target))
+
+
+def _stores_name(body, name):
+    """True when ``body`` (not its nested functions or comprehensions) assigns ``name``."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, _SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _put_constant(stmt, name, value):
+    """A copy of ``stmt`` in which each read of ``name`` is the constant ``value`` (not inside a nested
+    function or comprehension with a variable of that name)."""
+
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id == name and isinstance(node.ctx, ast.Load):
+                return ast.copy_location(ast.Constant(value=value), node)
+            return node
+
+        def generic_visit(self, node):
+            if isinstance(node, _SCOPES) and _binds(node, name):
+                if isinstance(node, (ast.FunctionDef, ast.Lambda)):  # defaults are read outside
+                    node.args.defaults = [self.visit(d) for d in node.args.defaults]
+                    node.args.kw_defaults = [d if d is None else self.visit(d) for d in node.args.kw_defaults]
+                return node
+            return super().generic_visit(node)
+
+    return Put().visit(copy.deepcopy(stmt))
+
+
 def _list_reducer(callee):
     """``(kind, variadic primitive)`` for functions that combine a list into one value, else ``None``."""
     from ..rules.shape import concatenate_args, stack_args
@@ -2046,13 +2171,15 @@ def _loop_breaks(block):
     return False
 
 
-def normalize(parsed, namer, ns):
+def normalize(parsed, namer, ns, dict_keys=None):
     """Normalize ``parsed`` (see the module docstring for the guarantees).
 
     Args:
         parsed: a fenced ``ParsedFunction``.
         namer: the ``Namer`` of this transformation.
         ns: the ``Namespace`` of the generated module.
+        dict_keys: ``{parameter: keys in order}`` for the dict arguments of this specialisation
+            (a loop over one is unrolled over its keys).
 
     Returns:
         ``(NormalFunction, scopes)``: the program and the scopes of every inlined
@@ -2062,4 +2189,5 @@ def normalize(parsed, namer, ns):
         TransformError: a construct outside the subset, at the user's line.
     """
     n = Normalizer(parsed, namer, ns)
+    n.dict_keys = dict(dict_keys or {})
     return n.run(), n.deps

@@ -56,6 +56,18 @@ def dict_updated_in_branch_in_loop(x):
     return stats["pos"] * stats["neg"] + stats["pos"]
 
 
+def dict_looped_over(x):
+    d = {"a": x * 1.5, "b": np.sin(x)}
+    for k in d:
+        d[k] = d[k] * d["b"]
+    total = 0.0
+    for k, v in d.items():
+        total = total + np.sum(v ** 2) * (2.0 if k == "a" else 1.0)
+    for v in d.values():
+        total = total + np.sum(np.tanh(v))
+    return total
+
+
 def _lstm_step(x_t, state, W, U):
     h, c = state
     gate = np.tanh(W @ x_t + U @ h)
@@ -114,6 +126,7 @@ CASES = [
     case(list_item_of_arrays_augmented, _arr(3)),
     case(dict_updated_in_loop, _arr(3)),
     case(dict_key_set_in_branches, lambda r: (np.abs(r.normal(size=3)) + 0.1,)),
+    case(dict_looped_over, _arr(3)),
     case(dict_updated_in_branch_in_loop, lambda r: (np.array([0.7, -1.2, 0.4, -0.3]) + 0.05 * r.normal(size=4),)),
     case(lstm_state_tuple, lambda r: (r.normal(size=(4, 2)), r.normal(size=(3, 2)) * 0.5, r.normal(size=(3, 3)) * 0.5),
          wrt=(0, 1, 2)),
