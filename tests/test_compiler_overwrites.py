@@ -252,3 +252,87 @@ CASES = [in_nested_loops, in_a_loop_with_break, in_a_loop_with_break_before, in_
 @pytest.mark.parametrize("w", [W, -W], ids=["w", "minus_w"])
 def test_dead_overwrite(f, w):
     check(f, w)
+
+
+# ---------------------------------------------------------------- a name rebound to a broadcast of itself
+# The adjoint of v = v + w unbroadcasts to the shape v had before the statement, not the new v's.
+
+def grows_by_addition(x, w):
+    v = np.sin(x)
+    u = v * 0.5
+    v = v + w
+    return np.sum(v) + np.sum(u * u)
+
+
+def grows_by_division(x, w):
+    v = np.sin(x)
+    u = v * 0.5
+    v = v / w
+    return np.sum(np.cos(v)) + np.sum(u * u)
+
+
+def grows_from_the_right(x, w):
+    v = np.exp(x)
+    v = w - v
+    return np.sum(v * v)
+
+
+def grows_by_augmented_assignment(x, w):
+    v = np.sum(np.sin(x))  # a numpy number: += rebinds it
+    u = v * 0.5
+    v += w
+    return np.sum(v * v) + np.sum(u * u)
+
+
+def grows_by_maximum(x, w):
+    v = np.sin(x)
+    v = np.maximum(v, w)
+    return np.sum(v * v)
+
+
+def grows_by_tanh_of_a_sum(x, w):
+    v = np.sin(x)
+    v = np.tanh(v + w)
+    return np.sum(v)
+
+
+def grows_in_a_loop(x, w):
+    v = np.sin(x)
+    for i in range(2):
+        v = v * w + x
+    return np.sum(v * v)
+
+
+def grows_in_a_branch(x, w):
+    v = np.sin(x)
+    u = v * 2.0
+    if np.sum(x) > -5.0:
+        v = v + w
+    return np.sum(v * v) + np.sum(u)
+
+
+def grows_twice(x, w, m):
+    v = np.sin(x)
+    v = v * w
+    v = v + m
+    return np.sum(np.sin(v))
+
+
+def grows_from_a_matmul(x, y, w):
+    v = x @ y
+    v = v + w
+    return np.sum(np.sin(v))
+
+
+X1, W3, M33 = np.array([0.4]), np.array([0.3, -0.5, 0.8]), np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+GROWS = [(grows_by_addition, (X1, W3)), (grows_by_division, (X1, W3 + 2.0)), (grows_from_the_right, (X1, W3)),
+         (grows_by_augmented_assignment, (X1, W3)), (grows_by_maximum, (X1, W3)), (grows_by_tanh_of_a_sum, (X1, W3)),
+         (grows_in_a_loop, (X1, W3)), (grows_in_a_branch, (X1, W3)), (grows_twice, (X1, W3, M33)),
+         (grows_by_addition, (W3.reshape(3, 1), W3)), (grows_by_addition, (np.array(0.4), M33)),
+         (grows_from_a_matmul, (W3, W3[::-1], W3))]
+
+
+@pytest.mark.parametrize("f, args", GROWS, ids=[f"{f.__name__}-{k}" for k, (f, _) in enumerate(GROWS)])
+def test_rebound_to_a_broadcast_of_itself(f, args):
+    for wrt in range(len(args)):
+        check(f, *args, wrt=wrt)

@@ -246,15 +246,6 @@ def rebound_to_a_broadcast_silently(x, w):
     return np.sum(v) + np.sum(u * u)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SILENT WRONG GRADIENT (grad; jvp is right): a name rebound to a larger, broadcast shape (v = v + w with v "
-    "of shape (1,) and w of shape (3,)): the adjoint of v = v + w unbroadcasts to np.shape(v), the shape of the "
-    "NEW v, so the old v's cotangent keeps shape (3,); u's cotangent (shape (1,)) added to it is then broadcast "
-    "and summed three times: 4.2125 instead of 3.5220 for rebound_to_a_broadcast_silently at x = [0.4]. Other "
-    "forms fail loudly (v = x @ y; v = v + w: SrcgradError 'gradient ... came out with shape (3, 3)'; with "
-    "np.dot(x, x), ValueError 'shape-mismatch for sum' from the generated code). The unbroadcast target must be "
-    "the operand's shape before the statement (reverse.py adjoint_assign on a self-referencing assignment). "
-    "Found by fuzzing random programs with arguments of shapes (1,), (3, 1), (1, 3)."))
 @pytest.mark.parametrize("case", ["silent", "loud"])
 def test_name_rebound_to_a_broadcast_of_itself(case):
     if case == "silent":

@@ -18,7 +18,8 @@ with these guarantees:
 * The adjoint of each assignment is the rule's VJP body with the call's
   operands substituted (``dx = dy * np.cos(x)``), summed into the input's
   adjoint. ``unbroadcast`` is applied only where an operand may have been
-  broadcast (never between two Python numbers).
+  broadcast (never between two Python numbers), to the shape the operand had
+  at the statement (``v = v + w``: the restored ``v``'s, not the new one's).
 * Adjoints are tracked symbolically: an adjoint that is known to be zero is not
   materialised and its VJPs are skipped; zeros are written out only where
   control flow merges a zero with a non-zero adjoint (``0.0`` for Python
@@ -689,6 +690,7 @@ class Reverse:
         contribs = []  # (input var, expression)
         pre = []
         restore_first = False
+        late_unbroadcast = False  # the self operand's cotangent is unbroadcast to its shape after the restore
         if isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var) \
                 and value.args[0].name in self.act.dicts:
             # An entry of a dict argument: its adjoint is a dict with one entry per key.
@@ -733,9 +735,13 @@ class Reverse:
                 pre += stmts
                 expr = self.fold_views(expr)
                 if self.needs_unbroadcast(value, i):
-                    shape = ast.Tuple(elts=[], ctx=ast.Load()) if self.scalar(a) else \
-                        _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(a.name))
-                    expr = _call(self.ns.bind(unbroadcast, "unbroadcast"), expr, shape)
+                    if a.name == v and not restore_first and not self.scalar(a):
+                        # v = v + w: the target is the operand's shape before the statement (the restored v)
+                        late_unbroadcast = True
+                    else:
+                        shape = ast.Tuple(elts=[], ctx=ast.Load()) if self.scalar(a) else \
+                            _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(a.name))
+                        expr = _call(self.ns.bind(unbroadcast, "unbroadcast"), expr, shape)
                 contribs.append((a.name, expr))
         elif isinstance(value, (Copy, Cast)):
             if isinstance(value.src, Var) and value.src.name in self.act.active:
@@ -780,6 +786,11 @@ class Reverse:
         if self_expr is not None:
             if not (isinstance(self_expr, ast.Name) and self_expr.id == d):
                 out.append(_assign(d, self_expr))
+            if late_unbroadcast:
+                shape = _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(v))
+                out += restore
+                restore = []
+                out.append(_assign(d, _call(self.ns.bind(unbroadcast, "unbroadcast"), _name(d), shape)))
         else:
             state.discard(v)
         return marker + out + restore
