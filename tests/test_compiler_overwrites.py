@@ -336,3 +336,96 @@ GROWS = [(grows_by_addition, (X1, W3)), (grows_by_division, (X1, W3 + 2.0)), (gr
 def test_rebound_to_a_broadcast_of_itself(f, args):
     for wrt in range(len(args)):
         check(f, *args, wrt=wrt)
+
+
+# ---------------------------------------------------------------- an item of a comprehension's list rebound
+# The comprehension's list is built under another name (parts = items): both are lists, with list adjoints.
+
+def comprehension_item_rebound_in_a_loop(x):
+    parts = [x * i for i in range(3)]
+    for i in range(3):
+        parts[i] = parts[i] * x
+    return np.sum(np.stack(parts))
+
+
+def comprehension_item_augmented(x):
+    parts = [x * (i + 1) for i in range(3)]
+    parts[0] += np.sin(x)
+    return np.sum(parts[0] * parts[1])
+
+
+def comprehension_item_rebound_then_appended(x):
+    parts = [np.sin(x * i) for i in range(3)]
+    parts.append(x * x)
+    parts[3] = parts[3] * parts[1]
+    return np.sum(np.stack(parts))
+
+
+def comprehension_item_rebound_in_a_branch(x):
+    parts = [x * i for i in range(3)]
+    if np.sum(x) > 0:
+        parts[1] = np.exp(parts[1])
+    return np.sum(parts[1] * parts[2])
+
+
+def comprehension_summed_then_item_rebound(x):
+    parts = [x * i for i in range(3)]
+    total = sum(parts)
+    parts[1] = total * x
+    return np.sum(parts[1] * total)
+
+
+def comprehension_items_swapped(x):
+    rows = [np.sin(x[i]) for i in range(3)]
+    rows[0], rows[2] = rows[2], rows[0] * 2.0
+    return rows[0] * rows[1] + rows[2]
+
+
+def comprehension_item_read_then_rebound(x):
+    parts = [x * i for i in range(3)]
+    q = parts[1]
+    parts[1] = q * q
+    return np.sum(parts[1] + q)
+
+
+def comprehension_of_lists(x):
+    parts = [[x * i, x + i] for i in range(2)]
+    return np.sum(parts[1][0] * parts[0][1])
+
+
+def comprehension_rebuilt_in_a_loop(x):
+    acc = 0.0
+    for k in range(2):
+        parts = [x * (i + k) for i in range(3)]
+        parts[1] = parts[2] * parts[0]
+        acc = acc + np.sum(parts[1] + parts[2])
+    return acc
+
+
+def comprehension_items_rebound_from_their_neighbours(x):
+    parts = [x * i for i in range(3)]
+    for k in range(2):
+        parts[k] = np.sin(parts[k + 1]) * x
+    return np.sum(parts[0] * parts[1] * parts[2])
+
+
+def comprehension_item_rebound_in_a_while_loop(x):
+    parts = [x * i for i in range(3)]
+    k = 0
+    while np.sum(parts[0]) < 3.0 and k < 5:
+        parts[0] = parts[0] + np.abs(parts[1]) + 0.5
+        k += 1
+    return np.sum(parts[0] * x)
+
+
+COMPREHENSIONS = [comprehension_item_rebound_in_a_loop, comprehension_item_augmented,
+                  comprehension_item_rebound_then_appended, comprehension_item_rebound_in_a_branch,
+                  comprehension_summed_then_item_rebound, comprehension_items_swapped,
+                  comprehension_item_read_then_rebound, comprehension_of_lists, comprehension_rebuilt_in_a_loop,
+                  comprehension_items_rebound_from_their_neighbours, comprehension_item_rebound_in_a_while_loop]
+
+
+@pytest.mark.parametrize("f", COMPREHENSIONS, ids=[f.__name__ for f in COMPREHENSIONS])
+@pytest.mark.parametrize("x", [np.array([0.5, -0.7, 0.9]), np.array([-0.5, 0.7, -0.9])], ids=["x", "minus_x"])
+def test_comprehension_list_item_rebound(f, x):
+    check(f, x)

@@ -79,11 +79,6 @@ def comprehension_item_rebound(x):
     return np.sum(parts[1] * parts[0] + parts[2])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "grad of a list built by a comprehension whose item is then rebound (parts = [x * i for i in range(3)]; "
-    "parts[1] = ...; reading parts[k]) crashes in the generated code with AttributeError: 'numpy.ndarray' "
-    "object has no attribute 'pop': reverse.py treats the list as an array (dparts = np.zeros_like(parts)), "
-    "then the comprehension's adjoint pops from it. jvp is right; a list built by [a, b] or append works."))
 def test_comprehension_list_item_rebound():
     check(comprehension_item_rebound, X)
 

@@ -116,6 +116,12 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
     seqs = {p for p in scalar_seq_params if p not in reassigned}
     act.lists = {s.target for s in assigns if isinstance(s.value, ListNew)
                  or (isinstance(s.value, Prim) and getattr(s.value.rule, "multiple_outputs", False))}
+    while True:  # another name for a list (parts = items, as a comprehension is normalized) is a list too
+        more = {s.target for s in assigns if isinstance(s.value, Copy) and isinstance(s.value.src, Var)
+                and s.value.src.name in act.lists} - act.lists
+        if not more:
+            break
+        act.lists |= more
     act.scalar = _scalars(fn, assigns, set(scalar_params), seqs) - act.lists
     act.shapes = infer_shapes(fn, act, param_shapes or {})
     _check_list_sets(fn, act)
