@@ -277,3 +277,60 @@ def test_unsupported_loops_over_a_dict_are_refused_at_the_line(f, message):
         with pytest.raises(TransformError, match=message) as info:
             make(f)(X) if make is srcgrad.grad else make(f)(X, X)
         assert "test_compiler_dicts_kwonly.py, line" in str(info.value)
+
+
+def comprehension_over_a_dict(x):
+    d = {"a": x * 2.0, "b": np.sin(x)}
+    return np.sum(sum(d[k] for k in d) * np.stack([v for v in d.values()]))
+
+
+def test_comprehension_over_a_dict():
+    check(comprehension_over_a_dict, X)
+
+
+# ---------------------------------------------------------------- list arguments of arrays of several shapes
+
+def sum_over_a_list(xs):
+    return sum(np.sum(np.sin(x) ** 2) for x in xs)
+
+
+def first_items(xs, w):
+    return np.sum(xs[0] * w) + np.sum(xs[1])
+
+
+RAGGED = [np.linspace(0.1, 0.3, 3), np.linspace(-0.5, 0.5, 2)]
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+def test_grad_refuses_a_list_of_arrays_of_several_shapes_at_the_call(container):
+    df = srcgrad.grad(sum_over_a_list)
+    np.testing.assert_allclose(df([RAGGED[0], RAGGED[0] * 2]),
+                               [np.sin(2 * RAGGED[0]), np.sin(4 * RAGGED[0])])  # one shape: one array
+    with pytest.raises(TransformError, match="with respect to 'xs', a list or tuple of arrays of several shapes") \
+            as info:
+        df(container(RAGGED))
+    message = str(info.value)
+    assert "test_compiler_dicts_kwonly.py, line" in message and "return sum(" in message
+    assert "as a dict" in message
+    with pytest.raises(TransformError):
+        df.source_for(container(RAGGED))
+    # the same function of one shape after the refusal (another specialisation)
+    np.testing.assert_allclose(df([RAGGED[1]]), [np.sin(2 * RAGGED[1])])
+
+
+def test_a_list_of_arrays_of_several_shapes_that_is_not_differentiated():
+    w = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(srcgrad.grad(first_items, wrt=1)(RAGGED, w), RAGGED[0])
+    value, out = srcgrad.jvp(sum_over_a_list)(RAGGED, [np.ones(3), np.ones(2)])
+    assert np.isclose(value, sum_over_a_list(RAGGED))
+    assert np.isclose(out, sum(np.sum(np.sin(2 * x)) for x in RAGGED))
+
+
+def sum_over_dict_values(xs):
+    return sum(np.sum(np.sin(x) ** 2) for x in xs.values())
+
+
+def test_the_suggested_dict_of_arrays_of_several_shapes():
+    got = srcgrad.grad(sum_over_dict_values)({"a": RAGGED[0], "b": RAGGED[1]})
+    np.testing.assert_allclose(got["a"], np.sin(2 * RAGGED[0]))
+    np.testing.assert_allclose(got["b"], np.sin(2 * RAGGED[1]))

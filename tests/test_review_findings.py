@@ -210,10 +210,6 @@ def sum_over_a_list_argument(xs):
     return sum(np.sum(np.sin(x) ** 2) for x in xs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "grad of a function of a list of arrays of different shapes ([np.ones(3), np.ones(2)]) raises ValueError "
-    "(inhomogeneous shape) from np.zeros_like(xs) in the generated code, instead of a list of gradients or a "
-    "TransformError at the user's line"))
 def test_list_argument_of_arrays_of_several_shapes():
     xs = [np.linspace(0.1, 0.3, 3), np.linspace(-0.5, 0.5, 2)]
     try:

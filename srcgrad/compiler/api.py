@@ -133,7 +133,8 @@ def _resolve_wrt(fn, params, wrt):
 
 
 def _kind(a):
-    """The specialisation key of one argument: 1 a Python number, 2 a list/tuple of them, 0 anything else."""
+    """The specialisation key of one argument: 1 a Python number, 2 a list/tuple of them, 3 a dict, 4 a list/tuple
+    of arrays of several shapes, 0 anything else."""
     t = type(a)
     if t in _NUMBER_TYPES:
         return 1
@@ -143,6 +144,10 @@ def _kind(a):
         return 2
     if t is dict:
         return 3
+    if (t is list or t is tuple) and a and any(type(e) is np.ndarray for e in a):
+        first = np.shape(a[0])
+        if any(np.shape(e) != first for e in a):
+            return 4  # arrays of several shapes: grad refuses them as a wrt argument (see _refuse_ragged)
     return 0
 
 
@@ -187,7 +192,7 @@ def _split_key(params, key):
 
 
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
-              scalar_seq_params=(), param_shapes=None, dict_params=()):
+              scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=()):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -206,6 +211,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     parsed = parse_function(fn, source=source_text)
     _debug("parse", lambda: ast.unparse(parsed.node))
     fence.check(parsed)
+    _refuse_ragged(parsed, [p for p in wrt_names if p in ragged_params])
     namer = Namer()
     ns = Namespace(namer)
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
@@ -232,6 +238,22 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     spec = _Compiled(compiled_fn, text, _collect_deps(scopes))
     spec.scalar_out = scalar_out
     return spec
+
+
+def _refuse_ragged(parsed, params):
+    """Refuse, at the first line reading it, a wrt argument that is a list or tuple of arrays of several shapes:
+    the adjoint sweep keeps a list argument's gradient in one array."""
+    if not params:
+        return
+    p = params[0]
+    reads = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and n.id == p and isinstance(n.ctx, ast.Load)]
+    raise parsed.error(
+        min(reads, key=lambda n: n.lineno) if reads else parsed.node,
+        f"srcgrad.grad with respect to '{p}', a list or tuple of arrays of several shapes, is not supported "
+        "(the gradient of a list argument is one array)",
+        f"Pass the arrays as separate arguments, or as a dict ({p}={{'a': ..., 'b': ...}}, looped over with "
+        f"for v in {p}.values()): the gradient is then a dict with the same keys. Arrays of one shape can be "
+        "passed as a list (or np.stack them); srcgrad.jvp takes this list as it is.")
 
 
 def _scalar_output(fdef):
@@ -356,7 +378,8 @@ class GradFunction:
         else:
             scalar_params, seq_params, shapes, dicts = _split_key(self._params, key)
             spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
-                             self._source_text, seq_params, shapes, dicts)
+                             self._source_text, seq_params, shapes, dicts, [p for p, k in zip(self._params, key)
+                                                                            if k == 4])
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             bucket = _CACHE.setdefault(cache_key, [])
             bucket[:] = bucket[-7:] + [spec]
