@@ -350,3 +350,15 @@ def test_a_changed_rule_gives_a_fresh_gradient(monkeypatch):
     np.testing.assert_allclose(srcgrad.grad(_sin_of_sum)(x), [3.0, 3.0])
     monkeypatch.undo()
     np.testing.assert_allclose(df(x), np.cos(0.5) * np.ones(2))
+
+
+def test_jvp_sees_reassigned_defaults():
+    fj = jvp(_scaled_by_default)
+    x = np.ones(2)
+    assert fj(x, x)[1] == pytest.approx(4.0)
+    old = _scaled_by_default.__defaults__
+    try:
+        _scaled_by_default.__defaults__ = (5.0,)
+        assert fj(x, x)[1] == pytest.approx(10.0)
+    finally:
+        _scaled_by_default.__defaults__ = old

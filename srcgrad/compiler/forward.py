@@ -304,6 +304,7 @@ class JVPFunction:
         self.__module__, self.__name__, self.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
         sig = inspect.signature(fn)
         self._signature = sig
+        self._signature_of = (fn.__defaults__, fn.__kwdefaults__)
         self._params = [p.name for p in sig.parameters.values()
                         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         self.wrt, self._tuple = _resolve_wrt(fn, self._params, wrt)
@@ -344,7 +345,7 @@ class JVPFunction:
             raise TypeError(f"the JVP of {self._original.__name__} takes its arguments and then the tangent")
         primals, tangent = args[:-1], args[-1]
         if len(primals) != n or kwargs:
-            bound = self._signature.bind(*primals, **kwargs)
+            bound = self._current_signature().bind(*primals, **kwargs)
             bound.apply_defaults()
             primals = tuple(bound.arguments[p] for p in self._params)
         tangents = tuple(tangent) if self._tuple else (tangent,)
@@ -353,6 +354,14 @@ class JVPFunction:
         spec = self._spec(_key(primals))
         self._last = spec
         return spec.fn(*primals, *tangents)
+
+    def _current_signature(self):
+        """f's signature, read again when its defaults were reassigned since (a left-out argument takes the new one)."""
+        fn = self._original
+        if self._signature_of != (fn.__defaults__, fn.__kwdefaults__):
+            self._signature = inspect.signature(fn)
+            self._signature_of = (fn.__defaults__, fn.__kwdefaults__)
+        return self._signature
 
     @property
     def source(self):
@@ -364,7 +373,7 @@ class JVPFunction:
     def source_for(self, *args, **kwargs):
         """The generated source specialised for these arguments of the function (no tangent; nothing runs)."""
         from .api import _key
-        bound = self._signature.bind(*args, **kwargs)
+        bound = self._current_signature().bind(*args, **kwargs)
         bound.apply_defaults()
         return self._spec(_key(tuple(bound.arguments[p] for p in self._params))).source
 
