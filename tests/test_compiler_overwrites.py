@@ -10,29 +10,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-
-
-def numeric_grad(f, args, i, eps=1e-6):
-    x = np.asarray(args[i], dtype=float)
-    g = np.zeros_like(x)
-    for k in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[k] = eps
-        hi, lo = list(args), list(args)
-        hi[i], lo[i] = x + e, x - e
-        g.flat[k] = (f(*hi) - f(*lo)) / (2 * eps)
-    return g
-
-
-def check(f, *args, wrt=0):
-    expected = numeric_grad(f, args, wrt)
-    for optimize in (True, False):
-        got = srcgrad.grad(f, wrt=wrt, optimize=optimize)(*args)
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
-    tangent = np.linspace(0.3, -0.8, np.size(args[wrt])).reshape(np.shape(args[wrt]))
-    value, out = srcgrad.jvp(f, wrt=wrt)(*args, tangent)
-    assert np.isclose(value, f(*args))
-    np.testing.assert_allclose(out, np.sum(expected * tangent), rtol=1e-5, atol=1e-7)
+from corpus.harness import check_grad_and_jvp as check
 
 
 W = np.array([0.3, -0.5, 0.8])

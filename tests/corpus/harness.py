@@ -168,3 +168,21 @@ def static_as_tensor_function(fn):
 
     StaticGradient.__name__ = f"Static_{fn.__name__}"
     return StaticGradient.apply
+
+
+def fd_grad(fn, args, i):
+    """Central finite differences of scalar ``fn(*args)`` in argument ``i`` alone."""
+    return numeric_grad(fn, tuple(args), (i,))[i]
+
+
+def check_grad_and_jvp(fn, *args, wrt=0):
+    """``srcgrad.grad`` (both optimize settings) and ``srcgrad.jvp`` of ``fn`` at ``args`` agree with
+    central finite differences in argument ``wrt`` (for the focused compiler tests outside the corpus)."""
+    expected = fd_grad(fn, args, wrt)
+    for optimize in (True, False):
+        got = srcgrad.grad(fn, wrt=wrt, optimize=optimize)(*args)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    tangent = np.linspace(0.3, -0.8, np.size(args[wrt])).reshape(np.shape(args[wrt]))
+    value, out = srcgrad.jvp(fn, wrt=wrt)(*args, tangent)
+    assert np.isclose(value, fn(*args))
+    np.testing.assert_allclose(out, np.sum(expected * tangent), rtol=1e-5, atol=1e-7)
