@@ -407,3 +407,67 @@ COMPREHENSIONS = [comprehension_item_rebound_in_a_loop, comprehension_item_augme
 @pytest.mark.parametrize("x", [np.array([0.5, -0.7, 0.9]), np.array([-0.5, 0.7, -0.9])], ids=["x", "minus_x"])
 def test_comprehension_list_item_rebound(f, x):
     check(f, x)
+
+
+# ---------------------------------------------------------------- found by fuzzing random programs
+
+def assigned_on_some_paths_then_overwritten_in_a_branch(w):
+    # c exists before the second `if` on one path only: its adjoint still restarts from zero where the
+    # `else` overwrites it (it was carried into the first assignment's adjoint)
+    b = np.sin(w)
+    a = b - 0.2
+    if np.sum(a) > 0.46:
+        pass
+    else:
+        c = np.exp(b * 0.1)
+    if np.sum(b) > 0.55:
+        pass
+    else:
+        c = np.cos(a)
+    return np.sum(c * 1.34) + np.sum(b * 1.36) + np.sum(a * 1.18)
+
+
+def tangent_dropped_after_a_break(w):
+    # jvp: at the break, c's tangent is that of c * a; after the loop it was the zero of np.ones(3) * 0.5
+    a = w * 1.0
+    b = np.sin(w)
+    c = np.tanh(a)
+    for i in range(2):
+        c = c * a
+        c = np.ones(3) * 0.5
+        if i == 1:
+            break
+    return np.sum(b * 1.00) + np.sum(c * 0.73)
+
+
+def tangent_kept_at_a_break(w):
+    c = w * 0.0
+    c = np.ones(3)
+    for i in range(3):
+        c = np.sin(w * (i + 1))
+        if np.sum(w) > 100.0 * i:
+            break
+        c = np.ones(3) * 0.5
+    return np.sum(c * w)
+
+
+def tangent_zero_at_a_continue(w):
+    c = np.sin(w)
+    acc = 0.0
+    for i in range(3):
+        c = c * w
+        if i == 1:
+            c = np.ones(3)
+            continue
+        acc = acc + np.sum(c)
+    return acc + np.sum(c * w)
+
+
+FUZZED = [assigned_on_some_paths_then_overwritten_in_a_branch, tangent_dropped_after_a_break,
+          tangent_kept_at_a_break, tangent_zero_at_a_continue]
+
+
+@pytest.mark.parametrize("f", FUZZED, ids=[f.__name__ for f in FUZZED])
+@pytest.mark.parametrize("w", [W, -W, W[::-1]], ids=["w", "minus_w", "reversed_w"])
+def test_found_by_fuzzing(f, w):
+    check(f, w)

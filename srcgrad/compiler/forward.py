@@ -86,32 +86,53 @@ class Forward(Reverse):
             elif isinstance(s, (For, While)):
                 out += self.line_marker(s.lineno, False)
                 entry = set(state)
+                jumps = self.__dict__.setdefault("_jumps", [])
                 for _ in range(50):
                     st = set(entry)
                     saved = dict(self.last_line)
+                    jumps.append([])
                     self.block(s.body, st, set(defined) | ({s.target} if isinstance(s, For) else set()))
                     self.last_line = saved
+                    # a continue goes back to the loop's head: its tangents join there too
+                    st |= set().union(*(j[1] for j in jumps.pop() if isinstance(j[0], ast.Continue)))
                     if st <= entry:
                         break
                     entry |= st
                 entry = {v for v in entry if v in state or v in defined}
                 st = set(entry)
-                body = self.block(s.body, st, set(defined) | ({s.target} if isinstance(s, For) else set()))
+                jumps.append([])
+                inside = set(defined) | ({s.target} if isinstance(s, For) else set())
+                body = self.block(s.body, st, inside)
+                exits = jumps.pop()
+                # A break leaves with the tangents it has: after the loop, those join the ones of the loop's
+                # head; each exit writes out the zeros it has where the other has a tangent.
+                after = entry | st
+                for stmt, at, where, known in exits:
+                    if isinstance(stmt, ast.Break):
+                        after |= at
                 pre = []
-                self.materialize(entry - state, pre)
-                self.materialize(entry - st, body)
+                self.materialize(entry - state | {v for v in after - entry if v in defined}, pre)
+                self.materialize(entry - st | {v for v in after - entry - st if v in inside}, body)
                 out += pre
+                for stmt, at, where, known in exits:
+                    zeros = []
+                    self.materialize({v for v in (after if isinstance(stmt, ast.Break) else entry) - at
+                                      if v in known}, zeros)
+                    k = next(k for k, x in enumerate(where) if x is stmt)
+                    where[k:k] = zeros
                 if isinstance(s, For):
                     out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
                                        orelse=[]))
                 else:
                     out.append(ast.While(test=clone(s.test), body=body or [ast.Pass()], orelse=[]))
                 state.clear()
-                state.update(entry | st)
-            elif isinstance(s, Break):
-                out.append(ast.Break())
-            elif isinstance(s, Continue):
-                out.append(ast.Continue())
+                state.update(after)
+            elif isinstance(s, (Break, Continue)):
+                stmt = ast.Break() if isinstance(s, Break) else ast.Continue()
+                out.append(stmt)
+                jumps = self.__dict__.get("_jumps")
+                if jumps:
+                    jumps[-1].append((stmt, set(state), out, set(defined)))
             elif isinstance(s, ExprStmt):
                 out += self.line_marker(s.lineno, False)
                 out.append(clone(s.node))

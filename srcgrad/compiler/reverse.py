@@ -199,6 +199,7 @@ class Reverse:
         self.groups = _groups(fn, self.overwritten - self.recomputed)
         self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
+        self.seen = set(fn.params)  # names assigned so far in the forward sweep, on some path
         self.views = {}  # adjoint name -> (number it is a broadcast view of, static shape); see sum_view
         self.view_stmts = {}  # id -> the statements that make such views
         self.new_views = {}  # views the statement being differentiated makes
@@ -269,6 +270,7 @@ class Reverse:
                 out.append(ast.AugAssign(target=slot, op=op, value=_atom_node(item)) if op else
                            ast.Assign(targets=[slot], value=_atom_node(item), lineno=s.lineno))
                 defined.add(s.target)
+                self.seen.add(s.target)
             elif isinstance(s, Assign):
                 out += self.line_marker(s.lineno, False)
                 if not s.bookkeeping and id(s) in self.overwritten and id(s) not in self.grouped \
@@ -278,9 +280,11 @@ class Reverse:
                     out.append(_marker(_Save(s.target, id(s))))
                 out.append(ast.copy_location(_assign(s.target, self.print_value(s.value)), ast.Pass(lineno=s.lineno)))
                 defined.add(s.target)
+                self.seen.add(s.target)
             elif isinstance(s, If):
                 out += self.line_marker(s.lineno, False)
-                self.before_if[id(s)] = (set(defined), set().union(*self.loop_stack) if self.loop_stack else set())
+                self.before_if[id(s)] = (set(defined), set().union(*self.loop_stack) if self.loop_stack else set(),
+                                         set(self.seen))
                 d1, d2 = set(defined), set(defined)
                 body = self.forward(s.body, depth, d1) or [ast.Pass()]
                 orelse = self.forward(s.orelse, depth, d2)
@@ -298,6 +302,7 @@ class Reverse:
                     out.append(_assign(counter, ast.Constant(value=0)))
                     body.append(ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1)))
                 inner = set(defined) | {s.target}
+                self.seen.add(s.target)
                 body += self.save_group(s, inner)
                 self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, inner)
@@ -1000,14 +1005,16 @@ class Reverse:
         body = self.backward(s.body, s1, depth)
         orelse = self.backward(s.orelse, s2, depth)
         merged = s1 | s2
-        # A zero is written where the branch joins (the value before the `if`); a variable that does
-        # not exist before the `if` (and is not carried around a loop) has no adjoint to join there.
-        defined, looped = self.before_if.get(id(s), (None, set()))
+        # A zero is written where the branch joins (the value before the `if`); a variable that cannot
+        # exist before the `if` (assigned nowhere before it, nor carried around a loop) has no adjoint to
+        # join there. One that exists on some paths only gets its zero too (set to None first: on the
+        # other paths nothing reads that zero).
+        defined, looped, seen = self.before_if.get(id(s), (None, set(), set()))
         def joinable(vs):
             if defined is None:
                 return vs
-            self.maybe_undefined.update(v for v in vs if v not in defined and v in looped)
-            return {v for v in vs if v in defined or v in looped or v in self.act.scalar}
+            self.maybe_undefined.update(v for v in vs if v not in defined and (v in looped or v in seen))
+            return {v for v in vs if v in defined or v in looped or v in seen or v in self.act.scalar}
         self.materialize(joinable(merged - s1), body)
         self.materialize(joinable(merged - s2), orelse)
         state.clear()
