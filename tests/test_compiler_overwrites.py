@@ -471,3 +471,43 @@ FUZZED = [assigned_on_some_paths_then_overwritten_in_a_branch, tangent_dropped_a
 @pytest.mark.parametrize("w", [W, -W, W[::-1]], ids=["w", "minus_w", "reversed_w"])
 def test_found_by_fuzzing(f, w):
     check(f, w)
+
+
+def tangent_of_a_value_assigned_on_some_paths(w):
+    # jvp: c exists before the second `if` on one path only, with a stale tangent (of w * 2.0)
+    if np.sum(w) > -10.0:
+        c = w * 2.0
+        c = np.ones(3)
+    if np.sum(w) > -10.0:
+        pass
+    else:
+        c = np.sin(w)
+    return np.sum(c * w)
+
+
+def tangent_carried_by_a_loop_from_its_first_iteration(w):
+    # jvp: acc does not exist before the loop; its tangent is carried from one iteration to the next
+    for i in range(3):
+        if i > 0:
+            acc = acc * w
+        else:
+            acc = np.sin(w)
+    return np.sum(acc)
+
+
+def tangent_carried_by_a_while_loop(w):
+    k = 0
+    while k < 3:
+        if k == 0:
+            h = np.tanh(w)
+        else:
+            h = h * np.cos(h) + w
+        k += 1
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("f", [tangent_of_a_value_assigned_on_some_paths,
+                               tangent_carried_by_a_loop_from_its_first_iteration, tangent_carried_by_a_while_loop])
+@pytest.mark.parametrize("w", [W, -W], ids=["w", "minus_w"])
+def test_tangent_of_a_variable_that_exists_on_some_paths(f, w):
+    check(f, w)

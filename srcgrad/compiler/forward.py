@@ -19,7 +19,7 @@ import inspect
 from ..errors import NoRuleError, TransformError
 from . import inline
 from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, ListSet,
-                 Opaque, Prim, UserCall, Var, While, clone)
+                 Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name
 from .shapes import unstretched
@@ -69,22 +69,30 @@ class Forward(Reverse):
             if isinstance(s, Assign):
                 out += self.assign_stmt(s, state)
                 defined.add(s.target)
+                self.seen.add(s.target)
             elif isinstance(s, If):
                 out += self.line_marker(s.lineno, False)
+                seen = set(self.seen).union(*self.loop_stack)
                 s1, s2 = set(state), set(state)
                 d1, d2 = set(defined), set(defined)
                 body = self.block(s.body, s1, d1)
                 orelse = self.block(s.orelse, s2, d2)
                 merged = s1 | s2
-                # only where the variable exists on that path: a tangent of nothing is never read
-                self.materialize({v for v in merged - s1 if v in d1}, body)
-                self.materialize({v for v in merged - s2 if v in d2}, orelse)
+                # only where the variable may exist on that path (a tangent of nothing is never read); one
+                # assigned on some paths only is set to None first
+                self.materialize(self.joinable(merged - s1, d1, seen), body)
+                self.materialize(self.joinable(merged - s2, d2, seen), orelse)
                 state.clear()
                 state.update(merged)
                 defined |= d1 & d2
                 out.append(ast.If(test=_name(s.cond), body=body or [ast.Pass()], orelse=orelse))
             elif isinstance(s, (For, While)):
                 out += self.line_marker(s.lineno, False)
+                if isinstance(s, For):
+                    self.seen.add(s.target)
+                # variables the loop carries from one iteration to the next: assigned in it, read before
+                assigned = {a.target for a in walk_stmts(s.body) if isinstance(a, Assign)} & _exposed(s.body)[0]
+                self.loop_stack.append(assigned)
                 entry = set(state)
                 jumps = self.__dict__.setdefault("_jumps", [])
                 for _ in range(50):
@@ -98,7 +106,9 @@ class Forward(Reverse):
                     if st <= entry:
                         break
                     entry |= st
-                entry = {v for v in entry if v in state or v in defined}
+                # a tangent the loop carries from one iteration to the next (assigned in it) stays, also
+                # when the variable does not exist before the loop
+                entry = {v for v in entry if v in state or v in defined or v in assigned}
                 st = set(entry)
                 jumps.append([])
                 inside = set(defined) | ({s.target} if isinstance(s, For) else set())
@@ -111,8 +121,12 @@ class Forward(Reverse):
                     if isinstance(stmt, ast.Break):
                         after |= at
                 pre = []
-                self.materialize(entry - state | {v for v in after - entry if v in defined}, pre)
-                self.materialize(entry - st | {v for v in after - entry - st if v in inside}, body)
+                # (not before the loop for a variable that does not exist yet: its first read in the loop
+                # comes after an assignment, or it fails as the function does)
+                self.materialize({v for v in (entry - state) | (after - entry) if v in defined}, pre)
+                self.materialize(self.joinable(entry - st, inside, assigned)
+                                 | {v for v in after - entry - st if v in inside}, body)
+                self.loop_stack.pop()
                 out += pre
                 for stmt, at, where, known in exits:
                     zeros = []
@@ -143,6 +157,15 @@ class Forward(Reverse):
                 out += self.line_marker(s.lineno, False)
                 out += self.list_set_tangent(s, state)
         return out
+
+    def joinable(self, vs, defined, seen):
+        """Of the tangents ``vs`` to write out as zeros, the ones whose variable exists on this path
+        (``defined``) or may (``seen``: assigned earlier, or in an enclosing loop). The latter are set to
+        ``None`` at the start (their zero is then never read); lists and dicts are left out."""
+        maybe = {v for v in vs if v not in defined and v in seen and v not in self.act.lists
+                 and v not in self.act.dicts}
+        self.maybe_undefined |= maybe - self.act.scalar  # a number's zero is 0.0: it reads nothing
+        return {v for v in vs if v in defined} | maybe
 
     def append_stmt(self, s, state):
         """``lst.append(item)`` and, when the list has a tangent, ``dlst.append(ditem)``."""
@@ -287,7 +310,9 @@ class Forward(Reverse):
         self._counters = {}
         self.last_line = {False: None, True: None}
         state = set(p for p in self.wrt if p in self.act.active)
+        self.seen = set(fn.params)  # names assigned so far, on some path
         body = self.block(fn.body[:-1], state, set(fn.params))
+        body = [_assign(v, ast.Constant(value=None)) for v in sorted(self.maybe_undefined)] + body
         result = fn.body[-1].value
         out_t = None
         if isinstance(result, Var) and result.name in state:
@@ -305,6 +330,29 @@ class Forward(Reverse):
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         return ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
                                type_comment=None, lineno=1)
+
+
+def _exposed(stmts, assigned=frozenset()):
+    """``(names read before any assignment on some path, names assigned on every path)`` of ``stmts``."""
+    from .reverse import _stmt_reads
+    exposed, assigned = set(), set(assigned)
+    for s in stmts:
+        if isinstance(s, If):
+            if s.cond not in assigned:
+                exposed.add(s.cond)
+            e1, a1 = _exposed(s.body, assigned)
+            e2, a2 = _exposed(s.orelse, assigned)
+            exposed |= e1 | e2
+            assigned |= a1 & a2
+        elif isinstance(s, (For, While)):
+            head = {n.id for n in ast.walk(s.iter if isinstance(s, For) else s.test) if isinstance(n, ast.Name)}
+            exposed |= head - assigned
+            exposed |= _exposed(s.body, assigned | ({s.target} if isinstance(s, For) else set()))[0]
+        else:
+            exposed |= _stmt_reads(s) - assigned
+            if isinstance(s, Assign):
+                assigned.add(s.target)
+    return exposed, assigned
 
 
 class JVPFunction:
