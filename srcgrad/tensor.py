@@ -252,7 +252,7 @@ class Tensor:
     def __format__(self, format_spec):
         if format_spec and np.size(self._value) == 1:
             return format(self._value.item(), format_spec)
-        return object.__format__(self, format_spec) if not format_spec else format(str(self), format_spec)
+        return object.__format__(self, format_spec)  # str(t); a spec on many values is a TypeError, as in PyTorch
 
     def __int__(self):
         return int(self.item())

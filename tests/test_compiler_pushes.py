@@ -16,23 +16,7 @@ import srcgrad
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import all_cases  # noqa: E402
-
-
-def numeric_grad(f, args, i, eps=1e-6):
-    x = args[i]
-    if isinstance(x, float):
-        hi, lo = list(args), list(args)
-        hi[i], lo[i] = x + eps, x - eps
-        return (f(*hi) - f(*lo)) / (2 * eps)
-    x = np.asarray(x, dtype=float)
-    g = np.zeros_like(x)
-    for k in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[k] = eps
-        hi, lo = list(args), list(args)
-        hi[i], lo[i] = x + e, x - e
-        g.flat[k] = (f(*hi) - f(*lo)) / (2 * eps)
-    return g
+from corpus.harness import fd_grad as numeric_grad  # noqa: E402
 
 
 def check(f, *args, wrt=0):

@@ -10,23 +10,9 @@ import numpy as np
 import pytest
 
 import srcgrad
+from corpus.harness import fd_grad as numeric_grad
 from srcgrad.compiler import api
 from srcgrad.errors import TransformError
-
-
-def numeric_grad(f, args, i, eps=1e-6):
-    x = args[i]
-    if isinstance(x, float):
-        hi = f(*args[:i], x + eps, *args[i + 1:])
-        lo = f(*args[:i], x - eps, *args[i + 1:])
-        return (hi - lo) / (2 * eps)
-    g = np.zeros(np.shape(x))
-    for k in np.ndindex(g.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[k] += eps
-        xm[k] -= eps
-        g[k] = (f(*args[:i], xp, *args[i + 1:]) - f(*args[:i], xm, *args[i + 1:])) / (2 * eps)
-    return g
 
 
 def check_jvp(f, args, wrt, tangents, rtol=1e-6):

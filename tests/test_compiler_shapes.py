@@ -12,19 +12,9 @@ import numpy as np
 import pytest
 
 import srcgrad
+from corpus.harness import fd_grad as numeric_grad
 from srcgrad.compiler.activity import analyze
 from srcgrad.compiler.shapes import Length, Product, broadcast, unstretched
-
-
-def numeric_grad(f, args, i, eps=1e-6):
-    x = args[i]
-    g = np.zeros(np.shape(x))
-    for k in np.ndindex(g.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[k] += eps
-        xm[k] -= eps
-        g[k] = (f(*args[:i], xp, *args[i + 1:]) - f(*args[:i], xm, *args[i + 1:])) / (2 * eps)
-    return g
 
 
 def check(f, *args):

@@ -153,20 +153,9 @@ def _pure(expr, ns):
     return True
 
 
-def _load_counter(node, counts=None):
-    """``{name: reads}`` under ``node``: loads of the name, and augmented assignments to it (added to ``counts``)."""
-    counts = {} if counts is None else counts
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Name):
-            if isinstance(n.ctx, ast.Load):
-                counts[n.id] = counts.get(n.id, 0) + 1
-            continue
-        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
-            counts[n.target.id] = counts.get(n.target.id, 0) + 1
-        _push_children(n, stack)
-    return counts
+def _load_counter(node):
+    """``{name: reads}`` under ``node``: loads of the name, and augmented assignments to it."""
+    return _reads_and_stores(node)[0]
 
 
 def _push_children(n, stack):
@@ -187,7 +176,7 @@ def _store_base(node):
 
 
 def _reads_and_stores(node):
-    """``(_load_counter(node), _stores(node))`` in one walk."""
+    """``({name: reads}, names stored into)`` under ``node`` in one walk (reads count ``x op= ...`` too)."""
     loads, stores = {}, set()
     stack = [node]
     while stack:
