@@ -9,7 +9,7 @@ DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "compiler.md"
 
 
 def _blocks():
-    return re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+    return re.findall(r"```(?:python|text)\n(.*?)```", DOC.read_text(), flags=re.S)
 
 
 def test_the_opening_example_is_what_srcgrad_prints(tmp_path):
