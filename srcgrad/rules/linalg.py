@@ -7,7 +7,8 @@ Products return the cotangent of the broadcast shape (batch dimensions of
 
 * ``np.einsum(subscripts, *operands)`` is an alias of the variadic primitive
   ``einsum_args(subscripts, *operands)``; only the string form of
-  ``subscripts`` is supported. Repeated labels (``"ii->i"``, ``"ii"``) work.
+  ``subscripts`` is supported, with an ellipsis anywhere, broadcasting,
+  repeated labels (``"ii->i"``, ``"ii"``) and the implicit output.
 * ``np.linalg.slogdet``, ``np.linalg.eigh`` and ``svd_p`` (``np.linalg.svd``'s
   target) return tuples: multiple-output primitives whose ``g`` is a tuple.
   ``slogdet``'s sign has no gradient.
@@ -47,6 +48,9 @@ __all__ = [
     "matmul_vjp_x",
     "matmul_vjp_y",
     "einsum_vjp",
+    "einsum_plan",
+    "einsum_labels",
+    "EinsumPlan",
     "replace_arg",
     "trace_eye",
     "trace_axes",
@@ -265,84 +269,119 @@ def einsum_args(subscripts, *operands, optimize=False):
     return np.einsum(subscripts, *operands, optimize=optimize)
 
 
-def _einsum_specs(subscripts):
-    """``(input specs, output spec)`` with the implicit output made explicit."""
-    s = subscripts.replace(" ", "")
-    if "->" in s:
-        inputs, output = s.split("->")
-        return inputs.split(","), output
-    inputs = s.split(",")
-    letters = "".join(inputs).replace(".", "")
-    output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    return inputs, ("..." if "..." in s else "") + output
+class EinsumPlan:
+    """How to compute one operand's cotangent in ``np.einsum(subscripts, *operands)``.
+
+    Attributes:
+        subscripts: the backward einsum, over ``g``, the other operands (in order)
+            and one identity matrix per entry of ``eyes``.
+        eyes: the sizes of the identity matrices that tie a repeated label back.
+        kept: the shape to reshape the backward einsum's result to (length 1 on
+            the axes of labels only this operand carries), or ``None`` when its
+            result already has the operand's shape.
+        shape: the operand's shape (the result is broadcast to it from ``kept``).
+    """
+
+    __slots__ = ("subscripts", "eyes", "kept", "shape")
+
+    def __init__(self, subscripts, eyes, kept, shape):
+        self.subscripts, self.eyes, self.kept, self.shape = subscripts, eyes, kept, shape
 
 
 def _tokens(spec):
     """The labels of one operand's spec, ``"..."`` as one token."""
     head, dots, tail = spec.partition("...")
+    if "." in head or "." in tail:
+        raise ValueError(f"einsum subscripts {spec!r}: a '.' that is not part of one '...'")
     return list(head) + (["..."] if dots else []) + list(tail)
 
 
-def _rename_repeats(spec, x, used):
-    """``spec`` with each repeated label renamed to a fresh one, and the
-    ``(label, fresh, size)`` pairs an identity matrix must tie back together."""
-    tokens = _tokens(spec)
-    nell = ndim_of(x) - sum(1 for t in tokens if t != "...")
-    fresh = (c for c in string.ascii_letters if c not in used)
-    out, pairs, first, pos = [], [], set(), 0
-    for tok in tokens:
-        if tok == "...":
-            out.append(tok)
-            pos += nell
-            continue
-        if tok in first:
+def einsum_labels(subscripts, shapes):
+    """Every operand's axes and the output's as explicit one-letter labels.
+
+    The ellipsis is expanded into fresh letters, right-aligned across operands as
+    numpy broadcasts it; an implicit output (no ``->``) is numpy's: the ellipsis
+    axes, then the labels used once, in ASCII order.
+
+    Args:
+        subscripts: the einsum string.
+        shapes: the operands' shapes.
+
+    Returns:
+        ``(labels, output, sizes, fresh)``: one list of labels per operand, the
+        output's list, ``{label: length}`` after broadcasting, and an iterator of
+        letters not used yet.
+    """
+    s = subscripts.replace(" ", "")
+    inputs, arrow, output = s.partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(shapes):
+        raise ValueError(f"einsum subscripts {subscripts!r} name {len(specs)} operands, got {len(shapes)}")
+    fresh = iter([c for c in string.ascii_letters if c not in s])
+    tokens = [_tokens(spec) for spec in specs]
+    ell = [len(shape) - (len(tok) - 1) if "..." in tok else 0 for tok, shape in zip(tokens, shapes)]
+    width = max(ell, default=0)
+    dots = [next(fresh) for _ in range(width)]
+    labels = []
+    for tok, shape, n in zip(tokens, shapes, ell):
+        out = []
+        for t in tok:
+            out += dots[width - n:] if t == "..." else [t]
+        if len(out) != len(shape):
+            raise ValueError(f"einsum subscripts {subscripts!r}: an operand of shape {tuple(shape)} for {tok}")
+        labels.append(out)
+    sizes = {}
+    for labs, shape in zip(labels, shapes):
+        for lab, n in zip(labs, shape):
+            if n != 1 or lab not in sizes:
+                sizes[lab] = n
+    if arrow:
+        out_labels = []
+        for t in _tokens(output):
+            out_labels += dots if t == "..." else [t]
+    else:
+        named = [t for tok in tokens for t in tok if t != "..."]
+        out_labels = dots + sorted(c for c in set(named) if named.count(c) == 1)
+    return labels, out_labels, sizes, fresh
+
+
+def einsum_plan(subscripts, operands, i):
+    """The ``EinsumPlan`` of ``operands[i]``'s cotangent (shape arithmetic only)."""
+    shapes = [shape_of(op) for op in operands]
+    labels, output, sizes, fresh = einsum_labels(subscripts, shapes)
+    # an axis numpy broadcast from length 1 carries a label of its own (only its operand has it)
+    labels = [[next(fresh) if n == 1 and sizes[lab] != 1 else lab for lab, n in zip(labs, shape)]
+              for labs, shape in zip(labels, shapes)]
+    shape = shapes[i]
+    own, ties, seen = [], [], set()
+    for lab, n in zip(labels[i], shape):
+        if lab in seen:  # a repeated label (a diagonal): a fresh one, tied back by an identity
             new = next(fresh)
-            pairs.append((tok, new, shape_of(x)[pos]))
-            out.append(new)
+            ties.append((lab, new, n))
+            own.append(new)
         else:
-            first.add(tok)
-            out.append(tok)
-        pos += 1
-    return "".join(out), pairs
+            seen.add(lab)
+            own.append(lab)
+    others = [labs for j, labs in enumerate(labels) if j != i] + [[a, b] for a, b, _ in ties]
+    present = set(output).union(*others)
+    target = [lab for lab in own if lab in present]  # labels only this operand has are summed: broadcast back
+    text = ",".join("".join(labs) for labs in [output] + others) + "->" + "".join(target)
+    kept = None if len(target) == len(own) else tuple(n if lab in present else 1 for lab, n in zip(own, shape))
+    return EinsumPlan(text, [n for _, _, n in ties], kept, tuple(shape))
 
 
 def einsum_vjp(g, subscripts, operands, i, optimize=False):
     """Cotangent of ``operands[i]`` in ``np.einsum(subscripts, *operands)``.
 
-    The cotangent is itself an einsum of ``g`` with the other operands. A label
-    repeated within the operand (``"ii->"``, a diagonal) is renamed and tied back
-    by an identity matrix; labels only this operand carries and the output drops
-    are broadcast back.
+    The cotangent is itself an einsum, of ``g`` with the other operands (``einsum_plan`` writes its subscripts: the ellipsis made explicit,
+    broadcast axes and labels only this operand carries summed and broadcast
+    back, a repeated label tied back by an identity matrix).
     """
-    inputs, output = _einsum_specs(subscripts)
-    x = operands[i]
-    spec, pairs = _rename_repeats(inputs[i], x, set(subscripts))
-    others = [s for j, s in enumerate(inputs) if j != i] + [a + b for a, b, _ in pairs]
-    rest = [op for j, op in enumerate(operands) if j != i] + [np.eye(n, dtype=dtype_of(x)) for _, _, n in pairs]
-    seen = set(output + "".join(others))
-    # labels summed away by this operand alone cannot be einsum outputs: broadcast them back
-    target = "".join(c for c in _tokens(spec) if c == "..." or c in seen)
-    res = np.einsum(",".join([output] + others) + "->" + target, g, *rest, optimize=optimize)
-    if target == spec:
-        return res
-    labels = [c for c in spec if c != "."]
-    nell_x = ndim_of(x) - len(labels)
-    nell_r = ndim_of(res) - (len(target) - (3 if "..." in target else 0))
-    kept, full, pos_x, pos_r = [], [], 0, 0
-    for tok in _tokens(spec):
-        if tok == "...":
-            kept += shape_of(res)[pos_r : pos_r + nell_r]
-            full += shape_of(res)[pos_r : pos_r + nell_r]
-            pos_x, pos_r = pos_x + nell_x, pos_r + nell_r
-        elif tok in seen:
-            kept.append(shape_of(res)[pos_r])
-            full.append(shape_of(res)[pos_r])
-            pos_x, pos_r = pos_x + 1, pos_r + 1
-        else:
-            kept.append(1)
-            full.append(shape_of(x)[pos_x])
-            pos_x += 1
-    return np.broadcast_to(np.reshape(res, tuple(kept)), tuple(full))
+    plan = einsum_plan(subscripts, operands, i)
+    others = [op for j, op in enumerate(operands) if j != i]
+    eyes = [np.eye(n, dtype=dtype_of(operands[i])) for n in plan.eyes]
+    res = np.einsum(plan.subscripts, g, *others, *eyes, optimize=optimize)
+    return res if plan.kept is None else np.broadcast_to(np.reshape(res, plan.kept), plan.shape)
 
 
 def replace_arg(args, i, value):
