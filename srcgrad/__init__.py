@@ -3,6 +3,8 @@
 This module only re-exports the public API.
 """
 
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+
 from . import rules
 from .errors import AutogradError, NoRuleError, SrcgradError, TransformError
 from .tensor import Tensor
@@ -22,5 +24,3 @@ from .serialization import save, load
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .compiler import grad, value_and_grad, jvp, source, custom_vjp
 
-
-__version__ = "0.1.0"

@@ -15,7 +15,7 @@ from .tensor import Tensor
 __all__ = [
     "abs", "add", "atan2", "cdist", "sort", "topk", "unbind", "amax", "amin", "argmax", "argmin", "bmm", "cat", "ceil", "chunk", "clamp", "clip", "concat",
     "cos", "cosh", "cumsum", "diag", "div", "dot", "einsum", "exp", "expm1", "flatten", "flip", "floor", "gather",
-    "index_select", "is_tensor", "isfinite", "isnan", "log", "log10", "log1p", "log2", 
+    "index_select", "is_tensor", "isfinite", "isnan", "log", "log10", "log1p", "log2",
     "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "neg", "norm", "numel",
     "outer", "permute", "pow", "prod", "reciprocal", "reshape", "round", "rsqrt", "sign", "sin",
     "sinh", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "t", "tan",

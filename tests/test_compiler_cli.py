@@ -19,7 +19,7 @@ def loss(x, w):
 def _run_generated(src, x, w):
     env = {"np": np}
     import srcgrad.compiler.runtime as rt
-    from srcgrad.rules import unbroadcast, shape_of
+    from srcgrad.rules import shape_of, unbroadcast
     from srcgrad.rules.reductions import unreduce
     env.update(default_dout=rt.default_dout, unbroadcast=unbroadcast, shape_of=shape_of, unreduce=unreduce)
     exec(src, env)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import srcgrad
-from corpus.harness import check_grad_and_jvp as check, fd_grad as numeric_grad
+from corpus.harness import check_grad_and_jvp as check
+from corpus.harness import fd_grad as numeric_grad
 from srcgrad.errors import TransformError
-
 
 X = np.array([0.5, -0.7, 0.9])
 

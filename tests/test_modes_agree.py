@@ -45,7 +45,7 @@ def _square(x):
     return x * x
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _forward_mode_built():
     if not hasattr(srcgrad, "jvp"):
         return False
@@ -64,7 +64,7 @@ def require_forward():
 
 # ------------------------------------------------------------------ shared values
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference(name):
     """Central finite differences of a case, computed once."""
     case = BY_NAME[name]

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import srcgrad
+import srcgrad.nn.functional as F
 from srcgrad import nn
 from srcgrad.autograd import gradcheck, gradgradcheck
-import srcgrad.nn.functional as F
 
 
 def value(t):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import srcgrad
+import srcgrad.nn.functional as F
 from srcgrad import nn
 from srcgrad.autograd import gradcheck, gradgradcheck
-import srcgrad.nn.functional as F
 
 _erf = np.vectorize(math.erf)
 

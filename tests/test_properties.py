@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import srcgrad
-from corpus.harness import assert_grads_close, dynamic_grad, numeric_grad, static_grad
+from corpus.harness import assert_grads_close, dynamic_grad, numeric_grad
 from srcgrad.rules import RULES
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import srcgrad
-from corpus.harness import check_grad_and_jvp as check, fd_grad as numeric_grad
 import srcgrad.nn.functional as F
+from corpus.harness import check_grad_and_jvp as check
+from corpus.harness import fd_grad as numeric_grad
 from srcgrad.autograd import gradcheck, gradgradcheck
 from srcgrad.errors import TransformError
 from srcgrad.rules import linear

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import nn
 
 torch = pytest.importorskip("torch")
 

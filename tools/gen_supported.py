@@ -25,7 +25,6 @@ one-line example of each construct.
 """
 
 import argparse
-import ast
 import contextlib
 import io
 import math

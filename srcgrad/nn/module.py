@@ -530,7 +530,7 @@ class Module:
         for module in self.children():
             module._apply(fn)
         for table in (self._parameters, self._buffers):
-            for key, t in table.items():
+            for t in table.values():
                 if t is not None:
                     fn(t)
         return self

@@ -15,10 +15,10 @@ import math
 import numpy as np
 
 from .. import creation as _creation
-from ..tensor import Tensor, _record
 from ..rules import concatenate_args, split_tuple
 from ..rules import relu as _relu_primitive
 from ..rules import sigmoid as _sigmoid_primitive
+from ..tensor import Tensor, _record
 from . import functional as F
 from . import init
 from .module import Module

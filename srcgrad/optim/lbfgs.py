@@ -7,9 +7,9 @@ floats and ndarrays; the class evaluates the closure and keeps the history.
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _check, _grad, _storage
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
+from .optimizer import Optimizer, _buffer, _check, _grad, _storage
 
 __all__ = ["LBFGS", "cubic_interpolate", "strong_wolfe", "two_loop"]
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _lerp_, _scalar, _storage
 from ..tensor import Tensor
+from .optimizer import Optimizer, _bump, _check, _lerp_, _scalar, _storage
 
 __all__ = ["NAdam", "nadam"]
 

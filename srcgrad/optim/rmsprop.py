@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _lerp_, _new_step, _scalar, _storage
 from ..tensor import Tensor
+from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _lerp_, _new_step, _scalar, _storage
 
 __all__ = ["RMSprop", "rmsprop"]
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _scalar, _storage
 from ..tensor import Tensor
+from .optimizer import Optimizer, _bump, _check, _scalar, _storage
 
 __all__ = ["Rprop", "rprop"]
 
@@ -59,8 +59,8 @@ class Rprop(Optimizer):
         """
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            params, values, grads, found, steps = self._gather(group, ("prev", "step_size"),
-                                                               lambda state, p: _init_step_size(state, p, group))
+            params, values, grads, found, steps = self._gather(
+                group, ("prev", "step_size"), lambda state, p, group=group: _init_step_size(state, p, group))
             prevs, step_sizes = found["prev"], found["step_size"]
             if not params:
                 continue

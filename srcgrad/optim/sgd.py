@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _buffer, _bump, _grad, _check, _scalar
 from ..tensor import Tensor
+from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _scalar
 
 __all__ = ["SGD", "sgd"]
 
