@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
-from test_rules import Case, check_rule
 
 from srcgrad.rules import get_rule
+from test_rules import Case, check_rule
 
 # (ufunc, low, high): a domain where the function is smooth
 BINARY = [

@@ -13,9 +13,9 @@ import operator
 
 import numpy as np
 import pytest
-from test_rules import CASES, _like, _with, diff_args
 
 from srcgrad.rules import ALIASES, get_rule, shape_of, unbroadcast
+from test_rules import CASES, _like, _with, diff_args
 
 
 class Dual(np.lib.mixins.NDArrayOperatorsMixin):

@@ -8,9 +8,9 @@ the rules' own ``<vjp, w>``. This is what the rule contract promises the tape.
 
 import numpy as np
 import pytest
-from test_rules import CASES, _like, diff_args
 
 from srcgrad.rules import get_rule, shape_of, unbroadcast
+from test_rules import CASES, _like, diff_args
 
 srcgrad = pytest.importorskip("srcgrad")
 if not hasattr(srcgrad, "tensor"):  # pragma: no cover - the runtime is not there yet
