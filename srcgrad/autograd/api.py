@@ -4,7 +4,7 @@ import numpy as np
 
 from ..errors import AutogradError
 from . import engine
-from .graph import TENSOR
+from .graph import TENSOR, grad_lock
 
 __all__ = ["backward", "grad"]
 
@@ -75,13 +75,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if g is None:
             continue
         Tensor = TENSOR[0]
-        if create_graph:
-            g = g if isinstance(g, Tensor) else Tensor._wrap(g)
-            t.grad = g if t.grad is None else t.grad + g
-        else:
-            raw = g._value if isinstance(g, Tensor) else g
-            t.grad = Tensor._wrap(np.array(raw, dtype=t.dtype, copy=True)) if t.grad is None else \
-                Tensor._wrap(t.grad._value + raw)
+        with grad_lock(t):
+            if create_graph:
+                g = g if isinstance(g, Tensor) else Tensor._wrap(g)
+                t.grad = g if t.grad is None else t.grad + g
+            else:
+                raw = g._value if isinstance(g, Tensor) else g
+                t.grad = Tensor._wrap(np.array(raw, dtype=t.dtype, copy=True)) if t.grad is None else \
+                    Tensor._wrap(t.grad._value + raw)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,

@@ -10,7 +10,7 @@ captures the gradients of chosen inputs (``autograd.grad``).
 import numpy as np
 
 from ..errors import AutogradError
-from .graph import TENSOR, AccumulateGrad, anomaly_mode
+from .graph import TENSOR, AccumulateGrad, anomaly_mode, grad_lock
 from .grad_mode import set_grad_enabled
 
 __all__ = ["run_backward"]
@@ -20,9 +20,11 @@ def _dependencies(roots):
     """Count, for each node reachable from ``roots``, the edges that lead into it."""
     deps = {}
     seen = set()
-    stack = [node for node in roots if node is not None]
-    for node in stack:
-        seen.add(node)
+    stack = []
+    for node in roots:  # several roots may share a node (the pieces of one split): walk it once
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack.append(node)
     while stack:
         node = stack.pop()
         for child, _ in node.next_functions:
@@ -137,11 +139,13 @@ def _retain(node, g, create_graph):
         t = ref()
         if t is None:
             continue
-        if create_graph:
-            t.grad = g if t.grad is None else t.grad + g
-        else:
-            raw = g._value if isinstance(g, Tensor) else g
-            t.grad = Tensor._wrap(np.array(raw, copy=True)) if t.grad is None else Tensor._wrap(t.grad._value + raw)
+        with grad_lock(t):
+            if create_graph:
+                t.grad = g if t.grad is None else t.grad + g
+            else:
+                raw = g._value if isinstance(g, Tensor) else g
+                t.grad = Tensor._wrap(np.array(raw, copy=True)) if t.grad is None else \
+                    Tensor._wrap(t.grad._value + raw)
 
 
 def _check_nan(node, results):

@@ -13,6 +13,7 @@ backward unless ``retain_graph`` is set. This module does not import Tensor:
 ``tensor.py`` registers its class in ``TENSOR`` when it loads.
 """
 
+import threading
 import traceback
 
 import numpy as np
@@ -21,7 +22,7 @@ from ..errors import AutogradError
 from ..rules import unbroadcast
 from .grad_mode import is_grad_enabled
 
-__all__ = ["Node", "RuleNode", "AccumulateGrad", "TENSOR", "anomaly_mode"]
+__all__ = ["Node", "RuleNode", "AccumulateGrad", "TENSOR", "anomaly_mode", "grad_lock"]
 
 TENSOR = []
 """``[Tensor]`` once ``srcgrad.tensor`` is imported (keeps imports one-way)."""
@@ -309,20 +310,40 @@ class AccumulateGrad(Node):
                 if out is not None:
                     g = out if create_graph else out._value
         Tensor = TENSOR[0]
-        if create_graph:
-            g = g if isinstance(g, Tensor) else Tensor._wrap(g)
-            var.grad = g if var.grad is None else var.grad + g
-        elif var.grad is None:
-            var.grad = Tensor._wrap(np.array(g, dtype=var.dtype, copy=True))
-        elif var.grad.requires_grad:
-            var.grad = var.grad + g
-        else:
-            current = var.grad._value
-            if isinstance(current, np.ndarray) and current.ndim:
-                current += g
+        with grad_lock(var):  # backward in several threads adds into one .grad: one at a time
+            if create_graph:
+                g = g if isinstance(g, Tensor) else Tensor._wrap(g)
+                var.grad = g if var.grad is None else var.grad + g
+            elif var.grad is None:
+                var.grad = Tensor._wrap(np.array(g, dtype=var.dtype, copy=True))
+            elif var.grad.requires_grad:
+                var.grad = var.grad + g
             else:
-                var.grad._value = np.asarray(current + g, dtype=var.dtype)
+                current = var.grad._value
+                if isinstance(current, np.ndarray) and current.ndim:
+                    current += g
+                else:
+                    var.grad._value = np.asarray(current + g, dtype=var.dtype)
         return ()
+
+
+_GRAD_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def grad_lock(t):
+    """The lock that guards additions into ``t.grad`` (PyTorch locks each leaf's accumulation too).
+
+    numpy releases the GIL inside ``+=`` on large arrays, so two threads adding
+    into one ``.grad`` would lose updates. Locks are striped over 64 by the
+    Tensor's id: cheap, and threads that fill different leaves rarely wait.
+
+    Args:
+        t: the Tensor whose ``.grad`` is about to change.
+
+    Returns:
+        A ``threading.Lock`` (use it as a context manager).
+    """
+    return _GRAD_LOCKS[(id(t) >> 4) % 64]
 
 
 def is_recording():
