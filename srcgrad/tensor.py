@@ -573,6 +573,10 @@ class Tensor:
         """A copy that stays in the graph (gradient flows back to this Tensor)."""
         return _record_fast(np.copy, self)
 
+    def copy(self):
+        """numpy's name for ``clone``: a copy with storage of its own, in the graph."""
+        return _record_fast(np.copy, self)
+
     def contiguous(self):
         """``self`` when its values are laid out in C order, else a C-ordered copy (as PyTorch)."""
         value = self._value
@@ -634,8 +638,14 @@ class Tensor:
     def __floordiv__(self, other):
         return _record_fast(np.floor_divide, self, other)
 
+    def __rfloordiv__(self, other):
+        return _record_fast(np.floor_divide, other, self)
+
     def __mod__(self, other):
         return _record_fast(np.remainder, self, other)
+
+    def __rmod__(self, other):
+        return _record_fast(np.remainder, other, self)
 
     def __lt__(self, other):
         return _record_fast(np.less, self, other)

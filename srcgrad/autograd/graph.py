@@ -201,6 +201,12 @@ class RuleNode(Node):
         variadic = rule.variadic
         kwargs = self.kwargs
         grads = []
+        many = None
+        if variadic and rule.vjp_all is not None:  # the trailing arguments' cotangents in one call
+            first = len(vjps) - 1
+            wanted = [i for (node, _), i in zip(self.next_functions, self.positions) if node is not None and i >= first]
+            if wanted:
+                many = dict(zip(wanted, rule.vjp_all(g, ans, *args, argnums=wanted, **kwargs)))
         k = 0
         for node, _ in self.next_functions:
             if node is None:
@@ -208,7 +214,9 @@ class RuleNode(Node):
                 k += 1
                 continue
             i = self.positions[k]
-            if i < len(vjps) and not variadic:
+            if many is not None and i in many:
+                gi = many[i]
+            elif i < len(vjps) and not variadic:
                 vjp = vjps[i]
                 gi = None if vjp is None else vjp(g, ans, *args, **kwargs)
             else:

@@ -48,6 +48,9 @@ Further conventions every caller relies on:
   registered with ``variadic=True``: the last vjp/jvp serves every positional
   argument from its index on and is called with the keyword ``argnum=i``, the
   argument's index in ``args`` (``Rule.call_vjp``/``call_jvp`` do this).
+  Such a rule may add ``vjp_all(g, ans, *args, argnums, **kwargs)``, the
+  cotangents of all the arguments at ``argnums`` in one call (the tape's
+  linear-time path for ``np.stack`` of many Tensors).
 * Multiple outputs (``split_tuple``, ``np.linalg.slogdet``, ``np.linalg.eigh``,
   ``svd_p``) are registered
   with ``multiple_outputs=True``: the primitive returns a tuple, ``ans`` is that

@@ -210,7 +210,7 @@ def not_differentiable(what):
 
 def interp_weight(x, xp, seg):
     """Where ``x`` sits in its segment: 0 at ``xp[seg]``, 1 at ``xp[seg + 1]`` (clipped)."""
-    return np.clip((x - xp[seg]) / (xp[seg + 1] - xp[seg]), 0.0, 1.0)
+    return np.clip((x - np.take(xp, seg)) / (np.take(xp, seg + 1) - np.take(xp, seg)), 0.0, 1.0)
 
 
 def interp_kept(x, xp, left=None, right=None):
@@ -224,7 +224,7 @@ def interp_vjp_x(g, ans, x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         not_differentiable("np.interp(period=...)")
     seg = interp_segment(x, xp)
-    slope = (fp[seg + 1] - fp[seg]) / (xp[seg + 1] - xp[seg])
+    slope = (np.take(fp, seg + 1) - np.take(fp, seg)) / (np.take(xp, seg + 1) - np.take(xp, seg))  # xp, fp may be lists
     return g * slope * np.logical_and(x >= xp[0], x <= xp[-1])
 
 
@@ -244,7 +244,7 @@ def interp_jvp_x(t, ans, x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         not_differentiable("np.interp(period=...)")
     seg = interp_segment(x, xp)
-    slope = (fp[seg + 1] - fp[seg]) / (xp[seg + 1] - xp[seg])
+    slope = (np.take(fp, seg + 1) - np.take(fp, seg)) / (np.take(xp, seg + 1) - np.take(xp, seg))  # xp, fp may be lists
     return t * slope * np.logical_and(x >= xp[0], x <= xp[-1])
 
 

@@ -25,12 +25,14 @@ import string
 
 import numpy as np
 
-from .broadcast import shape_of
+from .broadcast import shape_of, unbroadcast
 from .helpers import dtype_of, inverse_permutation, ndim_of, reads_shape_of, unreduce
 from .reductions import equal_share
 from .registry import defalias, defjvp, defvjp, primitive
 
 __all__ = [
+    "cross_as3",
+    "cross_vjp",
     "einsum_args",
     "convolve_pad",
     "svd_p",
@@ -128,13 +130,44 @@ defjvp(np.vecmat,
        lambda t, ans, v, a: np.vecmat(t, a),
        lambda t, ans, v, a: np.vecmat(v, t))
 
-defvjp(np.cross,  # 3-vectors along the last axis (the default axes only)
-       lambda g, ans, x, y: np.cross(y, g),
-       lambda g, ans, x, y: np.cross(g, x),
+def cross_as3(v, axis):
+    """``v``'s vectors (along ``axis``) moved to the last axis and padded to 3 components (z = 0)."""
+    v = np.moveaxis(v, axis, -1)
+    if shape_of(v)[-1] == 2:
+        v = np.pad(v, [(0, 0)] * (ndim_of(v) - 1) + [(0, 1)])
+    return v
+
+
+def cross_vjp(g, x, y, argnum, axisa, axisb, axisc, axis):
+    """Cotangent of ``x`` (``argnum`` 0) or ``y`` (1) in ``np.cross(x, y, axisa, axisb, axisc, axis)``.
+
+    numpy moves each operand's vectors to the last axis, pads 2-vectors with a
+    zero z, crosses, and moves the result's vectors to ``axisc`` (two 2-vectors
+    give the z component alone). With ``c = x3 x y3``, ``d<g, c>/dx3 = y3 x g``
+    and ``d<g, c>/dy3 = g x x3``; the padded components are dropped, the
+    operand's own broadcast undone, and its vectors moved back.
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x3, y3 = cross_as3(x, axisa), cross_as3(y, axisb)
+    if shape_of(x)[axisa] == 2 and shape_of(y)[axisb] == 2:  # the output is the z component alone
+        g3 = np.expand_dims(g, -1) * np.array([0.0, 0.0, 1.0])
+    else:
+        g3 = np.moveaxis(g, axisc, -1)
+    own, own_axis = (x, axisa) if argnum == 0 else (y, axisb)
+    d = np.cross(y3, g3) if argnum == 0 else np.cross(g3, x3)
+    moved = np.moveaxis(own, own_axis, -1)
+    d = unbroadcast(d[..., :shape_of(moved)[-1]], shape_of(moved))
+    return np.moveaxis(d, -1, own_axis)
+
+
+defvjp(np.cross,  # any axisa/axisb/axisc/axis, 2- and 3-vectors
+       lambda g, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: cross_vjp(g, x, y, 0, axisa, axisb, axisc, axis),
+       lambda g, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: cross_vjp(g, x, y, 1, axisa, axisb, axisc, axis),
        backward_name="LinalgCrossBackward0")
 defjvp(np.cross,
-       lambda t, ans, x, y: np.cross(t, y),
-       lambda t, ans, x, y: np.cross(x, t))
+       lambda t, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: np.cross(t, y, axisa, axisb, axisc, axis),
+       lambda t, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: np.cross(x, t, axisa, axisb, axisc, axis))
 
 
 def _multi_dot(arrays, *, out=None):

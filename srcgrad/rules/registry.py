@@ -48,6 +48,12 @@ class Rule:
             every positional argument from its index on and must be called with
             the keyword argument ``argnum=i`` (the argument's index in ``args``).
             Use ``vjp_at``/``call_vjp`` rather than indexing ``vjps``.
+        vjp_all: for a variadic rule, optionally
+            ``vjp_all(g, ans, *args, argnums, **kwargs)`` giving the cotangents
+            of all the trailing arguments at ``argnums`` in one call (a list).
+            It reads nothing the last vjp does not. The tape uses it: ``n``
+            calls of the last vjp each pass all ``n`` arguments, which costs
+            ``O(n^2)`` for ``np.stack`` of a long list.
         multiple_outputs: True when the primitive returns a tuple of arrays
             (``split_tuple``, ``np.linalg.slogdet``): ``ans`` is that tuple, the
             vjps receive ``g`` as a tuple with one cotangent per output (the
@@ -56,7 +62,7 @@ class Rule:
     """
 
     __slots__ = ("fn", "name", "backward_name", "vjps", "jvps", "differentiable", "needs", "_reads",
-                 "variadic", "multiple_outputs")
+                 "variadic", "multiple_outputs", "vjp_all")
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
@@ -73,6 +79,7 @@ class Rule:
         self._reads = {}
         self.variadic = False
         self.multiple_outputs = False
+        self.vjp_all = None
 
     def reads(self, nargs, active):
         """What the VJPs of the active arguments read, for a call with ``nargs`` positional args.
@@ -93,19 +100,27 @@ class Rule:
             from .helpers import shape_only_params  # helpers imports this module
 
             positions, shape_positions, ans = set(), set(), False
+            seen = set()
             for i in active:
-                vjp = self.vjp_at(i)
+                k = self._index(i, self.vjps)  # a variadic rule's trailing arguments share one vjp:
+                if k is None or k in seen:     # scan its parameters once, not once per argument
+                    continue
+                seen.add(k)
+                vjp = self.vjps[k]
                 if vjp is None:
                     continue
-                names = self.needs_at(i)
+                names = self.needs[k]
                 ans = ans or "ans" in names
                 shape_names = shape_only_params(vjp)
                 params = _positional_params(vjp)
-                for j in range(nargs):
-                    p = params[j] if j < len(params) else params[-1] if params and params[-1].startswith("*") else None
-                    if p is not None and p.lstrip("*") in names:
-                        (shape_positions if p.lstrip("*") in shape_names else positions).add(j)
-            hit = self._reads[key] = (frozenset(positions), ans, frozenset(shape_positions - positions))
+                for j, p in enumerate(params[:nargs]):
+                    name = p.lstrip("*")
+                    if name in names:
+                        (shape_positions if name in shape_names else positions).update(
+                            range(j, nargs) if p.startswith("*") else (j,))
+            hit = (frozenset(positions), ans, frozenset(shape_positions - positions))
+            if nargs <= _CACHED_NARGS:  # a call with thousands of arguments (np.stack of a list) is not kept
+                self._reads[key] = hit
         return hit
 
     def __repr__(self):
@@ -157,6 +172,8 @@ class Rule:
 
 RULES = {}
 """The table: primitive -> Rule."""
+
+_CACHED_NARGS = 64
 
 _TABLE_VERSION = [0]
 
@@ -226,7 +243,7 @@ def _positional_params(func):
     return names
 
 
-def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_outputs=False):
+def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_outputs=False, vjp_all=None):
     """Register the vector-Jacobian products of ``fn``, one per positional argument.
 
     Args:
@@ -241,6 +258,8 @@ def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_ou
         variadic: the last vjp serves all trailing positional arguments and is
             called with ``argnum=i`` (see ``Rule.variadic``).
         multiple_outputs: ``fn`` returns a tuple (see ``Rule.multiple_outputs``).
+        vjp_all: for a variadic rule, the cotangents of many trailing
+            arguments in one call (see ``Rule.vjp_all``).
 
     Returns:
         The ``Rule``.
@@ -251,6 +270,7 @@ def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_ou
     rule.differentiable = True
     rule.variadic = variadic
     rule.multiple_outputs = multiple_outputs
+    rule.vjp_all = vjp_all
     return rule
 
 

@@ -29,6 +29,8 @@ __all__ = [
     "split_tuple",
     "astype",
     "concat_index",
+    "concat_vjp_all",
+    "stack_vjp_all",
     "concat_pad",
     "stack_index",
     "stack_pad",
@@ -342,15 +344,29 @@ defjvp(np.nan_to_num,
        lambda t, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: t * np.isfinite(x))
 
 # -------------------------------------------------- joining and splitting
+def concat_vjp_all(g, ans, *xs, axis=0, argnums):
+    """The cotangents of ``xs[k]`` for each ``k`` in ``argnums``: their blocks of ``g`` (one pass over the sizes)."""
+    axis = axis % ndim_of(xs[0])
+    ends = np.cumsum([shape_of(x)[axis] for x in xs]).tolist()
+    lead = (slice(None),) * axis
+    return [g[lead + (slice(ends[k] - shape_of(xs[k])[axis], ends[k]),)] for k in argnums]
+
+
+def stack_vjp_all(g, ans, *xs, axis=0, argnums):
+    """The cotangents of ``xs[k]`` for each ``k`` in ``argnums``: their slices of ``g``."""
+    lead = (slice(None),) * (axis % ndim_of(ans))
+    return [g[lead + (k,)] for k in argnums]
+
+
 defvjp(concatenate_args,
        lambda g, ans, *xs, axis=0, argnum: g[concat_index(xs, argnum, axis)],
-       variadic=True, backward_name="CatBackward0")
+       variadic=True, backward_name="CatBackward0", vjp_all=concat_vjp_all)
 defjvp(concatenate_args,
        lambda t, ans, *xs, axis=0, argnum: np.pad(t, concat_pad(xs, argnum, axis)))
 
 defvjp(stack_args,
        lambda g, ans, *xs, axis=0, argnum: g[stack_index(ans, argnum, axis)],
-       variadic=True, backward_name="StackBackward0")
+       variadic=True, backward_name="StackBackward0", vjp_all=stack_vjp_all)
 defjvp(stack_args,
        lambda t, ans, *xs, axis=0, argnum: np.pad(np.expand_dims(t, axis), stack_pad(xs, argnum, axis)))
 
