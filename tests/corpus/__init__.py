@@ -121,9 +121,6 @@ SCALAR_INTO_NDARRAY = Limitation(
     ValueError, "setting an array element with a sequence",
     "`buf[0] = t` stores float(t) into the ndarray; Tensor.__float__ refuses a Tensor that requires grad (numpy "
     "reports it as a ValueError caused by srcgrad's AutogradError); use np.zeros_like(x) or np.stack")
-NO_NDARRAY_COPY = Limitation(
-    AttributeError, "'Tensor' object has no attribute 'copy'",
-    "Tensor follows PyTorch's method names: use np.copy(x) or x.clone()")
 
 # Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
 ALIAS_WRITE = Limitation(

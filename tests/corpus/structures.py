@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import (ALIAS_WRITE, INPLACE_ON_VIEW, NO_NDARRAY_COPY,
+from . import (ALIAS_WRITE, INPLACE_ON_VIEW,
                SCALAR_INTO_NDARRAY, STALE_VIEW, TENSOR_INTO_NDARRAY, UFUNC_AT, UFUNC_AT_TAPE, VIEW_THEN_WRITE,
                case)
 
@@ -181,7 +181,7 @@ CASES = [
     case(dict_of_parameters, lambda r: (r.normal(size=3), r.normal(size=(3, 2))), wrt=(0, 1)),
     case(dict_built_up, lambda r: (r.normal(size=3),)),
     case(preallocate_and_fill, lambda r: (r.normal(size=4),), dynamic=SCALAR_INTO_NDARRAY),
-    case(write_into_copy, lambda r: (r.normal(size=3),), dynamic=NO_NDARRAY_COPY),
+    case(write_into_copy, lambda r: (r.normal(size=3),)),
     case(index_add_in_place, lambda r: (r.normal(size=5),), dynamic=INPLACE_ON_VIEW),
     case(loop_over_layers, lambda r: (r.normal(size=3), r.normal(size=(3, 3)), r.normal(size=(3, 2))),
          wrt=(0, 1, 2)),
