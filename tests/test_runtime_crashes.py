@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 import srcgrad as sg
+from corpus.harness import check_grad_and_jvp, fd_grad
 from srcgrad.rules import RULES, registry
 from srcgrad.rules.shape import stack_args
-
-from corpus.harness import check_grad_and_jvp, fd_grad
 
 
 def _grad(fn, *arrays):
