@@ -184,6 +184,7 @@ _RESULTS = {}
 def _classify_error(exc):
     """``(outcome, message)`` for an exception a test raised."""
     import peer_shim
+
     import srcgrad
 
     chain, seen = [], exc
@@ -345,7 +346,6 @@ def tangent_arguments(fn, rng, which):
     """Inputs for a Tangent test function, by its parameter names (as Tangent's harness does)."""
     import inspect
 
-    import numpy as np
 
     scalars = {"a": (1.3, -0.8), "b": (-0.7, 0.45), "c": (0.4, -1.1)}
     args, wrt = [], []

@@ -24,8 +24,8 @@ under test along a random direction. A disagreement is recorded in
 ``peer_autograd.py`` reports the test as wrong even if the test swallowed it.
 """
 
-import itertools
 import importlib.util
+import itertools
 import numbers
 import os
 import sys
@@ -594,7 +594,8 @@ def vjp_of(fun, argnums, args, kwargs, u, judge=True):
     else:
         grads = dynamic_vjp(fun, argnums, args, kwargs, u)
     if judge and not nested:
-        F = lambda xw: _value(fun, _sub(args, argnums, xw), kwargs)
+        def F(xw):
+            return _value(fun, _sub(args, argnums, xw), kwargs)
         judge_vjp(f"VJP of {_fun_name(fun)} w.r.t. argument {_wrt(argnums)}",
                   F, tuple(args[i] for i in argnums), u, tuple(grads))
     return grads
@@ -609,7 +610,8 @@ def jvp_of(fun, argnums, args, kwargs, tangents, judge=True):
     else:
         value, tangent = dynamic_jvp(fun, argnums, args, kwargs, tangents)
     if judge and not nested:
-        F = lambda xw: _value(fun, _sub(args, argnums, xw), kwargs)
+        def F(xw):
+            return _value(fun, _sub(args, argnums, xw), kwargs)
         judge_jvp(f"JVP of {_fun_name(fun)} w.r.t. argument {_wrt(argnums)}",
                   F, tuple(args[i] for i in argnums), tuple(tangents), tangent)
     return value, tangent
@@ -678,7 +680,8 @@ class Derived:
             return np.reshape(np.stack(rows), out_shape + in_shape)
         jac = np.reshape(np.stack([np.asarray(r) for r in rows]), out_shape + in_shape)
         v = randn_like(args[i])
-        F = lambda xw: _value(fun, _sub(args, argnums, xw), kwargs)
+        def F(xw):
+            return _value(fun, _sub(args, argnums, xw), kwargs)
         t = np.tensordot(jac, np.asarray(v), np.ndim(v)) if np.ndim(v) else jac * v
         judge_jvp(f"Jacobian of {_fun_name(fun)} w.r.t. argument {i}", F, (args[i],), (v,), t)
         return jac
@@ -765,7 +768,6 @@ def grad_named(fun, argname):
 
 def make_vjp(fun, argnum=0):
     def at(*args, **kwargs):
-        argnums = _argnums(argnum)
         ans = _value(fun, args, kwargs)
 
         def vjp(u):
@@ -927,7 +929,8 @@ def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, **extra):
 
 def combo_check(fun, *args, **kwargs):
     """All combinations of the given arguments and keyword values (``autograd.test_util.combo_check``)."""
-    _check_grads = lambda f: check_grads(f, *args, **kwargs)
+    def _check_grads(f):
+        return check_grads(f, *args, **kwargs)
 
     def _combo_check(*args, **kwargs):
         kwarg_key_vals = [[(k, x) for x in xs] for k, xs in kwargs.items()]
