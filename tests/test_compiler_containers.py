@@ -431,7 +431,7 @@ def value_becomes_tuple_in_loop(x):
     (tuple_grows_in_branch_not_in_loop_shape, "holds a tuple of another layout"),
     (grown_tuple_used_in_arithmetic, r"'acc' grows inside a branch or loop"),
     (dict_with_two_names_rebound_in_loop, "has another name too"),
-    (dict_entry_augmented_shares_an_argument, r"changes an array in place that another name refers to"),
+    (dict_entry_augmented_shares_an_argument, r"'x' may share memory with d\['a'\].* is used after"),
     (dict_printed, "holds a tuple or dict built in the function"),
     (lists_added, "arithmetic on a list"),
     (dict_returned_from_two_places, "returns a dict, a nested tuple or a function from more than one place"),

@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import rules
 from ..errors import SrcgradError, TransformError
-from . import activity, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, reverse as reverse_pass
+from . import activity, aliasing, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, \
+    reverse as reverse_pass
 from .naming import Namer, Namespace
 from .wrapping import WrappedOriginal
 from ..rules.registry import _TABLE_VERSION
@@ -218,7 +219,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes)
-    check_inplace(normal, act)
+    aliasing.check(normal, act, ns.values)
     act.dicts = {p for p in dict_params if not any(
         isinstance(s, Assign) and s.target == p for s in walk_stmts(normal.body))}
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
@@ -286,7 +287,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None})
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes)
-    check_inplace(normal, act)
+    aliasing.check(normal, act, ns.values)
     builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))
     tangents = [namer.adjoint(p) for p in wrt_names]
     fdef = builder.build_jvp(tangents)
@@ -300,16 +301,6 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     spec = _Compiled(compiled_fn, text, _collect_deps(scopes))
     spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
     return spec
-
-
-def check_inplace(normal, act):
-    """Refuse ``a += b`` on an array another name may see (Python changes that array in place)."""
-    from .parse import error_at
-    for name, lineno in normal.inplace_aliases:
-        if name not in act.scalar:
-            raise error_at(normal.filename, normal.lines, lineno,
-                           f"'{name} op= ...' changes an array in place that another name refers to; srcgrad.grad "
-                           f"computes it out of place, so that name would not see it: write {name} = {name} + ...")
 
 
 def dump_ir(normal, namer, ns):

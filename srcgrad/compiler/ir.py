@@ -81,9 +81,15 @@ class UserCall:
 
 @dataclass
 class NonDiff:
-    """An expression whose value has no derivative (``len(x)``, ``x > 0``, ``x.shape``)."""
+    """An expression whose value has no derivative (``len(x)``, ``x > 0``, ``x.shape``).
+
+    ``unknown``: set (to the construct's name, e.g. ``"indexing a Foo object"``) when the compiler does not
+    know whether the value depends differentiably on what it reads: then it is differentiable as far as
+    ``activity`` knows, and ``reverse``/``forward`` refuse it where a derivative would flow through it.
+    """
     node: ast.expr
     reads: frozenset = frozenset()
+    unknown: Optional[str] = None
 
 
 @dataclass
@@ -154,11 +160,17 @@ class ListSet:
 
 @dataclass
 class Assign:
-    """``target = value``; the one statement kind that computes."""
+    """``target = value``; the one statement kind that computes.
+
+    ``inplace``: for the user's in-place writes (``y *= 2``, ``y[i] = v``, ``d['k'] += v``), compiled out of
+    place as this assignment, the write as the user spelled it (``"y *= ..."``); ``aliasing`` checks that no
+    other name for that memory is read afterwards.
+    """
     target: str
     value: object
     lineno: int = 0
     bookkeeping: bool = False
+    inplace: Optional[str] = None
 
 
 @dataclass
@@ -225,9 +237,8 @@ class NormalFunction:
         filename, lines: where the user's source lives (for errors and comments).
         bookkeeping: compiler variables the reverse pass saves after a construct
             (``if`` tests, loop counters), as opposed to the user's variables it restores.
-        inplace_aliases: ``(name, lineno)`` of ``name += ...`` where another name
-            may refer to the same value: fine for numbers, refused for arrays
-            (the compiler's ``+=`` is out of place) once types are known.
+        display: ``{variable: how the user's code spells it}`` for every variable of the user's (an inlined
+            helper's locals renamed apart, ``d_b`` for ``d['b']``), for messages; temporaries have none.
     """
     name: str
     params: list
@@ -236,7 +247,7 @@ class NormalFunction:
     filename: str = ""
     lines: list = field(default_factory=list)
     bookkeeping: set = field(default_factory=set)
-    inplace_aliases: list = field(default_factory=list)
+    display: dict = field(default_factory=dict)
 
 
 def clone(node):

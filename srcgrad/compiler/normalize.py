@@ -244,8 +244,7 @@ class Normalizer:
         self.multi_outputs = set()
         self.values_of = {}
         self.written_into = set()
-        self.augmented = []
-        self.inplace_aliases = []
+        self.display = {}  # variable -> the user's spelling (helper locals renamed apart, dict and tuple items)
         self.control_depth = 0
         self.deps = [parsed.scope]
         self.dicts_made = []  # every _StaticDict, for the keys-present bookkeeping at branches and loops
@@ -261,6 +260,7 @@ class Normalizer:
         names = _local_names(fdef)
         self.namer.reserve_user(*names)
         self.namer.reserve_user(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
+        self.display.update({n: n for n in names})
         ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__, fdef=fdef)
         # The user's globals keep their names in the generated module.
         for n in ast.walk(fdef):
@@ -291,13 +291,15 @@ class Normalizer:
             defaults = defaults + [d for d in kw if d is not None]
         return NormalFunction(name=fdef.name, params=params, defaults=defaults, body=body,
                               filename=self.parsed.filename, lines=self.parsed.lines,
-                              bookkeeping=self.bookkeeping, inplace_aliases=self.inplace_aliases)
+                              bookkeeping=self.bookkeeping, display=self.display)
 
     def check_aliases(self, ctx):
-        """Refuse a second name for an array that is written into afterwards (the out-of-place write would miss it).
+        """Refuse a second name for an array that an index assignment writes into afterwards.
 
-        A second name made after the last write is harmless; one made before a
-        write (or inside a loop that also writes) is not.
+        The generated code runs such a write in place (``reverse.find_inplace_writes``) when only one name
+        refers to the array; a second name made after the last write is harmless, one made before a write
+        (or inside a loop that also writes) is not. Writes the other name would see in the user's program
+        (views, augmented assignments) are ``aliasing``'s to refuse.
         """
         from ..rules.indexing import index_add, index_update
         flat = []
@@ -313,64 +315,43 @@ class Normalizer:
 
         visit(self.out, ())
         writes = {}
-        augmented = {k for k, _ in self.augmented}
-        in_place = {}
         for pos, (st, loops) in enumerate(flat):
             if isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update):
                 writes.setdefault(st.target, []).append((pos, loops))
-            elif isinstance(st, Assign) and id(st) in augmented:
-                in_place.setdefault(st.target, []).append((pos, loops, st.lineno))
-        # An augmented assignment (y *= 3) writes into the array in Python, like an index write: a view
-        # taken before it sees the change; the out-of-place form here would not.
-        view_writes = {name: list(found) for name, found in writes.items()}
-        for name, found in in_place.items():
-            view_writes.setdefault(name, []).extend((pos, loops) for pos, loops, _ in found)
-        # A value read out of an array that is written into later may be a view of it (numpy slices are):
-        # Python would see the write through it, the out-of-place write does not.
         from .reverse import _stmt_reads
         self.check_list_inplace(flat, _stmt_reads)
-        for spos, (st, sloops) in enumerate(flat):
-            if not (isinstance(st, Assign) and isinstance(st.value, Prim) and isinstance(st.value.args[0], Var)
-                    and st.value.args[0].name in view_writes
-                    and (st.value.style == "getitem" or st.value.fn in _VIEW_FUNCTIONS)):
-                continue
-            base = st.value.args[0].name
-            names = {st.target}
-            for other, _ in flat:  # names the view is passed on to
-                if isinstance(other, Assign) and isinstance(other.value, Copy) and \
-                        isinstance(other.value.src, Var) and other.value.src.name in names:
-                    names.add(other.target)
-            for rpos, (rst, rloops) in enumerate(flat):
-                if rst is st or not (_stmt_reads(rst) & names) or isinstance(rst, (If, For, While)):
-                    continue
-                for wpos, wloops in view_writes[base]:
-                    later = spos < wpos < rpos
-                    around = rpos <= spos and set(sloops) & set(wloops) & set(rloops)
-                    if later or around:
-                        raise error_at(self.parsed.filename, self.parsed.lines, rst.lineno,
-                                       f"a value read out of '{base}' (it may be a view) is used after '{base}' is "
-                                       "written into; srcgrad.grad writes out of place, so the view would not see "
-                                       f"the write: read it after the write, or copy it (np.copy({base}[...]))")
         for pos, (st, loops) in enumerate(flat):
             shared = []
             if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
-                shared = [st.value.src.name]
+                shared = [st.value.src.name, st.target]  # both names of the pair
             elif isinstance(st, Assign) and isinstance(st.value, ListNew):
                 shared = [a.name for a in st.value.items if isinstance(a, Var)]
             elif isinstance(st, (Append, ListSet)) and isinstance(st.item, Var):
                 shared = [st.item.name]
-            if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
-                shared = shared + [st.target]  # both names of the pair
             for name in shared:
-                for wpos, wloops, wline in in_place.get(name, ()):
-                    if wpos > pos or set(wloops) & set(loops):
-                        self.inplace_aliases.append((name, wline))
                 for wpos, wloops in writes.get(name, ()):
                     if wpos > pos or set(wloops) & set(loops):
+                        shown = self.shown(name)
                         raise error_at(self.parsed.filename, self.parsed.lines, st.lineno,
-                                       f"'{name}' gets another name here and is written into later; srcgrad.grad "
+                                       f"'{shown}' gets another name here and is written into later; srcgrad.grad "
                                        "writes out of place, so the other name would not see the write: use "
-                                       f"np.copy({name})")
+                                       f"np.copy({shown})")
+
+    def shown(self, var):
+        """How the user's code spells variable ``var`` (``d['b']`` for ``d_b``; a helper's ``a`` for ``a_2``)."""
+        return self.display.get(var, var)
+
+    def renamed(self, user, var):
+        """Record that the user's ``user`` is the variable ``var`` (renamed apart, or an item)."""
+        self.display[var] = user
+        return var
+
+    def mark_write(self, name, text):
+        """Mark the assignment that just computed the user's in-place write to ``name`` (see ``Assign.inplace``)."""
+        for st in reversed(self.out):
+            if isinstance(st, Assign) and st.target == name:
+                st.inplace = text
+                return
 
     def check_list_inplace(self, flat, stmt_reads):
         """For each ``lst[i] op= v``: the values it may change in place that another name may see (``shared``).
@@ -680,17 +661,20 @@ class Normalizer:
             rhs = self.atom(self.value(s.value, ctx), s, ctx)
             value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
             self.store(name, value, s, ctx)
-            self.augmented.append((id(self.out[-1]) if self.out else None, name))
+            self.mark_write(name, _write_text(s))
         elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
               and ctx.rename.get(target.value.id) in self.static):
             base = ctx.rename[target.value.id]
+            old = None
             if isinstance(self.static[base], _StaticDict) and isinstance(target.slice, ast.Constant):
-                self.entry(self.static[base], target.slice.value, target, ctx)  # it must be there
+                old = self.entry(self.static[base], target.slice.value, target, ctx)  # it must be there
             name = self.entry_target(target, s, ctx)
             rhs = self.atom(self.value(s.value, ctx), s, ctx)
-            value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
+            # a constant item has no variable yet: d = {'b': -0.45}; d['b'] += v is d_b = -0.45 + v
+            left = old if isinstance(old, Const) else Var(name)
+            value = self.call_prim(fn, [left, rhs], {}, s, ctx, style="binop", op=s.op)
             self.store(name, value, s, ctx)
-            self.augmented.append((id(self.out[-1]) if self.out else None, name))
+            self.mark_write(name, _write_text(s))
         elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
               and ctx.rename.get(target.value.id) in self.lists):
             self.list_set(target, s.value, s, ctx, op=s.op)
@@ -709,6 +693,7 @@ class Normalizer:
                 from ..rules.indexing import index_update
                 value = self.call_prim(index_update, [Var(name), idx, new], {}, s, ctx, func_name="index_update")
             self.store(name, value, s, ctx)
+            self.mark_write(name, _write_text(s))
         else:
             raise ctx.error(s, "augmented assignment to this kind of target is not supported")
 
@@ -814,6 +799,7 @@ class Normalizer:
             from ..rules.indexing import index_update
             self.store(name, self.call_prim(index_update, [Var(name), idx, rhs], {}, node, ctx,
                                             func_name="index_update"), node, ctx)
+            self.mark_write(name, f"{ast.unparse(target)} = ...")
         else:
             raise ctx.error(node, f"assignment to a {type(target).__name__} target is not supported")
 
@@ -900,8 +886,10 @@ class Normalizer:
         self.forget(name)
         self.static[name] = new
 
-    def new_static(self, name, value, node, ctx):
-        """A new container for ``value`` whose items are kept in fresh variables named after ``name``."""
+    def new_static(self, name, value, node, ctx, shown=None):
+        """A new container for ``value`` whose items are kept in fresh variables named after ``name``
+        (``shown``: how the user spells the container, for messages)."""
+        shown = shown or self.shown(name)
         keep_consts = name not in ctx.rebound and not self.control_depth
         if isinstance(value, tuple):
             new = _StaticTuple([None] * len(value))
@@ -915,7 +903,7 @@ class Normalizer:
             if isinstance(item, tuple):
                 if isinstance(new, _StaticDict):
                     raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
-                entry = self.new_static(f"{name}_{k}", item, node, ctx)
+                entry = self.new_static(f"{name}_{k}", item, node, ctx, f"{shown}[{k!r}]")
             elif isinstance(item, _DictLiteral):
                 raise ctx.error(node, "nested tuples or dicts inside a tuple or dict are not supported")
             elif isinstance(item, (_StaticDict, _LocalFunction)):
@@ -925,12 +913,12 @@ class Normalizer:
             elif isinstance(item, Var) and item.name in self.lists:
                 if item.name not in self.fresh_lists or item.name in self.multi_outputs:
                     raise ctx.error(node, f"a list kept in a tuple or dict must be written in place ([a, b]); "
-                                          f"use '{item.name}' by its own name")
+                                          f"use '{self.shown(item.name)}' by its own name")
                 entry = item
             elif isinstance(item, Const) and keep_consts:
                 entry = item
             else:
-                var = self.namer.fresh(f"{name}_{k}")
+                var = self.renamed(f"{shown}[{k!r}]", self.namer.fresh(f"{name}_{k}"))
                 self.entry_vars.add(var)
                 entry = Var(var)
                 pairs.append((var, item))
@@ -1013,7 +1001,7 @@ class Normalizer:
             if entry is not None and self.control_depth:
                 raise ctx.error(node, f"the item {key!r} of '{target.value.id}' holds a list; it cannot be replaced "
                                       "inside a branch or loop")
-            var = self.namer.fresh(f"{name}_{key}")
+            var = self.renamed(f"{self.shown(name)}[{key!r}]", self.namer.fresh(f"{name}_{key}"))
             self.entry_vars.add(var)
             d[key] = Var(var)
         d.present.add(key)
@@ -1395,7 +1383,7 @@ class Normalizer:
         saved = dict(ctx.rename)
         for n in ast.walk(gen.target):
             if isinstance(n, ast.Name):
-                ctx.rename[n.id] = self.namer.fresh(n.id)
+                ctx.rename[n.id] = self.renamed(n.id, self.namer.fresh(n.id))
         ctx.rename[result] = result
         append = ast.Expr(value=ast.Call(func=ast.Attribute(value=ast.Name(id=result, ctx=ast.Load()), attr="append",
                                                             ctx=ast.Load()), args=[e.elt], keywords=[]))
@@ -1772,7 +1760,7 @@ class Normalizer:
         names = _local_names(node)
         rename = dict(base_rename)
         for n in names:
-            rename[n] = self.namer.fresh(n)
+            rename[n] = self.renamed(n, self.namer.fresh(n))
         same_file = parsed.filename == self.parsed.filename
         call_lineno = None if same_file else self.line(e, ctx)
         inner = _Ctx(parsed, rename, scope, local_funcs, call_lineno=call_lineno, fdef=node)
@@ -2045,6 +2033,15 @@ def _list_reducer(callee):
     if callee is np.hstack or callee is np.vstack:
         return callee.__name__, None  # resolved to stack/concatenate once the elements' rank is known
     return None
+
+
+_OP_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+               ast.FloorDiv: "//", ast.Mod: "%"}
+
+
+def _write_text(s):
+    """An augmented assignment as the user spelled its target: ``row *= ...``."""
+    return f"{ast.unparse(s.target)} {_OP_SYMBOLS.get(type(s.op), '')}= ..."
 
 
 def _const_int(node):

@@ -1,0 +1,463 @@
+"""Pass 4b, aliasing: no in-place write is compiled out of place where another name would see it.
+
+Python's ``y *= 2``, ``y[i] = v`` and ``d['k'] += v`` change the array they name, and every other name
+for that memory sees the change: ``z = y``, a view (``row = y[2]``, ``y.T``, ``y.reshape(...)``,
+``np.flip(y)``, ``y[::-1]``, ``y[...]``, views of views), a list, tuple or dict holding the array, the
+argument it came from. The compiler computes such writes out of place (``y = y * 2``), which is the same
+thing only when no other name for that memory is read after the write.
+
+Input: a ``NormalFunction`` whose in-place writes are marked (``Assign.inplace``), its ``Activity``, and
+the generated module's values (to recognise module-level arrays). ``check`` raises ``TransformError`` at
+the write's line when
+
+* another name that may share memory with the written array is read after the write;
+* the written memory may belong to a module-level array or a closure cell (later calls would see it);
+* an index write (``y[i] = v``) may write into an argument's memory.
+
+How: a flow-sensitive may-alias analysis. Every argument, module-level array and assignment that makes
+a new array is an abstract array (the newest array an assignment in a loop made is kept apart from the
+older ones, so ``v = x * 2; v += 1; out.append(v)`` in a loop is fine); each variable maps to the
+abstract arrays it may share memory with. A value shares its operands' memory unless it is known to be
+new: arithmetic, ufuncs, reductions, copies, stacking, and indexing that yields a number (``x[i]`` of a
+vector). Anything the compiler does not know (a view function, a call with no rule) shares. Then a
+liveness analysis tells which names are read after each write. Numbers (Python's and numpy's) are never
+changed in place, so writes to them are not checked.
+"""
+
+import ast
+
+import numpy as np
+
+from ..rules.indexing import index_add, index_update
+from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
+                 ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While)
+from .parse import error_at
+
+__all__ = ["check"]
+
+# Shape-only attributes: reading them does not read the array's values.
+_SHAPE_ATTRS = {"shape", "ndim", "size", "dtype"}
+
+
+def _new_array_functions():
+    """Functions (other than ufuncs) whose result never shares memory with their arguments."""
+    from ..rules import nnfuncs, reductions, shape, conv, linalg
+    fns = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var, np.dot, np.vdot,
+           np.inner, np.outer, np.tensordot, np.trace, np.cumsum, np.cumprod, np.diff, np.clip, np.where,
+           np.copy, np.tile, np.repeat, np.roll, np.sort, np.pad, np.convolve, np.cross, np.interp,
+           np.nan_to_num, np.take, np.take_along_axis, np.tril, np.triu, np.kron, np.median, np.average,
+           np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+           np.arange, np.linspace, np.eye, np.identity, np.argmax, np.argmin, np.argsort, np.nonzero,
+           np.flatnonzero, np.argwhere, np.all, np.any, np.round, np.around, np.isclose, np.allclose,
+           np.count_nonzero, np.searchsorted, np.shape, np.ndim, np.size, np.array_equal, np.fix,
+           np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack,
+           len, int, float, bool, str, range, abs, round, sum,
+           shape.concatenate_args, shape.stack_args, reductions.others_product}
+    for module in (nnfuncs, conv):
+        fns |= {f for f in vars(module).values() if callable(f) and getattr(f, "__module__", "") == module.__name__}
+    fns |= {linalg.svd_p, linalg.svdvals_p}
+    fns |= {f for f in vars(np.linalg).values() if callable(f) and not isinstance(f, type)}
+    return fns
+
+
+_NEW = None
+
+
+def _makes_new_array(fn):
+    global _NEW
+    if _NEW is None:
+        _NEW = _new_array_functions()
+    if isinstance(fn, np.ufunc):
+        return True
+    try:
+        return fn in _NEW
+    except TypeError:  # unhashable
+        return False
+
+
+def check(fn, act, values):
+    """Refuse the in-place writes another name for the same memory would see (see the module docstring).
+
+    Args:
+        fn: the ``NormalFunction`` (its in-place writes marked by ``normalize``).
+        act: its ``Activity`` (numbers and static shapes).
+        values: the generated module's names -> objects (globals the function reads).
+
+    Raises:
+        TransformError: at the write's line, naming the write and the other name.
+    """
+    if not any(isinstance(s, Assign) and s.inplace for s in _walk(fn.body)):
+        return
+    flow = _Flow(fn, act, values)
+    flow.run()
+    if not flow.events:
+        return
+    live = _Liveness()
+    live.block(fn.body, set(), None)
+    for sid, (s, written, sharers) in flow.events.items():
+        if s.target in act.scalar or not written or written <= flow.numbers:
+            continue  # a number: op= rebinds it
+        where = _Where(fn, s)
+        globals_ = sorted(r[1] for r in written if r[0] == "global")
+        if globals_:
+            where.refuse(f"{s.inplace} changes in place the module-level (or enclosing) array '{globals_[0]}' that "
+                         f"{_q(where.shown(s.target))} shares; every later call would see the change, which "
+                         "srcgrad.grad computes out of place",
+                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
+        args = sorted(r[1] for r in written if r[0] == "arg")
+        if args and isinstance(s.value, Prim) and s.value.fn in (index_add, index_update):
+            where.refuse(f"{s.inplace} writes into the argument '{args[0]}' ({_q(where.shown(s.target))} may share its "
+                         "memory); srcgrad.grad supports index assignment into arrays the function creates",
+                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
+        after = live.after.get(sid, set())
+        for other in sorted(sharers, key=lambda u: (u not in fn.display, u)):  # the user's names first
+            if other not in after:
+                continue
+            target = _q(where.shown(s.target))
+            what = where.describe(other, sharers[other])
+            where.refuse(f"{what} may share memory with {target} (a view of it, or another name for the same "
+                         f"array) and is used after {target} is written into in place here ({s.inplace}); "
+                         f"srcgrad.grad computes the write out of place, so it would not see the write",
+                         f"Copy one of them (np.copy(...)) where it is made, or write the new value out of place "
+                         f"yourself ({_out_of_place(s.inplace)})")
+
+
+def _q(name):
+    """``'x'``, but ``d['a']`` as it is (no quotes around quotes)."""
+    return name if "'" in name or '"' in name else f"'{name}'"
+
+
+def _out_of_place(text):
+    """``y *= ...`` -> ``y = y * ...``; an index write stays as it is (copy instead)."""
+    parts = text.split(" ")
+    if len(parts) == 3 and parts[1].endswith("=") and parts[1] != "=":
+        op = parts[1][:-1]
+        return f"{parts[0]} = {parts[0]} {op} ..."
+    return "copy the array before the write"
+
+
+class _Where:
+    """Messages at one statement, in the user's names."""
+
+    def __init__(self, fn, stmt):
+        self.fn, self.stmt = fn, stmt
+
+    def shown(self, var):
+        return self.fn.display.get(var, var)
+
+    def describe(self, var, lineno):
+        """``'name'`` for the user's variables; a compiler temporary is named by its line."""
+        if var in self.fn.display:
+            return _q(self.shown(var))
+        return f"the value computed at line {lineno}" if lineno else "a value computed earlier"
+
+    def refuse(self, message, hint):
+        raise error_at(self.fn.filename, self.fn.lines, self.stmt.lineno, message, hint=hint)
+
+
+def _walk(stmts):
+    for s in stmts:
+        yield s
+        if isinstance(s, If):
+            yield from _walk(s.body)
+            yield from _walk(s.orelse)
+        elif isinstance(s, (For, While)):
+            yield from _walk(s.body)
+
+
+# ------------------------------------------------------------------ which names may share memory
+class _Flow:
+    """The may-alias analysis: ``state`` maps each variable to the abstract arrays it may share memory with.
+
+    Abstract arrays: ``("arg", p)``, ``("global", name)``, ``("new", id(stmt))`` (the array the statement made
+    last) and ``("old", id(stmt))`` (any array it made before). ``events`` collects, per in-place write,
+    ``(stmt, arrays written, {other variable that may share them: line it was last assigned})``.
+    """
+
+    def __init__(self, fn, act, values):
+        self.fn, self.act, self.values = fn, act, values
+        self.events = {}
+        self.numbers = set()  # abstract arrays that are numpy numbers (never changed in place)
+        self.jumps = []
+
+    def run(self):
+        state = {p: frozenset({("arg", p)}) for p in self.fn.params}
+        self.block(self.fn.body, (state, {}))
+
+    # states are (roots, lines): variable -> abstract arrays, variable -> line of its last assignment
+    def block(self, stmts, state):
+        for s in stmts:
+            state = self.stmt(s, state)
+        return state
+
+    def stmt(self, s, state):
+        roots, lines = state
+        if isinstance(s, Assign):
+            roots, lines = dict(roots), dict(lines)
+            if s.inplace or (isinstance(s.value, Prim) and s.value.fn in (index_add, index_update)
+                             and isinstance(s.value.args[0], Var) and s.value.args[0].name == s.target):
+                self.write(s, roots, lines)
+                roots[s.target] = roots.get(s.target, frozenset())  # the same array, changed
+            else:
+                roots[s.target] = self.value_roots(s, roots)
+            lines[s.target] = s.lineno
+            return roots, lines
+        if isinstance(s, (Append, ListSet)):
+            roots = dict(roots)
+            if isinstance(s.item, Var):
+                roots[s.lst] = roots.get(s.lst, frozenset()) | roots.get(s.item.name, frozenset())
+            return roots, lines
+        if isinstance(s, If):
+            a = self.block(s.body, state)
+            b = self.block(s.orelse, state)
+            return _join(a, b)
+        if isinstance(s, (For, While)):
+            head = state
+            if isinstance(s, For):
+                head = ({**head[0], s.target: frozenset()}, head[1])
+            for _ in range(100):
+                self.jumps.append([])
+                out = self.block(s.body, head)
+                jumps = self.jumps.pop()
+                new = _join(head, out, *jumps)
+                if new == head:
+                    break
+                head = new
+            return head
+        if isinstance(s, (Break, Continue)):
+            if self.jumps:
+                self.jumps[-1].append(state)
+            return state
+        return state
+
+    def write(self, s, roots, lines):
+        written = roots.get(s.target, frozenset())
+        sharers = {u: lines.get(u) for u, r in roots.items() if u != s.target and r & written}
+        old = self.events.get(id(s))
+        if old is not None:
+            written = written | old[1]
+            sharers = {**old[2], **sharers}
+        self.events[id(s)] = (s, written, sharers)
+
+    def fresh(self, s, roots, number=False):
+        """A new abstract array for statement ``s`` (the one it made before, in a loop, becomes old)."""
+        new, old = ("new", id(s)), ("old", id(s))
+        for u, r in roots.items():
+            if new in r:
+                roots[u] = (r - {new}) | {old}
+        if number:
+            self.numbers |= {new, old}
+        return frozenset({new})
+
+    def atom_roots(self, a, roots):
+        if isinstance(a, Var):
+            return roots.get(a.name, frozenset())
+        return self.global_roots(a.node)
+
+    def global_roots(self, node):
+        """Module-level arrays (or lists, dicts of them) an expression names."""
+        out = set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                value = self.values.get(n.id)
+                if isinstance(value, (np.ndarray, list, dict)):
+                    out.add(("global", n.id))
+        return frozenset(out)
+
+    def shares_all(self, atoms, roots):
+        out = frozenset()
+        for a in atoms:
+            out |= self.atom_roots(a, roots)
+        return out
+
+    def value_roots(self, s, roots):
+        value = s.value
+        if isinstance(value, Copy):
+            return self.atom_roots(value.src, roots)
+        if isinstance(value, (Cast, ListReduce)):
+            return self.fresh(s, roots)
+        if isinstance(value, ListNew):
+            return self.shares_all(value.items, roots) | self.fresh(s, roots)
+        if isinstance(value, ListGet):
+            return roots.get(value.lst.name, frozenset())
+        if isinstance(value, Prim):
+            atoms = list(value.args) + list(value.kwargs.values())
+            if value.style in ("binop", "unary") or (_makes_new_array(value.fn) and "out" not in value.kwargs):
+                return self.fresh(s, roots, number=self.number(s))
+            if value.style == "getitem" and self.number_index(s):
+                return self.fresh(s, roots, number=True)
+            if getattr(value.fn, "__name__", "") == "astype" and value.fn.__module__.startswith("srcgrad.rules") \
+                    and not _copy_false(value.kwargs):
+                return self.fresh(s, roots)
+            return self.shares_all(atoms, roots)
+        if isinstance(value, (Opaque, UserCall)):
+            atoms = list(value.args) + list(value.kwargs.values())
+            return self.shares_all(atoms, roots) | self.fresh(s, roots)
+        if isinstance(value, NonDiff):
+            if self.new_value(value.node):
+                return self.fresh(s, roots, number=self.number(s))
+            out = self.global_roots(value.node)
+            for name in _value_names(value.node):
+                out |= roots.get(name, frozenset())
+            return out | self.fresh(s, roots)
+        return self.fresh(s, roots)
+
+    def number(self, s):
+        """True when the statement's value is a number (a Python or numpy scalar), never an array."""
+        return s.target in self.act.scalar or self.act.shapes.get(s.target) == ()
+
+    def number_index(self, s):
+        """``x[i]`` (integers only) with a result of shape ``()``: a numpy number, a copy of the item."""
+        if self.act.shapes.get(s.target) != () and s.target not in self.act.scalar:
+            return False
+        idx = s.value.args[1]
+        if not isinstance(idx, Const):
+            return False
+        for n in ast.walk(idx.node):
+            if isinstance(n, ast.Constant):
+                if type(n.value) is not int:
+                    return False
+            elif isinstance(n, ast.Name):
+                if n.id not in self.act.scalar:
+                    return False
+            elif not isinstance(n, (ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Mult,
+                                    ast.Load)):
+                return False
+        return True
+
+    def new_value(self, node):
+        """True when a no-derivative expression certainly makes a new value (never a view)."""
+        if isinstance(node, (ast.Constant, ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.JoinedStr)):
+            return True
+        if isinstance(node, ast.Attribute):
+            return node.attr in _SHAPE_ATTRS
+        if isinstance(node, ast.Call):
+            fn = self.callee(node.func)
+            if fn is np.array or fn is np.asarray or fn is np.asanyarray:
+                return fn is np.array and not _copy_false({k.arg: k.value for k in node.keywords})
+            return fn is not None and _makes_new_array(fn)
+        return False
+
+    def callee(self, func):
+        parts = []
+        while isinstance(func, ast.Attribute):
+            parts.append(func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name) or func.id not in self.values:
+            return None
+        obj = self.values[func.id]
+        for attr in reversed(parts):
+            obj = getattr(obj, attr, None)
+        return obj
+
+
+def _copy_false(kwargs):
+    node = kwargs.get("copy")
+    node = getattr(node, "node", node)
+    return node is not None and not (isinstance(node, ast.Constant) and node.value is True)
+
+
+def _join(*states):
+    roots, lines = {}, {}
+    for r, l in states:
+        for k, v in r.items():
+            roots[k] = roots.get(k, frozenset()) | v
+        for k, v in l.items():
+            lines.setdefault(k, v)
+    return roots, lines
+
+
+# ------------------------------------------------------------------ which names are read after each statement
+def _value_names(node):
+    """Names whose values an expression reads: not those only asked for their shape (``x.shape``, ``len(x)``)."""
+    skip = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute) and n.attr in _SHAPE_ATTRS and isinstance(n.value, ast.Name):
+            skip.add(id(n.value))
+        elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "len" and len(n.args) == 1
+              and isinstance(n.args[0], ast.Name)):
+            skip.add(id(n.args[0]))
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            and id(n) not in skip}
+
+
+def _atom_names(a):
+    if isinstance(a, Var):
+        return {a.name}
+    if isinstance(a, Const):
+        return _value_names(a.node)
+    return set()
+
+
+def _reads(s):
+    """The names a simple statement reads (its value, not its nested blocks)."""
+    if isinstance(s, Assign):
+        v = s.value
+        if isinstance(v, (Prim, Opaque, UserCall)):
+            out = set()
+            for a in list(v.args) + list(v.kwargs.values()):
+                out |= _atom_names(a)
+            return out
+        if isinstance(v, (Copy, Cast)):
+            return _atom_names(v.src)
+        if isinstance(v, NonDiff):
+            return _value_names(v.node)
+        if isinstance(v, ListNew):
+            return set().union(*(_atom_names(a) for a in v.items)) if v.items else set()
+        if isinstance(v, ListGet):
+            return {v.lst.name} | _value_names(v.idx.node)
+        if isinstance(v, ListReduce):
+            return {v.lst.name} | set().union(*(_atom_names(a) for a in v.kwargs.values()))
+        return set()
+    if isinstance(s, (Append, ListSet)):
+        out = {s.lst} | _atom_names(s.item)
+        if isinstance(s, ListSet):
+            out |= _value_names(s.idx.node)
+        return out
+    if isinstance(s, ExprStmt):
+        return _value_names(s.node)
+    if isinstance(s, Return):
+        vals = s.value if isinstance(s.value, tuple) else (s.value,)
+        return set().union(*(_atom_names(a) for a in vals))
+    return set()
+
+
+class _Liveness:
+    """``after[id(stmt)]``: the names some path reads after the statement before rebinding them."""
+
+    def __init__(self):
+        self.after = {}
+
+    def block(self, stmts, live, loop):
+        live = set(live)
+        for s in reversed(stmts):
+            self.after[id(s)] = self.after.get(id(s), set()) | live
+            live = self.stmt(s, live, loop)
+        return live
+
+    def stmt(self, s, live, loop):
+        if isinstance(s, Assign):
+            return (live - {s.target}) | _reads(s)
+        if isinstance(s, If):
+            return self.block(s.body, live, loop) | self.block(s.orelse, live, loop) | {s.cond}
+        if isinstance(s, For):
+            head = set(live)
+            while True:
+                inner = self.block(s.body, head, (live, head)) - {s.target}
+                if inner <= head:
+                    break
+                head |= inner
+            return head | _value_names(s.iter)
+        if isinstance(s, While):
+            head = set(live) | _value_names(s.test)
+            while True:
+                inner = self.block(s.body, head, (live, head))
+                if inner <= head:
+                    break
+                head |= inner
+            return head
+        if isinstance(s, Break):
+            return set(loop[0]) if loop else live
+        if isinstance(s, Continue):
+            return set(loop[1]) if loop else live
+        return live | _reads(s)

@@ -1,0 +1,507 @@
+"""The compiler and memory shared between names: in-place writes through views, second names and containers.
+
+Python's ``y *= 2`` and ``y[i] = v`` change the array itself, so every other name for that memory (a view
+such as ``W[2]``, ``x.T``, ``np.flip(x)``, a second name, a list or dict holding it) sees the change. The
+compiler computes such writes out of place; where another name for the memory is read after the write, it
+must refuse at the write's line (a ``TransformError`` naming this file and that line), never return the
+gradient of a function that ignores the write. Where nothing else reads the memory afterwards, the function
+compiles and its gradient and JVP match central finite differences. Each function here is checked in both
+``grad`` and ``jvp``.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import srcgrad
+from corpus.harness import check_grad_and_jvp
+from srcgrad.errors import TransformError
+
+W0 = np.array([[0.3, -0.5, 0.8], [1.1, 0.2, -0.4], [0.6, -1.3, 0.9], [-0.2, 0.7, 0.5]])
+X0 = np.array([0.5, -0.7, 0.9, 1.3])
+G = np.array([0.25, -0.5, 1.5, 2.0])  # a module-level array
+
+
+def check(f, *args, wrt=0):
+    """grad (both optimize settings) and jvp of ``f`` match finite differences (on copies: ``f`` may change
+    its arguments in place, as Python does)."""
+    check_grad_and_jvp(f, *[np.copy(a) if isinstance(a, np.ndarray) else a for a in args], wrt=wrt)
+
+
+def refused(f, *args, match=None, at=None):
+    """grad and jvp of ``f`` raise ``TransformError`` at the line marked ``# refused`` of ``f`` (or of the
+    function ``at``), in this file."""
+    lines, first = inspect.getsourcelines(at or f)
+    marked = [first + k for k, text in enumerate(lines) if "# refused" in text]
+    assert len(marked) == 1, f"{f.__name__} needs one line marked '# refused'"
+    for transform in ("grad", "jvp"):
+        with pytest.raises(TransformError, match=match) as info:
+            copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+            if transform == "grad":
+                srcgrad.grad(f)(*copies)
+            else:
+                srcgrad.jvp(f)(*copies, np.ones_like(copies[0]))
+        err = info.value
+        assert err.filename == __file__ and err.lineno == marked[0], (transform, str(err))
+        for generated in ("t_", "d_b", "seq", "items", "outs"):
+            assert f"'{generated}" not in err.message, err.message
+
+
+# ------------------------------------------------------------------ the issue's cases
+
+def row_scaled_in_place(W):
+    row = W[2]
+    row *= 0.5  # refused
+    return np.sum(W * W)
+
+
+def row_scaled_in_place_in_a_branch(W):
+    row = W[2]
+    if np.sum(W) > 0.0:
+        row *= 0.5  # refused
+    return np.sum(W * W)
+
+
+def flipped_then_argument_divided(y):
+    b = np.flip(y)
+    y /= 2.0  # refused
+    return np.sum(np.sin(b))
+
+
+@pytest.mark.parametrize("f", [row_scaled_in_place, row_scaled_in_place_in_a_branch])
+def test_the_issues_row_update_is_refused(f):
+    refused(f, W0, match="'W' may share memory with 'row'")
+
+
+def test_the_issues_flip_is_refused():
+    refused(flipped_then_argument_divided, X0, match="'b' may share memory with 'y'")
+
+
+# ------------------------------------------------------------------ every kind of view, written through either name
+
+def through_reversed_slice(y):
+    b = y[::-1]
+    y /= 2.0  # refused
+    return np.sum(np.sin(b))
+
+
+def through_transpose_attribute(W):
+    t = W.T
+    t *= 2.0  # refused
+    return np.sum(W * W)
+
+
+def through_transpose_function(W):
+    t = np.transpose(W)
+    W += 1.0  # refused
+    return np.sum(t * t)
+
+
+def through_reshape(W):
+    r = W.reshape(3, 4)
+    r -= 0.5  # refused
+    return np.sum(np.sin(W))
+
+
+def through_ravel(W):
+    r = np.ravel(W)
+    r *= 3.0  # refused
+    return np.sum(W ** 2)
+
+
+def through_asarray(W):
+    r = np.asarray(W)
+    r *= 3.0  # refused
+    return np.sum(W ** 2)
+
+
+def through_swapaxes(W):
+    r = np.swapaxes(W, 0, 1)
+    r += 1.0  # refused
+    return np.sum(W ** 2)
+
+
+def through_squeeze(W):
+    r = np.squeeze(W[0:1])
+    r += 1.0  # refused
+    return np.sum(W ** 2)
+
+
+def through_expand_dims(y):
+    r = np.expand_dims(y, 0)
+    r += 1.0  # refused
+    return np.sum(y ** 2)
+
+
+def through_ellipsis(W):
+    r = W[...]
+    r *= 0.5  # refused
+    return np.sum(W ** 2)
+
+
+def through_column(W):
+    c = W[:, 1]
+    c *= 0.5  # refused
+    return np.sum(W ** 2)
+
+
+def through_new_axis(y):
+    c = y[None]
+    c *= 0.5  # refused
+    return np.sum(y ** 2)
+
+
+def through_view_of_a_view(W):
+    v = W[1:]
+    w = v[::-1]
+    u = w.T
+    u *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def base_written_view_read(W):
+    v = W[1:3].T
+    W *= 2.0  # refused
+    return np.sum(v ** 2)
+
+
+def index_write_view_read(y):
+    z = y * 1.0
+    v = np.flip(z)
+    z[0] = 5.0  # refused
+    return np.sum(v * y)
+
+
+@pytest.mark.parametrize("f", [through_transpose_attribute, through_transpose_function, through_reshape,
+                               through_ravel, through_asarray, through_swapaxes, through_squeeze, through_ellipsis,
+                               through_column, through_view_of_a_view, base_written_view_read],
+                         ids=lambda f: f.__name__)
+def test_views_of_a_matrix_written_in_place_are_refused(f):
+    refused(f, W0, match="is used after .* is written into in place")
+
+
+@pytest.mark.parametrize("f", [through_reversed_slice, through_expand_dims, through_new_axis,
+                               index_write_view_read], ids=lambda f: f.__name__)
+def test_views_of_a_vector_written_in_place_are_refused(f):
+    refused(f, X0, match="is used after .* is written into in place")
+
+
+# ------------------------------------------------------------------ second names, helpers, containers
+
+def second_name_for_an_argument(x):
+    y = x
+    y += 1.0  # refused
+    return np.sum(x * y)
+
+
+def chained_assignment(x):
+    a = b = x * 2.0
+    a += 1.0  # refused
+    return np.sum(a * b)
+
+
+def _first_row(A):
+    return A[0]
+
+
+def helper_returns_a_view(W):
+    r = _first_row(W)
+    r *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def _scale_in_place(a):
+    a *= 2.0  # refused
+    return a
+
+
+def helper_scales_its_parameter(x):
+    z = x * 1.0
+    y = _scale_in_place(z)
+    return np.sum(z * y)
+
+
+def view_in_a_tuple(W):
+    pair = (W[0], W[1])
+    a, b = pair
+    a *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def view_in_a_list(W):
+    parts = [W[0], W[1]]
+    p = parts[0]
+    p *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def array_in_a_list_then_written(x):
+    y = x * 1.0
+    parts = [y]
+    y *= 2.0  # refused
+    return np.sum(parts[0] * x)
+
+
+def view_in_a_dict(W):
+    d = {"w": W[1:]}
+    d["w"] *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def argument_in_a_dict(x):
+    d = {"a": x}
+    d["a"] += 1.0  # refused
+    return np.sum(d["a"] * x)
+
+
+def dict_argument_entry(params):
+    w = params["w"]
+    w *= 2.0  # refused
+    return np.sum(params["w"] ** 2)
+
+
+def split_pieces_are_views(x):
+    y = x * 1.0
+    a, b = np.split(y, 2)
+    a *= 3.0  # refused
+    return np.sum(y * y)
+
+
+def view_in_a_loop(W):
+    total = 0.0
+    for i in range(3):
+        row = W[i]
+        row *= 2.0  # refused
+        total = total + np.sum(W[i + 1])
+    return total
+
+
+def rows_of_a_loop_written(W):
+    total = 0.0
+    for row in W:
+        row *= 2.0  # refused
+        total = total + np.sum(row)
+    return total + np.sum(W)
+
+
+def alias_carried_to_the_next_iteration(x):
+    y = x * 1.0
+    prev = y
+    total = 0.0
+    for i in range(3):
+        y *= 1.5  # refused
+        total = total + np.sum(prev * x)
+        prev = y
+    return total
+
+
+def write_in_a_while_loop(x):
+    y = x * 1.0
+    v = y[1:]
+    k = 0
+    while k < 3:
+        y += 0.5  # refused
+        k = k + 1
+    return np.sum(v * v)
+
+
+def write_on_one_path_of_a_branch(x):
+    y = x * 1.0
+    v = y[0:2]
+    if np.sum(x) > 0.0:
+        y *= 2.0  # refused
+    else:
+        y = y * 3.0
+    return np.sum(v * x[0:2])
+
+
+def index_write_into_a_view_of_an_argument(x):
+    y = np.zeros(4)
+    for i in range(2):
+        y[i] = x[i]  # refused
+        y = x[1:]
+    return np.sum(y)
+
+
+def global_view_written(x):
+    g = G[0:2]
+    g *= x[0]  # refused
+    return np.sum(g)
+
+
+def global_second_name_written(x):
+    y = G
+    y += x  # refused
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("f, args", [
+    (second_name_for_an_argument, (X0,)),
+    (chained_assignment, (X0,)),
+    (helper_returns_a_view, (W0,)),
+    (view_in_a_tuple, (W0,)),
+    (view_in_a_list, (W0,)),
+    (array_in_a_list_then_written, (X0,)),
+    (view_in_a_dict, (W0,)),
+    (argument_in_a_dict, (X0,)),
+    (split_pieces_are_views, (X0,)),
+    (view_in_a_loop, (W0,)),
+    (rows_of_a_loop_written, (W0,)),
+    (alias_carried_to_the_next_iteration, (X0,)),
+    (write_in_a_while_loop, (X0,)),
+    (write_on_one_path_of_a_branch, (X0,)),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_other_names_for_the_memory_are_refused(f, args):
+    refused(f, *args, match="is used after .* is written into in place")
+
+
+def test_a_helper_changing_its_parameter_is_refused_at_the_helpers_line():
+    refused(helper_scales_its_parameter, X0, match="'z' may share memory with 'a'", at=_scale_in_place)
+
+
+def test_dict_argument_entry_is_refused():
+    with pytest.raises(TransformError, match="'params' may share memory with 'w'"):
+        srcgrad.grad(dict_argument_entry)({"w": X0.copy()})
+
+
+def test_index_write_into_a_view_of_an_argument_is_refused():
+    refused(index_write_into_a_view_of_an_argument, X0, match="writes into the argument 'x'")
+
+
+@pytest.mark.parametrize("f", [global_view_written, global_second_name_written], ids=lambda f: f.__name__)
+def test_writes_into_module_level_arrays_are_refused(f):
+    before = G.copy()
+    refused(f, X0, match="module-level .* array 'G'")
+    np.testing.assert_array_equal(G, before)
+
+
+# ------------------------------------------------------------------ what stays supported
+
+def copied_row(W):
+    row = W[2].copy()
+    row *= 0.5
+    return np.sum(W * W) + np.sum(row)
+
+
+def view_written_base_unread(W):
+    row = W[2]
+    row *= 0.5
+    return np.sum(row * row)
+
+
+def alias_then_rebind(W):
+    v = W[2]
+    v = v * 1.0
+    v *= 0.5
+    return np.sum(W * W) + np.sum(v)
+
+
+def rebound_out_of_place(y):
+    b = np.flip(y)
+    y = y / 2.0
+    return np.sum(np.sin(b)) + np.sum(y)
+
+
+def view_made_after_the_write(x):
+    y = x * 2.0
+    y *= 3.0
+    z = y[1:]
+    return np.sum(z * x[1:])
+
+
+def transposed_argument_scaled(W):
+    W = W.T
+    W *= 2.0
+    return np.sum(W * W)
+
+
+def second_name_not_read_again(x):
+    y = x * 2.0
+    z = y
+    y += 1.0
+    return np.sum(y * x)
+
+
+def numbers_are_never_changed_in_place(x):
+    s = np.sum(x)
+    t = s
+    s += 1.0
+    first = x[0]
+    first *= 3.0
+    return s * t + first * x[0]
+
+
+def float_argument(a, x):
+    b = a
+    a += 1.0
+    return a * b * np.sum(x)
+
+
+def alias_rebound_before_it_is_read(x):
+    y = x * 1.0
+    prev = y
+    for i in range(3):
+        y *= 1.5  # prev is the same array, but it is rebound before anything reads it
+        prev = y
+        y = y + x
+    return np.sum(prev * y)
+
+
+def fresh_array_per_iteration(x):
+    out = []
+    for i in range(3):
+        v = x * (i + 1.0)
+        v += 1.0
+        out.append(v)
+    return np.sum(np.stack(out) ** 2)
+
+
+def shape_read_after_the_write(W):
+    r = W[1:]
+    r *= 2.0
+    return np.sum(r) * W.shape[0] + len(W)
+
+
+def dict_constant_entry_augmented(x):
+    d = {"b": -0.45}
+    d["b"] += np.sum(x)
+    return d["b"] * d["b"]
+
+
+def dict_computed_entry_augmented(x):
+    d = {"b": 0.0 * x[0]}
+    d["b"] += np.sum(x)
+    return d["b"] * 2.0
+
+
+def dict_constant_entry_augmented_in_a_loop(x):
+    d = {"b": -0.45, "c": 1.0}
+    for i in range(3):
+        d["b"] += np.sum(x) * d["c"]
+        d["c"] *= 0.5
+    return d["b"] * d["c"]
+
+
+@pytest.mark.parametrize("f, args", [
+    (copied_row, (W0,)),
+    (view_written_base_unread, (W0,)),
+    (alias_then_rebind, (W0,)),
+    (rebound_out_of_place, (X0,)),
+    (view_made_after_the_write, (X0,)),
+    (transposed_argument_scaled, (W0,)),
+    (second_name_not_read_again, (X0,)),
+    (numbers_are_never_changed_in_place, (X0,)),
+    (fresh_array_per_iteration, (X0,)),
+    (alias_rebound_before_it_is_read, (X0,)),
+    (shape_read_after_the_write, (W0,)),
+    (dict_constant_entry_augmented, (X0,)),
+    (dict_computed_entry_augmented, (X0,)),
+    (dict_constant_entry_augmented_in_a_loop, (X0,)),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_writes_nothing_else_sees_compile(f, args):
+    check(f, *args)
+
+
+def test_float_arguments_are_rebound_not_changed():
+    check(float_argument, 0.7, X0)
