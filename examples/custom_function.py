@@ -10,7 +10,7 @@ Run: ``python examples/custom_function.py [--steps 2000]``
 
 import math
 
-from _common import parse_args, progress, save_plot
+from _common import parse_args, progress, save_plot  # first: it limits BLAS threads before numpy loads
 
 import srcgrad as torch
 
@@ -40,26 +40,42 @@ def main():
     y = x.sin()
     a, b, c, d = (torch.full((), v, requires_grad=True) for v in (0.0, -1.0, 0.0, 0.3))
     lr = 5e-6
+    start = (a + b * LegendrePolynomial3.apply(c + d * x)).detach()
+    losses = []
     bar = progress(args.steps)
     for step in bar:
         y_pred = a + b * LegendrePolynomial3.apply(c + d * x)
         loss = (y_pred - y).pow(2).sum()
+        losses.append(loss.item())
         bar.report(step, loss=loss.item())
         loss.backward()
         with torch.no_grad():
             for p in (a, b, c, d):
                 p -= lr * p.grad
                 p.grad = None
-    print(f"final loss {loss.item():.4f}")
+    with torch.no_grad():
+        y_pred = a + b * LegendrePolynomial3.apply(c + d * x)
+        loss = (y_pred - y).pow(2).sum().item()
+    print(f"final loss {loss:.4f} after {args.steps} steps")
     print(f"result: y = {a.item():.4f} + {b.item():.4f} * P3({c.item():.4f} + {d.item():.4f} x)")
 
     def draw(plt):
-        plt.plot(x.numpy(), y.numpy(), label="sin(x)")
-        plt.plot(x.numpy(), y_pred.detach().numpy(), label="a + b P3(c + d x)")
-        plt.legend()
+        left = plt.subplot(1, 2, 1)
+        left.plot(x.numpy(), y.numpy(), "k", lw=3, label="target: sin(x)")
+        left.plot(x.numpy(), start.numpy(), ":", color="tab:gray", label="the model before training")
+        left.plot(x.numpy(), y_pred.numpy(), "--", color="tab:red", lw=2, label=f"after {args.steps} steps")
+        left.set_xlabel("x")
+        left.set_ylabel("y")
+        left.set_title("y = a + b·P3(c + d·x), P3 a custom Function")
+        left.legend(fontsize=8)
+        right = plt.subplot(1, 2, 2)
+        right.semilogy(range(len(losses)), losses)
+        right.set_xlabel("step")
+        right.set_ylabel("sum of squared errors (log scale)")
+        right.set_title(f"training: gradcheck of P3's backward {'passed' if ok else 'FAILED'}")
 
-    save_plot(args, "custom_function.png", draw)
-    return ok, loss.item()
+    save_plot(args, "custom_function.png", draw, size=(11, 4))
+    return ok, loss
 
 
 if __name__ == "__main__":

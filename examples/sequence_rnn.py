@@ -8,8 +8,9 @@ sequence with ``nn.LSTM`` and predicts its sum from the last hidden state.
 Run: ``python examples/sequence_rnn.py [--steps 600] [--cell gru]``
 """
 
+from _common import parse_args, progress, save_plot  # first: it limits BLAS threads before numpy loads
+
 import numpy as np
-from _common import parse_args, progress, save_plot
 
 import srcgrad
 from srcgrad import nn
@@ -59,15 +60,20 @@ def main():
     x, target, length = batch(np.random.default_rng(args.seed + 1), size=256)
     with srcgrad.no_grad():
         test_loss = loss_fn(model(x), target).item()
-    first = float(np.mean(losses[:20]))
+    first = float(np.mean(losses[:20])) if losses else None
     print(f"{cell.upper()}: mean squared error on fresh sequences of length {length}: {test_loss:.4f} "
-          f"(first steps: {first:.4f})")
+          + (f"(first steps: {first:.4f})" if losses else "(no training steps)"))
 
     def draw(plt):
-        plt.semilogy(losses)
+        plt.semilogy(range(len(losses)), losses, color="0.7", lw=1, label="each step (a new sequence length)")
+        if len(losses) >= 20:
+            smooth = np.convolve(losses, np.ones(20) / 20, mode="valid")
+            plt.semilogy(range(19, len(losses)), smooth, color="tab:blue", lw=2, label="mean of the last 20 steps")
+        plt.axhline(test_loss, color="tab:red", ls="--", label=f"fresh sequences of length {length}: {test_loss:.3g}")
         plt.xlabel("step")
-        plt.ylabel("mean squared error")
+        plt.ylabel("mean squared error (log scale)")
         plt.title(f"{cell.upper()} learning to add sequences of random length")
+        plt.legend(fontsize=8)
 
     save_plot(args, "sequence_rnn.png", draw)
     return first, test_loss

@@ -9,12 +9,16 @@ accuracy is printed and a few test images are plotted with their predictions.
 Run: ``python examples/small_cnn.py [--steps 300] [--digits]``
 """
 
+from _common import parse_args, progress, save_plot  # first: it limits BLAS threads before numpy loads
+
 import numpy as np
-from _common import parse_args, progress, save_plot
 
 import srcgrad
 from srcgrad import nn
 from srcgrad.data import DataLoader, TensorDataset
+
+
+STROKES = ["horizontal —", "vertical |", "diagonal \\", "anti-diagonal /"]  # class k is STROKES[k]
 
 
 def strokes(n, size=12, seed=0):
@@ -33,7 +37,11 @@ def strokes(n, size=12, seed=0):
 
 
 def digits():
-    from sklearn.datasets import load_digits
+    """scikit-learn's 8x8 digits, scaled to [0, 1], and their labels."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise SystemExit("--digits needs scikit-learn: pip install scikit-learn (or -e \".[examples]\")") from None
 
     data = load_digits()
     return data.images[:, None] / 16.0, data.target
@@ -45,8 +53,11 @@ def main():
     srcgrad.manual_seed(args.seed)
     if args.digits:
         images, labels = digits()
+        names = [str(k) for k in range(10)]
     else:
         images, labels = strokes(1200, seed=args.seed)
+        names = STROKES
+    print("classes: " + ", ".join(f"{k} = {name}" for k, name in enumerate(names)))
     classes = int(labels.max()) + 1
     split = int(0.8 * len(images))
     train = TensorDataset(srcgrad.tensor(images[:split]), srcgrad.tensor(labels[:split]))
@@ -80,13 +91,17 @@ def main():
     print(f"held-out accuracy {accuracy:.3f} on {len(y_test)} images ({classes} classes)")
 
     def draw(plt):
-        for k in range(8):
-            plt.subplot(2, 4, k + 1)
+        for k in range(12):
+            plt.subplot(3, 4, k + 1)
             plt.imshow(images[split + k, 0], cmap="gray")
-            plt.title(f"pred {predicted[k]} / true {y_test[k]}", fontsize=8)
+            right = predicted[k] == y_test[k]
+            plt.title(f"predicted: {names[predicted[k]]}" + ("" if right else f"\ntrue: {names[y_test[k]]}"),
+                      fontsize=8, color="tab:green" if right else "tab:red")
             plt.axis("off")
+        plt.suptitle(f"Held-out images and the CNN's answers (green right, red wrong); accuracy {accuracy:.1%}",
+                     fontsize=10)
 
-    save_plot(args, "small_cnn.png", draw)
+    save_plot(args, "small_cnn.png", draw, size=(7, 6.5))
     return accuracy
 
 

@@ -7,8 +7,9 @@ ReLU layers; training uses ``CrossEntropyLoss``, ``optim.Adam`` and
 Run: ``python examples/spiral_classifier.py [--steps 1000]``
 """
 
+from _common import parse_args, progress, save_plot  # first: it limits BLAS threads before numpy loads
+
 import numpy as np
-from _common import parse_args, progress, save_plot
 
 import srcgrad
 from srcgrad import nn
@@ -53,20 +54,32 @@ def main():
         bar.report(step, loss=loss.item(), accuracy=accuracy, lr=scheduler.get_last_lr()[0])
     model.eval()
     with srcgrad.no_grad():
-        accuracy = float((model(x).argmax(dim=1).numpy() == y0).mean())
-    print(f"training accuracy {accuracy:.3f}, final loss {loss.item():.4f}")
+        logits = model(x)
+        loss = loss_fn(logits, y).item()
+        accuracy = float((logits.argmax(dim=1).numpy() == y0).mean())
+    print(f"training accuracy {accuracy:.3f}, final loss {loss:.4f} after {args.steps} steps")
 
     def draw(plt):
+        from matplotlib.colors import ListedColormap
+
+        colors = ["tab:blue", "tab:orange", "tab:green"]
         grid = np.linspace(-1.1, 1.1, 200)
         gx, gy = np.meshgrid(grid, grid)
         with srcgrad.no_grad():
             zz = model(srcgrad.tensor(np.stack([gx.ravel(), gy.ravel()], 1))).argmax(dim=1).numpy()
-        plt.contourf(gx, gy, zz.reshape(gx.shape), alpha=0.3, levels=[-0.5, 0.5, 1.5, 2.5])
-        plt.scatter(x0[:, 0], x0[:, 1], c=y0, s=10)
-        plt.title(f"spiral classifier: training accuracy {accuracy:.1%}")
+        plt.contourf(gx, gy, zz.reshape(gx.shape), alpha=0.25, levels=[-0.5, 0.5, 1.5, 2.5],
+                     cmap=ListedColormap(colors))
+        for c, color in enumerate(colors):
+            plt.scatter(x0[y0 == c, 0], x0[y0 == c, 1], s=12, color=color, edgecolors="k", linewidths=0.3,
+                        label=f"arm {c}")
+        plt.xlabel("x1")
+        plt.ylabel("x2")
+        plt.legend(title="points (class)", fontsize=8, loc="upper right")
+        plt.title(f"Shaded: the class the MLP predicts; training accuracy {accuracy:.1%}")
+        plt.gca().set_aspect("equal")
 
-    save_plot(args, "spiral_classifier.png", draw)
-    return accuracy, loss.item()
+    save_plot(args, "spiral_classifier.png", draw, size=(6, 6))
+    return accuracy, loss
 
 
 if __name__ == "__main__":

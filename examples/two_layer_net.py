@@ -7,7 +7,7 @@ and plain gradient descent under ``no_grad()`` with ``grad.zero_()``.
 Run: ``python examples/two_layer_net.py [--steps 500]``
 """
 
-from _common import parse_args, progress, save_plot
+from _common import parse_args, progress, save_plot  # first: it limits BLAS threads before numpy loads
 
 import srcgrad as torch  # the only change a PyTorch version of this script needs
 
@@ -35,8 +35,18 @@ def main():
             for p in (w1, b1, w2, b2):
                 p -= lr * p.grad
                 p.grad.zero_()
-    print(f"loss: first {losses[0]:.1f}, last {losses[-1]:.1f}")
-    save_plot(args, "two_layer_net.png", lambda plt: (plt.semilogy(losses), plt.xlabel("step"), plt.ylabel("loss")))
+    if losses:
+        print(f"loss: first {losses[0]:.1f}, last {losses[-1]:.1f}")
+    else:
+        print("no training steps (--steps 0)")
+
+    def draw(plt):
+        plt.semilogy(range(len(losses)), losses)
+        plt.xlabel("step")
+        plt.ylabel("sum of squared errors (log scale)")
+        plt.title("Two-layer net on random data: the loss under plain gradient descent")
+
+    save_plot(args, "two_layer_net.png", draw)
     return losses
 
 

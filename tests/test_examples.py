@@ -59,9 +59,9 @@ def example_names():
     return sorted(f[:-3] for f in os.listdir(EXAMPLES) if f.endswith(".py") and not f.startswith("_"))
 
 
-def run_example(name, steps, monkeypatch):
+def run_example(name, steps, monkeypatch, plot=None):
     monkeypatch.syspath_prepend(EXAMPLES)
-    monkeypatch.setattr(sys, "argv", [name, "--steps", str(steps), "--no-plot"])
+    monkeypatch.setattr(sys, "argv", [name, "--steps", str(steps)] + (["--plot", plot] if plot else ["--no-plot"]))
     spec = importlib.util.spec_from_file_location(f"example_{name}", os.path.join(EXAMPLES, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -73,3 +73,32 @@ def test_example_runs_and_learns(name, monkeypatch):
     assert name in CHECKS, f"examples/{name}.py has no check in tests/test_examples.py"
     steps, check = CHECKS[name]
     check(run_example(name, steps, monkeypatch))
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_example_runs_with_no_steps_and_plots(name, monkeypatch, tmp_path, capsys):
+    """``--steps 0`` trains nothing and still reports and plots (when matplotlib is installed)."""
+    try:
+        import matplotlib  # noqa: F401
+        plot = str(tmp_path / f"{name}.png")
+    except ImportError:
+        plot = None
+    run_example(name, 0, monkeypatch, plot=plot)
+    out = capsys.readouterr().out
+    if plot is not None:
+        assert os.path.getsize(plot) > 10_000 and f"plot saved to {plot}" in out
+
+
+def test_examples_limit_blas_threads_before_numpy_loads():
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    code = "import _common, os, sys; print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=EXAMPLES, env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["1", "False"]
+    for name in example_names():  # each example imports _common before numpy (or anything that loads it)
+        lines = [line for line in open(os.path.join(EXAMPLES, f"{name}.py")) if line.startswith(("import", "from"))]
+        assert lines[0].startswith("from _common import") or lines[1].startswith("from _common import"), name
+        if not lines[0].startswith("from _common"):
+            assert lines[0].split()[1] in {"math", "os", "sys", "argparse"}, name
