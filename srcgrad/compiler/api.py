@@ -20,6 +20,7 @@ from ..errors import SrcgradError, TransformError
 from . import activity, aliasing, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, \
     reverse as reverse_pass
 from .naming import Namer, Namespace
+from .tracebacks import annotate
 from .wrapping import WrappedOriginal
 from ..rules.registry import _TABLE_VERSION
 from .ir import Assign, walk_stmts
@@ -407,7 +408,11 @@ class GradFunction:
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:
             raise ValueError(f"dout has shape {np.shape(dout)}, but {self._original.__qualname__} returns a "
                              "number: pass a number (or an array of shape ())")
-        out = spec.fn(*args) if dout is None else spec.fn(*args, dout=dout)
+        try:
+            out = spec.fn(*args) if dout is None else spec.fn(*args, dout=dout)
+        except Exception as err:
+            annotate(err, spec.fn, self._original)  # name the user's line and the generated statement
+            raise
         return self._match_dtypes(args, out)
 
     def _match_dtypes(self, args, out):

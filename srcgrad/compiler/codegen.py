@@ -13,10 +13,24 @@ Output guarantees:
 import ast
 import itertools
 import linecache
-
-import astor
+import warnings
 
 from .reverse import SourceLine, is_marker
+
+try:  # astor prints the code; on Python 3.12+ it touches ast.Num at import (a DeprecationWarning, and 3.14 drops it)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"astor(\.|$)")
+        import astor
+    _astor_source = astor.to_source
+except Exception:  # astor missing, or broken on a newer Python: the standard library's printer
+    _astor_source = None
+
+
+def _print(node):
+    """The text of one ``ast`` node (astor's printer, else ``ast.unparse``), without a trailing newline."""
+    if _astor_source is not None:
+        return _astor_source(node).rstrip("\n")
+    return ast.unparse(ast.fix_missing_locations(node))  # unparse reads lineno (for type comments)
 
 __all__ = ["to_source", "compile_function"]
 
@@ -25,7 +39,7 @@ _INDENT = "    "
 
 
 def _expr(node):
-    text = astor.to_source(node).strip()
+    text = _print(node).strip()
     if text.startswith("(") and text.endswith(")") and _matching(text):
         text = text[1:-1]
     return text
@@ -73,8 +87,10 @@ def _stmt_lines(s, depth, out):
         _block(s.body, depth + 1, out)
         return
     if isinstance(s, ast.FunctionDef):
-        header = astor.to_source(ast.FunctionDef(name=s.name, args=s.args, body=[ast.Pass()], decorator_list=[],
-                                                 returns=None, type_comment=None)).strip().splitlines()[0]
+        stub = ast.FunctionDef(name=s.name, args=s.args, body=[ast.Pass()], decorator_list=[], returns=None,
+                               type_comment=None, **({"type_params": []} if "type_params" in ast.FunctionDef._fields
+                                                     else {}))
+        header = _print(stub).strip().splitlines()[0]
         out.append(pad + header)
         if s.body and isinstance(s.body[0], ast.Expr) and isinstance(s.body[0].value, ast.Constant) \
                 and isinstance(s.body[0].value.value, str):
@@ -84,7 +100,7 @@ def _stmt_lines(s, depth, out):
             body = s.body
         _block(body, depth + 1, out)
         return
-    text = astor.to_source(s).rstrip("\n")
+    text = _print(s)
     for line in text.splitlines():
         out.append(pad + line)
 

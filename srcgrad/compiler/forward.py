@@ -23,6 +23,7 @@ from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If,
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name
 from .shapes import unstretched
+from .tracebacks import annotate
 from .wrapping import WrappedOriginal
 from ..rules.helpers import broadcast_like
 
@@ -422,7 +423,11 @@ class JVPFunction:
             raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
         spec = self._spec(_key(primals))
         self._last = spec
-        return spec.fn(*primals, *tangents)
+        try:
+            return spec.fn(*primals, *tangents)
+        except Exception as err:
+            annotate(err, spec.fn, self._original)  # name the user's line and the generated statement
+            raise
 
     def _current_signature(self):
         """f's signature, read again when its defaults were reassigned since (a left-out argument takes the new one)."""

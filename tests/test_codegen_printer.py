@@ -1,0 +1,46 @@
+"""The generated code prints and runs with astor and, where astor fails, with ``ast.unparse``.
+
+astor is the printer the design names; on a Python it does not support (3.14
+removes the ``ast.Num`` it reads) codegen falls back to the standard library's
+``ast.unparse``. Both printers must give code that computes the same gradients.
+"""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import srcgrad
+from corpus import all_cases
+from corpus.harness import args_of, numeric_grad, static_grad
+from srcgrad.compiler import clear_cache, codegen
+
+CASES = [c for c in all_cases() if c.static is None][::10]  # a tenth of the corpus, every theme
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.fn.__name__ for c in CASES])
+def test_the_fallback_printer_gives_the_same_gradients(case, monkeypatch):
+    args = args_of(case)
+    clear_cache()
+    monkeypatch.setattr(codegen, "_astor_source", None)
+    got = static_grad(case.fn, args, case.wrt)
+    source = srcgrad.grad(case.fn, wrt=case.wrt if len(case.wrt) > 1 else case.wrt[0]).source_for(*args)
+    clear_cache()
+    monkeypatch.undo()
+    expected = numeric_grad(case.fn, args_of(case), case.wrt)
+    for i in case.wrt:
+        np.testing.assert_allclose(got[i], expected[i], rtol=case.rtol * 10, atol=case.atol * 10)
+    compile(source, "<printed by ast.unparse>", "exec")
+    assert re.search(r"# (adjoint of )?line \d+", source)  # the comments pointing to the user's lines are codegen's, not the printer's
+
+
+def test_astor_is_the_printer_where_it_works():
+    assert codegen._astor_source is not None
+
+
+def test_importing_srcgrad_warns_about_nothing():
+    proc = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-W", "error::PendingDeprecationWarning",
+                           "-c", "import srcgrad"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
