@@ -21,7 +21,7 @@ from .tensor import Tensor
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset", "random_split",
     "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-    "BatchSampler", "default_collate",
+    "BatchSampler", "DistributedSampler", "default_collate",
 ]
 
 
@@ -334,6 +334,76 @@ class BatchSampler(Sampler):
         if self.drop_last:
             return len(self.sampler) // self.batch_size
         return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+
+
+class DistributedSampler(Sampler):
+    """This process's share of a dataset's indices when training on several processes.
+
+    PyTorch's layout: the (shuffled) indices ``0..n-1`` are padded by repeating
+    them from the start up to a multiple of ``num_replicas`` (or cut down to one
+    with ``drop_last``), and rank ``r`` takes every ``num_replicas``-th index
+    starting at ``r``. All ranks shuffle alike, by
+    ``numpy.random.default_rng(seed + epoch).permutation(n)``; call
+    ``set_epoch(epoch)`` at each epoch's start for a new order.
+
+    Args:
+        dataset: the dataset (anything with ``__len__``).
+        num_replicas: how many processes share it (default: the process group's world size).
+        rank: this process's rank (default: the process group's rank).
+        shuffle: shuffle the indices (default True).
+        seed: the shuffle's seed, the same on every rank (default 0).
+        drop_last: drop the tail instead of padding, so that every rank gets
+            ``len(dataset) // num_replicas`` indices.
+
+    Raises:
+        ValueError: ``rank`` outside ``[0, num_replicas - 1]``, or no process group
+            when ``num_replicas`` or ``rank`` is left out.
+
+    Example:
+        >>> list(DistributedSampler(range(5), num_replicas=2, rank=1, shuffle=False))
+        [1, 3, 0]
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if num_replicas is None or rank is None:
+            from . import distributed  # the layer above; only needed to ask the process group
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+        self.drop_last = drop_last
+        n = len(dataset)
+        if drop_last and n % num_replicas:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+        self.shuffle = shuffle
+        self.seed = seed
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if self.drop_last:
+            indices = indices[:self.total_size]
+        elif indices:
+            padding = self.total_size - len(indices)
+            indices += (indices * math.ceil(padding / len(indices)))[:padding]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """Use the order of epoch ``epoch`` (with ``shuffle``); call it before each epoch."""
+        self.epoch = epoch
 
 
 # -- collation -------------------------------------------------------------------------------------

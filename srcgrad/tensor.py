@@ -58,7 +58,7 @@ class Tensor:
         tensor([2., 4.])
     """
 
-    __slots__ = ("_value", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_acc", "_base",
+    __slots__ = ("_value", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_post_acc_hooks", "_acc", "_base",
                  "_output_nr", "_retains", "_backpropagated", "__weakref__")
     __array_priority__ = 1000
 
@@ -70,6 +70,7 @@ class Tensor:
         self.grad = None
         self._vc = [0]
         self._hooks = None
+        self._post_acc_hooks = None
         self._acc = None
         self._base = None
         self._output_nr = 0
@@ -89,6 +90,7 @@ class Tensor:
         t.grad = None
         t._vc = [0]
         t._hooks = None
+        t._post_acc_hooks = None
         t._acc = None
         t._base = None
         t._output_nr = output_nr
@@ -367,6 +369,34 @@ class Tensor:
             return None if out is None else out._value
 
         return self.grad_fn.register_prehook(prehook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's gradient into ``.grad``.
+
+        The hook gets the Tensor itself (not the gradient) and returns None; it may read
+        or change ``tensor.grad`` in place. It runs once per backward that reaches this leaf,
+        after all of that backward's contributions are summed (not for ``autograd.grad``,
+        which leaves ``.grad`` alone), as in PyTorch.
+
+        Args:
+            hook: the function ``hook(tensor) -> None``.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook off.
+
+        Raises:
+            AutogradError: the Tensor does not require grad, or is not a leaf.
+        """
+        if not self.requires_grad:
+            raise AutogradError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise AutogradError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.graph import _Handle
+
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        self._post_acc_hooks.append(hook)
+        return _Handle(self._post_acc_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this Tensor into the ``.grad`` of the leaves.
@@ -1536,6 +1566,7 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     result.grad = None
     result._vc = vc = [0]
     result._hooks = None
+    result._post_acc_hooks = None
     result._acc = None
     result._base = None
     result._output_nr = 0

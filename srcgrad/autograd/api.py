@@ -83,6 +83,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 raw = g._value if isinstance(g, Tensor) else g
                 t.grad = Tensor._wrap(np.array(raw, dtype=t.dtype, copy=True)) if t.grad is None else \
                     Tensor._wrap(t.grad._value + raw)
+        if t._post_acc_hooks and t.grad_fn is None:
+            for hook in list(t._post_acc_hooks):
+                hook(t)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,

@@ -332,6 +332,9 @@ class AccumulateGrad(Node):
                     current += g
                 else:
                     var.grad._value = np.asarray(current + g, dtype=var.dtype)
+        if var._post_acc_hooks:
+            for hook in list(var._post_acc_hooks):
+                hook(var)
         return ()
 
 
