@@ -5,7 +5,7 @@ difference a user sees is the default dtype: parameters are float64 (srcgrad's
 default) unless ``srcgrad.set_default_dtype`` or ``dtype=`` says otherwise.
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
     CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax,
     Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh,
@@ -37,7 +37,7 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNC
 from .transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Parameter",
+    "functional", "init", "parallel", "utils", "Module", "Parameter",
     "Linear", "Bilinear", "Identity", "Flatten", "Unflatten", "PixelShuffle", "PixelUnshuffle", "CosineSimilarity",
     "PairwiseDistance", "Fold", "Unfold", "AdaptiveMaxPool2d", "Dropout1d", "Dropout2d", "InstanceNorm1d",
     "InstanceNorm2d", "GLU", "Threshold", "Hardshrink", "Softshrink", "Softmax2d", "CosineEmbeddingLoss",
