@@ -2,7 +2,10 @@
 
 ``srcgrad show FILE.py:FUNC [--wrt 0,1] [--args float,array(3)] [--no-optimize]``
 imports a file and prints the gradient source the compiler writes for one of
-its functions; ``srcgrad demo`` runs the tour (``srcgrad.demo.run``).
+its functions; ``srcgrad demo`` runs the tour (``srcgrad.demo.run``);
+``srcgrad run SCRIPT [ARGS...]`` runs an unmodified PyTorch script with
+``torch`` resolved to srcgrad (``srcgrad.porting``; an error in the script
+shows the script's own traceback, exit code 1).
 
 A mistake on the command line (a malformed option, a ``--wrt`` or ``--args``
 that does not fit the function) is one line on stderr and exit code 2; a file
@@ -274,6 +277,35 @@ def demo(args, out=None):
     return demo_module.run() or 0
 
 
+def run(args):
+    """Run a PyTorch script with ``torch`` resolved to srcgrad; returns the exit code.
+
+    An exception from the script prints its traceback from the script's own
+    frames down (the runner's frames are left out) and gives exit code 1, as
+    ``python SCRIPT`` would; ``sys.exit`` in the script gives its code.
+    """
+    import runpy
+
+    from . import porting
+
+    if not os.path.isfile(args.script):
+        raise UsageError(f"no such script: {args.script}")
+    try:
+        porting.run_script(args.script, args.args, default_dtype=args.default_dtype)
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:
+        report = traceback.TracebackException.from_exception(err)
+        runner = {os.path.abspath(__file__), os.path.abspath(porting.__file__), "<frozen runpy>",
+                  os.path.abspath(runpy.__file__)}
+        report.stack = traceback.StackSummary.from_list(
+            [frame for frame in report.stack if frame.filename not in runner
+             and os.path.abspath(frame.filename) not in runner])
+        print("".join(report.format()), end="", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser():
     """The ``srcgrad`` argument parser (a subcommand per job)."""
     from . import __version__
@@ -301,6 +333,14 @@ def build_parser():
     p.set_defaults(func=show)
     d = sub.add_parser("demo", help="a one-minute tour: generated source, dynamic mode, training")
     d.set_defaults(func=demo)
+    r = sub.add_parser("run", help="run an unmodified PyTorch script with torch resolved to srcgrad",
+                       description="Run SCRIPT as `python SCRIPT ARGS...` would, with `import torch` (and "
+                                   "torch.nn, torch.utils.data, ...) resolved to srcgrad. See docs/porting.md.")
+    r.add_argument("--default-dtype", choices=["float32", "float64"], default=None,
+                   help="the dtype Python floats become (srcgrad's default is float64; PyTorch's is float32)")
+    r.add_argument("script", metavar="SCRIPT")
+    r.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments")
+    r.set_defaults(func=run)
     return parser
 
 

@@ -7,13 +7,15 @@ not PyTorch's float32; ``set_default_dtype`` changes it.
 import numpy as np
 
 from . import tensor as _tensor
+from .device import check_device as _check_device
 from .tensor import Tensor
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace",
     "randn", "rand", "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
     "randn_like", "rand_like", "manual_seed", "set_default_dtype", "get_default_dtype", "default_generator",
-    "float16", "float32", "float64", "int32", "int64", "bool", "half", "double", "long",
+    "float16", "float32", "float64", "int32", "int64", "bool", "half", "double", "long", "Generator",
+    "multinomial", "seed", "initial_seed",
 ]
 
 float16 = half = np.dtype(np.float16)
@@ -24,18 +26,59 @@ int64 = long = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001 - PyTorch's name
 
 
-class _Generator:
-    """The global random generator behind ``randn``/``rand``; ``manual_seed`` reseeds it."""
+class Generator:
+    """A random generator (numpy's PCG64 underneath): ``generator=`` of the random functions takes one.
 
-    def __init__(self, seed=None):
+    ``srcgrad.default_generator`` is the one ``randn``, ``rand``, dropout and
+    initialisation use; ``manual_seed`` reseeds it. The draws follow PyTorch's
+    distributions, not its bit stream.
+
+    Args:
+        device: ``"cpu"`` (the only device).
+
+    Example:
+        >>> import srcgrad
+        >>> g = srcgrad.Generator().manual_seed(0)
+        >>> g.initial_seed()
+        0
+    """
+
+    def __init__(self, device="cpu", seed=None):
+        _check_device("Generator", device)
+        self._seed = seed
         self.rng = np.random.default_rng(seed)
 
     def manual_seed(self, seed):
-        self.rng = np.random.default_rng(seed)
+        """Reseed; returns the generator."""
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
         return self
 
+    def seed(self):
+        """Reseed from the operating system's entropy; returns the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))
+        return self._seed
 
-default_generator = _Generator()
+    def initial_seed(self):
+        """The seed last given to ``manual_seed`` (None before any)."""
+        return self._seed
+
+    def get_state(self):
+        """The generator's state (numpy's bit generator state, a dict)."""
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        """Restore a state from ``get_state``; returns the generator."""
+        self.rng.bit_generator.state = state
+        return self
+
+    @property
+    def device(self):
+        """``device("cpu")``."""
+        return _check_device("Generator", None)
+
+
+default_generator = Generator()
 
 
 def manual_seed(seed):
@@ -87,7 +130,7 @@ def _new(value, requires_grad):
     return t
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, requires_grad=False, *, device=None):
     """A new leaf Tensor holding a copy of ``data``.
 
     Args:
@@ -103,6 +146,7 @@ def tensor(data, dtype=None, requires_grad=False):
         >>> srcgrad.tensor([1.0, 2.0]).dtype
         dtype('float64')
     """
+    _check_device("tensor", device)
     if isinstance(data, Tensor):
         data = data._value
     value = np.array(data, dtype=dtype, copy=True)
@@ -111,8 +155,9 @@ def tensor(data, dtype=None, requires_grad=False):
     return _new(value, requires_grad)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, *, device=None):
     """A Tensor sharing memory with ``data`` when it is an ndarray of the right dtype."""
+    _check_device("as_tensor", device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.type(dtype)
     if isinstance(data, np.ndarray):
@@ -125,36 +170,42 @@ def from_numpy(array):
     return Tensor._wrap(np.asarray(array))
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A Tensor of zeros of shape ``size``."""
+    _check_device("zeros", device)
     return _new(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False):
     """A Tensor of ones of shape ``size``."""
+    _check_device("ones", device)
     return _new(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False):
     """A Tensor of shape ``size`` (filled with zeros: srcgrad never hands out garbage)."""
+    _check_device("empty", device)
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
     """A Tensor of shape ``size`` filled with ``fill_value``."""
+    _check_device("full", device)
     if dtype is None and isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, (np.bool_,)):
         dtype = np.int64 if not isinstance(fill_value, type(True)) else np.bool_
     return _new(np.full(_size((size,)), fill_value, dtype=_float_dtype(dtype) if dtype is None else dtype),
                 requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n, m=None, dtype=None, requires_grad=False, *, device=None):
     """The ``n`` x ``m`` identity matrix."""
+    _check_device("eye", device)
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=None):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; integers stay int64."""
+    _check_device("arange", device)
     if end is None:
         start, end = 0, start
     floats = any(isinstance(v, float) for v in (start, end, step))
@@ -163,39 +214,48 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return _new(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, requires_grad=False, *, device=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    _check_device("linspace", device)
     return _new(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None):
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Samples of the standard normal distribution, shape ``size``."""
+    _check_device("randn", device)
     rng = (generator or default_generator).rng
     return _new(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None):
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Samples of the uniform distribution on [0, 1), shape ``size``."""
+    _check_device("rand", device)
     rng = (generator or default_generator).rng
     return _new(rng.random(_size(size)).astype(_float_dtype(dtype)), requires_grad)
 
 
-def normal(mean, std, size, generator=None):
+def normal(mean, std, size, generator=None, *, device=None):
     """Samples of a normal distribution with ``mean`` and ``std``."""
+    _check_device("normal", device)
     rng = (generator or default_generator).rng
     return _new(rng.normal(mean, std, _size((size,))).astype(_tensor._DEFAULT[0]), False)
 
 
-def randint(low, high=None, size=(), dtype=None, generator=None):
-    """Random integers in ``[low, high)`` (``[0, low)`` when ``high`` is omitted)."""
+def randint(low, high=None, size=(), dtype=None, generator=None, *, device=None, requires_grad=False):
+    """Random integers in ``[low, high)`` (``[0, low)`` when ``high`` is omitted, as in
+    ``randint(10, (3,))``)."""
+    _check_device("randint", device)
+    if isinstance(high, (tuple, list)) and size == ():  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     rng = (generator or default_generator).rng
     return Tensor._wrap(rng.integers(low, high, size=_size((size,)), dtype=dtype or np.int64))
 
 
-def randperm(n, generator=None):
+def randperm(n, generator=None, *, device=None):
     """A random permutation of ``0..n-1``."""
+    _check_device("randperm", device)
     rng = (generator or default_generator).rng
     return Tensor._wrap(rng.permutation(n).astype(np.int64))
 
@@ -205,36 +265,108 @@ def _like(t, dtype):
     return value.shape, (value.dtype if dtype is None else np.dtype(dtype))
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, requires_grad=False, *, device=None):
     """Zeros of ``t``'s shape and dtype."""
+    _check_device("zeros_like", device)
     shape, dtype = _like(t, dtype)
     return _new(np.zeros(shape, dtype=dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, requires_grad=False, *, device=None):
     """Ones of ``t``'s shape and dtype."""
+    _check_device("ones_like", device)
     shape, dtype = _like(t, dtype)
     return _new(np.ones(shape, dtype=dtype), requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False):
+def empty_like(t, dtype=None, requires_grad=False, *, device=None):
     """A Tensor of ``t``'s shape and dtype (zero-filled)."""
+    _check_device("empty_like", device)
     return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
+def full_like(t, fill_value, dtype=None, requires_grad=False, *, device=None):
     """``fill_value`` in ``t``'s shape and dtype."""
+    _check_device("full_like", device)
     shape, dtype = _like(t, dtype)
     return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def randn_like(t, dtype=None, requires_grad=False):
+def randn_like(t, dtype=None, requires_grad=False, *, device=None):
     """Standard normal samples of ``t``'s shape and dtype."""
+    _check_device("randn_like", device)
     shape, dtype = _like(t, dtype)
     return _new(default_generator.rng.standard_normal(shape).astype(dtype), requires_grad)
 
 
-def rand_like(t, dtype=None, requires_grad=False):
+def rand_like(t, dtype=None, requires_grad=False, *, device=None):
     """Uniform [0, 1) samples of ``t``'s shape and dtype."""
+    _check_device("rand_like", device)
     shape, dtype = _like(t, dtype)
     return _new(default_generator.rng.random(shape).astype(dtype), requires_grad)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Draw category indices with the probabilities (or weights) in each row of ``input``.
+
+    Without replacement each row's draws are distinct (a category of weight 0
+    comes only after all the others); with replacement each draw is independent.
+
+    Args:
+        input: (C,) or (N, C) non-negative weights (they need not sum to 1).
+        num_samples: draws per row.
+        replacement: draw with replacement.
+        generator: the generator to draw from (default ``srcgrad.default_generator``).
+
+    Returns:
+        An int64 Tensor of shape (num_samples,) or (N, num_samples).
+
+    Raises:
+        RuntimeError: weights that are negative, infinite or NaN; a row summing to 0; ``num_samples``
+            not positive, or more than C without replacement; ``input`` not 1-D or 2-D.
+
+    Example:
+        >>> import srcgrad
+        >>> srcgrad.multinomial(srcgrad.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
+        tensor([1, 1])
+    """
+    if out is not None:
+        raise TypeError("multinomial: srcgrad does not write into out=; use the returned Tensor")
+    weights = np.asarray(input._value if isinstance(input, Tensor) else input, dtype=np.float64)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got a Tensor of {weights.ndim} dimensions")
+    if weights.shape[-1] == 0:
+        raise RuntimeError("multinomial: the probability Tensor has no categories")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    rows = weights.reshape(-1, weights.shape[-1])
+    totals = rows.sum(axis=1)
+    if np.any(totals <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    num_samples = int(num_samples)
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    rng = (generator or default_generator).rng
+    if replacement:  # inverse CDF: the first category whose cumulative weight exceeds a uniform draw
+        draws = rng.random((rows.shape[0], num_samples))
+        picks = np.empty(draws.shape, dtype=np.int64)
+        for r in range(rows.shape[0]):
+            cdf = np.cumsum(rows[r])
+            picks[r] = np.searchsorted(cdf / cdf[-1], draws[r], side="right")
+    else:  # an exponential race: the smallest Exp(1) / weight wins, then the next, ...
+        with np.errstate(divide="ignore"):
+            keys = rng.standard_exponential(rows.shape) / rows
+        picks = np.argsort(keys, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
+    return Tensor._wrap(picks if weights.ndim == 2 else picks[0])
+
+
+def seed():
+    """Reseed ``default_generator`` from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed():
+    """The seed last given to ``manual_seed`` (None before any)."""
+    return default_generator.initial_seed()

@@ -15,6 +15,10 @@ class AutogradError(SrcgradError, RuntimeError):
     """Dynamic mode (the tape) was asked to do something it cannot do."""
 
 
+class DeviceError(SrcgradError, RuntimeError):
+    """A device other than the CPU was asked for (srcgrad computes on the CPU only)."""
+
+
 class NoRuleError(SrcgradError, TypeError):
     """A function has no derivative rule and no source srcgrad could read."""
 

@@ -19,7 +19,8 @@ __all__ = [
     "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "neg", "norm", "numel",
     "outer", "permute", "pow", "prod", "reciprocal", "reshape", "round", "rsqrt", "sign", "sin",
     "sinh", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "t", "tan",
-    "tanh", "trace", "transpose", "tril", "triu", "unsqueeze", "var", "where", "allclose", "equal",
+    "tanh", "trace", "transpose", "tril", "triu", "unsqueeze", "var", "where", "allclose", "equal", "roll",
+    "narrow", "argsort", "cumprod", "masked_select", "logical_not", "logical_and", "logical_or",
 ]
 
 _builtin_abs = abs
@@ -369,3 +370,43 @@ def equal(input, other):
     a = input._value if isinstance(input, Tensor) else np.asarray(input)
     b = other._value if isinstance(other, Tensor) else np.asarray(other)
     return a.shape == b.shape and bool(np.all(a == b))
+
+
+def roll(input, shifts, dims=None):
+    """Shift values cyclically by ``shifts`` along ``dims`` (the flattened Tensor when ``dims`` is None)."""
+    return _t(input).roll(shifts, dims)
+
+
+def narrow(input, dim, start, length):
+    """The slice ``start:start + length`` along ``dim``."""
+    return _t(input).narrow(dim, start, length)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The indices that sort ``input`` along ``dim``."""
+    return _t(input).argsort(dim, descending, stable)
+
+
+def cumprod(input, dim):
+    """Cumulative product along ``dim``."""
+    return _t(input).cumprod(dim)
+
+
+def masked_select(input, mask):
+    """The values where ``mask`` is true, as a 1-D Tensor."""
+    return _t(input).masked_select(mask)
+
+
+def logical_not(input):
+    """Elementwise logical not."""
+    return _t(input).logical_not()
+
+
+def logical_and(input, other):
+    """Elementwise logical and."""
+    return _t(input).logical_and(other)
+
+
+def logical_or(input, other):
+    """Elementwise logical or."""
+    return _t(input).logical_or(other)

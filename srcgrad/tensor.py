@@ -16,12 +16,17 @@ import weakref
 
 import numpy as np
 
+from . import printing as _printing
 from . import rules as _rules
+from .device import CPU as _CPU
+from .device import check_device as _check_device
+from .device import parse_to as _parse_to
 from .autograd import engine as _engine
 from .autograd.grad_mode import _state
 from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode, _stand_in, anomaly_mode
 from .errors import AutogradError, NoRuleError
 from .rules import ALIASES, RULES
+from .size import Size
 
 __all__ = ["Tensor"]
 
@@ -154,8 +159,8 @@ class Tensor:
 
     @property
     def shape(self):
-        """The shape, a tuple of ints (PyTorch's ``torch.Size`` is a tuple too)."""
-        return self._value.shape
+        """The shape, a ``Size`` (a tuple of ints, as PyTorch's ``torch.Size``)."""
+        return tuple.__new__(Size, self._value.shape)
 
     @property
     def dtype(self):
@@ -172,8 +177,8 @@ class Tensor:
         return self._value.ndim
 
     def size(self, dim=None):
-        """The shape, or its length along ``dim``."""
-        return self._value.shape if dim is None else self._value.shape[dim]
+        """The shape (a ``Size``), or its length along ``dim``."""
+        return tuple.__new__(Size, self._value.shape) if dim is None else self._value.shape[dim]
 
     def numel(self):
         """The number of elements."""
@@ -278,15 +283,9 @@ class Tensor:
         return (self[i] for i in range(self._value.shape[0]))
 
     def __repr__(self):
-        body = np.array2string(np.asarray(self._value), separator=", ", prefix="tensor(")
-        extra = ""
-        if self._value.dtype != np.float64 and self._value.dtype.kind == "f":
-            extra += f", dtype={self._value.dtype}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name()}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        """PyTorch's layout: 4 digits after the point by default (see ``srcgrad.set_printoptions``)."""
+        return _printing.format_tensor(self._value, _DEFAULT[0],
+                                       None if self.grad_fn is None else self.grad_fn.name(), self.requires_grad)
 
     __str__ = __repr__
 
@@ -552,20 +551,24 @@ class Tensor:
     # -- conversions -------------------------------------------------------------------
 
     def to(self, *args, **kwargs):
-        """A Tensor of another dtype: ``to(dtype)``, ``to("cpu", dtype)``, ``to(other)``, ``to(dtype=...)``.
+        """This Tensor on a device, in a dtype: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(other)`` (``other``'s dtype), with the keywords ``device``, ``dtype``, ``non_blocking``, ``copy``.
 
-        Devices are accepted and ignored: srcgrad runs on the CPU.
+        The CPU (``"cpu"``, ``"cpu:0"``, ``srcgrad.device("cpu")``) is where the Tensor is
+        already: ``self`` comes back unless a new dtype or ``copy=True`` asks for a new Tensor.
+
+        Raises:
+            DeviceError: a device other than the CPU (srcgrad computes on the CPU only).
         """
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None and not isinstance(a, str):
-                dtype = a
-        return self if dtype is None else self.type(dtype)
+        dtype, copy = _parse_to("Tensor.to", args, kwargs)
+        result = self if dtype is None else self.type(dtype)
+        return result.clone() if copy and result is self else result
 
-    def type(self, dtype):
-        """A Tensor cast to ``dtype`` (the same Tensor when the dtype already matches)."""
+    def type(self, dtype=None):
+        """A Tensor cast to ``dtype`` (the same Tensor when the dtype already matches); with no
+        argument, PyTorch's name of the type (``"torch.FloatTensor"``)."""
+        if dtype is None:
+            return f"{_printing.namespace()}.{_TYPE_NAMES.get(self._value.dtype, 'Tensor')}"
         dtype = np.dtype(dtype)
         if dtype == self._value.dtype:
             return self
@@ -614,8 +617,21 @@ class Tensor:
             return self
         return _record(np.copy, (self,), {})
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         """Returns ``self``: srcgrad runs on the CPU."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Raises: srcgrad has no CUDA.
+
+        Raises:
+            DeviceError: always.
+        """
+        _check_device("Tensor.cuda", "cuda" if device is None else f"cuda:{device}" if isinstance(device, int)
+                      else device)
+
+    def pin_memory(self, device=None):
+        """Returns ``self``: pinning memory only matters when copying to an accelerator, and there is none."""
         return self
 
     # -- arithmetic ---------------------------------------------------------------------
@@ -1140,8 +1156,17 @@ class Tensor:
 
     @property
     def device(self):
-        """Always ``"cpu"``."""
-        return "cpu"
+        """``srcgrad.device("cpu")``: srcgrad computes on the CPU."""
+        return _CPU
+
+    @property
+    def is_cuda(self):
+        """False: srcgrad computes on the CPU."""
+        return False
+
+    def get_device(self):
+        """-1, PyTorch's number for the CPU."""
+        return -1
 
     # -- comparisons, selection and the rest of PyTorch's everyday methods ----------------
 
@@ -1354,6 +1379,13 @@ def _as_value(data, dtype):
 
 
 _DEFAULT = [np.dtype(np.float64)]
+
+# PyTorch's legacy type names, which ``Tensor.type()`` returns.
+_TYPE_NAMES = {np.dtype(k): v for k, v in (
+    (np.float32, "FloatTensor"), (np.float64, "DoubleTensor"), (np.float16, "HalfTensor"),
+    (np.int64, "LongTensor"), (np.int32, "IntTensor"), (np.int16, "ShortTensor"), (np.int8, "CharTensor"),
+    (np.uint8, "ByteTensor"), (np.bool_, "BoolTensor"), (np.complex64, "ComplexFloatTensor"),
+    (np.complex128, "ComplexDoubleTensor"))}
 
 
 def _raw_index(index):

@@ -98,7 +98,7 @@ def test_orthogonal():
 
 
 def test_generator_argument():
-    g = srcgrad.creation._Generator(3)
+    g = srcgrad.Generator().manual_seed(3)
     a = init.normal_(srcgrad.zeros(3), generator=g).numpy().copy()
-    b = init.normal_(srcgrad.zeros(3), generator=srcgrad.creation._Generator(3)).numpy()
+    b = init.normal_(srcgrad.zeros(3), generator=srcgrad.Generator().manual_seed(3)).numpy()
     np.testing.assert_array_equal(a, b)

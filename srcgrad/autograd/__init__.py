@@ -6,8 +6,10 @@ from .api import backward, grad
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .variable import Variable
 
 __all__ = [
     "Function", "FunctionCtx", "GradcheckError", "backward", "detect_anomaly", "enable_grad", "functional",
     "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "set_detect_anomaly", "set_grad_enabled",
+    "Variable",
 ]

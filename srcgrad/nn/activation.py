@@ -6,6 +6,7 @@ Every layer here maps a Tensor of any shape to one of the same shape
 
 import numpy as np
 
+from ..device import check_device
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -72,7 +73,7 @@ class LeakyReLU(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.LeakyReLU(0.1)(srcgrad.tensor([-1.0, 2.0]))
-        tensor([-0.1,  2. ])
+        tensor([-0.1000,  2.0000])
     """
 
     def __init__(self, negative_slope=0.01, inplace=False):
@@ -218,7 +219,7 @@ class Sigmoid(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Sigmoid()(srcgrad.tensor([0.0]))
-        tensor([0.5])
+        tensor([0.5000])
     """
 
     def forward(self, input):
@@ -278,7 +279,7 @@ class Softsign(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Softsign()(srcgrad.tensor([1.0]))
-        tensor([0.5])
+        tensor([0.5000])
     """
 
     def forward(self, input):
@@ -299,7 +300,7 @@ class Hardtanh(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Hardtanh()(srcgrad.tensor([-3.0, 0.5]))
-        tensor([-1. ,  0.5])
+        tensor([-1.0000,  0.5000])
     """
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
@@ -324,7 +325,7 @@ class Hardsigmoid(ReLU):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Hardsigmoid()(srcgrad.tensor([0.0]))
-        tensor([0.5])
+        tensor([0.5000])
     """
 
     def forward(self, input):
@@ -391,7 +392,7 @@ class Softmax(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Softmax(dim=0)(srcgrad.tensor([0.0, 0.0]))
-        tensor([0.5, 0.5])
+        tensor([0.5000, 0.5000])
     """
 
     def __init__(self, dim=None):
@@ -417,7 +418,7 @@ class LogSoftmax(Softmax):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.LogSoftmax(dim=0)(srcgrad.tensor([0.0, 0.0]))
-        tensor([-0.69314718, -0.69314718])
+        tensor([-0.6931, -0.6931])
     """
 
     def forward(self, input):
@@ -433,7 +434,7 @@ class Softmin(Softmax):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Softmin(dim=0)(srcgrad.tensor([0.0, 0.0]))
-        tensor([0.5, 0.5])
+        tensor([0.5000, 0.5000])
     """
 
     def forward(self, input):
@@ -454,11 +455,12 @@ class PReLU(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.PReLU()(srcgrad.tensor([-2.0, 3.0]))
-        tensor([-0.5,  3. ], grad_fn=<WhereBackward0>)
+        tensor([-0.5000,  3.0000], grad_fn=<WhereBackward0>)
     """
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         from .. import creation as _creation
 
         self.num_parameters = num_parameters
@@ -490,7 +492,7 @@ class GLU(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.GLU()(srcgrad.zeros(3, 4)).shape
-        (3, 2)
+        srcgrad.Size([3, 2])
     """
 
     def __init__(self, dim=-1):

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..device import check_device
 from .. import creation as _creation
 from . import functional as F
 from . import init
@@ -34,6 +35,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         n = self._dims
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -135,7 +137,7 @@ class Conv2d(_ConvNd):
         >>> conv
         Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
         >>> conv(srcgrad.zeros(2, 1, 8, 8)).shape
-        (2, 4, 8, 8)
+        srcgrad.Size([2, 4, 8, 8])
     """
 
     _dims = 2
@@ -167,7 +169,7 @@ class Conv1d(_ConvNd):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Conv1d(2, 3, 5)(srcgrad.zeros(4, 2, 10)).shape
-        (4, 3, 6)
+        srcgrad.Size([4, 3, 6])
     """
 
     _dims = 1
@@ -207,12 +209,13 @@ class ConvTranspose2d(Module):
         >>> import srcgrad
         >>> up = srcgrad.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)
         >>> up(srcgrad.zeros(1, 2, 4, 4)).shape
-        (1, 3, 8, 8)
+        srcgrad.Size([1, 3, 8, 8])
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         if in_channels % groups or out_channels % groups:
             raise ValueError("in_channels and out_channels must be divisible by groups")
         if padding_mode != "zeros":
@@ -336,7 +339,7 @@ class AvgPool2d(_Pool):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.AvgPool2d(2)(srcgrad.ones(1, 1, 4, 4)).shape
-        (1, 1, 2, 2)
+        srcgrad.Size([1, 1, 2, 2])
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -388,7 +391,7 @@ class AdaptiveAvgPool2d(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.AdaptiveAvgPool2d(1)(srcgrad.ones(2, 3, 5, 7)).shape
-        (2, 3, 1, 1)
+        srcgrad.Size([2, 3, 1, 1])
     """
 
     def __init__(self, output_size):
@@ -451,7 +454,7 @@ class AdaptiveMaxPool2d(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.AdaptiveMaxPool2d(1)(srcgrad.ones(2, 3, 4, 4)).shape
-        (2, 3, 1, 1)
+        srcgrad.Size([2, 3, 1, 1])
     """
 
     def __init__(self, output_size, return_indices=False):
@@ -475,7 +478,7 @@ class Unfold(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Unfold(2)(srcgrad.zeros(1, 3, 4, 4)).shape
-        (1, 12, 9)
+        srcgrad.Size([1, 12, 9])
     """
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
@@ -502,7 +505,7 @@ class Fold(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Fold((4, 4), 2)(srcgrad.ones(1, 12, 9)).shape
-        (1, 3, 4, 4)
+        srcgrad.Size([1, 3, 4, 4])
     """
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):

@@ -52,7 +52,7 @@ class Dropout1d(Dropout):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Dropout1d(0.5).eval()(srcgrad.ones(1, 2, 3)).shape
-        (1, 2, 3)
+        srcgrad.Size([1, 2, 3])
     """
 
     def forward(self, input):
@@ -68,7 +68,7 @@ class Dropout2d(Dropout):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Dropout2d(0.5).eval()(srcgrad.ones(1, 2, 3, 3)).shape
-        (1, 2, 3, 3)
+        srcgrad.Size([1, 2, 3, 3])
     """
 
     def forward(self, input):

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..device import check_device
 from .. import creation as _creation
 from ..autograd.grad_mode import no_grad
 from . import functional as F
@@ -38,7 +39,7 @@ class Embedding(Module):
         >>> import srcgrad
         >>> emb = srcgrad.nn.Embedding(10, 3, padding_idx=0)
         >>> emb(srcgrad.tensor([[0, 2]])).shape
-        (1, 2, 3)
+        srcgrad.Size([1, 2, 3])
         >>> emb
         Embedding(10, 3, padding_idx=0)
     """
@@ -46,6 +47,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError("Padding_idx must be within num_embeddings")

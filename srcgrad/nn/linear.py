@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..device import check_device
 from .. import creation as _creation
 from . import functional as F
 from . import init
@@ -62,11 +63,12 @@ class Linear(Module):
         >>> m
         Linear(in_features=3, out_features=1, bias=True)
         >>> m(srcgrad.zeros(4, 3)).shape
-        (4, 1)
+        srcgrad.Size([4, 1])
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
@@ -110,11 +112,12 @@ class Bilinear(Module):
         >>> import srcgrad
         >>> m = srcgrad.nn.Bilinear(2, 3, 4)
         >>> m(srcgrad.zeros(5, 2), srcgrad.zeros(5, 3)).shape
-        (5, 4)
+        srcgrad.Size([5, 4])
     """
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
@@ -153,7 +156,7 @@ class Flatten(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Flatten()(srcgrad.zeros(2, 3, 4)).shape
-        (2, 12)
+        srcgrad.Size([2, 12])
     """
 
     def __init__(self, start_dim=1, end_dim=-1):
@@ -181,7 +184,7 @@ class Unflatten(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.Unflatten(1, (3, 4))(srcgrad.zeros(2, 12)).shape
-        (2, 3, 4)
+        srcgrad.Size([2, 3, 4])
     """
 
     def __init__(self, dim, unflattened_size):
@@ -210,7 +213,7 @@ class PixelShuffle(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.PixelShuffle(2)(srcgrad.zeros(1, 8, 3, 3)).shape
-        (1, 2, 6, 6)
+        srcgrad.Size([1, 2, 6, 6])
     """
 
     def __init__(self, upscale_factor):
@@ -236,7 +239,7 @@ class PixelUnshuffle(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.PixelUnshuffle(2)(srcgrad.zeros(1, 2, 6, 6)).shape
-        (1, 8, 3, 3)
+        srcgrad.Size([1, 8, 3, 3])
     """
 
     def __init__(self, downscale_factor):

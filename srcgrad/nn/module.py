@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..device import check_device, parse_to
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -538,23 +539,20 @@ class Module:
     def to(self, *args, **kwargs):
         """Cast floating-point parameters and buffers to a dtype, in place; returns ``self``.
 
-        Devices (``"cpu"``) are accepted and ignored: srcgrad runs on the CPU.
+        Takes PyTorch's forms: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)`` and the keywords ``device``, ``dtype``, ``non_blocking``. The CPU
+        (``"cpu"``, ``srcgrad.device("cpu")``) is where the module already is.
 
         Args:
             dtype: ``srcgrad.float32``, ``np.float64``, ... (positionally or as ``dtype=``).
 
         Raises:
             TypeError: the dtype is not floating point.
+            DeviceError: a device other than the CPU (srcgrad computes on the CPU only).
         """
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None and not isinstance(a, str) and type(a).__name__ != "device":
-                dtype = a
+        dtype, _ = parse_to("Module.to", args, kwargs)
         if dtype is None:
             return self
-        dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         return self._cast(lambda t: t._value.dtype.kind == "f", dtype)
@@ -587,6 +585,15 @@ class Module:
     def cpu(self):
         """Returns ``self``: srcgrad runs on the CPU."""
         return self
+
+    def cuda(self, device=None):
+        """Raises: srcgrad has no CUDA.
+
+        Raises:
+            DeviceError: always.
+        """
+        check_device("Module.cuda", "cuda" if device is None else f"cuda:{device}" if isinstance(device, int)
+                     else device)
 
     # -- state ---------------------------------------------------------------------------------
 

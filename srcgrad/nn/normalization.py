@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from ..device import check_device
 from .. import creation as _creation
 from ..tensor import Tensor
 from . import functional as F
@@ -31,11 +32,12 @@ class LayerNorm(Module):
         >>> import srcgrad
         >>> ln = srcgrad.nn.LayerNorm(2)
         >>> ln(srcgrad.tensor([[1.0, 3.0]]))
-        tensor([[-0.999995,  0.999995]], grad_fn=<AddBackward0>)
+        tensor([[-1.0000,  1.0000]], grad_fn=<AddBackward0>)
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
@@ -86,11 +88,12 @@ class GroupNorm(Module):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.GroupNorm(2, 4)(srcgrad.randn(3, 4, 5)).shape
-        (3, 4, 5)
+        srcgrad.Size([3, 4, 5])
     """
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups = num_groups
@@ -122,6 +125,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -205,10 +209,10 @@ class BatchNorm1d(_BatchNorm):
         >>> import srcgrad
         >>> bn = srcgrad.nn.BatchNorm1d(1)
         >>> bn(srcgrad.tensor([[1.0], [3.0]]))
-        tensor([[-0.999995],
-                [ 0.999995]], grad_fn=<AddBackward0>)
+        tensor([[-1.0000],
+                [ 1.0000]], grad_fn=<AddBackward0>)
         >>> bn.running_mean
-        tensor([0.2])
+        tensor([0.2000])
     """
 
     _input_dims = (2, 3)
@@ -223,7 +227,7 @@ class BatchNorm2d(_BatchNorm):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.BatchNorm2d(3)(srcgrad.randn(2, 3, 4, 4)).shape
-        (2, 3, 4, 4)
+        srcgrad.Size([2, 3, 4, 4])
     """
 
     _input_dims = (4,)
@@ -256,7 +260,7 @@ class InstanceNorm1d(_InstanceNorm):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.InstanceNorm1d(2)(srcgrad.randn(3, 2, 5)).shape
-        (3, 2, 5)
+        srcgrad.Size([3, 2, 5])
     """
 
     _input_dims = (2, 3)
@@ -271,7 +275,7 @@ class InstanceNorm2d(_InstanceNorm):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.InstanceNorm2d(2)(srcgrad.randn(3, 2, 4, 4)).shape
-        (3, 2, 4, 4)
+        srcgrad.Size([3, 2, 4, 4])
     """
 
     _input_dims = (3, 4)

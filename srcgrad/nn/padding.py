@@ -71,7 +71,7 @@ class ConstantPad2d(ConstantPad1d):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.ConstantPad2d(1, 0.5)(srcgrad.ones(1, 1, 2, 2)).shape
-        (1, 1, 4, 4)
+        srcgrad.Size([1, 1, 4, 4])
     """
 
     _dims = 2
@@ -108,7 +108,7 @@ class ZeroPad2d(ZeroPad1d):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.ZeroPad2d((1, 0, 0, 2))(srcgrad.ones(1, 1, 2, 2)).shape
-        (1, 1, 4, 3)
+        srcgrad.Size([1, 1, 4, 3])
     """
 
     _dims = 2
@@ -147,7 +147,7 @@ class ReflectionPad2d(ReflectionPad1d):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.ReflectionPad2d(1)(srcgrad.ones(1, 1, 3, 3)).shape
-        (1, 1, 5, 5)
+        srcgrad.Size([1, 1, 5, 5])
     """
 
     _dims = 2
@@ -186,7 +186,7 @@ class ReplicationPad2d(ReplicationPad1d):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.ReplicationPad2d(1)(srcgrad.ones(1, 1, 2, 2)).shape
-        (1, 1, 4, 4)
+        srcgrad.Size([1, 1, 4, 4])
     """
 
     _dims = 2

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..device import check_device
 from .. import creation as _creation
 from ..rules import concatenate_args, split_tuple
 from ..rules import relu as _relu_primitive
@@ -90,6 +91,7 @@ class RNNBase(Module):
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         if proj_size < 0:
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if proj_size >= hidden_size:
@@ -128,6 +130,9 @@ class RNNBase(Module):
                 if proj_size:
                     self.register_parameter("weight_hr" + suffix, Parameter(np.zeros((proj_size, hidden_size), dtype)))
         self.reset_parameters()
+
+    def flatten_parameters(self):
+        """Does nothing: PyTorch packs the weights into one buffer for cuDNN; srcgrad uses them as they are."""
 
     def reset_parameters(self):
         """Draw every parameter again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
@@ -273,7 +278,7 @@ class RNN(RNNBase):
         >>> rnn = srcgrad.nn.RNN(3, 5, num_layers=2)
         >>> out, h = rnn(srcgrad.zeros(7, 4, 3))
         >>> out.shape, h.shape
-        ((7, 4, 5), (2, 4, 5))
+        (srcgrad.Size([7, 4, 5]), srcgrad.Size([2, 4, 5]))
     """
 
     def __init__(self, *args, nonlinearity="tanh", **kwargs):
@@ -313,7 +318,7 @@ class LSTM(RNNBase):
         >>> lstm = srcgrad.nn.LSTM(3, 5, batch_first=True)
         >>> out, (h, c) = lstm(srcgrad.zeros(4, 7, 3))
         >>> out.shape, h.shape, c.shape
-        ((4, 7, 5), (1, 4, 5), (1, 4, 5))
+        (srcgrad.Size([4, 7, 5]), srcgrad.Size([1, 4, 5]), srcgrad.Size([1, 4, 5]))
     """
 
     def __init__(self, *args, **kwargs):
@@ -336,7 +341,7 @@ class GRU(RNNBase):
         >>> import srcgrad
         >>> out, h = srcgrad.nn.GRU(3, 5)(srcgrad.zeros(7, 4, 3))
         >>> out.shape, h.shape
-        ((7, 4, 5), (1, 4, 5))
+        (srcgrad.Size([7, 4, 5]), srcgrad.Size([1, 4, 5]))
     """
 
     def __init__(self, *args, **kwargs):
@@ -348,6 +353,7 @@ class RNNCellBase(Module):
 
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -415,13 +421,13 @@ class RNNCell(RNNCellBase):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.RNNCell(3, 5)(srcgrad.zeros(4, 3)).shape
-        (4, 5)
+        srcgrad.Size([4, 5])
     """
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
-        super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -445,11 +451,11 @@ class LSTMCell(RNNCellBase):
         >>> import srcgrad
         >>> h, c = srcgrad.nn.LSTMCell(3, 5)(srcgrad.zeros(4, 3))
         >>> h.shape, c.shape
-        ((4, 5), (4, 5))
+        (srcgrad.Size([4, 5]), srcgrad.Size([4, 5]))
     """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         h, c = (None, None) if hx is None else hx
@@ -476,11 +482,11 @@ class GRUCell(RNNCellBase):
     Example:
         >>> import srcgrad
         >>> srcgrad.nn.GRUCell(3, 5)(srcgrad.zeros(4, 3)).shape
-        (4, 5)
+        srcgrad.Size([4, 5])
     """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         input, hx, unbatched = self._prepare(input, hx)

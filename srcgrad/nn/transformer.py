@@ -1,5 +1,5 @@
-"""Attention and the Transformer encoder: ``MultiheadAttention``, ``TransformerEncoderLayer``,
-``TransformerEncoder``.
+"""Attention and the Transformer: ``MultiheadAttention``, ``TransformerEncoderLayer``,
+``TransformerEncoder``, ``TransformerDecoderLayer``, ``TransformerDecoder``, ``Transformer``.
 
 PyTorch's parameter names (``in_proj_weight``, ``in_proj_bias``,
 ``out_proj.weight``; ``layers.0.self_attn...``), initialisation and masks:
@@ -11,6 +11,7 @@ import copy
 
 import numpy as np
 
+from ..device import check_device
 from .. import creation as _creation
 from .. import rules as _rules
 from ..tensor import Tensor, _record
@@ -23,7 +24,8 @@ from .module import Module
 from .normalization import LayerNorm
 from .parameter import Parameter
 
-__all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+__all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+           "TransformerDecoder", "Transformer"]
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -69,12 +71,13 @@ class MultiheadAttention(Module):
         >>> x = srcgrad.randn(3, 5, 8)
         >>> out, weights = mha(x, x, x)
         >>> out.shape, weights.shape
-        ((3, 5, 8), (3, 5, 5))
+        (srcgrad.Size([3, 5, 8]), srcgrad.Size([3, 5, 5]))
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
@@ -205,12 +208,13 @@ class TransformerEncoderLayer(Module):
         >>> import srcgrad
         >>> layer = srcgrad.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
         >>> layer(srcgrad.randn(3, 5, 8)).shape
-        (3, 5, 8)
+        srcgrad.Size([3, 5, 8])
     """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
@@ -221,11 +225,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        if isinstance(activation, str):
-            if activation not in ("relu", "gelu"):
-                raise RuntimeError(f"activation should be relu/gelu, not {activation}")
-            activation = F.relu if activation == "relu" else F.gelu
-        self.activation = activation
+        self.activation = _activation(activation)
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
@@ -262,7 +262,7 @@ class TransformerEncoder(Module):
         >>> layer = srcgrad.nn.TransformerEncoderLayer(8, 2, 16)
         >>> encoder = srcgrad.nn.TransformerEncoder(layer, 2)
         >>> encoder(srcgrad.randn(5, 3, 8)).shape
-        (5, 3, 8)
+        srcgrad.Size([5, 3, 8])
         >>> list(encoder.state_dict())[0]
         'layers.0.self_attn.in_proj_weight'
     """
@@ -280,3 +280,217 @@ class TransformerEncoder(Module):
         if self.norm is not None:
             x = self.norm(x)
         return x
+
+
+def _activation(activation):
+    if isinstance(activation, str):
+        if activation not in ("relu", "gelu"):
+            raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+        return F.relu if activation == "relu" else F.gelu
+    return activation
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's output (``memory``) and a feed-forward block,
+    each with a residual connection and LayerNorm.
+
+    ``norm_first=False`` (post-norm)::
+
+        x = norm1(x + dropout1(self_attn(x, x, x)))
+        x = norm2(x + dropout2(multihead_attn(x, memory, memory)))
+        x = norm3(x + dropout3(linear2(dropout(activation(linear1(x))))))
+
+    ``norm_first=True`` applies each norm to the block's input instead.
+
+    Args:
+        d_model: E.
+        nhead: attention heads.
+        dim_feedforward: the hidden width of the feed-forward block.
+        dropout: the dropout probability everywhere.
+        activation: ``'relu'``, ``'gelu'`` or a callable.
+        layer_norm_eps: the norms' epsilon.
+        batch_first: (N, L, E) instead of (L, N, E).
+        norm_first: pre-norm instead of post-norm.
+        bias: learn biases in the linear layers and norms.
+        dtype: the parameters' dtype.
+
+    Shape:
+        tgt (T, N, E), memory (S, N, E) (or batch first, or unbatched); output like tgt.
+
+    Example:
+        >>> import srcgrad
+        >>> layer = srcgrad.nn.TransformerDecoderLayer(8, 2, 16, batch_first=True)
+        >>> layer(srcgrad.randn(3, 4, 8), srcgrad.randn(3, 5, 8)).shape
+        srcgrad.Size([3, 4, 8])
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                            dtype=dtype)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                 batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _activation(activation)
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
+        x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                                need_weights=False, is_causal=is_causal)[0]
+        return self.dropout2(x)
+
+    def _ff_block(self, x):
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+            x = x + self._ff_block(self.norm3(x))
+        else:
+            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
+            x = self.norm3(x + self._ff_block(x))
+        return x
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of a decoder layer applied in turn (each attending to ``memory``),
+    then an optional norm.
+
+    Args:
+        decoder_layer: the layer to copy (each copy has its own parameters, equal at the start).
+        num_layers: how many.
+        norm: a final normalisation module, or None.
+
+    Shape:
+        As the layer's.
+
+    Example:
+        >>> import srcgrad
+        >>> layer = srcgrad.nn.TransformerDecoderLayer(8, 2, 16)
+        >>> decoder = srcgrad.nn.TransformerDecoder(layer, 2)
+        >>> decoder(srcgrad.randn(4, 3, 8), srcgrad.randn(5, 3, 8)).shape
+        srcgrad.Size([4, 3, 8])
+    """
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                      tgt_key_padding_mask=tgt_key_padding_mask, memory_key_padding_mask=memory_key_padding_mask,
+                      tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x
+
+
+class Transformer(Module):
+    """The encoder-decoder Transformer of "Attention Is All You Need": an encoder stack over
+    ``src`` and a decoder stack over ``tgt`` that attends to the encoder's output.
+
+    Parameters with more than one dimension start Xavier-uniform, as in PyTorch.
+
+    Args:
+        d_model: E.
+        nhead: attention heads.
+        num_encoder_layers: encoder layers.
+        num_decoder_layers: decoder layers.
+        dim_feedforward: the hidden width of the feed-forward blocks.
+        dropout: the dropout probability everywhere.
+        activation: ``'relu'``, ``'gelu'`` or a callable.
+        custom_encoder: a module to use as the encoder instead.
+        custom_decoder: a module to use as the decoder instead.
+        layer_norm_eps: the norms' epsilon.
+        batch_first: (N, L, E) instead of (L, N, E).
+        norm_first: pre-norm layers.
+        bias: learn biases in the linear layers and norms.
+        dtype: the parameters' dtype.
+
+    Shape:
+        src (S, N, E), tgt (T, N, E) (or batch first, or unbatched); output like tgt.
+
+    Raises:
+        RuntimeError: the batch sizes of src and tgt differ, or their width is not ``d_model``.
+
+    Example:
+        >>> import srcgrad
+        >>> model = srcgrad.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+        ...                                dim_feedforward=16)
+        >>> model(srcgrad.randn(5, 3, 8), srcgrad.randn(4, 3, 8)).shape
+        srcgrad.Size([4, 3, 8])
+    """
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
+                 dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        super().__init__()
+        check_device(f"nn.{type(self).__name__}", device)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            encoder_layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
+                                                    layer_norm_eps, batch_first, norm_first, bias, dtype=dtype)
+            encoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, encoder_norm)
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            decoder_layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
+                                                    layer_norm_eps, batch_first, norm_first, bias, dtype=dtype)
+            decoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, decoder_norm)
+        self._reset_parameters()
+        self.d_model = d_model
+        self.nhead = nhead
+        self.batch_first = batch_first
+
+    def _reset_parameters(self):
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
+                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal=False):
+        batch_dim = 0 if self.batch_first else 1
+        if src.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                            memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+        """A (sz, sz) float mask: 0 on and below the diagonal, ``-inf`` above (a position sees only earlier ones)."""
+        check_device("Transformer.generate_square_subsequent_mask", device)
+        dtype = _creation._float_dtype(dtype)
+        return Tensor._wrap(np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1))

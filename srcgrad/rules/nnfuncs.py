@@ -64,7 +64,7 @@ def _reduce_keepdims(ufunc, x, axis):
     return ufunc.reduce(x, axis=axis, keepdims=True)
 
 
-@primitive
+@primitive(keywords={"dim": "axis", "keepdim": "keepdims"})  # PyTorch spells them so
 def logsumexp(x, axis=None, keepdims=False):
     """``log(sum(exp(x), axis))``, shifted by the maximum so it cannot overflow.
 
@@ -82,7 +82,7 @@ def logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-@primitive
+@primitive(keywords={"dim": "axis"})  # PyTorch spells them so
 def softmax(x, axis=-1):
     """``exp(x) / sum(exp(x), axis)``, shifted by the maximum so it cannot overflow."""
     x = np.asarray(x)
@@ -91,7 +91,7 @@ def softmax(x, axis=-1):
     return e
 
 
-@primitive
+@primitive(keywords={"dim": "axis"})  # PyTorch spells them so
 def log_softmax(x, axis=-1):
     """``x - logsumexp(x, axis)``: the log of ``softmax`` without its rounding to 0."""
     return x - logsumexp(x, axis=axis, keepdims=True)

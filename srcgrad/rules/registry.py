@@ -327,7 +327,7 @@ def get_rule(fn):
         return None
 
 
-def primitive(fn):
+def primitive(fn=None, *, keywords=None):
     """Make a numpy-level function srcgrad defines dispatchable on Tensors.
 
     The wrapped function behaves as before on ndarrays and scalars. When any
@@ -338,13 +338,22 @@ def primitive(fn):
 
     Args:
         fn: a function over numpy values.
+        keywords: other names its keyword arguments may be passed by, mapped to
+            its own (``{"dim": "axis"}`` lets ``softmax(x, dim=1)`` be written
+            PyTorch's way); the call is renamed before anything else sees it, so
+            the rules only ever get the function's own names. Used as
+            ``@primitive(keywords=...)``.
 
     Returns:
         The dispatching wrapper; ``wrapper.__wrapped__`` is ``fn``.
     """
+    if fn is None:
+        return lambda f: primitive(f, keywords=keywords)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if kwargs and keywords is not None:
+            kwargs = {keywords.get(k, k): v for k, v in kwargs.items()}
         for a in args:  # the common call, on arrays and numbers only: no search for overrides
             if type(a) not in _LEAF_TYPES:
                 break

@@ -90,7 +90,7 @@ def parameters_to_vector(parameters):
         >>> import srcgrad
         >>> lin = srcgrad.nn.Linear(2, 3)
         >>> srcgrad.nn.utils.parameters_to_vector(lin.parameters()).shape
-        (9,)
+        srcgrad.Size([9])
     """
     return np.concatenate([p.reshape(-1) for p in parameters])
 

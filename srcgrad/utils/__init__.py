@@ -1,0 +1,9 @@
+"""``srcgrad.utils``: PyTorch's ``torch.utils`` path, so ``torch.utils.data.DataLoader`` resolves.
+
+The data pipeline itself lives in ``srcgrad.data``; ``srcgrad.utils.data``
+and its submodules re-export it under PyTorch's module names.
+"""
+
+from . import data
+
+__all__ = ["data"]
