@@ -43,6 +43,25 @@ def _no_rule(func):
     )
 
 
+def _is_complex(value):
+    """True for a complex array, Tensor, number, or list or tuple holding one."""
+    if isinstance(value, Tensor):
+        value = value._value
+    if type(value) in _SEQUENCES:
+        return any(_is_complex(v) for v in value)
+    dtype = getattr(value, "dtype", None)
+    return dtype.kind == "c" if dtype is not None else type(value) is complex
+
+
+def _complex_refused(func):
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None) or "numpy"
+    return NoRuleError(
+        f"srcgrad's derivative rule for {module}.{name} is not verified for complex values, so it refuses "
+        "them rather than risk a wrong gradient (docs/autograd.md, 'Complex numbers', lists what is "
+        "supported); work on real and imaginary parts, or call it on .detach()ed values.")
+
+
 class Tensor:
     """An n-dimensional array that can record a graph for reverse-mode differentiation.
 
@@ -777,6 +796,30 @@ class Tensor:
         """Elementwise absolute value."""
         return _record_fast(np.absolute, self)
 
+    def conj(self):
+        """The complex conjugate; this Tensor itself when it is real (as PyTorch's ``conj()``)."""
+        return self if self._value.dtype.kind != "c" else _record_fast(np.conjugate, self)
+
+    conjugate = conj
+
+    @property
+    def real(self):
+        """The real part (numpy's ``np.real``; a real Tensor's real part is itself)."""
+        return self if self._value.dtype.kind != "c" else _record_fast(np.real, self)
+
+    @property
+    def imag(self):
+        """The imaginary part (``np.imag``)."""
+        return _record_fast(np.imag, self)
+
+    def angle(self):
+        """The argument of each complex element, in radians (``np.angle``)."""
+        return _record_fast(np.angle, self)
+
+    def is_complex(self):
+        """True for complex dtypes."""
+        return self._value.dtype.kind == "c"
+
     def exp(self):
         """Elementwise exponential."""
         return _record_fast(np.exp, self)
@@ -1442,9 +1485,13 @@ def _record(func, args, kwargs):
     rule = RULES.get(func)
     if rule is None:
         raise _no_rule(func)
+    if not rule.complex and any(_is_complex(v) for v in raw):
+        raise _complex_refused(func)
     out = func(*raw, **kwargs)
     if not rule.differentiable:
         return _wrap_out(out)
+    if not rule.complex and _is_complex(out):
+        raise _complex_refused(func)
     active = tuple(active)
     hit = rule._reads.get((i, active))
     reads, reads_ans, shape_only = hit if hit is not None else rule.reads(i, active)
@@ -1503,6 +1550,8 @@ def _record_fast(func, a, b=None):
         return _record(func, (a,) if unary else (a, b), {})
     if not rule.differentiable:
         return _wrap_out(out)
+    if not rule.complex and (_is_complex(va) or _is_complex(out) or (not unary and _is_complex(b))):
+        raise _complex_refused(func)
     if a_t and a._base is not None:
         _check_view(a)
     if b_t and b._base is not None:

@@ -24,6 +24,7 @@ from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
 from srcgrad.rules.nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid,
                                    softmax, softplus, sum_rows)
+from srcgrad.rules.helpers import conj
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
 
@@ -125,6 +126,8 @@ def check_rule(case, rng, rtol=1e-5, atol=1e-6):
             ct = unbroadcast(ct, shape_of(args[i]))
         except ValueError as e:
             raise AssertionError(f"{case.id}: vjp of argument {i}: {e}") from None
+        if np.iscomplexobj(ct):
+            ct = np.real(ct)  # a real argument gets the real part (the tape and the compiler take it)
         _close(ct, numeric_vjp(fn, args, kwargs, i, g), rtol, atol, f"{case.id}: vjp of argument {i}")
         if not rule.jvps:
             continue
@@ -238,6 +241,12 @@ case(np.arctan2, U(3, 4), U(3, 4))
 case(np.arctan2, U(3, 1), U(4))
 case(np.hypot, U(3, 4), U(4))
 case(np.deg2rad, U(3))
+# the complex-number functions on real values (tests/test_rules_complex.py checks them on complex ones)
+case(np.real, U(3, 2))
+case(np.imag, U(3), f32=False)  # a constant on reals: its cotangent i g is dropped by the caller
+case(np.conjugate, U(3, 2))
+case(conj, U(3))
+case(np.angle, U(3))
 case(np.rad2deg, U(3))
 
 # selections (distinct values; ties are tested on their own below)
@@ -307,6 +316,7 @@ case(np.dot, U(), U(3))
 case(np.inner, U(3, 4), U(2, 4))
 case(np.inner, U(4), U(4))
 case(np.outer, U(3), U(2, 2))
+case(np.vdot, U(3, 2), U(6))
 case(np.tensordot, U(2, 3, 4), U(3, 4, 5))
 case(np.tensordot, U(2, 3, 4), U(4, 2), axes=([0, 2], [1, 0]))
 case(np.tensordot, U(3, 4), U(4, 3), axes=1)

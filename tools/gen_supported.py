@@ -46,7 +46,7 @@ EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-7
 GROUPS = [("elementwise", "Elementwise"), ("mathfuncs", "math functions"), ("reductions", "Reductions"),
           ("linalg", "Linear algebra"), ("shape", "Shape"), ("indexing", "Indexing"), ("nnfuncs", "ML helpers"),
-          ("conv", "Convolution helpers")]
+          ("conv", "Convolution helpers"), ("complexnums", "Complex numbers")]
 
 
 # ------------------------------------------------------------------ names
@@ -89,6 +89,36 @@ def samples():
     for c in test_rules.CASES:
         found.setdefault(c.fn, c)
     return found
+
+
+def complex_samples():
+    """The first complex sample of each primitive in ``tests/test_rules_complex.py``: fn -> Case."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import test_rules_complex
+    found = {}
+    for c in test_rules_complex.CASES:
+        found.setdefault(c.fn, c)
+    return found, test_rules_complex.check_complex_rule
+
+
+def check_complex(rule, case, checker):
+    """``yes`` when the rule is marked verified for complex values and its VJP and JVP match finite
+    differences on a complex sample; ``refused`` when it is not marked (both modes then raise)."""
+    if not rule.complex:
+        return "refused"
+    if case is None:
+        return "no sample"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            checker(case, np.random.default_rng(0))
+    except AssertionError:
+        return "wrong"
+    except Exception as e:  # the cell reports whatever a user would get
+        return type(e).__name__
+    return "yes"
 
 
 def _is_float(a):
@@ -214,6 +244,7 @@ def check_second_order(probe):
 
 def primitive_rows():
     table = samples()
+    complex_table, complex_checker = complex_samples()
     rng = np.random.default_rng(0)
     rows = {}
     seen = set()
@@ -223,14 +254,14 @@ def primitive_rows():
         seen.add(id(rule))
         name = qualname(fn)
         if not rule.differentiable:
-            rows.setdefault("nondiff", []).append((name, "zero", "zero", "zero", "zero", "zero"))
+            rows.setdefault("nondiff", []).append((name, "zero", "zero", "zero", "zero", "zero", "zero"))
             continue
         nvjp = sum(v is not None for v in rule.vjps)
         vjp = "yes" + (" (variadic)" if rule.variadic else "")
         has_jvp = any(j is not None for j in rule.jvps)
         case = table.get(fn)
         if case is None or nvjp == 0:
-            missing = ("no sample",) * 3
+            missing = ("no sample",) * 4
             rows.setdefault(group_of(rule), []).append((name, vjp, "yes" if has_jvp else "—") + missing)
             continue
         probe = Probe(rule, case, rng)
@@ -243,33 +274,36 @@ def primitive_rows():
             jvp = "—"
         dynamic = _verdict(lambda: check_dynamic(probe))
         second = _verdict(lambda: check_second_order(probe))
-        rows.setdefault(group_of(rule), []).append((name, vjp, jvp, static, dynamic, second))
+        cplx = check_complex(rule, complex_table.get(fn), complex_checker)
+        rows.setdefault(group_of(rule), []).append((name, vjp, jvp, static, dynamic, second, cplx))
     return rows
 
 
 def render_primitives():
     rows = primitive_rows()
-    out = ["| primitive | VJP | JVP | static (`grad`) | dynamic (Tensor) | second order (dynamic) |",
-           "|---|---|---|---|---|---|"]
-    counts = {"static": 0, "dynamic": 0, "second": 0, "total": 0}
+    out = ["| primitive | VJP | JVP | static (`grad`) | dynamic (Tensor) | second order (dynamic) | complex |",
+           "|---|---|---|---|---|---|---|"]
+    counts = {"static": 0, "dynamic": 0, "second": 0, "total": 0, "complex": 0}
     for key, title in GROUPS + [("nondiff", "Non-differentiable (zero gradient)")]:
         group = sorted(rows.pop(key, []))
         if not group:
             continue
-        out.append(f"| **{title}** | | | | | |")
-        for name, vjp, jvp, static, dynamic, second in group:
-            out.append(f"| `{name}` | {vjp} | {jvp} | {static} | {dynamic} | {second} |")
+        out.append(f"| **{title}** | | | | | | |")
+        for name, vjp, jvp, static, dynamic, second, cplx in group:
+            out.append(f"| `{name}` | {vjp} | {jvp} | {static} | {dynamic} | {second} | {cplx} |")
             if vjp != "zero":
                 counts["total"] += 1
                 counts["static"] += static == "yes"
                 counts["dynamic"] += dynamic == "yes"
                 counts["second"] += second == "yes"
+                counts["complex"] += cplx == "yes"
     for key, group in sorted(rows.items()):  # a rules module added later still shows up
-        out.append(f"| **{key}** | | | | | |")
-        for name, vjp, jvp, static, dynamic, second in sorted(group):
-            out.append(f"| `{name}` | {vjp} | {jvp} | {static} | {dynamic} | {second} |")
+        out.append(f"| **{key}** | | | | | | |")
+        for name, vjp, jvp, static, dynamic, second, cplx in sorted(group):
+            out.append(f"| `{name}` | {vjp} | {jvp} | {static} | {dynamic} | {second} | {cplx} |")
     summary = (f"Of {counts['total']} differentiable primitives, {counts['static']} are verified in static mode, "
-               f"{counts['dynamic']} in dynamic mode and {counts['second']} at second order.")
+               f"{counts['dynamic']} in dynamic mode, {counts['second']} at second order and {counts['complex']} "
+               "for complex values.")
     return summary, "\n".join(out)
 
 
@@ -383,6 +417,11 @@ differences in float64.
 * **second order**: a Hessian-vector product in dynamic mode
   (`create_graph=True`) against finite differences of the first derivative.
   Static mode has no second order (`grad` of a gradient raises `TransformError`).
+* **complex**: `yes` when the rule is verified for complex values (PyTorch's
+  convention) and its VJP and JVP matched finite differences on the real and
+  imaginary parts of the first complex sample of `tests/test_rules_complex.py`;
+  `refused` when it is not verified: both modes raise rather than use it on a
+  complex value (docs/autograd.md, "Complex numbers").
 
 `yes` means the check agreed; `wrong` means it ran and disagreed (a bug);
 any other word is the exception a user gets. The `math` functions are not

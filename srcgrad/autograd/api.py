@@ -27,6 +27,9 @@ def _root_grads(outputs, grad_outputs, create_graph):
         if g is None:
             if np.size(out._value) != 1:
                 raise AutogradError("grad can be implicitly created only for scalar outputs")
+            if out._value.dtype.kind == "c":
+                raise AutogradError("grad can be implicitly created only for real scalar outputs (this one is "
+                                    "complex: differentiate np.real(z), np.abs(z), ... or pass a gradient)")
             g = np.ones_like(out._value)
             if create_graph:
                 g = Tensor._wrap(g)

@@ -226,8 +226,11 @@ class RuleNode(Node):
                 if getattr(gi, "shape", ()) != shape:
                     gi = unbroadcast(gi, shape)
                 dtype = self.dtypes[k]
-                if gi.dtype != dtype and not create_graph:
-                    gi = np.asarray(gi, dtype=dtype)
+                if gi.dtype != dtype:
+                    if gi.dtype.kind == "c" and dtype.kind != "c":
+                        gi = np.real(gi)  # a real input's gradient is the real part, as in PyTorch
+                    if not create_graph:
+                        gi = np.asarray(gi, dtype=dtype)
             grads.append(gi)
             k += 1
         if not retain_graph and (self.versions is not None or self.ans is not None):

@@ -17,14 +17,14 @@ import numpy as np
 
 from .. import rules
 from ..errors import SrcgradError, TransformError
-from . import activity, aliasing, codegen, fence, normalize as normalize_pass, optimize as optimize_pass, \
+from . import activity, aliasing, codegen, complexity, fence, normalize as normalize_pass, optimize as optimize_pass, \
     reverse as reverse_pass
 from .naming import Namer, Namespace
 from .tracebacks import annotate
 from .wrapping import WrappedOriginal
 from ..rules.registry import _TABLE_VERSION
 from .ir import Assign, walk_stmts
-from .parse import parse_function
+from .parse import error_at, parse_function
 
 __all__ = ["grad", "value_and_grad", "source", "custom_vjp", "GradFunction", "set_debug"]
 
@@ -70,11 +70,12 @@ def _load_rules():
 class _Compiled:
     """One transformation: the generated function, its text, and what it depended on."""
 
-    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version")
+    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "complex_out")
 
     def __init__(self, fn, source, deps):
         self.fn, self.source, self.deps = fn, source, deps
         self.scalar_out = False
+        self.complex_out = None  # the error to raise when the output may be complex and no dout is given
         self.table_version = _TABLE_VERSION[0]
 
     def fresh(self, fn=None):
@@ -165,7 +166,7 @@ def _key(args):
     """
     out = []
     dims = {}
-    for a in args:
+    for a in args:  # (the last entry, after one per argument, says which arguments hold complex values)
         if type(a) is np.ndarray:
             out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
         elif type(a) is dict:
@@ -174,11 +175,18 @@ def _key(args):
                                 if type(v) is np.ndarray else (k, None) for k, v in a.items()))
         else:
             out.append(_kind(a))
+    out.append(complexity.complex_mask(args))
     return tuple(out)
 
 
 class _DictKey(tuple):
     """The specialisation key of a dict argument: ``((key, symbolic shape or None), ...)``."""
+
+
+def _complex_params(params, key):
+    """The parameters the specialisation ``key`` passes complex values for (its entry after the arguments')."""
+    found = key[-1] if key and isinstance(key[-1], frozenset) else ()
+    return {params[i] for i in found if i < len(params)}
 
 
 def _split_key(params, key):
@@ -194,7 +202,7 @@ def _split_key(params, key):
 
 
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
-              scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=()):
+              scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=()):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -205,6 +213,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
         preserve_result: also return the value.
         optimize: run the optimize pass.
         source_text: the function's source when it has no file.
+        complex_params: parameters given complex values in this specialisation.
 
     Raises:
         TransformError, NoRuleError: see ``grad``.
@@ -221,6 +230,8 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes)
     aliasing.check(normal, act, ns.values)
+    may_be_complex, complex_out = complexity.check(normal, act, scopes, complex_params)
+    ns.real_values = not may_be_complex
     act.dicts = {p for p in dict_params if not any(
         isinstance(s, Assign) and s.target == p for s in walk_stmts(normal.body))}
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
@@ -239,6 +250,11 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
     spec = _Compiled(compiled_fn, text, _collect_deps(scopes))
     spec.scalar_out = scalar_out
+    if complex_out:
+        spec.complex_out = error_at(
+            parsed.filename, parsed.lines, normal.body[-1].lineno,
+            f"{fn.__qualname__} may return a complex value: a gradient needs a real output (as in PyTorch)",
+            "Return np.real(...), np.abs(...) ** 2, ... of it, or pass dout= (the cotangent of the complex output).")
     return spec
 
 
@@ -289,6 +305,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes)
     aliasing.check(normal, act, ns.values)
+    ns.real_values = not complexity.check(normal, act, scopes, _complex_params(params, key))[0]
     builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))
     tangents = [namer.adjoint(p) for p in wrt_names]
     fdef = builder.build_jvp(tangents)
@@ -371,7 +388,8 @@ class GradFunction:
             scalar_params, seq_params, shapes, dicts = _split_key(self._params, key)
             spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
                              self._source_text, seq_params, shapes, dicts, [p for p, k in zip(self._params, key)
-                                                                            if k == 4])
+                                                                            if k == 4],
+                             _complex_params(self._params, key))
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             bucket = _CACHE.setdefault(cache_key, [])
             bucket[:] = bucket[-7:] + [spec]
@@ -390,7 +408,7 @@ class GradFunction:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
-        raw = tuple([a.shape if type(a) is np.ndarray else _kind(a) for a in args])
+        raw = tuple([a.shape if type(a) is np.ndarray else _kind(a) for a in args] + [complexity.complex_mask(args)])
         key = self._keys.get(raw)
         if key is None:
             key = _key(args)
@@ -405,6 +423,8 @@ class GradFunction:
                     f"truncated): pass floats, e.g. {self._params[i]}.astype(float)")
         spec = self._spec(key)
         self._last = spec
+        if dout is None and spec.complex_out is not None:
+            raise spec.complex_out
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:
             raise ValueError(f"dout has shape {np.shape(dout)}, but {self._original.__qualname__} returns a "
                              "number: pass a number (or an array of shape ())")
@@ -428,6 +448,12 @@ class GradFunction:
                 continue  # the common cases, decided without numpy calls
             if type(a) in _NUMBER_TYPES and type(g) in _NUMBER_TYPES:
                 continue
+            if np.iscomplexobj(g) and not np.iscomplexobj(a):  # a real input gets the real part (PyTorch's rule)
+                g = np.real(g)
+                g = float(g) if type(a) in _NUMBER_TYPES and np.ndim(g) == 0 else g
+                if fixed is None:
+                    fixed = list(grads)
+                fixed[k] = g
             if (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in _NUMBER_TYPES and np.ndim(g)):
                 raise SrcgradError(
                     f"the gradient with respect to {self._params[i]} came out with shape {np.shape(g)} for an "

@@ -219,16 +219,61 @@ def instantiate(t, operands, ns, namer, literal_node, ndims=None):
     result = t.result
     for s in t.body:
         if isinstance(s, ast.If):
-            decided = _decide(s.test, ndims or {})
+            decided = _real_test(s.test) if ns.real_values else None
+            if decided is None:
+                decided = _decide(s.test, ndims or {})
             if decided is None:
                 return None
             if decided:
                 result = s.body[0].value
                 break
             continue
-        stmts.append(_fill(s, mapping, renames))
-    expr = _fill(result, mapping, renames)
+        stmts.append(_fill(_real(s, fn) if ns.real_values else s, mapping, renames))
+    expr = _fill(_real(result, fn) if ns.real_values else result, mapping, renames)
     return stmts, expr
+
+
+def _real_test(test):
+    """The truth of a rule's branch test ``is_complex(p)`` or ``not is_complex(p)`` where no complex value can
+    occur, or ``None`` for any other test."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _real_test(test.operand)
+        return None if inner is None else not inner
+    if (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "is_complex"
+            and len(test.args) == 1 and not test.keywords):
+        return False
+    return None
+
+
+class _DropConj(Transformer):
+    """Replaces the rules' ``conj(e)`` and ``np.real(e)`` by ``e`` (both the identity on real values)."""
+
+    def __init__(self, conj, real):
+        self.conj, self.real = conj, real
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if len(node.args) == 1 and not node.keywords and self._is_identity(node.func):
+            return node.args[0]
+        return node
+
+    def _is_identity(self, func):
+        if isinstance(func, ast.Name):
+            return self.conj is not None and func.id == self.conj
+        return (isinstance(func, ast.Attribute) and func.attr == "real" and isinstance(func.value, ast.Name)
+                and func.value.id == self.real)
+
+
+def _real(node, fn):
+    """The template tree ``node`` of rule ``fn`` for real values only: without ``conj(...)`` and ``np.real(...)``."""
+    from ..rules.helpers import conj
+    import numpy
+    names = fn.__globals__
+    conj_name = next((k for k, v in names.items() if v is conj), None)
+    np_name = next((k for k, v in names.items() if v is numpy), None)
+    if conj_name is None and np_name is None:
+        return node
+    return _DropConj(conj_name, np_name).visit(clone(node))
 
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")

@@ -116,6 +116,7 @@ class Namespace:
         self.namer = namer
         self.values = {}
         self._by_id = {}
+        self.real_values = False  # no complex value can occur: inline drops the rules' conj() and np.real()
 
     def bind(self, obj, preferred):
         """The name under which generated code reaches ``obj``.

@@ -74,6 +74,29 @@ Further conventions every caller relies on:
   ``np.shape``/``np.ndim`` and the helper primitives ``equal_share``,
   ``max_share`` and ``last_write_mask`` are ``defnondiff``: rules call them freely.
 
+Complex values follow PyTorch's convention:
+
+* The gradient of a real loss ``L`` with respect to ``z = x + iy`` is
+  ``dL/dx + i dL/dy``. A VJP maps ``g`` to ``conj(ds/dz) * g + ds/dconj(z) *
+  conj(g)``: for a holomorphic ``f``, ``g * conj(f'(z))``, written with the
+  helper ``conj`` (``g * conj(np.cos(x))``), which returns a real value itself,
+  so the rule costs nothing more on real values; a bilinear rule conjugates
+  the other operand (``g @ conj(mT(y))``). A JVP is ``f'(z) * t`` for a
+  holomorphic ``f``, ``ds/dz * t + ds/dconj(z) * conj(t)`` otherwise.
+* A real result of complex arguments (``np.abs``, ``np.real``, ``np.angle``,
+  norms, ``np.var``) reads only ``np.real(g)``: a real value's cotangent may
+  carry an imaginary part picked up from a complex neighbour, which means
+  nothing. A real argument gets the real part of its cotangent; the callers
+  take it (the tape at each node, the compiler when it returns).
+* A rule may branch on ``is_complex(x)`` (``if is_complex(x): return ...``)
+  where the complex formula differs; the compiler decides that test statically
+  for code no complex value can reach, and drops ``conj(...)`` and
+  ``np.real(...)`` there, so real code reads as before.
+* ``defvjp(..., complex=True)`` marks a rule verified for complex values;
+  ``tests/test_rules_complex.py`` checks each against finite differences on
+  real and imaginary parts. The tape and the compiler refuse a complex value in
+  a primitive whose rule is not marked.
+
 Rules are plain numpy code over primitives that themselves have rules, so the
 tape can run them on Tensors (that is how ``create_graph=True`` and second
 derivatives work) and the compiler can inline their bodies into the code it
@@ -92,6 +115,7 @@ from .broadcast import shape_of, unbroadcast
 # The table itself: importing these modules registers every rule.
 from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfuncs  # noqa: E402,F401
 from . import conv  # noqa: E402,F401  (im2col/col2im, behind nn's convolution and pooling)
+from . import complexnums  # noqa: E402,F401  (real, imag, conj, angle)
 from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax,

@@ -25,17 +25,17 @@ import math
 
 import numpy as np
 
-from .helpers import broadcast_like
+from .helpers import broadcast_like, conj, is_complex
 from .registry import defjvp, defnondiff, defvjp, primitive
 
-__all__ = ["max_share"]
+__all__ = ["max_share", "abs_vjp", "abs_jvp", "signum"]
 
 
 # ---------------------------------------------------------------- arithmetic
 defvjp(np.add,
        lambda g, ans, x, y: g,
        lambda g, ans, x, y: g,
-       backward_name="AddBackward0")
+       backward_name="AddBackward0", complex=True)
 defjvp(np.add,
        lambda t, ans, x, y: broadcast_like(t, ans),
        lambda t, ans, x, y: broadcast_like(t, ans))
@@ -43,76 +43,93 @@ defjvp(np.add,
 defvjp(np.subtract,
        lambda g, ans, x, y: g,
        lambda g, ans, x, y: -g,
-       backward_name="SubBackward0")
+       backward_name="SubBackward0", complex=True)
 defjvp(np.subtract,
        lambda t, ans, x, y: broadcast_like(t, ans),
        lambda t, ans, x, y: broadcast_like(-t, ans))
 
 defvjp(np.multiply,
-       lambda g, ans, x, y: g * y,
-       lambda g, ans, x, y: g * x,
-       backward_name="MulBackward0")
+       lambda g, ans, x, y: g * conj(y),
+       lambda g, ans, x, y: g * conj(x),
+       backward_name="MulBackward0", complex=True)
 defjvp(np.multiply,
        lambda t, ans, x, y: t * y,
        lambda t, ans, x, y: x * t)
 
 defvjp(np.true_divide,  # np.divide is the same ufunc
-       lambda g, ans, x, y: g / y,
-       lambda g, ans, x, y: -g * ans / y,
-       name="divide", backward_name="DivBackward0")
+       lambda g, ans, x, y: g / conj(y),
+       lambda g, ans, x, y: -g * conj(ans) / conj(y),
+       name="divide", backward_name="DivBackward0", complex=True)
 defjvp(np.true_divide,
        lambda t, ans, x, y: t / y,
        lambda t, ans, x, y: -t * ans / y)
 
 defvjp(np.negative,
        lambda g, ans, x: -g,
-       backward_name="NegBackward0")
+       backward_name="NegBackward0", complex=True)
 defjvp(np.negative,
        lambda t, ans, x: -t)
 
 defvjp(np.positive,
        lambda g, ans, x: g,
-       backward_name="PositiveBackward0")
+       backward_name="PositiveBackward0", complex=True)
 defjvp(np.positive,
        lambda t, ans, x: t)
 
-defvjp(np.absolute,  # np.abs is the same ufunc; gradient 0 at 0
-       lambda g, ans, x: g * np.sign(x),
-       name="abs", backward_name="AbsBackward0")
-defjvp(np.absolute,
-       lambda t, ans, x: t * np.sign(x))
+def abs_vjp(g, ans, x):
+    """Cotangent of ``x`` in ``np.abs(x)``: ``g * sign(x)``, 0 at 0; ``Re(g) * z / |z|`` for complex ``z``."""
+    if is_complex(x):
+        return np.real(g) * signum(x, ans)
+    return g * np.sign(x)
+
+
+def abs_jvp(t, ans, x):
+    """Tangent of ``np.abs(x)``: ``t * sign(x)``; ``Re(t * conj(z / |z|))`` for complex ``z``."""
+    if is_complex(x):
+        return np.real(t * np.conjugate(signum(x, ans)))
+    return t * np.sign(x)
+
+
+def signum(z, size):
+    """``z / |z|`` (0 where ``z`` is 0) given ``size = |z|``: numpy's ``np.sign`` of a complex ``z``, written
+    with primitives that have derivatives (``np.sign`` has none; for complex values it is not constant)."""
+    return z / np.where(size == 0, 1.0, size)
+
+
+defvjp(np.absolute, abs_vjp, name="abs", backward_name="AbsBackward0", complex=True)  # np.abs too; 0 at 0
+defjvp(np.absolute, abs_jvp)
 
 defvjp(np.power,
-       lambda g, ans, x, y: g * y * x ** (y - 1 + (y == 0)),
-       lambda g, ans, x, y: g * ans * np.log(x + (x == 0)),
-       backward_name="PowBackward0")
+       lambda g, ans, x, y: g * conj(y) * conj(x ** (y - 1 + (y == 0))),
+       lambda g, ans, x, y: g * conj(ans) * conj(np.log(x + (x == 0))),
+       backward_name="PowBackward0", complex=True)
 defjvp(np.power,
        lambda t, ans, x, y: t * y * x ** (y - 1 + (y == 0)),
        lambda t, ans, x, y: t * ans * np.log(x + (x == 0)))
 
 defvjp(np.float_power,
-       lambda g, ans, x, y: g * y * np.float_power(x, y - 1 + (y == 0)),
-       lambda g, ans, x, y: g * ans * np.log(x + (x == 0)),
-       backward_name="PowBackward0")
+       lambda g, ans, x, y: g * conj(y) * conj(np.float_power(x, y - 1 + (y == 0))),
+       lambda g, ans, x, y: g * conj(ans) * conj(np.log(x + (x == 0))),
+       backward_name="PowBackward0", complex=True)
 defjvp(np.float_power,
        lambda t, ans, x, y: t * y * np.float_power(x, y - 1 + (y == 0)),
        lambda t, ans, x, y: t * ans * np.log(x + (x == 0)))
 
 defvjp(np.square,
-       lambda g, ans, x: g * 2 * x,
-       backward_name="PowBackward0")
+       lambda g, ans, x: g * 2 * conj(x),
+       backward_name="PowBackward0", complex=True)
 defjvp(np.square,
        lambda t, ans, x: t * 2 * x)
 
 defvjp(np.reciprocal,
-       lambda g, ans, x: -g * ans * ans,
-       backward_name="ReciprocalBackward0")
+       lambda g, ans, x: -g * conj(ans) * conj(ans),
+       backward_name="ReciprocalBackward0", complex=True)
 defjvp(np.reciprocal,
        lambda t, ans, x: -t * ans * ans)
 
 defvjp(np.sqrt,
-       lambda g, ans, x: g * 0.5 / ans,
-       backward_name="SqrtBackward0")
+       lambda g, ans, x: g * 0.5 / conj(ans),
+       backward_name="SqrtBackward0", complex=True)
 defjvp(np.sqrt,
        lambda t, ans, x: t * 0.5 / ans)
 
@@ -124,44 +141,44 @@ defjvp(np.cbrt,
 
 # ------------------------------------------------------- exponentials and logs
 defvjp(np.exp,
-       lambda g, ans, x: g * ans,
-       backward_name="ExpBackward0")
+       lambda g, ans, x: g * conj(ans),
+       backward_name="ExpBackward0", complex=True)
 defjvp(np.exp,
        lambda t, ans, x: t * ans)
 
 defvjp(np.exp2,
-       lambda g, ans, x: g * ans * math.log(2.0),
-       backward_name="Exp2Backward0")
+       lambda g, ans, x: g * conj(ans) * math.log(2.0),
+       backward_name="Exp2Backward0", complex=True)
 defjvp(np.exp2,
        lambda t, ans, x: t * ans * math.log(2.0))
 
 defvjp(np.expm1,
-       lambda g, ans, x: g * (ans + 1),
-       backward_name="Expm1Backward0")
+       lambda g, ans, x: g * conj(ans + 1),
+       backward_name="Expm1Backward0", complex=True)
 defjvp(np.expm1,
        lambda t, ans, x: t * (ans + 1))
 
 defvjp(np.log,
-       lambda g, ans, x: g / x,
-       backward_name="LogBackward0")
+       lambda g, ans, x: g / conj(x),
+       backward_name="LogBackward0", complex=True)
 defjvp(np.log,
        lambda t, ans, x: t / x)
 
 defvjp(np.log1p,
-       lambda g, ans, x: g / (1 + x),
-       backward_name="Log1PBackward0")
+       lambda g, ans, x: g / conj(1 + x),
+       backward_name="Log1PBackward0", complex=True)
 defjvp(np.log1p,
        lambda t, ans, x: t / (1 + x))
 
 defvjp(np.log2,
-       lambda g, ans, x: g / (x * math.log(2.0)),
-       backward_name="Log2Backward0")
+       lambda g, ans, x: g / (conj(x) * math.log(2.0)),
+       backward_name="Log2Backward0", complex=True)
 defjvp(np.log2,
        lambda t, ans, x: t / (x * math.log(2.0)))
 
 defvjp(np.log10,
-       lambda g, ans, x: g / (x * math.log(10.0)),
-       backward_name="Log10Backward0")
+       lambda g, ans, x: g / (conj(x) * math.log(10.0)),
+       backward_name="Log10Backward0", complex=True)
 defjvp(np.log10,
        lambda t, ans, x: t / (x * math.log(10.0)))
 
@@ -183,38 +200,38 @@ defjvp(np.logaddexp2,
 
 # --------------------------------------------------------------- trigonometry
 defvjp(np.sin,
-       lambda g, ans, x: g * np.cos(x),
-       backward_name="SinBackward0")
+       lambda g, ans, x: g * conj(np.cos(x)),
+       backward_name="SinBackward0", complex=True)
 defjvp(np.sin,
        lambda t, ans, x: t * np.cos(x))
 
 defvjp(np.cos,
-       lambda g, ans, x: -g * np.sin(x),
-       backward_name="CosBackward0")
+       lambda g, ans, x: -g * conj(np.sin(x)),
+       backward_name="CosBackward0", complex=True)
 defjvp(np.cos,
        lambda t, ans, x: -t * np.sin(x))
 
 defvjp(np.tan,
-       lambda g, ans, x: g * (1 + ans * ans),
-       backward_name="TanBackward0")
+       lambda g, ans, x: g * conj(1 + ans * ans),
+       backward_name="TanBackward0", complex=True)
 defjvp(np.tan,
        lambda t, ans, x: t * (1 + ans * ans))
 
 defvjp(np.arcsin,
-       lambda g, ans, x: g / np.sqrt(1 - x * x),
-       backward_name="AsinBackward0")
+       lambda g, ans, x: g / conj(np.sqrt(1 - x * x)),
+       backward_name="AsinBackward0", complex=True)
 defjvp(np.arcsin,
        lambda t, ans, x: t / np.sqrt(1 - x * x))
 
 defvjp(np.arccos,
-       lambda g, ans, x: -g / np.sqrt(1 - x * x),
-       backward_name="AcosBackward0")
+       lambda g, ans, x: -g / conj(np.sqrt(1 - x * x)),
+       backward_name="AcosBackward0", complex=True)
 defjvp(np.arccos,
        lambda t, ans, x: -t / np.sqrt(1 - x * x))
 
 defvjp(np.arctan,
-       lambda g, ans, x: g / (1 + x * x),
-       backward_name="AtanBackward0")
+       lambda g, ans, x: g / conj(1 + x * x),
+       backward_name="AtanBackward0", complex=True)
 defjvp(np.arctan,
        lambda t, ans, x: t / (1 + x * x))
 
@@ -235,38 +252,38 @@ defjvp(np.hypot,
        lambda t, ans, x, y: t * y / ans)
 
 defvjp(np.sinh,
-       lambda g, ans, x: g * np.cosh(x),
-       backward_name="SinhBackward0")
+       lambda g, ans, x: g * conj(np.cosh(x)),
+       backward_name="SinhBackward0", complex=True)
 defjvp(np.sinh,
        lambda t, ans, x: t * np.cosh(x))
 
 defvjp(np.cosh,
-       lambda g, ans, x: g * np.sinh(x),
-       backward_name="CoshBackward0")
+       lambda g, ans, x: g * conj(np.sinh(x)),
+       backward_name="CoshBackward0", complex=True)
 defjvp(np.cosh,
        lambda t, ans, x: t * np.sinh(x))
 
 defvjp(np.tanh,
-       lambda g, ans, x: g * (1 - ans * ans),
-       backward_name="TanhBackward0")
+       lambda g, ans, x: g * conj(1 - ans * ans),
+       backward_name="TanhBackward0", complex=True)
 defjvp(np.tanh,
        lambda t, ans, x: t * (1 - ans * ans))
 
 defvjp(np.arcsinh,
-       lambda g, ans, x: g / np.sqrt(x * x + 1),
-       backward_name="AsinhBackward0")
+       lambda g, ans, x: g / conj(np.sqrt(x * x + 1)),
+       backward_name="AsinhBackward0", complex=True)
 defjvp(np.arcsinh,
        lambda t, ans, x: t / np.sqrt(x * x + 1))
 
 defvjp(np.arccosh,
-       lambda g, ans, x: g / np.sqrt(x * x - 1),
-       backward_name="AcoshBackward0")
+       lambda g, ans, x: g / conj(np.sqrt(x - 1) * np.sqrt(x + 1)),
+       backward_name="AcoshBackward0", complex=True)
 defjvp(np.arccosh,
-       lambda t, ans, x: t / np.sqrt(x * x - 1))
+       lambda t, ans, x: t / (np.sqrt(x - 1) * np.sqrt(x + 1)))
 
 defvjp(np.arctanh,
-       lambda g, ans, x: g / (1 - x * x),
-       backward_name="AtanhBackward0")
+       lambda g, ans, x: g / conj(1 - x * x),
+       backward_name="AtanhBackward0", complex=True)
 defjvp(np.arctanh,
        lambda t, ans, x: t / (1 - x * x))
 
@@ -337,7 +354,7 @@ defvjp(np.where,  # only the three-argument form; the condition gets no gradient
        None,
        lambda g, ans, c, x, y: np.where(c, g, 0.0),
        lambda g, ans, c, x, y: np.where(c, 0.0, g),
-       backward_name="WhereBackward0")
+       backward_name="WhereBackward0", complex=True)
 defjvp(np.where,
        None,
        lambda t, ans, c, x, y: broadcast_like(np.where(c, t, 0.0), ans),

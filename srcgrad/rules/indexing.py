@@ -112,7 +112,7 @@ defnondiff(last_write_mask)
 defvjp(operator.getitem,
        lambda g, ans, x, idx: index_add(np.zeros_like(x), idx, g),
        None,
-       name="getitem", backward_name="IndexBackward0")
+       name="getitem", backward_name="IndexBackward0", complex=True)
 defjvp(operator.getitem,
        lambda t, ans, x, idx: t[idx],
        None)
@@ -121,7 +121,7 @@ defvjp(index_add,
        lambda g, ans, x, idx, v: g,
        None,
        lambda g, ans, x, idx, v: g[idx],
-       backward_name="IndexPutBackward0")
+       backward_name="IndexPutBackward0", complex=True)
 defjvp(index_add,
        lambda t, ans, x, idx, v: t,
        None,
@@ -131,7 +131,7 @@ defvjp(index_update,
        lambda g, ans, x, idx, v: index_update(g, idx, 0.0),
        None,
        lambda g, ans, x, idx, v: g[idx] * last_write_mask(x, idx),
-       backward_name="IndexPutBackward0")
+       backward_name="IndexPutBackward0", complex=True)
 defjvp(index_update,
        lambda t, ans, x, idx, v: index_update(t, idx, 0.0),
        None,
@@ -169,7 +169,7 @@ def along_axis_index(x, indices, axis):
 defvjp(np.take,  # repeated indices accumulate
        lambda g, ans, x, indices, axis=None: index_add(np.zeros_like(x), take_index(x, indices, axis), g),
        None,
-       backward_name="TakeBackward0")
+       backward_name="TakeBackward0", complex=True)
 defjvp(np.take,
        lambda t, ans, x, indices, axis=None: np.take(t, indices, axis),
        None)
@@ -177,7 +177,7 @@ defjvp(np.take,
 defvjp(np.take_along_axis,
        lambda g, ans, x, indices, axis=None: index_add(np.zeros_like(x), along_axis_index(x, indices, axis), g),
        None,
-       backward_name="GatherBackward0")
+       backward_name="GatherBackward0", complex=True)
 defjvp(np.take_along_axis,
        lambda t, ans, x, indices, axis=None: np.take_along_axis(t, indices, axis),
        None)

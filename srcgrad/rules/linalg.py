@@ -26,7 +26,8 @@ import string
 import numpy as np
 
 from .broadcast import shape_of, unbroadcast
-from .helpers import dtype_of, inverse_permutation, ndim_of, reads_shape_of, unreduce
+from .helpers import conj, dtype_of, inverse_permutation, is_complex, ndim_of, reads_shape_of, unreduce
+from .elementwise import signum
 from .reductions import equal_share
 from .registry import defalias, defjvp, defvjp, primitive
 
@@ -58,6 +59,7 @@ __all__ = [
     "trace_axes",
     "mT",
     "norm_grad",
+    "sign_of",
     "matrix_norm_grad",
     "solve_vjp_a",
     "solve_vjp_b",
@@ -71,6 +73,9 @@ __all__ = [
     "eigh_gaps",
     "eigh_vjp",
     "eigh_jvp",
+    "slogdet_vjp",
+    "slogdet_jvp",
+    "complex_slogdet_tangents",
 ]
 
 
@@ -83,49 +88,50 @@ def mT(x):
 def matmul_vjp_x(g, ans, x, y):
     """Cotangent of ``x`` in ``x @ y`` (1-D operands as numpy promotes them)."""
     if ndim_of(y) == 1:
-        return np.expand_dims(g, -1) * y
+        return np.expand_dims(g, -1) * conj(y)
     if ndim_of(x) == 1:
-        return np.squeeze(np.expand_dims(g, -2) @ mT(y), -2)
-    return g @ mT(y)
+        return np.squeeze(np.expand_dims(g, -2) @ conj(mT(y)), -2)
+    return g @ conj(mT(y))
 
 
 def matmul_vjp_y(g, ans, x, y):
     """Cotangent of ``y`` in ``x @ y`` (1-D operands as numpy promotes them)."""
     if ndim_of(x) == 1:
-        return np.expand_dims(x, -1) * np.expand_dims(g, -2) if ndim_of(y) > 1 else g * x
+        return np.expand_dims(conj(x), -1) * np.expand_dims(g, -2) if ndim_of(y) > 1 else g * conj(x)
     if ndim_of(y) == 1:
-        return np.squeeze(mT(x) @ np.expand_dims(g, -1), -1)
-    return mT(x) @ g
+        return np.squeeze(conj(mT(x)) @ np.expand_dims(g, -1), -1)
+    return conj(mT(x)) @ g
 
 
-defvjp(np.matmul, matmul_vjp_x, matmul_vjp_y, backward_name="MmBackward0")
+defvjp(np.matmul, matmul_vjp_x, matmul_vjp_y, backward_name="MmBackward0", complex=True)
 defjvp(np.matmul,
        lambda t, ans, x, y: t @ y,
        lambda t, ans, x, y: x @ t)
 
 
-# numpy 2's vector gufuncs (real inputs): vecdot sums x * y over ``axis``;
-# matvec(A, v) = A @ v and vecmat(v, A) = v @ A over the last axes.
+# numpy 2's vector gufuncs: vecdot sums conj(x) * y over ``axis``; matvec(A, v) = A @ v
+# and vecmat(v, A) = conj(v) @ A over the last axes (the conjugated vector is
+# antiholomorphic: its cotangent is conj of what a product's would be).
 defvjp(np.vecdot,
-       lambda g, ans, x, y, axis=-1: np.expand_dims(g, axis) * y,
+       lambda g, ans, x, y, axis=-1: np.expand_dims(conj(g), axis) * y,
        lambda g, ans, x, y, axis=-1: np.expand_dims(g, axis) * x,
-       backward_name="LinalgVecdotBackward0")
+       backward_name="LinalgVecdotBackward0", complex=True)
 defjvp(np.vecdot,
        lambda t, ans, x, y, axis=-1: np.vecdot(t, y, axis=axis),
        lambda t, ans, x, y, axis=-1: np.vecdot(x, t, axis=axis))
 
 defvjp(np.matvec,
-       lambda g, ans, a, v: np.expand_dims(g, -1) * np.expand_dims(v, -2),
-       lambda g, ans, a, v: np.matvec(mT(a), g),
-       backward_name="MvBackward0")
+       lambda g, ans, a, v: np.expand_dims(g, -1) * np.expand_dims(conj(v), -2),
+       lambda g, ans, a, v: np.matvec(conj(mT(a)), g),
+       backward_name="MvBackward0", complex=True)
 defjvp(np.matvec,
        lambda t, ans, a, v: np.matvec(t, v),
        lambda t, ans, a, v: np.matvec(a, t))
 
 defvjp(np.vecmat,
-       lambda g, ans, v, a: np.matvec(a, g),
+       lambda g, ans, v, a: np.matvec(a, conj(g)),
        lambda g, ans, v, a: np.expand_dims(v, -1) * np.expand_dims(g, -2),
-       backward_name="VecmatBackward0")
+       backward_name="VecmatBackward0", complex=True)
 defjvp(np.vecmat,
        lambda t, ans, v, a: np.vecmat(t, a),
        lambda t, ans, v, a: np.vecmat(v, t))
@@ -155,7 +161,7 @@ def cross_vjp(g, x, y, argnum, axisa, axisb, axisc, axis):
     else:
         g3 = np.moveaxis(g, axisc, -1)
     own, own_axis = (x, axisa) if argnum == 0 else (y, axisb)
-    d = np.cross(y3, g3) if argnum == 0 else np.cross(g3, x3)
+    d = np.cross(conj(y3), g3) if argnum == 0 else np.cross(g3, conj(x3))
     moved = np.moveaxis(own, own_axis, -1)
     d = unbroadcast(d[..., :shape_of(moved)[-1]], shape_of(moved))
     return np.moveaxis(d, -1, own_axis)
@@ -164,7 +170,7 @@ def cross_vjp(g, x, y, argnum, axisa, axisb, axisc, axis):
 defvjp(np.cross,  # any axisa/axisb/axisc/axis, 2- and 3-vectors
        lambda g, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: cross_vjp(g, x, y, 0, axisa, axisb, axisc, axis),
        lambda g, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: cross_vjp(g, x, y, 1, axisa, axisb, axisc, axis),
-       backward_name="LinalgCrossBackward0")
+       backward_name="LinalgCrossBackward0", complex=True)
 defjvp(np.cross,
        lambda t, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: np.cross(t, y, axisa, axisb, axisc, axis),
        lambda t, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None: np.cross(x, t, axisa, axisb, axisc, axis))
@@ -261,35 +267,43 @@ def tensordot_vjp_y(g, x, y, axes):
 
 
 defvjp(np.tensordot,
-       lambda g, ans, x, y, axes=2: tensordot_vjp_x(g, x, y, axes),
-       lambda g, ans, x, y, axes=2: tensordot_vjp_y(g, x, y, axes),
+       lambda g, ans, x, y, axes=2: tensordot_vjp_x(g, x, conj(y), axes),
+       lambda g, ans, x, y, axes=2: tensordot_vjp_y(g, conj(x), y, axes),
        None,
-       backward_name="TensordotBackward0")
+       backward_name="TensordotBackward0", complex=True)
 defjvp(np.tensordot,
        lambda t, ans, x, y, axes=2: np.tensordot(t, y, axes),
        lambda t, ans, x, y, axes=2: np.tensordot(x, t, axes),
        None)
 
 defvjp(np.dot,
-       lambda g, ans, x, y: tensordot_vjp_x(g, x, y, dot_axes(x, y)),
-       lambda g, ans, x, y: tensordot_vjp_y(g, x, y, dot_axes(x, y)),
-       backward_name="DotBackward0")
+       lambda g, ans, x, y: tensordot_vjp_x(g, x, conj(y), dot_axes(x, y)),
+       lambda g, ans, x, y: tensordot_vjp_y(g, conj(x), y, dot_axes(x, y)),
+       backward_name="DotBackward0", complex=True)
 defjvp(np.dot,
        lambda t, ans, x, y: np.dot(t, y),
        lambda t, ans, x, y: np.dot(x, t))
 
 defvjp(np.inner,
-       lambda g, ans, x, y: tensordot_vjp_x(g, x, y, inner_axes(x, y)),
-       lambda g, ans, x, y: tensordot_vjp_y(g, x, y, inner_axes(x, y)),
-       backward_name="InnerBackward0")
+       lambda g, ans, x, y: tensordot_vjp_x(g, x, conj(y), inner_axes(x, y)),
+       lambda g, ans, x, y: tensordot_vjp_y(g, conj(x), y, inner_axes(x, y)),
+       backward_name="InnerBackward0", complex=True)
 defjvp(np.inner,
        lambda t, ans, x, y: np.inner(t, y),
        lambda t, ans, x, y: np.inner(x, t))
 
+defvjp(np.vdot,  # sum(conj(ravel(a)) * ravel(b)): antiholomorphic in a, holomorphic in b
+       lambda g, ans, a, b: np.reshape(conj(g) * np.ravel(b), shape_of(a)),
+       lambda g, ans, a, b: np.reshape(g * np.ravel(a), shape_of(b)),
+       backward_name="VdotBackward0", complex=True)
+defjvp(np.vdot,
+       lambda t, ans, a, b: np.vdot(t, b),
+       lambda t, ans, a, b: np.vdot(a, t))
+
 defvjp(np.outer,  # both operands are flattened first
-       lambda g, ans, x, y: np.reshape(g @ np.ravel(y), shape_of(x)),
-       lambda g, ans, x, y: np.reshape(np.ravel(x) @ g, shape_of(y)),
-       backward_name="OuterBackward0")
+       lambda g, ans, x, y: np.reshape(g @ conj(np.ravel(y)), shape_of(x)),
+       lambda g, ans, x, y: np.reshape(conj(np.ravel(x)) @ g, shape_of(y)),
+       backward_name="OuterBackward0", complex=True)
 defjvp(np.outer,
        lambda t, ans, x, y: np.outer(t, y),
        lambda t, ans, x, y: np.outer(x, t))
@@ -406,12 +420,12 @@ def einsum_plan(subscripts, operands, i):
 def einsum_vjp(g, subscripts, operands, i, optimize=False):
     """Cotangent of ``operands[i]`` in ``np.einsum(subscripts, *operands)``.
 
-    The cotangent is itself an einsum, of ``g`` with the other operands (``einsum_plan`` writes its subscripts: the ellipsis made explicit,
+    The cotangent is itself an einsum, of ``g`` with the conjugates of the other operands (``einsum_plan`` writes its subscripts: the ellipsis made explicit,
     broadcast axes and labels only this operand carries summed and broadcast
     back, a repeated label tied back by an identity matrix).
     """
     plan = einsum_plan(subscripts, operands, i)
-    others = [op for j, op in enumerate(operands) if j != i]
+    others = [conj(op) for j, op in enumerate(operands) if j != i]
     eyes = [np.eye(n, dtype=dtype_of(operands[i])) for n in plan.eyes]
     res = np.einsum(plan.subscripts, g, *others, *eyes, optimize=optimize)
     return res if plan.kept is None else np.broadcast_to(np.reshape(res, plan.kept), plan.shape)
@@ -425,7 +439,7 @@ def replace_arg(args, i, value):
 defvjp(einsum_args,
        None,
        lambda g, ans, subscripts, *operands, optimize=False, argnum: einsum_vjp(g, subscripts, operands, argnum - 1, optimize),
-       variadic=True, backward_name="EinsumBackward0")
+       variadic=True, backward_name="EinsumBackward0", complex=True)
 defjvp(einsum_args,
        None,
        lambda t, ans, subscripts, *operands, optimize=False, argnum: einsum_args(subscripts, *replace_arg(operands, argnum - 1, t), optimize=optimize))
@@ -453,10 +467,10 @@ def convolve_pad(a, v, mode="full"):
 
 # convolve is bilinear: each argument's cotangent correlates the padded g with the other.
 defvjp(np.convolve,
-       lambda g, ans, a, v, mode="full": np.convolve(np.pad(g, convolve_pad(a, v, mode)), np.flip(v), "valid"),
-       lambda g, ans, a, v, mode="full": np.convolve(np.pad(g, convolve_pad(a, v, mode)), np.flip(a), "valid"),
+       lambda g, ans, a, v, mode="full": np.convolve(np.pad(g, convolve_pad(a, v, mode)), np.flip(conj(v)), "valid"),
+       lambda g, ans, a, v, mode="full": np.convolve(np.pad(g, convolve_pad(a, v, mode)), np.flip(conj(a)), "valid"),
        None,
-       backward_name="ConvolveBackward0")
+       backward_name="ConvolveBackward0", complex=True)
 defjvp(np.convolve,
        lambda t, ans, a, v, mode="full": np.convolve(t, v, mode),
        lambda t, ans, a, v, mode="full": np.convolve(a, t, mode),
@@ -507,28 +521,49 @@ def trace_eye(x, offset, axis1, axis2):
 
 defvjp(np.trace,
        lambda g, ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None: np.moveaxis(np.expand_dims(g, (-2, -1)) * trace_eye(x, offset, axis1, axis2), (-2, -1), trace_axes(x, axis1, axis2)),
-       backward_name="TraceBackward0")
+       backward_name="TraceBackward0", complex=True)
 defjvp(np.trace,
        lambda t, ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None: np.trace(t, offset, axis1, axis2))
 
 # ------------------------------------------------------- inverse, determinants
 defvjp(np.linalg.inv,
-       lambda g, ans, x: -mT(ans) @ g @ mT(ans),
-       backward_name="LinalgInvExBackward0")
+       lambda g, ans, x: -conj(mT(ans)) @ g @ conj(mT(ans)),
+       backward_name="LinalgInvExBackward0", complex=True)
 defjvp(np.linalg.inv,
        lambda t, ans, x: -ans @ t @ ans)
 
 defvjp(np.linalg.det,
-       lambda g, ans, x: np.expand_dims(g * ans, (-2, -1)) * mT(np.linalg.inv(x)),
-       backward_name="LinalgDetBackward0")
+       lambda g, ans, x: np.expand_dims(g * conj(ans), (-2, -1)) * conj(mT(np.linalg.inv(x))),
+       backward_name="LinalgDetBackward0", complex=True)
 defjvp(np.linalg.det,
        lambda t, ans, x: ans * np.sum(mT(np.linalg.inv(x)) * t, axis=(-2, -1)))
 
-defvjp(np.linalg.slogdet,  # g = (g_sign, g_logabsdet); the sign is piecewise constant
-       lambda g, ans, x: np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x)),
-       multiple_outputs=True, backward_name="LinalgSlogdetBackward0")
-defjvp(np.linalg.slogdet,
-       lambda t, ans, x: (np.zeros_like(ans[0]), np.sum(mT(np.linalg.inv(x)) * t, axis=(-2, -1))))
+def slogdet_vjp(g, ans, x):
+    """Cotangent of ``x`` in ``sign, logabsdet = slogdet(x)``; ``g = (g_sign, g_logabsdet)``.
+
+    For real ``x`` the sign is piecewise constant. For complex ``x`` the sign is
+    ``exp(i theta)`` with ``d theta = Im tr(x^-1 dx)``, so its cotangent adds
+    ``i Im(g_sign conj(sign))`` to the real one of ``logabsdet``.
+    """
+    if is_complex(x):
+        return np.expand_dims(np.real(g[1]) + np.imag(g[0] * np.conjugate(ans[0])) * 1j, (-2, -1)) * np.conjugate(mT(np.linalg.inv(x)))
+    return np.expand_dims(g[1], (-2, -1)) * mT(np.linalg.inv(x))
+
+
+def slogdet_jvp(t, ans, x):
+    """Tangents ``(d sign, d logabsdet)``: ``d logabsdet = Re tr(x^-1 t)``, ``d sign = i sign Im tr(x^-1 t)``."""
+    if is_complex(x):
+        return complex_slogdet_tangents(ans, np.sum(mT(np.linalg.inv(x)) * t, axis=(-2, -1)))
+    return np.zeros_like(ans[0]), np.sum(mT(np.linalg.inv(x)) * t, axis=(-2, -1))
+
+
+def complex_slogdet_tangents(ans, rate):
+    """``(d sign, d logabsdet)`` of a complex ``slogdet`` from ``rate = tr(x^-1 dx)``."""
+    return ans[0] * 1j * np.imag(rate), np.real(rate)
+
+
+defvjp(np.linalg.slogdet, slogdet_vjp, multiple_outputs=True, backward_name="LinalgSlogdetBackward0", complex=True)
+defjvp(np.linalg.slogdet, slogdet_jvp)
 
 
 # ------------------------------------------- cholesky and eigh (read one triangle)
@@ -691,18 +726,18 @@ defalias(np.linalg.svdvals, lambda x, /: svdvals_p(x))
 # ----------------------------------------------------------------- solve
 # numpy 2 treats b as a vector only when b.ndim == 1 (then a may still be batched).
 def solve_vjp_b(g, ans, a, b):
-    """Cotangent of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a^T, g)``."""
+    """Cotangent of ``b`` in ``np.linalg.solve(a, b)``: ``solve(a^H, g)``."""
     if ndim_of(b) == 1:
-        return np.squeeze(np.linalg.solve(mT(a), np.expand_dims(g, -1)), -1)
-    return np.linalg.solve(mT(a), g)
+        return np.squeeze(np.linalg.solve(conj(mT(a)), np.expand_dims(g, -1)), -1)
+    return np.linalg.solve(conj(mT(a)), g)
 
 
 def solve_vjp_a(g, ans, a, b):
-    """Cotangent of ``a`` in ``np.linalg.solve(a, b)``: ``-solve(a^T, g) @ ans^T``."""
+    """Cotangent of ``a`` in ``np.linalg.solve(a, b)``: ``-solve(a^H, g) @ ans^H``."""
     gb = solve_vjp_b(g, ans, a, b)
     if ndim_of(b) == 1:
-        return -np.expand_dims(gb, -1) * np.expand_dims(ans, -2)
-    return -gb @ mT(ans)
+        return -np.expand_dims(gb, -1) * np.expand_dims(conj(ans), -2)
+    return -gb @ conj(mT(ans))
 
 
 def solve_jvp_a(t, ans, a, b):
@@ -712,13 +747,18 @@ def solve_jvp_a(t, ans, a, b):
     return -np.linalg.solve(a, t @ ans)
 
 
-defvjp(np.linalg.solve, solve_vjp_a, solve_vjp_b, backward_name="LinalgSolveExBackward0")
+defvjp(np.linalg.solve, solve_vjp_a, solve_vjp_b, backward_name="LinalgSolveExBackward0", complex=True)
 defjvp(np.linalg.solve,
        solve_jvp_a,
        lambda t, ans, a, b: np.linalg.solve(a, t) if ndim_of(b) > 1 else np.squeeze(np.linalg.solve(a, np.expand_dims(t, -1)), -1))
 
 
 # ------------------------------------------------------------------ norm
+def sign_of(x):
+    """``np.sign(x)``; for complex ``x``, ``x / |x|`` written with primitives that have derivatives."""
+    return signum(x, np.abs(x)) if is_complex(x) else np.sign(x)
+
+
 def norm_grad(ans, x, ord=None, axis=None):
     """The derivative of ``np.linalg.norm(x, ord, axis, keepdims=True)`` with respect
     to ``x``, elementwise (shape of ``x``). Composite of primitives with rules."""
@@ -731,12 +771,12 @@ def norm_grad(ans, x, ord=None, axis=None):
     if ord in (None, "fro", 2, 2.0):
         return x / (kept + (kept == 0))
     if ord == 1:
-        return np.sign(x)
+        return sign_of(x)
     if ord in (np.inf, -np.inf):  # max/min of |x|: ties share evenly
-        return np.sign(x) * equal_share(np.abs(x), ans, axis)
+        return sign_of(x) * equal_share(np.abs(x), ans, axis)
     if ord == 0:
         return np.zeros_like(x)
-    return np.sign(x) * np.abs(x) ** (ord - 1) / kept ** (ord - 1)
+    return sign_of(x) * np.abs(x) ** (ord - 1) / kept ** (ord - 1)
 
 
 def matrix_norm_grad(m, ord):
@@ -756,10 +796,10 @@ def matrix_norm_grad(m, ord):
         return (usv[0] * np.expand_dims(share, -2)) @ usv[2]
     if ord in (1, -1):
         sums = np.sum(np.abs(m), axis=-2)
-        return np.sign(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -2)
+        return sign_of(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -2)
     if ord in (np.inf, -np.inf):
         sums = np.sum(np.abs(m), axis=-1)
-        return np.sign(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -1)
+        return sign_of(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -1)
     raise NotImplementedError(f"np.linalg.norm(ord={ord!r}) of a matrix has no derivative rule")
 
 
@@ -778,7 +818,7 @@ defalias(np.linalg.vector_norm, _vector_norm)
 defalias(np.linalg.matrix_norm, _matrix_norm)
 
 defvjp(np.linalg.norm,
-       lambda g, ans, x, ord=None, axis=None, keepdims=False: unreduce(g, x, axis) * norm_grad(ans, x, ord, axis),
-       backward_name="LinalgVectorNormBackward0")
+       lambda g, ans, x, ord=None, axis=None, keepdims=False: unreduce(np.real(g), x, axis) * norm_grad(ans, x, ord, axis),
+       backward_name="LinalgVectorNormBackward0", complex=True)
 defjvp(np.linalg.norm,
-       lambda t, ans, x, ord=None, axis=None, keepdims=False: np.sum(t * norm_grad(ans, x, ord, axis), axis=axis, keepdims=keepdims))
+       lambda t, ans, x, ord=None, axis=None, keepdims=False: np.real(np.sum(t * conj(norm_grad(ans, x, ord, axis)), axis=axis, keepdims=keepdims)))

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .broadcast import shape_of
-from .helpers import count, inverse_permutation, kept_shape, reads_shape_of, reduced_axes, unreduce
+from .helpers import conj, count, inverse_permutation, kept_shape, reads_shape_of, reduced_axes, unreduce
 from .registry import defalias, defjvp, defnondiff, defvjp, primitive
 
 __all__ = [
@@ -127,27 +127,27 @@ defnondiff(equal_share)
 # x with x_j set to 1: its others_product holds J[j, i] off the diagonal and ans_j on
 # it, hence the ``- ans * g``. Zero-safe at every order.
 defvjp(others_product,
-       lambda g, ans, x: np.sum(others_product(np.where(others_mask(x), 1.0, np.expand_dims(x, -2))) * np.expand_dims(g, -2), axis=-1) - ans * g,
-       backward_name="ProdBackward0")
+       lambda g, ans, x: np.sum(conj(others_product(np.where(others_mask(x), 1.0, np.expand_dims(x, -2)))) * np.expand_dims(g, -2), axis=-1) - conj(ans) * g,
+       backward_name="ProdBackward0", complex=True)
 defjvp(others_product,
        lambda t, ans, x: np.sum(others_product(np.where(others_mask(x), 1.0, np.expand_dims(x, -2))) * np.expand_dims(t, -2), axis=-1) - ans * t)
 
 # ------------------------------------------------------------------- sums
 defvjp(np.sum,
        lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None: np.broadcast_to(unreduce(g, x, axis), shape_of(x)),
-       backward_name="SumBackward0")
+       backward_name="SumBackward0", complex=True)
 defjvp(np.sum,
        lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None: np.sum(t, axis=axis, keepdims=keepdims))
 
 defvjp(np.mean,
        lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: np.broadcast_to(unreduce(g, x, axis), shape_of(x)) / count(x, axis),
-       backward_name="MeanBackward0")
+       backward_name="MeanBackward0", complex=True)
 defjvp(np.mean,
        lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False: np.mean(t, axis=axis, keepdims=keepdims))
 
 defvjp(np.prod,
-       lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: unreduce(g, x, axis) * prod_others(x, axis),
-       backward_name="ProdBackward0")
+       lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: unreduce(g, x, axis) * conj(prod_others(x, axis)),
+       backward_name="ProdBackward0", complex=True)
 defjvp(np.prod,
        lambda t, ans, x, axis=None, dtype=None, out=None, keepdims=False: np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims))
 
@@ -164,10 +164,10 @@ for _fn, _name in ((np.max, "MaxBackward1"), (np.amax, "MaxBackward1"), (np.min,
 # ------------------------------------------------------------ moments
 # The divisor is N - ddof (numpy 2 also spells ddof ``correction``).
 defvjp(np.var,
-       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(g, x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) * (2.0 / dof(x, axis, ddof, correction)),
-       backward_name="VarBackward0")
+       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(np.real(g), x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) * (2.0 / dof(x, axis, ddof, correction)),
+       backward_name="VarBackward0", complex=True)
 defjvp(np.var,
-       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * (2.0 / dof(x, axis, ddof, correction)))
+       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.real(np.sum(t * conj(x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)) * (2.0 / dof(x, axis, ddof, correction)))
 
 def reciprocal_or_zero(a):
     """``1 / a``, and 0 where ``a == 0`` (std's derivative there, as PyTorch masks it)."""
@@ -176,16 +176,16 @@ def reciprocal_or_zero(a):
 
 
 defvjp(np.std,  # where the std is 0 (all values equal) the gradient is 0, as in PyTorch
-       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(g * reciprocal_or_zero(ans), x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / dof(x, axis, ddof, correction),
-       backward_name="StdBackward0")
+       lambda g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: unreduce(np.real(g) * reciprocal_or_zero(ans), x, axis) * (x - np.mean(x, axis=axis, keepdims=True)) / dof(x, axis, ddof, correction),
+       backward_name="StdBackward0", complex=True)
 defjvp(np.std,
-       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.sum(t * (x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims) * reciprocal_or_zero(dof(x, axis, ddof, correction) * ans))
+       lambda t, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, correction=None: np.real(np.sum(t * conj(x - np.mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)) * reciprocal_or_zero(dof(x, axis, ddof, correction) * ans))
 
 # ------------------------------------------------------------------ scans
 # axis=None scans the flattened array: the final reshape restores x's shape.
 defvjp(np.cumsum,
        lambda g, ans, x, axis=None, dtype=None, out=None: np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis), shape_of(x)),
-       backward_name="CumsumBackward0")
+       backward_name="CumsumBackward0", complex=True)
 defjvp(np.cumsum,
        lambda t, ans, x, axis=None, dtype=None, out=None: np.cumsum(t, axis=axis))
 
@@ -195,11 +195,11 @@ def cumprod_vjp(g, ans, x, axis=None, dtype=None, out=None):
     zero = xs == 0
     seen = np.cumsum(zero, axis=ax)  # zeros at or before each position
     first, second = zero & (seen == 1), zero & (seen == 2)
-    safe = np.where(zero, 1.0, xs)
-    xz = np.sum(xs * first, axis=ax, keepdims=True)  # the first zero: 0, kept as a factor
-    r0 = reverse_cumsum(g * ans, ax) / safe
-    r1 = reverse_cumsum(g * np.cumprod(np.where(first, 1.0, xs), axis=ax), ax)
-    r2 = reverse_cumsum(g * np.cumprod(np.where(first | second, 1.0, xs), axis=ax), ax)
+    safe = conj(np.where(zero, 1.0, xs))  # (conjugates: complex values get g * conj(derivative))
+    xz = conj(np.sum(xs * first, axis=ax, keepdims=True))  # the first zero: 0, kept as a factor
+    r0 = reverse_cumsum(g * conj(ans), ax) / safe
+    r1 = reverse_cumsum(g * conj(np.cumprod(np.where(first, 1.0, xs), axis=ax)), ax)
+    r2 = reverse_cumsum(g * conj(np.cumprod(np.where(first | second, 1.0, xs), axis=ax)), ax)
     dx = np.where(seen == 0, r0, np.where(first, r1, np.where(seen == 1, xz * r1 / safe, np.where(second, xz * r2, 0.0))))
     return np.reshape(dx, shape_of(x))
 
@@ -219,7 +219,7 @@ def cumprod_jvp(t, ans, x, axis=None, dtype=None, out=None):
     return np.where(seen == 0, ans * ratio, tz1 * ans1 + np.where(seen == 1, xz * ans1 * ratio, tz2 * xz * ans2))
 
 
-defvjp(np.cumprod, cumprod_vjp, backward_name="CumprodBackward0")
+defvjp(np.cumprod, cumprod_vjp, backward_name="CumprodBackward0", complex=True)
 defjvp(np.cumprod, cumprod_jvp)
 
 

@@ -59,10 +59,13 @@ class Rule:
             vjps receive ``g`` as a tuple with one cotangent per output (the
             caller passes ``np.zeros_like(ans[k])`` for an output that received
             none) and the jvps return a tuple with one tangent per output.
+        complex: True when the rules are verified for complex values, in
+            PyTorch's convention (see ``srcgrad/rules/__init__.py``); the tape
+            and the compiler refuse a complex argument or result otherwise.
     """
 
     __slots__ = ("fn", "name", "backward_name", "vjps", "jvps", "differentiable", "needs", "_reads",
-                 "variadic", "multiple_outputs", "vjp_all")
+                 "variadic", "multiple_outputs", "vjp_all", "complex")
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
@@ -80,6 +83,7 @@ class Rule:
         self.variadic = False
         self.multiple_outputs = False
         self.vjp_all = None
+        self.complex = False
 
     def reads(self, nargs, active):
         """What the VJPs of the active arguments read, for a call with ``nargs`` positional args.
@@ -243,7 +247,7 @@ def _positional_params(func):
     return names
 
 
-def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_outputs=False, vjp_all=None):
+def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_outputs=False, vjp_all=None, complex=False):
     """Register the vector-Jacobian products of ``fn``, one per positional argument.
 
     Args:
@@ -260,6 +264,8 @@ def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_ou
         multiple_outputs: ``fn`` returns a tuple (see ``Rule.multiple_outputs``).
         vjp_all: for a variadic rule, the cotangents of many trailing
             arguments in one call (see ``Rule.vjp_all``).
+        complex: the VJPs and JVPs are right for complex values too (see
+            ``Rule.complex``); leave it False unless a test checks them.
 
     Returns:
         The ``Rule``.
@@ -271,6 +277,7 @@ def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_ou
     rule.variadic = variadic
     rule.multiple_outputs = multiple_outputs
     rule.vjp_all = vjp_all
+    rule.complex = complex
     return rule
 
 
@@ -301,6 +308,7 @@ def defnondiff(*fns):
         rule.differentiable = False
         rule.vjps = ()
         rule.jvps = ()
+        rule.complex = True  # no derivative: nothing to get wrong for complex values
 
 
 def defalias(fn, adaptor):

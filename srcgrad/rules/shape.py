@@ -69,8 +69,16 @@ def split_tuple(x, indices_or_sections, axis=0):
 
 @primitive
 def astype(x, dtype):
-    """``x.astype(dtype)`` as a function (a copy in the new dtype)."""
-    return np.asarray(x).astype(dtype)
+    """``x.astype(dtype)`` as a function (a copy in the new dtype).
+
+    A complex ``x`` cast to a real dtype keeps its real part, as numpy does, but
+    without numpy's ``ComplexWarning``: the gradient of a real input that met
+    complex values on its way comes back this way, as PyTorch's does.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        x = x.real
+    return x.astype(dtype)
 
 
 # ------------------------------------------------- shape arithmetic (no values)
@@ -207,62 +215,62 @@ def negate(shift):
 # ------------------------------------------------------------------- views
 defvjp(np.reshape,
        lambda g, ans, x, shape=None, order="C", copy=None: np.reshape(g, shape_of(x), order=order),
-       backward_name="ViewBackward0")
+       backward_name="ViewBackward0", complex=True)
 defjvp(np.reshape,
        lambda t, ans, x, shape=None, order="C", copy=None: np.reshape(t, shape_of(ans), order=order))
 
 defvjp(np.ravel,
        lambda g, ans, x, order="C": np.reshape(g, shape_of(x), order=order),
-       backward_name="ViewBackward0")
+       backward_name="ViewBackward0", complex=True)
 defjvp(np.ravel,
        lambda t, ans, x, order="C": np.ravel(t, order=order))
 
 defvjp(np.transpose,
        lambda g, ans, x, axes=None: np.transpose(g, None if axes is None else inverse_permutation(axes)),
-       backward_name="PermuteBackward0")
+       backward_name="PermuteBackward0", complex=True)
 defjvp(np.transpose,
        lambda t, ans, x, axes=None: np.transpose(t, axes))
 
 defvjp(np.swapaxes,
        lambda g, ans, x, axis1, axis2: np.swapaxes(g, axis1, axis2),
-       backward_name="TransposeBackward0")
+       backward_name="TransposeBackward0", complex=True)
 defjvp(np.swapaxes,
        lambda t, ans, x, axis1, axis2: np.swapaxes(t, axis1, axis2))
 
 defvjp(np.moveaxis,
        lambda g, ans, x, source, destination: np.moveaxis(g, destination, source),
-       backward_name="PermuteBackward0")
+       backward_name="PermuteBackward0", complex=True)
 defjvp(np.moveaxis,
        lambda t, ans, x, source, destination: np.moveaxis(t, source, destination))
 
 defvjp(np.expand_dims,
        lambda g, ans, x, axis: np.reshape(g, shape_of(x)),
-       backward_name="UnsqueezeBackward0")
+       backward_name="UnsqueezeBackward0", complex=True)
 defjvp(np.expand_dims,
        lambda t, ans, x, axis: np.expand_dims(t, axis))
 
 defvjp(np.squeeze,
        lambda g, ans, x, axis=None: np.reshape(g, shape_of(x)),
-       backward_name="SqueezeBackward0")
+       backward_name="SqueezeBackward0", complex=True)
 defjvp(np.squeeze,
        lambda t, ans, x, axis=None: np.reshape(t, shape_of(ans)))
 
 defvjp(np.broadcast_to,  # its adjoint is exactly a sum over the broadcast axes
        lambda g, ans, x, shape, subok=False: unbroadcast(g, shape_of(x)),
-       backward_name="ExpandBackward0")
+       backward_name="ExpandBackward0", complex=True)
 defjvp(np.broadcast_to,
        lambda t, ans, x, shape, subok=False: np.broadcast_to(t, shape))
 
 defvjp(np.copy,
        lambda g, ans, x, order="K", subok=False: g,
-       backward_name="CloneBackward0")
+       backward_name="CloneBackward0", complex=True)
 defjvp(np.copy,
        lambda t, ans, x, order="K", subok=False: t)
 
 defvjp(astype,  # the gradient goes back in the input's dtype
        lambda g, ans, x, dtype: astype(g, dtype_of(x)),
        None,
-       backward_name="ToCopyBackward0")
+       backward_name="ToCopyBackward0", complex=True)
 defjvp(astype,
        lambda t, ans, x, dtype: astype(t, dtype),
        None)
@@ -270,20 +278,20 @@ defjvp(astype,
 # ---------------------------------------------------------- rearrangements
 defvjp(np.flip,
        lambda g, ans, x, axis=None: np.flip(g, axis),
-       backward_name="FlipBackward0")
+       backward_name="FlipBackward0", complex=True)
 defjvp(np.flip,
        lambda t, ans, x, axis=None: np.flip(t, axis))
 
 defvjp(np.roll,
        lambda g, ans, x, shift, axis=None: np.roll(g, negate(shift), axis),
-       backward_name="RollBackward0")
+       backward_name="RollBackward0", complex=True)
 defjvp(np.roll,
        lambda t, ans, x, shift, axis=None: np.roll(t, shift, axis))
 
 defvjp(np.tile,
        lambda g, ans, x, reps: np.reshape(np.sum(np.reshape(g, tile_blocks(x, reps)), axis=tile_axes(x, reps)), shape_of(x)),
        None,
-       backward_name="RepeatBackward0")
+       backward_name="RepeatBackward0", complex=True)
 defjvp(np.tile,
        lambda t, ans, x, reps: np.tile(t, reps),
        None)
@@ -291,7 +299,7 @@ defjvp(np.tile,
 defvjp(np.repeat,  # each copy's gradient flows back to its source (index_add accumulates)
        lambda g, ans, x, repeats, axis=None: np.reshape(index_add(np.zeros(repeat_base_shape(x, axis), dtype=dtype_of(g)), repeat_index(x, repeats, axis), g), shape_of(x)),
        None,
-       backward_name="RepeatInterleaveBackward0")
+       backward_name="RepeatInterleaveBackward0", complex=True)
 defjvp(np.repeat,
        lambda t, ans, x, repeats, axis=None: np.repeat(t, repeats, axis),
        None)
@@ -299,33 +307,33 @@ defjvp(np.repeat,
 defvjp(np.pad,  # constant mode; the padding value gets no gradient
        lambda g, ans, x, pad_width, mode="constant", **kw: g[pad_index(x, pad_width, mode)],
        None,
-       backward_name="ConstantPadNdBackward0")
+       backward_name="ConstantPadNdBackward0", complex=True)
 defjvp(np.pad,
        lambda t, ans, x, pad_width, mode="constant", **kw: np.pad(t, pad_width, mode=constant_pad_mode(mode)),
        None)
 
 defvjp(np.tril,
        lambda g, ans, x, k=0: np.tril(g, k),
-       backward_name="TrilBackward0")
+       backward_name="TrilBackward0", complex=True)
 defjvp(np.tril,
        lambda t, ans, x, k=0: np.tril(t, k))
 
 defvjp(np.triu,
        lambda g, ans, x, k=0: np.triu(g, k),
-       backward_name="TriuBackward0")
+       backward_name="TriuBackward0", complex=True)
 defjvp(np.triu,
        lambda t, ans, x, k=0: np.triu(t, k))
 
 # the diagonal is the last axis of np.diagonal's result; the VJP spreads it back on the plane
 defvjp(np.diagonal,
        lambda g, ans, x, offset=0, axis1=0, axis2=1: np.moveaxis(np.tensordot(g, diagonal_basis(x, offset, axis1, axis2), axes=1), (-2, -1), plane_axes(x, axis1, axis2)),
-       backward_name="DiagonalBackward0")
+       backward_name="DiagonalBackward0", complex=True)
 defjvp(np.diagonal,
        lambda t, ans, x, offset=0, axis1=0, axis2=1: np.diagonal(t, offset, axis1, axis2))
 
 defvjp(np.diag,  # a 1-D x builds a matrix, a 2-D x extracts a diagonal
        lambda g, ans, x, k=0: np.diagonal(g, k) if ndim_of(x) == 1 else np.tensordot(g, diagonal_basis(x, k, 0, 1), axes=1),
-       backward_name="DiagBackward0")
+       backward_name="DiagBackward0", complex=True)
 defjvp(np.diag,
        lambda t, ans, x, k=0: np.diag(t, k))
 
@@ -333,13 +341,13 @@ defjvp(np.diag,
 # "pad before minus pad after" n times (diff_adjoint). prepend/append are constants.
 defvjp(np.diff,
        lambda g, ans, x, n=1, axis=-1, **kw: diff_adjoint(g, x, n, axis, kw),
-       backward_name="DiffBackward0")
+       backward_name="DiffBackward0", complex=True)
 defjvp(np.diff,
        lambda t, ans, x, n=1, axis=-1, **kw: np.diff(t, n, axis, **zeroed(kw, t)))
 
 defvjp(np.nan_to_num,  # finite entries pass through; replaced ones are constants
        lambda g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: g * np.isfinite(x),
-       backward_name="NanToNumBackward0")
+       backward_name="NanToNumBackward0", complex=True)
 defjvp(np.nan_to_num,
        lambda t, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: t * np.isfinite(x))
 
@@ -360,20 +368,20 @@ def stack_vjp_all(g, ans, *xs, axis=0, argnums):
 
 defvjp(concatenate_args,
        lambda g, ans, *xs, axis=0, argnum: g[concat_index(xs, argnum, axis)],
-       variadic=True, backward_name="CatBackward0", vjp_all=concat_vjp_all)
+       variadic=True, backward_name="CatBackward0", vjp_all=concat_vjp_all, complex=True)
 defjvp(concatenate_args,
        lambda t, ans, *xs, axis=0, argnum: np.pad(t, concat_pad(xs, argnum, axis)))
 
 defvjp(stack_args,
        lambda g, ans, *xs, axis=0, argnum: g[stack_index(ans, argnum, axis)],
-       variadic=True, backward_name="StackBackward0", vjp_all=stack_vjp_all)
+       variadic=True, backward_name="StackBackward0", vjp_all=stack_vjp_all, complex=True)
 defjvp(stack_args,
        lambda t, ans, *xs, axis=0, argnum: np.pad(np.expand_dims(t, axis), stack_pad(xs, argnum, axis)))
 
 defvjp(split_tuple,  # g is a tuple: one cotangent per piece
        lambda g, ans, x, indices_or_sections, axis=0: concatenate_args(*g, axis=axis),
        None,
-       multiple_outputs=True, backward_name="SplitBackward0")
+       multiple_outputs=True, backward_name="SplitBackward0", complex=True)
 defjvp(split_tuple,
        lambda t, ans, x, indices_or_sections, axis=0: split_tuple(t, indices_or_sections, axis),
        None)
