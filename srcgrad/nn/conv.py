@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from ..device import check_device
 from .. import creation as _creation
+from ..device import check_device
 from . import functional as F
 from . import init
 from .module import Module

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ..device import check_device
 from .. import creation as _creation
 from ..autograd.grad_mode import no_grad
+from ..device import check_device
 from . import functional as F
 from . import init
 from .module import Module

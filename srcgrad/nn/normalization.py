@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from ..device import check_device
 from .. import creation as _creation
+from ..device import check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init

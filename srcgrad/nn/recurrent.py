@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from ..device import check_device
 from .. import creation as _creation
+from ..device import check_device
 from ..rules import concatenate_args, split_tuple
 from ..rules import relu as _relu_primitive
 from ..rules import sigmoid as _sigmoid_primitive

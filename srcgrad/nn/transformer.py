@@ -11,9 +11,9 @@ import copy
 
 import numpy as np
 
-from ..device import check_device
 from .. import creation as _creation
 from .. import rules as _rules
+from ..device import check_device
 from ..tensor import Tensor, _record
 from . import functional as F
 from . import init
