@@ -4,11 +4,13 @@ PyTorch's names and signatures. The default floating dtype is float64 (numpy's),
 not PyTorch's float32; ``set_default_dtype`` changes it.
 """
 
+import operator
+
 import numpy as np
 
 from . import tensor as _tensor
 from .device import check_device as _check_device
-from .tensor import Tensor
+from .tensor import Tensor, check_data
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace",
@@ -117,10 +119,33 @@ def _float_dtype(dtype):
     return _tensor._DEFAULT[0] if dtype is None else np.dtype(dtype)
 
 
-def _size(size):
+def _size(size, fn):
+    """The shape ``size`` names (``zeros(2, 3)`` or ``zeros((2, 3))``), its lengths checked as PyTorch does.
+
+    Raises:
+        TypeError: a length is not an integer (``zeros(2.5)``: numpy and PyTorch refuse, never truncate).
+        RuntimeError: a length is negative.
+    """
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(int(n) for n in size)
+        size = tuple(size[0])
+    dims = []
+    for pos, n in enumerate(size):
+        dims.append(_int_arg(n, fn, "size", f"must be tuple of ints, but found element of type "
+                                            f"{type(n).__name__} at pos {pos}"))
+    if any(n < 0 for n in dims):
+        bad = next(n for n in dims if n < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {dims}")
+    return tuple(dims)
+
+
+def _int_arg(n, fn, name, complaint):
+    """``n`` as a Python int, or PyTorch's TypeError for ``fn``'s argument ``name`` (a bool or float is refused)."""
+    if not isinstance(n, (type(True), np.bool_)):  # "bool" is the dtype here
+        try:
+            return operator.index(n)
+        except TypeError:
+            pass
+    raise TypeError(f"{fn}(): argument '{name}' {complaint}")
 
 
 def _new(value, requires_grad):
@@ -149,7 +174,9 @@ def tensor(data, dtype=None, requires_grad=False, *, device=None):
     _check_device("tensor", device)
     if isinstance(data, Tensor):
         data = data._value
-    value = np.array(data, dtype=dtype, copy=True)
+    if data is None or isinstance(data, (str, bytes)):
+        check_data(np.array(data, dtype=object), data)
+    value = check_data(np.array(data, dtype=dtype, copy=True), data)
     if dtype is None and value.dtype.kind == "f" and not isinstance(data, np.ndarray):
         value = value.astype(_tensor._DEFAULT[0])
     return _new(value, requires_grad)
@@ -161,31 +188,31 @@ def as_tensor(data, dtype=None, *, device=None):
     if isinstance(data, Tensor):
         return data if dtype is None else data.type(dtype)
     if isinstance(data, np.ndarray):
-        return Tensor._wrap(data if dtype is None else data.astype(dtype, copy=False))
+        return Tensor._wrap(check_data(data if dtype is None else data.astype(dtype, copy=False), data))
     return tensor(data, dtype=dtype)
 
 
 def from_numpy(array):
     """A Tensor sharing memory with ``array``."""
-    return Tensor._wrap(np.asarray(array))
+    return Tensor._wrap(check_data(np.asarray(array), array))
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A Tensor of zeros of shape ``size``."""
     _check_device("zeros", device)
-    return _new(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.zeros(_size(size, "zeros"), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
     """A Tensor of ones of shape ``size``."""
     _check_device("ones", device)
-    return _new(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """A Tensor of shape ``size`` (filled with zeros: srcgrad never hands out garbage)."""
     _check_device("empty", device)
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return _new(np.zeros(_size(size, "empty"), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
@@ -193,13 +220,15 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
     _check_device("full", device)
     if dtype is None and isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, (np.bool_,)):
         dtype = np.int64 if not isinstance(fill_value, type(True)) else np.bool_
-    return _new(np.full(_size((size,)), fill_value, dtype=_float_dtype(dtype) if dtype is None else dtype),
+    return _new(np.full(_size((size,), "full"), fill_value, dtype=_float_dtype(dtype) if dtype is None else dtype),
                 requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, *, device=None):
     """The ``n`` x ``m`` identity matrix."""
     _check_device("eye", device)
+    n = _int_arg(n, "eye", "n", f"(position 1) must be int, not {type(n).__name__}")
+    m = None if m is None else _int_arg(m, "eye", "m", f"(position 2) must be int, not {type(m).__name__}")
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -217,6 +246,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=N
 def linspace(start, end, steps, dtype=None, requires_grad=False, *, device=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     _check_device("linspace", device)
+    steps = _int_arg(steps, "linspace", "steps", f"(position 3) must be int, not {type(steps).__name__}")
     return _new(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -224,21 +254,21 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Samples of the standard normal distribution, shape ``size``."""
     _check_device("randn", device)
     rng = (generator or default_generator).rng
-    return _new(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _new(rng.standard_normal(_size(size, "randn")).astype(_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Samples of the uniform distribution on [0, 1), shape ``size``."""
     _check_device("rand", device)
     rng = (generator or default_generator).rng
-    return _new(rng.random(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+    return _new(rng.random(_size(size, "rand")).astype(_float_dtype(dtype)), requires_grad)
 
 
 def normal(mean, std, size, generator=None, *, device=None):
     """Samples of a normal distribution with ``mean`` and ``std``."""
     _check_device("normal", device)
     rng = (generator or default_generator).rng
-    return _new(rng.normal(mean, std, _size((size,))).astype(_tensor._DEFAULT[0]), False)
+    return _new(rng.normal(mean, std, _size((size,), "normal")).astype(_tensor._DEFAULT[0]), False)
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None, *, device=None, requires_grad=False):
@@ -250,12 +280,13 @@ def randint(low, high=None, size=(), dtype=None, generator=None, *, device=None,
     if high is None:
         low, high = 0, low
     rng = (generator or default_generator).rng
-    return Tensor._wrap(rng.integers(low, high, size=_size((size,)), dtype=dtype or np.int64))
+    return Tensor._wrap(rng.integers(low, high, size=_size((size,), "randint"), dtype=dtype or np.int64))
 
 
 def randperm(n, generator=None, *, device=None):
     """A random permutation of ``0..n-1``."""
     _check_device("randperm", device)
+    n = _int_arg(n, "randperm", "n", f"(position 1) must be int, not {type(n).__name__}")
     rng = (generator or default_generator).rng
     return Tensor._wrap(rng.permutation(n).astype(np.int64))
 

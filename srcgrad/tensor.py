@@ -82,7 +82,7 @@ class Tensor:
         tensor([2., 4.])
     """
 
-    __slots__ = ("_value", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_post_acc_hooks", "_acc", "_base",
+    __slots__ = ("_value", "requires_grad", "_grad", "grad_fn", "_vc", "_hooks", "_post_acc_hooks", "_acc", "_base",
                  "_output_nr", "_retains", "_backpropagated", "__weakref__")
     __array_priority__ = 1000
 
@@ -91,7 +91,7 @@ class Tensor:
             data = data._value
         self._value = _as_value(data, dtype)
         self.grad_fn = None
-        self.grad = None
+        self._grad = None
         self._vc = [0]
         self._hooks = None
         self._post_acc_hooks = None
@@ -111,7 +111,7 @@ class Tensor:
         t._value = value
         t.grad_fn = grad_fn
         t.requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t._vc = [0]
         t._hooks = None
         t._post_acc_hooks = None
@@ -207,6 +207,21 @@ class Tensor:
         if self._value.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._value.shape[0]
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward`` (a Tensor of this Tensor's shape), or ``None``."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def is_leaf(self):
@@ -1408,14 +1423,74 @@ class Tensor:
 # -- helpers of the tape -------------------------------------------------------------------
 
 
+def _check_grad(t, g):
+    """Refuse a ``.grad`` that is not a Tensor of ``t``'s shape and kind of dtype, with PyTorch's messages."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {_type_name(g)}")
+    if g._value.shape != t._value.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(g._value.shape)}' to a tensor of size "
+            f"'{list(t._value.shape)}'. Please ensure that the gradient and the tensor are the same size")
+    if (g._value.dtype.kind in _FLOAT_KINDS) != (t._value.dtype.kind in _FLOAT_KINDS):
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{g._value.dtype}' to a tensor with dtype "
+            f"'{t._value.dtype}'. The gradient must match the tensor's dtype")
+
+
+def _type_name(x):
+    kind = type(x)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+_DATA_KINDS = frozenset("biufc")
+"""The dtype kinds a Tensor may hold (bool, integers, floats, complex): as PyTorch, no objects, strings or dates."""
+
+
+def check_data(value, data):
+    """Refuse an array no Tensor may hold: objects, strings, bytes, dates, structured records.
+
+    Args:
+        value: the ndarray about to become a Tensor's values.
+        data: what the user passed (that array, or the list, scalar, ... it was made from).
+
+    Returns:
+        ``value`` (a subclass such as ``np.matrix`` as a plain ndarray).
+
+    Raises:
+        RuntimeError: ``data`` is ``None`` (as PyTorch: ``Could not infer dtype of NoneType``).
+        TypeError: a string, or an array of a kind a Tensor cannot hold.
+        ValueError: Python integers beyond int64 (numpy made them uint64 or objects).
+    """
+    kind = value.dtype.kind
+    from_python = not isinstance(data, (np.ndarray, np.generic))
+    if kind in _DATA_KINDS:
+        if not (from_python and kind == "u" and value.size and value.max() > _INT64_MAX):
+            return value if type(value) is np.ndarray or not isinstance(value, np.ndarray) else \
+                np.asarray(value)  # np.matrix's * is a matrix product: a Tensor holds a plain ndarray
+    elif data is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
+    elif isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if kind == "u" or (kind == "O" and any(type(v) is int and abs(v) > _INT64_MAX for v in value.ravel().tolist())):
+        raise ValueError("Overflow when unpacking long long: a Python integer beyond int64 cannot be a Tensor "
+                         "value (pass an ndarray of dtype uint64 or float64 yourself)")
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{value.dtype.type.__name__}. The only supported types are: "
+        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+        "uint8, and bool.")
+
+
+_INT64_MAX = 2 ** 63 - 1
+
+
 def _as_value(data, dtype):
     if dtype is not None:
-        return np.array(data, dtype=dtype)
+        return check_data(np.array(data, dtype=dtype), data)
     if isinstance(data, np.ndarray):
-        return data
+        return check_data(data, data)
     if isinstance(data, np.generic):
-        return np.asarray(data)
-    arr = np.array(data)
+        return check_data(np.asarray(data), data)
+    arr = check_data(np.array(data), data)
     if arr.dtype.kind == "f" and arr.dtype != _DEFAULT[0]:
         arr = arr.astype(_DEFAULT[0])
     return arr
@@ -1644,7 +1719,7 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     result._value = out
     result.grad_fn = node
     result.requires_grad = True
-    result.grad = None
+    result._grad = None
     result._vc = vc = [0]
     result._hooks = None
     result._post_acc_hooks = None

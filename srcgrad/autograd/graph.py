@@ -322,19 +322,20 @@ class AccumulateGrad(Node):
                     g = out if create_graph else out._value
         Tensor = TENSOR[0]
         with grad_lock(var):  # backward in several threads adds into one .grad: one at a time
+            grad = var._grad
             if create_graph:
                 g = g if isinstance(g, Tensor) else Tensor._wrap(g)
-                var.grad = g if var.grad is None else var.grad + g
-            elif var.grad is None:
-                var.grad = Tensor._wrap(np.array(g, dtype=var.dtype, copy=True))
-            elif var.grad.requires_grad:
-                var.grad = var.grad + g
+                var.grad = g if grad is None else grad + g
+            elif grad is None:
+                var._grad = Tensor._wrap(np.array(g, dtype=var.dtype, copy=True))
+            elif grad.requires_grad:
+                var.grad = grad + g
             else:
-                current = var.grad._value
+                current = grad._value
                 if isinstance(current, np.ndarray) and current.ndim:
                     current += g
                 else:
-                    var.grad._value = np.asarray(current + g, dtype=var.dtype)
+                    grad._value = np.asarray(current + g, dtype=var.dtype)
         if var._post_acc_hooks:
             for hook in list(var._post_acc_hooks):
                 hook(var)

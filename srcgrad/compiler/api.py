@@ -151,6 +151,9 @@ def _kind(a):
         first = np.shape(a[0])
         if any(np.shape(e) != first for e in a):
             return 4  # arrays of several shapes: grad refuses them as a wrt argument (see _refuse_ragged)
+    if isinstance(a, np.matrix):
+        raise TypeError("srcgrad does not take np.matrix arguments (its * is a matrix product, so the gradient "
+                        "would follow neither meaning): pass np.asarray(m) and write @ for matrix products")
     return 0
 
 

@@ -1312,6 +1312,9 @@ class Normalizer:
     def stmt_Return(self, s, ctx):
         if s.value is None:
             raise ctx.error(s, "a bare return: the differentiated function must return a value")
+        if isinstance(s.value, ast.Constant) and (s.value.value is None or isinstance(s.value.value, (str, bytes))):
+            raise ctx.error(s, f"return {s.value.value!r}: the differentiated function must return a number or "
+                               "a numeric array")
         value = self.value(s.value, ctx)
         if not isinstance(value, tuple):
             fresh = not isinstance(value, (Var, Const))

@@ -20,7 +20,13 @@ def default_dout(result):
 
     Raises:
         ValueError: ``result`` has more than one element (pass ``dout=``).
+        TypeError: ``result`` is not a number or a numeric array (``None``, a string): no gradient.
     """
+    dtype = getattr(result, "dtype", None)
+    if result is None or isinstance(result, (str, bytes)) or (dtype is not None and dtype.kind not in "biufc"):
+        what = "None" if result is None else f"an array of {dtype}" if dtype is not None else type(result).__name__
+        raise TypeError(f"the function returned {what}, which has no gradient: srcgrad.grad "
+                        "differentiates a function that returns a number or a numeric array")
     if np.ndim(result) == 0 or np.size(result) == 1 and np.ndim(result) == 0:
         return 1.0
     raise ValueError(
