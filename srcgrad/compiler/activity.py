@@ -68,13 +68,15 @@ def diff_inputs(value):
         return [value.lst.name]
     if isinstance(value, (Append, ListSet)):
         return [value.item.name] if isinstance(value.item, Var) else []
+    if isinstance(value, NonDiff) and value.unknown:
+        return sorted(value.reads)  # not known to have no derivative: followed, refused where it matters
     return []
 
 
 _SCALAR_FUNCS = {getattr(math, n) for n in dir(math) if callable(getattr(math, n))} | {abs, max, min, float}
 
 
-def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=None):
+def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=None, list_params=None):
     """Run the activity and scalar analyses on a ``NormalFunction``.
 
     Args:
@@ -84,9 +86,14 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
         scalar_seq_params: parameters known to be lists or tuples of Python numbers
             (indexing them with an integer gives a number).
         param_shapes: ``{parameter: symbolic shape}`` of array arguments (see ``infer_shapes``).
+        list_params: ``{parameter: nesting depth}`` of arguments that are Python lists or tuples of numbers
+            (nested ones reach the generated code as arrays); arithmetic on them is refused.
 
     Returns:
         An ``Activity``.
+
+    Raises:
+        TransformError: a derivative would be lost (a keyword argument carrying one, arithmetic on a list).
     """
     assigns = [s for s in walk_stmts(fn.body) if isinstance(s, Assign)]
     assigns += [Assign(s.lst, s, s.lineno) for s in walk_stmts(fn.body) if isinstance(s, (Append, ListSet))]
@@ -125,7 +132,66 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
     act.scalar = _scalars(fn, assigns, set(scalar_params), seqs) - act.lists
     act.shapes = infer_shapes(fn, act, param_shapes or {})
     _check_list_sets(fn, act)
+    _check_keywords(fn, act)
+    _check_list_arithmetic(fn, act, list_params or {}, reassigned)
     return act
+
+
+def _check_list_arithmetic(fn, act, list_params, reassigned):
+    """Refuse ``+``, ``*`` (any operator) on a list argument or a part of one that is still a list.
+
+    On a Python list ``xs * 2`` repeats and ``xs + ys`` joins, which the rules of ``*`` and ``+`` (and the
+    arrays nested lists become in the generated code) know nothing of. A part is a list while it has fewer
+    integer indices than the list has levels (``m[0]`` of ``[[1.0, 2.0], [3.0, 4.0]]``, ``xs[1:]``).
+    """
+    import ast
+    depth = {p: d for p, d in list_params.items() if p not in reassigned}
+    if not depth:
+        return
+    changed = True
+    while changed:
+        changed = False
+        for s in walk_stmts(fn.body):
+            if not isinstance(s, Assign) or s.target in depth:
+                continue
+            value, d = s.value, None
+            if isinstance(value, Copy) and isinstance(value.src, Var):
+                d = depth.get(value.src.name)
+            elif (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
+                  and value.args[0].name in depth and isinstance(value.args[1], Const)):
+                idx = value.args[1].node
+                parts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
+                d = depth[value.args[0].name] - sum(not isinstance(n, ast.Slice) for n in parts)
+            if d is not None and d > 0:
+                depth[s.target] = d
+                changed = True
+    for s in walk_stmts(fn.body):
+        if (isinstance(s, Assign) and isinstance(s.value, Prim) and s.value.style in ("binop", "unary")
+                and any(isinstance(a, Var) and a.name in depth for a in s.value.args)):
+            listy = [a.name for a in s.value.args if isinstance(a, Var) and a.name in depth]
+            shown = [fn.display[v] for v in listy if v in fn.display]
+            name = f"'{shown[0]}'" if shown else "a part of a list argument"
+            raise error_at(fn.filename, fn.lines, s.lineno,
+                           f"arithmetic on {name}, a Python list (an argument passed as a list, or a part of "
+                           "one): on lists '+' joins and '*' repeats, which srcgrad.grad does not differentiate; "
+                           "make it an array first (np.array(...)) or use its numbers (xs[i])")
+
+
+def _check_keywords(fn, act):
+    """Refuse a primitive given a value that carries a derivative by keyword (``np.interp(t, xp, fp=ys)``).
+
+    A rule's derivatives are per positional argument; a keyword argument would get none, silently.
+    """
+    for s in walk_stmts(fn.body):
+        if not (isinstance(s, Assign) and isinstance(s.value, Prim) and s.target in act.useful):
+            continue
+        for k, a in s.value.kwargs.items():
+            if isinstance(a, Var) and a.name in act.varied and a.name not in act.lists:
+                name = getattr(s.value.fn, "__name__", "the function")
+                raise error_at(fn.filename, fn.lines, s.lineno,
+                               f"the keyword argument {k}= of {name} depends on what is differentiated, and "
+                               "srcgrad differentiates a function's positional arguments only: pass it "
+                               "positionally")
 
 
 def _check_list_sets(fn, act):

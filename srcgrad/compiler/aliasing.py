@@ -35,6 +35,8 @@ from .parse import error_at
 
 __all__ = ["check"]
 
+# Functions that return their argument itself when it is an array
+_SAME_ARRAY = (np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray)
 # Shape-only attributes: reading them does not read the array's values.
 _SHAPE_ATTRS = {"shape", "ndim", "size", "dtype"}
 
@@ -274,7 +276,13 @@ class _Flow:
         value = s.value
         if isinstance(value, Copy):
             return self.atom_roots(value.src, roots)
-        if isinstance(value, (Cast, ListReduce)):
+        if isinstance(value, Cast):  # float(x), x.item(), np.array(x) make new values; np.asarray(x) is x
+            call = value.node if isinstance(value.node, ast.Call) else None
+            fn = self.callee(call.func) if call is not None else None
+            if fn in _SAME_ARRAY or (fn is np.array and _copy_false({k.arg: k.value for k in call.keywords})):
+                return self.atom_roots(value.src, roots)
+            return self.fresh(s, roots)
+        if isinstance(value, ListReduce):
             return self.fresh(s, roots)
         if isinstance(value, ListNew):
             return self.shares_all(value.items, roots) | self.fresh(s, roots)

@@ -12,6 +12,7 @@ import ast
 import inspect
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -29,7 +30,43 @@ from .parse import error_at, parse_function
 __all__ = ["grad", "value_and_grad", "source", "custom_vjp", "GradFunction", "set_debug"]
 
 _DEBUG = set(filter(None, os.environ.get("SRCGRAD_DEBUG", "").split(",")))
-_CACHE = {}
+_CACHE = {}  # cache key -> the last few transformations made for it (see cached / remember); least recent first
+CACHE_SIZE = 256
+"""How many cache keys (function, options, specialisation) ``_CACHE`` keeps; the least recently used go first."""
+SPECS_SIZE = 64
+"""How many specialisations one ``GradFunction`` or ``JVPFunction`` remembers by itself."""
+_CACHE_LOCK = threading.Lock()
+
+
+def cached(cache_key, fn):
+    """The cached transformation for ``cache_key`` still valid for ``fn``, or ``None``; marks the key as recent."""
+    with _CACHE_LOCK:
+        bucket = _CACHE.pop(cache_key, None)
+        if bucket is None:
+            return None
+        _CACHE[cache_key] = bucket  # re-inserted: now the most recent
+    for cand in bucket:
+        if cand.fresh(fn):
+            return cand
+    return None
+
+
+def remember(cache_key, spec):
+    """Keep ``spec`` under ``cache_key`` (with at most 7 older ones), dropping the least recent keys beyond
+    ``CACHE_SIZE``."""
+    with _CACHE_LOCK:
+        bucket = _CACHE.pop(cache_key, [])
+        _CACHE[cache_key] = bucket[-7:] + [spec]
+        while len(_CACHE) > CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]
+
+
+def remember_spec(specs, key, spec):
+    """``specs[key] = spec`` in a function's own table, keeping its ``SPECS_SIZE`` most recent keys."""
+    specs.pop(key, None)
+    specs[key] = spec
+    while len(specs) > SPECS_SIZE:
+        del specs[next(iter(specs))]
 
 
 def clear_cache():
@@ -137,7 +174,8 @@ def _resolve_wrt(fn, params, wrt):
 
 def _kind(a):
     """The specialisation key of one argument: 1 a Python number, 2 a list/tuple of them, 3 a dict, 4 a list/tuple
-    of arrays of several shapes, 0 anything else."""
+    of items of several shapes (arrays, or nested lists), 5 a nested list/tuple of numbers with a shape (passed
+    to the generated code as an array, see ``_nested``), 0 anything else."""
     t = type(a)
     if t in _NUMBER_TYPES:
         return 1
@@ -147,6 +185,8 @@ def _kind(a):
         return 2
     if t is dict:
         return 3
+    if (t is list or t is tuple) and a and (type(a[0]) is list or type(a[0]) is tuple):
+        return 5 if _nested(a) is not None else 4
     if (t is list or t is tuple) and a and any(type(e) is np.ndarray for e in a):
         first = np.shape(a[0])
         if any(np.shape(e) != first for e in a):
@@ -155,6 +195,16 @@ def _kind(a):
         raise TypeError("srcgrad does not take np.matrix arguments (its * is a matrix product, so the gradient "
                         "would follow neither meaning): pass np.asarray(m) and write @ for matrix products")
     return 0
+
+
+def _nested(a):
+    """A nested list or tuple of numbers (``[[1.0, 2.0], [3.0, 4.0]]``) as an array, or ``None`` when it has no
+    shape (ragged) or holds anything else."""
+    try:
+        arr = np.array(a)
+    except (ValueError, TypeError):
+        return None
+    return arr if arr.dtype.kind in "biuf" and arr.ndim >= 2 else None
 
 
 _NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
@@ -172,6 +222,8 @@ def _key(args):
     for a in args:  # (the last entry, after one per argument, says which arguments hold complex values)
         if type(a) is np.ndarray:
             out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
+        elif _kind(a) == 5:  # a nested list of numbers: an array of its shape that is a list in the user's code
+            out.append(_ListShape(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(a)))
         elif type(a) is dict:
             # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
             out.append(_DictKey((k, tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in v.shape))
@@ -192,6 +244,24 @@ def _complex_params(params, key):
     return {params[i] for i in found if i < len(params)}
 
 
+class _ListShape(tuple):
+    """The specialisation key of a nested list of numbers: its symbolic shape (the generated code gets it as an
+    array, see ``_as_arrays``)."""
+
+
+def _list_params(params, key):
+    """``{parameter: nesting depth}`` of the arguments that are lists in the user's code (of numbers, or nested)."""
+    return {p: (len(k) if isinstance(k, _ListShape) else 1) for p, k in zip(params, key)
+            if k == 2 or isinstance(k, _ListShape)}
+
+
+def _as_arrays(args, key):
+    """The arguments with each nested list of numbers made an array (the key says which)."""
+    if not any(isinstance(k, _ListShape) for k in key):
+        return args
+    return tuple(np.array(a) if isinstance(k, _ListShape) else a for a, k in zip(args, key))
+
+
 def _split_key(params, key):
     scalar = [p for p, k in zip(params, key) if k == 1]
     seqs = [p for p, k in zip(params, key) if k == 2]
@@ -205,7 +275,8 @@ def _split_key(params, key):
 
 
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
-              scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=()):
+              scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=(),
+              list_params=None):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -217,6 +288,8 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
         optimize: run the optimize pass.
         source_text: the function's source when it has no file.
         complex_params: parameters given complex values in this specialisation.
+        scalar_seq_params, param_shapes, dict_params, ragged_params, list_params: what the specialisation knows
+            of the arguments (see ``_split_key``, ``_list_params``).
 
     Raises:
         TransformError, NoRuleError: see ``grad``.
@@ -231,7 +304,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
-    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes)
+    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params)
     aliasing.check(normal, act, ns.values)
     may_be_complex, complex_out = complexity.check(normal, act, scopes, complex_params)
     ns.real_values = not may_be_complex
@@ -270,7 +343,8 @@ def _refuse_ragged(parsed, params):
     reads = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and n.id == p and isinstance(n.ctx, ast.Load)]
     raise parsed.error(
         min(reads, key=lambda n: n.lineno) if reads else parsed.node,
-        f"srcgrad.grad with respect to '{p}', a list or tuple of arrays of several shapes, is not supported "
+        f"srcgrad.grad with respect to '{p}', a list or tuple of arrays of several shapes (or a nested list of "
+        "several lengths), is not supported "
         "(the gradient of a list argument is one array)",
         f"Pass the arrays as separate arguments, or as a dict ({p}={{'a': ..., 'b': ...}}, looped over with "
         f"for v in {p}.values()): the gradient is then a dict with the same keys. Arrays of one shape can be "
@@ -306,7 +380,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     scalar_params, seq_params, shapes, dicts = _split_key(params, key)
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None})
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
-    act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes)
+    act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, _list_params(params, key))
     aliasing.check(normal, act, ns.values)
     ns.real_values = not complexity.check(normal, act, scopes, _complex_params(params, key))[0]
     builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))
@@ -383,22 +457,19 @@ class GradFunction:
         fn = self._original
         cache_key = (fn.__code__, tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key,
                      self._source_text)
-        for cand in _CACHE.get(cache_key, ()):
-            if cand.fresh(fn):
-                spec = cand
-                break
-        else:
+        spec = cached(cache_key, fn)
+        if spec is None:
             scalar_params, seq_params, shapes, dicts = _split_key(self._params, key)
             spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
-                             self._source_text, seq_params, shapes, dicts, [p for p, k in zip(self._params, key)
-                                                                            if k == 4],
-                             _complex_params(self._params, key))
+                             self._source_text, seq_params, shapes, dicts,
+                             [p for p, k in zip(self._params, key) if k == 4],
+                             complex_params=_complex_params(self._params, key),
+                             list_params=_list_params(self._params, key))
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
-            bucket = _CACHE.setdefault(cache_key, [])
-            bucket[:] = bucket[-7:] + [spec]
+            remember(cache_key, spec)
         if self.verbose and self._specs.get(key) is not spec:
             print(spec.source)  # this specialisation's code, the first time this GradFunction uses it
-        self._specs[key] = spec
+        remember_spec(self._specs, key, spec)
         return spec
 
     def __call__(self, *args, **kwargs):
@@ -415,8 +486,9 @@ class GradFunction:
         key = self._keys.get(raw)
         if key is None:
             key = _key(args)
-            if 3 not in raw and len(self._keys) < 64:  # dicts: their key holds their entries' shapes
+            if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
                 self._keys[raw] = key
+        args = _as_arrays(args, key)
         for i in self._wrt_index:
             a = args[i]
             if type(a) is np.ndarray and a.dtype.kind in "biu":
@@ -457,7 +529,12 @@ class GradFunction:
                 if fixed is None:
                     fixed = list(grads)
                 fixed[k] = g
-            if (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in _NUMBER_TYPES and np.ndim(g)):
+            if type(a) is list or type(a) is tuple:  # of numbers (or nested): the gradient is an array of its shape
+                wrong = _kind(a) in (2, 5) and np.shape(g) != np.shape(a)
+            else:
+                wrong = (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in _NUMBER_TYPES
+                                                                                   and np.ndim(g))
+            if wrong:
                 raise SrcgradError(
                     f"the gradient with respect to {self._params[i]} came out with shape {np.shape(g)} for an "
                     f"argument of shape {np.shape(a)}: an argument is not what the specialisation assumed (a list "

@@ -18,7 +18,7 @@ import inspect
 
 from ..errors import NoRuleError, TransformError
 from . import inline
-from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, ListSet,
+from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, ListSet, NonDiff,
                  Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
 from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name
@@ -187,8 +187,15 @@ class Forward(Reverse):
         elif isinstance(s.item, Var):
             out.append(append(self.adj(s.lst), self.zero(s.item.name)))
         else:
-            out.append(append(self.adj(s.lst), ast.Constant(value=0.0)))
+            out.append(append(self.adj(s.lst), self.const_zero(s.item)))
         return out
+
+    def const_zero(self, a):
+        """The zero tangent of a constant list item: ``0.0`` for a number, else zeros of its shape (a slice of a
+        module-level array joined by ``np.concatenate`` must keep its shape)."""
+        if self.scalar(a):
+            return ast.Constant(value=0.0)
+        return _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _atom_node(a))
 
     def user_call_stmt(self, s, state):
         """``v, dv = jvp_f(*args, dargs)``: the callee's own generated JVP (recursion).
@@ -231,7 +238,7 @@ class Forward(Reverse):
                 elif isinstance(a, Var):
                     elts.append(self.zero(a.name))
                 else:
-                    elts.append(ast.Constant(value=0.0))
+                    elts.append(self.const_zero(a))
             return ast.List(elts=elts, ctx=ast.Load())
         lst = value.lst.name
         if lst not in state or lst not in self.act.active:
@@ -254,11 +261,17 @@ class Forward(Reverse):
             if isinstance(value.src, Var) and value.src.name in state and value.src.name in self.act.active:
                 inputs = [(0, value.src)]
         elif isinstance(value, Opaque) and v in self.act.active and any(
-                isinstance(a, Var) and a.name in state for a in value.args):
+                isinstance(a, Var) and a.name in state for a in list(value.args) + list(value.kwargs.values())):
             name = getattr(value.fn, "__qualname__", repr(value.fn))
             raise NoRuleError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
                                            f"{name} has no derivative rule and no Python source srcgrad can read",
                                            hint="Register one with srcgrad.rules.defvjp / defjvp.")))
+        elif isinstance(value, NonDiff) and value.unknown and v in self.act.active and value.reads & state:
+            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
+                           f"{value.unknown} is given a value that depends on what is differentiated, and srcgrad "
+                           "cannot see into it to differentiate it",
+                           hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
+                                "function a rule with @srcgrad.custom_vjp.")
         if isinstance(value, UserCall):
             return out + self.user_call_stmt(s, state)
         primal = self.print_value(value)
@@ -283,6 +296,13 @@ class Forward(Reverse):
             for i, a in inputs:
                 got = self.tangent_expr(value, i, self.adj(a.name), _name(target))
                 if got is None:
+                    rule = value.rule
+                    vjp = rule.vjp_at(i) if hasattr(rule, "vjp_at") else (
+                        rule.vjps[i] if i < len(rule.vjps) else None)
+                    if vjp is not None:  # a derivative the reverse mode has: never a silent zero tangent
+                        raise error_at(self.fn.filename, self.fn.lines, s.lineno,
+                                       f"{rule.name} has no forward-mode (JVP) rule for its argument {i}",
+                                       hint="Register one with srcgrad.rules.defjvp, or use srcgrad.grad.")
                     continue
                 stmts, expr = got
                 out += stmts
@@ -383,24 +403,20 @@ class JVPFunction:
         self._last = None
 
     def _spec(self, key):
-        from .api import _CACHE, transform_jvp
+        from .api import cached, remember, remember_spec, transform_jvp
         fn = self._original
         spec = self._specs.get(key)
         if spec is not None and spec.fresh(fn):
             return spec
         # Shared with every JVPFunction of fn (a recursive function's JVP makes one per transformation).
         cache_key = ("jvp", fn.__code__, tuple(self.wrt), self.optimize, key, self._source_text)
-        for cand in _CACHE.get(cache_key, ()):
-            if cand.fresh(fn):
-                spec = cand
-                break
-        else:
+        spec = cached(cache_key, fn)
+        if spec is None:
             spec = transform_jvp(fn, self.wrt, key, self.optimize, self._source_text, self._params)
-            bucket = _CACHE.setdefault(cache_key, [])
-            bucket[:] = bucket[-7:] + [spec]
+            remember(cache_key, spec)
         if self.verbose and self._specs.get(key) is not spec:
             print(spec.source)
-        self._specs[key] = spec
+        remember_spec(self._specs, key, spec)
         return spec
 
     def __call__(self, *args, **kwargs):
@@ -409,7 +425,7 @@ class JVPFunction:
         Arguments with defaults may be left out or passed by keyword, as in a
         call of the function itself; the last positional argument is the tangent.
         """
-        from .api import _key
+        from .api import _as_arrays, _key
         n = len(self._params)
         if not args:
             raise TypeError(f"the JVP of {self._original.__name__} takes its arguments and then the tangent")
@@ -421,10 +437,11 @@ class JVPFunction:
         tangents = tuple(tangent) if self._tuple else (tangent,)
         if len(tangents) != len(self.wrt):
             raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
-        spec = self._spec(_key(primals))
+        key = _key(primals)
+        spec = self._spec(key)
         self._last = spec
         try:
-            return spec.fn(*primals, *tangents)
+            return spec.fn(*_as_arrays(primals, key), *tangents)
         except Exception as err:
             annotate(err, spec.fn, self._original)  # name the user's line and the generated statement
             raise

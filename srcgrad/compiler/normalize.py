@@ -64,6 +64,12 @@ _EFFECT_ONLY = {print}
 # numpy functions that may return a view of their first argument
 _VIEW_FUNCTIONS = {np.transpose, np.reshape, np.ravel, np.squeeze, np.expand_dims, np.swapaxes, np.moveaxis,
                    np.broadcast_to, np.diagonal, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.real, np.imag}
+# Module-level values indexed like data: whatever the index, the item has no derivative
+_DATA = (np.ndarray, np.generic, list, tuple, dict, str, bytes, range, int, float, complex)
+# numpy functions that make an array of their argument (np.asarray: the argument itself when it is one)
+_AS_ARRAY = {np.array, np.asarray, np.asanyarray, np.ascontiguousarray}
+# numpy functions that write into an argument in place
+_MUTATORS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
 _FRESH_ARRAYS = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
                  np.array, np.eye, np.identity, np.arange, np.linspace, np.copy}
 _LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
@@ -1497,6 +1503,12 @@ class Normalizer:
         return self.call_prim(fn, [left, right], {}, e, ctx, style="binop", op=e.op)
 
     def expr_Subscript(self, e, ctx):
+        if isinstance(e.value, (ast.Name, ast.Attribute)):
+            obj = self.static_value(e.value, ctx)
+            if obj is not _NOT_STATIC and not isinstance(obj, _LocalFunction):
+                got = self.static_subscript(obj, e, ctx)
+                if got is not None:
+                    return got
         base = self.value(e.value, ctx)
         if isinstance(base, _StaticDict):
             if isinstance(e.slice, ast.Constant):
@@ -1518,6 +1530,78 @@ class Normalizer:
         if isinstance(base, Const):
             return Const(ast.Subscript(value=base.node, slice=idx.node, ctx=ast.Load()))
         return self.call_prim(operator.getitem, [base, idx], {}, e, ctx, style="getitem")
+
+    def static_subscript(self, obj, e, ctx):
+        """``obj[...]`` of an object that is no local value (a global, a module attribute), or ``None`` to index
+        it as usual (data indexed by anything: an array, list, dict, ... of the module; an index with no local
+        values in it).
+
+        ``np.r_[...]`` and ``np.c_[...]`` become a concatenation (``concat_index``); ``np.s_[...]`` and
+        ``np.index_exp[...]`` are indices. Any other object's ``__getitem__`` given local values is a function
+        the compiler cannot see into: its value is marked unknown (``NonDiff.unknown``), so a derivative that
+        would flow through it is refused at the line, never dropped.
+        """
+        if obj is np.r_ or obj is np.c_:
+            return self.concat_index(obj, e, ctx)
+        if obj is np.s_ or obj is np.index_exp or isinstance(obj, _DATA):
+            return None
+        rewritten, reads = self.rewrite(e.slice, ctx)
+        if not reads:
+            return None
+        base, _ = self.rewrite(e.value, ctx)
+        node = ast.Subscript(value=base, slice=rewritten, ctx=ast.Load())
+        spelled = ast.unparse(e.value)
+        return NonDiff(node, reads, unknown=f"{spelled}[...] (the [] of a {type(obj).__name__} object)")
+
+    def concat_index(self, obj, e, ctx):
+        """``np.r_[a, b, ...]``: ``np.concatenate`` of the pieces made at least 1-d (``np.c_``: of the pieces made
+        at least 2-d, a vector as a column, along the last axis); a slice piece is the range ``np.r_[0:3]``
+        itself, a list piece an array. Both are linear in the pieces, so they have the rules of ``reshape``
+        and ``concatenate``."""
+        spelled = ast.unparse(e.value)
+        elts = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+        if elts and isinstance(elts[0], ast.Constant) and isinstance(elts[0].value, str):
+            raise ctx.error(e, f"{spelled}[...] with a directive string ({elts[0].value!r}) is not supported: use "
+                               "np.concatenate or np.stack with an axis")
+        column = obj is np.c_
+        pieces = []
+        for elt in elts:
+            if isinstance(elt, ast.Slice):  # a range (np.c_: a column of it)
+                node, reads = self.rewrite(ast.Subscript(value=e.value, slice=elt, ctx=ast.Load()), ctx)
+                pieces.append(self.atom(NonDiff(node, reads), e, ctx))
+                continue
+            item = self.value(elt, ctx)
+            if isinstance(item, ListNew) or (isinstance(item, Var) and item.name in self.lists):
+                lst = self.atom(item, e, ctx)
+                array = ast.Call(func=self.const_node(np.array), args=[_atom_node(lst)], keywords=[])
+                from ..rules.shape import stack_args
+                item = ListReduce("stack", stack_args, array, lst, {})
+            elif isinstance(item, (tuple, _StaticDict, _DictLiteral, _LocalFunction)):
+                raise ctx.error(e, f"{spelled}[...] of a tuple, dict or function is not supported")
+            a = self.atom(item, e, ctx)
+            np_shape = ast.Call(func=self.const_node(np.shape), args=[_atom_node(a)], keywords=[])
+            if column:  # (-1, 1) if np.ndim(a) < 2 else np.shape(a)
+                ndim = ast.Call(func=self.const_node(np.ndim), args=[_atom_node(a)], keywords=[])
+                shape = ast.IfExp(test=ast.Compare(left=ndim, ops=[ast.Lt()], comparators=[ast.Constant(value=2)]),
+                                  body=ast.Tuple(elts=[ast.Constant(value=-1), ast.Constant(value=1)], ctx=ast.Load()),
+                                  orelse=np_shape)
+            else:  # (-1,) + np.shape(a)[1:]
+                shape = ast.BinOp(left=ast.Tuple(elts=[ast.Constant(value=-1)], ctx=ast.Load()), op=ast.Add(),
+                                  right=ast.Subscript(value=np_shape, slice=ast.Slice(lower=ast.Constant(value=1)),
+                                                      ctx=ast.Load()))
+            if isinstance(a, Const):
+                piece = self.call_prim(np.reshape, [a, Const(shape)], {}, e, ctx)
+            else:
+                shape_var = self.temp("shape")
+                self.assign(shape_var, NonDiff(shape, frozenset({a.name})), e, ctx)
+                piece = self.call_prim(np.reshape, [a, Const(ast.Name(id=shape_var, ctx=ast.Load()))], {}, e, ctx)
+            pieces.append(self.atom(piece, e, ctx))
+        lst = self.atom(ListNew(pieces), e, ctx)
+        axis = Const(ast.Constant(value=-1 if column else 0))
+        node = ast.Call(func=self.const_node(np.concatenate), args=[_atom_node(lst)],
+                        keywords=[ast.keyword(arg="axis", value=copy.deepcopy(axis.node))])
+        from ..rules.shape import concatenate_args
+        return ListReduce("concatenate", concatenate_args, node, lst, {"axis": axis})
 
     def index(self, node, where, ctx):
         """An index as a ``Const``: kept in place when simple, else computed into a variable first."""
@@ -1560,9 +1644,20 @@ class Normalizer:
                                                 else container)))
         if callee in NONDIFF_BUILTINS:
             return self.nondiff(e, ctx)
+        if (get_rule(callee) is None and not _inlinable(callee) and _list_reducer(callee) is None
+                and callee not in _MUTATORS and not any(k.arg == "out" for k in e.keywords)
+                and any(isinstance(a, ast.List) for a in list(e.args) + [k.value for k in e.keywords])
+                and not self.rewrite(e, ctx)[1]):
+            return self.nondiff(e, ctx)  # constants only, lists written in place too: np.ix_([0, 1], [2, 0])
         if any(k.arg == "out" for k in e.keywords):
             raise ctx.error(e, "out= writes into an existing array in place, which srcgrad.grad cannot follow; "
                                "use the returned value")
+        if callee in _MUTATORS or (getattr(callee, "__name__", None) == "at"
+                                   and isinstance(getattr(callee, "__self__", None), np.ufunc)):
+            name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", "it")
+            raise ctx.error(e, f"{name} writes into its argument in place, which srcgrad.grad cannot follow: "
+                               "compute the new value instead (y = np.where(mask, v, y), index assignment into "
+                               "an array the function creates)")
         args = [self.expr(a, ctx) for a in e.args]
         kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
         reducer = _list_reducer(callee)
@@ -1585,6 +1680,13 @@ class Normalizer:
                 return self.nondiff(e, ctx)
             args = [self.pack(a, e, ctx) for a in args]
             kwargs = {k: self.pack(a, e, ctx) for k, a in kwargs.items()}
+        if (callee in _AS_ARRAY and len(args) == 1 and isinstance(args[0], Var) and args[0].name not in self.lists
+                and set(kwargs) <= {"dtype"} and all(_dtype_kind(self.static_value(k.value, ctx)) == "f"
+                                                     for k in e.keywords)):
+            # np.array(x) / np.asarray(x) of a value (an array, a list argument): the identity on its numbers
+            node = ast.Call(func=self.callee_node(func, callee, ctx), args=[_atom_node(args[0])],
+                            keywords=[ast.keyword(arg=k, value=_atom_node(v)) for k, v in kwargs.items()])
+            return Cast(args[0], node)
         if callee is float and len(args) == 1 and not kwargs and isinstance(args[0], Var):
             return Cast(args[0], ast.Call(func=ast.Name(id=self.ns.bind(float, "float"), ctx=ast.Load()),
                                           args=[ast.Name(id=args[0].name, ctx=ast.Load())], keywords=[]))
@@ -1646,12 +1748,21 @@ class Normalizer:
             raise ctx.error(e, f"the method .{attr}() of a tuple is not supported")
         args = [self.expr(a, ctx) for a in e.args]
         kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        if any(k.arg == "out" for k in e.keywords):
+            raise ctx.error(e, f"out= writes into an existing array in place, which srcgrad.grad cannot follow; "
+                               f"use the value .{attr}() returns")
         if attr == "astype":
             dtype_node = e.args[0] if e.args else next((k.value for k in e.keywords if k.arg == "dtype"), None)
             dtype = self.static_value(dtype_node, ctx) if dtype_node is not None else _NOT_STATIC
-            is_float = dtype in FLOAT_DTYPES or (isinstance(dtype, type) and issubclass(dtype, np.floating))
-            if not is_float:
-                return self.nondiff(e, ctx)
+            kind = _dtype_kind(dtype)
+            if kind == "c":
+                raise ctx.error(e, "astype to a complex dtype is not supported by srcgrad.grad")
+            if kind in ("b", "i", "u", "U", "S", "M", "m"):
+                return self.nondiff(e, ctx)  # integers, booleans, text: no derivative
+            if kind != "f":
+                node, reads = self.rewrite(e, ctx)
+                return NonDiff(node, reads, unknown=f"{ast.unparse(e.func)}(...) with a dtype the compiler cannot "
+                                                    "tell (a float dtype has a derivative, an integer one none)")
             from ..rules.shape import astype
             return self.call_prim(astype, [recv] + args, kwargs, e, ctx, func_name="astype")
         if attr == "item" and not args:
@@ -2045,6 +2156,18 @@ _OP_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow:
 def _write_text(s):
     """An augmented assignment as the user spelled its target: ``row *= ...``."""
     return f"{ast.unparse(s.target)} {_OP_SYMBOLS.get(type(s.op), '')}= ..."
+
+
+def _dtype_kind(dtype):
+    """numpy's kind letter of a dtype written in the code (``"f"`` for ``float``), or ``None`` when unknown."""
+    if dtype is _NOT_STATIC or dtype is None:
+        return None
+    if dtype in FLOAT_DTYPES:
+        return "f"
+    try:
+        return np.dtype(dtype).kind
+    except TypeError:
+        return None
 
 
 def _const_int(node):

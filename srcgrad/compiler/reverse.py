@@ -577,7 +577,8 @@ class Reverse:
                             state, out)
 
     def resolve_hvstack(self, value):
-        """``np.hstack``/``np.vstack`` as the stack or concatenate they are for the elements' (static) rank."""
+        """``np.hstack``/``np.vstack`` as the stack or concatenate they are for the elements' (static) rank, or
+        ``None`` when the ranks are not known (or differ)."""
         from ..rules.shape import concatenate_args, stack_args
         lst = value.lst.name
         items = []
@@ -586,18 +587,33 @@ class Reverse:
                 items += st.value.items
             elif isinstance(st, (Append, ListSet)) and st.lst == lst:
                 items.append(st.item)
-        ranks = {len(self.shape_of(a)) if self.shape_of(a) is not None else None for a in items}
+        ranks = {self.rank_of(a) for a in items}
         if len(ranks) != 1 or None in ranks or 0 in ranks:
-            raise error_at(
-                self.fn.filename, self.fn.lines, getattr(self, "current_lineno", 0),
-                f"np.{value.kind} of values whose rank the compiler cannot tell: use np.concatenate or np.stack "
-                "with an explicit axis")
+            return None  # decided when the code runs (see runtime.stacked_piece)
         rank = ranks.pop()
         if value.kind == "hstack":
             kind, prim, axis = "concatenate", concatenate_args, (0 if rank == 1 else 1)
         else:
             kind, prim, axis = ("stack", stack_args, 0) if rank == 1 else ("concatenate", concatenate_args, 0)
         return ListReduce(kind, prim, value.node, value.lst, {"axis": Const(ast.Constant(value=axis))})
+
+    def rank_of(self, a):
+        """The static number of axes of a list item, or ``None``: from the shapes activity found, or for a
+        constant naming module-level data (``G[1:3]``, no calls), from its value."""
+        shape = self.shape_of(a)
+        if shape is not None:
+            return len(shape)
+        if isinstance(a, Const) and all(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant,
+                                                       ast.Slice, ast.Tuple, ast.UnaryOp, ast.USub, ast.Load))
+                                        for n in ast.walk(a.node)):
+            names = {n.id for n in ast.walk(a.node) if isinstance(n, ast.Name)}
+            if names <= set(self.ns.values):
+                try:
+                    code = compile(ast.fix_missing_locations(ast.Expression(body=clone(a.node))), "<rank>", "eval")
+                    return np.ndim(eval(code, {n: self.ns.values[n] for n in names}))
+                except Exception:
+                    return None
+        return None
 
     def list_contribs(self, value, v, d, state, out):
         """Adjoints of the list-valued forms (``ListNew``, ``ListGet``, ``ListReduce``)."""
@@ -621,8 +637,16 @@ class Reverse:
             return
         e = self.namer.fresh("e")
         if value.kind in ("hstack", "vstack"):
-            value = self.resolve_hvstack(value)
-        if value.kind == "sum":
+            value = self.resolve_hvstack(value) or value
+        if value.kind in ("hstack", "vstack"):  # ranks known only at run time: each item's block, reshaped
+            from .runtime import stacked_piece
+            k = self.namer.fresh("k")
+            elt = _call(self.ns.bind(stacked_piece, "stacked_piece"), _name(d), _name(lst), _name(k),
+                        ast.Constant(value=value.kind))
+            rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
+            new = ast.ListComp(elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[],
+                                                                      is_async=0)])
+        elif value.kind == "sum":
             shape = _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(e))
             elt = _call(self.ns.bind(unbroadcast, "unbroadcast"), _name(d), shape)
             new = ast.ListComp(elt=elt, generators=[ast.comprehension(target=_name(e, True), iter=_name(lst), ifs=[],
@@ -681,6 +705,12 @@ class Reverse:
             restore = [_marker(_RestoreItems(v, clone(value.args[1].node), key=id(s)))]
         if v not in self.act.active or v not in state:
             return restore
+        if isinstance(value, NonDiff) and value.unknown:
+            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
+                           f"{value.unknown} is given a value that depends on what is differentiated, and srcgrad "
+                           "cannot see into it to differentiate it",
+                           hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
+                                "function a rule with @srcgrad.custom_vjp.")
         if isinstance(value, Opaque):
             name = getattr(value.fn, "__qualname__", None) or repr(value.fn)
             module = getattr(value.fn, "__module__", None)

@@ -6,17 +6,19 @@ in it, so it can be read.
 
 import numpy as np
 
-__all__ = ["default_dout", "match_shape"]
+__all__ = ["default_dout", "match_shape", "stacked_piece"]
 
 
 def default_dout(result):
     """The output cotangent when the caller gave none: 1.0 for a scalar output.
 
+    A one-element array (shape ``(1,)``, ``(1, 1)``, ...) counts as a scalar, as in PyTorch and HIPS autograd.
+
     Args:
         result: the value the differentiated function returned.
 
     Returns:
-        ``1.0``.
+        ``1.0``, or ones of ``result``'s shape for a one-element array.
 
     Raises:
         ValueError: ``result`` has more than one element (pass ``dout=``).
@@ -27,8 +29,10 @@ def default_dout(result):
         what = "None" if result is None else f"an array of {dtype}" if dtype is not None else type(result).__name__
         raise TypeError(f"the function returned {what}, which has no gradient: srcgrad.grad "
                         "differentiates a function that returns a number or a numeric array")
-    if np.ndim(result) == 0 or np.size(result) == 1 and np.ndim(result) == 0:
+    if np.ndim(result) == 0:
         return 1.0
+    if np.size(result) == 1:
+        return np.ones(np.shape(result))
     raise ValueError(
         f"the function returned an array of shape {np.shape(result)}; a gradient of a non-scalar output "
         "needs its cotangent: call the gradient with dout=<array of that shape>")
@@ -48,3 +52,26 @@ def match_shape(tangent, value):
     if np.shape(tangent) == shape:
         return tangent
     return np.broadcast_to(tangent, shape).copy()
+
+
+def stacked_piece(g, items, k, kind):
+    """The cotangent of ``items[k]`` in ``np.hstack(items)`` or ``np.vstack(items)`` (``kind``), given the
+    cotangent ``g`` of the result; for items whose number of axes the compiler could not tell.
+
+    Args:
+        g: the cotangent of the stacked array.
+        items: the list that was stacked.
+        k: which item.
+        kind: ``"hstack"`` or ``"vstack"``.
+
+    Returns:
+        The block of ``g`` that came from ``items[k]``, in that item's shape.
+    """
+    if kind == "vstack":
+        shapes, axis = [np.shape(np.atleast_2d(a)) for a in items], 0
+    else:
+        shapes = [np.shape(np.atleast_1d(a)) for a in items]
+        axis = 0 if len(shapes[0]) == 1 else 1
+    start = sum(s[axis] for s in shapes[:k])
+    block = (slice(None),) * axis + (slice(start, start + shapes[k][axis]),)
+    return np.reshape(g[block], np.shape(items[k]))
