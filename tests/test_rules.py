@@ -613,7 +613,8 @@ def _library_rules():
     """The rules srcgrad itself registers (not ones a test or a user registered at run time)."""
     for fn, rule in RULES.items():
         modules = {getattr(f, "__module__", "") or "" for f in rule.vjps if f is not None}
-        if rule.differentiable and modules and all(m.startswith("srcgrad.") for m in modules):
+        if rule.differentiable and modules and all(m.startswith("srcgrad.") and not m.startswith("srcgrad.rules.scipy_")
+                                                   for m in modules):  # scipy's: tests/test_rules_scipy.py
             yield fn, rule
 
 

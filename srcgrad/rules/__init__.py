@@ -121,6 +121,9 @@ from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax,
                       softplus, sum_rows)
 from .shape import astype, concatenate_args, split_tuple, stack_args
+from . import scipy_rules  # noqa: E402  (scipy's rules: registered for the scipy modules already imported)
+
+scipy_rules.autoload()
 
 __all__ = [
     "ALIASES",
