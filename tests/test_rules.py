@@ -26,6 +26,7 @@ from srcgrad.rules.nnfuncs import (binary_cross_entropy, linear, log_softmax, lo
                                    softmax, softplus, sum_rows)
 from srcgrad.rules.helpers import conj
 from srcgrad.rules.reductions import others_product
+from srcgrad.rules.scipy_rules import is_scipy_rule
 from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
 
 # ---------------------------------------------------------------- finite differences
@@ -613,8 +614,8 @@ def _library_rules():
     """The rules srcgrad itself registers (not ones a test or a user registered at run time)."""
     for fn, rule in RULES.items():
         modules = {getattr(f, "__module__", "") or "" for f in rule.vjps if f is not None}
-        if rule.differentiable and modules and all(m.startswith("srcgrad.") and not m.startswith("srcgrad.rules.scipy_")
-                                                   for m in modules):  # scipy's: tests/test_rules_scipy.py
+        if rule.differentiable and modules and all(m.startswith("srcgrad.") for m in modules) \
+                and not is_scipy_rule(rule):  # scipy's (optional): tests/test_rules_scipy.py
             yield fn, rule
 
 

@@ -83,6 +83,7 @@ CASES = [
     ("digamma", lambda: special.digamma, (pos(4),), (0,), {}),
     ("psi", lambda: special.psi, (pos(),), (0,), {}),
     ("rgamma", lambda: special.rgamma, (pos(4),), (0,), {}),
+    ("gammasgn", lambda: special.gammasgn, (pos(4),), (0,), {}),
     ("polygamma", lambda: special.polygamma, (1, pos(4)), (1,), {}),
     ("multigammaln", lambda: special.multigammaln, (pos(2, 3, lo=4.0, hi=5.0), 3), (0,), {}),
     ("beta", lambda: special.beta, (pos(4), pos(4)), (0, 1), {}),

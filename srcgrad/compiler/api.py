@@ -100,6 +100,8 @@ def _load_rules():
     import importlib
     import pkgutil
     for info in pkgutil.iter_modules(rules.__path__):
+        if info.name.startswith("scipy_") and info.name != "scipy_rules":
+            continue  # they import scipy: registered with it (srcgrad/rules/scipy_rules.py)
         importlib.import_module(f"{rules.__name__}.{info.name}")
     _RULES_LOADED = True
 

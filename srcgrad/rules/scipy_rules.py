@@ -12,7 +12,7 @@ importing scipy.
 import importlib
 import sys
 
-__all__ = ["MODULES", "autoload", "load"]
+__all__ = ["MODULES", "autoload", "is_scipy_rule", "load"]
 
 MODULES = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats", "scipy.signal": "scipy_signal",
            "scipy.linalg": "scipy_linalg"}
@@ -34,3 +34,13 @@ def autoload():
     loaded = [name for name in MODULES if name in sys.modules]
     if loaded:
         load(loaded)
+
+
+def is_scipy_rule(rule):
+    """True for a rule these modules registered (tables of numpy's rules leave them out).
+
+    Args:
+        rule: a ``Rule``.
+    """
+    return any((getattr(f, "__module__", "") or "").startswith("srcgrad.rules.scipy_")
+               for f in tuple(rule.vjps) + tuple(rule.jvps) if f is not None)

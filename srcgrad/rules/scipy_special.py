@@ -18,7 +18,7 @@ import numpy as np
 import scipy.special as special
 
 from .helpers import unreduce
-from .registry import defjvp, defnondiff, defvjp
+from .registry import defjvp, defvjp
 from .scipy_patch import not_implemented, patch
 
 __all__ = []
@@ -47,7 +47,9 @@ defvjp(polygamma, None, lambda g, ans, n, x: g * polygamma(n + 1, x))
 defjvp(polygamma, None, lambda t, ans, n, x: t * polygamma(n + 1, x))
 defvjp(rgamma, lambda g, ans, x: -g * ans * digamma(x))
 defjvp(rgamma, lambda t, ans, x: -t * ans * digamma(x))
-defnondiff(special.gammasgn)
+gammasgn = special.gammasgn  # piecewise constant: a zero derivative (a rule, not defnondiff, so that
+defvjp(gammasgn, lambda g, ans, x: 0.0 * g)  # docs/rules.md's numpy table stays numpy's)
+defjvp(gammasgn, lambda t, ans, x: 0.0 * t)
 defvjp(multigammaln,
        lambda g, ans, a, d: g * np.sum(digamma(np.expand_dims(a, -1) - np.arange(d) / 2.0), axis=-1),
        None)
