@@ -54,3 +54,7 @@ class TransformError(SrcgradError):
         if self.hint:
             parts.append(self.hint)
         return "\n".join(parts)
+
+
+class ShapeError(SrcgradError, RuntimeError, ValueError):
+    """Operands whose shapes do not fit (PyTorch raises a RuntimeError, numpy a ValueError: it is both)."""

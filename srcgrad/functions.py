@@ -16,7 +16,7 @@ __all__ = [
     "abs", "add", "atan2", "cdist", "sort", "topk", "unbind", "amax", "amin", "argmax", "argmin", "bmm", "cat", "ceil", "chunk", "clamp", "clip", "concat",
     "cos", "cosh", "cumsum", "diag", "div", "dot", "einsum", "exp", "expm1", "flatten", "flip", "floor", "gather",
     "index_select", "is_tensor", "isfinite", "isnan", "log", "log10", "log1p", "log2",
-    "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "neg", "norm", "numel",
+    "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "mv", "neg", "norm", "numel",
     "outer", "permute", "pow", "prod", "reciprocal", "reshape", "round", "rsqrt", "sign", "sin",
     "sinh", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "t", "tan",
     "tanh", "trace", "transpose", "tril", "triu", "unsqueeze", "var", "where", "allclose", "equal", "roll",
@@ -207,17 +207,22 @@ def matmul(input, other):
 
 def mm(input, mat2):
     """Product of two matrices."""
-    return _t(input) @ mat2
+    return _t(input).mm(mat2)
+
+
+def mv(input, vec):
+    """Product of a matrix and a vector."""
+    return _t(input).mv(vec)
 
 
 def bmm(input, mat2):
     """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)``."""
-    return _t(input) @ mat2
+    return _t(input).bmm(mat2)
 
 
 def dot(input, other):
     """Dot product of two vectors."""
-    return np.dot(_t(input), other)
+    return _t(input).dot(other)
 
 
 def outer(input, vec2):

@@ -11,7 +11,9 @@ engine. PyTorch's names and behaviour are kept where they exist.
 
 import numbers
 import operator
+import sys
 import traceback
+import warnings
 import weakref
 
 import numpy as np
@@ -24,6 +26,7 @@ from .device import parse_to as _parse_to
 from .autograd import engine as _engine
 from .autograd.grad_mode import _state
 from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode, _stand_in, anomaly_mode
+from . import shape_errors as _shapes
 from .errors import AutogradError, NoRuleError
 from .rules import ALIASES, RULES
 from .size import Size
@@ -60,6 +63,19 @@ def _complex_refused(func):
         f"srcgrad's derivative rule for {module}.{name} is not verified for complex values, so it refuses "
         "them rather than risk a wrong gradient (docs/autograd.md, 'Complex numbers', lists what is "
         "supported); work on real and imaginary parts, or call it on .detach()ed values.")
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, "
+    "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the "
+    "leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")  # PyTorch's words
+
+
+def _read_by_user():
+    """True when ``.grad`` is read from outside srcgrad (srcgrad's own reads of a non-leaf's ``.grad`` never warn)."""
+    name = sys._getframe(2).f_globals.get("__name__", "")
+    return not (name == "srcgrad" or name.startswith("srcgrad."))
 
 
 class Tensor:
@@ -151,7 +167,12 @@ class Tensor:
         if len(inputs) == 1:
             return _record_fast(ufunc, inputs[0])
         if len(inputs) == 2 and inputs[1] is not None:
-            return _record_fast(ufunc, inputs[0], inputs[1])
+            try:
+                return _record_fast(ufunc, inputs[0], inputs[1])
+            except ValueError:  # ndarray @ Tensor, np.matmul(a, b): numpy refused the shapes, say it as PyTorch does
+                if ufunc is np.matmul:
+                    _shapes.raise_if(_shapes.matmul_message(np.shape(inputs[0]), np.shape(inputs[1])))
+                raise
         return _record(ufunc, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -210,8 +231,15 @@ class Tensor:
 
     @property
     def grad(self):
-        """The gradient accumulated by ``backward`` (a Tensor of this Tensor's shape), or ``None``."""
-        return self._grad
+        """The gradient accumulated by ``backward`` (a Tensor of this Tensor's shape), or ``None``.
+
+        It is filled for leaves (and ``retain_grad()`` Tensors); reading it on a non-leaf that does not
+        retain its gradient warns, as in PyTorch.
+        """
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains and _read_by_user():
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value):
@@ -701,10 +729,18 @@ class Tensor:
         return _record_fast(np.power, other, self)
 
     def __matmul__(self, other):
-        return _record_fast(np.matmul, self, other)
+        try:
+            return _record_fast(np.matmul, self, other)
+        except ValueError:  # numpy refused the shapes: say it in PyTorch's words
+            _shapes.raise_if(_shapes.matmul_message(self.shape, np.shape(other)))
+            raise
 
     def __rmatmul__(self, other):
-        return _record_fast(np.matmul, other, self)
+        try:
+            return _record_fast(np.matmul, other, self)
+        except ValueError:
+            _shapes.raise_if(_shapes.matmul_message(np.shape(other), self.shape))
+            raise
 
     def __neg__(self):
         return _record_fast(np.negative, self)
@@ -801,11 +837,22 @@ class Tensor:
 
     def mm(self, other):
         """Matrix product of two 2-D Tensors."""
+        _shapes.raise_if(_shapes.mm_message(self.shape, np.shape(other)))
         return self @ other
 
+    def mv(self, vec):
+        """Product of a 2-D Tensor and a 1-D one."""
+        _shapes.raise_if(_shapes.mv_message(self.shape, np.shape(vec)))
+        return self @ vec
+
     def dot(self, other):
-        """Dot product (``np.dot``)."""
-        return _record_fast(np.dot, self, other)
+        """Dot product (``np.dot``: of two vectors, PyTorch's ``dot``; numpy's rules for other ranks)."""
+        try:
+            return _record_fast(np.dot, self, other)
+        except ValueError:
+            if self.ndim == 1 and np.ndim(other) == 1:
+                _shapes.raise_if(_shapes.dot_message(self.shape, np.shape(other)))
+            raise
 
     def abs(self):
         """Elementwise absolute value."""
@@ -1131,7 +1178,8 @@ class Tensor:
         return _record(np.trace, (self,), {})
 
     def bmm(self, other):
-        """Batched matrix product."""
+        """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)``."""
+        _shapes.raise_if(_shapes.bmm_message(self.shape, np.shape(other)))
         return self @ other
 
     def outer(self, other):

@@ -21,6 +21,7 @@ from ..errors import SrcgradError, TransformError
 from . import activity, aliasing, codegen, complexity, fence, normalize as normalize_pass, optimize as optimize_pass, \
     reverse as reverse_pass
 from .naming import Namer, Namespace
+from .methods import BoundGradFunction
 from .tracebacks import annotate
 from .wrapping import WrappedOriginal
 from ..rules.registry import _TABLE_VERSION
@@ -608,7 +609,10 @@ def grad(fn=None, wrt=0, *, preserve_result=False, optimize=True, verbose=False,
         NoRuleError: a function with no rule and no source is on a path to the output.
     """
     if fn is None:
-        return lambda f: GradFunction(f, wrt, preserve_result, optimize, verbose, source)
+        return lambda f: grad(f, wrt, preserve_result=preserve_result, optimize=optimize, verbose=verbose,
+                              source=source)
+    if inspect.ismethod(fn):  # grad(model.loss): the class's function, self passed on every call
+        return BoundGradFunction(fn, wrt, lambda f, w: GradFunction(f, w, preserve_result, optimize, verbose, source))
     return GradFunction(fn, wrt, preserve_result, optimize, verbose, source)
 
 

@@ -491,5 +491,8 @@ def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):
         TransformError: ``fn`` uses a construct outside the supported subset.
     """
     if fn is None:
-        return lambda f: JVPFunction(f, wrt, optimize, verbose, source)
+        return lambda f: jvp(f, wrt, optimize=optimize, verbose=verbose, source=source)
+    if inspect.ismethod(fn):  # jvp(model.f): the class's function, self passed on every call
+        from .methods import BoundGradFunction
+        return BoundGradFunction(fn, wrt, lambda f, w: JVPFunction(f, w, optimize, verbose, source))
     return JVPFunction(fn, wrt, optimize, verbose, source)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import creation as _creation
 from .. import rules as _rules
+from .. import shape_errors as _shapes
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..rules.conv import col2im, conv_output_size, im2col
@@ -110,6 +111,7 @@ def linear(input, weight, bias=None):
     """
     if weight.ndim != 2:
         raise ValueError(f"linear expects a weight of shape (out_features, in_features), got {list(weight.shape)}")
+    _shapes.raise_if(_shapes.linear_message(np.shape(input), weight.shape))  # PyTorch's words, before numpy's
     if bias is None:  # PyTorch records a matrix product (MmBackward0)
         return _record(np.matmul, (input, _record(np.transpose, (weight,), {})), {})
     # One node (AddmmBackward0), as PyTorch records addmm, not transpose + matmul + add.

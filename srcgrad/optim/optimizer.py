@@ -54,7 +54,10 @@ class Optimizer:
         self.param_groups = []
         param_groups = list(params)
         if len(param_groups) == 0:
-            raise ValueError("optimizer got an empty parameter list")
+            used_up = iter(params) is params  # a generator or iterator, maybe consumed before it got here
+            raise ValueError("optimizer got an empty parameter list" + (
+                " (the iterator it got yielded nothing: model.parameters() is a generator, used up once read; "
+                "call model.parameters() again for each optimizer, or pass a list)" if used_up else ""))
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for group in param_groups:
