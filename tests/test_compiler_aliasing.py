@@ -505,3 +505,50 @@ def test_writes_nothing_else_sees_compile(f, args):
 
 def test_float_arguments_are_rebound_not_changed():
     check(float_argument, 0.7, X0)
+
+
+# ------------------------------------------------------------------ messages use the user's names
+
+def _safe_view(x):
+    tmp = x * 3.0
+    v = tmp[0:2]
+    return np.sum(v)
+
+
+def _scaled_view(x, k):
+    tmp = x * k
+    v = tmp[0:2]
+    tmp *= 2.0  # refused
+    return np.sum(v)
+
+
+def second_helper_with_the_same_names(x):
+    return _safe_view(x) + _scaled_view(x, 2.0)
+
+
+def test_messages_name_a_helpers_own_variables_not_their_renamed_copies():
+    refused(second_helper_with_the_same_names, X0, match="'v' may share memory with 'tmp'", at=_scaled_view)
+    with pytest.raises(TransformError) as info:
+        srcgrad.grad(second_helper_with_the_same_names)(X0)
+    assert "_2" not in info.value.message
+
+
+def _listed(x):
+    parts = [x, x * 2.0]
+    return np.sum(parts[1])
+
+
+def _listed_then_rebound(x):
+    parts = [x]
+    parts = 3.0
+    return np.sum(x) * parts
+
+
+def list_rebound_in_a_second_helper(x):
+    return _listed(x) + _listed_then_rebound(x)
+
+
+def test_a_refusal_inside_a_second_helper_names_the_users_variable():
+    with pytest.raises(TransformError) as info:
+        srcgrad.grad(list_rebound_in_a_second_helper)(X0)
+    assert "'parts' holds a list" in info.value.message

@@ -332,6 +332,8 @@ REJECTED_EXAMPLES = {  # fence name (or a description) -> a one-line example ins
     "assignment to the loop variable": "y = x\n    for i in range(3):\n        i = i + 1\n        y = y * 2.0",
     "a call of a value computed inside the function": "fs = [np.sin]\n    y = fs[0](x)",
     "the else clause of a loop": "for i in range(2):\n        pass\n    else:\n        pass\n    y = x",
+    "an in-place write another name for the memory reads afterwards": "v = x[0:1]\n    x *= 2.0\n    y = v * x",
+    "a differentiable value passed by keyword": "y = np.dot(x, b=x)",
 }
 
 

@@ -215,16 +215,18 @@ def _check_list_sets(fn, act):
                 n, (ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Load))
             if not ok:
                 raise error_at(fn.filename, fn.lines, s.lineno,
-                               f"the index of an assignment into the list '{s.lst}' must be an integer srcgrad.grad "
+                               f"the index of an assignment into the list '{fn.display.get(s.lst, s.lst)}' must be an "
+                               "integer srcgrad.grad "
                                "can follow: a constant, a loop variable, or arithmetic on them")
         arrays = [v for v in s.shared if v not in act.scalar]
+        lst = fn.display.get(s.lst, s.lst)
         if arrays:
             op = symbols.get(type(ops.get(getattr(s.item, "name", None))), "op")
             raise error_at(fn.filename, fn.lines, s.lineno,
-                           f"'{s.lst}[...] {op}= ...' changes the list's item in place when it is an array (as {op}= "
+                           f"'{lst}[...] {op}= ...' changes the list's item in place when it is an array (as {op}= "
                            "does on an ndarray), and that array may also be seen through another name or a value "
                            f"read out of the list; srcgrad.grad computes it out of place: write "
-                           f"{s.lst}[i] = {s.lst}[i] {op} ...")
+                           f"{lst}[i] = {lst}[i] {op} ...")
 
 
 def _scalars(fn, assigns, params, seqs=frozenset()):

@@ -711,14 +711,15 @@ class Normalizer:
         """
         name = self.local(name_node, ctx)
         if name in self.params and name not in self.rebound:  # also through a helper's parameter
-            raise ctx.error(name_node, f"assignment into the argument '{name}': srcgrad.grad supports index "
+            shown = self.shown(name)
+            raise ctx.error(name_node, f"assignment into the argument '{shown}': srcgrad.grad supports index "
                                        "assignment into arrays the function creates (copy it first: "
-                                       f"{name} = {name}.copy())")
+                                       f"{shown} = {shown}.copy())")
         for value in self.values_of.get(name, ()):
             if not self.fresh_array(value, name):
-                raise ctx.error(name_node, f"assignment into '{name}', which may share its memory with another "
-                                           "value (a second name, a slice, a reshape): srcgrad.grad writes out of "
-                                           f"place, so copy it first ({name} = np.copy(...))")
+                raise ctx.error(name_node, f"assignment into '{self.shown(name)}', which may share its memory "
+                                           "with another value (a second name, a slice, a reshape): srcgrad.grad "
+                                           f"writes out of place, so copy it first ({self.shown(name)} = np.copy(...))")
         self.written_into.add(name)
         return name
 
@@ -817,8 +818,8 @@ class Normalizer:
             return
         if name in self.static:
             if self.control_depth:
-                raise ctx.error(node, f"'{name}' holds a tuple or dict built in the function; inside a branch or "
-                                      "loop it can only be given another tuple or dict of the same layout")
+                raise ctx.error(node, f"'{self.shown(name)}' holds a tuple or dict built in the function; inside a "
+                                      "branch or loop it can only be given another tuple or dict of the same layout")
             self.forget(name)
         if name in self.params and ctx.scope is self.parsed.scope and not (
                 isinstance(value, Prim) and value.style == "call" and getattr(value.fn, "__name__", "") in
@@ -832,7 +833,7 @@ class Normalizer:
         if isinstance(value, ListNew) or (isinstance(value, Var) and value.name in self.temp_lists):
             self.lists.add(name)
         elif name in self.lists:
-            raise ctx.error(node, f"'{name}' holds a list; assigning it anything else is not supported")
+            raise ctx.error(node, f"'{self.shown(name)}' holds a list; assigning it anything else is not supported")
         if isinstance(value, Var):
             if value.name in self.lists and value.name not in self.temp_lists:
                 raise ctx.error(node, "a second name for the same list (aliasing) is not supported; use one name")
@@ -858,36 +859,38 @@ class Normalizer:
         after a branch is in the same variables on every path.
         """
         if name in self.params:
-            raise ctx.error(node, f"the argument '{name}' cannot be rebound to a tuple or dict built in the function")
+            raise ctx.error(node, f"the argument '{self.shown(name)}' cannot be rebound to a tuple or dict built in "
+                                  "the function")
         old = self.static.get(name)
         if isinstance(value, _StaticDict):  # another name for the same dict object
             if old is value:
                 return
             if old is not None and self.control_depth:
-                raise ctx.error(node, f"'{name}' is made to refer to another dict inside a branch or loop; "
+                raise ctx.error(node, f"'{self.shown(name)}' is made to refer to another dict inside a branch or loop; "
                                       "srcgrad.grad needs one dict per name there")
             self.forget(name)
             value.names.add(name)
             self.static[name] = value
             return
         if old is None and self.control_depth and name in self.values_of:
-            raise ctx.error(node, f"'{name}' holds a value before this branch or loop and a tuple or dict here; "
-                                  "use another name for the tuple or dict")
+            raise ctx.error(node, f"'{self.shown(name)}' holds a value before this branch or loop and a tuple or "
+                                  "dict here; use another name for the tuple or dict")
         if old is not None and self.control_depth and (isinstance(old, _StaticTuple) or len(old.names) == 1):
             if _layout(old) != _layout(value):
                 kind = "tuple" if isinstance(old, _StaticTuple) else "dict"
-                raise ctx.error(node, f"'{name}' holds a {kind} of another layout before this line; inside a branch "
-                                      "or loop srcgrad.grad needs the same number of items (the same keys for a "
-                                      "dict) on every path")
+                raise ctx.error(node, f"'{self.shown(name)}' holds a {kind} of another layout before this line; inside "
+                                      "a branch or loop srcgrad.grad needs the same number of items (the same "
+                                      "keys for a dict) on every path")
             if not self.assign_items(old, value, node, ctx):
-                raise ctx.error(node, f"'{name}' holds a tuple or dict with a constant, a list or a function in "
-                                      "it, which cannot change inside a branch or loop; build it from variables")
+                raise ctx.error(node, f"'{self.shown(name)}' holds a tuple or dict with a constant, a list or a "
+                                      "function in it, which cannot change inside a branch or loop; build it from "
+                                      "variables")
             if isinstance(old, _StaticDict):
                 old.present = set(old)
             return
         elif old is not None and self.control_depth:
-            raise ctx.error(node, f"the dict in '{name}' has another name too; rebinding '{name}' inside a branch "
-                                  "or loop is not supported")
+            raise ctx.error(node, f"the dict in '{self.shown(name)}' has another name too; rebinding "
+                                  f"'{self.shown(name)}' inside a branch or loop is not supported")
         new = self.new_static(name, value, node, ctx)
         self.forget(name)
         self.static[name] = new
@@ -1042,22 +1045,24 @@ class Normalizer:
         if isinstance(value, tuple):
             if any(isinstance(v, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or
                    (isinstance(v, Var) and v.name in self.lists) for v in value):
-                raise ctx.error(node, f"'{name}' grows inside a branch or loop, so srcgrad.grad keeps it as a list "
-                                      "of single values: tuples, dicts or lists inside it are not supported")
+                raise ctx.error(node, f"'{self.shown(name)}' grows inside a branch or loop, so srcgrad.grad keeps it "
+                                      "as a list of single values: tuples, dicts or lists inside it are not supported")
             return ListNew(list(value))
-        raise ctx.error(node, f"'{name}' grows with {name} = {name} + (...) inside a branch or loop, so srcgrad.grad "
-                              "keeps it as a list: it can only be given tuples")
+        shown = self.shown(name)
+        raise ctx.error(node, f"'{shown}' grows with {shown} = {shown} + (...) inside a branch or loop, so "
+                              "srcgrad.grad keeps it as a list: it can only be given tuples")
 
     def grow(self, name, elts, node, ctx):
         """``acc = acc + (a, b)`` / ``acc += (a, b)`` on a grown tuple: appends."""
         if name not in self.lists:
-            raise ctx.error(node, f"'{name}' must hold a tuple before it grows ({name} = () first)")
+            shown = self.shown(name)
+            raise ctx.error(node, f"'{shown}' must hold a tuple before it grows ({shown} = () first)")
         for elt in elts:
             item = self.expr(elt, ctx)
             if isinstance(item, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or (
                     isinstance(item, Var) and item.name in self.lists):
-                raise ctx.error(node, f"'{name}' grows inside a branch or loop, so srcgrad.grad keeps it as a list "
-                                      "of single values: tuples, dicts or lists inside it are not supported")
+                raise ctx.error(node, f"'{self.shown(name)}' grows inside a branch or loop, so srcgrad.grad keeps it "
+                                      "as a list of single values: tuples, dicts or lists inside it are not supported")
             self.emit(Append(name, item, lineno=self.line(node, ctx)))
 
     # ------------------------------------------------------------ list items
