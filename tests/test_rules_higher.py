@@ -126,7 +126,8 @@ def test_vjp_bodies_differentiate_through_the_table(c):
                 a = _with(args, j, x)
                 return unbroadcast(rule.call_vjp(i, g, c.fn(*a, **kwargs), a, kwargs), shape_of(args[i]))
 
-            fd = (np.asarray(vjp_at(args[j] + eps * t), np.float64) - np.asarray(vjp_at(args[j] - eps * t), np.float64)) / (2 * eps)
+            fd = (np.real(vjp_at(args[j] + eps * t)) - np.real(vjp_at(args[j] - eps * t))) / (2 * eps)
+            deriv = np.real(deriv)  # real arguments here: the callers keep the real part of a cotangent
             np.testing.assert_allclose(deriv, fd, rtol=1e-4, atol=1e-5,
                                        err_msg=f"{c.id}: d(vjp of argument {i}) along argument {j}")
 

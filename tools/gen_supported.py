@@ -46,7 +46,8 @@ EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-7
 GROUPS = [("elementwise", "Elementwise"), ("mathfuncs", "math functions"), ("reductions", "Reductions"),
           ("linalg", "Linear algebra"), ("shape", "Shape"), ("indexing", "Indexing"), ("nnfuncs", "ML helpers"),
-          ("conv", "Convolution helpers"), ("complexnums", "Complex numbers")]
+          ("conv", "Convolution helpers"), ("complexnums", "Complex numbers"),
+          ("fourier", "Fourier transforms (np.fft)")]
 
 
 # ------------------------------------------------------------------ names
@@ -67,6 +68,8 @@ def qualname(fn):
         return f"srcgrad.rules.{name}"
     if getattr(np.linalg, name, None) is fn:
         return f"np.linalg.{name}"
+    if getattr(np.fft, name, None) is fn:
+        return f"np.fft.{name}"
     return f"np.{name}"
 
 
@@ -149,14 +152,16 @@ class Probe:
         call = f"prim({', '.join([f'a{i}' for i in range(n)] + kw)})"
         out = rule.fn(*args, **case.kwargs)
         outs = out if rule.multiple_outputs else (out,)
-        self.weights = tuple(rng.normal(size=np.shape(o)) for o in outs)
+        self.weights = tuple(rng.normal(size=np.shape(o)) + (1j * rng.normal(size=np.shape(o)) if np.iscomplexobj(o)
+                                                               else 0) for o in outs)
+        real = "np.real" if any(np.iscomplexobj(o) for o in outs) else ""  # a complex result: Re of <w, out>
         params = [f"a{i}" for i in range(n)] + [f"w{k}" for k in range(len(outs))]
         if rule.multiple_outputs:
             names = ", ".join(f"o{k}" for k in range(len(outs)))
-            lines = [f"    {names} = {call}"] + [f"    s{k} = np.sum(o{k} * w{k})" for k in range(len(outs))]
+            lines = [f"    {names} = {call}"] + [f"    s{k} = np.sum({real}(o{k} * w{k}))" for k in range(len(outs))]
             ret = " + ".join(f"s{k}" for k in range(len(outs)))
         else:
-            lines, ret = [], f"np.sum({call} * w0)"
+            lines, ret = [], f"np.sum({real}({call} * w0))"
         self.source = f"def probe({', '.join(params)}):\n" + "\n".join(lines + [f"    return {ret}"]) + "\n"
         exec(compile(self.source, "<probe>", "exec"), self.namespace)
         self.fn = self.namespace["probe"]

@@ -116,6 +116,7 @@ from .broadcast import shape_of, unbroadcast
 from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfuncs  # noqa: E402,F401
 from . import conv  # noqa: E402,F401  (im2col/col2im, behind nn's convolution and pooling)
 from . import complexnums  # noqa: E402,F401  (real, imag, conj, angle)
+from . import fourier  # noqa: E402,F401  (np.fft)
 from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax,

@@ -83,5 +83,6 @@ REAL_PARTS = {np.linalg.slogdet: frozenset({1}), np.linalg.eigh: frozenset({0})}
 """Multiple-output primitives: the outputs that are real even for complex arguments (``logabsdet``, the
 eigenvalues of a Hermitian matrix); modules add theirs (``svd_p``'s singular values)."""
 
-REAL_VALUED = frozenset({np.real, np.imag, np.angle, np.absolute, np.var, np.std, np.linalg.norm})
+REAL_VALUED = frozenset({np.real, np.imag, np.angle, np.absolute, np.var, np.std, np.linalg.norm, np.fft.irfft,
+                         np.fft.irfft2, np.fft.irfftn})
 """Primitives whose result is real even for complex arguments (the compiler's complex check reads it)."""
