@@ -227,15 +227,17 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        """Yield the indices, drawn as they are consumed (``num_samples=10**10`` allocates nothing up front)."""
         rng = _rng(self.generator)
         n = len(self.data_source)
         if self.replacement:
-            return iter(rng.integers(0, n, size=self.num_samples).tolist())
+            yield from _in_chunks(lambda k: rng.integers(0, n, size=k), self.num_samples)
+            return
         full, rest = divmod(self.num_samples, n)
-        order = [rng.permutation(n) for _ in range(full)]
+        for _ in range(full):
+            yield from rng.permutation(n).tolist()
         if rest:
-            order.append(rng.permutation(n)[:rest])
-        return iter(np.concatenate(order).tolist() if order else [])
+            yield from rng.permutation(n)[:rest].tolist()
 
     def __len__(self):
         return self.num_samples
@@ -291,9 +293,13 @@ class WeightedRandomSampler(Sampler):
         self.generator = _as_generator(generator)
 
     def __iter__(self):
+        """Yield the indices; with replacement they are drawn in chunks as they are consumed."""
         p = self.weights / self.weights.sum()
-        draw = _rng(self.generator).choice(len(p), size=self.num_samples, replace=self.replacement, p=p)
-        return iter(draw.tolist())
+        rng = _rng(self.generator)
+        if self.replacement:
+            yield from _in_chunks(lambda k: rng.choice(len(p), size=k, p=p), self.num_samples)
+            return
+        yield from rng.choice(len(p), size=self.num_samples, replace=False, p=p).tolist()  # at most len(p)
 
     def __len__(self):
         return self.num_samples
@@ -598,6 +604,19 @@ class DataLoader:
 
 
 # -- randomness -------------------------------------------------------------------------------------
+
+
+_CHUNK = 4096
+
+
+def _in_chunks(draw, total):
+    """Yield ``total`` Python ints from ``draw(k)``, at most ``_CHUNK`` at a time (PyTorch's samplers draw
+    lazily too), so a sampler's memory does not grow with its ``num_samples``."""
+    done = 0
+    while done < total:
+        k = min(_CHUNK, total - done)
+        yield from draw(k).tolist()
+        done += k
 
 
 def _as_generator(generator):

@@ -10,20 +10,30 @@ only the types listed above, so a checkpoint can never run code.
 
 Saving writes a temporary file in the target's directory, flushes it to disk
 and renames it over the target (``os.replace``), so a crash mid-save leaves the
-previous checkpoint intact.
+previous checkpoint intact. The temporary file's name holds the saving
+process's id, so the next save of the same target removes the ones that
+killed processes left. An existing target keeps its permissions, and a
+read-only one is not replaced (``PermissionError``, as ``torch.save`` gives).
+
+Loading trusts nothing in the file: every array's header is read before its
+data, and an array that claims more bytes than the archive holds, a dtype a
+Tensor cannot hold, or a structure nested deeper than Python can walk is a
+``SerializationError``, never a ``MemoryError`` or ``RecursionError``.
 """
 
 import json
 import math
 import os
+import re
 import secrets
+import stat
 import zipfile
 from collections import Counter, OrderedDict
 
 import numpy as np
 
 from .errors import SrcgradError
-from .tensor import Tensor
+from .tensor import Tensor, check_data
 
 __all__ = ["save", "load", "SerializationError"]
 
@@ -48,6 +58,7 @@ def save(obj, f):
 
     Raises:
         SerializationError: ``obj`` holds something that cannot be saved without pickle.
+        PermissionError: the target file exists and is read-only (no write permission bit set).
     """
     arrays = {}
     tree = _encode(obj, arrays)
@@ -58,11 +69,21 @@ def save(obj, f):
         return
     path = os.path.realpath(os.fspath(f))  # through a symlink: replace the file it points to, keep the link
     directory = os.path.dirname(path)
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        old = None
+    if old is not None and stat.S_ISREG(old.st_mode) and not old.st_mode & 0o222:
+        raise PermissionError(13, "Permission denied: the checkpoint file is read-only, so srcgrad.save does not "
+                                  "replace it", os.fspath(f))
+    _remove_stale_temps(directory, os.path.basename(path))
     fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as out:
             np.savez(out, **arrays)
             out.flush()
+            if old is not None and stat.S_ISREG(old.st_mode):
+                os.chmod(out.fileno(), stat.S_IMODE(old.st_mode))  # the new file keeps the old one's permissions
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -105,7 +126,7 @@ def load(f, map_location=None, weights_only=None, **kwargs):
             if _HEADER not in archive.files:
                 raise SerializationError(f"{name!s} is not a srcgrad checkpoint (no {_HEADER} entry); "
                                          "it was not written by srcgrad.save")
-            header = json.loads(bytes(archive[_HEADER]).decode("utf-8"))
+            header = json.loads(bytes(_array(archive, _HEADER, name, header=True)).decode("utf-8"))
             if not isinstance(header, dict) or header.get("format") != _MAGIC:
                 raise SerializationError(f"{name!s} is not a srcgrad checkpoint (bad header)")
             if header.get("version") != _VERSION:
@@ -114,8 +135,10 @@ def load(f, map_location=None, weights_only=None, **kwargs):
             return _decode(header["tree"], archive, name)
     except SerializationError:
         raise
+    except RecursionError:
+        raise SerializationError(f"{name!s}: the checkpoint's structure is nested too deeply to read") from None
     except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile, UnicodeDecodeError,
-            json.JSONDecodeError) as exc:
+            json.JSONDecodeError, MemoryError) as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise
         raise SerializationError(f"{name!s} is not a readable srcgrad checkpoint "
@@ -181,7 +204,15 @@ def _decode(node, archive, name):
     if not isinstance(node, dict) or len(node) == 0:
         raise SerializationError(f"{name!s}: corrupt srcgrad checkpoint structure")
     if "tensor" in node:
-        t = Tensor._wrap(_array(archive, node["tensor"], name))
+        value = _array(archive, node["tensor"], name)
+        try:
+            check_data(value, value)
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"{name!s}: a Tensor entry holds an array no Tensor can hold: {exc}") from None
+        if node.get("requires_grad") and value.dtype.kind not in "fc":
+            raise SerializationError(f"{name!s}: a Tensor of {value.dtype} is marked requires_grad (only floating "
+                                     "point and complex Tensors can require gradients): the file is corrupt")
+        t = Tensor._wrap(value)
         if node.get("parameter"):
             t = _as_parameter(t, node.get("requires_grad", False))
         elif node.get("requires_grad"):
@@ -206,11 +237,51 @@ def _decode(node, archive, name):
     raise SerializationError(f"{name!s}: corrupt srcgrad checkpoint structure (unknown node {sorted(node)})")
 
 
-def _array(archive, entry, name):
-    if not isinstance(entry, str) or entry == _HEADER or entry not in archive.files:
+def _array(archive, entry, name, header=False):
+    """Read one array of the archive, after checking what its ``.npy`` header claims.
+
+    The header is read first: an array that claims more bytes than its zip
+    member can hold (a stored member holds its size; a deflated one at most
+    1032 times its compressed size, deflate's limit) is refused before any
+    memory is set aside for it.
+    """
+    if not isinstance(entry, str) or (entry == _HEADER) != header or entry not in archive.files:
         raise SerializationError(f"{name!s}: corrupt srcgrad checkpoint (missing array {entry!r})")
+    info = archive.zip.getinfo(entry + ".npy")
+    with archive.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = _NPY_HEADERS.get(version)
+        if read_header is None:
+            raise SerializationError(f"{name!s}: array {entry!r} has an unknown .npy format version {version}")
+        shape, _, dtype = read_header(member)
+        offset = member.tell()
+    if dtype.hasobject:
+        raise SerializationError(f"{name!s}: array {entry!r} holds Python objects, which srcgrad never loads")
+    claimed = math.prod(shape) * dtype.itemsize
+    limit = info.file_size - offset
+    if info.compress_type != zipfile.ZIP_STORED:
+        limit = min(limit, info.compress_size * 1032)
+    if claimed > limit or info.compress_size > archive_size(archive):
+        raise SerializationError(f"{name!s}: array {entry!r} claims {claimed} bytes ({dtype}, shape {shape}) but "
+                                 f"its entry holds at most {max(limit, 0)}: the file is corrupt")
     value = archive[entry]
     return np.array(value, copy=True) if not value.flags.writeable else value
+
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def archive_size(archive):
+    """The size in bytes of the file behind an open ``NpzFile`` (a bound on what any member can hold)."""
+    fp = archive.zip.fp
+    try:
+        return os.fstat(fp.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        here = fp.tell()
+        try:
+            return fp.seek(0, os.SEEK_END)
+        finally:
+            fp.seek(here)
 
 
 def _as_parameter(t, requires_grad):
@@ -225,13 +296,52 @@ def _as_parameter(t, requires_grad):
 
 
 def _create_temp(directory, name):
-    """Create a new temporary file beside the target, with the permissions a new file normally gets (umask)."""
+    """Create a new temporary file beside the target, with the permissions a new file normally gets (umask).
+
+    Its name, ``.NAME.PID.RANDOM.tmp``, holds this process's id, so a later save can tell a temporary file
+    that a killed process left (``_remove_stale_temps``) from one another process is writing now.
+    """
     while True:
-        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
         except FileExistsError:
             continue
+
+
+def _remove_stale_temps(directory, name):
+    """Remove the temporary files of earlier saves of ``name`` whose process is gone (killed mid-save).
+
+    A temporary file of a live process (a save running now elsewhere) is left
+    alone; so is one this process is writing. Best effort: a file that cannot
+    be removed stays.
+    """
+    pattern = re.compile(r"\." + re.escape(name) + r"\.(\d+)\.[0-9a-f]{12}\.tmp")
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        try:
+            os.unlink(os.path.join(directory, entry))
+        except OSError:
+            pass
+
+
+def _alive(pid):
+    """Whether process ``pid`` exists on this machine (this process counts as alive)."""
+    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would end the process: keep its file
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True  # exists under another user, or cannot be asked: keep its file
+    return True
 
 
 def _fsync_directory(directory):

@@ -261,3 +261,32 @@ def test_chain_dataset():
     chain = ChainDataset([Stream([1.0, 2.0]), Stream([3.0])])
     assert list(chain) == [1.0, 2.0, 3.0] and len(chain) == 3
     assert [b.tolist() for b in DataLoader(chain, batch_size=2)] == [[1.0, 2.0], [3.0]]
+
+
+def test_samplers_draw_lazily_as_pytorch_does():
+    """``RandomSampler(replacement=True, num_samples=10**10)`` allocated 74 GiB up front; now it draws in chunks."""
+    import itertools
+    import tracemalloc
+
+    from srcgrad.data import WeightedRandomSampler
+
+    tracemalloc.start()
+    try:
+        for sampler in (RandomSampler(range(10), replacement=True, num_samples=10 ** 6, generator=0),
+                        RandomSampler(range(10), num_samples=10 ** 6, generator=0),
+                        WeightedRandomSampler([1.0, 3.0], 10 ** 6, generator=0)):
+            tracemalloc.reset_peak()
+            first = list(itertools.islice(iter(sampler), 5))
+            assert len(first) == 5 and tracemalloc.get_traced_memory()[1] < 2 ** 20
+    finally:
+        tracemalloc.stop()
+    huge = RandomSampler(range(10), replacement=True, num_samples=10 ** 10, generator=0)
+    assert len(huge) == 10 ** 10 and all(0 <= i < 10 for i in itertools.islice(iter(huge), 10_000))
+
+
+def test_chunked_draws_give_the_same_indices_as_one_draw():
+    drawn = list(RandomSampler(range(7), replacement=True, num_samples=10_000, generator=3))
+    assert drawn == np.random.default_rng(3).integers(0, 7, size=10_000).tolist()
+    passes = list(RandomSampler(range(4), num_samples=10, generator=2))
+    rng = np.random.default_rng(2)
+    assert passes == rng.permutation(4).tolist() + rng.permutation(4).tolist() + rng.permutation(4)[:2].tolist()
