@@ -1030,8 +1030,14 @@ class Tensor:
         return _record(np.take, (self, index), {})
 
     def t(self):
-        """Transpose a Tensor of at most 2 dimensions."""
-        return self.T
+        """Transpose a Tensor of at most 2 dimensions (recorded as PyTorch's ``TBackward0``).
+
+        Raises:
+            RuntimeError: the Tensor has more than 2 dimensions.
+        """
+        if self._value.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._value.ndim}D")
+        return _record_fast(_rules.transpose2d, self)
 
     def permute(self, *dims):
         """Reorder the dimensions."""

@@ -22,8 +22,8 @@ import pytest
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
-from srcgrad.rules.nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid,
-                                   softmax, softplus, sum_rows)
+from srcgrad.rules.nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss,
+                                   relu, sigmoid, softmax, softplus, sum_rows, transpose2d)
 from srcgrad.rules.helpers import conj
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.scipy_rules import is_scipy_rule
@@ -595,6 +595,14 @@ case(sum_rows, U(1, 4), id="sum_rows-one-row")
 case(linear, U(5, 3), U(4, 3), U(4))
 case(linear, U(2, 5, 3), U(4, 3), U(4), id="linear-batched")
 case(linear, U(5, 3), U(4, 3), id="linear-no-bias")
+case(addmm, U(4), U(5, 3), U(3, 4))
+case(addmm, U(5, 4), U(5, 3), U(3, 4), id="addmm-bias-per-row")
+case(addmm, U(4), U(2, 5, 3), U(3, 4), id="addmm-batched")
+case(transpose2d, U(3, 4))
+case(transpose2d, U(3), id="transpose2d-vector")
+case(mse_loss, U(3, 4), U(3, 4))
+case(mse_loss, U(3, 4), U(3, 4), reduction="sum")
+case(mse_loss, U(3, 4), U(4), reduction="none", id="mse_loss-broadcast")
 
 
 # ---------------------------------------------------------------- the checks

@@ -628,11 +628,9 @@ NAME_XFAIL = {
     "amax": _nm("MaxBackward1", "AmaxBackward0"),
     "getitem_slice": _nm("IndexBackward0", "SliceBackward0", "a[1:]"),
     "getitem_int": _nm("IndexBackward0", "SelectBackward0", "a[0]"),
-    "t": _nm("PermuteBackward0", "TBackward0"),
     "squeeze": _nm("SqueezeBackward0", "SqueezeBackward1", "squeeze(dim)"),
     "index_select": _nm("TakeBackward0", "IndexSelectBackward0"),
     "masked_fill": _nm("WhereBackward0", "MaskedFillBackward0"),
-    "mse_loss": _nm("MeanBackward0", "MseLossBackward0", "F.mse_loss is composed of primitives"),
     "setitem": _nm("IndexPutBackward0", "CopySlices", "c[0] = v on a non-leaf"),
 }
 

@@ -19,7 +19,7 @@ from .. import shape_errors as _shapes
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..rules.conv import col2im, conv_output_size, im2col
-from ..tensor import Tensor, _record
+from ..tensor import Tensor, _record, _record_fast
 
 __all__ = [
     # linear
@@ -112,10 +112,15 @@ def linear(input, weight, bias=None):
     if weight.ndim != 2:
         raise ValueError(f"linear expects a weight of shape (out_features, in_features), got {list(weight.shape)}")
     _shapes.raise_if(_shapes.linear_message(np.shape(input), weight.shape))  # PyTorch's words, before numpy's
-    if bias is None:  # PyTorch records a matrix product (MmBackward0)
-        return _record(np.matmul, (input, _record(np.transpose, (weight,), {})), {})
-    # One node (AddmmBackward0), as PyTorch records addmm, not transpose + matmul + add.
-    return _record(_rules.linear, (input, weight, bias), {})
+    # PyTorch's graph: the weight behind a TBackward0, then addmm (AddmmBackward0, edges bias, input,
+    # weight), or a matrix product (MmBackward0) without a bias. (On more than 2 dimensions PyTorch
+    # reshapes to rows and back around the addmm, two ViewBackward0 nodes srcgrad does not record.)
+    weight_t = _record_fast(_rules.transpose2d, weight)
+    if bias is None:
+        return _record(np.matmul, (input, weight_t), {})
+    if input.ndim >= 2 and np.ndim(bias) == 1:
+        return _record(_rules.addmm, (bias, input, weight_t), {})
+    return _record(_rules.linear, (input, weight, bias), {})  # one input row, or a bias of several axes
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -1296,8 +1301,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
     """
     reduction = _reduction(size_average, reduce, reduction)
-    diff = _record(np.subtract, (input, target), {})
-    return _reduce(_record(np.multiply, (diff, diff), {}), reduction)
+    return _record(_rules.mse_loss, (input, target), {"reduction": reduction})  # one node, MseLossBackward0
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):

@@ -119,8 +119,8 @@ from . import complexnums  # noqa: E402,F401  (real, imag, conj, angle)
 from . import fourier  # noqa: E402,F401  (np.fft)
 from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
-from .nnfuncs import (binary_cross_entropy, linear, log_softmax, logsumexp, nll_loss, relu, sigmoid, softmax,
-                      softplus, sum_rows)
+from .nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss, relu,
+                      sigmoid, softmax, softplus, sum_rows, transpose2d)
 from .shape import astype, concatenate_args, split_tuple, stack_args
 from . import scipy_rules  # noqa: E402  (scipy's rules: registered for the scipy modules already imported)
 
@@ -159,4 +159,7 @@ __all__ = [
     "nll_loss",
     "sum_rows",
     "binary_cross_entropy",
+    "addmm",
+    "transpose2d",
+    "mse_loss",
 ]

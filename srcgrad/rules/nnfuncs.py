@@ -16,7 +16,7 @@ from .indexing import index_update
 from .registry import defjvp, defvjp, primitive
 
 __all__ = ["sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp", "linear", "nll_loss", "sum_rows",
-           "binary_cross_entropy"]
+           "binary_cross_entropy", "addmm", "transpose2d", "mse_loss"]
 
 
 @primitive
@@ -108,6 +108,67 @@ def linear(x, w, b=None):
         out += b  # the product is a new array: add in place, without another allocation
         return out
     return out + b
+
+
+@primitive
+def transpose2d(a):
+    """``a.T`` of a matrix: PyTorch's ``t()``, whose node is ``TBackward0``; ``Linear`` reaches its
+    weight through one, as PyTorch's does."""
+    return np.transpose(a)
+
+
+@primitive
+def addmm(b, x, wt):
+    """``b + x @ wt``: PyTorch's ``addmm``, the one node (``AddmmBackward0``) of ``Linear`` on rows.
+
+    The arguments come in PyTorch's order, bias, input, transposed weight, so a
+    script walking ``grad_fn.next_functions`` from a Linear layer meets the bias's
+    ``AccumulateGrad`` first and the weight behind a ``TBackward0``, as in PyTorch.
+    """
+    out = np.matmul(x, wt)
+    if type(out) is np.ndarray and np.shape(b) == out.shape[-1:] and np.result_type(out, b) == out.dtype:
+        out += b  # the product is a new array: add in place, without another allocation
+        return out
+    return out + b
+
+
+def addmm_wt_grad(g, x):
+    """``x.T @ g``, the gradient of ``addmm``'s transposed weight, as the transpose of ``g.T @ x``:
+    ``transpose2d``'s VJP turns it back into a C-ordered array of the weight's shape."""
+    return np.swapaxes(np.matmul(np.swapaxes(batch_rows(g), -1, -2), input_rows(x, g)), -1, -2)
+
+
+@primitive
+def mse_loss(x, y, reduction="mean"):
+    """``(x - y) ** 2``, averaged, summed or kept: one node (``MseLossBackward0``), as PyTorch records.
+
+    Args:
+        x: the input.
+        y: the target (broadcast against ``x``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+    """
+    d = np.subtract(x, y)
+    squares = d * d
+    if reduction == "mean":
+        return np.mean(squares)
+    if reduction == "sum":
+        return np.sum(squares)
+    return squares
+
+
+def mse_scale(d, reduction):
+    """PyTorch's factor in the gradient of ``mse_loss``: ``2 / d.size`` for ``'mean'``, else 2."""
+    return 2.0 / np.size(d) if reduction == "mean" else 2.0
+
+
+def mse_tangent(t, d, reduction):
+    """The tangent of ``mse_loss`` along ``t`` (the tangent of ``x - y``), reduced as the loss is."""
+    v = 2.0 * d * t
+    if reduction == "mean":
+        return np.mean(v)
+    if reduction == "sum":
+        return np.sum(v)
+    return v
 
 
 @primitive
@@ -257,3 +318,29 @@ defjvp(linear,
        lambda t, ans, x, w, b=None: np.matmul(t, np.swapaxes(w, -1, -2)),
        lambda t, ans, x, w, b=None: np.matmul(x, np.swapaxes(t, -1, -2)),
        lambda t, ans, x, w, b=None: broadcast_like(t, ans))
+
+defvjp(transpose2d,
+       lambda g, ans, a: transpose2d(g),
+       backward_name="TBackward0")
+defjvp(transpose2d,
+       lambda t, ans, a: transpose2d(t))
+
+defvjp(addmm,
+       # a bias of one axis (or none) is added to every row; one of more axes gets g, which the caller unbroadcasts
+       lambda g, ans, b, x, wt: sum_rows(batch_rows(g)) if len(shape_of(b)) <= 1 else g,
+       lambda g, ans, b, x, wt: np.matmul(g, np.swapaxes(wt, -1, -2)),
+       lambda g, ans, b, x, wt: addmm_wt_grad(g, x),
+       backward_name="AddmmBackward0")
+defjvp(addmm,
+       lambda t, ans, b, x, wt: broadcast_like(t, ans),
+       lambda t, ans, b, x, wt: np.matmul(t, wt),
+       lambda t, ans, b, x, wt: np.matmul(x, t))
+
+# PyTorch's mse_loss_backward: norm * (x - y) * g, and norm * (y - x) * g for the target
+defvjp(mse_loss,
+       lambda g, ans, x, y, reduction="mean": mse_scale(x - y, reduction) * (x - y) * g,
+       lambda g, ans, x, y, reduction="mean": mse_scale(x - y, reduction) * (y - x) * g,
+       backward_name="MseLossBackward0")
+defjvp(mse_loss,
+       lambda t, ans, x, y, reduction="mean": mse_tangent(t, x - y, reduction),
+       lambda t, ans, x, y, reduction="mean": mse_tangent(-t, x - y, reduction))
