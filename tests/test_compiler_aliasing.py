@@ -552,3 +552,204 @@ def test_a_refusal_inside_a_second_helper_names_the_users_variable():
     with pytest.raises(TransformError) as info:
         srcgrad.grad(list_rebound_in_a_second_helper)(X0)
     assert "'parts' holds a list" in info.value.message
+
+
+# ------------------------------------------------------------------ more shapes a fuzzer would try
+
+def chosen_by_a_condition(W):
+    v = W[0] if np.sum(W) > 0.0 else W[1]
+    v *= 3.0  # refused
+    return np.sum(W ** 2)
+
+
+def chosen_then_copied(W):
+    v = W[0] if np.sum(W) > 0.0 else W[1]
+    v = v * 2.0
+    v *= 3.0
+    return np.sum(W ** 2) + np.sum(v)
+
+
+def _rows(A):
+    return A[0], A[1]
+
+
+def tuple_of_views_from_a_helper(W):
+    a, b = _rows(W)
+    b += 1.0  # refused
+    return np.sum(W ** 2)
+
+
+def _identity(a):
+    return a
+
+
+def identity_helper(x):
+    y = _identity(x)
+    y *= 2.0  # refused
+    return np.sum(x * y)
+
+
+def full_slice(x):
+    y = x[:]
+    y -= 1.0  # refused
+    return np.sum(x ** 2)
+
+
+def double_transpose(W):
+    t = W.T.T
+    t *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def reshape_minus_one(W):
+    r = np.reshape(W, -1)
+    r *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def atleast_1d(x):
+    r = np.atleast_1d(x)
+    r *= 2.0  # refused
+    return np.sum(x ** 2)
+
+
+def view_made_in_a_branch(x):
+    y = x * 1.0
+    v = y
+    if np.sum(x) > 0.0:
+        v = y[1:]
+    y *= 2.0  # refused
+    return np.sum(v)
+
+
+def write_in_an_elif(x):
+    y = x * 1.0
+    v = y[::2]
+    if np.sum(x) > 10.0:
+        y = y * 2.0
+    elif np.sum(x) > 0.0:
+        y += 1.0  # refused
+    return np.sum(v * v)
+
+
+def zipped_rows(W, V):
+    total = 0.0
+    for w, v in zip(W, V):
+        w *= 2.0  # refused
+        total = total + np.sum(w * v)
+    return total + np.sum(W)
+
+
+def enumerated_rows(W):
+    total = 0.0
+    for i, row in enumerate(W):
+        row += i  # refused
+        total = total + np.sum(row)
+    return total + np.sum(W)
+
+
+def loop_with_break(x):
+    y = x * 1.0
+    v = y[0:2]
+    for i in range(5):
+        if i == 2:
+            break
+        y *= 1.1  # refused
+    return np.sum(v)
+
+
+def comprehension_of_rows(W):
+    rows = [W[i] for i in range(2)]
+    r = rows[0]
+    r *= 2.0  # refused
+    return np.sum(W ** 2)
+
+
+def alias_rebound_in_a_loop(x):
+    total = 0.0
+    for i in range(3):
+        v = x[0:2]
+        v = v + 1.0
+        v *= 2.0
+        total = total + np.sum(v * x[0:2])
+    return total
+
+
+def view_of_a_fresh_array_read_before_the_write(x):
+    y = x * 2.0
+    v = y[1:]
+    s = np.sum(v * v)
+    y *= 3.0
+    return s + np.sum(y)
+
+
+def in_place_on_the_result_of_arithmetic(x):
+    y = x + 0.0
+    y *= 2.0
+    return np.sum(x * y)
+
+
+@pytest.mark.parametrize("f, args", [
+    (chosen_by_a_condition, (W0,)),
+    (tuple_of_views_from_a_helper, (W0,)),
+    (identity_helper, (X0,)),
+    (full_slice, (X0,)),
+    (double_transpose, (W0,)),
+    (reshape_minus_one, (W0,)),
+    (atleast_1d, (X0,)),
+    (view_made_in_a_branch, (X0,)),
+    (write_in_an_elif, (X0,)),
+    (zipped_rows, (W0, W0 * 2.0)),
+    (enumerated_rows, (W0,)),
+    (loop_with_break, (X0,)),
+    (comprehension_of_rows, (W0,)),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_fuzzer_shapes_are_refused(f, args):
+    refused(f, *args, match="is used after .* is written into in place")
+
+
+@pytest.mark.parametrize("f, args", [
+    (chosen_then_copied, (W0,)),
+    (alias_rebound_in_a_loop, (X0,)),
+    (view_of_a_fresh_array_read_before_the_write, (X0,)),
+    (in_place_on_the_result_of_arithmetic, (X0,)),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_fuzzer_shapes_that_compile(f, args):
+    check(f, *args)
+
+
+def halve_then_recurse(x, n):
+    if n == 0:
+        return np.sum(x * x)
+    x *= 0.5  # refused
+    return halve_then_recurse(x, n - 1) + np.sum(x)
+
+
+
+
+def test_a_recursive_function_changing_its_argument_in_place_is_refused():
+    with pytest.raises(TransformError, match="function that calls itself") as info:
+        srcgrad.grad(halve_then_recurse)(X0.copy(), 2)
+    assert info.value.filename == __file__
+    with pytest.raises(TransformError, match="function that calls itself"):
+        srcgrad.jvp(halve_then_recurse)(X0.copy(), 2, np.ones(4))
+
+
+def _scaled_then_written(a):
+    a = a * 1.0
+    a *= 1.42
+    a[0] = a[0] + 1.0
+    return a
+
+
+def _squash(a):
+    return np.tanh(a)
+
+
+def index_write_in_a_helper_after_a_rebinding(x):
+    return np.sum(_scaled_then_written(_squash(x)) ** 2)
+
+
+def test_an_index_write_into_a_helpers_rebound_parameter_compiles():
+    # the parameter's binding to the caller's value is gone once `a = a * 1.0` rebinds it
+    check(index_write_in_a_helper_after_a_rebinding, X0)

@@ -186,3 +186,31 @@ def test_the_cache_is_bounded(monkeypatch):
         assert len(api._CACHE) <= 5 and len(df._specs) <= 3 and len(jf._specs) <= 3
     recent = {"k11": X, "w": X[0:2]}
     np.testing.assert_allclose(df(recent)["w"], 2 * X[0:2])
+
+
+# ------------------------------------------------------------------ the user's own `dout`
+
+def local_named_dout(x):
+    dout = np.sin(x) * 2.0
+    return np.sum(dout * x)
+
+
+def local_list_named_dout(x):
+    dout = [x, x * 2.0]
+    return np.sum(dout[1] * x)
+
+
+def parameter_named_dout(x, dout):
+    return np.sum(x * dout)
+
+
+@pytest.mark.parametrize("f", [local_named_dout, local_list_named_dout], ids=lambda f: f.__name__)
+def test_a_local_named_dout_is_not_the_cotangent(f):
+    check(f, X)
+    np.testing.assert_allclose(srcgrad.grad(f)(X, dout=2.0), 2.0 * fd_grad(f, (X,), 0), rtol=1e-6)
+
+
+def test_a_parameter_named_dout():
+    check(parameter_named_dout, X, 3.0 * X, wrt=0)
+    check(parameter_named_dout, X, 3.0 * X, wrt=1)
+    np.testing.assert_allclose(srcgrad.grad(parameter_named_dout)(X, 3.0 * X, dout=2.0), 6.0 * X)

@@ -130,3 +130,24 @@ def test_a_directive_string_is_refused():
         with pytest.raises(TransformError, match="directive string") as info:
             transform(r_with_a_directive)(X) if transform is srcgrad.grad else transform(r_with_a_directive)(X, X)
         assert info.value.filename == __file__
+
+
+# ------------------------------------------------------------------ lists and tuples of constants as arguments
+
+def pad_with_nested_widths(a):
+    return np.sum(np.pad(a, ((0, 1), (0, 0))) ** 2 * np.arange(9.0).reshape(3, 3))
+
+
+def split_at_a_list(x):
+    first, rest = np.split(x, [2])
+    return np.sum(first * 2.0) + np.sum(rest ** 2)
+
+
+def take_a_list(x):
+    return np.sum(np.take(x, [0, 2, 2]) ** 2)
+
+
+def test_constant_lists_and_tuples_given_to_numpy_functions():
+    check(pad_with_nested_widths, A)
+    check(split_at_a_list, X)
+    check(take_a_list, X)

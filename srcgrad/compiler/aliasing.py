@@ -12,7 +12,8 @@ the write's line when
 
 * another name that may share memory with the written array is read after the write;
 * the written memory may belong to a module-level array or a closure cell (later calls would see it);
-* an index write (``y[i] = v``) may write into an argument's memory.
+* an index write (``y[i] = v``) may write into an argument's memory, or any write may in a function that
+  calls itself (the calling activation reads its arguments after the call).
 
 How: a flow-sensitive may-alias analysis. Every argument, module-level array and assignment that makes
 a new array is an abstract array (the newest array an assignment in a loop made is kept apart from the
@@ -96,6 +97,8 @@ def check(fn, act, values):
         return
     live = _Liveness()
     live.block(fn.body, set(), None)
+    # a recursive call runs this function again: its caller (this activation) sees what it changes in place
+    recursive = any(isinstance(s, Assign) and isinstance(s.value, UserCall) for s in _walk(fn.body))
     for sid, (s, written, sharers) in flow.events.items():
         if s.target in act.scalar or not written or written <= flow.numbers:
             continue  # a number: op= rebinds it
@@ -107,6 +110,11 @@ def check(fn, act, values):
                          "srcgrad.grad computes out of place",
                          f"Copy it first: {where.shown(s.target)} = np.copy(...)")
         args = sorted(r[1] for r in written if r[0] == "arg")
+        if args and recursive:
+            where.refuse(f"{s.inplace} changes in place the argument '{args[0]}' ({_q(where.shown(s.target))} may share "
+                         "its memory) of a function that calls itself: the caller reads its arguments after the "
+                         "call, and srcgrad.grad computes the write out of place, so it would not see it",
+                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
         if args and isinstance(s.value, Prim) and s.value.fn in (index_add, index_update):
             where.refuse(f"{s.inplace} writes into the argument '{args[0]}' ({_q(where.shown(s.target))} may share its "
                          "memory); srcgrad.grad supports index assignment into arrays the function creates",

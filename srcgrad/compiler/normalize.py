@@ -300,14 +300,10 @@ class Normalizer:
                               bookkeeping=self.bookkeeping, display=self.display)
 
     def check_aliases(self, ctx):
-        """Refuse a second name for an array that an index assignment writes into afterwards.
+        """Mark the ``lst[i] op= v`` statements whose item another name may see (``check_list_inplace``).
 
-        The generated code runs such a write in place (``reverse.find_inplace_writes``) when only one name
-        refers to the array; a second name made after the last write is harmless, one made before a write
-        (or inside a loop that also writes) is not. Writes the other name would see in the user's program
-        (views, augmented assignments) are ``aliasing``'s to refuse.
+        In-place writes to arrays that another name for the memory reads afterwards are ``aliasing``'s to refuse.
         """
-        from ..rules.indexing import index_add, index_update
         flat = []
 
         def visit(stmts, loops):
@@ -320,28 +316,8 @@ class Normalizer:
                     visit(st.body, loops + (id(st),))
 
         visit(self.out, ())
-        writes = {}
-        for pos, (st, loops) in enumerate(flat):
-            if isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update):
-                writes.setdefault(st.target, []).append((pos, loops))
         from .reverse import _stmt_reads
         self.check_list_inplace(flat, _stmt_reads)
-        for pos, (st, loops) in enumerate(flat):
-            shared = []
-            if isinstance(st, Assign) and isinstance(st.value, Copy) and isinstance(st.value.src, Var):
-                shared = [st.value.src.name, st.target]  # both names of the pair
-            elif isinstance(st, Assign) and isinstance(st.value, ListNew):
-                shared = [a.name for a in st.value.items if isinstance(a, Var)]
-            elif isinstance(st, (Append, ListSet)) and isinstance(st.item, Var):
-                shared = [st.item.name]
-            for name in shared:
-                for wpos, wloops in writes.get(name, ()):
-                    if wpos > pos or set(wloops) & set(loops):
-                        shown = self.shown(name)
-                        raise error_at(self.parsed.filename, self.parsed.lines, st.lineno,
-                                       f"'{shown}' gets another name here and is written into later; srcgrad.grad "
-                                       "writes out of place, so the other name would not see the write: use "
-                                       f"np.copy({shown})")
 
     def shown(self, var):
         """How the user's code spells variable ``var`` (``d['b']`` for ``d_b``; a helper's ``a`` for ``a_2``)."""
@@ -414,7 +390,10 @@ class Normalizer:
         return self.namer.fresh(self.namer.temp_base(base) if base == "t" else base)
 
     def assign(self, target, value, node, ctx, bookkeeping=False):
-        self.values_of.setdefault(target, []).append(value)
+        if self.control_depth:
+            self.values_of.setdefault(target, []).append(value)
+        else:  # outside branches and loops an assignment replaces every value the name had
+            self.values_of[target] = [value]
         self.emit(Assign(target, value, lineno=self.line(node, ctx), bookkeeping=bookkeeping))
         if bookkeeping:
             self.bookkeeping.add(target)
@@ -1649,11 +1628,6 @@ class Normalizer:
                                                 else container)))
         if callee in NONDIFF_BUILTINS:
             return self.nondiff(e, ctx)
-        if (get_rule(callee) is None and not _inlinable(callee) and _list_reducer(callee) is None
-                and callee not in _MUTATORS and not any(k.arg == "out" for k in e.keywords)
-                and any(isinstance(a, ast.List) for a in list(e.args) + [k.value for k in e.keywords])
-                and not self.rewrite(e, ctx)[1]):
-            return self.nondiff(e, ctx)  # constants only, lists written in place too: np.ix_([0, 1], [2, 0])
         if any(k.arg == "out" for k in e.keywords):
             raise ctx.error(e, "out= writes into an existing array in place, which srcgrad.grad cannot follow; "
                                "use the returned value")
@@ -1663,9 +1637,20 @@ class Normalizer:
             raise ctx.error(e, f"{name} writes into its argument in place, which srcgrad.grad cannot follow: "
                                "compute the new value instead (y = np.where(mask, v, y), index assignment into "
                                "an array the function creates)")
-        args = [self.expr(a, ctx) for a in e.args]
-        kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
         reducer = _list_reducer(callee)
+        plain = reducer is None and not (_inlinable(callee) and get_rule(callee) is None)
+
+        def argument(a):
+            """An argument's atom; a list of constants given to a numpy function is a constant too (indices,
+            pad widths: np.take(x, [0, 2]), np.ix_([0, 1], [2, 0]))."""
+            if plain and isinstance(a, ast.List):
+                node, reads = self.rewrite(a, ctx)
+                if not reads:
+                    return Const(node)
+            return self.expr(a, ctx)
+
+        args = [argument(a) for a in e.args]
+        kwargs = {k.arg: argument(k.value) for k in e.keywords}
         if reducer is not None and args and isinstance(args[0], tuple):
             args[0] = self.atom(ListNew(list(args[0])), e, ctx)
         if reducer is not None and args and isinstance(args[0], Var) and args[0].name in self.lists:
@@ -1728,11 +1713,12 @@ class Normalizer:
         return Var(name)
 
     def pack(self, a, e, ctx):
-        """A tuple of atoms passed to a function: build it with a no-derivative expression when constant."""
+        """A tuple of atoms passed to a function: build it with a no-derivative expression when constant (also a
+        tuple of such tuples: ``np.pad(x, ((0, 1), (0, 0)))``)."""
         if not isinstance(a, tuple):
             return a
-        if all(isinstance(x, Const) for x in a):
-            return Const(ast.Tuple(elts=[x.node for x in a], ctx=ast.Load()))
+        if _const_tuple(a):
+            return Const(_tuple_node(a))
         raise ctx.error(e, "passing a list or tuple of differentiable values to a function is not supported yet "
                            "(np.stack / np.concatenate / np.array of a list)")
 
@@ -2193,7 +2179,15 @@ def _const_int(node):
 
 
 def _const_tuple(a):
-    return isinstance(a, Const) or (isinstance(a, tuple) and all(isinstance(x, Const) for x in a))
+    """A constant, or a tuple (of tuples) of constants."""
+    return isinstance(a, Const) or (isinstance(a, tuple) and all(_const_tuple(x) for x in a))
+
+
+def _tuple_node(a):
+    """The expression of a constant or a tuple (of tuples) of constants."""
+    if isinstance(a, Const):
+        return a.node
+    return ast.Tuple(elts=[_tuple_node(x) for x in a], ctx=ast.Load())
 
 
 def _atom_node(a):

@@ -931,8 +931,11 @@ class Reverse:
 
         Safe when ``idx`` is a basic index of numbers and slices, the rule's VJPs
         do not read ``ans`` (they then see the old ``y``, restored element-wise
-        first), and ``normalize`` already proved no other name, list or view
-        shares ``y`` (it refuses index writes otherwise).
+        first), and no other name for ``y``'s memory is read after the write
+        (``aliasing`` refuses the program otherwise). A name for it that is not
+        read after the write may remain: the adjoint sweep undoes each write in
+        place, in reverse order, so every name for the array sees, at each point
+        of the adjoint sweep, what it held at that point of the forward sweep.
         """
         from .normalize import rule_reads
         out = set()
@@ -1150,7 +1153,7 @@ class Reverse:
                                                                        ctx=ast.Load()), _atom_node(result))))
             else:
                 forward.append(_assign(value_name, _atom_node(result)))
-        dout = "dout"
+        dout = self.dout_name
         if not scalar_out:
             from .runtime import default_dout
             check = _call(self.ns.bind(default_dout, "default_dout"), _atom_node(result))
@@ -1196,6 +1199,7 @@ class Reverse:
         return fdef
 
     wrt_tuple = False
+    dout_name = "dout"  # the cotangent's keyword (another name when the user's code has a `dout`)
 
     def drop_unread_views(self, adjoint, tail, grads):
         """Remove the broadcast views (``sum_view``) every use of which was folded; print ``x.shape`` in the rest."""
@@ -1690,7 +1694,7 @@ def _overwritten(fn):
     return over, shadow
 
 
-def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False):
+def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dout_name="dout"):
     """Build the gradient ``ast.FunctionDef`` of ``fn`` (see the module docstring).
 
     Args:
@@ -1700,6 +1704,7 @@ def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False):
         namer, ns: the transformation's ``Namer`` and ``Namespace``.
         preserve_result: return ``(value, gradients)``.
         wrt_tuple: return a tuple of gradients even for one parameter.
+        dout_name: the keyword-only parameter of the output cotangent (``dout`` unless the user's code has one).
 
     Returns:
         The ``ast.FunctionDef``.
@@ -1709,4 +1714,5 @@ def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False):
     """
     r = Reverse(fn, act, wrt, namer, ns, preserve_result)
     r.wrt_tuple = wrt_tuple
+    r.dout_name = dout_name
     return r.build()
