@@ -753,3 +753,35 @@ def index_write_in_a_helper_after_a_rebinding(x):
 def test_an_index_write_into_a_helpers_rebound_parameter_compiles():
     # the parameter's binding to the caller's value is gone once `a = a * 1.0` rebinds it
     check(index_write_in_a_helper_after_a_rebinding, X0)
+
+
+# ------------------------------------------------------------------ arguments that share memory, array defaults
+
+def write_one_argument_read_the_other(a, b):
+    a *= 2.0  # refused
+    return np.sum(a * b)
+
+
+def test_the_same_array_passed_twice_is_one_memory():
+    W = W0.copy()
+    with pytest.raises(TransformError, match="'b' may share memory with 'a'") as info:
+        srcgrad.grad(write_one_argument_read_the_other)(W, W)
+    assert info.value.filename == __file__
+    with pytest.raises(TransformError, match="'b' may share memory with 'a'"):
+        srcgrad.jvp(write_one_argument_read_the_other)(W, W[::-1], np.ones_like(W))  # a view of it
+    # separate arrays: Python changes only a, and the compiler agrees (sum(2 a b): 2 b and 2 a)
+    a, b = W0.copy(), 2.0 * W0
+    np.testing.assert_allclose(srcgrad.grad(write_one_argument_read_the_other, wrt=(0, 1))(a, b), (2 * b, 2 * a))
+    value, tangent = srcgrad.jvp(write_one_argument_read_the_other)(a, b, np.ones_like(a))
+    np.testing.assert_allclose((value, tangent), (np.sum(2 * a * b), np.sum(2 * b)))
+
+
+def accumulate_into_a_default(x, acc=np.zeros(4)):
+    acc += x  # refused
+    return np.sum(acc * x)
+
+
+def test_an_array_default_changed_in_place_is_refused():
+    with pytest.raises(TransformError, match="default value of 'acc'") as info:
+        srcgrad.grad(accumulate_into_a_default)(X0)
+    assert info.value.filename == __file__

@@ -34,7 +34,7 @@ from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, F
                  ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While)
 from .parse import error_at
 
-__all__ = ["check"]
+__all__ = ["check", "writes_in_place"]
 
 # Functions that return their argument itself when it is an array
 _SAME_ARRAY = (np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray)
@@ -78,20 +78,27 @@ def _makes_new_array(fn):
         return False
 
 
-def check(fn, act, values):
+def writes_in_place(fn):
+    """True when the ``NormalFunction`` has an in-place write (``y op= v``, ``y[i] = v``) of the user's."""
+    return any(isinstance(s, Assign) and s.inplace for s in _walk(fn.body))
+
+
+def check(fn, act, values, shared_params=(), mutable_defaults=()):
     """Refuse the in-place writes another name for the same memory would see (see the module docstring).
 
     Args:
         fn: the ``NormalFunction`` (its in-place writes marked by ``normalize``).
         act: its ``Activity`` (numbers and static shapes).
         values: the generated module's names -> objects (globals the function reads).
+        shared_params: groups of parameters given arrays that share memory (``f(W, W)``).
+        mutable_defaults: parameters whose default is an array (shared by every call that leaves it out).
 
     Raises:
         TransformError: at the write's line, naming the write and the other name.
     """
-    if not any(isinstance(s, Assign) and s.inplace for s in _walk(fn.body)):
+    if not writes_in_place(fn):
         return
-    flow = _Flow(fn, act, values)
+    flow = _Flow(fn, act, values, shared_params)
     flow.run()
     if not flow.events:
         return
@@ -104,6 +111,12 @@ def check(fn, act, values):
             continue  # a number: op= rebinds it
         where = _Where(fn, s)
         globals_ = sorted(r[1] for r in written if r[0] == "global")
+        defaults = sorted(r[1] for r in written if r[0] == "arg" and r[1] in mutable_defaults)
+        if defaults:
+            where.refuse(f"{s.inplace} changes in place the default value of '{defaults[0]}' (an array "
+                         f"{_q(where.shown(s.target))} may share), which every later call that leaves it out "
+                         "would see; srcgrad.grad computes the write out of place",
+                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
         if globals_:
             where.refuse(f"{s.inplace} changes in place the module-level (or enclosing) array '{globals_[0]}' that "
                          f"{_q(where.shown(s.target))} shares; every later call would see the change, which "
@@ -184,14 +197,18 @@ class _Flow:
     ``(stmt, arrays written, {other variable that may share them: line it was last assigned})``.
     """
 
-    def __init__(self, fn, act, values):
+    def __init__(self, fn, act, values, shared_params=()):
         self.fn, self.act, self.values = fn, act, values
+        self.shared_params = shared_params
         self.events = {}
         self.numbers = set()  # abstract arrays that are numpy numbers (never changed in place)
         self.jumps = []
 
     def run(self):
         state = {p: frozenset({("arg", p)}) for p in self.fn.params}
+        for group in self.shared_params:  # arguments given arrays that share memory: one abstract array
+            for p in group:
+                state[p] = frozenset({("arg", q) for q in group})
         self.block(self.fn.body, (state, {}))
 
     # states are (roots, lines): variable -> abstract arrays, variable -> line of its last assignment

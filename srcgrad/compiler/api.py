@@ -110,13 +110,14 @@ def _load_rules():
 class _Compiled:
     """One transformation: the generated function, its text, and what it depended on."""
 
-    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "complex_out", "dout_name")
+    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "complex_out", "dout_name", "inplace")
 
     def __init__(self, fn, source, deps):
         self.fn, self.source, self.deps = fn, source, deps
         self.scalar_out = False
         self.complex_out = None  # the error to raise when the output may be complex and no dout is given
         self.dout_name = "dout"  # the generated function's keyword for the output cotangent
+        self.inplace = True  # whether the function writes into an array in place (then shared arguments matter)
         self.table_version = _TABLE_VERSION[0]
 
     def fresh(self, fn=None):
@@ -214,7 +215,7 @@ def _nested(a):
 _NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
 
 
-def _key(args):
+def _key(args, shared=True):
     """The specialisation key: per argument ``_kind``, or a symbolic shape for an ndarray.
 
     Axes of length one stay 1 (they broadcast); other lengths become symbols
@@ -234,8 +235,40 @@ def _key(args):
                                 if type(v) is np.ndarray else (k, None) for k, v in a.items()))
         else:
             out.append(_kind(a))
+    shared = _shared_args(args) if shared else None  # (only a function that writes in place needs to know)
+    if shared is not None:
+        out.append(shared)
     out.append(complexity.complex_mask(args))
     return tuple(out)
+
+
+class _Shared(tuple):
+    """The specialisation key's part for array arguments that share memory (``f(W, W)``): groups of their
+    indices. Absent when none do, so the usual key is unchanged."""
+
+
+def _shared_args(args):
+    """``_Shared`` groups of the indices of array arguments that may share memory, or ``None``."""
+    arrays = [i for i, a in enumerate(args) if type(a) is np.ndarray]
+    if len(arrays) < 2:
+        return None
+    groups = []
+    for k, i in enumerate(arrays):
+        for j in arrays[k + 1:]:
+            if args[i] is args[j] or np.may_share_memory(args[i], args[j]):
+                for g in groups:
+                    if i in g or j in g:
+                        g.update((i, j))
+                        break
+                else:
+                    groups.append({i, j})
+    return _Shared(tuple(sorted(g)) for g in groups) if groups else None
+
+
+def _shared_params(params, key):
+    """Groups of parameter names given arrays that share memory in the specialisation ``key``."""
+    found = next((k for k in key if isinstance(k, _Shared)), ())
+    return [[params[i] for i in g if i < len(params)] for g in found]
 
 
 class _DictKey(tuple):
@@ -266,6 +299,13 @@ def _as_arrays(args, key):
     return tuple(np.array(a) if isinstance(k, _ListShape) else a for a, k in zip(args, key))
 
 
+def _mutable_defaults(fn):
+    """The parameters whose default value is an array, list or dict: one object every call that leaves the
+    argument out shares, as a module-level array is."""
+    return {name for name, p in inspect.signature(fn).parameters.items()
+            if isinstance(p.default, (np.ndarray, list, dict))}
+
+
 def _split_key(params, key):
     scalar = [p for p, k in zip(params, key) if k == 1]
     seqs = [p for p, k in zip(params, key) if k == 2]
@@ -280,7 +320,7 @@ def _split_key(params, key):
 
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
               scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=(),
-              list_params=None):
+              list_params=None, shared_params=()):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -309,7 +349,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params)
-    aliasing.check(normal, act, ns.values)
+    aliasing.check(normal, act, ns.values, shared_params, _mutable_defaults(fn))
     may_be_complex, complex_out = complexity.check(normal, act, scopes, complex_params)
     ns.real_values = not may_be_complex
     act.dicts = {p for p in dict_params if not any(
@@ -331,6 +371,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     spec = _Compiled(compiled_fn, text, _collect_deps(scopes))
     spec.scalar_out = scalar_out
     spec.dout_name = dout_name
+    spec.inplace = aliasing.writes_in_place(normal)
     if complex_out:
         spec.complex_out = error_at(
             parsed.filename, parsed.lines, normal.body[-1].lineno,
@@ -386,7 +427,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None})
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, _list_params(params, key))
-    aliasing.check(normal, act, ns.values)
+    aliasing.check(normal, act, ns.values, _shared_params(params, key), _mutable_defaults(fn))
     ns.real_values = not complexity.check(normal, act, scopes, _complex_params(params, key))[0]
     builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))
     tangents = [namer.adjoint(p) for p in wrt_names]
@@ -399,6 +440,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     _debug("forward", lambda: text)
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
     spec = _Compiled(compiled_fn, text, _collect_deps(scopes))
+    spec.inplace = aliasing.writes_in_place(normal)
     spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
     return spec
 
@@ -453,6 +495,7 @@ class GradFunction:
         self._source_text = source
         self._specs = {}
         self._keys = {}  # argument shapes and kinds -> specialisation key
+        self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
         self._last = None
 
     def _spec(self, key):
@@ -469,7 +512,8 @@ class GradFunction:
                              self._source_text, seq_params, shapes, dicts,
                              [p for p, k in zip(self._params, key) if k == 4],
                              complex_params=_complex_params(self._params, key),
-                             list_params=_list_params(self._params, key))
+                             list_params=_list_params(self._params, key),
+                             shared_params=_shared_params(self._params, key))
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             remember(cache_key, spec)
         if self.verbose and self._specs.get(key) is not spec:
@@ -487,10 +531,12 @@ class GradFunction:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
-        raw = tuple([a.shape if type(a) is np.ndarray else _kind(a) for a in args] + [complexity.complex_mask(args)])
+        shared = self._inplace is not False  # arguments sharing memory matter only to in-place writes
+        raw = tuple([a.shape if type(a) is np.ndarray else _kind(a) for a in args]
+                    + [_shared_args(args) if shared else None, complexity.complex_mask(args)])
         key = self._keys.get(raw)
         if key is None:
-            key = _key(args)
+            key = _key(args, shared)
             if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
                 self._keys[raw] = key
         args = _as_arrays(args, key)
@@ -503,6 +549,7 @@ class GradFunction:
                     f"truncated): pass floats, e.g. {self._params[i]}.astype(float)")
         spec = self._spec(key)
         self._last = spec
+        self._inplace = spec.inplace
         if dout is None and spec.complex_out is not None:
             raise spec.complex_out
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:

@@ -401,6 +401,7 @@ class JVPFunction:
         self.optimize, self.verbose, self._source_text = optimize, verbose, source
         self._specs = {}
         self._last = None
+        self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
 
     def _spec(self, key):
         from .api import cached, remember, remember_spec, transform_jvp
@@ -437,9 +438,10 @@ class JVPFunction:
         tangents = tuple(tangent) if self._tuple else (tangent,)
         if len(tangents) != len(self.wrt):
             raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
-        key = _key(primals)
+        key = _key(primals, self._inplace is not False)
         spec = self._spec(key)
         self._last = spec
+        self._inplace = spec.inplace
         try:
             return spec.fn(*_as_arrays(primals, key), *tangents)
         except Exception as err:
