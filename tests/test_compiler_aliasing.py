@@ -776,7 +776,7 @@ def test_the_same_array_passed_twice_is_one_memory():
     np.testing.assert_allclose((value, tangent), (np.sum(2 * a * b), np.sum(2 * b)))
 
 
-def accumulate_into_a_default(x, acc=np.zeros(4)):
+def accumulate_into_a_default(x, acc=np.zeros(4)):  # noqa: B008 (the mistake this test is about)
     acc += x  # refused
     return np.sum(acc * x)
 
