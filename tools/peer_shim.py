@@ -212,6 +212,8 @@ def _check_shapes(what, claimed, expected):
     cl, ex = leaves(claimed), leaves(expected)
     if len(cl) == len(ex):
         for c, e in zip(cl, ex):
+            if _is_complex(_plain(c)) and not _is_complex(_plain(e)):
+                _wrong(f"{what}: a complex derivative for a real value")
             if np.shape(_plain(c)) != np.shape(_plain(e)):
                 _wrong(f"{what}: a derivative of shape {np.shape(_plain(c))} for a value of shape {np.shape(_plain(e))}")
     elif _vector(claimed).size != _vector(expected).size:
@@ -483,7 +485,14 @@ def _static_jvp(target, argnums):
 # ---------------------------------------------------------------------------
 # Dynamic mode: Tensors and srcgrad.autograd.grad.
 
+DEPTH = [0]
+"""How many dynamic-mode calls of functions under test are running: inside one, a derivative the
+function asks for may depend on the outer call's Tensors (through a closure, too)."""
+
+
 def _nested(args):
+    if MODE == "dynamic" and DEPTH[0] > 0:
+        return True
     return any(isinstance(leaf, Tensor) and leaf.requires_grad for leaf in leaves(list(args)))
 
 
@@ -508,8 +517,8 @@ def _unwrap(value, like, keep):
         if keep:
             return v
         v = _plain(v)
-        if isinstance(_plain(ref), (numbers.Number, np.number)) and np.ndim(v) == 0:
-            return complex(v) if _is_complex(v) else float(v)
+        if isinstance(_plain(ref), (numbers.Number, np.number)) and np.ndim(v) == 0 and not _is_complex(v):
+            return float(v)
         return v
     return rebuild(like, iter([one(v, r) for v, r in zip(value, leaves(like))]))
 
@@ -520,7 +529,11 @@ def _dyn_call(fun, argnums, args, kwargs):
     for i in argnums:
         targs[i], made = _tensorize(args[i])
         inputs.extend(made)
-    out = fun(*targs, **kwargs)
+    DEPTH[0] += 1
+    try:
+        out = fun(*targs, **kwargs)
+    finally:
+        DEPTH[0] -= 1
     return out, inputs
 
 
@@ -551,6 +564,10 @@ def dynamic_jvp(fun, argnums, args, kwargs, tangents):
     firsts = _grad_list(outs, inputs, dummies, True)
     tl = [t for i, t in zip(argnums, tangents) for t in leaves(t)]
     active = [(g, t) for g, t in zip(firsts, tl) if g is not None and g.requires_grad]
+    for g, t in active:
+        if _is_complex(_plain(t)) and not _is_complex(_plain(g)):
+            raise TypeError(f"peer_shim: the gradient of {_fun_name(fun)} for a complex input is a real array, so "
+                            "its JVP cannot be formed by double backward")
     if active:
         seconds = list(srcgrad.autograd.grad([g for g, _ in active], dummies,
                                              grad_outputs=[t if isinstance(t, Tensor) else
