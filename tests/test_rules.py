@@ -27,7 +27,7 @@ from srcgrad.rules.nnfuncs import (addmm, binary_cross_entropy, linear, log_soft
 from srcgrad.rules.helpers import conj
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.scipy_rules import is_scipy_rule
-from srcgrad.rules.shape import astype, concatenate_args, split_tuple, stack_args
+from srcgrad.rules.shape import astype, concatenate_args, gradient_along, split_tuple, stack_args
 
 # ---------------------------------------------------------------- finite differences
 EPS = 1e-6
@@ -107,6 +107,11 @@ def _close(actual, expected, rtol, atol, what):
         raise AssertionError(f"{what}: max abs error {err:.3g}\nrule:\n{actual}\nfinite differences:\n{expected}")
 
 
+def _outputs(ans):
+    """A primitive's result, a list of outputs (``np.hsplit``'s) as the tuple the rule contract speaks of."""
+    return tuple(ans) if isinstance(ans, list) else ans
+
+
 def diff_args(case):
     rule = get_rule(case.fn)
     found = [i for i, a in enumerate(case.args) if _is_float_arg(a) and rule.vjp_at(i) is not None]
@@ -117,7 +122,7 @@ def check_rule(case, rng, rtol=1e-5, atol=1e-6):
     """Check every VJP and JVP of ``case`` against finite differences; raise AssertionError."""
     fn, args, kwargs = case.fn, case.args, case.kwargs
     rule = get_rule(fn)
-    ans = fn(*args, **kwargs)
+    ans = _outputs(fn(*args, **kwargs))
     g = _like(rng, ans)
     indices = diff_args(case)
     assert indices, f"{case.id}: no differentiable argument"
@@ -242,6 +247,8 @@ case(np.arctan2, U(3, 4), U(3, 4))
 case(np.arctan2, U(3, 1), U(4))
 case(np.hypot, U(3, 4), U(4))
 case(np.deg2rad, U(3))
+case(np.radians, U(3))
+case(np.degrees, U(2, 2))
 # the complex-number functions on real values (tests/test_rules_complex.py checks them on complex ones)
 case(np.real, U(3, 2))
 case(np.imag, U(3), f32=False)  # a constant on reals: its cotangent i g is dropped by the caller
@@ -393,6 +400,20 @@ case(np.fft.fftshift, U(5, 3), axes=1)
 case(np.fft.ifftshift, U(5, 4))
 case(np.fft.ifftshift, U(3, 5), axes=(1,))
 
+def EIGEN(n):
+    """A matrix that is not symmetric, with real, well-separated eigenvalues 1, 2, ..., n."""
+    q = U(n, n) + 2 * np.eye(n)
+    return q @ np.diag(np.arange(1.0, n + 1)) @ np.linalg.inv(q)
+
+
+case(np.linalg.eig, EIGEN(3))
+case(np.linalg.eig, np.stack([EIGEN(3), EIGEN(3)]), id="eig-batched")
+case(np.linalg.eigvals, EIGEN(3))
+case(np.linalg.eigvals, U(3, 3) + 2 * np.eye(3), id="eigvals-complex-pairs")
+case(np.linalg.pinv, SINGULAR(4, 3))
+case(np.linalg.pinv, SINGULAR(3, 4))
+case(np.linalg.pinv, SINGULAR(2, 3, 2), id="pinv-batched")
+
 case(np.linalg.cholesky, SPD(3))
 case(np.linalg.cholesky, SPD(3) + np.triu(U(3, 3), 1), id="cholesky-reads-lower")
 case(np.linalg.cholesky, SPD(2, 2))
@@ -483,6 +504,23 @@ case(split_tuple, U(6, 2), 3)
 case(split_tuple, U(2, 7), [2, 5], axis=1)
 case(split_tuple, U(5, 3), 2, axis=0)
 
+case(np.append, U(3, 2), U(4))
+case(np.append, U(3, 2), U(1, 2), axis=0)
+case(np.append, U(2, 3), U(2, 2), axis=-1)
+case(np.atleast_1d, U())
+case(np.atleast_2d, U(3))
+case(np.atleast_3d, U(3, 2))
+case(np.atleast_3d, U(4))
+case(np.hsplit, U(2, 6), 3)
+case(np.hsplit, U(6), [1, 4])
+case(np.vsplit, U(4, 3), 2)
+case(np.dsplit, U(2, 2, 4), [1])
+case(gradient_along, U(6), wrt=(0,))
+case(gradient_along, U(6), 0.5, wrt=(0,), edge_order=2)
+case(gradient_along, U(4, 5), np.array([0.0, 0.3, 0.5, 1.2, 1.3]), wrt=(0,), axis=1, id="gradient-coordinates")
+case(gradient_along, U(5, 3), np.array([0.0, 0.3, 0.5, 1.2, 1.3]), wrt=(0,), axis=0, edge_order=2,
+     id="gradient-coordinates-order2")
+case(gradient_along, U(3, 4), 2.0, wrt=(0,), axis=-1, edge_order=2)
 case(np.tril, U(3, 4))
 case(np.tril, U(2, 3, 3), -1)
 case(np.triu, U(3, 4), k=1)
@@ -625,8 +663,8 @@ def test_rule_keeps_float32(c):
     args64 = c.args
     args32 = tuple(_to32(a) for a in c.args)
     kwargs32 = {k: _to32(v) for k, v in c.kwargs.items()}
-    ans64 = c.fn(*args64, **c.kwargs)
-    ans32 = c.fn(*args32, **kwargs32)
+    ans64 = _outputs(c.fn(*args64, **c.kwargs))
+    ans32 = _outputs(c.fn(*args32, **kwargs32))
     g64 = _like(rng, ans64)
     g32 = tuple(np.asarray(x, np.float32) for x in g64) if isinstance(g64, tuple) else np.asarray(g64, np.float32)
     for i in diff_args(c):

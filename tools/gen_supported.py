@@ -45,7 +45,7 @@ from srcgrad.rules import RULES  # noqa: E402
 EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-7
 GROUPS = [("elementwise", "Elementwise"), ("mathfuncs", "math functions"), ("reductions", "Reductions"),
-          ("linalg", "Linear algebra"), ("shape", "Shape"), ("indexing", "Indexing"), ("nnfuncs", "ML helpers"),
+          ("linalg", "Linear algebra"), ("decomp", "Eigen-decompositions and pseudo-inverses"), ("shape", "Shape"), ("indexing", "Indexing"), ("nnfuncs", "ML helpers"),
           ("conv", "Convolution helpers"), ("complexnums", "Complex numbers"),
           ("fourier", "Fourier transforms (np.fft)")]
 

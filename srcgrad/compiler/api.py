@@ -26,7 +26,7 @@ from .tracebacks import annotate
 from .wrapping import WrappedOriginal
 from ..rules.registry import _TABLE_VERSION
 from .ir import Assign, walk_stmts
-from .parse import error_at, parse_function
+from .parse import parse_function
 
 __all__ = ["grad", "value_and_grad", "source", "custom_vjp", "GradFunction", "set_debug"]
 
@@ -110,12 +110,11 @@ def _load_rules():
 class _Compiled:
     """One transformation: the generated function, its text, and what it depended on."""
 
-    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "complex_out", "dout_name", "inplace")
+    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "dout_name", "inplace")
 
     def __init__(self, fn, source, deps):
         self.fn, self.source, self.deps = fn, source, deps
         self.scalar_out = False
-        self.complex_out = None  # the error to raise when the output may be complex and no dout is given
         self.dout_name = "dout"  # the generated function's keyword for the output cotangent
         self.inplace = True  # whether the function writes into an array in place (then shared arguments matter)
         self.table_version = _TABLE_VERSION[0]
@@ -350,7 +349,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params)
     aliasing.check(normal, act, ns.values, shared_params, _mutable_defaults(fn))
-    may_be_complex, complex_out = complexity.check(normal, act, scopes, complex_params)
+    may_be_complex, ns.complex_result = complexity.check(normal, act, scopes, complex_params)
     ns.real_values = not may_be_complex
     act.dicts = {p for p in dict_params if not any(
         isinstance(s, Assign) and s.target == p for s in walk_stmts(normal.body))}
@@ -372,11 +371,6 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     spec.scalar_out = scalar_out
     spec.dout_name = dout_name
     spec.inplace = aliasing.writes_in_place(normal)
-    if complex_out:
-        spec.complex_out = error_at(
-            parsed.filename, parsed.lines, normal.body[-1].lineno,
-            f"{fn.__qualname__} may return a complex value: a gradient needs a real output (as in PyTorch)",
-            "Return np.real(...), np.abs(...) ** 2, ... of it, or pass dout= (the cotangent of the complex output).")
     return spec
 
 
@@ -550,8 +544,6 @@ class GradFunction:
         spec = self._spec(key)
         self._last = spec
         self._inplace = spec.inplace
-        if dout is None and spec.complex_out is not None:
-            raise spec.complex_out
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:
             raise ValueError(f"dout has shape {np.shape(dout)}, but {self._original.__qualname__} returns a "
                              "number: pass a number (or an array of shape ())")

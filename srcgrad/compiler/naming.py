@@ -117,6 +117,7 @@ class Namespace:
         self.values = {}
         self._by_id = {}
         self.real_values = False  # no complex value can occur: inline drops the rules' conj() and np.real()
+        self.complex_result = False  # the returned value may be complex: its default dout is checked at run time
 
     def bind(self, obj, preferred):
         """The name under which generated code reaches ``obj``.

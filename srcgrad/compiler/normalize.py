@@ -1690,6 +1690,10 @@ class Normalizer:
             from ..rules.shape import split_tuple
             return self.multi(Prim(split_tuple, get_rule(split_tuple), args, kwargs, style="call", func=func_node),
                               e, ctx)
+        if callee is np.linalg.svd or callee is np.linalg.svdvals:
+            return self.svd_call(callee, args, kwargs, e, ctx)
+        if callee is np.gradient:
+            return self.gradient_call(args, kwargs, e, ctx)
         rule = get_rule(callee)
         if all(isinstance(a, Const) for a in args) and all(isinstance(a, Const) for a in kwargs.values()) \
                 and (rule is not None or not _inlinable(callee)):
@@ -1701,6 +1705,50 @@ class Normalizer:
         if _inlinable(callee):
             return self.inline(callee, e, ctx, args=args, kwargs=kwargs)
         return Opaque(callee, func_node, args, kwargs)
+
+    def svd_call(self, callee, args, kwargs, e, ctx):
+        """``np.linalg.svd`` as the tape's alias reads it: ``svd_p(a, full_matrices)`` (a tuple) or, without
+        ``compute_uv``, ``svdvals_p(a)``; ``np.linalg.svdvals(x)`` is ``svdvals_p(x)``."""
+        from ..rules.linalg import svd_p, svdvals_p
+        names = ["a", "full_matrices", "compute_uv", "hermitian"] if callee is np.linalg.svd else ["x"]
+        bound = dict(zip(names, args))
+        bound.update(kwargs)
+        flags = {}
+        for name, default in (("full_matrices", True), ("compute_uv", True), ("hermitian", False)):
+            node = bound.get(name)
+            try:
+                flags[name] = default if node is None else ast.literal_eval(node.node)
+            except (AttributeError, ValueError):
+                raise ctx.error(e, f"np.linalg.svd's {name} must be a constant True or False") from None
+        if len(args) > len(names) or set(bound) - set(names):
+            raise ctx.error(e, f"unexpected arguments to {callee.__name__}")
+        if flags["hermitian"]:
+            raise ctx.error(e, "np.linalg.svd(hermitian=True) has no derivative rule; use hermitian=False")
+        a = bound[names[0]]
+        if callee is np.linalg.svdvals or not flags["compute_uv"]:
+            return Prim(svdvals_p, get_rule(svdvals_p), [a], {}, style="call", func=self.const_node(svdvals_p, "svdvals"))
+        return self.multi(Prim(svd_p, get_rule(svd_p), [a], {"full_matrices": Const(ast.Constant(
+            value=bool(flags["full_matrices"])))}, style="call", func=self.const_node(svd_p, "svd")), e, ctx)
+
+    def gradient_call(self, args, kwargs, e, ctx):
+        """``np.gradient(f[, spacing], axis=k, edge_order=...)`` as ``gradient_along``: one array, one axis (or a
+        1-D ``f``), as numpy returns one array then."""
+        from ..rules.shape import gradient_along
+        if not args or len(args) > 2 or set(kwargs) - {"axis", "edge_order"} or \
+                any(not isinstance(v, Const) for v in kwargs.values()):
+            raise ctx.error(e, "srcgrad.grad takes np.gradient(f[, spacing], axis=k, edge_order=n) with a constant "
+                               "axis: one axis per call (numpy returns one array per axis otherwise)")
+        axis = kwargs.get("axis", Const(ast.Constant(value=None)))
+        try:
+            value = ast.literal_eval(axis.node)
+        except ValueError:
+            value = 0  # a constant expression numpy reads at run time
+        if isinstance(value, (tuple, list)):
+            raise ctx.error(e, "np.gradient over several axes returns one array per axis: call it once per axis "
+                               "(axis=k)")
+        return Prim(gradient_along, get_rule(gradient_along), list(args),
+                    {"axis": axis, "edge_order": kwargs.get("edge_order", Const(ast.Constant(value=1)))},
+                    style="call", func=self.const_node(gradient_along, "gradient_along"))
 
     def multi(self, prim, e, ctx):
         """A primitive returning several values: its result is a list-like variable read with ``ListGet``."""
@@ -2135,7 +2183,7 @@ def _list_reducer(callee):
         return "concatenate", concatenate_args
     if callee is sum:
         return "sum", None
-    if callee is np.hstack or callee is np.vstack:
+    if callee is np.hstack or callee is np.vstack or callee is np.column_stack or callee is np.dstack:
         return callee.__name__, None  # resolved to stack/concatenate once the elements' rank is known
     return None
 

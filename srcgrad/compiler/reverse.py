@@ -638,7 +638,7 @@ class Reverse:
         e = self.namer.fresh("e")
         if value.kind in ("hstack", "vstack"):
             value = self.resolve_hvstack(value) or value
-        if value.kind in ("hstack", "vstack"):  # ranks known only at run time: each item's block, reshaped
+        if value.kind in ("hstack", "vstack", "column_stack", "dstack"):  # ranks known at run time: blocks, reshaped
             from .runtime import stacked_piece
             k = self.namer.fresh("k")
             elt = _call(self.ns.bind(stacked_piece, "stacked_piece"), _name(d), _name(lst), _name(k),
@@ -1139,7 +1139,8 @@ class Reverse:
         ret = fn.body[-1]
         result = ret.value
         scalar_out = isinstance(result, Var) and (result.name in self.act.scalar
-                                                  or self.act.shapes.get(result.name) == ())
+                                                  or self.act.shapes.get(result.name) == ()) \
+            and not self.ns.complex_result  # (default_dout refuses a complex result when the code runs)
         forward = self.forward(fn.body, 0, set(fn.params))
         state = set()
         seed = []

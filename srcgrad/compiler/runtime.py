@@ -22,13 +22,18 @@ def default_dout(result):
 
     Raises:
         ValueError: ``result`` has more than one element (pass ``dout=``).
-        TypeError: ``result`` is not a number or a numeric array (``None``, a string): no gradient.
+        TypeError: ``result`` is not a number or a numeric array (``None``, a string): no gradient; or it is
+            complex: a gradient needs a real output (as PyTorch's ``backward()``), or an explicit ``dout``.
     """
     dtype = getattr(result, "dtype", None)
     if result is None or isinstance(result, (str, bytes)) or (dtype is not None and dtype.kind not in "biufc"):
         what = "None" if result is None else f"an array of {dtype}" if dtype is not None else type(result).__name__
         raise TypeError(f"the function returned {what}, which has no gradient: srcgrad.grad "
                         "differentiates a function that returns a number or a numeric array")
+    if isinstance(result, complex) or (dtype is not None and dtype.kind == "c"):
+        raise TypeError("the function returned a complex value: a gradient needs a real output (as in PyTorch). "
+                        "Return np.real(...), np.abs(...) ** 2, ... of it, or pass dout= (the cotangent of the "
+                        "complex output)")
     if np.ndim(result) == 0:
         return 1.0
     if np.size(result) == 1:
@@ -55,20 +60,25 @@ def match_shape(tangent, value):
 
 
 def stacked_piece(g, items, k, kind):
-    """The cotangent of ``items[k]`` in ``np.hstack(items)`` or ``np.vstack(items)`` (``kind``), given the
-    cotangent ``g`` of the result; for items whose number of axes the compiler could not tell.
+    """The cotangent of ``items[k]`` in ``np.hstack(items)``, ``np.vstack(items)``, ``np.column_stack(items)`` or
+    ``np.dstack(items)`` (``kind``), given the cotangent ``g`` of the result; for items whose number of axes the
+    compiler could not tell.
 
     Args:
         g: the cotangent of the stacked array.
         items: the list that was stacked.
         k: which item.
-        kind: ``"hstack"`` or ``"vstack"``.
+        kind: ``"hstack"``, ``"vstack"``, ``"column_stack"`` or ``"dstack"``.
 
     Returns:
         The block of ``g`` that came from ``items[k]``, in that item's shape.
     """
     if kind == "vstack":
         shapes, axis = [np.shape(np.atleast_2d(a)) for a in items], 0
+    elif kind == "column_stack":
+        shapes, axis = [np.shape(a) if np.ndim(a) >= 2 else (np.size(a), 1) for a in items], 1
+    elif kind == "dstack":
+        shapes, axis = [np.shape(np.atleast_3d(a)) for a in items], 2
     else:
         shapes = [np.shape(np.atleast_1d(a)) for a in items]
         axis = 0 if len(shapes[0]) == 1 else 1

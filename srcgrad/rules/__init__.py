@@ -117,11 +117,12 @@ from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfun
 from . import conv  # noqa: E402,F401  (im2col/col2im, behind nn's convolution and pooling)
 from . import complexnums  # noqa: E402,F401  (real, imag, conj, angle)
 from . import fourier  # noqa: E402,F401  (np.fft)
+from . import decomp  # noqa: E402,F401  (np.linalg.eig, eigvals, pinv)
 from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss, relu,
                       sigmoid, softmax, softplus, sum_rows, transpose2d)
-from .shape import astype, concatenate_args, split_tuple, stack_args
+from .shape import astype, concatenate_args, gradient_along, split_tuple, stack_args
 from . import scipy_rules  # noqa: E402  (scipy's rules: registered for the scipy modules already imported)
 
 scipy_rules.autoload()
@@ -148,6 +149,7 @@ __all__ = [
     "svd_p",
     "svdvals_p",
     "astype",
+    "gradient_along",
     # ML helpers
     "sigmoid",
     "relu",

@@ -408,6 +408,18 @@ defvjp(np.rad2deg,
 defjvp(np.rad2deg,
        lambda t, ans, x: t * (180 / math.pi))
 
+defvjp(np.radians,  # the same function as np.deg2rad, another ufunc object
+       lambda g, ans, x: g * (math.pi / 180),
+       backward_name="Deg2RadBackward0")
+defjvp(np.radians,
+       lambda t, ans, x: t * (math.pi / 180))
+
+defvjp(np.degrees,
+       lambda g, ans, x: g * (180 / math.pi),
+       backward_name="Rad2DegBackward0")
+defjvp(np.degrees,
+       lambda t, ans, x: t * (180 / math.pi))
+
 # ------------------------------------------------------ zero derivative almost everywhere
 defnondiff(
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,

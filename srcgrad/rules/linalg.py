@@ -42,6 +42,8 @@ __all__ = [
     "svd_gaps",
     "vector_eye",
     "svd_vjp",
+    "svd_thin_vjp",
+    "undetermined",
     "svd_jvp",
     "tensordot_axes",
     "dot_axes",
@@ -659,7 +661,8 @@ def svdvals_p(a):
 def thin_only(a, full_matrices):
     """Raise unless the factorization is thin (``full_matrices=False`` or a square ``a``)."""
     if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
-        raise NotImplementedError("the gradient of np.linalg.svd needs full_matrices=False for a non-square matrix")
+        raise NotImplementedError("forward mode (jvp) of np.linalg.svd needs full_matrices=False for a non-square "
+                                  "matrix (the columns past min(m, n) are not determined)")
 
 
 @reads_shape_of(0)
@@ -675,8 +678,31 @@ def svd_gaps(s, eye):
 
 
 def svd_vjp(g, ans, a, full_matrices=False):
-    """Cotangent of ``a`` in ``u, s, vh = svd(a)``; ``g = (g_u, g_s, g_vh)`` (real, thin)."""
-    thin_only(a, full_matrices)
+    """Cotangent of ``a`` in ``u, s, vh = svd(a)``; ``g = (g_u, g_s, g_vh)`` (real).
+
+    With ``full_matrices=True`` and a matrix that is not square, the columns of
+    ``u`` (rows of ``vh``) past ``min(m, n)`` are any basis of a complement: a
+    loss may use them only where its cotangent there is zero (PyTorch ignores
+    that part; srcgrad raises instead of returning a gradient of no meaning).
+    """
+    if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
+        k = min(shape_of(a)[-2:])
+        undetermined(g[0][..., :, k:], g[2][..., k:, :])
+        return svd_thin_vjp((g[0][..., :, :k], g[1], g[2][..., :k, :]), (ans[0][..., :, :k], ans[1], ans[2][..., :k, :]))
+    return svd_thin_vjp(g, ans)
+
+
+def undetermined(gu_rest, gvh_rest):
+    """Raise when a cotangent reaches the columns of ``u`` or rows of ``vh`` that ``svd`` does not determine."""
+    if bool(np.any(gu_rest != 0)) or bool(np.any(gvh_rest != 0)):
+        raise ValueError(
+            "the loss depends on the columns of u (rows of vh) that np.linalg.svd(full_matrices=True) adds past "
+            "min(m, n): they are any basis of a complement, so there is no gradient. Use full_matrices=False, or "
+            "only u[..., :, :k] and vh[..., :k, :]")
+
+
+def svd_thin_vjp(g, ans):
+    """The thin factorization's VJP: ``ans = (u, s, vh)`` with ``k = min(m, n)`` columns, ``g`` the same shapes."""
     u, s, v = ans[0], ans[1], mT(ans[2])
     gu, gv = g[0], mT(g[2])
     eye = vector_eye(s)
@@ -690,7 +716,7 @@ def svd_vjp(g, ans, a, full_matrices=False):
 
 
 def svd_jvp(t, ans, a, full_matrices=False):
-    """Tangents ``(du, ds, dvh)`` of ``svd(a)`` along ``a``'s tangent ``t`` (real, thin)."""
+    """Tangents ``(du, ds, dvh)`` of ``svd(a)`` along ``a``'s tangent ``t`` (real, thin; see ``thin_only``)."""
     thin_only(a, full_matrices)
     u, s, v = ans[0], ans[1], mT(ans[2])
     eye = vector_eye(s)

@@ -9,18 +9,24 @@ tuple:
   ``np.hstack``, ``np.vstack``, ``np.column_stack``.
 * ``stack_args(*arrays, axis=0)`` -- ``np.stack``.
 * ``split_tuple(x, indices_or_sections, axis=0)`` -- ``np.split``,
-  ``np.array_split``, ``np.hsplit``, ``np.vsplit``; returns a tuple (a
-  multiple-output primitive, see the contract in ``srcgrad.rules``).
+  ``np.array_split``, ``np.hsplit``, ``np.vsplit``, ``np.dsplit``; returns a
+  tuple (a multiple-output primitive, see the contract in ``srcgrad.rules``).
 
 The first two are variadic: their one VJP serves every array and receives its
-position as ``argnum``.
+position as ``argnum``. The tape follows the aliases; the compiler, which reads
+the table by function, also finds rules on ``np.hsplit``, ``np.vsplit``,
+``np.dsplit`` and ``np.atleast_1d/2d/3d`` themselves (one array each).
+
+``np.append`` and ``np.gradient`` (through ``gradient_along``, one axis at a
+time: the adjoint of numpy's central differences, any spacing, either
+``edge_order``) have rules of their own.
 """
 
 import numpy as np
 
 from .broadcast import shape_of, unbroadcast
 from .helpers import dtype_of, inverse_permutation, ndim_of, reads_shape_of
-from .indexing import index_add
+from .indexing import index_add, not_differentiable
 from .registry import defalias, defjvp, defvjp, primitive
 
 __all__ = [
@@ -45,6 +51,12 @@ __all__ = [
     "plane_axes",
     "diff_adjoint",
     "zeroed",
+    "append_index",
+    "atleast_vjp",
+    "split_axis",
+    "gradient_along",
+    "gradient_stencil",
+    "gradient_adjoint",
 ]
 
 
@@ -387,6 +399,181 @@ defjvp(split_tuple,
        None)
 
 
+# ------------------------------------------------------------------ append
+@reads_shape_of(0, 1)
+def append_index(arr, values, axis, which):
+    """The part of ``np.append(arr, values, axis)`` that came from ``arr`` (``which`` 0) or ``values`` (1)."""
+    if axis is None:
+        n = int(np.prod(shape_of(arr)))
+        return slice(0, n) if which == 0 else slice(n, None)
+    axis = axis % max(ndim_of(arr), 1)
+    n = shape_of(arr)[axis]
+    return (slice(None),) * axis + ((slice(0, n),) if which == 0 else (slice(n, None),))
+
+
+defvjp(np.append,  # axis=None flattens both; otherwise a concatenation along axis
+       lambda g, ans, arr, values, axis=None: np.reshape(g[append_index(arr, values, axis, 0)], shape_of(arr)),
+       lambda g, ans, arr, values, axis=None: np.reshape(g[append_index(arr, values, axis, 1)], shape_of(values)),
+       backward_name="CatBackward0", complex=True)
+defjvp(np.append,
+       lambda t, ans, arr, values, axis=None: np.append(t, np.zeros(np.shape(values), dtype_of(t)), axis),
+       lambda t, ans, arr, values, axis=None: np.append(np.zeros(np.shape(arr), dtype_of(t)), t, axis))
+
+
+# -------------------------------------- one-array forms the compiler reads by name
+def atleast_vjp(g, arys, argnum):
+    """Cotangent of the one array of ``np.atleast_1d/2d/3d(x)``: ``g`` in ``x``'s shape."""
+    if len(arys) != 1:
+        raise NotImplementedError("the gradient of np.atleast_1d/2d/3d of several arrays is not implemented in "
+                                  "srcgrad.grad; call it once per array")
+    return np.reshape(g, shape_of(arys[argnum]))
+
+
+for _fn in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+    defvjp(_fn,
+           lambda g, ans, *arys, argnum: atleast_vjp(g, arys, argnum),
+           variadic=True, backward_name="ViewBackward0", complex=True)
+defjvp(np.atleast_1d,
+       lambda t, ans, *arys, argnum: np.atleast_1d(t))
+defjvp(np.atleast_2d,
+       lambda t, ans, *arys, argnum: np.atleast_2d(t))
+defjvp(np.atleast_3d,
+       lambda t, ans, *arys, argnum: np.atleast_3d(t))
+
+
+@reads_shape_of(0)
+def split_axis(x, kind):
+    """The axis ``np.hsplit`` (``"h"``), ``np.vsplit`` (``"v"``) or ``np.dsplit`` (``"d"``) splits ``x`` along."""
+    return {"h": 1 if ndim_of(x) > 1 else 0, "v": 0, "d": 2}[kind]
+
+
+defvjp(np.hsplit,  # g is a list: one cotangent per piece
+       lambda g, ans, x, indices_or_sections: concatenate_args(*g, axis=split_axis(x, "h")),
+       None,
+       multiple_outputs=True, backward_name="SplitBackward0", complex=True)
+defjvp(np.hsplit,
+       lambda t, ans, x, indices_or_sections: tuple(np.hsplit(t, indices_or_sections)),
+       None)
+defvjp(np.vsplit,
+       lambda g, ans, x, indices_or_sections: concatenate_args(*g, axis=0),
+       None,
+       multiple_outputs=True, backward_name="SplitBackward0", complex=True)
+defjvp(np.vsplit,
+       lambda t, ans, x, indices_or_sections: tuple(np.vsplit(t, indices_or_sections)),
+       None)
+defvjp(np.dsplit,
+       lambda g, ans, x, indices_or_sections: concatenate_args(*g, axis=2),
+       None,
+       multiple_outputs=True, backward_name="SplitBackward0", complex=True)
+defjvp(np.dsplit,
+       lambda t, ans, x, indices_or_sections: tuple(np.dsplit(t, indices_or_sections)),
+       None)
+
+
+# ------------------------------------------------------------------ np.gradient
+def _spacing(spacing, n, axis):
+    """``(dx, uniform)``: the step (a number) or the steps between coordinates (an array of ``n - 1``)."""
+    if np.ndim(spacing) == 0:
+        return float(spacing), True
+    x = np.asarray(spacing, dtype=float)
+    if x.ndim != 1 or x.shape[0] != n:
+        raise ValueError(f"np.gradient: the coordinates along axis {axis} must have the axis' length {n}")
+    return np.diff(x), False
+
+
+def gradient_stencil(n, spacing, edge_order, axis):
+    """The coefficients of ``np.gradient`` along an axis of length ``n``: ``{offset: c}`` with
+    ``out[i] = sum over offsets d of c[d][i] * f[i + d]`` (float64 arrays of length ``n``)."""
+    if n < edge_order + 1:
+        raise ValueError("Shape of array too small to calculate a numerical gradient, at least (edge_order + 1) "
+                         "elements are required.")
+    dx, uniform = _spacing(spacing, n, axis)
+    c = {d: np.zeros(n) for d in (-2, -1, 0, 1, 2)}
+    if uniform:
+        c[-1][1:-1], c[1][1:-1] = -0.5 / dx, 0.5 / dx
+        h0 = h1 = hn2 = hn1 = dx
+    else:
+        hs, hd = dx[:-1], dx[1:]
+        c[-1][1:-1] = -hd / (hs * (hd + hs))
+        c[0][1:-1] = (hd - hs) / (hd * hs)
+        c[1][1:-1] = hs / (hd * (hd + hs))
+        h0, h1, hn2, hn1 = dx[0], dx[min(1, n - 2)], dx[max(n - 3, 0)], dx[-1]
+    if edge_order == 1:
+        c[0][0], c[1][0] = -1.0 / h0, 1.0 / h0
+        c[-1][-1], c[0][-1] = -1.0 / hn1, 1.0 / hn1
+    else:
+        c[0][0] = -(2.0 * h0 + h1) / (h0 * (h0 + h1))
+        c[1][0] = (h0 + h1) / (h0 * h1)
+        c[2][0] = -h0 / (h1 * (h0 + h1))
+        c[-2][-1] = hn1 / (hn2 * (hn2 + hn1))
+        c[-1][-1] = -(hn1 + hn2) / (hn2 * hn1)
+        c[0][-1] = (2.0 * hn1 + hn2) / (hn1 * (hn2 + hn1))
+    return c
+
+
+@primitive
+def gradient_along(f, spacing=1.0, axis=None, edge_order=1):
+    """``np.gradient(f, spacing, axis=axis, edge_order=edge_order)`` along one axis (``axis=None``: ``f`` is 1-D).
+
+    ``spacing`` is a step or the coordinates along the axis. ``np.gradient`` is
+    an alias that calls this once per axis.
+    """
+    f = np.asarray(f)
+    if axis is None:
+        if f.ndim != 1:
+            raise NotImplementedError("np.gradient of an array of several axes without axis= returns one array per "
+                                      "axis: srcgrad.grad needs axis=k (one call per axis)")
+        axis = 0
+    return np.gradient(f, spacing, axis=axis, edge_order=edge_order)
+
+
+def gradient_adjoint(g, f, spacing=1.0, axis=None, edge_order=1):
+    """The VJP of ``gradient_along``: the stencil's transpose, ``sum over d of shift(c[d] * g, d)``."""
+    ndim = ndim_of(f)
+    axis = 0 if axis is None else axis % ndim
+    n = shape_of(f)[axis]
+    coeffs = gradient_stencil(n, spacing, edge_order, axis)
+    out = None
+    for d, c in coeffs.items():
+        if not np.any(c):
+            continue
+        weighted = g * np.reshape(c.astype(np.empty(0, dtype_of(g)).real.dtype), (n,) + (1,) * (ndim - axis - 1))
+        # row i used f[i + d]: its weight goes to position i + d
+        lead = (slice(None),) * axis
+        if d > 0:
+            moved = np.pad(weighted[lead + (slice(0, n - d),)], [(0, 0)] * axis + [(d, 0)] + [(0, 0)] * (ndim - axis - 1))
+        elif d < 0:
+            moved = np.pad(weighted[lead + (slice(-d, n),)], [(0, 0)] * axis + [(0, -d)] + [(0, 0)] * (ndim - axis - 1))
+        else:
+            moved = weighted
+        out = moved if out is None else out + moved
+    return out
+
+
+defvjp(gradient_along,
+       lambda g, ans, f, spacing=1.0, axis=None, edge_order=1: gradient_adjoint(g, f, spacing, axis, edge_order),
+       lambda g, ans, f, spacing=1.0, axis=None, edge_order=1: not_differentiable("np.gradient's spacing"),
+       backward_name="GradientBackward0", complex=True)
+defjvp(gradient_along,
+       lambda t, ans, f, spacing=1.0, axis=None, edge_order=1: gradient_along(t, spacing, axis, edge_order),
+       None)
+
+
+def _gradient(f, *varargs, axis=None, edge_order=1):
+    ndim = ndim_of(f)
+    axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    if len(varargs) == 0:
+        spacings = [1.0] * len(axes)
+    elif len(varargs) == 1:
+        spacings = list(varargs) * len(axes)
+    elif len(varargs) == len(axes):
+        spacings = list(varargs)
+    else:
+        raise TypeError("invalid number of arguments")
+    parts = [gradient_along(f, h, a % ndim, edge_order) for h, a in zip(spacings, axes)]
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
 # ------------------------------------------------------------------ aliases
 def _concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     if out is not None or dtype is not None:
@@ -408,6 +595,32 @@ def _at_least_1d(a):
 
 def _at_least_2d(a):
     return np.reshape(a, (1, -1)) if ndim_of(a) < 2 else a
+
+
+def _at_least_3d(a):
+    if ndim_of(a) == 0:
+        return np.reshape(a, (1, 1, 1))
+    if ndim_of(a) == 1:
+        return np.reshape(a, (1, -1, 1))
+    return np.expand_dims(a, -1) if ndim_of(a) == 2 else a
+
+
+def _several(one):
+    """numpy's atleast_* of several arrays gives a tuple of them (one array: the array itself)."""
+    def adaptor(*arys):
+        out = tuple(one(a) for a in arys)
+        return out[0] if len(out) == 1 else out
+    return adaptor
+
+
+def _dstack(tup):
+    return concatenate_args(*[_at_least_3d(a) for a in tup], axis=2)
+
+
+def _dsplit(ary, indices_or_sections):
+    if ndim_of(ary) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return _split(ary, indices_or_sections, axis=2)
 
 
 def _hstack(tup, *, dtype=None, casting="same_kind"):
@@ -438,6 +651,8 @@ def _hsplit(ary, indices_or_sections):
 
 
 def _vsplit(ary, indices_or_sections):
+    if ndim_of(ary) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
     return _split(ary, indices_or_sections, axis=0)
 
 
@@ -450,8 +665,12 @@ defalias(np.split, _split)
 defalias(np.array_split, _array_split)
 defalias(np.hsplit, _hsplit)
 defalias(np.vsplit, _vsplit)
-defalias(np.atleast_1d, _at_least_1d)
-defalias(np.atleast_2d, _at_least_2d)
+defalias(np.dstack, _dstack)
+defalias(np.dsplit, _dsplit)
+defalias(np.atleast_1d, _several(_at_least_1d))
+defalias(np.atleast_2d, _several(_at_least_2d))
+defalias(np.atleast_3d, _several(_at_least_3d))
+defalias(np.gradient, _gradient)
 defalias(np.astype, lambda x, dtype, /, *, copy=True, device=None: astype(x, dtype))
 defalias(np.unstack, lambda x, /, *, axis=0: tuple(x[(slice(None),) * (axis % ndim_of(x)) + (i,)] for i in range(shape_of(x)[axis])))
 defalias(np.fliplr, lambda m: np.flip(m, 1))
