@@ -27,7 +27,7 @@ from srcgrad.rules.nnfuncs import (addmm, binary_cross_entropy, linear, log_soft
 from srcgrad.rules.helpers import conj
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.scipy_rules import is_scipy_rule
-from srcgrad.rules.shape import astype, concatenate_args, gradient_along, split_tuple, stack_args
+from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 
 # ---------------------------------------------------------------- finite differences
 EPS = 1e-6
@@ -507,10 +507,10 @@ case(split_tuple, U(5, 3), 2, axis=0)
 case(np.append, U(3, 2), U(4))
 case(np.append, U(3, 2), U(1, 2), axis=0)
 case(np.append, U(2, 3), U(2, 2), axis=-1)
-case(np.atleast_1d, U())
-case(np.atleast_2d, U(3))
-case(np.atleast_3d, U(3, 2))
-case(np.atleast_3d, U(4))
+case(atleast_p, U(), 1)
+case(atleast_p, U(3), 2)
+case(atleast_p, U(3, 2), 3)
+case(atleast_p, U(4), 3)
 case(np.hsplit, U(2, 6), 3)
 case(np.hsplit, U(6), [1, 4])
 case(np.vsplit, U(4, 3), 2)

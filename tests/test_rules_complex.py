@@ -31,7 +31,7 @@ from srcgrad.rules.helpers import conj
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args
 from srcgrad.rules.reductions import others_product
-from srcgrad.rules.shape import astype, concatenate_args, gradient_along, split_tuple, stack_args
+from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 from test_rules import CASES as REAL_CASES
 from test_rules import Case, _library_rules, diff_args
 
@@ -230,9 +230,9 @@ case(np.take, C(3, 4), np.array([0, 2, 2]), axis=0)
 case(np.take_along_axis, C(3, 4), np.array([[0], [3], [1]]), axis=1)
 case(np.append, C(3, 2), R(4), id="append-complex-real")
 case(np.append, C(3, 2), C(1, 2), axis=0)
-case(np.atleast_1d, C(1)[0] * np.ones(()), id="atleast_1d-0d")
-case(np.atleast_2d, C(3))
-case(np.atleast_3d, C(3, 2))
+case(atleast_p, C(1)[0] * np.ones(()), 1, id="atleast_1d-0d")
+case(atleast_p, C(3), 2)
+case(atleast_p, C(3, 2), 3)
 case(np.hsplit, C(2, 6), 3)
 case(np.vsplit, C(4, 3), 2)
 case(np.dsplit, C(2, 2, 4), 2)

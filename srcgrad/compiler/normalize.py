@@ -1694,6 +1694,12 @@ class Normalizer:
             return self.svd_call(callee, args, kwargs, e, ctx)
         if callee is np.gradient:
             return self.gradient_call(args, kwargs, e, ctx)
+        if callee in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
+            from ..rules.shape import atleast_p
+            if len(args) != 1 or kwargs:
+                raise ctx.error(e, f"srcgrad.grad takes np.{callee.__name__} of one array: call it once per array")
+            return Prim(atleast_p, get_rule(atleast_p), [args[0], Const(ast.Constant(value=int(callee.__name__[-2])))],
+                        {}, style="call", func=self.const_node(atleast_p, "atleast_p"))
         rule = get_rule(callee)
         if all(isinstance(a, Const) for a in args) and all(isinstance(a, Const) for a in kwargs.values()) \
                 and (rule is not None or not _inlinable(callee)):

@@ -122,7 +122,7 @@ from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss, relu,
                       sigmoid, softmax, softplus, sum_rows, transpose2d)
-from .shape import astype, concatenate_args, gradient_along, split_tuple, stack_args
+from .shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 from . import scipy_rules  # noqa: E402  (scipy's rules: registered for the scipy modules already imported)
 
 scipy_rules.autoload()
@@ -150,6 +150,7 @@ __all__ = [
     "svdvals_p",
     "astype",
     "gradient_along",
+    "atleast_p",
     # ML helpers
     "sigmoid",
     "relu",

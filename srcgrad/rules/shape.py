@@ -9,13 +9,13 @@ tuple:
   ``np.hstack``, ``np.vstack``, ``np.column_stack``.
 * ``stack_args(*arrays, axis=0)`` -- ``np.stack``.
 * ``split_tuple(x, indices_or_sections, axis=0)`` -- ``np.split``,
-  ``np.array_split``, ``np.hsplit``, ``np.vsplit``, ``np.dsplit``; returns a
-  tuple (a multiple-output primitive, see the contract in ``srcgrad.rules``).
+  ``np.array_split``; returns a tuple (a multiple-output primitive, see the
+  contract in ``srcgrad.rules``).
 
 The first two are variadic: their one VJP serves every array and receives its
-position as ``argnum``. The tape follows the aliases; the compiler, which reads
-the table by function, also finds rules on ``np.hsplit``, ``np.vsplit``,
-``np.dsplit`` and ``np.atleast_1d/2d/3d`` themselves (one array each).
+position as ``argnum``. ``np.hsplit``, ``np.vsplit`` and ``np.dsplit`` have
+rules of their own (several outputs); ``np.atleast_1d/2d/3d`` are aliases of
+``atleast_p(x, ndim)``, one array at a time.
 
 ``np.append`` and ``np.gradient`` (through ``gradient_along``, one axis at a
 time: the adjoint of numpy's central differences, any spacing, either
@@ -52,7 +52,7 @@ __all__ = [
     "diff_adjoint",
     "zeroed",
     "append_index",
-    "atleast_vjp",
+    "atleast_p",
     "split_axis",
     "gradient_along",
     "gradient_stencil",
@@ -420,25 +420,23 @@ defjvp(np.append,
        lambda t, ans, arr, values, axis=None: np.append(np.zeros(np.shape(arr), dtype_of(t)), t, axis))
 
 
-# -------------------------------------- one-array forms the compiler reads by name
-def atleast_vjp(g, arys, argnum):
-    """Cotangent of the one array of ``np.atleast_1d/2d/3d(x)``: ``g`` in ``x``'s shape."""
-    if len(arys) != 1:
-        raise NotImplementedError("the gradient of np.atleast_1d/2d/3d of several arrays is not implemented in "
-                                  "srcgrad.grad; call it once per array")
-    return np.reshape(g, shape_of(arys[argnum]))
+# ------------------------------------------- atleast_1d/2d/3d, the split family
+@primitive
+def atleast_p(x, ndim):
+    """``np.atleast_1d(x)``, ``np.atleast_2d(x)`` or ``np.atleast_3d(x)`` (``ndim`` 1, 2, 3) of one array.
+
+    ``np.atleast_*d`` are aliases of this for each array they are given (the
+    compiler reads a call with one array the same way)."""
+    return (np.atleast_1d, np.atleast_2d, np.atleast_3d)[ndim - 1](x)
 
 
-for _fn in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
-    defvjp(_fn,
-           lambda g, ans, *arys, argnum: atleast_vjp(g, arys, argnum),
-           variadic=True, backward_name="ViewBackward0", complex=True)
-defjvp(np.atleast_1d,
-       lambda t, ans, *arys, argnum: np.atleast_1d(t))
-defjvp(np.atleast_2d,
-       lambda t, ans, *arys, argnum: np.atleast_2d(t))
-defjvp(np.atleast_3d,
-       lambda t, ans, *arys, argnum: np.atleast_3d(t))
+defvjp(atleast_p,
+       lambda g, ans, x, ndim: np.reshape(g, shape_of(x)),
+       None,
+       backward_name="ViewBackward0", complex=True)
+defjvp(atleast_p,
+       lambda t, ans, x, ndim: atleast_p(t, ndim),
+       None)
 
 
 @reads_shape_of(0)
@@ -605,22 +603,16 @@ def _at_least_3d(a):
     return np.expand_dims(a, -1) if ndim_of(a) == 2 else a
 
 
-def _several(one):
-    """numpy's atleast_* of several arrays gives a tuple of them (one array: the array itself)."""
+def _several(ndim):
+    """numpy's atleast_*d: of several arrays a tuple of them (of one array, the array itself)."""
     def adaptor(*arys):
-        out = tuple(one(a) for a in arys)
+        out = tuple(atleast_p(a, ndim) for a in arys)
         return out[0] if len(out) == 1 else out
     return adaptor
 
 
 def _dstack(tup):
     return concatenate_args(*[_at_least_3d(a) for a in tup], axis=2)
-
-
-def _dsplit(ary, indices_or_sections):
-    if ndim_of(ary) < 3:
-        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
-    return _split(ary, indices_or_sections, axis=2)
 
 
 def _hstack(tup, *, dtype=None, casting="same_kind"):
@@ -646,16 +638,6 @@ def _array_split(ary, indices_or_sections, axis=0):
     return list(split_tuple(ary, indices_or_sections, axis=axis))
 
 
-def _hsplit(ary, indices_or_sections):
-    return _split(ary, indices_or_sections, axis=1 if ndim_of(ary) > 1 else 0)
-
-
-def _vsplit(ary, indices_or_sections):
-    if ndim_of(ary) < 2:
-        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
-    return _split(ary, indices_or_sections, axis=0)
-
-
 defalias(np.concatenate, _concatenate)  # np.concat is the same function
 defalias(np.stack, _stack)
 defalias(np.hstack, _hstack)
@@ -663,13 +645,10 @@ defalias(np.vstack, _vstack)
 defalias(np.column_stack, _column_stack)
 defalias(np.split, _split)
 defalias(np.array_split, _array_split)
-defalias(np.hsplit, _hsplit)
-defalias(np.vsplit, _vsplit)
 defalias(np.dstack, _dstack)
-defalias(np.dsplit, _dsplit)
-defalias(np.atleast_1d, _several(_at_least_1d))
-defalias(np.atleast_2d, _several(_at_least_2d))
-defalias(np.atleast_3d, _several(_at_least_3d))
+defalias(np.atleast_1d, _several(1))
+defalias(np.atleast_2d, _several(2))
+defalias(np.atleast_3d, _several(3))
 defalias(np.gradient, _gradient)
 defalias(np.astype, lambda x, dtype, /, *, copy=True, device=None: astype(x, dtype))
 defalias(np.unstack, lambda x, /, *, axis=0: tuple(x[(slice(None),) * (axis % ndim_of(x)) + (i,)] for i in range(shape_of(x)[axis])))
