@@ -1,0 +1,435 @@
+"""Run a program in every mode and judge each answer.
+
+The judge is central finite differences in float64, which share no code with
+srcgrad. For an argument ``x`` the expected gradient is ``dL/dx`` element by
+element; for a complex argument it is ``dL/dRe z + i dL/dIm z`` (PyTorch's
+convention). Each mode gets one verdict:
+
+* ``pass``: the answer agrees with finite differences (and forward mode's value with the plain call);
+* ``refused``: a srcgrad error (``SrcgradError``), or an error srcgrad raises on purpose (a ``raise`` line in
+  srcgrad), whose message is clean;
+* ``wrong``: a gradient, tangent or value that disagrees, while finite differences at three step sizes agree
+  with each other (so the function is smooth there);
+* ``crash``: any other exception: one raised inside generated code, deep inside srcgrad, or by the user's code
+  running on Tensors in dynamic mode (a numpy function that stops working); a run over the time limit;
+* ``badmsg``: a srcgrad error that does not name the user's file and line (``TransformError``), or names a
+  variable that is not in the user's source (a generated name);
+* ``skipped``: finite differences disagree with themselves (a kink or a branch nearby) or every mode's
+  gradient is non-finite.
+
+Programs whose plain call fails or is not a finite real number are not judged at all.
+"""
+
+import builtins
+import importlib.util
+import io
+import keyword
+import math
+import os
+import re
+import signal
+import tokenize
+import traceback
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+import srcgrad
+from srcgrad.errors import SrcgradError, TransformError
+
+from .program import unique_stem
+
+MODES = ("grad", "grad-noopt", "jvp", "dynamic")
+STATUSES = ("pass", "refused", "wrong", "crash", "badmsg", "skipped")
+EPS = 1e-6
+CHECK_EPS = (1e-5, 1e-7)  # extra step sizes that decide whether finite differences are trustworthy
+RTOL, ATOL = 1e-4, 1e-5
+TIGHT = 1e-7  # the modes against each other: both exact up to rounding
+SRCGRAD_DIR = os.path.dirname(os.path.abspath(srcgrad.__file__)) + os.sep
+
+
+class Timeout(Exception):
+    """A mode ran longer than the time limit."""
+
+
+class NotJudged(Exception):
+    """The program cannot be judged (its plain call fails or is not a finite real number)."""
+
+
+@dataclass
+class Verdict:
+    """One mode's verdict on one program.
+
+    Attributes:
+        mode, status: see the module docstring.
+        detail: one line saying what happened (the error, or expected vs got).
+        key: what makes two findings the same (an error's type and place); empty for ``pass``.
+    """
+
+    mode: str
+    status: str
+    detail: str = ""
+    key: str = ""
+
+
+@dataclass
+class Loaded:
+    """A program written to a file and imported: its function, file, arguments and plain value."""
+
+    program: object
+    fn: object
+    path: str
+    value: float = 0.0
+    fd: dict = None  # {parameter index: gradient} by finite differences; None: not computed
+    identifiers: frozenset = frozenset()
+
+
+def load(program, directory):
+    """Write ``program`` to a new file in ``directory`` and import it (the compiler reads the file)."""
+    stem = unique_stem(program.name)
+    path = os.path.join(directory, stem + ".py")
+    source = program.source()
+    with open(path, "w") as fh:
+        fh.write(source)
+    spec = importlib.util.spec_from_file_location(stem, path)
+    module = importlib.util.module_from_spec(spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a shrunk candidate may be odd enough for a SyntaxWarning
+        spec.loader.exec_module(module)
+    return Loaded(program, module.f, path, identifiers=identifiers_of(source))
+
+
+def identifiers_of(source):
+    """The names of a source text, and the words inside its string literals (dict keys, einsum subscripts)."""
+    out = set()
+    for t in tokenize.generate_tokens(io.StringIO(source).readline):
+        if t.type == tokenize.NAME:
+            out.add(t.string)
+        elif t.type == tokenize.STRING:
+            out.update(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", t.string))
+    return frozenset(out)
+
+
+# ---------------------------------------------------------------------- finite differences
+
+def plain_value(fn, args):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(*args)
+    if isinstance(out, srcgrad.Tensor):
+        out = out.detach().numpy()
+    if np.ndim(out) != 0 or np.iscomplexobj(out):
+        raise NotJudged(f"the function returns {type(out).__name__} of shape {np.shape(out)}")
+    v = float(out)
+    if not math.isfinite(v):
+        raise NotJudged("the function's value is not finite")
+    return v
+
+
+def finite_differences(loaded, eps=EPS):
+    """``{parameter index: gradient}`` by central differences (complex: ``d/dRe + i d/dIm``)."""
+    program = loaded.program
+    out = {}
+    for i in program.wrt:
+        base = program.params[i].value
+        if isinstance(base, float):
+            out[i] = (_at(loaded, i, base + eps) - _at(loaded, i, base - eps)) / (2 * eps)
+            continue
+        g = np.zeros(base.shape, dtype=base.dtype)
+        directions = (1.0, 1j) if np.iscomplexobj(base) else (1.0,)
+        for k in np.ndindex(base.shape):
+            for d in directions:
+                plus, minus = base.copy(), base.copy()
+                plus[k] += eps * d
+                minus[k] -= eps * d
+                g[k] += d * (_at(loaded, i, plus) - _at(loaded, i, minus)) / (2 * eps)
+        out[i] = g
+    return out
+
+
+def _at(loaded, i, value):
+    args = list(loaded.program.args())
+    args[i] = value
+    return plain_value(loaded.fn, args)
+
+
+# ---------------------------------------------------------------------- comparing
+
+def scale_of(loaded):
+    return max([1.0, abs(loaded.value)] + [float(np.max(np.abs(g), initial=0.0)) for g in (loaded.fd or {}).values()])
+
+
+def disagreement(got, expected, rtol, atol):
+    """``None`` when ``got`` matches ``expected`` (dicts of gradients), else what differs, in one line."""
+    for i, e in expected.items():
+        g = got.get(i)
+        if g is None:
+            return f"no gradient for argument {i}"
+        if np.shape(g) != np.shape(e):
+            return f"gradient of argument {i} has shape {np.shape(g)}, the argument {np.shape(e)}"
+        g, e = np.asarray(g), np.asarray(e)
+        err = np.abs(g - e)
+        bad = ~(err <= atol + rtol * np.abs(e))
+        if np.any(bad):
+            k = np.unravel_index(int(np.argmax(np.where(np.isnan(err), np.inf, err))), np.shape(e))
+            return (f"argument {i} element {tuple(int(j) for j in k)}: expected {complex_or_float(e[k])!r}, "
+                    f"got {complex_or_float(g[k])!r}")
+    return None
+
+
+def complex_or_float(v):
+    v = complex(v)
+    return v.real if v.imag == 0 else v
+
+
+def fd_stable(loaded):
+    """Do central differences at other step sizes agree with the first (no kink or branch nearby)?"""
+    scale = scale_of(loaded)
+    for eps in CHECK_EPS:
+        try:
+            other = finite_differences(loaded, eps)
+        except NotJudged:
+            return False
+        if disagreement(other, loaded.fd, 10 * RTOL, 10 * ATOL * scale) is not None:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------- running the modes
+
+def run_grad(loaded, optimize):
+    program = loaded.program
+    wrt = program.wrt
+    got = srcgrad.grad(loaded.fn, wrt=wrt, optimize=optimize)(*program.args())
+    if not isinstance(got, tuple) or len(got) != len(wrt):
+        return {}, f"grad with wrt={wrt} returned {type(got).__name__}"
+    out = {}
+    for i, g in zip(wrt, got):
+        if isinstance(program.params[i].value, float) and np.ndim(g) == 0:
+            g = complex_or_float(g) if np.iscomplexobj(g) else float(g)
+        out[i] = np.asarray(g) if not isinstance(g, float) else g
+    return out, None
+
+
+def tangents(program):
+    rng = np.random.default_rng(7)
+    out = {}
+    for i in program.wrt:
+        v = program.params[i].value
+        if isinstance(v, float):
+            out[i] = float(rng.normal())
+        elif np.iscomplexobj(v):
+            out[i] = rng.normal(size=v.shape) + 1j * rng.normal(size=v.shape)
+        else:
+            out[i] = rng.normal(size=v.shape)
+    return out
+
+
+def directional(grads, tans):
+    """The change of a real loss along ``tans`` given its gradients: ``sum Re(conj(g) t)``."""
+    return float(sum(np.sum(np.real(np.conj(np.asarray(grads[i])) * tans[i])) for i in tans))
+
+
+def run_jvp(loaded):
+    program = loaded.program
+    wrt = program.wrt
+    tans = tangents(program)
+    if len(wrt) == 1:
+        value, out = srcgrad.jvp(loaded.fn, wrt=wrt[0])(*program.args(), tans[wrt[0]])
+    else:
+        value, out = srcgrad.jvp(loaded.fn, wrt=wrt)(*program.args(), tuple(tans[i] for i in wrt))
+    return value, out, tans
+
+
+def run_dynamic(loaded):
+    program = loaded.program
+    args = list(program.args())
+    tensors = {}
+    for i in program.wrt:
+        a = np.asarray(args[i])
+        tensors[i] = srcgrad.tensor(a.astype(np.complex128 if np.iscomplexobj(a) else np.float64), requires_grad=True)
+        args[i] = tensors[i]
+    out = loaded.fn(*args)
+    grads = {}
+    if isinstance(out, srcgrad.Tensor) and out.requires_grad:
+        value = out.detach().numpy()
+        out.backward()
+    else:
+        value = out.detach().numpy() if isinstance(out, srcgrad.Tensor) else out
+    for i, t in tensors.items():
+        g = np.zeros(t.shape, dtype=np.asarray(program.params[i].value).dtype) if t.grad is None else \
+            np.asarray(t.grad.detach().numpy())
+        grads[i] = complex_or_float(g) if isinstance(program.params[i].value, float) else g
+    return value, grads
+
+
+class timeout:
+    """A context manager raising ``Timeout`` after ``seconds`` (SIGALRM; the main thread only)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def _fire(self, *_):
+        raise Timeout(f"over {self.seconds} s")
+
+    def __enter__(self):
+        self.old = signal.signal(signal.SIGALRM, self._fire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.old)
+        return False
+
+
+# ---------------------------------------------------------------------- errors
+
+ALLOWED_NAMES = (set(dir(builtins)) | set(keyword.kwlist) | set(dir(np)) | set(dir(np.ndarray)) | set(dir(srcgrad))
+                 | set(dir(srcgrad.Tensor)) | set(dir(np.linalg)) | {"numpy", "ndarray", "Tensor", "srcgrad", "math"})
+QUOTED = re.compile(r"['`]([A-Za-z_][A-Za-z_0-9]*)['`]")
+
+
+def internal_names(message, identifiers):
+    """Quoted identifiers in ``message`` that are neither the user's names nor numpy's, Python's or srcgrad's."""
+    return sorted({n for n in QUOTED.findall(message) if n not in identifiers and n not in ALLOWED_NAMES})
+
+
+def normalise(message):
+    """A message with numbers and quoted names blanked, so errors of one kind share a key."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    first = re.sub(r"^.*?, line \d+: ", "", first)
+    first = QUOTED.sub("'_'", first)
+    return re.sub(r"\d+", "N", first)[:120]
+
+
+def classify(mode, exc, loaded):
+    """The verdict for an exception a mode raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    name = type(exc).__name__
+    generated = [fr for fr in frames if fr.filename.startswith("<srcgrad")]
+    own = [fr for fr in frames if fr.filename.startswith(SRCGRAD_DIR)]
+    if isinstance(exc, Timeout):
+        return Verdict(mode, "crash", f"timeout: {first_line}", "timeout")
+    deliberate = bool(own) and (own[-1].line or "").lstrip().startswith("raise") and own[-1] is frames[-1]
+    if isinstance(exc, SrcgradError) or (deliberate and not generated):
+        problems = []
+        if isinstance(exc, TransformError) and (exc.filename != loaded.path or not exc.lineno):
+            problems.append(f"does not point at the user's file and line (says {exc.filename}, {exc.lineno})")
+        hidden = internal_names(getattr(exc, "message", None) or str(exc), loaded.identifiers)
+        if hidden:
+            problems.append(f"names {', '.join(hidden)}, not in the user's source")
+        if problems:
+            return Verdict(mode, "badmsg", f"{name}: {first_line} -- {'; '.join(problems)}",
+                           f"{name}: {normalise(str(exc))}")
+        return Verdict(mode, "refused", f"{name}: {first_line}", f"{name}: {normalise(str(exc))}")
+    if generated:
+        where = f"generated code line {generated[-1].lineno}: {generated[-1].line}"
+        place = "generated code"
+    elif own:
+        fr = own[-1]
+        where = place = f"{os.path.relpath(fr.filename, os.path.dirname(SRCGRAD_DIR))}:{fr.name}"
+    else:
+        fr = frames[-1] if frames else None
+        where = f"{os.path.basename(fr.filename)}:{fr.lineno} {fr.line}" if fr else "?"
+        place = "user code"
+    return Verdict(mode, "crash", f"{name} in {where}: {first_line}", f"{name} in {place}: {normalise(str(exc))}")
+
+
+# ---------------------------------------------------------------------- the judge
+
+def prepare(program, directory, fd=True, time_limit=30.0):
+    """Load ``program``, compute its value and (``fd``) finite differences.
+
+    Raises:
+        NotJudged: the program cannot be judged (its plain call fails, is not a finite real number, or runs
+            longer than ``time_limit`` seconds, finite differences included).
+    """
+    try:
+        with timeout(time_limit):
+            loaded = load(program, directory)
+            loaded.value = plain_value(loaded.fn, program.args())
+            if fd:
+                loaded.fd = finite_differences(loaded)
+    except NotJudged:
+        raise
+    except Exception as e:  # noqa: BLE001 - the plain program failing is the generator's (or shrinker's) slip
+        raise NotJudged(f"{type(e).__name__} in the plain call") from e
+    for g in (loaded.fd or {}).values():
+        if not np.all(np.isfinite(g)):
+            raise NotJudged("finite differences are not finite")
+    return loaded
+
+
+def judge_mode(loaded, mode, time_limit=30.0):
+    """Run ``mode`` on a prepared program and return its ``Verdict`` (and the gradients it gave, if any)."""
+    scale = scale_of(loaded)
+    atol = ATOL * scale
+    try:
+        with timeout(time_limit), np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if mode in ("grad", "grad-noopt"):
+                grads, problem = run_grad(loaded, optimize=(mode == "grad"))
+                value = None
+            elif mode == "jvp":
+                value, out, tans = run_jvp(loaded)
+                grads, problem = None, None
+            else:
+                value, grads = run_dynamic(loaded)
+                problem = None
+    except Exception as exc:  # noqa: BLE001 - every exception is judged
+        return classify(mode, exc, loaded), None
+    if problem:
+        return Verdict(mode, "wrong", problem, "result"), None
+    if loaded.fd is None:
+        return Verdict(mode, "ran", "not compared: no finite differences"), None
+    if value is not None:
+        try:
+            v = complex(np.asarray(value))
+        except (TypeError, ValueError):
+            return Verdict(mode, "wrong", f"value is {type(value).__name__}", "value"), None
+        if not abs(v - loaded.value) <= 1e-9 * max(1.0, abs(loaded.value)):
+            return Verdict(mode, "wrong", f"value {complex_or_float(v)!r}, the plain call gives {loaded.value!r}",
+                           "value"), None
+    if mode == "jvp":
+        want = directional(loaded.fd, tans)
+        try:
+            got = complex(np.asarray(out))
+        except (TypeError, ValueError):
+            return Verdict(mode, "wrong", f"tangent is {type(out).__name__} of shape {np.shape(out)}", "result"), None
+        if abs(got - want) <= atol * len(tans) + RTOL * abs(want):
+            return Verdict(mode, "pass"), {"tangent": got, "tans": tans}
+        detail = f"tangent along a random direction: expected {want!r}, got {complex_or_float(got)!r}"
+    else:
+        grads = {i: g for i, g in grads.items()}
+        problem = disagreement(grads, loaded.fd, RTOL, atol)
+        if problem is None:
+            return Verdict(mode, "pass"), grads
+        if all(not np.all(np.isfinite(np.asarray(g))) for g in grads.values()) and grads:
+            return Verdict(mode, "skipped", "non-finite gradient"), None
+        detail = problem
+    try:
+        with timeout(time_limit):
+            stable = fd_stable(loaded)
+    except Timeout:
+        stable = False
+    if not stable:
+        return Verdict(mode, "skipped", "finite differences depend on the step (a kink or branch nearby)"), None
+    return Verdict(mode, "wrong", detail, "gradient"), None
+
+
+def cross_check(results):
+    """Modes that passed must agree with each other to rounding: a list of one-line disagreements."""
+    out = []
+    static, dynamic, forward = results.get("grad"), results.get("dynamic"), results.get("jvp")
+    if static is not None and dynamic is not None:
+        scale = max([1.0] + [float(np.max(np.abs(g), initial=0.0)) for g in static.values()])
+        problem = disagreement(dynamic, static, TIGHT, TIGHT * scale)
+        if problem:
+            out.append(f"grad vs dynamic: {problem}")
+    if static is not None and forward is not None:
+        want = directional(static, forward["tans"])
+        if abs(forward["tangent"] - want) > TIGHT * (1.0 + abs(want)) * 10:
+            out.append(f"jvp vs grad: tangent {complex_or_float(forward['tangent'])!r}, grad . tangent {want!r}")
+    return out

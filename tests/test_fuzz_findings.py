@@ -1,0 +1,205 @@
+"""Findings of the random-program fuzzer (``tests/fuzzing``, ``tools/fuzz.py``) that nothing else tests.
+
+Each is a short program shrunk from a generated one, judged as the fuzzer judges it: static mode against
+central finite differences, dynamic mode against numpy's own value and finite differences. A bug someone
+else is to fix is a strict xfail whose reason says what goes wrong today, so the suite stays green and
+the fix is noticed: when it lands the test passes, the xfail fails the suite, and the mark goes. Each
+reason starts with the area the bug is in: compiler (srcgrad/compiler), runtime (tensor.py, autograd/) or
+rules (srcgrad/rules).
+"""
+
+import numpy as np
+import pytest
+
+import srcgrad
+from corpus.harness import fd_grad
+from fuzzing.oracle import identifiers_of, internal_names
+from srcgrad.errors import AutogradError, SrcgradError, TransformError
+
+X = np.array([0.3, -0.7, 1.2, 0.5])
+HERE = "test_fuzz_findings.py, line"
+
+
+NAMES = identifiers_of(open(__file__).read())
+
+
+def grad_right_or_refused_here(f, *args, wrt=0):
+    """``srcgrad.grad`` (both optimize settings) is right, or refuses with a TransformError at this file's line
+    whose message names no variable this file does not have."""
+    expected = fd_grad(f, args, wrt)
+    for optimize in (True, False):
+        try:
+            got = srcgrad.grad(f, wrt=wrt, optimize=optimize)(*args)
+        except TransformError as e:
+            assert HERE in str(e), str(e)
+            assert not internal_names(e.message, NAMES), str(e)
+            continue
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=f"optimize={optimize}")
+
+
+def dynamic_like_numpy_or_refused(f, *args):
+    """``f`` on a Tensor gives numpy's value and the finite-difference gradient, or raises a srcgrad error."""
+    value = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+    expected = fd_grad(f, args, 0)
+    t = srcgrad.tensor(np.copy(args[0]), requires_grad=True)
+    try:
+        out = f(t, *args[1:])
+    except SrcgradError:
+        return
+    np.testing.assert_allclose(np.asarray(out.detach().numpy()), value, rtol=1e-12, err_msg="value")
+    if out.requires_grad:
+        try:
+            out.backward()
+        except SrcgradError:
+            return
+    got = np.zeros_like(expected) if t.grad is None else t.grad.detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg="gradient")
+
+
+# ---------------------------------------------------------------------------- compiler: generated names
+
+def local_named_dout(x):
+    dout = np.sin(x) * 2.0
+    return np.sum(dout * x)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="compiler: the user's local 'dout' overwrites the generated function's "
+                                       "output cotangent parameter 'dout' (a silently wrong gradient)")
+def test_a_local_variable_named_dout():
+    grad_right_or_refused_here(local_named_dout, X)
+
+
+def parameter_named_dout(x, dout):
+    return np.sum(x * dout)
+
+
+@pytest.mark.xfail(strict=True, raises=SyntaxError,
+                   reason="compiler: a parameter named 'dout' gives SyntaxError 'duplicate argument' from codegen")
+def test_a_parameter_named_dout():
+    grad_right_or_refused_here(parameter_named_dout, X, np.ones(4))
+
+
+def _scaled(a):
+    a = a * 1.0
+    a *= 1.42
+    a[0] = a[0] + 1.0
+    return a
+
+
+def _squash(a):
+    return np.tanh(a)
+
+
+def helper_writing_into_its_own_copy(x):
+    return np.sum(_scaled(_squash(x)))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="compiler: refused as 'assignment into <the helper's parameter renamed "
+                                       "with a suffix>, which may share its memory': a generated name, and 'a' is "
+                                       "a fresh array (the same code outside a helper is differentiated)")
+def test_a_refusal_inside_an_inlined_helper_names_the_users_variable():
+    grad_right_or_refused_here(helper_writing_into_its_own_copy, X)
+
+
+# ---------------------------------------------------------------------------- runtime: in-place operators
+
+def power_through_a_view(x):
+    base = x * 1.0
+    w = base[:2]
+    w **= 2
+    return np.sum(base * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def floor_divide_through_a_view(x):
+    base = x * 1.0
+    w = base[:2]
+    w //= 0.4
+    return np.sum(base * base)
+
+
+def remainder_through_a_view(x):
+    base = x * 1.0
+    w = base[:2]
+    w %= 0.4
+    return np.sum(base * base)
+
+
+def matmul_through_a_view(x):
+    base = x * 1.0
+    w = base.reshape(2, 2)
+    w @= np.array([[2.0, 1.0], [0.5, 3.0]])
+    return np.sum(base * base)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="runtime: Tensor has no __ipow__/__ifloordiv__/__imod__/__imatmul__, so "
+                                       "'w **= 2' rebinds w instead of writing through the view: base keeps its old "
+                                       "values (value and gradient silently differ from numpy)")
+@pytest.mark.parametrize("f", [power_through_a_view, floor_divide_through_a_view, remainder_through_a_view,
+                               matmul_through_a_view], ids=lambda f: f.__name__)
+def test_inplace_operators_on_a_view_of_a_tensor(f):
+    dynamic_like_numpy_or_refused(f, np.array([0.3, -0.7, 1.3, 0.5]))
+
+
+def power_in_place_on_the_argument(x):
+    x **= 2
+    return np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="runtime: 'x **= 2' on a leaf that requires grad rebinds x (no __ipow__); "
+                                       "PyTorch raises 'a leaf Variable that requires grad is being used in an "
+                                       "in-place operation', as srcgrad does for *=")
+def test_inplace_power_on_a_leaf_raises_like_pytorch():
+    t = srcgrad.tensor(X, requires_grad=True)
+    with pytest.raises(AutogradError, match="leaf"):
+        power_in_place_on_the_argument(t)
+
+
+# ---------------------------------------------------------------------------- runtime: numpy functions on Tensors
+
+def divmod_remainder(x):
+    q, r = divmod(x, 0.7)
+    return np.sum(r * r) + np.sum(q)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="runtime: divmod(Tensor, float) raises TypeError (Tensor has no __divmod__/__rdivmod__)")
+def test_divmod_of_a_tensor():
+    dynamic_like_numpy_or_refused(divmod_remainder, np.array([0.3, -0.5, 1.2, 2.1]))
+
+
+def real_and_imag(x):
+    return np.sum(x.real * x) + np.sum(x.imag)
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError,
+                   reason="runtime: a Tensor has no .real and .imag (ndarray attributes)")
+def test_real_and_imag_of_a_tensor():
+    dynamic_like_numpy_or_refused(real_and_imag, X)
+
+
+def max_with_an_axis_indexed(x):
+    return np.sum(x.reshape(2, 2).max(0)[1] * 1.0)
+
+
+def max_with_an_axis_in_arithmetic(x):
+    return np.sum(x.reshape(2, 2).max(1) * 2.0)
+
+
+@pytest.mark.xfail(strict=True, reason="runtime (issue 9 item 6, the methods): x.max(axis)/x.min(axis) on a Tensor "
+                                       "return PyTorch's (values, indices), so numpy code reading [1] silently gets "
+                                       "an index, and arithmetic on the result raises TypeError")
+@pytest.mark.parametrize("f", [max_with_an_axis_indexed, max_with_an_axis_in_arithmetic], ids=lambda f: f.__name__)
+def test_max_with_an_axis_means_numpys_on_tensors(f):
+    dynamic_like_numpy_or_refused(f, X)
+
+
+def einsum_of_a_max(x):
+    m = x.reshape(2, 2, 1).max(1)
+    return np.sum(np.einsum("ij,kj->j", m, x.reshape(4, 1)[:3]))
+
+
+@pytest.mark.xfail(strict=True, raises=RecursionError,
+                   reason="runtime: np.einsum with the (values, indices) result of Tensor.max(axis) as an operand "
+                                          "recurses without end in tensor._raw_kwargs")
+def test_einsum_of_the_result_of_max_with_an_axis():
+    dynamic_like_numpy_or_refused(einsum_of_a_max, X)
