@@ -3,8 +3,9 @@
 The long runs are a separate command (``python tools/fuzz.py --count 2000``, see docs/testing.md). Here:
 
 * a dozen fixed programs in every mode must give no wrong gradient and no crash;
-* with ``np.sin``'s rule made wrong, the same machinery reports WRONG in every mode (on a hand-made
-  program and in a run), and the shrinker drops what does not matter and keeps the ``np.sin``;
+* with ``np.sin``'s rule made wrong, the same machinery reports WRONG in every mode, on a hand-made
+  program and on generated programs calling ``np.sin`` that passed with the right rule, and the shrinker
+  drops what does not matter and keeps the ``np.sin``;
 * the generator is deterministic per seed, produces the program shapes of issue 9 for each theme,
   and its programs run;
 * the verdicts for errors: a ``TransformError`` at the user's line is a refusal, one elsewhere or naming a
@@ -20,9 +21,9 @@ import srcgrad
 import srcgrad.compiler.api as compiler_api
 from fuzzing.oracle import MODES, classify, judge_mode, load, prepare
 from fuzzing.program import Param, Program, Stmt
+from fuzzing.programs import generate, run_prefix
 from fuzzing.run import Run
 from fuzzing.shrink import Shrinker, write_repro
-from fuzzing.programs import generate, run_prefix
 from fuzzing.statements import THEMES
 from srcgrad.errors import TransformError
 from srcgrad.rules import RULES
@@ -86,9 +87,35 @@ def test_a_wrong_rule_is_reported_wrong_in_every_mode(tmp_path, wrong_sin):
         assert re.search(r"expected -?\d", verdict.detail), verdict.detail
 
 
-def test_a_wrong_rule_is_found_by_a_run(wrong_sin):
-    summary = Run(seed=3, count=8, themes=("control",), shrink=False).run()
-    assert all(summary.counts[mode]["wrong"] > 0 for mode in MODES), summary.line()
+def programs_calling_sin(count):
+    """The first ``count`` generated programs (of the quiet themes) that call ``np.sin``."""
+    out = []
+    for k in range(200):
+        program = generate(SEED, 1000 + k, pool=QUIET_THEMES)
+        if "np.sin(" in program.source():
+            out.append(program)
+            if len(out) == count:
+                return out
+    raise AssertionError("the generator makes no np.sin")
+
+
+def test_a_wrong_rule_is_reported_on_generated_programs_calling_it(tmp_path, monkeypatch):
+    programs = programs_calling_sin(4)
+    passed = []
+    for program in programs:
+        loaded = prepare(program, str(tmp_path))
+        passed += [(program, mode) for mode in MODES if judge_mode(loaded, mode)[0].status == "pass"]
+    assert {mode for _, mode in passed} == set(MODES), "no program calling np.sin passes in some mode"
+    monkeypatch.setattr(RULES[np.sin], "vjps", (wrong_sin_vjp,))
+    monkeypatch.setattr(RULES[np.sin], "jvps", (wrong_sin_jvp,))
+    monkeypatch.setattr(compiler_api, "_CACHE", {})
+    try:
+        verdicts = [(mode, judge_mode(prepare(program, str(tmp_path)), mode)[0]) for program, mode in passed]
+    finally:
+        compiler_api._CACHE.clear()
+    # every mode reports it; not every program must (its np.sin may sit in a branch not taken)
+    assert {mode for mode, v in verdicts if v.status == "wrong"} == set(MODES), verdicts
+    assert all(v.status in ("wrong", "pass", "skipped") for _, v in verdicts), verdicts
 
 
 def test_the_shrinker_keeps_the_finding_and_writes_a_repro(tmp_path, wrong_sin):

@@ -171,9 +171,7 @@ def real_and_imag(x):
     return np.sum(x.real * x) + np.sum(x.imag)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="runtime: a Tensor has no .real and .imag (ndarray attributes)")
-def test_real_and_imag_of_a_tensor():
+def test_real_and_imag_of_a_tensor():  # fixed with the complex convention (e87ec78)
     dynamic_like_numpy_or_refused(real_and_imag, X)
 
 

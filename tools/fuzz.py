@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from fuzzing.oracle import MODES, NotJudged, judge_mode, prepare  # noqa: E402
-from fuzzing.run import Run  # noqa: E402
 from fuzzing.programs import generate  # noqa: E402
+from fuzzing.run import Run  # noqa: E402
 from fuzzing.statements import STATEMENT_KINDS, THEMES  # noqa: E402
 
 

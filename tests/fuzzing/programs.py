@@ -25,7 +25,6 @@ from .exprs import Scope, ty_of
 from .program import Param, Program
 from .statements import ARRAY_SHAPES, LIMIT, PLAIN_NAMES, THEMES, Builder, Context, loss, make_helper, term
 
-
 # ---------------------------------------------------------------------- whole programs
 
 def make_params(r, nrng, themes):

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 import srcgrad.compiler.api as compiler_api
 
 from .oracle import MODES, STATUSES, NotJudged, cross_check, judge_mode, prepare
-from .shrink import Shrinker, token_set, write_repro
 from .programs import generate
+from .shrink import Shrinker, token_set, write_repro
 from .statements import THEMES
 
 FINDING_STATUSES = ("wrong", "crash", "badmsg")
