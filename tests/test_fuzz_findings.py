@@ -63,9 +63,7 @@ def local_named_dout(x):
     return np.sum(dout * x)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="compiler: the user's local 'dout' overwrites the generated function's "
-                                       "output cotangent parameter 'dout' (a silently wrong gradient)")
-def test_a_local_variable_named_dout():
+def test_a_local_variable_named_dout():  # was a silently wrong gradient (fixed in 84fce9f)
     grad_right_or_refused_here(local_named_dout, X)
 
 
@@ -73,9 +71,7 @@ def parameter_named_dout(x, dout):
     return np.sum(x * dout)
 
 
-@pytest.mark.xfail(strict=True, raises=SyntaxError,
-                   reason="compiler: a parameter named 'dout' gives SyntaxError 'duplicate argument' from codegen")
-def test_a_parameter_named_dout():
+def test_a_parameter_named_dout():  # was SyntaxError 'duplicate argument' (fixed in 84fce9f)
     grad_right_or_refused_here(parameter_named_dout, X, np.ones(4))
 
 
