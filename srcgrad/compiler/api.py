@@ -567,6 +567,11 @@ class GradFunction:
                 continue  # the common cases, decided without numpy calls
             if type(a) in _NUMBER_TYPES and type(g) in _NUMBER_TYPES:
                 continue
+            if type(a) is complex and np.ndim(g) == 0 and not np.iscomplexobj(g):  # a complex number: a complex one
+                if fixed is None:
+                    fixed = list(grads)
+                fixed[k] = complex(g)
+                continue
             if np.iscomplexobj(g) and not np.iscomplexobj(a):  # a real input gets the real part (PyTorch's rule)
                 g = np.real(g)
                 g = float(g) if type(a) in _NUMBER_TYPES and np.ndim(g) == 0 else g

@@ -54,7 +54,7 @@ METHODS = {
     "var": np.var, "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel, "squeeze": np.squeeze,
     "clip": np.clip, "cumsum": np.cumsum, "cumprod": np.cumprod, "argmax": np.argmax, "argmin": np.argmin,
     "copy": np.copy, "swapaxes": np.swapaxes, "trace": np.trace, "any": np.any, "all": np.all,
-    "round": np.round, "nonzero": np.nonzero,
+    "round": np.round, "nonzero": np.nonzero, "conj": np.conjugate, "conjugate": np.conjugate,
 }
 SHAPE_METHODS = {"reshape": np.reshape, "transpose": np.transpose}
 NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype"}
@@ -1605,6 +1605,9 @@ class Normalizer:
         if e.attr == "T":
             base = self.expr(e.value, ctx)
             return self.call_prim(np.transpose, [base], {}, e, ctx)
+        if e.attr in ("real", "imag"):  # z.real is np.real(z)
+            base = self.expr(e.value, ctx)
+            return self.call_prim(np.real if e.attr == "real" else np.imag, [base], {}, e, ctx)
         raise ctx.error(e, f"the attribute .{e.attr} of a local value is not supported by srcgrad.grad")
 
     def expr_Lambda(self, e, ctx):
