@@ -31,6 +31,7 @@ from . import nn
 from . import optim, data, utils
 from . import accelerator, backends, cuda, onnx
 from .serialization import save, load
+from .meanings import AmbiguousMethodError, get_method_meanings, set_method_meanings
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .compiler import grad, value_and_grad, jvp, source, custom_vjp
 

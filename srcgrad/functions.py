@@ -151,23 +151,31 @@ def prod(input, dim=None, keepdim=False):
 
 
 def std(input, dim=None, unbiased=True, keepdim=False, correction=None):
-    """Standard deviation (unbiased by default)."""
-    return _t(input).std(dim, unbiased, keepdim, correction)
+    """Standard deviation (unbiased by default, PyTorch's ``torch.std``; numpy's is ``np.std``)."""
+    return _t(input).std(dim, keepdim=keepdim, **_divisor(unbiased, correction))
 
 
 def var(input, dim=None, unbiased=True, keepdim=False, correction=None):
-    """Variance (unbiased by default)."""
-    return _t(input).var(dim, unbiased, keepdim, correction)
+    """Variance (unbiased by default, PyTorch's ``torch.var``; numpy's is ``np.var``)."""
+    return _t(input).var(dim, keepdim=keepdim, **_divisor(unbiased, correction))
+
+
+def _divisor(unbiased, correction):
+    return {"correction": correction} if correction is not None else {"unbiased": bool(unbiased)}
 
 
 def max(input, dim=None, keepdim=False):
     """The largest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise maximum."""
-    return _t(input).max(dim, keepdim)
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return _t(input).max(dim)
+    return _t(input).max(dim=dim, keepdim=keepdim)
 
 
 def min(input, dim=None, keepdim=False):
     """The smallest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise minimum."""
-    return _t(input).min(dim, keepdim)
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return _t(input).min(dim)
+    return _t(input).min(dim=dim, keepdim=keepdim)
 
 
 def amax(input, dim=None, keepdim=False):
@@ -287,12 +295,12 @@ def reshape(input, shape):
 
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim..end_dim``."""
-    return _t(input).flatten(start_dim, end_dim)
+    return _t(input).flatten(start_dim=start_dim, end_dim=end_dim)
 
 
 def transpose(input, dim0, dim1):
     """Swap two dimensions."""
-    return _t(input).transpose(dim0, dim1)
+    return _t(input).swapaxes(dim0, dim1)
 
 
 def t(input):
@@ -337,7 +345,7 @@ def masked_fill(input, mask, value):
 
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``."""
-    return _t(input).sort(dim, descending, stable)
+    return _t(input).sort(dim=dim, descending=bool(descending), stable=stable)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):

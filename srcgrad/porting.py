@@ -13,7 +13,8 @@ A PyTorch name srcgrad does not have fails with an error that names it
 through to a real PyTorch that happens to be installed. Each PyTorch module is
 a thin stand-in (``TorchModule``) whose attributes are the srcgrad module's.
 While the hook is on, sizes and dtypes print as ``torch.Size([2, 3])`` and
-``torch.float32``.
+``torch.float32``, and Tensor methods that mean different things in numpy and
+PyTorch (``x.std()``, ``x.max(0)``, see ``srcgrad.meanings``) take PyTorch's meaning.
 
 ``torch_alias()`` is the hook as a context manager (it puts back whatever
 ``torch`` modules were imported before); ``run_script`` runs one script
@@ -31,6 +32,7 @@ import sys
 import types
 
 from . import printing
+from .meanings import set_method_meanings
 
 __all__ = ["TORCH_MODULES", "TorchModule", "torch_alias", "run_script", "MissingTorchName"]
 
@@ -193,9 +195,11 @@ def torch_alias():
     sys.meta_path.insert(0, finder)
     namespace = printing.namespace()
     printing.set_namespace("torch")
+    meanings = set_method_meanings("pytorch")  # x.std(), x.max(0), x.sort() mean what the script expects
     try:
         yield
     finally:
+        meanings.__exit__(None, None, None)
         printing.set_namespace(namespace)
         sys.meta_path.remove(finder)
         for name in [name for name in sys.modules if _is_torch_name(name)]:

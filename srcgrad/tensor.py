@@ -28,6 +28,8 @@ from .autograd.grad_mode import _state
 from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode, _stand_in, anomaly_mode
 from . import shape_errors as _shapes
 from .errors import AutogradError, NoRuleError
+from . import meanings as _meanings
+from .meanings import resolve as _resolve_meaning
 from .rules import ALIASES, RULES
 from .size import Size
 
@@ -216,9 +218,14 @@ class Tensor:
         """The number of dimensions."""
         return self._value.ndim
 
-    def size(self, dim=None):
-        """The shape (a ``Size``), or its length along ``dim``."""
-        return tuple.__new__(Size, self._value.shape) if dim is None else self._value.shape[dim]
+    @property
+    def size(self):
+        """The number of elements (numpy's attribute ``x.size``); called, the shape (PyTorch's ``x.size()``).
+
+        ``x.size`` is an int, and ``x.size()`` a ``Size`` and ``x.size(dim)`` a length, so a numpy
+        function and a PyTorch script each get their own meaning.
+        """
+        return _SizeCount(self._value.size, self._value.shape)
 
     def numel(self):
         """The number of elements."""
@@ -598,17 +605,29 @@ class Tensor:
             return
         self._inplace(_rules.index_update, index, value)
 
+    # ``a += b`` changes an array in place, but on a 0-d Tensor it rebinds ``a`` to a new Tensor, as on the
+    # numpy scalar (or Python float) a numpy function would hold there: otherwise ``s = np.sum(x);
+    # parts = [s]; parts[0] += 1.0`` would change ``s`` too, which numpy never does. A leaf that requires
+    # grad is still changed in place (``p -= lr * p.grad`` under no_grad, PyTorch's manual SGD), and with
+    # set_method_meanings("pytorch") (srcgrad run) every 0-d Tensor is, as in PyTorch. ``add_`` always is.
+
     def __iadd__(self, other):
-        return self.add_(other)
+        return self + other if self._scalar_like() else self.add_(other)
 
     def __isub__(self, other):
-        return self.sub_(other)
+        return self - other if self._scalar_like() else self.sub_(other)
 
     def __imul__(self, other):
-        return self.mul_(other)
+        return self * other if self._scalar_like() else self.mul_(other)
 
     def __itruediv__(self, other):
-        return self.div_(other)
+        return self / other if self._scalar_like() else self.div_(other)
+
+    def _scalar_like(self):
+        """True when augmented assignment rebinds this Tensor (0-d, not a leaf that requires grad, and
+        PyTorch's meaning not chosen)."""
+        return (self._value.ndim == 0 and not (self.requires_grad and self.grad_fn is None)
+                and _meanings.get_method_meanings() != "pytorch")
 
     # -- conversions -------------------------------------------------------------------
 
@@ -921,51 +940,48 @@ class Tensor:
     clip = clamp
 
     def sum(self, dim=None, keepdim=False, axis=None, keepdims=None, dtype=None):
-        """Sum over ``dim`` (all dimensions by default)."""
-        return _reduce(np.sum, self, dim, keepdim, axis, keepdims)
+        """Sum over ``dim`` (all dimensions by default), in ``dtype`` when given (numpy's and PyTorch's)."""
+        return _reduce(np.sum, self if dtype is None else self.type(dtype), dim, keepdim, axis, keepdims)
 
-    def mean(self, dim=None, keepdim=False, axis=None, keepdims=None):
-        """Mean over ``dim`` (all dimensions by default)."""
-        return _reduce(np.mean, self, dim, keepdim, axis, keepdims)
+    def mean(self, dim=None, keepdim=False, axis=None, keepdims=None, dtype=None):
+        """Mean over ``dim`` (all dimensions by default), in ``dtype`` when given."""
+        return _reduce(np.mean, self if dtype is None else self.type(dtype), dim, keepdim, axis, keepdims)
 
-    def prod(self, dim=None, keepdim=False, axis=None, keepdims=None):
-        """Product over ``dim``."""
-        return _reduce(np.prod, self, dim, keepdim, axis, keepdims)
+    def prod(self, dim=None, keepdim=False, axis=None, keepdims=None, dtype=None):
+        """Product over ``dim``, in ``dtype`` when given."""
+        return _reduce(np.prod, self if dtype is None else self.type(dtype), dim, keepdim, axis, keepdims)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None, *, axis=None, ddof=None,
+    def var(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, ddof=None,
             keepdims=None):
-        """Variance over ``dim``; unbiased (``correction=1``) by default, as in PyTorch.
+        """Variance over ``dim`` (or ``axis``), dividing by ``n - ddof`` (``ddof`` = ``correction``).
 
-        Called numpy's way (``axis=``, ``ddof=``, ``keepdims=``) it follows numpy: ``ddof=0`` by default.
+        numpy's ``x.var()`` divides by n and PyTorch's by n - 1, so say which: ``ddof=`` (numpy),
+        ``correction=`` or ``unbiased=`` (PyTorch); ``axis=`` settles nothing (PyTorch takes it as
+        ``dim=``). Without any of them the call is ambiguous and
+        raises ``AmbiguousMethodError`` unless ``set_method_meanings`` chose a meaning (see
+        ``srcgrad.meanings``).
         """
-        if axis is not None or ddof is not None or keepdims is not None:
-            return _record(np.var, (self,), _axis_kwargs(axis, bool(keepdims), ddof=ddof or 0))
-        ddof = correction if correction is not None else (1 if unbiased else 0)
-        return _record(np.var, (self,), _axis_kwargs(dim, keepdim, ddof=ddof))
+        return _moment(np.var, self, dim, unbiased, keepdim, correction, axis, ddof, keepdims)
 
-    def std(self, dim=None, unbiased=True, keepdim=False, correction=None, *, axis=None, ddof=None,
+    def std(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, ddof=None,
             keepdims=None):
-        """Standard deviation over ``dim``; unbiased by default, as in PyTorch (numpy's way: ``ddof=0``)."""
-        if axis is not None or ddof is not None or keepdims is not None:
-            return _record(np.std, (self,), _axis_kwargs(axis, bool(keepdims), ddof=ddof or 0))
-        ddof = correction if correction is not None else (1 if unbiased else 0)
-        return _record(np.std, (self,), _axis_kwargs(dim, keepdim, ddof=ddof))
+        """Standard deviation over ``dim`` (or ``axis``); say ``ddof=``, ``correction=`` or ``unbiased=`` (see ``var``)."""
+        return _moment(np.std, self, dim, unbiased, keepdim, correction, axis, ddof, keepdims)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """The largest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise maximum."""
-        if isinstance(dim, Tensor):
-            return _record(np.maximum, (self, dim), {})
-        if axis is not None or keepdims is not None:  # numpy's way: the values only, ties shared
-            return _reduce(np.max, self, None, False, axis, keepdims)
-        return _minmax(np.max, np.argmax, self, dim, keepdim)
+    def max(self, *args, dim=None, keepdim=None, axis=None, keepdims=None):
+        """The largest value; over ``dim=``, ``(values, indices)`` (PyTorch's); over several axes
+        (``x.max((0, 1))``), the maxima (numpy's, ties share the gradient); with a Tensor, the
+        elementwise maximum.
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """The smallest value; with ``dim``, ``(values, indices)``; with a Tensor, the elementwise minimum."""
-        if isinstance(dim, Tensor):
-            return _record(np.minimum, (self, dim), {})
-        if axis is not None or keepdims is not None:  # numpy's way: the values only, ties shared
-            return _reduce(np.min, self, None, False, axis, keepdims)
-        return _minmax(np.min, np.argmin, self, dim, keepdim)
+        ``x.max(0)`` and ``x.max(axis=0)`` are ambiguous (numpy: the maxima, PyTorch, which takes
+        ``axis=`` as ``dim=``: ``(values, indices)``): they raise ``AmbiguousMethodError`` unless
+        ``set_method_meanings`` chose a meaning. ``np.max(x, 0)`` is numpy's.
+        """
+        return _extreme("max", np.max, np.argmax, np.maximum, self, args, dim, keepdim, axis, keepdims)
+
+    def min(self, *args, dim=None, keepdim=None, axis=None, keepdims=None):
+        """The smallest value; over ``dim=``, ``(values, indices)``; over several axes, the minima (see ``max``)."""
+        return _extreme("min", np.min, np.argmin, np.minimum, self, args, dim, keepdim, axis, keepdims)
 
     def amax(self, dim=None, keepdim=False):
         """The largest values over ``dim`` (ties share the gradient evenly)."""
@@ -1004,8 +1020,19 @@ class Tensor:
         """Reshape to ``other``'s shape."""
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        """Merge dimensions ``start_dim..end_dim`` into one."""
+    def flatten(self, start_dim=None, end_dim=-1, *, order=None):
+        """Merge dimensions ``start_dim..end_dim`` into one (PyTorch's); with no dimensions, a 1-D copy.
+
+        ``x.flatten()`` and numpy's ``x.flatten(order)`` return a copy, as numpy promises (PyTorch's may
+        be a view or a copy, so a copy serves both).
+        """
+        if isinstance(start_dim, str) or order is not None:
+            order = start_dim if isinstance(start_dim, str) else order
+            return _record(np.copy, (_record(np.ravel, (self,), {"order": order}),), {})
+        if start_dim is None:
+            if end_dim == -1 and _meanings.get_method_meanings() != "pytorch":
+                return _record(np.copy, (self.reshape(-1),), {})
+            start_dim = 0
         shape = self.shape
         if not shape:
             return self.reshape(1)
@@ -1016,13 +1043,31 @@ class Tensor:
         merged = int(np.prod(shape[start:end + 1]))
         return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
-    def transpose(self, *dims):
-        """Swap two dimensions (``t.transpose(0, 1)``, PyTorch's); with none, reverse them (numpy's)."""
+    def transpose(self, *dims, axes=None, dim0=None, dim1=None):
+        """Swap two dimensions (PyTorch's ``x.transpose(0, 2)``), or permute them all (numpy's
+        ``x.transpose()``, ``x.transpose((1, 0, 2))``, ``x.transpose(1, 0, 2)``).
+
+        Two dimensions of a matrix that numpy would read as the identity permutation
+        (``x.transpose(0, 1)``, which PyTorch reads as a swap) are ambiguous: ``AmbiguousMethodError``
+        unless ``set_method_meanings`` chose a meaning; write ``x.T`` or ``x.swapaxes(0, 1)``.
+        """
+        if dim0 is not None or dim1 is not None:
+            return _record(np.swapaxes, (self, dims[0] if dim0 is None else dim0, dim1 if dim1 is not None
+                                         else dims[-1]), {})
+        if axes is not None or len(dims) == 1:
+            return _record(np.transpose, (self, tuple(axes if axes is not None else _shape_arg(dims))), {})
         if not dims:
             return _record(np.transpose, (self,), {})
         if len(dims) != 2:
-            raise TypeError(f"transpose() takes two dimensions to swap (or none, to reverse them), got {len(dims)}")
-        return _record(np.swapaxes, (self, dims[0], dims[1]), {})
+            return _record(np.transpose, (self, dims), {})
+        a, b = (operator.index(d) for d in dims)
+        if self.ndim == 2 and a % 2 == 0 and b % 2 == 1:  # numpy: (0, 1) is the identity; PyTorch: a swap
+            meaning = _resolve_meaning(f"x.transpose({a}, {b}) of a matrix", "x (it is the identity)",
+                                       "x.T or x.swapaxes(0, 1)", "numpy: the identity permutation, "
+                                       "PyTorch: swap the two axes")
+            if meaning == "numpy":
+                return _record(np.transpose, (self, (0, 1)), {})
+        return _record(np.swapaxes, (self, a, b), {})
 
     def take(self, index):
         """The values at ``index`` of the flattened Tensor (a Tensor of ``index``'s shape)."""
@@ -1066,9 +1111,31 @@ class Tensor:
         """Broadcast to ``other``'s shape."""
         return self.expand(*other.shape)
 
-    def repeat(self, *sizes):
-        """Tile the Tensor ``sizes`` times along each dimension (PyTorch's ``repeat``)."""
+    def repeat(self, *sizes, axis=None, repeats=None):
+        """Tile the Tensor ``sizes`` times along each dimension (PyTorch's), or repeat each element
+        (numpy's ``x.repeat(repeats, axis=None)``).
+
+        A call both libraries accept (``x.repeat(2)`` of a vector, ``x.repeat(2, 1)`` of a matrix) is
+        ambiguous: ``AmbiguousMethodError`` unless ``set_method_meanings`` chose a meaning; write
+        ``np.repeat(x, ...)``/``x.repeat_interleave`` or ``np.tile(x, ...)``/``x.tile``.
+        """
+        if repeats is not None or axis is not None:
+            if repeats is None:
+                repeats, sizes = sizes[0], sizes[1:]
+            return _repeat_numpy(self, repeats, axis if axis is not None else (sizes[0] if sizes else None))
+        if _tile_ok(sizes, self.ndim) and _numpy_repeat_ok(sizes, self.ndim) and self.ndim:
+            meaning = _resolve_meaning(f"x.repeat{tuple(sizes)!r}", "np.repeat(x, ...) or x.repeat(n, axis=...)",
+                                       "x.tile(...) or np.tile(x, ...)",
+                                       "numpy repeats each element, PyTorch tiles the whole Tensor")
+            if meaning == "numpy":
+                return _repeat_numpy(self, sizes[0], sizes[1] if len(sizes) > 1 else None)
+        elif _numpy_repeat_ok(sizes, self.ndim) and not _tile_ok(sizes, self.ndim):
+            return _repeat_numpy(self, sizes[0], sizes[1] if len(sizes) > 1 else None)
         return _record(np.tile, (self, _shape_arg(sizes)), {})
+
+    def tile(self, *dims):
+        """Tile the Tensor ``dims`` times along each dimension (``np.tile``)."""
+        return _record(np.tile, (self, _shape_arg(dims)), {})
 
     def flip(self, dims):
         """A copy reversed along ``dims`` (a copy, as PyTorch's; ``np.flip`` gives a view)."""
@@ -1327,16 +1394,27 @@ class Tensor:
         other = other._value if isinstance(other, Tensor) else other
         return Tensor._wrap(np.isclose(self._value, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
-    def any(self, dim=None, keepdim=False):
-        """Whether any value is true (over ``dim``)."""
-        return Tensor._wrap(np.any(self._value, axis=dim, keepdims=keepdim))
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Whether any value is true (over ``dim``/``axis``)."""
+        return Tensor._wrap(np.any(self._value, axis=dim if axis is None else axis,
+                                   keepdims=keepdim if keepdims is None else keepdims))
 
-    def all(self, dim=None, keepdim=False):
-        """Whether all values are true (over ``dim``)."""
-        return Tensor._wrap(np.all(self._value, axis=dim, keepdims=keepdim))
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Whether all values are true (over ``dim``/``axis``)."""
+        return Tensor._wrap(np.all(self._value, axis=dim if axis is None else axis,
+                                   keepdims=keepdim if keepdims is None else keepdims))
 
-    def nonzero(self, as_tuple=False):
-        """Indices of the non-zero values: an ``(n, ndim)`` int64 Tensor, or a tuple of index Tensors."""
+    def nonzero(self, *, as_tuple=None):
+        """Indices of the non-zero values: with ``as_tuple=True`` a tuple of index Tensors (numpy's
+        ``x.nonzero()``), with ``as_tuple=False`` an ``(n, ndim)`` int64 Tensor (PyTorch's ``x.nonzero()``).
+
+        Without ``as_tuple`` the call is ambiguous: ``AmbiguousMethodError`` unless
+        ``set_method_meanings`` chose a meaning.
+        """
+        if as_tuple is None:
+            as_tuple = _resolve_meaning("x.nonzero()", "x.nonzero(as_tuple=True) or np.nonzero(x)",
+                                        "x.nonzero(as_tuple=False)", "numpy: a tuple of index arrays, "
+                                        "PyTorch: an (n, ndim) matrix") == "numpy"
         found = np.nonzero(self._value)
         if as_tuple:
             return tuple(Tensor._wrap(i) for i in found)
@@ -1346,18 +1424,41 @@ class Tensor:
         """Remainder with the sign of the dividend (C's ``fmod``)."""
         return _record_fast(np.fmod, self, other)
 
-    def cumprod(self, dim):
-        """Cumulative product along ``dim``."""
-        return _record(np.cumprod, (self,), {"axis": dim})
+    def cumprod(self, dim=None, *, axis=None):
+        """Cumulative product along ``dim`` (``axis`` as numpy spells it; neither: the flattened Tensor)."""
+        return _record(np.cumprod, (self,), {"axis": dim if axis is None else axis})
 
-    def sort(self, dim=-1, descending=False, stable=False):
-        """``(values, indices)`` sorted along ``dim``; the gradient follows the values to their places."""
-        index = np.argsort(-self._value if descending else self._value, axis=dim, kind="stable")
-        return _MinMax((_record(np.take_along_axis, (self, index), {"axis": dim}), Tensor._wrap(index)))
+    def sort(self, *args, dim=None, descending=None, stable=None, axis=None, kind=None, order=None):
+        """``(values, indices)`` sorted along ``dim`` (PyTorch's), or sort in place and return None
+        (numpy's ``x.sort(axis, kind=...)``); the gradient follows the values to their places.
 
-    def argsort(self, dim=-1, descending=False, stable=False):
-        """The indices that sort along ``dim``."""
-        return self.sort(dim, descending)[1]
+        ``x.sort()``, ``x.sort(0)`` and ``x.sort(axis=0)`` (PyTorch takes ``axis=`` as ``dim=``) are
+        ambiguous: ``AmbiguousMethodError`` unless ``set_method_meanings`` chose a meaning.
+        """
+        if len(args) > 1 and isinstance(args[1], str):
+            kind = args[1]
+        elif len(args) > 1:
+            descending = args[1]
+        along = args[0] if args else dim if dim is not None else axis if axis is not None else -1
+        if kind is not None or order is not None:
+            meaning = "numpy"
+        elif dim is not None or descending is not None:
+            meaning = "pytorch"
+        else:
+            meaning = _resolve_meaning("x.sort()", "x.sort(kind='stable') (in place) or np.sort(x)",
+                                       "x.sort(dim=-1)", "numpy sorts in place and returns None, "
+                                       "PyTorch returns (values, indices); PyTorch takes axis= as dim=")
+        if order is not None:
+            raise TypeError("Tensor.sort(order=...) sorts structured arrays, which a Tensor never holds")
+        if meaning == "numpy":
+            self._inplace(np.take_along_axis, np.argsort(self._value, axis=along, kind="stable"), axis=along)
+            return None
+        index = np.argsort(-self._value if descending else self._value, axis=along, kind="stable")
+        return _MinMax((_record(np.take_along_axis, (self, index), {"axis": along}), Tensor._wrap(index)))
+
+    def argsort(self, dim=-1, descending=False, stable=False, *, axis=None, kind=None):
+        """The indices that sort along ``dim`` (``axis`` as numpy spells it); ties keep their order."""
+        return self.sort(dim=dim if axis is None else axis, descending=bool(descending))[1]
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """``(values, indices)`` of the ``k`` largest (or smallest) values along ``dim``."""
@@ -1926,6 +2027,98 @@ class _MinMax(tuple):
     @property
     def indices(self):
         return self[1]
+
+
+class _SizeCount(int):
+    """``x.size``: the number of elements (numpy's attribute) that, called, gives the shape (PyTorch's method)."""
+
+    def __new__(cls, count, shape):
+        n = int.__new__(cls, count)
+        n._shape = shape
+        return n
+
+    def __call__(self, dim=None):
+        return tuple.__new__(Size, self._shape) if dim is None else self._shape[dim]
+
+
+def _moment(func, t, dim, unbiased, keepdim, correction, axis, ddof, keepdims):
+    """``np.var``/``np.std`` of ``t`` with the divisor ``n - ddof`` the call asked for (see ``Tensor.var``)."""
+    name = func.__name__
+    for flag, what in ((unbiased, "unbiased"), (keepdim, "keepdim")):
+        if flag is not None and not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"Tensor.{name}(): {what} must be a bool, not {type(flag).__name__} (numpy's "
+                            "dtype and out are keywords: dtype=..., out=...)")
+    if dim is not None and axis is not None:
+        raise TypeError(f"Tensor.{name}() takes dim or axis, not both")
+    given = [k for k, v in (("unbiased", unbiased), ("correction", correction), ("ddof", ddof)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"Tensor.{name}() takes one of unbiased, correction and ddof, not {' and '.join(given)}")
+    if ddof is not None or correction is not None:  # axis= settles nothing: PyTorch takes it as dim=
+        ddof = ddof if ddof is not None else correction
+    elif unbiased is not None:
+        ddof = 1 if unbiased else 0
+    else:
+        meaning = _resolve_meaning(f"x.{name}()", f"x.{name}(ddof=0) or np.{name}(x)", f"x.{name}(correction=1)",
+                                   "numpy divides by n, PyTorch by n - 1")
+        ddof = 0 if meaning == "numpy" else 1
+    keep = bool(keepdim) if keepdim is not None else bool(keepdims)
+    return _record(func, (t,), _axis_kwargs(dim if axis is None else axis, keep, ddof=ddof))
+
+
+def _extreme(name, func, argfunc, elementwise, t, args, dim, keepdim, axis, keepdims):
+    """``Tensor.max``/``min``: the meaning the call asks for (see ``Tensor.max``).
+
+    PyTorch takes ``axis=`` and ``keepdims=`` as other names of ``dim`` and
+    ``keepdim``, so only ``dim=`` (PyTorch's), several axes (numpy's) or a
+    chosen meaning settle what ``x.max(0)`` or ``x.max(axis=0)`` returns.
+    """
+    if len(args) > 2:
+        raise TypeError(f"Tensor.{name}() takes at most 2 positional arguments ({len(args)} given)")
+    if args and isinstance(args[0], (Tensor, np.ndarray)):
+        return _record(elementwise, (t, args[0]), {})
+    torch_only = dim is not None or keepdim is not None or len(args) == 2  # numpy has no dim=, keepdim
+    if len(args) == 2:
+        if not isinstance(args[1], (bool, np.bool_)):
+            raise TypeError(f"Tensor.{name}(): keepdim must be a bool (numpy's out is not supported)")
+        keepdim = args[1]
+    given = [a for a in (args[0] if args else None, dim, axis) if a is not None]
+    if len(given) > 1:
+        raise TypeError(f"Tensor.{name}() got its dimension more than once")
+    keep = bool(keepdim) or bool(keepdims)
+    if not given:
+        return _record(func, (t,), _axis_kwargs(None, keep))  # over everything: the same in both
+    along = given[0]
+    if isinstance(along, (tuple, list)):  # several axes: numpy's only
+        return _reduce(func, t, tuple(along), keep, None, None)
+    if not torch_only:
+        meaning = _resolve_meaning(f"x.{name}({along!r})", f"np.{name}(x, {along!r})",
+                                   f"x.{name}(dim={along!r})", f"numpy gives the {name}ima, PyTorch "
+                                   "(values, indices); PyTorch takes axis= as another name of dim=")
+        if meaning == "numpy":
+            return _reduce(func, t, along, keep, None, None)
+    return _minmax(func, argfunc, t, along, keep)
+
+
+def _tile_ok(sizes, ndim):
+    """Whether PyTorch's ``x.repeat(*sizes)`` accepts ``sizes`` for a Tensor of ``ndim`` dimensions."""
+    sizes = _shape_arg(sizes)
+    return len(sizes) >= max(ndim, 1) and all(isinstance(n, (int, np.integer)) and n >= 0 for n in sizes)
+
+
+def _numpy_repeat_ok(sizes, ndim):
+    """Whether numpy's ``x.repeat(repeats[, axis])`` accepts ``sizes`` as its arguments."""
+    if not 1 <= len(sizes) <= 2:
+        return False
+    if len(sizes) == 2:
+        axis = sizes[1]
+        if not isinstance(axis, (int, np.integer)) or not -max(ndim, 1) <= axis < max(ndim, 1):
+            return False
+    return True
+
+
+def _repeat_numpy(t, repeats, axis):
+    repeats = repeats._value if isinstance(repeats, Tensor) else repeats
+    return _record(np.repeat, (t, repeats), {} if axis is None else {"axis": axis})
 
 
 def _minmax(func, argfunc, t, dim, keepdim):

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from corpus import Bug, Limitation, all_cases
+from corpus import AMBIGUOUS_METHOD, Bug, Limitation, all_cases
 from corpus.harness import (args_of, check_dynamic, check_forward, check_static, check_static_vs_dynamic, dynamic_grad,
                             forward_directional, numeric_grad, static_as_tensor_function, static_grad)
 
@@ -114,6 +114,15 @@ def test_dynamic_matches_finite_differences(case):
     check_dynamic(case, reference(case.name))
 
 
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if c.dynamic is AMBIGUOUS_METHOD])
+def test_ambiguous_methods_follow_numpy_when_asked(case):
+    """A method numpy and PyTorch read differently is refused by default (above); with numpy's meaning
+    chosen, the tape computes what the numpy function computes, so a silent difference would fail here."""
+    with srcgrad.set_method_meanings("numpy"):
+        check_dynamic(case, reference(case.name))
+    assert srcgrad.get_method_meanings() == "refuse"
+
+
 # ------------------------------------------------------------------ the modes against each other
 
 @pytest.mark.parametrize("case", [p for p in params("static", "dynamic")
@@ -147,7 +156,7 @@ def test_corpus_is_large_and_covers_every_theme():
     themes = {c.theme for c in CASES}
     assert len(CASES) >= 100
     assert themes == {"scalar", "elementwise", "reductions", "linalg", "shapes", "indexing", "control", "calls",
-                      "recursion", "structures", "containers", "nondiff", "ml", "idioms"}
+                      "recursion", "structures", "containers", "nondiff", "ml", "idioms", "methods"}
     assert all(sum(c.theme == t for c in CASES) >= 8 for t in themes)
 
 

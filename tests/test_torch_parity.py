@@ -26,6 +26,13 @@ ATOL = 1e-12
 
 
 @pytest.fixture(autouse=True)
+def _pytorch_meanings():
+    """The lambdas here are PyTorch code: x.std(), x.max(1), x.repeat(2, 3) take PyTorch's meaning."""
+    with srcgrad.set_method_meanings("pytorch"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _torch_float64():
     old = torch.get_default_dtype()
     threads = torch.get_num_threads()

@@ -73,12 +73,12 @@ def case(fn, make_args, wrt=0, **options):
 
 def all_cases():
     """Every case of every theme module, in a fixed order."""
-    from . import (calls, containers, control, elementwise, idioms, indexing, linalg, ml, nondiff, recursion,
-                   reductions, scalar, shapes, structures)
+    from . import (calls, containers, control, elementwise, idioms, indexing, linalg, methods, ml, nondiff,
+                   recursion, reductions, scalar, shapes, structures)
 
     cases = []
     for module in (scalar, elementwise, reductions, linalg, shapes, indexing, control, calls, recursion, structures,
-                   containers, nondiff, ml, idioms):
+                   containers, nondiff, ml, idioms, methods):
         cases.extend(module.CASES)
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "corpus function names must be unique"
@@ -90,6 +90,7 @@ def all_cases():
 # Each corpus module refers to these by name; docs/testing.md lists them.
 
 from srcgrad.errors import AutogradError, NoRuleError, TransformError  # noqa: E402
+from srcgrad.meanings import AmbiguousMethodError  # noqa: E402
 
 # Dynamic mode: documented limitations (the tape raises; PyTorch behaves the same way).
 MATH_ON_TENSOR = Limitation(
@@ -107,9 +108,11 @@ INPLACE_ON_LEAF = Limitation(
 INPLACE_ON_VIEW = Limitation(
     AutogradError, "in-place operations on a view",
     "`y[::2] += v` is an in-place add on a view of y; the tape refuses it rather than risk a wrong gradient")
-TORCH_SIZE_METHOD = Limitation(
-    TypeError, "'method'",
-    "Tensor.size is PyTorch's method, not numpy's attribute: use np.size(x) or x.numel()")
+AMBIGUOUS_METHOD = Limitation(
+    AmbiguousMethodError, "means different things in numpy and PyTorch",
+    "x.std(), x.var(axis=0), x.max(0), x.sort(), x.transpose(0, 1) of a matrix, x.repeat(2, 1) and x.nonzero() "
+    "mean one thing on an ndarray and another on a PyTorch Tensor; the tape does not guess (with "
+    "set_method_meanings('numpy') it follows numpy, which tests/test_modes_agree.py checks)")
 STALE_VIEW = Limitation(
     AutogradError, "is used after that Tensor was changed by an in-place operation",
     "a view (z = y[1:], y.T, y.reshape) used after its base changed in place: the tape refuses rather than "
@@ -135,6 +138,13 @@ UFUNC_AT = Limitation(
     TransformError, "the call of at discards its result",
     "a call that changes its arguments in place and returns nothing (np.add.at) cannot be followed; the compiler "
     "says so at the line")
+METHOD_NOT_COMPILED = Limitation(
+    TransformError, r"the method \.repeat\(\) of a local value is not supported",
+    "the compiler reads numpy's ndarray.repeat only as the function np.repeat(x, n, axis); it names the line")
+SORT_IN_PLACE = Limitation(
+    TransformError, r"a call of the method \.sort\(\) whose result is discarded",
+    "ndarray.sort() sorts in place and returns None; the compiler follows values, not in-place changes, and "
+    "says so at the line (use y = np.sort(x))")
 LOCAL_DEFAULT = Limitation(
     TransformError, "a default value may not depend on local variables",
     "a nested def whose default captures a local (def g(t, k=k) in a loop) is rejected at its line")

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from . import TENSOR_INTO_NDARRAY, case
+from . import AMBIGUOUS_METHOD, TENSOR_INTO_NDARRAY, case
 
 
 def mlp(x, W1, b1, W2, b2):
@@ -195,8 +195,9 @@ CASES = [
     case(cosine_similarity, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
     case(unrolled_gradient_descent, lambda r: (r.normal(size=2), r.normal(size=(5, 2)), r.normal(size=5)),
          wrt=(0, 1, 2)),
-    case(batch_norm_train, lambda r: (r.normal(size=(5, 3)), r.normal(size=3), r.normal(size=3)), wrt=(0, 1, 2)),
+    case(batch_norm_train, lambda r: (r.normal(size=(5, 3)), r.normal(size=3), r.normal(size=3)), wrt=(0, 1, 2),
+         dynamic=AMBIGUOUS_METHOD),
     case(kl_divergence, lambda r: (r.normal(size=4), r.normal(size=4)), wrt=(0, 1)),
     case(mean_of_losses, lambda r: (r.normal(size=(2, 2)), r.normal(size=(3, 2))), dynamic=TENSOR_INTO_NDARRAY),
-    case(softmax_with_methods, lambda r: (r.normal(size=(3, 4)),)),
+    case(softmax_with_methods, lambda r: (r.normal(size=(3, 4)),), dynamic=AMBIGUOUS_METHOD),
 ]

@@ -53,6 +53,15 @@ def augmented_ops(x):
     return y
 
 
+def alias_then_augment(x):
+    s = x * 2.0
+    parts = [s, 2.0]
+    parts[0] += 1.0  # a float: rebinds parts[0], s stays 2x (a 0-d Tensor must behave the same)
+    t = s
+    t *= 3.0
+    return s * parts[0] + t
+
+
 def atan2_angle(x, y):
     return math.atan2(y, x) * math.cos(x)
 
@@ -98,6 +107,7 @@ CASES = [
     case(negate_abs, lambda r: (float(r.uniform(0.5, 2.0) * r.choice([-1, 1])),)),
     case(logistic, lambda r: (_num(r),), dynamic=MATH_ON_TENSOR),
     case(augmented_ops, lambda r: (_num(r),), dynamic=INPLACE_ON_LEAF),
+    case(alias_then_augment, lambda r: (_num(r),)),
     case(atan2_angle, lambda r: (_pos(r), _num(r)), wrt=(0, 1), dynamic=MATH_ON_TENSOR),
     case(with_constants, lambda r: (_num(r),)),
     case(erf_gauss, lambda r: (_num(r),), dynamic=MATH_ON_TENSOR),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import TORCH_SIZE_METHOD, case
+from . import case
 
 
 def reshape_transpose(x):
@@ -73,9 +73,9 @@ CASES = [
     case(flip_roll, lambda r: (r.normal(size=5),)),
     case(tile_repeat, lambda r: (r.normal(size=3),)),
     case(split_halves, lambda r: (r.normal(size=6),)),
-    case(swapaxes_ravel, lambda r: (r.normal(size=(2, 3)),), dynamic=TORCH_SIZE_METHOD),
+    case(swapaxes_ravel, lambda r: (r.normal(size=(2, 3)),)),
     case(hstack_vstack, lambda r: (r.normal(size=(2, 3)), r.normal(size=(2, 3))), wrt=(0, 1)),
-    case(pad_edges, lambda r: (r.normal(size=4),), dynamic=TORCH_SIZE_METHOD),
+    case(pad_edges, lambda r: (r.normal(size=4),)),
     case(lower_upper, lambda r: (r.normal(size=(3, 3)),)),
     case(moveaxis_weights, lambda r: (r.normal(size=(2, 3)),)),
     case(broadcast_to_sum, lambda r: (r.normal(size=4),)),

@@ -148,7 +148,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     else:
         lengths = lengths_sorted
     if batch_first:
-        padded = padded.transpose(0, 1)
+        padded = padded.swapaxes(0, 1)
     return padded, Tensor._wrap(lengths)
 
 
@@ -178,7 +178,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
     """The inverse of ``pad_sequence``: a list of Tensors cut to their lengths."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
+        padded_sequences = padded_sequences.swapaxes(0, 1)
     return [padded_sequences[i, :int(n)] for i, n in enumerate(_array(lengths))]
 
 
