@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import srcgrad as sg
-
 from corpus.harness import fd_grad
 
 
