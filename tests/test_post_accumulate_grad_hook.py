@@ -109,3 +109,24 @@ def test_same_calls_and_values_as_torch():
     assert len(ours) == len(theirs) == 2
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_a_leaf_is_accumulated_as_soon_as_its_gradient_is_complete():
+    # PyTorch runs AccumulateGrad nodes first among the ready ones: the outer layer's
+    # weight is final (and its hook has run) before backward walks into the inner layer,
+    # which is what lets data-parallel training start averaging while backward goes on
+    x = srcgrad.tensor([0.3, -0.2, 0.5])
+    w1 = srcgrad.tensor([1.0, 2.0, -1.0], requires_grad=True)
+    w2 = srcgrad.tensor([0.5, -0.5, 2.0], requires_grad=True)
+    order = []
+    w1.register_post_accumulate_grad_hook(lambda t: order.append("w1"))
+    w2.register_post_accumulate_grad_hook(lambda t: order.append("w2"))
+    (w2 * np.tanh(w1 * x)).sum().backward()
+    assert order == ["w2", "w1"]
+    lin1, lin2 = srcgrad.nn.Linear(3, 4), srcgrad.nn.Linear(4, 1)
+    order.clear()
+    for name, p in [("lin1.weight", lin1.weight), ("lin1.bias", lin1.bias),
+                    ("lin2.weight", lin2.weight), ("lin2.bias", lin2.bias)]:
+        p.register_post_accumulate_grad_hook(lambda t, name=name: order.append(name))
+    lin2(np.tanh(lin1(srcgrad.randn(5, 3)))).sum().backward()
+    assert set(order[:2]) == {"lin2.weight", "lin2.bias"}

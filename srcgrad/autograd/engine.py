@@ -79,11 +79,13 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, inputs=No
             _add(buffer, node, nr, g)
     deps = _dependencies([node for node, _ in roots])
     ready = [node for node in {id(n): n for n, _ in roots if n is not None}.values() if deps.get(node, 0) == 0]
+    leaves = []  # AccumulateGrad nodes run as soon as they are ready, as in PyTorch's engine, so a
+    #              leaf's .grad (and its post-accumulate hooks) is final before the walk goes deeper
     captured = {}
     check_nan = anomaly_mode.enabled
     with set_grad_enabled(create_graph):
-        while ready:
-            node = ready.pop()
+        while ready or leaves:
+            node = leaves.pop() if leaves else ready.pop()
             g = buffer.pop(node, None)
             if g is not None:
                 if node._pre_hooks:
@@ -117,7 +119,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, inputs=No
                 left = deps[child] - 1
                 deps[child] = left
                 if left == 0:
-                    ready.append(child)
+                    (leaves if type(child) is AccumulateGrad else ready).append(child)
     if capture is None:
         return None
     return [captured.get(key) for key in inputs]
