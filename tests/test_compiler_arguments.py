@@ -214,3 +214,46 @@ def test_a_parameter_named_dout():
     check(parameter_named_dout, X, 3.0 * X, wrt=0)
     check(parameter_named_dout, X, 3.0 * X, wrt=1)
     np.testing.assert_allclose(srcgrad.grad(parameter_named_dout)(X, 3.0 * X, dout=2.0), 6.0 * X)
+
+
+# ------------------------------------------------------------------ outputs without one gradient, dicts in dicts
+
+def pieces(x):
+    return np.array_split(x, 3)
+
+
+def test_a_list_output():
+    x = np.arange(14.0).reshape(7, 2)
+    value, tangent = srcgrad.jvp(pieces)(x, np.ones((7, 2)))
+    assert [np.shape(t) for t in tangent] == [(3, 2), (2, 2), (2, 2)] and all(np.all(t == 1.0) for t in tangent)
+    with pytest.raises(ValueError, match="a list of 3 values"):
+        srcgrad.grad(pieces)(x)
+    dout = [np.full((3, 2), 1.0), np.full((2, 2), 2.0), np.full((2, 2), 3.0)]
+    np.testing.assert_allclose(srcgrad.grad(pieces)(x, dout=dout), np.concatenate(dout))
+
+
+def compared(a):
+    return a > 0.5
+
+
+def all_close(x):
+    return np.allclose(x, 1.0)
+
+
+@pytest.mark.parametrize("f, arg", [(compared, 0.7), (all_close, X)], ids=lambda v: getattr(v, "__name__", ""))
+def test_a_truth_value_has_no_gradient(f, arg):
+    with pytest.raises(TransformError, match="truth value") as info:
+        srcgrad.grad(f)(arg)
+    assert info.value.filename == __file__
+
+
+def dict_in_a_dict(p):
+    return p["i"]["j"] * 2.0
+
+
+def test_a_dict_holding_a_dict_is_refused_as_wrt():
+    with pytest.raises(TransformError, match="a dict holding a dict") as info:
+        srcgrad.grad(dict_in_a_dict)({"i": {"j": 2.0}})
+    assert info.value.filename == __file__
+    value, tangent = srcgrad.jvp(dict_in_a_dict)({"i": {"j": 2.0}}, {"i": {"j": 1.5}})
+    assert (value, tangent) == (4.0, 3.0)

@@ -231,7 +231,8 @@ def _key(args, shared=True):
         elif type(a) is dict:
             # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
             out.append(_DictKey((k, tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in v.shape))
-                                if type(v) is np.ndarray else (k, None) for k, v in a.items()))
+                                if type(v) is np.ndarray else (k, "dict" if type(v) is dict else None)
+                                for k, v in a.items()))
         else:
             out.append(_kind(a))
     shared = _shared_args(args) if shared else None  # (only a function that writes in place needs to know)
@@ -311,7 +312,7 @@ def _split_key(params, key):
     shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, _DictKey)}
     dicts = {p: tuple(e for e, _ in k) if isinstance(k, _DictKey) else None  # the keys, in order, where known
              for p, k in zip(params, key) if k == 3 or isinstance(k, _DictKey)}
-    dict_shapes = {p: {e: shp for e, shp in k if shp is not None} for p, k in zip(params, key)
+    dict_shapes = {p: {e: shp for e, shp in k if isinstance(shp, tuple)} for p, k in zip(params, key)
                    if isinstance(k, _DictKey)}
     shapes.update({("dict", p): v for p, v in dict_shapes.items()})
     return scalar, seqs, shapes, dicts
@@ -319,7 +320,7 @@ def _split_key(params, key):
 
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
               scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=(),
-              list_params=None, shared_params=()):
+              list_params=None, shared_params=(), nested_dict_params=()):
     """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
 
     Args:
@@ -342,11 +343,13 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     _debug("parse", lambda: ast.unparse(parsed.node))
     fence.check(parsed)
     _refuse_ragged(parsed, [p for p in wrt_names if p in ragged_params])
+    _refuse_nested_dicts(parsed, [p for p in wrt_names if p in nested_dict_params])
     namer = Namer()
     ns = Namespace(namer)
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
+    _refuse_truth_values(normal, ns.values)
     act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params)
     aliasing.check(normal, act, ns.values, shared_params, _mutable_defaults(fn))
     may_be_complex, ns.complex_result = complexity.check(normal, act, scopes, complex_params)
@@ -372,6 +375,60 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     spec.dout_name = dout_name
     spec.inplace = aliasing.writes_in_place(normal)
     return spec
+
+
+_TRUTH_FUNCTIONS = {np.allclose, np.array_equal, np.array_equiv, np.isclose, np.any, np.all, np.isfinite, np.isnan,
+                    np.isinf, np.logical_and, np.logical_or, np.logical_not, np.logical_xor, isinstance, bool,
+                    callable, hasattr}
+
+
+def _refuse_truth_values(normal, values):
+    """Refuse, at the return, a function whose value is a truth value on every path (``return x > 0``,
+    ``return np.allclose(x, y)``): it has no gradient, and a zero would be wrong to give."""
+    import ast as _ast
+    from .ir import NonDiff, Var
+    from .parse import error_at
+    result = normal.body[-1].value
+    if not isinstance(result, Var):
+        return
+    found = [s.value for s in walk_stmts(normal.body) if isinstance(s, Assign) and s.target == result.name]
+
+    def truth(node):
+        if isinstance(node, (_ast.Compare, _ast.BoolOp)) or (isinstance(node, _ast.UnaryOp)
+                                                              and isinstance(node.op, _ast.Not)):
+            return True
+        if isinstance(node, _ast.Constant):
+            return isinstance(node.value, bool)
+        if isinstance(node, _ast.Call):
+            func, parts = node.func, []
+            while isinstance(func, _ast.Attribute):
+                parts.append(func.attr)
+                func = func.value
+            obj = values.get(func.id) if isinstance(func, _ast.Name) else None
+            for attr in reversed(parts):
+                obj = getattr(obj, attr, None)
+            try:
+                return obj in _TRUTH_FUNCTIONS
+            except TypeError:
+                return False
+        return False
+
+    if found and all(isinstance(v, NonDiff) and truth(v.node) for v in found):
+        raise error_at(normal.filename, normal.lines, normal.body[-1].lineno,
+                       "the function returns a truth value (a comparison, np.allclose, ...), which has no gradient")
+
+
+def _refuse_nested_dicts(parsed, params):
+    """Refuse, at the first line reading it, a wrt argument that is a dict holding a dict (its gradient would
+    be one array per entry)."""
+    if not params:
+        return
+    p = params[0]
+    reads = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and n.id == p and isinstance(n.ctx, ast.Load)]
+    raise parsed.error(
+        min(reads, key=lambda n: n.lineno) if reads else parsed.node,
+        f"srcgrad.grad with respect to '{p}', a dict holding a dict, is not supported",
+        "Pass the inner dict as an argument of its own (its gradient is then a dict with the same keys).")
 
 
 def _refuse_ragged(parsed, params):
@@ -507,7 +564,9 @@ class GradFunction:
                              [p for p, k in zip(self._params, key) if k == 4],
                              complex_params=_complex_params(self._params, key),
                              list_params=_list_params(self._params, key),
-                             shared_params=_shared_params(self._params, key))
+                             shared_params=_shared_params(self._params, key),
+                             nested_dict_params=[p for p, k in zip(self._params, key)
+                                                 if isinstance(k, _DictKey) and any(s == "dict" for _, s in k)])
             spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
             remember(cache_key, spec)
         if self.verbose and self._specs.get(key) is not spec:

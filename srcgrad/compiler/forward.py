@@ -336,7 +336,14 @@ class Forward(Reverse):
         body = [_assign(v, ast.Constant(value=None)) for v in sorted(self.maybe_undefined)] + body
         result = fn.body[-1].value
         out_t = None
-        if isinstance(result, Var) and result.name in state:
+        if isinstance(result, Var) and result.name in self.act.lists:  # a list of values: a list of tangents
+            e = self.namer.fresh("e")
+            zeros = ast.ListComp(elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()),
+                                           _name(e)),
+                                 generators=[ast.comprehension(target=_name(e, True), iter=_name(result.name),
+                                                               ifs=[], is_async=0)])
+            out_t = _name(self.adj(result.name)) if result.name in state else zeros
+        elif isinstance(result, Var) and result.name in state:
             out_t = _name(self.adj(result.name))
             if result.name not in self.act.scalar:
                 from .runtime import match_shape

@@ -21,19 +21,25 @@ def default_dout(result):
         ``1.0``, or ones of ``result``'s shape for a one-element array.
 
     Raises:
-        ValueError: ``result`` has more than one element (pass ``dout=``).
-        TypeError: ``result`` is not a number or a numeric array (``None``, a string): no gradient; or it is
-            complex: a gradient needs a real output (as PyTorch's ``backward()``), or an explicit ``dout``.
+        ValueError: ``result`` has more than one element, or is a list of values (pass ``dout=``).
+        TypeError: ``result`` is not a number or a numeric array (``None``, a string, a truth value): no
+            gradient; or it is complex: a gradient needs a real output (as PyTorch's ``backward()``), or an
+            explicit ``dout``.
     """
     dtype = getattr(result, "dtype", None)
-    if result is None or isinstance(result, (str, bytes)) or (dtype is not None and dtype.kind not in "biufc"):
-        what = "None" if result is None else f"an array of {dtype}" if dtype is not None else type(result).__name__
+    if (result is None or isinstance(result, (str, bytes, bool)) or
+            (dtype is not None and dtype.kind not in "iufc")):
+        what = ("None" if result is None else f"an array of {dtype}" if dtype is not None and np.ndim(result)
+                else "a truth value" if isinstance(result, (bool, np.bool_)) else type(result).__name__)
         raise TypeError(f"the function returned {what}, which has no gradient: srcgrad.grad "
                         "differentiates a function that returns a number or a numeric array")
     if isinstance(result, complex) or (dtype is not None and dtype.kind == "c"):
         raise TypeError("the function returned a complex value: a gradient needs a real output (as in PyTorch). "
                         "Return np.real(...), np.abs(...) ** 2, ... of it, or pass dout= (the cotangent of the "
                         "complex output)")
+    if isinstance(result, (list, tuple)):
+        raise ValueError(f"the function returned a list of {len(result)} values; a gradient needs one number: "
+                         "call the gradient with dout=[one cotangent per value]")
     if np.ndim(result) == 0:
         return 1.0
     if np.size(result) == 1:
