@@ -1010,7 +1010,22 @@ class Tensor:
         """The same values in a new shape (``-1`` infers one length)."""
         return _record(np.reshape, (self, _shape_arg(shape)), {})
 
-    view = reshape
+    def view(self, *shape):
+        """The same values in a new shape (``-1`` infers one length); with a dtype, the same bytes read
+        as that dtype (numpy's ``x.view(np.int64)`` and PyTorch's ``x.view(torch.int64)`` alike).
+
+        Raises:
+            AutogradError: a dtype view of a Tensor that requires grad (it has no gradient).
+        """
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)) and shape[0] is not None:
+            dtype = np.dtype(shape[0])
+            if self.requires_grad and _state.enabled:
+                raise AutogradError(f"x.view({dtype}) reads the same bytes as another dtype, which has no "
+                                    "gradient: .detach() first")
+            t = Tensor._wrap(self._value.view(dtype))
+            t._vc = self._vc
+            return t
+        return self.reshape(*shape)
 
     def view_as(self, other):
         """Reshape to ``other``'s shape."""

@@ -196,3 +196,12 @@ def test_a_bool_where_numpy_puts_dtype_or_out_is_refused():
         x.std(0, np.float32)
     with pytest.raises(TypeError, match="keepdim must be a bool"):
         x.max(0, np.zeros(3))
+
+
+def test_view_with_a_dtype_reads_the_same_bytes_in_both_libraries():
+    x = sg.tensor(X0)
+    np.testing.assert_array_equal(x.view(np.int64).numpy(), X0.view(np.int64))
+    np.testing.assert_array_equal(x.view(sg.int64).numpy(), X0.view(np.int64))
+    assert x.view(-1).shape == (6,) and x.view(3, 2).shape == (3, 2) and x.view((6, 1)).shape == (6, 1)
+    with pytest.raises(sg.AutogradError, match="no gradient"):
+        sg.tensor(X0, requires_grad=True).view(np.int64)
