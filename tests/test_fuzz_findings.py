@@ -176,9 +176,6 @@ def max_with_an_axis_in_arithmetic(x):
     return np.sum(x.reshape(2, 2).max(1) * 2.0)
 
 
-@pytest.mark.xfail(strict=True, reason="runtime (issue 9 item 6, the methods): x.max(axis)/x.min(axis) on a Tensor "
-                                       "return PyTorch's (values, indices), so numpy code reading [1] silently gets "
-                                       "an index, and arithmetic on the result raises TypeError")
 @pytest.mark.parametrize("f", [max_with_an_axis_indexed, max_with_an_axis_in_arithmetic], ids=lambda f: f.__name__)
 def test_max_with_an_axis_means_numpys_on_tensors(f):
     dynamic_like_numpy_or_refused(f, X)
@@ -189,8 +186,6 @@ def einsum_of_a_max(x):
     return np.sum(np.einsum("ij,kj->j", m, x.reshape(4, 1)[:3]))
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="runtime: np.einsum with the (values, indices) result of Tensor.max(axis) as an operand "
-                                          "recurses without end in tensor._raw_kwargs")
 def test_einsum_of_the_result_of_max_with_an_axis():
+    """x.max(1) is ambiguous (srcgrad.meanings): refused, no longer a (values, indices) pair fed to einsum."""
     dynamic_like_numpy_or_refused(einsum_of_a_max, X)
