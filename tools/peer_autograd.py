@@ -142,6 +142,7 @@ def rewrite(text):
                 parts.append(new if new == alias else f"{new} as {alias}")
             line = f"{indent}from peer_shim import {', '.join(parts)}"
         line = line.replace("autograd.scipy.", "scipy.")
+        line = line.replace("np.linalg._dot(", "np.matmul(")  # HIPS's helper: einsum("...ij,...jk->...ik")
         lines.append(line)
     return "\n".join(lines) + "\n"
 
