@@ -286,7 +286,8 @@ class timeout:
 # ---------------------------------------------------------------------- errors
 
 ALLOWED_NAMES = (set(dir(builtins)) | set(keyword.kwlist) | set(dir(np)) | set(dir(np.ndarray)) | set(dir(srcgrad))
-                 | set(dir(srcgrad.Tensor)) | set(dir(np.linalg)) | {"numpy", "ndarray", "Tensor", "srcgrad", "math"})
+                 | set(dir(srcgrad.Tensor)) | set(dir(np.linalg)) | {"numpy", "ndarray", "Tensor", "srcgrad", "math",
+                    "pytorch"})  # set_method_meanings('numpy' or 'pytorch'), named in refusals
 QUOTED = re.compile(r"['`]([A-Za-z_][A-Za-z_0-9]*)['`]")
 
 
