@@ -109,6 +109,28 @@ def powers(z):
     return np.sum(np.abs(z ** 3 + np.sqrt(z + 2.0) + (z + 2.0) ** (0.5 + 0.5j)))
 
 
+W3 = R(3, 3)
+W43 = R(4, 3)
+
+
+def hermitian_eigh(a):
+    """eigh of a Hermitian matrix built from a (the loss reads |v|: no phase)."""
+    w, v = np.linalg.eigh(a + np.conj(a.T) + np.diag([0.0, 3.0, 6.0]))
+    return np.sum(w * np.arange(1.0, 4.0)) + np.sum(np.abs(v) ** 2 * W3)
+
+
+def lower_triangle_eigh(a):
+    """eigh reads one triangle of a complex matrix (and the real part of its diagonal)."""
+    return np.sum(np.linalg.eigvalsh(a + np.diag([1.0, 4.0, 7.0])) ** 2)
+
+
+def complex_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    rebuilt = (u[:, :2] * s[:2]) @ vh[:2]  # a rank-2 approximation: no phase
+    return np.sum(s) + np.sum(np.abs(u) ** 2 * W43) + np.sum(np.real(rebuilt) * W43) + \
+        np.sum(np.linalg.svd(a, compute_uv=False) ** 2)
+
+
 def methods(z):
     """The ndarray spellings: z.real, z.imag, z.conj(), z.conjugate()."""
     return np.sum(z.real * z.imag) + np.sum((z * z.conj()).real) + np.sum(np.abs(z.conjugate() - 0.5j) ** 2)
@@ -136,6 +158,9 @@ FUNCTIONS = [
     (powers, lambda: (C(3),)),
     (hyperbolic, lambda: (C(3) * 0.7,)),
     (methods, lambda: (C(4),)),
+    (hermitian_eigh, lambda: (C(3, 3),)),
+    (lower_triangle_eigh, lambda: (C(3, 3),)),
+    (complex_svd, lambda: (C(4, 3) + 2 * np.eye(4, 3),)),
 ]
 IDS = [f.__name__ for f, _ in FUNCTIONS]
 
@@ -254,7 +279,21 @@ def _torch_norms_and_moments(z):
         torch.linalg.norm(z, 1)
 
 
-TORCH = [(abs_sin_squared, _torch_abs_sin_squared), (mixed_real_input, _torch_mixed_real_input),
+def _torch_hermitian_eigh(a):
+    w, v = torch.linalg.eigh(a + a.conj().T + torch.diag(torch.tensor([0.0, 3.0, 6.0], dtype=torch.float64)))
+    return (w * torch.arange(1.0, 4.0, dtype=torch.float64)).sum() + (torch.abs(v) ** 2 * torch.tensor(W3)).sum()
+
+
+def _torch_complex_svd(a):
+    u, s, vh = torch.linalg.svd(a, full_matrices=False)
+    rebuilt = (u[:, :2] * s[:2]) @ vh[:2]
+    w = torch.tensor(W43)
+    return s.sum() + (torch.abs(u) ** 2 * w).sum() + (rebuilt.real * w).sum() + \
+        (torch.linalg.svdvals(a) ** 2).sum()
+
+
+TORCH = [(hermitian_eigh, _torch_hermitian_eigh), (complex_svd, _torch_complex_svd),
+         (abs_sin_squared, _torch_abs_sin_squared), (mixed_real_input, _torch_mixed_real_input),
          (matrix_chain, _torch_matrix_chain), (log_abs_det, _torch_log_abs_det),
          (angle_and_abs, _torch_angle_and_abs), (norms_and_moments, _torch_norms_and_moments)]
 

@@ -124,8 +124,14 @@ def chain(x):
     return np.sum(filtered ** 2) + np.sum(np.abs(np.fft.fftshift(np.fft.fft(x))) ** 2)
 
 
+def irfft_then_complex(z):
+    """irfft's real result times a complex constant: its cotangent carries an imaginary part that means nothing."""
+    return np.sum(np.real(np.fft.irfft(z, 6) * PHASE)) + np.sum(np.abs(np.fft.irfftn(z, (4, 6), (0, 1)) * PHASE))
+
+
 R5 = R(5, 5)
 FILTER = np.exp(-np.arange(4.0))
+PHASE = np.exp(0.7j * np.arange(6.0))
 
 CASES = [
     (fft_default, lambda: R(5, 5)),
@@ -146,6 +152,7 @@ CASES = [
     (irfft2_s, lambda: C(4, 3)),
     (shifts, lambda: R(5, 5)),
     (chain, lambda: R(3, 6)),
+    (irfft_then_complex, lambda: C(4, 4)),
 ]
 IDS = [f"{fn.__name__}-{'complex' if np.iscomplexobj(make()) else 'real'}" for fn, make in CASES]
 

@@ -29,7 +29,7 @@ from srcgrad.errors import NoRuleError
 from srcgrad.rules import get_rule, shape_of, unbroadcast
 from srcgrad.rules.helpers import conj
 from srcgrad.rules.indexing import index_add, index_update
-from srcgrad.rules.linalg import einsum_args
+from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 from test_rules import CASES as REAL_CASES
@@ -189,6 +189,11 @@ case(np.fft.ifftshift, C(5, 3), axes=1)
 
 # eigen-decompositions and pseudo-inverses (eig's eigenvectors: see ONLY_OUTPUTS)
 case(np.linalg.eig, WELLC(3), id="eig-complex")
+case(np.linalg.eigh, WELLC(3) + np.conj(WELLC(3).T) + np.diag([0.0, 3.0, 6.0]), id="eigh-complex")
+case(np.linalg.eigh, C(3, 3) + np.diag([1.0, 4.0, 7.0]), UPLO="U", id="eigh-complex-upper")
+case(svd_p, C(4, 3) + 2 * np.eye(4, 3), id="svd-complex")
+case(svdvals_p, C(3, 4) + 2 * np.eye(3, 4))
+case(np.linalg.eigvalsh, C(3, 3) + np.diag([1.0, 4.0, 7.0]))
 case(np.linalg.eigvals, WELLC(3))
 case(np.linalg.pinv, C(4, 3))
 case(np.linalg.pinv, C(2, 3), id="pinv-wide")
@@ -240,7 +245,7 @@ case(gradient_along, C(6), 0.5, edge_order=2, wrt=(0,))
 case(gradient_along, C(4, 5), np.array([0.0, 0.3, 0.5, 1.2, 1.3]), axis=1, wrt=(0,), id="gradient-coordinates")
 
 
-ONLY_OUTPUTS = {"eig-complex": (0,)}
+ONLY_OUTPUTS = {"eig-complex": (0,), "eigh-complex": (0,), "eigh-complex-upper": (0,), "svd-complex": (1,)}
 """Cases whose other outputs are not checked here: complex eigenvectors have an arbitrary phase (numpy's
 gauge is not the rule's), so only phase-invariant losses have a gradient; tests/test_linalg_more.py checks
 those in both modes."""

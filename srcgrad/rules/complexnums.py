@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .helpers import conj, is_complex
+from .linalg import svd_p, svdvals_p
 from .registry import defjvp, defnondiff, defvjp
 
 __all__ = ["angle_vjp", "angle_jvp", "angle_scale", "REAL_VALUED", "REAL_PARTS", "MAKES_COMPLEX"]
@@ -79,10 +80,10 @@ MAKES_COMPLEX = {np.linalg.eig, np.linalg.eigvals, np.roots, np.fft.fft, np.fft.
 """Functions whose results are complex even for real arguments (the compiler's complex check reads it;
 modules that register rules for such primitives add them)."""
 
-REAL_PARTS = {np.linalg.slogdet: frozenset({1}), np.linalg.eigh: frozenset({0})}
+REAL_PARTS = {np.linalg.slogdet: frozenset({1}), np.linalg.eigh: frozenset({0}), svd_p: frozenset({1})}
 """Multiple-output primitives: the outputs that are real even for complex arguments (``logabsdet``, the
 eigenvalues of a Hermitian matrix); modules add theirs (``svd_p``'s singular values)."""
 
 REAL_VALUED = frozenset({np.real, np.imag, np.angle, np.absolute, np.var, np.std, np.linalg.norm, np.fft.irfft,
-                         np.fft.irfft2, np.fft.irfftn})
+                         np.fft.irfft2, np.fft.irfftn, svdvals_p, np.linalg.eigvalsh})
 """Primitives whose result is real even for complex arguments (the compiler's complex check reads it)."""

@@ -20,16 +20,11 @@
 import numpy as np
 
 from .broadcast import shape_of
-from .helpers import conj, dtype_of, is_complex, reads_shape_of
+from .helpers import conj, dtype_of, reads_shape_of
+from .linalg import check_phase_invariant, mH
 from .registry import defjvp, defvjp
 
-__all__ = ["eig_gaps", "eig_vjp", "eig_jvp", "eigvals_vjp", "pinv_vjp", "pinv_jvp", "check_phase_invariant",
-           "square_eye", "mH"]
-
-
-def mH(x):
-    """The conjugate transpose of a stack of matrices (the transpose for real ones)."""
-    return conj(np.swapaxes(x, -1, -2))
+__all__ = ["eig_gaps", "eig_vjp", "eig_jvp", "eigvals_vjp", "eigvals_jvp", "pinv_vjp", "pinv_jvp", "square_eye"]
 
 
 @reads_shape_of(0)
@@ -41,15 +36,6 @@ def square_eye(a):
 def eig_gaps(w, eye):
     """``f[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it."""
     return (1 - eye) / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye)
-
-
-def check_phase_invariant(vhgv):
-    """Raise when the loss depends on the eigenvectors' phases (which ``eig`` does not determine)."""
-    diag = np.diagonal(vhgv, 0, -2, -1)
-    if is_complex(diag) and np.any(np.abs(np.imag(diag)) > 1e-8 * (1 + np.max(np.abs(vhgv)))):
-        raise ValueError("the loss depends on the phases of np.linalg.eig's eigenvectors, which are arbitrary "
-                         "(any e^(i phi) v is an eigenvector too): it has no gradient. Use a loss that does "
-                         "not change when an eigenvector is multiplied by e^(i phi) (|v|, v v^H, ...)")
 
 
 def eig_vjp(g, ans, a):
@@ -85,9 +71,14 @@ def eigvals_vjp(g, ans, a):
     return np.linalg.solve(vh, (np.expand_dims(g, -2) * square_eye(v)) @ vh)
 
 
+def eigvals_jvp(t, ans, a):
+    """Tangent of ``np.linalg.eigvals(a)``: ``diag(V^-1 t V)``."""
+    v = np.linalg.eig(a)[1]
+    return np.sum(np.linalg.solve(v, t @ v) * square_eye(a), axis=-1)
+
+
 defvjp(np.linalg.eigvals, eigvals_vjp, backward_name="LinalgEigBackward0", complex=True)
-defjvp(np.linalg.eigvals,
-       lambda t, ans, a: np.sum(np.linalg.solve(np.linalg.eig(a)[1], t @ np.linalg.eig(a)[1]) * square_eye(a), axis=-1))
+defjvp(np.linalg.eigvals, eigvals_jvp)
 
 
 def _no_hermitian(hermitian):

@@ -19,8 +19,8 @@ the tangent:
   the imaginary parts that ``Re`` drops.
 * ``irfft`` reads the first ``n // 2 + 1`` entries of its complex input, the
   real parts only of the zero frequency (and of ``n / 2`` for even ``n``); its
-  adjoint is ``w * rfft(g)`` with the dual norm, so those imaginary parts get
-  exactly 0.
+  adjoint is ``w * rfft(Re g)`` with the dual norm, so those imaginary parts
+  get exactly 0 (its result is real: only ``Re g`` means anything).
 * ``rfftn``/``irfftn`` (and ``rfft2``/``irfft2``) compose the two along the
   last of ``axes`` with ``fft``/``ifft`` along the others, as numpy does.
 * ``fftshift`` and ``ifftshift`` are rolls, each the other's adjoint.
@@ -144,7 +144,7 @@ defjvp(np.fft.rfft,
        lambda t, ans, a, n=None, axis=-1, norm=None, out=None: np.fft.rfft(t, n, axis, norm))
 
 defvjp(np.fft.irfft,  # reads Re only at frequency 0 (and n / 2): w * rfft(g) gives those imaginary parts 0
-       lambda g, ans, a, n=None, axis=-1, norm=None, out=None: fit_axes(np.fft.rfft(g, axis=axis, norm=dual_norm(norm)) * half_spectrum_weights(g, irfft_length(a, n, axis), axis), shape_of(a), (axis,)),
+       lambda g, ans, a, n=None, axis=-1, norm=None, out=None: fit_axes(np.fft.rfft(np.real(g), axis=axis, norm=dual_norm(norm)) * half_spectrum_weights(g, irfft_length(a, n, axis), axis), shape_of(a), (axis,)),
        backward_name="FftC2RBackward0", complex=True)
 defjvp(np.fft.irfft,
        lambda t, ans, a, n=None, axis=-1, norm=None, out=None: np.fft.irfft(t, n, axis, norm))
@@ -205,7 +205,7 @@ def irfftn_vjp(g, ans, a, s=None, axes=None, norm=None, out=None):
     ``fft`` (dual norm) along the others, each fitted back to ``a``'s lengths.
     """
     sizes, axs = fft_axes(a, s, axes, inverse_real=True)
-    h = np.fft.rfft(g, axis=axs[-1], norm=dual_norm(norm)) * half_spectrum_weights(g, sizes[-1], axs[-1])
+    h = np.fft.rfft(np.real(g), axis=axs[-1], norm=dual_norm(norm)) * half_spectrum_weights(g, sizes[-1], axs[-1])
     h = fit_axes(h, shape_of(a), axs[-1:])
     if len(axs) > 1:
         h = fit_axes(np.fft.fftn(h, axes=axs[:-1], norm=dual_norm(norm)), shape_of(a), axs[:-1])

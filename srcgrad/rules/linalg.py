@@ -75,6 +75,14 @@ __all__ = [
     "eigh_gaps",
     "eigh_vjp",
     "eigh_jvp",
+    "hermitian_eigh_vjp",
+    "eigvalsh_vjp",
+    "eigvalsh_jvp",
+    "svdvals_vjp",
+    "svdvals_jvp",
+    "hermitian_eigh_jvp",
+    "check_phase_invariant",
+    "mH",
     "slogdet_vjp",
     "slogdet_jvp",
     "complex_slogdet_tangents",
@@ -581,15 +589,16 @@ def eye_like(a):
 
 
 def fold_triangle(m, eye, uplo="L"):
-    """``m + m^T`` on the read triangle, ``m``'s diagonal, 0 on the other triangle."""
-    both = m + mT(m)
+    """``m + m^H`` on the read triangle, ``m``'s diagonal, 0 on the other triangle (``m`` Hermitian)."""
+    both = m + conj(mT(m))
     return (np.tril(both) if uplo == "L" else np.triu(both)) - m * eye
 
 
 def read_symmetric(t, uplo="L"):
-    """The symmetric matrix numpy sees when it reads one triangle of ``t``."""
+    """The symmetric (Hermitian) matrix numpy sees when it reads one triangle of ``t`` (and the real part of
+    its diagonal)."""
     part = np.tril(t, -1) if uplo == "L" else np.triu(t, 1)
-    return part + mT(part) + t * eye_like(t)
+    return part + conj(mT(part)) + np.real(t) * eye_like(t)
 
 
 def phi(m, eye):
@@ -622,6 +631,8 @@ def eigh_gaps(w, eye):
 
 def eigh_vjp(g, ans, a, UPLO="L"):
     """Cotangent of ``a`` in ``w, v = np.linalg.eigh(a)``; ``g = (g_w, g_v)``."""
+    if is_complex(a):
+        return hermitian_eigh_vjp(g, ans, a, UPLO)
     eye = eye_like(a)
     w, v = ans[0], ans[1]
     inner = np.expand_dims(g[0], -2) * eye + eigh_gaps(w, eye) * (mT(v) @ g[1])
@@ -630,15 +641,67 @@ def eigh_vjp(g, ans, a, UPLO="L"):
 
 def eigh_jvp(t, ans, a, UPLO="L"):
     """Tangents ``(dw, dv)`` of ``np.linalg.eigh(a)`` along ``a``'s tangent ``t``."""
+    if is_complex(a) or is_complex(t):
+        return hermitian_eigh_jvp(t, ans, a, UPLO)
     eye = eye_like(a)
     w, v = ans[0], ans[1]
     m = mT(v) @ read_symmetric(t, UPLO) @ v
     return np.sum(m * eye, axis=-1), v @ (eigh_gaps(w, eye) * m)
 
 
-defvjp(np.linalg.eigh, eigh_vjp, multiple_outputs=True, backward_name="LinalgEighBackward0")
+def mH(x):
+    """The conjugate transpose of a stack of matrices (the transpose for real ones)."""
+    return conj(np.swapaxes(x, -1, -2))
+
+
+def check_phase_invariant(vhgv):
+    """Raise when a loss depends on the phases of eigen- or singular vectors (which are arbitrary):
+    ``Im diag(vhgv)`` must be 0, ``vhgv = V^H g_V`` (plus ``U^H g_U`` for an SVD)."""
+    diag = np.diagonal(vhgv, 0, -2, -1)
+    if is_complex(diag) and bool(np.any(np.abs(np.imag(diag)) > 1e-8 * (1 + np.max(np.abs(vhgv))))):
+        raise ValueError("the loss depends on the phases of complex eigenvectors or singular vectors, which are "
+                         "arbitrary (e^(i phi) v is one too): it has no gradient. Use a loss that does not change "
+                         "when a vector is multiplied by e^(i phi) (|v|, v v^H, u s v^H, ...)")
+
+
+def hermitian_eigh_vjp(g, ans, a, UPLO="L"):
+    """``eigh_vjp`` for a complex Hermitian ``a``: conjugate transposes, and a loss on the eigenvectors' phases
+    refused (``check_phase_invariant``)."""
+    eye = eye_like(a)
+    w, v = ans[0], ans[1]
+    vhgv = mH(v) @ g[1]
+    check_phase_invariant(vhgv)
+    full = v @ (np.expand_dims(np.real(g[0]), -2) * eye + eigh_gaps(w, eye) * vhgv) @ mH(v)  # w is real: Re g
+    return fold_triangle(0.5 * (full + mH(full)), eye, UPLO)
+
+
+def hermitian_eigh_jvp(t, ans, a, UPLO="L"):
+    """``eigh_jvp`` for complex values: real eigenvalue tangents; eigenvector tangents with no component along
+    their own vector (numpy's phases are arbitrary)."""
+    eye = eye_like(a)
+    w, v = ans[0], ans[1]
+    m = mH(v) @ read_symmetric(t, UPLO) @ v
+    return np.real(np.sum(m * eye, axis=-1)), v @ (eigh_gaps(w, eye) * m)
+
+
+defvjp(np.linalg.eigh, eigh_vjp, multiple_outputs=True, backward_name="LinalgEighBackward0", complex=True)
 defjvp(np.linalg.eigh, eigh_jvp)
-defalias(np.linalg.eigvalsh, lambda a, UPLO="L": np.linalg.eigh(a, UPLO)[0])
+def eigvalsh_vjp(g, ans, a, UPLO="L"):
+    """Cotangent of ``a`` in ``np.linalg.eigvalsh(a)``: ``V diag(Re g) V^H`` folded onto the read triangle."""
+    eye = eye_like(a)
+    v = np.linalg.eigh(a, UPLO)[1]
+    full = v @ (np.expand_dims(np.real(g), -2) * eye) @ mH(v)
+    return fold_triangle(0.5 * (full + mH(full)), eye, UPLO)
+
+
+defvjp(np.linalg.eigvalsh, eigvalsh_vjp, backward_name="LinalgEighBackward0", complex=True)
+def eigvalsh_jvp(t, ans, a, UPLO="L"):
+    """Tangent of ``np.linalg.eigvalsh(a)``: ``Re diag(V^H t V)`` with ``t`` read as numpy reads ``a``."""
+    v = np.linalg.eigh(a, UPLO)[1]
+    return np.real(np.sum(conj(v) * (read_symmetric(t, UPLO) @ v), axis=-2))
+
+
+defjvp(np.linalg.eigvalsh, eigvalsh_jvp)
 
 
 # ------------------------------------------------------------------- svd
@@ -702,41 +765,61 @@ def undetermined(gu_rest, gvh_rest):
 
 
 def svd_thin_vjp(g, ans):
-    """The thin factorization's VJP: ``ans = (u, s, vh)`` with ``k = min(m, n)`` columns, ``g`` the same shapes."""
-    u, s, v = ans[0], ans[1], mT(ans[2])
-    gu, gv = g[0], mT(g[2])
+    """The thin factorization's VJP: ``ans = (u, s, vh)`` with ``k = min(m, n)`` columns, ``g`` the same shapes.
+
+    For complex values the transposes are conjugate transposes, the vectors' phases must not matter to the
+    loss (``check_phase_invariant`` of ``U^H g_U + V^H g_V``), and the core's diagonal gains
+    ``i Im(diag(U^H g_U)) / s`` (the part of ``d(U^H dA V)``'s diagonal the phases carry)."""
+    u, s, v = ans[0], ans[1], mH(ans[2])
+    gu, gv = g[0], mH(g[2])
     eye = vector_eye(s)
     f = svd_gaps(s, eye)
-    utgu, vtgv = mT(u) @ gu, mT(v) @ gv
+    utgu, vtgv = mH(u) @ gu, mH(v) @ gv
     row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
-    core = f * (utgu - mT(utgu)) * row + np.expand_dims(g[1], -2) * eye + col * (f * (vtgv - mT(vtgv)))
-    left = (gu - u @ utgu) / row  # (I - u u^T) g_u s^-1
-    right = (gv - v @ vtgv) / row  # (I - v v^T) g_v s^-1
-    return u @ core @ mT(v) + left @ mT(v) + u @ mT(right)
+    core = f * (utgu - mH(utgu)) * row + np.expand_dims(np.real(g[1]), -2) * eye + col * (f * (vtgv - mH(vtgv)))
+    if is_complex(utgu) or is_complex(vtgv):
+        check_phase_invariant(utgu + vtgv)
+        core = core + np.expand_dims(np.imag(np.diagonal(utgu, 0, -2, -1)) / s, -2) * eye * 1j
+    left = (gu - u @ utgu) / row  # (I - u u^H) g_u s^-1
+    right = (gv - v @ vtgv) / row  # (I - v v^H) g_v s^-1
+    return u @ core @ mH(v) + left @ mH(v) + u @ mH(right)
 
 
 def svd_jvp(t, ans, a, full_matrices=False):
     """Tangents ``(du, ds, dvh)`` of ``svd(a)`` along ``a``'s tangent ``t`` (real, thin; see ``thin_only``)."""
     thin_only(a, full_matrices)
-    u, s, v = ans[0], ans[1], mT(ans[2])
+    u, s, v = ans[0], ans[1], mH(ans[2])
     eye = vector_eye(s)
     f = svd_gaps(s, eye)
     row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
-    dp = mT(u) @ t @ v
-    tv, tu = t @ v, mT(t) @ u
-    du = u @ (f * (dp * row + col * mT(dp))) + (tv - u @ (mT(u) @ tv)) / row
-    dv = v @ (f * (col * dp + mT(dp) * row)) + (tu - v @ (mT(v) @ tu)) / row
-    return du, np.sum(dp * eye, axis=-1), mT(dv)
+    dp = mH(u) @ t @ v
+    tv, tu = t @ v, mH(t) @ u
+    du = u @ (f * (dp * row + col * mH(dp))) + (tv - u @ (mH(u) @ tv)) / row
+    dv = v @ (f * (col * dp + mH(dp) * row)) + (tu - v @ (mH(v) @ tu)) / row
+    if is_complex(dp):  # the phases: d(u_i) gets i Im(dp_ii) / s_i, d(v_i) nothing (a choice of gauge)
+        du = du + u * np.expand_dims(np.imag(np.diagonal(dp, 0, -2, -1)) / s, -2) * 1j
+    return du, np.real(np.sum(dp * eye, axis=-1)), mH(dv)
 
 
-defvjp(svd_p, svd_vjp, None, multiple_outputs=True, backward_name="LinalgSvdBackward0")
+defvjp(svd_p, svd_vjp, None, multiple_outputs=True, backward_name="LinalgSvdBackward0", complex=True)
 defjvp(svd_p, svd_jvp, None)
 
-defvjp(svdvals_p,  # d s_k = u_k^T dA v_k
-       lambda g, ans, a: (svd_p(a)[0] * np.expand_dims(g, -2)) @ svd_p(a)[2],
-       backward_name="LinalgSvdBackward0")
-defjvp(svdvals_p,
-       lambda t, ans, a: np.sum(svd_p(a)[0] * (t @ mT(svd_p(a)[2])), axis=-2))
+def svdvals_vjp(g, ans, a):
+    """Cotangent of ``a`` in ``s = svdvals_p(a)``: ``U diag(Re g) V^H`` (``d s_k = Re u_k^H dA v_k``).
+
+    One ``svd_p`` call: under ``create_graph`` its outputs' phases must come from one factorization."""
+    usv = svd_p(a)
+    return (usv[0] * np.expand_dims(np.real(g), -2)) @ usv[2]
+
+
+def svdvals_jvp(t, ans, a):
+    """Tangent of ``svdvals_p(a)``: ``Re diag(U^H t V)``."""
+    usv = svd_p(a)
+    return np.real(np.sum(conj(usv[0]) * (t @ conj(mT(usv[2]))), axis=-2))
+
+
+defvjp(svdvals_p, svdvals_vjp, backward_name="LinalgSvdBackward0", complex=True)
+defjvp(svdvals_p, svdvals_jvp)
 
 
 def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
