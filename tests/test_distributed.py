@@ -294,6 +294,15 @@ def test_find_unused_parameters_averages_what_some_ranks_used(ranks):
     assert zero["unused/c_grad_is_none"] and one["unused/c_grad_is_none"]
 
 
+def test_the_example_trains_on_two_ranks():
+    proc = launch([str(ROOT / "examples" / "ddp_spiral.py"), "--steps", "300", "--no-plot"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for r in range(2):
+        assert f"rank {r} of 2: 150 of 300 samples per epoch, 5 batches of 30" in proc.stdout
+    accuracy = float(proc.stdout.split("training accuracy ")[1].split()[0])
+    assert accuracy >= 0.95 and "on 2 processes" in proc.stdout
+
+
 # -- failures ---------------------------------------------------------------------------------------
 
 FAILING = textwrap.dedent("""

@@ -45,6 +45,10 @@ def check_small_cnn(accuracy):
     assert accuracy >= 0.9
 
 
+def check_ddp_spiral(accuracy):  # one process here; tests/test_distributed.py runs it on two
+    assert accuracy >= 0.95
+
+
 CHECKS = {
     "two_layer_net": (60, check_two_layer_net),
     "custom_function": (200, check_custom_function),
@@ -52,6 +56,7 @@ CHECKS = {
     "spiral_classifier": (300, check_spiral_classifier),
     "sequence_rnn": (150, check_sequence_rnn),
     "small_cnn": (100, check_small_cnn),
+    "ddp_spiral": (300, check_ddp_spiral),
 }
 
 
