@@ -60,6 +60,7 @@ TORCH_MODULES = {
     "torch.utils.data.dataloader": "srcgrad.utils.data.dataloader",
     "torch.utils.data.dataset": "srcgrad.utils.data.dataset",
     "torch.utils.data.sampler": "srcgrad.utils.data.sampler",
+    "torch.utils.data.distributed": "srcgrad.utils.data.distributed",
     "torch.cuda": "srcgrad.cuda",
     "torch.accelerator": "srcgrad.accelerator",
     "torch.backends": "srcgrad.backends",

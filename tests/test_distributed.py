@@ -303,6 +303,46 @@ def test_the_example_trains_on_two_ranks():
     assert accuracy >= 0.95 and "on 2 processes" in proc.stdout
 
 
+PYTORCH_SCRIPT = textwrap.dedent("""
+    import os
+    import torch
+    import torch.distributed as dist
+    import torch.nn as nn
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data.distributed import DistributedSampler
+
+    dist.init_process_group(backend="mpi")
+    torch.manual_seed(0)
+    x = torch.randn(64, 4)
+    data = TensorDataset(x, x.sum(dim=1, keepdim=True))
+    sampler = DistributedSampler(data)
+    loader = DataLoader(data, batch_size=8, sampler=sampler)
+    model = DDP(nn.Linear(4, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        for xb, yb in loader:
+            opt.zero_grad()
+            nn.functional.mse_loss(model(xb), yb).backward()
+            opt.step()
+    w = model.module.weight.detach().clone()
+    gathered = [torch.zeros_like(w) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, w)
+    same = all(torch.equal(g, w) for g in gathered)
+    print(f"rank {dist.get_rank()} local rank {os.environ['LOCAL_RANK']} same {same}")
+    dist.destroy_process_group()
+""")
+
+
+def test_a_pytorch_ddp_script_runs_under_srcgrad_run(tmp_path):
+    script = tmp_path / "torch_ddp.py"
+    script.write_text(PYTORCH_SCRIPT)
+    proc = launch(["-m", "srcgrad", "run", str(script)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rank 0 local rank 0 same True" in proc.stdout and "rank 1 local rank 1 same True" in proc.stdout
+
+
 # -- failures ---------------------------------------------------------------------------------------
 
 FAILING = textwrap.dedent("""
