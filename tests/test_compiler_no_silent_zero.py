@@ -197,3 +197,43 @@ def stack_a_number(x):
                                append_a_module_slice, stack_a_number], ids=lambda f: f.__name__)
 def test_constant_pieces_in_jvp(f):
     check(f, X)
+
+
+# ------------------------------------------------------------------ clear refusals where NoRuleError misled
+
+def _inner(x):
+    return np.sum(x ** 2)
+
+
+_dinner = srcgrad.grad(_inner)
+
+
+def calls_a_gradient(x):
+    return np.sum(_dinner(x) * x)  # refused
+
+
+def concatenate_an_argument(xs):
+    return np.sum(np.concatenate(xs) ** 2)  # refused
+
+
+def concatenate_an_index_argument(x, idx):
+    return np.sum(x[np.concatenate(idx)])
+
+
+def builtin_sum_of_an_array(x):
+    return np.sum(np.log(x / sum(x)))
+
+
+def test_a_derivative_of_a_derivative_is_refused_as_such():
+    refused(calls_a_gradient, X, match="a derivative of a derivative")
+
+
+def test_a_numpy_combination_of_an_argument_is_refused_where_it_matters():
+    with pytest.raises(TransformError, match=r"np.concatenate\(xs\) of a value that is not a list") as info:
+        srcgrad.grad(concatenate_an_argument)((X, X))
+    assert info.value.filename == __file__
+    check(concatenate_an_index_argument, X, (np.array([0]), np.array([2, 3])))
+
+
+def test_builtin_sum_of_an_array():
+    check(builtin_sum_of_an_array, np.abs(X) + 0.1)

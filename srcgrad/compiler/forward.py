@@ -21,7 +21,7 @@ from . import inline
 from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, ListSet, NonDiff,
                  Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
 from .parse import error_at
-from .reverse import Reverse, _assign, _atom_node, _call, _name
+from .reverse import Reverse, _assign, _atom_node, _call, _name, _refuse_higher_order
 from .shapes import unstretched
 from .tracebacks import annotate
 from .wrapping import WrappedOriginal
@@ -262,6 +262,7 @@ class Forward(Reverse):
                 inputs = [(0, value.src)]
         elif isinstance(value, Opaque) and v in self.act.active and any(
                 isinstance(a, Var) and a.name in state for a in list(value.args) + list(value.kwargs.values())):
+            _refuse_higher_order(value, self.fn, s.lineno)
             name = getattr(value.fn, "__qualname__", repr(value.fn))
             raise NoRuleError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
                                            f"{name} has no derivative rule and no Python source srcgrad can read",

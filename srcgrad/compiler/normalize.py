@@ -1680,6 +1680,15 @@ class Normalizer:
             node = ast.Call(func=self.callee_node(func, callee, ctx), args=[_atom_node(args[0])],
                             keywords=[ast.keyword(arg=k, value=_atom_node(v)) for k, v in kwargs.items()])
             return Cast(args[0], node)
+        if callee is sum and len(args) == 1 and not kwargs and isinstance(args[0], Var):
+            # Python's sum over an array (or a list argument) adds its rows: np.sum(x, axis=0)
+            return self.call_prim(np.sum, args, {"axis": Const(ast.Constant(value=0))}, e, ctx)
+        if reducer is not None and args and isinstance(args[0], Var) and args[0].name not in self.lists:
+            # np.concatenate(xs) of an argument or an array: no rule takes it whole (refused where it matters)
+            spelled, name = (ast.unparse(e.args[0]) if e.args else "..."), ast.unparse(func)
+            node, reads = self.rewrite(e, ctx)
+            return NonDiff(node, reads, unknown=f"{name}({spelled}) of a value that is not a list built in the "
+                                                f"function (write {name}([{spelled}[0], {spelled}[1], ...]))")
         if callee is float and len(args) == 1 and not kwargs and isinstance(args[0], Var):
             return Cast(args[0], ast.Call(func=ast.Name(id=self.ns.bind(float, "float"), ctx=ast.Load()),
                                           args=[ast.Name(id=args[0].name, ctx=ast.Load())], keywords=[]))

@@ -712,6 +712,7 @@ class Reverse:
                            hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
                                 "function a rule with @srcgrad.custom_vjp.")
         if isinstance(value, Opaque):
+            _refuse_higher_order(value, self.fn, s.lineno)
             name = getattr(value.fn, "__qualname__", None) or repr(value.fn)
             module = getattr(value.fn, "__module__", None)
             full = f"{module}.{name}" if module and module != "builtins" else name
@@ -1279,6 +1280,17 @@ class Reverse:
                         shape = self.act.shapes.get(v)
                         if shape and v not in self.act.scalar and shape in by_shape:
                             call.args[k] = _name(by_shape[shape])
+
+
+def _refuse_higher_order(value, fn, lineno):
+    """A call of a compiled gradient or JVP on a differentiable value: a derivative of a derivative."""
+    if getattr(type(value.fn), "__name__", "") in ("GradFunction", "JVPFunction") and \
+            type(value.fn).__module__.startswith("srcgrad.compiler"):
+        raise error_at(fn.filename, fn.lines, lineno,
+                       f"a derivative of a derivative ({value.fn!r} called on a differentiable value) is not "
+                       "supported by the compiler",
+                       hint="Use dynamic mode for higher order: Tensors and srcgrad.autograd.grad(..., "
+                            "create_graph=True), or srcgrad.autograd.functional.hessian / hvp.")
 
 
 def _stored(stmts):
