@@ -254,3 +254,25 @@ def test_nested_recursion_with_annotations(rng):
     check_grad(f, (x,), (0,))
     check_jvp(f, (x,), (0,), (rng.normal(size=3),))
     assert "Arr=" not in srcgrad.grad(f).source_for(x)  # an annotation is not a value the function reads
+
+
+def test_nested_recursion_survives_the_cache_dropping_its_lifted_function(monkeypatch):
+    # each transformation lifts a nested recursive def again, and the liftings' code objects are
+    # equal: when the cache let an older lifting go, the newer one lost its lifted source and its
+    # recursive call failed (NameError for an enclosing local, e.g. 'shift'); a cache of one entry
+    # and the recursion corpus in three modes make that happen on every run
+    from corpus import recursion
+    monkeypatch.setattr(api, "CACHE_SIZE", 1)
+    api.clear_cache()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        for c in recursion.CASES:
+            args = c.make_args(rng)
+            wrt = (c.wrt,) if isinstance(c.wrt, int) else tuple(c.wrt)
+            for optimize in (True, False):
+                got = srcgrad.grad(c.fn, wrt=wrt, optimize=optimize)(*args)
+                for g, i in zip(got, wrt):
+                    np.testing.assert_allclose(g, numeric_grad(c.fn, args, i), rtol=1e-5, atol=1e-7)
+            tangent = np.ones_like(np.asarray(args[wrt[0]]))
+            value, _ = srcgrad.jvp(c.fn, wrt=wrt[0])(*args, tangent if np.ndim(tangent) else 1.0)
+            np.testing.assert_allclose(value, c.fn(*args))

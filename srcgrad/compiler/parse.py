@@ -23,7 +23,6 @@ import inspect
 import linecache
 import symtable
 import textwrap
-import weakref
 from dataclasses import dataclass, field
 
 import gast
@@ -134,7 +133,7 @@ def parse_function(fn, source=None):
     code = getattr(fn, "__code__", None)
     if code is None:
         raise TransformError(f"srcgrad.grad needs a Python function, got {type(fn).__name__} {fn!r}")
-    lifted = _LIFTED.get(code)
+    lifted = getattr(fn, LIFTED_ATTRIBUTE, None)
     if lifted is not None:
         node, filename, lines = lifted
         return ParsedFunction(fn=fn, node=copy.deepcopy(node), filename=filename, lines=lines, scope=Scope(fn))
@@ -223,8 +222,10 @@ def _quick_block(fn):
     return lines[lnum:end], lnum + 1
 
 
-# Functions the compiler made from a nested ``def`` (see ``lift_function``): code -> (node, filename, lines).
-_LIFTED = weakref.WeakKeyDictionary()
+# A function the compiler made from a nested ``def`` (see ``lift_function``) carries (node, filename, lines)
+# under this attribute. (Not a WeakKeyDictionary keyed by code objects: equal code objects of two liftings
+# share one entry, and the first one's death dropped it while the second was still in use.)
+LIFTED_ATTRIBUTE = "__srcgrad_lifted__"
 
 
 def free_names(node):
@@ -294,7 +295,7 @@ def lift_function(node, name, extra_params, values, filename, lines, module=None
     fn = namespace[name]
     if qualname:
         fn.__qualname__ = qualname
-    _LIFTED[fn.__code__] = (fdef, filename, lines)
+    setattr(fn, LIFTED_ATTRIBUTE, (fdef, filename, lines))
     return fn
 
 
