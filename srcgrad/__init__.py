@@ -29,7 +29,9 @@ from . import autograd
 from .functions import *  # noqa: F401,F403 - PyTorch's free functions (sin, cat, stack, ...)
 from . import nn
 from . import optim, data, utils
-from . import accelerator, backends, cuda, onnx
+from . import accelerator, amp, backends, cuda, onnx
+from .amp import autocast
+from .torch_compile import compile
 from .serialization import save, load
 from .meanings import AmbiguousMethodError, get_method_meanings, set_method_meanings
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus

@@ -18,7 +18,8 @@ PyTorch (``x.std()``, ``x.max(0)``, see ``srcgrad.meanings``) take PyTorch's mea
 
 ``torch_alias()`` is the hook as a context manager (it puts back whatever
 ``torch`` modules were imported before); ``run_script`` runs one script
-inside it. See docs/porting.md for what runs unchanged and what differs.
+inside it, with numpy's floating-point warnings off (PyTorch has none: ``log(0)``
+is ``-inf`` without a word). See docs/porting.md for what runs unchanged and what differs.
 """
 
 import contextlib
@@ -30,6 +31,8 @@ import os
 import runpy
 import sys
 import types
+
+import numpy as np
 
 from . import printing
 from .meanings import set_method_meanings
@@ -236,7 +239,8 @@ def run_script(path, args=(), default_dtype=None):
     try:
         if default_dtype is not None:
             set_default_dtype(default_dtype)
-        with torch_alias():
+        # PyTorch computes log(0) = -inf, 0/0 = nan, ... silently; numpy warns: not while a PyTorch script runs
+        with torch_alias(), np.errstate(all="ignore"):
             return runpy.run_path(path, run_name="__main__")
     finally:
         set_default_dtype(dtype)

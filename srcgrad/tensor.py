@@ -529,12 +529,12 @@ class Tensor:
         self._vc[0] += 1
 
     def add_(self, other, alpha=1):
-        """In place ``self += alpha * other``."""
-        return self._inplace(np.add, other if alpha == 1 else other * alpha)
+        """In place ``self += alpha * other`` (PyTorch's deprecated ``add_(alpha, other)`` too)."""
+        return self._inplace(np.add, _scaled(other, alpha, "add_"))
 
     def sub_(self, other, alpha=1):
-        """In place ``self -= alpha * other``."""
-        return self._inplace(np.subtract, other if alpha == 1 else other * alpha)
+        """In place ``self -= alpha * other`` (PyTorch's deprecated ``sub_(alpha, other)`` too)."""
+        return self._inplace(np.subtract, _scaled(other, alpha, "sub_"))
 
     def mul_(self, other):
         """In place ``self *= other``."""
@@ -827,12 +827,12 @@ class Tensor:
     # -- PyTorch-named methods ------------------------------------------------------------
 
     def add(self, other, alpha=1):
-        """``self + alpha * other``."""
-        return self + (other if alpha == 1 else other * alpha)
+        """``self + alpha * other`` (PyTorch's deprecated ``add(alpha, other)`` too)."""
+        return self + _scaled(other, alpha, "add")
 
     def sub(self, other, alpha=1):
-        """``self - alpha * other``."""
-        return self - (other if alpha == 1 else other * alpha)
+        """``self - alpha * other`` (PyTorch's deprecated ``sub(alpha, other)`` too)."""
+        return self - _scaled(other, alpha, "sub")
 
     def mul(self, other):
         """``self * other``."""
@@ -1667,6 +1667,17 @@ def _as_value(data, dtype):
 
 
 _DEFAULT = [np.dtype(np.float64)]
+
+
+def _scaled(other, alpha, method):
+    """``alpha * other`` for ``add``/``sub``; PyTorch's deprecated order ``(alpha, other)`` is read as it
+    reads it, with its warning (old scripts write ``p.data.add_(-lr, p.grad)``)."""
+    if isinstance(alpha, Tensor) and isinstance(other, numbers.Number):
+        warnings.warn(f"This overload of {method} is deprecated:\n\t{method}(Number alpha, Tensor other)\n"
+                      f"Consider using one of the following signatures instead:\n\t{method}(Tensor other, *, "
+                      "Number alpha)", UserWarning, stacklevel=3)
+        other, alpha = alpha, other
+    return other if alpha == 1 else other * alpha
 
 # PyTorch's legacy type names, which ``Tensor.type()`` returns.
 _TYPE_NAMES = {np.dtype(k): v for k, v in (
