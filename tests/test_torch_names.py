@@ -390,3 +390,90 @@ def test_flatten_parameters_is_accepted():
     before = [p.detach().numpy().copy() for p in lstm.parameters()]
     assert lstm.flatten_parameters() is None
     assert all(np.array_equal(a, p.detach().numpy()) for a, p in zip(before, lstm.parameters()))
+
+
+# -- amp, compile, old spellings -----------------------------------------------------------------------
+
+def _scaler_run(lib, grads):
+    """Steps of SGD under a GradScaler: the gradients each step is fed, the scale and weight after each."""
+    w = lib.nn.Parameter(lib.tensor([1.0, 2.0], dtype=lib.float64))
+    opt = lib.optim.SGD([w], lr=0.1)
+    scaler = lib.amp.GradScaler("cpu", init_scale=8.0, growth_interval=2)
+    history = []
+    for g in grads:
+        opt.zero_grad()
+        scaler.scale((w * lib.tensor(g, dtype=lib.float64)).sum()).backward()
+        scaler.unscale_(opt)
+        scaler.step(opt)
+        scaler.update()
+        history.append((scaler.get_scale(), w.detach().numpy().tolist()))
+    return history
+
+
+def test_grad_scaler():
+    grads = [[1.0, 1.0], [float("inf"), 1.0], [0.5, 0.5], [0.25, 1.0], [1.0, float("nan")], [1.0, 1.0]]
+    history = _scaler_run(srcgrad, grads)
+    scales = [s for s, _ in history]
+    assert scales == [8.0, 4.0, 4.0, 8.0, 4.0, 4.0]  # back off on inf/nan, grow after 2 good steps
+    assert history[1][1] == history[0][1]  # the step with an infinite gradient is skipped
+    assert history[0][1] == pytest.approx([0.9, 1.9])  # the gradients were unscaled before the step
+    if torch is not None:
+        theirs = _scaler_run(torch, grads)
+        assert [s for s, _ in theirs] == scales
+        np.testing.assert_allclose([w for _, w in theirs], [w for _, w in history], rtol=1e-15)
+    off = srcgrad.amp.GradScaler(enabled=False)
+    loss = srcgrad.tensor(2.0)
+    assert off.scale(loss) is loss and off.get_scale() == 1.0 and not off.is_enabled()
+    with pytest.warns(UserWarning, match="Disabling"):
+        assert not srcgrad.amp.GradScaler("cuda").is_enabled()
+
+
+def test_autocast_and_compile_change_nothing():
+    model = nn.Linear(2, 1)
+    assert srcgrad.compile(model) is model
+    f = lambda x: x * 2  # noqa: E731
+    assert srcgrad.compile(mode="max-autotune")(f) is f
+    x = srcgrad.ones(1, 2)
+    with srcgrad.amp.autocast("cpu", enabled=False):
+        assert model(x).dtype == np.float64
+    srcgrad.amp.autocast._warned = False
+    with pytest.warns(UserWarning, match="no mixed precision"):
+        with srcgrad.autocast("cpu", dtype=srcgrad.bfloat16):
+            assert model(x).dtype == np.float64
+
+
+def test_add_with_the_deprecated_argument_order():
+    p = srcgrad.ones(3)
+    g = srcgrad.tensor([1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match="deprecated"):
+        p.add_(-0.5, g)  # old scripts: p.data.add_(-lr, p.grad)
+    assert p.tolist() == [0.5, 0.0, -0.5]
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert p.sub(2, g).tolist() == [-1.5, -4.0, -6.5]
+    assert p.add(g, alpha=2).tolist() == [2.5, 4.0, 5.5]
+    if torch is not None:
+        q = torch.ones(3, dtype=torch.float64)
+        with pytest.warns(UserWarning):
+            q.add_(-0.5, torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+        assert q.tolist() == [0.5, 0.0, -0.5]
+
+
+def test_a_reassigned_child_keeps_its_place():
+    def build(lib):
+        class Model(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = lib.nn.Linear(2, 2)
+                self.decoder = lib.nn.Linear(2, 2)
+                self.scale = lib.nn.Parameter(lib.ones(1))
+                self.head = lib.nn.Linear(2, 1)
+                self.decoder = lib.nn.Linear(2, 3)  # replaced: keeps its place, as in PyTorch
+                self.scale = lib.nn.Parameter(lib.ones(2))
+                self.register_buffer("steps", lib.zeros(1))
+                self.register_buffer("steps", lib.ones(1))
+        return Model()
+    keys = list(build(srcgrad).state_dict())
+    assert keys == ["scale", "steps", "encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias",
+                    "head.weight", "head.bias"]
+    if torch is not None:
+        assert keys == list(build(torch).state_dict())
