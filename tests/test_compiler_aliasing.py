@@ -785,3 +785,14 @@ def test_an_array_default_changed_in_place_is_refused():
     with pytest.raises(TransformError, match="default value of 'acc'") as info:
         srcgrad.grad(accumulate_into_a_default)(X0)
     assert info.value.filename == __file__
+
+
+def dict_constant_entry_updated_from_itself(x):
+    d = {"a": 0.14, "b": 0.21}
+    d["b"] -= 0.5 * d["b"]
+    d["a"] *= d["b"] + np.sum(x)
+    return d["a"] * np.sum(x * x) + d["b"]
+
+
+def test_a_constant_dict_item_updated_from_itself():
+    check(dict_constant_entry_updated_from_itself, X0)  # was UnboundLocalError in generated code

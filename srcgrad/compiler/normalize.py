@@ -653,8 +653,8 @@ class Normalizer:
             old = None
             if isinstance(self.static[base], _StaticDict) and isinstance(target.slice, ast.Constant):
                 old = self.entry(self.static[base], target.slice.value, target, ctx)  # it must be there
+            rhs = self.atom(self.value(s.value, ctx), s, ctx)  # before the item gets a variable (it may read it)
             name = self.entry_target(target, s, ctx)
-            rhs = self.atom(self.value(s.value, ctx), s, ctx)
             # a constant item has no variable yet: d = {'b': -0.45}; d['b'] += v is d_b = -0.45 + v
             left = old if isinstance(old, Const) else Var(name)
             value = self.call_prim(fn, [left, rhs], {}, s, ctx, style="binop", op=s.op)
