@@ -94,6 +94,38 @@ def test_a_refusal_inside_an_inlined_helper_names_the_users_variable():  # the n
     grad_right_or_refused_here(helper_writing_into_its_own_copy, X)
 
 
+# ---------------------------------------------------------------------------- compiler: what a name holds
+
+def swap_a_number_and_an_array(s, A, data):
+    s, A = A, s
+    return np.sum(data @ s) + np.sum(np.sin(s))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="compiler: after 's, A = A, s' the name s (a float parameter) holds an array, but the "
+                          "specialisation still treats s as a Python number: the matrix product's gradient is "
+                          "summed to a number (a silently wrong gradient for A)")
+def test_a_number_parameter_swapped_with_an_array():
+    args = (1.02649, np.array([0.621104, -1.256598, -0.577204]), np.array([[-0.47646, -0.615918, 0.3]]))
+    grad_right_or_refused_here(swap_a_number_and_an_array, *args, wrt=1)
+
+
+def dict_item_doubled(x):
+    d = {"a": 0.18}
+    d["a"] += d["a"]
+    return np.sum(x) * d["a"]
+
+
+@pytest.mark.xfail(strict=True, raises=UnboundLocalError,
+                   reason="compiler: d['a'] += d['a'] on a constant item reads the item's variable before the "
+                          "generated code assigns it (UnboundLocalError from generated code, grad and jvp; "
+                          "d['b'] += np.sum(x) works)")
+def test_a_constant_dict_item_updated_with_itself():
+    grad_right_or_refused_here(dict_item_doubled, X)
+    value, tangent = srcgrad.jvp(dict_item_doubled)(X, np.ones(4))
+    assert np.isclose(tangent, 4 * 0.36)
+
+
 # ---------------------------------------------------------------------------- runtime: in-place operators
 
 def power_through_a_view(x):

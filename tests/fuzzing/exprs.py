@@ -17,7 +17,7 @@ generator knows which in-place updates reach which names.
 """
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -73,6 +73,7 @@ class Scope:
         params: the parameter names (in-place updates of their memory change the caller's arrays).
         readonly: names that are read-only views (``np.broadcast_to``).
         ints: loop variables usable as integer indices: name -> exclusive upper bound.
+        flat: names whose values hold repeated entries along some axis (see ``E.rep``).
     """
 
     vars: dict = field(default_factory=dict)
@@ -80,9 +81,11 @@ class Scope:
     params: frozenset = frozenset()
     readonly: set = field(default_factory=set)
     ints: dict = field(default_factory=dict)
+    flat: set = field(default_factory=set)
 
     def copy(self):
-        return Scope(dict(self.vars), dict(self.alias), self.params, set(self.readonly), dict(self.ints))
+        return Scope(dict(self.vars), dict(self.alias), self.params, set(self.readonly), dict(self.ints),
+                     set(self.flat))
 
     def bind(self, name, ty, alias=frozenset(), readonly=False):
         self.vars.pop(name, None)
@@ -116,11 +119,15 @@ class Scope:
 
 @dataclass(frozen=True)
 class E:
-    """An expression: its text, the names whose memory its value may share, and whether it needs no parentheses."""
+    """An expression: its text, the names whose memory its value may share, whether it needs no parentheses,
+    and whether its value may hold repeated entries (a repeat, a tile, an index list with a repeat, a variable
+    whose value has them): there ``std``, ``norm`` and ``median`` would sit on their kink (the square root of
+    a zero variance), which no mode can differentiate, so reductions avoid them."""
 
     text: str
     alias: frozenset = frozenset()
     atomic: bool = True
+    rep: bool = False
 
     def wrap(self):
         """The text, parenthesised unless atomic (to put ``.T`` or ``[i]`` after it)."""
@@ -173,6 +180,7 @@ class Exprs:
 
     def __init__(self, r, scope, ctx):
         self.r, self.scope, self.ctx = r, scope, ctx
+        self.reps = []  # one flag per real() call being built: has a sub-expression repeated entries?
 
     # ------------------------------------------------------------------ small choices
 
@@ -197,13 +205,16 @@ class Exprs:
             exact += self.scope.slots("array", ())
         if exact and self.r.random() < 0.75:
             name, _ = self.pick(exact, [1 + i for i in range(len(exact))])  # recent names a little more often
-            return E(name, self.memory(name), True)
+            return E(name, self.memory(name), True, self.repeats(name))
         sources = self.scope.slots("array") + self.scope.slots("float")
         if sources and self.r.random() < 0.9:
             name, t = self.pick(sources, [1 + i for i in range(len(sources))])
-            base = E(name, self.memory(name), True)
+            base = E(name, self.memory(name), True, self.repeats(name))
             return self.adapt(base, t.shape if t.kind == "array" else (), shape)
         return fresh(self.ctx.const(shape)) if shape else fresh(self.num())
+
+    def repeats(self, slot):
+        return slot.split("[")[0] in self.scope.flat
 
     def memory(self, slot):
         """The names whose memory the value read by ``slot`` (``v``, ``d['a']``, ``L[0]``) may share."""
@@ -216,7 +227,7 @@ class Exprs:
             return e
         if have == ():
             if self.r.random() < 0.03:
-                return fresh(f"np.full({want!r}, {e.text})")
+                return E(f"np.full({want!r}, {e.text})", rep=True)
             return op(f"{e.wrap()} * {self.ctx.const(want)}")
         if want == () and self.r.random() < 0.6:
             return self.to_scalar(e, have)
@@ -225,7 +236,7 @@ class Exprs:
             k = self.r.randrange(len(have))
             if self.r.random() < 0.5:
                 i = self.r.randrange(-have[k], have[k])
-                e = E(f"{e.wrap()}[{axis_index(k, len(have), str(i))}]", e.alias, True)
+                e = E(f"{e.wrap()}[{axis_index(k, len(have), str(i))}]", e.alias, True, e.rep)
             else:
                 e = self.reduce(e, have, k)
             have = have[:k] + have[k + 1:]
@@ -234,11 +245,11 @@ class Exprs:
             new = have[:k] + (1,) + have[k:]
             form = self.r.randrange(3)
             if form == 0:
-                e = E(f"{e.wrap()}[{axis_index(k, len(have) + 1, 'None', insert=True)}]", e.alias, True)
+                e = E(f"{e.wrap()}[{axis_index(k, len(have) + 1, 'None', insert=True)}]", e.alias, True, e.rep)
             elif form == 1:
-                e = E(f"np.expand_dims({e.text}, {k})", e.alias, True)
+                e = E(f"np.expand_dims({e.text}, {k})", e.alias, True, e.rep)
             else:
-                e = E(f"{e.wrap()}.reshape({shape_text(new)})", e.alias, True)
+                e = E(f"{e.wrap()}.reshape({shape_text(new)})", e.alias, True, e.rep)
             have = new
         for k in range(len(want)):
             if have[k] != want[k]:
@@ -253,45 +264,45 @@ class Exprs:
         if m == 1:
             form = r.randrange(4)
             if form == 0:
-                return fresh(f"np.repeat({e.text}, {n}, axis={k})")
+                return E(f"np.repeat({e.text}, {n}, axis={k})", rep=True)
             if form == 1:
                 reps = tuple(n if j == k else 1 for j in range(nd))
-                return fresh(f"np.tile({e.text}, {reps!r})")
+                return E(f"np.tile({e.text}, {reps!r})", rep=True)
             if form == 2:
-                return E(f"{e.wrap()}[{axis_index(k, nd, repr([0] * n))}]", frozenset(), True)
-            return fresh(f"np.concatenate([{', '.join([e.text] * n)}], axis={k})")
+                return E(f"{e.wrap()}[{axis_index(k, nd, repr([0] * n))}]", rep=True)
+            return E(f"np.concatenate([{', '.join([e.text] * n)}], axis={k})", rep=True)
         if m > n:
             form = r.randrange(4)
             if form == 0:
                 a = r.randrange(m - n + 1)
-                return E(f"{e.wrap()}[{axis_index(k, nd, slice_text(a, a + n))}]", e.alias, True)
+                return E(f"{e.wrap()}[{axis_index(k, nd, slice_text(a, a + n))}]", e.alias, True, e.rep)
             if form == 1 and 2 * n - 1 <= m:
                 a = r.randrange(m - (2 * n - 1) + 1)
-                return E(f"{e.wrap()}[{axis_index(k, nd, slice_text(a, a + 2 * n - 1, 2))}]", e.alias, True)
+                return E(f"{e.wrap()}[{axis_index(k, nd, slice_text(a, a + 2 * n - 1, 2))}]", e.alias, True, e.rep)
             if form == 2:
                 mask = [True] * n + [False] * (m - n)
                 r.shuffle(mask)
-                return E(f"{e.wrap()}[{axis_index(k, nd, f'np.array({mask!r})')}]", frozenset(), True)
+                return E(f"{e.wrap()}[{axis_index(k, nd, f'np.array({mask!r})')}]", rep=e.rep)
             idx = sorted(r.sample(range(m), n)) if r.random() < 0.5 else [r.randrange(m) for _ in range(n)]
-            return E(f"{e.wrap()}[{axis_index(k, nd, repr(idx))}]", frozenset(), True)
+            return E(f"{e.wrap()}[{axis_index(k, nd, repr(idx))}]", rep=e.rep or len(set(idx)) < n)
         # m < n: repeat some rows
         if r.random() < 0.05:
-            return fresh(f"np.pad({e.text}, {pad_text(nd, k, n - m)})")
+            return E(f"np.pad({e.text}, {pad_text(nd, k, n - m)})", rep=True)
         idx = list(range(m)) + [r.randrange(m) for _ in range(n - m)]
         r.shuffle(idx)
-        return E(f"{e.wrap()}[{axis_index(k, nd, repr(idx))}]", frozenset(), True)
+        return E(f"{e.wrap()}[{axis_index(k, nd, repr(idx))}]", rep=True)
 
     def reduce(self, e, have, k):
         """A reduction of axis ``k`` of ``e`` (shape ``have``)."""
         forms = REDUCE_METHODS if self.r.random() < self.ctx.method_share() else REDUCE
-        forms = [f for f in forms if have[k] > 1 or not any(s in f for s in NEEDS_SPREAD)]
+        forms = [f for f in forms if (have[k] > 1 and not e.rep) or not any(s in f for s in NEEDS_SPREAD)]
         form = self.pick(forms)
         if self.r.random() < 0.3:
             k = k - len(have)  # a negative axis
         return fresh(form.format(x=e.text, a=e.wrap(), k=k))
 
     def to_scalar(self, e, have):
-        spread = int(np.prod(have)) > 1
+        spread = int(np.prod(have)) > 1 and not e.rep
         forms = TO_SCALAR_METHODS if self.r.random() < self.ctx.method_share() else TO_SCALAR
         forms = [f for f in forms if spread or not any(s in f for s in ("std", "norm", "median"))]
         return fresh(self.pick(forms).format(x=e.text, a=e.wrap()))
@@ -299,8 +310,22 @@ class Exprs:
     # ------------------------------------------------------------------ the recursive generator
 
     def real(self, shape, depth):
-        """An expression of float64 values and exactly ``shape``."""
-        shape = tuple(shape)
+        """An expression of float64 values and exactly ``shape``.
+
+        Its ``rep`` is true when any sub-expression's is (a repeated value stays repeated through most
+        operations; erring on that side only makes ``std`` a little rarer)."""
+        self.reps.append(False)
+        try:
+            e = self._real(tuple(shape), depth)
+        finally:
+            inner = self.reps.pop()
+        if inner and not e.rep:
+            e = replace(e, rep=True)
+        if self.reps:
+            self.reps[-1] = self.reps[-1] or e.rep
+        return e
+
+    def _real(self, shape, depth):
         if depth <= 0 or self.r.random() < 0.15:
             return self.leaf(shape)
         kinds = [("unary", 5), ("binary", 7), ("kink", 1.5), ("reduce", 1.5), ("contract", 1.5 * self.ctx.weight("linalg")),
@@ -361,10 +386,11 @@ class Exprs:
         if shape and shape[k - 1 if k else 0] == 1 and self.r.random() < 0.5:
             j = k - 1 if k else 0
             longer = shape[:j] + (n,) + shape[j + 1:]
-            form = self.pick(["np.sum({x}, axis={j}, keepdims=True)", "np.mean({x}, axis={j}, keepdims=True)",
-                              "np.max({x}, axis={j}, keepdims=True)", "{a}.sum(axis={j}, keepdims=True)",
-                              "np.linalg.norm({x}, axis={j}, keepdims=True)", "{a}.std(axis={j}, keepdims=True)"])
             inner = self.real(longer, depth)
+            form = self.pick(spread_only(inner, [
+                "np.sum({x}, axis={j}, keepdims=True)", "np.mean({x}, axis={j}, keepdims=True)",
+                "np.max({x}, axis={j}, keepdims=True)", "{a}.sum(axis={j}, keepdims=True)",
+                "np.linalg.norm({x}, axis={j}, keepdims=True)", "{a}.std(axis={j}, keepdims=True)"]))
             return fresh(form.format(x=inner.text, a=inner.wrap(), j=j))
         return self.reduce(inner, bigger, k)
 
@@ -586,17 +612,18 @@ class Exprs:
         if shape == ():
             inner_shape = tuple(self.dim() for _ in range(r.randrange(1, 3)))
             inner = self.real(inner_shape, depth)
-            return fresh(self.pick([f"{inner.wrap()}.std()", f"{inner.wrap()}.var()", f"{inner.wrap()}.sum()",
-                                    f"{inner.wrap()}.max()", f"{inner.wrap()}.mean()", f"{inner.wrap()}.min()",
-                                    f"{inner.wrap()}.std(ddof=1)", f"{inner.wrap()}.var(ddof=1)",
-                                    f"{inner.wrap()}.prod()"]))
+            return fresh(self.pick(spread_only(inner, [
+                f"{inner.wrap()}.std()", f"{inner.wrap()}.var()", f"{inner.wrap()}.sum()", f"{inner.wrap()}.max()",
+                f"{inner.wrap()}.mean()", f"{inner.wrap()}.min()", f"{inner.wrap()}.std(ddof=1)",
+                f"{inner.wrap()}.var(ddof=1)", f"{inner.wrap()}.prod()"])))
         k = r.randrange(len(shape) + 1)
         bigger = shape[:k] + (self.dim(),) + shape[k:]
         inner = self.real(bigger, depth)
-        form = self.pick([f"{inner.wrap()}.std({k})", f"{inner.wrap()}.var(axis={k})", f"{inner.wrap()}.sum({k})",
-                          f"{inner.wrap()}.max(axis={k})", f"{inner.wrap()}.max({k})", f"{inner.wrap()}.mean({k})",
-                          f"{inner.wrap()}.min(axis={k})", f"{inner.wrap()}.std(axis={k}, ddof=1)",
-                          f"{inner.wrap()}.prod(axis={k})", f"{inner.wrap()}.argmax(axis={k}) * 0.0 + {inner.wrap()}.sum({k})"])
+        form = self.pick(spread_only(inner, [
+            f"{inner.wrap()}.std({k})", f"{inner.wrap()}.var(axis={k})", f"{inner.wrap()}.sum({k})",
+            f"{inner.wrap()}.max(axis={k})", f"{inner.wrap()}.max({k})", f"{inner.wrap()}.mean({k})",
+            f"{inner.wrap()}.min(axis={k})", f"{inner.wrap()}.std(axis={k}, ddof=1)", f"{inner.wrap()}.prod(axis={k})",
+            f"{inner.wrap()}.argmax(axis={k}) * 0.0 + {inner.wrap()}.sum({k})"]))
         return fresh(form)
 
     def node_helper(self, shape, depth):
@@ -641,6 +668,11 @@ class Exprs:
 
 
 # ---------------------------------------------------------------------- text helpers
+
+
+def spread_only(e, forms):
+    """``forms`` without std, norm and median when ``e`` may hold repeated entries (their kink)."""
+    return [f for f in forms if not e.rep or not any(s in f for s in NEEDS_SPREAD + ("median",))]
 
 
 def shape_text(shape):

@@ -160,12 +160,33 @@ def within_limits(v):
 
 
 def refresh(scope, values):
-    """``scope`` with every name's type read from its value (names the run did not bind are dropped)."""
+    """``scope`` with every name's type read from its value (names the run did not bind are dropped), and
+    ``flat`` the names whose values repeat an entry along an axis."""
     out = scope.copy()
+    out.flat = set()
     for name in list(out.vars):
         t = ty_of(values[name]) if name in values else None
         if t is None:
             del out.vars[name]
-        else:
-            out.vars[name] = t
+            continue
+        out.vars[name] = t
+        if has_repeats(values[name]):
+            out.flat.add(name)
     return out
+
+
+def has_repeats(value):
+    """Does an array (or an item of a list or dict) hold two equal entries along some axis?"""
+    if isinstance(value, (list, tuple)):
+        return any(has_repeats(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_repeats(v) for v in value.values())
+    a = np.asarray(value)
+    if a.dtype.kind not in "fc" or a.ndim == 0:
+        return False
+    for k in range(a.ndim):
+        if a.shape[k] > 1:
+            s = np.sort(np.real(a), axis=k)
+            if np.any(np.diff(s, axis=k) == 0):
+                return True
+    return False
