@@ -19,7 +19,7 @@ import pytest
 
 import srcgrad
 import srcgrad.compiler.api as compiler_api
-from fuzzing.oracle import MODES, classify, judge_mode, load, prepare
+from fuzzing.oracle import MODES, classify, cross_check, judge_mode, load, prepare
 from fuzzing.program import Param, Program, Stmt
 from fuzzing.programs import generate, run_prefix
 from fuzzing.run import Run
@@ -214,3 +214,20 @@ def test_a_plain_exception_in_dynamic_mode_is_a_crash(tmp_path):
         srcgrad.tensor(np.ones(2)).no_such_method()
     except AttributeError as e:
         assert classify("dynamic", e, loaded).status == "crash"
+
+
+def test_modes_that_pass_but_disagree_beyond_rounding_are_reported():
+    grads = {0: np.array([1.0, 2.0])}
+    assert cross_check({"grad": grads, "dynamic": {0: np.array([1.0, 2.0 + 1e-12])}}) == []
+    found = cross_check({"grad": grads, "dynamic": {0: np.array([1.0, 2.0 + 1e-5])}})
+    assert len(found) == 1 and found[0].startswith("grad vs dynamic")
+    tans = {0: np.array([1.0, 1.0])}
+    assert cross_check({"grad": grads, "jvp": {"tangent": 3.0, "tans": tans}}) == []
+    assert cross_check({"grad": grads, "jvp": {"tangent": 3.0001, "tans": tans}})[0].startswith("jvp vs grad")
+
+
+def test_excluded_statement_kinds_are_not_generated():
+    exclude = ("view", "aug", "index_write", "dict", "list")
+    sources = "\n".join(generate(23, k, themes=("views",), exclude=exclude).source() for k in range(10))
+    assert not re.search(r"^\s+(?!k\d+ \+= 1$)\w+ (\*=|\+=|-=|/=|\*\*=) ", sources, re.M)  # (a while loop's count)
+    assert not re.search(r"^\s+\w+\[[^\]]+\] (=|\+=|-=|\*=) ", sources, re.M)
