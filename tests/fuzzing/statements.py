@@ -34,7 +34,7 @@ assignment, tuple unpacking, float arguments.
 
 import numpy as np
 
-from .exprs import FLOAT, Exprs, Ty, shape_text
+from .exprs import FLOAT, Exprs, Ty, op, shape_text
 from .program import Stmt
 
 THEMES = ("views", "containers", "globals", "closure", "indexing", "multi", "complex", "methods", "control",
@@ -131,7 +131,8 @@ def make_helper(r, ctx):
     name = f"h{k}"
     c = round(r.uniform(0.2, 1.5), 2)
     form = r.randrange(8)
-    op1 = r.choice(HELPER_OPS).format(a="a", b="b", c="c")
+    template = r.choice(HELPER_OPS)
+    op1 = template.format(a="a", b="b", c="c")
     op2 = r.choice(HELPER_OPS).format(a="u", b="b", c="c")
     if form == 0:
         lines = [f"def {name}(a, b, c={c}):", f"    u = {op1}", f"    return {op2}"]
@@ -161,7 +162,7 @@ def make_helper(r, ctx):
                  else "    a += np.sin(a)", "    return a"]
         h = Helper(name, lines, "unary")
     else:
-        lines = [f"{name} = lambda a, b: {op1.replace('c', str(c)) if 'np.cos' not in op1 else 'np.sin(a) * b'}"]
+        lines = [f"{name} = lambda a, b: {template.format(a='a', b='b', c=c)}"]
         h = Helper(name, lines, "binary")
     ctx.items.append(lines)
     ctx.helpers.append(h)
@@ -565,7 +566,7 @@ class Builder:
         if form == 2:
             n = ex.dim()
             sym = self.ctx.name("S")
-            e = ex.real((n, n), d)
+            e = self.generic(ex.real((n, n), d), (n, n))
             scope.bind(sym, Ty("array", (n, n)))
             scope.bind(n1, Ty("array", (n,)))
             scope.bind(n2, Ty("array", (n, n)))
@@ -574,7 +575,7 @@ class Builder:
         if form == 3:
             m, n = ex.dim(), ex.dim()
             k = min(m, n)
-            e = ex.real((m, n), d)
+            e = self.generic(ex.real((m, n), d), (m, n))
             n3 = self.ctx.name()
             if r.random() < 0.3:
                 scope.bind(n1, Ty("array", (k,)))
@@ -621,6 +622,11 @@ class Builder:
         e = ex.real((n,), d)
         scope.bind(n1, Ty("array", (n,)))
         return [Stmt([f"{n1} = np.sort({e.text})[::-1]"])]
+
+    def generic(self, e, shape):
+        """``e``, plus a constant matrix when it may hold repeated entries: a matrix whose eigen- or singular
+        values coincide has no derivative of its vectors (the gradient blows up), which is not srcgrad's fault."""
+        return e if not e.rep else op(f"{e.text} + {self.ctx.const(shape)}")
 
     def s_rows(self, scope, in_loop, nest):
         """A loop over the rows of an array (``for row in A``)."""
