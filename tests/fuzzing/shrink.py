@@ -6,13 +6,17 @@ replace a compound statement by its first block, drop a module item or closure
 constant, stop differentiating an argument, and replace a sub-expression by
 one of its operands. A change is kept when the program still runs (finite
 real value) and the same mode still gives the same kind of finding (for a crash
-or a bad message, the same error type at the same place).
+or a bad message, the same error type at the same place; for a wrong gradient,
+not one that became non-finite or of a function that became constant: those are
+points where nothing is differentiable, which cutting pieces out easily makes).
 """
 
 import ast
 import copy
 import os
 import time
+
+import numpy as np
 
 from .oracle import NotJudged, judge_mode, prepare
 from .program import Stmt
@@ -22,6 +26,15 @@ def same_finding(verdict, want):
     if verdict.status != want.status:
         return False
     return want.status == "wrong" or verdict.key == want.key
+
+
+def constant(loaded):
+    """Do finite differences say the function does not depend on its differentiated arguments at all?"""
+    return all(not np.any(g) for g in loaded.fd.values())
+
+
+def non_finite(verdict):
+    return any(word in verdict.detail for word in ("nan", "inf"))
 
 
 class Shrinker:
@@ -38,6 +51,12 @@ class Shrinker:
         self.best, self.want, self.directory = program, verdict, directory
         self.deadline = time.monotonic() + budget
         self.trials = 0
+        self.was_constant = False
+        if verdict.status == "wrong":
+            try:
+                self.was_constant = constant(prepare(program, directory))
+            except NotJudged:
+                pass
 
     def holds(self, candidate):
         if candidate is None or time.monotonic() > self.deadline:
@@ -50,10 +69,15 @@ class Shrinker:
         except NotJudged:
             return False
         verdict, _ = judge_mode(loaded, self.want.mode, limit)
-        if same_finding(verdict, self.want):
-            self.verdict = verdict
-            return True
-        return False
+        if not same_finding(verdict, self.want):
+            return False
+        if verdict.status == "wrong" and ((constant(loaded) and not self.was_constant)
+                                          or (non_finite(verdict) and not non_finite(self.want))):
+            # shrinking drifted onto a point no mode can differentiate (std of one element, x - x under a
+            # square root): a different finding, and not a bug
+            return False
+        self.verdict = verdict
+        return True
 
     def accept(self, candidate):
         if self.holds(candidate):
