@@ -110,6 +110,32 @@ def test_a_number_parameter_swapped_with_an_array():
     grad_right_or_refused_here(swap_a_number_and_an_array, *args, wrt=1)
 
 
+def rebind_a_number_to_an_array(s, w):
+    s = np.tensordot(np.linspace(0.06, 0.31, 6).reshape(2, 3), w, axes=1).mean(1)
+    return np.sum(s * np.array([0.5, 0.7]))
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="compiler: a parameter given a Python float and rebound to an array is still specialised "
+                          "as a number: ValueError 'cannot reshape' from generated code (a plainer s = w * 2.0 "
+                          "ends in a SrcgradError blaming 'a list of numbers with an array in it')")
+def test_a_number_parameter_rebound_to_an_array():
+    w = np.array([[0.63, 0.68], [1.45, -0.69], [0.24, -1.24]])
+    grad_right_or_refused_here(rebind_a_number_to_an_array, 0.4, w, wrt=1)
+
+
+def einsum_rebinding_its_operand(w):
+    w = np.einsum("gd,dg->dg", w, w)
+    return np.mean(w * np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="compiler: w = np.einsum(subscripts, w, w) gives a silently wrong gradient in grad (jvp, "
+                          "dynamic mode, np.dot(w, w) and the same einsum into a new name are right)")
+def test_einsum_assigned_to_the_name_of_its_operand():
+    grad_right_or_refused_here(einsum_rebinding_its_operand, np.array([[0.26, -0.49], [0.05, 0.03]]))
+
+
 def dict_item_doubled(x):
     d = {"a": 0.18}
     d["a"] += d["a"]
@@ -177,6 +203,21 @@ def test_inplace_power_on_a_leaf_raises_like_pytorch():
     t = srcgrad.tensor(X, requires_grad=True)
     with pytest.raises(AutogradError, match="leaf"):
         power_in_place_on_the_argument(t)
+
+
+def ravel_that_numpy_makes_a_view(x):
+    base = np.outer(x, np.array([1.0, 2.0])).T * 1.0  # Fortran-ordered, so base.T.ravel() is a view in numpy
+    flat = base.T.ravel()
+    base *= x[0]
+    return np.sum(flat * np.array([1.0, -2.0, 3.0, 0.5, 1.5, -1.0]))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="runtime: ravel of a transposed Fortran-ordered Tensor shares its base's memory (as numpy's "
+                          "view does: the value is right) but the tape records a copy, so the in-place update of "
+                          "the base is missing from the gradient (silently wrong; static mode refuses it)")
+def test_an_in_place_update_seen_through_a_ravel_that_is_a_view():
+    dynamic_like_numpy_or_refused(ravel_that_numpy_makes_a_view, np.array([0.3, -0.7, 1.2]))
 
 
 # ---------------------------------------------------------------------------- runtime: numpy functions on Tensors
