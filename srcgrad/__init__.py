@@ -32,6 +32,10 @@ from . import optim, data, utils
 from . import accelerator, amp, backends, cuda, onnx
 from .amp import autocast
 from .torch_compile import compile
+from .settings import (
+    are_deterministic_algorithms_enabled, e, get_num_interop_threads, get_num_threads, inf, nan, pi,
+    set_num_interop_threads, set_num_threads, use_deterministic_algorithms,
+)
 from .serialization import save, load
 from .meanings import AmbiguousMethodError, get_method_meanings, set_method_meanings
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus

@@ -65,6 +65,7 @@ TORCH_MODULES = {
     "torch.utils.data.sampler": "srcgrad.utils.data.sampler",
     "torch.utils.data.distributed": "srcgrad.utils.data.distributed",
     "torch.cuda": "srcgrad.cuda",
+    "torch.cuda.amp": "srcgrad.cuda.amp",
     "torch.accelerator": "srcgrad.accelerator",
     "torch.backends": "srcgrad.backends",
     "torch.backends.cpu": "srcgrad.backends.cpu",

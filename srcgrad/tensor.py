@@ -711,6 +711,19 @@ class Tensor:
         _check_device("Tensor.cuda", "cuda" if device is None else f"cuda:{device}" if isinstance(device, int)
                       else device)
 
+    def is_contiguous(self, memory_format=None):
+        """Whether the values are laid out in C order."""
+        return not isinstance(self._value, np.ndarray) or self._value.flags.c_contiguous
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._value.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes of all the elements."""
+        return int(np.asarray(self._value).nbytes)
+
     def pin_memory(self, device=None):
         """Returns ``self``: pinning memory only matters when copying to an accelerator, and there is none."""
         return self

@@ -477,3 +477,28 @@ def test_a_reassigned_child_keeps_its_place():
                     "head.weight", "head.bias"]
     if torch is not None:
         assert keys == list(build(torch).state_dict())
+
+
+def test_settings_scripts_make():
+    srcgrad.set_num_threads(1)
+    assert srcgrad.get_num_threads() == 1
+    srcgrad.use_deterministic_algorithms(True)
+    assert srcgrad.are_deterministic_algorithms_enabled()
+    srcgrad.use_deterministic_algorithms(False)
+    with pytest.raises(RuntimeError, match="positive integer"):
+        srcgrad.set_num_threads(0)
+    assert (srcgrad.pi, srcgrad.e, srcgrad.inf) == (np.pi, np.e, np.inf) and np.isnan(srcgrad.nan)
+    x = srcgrad.zeros(2, 3, dtype=srcgrad.float32)
+    assert x.is_contiguous() and not x.t().is_contiguous() and x.element_size() == 4 and x.nbytes == 24
+    if torch is not None:
+        y = torch.zeros(2, 3, dtype=torch.float32)
+        assert (y.is_contiguous(), y.t().is_contiguous(), y.element_size(), y.nbytes) == (True, False, 4, 24)
+
+
+def test_cuda_amp_spellings():
+    with pytest.warns(UserWarning, match="Disabling"):
+        scaler = srcgrad.cuda.amp.GradScaler()
+    assert not scaler.is_enabled() and scaler.scale(3.0) == 3.0
+    assert not srcgrad.cuda.amp.GradScaler(enabled=False).is_enabled()
+    with srcgrad.cuda.amp.autocast(enabled=False):
+        pass

@@ -5,12 +5,15 @@ srcgrad computes on the CPU, so ``is_available()`` is False and
 that PyTorch runs quietly there (seeding, ``empty_cache``, memory counters)
 do nothing here too; the ones PyTorch refuses (``current_device``,
 ``synchronize``, ``get_device_name``, ...) raise a ``DeviceError``.
+``srcgrad.cuda.amp`` has the older spellings of ``srcgrad.amp``'s
+``GradScaler`` and ``autocast``.
 """
 
-from .errors import DeviceError
+from ..errors import DeviceError
+from . import amp
 
 __all__ = [
-    "is_available", "device_count", "manual_seed", "manual_seed_all", "seed", "seed_all", "empty_cache",
+    "amp", "is_available", "device_count", "manual_seed", "manual_seed_all", "seed", "seed_all", "empty_cache",
     "is_bf16_supported", "memory_allocated", "max_memory_allocated", "memory_reserved", "reset_peak_memory_stats",
     "current_device", "set_device", "synchronize", "get_device_name", "get_device_properties",
     "get_device_capability", "is_initialized", "init",
