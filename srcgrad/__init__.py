@@ -38,6 +38,7 @@ from .settings import (
 )
 from .serialization import save, load
 from .meanings import AmbiguousMethodError, get_method_meanings, set_method_meanings
+from . import viz
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .compiler import grad, value_and_grad, jvp, source, custom_vjp
 

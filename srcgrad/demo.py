@@ -7,7 +7,10 @@ model trained end to end.
 """
 
 import inspect
+import os
+import shutil
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -62,6 +65,20 @@ def show_static(out):
     return df
 
 
+def _picture(y, params, out):
+    """Render the graph of ``y`` with ``srcgrad.viz.make_dot`` when graphviz and its ``dot`` program are there."""
+    from .viz import make_dot
+
+    dot = make_dot(y, params=params)
+    if isinstance(dot, str) or shutil.which("dot") is None:
+        print("as a picture: srcgrad.viz.make_dot(y) (pip install graphviz, and Graphviz's dot program, to render "
+              "it as a PNG)", file=out)
+        return None
+    path = dot.render(os.path.join(tempfile.gettempdir(), "srcgrad_demo_graph"), format="png", cleanup=True)
+    print(f"as a picture (srcgrad.viz.make_dot(y)): {path}", file=out)
+    return path
+
+
 def show_dynamic(out):
     """Run ``predict`` on Tensors, print its graph and gradient; returns ``(dw, db)``."""
     import srcgrad as sg
@@ -75,6 +92,7 @@ def show_dynamic(out):
     print("its graph (grad_fn chain):", file=out)
     for line in _grad_fn_chain(y):
         print("    " + line, file=out)
+    _picture(y, {"w": w, "b": b}, out)
     y.backward()
     print(f"dy/dw = {w.grad.item():.10f}   dy/db = {b.grad.item():.10f}", file=out)
     return w.grad.item(), b.grad.item()
