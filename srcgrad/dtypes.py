@@ -44,8 +44,8 @@ class _MissingDtype:
     def dtype(self):  # numpy's np.dtype(obj) reads obj.dtype: this is where a use is refused
         raise TypeError(f"srcgrad has no {self._name} dtype (numpy has none); {self._advice}")
 
-    def __repr__(self):
-        return f"srcgrad.{self._name} (not supported)"
+    def __repr__(self):  # numpy before 2.4 reports np.dtype(obj) with this repr, not the error above
+        return f"srcgrad.{self._name} (srcgrad has no {self._name} dtype: numpy has none; {self._advice})"
 
 
 bfloat16 = _MissingDtype("bfloat16", "use float32 (srcgrad.float32) or float16")

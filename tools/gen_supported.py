@@ -391,6 +391,7 @@ def render_syntax():
               "(the file and line of the user's code come first in the real message).", "",
               "| construct | example | error |", "|---|---|---|"]
     kinds = {cls.__name__: kind for cls, kind in fence.UNSUPPORTED.items()}
+    kinds.setdefault("TryStar", "try/except*")  # Python 3.11's syntax: listed alike when generated on 3.10
     for key, snippet in REJECTED_EXAMPLES.items():
         message = _message_for(snippet) if hasattr(srcgrad, "grad") else "not built"
         if message is None or message == "accepted":  # no longer rejected: nothing to list
