@@ -155,7 +155,7 @@ def _new(value, requires_grad):
     return t
 
 
-def tensor(data, dtype=None, requires_grad=False, *, device=None):
+def tensor(data, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """A new leaf Tensor holding a copy of ``data``.
 
     Args:
@@ -182,7 +182,7 @@ def tensor(data, dtype=None, requires_grad=False, *, device=None):
     return _new(value, requires_grad)
 
 
-def as_tensor(data, dtype=None, *, device=None):
+def as_tensor(data, dtype=None, *, device=None) -> Tensor:
     """A Tensor sharing memory with ``data`` when it is an ndarray of the right dtype."""
     _check_device("as_tensor", device)
     if isinstance(data, Tensor):
@@ -192,30 +192,30 @@ def as_tensor(data, dtype=None, *, device=None):
     return tensor(data, dtype=dtype)
 
 
-def from_numpy(array):
+def from_numpy(array) -> Tensor:
     """A Tensor sharing memory with ``array``."""
     return Tensor._wrap(check_data(np.asarray(array), array))
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A Tensor of zeros of shape ``size``."""
     _check_device("zeros", device)
     return _new(np.zeros(_size(size, "zeros"), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A Tensor of ones of shape ``size``."""
     _check_device("ones", device)
     return _new(np.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A Tensor of shape ``size`` (filled with zeros: srcgrad never hands out garbage)."""
     _check_device("empty", device)
     return _new(np.zeros(_size(size, "empty"), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
+def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """A Tensor of shape ``size`` filled with ``fill_value``."""
     _check_device("full", device)
     if dtype is None and isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, (np.bool_,)):
@@ -224,7 +224,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None):
                 requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False, *, device=None):
+def eye(n, m=None, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """The ``n`` x ``m`` identity matrix."""
     _check_device("eye", device)
     n = _int_arg(n, "eye", "n", f"(position 1) must be int, not {type(n).__name__}")
@@ -232,7 +232,7 @@ def eye(n, m=None, dtype=None, requires_grad=False, *, device=None):
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=None):
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; integers stay int64."""
     _check_device("arange", device)
     if end is None:
@@ -243,35 +243,35 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=N
     return _new(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False, *, device=None):
+def linspace(start, end, steps, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     _check_device("linspace", device)
     steps = _int_arg(steps, "linspace", "steps", f"(position 3) must be int, not {type(steps).__name__}")
     return _new(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Samples of the standard normal distribution, shape ``size``."""
     _check_device("randn", device)
     rng = (generator or default_generator).rng
     return _new(rng.standard_normal(_size(size, "randn")).astype(_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Samples of the uniform distribution on [0, 1), shape ``size``."""
     _check_device("rand", device)
     rng = (generator or default_generator).rng
     return _new(rng.random(_size(size, "rand")).astype(_float_dtype(dtype)), requires_grad)
 
 
-def normal(mean, std, size, generator=None, *, device=None):
+def normal(mean, std, size, generator=None, *, device=None) -> Tensor:
     """Samples of a normal distribution with ``mean`` and ``std``."""
     _check_device("normal", device)
     rng = (generator or default_generator).rng
     return _new(rng.normal(mean, std, _size((size,), "normal")).astype(_tensor._DEFAULT[0]), False)
 
 
-def randint(low, high=None, size=(), dtype=None, generator=None, *, device=None, requires_grad=False):
+def randint(low, high=None, size=(), dtype=None, generator=None, *, device=None, requires_grad=False) -> Tensor:
     """Random integers in ``[low, high)`` (``[0, low)`` when ``high`` is omitted, as in
     ``randint(10, (3,))``)."""
     _check_device("randint", device)
@@ -283,7 +283,7 @@ def randint(low, high=None, size=(), dtype=None, generator=None, *, device=None,
     return Tensor._wrap(rng.integers(low, high, size=_size((size,), "randint"), dtype=dtype or np.int64))
 
 
-def randperm(n, generator=None, *, device=None):
+def randperm(n, generator=None, *, device=None) -> Tensor:
     """A random permutation of ``0..n-1``."""
     _check_device("randperm", device)
     n = _int_arg(n, "randperm", "n", f"(position 1) must be int, not {type(n).__name__}")
@@ -296,41 +296,41 @@ def _like(t, dtype):
     return value.shape, (value.dtype if dtype is None else np.dtype(dtype))
 
 
-def zeros_like(t, dtype=None, requires_grad=False, *, device=None):
+def zeros_like(t, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """Zeros of ``t``'s shape and dtype."""
     _check_device("zeros_like", device)
     shape, dtype = _like(t, dtype)
     return _new(np.zeros(shape, dtype=dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False, *, device=None):
+def ones_like(t, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """Ones of ``t``'s shape and dtype."""
     _check_device("ones_like", device)
     shape, dtype = _like(t, dtype)
     return _new(np.ones(shape, dtype=dtype), requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False, *, device=None):
+def empty_like(t, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """A Tensor of ``t``'s shape and dtype (zero-filled)."""
     _check_device("empty_like", device)
     return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False, *, device=None):
+def full_like(t, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """``fill_value`` in ``t``'s shape and dtype."""
     _check_device("full_like", device)
     shape, dtype = _like(t, dtype)
     return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def randn_like(t, dtype=None, requires_grad=False, *, device=None):
+def randn_like(t, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """Standard normal samples of ``t``'s shape and dtype."""
     _check_device("randn_like", device)
     shape, dtype = _like(t, dtype)
     return _new(default_generator.rng.standard_normal(shape).astype(dtype), requires_grad)
 
 
-def rand_like(t, dtype=None, requires_grad=False, *, device=None):
+def rand_like(t, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """Uniform [0, 1) samples of ``t``'s shape and dtype."""
     _check_device("rand_like", device)
     shape, dtype = _like(t, dtype)

@@ -37,3 +37,18 @@ def test_license_and_typing_marker_ship():
     assert "MIT License" in (ROOT / "LICENSE").read_text()
     assert (ROOT / "srcgrad" / "py.typed").exists()
     assert 'srcgrad = ["py.typed"]' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_the_public_api_has_type_hints_that_resolve():
+    import typing
+
+    for fn in (srcgrad.source, srcgrad.custom_vjp, srcgrad.viz.make_dot, srcgrad.tensor, srcgrad.zeros,
+               srcgrad.randn, srcgrad.arange, srcgrad.linspace, srcgrad.ones_like):
+        hints = typing.get_type_hints(fn)  # raises if an annotation does not resolve
+        assert "return" in hints, fn.__name__
+    assert typing.get_type_hints(srcgrad.zeros)["return"] is srcgrad.Tensor
+    if sys.version_info >= (3, 11):  # typing.get_overloads
+        for fn in (srcgrad.grad, srcgrad.value_and_grad, srcgrad.jvp):
+            overloads = typing.get_overloads(fn)
+            assert len(overloads) == 2, fn.__name__
+            assert all("return" in typing.get_type_hints(o) for o in overloads)

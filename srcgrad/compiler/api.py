@@ -13,6 +13,8 @@ import inspect
 import os
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any, overload
 
 import numpy as np
 
@@ -23,7 +25,7 @@ from . import activity, aliasing, codegen, complexity, fence, normalize as norma
 from .naming import Namer, Namespace
 from .methods import BoundGradFunction
 from .tracebacks import annotate
-from .wrapping import WrappedOriginal
+from .wrapping import WrappedOriginal, Wrt
 from ..rules.registry import _TABLE_VERSION
 from .ir import Assign, walk_stmts
 from .parse import parse_function
@@ -688,7 +690,13 @@ class _Defaults(dict):
         return self.fn.__defaults__
 
 
-def grad(fn=None, wrt=0, *, preserve_result=False, optimize=True, verbose=False, source=None):
+@overload
+def grad(fn: Callable[..., Any], wrt: Wrt = 0, *, preserve_result: bool = False, optimize: bool = True,
+         verbose: bool = False, source: str | None = None) -> GradFunction: ...
+@overload
+def grad(fn: None = None, wrt: Wrt = 0, *, preserve_result: bool = False, optimize: bool = True,
+         verbose: bool = False, source: str | None = None) -> Callable[[Callable[..., Any]], GradFunction]: ...
+def grad(fn=None, wrt=0, *, preserve_result=False, optimize=True, verbose=False, source=None):  # noqa: E302
     """The gradient of ``fn``, compiled to readable Python source.
 
     Usable as ``grad(f)``, ``@grad`` and ``@grad(wrt=(0, 1))``.
@@ -721,7 +729,13 @@ def grad(fn=None, wrt=0, *, preserve_result=False, optimize=True, verbose=False,
     return GradFunction(fn, wrt, preserve_result, optimize, verbose, source)
 
 
-def value_and_grad(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):
+@overload
+def value_and_grad(fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
+                   source: str | None = None) -> GradFunction: ...
+@overload
+def value_and_grad(fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
+                   source: str | None = None) -> Callable[[Callable[..., Any]], GradFunction]: ...
+def value_and_grad(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):  # noqa: E302
     """Like ``grad`` but the result returns ``(value, gradient)``.
 
     Args:
@@ -733,7 +747,7 @@ def value_and_grad(fn=None, wrt=0, *, optimize=True, verbose=False, source=None)
     return grad(fn, wrt, preserve_result=True, optimize=optimize, verbose=verbose, source=source)
 
 
-def source(f, wrt=0, **options):
+def source(f: Callable[..., Any], wrt: Wrt = 0, **options: Any) -> str:
     """The generated gradient source of ``f`` (a function or a ``GradFunction``).
 
     Args:
@@ -750,7 +764,7 @@ def source(f, wrt=0, **options):
     return grad(f, wrt, **options).source
 
 
-def custom_vjp(fn=None, *vjps):
+def custom_vjp(fn: Callable[..., Any] | None = None, *vjps: Callable[..., Any]) -> Any:
     """Give your own function a VJP, for both the compiler and the tape.
 
     ``f = custom_vjp(f)`` makes ``f`` a primitive (Tensors dispatch it);

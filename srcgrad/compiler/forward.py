@@ -15,6 +15,8 @@ returning ``(value, tangent of the value)``. Guarantees:
 
 import ast
 import inspect
+from collections.abc import Callable
+from typing import Any, overload
 
 from ..errors import NoRuleError, TransformError
 from . import inline
@@ -24,7 +26,7 @@ from .parse import error_at
 from .reverse import Reverse, _assign, _atom_node, _call, _name, _refuse_higher_order
 from .shapes import unstretched
 from .tracebacks import annotate
-from .wrapping import WrappedOriginal
+from .wrapping import WrappedOriginal, Wrt
 from ..rules.helpers import broadcast_like
 
 __all__ = ["jvp", "Forward", "JVPFunction"]
@@ -485,7 +487,13 @@ class JVPFunction:
         return self._last.fn
 
 
-def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):
+@overload
+def jvp(fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
+        source: str | None = None) -> JVPFunction: ...
+@overload
+def jvp(fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
+        source: str | None = None) -> Callable[[Callable[..., Any]], JVPFunction]: ...
+def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):  # noqa: E302
     """Forward mode: a function returning ``(value, tangent_out)`` from ``(*args, tangent)``.
 
     Args:
