@@ -7,9 +7,11 @@ its line numbers are the Markdown file's: a traceback names the line of the
 doc. Each Markdown file runs in a fresh interpreter, in a temporary directory,
 so what one page registers or saves cannot leak into another.
 
-A block that needs something optional is skipped when the line just before its
-fence is ``<!-- skip: needs WHAT -->`` (see CONTRIBUTING.md). Output is fenced
-as ```text, never as ```python.
+A block that needs something optional has ``<!-- skip: needs WHAT -->`` on the
+line just before its fence (see CONTRIBUTING.md). When WHAT is a module name
+(``needs mpi4py``, ``needs torch``) the block runs wherever that module can be
+imported and is skipped elsewhere; any other reason skips it always. Output is
+fenced as ```text, never as ```python.
 
 Run one page by hand with ``python tests/test_docs.py docs/compiler.md``.
 """
@@ -52,6 +54,19 @@ def python_blocks(text):
     return blocks
 
 
+def _available(reason):
+    """True when a skip ``reason`` is ``needs MODULE`` and MODULE can be imported here (then the block runs)."""
+    import importlib.util
+
+    match = re.fullmatch(r"needs ([A-Za-z_][\w.]*)", reason)
+    if match is None:
+        return False
+    try:
+        return importlib.util.find_spec(match.group(1)) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def run_file(md_path, workdir):
     """Run the python blocks of ``md_path`` in order, in one module namespace; raise on the first failure.
 
@@ -70,7 +85,7 @@ def run_file(md_path, workdir):
     sys.modules[module.__name__] = module
     ran = 0
     for line, code, skip in python_blocks(md_path.read_text()):
-        if skip is not None:
+        if skip is not None and not _available(skip):
             print(f"{md_path.name}:{line}: skipped ({skip})")
             continue
         block_path = pathlib.Path(workdir) / f"{stem}_md_line{line}.py"
@@ -99,6 +114,18 @@ def test_block_extraction_and_skip_marker():
             "<!-- skip: needs mpi4py -->\n```python\nimport mpi4py\n```\n```python\ny = x\n```\n")
     assert python_blocks(text) == [(3, "x = 1\n", None), (11, "import mpi4py\n", "needs mpi4py"),
                                    (14, "y = x\n", None)]
+
+
+def test_a_block_that_needs_a_module_runs_where_it_is_installed(tmp_path):
+    doc = tmp_path / "page.md"
+    doc.write_text("<!-- skip: needs json -->\n```python\nimport json\nran = 1\n```\n"
+                   "<!-- skip: needs no_such_module_here -->\n```python\nimport no_such_module_here\n```\n"
+                   "<!-- skip: needs a GPU -->\n```python\nraise SystemExit(3)\n```\n```python\nassert ran == 1\n```\n")
+    proc = subprocess.run([sys.executable, __file__, str(doc), str(tmp_path)], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped (needs no_such_module_here)" in proc.stdout and "skipped (needs a GPU)" in proc.stdout
+    assert "needs json" not in proc.stdout
 
 
 def test_a_failing_block_fails_with_the_markdown_line(tmp_path):
