@@ -142,10 +142,6 @@ def dict_item_doubled(x):
     return np.sum(x) * d["a"]
 
 
-@pytest.mark.xfail(strict=True, raises=UnboundLocalError,
-                   reason="compiler: d['a'] += d['a'] on a constant item reads the item's variable before the "
-                          "generated code assigns it (UnboundLocalError from generated code, grad and jvp; "
-                          "d['b'] += np.sum(x) works)")
 def test_a_constant_dict_item_updated_with_itself():
     grad_right_or_refused_here(dict_item_doubled, X)
     value, tangent = srcgrad.jvp(dict_item_doubled)(X, np.ones(4))
