@@ -288,7 +288,9 @@ def run(args):
 
     from . import porting
 
-    if not os.path.isfile(args.script):
+    if os.path.isdir(args.script) and not os.path.isfile(os.path.join(args.script, "__main__.py")):
+        raise UsageError(f"{args.script} is a directory with no __main__.py (give the script's file)")
+    if not os.path.exists(args.script):
         raise UsageError(f"no such script: {args.script}")
     try:
         porting.run_script(args.script, args.args, default_dtype=args.default_dtype)
@@ -338,7 +340,7 @@ def build_parser():
                                    "torch.nn, torch.utils.data, ...) resolved to srcgrad. See docs/porting.md.")
     r.add_argument("--default-dtype", choices=["float32", "float64"], default=None,
                    help="the dtype Python floats become (srcgrad's default is float64; PyTorch's is float32)")
-    r.add_argument("script", metavar="SCRIPT")
+    r.add_argument("script", metavar="SCRIPT", help="the script's file, or a directory with a __main__.py")
     r.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments")
     r.set_defaults(func=run)
     return parser

@@ -216,7 +216,7 @@ def run_script(path, args=(), default_dtype=None):
     """Run the PyTorch script ``path`` with ``torch`` resolved to srcgrad, as ``python path *args`` would.
 
     Args:
-        path: the script's file.
+        path: the script's file, or a directory with a ``__main__.py`` (as ``python DIR`` runs it).
         args: its command-line arguments (``sys.argv[1:]`` while it runs).
         default_dtype: the floating dtype Python floats become while it runs (default:
             srcgrad's, float64; ``"float32"`` is PyTorch's).
@@ -225,14 +225,19 @@ def run_script(path, args=(), default_dtype=None):
         The script's globals when it finished.
 
     Raises:
-        FileNotFoundError: no such script.
+        FileNotFoundError: no such script (or a directory without ``__main__.py``).
         Whatever the script raises (``SystemExit`` from ``sys.exit`` or argparse included).
     """
     from .creation import get_default_dtype, set_default_dtype
 
-    if not os.path.isfile(path):
+    if os.path.isdir(path):
+        if not os.path.isfile(os.path.join(path, "__main__.py")):
+            raise FileNotFoundError(f"srcgrad run: {path} is a directory with no __main__.py")
+        directory = os.path.abspath(path)
+    elif os.path.isfile(path):
+        directory = os.path.dirname(os.path.abspath(path))
+    else:
         raise FileNotFoundError(f"srcgrad run: no such script: {path}")
-    directory = os.path.dirname(os.path.abspath(path))
     argv, syspath, before = sys.argv, list(sys.path), set(sys.modules)
     dtype = get_default_dtype()
     sys.argv = [path, *args]

@@ -132,3 +132,12 @@ def test_the_command(tmp_path):
 
     done = run_command("nothere.py", cwd=tmp_path)
     assert done.returncode == 2 and "no such script: nothere.py" in done.stderr
+
+    (tmp_path / "pkgdir").mkdir()
+    done = run_command("pkgdir", cwd=tmp_path)
+    assert done.returncode == 2 and "pkgdir is a directory with no __main__.py" in done.stderr
+    assert "Traceback" not in done.stderr
+    script(tmp_path / "pkgdir", "import torch\nprint(torch.ones(2).sum().item())\n", name="__main__.py")
+    done = run_command("pkgdir", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "2.0\n"
