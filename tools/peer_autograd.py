@@ -387,6 +387,8 @@ def tangent_arguments(fn, rng, which):
             value = 1
         elif name == "x":
             value = rng.randn(3)
+        elif name == "sqm":  # a square matrix, as Tangent's harness gives it
+            value = rng.randn(3, 3)
         elif name == "abc_packed_in_tuple":
             value = (1.3, -0.7, 0.4)
         elif name == "val":
