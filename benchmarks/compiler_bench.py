@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, ".")
 import srcgrad  # noqa: E402
-from srcgrad.compiler import api  # noqa: E402
+from srcgrad.compiler import cache, speckey  # noqa: E402
 
 
 def best(fn, number=5, repeat=7):
@@ -215,12 +215,12 @@ def transform_times(runs=21):
     import time
     rng = np.random.default_rng(0)
     xv, wv, bv = rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)
-    key = api._key((xv, wv, bv))
-    api._CACHE.clear()
+    key = speckey.key((xv, wv, bv))
+    cache.clear_cache()
     srcgrad.grad(thirty_lines, wrt=(0, 1, 2))._spec(key)
     uncached = []
     for _ in range(runs):
-        api._CACHE.clear()
+        cache.clear_cache()
         t0 = time.perf_counter()
         srcgrad.grad(thirty_lines, wrt=(0, 1, 2))._spec(key)
         uncached.append(time.perf_counter() - t0)

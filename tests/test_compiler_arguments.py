@@ -15,7 +15,7 @@ import pytest
 import srcgrad
 from corpus.harness import check_grad_and_jvp as check
 from corpus.harness import fd_grad
-from srcgrad.compiler import api
+from srcgrad.compiler import cache
 from srcgrad.errors import TransformError
 
 X = np.array([0.5, -0.7, 0.9])
@@ -173,9 +173,9 @@ def sum_of_entries(d):
 
 
 def test_the_cache_is_bounded(monkeypatch):
-    monkeypatch.setattr(api, "_CACHE", {})
-    monkeypatch.setattr(api, "CACHE_SIZE", 5)
-    monkeypatch.setattr(api, "SPECS_SIZE", 3)
+    monkeypatch.setattr(cache, "CACHE", {})
+    monkeypatch.setattr(cache, "CACHE_SIZE", 5)
+    monkeypatch.setattr(cache, "SPECS_SIZE", 3)
     df = srcgrad.grad(sum_of_entries)
     jf = srcgrad.jvp(sum_of_entries)
     for i in range(12):  # new keys every call: a new specialisation each time
@@ -183,7 +183,7 @@ def test_the_cache_is_bounded(monkeypatch):
         g = df(d)
         np.testing.assert_allclose(g[f"k{i}"], 2 * X)
         jf(d, {f"k{i}": X, "w": X[0:2]})
-        assert len(api._CACHE) <= 5 and len(df._specs) <= 3 and len(jf._specs) <= 3
+        assert len(cache.CACHE) <= 5 and len(df._specs) <= 3 and len(jf._specs) <= 3
     recent = {"k11": X, "w": X[0:2]}
     np.testing.assert_allclose(df(recent)["w"], 2 * X[0:2])
 

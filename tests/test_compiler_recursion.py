@@ -11,7 +11,7 @@ import pytest
 
 import srcgrad
 from corpus.harness import fd_grad as numeric_grad
-from srcgrad.compiler import api
+from srcgrad.compiler import api, cache
 from srcgrad.errors import TransformError
 
 
@@ -262,7 +262,7 @@ def test_nested_recursion_survives_the_cache_dropping_its_lifted_function(monkey
     # recursive call failed (NameError for an enclosing local, e.g. 'shift'); a cache of one entry
     # and the recursion corpus in three modes make that happen on every run
     from corpus import recursion
-    monkeypatch.setattr(api, "CACHE_SIZE", 1)
+    monkeypatch.setattr(cache, "CACHE_SIZE", 1)
     api.clear_cache()
     rng = np.random.default_rng(0)
     for _ in range(3):

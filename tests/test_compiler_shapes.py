@@ -148,15 +148,15 @@ def test_real_broadcasting_keeps_unbroadcast(f, make, stretched, rng):
 # ---------------------------------------------------------------- what the activity pass infers
 
 def _shapes(f, *args):
-    from srcgrad.compiler import api, normalize, parse
+    from srcgrad.compiler import api, normalize, parse, speckey
     from srcgrad.compiler.naming import Namer, Namespace
     api._load_rules()
     parsed = parse.parse_function(f)
     namer = Namer()
     normal, _ = normalize.normalize(parsed, namer, Namespace(namer))
     params = normal.params
-    key = api._key(args)
-    _, _, shapes, _ = api._split_key(params, key)
+    key = speckey.key(args)
+    _, _, shapes, _ = speckey.split_key(params, key)
     return analyze(normal, params[:1], (), (), shapes).shapes
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-import srcgrad.compiler.api as compiler_api
+import srcgrad.compiler.cache as compiler_cache
 from fuzzing.oracle import MODES, classify, cross_check, judge_mode, load, prepare
 from fuzzing.program import Param, Program, Stmt
 from fuzzing.programs import generate, run_prefix
@@ -67,9 +67,9 @@ def wrong_sin(monkeypatch):
     rule = RULES[np.sin]
     monkeypatch.setattr(rule, "vjps", (wrong_sin_vjp,))
     monkeypatch.setattr(rule, "jvps", (wrong_sin_jvp,))
-    monkeypatch.setattr(compiler_api, "_CACHE", {})
+    monkeypatch.setattr(compiler_cache, "CACHE", {})
     yield
-    compiler_api._CACHE.clear()
+    compiler_cache.clear_cache()
 
 
 def test_the_sin_program_passes_with_the_right_rule(tmp_path):
@@ -108,11 +108,11 @@ def test_a_wrong_rule_is_reported_on_generated_programs_calling_it(tmp_path, mon
     assert {mode for _, mode in passed} == set(MODES), "no program calling np.sin passes in some mode"
     monkeypatch.setattr(RULES[np.sin], "vjps", (wrong_sin_vjp,))
     monkeypatch.setattr(RULES[np.sin], "jvps", (wrong_sin_jvp,))
-    monkeypatch.setattr(compiler_api, "_CACHE", {})
+    monkeypatch.setattr(compiler_cache, "CACHE", {})
     try:
         verdicts = [(mode, judge_mode(prepare(program, str(tmp_path)), mode)[0]) for program, mode in passed]
     finally:
-        compiler_api._CACHE.clear()
+        compiler_cache.clear_cache()
     # every mode reports it; not every program must (its np.sin may sit in a branch not taken)
     assert {mode for mode, v in verdicts if v.status == "wrong"} == set(MODES), verdicts
     assert all(v.status in ("wrong", "pass", "skipped") for _, v in verdicts), verdicts

@@ -62,13 +62,13 @@ def test_checks_in_the_generator_can_fail(monkeypatch):
     """A wrong rule must turn its cells to ``wrong``, or the table proves nothing."""
     import numpy as np
 
-    import srcgrad.compiler.api as compiler_api
+    import srcgrad.compiler.cache as compiler_cache
 
     rule = RULES[np.tanh]
     monkeypatch.setattr(rule, "vjps", (lambda g, ans, x: g * ans,))
-    monkeypatch.setattr(compiler_api, "_CACHE", {})
+    monkeypatch.setattr(compiler_cache, "CACHE", {})
     case = gen.samples()[np.tanh]
     probe = gen.Probe(rule, case, np.random.default_rng(0))
     assert gen._verdict(lambda: gen.check_dynamic(probe)) == "wrong"
     assert gen._verdict(lambda: gen.check_static(probe)) == "wrong"
-    compiler_api._CACHE.clear()
+    compiler_cache.clear_cache()

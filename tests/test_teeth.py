@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-import srcgrad.compiler.api as compiler_api
+import srcgrad.compiler.cache as compiler_cache
 from corpus import all_cases
 from corpus.harness import (assert_grads_close, check_dynamic, check_forward, check_static, check_static_vs_dynamic,
                             numeric_grad, args_of, static_as_tensor_function)
@@ -35,7 +35,7 @@ def wrong_sin_jvp(t, ans, x):
 
 def fresh_compiler_cache(monkeypatch):
     """Give the compiler an empty cache for this test (the old one comes back afterwards)."""
-    monkeypatch.setattr(compiler_api, "_CACHE", {})
+    monkeypatch.setattr(compiler_cache, "CACHE", {})
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def wrong_sin(monkeypatch):
     monkeypatch.setattr(rule, "jvps", (wrong_sin_jvp,))
     fresh_compiler_cache(monkeypatch)
     yield rule
-    compiler_api._CACHE.clear()  # nothing compiled with the wrong rule may outlive the test
+    compiler_cache.clear_cache()  # nothing compiled with the wrong rule may outlive the test
 
 
 def sin_sum(x):
@@ -121,7 +121,7 @@ def test_agreement_check_fails_when_a_rule_reaches_one_mode_only(monkeypatch):
     with pytest.raises(AssertionError, match="static vs dynamic: gradient of argument"):
         check_static_vs_dynamic(CASE)
     registry._TABLE_VERSION[0] += 1  # and nothing compiled meanwhile is used after the test
-    compiler_api._CACHE.clear()
+    compiler_cache.clear_cache()
 
 
 def _records_sin(case):

@@ -7,7 +7,6 @@ The passes, in pipeline order, one module each:
 ``inline`` are shared helpers, ``api`` ties them together.
 """
 
-from .api import GradFunction, clear_cache, custom_vjp, grad, set_debug, source, value_and_grad
-from .forward import jvp
+from .api import GradFunction, clear_cache, custom_vjp, grad, jvp, set_debug, source, value_and_grad
 
 __all__ = ["grad", "value_and_grad", "jvp", "source", "custom_vjp", "GradFunction", "set_debug", "clear_cache"]

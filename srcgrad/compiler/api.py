@@ -1,4 +1,4 @@
-"""The compiler's public API: ``grad``, ``value_and_grad``, ``source``, ``custom_vjp``.
+"""The compiler's public API: ``grad``, ``value_and_grad``, ``jvp``, ``source``, ``custom_vjp``.
 
 A ``GradFunction`` transforms lazily, on first call (or first ``.source``),
 and specialises on which arguments are Python numbers, so scalar code stays
@@ -12,7 +12,6 @@ import ast
 import inspect
 import os
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any, overload
 
@@ -21,65 +20,19 @@ import numpy as np
 from .. import rules
 from ..errors import SrcgradError, TransformError
 from . import activity, aliasing, codegen, complexity, fence, normalize as normalize_pass, optimize as optimize_pass, \
-    reverse as reverse_pass
+    reverse as reverse_pass, speckey, forward as forward_pass
+from .cache import Compiled, Defaults, cached, clear_cache, collect_deps, remember, remember_spec
 from .naming import Namer, Namespace
 from .methods import BoundGradFunction
 from .tracebacks import annotate
-from .wrapping import WrappedOriginal, Wrt
-from ..rules.registry import _TABLE_VERSION
+from .wrapping import WrappedOriginal, Wrt, resolve_wrt
 from .ir import Assign, walk_stmts
 from .parse import parse_function
 
-__all__ = ["grad", "value_and_grad", "source", "custom_vjp", "GradFunction", "set_debug"]
+__all__ = ["grad", "value_and_grad", "jvp", "source", "custom_vjp", "GradFunction", "JVPFunction", "set_debug",
+           "clear_cache"]
 
 _DEBUG = set(filter(None, os.environ.get("SRCGRAD_DEBUG", "").split(",")))
-_CACHE = {}  # cache key -> the last few transformations made for it (see cached / remember); least recent first
-CACHE_SIZE = 256
-"""How many cache keys (function, options, specialisation) ``_CACHE`` keeps; the least recently used go first."""
-SPECS_SIZE = 64
-"""How many specialisations one ``GradFunction`` or ``JVPFunction`` remembers by itself."""
-_CACHE_LOCK = threading.Lock()
-
-
-def cached(cache_key, fn):
-    """The cached transformation for ``cache_key`` still valid for ``fn``, or ``None``; marks the key as recent."""
-    with _CACHE_LOCK:
-        bucket = _CACHE.pop(cache_key, None)
-        if bucket is None:
-            return None
-        _CACHE[cache_key] = bucket  # re-inserted: now the most recent
-    for cand in bucket:
-        if cand.fresh(fn):
-            return cand
-    return None
-
-
-def remember(cache_key, spec):
-    """Keep ``spec`` under ``cache_key`` (with at most 7 older ones), dropping the least recent keys beyond
-    ``CACHE_SIZE``."""
-    with _CACHE_LOCK:
-        bucket = _CACHE.pop(cache_key, [])
-        _CACHE[cache_key] = bucket[-7:] + [spec]
-        while len(_CACHE) > CACHE_SIZE:
-            del _CACHE[next(iter(_CACHE))]
-
-
-def remember_spec(specs, key, spec):
-    """``specs[key] = spec`` in a function's own table, keeping its ``SPECS_SIZE`` most recent keys."""
-    specs.pop(key, None)
-    specs[key] = spec
-    while len(specs) > SPECS_SIZE:
-        del specs[next(iter(specs))]
-
-
-def clear_cache():
-    """Forget every generated gradient (for instance after changing a rule in the table).
-
-    The cache notices by itself a redefined function, changed globals, closure
-    cells and defaults, and a changed rule table (a rule registered, replaced or
-    edited); this frees the memory of every cached gradient.
-    """
-    _CACHE.clear()
 _RULES_LOADED = False
 
 
@@ -109,198 +62,6 @@ def _load_rules():
     _RULES_LOADED = True
 
 
-class _Compiled:
-    """One transformation: the generated function, its text, and what it depended on."""
-
-    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "dout_name", "inplace")
-
-    def __init__(self, fn, source, deps):
-        self.fn, self.source, self.deps = fn, source, deps
-        self.scalar_out = False
-        self.dout_name = "dout"  # the generated function's keyword for the output cotangent
-        self.inplace = True  # whether the function writes into an array in place (then shared arguments matter)
-        self.table_version = _TABLE_VERSION[0]
-
-    def fresh(self, fn=None):
-        if self.table_version != _TABLE_VERSION[0]:
-            return False  # a rule changed since: its old body is inlined in self.fn
-        for kind, container, name, value in self.deps:
-            if kind == "rootcell":
-                cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-                try:
-                    if cells[name].cell_contents is not value:
-                        return False
-                except (KeyError, ValueError):
-                    return False
-            elif kind == "rootglobal":
-                if fn.__globals__.get(name, _MISSING) is not value:
-                    return False
-            elif kind == "cell":
-                try:
-                    if container.cell_contents is not value:
-                        return False
-                except ValueError:
-                    return False
-            elif container.get(name, _MISSING) is not value:
-                return False
-        return True
-
-
-_MISSING = object()
-
-
-def _collect_deps(scopes):
-    seen = {}
-    for k, scope in enumerate(scopes):
-        for kind, container, name, value in scope.deps:
-            if k == 0 and kind in ("cell", "global"):  # the function itself: check against the live one
-                kind, container = "root" + kind, None
-            seen[(kind, id(container), name)] = (kind, container, name, value)
-    return tuple(seen.values())
-
-
-def _resolve_wrt(fn, params, wrt):
-    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
-    names = []
-    for w in items:
-        if isinstance(w, bool):
-            raise TypeError("wrt must be a parameter index or name")
-        if isinstance(w, int):
-            if not -len(params) <= w < len(params):
-                raise ValueError(f"wrt={w}: {fn.__name__} has {len(params)} parameters")
-            names.append(params[w])
-        elif isinstance(w, str):
-            if w not in params:
-                raise ValueError(f"wrt={w!r}: {fn.__name__} has no parameter of that name (it has {params})")
-            names.append(w)
-        else:
-            raise TypeError(f"wrt must be an index, a name, or a tuple of them, not {type(w).__name__}")
-    return names, isinstance(wrt, (tuple, list))
-
-
-def _kind(a):
-    """The specialisation key of one argument: 1 a Python number, 2 a list/tuple of them, 3 a dict, 4 a list/tuple
-    of items of several shapes (arrays, or nested lists), 5 a nested list/tuple of numbers with a shape (passed
-    to the generated code as an array, see ``_nested``), 0 anything else."""
-    t = type(a)
-    if t in _NUMBER_TYPES:
-        return 1
-    if (t is list or t is tuple) and a and type(a[0]) in _NUMBER_TYPES and type(a[-1]) in _NUMBER_TYPES:
-        # The generated code treats the elements as numbers; an element that is not one gives a gradient of
-        # the wrong shape, which GradFunction.__call__ refuses to return.
-        return 2
-    if t is dict:
-        return 3
-    if (t is list or t is tuple) and a and (type(a[0]) is list or type(a[0]) is tuple):
-        return 5 if _nested(a) is not None else 4
-    if (t is list or t is tuple) and a and any(type(e) is np.ndarray for e in a):
-        first = np.shape(a[0])
-        if any(np.shape(e) != first for e in a):
-            return 4  # arrays of several shapes: grad refuses them as a wrt argument (see _refuse_ragged)
-    if isinstance(a, np.matrix):
-        raise TypeError("srcgrad does not take np.matrix arguments (its * is a matrix product, so the gradient "
-                        "would follow neither meaning): pass np.asarray(m) and write @ for matrix products")
-    return 0
-
-
-def _nested(a):
-    """A nested list or tuple of numbers (``[[1.0, 2.0], [3.0, 4.0]]``) as an array, or ``None`` when it has no
-    shape (ragged) or holds anything else."""
-    try:
-        arr = np.array(a)
-    except (ValueError, TypeError):
-        return None
-    return arr if arr.dtype.kind in "biuf" and arr.ndim >= 2 else None
-
-
-_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
-
-
-def _key(args, shared=True):
-    """The specialisation key: per argument ``_kind``, or a symbolic shape for an ndarray.
-
-    Axes of length one stay 1 (they broadcast); other lengths become symbols
-    2, 3, ... in order of appearance, equal lengths sharing a symbol, so one
-    transformation serves every batch size.
-    """
-    out = []
-    dims = {}
-    for a in args:  # (the last entry, after one per argument, says which arguments hold complex values)
-        if type(a) is np.ndarray:
-            out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
-        elif _kind(a) == 5:  # a nested list of numbers: an array of its shape that is a list in the user's code
-            out.append(_ListShape(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(a)))
-        elif type(a) is dict:
-            # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
-            out.append(_DictKey((k, tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in v.shape))
-                                if type(v) is np.ndarray else (k, "dict" if type(v) is dict else None)
-                                for k, v in a.items()))
-        else:
-            out.append(_kind(a))
-    shared = _shared_args(args) if shared else None  # (only a function that writes in place needs to know)
-    if shared is not None:
-        out.append(shared)
-    out.append(complexity.complex_mask(args))
-    return tuple(out)
-
-
-class _Shared(tuple):
-    """The specialisation key's part for array arguments that share memory (``f(W, W)``): groups of their
-    indices. Absent when none do, so the usual key is unchanged."""
-
-
-def _shared_args(args):
-    """``_Shared`` groups of the indices of array arguments that may share memory, or ``None``."""
-    arrays = [i for i, a in enumerate(args) if type(a) is np.ndarray]
-    if len(arrays) < 2:
-        return None
-    groups = []
-    for k, i in enumerate(arrays):
-        for j in arrays[k + 1:]:
-            if args[i] is args[j] or np.may_share_memory(args[i], args[j]):
-                for g in groups:
-                    if i in g or j in g:
-                        g.update((i, j))
-                        break
-                else:
-                    groups.append({i, j})
-    return _Shared(tuple(sorted(g)) for g in groups) if groups else None
-
-
-def _shared_params(params, key):
-    """Groups of parameter names given arrays that share memory in the specialisation ``key``."""
-    found = next((k for k in key if isinstance(k, _Shared)), ())
-    return [[params[i] for i in g if i < len(params)] for g in found]
-
-
-class _DictKey(tuple):
-    """The specialisation key of a dict argument: ``((key, symbolic shape or None), ...)``."""
-
-
-def _complex_params(params, key):
-    """The parameters the specialisation ``key`` passes complex values for (its entry after the arguments')."""
-    found = key[-1] if key and isinstance(key[-1], frozenset) else ()
-    return {params[i] for i in found if i < len(params)}
-
-
-class _ListShape(tuple):
-    """The specialisation key of a nested list of numbers: its symbolic shape (the generated code gets it as an
-    array, see ``_as_arrays``)."""
-
-
-def _list_params(params, key):
-    """``{parameter: nesting depth}`` of the arguments that are lists in the user's code (of numbers, or nested)."""
-    return {p: (len(k) if isinstance(k, _ListShape) else 1) for p, k in zip(params, key)
-            if k == 2 or isinstance(k, _ListShape)}
-
-
-def _as_arrays(args, key):
-    """The arguments with each nested list of numbers made an array (the key says which)."""
-    if not any(isinstance(k, _ListShape) for k in key):
-        return args
-    return tuple(np.array(a) if isinstance(k, _ListShape) else a for a, k in zip(args, key))
-
-
 def _mutable_defaults(fn):
     """The parameters whose default value is an array, list or dict: one object every call that leaves the
     argument out shares, as a module-level array is."""
@@ -308,22 +69,10 @@ def _mutable_defaults(fn):
             if isinstance(p.default, (np.ndarray, list, dict))}
 
 
-def _split_key(params, key):
-    scalar = [p for p, k in zip(params, key) if k == 1]
-    seqs = [p for p, k in zip(params, key) if k == 2]
-    shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, _DictKey)}
-    dicts = {p: tuple(e for e, _ in k) if isinstance(k, _DictKey) else None  # the keys, in order, where known
-             for p, k in zip(params, key) if k == 3 or isinstance(k, _DictKey)}
-    dict_shapes = {p: {e: shp for e, shp in k if isinstance(shp, tuple)} for p, k in zip(params, key)
-                   if isinstance(k, _DictKey)}
-    shapes.update({("dict", p): v for p, v in dict_shapes.items()})
-    return scalar, seqs, shapes, dicts
-
-
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
               scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=(),
               list_params=None, shared_params=(), nested_dict_params=()):
-    """Run the whole pipeline on ``fn``; returns a ``_Compiled``.
+    """Run the whole pipeline on ``fn``; returns a ``Compiled``.
 
     Args:
         fn: the user's function.
@@ -335,7 +84,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
         source_text: the function's source when it has no file.
         complex_params: parameters given complex values in this specialisation.
         scalar_seq_params, param_shapes, dict_params, ragged_params, list_params: what the specialisation knows
-            of the arguments (see ``_split_key``, ``_list_params``).
+            of the arguments (see ``speckey.split_key``, ``speckey.list_params``).
 
     Raises:
         TransformError, NoRuleError: see ``grad``.
@@ -361,7 +110,8 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
     dout_name = namer.fresh("dout")  # `dout_2` when the user's code has a `dout` of its own
     fdef = reverse_pass.reverse(normal, act, wrt_names, namer, ns, preserve_result=preserve_result,
-                                wrt_tuple=wrt_tuple, dout_name=dout_name)
+                                wrt_tuple=wrt_tuple, dout_name=dout_name,
+                                callee_derivative=lambda f, w: GradFunction(f, wrt=w))
     wrt_text = ", ".join(wrt_names)
     doc = f"Gradient of {fn.__qualname__} with respect to {wrt_text}; generated by srcgrad from {parsed.filename}."
     fdef.body.insert(0, ast.Expr(value=ast.Constant(value=doc)))
@@ -372,7 +122,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
         _debug("optimize", lambda: codegen.to_source(fdef))
     text = codegen.to_source(fdef)
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
-    spec = _Compiled(compiled_fn, text, _collect_deps(scopes))
+    spec = Compiled(compiled_fn, text, collect_deps(scopes))
     spec.scalar_out = scalar_out
     spec.dout_name = dout_name
     spec.inplace = aliasing.writes_in_place(normal)
@@ -469,20 +219,20 @@ def _static_shapes(act, namer, scalar_out, dout_name="dout"):
 
 
 def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
-    """Run the pipeline with the forward pass; returns a ``_Compiled`` JVP function."""
-    from . import forward as forward_pass
+    """Run the pipeline with the forward pass; returns a ``Compiled`` JVP function."""
     _load_rules()
     parsed = parse_function(fn, source=source_text)
     fence.check(parsed)
     namer = Namer()
     ns = Namespace(namer)
-    scalar_params, seq_params, shapes, dicts = _split_key(params, key)
+    scalar_params, seq_params, shapes, dicts = speckey.split_key(params, key)
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None})
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
-    act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, _list_params(params, key))
-    aliasing.check(normal, act, ns.values, _shared_params(params, key), _mutable_defaults(fn))
-    ns.real_values = not complexity.check(normal, act, scopes, _complex_params(params, key))[0]
-    builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name))
+    act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, speckey.list_params(params, key))
+    aliasing.check(normal, act, ns.values, speckey.shared_params(params, key), _mutable_defaults(fn))
+    ns.real_values = not complexity.check(normal, act, scopes, speckey.complex_params(params, key))[0]
+    builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name),
+                                   callee_derivative=lambda f, w: JVPFunction(f, wrt=w))
     tangents = [namer.adjoint(p) for p in wrt_names]
     fdef = builder.build_jvp(tangents)
     doc = f"Forward-mode derivative (JVP) of {fn.__qualname__} along {', '.join(wrt_names)}; generated by srcgrad."
@@ -492,9 +242,9 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     text = codegen.to_source(fdef)
     _debug("forward", lambda: text)
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
-    spec = _Compiled(compiled_fn, text, _collect_deps(scopes))
+    spec = Compiled(compiled_fn, text, collect_deps(scopes))
     spec.inplace = aliasing.writes_in_place(normal)
-    spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
+    spec.deps = spec.deps + (("global", Defaults(fn), "defaults", fn.__defaults__),)
     return spec
 
 
@@ -540,7 +290,7 @@ class GradFunction:
         self._signature_of = (fn.__defaults__, fn.__kwdefaults__)
         self._params = [p.name for p in sig.parameters.values()
                         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        self.wrt, self._wrt_tuple = _resolve_wrt(fn, self._params, wrt)
+        self.wrt, self._wrt_tuple = resolve_wrt(fn, self._params, wrt)
         self._wrt_index = [self._params.index(w) for w in self.wrt]
         self.preserve_result = preserve_result
         self.optimize = optimize
@@ -560,16 +310,16 @@ class GradFunction:
                      self._source_text)
         spec = cached(cache_key, fn)
         if spec is None:
-            scalar_params, seq_params, shapes, dicts = _split_key(self._params, key)
+            scalar_params, seq_params, shapes, dicts = speckey.split_key(self._params, key)
             spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
                              self._source_text, seq_params, shapes, dicts,
                              [p for p, k in zip(self._params, key) if k == 4],
-                             complex_params=_complex_params(self._params, key),
-                             list_params=_list_params(self._params, key),
-                             shared_params=_shared_params(self._params, key),
+                             complex_params=speckey.complex_params(self._params, key),
+                             list_params=speckey.list_params(self._params, key),
+                             shared_params=speckey.shared_params(self._params, key),
                              nested_dict_params=[p for p, k in zip(self._params, key)
-                                                 if isinstance(k, _DictKey) and any(s == "dict" for _, s in k)])
-            spec.deps = spec.deps + (("global", _Defaults(fn), "defaults", fn.__defaults__),)
+                                                 if isinstance(k, speckey.DictKey) and any(s == "dict" for _, s in k)])
+            spec.deps = spec.deps + (("global", Defaults(fn), "defaults", fn.__defaults__),)
             remember(cache_key, spec)
         if self.verbose and self._specs.get(key) is not spec:
             print(spec.source)  # this specialisation's code, the first time this GradFunction uses it
@@ -587,14 +337,14 @@ class GradFunction:
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
         shared = self._inplace is not False  # arguments sharing memory matter only to in-place writes
-        raw = tuple([a.shape if type(a) is np.ndarray else _kind(a) for a in args]
-                    + [_shared_args(args) if shared else None, complexity.complex_mask(args)])
+        raw = tuple([a.shape if type(a) is np.ndarray else speckey.kind(a) for a in args]
+                    + [speckey.shared_args(args) if shared else None, complexity.complex_mask(args)])
         key = self._keys.get(raw)
         if key is None:
-            key = _key(args, shared)
+            key = speckey.key(args, shared)
             if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
                 self._keys[raw] = key
-        args = _as_arrays(args, key)
+        args = speckey.as_arrays(args, key)
         for i in self._wrt_index:
             a = args[i]
             if type(a) is np.ndarray and a.dtype.kind in "biu":
@@ -626,7 +376,7 @@ class GradFunction:
             a = args[i]
             if type(a) is np.ndarray and type(g) is np.ndarray and g.shape == a.shape and g.dtype == a.dtype:
                 continue  # the common cases, decided without numpy calls
-            if type(a) in _NUMBER_TYPES and type(g) in _NUMBER_TYPES:
+            if type(a) in speckey.NUMBER_TYPES and type(g) in speckey.NUMBER_TYPES:
                 continue
             if type(a) is complex and np.ndim(g) == 0 and not np.iscomplexobj(g):  # a complex number: a complex one
                 if fixed is None:
@@ -635,14 +385,14 @@ class GradFunction:
                 continue
             if np.iscomplexobj(g) and not np.iscomplexobj(a):  # a real input gets the real part (PyTorch's rule)
                 g = np.real(g)
-                g = float(g) if type(a) in _NUMBER_TYPES and np.ndim(g) == 0 else g
+                g = float(g) if type(a) in speckey.NUMBER_TYPES and np.ndim(g) == 0 else g
                 if fixed is None:
                     fixed = list(grads)
                 fixed[k] = g
             if type(a) is list or type(a) is tuple:  # of numbers (or nested): the gradient is an array of its shape
-                wrong = _kind(a) in (2, 5) and np.shape(g) != np.shape(a)
+                wrong = speckey.kind(a) in (2, 5) and np.shape(g) != np.shape(a)
             else:
-                wrong = (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in _NUMBER_TYPES
+                wrong = (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in speckey.NUMBER_TYPES
                                                                                    and np.ndim(g))
             if wrong:
                 raise SrcgradError(
@@ -666,7 +416,7 @@ class GradFunction:
 
     def source_for(self, *args):
         """The generated source specialised for these arguments (Python numbers vs arrays)."""
-        return self._spec(_key(args)).source
+        return self._spec(speckey.key(args)).source
 
     @property
     def function(self):
@@ -679,15 +429,129 @@ class GradFunction:
         return f"<GradFunction of {self._original.__qualname__} wrt {', '.join(self.wrt)}>"
 
 
-class _Defaults(dict):
-    """Lets ``_Compiled.fresh`` notice a function whose defaults were reassigned."""
+class JVPFunction:
+    """Forward mode of a function: call with its arguments then the tangent(s); returns ``(value, tangent_out)``.
 
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
+    ``.source`` is the generated code, ``__wrapped__`` the original function
+    (to ``inspect`` the generated one, so ``inspect.getsource`` shows the code that runs).
+    """
 
-    def get(self, name, default=None):
-        return self.fn.__defaults__
+    _srcgrad_jvp = True
+    __wrapped__ = WrappedOriginal()
+
+    def __init__(self, fn, wrt=0, optimize=True, verbose=False, source=None):
+        if not inspect.isfunction(fn):
+            raise TransformError(f"srcgrad.jvp needs a Python function, got {fn!r}")
+        self._original = fn
+        self.__module__, self.__name__, self.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
+        sig = inspect.signature(fn)
+        self._signature = sig
+        self._signature_of = (fn.__defaults__, fn.__kwdefaults__)
+        self._params = [p.name for p in sig.parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        self.wrt, self._tuple = resolve_wrt(fn, self._params, wrt)
+        self.optimize, self.verbose, self._source_text = optimize, verbose, source
+        self._specs = {}
+        self._last = None
+        self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
+
+    def _spec(self, key):
+        fn = self._original
+        spec = self._specs.get(key)
+        if spec is not None and spec.fresh(fn):
+            return spec
+        # Shared with every JVPFunction of fn (a recursive function's JVP makes one per transformation).
+        cache_key = ("jvp", fn.__code__, tuple(self.wrt), self.optimize, key, self._source_text)
+        spec = cached(cache_key, fn)
+        if spec is None:
+            spec = transform_jvp(fn, self.wrt, key, self.optimize, self._source_text, self._params)
+            remember(cache_key, spec)
+        if self.verbose and self._specs.get(key) is not spec:
+            print(spec.source)
+        remember_spec(self._specs, key, spec)
+        return spec
+
+    def __call__(self, *args, **kwargs):
+        """``(value, tangent_out)`` for the function's arguments followed by the tangent.
+
+        Arguments with defaults may be left out or passed by keyword, as in a
+        call of the function itself; the last positional argument is the tangent.
+        """
+        n = len(self._params)
+        if not args:
+            raise TypeError(f"the JVP of {self._original.__name__} takes its arguments and then the tangent")
+        primals, tangent = args[:-1], args[-1]
+        if len(primals) != n or kwargs:
+            bound = self._current_signature().bind(*primals, **kwargs)
+            bound.apply_defaults()
+            primals = tuple(bound.arguments[p] for p in self._params)
+        tangents = tuple(tangent) if self._tuple else (tangent,)
+        if len(tangents) != len(self.wrt):
+            raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
+        key = speckey.key(primals, self._inplace is not False)
+        spec = self._spec(key)
+        self._last = spec
+        self._inplace = spec.inplace
+        try:
+            return spec.fn(*speckey.as_arrays(primals, key), *tangents)
+        except Exception as err:
+            annotate(err, spec.fn, self._original)  # name the user's line and the generated statement
+            raise
+
+    def _current_signature(self):
+        """f's signature, read again when its defaults were reassigned since (a left-out argument takes the new one)."""
+        fn = self._original
+        if self._signature_of != (fn.__defaults__, fn.__kwdefaults__):
+            self._signature = inspect.signature(fn)
+            self._signature_of = (fn.__defaults__, fn.__kwdefaults__)
+        return self._signature
+
+    @property
+    def source(self):
+        """The generated source (of the last specialisation called, else the general one)."""
+        if self._last is None:
+            self._last = self._spec((0,) * len(self._params))
+        return self._last.source
+
+    def source_for(self, *args, **kwargs):
+        """The generated source specialised for these arguments of the function (no tangent; nothing runs)."""
+        bound = self._current_signature().bind(*args, **kwargs)
+        bound.apply_defaults()
+        return self._spec(speckey.key(tuple(bound.arguments[p] for p in self._params))).source
+
+    @property
+    def function(self):
+        """The generated Python function of the last specialisation (``inspect.getsource`` and pdb show it)."""
+        self.source
+        return self._last.fn
+
+
+@overload
+def jvp(fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
+        source: str | None = None) -> JVPFunction: ...
+@overload
+def jvp(fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
+        source: str | None = None) -> Callable[[Callable[..., Any]], JVPFunction]: ...
+def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):  # noqa: E302
+    """Forward mode: a function returning ``(value, tangent_out)`` from ``(*args, tangent)``.
+
+    Args:
+        fn: a Python function of numpy arrays and numbers.
+        wrt: the parameter (index or name) the tangent belongs to, or a tuple
+            (then ``tangent`` is a tuple with one tangent each).
+        optimize, verbose, source: as for ``grad``.
+
+    Returns:
+        A ``JVPFunction``.
+
+    Raises:
+        TransformError: ``fn`` uses a construct outside the supported subset.
+    """
+    if fn is None:
+        return lambda f: jvp(f, wrt, optimize=optimize, verbose=verbose, source=source)
+    if inspect.ismethod(fn):  # jvp(model.f): the class's function, self passed on every call
+        return BoundGradFunction(fn, wrt, lambda f, w: JVPFunction(f, w, optimize, verbose, source))
+    return JVPFunction(fn, wrt, optimize, verbose, source)
 
 
 @overload

@@ -15,21 +15,18 @@ returning ``(value, tangent of the value)``. Guarantees:
 
 import ast
 import inspect
-from collections.abc import Callable
-from typing import Any, overload
 
-from ..errors import NoRuleError, TransformError
+from ..errors import NoRuleError
 from . import inline
 from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, ListSet, NonDiff,
                  Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
 from .parse import error_at
-from .reverse import Reverse, _assign, _atom_node, _call, _name, _refuse_higher_order
+from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, stmt_reads
+from .reverse import Reverse, refuse_higher_order
 from .shapes import unstretched
-from .tracebacks import annotate
-from .wrapping import WrappedOriginal, Wrt
 from ..rules.helpers import broadcast_like
 
-__all__ = ["jvp", "Forward", "JVPFunction"]
+__all__ = ["Forward"]
 
 
 class Forward(Reverse):
@@ -219,7 +216,7 @@ class Forward(Reverse):
         made = self.__dict__.setdefault("_user_jvps", {})  # one JVPFunction per callee and wrt
         jf = made.get((value.fn, tuple(wrt)))
         if jf is None:
-            jf = made[value.fn, tuple(wrt)] = JVPFunction(value.fn, wrt=tuple(wrt) if len(wrt) > 1 else wrt[0])
+            jf = made[value.fn, tuple(wrt)] = self.callee_derivative(value.fn, tuple(wrt) if len(wrt) > 1 else wrt[0])
         fname = self.ns.bind(jf, "jvp_" + value.fn.__name__)
         tangent = tangents[0] if len(tangents) == 1 else ast.Tuple(elts=tangents, ctx=ast.Load())
         call = ast.Call(func=_name(fname), args=[self.value_node(a) for a in value.args] + [tangent],
@@ -264,7 +261,7 @@ class Forward(Reverse):
                 inputs = [(0, value.src)]
         elif isinstance(value, Opaque) and v in self.act.active and any(
                 isinstance(a, Var) and a.name in state for a in list(value.args) + list(value.kwargs.values())):
-            _refuse_higher_order(value, self.fn, s.lineno)
+            refuse_higher_order(value, self.fn, s.lineno)
             name = getattr(value.fn, "__qualname__", repr(value.fn))
             raise NoRuleError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
                                            f"{name} has no derivative rule and no Python source srcgrad can read",
@@ -365,7 +362,6 @@ class Forward(Reverse):
 
 def _exposed(stmts, assigned=frozenset()):
     """``(names read before any assignment on some path, names assigned on every path)`` of ``stmts``."""
-    from .reverse import _stmt_reads
     exposed, assigned = set(), set(assigned)
     for s in stmts:
         if isinstance(s, If):
@@ -380,137 +376,7 @@ def _exposed(stmts, assigned=frozenset()):
             exposed |= head - assigned
             exposed |= _exposed(s.body, assigned | ({s.target} if isinstance(s, For) else set()))[0]
         else:
-            exposed |= _stmt_reads(s) - assigned
+            exposed |= stmt_reads(s) - assigned
             if isinstance(s, Assign):
                 assigned.add(s.target)
     return exposed, assigned
-
-
-class JVPFunction:
-    """Forward mode of a function: call with its arguments then the tangent(s); returns ``(value, tangent_out)``.
-
-    ``.source`` is the generated code, ``__wrapped__`` the original function
-    (to ``inspect`` the generated one, so ``inspect.getsource`` shows the code that runs).
-    """
-
-    _srcgrad_jvp = True
-    __wrapped__ = WrappedOriginal()
-
-    def __init__(self, fn, wrt=0, optimize=True, verbose=False, source=None):
-        from .api import _resolve_wrt
-        if not inspect.isfunction(fn):
-            raise TransformError(f"srcgrad.jvp needs a Python function, got {fn!r}")
-        self._original = fn
-        self.__module__, self.__name__, self.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
-        sig = inspect.signature(fn)
-        self._signature = sig
-        self._signature_of = (fn.__defaults__, fn.__kwdefaults__)
-        self._params = [p.name for p in sig.parameters.values()
-                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        self.wrt, self._tuple = _resolve_wrt(fn, self._params, wrt)
-        self.optimize, self.verbose, self._source_text = optimize, verbose, source
-        self._specs = {}
-        self._last = None
-        self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
-
-    def _spec(self, key):
-        from .api import cached, remember, remember_spec, transform_jvp
-        fn = self._original
-        spec = self._specs.get(key)
-        if spec is not None and spec.fresh(fn):
-            return spec
-        # Shared with every JVPFunction of fn (a recursive function's JVP makes one per transformation).
-        cache_key = ("jvp", fn.__code__, tuple(self.wrt), self.optimize, key, self._source_text)
-        spec = cached(cache_key, fn)
-        if spec is None:
-            spec = transform_jvp(fn, self.wrt, key, self.optimize, self._source_text, self._params)
-            remember(cache_key, spec)
-        if self.verbose and self._specs.get(key) is not spec:
-            print(spec.source)
-        remember_spec(self._specs, key, spec)
-        return spec
-
-    def __call__(self, *args, **kwargs):
-        """``(value, tangent_out)`` for the function's arguments followed by the tangent.
-
-        Arguments with defaults may be left out or passed by keyword, as in a
-        call of the function itself; the last positional argument is the tangent.
-        """
-        from .api import _as_arrays, _key
-        n = len(self._params)
-        if not args:
-            raise TypeError(f"the JVP of {self._original.__name__} takes its arguments and then the tangent")
-        primals, tangent = args[:-1], args[-1]
-        if len(primals) != n or kwargs:
-            bound = self._current_signature().bind(*primals, **kwargs)
-            bound.apply_defaults()
-            primals = tuple(bound.arguments[p] for p in self._params)
-        tangents = tuple(tangent) if self._tuple else (tangent,)
-        if len(tangents) != len(self.wrt):
-            raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
-        key = _key(primals, self._inplace is not False)
-        spec = self._spec(key)
-        self._last = spec
-        self._inplace = spec.inplace
-        try:
-            return spec.fn(*_as_arrays(primals, key), *tangents)
-        except Exception as err:
-            annotate(err, spec.fn, self._original)  # name the user's line and the generated statement
-            raise
-
-    def _current_signature(self):
-        """f's signature, read again when its defaults were reassigned since (a left-out argument takes the new one)."""
-        fn = self._original
-        if self._signature_of != (fn.__defaults__, fn.__kwdefaults__):
-            self._signature = inspect.signature(fn)
-            self._signature_of = (fn.__defaults__, fn.__kwdefaults__)
-        return self._signature
-
-    @property
-    def source(self):
-        """The generated source (of the last specialisation called, else the general one)."""
-        if self._last is None:
-            self._last = self._spec((0,) * len(self._params))
-        return self._last.source
-
-    def source_for(self, *args, **kwargs):
-        """The generated source specialised for these arguments of the function (no tangent; nothing runs)."""
-        from .api import _key
-        bound = self._current_signature().bind(*args, **kwargs)
-        bound.apply_defaults()
-        return self._spec(_key(tuple(bound.arguments[p] for p in self._params))).source
-
-    @property
-    def function(self):
-        """The generated Python function of the last specialisation (``inspect.getsource`` and pdb show it)."""
-        self.source
-        return self._last.fn
-
-
-@overload
-def jvp(fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
-        source: str | None = None) -> JVPFunction: ...
-@overload
-def jvp(fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
-        source: str | None = None) -> Callable[[Callable[..., Any]], JVPFunction]: ...
-def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):  # noqa: E302
-    """Forward mode: a function returning ``(value, tangent_out)`` from ``(*args, tangent)``.
-
-    Args:
-        fn: a Python function of numpy arrays and numbers.
-        wrt: the parameter (index or name) the tangent belongs to, or a tuple
-            (then ``tangent`` is a tuple with one tangent each).
-        optimize, verbose, source: as for ``grad``.
-
-    Returns:
-        A ``JVPFunction``.
-
-    Raises:
-        TransformError: ``fn`` uses a construct outside the supported subset.
-    """
-    if fn is None:
-        return lambda f: jvp(f, wrt, optimize=optimize, verbose=verbose, source=source)
-    if inspect.ismethod(fn):  # jvp(model.f): the class's function, self passed on every call
-        from .methods import BoundGradFunction
-        return BoundGradFunction(fn, wrt, lambda f, w: JVPFunction(f, w, optimize, verbose, source))
-    return JVPFunction(fn, wrt, optimize, verbose, source)

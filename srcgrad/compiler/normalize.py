@@ -38,9 +38,10 @@ from ..rules import get_rule
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  ListSet, NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
+from .nodes import rule_reads, stmt_reads
 from .parse import Scope, error_at, free_names, lift_function, parse_function
 
-__all__ = ["normalize", "rule_reads"]
+__all__ = ["normalize"]
 
 BINOPS = {
     ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide,
@@ -73,24 +74,6 @@ _MUTATORS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_a
 _FRESH_ARRAYS = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
                  np.array, np.eye, np.identity, np.arange, np.linspace, np.copy}
 _LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
-
-
-def rule_reads(rule, nargs):
-    """``(positions, ans)``: which positional arguments and whether ``ans`` any VJP of ``rule`` reads."""
-    positions, ans = set(), False
-    vjps = rule.vjps
-    for i in range(nargs):
-        vjp = rule.vjp_at(i) if hasattr(rule, "vjp_at") else (vjps[i] if i < len(vjps) else None)
-        if vjp is None:
-            continue
-        code = vjp.__code__
-        names = rule.needs_at(i) if hasattr(rule, "needs_at") else rule.needs[i]
-        ans = ans or "ans" in names
-        params = list(code.co_varnames[2:code.co_argcount])
-        for j, p in enumerate(params[:nargs]):
-            if p in names:
-                positions.add(j)
-    return positions, ans
 
 
 def _local_names(fdef):
@@ -316,8 +299,7 @@ class Normalizer:
                     visit(st.body, loops + (id(st),))
 
         visit(self.out, ())
-        from .reverse import _stmt_reads
-        self.check_list_inplace(flat, _stmt_reads)
+        self.check_list_inplace(flat, stmt_reads)
 
     def shown(self, var):
         """How the user's code spells variable ``var`` (``d['b']`` for ``d_b``; a helper's ``a`` for ``a_2``)."""

@@ -42,6 +42,8 @@ from ..rules.shape import concatenate_args, stack_args
 from . import activity, inline
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
+from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, rule_reads, \
+    stmt_reads, value_reads
 from .parse import error_at
 from .shapes import unstretched
 
@@ -120,23 +122,6 @@ def is_marker(stmt, kind=None):
     return False
 
 
-def _name(id_, store=False):
-    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
-
-
-def _assign(target, value):
-    return ast.Assign(targets=[_name(target, True)], value=value, lineno=0)
-
-
-def _call(func, *args, **kwargs):
-    return ast.Call(func=func if isinstance(func, ast.expr) else _name(func), args=list(args),
-                    keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()])
-
-
-def _atom_node(a):
-    return clone(a.node) if isinstance(a, Const) else _name(a.name)
-
-
 def _has_slice(node):
     return any(isinstance(n, ast.Slice) for n in ast.walk(node))
 
@@ -183,10 +168,13 @@ class Reverse:
         namer, ns: the transformation's ``Namer`` and ``Namespace``.
         preserve_result: also return the function's value.
         name: the generated function's name.
+        callee_derivative: ``callee_derivative(function, wrt)`` makes the derivative a call of a user function
+            calls (its gradient here, its JVP in ``forward``), given by ``api``, which knows those classes.
     """
 
-    def __init__(self, fn, act, wrt, namer, ns, preserve_result=False, name=None):
+    def __init__(self, fn, act, wrt, namer, ns, preserve_result=False, name=None, callee_derivative=None):
         self.fn, self.act, self.wrt = fn, act, wrt
+        self.callee_derivative = callee_derivative
         self.namer, self.ns = namer, ns
         self.preserve_result = preserve_result
         self.name = name or namer.fresh("d" + fn.name)
@@ -552,7 +540,6 @@ class Reverse:
     def user_call_contribs(self, value, d, state, out):
         """``grads = d<fn>(*args, dout=d<v>)``: the callee's own generated gradient (recursion)."""
         import inspect as _inspect
-        from .api import GradFunction
         params = [p.name for p in _inspect.signature(value.fn).parameters.values()]
         wrt, targets = [], []
         for i, a in enumerate(value.args):
@@ -565,7 +552,7 @@ class Reverse:
                 targets.append(a.name)
         if not wrt:
             return
-        gf = GradFunction(value.fn, wrt=tuple(wrt))
+        gf = self.callee_derivative(value.fn, tuple(wrt))
         gname = self.ns.bind(gf, "d" + value.fn.__name__)
         grads = self.namer.fresh("grads")
         call = ast.Call(func=_name(gname), args=[self.value_node(a) for a in value.args],
@@ -712,7 +699,7 @@ class Reverse:
                            hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
                                 "function a rule with @srcgrad.custom_vjp.")
         if isinstance(value, Opaque):
-            _refuse_higher_order(value, self.fn, s.lineno)
+            refuse_higher_order(value, self.fn, s.lineno)
             name = getattr(value.fn, "__qualname__", None) or repr(value.fn)
             module = getattr(value.fn, "__module__", None)
             full = f"{module}.{name}" if module and module != "builtins" else name
@@ -756,7 +743,7 @@ class Reverse:
             state.discard(v)
             return marker + out + restore
         if isinstance(value, Prim):
-            positions, reads_ans = _reads(value.rule, len(value.args))
+            positions, reads_ans = rule_reads(value.rule, len(value.args))
             self_positions = [j for j, a in enumerate(value.args) if isinstance(a, Var) and a.name == v]
             restore_first = bool(self_positions) and any(j in positions for j in self_positions)
             for i, a in enumerate(value.args):
@@ -938,7 +925,6 @@ class Reverse:
         place, in reverse order, so every name for the array sees, at each point
         of the adjoint sweep, what it held at that point of the forward sweep.
         """
-        from .normalize import rule_reads
         out = set()
         scalar = self.act.scalar
         for st in walk_stmts(fn.body):
@@ -1282,7 +1268,7 @@ class Reverse:
                             call.args[k] = _name(by_shape[shape])
 
 
-def _refuse_higher_order(value, fn, lineno):
+def refuse_higher_order(value, fn, lineno):
     """A call of a compiled gradient or JVP on a differentiable value: a derivative of a derivative."""
     if getattr(type(value.fn), "__name__", "") in ("GradFunction", "JVPFunction") and \
             type(value.fn).__module__.startswith("srcgrad.compiler"):
@@ -1517,11 +1503,6 @@ def _code(stmts):
     return any(not is_marker(s) and not isinstance(s, ast.Pass) for s in stmts)
 
 
-def _reads(rule, nargs):
-    from .normalize import rule_reads
-    return rule_reads(rule, nargs)
-
-
 def _recomputable(fn, overwritten):
     """Per loop (by ``id``), saved assignments cheaper to compute again in the adjoint loop than to save.
 
@@ -1553,7 +1534,7 @@ def _recomputable(fn, overwritten):
                     if (isinstance(s, Assign) and id(s) in overwritten and counts.get(s.target) == 1
                             and s.target not in read_so_far and _cheap_read(s.value, loop.target, inner_changing)):
                         picked.append(s)
-                    read_so_far |= _stmt_reads(s)
+                    read_so_far |= stmt_reads(s)
                 if picked:
                     out[id(loop)] = picked
             visit(loop.body, inner_changing | ({loop.target} if isinstance(loop, For) else set()))
@@ -1601,59 +1582,13 @@ def _groups(fn, overwritten):
         picked = []
         for s in loop.body:
             if isinstance(s, Assign) and id(s) in overwritten and not s.bookkeeping and counts[s.target] == 1 \
-                    and s.target not in read_so_far and (_value_reads(s.value) or set()) .isdisjoint({s.target}) \
-                    and _value_reads(s.value) is not None:
+                    and s.target not in read_so_far and (value_reads(s.value) or set()) .isdisjoint({s.target}) \
+                    and value_reads(s.value) is not None:
                 picked.append(s)
-            read_so_far |= _stmt_reads(s)
+            read_so_far |= stmt_reads(s)
         if len(picked) > 1:
             groups[id(loop)] = picked
     return groups
-
-
-def _stmt_reads(stmt):
-    """Every name a normalized statement (and what it contains) may read."""
-    names = set()
-    for s in walk_stmts([stmt]):
-        if isinstance(s, Assign):
-            names |= _value_reads(s.value) or {a.name for a in getattr(s.value, "items", []) if isinstance(a, Var)} \
-                | ({s.value.lst.name} if hasattr(s.value, "lst") and hasattr(s.value.lst, "name") else set())
-        elif isinstance(s, If):
-            names.add(s.cond)
-        elif isinstance(s, While):
-            names |= {n.id for n in ast.walk(s.test) if isinstance(n, ast.Name)}
-        elif isinstance(s, For):
-            names |= {n.id for n in ast.walk(s.iter) if isinstance(n, ast.Name)}
-        elif isinstance(s, (Append, ListSet)):
-            names.add(s.lst)
-            if isinstance(s.item, Var):
-                names.add(s.item.name)
-            if isinstance(s, ListSet):
-                names |= {n.id for n in ast.walk(s.idx.node) if isinstance(n, ast.Name)}
-        elif isinstance(s, ExprStmt):
-            names |= {n.id for n in ast.walk(s.node) if isinstance(n, ast.Name)}
-    return names
-
-
-def _value_reads(value):
-    """Every name a right-hand side reads (operands and names inside constant expressions)."""
-    names = set()
-    atoms = []
-    if isinstance(value, (Prim, Opaque)):
-        atoms = list(value.args) + list(value.kwargs.values())
-    elif isinstance(value, (Copy, Cast)):
-        atoms = [value.src]
-        if isinstance(value, Cast):
-            names |= {n.id for n in ast.walk(value.node) if isinstance(n, ast.Name)}
-    elif isinstance(value, NonDiff):
-        names |= {n.id for n in ast.walk(value.node) if isinstance(n, ast.Name)}
-    else:
-        return None  # list forms: never treated as loop-invariant
-    for a in atoms:
-        if isinstance(a, Var):
-            names.add(a.name)
-        else:
-            names |= {n.id for n in ast.walk(a.node) if isinstance(n, ast.Name)}
-    return names
 
 
 def _overwritten(fn):
@@ -1682,7 +1617,7 @@ def _overwritten(fn):
         for s in block:
             if isinstance(s, Assign):
                 if s.target in assigned:
-                    reads = _value_reads(s.value)
+                    reads = value_reads(s.value)
                     invariant = (varying and counts.get(s.target) == 1 and s.target not in fn.params
                                  and reads is not None and not (reads & varying))
                     if not invariant:
@@ -1707,7 +1642,8 @@ def _overwritten(fn):
     return over, shadow
 
 
-def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dout_name="dout"):
+def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dout_name="dout",
+            callee_derivative=None):
     """Build the gradient ``ast.FunctionDef`` of ``fn`` (see the module docstring).
 
     Args:
@@ -1718,6 +1654,8 @@ def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dou
         preserve_result: return ``(value, gradients)``.
         wrt_tuple: return a tuple of gradients even for one parameter.
         dout_name: the keyword-only parameter of the output cotangent (``dout`` unless the user's code has one).
+        callee_derivative: ``callee_derivative(function, wrt)``, the ``GradFunction`` of a user function the
+            code calls (see ``Reverse``).
 
     Returns:
         The ``ast.FunctionDef``.
@@ -1725,7 +1663,7 @@ def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dou
     Raises:
         NoRuleError: a function without rule or source lies on a differentiable path.
     """
-    r = Reverse(fn, act, wrt, namer, ns, preserve_result)
+    r = Reverse(fn, act, wrt, namer, ns, preserve_result, callee_derivative=callee_derivative)
     r.wrt_tuple = wrt_tuple
     r.dout_name = dout_name
     return r.build()

@@ -13,7 +13,7 @@ import sys
 
 from ..errors import SrcgradError
 
-__all__ = ["WrappedOriginal", "Wrt"]
+__all__ = ["WrappedOriginal", "Wrt", "resolve_wrt"]
 
 Wrt = int | str | tuple[int | str, ...] | list[int | str]  # ``wrt`` in type hints: an index or name, or several
 
@@ -39,3 +39,28 @@ class WrappedOriginal:
             except SrcgradError:
                 pass
         return obj._original
+
+
+def resolve_wrt(fn, params, wrt):
+    """``(names, as_tuple)``: the parameter names ``wrt`` (an index, a name, or a tuple of them) means for ``fn``
+    with ``params``, and whether the gradients come as a tuple.
+
+    Raises:
+        TypeError, ValueError: ``wrt`` is not an index or name of a parameter.
+    """
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    names = []
+    for w in items:
+        if isinstance(w, bool):
+            raise TypeError("wrt must be a parameter index or name")
+        if isinstance(w, int):
+            if not -len(params) <= w < len(params):
+                raise ValueError(f"wrt={w}: {fn.__name__} has {len(params)} parameters")
+            names.append(params[w])
+        elif isinstance(w, str):
+            if w not in params:
+                raise ValueError(f"wrt={w!r}: {fn.__name__} has no parameter of that name (it has {params})")
+            names.append(w)
+        else:
+            raise TypeError(f"wrt must be an index, a name, or a tuple of them, not {type(w).__name__}")
+    return names, isinstance(wrt, (tuple, list))

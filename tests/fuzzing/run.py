@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-import srcgrad.compiler.api as compiler_api
+import srcgrad.compiler.cache as compiler_cache
 
 from .oracle import MODES, STATUSES, NotJudged, cross_check, judge_mode, prepare
 from .programs import generate
@@ -123,7 +123,7 @@ class Run:
                 s.disagreements.append(f"{program.name}: {line}")
                 self.log(f"DISAGREE {program.name}: {line}")
         finally:
-            compiler_api.clear_cache()
+            compiler_cache.clear_cache()
             linecache.clearcache()
             for name in os.listdir(self.work):
                 os.remove(os.path.join(self.work, name))

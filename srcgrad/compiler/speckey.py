@@ -1,0 +1,149 @@
+"""The specialisation key: what a transformation assumes of the arguments, and what it tells the passes.
+
+``key(args)`` gives per argument its kind (a Python number, a list of them, a
+dict, ...) or the symbolic shape of an array, plus which arrays share memory
+and which hold complex values; the other functions read those facts back out
+for the pipeline.
+"""
+
+import numpy as np
+
+from . import complexity
+
+__all__ = ["key", "kind", "nested", "NUMBER_TYPES", "Shared", "DictKey", "ListShape", "shared_args",
+           "shared_params", "complex_params", "list_params", "as_arrays", "split_key"]
+
+
+def kind(a):
+    """The specialisation key of one argument: 1 a Python number, 2 a list/tuple of them, 3 a dict, 4 a list/tuple
+    of items of several shapes (arrays, or nested lists), 5 a nested list/tuple of numbers with a shape (passed
+    to the generated code as an array, see ``nested``), 0 anything else."""
+    t = type(a)
+    if t in NUMBER_TYPES:
+        return 1
+    if (t is list or t is tuple) and a and type(a[0]) in NUMBER_TYPES and type(a[-1]) in NUMBER_TYPES:
+        # The generated code treats the elements as numbers; an element that is not one gives a gradient of
+        # the wrong shape, which GradFunction.__call__ refuses to return.
+        return 2
+    if t is dict:
+        return 3
+    if (t is list or t is tuple) and a and (type(a[0]) is list or type(a[0]) is tuple):
+        return 5 if nested(a) is not None else 4
+    if (t is list or t is tuple) and a and any(type(e) is np.ndarray for e in a):
+        first = np.shape(a[0])
+        if any(np.shape(e) != first for e in a):
+            return 4  # arrays of several shapes: grad refuses them as a wrt argument (see _refuse_ragged)
+    if isinstance(a, np.matrix):
+        raise TypeError("srcgrad does not take np.matrix arguments (its * is a matrix product, so the gradient "
+                        "would follow neither meaning): pass np.asarray(m) and write @ for matrix products")
+    return 0
+
+
+def nested(a):
+    """A nested list or tuple of numbers (``[[1.0, 2.0], [3.0, 4.0]]``) as an array, or ``None`` when it has no
+    shape (ragged) or holds anything else."""
+    try:
+        arr = np.array(a)
+    except (ValueError, TypeError):
+        return None
+    return arr if arr.dtype.kind in "biuf" and arr.ndim >= 2 else None
+
+
+NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
+
+
+def key(args, shared=True):
+    """The specialisation key: per argument ``kind``, or a symbolic shape for an ndarray.
+
+    Axes of length one stay 1 (they broadcast); other lengths become symbols
+    2, 3, ... in order of appearance, equal lengths sharing a symbol, so one
+    transformation serves every batch size.
+    """
+    out = []
+    dims = {}
+    for a in args:  # (the last entry, after one per argument, says which arguments hold complex values)
+        if type(a) is np.ndarray:
+            out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
+        elif kind(a) == 5:  # a nested list of numbers: an array of its shape that is a list in the user's code
+            out.append(ListShape(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(a)))
+        elif type(a) is dict:
+            # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
+            out.append(DictKey((k, tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in v.shape))
+                                if type(v) is np.ndarray else (k, "dict" if type(v) is dict else None)
+                                for k, v in a.items()))
+        else:
+            out.append(kind(a))
+    shared = shared_args(args) if shared else None  # (only a function that writes in place needs to know)
+    if shared is not None:
+        out.append(shared)
+    out.append(complexity.complex_mask(args))
+    return tuple(out)
+
+
+class Shared(tuple):
+    """The specialisation key's part for array arguments that share memory (``f(W, W)``): groups of their
+    indices. Absent when none do, so the usual key is unchanged."""
+
+
+def shared_args(args):
+    """``Shared`` groups of the indices of array arguments that may share memory, or ``None``."""
+    arrays = [i for i, a in enumerate(args) if type(a) is np.ndarray]
+    if len(arrays) < 2:
+        return None
+    groups = []
+    for k, i in enumerate(arrays):
+        for j in arrays[k + 1:]:
+            if args[i] is args[j] or np.may_share_memory(args[i], args[j]):
+                for g in groups:
+                    if i in g or j in g:
+                        g.update((i, j))
+                        break
+                else:
+                    groups.append({i, j})
+    return Shared(tuple(sorted(g)) for g in groups) if groups else None
+
+
+def shared_params(params, key):
+    """Groups of parameter names given arrays that share memory in the specialisation ``key``."""
+    found = next((k for k in key if isinstance(k, Shared)), ())
+    return [[params[i] for i in g if i < len(params)] for g in found]
+
+
+class DictKey(tuple):
+    """The specialisation key of a dict argument: ``((key, symbolic shape or None), ...)``."""
+
+
+def complex_params(params, key):
+    """The parameters the specialisation ``key`` passes complex values for (its entry after the arguments')."""
+    found = key[-1] if key and isinstance(key[-1], frozenset) else ()
+    return {params[i] for i in found if i < len(params)}
+
+
+class ListShape(tuple):
+    """The specialisation key of a nested list of numbers: its symbolic shape (the generated code gets it as an
+    array, see ``as_arrays``)."""
+
+
+def list_params(params, key):
+    """``{parameter: nesting depth}`` of the arguments that are lists in the user's code (of numbers, or nested)."""
+    return {p: (len(k) if isinstance(k, ListShape) else 1) for p, k in zip(params, key)
+            if k == 2 or isinstance(k, ListShape)}
+
+
+def as_arrays(args, key):
+    """The arguments with each nested list of numbers made an array (the key says which)."""
+    if not any(isinstance(k, ListShape) for k in key):
+        return args
+    return tuple(np.array(a) if isinstance(k, ListShape) else a for a, k in zip(args, key))
+
+
+def split_key(params, key):
+    scalar = [p for p, k in zip(params, key) if k == 1]
+    seqs = [p for p, k in zip(params, key) if k == 2]
+    shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, DictKey)}
+    dicts = {p: tuple(e for e, _ in k) if isinstance(k, DictKey) else None  # the keys, in order, where known
+             for p, k in zip(params, key) if k == 3 or isinstance(k, DictKey)}
+    dict_shapes = {p: {e: shp for e, shp in k if isinstance(shp, tuple)} for p, k in zip(params, key)
+                   if isinstance(k, DictKey)}
+    shapes.update({("dict", p): v for p, v in dict_shapes.items()})
+    return scalar, seqs, shapes, dicts
