@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _scalar
+from ._update import bump_versions, check_option, scalar
+from .optimizer import Optimizer
 
 __all__ = ["Adadelta", "adadelta"]
 
@@ -34,11 +35,11 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, maximize=False):
-        _check("learning rate", lr)
-        if not 0.0 <= _scalar(rho) <= 1.0:
+        check_option("learning rate", lr)
+        if not 0.0 <= scalar(rho) <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        _check("epsilon value", eps)
-        _check("weight_decay value", weight_decay)
+        check_option("epsilon value", eps)
+        check_option("weight_decay value", weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults)
 
@@ -57,10 +58,10 @@ class Adadelta(Optimizer):
             square_avgs, acc_deltas = found["square_avg"], found["acc_delta"]
             if not params:
                 continue
-            adadelta(values, grads, square_avgs, acc_deltas, steps, lr=_scalar(group["lr"]),
-                     rho=_scalar(group["rho"]), eps=_scalar(group["eps"]),
-                     weight_decay=_scalar(group["weight_decay"]), maximize=group["maximize"])
-            _bump(params)
+            adadelta(values, grads, square_avgs, acc_deltas, steps, lr=scalar(group["lr"]),
+                     rho=scalar(group["rho"]), eps=scalar(group["eps"]),
+                     weight_decay=scalar(group["weight_decay"]), maximize=group["maximize"])
+            bump_versions(params)
         return loss
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _new_step, _scalar, _storage
+from ._update import buffer, bump_versions, check_option, grad_array, new_step, scalar, storage
+from .optimizer import Optimizer
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -40,11 +41,11 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, fused=None):
-        _check("learning rate", lr)
-        _check("lr_decay value", lr_decay)
-        _check("weight_decay value", weight_decay)
-        _check("initial_accumulator_value value", initial_accumulator_value)
-        _check("epsilon value", eps)
+        check_option("learning rate", lr)
+        check_option("lr_decay value", lr_decay)
+        check_option("weight_decay value", weight_decay)
+        check_option("initial_accumulator_value value", initial_accumulator_value)
+        check_option("epsilon value", eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, fused=fused)
@@ -72,24 +73,24 @@ class Adagrad(Optimizer):
                 if len(state) == 0:  # a group added after construction
                     _init_state(state, p, group)
                 params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
-                sums.append(_buffer(state["sum"]))
-                steps.append(_storage(state["step"]))
+                values.append(buffer(p))
+                grads.append(grad_array(p))
+                sums.append(buffer(state["sum"]))
+                steps.append(storage(state["step"]))
             if not params:
                 continue
-            adagrad(values, grads, sums, steps, lr=_scalar(group["lr"]), weight_decay=_scalar(group["weight_decay"]),
-                    lr_decay=_scalar(group["lr_decay"]), eps=_scalar(group["eps"]), maximize=group["maximize"])
-            _bump(params)
+            adagrad(values, grads, sums, steps, lr=scalar(group["lr"]), weight_decay=scalar(group["weight_decay"]),
+                    lr_decay=scalar(group["lr_decay"]), eps=scalar(group["eps"]), maximize=group["maximize"])
+            bump_versions(params)
         return loss
 
 
 def _init_state(state, p, group):
-    init = _scalar(group["initial_accumulator_value"])
+    init = scalar(group["initial_accumulator_value"])
     if p.dtype.kind == "c":
         init = complex(init, init)  # both parts of a complex entry start there, as in PyTorch
-    state["step"] = _new_step()
-    state["sum"] = Tensor._wrap(np.full_like(_storage(p), init))
+    state["step"] = new_step()
+    state["sum"] = Tensor._wrap(np.full_like(storage(p), init))
 
 
 def adagrad(params, grads, state_sums, steps, *, lr, weight_decay, lr_decay, eps, maximize):

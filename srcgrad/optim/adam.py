@@ -5,7 +5,8 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _lerp_, _new_step, _scalar, _storage
+from ._update import buffer, bump_versions, check_option, grad_array, lerp_, new_step, scalar, storage
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW", "adam"]
 
@@ -53,12 +54,12 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, decoupled_weight_decay=False, foreach=None, fused=None):
-        _check("learning rate", lr)
-        _check("epsilon value", eps)
+        check_option("learning rate", lr)
+        check_option("epsilon value", eps)
         for i, beta in enumerate(betas):
-            if not 0.0 <= _scalar(beta) < 1.0:
+            if not 0.0 <= scalar(beta) < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        _check("weight_decay value", weight_decay)
+        check_option("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
@@ -82,27 +83,27 @@ class Adam(Optimizer):
                     continue
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["exp_avg"] = Tensor._wrap(np.zeros_like(_storage(p)))
-                    state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(_storage(p)))
+                    state["step"] = new_step()
+                    state["exp_avg"] = Tensor._wrap(np.zeros_like(storage(p)))
+                    state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(storage(p)))
                     if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(_storage(p)))
+                        state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(storage(p)))
                 params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
-                exp_avgs.append(_buffer(state["exp_avg"]))
-                exp_avg_sqs.append(_buffer(state["exp_avg_sq"]))
+                values.append(buffer(p))
+                grads.append(grad_array(p))
+                exp_avgs.append(buffer(state["exp_avg"]))
+                exp_avg_sqs.append(buffer(state["exp_avg_sq"]))
                 if amsgrad:
-                    max_sqs.append(_buffer(state["max_exp_avg_sq"]))
-                steps.append(_storage(state["step"]))
+                    max_sqs.append(buffer(state["max_exp_avg_sq"]))
+                steps.append(storage(state["step"]))
             if not params:
                 continue
             beta1, beta2 = group["betas"]
             adam(values, grads, exp_avgs, exp_avg_sqs, max_sqs, steps, amsgrad=amsgrad,
-                 beta1=_scalar(beta1), beta2=_scalar(beta2), lr=_scalar(group["lr"]),
-                 weight_decay=_scalar(group["weight_decay"]), eps=_scalar(group["eps"]),
+                 beta1=scalar(beta1), beta2=scalar(beta2), lr=scalar(group["lr"]),
+                 weight_decay=scalar(group["weight_decay"]), eps=scalar(group["eps"]),
                  maximize=group["maximize"], decoupled_weight_decay=group.get("decoupled_weight_decay", False))
-            _bump(params)
+            bump_versions(params)
         return loss
 
 
@@ -159,7 +160,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
                 grad = grad + weight_decay * param
         # one scratch array per parameter; each line rounds as PyTorch's kernels do
         scratch = np.empty_like(exp_avg)
-        _lerp_(exp_avg, grad, 1 - beta1, scratch)
+        lerp_(exp_avg, grad, 1 - beta1, scratch)
         exp_avg_sq *= beta2
         np.multiply(grad, 1 - beta2, out=scratch)
         scratch *= grad

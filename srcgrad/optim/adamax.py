@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _bump, _check, _lerp_, _scalar
+from ._update import bump_versions, check_option, lerp_, scalar
+from .optimizer import Optimizer
 
 __all__ = ["Adamax", "adamax"]
 
@@ -32,12 +33,12 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False):
-        _check("learning rate", lr)
-        _check("epsilon value", eps)
+        check_option("learning rate", lr)
+        check_option("epsilon value", eps)
         for i, beta in enumerate(betas):
-            if not 0.0 <= _scalar(beta) < 1.0:
+            if not 0.0 <= scalar(beta) < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        _check("weight_decay value", weight_decay)
+        check_option("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize)
         super().__init__(params, defaults)
@@ -58,10 +59,10 @@ class Adamax(Optimizer):
             if not params:
                 continue
             beta1, beta2 = group["betas"]
-            adamax(values, grads, exp_avgs, exp_infs, steps, lr=_scalar(group["lr"]), beta1=_scalar(beta1),
-                   beta2=_scalar(beta2), eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]),
+            adamax(values, grads, exp_avgs, exp_infs, steps, lr=scalar(group["lr"]), beta1=scalar(beta1),
+                   beta2=scalar(beta2), eps=scalar(group["eps"]), weight_decay=scalar(group["weight_decay"]),
                    maximize=group["maximize"])
-            _bump(params)
+            bump_versions(params)
         return loss
 
 
@@ -83,7 +84,7 @@ def adamax(params, grads, exp_avgs, exp_infs, steps, *, lr, beta1, beta2, eps, w
         step = float(steps[i])
         if weight_decay != 0:
             grad = grad + weight_decay * param
-        _lerp_(exp_avg, grad, 1 - beta1)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_inf *= beta2
         np.maximum(exp_inf, np.abs(grad) + eps, out=exp_inf)
         clr = lr / (1 - beta1 ** step)

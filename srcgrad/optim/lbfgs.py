@@ -9,7 +9,8 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, _buffer, _check, _grad, _storage
+from ._update import buffer, check_option, grad_array, storage
+from .optimizer import Optimizer
 
 __all__ = ["LBFGS", "cubic_interpolate", "strong_wolfe", "two_loop"]
 
@@ -202,7 +203,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
-        _check("learning rate", lr)
+        check_option("learning rate", lr)
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"only 'strong_wolfe' is supported as line_search_fn, not {line_search_fn!r}")
         if max_eval is None:
@@ -227,24 +228,24 @@ class LBFGS(Optimizer):
     # -- the parameters as one flat vector --------------------------------------------------
 
     def _gather_flat_grad(self):
-        return np.concatenate([np.zeros_like(_buffer(p)).reshape(-1) if p.grad is None
-                               else _grad(p).reshape(-1) for p in self._params])
+        return np.concatenate([np.zeros_like(buffer(p)).reshape(-1) if p.grad is None
+                               else grad_array(p).reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
-            value = _buffer(p)
+            value = buffer(p)
             n = value.size
             value += step_size * update[offset:offset + n].reshape(value.shape)
             p._vc[0] += 1
             offset += n
 
     def _clone_param(self):
-        return [np.array(_storage(p), copy=True) for p in self._params]
+        return [np.array(storage(p), copy=True) for p in self._params]
 
     def _set_param(self, values):
         for p, value in zip(self._params, values):
-            np.copyto(_storage(p), value)
+            np.copyto(storage(p), value)
             p._vc[0] += 1
 
     def _directional_evaluate(self, closure, x, t, d):

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check, _lerp_, _scalar, _storage
+from ._update import bump_versions, check_option, lerp_, scalar, storage
+from .optimizer import Optimizer
 
 __all__ = ["NAdam", "nadam"]
 
@@ -43,13 +44,13 @@ class NAdam(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False):
-        _check("learning rate", lr)
-        _check("epsilon value", eps)
+        check_option("learning rate", lr)
+        check_option("epsilon value", eps)
         for i, beta in enumerate(betas):
-            if not 0.0 <= _scalar(beta) < 1.0:
+            if not 0.0 <= scalar(beta) < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        _check("weight_decay value", weight_decay)
-        _check("momentum_decay value", momentum_decay)
+        check_option("weight_decay value", weight_decay)
+        check_option("momentum_decay value", momentum_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                         foreach=foreach, maximize=maximize)
@@ -68,15 +69,15 @@ class NAdam(Optimizer):
         for group in self.param_groups:
             params, values, grads, found, steps = self._gather(group, ("exp_avg", "exp_avg_sq"), _init_mu_product)
             exp_avgs, exp_avg_sqs = found["exp_avg"], found["exp_avg_sq"]
-            mu_products = [_storage(self.state[p]["mu_product"]) for p in params]
+            mu_products = [storage(self.state[p]["mu_product"]) for p in params]
             if not params:
                 continue
             beta1, beta2 = group["betas"]
-            nadam(values, grads, exp_avgs, exp_avg_sqs, mu_products, steps, lr=_scalar(group["lr"]),
-                  beta1=_scalar(beta1), beta2=_scalar(beta2), eps=_scalar(group["eps"]),
-                  weight_decay=_scalar(group["weight_decay"]), momentum_decay=_scalar(group["momentum_decay"]),
+            nadam(values, grads, exp_avgs, exp_avg_sqs, mu_products, steps, lr=scalar(group["lr"]),
+                  beta1=scalar(beta1), beta2=scalar(beta2), eps=scalar(group["eps"]),
+                  weight_decay=scalar(group["weight_decay"]), momentum_decay=scalar(group["momentum_decay"]),
                   decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])
-            _bump(params)
+            bump_versions(params)
         return loss
 
 
@@ -108,7 +109,7 @@ def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, *, lr, beta1
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_products[i] *= mu
         mu_product = float(mu_products[i])
-        _lerp_(exp_avg, grad, 1 - beta1)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
         denom = np.sqrt(exp_avg_sq / bias_correction2) + eps

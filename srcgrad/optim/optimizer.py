@@ -10,13 +10,13 @@ no graph recorded, and bump the parameter's version counter.
 """
 
 import copy
-import numbers
 from collections import defaultdict
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
+from ._update import buffer, grad_array, new_step, storage
 
 __all__ = ["Optimizer", "required"]
 
@@ -192,18 +192,18 @@ class Optimizer:
                 continue
             state = self.state[p]
             if len(state) == 0:
-                state["step"] = _new_step()
+                state["step"] = new_step()
                 if init is not None:
                     init(state, p)
                 for name in buffers:
                     if name not in state:
-                        state[name] = Tensor._wrap(np.zeros_like(_storage(p)))
+                        state[name] = Tensor._wrap(np.zeros_like(storage(p)))
             params.append(p)
-            values.append(_buffer(p))
-            grads.append(_grad(p))
+            values.append(buffer(p))
+            grads.append(grad_array(p))
             for name in buffers:
-                found[name].append(_buffer(state[name]))
-            steps.append(_storage(state["step"]))
+                found[name].append(buffer(state[name]))
+            steps.append(storage(state["step"]))
         return params, values, grads, found, steps
 
     # -- state dicts --------------------------------------------------------------------
@@ -288,71 +288,3 @@ def _cast_state(param, name, value):
     if isinstance(value, dict):
         return {k: _cast_state(param, name, v) for k, v in value.items()}
     return copy.deepcopy(value)
-
-
-# -- helpers the algorithms share ----------------------------------------------------------
-
-
-def _storage(p):
-    """``p``'s values as a writeable ndarray that the update can change in place."""
-    value = p._value
-    if not (isinstance(value, np.ndarray) and value.flags.writeable):
-        value = np.array(value)
-        p._value = value
-    return value
-
-
-def _real(value):
-    """A complex array viewed as real pairs (PyTorch's ``view_as_real``): each part is updated as its own entry."""
-    if value.dtype.kind == "c":
-        return value.view(value.real.dtype)
-    return value
-
-
-def _buffer(t):
-    """The storage of parameter or state Tensor ``t`` for the update (complex viewed as real)."""
-    return _real(_storage(t))
-
-
-def _grad(p):
-    """The gradient of ``p`` as an ndarray (complex viewed as real)."""
-    return _real(np.asarray(p.grad._value))
-
-
-def _bump(params):
-    for p in params:
-        p._vc[0] += 1
-
-
-def _scalar(x):
-    """A hyperparameter as a Python number (a 0-d Tensor learning rate is allowed, as in PyTorch)."""
-    if isinstance(x, Tensor):
-        return x.item()
-    return x
-
-
-def _check(name, value, low=0.0, message=None):
-    value = _scalar(value)
-    if not isinstance(value, numbers.Real) or not value >= low:
-        raise ValueError(message or f"Invalid {name}: {value}")
-
-
-def _new_step():
-    """A fresh step counter: a 0-d Tensor of the default float dtype, as PyTorch keeps it."""
-    from ..creation import get_default_dtype
-
-    return Tensor._wrap(np.zeros((), dtype=get_default_dtype()))
-
-
-def _lerp_(start, end, weight, scratch=None):
-    """``start += weight * (end - start)`` in place, rounded as PyTorch's ``lerp_`` rounds it.
-
-    ``scratch``, an array of ``start``'s shape and dtype, saves allocating a temporary.
-    """
-    diff = np.subtract(end, start, out=scratch)
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= 1 - weight
-        np.subtract(end, diff, out=start)

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _lerp_, _new_step, _scalar, _storage
+from ._update import buffer, bump_versions, check_option, grad_array, lerp_, new_step, scalar, storage
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop", "rmsprop"]
 
@@ -41,11 +42,11 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  foreach=None, maximize=False):
-        _check("learning rate", lr)
-        _check("epsilon value", eps)
-        _check("momentum value", momentum)
-        _check("weight_decay value", weight_decay)
-        _check("alpha value", alpha)
+        check_option("learning rate", lr)
+        check_option("epsilon value", eps)
+        check_option("momentum value", momentum)
+        check_option("weight_decay value", weight_decay)
+        check_option("alpha value", alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults)
@@ -62,34 +63,34 @@ class RMSprop(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             params, values, grads, square_avgs, grad_avgs, buffers, steps = [], [], [], [], [], [], []
-            momentum, centered = _scalar(group["momentum"]), group["centered"]
+            momentum, centered = scalar(group["momentum"]), group["centered"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["square_avg"] = Tensor._wrap(np.zeros_like(_storage(p)))
+                    state["step"] = new_step()
+                    state["square_avg"] = Tensor._wrap(np.zeros_like(storage(p)))
                     if momentum > 0:
-                        state["momentum_buffer"] = Tensor._wrap(np.zeros_like(_storage(p)))
+                        state["momentum_buffer"] = Tensor._wrap(np.zeros_like(storage(p)))
                     if centered:
-                        state["grad_avg"] = Tensor._wrap(np.zeros_like(_storage(p)))
+                        state["grad_avg"] = Tensor._wrap(np.zeros_like(storage(p)))
                 params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
-                square_avgs.append(_buffer(state["square_avg"]))
+                values.append(buffer(p))
+                grads.append(grad_array(p))
+                square_avgs.append(buffer(state["square_avg"]))
                 if momentum > 0:
-                    buffers.append(_buffer(state["momentum_buffer"]))
+                    buffers.append(buffer(state["momentum_buffer"]))
                 if centered:
-                    grad_avgs.append(_buffer(state["grad_avg"]))
-                steps.append(_storage(state["step"]))
+                    grad_avgs.append(buffer(state["grad_avg"]))
+                steps.append(storage(state["step"]))
             if not params:
                 continue
-            rmsprop(values, grads, square_avgs, grad_avgs, buffers, steps, lr=_scalar(group["lr"]),
-                    alpha=_scalar(group["alpha"]), eps=_scalar(group["eps"]),
-                    weight_decay=_scalar(group["weight_decay"]), momentum=momentum, centered=centered,
+            rmsprop(values, grads, square_avgs, grad_avgs, buffers, steps, lr=scalar(group["lr"]),
+                    alpha=scalar(group["alpha"]), eps=scalar(group["eps"]),
+                    weight_decay=scalar(group["weight_decay"]), momentum=momentum, centered=centered,
                     maximize=group["maximize"])
-            _bump(params)
+            bump_versions(params)
         return loss
 
 
@@ -116,7 +117,7 @@ def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, l
         square_avg += (1 - alpha) * grad * grad
         if centered:
             grad_avg = grad_avgs[i]
-            _lerp_(grad_avg, grad, 1 - alpha)
+            lerp_(grad_avg, grad, 1 - alpha)
             avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             avg = np.sqrt(square_avg)

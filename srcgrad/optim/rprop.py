@@ -3,17 +3,18 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump, _check, _scalar, _storage
+from ._update import bump_versions, check_option, scalar, storage
+from .optimizer import Optimizer
 
 __all__ = ["Rprop", "rprop"]
 
 
 def _init_step_size(state, p, group):
-    state["prev"] = Tensor._wrap(np.zeros_like(_storage(p)))
-    lr = _scalar(group["lr"])
+    state["prev"] = Tensor._wrap(np.zeros_like(storage(p)))
+    lr = scalar(group["lr"])
     if p.dtype.kind == "c":
         lr = complex(lr, lr)  # both parts of a complex entry get the step size, as in PyTorch
-    state["step_size"] = Tensor._wrap(np.full_like(_storage(p), lr))
+    state["step_size"] = Tensor._wrap(np.full_like(storage(p), lr))
 
 
 class Rprop(Optimizer):
@@ -42,7 +43,7 @@ class Rprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, foreach=None, maximize=False):
-        _check("learning rate", lr)
+        check_option("learning rate", lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach, maximize=maximize)
@@ -68,7 +69,7 @@ class Rprop(Optimizer):
             step_size_min, step_size_max = group["step_sizes"]
             rprop(values, grads, prevs, step_sizes, steps, step_size_min=step_size_min,
                   step_size_max=step_size_max, etaminus=etaminus, etaplus=etaplus, maximize=group["maximize"])
-            _bump(params)
+            bump_versions(params)
         return loss
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _buffer, _bump, _check, _grad, _scalar
+from ._update import buffer, bump_versions, check_option, grad_array, scalar
+from .optimizer import Optimizer
 
 __all__ = ["SGD", "sgd"]
 
@@ -50,9 +51,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, fused=None):
-        _check("learning rate", lr)
-        _check("momentum value", momentum)
-        _check("weight_decay value", weight_decay)
+        check_option("learning rate", lr)
+        check_option("momentum value", momentum)
+        check_option("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
@@ -71,24 +72,24 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             params, values, grads, buffers = [], [], [], []
-            momentum = _scalar(group["momentum"])
+            momentum = scalar(group["momentum"])
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 params.append(p)
-                values.append(_buffer(p))
-                grads.append(_grad(p))
+                values.append(buffer(p))
+                grads.append(grad_array(p))
                 if momentum != 0:
                     buf = self.state[p].get("momentum_buffer")
-                    buffers.append(None if buf is None else _buffer(buf))
+                    buffers.append(None if buf is None else buffer(buf))
                 else:
                     buffers.append(None)
             if not params:
                 continue
-            sgd(values, grads, buffers, lr=_scalar(group["lr"]), momentum=momentum,
-                dampening=_scalar(group["dampening"]), weight_decay=_scalar(group["weight_decay"]),
+            sgd(values, grads, buffers, lr=scalar(group["lr"]), momentum=momentum,
+                dampening=scalar(group["dampening"]), weight_decay=scalar(group["weight_decay"]),
                 nesterov=group["nesterov"], maximize=group["maximize"])
-            _bump(params)
+            bump_versions(params)
             if momentum != 0:
                 for p, buf in zip(params, buffers):
                     state = self.state[p]
