@@ -37,19 +37,9 @@ PRIVATE_IMPORTS_ALLOWED = {
 }
 
 PENDING_COMPILER = {
-    # The compiler half of issue 13 gives these public names in a shared module.
+    # The compiler half of issue 13 gives these public names.
     ("srcgrad.compiler.api", "srcgrad.compiler.reverse", "_resolve_markers"),
-    ("srcgrad.compiler.api", "srcgrad.rules.registry", "_TABLE_VERSION"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.api", "_as_arrays"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.api", "_key"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.api", "_resolve_wrt"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.reverse", "_assign"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.reverse", "_atom_node"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.reverse", "_call"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.reverse", "_name"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.reverse", "_refuse_higher_order"),
-    ("srcgrad.compiler.forward", "srcgrad.compiler.reverse", "_stmt_reads"),
-    ("srcgrad.compiler.normalize", "srcgrad.compiler.reverse", "_stmt_reads"),
+    ("srcgrad.compiler.cache", "srcgrad.rules.registry", "_TABLE_VERSION"),
 }
 
 PENDING_RUNTIME = {
