@@ -59,6 +59,8 @@ def test_runs_each_rank_through_the_worker_with_the_script_and_its_arguments(fak
 
 def test_host_options_spelled_for_mpich_and_open_mpi(fake_mpiexec, monkeypatch):
     path, calls = fake_mpiexec
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # the user set only OMP_NUM_THREADS
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     args = ["--mpiexec", path, "-n", "8", "--hostfile", "hosts.txt", "--ppn", "4", "--mpi-arg=-prepend-rank",
             "-m", "pkg.train", "x"]

@@ -171,9 +171,8 @@ def prepare_autograd(src_tests, run_dir, files=None):
 
 def run_pytest(run_dir, files, mode, cache, verbose=False):
     """Run the rewritten files in ``mode``; returns ``{nodeid: record}``."""
-    out = os.path.join(cache, f"results-{mode}.json")
-    if os.path.exists(out):
-        os.remove(out)
+    # each run its own results file: several runs may share one cache
+    out = os.path.join(tempfile.mkdtemp(prefix=f"results-{mode}-", dir=cache), "results.json")
     env = dict(os.environ)
     env.update(SRCGRAD_PEER_MODE=mode, SRCGRAD_PEER_RESULTS=out,
                SRCGRAD_PEER_GEN=tempfile.mkdtemp(prefix=f"gen-{mode}-", dir=cache),
