@@ -446,19 +446,20 @@ def _cse(fdef, ns):
     """Reuse a product or sum already computed in the same block (``x * x * x`` -> ``t_3 * x``)."""
     def block(stmts):
         avail = {}  # _arith_key(expr) -> (name, names read)
+        uses = {}  # name -> the keys of avail whose name or reads include it (to drop them when it changes)
         for s in stmts:
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     block(getattr(s, field))
             if isinstance(s, (ast.If, ast.For, ast.While)):
                 avail.clear()
+                uses.clear()
                 continue
             if isinstance(s, ast.Assign) and avail:
                 s.value = _Reuse(avail).visit(s.value)
-            stored = _cse_stored(s)
-            if stored:
-                for key in [k for k, (name, reads) in avail.items() if name in stored or reads & stored]:
-                    del avail[key]
+            for name in _cse_stored(s):
+                for key in uses.pop(name, ()):
+                    avail.pop(key, None)
             if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
                     and isinstance(s.value, ast.BinOp)):
                 key = _arith_key(s.value)
@@ -466,6 +467,8 @@ def _cse(fdef, ns):
                     reads = {n.id for n in walk(s.value) if isinstance(n, ast.Name)}
                     if s.targets[0].id not in reads:
                         avail[key] = (s.targets[0].id, reads)
+                        for name in reads | {s.targets[0].id}:
+                            uses.setdefault(name, []).append(key)
 
     block(fdef.body)
 

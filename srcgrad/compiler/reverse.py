@@ -405,8 +405,9 @@ class Reverse:
                 else:
                     code = []
                 self.views.clear()
-            stored = _stored(code)
-            self.views = {d: gv for d, gv in self.views.items() if d not in stored and gv[0] not in stored}
+            if self.views:
+                stored = _stored(code)
+                self.views = {d: gv for d, gv in self.views.items() if d not in stored and gv[0] not in stored}
             self.views.update(fresh)
             out += code
         return out
