@@ -128,7 +128,8 @@ def check(fn, act, values, shared_params=(), mutable_defaults=()):
                          "its memory) of a function that calls itself: the caller reads its arguments after the "
                          "call, and srcgrad.grad computes the write out of place, so it would not see it",
                          f"Copy it first: {where.shown(s.target)} = np.copy(...)")
-        if args and isinstance(s.value, Prim) and s.value.fn in (index_add, index_update):
+        if args and isinstance(s.value, Prim) and s.value.fn in (index_add, index_update) and \
+                s.target not in fn.owned_params:  # (an argument copied first: the names that see it, below)
             where.refuse(f"{s.inplace} writes into the argument '{args[0]}' ({_q(where.shown(s.target))} may share its "
                          "memory); srcgrad.grad supports index assignment into arrays the function creates",
                          f"Copy it first: {where.shown(s.target)} = np.copy(...)")
@@ -200,6 +201,7 @@ class _Flow:
     def __init__(self, fn, act, values, shared_params=()):
         self.fn, self.act, self.values = fn, act, values
         self.shared_params = shared_params
+        self.recursive = any(isinstance(s, Assign) and isinstance(s.value, UserCall) for s in _walk(fn.body))
         self.events = {}
         self.numbers = set()  # abstract arrays that are numpy numbers (never changed in place)
         self.jumps = []
@@ -315,6 +317,12 @@ class _Flow:
             return roots.get(value.lst.name, frozenset())
         if isinstance(value, Prim):
             atoms = list(value.args) + list(value.kwargs.values())
+            if (value.fn is np.copy and s.target in self.fn.owned_params and atoms == [Var(s.target)]
+                    and (len(roots.get(s.target, ())) > 1 or self.recursive)):
+                # the copy of an argument written into, made first. Given memory another argument shares
+                # (f(W, W)), the user's write would show through that one; in a function that calls itself,
+                # through the calling activation's argument: the copy stands for the argument's memory
+                return roots[s.target]
             if value.style in ("binop", "unary") or (_makes_new_array(value.fn) and "out" not in value.kwargs):
                 return self.fresh(s, roots, number=self.number(s))
             if value.style == "getitem" and self.number_index(s):

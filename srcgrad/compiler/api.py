@@ -118,8 +118,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     _debug("reverse", lambda: codegen.to_source(fdef))
     scalar_out = _scalar_output(fdef)
     if optimize:
-        optimize_pass.optimize(fdef, ns.values, _static_shapes(act, namer, scalar_out, dout_name),
-                               floats=namer.adjoints().values())
+        optimize_pass.optimize(fdef, ns.values, _static_shapes(act, namer, scalar_out, dout_name))
         _debug("optimize", lambda: codegen.to_source(fdef))
     text = codegen.to_source(fdef)
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
@@ -227,7 +226,8 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params):
     namer = Namer()
     ns = Namespace(namer)
     scalar_params, seq_params, shapes, dicts = speckey.split_key(params, key)
-    normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None})
+    normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None},
+                                              tuple_result=True)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, speckey.list_params(params, key))
     aliasing.check(normal, act, ns.values, speckey.shared_params(params, key), _mutable_defaults(fn))

@@ -52,25 +52,13 @@ def complex_mask(args):
         if kind is np.ndarray:
             if a.dtype.kind != "c":
                 continue
-        elif kind is float or kind is int or not holds_complex(_summary(a)):
+        elif kind is float or kind is int or not holds_complex(a):
             continue
         found = [i] if found is None else found + [i]
     return _NONE if found is None else frozenset(found)
 
 
 _NONE = frozenset()
-
-
-def _summary(a):
-    """``a``, or for a list or tuple that starts with a Python number its sum: complex exactly when an item
-    is (a complex number, or an array or numpy number of a complex dtype), found by one loop in C where
-    ``holds_complex`` makes a Python call per item (most of a scalar loop's time over 1000 numbers)."""
-    if (type(a) is list or type(a) is tuple) and a and (type(a[0]) is float or type(a[0]) is int):
-        try:
-            return sum(a)
-        except Exception:  # items that do not add up (strings, ragged lists): looked at one by one
-            return a
-    return a
 
 
 def _mentions_complex(node, complex_names):
@@ -194,7 +182,8 @@ def check(normal, act, scopes, complex_params=()):
     consts = any(_mentions_complex(a.node, complex_names) for s in stmts for a in _atoms(s.value)
                  if isinstance(a, Const))
     returned = normal.body[-1].value
-    result = _complex_atom(returned, maybe, complex_names) if isinstance(returned, (Var, Const)) else bool(maybe)
+    result = _complex_atom(returned, maybe, complex_names) if isinstance(returned, (Var, Const)) else \
+        any(_complex_atom(r, maybe, complex_names) for r in returned) if isinstance(returned, tuple) else bool(maybe)
     return bool(maybe) or consts, result
 
 

@@ -18,8 +18,8 @@ import inspect
 
 from ..errors import NoRuleError
 from . import inline
-from .ir import (Append, Assign, Break, Cast, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce, ListSet, NonDiff,
-                 Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
+from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
+                 ListSet, NonDiff, Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
 from .parse import error_at
 from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, stmt_reads
 from .reverse import Reverse, refuse_higher_order
@@ -335,6 +335,21 @@ class Forward(Reverse):
         body = self.block(fn.body[:-1], state, set(fn.params))
         body = [_assign(v, ast.Constant(value=None)) for v in sorted(self.maybe_undefined)] + body
         result = fn.body[-1].value
+        if isinstance(result, tuple):  # several values: a tuple of tangents
+            outs = [self.result_tangent(r, state) for r in result]
+            body.append(ast.Return(value=ast.Tuple(elts=[ast.Tuple(elts=[_atom_node(r) for r in result],
+                                                                   ctx=ast.Load()),
+                                                         ast.Tuple(elts=outs, ctx=ast.Load())], ctx=ast.Load())))
+        else:
+            body.append(ast.Return(value=ast.Tuple(elts=[_atom_node(result), self.result_tangent(result, state)],
+                                                   ctx=ast.Load())))
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in fn.params + tangent_names], vararg=None,
+                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        return ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
+                               type_comment=None, lineno=1)
+
+    def result_tangent(self, result, state):
+        """The tangent of a returned atom (zeros of its kind where it has none)."""
         out_t = None
         if isinstance(result, Var) and result.name in self.act.lists:  # a list of values: a list of tangents
             e = self.namer.fresh("e")
@@ -348,16 +363,13 @@ class Forward(Reverse):
             if result.name not in self.act.scalar:
                 from .runtime import match_shape
                 out_t = _call(self.ns.bind(match_shape, "match_shape"), out_t, _atom_node(result))
+        elif isinstance(result, Var) and result.name in self.act.scalar:
+            out_t = ast.Constant(value=0.0)
+        elif isinstance(result, Const):
+            out_t = self.const_zero(result)
         else:
-            if isinstance(result, Var) and result.name in self.act.scalar:
-                out_t = ast.Constant(value=0.0)
-            else:
-                out_t = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _atom_node(result))
-        body.append(ast.Return(value=ast.Tuple(elts=[_atom_node(result), out_t], ctx=ast.Load())))
-        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in fn.params + tangent_names], vararg=None,
-                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-        return ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
-                               type_comment=None, lineno=1)
+            out_t = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _atom_node(result))
+        return out_t
 
 
 def _exposed(stmts, assigned=frozenset()):

@@ -213,7 +213,7 @@ class Continue:
 
 @dataclass
 class Return:
-    """The single return, last in the function body."""
+    """The single return, last in the function body: an atom (or, for ``jvp``, a tuple of atoms)."""
     value: object
     lineno: int = 0
 
@@ -239,6 +239,8 @@ class NormalFunction:
             (``if`` tests, loop counters), as opposed to the user's variables it restores.
         display: ``{variable: how the user's code spells it}`` for every variable of the user's (an inlined
             helper's locals renamed apart, ``d_b`` for ``d['b']``), for messages; temporaries have none.
+        owned_params: parameters the function writes into (``x[0] = v``); the body starts with
+            ``x = np.copy(x)`` for each, so the writes never reach the caller's array and may run in place.
     """
     name: str
     params: list
@@ -248,6 +250,7 @@ class NormalFunction:
     lines: list = field(default_factory=list)
     bookkeeping: set = field(default_factory=set)
     display: dict = field(default_factory=dict)
+    owned_params: set = field(default_factory=set)
 
 
 def clone(node):

@@ -233,6 +233,8 @@ class Normalizer:
         self.multi_outputs = set()
         self.values_of = {}
         self.written_into = set()
+        self.plainly_rebound = set()  # top-level parameters given a new value outside any branch or loop
+        self.copied_params = {}  # top-level parameter written into -> the line of its first write
         self.display = {}  # variable -> the user's spelling (helper locals renamed apart, dict and tuple items)
         self.control_depth = 0
         self.deps = [parsed.scope]
@@ -242,6 +244,7 @@ class Normalizer:
         self.fresh_lists = set()  # lists made in place ([a, b]) with no name of their own
         self.list_inplace = []  # the ListSet statements of lst[i] op= v
         self.dict_keys = {}  # dict arguments: their keys in order, from the specialisation
+        self.tuple_result = False  # a tuple of values may be returned (see ``normalize``)
 
     # ------------------------------------------------------------ entry
     def run(self):
@@ -260,10 +263,14 @@ class Normalizer:
         params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
         self.params = set(params)
         self.block(fdef.body, ctx)
+        self.copy_written_params(ctx)
         self.check_aliases(ctx)
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
-        if isinstance(result, (tuple, _StaticDict, _DictLiteral)):
+        if self.tuple_result and isinstance(result, tuple) and result and \
+                all(isinstance(x, (Var, Const)) for x in result):
+            pass  # several values returned (jvp gives one tangent per value)
+        elif isinstance(result, (tuple, _StaticDict, _DictLiteral)):
             kind = "tuple" if isinstance(result, tuple) else "dict"
             raise ctx.error(fdef, f"srcgrad.grad needs a function returning one value; it returns a {kind}")
         body.append(Return(result, lineno=fdef.body[-1].lineno if fdef.body else fdef.lineno))
@@ -280,7 +287,21 @@ class Normalizer:
             defaults = defaults + [d for d in kw if d is not None]
         return NormalFunction(name=fdef.name, params=params, defaults=defaults, body=body,
                               filename=self.parsed.filename, lines=self.parsed.lines,
-                              bookkeeping=self.bookkeeping, display=self.display)
+                              bookkeeping=self.bookkeeping, display=self.display,
+                              owned_params=set(self.copied_params))
+
+    def copy_written_params(self, ctx):
+        """Start the body with ``x = np.copy(x)`` for each parameter the function writes into (``x[0] = v``).
+
+        The user's function changes the caller's array; its derivative must not (the caller may call it
+        again), and the copy makes every later write one into the function's own array.
+        """
+        if not self.copied_params:
+            return
+        body, self.out = self.out, []
+        for name, node in self.copied_params.items():
+            self.emit(Assign(name, self.call_prim(np.copy, [Var(name)], {}, node, ctx), lineno=self.line(node, ctx)))
+        self.out += body
 
     def check_aliases(self, ctx):
         """Mark the ``lst[i] op= v`` statements whose item another name may see (``check_list_inplace``).
@@ -671,11 +692,10 @@ class Normalizer:
         nothing else refers to that array (another variable, a list, a view).
         """
         name = self.local(name_node, ctx)
-        if name in self.params and name not in self.rebound:  # also through a helper's parameter
-            shown = self.shown(name)
-            raise ctx.error(name_node, f"assignment into the argument '{shown}': srcgrad.grad supports index "
-                                       "assignment into arrays the function creates (copy it first: "
-                                       f"{shown} = {shown}.copy())")
+        if name in self.params and name not in self.plainly_rebound:
+            # may still be the caller's array (also written through a helper's parameter, which is renamed to
+            # the argument it is given): copy it first
+            self.copied_params.setdefault(name, name_node)
         for value in self.values_of.get(name, ()):
             if not self.fresh_array(value, name):
                 raise ctx.error(name_node, f"assignment into '{self.shown(name)}', which may share its memory "
@@ -786,6 +806,8 @@ class Normalizer:
                 isinstance(value, Prim) and value.style == "call" and getattr(value.fn, "__name__", "") in
                 ("index_update", "index_add") and value.args and getattr(value.args[0], "name", None) == name):
             self.rebound.add(name)
+            if not self.control_depth and len(self.inline_stack) == 1:
+                self.plainly_rebound.add(name)
         if isinstance(value, tuple):
             raise ctx.error(node, "a tuple value must be unpacked (a, b = ...) here")
         if isinstance(value, _LocalFunction):
@@ -1488,7 +1510,13 @@ class Normalizer:
             k = _const_int(self.rewrite(e.slice, ctx)[0])
             if k is not None and -len(base) <= k < len(base):
                 return base[k]
-            raise ctx.error(e, "indexing a tuple needs a constant integer index (an index it has)")
+            if k is None and not isinstance(e.slice, ast.Slice) and base and \
+                    all(isinstance(x, (Var, Const)) for x in base):
+                # an index known only when the code runs (t[i], i an argument): the item is chosen then
+                lst = self.atom(ListNew(list(base)), e, ctx)
+                return ListGet(lst, self.index(e.slice, e, ctx))
+            raise ctx.error(e, "indexing a tuple needs an integer index it has (a tuple of tuples or dicts, a "
+                               "slice: a constant one)")
         base = self.atom(base, e, ctx)
         idx = self.index(e.slice, e, ctx)
         if isinstance(base, Var) and base.name in self.lists:
@@ -1611,6 +1639,10 @@ class Normalizer:
                                    "inside a branch or loop above)")
             return Const(ast.Constant(value=len(container.items if isinstance(container, _StaticTuple)
                                                 else container)))
+        if callee is dict and not e.args and all(k.arg is not None for k in e.keywords):
+            # dict(a=x, b=y) is the dict {'a': x, 'b': y}
+            return self.expr_Dict(ast.copy_location(ast.Dict(keys=[ast.Constant(value=k.arg) for k in e.keywords],
+                                                             values=[k.value for k in e.keywords]), e), ctx)
         if callee in NONDIFF_BUILTINS:
             return self.nondiff(e, ctx)
         if any(k.arg == "out" for k in e.keywords):
@@ -1646,15 +1678,14 @@ class Normalizer:
             node = ast.Call(func=self.callee_node(func, callee, ctx), args=[ast.Name(id=args[0].name, ctx=ast.Load())],
                             keywords=[ast.keyword(arg=k, value=copy.deepcopy(v.node)) for k, v in kwargs.items()])
             return ListReduce(kind, prim, node, args[0], kwargs)
-        if any(isinstance(a, Var) and a.name in self.lists for a in args):
-            raise ctx.error(e, f"passing a list to {getattr(callee, '__name__', 'this function')} is not supported; "
-                               "np.stack, np.array, np.concatenate and sum take lists")
-        if (any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values())) \
-                and not (_inlinable(callee) and get_rule(callee) is None):  # your own functions take tuples
-            if all(_const_tuple(a) for a in args) and all(_const_tuple(a) for a in kwargs.values()):
+        if reducer is not None and any(isinstance(a, Var) and a.name in self.lists for a in args[1:]):
+            raise ctx.error(e, f"{ast.unparse(func)} takes its list first; a list passed after it is not supported")
+        if not (_inlinable(callee) and get_rule(callee) is None):  # your own functions take tuples and lists
+            if (any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values())) \
+                    and all(_const_tuple(a) for a in args) and all(_const_tuple(a) for a in kwargs.values()):
                 return self.nondiff(e, ctx)
-            args = [self.pack(a, e, ctx) for a in args]
-            kwargs = {k: self.pack(a, e, ctx) for k, a in kwargs.items()}
+            args = [self.sequence(a, callee, i, e, ctx) for i, a in enumerate(args)]
+            kwargs = {k: self.sequence(a, callee, None, e, ctx) for k, a in kwargs.items()}
         if (callee in _AS_ARRAY and len(args) == 1 and isinstance(args[0], Var) and args[0].name not in self.lists
                 and set(kwargs) <= {"dtype"} and all(_dtype_kind(self.static_value(k.value, ctx)) == "f"
                                                      for k in e.keywords)):
@@ -1759,6 +1790,46 @@ class Normalizer:
         self.lists.add(name)
         self.multi_outputs.add(name)
         return Var(name)
+
+    def sequence(self, a, callee, position, e, ctx):
+        """A list or tuple passed to a library function, as numpy reads it.
+
+        Where the function's rule differentiates that argument, numpy makes an array of it, and so does the
+        generated code: ``np.sum([1, a * a])`` is ``np.sum(np.array([1, a * a]))`` (the ``np.stack`` rule gives
+        each item its cotangent). Elsewhere (a shape, an axis, an index: no derivative by the rule) it is passed
+        as it is. A function with no rule gets it as it is too, marked unknown, so that a derivative that would
+        flow through it is refused rather than dropped; so does a keyword argument (``_check_keywords``).
+        """
+        is_list = isinstance(a, Var) and a.name in self.lists
+        if not is_list and (not isinstance(a, tuple) or _const_tuple(a)):
+            return self.pack(a, e, ctx)
+        rule = get_rule(callee)
+        if rule is not None and rule.differentiable and position is not None and rule.vjp_at(position) is not None:
+            return self.as_array(a, e, ctx)
+        node = _sequence_node(a)
+        reads = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self.names_seen(a))
+        name = getattr(callee, "__name__", "the function")
+        unknown = None if rule is not None and position is not None else (
+            f"the list or tuple passed to {name}" + (" by keyword" if rule is not None else
+                                                      " (a function with no derivative rule)"))
+        return self.atom(NonDiff(node, reads, unknown=unknown), e, ctx, base="seq")
+
+    def names_seen(self, a):
+        """The variables a (nested) tuple of atoms names."""
+        if isinstance(a, Var):
+            return {a.name}
+        if isinstance(a, tuple):
+            return set().union(*(self.names_seen(x) for x in a)) if a else set()
+        return set()
+
+    def as_array(self, a, e, ctx):
+        """``np.array(...)`` of a list variable or a (nested) tuple of atoms: the ``np.stack`` of its items."""
+        from ..rules.shape import stack_args
+        if isinstance(a, tuple):
+            items = [self.as_array(x, e, ctx) if isinstance(x, tuple) else x for x in a]
+            a = self.atom(ListNew(items), e, ctx)
+        node = ast.Call(func=self.const_node(np.array), args=[_atom_node(a)], keywords=[])
+        return self.atom(ListReduce("stack", stack_args, node, a), e, ctx, base="array")
 
     def pack(self, a, e, ctx):
         """A tuple of atoms passed to a function: build it with a no-derivative expression when constant (also a
@@ -2177,7 +2248,7 @@ def _put_constant(stmt, name, value):
 def _list_reducer(callee):
     """``(kind, variadic primitive)`` for functions that combine a list into one value, else ``None``."""
     from ..rules.shape import concatenate_args, stack_args
-    if callee is np.stack or callee is np.array:
+    if callee is np.stack or callee in _AS_ARRAY:
         return "stack", stack_args
     if callee is np.concatenate:
         return "concatenate", concatenate_args
@@ -2236,6 +2307,13 @@ def _tuple_node(a):
     if isinstance(a, Const):
         return a.node
     return ast.Tuple(elts=[_tuple_node(x) for x in a], ctx=ast.Load())
+
+
+def _sequence_node(a):
+    """The expression of an atom or a (nested) tuple of atoms."""
+    if isinstance(a, tuple):
+        return ast.Tuple(elts=[_sequence_node(x) for x in a], ctx=ast.Load())
+    return _atom_node(a)
 
 
 def _atom_node(a):
@@ -2341,7 +2419,7 @@ def _loop_breaks(block):
     return False
 
 
-def normalize(parsed, namer, ns, dict_keys=None):
+def normalize(parsed, namer, ns, dict_keys=None, tuple_result=False):
     """Normalize ``parsed`` (see the module docstring for the guarantees).
 
     Args:
@@ -2350,6 +2428,8 @@ def normalize(parsed, namer, ns, dict_keys=None):
         ns: the ``Namespace`` of the generated module.
         dict_keys: ``{parameter: keys in order}`` for the dict arguments of this specialisation
             (a loop over one is unrolled over its keys).
+        tuple_result: the function may return a tuple of values (``return a, b``): the ``Return`` then holds a
+            tuple of atoms (``jvp`` gives one tangent per value); otherwise that is refused.
 
     Returns:
         ``(NormalFunction, scopes)``: the program and the scopes of every inlined
@@ -2360,4 +2440,5 @@ def normalize(parsed, namer, ns, dict_keys=None):
     """
     n = Normalizer(parsed, namer, ns)
     n.dict_keys = dict(dict_keys or {})
+    n.tuple_result = tuple_result
     return n.run(), n.deps

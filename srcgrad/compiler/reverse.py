@@ -188,7 +188,7 @@ class Reverse:
         self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
         self.seen = set(fn.params)  # names assigned so far in the forward sweep, on some path
-        self.views = {}  # adjoint name -> (the number it is a broadcast view of, as ast; static shape); see sum_view
+        self.views = {}  # adjoint name -> (number it is a broadcast view of, static shape); see sum_view
         self.view_stmts = {}  # id -> the statements that make such views
         self.new_views = {}  # views the statement being differentiated makes
         self.inplace_owned = set()
@@ -227,6 +227,9 @@ class Reverse:
             return ast.DictComp(key=_name(k), value=zeros, generators=[ast.comprehension(
                 target=ast.Tuple(elts=[_name(k, True), _name(e, True)], ctx=ast.Store()), iter=items, ifs=[],
                 is_async=0)])
+        if var in self.act.lists and self.scalar_list(var):
+            return ast.BinOp(left=ast.List(elts=[ast.Constant(value=0.0)], ctx=ast.Load()), op=ast.Mult(),
+                             right=_call(self.ns.bind(len, "len"), _name(var)))
         if var in self.act.lists:
             e = self.namer.fresh("e")
             return ast.ListComp(elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e)),
@@ -235,6 +238,18 @@ class Reverse:
         if var in self.act.scalar:
             return ast.Constant(value=0.0)
         return _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(var))
+
+    def scalar_list(self, var):
+        """True when every item list ``var`` is ever given is known to be a Python number."""
+        items = []
+        for st in walk_stmts(self.fn.body):
+            if isinstance(st, Assign) and st.target == var:
+                if not isinstance(st.value, ListNew):
+                    return False
+                items += st.value.items
+            elif isinstance(st, (Append, ListSet)) and st.lst == var:
+                items.append(st.item)
+        return bool(items) and all(isinstance(a, (Var, Const)) and self.scalar(a) for a in items)
 
     def line_marker(self, lineno, adjoint):
         if not lineno or lineno == self.last_line[adjoint]:
@@ -405,10 +420,8 @@ class Reverse:
                 else:
                     code = []
                 self.views.clear()
-            if self.views:
-                stored = _stored(code)
-                self.views = {d: gv for d, gv in self.views.items()
-                              if d not in stored and not any(n.id in stored for n in _names_read(gv[0]))}
+            stored = _stored(code)
+            self.views = {d: gv for d, gv in self.views.items() if d not in stored and gv[0] not in stored}
             self.views.update(fresh)
             out += code
         return out
@@ -418,18 +431,9 @@ class Reverse:
         shape_of(x))`` when ``g`` is a number (shape ``()``) and ``x`` has a static shape with axes, or ``None``.
 
         ``unreduce`` over all axes only reshapes a one-element ``g``; ``np.broadcast_to`` spreads it the same way.
-        The mean's VJP, that view divided by ``count(x, None)``, is the view of ``g / count(x, None)``: the
-        number is divided, not every element of the view.
         """
-        from ..rules.helpers import count, shape_of, unreduce
+        from ..rules.helpers import shape_of, unreduce
         values = self.ns.values
-        divisor = None
-        if (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div) and isinstance(expr.right, ast.Call)
-                and isinstance(expr.right.func, ast.Name) and values.get(expr.right.func.id) is count
-                and len(expr.right.args) == 2 and not expr.right.keywords and isinstance(expr.right.args[0], ast.Name)
-                and expr.right.args[0].id == var and isinstance(expr.right.args[1], ast.Constant)
-                and expr.right.args[1].value is None):
-            expr, divisor = expr.left, expr.right
         if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "broadcast_to"
                 and isinstance(expr.func.value, ast.Name) and values.get(expr.func.value.id) is np
                 and len(expr.args) == 2 and not expr.keywords):
@@ -450,15 +454,13 @@ class Reverse:
         static = self.shape_of(Var(var))
         if not static:
             return None
-        number = g if divisor is None else ast.BinOp(left=g, op=ast.Div(), right=divisor)
-        return ast.Call(func=expr.func, args=[number, shape], keywords=[]), static
+        return ast.Call(func=expr.func, args=[g, shape], keywords=[]), static
 
     def fold_views(self, expr):
         """In products, a broadcast view of a number next to a factor of the view's static shape is the number.
 
         ``dt * 2 * x`` with ``dt = np.broadcast_to(ds, shape_of(t))`` and ``x`` of ``t``'s shape is
-        ``ds * 2 * x``: the product has that shape anyway, and reads ``t`` no more. So is a quotient
-        (``dt / x``, ``x / dt``), and ``-dt`` as a factor is ``-ds``.
+        ``ds * 2 * x``: the product has that shape anyway, and reads ``t`` no more.
         """
         if not self.views:
             return expr
@@ -479,11 +481,6 @@ class Reverse:
             if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
                 a, b = shape_of_expr(node.left), shape_of_expr(node.right)
                 return None if a is None or b is None else broadcast([a, b])
-            if isinstance(node, ast.Call) and not node.keywords and node.args:  # np.cos(x): a ufunc, elementwise
-                func = _callee(node.func, self.ns.values)
-                if isinstance(func, np.ufunc) and func.nout == 1 and func.nin == len(node.args):
-                    shapes = [shape_of_expr(a) for a in node.args]
-                    return None if None in shapes else broadcast(shapes)
             return None
 
         def factors(node):
@@ -491,33 +488,17 @@ class Reverse:
                 return factors(node.left) + factors(node.right)
             return [node]
 
-        def view_of(node):
-            """``(the number, the view's shape)`` for a view's name or its negation, else ``None``."""
-            if isinstance(node, ast.Name) and node.id in views:
-                return clone(views[node.id][0]), views[node.id][1]
-            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-                inner = view_of(node.operand)
-                return inner and (ast.UnaryOp(op=ast.USub(), operand=inner[0]), inner[1])
-            return None
-
         class Fold(ast.NodeTransformer):
             def visit_BinOp(self, node):
-                if isinstance(node.op, ast.Div):  # dt / x, x / dt: the quotient has x's shape anyway
-                    self.generic_visit(node)
-                    for side, other in (("left", node.right), ("right", node.left)):
-                        view = view_of(getattr(node, side))
-                        if view is not None and shape_of_expr(other) == view[1]:
-                            setattr(node, side, view[0])
-                            break
-                    return node
                 if not isinstance(node.op, ast.Mult):
                     self.generic_visit(node)
                     return node
                 fs = [self.visit(f) for f in factors(node)]
                 for k, f in enumerate(fs):
-                    view = view_of(f)
-                    if view is not None and any(o is not f and shape_of_expr(o) == view[1] for o in fs):
-                        fs[k] = view[0]
+                    if isinstance(f, ast.Name) and f.id in views:
+                        g, shape = views[f.id]
+                        if any(o is not f and shape_of_expr(o) == shape for o in fs):
+                            fs[k] = _name(g)
                 out = fs[0]
                 for f in fs[1:]:
                     out = ast.BinOp(left=out, op=ast.Mult(), right=f)
@@ -726,6 +707,11 @@ class Reverse:
             restore = [_marker(_RestoreItems(v, clone(value.args[1].node), key=id(s)))]
         if v not in self.act.active or v not in state:
             return restore
+        if isinstance(value, (NonDiff, Opaque)) and not set(activity.diff_inputs(value)) & self.act.active:
+            # an opaque value made of inactive inputs (np.zeros((len(x), 3)) that the function then writes
+            # into): a constant, whatever else the variable holds elsewhere
+            state.discard(v)
+            return restore
         if isinstance(value, NonDiff) and value.unknown:
             raise error_at(self.fn.filename, self.fn.lines, s.lineno,
                            f"{value.unknown} is given a value that depends on what is differentiated, and srcgrad "
@@ -829,7 +815,7 @@ class Reverse:
             copied = var not in state and isinstance(expr, ast.Name) and self.views.get(expr.id)
             self.accumulate(var, expr, state, out)
             if view is not None:
-                self.new_views[self.adj(var)] = (expr.args[0], shape)
+                self.new_views[self.adj(var)] = (expr.args[0].id, shape)
                 self.view_stmts[id(out[-1])] = out[-1]
             elif copied:  # the adjoint of an operand of +: the same view
                 self.new_views[self.adj(var)] = copied
@@ -968,7 +954,8 @@ class Reverse:
             if not (isinstance(y, Var) and y.name == st.target and isinstance(idx, Const)
                     and _basic_index(idx.node, scalar) and not (isinstance(item, Var) and item.name == st.target)):
                 continue
-            if st.target in self.act.lists or st.target in self.act.dicts or st.target in fn.params:
+            if st.target in self.act.lists or st.target in self.act.dicts or (
+                    st.target in fn.params and st.target not in fn.owned_params):
                 continue
             if rule_reads(st.value.rule, 3)[1]:
                 continue
@@ -1311,25 +1298,6 @@ def refuse_higher_order(value, fn, lineno):
                        "supported by the compiler",
                        hint="Use dynamic mode for higher order: Tensors and srcgrad.autograd.grad(..., "
                             "create_graph=True), or srcgrad.autograd.functional.hessian / hvp.")
-
-
-def _names_read(node):
-    """The names an expression loads."""
-    return [n for n in ast.walk(node) if isinstance(n, ast.Name)]
-
-
-def _callee(node, values):
-    """The object a generated callee expression (``np.cos``, ``unbroadcast``) names in the namespace ``values``."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name) or node.id not in values:
-        return None
-    obj = values[node.id]
-    for attr in reversed(parts):
-        obj = getattr(obj, attr, None)
-    return obj
 
 
 def _stored(stmts):
