@@ -73,6 +73,22 @@ def diff_inputs(value):
     return []
 
 
+def _reach(start, edges):
+    """``start`` and every name reachable from it along ``edges`` (pairs ``(from, to)``), in time linear in
+    the edges (flow-insensitive, so loops need no fixed point over the statements)."""
+    succ = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    found = set(start)
+    todo = list(found)
+    while todo:
+        for b in succ.get(todo.pop(), ()):
+            if b not in found:
+                found.add(b)
+                todo.append(b)
+    return found
+
+
 _SCALAR_FUNCS = {getattr(math, n) for n in dir(math) if callable(getattr(math, n))} | {abs, max, min, float}
 
 
@@ -99,26 +115,10 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
     assigns += [Assign(s.lst, s, s.lineno) for s in walk_stmts(fn.body) if isinstance(s, (Append, ListSet))]
     result = fn.body[-1].value
     act = Activity()
-    act.varied = set(wrt_names)
-    changed = True
-    while changed:
-        changed = False
-        for s in assigns:
-            if s.target not in act.varied and any(v in act.varied for v in diff_inputs(s.value)):
-                act.varied.add(s.target)
-                changed = True
-    for r in (result if isinstance(result, tuple) else (result,)):
-        if isinstance(r, Var):
-            act.useful.add(r.name)
-    changed = True
-    while changed:
-        changed = False
-        for s in assigns:
-            if s.target in act.useful:
-                for v in diff_inputs(s.value):
-                    if v not in act.useful:
-                        act.useful.add(v)
-                        changed = True
+    act.varied = _reach(set(wrt_names), ((v, s.target) for s in assigns for v in diff_inputs(s.value)))
+    returned = result if isinstance(result, tuple) else (result,)
+    act.useful = _reach({r.name for r in returned if isinstance(r, Var)},
+                        ((s.target, v) for s in assigns for v in diff_inputs(s.value)))
     act.active = act.varied & act.useful
     reassigned = {s.target for s in assigns}
     seqs = {p for p in scalar_seq_params if p not in reassigned}
@@ -238,21 +238,46 @@ def _scalars(fn, assigns, params, seqs=frozenset()):
     by_target = {}
     for s in assigns:
         by_target.setdefault(s.target, []).append(s.value)
+    readers = {}  # name -> the targets whose values read it (checked again when it stops being a number)
+    for name, values in by_target.items():
+        for v in values:
+            for read in _names_in(v):
+                readers.setdefault(read, set()).add(name)
     scalar = set(candidates)
-    changed = True
-    while changed:
-        changed = False
-        for name in list(scalar):
-            if name in params or name in loop_vars and name not in by_target:
-                continue
-            if name in loop_vars:  # assigned both by a loop and by statements: give up
-                scalar.discard(name)
-                changed = True
-                continue
-            if not all(_is_scalar(v, scalar, seqs) for v in by_target.get(name, [])):
-                scalar.discard(name)
-                changed = True
+    todo = sorted(scalar)
+    while todo:
+        name = todo.pop()
+        if name not in scalar or name in params or name in loop_vars and name not in by_target:
+            continue
+        # assigned both by a loop and by statements: give up
+        if name in loop_vars or not all(_is_scalar(v, scalar, seqs) for v in by_target.get(name, [])):
+            scalar.discard(name)
+            todo.extend(readers.get(name, ()))
     return scalar
+
+
+_VALUES = (Prim, Copy, Cast, NonDiff, Opaque, UserCall, ListNew, ListGet, ListReduce, Append, ListSet, Const)
+
+
+def _names_in(value):
+    """Every name a right-hand side mentions: its variables and the names in its ``ast`` parts."""
+    import ast
+    out, todo = set(), [value]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Var):
+            out.add(x.name)
+        elif isinstance(x, ast.AST):
+            out.update(n.id for n in ast.walk(x) if isinstance(n, ast.Name))
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            todo.extend(x)
+        elif isinstance(x, dict):
+            todo.extend(x.values())
+        elif isinstance(x, _VALUES):
+            todo.extend(getattr(x, f) for f in x.__dataclass_fields__ if f not in ("fn", "rule", "prim"))
+        elif isinstance(x, str):
+            out.add(x)
+    return out
 
 
 def _atom_scalar(a, scalar):

@@ -118,7 +118,8 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     _debug("reverse", lambda: codegen.to_source(fdef))
     scalar_out = _scalar_output(fdef)
     if optimize:
-        optimize_pass.optimize(fdef, ns.values, _static_shapes(act, namer, scalar_out, dout_name))
+        optimize_pass.optimize(fdef, ns.values, _static_shapes(act, namer, scalar_out, dout_name),
+                               floats=namer.adjoints().values())
         _debug("optimize", lambda: codegen.to_source(fdef))
     text = codegen.to_source(fdef)
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)

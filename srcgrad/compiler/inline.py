@@ -264,8 +264,22 @@ class _DropConj(Transformer):
                 and func.value.id == self.real)
 
 
+_REAL_TREES = {}  # id(template tree) -> (the tree, kept so the id stays its own; its real-values version)
+
+
 def _real(node, fn):
-    """The template tree ``node`` of rule ``fn`` for real values only: without ``conj(...)`` and ``np.real(...)``."""
+    """The template tree ``node`` of rule ``fn`` for real values only: without ``conj(...)`` and ``np.real(...)``.
+
+    Made once per tree (templates live as long as the process, and ``_fill`` copies what it is given)."""
+    found = _REAL_TREES.get(id(node))
+    if found is not None and found[0] is node:
+        return found[1]
+    real = _make_real(node, fn)
+    _REAL_TREES[id(node)] = (node, real)
+    return real
+
+
+def _make_real(node, fn):
     from ..rules.helpers import conj
     import numpy
     names = fn.__globals__

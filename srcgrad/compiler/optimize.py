@@ -4,8 +4,8 @@ Output guarantees (each rewrite preserves the values the function returns):
 
 * constants are folded (``2 - 1 + (2 == 0)`` -> ``1``), ``e ** 1`` -> ``e``,
   ``e + e`` -> ``2 * e`` (the adjoint of ``x * x``);
-* integer powers are strength-reduced: ``x ** 2`` -> ``x * x`` and
-  ``x ** 3`` -> ``x * x * x`` (numpy's ``power`` is far slower than a product);
+* integer powers are strength-reduced: ``x ** 2`` -> ``x * x`` up to
+  ``x ** 4`` -> ``x * x * x * x`` (numpy's ``power`` is far slower than a product);
 * dead stores are removed: an assignment to a name that nothing else reads
   (its own updates, ``loss = loss + t``, do not count), whose
   right-hand side has no side effect (numpy, ``math``, rule helpers,
@@ -20,7 +20,10 @@ Output guarantees (each rewrite preserves the values the function returns):
   the broadcast view of a scalar adjoint (of ``np.sum(x)``) next to a factor of
   ``x``'s static shape is replaced by the scalar (see ``_fold_scalar_factors``);
 * ``mT(a)`` of a name ``a`` whose static shape has two axes is written ``a.T``
-  (the same view, without two Python calls);
+  (the same view, without two Python calls), ``count(a, None)`` of an array is ``a.size``, and
+  ``np.squeeze(A @ np.expand_dims(v, -1), -1)`` of a matrix and a vector is ``A @ v``;
+* ``np.sum(a * b)`` of two vectors of one static shape, one of them an adjoint,
+  is the dot product ``a @ b`` (numbers among the factors multiply it);
 * ``if`` statements left with no code are removed.
 """
 
@@ -71,7 +74,7 @@ class _Fold(Transformer):
             e = r.value  # integer exponents only: x ** 2.0 of an integer array is float, x * x is not
             if e == 1:
                 return l
-            if e in (2, 3) and isinstance(l, (ast.Name, ast.Attribute, ast.Subscript)):
+            if e in (2, 3, 4) and isinstance(l, (ast.Name, ast.Attribute, ast.Subscript)):
                 out = l
                 for _ in range(int(e) - 1):
                     out = ast.BinOp(left=out, op=ast.Mult(), right=_copy(l))
@@ -446,19 +449,20 @@ def _cse(fdef, ns):
     """Reuse a product or sum already computed in the same block (``x * x * x`` -> ``t_3 * x``)."""
     def block(stmts):
         avail = {}  # _arith_key(expr) -> (name, names read)
+        uses = {}  # name -> the keys of avail whose name or reads include it (to drop them when it changes)
         for s in stmts:
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     block(getattr(s, field))
             if isinstance(s, (ast.If, ast.For, ast.While)):
                 avail.clear()
+                uses.clear()
                 continue
             if isinstance(s, ast.Assign) and avail:
                 s.value = _Reuse(avail).visit(s.value)
-            stored = _cse_stored(s)
-            if stored:
-                for key in [k for k, (name, reads) in avail.items() if name in stored or reads & stored]:
-                    del avail[key]
+            for name in _cse_stored(s):
+                for key in uses.pop(name, ()):
+                    avail.pop(key, None)
             if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
                     and isinstance(s.value, ast.BinOp)):
                 key = _arith_key(s.value)
@@ -466,6 +470,8 @@ def _cse(fdef, ns):
                     reads = {n.id for n in walk(s.value) if isinstance(n, ast.Name)}
                     if s.targets[0].id not in reads:
                         avail[key] = (s.targets[0].id, reads)
+                        for name in reads | {s.targets[0].id}:
+                            uses.setdefault(name, []).append(key)
 
     block(fdef.body)
 
@@ -603,6 +609,71 @@ class _Transpose(Transformer):
         return node
 
 
+class _Size(Transformer):
+    def __init__(self, ns, shapes, count):
+        self.ns, self.shapes, self.count = ns, shapes, count
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if (isinstance(node.func, ast.Name) and self.ns.get(node.func.id) is self.count and len(node.args) == 2
+                and not node.keywords and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value is None and len(self.shapes.get(node.args[0].id) or ()) >= 1):
+            return ast.Attribute(value=node.args[0], attr="size", ctx=ast.Load())
+        return node
+
+
+class _MatVec(Transformer):
+    """``np.squeeze(A @ np.expand_dims(v, -1), -1)`` -> ``A @ v`` and ``np.squeeze(np.expand_dims(v, -2) @ A, -2)``
+    -> ``v @ A`` (see ``_matrix_vector``)."""
+
+    def __init__(self, np_name, shapes):
+        self.np_name, self.shapes = np_name, shapes
+
+    def ndim(self, node):
+        if isinstance(node, ast.Name):
+            shape = self.shapes.get(node.id)
+            return None if shape is None else len(shape)
+        if isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.value, ast.Name):
+            return 2 if self.ndim(node.value) == 2 else None
+        return None
+
+    def np_call(self, node, name, nargs):
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == self.np_name
+                and len(node.args) == nargs and not node.keywords)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not (self.np_call(node, "squeeze", 2) and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value in (-1, -2) and isinstance(node.args[0], ast.BinOp)
+                and isinstance(node.args[0].op, ast.MatMult)):
+            return node
+        axis, product = node.args[1].value, node.args[0]
+        matrix, wrapped = (product.left, product.right) if axis == -1 else (product.right, product.left)
+        if not (self.np_call(wrapped, "expand_dims", 2) and isinstance(wrapped.args[1], ast.Constant)
+                and wrapped.args[1].value == axis and self.ndim(wrapped.args[0]) == 1 and self.ndim(matrix) == 2):
+            return node
+        vector = wrapped.args[0]
+        return ast.BinOp(left=matrix, op=ast.MatMult(), right=vector) if axis == -1 else \
+            ast.BinOp(left=vector, op=ast.MatMult(), right=matrix)
+
+
+def _matrix_vector(fdef, ns, shapes):
+    """The matrix product's VJPs for a vector operand, ``np.squeeze(A @ np.expand_dims(v, -1), -1)``, are
+    ``A @ v`` where ``A`` has two axes and ``v`` one (statically): numpy's own product of a matrix and a
+    vector, without the reshapes."""
+    np_name = next((k for k, v in ns.items() if v is np), None)
+    if np_name is not None and shapes:
+        _MatVec(np_name, shapes).visit(fdef)
+
+
+def _sizes(fdef, ns, shapes):
+    """``count(a, None)`` -> ``a.size`` where ``a`` is a name of static shape with axes (an array)."""
+    from ..rules.helpers import count
+    if shapes and any(v is count for v in ns.values()):
+        _Size(ns, shapes, count).visit(fdef)
+
+
 def _transpose_matrices(fdef, ns, shapes):
     """``mT(a)`` -> ``a.T`` where ``a`` is a name of static shape with two axes: the same view."""
     from ..rules.linalg import mT
@@ -610,7 +681,42 @@ def _transpose_matrices(fdef, ns, shapes):
         _Transpose(ns, shapes, mT).visit(fdef)
 
 
-def optimize(fdef, ns, shapes=None):
+class _Dots(Transformer):
+    """``np.sum(a * b)`` -> ``a @ b`` (see ``_dots``)."""
+
+    def __init__(self, np_name, shapes, floats):
+        self.np_name, self.shapes, self.floats = np_name, shapes, floats
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "sum" and isinstance(func.value, ast.Name)
+                and func.value.id == self.np_name and len(node.args) == 1 and not node.keywords
+                and isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.Mult)):
+            return node
+        fs = _factors(node.args[0])
+        vectors = [f for f in fs if isinstance(f, ast.Name) and len(self.shapes.get(f.id) or ()) == 1]
+        numbers = [f for f in fs if _num(f) or isinstance(f, ast.Name) and self.shapes.get(f.id) == ()]
+        if (len(vectors) != 2 or len(numbers) + 2 != len(fs) or self.shapes[vectors[0].id] != self.shapes[vectors[1].id]
+                or not any(v.id in self.floats for v in vectors)):
+            return node
+        out = ast.BinOp(left=vectors[0], op=ast.MatMult(), right=vectors[1])
+        for f in reversed(numbers):
+            out = ast.BinOp(left=f, op=ast.Mult(), right=out)
+        return out
+
+
+def _dots(fdef, ns, shapes, floats):
+    """``np.sum(a * b)`` of two vectors ``a``, ``b`` of one static shape is the dot product ``a @ b`` (one pass
+    in BLAS, no product array); numbers among the factors multiply the dot (``np.sum(2 * a * b)`` ->
+    ``2 * (a @ b)``). Only where one of the two is known to hold floats (an adjoint): ``@`` of two boolean
+    arrays is a boolean, not the count ``np.sum`` gives."""
+    np_name = next((k for k, v in ns.items() if v is np), None)
+    if np_name is not None and shapes and floats:
+        _Dots(np_name, shapes, floats).visit(fdef)
+
+
+def optimize(fdef, ns, shapes=None, floats=()):
     """Optimize the generated ``FunctionDef`` in place (see the module docstring).
 
     Args:
@@ -618,6 +724,7 @@ def optimize(fdef, ns, shapes=None):
         ns: the generated module's namespace values (``{name: object}``).
         shapes: ``{name: static shape}`` of the generated code's variables,
             where known (the specialisation's; ``dout`` is ``()`` for a scalar output).
+        floats: names known to hold floating-point (or complex) values: the adjoints.
 
     Returns:
         ``fdef``.
@@ -628,5 +735,8 @@ def optimize(fdef, ns, shapes=None):
     _sum_for_scalar_unbroadcast(fdef, ns)
     _fold_scalar_factors(fdef, ns, shapes or {})
     _transpose_matrices(fdef, ns, shapes or {})
+    _sizes(fdef, ns, shapes or {})
+    _matrix_vector(fdef, ns, shapes or {})
+    _dots(fdef, ns, shapes or {}, set(floats))
     _dse(fdef.body, ns)
     return fdef

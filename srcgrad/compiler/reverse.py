@@ -188,7 +188,7 @@ class Reverse:
         self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
         self.maybe_undefined = set()
         self.seen = set(fn.params)  # names assigned so far in the forward sweep, on some path
-        self.views = {}  # adjoint name -> (number it is a broadcast view of, static shape); see sum_view
+        self.views = {}  # adjoint name -> (the number it is a broadcast view of, as ast; static shape); see sum_view
         self.view_stmts = {}  # id -> the statements that make such views
         self.new_views = {}  # views the statement being differentiated makes
         self.inplace_owned = set()
@@ -420,8 +420,10 @@ class Reverse:
                 else:
                     code = []
                 self.views.clear()
-            stored = _stored(code)
-            self.views = {d: gv for d, gv in self.views.items() if d not in stored and gv[0] not in stored}
+            if self.views:
+                stored = _stored(code)
+                self.views = {d: gv for d, gv in self.views.items()
+                              if d not in stored and not any(n.id in stored for n in _names_read(gv[0]))}
             self.views.update(fresh)
             out += code
         return out
@@ -431,9 +433,18 @@ class Reverse:
         shape_of(x))`` when ``g`` is a number (shape ``()``) and ``x`` has a static shape with axes, or ``None``.
 
         ``unreduce`` over all axes only reshapes a one-element ``g``; ``np.broadcast_to`` spreads it the same way.
+        The mean's VJP, that view divided by ``count(x, None)``, is the view of ``g / count(x, None)``: the
+        number is divided, not every element of the view.
         """
-        from ..rules.helpers import shape_of, unreduce
+        from ..rules.helpers import count, shape_of, unreduce
         values = self.ns.values
+        divisor = None
+        if (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div) and isinstance(expr.right, ast.Call)
+                and isinstance(expr.right.func, ast.Name) and values.get(expr.right.func.id) is count
+                and len(expr.right.args) == 2 and not expr.right.keywords and isinstance(expr.right.args[0], ast.Name)
+                and expr.right.args[0].id == var and isinstance(expr.right.args[1], ast.Constant)
+                and expr.right.args[1].value is None):
+            expr, divisor = expr.left, expr.right
         if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "broadcast_to"
                 and isinstance(expr.func.value, ast.Name) and values.get(expr.func.value.id) is np
                 and len(expr.args) == 2 and not expr.keywords):
@@ -454,13 +465,15 @@ class Reverse:
         static = self.shape_of(Var(var))
         if not static:
             return None
-        return ast.Call(func=expr.func, args=[g, shape], keywords=[]), static
+        number = g if divisor is None else ast.BinOp(left=g, op=ast.Div(), right=divisor)
+        return ast.Call(func=expr.func, args=[number, shape], keywords=[]), static
 
     def fold_views(self, expr):
         """In products, a broadcast view of a number next to a factor of the view's static shape is the number.
 
         ``dt * 2 * x`` with ``dt = np.broadcast_to(ds, shape_of(t))`` and ``x`` of ``t``'s shape is
-        ``ds * 2 * x``: the product has that shape anyway, and reads ``t`` no more.
+        ``ds * 2 * x``: the product has that shape anyway, and reads ``t`` no more. So is a quotient
+        (``dt / x``, ``x / dt``), and ``-dt`` as a factor is ``-ds``.
         """
         if not self.views:
             return expr
@@ -481,6 +494,11 @@ class Reverse:
             if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
                 a, b = shape_of_expr(node.left), shape_of_expr(node.right)
                 return None if a is None or b is None else broadcast([a, b])
+            if isinstance(node, ast.Call) and not node.keywords and node.args:  # np.cos(x): a ufunc, elementwise
+                func = _callee(node.func, self.ns.values)
+                if isinstance(func, np.ufunc) and func.nout == 1 and func.nin == len(node.args):
+                    shapes = [shape_of_expr(a) for a in node.args]
+                    return None if None in shapes else broadcast(shapes)
             return None
 
         def factors(node):
@@ -488,17 +506,33 @@ class Reverse:
                 return factors(node.left) + factors(node.right)
             return [node]
 
+        def view_of(node):
+            """``(the number, the view's shape)`` for a view's name or its negation, else ``None``."""
+            if isinstance(node, ast.Name) and node.id in views:
+                return clone(views[node.id][0]), views[node.id][1]
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+                inner = view_of(node.operand)
+                return inner and (ast.UnaryOp(op=ast.USub(), operand=inner[0]), inner[1])
+            return None
+
         class Fold(ast.NodeTransformer):
             def visit_BinOp(self, node):
+                if isinstance(node.op, ast.Div):  # dt / x, x / dt: the quotient has x's shape anyway
+                    self.generic_visit(node)
+                    for side, other in (("left", node.right), ("right", node.left)):
+                        view = view_of(getattr(node, side))
+                        if view is not None and shape_of_expr(other) == view[1]:
+                            setattr(node, side, view[0])
+                            break
+                    return node
                 if not isinstance(node.op, ast.Mult):
                     self.generic_visit(node)
                     return node
                 fs = [self.visit(f) for f in factors(node)]
                 for k, f in enumerate(fs):
-                    if isinstance(f, ast.Name) and f.id in views:
-                        g, shape = views[f.id]
-                        if any(o is not f and shape_of_expr(o) == shape for o in fs):
-                            fs[k] = _name(g)
+                    view = view_of(f)
+                    if view is not None and any(o is not f and shape_of_expr(o) == view[1] for o in fs):
+                        fs[k] = view[0]
                 out = fs[0]
                 for f in fs[1:]:
                     out = ast.BinOp(left=out, op=ast.Mult(), right=f)
@@ -815,7 +849,7 @@ class Reverse:
             copied = var not in state and isinstance(expr, ast.Name) and self.views.get(expr.id)
             self.accumulate(var, expr, state, out)
             if view is not None:
-                self.new_views[self.adj(var)] = (expr.args[0].id, shape)
+                self.new_views[self.adj(var)] = (expr.args[0], shape)
                 self.view_stmts[id(out[-1])] = out[-1]
             elif copied:  # the adjoint of an operand of +: the same view
                 self.new_views[self.adj(var)] = copied
@@ -1298,6 +1332,25 @@ def refuse_higher_order(value, fn, lineno):
                        "supported by the compiler",
                        hint="Use dynamic mode for higher order: Tensors and srcgrad.autograd.grad(..., "
                             "create_graph=True), or srcgrad.autograd.functional.hessian / hvp.")
+
+
+def _names_read(node):
+    """The names an expression loads."""
+    return [n for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+def _callee(node, values):
+    """The object a generated callee expression (``np.cos``, ``unbroadcast``) names in the namespace ``values``."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in values:
+        return None
+    obj = values[node.id]
+    for attr in reversed(parts):
+        obj = getattr(obj, attr, None)
+    return obj
 
 
 def _stored(stmts):
