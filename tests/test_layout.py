@@ -26,7 +26,6 @@ LONG_MODULES = {
     "srcgrad.compiler.reverse",
     # Being split by family (issue 13).
     "srcgrad.nn.functional",
-    "srcgrad.optim.lr_scheduler",
     "srcgrad.tensor",
 }
 
