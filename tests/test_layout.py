@@ -25,7 +25,6 @@ LONG_MODULES = {
     "srcgrad.compiler.normalize",
     "srcgrad.compiler.reverse",
     # Being split by family (issue 13).
-    "srcgrad.nn.functional",
     "srcgrad.tensor",
 }
 
@@ -42,15 +41,25 @@ PENDING_COMPILER = {
 }
 
 PENDING_RUNTIME = {
+    # Issue 13's runtime half: the recording path and the default dtype get public names.
     ("srcgrad.autograd.function", "srcgrad.autograd.grad_mode", "_state"),
     ("srcgrad.creation", "srcgrad.tensor", "_DEFAULT"),
     ("srcgrad.nn.activation", "srcgrad.creation", "_float_dtype"),
     ("srcgrad.nn.conv", "srcgrad.creation", "_float_dtype"),
     ("srcgrad.nn.embedding", "srcgrad.creation", "_float_dtype"),
-    ("srcgrad.nn.functional", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional", "srcgrad.tensor", "_record_fast"),
+    ("srcgrad.nn.functional.activation", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.attention", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.common", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.convolution", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.distance", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.dropout", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.linear", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.linear", "srcgrad.tensor", "_record_fast"),
+    ("srcgrad.nn.functional.loss", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.normalization", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.pooling", "srcgrad.tensor", "_record"),
+    ("srcgrad.nn.functional.vision", "srcgrad.tensor", "_record"),
     ("srcgrad.nn.linear", "srcgrad.creation", "_float_dtype"),
-    ("srcgrad.nn.loss", "srcgrad.nn.functional", "_reduction"),
     ("srcgrad.nn.normalization", "srcgrad.creation", "_float_dtype"),
     ("srcgrad.nn.recurrent", "srcgrad.creation", "_float_dtype"),
     ("srcgrad.nn.recurrent", "srcgrad.nn.utils.rnn", "_repack"),

@@ -6,6 +6,7 @@ Every loss takes ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'``
 """
 
 from . import functional as F
+from .functional.common import reduction_mode
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
@@ -17,7 +18,7 @@ __all__ = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss",
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = F._reduction(size_average, reduce, reduction) if reduction != "batchmean" else reduction
+        self.reduction = reduction_mode(size_average, reduce, reduction) if reduction != "batchmean" else reduction
 
 
 class _WeightedLoss(_Loss):
