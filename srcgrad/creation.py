@@ -8,8 +8,9 @@ import operator
 
 import numpy as np
 
-from . import tensor as _tensor
 from .device import check_device as _check_device
+from .dtypes import float_dtype, get_default_dtype, set_default_dtype
+from .generator import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Tensor, check_data
 
 __all__ = [
@@ -26,97 +27,6 @@ float64 = double = np.dtype(np.float64)
 int32 = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001 - PyTorch's name
-
-
-class Generator:
-    """A random generator (numpy's PCG64 underneath): ``generator=`` of the random functions takes one.
-
-    ``srcgrad.default_generator`` is the one ``randn``, ``rand``, dropout and
-    initialisation use; ``manual_seed`` reseeds it. The draws follow PyTorch's
-    distributions, not its bit stream.
-
-    Args:
-        device: ``"cpu"`` (the only device).
-
-    Example:
-        >>> import srcgrad
-        >>> g = srcgrad.Generator().manual_seed(0)
-        >>> g.initial_seed()
-        0
-    """
-
-    def __init__(self, device="cpu", seed=None):
-        _check_device("Generator", device)
-        self._seed = seed
-        self.rng = np.random.default_rng(seed)
-
-    def manual_seed(self, seed):
-        """Reseed; returns the generator."""
-        self._seed = int(seed)
-        self.rng = np.random.default_rng(self._seed)
-        return self
-
-    def seed(self):
-        """Reseed from the operating system's entropy; returns the new seed."""
-        self.manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))
-        return self._seed
-
-    def initial_seed(self):
-        """The seed last given to ``manual_seed`` (None before any)."""
-        return self._seed
-
-    def get_state(self):
-        """The generator's state (numpy's bit generator state, a dict)."""
-        return self.rng.bit_generator.state
-
-    def set_state(self, state):
-        """Restore a state from ``get_state``; returns the generator."""
-        self.rng.bit_generator.state = state
-        return self
-
-    @property
-    def device(self):
-        """``device("cpu")``."""
-        return _check_device("Generator", None)
-
-
-default_generator = Generator()
-
-
-def manual_seed(seed):
-    """Seed the generator behind ``randn``, ``rand``, dropout and initialisation.
-
-    Args:
-        seed: an int.
-
-    Returns:
-        The generator.
-    """
-    return default_generator.manual_seed(int(seed))
-
-
-def set_default_dtype(dtype):
-    """Set the dtype that Python floats become (float64 unless changed).
-
-    Args:
-        dtype: a floating dtype (``srcgrad.float32``, ``np.float64``, ...).
-
-    Raises:
-        TypeError: ``dtype`` is not floating point.
-    """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"only floating-point types are supported as the default type, not {dtype}")
-    _tensor._DEFAULT[0] = dtype
-
-
-def get_default_dtype():
-    """The dtype Python floats become."""
-    return _tensor._DEFAULT[0]
-
-
-def _float_dtype(dtype):
-    return _tensor._DEFAULT[0] if dtype is None else np.dtype(dtype)
 
 
 def _size(size, fn):
@@ -178,7 +88,7 @@ def tensor(data, dtype=None, requires_grad=False, *, device=None) -> Tensor:
         check_data(np.array(data, dtype=object), data)
     value = check_data(np.array(data, dtype=dtype, copy=True), data)
     if dtype is None and value.dtype.kind == "f" and not isinstance(data, np.ndarray):
-        value = value.astype(_tensor._DEFAULT[0])
+        value = value.astype(get_default_dtype())
     return _new(value, requires_grad)
 
 
@@ -200,19 +110,19 @@ def from_numpy(array) -> Tensor:
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A Tensor of zeros of shape ``size``."""
     _check_device("zeros", device)
-    return _new(np.zeros(_size(size, "zeros"), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.zeros(_size(size, "zeros"), dtype=float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A Tensor of ones of shape ``size``."""
     _check_device("ones", device)
-    return _new(np.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.ones(_size(size, "ones"), dtype=float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A Tensor of shape ``size`` (filled with zeros: srcgrad never hands out garbage)."""
     _check_device("empty", device)
-    return _new(np.zeros(_size(size, "empty"), dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.zeros(_size(size, "empty"), dtype=float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
@@ -220,7 +130,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> T
     _check_device("full", device)
     if dtype is None and isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, (np.bool_,)):
         dtype = np.int64 if not isinstance(fill_value, type(True)) else np.bool_
-    return _new(np.full(_size((size,), "full"), fill_value, dtype=_float_dtype(dtype) if dtype is None else dtype),
+    return _new(np.full(_size((size,), "full"), fill_value, dtype=float_dtype(dtype) if dtype is None else dtype),
                 requires_grad)
 
 
@@ -229,7 +139,7 @@ def eye(n, m=None, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     _check_device("eye", device)
     n = _int_arg(n, "eye", "n", f"(position 1) must be int, not {type(n).__name__}")
     m = None if m is None else _int_arg(m, "eye", "m", f"(position 2) must be int, not {type(m).__name__}")
-    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.eye(n, m, dtype=float_dtype(dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=None) -> Tensor:
@@ -239,7 +149,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=N
         start, end = 0, start
     floats = any(isinstance(v, float) for v in (start, end, step))
     if dtype is None:
-        dtype = _tensor._DEFAULT[0] if floats else np.int64
+        dtype = get_default_dtype() if floats else np.int64
     return _new(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
@@ -247,28 +157,28 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, *, device=None)
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     _check_device("linspace", device)
     steps = _int_arg(steps, "linspace", "steps", f"(position 3) must be int, not {type(steps).__name__}")
-    return _new(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.linspace(start, end, steps, dtype=float_dtype(dtype)), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Samples of the standard normal distribution, shape ``size``."""
     _check_device("randn", device)
     rng = (generator or default_generator).rng
-    return _new(rng.standard_normal(_size(size, "randn")).astype(_float_dtype(dtype)), requires_grad)
+    return _new(rng.standard_normal(_size(size, "randn")).astype(float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Samples of the uniform distribution on [0, 1), shape ``size``."""
     _check_device("rand", device)
     rng = (generator or default_generator).rng
-    return _new(rng.random(_size(size, "rand")).astype(_float_dtype(dtype)), requires_grad)
+    return _new(rng.random(_size(size, "rand")).astype(float_dtype(dtype)), requires_grad)
 
 
 def normal(mean, std, size, generator=None, *, device=None) -> Tensor:
     """Samples of a normal distribution with ``mean`` and ``std``."""
     _check_device("normal", device)
     rng = (generator or default_generator).rng
-    return _new(rng.normal(mean, std, _size((size,), "normal")).astype(_tensor._DEFAULT[0]), False)
+    return _new(rng.normal(mean, std, _size((size,), "normal")).astype(get_default_dtype()), False)
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None, *, device=None, requires_grad=False) -> Tensor:
@@ -391,13 +301,3 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             keys = rng.standard_exponential(rows.shape) / rows
         picks = np.argsort(keys, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
     return Tensor._wrap(picks if weights.ndim == 2 else picks[0])
-
-
-def seed():
-    """Reseed ``default_generator`` from the operating system's entropy; returns the seed."""
-    return default_generator.seed()
-
-
-def initial_seed():
-    """The seed last given to ``manual_seed`` (None before any)."""
-    return default_generator.initial_seed()

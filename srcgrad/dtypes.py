@@ -16,6 +16,7 @@ __all__ = [
     "float16", "float32", "float64", "half", "float", "double", "bfloat16",
     "int8", "int16", "int32", "int64", "uint8", "short", "int", "long", "bool",
     "complex64", "complex128", "cfloat", "cdouble", "finfo", "iinfo", "is_floating_point", "is_complex",
+    "set_default_dtype", "get_default_dtype", "float_dtype",
 ]
 
 float16 = half = np.dtype(np.float16)
@@ -59,3 +60,34 @@ def is_floating_point(input):
 def is_complex(input):
     """True when ``input`` (a Tensor) has a complex dtype."""
     return np.dtype(input.dtype).kind == "c"
+
+
+# -- the default floating dtype ----------------------------------------------------------------
+
+_DEFAULT = [np.dtype(np.float64)]
+"""The dtype Python floats become; ``set_default_dtype`` changes it."""
+
+
+def set_default_dtype(dtype):
+    """Set the dtype that Python floats become (float64 unless changed).
+
+    Args:
+        dtype: a floating dtype (``srcgrad.float32``, ``np.float64``, ...).
+
+    Raises:
+        TypeError: ``dtype`` is not floating point.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"only floating-point types are supported as the default type, not {dtype}")
+    _DEFAULT[0] = dtype
+
+
+def get_default_dtype():
+    """The dtype Python floats become."""
+    return _DEFAULT[0]
+
+
+def float_dtype(dtype):
+    """``dtype`` as a numpy dtype, or the default floating dtype when it is None."""
+    return _DEFAULT[0] if dtype is None else np.dtype(dtype)

@@ -23,9 +23,13 @@ from . import rules as _rules
 from .device import CPU as _CPU
 from .device import check_device as _check_device
 from .device import parse_to as _parse_to
+from .dtypes import get_default_dtype as _get_default_dtype
+from .generator import default_generator as _default_generator
 from .autograd import engine as _engine
-from .autograd.grad_mode import _state
-from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode, _stand_in, anomaly_mode
+from .autograd.grad_mode import grad_state as _state
+from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode, RuleNode, anomaly_mode
+from .autograd.graph import RemovableHandle as _Handle
+from .autograd.graph import stand_in as _stand_in
 from . import shape_errors as _shapes
 from .errors import AutogradError, NoRuleError
 from . import meanings as _meanings
@@ -353,7 +357,7 @@ class Tensor:
 
     def __repr__(self):
         """PyTorch's layout: 4 digits after the point by default (see ``srcgrad.set_printoptions``)."""
-        return _printing.format_tensor(self._value, _DEFAULT[0],
+        return _printing.format_tensor(self._value, _get_default_dtype(),
                                        None if self.grad_fn is None else self.grad_fn.name(), self.requires_grad)
 
     __str__ = __repr__
@@ -424,8 +428,6 @@ class Tensor:
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
-            from .autograd.graph import _Handle
-
             self._hooks.append(hook)
             return _Handle(self._hooks, hook)
 
@@ -459,8 +461,6 @@ class Tensor:
             raise AutogradError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             raise AutogradError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-        from .autograd.graph import _Handle
-
         if self._post_acc_hooks is None:
             self._post_acc_hooks = []
         self._post_acc_hooks.append(hook)
@@ -478,7 +478,7 @@ class Tensor:
         Raises:
             AutogradError: see ``autograd.backward``.
         """
-        from .autograd import backward as _backward
+        from .autograd.api import backward as _backward
 
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -1324,17 +1324,13 @@ class Tensor:
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill in place with samples of U(a, b) from srcgrad's generator."""
-        from .creation import default_generator
-
-        rng = (generator or default_generator).rng
+        rng = (generator or _default_generator).rng
         self._check_inplace()
         return self._fill_with(rng.uniform(a, b, self.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         """Fill in place with samples of N(mean, std^2) from srcgrad's generator."""
-        from .creation import default_generator
-
-        rng = (generator or default_generator).rng
+        rng = (generator or _default_generator).rng
         self._check_inplace()
         return self._fill_with(rng.normal(mean, std, self.shape))
 
@@ -1674,12 +1670,10 @@ def _as_value(data, dtype):
     if isinstance(data, np.generic):
         return check_data(np.asarray(data), data)
     arr = check_data(np.array(data), data)
-    if arr.dtype.kind == "f" and arr.dtype != _DEFAULT[0]:
-        arr = arr.astype(_DEFAULT[0])
+    default = _get_default_dtype()
+    if arr.dtype.kind == "f" and arr.dtype != default:
+        arr = arr.astype(default)
     return arr
-
-
-_DEFAULT = [np.dtype(np.float64)]
 
 
 def _scaled(other, alpha, method):

@@ -41,12 +41,7 @@ PENDING_COMPILER = {
 }
 
 PENDING_RUNTIME = {
-    # Issue 13's runtime half: the recording path and the default dtype get public names.
-    ("srcgrad.autograd.function", "srcgrad.autograd.grad_mode", "_state"),
-    ("srcgrad.creation", "srcgrad.tensor", "_DEFAULT"),
-    ("srcgrad.nn.activation", "srcgrad.creation", "_float_dtype"),
-    ("srcgrad.nn.conv", "srcgrad.creation", "_float_dtype"),
-    ("srcgrad.nn.embedding", "srcgrad.creation", "_float_dtype"),
+    # Issue 13's runtime half: tensor.py's recording path gets public names.
     ("srcgrad.nn.functional.activation", "srcgrad.tensor", "_record"),
     ("srcgrad.nn.functional.attention", "srcgrad.tensor", "_record"),
     ("srcgrad.nn.functional.common", "srcgrad.tensor", "_record"),
@@ -59,24 +54,10 @@ PENDING_RUNTIME = {
     ("srcgrad.nn.functional.normalization", "srcgrad.tensor", "_record"),
     ("srcgrad.nn.functional.pooling", "srcgrad.tensor", "_record"),
     ("srcgrad.nn.functional.vision", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.linear", "srcgrad.creation", "_float_dtype"),
-    ("srcgrad.nn.normalization", "srcgrad.creation", "_float_dtype"),
-    ("srcgrad.nn.recurrent", "srcgrad.creation", "_float_dtype"),
-    ("srcgrad.nn.recurrent", "srcgrad.nn.utils.rnn", "_repack"),
     ("srcgrad.nn.recurrent", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.transformer", "srcgrad.creation", "_float_dtype"),
     ("srcgrad.nn.transformer", "srcgrad.tensor", "_record"),
     ("srcgrad.nn.utils.rnn", "srcgrad.tensor", "_record"),
-    ("srcgrad.tensor", "srcgrad.autograd.grad_mode", "_state"),
-    ("srcgrad.tensor", "srcgrad.autograd.graph", "_Handle"),
-    ("srcgrad.tensor", "srcgrad.autograd.graph", "_stand_in"),
 }
-
-def _cycle_pending(component):
-    """Whether a cycle is one issue 13 is removing (the test fails on any other)."""
-    if all(m.startswith("srcgrad.compiler.") for m in component):
-        return True  # the compiler half: api.py ties the passes together, and the passes import it back
-    return {"srcgrad.tensor", "srcgrad.creation"} <= component  # tensor.py and creation.py import each other
 
 
 def _module_name(path):
@@ -210,7 +191,7 @@ def test_the_runtime_pending_list_is_current():
 
 def test_no_import_cycles():
     graph, _ = scan()
-    found = [c for c in cycles(graph) if not _cycle_pending(c)]
+    found = cycles(graph)
     assert not found, "modules that import one another (directly or in a circle):\n" + "\n".join(
         "  " + ", ".join(sorted(c)) for c in found)
 

@@ -25,7 +25,7 @@ so a ``backward`` written with Tensor operations is itself differentiable.
 import numpy as np
 
 from ..errors import AutogradError
-from .grad_mode import _state, no_grad
+from .grad_mode import grad_state, no_grad
 from ..rules import unbroadcast
 from .graph import TENSOR, Node
 
@@ -193,7 +193,7 @@ class Function:
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        if not (_state.enabled and any(ctx.needs_input_grad)):
+        if not (grad_state.enabled and any(ctx.needs_input_grad)):
             return outputs
         edges = tuple(a._edge() if a.requires_grad else (None, 0) for a, t in zip(args, is_tensor) if t)
         meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else ((), np.float64) for o in outs)

@@ -15,12 +15,13 @@ class _State(threading.local):
     enabled = True  # class attribute: the default every new thread sees
 
 
-_state = _State()
+grad_state = _State()
+"""Whether recording is on, per thread (``no_grad`` and its kin set it; the tape reads it)."""
 
 
 def is_grad_enabled():
     """True when operations on Tensors are being recorded in this thread."""
-    return _state.enabled
+    return grad_state.enabled
 
 
 class _GradMode:
@@ -29,12 +30,12 @@ class _GradMode:
     mode = True
 
     def __enter__(self):
-        self._prev = _state.enabled
-        _state.enabled = self.mode
+        self._prev = grad_state.enabled
+        grad_state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        _state.enabled = self._prev
+        grad_state.enabled = self._prev
         return False
 
     def __call__(self, func):
@@ -81,19 +82,19 @@ class set_grad_enabled(_GradMode):
     """
 
     def __init__(self, mode):
-        self._prev = _state.enabled
+        self._prev = grad_state.enabled
         self.mode = bool(mode)
-        _state.enabled = self.mode
+        grad_state.enabled = self.mode
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _state.enabled = self._prev
+        grad_state.enabled = self._prev
         return False
 
     def __call__(self, func):
-        _state.enabled = self._prev  # used as a decorator: do not change the mode now
+        grad_state.enabled = self._prev  # used as a decorator: do not change the mode now
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):

@@ -80,7 +80,7 @@ class Node:
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
-        return _Handle(self._pre_hooks, hook)
+        return RemovableHandle(self._pre_hooks, hook)
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -89,7 +89,7 @@ class Node:
         return self.apply(grads[0] if len(grads) == 1 else list(grads), False, True)
 
 
-class _Handle:
+class RemovableHandle:
     """What ``register_hook`` returns: ``.remove()`` takes the hook back."""
 
     __slots__ = ("_hooks", "_hook")
@@ -150,7 +150,7 @@ class RuleNode(Node):
             else:
                 if saved is None:
                     saved = list(args)
-                saved[i] = _stand_in(value) if i in shape_only else None
+                saved[i] = stand_in(value) if i in shape_only else None
         self.shapes = shapes
         self.dtypes = dtypes
         self.args = args if saved is None else saved
@@ -275,7 +275,7 @@ class MultiRuleNode(RuleNode):
         return args, ans
 
 
-def _stand_in(value):
+def stand_in(value):
     """An array with ``value``'s shape and dtype that holds no data (for VJPs that read only shapes).
 
     Every element is the one zero of a per-dtype buffer (all strides 0): the

@@ -7,6 +7,7 @@ Every layer here maps a Tensor of any shape to one of the same shape
 import numpy as np
 
 from ..device import check_device
+from ..dtypes import float_dtype
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -461,11 +462,10 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         check_device(f"nn.{type(self).__name__}", device)
-        from .. import creation as _creation
 
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(np.full(num_parameters, init, dtype=_creation._float_dtype(dtype)))
+        self.weight = Parameter(np.full(num_parameters, init, dtype=float_dtype(dtype)))
 
     def reset_parameters(self):
         """Set the slope back to ``init``."""

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from .. import creation as _creation
 from ..device import check_device
+from ..dtypes import float_dtype
 from . import functional as F
 from . import init
 from .module import Module
@@ -59,7 +59,7 @@ class _ConvNd(Module):
         self.dilation = _ntuple(dilation, n)
         self.groups = groups
         self.padding_mode = padding_mode
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         self.weight = Parameter(np.zeros((out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
@@ -229,7 +229,7 @@ class ConvTranspose2d(Module):
         self.dilation = _ntuple(dilation, 2)
         self.groups = groups
         self.padding_mode = padding_mode
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         self.weight = Parameter(np.zeros((in_channels, out_channels // groups) + self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(np.zeros(out_channels, dtype=dtype))

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from .. import creation as _creation
 from ..autograd.grad_mode import no_grad
 from ..device import check_device
+from ..dtypes import float_dtype
 from . import functional as F
 from . import init
 from .module import Module
@@ -60,7 +60,7 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            dtype = _creation._float_dtype(dtype)
+            dtype = float_dtype(dtype)
             self.weight = Parameter(np.zeros((num_embeddings, embedding_dim), dtype=dtype),
                                     requires_grad=not _freeze)
             self.reset_parameters()

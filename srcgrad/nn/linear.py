@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
-from .. import creation as _creation
 from ..device import check_device
+from ..dtypes import float_dtype
 from . import functional as F
 from . import init
 from .module import Module
@@ -16,7 +16,7 @@ __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "PixelShuff
 
 
 def _empty(*shape, dtype=None):
-    return np.zeros(shape, dtype=_creation._float_dtype(dtype))
+    return np.zeros(shape, dtype=float_dtype(dtype))
 
 
 class Identity(Module):

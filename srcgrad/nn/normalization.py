@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from .. import creation as _creation
 from ..device import check_device
+from ..dtypes import float_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -43,7 +43,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
             if bias:
@@ -100,7 +100,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_channels, dtype=dtype))
             if bias:
@@ -131,7 +131,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
             if bias:

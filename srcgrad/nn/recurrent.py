@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from .. import creation as _creation
 from ..device import check_device
+from ..dtypes import float_dtype
 from ..rules import concatenate_args, split_tuple
 from ..rules import relu as _relu_primitive
 from ..rules import sigmoid as _sigmoid_primitive
@@ -24,7 +24,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
-from .utils.rnn import PackedSequence, _repack, pad_packed_sequence
+from .utils.rnn import PackedSequence, pad_packed_sequence, repack_like
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -117,7 +117,7 @@ class RNNBase(Module):
         directions = 2 if bidirectional else 1
         gate_size = self._gates[mode] * hidden_size
         real_hidden = proj_size or hidden_size
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         for layer in range(num_layers):
             for direction in range(directions):
                 layer_input = input_size if layer == 0 else real_hidden * directions
@@ -226,7 +226,7 @@ class RNNBase(Module):
                 layer_input = F.dropout(layer_input, self.dropout, True)
         output = layer_input
         if packed is not None:
-            output = _repack(output, lengths, packed)
+            output = repack_like(output, lengths, packed)
         h_n = _concat(last_h, 0)
         c_n = _concat(last_c, 0) if lstm else None
         if unbatched:
@@ -357,7 +357,7 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         gate_size = num_chunks * hidden_size
         self.weight_ih = Parameter(np.zeros((gate_size, input_size), dtype))
         self.weight_hh = Parameter(np.zeros((gate_size, hidden_size), dtype))

@@ -11,9 +11,9 @@ import copy
 
 import numpy as np
 
-from .. import creation as _creation
 from .. import rules as _rules
 from ..device import check_device
+from ..dtypes import float_dtype
 from ..tensor import Tensor, _record
 from . import functional as F
 from . import init
@@ -93,7 +93,7 @@ class MultiheadAttention(Module):
         self.dropout = dropout
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(np.zeros((3 * embed_dim, embed_dim), dtype=dtype))
             self.register_parameter("q_proj_weight", None)
@@ -492,5 +492,5 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
         """A (sz, sz) float mask: 0 on and below the diagonal, ``-inf`` above (a position sees only earlier ones)."""
         check_device("Transformer.generate_square_subsequent_mask", device)
-        dtype = _creation._float_dtype(dtype)
+        dtype = float_dtype(dtype)
         return Tensor._wrap(np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1))

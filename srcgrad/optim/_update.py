@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 
 __all__ = ["storage", "real_view", "buffer", "grad_array", "bump_versions", "scalar", "check_option", "new_step",
@@ -74,8 +75,6 @@ def check_option(name, value, low=0.0, message=None):
 
 def new_step():
     """A fresh step counter: a 0-d Tensor of the default float dtype, as PyTorch keeps it."""
-    from ..creation import get_default_dtype
-
     return Tensor._wrap(np.zeros((), dtype=get_default_dtype()))
 
 

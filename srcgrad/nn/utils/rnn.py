@@ -100,7 +100,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     return PackedSequence(data, Tensor._wrap(batch_sizes), sorted_indices, None)
 
 
-def _repack(padded, lengths, like):
+def repack_like(padded, lengths, like):
     """Pack a time-major padded batch in the original order the way ``like`` was packed."""
     sorted_indices = like.sorted_indices
     order = None if sorted_indices is None else _array(sorted_indices)
