@@ -24,8 +24,6 @@ LONG_MODULES = {
     # The compiler's two long passes, to be split by the compiler half of issue 13.
     "srcgrad.compiler.normalize",
     "srcgrad.compiler.reverse",
-    # Being split by family (issue 13).
-    "srcgrad.tensor",
 }
 
 PRIVATE_IMPORTS_ALLOWED = {
@@ -38,25 +36,6 @@ PENDING_COMPILER = {
     # The compiler half of issue 13 gives these public names.
     ("srcgrad.compiler.api", "srcgrad.compiler.reverse", "_resolve_markers"),
     ("srcgrad.compiler.cache", "srcgrad.rules.registry", "_TABLE_VERSION"),
-}
-
-PENDING_RUNTIME = {
-    # Issue 13's runtime half: tensor.py's recording path gets public names.
-    ("srcgrad.nn.functional.activation", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.attention", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.common", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.convolution", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.distance", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.dropout", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.linear", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.linear", "srcgrad.tensor", "_record_fast"),
-    ("srcgrad.nn.functional.loss", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.normalization", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.pooling", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.functional.vision", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.recurrent", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.transformer", "srcgrad.tensor", "_record"),
-    ("srcgrad.nn.utils.rnn", "srcgrad.tensor", "_record"),
 }
 
 
@@ -177,16 +156,10 @@ def test_the_scan_sees_imports_cycles_and_private_names():
 
 def test_no_module_takes_another_modules_private_names():
     _, private = scan()
-    unexpected = sorted(set(private) - PRIVATE_IMPORTS_ALLOWED - PENDING_COMPILER - PENDING_RUNTIME)
+    unexpected = sorted(set(private) - PRIVATE_IMPORTS_ALLOWED - PENDING_COMPILER)
     assert not unexpected, ("these modules use another module's underscore names; give the name a public spelling "
                             "in an internal module (e.g. optim/_update.py):\n"
                             + "\n".join(f"  {m} takes {n} from {s}" for m, s, n in unexpected))
-
-
-def test_the_runtime_pending_list_is_current():
-    _, private = scan()
-    stale = sorted(PENDING_RUNTIME - set(private))
-    assert not stale, f"these no longer happen; drop them from PENDING_RUNTIME: {stale}"
 
 
 def test_no_import_cycles():

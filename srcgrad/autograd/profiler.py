@@ -26,7 +26,6 @@ and leaving it puts them back.
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import sys
 import threading
@@ -273,10 +272,10 @@ class profile:
         setattr(owner, name, wrapper)
 
     def _wrap_recording(self):
-        tensor_module = importlib.import_module("srcgrad.tensor")  # (srcgrad.tensor is also the function)
+        from .. import recording
 
-        for attr, positional in (("_record", True), ("_record_fast", False)):
-            original = getattr(tensor_module, attr)
+        for attr, positional in (("record", True), ("record_fast", False)):
+            original = getattr(recording, attr)
             wrapper = self._forward_wrapper(original, positional)
             for module in [m for name, m in list(sys.modules.items()) if name == "srcgrad" or
                            name.startswith("srcgrad.")]:

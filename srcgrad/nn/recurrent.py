@@ -16,10 +16,11 @@ import numpy as np
 
 from ..device import check_device
 from ..dtypes import float_dtype
+from ..recording import record
 from ..rules import concatenate_args, split_tuple
 from ..rules import relu as _relu_primitive
 from ..rules import sigmoid as _sigmoid_primitive
-from ..tensor import Tensor, _record
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -30,57 +31,57 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 
 def _t(w):
-    return _record(np.transpose, (w,), {})
+    return record(np.transpose, (w,), {})
 
 
 # The cells call _record directly (not np.split / the primitive's dispatching wrapper): the same
 # nodes, without numpy's dispatch on every time step.
 
 def _split(x, n, axis=-1):
-    return _record(split_tuple, (x, n), {"axis": axis})
+    return record(split_tuple, (x, n), {"axis": axis})
 
 
 def _concat(xs, axis):
-    return xs[0] if len(xs) == 1 else _record(concatenate_args, tuple(xs), {"axis": axis})
+    return xs[0] if len(xs) == 1 else record(concatenate_args, tuple(xs), {"axis": axis})
 
 
 def _sigmoid(x):
-    return _record(_sigmoid_primitive, (x,), {})
+    return record(_sigmoid_primitive, (x,), {})
 
 
 def _relu(x):
-    return _record(_relu_primitive, (x,), {})
+    return record(_relu_primitive, (x,), {})
 
 
 # -- one step of each cell; x_proj already holds x @ W_ih.T (+ biases) --------------------------------
 
 def _rnn_step(x_proj, h, w_hh_t, nonlinearity):
-    pre = _record(np.add, (x_proj, _record(np.matmul, (h, w_hh_t), {})), {})
-    return _record(np.tanh, (pre,), {}) if nonlinearity == "tanh" else _relu(pre)
+    pre = record(np.add, (x_proj, record(np.matmul, (h, w_hh_t), {})), {})
+    return record(np.tanh, (pre,), {}) if nonlinearity == "tanh" else _relu(pre)
 
 
 def _lstm_step(x_proj, h, c, w_hh_t, w_hr_t=None):
-    gates = _record(np.add, (x_proj, _record(np.matmul, (h, w_hh_t), {})), {})
+    gates = record(np.add, (x_proj, record(np.matmul, (h, w_hh_t), {})), {})
     i, f, g, o = _split(gates, 4)
-    i, f, g, o = _sigmoid(i), _sigmoid(f), _record(np.tanh, (g,), {}), _sigmoid(o)
-    c = _record(np.add, (_record(np.multiply, (f, c), {}), _record(np.multiply, (i, g), {})), {})
-    h = _record(np.multiply, (o, _record(np.tanh, (c,), {})), {})
+    i, f, g, o = _sigmoid(i), _sigmoid(f), record(np.tanh, (g,), {}), _sigmoid(o)
+    c = record(np.add, (record(np.multiply, (f, c), {}), record(np.multiply, (i, g), {})), {})
+    h = record(np.multiply, (o, record(np.tanh, (c,), {})), {})
     if w_hr_t is not None:  # proj_size: h is projected down
-        h = _record(np.matmul, (h, w_hr_t), {})
+        h = record(np.matmul, (h, w_hr_t), {})
     return h, c
 
 
 def _gru_step(x_proj, h, w_hh_t, b_hh):
-    h_proj = _record(np.matmul, (h, w_hh_t), {})
+    h_proj = record(np.matmul, (h, w_hh_t), {})
     if b_hh is not None:
-        h_proj = _record(np.add, (h_proj, b_hh), {})
+        h_proj = record(np.add, (h_proj, b_hh), {})
     xr, xz, xn = _split(x_proj, 3)
     hr, hz, hn = _split(h_proj, 3)
-    r = _sigmoid(_record(np.add, (xr, hr), {}))
-    z = _sigmoid(_record(np.add, (xz, hz), {}))
-    n = _record(np.tanh, (_record(np.add, (xn, _record(np.multiply, (r, hn), {})), {}),), {})
+    r = _sigmoid(record(np.add, (xr, hr), {}))
+    z = _sigmoid(record(np.add, (xz, hz), {}))
+    n = record(np.tanh, (record(np.add, (xn, record(np.multiply, (r, hn), {})), {}),), {})
     # (1 - z) * n + z * h, written as PyTorch's kernel computes it
-    return _record(np.add, (n, _record(np.multiply, (z, _record(np.subtract, (h, n), {})), {})), {})
+    return record(np.add, (n, record(np.multiply, (z, record(np.subtract, (h, n), {})), {})), {})
 
 
 class RNNBase(Module):
@@ -195,10 +196,10 @@ class RNNBase(Module):
                 k = layer * directions + direction
                 h = h0[k:k + 1]
                 c = c0[k:k + 1] if lstm else None
-                proj = _record(np.matmul, (layer_input, _t(w_ih)), {})  # (T, N, G)
+                proj = record(np.matmul, (layer_input, _t(w_ih)), {})  # (T, N, G)
                 if b_ih is not None:
-                    bias = b_ih if self.mode == "GRU" else _record(np.add, (b_ih, b_hh), {})
-                    proj = _record(np.add, (proj, bias), {})
+                    bias = b_ih if self.mode == "GRU" else record(np.add, (b_ih, b_hh), {})
+                    proj = record(np.add, (proj, bias), {})
                 per_step = _split(proj, steps, axis=0) if steps > 1 else [proj]
                 w_hh_t = _t(w_hh)
                 order = range(steps - 1, -1, -1) if direction else range(steps)
@@ -213,9 +214,9 @@ class RNNBase(Module):
                         h = _rnn_step(per_step[t], h, w_hh_t, "tanh" if self.mode == "RNN_TANH" else "relu")
                     if lengths is not None and t >= lengths.min():  # finished sequences keep their state
                         running = (lengths > t)[None, :, None]
-                        h = _record(np.where, (running, h, h_prev), {})
+                        h = record(np.where, (running, h, h_prev), {})
                         if lstm:
-                            c = _record(np.where, (running, c, c_prev), {})
+                            c = record(np.where, (running, c, c_prev), {})
                     hs[t] = h
                 outputs.append(_concat(hs, 0))
                 last_h.append(h)
@@ -390,11 +391,11 @@ class RNNCellBase(Module):
         return input, hx, unbatched
 
     def _input_projection(self, input, fold_bias):
-        proj = _record(np.matmul, (input, _t(self.weight_ih)), {})
+        proj = record(np.matmul, (input, _t(self.weight_ih)), {})
         if self.bias_ih is not None:
-            proj = _record(np.add, (proj, self.bias_ih), {})
+            proj = record(np.add, (proj, self.bias_ih), {})
             if fold_bias:
-                proj = _record(np.add, (proj, self.bias_hh), {})
+                proj = record(np.add, (proj, self.bias_hh), {})
         return proj
 
     def extra_repr(self):

@@ -14,7 +14,8 @@ import numpy as np
 from .. import rules as _rules
 from ..device import check_device
 from ..dtypes import float_dtype
-from ..tensor import Tensor, _record
+from ..recording import record
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .container import ModuleList
@@ -146,10 +147,10 @@ class MultiheadAttention(Module):
         v = self._project(value, 2, self.v_proj_weight)
 
         def split_heads(t, n):  # (n, N, E) -> (N, H, n, head_dim)
-            return _record(np.transpose, (_record(np.reshape, (t, (n, batch, heads, head_dim)), {}), (1, 2, 0, 3)), {})
+            return record(np.transpose, (record(np.reshape, (t, (n, batch, heads, head_dim)), {}), (1, 2, 0, 3)), {})
 
         q, k, v = split_heads(q, length), split_heads(k, source), split_heads(v, source)
-        scores = _record(np.matmul, (q * (1.0 / np.sqrt(head_dim)), _record(np.swapaxes, (k, -1, -2), {})), {})
+        scores = record(np.matmul, (q * (1.0 / np.sqrt(head_dim)), record(np.swapaxes, (k, -1, -2), {})), {})
         mask = _additive(attn_mask, scores.dtype)
         if is_causal and mask is None:
             mask = np.where(np.triu(np.ones((length, source), dtype=bool), 1), -np.inf, 0.0).astype(scores.dtype)
@@ -163,8 +164,8 @@ class MultiheadAttention(Module):
         weights = _rules.softmax(scores, axis=-1)
         if self.dropout > 0.0 and self.training:
             weights = F.dropout(weights, self.dropout, True)
-        out = _record(np.matmul, (weights, v), {})  # (N, H, L, head_dim)
-        out = _record(np.reshape, (_record(np.transpose, (out, (2, 0, 1, 3)), {}), (length, batch, self.embed_dim)), {})
+        out = record(np.matmul, (weights, v), {})  # (N, H, L, head_dim)
+        out = record(np.reshape, (record(np.transpose, (out, (2, 0, 1, 3)), {}), (length, batch, self.embed_dim)), {})
         out = self.out_proj(out)
         if unbatched:
             out = out.squeeze(1)

@@ -6,7 +6,8 @@ import numpy as np
 
 from ... import rules as _rules
 from ...autograd.function import Function
-from ...tensor import Tensor, _record
+from ...recording import record
+from ...tensor import Tensor
 from .common import raw
 
 __all__ = [
@@ -33,14 +34,14 @@ def relu6(input, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` where ``x > 0``, else ``negative_slope * x``."""
-    return _record(np.where, (raw(input) > 0, input, _record(np.multiply, (input, negative_slope), {})), {})
+    return record(np.where, (raw(input) > 0, input, record(np.multiply, (input, negative_slope), {})), {})
 
 
 def elu(input, alpha=1.0, inplace=False):
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     positive = raw(input) > 0
-    negative_part = _record(np.where, (positive, 0.0, input), {})  # keeps exp from overflowing
-    return _record(np.where, (positive, input, alpha * _record(np.expm1, (negative_part,), {})), {})
+    negative_part = record(np.where, (positive, 0.0, input), {})  # keeps exp from overflowing
+    return record(np.where, (positive, input, alpha * record(np.expm1, (negative_part,), {})), {})
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -57,8 +58,8 @@ def selu(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     positive = raw(input) > 0
-    negative_part = _record(np.where, (positive, 0.0, input), {})
-    return _record(np.where, (positive, input, alpha * _record(np.expm1, (negative_part / alpha,), {})), {})
+    negative_part = record(np.where, (positive, 0.0, input), {})
+    return record(np.where, (positive, input, alpha * record(np.expm1, (negative_part / alpha,), {})), {})
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -104,21 +105,21 @@ def gelu(input, approximate="none"):
         RuntimeError: another ``approximate``.
     """
     if approximate == "none":
-        return _record(np.multiply, (input, _NormalCDF.apply(input)), {})
+        return record(np.multiply, (input, _NormalCDF.apply(input)), {})
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1.0 + _record(np.tanh, (inner,), {}))
+        return 0.5 * input * (1.0 + record(np.tanh, (inner,), {}))
     raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
 
 
 def silu(input, inplace=False):
     """``x * sigmoid(x)``."""
-    return _record(np.multiply, (input, _rules.sigmoid(input)), {})
+    return record(np.multiply, (input, _rules.sigmoid(input)), {})
 
 
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))``."""
-    return input * _record(np.tanh, (_rules.softplus(input),), {})
+    return input * record(np.tanh, (_rules.softplus(input),), {})
 
 
 def sigmoid(input):
@@ -128,7 +129,7 @@ def sigmoid(input):
 
 def tanh(input):
     """Hyperbolic tangent."""
-    return _record(np.tanh, (input,), {})
+    return record(np.tanh, (input,), {})
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -137,19 +138,19 @@ def softplus(input, beta=1.0, threshold=20.0):
     smooth = _rules.softplus(scaled)
     if beta != 1:
         smooth = smooth / beta
-    return _record(np.where, (raw(scaled) > threshold, input, smooth), {})
+    return record(np.where, (raw(scaled) > threshold, input, smooth), {})
 
 
 def softsign(input):
     """``x / (1 + |x|)``."""
-    return input / (1.0 + _record(np.absolute, (input,), {}))
+    return input / (1.0 + record(np.absolute, (input,), {}))
 
 
 def prelu(input, weight):
     """``x`` where ``x > 0``, else ``weight * x``; a weight of several values runs along dimension 1."""
     if weight.numel() > 1 and input.ndim >= 2:
-        weight = _record(np.reshape, (weight, (-1,) + (1,) * (input.ndim - 2)), {})
-    return _record(np.where, (raw(input) > 0, input, _record(np.multiply, (input, weight), {})), {})
+        weight = record(np.reshape, (weight, (-1,) + (1,) * (input.ndim - 2)), {})
+    return record(np.where, (raw(input) > 0, input, record(np.multiply, (input, weight), {})), {})
 
 
 def glu(input, dim=-1):
@@ -167,26 +168,26 @@ def glu(input, dim=-1):
 
 def threshold(input, threshold, value, inplace=False):
     """``x`` where ``x > threshold``, else ``value``."""
-    return _record(np.where, (raw(input) > threshold, input, value), {})
+    return record(np.where, (raw(input) > threshold, input, value), {})
 
 
 def hardshrink(input, lambd=0.5):
     """``x`` where ``|x| > lambd``, else 0."""
-    return _record(np.where, (np.abs(raw(input)) > lambd, input, 0.0), {})
+    return record(np.where, (np.abs(raw(input)) > lambd, input, 0.0), {})
 
 
 def softshrink(input, lambd=0.5):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
     value = raw(input)
-    below = _record(np.where, (value < -lambd, input + lambd, 0.0), {})
-    return _record(np.where, (value > lambd, input - lambd, below), {})
+    below = record(np.where, (value < -lambd, input + lambd, 0.0), {})
+    return record(np.where, (value > lambd, input - lambd, below), {})
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``x`` clamped to ``[min_val, max_val]``; the gradient is 0 outside the open interval."""
     value = raw(input)
     inside = (value > min_val) & (value < max_val)
-    return _record(np.where, (inside, input, np.clip(value, min_val, max_val)), {})
+    return record(np.where, (inside, input, np.clip(value, min_val, max_val)), {})
 
 
 def hardsigmoid(input, inplace=False):
@@ -198,7 +199,7 @@ def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6``."""
     value = raw(input)
     mid = input * (input + 3.0) / 6.0
-    return _record(np.where, (value <= -3, 0.0, _record(np.where, (value >= 3, input, mid), {})), {})
+    return record(np.where, (value <= -3, 0.0, record(np.where, (value >= 3, input, mid), {})), {})
 
 
 def logsigmoid(input):
@@ -208,7 +209,7 @@ def logsigmoid(input):
 
 def tanhshrink(input):
     """``x - tanh(x)``."""
-    return input - _record(np.tanh, (input,), {})
+    return input - record(np.tanh, (input,), {})
 
 
 def _softmax_dim(ndim):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from ... import rules as _rules
-from ...tensor import _record
+from ...recording import record
 from .common import raw
 from .dropout import dropout
 
@@ -31,7 +31,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """
     e = query.shape[-1]
     scale = 1.0 / math.sqrt(e) if scale is None else scale
-    scores = _record(np.matmul, (query, _record(np.swapaxes, (key, -1, -2), {})), {}) * scale
+    scores = record(np.matmul, (query, record(np.swapaxes, (key, -1, -2), {})), {}) * scale
     length, source = query.shape[-2], key.shape[-2]
     if is_causal:
         causal = np.tril(np.ones((length, source), dtype=bool))
@@ -39,10 +39,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if attn_mask is not None:
         mask = raw(attn_mask)
         if mask.dtype == np.bool_:
-            scores = _record(np.where, (mask, scores, -np.inf), {})
+            scores = record(np.where, (mask, scores, -np.inf), {})
         else:
             scores = scores + attn_mask
     weights = _rules.softmax(scores, axis=-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
-    return _record(np.matmul, (weights, value), {})
+    return record(np.matmul, (weights, value), {})

@@ -4,7 +4,8 @@ import numbers
 
 import numpy as np
 
-from ...tensor import Tensor, _record
+from ...recording import record
+from ...tensor import Tensor
 
 __all__ = ["to_tensor", "raw", "single", "pair", "reduction_mode", "reduce_loss", "check_same_size"]
 
@@ -54,9 +55,9 @@ def reduction_mode(size_average, reduce, reduction):
 def reduce_loss(loss, reduction):
     """The mean or sum of an elementwise ``loss`` (recorded), or ``loss`` itself for ``'none'``."""
     if reduction == "mean":
-        return _record(np.mean, (loss,), {})
+        return record(np.mean, (loss,), {})
     if reduction == "sum":
-        return _record(np.sum, (loss,), {})
+        return record(np.sum, (loss,), {})
     return loss
 
 

@@ -5,8 +5,8 @@
 
 import numpy as np
 
+from ...recording import record
 from ...rules.conv import col2im, conv_output_size, im2col
-from ...tensor import _record
 from .common import pair, single
 
 __all__ = ["conv1d", "conv2d", "unfold", "fold", "conv_transpose2d"]
@@ -28,18 +28,18 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
         raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * padding[0]} x {w + 2 * padding[1]}). "
                            f"Kernel size: ({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). "
                            "Kernel size can't be greater than actual input size")
-    cols = _record(im2col, (input, (kh, kw)), {"stride": stride, "padding": padding, "dilation": dilation})
+    cols = record(im2col, (input, (kh, kw)), {"stride": stride, "padding": padding, "dilation": dilation})
     k = in_per_group * kh * kw
     if groups == 1:
-        w2 = _record(np.reshape, (weight, (out_channels, k)), {})
-        out = _record(np.matmul, (w2, cols), {})  # (N, O, OH*OW): already in NCHW order
+        w2 = record(np.reshape, (weight, (out_channels, k)), {})
+        out = record(np.matmul, (w2, cols), {})  # (N, O, OH*OW): already in NCHW order
     else:  # one product per group: (G, O/G, K) @ (N, G, K, L) -> (N, G, O/G, L)
-        w3 = _record(np.reshape, (weight, (groups, out_channels // groups, k)), {})
-        cols = _record(np.reshape, (cols, (n, groups, k, oh * ow)), {})
-        out = _record(np.reshape, (_record(np.matmul, (w3, cols), {}), (n, out_channels, oh * ow)), {})
+        w3 = record(np.reshape, (weight, (groups, out_channels // groups, k)), {})
+        cols = record(np.reshape, (cols, (n, groups, k, oh * ow)), {})
+        out = record(np.reshape, (record(np.matmul, (w3, cols), {}), (n, out_channels, oh * ow)), {})
     if bias is not None:
-        out = _record(np.add, (out, _record(np.reshape, (bias, (out_channels, 1)), {})), {})
-    return _record(np.reshape, (out, (n, out_channels, oh, ow)), {})
+        out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1)), {})), {})
+    return record(np.reshape, (out, (n, out_channels, oh, ow)), {})
 
 
 def _conv_padding(padding, kernel, dilation):
@@ -58,7 +58,7 @@ def _pad_extra(input, extra):
     if extra == (0, 0):
         return input
     widths = ((0, 0),) * (input.ndim - 2) + ((0, extra[0]), (0, extra[1]))
-    return _record(np.pad, (input, widths), {"constant_values": 0.0})
+    return record(np.pad, (input, widths), {"constant_values": 0.0})
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -82,7 +82,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     unbatched = input.ndim == 3
     if unbatched:
-        input = _record(np.expand_dims, (input, 0), {})
+        input = record(np.expand_dims, (input, 0), {})
     kernel = tuple(weight.shape[2:])
     dilation = pair(dilation, "dilation")
     pad, extra = _conv_padding(padding, kernel, dilation)
@@ -105,20 +105,20 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     unbatched = input.ndim == 2
     if unbatched:
-        input = _record(np.expand_dims, (input, 0), {})
+        input = record(np.expand_dims, (input, 0), {})
     dilation, stride = single(dilation), single(stride)
     pad, extra = _conv_padding(padding if isinstance(padding, str) else (0, single(padding)), (1, weight.shape[2]),
                                (1, dilation))
-    x4 = _pad_extra(_record(np.expand_dims, (input, 2), {}), extra)
-    w4 = _record(np.expand_dims, (weight, 2), {})
+    x4 = _pad_extra(record(np.expand_dims, (input, 2), {}), extra)
+    w4 = record(np.expand_dims, (weight, 2), {})
     out = _conv2d_raw(x4, w4, bias, (1, stride), pad, (1, dilation), groups)
-    out = _record(np.squeeze, (out,), {"axis": 2})
+    out = record(np.squeeze, (out,), {"axis": 2})
     return out[0] if unbatched else out
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding blocks of (N, C, H, W) as columns: (N, C*KH*KW, L) (PyTorch's ``unfold``)."""
-    return _record(im2col, (input, pair(kernel_size)), {"stride": pair(stride, "stride"),
+    return record(im2col, (input, pair(kernel_size)), {"stride": pair(stride, "stride"),
                                                           "padding": pair(padding, "padding"),
                                                           "dilation": pair(dilation, "dilation")})
 
@@ -143,7 +143,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, expected size of input's dimension 2 "
                            f"to match the calculated number of sliding blocks {oh} * {ow} = {oh * ow}, but got "
                            f"input.size(2)={blocks}.")
-    return _record(col2im, (input, (n, rows // (kernel[0] * kernel[1])) + size, kernel), geometry)
+    return record(col2im, (input, (n, rows // (kernel[0] * kernel[1])) + size, kernel), geometry)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -165,7 +165,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     unbatched = input.ndim == 3
     if unbatched:
-        input = _record(np.expand_dims, (input, 0), {})
+        input = record(np.expand_dims, (input, 0), {})
     stride, padding = pair(stride, "stride"), pair(padding, "padding")
     output_padding, dilation = pair(output_padding, "output_padding"), pair(dilation, "dilation")
     n, channels, h, w = input.shape
@@ -183,17 +183,17 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     oh = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
     ow = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
     if groups == 1:
-        w2 = _record(np.reshape, (weight, (in_channels, out_channels * kh * kw)), {})
-        x3 = _record(np.reshape, (input, (n, in_channels, h * w)), {})
-        cols = _record(np.matmul, (_record(np.transpose, (w2,), {}), x3), {})  # (N, C_out*KH*KW, H*W)
+        w2 = record(np.reshape, (weight, (in_channels, out_channels * kh * kw)), {})
+        x3 = record(np.reshape, (input, (n, in_channels, h * w)), {})
+        cols = record(np.matmul, (record(np.transpose, (w2,), {}), x3), {})  # (N, C_out*KH*KW, H*W)
     else:  # one product per group: (G, C_out/G*KH*KW, C_in/G) @ (N, G, C_in/G, H*W)
         k = out_per_group * kh * kw
-        w3 = _record(np.reshape, (weight, (groups, in_channels // groups, k)), {})
-        x4 = _record(np.reshape, (input, (n, groups, in_channels // groups, h * w)), {})
-        cols = _record(np.matmul, (_record(np.swapaxes, (w3, 1, 2), {}), x4), {})
-        cols = _record(np.reshape, (cols, (n, out_channels * kh * kw, h * w)), {})
-    out = _record(col2im, (cols, (n, out_channels, oh, ow), (kh, kw)),
+        w3 = record(np.reshape, (weight, (groups, in_channels // groups, k)), {})
+        x4 = record(np.reshape, (input, (n, groups, in_channels // groups, h * w)), {})
+        cols = record(np.matmul, (record(np.swapaxes, (w3, 1, 2), {}), x4), {})
+        cols = record(np.reshape, (cols, (n, out_channels * kh * kw, h * w)), {})
+    out = record(col2im, (cols, (n, out_channels, oh, ow), (kh, kw)),
                   {"stride": stride, "padding": padding, "dilation": dilation})
     if bias is not None:
-        out = _record(np.add, (out, _record(np.reshape, (bias, (out_channels, 1, 1)), {})), {})
+        out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1, 1)), {})), {})
     return out[0] if unbatched else out

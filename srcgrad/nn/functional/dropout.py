@@ -3,7 +3,7 @@
 import numpy as np
 
 from ... import creation as _creation
-from ...tensor import _record
+from ...recording import record
 
 __all__ = ["dropout", "dropout1d", "dropout2d"]
 
@@ -24,7 +24,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input * 0.0
     keep = _creation.default_generator.rng.random(input.shape) >= p
     scale = (keep / (1.0 - p)).astype(input.dtype)
-    return _record(np.multiply, (input, scale), {})
+    return record(np.multiply, (input, scale), {})
 
 
 def _channel_dropout(input, p, training, spatial):
@@ -36,7 +36,7 @@ def _channel_dropout(input, p, training, spatial):
     shape = tuple(input.shape[:2] if batched else input.shape[:1]) + (1,) * spatial
     keep = _creation.default_generator.rng.random(shape) >= p
     scale = (keep / (1.0 - p)).astype(input.dtype) if p < 1.0 else np.zeros(shape, input.dtype)
-    return _record(np.multiply, (input, scale), {})
+    return record(np.multiply, (input, scale), {})
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):

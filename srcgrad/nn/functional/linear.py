@@ -8,7 +8,8 @@ from ... import rules as _rules
 from ... import shape_errors as _shapes
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor, _record, _record_fast
+from ...recording import record, record_fast
+from ...tensor import Tensor
 from .common import raw
 
 __all__ = ["linear", "bilinear", "identity", "embedding", "one_hot"]
@@ -31,12 +32,12 @@ def linear(input, weight, bias=None):
     # PyTorch's graph: the weight behind a TBackward0, then addmm (AddmmBackward0, edges bias, input,
     # weight), or a matrix product (MmBackward0) without a bias. (On more than 2 dimensions PyTorch
     # reshapes to rows and back around the addmm, two ViewBackward0 nodes srcgrad does not record.)
-    weight_t = _record_fast(_rules.transpose2d, weight)
+    weight_t = record_fast(_rules.transpose2d, weight)
     if bias is None:
-        return _record(np.matmul, (input, weight_t), {})
+        return record(np.matmul, (input, weight_t), {})
     if input.ndim >= 2 and np.ndim(bias) == 1:
-        return _record(_rules.addmm, (bias, input, weight_t), {})
-    return _record(_rules.linear, (input, weight, bias), {})  # one input row, or a bias of several axes
+        return record(_rules.addmm, (bias, input, weight_t), {})
+    return record(_rules.linear, (input, weight, bias), {})  # one input row, or a bias of several axes
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -52,10 +53,10 @@ def bilinear(input1, input2, weight, bias=None):
         (*, out_features).
     """
     lead = tuple(input1.shape[:-1])
-    x1 = _record(np.reshape, (input1, (-1, input1.shape[-1])), {})
-    x2 = _record(np.reshape, (input2, (-1, input2.shape[-1])), {})
+    x1 = record(np.reshape, (input1, (-1, input1.shape[-1])), {})
+    x2 = record(np.reshape, (input2, (-1, input2.shape[-1])), {})
     out = np.einsum("bi,kij,bj->bk", x1, weight, x2)
-    out = _record(np.reshape, (out, lead + (weight.shape[0],)), {})
+    out = record(np.reshape, (out, lead + (weight.shape[0],)), {})
     if bias is not None:
         out = out + bias
     return out
@@ -120,13 +121,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if padding_idx is not None:
             scale[index == padding_idx % n] = 0.0
         return _ScaledLookup.apply(weight, index, scale)
-    out = _record(operator.getitem, (weight, index), {})
+    out = record(operator.getitem, (weight, index), {})
     if padding_idx is not None and weight.requires_grad:
         padding_idx = padding_idx % n
         pad_rows = (index % n == padding_idx)[..., None]
         if pad_rows.any():
             # Same values; the rows read from padding_idx come from a detached copy (no gradient).
-            out = _record(np.where, (pad_rows, weight._value[index], out), {})
+            out = record(np.where, (pad_rows, weight._value[index], out), {})
     return out
 
 

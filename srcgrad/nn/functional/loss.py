@@ -6,7 +6,8 @@ import operator
 import numpy as np
 
 from ... import rules as _rules
-from ...tensor import Tensor, _record
+from ...recording import record
+from ...tensor import Tensor
 from .common import check_same_size, raw, reduce_loss, reduction_mode
 from .distance import pairwise_distance
 
@@ -27,13 +28,13 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
     """
     reduction = reduction_mode(size_average, reduce, reduction)
-    return _record(_rules.mse_loss, (input, target), {"reduction": reduction})  # one node, MseLossBackward0
+    return record(_rules.mse_loss, (input, target), {"reduction": reduction})  # one node, MseLossBackward0
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """``|x - y|``, reduced (the gradient at 0 is 0)."""
     reduction = reduction_mode(size_average, reduce, reduction)
-    return reduce_loss(_record(np.absolute, (_record(np.subtract, (input, target), {}),), {}), reduction)
+    return reduce_loss(record(np.absolute, (record(np.subtract, (input, target), {}),), {}), reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -45,11 +46,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = reduction_mode(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    diff = _record(np.subtract, (input, target), {})
-    absdiff = _record(np.absolute, (diff,), {})
+    diff = record(np.subtract, (input, target), {})
+    absdiff = record(np.absolute, (diff,), {})
     if beta == 0:
         return reduce_loss(absdiff, reduction)
-    loss = _record(np.where, (raw(absdiff) < beta, 0.5 * diff * diff / beta, absdiff - 0.5 * beta), {})
+    loss = record(np.where, (raw(absdiff) < beta, 0.5 * diff * diff / beta, absdiff - 0.5 * beta), {})
     return reduce_loss(loss, reduction)
 
 
@@ -62,21 +63,21 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     reduction = reduction_mode(None, None, reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    diff = _record(np.subtract, (input, target), {})
-    absdiff = _record(np.absolute, (diff,), {})
-    loss = _record(np.where, (raw(absdiff) <= delta, 0.5 * diff * diff, delta * (absdiff - 0.5 * delta)), {})
+    diff = record(np.subtract, (input, target), {})
+    absdiff = record(np.absolute, (diff,), {})
+    loss = record(np.where, (raw(absdiff) <= delta, 0.5 * diff * diff, delta * (absdiff - 0.5 * delta)), {})
     return reduce_loss(loss, reduction)
 
 
 def _class_last(input):
     """(N, C, d1, ...) -> (N*d1*..., C) and the shape of the targets; (C,) -> (1, C)."""
     if input.ndim == 1:
-        return _record(np.expand_dims, (input, 0), {}), ()
+        return record(np.expand_dims, (input, 0), {}), ()
     if input.ndim == 2:
         return input, (input.shape[0],)
-    moved = _record(np.moveaxis, (input, 1, -1), {})
+    moved = record(np.moveaxis, (input, 1, -1), {})
     c = input.shape[1]
-    return _record(np.reshape, (moved, (-1, c)), {}), (input.shape[0],) + tuple(input.shape[2:])
+    return record(np.reshape, (moved, (-1, c)), {}), (input.shape[0],) + tuple(input.shape[2:])
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -114,19 +115,19 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is None and not any_ignored:  # one node, NllLossBackward0
         losses = _rules.nll_loss(flat, safe, reduction=reduction)
         if reduction == "none" and target_shape != (safe.size,):
-            return _record(np.reshape, (losses, target_shape), {})
+            return record(np.reshape, (losses, target_shape), {})
         return losses
-    picked = _record(operator.getitem, (flat, (np.arange(safe.size), safe)), {})
+    picked = record(operator.getitem, (flat, (np.arange(safe.size), safe)), {})
     if weight is None:
         w = (~ignored).astype(input.dtype)
     else:
-        w = _record(operator.getitem, (weight, safe), {}) * (~ignored).astype(input.dtype)
+        w = record(operator.getitem, (weight, safe), {}) * (~ignored).astype(input.dtype)
     losses = -picked * w
     if reduction == "mean":
-        return _record(np.sum, (losses,), {}) / _record(np.sum, (w,), {})
+        return record(np.sum, (losses,), {}) / record(np.sum, (w,), {})
     if reduction == "sum":
-        return _record(np.sum, (losses,), {})
-    return _record(np.reshape, (losses, target_shape), {})
+        return record(np.sum, (losses,), {})
+    return record(np.reshape, (losses, target_shape), {})
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -168,31 +169,31 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise ValueError(f"Expected probability targets of shape {list(input.shape)}, got {list(labels.shape)}")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / c
-        prod = _record(np.multiply, (logp, target), {})
+        prod = record(np.multiply, (logp, target), {})
         if weight is not None:
-            prod = _record(np.multiply, (prod, _record(np.reshape, (weight, tuple(w_shape)), {})), {})
+            prod = record(np.multiply, (prod, record(np.reshape, (weight, tuple(w_shape)), {})), {})
         if reduction == "mean":
-            return -_record(np.sum, (prod,), {}) / (input.numel() // c)
+            return -record(np.sum, (prod,), {}) / (input.numel() // c)
         if reduction == "sum":
-            return -_record(np.sum, (prod,), {})
-        return -_record(np.sum, (prod,), {"axis": class_dim})
+            return -record(np.sum, (prod,), {})
+        return -record(np.sum, (prod,), {"axis": class_dim})
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
     weighted = logp if weight is None else \
-        _record(np.multiply, (logp, _record(np.reshape, (weight, tuple(w_shape)), {})), {})
-    smooth = -_record(np.sum, (weighted,), {"axis": class_dim})
+        record(np.multiply, (logp, record(np.reshape, (weight, tuple(w_shape)), {})), {})
+    smooth = -record(np.sum, (weighted,), {"axis": class_dim})
     ignored = labels == ignore_index
     kept = (~ignored).astype(input.dtype)
-    smooth = _record(np.multiply, (smooth, kept), {})
+    smooth = record(np.multiply, (smooth, kept), {})
     if reduction == "mean":
         if weight is None:
             denom = kept.sum()
         else:
-            denom = _record(np.sum, (_record(operator.getitem, (weight, labels[~ignored]), {}),), {})
-        ret = _record(np.sum, (smooth,), {}) / denom
+            denom = record(np.sum, (record(operator.getitem, (weight, labels[~ignored]), {}),), {})
+        ret = record(np.sum, (smooth,), {}) / denom
     elif reduction == "sum":
-        ret = _record(np.sum, (smooth,), {})
+        ret = record(np.sum, (smooth,), {})
     else:
         ret = smooth
     return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
@@ -200,7 +201,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def _weighted(loss, weight, reduction):
     if weight is not None:
-        loss = _record(np.multiply, (loss, weight), {})
+        loss = record(np.multiply, (loss, weight), {})
     return reduce_loss(loss, reduction)
 
 
@@ -264,11 +265,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         return loss / (input.shape[0] if input.ndim else 1)
     reduction = reduction_mode(size_average, reduce, reduction)
     if log_target:
-        loss = _record(np.exp, (target,), {}) * (target - input)
+        loss = record(np.exp, (target,), {}) * (target - input)
     else:
         # y * log(y) is 0 where y == 0 (and so is its gradient).
         positive = raw(target) > 0
-        ylogy = target * _record(np.log, (_record(np.where, (positive, target, 1.0), {}),), {})
+        ylogy = target * record(np.log, (record(np.where, (positive, target, 1.0), {}),), {})
         loss = ylogy - target * input
     return reduce_loss(loss, reduction)
 
@@ -280,28 +281,28 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     """
     reduction = reduction_mode(size_average, reduce, reduction)
     dim = input1.ndim - 1
-    dot = _record(np.sum, (input1 * input2,), {"axis": dim})
-    m1 = _record(np.sum, (input1 * input1,), {"axis": dim}) + 1e-12
-    m2 = _record(np.sum, (input2 * input2,), {"axis": dim}) + 1e-12
-    cos = dot / _record(np.sqrt, (m1 * m2,), {})
+    dot = record(np.sum, (input1 * input2,), {"axis": dim})
+    m1 = record(np.sum, (input1 * input1,), {"axis": dim}) + 1e-12
+    m2 = record(np.sum, (input2 * input2,), {"axis": dim}) + 1e-12
+    cos = dot / record(np.sqrt, (m1 * m2,), {})
     y = raw(target)
-    positive = _record(np.where, (y == 1, 1.0 - cos, 0.0), {})
-    negative = _record(np.where, (y == -1, _record(np.maximum, (cos - margin, 0.0), {}), 0.0), {})
+    positive = record(np.where, (y == 1, 1.0 - cos, 0.0), {})
+    negative = record(np.where, (y == -1, record(np.maximum, (cos - margin, 0.0), {}), 0.0), {})
     return reduce_loss(positive + negative, reduction)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """``max(0, -y * (x1 - x2) + margin)``."""
     reduction = reduction_mode(size_average, reduce, reduction)
-    return reduce_loss(_record(np.maximum, (-target * (input1 - input2) + margin, 0.0), {}), reduction)
+    return reduce_loss(record(np.maximum, (-target * (input1 - input2) + margin, 0.0), {}), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``."""
     reduction = reduction_mode(size_average, reduce, reduction)
     y = raw(target)
-    clamped = _record(np.where, (y != 1, _record(np.maximum, (margin - input, 0.0), {}), 0.0), {})
-    return reduce_loss(clamped + _record(np.where, (y != -1, input, 0.0), {}), reduction)
+    clamped = record(np.where, (y != 1, record(np.maximum, (margin - input, 0.0), {}), 0.0), {})
+    return reduce_loss(clamped + record(np.where, (y != -1, input, 0.0), {}), reduction)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -316,7 +317,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = target * _rules.softplus(-input) + (1.0 - target) * _rules.softplus(input)
     if weight is not None:
         loss = loss * weight
-    loss = _record(np.mean, (loss,), {"axis": input.ndim - 1})
+    loss = record(np.mean, (loss,), {"axis": input.ndim - 1})
     return reduce_loss(loss, reduction)
 
 
@@ -330,18 +331,18 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = reduction_mode(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    x = input if input.ndim == 2 else _record(np.expand_dims, (input, 0), {})
+    x = input if input.ndim == 2 else record(np.expand_dims, (input, 0), {})
     labels = np.asarray(raw(target)).reshape(-1)
     rows = np.arange(labels.size)
-    picked = _record(operator.getitem, (x, (rows, labels)), {})
-    margins = _record(np.maximum, (margin - _record(np.expand_dims, (picked, 1), {}) + x, 0.0), {})
+    picked = record(operator.getitem, (x, (rows, labels)), {})
+    margins = record(np.maximum, (margin - record(np.expand_dims, (picked, 1), {}) + x, 0.0), {})
     if p == 2:
         margins = margins * margins
     if weight is not None:
-        margins = margins * _record(np.expand_dims, (_record(operator.getitem, (weight, labels), {}), 1), {})
+        margins = margins * record(np.expand_dims, (record(operator.getitem, (weight, labels), {}), 1), {})
     others = np.ones(x.shape, dtype=bool)
     others[rows, labels] = False
-    loss = _record(np.sum, (_record(np.where, (others, margins, 0.0), {}),), {"axis": 1}) / x.shape[1]
+    loss = record(np.sum, (record(np.where, (others, margins, 0.0), {}),), {"axis": 1}) / x.shape[1]
     if input.ndim == 1:
         loss = loss[0]
     return reduce_loss(loss, reduction)
@@ -354,8 +355,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = _record(np.minimum, (d_neg, pairwise_distance(positive, negative, p, eps)), {})
-    return reduce_loss(_record(np.maximum, (margin + d_pos - d_neg, 0.0), {}), reduction)
+        d_neg = record(np.minimum, (d_neg, pairwise_distance(positive, negative, p, eps)), {})
+    return reduce_loss(record(np.maximum, (margin + d_pos - d_neg, 0.0), {}), reduction)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
@@ -363,9 +364,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """``exp(x) - y * x`` (``log_input``) or ``x - y * log(x + eps)``; ``full`` adds Stirling's term for ``y > 1``."""
     reduction = reduction_mode(size_average, reduce, reduction)
     if log_input:
-        loss = _record(np.exp, (input,), {}) - target * input
+        loss = record(np.exp, (input,), {}) - target * input
     else:
-        loss = input - target * _record(np.log, (input + eps,), {})
+        loss = input - target * record(np.log, (input + eps,), {})
     if full:
         y = raw(target)
         safe = np.where(y > 1, y, 1.0)
@@ -387,14 +388,14 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var = Tensor._wrap(np.asarray(var, dtype=input.dtype))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
-            var = _record(np.expand_dims, (var, -1), {})
+            var = record(np.expand_dims, (var, -1), {})
         elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
             raise ValueError("var is of incorrect size")
     if np.any(raw(var) < 0):
         raise ValueError("var has negative entry/entries")
     var = var + (np.maximum(raw(var), eps) - raw(var))  # clamp the value, keep the gradient
     diff = input - target
-    loss = 0.5 * (_record(np.log, (var,), {}) + diff * diff / var)
+    loss = 0.5 * (record(np.log, (var,), {}) + diff * diff / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return reduce_loss(loss, reduction)

@@ -5,7 +5,8 @@ import numbers
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor, _record
+from ...recording import record
+from ...tensor import Tensor
 from .common import raw
 
 __all__ = ["layer_norm", "batch_norm", "group_norm", "instance_norm"]
@@ -26,14 +27,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                          f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
-    mean = _record(np.mean, (input,), {"axis": axes, "keepdims": True})
-    centered = _record(np.subtract, (input, mean), {})
-    var = _record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})
-    out = centered / _record(np.sqrt, (var + eps,), {})
+    mean = record(np.mean, (input,), {"axis": axes, "keepdims": True})
+    centered = record(np.subtract, (input, mean), {})
+    var = record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})
+    out = centered / record(np.sqrt, (var + eps,), {})
     if weight is not None:
-        out = _record(np.multiply, (out, weight), {})
+        out = record(np.multiply, (out, weight), {})
     if bias is not None:
-        out = _record(np.add, (out, bias), {})
+        out = record(np.add, (out, bias), {})
     return out
 
 
@@ -47,16 +48,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {list(input.shape)} and num_groups={num_groups}")
-    grouped = _record(np.reshape, (input, (n, num_groups, -1)), {})
-    mean = _record(np.mean, (grouped,), {"axis": -1, "keepdims": True})
-    centered = _record(np.subtract, (grouped, mean), {})
-    var = _record(np.mean, (centered * centered,), {"axis": -1, "keepdims": True})
-    out = _record(np.reshape, (centered / _record(np.sqrt, (var + eps,), {}), tuple(input.shape)), {})
+    grouped = record(np.reshape, (input, (n, num_groups, -1)), {})
+    mean = record(np.mean, (grouped,), {"axis": -1, "keepdims": True})
+    centered = record(np.subtract, (grouped, mean), {})
+    var = record(np.mean, (centered * centered,), {"axis": -1, "keepdims": True})
+    out = record(np.reshape, (centered / record(np.sqrt, (var + eps,), {}), tuple(input.shape)), {})
     shape = (c,) + (1,) * (input.ndim - 2)
     if weight is not None:
-        out = _record(np.multiply, (out, _record(np.reshape, (weight, shape), {})), {})
+        out = record(np.multiply, (out, record(np.reshape, (weight, shape), {})), {})
     if bias is not None:
-        out = _record(np.add, (out, _record(np.reshape, (bias, shape), {})), {})
+        out = record(np.add, (out, record(np.reshape, (bias, shape), {})), {})
     return out
 
 
@@ -67,7 +68,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     Running statistics, when given, are averaged over the batch and updated as in ``batch_norm``.
     """
     n, c = input.shape[:2]
-    folded = _record(np.reshape, (input, (1, n * c) + tuple(input.shape[2:])), {})
+    folded = record(np.reshape, (input, (1, n * c) + tuple(input.shape[2:])), {})
     rm = None if running_mean is None else Tensor._wrap(np.tile(running_mean._value, n))
     rv = None if running_var is None else Tensor._wrap(np.tile(running_var._value, n))
     out = batch_norm(folded, rm, rv, None, None, use_input_stats, momentum, eps)
@@ -75,12 +76,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         with no_grad():
             running_mean.copy_(Tensor._wrap(rm._value.reshape(n, c).mean(0)))
             running_var.copy_(Tensor._wrap(rv._value.reshape(n, c).mean(0)))
-    out = _record(np.reshape, (out, tuple(input.shape)), {})
+    out = record(np.reshape, (out, tuple(input.shape)), {})
     shape = (c,) + (1,) * (input.ndim - 2)
     if weight is not None:
-        out = _record(np.multiply, (out, _record(np.reshape, (weight, shape), {})), {})
+        out = record(np.multiply, (out, record(np.reshape, (weight, shape), {})), {})
     if bias is not None:
-        out = _record(np.add, (out, _record(np.reshape, (bias, shape), {})), {})
+        out = record(np.add, (out, record(np.reshape, (bias, shape), {})), {})
     return out
 
 
@@ -103,9 +104,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input size "
                              f"{list(input.shape)}")
-        mean = _record(np.mean, (input,), {"axis": axes, "keepdims": True})
-        centered = _record(np.subtract, (input, mean), {})
-        var = _record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})
+        mean = record(np.mean, (input,), {"axis": axes, "keepdims": True})
+        centered = record(np.subtract, (input, mean), {})
+        var = record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})
         if running_mean is not None or running_var is not None:
             with no_grad():
                 m = 0.0 if momentum is None else momentum
@@ -114,13 +115,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 if running_var is not None:
                     unbiased = var._value.reshape(-1) * (count / (count - 1))
                     running_var.copy_(Tensor._wrap((1 - m) * running_var._value + m * unbiased))
-        out = centered / _record(np.sqrt, (var + eps,), {})
+        out = centered / record(np.sqrt, (var + eps,), {})
     else:
         mean = raw(running_mean).reshape(shape)
         scale = 1.0 / np.sqrt(raw(running_var).reshape(shape) + eps)
         out = (input - mean) * scale.astype(input.dtype)
     if weight is not None:
-        out = _record(np.multiply, (out, _record(np.reshape, (weight, shape), {})), {})
+        out = record(np.multiply, (out, record(np.reshape, (weight, shape), {})), {})
     if bias is not None:
-        out = _record(np.add, (out, _record(np.reshape, (bias, shape), {})), {})
+        out = record(np.add, (out, record(np.reshape, (bias, shape), {})), {})
     return out

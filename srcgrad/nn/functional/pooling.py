@@ -5,8 +5,9 @@ import operator
 
 import numpy as np
 
+from ...recording import record
 from ...rules.conv import im2col
-from ...tensor import Tensor, _record
+from ...tensor import Tensor
 from .common import pair, single
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d"]
@@ -43,12 +44,12 @@ def _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode):
 def _pool_patches(input, kernel, stride, padding, dilation, pad_value, extra=(0, 0)):
     """The pooling windows of (N, C, H, W) as (N*C, KH*KW, OH*OW); ``extra`` pads the bottom/right more."""
     n, c, h, w = input.shape
-    flat = _record(np.reshape, (input, (n * c, 1, h, w)), {})
+    flat = record(np.reshape, (input, (n * c, 1, h, w)), {})
     if extra != (0, 0):  # ceil_mode: pad explicitly, unevenly
         widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
-        flat = _record(np.pad, (flat, widths), {"constant_values": pad_value})
+        flat = record(np.pad, (flat, widths), {"constant_values": pad_value})
         padding = (0, 0)
-    return _record(im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation,
+    return record(im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation,
                                             "pad_value": pad_value})
 
 
@@ -57,7 +58,7 @@ def _pool_args(input, kernel_size, stride, padding):
     stride = kernel if stride is None or stride == [] else pair(stride, "stride")
     unbatched = input.ndim == 3
     if unbatched:
-        input = _record(np.expand_dims, (input, 0), {})
+        input = record(np.expand_dims, (input, 0), {})
     return input, kernel, stride, pair(padding, "padding"), unbatched
 
 
@@ -139,8 +140,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     rows, cols = _max_positions(input._value, kernel, stride, padding, dilation, oh, ow)
     positions = rows * w + cols  # (N, C, OH, OW), into each H*W plane
     flat_index = (positions + (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)).reshape(-1)
-    flat = _record(np.reshape, (input, (-1,)), {})
-    out = _record(np.reshape, (_record(operator.getitem, (flat, flat_index), {}), (n, c, oh, ow)), {})
+    flat = record(np.reshape, (input, (-1,)), {})
+    out = record(np.reshape, (record(operator.getitem, (flat, flat_index), {}), (n, c, oh, ow)), {})
     if unbatched:
         out = out[0]
         positions = positions[0]
@@ -168,11 +169,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     n, c, h, w = input.shape
     oh, ow, extra_h, extra_w, tiles = _pool_geometry(input, kernel, stride, padding, (1, 1), ceil_mode)
     if tiles:
-        blocks = _record(np.reshape, (input, (n, c, oh, kernel[0], ow, kernel[1])), {})
-        total = _record(np.sum, (blocks,), {"axis": (3, 5)})
+        blocks = record(np.reshape, (input, (n, c, oh, kernel[0], ow, kernel[1])), {})
+        total = record(np.sum, (blocks,), {"axis": (3, 5)})
     else:
         cols = _pool_patches(input, kernel, stride, padding, (1, 1), 0.0, (extra_h, extra_w))
-        total = _record(np.reshape, (_record(np.sum, (cols,), {"axis": 1}), (n, c, oh, ow)), {})
+        total = record(np.reshape, (record(np.sum, (cols,), {"axis": 1}), (n, c, oh, ow)), {})
     if divisor_override is not None:
         out = total / float(divisor_override)
     elif (count_include_pad or padding == (0, 0)) and not (extra_h or extra_w):
@@ -190,11 +191,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _one_d(pool, input, kernel_size, stride, padding, **kwargs):
     stride = single(kernel_size) if stride is None else single(stride)
-    x4 = _record(np.expand_dims, (input, -2), {})
+    x4 = record(np.expand_dims, (input, -2), {})
     out = pool(x4, (1, single(kernel_size)), (1, stride), (0, single(padding)), **kwargs)
     if isinstance(out, tuple):
-        return _record(np.squeeze, (out[0],), {"axis": -2}), Tensor._wrap(np.squeeze(out[1]._value, axis=-2))
-    return _record(np.squeeze, (out,), {"axis": -2})
+        return record(np.squeeze, (out[0],), {"axis": -2}), Tensor._wrap(np.squeeze(out[1]._value, axis=-2))
+    return record(np.squeeze, (out,), {"axis": -2})
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -236,7 +237,7 @@ def adaptive_avg_pool2d(input, output_size):
         return m
 
     rows, cols = pool_matrix(h, oh), pool_matrix(w, ow)
-    return _record(np.matmul, (_record(np.matmul, (rows, input), {}), cols.T), {})
+    return record(np.matmul, (record(np.matmul, (rows, input), {}), cols.T), {})
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -259,7 +260,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
     unbatched = input.ndim == 3
     if unbatched:
-        input = _record(np.expand_dims, (input, 0), {})
+        input = record(np.expand_dims, (input, 0), {})
     value = input._value
     n, c = value.shape[:2]
     positions = np.empty((n, c, oh, ow), dtype=np.int64)
@@ -274,8 +275,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
             rows, cols = np.divmod(best, c1 - c0)
             positions[:, :, i, j] = (r0 + rows) * w + c0 + cols
     flat_index = (positions + (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)).reshape(-1)
-    flat = _record(np.reshape, (input, (-1,)), {})
-    out = _record(np.reshape, (_record(operator.getitem, (flat, flat_index), {}), (n, c, oh, ow)), {})
+    flat = record(np.reshape, (input, (-1,)), {})
+    out = record(np.reshape, (record(operator.getitem, (flat, flat_index), {}), (n, c, oh, ow)), {})
     if unbatched:
         out, positions = out[0], positions[0]
     return (out, Tensor._wrap(positions)) if return_indices else out

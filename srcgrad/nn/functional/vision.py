@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from ...tensor import _record
+from ...recording import record
 
 __all__ = ["pad", "interpolate", "pixel_shuffle", "pixel_unshuffle"]
 
@@ -15,20 +15,20 @@ def pixel_shuffle(input, upscale_factor):
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r): each group of r*r channels becomes an r x r block."""
     r = int(upscale_factor)
     *lead, c, h, w = input.shape
-    x = _record(np.reshape, (input, tuple(lead) + (c // (r * r), r, r, h, w)), {})
+    x = record(np.reshape, (input, tuple(lead) + (c // (r * r), r, r, h, w)), {})
     k = len(lead)
-    x = _record(np.transpose, (x, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2)), {})
-    return _record(np.reshape, (x, tuple(lead) + (c // (r * r), h * r, w * r)), {})
+    x = record(np.transpose, (x, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2)), {})
+    return record(np.reshape, (x, tuple(lead) + (c // (r * r), h * r, w * r)), {})
 
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H*r, W*r) -> (*, C*r*r, H, W): the inverse of ``pixel_shuffle``."""
     r = int(downscale_factor)
     *lead, c, h, w = input.shape
-    x = _record(np.reshape, (input, tuple(lead) + (c, h // r, r, w // r, r)), {})
+    x = record(np.reshape, (input, tuple(lead) + (c, h // r, r, w // r, r)), {})
     k = len(lead)
-    x = _record(np.transpose, (x, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3)), {})
-    return _record(np.reshape, (x, tuple(lead) + (c * r * r, h // r, w // r)), {})
+    x = record(np.transpose, (x, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3)), {})
+    return record(np.reshape, (x, tuple(lead) + (c * r * r, h // r, w // r)), {})
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
@@ -88,7 +88,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                 n_in - 1)  # float32 arithmetic, as PyTorch's kernel
             if n_in == n_out and np.array_equal(source, np.arange(n_in)):
                 continue
-            out = _record(operator.getitem, (out, where + (source,)), {})
+            out = record(operator.getitem, (out, where + (source,)), {})
             continue
         if align_corners:
             coord = np.arange(n_out) * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
@@ -97,8 +97,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         lo = np.minimum(np.floor(coord).astype(np.int64), n_in - 1)
         hi = np.minimum(lo + 1, n_in - 1)
         frac = (coord - lo).astype(input.dtype).reshape((-1,) + (1,) * (k - axis - 1))
-        low = _record(operator.getitem, (out, where + (lo,)), {})
-        high = _record(operator.getitem, (out, where + (hi,)), {})
+        low = record(operator.getitem, (out, where + (lo,)), {})
+        high = record(operator.getitem, (out, where + (hi,)), {})
         out = low * (1.0 - frac) + high * frac
     return out
 
@@ -130,7 +130,7 @@ def pad(input, pad, mode="constant", value=None):
         if any(lo < 0 or hi < 0 for lo, hi in widths):
             input = input[crop]
             widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-        return _record(np.pad, (input, widths), {"constant_values": 0.0 if value is None else value})
+        return record(np.pad, (input, widths), {"constant_values": 0.0 if value is None else value})
     numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if numpy_mode is None:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")

@@ -16,8 +16,9 @@ from collections import namedtuple
 
 import numpy as np
 
+from ...recording import record
 from ...rules import index_add
-from ...tensor import Tensor, _record
+from ...tensor import Tensor
 
 __all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence", "pack_sequence",
            "unpad_sequence"]
@@ -95,7 +96,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     time, batch, batch_sizes = _positions(lengths)
     source_batch = batch if order is None else order[batch]
     index = (source_batch, time) if batch_first else (time, source_batch)
-    data = _record(operator.getitem, (input, index), {})
+    data = record(operator.getitem, (input, index), {})
     sorted_indices = None if order is None else Tensor._wrap(order.astype(np.int64))
     return PackedSequence(data, Tensor._wrap(batch_sizes), sorted_indices, None)
 
@@ -107,7 +108,7 @@ def repack_like(padded, lengths, like):
     lengths = np.asarray(lengths)
     time, batch, batch_sizes = _positions(lengths if order is None else lengths[order])
     source_batch = batch if order is None else order[batch]
-    data = _record(operator.getitem, (padded, (time, source_batch)), {})
+    data = record(operator.getitem, (padded, (time, source_batch)), {})
     return PackedSequence(data, Tensor._wrap(batch_sizes), sorted_indices, like.unsorted_indices)
 
 
@@ -138,7 +139,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     slot = np.concatenate([np.arange(b) for b in batch_sizes])
     base = np.full((steps, batch) + tuple(data.shape[1:]), padding_value, dtype=data.dtype)
     base[time, slot] = 0
-    padded = _record(index_add, (base, (time, slot), data), {})
+    padded = record(index_add, (base, (time, slot), data), {})
     lengths_sorted = np.array([(batch_sizes > i).sum() for i in range(batch)], dtype=np.int64)
     unsorted = sequence.unsorted_indices
     if unsorted is not None:
@@ -171,7 +172,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     for s in sequences:
         missing = longest - s.shape[0]
         widths = [(0, missing) if padding_side == "right" else (missing, 0)] + [(0, 0)] * (s.ndim - 1)
-        padded.append(_record(np.pad, (s, widths), {"constant_values": padding_value}) if missing else s)
+        padded.append(record(np.pad, (s, widths), {"constant_values": padding_value}) if missing else s)
     return np.stack(padded, axis=0 if batch_first else 1)
 
 

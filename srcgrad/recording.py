@@ -1,0 +1,399 @@
+"""The tape's recording path: run a primitive on the raw values and link its result into the graph.
+
+``record`` is the general path (any arguments, keyword arguments, several
+outputs, views); ``record_fast`` the one for the operators' one or two
+operands. Both look the primitive up in the rule table, save only what its
+derivative reads, and make the ``RuleNode`` that ``backward`` will call.
+``record_out`` handles numpy's ``out=``. Tensor's methods and ``nn.functional``
+record through these.
+"""
+
+import traceback
+
+import numpy as np
+
+from .autograd.grad_mode import grad_state as _state
+from .autograd.graph import MultiRuleNode, RuleNode, anomaly_mode
+from .autograd.graph import stand_in as _stand_in
+from .errors import AutogradError, NoRuleError
+from .rules import RULES
+
+__all__ = ["record", "record_fast", "record_out", "raw_index", "wrap_out"]
+
+Tensor = None
+"""The Tensor class; ``srcgrad.tensor`` binds it once the class exists (this module is
+below ``tensor.py`` and does not import it: imports stay one-way)."""
+
+
+def _no_rule(func):
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None) or "numpy"
+    return NoRuleError(
+        f"srcgrad has no derivative rule for {module}.{name}, so it cannot record it for a Tensor "
+        f"that requires grad. Register one with srcgrad.rules.defvjp({name}, vjp_0, ...) "
+        f"(see docs/rules.md), or call it on .detach()ed values."
+    )
+
+
+def _is_complex(value):
+    """True for a complex array, Tensor, number, or list or tuple holding one."""
+    if isinstance(value, Tensor):
+        value = value._value
+    if type(value) in _SEQUENCES:
+        return any(_is_complex(v) for v in value)
+    dtype = getattr(value, "dtype", None)
+    return dtype.kind == "c" if dtype is not None else type(value) is complex
+
+
+def _complex_refused(func):
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None) or "numpy"
+    return NoRuleError(
+        f"srcgrad's derivative rule for {module}.{name} is not verified for complex values, so it refuses "
+        "them rather than risk a wrong gradient (docs/autograd.md, 'Complex numbers', lists what is "
+        "supported); work on real and imaginary parts, or call it on .detach()ed values.")
+
+
+def raw_index(index):
+    if isinstance(index, Tensor):
+        return index._value
+    if isinstance(index, tuple):
+        return tuple(i._value if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        return [i._value if isinstance(i, Tensor) else i for i in index]
+    return index
+
+
+def wrap_out(out):
+    if isinstance(out, (np.ndarray, np.generic)):
+        return Tensor._wrap(out)
+    if isinstance(out, (tuple, list)) and out and all(isinstance(o, (np.ndarray, np.generic)) for o in out):
+        return type(out)(Tensor._wrap(o) for o in out) if type(out) in (tuple, list) else \
+            type(out)(*[Tensor._wrap(o) for o in out])
+    return out
+
+
+def record(func, args, kwargs):
+    """Run primitive ``func`` on raw values; record a node when a Tensor input requires grad.
+
+    This is the tape's hot path: every operation on a Tensor passes here once,
+    so the node is filled in place rather than through ``RuleNode.__init__``.
+    """
+    raw = list(args)
+    positions = []
+    active = []
+    shapes = []
+    dtypes = []
+    i = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            value = raw[i] = a._value
+            positions.append(i)
+            shapes.append(value.shape)
+            dtypes.append(value.dtype)
+            if a.requires_grad:
+                active.append(i)
+        elif type(a) in _SEQUENCES and a and any(isinstance(e, Tensor) for e in a):
+            if any(isinstance(e, Tensor) and e.requires_grad for e in a) and _state.enabled:
+                raise NoRuleError(
+                    f"srcgrad cannot record {getattr(func, '__name__', func)} with a sequence of Tensors that "
+                    "require grad as one argument; it has no rule that takes them one by one.")
+            raw[i] = type(a)(e._value if isinstance(e, Tensor) else e for e in a)
+        i += 1
+    if kwargs:
+        kwargs = _raw_kwargs(func, kwargs)
+    if not active or not _state.enabled:
+        out = func(*raw, **kwargs)
+        return wrap_out(out)
+    rule = RULES.get(func)
+    if rule is None:
+        raise _no_rule(func)
+    if not rule.complex and any(_is_complex(v) for v in raw):
+        raise _complex_refused(func)
+    out = func(*raw, **kwargs)
+    if not rule.differentiable:
+        return wrap_out(out)
+    if not rule.complex and _is_complex(out):
+        raise _complex_refused(func)
+    active = tuple(active)
+    hit = rule._reads.get((i, active))
+    reads, reads_ans, shape_only = hit if hit is not None else rule.reads(i, active)
+    edges = []
+    versions = None
+    saved = args
+    k = 0
+    for i in positions:
+        a = args[i]
+        if a._base is not None:
+            _check_view(a)
+        if not a.requires_grad:
+            edges.append(_NO_EDGE)
+        elif a.grad_fn is not None:
+            edges.append((a.grad_fn, a._output_nr))
+        else:
+            edges.append(a._edge())
+        if i in reads:
+            if versions is None:
+                versions = []
+            versions.append((i, a._vc[0]))
+        else:  # a Tensor no VJP reads is not kept alive; one read for its shape leaves a stand-in
+            if saved is args:
+                saved = list(args)
+            saved[i] = _stand_in(a._value) if i in shape_only else None
+        k += 1
+    if rule.multiple_outputs:
+        node = MultiRuleNode(rule, args, kwargs, positions, edges, reads, shape_only)
+        return _record_multi(node, out, args, positions)
+    return _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args)
+
+
+def record_fast(func, a, b=None):
+    """``record`` for a call ``func(a)`` or ``func(a, b)`` with no keywords, where ``a`` or
+    ``b`` is a Tensor and neither is a sequence: the shape of nearly every operation.
+
+    It builds the same node ``record`` builds, with fewer temporaries; any case
+    it does not cover goes to ``record``.
+    """
+    unary = b is None
+    a_t = isinstance(a, Tensor)
+    b_t = not unary and isinstance(b, Tensor)
+    if (not a_t and type(a) in _SEQUENCES) or (not b_t and type(b) in _SEQUENCES):
+        return record(func, (a,) if unary else (a, b), {})
+    a_grad = a_t and a.requires_grad
+    b_grad = b_t and b.requires_grad
+    va = a._value if a_t else a
+    if unary:
+        out = func(va)
+    else:
+        out = func(va, b._value if b_t else b)
+    if not (a_grad or b_grad) or not _state.enabled:
+        return wrap_out(out)
+    rule = RULES.get(func)
+    if rule is None or rule.multiple_outputs:
+        return record(func, (a,) if unary else (a, b), {})
+    if not rule.differentiable:
+        return wrap_out(out)
+    if not rule.complex and (_is_complex(va) or _is_complex(out) or (not unary and _is_complex(b))):
+        raise _complex_refused(func)
+    if a_t and a._base is not None:
+        _check_view(a)
+    if b_t and b._base is not None:
+        _check_view(b)
+    active = _ACTIVE[a_grad, b_grad]
+    nargs = 1 if unary else 2
+    hit = rule._reads.get((nargs, active))
+    reads, reads_ans, shape_only = hit if hit is not None else rule.reads(nargs, active)
+    versions = None
+    if a_t and b_t:
+        positions = _BOTH
+        shapes = [va.shape, b._value.shape]
+        dtypes = [va.dtype, b._value.dtype]
+        edges = [_edge_of(a), _edge_of(b)]
+        saved = (a, b)
+        if 0 in reads or 1 in reads:
+            versions = [(i, t._vc[0]) for i, t in ((0, a), (1, b)) if i in reads]
+            if 0 not in reads:
+                saved = (None, b)
+            elif 1 not in reads:
+                saved = (a, None)
+        else:
+            saved = (None, None)
+    elif a_t:
+        positions = _FIRST
+        shapes = [va.shape]
+        dtypes = [va.dtype]
+        edges = [_edge_of(a)]
+        if 0 in reads:
+            versions = [(0, a._vc[0])]
+            saved = (a,) if unary else (a, b)
+        else:
+            saved = (None,) if unary else (None, b)
+    else:
+        positions = _SECOND
+        vb = b._value
+        shapes = [vb.shape]
+        dtypes = [vb.dtype]
+        edges = [_edge_of(b)]
+        if 1 in reads:
+            versions = [(1, b._vc[0])]
+            saved = (a, b)
+        else:
+            saved = (a, None)
+    if shape_only:
+        saved = list(saved)
+        for i in shape_only:
+            saved[i] = _stand_in((a, b)[i]._value)
+    return _link(rule, out, edges, _NO_KWARGS, positions, shapes, dtypes, saved, versions, reads_ans,
+                 (a,) if unary else (a, b))
+
+
+def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args):
+    """Make the node of one recorded call and the Tensor it outputs (the end of ``record``).
+
+    Args:
+        rule: the primitive's rule.
+        out: the raw output value.
+        edges: ``(node, output_nr)`` of each Tensor input.
+        kwargs: the keyword arguments.
+        positions: the argument index of each Tensor input.
+        shapes, dtypes: the shape and dtype of each Tensor input.
+        saved: the arguments with the Tensors no VJP reads replaced by ``None``.
+        versions: ``(index, version)`` of the Tensors kept, or ``None``.
+        reads_ans: whether a VJP reads the output.
+        args: the arguments as called.
+
+    Returns:
+        The output Tensor, its ``grad_fn`` the new node.
+    """
+    node = object.__new__(RuleNode)
+    node.next_functions = edges
+    node._pre_hooks = None
+    node._retained = None
+    node._trace = _stack() if anomaly_mode.enabled else None
+    node.rule = rule
+    node.kwargs = kwargs
+    node.positions = positions
+    node.shapes = shapes
+    node.dtypes = dtypes
+    node.args = saved
+    node.versions = versions
+    node.ans = None
+    node.out_vc = None
+    node.out_version = 0
+    node._freed = False
+    if type(out) is not np.ndarray and not isinstance(out, np.generic):
+        out = np.asarray(out)
+    result = object.__new__(Tensor)
+    result._value = out
+    result.grad_fn = node
+    result.requires_grad = True
+    result._grad = None
+    result._vc = vc = [0]
+    result._hooks = None
+    result._post_acc_hooks = None
+    result._acc = None
+    result._base = None
+    result._output_nr = 0
+    result._retains = False
+    if type(out) is np.ndarray and out.base is not None and _link_view(result, out, args, positions):
+        vc = result._vc
+    if reads_ans:
+        node.ans = out
+        node.out_vc = vc
+        node.out_version = vc[0]
+    return result
+
+
+def _edge_of(t):
+    if not t.requires_grad:
+        return _NO_EDGE
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    return t._edge()
+
+
+_ACTIVE = {(True, False): (0,), (False, True): (1,), (True, True): (0, 1)}
+
+
+_FIRST = [0]
+
+
+_SECOND = [1]
+
+
+_BOTH = [0, 1]
+
+
+_NO_KWARGS = {}
+
+
+def _stack():
+    return traceback.format_stack()[:-2]
+
+
+def _record_multi(node, out, args, positions):
+    """The tail of ``record`` for a primitive that returns a tuple of arrays.
+
+    All outputs share one version counter (changing any of them in place
+    invalidates the node); outputs that are views of an input (``split``) share
+    that input's counter and are linked as its views.
+    """
+    values = tuple(np.asarray(o) for o in out)
+    node.n_outputs = len(values)
+    node.out_meta = tuple((v.shape, v.dtype) for v in values)
+    results = [Tensor._make(v, node, True, k) for k, v in enumerate(values)]
+    vc = None
+    for t, v in zip(results, values):
+        if v.base is not None and _link_view(t, v, args, positions):
+            vc = t._vc
+    vc = vc if vc is not None else [0]
+    for t in results:
+        t._vc = vc
+    node.ans = values
+    node.out_vc = vc
+    node.out_version = vc[0]
+    return tuple(results)
+
+
+_NO_EDGE = (None, 0)
+
+
+_SEQUENCES = (list, tuple)
+
+
+def _raw_kwargs(func, kwargs):
+    for key, value in kwargs.items():
+        if isinstance(value, Tensor):
+            if value.requires_grad and _state.enabled:
+                raise AutogradError(
+                    f"srcgrad differentiates only positional arguments; pass {key}= of "
+                    f"{getattr(func, '__name__', func)} positionally or .detach() it.")
+            kwargs = dict(kwargs)
+            kwargs[key] = value._value
+    return kwargs
+
+
+def _link_view(result, out, args, positions):
+    """Mark ``result`` as a view of the input whose memory it shares.
+
+    The view shares its base's version counter, and remembers the base's
+    ``grad_fn``: if the base is later changed in place while recording, its
+    history moves on and the view's no longer describes the view's values, so
+    using the view raises (``_check_view``) rather than give a wrong gradient.
+    """
+    for i in positions:
+        base = args[i]
+        if isinstance(base, Tensor) and isinstance(base._value, np.ndarray) and np.may_share_memory(out, base._value):
+            result._base = (base, base.grad_fn)
+            result._vc = base._vc
+            return True
+    return False
+
+
+def _check_view(t):
+    """Raise when ``t`` is a view whose base was changed in place (recorded) after the view was made."""
+    base, grad_fn = t._base
+    if base.grad_fn is not grad_fn:
+        raise AutogradError(
+            f"a view of a Tensor (shape {list(t.shape)}) is used after that Tensor was changed by an in-place "
+            "operation, so the view's history no longer describes its values. Make the view after the in-place "
+            "change, or .clone() it before.")
+
+
+def record_out(ufunc, inputs, kwargs):
+    out = kwargs.pop("out")
+    out = out[0] if isinstance(out, tuple) else out
+    result = record(ufunc, inputs, kwargs)
+    if isinstance(out, Tensor):
+        if result.requires_grad:
+            out._check_inplace()
+            out._write(result._value)
+            out.grad_fn = result.grad_fn
+            out.requires_grad = True
+        else:
+            out._write(result._value)
+        return out
+    if result.requires_grad:
+        raise AutogradError("srcgrad cannot write a result that requires grad into a plain ndarray (out=)")
+    np.copyto(out, result._value)
+    return out
