@@ -88,9 +88,15 @@ class Tensor(_TensorMath, _TensorMethods):
                  "_output_nr", "_retains", "_backpropagated", "__weakref__")
     __array_priority__ = 1000
 
-    def __init__(self, data, dtype=None, requires_grad=False):
+    def __init__(self, data, dtype=None, requires_grad=False, *more_sizes):
         if isinstance(data, Tensor):
             data = data._value
+        if _is_size(dtype):
+            # PyTorch's legacy ``torch.Tensor(2, 3)``: sizes, giving zeros of the default float dtype
+            sizes = (data, dtype) + ((requires_grad,) if _is_size(requires_grad) else ()) + more_sizes
+            if not all(_is_size(n) for n in sizes):
+                raise TypeError(f"Tensor(*sizes) takes integer sizes, got {sizes}")
+            data, dtype, requires_grad = np.zeros(sizes, _get_default_dtype()), None, False
         self._value = _as_value(data, dtype)
         self.grad_fn = None
         self._grad = None
@@ -773,6 +779,11 @@ def check_data(value, data):
 
 
 _INT64_MAX = 2 ** 63 - 1
+
+
+def _is_size(n):
+    """Whether ``n`` is a size in ``Tensor(2, 3)`` (a Python or numpy integer, not a bool)."""
+    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
 
 
 def _as_value(data, dtype):

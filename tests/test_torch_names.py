@@ -182,6 +182,17 @@ def test_legacy_constructors():
     assert srcgrad.arange(2).type() == "srcgrad.LongTensor"
 
 
+def test_tensor_of_sizes_is_the_legacy_constructor():
+    # the Bi-LSTM CRF tutorial's ``torch.Tensor(1, tagset_size).fill_(-10000.)``
+    t = srcgrad.Tensor(1, 5).fill_(-10000.)
+    assert t.shape == (1, 5) and t.dtype == srcgrad.get_default_dtype() and t.tolist() == [[-10000.0] * 5]
+    assert srcgrad.Tensor(2, 3, 4, 5).shape == (2, 3, 4, 5) and not srcgrad.Tensor(2, 3, 4).requires_grad
+    assert srcgrad.Tensor(np.int64(2), 3).shape == (2, 3)
+    assert srcgrad.Tensor([1.0, 2.0], srcgrad.float32).dtype == np.float32  # a dtype second is still a dtype
+    with pytest.raises(TypeError, match="integer sizes"):
+        srcgrad.Tensor(2, 3, 4, 5.0)
+
+
 def test_variable_is_a_leaf_tensor_sharing_values():
     from srcgrad.autograd import Variable
 
