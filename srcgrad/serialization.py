@@ -174,9 +174,14 @@ def _encode(obj, arrays):
         return {"tuple": [_encode(v, arrays) for v in obj]}
     if isinstance(obj, list):
         return [_encode(v, arrays) for v in obj]
+    hint = ""
+    if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):
+        # torch.save(model, f) of a whole module or optimizer, as pytorch/examples' word language model does
+        hint = ("; save its state_dict() instead and restore it with load_state_dict(load(f)) into an object "
+                "built by your code (a whole module can only be saved by pickling its class and code)")
     raise SerializationError(
         f"srcgrad.save cannot save an object of type {type(obj).__module__}.{type(obj).__name__}: checkpoints "
-        "hold Tensors, ndarrays, numbers, strings, None and dicts/lists/tuples of them (never pickled objects)")
+        f"hold Tensors, ndarrays, numbers, strings, None and dicts/lists/tuples of them (never pickled objects){hint}")
 
 
 def _encode_key(key):

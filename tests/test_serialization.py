@@ -111,6 +111,8 @@ def test_never_pickles(tmp_path):
         srcgrad.save(np.array([None, 1], dtype=object), tmp_path / "bad.npz")
     with pytest.raises(SerializationError, match="dict key"):
         srcgrad.save({(1, 2): 3}, tmp_path / "bad.npz")
+    with pytest.raises(SerializationError, match=r"type srcgrad\.nn\.\w+\.Linear: .*save its state_dict\(\) instead"):
+        srcgrad.save(srcgrad.nn.Linear(2, 3), tmp_path / "bad.npz")  # torch.save(model, f) of a whole module
     assert not (tmp_path / "bad.npz").exists()
     assert os.listdir(tmp_path) == ["c.npz"]
 
