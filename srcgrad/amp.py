@@ -11,6 +11,8 @@ everything through.
 """
 
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -19,6 +21,20 @@ from .autograd.grad_mode import no_grad
 
 __all__ = ["autocast", "GradScaler"]
 
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel():
+    """The ``stacklevel`` that points a warning at the first caller outside srcgrad.
+
+    ``torch.cuda.amp.GradScaler()`` reaches the warning through a subclass, so a
+    fixed level would name srcgrad's own file instead of the user's line.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 class autocast:  # noqa: N801 - PyTorch's name
     """A context manager (and decorator) that, in PyTorch, runs some operations in a lower precision.
@@ -39,7 +55,7 @@ class autocast:  # noqa: N801 - PyTorch's name
         if self.enabled and not autocast._warned:
             autocast._warned = True
             warnings.warn(f"autocast(device_type={self.device_type!r}): srcgrad has no mixed precision; operations "
-                          "compute in their Tensors' own dtypes (full precision)", UserWarning, stacklevel=2)
+                          "compute in their Tensors' own dtypes (full precision)", UserWarning, stacklevel=_user_stacklevel())
 
     def __enter__(self):
         return self
@@ -79,7 +95,7 @@ class GradScaler:
         device = str(device)
         if enabled and device != "cpu":
             warnings.warn(f"GradScaler is enabled for device {device!r}, which srcgrad does not have (it computes on "
-                          "the CPU). Disabling.", UserWarning, stacklevel=2)
+                          "the CPU). Disabling.", UserWarning, stacklevel=_user_stacklevel())
             enabled = False
         self._enabled = bool(enabled)
         self._scale = float(init_scale)

@@ -435,8 +435,9 @@ def test_grad_scaler():
     off = srcgrad.amp.GradScaler(enabled=False)
     loss = srcgrad.tensor(2.0)
     assert off.scale(loss) is loss and off.get_scale() == 1.0 and not off.is_enabled()
-    with pytest.warns(UserWarning, match="Disabling"):
+    with pytest.warns(UserWarning, match="Disabling") as caught:
         assert not srcgrad.amp.GradScaler("cuda").is_enabled()
+    assert caught[0].filename == __file__
 
 
 def test_autocast_and_compile_change_nothing():
@@ -507,8 +508,9 @@ def test_settings_scripts_make():
 
 
 def test_cuda_amp_spellings():
-    with pytest.warns(UserWarning, match="Disabling"):
+    with pytest.warns(UserWarning, match="Disabling") as caught:
         scaler = srcgrad.cuda.amp.GradScaler()
+    assert caught[0].filename == __file__  # the warning names the user's line, not srcgrad's subclass
     assert not scaler.is_enabled() and scaler.scale(3.0) == 3.0
     assert not srcgrad.cuda.amp.GradScaler(enabled=False).is_enabled()
     with srcgrad.cuda.amp.autocast(enabled=False):
