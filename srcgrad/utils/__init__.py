@@ -2,8 +2,9 @@
 
 The data pipeline itself lives in ``srcgrad.data``; ``srcgrad.utils.data``
 and its submodules re-export it under PyTorch's module names.
+``srcgrad.utils.tensorboard.SummaryWriter`` logs scalars for TensorBoard.
 """
 
-from . import data
+from . import data, tensorboard
 
-__all__ = ["data"]
+__all__ = ["data", "tensorboard"]
