@@ -46,6 +46,13 @@ class Activity:
     lists: set = field(default_factory=set)
     shapes: dict = field(default_factory=dict)
     dicts: set = field(default_factory=set)
+    globals: dict = field(default_factory=dict)
+    const_shape: object = None
+
+    def shape_of_const(self, node):
+        """The static shape of a no-derivative expression (``X``, ``XS[i]``, ``X ** 2`` of globals the
+        specialisation knows), or ``None``."""
+        return None if self.const_shape is None else self.const_shape(node)
 
 
 def diff_inputs(value):
@@ -92,7 +99,8 @@ def _reach(start, edges):
 _SCALAR_FUNCS = {getattr(math, n) for n in dir(math) if callable(getattr(math, n))} | {abs, max, min, float}
 
 
-def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=None, list_params=None):
+def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=None, list_params=None,
+            global_shapes=None):
     """Run the activity and scalar analyses on a ``NormalFunction``.
 
     Args:
@@ -104,6 +112,9 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
         param_shapes: ``{parameter: symbolic shape}`` of array arguments (see ``infer_shapes``).
         list_params: ``{parameter: nesting depth}`` of arguments that are Python lists or tuples of numbers
             (nested ones reach the generated code as arrays); arithmetic on them is refused.
+        global_shapes: ``{name: symbolic shape, or 2 for a list of Python numbers}`` of the generated module's
+            names holding the globals and closure values the specialisation covers (see ``globalspec``), and
+            ``"numpy"`` for the names of the numpy module.
 
     Returns:
         An ``Activity``.
@@ -115,6 +126,7 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
     assigns += [Assign(s.lst, s, s.lineno) for s in walk_stmts(fn.body) if isinstance(s, (Append, ListSet))]
     result = fn.body[-1].value
     act = Activity()
+    act.globals = dict(global_shapes or {})
     act.varied = _reach(set(wrt_names), ((v, s.target) for s in assigns for v in diff_inputs(s.value)))
     returned = result if isinstance(result, tuple) else (result,)
     act.useful = _reach({r.name for r in returned if isinstance(r, Var)},
@@ -130,8 +142,13 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
         if not more:
             break
         act.lists |= more
-    act.scalar = _scalars(fn, assigns, set(scalar_params), seqs) - act.lists
+    number_lists = {n for n, part in act.globals.items() if part == 2 and type(part) is int}
+    act.scalar = _scalars(fn, assigns, set(scalar_params), seqs, number_lists) - act.lists
     act.shapes = infer_shapes(fn, act, param_shapes or {})
+    if act.globals:
+        ints = {s.target for s in walk_stmts(fn.body) if isinstance(s, For)} - {s.target for s in assigns}
+        act.const_shape = lambda node: const_shape(
+            node, act.globals, lambda n: () if n in act.scalar else act.shapes.get(n), ints)
     _check_list_sets(fn, act)
     _check_keywords(fn, act)
     _check_list_arithmetic(fn, act, list_params or {}, reassigned)
@@ -230,8 +247,11 @@ def _check_list_sets(fn, act):
                            f"{lst}[i] = {lst}[i] {op} ...")
 
 
-def _scalars(fn, assigns, params, seqs=frozenset()):
-    """Variables every assignment of which produces a Python number (a greatest fixpoint)."""
+def _scalars(fn, assigns, params, seqs=frozenset(), number_lists=frozenset()):
+    """Variables every assignment of which produces a Python number (a greatest fixpoint).
+
+    ``number_lists``: names of the generated module holding lists of Python numbers (``XS[i]`` is a number).
+    """
     loop_vars = {s.target for s in walk_stmts(fn.body) if isinstance(s, For)}
     candidates = {s.target for s in assigns} | params | loop_vars
     candidates -= {p for p in fn.params if p not in params}
@@ -250,7 +270,7 @@ def _scalars(fn, assigns, params, seqs=frozenset()):
         if name not in scalar or name in params or name in loop_vars and name not in by_target:
             continue
         # assigned both by a loop and by statements: give up
-        if name in loop_vars or not all(_is_scalar(v, scalar, seqs) for v in by_target.get(name, [])):
+        if name in loop_vars or not all(_is_scalar(v, scalar, seqs, number_lists) for v in by_target.get(name, [])):
             scalar.discard(name)
             todo.extend(readers.get(name, ()))
     return scalar
@@ -280,11 +300,19 @@ def _names_in(value):
     return out
 
 
-def _atom_scalar(a, scalar):
+def _atom_scalar(a, scalar, number_lists=frozenset()):
     if isinstance(a, Var):
         return a.name in scalar
     node = a.node
-    return _const_number(node)
+    return _const_number(node) or (bool(number_lists) and _list_item(node, scalar, number_lists))
+
+
+def _list_item(node, scalar, number_lists):
+    """``XS[i]`` of a list of numbers ``XS`` (a global the specialisation covers) at an integer index."""
+    import ast
+    return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in number_lists
+            and not isinstance(node.slice, (ast.Slice, ast.Tuple)) and _scalar_nondiff(node.slice, scalar)
+            and not any(isinstance(n, ast.Constant) and not isinstance(n.value, int) for n in ast.walk(node.slice)))
 
 
 def _const_number(node):
@@ -296,7 +324,7 @@ def _const_number(node):
     return False
 
 
-def _is_scalar(value, scalar, seqs=frozenset()):
+def _is_scalar(value, scalar, seqs=frozenset(), number_lists=frozenset()):
     import ast
     if isinstance(value, Prim) and value.style == "getitem":
         base, idx = value.args
@@ -307,25 +335,31 @@ def _is_scalar(value, scalar, seqs=frozenset()):
         return False
     if isinstance(value, Prim):
         if value.style in ("binop", "unary"):
-            return all(_atom_scalar(a, scalar) for a in value.args)
+            return all(_atom_scalar(a, scalar, number_lists) for a in value.args)
         if value.fn in _SCALAR_FUNCS:
-            return all(_atom_scalar(a, scalar) for a in value.args) and not value.kwargs
+            return all(_atom_scalar(a, scalar, number_lists) for a in value.args) and not value.kwargs
         return False
     if isinstance(value, Copy):
-        return _atom_scalar(value.src, scalar)
+        return _atom_scalar(value.src, scalar, number_lists)
     if isinstance(value, Cast):
         return isinstance(value.node, __import__("ast").Call) and getattr(value.node.func, "id", "") == "float"
     if isinstance(value, NonDiff):
-        return _const_number(value.node) or _scalar_nondiff(value.node, scalar)
+        return _const_number(value.node) or _scalar_nondiff(value.node, scalar, number_lists)
     return False
 
 
-def _scalar_nondiff(node, scalar):
-    """``len(...)``, or arithmetic and comparisons of numbers: a Python number (or bool)."""
+def _scalar_nondiff(node, scalar, number_lists=frozenset()):
+    """``len(...)``, or arithmetic and comparisons of numbers (``XS[i]`` of a list of numbers among them): a
+    Python number (or bool)."""
     import ast
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and not node.keywords:
         return True
-    for sub in ast.walk(node):
+    todo = [node]
+    while todo:
+        sub = todo.pop()
+        if number_lists and _list_item(sub, scalar, number_lists):
+            continue
+        todo.extend(ast.iter_child_nodes(sub))
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
             if sub.id not in scalar and sub.id not in ("True", "False"):
                 return False
@@ -398,6 +432,66 @@ def value_shape(value, shape_of_atom, dims=None):
     return None
 
 
+def const_shape(node, globals_, local_shape, ints):
+    """The static shape of a no-derivative expression over globals the specialisation covers, or ``None``.
+
+    Follows names (``globals_``: ``{name: symbolic shape, 2 for a list of numbers, "numpy" for the module}``;
+    ``local_shape`` for the function's variables), number literals, arithmetic and comparisons (broadcasting), elementwise
+    ufunc calls ``np.f(...)``, ``@``, ``.T``, and indexing by integers and whole slices; ``XS[i]`` of a list
+    of numbers is a number. May return ``_TOP`` while ``infer_shapes`` is still settling a variable it reads.
+    """
+    import ast
+    import numpy as np
+    from .shapes import index_shape
+
+    def walk(n):
+        if isinstance(n, ast.Name):
+            if n.id in globals_:
+                part = globals_[n.id]
+                return part if isinstance(part, tuple) else None
+            return local_shape(n.id)
+        if isinstance(n, ast.Constant):
+            return () if isinstance(n.value, (int, float)) and not isinstance(n.value, bool) else None
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
+            return walk(n.operand)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and globals_.get(n.value.id) == 2:
+            return () if index_shape((2,), n.slice, ints) == () else None  # an item of a list of numbers
+        if isinstance(n, ast.Subscript):
+            base = walk(n.value)
+            return base if base is _TOP else index_shape(base, n.slice, ints)
+        if isinstance(n, ast.Attribute) and n.attr == "T":
+            base = walk(n.value)
+            return base if base is _TOP or base is None else tuple(reversed(base))
+        if isinstance(n, ast.BinOp):
+            parts = [walk(n.left), walk(n.right)]
+            if None in parts:
+                return None
+            if _TOP in parts:
+                return _TOP
+            if isinstance(n.op, ast.MatMult):
+                return _matmul(*parts) if all(len(p) >= 1 for p in parts) else None
+            if isinstance(n.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod)):
+                return _broadcast(parts)
+            return None
+        if isinstance(n, ast.Compare):
+            return both([n.left] + list(n.comparators))
+        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+                and globals_.get(n.func.value.id) == "numpy" and not n.keywords and n.args):
+            func = getattr(np, n.func.attr, None)
+            if (isinstance(func, np.ufunc) and func.nout == 1 and func.nin == len(n.args) and func.signature is None
+                    and func is not np.matmul):
+                return both(n.args)
+        return None
+
+    def both(operands):
+        parts = [walk(o) for o in operands]
+        if None in parts:
+            return None
+        return _TOP if _TOP in parts else _broadcast(parts)
+
+    return walk(node)
+
+
 def infer_shapes(fn, act, param_shapes):
     """Static shapes of the function's variables (greatest fixpoint over all assignments).
 
@@ -424,12 +518,20 @@ def infer_shapes(fn, act, param_shapes):
     for v in loop_vars:
         shape[v] = ()
 
+    # range loop variables no statement rebinds are Python ints: x[i] drops an axis
+    ints = {v for v in loop_vars if v not in by_target and v not in fn.params}
+
+    def local_shape(name):
+        return () if name in act.scalar else shape.get(name)
+
     def atom(a):
         if isinstance(a, Var):
             if a.name in act.scalar:
                 return ()
             return shape.get(a.name)
-        return () if _const_number(a.node) else None
+        if _const_number(a.node):
+            return ()
+        return const_shape(a.node, act.globals, local_shape, ints) if act.globals else None
 
     import ast as _ast
     dict_shapes = {k[1]: v for k, v in param_shapes.items() if isinstance(k, tuple) and k[:1] == ("dict",)}
@@ -442,9 +544,6 @@ def infer_shapes(fn, act, param_shapes):
                 and isinstance(value.args[1], Const) and isinstance(value.args[1].node, _ast.Constant)):
             return dict_shapes[value.args[0].name].get(value.args[1].node.value)
         return None
-
-    # range loop variables no statement rebinds are Python ints: x[i] drops an axis
-    ints = {v for v in loop_vars if v not in by_target and v not in fn.params}
 
     def index_shape(value):
         if not (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
@@ -472,6 +571,8 @@ def infer_shapes(fn, act, param_shapes):
                     if s is None and isinstance(value, NonDiff) and (
                             _const_number(value.node) or _scalar_nondiff(value.node, act.scalar)):
                         s = ()  # a number (total = 0.0 before total = total + x[i])
+                    if s is None and isinstance(value, NonDiff) and act.globals:
+                        s = const_shape(value.node, act.globals, local_shape, ints)
                     if s is None:
                         s = index_shape(value)
                     if s is None:

@@ -9,6 +9,8 @@ redefining a function, or rebinding a global it reads, gives a fresh gradient.
 """
 
 import ast
+import contextlib
+import gc
 import inspect
 import os
 import sys
@@ -19,8 +21,8 @@ import numpy as np
 
 from .. import rules
 from ..errors import SrcgradError, TransformError
-from . import activity, aliasing, codegen, complexity, fence, normalize as normalize_pass, optimize as optimize_pass, \
-    reverse as reverse_pass, speckey, forward as forward_pass
+from . import activity, aliasing, codegen, complexity, fence, globalspec, normalize as normalize_pass, \
+    optimize as optimize_pass, reverse as reverse_pass, speckey, forward as forward_pass
 from .cache import Compiled, Defaults, cached, clear_cache, collect_deps, remember, remember_spec
 from .naming import Namer, Namespace
 from .methods import BoundGradFunction
@@ -62,6 +64,23 @@ def _load_rules():
     _RULES_LOADED = True
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Run a transformation without the cyclic garbage collector (when it was on).
+
+    A transformation allocates many syntax nodes that live until it ends, and they make no cycles; the
+    collector's full passes over the growing heap cost a tenth of a long function's transform time.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _mutable_defaults(fn):
     """The parameters whose default value is an array, list or dict: one object every call that leaves the
     argument out shares, as a module-level array is."""
@@ -71,7 +90,7 @@ def _mutable_defaults(fn):
 
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
               scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=(),
-              list_params=None, shared_params=(), nested_dict_params=()):
+              list_params=None, shared_params=(), nested_dict_params=(), global_parts=None):
     """Run the whole pipeline on ``fn``; returns a ``Compiled``.
 
     Args:
@@ -85,6 +104,8 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
         complex_params: parameters given complex values in this specialisation.
         scalar_seq_params, param_shapes, dict_params, ragged_params, list_params: what the specialisation knows
             of the arguments (see ``speckey.split_key``, ``speckey.list_params``).
+        global_parts: what the specialisation knows of the data read from globals and closures,
+            ``{id(object): key part}`` (see ``globalspec.by_object``).
 
     Raises:
         TransformError, NoRuleError: see ``grad``.
@@ -101,7 +122,11 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     _refuse_truth_values(normal, ns.values)
-    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params)
+    global_shapes = globalspec.names_in(ns.values, global_parts)
+    if global_shapes:
+        global_shapes.update({name: "numpy" for name, v in ns.values.items() if v is np})
+    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params,
+                           global_shapes)
     aliasing.check(normal, act, ns.values, shared_params, _mutable_defaults(fn))
     may_be_complex, ns.complex_result = complexity.check(normal, act, scopes, complex_params)
     ns.real_values = not may_be_complex
@@ -209,7 +234,8 @@ def _scalar_output(fdef):
 
 def _static_shapes(act, namer, scalar_out, dout_name="dout"):
     """``{name: static shape}`` for the generated code: primal variables, their adjoints, and ``dout``."""
-    shapes = {v: () for v in act.scalar}
+    shapes = {name: part for name, part in act.globals.items() if type(part) is tuple}  # global arrays
+    shapes.update({v: () for v in act.scalar})
     shapes.update({v: s for v, s in act.shapes.items() if isinstance(s, tuple)})
     for var, adj in namer.adjoints().items():
         if var in shapes and adj not in shapes:
@@ -302,8 +328,16 @@ class GradFunction:
         self._keys = {}  # argument shapes and kinds -> specialisation key
         self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
         self._last = None
+        self._watch, self._watch_code = (), None  # where f reads data from outside its arguments (globalspec)
 
-    def _spec(self, key):
+    def _watched(self):
+        """The current values of the globals and closure cells ``globalspec.watch`` found for the function."""
+        fn = self._original
+        if self._watch_code is not fn.__code__:
+            self._watch, self._watch_code = globalspec.watch(fn), fn.__code__
+        return globalspec.current(self._watch) if self._watch else ()
+
+    def _spec(self, key, watched=()):
         spec = self._specs.get(key)
         if spec is not None and spec.fresh(self._original):
             return spec
@@ -313,16 +347,20 @@ class GradFunction:
         spec = cached(cache_key, fn)
         if spec is None:
             scalar_params, seq_params, shapes, dicts = speckey.split_key(self._params, key)
-            spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result, self.optimize,
-                             self._source_text, seq_params, shapes, dicts,
-                             [p for p, k in zip(self._params, key) if k == 4],
-                             complex_params=speckey.complex_params(self._params, key),
-                             list_params=speckey.list_params(self._params, key),
-                             shared_params=speckey.shared_params(self._params, key),
-                             nested_dict_params=[p for p, k in zip(self._params, key)
-                                                 if isinstance(k, speckey.DictKey) and any(s == "dict" for _, s in k)])
+            with _collector_paused():
+                spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params, self.preserve_result,
+                                 self.optimize, self._source_text, seq_params, shapes, dicts,
+                                 [p for p, k in zip(self._params, key) if k == 4],
+                                 complex_params=speckey.complex_params(self._params, key),
+                                 list_params=speckey.list_params(self._params, key),
+                                 shared_params=speckey.shared_params(self._params, key),
+                                 nested_dict_params=[p for p, k in zip(self._params, key) if isinstance(
+                                     k, speckey.DictKey) and any(s == "dict" for _, s in k)],
+                                 global_parts=globalspec.by_object(
+                                     watched, key[len(self._params):len(self._params) + len(watched)]))
             spec.deps = spec.deps + (("global", Defaults(fn), "defaults", fn.__defaults__),)
             remember(cache_key, spec)
+            self._watch_code = None  # look for data in globals again: a new transformation may read new names
         if self.verbose and self._specs.get(key) is not spec:
             print(spec.source)  # this specialisation's code, the first time this GradFunction uses it
         remember_spec(self._specs, key, spec)
@@ -339,11 +377,13 @@ class GradFunction:
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
         shared = self._inplace is not False  # arguments sharing memory matter only to in-place writes
+        watched = self._watched()  # globals and closure values, specialised on as arguments are
         raw = tuple([a.shape if type(a) is np.ndarray else speckey.kind(a) for a in args]
-                    + [speckey.shared_args(args) if shared else None, complexity.complex_mask(args)])
+                    + [a.shape if type(a) is np.ndarray else speckey.extra_kind(a) for a in watched]
+                    + [speckey.shared_args(args) if shared else None, complexity.complex_mask(args + speckey.specialised(watched))])
         key = self._keys.get(raw)
         if key is None:
-            key = speckey.key(args, shared)
+            key = speckey.key(args, shared, watched)
             if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
                 self._keys[raw] = key
         args = speckey.as_arrays(args, key)
@@ -354,7 +394,7 @@ class GradFunction:
                     f"srcgrad.grad of {self._original.__qualname__} with respect to {self._params[i]}, an array of "
                     f"{a.dtype} (integers do not have gradients, and an adjoint kept in their dtype would be "
                     f"truncated): pass floats, e.g. {self._params[i]}.astype(float)")
-        spec = self._spec(key)
+        spec = self._spec(key, watched)
         self._last = spec
         self._inplace = spec.inplace
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:
@@ -417,7 +457,11 @@ class GradFunction:
         return self._last.source
 
     def source_for(self, *args):
-        """The generated source specialised for these arguments (Python numbers vs arrays)."""
+        """The generated source specialised for these arguments (Python numbers vs arrays).
+
+        Like ``.source`` before any call and ``srcgrad show``, it is not specialised on the data the function
+        reads from globals and closures (a call is: see ``globalspec``), so it reads the same whatever they hold.
+        """
         return self._spec(speckey.key(args)).source
 
     @property
@@ -466,7 +510,8 @@ class JVPFunction:
         cache_key = ("jvp", fn.__code__, tuple(self.wrt), self.optimize, key, self._source_text)
         spec = cached(cache_key, fn)
         if spec is None:
-            spec = transform_jvp(fn, self.wrt, key, self.optimize, self._source_text, self._params)
+            with _collector_paused():
+                spec = transform_jvp(fn, self.wrt, key, self.optimize, self._source_text, self._params)
             remember(cache_key, spec)
         if self.verbose and self._specs.get(key) is not spec:
             print(spec.source)

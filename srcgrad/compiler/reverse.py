@@ -217,7 +217,7 @@ class Reverse:
         while isinstance(node, ast.UnaryOp):
             node = node.operand
         return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool)
+            and not isinstance(node.value, bool) or self.act.shape_of_const(a.node) == ()
 
     def zero(self, var):
         if var in self.act.dicts:
@@ -925,7 +925,10 @@ class Reverse:
     def shape_of(self, a):
         if isinstance(a, Var):
             return () if a.name in self.act.scalar else self.act.shapes.get(a.name)
-        return () if self.scalar(a) else None
+        if self.scalar(a):
+            return ()
+        shape = self.act.shape_of_const(a.node)  # a global the specialisation knows (X, X ** 2)
+        return shape if isinstance(shape, tuple) else None
 
     def vjp(self, value, i, g, ans):
         rule = value.rule
@@ -1589,6 +1592,7 @@ def _recomputable(fn, overwritten):
     for s in walk_stmts(fn.body):
         if isinstance(s, Assign):
             counts[s.target] = counts.get(s.target, 0) + 1
+    changing = _maybe_changed_outside(fn)
     out = {}
 
     def visit(stmts, changing):
@@ -1613,7 +1617,23 @@ def _recomputable(fn, overwritten):
                     out[id(loop)] = picked
             visit(loop.body, inner_changing | ({loop.target} if isinstance(loop, For) else set()))
 
-    visit(fn.body, set())
+    visit(fn.body, changing)
+    return out
+
+
+def _maybe_changed_outside(fn):
+    """Names a statement of ``fn`` may change other than by assigning them: those it passes to a call that has
+    no rule (an expression statement, a C function, a recursive call may change a list it is given)."""
+    out = set()
+    for s in walk_stmts(fn.body):
+        nodes = []
+        if isinstance(s, ExprStmt):
+            nodes.append(s.node)
+        elif isinstance(s, Assign) and isinstance(s.value, (Opaque, UserCall)):
+            nodes += [a.node for a in list(s.value.args) + list(s.value.kwargs.values()) if isinstance(a, Const)]
+            out.update(a.name for a in list(s.value.args) + list(s.value.kwargs.values()) if isinstance(a, Var))
+        for node in nodes:
+            out.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
     return out
 
 
@@ -1623,6 +1643,9 @@ def _cheap_read(value, index, changing):
         base, idx = value.args
     elif isinstance(value, ListGet):
         base, idx = value.lst, value.idx
+    elif (isinstance(value, NonDiff) and isinstance(value.node, ast.Subscript) and isinstance(value.node.value, ast.Name)
+          and not value.reads - {index}):  # XS[i] of a global: the generated code reads the same object again
+        base, idx = Var(value.node.value.id), Const(value.node.slice)
     else:
         return False
     if not isinstance(base, Var) or base.name in changing or not isinstance(idx, Const):

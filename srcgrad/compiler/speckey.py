@@ -10,7 +10,7 @@ import numpy as np
 
 from . import complexity
 
-__all__ = ["key", "kind", "nested", "NUMBER_TYPES", "Shared", "DictKey", "ListShape", "shared_args",
+__all__ = ["key", "kind", "extra_kind", "specialised", "nested", "NUMBER_TYPES", "Shared", "DictKey", "ListShape", "shared_args",
            "shared_params", "complex_params", "list_params", "as_arrays", "split_key"]
 
 
@@ -39,6 +39,14 @@ def kind(a):
     return 0
 
 
+def extra_kind(a):
+    """The key of a value read from a global or closure cell that is not an array: 2 for a list of Python
+    numbers (its first and last items; ``complex_mask`` looks at all), else 0 (not specialised on)."""
+    if type(a) is list and a and type(a[0]) in NUMBER_TYPES and type(a[-1]) in NUMBER_TYPES:
+        return 2
+    return 0
+
+
 def nested(a):
     """A nested list or tuple of numbers (``[[1.0, 2.0], [3.0, 4.0]]``) as an array, or ``None`` when it has no
     shape (ragged) or holds anything else."""
@@ -52,17 +60,22 @@ def nested(a):
 NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
 
 
-def key(args, shared=True):
+def key(args, shared=True, extra=()):
     """The specialisation key: per argument ``kind``, or a symbolic shape for an ndarray.
 
     Axes of length one stay 1 (they broadcast); other lengths become symbols
     2, 3, ... in order of appearance, equal lengths sharing a symbol, so one
-    transformation serves every batch size.
+    transformation serves every batch size. ``extra`` are the values the
+    function reads from globals and closures (``globalspec``): their entries
+    follow the arguments', with the same symbols, and count for complex values
+    but not for memory shared between arguments.
     """
     out = []
     dims = {}
-    for a in args:  # (the last entry, after one per argument, says which arguments hold complex values)
-        if type(a) is np.ndarray:
+    for position, a in enumerate(tuple(args) + tuple(extra)):  # (the last entry: which hold complex values)
+        if position >= len(args) and type(a) is not np.ndarray:
+            out.append(extra_kind(a))
+        elif type(a) is np.ndarray:
             out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
         elif kind(a) == 5:  # a nested list of numbers: an array of its shape that is a list in the user's code
             out.append(ListShape(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(a)))
@@ -76,8 +89,14 @@ def key(args, shared=True):
     shared = shared_args(args) if shared else None  # (only a function that writes in place needs to know)
     if shared is not None:
         out.append(shared)
-    out.append(complexity.complex_mask(args))
+    out.append(complexity.complex_mask(tuple(args) + specialised(extra)))
     return tuple(out)
+
+
+def specialised(extra):
+    """``extra`` with the values the key does not specialise on (``extra_kind`` 0) left out (``None``): only
+    arrays and lists of numbers are looked at for complex values on every call."""
+    return tuple(a if type(a) is np.ndarray or extra_kind(a) else None for a in extra)
 
 
 class Shared(tuple):
