@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from corpus.harness import fd_grad
+from corpus.harness import check_grad_and_jvp, fd_grad
 from fuzzing.oracle import identifiers_of, internal_names
 from srcgrad.errors import AutogradError, SrcgradError, TransformError
 
@@ -101,13 +101,12 @@ def swap_a_number_and_an_array(s, A, data):
     return np.sum(data @ s) + np.sum(np.sin(s))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="compiler: after 's, A = A, s' the name s (a float parameter) holds an array, but the "
-                          "specialisation still treats s as a Python number: the matrix product's gradient is "
-                          "summed to a number (a silently wrong gradient for A)")
-def test_a_number_parameter_swapped_with_an_array():
-    args = (1.02649, np.array([0.621104, -1.256598, -0.577204]), np.array([[-0.47646, -0.615918, 0.3]]))
-    grad_right_or_refused_here(swap_a_number_and_an_array, *args, wrt=1)
+SWAP_ARGS = (1.02649, np.array([0.621104, -1.256598, -0.577204]), np.array([[-0.47646, -0.615918, 0.3]]))
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_a_number_parameter_swapped_with_an_array(wrt):  # was silently wrong: s stayed a number after the swap
+    check_grad_and_jvp(swap_a_number_and_an_array, *SWAP_ARGS, wrt=wrt)
 
 
 def rebind_a_number_to_an_array(s, w):
@@ -115,13 +114,31 @@ def rebind_a_number_to_an_array(s, w):
     return np.sum(s * np.array([0.5, 0.7]))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="compiler: a parameter given a Python float and rebound to an array is still specialised "
-                          "as a number: ValueError 'cannot reshape' from generated code (a plainer s = w * 2.0 "
-                          "ends in a SrcgradError blaming 'a list of numbers with an array in it')")
-def test_a_number_parameter_rebound_to_an_array():
+def rebind_a_number_to_arithmetic_on_an_array(s, w):
+    s = w * 2.0 + s
+    return np.sum(s * s)
+
+
+def rebind_a_number_in_a_loop(s, w):
+    for _ in range(2):
+        s = s * w
+    return np.sum(s)
+
+
+def rebind_a_number_in_a_branch(s, w):
+    if w[0, 0] > 0.0:
+        s = w * s
+    return np.sum(s * s)
+
+
+@pytest.mark.parametrize("f", [rebind_a_number_to_an_array, rebind_a_number_to_arithmetic_on_an_array,
+                               rebind_a_number_in_a_loop, rebind_a_number_in_a_branch], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_a_number_parameter_rebound_to_an_array(f, wrt):  # was ValueError 'cannot reshape' in generated code
     w = np.array([[0.63, 0.68], [1.45, -0.69], [0.24, -1.24]])
-    grad_right_or_refused_here(rebind_a_number_to_an_array, 0.4, w, wrt=1)
+    if f is not rebind_a_number_to_an_array:
+        w = w[:2]
+    check_grad_and_jvp(f, 0.4, w, wrt=wrt)
 
 
 def einsum_rebinding_its_operand(w):
@@ -129,11 +146,17 @@ def einsum_rebinding_its_operand(w):
     return np.mean(w * np.array([[1.0, 2.0], [3.0, 4.0]]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="compiler: w = np.einsum(subscripts, w, w) gives a silently wrong gradient in grad (jvp, "
-                          "dynamic mode, np.dot(w, w) and the same einsum into a new name are right)")
-def test_einsum_assigned_to_the_name_of_its_operand():
-    grad_right_or_refused_here(einsum_rebinding_its_operand, np.array([[0.26, -0.49], [0.05, 0.03]]))
+def einsum_rebinding_its_operand_in_a_loop(w):
+    for _ in range(2):
+        w = np.einsum("ij,jk->ik", w, w) * 0.5
+        w = np.einsum("ij,ji->ij", w, w)
+    return np.sum(w * np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+
+@pytest.mark.parametrize("f", [einsum_rebinding_its_operand, einsum_rebinding_its_operand_in_a_loop],
+                         ids=lambda f: f.__name__)
+def test_einsum_assigned_to_the_name_of_its_operand(f):  # was silently wrong in grad: the VJP read the new w
+    check_grad_and_jvp(f, np.array([[0.26, -0.49], [0.05, 0.03]]))
 
 
 def dict_item_doubled(x):

@@ -267,8 +267,8 @@ def _scalars(fn, assigns, params, seqs=frozenset(), number_lists=frozenset()):
     todo = sorted(scalar)
     while todo:
         name = todo.pop()
-        if name not in scalar or name in params or name in loop_vars and name not in by_target:
-            continue
+        if name not in scalar or name not in by_target and (name in params or name in loop_vars):
+            continue  # a number argument or loop variable nothing rebinds
         # assigned both by a loop and by statements: give up
         if name in loop_vars or not all(_is_scalar(v, scalar, seqs, number_lists) for v in by_target.get(name, [])):
             scalar.discard(name)

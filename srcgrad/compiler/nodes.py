@@ -83,18 +83,9 @@ def value_reads(value):
 
 
 def rule_reads(rule, nargs):
-    """``(positions, ans)``: which positional arguments and whether ``ans`` any VJP of ``rule`` reads."""
-    positions, ans = set(), False
-    vjps = rule.vjps
-    for i in range(nargs):
-        vjp = rule.vjp_at(i) if hasattr(rule, "vjp_at") else (vjps[i] if i < len(vjps) else None)
-        if vjp is None:
-            continue
-        code = vjp.__code__
-        names = rule.needs_at(i) if hasattr(rule, "needs_at") else rule.needs[i]
-        ans = ans or "ans" in names
-        params = list(code.co_varnames[2:code.co_argcount])
-        for j, p in enumerate(params[:nargs]):
-            if p in names:
-                positions.add(j)
-    return positions, ans
+    """``(positions, ans)``: which positional arguments and whether ``ans`` any VJP of ``rule`` reads.
+
+    A variadic rule's ``*operands`` reads every argument from its position on (``einsum_args``).
+    """
+    positions, ans, shape_positions = rule.reads(nargs, tuple(range(nargs)))
+    return set(positions) | set(shape_positions), ans
