@@ -14,7 +14,7 @@ import pytest
 
 import srcgrad
 from corpus import all_cases
-from corpus.harness import args_of, numeric_grad, static_grad
+from corpus.harness import args_of, check_grad_and_jvp, numeric_grad, static_grad
 from srcgrad.compiler import clear_cache, codegen
 
 CASES = [c for c in all_cases() if c.static is None][::10]  # a tenth of the corpus, every theme
@@ -44,3 +44,24 @@ def test_importing_srcgrad_warns_about_nothing():
     proc = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-W", "error::PendingDeprecationWarning",
                            "-c", "import srcgrad"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def long_loop_condition(u):
+    k = 0
+    while k < 4 and np.amax(np.prod(1.0 + 0.2 * u, axis=0), axis=1)[-2] > -0.76 and np.sum(u) < 1.74 + 0.0 * k:
+        k += 1
+    if k < 4 and np.amax(np.prod(1.0 + 0.2 * u, axis=0), axis=1)[-2] > -0.76 and np.sum(u) < 1.74 + 0.0 * k:
+        u = u * 2.0
+    return np.sum(u * u) * (k + 1)
+
+
+@pytest.mark.parametrize("printer", ["astor", "ast.unparse"])
+def test_a_condition_too_long_for_one_line(printer, monkeypatch):
+    """The printer wraps a long ``while``/``if`` condition inside parentheses, which must stay (found by
+    tools/fuzz.py seed 3: a SyntaxError in generated code)."""
+    if printer == "ast.unparse":
+        monkeypatch.setattr(codegen, "_astor_source", None)
+    clear_cache()
+    u = np.linspace(-0.6, 0.9, 12).reshape(2, 3, 2)
+    check_grad_and_jvp(long_loop_condition, u)
+    clear_cache()

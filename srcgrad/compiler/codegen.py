@@ -40,7 +40,8 @@ _INDENT = "    "
 
 def _expr(node):
     text = _print(node).strip()
-    if text.startswith("(") and text.endswith(")") and _matching(text):
+    # astor wraps a long condition inside its parentheses: they must stay, or the line break ends the header
+    if "\n" not in text and text.startswith("(") and text.endswith(")") and _matching(text):
         text = text[1:-1]
     return text
 
