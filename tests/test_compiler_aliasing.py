@@ -9,6 +9,7 @@ compiles and its gradient and JVP match central finite differences. Each functio
 ``grad`` and ``jvp``.
 """
 
+import ast
 import inspect
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 
 import srcgrad
 from corpus.harness import check_grad_and_jvp
+from srcgrad.compiler import memory
 from srcgrad.errors import TransformError
 
 W0 = np.array([[0.3, -0.5, 0.8], [1.1, 0.2, -0.4], [0.6, -1.3, 0.9], [-0.2, 0.7, 0.5]])
@@ -796,3 +798,196 @@ def dict_constant_entry_updated_from_itself(x):
 
 def test_a_constant_dict_item_updated_from_itself():
     check(dict_constant_entry_updated_from_itself, X0)  # was UnboundLocalError in generated code
+
+
+# ------------------------------------------------------------------ calls numpy answers with the argument itself
+
+def nan_to_num_without_a_copy(x):
+    y = x * 1.0
+    z = np.nan_to_num(y, copy=False)  # numpy returns y itself
+    y *= 2.0  # refused
+    return np.sum(z * z)
+
+
+def nan_to_num_copy_given_positionally(x):
+    y = x * 1.0
+    z = np.nan_to_num(y, False)
+    y *= 2.0  # refused
+    return np.sum(z * z)
+
+
+def diff_of_order_zero(x):
+    y = x * 1.0
+    z = np.diff(y, n=0)  # numpy returns y itself
+    y *= 2.0  # refused
+    return np.sum(z * z)
+
+
+def diff_of_order_zero_given_positionally(x):
+    y = x * 1.0
+    z = np.diff(y, 0)
+    y[1] = 3.0 * y[2]  # refused
+    return np.sum(z * z)
+
+
+def matrix_power_one(x):
+    y = x.reshape(2, 2) * 1.0
+    z = np.linalg.matrix_power(y, 1)  # numpy returns y itself
+    y *= 2.0  # refused
+    return np.sum(z * z)
+
+
+def linalg_diagonal(x):
+    y = x.reshape(2, 2) * 1.0
+    z = np.linalg.diagonal(y)  # a view
+    y *= 2.0  # refused
+    return np.sum(z * z)
+
+
+def linalg_matrix_transpose(x):
+    y = x.reshape(2, 2) * 1.0
+    z = np.linalg.matrix_transpose(y)  # a view
+    y *= 2.0  # refused
+    return np.sum(z * z)
+
+
+def transpose_method(x):
+    y = x.reshape(2, 2) * 1.0
+    z = y.transpose()  # a view
+    y *= 2.0  # refused
+    return np.sum(z * z)
+
+
+def transpose_function(x):
+    y = x.reshape(2, 2) * 1.0
+    z = np.transpose(y, (1, 0))  # a view
+    y[0] = y[1] * 2.0  # refused
+    return np.sum(z * z)
+
+
+SAME_OR_VIEW = [nan_to_num_without_a_copy, nan_to_num_copy_given_positionally, diff_of_order_zero,
+                diff_of_order_zero_given_positionally, matrix_power_one, linalg_diagonal, linalg_matrix_transpose,
+                transpose_method, transpose_function]
+
+
+@pytest.mark.parametrize("f", SAME_OR_VIEW, ids=lambda f: f.__name__)
+def test_an_argument_returned_itself_or_as_a_view_then_written_is_refused(f):
+    """numpy gives back the array (or a view of it), so the write changes z too; np.nan_to_num and np.diff
+    were taken for copies, and the gradient silently missed the write."""
+    refused(f, X0)
+
+
+def nan_to_num_with_a_copy(x):
+    y = x * 1.0
+    z = np.nan_to_num(y, copy=True)
+    y *= 2.0
+    return np.sum(z * z) + np.sum(y * x)
+
+
+def diff_of_order_one(x):
+    y = x * 1.0
+    z = np.diff(y, 1)
+    y *= 2.0
+    return np.sum(z * z) + np.sum(y * x)
+
+
+def diff_of_order_two(x):
+    y = x * 1.0
+    z = np.diff(y, n=2)
+    y[0] = 2.0 * y[3]
+    return np.sum(z * z) + np.sum(y * x)
+
+
+@pytest.mark.parametrize("f", [nan_to_num_with_a_copy, diff_of_order_one, diff_of_order_two],
+                         ids=lambda f: f.__name__)
+def test_the_same_calls_making_a_new_array_compile(f):
+    check(f, X0)
+
+
+def _sample_arrays():
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=5), rng.normal(size=(3, 3)), rng.normal(size=(2, 3, 4)),
+            np.asfortranarray(rng.normal(size=(3, 2))), np.arange(6), np.arange(6).reshape(2, 3),
+            np.array([True, False, True]), np.array(2.0), rng.normal(size=(1, 3)), np.zeros(0),
+            rng.normal(size=(2, 2)) + 1j]
+
+
+def _calls(a):
+    """Argument lists for a function of ``a``: alone, with a second array, with small integers and tuples."""
+    for extra in [(), (0,), (1,), (-1,), (None,), (0, 1), (True,), (False,), ((0,),), ((1, 1),), (2,)]:
+        yield (a,) + extra
+        yield (a, a) + extra
+        yield (a, np.ones_like(a)) + extra
+        yield ([a],) + extra
+
+
+KEYWORDS = [{}, {"axis": 0}, {"axis": -1}, {"keepdims": True}, {"decimals": 0}, {"k": 0}, {"axes": 0}]
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_every_function_the_aliasing_pass_trusts_to_make_a_new_array_does():
+    """numpy itself decides: for each function in the list, across arrays and argument patterns, the
+    result shares no memory with any argument (np.diff, np.nan_to_num, np.linalg.diagonal did)."""
+    arrays = _sample_arrays()
+    sharing = []
+    for fn in memory.new_array_functions():
+        for a in arrays:
+            for args in _calls(a):
+                if memory.out_given_positionally(fn, len(args)):
+                    continue  # np.fix(y, z): refused by the compiler (test_out_given_positionally_is_refused)
+                for kwargs in KEYWORDS:
+                    try:
+                        result = fn(*args, **kwargs)
+                    except Exception:  # noqa: BLE001 (an argument pattern the function does not take)
+                        continue
+                    inputs = [x for arg in args for x in (arg if isinstance(arg, list) else [arg])]
+                    for r in result if isinstance(result, (tuple, list)) else [result]:
+                        if isinstance(r, np.ndarray) and any(isinstance(x, np.ndarray) and np.shares_memory(r, x)
+                                                             for x in inputs):
+                            sharing.append((getattr(fn, "__name__", fn), a.shape, len(args), kwargs))
+    assert not sharing, sharing[:5]
+
+
+@pytest.mark.parametrize("fn, values", [
+    (np.diff, [0, 1, 2, 3]),
+    (np.nan_to_num, [True, False, None, 0, 1]),
+    (np.linalg.matrix_power, [-1, 0, 1, 2]),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_calls_that_return_their_argument_for_some_values_are_told_apart(fn, values):
+    name, position, _ = memory.ARGUMENT_DEPENDENT[fn]
+    a = np.array([[0.5, 0.2], [0.1, 0.9]])
+    for v in values:
+        shares = np.shares_memory(fn(a, v), a)
+        assert memory.makes_new_array(fn, [None, ast.Constant(value=v)]) == (not shares), (name, v)
+        assert memory.makes_new_array(fn, [None], {name: ast.Constant(value=v)}) == (not shares), (name, v)
+    assert not memory.makes_new_array(fn, [None, None])  # a value known only at run time: may share
+    if fn is not np.linalg.matrix_power:
+        assert memory.makes_new_array(fn, [None])  # the default makes a copy
+
+
+# ------------------------------------------------------------------ numpy's out given positionally
+
+def ufunc_out_given_positionally(x):
+    y = x * 1.0
+    w = np.multiply(y, 2.0, y)  # refused
+    return np.sum(y * x) + np.sum(w)
+
+
+def clip_out_given_positionally(x):
+    y = x * 1.0
+    z = x * 3.0
+    w = np.clip(y, -0.5, 0.5, z)  # refused
+    return np.sum(z * x) + np.sum(w)
+
+
+def method_out_given_positionally(x):
+    y = x * 1.0
+    z = np.zeros(())
+    w = y.sum(0, None, z)  # refused
+    return z * np.sum(x) + w
+
+
+@pytest.mark.parametrize("f", [ufunc_out_given_positionally, clip_out_given_positionally,
+                               method_out_given_positionally], ids=lambda f: f.__name__)
+def test_out_given_positionally_is_refused(f):  # np.multiply(y, 2.0, y) was a silently wrong gradient
+    refused(f, X0, match="numpy's out")

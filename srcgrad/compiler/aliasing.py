@@ -32,6 +32,7 @@ import numpy as np
 from ..rules.indexing import index_add, index_update
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While)
+from .memory import makes_new_array
 from .parse import error_at
 
 __all__ = ["check", "writes_in_place"]
@@ -40,42 +41,6 @@ __all__ = ["check", "writes_in_place"]
 _SAME_ARRAY = (np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray)
 # Shape-only attributes: reading them does not read the array's values.
 _SHAPE_ATTRS = {"shape", "ndim", "size", "dtype"}
-
-
-def _new_array_functions():
-    """Functions (other than ufuncs) whose result never shares memory with their arguments."""
-    from ..rules import nnfuncs, reductions, shape, conv, linalg
-    fns = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var, np.dot, np.vdot,
-           np.inner, np.outer, np.tensordot, np.trace, np.cumsum, np.cumprod, np.diff, np.clip, np.where,
-           np.copy, np.tile, np.repeat, np.roll, np.sort, np.pad, np.convolve, np.cross, np.interp,
-           np.nan_to_num, np.take, np.take_along_axis, np.tril, np.triu, np.kron, np.median, np.average,
-           np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-           np.arange, np.linspace, np.eye, np.identity, np.argmax, np.argmin, np.argsort, np.nonzero,
-           np.flatnonzero, np.argwhere, np.all, np.any, np.round, np.around, np.isclose, np.allclose,
-           np.count_nonzero, np.searchsorted, np.shape, np.ndim, np.size, np.array_equal, np.fix,
-           np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack,
-           len, int, float, bool, str, range, abs, round, sum,
-           shape.concatenate_args, shape.stack_args, reductions.others_product}
-    for module in (nnfuncs, conv):
-        fns |= {f for f in vars(module).values() if callable(f) and getattr(f, "__module__", "") == module.__name__}
-    fns |= {linalg.svd_p, linalg.svdvals_p}
-    fns |= {f for f in vars(np.linalg).values() if callable(f) and not isinstance(f, type)}
-    return fns
-
-
-_NEW = None
-
-
-def _makes_new_array(fn):
-    global _NEW
-    if _NEW is None:
-        _NEW = _new_array_functions()
-    if isinstance(fn, np.ufunc):
-        return True
-    try:
-        return fn in _NEW
-    except TypeError:  # unhashable
-        return False
 
 
 def writes_in_place(fn):
@@ -323,7 +288,8 @@ class _Flow:
                 # (f(W, W)), the user's write would show through that one; in a function that calls itself,
                 # through the calling activation's argument: the copy stands for the argument's memory
                 return roots[s.target]
-            if value.style in ("binop", "unary") or (_makes_new_array(value.fn) and "out" not in value.kwargs):
+            if value.style in ("binop", "unary") or makes_new_array(value.fn, [_node(a) for a in value.args],
+                                                                     {k: _node(a) for k, a in value.kwargs.items()}):
                 return self.fresh(s, roots, number=self.number(s))
             if value.style == "getitem" and self.number_index(s):
                 return self.fresh(s, roots, number=True)
@@ -376,7 +342,10 @@ class _Flow:
             fn = self.callee(node.func)
             if fn is np.array or fn is np.asarray or fn is np.asanyarray:
                 return fn is np.array and not _copy_false({k.arg: k.value for k in node.keywords})
-            return fn is not None and _makes_new_array(fn)
+            if fn is None or any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None
+                                                                                     for k in node.keywords):
+                return False
+            return makes_new_array(fn, node.args, {k.arg: k.value for k in node.keywords})
         return False
 
     def callee(self, func):
@@ -390,6 +359,11 @@ class _Flow:
         for attr in reversed(parts):
             obj = getattr(obj, attr, None)
         return obj
+
+
+def _node(atom):
+    """An IR atom as ``makes_new_array`` takes it: a constant's ``ast`` node, ``None`` for a variable."""
+    return atom.node if isinstance(atom, Const) else None
 
 
 def _copy_false(kwargs):

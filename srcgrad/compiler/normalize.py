@@ -38,6 +38,7 @@ from ..rules import get_rule
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  ListSet, NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
+from .memory import out_given_positionally
 from .nodes import rule_reads, stmt_reads
 from .parse import Scope, error_at, free_names, lift_function, parse_function
 
@@ -1645,9 +1646,9 @@ class Normalizer:
                                                              values=[k.value for k in e.keywords]), e), ctx)
         if callee in NONDIFF_BUILTINS:
             return self.nondiff(e, ctx)
-        if any(k.arg == "out" for k in e.keywords):
-            raise ctx.error(e, "out= writes into an existing array in place, which srcgrad.grad cannot follow; "
-                               "use the returned value")
+        if any(k.arg == "out" for k in e.keywords) or out_given_positionally(callee, len(e.args)):
+            raise ctx.error(e, "out= (numpy's out, here or given positionally) writes into an existing array in "
+                               "place, which srcgrad.grad cannot follow; use the returned value")
         if callee in _MUTATORS or (getattr(callee, "__name__", None) == "at"
                                    and isinstance(getattr(callee, "__self__", None), np.ufunc)):
             name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", "it")
@@ -1858,9 +1859,9 @@ class Normalizer:
             raise ctx.error(e, f"the method .{attr}() of a tuple is not supported")
         args = [self.expr(a, ctx) for a in e.args]
         kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
-        if any(k.arg == "out" for k in e.keywords):
-            raise ctx.error(e, f"out= writes into an existing array in place, which srcgrad.grad cannot follow; "
-                               f"use the value .{attr}() returns")
+        if any(k.arg == "out" for k in e.keywords) or out_given_positionally(METHODS.get(attr), len(e.args) + 1):
+            raise ctx.error(e, f"out= (numpy's out, here or given positionally) writes into an existing array in "
+                               f"place, which srcgrad.grad cannot follow; use the value .{attr}() returns")
         if attr == "astype":
             dtype_node = e.args[0] if e.args else next((k.value for k in e.keywords if k.arg == "dtype"), None)
             dtype = self.static_value(dtype_node, ctx) if dtype_node is not None else _NOT_STATIC
