@@ -1170,3 +1170,29 @@ def _scaled_before_view(x):
 def test_augmented_assignment_before_the_view_still_compiles():
     x = np.array([1.0, 2.0, 3.0])
     np.testing.assert_allclose(grad(_scaled_before_view)(x), [0.0, 24.0, 36.0])
+
+
+def _helper_with_a_default(a, k=2.0):
+    b = a * k if np.sum(a) > 0.0 else a / k
+    return np.tanh(b)
+
+
+def calls_a_helper(x):
+    y = _helper_with_a_default(x)
+    return np.sum(y * x.T)
+
+
+def test_compiling_warns_about_nothing():
+    """The compiler copies and rewrites ``ast`` nodes: made with all their fields (Python 3.13 deprecates
+    nodes made without their required ones, and 3.15 refuses them)."""
+    import warnings
+
+    from srcgrad.compiler import clear_cache
+    x = np.array([0.3, -0.2, 0.9])
+    clear_cache()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for optimize in (True, False):
+            grad(calls_a_helper, optimize=optimize)(x)
+        srcgrad.jvp(calls_a_helper)(x, np.ones(3))
+    clear_cache()

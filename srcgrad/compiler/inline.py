@@ -313,7 +313,7 @@ def _fill(node, mapping, renames):
                 new.ctx = ast.Store()
             return new
         return clone(node)
-    new = node.__class__()
+    fields = {}  # every field passed to the constructor (Python 3.13 deprecates leaving required ones out)
     for name in node._fields:
         try:
             value = getattr(node, name)
@@ -323,10 +323,11 @@ def _fill(node, mapping, renames):
             value = [_fill(v, mapping, renames) if isinstance(v, ast.AST) else v for v in value]
         elif isinstance(value, ast.AST):
             value = _fill(value, mapping, renames)
-        setattr(new, name, value)
+        fields[name] = value
     for attr in _LOCATION:
         if hasattr(node, attr):
-            setattr(new, attr, getattr(node, attr))
+            fields[attr] = getattr(node, attr)
+    new = node.__class__(**fields)
     if isinstance(new, ast.IfExp):
         return _none_test(new)
     return new

@@ -259,13 +259,13 @@ def clone(node):
         return [clone(n) for n in node]
     if not isinstance(node, ast.AST):
         return node
-    new = node.__class__()
-    for name, value in ast.iter_fields(node):
-        setattr(new, name, clone(value) if isinstance(value, (ast.AST, list)) else value)
+    # every field passed to the constructor (Python 3.13 deprecates a node made without its required ones)
+    fields = {name: clone(value) if isinstance(value, (ast.AST, list)) else value
+              for name, value in ast.iter_fields(node)}
     for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
         if hasattr(node, attr):
-            setattr(new, attr, getattr(node, attr))
-    return new
+            fields[attr] = getattr(node, attr)
+    return node.__class__(**fields)
 
 
 def walk_stmts(stmts):
