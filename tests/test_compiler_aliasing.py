@@ -991,3 +991,65 @@ def method_out_given_positionally(x):
                                method_out_given_positionally], ids=lambda f: f.__name__)
 def test_out_given_positionally_is_refused(f):  # np.multiply(y, 2.0, y) was a silently wrong gradient
     refused(f, X0, match="numpy's out")
+
+
+# ------------------------------------------------------------------ a helper writing into its own copy, anywhere
+
+def _scaled_copy(a):
+    a = a * 1.0
+    a *= 1.16
+    a[0] = a[0] + 1.0
+    return a
+
+
+def helper_copy_written_in_a_branch(u):
+    if np.sum(u) > 0.0:
+        v = _scaled_copy(np.sqrt(u * u + 1.0))
+    else:
+        v = u
+    return np.sum(v * u)
+
+
+def helper_copy_written_in_a_loop(u):
+    total = 0.0
+    for k in range(2):
+        total = total + np.sum(_scaled_copy(u * (k + 1.0)) * u)
+    return total
+
+
+def helper_copy_written_in_a_conditional_expression(u):
+    v = _scaled_copy(u) if np.sum(u) > 0.0 else u * 2.0
+    return np.sum(np.sin(v) * u)
+
+
+def copy_then_written_in_a_branch(u):
+    y = u * 2.0
+    if np.sum(u) > 0.0:
+        z = y
+        z = z * 1.0
+        z[1] = 3.0 * z[0]
+        y = y + z
+    return np.sum(y * u)
+
+
+@pytest.mark.parametrize("f", [helper_copy_written_in_a_branch, helper_copy_written_in_a_loop,
+                               helper_copy_written_in_a_conditional_expression, copy_then_written_in_a_branch],
+                         ids=lambda f: f.__name__)
+def test_a_copy_written_into_inside_a_branch_or_loop_compiles(f):
+    """The helper's parameter names the caller's array until a = a * 1.0 rebinds it: the write goes into the
+    copy (was refused as 'may share its memory' when the call was in a branch or loop; tools/fuzz.py seed 5)."""
+    check(f, X0)
+
+
+def second_name_written_in_a_branch(u):
+    y = u * 2.0
+    if np.sum(u) > 0.0:
+        z = y * 1.0
+        if u[0] > 0.0:
+            z = y
+        z[1] = 3.0  # refused
+    return np.sum(y * u)
+
+
+def test_a_second_name_from_a_nested_branch_is_still_refused():
+    refused(second_name_written_in_a_branch, X0, match="may share")

@@ -232,12 +232,14 @@ class Normalizer:
         self.rebound = set()
         self.static = {}
         self.multi_outputs = set()
-        self.values_of = {}
+        self.values_of = {}  # variable -> [(value, block_path of its assignment)] for the values it may hold
         self.written_into = set()
         self.plainly_rebound = set()  # top-level parameters given a new value outside any branch or loop
         self.copied_params = {}  # top-level parameter written into -> the line of its first write
         self.display = {}  # variable -> the user's spelling (helper locals renamed apart, dict and tuple items)
         self.control_depth = 0
+        self.block_path = (0,)  # the branch or loop body being written: one number per level, new per body
+        self._blocks = 0
         self.deps = [parsed.scope]
         self.dicts_made = []  # every _StaticDict, for the keys-present bookkeeping at branches and loops
         self.entry_vars = set()  # variables that hold a tuple's or dict's item
@@ -394,10 +396,11 @@ class Normalizer:
         return self.namer.fresh(self.namer.temp_base(base) if base == "t" else base)
 
     def assign(self, target, value, node, ctx, bookkeeping=False):
-        if self.control_depth:
-            self.values_of.setdefault(target, []).append(value)
-        else:  # outside branches and loops an assignment replaces every value the name had
-            self.values_of[target] = [value]
+        # it replaces the values given earlier in this body and in the branches and loops nested in it (an
+        # inlined helper's body is part of its caller's)
+        here = self.block_path
+        self.values_of[target] = [(v, where) for v, where in self.values_of.get(target, ())
+                                  if where[:len(here)] != here] + [(value, here)]
         self.emit(Assign(target, value, lineno=self.line(node, ctx), bookkeeping=bookkeeping))
         if bookkeeping:
             self.bookkeeping.add(target)
@@ -697,7 +700,7 @@ class Normalizer:
             # may still be the caller's array (also written through a helper's parameter, which is renamed to
             # the argument it is given): copy it first
             self.copied_params.setdefault(name, name_node)
-        for value in self.values_of.get(name, ()):
+        for value, _ in self.values_of.get(name, ()):
             if not self.fresh_array(value, name):
                 raise ctx.error(name_node, f"assignment into '{self.shown(name)}', which may share its memory "
                                            "with another value (a second name, a slice, a reshape): srcgrad.grad "
@@ -1089,15 +1092,31 @@ class Normalizer:
         self.join_presence(after_body, after_else)
         self.emit(If(cond, body, orelse, lineno=self.line(s, ctx)))
 
+    def enter_body(self):
+        """Start writing a branch or loop body (see ``block_path``)."""
+        self.control_depth += 1
+        self._blocks += 1
+        self.block_path += (self._blocks,)
+
+    def next_body(self):
+        """Start writing the other branch at the same level."""
+        self._blocks += 1
+        self.block_path = self.block_path[:-1] + (self._blocks,)
+
+    def leave_body(self):
+        """Finish the body ``enter_body`` started."""
+        self.control_depth -= 1
+        self.block_path = self.block_path[:-1]
+
     def sub_block(self, stmts, ctx):
         saved, self.out = self.out, []
-        self.control_depth += 1
+        self.enter_body()
         try:
             self.block(stmts, ctx)
             return self.out
         finally:
             self.out = saved
-            self.control_depth -= 1
+            self.leave_body()
 
     def loop_else(self, s, ctx):
         """``for/while ... else``: a flag set before each ``break`` of this loop; the else runs when it is not set."""
@@ -1234,9 +1253,9 @@ class Normalizer:
                                       style="getitem")
             self.bind_target(t, item, s, ctx)
         before = self.presence()
-        self.control_depth += 1
+        self.enter_body()
         self.block(s.body, ctx)
-        self.control_depth -= 1
+        self.leave_body()
         self.restore_presence(before)  # the loop may run no iteration
         body, self.out = self.out, saved
         for q in seqs:
@@ -1422,12 +1441,12 @@ class Normalizer:
         self.assign(cond, NonDiff(test, frozenset({result})), e, ctx)
         saved, self.out = self.out, []
         before = self.presence()
-        self.control_depth += 1
+        self.enter_body()
         try:
             self.store(result, self.value(rest[0], ctx), e, ctx)
             self.boolop_rest(result, op, rest[1:], e, ctx)
         finally:
-            self.control_depth -= 1
+            self.leave_body()
         body, self.out = self.out, saved
         self.join_presence(self.presence(), before)
         self.emit(If(cond, body, [], lineno=self.line(e, ctx)))
@@ -1443,16 +1462,17 @@ class Normalizer:
         self.assign(cond, self.nondiff(e.test, ctx), e, ctx)
         saved, self.out = self.out, []
         before = self.presence()
-        self.control_depth += 1
+        self.enter_body()
         try:
             self.store(result, self.value(e.body, ctx), e, ctx)
             body, self.out = self.out, []
             after_body = self.presence()
             self.restore_presence(before)
+            self.next_body()
             self.store(result, self.value(e.orelse, ctx), e, ctx)
             orelse, self.out = self.out, saved
         finally:
-            self.control_depth -= 1
+            self.leave_body()
             self.out = saved
         self.join_presence(after_body, self.presence())
         self.emit(If(cond, body, orelse, lineno=self.line(e, ctx)))
