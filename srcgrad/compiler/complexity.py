@@ -21,6 +21,7 @@ values), so its gradient reads and runs as before complex numbers had rules.
 """
 
 import ast
+import warnings
 
 import numpy as np
 
@@ -81,8 +82,10 @@ def _mentions_complex(node, complex_names):
                 return True
             if isinstance(sub.value, str) and len(sub.value) < 16:
                 try:
-                    if np.dtype(sub.value).kind == "c":
-                        return True
+                    with warnings.catch_warnings():  # np.dtype("a") is a deprecated alias: a dict key, not a dtype
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        if np.dtype(sub.value).kind == "c":
+                            return True
                 except Exception:  # not a dtype name (an einsum subscript, a mode, ...)
                     pass
         elif isinstance(sub, ast.Name) and (sub.id in complex_names or "complex" in sub.id):
