@@ -1911,6 +1911,8 @@ class Normalizer:
         fn = METHODS.get(attr)
         if fn is None:
             raise ctx.error(e, f"the method .{attr}() of a local value is not supported by srcgrad.grad")
+        args = [self.pack(a, e, ctx) for a in args]  # x.max(axis=(0, 1)), as np.max(x, axis=(0, 1))
+        kwargs = {k: self.pack(a, e, ctx) for k, a in kwargs.items()}
         return self.call_prim(fn, [recv] + args, kwargs, e, ctx)
 
     def call_prim(self, fn, args, kwargs, node, ctx, style="call", op=None, func_name=None):
