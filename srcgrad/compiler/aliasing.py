@@ -288,8 +288,7 @@ class _Flow:
                 # (f(W, W)), the user's write would show through that one; in a function that calls itself,
                 # through the calling activation's argument: the copy stands for the argument's memory
                 return roots[s.target]
-            if value.style in ("binop", "unary") or makes_new_array(value.fn, [_node(a) for a in value.args],
-                                                                     {k: _node(a) for k, a in value.kwargs.items()}):
+            if value.style in ("binop", "unary") or makes_new_array(value.fn, value.args, value.kwargs):
                 return self.fresh(s, roots, number=self.number(s))
             if value.style == "getitem" and self.number_index(s):
                 return self.fresh(s, roots, number=True)
@@ -359,11 +358,6 @@ class _Flow:
         for attr in reversed(parts):
             obj = getattr(obj, attr, None)
         return obj
-
-
-def _node(atom):
-    """An IR atom as ``makes_new_array`` takes it: a constant's ``ast`` node, ``None`` for a variable."""
-    return atom.node if isinstance(atom, Const) else None
 
 
 def _copy_false(kwargs):

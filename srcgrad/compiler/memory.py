@@ -12,6 +12,8 @@ import inspect
 
 import numpy as np
 
+from .ir import Const
+
 __all__ = ["ARGUMENT_DEPENDENT", "makes_new_array", "new_array_functions", "out_given_positionally"]
 
 
@@ -45,11 +47,12 @@ def new_array_functions():
 
 
 ARGUMENT_DEPENDENT = {
-    # function: (parameter, its position, whether a constant value of it makes a new array); numpy returns
+    # function: (parameter, its position or None, whether a constant value of it makes a new array); numpy returns
     # the argument itself otherwise (np.diff(y, 0), np.nan_to_num(y, copy=False), matrix_power(y, 1))
     np.diff: ("n", 1, lambda n: type(n) is int and n >= 1),
     np.nan_to_num: ("copy", 1, bool),
     np.linalg.matrix_power: ("n", 1, lambda n: type(n) is int and n != 1),
+    np.array: ("copy", None, bool),  # keyword only; copy=None copies only when it must
 }
 """Functions that make a new array for some values of one argument and return their argument for others."""
 
@@ -61,7 +64,8 @@ def makes_new_array(fn, args=(), kwargs=None):
 
     Args:
         fn: the callee.
-        args, kwargs: the arguments as ``ast`` nodes, ``None`` for one whose value is not a constant.
+        args, kwargs: the arguments as ``ast`` nodes or IR atoms (a ``Const``'s node is read; a ``Var``,
+            or ``None``, is a value known only at run time).
 
     Returns:
         A bool: False where the result may be a view, the argument itself, or is unknown.
@@ -83,11 +87,14 @@ def makes_new_array(fn, args=(), kwargs=None):
     if entry is None:
         return False
     name, position, new_for = entry
-    node = args[position] if position < len(args) else kwargs.get(name, _ABSENT)
+    node = args[position] if position is not None and position < len(args) else kwargs.get(name, _ABSENT)
     if node is _ABSENT:
         return True  # the default makes a new array
+    node = node.node if isinstance(node, Const) else node
+    if not isinstance(node, ast.AST):
+        return False
     try:
-        return bool(new_for(ast.literal_eval(node))) if node is not None else False
+        return bool(new_for(ast.literal_eval(node)))
     except ValueError:  # not a literal
         return False
 

@@ -38,7 +38,7 @@ from ..rules import get_rule
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
                  ListSet, NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
-from .memory import out_given_positionally
+from .memory import makes_new_array, out_given_positionally
 from .nodes import rule_reads, stmt_reads
 from .parse import Scope, error_at, free_names, lift_function, parse_function
 
@@ -72,8 +72,6 @@ _DATA = (np.ndarray, np.generic, list, tuple, dict, str, bytes, range, int, floa
 _AS_ARRAY = {np.array, np.asarray, np.asanyarray, np.ascontiguousarray}
 # numpy functions that write into an argument in place
 _MUTATORS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
-_FRESH_ARRAYS = {np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-                 np.array, np.eye, np.identity, np.arange, np.linspace, np.copy}
 _LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
 
 
@@ -712,28 +710,31 @@ class Normalizer:
         """True when ``value`` is certainly a new array no other variable refers to."""
         from ..rules.indexing import index_add, index_update
         if isinstance(value, Prim):
-            if value.fn in (index_add, index_update):
+            if value.fn in (index_add, index_update) or value.style in ("binop", "unary"):
                 return True
-            if value.style in ("binop", "unary") or isinstance(value.fn, np.ufunc):
-                return True
-            return value.fn in (np.copy,) or getattr(value.fn, "__name__", "") == "astype"
+            if getattr(value.fn, "__name__", "") == "astype":
+                return makes_new_array(np.array, [], value.kwargs)  # copy=False gives the array itself back
+            return makes_new_array(value.fn, value.args, value.kwargs)
         if isinstance(value, ListReduce):
             return value.kind in ("stack", "concatenate")
-        func = None
         if isinstance(value, Opaque):
-            func = value.fn
-        elif isinstance(value, NonDiff) and isinstance(value.node, ast.Call):
-            f = value.node.func
-            base = f
-            chain = []
-            while isinstance(base, ast.Attribute):
-                chain.append(base.attr)
-                base = base.value
-            if isinstance(base, ast.Name) and base.id in self.ns.values:
-                func = self.ns.values[base.id]
-                for attr in reversed(chain):
-                    func = getattr(func, attr, None)
-        return func in _FRESH_ARRAYS
+            return makes_new_array(value.fn, value.args, value.kwargs)
+        call = value.node if isinstance(value, (NonDiff, Cast)) else None  # np.array(x) is a Cast of x
+        if not isinstance(call, ast.Call) or any(isinstance(a, ast.Starred) for a in call.args) \
+                or any(k.arg is None for k in call.keywords):
+            return False
+        f = call.func
+        base = f
+        chain = []
+        while isinstance(base, ast.Attribute):
+            chain.append(base.attr)
+            base = base.value
+        if not (isinstance(base, ast.Name) and base.id in self.ns.values):
+            return False
+        func = self.ns.values[base.id]
+        for attr in reversed(chain):
+            func = getattr(func, attr, None)
+        return makes_new_array(func, call.args, {k.arg: k.value for k in call.keywords})
 
     def local(self, name_node, ctx):
         name = name_node.id
