@@ -40,5 +40,5 @@ from .serialization import save, load
 from .meanings import AmbiguousMethodError, get_method_meanings, set_method_meanings
 from . import viz
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
-from .compiler import grad, value_and_grad, jvp, source, custom_vjp
+from .compiler import grad, value_and_grad, jvp, hessian, hvp, jacobian, source, custom_vjp
 

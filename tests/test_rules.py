@@ -24,7 +24,8 @@ from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
 from srcgrad.rules.nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss,
                                    relu, sigmoid, softmax, softplus, sum_rows, transpose2d)
-from srcgrad.rules.helpers import conj
+from srcgrad.rules.generated import match_shape
+from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.scipy_rules import is_scipy_rule
 from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
@@ -643,6 +644,17 @@ case(transpose2d, U(3), id="transpose2d-vector")
 case(mse_loss, U(3, 4), U(3, 4))
 case(mse_loss, U(3, 4), U(3, 4), reduction="sum")
 case(mse_loss, U(3, 4), U(4), reduction="none", id="mse_loss-broadcast")
+
+# the helpers generated code calls (srcgrad/rules/generated.py): linear in their first argument
+case(unbroadcast, U(2, 3, 4), (3, 1), id="unbroadcast-sum-axes")
+case(unbroadcast, U(3, 4), (3, 4), id="unbroadcast-same-shape")
+case(unbroadcast, U(4), (), id="unbroadcast-to-scalar")
+case(unreduce, U(3), U(3, 4), 1, id="unreduce-axis")
+case(unreduce, U(), U(2, 3), id="unreduce-all")
+case(broadcast_like, U(4), U(3, 4), id="broadcast_like-spread")
+case(broadcast_like, U(3, 4), U(3, 4), id="broadcast_like-same")
+case(match_shape, U(1, 4), U(3, 4), id="match_shape-spread")
+case(match_shape, U(2), U(2), id="match_shape-same")
 
 
 # ---------------------------------------------------------------- the checks

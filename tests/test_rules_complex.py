@@ -27,7 +27,8 @@ import pytest
 import srcgrad
 from srcgrad.errors import NoRuleError
 from srcgrad.rules import get_rule, shape_of, unbroadcast
-from srcgrad.rules.helpers import conj
+from srcgrad.rules.generated import match_shape
+from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
 from srcgrad.rules.reductions import others_product
@@ -243,6 +244,12 @@ case(np.vsplit, C(4, 3), 2)
 case(np.dsplit, C(2, 2, 4), 2)
 case(gradient_along, C(6), 0.5, edge_order=2, wrt=(0,))
 case(gradient_along, C(4, 5), np.array([0.0, 0.3, 0.5, 1.2, 1.3]), axis=1, wrt=(0,), id="gradient-coordinates")
+
+# the helpers generated code calls (linear in their first argument)
+case(unbroadcast, C(2, 3, 4), (3, 1))
+case(unreduce, C(3), C(3, 4), 1)
+case(broadcast_like, C(4), C(3, 4))
+case(match_shape, C(1, 4), C(3, 4))
 
 
 ONLY_OUTPUTS = {"eig-complex": (0,), "eigh-complex": (0,), "eigh-complex-upper": (0,), "svd-complex": (1,)}

@@ -483,6 +483,61 @@ def _static_grad(target, argnums):
     return hit
 
 
+def _static_tool(kind, target, argnum):
+    """``srcgrad.hessian`` / ``srcgrad.hvp`` of a generated target (cached)."""
+    key = (kind, id(target), argnum)
+    hit = _GEN_CACHE.get(key)
+    if hit is None:
+        hit = _GEN_CACHE[key] = getattr(srcgrad, kind)(target, wrt=argnum)
+        hit._peer_target = target  # keep the target alive: the key holds its id
+    return hit
+
+
+def judge_second(what, F, x, v, w, claimed):
+    """Check ``claimed == <w, H v>`` (``H`` the Hessian of scalar ``F`` at ``x``) by a central second difference."""
+    seen = []
+    scale = float(np.linalg.norm(_vector(v)) * np.linalg.norm(_vector(w)))
+    for h in (1e-3, 1e-4, 3e-3, 3e-5):
+        IN_FD[0] += 1
+        try:
+            pp, pm = F(axpy(axpy(x, v, h), w, h)), F(axpy(axpy(x, v, h), w, -h))
+            mp, mm = F(axpy(axpy(x, v, -h), w, h)), F(axpy(axpy(x, v, -h), w, -h))
+        finally:
+            IN_FD[0] -= 1
+        numeric = float(np.real(_numeric(pp) - _numeric(pm) - _numeric(mp) + _numeric(mm))) / (4 * h * h)
+        if _close(claimed, numeric, scale) or abs(claimed - numeric) <= 1e-4 * (abs(claimed) + abs(numeric)) + 1e-6:
+            return
+        seen.append(numeric)
+    _wrong(f"{what} at {describe(x)}: <w, H v> = {claimed!r} but second differences give {seen[0]!r}")
+
+
+def static_hessian(fun, argnum, args, kwargs):
+    """``srcgrad.hessian`` of ``fun`` at ``args``, judged along a random pair of directions."""
+    COUNT[0] += 1
+    target = static_target(fun, len(args), kwargs)
+    H = _static_tool("hessian", target, argnum)(*args)
+    if not IN_FD[0]:
+        x = args[argnum]
+        v, w = randn_like(x), randn_like(x)
+        hv = np.tensordot(H, np.asarray(v), np.ndim(v)) if np.ndim(v) else H * v
+        judge_second(f"Hessian of {_fun_name(fun)} w.r.t. argument {argnum}",
+                     lambda xw: _value(fun, _sub(args, (argnum,), (xw,)), kwargs), x, v, w, inner(w, hv))
+    return H
+
+
+def static_hvp(fun, argnum, args, kwargs, v):
+    """``srcgrad.hvp`` (forward over reverse) of ``fun`` at ``args`` along ``v``, judged along a random ``w``."""
+    COUNT[0] += 1
+    target = static_target(fun, len(args), kwargs)
+    hv = _static_tool("hvp", target, argnum)(*args, v)
+    if not IN_FD[0]:
+        x = args[argnum]
+        w = randn_like(x)
+        judge_second(f"HVP of {_fun_name(fun)} w.r.t. argument {argnum}",
+                     lambda xw: _value(fun, _sub(args, (argnum,), (xw,)), kwargs), x, v, w, inner(w, hv))
+    return hv
+
+
 def _static_jvp(target, argnums):
     key = ("jvp", id(target), argnums)
     hit = _GEN_CACHE.get(key)
@@ -803,6 +858,12 @@ def deriv(fun, argnum=0):
 
 
 def hessian(fun, argnum=0):
+    if MODE == "static" and not isinstance(argnum, (tuple, list)):
+        def at(*args, **kwargs):  # srcgrad.hessian: forward over reverse, one column per element
+            if _nested(args) or DEPTH[0]:
+                return jacobian(jacobian(fun, argnum), argnum)(*args, **kwargs)
+            return static_hessian(fun, argnum, args, kwargs)
+        return at
     return jacobian(jacobian(fun, argnum), argnum)
 
 
@@ -844,6 +905,10 @@ def make_jvp(fun, argnum=0):
 def make_hvp(fun, argnum=0):
     def at(*args, **kwargs):
         g = grad(fun, argnum)
+        if MODE == "static" and not isinstance(argnum, (tuple, list)) and not _nested(args):
+            def hvp(v):  # srcgrad.hvp: the JVP of the generated gradient
+                return static_hvp(fun, argnum, args, kwargs, v)
+            return hvp, g(*args, **kwargs)
         return make_vjp(g, argnum)(*args, **kwargs)
     return at
 

@@ -4,9 +4,11 @@ The passes, in pipeline order, one module each:
 
 ``parse`` -> ``fence`` -> ``normalize`` -> ``activity`` -> ``reverse`` (or
 ``forward`` for ``jvp``) -> ``optimize`` -> ``codegen``; ``naming`` and
-``inline`` are shared helpers, ``api`` ties them together.
+``inline`` are shared helpers, ``api`` ties them together; ``higher`` builds
+``hvp``, ``hessian`` and ``jacobian`` from ``grad`` and ``jvp``.
 """
 
 from .api import GradFunction, clear_cache, custom_vjp, grad, jvp, set_debug, source, value_and_grad
+from .higher import hessian, hvp, jacobian
 
-__all__ = ["grad", "value_and_grad", "jvp", "source", "custom_vjp", "GradFunction", "set_debug", "clear_cache"]
+__all__ = ["grad", "value_and_grad", "jvp", "hessian", "hvp", "jacobian", "source", "custom_vjp", "GradFunction", "set_debug", "clear_cache"]

@@ -12,7 +12,7 @@ import threading
 from ..rules.registry import _TABLE_VERSION
 
 __all__ = ["CACHE", "CACHE_SIZE", "SPECS_SIZE", "Compiled", "Defaults", "cached", "remember", "remember_spec",
-           "clear_cache", "collect_deps"]
+           "clear_cache", "collect_deps", "Current"]
 
 CACHE = {}  # cache key -> the last few transformations made for it (see cached / remember); least recent first
 CACHE_SIZE = 256
@@ -64,10 +64,11 @@ def clear_cache():
 class Compiled:
     """One transformation: the generated function, its text, and what it depended on (``fresh`` checks it)."""
 
-    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "dout_name", "inplace")
+    __slots__ = ("fn", "source", "deps", "scalar_out", "table_version", "dout_name", "inplace", "origin")
 
     def __init__(self, fn, source, deps):
         self.fn, self.source, self.deps = fn, source, deps
+        self.origin = None  # the function it was made from (for grad(grad(f)): the inner generated function)
         self.scalar_out = False
         self.dout_name = "dout"  # the generated function's keyword for the output cotangent
         self.inplace = True  # whether the function writes into an array in place (then shared arguments matter)
@@ -110,6 +111,21 @@ def collect_deps(scopes):
                 kind, container = "root" + kind, None
             seen[(kind, id(container), name)] = (kind, container, name, value)
     return tuple(seen.values())
+
+
+class Current(dict):
+    """A dependency on a value computed when checked (``get`` calls ``make``): the generated function of a
+    gradient that another transformation inlined, which is made again when its own dependencies change."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def get(self, name, default=None):
+        try:
+            return self.make()
+        except Exception:  # it cannot be made any more: certainly not the value depended on
+            return default
 
 
 class Defaults(dict):

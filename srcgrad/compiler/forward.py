@@ -18,8 +18,8 @@ import inspect
 
 from ..errors import NoRuleError
 from . import inline
-from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 ListSet, NonDiff, Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
+from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListPop,
+                 ListReduce, ListSet, NonDiff, Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
 from .parse import error_at
 from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, stmt_reads
 from .reverse import Reverse, refuse_higher_order
@@ -242,6 +242,8 @@ class Forward(Reverse):
         lst = value.lst.name
         if lst not in state or lst not in self.act.active:
             return None
+        if isinstance(value, ListPop):
+            return _call(ast.Attribute(value=_name(self.adj(lst)), attr="pop", ctx=ast.Load()))
         if isinstance(value, ListGet):
             return ast.Subscript(value=_name(self.adj(lst)), slice=clone(value.idx.node), ctx=ast.Load())
         # stack / concatenate / sum are linear: the tangent is the same operation on the tangents
@@ -278,6 +280,10 @@ class Forward(Reverse):
         if isinstance(value, (ListNew, ListGet, ListReduce)):
             out.append(_assign(v, primal))
             tangent = self.list_tangent(value, state) if v in self.act.active else None
+            lst = getattr(getattr(value, "lst", None), "name", None)
+            if tangent is None and isinstance(value, ListPop) and lst in state and lst in self.act.active:
+                # the item has no tangent of its own here, but the tangent list must stay as long as the list
+                out.append(ast.Expr(value=_call(ast.Attribute(value=_name(self.adj(lst)), attr="pop", ctx=ast.Load()))))
             if tangent is None:
                 state.discard(v)
             else:

@@ -12,7 +12,7 @@ from typing import Optional, Union
 
 __all__ = [
     "Var", "Const", "Atom", "Prim", "Opaque", "UserCall", "NonDiff", "Copy", "Cast",
-    "ListNew", "ListGet", "ListReduce", "Append", "ListSet", "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
+    "ListNew", "ListGet", "ListPop", "ListReduce", "Append", "ListSet", "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
     "NormalFunction", "walk_stmts", "clone",
 ]
 
@@ -116,6 +116,15 @@ class ListGet:
     """``target = lst[idx]`` for a list variable; ``idx`` has no derivative."""
     lst: Var
     idx: Const
+
+
+class ListPop(ListGet):
+    """``target = lst.pop()`` for a list variable: reads its last item (``idx`` is ``-1``) and removes it.
+
+    A ``ListGet`` to every pass that only reads (activity, aliasing, complexity); ``reverse`` puts the
+    item back in its adjoint and ``forward`` pops the tangent list too. Generated gradients save values on
+    such a stack, so this is what differentiating one again (higher order) goes through.
+    """
 
 
 @dataclass

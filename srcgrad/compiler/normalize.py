@@ -36,7 +36,7 @@ import numpy as np
 
 from ..rules import get_rule
 from . import fence
-from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
+from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListPop, ListReduce,
                  ListSet, NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
 from .memory import makes_new_array, out_given_positionally
 from .nodes import rule_reads, stmt_reads
@@ -246,6 +246,7 @@ class Normalizer:
         self.list_inplace = []  # the ListSet statements of lst[i] op= v
         self.dict_keys = {}  # dict arguments: their keys in order, from the specialisation
         self.tuple_result = False  # a tuple of values may be returned (see ``normalize``)
+        self.static_args = {}  # function arguments: parameter -> the function (from the specialisation)
 
     # ------------------------------------------------------------ entry
     def run(self):
@@ -255,6 +256,9 @@ class Normalizer:
         self.namer.reserve_user(*(n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)))
         self.display.update({n: n for n in names})
         ctx = _Ctx(self.parsed, {n: n for n in names}, self.parsed.scope, {}, code=self.parsed.fn.__code__, fdef=fdef)
+        if self.static_args:  # a function argument the body rebinds is a value like any other
+            stored = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            self.static_args = {p: f for p, f in self.static_args.items() if p not in stored}
         # The user's globals keep their names in the generated module.
         for n in ast.walk(fdef):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in ctx.rename:
@@ -588,6 +592,13 @@ class Normalizer:
             if isinstance(item, (tuple, _StaticDict, _DictLiteral)):
                 raise ctx.error(s, "appending a tuple or dict is not supported")
             self.emit(Append(name, item, lineno=self.line(s, ctx)))
+            return
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "pop"
+                and not call.args and not call.keywords and isinstance(call.func.value, ast.Name)
+                and ctx.rename.get(call.func.value.id) in self.lists):
+            # lst.pop() for its effect (a generated gradient's adjoint of an append, read again)
+            lst = ctx.rename[call.func.value.id]
+            self.assign(self.temp("popped"), ListPop(Var(lst), Const(ast.Constant(value=-1))), s, ctx)
             return
         if isinstance(call, ast.Call):
             if isinstance(call.func, ast.Attribute) and self.static_value(call.func, ctx) is _NOT_STATIC:
@@ -1165,6 +1176,12 @@ class Normalizer:
         self.restore_presence(before)  # the loop may run no iteration
         self.emit(While(test.node, body, lineno=self.line(s, ctx)))
 
+    def range_expr(self, node, ctx):
+        """True for ``range(...)`` or a slice of it (``range(n)[:k]``): a range object."""
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            node = node.value
+        return isinstance(node, ast.Call) and self.static_value(node.func, ctx) is range
+
     def stmt_For(self, s, ctx):
         if s.orelse:
             return self.loop_else(s, ctx)
@@ -1173,6 +1190,11 @@ class Normalizer:
         it = s.iter
         lineno = self.line(s, ctx)
         func = self.static_callee(it.func, ctx) if isinstance(it, ast.Call) else None
+        if func is reversed and len(it.args) == 1 and not it.keywords and self.range_expr(it.args[0], ctx):
+            # reversed(range(...)) (a generated adjoint loop, read again): the range backwards, itself a range
+            it = ast.copy_location(ast.Subscript(value=it.args[0], slice=ast.Slice(step=ast.UnaryOp(
+                op=ast.USub(), operand=ast.Constant(value=1))), ctx=ast.Load()), it)
+            func = range
         if func is range:
             if not isinstance(s.target, ast.Name):
                 raise ctx.error(s, "a range loop needs a single loop variable")
@@ -1653,6 +1675,14 @@ class Normalizer:
         callee = self.static_callee(func, ctx)
         if isinstance(callee, _LocalFunction):
             return self.inline(callee, e, ctx)
+        if _is_derivative(callee):
+            # a compiled gradient or JVP (higher order): differentiated through the code it generated
+            if getattr(callee, "tangent_tuple", False) and e.args and isinstance(e.args[-1], ast.Tuple):
+                # jvp(f, wrt=(0, 1))(x, y, (tx, ty)): the generated function takes the tangents one by one
+                e = ast.copy_location(ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts),
+                                               keywords=e.keywords), e)
+            callee, deps = callee.inline_target()
+            self.deps.append(_Dependencies(deps))
         if (callee is len and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name)
                 and ctx.rename.get(e.args[0].id) in self.static):
             container = self.static[ctx.rename[e.args[0].id]]
@@ -1897,6 +1927,8 @@ class Normalizer:
                                                     "tell (a float dtype has a derivative, an integer one none)")
             from ..rules.shape import astype
             return self.call_prim(astype, [recv] + args, kwargs, e, ctx, func_name="astype")
+        if attr == "pop" and not args and not kwargs and isinstance(recv, Var) and recv.name in self.lists:
+            return ListPop(recv, Const(ast.Constant(value=-1)))  # (a generated gradient's stack, read again)
         if attr == "item" and not args:
             return Cast(recv, ast.Call(func=ast.Attribute(value=_atom_node(recv), attr="item", ctx=ast.Load()),
                                        args=[], keywords=[])) if isinstance(recv, Var) else self.nondiff(e, ctx)
@@ -1938,6 +1970,8 @@ class Normalizer:
         if isinstance(node, ast.Name):
             if node.id in ctx.local_funcs:
                 return ctx.local_funcs[node.id]
+            if ctx.rename.get(node.id) in self.static_args:  # a function argument of this specialisation
+                return self.static_args[ctx.rename[node.id]]
             if node.id in ctx.rename:
                 return _NOT_STATIC
             value = ctx.scope.lookup(node.id)
@@ -2381,12 +2415,28 @@ def _slices_to_values(node, normalizer):
     return T().visit(node)
 
 
+class _Dependencies:
+    """What a transformation depends on besides the scopes it read (``Scope.deps``'s form)."""
+
+    def __init__(self, deps):
+        self.deps = list(deps)
+
+
+def _is_derivative(obj):
+    """True for a ``GradFunction`` or ``JVPFunction`` (without importing them: ``api`` knows them)."""
+    return type(obj).__module__ == "srcgrad.compiler.api" and callable(getattr(obj, "inline_target", None))
+
+
 def _inlinable(fn):
     if not isinstance(fn, types.FunctionType):
         return False
     module = getattr(fn, "__module__", "") or ""
-    if module.startswith(_LIBRARY_PREFIXES) or module.startswith("srcgrad.rules"):
+    if module.startswith(_LIBRARY_PREFIXES):
         return False
+    if module.startswith("srcgrad.rules"):
+        # a VJP or helper of the rule table written as a def (numpy over primitives with rules, by the table's
+        # contract): differentiated through when generated code calls it (higher order)
+        return not fn.__name__.startswith("_")
     return True
 
 
@@ -2443,7 +2493,7 @@ def _loop_breaks(block):
     return False
 
 
-def normalize(parsed, namer, ns, dict_keys=None, tuple_result=False):
+def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=False):
     """Normalize ``parsed`` (see the module docstring for the guarantees).
 
     Args:
@@ -2454,6 +2504,8 @@ def normalize(parsed, namer, ns, dict_keys=None, tuple_result=False):
             (a loop over one is unrolled over its keys).
         tuple_result: the function may return a tuple of values (``return a, b``): the ``Return`` then holds a
             tuple of atoms (``jvp`` gives one tangent per value); otherwise that is refused.
+        static_args: ``{parameter: function}`` for the functions this specialisation was given as arguments
+            (the code calls that very function: it is inlined like a global one).
 
     Returns:
         ``(NormalFunction, scopes)``: the program and the scopes of every inlined
@@ -2465,4 +2517,5 @@ def normalize(parsed, namer, ns, dict_keys=None, tuple_result=False):
     n = Normalizer(parsed, namer, ns)
     n.dict_keys = dict(dict_keys or {})
     n.tuple_result = tuple_result
+    n.static_args = dict(static_args or {})
     return n.run(), n.deps

@@ -29,6 +29,8 @@ with these guarantees:
 """
 
 import ast
+import copy
+import math
 import operator
 from dataclasses import dataclass
 
@@ -40,7 +42,7 @@ from ..rules.indexing import index_add, index_update
 from ..rules.linalg import einsum_args as _EINSUM
 from ..rules.shape import concatenate_args, stack_args
 from . import activity, inline
-from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
+from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListPop, ListReduce,
                  ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
 from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, rule_reads, \
     stmt_reads, value_reads
@@ -196,11 +198,35 @@ class Reverse:
         self.loop_stack = []
         self.uses_stack = False
         self.push = self.pop = None
+        self.counters = None
+        self.checkpointed = {}  # id(loop) -> what checkpointed_forward made (names, the forward body with saves)
         self.last_line = None
 
     # ------------------------------------------------------------ utilities
     def adj(self, var):
         return self.namer.adjoint(var)
+
+    def push_stmt(self, value, counter=False):
+        """``push(value)``: save a value (or a loop's trip count, ``counter``) for the adjoint sweep."""
+        push, _ = self.stack_names()
+        if self.plain_stack:
+            lst = self.counter_stack_name() if counter else self.stack
+            return ast.Expr(value=_call(ast.Attribute(value=_name(lst), attr="append", ctx=ast.Load()), value))
+        return ast.Expr(value=_call(push, value))
+
+    def pop_expr(self, counter=False):
+        """``pop()``: the value saved last (a trip count with ``counter``)."""
+        _, pop = self.stack_names()
+        if self.plain_stack:
+            lst = self.counter_stack_name() if counter else self.stack
+            return _call(ast.Attribute(value=_name(lst), attr="pop", ctx=ast.Load()))
+        return _call(pop)
+
+    def counter_stack_name(self):
+        """With ``plain_stack``, trip counts go on a list of their own (it holds only integers)."""
+        if self.counters is None:
+            self.counters = self.namer.fresh("counts")
+        return self.counters
 
     def stack_names(self):
         if self.push is None:
@@ -310,11 +336,13 @@ class Reverse:
                 self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, inner)
                 self.loop_stack.pop()
+                if self.checkpoint and depth == 0 and self.checkpointable(s):
+                    out += self.checkpointed_forward(s, body, defined)
+                    continue
                 out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
                                    orelse=[], lineno=s.lineno))
                 if s.has_break and depth:
-                    push, _ = self.stack_names()
-                    out.append(ast.Expr(value=_call(push, _name(self.counter_for(s)))))
+                    out.append(self.push_stmt(_name(self.counter_for(s)), counter=True))
                 if self.range_hoisted(s):
                     pass
             elif isinstance(s, While):
@@ -328,8 +356,7 @@ class Reverse:
                 self.loop_stack.pop()
                 out.append(ast.While(test=clone(s.test), body=body, orelse=[]))
                 if depth:
-                    push, _ = self.stack_names()
-                    out.append(ast.Expr(value=_call(push, _name(counter))))
+                    out.append(self.push_stmt(_name(counter), counter=True))
             elif isinstance(s, Break):
                 out.append(ast.Break())
             elif isinstance(s, Continue):
@@ -391,6 +418,8 @@ class Reverse:
             return clone(value.node)
         if isinstance(value, ListNew):
             return ast.List(elts=[_atom_node(a) for a in value.items], ctx=ast.Load())
+        if isinstance(value, ListPop):
+            return _call(ast.Attribute(value=_name(value.lst.name), attr="pop", ctx=ast.Load()))
         if isinstance(value, ListGet):
             return ast.Subscript(value=_name(value.lst.name), slice=clone(value.idx.node), ctx=ast.Load())
         if isinstance(value, ListReduce):
@@ -574,6 +603,22 @@ class Reverse:
         out.append(_list_slot_assign(self.adj(s.lst), s.idx, tangent))
         return out
 
+    def adjoint_list_pop(self, s, state):
+        """``v = lst.pop()``: the item goes back on the list (the adjoints before it see the list as it was), and
+        ``v``'s adjoint (zero when it has none) on the list's adjoint, where ``lst.append``'s adjoint takes it."""
+        v, lst = s.target, s.value.lst.name
+        out = self.line_marker(s.lineno, True)
+        if lst in self.act.active and lst not in state:  # zeros for the list as the pop left it
+            out.append(_assign(self.adj(lst), self.zero(lst)))
+            state.add(lst)
+        out.append(ast.Expr(value=_call(ast.Attribute(value=_name(lst), attr="append", ctx=ast.Load()), _name(v))))
+        if lst in self.act.active:
+            dl = self.adj(lst)
+            dv = _name(self.adj(v)) if v in state and v in self.act.active else self.zero(v)
+            out.append(ast.Expr(value=_call(ast.Attribute(value=_name(dl), attr="append", ctx=ast.Load()), dv)))
+        state.discard(v)
+        return out
+
     def adjoint_append(self, s, state):
         out = self.line_marker(s.lineno, True)
         pop = _call(ast.Attribute(value=_name(s.lst), attr="pop", ctx=ast.Load()))
@@ -601,6 +646,11 @@ class Reverse:
                 targets.append(a.name)
         if not wrt:
             return
+        if "dout" in params:  # the callee is itself a generated gradient (of a recursive function): higher order
+            raise error_at(self.fn.filename, self.fn.lines, self.current_lineno,
+                           f"a derivative of the gradient of a recursive function ({value.fn.__name__} calls itself) is "
+                           "not supported by the compiler",
+                           hint="Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).")
         gf = self.callee_derivative(value.fn, tuple(wrt))
         gname = self.ns.bind(gf, "d" + value.fn.__name__)
         grads = self.namer.fresh("grads")
@@ -739,6 +789,8 @@ class Reverse:
                          or id(s) in self.recomputed) else [_marker(_Restore(v, id(s)))]
         if id(s) in self.inplace_writes:
             restore = [_marker(_RestoreItems(v, clone(value.args[1].node), key=id(s)))]
+        if isinstance(value, ListPop):
+            return self.adjoint_list_pop(s, state) + restore
         if v not in self.act.active or v not in state:
             return restore
         if isinstance(value, (NonDiff, Opaque)) and not set(activity.diff_inputs(value)) & self.act.active:
@@ -1146,12 +1198,77 @@ class Reverse:
         state.update(entry)
         return pre, code
 
+    # ------------------------------------------------------------ checkpointing
+    def checkpointable(self, loop):
+        """A loop whose iterations can be run again from a snapshot of the variables it assigns: a range loop
+        without ``break``, lists it appends to, writes in place, or inner loops that save their trip counts."""
+        if loop.has_break or loop.target in self.loop_target_shadowed.get(id(loop), ()):
+            return False
+        it = loop.iter
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and self.ns.values.get(it.func.id) is range):
+            return False
+        for st in walk_stmts(loop.body):
+            if isinstance(st, (Append, ListSet, While)) or (isinstance(st, For) and st.has_break):
+                return False
+            if isinstance(st, Assign) and (id(st) in self.inplace_writes or isinstance(st.value, (ListNew, ListPop))):
+                return False
+        return True
+
+    def checkpointed_forward(self, loop, body, defined):
+        """The forward sweep of a checkpointed loop: no saves, a snapshot of what it assigns every ``every``
+        iterations (``every`` about the square root of the trip count); ``adjoint_for`` runs each stretch again,
+        saving as usual, right before its adjoint."""
+        n = self.namer
+        info = {"seq": n.fresh("steps"), "every": n.fresh("every"), "snapshots": n.fresh("snapshots"),
+                "k": n.fresh("k"), "start": n.fresh("start"), "body": body}
+        carried = sorted({a.target for a in walk_stmts(loop.body) if isinstance(a, Assign)} - {loop.target})
+        info["vars"] = carried
+        self.checkpointed[id(loop)] = info
+        out = [_assign(v, ast.Constant(value=None)) for v in carried if v not in defined]  # (snapshot-able)
+        length = _call(self.ns.bind(len, "len"), _name(info["seq"]))
+        out.append(_assign(info["seq"], clone(loop.iter)))
+        out.append(_assign(info["every"], ast.BinOp(left=_call(ast.Attribute(value=_name(self.ns.bind(math, "math")),
+                                                                              attr="isqrt", ctx=ast.Load()), length),
+                                                     op=ast.Add(), right=ast.Constant(value=1))))
+        out.append(_assign(info["snapshots"], ast.List(elts=[], ctx=ast.Load())))
+        snap = ast.If(test=ast.Compare(left=ast.BinOp(left=_name(info["k"]), op=ast.Mod(), right=_name(info["every"])),
+                                       ops=[ast.Eq()], comparators=[ast.Constant(value=0)]),
+                      body=[ast.Expr(value=_call(ast.Attribute(value=_name(info["snapshots"]), attr="append",
+                                                               ctx=ast.Load()),
+                                                 ast.Tuple(elts=[_name(v) for v in carried], ctx=ast.Load())))],
+                      orelse=[])
+        plain = _without_saves(clone_stmts(body))
+        enum = _call(self.ns.bind(enumerate, "enumerate"), _name(info["seq"]))
+        out.append(ast.For(target=ast.Tuple(elts=[_name(info["k"], True), _name(loop.target, True)], ctx=ast.Store()),
+                           iter=enum, body=[snap] + plain, orelse=[], lineno=loop.lineno))
+        return out
+
+    def checkpointed_adjoint(self, loop, pre, code):
+        """Stretch by stretch from the last: restore its snapshot, run it again saving, then its adjoint."""
+        info = self.checkpointed[id(loop)]
+        seq, every, start = info["seq"], info["every"], info["start"]
+        stretch = ast.Subscript(value=_name(seq), slice=ast.Slice(
+            lower=_name(start), upper=ast.BinOp(left=_name(start), op=ast.Add(), right=_name(every))), ctx=ast.Load())
+        length = _call(self.ns.bind(len, "len"), _name(seq))
+        starts = _call(self.ns.bind(reversed, "reversed"), _call(self.ns.bind(range, "range"), ast.Constant(value=0),
+                                                                 length, _name(every)))
+        carried = info["vars"]
+        restore = ast.Assign(targets=[ast.Tuple(elts=[_name(v, True) for v in carried], ctx=ast.Store())],
+                             value=_call(ast.Attribute(value=_name(info["snapshots"]), attr="pop", ctx=ast.Load())),
+                             lineno=0)
+        again = ast.For(target=_name(loop.target, True), iter=stretch, body=clone_stmts(info["body"]) or [ast.Pass()],
+                        orelse=[])
+        back = ast.For(target=_name(loop.target, True), iter=_call(self.ns.bind(reversed, "reversed"), clone(stretch)),
+                       body=code or [ast.Pass()], orelse=[])
+        return pre + [ast.For(target=_name(start, True), iter=starts, body=[restore, again, back], orelse=[])]
+
     def adjoint_for(self, s, state, depth):
         pre, code = self.loop_body(s, state, depth)
+        if id(s) in self.checkpointed:
+            return self.checkpointed_adjoint(s, pre, code)
         out = []
         if s.has_break and depth:
-            _, pop = self.stack_names()
-            out.append(_assign(self.counter_for(s), _call(pop)))
+            out.append(_assign(self.counter_for(s), self.pop_expr(counter=True)))
         it = clone(s.iter)
         if s.has_break:
             it = ast.Subscript(value=it, slice=ast.Slice(upper=_name(self.counter_for(s))), ctx=ast.Load())
@@ -1168,8 +1285,7 @@ class Reverse:
         out = []
         counter = self.counter_for(s)
         if depth:
-            _, pop = self.stack_names()
-            out.append(_assign(counter, _call(pop)))
+            out.append(_assign(counter, self.pop_expr(counter=True)))
         out += pre
         if code:  # kept even when only markers: a restore in the loop may be needed
             out.append(ast.For(target=_name("_", True), iter=_call(self.ns.bind(range, "range"), _name(counter)),
@@ -1228,7 +1344,11 @@ class Reverse:
         prologue = []
         for v in sorted(self.maybe_undefined & (read_first | live.saved)):
             prologue.append(_assign(v, ast.Constant(value=None)))
-        if self.uses_stack:
+        if self.uses_stack and self.plain_stack:
+            prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
+            if self.counters is not None:
+                prologue.append(_assign(self.counters, ast.List(elts=[], ctx=ast.Load())))
+        elif self.uses_stack:
             prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
             prologue.append(_assign(self.push, ast.Attribute(value=_name(self.stack), attr="append", ctx=ast.Load())))
             prologue.append(_assign(self.pop, ast.Attribute(value=_name(self.stack), attr="pop", ctx=ast.Load())))
@@ -1245,6 +1365,8 @@ class Reverse:
         return fdef
 
     wrt_tuple = False
+    plain_stack = False  # save with stack.append / stack.pop(), one value each (a gradient to differentiate again)
+    checkpoint = False  # top-level loops keep snapshots and run again in the adjoint sweep (grad(checkpoint=True))
     dout_name = "dout"  # the cotangent's keyword (another name when the user's code has a `dout`)
 
     def drop_unread_views(self, adjoint, tail, grads):
@@ -1354,6 +1476,25 @@ def _callee(node, values):
     for attr in reversed(parts):
         obj = getattr(obj, attr, None)
     return obj
+
+
+def clone_stmts(stmts):
+    """Deep copies of generated statements (markers included)."""
+    return [copy.deepcopy(st) for st in stmts]
+
+
+def _without_saves(stmts):
+    """``stmts`` with every save marker dropped (a checkpointed loop's forward sweep saves nothing)."""
+    out = []
+    for st in stmts:
+        if is_marker(st, _Save) or is_marker(st, _SaveGroup) or is_marker(st, _SaveItems):
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(st, field, None), list):
+                setattr(st, field, _without_saves(getattr(st, field)) or [ast.Pass()] if field == "body"
+                        else _without_saves(getattr(st, field)))
+        out.append(st)
+    return out
 
 
 def _stored(stmts):
@@ -1517,27 +1658,24 @@ def _resolve_markers(stmts, needed, rev, prune=False):
         if is_marker(s, _Save):
             var = s.value.value.var
             if s.value.value.key in needed:
-                push, _ = rev.stack_names()
-                out.append(ast.Expr(value=_call(push, _name(var))))
+                out.append(rev.push_stmt(_name(var)))
             continue
         if is_marker(s, _Restore):
             var = s.value.value.var
             if s.value.value.key in needed:
-                _, pop = rev.stack_names()
-                out.append(_assign(var, _call(pop)))
+                out.append(_assign(var, rev.pop_expr()))
             continue
         if is_marker(s, _SaveItems) or is_marker(s, _RestoreItems):
             m = s.value.value
             if m.key in needed:
-                push, pop = rev.stack_names()
                 if is_marker(s, _SaveItems):
                     item = ast.Subscript(value=_name(m.var), slice=clone(m.index), ctx=ast.Load())
                     if m.copy:
                         item = _call(ast.Attribute(value=_name(rev.np), attr="copy", ctx=ast.Load()), item)
-                    out.append(ast.Expr(value=_call(push, item)))
+                    out.append(rev.push_stmt(item))
                 else:
                     out.append(ast.Assign(targets=[ast.Subscript(value=_name(m.var), slice=clone(m.index),
-                                                                 ctx=ast.Store())], value=_call(pop), lineno=0))
+                                                                 ctx=ast.Store())], value=rev.pop_expr(), lineno=0))
             continue
         if is_marker(s, _Recompute):
             m = s.value.value
@@ -1547,7 +1685,12 @@ def _resolve_markers(stmts, needed, rev, prune=False):
         if is_marker(s, _SaveGroup) or is_marker(s, _RestoreGroup):
             m = s.value.value
             names = [v for v in m.vars if (m.key, v) in needed]
-            if names:
+            if names and rev.plain_stack:  # one value per push: a list of values, differentiable again
+                if is_marker(s, _SaveGroup):
+                    out += [rev.push_stmt(_name(v)) for v in names]
+                else:
+                    out += [_assign(v, rev.pop_expr()) for v in reversed(names)]
+            elif names:
                 push, pop = rev.stack_names()
                 packed = _name(names[0]) if len(names) == 1 else ast.Tuple(elts=[_name(v) for v in names],
                                                                           ctx=ast.Load())
@@ -1641,7 +1784,7 @@ def _cheap_read(value, index, changing):
     """``seq[index]`` (or ``seq[index +- k]``) of a sequence that does not change in the loop."""
     if isinstance(value, Prim) and value.style == "getitem":
         base, idx = value.args
-    elif isinstance(value, ListGet):
+    elif isinstance(value, ListGet) and not isinstance(value, ListPop):
         base, idx = value.lst, value.idx
     elif (isinstance(value, NonDiff) and isinstance(value.node, ast.Subscript) and isinstance(value.node.value, ast.Name)
           and not value.reads - {index}):  # XS[i] of a global: the generated code reads the same object again
@@ -1740,7 +1883,7 @@ def _overwritten(fn):
 
 
 def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dout_name="dout",
-            callee_derivative=None):
+            callee_derivative=None, plain_stack=False, checkpoint=False):
     """Build the gradient ``ast.FunctionDef`` of ``fn`` (see the module docstring).
 
     Args:
@@ -1753,6 +1896,10 @@ def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dou
         dout_name: the keyword-only parameter of the output cotangent (``dout`` unless the user's code has one).
         callee_derivative: ``callee_derivative(function, wrt)``, the ``GradFunction`` of a user function the
             code calls (see ``Reverse``).
+        plain_stack: save values with ``stack.append``/``stack.pop()``, one per call (no bound-method aliases,
+            no tuples), so the compiler can differentiate the generated code again (higher order).
+        checkpoint: top-level range loops save a snapshot of what they assign every ~sqrt(T) iterations instead
+            of every iteration's values, and the adjoint sweep runs each stretch again (``grad(checkpoint=True)``).
 
     Returns:
         The ``ast.FunctionDef``.
@@ -1763,4 +1910,6 @@ def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dou
     r = Reverse(fn, act, wrt, namer, ns, preserve_result, callee_derivative=callee_derivative)
     r.wrt_tuple = wrt_tuple
     r.dout_name = dout_name
+    r.plain_stack = plain_stack
+    r.checkpoint = checkpoint
     return r.build()

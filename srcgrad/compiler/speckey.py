@@ -6,12 +6,15 @@ and which hold complex values; the other functions read those facts back out
 for the pipeline.
 """
 
+import types
+
 import numpy as np
 
 from . import complexity
 
-__all__ = ["key", "kind", "extra_kind", "specialised", "nested", "NUMBER_TYPES", "Shared", "DictKey", "ListShape", "shared_args",
-           "shared_params", "complex_params", "list_params", "as_arrays", "split_key"]
+__all__ = ["key", "kind", "extra_kind", "specialised", "nested", "NUMBER_TYPES", "Shared", "DictKey", "ListShape",
+           "Static", "shared_args", "shared_params", "complex_params", "list_params", "static_args", "as_arrays",
+           "split_key"]
 
 
 def kind(a):
@@ -33,6 +36,8 @@ def kind(a):
         first = np.shape(a[0])
         if any(np.shape(e) != first for e in a):
             return 4  # arrays of several shapes: grad refuses them as a wrt argument (see _refuse_ragged)
+    if isinstance(a, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)) or hasattr(type(a), "inline_target"):
+        return Static((a,))  # a function (or a compiled gradient) passed in: the code calls that very one
     if isinstance(a, np.matrix):
         raise TypeError("srcgrad does not take np.matrix arguments (its * is a matrix product, so the gradient "
                         "would follow neither meaning): pass np.asarray(m) and write @ for matrix products")
@@ -156,10 +161,20 @@ def as_arrays(args, key):
     return tuple(np.array(a) if isinstance(k, ListShape) else a for a, k in zip(args, key))
 
 
+class Static(tuple):
+    """The specialisation key of a function passed as an argument: ``(function,)``. The transformation treats
+    the parameter as that function (it inlines it, or differentiates through a ``GradFunction``'s code)."""
+
+
+def static_args(params, key):
+    """``{parameter: function}`` for the arguments the specialisation ``key`` fixes (``Static``)."""
+    return {p: k[0] for p, k in zip(params, key) if isinstance(k, Static)}
+
+
 def split_key(params, key):
     scalar = [p for p, k in zip(params, key) if k == 1]
     seqs = [p for p, k in zip(params, key) if k == 2]
-    shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, DictKey)}
+    shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, (DictKey, Static))}
     dicts = {p: tuple(e for e, _ in k) if isinstance(k, DictKey) else None  # the keys, in order, where known
              for p, k in zip(params, key) if k == 3 or isinstance(k, DictKey)}
     dict_shapes = {p: {e: shp for e, shp in k if isinstance(shp, tuple)} for p, k in zip(params, key)

@@ -254,26 +254,29 @@ def inner_axes(x, y):
     return [ndim_of(x) - 1], [ndim_of(y) - 1]
 
 
-def tensordot_vjp_x(g, x, y, axes):
-    """Cotangent of ``x`` in ``np.tensordot(x, y, axes)``."""
+@reads_shape_of(0, 1, 2)
+def tensordot_vjp_axes(x, y, g, axes, of_x):
+    """The ``axes`` the VJP of ``np.tensordot(x, y, axes)`` contracts with ``g``, and the permutation that puts
+    its result in ``x``'s axis order (``of_x``) or ``y``'s. Shape arithmetic only."""
     ax, ay = tensordot_axes(x, y, axes)
     free_x = [i for i in range(ndim_of(x)) if i not in ax]
     free_y = [i for i in range(ndim_of(y)) if i not in ay]
-    out = np.tensordot(g, y, axes=(list(range(len(free_x), ndim_of(g))), free_y))
-    # out's axes: x's free axes, then x's contracted axes in the order of y's axes
-    order = free_x + [a for _, a in sorted(zip(ay, ax))]
-    return np.transpose(out, inverse_permutation(order))
+    if of_x:  # g . y over y's free axes: x's free axes, then x's contracted axes in the order of y's axes
+        return (list(range(len(free_x), ndim_of(g))), free_y), free_x + [a for _, a in sorted(zip(ay, ax))]
+    # x . g over x's free axes: y's contracted axes in the order of x's axes, then y's free axes
+    return (free_x, list(range(len(free_x)))), [b for _, b in sorted(zip(ax, ay))] + free_y
+
+
+def tensordot_vjp_x(g, x, y, axes):
+    """Cotangent of ``x`` in ``np.tensordot(x, y, axes)``."""
+    contract, order = tensordot_vjp_axes(x, y, g, axes, True)
+    return np.transpose(np.tensordot(g, y, axes=contract), inverse_permutation(order))
 
 
 def tensordot_vjp_y(g, x, y, axes):
     """Cotangent of ``y`` in ``np.tensordot(x, y, axes)``."""
-    ax, ay = tensordot_axes(x, y, axes)
-    free_x = [i for i in range(ndim_of(x)) if i not in ax]
-    free_y = [i for i in range(ndim_of(y)) if i not in ay]
-    out = np.tensordot(x, g, axes=(free_x, list(range(len(free_x)))))
-    # out's axes: y's contracted axes in the order of x's axes, then y's free axes
-    order = [b for _, b in sorted(zip(ax, ay))] + free_y
-    return np.transpose(out, inverse_permutation(order))
+    contract, order = tensordot_vjp_axes(x, y, g, axes, False)
+    return np.transpose(np.tensordot(x, g, axes=contract), inverse_permutation(order))
 
 
 defvjp(np.tensordot,
