@@ -65,3 +65,19 @@ def test_a_condition_too_long_for_one_line(printer, monkeypatch):
     u = np.linspace(-0.6, 0.9, 12).reshape(2, 3, 2)
     check_grad_and_jvp(long_loop_condition, u)
     clear_cache()
+
+
+def signature_too_long_for_one_line(a_long_parameter_name_number_one, a_long_parameter_name_number_two,
+                                    a_long_parameter_name_number_three, a_long_parameter_name_number_four):
+    return np.sum(a_long_parameter_name_number_one * a_long_parameter_name_number_two
+                  * a_long_parameter_name_number_three * a_long_parameter_name_number_four)
+
+
+def test_a_signature_printed_over_several_lines_compiles():
+    # the printer wraps a long def over several lines; only its first was kept (a SyntaxError in generated code)
+    x = np.array([1.0, 2.0])
+    jf = srcgrad.jvp(signature_too_long_for_one_line, wrt=(0, 1, 2, 3))
+    value, tangent = jf(x, x, x, x, (x, x, x, x))
+    assert tangent == pytest.approx(4 * np.sum(x ** 4))
+    dg = srcgrad.grad(signature_too_long_for_one_line, wrt=(0, 1, 2, 3))
+    np.testing.assert_allclose(dg(x, x, x, x)[0], x ** 3)

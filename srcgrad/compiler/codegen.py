@@ -91,8 +91,8 @@ def _stmt_lines(s, depth, out):
         stub = ast.FunctionDef(name=s.name, args=s.args, body=[ast.Pass()], decorator_list=[], returns=None,
                                type_comment=None, **({"type_params": []} if "type_params" in ast.FunctionDef._fields
                                                      else {}))
-        header = _print(stub).strip().splitlines()[0]
-        out.append(pad + header)
+        header = _print(stub).strip().splitlines()[:-1]  # (the last line is the stub's pass; a long signature
+        out.extend(pad + line for line in header)  # is printed over several lines)
         if s.body and isinstance(s.body[0], ast.Expr) and isinstance(s.body[0].value, ast.Constant) \
                 and isinstance(s.body[0].value.value, str):
             out.append(f'{pad}{_INDENT}"""{s.body[0].value.value}"""')
