@@ -243,7 +243,20 @@ def _errors(dist, ddp_class, errors, rank):
     loss = model(x, "a").sum()
     loss.backward(retain_graph=True)            # unfinished, as above; a second backward reaches a again
     _catch(errors, "ddp_second_backward", loss.backward)
+    model = ddp_class(Heads(0), find_unused_parameters=True)
+    loss = model(x, "a").sum() + (model.module.b.weight ** 2).sum() * (rank + 1)  # b: outside forward
+    _catch(errors, "ddp_param_outside_forward", loss.backward)  # was: every rank's trunk gradient differed
     dist.barrier()
+
+
+def _inside_and_outside_forward(dist, ddp_class, out, rank):
+    """A parameter forward uses that the loss also uses directly (weight decay) is averaged whole."""
+    model = ddp_class(Heads(5), find_unused_parameters=True)
+    x = no_sync_input(rank)
+    loss = model(x, "a").sum() + (model.module.trunk.weight ** 2).sum() * (rank + 1)
+    loss.backward()
+    out["outside/trunk.weight"] = model.module.trunk.weight.grad.numpy().copy()
+    out["outside/b_grad_is_none"] = np.array(model.module.b.weight.grad is None)
 
 
 def _ddp_state(dist, ddp_class, out, rank):
@@ -291,6 +304,7 @@ def main(outdir):
     _collectives(dist, out, errors, rank)
     _errors(dist, DistributedDataParallel, errors, rank)
     _ddp_state(dist, DistributedDataParallel, out, rank)
+    _inside_and_outside_forward(dist, DistributedDataParallel, out, rank)
     _no_sync(dist, DistributedDataParallel, out, rank)
     _train(dist, DistributedDataParallel, out, "sgd", "sgd")
     _train(dist, DistributedDataParallel, out, "buckets", "adam", bucket_cap_mb=50 / 2**20)

@@ -173,6 +173,8 @@ def test_reduce_gather_scatter_send_recv(ranks):
     ("ddp_no_parameters", "RuntimeError", "DistributedDataParallel is not needed"),
     ("ddp_unused_without_find", "RuntimeError", "Expected to have finished reduction in the prior iteration"),
     ("ddp_second_backward", "RuntimeError", "Expected to mark a variable ready only once"),
+    ("ddp_param_outside_forward", "RuntimeError", "Expected to mark a variable ready only once. This error is "
+                                                  "caused by use of a module parameter outside the `forward`"),
 ])
 def test_misuse_raises_pytorchs_error_on_every_rank(ranks, key, kind, fragment):
     for _, errors in ranks:
@@ -190,6 +192,25 @@ def test_misuse_of_root_only_lists(ranks):
     assert one["scatter_list_misuse"] == ["ValueError", "Argument ``scatter_list`` must be specified on "
                                                         "source rank."]
     assert zero["scatter_list_misuse"][1].startswith("Argument ``scatter_list`` must NOT be specified")
+
+
+def test_a_parameter_used_outside_forward_is_named(ranks):
+    # find_unused_parameters=True counted b as unused, then averaged its late gradient into a bucket already
+    # summed: the ranks ended with different gradients, silently. PyTorch raises; so does srcgrad.
+    for _, errors in ranks:
+        assert "Parameter b.weight was not reached from forward's output" in errors["ddp_param_outside_forward"][1]
+
+
+def test_a_parameter_used_inside_and_outside_forward_is_averaged(ranks):
+    local = []
+    for r in range(2):
+        model = worker.Heads(5)
+        loss = model(worker.no_sync_input(r), "a").sum() + (model.trunk.weight ** 2).sum() * (r + 1)
+        loss.backward()
+        local.append(model.trunk.weight.grad.numpy())
+    for values, _ in ranks:
+        np.testing.assert_allclose(values["outside/trunk.weight"], (local[0] + local[1]) / 2, rtol=1e-13)
+        assert values["outside/b_grad_is_none"]
 
 
 def test_unused_parameters_error_names_them(ranks):

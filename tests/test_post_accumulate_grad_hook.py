@@ -130,3 +130,43 @@ def test_a_leaf_is_accumulated_as_soon_as_its_gradient_is_complete():
         p.register_post_accumulate_grad_hook(lambda t, name=name: order.append(name))
     lin2(np.tanh(lin1(srcgrad.randn(5, 3)))).sum().backward()
     assert set(order[:2]) == {"lin2.weight", "lin2.bias"}
+
+
+def test_a_queued_callback_runs_once_backward_is_done():
+    # DistributedDataParallel finishes its averaging here, so that a hook firing late in the same backward is seen
+    from srcgrad.autograd.engine import queue_callback
+
+    w = srcgrad.tensor([1.0, 2.0], requires_grad=True)
+    v = srcgrad.tensor([3.0], requires_grad=True)
+    events = []
+
+    def hook(t):
+        events.append(("hook", t.shape[0]))
+        if len(events) == 1:
+            queue_callback(lambda: events.append(("done", w.grad is not None and v.grad is not None)))
+
+    w.register_post_accumulate_grad_hook(hook)
+    v.register_post_accumulate_grad_hook(hook)
+    ((w * 2.0).sum() * v).sum().backward()
+    assert sorted(events[:2]) == [("hook", 1), ("hook", 2)] and events[2:] == [("done", True)]
+    with pytest.raises(AutogradError, match="Final callbacks can only be installed during backward pass"):
+        queue_callback(lambda: None)
+
+
+def test_a_queued_callback_does_not_run_when_backward_raises():
+    from srcgrad.autograd.engine import queue_callback
+
+    w = srcgrad.tensor([1.0, 2.0], requires_grad=True)
+    ran = []
+    a = w * 1.0
+    y = (a * a).sum() + (w * 2.0).sum()
+    y.register_hook(lambda g: queue_callback(lambda: ran.append(1)))  # the first thing backward runs
+    with srcgrad.no_grad():
+        a.mul_(2.0)
+    with pytest.raises(AutogradError, match="modified by an inplace operation"):
+        y.backward()
+    assert not ran
+    y = (w * 2.0).sum()
+    y.register_hook(lambda g: queue_callback(lambda: ran.append(1)))
+    y.backward()
+    assert ran == [1]

@@ -69,10 +69,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     grads = _root_grads(outputs, grad_outputs, create_graph)
     roots = [out._edge() for out in outputs]
-    if inputs is None:
-        engine.run_backward(roots, grads, retain_graph, create_graph)
-        return
-    inputs = _as_list(inputs)
+    with engine.final_callbacks():
+        if inputs is None:
+            engine.run_backward(roots, grads, retain_graph, create_graph)
+        else:
+            _backward_into(roots, grads, retain_graph, create_graph, _as_list(inputs))
+
+
+def _backward_into(roots, grads, retain_graph, create_graph, inputs):
+    """``backward(..., inputs=inputs)``: accumulate into the ``.grad`` of ``inputs`` only."""
     found = engine.run_backward(roots, grads, retain_graph, create_graph, [t._edge() for t in inputs])
     for t, g in zip(inputs, found):
         if g is None:

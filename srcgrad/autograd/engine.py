@@ -7,13 +7,47 @@ node once, and either accumulates into leaves' ``.grad`` (``backward``) or
 captures the gradients of chosen inputs (``autograd.grad``).
 """
 
+import contextlib
+import threading
+
 import numpy as np
 
 from ..errors import AutogradError
 from .graph import TENSOR, AccumulateGrad, anomaly_mode, grad_lock
 from .grad_mode import set_grad_enabled
 
-__all__ = ["run_backward"]
+__all__ = ["run_backward", "queue_callback", "final_callbacks"]
+
+_callbacks = threading.local()
+
+
+@contextlib.contextmanager
+def final_callbacks():
+    """The extent of one ``backward()``: callbacks queued inside run when it ends (not when it raises)."""
+    stack = getattr(_callbacks, "stack", None)
+    if stack is None:
+        stack = _callbacks.stack = []
+    queued = []
+    stack.append(queued)
+    try:
+        yield
+    finally:
+        stack.pop()
+    while queued:  # a callback may queue another
+        queued.pop(0)()
+
+
+def queue_callback(callback):
+    """Run ``callback()`` when the ``backward()`` running now has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``), after every hook it fires.
+
+    Raises:
+        AutogradError: no ``backward()`` is running on this thread.
+    """
+    stack = getattr(_callbacks, "stack", None)
+    if not stack:
+        raise AutogradError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
 
 
 def _dependencies(roots):

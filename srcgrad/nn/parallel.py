@@ -12,9 +12,10 @@ backward tends to reach them) are packed into flat buffers of about
 hook on each parameter copies its gradient, divided by the world size, into its
 bucket; a full bucket's sum is started at once with a non-blocking
 ``MPI_Iallreduce`` (buckets in order, so every rank issues the same sequence),
-while backward goes on with the earlier layers. When the last bucket has been
-started, all are waited for and the averages copied back into ``.grad``,
-before ``backward()`` returns.
+while backward goes on with the earlier layers. When backward ends (a callback
+queued on the engine, as PyTorch's reducer queues its finalization) and every
+bucket has been started, all are waited for and the averages copied back into
+``.grad``, before ``backward()`` returns.
 
 This module imports ``srcgrad.distributed`` (and so mpi4py) only when a
 ``DistributedDataParallel`` is built.
@@ -24,6 +25,7 @@ import contextlib
 
 import numpy as np
 
+from ..autograd.engine import queue_callback
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import AccumulateGrad
 from ..tensor import Tensor
@@ -42,6 +44,17 @@ _UNFINISHED = (
     "participate in calculating loss. Parameters that received no gradient on rank {rank}: {names}"
 )
 
+_OUTSIDE_FORWARD = (  # PyTorch's words (reducer.cpp), with the parameter named
+    "Expected to mark a variable ready only once. This error is caused by use of a module parameter outside the "
+    "`forward` function. The return value of the `forward` function is inspected by the distributed data parallel "
+    "wrapper to figure out if any of the module's parameters went unused. If this is the case, it knows they won't "
+    "receive gradients in a backward pass. If any of those parameters are then used outside `forward`, this error "
+    "condition is triggered. You can disable unused parameter detection by passing the keyword argument "
+    "`find_unused_parameters=False` to `srcgrad.nn.parallel.DistributedDataParallel`. Parameter {name} was not "
+    "reached from forward's output but got a gradient in this backward (averaging it now would leave the ranks "
+    "with different gradients)."
+)
+
 
 class DistributedDataParallel(Module):
     """Wrap ``module`` so that backward averages its gradients over every rank of the process group.
@@ -56,7 +69,9 @@ class DistributedDataParallel(Module):
         find_unused_parameters: after each forward, walk the graph from its outputs and
             count the parameters it does not reach as done, so that a model that
             leaves some parameters out of some steps still finishes its averaging;
-            a parameter no rank used keeps its ``.grad``.
+            a parameter no rank used keeps its ``.grad``. A parameter the forward did
+            not reach that gets a gradient anyway (used in the loss outside ``forward``)
+            raises PyTorch's RuntimeError ``Expected to mark a variable ready only once``.
         check_reduction, gradient_as_bucket_view, static_graph, **kwargs: accepted for
             PyTorch compatibility; no effect.
 
@@ -168,7 +183,7 @@ def _write(t, values):
 class _Bucket:
     """A flat buffer over some parameters' gradients (all of one dtype)."""
 
-    __slots__ = ("params", "names", "offsets", "buffer", "pending", "used")
+    __slots__ = ("params", "names", "offsets", "buffer", "pending", "used", "ready")
 
     def __init__(self, dtype, entries):
         self.params = [p for _, p in entries]
@@ -177,7 +192,8 @@ class _Bucket:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         self.buffer = np.zeros(self.offsets[-1], dtype=dtype)
         self.pending = len(self.params)
-        self.used = np.zeros(len(self.params), dtype=np.uint8)
+        self.used = np.zeros(len(self.params), dtype=np.uint8)  # got a gradient in this iteration
+        self.ready = np.zeros(len(self.params), dtype=bool)     # got one, or was counted done as unused
 
     def view(self, k):
         return self.buffer[self.offsets[k]:self.offsets[k + 1]].reshape(self.params[k].shape)
@@ -210,6 +226,7 @@ class _Reducer:
         for bucket in self.buckets:
             bucket.pending = len(bucket.params)
             bucket.used[:] = 0
+            bucket.ready[:] = False
         self.unused = []
         if output is not None:
             reached = _parameters_reached(output)
@@ -228,17 +245,24 @@ class _Reducer:
             # As PyTorch: parameters the forward did not reach count as done once backward starts
             # (not at forward time, so a forward without a backward starts no communication).
             self.started = True
+            queue_callback(self._finalize)
             for bucket, k in self.unused:
                 bucket.view(k)[...] = 0
+                bucket.ready[k] = True
                 self._mark(bucket)
         b, k = self._slot[id(param)]
         bucket = self.buckets[b]
-        if bucket.used[k]:
+        if bucket.ready[k] and not bucket.used[k]:
+            self._abandon()
+            raise RuntimeError(_OUTSIDE_FORWARD.format(name=bucket.names[k]))
+        if bucket.ready[k]:
+            self._abandon()
             raise RuntimeError(
                 f"Expected to mark a variable ready only once; parameter {bucket.names[k]} got a gradient twice "
                 f"in one iteration (a second backward through the same forward, or a parameter reached by "
                 f"two backwards). Run the extra backwards inside no_sync(), or call forward again.")
         bucket.used[k] = 1
+        bucket.ready[k] = True
         grad = param.grad._value
         np.divide(grad, self.pg.size(), out=bucket.view(k), casting="unsafe")
         self._mark(bucket)
@@ -255,7 +279,17 @@ class _Reducer:
         while self.next_bucket < len(buckets) and buckets[self.next_bucket].pending == 0:
             self.requests.append(comm.Iallreduce(mpi.IN_PLACE, buckets[self.next_bucket].buffer, mpi.SUM))
             self.next_bucket += 1
-        if self.next_bucket == len(buckets):
+
+    def _abandon(self):
+        """Wait for the sums already started (every rank started the same), before raising."""
+        if self.requests:
+            self.pg.MPI.Request.Waitall(self.requests)
+            self.requests = []
+
+    def _finalize(self):
+        """At the end of the backward: finish the averaging if every bucket was started; if not, the next
+        forward raises (some parameter got no gradient)."""
+        if self.expecting and self.next_bucket == len(self.buckets):
             self._finish()
 
     def _finish(self):
