@@ -216,6 +216,18 @@ def test_a_plain_exception_in_dynamic_mode_is_a_crash(tmp_path):
         assert classify("dynamic", e, loaded).status == "crash"
 
 
+def test_numpys_error_raised_from_a_srcgrad_refusal_is_a_refusal(tmp_path):
+    # w[0] = t calls float(t); numpy reports srcgrad's AutogradError as the cause of its own ValueError
+    loaded = _loaded(tmp_path)
+    w = np.zeros(2)
+    with pytest.raises(ValueError) as info:
+        w[0] = srcgrad.tensor(0.5, requires_grad=True) * 2.0
+    assert isinstance(info.value.__cause__, srcgrad.errors.AutogradError)
+    verdict = classify("dynamic", info.value, loaded)
+    assert verdict.status == "refused" and "float() of a Tensor that requires grad" in verdict.detail
+    assert classify("dynamic", ValueError("setting an array element with a sequence."), loaded).status == "crash"
+
+
 def test_modes_that_pass_but_disagree_beyond_rounding_are_reported():
     grads = {0: np.array([1.0, 2.0])}
     assert cross_check({"grad": grads, "dynamic": {0: np.array([1.0, 2.0 + 1e-12])}}) == []

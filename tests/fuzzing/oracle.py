@@ -7,7 +7,9 @@ convention). Each mode gets one verdict:
 
 * ``pass``: the answer agrees with finite differences (and forward mode's value with the plain call);
 * ``refused``: a srcgrad error (``SrcgradError``), or an error srcgrad raises on purpose (a ``raise`` line in
-  srcgrad), whose message is clean;
+  srcgrad), whose message is clean; also numpy's own error raised *from* a srcgrad error (``w[0] = t`` calls
+  ``float(t)``, and numpy reports its refusal as the direct cause of "setting an array element with a
+  sequence"), judged by that cause, which the traceback shows first;
 * ``wrong``: a gradient, tangent or value that disagrees, while finite differences at three step sizes agree
   with each other (so the function is smooth there);
 * ``crash``: any other exception: one raised inside generated code, deep inside srcgrad, or by the user's code
@@ -306,6 +308,8 @@ def normalise(message):
 
 def classify(mode, exc, loaded):
     """The verdict for an exception a mode raised."""
+    if not isinstance(exc, SrcgradError) and isinstance(exc.__cause__, SrcgradError):
+        return classify(mode, exc.__cause__, loaded)
     frames = traceback.extract_tb(exc.__traceback__)
     first_line = (str(exc).strip().splitlines() or [""])[0]
     name = type(exc).__name__
