@@ -8,6 +8,7 @@ derivative reads, and make the ``RuleNode`` that ``backward`` will call.
 record through these.
 """
 
+import operator
 import traceback
 
 import numpy as np
@@ -18,7 +19,10 @@ from .autograd.graph import stand_in as _stand_in
 from .errors import AutogradError, NoRuleError
 from .rules import RULES
 
-__all__ = ["record", "record_fast", "record_out", "raw_index", "wrap_out"]
+__all__ = ["record", "record_fast", "record_out", "raw_index", "wrap_out", "refresh_view", "view_index",
+           "MULTI_VIEW"]
+
+_FLOAT_KINDS = "fc"
 
 Tensor = None
 """The Tensor class; ``srcgrad.tensor`` binds it once the class exists (this module is
@@ -87,6 +91,8 @@ def record(func, args, kwargs):
     i = 0
     for a in args:
         if isinstance(a, Tensor):
+            if a._base is not None and _state.enabled:
+                refresh_view(a)
             value = raw[i] = a._value
             positions.append(i)
             shapes.append(value.shape)
@@ -104,7 +110,7 @@ def record(func, args, kwargs):
         kwargs = _raw_kwargs(func, kwargs)
     if not active or not _state.enabled:
         out = func(*raw, **kwargs)
-        return wrap_out(out)
+        return _wrap_unrecorded(out, args, positions)
     rule = RULES.get(func)
     if rule is None:
         raise _no_rule(func)
@@ -112,7 +118,7 @@ def record(func, args, kwargs):
         raise _complex_refused(func)
     out = func(*raw, **kwargs)
     if not rule.differentiable:
-        return wrap_out(out)
+        return _wrap_unrecorded(out, args, positions)
     if not rule.complex and _is_complex(out):
         raise _complex_refused(func)
     active = tuple(active)
@@ -124,8 +130,6 @@ def record(func, args, kwargs):
     k = 0
     for i in positions:
         a = args[i]
-        if a._base is not None:
-            _check_view(a)
         if not a.requires_grad:
             edges.append(_NO_EDGE)
         elif a.grad_fn is not None:
@@ -159,6 +163,11 @@ def record_fast(func, a, b=None):
     b_t = not unary and isinstance(b, Tensor)
     if (not a_t and type(a) in _SEQUENCES) or (not b_t and type(b) in _SEQUENCES):
         return record(func, (a,) if unary else (a, b), {})
+    if _state.enabled:
+        if a_t and a._base is not None:
+            refresh_view(a)
+        if b_t and b._base is not None:
+            refresh_view(b)
     a_grad = a_t and a.requires_grad
     b_grad = b_t and b.requires_grad
     va = a._value if a_t else a
@@ -167,18 +176,16 @@ def record_fast(func, a, b=None):
     else:
         out = func(va, b._value if b_t else b)
     if not (a_grad or b_grad) or not _state.enabled:
+        if type(out) is np.ndarray and (out.base is not None or out is va or (b_t and out is b._value)):
+            return _wrap_unrecorded(out, (a, b), _TENSOR_POSITIONS[a_t, b_t])
         return wrap_out(out)
     rule = RULES.get(func)
     if rule is None or rule.multiple_outputs:
         return record(func, (a,) if unary else (a, b), {})
     if not rule.differentiable:
-        return wrap_out(out)
+        return _wrap_unrecorded(out, (a, b), _TENSOR_POSITIONS[a_t, b_t])
     if not rule.complex and (_is_complex(va) or _is_complex(out) or (not unary and _is_complex(b))):
         raise _complex_refused(func)
-    if a_t and a._base is not None:
-        _check_view(a)
-    if b_t and b._base is not None:
-        _check_view(b)
     active = _ACTIVE[a_grad, b_grad]
     nargs = 1 if unary else 2
     hit = rule._reads.get((nargs, active))
@@ -243,8 +250,14 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
         args: the arguments as called.
 
     Returns:
-        The output Tensor, its ``grad_fn`` the new node.
+        The output Tensor, its ``grad_fn`` the new node; a Tensor outside the graph when the output is not
+        floating point or complex (``x.astype(bool)``, ``x.long()``): as in PyTorch, an integer or bool value has
+        no gradient, and a rule would hand a float one back through the cast.
     """
+    if type(out) is not np.ndarray and not isinstance(out, np.generic):
+        out = np.asarray(out)
+    if out.dtype.kind not in _FLOAT_KINDS:
+        return _wrap_unrecorded(out, args, positions)
     node = object.__new__(RuleNode)
     node.next_functions = edges
     node._pre_hooks = None
@@ -261,8 +274,6 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     node.out_vc = None
     node.out_version = 0
     node._freed = False
-    if type(out) is not np.ndarray and not isinstance(out, np.generic):
-        out = np.asarray(out)
     result = object.__new__(Tensor)
     result._value = out
     result.grad_fn = node
@@ -275,7 +286,8 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     result._base = None
     result._output_nr = 0
     result._retains = False
-    if type(out) is np.ndarray and out.base is not None and _link_view(result, out, args, positions):
+    if type(out) is np.ndarray and (out.base is not None or _is_an_input(out, args, positions)) and \
+            _link_view(result, out, args, positions):
         vc = result._vc
     if reads_ans:
         node.ans = out
@@ -293,6 +305,7 @@ def _edge_of(t):
 
 
 _ACTIVE = {(True, False): (0,), (False, True): (1,), (True, True): (0, 1)}
+_TENSOR_POSITIONS = {(True, False): (0,), (False, True): (1,), (True, True): (0, 1), (False, False): ()}
 
 
 _FIRST = [0]
@@ -324,7 +337,7 @@ def _record_multi(node, out, args, positions):
     results = [Tensor._make(v, node, True, k) for k, v in enumerate(values)]
     vc = None
     for t, v in zip(results, values):
-        if v.base is not None and _link_view(t, v, args, positions):
+        if (v.base is not None or _is_an_input(v, args, positions)) and _link_view(t, v, args, positions):
             vc = t._vc
     vc = vc if vc is not None else [0]
     for t in results:
@@ -354,30 +367,139 @@ def _raw_kwargs(func, kwargs):
 
 
 def _link_view(result, out, args, positions):
-    """Mark ``result`` as a view of the input whose memory it shares.
+    """Mark ``result`` as a view of the input whose memory it shares (recorded or not).
 
-    The view shares its base's version counter, and remembers the base's
-    ``grad_fn``: if the base is later changed in place while recording, its
-    history moves on and the view's no longer describes the view's values, so
-    using the view raises (``_check_view``) rather than give a wrong gradient.
+    The view's base is the Tensor at the root of a chain of views (a ravel of a
+    transpose of ``a`` is a view of ``a``), as PyTorch's ``._base`` is. The view
+    shares that base's version counter, and remembers the base's ``grad_fn``: if
+    the base is later changed in place while recording, its history moves on and
+    the view's no longer describes the view's values, so the next use of the view
+    reads its history again out of the base's (``refresh_view``); a view made of
+    a Tensor that needed no gradient gets one that way once the base has one.
+
+    Returns:
+        True when ``result`` was linked.
     """
     for i in positions:
         base = args[i]
-        if isinstance(base, Tensor) and isinstance(base._value, np.ndarray) and np.may_share_memory(out, base._value):
-            result._base = (base, base.grad_fn)
+        if isinstance(base, Tensor) and isinstance(base._value, np.ndarray) and (
+                out is base._value or np.may_share_memory(out, base._value)):
+            result._base = base._base if base._base is not None else (base, base.grad_fn)
             result._vc = base._vc
             return True
     return False
 
 
-def _check_view(t):
-    """Raise when ``t`` is a view whose base was changed in place (recorded) after the view was made."""
+def _is_an_input(out, args, positions):
+    """True when ``out`` is the very array an input Tensor holds (``np.asarray``, a no-op ``np.real``)."""
+    for i in positions:
+        if out is args[i]._value:
+            return True
+    return False
+
+
+def _wrap_unrecorded(out, args, positions):
+    """``_wrap_out`` for a call that records nothing, with outputs sharing an input's memory linked as its views,
+    so that in-place changes through them move the input's version counter and are refused where the tape
+    could not follow them."""
+    result = wrap_out(out)
+    if type(out) is np.ndarray:
+        if out.base is not None or _is_an_input(out, args, positions):
+            _link_view(result, out, args, positions)
+    elif type(result) in _SEQUENCES:
+        for t, v in zip(result, out):
+            if isinstance(t, Tensor) and type(v) is np.ndarray and (v.base is not None or _is_an_input(v, args, positions)):
+                _link_view(t, v, args, positions)
+    return result
+
+
+def refresh_view(t):
+    """Bring the history of the view ``t`` up to date when its base was changed in place since it was made.
+
+    As PyTorch regenerates a view's ``grad_fn``, the view's values are read again out of the base's
+    current history: a gather of the base's elements the view holds (``view_index``). A base that no
+    longer requires grad makes the view a constant.
+
+    Raises:
+        AutogradError: the view's elements cannot be mapped onto its base (a view of another dtype).
+    """
     base, grad_fn = t._base
-    if base.grad_fn is not grad_fn:
-        raise AutogradError(
-            f"a view of a Tensor (shape {list(t.shape)}) is used after that Tensor was changed by an in-place "
-            "operation, so the view's history no longer describes its values. Make the view after the in-place "
-            "change, or .clone() it before.")
+    if base.grad_fn is grad_fn:
+        return
+    if isinstance(t.grad_fn, MultiRuleNode):
+        raise AutogradError(MULTI_VIEW.format(nr=t._output_nr, name=t.grad_fn.name()))
+    if not base.requires_grad:
+        t.grad_fn = None
+        t.requires_grad = False
+    else:
+        index = view_index(t, base)
+        if index is None:
+            raise AutogradError(
+                f"a view of a Tensor (shape {list(t.shape)}) is used after that Tensor was changed by an in-place "
+                "operation, and srcgrad cannot map the view onto it (a view of another dtype or itemsize), so the view's "
+                "history no longer describes its values. Make the view after the in-place change, or .clone() it "
+                "before.")
+        gathered = record(operator.getitem, (base, index), {})
+        t.grad_fn = gathered.grad_fn
+        t.requires_grad = True
+    t._output_nr = 0
+    t._base = (base, base.grad_fn)
+
+
+MULTI_VIEW = (  # PyTorch's words
+    "Output {nr} of {name} is a view and its base or another view of its base has been modified inplace. This "
+    "view is the output of a function that returns multiple views. Such functions do not allow the output views "
+    "to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+_INDEX_TYPES = ((8, np.int64), (4, np.int32), (2, np.int16), (1, np.int8))
+
+
+def view_index(view, base):
+    """Where each element of ``view`` sits in ``base`` (whose memory it shares): a tuple of index arrays
+    of the view's shape (``base._value[index]`` equals the view's values), or None when the view reads
+    memory as another dtype or outside the base's elements.
+
+    Found from the memory itself, so every kind of view (slices, transposes, reshapes, ravels, diagonals,
+    views of views) maps the same way: an integer array laid out exactly as the base numbers the base's
+    elements, and the view's strides read those numbers back.
+    """
+    b, v = base._value, view._value
+    size = b.itemsize
+    # the numbers are written in units that divide the element size (a complex128 element holds two)
+    unit, kind = next((unit, kind) for unit, kind in _INDEX_TYPES if size % unit == 0)
+    if v.itemsize != size or b.size == 0 or b.size > np.iinfo(kind).max:
+        return None
+    b_low, b_high = _byte_bounds(b)
+    v_low, v_high = _byte_bounds(v)
+    if v_low < b_low or v_high > b_high or any(s % size for s in b.strides + v.strides) or (v_low - b_low) % size:
+        return None
+    numbers = np.full((b_high - b_low) // unit, -1, dtype=kind)
+    as_strided = np.lib.stride_tricks.as_strided
+    laid_out = as_strided(numbers[(_address(b) - b_low) // unit:], b.shape, b.strides)
+    laid_out[...] = np.arange(b.size).reshape(b.shape)
+    if np.count_nonzero(numbers >= 0) != b.size:  # the base reads some memory twice (a broadcast)
+        return None
+    flat = as_strided(numbers[(_address(v) - b_low) // unit:], v.shape, v.strides).astype(np.intp)
+    if flat.size and flat.min() < 0:
+        return None
+    return np.unravel_index(flat, b.shape)
+
+
+def _address(a):
+    return a.__array_interface__["data"][0]
+
+
+def _byte_bounds(a):
+    """The first and one-past-the-last byte address an array reads (numpy's byte_bounds)."""
+    low = high = _address(a)
+    for n, stride in zip(a.shape, a.strides):
+        if n == 0:
+            return low, low
+        if stride < 0:
+            low += (n - 1) * stride
+        else:
+            high += (n - 1) * stride
+    return low, high + a.itemsize
 
 
 def record_out(ufunc, inputs, kwargs):
@@ -386,7 +508,7 @@ def record_out(ufunc, inputs, kwargs):
     result = record(ufunc, inputs, kwargs)
     if isinstance(out, Tensor):
         if result.requires_grad:
-            out._check_inplace()
+            out._check_inplace(True)
             out._write(result._value)
             out.grad_fn = result.grad_fn
             out.requires_grad = True

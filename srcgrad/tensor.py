@@ -27,7 +27,7 @@ from .device import check_device as _check_device
 from .device import parse_to as _parse_to
 from .dtypes import get_default_dtype as _get_default_dtype
 from .autograd.grad_mode import grad_state as _state
-from .autograd.graph import TENSOR, AccumulateGrad
+from .autograd.graph import TENSOR, AccumulateGrad, MultiRuleNode
 from .autograd.graph import RemovableHandle as _Handle
 from . import shape_errors as _shapes
 from .errors import AutogradError, NoRuleError
@@ -40,7 +40,10 @@ from . import tensor_methods as _tensor_methods
 from .recording import raw_index as _raw_index
 from .recording import record as _record
 from .recording import record_fast as _record_fast
+from .recording import MULTI_VIEW as _MULTI_VIEW
 from .recording import record_out as _record_out
+from .recording import refresh_view as _refresh_view
+from .recording import view_index as _view_index
 from .recording import wrap_out as _wrap_out
 from .tensor_math import TensorMath as _TensorMath
 from .tensor_math import scaled_other as _scaled
@@ -135,6 +138,8 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def _edge(self):
         """``(node, output_nr)`` that gradients of this Tensor flow into."""
+        if self._base is not None and _state.enabled:
+            _refresh_view(self)
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
         acc = self._acc() if self._acc is not None else None
@@ -152,6 +157,8 @@ class Tensor(_TensorMath, _TensorMethods):
                                   f"requires grad; use the matching numpy function (np.sum, np.cumsum, ...).")
             raw = [a._value if isinstance(a, Tensor) else a for a in inputs]
             return _wrap_out(getattr(ufunc, method)(*raw, **kwargs))
+        if ufunc is np.divmod and not kwargs:  # two outputs, each with a rule of its own
+            return np.floor_divide(*inputs), np.remainder(*inputs)
         if kwargs:
             if "out" in kwargs:
                 return _record_out(ufunc, inputs, kwargs)
@@ -183,7 +190,9 @@ class Tensor(_TensorMath, _TensorMethods):
             raise AutogradError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead. "
                 "(srcgrad refuses to turn a Tensor that requires grad into an ndarray, since that would "
-                "silently drop it from the graph.)")
+                "silently drop it from the graph: numpy does so for np.array(t), np.asarray(t), np.array([t1, "
+                "t2]) and for a Tensor written into an ndarray. To build an array of Tensors in the graph use "
+                "np.stack([t1, t2]) or np.concatenate, which Tensors record.)")
         value = np.asarray(self._value)
         return value if dtype is None else value.astype(dtype, copy=False)
 
@@ -470,25 +479,37 @@ class Tensor(_TensorMath, _TensorMethods):
 
     # -- in place ----------------------------------------------------------------------
 
-    def _check_inplace(self):
+    def _check_inplace(self, recorded=False):
+        """Refuse an in-place change PyTorch refuses, or one srcgrad cannot record.
+
+        Args:
+            recorded: the change is to be recorded (an operand requires grad).
+
+        Raises:
+            AutogradError: a leaf that requires grad, or a view (of another Tensor's memory) whose change
+                would have to be recorded, or whose base requires grad, while grad mode is on.
+        """
         if not _state.enabled:
             return
         if self.grad_fn is None and self.requires_grad:
             raise AutogradError("a leaf Variable that requires grad is being used in an in-place operation.")
-        if self._base is not None and (self.requires_grad or self._base[0].requires_grad):
+        if self._base is not None and (recorded or self.requires_grad or self._base[0].requires_grad):
             raise AutogradError(
-                "srcgrad does not record in-place operations on a view of another Tensor "
-                "(a slice, reshape or transpose) while grad is on; use an out-of-place operation "
+                f"srcgrad does not record in-place operations on a view of another Tensor (shape "
+                f"{list(self.shape)}: a slice, reshape, ravel or transpose sharing its memory) while grad is on "
+                "and the view, its base or the other operand requires grad; use an out-of-place operation "
                 "or .clone() the view first.")
 
     def _inplace(self, func, *others, **kwargs):
         """Run ``func(self, *others)`` and write the result into this Tensor's storage."""
-        self._check_inplace()
         tracking = _state.enabled and (self.requires_grad or any(
             isinstance(o, Tensor) and o.requires_grad for o in others))
+        if self._base is not None and _state.enabled and (tracking or self._base[0].requires_grad):
+            return self._inplace_view(func, others, kwargs)
+        self._check_inplace(tracking)
         if not tracking:
             raw = [o._value if isinstance(o, Tensor) else o for o in others]
-            self._write(func(self._value, *raw, **kwargs))
+            self._write(_same_shape(func(self._value, *raw, **kwargs), self))
             return self
         # The old value becomes a Tensor of its own, so the new node can refer to it.
         old = Tensor._make(self._value, self.grad_fn, self.requires_grad, self._output_nr)
@@ -501,15 +522,59 @@ class Tensor(_TensorMath, _TensorMethods):
                 old._value = np.array(self._value, copy=True)
                 old._vc = [0]
         result = _record(func, (old,) + others, kwargs)
-        self._write(result._value)
+        self._write(_same_shape(result._value, self))
         self.grad_fn = result.grad_fn
         self.requires_grad = result.requires_grad
         self._output_nr = 0
         return self
 
+
+    def _inplace_view(self, func, others, kwargs):
+        """``_inplace`` on a view whose change is recorded: its base's history becomes the old base with
+        the view's elements replaced by the result (PyTorch's rebase of a view's in-place operation), and
+        the view's own history is read out of that.
+
+        Raises:
+            AutogradError: the base is a leaf that requires grad (as PyTorch), or the view cannot be
+                mapped onto its base, or it holds one element of the base several times (a broadcast).
+        """
+        base = self._base[0]
+        if isinstance(self.grad_fn, MultiRuleNode):
+            raise AutogradError(_MULTI_VIEW.format(nr=self._output_nr, name=self.grad_fn.name()))
+        if base.grad_fn is None and base.requires_grad:
+            raise AutogradError("a view of a leaf Variable that requires grad is being used in an in-place "
+                                "operation.")
+        _refresh_view(self)
+        index = _view_index(self, base)
+        if index is None or len(np.unique(np.ravel_multi_index(index, base.shape))) != self._value.size:
+            self._check_inplace(True)  # refuses: the write cannot be put back into the base's history
+        old = Tensor._make(self._value, self.grad_fn, self.requires_grad, self._output_nr)
+        old._vc = [0]
+        rule = RULES.get(func)
+        if rule is not None and rule.differentiable:
+            active = tuple(i for i, a in enumerate((old,) + others) if isinstance(a, Tensor) and a.requires_grad)
+            if 0 in rule.reads(1 + len(others), active)[0]:  # the VJP needs the value we are about to overwrite
+                old._value = np.array(self._value, copy=True)
+        result = _record(func, (old,) + others, kwargs)
+        _same_shape(result._value, self)
+        # The base before the write, under a counter of its own: index_update reads it for its shape only,
+        # and the write below must not count as a change of what it saved.
+        old_base = Tensor._make(base._value, base.grad_fn, base.requires_grad, base._output_nr)
+        updated = _record(_rules.index_update, (old_base, index, result), {})
+        self._write(result._value)
+        base.grad_fn = updated.grad_fn
+        base.requires_grad = updated.requires_grad
+        base._output_nr = 0
+        _refresh_view(self)
+        return self
+
     def _write(self, value):
-        if isinstance(self._value, np.ndarray) and self._value.ndim and self._value.flags.writeable:
+        if isinstance(self._value, np.ndarray) and self._value.flags.writeable:
             np.copyto(self._value, value, casting="unsafe")
+        elif self._base is not None:  # a copy would leave the base unchanged
+            raise ValueError(f"assignment destination is read-only: this Tensor (shape {list(self.shape)}) is a "
+                             "read-only view of another's memory (numpy's diagonal, broadcast_to, ...); .clone() "
+                             "it to change it on its own")
         else:
             self._value = np.asarray(value, dtype=self._value.dtype)
         self._vc[0] += 1
@@ -544,11 +609,13 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def zero_(self):
         """Fill with zeros in place."""
-        self._check_inplace()
-        return self._fill(0)
+        return self.fill_(0)
 
     def fill_(self, value):
         """Fill with ``value`` in place."""
+        if self._base is not None and _state.enabled and (
+                self._base[0].requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+            return self._inplace(_rules.index_update, ..., value)
         self._check_inplace()
         return self._fill(value)
 
@@ -565,7 +632,10 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def copy_(self, src):
         """Copy ``src`` into this Tensor in place (gradient flows to ``src``)."""
-        self._check_inplace()
+        if self._base is not None and _state.enabled and (
+                self._base[0].requires_grad or (isinstance(src, Tensor) and src.requires_grad)):
+            return self._inplace(_rules.index_update, ..., src)
+        self._check_inplace(_state.enabled and isinstance(src, Tensor) and src.requires_grad)
         if _state.enabled and isinstance(src, Tensor) and src.requires_grad:
             result = _record(np.broadcast_to, (src, self.shape), {}) if src.shape != self.shape else src * 1
             self._write(result._value)
@@ -580,6 +650,8 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def __setitem__(self, index, value):
         index = _raw_index(index)
+        if self._base is not None and _state.enabled:
+            _refresh_view(self)
         tracking = _state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
         if not tracking:
             self._check_inplace()
@@ -592,7 +664,8 @@ class Tensor(_TensorMath, _TensorMethods):
         self._inplace(_rules.index_update, index, value)
 
     # ``a += b`` changes an array in place, but on a 0-d Tensor it rebinds ``a`` to a new Tensor, as on the
-    # numpy scalar (or Python float) a numpy function would hold there: otherwise ``s = np.sum(x);
+    # numpy scalar (or Python float) a numpy function would hold there (a 0-d view of another Tensor, such
+    # as ``a[0, ...]``, is an array in numpy too, and changes in place): otherwise ``s = np.sum(x);
     # parts = [s]; parts[0] += 1.0`` would change ``s`` too, which numpy never does. A leaf that requires
     # grad is still changed in place (``p -= lr * p.grad`` under no_grad, PyTorch's manual SGD), and with
     # set_method_meanings("pytorch") (srcgrad run) every 0-d Tensor is, as in PyTorch. ``add_`` always is.
@@ -609,10 +682,28 @@ class Tensor(_TensorMath, _TensorMethods):
     def __itruediv__(self, other):
         return self / other if self._scalar_like() else self.div_(other)
 
+    def __ipow__(self, other, modulo=None):
+        if modulo is not None:
+            return NotImplemented
+        return self ** other if self._scalar_like() else self.pow_(other)
+
+    def __ifloordiv__(self, other):
+        return self // other if self._scalar_like() else self._inplace(np.floor_divide, other)
+
+    def __imod__(self, other):
+        return self % other if self._scalar_like() else self._inplace(np.remainder, other)
+
+    def __imatmul__(self, other):
+        # numpy's ndarray changes in place (the product must keep its shape); PyTorch's Tensor has no
+        # in-place @= and rebinds, which srcgrad run (PyTorch's meanings) keeps.
+        if _meanings.get_method_meanings() == "pytorch":
+            return self @ other
+        return self._inplace(np.matmul, other)
+
     def _scalar_like(self):
         """True when augmented assignment rebinds this Tensor (0-d, not a leaf that requires grad, and
         PyTorch's meaning not chosen)."""
-        return (self._value.ndim == 0 and not (self.requires_grad and self.grad_fn is None)
+        return (self._value.ndim == 0 and self._base is None and not (self.requires_grad and self.grad_fn is None)
                 and _meanings.get_method_meanings() != "pytorch")
 
     # -- conversions -------------------------------------------------------------------
@@ -665,17 +756,24 @@ class Tensor(_TensorMath, _TensorMethods):
         """Cast to bool."""
         return self.type(np.bool_)
 
-    def astype(self, dtype):
-        """numpy's name for ``type``."""
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        """The Tensor cast to ``dtype``: numpy's ``astype``, a new Tensor (a copy, in the graph) even when
+        the dtype already matches, unless ``copy=False`` (``order``, ``casting`` and ``subok`` are numpy's,
+        accepted and not used: a Tensor is always in C order and casts as numpy's default)."""
+        dtype = np.dtype(dtype)
+        if dtype == self._value.dtype:
+            return self.clone() if copy else self
         return self.type(dtype)
 
     def clone(self):
         """A copy that stays in the graph (gradient flows back to this Tensor)."""
         return _record_fast(np.copy, self)
 
-    def copy(self):
-        """numpy's name for ``clone``: a copy with storage of its own, in the graph."""
-        return _record_fast(np.copy, self)
+    def copy(self, order="C"):
+        """numpy's ``ndarray.copy``: a copy with storage of its own, in the graph, laid out in C order by
+        default as numpy's method lays it out (``np.copy`` keeps the layout), so that a later ``reshape`` or
+        ``ravel`` of it is a view exactly when numpy's is."""
+        return _record(np.copy, (self,), {"order": order})
 
     def contiguous(self):
         """``self`` when its values are laid out in C order, else a C-ordered copy (as PyTorch)."""
@@ -719,6 +817,20 @@ class Tensor(_TensorMath, _TensorMethods):
 
 # The modules below tensor.py name the class through this binding (they cannot import it).
 _recording.Tensor = _tensor_math.Tensor = _tensor_methods.Tensor = Tensor
+
+
+def _same_shape(value, t):
+    """``value``, the result of an in-place operation on ``t``, which must have ``t``'s shape.
+
+    Raises:
+        ValueError: it has another (as numpy's and PyTorch's in-place operations raise; writing it would
+            broadcast it into ``t`` or fail halfway).
+    """
+    if np.shape(value) != t._value.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {tuple(t._value.shape)} doesn't match the "
+                         f"broadcast shape {tuple(np.shape(value))} of the in-place operation's result")
+    return value
+
 
 
 def _check_grad(t, g):

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from . import meanings as _meanings
 from . import rules as _rules
 from . import shape_errors as _shapes
 from .meanings import resolve as _resolve_meaning
@@ -95,6 +96,12 @@ class TensorMath:
     def __rmod__(self, other):
         return _record_fast(np.remainder, other, self)
 
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
+
     def __lt__(self, other):
         return _record_fast(np.less, self, other)
 
@@ -135,7 +142,13 @@ class TensorMath:
         return _record_fast(np.logical_xor, other, self)
 
     def __getitem__(self, index):
-        return _record(operator.getitem, (self, _raw_index(index)), {})
+        index = _raw_index(index)
+        result = _record(operator.getitem, (self, index), {})
+        if type(result._value) is not np.ndarray and _meanings.get_method_meanings() == "pytorch":
+            # numpy's x[i] is a scalar (a copy), PyTorch's a 0-d view: under PyTorch's meanings, v = x[i];
+            # v += 1 (or v.add_(1)) writes into x, so the item is taken as numpy's 0-d view x[i, ...]
+            result = _record(operator.getitem, (self, (index if type(index) is tuple else (index,)) + (...,)), {})
+        return result
 
     # -- PyTorch-named methods ------------------------------------------------------------
 
@@ -252,17 +265,25 @@ class TensorMath:
 
     clip = clamp
 
-    def sum(self, dim=None, keepdim=False, axis=None, keepdims=None, dtype=None):
-        """Sum over ``dim`` (all dimensions by default), in ``dtype`` when given (numpy's and PyTorch's)."""
-        return _reduce(np.sum, self if dtype is None else self.type(dtype), dim, keepdim, axis, keepdims)
+    def sum(self, dim=None, keepdim=False, *args, axis=None, keepdims=None, dtype=None, out=None):
+        """Sum over ``dim`` (all dimensions by default), in ``dtype`` when given.
 
-    def mean(self, dim=None, keepdim=False, axis=None, keepdims=None, dtype=None):
-        """Mean over ``dim`` (all dimensions by default), in ``dtype`` when given."""
-        return _reduce(np.mean, self if dtype is None else self.type(dtype), dim, keepdim, axis, keepdims)
+        Both signatures are read: PyTorch's ``sum(dim, keepdim, *, dtype)`` and numpy's
+        ``sum(axis, dtype, out, keepdims)``, told apart by the second argument (a bool is
+        ``keepdim``, a dtype or None is numpy's ``dtype``).
 
-    def prod(self, dim=None, keepdim=False, axis=None, keepdims=None, dtype=None):
-        """Product over ``dim``, in ``dtype`` when given."""
-        return _reduce(np.prod, self if dtype is None else self.type(dtype), dim, keepdim, axis, keepdims)
+        Raises:
+            TypeError: ``out=`` (a Tensor method returns a new Tensor), or more arguments than numpy's.
+        """
+        return _reduction(np.sum, self, dim, keepdim, args, axis, keepdims, dtype, out)
+
+    def mean(self, dim=None, keepdim=False, *args, axis=None, keepdims=None, dtype=None, out=None):
+        """Mean over ``dim`` (all dimensions by default), in ``dtype`` when given (both signatures, see ``sum``)."""
+        return _reduction(np.mean, self, dim, keepdim, args, axis, keepdims, dtype, out)
+
+    def prod(self, dim=None, keepdim=False, *args, axis=None, keepdims=None, dtype=None, out=None):
+        """Product over ``dim``, in ``dtype`` when given (both signatures, see ``sum``)."""
+        return _reduction(np.prod, self, dim, keepdim, args, axis, keepdims, dtype, out)
 
     def var(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, ddof=None,
             keepdims=None):
@@ -338,6 +359,34 @@ def _axis_kwargs(dim, keepdim, **extra):
     if keepdim:
         kwargs["keepdims"] = True
     return kwargs
+
+
+def _reduction(func, t, dim, keepdim, args, axis, keepdims, dtype, out):
+    """``t.sum/mean/prod`` read with PyTorch's signature ``(dim, keepdim, *, dtype)`` or numpy's
+    ``(axis, dtype, out, keepdims)``: a second positional argument that is not a bool is numpy's dtype."""
+    name = func.__name__
+    if not isinstance(keepdim, (bool, np.bool_)):
+        if isinstance(keepdim, numbers.Number):
+            raise TypeError(f"Tensor.{name}'s second argument is keepdim (a bool, PyTorch's) or dtype (numpy's), "
+                            f"not {keepdim!r}")
+        if dtype is not None:
+            raise TypeError(f"Tensor.{name} got dtype twice (second argument {keepdim!r} and dtype={dtype!r})")
+        dtype, keepdim = keepdim, False
+        if len(args) > 2:
+            raise TypeError(f"Tensor.{name} takes at most 4 positional arguments (axis, dtype, out, keepdims), "
+                            f"got {2 + len(args)}")
+        if args:
+            out = args[0]
+        if len(args) > 1:
+            keepdims = args[1]
+    elif args:
+        raise TypeError(f"Tensor.{name} takes (dim, keepdim) positionally, or numpy's (axis, dtype, out, keepdims) "
+                        f"with a dtype second; got {2 + len(args)} positional arguments with keepdim={keepdim!r}")
+    if out is not None:
+        raise TypeError(f"Tensor.{name} does not write into out= (a Tensor method returns a new Tensor); "
+                        f"call np.{name}(x, ..., out=...) or assign the result")
+    return _reduce(func, t if dtype is None else t.type(dtype), dim, keepdim, axis, keepdims)
+
 
 
 def _reduce(func, t, dim, keepdim, axis, keepdims):

@@ -201,13 +201,15 @@ def matmul_through_a_view(x):
     return np.sum(base * base)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="runtime: Tensor has no __ipow__/__ifloordiv__/__imod__/__imatmul__, so "
-                                       "'w **= 2' rebinds w instead of writing through the view: base keeps its old "
-                                       "values (value and gradient silently differ from numpy)")
 @pytest.mark.parametrize("f", [power_through_a_view, floor_divide_through_a_view, remainder_through_a_view,
                                matmul_through_a_view], ids=lambda f: f.__name__)
 def test_inplace_operators_on_a_view_of_a_tensor(f):
+    """Was silently wrong: Tensor had no __ipow__/__ifloordiv__/__imod__/__imatmul__, so 'w **= 2' rebound w
+    instead of writing through the view. Now in place, so refused on a view with grad (and right without)."""
     dynamic_like_numpy_or_refused(f, np.array([0.3, -0.7, 1.3, 0.5]))
+    x = np.array([0.3, -0.7, 1.3, 0.5])
+    with srcgrad.no_grad():  # the view writes into its base, as numpy's does
+        np.testing.assert_allclose(f(srcgrad.tensor(x)).item(), f(x), rtol=1e-15)
 
 
 def power_in_place_on_the_argument(x):
@@ -215,13 +217,32 @@ def power_in_place_on_the_argument(x):
     return np.sum(x)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="runtime: 'x **= 2' on a leaf that requires grad rebinds x (no __ipow__); "
-                                       "PyTorch raises 'a leaf Variable that requires grad is being used in an "
-                                       "in-place operation', as srcgrad does for *=")
-def test_inplace_power_on_a_leaf_raises_like_pytorch():
+def test_inplace_power_on_a_leaf_raises_like_pytorch():  # rebound x (Tensor had no __ipow__)
     t = srcgrad.tensor(X, requires_grad=True)
-    with pytest.raises(AutogradError, match="leaf"):
+    with pytest.raises(AutogradError, match="a leaf Variable that requires grad is being used in an in-place"):
         power_in_place_on_the_argument(t)
+
+
+@pytest.mark.parametrize("op", ["x **= 2", "x //= 0.4", "x %= 0.4"])
+def test_inplace_operators_on_a_leaf_raise_like_pytorch(op):
+    torch = pytest.importorskip("torch")
+    for lib, error in ((srcgrad, AutogradError), (torch, RuntimeError)):
+        x = lib.tensor(X, requires_grad=True)
+        with pytest.raises(error, match="a leaf Variable that requires grad is being used in an in-place"):
+            exec(op)
+
+
+def test_inplace_matmul_keeps_the_shape_as_numpy():
+    t = srcgrad.ones(2, 2)
+    same = t
+    t @= srcgrad.tensor([[2.0, 1.0], [0.5, 3.0]])
+    assert t is same
+    np.testing.assert_array_equal(t.numpy(), [[2.5, 4.0], [2.5, 4.0]])
+    with pytest.raises(ValueError, match="non-broadcastable output operand"):
+        t @= srcgrad.ones(2, 3)
+    with srcgrad.set_method_meanings("pytorch"):  # PyTorch's Tensor has no in-place @=: it rebinds
+        t @= srcgrad.eye(2)
+    assert t is not same
 
 
 def ravel_that_numpy_makes_a_view(x):
@@ -231,11 +252,10 @@ def ravel_that_numpy_makes_a_view(x):
     return np.sum(flat * np.array([1.0, -2.0, 3.0, 0.5, 1.5, -1.0]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="runtime: ravel of a transposed Fortran-ordered Tensor shares its base's memory (as numpy's "
-                          "view does: the value is right) but the tape records a copy, so the in-place update of "
-                          "the base is missing from the gradient (silently wrong; static mode refuses it)")
 def test_an_in_place_update_seen_through_a_ravel_that_is_a_view():
+    """Was silently wrong: the ravel was linked to the transpose it was taken of, not to the Tensor whose memory
+    both share, so the base's in-place update did not make it stale. A view of a view is a view of the root now:
+    refused (tests/test_runtime_views.py)."""
     dynamic_like_numpy_or_refused(ravel_that_numpy_makes_a_view, np.array([0.3, -0.7, 1.2]))
 
 
@@ -246,10 +266,23 @@ def divmod_remainder(x):
     return np.sum(r * r) + np.sum(q)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="runtime: divmod(Tensor, float) raises TypeError (Tensor has no __divmod__/__rdivmod__)")
-def test_divmod_of_a_tensor():
-    dynamic_like_numpy_or_refused(divmod_remainder, np.array([0.3, -0.5, 1.2, 2.1]))
+def np_divmod_remainder(x):
+    q, r = np.divmod(x, 0.7)
+    return np.sum(r * r) + np.sum(q)
+
+
+def rdivmod_remainder(x):
+    q, r = divmod(5.5, x + 3.0)
+    return np.sum(r * r) + np.sum(q)
+
+
+@pytest.mark.parametrize("f", [divmod_remainder, np_divmod_remainder, rdivmod_remainder], ids=lambda f: f.__name__)
+def test_divmod_of_a_tensor(f):  # was TypeError (Tensor had no __divmod__/__rdivmod__; np.divmod had no rule)
+    x = np.array([0.3, -0.5, 1.2, 2.0])
+    dynamic_like_numpy_or_refused(f, x)
+    t = srcgrad.tensor(x, requires_grad=True)
+    f(t).backward()
+    np.testing.assert_allclose(t.grad.numpy(), fd_grad(f, (x,), 0), rtol=1e-6)  # right, not refused
 
 
 def real_and_imag(x):

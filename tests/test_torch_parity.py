@@ -1048,9 +1048,6 @@ ERROR_XFAIL = {
     "numpy_under_no_grad": _NUMPY_NO_GRAD, "asarray_under_no_grad": _NUMPY_NO_GRAD,
     "modified_sigmoid_output_zero_": _FILL + " (so the error is 'does not require grad' instead)",
     "modified_exp_output_fill_": _FILL + " (so the error is 'does not require grad' instead)",
-    "unsaved_reshape_input": ("a view (here a reshape) used after its base was changed in place while recording: "
-                              "torch rebases the view's history and runs; srcgrad refuses the view ('a view of a "
-                              "Tensor ... is used after that Tensor was changed'), never a wrong gradient"),
 }
 
 
@@ -2594,9 +2591,6 @@ def test_split_piece_after_base_modified_in_place():
     assert outcomes[0] == outcomes[1]
 
 
-@xfail("a view (slice/reshape/transpose/...) taken before an in-place change of its base: torch rebases the view's "
-       "graph and gives the right gradient; srcgrad raises when the view is used ('a view of a Tensor ... is used "
-       "after that Tensor was changed by an in-place operation'): conservative, never a wrong number")
 def test_view_used_after_base_modified_in_place():
     res = []
     for L in (srcgrad, torch):

@@ -105,18 +105,11 @@ TENSOR_INTO_NDARRAY = Limitation(
 INPLACE_ON_LEAF = Limitation(
     AutogradError, "a leaf Variable that requires grad is being used in an in-place operation",
     "`y = x; y *= x` changes x itself when x is a Tensor (as it would an ndarray); PyTorch refuses the same")
-INPLACE_ON_VIEW = Limitation(
-    AutogradError, "in-place operations on a view",
-    "`y[::2] += v` is an in-place add on a view of y; the tape refuses it rather than risk a wrong gradient")
 AMBIGUOUS_METHOD = Limitation(
     AmbiguousMethodError, "means different things in numpy and PyTorch",
     "x.std(), x.var(axis=0), x.max(0), x.sort(), x.transpose(0, 1) of a matrix, x.repeat(2, 1) and x.nonzero() "
     "mean one thing on an ndarray and another on a PyTorch Tensor; the tape does not guess (with "
     "set_method_meanings('numpy') it follows numpy, which tests/test_modes_agree.py checks)")
-STALE_VIEW = Limitation(
-    AutogradError, "is used after that Tensor was changed by an in-place operation",
-    "a view (z = y[1:], y.T, y.reshape) used after its base changed in place: the tape refuses rather than "
-    "differentiate the view's old history")
 UFUNC_AT_TAPE = Limitation(
     NoRuleError, r"cannot record np\.add\.at",
     "ufunc methods (np.add.at, np.maximum.reduce, ...) are not recorded: the tape names the numpy function to use")

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from . import (ALIAS_WRITE, INPLACE_ON_VIEW,
-               SCALAR_INTO_NDARRAY, STALE_VIEW, TENSOR_INTO_NDARRAY, UFUNC_AT, UFUNC_AT_TAPE, VIEW_THEN_WRITE,
+from . import (ALIAS_WRITE, SCALAR_INTO_NDARRAY, TENSOR_INTO_NDARRAY, UFUNC_AT, UFUNC_AT_TAPE, VIEW_THEN_WRITE,
                case)
 
 
@@ -182,7 +181,7 @@ CASES = [
     case(dict_built_up, lambda r: (r.normal(size=3),)),
     case(preallocate_and_fill, lambda r: (r.normal(size=4),), dynamic=SCALAR_INTO_NDARRAY),
     case(write_into_copy, lambda r: (r.normal(size=3),)),
-    case(index_add_in_place, lambda r: (r.normal(size=5),), dynamic=INPLACE_ON_VIEW),
+    case(index_add_in_place, lambda r: (r.normal(size=5),)),
     case(loop_over_layers, lambda r: (r.normal(size=3), r.normal(size=(3, 3)), r.normal(size=(3, 2))),
          wrt=(0, 1, 2)),
     case(list_comprehension, lambda r: (r.normal(size=4),)),
@@ -192,13 +191,11 @@ CASES = [
          dynamic=SCALAR_INTO_NDARRAY, forward=ALIAS_WRITE),
     case(helper_appends_to_list, lambda r: (r.normal(size=3),)),
     case(overwrite_from_itself, lambda r: (r.normal(size=3),)),
-    case(view_sees_later_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
-         dynamic=STALE_VIEW),
+    case(view_sees_later_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE),
     case(view_then_scaled_in_place, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE,
-         forward=VIEW_THEN_WRITE, dynamic=STALE_VIEW),
-    case(transpose_view_then_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE,
-         dynamic=STALE_VIEW),
-    case(slice_times_equal, lambda r: (r.normal(size=3),), dynamic=INPLACE_ON_VIEW),
+         forward=VIEW_THEN_WRITE),
+    case(transpose_view_then_write, lambda r: (r.normal(size=3),), static=VIEW_THEN_WRITE, forward=VIEW_THEN_WRITE),
+    case(slice_times_equal, lambda r: (r.normal(size=3),)),
     case(accumulate_into_zeros_like, lambda r: (r.normal(size=3),)),
     case(swap_rows, lambda r: (r.normal(size=(2, 3)),)),
     case(add_at_with_repeats, lambda r: (r.normal(size=3),), static=UFUNC_AT, forward=UFUNC_AT, dynamic=UFUNC_AT_TAPE),
