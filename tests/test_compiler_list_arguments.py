@@ -161,3 +161,59 @@ def test_dict_call():
     t = srcgrad.tensor(X, requires_grad=True)
     through_dict_call_of_arrays(t).backward()
     np.testing.assert_allclose(t.grad.numpy(), srcgrad.grad(through_dict_call_of_arrays)(X), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- the outputs of np.split kept under a name
+
+def halves_kept_under_a_name(x):
+    parts = np.array_split(x, 3)
+    return np.sum(parts[0] * 2.0) + np.sum(parts[2] ** 2) - np.sum(parts[1] * parts[1][::-1])
+
+
+def test_outputs_of_split_kept_under_a_name():
+    x = np.linspace(-1.0, 1.2, 7)
+    check(halves_kept_under_a_name, x)
+    t = srcgrad.tensor(x, requires_grad=True)
+    halves_kept_under_a_name(t).backward()
+    np.testing.assert_allclose(t.grad.numpy(), srcgrad.grad(halves_kept_under_a_name)(x), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- a string argument is written into the code
+
+def contract(a, b, subscripts):
+    return np.sum(np.einsum(subscripts, a, b) ** 2)
+
+
+@pytest.mark.parametrize("subscripts", ["ij,jk->ik", "ij,jk->ki", "ij,kj->ik"])
+def test_einsum_subscripts_given_as_an_argument(subscripts):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 4))
+    b = rng.normal(size=(4, 4))
+    for w in (0, 1):
+        check(contract, a, b, subscripts, wrt=w)
+    text = srcgrad.grad(contract).source_for(a, b, subscripts)
+    assert f"np.einsum('{subscripts}', a, b)" in text
+    ta, tb = srcgrad.tensor(a, requires_grad=True), srcgrad.tensor(b, requires_grad=True)
+    contract(ta, tb, subscripts).backward()
+    got = srcgrad.grad(contract, wrt=(0, 1))(a, b, subscripts)
+    np.testing.assert_allclose(ta.grad.numpy(), got[0], rtol=1e-10)
+    np.testing.assert_allclose(tb.grad.numpy(), got[1], rtol=1e-10)
+
+
+def test_one_gradient_function_serves_several_strings():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    df = srcgrad.grad(contract)
+    first, second = df(a, b, "ij,jk->ik"), df(a, b, "ij,kj->ik")
+    np.testing.assert_allclose(first, fd_grad(contract, (a, b, "ij,jk->ik"), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(second, fd_grad(contract, (a, b, "ij,kj->ik"), 0), rtol=1e-6, atol=1e-8)
+    assert not np.allclose(first, second)
+
+
+def test_a_string_argument_the_function_rebinds_is_not_written_in():
+    def f(x, mode):
+        if mode == "double":
+            mode = "twice"
+        return x * 2.0 if mode == "twice" else x * 3.0
+    for mode, slope in (("double", 2.0), ("triple", 3.0)):
+        assert srcgrad.grad(f)(1.5, mode) == pytest.approx(slope)

@@ -91,7 +91,7 @@ def _mutable_defaults(fn):
 def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
               scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=(),
               list_params=None, shared_params=(), nested_dict_params=(), global_parts=None, plain_stack=False,
-              checkpoint=False, static_args=None):
+              checkpoint=False, static_args=None, text_params=None):
     """Run the whole pipeline on ``fn``; returns a ``Compiled``.
 
     Args:
@@ -110,6 +110,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
         plain_stack: write the saves so that the compiler can differentiate the result again (``reverse``).
         checkpoint: loops keep snapshots and run again in the adjoint sweep (``reverse``).
         static_args: ``{parameter: function}`` passed as arguments in this specialisation.
+        text_params: ``{parameter: value}`` of string arguments (``speckey.text_params``).
 
     Raises:
         TransformError, NoRuleError: see ``grad``.
@@ -123,7 +124,7 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     namer = Namer()
     ns = Namespace(namer)
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
-    normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys, static_args)
+    normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys, static_args, text_params=text_params)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     _refuse_truth_values(normal, ns.values)
     global_shapes = globalspec.names_in(ns.values, global_parts)
@@ -276,7 +277,8 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
     scalar_params, seq_params, shapes, dicts = speckey.split_key(params, key)
     scalar_params = scalar_params + list(scalar_extra)
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None},
-                                              speckey.static_args(params, key), tuple_result=True)
+                                              speckey.static_args(params, key), tuple_result=True,
+                                              text_params=speckey.text_params(params, key))
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, speckey.list_params(params, key))
     aliasing.check(normal, act, ns.values, speckey.shared_params(params, key), _mutable_defaults(fn))
@@ -397,6 +399,7 @@ class GradFunction:
                                  complex_params=speckey.complex_params(self._params, key),
                                  list_params=speckey.list_params(self._params, key),
                                  shared_params=speckey.shared_params(self._params, key),
+                                 text_params=speckey.text_params(self._params, key),
                                  nested_dict_params=[p for p, k in zip(self._params, key) if isinstance(
                                      k, speckey.DictKey) and any(s == "dict" for _, s in k)],
                                  global_parts=globalspec.by_object(

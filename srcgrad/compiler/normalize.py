@@ -247,6 +247,7 @@ class Normalizer:
         self.dict_keys = {}  # dict arguments: their keys in order, from the specialisation
         self.tuple_result = False  # a tuple of values may be returned (see ``normalize``)
         self.static_args = {}  # function arguments: parameter -> the function (from the specialisation)
+        self.text_params = {}  # string arguments: parameter -> value (see ``normalize``)
 
     # ------------------------------------------------------------ entry
     def run(self):
@@ -267,6 +268,8 @@ class Normalizer:
                     self.ns.bind_global(n.id, value)
         params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
         self.params = set(params)
+        stored = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.text_params = {p: v for p, v in self.text_params.items() if p in self.params and p not in stored}
         self.block(fdef.body, ctx)
         self.copy_written_params(ctx)
         self.check_aliases(ctx)
@@ -1377,6 +1380,8 @@ class Normalizer:
     def expr_Name(self, e, ctx):
         if e.id in ctx.rename and ctx.rename[e.id] in self.static:
             return self.view(self.static[ctx.rename[e.id]])
+        if e.id in ctx.rename and ctx.rename[e.id] in self.text_params:  # a string argument: its value
+            return Const(ast.Constant(value=self.text_params[ctx.rename[e.id]]))
         if e.id in ctx.rename:
             return Var(ctx.rename[e.id])
         if e.id in ctx.local_funcs:
@@ -1840,6 +1845,7 @@ class Normalizer:
         name = self.temp("outs")
         self.assign(name, prim, e, ctx)
         self.lists.add(name)
+        self.temp_lists.add(name)  # no other name yet: the name it is given (parts = np.split(x, 3)) is its own
         self.multi_outputs.add(name)
         return Var(name)
 
@@ -2493,7 +2499,7 @@ def _loop_breaks(block):
     return False
 
 
-def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=False):
+def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=False, text_params=None):
     """Normalize ``parsed`` (see the module docstring for the guarantees).
 
     Args:
@@ -2506,6 +2512,8 @@ def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=
             tuple of atoms (``jvp`` gives one tangent per value); otherwise that is refused.
         static_args: ``{parameter: function}`` for the functions this specialisation was given as arguments
             (the code calls that very function: it is inlined like a global one).
+        text_params: ``{parameter: value}`` of string arguments of this specialisation: a parameter the function
+            never assigns reads as its value written in (``np.einsum(subscripts, ...)``).
 
     Returns:
         ``(NormalFunction, scopes)``: the program and the scopes of every inlined
@@ -2518,4 +2526,5 @@ def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=
     n.dict_keys = dict(dict_keys or {})
     n.tuple_result = tuple_result
     n.static_args = dict(static_args or {})
+    n.text_params = dict(text_params or {})
     return n.run(), n.deps

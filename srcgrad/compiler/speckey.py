@@ -13,17 +13,20 @@ import numpy as np
 from . import complexity
 
 __all__ = ["key", "kind", "extra_kind", "specialised", "nested", "NUMBER_TYPES", "Shared", "DictKey", "ListShape",
-           "Static", "shared_args", "shared_params", "complex_params", "list_params", "static_args", "as_arrays",
+           "Static", "Text", "shared_args", "shared_params", "complex_params", "list_params", "static_args",
+           "text_params", "as_arrays",
            "split_key"]
 
 
 def kind(a):
     """The specialisation key of one argument: 1 a Python number, 2 a list/tuple of them, 3 a dict, 4 a list/tuple
     of items of several shapes (arrays, or nested lists), 5 a nested list/tuple of numbers with a shape (passed
-    to the generated code as an array, see ``nested``), 0 anything else."""
+    to the generated code as an array, see ``nested``), a ``Text`` for a string (its value), 0 anything else."""
     t = type(a)
     if t in NUMBER_TYPES:
         return 1
+    if t is str:
+        return Text(a)
     if (t is list or t is tuple) and a and type(a[0]) in NUMBER_TYPES and type(a[-1]) in NUMBER_TYPES:
         # The generated code treats the elements as numbers; an element that is not one gives a gradient of
         # the wrong shape, which GradFunction.__call__ refuses to return.
@@ -141,6 +144,16 @@ def complex_params(params, key):
     """The parameters the specialisation ``key`` passes complex values for (its entry after the arguments')."""
     found = key[-1] if key and isinstance(key[-1], frozenset) else ()
     return {params[i] for i in found if i < len(params)}
+
+
+class Text(str):
+    """The specialisation key of a string argument: its value, which the generated code then has written in
+    (``np.einsum(subscripts, a, b)`` with ``subscripts`` an argument is ``np.einsum('ij,jk', a, b)``)."""
+
+
+def text_params(params, key):
+    """``{parameter: value}`` of the string arguments of the specialisation ``key``."""
+    return {p: str(k) for p, k in zip(params, key) if type(k) is Text}
 
 
 class ListShape(tuple):
