@@ -25,7 +25,7 @@ from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListR
                  Prim, UserCall, Var, walk_stmts)
 from .parse import error_at
 
-__all__ = ["Activity", "analyze", "diff_inputs"]
+__all__ = ["Activity", "analyze", "diff_inputs", "inner_dicts", "check_tree_reads"]
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Activity:
     shapes: dict = field(default_factory=dict)
     dicts: set = field(default_factory=set)
     globals: dict = field(default_factory=dict)
+    tree_dicts: set = field(default_factory=set)
     const_shape: object = None
 
     def shape_of_const(self, node):
@@ -94,6 +95,79 @@ def _reach(start, edges):
                 found.add(b)
                 todo.append(b)
     return found
+
+
+def inner_dicts(fn, dicts):
+    """The variables that hold a dict read out of a dict argument (``inner = p['i']``, read as ``inner['j']``).
+
+    Each is assigned once, by a constant-string item of a dict argument (or of another such variable), and is
+    itself read by constant-string items: its adjoint is a dict too, like the argument's.
+    """
+    assigns = [s for s in walk_stmts(fn.body) if isinstance(s, Assign)]
+    counts = {}
+    for s in assigns:
+        counts[s.target] = counts.get(s.target, 0) + 1
+    bases = {s.value.args[0].name for s in assigns if _keyed(s.value)}
+    out = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in assigns:
+            if (s.target not in out and counts[s.target] == 1 and s.target in bases and _keyed(s.value)
+                    and s.value.args[0].name in dicts | out):
+                out.add(s.target)
+                changed = True
+    return out
+
+
+def _keyed(value):
+    """True for ``base['key']``: an item read by a constant string."""
+    import ast
+    return (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
+            and isinstance(value.args[1], Const) and isinstance(value.args[1].node, ast.Constant)
+            and isinstance(value.args[1].node.value, str))
+
+
+def check_tree_reads(fn, act, params):
+    """Refuse, at its line, a read of a dict holding dicts (a ``wrt`` argument in ``params``) that its adjoint
+    cannot follow: anything but items by constant keys, each inner dict held by one variable
+    (``p['a']['b']``, ``inner = p['a']; inner['b']``), not a loop over it or a call given it.
+
+    Raises:
+        TransformError: at the first such read.
+    """
+    import ast
+    from .ir import If, While
+    from .nodes import stmt_reads
+    if not params:
+        return
+    tracked = act.tree_dicts
+    # entries read out of the followed dicts that are not followed as dicts themselves: leaves, unless indexed
+    # (then they may be dicts read in a way the adjoint does not follow: refused, as is a loop over one)
+    leaves = {s.target for s in walk_stmts(fn.body) if isinstance(s, Assign) and _keyed(s.value)
+              and s.value.args[0].name in act.dicts and s.target not in act.dicts}
+    tracked = tracked | {s.value.args[0].name for s in walk_stmts(fn.body) if isinstance(s, Assign)
+                         and isinstance(s.value, Prim) and s.value.style == "getitem"
+                         and isinstance(s.value.args[0], Var) and s.value.args[0].name in leaves}
+    for s in walk_stmts(fn.body):
+        if isinstance(s, Assign) and _keyed(s.value):
+            if s.value.args[0].name in act.dicts:
+                continue
+            reads = {s.value.args[0].name}  # an item of a value holding a dict on some path only
+        elif isinstance(s, If):
+            reads = {s.cond}
+        elif isinstance(s, (For, While)):
+            reads = {n.id for n in ast.walk(s.iter if isinstance(s, For) else s.test) if isinstance(n, ast.Name)}
+        else:
+            reads = stmt_reads(s)
+        if isinstance(s, Assign) and _keyed(s.value) or reads & tracked:
+            p = sorted(params)[0]
+            raise error_at(fn.filename, fn.lines, s.lineno,
+                           f"srcgrad.grad with respect to '{p}', a dict holding dicts, follows it through items "
+                           f"read by constant keys ({p}['a']['b'], or inner = {p}['a'] read as inner['b']); "
+                           "it is read here in another way (a loop over it, a name given several dicts, a call)",
+                           hint="Read its entries by constant keys, or pass the inner dict as an argument of its "
+                                "own.")
 
 
 _SCALAR_FUNCS = {getattr(math, n) for n in dir(math) if callable(getattr(math, n))} | {abs, max, min, float}

@@ -120,7 +120,6 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     _debug("parse", lambda: ast.unparse(parsed.node))
     fence.check(parsed)
     _refuse_ragged(parsed, [p for p in wrt_names if p in ragged_params])
-    _refuse_nested_dicts(parsed, [p for p in wrt_names if p in nested_dict_params])
     namer = Namer()
     ns = Namespace(namer)
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
@@ -138,6 +137,10 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     ns.real_values = not may_be_complex
     act.dicts = {p for p in dict_params if not any(
         isinstance(s, Assign) and s.target == p for s in walk_stmts(normal.body))}
+    inner = activity.inner_dicts(normal, act.dicts)  # p['i'] of a dict holding dicts: a dict adjoint too
+    act.dicts |= inner
+    act.tree_dicts = inner | (act.dicts & set(nested_dict_params))
+    activity.check_tree_reads(normal, act, [p for p in wrt_names if p in nested_dict_params])
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
     dout_name = namer.fresh("dout")  # `dout_2` when the user's code has a `dout` of its own
     fdef = reverse_pass.reverse(normal, act, wrt_names, namer, ns, preserve_result=preserve_result,
@@ -215,19 +218,6 @@ def _refuse_complex_higher_order(parsed, fn, scopes, may_be_complex):
         raise parsed.error(parsed.node, "a derivative of a derivative where complex values may flow is not supported "
                            "by the compiler",
                            "Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).")
-
-
-def _refuse_nested_dicts(parsed, params):
-    """Refuse, at the first line reading it, a wrt argument that is a dict holding a dict (its gradient would
-    be one array per entry)."""
-    if not params:
-        return
-    p = params[0]
-    reads = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and n.id == p and isinstance(n.ctx, ast.Load)]
-    raise parsed.error(
-        min(reads, key=lambda n: n.lineno) if reads else parsed.node,
-        f"srcgrad.grad with respect to '{p}', a dict holding a dict, is not supported",
-        "Pass the inner dict as an argument of its own (its gradient is then a dict with the same keys).")
 
 
 def _refuse_ragged(parsed, params):

@@ -246,6 +246,9 @@ class Reverse:
             and not isinstance(node.value, bool) or self.act.shape_of_const(a.node) == ()
 
     def zero(self, var):
+        if var in self.act.tree_dicts:  # a dict holding dicts
+            from .runtime import zeros_like_tree
+            return _call(self.ns.bind(zeros_like_tree, "zeros_like_tree"), _name(var))
         if var in self.act.dicts:
             k, e = self.namer.fresh("key"), self.namer.fresh("e")
             items = _call(ast.Attribute(value=_name(var), attr="items", ctx=ast.Load()))
@@ -829,8 +832,11 @@ class Reverse:
                 out.append(_assign(dbase, self.zero(base)))
                 state.add(base)
             slot = lambda c: ast.Subscript(value=_name(dbase), slice=_atom_node(value.args[1]), ctx=c)  # noqa: E731
-            out.append(ast.Assign(targets=[slot(ast.Store())],
-                                  value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(), right=_name(d)), lineno=0))
+            total = ast.BinOp(left=slot(ast.Load()), op=ast.Add(), right=_name(d))
+            if v in self.act.dicts:  # the entry is a dict itself (p['i'] of a dict holding dicts)
+                from .runtime import add_tree
+                total = _call(self.ns.bind(add_tree, "add_tree"), slot(ast.Load()), _name(d))
+            out.append(ast.Assign(targets=[slot(ast.Store())], value=total, lineno=0))
             state.discard(v)
             return marker + out + restore
         if (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
