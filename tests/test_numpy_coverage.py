@@ -39,8 +39,8 @@ W44 = R(4, 4)
 
 
 def eig_real(a):
-    w, v = np.linalg.eig(a)
-    return np.sum(w * np.arange(1.0, 4.0)) + np.sum(np.abs(v) ** 2 * W3)
+    w, v = np.linalg.eig(a)  # (complex arrays from numpy 2.5 on, real ones before: np.real keeps the loss real)
+    return np.sum(np.real(w) * np.arange(1.0, 4.0)) + np.sum(np.abs(v) ** 2 * W3)
 
 
 def eig_complex_pairs(a):

@@ -271,6 +271,13 @@ case(np.clip, U(3, 4), U(3, 4) * 0.3 - 0.5, U(4) * 0.3 + 0.5)
 case(np.remainder, U(3, 4, lo=0.1, hi=0.9), U(3, 4, lo=1.5, hi=2.0))
 case(np.remainder, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
 case(np.fmod, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
+_STEP_X = np.array([[-1.0, 0.0, 0.5], [0.0, 2.0, 0.0]])  # heaviside's h counts only where x == 0
+case(np.heaviside, _STEP_X, U(2, 3))
+case(np.heaviside, _STEP_X, U(3), id="heaviside-broadcast-h")
+case(np.heaviside, _STEP_X, 0.5, id="heaviside-scalar-h")
+case(np.full_like, U(3, 4), 0.5)
+case(np.full_like, U(3, 4), U(4), id="full_like-broadcast-fill")
+case(np.full_like, U(3, 4), U(2, 1), shape=(2, 5), id="full_like-shape")
 
 # reductions with axis / keepdims
 for _f in (np.sum, np.mean):
@@ -749,6 +756,66 @@ def test_lambda_rules_are_findable_by_line():
             lines, start = inspect.findsource(f)
             line = lines[f.__code__.co_firstlineno - 1]
             assert line.count("lambda") == 1, f"{rule.name}: {line!r}"
+
+
+# ---------------------------------------------------------------- zero derivatives are zero
+from srcgrad.rules.elementwise import max_share  # noqa: E402
+from srcgrad.rules.indexing import interp_segment, last_write_mask  # noqa: E402
+from srcgrad.rules.reductions import equal_share  # noqa: E402
+
+_M = U(3, 4) * 3  # away from the integers and half-integers where floor, round, ... jump
+NONDIFF_CASES = [
+    (np.floor, (_M,)), (np.ceil, (_M,)), (np.round, (_M,)), (np.around, (_M, 1)), (np.rint, (_M,)),
+    (np.sign, (_M,)), (np.trunc, (_M,)), (np.fix, (_M,)), (np.floor_divide, (_M, P(4))),
+    (np.zeros_like, (_M,)), (np.ones_like, (_M,)), (max_share, (U(3, 4), U(4))),
+    (equal_share, (U(3, 4), np.max(_M, axis=0), 0)), (last_write_mask, (U(5), np.array([1, 3, 1]))),
+    (interp_segment, (U(4), np.array([-1.0, 0.0, 1.0]))),
+    (math.floor, (1.3,)), (math.ceil, (1.3,)), (math.trunc, (-1.3,)), (round, (1.26, 1)),
+]
+"""A sample of each ``defnondiff`` primitive whose result can be a float: finite differences must see no
+slope in any float argument (``np.full_like``'s fill value and ``np.heaviside``'s ``h`` once hid here)."""
+
+NO_FLOAT_RESULT = {
+    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, np.signbit, np.isnan,
+    np.isinf, np.isfinite, np.isclose, np.allclose, np.array_equal, np.logical_and, np.logical_or,
+    np.logical_not, np.logical_xor, np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.argmax,
+    np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero, np.count_nonzero, np.searchsorted, np.all,
+    np.any, np.shape, np.ndim, np.size, np.result_type, math.isnan, math.isinf, math.isfinite, math.isclose,
+    np.iscomplex, np.isreal, np.iscomplexobj, np.isrealobj,
+    np.empty_like,  # a float result, but of whatever the memory held: nothing to differentiate
+}
+"""``defnondiff`` primitives whose results are booleans, integers, shapes or dtypes."""
+
+
+def check_no_slope(fn, args):
+    """Finite differences of ``<g, fn(*args)>`` in each float argument must be exactly 0."""
+    out = fn(*args)
+    g = _like(np.random.default_rng(0), out if isinstance(out, (tuple, list)) else np.asarray(out, dtype=float))
+    for i, a in enumerate(args):
+        if _is_float_arg(a):
+            slope = numeric_vjp(lambda *b: np.asarray(fn(*b), dtype=float), args, {}, i, g)
+            np.testing.assert_array_equal(slope, 0.0, err_msg=f"{fn}: argument {i} has a derivative")
+
+
+@pytest.mark.parametrize("fn, args", NONDIFF_CASES, ids=[getattr(f, "__name__", str(f)) for f, _ in NONDIFF_CASES])
+def test_zero_derivative_rules_have_no_slope(fn, args):
+    assert not get_rule(fn).differentiable, f"{fn} has a rule now: move its sample to CASES"
+    check_no_slope(fn, args)
+
+
+def test_every_zero_derivative_rule_is_sampled():
+    sampled = {id(f) for f, _ in NONDIFF_CASES} | {id(f) for f in NO_FLOAT_RESULT}
+    missing = sorted(rule.name for fn, rule in RULES.items() if not rule.differentiable and id(fn) not in sampled
+                     and (getattr(fn, "__module__", "") or "").split(".")[0] in ("numpy", "math", "builtins", "srcgrad"))
+    assert not missing, f"defnondiff primitives without a row in NONDIFF_CASES or NO_FLOAT_RESULT: {missing}"
+
+
+def test_zero_derivative_check_can_fail():
+    """The check catches a slope a nondiff marking would hide (np.heaviside's h where x == 0)."""
+    with pytest.raises(AssertionError, match="argument 1 has a derivative"):
+        check_no_slope(np.heaviside, (np.array([0, 1]), U(2)))  # (integer x: only h is a float)
+    with pytest.raises(AssertionError, match="argument 1 has a derivative"):
+        check_no_slope(np.full_like, (U(3), 0.5))
 
 
 # ---------------------------------------------------------------- the checker can fail

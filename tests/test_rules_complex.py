@@ -94,6 +94,8 @@ for _f in (np.arcsin, np.arccos, np.arctan, np.arcsinh, np.arctanh):
 case(np.arccosh, C(4) * 0.5 + 2.0)
 case(np.arccosh, C(4) * 0.5 - 0.5j, id="arccosh-left-half")
 case(np.where, R(3, 4) > 0, C(3, 4), R(4), id="where-complex-real")
+case(np.full_like, C(3, 2), 0.5 - 0.25j)
+case(np.full_like, C(3, 2), C(2), id="full_like-broadcast-fill")
 case(np.real, C(3, 2))
 case(np.real, R(3), id="real-of-real")
 case(np.imag, C(3, 2))

@@ -330,7 +330,7 @@ def test_multiple_output_rules_are_flagged():
 NONDIFF = [np.less, np.greater, np.equal, np.not_equal, np.less_equal, np.greater_equal, np.floor, np.ceil,
            np.round, np.around, np.rint, np.sign, np.trunc, np.argmax, np.argmin, np.argsort, np.nonzero,
            np.isnan, np.isfinite, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
-           np.zeros_like, np.ones_like, np.full_like, np.shape, R.reductions.equal_share,
+           np.zeros_like, np.ones_like, np.shape, R.reductions.equal_share,
            R.indexing.last_write_mask]
 
 

@@ -153,7 +153,9 @@ class Probe:
         call = f"prim({', '.join([f'a{i}' for i in range(n)] + kw)})"
         out = rule.fn(*args, **case.kwargs)
         outs = out if rule.multiple_outputs else (out,)
-        self.weights = tuple(rng.normal(size=np.shape(o)) + (1j * rng.normal(size=np.shape(o)) if np.iscomplexobj(o)
+        # complex weights only for results with imaginary parts: numpy 2.5's eig of a real matrix gives real
+        # eigenvectors in a complex array, and a complex weight would make the loss depend on their phase
+        self.weights = tuple(rng.normal(size=np.shape(o)) + (1j * rng.normal(size=np.shape(o)) if np.any(np.imag(o))
                                                                else 0) for o in outs)
         real = "np.real" if any(np.iscomplexobj(o) for o in outs) else ""  # a complex result: Re of <w, out>
         params = [f"a{i}" for i in range(n)] + [f"w{k}" for k in range(len(outs))]
@@ -203,7 +205,8 @@ def _verdict(check):
 
 def dynamic_grads(probe, args, create_graph=False):
     tensors = {i: srcgrad.tensor(np.asarray(args[i], dtype=np.float64), requires_grad=True) for i in probe.wrt}
-    call = tuple(tensors.get(i, a) for i, a in enumerate(args))
+    # the other float arrays are Tensors too, as in a program on Tensors (np.full_like dispatches on its template)
+    call = tuple(tensors.get(i, srcgrad.tensor(a) if _is_float(a) and np.ndim(a) else a) for i, a in enumerate(args))
     out = probe.fn(*call)
     inputs = [tensors[i] for i in probe.wrt]
     grads = srcgrad.autograd.grad(out, inputs, create_graph=create_graph, allow_unused=True)

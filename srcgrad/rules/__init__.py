@@ -70,9 +70,10 @@ Further conventions every caller relies on:
   ``x``, ``x[idx]``'s ``x``). A caller may pass a data-free stand-in for them,
   ``np.broadcast_to(np.zeros((), dtype), shape)``, instead of keeping the array
   alive and version-checking it (as PyTorch's ``SumBackward0`` saves only sizes).
-* Creation functions (``np.zeros_like``, ``np.ones_like``, ``np.full_like``),
+* Creation functions (``np.zeros_like``, ``np.ones_like``, ``np.empty_like``),
   ``np.shape``/``np.ndim`` and the helper primitives ``equal_share``,
   ``max_share`` and ``last_write_mask`` are ``defnondiff``: rules call them freely.
+  ``np.full_like`` is not: its fill value has a gradient.
 
 Complex values follow PyTorch's convention:
 

@@ -396,6 +396,15 @@ defjvp(np.copysign,
        lambda t, ans, x, y: t * np.sign(x) * np.copysign(1.0, y),
        None)
 
+# heaviside(x, h): 0 below 0, h at 0, 1 above; flat in x (its jump has no derivative), h only where x == 0.
+defvjp(np.heaviside,
+       None,
+       lambda g, ans, x, h: g * (x == 0),
+       backward_name="HeavisideBackward0")
+defjvp(np.heaviside,
+       None,
+       lambda t, ans, x, h: broadcast_like(t * (x == 0), ans))
+
 defvjp(np.deg2rad,
        lambda g, ans, x: g * (math.pi / 180),
        backward_name="Deg2RadBackward0")
@@ -424,12 +433,12 @@ defjvp(np.degrees,
 defnondiff(
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
     np.floor, np.ceil, np.round, np.around, np.rint, np.sign, np.trunc, np.fix,
-    np.floor_divide, np.signbit, np.heaviside,
+    np.floor_divide, np.signbit,
     np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose, np.array_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
     np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert,
     np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
     np.count_nonzero, np.searchsorted, np.all, np.any,
-    np.zeros_like, np.ones_like, np.full_like, np.empty_like,
+    np.zeros_like, np.ones_like, np.empty_like,
     np.shape, np.ndim, np.size, np.result_type,
 )

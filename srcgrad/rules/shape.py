@@ -25,7 +25,7 @@ time: the adjoint of numpy's central differences, any spacing, either
 import numpy as np
 
 from .broadcast import shape_of, unbroadcast
-from .helpers import dtype_of, inverse_permutation, ndim_of, reads_shape_of
+from .helpers import broadcast_like, dtype_of, inverse_permutation, ndim_of, reads_shape_of
 from .indexing import index_add, not_differentiable
 from .registry import defalias, defjvp, defvjp, primitive
 
@@ -272,6 +272,16 @@ defvjp(np.broadcast_to,  # its adjoint is exactly a sum over the broadcast axes
        backward_name="ExpandBackward0", complex=True)
 defjvp(np.broadcast_to,
        lambda t, ans, x, shape, subok=False: np.broadcast_to(t, shape))
+
+# The fill value spreads over every element: its cotangent is g, summed back to its shape by the caller.
+# The template array (and the shape) fix only the result's shape and dtype: no gradient.
+defvjp(np.full_like,
+       None,
+       lambda g, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw: g,
+       backward_name="FullLikeBackward0", complex=True)
+defjvp(np.full_like,
+       None,
+       lambda t, ans, a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw: broadcast_like(t, ans))
 
 defvjp(np.copy,
        lambda g, ans, x, order="K", subok=False: g,
