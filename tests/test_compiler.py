@@ -383,11 +383,11 @@ def test_no_rule_for_c_function(xs):
     x, _, _ = xs
 
     def f(x):
-        return np.sum(np.sinc(x))
+        return np.sum(np.i0(x))
 
     with pytest.raises(NoRuleError) as err:
         grad(f)(x)
-    assert "sinc" in str(err.value) and "defvjp" in str(err.value)
+    assert "i0" in str(err.value) and "defvjp" in str(err.value)
 
 
 def test_array_methods(xs):

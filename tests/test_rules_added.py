@@ -9,6 +9,8 @@ support, complex ones. The rules themselves are checked one by one in
 what a user writes.
 """
 
+import operator
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,83 @@ def step_of_both(x, h):
     return np.sum(np.heaviside(x, h) * x ** 2)
 
 
+def kron_both(a, b):
+    return np.sum(np.kron(a, b) ** 2 * np.kron(W34[:2, :2], np.ones((2, 3))))
+
+
+def kron_complex(a, b):
+    return np.sum(np.abs(np.kron(a, b) + 0.5) ** 2)
+
+
+def rotations(m):
+    return np.sum(np.rot90(m) * W34.T) + np.sum(np.rot90(m, 2) ** 3) + np.sum(np.rot90(m, -1, axes=(1, 0)) ** 2)
+
+
+def rotations_complex(m):
+    return np.sum(np.abs(np.rot90(m) * W34.T[:, :2]) ** 2)
+
+
+def sincs(x):
+    return np.sum(np.sinc(x) * W34) + np.sum(np.sinc(x * 2.0) ** 2)
+
+
+def sinc_complex(z):
+    return np.sum(np.abs(np.sinc(z)) ** 2)
+
+
+def selections(x):
+    return np.sum(np.select([x > 0.3, x < -0.3], [x ** 2, np.sin(x) * 3.0], default=x * 0.5) * W34)
+
+
+def selection_default(x, d):
+    return np.sum(np.select([x > 0.0], [x ** 3], d) ** 2)
+
+
+def convolutions(a, v):
+    return (np.sum(np.convolve(a, v) ** 2) + np.sum(np.convolve(a, v, "same") * W34[:2, :].ravel()[:5])
+            + np.sum(np.correlate(a, v, "full") ** 3) + np.sum(np.correlate(v, a) ** 2))
+
+
+def convolutions_complex(a, v):
+    return np.sum(np.abs(np.convolve(a, v)) ** 2) + np.sum(np.abs(np.correlate(a, v, "same")) ** 2)
+
+
+def einsum_sublists(a, b):
+    return (np.sum(np.einsum(a, [0, 1], b, [1, 2]) ** 2) + np.sum(np.einsum(a, [0, 1], a, [0, 1], [1]) ** 3)
+            + np.sum(np.einsum(b, [Ellipsis, 1]) * W34))
+
+
+def einsum_sublists_complex(a, b):
+    return np.sum(np.abs(np.einsum(a, [0, 1], b, [1, 2], [2, 0])) ** 2)
+
+
+def operators(x, y):
+    z = operator.add(operator.mul(x, y), operator.truediv(x, 2.0))
+    w = operator.sub(operator.neg(z), operator.pow(y, 2))
+    m = operator.matmul(w, W34.T)
+    return np.sum(operator.abs(m)) + np.sum(operator.pos(x) * operator.mod(y, 3.0))
+
+
+def operators_complex(x, y):
+    return np.sum(np.abs(operator.mul(x, y) - operator.matmul(x, np.eye(4))) ** 2)
+
+
+def cholesky_complex(b):
+    a = b @ np.conj(b.T) + 3.0 * np.eye(3)
+    return np.sum(np.abs(np.linalg.cholesky(a) * W34[:, :3]) ** 2)
+
+
+def linalg_complex(a, y):
+    return (np.sum(np.abs(np.linalg.solve(a, y)) ** 2) + np.sum(np.abs(np.linalg.inv(a)) ** 2)
+            + np.abs(np.linalg.det(a)) ** 2)
+
+
+def real_cast_complex(z):
+    """A real value cast from a complex one meets a complex constant: only its real part flows back."""
+    y = z.astype(np.float64)
+    return np.sum(np.real(y * (0.5 + 2.0j)))
+
+
 # (function, argument makers, the arguments to differentiate)
 CASES = [
     (fill_scalar, lambda: (R(3, 4), 0.7), (0, 1)),
@@ -58,6 +137,23 @@ CASES = [
     (fill_complex, lambda: (C(2, 3), 0.5 - 0.3j), (0, 1)),
     (step_values, lambda: (R(2, 3),), (0,)),
     (step_of_both, lambda: (STEPS.copy(), R(3)), (1,)),
+    (kron_both, lambda: (R(2, 2), R(2, 3)), (0, 1)),
+    (kron_complex, lambda: (C(2, 2), C(3)), (0, 1)),
+    (rotations, lambda: (R(3, 4),), (0,)),
+    (rotations_complex, lambda: (C(2, 4),), (0,)),
+    (sincs, lambda: (R(3, 4) * 2,), (0,)),
+    (sinc_complex, lambda: (C(3),), (0,)),
+    (selections, lambda: (R(3, 4),), (0,)),
+    (selection_default, lambda: (R(3, 4), R(4)), (0, 1)),
+    (convolutions, lambda: (R(5), R(3)), (0, 1)),
+    (convolutions_complex, lambda: (C(5), C(3)), (0, 1)),
+    (einsum_sublists, lambda: (R(2, 3), R(3, 4)), (0, 1)),
+    (einsum_sublists_complex, lambda: (C(2, 3), C(3, 4)), (0, 1)),
+    (operators, lambda: (R(3, 4), R(3, 4) + 2.0), (0, 1)),
+    (operators_complex, lambda: (C(3, 4), C(3, 4)), (0, 1)),
+    (cholesky_complex, lambda: (C(3, 3),), (0,)),
+    (real_cast_complex, lambda: (C(2, 3),), (0,)),
+    (linalg_complex, lambda: (C(3, 3) + 3 * np.eye(3), C(3, 2)), (0, 1)),
 ]
 IDS = [c[0].__name__ for c in CASES]
 

@@ -27,8 +27,8 @@ def qualname(fn):
     """How a user spells the primitive: ``np.sin``, ``math.sin``, ``operator.getitem``, ..."""
     name = getattr(fn, "__name__", repr(fn))
     module = getattr(fn, "__module__", None) or ""
-    if fn is operator.getitem:
-        return "operator.getitem"
+    if getattr(operator, name, None) is fn:
+        return f"operator.{name}"
     if isinstance(fn, np.ufunc):
         return f"np.{name}"
     if fn in (abs, max, min, round):

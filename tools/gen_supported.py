@@ -57,8 +57,8 @@ def qualname(fn):
     """How a user spells the primitive: ``np.sin``, ``math.sin``, ``operator.getitem``, ..."""
     name = getattr(fn, "__name__", repr(fn))
     module = getattr(fn, "__module__", None) or ""
-    if fn is operator.getitem:
-        return "operator.getitem"
+    if getattr(operator, name, None) is fn:
+        return f"operator.{name}"
     if isinstance(fn, np.ufunc):
         return f"np.{name}"
     if fn in (abs, max, min, round):
@@ -410,6 +410,103 @@ def render_syntax():
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------ aliases
+
+def alias_samples():
+    """The first sample of each alias in ``tests/test_rules_semantics.py``'s ``ALIAS_CALLS``: fn -> (args, kwargs)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import test_rules_semantics
+    found = {}
+    for fn, args, kwargs in test_rules_semantics.ALIAS_CALLS:
+        found.setdefault(fn, (args, kwargs))
+    return found
+
+
+class AliasProbe:
+    """``probe(a0, a1, ..., w0, ...) = sum_k np.sum(Re(out_k) * w_k)`` of one alias call, as source text: each float
+    array (also inside a list argument) is a parameter, everything else a constant of the probe's namespace."""
+
+    def __init__(self, fn, args, kwargs, rng):
+        self.namespace = {"np": np, "fn": fn}
+        self.values, self.wrt = [], []
+        pieces = [self._arg(a) for a in args]
+        for k, (key, value) in enumerate(kwargs.items()):
+            self.namespace[f"kw{k}"] = value
+            pieces.append(f"{key}=kw{k}")
+        out = fn(*args, **kwargs)
+        outs = tuple(out) if isinstance(out, (list, tuple)) else (out,)
+        self.weights = tuple(rng.normal(size=np.shape(o)) for o in outs)
+        params = [f"a{i}" for i in range(len(self.values))] + [f"w{k}" for k in range(len(outs))]
+        call = f"fn({', '.join(pieces)})"
+        if isinstance(out, (list, tuple)):
+            names = ", ".join(f"o{k}" for k in range(len(outs))) + ("," if len(outs) == 1 else "")
+            body = [f"    {names} = {call}", "    return " + " + ".join(
+                f"np.sum(np.real(o{k}) * w{k})" for k in range(len(outs)))]
+        else:
+            body = [f"    return np.sum(np.real({call}) * w0)"]
+        self.source = f"def probe({', '.join(params)}):\n" + "\n".join(body) + "\n"
+        exec(compile(self.source, "<probe>", "exec"), self.namespace)
+        self.fn = self.namespace["probe"]
+        self.full_args = tuple(self.values) + self.weights
+        self.direction = {i: rng.normal(size=np.shape(self.values[i])) for i in self.wrt}
+
+    def _arg(self, a):
+        if isinstance(a, list):
+            return "[" + ", ".join(self._arg(b) for b in a) + "]"
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.ndim:
+            self.wrt.append(len(self.values))
+            self.values.append(a + 0.125)  # (off the integers: away from ties and kinks)
+            return f"a{len(self.values) - 1}"
+        name = f"c{len(self.namespace)}"
+        self.namespace[name] = a
+        return name
+
+    numeric_directional = Probe.numeric_directional
+    moved = Probe.moved
+    dot = Probe.dot
+
+
+def alias_rows():
+    from srcgrad.rules import ALIASES
+
+    samples = alias_samples()
+    rng = np.random.default_rng(0)
+    rows = []
+    for fn in ALIASES:
+        if fn not in samples:
+            rows.append((qualname(fn), "no sample", "no sample"))
+            continue
+        args, kwargs = samples[fn]
+        out = fn(*args, **kwargs)
+        if any(np.asarray(o).dtype not in (np.float64, np.complex128) for o in
+               (out if isinstance(out, (list, tuple)) else (out,))):
+            continue  # booleans (comparisons) or a narrower float (astype): no float64 finite differences
+        probe = AliasProbe(fn, args, kwargs, rng)
+        if not probe.wrt:
+            continue
+        if fn is operator.floordiv:
+            rows.append((qualname(fn), "zero", "zero"))
+            continue
+        static = _verdict(lambda: check_static(probe))
+        dynamic = _verdict(lambda: check_dynamic(probe))
+        rows.append((qualname(fn), static, dynamic))
+    return sorted(set(rows))
+
+
+def render_aliases():
+    out = ["| function | static (`grad`) | dynamic (Tensor) |", "|---|---|---|"]
+    out += [f"| `{name}` | {static} | {dynamic} |" for name, static, dynamic in alias_rows()]
+    return "\n".join(out)
+
+
+ALIASES_INTRO = """Functions rewritten into primitives by the rule table's aliases (`defalias`), checked the same way on
+the first sample of `tests/test_rules_semantics.py`'s `ALIAS_CALLS` (each float array argument, also inside a
+list, differentiated). Dynamic mode calls the adaptor; the compiler reads it as it reads your own functions,
+or handles the function itself (`np.concatenate`, `np.einsum`, `np.split`, ...)."""
+
+
 # ------------------------------------------------------------------ the document
 
 HEADER = """# What srcgrad supports
@@ -448,7 +545,8 @@ column: use the numpy function in code that runs on Tensors.
 
 def render():
     summary, table = render_primitives()
-    parts = [HEADER, "## Primitives", "", summary, "", table, "", "## Compiler syntax", "", render_syntax(), ""]
+    parts = [HEADER, "## Primitives", "", summary, "", table, "", "## Aliases", "", ALIASES_INTRO, "",
+             render_aliases(), "", "## Compiler syntax", "", render_syntax(), ""]
     return "\n".join(parts)
 
 

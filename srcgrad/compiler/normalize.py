@@ -34,7 +34,9 @@ import types
 
 import numpy as np
 
-from ..rules import get_rule
+from ..errors import TransformError
+from ..rules import ALIASES, get_rule
+from ..rules.registry import DYNAMIC_ONLY_ALIASES
 from . import fence
 from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListPop, ListReduce,
                  ListSet, NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
@@ -1737,6 +1739,14 @@ class Normalizer:
             return ListReduce(kind, prim, node, args[0], kwargs)
         if reducer is not None and any(isinstance(a, Var) and a.name in self.lists for a in args[1:]):
             raise ctx.error(e, f"{ast.unparse(func)} takes its list first; a list passed after it is not supported")
+        if reducer is None and callee not in _READ_HERE and get_rule(callee) is None and _alias_of(callee) is not None:
+            # the rule table's adaptor (np.select, np.correlate, operator.mul, ...), read as the tape reads it
+            try:
+                return self.inline(_alias_of(callee), e, ctx, args=args, kwargs=kwargs)
+            except TransformError as err:  # said at the user's line, not the adaptor's
+                name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", "this function")
+                raise ctx.error(e, f"srcgrad.grad cannot differentiate {name} here (its rule-table adaptor "
+                                   f"says: {err.message}); dynamic mode (Tensors) can") from None
         if not (_inlinable(callee) and get_rule(callee) is None):  # your own functions take tuples and lists
             if (any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values())) \
                     and all(_const_tuple(a) for a in args) and all(_const_tuple(a) for a in kwargs.values()):
@@ -1766,6 +1776,7 @@ class Normalizer:
         if callee is np.einsum:
             from ..rules.linalg import einsum_args
             callee_rule = get_rule(einsum_args)
+            args = _einsum_interleaved(args, e, ctx)
             if args and isinstance(args[0], Const) and not set(kwargs) - {"optimize"}:
                 return self.multi(Prim(einsum_args, callee_rule, args, kwargs, style="call", func=func_node), e, ctx)
         if callee in (np.split, np.array_split):
@@ -2431,6 +2442,44 @@ class _Dependencies:
 def _is_derivative(obj):
     """True for a ``GradFunction`` or ``JVPFunction`` (without importing them: ``api`` knows them)."""
     return type(obj).__module__ == "srcgrad.compiler.api" and callable(getattr(obj, "inline_target", None))
+
+
+def _einsum_interleaved(args, e, ctx):
+    """``np.einsum(op0, sublist0, op1, sublist1, ...[, output])`` as ``[subscripts, op0, op1, ...]``; other
+    argument lists as they are."""
+    from ..rules.linalg import einsum_sublist_subscripts
+    first = args[0] if args else None
+    if first is None or (isinstance(first, Const) and isinstance(getattr(first.node, "value", None), str)):
+        return args
+    odd = len(args) % 2
+    sublists = [*args[1:len(args) - odd:2], *args[len(args) - odd:]]
+    try:
+        labels = [_sublist(a.node) for a in sublists]
+        text = einsum_sublist_subscripts(labels[:len(labels) - odd], labels[-1] if odd else None)
+    except (AttributeError, ValueError, TypeError) as err:
+        raise ctx.error(e, f"np.einsum's interleaved form needs constant sublists of integer labels ({err})") from None
+    return [Const(ast.Constant(value=text)), *args[0:len(args) - odd:2]]
+
+
+def _sublist(node):
+    """The labels of a constant einsum sublist (integers, ``...`` or ``Ellipsis``)."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        raise ValueError(f"{ast.unparse(node)} is not a list written in place")
+    return [Ellipsis if isinstance(n, ast.Name) and n.id == "Ellipsis" else ast.literal_eval(n) for n in node.elts]
+
+
+_READ_HERE = (np.einsum, np.split, np.array_split, np.linalg.svd, np.linalg.svdvals, np.gradient, np.atleast_1d,
+              np.atleast_2d, np.atleast_3d)
+"""Functions with aliases that ``expr_Call`` reads itself (their adaptors take what the compiler cannot)."""
+
+
+def _alias_of(fn):
+    """The rule table's adaptor for ``fn`` (``ALIASES``: ``np.kron``, ``np.fliplr``, ...), or None."""
+    try:
+        adaptor = None if fn in DYNAMIC_ONLY_ALIASES else ALIASES.get(fn)
+    except TypeError:  # unhashable callables
+        return None
+    return adaptor if isinstance(adaptor, types.FunctionType) else None
 
 
 def _inlinable(fn):

@@ -120,6 +120,7 @@ from . import complexnums  # noqa: E402,F401  (real, imag, conj, angle)
 from . import fourier  # noqa: E402,F401  (np.fft)
 from . import decomp  # noqa: E402,F401  (np.linalg.eig, eigvals, pinv)
 from . import generated  # noqa: E402,F401  (the helpers generated code calls: its derivatives)
+from . import operators  # noqa: E402,F401  (operator.mul, ... as the operators)
 from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss, relu,

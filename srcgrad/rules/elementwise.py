@@ -26,9 +26,9 @@ import math
 import numpy as np
 
 from .helpers import broadcast_like, conj, is_complex
-from .registry import defjvp, defnondiff, defvjp, primitive
+from .registry import defalias, defjvp, defnondiff, defvjp, primitive
 
-__all__ = ["max_share", "abs_vjp", "abs_jvp", "signum"]
+__all__ = ["max_share", "abs_vjp", "abs_jvp", "signum", "sinc_slope"]
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -287,6 +287,19 @@ defvjp(np.arctanh,
 defjvp(np.arctanh,
        lambda t, ans, x: t / (1 - x * x))
 
+def sinc_slope(x, ans):
+    """``d sinc(x) / dx = (cos(pi x) - sinc(x)) / x`` given ``ans = sinc(x)``; 0 at ``x == 0`` (sinc is even)."""
+    nonzero = x != 0
+    safe = np.where(nonzero, x, 1.0)
+    return np.where(nonzero, (np.cos(math.pi * safe) - ans) / safe, 0.0)
+
+
+defvjp(np.sinc,  # the normalized sinc, sin(pi x) / (pi x)
+       lambda g, ans, x: g * conj(sinc_slope(x, ans)),
+       backward_name="SincBackward0", complex=True)
+defjvp(np.sinc,
+       lambda t, ans, x: t * sinc_slope(x, ans))
+
 # ------------------------------------------------ selections (piecewise linear)
 @primitive
 def max_share(x, y):
@@ -359,6 +372,17 @@ defjvp(np.where,
        None,
        lambda t, ans, c, x, y: broadcast_like(np.where(c, t, 0.0), ans),
        lambda t, ans, c, x, y: broadcast_like(np.where(c, 0.0, t), ans))
+
+def _select(condlist, choicelist, default=0):
+    """``np.select`` as nested ``np.where``: the first condition that holds picks its choice (one choice per
+    condition, as numpy requires)."""
+    result = default
+    for k in range(len(condlist) - 1, -1, -1):
+        result = np.where(condlist[k], choicelist[k], result)
+    return result
+
+
+defalias(np.select, _select)
 
 # clip(x, lo, hi): x passes g where it was kept (lo <= x <= hi), a bound where it won.
 # Bounds given as keywords (min=, max=) are constants: they get no gradient.

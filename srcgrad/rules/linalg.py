@@ -17,7 +17,7 @@ Products return the cotangent of the broadcast shape (batch dimensions of
 * ``np.linalg.norm``: vector norms of any ``ord`` (0 has no gradient) and every
   matrix norm, any ``axis``/``keepdims``. The gradient of a 2-norm at 0 is 0 (a
   subgradient); ties for a max/min share the gradient evenly.
-* Aliases: ``np.correlate``, ``np.kron``, ``np.polyval``, ``np.linalg.multi_dot``,
+* Aliases: ``np.correlate``, ``np.polyval``, ``np.linalg.multi_dot``,
   ``matrix_power``, ``eigvalsh``, ``svd``/``svdvals``, ``vector_norm``/``matrix_norm``
   and the array-API spellings in ``np.linalg``."""
 
@@ -213,7 +213,7 @@ def _linalg_cross(x1, x2, /, *, axis=-1):
 
 
 defalias(np.linalg.multi_dot, _multi_dot)
-defalias(np.linalg.matrix_power, _matrix_power)
+defalias(np.linalg.matrix_power, _matrix_power, static=False)  # (helpers without rules: dynamic mode only)
 defalias(np.linalg.matmul, lambda x1, x2, /: np.matmul(x1, x2))
 defalias(np.linalg.tensordot, lambda x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes))
 defalias(np.linalg.outer, lambda x1, x2, /: np.outer(x1, x2))
@@ -458,10 +458,43 @@ defjvp(einsum_args,
        lambda t, ans, subscripts, *operands, optimize=False, argnum: einsum_args(subscripts, *replace_arg(operands, argnum - 1, t), optimize=optimize))
 
 
-def _einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
-    if out is not None or kwargs or not isinstance(subscripts, str):
-        raise NotImplementedError("only np.einsum(subscripts_string, *operands[, optimize=]) is differentiable")
-    return einsum_args(subscripts, *operands, optimize=optimize)
+def einsum_sublist_subscripts(sublists, output=None):
+    """The subscripts string of ``np.einsum``'s interleaved form ``(op0, sublist0, op1, sublist1, ..., [output])``.
+
+    Labels are integers in ``[0, 52)`` or ``Ellipsis``; label ``k`` is spelled ``"abc...zABC...Z"[k]``.
+    Without ``output`` the output is numpy's implicit one, written out: ``...`` where an operand has one,
+    then the labels that occur once, in increasing order (``"ab,bc->ac"``).
+
+    Raises:
+        ValueError: a label outside ``[0, 52)``.
+    """
+    for label in [label for sub in sublists for label in sub] + list(output or ()):
+        if label is not Ellipsis and not (isinstance(label, (int, np.integer)) and 0 <= label < 52):
+            raise ValueError(f"np.einsum's sublist labels are integers in [0, 52) or Ellipsis, not {label!r}")
+    if output is None:
+        labels = [label for sub in sublists for label in sub if label is not Ellipsis]
+        dots = [Ellipsis] if any(label is Ellipsis for sub in sublists for label in sub) else []
+        output = dots + sorted(label for label in set(labels) if labels.count(label) == 1)
+
+    def spell(sublist):
+        return "".join("..." if label is Ellipsis else _SUBLIST_LETTERS[label] for label in sublist)
+
+    return ",".join(spell(s) for s in sublists) + "->" + spell(output)
+
+
+_SUBLIST_LETTERS = string.ascii_lowercase + string.ascii_uppercase
+
+
+def _einsum(*operands, out=None, optimize=False, **kwargs):
+    if out is not None or kwargs or not operands:
+        raise NotImplementedError("only np.einsum(subscripts, *operands[, optimize=]) and the interleaved "
+                                  "np.einsum(op0, sublist0, op1, sublist1, ...[, output]) are differentiable")
+    if isinstance(operands[0], str):
+        return einsum_args(operands[0], *operands[1:], optimize=optimize)
+    odd = len(operands) % 2
+    arrays, sublists = operands[0:len(operands) - odd:2], operands[1:len(operands) - odd:2]
+    subscripts = einsum_sublist_subscripts(sublists, operands[-1] if odd else None)
+    return einsum_args(subscripts, *arrays, optimize=optimize)
 
 
 defalias(np.einsum, _einsum)
@@ -488,13 +521,31 @@ defjvp(np.convolve,
        lambda t, ans, a, v, mode="full": np.convolve(t, v, mode),
        lambda t, ans, a, v, mode="full": np.convolve(a, t, mode),
        None)
-def _kron(a, b):
+# ------------------------------------------------------- Kronecker product
+@reads_shape_of(0, 1)
+def kron_layout(a, b, part):
+    """Shapes that lay ``np.kron(a, b)`` out as ``spread(a) * spread(b)`` (axes interleaved: a's, then b's).
+
+    ``part`` is ``"a"`` or ``"b"`` (that operand's spread shape: its sizes with 1s between), ``"ans"`` (the
+    result with its axes split in pairs) or ``"axes_a"``/``"axes_b"`` (the axes of that pairing that belong
+    to the *other* operand, the ones an operand's cotangent sums over).
+    """
     nd = max(ndim_of(a), ndim_of(b))
     sa = (1,) * (nd - ndim_of(a)) + shape_of(a)
     sb = (1,) * (nd - ndim_of(b)) + shape_of(b)
-    spread_a = np.reshape(a, tuple(d for n in sa for d in (n, 1)))
-    spread_b = np.reshape(b, tuple(d for n in sb for d in (1, n)))
-    return np.reshape(spread_a * spread_b, tuple(m * n for m, n in zip(sa, sb)))
+    return {"a": tuple(d for n in sa for d in (n, 1)), "b": tuple(d for n in sb for d in (1, n)),
+            "ans": tuple(d for m, n in zip(sa, sb) for d in (m, n)),
+            "axes_a": tuple(range(1, 2 * nd, 2)), "axes_b": tuple(range(0, 2 * nd, 2))}[part]
+
+
+# kron is bilinear: an operand's cotangent sums g's blocks against the other operand.
+defvjp(np.kron,
+       lambda g, ans, a, b: np.reshape(np.sum(np.reshape(g, kron_layout(a, b, "ans")) * conj(np.reshape(b, kron_layout(a, b, "b"))), axis=kron_layout(a, b, "axes_a")), shape_of(a)),
+       lambda g, ans, a, b: np.reshape(np.sum(np.reshape(g, kron_layout(a, b, "ans")) * conj(np.reshape(a, kron_layout(a, b, "a"))), axis=kron_layout(a, b, "axes_b")), shape_of(b)),
+       backward_name="KronBackward0", complex=True)
+defjvp(np.kron,
+       lambda t, ans, a, b: np.kron(t, b),
+       lambda t, ans, a, b: np.kron(a, t))
 
 
 def _polyval(p, x):
@@ -505,14 +556,14 @@ def _polyval(p, x):
     return result
 
 
-defalias(np.kron, _kron)
 defalias(np.polyval, _polyval)
 
 
 def _correlate(a, v, mode="valid"):
+    """``c[k] = sum_n a[n + k] conj(v[n])``, as numpy's: a convolution with ``v`` reversed and conjugated."""
     if shape_of(a)[0] >= shape_of(v)[0]:
-        return np.convolve(a, np.flip(v), mode)
-    return np.flip(np.convolve(v, np.flip(a), mode))  # numpy swaps the operands when v is longer
+        return np.convolve(a, np.flip(conj(v)), mode)
+    return np.flip(np.convolve(conj(v), np.flip(a), mode))  # numpy swaps the operands when v is longer
 
 
 defalias(np.correlate, _correlate)
@@ -610,20 +661,21 @@ def phi(m, eye):
 
 
 def cholesky_vjp(g, ans, a):
-    """Cotangent of ``a`` in ``L = np.linalg.cholesky(a)`` (lower; reads a's lower triangle)."""
+    """Cotangent of ``a`` in ``L = np.linalg.cholesky(a)`` (lower; reads a's lower triangle and the real part
+    of its diagonal): ``L^-H phi(L^H g) L^-1``, made Hermitian and folded onto the lower triangle."""
     eye = eye_like(a)
     inv = np.linalg.inv(ans)
-    ga = mT(inv) @ phi(mT(ans) @ np.tril(g), eye) @ inv
-    return fold_triangle(0.5 * (ga + mT(ga)), eye)
+    ga = conj(mT(inv)) @ phi(conj(mT(ans)) @ np.tril(g), eye) @ inv
+    return fold_triangle(0.5 * (ga + conj(mT(ga))), eye)
 
 
 def cholesky_jvp(t, ans, a):
-    """Tangent of ``L = np.linalg.cholesky(a)``: ``L phi(L^-1 dA L^-T)``."""
+    """Tangent of ``L = np.linalg.cholesky(a)``: ``L phi(L^-1 dA L^-H)``."""
     inv = np.linalg.inv(ans)
-    return ans @ phi(inv @ read_symmetric(t) @ mT(inv), eye_like(a))
+    return ans @ phi(inv @ read_symmetric(t) @ conj(mT(inv)), eye_like(a))
 
 
-defvjp(np.linalg.cholesky, cholesky_vjp, backward_name="LinalgCholeskyExBackward0")
+defvjp(np.linalg.cholesky, cholesky_vjp, backward_name="LinalgCholeskyExBackward0", complex=True)
 defjvp(np.linalg.cholesky, cholesky_jvp)
 
 

@@ -251,5 +251,5 @@ def _ptp(a, axis=None, out=None, keepdims=False):
 
 defalias(np.average, _average)
 defalias(np.nansum, _nansum)
-defalias(np.nanmean, _nanmean)
+defalias(np.nanmean, _nanmean, static=False)  # (helpers without rules: dynamic mode only)
 defalias(np.ptp, _ptp)

@@ -19,6 +19,7 @@ __all__ = [
     "defnondiff",
     "defalias",
     "ALIASES",
+    "DYNAMIC_ONLY_ALIASES",
     "get_rule",
     "primitive",
 ]
@@ -311,7 +312,7 @@ def defnondiff(*fns):
         rule.complex = True  # no derivative: nothing to get wrong for complex values
 
 
-def defalias(fn, adaptor):
+def defalias(fn, adaptor, *, static=True):
     """Rewrite calls of a public function ``fn`` to calls of a primitive.
 
     Used where numpy's signature does not fit the rule contract, for example
@@ -322,9 +323,20 @@ def defalias(fn, adaptor):
         fn: the public function users call.
         adaptor: ``adaptor(*args, **kwargs)`` with ``fn``'s signature; returns the
             result of calling a primitive.
+        static: the compiler may read the adaptor as it reads a user's function
+            (inline it); False for one it cannot (it calls helpers that have no
+            rule), which then has no derivative in static mode.
     """
     ALIASES[fn] = adaptor
+    if static:
+        DYNAMIC_ONLY_ALIASES.discard(fn)
+    else:
+        DYNAMIC_ONLY_ALIASES.add(fn)
     _TABLE_VERSION[0] += 1
+
+
+DYNAMIC_ONLY_ALIASES = set()
+"""Aliases whose adaptor the compiler does not read (``defalias(..., static=False)``)."""
 
 
 def get_rule(fn):

@@ -25,7 +25,7 @@ time: the adjoint of numpy's central differences, any spacing, either
 import numpy as np
 
 from .broadcast import shape_of, unbroadcast
-from .helpers import broadcast_like, dtype_of, inverse_permutation, ndim_of, reads_shape_of
+from .helpers import broadcast_like, dtype_of, inverse_permutation, is_complex, ndim_of, reads_shape_of
 from .indexing import index_add, not_differentiable
 from .registry import defalias, defjvp, defvjp, primitive
 
@@ -34,6 +34,7 @@ __all__ = [
     "stack_args",
     "split_tuple",
     "astype",
+    "astype_vjp",
     "concat_index",
     "concat_vjp_all",
     "stack_vjp_all",
@@ -289,8 +290,16 @@ defvjp(np.copy,
 defjvp(np.copy,
        lambda t, ans, x, order="K", subok=False: t)
 
+def astype_vjp(g, ans, x, dtype):
+    """Cotangent of ``x`` in ``astype(x, dtype)``: ``g`` back in ``x``'s dtype; a real result of a complex ``x``
+    passes only ``Re g`` (its cotangent may carry an imaginary part from a complex neighbour)."""
+    if is_complex(x) and not is_complex(ans):
+        return astype(np.real(g), dtype_of(x))
+    return astype(g, dtype_of(x))
+
+
 defvjp(astype,  # the gradient goes back in the input's dtype
-       lambda g, ans, x, dtype: astype(g, dtype_of(x)),
+       astype_vjp,
        None,
        backward_name="ToCopyBackward0", complex=True)
 defjvp(astype,
@@ -303,6 +312,12 @@ defvjp(np.flip,
        backward_name="FlipBackward0", complex=True)
 defjvp(np.flip,
        lambda t, ans, x, axis=None: np.flip(t, axis))
+
+defvjp(np.rot90,  # a rotation by k quarter turns is undone by -k
+       lambda g, ans, m, k=1, axes=(0, 1): np.rot90(g, -k, axes),
+       backward_name="Rot90Backward0", complex=True)
+defjvp(np.rot90,
+       lambda t, ans, m, k=1, axes=(0, 1): np.rot90(t, k, axes))
 
 defvjp(np.roll,
        lambda g, ans, x, shift, axis=None: np.roll(g, negate(shift), axis),
