@@ -3,7 +3,7 @@ to each argument's shape, matches finite differences; the JVP has ans's shape.""
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
@@ -25,6 +25,8 @@ BINARY = [
 def test_binary_rule_under_broadcasting(fn, lo, hi, shapes, seed):
     rng = np.random.default_rng(seed)
     x, y = (rng.uniform(lo, hi, size=s) for s in shapes.input_shapes)
+    if fn in (np.maximum, np.minimum, np.fmax, np.fmin):  # a near tie is a kink finite differences step over
+        assume(np.all(np.abs(x - y) > 1e-4))
     check_rule(Case(fn, (x, y), {}, f"{get_rule(fn).name}{shapes.input_shapes}"), rng)
 
 

@@ -67,6 +67,8 @@ def test_fmax_gives_all_of_g_to_the_argument_that_is_not_nan():
 def test_kinks_have_gradient_zero_at_zero(fn):
     x = 0.0 if fn in (math.fabs, abs) else np.array([0.0, -0.0])
     assert np.all(vjp(fn, 0, np.ones_like(x) if fn not in (math.fabs, abs) else 1.0, x) == 0)
+    rule = get_rule(fn)
+    assert np.all(rule.call_jvp(0, np.ones_like(x) if fn not in (math.fabs, abs) else 1.0, fn(x), (x,), {}) == 0)
 
 
 def test_clip_passes_the_gradient_at_a_bound_to_x():

@@ -18,7 +18,8 @@ The checks run are the table-driven ones of the test suite, in this process:
 ``check_rule`` over ``tests/test_rules.py``'s ``CASES`` (finite differences,
 JVP, dot-product test), ``check_complex_rule`` over
 ``tests/test_rules_complex.py``'s, the first einsum rows of
-``tests/test_rules_einsum.py`` and, when scipy is installed,
+``tests/test_rules_einsum.py``, the tests of ``tests/test_rules_semantics.py``
+that take no fixture (ties, kinks, domain edges) and, when scipy is installed,
 ``tests/test_rules_scipy.py``'s dynamic-mode and JVP checks. A first pass
 records which checks call which rule function, so each mutant runs only the
 checks that reach it. A mutant is *killed* when one of them fails (an
@@ -66,6 +67,7 @@ def checks():
     for k, (subscripts, operands) in enumerate(test_rules_einsum.RULE_CASES[:EINSUM_ROWS]):
         case = test_rules.Case(test_rules.einsum_args, (subscripts,) + operands, {}, f"einsum {subscripts}")
         found.append((f"einsum:{k}", lambda case=case, k=k: test_rules.check_rule(case, np.random.default_rng(k))))
+    found += _plain_tests("test_rules_semantics")
     try:
         import srcgrad.rules.scipy_rules
 
@@ -77,6 +79,34 @@ def checks():
         found.append((f"scipy-dynamic:{case[0]}",
                       lambda case=case: test_rules_scipy.test_dynamic_matches_finite_differences(case)))
         found.append((f"scipy-jvp:{case[0]}", lambda case=case: test_rules_scipy.test_jvps_match_finite_differences(case)))
+    return found
+
+
+def _plain_tests(module_name):
+    """The tests of a module that take no fixtures, one check per parameter set (``@pytest.mark.parametrize``)."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(module_name)
+    found = []
+    for name, test in vars(module).items():
+        if not name.startswith("test_") or not callable(test):
+            continue
+        marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
+        params = list(inspect.signature(test).parameters)
+        if len(marks) > 1 or (not marks and params):
+            continue  # fixtures (monkeypatch, tmp_path) or stacked parametrizations: left to pytest
+        if not marks:
+            found.append((f"{module_name}:{name}", test))
+            continue
+        argnames, values = marks[0].args[0], marks[0].args[1]
+        argnames = [a.strip() for a in argnames.split(",")] if isinstance(argnames, str) else list(argnames)
+        if set(params) != set(argnames):
+            continue
+        for k, value in enumerate(values):
+            value = value.values if hasattr(value, "values") else value  # pytest.param(...)
+            kwargs = dict(zip(argnames, value if len(argnames) > 1 else (value,)))
+            found.append((f"{module_name}:{name}[{k}]", lambda test=test, kwargs=kwargs: test(**kwargs)))
     return found
 
 
@@ -107,8 +137,8 @@ def slots():
         seen.add(id(rule))
         for kind in ("vjps", "jvps"):
             for k, f in enumerate(getattr(rule, kind)):
-                if f is not None:
-                    found.append((rule, kind, k))
+                if f is not None and not {"not_implemented", "not_differentiable"} & set(f.__code__.co_names):
+                    found.append((rule, kind, k))  # (a slot that raises on purpose has nothing to mutate)
     return found
 
 
