@@ -276,6 +276,7 @@ case(np.clip, U(3, 4), U(3, 4) * 0.3 - 0.5, U(4) * 0.3 + 0.5)
 case(np.remainder, U(3, 4, lo=0.1, hi=0.9), U(3, 4, lo=1.5, hi=2.0))
 case(np.remainder, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
 case(np.fmod, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
+case(np.fmod, np.array([2.3, 2.5, -2.7]), np.array([0.6, 0.7, 0.65]), id="fmod-several-turns")  # trunc(x / y) = 3, 3, -4
 _STEP_X = np.array([[-1.0, 0.0, 0.5], [0.0, 2.0, 0.0]])  # heaviside's h counts only where x == 0
 case(np.heaviside, _STEP_X, U(2, 3))
 case(np.heaviside, _STEP_X, U(3), id="heaviside-broadcast-h")

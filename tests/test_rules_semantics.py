@@ -42,12 +42,16 @@ def test_min_ties_split_the_gradient_evenly(fn):
 @pytest.mark.parametrize("fn", [np.maximum, np.minimum, max, min])
 def test_elementwise_extreme_ties_split_in_halves(fn):
     x, y = np.array([1.0, 2.0]), np.array([1.0, 0.5])
+    rule = get_rule(fn)
     if fn in (max, min):
         assert vjp(fn, 0, 1.0, 2.0, 2.0) == 0.5 and vjp(fn, 1, 1.0, 2.0, 2.0) == 0.5
+        assert rule.call_jvp(0, 1.0, 2.0, (2.0, 2.0), {}) == 0.5 and rule.call_jvp(1, 1.0, 2.0, (2.0, 2.0), {}) == 0.5
         return
     gx, gy = vjp(fn, 0, np.ones(2), x, y), vjp(fn, 1, np.ones(2), x, y)
     assert gx[0] == 0.5 and gy[0] == 0.5
     assert gx[1] + gy[1] == 1.0
+    tx, ty = rule.call_jvp(0, np.ones(2), fn(x, y), (x, y), {}), rule.call_jvp(1, np.ones(2), fn(x, y), (x, y), {})
+    assert tx[0] == 0.5 and ty[0] == 0.5
 
 
 @pytest.mark.parametrize("fn", [np.fmax, np.fmin])
