@@ -2474,7 +2474,7 @@ _READ_HERE = (np.einsum, np.split, np.array_split, np.linalg.svd, np.linalg.svdv
 
 
 def _alias_of(fn):
-    """The rule table's adaptor for ``fn`` (``ALIASES``: ``np.kron``, ``np.fliplr``, ...), or None."""
+    """The rule table's adaptor for ``fn`` (``ALIASES``: ``np.correlate``, ``np.fliplr``, ...), or None."""
     try:
         adaptor = None if fn in DYNAMIC_ONLY_ALIASES else ALIASES.get(fn)
     except TypeError:  # unhashable callables
