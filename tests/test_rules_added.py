@@ -193,3 +193,15 @@ def test_forward_mode(fn, make, wrt):
         # the derivative along t of a real loss is Re <grad, t> (grad = dL/dRe + i dL/dIm)
         assert np.isclose(float(np.real(tangent)), float(np.real(np.sum(np.conj(want) * direction))),
                           rtol=1e-5, atol=1e-6), f"forward, argument {i}"
+
+
+SUBSCRIPTS = "ij,jk->ik"
+
+
+def test_einsum_subscripts_from_a_global_still_read_as_subscripts():
+    """The interleaved form is recognised by its constant sublists, not by a first argument that is no literal."""
+    def f(a):
+        return np.sum(np.einsum(SUBSCRIPTS, a, W34) ** 2)
+
+    a = R(2, 3)
+    np.testing.assert_allclose(srcgrad.grad(f)(a), numeric_grad(f, (a,), 0), rtol=1e-5, atol=1e-6)

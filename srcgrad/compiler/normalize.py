@@ -2448,9 +2448,8 @@ def _einsum_interleaved(args, e, ctx):
     """``np.einsum(op0, sublist0, op1, sublist1, ...[, output])`` as ``[subscripts, op0, op1, ...]``; other
     argument lists as they are."""
     from ..rules.linalg import einsum_sublist_subscripts
-    first = args[0] if args else None
-    if first is None or (isinstance(first, Const) and isinstance(getattr(first.node, "value", None), str)):
-        return args
+    if len(args) < 2 or not (isinstance(args[1], Const) and isinstance(args[1].node, (ast.List, ast.Tuple))):
+        return args  # subscripts first (a string, or a name holding one)
     odd = len(args) % 2
     sublists = [*args[1:len(args) - odd:2], *args[len(args) - odd:]]
     try:
