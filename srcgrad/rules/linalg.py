@@ -212,17 +212,19 @@ def _linalg_cross(x1, x2, /, *, axis=-1):
     return np.cross(x1, x2)
 
 
-defalias(np.linalg.multi_dot, _multi_dot)
+# static=False: adaptors the compiler cannot read (a lambda with positional-only parameters, a raise, a
+# helper without a rule); it treats these functions as before (no rule; views tracked by its aliasing pass)
+defalias(np.linalg.multi_dot, _multi_dot, static=False)
 defalias(np.linalg.matrix_power, _matrix_power, static=False)  # (helpers without rules: dynamic mode only)
-defalias(np.linalg.matmul, lambda x1, x2, /: np.matmul(x1, x2))
-defalias(np.linalg.tensordot, lambda x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes))
-defalias(np.linalg.outer, lambda x1, x2, /: np.outer(x1, x2))
-defalias(np.linalg.cross, _linalg_cross)
-defalias(np.linalg.trace, lambda x, /, *, offset=0, dtype=None: np.trace(x, offset, axis1=-2, axis2=-1))
-defalias(np.linalg.diagonal, lambda x, /, *, offset=0: np.diagonal(x, offset, axis1=-2, axis2=-1))
-defalias(np.linalg.vecdot, lambda x1, x2, /, *, axis=-1: np.vecdot(x1, x2, axis=axis))
-defalias(np.linalg.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2))
-defalias(np.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2))
+defalias(np.linalg.matmul, lambda x1, x2, /: np.matmul(x1, x2), static=False)
+defalias(np.linalg.tensordot, lambda x1, x2, /, *, axes=2: np.tensordot(x1, x2, axes), static=False)
+defalias(np.linalg.outer, lambda x1, x2, /: np.outer(x1, x2), static=False)
+defalias(np.linalg.cross, _linalg_cross, static=False)
+defalias(np.linalg.trace, lambda x, /, *, offset=0, dtype=None: np.trace(x, offset, axis1=-2, axis2=-1), static=False)
+defalias(np.linalg.diagonal, lambda x, /, *, offset=0: np.diagonal(x, offset, axis1=-2, axis2=-1), static=False)
+defalias(np.linalg.vecdot, lambda x1, x2, /, *, axis=-1: np.vecdot(x1, x2, axis=axis), static=False)
+defalias(np.linalg.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2), static=False)
+defalias(np.matrix_transpose, lambda x, /: np.swapaxes(x, -1, -2), static=False)
 
 
 # ------------------------------------------------------------- tensordot
@@ -978,7 +980,7 @@ def _matrix_norm(x, /, *, keepdims=False, ord="fro"):
     return np.linalg.norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 
-defalias(np.linalg.vector_norm, _vector_norm)
+defalias(np.linalg.vector_norm, _vector_norm, static=False)
 defalias(np.linalg.matrix_norm, _matrix_norm)
 
 defvjp(np.linalg.norm,

@@ -249,7 +249,7 @@ def _ptp(a, axis=None, out=None, keepdims=False):
     return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
 
 
-defalias(np.average, _average)
+defalias(np.average, _average, static=False)
 defalias(np.nansum, _nansum)
 defalias(np.nanmean, _nanmean, static=False)  # (helpers without rules: dynamic mode only)
 defalias(np.ptp, _ptp)
