@@ -5,6 +5,8 @@ Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/report.py [--repeat N] [--markdo
 ``transform_time``: transform time against function length), ``N`` times (default 3), and prints one line
 per row with the least of the ``N`` figures (the machine is shared: load only ever makes a figure worse),
 the target, and whether the figure meets it. ``--markdown`` prints the table as docs/performance.md shows it.
+The dynamic-mode rows (``tape_overhead``: the tape per op; ``training_step``: training steps against PyTorch
+eager, CPU time, float32) need PyTorch installed and are left out without it; ``--dynamic`` prints only them.
 """
 
 import os
@@ -13,7 +15,7 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks import globals_bench, transform_time  # noqa: E402
+from benchmarks import globals_bench, tape_overhead, training_step, transform_time  # noqa: E402
 
 LINEAR_SLACK = 1.3
 """Transform time counts as linear when a line of the long function costs at most this much more than a line
@@ -46,17 +48,45 @@ def rows(repeat=3):
     return out
 
 
+def dynamic_rows(repeat=3):
+    """Measure the dynamic-mode rows ``repeat`` times (the least figures count).
+
+    Returns:
+        Rows as ``rows`` gives them; none without PyTorch.
+    """
+    out = []
+    per_op = [tape_overhead.measure() for _ in range(repeat)]
+    if per_op[0] is None:
+        return out
+    ours, theirs = min(p[0] for p in per_op), min(p[1] for p in per_op)
+    ratio = ours / theirs
+    out.append(("tape, per op on 0-d values, forward + backward",
+                f"{ratio:.2f}x PyTorch eager ({ours * 1e6:.1f} us / {theirs * 1e6:.1f} us)", "<= 0.5x", ratio <= 0.5))
+    runs = [training_step.measure() for _ in range(repeat)]
+    for k, (label, _, _, target) in enumerate(runs[0]):
+        ours, theirs = min(run[k][1] for run in runs), min(run[k][2] for run in runs)
+        ratio = ours / theirs
+        figure = f"{ratio:.2f}x PyTorch eager ({ours * 1e3:.2f} ms / {theirs * 1e3:.2f} ms)"
+        out.append((label, figure, "" if target is None else f"<= {target}x",
+                    None if target is None else ratio <= target))
+    return out
+
+
 def main():
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
-    table = rows(repeat)
+    table = dynamic_rows(repeat) if "--dynamic" in sys.argv else rows(repeat) + dynamic_rows(repeat)
     if "--markdown" in sys.argv:
         print("| workload | srcgrad | target | |\n|---|---|---|---|")
         for name, figure, target, met in table:
-            print(f"| {name} | {figure} | {target} | {'met' if met else 'missed'} |")
+            print(f"| {name} | {figure} | {target} | {_verdict(met, 'met', 'missed')} |")
         return
     width = max(len(r[0]) for r in table)
     for name, figure, target, met in table:
-        print(f"{name:{width}s}  {figure:45s}  {target:36s}  {'PASS' if met else 'MISS'}")
+        print(f"{name:{width}s}  {figure:45s}  {target:36s}  {_verdict(met, 'PASS', 'MISS')}")
+
+
+def _verdict(met, yes, no):
+    return "" if met is None else yes if met else no
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Three workloads:
   backward.
 
 Run: ``python benchmarks/tape_overhead.py``. Prints a table; asserts nothing.
+``measure()`` gives issue 11's row (the 0-d chain against PyTorch) to ``benchmarks/report.py``.
 """
 
 import sys
@@ -100,6 +101,29 @@ def big_numpy(n, size):
             g = g * np.cos(saved.pop()) if i % 2 else g * 1.0001
 
     return run
+
+
+def measure(n=2000, rounds=15):
+    """Issue 11's tape row: CPU seconds per op of the 0-d chain, srcgrad and PyTorch, timed interleaved.
+
+    Each figure is the least of ``rounds`` runs (the machine is shared: load only ever makes a figure worse).
+
+    Returns:
+        ``(srcgrad seconds per op, torch seconds per op)``, or ``None`` without torch.
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    runs = [chain_srcgrad((), n), chain_torch(torch, (), n)]
+    best = [float("inf")] * 2
+    for _ in range(rounds):
+        for k, run in enumerate(runs):
+            t0 = time.process_time()
+            run()
+            best[k] = min(best[k], time.process_time() - t0)
+    return best[0] / n, best[1] / n
 
 
 def main(quick=False):

@@ -7,7 +7,16 @@
    with ReLU, ``CrossEntropyLoss``, Adam, 300 points.
 
 Both libraries run the same script text (the module is passed in), in float64
-with one thread. The two are timed interleaved, in rounds of ``n`` steps each, so
+with one thread.
+
+``measure()`` times the dynamic-mode rows of issue 11's table instead (``benchmarks/report.py``
+prints them), in float32 as PyTorch runs them by default:
+
+3. an MLP 784 -> 256 ReLU -> 10, ``CrossEntropyLoss``, Adam, batch 128;
+4. a CNN ``Conv2d(1, 8, 3)``, ReLU, ``MaxPool2d(2)``, ``Conv2d(8, 16, 3)``, ReLU, ``MaxPool2d(2)``,
+   ``Linear(400, 10)``, ``CrossEntropyLoss``, SGD, 28x28 images, batch 64;
+5. ``LSTM(32, 64)`` over 50 steps, batch 16, the mean square of its output as the loss, Adam
+   (and its forward alone). The two are timed interleaved, in rounds of ``n`` steps each, so
 load on a shared machine hits both alike; the table gives the median time per
 step over the rounds and the median and range of the per-round ratios.
 Run: ``python benchmarks/training_step.py [--quick] [--rounds N]``. Prints a
@@ -76,6 +85,119 @@ def mlp_step(lib):
     return step
 
 
+def _float32_data(lib, *shape, classes=None, seed=0):
+    rng = np.random.default_rng(seed)
+    x = lib.tensor(rng.standard_normal(shape).astype(np.float32))
+    if classes is None:
+        return x
+    return x, lib.tensor(rng.integers(0, classes, shape[0]), dtype=lib.int64)
+
+
+def _train(model, loss_fn, opt, x, y):
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def mlp784_step(lib):
+    """MLP 784 -> 256 ReLU -> 10 with Adam on a batch of 128 (float32): one training step."""
+    nn = lib.nn
+    x, y = _float32_data(lib, 128, 784, classes=10)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(lib.float32)
+    return _train(model, nn.CrossEntropyLoss(), lib.optim.Adam(model.parameters(), lr=1e-3), x, y)
+
+
+def cnn_step(lib):
+    """Conv(1,8,3)-pool-Conv(8,16,3)-pool-Linear with SGD on 64 images of 28x28 (float32): one training step."""
+    nn = lib.nn
+    x, y = _float32_data(lib, 64, 1, 28, 28, classes=10)
+    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 10)).to(lib.float32)
+    return _train(model, nn.CrossEntropyLoss(), lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), x, y)
+
+
+def _lstm(lib):
+    lstm = lib.nn.LSTM(32, 64).to(lib.float32)
+    return lstm, _float32_data(lib, 50, 16, 32)
+
+
+def lstm_step(lib):
+    """LSTM(32 -> 64) over 50 steps, batch 16, with Adam (float32): one training step."""
+    lstm, x = _lstm(lib)
+    opt = lib.optim.Adam(lstm.parameters(), lr=1e-3)
+
+    def step():
+        out, _ = lstm(x)
+        loss = (out * out).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def lstm_forward(lib):
+    """The forward alone of ``lstm_step``'s model (recording the tape, as in training)."""
+    lstm, x = _lstm(lib)
+
+    def step():
+        out, _ = lstm(x)
+        return (out * out).mean()
+
+    return step
+
+
+ROWS = [
+    ("training step: MLP 784-256-10 + Adam, batch 128", mlp784_step, 1.0),
+    ("training step: CNN Conv(1,8,3)-pool-Conv(8,16,3)-pool-Linear + SGD, 28x28 batch 64", cnn_step, 1.0),
+    ("training step: LSTM(32->64) over 50 steps, batch 16 + Adam", lstm_step, 1.0),
+    ("  LSTM forward alone", lstm_forward, None),
+]
+"""Issue 11's dynamic-mode training rows: ``(workload, builder, target ratio or None)``."""
+
+
+def measure(rounds=7, seconds=0.05):
+    """Time every row of ``ROWS``, srcgrad against PyTorch, interleaved.
+
+    Each round runs each library's step for about ``seconds`` of CPU time; a
+    row's figure is the least CPU time per step over the rounds of each library
+    (the machine is shared: load only ever makes a figure worse), then their ratio.
+
+    Returns:
+        A list of ``(workload, srcgrad seconds, torch seconds, target)``; empty without torch.
+    """
+    import srcgrad
+
+    try:
+        import torch
+    except ImportError:
+        return []
+    torch.set_num_threads(1)
+    out = []
+    for label, build, target in ROWS:
+        steps = [build(srcgrad), build(torch)]
+        best = [math.inf, math.inf]
+        for step in steps:
+            step()
+        n = [max(1, int(seconds / _cpu_time(step, 1))) for step in steps]
+        for _ in range(rounds):
+            for k, step in enumerate(steps):
+                best[k] = min(best[k], _cpu_time(step, n[k]))
+        out.append((label, best[0], best[1], target))
+    return out
+
+
+def _cpu_time(step, n):
+    t0 = time.process_time()
+    for _ in range(n):
+        step()
+    return (time.process_time() - t0) / n
+
+
 def side_by_side(steps, n, rounds):
     """Seconds per step of each function, per round: the functions take turns, ``n`` steps each."""
     for step in steps:
@@ -117,5 +239,9 @@ def main(quick=False, rounds=15):
 
 
 if __name__ == "__main__":
+    if "--rows" in sys.argv:
+        for label, ours, theirs, target in measure():
+            print(f"{label:<85}{ours * 1e3:9.2f} ms{theirs * 1e3:9.2f} ms{ours / theirs:8.2f}x")
+        sys.exit()
     main(quick="--quick" in sys.argv,
          rounds=int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 15)
