@@ -27,6 +27,7 @@ from srcgrad.rules.nnfuncs import (addmm, binary_cross_entropy, linear, log_soft
 from srcgrad.rules.generated import match_shape
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.reductions import others_product
+from srcgrad.rules.recurrent import lstm_cell
 from srcgrad.rules.scipy_rules import is_scipy_rule
 from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 
@@ -674,6 +675,8 @@ case(transpose2d, U(3), id="transpose2d-vector")
 case(mse_loss, U(3, 4), U(3, 4))
 case(mse_loss, U(3, 4), U(3, 4), reduction="sum")
 case(mse_loss, U(3, 4), U(4), reduction="none", id="mse_loss-broadcast")
+case(lstm_cell, U(3, 8) * 2, U(3, 8) * 2, U(3, 2))
+case(lstm_cell, U(3, 8) * 2, U(1, 8) * 2, U(2, 3, 2), id="lstm_cell-broadcast")
 
 # the helpers generated code calls (srcgrad/rules/generated.py): linear in their first argument
 case(unbroadcast, U(2, 3, 4), (3, 1), id="unbroadcast-sum-axes")

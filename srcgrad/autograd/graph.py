@@ -202,8 +202,8 @@ class RuleNode(Node):
         kwargs = self.kwargs
         grads = []
         many = None
-        if variadic and rule.vjp_all is not None:  # the trailing arguments' cotangents in one call
-            first = len(vjps) - 1
+        if rule.vjp_all is not None:  # the (trailing) arguments' cotangents in one call
+            first = len(vjps) - 1 if variadic else 0
             wanted = [i for (node, _), i in zip(self.next_functions, self.positions) if node is not None and i >= first]
             if wanted:
                 many = dict(zip(wanted, rule.vjp_all(g, ans, *args, argnums=wanted, **kwargs)))

@@ -17,7 +17,7 @@ import numpy as np
 from ..device import check_device
 from ..dtypes import float_dtype
 from ..recording import record
-from ..rules import concatenate_args, split_tuple
+from ..rules import addmm, concatenate_args, lstm_cell, split_tuple
 from ..rules import relu as _relu_primitive
 from ..rules import sigmoid as _sigmoid_primitive
 from ..tensor import Tensor
@@ -53,6 +53,23 @@ def _relu(x):
     return record(_relu_primitive, (x,), {})
 
 
+def _reshape(x, shape):
+    return record(np.reshape, (x, shape), {})
+
+
+def _projection(input, w_ih, b_ih, b_hh, mode):
+    """The input's share of every step's gates at once, as rows: (T * N, G) from (T, N, I).
+
+    One matrix product of rows (with the biases folded in, one ``addmm`` node, as ``Linear``);
+    a product of the (T, N, I) stack would make T small ones, several times slower.
+    """
+    rows = _reshape(input, (-1, input.shape[-1]))
+    if b_ih is None:
+        return record(np.matmul, (rows, _t(w_ih)), {})
+    bias = b_ih if mode == "GRU" else record(np.add, (b_ih, b_hh), {})
+    return record(addmm, (bias, rows, _t(w_ih)), {})
+
+
 # -- one step of each cell; x_proj already holds x @ W_ih.T (+ biases) --------------------------------
 
 def _rnn_step(x_proj, h, w_hh_t, nonlinearity):
@@ -61,11 +78,8 @@ def _rnn_step(x_proj, h, w_hh_t, nonlinearity):
 
 
 def _lstm_step(x_proj, h, c, w_hh_t, w_hr_t=None):
-    gates = record(np.add, (x_proj, record(np.matmul, (h, w_hh_t), {})), {})
-    i, f, g, o = _split(gates, 4)
-    i, f, g, o = _sigmoid(i), _sigmoid(f), record(np.tanh, (g,), {}), _sigmoid(o)
-    c = record(np.add, (record(np.multiply, (f, c), {}), record(np.multiply, (i, g), {})), {})
-    h = record(np.multiply, (o, record(np.tanh, (c,), {})), {})
+    # two nodes: the hidden state's product and the fused cell (PyTorch's fused LSTM cell)
+    h, c = record(lstm_cell, (x_proj, record(np.matmul, (h, w_hh_t), {}), c), {})
     if w_hr_t is not None:  # proj_size: h is projected down
         h = record(np.matmul, (h, w_hr_t), {})
     return h, c
@@ -194,13 +208,10 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._params(layer, direction)
                 w_hr_t = None if w_hr is None else _t(w_hr)
                 k = layer * directions + direction
-                h = h0[k:k + 1]
-                c = c0[k:k + 1] if lstm else None
-                proj = record(np.matmul, (layer_input, _t(w_ih)), {})  # (T, N, G)
-                if b_ih is not None:
-                    bias = b_ih if self.mode == "GRU" else record(np.add, (b_ih, b_hh), {})
-                    proj = record(np.add, (proj, bias), {})
-                per_step = _split(proj, steps, axis=0) if steps > 1 else [proj]
+                h = h0[k]  # the loop runs on (N, H) states: matrix products, not stacks of one
+                c = c0[k] if lstm else None
+                per_step = _split(_projection(layer_input, w_ih, b_ih, b_hh, self.mode), steps, axis=0) \
+                    if steps > 1 else [_projection(layer_input, w_ih, b_ih, b_hh, self.mode)]
                 w_hh_t = _t(w_hh)
                 order = range(steps - 1, -1, -1) if direction else range(steps)
                 hs = [None] * steps
@@ -213,12 +224,12 @@ class RNNBase(Module):
                     else:
                         h = _rnn_step(per_step[t], h, w_hh_t, "tanh" if self.mode == "RNN_TANH" else "relu")
                     if lengths is not None and t >= lengths.min():  # finished sequences keep their state
-                        running = (lengths > t)[None, :, None]
+                        running = (lengths > t)[:, None]
                         h = record(np.where, (running, h, h_prev), {})
                         if lstm:
                             c = record(np.where, (running, c, c_prev), {})
                     hs[t] = h
-                outputs.append(_concat(hs, 0))
+                outputs.append(_reshape(_concat(hs, 0), (steps, batch, -1)))
                 last_h.append(h)
                 if lstm:
                     last_c.append(c)
@@ -228,8 +239,8 @@ class RNNBase(Module):
         output = layer_input
         if packed is not None:
             output = repack_like(output, lengths, packed)
-        h_n = _concat(last_h, 0)
-        c_n = _concat(last_c, 0) if lstm else None
+        h_n = _reshape(_concat(last_h, 0), h_shape)
+        c_n = _reshape(_concat(last_c, 0), state_shape) if lstm else None
         if unbatched:
             output = output.squeeze(1)
             h_n = h_n.squeeze(1)

@@ -50,7 +50,8 @@ Further conventions every caller relies on:
   argument's index in ``args`` (``Rule.call_vjp``/``call_jvp`` do this).
   Such a rule may add ``vjp_all(g, ans, *args, argnums, **kwargs)``, the
   cotangents of all the arguments at ``argnums`` in one call (the tape's
-  linear-time path for ``np.stack`` of many Tensors).
+  linear-time path for ``np.stack`` of many Tensors); so may a rule whose
+  vjps share most of their work (``lstm_cell``).
 * Multiple outputs (``split_tuple``, ``np.linalg.slogdet``, ``np.linalg.eigh``,
   ``svd_p``) are registered
   with ``multiple_outputs=True``: the primitive returns a tuple, ``ans`` is that
@@ -121,10 +122,12 @@ from . import fourier  # noqa: E402,F401  (np.fft)
 from . import decomp  # noqa: E402,F401  (np.linalg.eig, eigvals, pinv)
 from . import generated  # noqa: E402,F401  (the helpers generated code calls: its derivatives)
 from . import operators  # noqa: E402,F401  (operator.mul, ... as the operators)
+from . import recurrent  # noqa: E402,F401  (lstm_cell, PyTorch's fused LSTM cell)
 from .indexing import index_add, index_update
 from .linalg import einsum_args, svd_p, svdvals_p
 from .nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss, relu,
                       sigmoid, softmax, softplus, sum_rows, transpose2d)
+from .recurrent import lstm_cell
 from .shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 from . import scipy_rules  # noqa: E402  (scipy's rules: registered for the scipy modules already imported)
 
@@ -168,4 +171,5 @@ __all__ = [
     "addmm",
     "transpose2d",
     "mse_loss",
+    "lstm_cell",
 ]

@@ -49,12 +49,14 @@ class Rule:
             every positional argument from its index on and must be called with
             the keyword argument ``argnum=i`` (the argument's index in ``args``).
             Use ``vjp_at``/``call_vjp`` rather than indexing ``vjps``.
-        vjp_all: for a variadic rule, optionally
-            ``vjp_all(g, ans, *args, argnums, **kwargs)`` giving the cotangents
-            of all the trailing arguments at ``argnums`` in one call (a list).
-            It reads nothing the last vjp does not. The tape uses it: ``n``
+        vjp_all: optionally ``vjp_all(g, ans, *args, argnums, **kwargs)``
+            giving the cotangents of all the arguments at ``argnums`` in one
+            call (a list): for a variadic rule, of its trailing arguments (``n``
             calls of the last vjp each pass all ``n`` arguments, which costs
-            ``O(n^2)`` for ``np.stack`` of a long list.
+            ``O(n^2)`` for ``np.stack`` of a long list); for another rule, of
+            any of its arguments, when their vjps share most of their work
+            (``lstm_cell``'s gates). It reads nothing the vjps do not. The
+            tape uses it; the vjps stay the reference (the compiler calls them).
         multiple_outputs: True when the primitive returns a tuple of arrays
             (``split_tuple``, ``np.linalg.slogdet``): ``ans`` is that tuple, the
             vjps receive ``g`` as a tuple with one cotangent per output (the
@@ -263,8 +265,8 @@ def defvjp(fn, *vjps, name=None, backward_name=None, variadic=False, multiple_ou
         variadic: the last vjp serves all trailing positional arguments and is
             called with ``argnum=i`` (see ``Rule.variadic``).
         multiple_outputs: ``fn`` returns a tuple (see ``Rule.multiple_outputs``).
-        vjp_all: for a variadic rule, the cotangents of many trailing
-            arguments in one call (see ``Rule.vjp_all``).
+        vjp_all: the cotangents of several arguments in one call (see
+            ``Rule.vjp_all``).
         complex: the VJPs and JVPs are right for complex values too (see
             ``Rule.complex``); leave it False unless a test checks them.
 
