@@ -27,7 +27,7 @@ from srcgrad.rules.nnfuncs import (addmm, binary_cross_entropy, linear, log_soft
 from srcgrad.rules.generated import match_shape
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.reductions import others_product
-from srcgrad.rules.recurrent import lstm_cell
+from srcgrad.rules.recurrent import lstm_cell, lstm_layer
 from srcgrad.rules.scipy_rules import is_scipy_rule
 from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 
@@ -677,6 +677,7 @@ case(mse_loss, U(3, 4), U(3, 4), reduction="sum")
 case(mse_loss, U(3, 4), U(4), reduction="none", id="mse_loss-broadcast")
 case(lstm_cell, U(3, 8) * 2, U(3, 8) * 2, U(3, 2))
 case(lstm_cell, U(3, 8) * 2, U(1, 8) * 2, U(2, 3, 2), id="lstm_cell-broadcast")
+case(lstm_layer, U(3, 2, 8) * 2, U(2, 2), U(2, 2), U(8, 2))
 
 # the helpers generated code calls (srcgrad/rules/generated.py): linear in their first argument
 case(unbroadcast, U(2, 3, 4), (3, 1), id="unbroadcast-sum-axes")

@@ -20,6 +20,7 @@ from ..recording import record
 from ..rules import addmm, concatenate_args, lstm_cell, split_tuple
 from ..rules import relu as _relu_primitive
 from ..rules import sigmoid as _sigmoid_primitive
+from ..rules.recurrent import lstm_layer
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -210,6 +211,15 @@ class RNNBase(Module):
                 k = layer * directions + direction
                 h = h0[k]  # the loop runs on (N, H) states: matrix products, not stacks of one
                 c = c0[k] if lstm else None
+                if lstm and w_hr is None and lengths is None and not direction:
+                    # the whole sequence as one node: its backward finds the weight's gradient with one
+                    # product over all steps, and records nothing per step
+                    gates = _reshape(_projection(layer_input, w_ih, b_ih, b_hh, self.mode), (steps, batch, -1))
+                    hs, cs = record(lstm_layer, (gates, h, c, w_hh), {})
+                    outputs.append(hs)
+                    last_h.append(hs[steps - 1])
+                    last_c.append(cs[steps - 1])
+                    continue
                 per_step = _split(_projection(layer_input, w_ih, b_ih, b_hh, self.mode), steps, axis=0) \
                     if steps > 1 else [_projection(layer_input, w_ih, b_ih, b_hh, self.mode)]
                 w_hh_t = _t(w_hh)

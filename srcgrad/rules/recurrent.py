@@ -1,4 +1,4 @@
-"""The LSTM cell as one primitive: ``lstm_cell``, PyTorch's fused cell.
+"""The LSTM cell and the LSTM layer as primitives: ``lstm_cell``, PyTorch's fused cell, and ``lstm_layer``.
 
 An LSTM step composed from ufuncs records eleven nodes (an add, a split, three
 sigmoids, two tanhs, three products and a sum); PyTorch's fused kernel is one.
@@ -14,6 +14,14 @@ keeping them.
   their last axis holds the gates ``i, f, g, o`` in PyTorch's order, each as
   wide as ``c``'s last axis. Then ``c_new = f * c + i * g`` and
   ``h = o * tanh(c_new)``, with ``i, f, o`` sigmoids and ``g`` a tanh.
+* ``lstm_layer(x_gates, h0, c0, w_hh) -> (hs, cs)``: ``lstm_cell`` at every
+  step of a sequence, the hidden state's share of the gates being
+  ``h @ w_hh.T``; the states after every step come out. One node for the
+  whole sequence (``nn.LSTM`` uses it where no step is special: no packed
+  lengths, no projection, the forward direction): its VJP walks back over time
+  carrying only the state's cotangents, with the activations found for all
+  steps at once beforehand and the weight's cotangent one product over all
+  steps after, where per-step nodes make two small products a step.
 """
 
 import numpy as np
@@ -23,7 +31,7 @@ from .helpers import broadcast_like
 from .nnfuncs import sigmoid
 from .registry import defjvp, defvjp, primitive
 
-__all__ = ["lstm_cell", "gate"]
+__all__ = ["lstm_cell", "lstm_layer", "gate"]
 
 
 def gate(a, k):
@@ -103,3 +111,108 @@ defvjp(lstm_cell,
        lambda g, ans, x_gates, h_gates, c: lstm_cell_grads(g, ans, x_gates, h_gates, c)[1],
        multiple_outputs=True, vjp_all=lstm_cell_vjp_all, backward_name="LstmCellBackward0")
 defjvp(lstm_cell, lstm_cell_jvp_gates, lstm_cell_jvp_gates, lstm_cell_jvp_c)
+
+
+# -- the whole sequence ---------------------------------------------------------------------------------------
+
+@primitive
+def lstm_layer(x_gates, h0, c0, w_hh):
+    """An LSTM layer over a whole sequence: ``lstm_cell`` at every step, one primitive.
+
+    Args:
+        x_gates: the input's share of every step's gates, (T, N, 4H) (the input's projection and the biases).
+        h0, c0: the initial hidden and cell states, (N, H).
+        w_hh: the hidden-to-gates weight, (4H, H).
+
+    Returns:
+        ``(hs, cs)``: the hidden and cell states after every step, each (T, N, H).
+    """
+    w_t = np.transpose(w_hh)
+    h, c = h0, c0
+    hs, cs = [], []
+    for x_t in x_gates:
+        h, c = lstm_cell(x_t, np.matmul(h, w_t), c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs), np.stack(cs)
+
+
+def _previous(states, first):
+    """The states before each step: ``first``, then every state but the last; (T, N, H)."""
+    return np.concatenate([np.expand_dims(first, 0), states[:-1]], axis=0)
+
+
+def lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh):
+    """The cotangents ``(d_x_gates, d_h0, d_c0, d_w_hh)`` of ``lstm_layer``; ``g = (g_hs, g_cs)``.
+
+    The gates' activations of every step, and the factors the gates' cotangents
+    take from them, are found for all steps at once from the saved states (one
+    product for all steps); the loop back over time carries only the
+    cotangents of the state (two products and a few passes over (N, H) values
+    a step); the weight's cotangent is one product over all steps.
+    """
+    hs, cs = ans
+    h_prev = _previous(hs, h0)
+    i, f, cand, o = _activations(x_gates, np.matmul(h_prev, np.transpose(w_hh)))
+    tanh_c = np.tanh(cs)
+    to_c = o * (1 - tanh_c * tanh_c)  # d c_t / d h_t along the output gate's path
+    # d gates_t = [d_c, d_c, d_c, d_h] * factors_t, block by block (i, f, g, o)
+    factors = np.concatenate([cand * i * (1 - i), _previous(cs, c0) * f * (1 - f), i * (1 - cand * cand),
+                              tanh_c * o * (1 - o)], axis=-1)
+    d_h = np.zeros_like(h0)
+    d_c = np.zeros_like(c0)
+    d_gates = []
+    for t in range(shape_of(x_gates)[0] - 1, -1, -1):
+        d_h = g[0][t] + d_h
+        d_c = g[1][t] + d_c + d_h * to_c[t]
+        d_t = np.concatenate([d_c, d_c, d_c, d_h], axis=-1) * factors[t]
+        d_gates.append(d_t)
+        d_h = np.matmul(d_t, w_hh)
+        d_c = d_c * f[t]
+    d_gates = np.stack(d_gates[::-1])
+    d_w = np.matmul(np.transpose(np.reshape(d_gates, (-1, shape_of(d_gates)[-1]))),
+                    np.reshape(h_prev, (-1, shape_of(h_prev)[-1])))
+    return d_gates, d_h, d_c, d_w
+
+
+def lstm_layer_vjp_all(g, ans, x_gates, h0, c0, w_hh, argnums):
+    """The cotangents of the arguments at ``argnums``, from one walk back over time (the tape's path)."""
+    grads = lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh)
+    return [grads[i] for i in argnums]
+
+
+def lstm_layer_jvp(t_x, t_h0, t_c0, t_w, ans, x_gates, h0, c0, w_hh):
+    """The tangents ``(hs, cs)`` from tangents of the four arguments (``None`` for none)."""
+    hs, cs = ans
+    h_prev = _previous(hs, h0)
+    c_prev = _previous(cs, c0)
+    i, f, cand, o = _activations(x_gates, np.matmul(h_prev, np.transpose(w_hh)))
+    tanh_c = np.tanh(cs)
+    t_h = np.zeros_like(h0) if t_h0 is None else t_h0
+    t_c = np.zeros_like(c0) if t_c0 is None else t_c0
+    t_hs, t_cs = [], []
+    for t in range(shape_of(x_gates)[0]):
+        t_g = np.matmul(t_h, np.transpose(w_hh))
+        if t_x is not None:
+            t_g = t_g + t_x[t]
+        if t_w is not None:
+            t_g = t_g + np.matmul(h_prev[t], np.transpose(t_w))
+        t_c = gate(t_g, 0) * i[t] * (1 - i[t]) * cand[t] + gate(t_g, 1) * f[t] * (1 - f[t]) * c_prev[t] \
+            + gate(t_g, 2) * (1 - cand[t] * cand[t]) * i[t] + f[t] * t_c
+        t_h = gate(t_g, 3) * o[t] * (1 - o[t]) * tanh_c[t] + o[t] * (1 - tanh_c[t] * tanh_c[t]) * t_c
+        t_hs.append(t_h)
+        t_cs.append(t_c)
+    return np.stack(t_hs), np.stack(t_cs)
+
+
+defvjp(lstm_layer,
+       lambda g, ans, x_gates, h0, c0, w_hh: lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh)[0],
+       lambda g, ans, x_gates, h0, c0, w_hh: lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh)[1],
+       lambda g, ans, x_gates, h0, c0, w_hh: lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh)[2],
+       lambda g, ans, x_gates, h0, c0, w_hh: lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh)[3],
+       multiple_outputs=True, vjp_all=lstm_layer_vjp_all, backward_name="LstmLayerBackward0")
+defjvp(lstm_layer,
+       lambda t, ans, x_gates, h0, c0, w_hh: lstm_layer_jvp(t, None, None, None, ans, x_gates, h0, c0, w_hh),
+       lambda t, ans, x_gates, h0, c0, w_hh: lstm_layer_jvp(None, t, None, None, ans, x_gates, h0, c0, w_hh),
+       lambda t, ans, x_gates, h0, c0, w_hh: lstm_layer_jvp(None, None, t, None, ans, x_gates, h0, c0, w_hh),
+       lambda t, ans, x_gates, h0, c0, w_hh: lstm_layer_jvp(None, None, None, t, ans, x_gates, h0, c0, w_hh))
