@@ -16,8 +16,10 @@ import os
 import textwrap
 
 import gast
+import numpy as np
 import pytest
 
+import srcgrad
 from srcgrad.compiler.parse import parse_expression, parse_function, parse_module
 from tests.corpus import all_cases
 
@@ -106,3 +108,16 @@ def test_expression_parses_as_gast_would():
     for text in ("g * (1 - ans * ans)", "x if axis is None else np.sum(x, axis=axis)", "lambda g, ans, x: g / x",
                  "[v * 2 for v in xs if v]", "f'{x!r:>{w}}'", "a[1:2, ..., None]", "-x ** 2"):
         assert _dump(parse_expression(text)) == _dump(_via_gast(text, mode="eval").body), text
+
+
+positional_only = lambda x, /, y: np.sum(np.sin(x) * y)  # noqa: E731
+
+
+def test_a_lambda_with_positional_only_parameters_is_found():
+    # its parameters before "/" are code.co_varnames too: they were left out of the match (a refusal)
+    x, y = np.array([0.1, -0.7, 1.3]), 2.5
+    dx = srcgrad.grad(positional_only)(x, y)
+    eps = 1e-6
+    fd = [(positional_only(x + eps * e, y) - positional_only(x - eps * e, y)) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(dx, fd, rtol=1e-7)
+    np.testing.assert_allclose(dx, y * np.cos(x), rtol=1e-12)

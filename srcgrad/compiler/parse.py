@@ -312,7 +312,7 @@ def _without_annotations(node):
 def _find_def(tree, fn, code):
     if code.co_name == "<lambda>":
         lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-                   and [a.arg for a in n.args.args] == list(code.co_varnames[: code.co_argcount])]
+                   and [a.arg for a in n.args.posonlyargs + n.args.args] == list(code.co_varnames[: code.co_argcount])]
         if not lambdas:
             return None
         lam = lambdas[0]
