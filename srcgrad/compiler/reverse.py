@@ -1421,25 +1421,11 @@ class Reverse:
         if not by_shape:
             return
         skip = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
-        values = self.ns.values
-
-        def callee(node):
-            parts = []
-            while isinstance(node, ast.Attribute):
-                parts.append(node.attr)
-                node = node.value
-            if not isinstance(node, ast.Name) or node.id not in values:
-                return None
-            obj = values[node.id]
-            for attr in reversed(parts):
-                obj = getattr(obj, attr, None)
-            return obj
-
         for st in stmts:
             for call in ast.walk(st):
                 if not isinstance(call, ast.Call):
                     continue
-                fn = callee(call.func)
+                fn = _callee(call.func, self.ns.values)
                 try:
                     positions = SHAPE_ARGS.get(fn) if fn not in skip else None
                 except TypeError:
