@@ -56,8 +56,10 @@ def main(steps):
         g0, m0, t0 = measure(stored, args, repeat)
         g1, m1, t1 = measure(checkpointed, args, repeat)
         diff = max(float(np.max(np.abs(a - b))) for a, b in zip(g0, g1))
-        print(f"| {T:,} | {m0 / 2**20:.1f} MiB | {m1 / 2**20:.2f} MiB | {m1 / m0:.1%} | {t0 * 1e3:.0f} ms | "
-              f"{t1 * 1e3:.0f} ms | {t1 / t0:.2f}x | {diff:.1e} |")
+        print(
+            f"| {T:,} | {m0 / 2**20:.1f} MiB | {m1 / 2**20:.2f} MiB | {m1 / m0:.1%} | {t0 * 1e3:.0f} ms | "
+            f"{t1 * 1e3:.0f} ms | {t1 / t0:.2f}x | {diff:.1e} |"
+        )
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def euler_hand(k, y0, n):
 
 # ----------------------------------------------------------------- numpy code
 def poly_loss(a, b, c, d, x, y):
-    p = a + b * x + c * x ** 2 + d * x ** 3
+    p = a + b * x + c * x**2 + d * x**3
     return np.sum((p - y) ** 2)
 
 
@@ -155,7 +155,7 @@ def thirty_lines(x, w, b):
     v = v + np.sum(k)
     v = v * 0.5
     v = v + np.sum(np.abs(x - w))
-    v = v + np.sum(b ** 2)
+    v = v + np.sum(b**2)
     return v
 
 
@@ -197,11 +197,15 @@ def main():
     rows.append(("2-layer MLP 64x1000x100x10", tg, th, tf, ratios, "<= 1.05x hand"))
 
     print(f"medians over {ROUNDS} rounds")
-    print(f"{'case':38s} {'generated':>11s} {'hand':>11s} {'forward':>11s} {'gen/hand':>9s} {'(range)':>11s} "
-          f"{'gen/fwd':>8s}  target")
+    print(
+        f"{'case':38s} {'generated':>11s} {'hand':>11s} {'forward':>11s} {'gen/hand':>9s} {'(range)':>11s} "
+        f"{'gen/fwd':>8s}  target"
+    )
     for name, tg, th, tf, ratios, target in rows:
-        print(f"{name:38s} {tg * 1e6:9.1f}us {th * 1e6:9.1f}us {tf * 1e6:9.1f}us {np.median(ratios):9.3f} "
-              f"{min(ratios):5.3f}-{max(ratios):5.3f} {tg / tf:8.2f}  {target}")
+        print(
+            f"{name:38s} {tg * 1e6:9.1f}us {th * 1e6:9.1f}us {tf * 1e6:9.1f}us {np.median(ratios):9.3f} "
+            f"{min(ratios):5.3f}-{max(ratios):5.3f} {tg / tf:8.2f}  {target}"
+        )
 
     transform_times()
 
@@ -213,6 +217,7 @@ def transform_times(runs=21):
     are warm, as in any program after its first gradient; every timed run starts from an empty gradient cache.
     """
     import time
+
     rng = np.random.default_rng(0)
     xv, wv, bv = rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)
     key = speckey.key((xv, wv, bv))
@@ -225,9 +230,11 @@ def transform_times(runs=21):
         srcgrad.grad(thirty_lines, wrt=(0, 1, 2))._spec(key)
         uncached.append(time.perf_counter() - t0)
     cached = best(lambda: srcgrad.grad(thirty_lines, wrt=(0, 1, 2))._spec(key), 200)
-    print(f"transform of a 30-line function: uncached median {np.median(uncached) * 1e3:.1f} ms "
-          f"({min(uncached) * 1e3:.1f}-{max(uncached) * 1e3:.1f} over {runs} runs; target < 50 ms), "
-          f"from the cache {cached * 1e6:.1f} us (target < 50 us)")
+    print(
+        f"transform of a 30-line function: uncached median {np.median(uncached) * 1e3:.1f} ms "
+        f"({min(uncached) * 1e3:.1f}-{max(uncached) * 1e3:.1f} over {runs} runs; target < 50 ms), "
+        f"from the cache {cached * 1e6:.1f} us (target < 50 us)"
+    )
 
 
 if __name__ == "__main__":

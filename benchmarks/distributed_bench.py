@@ -38,13 +38,17 @@ def epoch_job(epochs):
     dist.init_process_group("mpi")
     world = dist.get_world_size()
     rng = np.random.default_rng(0)
-    data = TensorDataset(srcgrad.tensor(rng.normal(size=(SAMPLES, FEATURES))),
-                         srcgrad.tensor(rng.integers(0, CLASSES, SAMPLES)))
+    data = TensorDataset(
+        srcgrad.tensor(rng.normal(size=(SAMPLES, FEATURES))), srcgrad.tensor(rng.integers(0, CLASSES, SAMPLES))
+    )
     sampler = DistributedSampler(data, seed=0)
     loader = DataLoader(data, batch_size=BATCH // world, sampler=sampler)
     srcgrad.manual_seed(0)
-    model = DistributedDataParallel(nn.Sequential(nn.Linear(FEATURES, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN),
-                                                  nn.ReLU(), nn.Linear(HIDDEN, CLASSES)))
+    model = DistributedDataParallel(
+        nn.Sequential(
+            nn.Linear(FEATURES, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CLASSES)
+        )
+    )
     opt = srcgrad.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = nn.CrossEntropyLoss()
     times = []
@@ -74,7 +78,7 @@ def allreduce_job():
     result = {}
     for mb in SIZES_MB:
         a = np.ones(mb * 2**20 // 8)
-        dist.all_reduce(a)   # warm up
+        dist.all_reduce(a)  # warm up
         best = float("inf")
         for _ in range(5):
             dist.barrier()
@@ -94,10 +98,20 @@ def allreduce_job():
 
 
 def launch(n, threads, *args):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    command = [sys.executable, "-m", "srcgrad.distributed.run", "-n", str(n), "--timeout", "1800",
-               os.path.abspath(__file__), *args]
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "srcgrad.distributed.run",
+        "-n",
+        str(n),
+        "--timeout",
+        "1800",
+        os.path.abspath(__file__),
+        *args,
+    ]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -107,8 +121,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
-    configs = [("1 process, 1 BLAS thread", 1, 1), ("1 process, 2 BLAS threads", 1, 2),
-               ("2 processes, 1 BLAS thread each", 2, 1)]
+    configs = [
+        ("1 process, 1 BLAS thread", 1, 1),
+        ("1 process, 2 BLAS threads", 1, 2),
+        ("2 processes, 1 BLAS thread each", 2, 1),
+    ]
     best = {}
     reduce_best = {}
     for _ in range(args.rounds):
@@ -120,8 +137,10 @@ def main():
         for key, value in result.items():
             reduce_best[key] = min(reduce_best.get(key, float("inf")), value)
     base = best[configs[0][0]]
-    print(f"MLP {FEATURES}-{HIDDEN}-{HIDDEN}-{CLASSES} ({params / 1e6:.2f} M float64 parameters), "
-          f"{SAMPLES} samples, global batch {BATCH}; best of {args.rounds} rounds x {args.epochs} epochs")
+    print(
+        f"MLP {FEATURES}-{HIDDEN}-{HIDDEN}-{CLASSES} ({params / 1e6:.2f} M float64 parameters), "
+        f"{SAMPLES} samples, global batch {BATCH}; best of {args.rounds} rounds x {args.epochs} epochs"
+    )
     print("| configuration | time per epoch | speed-up |")
     print("|---|---|---|")
     for name, _, _ in configs:

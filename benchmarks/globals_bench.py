@@ -67,12 +67,12 @@ Y = _rng.normal(size=2000)
 
 
 def poly_loss(a, b, c, d):
-    p = a + b * X + c * X ** 2 + d * X ** 3
+    p = a + b * X + c * X**2 + d * X**3
     return np.sum((p - Y) ** 2)
 
 
 def poly_loss_args(a, b, c, d, x, y):
-    p = a + b * x + c * x ** 2 + d * x ** 3
+    p = a + b * x + c * x**2 + d * x**3
     return np.sum((p - y) ** 2)
 
 
@@ -129,16 +129,18 @@ def measure(n_rounds=5):
     ga = srcgrad.grad(horner_loss_args, wrt=(0, 1, 2, 3))
     _check(g(*coeffs), horner_hand(*coeffs))
     _check(ga(*coeffs, XS, YS), horner_hand(*coeffs))
-    (tg, ta, th), ratios = rounds([lambda: g(*coeffs), lambda: ga(*coeffs, XS, YS), lambda: horner_hand(*coeffs)],
-                                  number=5, n_rounds=n_rounds)
+    (tg, ta, th), ratios = rounds(
+        [lambda: g(*coeffs), lambda: ga(*coeffs, XS, YS), lambda: horner_hand(*coeffs)], number=5, n_rounds=n_rounds
+    )
     rows.append(("Horner cubic + squared loss, 1000 Python floats", "hand", tg / th, ta / th, ratios))
 
     g = srcgrad.grad(poly_loss, wrt=(0, 1, 2, 3))
     ga = srcgrad.grad(poly_loss_args, wrt=(0, 1, 2, 3))
     _check(g(*coeffs), poly_floor(*coeffs))
     _check(ga(*coeffs, X, Y), poly_floor(*coeffs))
-    (tg, ta, th), ratios = rounds([lambda: g(*coeffs), lambda: ga(*coeffs, X, Y), lambda: poly_floor(*coeffs)],
-                                  number=50, n_rounds=n_rounds)
+    (tg, ta, th), ratios = rounds(
+        [lambda: g(*coeffs), lambda: ga(*coeffs, X, Y), lambda: poly_floor(*coeffs)], number=50, n_rounds=n_rounds
+    )
     rows.append(("polynomial regression, 2000 points", "floor", tg / th, ta / th, ratios))
 
     W1 = _rng.normal(size=(1000, 100)) * 0.03
@@ -147,8 +149,9 @@ def measure(n_rounds=5):
     ga = srcgrad.grad(mlp_loss_args, wrt=(0, 1))
     _check(g(W1, W2), mlp_hand(W1, W2), 1e-8)
     _check(ga(W1, W2, XM, YM), mlp_hand(W1, W2), 1e-8)
-    (tg, ta, th), ratios = rounds([lambda: g(W1, W2), lambda: ga(W1, W2, XM, YM), lambda: mlp_hand(W1, W2)],
-                                  number=10, n_rounds=n_rounds)
+    (tg, ta, th), ratios = rounds(
+        [lambda: g(W1, W2), lambda: ga(W1, W2, XM, YM), lambda: mlp_hand(W1, W2)], number=10, n_rounds=n_rounds
+    )
     rows.append(("MLP 64x1000 -> 100 relu -> 10", "hand", tg / th, ta / th, ratios))
     return rows
 

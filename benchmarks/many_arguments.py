@@ -55,7 +55,10 @@ def main(sizes):
         torch = None
     print(f"{'n':>8} {'op':>12} {'srcgrad s':>10} {'torch s':>9}")
     for n in sizes:
-        for name, ours, theirs in (("stack", stack_srcgrad, stack_torch), ("concatenate", concat_srcgrad, concat_torch)):
+        for name, ours, theirs in (
+            ("stack", stack_srcgrad, stack_torch),
+            ("concatenate", concat_srcgrad, concat_torch),
+        ):
             mine = ours(n)
             other = f"{theirs(torch, n):9.3f}" if torch is not None else f"{'-':>9}"
             print(f"{n:>8} {name:>12} {mine:10.3f} {other}")

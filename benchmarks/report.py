@@ -30,21 +30,35 @@ def rows(repeat=3):
         compiler rows (for comparison) in the figure text.
     """
     runs = [globals_bench.measure(n_rounds=3) for _ in range(repeat)]
-    targets = {"Horner cubic + squared loss, 1000 Python floats": 2.0, "polynomial regression, 2000 points": 1.5,
-               "MLP 64x1000 -> 100 relu -> 10": 1.05}
+    targets = {
+        "Horner cubic + squared loss, 1000 Python floats": 2.0,
+        "polynomial regression, 2000 points": 1.5,
+        "MLP 64x1000 -> 100 relu -> 10": 1.05,
+    }
     out = []
     for k, (name, ref, _, _, _) in enumerate(runs[0]):
         g = min(run[k][2] for run in runs)
         a = min(run[k][3] for run in runs)
         target = targets[name]
-        out.append((f"{name} (data in globals)", f"{g:.2f}x {ref} (as arguments: {a:.2f}x)",
-                    f"<= {target}x {ref}", g <= target))
+        out.append(
+            (
+                f"{name} (data in globals)",
+                f"{g:.2f}x {ref} (as arguments: {a:.2f}x)",
+                f"<= {target}x {ref}",
+                g <= target,
+            )
+        )
     times = [transform_time.measure((200, 1000), runs=2) for _ in range(repeat)]
     short, long_ = min(t[200] for t in times), min(t[1000] for t in times)
     growth = (long_ / 1000) / (short / 200)
-    out.append(("transform time, 1000-line straight-line function",
-                f"{long_:.2f} s (200 lines: {short:.2f} s; per line x{growth:.2f})",
-                f"<= 1.0 s, linear (per line <= x{LINEAR_SLACK})", long_ <= 1.0 and growth <= LINEAR_SLACK))
+    out.append(
+        (
+            "transform time, 1000-line straight-line function",
+            f"{long_:.2f} s (200 lines: {short:.2f} s; per line x{growth:.2f})",
+            f"<= 1.0 s, linear (per line <= x{LINEAR_SLACK})",
+            long_ <= 1.0 and growth <= LINEAR_SLACK,
+        )
+    )
     return out
 
 
@@ -60,15 +74,22 @@ def dynamic_rows(repeat=3):
         return out
     ours, theirs = min(p[0] for p in per_op), min(p[1] for p in per_op)
     ratio = ours / theirs
-    out.append(("tape, per op on 0-d values, forward + backward",
-                f"{ratio:.2f}x PyTorch eager ({ours * 1e6:.1f} us / {theirs * 1e6:.1f} us)", "<= 0.5x", ratio <= 0.5))
+    out.append(
+        (
+            "tape, per op on 0-d values, forward + backward",
+            f"{ratio:.2f}x PyTorch eager ({ours * 1e6:.1f} us / {theirs * 1e6:.1f} us)",
+            "<= 0.5x",
+            ratio <= 0.5,
+        )
+    )
     runs = [training_step.measure() for _ in range(repeat)]
     for k, (label, _, _, target) in enumerate(runs[0]):
         ours, theirs = min(run[k][1] for run in runs), min(run[k][2] for run in runs)
         ratio = ours / theirs
         figure = f"{ratio:.2f}x PyTorch eager ({ours * 1e3:.2f} ms / {theirs * 1e3:.2f} ms)"
-        out.append((label, figure, "" if target is None else f"<= {target}x",
-                    None if target is None else ratio <= target))
+        out.append(
+            (label, figure, "" if target is None else f"<= {target}x", None if target is None else ratio <= target)
+        )
     return out
 
 

@@ -115,8 +115,16 @@ def cnn_step(lib):
     """Conv(1,8,3)-pool-Conv(8,16,3)-pool-Linear with SGD on 64 images of 28x28 (float32): one training step."""
     nn = lib.nn
     x, y = _float32_data(lib, 64, 1, 28, 28, classes=10)
-    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
-                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 10)).to(lib.float32)
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 10),
+    ).to(lib.float32)
     return _train(model, nn.CrossEntropyLoss(), lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), x, y)
 
 
@@ -227,8 +235,11 @@ def main(quick=False, rounds=15):
     n = 10 if quick else 50
     rounds = 3 if quick else rounds
     print(f"median over {rounds} rounds of {n} steps")
-    print(f"{'model':<28}" + "".join(f"{name:>14}" for name, _ in libs)
-          + ("  srcgrad/torch     (range)" if len(libs) > 1 else ""))
+    print(
+        f"{'model':<28}"
+        + "".join(f"{name:>14}" for name, _ in libs)
+        + ("  srcgrad/torch     (range)" if len(libs) > 1 else "")
+    )
     for label, build in [("polynomial (Linear 3->1)", polynomial_step), ("spiral MLP (2-64-64-3)", mlp_step)]:
         times = side_by_side([build(lib) for _, lib in libs], n, rounds)
         row = f"{label:<28}" + "".join(f"{np.median(t) * 1e6:>11.1f} us" for t in times)
@@ -243,5 +254,7 @@ if __name__ == "__main__":
         for label, ours, theirs, target in measure():
             print(f"{label:<85}{ours * 1e3:9.2f} ms{theirs * 1e3:9.2f} ms{ours / theirs:8.2f}x")
         sys.exit()
-    main(quick="--quick" in sys.argv,
-         rounds=int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 15)
+    main(
+        quick="--quick" in sys.argv,
+        rounds=int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 15,
+    )

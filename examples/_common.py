@@ -34,7 +34,9 @@ def parse_args(description, steps, extra=None):
     parser = argparse.ArgumentParser(description=description)
     if extra is not None:
         extra(parser)
-    parser.add_argument("--steps", type=count, default=steps, help=f"training steps (default {steps}; 0 runs no training)")
+    parser.add_argument(
+        "--steps", type=count, default=steps, help=f"training steps (default {steps}; 0 runs no training)"
+    )
     parser.add_argument("--plot", default=None, help="where to save the PNG plot (default: next to the script)")
     parser.add_argument("--no-plot", action="store_true", help="do not draw a plot")
     parser.add_argument("--seed", type=int, default=0, help="random seed")

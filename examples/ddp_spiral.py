@@ -39,18 +39,24 @@ def main():
     args = parse_args(__doc__.splitlines()[0], steps=300, extra=options)
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
-    srcgrad.manual_seed(args.seed + rank)   # each rank draws its own start; DDP copies rank 0's to all
+    srcgrad.manual_seed(args.seed + rank)  # each rank draws its own start; DDP copies rank 0's to all
     x0, y0 = spirals(seed=args.seed)
     data = TensorDataset(srcgrad.tensor(x0), srcgrad.tensor(y0))
     sampler = DistributedSampler(data, shuffle=True, seed=args.seed)
     loader = DataLoader(data, batch_size=max(1, args.batch_size // world), sampler=sampler, drop_last=True)
-    print(f"rank {rank} of {world}: {len(sampler)} of {len(data)} samples per epoch, "
-          f"{len(loader)} batches of {loader.batch_size}")
-    model = DistributedDataParallel(nn.Sequential(
-        nn.Linear(2, 64), nn.ReLU(),
-        nn.Linear(64, 64), nn.ReLU(),
-        nn.Linear(64, 3),
-    ))
+    print(
+        f"rank {rank} of {world}: {len(sampler)} of {len(data)} samples per epoch, "
+        f"{len(loader)} batches of {loader.batch_size}"
+    )
+    model = DistributedDataParallel(
+        nn.Sequential(
+            nn.Linear(2, 64),
+            nn.ReLU(),
+            nn.Linear(64, 64),
+            nn.ReLU(),
+            nn.Linear(64, 3),
+        )
+    )
     loss_fn = nn.CrossEntropyLoss()
     optimizer = srcgrad.optim.Adam(model.parameters(), lr=1e-2)
     steps = progress(args.steps) if rank == 0 else range(args.steps)
@@ -59,7 +65,7 @@ def main():
         xb, yb = next(batches)
         loss = loss_fn(model(xb), yb)
         optimizer.zero_grad()
-        loss.backward()        # the gradients are averaged over the ranks here
+        loss.backward()  # the gradients are averaged over the ranks here
         optimizer.step()
         if rank == 0:
             steps.report(step, loss=loss.item())
@@ -73,8 +79,10 @@ def main():
     dist.all_reduce(counts)
     accuracy = counts[0] / counts[1]
     if rank == 0:
-        print(f"training accuracy {accuracy:.3f} on {counts[1]} samples after {args.steps} steps on {world} "
-              f"process{'es' if world > 1 else ''}")
+        print(
+            f"training accuracy {accuracy:.3f} on {counts[1]} samples after {args.steps} steps on {world} "
+            f"process{'es' if world > 1 else ''}"
+        )
 
         def draw(plt):
             from matplotlib.colors import ListedColormap
@@ -84,11 +92,13 @@ def main():
             gx, gy = np.meshgrid(grid, grid)
             with srcgrad.no_grad():
                 zz = model.module(srcgrad.tensor(np.stack([gx.ravel(), gy.ravel()], 1))).argmax(dim=1).numpy()
-            plt.contourf(gx, gy, zz.reshape(gx.shape), alpha=0.25, levels=[-0.5, 0.5, 1.5, 2.5],
-                         cmap=ListedColormap(colors))
+            plt.contourf(
+                gx, gy, zz.reshape(gx.shape), alpha=0.25, levels=[-0.5, 0.5, 1.5, 2.5], cmap=ListedColormap(colors)
+            )
             for c, color in enumerate(colors):
-                plt.scatter(x0[y0 == c, 0], x0[y0 == c, 1], s=12, color=color, edgecolors="k", linewidths=0.3,
-                            label=f"arm {c}")
+                plt.scatter(
+                    x0[y0 == c, 0], x0[y0 == c, 1], s=12, color=color, edgecolors="k", linewidths=0.3, label=f"arm {c}"
+                )
             plt.legend(title="points (class)", fontsize=8, loc="upper right")
             plt.title(f"Trained on {world} process{'es' if world > 1 else ''}; accuracy {accuracy:.1%}")
             plt.gca().set_aspect("equal")

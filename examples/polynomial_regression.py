@@ -25,7 +25,7 @@ from srcgrad import nn
 
 def loss(a, b, c, d, x, y):
     """Sum of squared errors of the cubic; plain numpy, used by ways 2 and 3."""
-    y_pred = a + b * x + c * x ** 2 + d * x ** 3
+    y_pred = a + b * x + c * x**2 + d * x**3
     return np.sum((y_pred - y) ** 2)
 
 
@@ -137,14 +137,16 @@ def main():
     def draw(plt):
         # Ways 1-3 give the same numbers, so their lines coincide: drawn in different styles on top of
         # each other, the one visible line is the answer. Way 4 (another optimizer) has its own line.
-        styles = {"hand-written numpy": dict(color="tab:blue", lw=6, alpha=0.35),
-                  "@srcgrad.grad": dict(color="tab:green", lw=2.5, ls="--"),
-                  "dynamic Tensors": dict(color="black", lw=1, ls=":"),
-                  "nn + RMSprop": dict(color="tab:red", lw=2, ls="-.")}
+        styles = {
+            "hand-written numpy": dict(color="tab:blue", lw=6, alpha=0.35),
+            "@srcgrad.grad": dict(color="tab:green", lw=2.5, ls="--"),
+            "dynamic Tensors": dict(color="black", lw=1, ls=":"),
+            "nn + RMSprop": dict(color="tab:red", lw=2, ls="-."),
+        }
         left = plt.subplot(1, 2, 1)
         left.plot(x, y, color="0.6", lw=10, alpha=0.4, label="target: sin(x)")
         for name, (a, b, c, d) in fitted.items():
-            left.plot(x, a + b * x + c * x ** 2 + d * x ** 3, label=name, **styles[name])
+            left.plot(x, a + b * x + c * x**2 + d * x**3, label=name, **styles[name])
         left.set_xlabel("x")
         left.set_ylabel("y")
         left.set_title("The fitted cubics: all four land on one curve")

@@ -38,8 +38,11 @@ def batch(rng, size=32, min_len=2, max_len=12):
 
 
 def main():
-    args = parse_args(__doc__.splitlines()[0], steps=600,
-                      extra=lambda p: p.add_argument("--cell", choices=["lstm", "gru"], default="lstm"))
+    args = parse_args(
+        __doc__.splitlines()[0],
+        steps=600,
+        extra=lambda p: p.add_argument("--cell", choices=["lstm", "gru"], default="lstm"),
+    )
     cell = args.cell
     srcgrad.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -61,8 +64,10 @@ def main():
     with srcgrad.no_grad():
         test_loss = loss_fn(model(x), target).item()
     first = float(np.mean(losses[:20])) if losses else None
-    print(f"{cell.upper()}: mean squared error on fresh sequences of length {length}: {test_loss:.4f} "
-          + (f"(first steps: {first:.4f})" if losses else "(no training steps)"))
+    print(
+        f"{cell.upper()}: mean squared error on fresh sequences of length {length}: {test_loss:.4f} "
+        + (f"(first steps: {first:.4f})" if losses else "(no training steps)")
+    )
 
     def draw(plt):
         plt.semilogy(range(len(losses)), losses, color="0.7", lw=1, label="each step (a new sequence length)")

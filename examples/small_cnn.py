@@ -41,15 +41,18 @@ def digits():
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise SystemExit("--digits needs scikit-learn: pip install scikit-learn (or -e \".[examples]\")") from None
+        raise SystemExit('--digits needs scikit-learn: pip install scikit-learn (or -e ".[examples]")') from None
 
     data = load_digits()
     return data.images[:, None] / 16.0, data.target
 
 
 def main():
-    args = parse_args(__doc__.splitlines()[0], steps=300,
-                      extra=lambda p: p.add_argument("--digits", action="store_true", help="use scikit-learn's digits"))
+    args = parse_args(
+        __doc__.splitlines()[0],
+        steps=300,
+        extra=lambda p: p.add_argument("--digits", action="store_true", help="use scikit-learn's digits"),
+    )
     srcgrad.manual_seed(args.seed)
     if args.digits:
         images, labels = digits()
@@ -64,9 +67,14 @@ def main():
     x_test, y_test = srcgrad.tensor(images[split:]), labels[split:]
     side = images.shape[-1] // 4
     model = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * side * side, classes),
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * side * side, classes),
     )
     optimizer = srcgrad.optim.Adam(model.parameters(), lr=3e-3)
     loss_fn = nn.CrossEntropyLoss()
@@ -95,11 +103,15 @@ def main():
             plt.subplot(3, 4, k + 1)
             plt.imshow(images[split + k, 0], cmap="gray")
             right = predicted[k] == y_test[k]
-            plt.title(f"predicted: {names[predicted[k]]}" + ("" if right else f"\ntrue: {names[y_test[k]]}"),
-                      fontsize=8, color="tab:green" if right else "tab:red")
+            plt.title(
+                f"predicted: {names[predicted[k]]}" + ("" if right else f"\ntrue: {names[y_test[k]]}"),
+                fontsize=8,
+                color="tab:green" if right else "tab:red",
+            )
             plt.axis("off")
-        plt.suptitle(f"Held-out images and the CNN's answers (green right, red wrong); accuracy {accuracy:.1%}",
-                     fontsize=10)
+        plt.suptitle(
+            f"Held-out images and the CNN's answers (green right, red wrong); accuracy {accuracy:.1%}", fontsize=10
+        )
 
     save_plot(args, "small_cnn.png", draw, size=(7, 6.5))
     return accuracy

@@ -34,8 +34,10 @@ def main():
     x = srcgrad.tensor(x0)
     y = srcgrad.tensor(y0)
     model = nn.Sequential(
-        nn.Linear(2, 64), nn.ReLU(),
-        nn.Linear(64, 64), nn.ReLU(),
+        nn.Linear(2, 64),
+        nn.ReLU(),
+        nn.Linear(64, 64),
+        nn.ReLU(),
         nn.Linear(64, 3),
     )
     loss_fn = nn.CrossEntropyLoss()
@@ -67,11 +69,13 @@ def main():
         gx, gy = np.meshgrid(grid, grid)
         with srcgrad.no_grad():
             zz = model(srcgrad.tensor(np.stack([gx.ravel(), gy.ravel()], 1))).argmax(dim=1).numpy()
-        plt.contourf(gx, gy, zz.reshape(gx.shape), alpha=0.25, levels=[-0.5, 0.5, 1.5, 2.5],
-                     cmap=ListedColormap(colors))
+        plt.contourf(
+            gx, gy, zz.reshape(gx.shape), alpha=0.25, levels=[-0.5, 0.5, 1.5, 2.5], cmap=ListedColormap(colors)
+        )
         for c, color in enumerate(colors):
-            plt.scatter(x0[y0 == c, 0], x0[y0 == c, 1], s=12, color=color, edgecolors="k", linewidths=0.3,
-                        label=f"arm {c}")
+            plt.scatter(
+                x0[y0 == c, 0], x0[y0 == c, 1], s=12, color=color, edgecolors="k", linewidths=0.3, label=f"arm {c}"
+            )
         plt.xlabel("x1")
         plt.ylabel("x2")
         plt.legend(title="points (class)", fontsize=8, loc="upper right")

@@ -8,8 +8,14 @@ fall back to the CPU.
 
 from .errors import DeviceError
 
-__all__ = ["is_available", "current_accelerator", "device_count", "synchronize", "current_device_index",
-           "set_device_index"]
+__all__ = [
+    "is_available",
+    "current_accelerator",
+    "device_count",
+    "synchronize",
+    "current_device_index",
+    "set_device_index",
+]
 
 
 def is_available(check_fork=False):

@@ -36,6 +36,7 @@ def _user_stacklevel():
         frame, level = frame.f_back, level + 1
     return level
 
+
 class autocast:  # noqa: N801 - PyTorch's name
     """A context manager (and decorator) that, in PyTorch, runs some operations in a lower precision.
 
@@ -54,8 +55,12 @@ class autocast:  # noqa: N801 - PyTorch's name
         self.enabled = bool(enabled)
         if self.enabled and not autocast._warned:
             autocast._warned = True
-            warnings.warn(f"autocast(device_type={self.device_type!r}): srcgrad has no mixed precision; operations "
-                          "compute in their Tensors' own dtypes (full precision)", UserWarning, stacklevel=_user_stacklevel())
+            warnings.warn(
+                f"autocast(device_type={self.device_type!r}): srcgrad has no mixed precision; operations "
+                "compute in their Tensors' own dtypes (full precision)",
+                UserWarning,
+                stacklevel=_user_stacklevel(),
+            )
 
     def __enter__(self):
         return self
@@ -67,6 +72,7 @@ class autocast:  # noqa: N801 - PyTorch's name
         def wrapper(*args, **kwargs):
             with self:
                 return fn(*args, **kwargs)
+
         wrapper.__wrapped__ = fn
         return wrapper
 
@@ -90,12 +96,23 @@ class GradScaler:
         enabled: False makes every method pass through.
     """
 
-    def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
+    def __init__(
+        self,
+        device="cuda",
+        init_scale=2.0**16,
+        growth_factor=2.0,
+        backoff_factor=0.5,
+        growth_interval=2000,
+        enabled=True,
+    ):
         device = str(device)
         if enabled and device != "cpu":
-            warnings.warn(f"GradScaler is enabled for device {device!r}, which srcgrad does not have (it computes on "
-                          "the CPU). Disabling.", UserWarning, stacklevel=_user_stacklevel())
+            warnings.warn(
+                f"GradScaler is enabled for device {device!r}, which srcgrad does not have (it computes on "
+                "the CPU). Disabling.",
+                UserWarning,
+                stacklevel=_user_stacklevel(),
+            )
             enabled = False
         self._enabled = bool(enabled)
         self._scale = float(init_scale)
@@ -184,8 +201,13 @@ class GradScaler:
         """The scale and counters (an empty dict when disabled, as PyTorch)."""
         if not self._enabled:
             return {}
-        return {"scale": self._scale, "growth_factor": self._growth_factor, "backoff_factor": self._backoff_factor,
-                "growth_interval": self._growth_interval, "_growth_tracker": self._growth_tracker}
+        return {
+            "scale": self._scale,
+            "growth_factor": self._growth_factor,
+            "backoff_factor": self._backoff_factor,
+            "growth_interval": self._growth_interval,
+            "_growth_tracker": self._growth_tracker,
+        }
 
     def load_state_dict(self, state_dict):
         """Restore from ``state_dict()``."""

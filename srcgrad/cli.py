@@ -79,8 +79,10 @@ def _import_file(path):
     except SyntaxError as err:
         raise CommandError(f"cannot import {path}: {type(err).__name__} at line {err.lineno}: {err.msg}") from None
     except SystemExit as err:
-        raise CommandError(f"cannot import {path}: its top-level code called sys.exit({err.code!r}); "
-                           "put script code under `if __name__ == \"__main__\":`") from None
+        raise CommandError(
+            f"cannot import {path}: its top-level code called sys.exit({err.code!r}); "
+            'put script code under `if __name__ == "__main__":`'
+        ) from None
     except OSError as err:
         raise CommandError(f"cannot read {path}: {err.strerror or err}") from None
     except Exception as err:  # the user's module raised: say what and where, not our traceback
@@ -129,12 +131,17 @@ def _parse_wrt(text):
 def _check_wrt(fn, wrt):
     import inspect
 
-    params = [p.name for p in inspect.signature(fn).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    params = [
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
     for w in wrt if isinstance(wrt, tuple) else (wrt,):
         if isinstance(w, int) and not -len(params) <= w < len(params):
-            raise UsageError(f"--wrt {w}: {fn.__name__} has {len(params)} parameter"
-                             f"{'s' if len(params) != 1 else ''} ({', '.join(params)})")
+            raise UsageError(
+                f"--wrt {w}: {fn.__name__} has {len(params)} parameter"
+                f"{'s' if len(params) != 1 else ''} ({', '.join(params)})"
+            )
         if isinstance(w, str) and w not in params:
             raise UsageError(f"--wrt {w}: {fn.__name__} has no parameter {w!r} (it has {', '.join(params)})")
     return params
@@ -172,8 +179,10 @@ def parse_kinds(text):
 
     def fail(what):
         got = tokens[pos] if pos < len(tokens) else "the end"
-        raise UsageError(f"--args {text!r}: expected {what}, got {got!r} (kinds: float, int, array(3, 4), "
-                         "list(5), dict(W=array(3, 4)), any)")
+        raise UsageError(
+            f"--args {text!r}: expected {what}, got {got!r} (kinds: float, int, array(3, 4), "
+            "list(5), dict(W=array(3, 4)), any)"
+        )
 
     def take(expected=None):
         nonlocal pos
@@ -185,11 +194,11 @@ def parse_kinds(text):
     def ints():
         dims = []
         take("(")
-        while tokens[pos:pos + 1] != [")"]:
-            if not (tokens[pos:pos + 1] and tokens[pos].isdigit()):
+        while tokens[pos : pos + 1] != [")"]:
+            if not (tokens[pos : pos + 1] and tokens[pos].isdigit()):
                 fail("a length")
             dims.append(int(take()))
-            if tokens[pos:pos + 1] == [","]:
+            if tokens[pos : pos + 1] == [","]:
                 take(",")
         take(")")
         return dims
@@ -204,20 +213,20 @@ def parse_kinds(text):
         if name == "any":
             return any_value
         if name == "array":
-            return rng.standard_normal(tuple(ints())) if tokens[pos:pos + 1] == ["("] else any_value
+            return rng.standard_normal(tuple(ints())) if tokens[pos : pos + 1] == ["("] else any_value
         if name == "list":
-            (n,) = ints() if tokens[pos:pos + 1] == ["("] else fail("list(LENGTH)")
+            (n,) = ints() if tokens[pos : pos + 1] == ["("] else fail("list(LENGTH)")
             return [0.5] * n
         if name == "dict":
             entries = {}
             take("(")
-            while tokens[pos:pos + 1] != [")"]:
+            while tokens[pos : pos + 1] != [")"]:
                 key = take()
                 if not key.isidentifier():
                     fail("a key name")
                 take("=")
                 entries[key] = kind()
-                if tokens[pos:pos + 1] == [","]:
+                if tokens[pos : pos + 1] == [","]:
                     take(",")
             take(")")
             return entries
@@ -259,8 +268,10 @@ def show(args, out=None):
     params = _check_wrt(fn, args.wrt)
     examples = parse_kinds(args.args) if args.args is not None else None
     if examples is not None and len(examples) > len(params):
-        raise UsageError(f"--args gives {len(examples)} kinds, but {fn.__name__} has {len(params)} "
-                         f"parameter{'s' if len(params) != 1 else ''} ({', '.join(params)})")
+        raise UsageError(
+            f"--args gives {len(examples)} kinds, but {fn.__name__} has {len(params)} "
+            f"parameter{'s' if len(params) != 1 else ''} ({', '.join(params)})"
+        )
     try:
         df = grad(fn, wrt=args.wrt, optimize=not args.no_optimize)
         text = df.source if examples is None else df.source_for(*examples)  # None: not specialised
@@ -298,11 +309,19 @@ def run(args):
         raise
     except Exception as err:
         report = traceback.TracebackException.from_exception(err)
-        runner = {os.path.abspath(__file__), os.path.abspath(porting.__file__), "<frozen runpy>",
-                  os.path.abspath(runpy.__file__)}
+        runner = {
+            os.path.abspath(__file__),
+            os.path.abspath(porting.__file__),
+            "<frozen runpy>",
+            os.path.abspath(runpy.__file__),
+        }
         report.stack = traceback.StackSummary.from_list(
-            [frame for frame in report.stack if frame.filename not in runner
-             and os.path.abspath(frame.filename) not in runner])
+            [
+                frame
+                for frame in report.stack
+                if frame.filename not in runner and os.path.abspath(frame.filename) not in runner
+            ]
+        )
         print("".join(report.format()), end="", file=sys.stderr)
         return 1
     return 0
@@ -314,32 +333,50 @@ def build_parser():
 
     parser = _Parser(prog="srcgrad", description="Differentiate numeric Python.")
     parser.add_argument("--version", action="version", version=f"srcgrad {__version__}")
-    parser.add_argument("--traceback", action="store_true",
-                        help="on an unexpected error, show the full traceback (for a bug report)")
+    parser.add_argument(
+        "--traceback", action="store_true", help="on an unexpected error, show the full traceback (for a bug report)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     p = sub.add_parser(
-        "show", help="print the gradient source the compiler writes for FILE.py:FUNC",
+        "show",
+        help="print the gradient source the compiler writes for FILE.py:FUNC",
         description="Import FILE.py (running its top-level code, as `import` does) and print the gradient "
-                    "source srcgrad.grad writes for its function FUNC (or Class.method).",
-        epilog="Examples: srcgrad show model.py:loss --wrt 0,w ; "
-               "srcgrad show model.py:loss --args 'array(3), float'")
+        "source srcgrad.grad writes for its function FUNC (or Class.method).",
+        epilog="Examples: srcgrad show model.py:loss --wrt 0,w ; srcgrad show model.py:loss --args 'array(3), float'",
+    )
     p.add_argument("target", metavar="FILE.py:FUNC")
-    p.add_argument("--wrt", default=0, type=_parse_wrt, metavar="SPEC",
-                   help="parameters to differentiate: indices or names, comma-separated (default 0); "
-                        "several give a tuple of gradients")
-    p.add_argument("--args", default=None, metavar="KINDS",
-                   help="show the version specialised for arguments of these kinds, comma-separated: float, "
-                        "int, array(3, 4), list(5), dict(W=array(3, 4)), any (what df.source_for(*args) "
-                        "shows); without it, the general version")
+    p.add_argument(
+        "--wrt",
+        default=0,
+        type=_parse_wrt,
+        metavar="SPEC",
+        help="parameters to differentiate: indices or names, comma-separated (default 0); "
+        "several give a tuple of gradients",
+    )
+    p.add_argument(
+        "--args",
+        default=None,
+        metavar="KINDS",
+        help="show the version specialised for arguments of these kinds, comma-separated: float, "
+        "int, array(3, 4), list(5), dict(W=array(3, 4)), any (what df.source_for(*args) "
+        "shows); without it, the general version",
+    )
     p.add_argument("--no-optimize", action="store_true", help="show the code before the optimize pass")
     p.set_defaults(func=show)
     d = sub.add_parser("demo", help="a one-minute tour: generated source, dynamic mode, training")
     d.set_defaults(func=demo)
-    r = sub.add_parser("run", help="run an unmodified PyTorch script with torch resolved to srcgrad",
-                       description="Run SCRIPT as `python SCRIPT ARGS...` would, with `import torch` (and "
-                                   "torch.nn, torch.utils.data, ...) resolved to srcgrad. See docs/porting.md.")
-    r.add_argument("--default-dtype", choices=["float32", "float64"], default=None,
-                   help="the dtype Python floats become (srcgrad's default is float64; PyTorch's is float32)")
+    r = sub.add_parser(
+        "run",
+        help="run an unmodified PyTorch script with torch resolved to srcgrad",
+        description="Run SCRIPT as `python SCRIPT ARGS...` would, with `import torch` (and "
+        "torch.nn, torch.utils.data, ...) resolved to srcgrad. See docs/porting.md.",
+    )
+    r.add_argument(
+        "--default-dtype",
+        choices=["float32", "float64"],
+        default=None,
+        help="the dtype Python floats become (srcgrad's default is float64; PyTorch's is float32)",
+    )
     r.add_argument("script", metavar="SCRIPT", help="the script's file, or a directory with a __main__.py")
     r.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments")
     r.set_defaults(func=run)
@@ -375,6 +412,9 @@ def main(argv=None):
     except Exception as err:
         if args.traceback:
             raise
-        print(f"{prog}: unexpected {type(err).__name__}: {err} (a bug in srcgrad: rerun as "
-              f"`srcgrad --traceback {args.command} ...` and report the traceback)", file=sys.stderr)
+        print(
+            f"{prog}: unexpected {type(err).__name__}: {err} (a bug in srcgrad: rerun as "
+            f"`srcgrad --traceback {args.command} ...` and report the traceback)",
+            file=sys.stderr,
+        )
         return 1

@@ -14,11 +14,44 @@ from .generator import Generator, default_generator, initial_seed, manual_seed, 
 from .tensor import Tensor, check_data
 
 __all__ = [
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace",
-    "randn", "rand", "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
-    "randn_like", "rand_like", "manual_seed", "set_default_dtype", "get_default_dtype", "default_generator",
-    "float16", "float32", "float64", "int32", "int64", "bool", "half", "double", "long", "Generator",
-    "multinomial", "seed", "initial_seed",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "eye",
+    "arange",
+    "linspace",
+    "randn",
+    "rand",
+    "randint",
+    "randperm",
+    "normal",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "randn_like",
+    "rand_like",
+    "manual_seed",
+    "set_default_dtype",
+    "get_default_dtype",
+    "default_generator",
+    "float16",
+    "float32",
+    "float64",
+    "int32",
+    "int64",
+    "bool",
+    "half",
+    "double",
+    "long",
+    "Generator",
+    "multinomial",
+    "seed",
+    "initial_seed",
 ]
 
 float16 = half = np.dtype(np.float16)
@@ -40,8 +73,9 @@ def _size(size, fn):
         size = tuple(size[0])
     dims = []
     for pos, n in enumerate(size):
-        dims.append(_int_arg(n, fn, "size", f"must be tuple of ints, but found element of type "
-                                            f"{type(n).__name__} at pos {pos}"))
+        dims.append(
+            _int_arg(n, fn, "size", f"must be tuple of ints, but found element of type {type(n).__name__} at pos {pos}")
+        )
     if any(n < 0 for n in dims):
         bad = next(n for n in dims if n < 0)
         raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {dims}")
@@ -130,8 +164,9 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> T
     _check_device("full", device)
     if dtype is None and isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, (np.bool_,)):
         dtype = np.int64 if not isinstance(fill_value, type(True)) else np.bool_
-    return _new(np.full(_size((size,), "full"), fill_value, dtype=float_dtype(dtype) if dtype is None else dtype),
-                requires_grad)
+    return _new(
+        np.full(_size((size,), "full"), fill_value, dtype=float_dtype(dtype) if dtype is None else dtype), requires_grad
+    )
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, *, device=None) -> Tensor:

@@ -58,9 +58,11 @@ def show_static(out):
     _heading("1. static mode: the compiler reads a plain numpy function", out)
     print(textwrap.indent(inspect.getsource(predict), "    "), file=out)
     df = grad(predict, wrt=(1, 2))
-    print("and srcgrad.grad(predict, wrt=(1, 2)), called with an array x and float w, b, writes\n"
-          "its gradient as this Python (df.source_for(x, w, b); df.source is the version for any types):\n",
-          file=out)
+    print(
+        "and srcgrad.grad(predict, wrt=(1, 2)), called with an array x and float w, b, writes\n"
+        "its gradient as this Python (df.source_for(x, w, b); df.source is the version for any types):\n",
+        file=out,
+    )
     print(textwrap.indent(df.source_for(np.linspace(-1.0, 1.0, 5), 0.7, -0.2), "    "), file=out)
     return df
 
@@ -71,8 +73,11 @@ def _picture(y, params, out):
 
     dot = make_dot(y, params=params)
     if isinstance(dot, str) or shutil.which("dot") is None:
-        print("as a picture: srcgrad.viz.make_dot(y) (pip install graphviz, and Graphviz's dot program, to render "
-              "it as a PNG)", file=out)
+        print(
+            "as a picture: srcgrad.viz.make_dot(y) (pip install graphviz, and Graphviz's dot program, to render "
+            "it as a PNG)",
+            file=out,
+        )
         return None
     path = dot.render(os.path.join(tempfile.gettempdir(), "srcgrad_demo_graph"), format="png", cleanup=True)
     print(f"as a picture (srcgrad.viz.make_dot(y)): {path}", file=out)

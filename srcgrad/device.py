@@ -18,8 +18,26 @@ __all__ = ["device", "check_device", "parse_to", "set_default_device", "get_defa
 
 # PyTorch's device types, in the order its error message lists them.
 _KNOWN_TYPES = (
-    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
-    "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
+    "cpu",
+    "cuda",
+    "ipu",
+    "xpu",
+    "mkldnn",
+    "opengl",
+    "opencl",
+    "ideep",
+    "hip",
+    "ve",
+    "fpga",
+    "maia",
+    "xla",
+    "lazy",
+    "vulkan",
+    "mps",
+    "meta",
+    "hpu",
+    "mtia",
+    "privateuseone",
 )
 
 
@@ -48,15 +66,18 @@ class device:  # noqa: N801 - PyTorch's name
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index
         elif isinstance(type, (int, np.integer)) and not isinstance(type, bool):
-            raise DeviceError(f"device({type}) names accelerator number {type}, and srcgrad has no accelerator: "
-                              "it computes on the CPU (use 'cpu')")
+            raise DeviceError(
+                f"device({type}) names accelerator number {type}, and srcgrad has no accelerator: "
+                "it computes on the CPU (use 'cpu')"
+            )
         elif not isinstance(type, str):
             raise TypeError(f"device() expects a string such as 'cpu', got {type!r}")
         else:
             name, sep, number = type.partition(":")
             if name not in _KNOWN_TYPES:
-                raise RuntimeError(f"Expected one of {', '.join(_KNOWN_TYPES)} device type at start of device "
-                                   f"string: {type}")
+                raise RuntimeError(
+                    f"Expected one of {', '.join(_KNOWN_TYPES)} device type at start of device string: {type}"
+                )
             if sep:
                 if not number.isdigit() or index is not None:
                     raise RuntimeError(f"Invalid device string: '{type}'")
@@ -107,8 +128,10 @@ def check_device(where, dev):
     if dev is None or dev == "cpu" or (type(dev) is device and dev.type == "cpu"):
         return CPU
     if isinstance(dev, (int, np.integer)) and not isinstance(dev, bool):
-        raise DeviceError(f"{where}: device {dev} names accelerator number {dev}, and srcgrad has no accelerator: "
-                          "it computes on the CPU (use 'cpu')")
+        raise DeviceError(
+            f"{where}: device {dev} names accelerator number {dev}, and srcgrad has no accelerator: "
+            "it computes on the CPU (use 'cpu')"
+        )
     if isinstance(dev, str):
         dev = device(dev)
     if not isinstance(dev, device):
@@ -118,7 +141,8 @@ def check_device(where, dev):
         raise DeviceError(
             f"{where}: srcgrad computes on the CPU only, so device '{dev}' is not available "
             f"({ns}.cuda.is_available() is False). Use 'cpu', or choose the device with "
-            f"'cuda' if {ns}.cuda.is_available() else 'cpu'")
+            f"'cuda' if {ns}.cuda.is_available() else 'cpu'"
+        )
     return CPU
 
 

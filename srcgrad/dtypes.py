@@ -13,10 +13,33 @@ numpy's.
 import numpy as np
 
 __all__ = [
-    "float16", "float32", "float64", "half", "float", "double", "bfloat16",
-    "int8", "int16", "int32", "int64", "uint8", "short", "int", "long", "bool",
-    "complex64", "complex128", "cfloat", "cdouble", "finfo", "iinfo", "is_floating_point", "is_complex",
-    "set_default_dtype", "get_default_dtype", "float_dtype",
+    "float16",
+    "float32",
+    "float64",
+    "half",
+    "float",
+    "double",
+    "bfloat16",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "short",
+    "int",
+    "long",
+    "bool",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
+    "finfo",
+    "iinfo",
+    "is_floating_point",
+    "is_complex",
+    "set_default_dtype",
+    "get_default_dtype",
+    "float_dtype",
 ]
 
 float16 = half = np.dtype(np.float16)

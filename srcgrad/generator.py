@@ -43,7 +43,7 @@ class Generator:
 
     def seed(self):
         """Reseed from the operating system's entropy; returns the new seed."""
-        self.manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))
+        self.manual_seed(int(np.random.SeedSequence().entropy % (2**63)))
         return self._seed
 
     def initial_seed(self):

@@ -11,8 +11,17 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
-           "ByteTensor", "BoolTensor"]
+__all__ = [
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
+]
 
 
 class _LegacyType(type):
@@ -35,7 +44,9 @@ def _legacy(name, dtype, doc):
 
 
 FloatTensor = _legacy("FloatTensor", np.float32, "float32 Tensors: ``FloatTensor(data)`` or ``FloatTensor(*sizes)``.")
-DoubleTensor = _legacy("DoubleTensor", np.float64, "float64 Tensors: ``DoubleTensor(data)`` or ``DoubleTensor(*sizes)``.")
+DoubleTensor = _legacy(
+    "DoubleTensor", np.float64, "float64 Tensors: ``DoubleTensor(data)`` or ``DoubleTensor(*sizes)``."
+)
 HalfTensor = _legacy("HalfTensor", np.float16, "float16 Tensors: ``HalfTensor(data)`` or ``HalfTensor(*sizes)``.")
 LongTensor = _legacy("LongTensor", np.int64, "int64 Tensors: ``LongTensor(data)`` or ``LongTensor(*sizes)``.")
 IntTensor = _legacy("IntTensor", np.int32, "int32 Tensors: ``IntTensor(data)`` or ``IntTensor(*sizes)``.")

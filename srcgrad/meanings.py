@@ -104,4 +104,5 @@ def resolve(call, numpy_form, pytorch_form, difference):
     raise AmbiguousMethodError(
         f"{call} means different things in numpy and PyTorch ({difference}), and srcgrad does not guess. "
         f"Write {numpy_form} for numpy's meaning or {pytorch_form} for PyTorch's, or choose one for every such "
-        'call with srcgrad.set_method_meanings("numpy") or ("pytorch") (srcgrad run chooses "pytorch").')
+        'call with srcgrad.set_method_meanings("numpy") or ("pytorch") (srcgrad run chooses "pytorch").'
+    )

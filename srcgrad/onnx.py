@@ -16,9 +16,11 @@ def export(model, args=(), f=None, *more, **kwargs):
     Raises:
         SrcgradError: always.
     """
-    raise SrcgradError("torch.onnx.export: srcgrad has no ONNX exporter. Save the weights with "
-                       "torch.save(model.state_dict(), path) (an .npz archive) and export from PyTorch if you "
-                       "need ONNX.")
+    raise SrcgradError(
+        "torch.onnx.export: srcgrad has no ONNX exporter. Save the weights with "
+        "torch.save(model.state_dict(), path) (an .npz archive) and export from PyTorch if you "
+        "need ONNX."
+    )
 
 
 def is_in_onnx_export():

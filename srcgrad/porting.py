@@ -127,7 +127,9 @@ class TorchModule(types.ModuleType):
         except AttributeError:
             raise MissingTorchName(
                 f"{sub} is a PyTorch name srcgrad does not have ({target.__name__} has no {attr}). {_ADVICE}",
-                name=attr, obj=self) from None
+                name=attr,
+                obj=self,
+            ) from None
 
     def __dir__(self):
         return sorted(set(dir(self.__dict__["_srcgrad_module"])) | set(self.__dict__))
@@ -151,8 +153,8 @@ class _TorchLoader(importlib.abc.Loader):
         target = TORCH_MODULES.get(name)
         if target is None or not _exists(target):
             raise ModuleNotFoundError(
-                f"No module named '{name}': {name} is a PyTorch module srcgrad does not have. {_ADVICE}",
-                name=name)
+                f"No module named '{name}': {name} is a PyTorch module srcgrad does not have. {_ADVICE}", name=name
+            )
         return TorchModule(name, importlib.import_module(target))
 
     def exec_module(self, module):
@@ -164,7 +166,9 @@ class _RefusingLoader(importlib.abc.Loader):
         top = spec.name.split(".")[0]
         raise ModuleNotFoundError(
             f"No module named '{spec.name}': {top} is built on PyTorch's C++ core, which srcgrad does not have, "
-            f"so it cannot run on srcgrad. {_ADVICE}", name=spec.name)
+            f"so it cannot run on srcgrad. {_ADVICE}",
+            name=spec.name,
+        )
 
     def exec_module(self, module):
         pass

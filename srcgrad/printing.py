@@ -18,8 +18,15 @@ import math
 
 import numpy as np
 
-__all__ = ["set_printoptions", "get_printoptions", "printoptions", "format_tensor", "namespace", "set_namespace",
-           "dtype_name"]
+__all__ = [
+    "set_printoptions",
+    "get_printoptions",
+    "printoptions",
+    "format_tensor",
+    "namespace",
+    "set_namespace",
+    "dtype_name",
+]
 
 
 class _Options:
@@ -177,7 +184,7 @@ def _vector(values, indent, summarize, real, imag):
         items = [text(v) for v in values[:edge].tolist()] + [" ..."] + [text(v) for v in values[-edge:].tolist()]
     else:
         items = [text(v) for v in values.tolist()]
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
 
 
@@ -191,8 +198,11 @@ def _nested(values, indent, summarize, real, imag):
     edge = _OPTS.edgeitems
     n = values.shape[0]
     if summarize and n > 2 * edge:
-        slices = ([_nested(values[i], indent + 1, summarize, real, imag) for i in range(edge)] + ["..."]
-                  + [_nested(values[i], indent + 1, summarize, real, imag) for i in range(n - edge, n)])
+        slices = (
+            [_nested(values[i], indent + 1, summarize, real, imag) for i in range(edge)]
+            + ["..."]
+            + [_nested(values[i], indent + 1, summarize, real, imag) for i in range(n - edge, n)]
+        )
     else:
         slices = [_nested(values[i], indent + 1, summarize, real, imag) for i in range(n)]
     return "[" + ("," + "\n" * (ndim - 1) + " " * (indent + 1)).join(slices) + "]"

@@ -19,8 +19,7 @@ from .autograd.graph import stand_in as _stand_in
 from .errors import AutogradError, NoRuleError
 from .rules import RULES
 
-__all__ = ["record", "record_fast", "record_out", "raw_index", "wrap_out", "refresh_view", "view_index",
-           "MULTI_VIEW"]
+__all__ = ["record", "record_fast", "record_out", "raw_index", "wrap_out", "refresh_view", "view_index", "MULTI_VIEW"]
 
 _FLOAT_KINDS = "fc"
 
@@ -55,7 +54,8 @@ def _complex_refused(func):
     return NoRuleError(
         f"srcgrad's derivative rule for {module}.{name} is not verified for complex values, so it refuses "
         "them rather than risk a wrong gradient (docs/autograd.md, 'Complex numbers', lists what is "
-        "supported); work on real and imaginary parts, or call it on .detach()ed values.")
+        "supported); work on real and imaginary parts, or call it on .detach()ed values."
+    )
 
 
 def raw_index(index):
@@ -72,8 +72,11 @@ def wrap_out(out):
     if isinstance(out, (np.ndarray, np.generic)):
         return Tensor._wrap(out)
     if isinstance(out, (tuple, list)) and out and all(isinstance(o, (np.ndarray, np.generic)) for o in out):
-        return type(out)(Tensor._wrap(o) for o in out) if type(out) in (tuple, list) else \
-            type(out)(*[Tensor._wrap(o) for o in out])
+        return (
+            type(out)(Tensor._wrap(o) for o in out)
+            if type(out) in (tuple, list)
+            else type(out)(*[Tensor._wrap(o) for o in out])
+        )
     return out
 
 
@@ -103,7 +106,8 @@ def record(func, args, kwargs):
             if any(isinstance(e, Tensor) and e.requires_grad for e in a) and _state.enabled:
                 raise NoRuleError(
                     f"srcgrad cannot record {getattr(func, '__name__', func)} with a sequence of Tensors that "
-                    "require grad as one argument; it has no rule that takes them one by one.")
+                    "require grad as one argument; it has no rule that takes them one by one."
+                )
             raw[i] = type(a)(e._value if isinstance(e, Tensor) else e for e in a)
         i += 1
     if kwargs:
@@ -230,8 +234,9 @@ def record_fast(func, a, b=None):
         saved = list(saved)
         for i in shape_only:
             saved[i] = _stand_in((a, b)[i]._value)
-    return _link(rule, out, edges, _NO_KWARGS, positions, shapes, dtypes, saved, versions, reads_ans,
-                 (a,) if unary else (a, b))
+    return _link(
+        rule, out, edges, _NO_KWARGS, positions, shapes, dtypes, saved, versions, reads_ans, (a,) if unary else (a, b)
+    )
 
 
 def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args):
@@ -286,8 +291,11 @@ def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, 
     result._base = None
     result._output_nr = 0
     result._retains = False
-    if type(out) is np.ndarray and (out.base is not None or _is_an_input(out, args, positions)) and \
-            _link_view(result, out, args, positions):
+    if (
+        type(out) is np.ndarray
+        and (out.base is not None or _is_an_input(out, args, positions))
+        and _link_view(result, out, args, positions)
+    ):
         vc = result._vc
     if reads_ans:
         node.ans = out
@@ -360,7 +368,8 @@ def _raw_kwargs(func, kwargs):
             if value.requires_grad and _state.enabled:
                 raise AutogradError(
                     f"srcgrad differentiates only positional arguments; pass {key}= of "
-                    f"{getattr(func, '__name__', func)} positionally or .detach() it.")
+                    f"{getattr(func, '__name__', func)} positionally or .detach() it."
+                )
             kwargs = dict(kwargs)
             kwargs[key] = value._value
     return kwargs
@@ -382,8 +391,11 @@ def _link_view(result, out, args, positions):
     """
     for i in positions:
         base = args[i]
-        if isinstance(base, Tensor) and isinstance(base._value, np.ndarray) and (
-                out is base._value or np.may_share_memory(out, base._value)):
+        if (
+            isinstance(base, Tensor)
+            and isinstance(base._value, np.ndarray)
+            and (out is base._value or np.may_share_memory(out, base._value))
+        ):
             result._base = base._base if base._base is not None else (base, base.grad_fn)
             result._vc = base._vc
             return True
@@ -408,7 +420,11 @@ def _wrap_unrecorded(out, args, positions):
             _link_view(result, out, args, positions)
     elif type(result) in _SEQUENCES:
         for t, v in zip(result, out):
-            if isinstance(t, Tensor) and type(v) is np.ndarray and (v.base is not None or _is_an_input(v, args, positions)):
+            if (
+                isinstance(t, Tensor)
+                and type(v) is np.ndarray
+                and (v.base is not None or _is_an_input(v, args, positions))
+            ):
                 _link_view(t, v, args, positions)
     return result
 
@@ -438,7 +454,8 @@ def refresh_view(t):
                 f"a view of a Tensor (shape {list(t.shape)}) is used after that Tensor was changed by an in-place "
                 "operation, and srcgrad cannot map the view onto it (a view of another dtype or itemsize), so the view's "
                 "history no longer describes its values. Make the view after the in-place change, or .clone() it "
-                "before.")
+                "before."
+            )
         gathered = record(operator.getitem, (base, index), {})
         t.grad_fn = gathered.grad_fn
         t.requires_grad = True
@@ -449,7 +466,8 @@ def refresh_view(t):
 MULTI_VIEW = (  # PyTorch's words
     "Output {nr} of {name} is a view and its base or another view of its base has been modified inplace. This "
     "view is the output of a function that returns multiple views. Such functions do not allow the output views "
-    "to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+    "to be modified inplace. You should replace the inplace operation by an out-of-place one."
+)
 
 _INDEX_TYPES = ((8, np.int64), (4, np.int32), (2, np.int16), (1, np.int8))
 
@@ -475,11 +493,11 @@ def view_index(view, base):
         return None
     numbers = np.full((b_high - b_low) // unit, -1, dtype=kind)
     as_strided = np.lib.stride_tricks.as_strided
-    laid_out = as_strided(numbers[(_address(b) - b_low) // unit:], b.shape, b.strides)
+    laid_out = as_strided(numbers[(_address(b) - b_low) // unit :], b.shape, b.strides)
     laid_out[...] = np.arange(b.size).reshape(b.shape)
     if np.count_nonzero(numbers >= 0) != b.size:  # the base reads some memory twice (a broadcast)
         return None
-    flat = as_strided(numbers[(_address(v) - b_low) // unit:], v.shape, v.strides).astype(np.intp)
+    flat = as_strided(numbers[(_address(v) - b_low) // unit :], v.shape, v.strides).astype(np.intp)
     if flat.size and flat.min() < 0:
         return None
     return np.unravel_index(flat, b.shape)

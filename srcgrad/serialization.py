@@ -74,8 +74,9 @@ def save(obj, f):
     except FileNotFoundError:
         old = None
     if old is not None and stat.S_ISREG(old.st_mode) and not old.st_mode & 0o222:
-        raise PermissionError(13, "Permission denied: the checkpoint file is read-only, so srcgrad.save does not "
-                                  "replace it", os.fspath(f))
+        raise PermissionError(
+            13, "Permission denied: the checkpoint file is read-only, so srcgrad.save does not replace it", os.fspath(f)
+        )
     _remove_stale_temps(directory, os.path.basename(path))
     fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
@@ -120,29 +121,43 @@ def load(f, map_location=None, weights_only=None, **kwargs):
     try:
         archive = np.load(f, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise SerializationError(f"{name!s} is not a srcgrad checkpoint (a bare .npy array, not an .npz "
-                                     "archive written by srcgrad.save)")
+            raise SerializationError(
+                f"{name!s} is not a srcgrad checkpoint (a bare .npy array, not an .npz archive written by srcgrad.save)"
+            )
         with archive:
             if _HEADER not in archive.files:
-                raise SerializationError(f"{name!s} is not a srcgrad checkpoint (no {_HEADER} entry); "
-                                         "it was not written by srcgrad.save")
+                raise SerializationError(
+                    f"{name!s} is not a srcgrad checkpoint (no {_HEADER} entry); it was not written by srcgrad.save"
+                )
             header = json.loads(bytes(_array(archive, _HEADER, name, header=True)).decode("utf-8"))
             if not isinstance(header, dict) or header.get("format") != _MAGIC:
                 raise SerializationError(f"{name!s} is not a srcgrad checkpoint (bad header)")
             if header.get("version") != _VERSION:
-                raise SerializationError(f"{name!s} is a srcgrad checkpoint of format version "
-                                         f"{header.get('version')}, which this srcgrad cannot read")
+                raise SerializationError(
+                    f"{name!s} is a srcgrad checkpoint of format version "
+                    f"{header.get('version')}, which this srcgrad cannot read"
+                )
             return _decode(header["tree"], archive, name)
     except SerializationError:
         raise
     except RecursionError:
         raise SerializationError(f"{name!s}: the checkpoint's structure is nested too deeply to read") from None
-    except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile, UnicodeDecodeError,
-            json.JSONDecodeError, MemoryError) as exc:
+    except (
+        ValueError,
+        OSError,
+        EOFError,
+        KeyError,
+        TypeError,
+        zipfile.BadZipFile,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+        MemoryError,
+    ) as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise
-        raise SerializationError(f"{name!s} is not a readable srcgrad checkpoint "
-                                 f"(not an .npz archive, truncated or corrupt): {exc}") from exc
+        raise SerializationError(
+            f"{name!s} is not a readable srcgrad checkpoint (not an .npz archive, truncated or corrupt): {exc}"
+        ) from exc
 
 
 # -- the structure as JSON ------------------------------------------------------------------
@@ -153,7 +168,7 @@ def _encode(obj, arrays):
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, int) and not isinstance(obj, bool):
-        return {"int": str(obj)} if abs(obj) >= 2 ** 53 else obj
+        return {"int": str(obj)} if abs(obj) >= 2**53 else obj
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {"float": repr(obj)}
     if isinstance(obj, Tensor):
@@ -177,11 +192,14 @@ def _encode(obj, arrays):
     hint = ""
     if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):
         # torch.save(model, f) of a whole module or optimizer, as pytorch/examples' word language model does
-        hint = ("; save its state_dict() instead and restore it with load_state_dict(load(f)) into an object "
-                "built by your code (a whole module can only be saved by pickling its class and code)")
+        hint = (
+            "; save its state_dict() instead and restore it with load_state_dict(load(f)) into an object "
+            "built by your code (a whole module can only be saved by pickling its class and code)"
+        )
     raise SerializationError(
         f"srcgrad.save cannot save an object of type {type(obj).__module__}.{type(obj).__name__}: checkpoints "
-        f"hold Tensors, ndarrays, numbers, strings, None and dicts/lists/tuples of them (never pickled objects){hint}")
+        f"hold Tensors, ndarrays, numbers, strings, None and dicts/lists/tuples of them (never pickled objects){hint}"
+    )
 
 
 def _encode_key(key):
@@ -215,8 +233,10 @@ def _decode(node, archive, name):
         except (TypeError, ValueError) as exc:
             raise SerializationError(f"{name!s}: a Tensor entry holds an array no Tensor can hold: {exc}") from None
         if node.get("requires_grad") and value.dtype.kind not in "fc":
-            raise SerializationError(f"{name!s}: a Tensor of {value.dtype} is marked requires_grad (only floating "
-                                     "point and complex Tensors can require gradients): the file is corrupt")
+            raise SerializationError(
+                f"{name!s}: a Tensor of {value.dtype} is marked requires_grad (only floating "
+                "point and complex Tensors can require gradients): the file is corrupt"
+            )
         t = Tensor._wrap(value)
         if node.get("parameter"):
             t = _as_parameter(t, node.get("requires_grad", False))
@@ -267,8 +287,10 @@ def _array(archive, entry, name, header=False):
     if info.compress_type != zipfile.ZIP_STORED:
         limit = min(limit, info.compress_size * 1032)
     if claimed > limit or info.compress_size > archive_size(archive):
-        raise SerializationError(f"{name!s}: array {entry!r} claims {claimed} bytes ({dtype}, shape {shape}) but "
-                                 f"its entry holds at most {max(limit, 0)}: the file is corrupt")
+        raise SerializationError(
+            f"{name!s}: array {entry!r} claims {claimed} bytes ({dtype}, shape {shape}) but "
+            f"its entry holds at most {max(limit, 0)}: the file is corrupt"
+        )
     value = archive[entry]
     return np.array(value, copy=True) if not value.flags.writeable else value
 
@@ -361,4 +383,3 @@ def _fsync_directory(directory):
         pass
     finally:
         os.close(fd)
-

@@ -10,8 +10,18 @@ srcgrad gives the same result for the same inputs every time.
 import math
 import os
 
-__all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
-           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "pi", "e", "inf", "nan"]
+__all__ = [
+    "set_num_threads",
+    "get_num_threads",
+    "set_num_interop_threads",
+    "get_num_interop_threads",
+    "use_deterministic_algorithms",
+    "are_deterministic_algorithms_enabled",
+    "pi",
+    "e",
+    "inf",
+    "nan",
+]
 
 pi = math.pi
 e = math.e

@@ -15,8 +15,7 @@ from math import prod
 
 from .errors import ShapeError
 
-__all__ = ["matmul_message", "mm_message", "bmm_message", "mv_message", "dot_message", "linear_message",
-           "raise_if"]
+__all__ = ["matmul_message", "mm_message", "bmm_message", "mv_message", "dot_message", "linear_message", "raise_if"]
 
 
 def _x(shape):
@@ -30,8 +29,9 @@ def _broadcast_message(a, b):
         da = a[-k] if k <= len(a) else 1
         db = b[-k] if k <= len(b) else 1
         if da != db and da != 1 and db != 1:
-            return (f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton "
-                    f"dimension {n - k}")
+            return (
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton dimension {n - k}"
+            )
     return None
 
 
@@ -40,8 +40,10 @@ def dot_message(a, b):
     if len(a) != 1 or len(b) != 1:
         return f"1D tensors expected, but got {len(a)}D and {len(b)}D tensors"
     if a[0] != b[0]:
-        return (f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same number of "
-                f"elements, but got {a[0]} and {b[0]} elements respectively")
+        return (
+            f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same number of "
+            f"elements, but got {a[0]} and {b[0]} elements respectively"
+        )
     return None
 
 
@@ -72,8 +74,10 @@ def bmm_message(a, b):
     if len(b) != 3:
         return "batch2 must be a 3D tensor"
     if (a[0], a[2]) != (b[0], b[1]):
-        return (f"Expected size for first two dimensions of batch2 tensor to be: [{a[0]}, {a[2]}] but got: "
-                f"[{b[0]}, {b[1]}].")
+        return (
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a[0]}, {a[2]}] but got: "
+            f"[{b[0]}, {b[1]}]."
+        )
     return None
 
 
@@ -108,8 +112,10 @@ def matmul_message(a, b):
     n = max(len(batch_a), len(batch_b))
     batch = prod(max(x, y) for x, y in zip((1,) * (n - len(batch_a)) + batch_a, (1,) * (n - len(batch_b)) + batch_b))
     if a[-1] != b[-2]:
-        return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a[-1]}] but got: "
-                f"[{batch}, {b[-2]}].")
+        return (
+            f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {a[-1]}] but got: "
+            f"[{batch}, {b[-2]}]."
+        )
     return None
 
 

@@ -48,6 +48,11 @@ from .recording import wrap_out as _wrap_out
 from .tensor_math import TensorMath as _TensorMath
 from .tensor_math import scaled_other as _scaled
 from .tensor_methods import TensorMethods as _TensorMethods
+from .tensor_data import TYPE_NAMES as _TYPE_NAMES
+from .tensor_data import as_value as _as_value
+from .tensor_data import check_data
+from .tensor_data import is_size as _is_size
+from .tensor_data import type_name as _type_name
 
 __all__ = ["Tensor"]
 
@@ -58,7 +63,8 @@ _NON_LEAF_GRAD = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
     "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, "
     "use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the "
-    "leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")  # PyTorch's words
+    "leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)  # PyTorch's words
 
 
 def _read_by_user():
@@ -87,8 +93,21 @@ class Tensor(_TensorMath, _TensorMethods):
         tensor([2., 4.])
     """
 
-    __slots__ = ("_value", "requires_grad", "_grad", "grad_fn", "_vc", "_hooks", "_post_acc_hooks", "_acc", "_base",
-                 "_output_nr", "_retains", "_backpropagated", "__weakref__")
+    __slots__ = (
+        "_value",
+        "requires_grad",
+        "_grad",
+        "grad_fn",
+        "_vc",
+        "_hooks",
+        "_post_acc_hooks",
+        "_acc",
+        "_base",
+        "_output_nr",
+        "_retains",
+        "_backpropagated",
+        "__weakref__",
+    )
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad=False, *more_sizes):
@@ -153,8 +172,10 @@ class Tensor(_TensorMath, _TensorMethods):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method != "__call__":
             if any(isinstance(a, Tensor) and a.requires_grad for a in inputs) and _state.enabled:
-                raise NoRuleError(f"srcgrad cannot record np.{ufunc.__name__}.{method} on a Tensor that "
-                                  f"requires grad; use the matching numpy function (np.sum, np.cumsum, ...).")
+                raise NoRuleError(
+                    f"srcgrad cannot record np.{ufunc.__name__}.{method} on a Tensor that "
+                    f"requires grad; use the matching numpy function (np.sum, np.cumsum, ...)."
+                )
             raw = [a._value if isinstance(a, Tensor) else a for a in inputs]
             return _wrap_out(getattr(ufunc, method)(*raw, **kwargs))
         if ufunc is np.divmod and not kwargs:  # two outputs, each with a rule of its own
@@ -192,7 +213,8 @@ class Tensor(_TensorMath, _TensorMethods):
                 "(srcgrad refuses to turn a Tensor that requires grad into an ndarray, since that would "
                 "silently drop it from the graph: numpy does so for np.array(t), np.asarray(t), np.array([t1, "
                 "t2]) and for a Tensor written into an ndarray. To build an array of Tensors in the graph use "
-                "np.stack([t1, t2]) or np.concatenate, which Tensors record.)")
+                "np.stack([t1, t2]) or np.concatenate, which Tensors record.)"
+            )
         value = np.asarray(self._value)
         return value if dtype is None else value.astype(dtype, copy=False)
 
@@ -321,7 +343,8 @@ class Tensor(_TensorMath, _TensorMethods):
             raise AutogradError(
                 "float() of a Tensor that requires grad would drop it from the graph (math.* functions and "
                 "writes into an ndarray call float()): use t.item() to read its value, or the numpy "
-                "function (np.exp) to keep differentiating")
+                "function (np.exp) to keep differentiating"
+            )
         return float(self.item())
 
     def __format__(self, format_spec):
@@ -352,8 +375,9 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def __repr__(self):
         """PyTorch's layout: 4 digits after the point by default (see ``srcgrad.set_printoptions``)."""
-        return _printing.format_tensor(self._value, _get_default_dtype(),
-                                       None if self.grad_fn is None else self.grad_fn.name(), self.requires_grad)
+        return _printing.format_tensor(
+            self._value, _get_default_dtype(), None if self.grad_fn is None else self.grad_fn.name(), self.requires_grad
+        )
 
     __str__ = __repr__
 
@@ -370,7 +394,8 @@ class Tensor(_TensorMath, _TensorMethods):
         if self.grad_fn is not None and not requires_grad:
             raise AutogradError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
-                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -498,12 +523,14 @@ class Tensor(_TensorMath, _TensorMethods):
                 f"srcgrad does not record in-place operations on a view of another Tensor (shape "
                 f"{list(self.shape)}: a slice, reshape, ravel or transpose sharing its memory) while grad is on "
                 "and the view, its base or the other operand requires grad; use an out-of-place operation "
-                "or .clone() the view first.")
+                "or .clone() the view first."
+            )
 
     def _inplace(self, func, *others, **kwargs):
         """Run ``func(self, *others)`` and write the result into this Tensor's storage."""
-        tracking = _state.enabled and (self.requires_grad or any(
-            isinstance(o, Tensor) and o.requires_grad for o in others))
+        tracking = _state.enabled and (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+        )
         if self._base is not None and _state.enabled and (tracking or self._base[0].requires_grad):
             return self._inplace_view(func, others, kwargs)
         self._check_inplace(tracking)
@@ -528,7 +555,6 @@ class Tensor(_TensorMath, _TensorMethods):
         self._output_nr = 0
         return self
 
-
     def _inplace_view(self, func, others, kwargs):
         """``_inplace`` on a view whose change is recorded: its base's history becomes the old base with
         the view's elements replaced by the result (PyTorch's rebase of a view's in-place operation), and
@@ -542,8 +568,7 @@ class Tensor(_TensorMath, _TensorMethods):
         if isinstance(self.grad_fn, MultiRuleNode):
             raise AutogradError(_MULTI_VIEW.format(nr=self._output_nr, name=self.grad_fn.name()))
         if base.grad_fn is None and base.requires_grad:
-            raise AutogradError("a view of a leaf Variable that requires grad is being used in an in-place "
-                                "operation.")
+            raise AutogradError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         _refresh_view(self)
         index = _view_index(self, base)
         if index is None or len(np.unique(np.ravel_multi_index(index, base.shape))) != self._value.size:
@@ -572,9 +597,11 @@ class Tensor(_TensorMath, _TensorMethods):
         if isinstance(self._value, np.ndarray) and self._value.flags.writeable:
             np.copyto(self._value, value, casting="unsafe")
         elif self._base is not None:  # a copy would leave the base unchanged
-            raise ValueError(f"assignment destination is read-only: this Tensor (shape {list(self.shape)}) is a "
-                             "read-only view of another's memory (numpy's diagonal, broadcast_to, ...); .clone() "
-                             "it to change it on its own")
+            raise ValueError(
+                f"assignment destination is read-only: this Tensor (shape {list(self.shape)}) is a "
+                "read-only view of another's memory (numpy's diagonal, broadcast_to, ...); .clone() "
+                "it to change it on its own"
+            )
         else:
             self._value = np.asarray(value, dtype=self._value.dtype)
         self._vc[0] += 1
@@ -613,8 +640,11 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def fill_(self, value):
         """Fill with ``value`` in place."""
-        if self._base is not None and _state.enabled and (
-                self._base[0].requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        if (
+            self._base is not None
+            and _state.enabled
+            and (self._base[0].requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        ):
             return self._inplace(_rules.index_update, ..., value)
         self._check_inplace()
         return self._fill(value)
@@ -632,8 +662,11 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def copy_(self, src):
         """Copy ``src`` into this Tensor in place (gradient flows to ``src``)."""
-        if self._base is not None and _state.enabled and (
-                self._base[0].requires_grad or (isinstance(src, Tensor) and src.requires_grad)):
+        if (
+            self._base is not None
+            and _state.enabled
+            and (self._base[0].requires_grad or (isinstance(src, Tensor) and src.requires_grad))
+        ):
             return self._inplace(_rules.index_update, ..., src)
         self._check_inplace(_state.enabled and isinstance(src, Tensor) and src.requires_grad)
         if _state.enabled and isinstance(src, Tensor) and src.requires_grad:
@@ -685,7 +718,7 @@ class Tensor(_TensorMath, _TensorMethods):
     def __ipow__(self, other, modulo=None):
         if modulo is not None:
             return NotImplemented
-        return self ** other if self._scalar_like() else self.pow_(other)
+        return self**other if self._scalar_like() else self.pow_(other)
 
     def __ifloordiv__(self, other):
         return self // other if self._scalar_like() else self._inplace(np.floor_divide, other)
@@ -703,8 +736,12 @@ class Tensor(_TensorMath, _TensorMethods):
     def _scalar_like(self):
         """True when augmented assignment rebinds this Tensor (0-d, not a leaf that requires grad, and
         PyTorch's meaning not chosen)."""
-        return (self._value.ndim == 0 and self._base is None and not (self.requires_grad and self.grad_fn is None)
-                and _meanings.get_method_meanings() != "pytorch")
+        return (
+            self._value.ndim == 0
+            and self._base is None
+            and not (self.requires_grad and self.grad_fn is None)
+            and _meanings.get_method_meanings() != "pytorch"
+        )
 
     # -- conversions -------------------------------------------------------------------
 
@@ -792,8 +829,9 @@ class Tensor(_TensorMath, _TensorMethods):
         Raises:
             DeviceError: always.
         """
-        _check_device("Tensor.cuda", "cuda" if device is None else f"cuda:{device}" if isinstance(device, int)
-                      else device)
+        _check_device(
+            "Tensor.cuda", "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
+        )
 
     def is_contiguous(self, memory_format=None):
         """Whether the values are laid out in C order."""
@@ -827,10 +865,11 @@ def _same_shape(value, t):
             broadcast it into ``t`` or fail halfway).
     """
     if np.shape(value) != t._value.shape:
-        raise ValueError(f"non-broadcastable output operand with shape {tuple(t._value.shape)} doesn't match the "
-                         f"broadcast shape {tuple(np.shape(value))} of the in-place operation's result")
+        raise ValueError(
+            f"non-broadcastable output operand with shape {tuple(t._value.shape)} doesn't match the "
+            f"broadcast shape {tuple(np.shape(value))} of the in-place operation's result"
+        )
     return value
-
 
 
 def _check_grad(t, g):
@@ -840,84 +879,13 @@ def _check_grad(t, g):
     if g._value.shape != t._value.shape:
         raise RuntimeError(
             f"attempting to assign a gradient of size '{list(g._value.shape)}' to a tensor of size "
-            f"'{list(t._value.shape)}'. Please ensure that the gradient and the tensor are the same size")
+            f"'{list(t._value.shape)}'. Please ensure that the gradient and the tensor are the same size"
+        )
     if (g._value.dtype.kind in _FLOAT_KINDS) != (t._value.dtype.kind in _FLOAT_KINDS):
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{g._value.dtype}' to a tensor with dtype "
-            f"'{t._value.dtype}'. The gradient must match the tensor's dtype")
-
-
-def _type_name(x):
-    kind = type(x)
-    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
-
-
-_DATA_KINDS = frozenset("biufc")
-"""The dtype kinds a Tensor may hold (bool, integers, floats, complex): as PyTorch, no objects, strings or dates."""
-
-
-def check_data(value, data):
-    """Refuse an array no Tensor may hold: objects, strings, bytes, dates, structured records.
-
-    Args:
-        value: the ndarray about to become a Tensor's values.
-        data: what the user passed (that array, or the list, scalar, ... it was made from).
-
-    Returns:
-        ``value`` (a subclass such as ``np.matrix`` as a plain ndarray).
-
-    Raises:
-        RuntimeError: ``data`` is ``None`` (as PyTorch: ``Could not infer dtype of NoneType``).
-        TypeError: a string, or an array of a kind a Tensor cannot hold.
-        ValueError: Python integers beyond int64 (numpy made them uint64 or objects).
-    """
-    kind = value.dtype.kind
-    from_python = not isinstance(data, (np.ndarray, np.generic))
-    if kind in _DATA_KINDS:
-        if not (from_python and kind == "u" and value.size and value.max() > _INT64_MAX):
-            return value if type(value) is np.ndarray or not isinstance(value, np.ndarray) else \
-                np.asarray(value)  # np.matrix's * is a matrix product: a Tensor holds a plain ndarray
-    elif data is None:
-        raise RuntimeError("Could not infer dtype of NoneType")
-    elif isinstance(data, (str, bytes)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    if kind == "u" or (kind == "O" and any(type(v) is int and abs(v) > _INT64_MAX for v in value.ravel().tolist())):
-        raise ValueError("Overflow when unpacking long long: a Python integer beyond int64 cannot be a Tensor "
-                         "value (pass an ndarray of dtype uint64 or float64 yourself)")
-    raise TypeError(
-        f"can't convert np.ndarray of type numpy.{value.dtype.type.__name__}. The only supported types are: "
-        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
-        "uint8, and bool.")
-
-
-_INT64_MAX = 2 ** 63 - 1
-
-
-def _is_size(n):
-    """Whether ``n`` is a size in ``Tensor(2, 3)`` (a Python or numpy integer, not a bool)."""
-    return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
-
-
-def _as_value(data, dtype):
-    if dtype is not None:
-        return check_data(np.array(data, dtype=dtype), data)
-    if isinstance(data, np.ndarray):
-        return check_data(data, data)
-    if isinstance(data, np.generic):
-        return check_data(np.asarray(data), data)
-    arr = check_data(np.array(data), data)
-    default = _get_default_dtype()
-    if arr.dtype.kind == "f" and arr.dtype != default:
-        arr = arr.astype(default)
-    return arr
-
-
-# PyTorch's legacy type names, which ``Tensor.type()`` returns.
-_TYPE_NAMES = {np.dtype(k): v for k, v in (
-    (np.float32, "FloatTensor"), (np.float64, "DoubleTensor"), (np.float16, "HalfTensor"),
-    (np.int64, "LongTensor"), (np.int32, "IntTensor"), (np.int16, "ShortTensor"), (np.int8, "CharTensor"),
-    (np.uint8, "ByteTensor"), (np.bool_, "BoolTensor"), (np.complex64, "ComplexFloatTensor"),
-    (np.complex128, "ComplexDoubleTensor"))}
+            f"'{t._value.dtype}'. The gradient must match the tensor's dtype"
+        )
 
 
 class _SizeCount(int):

@@ -170,7 +170,7 @@ class TensorMath:
 
     def pow(self, exponent):
         """``self ** exponent``."""
-        return self ** exponent
+        return self**exponent
 
     def neg(self):
         """``-self``."""
@@ -285,8 +285,7 @@ class TensorMath:
         """Product over ``dim``, in ``dtype`` when given (both signatures, see ``sum``)."""
         return _reduction(np.prod, self, dim, keepdim, args, axis, keepdims, dtype, out)
 
-    def var(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, ddof=None,
-            keepdims=None):
+    def var(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, ddof=None, keepdims=None):
         """Variance over ``dim`` (or ``axis``), dividing by ``n - ddof`` (``ddof`` = ``correction``).
 
         numpy's ``x.var()`` divides by n and PyTorch's by n - 1, so say which: ``ddof=`` (numpy),
@@ -297,8 +296,7 @@ class TensorMath:
         """
         return _moment(np.var, self, dim, unbiased, keepdim, correction, axis, ddof, keepdims)
 
-    def std(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, ddof=None,
-            keepdims=None):
+    def std(self, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None, ddof=None, keepdims=None):
         """Standard deviation over ``dim`` (or ``axis``); say ``ddof=``, ``correction=`` or ``unbiased=`` (see ``var``)."""
         return _moment(np.std, self, dim, unbiased, keepdim, correction, axis, ddof, keepdims)
 
@@ -327,13 +325,19 @@ class TensorMath:
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Index of the largest value (not differentiable); ``axis``/``keepdims`` as numpy spells them."""
-        return Tensor._wrap(np.argmax(self._value, axis=dim if axis is None else axis,
-                                      keepdims=keepdim if keepdims is None else keepdims))
+        return Tensor._wrap(
+            np.argmax(
+                self._value, axis=dim if axis is None else axis, keepdims=keepdim if keepdims is None else keepdims
+            )
+        )
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Index of the smallest value (not differentiable); ``axis``/``keepdims`` as numpy spells them."""
-        return Tensor._wrap(np.argmin(self._value, axis=dim if axis is None else axis,
-                                      keepdims=keepdim if keepdims is None else keepdims))
+        return Tensor._wrap(
+            np.argmin(
+                self._value, axis=dim if axis is None else axis, keepdims=keepdim if keepdims is None else keepdims
+            )
+        )
 
     def norm(self, p=2, dim=None, keepdim=False):
         """The ``p``-norm over ``dim`` (the whole Tensor flattened by default)."""
@@ -345,9 +349,13 @@ def scaled_other(other, alpha, method):
     """``alpha * other`` for ``add``/``sub``; PyTorch's deprecated order ``(alpha, other)`` is read as it
     reads it, with its warning (old scripts write ``p.data.add_(-lr, p.grad)``)."""
     if isinstance(alpha, Tensor) and isinstance(other, numbers.Number):
-        warnings.warn(f"This overload of {method} is deprecated:\n\t{method}(Number alpha, Tensor other)\n"
-                      f"Consider using one of the following signatures instead:\n\t{method}(Tensor other, *, "
-                      "Number alpha)", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"This overload of {method} is deprecated:\n\t{method}(Number alpha, Tensor other)\n"
+            f"Consider using one of the following signatures instead:\n\t{method}(Tensor other, *, "
+            "Number alpha)",
+            UserWarning,
+            stacklevel=3,
+        )
         other, alpha = alpha, other
     return other if alpha == 1 else other * alpha
 
@@ -367,26 +375,31 @@ def _reduction(func, t, dim, keepdim, args, axis, keepdims, dtype, out):
     name = func.__name__
     if not isinstance(keepdim, (bool, np.bool_)):
         if isinstance(keepdim, numbers.Number):
-            raise TypeError(f"Tensor.{name}'s second argument is keepdim (a bool, PyTorch's) or dtype (numpy's), "
-                            f"not {keepdim!r}")
+            raise TypeError(
+                f"Tensor.{name}'s second argument is keepdim (a bool, PyTorch's) or dtype (numpy's), not {keepdim!r}"
+            )
         if dtype is not None:
             raise TypeError(f"Tensor.{name} got dtype twice (second argument {keepdim!r} and dtype={dtype!r})")
         dtype, keepdim = keepdim, False
         if len(args) > 2:
-            raise TypeError(f"Tensor.{name} takes at most 4 positional arguments (axis, dtype, out, keepdims), "
-                            f"got {2 + len(args)}")
+            raise TypeError(
+                f"Tensor.{name} takes at most 4 positional arguments (axis, dtype, out, keepdims), got {2 + len(args)}"
+            )
         if args:
             out = args[0]
         if len(args) > 1:
             keepdims = args[1]
     elif args:
-        raise TypeError(f"Tensor.{name} takes (dim, keepdim) positionally, or numpy's (axis, dtype, out, keepdims) "
-                        f"with a dtype second; got {2 + len(args)} positional arguments with keepdim={keepdim!r}")
+        raise TypeError(
+            f"Tensor.{name} takes (dim, keepdim) positionally, or numpy's (axis, dtype, out, keepdims) "
+            f"with a dtype second; got {2 + len(args)} positional arguments with keepdim={keepdim!r}"
+        )
     if out is not None:
-        raise TypeError(f"Tensor.{name} does not write into out= (a Tensor method returns a new Tensor); "
-                        f"call np.{name}(x, ..., out=...) or assign the result")
+        raise TypeError(
+            f"Tensor.{name} does not write into out= (a Tensor method returns a new Tensor); "
+            f"call np.{name}(x, ..., out=...) or assign the result"
+        )
     return _reduce(func, t if dtype is None else t.type(dtype), dim, keepdim, axis, keepdims)
-
 
 
 def _reduce(func, t, dim, keepdim, axis, keepdims):
@@ -416,8 +429,10 @@ def _moment(func, t, dim, unbiased, keepdim, correction, axis, ddof, keepdims):
     name = func.__name__
     for flag, what in ((unbiased, "unbiased"), (keepdim, "keepdim")):
         if flag is not None and not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"Tensor.{name}(): {what} must be a bool, not {type(flag).__name__} (numpy's "
-                            "dtype and out are keywords: dtype=..., out=...)")
+            raise TypeError(
+                f"Tensor.{name}(): {what} must be a bool, not {type(flag).__name__} (numpy's "
+                "dtype and out are keywords: dtype=..., out=...)"
+            )
     if dim is not None and axis is not None:
         raise TypeError(f"Tensor.{name}() takes dim or axis, not both")
     given = [k for k, v in (("unbiased", unbiased), ("correction", correction), ("ddof", ddof)) if v is not None]
@@ -428,8 +443,12 @@ def _moment(func, t, dim, unbiased, keepdim, correction, axis, ddof, keepdims):
     elif unbiased is not None:
         ddof = 1 if unbiased else 0
     else:
-        meaning = _resolve_meaning(f"x.{name}()", f"x.{name}(ddof=0) or np.{name}(x)", f"x.{name}(correction=1)",
-                                   "numpy divides by n, PyTorch by n - 1")
+        meaning = _resolve_meaning(
+            f"x.{name}()",
+            f"x.{name}(ddof=0) or np.{name}(x)",
+            f"x.{name}(correction=1)",
+            "numpy divides by n, PyTorch by n - 1",
+        )
         ddof = 0 if meaning == "numpy" else 1
     keep = bool(keepdim) if keepdim is not None else bool(keepdims)
     return _record(func, (t,), _axis_kwargs(dim if axis is None else axis, keep, ddof=ddof))
@@ -461,9 +480,12 @@ def _extreme(name, func, argfunc, elementwise, t, args, dim, keepdim, axis, keep
     if isinstance(along, (tuple, list)):  # several axes: numpy's only
         return _reduce(func, t, tuple(along), keep, None, None)
     if not torch_only:
-        meaning = _resolve_meaning(f"x.{name}({along!r})", f"np.{name}(x, {along!r})",
-                                   f"x.{name}(dim={along!r})", f"numpy gives the {name}ima, PyTorch "
-                                   "(values, indices); PyTorch takes axis= as another name of dim=")
+        meaning = _resolve_meaning(
+            f"x.{name}({along!r})",
+            f"np.{name}(x, {along!r})",
+            f"x.{name}(dim={along!r})",
+            f"numpy gives the {name}ima, PyTorch (values, indices); PyTorch takes axis= as another name of dim=",
+        )
         if meaning == "numpy":
             return _reduce(func, t, along, keep, None, None)
     return _minmax(func, argfunc, t, along, keep)

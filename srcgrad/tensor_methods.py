@@ -47,8 +47,9 @@ class TensorMethods:
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)) and shape[0] is not None:
             dtype = np.dtype(shape[0])
             if self.requires_grad and _state.enabled:
-                raise AutogradError(f"x.view({dtype}) reads the same bytes as another dtype, which has no "
-                                    "gradient: .detach() first")
+                raise AutogradError(
+                    f"x.view({dtype}) reads the same bytes as another dtype, which has no gradient: .detach() first"
+                )
             t = Tensor._wrap(self._value.view(dtype))
             t._vc = self._vc
             return t
@@ -82,8 +83,8 @@ class TensorMethods:
         end = end_dim % len(shape)
         if start == end:
             return self
-        merged = int(np.prod(shape[start:end + 1]))
-        return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
+        merged = int(np.prod(shape[start : end + 1]))
+        return self.reshape(shape[:start] + (merged,) + shape[end + 1 :])
 
     def transpose(self, *dims, axes=None, dim0=None, dim1=None):
         """Swap two dimensions (PyTorch's ``x.transpose(0, 2)``), or permute them all (numpy's
@@ -94,8 +95,9 @@ class TensorMethods:
         unless ``set_method_meanings`` chose a meaning; write ``x.T`` or ``x.swapaxes(0, 1)``.
         """
         if dim0 is not None or dim1 is not None:
-            return _record(np.swapaxes, (self, dims[0] if dim0 is None else dim0, dim1 if dim1 is not None
-                                         else dims[-1]), {})
+            return _record(
+                np.swapaxes, (self, dims[0] if dim0 is None else dim0, dim1 if dim1 is not None else dims[-1]), {}
+            )
         if axes is not None or len(dims) == 1:
             return _record(np.transpose, (self, tuple(axes if axes is not None else _shape_arg(dims))), {})
         if not dims:
@@ -104,9 +106,12 @@ class TensorMethods:
             return _record(np.transpose, (self, dims), {})
         a, b = (operator.index(d) for d in dims)
         if self.ndim == 2 and a % 2 == 0 and b % 2 == 1:  # numpy: (0, 1) is the identity; PyTorch: a swap
-            meaning = _resolve_meaning(f"x.transpose({a}, {b}) of a matrix", "x (it is the identity)",
-                                       "x.T or x.swapaxes(0, 1)", "numpy: the identity permutation, "
-                                       "PyTorch: swap the two axes")
+            meaning = _resolve_meaning(
+                f"x.transpose({a}, {b}) of a matrix",
+                "x (it is the identity)",
+                "x.T or x.swapaxes(0, 1)",
+                "numpy: the identity permutation, PyTorch: swap the two axes",
+            )
             if meaning == "numpy":
                 return _record(np.transpose, (self, (0, 1)), {})
         return _record(np.swapaxes, (self, a, b), {})
@@ -166,9 +171,12 @@ class TensorMethods:
                 repeats, sizes = sizes[0], sizes[1:]
             return _repeat_numpy(self, repeats, axis if axis is not None else (sizes[0] if sizes else None))
         if _tile_ok(sizes, self.ndim) and _numpy_repeat_ok(sizes, self.ndim) and self.ndim:
-            meaning = _resolve_meaning(f"x.repeat{tuple(sizes)!r}", "np.repeat(x, ...) or x.repeat(n, axis=...)",
-                                       "x.tile(...) or np.tile(x, ...)",
-                                       "numpy repeats each element, PyTorch tiles the whole Tensor")
+            meaning = _resolve_meaning(
+                f"x.repeat{tuple(sizes)!r}",
+                "np.repeat(x, ...) or x.repeat(n, axis=...)",
+                "x.tile(...) or np.tile(x, ...)",
+                "numpy repeats each element, PyTorch tiles the whole Tensor",
+            )
             if meaning == "numpy":
                 return _repeat_numpy(self, sizes[0], sizes[1] if len(sizes) > 1 else None)
         elif _numpy_repeat_ok(sizes, self.ndim) and not _tile_ok(sizes, self.ndim):
@@ -434,13 +442,15 @@ class TensorMethods:
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Whether any value is true (over ``dim``/``axis``)."""
-        return Tensor._wrap(np.any(self._value, axis=dim if axis is None else axis,
-                                   keepdims=keepdim if keepdims is None else keepdims))
+        return Tensor._wrap(
+            np.any(self._value, axis=dim if axis is None else axis, keepdims=keepdim if keepdims is None else keepdims)
+        )
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Whether all values are true (over ``dim``/``axis``)."""
-        return Tensor._wrap(np.all(self._value, axis=dim if axis is None else axis,
-                                   keepdims=keepdim if keepdims is None else keepdims))
+        return Tensor._wrap(
+            np.all(self._value, axis=dim if axis is None else axis, keepdims=keepdim if keepdims is None else keepdims)
+        )
 
     def nonzero(self, *, as_tuple=None):
         """Indices of the non-zero values: with ``as_tuple=True`` a tuple of index Tensors (numpy's
@@ -450,9 +460,15 @@ class TensorMethods:
         ``set_method_meanings`` chose a meaning.
         """
         if as_tuple is None:
-            as_tuple = _resolve_meaning("x.nonzero()", "x.nonzero(as_tuple=True) or np.nonzero(x)",
-                                        "x.nonzero(as_tuple=False)", "numpy: a tuple of index arrays, "
-                                        "PyTorch: an (n, ndim) matrix") == "numpy"
+            as_tuple = (
+                _resolve_meaning(
+                    "x.nonzero()",
+                    "x.nonzero(as_tuple=True) or np.nonzero(x)",
+                    "x.nonzero(as_tuple=False)",
+                    "numpy: a tuple of index arrays, PyTorch: an (n, ndim) matrix",
+                )
+                == "numpy"
+            )
         found = np.nonzero(self._value)
         if as_tuple:
             return tuple(Tensor._wrap(i) for i in found)
@@ -483,9 +499,12 @@ class TensorMethods:
         elif dim is not None or descending is not None:
             meaning = "pytorch"
         else:
-            meaning = _resolve_meaning("x.sort()", "x.sort(kind='stable') (in place) or np.sort(x)",
-                                       "x.sort(dim=-1)", "numpy sorts in place and returns None, "
-                                       "PyTorch returns (values, indices); PyTorch takes axis= as dim=")
+            meaning = _resolve_meaning(
+                "x.sort()",
+                "x.sort(kind='stable') (in place) or np.sort(x)",
+                "x.sort(dim=-1)",
+                "numpy sorts in place and returns None, PyTorch returns (values, indices); PyTorch takes axis= as dim=",
+            )
         if order is not None:
             raise TypeError("Tensor.sort(order=...) sorts structured arrays, which a Tensor never holds")
         if meaning == "numpy":

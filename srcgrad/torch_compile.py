@@ -9,8 +9,16 @@ computes. srcgrad's tape runs the model as it is (srcgrad's own compiler is
 __all__ = ["compile"]
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,  # noqa: A001
-            disable=False):
+def compile(
+    model=None,
+    *,
+    fullgraph=False,
+    dynamic=None,
+    backend="inductor",
+    mode=None,
+    options=None,  # noqa: A001
+    disable=False,
+):
     """Return ``model`` unchanged (or, called without it, a decorator that does so).
 
     Args:

@@ -24,8 +24,15 @@ from typing import Any
 
 __all__ = ["make_dot"]
 
-_NODE_ATTR = {"style": "filled", "shape": "box", "align": "left", "fontsize": "10", "ranksep": "0.1",
-              "height": "0.2", "fontname": "monospace"}
+_NODE_ATTR = {
+    "style": "filled",
+    "shape": "box",
+    "align": "left",
+    "fontsize": "10",
+    "ranksep": "0.1",
+    "height": "0.2",
+    "fontname": "monospace",
+}
 _GRAPH_ATTR = {"size": "12,12"}
 _LEAF, _OUTPUT, _NODE = "lightblue", "darkolivegreen1", "lightgrey"
 
@@ -52,9 +59,11 @@ class _Graph:
         self.edges.append((tail, head))
 
     def text(self):
-        lines = ["digraph {",
-                 "\tgraph [" + " ".join(f"{k}={_quote(v)}" for k, v in _GRAPH_ATTR.items()) + "]",
-                 "\tnode [" + " ".join(f"{k}={_quote(v)}" for k, v in _NODE_ATTR.items()) + "]"]
+        lines = [
+            "digraph {",
+            "\tgraph [" + " ".join(f"{k}={_quote(v)}" for k, v in _GRAPH_ATTR.items()) + "]",
+            "\tnode [" + " ".join(f"{k}={_quote(v)}" for k, v in _NODE_ATTR.items()) + "]",
+        ]
         lines += [f"\t{ident} [label={_quote(label)} fillcolor={fillcolor}]" for ident, label, fillcolor in self.nodes]
         lines += [f"\t{tail} -> {head}" for tail, head in self.edges]
         return "\n".join(lines) + "\n}\n"
@@ -92,8 +101,14 @@ def _output_shapes(roots):
     return shapes
 
 
-def make_dot(var: Any, params: dict | None = None, show_attrs: bool = False, show_saved: bool = False,
-             max_attr_chars: int = 50, format: str | None = None) -> Any:
+def make_dot(
+    var: Any,
+    params: dict | None = None,
+    show_attrs: bool = False,
+    show_saved: bool = False,
+    max_attr_chars: int = 50,
+    format: str | None = None,
+) -> Any:
     """The graph behind ``var`` as a picture: a ``graphviz.Digraph``, or DOT text without that package.
 
     Args:
@@ -148,8 +163,11 @@ def make_dot(var: Any, params: dict | None = None, show_attrs: bool = False, sho
             leaf = f"leaf{id(variable)}"
             if leaf not in drawn:
                 drawn.add(leaf)
-                graph.node(leaf, (names.get(id(variable), "") + "\n" if id(variable) in names else "")
-                           + _size(variable.shape), _LEAF)
+                graph.node(
+                    leaf,
+                    (names.get(id(variable), "") + "\n" if id(variable) in names else "") + _size(variable.shape),
+                    _LEAF,
+                )
             graph.edge(leaf, ident)
         for child, _ in reversed(node.next_functions):
             if child is None:

@@ -76,7 +76,7 @@ def optimizer(name, params):
 def _train(dist, ddp_class, out, key, opt_name, bucket_cap_mb=None, accumulate=1):
     """Train an MLP data-parallel with each rank's sampler; record the final parameters."""
     inner = mlp(10 + dist.get_rank())
-    started = []   # how many buckets were started when the first layer's weight got its gradient
+    started = []  # how many buckets were started when the first layer's weight got its gradient
     inner[0].weight.register_post_accumulate_grad_hook(lambda p: started.append(model._reducer.next_bucket))
     model = ddp_class(inner, bucket_cap_mb=bucket_cap_mb)
     opt = optimizer(opt_name, model.parameters())
@@ -227,24 +227,26 @@ def _errors(dist, ddp_class, errors, rank):
     _catch(errors, "all_gather_length", lambda: dist.all_gather([np.zeros((2, 3))], value))
     _catch(errors, "all_gather_shape", lambda: dist.all_gather([np.zeros((2, 3)), np.zeros(3)], value))
     _catch(errors, "all_gather_dtype", lambda: dist.all_gather([np.zeros((2, 3), np.float32)] * 2, value))
-    _catch(errors, "gather_list_misuse",
-           lambda: dist.gather(value, None if rank == 0 else [np.zeros((2, 3))] * 2, dst=0))
-    _catch(errors, "scatter_list_misuse",
-           lambda: dist.scatter(value, None if rank == 1 else [np.zeros((2, 3))] * 2, src=1))
+    _catch(
+        errors, "gather_list_misuse", lambda: dist.gather(value, None if rank == 0 else [np.zeros((2, 3))] * 2, dst=0)
+    )
+    _catch(
+        errors, "scatter_list_misuse", lambda: dist.scatter(value, None if rank == 1 else [np.zeros((2, 3))] * 2, src=1)
+    )
     _catch(errors, "send_to_self", lambda: dist.send(value, dst=rank))
     _catch(errors, "ddp_models_differ", lambda: ddp_class(nn.Linear(3, 2 + rank)))
     _catch(errors, "ddp_no_parameters", lambda: ddp_class(nn.Tanh()))
 
     model = ddp_class(Heads(0))
     x = srcgrad.ones(4, 3)
-    model(x, "a").sum().backward()              # b and c get no gradient: the averaging cannot finish
+    model(x, "a").sum().backward()  # b and c get no gradient: the averaging cannot finish
     _catch(errors, "ddp_unused_without_find", lambda: model(x, "a"))
     model = ddp_class(Heads(0))
     loss = model(x, "a").sum()
-    loss.backward(retain_graph=True)            # unfinished, as above; a second backward reaches a again
+    loss.backward(retain_graph=True)  # unfinished, as above; a second backward reaches a again
     _catch(errors, "ddp_second_backward", loss.backward)
     model = ddp_class(Heads(0), find_unused_parameters=True)
-    loss = model(x, "a").sum() + (model.module.b.weight ** 2).sum() * (rank + 1)  # b: outside forward
+    loss = model(x, "a").sum() + (model.module.b.weight**2).sum() * (rank + 1)  # b: outside forward
     _catch(errors, "ddp_param_outside_forward", loss.backward)  # was: every rank's trunk gradient differed
     dist.barrier()
 
@@ -253,7 +255,7 @@ def _inside_and_outside_forward(dist, ddp_class, out, rank):
     """A parameter forward uses that the loss also uses directly (weight decay) is averaged whole."""
     model = ddp_class(Heads(5), find_unused_parameters=True)
     x = no_sync_input(rank)
-    loss = model(x, "a").sum() + (model.module.trunk.weight ** 2).sum() * (rank + 1)
+    loss = model(x, "a").sum() + (model.module.trunk.weight**2).sum() * (rank + 1)
     loss.backward()
     out["outside/trunk.weight"] = model.module.trunk.weight.grad.numpy().copy()
     out["outside/b_grad_is_none"] = np.array(model.module.b.weight.grad is None)

@@ -19,12 +19,12 @@ class LegendreP3(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return 0.5 * (5 * x ** 3 - 3 * x)
+        return 0.5 * (5 * x**3 - 3 * x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * 1.5 * (5 * x ** 2 - 1)
+        return grad * 1.5 * (5 * x**2 - 1)
 
 
 class WrongSquare(Function):
@@ -103,7 +103,7 @@ def test_functional_jacobian_and_hessian():
     np.testing.assert_allclose(jac.numpy(), [[x0[1], x0[0]], [np.cos(x0[0]), 0.0]])
 
     def g(x):
-        return (x ** 3).sum() + x[0] * x[1]
+        return (x**3).sum() + x[0] * x[1]
 
     hess = functional.hessian(g, sg.tensor(x0))
     np.testing.assert_allclose(hess.numpy(), [[6 * x0[0], 1.0], [1.0, 6 * x0[1]]])

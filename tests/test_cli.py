@@ -9,7 +9,7 @@ import pytest
 import srcgrad
 from srcgrad.cli import UsageError, main, parse_kinds
 
-MODEL = '''
+MODEL = """
 import numpy as np
 
 def loss(x, w):
@@ -25,7 +25,7 @@ class Model:
         return x * x
 
 value = 3
-'''
+"""
 
 
 @pytest.fixture
@@ -120,8 +120,13 @@ def _exec_generated(src, name, *args):
     from srcgrad.rules import shape_of, unbroadcast
     from srcgrad.rules.reductions import unreduce
 
-    env = {"np": np, "default_dout": rt.default_dout, "unbroadcast": unbroadcast, "shape_of": shape_of,
-           "unreduce": unreduce}
+    env = {
+        "np": np,
+        "default_dout": rt.default_dout,
+        "unbroadcast": unbroadcast,
+        "shape_of": shape_of,
+        "unreduce": unreduce,
+    }
     exec(src, env)
     return env[name](*args)
 

@@ -33,7 +33,9 @@ def test_the_fallback_printer_gives_the_same_gradients(case, monkeypatch):
     for i in case.wrt:
         np.testing.assert_allclose(got[i], expected[i], rtol=case.rtol * 10, atol=case.atol * 10)
     compile(source, "<printed by ast.unparse>", "exec")
-    assert re.search(r"# (adjoint of )?line \d+", source)  # the comments pointing to the user's lines are codegen's, not the printer's
+    assert re.search(
+        r"# (adjoint of )?line \d+", source
+    )  # the comments pointing to the user's lines are codegen's, not the printer's
 
 
 def test_astor_is_the_printer_where_it_works():
@@ -41,8 +43,19 @@ def test_astor_is_the_printer_where_it_works():
 
 
 def test_importing_srcgrad_warns_about_nothing():
-    proc = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-W", "error::PendingDeprecationWarning",
-                           "-c", "import srcgrad"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error::DeprecationWarning",
+            "-W",
+            "error::PendingDeprecationWarning",
+            "-c",
+            "import srcgrad",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -67,10 +80,18 @@ def test_a_condition_too_long_for_one_line(printer, monkeypatch):
     clear_cache()
 
 
-def signature_too_long_for_one_line(a_long_parameter_name_number_one, a_long_parameter_name_number_two,
-                                    a_long_parameter_name_number_three, a_long_parameter_name_number_four):
-    return np.sum(a_long_parameter_name_number_one * a_long_parameter_name_number_two
-                  * a_long_parameter_name_number_three * a_long_parameter_name_number_four)
+def signature_too_long_for_one_line(
+    a_long_parameter_name_number_one,
+    a_long_parameter_name_number_two,
+    a_long_parameter_name_number_three,
+    a_long_parameter_name_number_four,
+):
+    return np.sum(
+        a_long_parameter_name_number_one
+        * a_long_parameter_name_number_two
+        * a_long_parameter_name_number_three
+        * a_long_parameter_name_number_four
+    )
 
 
 def test_a_signature_printed_over_several_lines_compiles():
@@ -78,6 +99,6 @@ def test_a_signature_printed_over_several_lines_compiles():
     x = np.array([1.0, 2.0])
     jf = srcgrad.jvp(signature_too_long_for_one_line, wrt=(0, 1, 2, 3))
     value, tangent = jf(x, x, x, x, (x, x, x, x))
-    assert tangent == pytest.approx(4 * np.sum(x ** 4))
+    assert tangent == pytest.approx(4 * np.sum(x**4))
     dg = srcgrad.grad(signature_too_long_for_one_line, wrt=(0, 1, 2, 3))
-    np.testing.assert_allclose(dg(x, x, x, x)[0], x ** 3)
+    np.testing.assert_allclose(dg(x, x, x, x)[0], x**3)

@@ -21,8 +21,8 @@ def numeric_grad(f, args, i, eps=1e-6):
     args = list(args)
     x = args[i]
     if isinstance(x, float):
-        up = f(*args[:i], x + eps, *args[i + 1:])
-        down = f(*args[:i], x - eps, *args[i + 1:])
+        up = f(*args[:i], x + eps, *args[i + 1 :])
+        down = f(*args[:i], x - eps, *args[i + 1 :])
         return (up - down) / (2 * eps)
     x = np.asarray(x, dtype=float)
     g = np.zeros_like(x)
@@ -30,14 +30,14 @@ def numeric_grad(f, args, i, eps=1e-6):
         xp, xm = x.copy(), x.copy()
         xp[k] += eps
         xm[k] -= eps
-        g[k] = (f(*args[:i], xp, *args[i + 1:]) - f(*args[:i], xm, *args[i + 1:])) / (2 * eps)
+        g[k] = (f(*args[:i], xp, *args[i + 1 :]) - f(*args[:i], xm, *args[i + 1 :])) / (2 * eps)
     return g
 
 
 def check(f, *args, wrt=0, optimize=True, rtol=1e-5, atol=1e-7):
     """Assert grad(f) matches finite differences for each wrt index, with and without optimize."""
     idx = wrt if isinstance(wrt, tuple) else (wrt,)
-    for opt in ((False, True) if optimize else (False,)):
+    for opt in (False, True) if optimize else (False,):
         df = grad(f, wrt=wrt, optimize=opt)
         got = df(*args)
         got = got if isinstance(wrt, tuple) else (got,)
@@ -69,7 +69,7 @@ def test_straight_line_numpy(xs):
 
     def f(x, y):
         z = np.sin(x) * y
-        w = z ** 2 + x / (1.5 + y * y)
+        w = z**2 + x / (1.5 + y * y)
         return np.sum(np.exp(-w) * np.tanh(x))
 
     check(f, x, y, wrt=(0, 1))
@@ -87,7 +87,7 @@ def test_broadcasting_and_reductions(xs):
 
 def test_scalar_math_code_stays_plain_float():
     def f(a, b):
-        c = math.sin(a) * b + a ** 3
+        c = math.sin(a) * b + a**3
         return c / (1.0 + b * b) + math.exp(-a)
 
     df = check(f, 0.7, 1.3, wrt=(0, 1))
@@ -167,7 +167,7 @@ def test_power_strength_reduction_both_sweeps(xs):
     x, _, _ = xs
 
     def f(x):
-        return np.sum(np.sin(x ** 3) + x ** 2)
+        return np.sum(np.sin(x**3) + x**2)
 
     df = check(f, x)
     assert "**" not in code_of(df.source)
@@ -354,6 +354,7 @@ def test_redefinition_gives_fresh_gradient():
     def make(c):
         def f(x):
             return x * c
+
         return f
 
     assert grad(make(2.0))(1.0) == pytest.approx(2.0)
@@ -460,21 +461,25 @@ def test_non_differentiable_pieces_pass_through(rng):
     check(f, m)
 
 
-@pytest.mark.parametrize("body, construct", [
-    ("    with open('x') as fh:\n        y = x\n    return y\n", "with"),
-    ("    yield x\n", "yield"),
-    ("    global G\n    G = x\n    return x\n", "global"),
-    ("    y = x\n    del y\n    return x\n", "del"),
-    ("    class A:\n        pass\n    return x\n", "class"),
-    ("    return np.sum(np.stack(*[x, x]))\n", "star-arguments"),
-    ("    return x\n", None),
-])
+@pytest.mark.parametrize(
+    "body, construct",
+    [
+        ("    with open('x') as fh:\n        y = x\n    return y\n", "with"),
+        ("    yield x\n", "yield"),
+        ("    global G\n    G = x\n    return x\n", "global"),
+        ("    y = x\n    del y\n    return x\n", "del"),
+        ("    class A:\n        pass\n    return x\n", "class"),
+        ("    return np.sum(np.stack(*[x, x]))\n", "star-arguments"),
+        ("    return x\n", None),
+    ],
+)
 def test_fence_rejects_each_construct(tmp_path, body, construct):
     path = tmp_path / "user_code.py"
     path.write_text("import numpy as np\n\ndef f(x):\n" + body)
     env = {}
     exec(compile(path.read_text(), str(path), "exec"), env)
     import linecache
+
     linecache.checkcache(str(path))
     if construct is None:
         assert grad(env["f"])(2.0) == 1.0
@@ -508,6 +513,7 @@ def test_recursion_of_a_nested_def():
             if n <= 1:
                 return x
             return x * fact(x, n - 1)
+
         return fact(x, 3)
 
     check(f, 1.5)  # more in test_compiler_recursion.py
@@ -558,8 +564,10 @@ def test_dict_of_arrays_argument(rng):
     g = grad(loss)(params, x)
     assert set(g) == set(params)
     for key in ("W", "b"):
+
         def f(v, key=key):
             return loss({**params, key: v}, x)
+
         np.testing.assert_allclose(g[key], numeric_grad(f, (params[key],), 0), rtol=1e-5, atol=1e-8)
     np.testing.assert_array_equal(g["unused"], np.zeros(4))
     src = code_of(grad(loss).source_for(params, x))
@@ -641,9 +649,11 @@ def test_functions_imported_from_another_module(tmp_path, monkeypatch, rng):
         "import math as m\n"
         "FACTOR = 3.0\n\n"
         "def activation(z, slope=0.1):\n"
-        "    return np.where(z > 0, z, slope * z) * FACTOR\n")
+        "    return np.where(z > 0, z, slope * z) * FACTOR\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     import importlib
+
     user_helpers = importlib.import_module("user_helpers")
     x = rng.normal(size=5)
 
@@ -789,10 +799,10 @@ def test_for_else_and_while_else(rng):
 
 def test_keyword_only_parameters(rng):
     def f(x, *, power=3, scale=0.5):
-        return np.sum(x ** power) * scale
+        return np.sum(x**power) * scale
 
     x = rng.normal(size=3)
-    np.testing.assert_allclose(grad(f)(x), 1.5 * x ** 2)
+    np.testing.assert_allclose(grad(f)(x), 1.5 * x**2)
     np.testing.assert_allclose(grad(f)(x, power=2), x)
 
 
@@ -860,8 +870,12 @@ def test_hstack_and_vstack_of_lists(rng):
     u, v = rng.normal(size=3), rng.normal(size=3)
 
     def f(x, y, u, v):
-        return (np.sum(np.hstack([x, y]) ** 2) + np.sum(np.vstack([x, y]) ** 3)
-                + np.sum(np.hstack([u, v * 2.0]) * np.arange(6.0)) + np.sum(np.vstack([u, v]) ** 2))
+        return (
+            np.sum(np.hstack([x, y]) ** 2)
+            + np.sum(np.vstack([x, y]) ** 3)
+            + np.sum(np.hstack([u, v * 2.0]) * np.arange(6.0))
+            + np.sum(np.vstack([u, v]) ** 2)
+        )
 
     check(f, x, y, u, v, wrt=(0, 1, 2, 3))
 
@@ -971,6 +985,7 @@ def test_common_subexpressions_are_not_reused_across_an_index_write(rng):
 # Primitives that are not elementwise ufuncs still return cotangents of the broadcast shape (the rule contract);
 # the generated code must unbroadcast them to each argument's shape.
 
+
 def test_cross_with_a_broadcast_operand(rng):
     def f(x, y):
         return np.sum(np.cross(x, y) ** 2)
@@ -998,7 +1013,7 @@ def test_index_writes_of_a_broadcast_value(rng):
         y = x * 1.0
         y[1:4] = w[0:1] * 2.0
         y[0:2] += w[1:2]
-        return np.sum(y ** 2)
+        return np.sum(y**2)
 
     check(f, rng.normal(size=5), rng.normal(size=2), wrt=(0, 1))
 
@@ -1032,9 +1047,10 @@ def test_broadcast_cotangent_of_an_intermediate(rng):
 # Numbers are multiplied together before they touch an array; the broadcast adjoint of np.sum(x) next to a factor
 # of x's shape is replaced by the number itself.
 
+
 def test_sum_adjoint_folds_into_the_product(rng):
     def f(a, b, x, y):
-        p = a + b * x + x ** 2
+        p = a + b * x + x**2
         return np.sum((p - y) ** 2)
 
     x, y = rng.normal(size=7), rng.normal(size=7)
@@ -1062,7 +1078,7 @@ def test_sum_adjoint_next_to_a_smaller_operand_stays_broadcast(rng):
 
 def test_products_of_numbers_and_arrays(rng):
     def f(x, a, b):
-        return np.sum(np.sin(x) * a * b * x) + np.sum(x ** 2 * a) * b
+        return np.sum(np.sin(x) * a * b * x) + np.sum(x**2 * a) * b
 
     x = rng.normal(size=5)
     check(f, x, 0.7, -1.3, wrt=(0, 1, 2))
@@ -1188,6 +1204,7 @@ def test_compiling_warns_about_nothing():
     import warnings
 
     from srcgrad.compiler import clear_cache
+
     x = np.array([0.3, -0.2, 0.9])
     clear_cache()
     with warnings.catch_warnings():

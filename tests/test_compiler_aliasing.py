@@ -52,6 +52,7 @@ def refused(f, *args, match=None, at=None):
 
 # ------------------------------------------------------------------ the issue's cases
 
+
 def row_scaled_in_place(W):
     row = W[2]
     row *= 0.5  # refused
@@ -82,6 +83,7 @@ def test_the_issues_flip_is_refused():
 
 # ------------------------------------------------------------------ every kind of view, written through either name
 
+
 def through_reversed_slice(y):
     b = y[::-1]
     y /= 2.0  # refused
@@ -109,49 +111,49 @@ def through_reshape(W):
 def through_ravel(W):
     r = np.ravel(W)
     r *= 3.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def through_asarray(W):
     r = np.asarray(W)
     r *= 3.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def through_swapaxes(W):
     r = np.swapaxes(W, 0, 1)
     r += 1.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def through_squeeze(W):
     r = np.squeeze(W[0:1])
     r += 1.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def through_expand_dims(y):
     r = np.expand_dims(y, 0)
     r += 1.0  # refused
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 def through_ellipsis(W):
     r = W[...]
     r *= 0.5  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def through_column(W):
     c = W[:, 1]
     c *= 0.5  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def through_new_axis(y):
     c = y[None]
     c *= 0.5  # refused
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 def through_view_of_a_view(W):
@@ -159,13 +161,13 @@ def through_view_of_a_view(W):
     w = v[::-1]
     u = w.T
     u *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def base_written_view_read(W):
     v = W[1:3].T
     W *= 2.0  # refused
-    return np.sum(v ** 2)
+    return np.sum(v**2)
 
 
 def index_write_view_read(y):
@@ -175,21 +177,38 @@ def index_write_view_read(y):
     return np.sum(v * y)
 
 
-@pytest.mark.parametrize("f", [through_transpose_attribute, through_transpose_function, through_reshape,
-                               through_ravel, through_asarray, through_swapaxes, through_squeeze, through_ellipsis,
-                               through_column, through_view_of_a_view, base_written_view_read],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        through_transpose_attribute,
+        through_transpose_function,
+        through_reshape,
+        through_ravel,
+        through_asarray,
+        through_swapaxes,
+        through_squeeze,
+        through_ellipsis,
+        through_column,
+        through_view_of_a_view,
+        base_written_view_read,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_views_of_a_matrix_written_in_place_are_refused(f):
     refused(f, W0, match="is used after .* is written into in place")
 
 
-@pytest.mark.parametrize("f", [through_reversed_slice, through_expand_dims, through_new_axis,
-                               index_write_view_read], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [through_reversed_slice, through_expand_dims, through_new_axis, index_write_view_read],
+    ids=lambda f: f.__name__,
+)
 def test_views_of_a_vector_written_in_place_are_refused(f):
     refused(f, X0, match="is used after .* is written into in place")
 
 
 # ------------------------------------------------------------------ second names, helpers, containers
+
 
 def second_name_for_an_argument(x):
     y = x
@@ -210,7 +229,7 @@ def _first_row(A):
 def helper_returns_a_view(W):
     r = _first_row(W)
     r *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def _scale_in_place(a):
@@ -228,14 +247,14 @@ def view_in_a_tuple(W):
     pair = (W[0], W[1])
     a, b = pair
     a *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def view_in_a_list(W):
     parts = [W[0], W[1]]
     p = parts[0]
     p *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def array_in_a_list_then_written(x):
@@ -248,7 +267,7 @@ def array_in_a_list_then_written(x):
 def view_in_a_dict(W):
     d = {"w": W[1:]}
     d["w"] *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def argument_in_a_dict(x):
@@ -338,22 +357,26 @@ def global_second_name_written(x):
     return np.sum(y)
 
 
-@pytest.mark.parametrize("f, args", [
-    (second_name_for_an_argument, (X0,)),
-    (chained_assignment, (X0,)),
-    (helper_returns_a_view, (W0,)),
-    (view_in_a_tuple, (W0,)),
-    (view_in_a_list, (W0,)),
-    (array_in_a_list_then_written, (X0,)),
-    (view_in_a_dict, (W0,)),
-    (argument_in_a_dict, (X0,)),
-    (split_pieces_are_views, (X0,)),
-    (view_in_a_loop, (W0,)),
-    (rows_of_a_loop_written, (W0,)),
-    (alias_carried_to_the_next_iteration, (X0,)),
-    (write_in_a_while_loop, (X0,)),
-    (write_on_one_path_of_a_branch, (X0,)),
-], ids=lambda v: v.__name__ if callable(v) else "")
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (second_name_for_an_argument, (X0,)),
+        (chained_assignment, (X0,)),
+        (helper_returns_a_view, (W0,)),
+        (view_in_a_tuple, (W0,)),
+        (view_in_a_list, (W0,)),
+        (array_in_a_list_then_written, (X0,)),
+        (view_in_a_dict, (W0,)),
+        (argument_in_a_dict, (X0,)),
+        (split_pieces_are_views, (X0,)),
+        (view_in_a_loop, (W0,)),
+        (rows_of_a_loop_written, (W0,)),
+        (alias_carried_to_the_next_iteration, (X0,)),
+        (write_in_a_while_loop, (X0,)),
+        (write_on_one_path_of_a_branch, (X0,)),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else "",
+)
 def test_other_names_for_the_memory_are_refused(f, args):
     refused(f, *args, match="is used after .* is written into in place")
 
@@ -379,6 +402,7 @@ def test_writes_into_module_level_arrays_are_refused(f):
 
 
 # ------------------------------------------------------------------ what stays supported
+
 
 def copied_row(W):
     row = W[2].copy()
@@ -485,22 +509,26 @@ def dict_constant_entry_augmented_in_a_loop(x):
     return d["b"] * d["c"]
 
 
-@pytest.mark.parametrize("f, args", [
-    (copied_row, (W0,)),
-    (view_written_base_unread, (W0,)),
-    (alias_then_rebind, (W0,)),
-    (rebound_out_of_place, (X0,)),
-    (view_made_after_the_write, (X0,)),
-    (transposed_argument_scaled, (W0,)),
-    (second_name_not_read_again, (X0,)),
-    (numbers_are_never_changed_in_place, (X0,)),
-    (fresh_array_per_iteration, (X0,)),
-    (alias_rebound_before_it_is_read, (X0,)),
-    (shape_read_after_the_write, (W0,)),
-    (dict_constant_entry_augmented, (X0,)),
-    (dict_computed_entry_augmented, (X0,)),
-    (dict_constant_entry_augmented_in_a_loop, (X0,)),
-], ids=lambda v: v.__name__ if callable(v) else "")
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (copied_row, (W0,)),
+        (view_written_base_unread, (W0,)),
+        (alias_then_rebind, (W0,)),
+        (rebound_out_of_place, (X0,)),
+        (view_made_after_the_write, (X0,)),
+        (transposed_argument_scaled, (W0,)),
+        (second_name_not_read_again, (X0,)),
+        (numbers_are_never_changed_in_place, (X0,)),
+        (fresh_array_per_iteration, (X0,)),
+        (alias_rebound_before_it_is_read, (X0,)),
+        (shape_read_after_the_write, (W0,)),
+        (dict_constant_entry_augmented, (X0,)),
+        (dict_computed_entry_augmented, (X0,)),
+        (dict_constant_entry_augmented_in_a_loop, (X0,)),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else "",
+)
 def test_writes_nothing_else_sees_compile(f, args):
     check(f, *args)
 
@@ -510,6 +538,7 @@ def test_float_arguments_are_rebound_not_changed():
 
 
 # ------------------------------------------------------------------ messages use the user's names
+
 
 def _safe_view(x):
     tmp = x * 3.0
@@ -558,17 +587,18 @@ def test_a_refusal_inside_a_second_helper_names_the_users_variable():
 
 # ------------------------------------------------------------------ more shapes a fuzzer would try
 
+
 def chosen_by_a_condition(W):
     v = W[0] if np.sum(W) > 0.0 else W[1]
     v *= 3.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def chosen_then_copied(W):
     v = W[0] if np.sum(W) > 0.0 else W[1]
     v = v * 2.0
     v *= 3.0
-    return np.sum(W ** 2) + np.sum(v)
+    return np.sum(W**2) + np.sum(v)
 
 
 def _rows(A):
@@ -578,7 +608,7 @@ def _rows(A):
 def tuple_of_views_from_a_helper(W):
     a, b = _rows(W)
     b += 1.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def _identity(a):
@@ -594,25 +624,25 @@ def identity_helper(x):
 def full_slice(x):
     y = x[:]
     y -= 1.0  # refused
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 def double_transpose(W):
     t = W.T.T
     t *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def reshape_minus_one(W):
     r = np.reshape(W, -1)
     r *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def atleast_1d(x):
     r = np.atleast_1d(x)
     r *= 2.0  # refused
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 def view_made_in_a_branch(x):
@@ -664,7 +694,7 @@ def comprehension_of_rows(W):
     rows = [W[i] for i in range(2)]
     r = rows[0]
     r *= 2.0  # refused
-    return np.sum(W ** 2)
+    return np.sum(W**2)
 
 
 def alias_rebound_in_a_loop(x):
@@ -691,31 +721,39 @@ def in_place_on_the_result_of_arithmetic(x):
     return np.sum(x * y)
 
 
-@pytest.mark.parametrize("f, args", [
-    (chosen_by_a_condition, (W0,)),
-    (tuple_of_views_from_a_helper, (W0,)),
-    (identity_helper, (X0,)),
-    (full_slice, (X0,)),
-    (double_transpose, (W0,)),
-    (reshape_minus_one, (W0,)),
-    (atleast_1d, (X0,)),
-    (view_made_in_a_branch, (X0,)),
-    (write_in_an_elif, (X0,)),
-    (zipped_rows, (W0, W0 * 2.0)),
-    (enumerated_rows, (W0,)),
-    (loop_with_break, (X0,)),
-    (comprehension_of_rows, (W0,)),
-], ids=lambda v: v.__name__ if callable(v) else "")
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (chosen_by_a_condition, (W0,)),
+        (tuple_of_views_from_a_helper, (W0,)),
+        (identity_helper, (X0,)),
+        (full_slice, (X0,)),
+        (double_transpose, (W0,)),
+        (reshape_minus_one, (W0,)),
+        (atleast_1d, (X0,)),
+        (view_made_in_a_branch, (X0,)),
+        (write_in_an_elif, (X0,)),
+        (zipped_rows, (W0, W0 * 2.0)),
+        (enumerated_rows, (W0,)),
+        (loop_with_break, (X0,)),
+        (comprehension_of_rows, (W0,)),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else "",
+)
 def test_fuzzer_shapes_are_refused(f, args):
     refused(f, *args, match="is used after .* is written into in place")
 
 
-@pytest.mark.parametrize("f, args", [
-    (chosen_then_copied, (W0,)),
-    (alias_rebound_in_a_loop, (X0,)),
-    (view_of_a_fresh_array_read_before_the_write, (X0,)),
-    (in_place_on_the_result_of_arithmetic, (X0,)),
-], ids=lambda v: v.__name__ if callable(v) else "")
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (chosen_then_copied, (W0,)),
+        (alias_rebound_in_a_loop, (X0,)),
+        (view_of_a_fresh_array_read_before_the_write, (X0,)),
+        (in_place_on_the_result_of_arithmetic, (X0,)),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else "",
+)
 def test_fuzzer_shapes_that_compile(f, args):
     check(f, *args)
 
@@ -725,8 +763,6 @@ def halve_then_recurse(x, n):
         return np.sum(x * x)
     x *= 0.5  # refused
     return halve_then_recurse(x, n - 1) + np.sum(x)
-
-
 
 
 def test_a_recursive_function_changing_its_argument_in_place_is_refused():
@@ -758,6 +794,7 @@ def test_an_index_write_into_a_helpers_rebound_parameter_compiles():
 
 
 # ------------------------------------------------------------------ arguments that share memory, array defaults
+
 
 def write_one_argument_read_the_other(a, b):
     a *= 2.0  # refused
@@ -801,6 +838,7 @@ def test_a_constant_dict_item_updated_from_itself():
 
 
 # ------------------------------------------------------------------ calls numpy answers with the argument itself
+
 
 def nan_to_num_without_a_copy(x):
     y = x * 1.0
@@ -865,9 +903,17 @@ def transpose_function(x):
     return np.sum(z * z)
 
 
-SAME_OR_VIEW = [nan_to_num_without_a_copy, nan_to_num_copy_given_positionally, diff_of_order_zero,
-                diff_of_order_zero_given_positionally, matrix_power_one, linalg_diagonal, linalg_matrix_transpose,
-                transpose_method, transpose_function]
+SAME_OR_VIEW = [
+    nan_to_num_without_a_copy,
+    nan_to_num_copy_given_positionally,
+    diff_of_order_zero,
+    diff_of_order_zero_given_positionally,
+    matrix_power_one,
+    linalg_diagonal,
+    linalg_matrix_transpose,
+    transpose_method,
+    transpose_function,
+]
 
 
 @pytest.mark.parametrize("f", SAME_OR_VIEW, ids=lambda f: f.__name__)
@@ -898,18 +944,26 @@ def diff_of_order_two(x):
     return np.sum(z * z) + np.sum(y * x)
 
 
-@pytest.mark.parametrize("f", [nan_to_num_with_a_copy, diff_of_order_one, diff_of_order_two],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", [nan_to_num_with_a_copy, diff_of_order_one, diff_of_order_two], ids=lambda f: f.__name__)
 def test_the_same_calls_making_a_new_array_compile(f):
     check(f, X0)
 
 
 def _sample_arrays():
     rng = np.random.default_rng(0)
-    return [rng.normal(size=5), rng.normal(size=(3, 3)), rng.normal(size=(2, 3, 4)),
-            np.asfortranarray(rng.normal(size=(3, 2))), np.arange(6), np.arange(6).reshape(2, 3),
-            np.array([True, False, True]), np.array(2.0), rng.normal(size=(1, 3)), np.zeros(0),
-            rng.normal(size=(2, 2)) + 1j]
+    return [
+        rng.normal(size=5),
+        rng.normal(size=(3, 3)),
+        rng.normal(size=(2, 3, 4)),
+        np.asfortranarray(rng.normal(size=(3, 2))),
+        np.arange(6),
+        np.arange(6).reshape(2, 3),
+        np.array([True, False, True]),
+        np.array(2.0),
+        rng.normal(size=(1, 3)),
+        np.zeros(0),
+        rng.normal(size=(2, 2)) + 1j,
+    ]
 
 
 def _calls(a):
@@ -942,18 +996,23 @@ def test_every_function_the_aliasing_pass_trusts_to_make_a_new_array_does():
                         continue
                     inputs = [x for arg in args for x in (arg if isinstance(arg, list) else [arg])]
                     for r in result if isinstance(result, (tuple, list)) else [result]:
-                        if isinstance(r, np.ndarray) and any(isinstance(x, np.ndarray) and np.shares_memory(r, x)
-                                                             for x in inputs):
+                        if isinstance(r, np.ndarray) and any(
+                            isinstance(x, np.ndarray) and np.shares_memory(r, x) for x in inputs
+                        ):
                             sharing.append((getattr(fn, "__name__", fn), a.shape, len(args), kwargs))
     assert not sharing, sharing[:5]
 
 
-@pytest.mark.parametrize("fn, values", [
-    (np.diff, [0, 1, 2, 3]),
-    (np.nan_to_num, [True, False, None, 0, 1]),
-    (np.linalg.matrix_power, [-1, 0, 1, 2]),
-    (np.array, [True, False, None]),
-], ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    "fn, values",
+    [
+        (np.diff, [0, 1, 2, 3]),
+        (np.nan_to_num, [True, False, None, 0, 1]),
+        (np.linalg.matrix_power, [-1, 0, 1, 2]),
+        (np.array, [True, False, None]),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
 def test_calls_that_return_their_argument_for_some_values_are_told_apart(fn, values):
     name, position, _ = memory.ARGUMENT_DEPENDENT[fn]
     a = np.array([[0.5, 0.2], [0.1, 0.9]])
@@ -969,6 +1028,7 @@ def test_calls_that_return_their_argument_for_some_values_are_told_apart(fn, val
 
 
 # ------------------------------------------------------------------ numpy's out given positionally
+
 
 def ufunc_out_given_positionally(x):
     y = x * 1.0
@@ -990,13 +1050,17 @@ def method_out_given_positionally(x):
     return z * np.sum(x) + w
 
 
-@pytest.mark.parametrize("f", [ufunc_out_given_positionally, clip_out_given_positionally,
-                               method_out_given_positionally], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [ufunc_out_given_positionally, clip_out_given_positionally, method_out_given_positionally],
+    ids=lambda f: f.__name__,
+)
 def test_out_given_positionally_is_refused(f):  # np.multiply(y, 2.0, y) was a silently wrong gradient
     refused(f, X0, match="numpy's out")
 
 
 # ------------------------------------------------------------------ a helper writing into its own copy, anywhere
+
 
 def _scaled_copy(a):
     a = a * 1.0
@@ -1035,9 +1099,16 @@ def copy_then_written_in_a_branch(u):
     return np.sum(y * u)
 
 
-@pytest.mark.parametrize("f", [helper_copy_written_in_a_branch, helper_copy_written_in_a_loop,
-                               helper_copy_written_in_a_conditional_expression, copy_then_written_in_a_branch],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        helper_copy_written_in_a_branch,
+        helper_copy_written_in_a_loop,
+        helper_copy_written_in_a_conditional_expression,
+        copy_then_written_in_a_branch,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_a_copy_written_into_inside_a_branch_or_loop_compiles(f):
     """The helper's parameter names the caller's array until a = a * 1.0 rebinds it: the write goes into the
     copy (was refused as 'may share its memory' when the call was in a branch or loop; tools/fuzz.py seed 5)."""
@@ -1064,7 +1135,7 @@ def written_into_a_new_array_of_a_value(x):
     w[1] += np.sin(x)
     u = np.dot(v, x)
     u[0] = 2.0 * u[3]
-    return np.sum(v ** 2) + np.sum(w ** 2) + np.sum(u * x)
+    return np.sum(v**2) + np.sum(w**2) + np.sum(u * x)
 
 
 def test_index_writes_into_new_arrays_compile():
@@ -1077,17 +1148,18 @@ def written_into_an_array_made_without_a_copy(x):
     v = np.outer(x, x)
     w = np.array(v, copy=False)  # v itself
     w[1] = np.sin(x)  # refused
-    return np.sum(v ** 2)
+    return np.sum(v**2)
 
 
 def written_into_astype_without_a_copy(x):
     v = np.outer(x, x)
     w = v.astype(np.float64, copy=False)  # v itself
     w[1] = np.sin(x)  # refused
-    return np.sum(v ** 2)
+    return np.sum(v**2)
 
 
-@pytest.mark.parametrize("f", [written_into_an_array_made_without_a_copy, written_into_astype_without_a_copy],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [written_into_an_array_made_without_a_copy, written_into_astype_without_a_copy], ids=lambda f: f.__name__
+)
 def test_index_writes_into_the_same_array_are_refused(f):
     refused(f, X0, match="may share")

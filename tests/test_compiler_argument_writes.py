@@ -26,7 +26,7 @@ def write_a_product(x):
 
 
 def write_from_a_derived_value(x):
-    y = x ** 2.0
+    y = x**2.0
     x[0] = y[1] * y[2]
     return np.sum(x * y)
 
@@ -34,7 +34,7 @@ def write_from_a_derived_value(x):
 def write_rows_in_a_loop(x):
     for i in range(1, x.shape[0]):
         x[i] = x[i] * x[i - 1] + 0.5
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 def augmented_writes(x):
@@ -52,9 +52,14 @@ def write_after_a_rebinding_in_a_branch(x, c):
 
 # (function, further arguments, whether dynamic mode can run it: x ** 2.0 saves x for its backward, which
 # the write then changes, so the tape refuses that one as PyTorch does)
-CASES = [(write_a_product, (), True), (write_from_a_derived_value, (), False), (write_rows_in_a_loop, (), True),
-         (augmented_writes, (), True), (write_after_a_rebinding_in_a_branch, (1.0,), True),
-         (write_after_a_rebinding_in_a_branch, (-1.0,), True)]
+CASES = [
+    (write_a_product, (), True),
+    (write_from_a_derived_value, (), False),
+    (write_rows_in_a_loop, (), True),
+    (augmented_writes, (), True),
+    (write_after_a_rebinding_in_a_branch, (1.0,), True),
+    (write_after_a_rebinding_in_a_branch, (-1.0,), True),
+]
 
 
 @pytest.mark.parametrize("f, rest, dynamic", CASES, ids=lambda c: getattr(c, "__name__", repr(c)))
@@ -96,6 +101,7 @@ def test_another_name_for_the_argument_read_after_the_write_is_refused():
         y = x
         x[0] = x[1] * 2.0
         return np.sum(y * x)
+
     with pytest.raises(TransformError, match="may share memory with 'x'") as info:
         srcgrad.grad(f)(X.copy())
     assert "test_compiler_argument_writes.py, line" in str(info.value)
@@ -114,11 +120,13 @@ def calls_a_helper_that_writes(x):
 def test_a_helper_writing_into_the_argument_it_is_given():
     def on_a_copy(x):
         return calls_a_helper_that_writes(x.copy())
+
     x = X.copy()
     expected = fd_grad(on_a_copy, (x,), 0)
     for optimize in (True, False):
-        np.testing.assert_allclose(srcgrad.grad(calls_a_helper_that_writes, optimize=optimize)(x), expected,
-                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            srcgrad.grad(calls_a_helper_that_writes, optimize=optimize)(x), expected, rtol=1e-6, atol=1e-8
+        )
         np.testing.assert_array_equal(x, X)
     value, out = srcgrad.jvp(calls_a_helper_that_writes)(x, X[::-1].copy())
     np.testing.assert_array_equal(x, X)
@@ -134,6 +142,7 @@ def test_a_function_calling_itself_that_writes_into_its_argument_is_refused():
             return np.sum(x)
         x[0] = x[0] * 2.0
         return f(x, n - 1) + x[0]  # the caller reads what the call wrote
+
     with pytest.raises(TransformError, match="of a function that calls itself"):
         srcgrad.grad(f)(X.copy(), 2)
 
@@ -142,6 +151,7 @@ def test_a_write_another_argument_sharing_the_memory_reads_afterwards_is_refused
     def f(x, y):
         x[0] = y[1] * 2.0
         return np.sum(x * y)
+
     w = X.copy()
     with pytest.raises(TransformError, match="'y' may share memory with 'x'"):
         srcgrad.grad(f, wrt=(0, 1))(w, w)
@@ -149,6 +159,7 @@ def test_a_write_another_argument_sharing_the_memory_reads_afterwards_is_refused
 
     def on_copies(x, y):
         return f(x.copy(), y)
+
     for i in (0, 1):
         np.testing.assert_allclose(got[i], fd_grad(on_copies, (X.copy(), X.copy()), i), rtol=1e-6, atol=1e-8)
 
@@ -157,6 +168,7 @@ def test_a_write_into_an_argument_sharing_memory_that_nothing_reads_afterwards()
     def f(x, y):
         x[0] = y[1] * 2.0
         return np.sum(x)
+
     w = X.copy()
     gx, gy = srcgrad.grad(f, wrt=(0, 1))(w, w)
     np.testing.assert_array_equal(w, X)

@@ -24,6 +24,7 @@ M = [[1.0, 2.0], [3.0, -4.0]]
 
 # ------------------------------------------------------------------ one-element outputs
 
+
 def one_by_one(x):
     return np.sum(x * x).reshape(1, 1)
 
@@ -63,6 +64,7 @@ def test_the_tape_takes_a_one_element_output_as_a_scalar_too():
 
 # ------------------------------------------------------------------ list arguments
 
+
 def nested_loops(m):
     total = 0.0
     for row in m:
@@ -87,8 +89,9 @@ def nested_matrix_product(x, m):
     return np.sum(np.dot(m, x) ** 2)
 
 
-@pytest.mark.parametrize("f", [nested_loops, nested_items, nested_as_array, nested_row_to_numpy],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [nested_loops, nested_items, nested_as_array, nested_row_to_numpy], ids=lambda f: f.__name__
+)
 def test_a_nested_list_is_an_argument_like_an_array(f):
     expected = fd_grad(lambda a: f(a.tolist()), (np.array(M),), 0)
     for optimize in (True, False):
@@ -103,10 +106,12 @@ def test_a_nested_list_is_an_argument_like_an_array(f):
 
 def test_a_nested_list_that_is_not_differentiated():
     m = np.array(M)
-    np.testing.assert_allclose(srcgrad.grad(nested_matrix_product)(X[0:2], M),
-                               fd_grad(nested_matrix_product, (X[0:2], m), 0), rtol=1e-6)
-    np.testing.assert_allclose(srcgrad.grad(nested_matrix_product, wrt=1)(X[0:2], M),
-                               fd_grad(nested_matrix_product, (X[0:2], m), 1), rtol=1e-6)
+    np.testing.assert_allclose(
+        srcgrad.grad(nested_matrix_product)(X[0:2], M), fd_grad(nested_matrix_product, (X[0:2], m), 0), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        srcgrad.grad(nested_matrix_product, wrt=1)(X[0:2], M), fd_grad(nested_matrix_product, (X[0:2], m), 1), rtol=1e-6
+    )
 
 
 def ragged(m):
@@ -144,9 +149,16 @@ def list_made_an_array(xs):
     return np.sum((a + a) * a)
 
 
-@pytest.mark.parametrize("f, arg", [(lists_joined, [1.0, 2.0, 3.0]), (list_repeated, [1.0, 2.0, 3.0]),
-                                    (nested_rows_joined, M), (list_slice_joined, [1.0, 2.0, 3.0])],
-                         ids=lambda v: v.__name__ if callable(v) else "")
+@pytest.mark.parametrize(
+    "f, arg",
+    [
+        (lists_joined, [1.0, 2.0, 3.0]),
+        (list_repeated, [1.0, 2.0, 3.0]),
+        (nested_rows_joined, M),
+        (list_slice_joined, [1.0, 2.0, 3.0]),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else "",
+)
 def test_arithmetic_on_a_list_argument_is_refused(f, arg):
     for transform in ("grad", "jvp"):
         with pytest.raises(TransformError, match="a Python list") as info:
@@ -164,6 +176,7 @@ def test_a_list_made_an_array_first_is_fine():
 
 
 # ------------------------------------------------------------------ the cache is bounded
+
 
 def sum_of_entries(d):
     total = 0.0
@@ -189,6 +202,7 @@ def test_the_cache_is_bounded(monkeypatch):
 
 
 # ------------------------------------------------------------------ the user's own `dout`
+
 
 def local_named_dout(x):
     dout = np.sin(x) * 2.0
@@ -217,6 +231,7 @@ def test_a_parameter_named_dout():
 
 
 # ------------------------------------------------------------------ outputs without one gradient, dicts in dicts
+
 
 def pieces(x):
     return np.array_split(x, 3)

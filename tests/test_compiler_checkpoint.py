@@ -33,8 +33,12 @@ def rnn(h, W, U, xs):
 
 def _args(T, hidden=8):
     rng = np.random.default_rng(0)
-    return rng.normal(size=hidden), rng.normal(size=(hidden, hidden)) / np.sqrt(hidden), rng.normal(size=hidden), \
-        rng.normal(size=T)
+    return (
+        rng.normal(size=hidden),
+        rng.normal(size=(hidden, hidden)) / np.sqrt(hidden),
+        rng.normal(size=hidden),
+        rng.normal(size=T),
+    )
 
 
 def _peak(df, args):

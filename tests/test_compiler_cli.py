@@ -7,13 +7,13 @@ import numpy as np
 
 from srcgrad.cli import main
 
-EXAMPLE = '''
+EXAMPLE = """
 import numpy as np
 
 def loss(x, w):
     h = np.tanh(x * w)
     return np.sum(h ** 2)
-'''
+"""
 
 
 def _run_generated(src, x, w):
@@ -21,6 +21,7 @@ def _run_generated(src, x, w):
     import srcgrad.compiler.runtime as rt
     from srcgrad.rules import shape_of, unbroadcast
     from srcgrad.rules.reductions import unreduce
+
     env.update(default_dout=rt.default_dout, unbroadcast=unbroadcast, shape_of=shape_of, unreduce=unreduce)
     exec(src, env)
     return env["dloss"](x, w)
@@ -46,6 +47,7 @@ def test_show_prints_source_with_wrt_and_no_optimize(tmp_path, capsys):
 def test_python_dash_m_show(tmp_path):
     path = tmp_path / "model.py"
     path.write_text(EXAMPLE)
-    out = subprocess.run([sys.executable, "-m", "srcgrad", "show", f"{path}:loss"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "srcgrad", "show", f"{path}:loss"], capture_output=True, text=True, check=True
+    ).stdout
     assert "dx = " in out and "np.tanh" in out

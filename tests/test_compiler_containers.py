@@ -31,6 +31,7 @@ X = np.array([0.5, -0.7, 0.9])
 
 # ---------------------------------------------------------------- list items
 
+
 def list_item_rebound(x):
     parts = [x, 2.0 * x]
     parts[0] = parts[0] * 3.0
@@ -103,10 +104,19 @@ def _set_first(lst, v):
     lst[0] = v * lst[1]
 
 
-@pytest.mark.parametrize("f", [list_item_rebound, list_item_rebound_with_loop_index, list_item_rebound_in_branch,
-                               list_item_gets_a_new_shape, list_item_number_augmented,
-                               list_item_of_fresh_arrays_augmented, comprehension_item_rebound,
-                               list_item_set_by_helper])
+@pytest.mark.parametrize(
+    "f",
+    [
+        list_item_rebound,
+        list_item_rebound_with_loop_index,
+        list_item_rebound_in_branch,
+        list_item_gets_a_new_shape,
+        list_item_number_augmented,
+        list_item_of_fresh_arrays_augmented,
+        comprehension_item_rebound,
+        list_item_set_by_helper,
+    ],
+)
 @pytest.mark.parametrize("x", [X, -X], ids=["x", "-x"])
 def test_list_item_assignment(f, x):
     check(f, x)
@@ -125,6 +135,7 @@ def test_list_item_rebinding_is_readable():
 
 
 # ---------------------------------------------------------------- dicts
+
 
 def dict_updated_in_loop(x, n=3):
     d = {"a": x}
@@ -145,7 +156,7 @@ def dict_updated_in_branches(x):
 def dict_key_added_in_both_branches(x):
     d = {}
     if x[0] > 0:
-        d["b"] = x ** 2
+        d["b"] = x**2
     else:
         d["b"] = -x
         d["c"] = x  # only on this path: never read after the branch
@@ -190,9 +201,18 @@ def dict_entry_from_a_name_rebound_later(x):
     return np.sum(d["a"] * x) * len(d)
 
 
-@pytest.mark.parametrize("f", [dict_updated_in_loop, dict_updated_in_branches, dict_key_added_in_both_branches,
-                               dict_entry_augmented_in_branch_in_loop, dict_rebuilt_in_loop,
-                               dict_updated_by_helper_in_loop, dict_entry_from_a_name_rebound_later])
+@pytest.mark.parametrize(
+    "f",
+    [
+        dict_updated_in_loop,
+        dict_updated_in_branches,
+        dict_key_added_in_both_branches,
+        dict_entry_augmented_in_branch_in_loop,
+        dict_rebuilt_in_loop,
+        dict_updated_by_helper_in_loop,
+        dict_entry_from_a_name_rebound_later,
+    ],
+)
 @pytest.mark.parametrize("x", [X, -X], ids=["x", "-x"])
 def test_dict_updates(f, x):
     check(f, x)
@@ -206,6 +226,7 @@ def test_dict_update_in_a_loop_is_plain_code():
 
 
 # ---------------------------------------------------------------- tuples
+
 
 def _step(x_t, state, W):
     h, c = state
@@ -287,9 +308,20 @@ def loop_over_tuple_whose_item_changes(x):
     return s + np.sum(y)
 
 
-@pytest.mark.parametrize("f", [tuple_swapped, tuple_items_swapped, tuple_rebound_in_branch, tuple_chosen_by_condition,
-                               tuple_of_numbers_as_shape, tuple_grown_in_loop, tuple_concatenated,
-                               tuple_item_from_a_name_rebound_later, loop_over_tuple_whose_item_changes])
+@pytest.mark.parametrize(
+    "f",
+    [
+        tuple_swapped,
+        tuple_items_swapped,
+        tuple_rebound_in_branch,
+        tuple_chosen_by_condition,
+        tuple_of_numbers_as_shape,
+        tuple_grown_in_loop,
+        tuple_concatenated,
+        tuple_item_from_a_name_rebound_later,
+        loop_over_tuple_whose_item_changes,
+    ],
+)
 @pytest.mark.parametrize("x", [X, -X], ids=["x", "-x"])
 def test_tuple_updates(f, x):
     check(f, x)
@@ -303,6 +335,7 @@ def test_tuple_state_of_a_recurrent_cell(rng):
 
 
 # ---------------------------------------------------------------- refused, at the user's line
+
 
 def augmented_item_shares_an_argument(x):
     parts = [x, 2.0 * x]
@@ -420,25 +453,29 @@ def value_becomes_tuple_in_loop(x):
     return np.sum(h[0])
 
 
-@pytest.mark.parametrize("f, match", [
-    (augmented_item_shares_an_argument, r"'parts\[\.\.\.\] \+= \.\.\.' changes the list's item in place"),
-    (augmented_item_read_out_before, r"'parts\[\.\.\.\] \*= \.\.\.' changes the list's item in place"),
-    (list_slice_assigned, "assignment into a slice of the list 'parts'"),
-    (list_index_from_argmax, "must be an integer srcgrad.grad can follow"),
-    (tuple_item_assigned, "holds a tuple, which cannot be changed"),
-    (dict_key_set_in_one_branch, "the key 'b' may be missing here"),
-    (dict_key_set_in_loop, "the key 's' may be missing here"),
-    (tuple_grows_in_branch_not_in_loop_shape, "holds a tuple of another layout"),
-    (grown_tuple_used_in_arithmetic, r"'acc' grows inside a branch or loop"),
-    (dict_with_two_names_rebound_in_loop, "has another name too"),
-    (dict_entry_augmented_shares_an_argument, r"'x' may share memory with d\['a'\].* is used after"),
-    (dict_printed, "holds a tuple or dict built in the function"),
-    (lists_added, "arithmetic on a list"),
-    (dict_returned_from_two_places, "returns a dict, a nested tuple or a function from more than one place"),
-    (dict_returned, "needs a function returning one value; it returns a dict"),
-    (dict_chosen_by_condition, "a conditional expression that chooses a dict"),
-    (value_becomes_tuple_in_loop, "holds a value before this branch or loop and a tuple or dict here"),
-], ids=lambda v: v.__name__ if callable(v) else "")
+@pytest.mark.parametrize(
+    "f, match",
+    [
+        (augmented_item_shares_an_argument, r"'parts\[\.\.\.\] \+= \.\.\.' changes the list's item in place"),
+        (augmented_item_read_out_before, r"'parts\[\.\.\.\] \*= \.\.\.' changes the list's item in place"),
+        (list_slice_assigned, "assignment into a slice of the list 'parts'"),
+        (list_index_from_argmax, "must be an integer srcgrad.grad can follow"),
+        (tuple_item_assigned, "holds a tuple, which cannot be changed"),
+        (dict_key_set_in_one_branch, "the key 'b' may be missing here"),
+        (dict_key_set_in_loop, "the key 's' may be missing here"),
+        (tuple_grows_in_branch_not_in_loop_shape, "holds a tuple of another layout"),
+        (grown_tuple_used_in_arithmetic, r"'acc' grows inside a branch or loop"),
+        (dict_with_two_names_rebound_in_loop, "has another name too"),
+        (dict_entry_augmented_shares_an_argument, r"'x' may share memory with d\['a'\].* is used after"),
+        (dict_printed, "holds a tuple or dict built in the function"),
+        (lists_added, "arithmetic on a list"),
+        (dict_returned_from_two_places, "returns a dict, a nested tuple or a function from more than one place"),
+        (dict_returned, "needs a function returning one value; it returns a dict"),
+        (dict_chosen_by_condition, "a conditional expression that chooses a dict"),
+        (value_becomes_tuple_in_loop, "holds a value before this branch or loop and a tuple or dict here"),
+    ],
+    ids=lambda v: v.__name__ if callable(v) else "",
+)
 def test_refused_at_the_users_line(f, match):
     refused(f, X, match=match)
 
@@ -449,4 +486,5 @@ def test_augmented_item_of_a_list_of_numbers_is_not_refused():
         parts = [a, 2.0 * a]
         parts[0] += 1.0
         return parts[0] * a
+
     check(f, 0.7)

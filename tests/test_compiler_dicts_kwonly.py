@@ -13,6 +13,7 @@ X = np.array([0.5, -0.7, 0.9])
 
 # ---------------------------------------------------------------- keyword-only parameters of helpers
 
+
 def _scaled(x, *, c=1.5):
     return np.sin(x) * c
 
@@ -41,12 +42,20 @@ def nested_keyword_only(x):
     def h(y, *, k=3.0, m):
         return y * k * m
 
-    g = lambda y, *, k=2.0: y ** k  # noqa: E731
+    g = lambda y, *, k=2.0: y**k  # noqa: E731
     return np.sum(h(x, m=0.5)) + np.sum(g(x)) + np.sum(g(x, k=3.0))
 
 
-@pytest.mark.parametrize("f", [keyword_only_default, keyword_only_passed, keyword_only_with_an_array,
-                               keyword_only_without_a_default, nested_keyword_only])
+@pytest.mark.parametrize(
+    "f",
+    [
+        keyword_only_default,
+        keyword_only_passed,
+        keyword_only_with_an_array,
+        keyword_only_without_a_default,
+        nested_keyword_only,
+    ],
+)
 def test_helper_with_keyword_only_parameters(f):
     check(f, X)
 
@@ -67,9 +76,14 @@ def keyword_only_given_positionally(x):
     return np.sum(_scaled(x, 2.0))
 
 
-@pytest.mark.parametrize("f, message", [(keyword_only_missing, "missing keyword-only argument 'c'"),
-                                        (keyword_only_misspelt, "unexpected or repeated keyword argument 'd'"),
-                                        (keyword_only_given_positionally, "too many arguments")])
+@pytest.mark.parametrize(
+    "f, message",
+    [
+        (keyword_only_missing, "missing keyword-only argument 'c'"),
+        (keyword_only_misspelt, "unexpected or repeated keyword argument 'd'"),
+        (keyword_only_given_positionally, "too many arguments"),
+    ],
+)
 def test_wrong_calls_of_a_keyword_only_helper_are_refused_at_the_call(f, message):
     with pytest.raises(TransformError, match=message) as info:
         srcgrad.grad(f)(X)
@@ -100,7 +114,7 @@ def test_changed_keyword_only_defaults_of_a_helper_give_a_fresh_gradient():
 
 
 def _power(x, p=2.0):
-    return x ** p
+    return x**p
 
 
 def uses_power(x):
@@ -113,12 +127,13 @@ def test_changed_defaults_of_a_helper_give_a_fresh_gradient():
         df = srcgrad.grad(uses_power)
         np.testing.assert_allclose(df(X), 2 * X)
         _power.__defaults__ = (3.0,)
-        np.testing.assert_allclose(df(X), 3 * X ** 2)
+        np.testing.assert_allclose(df(X), 3 * X**2)
     finally:
         _power.__defaults__ = saved
 
 
 # ---------------------------------------------------------------- loops over the keys of a dict
+
 
 def keys_of_a_dict_built_here(x):
     d = {"a": x * 1.0, "b": x}
@@ -159,8 +174,15 @@ def nested_function_reads_the_key(x):
     return total
 
 
-@pytest.mark.parametrize("f", [keys_of_a_dict_built_here, items_and_values_of_a_dict_built_here,
-                               dict_passed_to_a_helper_that_loops, nested_function_reads_the_key])
+@pytest.mark.parametrize(
+    "f",
+    [
+        keys_of_a_dict_built_here,
+        items_and_values_of_a_dict_built_here,
+        dict_passed_to_a_helper_that_loops,
+        nested_function_reads_the_key,
+    ],
+)
 def test_loop_over_a_dict_built_in_the_function(f):
     check(f, X)
 
@@ -170,7 +192,7 @@ def loop_over_dict_argument(p, x):
     for k, v in p.items():
         s = s + np.sum(np.sin(v * x)) * (2.0 if k == "W" else 1.0)
     for v in p.values():
-        s = s + np.sum(v ** 2)
+        s = s + np.sum(v**2)
     for k in p:
         x = x * p[k]
     return s + np.sum(x)
@@ -186,11 +208,17 @@ def test_loop_over_a_dict_argument(order):
     got = srcgrad.grad(loop_over_dict_argument)(p, XP)
     assert list(got) == list(order)
     for key in ("W", "b"):
+
         def f(v):
             return loop_over_dict_argument({**p, key: v}, XP)
+
         np.testing.assert_allclose(got[key], numeric_grad(f, (p[key],), 0), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(srcgrad.grad(loop_over_dict_argument, wrt=1)(p, XP),
-                               numeric_grad(loop_over_dict_argument, (p, XP), 1), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        srcgrad.grad(loop_over_dict_argument, wrt=1)(p, XP),
+        numeric_grad(loop_over_dict_argument, (p, XP), 1),
+        rtol=1e-5,
+        atol=1e-7,
+    )
     tangent = {"W": np.ones((2, 3)), "b": np.linspace(0, 1, 6).reshape(2, 3), "n": 0.0}
     value, out = srcgrad.jvp(loop_over_dict_argument)(p, XP, tangent)
     assert np.isclose(value, loop_over_dict_argument(p, XP))
@@ -242,13 +270,16 @@ def dict_in_enumerate(x):
     return s
 
 
-@pytest.mark.parametrize("f, message", [
-    (break_in_a_dict_loop, "cannot use break or continue"),
-    (key_added_in_a_dict_loop, "adds keys to it"),
-    (key_maybe_missing, "some of whose keys may be missing"),
-    (loop_variable_assigned, "the loop variable 'k' is assigned inside the loop"),
-    (dict_in_enumerate, "inside enumerate or zip"),
-])
+@pytest.mark.parametrize(
+    "f, message",
+    [
+        (break_in_a_dict_loop, "cannot use break or continue"),
+        (key_added_in_a_dict_loop, "adds keys to it"),
+        (key_maybe_missing, "some of whose keys may be missing"),
+        (loop_variable_assigned, "the loop variable 'k' is assigned inside the loop"),
+        (dict_in_enumerate, "inside enumerate or zip"),
+    ],
+)
 def test_unsupported_loops_over_a_dict_are_refused_at_the_line(f, message):
     for make in (srcgrad.grad, srcgrad.jvp):
         with pytest.raises(TransformError, match=message) as info:
@@ -267,6 +298,7 @@ def test_comprehension_over_a_dict():
 
 # ---------------------------------------------------------------- list arguments of arrays of several shapes
 
+
 def sum_over_a_list(xs):
     return sum(np.sum(np.sin(x) ** 2) for x in xs)
 
@@ -281,10 +313,12 @@ RAGGED = [np.linspace(0.1, 0.3, 3), np.linspace(-0.5, 0.5, 2)]
 @pytest.mark.parametrize("container", [list, tuple])
 def test_grad_refuses_a_list_of_arrays_of_several_shapes_at_the_call(container):
     df = srcgrad.grad(sum_over_a_list)
-    np.testing.assert_allclose(df([RAGGED[0], RAGGED[0] * 2]),
-                               [np.sin(2 * RAGGED[0]), np.sin(4 * RAGGED[0])])  # one shape: one array
-    with pytest.raises(TransformError, match="with respect to 'xs', a list or tuple of arrays of several shapes") \
-            as info:
+    np.testing.assert_allclose(
+        df([RAGGED[0], RAGGED[0] * 2]), [np.sin(2 * RAGGED[0]), np.sin(4 * RAGGED[0])]
+    )  # one shape: one array
+    with pytest.raises(
+        TransformError, match="with respect to 'xs', a list or tuple of arrays of several shapes"
+    ) as info:
         df(container(RAGGED))
     message = str(info.value)
     assert "test_compiler_dicts_kwonly.py, line" in message and "return sum(" in message

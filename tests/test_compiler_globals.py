@@ -34,7 +34,7 @@ def horner_loss(a, b, c, d):
 
 
 def poly_loss(a, b, c, d):
-    p = a + b * X + c * X ** 2 + d * X ** 3
+    p = a + b * X + c * X**2 + d * X**3
     return np.sum((p - Y) ** 2)
 
 

@@ -45,10 +45,13 @@ def _float_arg(a):
 # Known gaps of the second derivative (strict xfails, so that a fix is noticed).
 SECOND_BUGS = {
     "control.continue_in_while": "the adjoint of the gradient's saved loop counter of a while loop with continue reads "
-                                 "its own adjoint before any is set (UnboundLocalError in the generated code)",
+    "its own adjoint before any is set (UnboundLocalError in the generated code)",
 }
-SECOND = [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=SECOND_BUGS[c.name]))
-          if c.name in SECOND_BUGS else c for c in all_cases() if c.static is None]
+SECOND = [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=SECOND_BUGS[c.name])) if c.name in SECOND_BUGS else c
+    for c in all_cases()
+    if c.static is None
+]
 
 
 @pytest.mark.parametrize("c", SECOND, ids=[(p.values[0] if hasattr(p, "values") else p).name for p in SECOND])
@@ -75,6 +78,7 @@ def test_second_derivative_of_the_corpus(c, tmp_path):
         a = list(args)
         a[i] = x
         return h(*a)
+
     w = rng.normal(size=np.shape(args[i]))
     w = float(w) if isinstance(args[i], float) else w
     numeric = _fd(along, args[i], w)
@@ -139,17 +143,17 @@ def test_list_pop_is_differentiated(f):
 
 # ---------------------------------------------------------------- grad(grad(f)) and deeper
 def cubic_sin(x):
-    return 3.0 * x ** 3 - 2.0 * np.sin(x) * x
+    return 3.0 * x**3 - 2.0 * np.sin(x) * x
 
 
 def two_args(x, y):
-    return np.sin(x * y) + x ** 2 * y ** 3
+    return np.sin(x * y) + x**2 * y**3
 
 
 def rnn(h, W, xs):
     for t in range(xs.shape[0]):
         h = np.tanh(W @ h + xs[t])
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def branchy(x):
@@ -218,7 +222,7 @@ def test_grad_of_grad_of_a_loop_against_dynamic_mode():
 
 
 def total(x):
-    return np.sum(3.0 * x ** 3 - 2.0 * np.sin(x) * x)
+    return np.sum(3.0 * x**3 - 2.0 * np.sin(x) * x)
 
 
 _dtotal = srcgrad.grad(total)
@@ -233,13 +237,14 @@ def make_closure():
 
     def calls_a_closure_gradient(x, y):
         return d(x, y) * x
+
     return calls_a_closure_gradient
 
 
 def test_a_function_calling_a_gradient_is_differentiable():
     x = np.array([0.3, -0.8, 1.2])
     got = srcgrad.grad(calls_a_global_gradient)(x)
-    dc = 9 * x ** 2 - 2 * (np.sin(x) + x * np.cos(x))
+    dc = 9 * x**2 - 2 * (np.sin(x) + x * np.cos(x))
     d2c = 18 * x - 2 * (2 * np.cos(x) - x * np.sin(x))
     np.testing.assert_allclose(got, 2 * dc * d2c, rtol=1e-12)
     f = make_closure()
@@ -258,7 +263,7 @@ def calls_its_argument(x, g):
 
 def test_a_function_given_a_gradient_or_a_function_as_an_argument_is_differentiable():
     x = np.array([0.3, -0.8, 1.2])
-    dc = 9 * x ** 2 - 2 * (np.sin(x) + x * np.cos(x))
+    dc = 9 * x**2 - 2 * (np.sin(x) + x * np.cos(x))
     d2c = 18 * x - 2 * (2 * np.cos(x) - x * np.sin(x))
     dh = srcgrad.grad(calls_its_argument)
     np.testing.assert_allclose(dh(x, _dtotal), 2 * dc * d2c, rtol=1e-12)  # through the gradient's code
@@ -312,7 +317,7 @@ def loss(x, W):
     h = x
     for _ in range(3):
         h = np.tanh(W @ h)
-    return np.sum(h ** 2) + np.sum(x ** 3)
+    return np.sum(h**2) + np.sum(x**3)
 
 
 def vector_fn(x, W):
@@ -324,6 +329,7 @@ def _tensor_fn(f, args, i):
         call = list(args)
         call[i] = t
         return f(*call)
+
     return at
 
 
@@ -359,10 +365,11 @@ def test_hvp_is_hessian_times_v_and_agrees_with_dynamic_mode(xw):
 
 def test_hessian_and_hvp_of_a_number():
     x = 0.7
-    expected = 6 * x * np.sin(x) + 6 * x ** 2 * np.cos(x) - x ** 3 * np.sin(x)
+    expected = 6 * x * np.sin(x) + 6 * x**2 * np.cos(x) - x**3 * np.sin(x)
 
     def f(x):
-        return x ** 3 * np.sin(x)
+        return x**3 * np.sin(x)
+
     assert srcgrad.hessian(f)(x) == pytest.approx(expected, rel=1e-12)
     assert srcgrad.hvp(f)(x, 2.0) == pytest.approx(2 * expected, rel=1e-12)
 
@@ -384,8 +391,9 @@ def test_jacobian_agrees_with_dynamic_mode_both_ways(xw):
 
 def test_jacobian_of_a_gradient_is_the_hessian(xw):
     x, W = xw
-    np.testing.assert_allclose(srcgrad.jacobian(srcgrad.grad(loss))(x, W), srcgrad.hessian(loss)(x, W),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        srcgrad.jacobian(srcgrad.grad(loss))(x, W), srcgrad.hessian(loss)(x, W), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_higher_order_tools_take_one_wrt():

@@ -44,7 +44,7 @@ def r_of_a_float_argument(s, x):
 
 
 def c_of_vectors(x):
-    return np.sum(np.c_[x, x ** 2] @ np.array([1.0, -2.0]))
+    return np.sum(np.c_[x, x**2] @ np.array([1.0, -2.0]))
 
 
 def c_of_a_matrix_and_a_column(a):
@@ -91,15 +91,30 @@ def index_exp(x):
     return np.sum(x[np.index_exp[1:]] * x[0])
 
 
-@pytest.mark.parametrize("f", [r_twice, r_with_numbers_and_expressions, r_with_a_range_and_a_list, c_of_vectors,
-                               c_of_numbers, s_inline, s_kept_in_a_variable, s_index_write, index_exp],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        r_twice,
+        r_with_numbers_and_expressions,
+        r_with_a_range_and_a_list,
+        c_of_vectors,
+        c_of_numbers,
+        s_inline,
+        s_kept_in_a_variable,
+        s_index_write,
+        index_exp,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_helpers_on_a_vector(f):
     check(f, X)
 
 
-@pytest.mark.parametrize("f", [r_of_matrices, c_of_a_matrix_and_a_column, ix_of_module_constants,
-                               ix_kept_in_a_variable, ix_index_write], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [r_of_matrices, c_of_a_matrix_and_a_column, ix_of_module_constants, ix_kept_in_a_variable, ix_index_write],
+    ids=lambda f: f.__name__,
+)
 def test_helpers_on_a_matrix(f):
     check(f, A)
 
@@ -134,13 +149,14 @@ def test_a_directive_string_is_refused():
 
 # ------------------------------------------------------------------ lists and tuples of constants as arguments
 
+
 def pad_with_nested_widths(a):
     return np.sum(np.pad(a, ((0, 1), (0, 0))) ** 2 * np.arange(9.0).reshape(3, 3))
 
 
 def split_at_a_list(x):
     first, rest = np.split(x, [2])
-    return np.sum(first * 2.0) + np.sum(rest ** 2)
+    return np.sum(first * 2.0) + np.sum(rest**2)
 
 
 def take_a_list(x):

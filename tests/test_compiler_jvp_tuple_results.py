@@ -58,6 +58,7 @@ def test_jvp_of_several_values(f, x):
 def test_a_returned_constant_gets_a_zero_tangent():
     def f(a):
         return a * a, 3.0
+
     value, tangent = srcgrad.jvp(f)(1.5, 2.0)
     assert value == (2.25, 3.0)
     assert tangent == (pytest.approx(6.0), 0.0)

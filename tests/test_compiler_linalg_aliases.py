@@ -34,8 +34,13 @@ def linalg_vecdot(v, w):
     return np.sum(np.sin(np.linalg.vecdot(v, w)))
 
 
-CASES = [(linalg_matmul, (A, B)), (linalg_tensordot, (A, B)), (linalg_outer, (v, w)), (linalg_trace, (C,)),
-         (linalg_vecdot, (v, w))]
+CASES = [
+    (linalg_matmul, (A, B)),
+    (linalg_tensordot, (A, B)),
+    (linalg_outer, (v, w)),
+    (linalg_trace, (C,)),
+    (linalg_vecdot, (v, w)),
+]
 
 
 def central(f, args, k, eps=1e-6):

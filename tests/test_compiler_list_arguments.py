@@ -21,6 +21,7 @@ X = np.array([0.5, -0.7, 0.9])
 
 # ---------------------------------------------------------------- lists and tuples given to numpy functions
 
+
 def sum_of_a_list_with_constants(a):
     items = [1.0, a * a, 2.0]
     return np.sum(items)
@@ -31,8 +32,12 @@ def sum_of_a_comprehension(x):
 
 
 def mean_std_var_norm_of_lists(x):
-    return (np.mean([x[0] * x[1], np.sin(x[2])]) + np.std([x[0], x[1] * x[2]])
-            + np.var((x[0], x[2] * x[2])) + np.linalg.norm([x[0], x[1] * x[2]]))
+    return (
+        np.mean([x[0] * x[1], np.sin(x[2])])
+        + np.std([x[0], x[1] * x[2]])
+        + np.var((x[0], x[2] * x[2]))
+        + np.linalg.norm([x[0], x[1] * x[2]])
+    )
 
 
 def sum_of_a_tuple_of_arrays(x):
@@ -72,10 +77,21 @@ def reshape_to_a_computed_shape(x):
     return np.sum(np.reshape(x[:2], (n, 1)) * x)
 
 
-@pytest.mark.parametrize("f", [sum_of_a_comprehension, mean_std_var_norm_of_lists, sum_of_a_tuple_of_arrays,
-                               sum_of_a_nested_list, dot_of_two_lists, where_choosing_from_a_list,
-                               max_over_a_list_of_arrays, asarray_of_a_list, shape_tuple_computed_in_the_function,
-                               reshape_to_a_computed_shape])
+@pytest.mark.parametrize(
+    "f",
+    [
+        sum_of_a_comprehension,
+        mean_std_var_norm_of_lists,
+        sum_of_a_tuple_of_arrays,
+        sum_of_a_nested_list,
+        dot_of_two_lists,
+        where_choosing_from_a_list,
+        max_over_a_list_of_arrays,
+        asarray_of_a_list,
+        shape_tuple_computed_in_the_function,
+        reshape_to_a_computed_shape,
+    ],
+)
 def test_list_given_to_numpy(f):
     check(f, X)
 
@@ -93,6 +109,7 @@ def test_the_list_becomes_an_array_in_the_generated_code():
 def test_a_list_given_by_keyword_carrying_a_derivative_is_refused():
     def f(x):
         return np.sum(a=[x[0], x[1]])
+
     for transform in (srcgrad.grad, srcgrad.jvp):
         with pytest.raises(TransformError, match="keyword argument a= of sum") as info:
             transform(f)(X) if transform is srcgrad.grad else transform(f)(X, X)
@@ -102,11 +119,13 @@ def test_a_list_given_by_keyword_carrying_a_derivative_is_refused():
 def test_a_list_given_to_a_function_without_a_rule_is_refused():
     def f(x):
         return np.sum(np.block([[x[0], x[1]]]))
+
     with pytest.raises(NoRuleError, match="block has no derivative rule"):
         srcgrad.grad(f)(X)
 
 
 # ---------------------------------------------------------------- a tuple indexed when the code runs
+
 
 def pick(a, b, c, i):
     items = a, b * b, c
@@ -140,6 +159,7 @@ def test_tuple_index_out_of_range_fails_as_python_does():
 
 # ---------------------------------------------------------------- dict(...) of keywords
 
+
 def saxpy(val):
     return val["a"] * val["b"] + np.sin(val["c"])
 
@@ -165,6 +185,7 @@ def test_dict_call():
 
 # ---------------------------------------------------------------- the outputs of np.split kept under a name
 
+
 def halves_kept_under_a_name(x):
     parts = np.array_split(x, 3)
     return np.sum(parts[0] * 2.0) + np.sum(parts[2] ** 2) - np.sum(parts[1] * parts[1][::-1])
@@ -179,6 +200,7 @@ def test_outputs_of_split_kept_under_a_name():
 
 
 # ---------------------------------------------------------------- a string argument is written into the code
+
 
 def contract(a, b, subscripts):
     return np.sum(np.einsum(subscripts, a, b) ** 2)
@@ -215,5 +237,6 @@ def test_a_string_argument_the_function_rebinds_is_not_written_in():
         if mode == "double":
             mode = "twice"
         return x * 2.0 if mode == "twice" else x * 3.0
+
     for mode, slope in (("double", 2.0), ("triple", 3.0)):
         assert srcgrad.grad(f)(1.5, mode) == pytest.approx(slope)

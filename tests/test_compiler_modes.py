@@ -26,7 +26,7 @@ def model(x, w):
         h = h * 1.5 + np.sin(h)
     if np.sum(h) > 0:
         h = h * h
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def test_jvp_matches_finite_differences(rng):
@@ -164,7 +164,7 @@ def test_jvp_with_returns_inside_a_loop():
         for i in range(x.shape[0]):
             if x[i] < -1.0:
                 return np.sum(x[:i] ** 2)
-        return np.sum(x ** 3)
+        return np.sum(x**3)
 
     t = np.array([0.3, -1.0, 0.5, 2.0, 1.0])
     for x in (np.array([0.5, -0.3, 0.8, -1.7, 0.2]), np.array([0.5, 0.3, 0.8, 1.7, 0.2])):
@@ -175,6 +175,7 @@ def test_jvp_with_returns_inside_a_loop():
 
 def _assigned_and_loaded(src):
     import ast as _ast
+
     tree = _ast.parse(src)
     stores, loads = [], set()
     for n in _ast.walk(tree):
@@ -201,9 +202,11 @@ def test_optimized_code_has_no_dead_stores_or_unpopped_pushes(name, rng):
             s = s + math.sin(a * k) * b
         return s
 
-    fns = {"model": (model, (rng.normal(size=3), rng.normal(size=3))),
-           "loop": (loop, (rng.normal(size=3), rng.normal(size=3))),
-           "scalar": (scalar, (0.3, 1.2))}
+    fns = {
+        "model": (model, (rng.normal(size=3), rng.normal(size=3))),
+        "loop": (loop, (rng.normal(size=3), rng.normal(size=3))),
+        "scalar": (scalar, (0.3, 1.2)),
+    }
     fn, args = fns[name]
     df = grad(fn, wrt=(0, 1))
     df(*args)
@@ -303,12 +306,12 @@ def test_inspect_of_a_gradient_that_cannot_be_transformed_sees_the_original():
 
 def test_jvp_with_defaulted_and_keyword_only_parameters(rng):
     def f(x, scale=2.0, *, power=3):
-        return np.sum(x ** power) * scale
+        return np.sum(x**power) * scale
 
     x, t = rng.normal(size=3), rng.normal(size=3)
     value, tangent = jvp(f)(x, t)
     assert value == pytest.approx(f(x))
-    assert tangent == pytest.approx(np.sum(2.0 * 3 * x ** 2 * t))
+    assert tangent == pytest.approx(np.sum(2.0 * 3 * x**2 * t))
     value, tangent = jvp(f)(x, t, power=2)
     assert tangent == pytest.approx(np.sum(2.0 * 2 * x * t))
 

@@ -9,8 +9,11 @@ import pytest
 import srcgrad
 
 RNG = np.random.default_rng(5)
-PARAMS = {"layer": {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}, "scale": 0.7,
-          "out": {"deep": {"v": RNG.normal(size=2)}}}
+PARAMS = {
+    "layer": {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)},
+    "scale": 0.7,
+    "out": {"deep": {"v": RNG.normal(size=2)}},
+}
 X = RNG.normal(size=(4, 3))
 
 
@@ -52,14 +55,19 @@ def fd_tree(f, p, *rest, eps=1e-6):
             up, down = leaf.copy(), leaf.copy()
             up[k] += eps
             down[k] -= eps
-            g[k] = (f(replaced(p, path, up if up.ndim else float(up)), *rest)
-                    - f(replaced(p, path, down if down.ndim else float(down)), *rest)) / (2 * eps)
+            g[k] = (
+                f(replaced(p, path, up if up.ndim else float(up)), *rest)
+                - f(replaced(p, path, down if down.ndim else float(down)), *rest)
+            ) / (2 * eps)
         out[path] = g
     return out
 
 
-@pytest.mark.parametrize("f, p, rest", [(two_levels, {"i": {"j": 1.3, "k": -0.7}}, ()),
-                                        (network, PARAMS, (X,))], ids=["two_levels", "network"])
+@pytest.mark.parametrize(
+    "f, p, rest",
+    [(two_levels, {"i": {"j": 1.3, "k": -0.7}}, ()), (network, PARAMS, (X,))],
+    ids=["two_levels", "network"],
+)
 def test_gradient_with_respect_to_a_dict_holding_dicts(f, p, rest):
     expected = fd_tree(f, p, *rest)
     for optimize in (True, False):

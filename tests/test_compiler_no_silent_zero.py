@@ -46,9 +46,10 @@ def refused(f, *args, error=TransformError, match=None):
 
 # ------------------------------------------------------------------ things the compiler cannot see into
 
+
 def unknown_getitem(x):
     y = TABLE[x]  # refused
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 def unknown_getitem_of_an_index(x):
@@ -59,7 +60,7 @@ def unknown_getitem_of_an_index(x):
 
 
 def mgrid_with_a_differentiable_bound(x):
-    grid = np.mgrid[0.0:x[0]:5j]  # refused
+    grid = np.mgrid[0.0 : x[0] : 5j]  # refused
     return np.sum(grid)
 
 
@@ -145,6 +146,7 @@ def test_jvp_of_a_primitive_without_a_jvp_is_refused():
 
 # ------------------------------------------------------------------ writes into arguments
 
+
 def copyto(x):
     y = np.zeros(4)
     z = np.copyto(y, x)  # refused
@@ -170,6 +172,7 @@ def test_functions_that_write_into_their_arguments_are_refused(f):
 
 # ------------------------------------------------------------------ jvp of constant pieces
 
+
 def concatenate_a_module_slice(x):
     return np.sum(np.concatenate([x, G[1:3]]) ** 2)
 
@@ -193,16 +196,20 @@ def stack_a_number(x):
     return np.sum(np.stack([x[0], 2.0, x[1]]) ** 2)
 
 
-@pytest.mark.parametrize("f", [concatenate_a_module_slice, stack_a_module_slice, vstack_a_module_slice,
-                               append_a_module_slice, stack_a_number], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [concatenate_a_module_slice, stack_a_module_slice, vstack_a_module_slice, append_a_module_slice, stack_a_number],
+    ids=lambda f: f.__name__,
+)
 def test_constant_pieces_in_jvp(f):
     check(f, X)
 
 
 # ------------------------------------------------------------------ clear refusals where NoRuleError misled
 
+
 def _inner(x):
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 _dinner = srcgrad.grad(_inner)

@@ -205,6 +205,7 @@ def a_helper_overwriting_its_argument(w):
         for i in range(2):
             v = y * 0.3
         return y
+
     return np.sum(step(w * 1.0))
 
 
@@ -218,12 +219,29 @@ def in_a_loop_then_read_by_a_later_iteration(w):
     return out
 
 
-CASES = [in_nested_loops, in_a_loop_with_break, in_a_loop_with_break_before, in_a_loop_with_continue,
-         in_a_data_dependent_while, in_a_while_loop_nested_in_a_for, in_an_elif, in_a_branch_inside_a_loop,
-         by_a_tuple_unpack, by_a_swap, by_a_loop_variable, by_a_loop_variable_over_rows,
-         a_loop_variable_overwritten, by_augmented_assignment, in_for_else, with_an_early_return_in_a_loop,
-         the_operand_of_an_exp, overwritten_in_both_branches, two_dead_overwrites_in_one_loop,
-         a_helper_overwriting_its_argument, in_a_loop_then_read_by_a_later_iteration]
+CASES = [
+    in_nested_loops,
+    in_a_loop_with_break,
+    in_a_loop_with_break_before,
+    in_a_loop_with_continue,
+    in_a_data_dependent_while,
+    in_a_while_loop_nested_in_a_for,
+    in_an_elif,
+    in_a_branch_inside_a_loop,
+    by_a_tuple_unpack,
+    by_a_swap,
+    by_a_loop_variable,
+    by_a_loop_variable_over_rows,
+    a_loop_variable_overwritten,
+    by_augmented_assignment,
+    in_for_else,
+    with_an_early_return_in_a_loop,
+    the_operand_of_an_exp,
+    overwritten_in_both_branches,
+    two_dead_overwrites_in_one_loop,
+    a_helper_overwriting_its_argument,
+    in_a_loop_then_read_by_a_later_iteration,
+]
 
 
 @pytest.mark.parametrize("f", CASES, ids=[f.__name__ for f in CASES])
@@ -234,6 +252,7 @@ def test_dead_overwrite(f, w):
 
 # ---------------------------------------------------------------- a name rebound to a broadcast of itself
 # The adjoint of v = v + w unbroadcasts to the shape v had before the statement, not the new v's.
+
 
 def grows_by_addition(x, w):
     v = np.sin(x)
@@ -303,11 +322,20 @@ def grows_from_a_matmul(x, y, w):
 
 
 X1, W3, M33 = np.array([0.4]), np.array([0.3, -0.5, 0.8]), np.linspace(-1.0, 1.0, 9).reshape(3, 3)
-GROWS = [(grows_by_addition, (X1, W3)), (grows_by_division, (X1, W3 + 2.0)), (grows_from_the_right, (X1, W3)),
-         (grows_by_augmented_assignment, (X1, W3)), (grows_by_maximum, (X1, W3)), (grows_by_tanh_of_a_sum, (X1, W3)),
-         (grows_in_a_loop, (X1, W3)), (grows_in_a_branch, (X1, W3)), (grows_twice, (X1, W3, M33)),
-         (grows_by_addition, (W3.reshape(3, 1), W3)), (grows_by_addition, (np.array(0.4), M33)),
-         (grows_from_a_matmul, (W3, W3[::-1], W3))]
+GROWS = [
+    (grows_by_addition, (X1, W3)),
+    (grows_by_division, (X1, W3 + 2.0)),
+    (grows_from_the_right, (X1, W3)),
+    (grows_by_augmented_assignment, (X1, W3)),
+    (grows_by_maximum, (X1, W3)),
+    (grows_by_tanh_of_a_sum, (X1, W3)),
+    (grows_in_a_loop, (X1, W3)),
+    (grows_in_a_branch, (X1, W3)),
+    (grows_twice, (X1, W3, M33)),
+    (grows_by_addition, (W3.reshape(3, 1), W3)),
+    (grows_by_addition, (np.array(0.4), M33)),
+    (grows_from_a_matmul, (W3, W3[::-1], W3)),
+]
 
 
 @pytest.mark.parametrize("f, args", GROWS, ids=[f"{f.__name__}-{k}" for k, (f, _) in enumerate(GROWS)])
@@ -318,6 +346,7 @@ def test_rebound_to_a_broadcast_of_itself(f, args):
 
 # ---------------------------------------------------------------- an item of a comprehension's list rebound
 # The comprehension's list is built under another name (parts = items): both are lists, with list adjoints.
+
 
 def comprehension_item_rebound_in_a_loop(x):
     parts = [x * i for i in range(3)]
@@ -396,11 +425,19 @@ def comprehension_item_rebound_in_a_while_loop(x):
     return np.sum(parts[0] * x)
 
 
-COMPREHENSIONS = [comprehension_item_rebound_in_a_loop, comprehension_item_augmented,
-                  comprehension_item_rebound_then_appended, comprehension_item_rebound_in_a_branch,
-                  comprehension_summed_then_item_rebound, comprehension_items_swapped,
-                  comprehension_item_read_then_rebound, comprehension_of_lists, comprehension_rebuilt_in_a_loop,
-                  comprehension_items_rebound_from_their_neighbours, comprehension_item_rebound_in_a_while_loop]
+COMPREHENSIONS = [
+    comprehension_item_rebound_in_a_loop,
+    comprehension_item_augmented,
+    comprehension_item_rebound_then_appended,
+    comprehension_item_rebound_in_a_branch,
+    comprehension_summed_then_item_rebound,
+    comprehension_items_swapped,
+    comprehension_item_read_then_rebound,
+    comprehension_of_lists,
+    comprehension_rebuilt_in_a_loop,
+    comprehension_items_rebound_from_their_neighbours,
+    comprehension_item_rebound_in_a_while_loop,
+]
 
 
 @pytest.mark.parametrize("f", COMPREHENSIONS, ids=[f.__name__ for f in COMPREHENSIONS])
@@ -410,6 +447,7 @@ def test_comprehension_list_item_rebound(f, x):
 
 
 # ---------------------------------------------------------------- found by fuzzing random programs
+
 
 def assigned_on_some_paths_then_overwritten_in_a_branch(w):
     # c exists before the second `if` on one path only: its adjoint still restarts from zero where the
@@ -463,8 +501,12 @@ def tangent_zero_at_a_continue(w):
     return acc + np.sum(c * w)
 
 
-FUZZED = [assigned_on_some_paths_then_overwritten_in_a_branch, tangent_dropped_after_a_break,
-          tangent_kept_at_a_break, tangent_zero_at_a_continue]
+FUZZED = [
+    assigned_on_some_paths_then_overwritten_in_a_branch,
+    tangent_dropped_after_a_break,
+    tangent_kept_at_a_break,
+    tangent_zero_at_a_continue,
+]
 
 
 @pytest.mark.parametrize("f", FUZZED, ids=[f.__name__ for f in FUZZED])
@@ -506,8 +548,14 @@ def tangent_carried_by_a_while_loop(w):
     return np.sum(h * h)
 
 
-@pytest.mark.parametrize("f", [tangent_of_a_value_assigned_on_some_paths,
-                               tangent_carried_by_a_loop_from_its_first_iteration, tangent_carried_by_a_while_loop])
+@pytest.mark.parametrize(
+    "f",
+    [
+        tangent_of_a_value_assigned_on_some_paths,
+        tangent_carried_by_a_loop_from_its_first_iteration,
+        tangent_carried_by_a_while_loop,
+    ],
+)
 @pytest.mark.parametrize("w", [W, -W], ids=["w", "minus_w"])
 def test_tangent_of_a_variable_that_exists_on_some_paths(f, w):
     check(f, w)

@@ -24,9 +24,11 @@ from srcgrad.compiler.parse import parse_expression, parse_function, parse_modul
 from tests.corpus import all_cases
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FILES = sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "*.py"))
-               + glob.glob(os.path.join(ROOT, "srcgrad", "rules", "*.py"))
-               + glob.glob(os.path.join(ROOT, "examples", "*.py")))
+FILES = sorted(
+    glob.glob(os.path.join(ROOT, "tests", "corpus", "*.py"))
+    + glob.glob(os.path.join(ROOT, "srcgrad", "rules", "*.py"))
+    + glob.glob(os.path.join(ROOT, "examples", "*.py"))
+)
 
 
 def _dump(tree):
@@ -53,8 +55,7 @@ def _with_args(*args):
 
 
 # Functions whose text is awkward to find by indentation (parse_function then asks inspect).
-@_with_args(1,
-  2)
+@_with_args(1, 2)
 def _decorator_over_lines(x):
     return x * 2
 
@@ -73,25 +74,32 @@ text"""
 
 
 def _brackets_at_column_zero(x):
-    y = max(x,
-0.0)
+    y = max(x, 0.0)
     # a comment
-# a comment at column zero
+    # a comment at column zero
     return y
 
 
 @_identity
-def _one_line(x): return x + 1
+def _one_line(x):
+    return x + 1
 
 
 def _nested(x):
     def inner(y):
         return y * y
+
     return inner(x)
 
 
-AWKWARD = [_decorator_over_lines, _header_over_lines, _string_at_column_zero, _brackets_at_column_zero, _one_line,
-           _nested]
+AWKWARD = [
+    _decorator_over_lines,
+    _header_over_lines,
+    _string_at_column_zero,
+    _brackets_at_column_zero,
+    _one_line,
+    _nested,
+]
 
 
 @pytest.mark.parametrize("fn", [c.fn for c in all_cases()] + AWKWARD, ids=lambda f: f.__name__)
@@ -105,8 +113,15 @@ def test_function_parses_as_inspect_and_gast_would(fn):
 
 
 def test_expression_parses_as_gast_would():
-    for text in ("g * (1 - ans * ans)", "x if axis is None else np.sum(x, axis=axis)", "lambda g, ans, x: g / x",
-                 "[v * 2 for v in xs if v]", "f'{x!r:>{w}}'", "a[1:2, ..., None]", "-x ** 2"):
+    for text in (
+        "g * (1 - ans * ans)",
+        "x if axis is None else np.sum(x, axis=axis)",
+        "lambda g, ans, x: g / x",
+        "[v * 2 for v in xs if v]",
+        "f'{x!r:>{w}}'",
+        "a[1:2, ..., None]",
+        "-x ** 2",
+    ):
         assert _dump(parse_expression(text)) == _dump(_via_gast(text, mode="eval").body), text
 
 

@@ -29,8 +29,11 @@ def check(f, *args, wrt=0):
 
 
 def _calls(src, name):
-    return sum(1 for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-               and n.func.id == name)
+    return sum(
+        1
+        for n in ast.walk(ast.parse(src))
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
+    )
 
 
 def pushes(src):
@@ -43,8 +46,12 @@ def _loads(node):
 
 def _binds(stmt):
     if isinstance(stmt, ast.Assign):
-        return {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Store) and (t is n or isinstance(t, ast.Tuple))}
+        return {
+            n.id
+            for t in stmt.targets
+            for n in ast.walk(t)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and (t is n or isinstance(t, ast.Tuple))
+        }
     return set()
 
 
@@ -75,8 +82,12 @@ def unread_pops(src):
         # chain: the continuations after this block ends, outermost last: [(block, start, None), ...]
         for k, st in enumerate(block):
             after = [(block, k + 1, None)] + chain
-            if (isinstance(st, ast.Assign) and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Name)
-                    and st.value.func.id == "pop"):
+            if (
+                isinstance(st, ast.Assign)
+                and isinstance(st.value, ast.Call)
+                and isinstance(st.value.func, ast.Name)
+                and st.value.func.id == "pop"
+            ):
                 target = st.targets[0]
                 names = _binds(st) if not isinstance(target, ast.Subscript) else {target.value.id}  # y[i] = pop()
                 for name in names:
@@ -93,6 +104,7 @@ def unread_pops(src):
 
 
 # ---------------------------------------------------------------- values saved and never read
+
 
 def augmented(x):
     y = x
@@ -155,7 +167,7 @@ def test_an_inner_loop_variable_is_not_saved_across_the_outer_loop():
 
 def early(x):
     y = x
-    while np.sum(y ** 2) > 0.1:
+    while np.sum(y**2) > 0.1:
         y = 0.7 * y
         if np.max(np.abs(y)) < 0.2:
             return np.sum(y) * 10.0
@@ -183,6 +195,7 @@ def test_items_overwritten_in_place_are_not_saved_when_only_the_final_array_is_r
 
 
 # ---------------------------------------------------------------- values saved and read
+
 
 def newton(a):
     x = a
@@ -226,7 +239,7 @@ def test_a_value_rebound_in_a_branch_is_restored_for_the_read_after_it():
 def rows_total(A):
     total = 0.0
     for row in A:
-        total = total + np.sum(row ** 2) * np.max(row)
+        total = total + np.sum(row**2) * np.max(row)
     return total
 
 
@@ -264,6 +277,7 @@ def test_a_value_read_only_through_a_folded_sum_view_is_not_saved():
 
 
 # ---------------------------------------------------------------- the whole corpus
+
 
 @pytest.mark.parametrize("case", [c for c in all_cases() if c.static is None], ids=lambda c: c.name)
 def test_no_corpus_gradient_pops_a_value_it_never_reads(case):

@@ -32,6 +32,7 @@ def check_grad(f, args, wrt):
 
 # ---------------------------------------------------------------- module-level recursion in jvp
 
+
 def _mix(a, b, n):
     if n == 0:
         return a * b
@@ -98,6 +99,7 @@ def test_jvp_recursive_call_without_a_tangent_is_the_plain_call(rng):
 
 # ---------------------------------------------------------------- recursive functions defined inside functions
 
+
 def closes_over(x, w):
     def fact(h, n):
         if n <= 1:
@@ -128,6 +130,7 @@ def test_nested_recursion_gradient_is_readable(rng):
     assert "Gradient of closes_over.<locals>.fact with respect to h, w" in text
     assert "# line" in text and "return h * fact(h, n - 1) + np.sin(w)" in text  # the user's lines
     import inspect
+
     assert inspect.getsource(inner.__wrapped__).lstrip().startswith("def fact(h, n):")
 
 
@@ -148,6 +151,7 @@ def test_nested_recursion_on_python_numbers():
             if n == 0:
                 return b
             return a * p(n - 1) + b
+
         return p(4)
 
     check_grad(f, (0.6, 1.3), (0, 1))
@@ -183,6 +187,7 @@ def test_nested_recursion_sees_a_rebound_global(rng):
 
 def _line_of(f, text):
     import inspect
+
     lines, first = inspect.getsourcelines(f)
     return first + next(k for k, line in enumerate(lines) if text in line)
 
@@ -222,11 +227,18 @@ def writes_into_the_enclosing_array(x):
     return r(2)
 
 
-@pytest.mark.parametrize("f, line, message", [
-    (calls_another_nested, "return r(np.sin(t), n - 1)", "the recursive nested function r calls the nested function twice"),
-    (reads_a_tuple, "return r(n - 1) * pair[1]", "reads 'pair', a tuple, list or dict of the enclosing function"),
-    (writes_into_the_enclosing_array, "buf[n] = x[n]", "writes into 'buf' of the enclosing function"),
-])
+@pytest.mark.parametrize(
+    "f, line, message",
+    [
+        (
+            calls_another_nested,
+            "return r(np.sin(t), n - 1)",
+            "the recursive nested function r calls the nested function twice",
+        ),
+        (reads_a_tuple, "return r(n - 1) * pair[1]", "reads 'pair', a tuple, list or dict of the enclosing function"),
+        (writes_into_the_enclosing_array, "buf[n] = x[n]", "writes into 'buf' of the enclosing function"),
+    ],
+)
 @pytest.mark.parametrize("mode", ["grad", "jvp"])
 def test_nested_recursion_that_cannot_be_lifted_is_reported(f, line, message, mode):
     x = np.array([0.3, -0.2, 0.5])
@@ -262,6 +274,7 @@ def test_nested_recursion_survives_the_cache_dropping_its_lifted_function(monkey
     # recursive call failed (NameError for an enclosing local, e.g. 'shift'); a cache of one entry
     # and the recursion corpus in three modes make that happen on every run
     from corpus import recursion
+
     monkeypatch.setattr(cache, "CACHE_SIZE", 1)
     api.clear_cache()
     rng = np.random.default_rng(0)

@@ -35,10 +35,11 @@ def unbroadcasts(code):
 
 # ---------------------------------------------------------------- the needless unbroadcasts are gone
 
+
 def literal_reshape(x, w):
     y = x.reshape(3, 4)
     z = y * w
-    return np.sum(z ** 2)
+    return np.sum(z**2)
 
 
 def symbolic_reshape(x, w):
@@ -77,14 +78,17 @@ def tuple_arguments(x, w):
     return np.sum(y * w + x.reshape((3, 4)).T)
 
 
-@pytest.mark.parametrize("f, make", [
-    (tuple_arguments, lambda r: (r.normal(size=(3, 4)), r.normal(size=(4, 3)))),
-    (literal_reshape, lambda r: (r.normal(size=12), r.normal(size=(3, 4)))),
-    (symbolic_reshape, lambda r: (r.normal(size=(5, 4)), r.normal(size=(4, 5)))),
-    (round_trip, lambda r: (r.normal(size=(3, 4)), r.normal(size=(3, 4)))),
-    (transposes, lambda r: (r.normal(size=(3, 2)), r.normal(size=(2, 3)))),
-    (ravel_then_product, lambda r: (r.normal(size=(2, 3)), r.normal(size=6))),
-])
+@pytest.mark.parametrize(
+    "f, make",
+    [
+        (tuple_arguments, lambda r: (r.normal(size=(3, 4)), r.normal(size=(4, 3)))),
+        (literal_reshape, lambda r: (r.normal(size=12), r.normal(size=(3, 4)))),
+        (symbolic_reshape, lambda r: (r.normal(size=(5, 4)), r.normal(size=(4, 5)))),
+        (round_trip, lambda r: (r.normal(size=(3, 4)), r.normal(size=(3, 4)))),
+        (transposes, lambda r: (r.normal(size=(3, 2)), r.normal(size=(2, 3)))),
+        (ravel_then_product, lambda r: (r.normal(size=(2, 3)), r.normal(size=6))),
+    ],
+)
 def test_shape_functions_need_no_unbroadcast(f, make, rng):
     code = check(f, *make(rng))
     assert unbroadcasts(code) == []
@@ -104,14 +108,15 @@ def test_reductions_keep_only_the_real_broadcast(rng):
 
 # ---------------------------------------------------------------- where broadcasting happens, unbroadcast stays
 
+
 def length_one_from_reshape(x, w):
-    y = x.reshape(3, 1)       # stretched along w's second axis
+    y = x.reshape(3, 1)  # stretched along w's second axis
     return np.sum(y * w)
 
 
 def minus_one_is_one(x, w):
     n = len(x)
-    y = x.reshape(n, -1)      # the -1 axis has length 1 here
+    y = x.reshape(n, -1)  # the -1 axis has length 1 here
     return np.sum(np.exp(y * w))
 
 
@@ -121,7 +126,7 @@ def row_from_reshape(x, w):
 
 
 def lower_rank(x, w):
-    y = x.T.sum(axis=1)       # (s,) against w's (s, s): added a leading axis
+    y = x.T.sum(axis=1)  # (s,) against w's (s, s): added a leading axis
     return np.sum((w * y) ** 2)
 
 
@@ -133,13 +138,16 @@ def reassigned_length(x, w):
     return np.sum(y * w)
 
 
-@pytest.mark.parametrize("f, make, stretched", [
-    (length_one_from_reshape, lambda r: (r.normal(size=3), r.normal(size=(3, 4))), "y"),
-    (minus_one_is_one, lambda r: (r.normal(size=3), r.normal(size=(3, 4))), "y"),
-    (row_from_reshape, lambda r: (r.normal(size=4), r.normal(size=(3, 4))), "y"),
-    (lower_rank, lambda r: (r.normal(size=(3, 3)), r.normal(size=(3, 3))), "y"),
-    (reassigned_length, lambda r: (r.normal(size=(3, 4)), r.normal(size=(3, 4))), "y"),
-])
+@pytest.mark.parametrize(
+    "f, make, stretched",
+    [
+        (length_one_from_reshape, lambda r: (r.normal(size=3), r.normal(size=(3, 4))), "y"),
+        (minus_one_is_one, lambda r: (r.normal(size=3), r.normal(size=(3, 4))), "y"),
+        (row_from_reshape, lambda r: (r.normal(size=4), r.normal(size=(3, 4))), "y"),
+        (lower_rank, lambda r: (r.normal(size=(3, 3)), r.normal(size=(3, 3))), "y"),
+        (reassigned_length, lambda r: (r.normal(size=(3, 4)), r.normal(size=(3, 4))), "y"),
+    ],
+)
 def test_real_broadcasting_keeps_unbroadcast(f, make, stretched, rng):
     code = check(f, *make(rng))
     assert any(f"np.shape({stretched})" in u for u in unbroadcasts(code)), code
@@ -147,9 +155,11 @@ def test_real_broadcasting_keeps_unbroadcast(f, make, stretched, rng):
 
 # ---------------------------------------------------------------- what the activity pass infers
 
+
 def _shapes(f, *args):
     from srcgrad.compiler import api, normalize, parse, speckey
     from srcgrad.compiler.naming import Namer, Namespace
+
     api._load_rules()
     parsed = parse.parse_function(f)
     namer = Namer()
@@ -181,7 +191,7 @@ def test_inferred_shapes():
     s = _shapes(inferred, x, w, 2)
     # symbols: 6 -> 2, 4 -> 3, 5 -> 4
     assert s["x"] == (2, 3) and s["w"] == (3, 4)
-    assert "a" not in s          # the -1 axis is (6 * 4) / 3: a symbolic length over a literal one is not followed
+    assert "a" not in s  # the -1 axis is (6 * 4) / 3: a symbolic length over a literal one is not followed
     assert s["b"] == (2, 3)
     assert s["c"] == (Product((2, 3)),)
     assert s["d"] == (2, 3)
@@ -189,9 +199,9 @@ def test_inferred_shapes():
     assert s["f"] == (4,)
     assert s["g"] == ()
     assert s["h"] == (3, 1)
-    assert "i" not in s          # k is a number the specialisation does not know
+    assert "i" not in s  # k is a number the specialisation does not know
     assert s["j"] == (4, 3)
-    assert "m" not in s          # x.shape[1] // 2 is not followed
+    assert "m" not in s  # x.shape[1] // 2 is not followed
 
 
 def test_broadcast_algebra():
@@ -204,6 +214,7 @@ def test_broadcast_algebra():
 
 # ---------------------------------------------------------------- forward mode: broadcast_like only where it spreads
 
+
 def biased(x, b):
     return np.sum(np.tanh(x + b)) + np.sum(x + b)
 
@@ -212,8 +223,10 @@ def test_jvp_spreads_only_broadcast_tangents(rng):
     x, b = rng.normal(size=(4, 3)), rng.normal(size=3)
     tx, tb = rng.normal(size=(4, 3)), rng.normal(size=3)
     gx, gb = srcgrad.grad(biased, wrt=(0, 1))(x, b)
-    for wrt, tangent, expected in [((0, 1), (tx, tb), np.sum(gx * tx) + np.sum(gb * tb)),
-                                   (1, tb, np.sum(gb * tb))]:  # only b moves: its tangent must be spread to (4, 3)
+    for wrt, tangent, expected in [
+        ((0, 1), (tx, tb), np.sum(gx * tx) + np.sum(gb * tb)),
+        (1, tb, np.sum(gb * tb)),
+    ]:  # only b moves: its tangent must be spread to (4, 3)
         j = srcgrad.jvp(biased, wrt=wrt)
         value, t_out = j(x, b, tangent)
         np.testing.assert_allclose(t_out, expected, rtol=1e-10)
@@ -234,6 +247,7 @@ def test_jvp_after_reshape_has_no_broadcast_like(rng):
 
 def test_jvp_source_for_and_function(rng):
     import inspect
+
     j = srcgrad.jvp(biased, wrt=1)
     assert "broadcast_like(dx" not in j.source  # only b moves
     x, b = rng.normal(size=(4, 3)), rng.normal(size=3)

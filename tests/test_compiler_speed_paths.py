@@ -13,20 +13,23 @@ from srcgrad.compiler.complexity import complex_mask
 
 
 # ---------------------------------------------------------------- complex values inside a list of numbers
-@pytest.mark.parametrize("items, holds", [
-    ([1.0, 2.0, 3.0], False),
-    ([1, 2, 3], False),
-    ([1.0, 2j, 3.0], True),
-    ((1.0, 3j), True),
-    ([1.0, np.complex64(1 + 1j), 2.0], True),
-    ([1.0, np.complex128(1j), 2.0], True),
-    ([1.0, np.array([1j]), 2.0], True),
-    ([1.0, np.array([1.0]), 2.0], False),
-    ([1.0, [1j], 2.0], True),
-    ([1.0, "x", 2.0, 1j], True),
-    ([1.0, np.float32(2.0), 1j], True),
-    ([1.0, float("nan"), float("inf")], False),
-])
+@pytest.mark.parametrize(
+    "items, holds",
+    [
+        ([1.0, 2.0, 3.0], False),
+        ([1, 2, 3], False),
+        ([1.0, 2j, 3.0], True),
+        ((1.0, 3j), True),
+        ([1.0, np.complex64(1 + 1j), 2.0], True),
+        ([1.0, np.complex128(1j), 2.0], True),
+        ([1.0, np.array([1j]), 2.0], True),
+        ([1.0, np.array([1.0]), 2.0], False),
+        ([1.0, [1j], 2.0], True),
+        ([1.0, "x", 2.0, 1j], True),
+        ([1.0, np.float32(2.0), 1j], True),
+        ([1.0, float("nan"), float("inf")], False),
+    ],
+)
 def test_a_complex_item_anywhere_in_a_list_is_seen(items, holds):
     assert complex_mask((0.5, items)) == (frozenset({1}) if holds else frozenset())
 
@@ -121,8 +124,7 @@ def _check(fn, args, wrt=0):
         rest[wrt] = value
         return fn(*rest)
 
-    want = _numeric_grad(at, args[wrt]) if np.ndim(args[wrt]) else \
-        (at(args[wrt] + 1e-6) - at(args[wrt] - 1e-6)) / 2e-6
+    want = _numeric_grad(at, args[wrt]) if np.ndim(args[wrt]) else (at(args[wrt] + 1e-6) - at(args[wrt] - 1e-6)) / 2e-6
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
     lines = g.source_for(*args).splitlines()
     return "\n".join(line for line in lines if not line.strip().startswith(("#", '"""')))  # the code only
@@ -134,7 +136,7 @@ def scaled_residual(a, x, y):
 
 
 def cubic_fit(d, x, y):
-    return np.sum((d * x ** 3 - y) ** 2)
+    return np.sum((d * x**3 - y) ** 2)
 
 
 def test_a_sum_of_a_product_of_two_vectors_is_a_dot():
@@ -155,6 +157,7 @@ def test_no_dot_for_matrices_or_for_two_forward_values():
 
     def count_both(x, m, k):
         return x * np.sum(m * k)
+
     value, grad = srcgrad.value_and_grad(count_both)(2.0, m, m)
     assert value == 6.0 and grad == 3.0  # booleans: @ would give True, not the count
 
@@ -214,7 +217,7 @@ def test_a_stack_of_matrices_keeps_the_general_form():
 
 
 def fourth_power(x, w):
-    return np.sum(x ** 4 * w) + np.sum(x ** 5)
+    return np.sum(x**4 * w) + np.sum(x**5)
 
 
 def test_powers_up_to_four_are_products():

@@ -106,7 +106,7 @@ def shapes_and_indexing(z):
 
 
 def powers(z):
-    return np.sum(np.abs(z ** 3 + np.sqrt(z + 2.0) + (z + 2.0) ** (0.5 + 0.5j)))
+    return np.sum(np.abs(z**3 + np.sqrt(z + 2.0) + (z + 2.0) ** (0.5 + 0.5j)))
 
 
 W3 = R(3, 3)
@@ -127,8 +127,12 @@ def lower_triangle_eigh(a):
 def complex_svd(a):
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     rebuilt = (u[:, :2] * s[:2]) @ vh[:2]  # a rank-2 approximation: no phase
-    return np.sum(s) + np.sum(np.abs(u) ** 2 * W43) + np.sum(np.real(rebuilt) * W43) + \
-        np.sum(np.linalg.svd(a, compute_uv=False) ** 2)
+    return (
+        np.sum(s)
+        + np.sum(np.abs(u) ** 2 * W43)
+        + np.sum(np.real(rebuilt) * W43)
+        + np.sum(np.linalg.svd(a, compute_uv=False) ** 2)
+    )
 
 
 def methods(z):
@@ -170,12 +174,12 @@ def numeric_grad(fn, args, i):
     x = np.asarray(args[i])
     out = np.zeros(x.shape, dtype=x.dtype)
     for k in np.ndindex(x.shape):
-        for d in ((1.0, 1j) if np.iscomplexobj(x) else (1.0,)):
+        for d in (1.0, 1j) if np.iscomplexobj(x) else (1.0,):
             plus, minus = x.copy(), x.copy()
             plus[k] += EPS * d
             minus[k] -= EPS * d
-            hi = fn(*args[:i], plus, *args[i + 1:])
-            lo = fn(*args[:i], minus, *args[i + 1:])
+            hi = fn(*args[:i], plus, *args[i + 1 :])
+            lo = fn(*args[:i], minus, *args[i + 1 :])
             out[k] += (float(np.real(hi)) - float(np.real(lo))) / (2 * EPS) * d
     return out
 
@@ -239,8 +243,7 @@ def test_second_order_in_dynamic_mode(fn, make):
     g, t = directional(x)
     (h,) = srcgrad.autograd.grad(np.sum(np.real(np.conj(g) * srcgrad.tensor(v))), [t])
     # finite differences of Re <g(x), v> along each real and imaginary direction
-    want = numeric_grad(lambda a: float(np.real(np.sum(np.conj(directional(a)[0].detach().numpy()) * v))),
-                        (x,), i)
+    want = numeric_grad(lambda a: float(np.real(np.sum(np.conj(directional(a)[0].detach().numpy()) * v))), (x,), i)
     _close(h.numpy(), want, "Hessian-vector product")
 
 
@@ -275,8 +278,9 @@ def _torch_angle_and_abs(z):
 
 
 def _torch_norms_and_moments(z):
-    return torch.linalg.norm(z) + torch.var(z, unbiased=False) + torch.std(z[:2], unbiased=False) + \
-        torch.linalg.norm(z, 1)
+    return (
+        torch.linalg.norm(z) + torch.var(z, unbiased=False) + torch.std(z[:2], unbiased=False) + torch.linalg.norm(z, 1)
+    )
 
 
 def _torch_hermitian_eigh(a):
@@ -288,14 +292,19 @@ def _torch_complex_svd(a):
     u, s, vh = torch.linalg.svd(a, full_matrices=False)
     rebuilt = (u[:, :2] * s[:2]) @ vh[:2]
     w = torch.tensor(W43)
-    return s.sum() + (torch.abs(u) ** 2 * w).sum() + (rebuilt.real * w).sum() + \
-        (torch.linalg.svdvals(a) ** 2).sum()
+    return s.sum() + (torch.abs(u) ** 2 * w).sum() + (rebuilt.real * w).sum() + (torch.linalg.svdvals(a) ** 2).sum()
 
 
-TORCH = [(hermitian_eigh, _torch_hermitian_eigh), (complex_svd, _torch_complex_svd),
-         (abs_sin_squared, _torch_abs_sin_squared), (mixed_real_input, _torch_mixed_real_input),
-         (matrix_chain, _torch_matrix_chain), (log_abs_det, _torch_log_abs_det),
-         (angle_and_abs, _torch_angle_and_abs), (norms_and_moments, _torch_norms_and_moments)]
+TORCH = [
+    (hermitian_eigh, _torch_hermitian_eigh),
+    (complex_svd, _torch_complex_svd),
+    (abs_sin_squared, _torch_abs_sin_squared),
+    (mixed_real_input, _torch_mixed_real_input),
+    (matrix_chain, _torch_matrix_chain),
+    (log_abs_det, _torch_log_abs_det),
+    (angle_and_abs, _torch_angle_and_abs),
+    (norms_and_moments, _torch_norms_and_moments),
+]
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
@@ -363,6 +372,7 @@ def test_complex64_stays_complex64_in_both_modes():
 
 def test_real_functions_keep_their_real_code():
     """No complex value can occur: the generated code has no conj() and no np.real() of the rules."""
+
     def f(x, y):
         return np.sum(np.abs(np.sin(x) * y) ** 2 / y)
 

@@ -7,8 +7,18 @@ import pytest
 
 import srcgrad
 from srcgrad.data import (
-    BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler, SequentialSampler, Subset,
-    SubsetRandomSampler, TensorDataset, default_collate, random_split,
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    default_collate,
+    random_split,
 )
 
 
@@ -204,8 +214,7 @@ def test_training_loop_with_loader():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 3))
     y = x @ np.array([0.5, -1.0, 2.0])
-    loader = DataLoader(TensorDataset(srcgrad.tensor(x), srcgrad.tensor(y)), batch_size=16, shuffle=True,
-                        generator=0)
+    loader = DataLoader(TensorDataset(srcgrad.tensor(x), srcgrad.tensor(y)), batch_size=16, shuffle=True, generator=0)
     w = srcgrad.zeros(3, requires_grad=True)
     opt = srcgrad.optim.SGD([w], lr=0.1)
     for _ in range(30):
@@ -233,8 +242,10 @@ def test_weighted_random_sampler():
     assert counts[0] == 0 and len(s) == 4000
     assert abs(counts[2] / counts[1] - 3.0) < 0.3
     assert list(s) != list(s)  # a new draw each pass
-    assert list(WeightedRandomSampler([1, 1, 1], 3, generator=5)) == \
-        np.random.default_rng(5).choice(3, size=3, p=[1 / 3] * 3).tolist()
+    assert (
+        list(WeightedRandomSampler([1, 1, 1], 3, generator=5))
+        == np.random.default_rng(5).choice(3, size=3, p=[1 / 3] * 3).tolist()
+    )
     without = list(WeightedRandomSampler([1.0, 2.0, 3.0, 4.0], 4, replacement=False, generator=1))
     assert sorted(without) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="non-negative"):
@@ -272,16 +283,18 @@ def test_samplers_draw_lazily_as_pytorch_does():
 
     tracemalloc.start()
     try:
-        for sampler in (RandomSampler(range(10), replacement=True, num_samples=10 ** 6, generator=0),
-                        RandomSampler(range(10), num_samples=10 ** 6, generator=0),
-                        WeightedRandomSampler([1.0, 3.0], 10 ** 6, generator=0)):
+        for sampler in (
+            RandomSampler(range(10), replacement=True, num_samples=10**6, generator=0),
+            RandomSampler(range(10), num_samples=10**6, generator=0),
+            WeightedRandomSampler([1.0, 3.0], 10**6, generator=0),
+        ):
             tracemalloc.reset_peak()
             first = list(itertools.islice(iter(sampler), 5))
-            assert len(first) == 5 and tracemalloc.get_traced_memory()[1] < 2 ** 20
+            assert len(first) == 5 and tracemalloc.get_traced_memory()[1] < 2**20
     finally:
         tracemalloc.stop()
-    huge = RandomSampler(range(10), replacement=True, num_samples=10 ** 10, generator=0)
-    assert len(huge) == 10 ** 10 and all(0 <= i < 10 for i in itertools.islice(iter(huge), 10_000))
+    huge = RandomSampler(range(10), replacement=True, num_samples=10**10, generator=0)
+    assert len(huge) == 10**10 and all(0 <= i < 10 for i in itertools.islice(iter(huge), 10_000))
 
 
 def test_chunked_draws_give_the_same_indices_as_one_draw():

@@ -40,15 +40,17 @@ try:
 except FileNotFoundError:
     MPIEXEC = None
 
-pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec beside Python or on PATH: pip install "
-                                                        "'srcgrad[mpi]' (mpi4py and mpich)")
+pytestmark = pytest.mark.skipif(
+    MPIEXEC is None, reason="no mpiexec beside Python or on PATH: pip install 'srcgrad[mpi]' (mpi4py and mpich)"
+)
 
 
 def run_job(command, timeout):
     """Run ``command`` in its own process group; kill the group if it outlives ``timeout``."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -79,17 +81,23 @@ def ranks(tmp_path_factory):
 
 
 BASE = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]])
-INPUTS = [BASE * (r + 1) + r for r in range(2)]   # what rank r passes (as in the worker)
+INPUTS = [BASE * (r + 1) + r for r in range(2)]  # what rank r passes (as in the worker)
 
 
 # -- collectives ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["tensor", "ndarray"])
-@pytest.mark.parametrize("op, combine", [
-    ("SUM", lambda a, b: a + b), ("AVG", lambda a, b: (a + b) / 2), ("PRODUCT", lambda a, b: a * b),
-    ("MIN", np.minimum), ("MAX", np.maximum),
-])
+@pytest.mark.parametrize(
+    "op, combine",
+    [
+        ("SUM", lambda a, b: a + b),
+        ("AVG", lambda a, b: (a + b) / 2),
+        ("PRODUCT", lambda a, b: a * b),
+        ("MIN", np.minimum),
+        ("MAX", np.maximum),
+    ],
+)
 def test_all_reduce(ranks, kind, op, combine):
     for values, _ in ranks:
         np.testing.assert_allclose(values[f"all_reduce/{kind}/{op}"], combine(*INPUTS), rtol=1e-15)
@@ -141,7 +149,7 @@ def test_all_gather(ranks):
 
 def test_reduce_gather_scatter_send_recv(ranks):
     (zero, _), (one, _) = ranks
-    np.testing.assert_array_equal(zero["reduce/MAX"], INPUTS[0])           # not the destination: unchanged
+    np.testing.assert_array_equal(zero["reduce/MAX"], INPUTS[0])  # not the destination: unchanged
     np.testing.assert_array_equal(one["reduce/MAX"], np.maximum(*INPUTS))
     np.testing.assert_array_equal(zero["gather"], np.stack(INPUTS))
     for r, values in enumerate((zero, one)):
@@ -153,29 +161,42 @@ def test_reduce_gather_scatter_send_recv(ranks):
 # -- errors -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key, kind, fragment", [
-    ("init_twice", "ValueError", "trying to initialize the default process group twice!"),
-    ("shape_mismatch", "RuntimeError", "rank 0 has float64 (3,), rank 1 has float64 (4,)"),
-    ("dtype_mismatch", "RuntimeError", "rank 0 has float64 (3,), rank 1 has float32 (3,)"),
-    ("broadcast_bad_src", "RuntimeError", "broadcast: invalid root rank: 2"),
-    ("reduce_bad_dst", "RuntimeError", "reduce: invalid root rank: -1"),
-    ("avg_of_ints", "RuntimeError", "can't be cast to the desired output type int64"),
-    ("op_not_reduceop", "TypeError", "op must be a srcgrad.distributed.ReduceOp"),
-    ("not_a_tensor", "TypeError", "Expected parameter `tensor` of all_reduce to be a srcgrad.Tensor or a "
-                                  "numpy.ndarray, but got list"),
-    ("read_only", "ValueError", "read-only array"),
-    ("all_gather_length", "RuntimeError", "one tensor per rank (2), got 1"),
-    ("all_gather_shape", "RuntimeError", "invalid tensor size at index 1 of `tensor_list` (expected (2, 3), "
-                                         "got (3,))"),
-    ("all_gather_dtype", "ValueError", "different dtypes"),
-    ("send_to_self", "RuntimeError", "Invalid destination rank: should not use the current rank"),
-    ("ddp_models_differ", "RuntimeError", "rank 0 has 2 parameters: weight float64 (2, 3)"),
-    ("ddp_no_parameters", "RuntimeError", "DistributedDataParallel is not needed"),
-    ("ddp_unused_without_find", "RuntimeError", "Expected to have finished reduction in the prior iteration"),
-    ("ddp_second_backward", "RuntimeError", "Expected to mark a variable ready only once"),
-    ("ddp_param_outside_forward", "RuntimeError", "Expected to mark a variable ready only once. This error is "
-                                                  "caused by use of a module parameter outside the `forward`"),
-])
+@pytest.mark.parametrize(
+    "key, kind, fragment",
+    [
+        ("init_twice", "ValueError", "trying to initialize the default process group twice!"),
+        ("shape_mismatch", "RuntimeError", "rank 0 has float64 (3,), rank 1 has float64 (4,)"),
+        ("dtype_mismatch", "RuntimeError", "rank 0 has float64 (3,), rank 1 has float32 (3,)"),
+        ("broadcast_bad_src", "RuntimeError", "broadcast: invalid root rank: 2"),
+        ("reduce_bad_dst", "RuntimeError", "reduce: invalid root rank: -1"),
+        ("avg_of_ints", "RuntimeError", "can't be cast to the desired output type int64"),
+        ("op_not_reduceop", "TypeError", "op must be a srcgrad.distributed.ReduceOp"),
+        (
+            "not_a_tensor",
+            "TypeError",
+            "Expected parameter `tensor` of all_reduce to be a srcgrad.Tensor or a numpy.ndarray, but got list",
+        ),
+        ("read_only", "ValueError", "read-only array"),
+        ("all_gather_length", "RuntimeError", "one tensor per rank (2), got 1"),
+        (
+            "all_gather_shape",
+            "RuntimeError",
+            "invalid tensor size at index 1 of `tensor_list` (expected (2, 3), got (3,))",
+        ),
+        ("all_gather_dtype", "ValueError", "different dtypes"),
+        ("send_to_self", "RuntimeError", "Invalid destination rank: should not use the current rank"),
+        ("ddp_models_differ", "RuntimeError", "rank 0 has 2 parameters: weight float64 (2, 3)"),
+        ("ddp_no_parameters", "RuntimeError", "DistributedDataParallel is not needed"),
+        ("ddp_unused_without_find", "RuntimeError", "Expected to have finished reduction in the prior iteration"),
+        ("ddp_second_backward", "RuntimeError", "Expected to mark a variable ready only once"),
+        (
+            "ddp_param_outside_forward",
+            "RuntimeError",
+            "Expected to mark a variable ready only once. This error is "
+            "caused by use of a module parameter outside the `forward`",
+        ),
+    ],
+)
 def test_misuse_raises_pytorchs_error_on_every_rank(ranks, key, kind, fragment):
     for _, errors in ranks:
         assert errors[key] is not None, f"{key}: no error"
@@ -185,12 +206,15 @@ def test_misuse_raises_pytorchs_error_on_every_rank(ranks, key, kind, fragment):
 
 def test_misuse_of_root_only_lists(ranks):
     (_, zero), (_, one) = ranks
-    assert zero["gather_list_misuse"] == ["ValueError", "Argument ``gather_list`` must be specified on "
-                                                        "destination rank."]
-    assert one["gather_list_misuse"] == ["ValueError", "Argument ``gather_list`` must NOT be specified on "
-                                                       "non-destination ranks."]
-    assert one["scatter_list_misuse"] == ["ValueError", "Argument ``scatter_list`` must be specified on "
-                                                        "source rank."]
+    assert zero["gather_list_misuse"] == [
+        "ValueError",
+        "Argument ``gather_list`` must be specified on destination rank.",
+    ]
+    assert one["gather_list_misuse"] == [
+        "ValueError",
+        "Argument ``gather_list`` must NOT be specified on non-destination ranks.",
+    ]
+    assert one["scatter_list_misuse"] == ["ValueError", "Argument ``scatter_list`` must be specified on source rank."]
     assert zero["scatter_list_misuse"][1].startswith("Argument ``scatter_list`` must NOT be specified")
 
 
@@ -205,7 +229,7 @@ def test_a_parameter_used_inside_and_outside_forward_is_averaged(ranks):
     local = []
     for r in range(2):
         model = worker.Heads(5)
-        loss = model(worker.no_sync_input(r), "a").sum() + (model.trunk.weight ** 2).sum() * (r + 1)
+        loss = model(worker.no_sync_input(r), "a").sum() + (model.trunk.weight**2).sum() * (r + 1)
         loss.backward()
         local.append(model.trunk.weight.grad.numpy())
     for values, _ in ranks:
@@ -222,13 +246,19 @@ def test_unused_parameters_error_names_them(ranks):
 
 
 def test_construction_copies_rank_0s_parameters_and_buffers(ranks):
-    srcgrad.manual_seed(100)           # rank 0 built its model right after this seed
+    srcgrad.manual_seed(100)  # rank 0 built its model right after this seed
     nn.BatchNorm1d(3)
     rank0_weight = nn.Linear(3, 3).weight.detach().numpy()
     for values, _ in ranks:
-        assert list(values["state/keys"]) == ["module.0.weight", "module.0.bias", "module.1.weight",
-                                              "module.1.bias", "module.1.running_mean", "module.1.running_var",
-                                              "module.1.num_batches_tracked"]
+        assert list(values["state/keys"]) == [
+            "module.0.weight",
+            "module.0.bias",
+            "module.1.weight",
+            "module.1.bias",
+            "module.1.running_mean",
+            "module.1.running_var",
+            "module.1.num_batches_tracked",
+        ]
         np.testing.assert_array_equal(values["state/weight"], rank0_weight)
         np.testing.assert_array_equal(values["state/running_mean_after_init"], [1.0, 2.0, 3.0])
 
@@ -246,7 +276,7 @@ def _global_batches(epoch):
 
 
 def _one_process(opt_name, accumulate=1):
-    model = worker.mlp(10)      # DDP copies rank 0's parameters: the seed of rank 0
+    model = worker.mlp(10)  # DDP copies rank 0's parameters: the seed of rank 0
     opt = worker.optimizer(opt_name, model.parameters())
     loss_fn = nn.MSELoss()
     for epoch in range(worker.EPOCHS):
@@ -259,20 +289,23 @@ def _one_process(opt_name, accumulate=1):
     return {f"module.{k}": v.numpy() for k, v in model.state_dict().items()}
 
 
-@pytest.mark.parametrize("key, opt_name, accumulate", [
-    ("sgd", "sgd", 1),            # one bucket, SGD with momentum
-    ("buckets", "adam", 1),       # 50-byte buckets: several all-reduces started during backward
-    ("accumulate", "sgd", 2),     # no_sync() for every other step
-])
+@pytest.mark.parametrize(
+    "key, opt_name, accumulate",
+    [
+        ("sgd", "sgd", 1),  # one bucket, SGD with momentum
+        ("buckets", "adam", 1),  # 50-byte buckets: several all-reduces started during backward
+        ("accumulate", "sgd", 2),  # no_sync() for every other step
+    ],
+)
 def test_two_ranks_train_as_one_process_on_the_global_batches(ranks, key, opt_name, accumulate):
     expected = _one_process(opt_name, accumulate)
     (zero, _), (one, _) = ranks
     start = worker.mlp(10).state_dict()
     for name, value in expected.items():
         got = zero[f"{key}/{name}"]
-        np.testing.assert_array_equal(got, one[f"{key}/{name}"])        # the ranks stay identical
+        np.testing.assert_array_equal(got, one[f"{key}/{name}"])  # the ranks stay identical
         np.testing.assert_allclose(got, value, rtol=0, atol=1e-10, err_msg=f"{key}: {name}")
-        assert not np.allclose(got, start[name[len("module."):]].numpy(), atol=1e-3)  # it did train
+        assert not np.allclose(got, start[name[len("module.") :]].numpy(), atol=1e-3)  # it did train
     if key == "buckets":
         # the layers after the first fill 3 of the 5 buckets, which are started before backward
         # reaches the first layer: the averaging overlaps the rest of backward
@@ -303,8 +336,9 @@ def test_find_unused_parameters_averages_what_some_ranks_used(ranks):
     loss_fn = nn.MSELoss()
     for epoch in range(worker.EPOCHS):
         for step, ((x0, y0), (x1, y1)) in enumerate(_global_batches(epoch)):
-            loss = (loss_fn(model(x0, worker.head_for(0, step)), y0) +
-                    loss_fn(model(x1, worker.head_for(1, step)), y1)) / 2
+            loss = (
+                loss_fn(model(x0, worker.head_for(0, step)), y0) + loss_fn(model(x1, worker.head_for(1, step)), y1)
+            ) / 2
             loss.backward()
             opt.step()
             opt.zero_grad()
@@ -401,7 +435,8 @@ def test_without_the_launcher_an_uncaught_error_still_aborts_the_job(tmp_path):
 
 def test_the_launcher_timeout_ends_a_job_that_hangs(tmp_path):
     script = tmp_path / "hangs.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import time
 
         import numpy as np
@@ -412,7 +447,8 @@ def test_the_launcher_timeout_ends_a_job_that_hangs(tmp_path):
             dist.all_reduce(np.ones(3))   # rank 1 never joins it
         else:
             time.sleep(600)
-    """))
+    """)
+    )
     start = time.monotonic()
     proc = launch([str(script)], timeout=3)
     assert proc.returncode == 124

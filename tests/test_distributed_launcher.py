@@ -24,7 +24,8 @@ def fake_mpiexec(tmp_path):
     """A program that writes its argv and a few environment variables to ``calls.json`` and exits 0."""
     record = tmp_path / "calls.json"
     path = tmp_path / "mpiexec"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         #!{sys.executable}
         import json, os, sys
         if sys.argv[1:] == ["--version"]:
@@ -36,7 +37,8 @@ def fake_mpiexec(tmp_path):
             import time
             time.sleep(float(os.environ["FAKE_SLEEP"]))
         sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
-    """))
+    """)
+    )
     path.chmod(0o755)
 
     def calls():
@@ -51,8 +53,18 @@ def test_runs_each_rank_through_the_worker_with_the_script_and_its_arguments(fak
         monkeypatch.delenv(name, raising=False)
     assert run.main(["--mpiexec", path, "-n", "2", "train.py", "--lr", "0.1", "-n", "5"]) == 0
     call = calls()
-    assert call["argv"] == ["-n", "2", sys.executable, "-m", "srcgrad.distributed.worker", "train.py", "--lr",
-                            "0.1", "-n", "5"]
+    assert call["argv"] == [
+        "-n",
+        "2",
+        sys.executable,
+        "-m",
+        "srcgrad.distributed.worker",
+        "train.py",
+        "--lr",
+        "0.1",
+        "-n",
+        "5",
+    ]
     threads = str(max(1, (os.cpu_count() or 1) // 2))
     assert call["env"] == {"OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "PYTHONUNBUFFERED": "1"}
 
@@ -62,11 +74,36 @@ def test_host_options_spelled_for_mpich_and_open_mpi(fake_mpiexec, monkeypatch):
     for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # the user set only OMP_NUM_THREADS
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    args = ["--mpiexec", path, "-n", "8", "--hostfile", "hosts.txt", "--ppn", "4", "--mpi-arg=-prepend-rank",
-            "-m", "pkg.train", "x"]
+    args = [
+        "--mpiexec",
+        path,
+        "-n",
+        "8",
+        "--hostfile",
+        "hosts.txt",
+        "--ppn",
+        "4",
+        "--mpi-arg=-prepend-rank",
+        "-m",
+        "pkg.train",
+        "x",
+    ]
     assert run.main(args) == 0
-    assert calls()["argv"] == ["-n", "8", "-f", "hosts.txt", "-ppn", "4", "-prepend-rank", sys.executable, "-m",
-                               "srcgrad.distributed.worker", "-m", "pkg.train", "x"]
+    assert calls()["argv"] == [
+        "-n",
+        "8",
+        "-f",
+        "hosts.txt",
+        "-ppn",
+        "4",
+        "-prepend-rank",
+        sys.executable,
+        "-m",
+        "srcgrad.distributed.worker",
+        "-m",
+        "pkg.train",
+        "x",
+    ]
     assert calls()["env"]["OMP_NUM_THREADS"] == "3" and calls()["env"]["OPENBLAS_NUM_THREADS"] is None
     monkeypatch.setenv("FAKE_VERSION", "mpiexec (Open MPI) 4.1.6")
     assert run.main(["--mpiexec", path, "-n", "4", "--hosts", "a,b", "--ppn", "2", "s.py"]) == 0
@@ -86,8 +123,16 @@ def test_exit_status_and_timeout(fake_mpiexec, monkeypatch, capsys):
 def test_print_command(fake_mpiexec, capsys):
     path, _ = fake_mpiexec
     assert run.main(["--mpiexec", path, "-n", "3", "--print-command", "s.py", "a"]) == 0
-    assert capsys.readouterr().out.split() == [path, "-n", "3", sys.executable, "-m", "srcgrad.distributed.worker",
-                                               "s.py", "a"]
+    assert capsys.readouterr().out.split() == [
+        path,
+        "-n",
+        "3",
+        sys.executable,
+        "-m",
+        "srcgrad.distributed.worker",
+        "s.py",
+        "a",
+    ]
 
 
 def test_missing_mpiexec_says_how_to_install_it(tmp_path, monkeypatch, capsys):
@@ -112,15 +157,24 @@ def test_finds_the_mpiexec_beside_python(tmp_path, monkeypatch):
 # -- the process group, without MPI started ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("call", [
-    dist.get_rank, dist.get_world_size, dist.get_backend, dist.barrier, dist.destroy_process_group,
-    lambda: dist.all_reduce(srcgrad.ones(2)), lambda: dist.broadcast(srcgrad.ones(2), 0),
-    lambda: srcgrad.nn.parallel.DistributedDataParallel(srcgrad.nn.Linear(2, 2)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        dist.get_rank,
+        dist.get_world_size,
+        dist.get_backend,
+        dist.barrier,
+        dist.destroy_process_group,
+        lambda: dist.all_reduce(srcgrad.ones(2)),
+        lambda: dist.broadcast(srcgrad.ones(2), 0),
+        lambda: srcgrad.nn.parallel.DistributedDataParallel(srcgrad.nn.Linear(2, 2)),
+    ],
+)
 def test_before_init_process_group_pytorchs_error(call):
     assert not dist.is_initialized()
-    with pytest.raises(ValueError, match="Default process group has not been initialized, please make sure to "
-                                         "call init_process_group."):
+    with pytest.raises(
+        ValueError, match="Default process group has not been initialized, please make sure to call init_process_group."
+    ):
         call()
 
 
@@ -143,5 +197,7 @@ def test_import_without_mpi4py_says_how_to_install_it():
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == ("srcgrad.distributed needs mpi4py and an MPI library; install them with "
-                                   "pip install 'srcgrad[mpi]' (that is: pip install mpi4py mpich)")
+    assert proc.stdout.strip() == (
+        "srcgrad.distributed needs mpi4py and an MPI library; install them with "
+        "pip install 'srcgrad[mpi]' (that is: pip install mpi4py mpich)"
+    )

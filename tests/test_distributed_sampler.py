@@ -13,21 +13,28 @@ import pytest
 
 from srcgrad.data import DataLoader, DistributedSampler, TensorDataset
 
-CASES = [(n, replicas, drop_last) for n in (0, 1, 2, 5, 7, 10, 12) for replicas in (1, 2, 3, 4, 8)
-         for drop_last in (False, True)]
+CASES = [
+    (n, replicas, drop_last)
+    for n in (0, 1, 2, 5, 7, 10, 12)
+    for replicas in (1, 2, 3, 4, 8)
+    for drop_last in (False, True)
+]
 
 
-@pytest.mark.parametrize("n, replicas, rank, drop_last, expected", [
-    (10, 3, 0, False, [0, 3, 6, 9]),
-    (10, 3, 1, False, [1, 4, 7, 0]),   # padded with indices 0 and 1 from the start
-    (10, 3, 2, False, [2, 5, 8, 1]),
-    (10, 3, 0, True, [0, 3, 6]),       # 9 dropped
-    (10, 3, 2, True, [2, 5, 8]),
-    (5, 2, 1, False, [1, 3, 0]),
-    (2, 4, 3, False, [1]),             # padding longer than the data: 0 1 0 1
-    (2, 4, 1, True, []),               # ceil((2 - 4) / 4) = 0 samples each
-    (7, 8, 7, False, [0]),
-])
+@pytest.mark.parametrize(
+    "n, replicas, rank, drop_last, expected",
+    [
+        (10, 3, 0, False, [0, 3, 6, 9]),
+        (10, 3, 1, False, [1, 4, 7, 0]),  # padded with indices 0 and 1 from the start
+        (10, 3, 2, False, [2, 5, 8, 1]),
+        (10, 3, 0, True, [0, 3, 6]),  # 9 dropped
+        (10, 3, 2, True, [2, 5, 8]),
+        (5, 2, 1, False, [1, 3, 0]),
+        (2, 4, 3, False, [1]),  # padding longer than the data: 0 1 0 1
+        (2, 4, 1, True, []),  # ceil((2 - 4) / 4) = 0 samples each
+        (7, 8, 7, False, [0]),
+    ],
+)
 def test_layout_written_out_from_pytorch_rule(n, replicas, rank, drop_last, expected):
     sampler = DistributedSampler(range(n), num_replicas=replicas, rank=rank, shuffle=False, drop_last=drop_last)
     assert list(sampler) == expected
@@ -36,16 +43,18 @@ def test_layout_written_out_from_pytorch_rule(n, replicas, rank, drop_last, expe
 
 @pytest.mark.parametrize("n, replicas, drop_last", CASES)
 def test_ranks_cover_the_padded_order_exactly_once(n, replicas, drop_last):
-    shares = [list(DistributedSampler(range(n), replicas, r, shuffle=True, seed=3, drop_last=drop_last))
-              for r in range(replicas)]
+    shares = [
+        list(DistributedSampler(range(n), replicas, r, shuffle=True, seed=3, drop_last=drop_last))
+        for r in range(replicas)
+    ]
     lengths = {len(s) for s in shares}
-    assert len(lengths) == 1                      # every rank gets the same number of samples
+    assert len(lengths) == 1  # every rank gets the same number of samples
     order = np.random.default_rng(3).permutation(n).tolist()
     interleaved = [shares[r][i] for i in range(len(shares[0])) for r in range(replicas)]
     if drop_last:
-        assert interleaved == order[:len(interleaved)] and len(interleaved) > n - replicas
+        assert interleaved == order[: len(interleaved)] and len(interleaved) > n - replicas
     else:
-        padded = (order * (1 + (len(interleaved) // max(n, 1))))[:len(interleaved)] if n else []
+        padded = (order * (1 + (len(interleaved) // max(n, 1))))[: len(interleaved)] if n else []
         assert interleaved == padded and len(interleaved) - n < replicas
 
 

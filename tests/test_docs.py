@@ -48,7 +48,7 @@ def python_blocks(text):
     blocks = []
     for match in FENCE.finditer(text):
         fence_line = text.count("\n", 0, match.start()) + 1
-        before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
         skip = SKIP.search(before)
         blocks.append((fence_line + 1, match.group(1), skip.group(1) if skip else None))
     return blocks
@@ -101,28 +101,46 @@ DOCS = [p for p in doc_files() if python_blocks(p.read_text())]
 
 @pytest.mark.parametrize("md_path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
 def test_python_blocks_run(md_path, tmp_path):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([sys.executable, __file__, str(md_path), str(tmp_path)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, (f"a python block of {md_path.relative_to(ROOT)} failed (the traceback's line "
-                                  f"numbers are the Markdown file's):\n{proc.stderr[-4000:]}")
+    env = dict(
+        os.environ,
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    )
+    proc = subprocess.run(
+        [sys.executable, __file__, str(md_path), str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, (
+        f"a python block of {md_path.relative_to(ROOT)} failed (the traceback's line "
+        f"numbers are the Markdown file's):\n{proc.stderr[-4000:]}"
+    )
 
 
 def test_block_extraction_and_skip_marker():
-    text = ("intro\n```python\nx = 1\n```\n\n```text\nnot code\n```\n"
-            "<!-- skip: needs mpi4py -->\n```python\nimport mpi4py\n```\n```python\ny = x\n```\n")
-    assert python_blocks(text) == [(3, "x = 1\n", None), (11, "import mpi4py\n", "needs mpi4py"),
-                                   (14, "y = x\n", None)]
+    text = (
+        "intro\n```python\nx = 1\n```\n\n```text\nnot code\n```\n"
+        "<!-- skip: needs mpi4py -->\n```python\nimport mpi4py\n```\n```python\ny = x\n```\n"
+    )
+    assert python_blocks(text) == [(3, "x = 1\n", None), (11, "import mpi4py\n", "needs mpi4py"), (14, "y = x\n", None)]
 
 
 def test_a_block_that_needs_a_module_runs_where_it_is_installed(tmp_path):
     doc = tmp_path / "page.md"
-    doc.write_text("<!-- skip: needs json -->\n```python\nimport json\nran = 1\n```\n"
-                   "<!-- skip: needs no_such_module_here -->\n```python\nimport no_such_module_here\n```\n"
-                   "<!-- skip: needs a GPU -->\n```python\nraise SystemExit(3)\n```\n```python\nassert ran == 1\n```\n")
-    proc = subprocess.run([sys.executable, __file__, str(doc), str(tmp_path)], cwd=tmp_path, capture_output=True,
-                          text=True)
+    doc.write_text(
+        "<!-- skip: needs json -->\n```python\nimport json\nran = 1\n```\n"
+        "<!-- skip: needs no_such_module_here -->\n```python\nimport no_such_module_here\n```\n"
+        "<!-- skip: needs a GPU -->\n```python\nraise SystemExit(3)\n```\n```python\nassert ran == 1\n```\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, __file__, str(doc), str(tmp_path)], cwd=tmp_path, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert "skipped (needs no_such_module_here)" in proc.stdout and "skipped (needs a GPU)" in proc.stdout
     assert "needs json" not in proc.stdout
@@ -131,19 +149,23 @@ def test_a_block_that_needs_a_module_runs_where_it_is_installed(tmp_path):
 def test_a_failing_block_fails_with_the_markdown_line(tmp_path):
     doc = tmp_path / "page.md"
     doc.write_text("# page\n\n```python\nx = 1\n```\n\ntext\n\n```python\ny = x + 1\nz = undefined_name\n```\n")
-    proc = subprocess.run([sys.executable, __file__, str(doc), str(tmp_path)], cwd=tmp_path,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, str(doc), str(tmp_path)], cwd=tmp_path, capture_output=True, text=True
+    )
     assert proc.returncode != 0
     assert "line 11" in proc.stderr and "undefined_name" in proc.stderr
 
 
 def test_grad_works_on_a_function_defined_in_a_block(tmp_path):
     doc = tmp_path / "page.md"
-    doc.write_text("```python\nimport srcgrad\n\ndef f(x):\n    return x * x * 3.0\n```\n\n"
-                   "```python\nassert srcgrad.grad(f)(2.0) == 12.0\n```\n")
+    doc.write_text(
+        "```python\nimport srcgrad\n\ndef f(x):\n    return x * x * 3.0\n```\n\n"
+        "```python\nassert srcgrad.grad(f)(2.0) == 12.0\n```\n"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([sys.executable, __file__, str(doc), str(tmp_path)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, str(doc), str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 

@@ -16,30 +16,64 @@ PRODUCTS = [
     ("matmul", (2, 3, 4), (5, 2), "mat1 and mat2 shapes cannot be multiplied (6x4 and 5x2)"),
     ("matmul", (3, 4), (5,), "size mismatch, got input (3), mat (3x4), vec (5)"),
     ("matmul", (2, 3, 4), (5,), "size mismatch, got input (6), mat (6x4), vec (5)"),
-    ("matmul", (3,), (4,), "inconsistent tensor size, expected tensor [3] and src [4] to have the same number of "
-                           "elements, but got 3 and 4 elements respectively"),
-    ("matmul", (2, 3, 4), (2, 5, 2), "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: "
-                                     "[2, 5]."),
-    ("matmul", (3, 4), (2, 5, 2), "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: "
-                                  "[2, 5]."),
-    ("matmul", (2, 3, 4), (3, 4, 2), "The size of tensor a (2) must match the size of tensor b (3) at non-singleton "
-                                     "dimension 0"),
-    ("matmul", (2, 2, 3, 4), (3, 3, 4, 2), "The size of tensor a (2) must match the size of tensor b (3) at "
-                                           "non-singleton dimension 1"),
+    (
+        "matmul",
+        (3,),
+        (4,),
+        "inconsistent tensor size, expected tensor [3] and src [4] to have the same number of "
+        "elements, but got 3 and 4 elements respectively",
+    ),
+    (
+        "matmul",
+        (2, 3, 4),
+        (2, 5, 2),
+        "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5].",
+    ),
+    (
+        "matmul",
+        (3, 4),
+        (2, 5, 2),
+        "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5].",
+    ),
+    (
+        "matmul",
+        (2, 3, 4),
+        (3, 4, 2),
+        "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0",
+    ),
+    (
+        "matmul",
+        (2, 2, 3, 4),
+        (3, 3, 4, 2),
+        "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1",
+    ),
     ("matmul", (), (3,), "both arguments to matmul need to be at least 1D, but they are 0D and 1D"),
     ("mm", (3, 4), (5, 2), "mat1 and mat2 shapes cannot be multiplied (3x4 and 5x2)"),
     ("mm", (3,), (3, 2), "self must be a matrix"),
     ("mm", (3, 4), (4,), "mat2 must be a matrix"),
-    ("bmm", (2, 3, 4), (2, 5, 2), "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: "
-                                  "[2, 5]."),
-    ("bmm", (2, 3, 4), (3, 4, 2), "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: "
-                                  "[3, 4]."),
+    (
+        "bmm",
+        (2, 3, 4),
+        (2, 5, 2),
+        "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5].",
+    ),
+    (
+        "bmm",
+        (2, 3, 4),
+        (3, 4, 2),
+        "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [3, 4].",
+    ),
     ("bmm", (3, 4), (4, 2), "batch1 must be a 3D tensor"),
     ("bmm", (2, 3, 4), (4, 2), "batch2 must be a 3D tensor"),
     ("mv", (3, 4), (5,), "size mismatch, got input (3), mat (3x4), vec (5)"),
     ("mv", (3,), (3,), "vector + matrix @ vector expected, got 1, 1, 1"),
-    ("dot", (3,), (4,), "inconsistent tensor size, expected tensor [3] and src [4] to have the same number of "
-                        "elements, but got 3 and 4 elements respectively"),
+    (
+        "dot",
+        (3,),
+        (4,),
+        "inconsistent tensor size, expected tensor [3] and src [4] to have the same number of "
+        "elements, but got 3 and 4 elements respectively",
+    ),
     ("linear", (3, 4), (2, 5), "mat1 and mat2 shapes cannot be multiplied (3x4 and 5x2)"),
     ("linear", (2, 3, 4), (2, 5), "mat1 and mat2 shapes cannot be multiplied (6x4 and 5x2)"),
 ]
@@ -80,8 +114,14 @@ def test_products_that_fit_are_unchanged():
 
 def test_messages_match_pytorch_itself_when_installed():
     torch = pytest.importorskip("torch")
-    funcs = {"matmul": torch.matmul, "mm": torch.mm, "bmm": torch.bmm, "mv": torch.mv, "dot": torch.dot,
-             "linear": torch.nn.functional.linear}
+    funcs = {
+        "matmul": torch.matmul,
+        "mm": torch.mm,
+        "bmm": torch.bmm,
+        "mv": torch.mv,
+        "dot": torch.dot,
+        "linear": torch.nn.functional.linear,
+    }
     for name, a, b, message in PRODUCTS:
         with pytest.raises(RuntimeError) as info:
             funcs[name](torch.ones(a), torch.ones(b))
@@ -128,4 +168,5 @@ def test_the_non_leaf_warning_is_pytorchs_text_when_installed():
     with pytest.warns(UserWarning) as rec:
         y.grad
     from srcgrad.tensor import _NON_LEAF_GRAD
+
     assert str(rec[0].message).startswith(_NON_LEAF_GRAD)

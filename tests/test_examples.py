@@ -85,6 +85,7 @@ def test_example_runs_with_no_steps_and_plots(name, monkeypatch, tmp_path, capsy
     """``--steps 0`` trains nothing and still reports and plots (when matplotlib is installed)."""
     try:
         import matplotlib  # noqa: F401
+
         plot = str(tmp_path / f"{name}.png")
     except ImportError:
         plot = None
@@ -99,8 +100,9 @@ def test_examples_limit_blas_threads_before_numpy_loads():
 
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     code = "import _common, os, sys; print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=EXAMPLES, env=env, capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=EXAMPLES, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["1", "False"]
     for name in example_names():  # each example imports _common before numpy (or anything that loads it)
         lines = [line for line in open(os.path.join(EXAMPLES, f"{name}.py")) if line.startswith(("import", "from"))]

@@ -121,7 +121,7 @@ def chain(x):
     """A spectral filter: rfft, scale, irfft back (the usual use)."""
     spectrum = np.fft.rfft(x, axis=-1)
     filtered = np.fft.irfft(spectrum * FILTER, n=6, axis=-1)
-    return np.sum(filtered ** 2) + np.sum(np.abs(np.fft.fftshift(np.fft.fft(x))) ** 2)
+    return np.sum(filtered**2) + np.sum(np.abs(np.fft.fftshift(np.fft.fft(x))) ** 2)
 
 
 def irfft_then_complex(z):
@@ -170,8 +170,9 @@ def test_fft_in_both_modes(fn, make):
     assert t.grad.dtype == x.dtype
     direction = _rng.standard_normal(x.shape) + (1j * _rng.standard_normal(x.shape) if np.iscomplexobj(x) else 0)
     _, tangent = srcgrad.jvp(fn)(x, direction)
-    assert np.isclose(float(np.real(tangent)), float(np.real(np.sum(np.conj(want) * direction))), rtol=1e-5,
-                      atol=1e-6), "forward"
+    assert np.isclose(
+        float(np.real(tangent)), float(np.real(np.sum(np.conj(want) * direction))), rtol=1e-5, atol=1e-6
+    ), "forward"
 
 
 @pytest.mark.parametrize("fn, make", CASES[:6], ids=IDS[:6])

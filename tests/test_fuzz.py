@@ -38,14 +38,16 @@ def test_a_small_fixed_seed_run_finds_no_wrong_gradient_and_no_crash():
     summary = Run(seed=SEED, count=COUNT, shrink=False, pool=QUIET_THEMES).run()
     for mode in MODES:
         counts = summary.counts[mode]
-        assert counts["wrong"] == 0 and counts["crash"] == 0 and counts["badmsg"] == 0, \
+        assert counts["wrong"] == 0 and counts["crash"] == 0 and counts["badmsg"] == 0, (
             f"{mode}: {[f.detail for f in summary.findings if f.mode == mode]}"
+        )
     assert summary.judged >= COUNT - 1
     assert sum(summary.counts["grad"][s] for s in ("pass",)) >= COUNT // 3, summary.line()
     assert not summary.disagreements, summary.disagreements
 
 
 # ---------------------------------------------------------------------------- the fuzzer can fail
+
 
 def wrong_sin_vjp(g, ans, x):
     return g * np.sin(x)
@@ -126,7 +128,7 @@ def test_the_shrinker_keeps_the_finding_and_writes_a_repro(tmp_path, wrong_sin):
     verdict, _ = judge_mode(loaded, "grad")
     best, final = Shrinker(program, verdict, str(tmp_path), budget=30).run()
     assert final.status == "wrong"
-    body = best.source()[best.source().index("def f("):]
+    body = best.source()[best.source().index("def f(") :]
     assert "unused" not in body and "np.cos" not in body
     assert "np.sin(" in body
     path = write_repro(best, final, "a test", str(tmp_path / "findings"), "grad-wrong-001")
@@ -135,6 +137,7 @@ def test_the_shrinker_keeps_the_finding_and_writes_a_repro(tmp_path, wrong_sin):
 
 
 # ---------------------------------------------------------------------------- the generator
+
 
 def test_programs_are_deterministic_per_seed():
     assert generate(4, 17).source() == generate(4, 17).source()
@@ -146,15 +149,23 @@ def test_programs_are_deterministic_per_seed():
 
 # a construct of issue 9 per theme: each must appear in some of 16 programs of that theme
 SHAPES_OF_ISSUE_9 = {
-    "views": [r"\w+ = \w+(\[1:\]|\[::-1\]|\.T\b|\.reshape\(|\.ravel\(\)|\[\d\]|\[::2\])",
-              r"np\.flip\(|np\.asarray\(", r"\w+ (\*=|\+=|-=|/=) ", r"\w+\[[^\]]+\] (=|\+=) "],
+    "views": [
+        r"\w+ = \w+(\[1:\]|\[::-1\]|\.T\b|\.reshape\(|\.ravel\(\)|\[\d\]|\[::2\])",
+        r"np\.flip\(|np\.asarray\(",
+        r"\w+ (\*=|\+=|-=|/=) ",
+        r"\w+\[[^\]]+\] (=|\+=) ",
+    ],
     "containers": [r"\w+\['\w+'\] (\+=|-=) ", r"\w+\[-?\d\] (\+=|-=|\*=) ", r"\.append\(", r" for k in range\("],
     "globals": [r"^G\d+ = "],
     "closure": [r"def make_f\(\):", r"^    K\d+ = "],
     "indexing": [r"np\.r_\[|np\.c_\[", r"np\.ix_\(", r"np\.s_\[", r"\[np\.array\(\[(True|False)"],
     "multi": [r"np\.(split|array_split|hsplit|vsplit)\(", r"np\.linalg\.(eigh|svd|slogdet)\(", r"divmod\("],
     "complex": [r"zc", r"np\.abs\(|np\.real\(|\.imag"],
-    "methods": [r"\.(std|var)\(", r"\.(max|min|sum|mean)\(axis=|\.(max|min|sum|mean|std)\(\d", r"\.T\b|\.flatten\(\)|\.repeat\("],
+    "methods": [
+        r"\.(std|var)\(",
+        r"\.(max|min|sum|mean)\(axis=|\.(max|min|sum|mean|std)\(\d",
+        r"\.T\b|\.flatten\(\)|\.repeat\(",
+    ],
     "control": [r"^\s+for \w+ in range\(", r"^\s+while ", r"^\s+(break|continue)$", r"^\s+if .*:$", r"^\s+else:$"],
     "helpers": [r"^def h\d\(|^h\d = lambda"],
     "einsum": [r"np\.einsum\('"],
@@ -178,6 +189,7 @@ def test_generated_programs_run():
 
 
 # ---------------------------------------------------------------------------- verdicts for errors
+
 
 def _loaded(tmp_path):
     return load(sin_program(), str(tmp_path))

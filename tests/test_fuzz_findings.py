@@ -58,6 +58,7 @@ def dynamic_like_numpy_or_refused(f, *args):
 
 # ---------------------------------------------------------------------------- compiler: generated names
 
+
 def local_named_dout(x):
     dout = np.sin(x) * 2.0
     return np.sum(dout * x)
@@ -96,6 +97,7 @@ def test_a_refusal_inside_an_inlined_helper_names_the_users_variable():  # the n
 
 # ---------------------------------------------------------------------------- compiler: what a name holds
 
+
 def swap_a_number_and_an_array(s, A, data):
     s, A = A, s
     return np.sum(data @ s) + np.sum(np.sin(s))
@@ -131,8 +133,16 @@ def rebind_a_number_in_a_branch(s, w):
     return np.sum(s * s)
 
 
-@pytest.mark.parametrize("f", [rebind_a_number_to_an_array, rebind_a_number_to_arithmetic_on_an_array,
-                               rebind_a_number_in_a_loop, rebind_a_number_in_a_branch], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        rebind_a_number_to_an_array,
+        rebind_a_number_to_arithmetic_on_an_array,
+        rebind_a_number_in_a_loop,
+        rebind_a_number_in_a_branch,
+    ],
+    ids=lambda f: f.__name__,
+)
 @pytest.mark.parametrize("wrt", [0, 1])
 def test_a_number_parameter_rebound_to_an_array(f, wrt):  # was ValueError 'cannot reshape' in generated code
     w = np.array([[0.63, 0.68], [1.45, -0.69], [0.24, -1.24]])
@@ -153,8 +163,9 @@ def einsum_rebinding_its_operand_in_a_loop(w):
     return np.sum(w * np.array([[1.0, 2.0], [3.0, 4.0]]))
 
 
-@pytest.mark.parametrize("f", [einsum_rebinding_its_operand, einsum_rebinding_its_operand_in_a_loop],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [einsum_rebinding_its_operand, einsum_rebinding_its_operand_in_a_loop], ids=lambda f: f.__name__
+)
 def test_einsum_assigned_to_the_name_of_its_operand(f):  # was silently wrong in grad: the VJP read the new w
     check_grad_and_jvp(f, np.array([[0.26, -0.49], [0.05, 0.03]]))
 
@@ -172,6 +183,7 @@ def test_a_constant_dict_item_updated_with_itself():
 
 
 # ---------------------------------------------------------------------------- runtime: in-place operators
+
 
 def power_through_a_view(x):
     base = x * 1.0
@@ -201,8 +213,11 @@ def matmul_through_a_view(x):
     return np.sum(base * base)
 
 
-@pytest.mark.parametrize("f", [power_through_a_view, floor_divide_through_a_view, remainder_through_a_view,
-                               matmul_through_a_view], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [power_through_a_view, floor_divide_through_a_view, remainder_through_a_view, matmul_through_a_view],
+    ids=lambda f: f.__name__,
+)
 def test_inplace_operators_on_a_view_of_a_tensor(f):
     """Was silently wrong: Tensor had no __ipow__/__ifloordiv__/__imod__/__imatmul__, so 'w **= 2' rebound w
     instead of writing through the view. Now in place, so refused on a view with grad (and right without)."""
@@ -260,6 +275,7 @@ def test_an_in_place_update_seen_through_a_ravel_that_is_a_view():
 
 
 # ---------------------------------------------------------------------------- runtime: numpy functions on Tensors
+
 
 def divmod_remainder(x):
     q, r = divmod(x, 0.7)

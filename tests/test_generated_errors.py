@@ -8,7 +8,7 @@ import pytest
 
 import srcgrad
 
-MODEL = '''import numpy as np
+MODEL = """import numpy as np
 
 
 def loss(x, W):
@@ -20,7 +20,7 @@ def loss(x, W):
 def forward_only(x, W):
     y = W @ x
     return np.sum(np.log(y) * x)
-'''
+"""
 
 
 @pytest.fixture

@@ -18,11 +18,24 @@ except ImportError:  # the parity checks below skip
     torch = None
 
 
-@pytest.mark.parametrize("make, args", [
-    ("randn", (2.5,)), ("zeros", (2.5,)), ("ones", (2.7,)), ("rand", (3.0,)), ("empty", (1.5,)),
-    ("ones", ((2, 2.7),)), ("zeros", (2, 3.0)), ("full", ((2.5,), 1.0)), ("ones", (True,)),
-    ("eye", (2.5,)), ("randperm", (2.5,)), ("linspace", (0.0, 1.0, 2.5)), ("randint", (0, 5, (2.5,))),
-])
+@pytest.mark.parametrize(
+    "make, args",
+    [
+        ("randn", (2.5,)),
+        ("zeros", (2.5,)),
+        ("ones", (2.7,)),
+        ("rand", (3.0,)),
+        ("empty", (1.5,)),
+        ("ones", ((2, 2.7),)),
+        ("zeros", (2, 3.0)),
+        ("full", ((2.5,), 1.0)),
+        ("ones", (True,)),
+        ("eye", (2.5,)),
+        ("randperm", (2.5,)),
+        ("linspace", (0.0, 1.0, 2.5)),
+        ("randint", (0, 5, (2.5,))),
+    ],
+)
 def test_a_length_that_is_not_an_integer_is_a_type_error(make, args):
     with pytest.raises(TypeError, match=rf"{make}\(\): argument '\w+' .*(must be|must be tuple of) int"):
         getattr(sg, make)(*args)
@@ -44,19 +57,22 @@ def test_a_negative_length_is_refused():
         sg.rand(-1)
 
 
-@pytest.mark.parametrize("data, error, match", [
-    (None, RuntimeError, "Could not infer dtype of NoneType"),
-    ("abc", TypeError, "new\\(\\): invalid data type 'str'"),
-    (b"abc", TypeError, "new\\(\\): invalid data type 'bytes'"),
-    (np.array([1, "a"], dtype=object), TypeError, "can't convert np.ndarray of type numpy.object_"),
-    (np.array(["a", "b"]), TypeError, "can't convert np.ndarray of type numpy.str_"),
-    (np.array([1], dtype="datetime64[s]"), TypeError, "can't convert np.ndarray of type numpy.datetime64"),
-    (np.zeros(2, dtype=[("a", float)]), TypeError, "can't convert np.ndarray of type numpy.void"),
-    ([1.0, None], TypeError, "can't convert np.ndarray of type numpy.object_"),
-    (2 ** 70, ValueError, "Overflow when unpacking long long"),
-    ([1, 2 ** 64], ValueError, "Overflow when unpacking long long"),
-    (2 ** 63, ValueError, "Overflow when unpacking long long"),
-])
+@pytest.mark.parametrize(
+    "data, error, match",
+    [
+        (None, RuntimeError, "Could not infer dtype of NoneType"),
+        ("abc", TypeError, "new\\(\\): invalid data type 'str'"),
+        (b"abc", TypeError, "new\\(\\): invalid data type 'bytes'"),
+        (np.array([1, "a"], dtype=object), TypeError, "can't convert np.ndarray of type numpy.object_"),
+        (np.array(["a", "b"]), TypeError, "can't convert np.ndarray of type numpy.str_"),
+        (np.array([1], dtype="datetime64[s]"), TypeError, "can't convert np.ndarray of type numpy.datetime64"),
+        (np.zeros(2, dtype=[("a", float)]), TypeError, "can't convert np.ndarray of type numpy.void"),
+        ([1.0, None], TypeError, "can't convert np.ndarray of type numpy.object_"),
+        (2**70, ValueError, "Overflow when unpacking long long"),
+        ([1, 2**64], ValueError, "Overflow when unpacking long long"),
+        (2**63, ValueError, "Overflow when unpacking long long"),
+    ],
+)
 @pytest.mark.parametrize("make", ["tensor", "Tensor", "as_tensor"])
 def test_data_no_tensor_can_hold_is_refused(data, error, match, make):
     with pytest.raises(error, match=match):
@@ -69,8 +85,8 @@ def test_from_numpy_refuses_objects_and_strings():
 
 
 def test_the_data_a_tensor_may_hold_still_works():
-    assert sg.tensor(2 ** 63 - 1).dtype == np.int64 and sg.tensor(-2 ** 63).dtype == np.int64
-    assert sg.tensor(np.array([2 ** 64 - 1], dtype=np.uint64)).dtype == np.uint64  # an explicit uint64 array
+    assert sg.tensor(2**63 - 1).dtype == np.int64 and sg.tensor(-(2**63)).dtype == np.int64
+    assert sg.tensor(np.array([2**64 - 1], dtype=np.uint64)).dtype == np.uint64  # an explicit uint64 array
     assert sg.tensor(3 + 2j).dtype.kind == "c" and sg.tensor([True, False]).dtype == np.bool_
 
 
@@ -82,13 +98,19 @@ def test_an_np_matrix_becomes_a_plain_2d_tensor():
         np.testing.assert_array_equal((t * t).detach().numpy(), [[1.0, 4.0], [9.0, 16.0]])  # elementwise
 
 
-@pytest.mark.parametrize("value, error, match", [
-    (lambda: sg.zeros(4), RuntimeError,
-     r"attempting to assign a gradient of size '\[4\]' to a tensor of size '\[3\]'"),
-    (lambda: [1.0, 2.0, 3.0], TypeError, "assigned grad expected to be a Tensor or None but got grad of type list"),
-    (lambda: np.zeros(3), TypeError, "but got grad of type numpy.ndarray"),
-    (lambda: sg.zeros(3, dtype=sg.int64), RuntimeError, "attempting to assign a gradient with dtype 'int64'"),
-])
+@pytest.mark.parametrize(
+    "value, error, match",
+    [
+        (
+            lambda: sg.zeros(4),
+            RuntimeError,
+            r"attempting to assign a gradient of size '\[4\]' to a tensor of size '\[3\]'",
+        ),
+        (lambda: [1.0, 2.0, 3.0], TypeError, "assigned grad expected to be a Tensor or None but got grad of type list"),
+        (lambda: np.zeros(3), TypeError, "but got grad of type numpy.ndarray"),
+        (lambda: sg.zeros(3, dtype=sg.int64), RuntimeError, "attempting to assign a gradient with dtype 'int64'"),
+    ],
+)
 def test_assigning_a_wrong_grad_is_refused(value, error, match):
     p = sg.nn.Parameter(sg.zeros(3))
     with pytest.raises(error, match=match):
@@ -120,11 +142,14 @@ def _elementwise_square(x):
     return np.sum(x * x)
 
 
-@pytest.mark.parametrize("fn, error, match", [
-    (_returns_a_string, sg.TransformError, "must return a number or a numeric array"),
-    (_returns_none_on_a_path, sg.TransformError, "return None: the differentiated function must return"),
-    (_returns_a_string_array, TypeError, "the function returned an array of <U3, which has no gradient"),
-])
+@pytest.mark.parametrize(
+    "fn, error, match",
+    [
+        (_returns_a_string, sg.TransformError, "must return a number or a numeric array"),
+        (_returns_none_on_a_path, sg.TransformError, "return None: the differentiated function must return"),
+        (_returns_a_string_array, TypeError, "the function returned an array of <U3, which has no gradient"),
+    ],
+)
 def test_grad_of_a_function_returning_no_number_is_refused(fn, error, match):
     with pytest.raises(error, match=match):
         sg.grad(fn)(np.array([1.0, 2.0]))

@@ -54,7 +54,7 @@ def _source_module(module, path, node):
     if node.level == 0:
         return node.module
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-    base = package[:len(package) - (node.level - 1)]
+    base = package[: len(package) - (node.level - 1)]
     return ".".join(base + ([node.module] if node.module else []))
 
 
@@ -97,8 +97,13 @@ def scan():
                         if alias.asname:
                             aliases[alias.asname] = alias.name
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and _is_private(node.attr) and f"{aliases[node.value.id]}.{node.attr}" not in MODULES):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and _is_private(node.attr)
+                and f"{aliases[node.value.id]}.{node.attr}" not in MODULES
+            ):
                 private.append((module, aliases[node.value.id], node.attr))
     return graph, private
 
@@ -157,16 +162,19 @@ def test_the_scan_sees_imports_cycles_and_private_names():
 def test_no_module_takes_another_modules_private_names():
     _, private = scan()
     unexpected = sorted(set(private) - PRIVATE_IMPORTS_ALLOWED - PENDING_COMPILER)
-    assert not unexpected, ("these modules use another module's underscore names; give the name a public spelling "
-                            "in an internal module (e.g. optim/_update.py):\n"
-                            + "\n".join(f"  {m} takes {n} from {s}" for m, s, n in unexpected))
+    assert not unexpected, (
+        "these modules use another module's underscore names; give the name a public spelling "
+        "in an internal module (e.g. optim/_update.py):\n"
+        + "\n".join(f"  {m} takes {n} from {s}" for m, s, n in unexpected)
+    )
 
 
 def test_no_import_cycles():
     graph, _ = scan()
     found = cycles(graph)
     assert not found, "modules that import one another (directly or in a circle):\n" + "\n".join(
-        "  " + ", ".join(sorted(c)) for c in found)
+        "  " + ", ".join(sorted(c)) for c in found
+    )
 
 
 def test_no_module_is_over_the_line_limit():

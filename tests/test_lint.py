@@ -20,8 +20,9 @@ def _ruff():
 
 @pytest.mark.skipif(_ruff() is None, reason="ruff is not installed (pip install -e '.[test]')")
 def test_ruff_check_is_clean():
-    proc = subprocess.run([_ruff(), "check", "--no-cache", "--output-format", "concise", "."], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [_ruff(), "check", "--no-cache", "--output-format", "concise", "."], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, f"ruff check found problems (ruff check --fix fixes most):\n{proc.stdout}"
 
 
@@ -42,8 +43,17 @@ def test_license_and_typing_marker_ship():
 def test_the_public_api_has_type_hints_that_resolve():
     import typing
 
-    for fn in (srcgrad.source, srcgrad.custom_vjp, srcgrad.viz.make_dot, srcgrad.tensor, srcgrad.zeros,
-               srcgrad.randn, srcgrad.arange, srcgrad.linspace, srcgrad.ones_like):
+    for fn in (
+        srcgrad.source,
+        srcgrad.custom_vjp,
+        srcgrad.viz.make_dot,
+        srcgrad.tensor,
+        srcgrad.zeros,
+        srcgrad.randn,
+        srcgrad.arange,
+        srcgrad.linspace,
+        srcgrad.ones_like,
+    ):
         hints = typing.get_type_hints(fn)  # raises if an annotation does not resolve
         assert "return" in hints, fn.__name__
     assert typing.get_type_hints(srcgrad.zeros)["return"] is srcgrad.Tensor

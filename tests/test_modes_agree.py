@@ -26,14 +26,25 @@ import pytest
 
 import srcgrad
 from corpus import AMBIGUOUS_METHOD, Bug, Limitation, all_cases
-from corpus.harness import (args_of, check_dynamic, check_forward, check_static, check_static_vs_dynamic, dynamic_grad,
-                            forward_directional, numeric_grad, static_as_tensor_function, static_grad)
+from corpus.harness import (
+    args_of,
+    check_dynamic,
+    check_forward,
+    check_static,
+    check_static_vs_dynamic,
+    dynamic_grad,
+    forward_directional,
+    numeric_grad,
+    static_as_tensor_function,
+    static_grad,
+)
 
 CASES = all_cases()
 BY_NAME = {c.name: c for c in CASES}
 
 
 # ------------------------------------------------------------------ the two switches (one place each)
+
 
 def require_static():
     """Skip while the compiler is not exported from ``srcgrad``."""
@@ -64,6 +75,7 @@ def require_forward():
 
 # ------------------------------------------------------------------ shared values
 
+
 @functools.cache
 def reference(name):
     """Central finite differences of a case, computed once."""
@@ -75,8 +87,11 @@ def params(*modes):
     """One ``pytest.param`` per case; a ``Bug`` in any of ``modes`` makes it a strict xfail."""
     out = []
     for case in CASES:
-        marks = [pytest.mark.xfail(strict=True, raises=spec.raises, reason=spec.reason)
-                 for spec in (getattr(case, m) for m in modes) if isinstance(spec, Bug)]
+        marks = [
+            pytest.mark.xfail(strict=True, raises=spec.raises, reason=spec.reason)
+            for spec in (getattr(case, m) for m in modes)
+            if isinstance(spec, Bug)
+        ]
         out.append(pytest.param(case, id=case.name, marks=marks[:1]))
     return out
 
@@ -91,6 +106,7 @@ def limited(case, *modes):
 
 
 # ------------------------------------------------------------------ each mode against finite differences
+
 
 @pytest.mark.parametrize("optimize", [True, False], ids=["opt", "noopt"])
 @pytest.mark.parametrize("case", params("static"))
@@ -125,8 +141,10 @@ def test_ambiguous_methods_follow_numpy_when_asked(case):
 
 # ------------------------------------------------------------------ the modes against each other
 
-@pytest.mark.parametrize("case", [p for p in params("static", "dynamic")
-                                  if limited(p.values[0], "static", "dynamic") is None])
+
+@pytest.mark.parametrize(
+    "case", [p for p in params("static", "dynamic") if limited(p.values[0], "static", "dynamic") is None]
+)
 def test_static_matches_dynamic(case):
     require_static()
     check_static_vs_dynamic(case)
@@ -152,11 +170,27 @@ def test_forward_limitations(case):
 
 # ------------------------------------------------------------------ the corpus itself
 
+
 def test_corpus_is_large_and_covers_every_theme():
     themes = {c.theme for c in CASES}
     assert len(CASES) >= 100
-    assert themes == {"scalar", "elementwise", "reductions", "linalg", "shapes", "indexing", "control", "calls",
-                      "recursion", "structures", "containers", "nondiff", "ml", "idioms", "methods"}
+    assert themes == {
+        "scalar",
+        "elementwise",
+        "reductions",
+        "linalg",
+        "shapes",
+        "indexing",
+        "control",
+        "calls",
+        "recursion",
+        "structures",
+        "containers",
+        "nondiff",
+        "ml",
+        "idioms",
+        "methods",
+    }
     assert all(sum(c.theme == t for c in CASES) >= 8 for t in themes)
 
 
@@ -180,8 +214,9 @@ def test_every_limitation_is_documented():
 
 
 def test_limitations_are_few_and_explained():
-    specs = [(c.name, m, getattr(c, m)) for c in CASES for m in ("static", "dynamic", "forward")
-             if getattr(c, m) is not None]
+    specs = [
+        (c.name, m, getattr(c, m)) for c in CASES for m in ("static", "dynamic", "forward") if getattr(c, m) is not None
+    ]
     for name, mode, spec in specs:
         assert len(spec.reason) > 20, f"{name} ({mode}): say why"
     kinds = {id(spec) for _, _, spec in specs if isinstance(spec, Limitation)}
@@ -201,16 +236,20 @@ def test_gradcheck_on_both_modes(name):
     require_static()
     case = BY_NAME[name]
     args = args_of(case)
-    inputs = tuple(srcgrad.tensor(a, requires_grad=i in case.wrt) if isinstance(a, np.ndarray) else a
-                   for i, a in enumerate(args))
+    inputs = tuple(
+        srcgrad.tensor(a, requires_grad=i in case.wrt) if isinstance(a, np.ndarray) else a for i, a in enumerate(args)
+    )
     assert srcgrad.autograd.gradcheck(case.fn, inputs)
     assert srcgrad.autograd.gradcheck(static_as_tensor_function(case.fn), inputs)
 
 
 def _second_order_cases():
     """Cases the tape follows whose differentiated arguments are all arrays."""
-    return [pytest.param(c, id=c.name) for c in CASES
-            if c.dynamic is None and all(isinstance(args_of(c)[i], np.ndarray) for i in c.wrt)]
+    return [
+        pytest.param(c, id=c.name)
+        for c in CASES
+        if c.dynamic is None and all(isinstance(args_of(c)[i], np.ndarray) for i in c.wrt)
+    ]
 
 
 @pytest.mark.parametrize("case", _second_order_cases())

@@ -28,8 +28,10 @@ def naive_conv2d(x, w, b, stride, padding, dilation):
                     for ic in range(c):
                         for a in range(kh):
                             for e in range(kw):
-                                total += w[oc, ic, a, e] * xp[bi, ic, i * stride[0] + a * dilation[0],
-                                                              j * stride[1] + e * dilation[1]]
+                                total += (
+                                    w[oc, ic, a, e]
+                                    * xp[bi, ic, i * stride[0] + a * dilation[0], j * stride[1] + e * dilation[1]]
+                                )
                     out[bi, oc, i, j] = total
     return out
 
@@ -42,7 +44,7 @@ def naive_pool(x, kernel, stride, padding, reduce, pad_value):
     out = np.zeros((n, c, oh, ow))
     for i in range(oh):
         for j in range(ow):
-            window = xp[:, :, i * stride[0]:i * stride[0] + kernel[0], j * stride[1]:j * stride[1] + kernel[1]]
+            window = xp[:, :, i * stride[0] : i * stride[0] + kernel[0], j * stride[1] : j * stride[1] + kernel[1]]
             out[:, :, i, j] = reduce(window.reshape(n, c, -1), axis=-1)
     return out
 
@@ -60,8 +62,14 @@ def test_conv2d_matches_naive_loop_and_gradchecks(rng, options):
     srcgrad.manual_seed(0)
     conv = nn.Conv2d(2, 3, **options)
     x = srcgrad.tensor(rng.standard_normal((2, 2, 5, 6)), requires_grad=True)
-    expected = naive_conv2d(x.detach().numpy(), value(conv.weight), None if conv.bias is None else value(conv.bias),
-                            conv.stride, conv.padding, conv.dilation)
+    expected = naive_conv2d(
+        x.detach().numpy(),
+        value(conv.weight),
+        None if conv.bias is None else value(conv.bias),
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+    )
     np.testing.assert_allclose(value(conv(x)), expected, rtol=1e-12, atol=1e-13)
     params = (x, conv.weight) + (() if conv.bias is None else (conv.bias,))
     gradcheck(lambda a, w, *b: F.conv2d(a, w, b[0] if b else None, conv.stride, conv.padding, conv.dilation), params)
@@ -99,10 +107,20 @@ def test_grouped_conv2d_is_one_conv_per_group(rng, groups, out_channels):
     x = srcgrad.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
     w, b, a = value(conv.weight), value(conv.bias), x.detach().numpy()
     per_in, per_out = 4 // groups, out_channels // groups
-    expected = np.concatenate([
-        naive_conv2d(a[:, g * per_in:(g + 1) * per_in], w[g * per_out:(g + 1) * per_out], b[g * per_out:(g + 1) * per_out],
-                     (1, 2), (1, 1), (1, 1))
-        for g in range(groups)], axis=1)
+    expected = np.concatenate(
+        [
+            naive_conv2d(
+                a[:, g * per_in : (g + 1) * per_in],
+                w[g * per_out : (g + 1) * per_out],
+                b[g * per_out : (g + 1) * per_out],
+                (1, 2),
+                (1, 1),
+                (1, 1),
+            )
+            for g in range(groups)
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(value(conv(x)), expected, rtol=1e-12, atol=1e-13)
     gradcheck(lambda t, k: F.conv2d(t, k, None, (1, 2), 1, 1, groups), (x, conv.weight))
     assert repr(conv).endswith(f"groups={groups})")
@@ -111,8 +129,9 @@ def test_grouped_conv2d_is_one_conv_per_group(rng, groups, out_channels):
 def test_conv1d_matches_naive_loop(rng):
     conv = nn.Conv1d(2, 3, 3, stride=2, padding=1, dilation=1)
     x = srcgrad.tensor(rng.standard_normal((2, 2, 7)), requires_grad=True)
-    expected = naive_conv2d(x.detach().numpy()[:, :, None, :], value(conv.weight)[:, :, None, :], value(conv.bias),
-                            (1, 2), (0, 1), (1, 1))[:, :, 0, :]
+    expected = naive_conv2d(
+        x.detach().numpy()[:, :, None, :], value(conv.weight)[:, :, None, :], value(conv.bias), (1, 2), (0, 1), (1, 1)
+    )[:, :, 0, :]
     np.testing.assert_allclose(value(conv(x)), expected, rtol=1e-12)
     gradcheck(lambda a: conv(a), (x,))
     assert nn.Conv1d(2, 3, 3, padding="same", dilation=2)(x).shape == (2, 3, 7)
@@ -174,16 +193,20 @@ def test_avg_pool2d_matches_naive_loop(rng, count_include_pad):
         expected = sums / counts
     np.testing.assert_allclose(value(pool(x)), expected, rtol=1e-12)
     gradcheck(lambda t: pool(t), (x,))
-    np.testing.assert_allclose(value(F.avg_pool2d(x, 2, divisor_override=3)),
-                               naive_pool(a, (2, 2), (2, 2), (0, 0), np.sum, 0.0) / 3, rtol=1e-12)
+    np.testing.assert_allclose(
+        value(F.avg_pool2d(x, 2, divisor_override=3)),
+        naive_pool(a, (2, 2), (2, 2), (0, 0), np.sum, 0.0) / 3,
+        rtol=1e-12,
+    )
 
 
 def test_pool1d_and_adaptive_avg_pool(rng):
     a = rng.standard_normal((2, 3, 8))
     x = srcgrad.tensor(a, requires_grad=True)
     np.testing.assert_array_equal(value(nn.MaxPool1d(2)(x)), a.reshape(2, 3, 4, 2).max(-1))
-    np.testing.assert_allclose(value(nn.AvgPool1d(4, 2)(x)),
-                               np.stack([a[..., i:i + 4].mean(-1) for i in (0, 2, 4)], -1), rtol=1e-12)
+    np.testing.assert_allclose(
+        value(nn.AvgPool1d(4, 2)(x)), np.stack([a[..., i : i + 4].mean(-1) for i in (0, 2, 4)], -1), rtol=1e-12
+    )
     img = rng.standard_normal((2, 3, 6, 5))
     xi = srcgrad.tensor(img, requires_grad=True)
     np.testing.assert_allclose(value(nn.AdaptiveAvgPool2d(1)(xi)), img.mean((2, 3), keepdims=True), rtol=1e-12)
@@ -208,7 +231,9 @@ def test_ceil_mode_keeps_the_overhanging_window():
     # a window may not start in the right padding: 5 + 1 padding, kernel 2, stride 2 -> 3 windows, not 4
     assert nn.MaxPool1d(2, 2, padding=1, ceil_mode=True)(x).shape == (1, 1, 3)
     img = srcgrad.tensor(np.arange(25.0).reshape(1, 1, 5, 5))
-    np.testing.assert_array_equal(value(nn.MaxPool2d(2, ceil_mode=True)(img))[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    np.testing.assert_array_equal(
+        value(nn.MaxPool2d(2, ceil_mode=True)(img))[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]]
+    )
 
 
 def test_unfold_layout(rng):

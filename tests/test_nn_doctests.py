@@ -5,9 +5,26 @@ import importlib
 
 import pytest
 
-MODULES = ["srcgrad.nn." + name for name in (
-    "activation", "container", "conv", "dropout", "embedding", "init", "linear", "loss", "module",
-    "normalization", "padding", "parameter", "recurrent", "transformer", "utils")]
+MODULES = [
+    "srcgrad.nn." + name
+    for name in (
+        "activation",
+        "container",
+        "conv",
+        "dropout",
+        "embedding",
+        "init",
+        "linear",
+        "loss",
+        "module",
+        "normalization",
+        "padding",
+        "parameter",
+        "recurrent",
+        "transformer",
+        "utils",
+    )
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -50,10 +50,15 @@ def test_padding_layers(rng):
     a = rng.standard_normal((1, 2, 3, 4))
     x = srcgrad.tensor(a)
     np.testing.assert_array_equal(value(nn.ZeroPad2d((1, 2, 0, 1))(x)), np.pad(a, ((0, 0), (0, 0), (0, 1), (1, 2))))
-    np.testing.assert_array_equal(value(nn.ConstantPad2d(1, 2.5)(x)),
-                                  np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=2.5))
-    np.testing.assert_array_equal(value(nn.ReflectionPad2d(2)(x)), np.pad(a, ((0, 0), (0, 0), (2, 2), (2, 2)), "reflect"))
-    np.testing.assert_array_equal(value(nn.ReplicationPad1d((0, 3))(x)), np.pad(a, ((0, 0), (0, 0), (0, 0), (0, 3)), "edge"))
+    np.testing.assert_array_equal(
+        value(nn.ConstantPad2d(1, 2.5)(x)), np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=2.5)
+    )
+    np.testing.assert_array_equal(
+        value(nn.ReflectionPad2d(2)(x)), np.pad(a, ((0, 0), (0, 0), (2, 2), (2, 2)), "reflect")
+    )
+    np.testing.assert_array_equal(
+        value(nn.ReplicationPad1d((0, 3))(x)), np.pad(a, ((0, 0), (0, 0), (0, 0), (0, 3)), "edge")
+    )
     assert repr(nn.ZeroPad2d(1)) == "ZeroPad2d((1, 1, 1, 1))"
     assert repr(nn.ConstantPad1d((1, 2), 3.5)) == "ConstantPad1d(padding=(1, 2), value=3.5)"
 
@@ -88,8 +93,9 @@ def test_bilinear_interpolation_against_formula(rng, align_corners):
             r0, c0 = min(int(r), 2), min(int(c), 3)
             r1, c1 = min(r0 + 1, 2), min(c0 + 1, 3)
             fr, fc = r - r0, c - c0
-            expected[..., i, j] = ((1 - fr) * ((1 - fc) * a[..., r0, c0] + fc * a[..., r0, c1])
-                                   + fr * ((1 - fc) * a[..., r1, c0] + fc * a[..., r1, c1]))
+            expected[..., i, j] = (1 - fr) * ((1 - fc) * a[..., r0, c0] + fc * a[..., r0, c1]) + fr * (
+                (1 - fc) * a[..., r1, c0] + fc * a[..., r1, c1]
+            )
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     gradcheck(lambda t: F.interpolate(t, scale_factor=1.5, mode="bilinear", align_corners=align_corners), (x,))
 
@@ -106,19 +112,21 @@ def naive_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):
                 for j in range(wd):
                     for a in range(kh):
                         for e in range(kw):
-                            full[bi, :, i * stride + a * dilation, j * stride + e * dilation] += x[bi, ci, i, j] * w[ci, :, a, e]
-    return full[:, :, padding:padding + oh, padding:padding + ow] + b[None, :, None, None]
+                            full[bi, :, i * stride + a * dilation, j * stride + e * dilation] += (
+                                x[bi, ci, i, j] * w[ci, :, a, e]
+                            )
+    return full[:, :, padding : padding + oh, padding : padding + ow] + b[None, :, None, None]
 
 
 @pytest.mark.parametrize("stride, padding, output_padding, dilation", [(1, 0, 0, 1), (2, 1, 1, 1), (2, 0, 0, 2)])
 def test_conv_transpose2d_matches_naive_loop(rng, stride, padding, output_padding, dilation):
     up = nn.ConvTranspose2d(2, 3, 3, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     x = srcgrad.tensor(rng.standard_normal((2, 2, 3, 4)), requires_grad=True)
-    expected = naive_conv_transpose2d(x.detach().numpy(), value(up.weight), value(up.bias), stride, padding,
-                                      output_padding, dilation)
+    expected = naive_conv_transpose2d(
+        x.detach().numpy(), value(up.weight), value(up.bias), stride, padding, output_padding, dilation
+    )
     np.testing.assert_allclose(value(up(x)), expected, rtol=1e-12, atol=1e-13)
-    gradcheck(lambda t, k: F.conv_transpose2d(t, k, None, stride, padding, output_padding, 1, dilation),
-              (x, up.weight))
+    gradcheck(lambda t, k: F.conv_transpose2d(t, k, None, stride, padding, output_padding, 1, dilation), (x, up.weight))
 
 
 def test_conv_transpose_is_the_adjoint_of_conv(rng):
@@ -142,24 +150,33 @@ def test_scaled_dot_product_attention(rng):
     tq, tk, tv = (srcgrad.tensor(a, requires_grad=True) for a in (q, k, v))
     np.testing.assert_allclose(value(F.scaled_dot_product_attention(tq, tk, tv)), np_attention(q, k, v), rtol=1e-12)
     causal = np.where(np.tril(np.ones((4, 4), bool)), 0.0, -np.inf)
-    np.testing.assert_allclose(value(F.scaled_dot_product_attention(tq, tk, tv, is_causal=True)),
-                               np_attention(q, k, v, causal), rtol=1e-12)
+    np.testing.assert_allclose(
+        value(F.scaled_dot_product_attention(tq, tk, tv, is_causal=True)), np_attention(q, k, v, causal), rtol=1e-12
+    )
     allowed = rng.random((4, 4)) > 0.3
     allowed[:, 0] = True
-    np.testing.assert_allclose(value(F.scaled_dot_product_attention(tq, tk, tv, attn_mask=srcgrad.tensor(allowed))),
-                               np_attention(q, k, v, np.where(allowed, 0.0, -np.inf)), rtol=1e-12)
+    np.testing.assert_allclose(
+        value(F.scaled_dot_product_attention(tq, tk, tv, attn_mask=srcgrad.tensor(allowed))),
+        np_attention(q, k, v, np.where(allowed, 0.0, -np.inf)),
+        rtol=1e-12,
+    )
     gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True), (tq, tk, tv))
 
 
 def test_multihead_attention_matches_numpy(rng):
     mha = nn.MultiheadAttention(6, 2)
-    assert [n for n, _ in mha.named_parameters()] == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
-                                                       "out_proj.bias"]
+    assert [n for n, _ in mha.named_parameters()] == [
+        "in_proj_weight",
+        "in_proj_bias",
+        "out_proj.weight",
+        "out_proj.bias",
+    ]
     assert np.all(value(mha.in_proj_bias) == 0) and np.all(value(mha.out_proj.bias) == 0)
     query, key = rng.standard_normal((4, 2, 6)), rng.standard_normal((5, 2, 6))
     pad = np.array([[False] * 4 + [True], [False] * 5])
-    out, weights = mha(srcgrad.tensor(query), srcgrad.tensor(key), srcgrad.tensor(key),
-                       key_padding_mask=srcgrad.tensor(pad))
+    out, weights = mha(
+        srcgrad.tensor(query), srcgrad.tensor(key), srcgrad.tensor(key), key_padding_mask=srcgrad.tensor(pad)
+    )
     w_in, b_in = value(mha.in_proj_weight), value(mha.in_proj_bias)
     q = query @ w_in[:6].T + b_in[:6]
     k = key @ w_in[6:12].T + b_in[6:12]
@@ -180,8 +197,12 @@ def test_transformer_encoder(rng):
     srcgrad.manual_seed(0)
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
     encoder = nn.TransformerEncoder(layer, 2)
-    assert list(encoder.state_dict())[:4] == ["layers.0.self_attn.in_proj_weight", "layers.0.self_attn.in_proj_bias",
-                                              "layers.0.self_attn.out_proj.weight", "layers.0.self_attn.out_proj.bias"]
+    assert list(encoder.state_dict())[:4] == [
+        "layers.0.self_attn.in_proj_weight",
+        "layers.0.self_attn.in_proj_bias",
+        "layers.0.self_attn.out_proj.weight",
+        "layers.0.self_attn.out_proj.bias",
+    ]
     x = srcgrad.tensor(rng.standard_normal((2, 3, 8)), requires_grad=True)
     out = encoder(x)
     assert out.shape == (2, 3, 8)
@@ -205,32 +226,48 @@ def test_more_losses_against_formulas(rng, reduction):
     ty = srcgrad.tensor(y)
     cos = (a * b).sum(1) / np.sqrt(((a * a).sum(1) + 1e-12) * ((b * b).sum(1) + 1e-12))
     cases = [
-        (lambda p, q: F.cosine_embedding_loss(p, q, ty, margin=0.1, reduction=reduction),
-         np.where(y == 1, 1 - cos, np.maximum(cos - 0.1, 0))),
-        (lambda p, q: F.margin_ranking_loss(p[:, 0], q[:, 0], ty * 1.0, margin=0.5, reduction=reduction),
-         np.maximum(-y * (a[:, 0] - b[:, 0]) + 0.5, 0)),
+        (
+            lambda p, q: F.cosine_embedding_loss(p, q, ty, margin=0.1, reduction=reduction),
+            np.where(y == 1, 1 - cos, np.maximum(cos - 0.1, 0)),
+        ),
+        (
+            lambda p, q: F.margin_ranking_loss(p[:, 0], q[:, 0], ty * 1.0, margin=0.5, reduction=reduction),
+            np.maximum(-y * (a[:, 0] - b[:, 0]) + 0.5, 0),
+        ),
         (lambda p, q: F.soft_margin_loss(p, q, reduction=reduction), np.log1p(np.exp(-b * a))),
-        (lambda p, q: F.triplet_margin_loss(p, q, x3.detach(), margin=0.7, reduction=reduction),
-         np.maximum(np.linalg.norm(a - b + 1e-6, axis=1) - np.linalg.norm(a - c + 1e-6, axis=1) + 0.7, 0)),
-        (lambda p, q: F.poisson_nll_loss(p, q.detach() ** 2, reduction=reduction), np.exp(a) - b ** 2 * a),
-        (lambda p, q: F.gaussian_nll_loss(p, q.detach(), x3.detach() ** 2 + 0.1, reduction=reduction),
-         0.5 * (np.log(c ** 2 + 0.1) + (a - b) ** 2 / (c ** 2 + 0.1))),
+        (
+            lambda p, q: F.triplet_margin_loss(p, q, x3.detach(), margin=0.7, reduction=reduction),
+            np.maximum(np.linalg.norm(a - b + 1e-6, axis=1) - np.linalg.norm(a - c + 1e-6, axis=1) + 0.7, 0),
+        ),
+        (lambda p, q: F.poisson_nll_loss(p, q.detach() ** 2, reduction=reduction), np.exp(a) - b**2 * a),
+        (
+            lambda p, q: F.gaussian_nll_loss(p, q.detach(), x3.detach() ** 2 + 0.1, reduction=reduction),
+            0.5 * (np.log(c**2 + 0.1) + (a - b) ** 2 / (c**2 + 0.1)),
+        ),
     ]
     for fn, expected in cases:
         np.testing.assert_allclose(value(fn(x1, x2)), red(expected), rtol=1e-10)
         gradcheck(lambda p: fn(p, x2), (x1,))
     h = np.abs(a[:, 0])
-    np.testing.assert_allclose(value(F.hinge_embedding_loss(srcgrad.tensor(h), ty * 1.0, reduction=reduction)),
-                               red(np.where(y == 1, h, np.maximum(1 - h, 0))), rtol=1e-12)
+    np.testing.assert_allclose(
+        value(F.hinge_embedding_loss(srcgrad.tensor(h), ty * 1.0, reduction=reduction)),
+        red(np.where(y == 1, h, np.maximum(1 - h, 0))),
+        rtol=1e-12,
+    )
     targets = (rng.random((4, 3)) > 0.5).astype(float)
     np.testing.assert_allclose(
         value(F.multilabel_soft_margin_loss(x1, srcgrad.tensor(targets), reduction=reduction)),
-        red(-(targets * log_sigmoid(a) + (1 - targets) * log_sigmoid(-a)).mean(1)), rtol=1e-12)
+        red(-(targets * log_sigmoid(a) + (1 - targets) * log_sigmoid(-a)).mean(1)),
+        rtol=1e-12,
+    )
     labels = np.array([0, 2, 1, 2])
     margins = np.maximum(1 - a[np.arange(4), labels][:, None] + a, 0) ** 2
     margins[np.arange(4), labels] = 0
-    np.testing.assert_allclose(value(F.multi_margin_loss(x1, srcgrad.tensor(labels), p=2, reduction=reduction)),
-                               red(margins.sum(1) / 3), rtol=1e-12)
+    np.testing.assert_allclose(
+        value(F.multi_margin_loss(x1, srcgrad.tensor(labels), p=2, reduction=reduction)),
+        red(margins.sum(1) / 3),
+        rtol=1e-12,
+    )
     gradcheck(lambda p: F.multi_margin_loss(p, srcgrad.tensor(labels), reduction=reduction), (x1,))
 
 
@@ -255,8 +292,10 @@ def test_shape_and_misc_layers(rng):
     assert shuffled[1, 1, 3, 2] == a[1, 1 * 4 + 1 * 2 + 0, 1, 1]  # out[c, h*r+i, w*r+j] = in[c*r*r + i*r + j, h, w]
     np.testing.assert_array_equal(value(nn.PixelUnshuffle(2)(nn.PixelShuffle(2)(x))), a)
     cols = nn.Unfold(2, padding=1)(x)
-    np.testing.assert_allclose(value(nn.Fold((3, 3), 2, padding=1)(cols)),
-                               a * value(F.fold(F.unfold(srcgrad.ones(1, 1, 3, 3), 2, padding=1), 3, 2, padding=1)))
+    np.testing.assert_allclose(
+        value(nn.Fold((3, 3), 2, padding=1)(cols)),
+        a * value(F.fold(F.unfold(srcgrad.ones(1, 1, 3, 3), 2, padding=1), 3, 2, padding=1)),
+    )
     gradcheck(lambda t: F.fold(t, (3, 3), 2, padding=1), (cols.detach().requires_grad_(),))
     np.testing.assert_array_equal(value(nn.AdaptiveMaxPool2d(1)(x))[..., 0, 0], a.max((2, 3)))
     g = value(nn.GLU(1)(x))
@@ -285,8 +324,9 @@ def test_instance_norm(rng):
     np.testing.assert_allclose(tracked.running_var.numpy(), 0.9 + 0.1 * a.var(-1, ddof=1).mean(0), rtol=1e-12)
     img = rng.standard_normal((2, 3, 4, 4))
     got = value(nn.InstanceNorm2d(3)(srcgrad.tensor(img)))
-    np.testing.assert_allclose(got, (img - img.mean((2, 3), keepdims=True)) / np.sqrt(img.var((2, 3), keepdims=True) + 1e-5),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        got, (img - img.mean((2, 3), keepdims=True)) / np.sqrt(img.var((2, 3), keepdims=True) + 1e-5), rtol=1e-12
+    )
 
 
 def test_adaptive_max_pool_uneven_windows(rng):
@@ -300,6 +340,7 @@ def test_adaptive_max_pool_uneven_windows(rng):
             c0, c1 = (j * 5) // 4, -(-((j + 1) * 5) // 4)
             expected[:, :, i, j] = a[:, :, r0:r1, c0:c1].max((2, 3))
     np.testing.assert_array_equal(value(out), expected)
-    np.testing.assert_array_equal(np.take_along_axis(a.reshape(2, 3, -1), idx.numpy().reshape(2, 3, -1), 2),
-                                  expected.reshape(2, 3, -1))
+    np.testing.assert_array_equal(
+        np.take_along_axis(a.reshape(2, 3, -1), idx.numpy().reshape(2, 3, -1), 2), expected.reshape(2, 3, -1)
+    )
     gradcheck(lambda t: F.adaptive_max_pool2d(t, (3, 4)), (x,))

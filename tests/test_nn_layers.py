@@ -32,7 +32,7 @@ ACTIVATIONS = [
     (nn.CELU(0.5), lambda x: np.maximum(0, x) + np.minimum(0, 0.5 * (np.exp(x / 0.5) - 1))),
     (nn.SELU(), lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (np.exp(x) - 1))),
     (nn.GELU(), lambda x: x * 0.5 * (1 + _erf(x / np.sqrt(2)))),
-    (nn.GELU("tanh"), lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
+    (nn.GELU("tanh"), lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))),
     (nn.SiLU(), lambda x: x * sig(x)),
     (nn.Mish(), lambda x: x * np.tanh(np.log1p(np.exp(x)))),
     (nn.Sigmoid(), sig),
@@ -64,8 +64,9 @@ def test_activation_values_and_gradients(layer, formula):
 def test_gelu_second_derivative_and_exact_tail():
     x = srcgrad.tensor([-1.2, 0.3, 2.0], requires_grad=True)
     gradgradcheck(nn.GELU(), (x,))
-    np.testing.assert_allclose(value(F.gelu(srcgrad.tensor([-8.0, 8.0]))), [-8.0 * 0.5 * math.erfc(8 / math.sqrt(2)), 8.0],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        value(F.gelu(srcgrad.tensor([-8.0, 8.0]))), [-8.0 * 0.5 * math.erfc(8 / math.sqrt(2)), 8.0], rtol=1e-10
+    )
     with pytest.raises(RuntimeError):
         F.gelu(x, approximate="fast")
 
@@ -104,7 +105,10 @@ def test_linear_values_gradients_and_default_init():
 
 def test_bilinear_identity_flatten_unflatten(rng):
     bil = nn.Bilinear(2, 3, 4)
-    x1, x2 = srcgrad.tensor(rng.standard_normal((5, 2)), requires_grad=True), srcgrad.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    x1, x2 = (
+        srcgrad.tensor(rng.standard_normal((5, 2)), requires_grad=True),
+        srcgrad.tensor(rng.standard_normal((5, 3)), requires_grad=True),
+    )
     W, b = value(bil.weight), value(bil.bias)
     expected = np.stack([np.sum((x1.detach().numpy() @ W[k]) * x2.detach().numpy(), axis=1) for k in range(4)], 1) + b
     np.testing.assert_allclose(value(bil(x1, x2)), expected, rtol=1e-12)
@@ -201,14 +205,18 @@ def test_batch_norm_training_running_stats_and_eval(rng):
     # (N, C, L): statistics over N and L
     bn3 = nn.BatchNorm1d(2)
     d3 = rng.standard_normal((4, 2, 5))
-    np.testing.assert_allclose(value(bn3(srcgrad.tensor(d3))),
-                               (d3 - d3.mean((0, 2), keepdims=True)) / np.sqrt(d3.var((0, 2), keepdims=True) + 1e-5),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        value(bn3(srcgrad.tensor(d3))),
+        (d3 - d3.mean((0, 2), keepdims=True)) / np.sqrt(d3.var((0, 2), keepdims=True) + 1e-5),
+        rtol=1e-12,
+    )
     bn2 = nn.BatchNorm2d(2)
     d4 = rng.standard_normal((2, 2, 3, 3))
-    np.testing.assert_allclose(value(bn2(srcgrad.tensor(d4))),
-                               (d4 - d4.mean((0, 2, 3), keepdims=True)) / np.sqrt(d4.var((0, 2, 3), keepdims=True) + 1e-5),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        value(bn2(srcgrad.tensor(d4))),
+        (d4 - d4.mean((0, 2, 3), keepdims=True)) / np.sqrt(d4.var((0, 2, 3), keepdims=True) + 1e-5),
+        rtol=1e-12,
+    )
     with pytest.raises(ValueError):
         nn.BatchNorm1d(3)(srcgrad.randn(1, 3))
     cumulative = nn.BatchNorm1d(3, momentum=None)
@@ -224,12 +232,14 @@ def test_functional_pad_modes(rng):
     a = rng.standard_normal((2, 3, 4))
     x = srcgrad.tensor(a, requires_grad=True)
     np.testing.assert_array_equal(value(F.pad(x, (1, 2))), np.pad(a, ((0, 0), (0, 0), (1, 2))))
-    np.testing.assert_array_equal(value(F.pad(x, (1, 2, 0, 1), value=3.0)),
-                                  np.pad(a, ((0, 0), (0, 1), (1, 2)), constant_values=3.0))
+    np.testing.assert_array_equal(
+        value(F.pad(x, (1, 2, 0, 1), value=3.0)), np.pad(a, ((0, 0), (0, 1), (1, 2)), constant_values=3.0)
+    )
     np.testing.assert_array_equal(value(F.pad(x, (-1, 1))), np.pad(a[..., 1:], ((0, 0), (0, 0), (0, 1))))
     for mode, np_mode in (("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")):
-        np.testing.assert_array_equal(value(F.pad(x, (2, 1, 1, 2), mode=mode)),
-                                      np.pad(a, ((0, 0), (1, 2), (2, 1)), mode=np_mode))
+        np.testing.assert_array_equal(
+            value(F.pad(x, (2, 1, 1, 2), mode=mode)), np.pad(a, ((0, 0), (1, 2), (2, 1)), mode=np_mode)
+        )
         gradcheck(lambda t: F.pad(t, (2, 1, 1, 2), mode=mode), (x,))
     gradcheck(lambda t: F.pad(t, (1, 1)), (x,))
     with pytest.raises(RuntimeError):
@@ -242,8 +252,11 @@ def test_normalize_and_cosine_similarity(rng):
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     x, y = srcgrad.tensor(a, requires_grad=True), srcgrad.tensor(b, requires_grad=True)
     np.testing.assert_allclose(value(F.normalize(x)), a / np.linalg.norm(a, axis=1, keepdims=True), rtol=1e-12)
-    np.testing.assert_allclose(value(F.cosine_similarity(x, y)),
-                               (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        value(F.cosine_similarity(x, y)),
+        (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)),
+        rtol=1e-12,
+    )
     gradcheck(lambda s, t: F.cosine_similarity(s, t), (x, y))
     gradcheck(lambda s: F.normalize(s, dim=0), (x,))
 
@@ -251,9 +264,17 @@ def test_normalize_and_cosine_similarity(rng):
 def test_float32_models_stay_float32():
     srcgrad.manual_seed(0)
     model = nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.GELU(), nn.MaxPool2d(2),
-        nn.AvgPool2d(2, 1, 1, count_include_pad=False), nn.Flatten(), nn.Dropout(0.1), nn.Linear(64, 8),
-        nn.LayerNorm(8), nn.SiLU(), nn.Linear(8, 3),
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.GELU(),
+        nn.MaxPool2d(2),
+        nn.AvgPool2d(2, 1, 1, count_include_pad=False),
+        nn.Flatten(),
+        nn.Dropout(0.1),
+        nn.Linear(64, 8),
+        nn.LayerNorm(8),
+        nn.SiLU(),
+        nn.Linear(8, 3),
     ).to(srcgrad.float32)
     out = model(srcgrad.randn(5, 1, 6, 6, dtype=np.float32))
     loss = F.cross_entropy(out, srcgrad.tensor([0, 1, 2, 0, 1]), label_smoothing=0.1)
@@ -264,16 +285,25 @@ def test_float32_models_stay_float32():
     output, (h, c) = lstm(srcgrad.randn(2, 1, 3, dtype=np.float32))
     assert output.dtype == h.dtype == c.dtype == np.float32
     x32, y32 = srcgrad.rand(3, dtype=np.float32), srcgrad.rand(3, dtype=np.float32)
-    for loss_fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.binary_cross_entropy,
-                    F.binary_cross_entropy_with_logits):
+    for loss_fn in (
+        F.mse_loss,
+        F.l1_loss,
+        F.smooth_l1_loss,
+        F.huber_loss,
+        F.binary_cross_entropy,
+        F.binary_cross_entropy_with_logits,
+    ):
         assert loss_fn(x32, y32).dtype == np.float32, loss_fn
 
 
 def test_embedding_max_norm_rescales_looked_up_rows(rng):
     emb = nn.Embedding(5, 3, max_norm=1.0)
     with srcgrad.no_grad():
-        emb.weight.copy_(srcgrad.tensor(np.array([[3.0, 4.0, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 2.0],
-                                                  [1.0, 1.0, 1.0], [0.0, 5.0, 0.0]])))
+        emb.weight.copy_(
+            srcgrad.tensor(
+                np.array([[3.0, 4.0, 0.0], [0.1, 0.0, 0.0], [0.0, 0.0, 2.0], [1.0, 1.0, 1.0], [0.0, 5.0, 0.0]])
+            )
+        )
     out = emb(srcgrad.tensor([0, 1, 0, 3]))
     np.testing.assert_allclose(value(out)[0], [0.6, 0.8, 0.0], rtol=1e-6)
     np.testing.assert_allclose(value(out)[1], [0.1, 0.0, 0.0])

@@ -33,15 +33,20 @@ def test_regression_losses(rng, reduction):
     y = srcgrad.tensor(b)
     d = a - b
     cases = [
-        (nn.MSELoss(reduction=reduction), d ** 2),
+        (nn.MSELoss(reduction=reduction), d**2),
         (nn.L1Loss(reduction=reduction), np.abs(d)),
-        (nn.SmoothL1Loss(reduction=reduction), np.where(np.abs(d) < 1, 0.5 * d ** 2, np.abs(d) - 0.5)),
-        (nn.SmoothL1Loss(reduction=reduction, beta=2.0), np.where(np.abs(d) < 2, 0.5 * d ** 2 / 2, np.abs(d) - 1.0)),
+        (nn.SmoothL1Loss(reduction=reduction), np.where(np.abs(d) < 1, 0.5 * d**2, np.abs(d) - 0.5)),
+        (nn.SmoothL1Loss(reduction=reduction, beta=2.0), np.where(np.abs(d) < 2, 0.5 * d**2 / 2, np.abs(d) - 1.0)),
         (nn.SmoothL1Loss(reduction=reduction, beta=0.0), np.abs(d)),
-        (nn.HuberLoss(reduction=reduction, delta=1.5), np.where(np.abs(d) <= 1.5, 0.5 * d ** 2, 1.5 * (np.abs(d) - 0.75))),
+        (
+            nn.HuberLoss(reduction=reduction, delta=1.5),
+            np.where(np.abs(d) <= 1.5, 0.5 * d**2, 1.5 * (np.abs(d) - 0.75)),
+        ),
     ]
     for loss_fn, elementwise in cases:
-        np.testing.assert_allclose(value(loss_fn(x, y)), reduce(elementwise, reduction), rtol=1e-12, err_msg=repr(loss_fn))
+        np.testing.assert_allclose(
+            value(loss_fn(x, y)), reduce(elementwise, reduction), rtol=1e-12, err_msg=repr(loss_fn)
+        )
         gradcheck(lambda t: loss_fn(t, y), (x,))
     # the target gets a gradient too
     t = srcgrad.tensor(b, requires_grad=True)
@@ -75,14 +80,18 @@ def ce_reference(logits, target, weight=None, ignore_index=-100, reduction="mean
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("options", [
-    {},
-    {"label_smoothing": 0.2},
-    {"ignore_index": 1},
-    {"ignore_index": 1, "label_smoothing": 0.1},
-    {"weight": np.array([0.5, 2.0, 1.0, 3.0])},
-    {"weight": np.array([0.5, 2.0, 1.0, 3.0]), "ignore_index": 0, "label_smoothing": 0.3},
-], ids=["plain", "smoothing", "ignore", "ignore+smoothing", "weight", "all"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"label_smoothing": 0.2},
+        {"ignore_index": 1},
+        {"ignore_index": 1, "label_smoothing": 0.1},
+        {"weight": np.array([0.5, 2.0, 1.0, 3.0])},
+        {"weight": np.array([0.5, 2.0, 1.0, 3.0]), "ignore_index": 0, "label_smoothing": 0.3},
+    ],
+    ids=["plain", "smoothing", "ignore", "ignore+smoothing", "weight", "all"],
+)
 def test_cross_entropy_class_indices(rng, reduction, options):
     logits = rng.standard_normal((5, 4)) * 3
     target = np.array([0, 1, 3, 1, 2])
@@ -90,8 +99,12 @@ def test_cross_entropy_class_indices(rng, reduction, options):
     kwargs = dict(options)
     weight = kwargs.pop("weight", None)
     smoothing = kwargs.pop("label_smoothing", 0.0)
-    loss_fn = nn.CrossEntropyLoss(weight=None if weight is None else srcgrad.tensor(weight), reduction=reduction,
-                                  label_smoothing=smoothing, **kwargs)
+    loss_fn = nn.CrossEntropyLoss(
+        weight=None if weight is None else srcgrad.tensor(weight),
+        reduction=reduction,
+        label_smoothing=smoothing,
+        **kwargs,
+    )
     expected = ce_reference(logits, target, weight, kwargs.get("ignore_index", -100), reduction, smoothing)
     np.testing.assert_allclose(value(loss_fn(x, srcgrad.tensor(target))), expected, rtol=1e-12)
     gradcheck(lambda t: loss_fn(t, srcgrad.tensor(target)), (x,))
@@ -121,11 +134,13 @@ def test_cross_entropy_probability_targets(rng, reduction):
         y = probs * (1 - smoothing) + smoothing / 3
         per_sample = -(log_softmax(logits, 1) * y * weight).sum(1)
         expected = {"mean": per_sample.sum() / 4, "sum": per_sample.sum(), "none": per_sample}[reduction]
-        got = F.cross_entropy(x, srcgrad.tensor(probs), weight=srcgrad.tensor(weight), reduction=reduction,
-                              label_smoothing=smoothing)
+        got = F.cross_entropy(
+            x, srcgrad.tensor(probs), weight=srcgrad.tensor(weight), reduction=reduction, label_smoothing=smoothing
+        )
         np.testing.assert_allclose(value(got), expected, rtol=1e-12)
-        gradcheck(lambda t: F.cross_entropy(t, srcgrad.tensor(probs), label_smoothing=smoothing,
-                                            reduction=reduction), (x,))
+        gradcheck(
+            lambda t: F.cross_entropy(t, srcgrad.tensor(probs), label_smoothing=smoothing, reduction=reduction), (x,)
+        )
 
 
 def test_cross_entropy_errors_and_stability():
@@ -160,11 +175,14 @@ def test_binary_cross_entropy(rng, reduction):
     w = rng.uniform(0.5, 1.5, (4,))
     x = srcgrad.tensor(p, requires_grad=True)
     loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-    np.testing.assert_allclose(value(nn.BCELoss(reduction=reduction)(x, srcgrad.tensor(y))), reduce(loss, reduction),
-                               rtol=1e-12)
-    np.testing.assert_allclose(value(F.binary_cross_entropy(x, srcgrad.tensor(y), weight=srcgrad.tensor(w),
-                                                            reduction=reduction)), reduce(loss * w, reduction),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        value(nn.BCELoss(reduction=reduction)(x, srcgrad.tensor(y))), reduce(loss, reduction), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        value(F.binary_cross_entropy(x, srcgrad.tensor(y), weight=srcgrad.tensor(w), reduction=reduction)),
+        reduce(loss * w, reduction),
+        rtol=1e-12,
+    )
     gradcheck(lambda t: F.binary_cross_entropy(t, srcgrad.tensor(y), reduction=reduction), (x,))
 
 
@@ -183,8 +201,9 @@ def test_binary_cross_entropy_gradient_at_0_and_1_is_pytorchs():
     for weight, reduction in ((None, "none"), (w, "mean"), (w, "sum")):
         x = srcgrad.tensor(p, requires_grad=True)
         t = srcgrad.tensor(y, requires_grad=True)
-        loss = F.binary_cross_entropy(x, t, weight=None if weight is None else srcgrad.tensor(weight),
-                                      reduction=reduction)
+        loss = F.binary_cross_entropy(
+            x, t, weight=None if weight is None else srcgrad.tensor(weight), reduction=reduction
+        )
         assert loss.grad_fn.name() in ("BinaryCrossEntropyBackward0", "MeanBackward0", "SumBackward0")
         loss.sum().backward() if reduction == "none" else loss.backward()
         scale = (1.0 if weight is None else weight) / (8 if reduction == "mean" else 1)
@@ -207,8 +226,9 @@ def test_normalize_of_a_zero_row_has_gradient_g_over_eps():
         out.backward(srcgrad.tensor(g))
         np.testing.assert_allclose(x.grad.numpy()[[0, 2]], g[[0, 2]] / 1e-12)  # the denominator is the constant eps
         assert np.all(np.isfinite(x.grad.numpy()))
-    gradcheck(lambda t: F.normalize(t, p=3, dim=0), (srcgrad.tensor(np.array([[1.0, -2.0], [0.5, 3.0]]),
-                                                                    requires_grad=True),))
+    gradcheck(
+        lambda t: F.normalize(t, p=3, dim=0), (srcgrad.tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True),)
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -221,8 +241,9 @@ def test_bce_with_logits_weights_and_pos_weight(rng, reduction):
     s = 1 / (1 + np.exp(-z))
     plain = -(y * np.log(s) + (1 - y) * np.log(1 - s))
     with_pw = -(pw * y * np.log(s) + (1 - y) * np.log(1 - s)) * w
-    np.testing.assert_allclose(value(nn.BCEWithLogitsLoss(reduction=reduction)(x, srcgrad.tensor(y))),
-                               reduce(plain, reduction), rtol=1e-11)
+    np.testing.assert_allclose(
+        value(nn.BCEWithLogitsLoss(reduction=reduction)(x, srcgrad.tensor(y))), reduce(plain, reduction), rtol=1e-11
+    )
     loss_fn = nn.BCEWithLogitsLoss(weight=srcgrad.tensor(w), pos_weight=srcgrad.tensor(pw), reduction=reduction)
     np.testing.assert_allclose(value(loss_fn(x, srcgrad.tensor(y))), reduce(with_pw, reduction), rtol=1e-11)
     gradcheck(lambda t: loss_fn(t, srcgrad.tensor(y)), (x,))
@@ -242,7 +263,12 @@ def test_kl_div(rng):
     p[0, 0] = 0.0
     x = srcgrad.tensor(logq, requires_grad=True)
     terms = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1)) - logq), 0.0)
-    np.testing.assert_allclose(value(F.kl_div(x, srcgrad.tensor(p), reduction="batchmean")), terms.sum() / 3, rtol=1e-12)
-    np.testing.assert_allclose(value(nn.KLDivLoss(reduction="sum", log_target=True)(x, srcgrad.tensor(np.log(p + 1e-300)))),
-                               (p * (np.log(p + 1e-300) - logq)).sum(), rtol=1e-9)
+    np.testing.assert_allclose(
+        value(F.kl_div(x, srcgrad.tensor(p), reduction="batchmean")), terms.sum() / 3, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        value(nn.KLDivLoss(reduction="sum", log_target=True)(x, srcgrad.tensor(np.log(p + 1e-300)))),
+        (p * (np.log(p + 1e-300) - logq)).sum(),
+        rtol=1e-9,
+    )
     gradcheck(lambda t: F.kl_div(t, srcgrad.tensor(p), reduction="sum"), (x,))

@@ -103,8 +103,15 @@ def test_zero_grad_and_requires_grad_():
 def test_state_dict_keys_values_and_round_trip():
     net = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.BatchNorm1d(2))
     sd = net.state_dict()
-    assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias", "2.running_mean", "2.running_var",
-                        "2.num_batches_tracked"]
+    assert list(sd) == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "2.running_mean",
+        "2.running_var",
+        "2.num_batches_tracked",
+    ]
     assert all(isinstance(v, srcgrad.Tensor) and not v.requires_grad for v in sd.values())
     assert np.shares_memory(sd["0.weight"].numpy(), net[0].weight.detach().numpy())
     other = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.BatchNorm1d(2))
@@ -176,8 +183,9 @@ def test_forward_hooks_and_removal():
     pre.remove()
     post.remove()
     x = srcgrad.randn(3, 2)
-    np.testing.assert_allclose(lin(x).detach().numpy(), x.numpy() @ lin.weight.detach().numpy().T
-                               + lin.bias.detach().numpy())
+    np.testing.assert_allclose(
+        lin(x).detach().numpy(), x.numpy() @ lin.weight.detach().numpy().T + lin.bias.detach().numpy()
+    )
 
 
 def test_repr_like_pytorch():
@@ -190,12 +198,16 @@ def test_repr_like_pytorch():
         "    (1): Dropout(p=0.2, inplace=False)\n"
         "  )\n"
         "  (2): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))\n"
-        ")")
+        ")"
+    )
     assert repr(nn.Linear(3, 1, bias=False)) == "Linear(in_features=3, out_features=1, bias=False)"
     assert repr(nn.LSTM(3, 4, num_layers=2, batch_first=True)) == "LSTM(3, 4, num_layers=2, batch_first=True)"
     assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
     assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"
-    assert repr(nn.BatchNorm1d(4)) == "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    assert (
+        repr(nn.BatchNorm1d(4))
+        == "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
+    )
     assert repr(nn.Embedding(10, 3)) == "Embedding(10, 3)"
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
@@ -270,7 +282,8 @@ def test_full_backward_hooks():
     lin = nn.Linear(3, 2)
     log = []
     lin.register_full_backward_hook(
-        lambda m, gi, go: log.append(([None if g is None else g.shape for g in gi], [g.shape for g in go])))
+        lambda m, gi, go: log.append(([None if g is None else g.shape for g in gi], [g.shape for g in go]))
+    )
     handle = lin.register_full_backward_pre_hook(lambda m, go: log.append(("pre", len(go))))
     x = srcgrad.ones(4, 3, requires_grad=True)
     lin(x).sum().backward()

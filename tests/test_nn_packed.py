@@ -7,7 +7,12 @@ import srcgrad
 from srcgrad import nn
 from srcgrad.autograd import gradcheck
 from srcgrad.nn.utils.rnn import (
-    PackedSequence, pack_padded_sequence, pack_sequence, pad_packed_sequence, pad_sequence, unpad_sequence,
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+    unpad_sequence,
 )
 
 
@@ -69,7 +74,7 @@ def test_recurrent_layers_stop_each_sequence_at_its_length(rng, kind):
     padded, got_lengths = pad_packed_sequence(out)
     assert got_lengths.tolist() == lengths and padded.shape == (5, 3, 6)
     for i, n in enumerate(lengths):  # each sequence alone, unpadded
-        alone_out, alone_state = layer(srcgrad.tensor(x[:n, i:i + 1]))
+        alone_out, alone_state = layer(srcgrad.tensor(x[:n, i : i + 1]))
         alone_h = alone_state[0] if kind == "LSTM" else alone_state
         np.testing.assert_allclose(value(padded)[:n, i], value(alone_out)[:, 0], rtol=1e-12, atol=1e-14)
         assert np.all(value(padded)[n:, i] == 0)

@@ -125,18 +125,21 @@ def test_unbatched_input(rng):
 def test_cells_match_numpy(rng):
     x, h, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
     rnn = nn.RNNCell(3, 4)
-    np.testing.assert_allclose(value(rnn(srcgrad.tensor(x), srcgrad.tensor(h))), np_rnn_cell(x, h, *params(rnn)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        value(rnn(srcgrad.tensor(x), srcgrad.tensor(h))), np_rnn_cell(x, h, *params(rnn)), rtol=1e-12
+    )
     lstm = nn.LSTMCell(3, 4)
     h1, c1 = lstm(srcgrad.tensor(x), (srcgrad.tensor(h), srcgrad.tensor(c)))
     eh, ec = np_lstm_cell(x, h, c, *params(lstm))
     np.testing.assert_allclose(value(h1), eh, rtol=1e-12)
     np.testing.assert_allclose(value(c1), ec, rtol=1e-12)
     gru = nn.GRUCell(3, 4)
-    np.testing.assert_allclose(value(gru(srcgrad.tensor(x), srcgrad.tensor(h))), np_gru_cell(x, h, *params(gru)),
-                               rtol=1e-12)
-    np.testing.assert_allclose(value(gru(srcgrad.tensor(x[0]))), np_gru_cell(x[:1], np.zeros((1, 4)), *params(gru))[0],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        value(gru(srcgrad.tensor(x), srcgrad.tensor(h))), np_gru_cell(x, h, *params(gru)), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        value(gru(srcgrad.tensor(x[0]))), np_gru_cell(x[:1], np.zeros((1, 4)), *params(gru))[0], rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
@@ -186,8 +189,13 @@ def test_shape_errors():
 
 def test_lstm_projection_matches_numpy(rng):
     lstm = nn.LSTM(3, 5, proj_size=2)
-    assert [n for n, _ in lstm.named_parameters()] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                                                        "weight_hr_l0"]
+    assert [n for n, _ in lstm.named_parameters()] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+        "weight_hr_l0",
+    ]
     assert lstm.weight_hh_l0.shape == (20, 2) and lstm.weight_hr_l0.shape == (2, 5)
     xs = rng.standard_normal((4, 2, 3))
     out, (h_n, c_n) = lstm(srcgrad.tensor(xs))

@@ -159,8 +159,8 @@ def test_embedding_with_padding_matches_pytorch():
     idx = np.array([[1, 2, 5], [1, 0, 2]])
     out_s, out_t = ours(srcgrad.tensor(idx)), theirs(torch.tensor(idx))
     np.testing.assert_allclose(out_s.detach().numpy(), out_t.detach().numpy())
-    (out_s ** 2).sum().backward()
-    (out_t ** 2).sum().backward()
+    (out_s**2).sum().backward()
+    (out_t**2).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
 
 
@@ -173,9 +173,18 @@ LOSSES = [
     ("lib.nn.BCEWithLogitsLoss(pos_weight=lib.tensor([0.5, 1.0, 2.0, 3.0], dtype=lib.float64))", "unit"),
     ("lib.nn.CrossEntropyLoss()", "class"),
     ("lib.nn.CrossEntropyLoss(label_smoothing=0.15, ignore_index=2)", "class"),
-    ("lib.nn.CrossEntropyLoss(weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=lib.float64), label_smoothing=0.2, ignore_index=0)", "class"),
-    ("lib.nn.CrossEntropyLoss(weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=lib.float64), reduction='none', label_smoothing=0.1)", "class"),
-    ("lib.nn.CrossEntropyLoss(label_smoothing=0.3, weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=lib.float64))", "probs"),
+    (
+        "lib.nn.CrossEntropyLoss(weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=lib.float64), label_smoothing=0.2, ignore_index=0)",
+        "class",
+    ),
+    (
+        "lib.nn.CrossEntropyLoss(weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=lib.float64), reduction='none', label_smoothing=0.1)",
+        "class",
+    ),
+    (
+        "lib.nn.CrossEntropyLoss(label_smoothing=0.3, weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=lib.float64))",
+        "probs",
+    ),
     ("lib.nn.NLLLoss(weight=lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=lib.float64), ignore_index=3)", "class"),
     ("lib.nn.KLDivLoss(reduction='batchmean')", "probs"),
 ]
@@ -200,8 +209,9 @@ def test_init_gains_and_default_bounds_match_pytorch():
     for name, param in [("linear", None), ("tanh", None), ("relu", None), ("leaky_relu", 0.3), ("selu", None)]:
         assert nn.init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
     t = torch.empty(6, 4, 3, 3)
-    assert nn.init._calculate_fan_in_and_fan_out(srcgrad.zeros(6, 4, 3, 3)) == \
-        torch.nn.init._calculate_fan_in_and_fan_out(t)
+    assert nn.init._calculate_fan_in_and_fan_out(
+        srcgrad.zeros(6, 4, 3, 3)
+    ) == torch.nn.init._calculate_fan_in_and_fan_out(t)
 
 
 def test_clip_grad_norm_matches_pytorch(rng):
@@ -285,17 +295,21 @@ def test_multihead_attention_matches_pytorch(rng, batch_first):
     pad = np.array([[False, False, True, False], [False, True, False, False]])
     causal = np.triu(np.ones((4, 4), dtype=bool), 1)
     for kwargs in ({}, {"key_padding_mask": pad}, {"attn_mask": causal}, {"average_attn_weights": False}):
+
         def run(lib, module, a, b):
             extra = {key: lib.tensor(val) if isinstance(val, np.ndarray) else val for key, val in kwargs.items()}
             out, weights = module(a, b, b, **extra)
             return out, weights
+
         compare(lambda a, b: run(srcgrad, ours, a, b), lambda a, b: run(torch, theirs, a, b), q, k)
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer_encoder_matches_pytorch(rng, norm_first):
-    expr = (f"lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, "
-            f"norm_first={norm_first}, activation='gelu'), 2, enable_nested_tensor=False)")
+    expr = (
+        f"lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, "
+        f"norm_first={norm_first}, activation='gelu'), 2, enable_nested_tensor=False)"
+    )
     ours, theirs = both(expr)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert repr(ours.layers[0]).replace("activation", "") == repr(theirs.layers[0]).replace("activation", "")
@@ -303,12 +317,19 @@ def test_transformer_encoder_matches_pytorch(rng, norm_first):
     theirs.eval()
     x = rng.standard_normal((2, 5, 8))
     pad = np.array([[False] * 4 + [True], [False] * 5])
-    compare(lambda a: ours(a, src_key_padding_mask=srcgrad.tensor(pad)),
-            lambda a: theirs(a, src_key_padding_mask=torch.tensor(pad)), x, rtol=1e-9, atol=1e-11)
+    compare(
+        lambda a: ours(a, src_key_padding_mask=srcgrad.tensor(pad)),
+        lambda a: theirs(a, src_key_padding_mask=torch.tensor(pad)),
+        x,
+        rtol=1e-9,
+        atol=1e-11,
+    )
 
 
-@pytest.mark.parametrize("expr", ["lib.nn.LSTM(2, 3, num_layers=2, bidirectional=True, batch_first=True)",
-                                  "lib.nn.GRU(2, 3, batch_first=True)"])
+@pytest.mark.parametrize(
+    "expr",
+    ["lib.nn.LSTM(2, 3, num_layers=2, bidirectional=True, batch_first=True)", "lib.nn.GRU(2, 3, batch_first=True)"],
+)
 def test_packed_sequences_match_pytorch(rng, expr):
     ours, theirs = both(expr)
     lengths = [3, 5, 1, 4]
@@ -320,9 +341,11 @@ def test_packed_sequences_match_pytorch(rng, expr):
             out, state = module(packed)
             padded, _ = rnn_utils.pad_packed_sequence(out, batch_first=True)
             return padded, state
+
         return f
 
     import srcgrad.nn.utils.rnn as our_utils
+
     compare(run(srcgrad, ours, our_utils), run(torch, theirs, torch.nn.utils.rnn), x)
     a = our_utils.pack_padded_sequence(srcgrad.tensor(x), lengths, batch_first=True, enforce_sorted=False)
     b = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), lengths, batch_first=True, enforce_sorted=False)
@@ -372,11 +395,16 @@ def test_more_losses_match_pytorch(rng, expr, kind):
 
 
 TRAINING = {
-    "mlp": ("lib.nn.Sequential(lib.nn.Linear(4, 16), lib.nn.ReLU(), lib.nn.Dropout(0.0), lib.nn.Linear(16, 16), "
-            "lib.nn.Tanh(), lib.nn.LayerNorm(16), lib.nn.Linear(16, 3))", (8, 4)),
-    "cnn": ("lib.nn.Sequential(lib.nn.Conv2d(1, 4, 3, padding=1), lib.nn.BatchNorm2d(4), lib.nn.ReLU(), "
-            "lib.nn.MaxPool2d(2), lib.nn.Conv2d(4, 6, 3), lib.nn.GELU(), lib.nn.Flatten(), lib.nn.Linear(6, 3))",
-            (8, 1, 6, 6)),
+    "mlp": (
+        "lib.nn.Sequential(lib.nn.Linear(4, 16), lib.nn.ReLU(), lib.nn.Dropout(0.0), lib.nn.Linear(16, 16), "
+        "lib.nn.Tanh(), lib.nn.LayerNorm(16), lib.nn.Linear(16, 3))",
+        (8, 4),
+    ),
+    "cnn": (
+        "lib.nn.Sequential(lib.nn.Conv2d(1, 4, 3, padding=1), lib.nn.BatchNorm2d(4), lib.nn.ReLU(), "
+        "lib.nn.MaxPool2d(2), lib.nn.Conv2d(4, 6, 3), lib.nn.GELU(), lib.nn.Flatten(), lib.nn.Linear(6, 3))",
+        (8, 1, 6, 6),
+    ),
 }
 
 
@@ -437,8 +465,8 @@ def test_embedding_max_norm_matches_pytorch():
     idx = np.array([[1, 2, 2], [5, 0, 1]])
     out_s, out_t = ours(srcgrad.tensor(idx)), theirs(torch.tensor(idx))
     np.testing.assert_allclose(out_s.detach().numpy(), out_t.detach().numpy(), rtol=1e-12)
-    (out_s ** 2).sum().backward()
-    (out_t ** 2).sum().backward()
+    (out_s**2).sum().backward()
+    (out_t**2).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-12)
 
@@ -450,6 +478,6 @@ def test_embedding_scale_grad_by_freq_matches_pytorch(padding):
     idx = np.array([[1, 2, 2], [5, 2, 1]])
     out_s, out_t = ours(srcgrad.tensor(idx)), theirs(torch.tensor(idx))
     np.testing.assert_allclose(out_s.detach().numpy(), out_t.detach().numpy())
-    (out_s ** 3).sum().backward()
-    (out_t ** 3).sum().backward()
+    (out_s**3).sum().backward()
+    (out_t**3).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)

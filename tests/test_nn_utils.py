@@ -55,8 +55,9 @@ def test_clip_grad_value():
 def test_parameters_to_vector_and_back():
     lin = nn.Linear(3, 2)
     vec = utils.parameters_to_vector(lin.parameters())
-    np.testing.assert_array_equal(vec.detach().numpy(), np.concatenate([lin.weight.detach().numpy().ravel(),
-                                                                         lin.bias.detach().numpy()]))
+    np.testing.assert_array_equal(
+        vec.detach().numpy(), np.concatenate([lin.weight.detach().numpy().ravel(), lin.bias.detach().numpy()])
+    )
     vec.sum().backward()  # differentiable
     assert np.all(lin.weight.grad.numpy() == 1)
     utils.vector_to_parameters(srcgrad.arange(8.0), lin.parameters())

@@ -73,7 +73,7 @@ def angles(x):
 def appends(x):
     flat = np.append(x, x[0] * 2.0)
     rows = np.append(x, x[:1] ** 2, axis=0)
-    return np.sum(flat ** 2) + np.sum(np.sin(rows) * R43b)
+    return np.sum(flat**2) + np.sum(np.sin(rows) * R43b)
 
 
 R43b = R(5, 3)
@@ -84,13 +84,13 @@ def stacks(x):
     b = np.hstack([x, np.cos(x)])
     c = np.column_stack([x[0], x[1] ** 2])
     d = np.dstack([x, x * x])
-    return np.sum(a * a) + np.sum(np.sin(b)) + np.sum(c ** 3) + np.sum(np.cos(d))
+    return np.sum(a * a) + np.sum(np.sin(b)) + np.sum(c**3) + np.sum(np.cos(d))
 
 
 def splits(x):
     left, right = np.hsplit(x, 2)
     top = np.vsplit(x, 2)[0]
-    return np.sum(left * np.exp(right)) + np.sum(top ** 3)
+    return np.sum(left * np.exp(right)) + np.sum(top**3)
 
 
 def deep_splits(x):
@@ -100,8 +100,7 @@ def deep_splits(x):
 
 
 def at_least(x):
-    return (np.sum(np.atleast_1d(x[0, 0]) ** 2) + np.sum(np.atleast_2d(x[0]) * x[1])
-            + np.sum(np.atleast_3d(x) ** 3))
+    return np.sum(np.atleast_1d(x[0, 0]) ** 2) + np.sum(np.atleast_2d(x[0]) * x[1]) + np.sum(np.atleast_3d(x) ** 3)
 
 
 def gradients(x):
@@ -109,7 +108,7 @@ def gradients(x):
     g2 = np.gradient(x, axis=1, edge_order=2)
     g3 = np.gradient(x[1], 0.5)
     g4 = np.gradient(x, np.array([0.0, 0.2, 0.7, 0.9]), axis=1)
-    return np.sum(g1 ** 2) + np.sum(np.sin(g2)) + np.sum(g3 * x[0]) + np.sum(g4 ** 3)
+    return np.sum(g1**2) + np.sum(np.sin(g2)) + np.sum(g3 * x[0]) + np.sum(g4**3)
 
 
 CASES = [
@@ -158,6 +157,7 @@ def test_float32_stays_float32(fn, make):
 def test_second_order_in_dynamic_mode():
     """A Hessian-vector product through eig, pinv, gradient and the stacks (create_graph) against finite
     differences of the gradient."""
+
     def loss(x):
         return eig_real(x) + pinv_tall(np.vstack([x, x[0]])) + gradients(np.hstack([x, x[:, :1]]))
 
@@ -222,14 +222,24 @@ def test_agrees_with_pytorch():
     def ours(a, b):
         w, v = np.linalg.eig(a)
         u, s, vh = np.linalg.svd(b, full_matrices=False)
-        return np.sum(np.abs(w)) + np.sum(np.abs(v)) + np.sum(np.linalg.pinv(b) ** 2) + np.sum(s * s[::-1]) + \
-            np.sum(np.abs(u[:, 0]))
+        return (
+            np.sum(np.abs(w))
+            + np.sum(np.abs(v))
+            + np.sum(np.linalg.pinv(b) ** 2)
+            + np.sum(s * s[::-1])
+            + np.sum(np.abs(u[:, 0]))
+        )
 
     def theirs(a, b):
         w, v = torch.linalg.eig(a)
         u, s, vh = torch.linalg.svd(b, full_matrices=False)
-        return torch.abs(w).sum() + torch.abs(v).sum() + (torch.linalg.pinv(b) ** 2).sum() + \
-            (s * s.flip(0)).sum() + torch.abs(u[:, 0]).sum()
+        return (
+            torch.abs(w).sum()
+            + torch.abs(v).sum()
+            + (torch.linalg.pinv(b) ** 2).sum()
+            + (s * s.flip(0)).sum()
+            + torch.abs(u[:, 0]).sum()
+        )
 
     ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     theirs(ta, tb).backward()

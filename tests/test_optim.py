@@ -24,13 +24,13 @@ def _problem():
 
 
 def _grad(theta, target, scale):
-    return 2 * scale * (theta - target) + 0.3 * theta ** 2
+    return 2 * scale * (theta - target) + 0.3 * theta**2
 
 
 def _loss(params, targets, scales):
     loss = 0
     for p, c, s in zip(params, targets, scales):
-        loss = loss + (((p - c) ** 2) * s).sum() + (p ** 3).sum() * 0.1
+        loss = loss + (((p - c) ** 2) * s).sum() + (p**3).sum() * 0.1
     return loss
 
 
@@ -87,8 +87,19 @@ def ref_sgd(theta, g, state, t, lr=1e-3, momentum=0, dampening=0, weight_decay=0
     return theta - lr * g
 
 
-def ref_adam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-             maximize=False, decoupled=False):
+def ref_adam(
+    theta,
+    g,
+    state,
+    t,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0,
+    amsgrad=False,
+    maximize=False,
+    decoupled=False,
+):
     beta1, beta2 = betas
     if maximize:
         g = -g
@@ -97,14 +108,14 @@ def ref_adam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_d
     elif weight_decay != 0:
         g = g + weight_decay * theta
     m = beta1 * state.get("m", 0) + (1 - beta1) * g
-    v = beta2 * state.get("v", 0) + (1 - beta2) * g ** 2
+    v = beta2 * state.get("v", 0) + (1 - beta2) * g**2
     state["m"], state["v"] = m, v
-    m_hat = m / (1 - beta1 ** t)
+    m_hat = m / (1 - beta1**t)
     if amsgrad:
         state["vmax"] = np.maximum(state.get("vmax", 0), v)
-        v_hat = state["vmax"] / (1 - beta2 ** t)
+        v_hat = state["vmax"] / (1 - beta2**t)
     else:
-        v_hat = v / (1 - beta2 ** t)
+        v_hat = v / (1 - beta2**t)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
 
 
@@ -112,19 +123,20 @@ def ref_adamw(theta, g, state, t, weight_decay=1e-2, **kwargs):
     return ref_adam(theta, g, state, t, weight_decay=weight_decay, decoupled=True, **kwargs)
 
 
-def ref_rmsprop(theta, g, state, t, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                maximize=False):
+def ref_rmsprop(
+    theta, g, state, t, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, maximize=False
+):
     if maximize:
         g = -g
     if weight_decay != 0:
         g = g + weight_decay * theta
-    v = alpha * state.get("v", 0) + (1 - alpha) * g ** 2
+    v = alpha * state.get("v", 0) + (1 - alpha) * g**2
     state["v"] = v
     v_tilde = v
     if centered:
         g_ave = alpha * state.get("g_ave", 0) + (1 - alpha) * g
         state["g_ave"] = g_ave
-        v_tilde = v - g_ave ** 2
+        v_tilde = v - g_ave**2
     if momentum > 0:
         b = momentum * state.get("b", 0) + g / (np.sqrt(v_tilde) + eps)
         state["b"] = b
@@ -132,14 +144,15 @@ def ref_rmsprop(theta, g, state, t, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=
     return theta - lr * g / (np.sqrt(v_tilde) + eps)
 
 
-def ref_adagrad(theta, g, state, t, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                maximize=False):
+def ref_adagrad(
+    theta, g, state, t, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, maximize=False
+):
     if maximize:
         g = -g
     if weight_decay != 0:
         g = g + weight_decay * theta
     lr_t = lr / (1 + (t - 1) * lr_decay)
-    s = state.get("sum", initial_accumulator_value) + g ** 2
+    s = state.get("sum", initial_accumulator_value) + g**2
     state["sum"] = s
     return theta - lr_t * g / (np.sqrt(s) + eps)
 
@@ -176,9 +189,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("cls, reference, kwargs", CASES,
-                         ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}"
-                              for c, _, kw in CASES])
+@pytest.mark.parametrize(
+    "cls, reference, kwargs",
+    CASES,
+    ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for c, _, kw in CASES],
+)
 def test_update_matches_documented_algorithm(cls, reference, kwargs):
     _assert_same(_run(cls, kwargs), _reference(reference, kwargs))
 
@@ -201,30 +216,40 @@ def test_defaults_match_pytorch():
     d = _defaults(optim.Adagrad)
     assert (d["lr"], d["lr_decay"], d["eps"], d["initial_accumulator_value"]) == (1e-2, 0, 1e-10, 0)
     d = _defaults(optim.LBFGS)
-    assert (d["lr"], d["max_iter"], d["max_eval"], d["history_size"], d["tolerance_grad"],
-            d["tolerance_change"], d["line_search_fn"]) == (1, 20, 25, 100, 1e-7, 1e-9, None)
+    assert (
+        d["lr"],
+        d["max_iter"],
+        d["max_eval"],
+        d["history_size"],
+        d["tolerance_grad"],
+        d["tolerance_change"],
+        d["line_search_fn"],
+    ) == (1, 20, 25, 100, 1e-7, 1e-9, None)
 
 
 # -- errors -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls, kwargs, message", [
-    (optim.SGD, {"lr": -1}, "Invalid learning rate: -1"),
-    (optim.SGD, {"momentum": -0.5}, "Invalid momentum value: -0.5"),
-    (optim.SGD, {"weight_decay": -1}, "Invalid weight_decay value: -1"),
-    (optim.SGD, {"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
-    (optim.SGD, {"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov momentum requires"),
-    (optim.Adam, {"lr": -1}, "Invalid learning rate: -1"),
-    (optim.Adam, {"eps": -1e-8}, "Invalid epsilon value: -1e-08"),
-    (optim.Adam, {"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0: 1.0"),
-    (optim.Adam, {"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1"),
-    (optim.AdamW, {"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
-    (optim.RMSprop, {"alpha": -0.1}, "Invalid alpha value: -0.1"),
-    (optim.RMSprop, {"momentum": -1}, "Invalid momentum value: -1"),
-    (optim.Adagrad, {"lr_decay": -1}, "Invalid lr_decay value: -1"),
-    (optim.Adagrad, {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
-    (optim.LBFGS, {"lr": -1}, "Invalid learning rate: -1"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (optim.SGD, {"lr": -1}, "Invalid learning rate: -1"),
+        (optim.SGD, {"momentum": -0.5}, "Invalid momentum value: -0.5"),
+        (optim.SGD, {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+        (optim.SGD, {"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
+        (optim.SGD, {"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov momentum requires"),
+        (optim.Adam, {"lr": -1}, "Invalid learning rate: -1"),
+        (optim.Adam, {"eps": -1e-8}, "Invalid epsilon value: -1e-08"),
+        (optim.Adam, {"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0: 1.0"),
+        (optim.Adam, {"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1"),
+        (optim.AdamW, {"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
+        (optim.RMSprop, {"alpha": -0.1}, "Invalid alpha value: -0.1"),
+        (optim.RMSprop, {"momentum": -1}, "Invalid momentum value: -1"),
+        (optim.Adagrad, {"lr_decay": -1}, "Invalid lr_decay value: -1"),
+        (optim.Adagrad, {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
+        (optim.LBFGS, {"lr": -1}, "Invalid learning rate: -1"),
+    ],
+)
 def test_bad_hyperparameters_raise_like_pytorch(cls, kwargs, message):
     p = srcgrad.tensor([1.0], requires_grad=True)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -281,8 +306,7 @@ def test_float32_parameters_stay_float32():
         (p * p).sum().backward()
         opt.step()
         assert p.dtype == np.float32
-        assert all(v.dtype == np.float32 for v in opt.state[p].values()
-                   if isinstance(v, srcgrad.Tensor) and v.ndim)
+        assert all(v.dtype == np.float32 for v in opt.state[p].values() if isinstance(v, srcgrad.Tensor) and v.ndim)
 
 
 def test_zero_grad():
@@ -430,8 +454,12 @@ def test_load_state_dict_copies_and_checks_sizes():
     two = optim.SGD([srcgrad.tensor([1.0], requires_grad=True), srcgrad.tensor([1.0], requires_grad=True)])
     with pytest.raises(ValueError, match="doesn't match the size"):
         two.load_state_dict(sd)
-    groups = optim.SGD([{"params": [srcgrad.tensor([1.0], requires_grad=True)]},
-                        {"params": [srcgrad.tensor([1.0], requires_grad=True)]}])
+    groups = optim.SGD(
+        [
+            {"params": [srcgrad.tensor([1.0], requires_grad=True)]},
+            {"params": [srcgrad.tensor([1.0], requires_grad=True)]},
+        ]
+    )
     with pytest.raises(ValueError, match="different number of parameter groups"):
         groups.load_state_dict(sd)
 
@@ -447,8 +475,17 @@ def test_pure_functions_work_on_ndarrays():
 
     theta = np.array([1.0, 2.0])
     bufs = [None]
-    sgd([theta], [np.array([1.0, 1.0])], bufs, lr=0.5, momentum=0.9, dampening=0, weight_decay=0,
-        nesterov=False, maximize=False)
+    sgd(
+        [theta],
+        [np.array([1.0, 1.0])],
+        bufs,
+        lr=0.5,
+        momentum=0.9,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        maximize=False,
+    )
     assert theta.tolist() == [0.5, 1.5] and bufs[0].tolist() == [1.0, 1.0]
 
 
@@ -467,12 +504,15 @@ def test_sgd_trains_a_linear_fit():
     assert float(loss) < 1e-6
 
 
-@pytest.mark.parametrize("cls, reference, kwargs", [
-    (optim.SGD, ref_sgd, {"lr": 0.1, "momentum": 0.9}),
-    (optim.Adam, ref_adam, {"lr": 0.1}),
-    (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "centered": True, "momentum": 0.5}),
-    (optim.Adagrad, ref_adagrad, {"lr": 0.1, "initial_accumulator_value": 0.1}),
-])
+@pytest.mark.parametrize(
+    "cls, reference, kwargs",
+    [
+        (optim.SGD, ref_sgd, {"lr": 0.1, "momentum": 0.9}),
+        (optim.Adam, ref_adam, {"lr": 0.1}),
+        (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "centered": True, "momentum": 0.5}),
+        (optim.Adagrad, ref_adagrad, {"lr": 0.1, "initial_accumulator_value": 0.1}),
+    ],
+)
 def test_complex_parameters_update_real_and_imaginary_parts_separately(cls, reference, kwargs):
     """As PyTorch does (``view_as_real``): a complex entry behaves as two real ones."""
     z0 = np.array([1.0 + 2.0j, -0.5 + 0.25j])
@@ -497,9 +537,9 @@ def ref_adadelta(theta, g, state, t, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, 
         g = -g
     if weight_decay != 0:
         g = g + weight_decay * theta
-    v = rho * state.get("v", 0) + (1 - rho) * g ** 2
+    v = rho * state.get("v", 0) + (1 - rho) * g**2
     delta = np.sqrt(state.get("u", 0) + eps) / np.sqrt(v + eps) * g
-    u = rho * state.get("u", 0) + (1 - rho) * delta ** 2
+    u = rho * state.get("u", 0) + (1 - rho) * delta**2
     state["v"], state["u"] = v, u
     return theta - lr * delta
 
@@ -513,11 +553,22 @@ def ref_adamax(theta, g, state, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight
     m = beta1 * state.get("m", 0) + (1 - beta1) * g
     u = np.maximum(beta2 * state.get("u", 0), np.abs(g) + eps)
     state["m"], state["u"] = m, u
-    return theta - lr * m / ((1 - beta1 ** t) * u)
+    return theta - lr * m / ((1 - beta1**t) * u)
 
 
-def ref_nadam(theta, g, state, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-              decoupled_weight_decay=False, maximize=False):
+def ref_nadam(
+    theta,
+    g,
+    state,
+    t,
+    lr=2e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0,
+    momentum_decay=4e-3,
+    decoupled_weight_decay=False,
+    maximize=False,
+):
     beta1, beta2 = betas
     if maximize:
         g = -g
@@ -531,17 +582,27 @@ def ref_nadam(theta, g, state, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_
         return beta1 * (1 - 0.5 * 0.96 ** (i * momentum_decay))
 
     m = beta1 * state.get("m", 0) + (1 - beta1) * g
-    v = beta2 * state.get("v", 0) + (1 - beta2) * g ** 2
+    v = beta2 * state.get("v", 0) + (1 - beta2) * g**2
     state["m"], state["v"] = m, v
     prod_t = np.prod([mu(i) for i in range(1, t + 1)])
     prod_next = prod_t * mu(t + 1)
     m_hat = mu(t + 1) * m / (1 - prod_next) + (1 - mu(t)) * g / (1 - prod_t)
-    v_hat = v / (1 - beta2 ** t)
+    v_hat = v / (1 - beta2**t)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
 
 
-def ref_radam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-              decoupled_weight_decay=False, maximize=False):
+def ref_radam(
+    theta,
+    g,
+    state,
+    t,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0,
+    decoupled_weight_decay=False,
+    maximize=False,
+):
     beta1, beta2 = betas
     if maximize:
         g = -g
@@ -551,13 +612,13 @@ def ref_radam(theta, g, state, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_
         else:
             g = g + weight_decay * theta
     m = beta1 * state.get("m", 0) + (1 - beta1) * g
-    v = beta2 * state.get("v", 0) + (1 - beta2) * g ** 2
+    v = beta2 * state.get("v", 0) + (1 - beta2) * g**2
     state["m"], state["v"] = m, v
-    m_hat = m / (1 - beta1 ** t)
+    m_hat = m / (1 - beta1**t)
     rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+    rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
     if rho_t > 5:
-        l_t = np.sqrt(1 - beta2 ** t) / (np.sqrt(v) + eps)
+        l_t = np.sqrt(1 - beta2**t) / (np.sqrt(v) + eps)
         r_t = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
         return theta - lr * m_hat * r_t * l_t
     return theta - lr * m_hat
@@ -601,20 +662,25 @@ MORE = [
 ]
 
 
-@pytest.mark.parametrize("cls, reference, kwargs", MORE,
-                         ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}"
-                              for c, _, kw in MORE])
+@pytest.mark.parametrize(
+    "cls, reference, kwargs",
+    MORE,
+    ids=[f"{c.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for c, _, kw in MORE],
+)
 def test_more_optimizers_match_documented_algorithm(cls, reference, kwargs):
     _assert_same(_run(cls, kwargs, steps=10), _reference(reference, kwargs, steps=10))
 
 
-@pytest.mark.parametrize("cls, kwargs, message", [
-    (optim.Adadelta, {"rho": 1.5}, "Invalid rho value: 1.5"),
-    (optim.Adamax, {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
-    (optim.NAdam, {"momentum_decay": -1}, "Invalid momentum_decay value: -1"),
-    (optim.RAdam, {"eps": -1}, "Invalid epsilon value: -1"),
-    (optim.Rprop, {"etas": (1.5, 1.2)}, "Invalid eta values: 1.5, 1.2"),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (optim.Adadelta, {"rho": 1.5}, "Invalid rho value: 1.5"),
+        (optim.Adamax, {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+        (optim.NAdam, {"momentum_decay": -1}, "Invalid momentum_decay value: -1"),
+        (optim.RAdam, {"eps": -1}, "Invalid epsilon value: -1"),
+        (optim.Rprop, {"etas": (1.5, 1.2)}, "Invalid eta values: 1.5, 1.2"),
+    ],
+)
 def test_more_bad_hyperparameters(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
         cls([srcgrad.tensor([1.0], requires_grad=True)], **kwargs)

@@ -29,8 +29,15 @@ def _minimise(loss_fn, x0, steps=5, **kwargs):
 
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
 def test_rosenbrock_to_1e_6(line_search_fn):
-    x, opt = _minimise(rosenbrock, [-1.5, 2.0], steps=5, max_iter=200, line_search_fn=line_search_fn,
-                       tolerance_grad=1e-12, tolerance_change=1e-14)
+    x, opt = _minimise(
+        rosenbrock,
+        [-1.5, 2.0],
+        steps=5,
+        max_iter=200,
+        line_search_fn=line_search_fn,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-14,
+    )
     np.testing.assert_allclose(x, [1.0, 1.0], atol=1e-6)
     assert opt.state[opt._params[0]]["n_iter"] < 200
 
@@ -43,17 +50,24 @@ def test_quadratic_in_a_few_iterations(line_search_fn):
     b = rng.normal(size=5)
     solution = np.linalg.solve(a, b)
     at, bt = srcgrad.tensor(a), srcgrad.tensor(b)
-    x, opt = _minimise(lambda x: 0.5 * (x @ (at @ x)) - bt @ x, np.zeros(5), steps=1, max_iter=15,
-                       line_search_fn=line_search_fn, tolerance_grad=1e-10, tolerance_change=1e-14)
+    x, opt = _minimise(
+        lambda x: 0.5 * (x @ (at @ x)) - bt @ x,
+        np.zeros(5),
+        steps=1,
+        max_iter=15,
+        line_search_fn=line_search_fn,
+        tolerance_grad=1e-10,
+        tolerance_change=1e-14,
+    )
     np.testing.assert_allclose(x, solution, atol=1e-8)
     assert opt.state[opt._params[0]]["n_iter"] <= 15
 
 
 def test_direction_matches_dense_bfgs_inverse_hessian():
     """Without line search, each iterate is x + lr * (-H g), with H the BFGS update of (s'y / y'y) I."""
+
     def f_and_grad(x):
-        return rosenbrock(x), np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2),
-                                        200 * (x[1] - x[0] ** 2)])
+        return rosenbrock(x), np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
 
     lr, iters = 0.2, 6
     x_ref = np.array([-1.2, 1.0])
@@ -80,14 +94,12 @@ def test_direction_matches_dense_bfgs_inverse_hessian():
         x_ref = x_ref + t * d
         _, g = f_and_grad(x_ref)
 
-    x, _ = _minimise(rosenbrock, [-1.2, 1.0], steps=1, lr=lr, max_iter=iters,
-                     tolerance_grad=0.0, tolerance_change=0.0)
+    x, _ = _minimise(rosenbrock, [-1.2, 1.0], steps=1, lr=lr, max_iter=iters, tolerance_grad=0.0, tolerance_change=0.0)
     np.testing.assert_allclose(x, x_ref, rtol=1e-10)
 
 
 def test_history_size_limits_memory():
-    x, opt = _minimise(rosenbrock, [-1.5, 2.0], steps=1, max_iter=30, history_size=3,
-                       line_search_fn="strong_wolfe")
+    x, opt = _minimise(rosenbrock, [-1.5, 2.0], steps=1, max_iter=30, history_size=3, line_search_fn="strong_wolfe")
     state = opt.state[opt._params[0]]
     assert len(state["old_dirs"]) <= 3 and len(state["old_stps"]) == len(state["ro"]) <= 3
 
@@ -149,7 +161,7 @@ def test_one_group_only_and_known_line_search():
 
 def test_cubic_interpolate_is_exact_on_a_cubic():
     # p(x) = x^3 - 3x has its local minimum at x = 1
-    p, dp = (lambda x: x ** 3 - 3 * x), (lambda x: 3 * x ** 2 - 3)
+    p, dp = (lambda x: x**3 - 3 * x), (lambda x: 3 * x**2 - 3)
     assert cubic_interpolate(0.0, p(0.0), dp(0.0), 2.0, p(2.0), dp(2.0)) == pytest.approx(1.0)
     assert cubic_interpolate(2.0, p(2.0), dp(2.0), 0.0, p(0.0), dp(0.0)) == pytest.approx(1.0)
     # clamped into the bounds

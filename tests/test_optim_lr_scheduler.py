@@ -49,28 +49,27 @@ def test_multi_step_lr_with_repeated_milestone():
 
 def test_exponential_lr():
     s = sched.ExponentialLR(_optimizer(lrs=BASES), gamma=0.9)
-    np.testing.assert_allclose(_sequence(s, 10), _closed(lambda b, e: b * 0.9 ** e, BASES, 10), rtol=1e-13)
+    np.testing.assert_allclose(_sequence(s, 10), _closed(lambda b, e: b * 0.9**e, BASES, 10), rtol=1e-13)
 
 
 @pytest.mark.parametrize("eta_min", [0.0, 0.01])
 def test_cosine_annealing_recursive_form_equals_closed_form(eta_min):
     T_max = 7
     s = sched.CosineAnnealingLR(_optimizer(lrs=BASES), T_max=T_max, eta_min=eta_min)
-    want = _closed(lambda b, e: eta_min + (b - eta_min) * (1 + math.cos(math.pi * e / T_max)) / 2, BASES,
-                   3 * T_max + 2)
+    want = _closed(lambda b, e: eta_min + (b - eta_min) * (1 + math.cos(math.pi * e / T_max)) / 2, BASES, 3 * T_max + 2)
     np.testing.assert_allclose(_sequence(s, 3 * T_max + 2), want, rtol=1e-9, atol=1e-15)
 
 
 def test_lambda_lr_per_group():
-    fns = [lambda e: 0.95 ** e, lambda e: 1.0 / (e + 1)]
+    fns = [lambda e: 0.95**e, lambda e: 1.0 / (e + 1)]
     s = sched.LambdaLR(_optimizer(lrs=BASES), lr_lambda=fns)
-    want = np.array([[BASES[0] * 0.95 ** e, BASES[1] / (e + 1)] for e in range(8)])
+    want = np.array([[BASES[0] * 0.95**e, BASES[1] / (e + 1)] for e in range(8)])
     np.testing.assert_allclose(_sequence(s, 8), want, rtol=1e-14)
 
 
 def test_multiplicative_linear_constant():
     s = sched.MultiplicativeLR(_optimizer(lrs=BASES), lr_lambda=lambda e: 0.9)
-    np.testing.assert_allclose(_sequence(s, 6), _closed(lambda b, e: b * 0.9 ** e, BASES, 6), rtol=1e-13)
+    np.testing.assert_allclose(_sequence(s, 6), _closed(lambda b, e: b * 0.9**e, BASES, 6), rtol=1e-13)
     s = sched.LinearLR(_optimizer(lrs=BASES), start_factor=0.25, end_factor=1.0, total_iters=4)
     want = _closed(lambda b, e: b * (0.25 + 0.75 * min(e, 4) / 4), BASES, 8)
     np.testing.assert_allclose(_sequence(s, 8), want, rtol=1e-13)
@@ -89,32 +88,37 @@ def test_schedulers_compose_multiplicatively():
         opt.step()
         a.step()
         b.step()
-    want = _closed(lambda base, e: base * 0.5 ** (e // 2) * 0.9 ** e, BASES, 7)
+    want = _closed(lambda base, e: base * 0.5 ** (e // 2) * 0.9**e, BASES, 7)
     np.testing.assert_allclose(got, want, rtol=1e-13)
 
 
 # -- OneCycleLR, from the documented phases ------------------------------------------------------------
 
 
-def _one_cycle(step, total, max_lr, pct_start, div_factor, final_div_factor, anneal, three_phase,
-               base_m=0.85, max_m=0.95):
+def _one_cycle(
+    step, total, max_lr, pct_start, div_factor, final_div_factor, anneal, three_phase, base_m=0.85, max_m=0.95
+):
     """(lr, momentum) at ``step``, from the phase table of PyTorch's documentation."""
     initial = max_lr / div_factor
     minimum = initial / final_div_factor
     if anneal == "cos":
+
         def f(start, end, pct):
             return end + (start - end) / 2 * (math.cos(math.pi * pct) + 1)
     else:
+
         def f(start, end, pct):
             return start + (end - start) * pct
+
     up_end = pct_start * total - 1
     if three_phase:
-        phases = [(0, up_end, initial, max_lr, max_m, base_m),
-                  (up_end, 2 * pct_start * total - 2, max_lr, initial, base_m, max_m),
-                  (2 * pct_start * total - 2, total - 1, initial, minimum, max_m, max_m)]
+        phases = [
+            (0, up_end, initial, max_lr, max_m, base_m),
+            (up_end, 2 * pct_start * total - 2, max_lr, initial, base_m, max_m),
+            (2 * pct_start * total - 2, total - 1, initial, minimum, max_m, max_m),
+        ]
     else:
-        phases = [(0, up_end, initial, max_lr, max_m, base_m),
-                  (up_end, total - 1, max_lr, minimum, base_m, max_m)]
+        phases = [(0, up_end, initial, max_lr, max_m, base_m), (up_end, total - 1, max_lr, minimum, base_m, max_m)]
     for i, (a, b, lr0, lr1, m0, m1) in enumerate(phases):
         if step <= b or i == len(phases) - 1:
             pct = (step - a) / (b - a)
@@ -126,8 +130,16 @@ def _one_cycle(step, total, max_lr, pct_start, div_factor, final_div_factor, ann
 def test_one_cycle_lr_and_momentum(anneal, three_phase):
     total, max_lr = 20, 0.5
     opt = _optimizer(momentum=0.9)
-    s = sched.OneCycleLR(opt, max_lr=max_lr, total_steps=total, pct_start=0.25, anneal_strategy=anneal,
-                         div_factor=10.0, final_div_factor=100.0, three_phase=three_phase)
+    s = sched.OneCycleLR(
+        opt,
+        max_lr=max_lr,
+        total_steps=total,
+        pct_start=0.25,
+        anneal_strategy=anneal,
+        div_factor=10.0,
+        final_div_factor=100.0,
+        three_phase=three_phase,
+    )
     for step in range(total):
         want_lr, want_m = _one_cycle(step, total, max_lr, 0.25, 10.0, 100.0, anneal, three_phase)
         assert opt.param_groups[0]["lr"] == pytest.approx(want_lr, rel=1e-12)
@@ -174,7 +186,7 @@ def test_reduce_on_plateau_patience_threshold_cooldown():
     s = sched.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=2, threshold=0.1, cooldown=1)
     metrics = [10, 9.5, 9.2, 9.1, 9.0, 8.0, 8, 8, 8, 8, 8, 8, 8]
     # worked by hand: better means m < best * 0.9; a reduction after 3 bad epochs, then 1 epoch of cooldown
-    want = [1, 1, 1, .5, .5, .5, .5, .5, .25, .25, .25, .25, .125]
+    want = [1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.125]
     got = []
     for m in metrics:
         s.step(m)
@@ -185,8 +197,9 @@ def test_reduce_on_plateau_patience_threshold_cooldown():
 
 def test_reduce_on_plateau_min_lr_max_mode_abs():
     opt = _optimizer(lrs=(1.0, 0.5))
-    s = sched.ReduceLROnPlateau(opt, mode="max", factor=0.1, patience=0, threshold=0.5, threshold_mode="abs",
-                                min_lr=[0.05, 0.0])
+    s = sched.ReduceLROnPlateau(
+        opt, mode="max", factor=0.1, patience=0, threshold=0.5, threshold_mode="abs", min_lr=[0.05, 0.0]
+    )
     got = []
     for m in [1.0, 1.4, 2.0, 2.1, 2.2]:
         s.step(srcgrad.tensor(m))
@@ -223,6 +236,7 @@ def test_base_class_bookkeeping():
 
 def _resume(make, tmp_path, total=12, split=5):
     """The lr sequence uninterrupted, and with optimizer + scheduler saved and reloaded at ``split``."""
+
     def run(interrupt):
         opt, s = make()
         lrs = []
@@ -252,7 +266,7 @@ def test_scheduler_state_dict_resumes(name, tmp_path):
         if name == "cosine":
             return opt, sched.CosineAnnealingLR(opt, T_max=4, eta_min=0.001)
         if name == "lambda":
-            return opt, sched.LambdaLR(opt, lambda e: 0.9 ** e)
+            return opt, sched.LambdaLR(opt, lambda e: 0.9**e)
         return opt, sched.OneCycleLR(opt, max_lr=[1.0, 0.5], total_steps=13, three_phase=True)
 
     a, b = _resume(make, tmp_path)
@@ -322,7 +336,7 @@ def test_cyclic_lr_against_the_paper_formula(mode):
         # Smith (2017): cycle = floor(1 + it / (2 step)), x = |it / step - 2 cycle + 1|
         cycle = math.floor(1 + it / (2 * step))
         x = abs(it / step - 2 * cycle + 1)
-        scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma ** it}[mode]
+        scale = {"triangular": 1.0, "triangular2": 1 / 2 ** (cycle - 1), "exp_range": gamma**it}[mode]
         height = max(0.0, 1 - x) * scale
         assert opt.param_groups[0]["lr"] == pytest.approx(base_lr + (max_lr - base_lr) * height, rel=1e-12)
         assert opt.param_groups[0]["momentum"] == pytest.approx(0.9 - 0.1 * height, rel=1e-12)
@@ -332,8 +346,9 @@ def test_cyclic_lr_against_the_paper_formula(mode):
 
 def test_cyclic_lr_asymmetric_and_custom_scale():
     opt = _optimizer(optim.Adam, lrs=(0.5,))
-    s = sched.CyclicLR(opt, base_lr=0.0, max_lr=1.0, step_size_up=2, step_size_down=6,
-                       scale_fn=lambda c: 0.5, scale_mode="cycle")
+    s = sched.CyclicLR(
+        opt, base_lr=0.0, max_lr=1.0, step_size_up=2, step_size_down=6, scale_fn=lambda c: 0.5, scale_mode="cycle"
+    )
     got = [opt.param_groups[0]["lr"]]
     for _ in range(9):
         s.step()
@@ -367,7 +382,7 @@ def test_sequential_lr_warmup_then_cosine():
 def test_chained_scheduler():
     opt = _optimizer(lrs=BASES)
     s = sched.ChainedScheduler([sched.ExponentialLR(opt, gamma=0.9), sched.StepLR(opt, step_size=2, gamma=0.5)])
-    want = _closed(lambda b, e: b * 0.9 ** e * 0.5 ** (e // 2), BASES, 7)
+    want = _closed(lambda b, e: b * 0.9**e * 0.5 ** (e // 2), BASES, 7)
     np.testing.assert_allclose(_sequence(s, 7), want, rtol=1e-13)
 
 
@@ -382,8 +397,9 @@ def test_more_schedulers_resume(name, tmp_path):
         if name == "cyclic":
             return opt, sched.CyclicLR(opt, 0.01, 0.1, step_size_up=3, mode="triangular2")
         if name == "sequential":
-            return opt, sched.SequentialLR(opt, [sched.LinearLR(opt, 0.2, total_iters=4),
-                                                 sched.ExponentialLR(opt, 0.8)], milestones=[4])
+            return opt, sched.SequentialLR(
+                opt, [sched.LinearLR(opt, 0.2, total_iters=4), sched.ExponentialLR(opt, 0.8)], milestones=[4]
+            )
         return opt, sched.ChainedScheduler([sched.ExponentialLR(opt, 0.9), sched.StepLR(opt, 3)])
 
     a, b = _resume(make, tmp_path)

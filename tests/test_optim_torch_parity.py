@@ -59,9 +59,11 @@ OPTIMIZERS = [
 ]
 
 
-@pytest.mark.parametrize("name, kwargs", OPTIMIZERS,
-                         ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}"
-                              for n, kw in OPTIMIZERS])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    OPTIMIZERS,
+    ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for n, kw in OPTIMIZERS],
+)
 def test_optimizer_matches_pytorch(name, kwargs):
     rng = np.random.default_rng(0)
     inits = [rng.normal(size=(3, 4)), rng.normal(size=5)]
@@ -77,8 +79,9 @@ def test_optimizer_matches_pytorch(name, kwargs):
         opt.step()
         ref.step()
         for p, q in zip(ours, theirs):
-            np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-14,
-                                       err_msg=f"{name} step {step + 1}")
+            np.testing.assert_allclose(
+                p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-14, err_msg=f"{name} step {step + 1}"
+            )
     for p, q in zip(ours, theirs):
         mine, want = opt.state[p], ref.state[q]
         assert set(mine) == set(want)
@@ -94,8 +97,9 @@ def test_lbfgs_matches_pytorch(line_search_fn):
 
     def run(lib, module):
         x = lib.tensor([-1.5, 2.0], requires_grad=True, dtype=lib.float64)
-        opt = module.LBFGS([x], lr=0.5 if line_search_fn is None else 1, max_iter=15, history_size=5,
-                           line_search_fn=line_search_fn)
+        opt = module.LBFGS(
+            [x], lr=0.5 if line_search_fn is None else 1, max_iter=15, history_size=5, line_search_fn=line_search_fn
+        )
 
         def closure():
             opt.zero_grad()
@@ -140,10 +144,12 @@ SCHEDULERS = {
     "CyclicLR": lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=3, step_size_down=5, mode="triangular2"),
     "CyclicLR-exp": lambda m, o: m.CyclicLR(o, 0.01, 0.1, step_size_up=2, mode="exp_range", gamma=0.9),
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=20),
-    "OneCycleLR-3": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=20, three_phase=True,
-                                              anneal_strategy="linear", pct_start=0.25),
-    "SequentialLR": lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.1, total_iters=3),
-                                                    m.CosineAnnealingLR(o, T_max=6)], milestones=[3]),
+    "OneCycleLR-3": lambda m, o: m.OneCycleLR(
+        o, max_lr=1.0, total_steps=20, three_phase=True, anneal_strategy="linear", pct_start=0.25
+    ),
+    "SequentialLR": lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, 0.1, total_iters=3), m.CosineAnnealingLR(o, T_max=6)], milestones=[3]
+    ),
     "ChainedScheduler": lambda m, o: m.ChainedScheduler([m.ExponentialLR(o, 0.9), m.StepLR(o, 2, 0.5)]),
 }
 
@@ -151,8 +157,9 @@ SCHEDULERS = {
 @pytest.mark.parametrize("name", list(SCHEDULERS))
 def test_scheduler_matches_pytorch(name):
     steps = 20
-    np.testing.assert_allclose(_lrs(optim, SCHEDULERS[name], steps), _lrs(torch.optim, SCHEDULERS[name], steps),
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        _lrs(optim, SCHEDULERS[name], steps), _lrs(torch.optim, SCHEDULERS[name], steps), rtol=1e-12, atol=1e-15
+    )
 
 
 def test_reduce_on_plateau_matches_pytorch():
@@ -161,8 +168,11 @@ def test_reduce_on_plateau_matches_pytorch():
     def make(m, o):
         return m.ReduceLROnPlateau(o, factor=0.5, patience=1, threshold=0.01, cooldown=1, min_lr=0.01)
 
-    np.testing.assert_allclose(_lrs(optim, make, len(metrics), metrics.__getitem__),
-                               _lrs(torch.optim, make, len(metrics), metrics.__getitem__), rtol=1e-14)
+    np.testing.assert_allclose(
+        _lrs(optim, make, len(metrics), metrics.__getitem__),
+        _lrs(torch.optim, make, len(metrics), metrics.__getitem__),
+        rtol=1e-14,
+    )
 
 
 def test_optimizer_state_dict_structure_matches_pytorch():
@@ -185,18 +195,21 @@ def test_optimizer_state_dict_structure_matches_pytorch():
     assert math.isclose(float(ours["state"][0]["step"]), float(theirs["state"][0]["step"]))
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("SGD", {"lr": 0.1, "momentum": 0.9}),
-    ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}),
-    ("AdamW", {"lr": 0.05}),
-    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
-    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.2}),
-    ("Adadelta", {"lr": 0.5}),
-    ("Adamax", {"lr": 0.05}),
-    ("NAdam", {"lr": 0.05}),
-    ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9)}),
-    ("Rprop", {"lr": 0.1}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9}),
+        ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}),
+        ("AdamW", {"lr": 0.05}),
+        ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+        ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.2}),
+        ("Adadelta", {"lr": 0.5}),
+        ("Adamax", {"lr": 0.05}),
+        ("NAdam", {"lr": 0.05}),
+        ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9)}),
+        ("Rprop", {"lr": 0.1}),
+    ],
+)
 def test_complex_parameters_match_pytorch(name, kwargs):
     rng = np.random.default_rng(5)
     z0 = rng.normal(size=4) + 1j * rng.normal(size=4)
@@ -225,8 +238,7 @@ def test_default_collate_structure_matches_pytorch():
     from srcgrad.data import default_collate
 
     Point = namedtuple("Point", "x y")
-    samples = [{"a": np.ones(2) * i, "b": i, "c": 0.5 * i, "d": f"s{i}", "e": Point(i, [i, 2.0 * i])}
-               for i in range(3)]
+    samples = [{"a": np.ones(2) * i, "b": i, "c": 0.5 * i, "d": f"s{i}", "e": Point(i, [i, 2.0 * i])} for i in range(3)]
     ours = default_collate(samples)
     theirs = torch.utils.data.default_collate(samples)
     assert list(ours) == list(theirs) and ours["d"] == theirs["d"]
@@ -245,8 +257,7 @@ def test_lbfgs_complex_parameters_match_pytorch(line_search_fn):
 
     def run(lib, module):
         z = lib.tensor(z0, requires_grad=True)
-        opt = module.LBFGS([z], lr=0.3 if line_search_fn is None else 1, max_iter=6,
-                           line_search_fn=line_search_fn)
+        opt = module.LBFGS([z], lr=0.3 if line_search_fn is None else 1, max_iter=6, line_search_fn=line_search_fn)
 
         def closure():
             d = z.detach().numpy() - c
@@ -260,12 +271,15 @@ def test_lbfgs_complex_parameters_match_pytorch(line_search_fn):
     np.testing.assert_allclose(run(srcgrad, optim), run(torch, torch.optim), rtol=1e-10)
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
-    ("Adam", {"lr": 0.05}),
-    ("RMSprop", {"lr": 0.01, "centered": True}),
-    ("Adagrad", {"lr": 0.1}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+        ("Adam", {"lr": 0.05}),
+        ("RMSprop", {"lr": 0.01, "centered": True}),
+        ("Adagrad", {"lr": 0.1}),
+    ],
+)
 def test_float32_parameters_match_pytorch(name, kwargs):
     rng = np.random.default_rng(2)
     x0 = rng.normal(size=6).astype(np.float32)

@@ -30,8 +30,9 @@ def test_short_axis_reductions_match_numpy(shape):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)
     np.testing.assert_array_equal(R._reduce_keepdims(np.maximum, x, -1), np.max(x, axis=-1, keepdims=True))
-    np.testing.assert_allclose(R._reduce_keepdims(np.add, x, x.ndim - 1), np.sum(x, axis=-1, keepdims=True),
-                               rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        R._reduce_keepdims(np.add, x, x.ndim - 1), np.sum(x, axis=-1, keepdims=True), rtol=1e-12, atol=1e-9
+    )
     for axis in (0, None):
         np.testing.assert_array_equal(R._reduce_keepdims(np.maximum, x, axis), np.max(x, axis=axis, keepdims=True))
 

@@ -25,7 +25,9 @@ def script(tmp_path, text, name="script.py"):
 
 
 def test_the_script_runs_as_main_with_its_arguments(tmp_path):
-    path = script(tmp_path, """
+    path = script(
+        tmp_path,
+        """
         import sys
         import torch
         import torch.nn as nn
@@ -45,7 +47,8 @@ def test_the_script_runs_as_main_with_its_arguments(tmp_path):
             loss.backward()
             opt.step()
             seen["size"] = repr(model.weight.shape)
-    """)
+    """,
+    )
     script(tmp_path, "VALUE = 42\n", name="helper.py")
     argv, path_before = list(sys.argv), list(sys.path)
     result = porting.run_script(path, ["--epochs", "3"])
@@ -60,8 +63,11 @@ def test_the_script_runs_as_main_with_its_arguments(tmp_path):
     # afterwards: everything as it was
     assert sys.argv == argv and sys.path == path_before and "helper" not in sys.modules
     assert repr(srcgrad.zeros(2).shape) == "srcgrad.Size([2])"
-    assert not any(name == "torch" or name.startswith("torch.") for name in sys.modules
-                   if isinstance(sys.modules[name], porting.TorchModule))
+    assert not any(
+        name == "torch" or name.startswith("torch.")
+        for name in sys.modules
+        if isinstance(sys.modules[name], porting.TorchModule)
+    )
 
 
 def test_a_missing_pytorch_name_is_named(tmp_path):
@@ -84,13 +90,17 @@ def test_a_missing_pytorch_name_is_named(tmp_path):
 
 def test_a_real_pytorch_is_never_reached(tmp_path):
     real = pytest.importorskip("torch")
-    path = script(tmp_path, """
+    path = script(
+        tmp_path,
+        """
         import torch
         import torch.nn
         kinds = (type(torch).__name__, type(torch.nn).__name__)
-    """)
+    """,
+    )
     assert porting.run_script(path)["kinds"] == ("TorchModule", "TorchModule")
     import torch as after
+
     assert after is real and sys.modules["torch.nn"] is real.nn  # put back as they were
 
 
@@ -103,19 +113,24 @@ def test_the_default_dtype_option(tmp_path):
 
 def run_command(*args, cwd):
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(srcgrad.__file__)))
-    return subprocess.run([sys.executable, "-m", "srcgrad", "run", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "srcgrad", "run", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_command(tmp_path):
-    script(tmp_path, """
+    script(
+        tmp_path,
+        """
         import argparse
         import torch
         parser = argparse.ArgumentParser()
         parser.add_argument("--n", type=int, default=1)
         args = parser.parse_args()
         print(torch.ones(args.n).sum().item(), torch.zeros(2, 3).size())
-    """, name="ok.py")
+    """,
+        name="ok.py",
+    )
     done = run_command("ok.py", "--n", "4", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "4.0 torch.Size([2, 3])\n"

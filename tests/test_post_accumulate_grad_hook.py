@@ -47,6 +47,7 @@ def test_runs_during_backward_before_earlier_layers_are_done():
     def record(name):
         def hook(t):
             order.append((name, first.weight.grad is None))
+
         return hook
 
     first.weight.register_post_accumulate_grad_hook(record("first"))
@@ -72,7 +73,7 @@ def test_with_create_graph_the_hook_sees_a_tensor_grad():
     w = srcgrad.tensor([2.0], requires_grad=True)
     seen = []
     w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.requires_grad))
-    (w ** 3).sum().backward(create_graph=True)
+    (w**3).sum().backward(create_graph=True)
     assert seen == [True]
     np.testing.assert_allclose(w.grad.detach().numpy(), [12.0])
 
@@ -125,8 +126,12 @@ def test_a_leaf_is_accumulated_as_soon_as_its_gradient_is_complete():
     assert order == ["w2", "w1"]
     lin1, lin2 = srcgrad.nn.Linear(3, 4), srcgrad.nn.Linear(4, 1)
     order.clear()
-    for name, p in [("lin1.weight", lin1.weight), ("lin1.bias", lin1.bias),
-                    ("lin2.weight", lin2.weight), ("lin2.bias", lin2.bias)]:
+    for name, p in [
+        ("lin1.weight", lin1.weight),
+        ("lin1.bias", lin1.bias),
+        ("lin2.weight", lin2.weight),
+        ("lin2.bias", lin2.bias),
+    ]:
         p.register_post_accumulate_grad_hook(lambda t, name=name: order.append(name))
     lin2(np.tanh(lin1(srcgrad.randn(5, 3)))).sum().backward()
     assert set(order[:2]) == {"lin2.weight", "lin2.bias"}

@@ -18,10 +18,14 @@ import srcgrad
 from corpus.harness import assert_grads_close, dynamic_grad, numeric_grad
 from srcgrad.rules import RULES
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 FEW = settings(SETTINGS, max_examples=10)
-seeds = st.integers(0, 2 ** 32 - 1)
+seeds = st.integers(0, 2**32 - 1)
 RTOL, ATOL = 1e-5, 1e-6
 
 
@@ -61,11 +65,13 @@ def check_both_modes(fn, args, wrt, source=None):
             tangent = rng.normal(size=np.shape(args[i]))
             _, got = srcgrad.jvp(fn, wrt=i, source=source)(*args, tangent)
             want = float(np.sum(dynamic[i] * tangent))
-            assert abs(float(got) - want) <= 1e-8 + 1e-8 * abs(want), \
+            assert abs(float(got) - want) <= 1e-8 + 1e-8 * abs(want), (
                 f"forward mode along argument {i}: {float(got)!r}, reverse-mode gradient . tangent: {want!r}"
+            )
 
 
 # ------------------------------------------------------------------ binary elementwise rules, with broadcasting
+
 
 def _values(op, rng, shapes):
     """Inputs inside each primitive's smooth domain."""
@@ -81,21 +87,40 @@ def _values(op, rng, shapes):
     return rng.normal(size=a_shape), rng.normal(size=b_shape)
 
 
-BINARY = [f for f, r in RULES.items()  # numpy's own (scipy's ufuncs have their rules checked in test_rules_scipy.py)
-          if isinstance(f, np.ufunc) and f.nin == 2 and f.nout == 1 and r.differentiable and f.signature is None
-          and getattr(np, f.__name__, None) is f]
+BINARY = [
+    f
+    for f, r in RULES.items()  # numpy's own (scipy's ufuncs have their rules checked in test_rules_scipy.py)
+    if isinstance(f, np.ufunc)
+    and f.nin == 2
+    and f.nout == 1
+    and r.differentiable
+    and f.signature is None
+    and getattr(np, f.__name__, None) is f
+]
 
 
 def _binary_loss(op):
     def binary_loss(a, b, w):
         return np.sum(op(a, b) * w)
+
     return binary_loss
 
 
 def test_every_binary_elementwise_rule_is_covered():
     names = {f.__name__ for f in BINARY}
-    assert {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "arctan2", "hypot",
-            "logaddexp", "remainder"} <= names
+    assert {
+        "add",
+        "subtract",
+        "multiply",
+        "divide",
+        "power",
+        "maximum",
+        "minimum",
+        "arctan2",
+        "hypot",
+        "logaddexp",
+        "remainder",
+    } <= names
 
 
 @pytest.mark.parametrize("op", BINARY, ids=lambda f: f.__name__)
@@ -116,8 +141,15 @@ SCANS = [np.cumsum, np.cumprod]
 
 def test_every_reduction_rule_is_covered():
     from srcgrad.rules import reductions
-    registered = {f for f, r in RULES.items() if r.vjps and r.vjps[0] is not None
-                  and getattr(r.vjps[0], "__module__", "") == reductions.__name__ and f.__module__ == "numpy"}
+
+    registered = {
+        f
+        for f, r in RULES.items()
+        if r.vjps
+        and r.vjps[0] is not None
+        and getattr(r.vjps[0], "__module__", "") == reductions.__name__
+        and f.__module__ == "numpy"
+    }
     assert registered <= set(REDUCTIONS) | set(SCANS)
 
 
@@ -132,6 +164,7 @@ def reduction_calls(draw):
 def _reduction_loss(red, axis, keepdims):
     def reduction_loss(x, w):
         return np.sum(red(x, axis=axis, keepdims=keepdims) * w)
+
     return reduction_loss
 
 
@@ -155,12 +188,14 @@ def test_reductions_random_axes_and_keepdims(call, seed):
 def _scan_loss(scan, axis):
     def scan_loss(x, w):
         return np.sum(scan(x, axis=axis) * w)
+
     return scan_loss
 
 
 @FEW
-@given(scan=st.sampled_from(SCANS), shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), seed=seeds,
-       data=st.data())
+@given(
+    scan=st.sampled_from(SCANS), shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), seed=seeds, data=st.data()
+)
 def test_scans_random_axis(scan, shape, seed, data):
     axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
     rng = np.random.default_rng(seed)
@@ -171,9 +206,11 @@ def test_scans_random_axis(scan, shape, seed, data):
 
 # ------------------------------------------------------------------ indexing: random slices, index arrays, masks
 
+
 def _index_loss(idx):
     def index_loss(x, w):
         return np.sum(x[idx] * w)
+
     return index_loss
 
 
@@ -197,8 +234,7 @@ def test_random_basic_indices(data, shape, seed):
 @SETTINGS
 @given(data=st.data(), shape=shapes_2_3, seed=seeds)
 def test_random_index_arrays_with_repeats(data, shape, seed):
-    idx = data.draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2,
-                                                                                      max_side=4)))
+    idx = data.draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=4)))
     _check_index(shape, idx, seed)
 
 
@@ -211,9 +247,13 @@ def test_random_boolean_masks(shape, seed):
 
 # ------------------------------------------------------------------ float32 stays float32 and agrees with float64
 
+
 @FEW
-@given(op=st.sampled_from([np.add, np.multiply, np.divide, np.maximum, np.hypot, np.logaddexp]),
-       shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=2, max_side=3), seed=seeds)
+@given(
+    op=st.sampled_from([np.add, np.multiply, np.divide, np.maximum, np.hypot, np.logaddexp]),
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=2, max_side=3),
+    seed=seeds,
+)
 def test_float32_gradients_stay_float32(op, shapes, seed):
     rng = np.random.default_rng(seed)
     a, b = _values(op, rng, shapes.input_shapes)
@@ -236,13 +276,35 @@ def test_float32_gradients_stay_float32(op, shapes, seed):
 
 # ------------------------------------------------------------------ random compositions of 2-5 primitives
 
-UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.arctan({})", "({} * {})", "np.log1p({} ** 2)",
-         "np.sqrt({} ** 2 + 1.0)", "np.exp(-0.5 * {} ** 2)", "(1.0 / (1.0 + np.exp(-{})))"]
-BINARY_TEMPLATES = ["({} + {})", "({} - {})", "({} * {})", "({} / (1.0 + {} ** 2))", "np.maximum({}, {})",
-                    "np.hypot({}, {})", "np.logaddexp({}, {})"]
-MIXERS = ["np.sum({a}, axis=-1, keepdims=True) + {b}", "({a} @ {a}.T)[:, :1] * {b}", "np.mean({a}, axis=0) * {b}",
-          "np.where({a} > 0.0, {a}, 0.5 * {a}) * {b}", "np.concatenate([{a}[:, 1:], {a}[:, :1]], axis=1) * {b}",
-          "np.max({a}, axis=1, keepdims=True) * {b}", "{a}[::-1] * {b}"]
+UNARY = [
+    "np.sin({})",
+    "np.cos({})",
+    "np.tanh({})",
+    "np.arctan({})",
+    "({} * {})",
+    "np.log1p({} ** 2)",
+    "np.sqrt({} ** 2 + 1.0)",
+    "np.exp(-0.5 * {} ** 2)",
+    "(1.0 / (1.0 + np.exp(-{})))",
+]
+BINARY_TEMPLATES = [
+    "({} + {})",
+    "({} - {})",
+    "({} * {})",
+    "({} / (1.0 + {} ** 2))",
+    "np.maximum({}, {})",
+    "np.hypot({}, {})",
+    "np.logaddexp({}, {})",
+]
+MIXERS = [
+    "np.sum({a}, axis=-1, keepdims=True) + {b}",
+    "({a} @ {a}.T)[:, :1] * {b}",
+    "np.mean({a}, axis=0) * {b}",
+    "np.where({a} > 0.0, {a}, 0.5 * {a}) * {b}",
+    "np.concatenate([{a}[:, 1:], {a}[:, :1]], axis=1) * {b}",
+    "np.max({a}, axis=1, keepdims=True) * {b}",
+    "{a}[::-1] * {b}",
+]
 
 
 @st.composite
@@ -282,11 +344,13 @@ def test_random_compositions(source, seed):
 
 # ------------------------------------------------------------------ index writes: y[idx] = v into a fresh array
 
+
 def _write_loss(idx):
     def write_loss(x, v, w):
         y = x * 1.0
         y[idx] = v * 2.0
         return np.sum(y * w)
+
     return write_loss
 
 
@@ -307,6 +371,5 @@ def test_random_slice_writes(data, shape, seed):
 @FEW
 @given(data=st.data(), shape=shapes_2_3, seed=seeds)
 def test_random_index_array_writes_last_one_wins(data, shape, seed):
-    idx = data.draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=1,
-                                                                                      max_side=5)))
+    idx = data.draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=1, max_side=5)))
     _check_write(shape, idx, seed)

@@ -29,9 +29,20 @@ X = np.array([0.5, -0.7, 0.9])
 
 # ---------------------------------------------------------------- linear with a bias of more than one axis (fixed)
 
-@pytest.mark.parametrize("x_shape, b_shape", [((5, 4), (1, 3)), ((5, 4), (5, 3)), ((5, 4), (5, 1)),
-                                              ((1, 4), (5, 3)), ((4,), (5, 3)), ((2, 1, 4), (5, 3)),
-                                              ((5, 4), (3,)), ((5, 4), ())])
+
+@pytest.mark.parametrize(
+    "x_shape, b_shape",
+    [
+        ((5, 4), (1, 3)),
+        ((5, 4), (5, 3)),
+        ((5, 4), (5, 1)),
+        ((1, 4), (5, 3)),
+        ((4,), (5, 3)),
+        ((2, 1, 4), (5, 3)),
+        ((5, 4), (3,)),
+        ((5, 4), ()),
+    ],
+)
 def test_linear_bias_that_broadcasts_the_product(x_shape, b_shape):
     # linear's bias VJP was sum_rows(g) for every bias: shape (out,), which unbroadcast refused for a bias of
     # shape (1, out) or (N, out) ("gradient of shape (3,) does not broadcast") and crashed on (N, 1); the weight
@@ -50,6 +61,7 @@ def test_linear_bias_that_broadcasts_the_product(x_shape, b_shape):
 
 
 # ---------------------------------------------------------------- compiler: containers
+
 
 def comprehension_item_rebound(x):
     parts = [x * i for i in range(3)]
@@ -90,6 +102,7 @@ def test_helper_with_a_keyword_only_parameter(f):
 
 
 # ---------------------------------------------------------------- compiler: a dead overwrite inside a loop or branch
+
 
 def overwritten_in_a_loop(w):
     v = w * 1.0
@@ -134,13 +147,22 @@ def iterate_whose_last_value_is_unused(w):
     return np.sum(z * z)
 
 
-@pytest.mark.parametrize("f", [overwritten_in_a_loop, overwritten_in_a_branch, overwritten_in_a_while_loop,
-                               overwritten_by_a_constant_in_a_loop, iterate_whose_last_value_is_unused])
+@pytest.mark.parametrize(
+    "f",
+    [
+        overwritten_in_a_loop,
+        overwritten_in_a_branch,
+        overwritten_in_a_while_loop,
+        overwritten_by_a_constant_in_a_loop,
+        iterate_whose_last_value_is_unused,
+    ],
+)
 def test_dead_overwrite_in_a_loop_or_branch(f):
     check(f, np.array([0.3, -0.5, 0.8]))
 
 
 # ---------------------------------------------------------------- compiler: a loop over a dict argument
+
 
 def loop_over_dict_argument(p, x):
     for k in p:
@@ -157,12 +179,15 @@ def test_loop_over_the_keys_of_a_dict_argument():
         assert "test_review_findings.py, line" in str(e)
         return
     for key in p:
+
         def f(v):
             return loop_over_dict_argument({**p, key: v}, x)
+
         np.testing.assert_allclose(got[key], numeric_grad(f, (p[key],), 0), rtol=1e-5, atol=1e-7)
 
 
 # ---------------------------------------------------------------- compiler: integer array arguments
+
 
 def weighted_sum_of_items(x):
     s = 0.0
@@ -184,6 +209,7 @@ def test_gradient_with_respect_to_an_integer_array():
 
 # ---------------------------------------------------------------- compiler: a list argument of arrays of several shapes
 
+
 def sum_over_a_list_argument(xs):
     return sum(np.sum(np.sin(x) ** 2) for x in xs)
 
@@ -200,6 +226,7 @@ def test_list_argument_of_arrays_of_several_shapes():
 
 
 # ---------------------------------------------------------------- compiler: a name rebound to a broadcast of itself
+
 
 def rebound_to_a_broadcast_of_itself(x, y, w):
     v = x @ y  # a number

@@ -22,8 +22,21 @@ import pytest
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
-from srcgrad.rules.nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss,
-                                   relu, sigmoid, softmax, softplus, sum_rows, transpose2d)
+from srcgrad.rules.nnfuncs import (
+    addmm,
+    binary_cross_entropy,
+    linear,
+    log_softmax,
+    logsumexp,
+    mse_loss,
+    nll_loss,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    sum_rows,
+    transpose2d,
+)
 from srcgrad.rules.generated import match_shape
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.reductions import others_product
@@ -148,7 +161,9 @@ def check_rule(case, rng, rtol=1e-5, atol=1e-6):
         lhs = _pairing(ct, t)
         rhs = _pairing(g, jt)
         if not math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-9):
-            raise AssertionError(f"{case.id}: dot-product test of argument {i}: <vjp(g), t> = {lhs} != <g, jvp(t)> = {rhs}")
+            raise AssertionError(
+                f"{case.id}: dot-product test of argument {i}: <vjp(g), t> = {lhs} != <g, jvp(t)> = {rhs}"
+            )
 
 
 # ---------------------------------------------------------------- the sample table
@@ -277,7 +292,9 @@ case(np.clip, U(3, 4), U(3, 4) * 0.3 - 0.5, U(4) * 0.3 + 0.5)
 case(np.remainder, U(3, 4, lo=0.1, hi=0.9), U(3, 4, lo=1.5, hi=2.0))
 case(np.remainder, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
 case(np.fmod, U(3, lo=2.2, hi=2.8), U(3, lo=1.0, hi=1.05))
-case(np.fmod, np.array([2.3, 2.5, -2.7]), np.array([0.6, 0.7, 0.65]), id="fmod-several-turns")  # trunc(x / y) = 3, 3, -4
+case(
+    np.fmod, np.array([2.3, 2.5, -2.7]), np.array([0.6, 0.7, 0.65]), id="fmod-several-turns"
+)  # trunc(x / y) = 3, 3, -4
 _STEP_X = np.array([[-1.0, 0.0, 0.5], [0.0, 2.0, 0.0]])  # heaviside's h counts only where x == 0
 case(np.heaviside, _STEP_X, U(2, 3))
 case(np.heaviside, _STEP_X, U(3), id="heaviside-broadcast-h")
@@ -321,6 +338,7 @@ case(np.cumprod, _Z.T, axis=0, id="cumprod-zeros-axis0")
 case(np.cumprod, _Z, id="cumprod-zeros-flat")
 case(np.cumprod, np.array([0.0, 0.0, 2.0]), id="cumprod-leading-zeros")
 case(np.cumprod, np.array([1.2, 0.0, 1.5, 0.0, 0.0, -2.0]), id="cumprod-three-zeros")
+
 
 # linear algebra
 def SINGULAR(m, n, *batch):
@@ -384,6 +402,8 @@ case(np.linalg.det, WELL(3))
 case(np.linalg.det, WELL(2, 4))
 case(np.linalg.slogdet, WELL(3))
 case(np.linalg.slogdet, -WELL(3, 2))
+
+
 def SPD(n, *batch):
     """A well-conditioned symmetric positive definite (batch of) n x n matrices."""
     b = U(*batch, n, n)
@@ -398,8 +418,18 @@ def SEPARATED(n, *batch):
 # np.fft (real inputs here; tests/test_rules_complex.py has complex ones)
 case(np.fft.fft, U(4, 5))
 # the default axes on three axes (a default of axis=1 or axes=(0, 1) would pass on two)
-for _f in (np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft, np.fft.fft2, np.fft.ifft2, np.fft.rfft2,
-           np.fft.irfft2, np.fft.rfftn, np.fft.irfftn):
+for _f in (
+    np.fft.fft,
+    np.fft.ifft,
+    np.fft.rfft,
+    np.fft.irfft,
+    np.fft.fft2,
+    np.fft.ifft2,
+    np.fft.rfft2,
+    np.fft.irfft2,
+    np.fft.rfftn,
+    np.fft.irfftn,
+):
     case(_f, U(2, 3, 4), id=f"{_f.__name__}-default-axes-3d")
 case(np.fft.fft, U(5, 4), 7, axis=0, norm="ortho", id="fft-n-bigger-axis0-ortho")
 case(np.fft.ifft, U(3, 5), 3, norm="forward", id="ifft-n-smaller-forward")
@@ -423,6 +453,7 @@ case(np.fft.fftshift, U(5, 4))
 case(np.fft.fftshift, U(5, 3), axes=1)
 case(np.fft.ifftshift, U(5, 4))
 case(np.fft.ifftshift, U(3, 5), axes=(1,))
+
 
 def EIGEN(n):
     """A matrix that is not symmetric, with real, well-separated eigenvalues 1, 2, ..., n."""
@@ -548,8 +579,15 @@ case(np.dsplit, U(2, 2, 4), [1])
 case(gradient_along, U(6), wrt=(0,))
 case(gradient_along, U(6), 0.5, wrt=(0,), edge_order=2)
 case(gradient_along, U(4, 5), np.array([0.0, 0.3, 0.5, 1.2, 1.3]), wrt=(0,), axis=1, id="gradient-coordinates")
-case(gradient_along, U(5, 3), np.array([0.0, 0.3, 0.5, 1.2, 1.3]), wrt=(0,), axis=0, edge_order=2,
-     id="gradient-coordinates-order2")
+case(
+    gradient_along,
+    U(5, 3),
+    np.array([0.0, 0.3, 0.5, 1.2, 1.3]),
+    wrt=(0,),
+    axis=0,
+    edge_order=2,
+    id="gradient-coordinates-order2",
+)
 case(gradient_along, U(3, 4), 2.0, wrt=(0,), axis=-1, edge_order=2)
 case(np.tril, U(3, 4))
 case(np.tril, U(2, 3, 3), -1)
@@ -605,11 +643,30 @@ case(np.sort, U(3, 4), axis=None)
 case(np.sort, U(2, 3, 4), id="sort-default-axis-3d")
 
 # the math module and builtins (Python floats)
-for _f, _x in ((math.sin, 0.3), (math.cos, 0.3), (math.tan, 0.3), (math.asin, 0.3), (math.acos, -0.4),
-               (math.atan, 0.7), (math.sinh, 0.6), (math.cosh, 0.6), (math.tanh, 0.6), (math.exp, 0.6),
-               (math.expm1, 0.6), (math.log, 1.7), (math.log1p, 0.4), (math.log2, 1.7), (math.log10, 1.7),
-               (math.sqrt, 1.7), (math.fabs, -0.7), (math.fabs, 0.7), (math.erf, 0.4), (math.erfc, 0.4),
-               (abs, -1.3), (abs, 1.3)):
+for _f, _x in (
+    (math.sin, 0.3),
+    (math.cos, 0.3),
+    (math.tan, 0.3),
+    (math.asin, 0.3),
+    (math.acos, -0.4),
+    (math.atan, 0.7),
+    (math.sinh, 0.6),
+    (math.cosh, 0.6),
+    (math.tanh, 0.6),
+    (math.exp, 0.6),
+    (math.expm1, 0.6),
+    (math.log, 1.7),
+    (math.log1p, 0.4),
+    (math.log2, 1.7),
+    (math.log10, 1.7),
+    (math.sqrt, 1.7),
+    (math.fabs, -0.7),
+    (math.fabs, 0.7),
+    (math.erf, 0.4),
+    (math.erfc, 0.4),
+    (abs, -1.3),
+    (abs, 1.3),
+):
     case(_f, _x, f32=False)
 case(math.log, 1.7, 3.0, f32=False)
 case(math.atan2, 0.3, -0.8, f32=False)
@@ -727,16 +784,21 @@ def test_rule_keeps_float32(c):
             t = rng.standard_normal(np.shape(c.args[i]))
             jt32 = rule.call_jvp(i, t.astype(np.float32), ans32, args32, kwargs32)
             for j in jt32 if isinstance(jt32, tuple) else (jt32,):  # (complex64 where the result is complex)
-                assert np.asarray(j).dtype in (np.float32, np.complex64), \
+                assert np.asarray(j).dtype in (np.float32, np.complex64), (
                     f"jvp of argument {i} upcast to {np.asarray(j).dtype}"
+                )
 
 
 def _library_rules():
     """The rules srcgrad itself registers (not ones a test or a user registered at run time)."""
     for fn, rule in RULES.items():
         modules = {getattr(f, "__module__", "") or "" for f in rule.vjps if f is not None}
-        if rule.differentiable and modules and all(m.startswith("srcgrad.") for m in modules) \
-                and not is_scipy_rule(rule):  # scipy's (optional): tests/test_rules_scipy.py
+        if (
+            rule.differentiable
+            and modules
+            and all(m.startswith("srcgrad.") for m in modules)
+            and not is_scipy_rule(rule)
+        ):  # scipy's (optional): tests/test_rules_scipy.py
             yield fn, rule
 
 
@@ -763,7 +825,9 @@ def test_every_differentiable_argument_is_sampled():
 
 
 def _rule_modules():
-    return [m for name, m in sorted(sys.modules.items()) if name.startswith("srcgrad.rules.") and hasattr(m, "__file__")]
+    return [
+        m for name, m in sorted(sys.modules.items()) if name.startswith("srcgrad.rules.") and hasattr(m, "__file__")
+    ]
 
 
 def test_at_most_one_lambda_per_line():
@@ -792,23 +856,73 @@ from srcgrad.rules.reductions import equal_share  # noqa: E402
 
 _M = U(3, 4) * 3  # away from the integers and half-integers where floor, round, ... jump
 NONDIFF_CASES = [
-    (np.floor, (_M,)), (np.ceil, (_M,)), (np.round, (_M,)), (np.around, (_M, 1)), (np.rint, (_M,)),
-    (np.sign, (_M,)), (np.trunc, (_M,)), (np.fix, (_M,)), (np.floor_divide, (_M, P(4))),
-    (np.zeros_like, (_M,)), (np.ones_like, (_M,)), (max_share, (U(3, 4), U(4))),
-    (equal_share, (U(3, 4), np.max(_M, axis=0), 0)), (last_write_mask, (U(5), np.array([1, 3, 1]))),
+    (np.floor, (_M,)),
+    (np.ceil, (_M,)),
+    (np.round, (_M,)),
+    (np.around, (_M, 1)),
+    (np.rint, (_M,)),
+    (np.sign, (_M,)),
+    (np.trunc, (_M,)),
+    (np.fix, (_M,)),
+    (np.floor_divide, (_M, P(4))),
+    (np.zeros_like, (_M,)),
+    (np.ones_like, (_M,)),
+    (max_share, (U(3, 4), U(4))),
+    (equal_share, (U(3, 4), np.max(_M, axis=0), 0)),
+    (last_write_mask, (U(5), np.array([1, 3, 1]))),
     (interp_segment, (U(4), np.array([-1.0, 0.0, 1.0]))),
-    (math.floor, (1.3,)), (math.ceil, (1.3,)), (math.trunc, (-1.3,)), (round, (1.26, 1)),
+    (math.floor, (1.3,)),
+    (math.ceil, (1.3,)),
+    (math.trunc, (-1.3,)),
+    (round, (1.26, 1)),
 ]
 """A sample of each ``defnondiff`` primitive whose result can be a float: finite differences must see no
 slope in any float argument (``np.full_like``'s fill value and ``np.heaviside``'s ``h`` once hid here)."""
 
 NO_FLOAT_RESULT = {
-    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal, np.signbit, np.isnan,
-    np.isinf, np.isfinite, np.isclose, np.allclose, np.array_equal, np.logical_and, np.logical_or,
-    np.logical_not, np.logical_xor, np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.argmax,
-    np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero, np.count_nonzero, np.searchsorted, np.all,
-    np.any, np.shape, np.ndim, np.size, np.result_type, math.isnan, math.isinf, math.isfinite, math.isclose,
-    np.iscomplex, np.isreal, np.iscomplexobj, np.isrealobj,
+    np.less,
+    np.less_equal,
+    np.greater,
+    np.greater_equal,
+    np.equal,
+    np.not_equal,
+    np.signbit,
+    np.isnan,
+    np.isinf,
+    np.isfinite,
+    np.isclose,
+    np.allclose,
+    np.array_equal,
+    np.logical_and,
+    np.logical_or,
+    np.logical_not,
+    np.logical_xor,
+    np.bitwise_and,
+    np.bitwise_or,
+    np.bitwise_xor,
+    np.invert,
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.argwhere,
+    np.nonzero,
+    np.flatnonzero,
+    np.count_nonzero,
+    np.searchsorted,
+    np.all,
+    np.any,
+    np.shape,
+    np.ndim,
+    np.size,
+    np.result_type,
+    math.isnan,
+    math.isinf,
+    math.isfinite,
+    math.isclose,
+    np.iscomplex,
+    np.isreal,
+    np.iscomplexobj,
+    np.isrealobj,
     np.empty_like,  # a float result, but of whatever the memory held: nothing to differentiate
 }
 """``defnondiff`` primitives whose results are booleans, integers, shapes or dtypes."""
@@ -832,8 +946,13 @@ def test_zero_derivative_rules_have_no_slope(fn, args):
 
 def test_every_zero_derivative_rule_is_sampled():
     sampled = {id(f) for f, _ in NONDIFF_CASES} | {id(f) for f in NO_FLOAT_RESULT}
-    missing = sorted(rule.name for fn, rule in RULES.items() if not rule.differentiable and id(fn) not in sampled
-                     and (getattr(fn, "__module__", "") or "").split(".")[0] in ("numpy", "math", "builtins"))
+    missing = sorted(
+        rule.name
+        for fn, rule in RULES.items()
+        if not rule.differentiable
+        and id(fn) not in sampled
+        and (getattr(fn, "__module__", "") or "").split(".")[0] in ("numpy", "math", "builtins")
+    )
     # (srcgrad's own shape helpers are nondiff by construction: they compute shapes, axes and indices)
     assert not missing, f"defnondiff primitives without a row in NONDIFF_CASES or NO_FLOAT_RESULT: {missing}"
 
@@ -918,14 +1037,14 @@ def _stub(value):
 def _with_stubs(f, names, ans, args):
     """``(ans, args)`` with the parameters of ``f`` in ``names`` replaced by stubs."""
     code = f.__code__
-    positional = list(code.co_varnames[2: code.co_argcount])
+    positional = list(code.co_varnames[2 : code.co_argcount])
     vararg = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] if code.co_flags & 0x04 else None
     args = list(args)
     for k, name in enumerate(positional):
         if name in names and k < len(args):
             args[k] = _stub(args[k])
     if vararg in names:
-        args[len(positional):] = [_stub(a) for a in args[len(positional):]]
+        args[len(positional) :] = [_stub(a) for a in args[len(positional) :]]
     return (_stub(ans) if "ans" in names else ans), tuple(args)
 
 

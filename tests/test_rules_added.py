@@ -34,7 +34,7 @@ STEPS = np.array([[-1.0, 0.0, 0.5], [0.0, 2.0, 0.0]])
 
 # ---------------------------------------------------------------- the functions
 def fill_scalar(x, v):
-    return np.sum(np.full_like(x, v) * x ** 2)
+    return np.sum(np.full_like(x, v) * x**2)
 
 
 def fill_row(x, v):
@@ -50,7 +50,7 @@ def step_values(h):
 
 
 def step_of_both(x, h):
-    return np.sum(np.heaviside(x, h) * x ** 2)
+    return np.sum(np.heaviside(x, h) * x**2)
 
 
 def kron_both(a, b):
@@ -78,16 +78,20 @@ def sinc_complex(z):
 
 
 def selections(x):
-    return np.sum(np.select([x > 0.3, x < -0.3], [x ** 2, np.sin(x) * 3.0], default=x * 0.5) * W34)
+    return np.sum(np.select([x > 0.3, x < -0.3], [x**2, np.sin(x) * 3.0], default=x * 0.5) * W34)
 
 
 def selection_default(x, d):
-    return np.sum(np.select([x > 0.0], [x ** 3], d) ** 2)
+    return np.sum(np.select([x > 0.0], [x**3], d) ** 2)
 
 
 def convolutions(a, v):
-    return (np.sum(np.convolve(a, v) ** 2) + np.sum(np.convolve(a, v, "same") * W34[:2, :].ravel()[:5])
-            + np.sum(np.correlate(a, v, "full") ** 3) + np.sum(np.correlate(v, a) ** 2))
+    return (
+        np.sum(np.convolve(a, v) ** 2)
+        + np.sum(np.convolve(a, v, "same") * W34[:2, :].ravel()[:5])
+        + np.sum(np.correlate(a, v, "full") ** 3)
+        + np.sum(np.correlate(v, a) ** 2)
+    )
 
 
 def convolutions_complex(a, v):
@@ -95,8 +99,11 @@ def convolutions_complex(a, v):
 
 
 def einsum_sublists(a, b):
-    return (np.sum(np.einsum(a, [0, 1], b, [1, 2]) ** 2) + np.sum(np.einsum(a, [0, 1], a, [0, 1], [1]) ** 3)
-            + np.sum(np.einsum(b, [Ellipsis, 1]) * W34))
+    return (
+        np.sum(np.einsum(a, [0, 1], b, [1, 2]) ** 2)
+        + np.sum(np.einsum(a, [0, 1], a, [0, 1], [1]) ** 3)
+        + np.sum(np.einsum(b, [Ellipsis, 1]) * W34)
+    )
 
 
 def einsum_sublists_complex(a, b):
@@ -120,8 +127,11 @@ def cholesky_complex(b):
 
 
 def linalg_complex(a, y):
-    return (np.sum(np.abs(np.linalg.solve(a, y)) ** 2) + np.sum(np.abs(np.linalg.inv(a)) ** 2)
-            + np.abs(np.linalg.det(a)) ** 2)
+    return (
+        np.sum(np.abs(np.linalg.solve(a, y)) ** 2)
+        + np.sum(np.abs(np.linalg.inv(a)) ** 2)
+        + np.abs(np.linalg.det(a)) ** 2
+    )
 
 
 def real_cast_complex(z):
@@ -191,8 +201,9 @@ def test_forward_mode(fn, make, wrt):
             direction = direction + 1j * _rng.standard_normal(np.shape(args[i]))
         _, tangent = srcgrad.jvp(fn, wrt=i)(*args, direction)
         # the derivative along t of a real loss is Re <grad, t> (grad = dL/dRe + i dL/dIm)
-        assert np.isclose(float(np.real(tangent)), float(np.real(np.sum(np.conj(want) * direction))),
-                          rtol=1e-5, atol=1e-6), f"forward, argument {i}"
+        assert np.isclose(
+            float(np.real(tangent)), float(np.real(np.sum(np.conj(want) * direction))), rtol=1e-5, atol=1e-6
+        ), f"forward, argument {i}"
 
 
 SUBSCRIPTS = "ij,jk->ik"
@@ -200,6 +211,7 @@ SUBSCRIPTS = "ij,jk->ik"
 
 def test_einsum_subscripts_from_a_global_still_read_as_subscripts():
     """The interleaved form is recognised by its constant sublists, not by a first argument that is no literal."""
+
     def f(a):
         return np.sum(np.einsum(SUBSCRIPTS, a, W34) ** 2)
 

@@ -12,9 +12,18 @@ from test_rules import Case, check_rule
 
 # (ufunc, low, high): a domain where the function is smooth
 BINARY = [
-    (np.add, -1, 1), (np.subtract, -1, 1), (np.multiply, -1, 1), (np.true_divide, 0.5, 2),
-    (np.power, 0.5, 2), (np.arctan2, 0.5, 2), (np.hypot, 0.5, 2), (np.logaddexp, -1, 1),
-    (np.maximum, -1, 1), (np.minimum, -1, 1), (np.fmax, -1, 1), (np.fmin, -1, 1),
+    (np.add, -1, 1),
+    (np.subtract, -1, 1),
+    (np.multiply, -1, 1),
+    (np.true_divide, 0.5, 2),
+    (np.power, 0.5, 2),
+    (np.arctan2, 0.5, 2),
+    (np.hypot, 0.5, 2),
+    (np.logaddexp, -1, 1),
+    (np.maximum, -1, 1),
+    (np.minimum, -1, 1),
+    (np.fmax, -1, 1),
+    (np.fmin, -1, 1),
     (np.float_power, 0.5, 2),
 ]
 

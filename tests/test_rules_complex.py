@@ -144,6 +144,8 @@ case(np.vecmat, C(3), C(2, 3, 4))
 case(np.cross, C(2, 3), C(3))
 case(np.convolve, C(5), C(3))
 case(np.convolve, C(3), C(5), "same")
+
+
 def HPD(n, *batch):
     """A well-conditioned Hermitian positive definite (batch of) n x n matrices."""
     b = C(*batch, n, n)
@@ -301,7 +303,7 @@ def _like(rng, value):
 
 
 def _with(args, i, value):
-    return args[:i] + (value,) + args[i + 1:]
+    return args[:i] + (value,) + args[i + 1 :]
 
 
 def numeric_vjp(fn, args, kwargs, i, g):
@@ -318,7 +320,7 @@ def numeric_vjp(fn, args, kwargs, i, g):
             plus, minus = (flat + bump).reshape(np.shape(x)), (flat - bump).reshape(np.shape(x))
             if scalar:
                 plus, minus = plus[()], minus[()]
-            slope = (_pair(g, fn(*_with(args, i, plus), **kwargs)) - _pair(g, fn(*_with(args, i, minus), **kwargs)))
+            slope = _pair(g, fn(*_with(args, i, plus), **kwargs)) - _pair(g, fn(*_with(args, i, minus), **kwargs))
             out[k] += slope / (2 * EPS) * d
     return out.reshape(np.shape(x))
 
@@ -340,8 +342,10 @@ def _close(actual, expected, what, rtol=1e-5, atol=1e-6):
     if actual.shape != expected.shape:
         raise AssertionError(f"{what}: shape {actual.shape} != expected {expected.shape}")
     if not np.allclose(actual, expected, rtol=rtol, atol=atol):
-        raise AssertionError(f"{what}: max abs error {np.max(np.abs(actual - expected)):.3g}\n"
-                             f"rule:\n{actual}\nfinite differences:\n{expected}")
+        raise AssertionError(
+            f"{what}: max abs error {np.max(np.abs(actual - expected)):.3g}\n"
+            f"rule:\n{actual}\nfinite differences:\n{expected}"
+        )
 
 
 def _real_result_of_complex(args, ans):
@@ -368,8 +372,9 @@ def check_complex_rule(c, rng):
     only = ONLY_OUTPUTS.get(c.id)
     if only is not None:
         g = tuple(gk if k in only else np.zeros_like(gk) for k, gk in enumerate(g))
-    indices = [i for i, a in enumerate(c.args) if _is_arg(a) and rule.vjp_at(i) is not None
-               and (c.wrt is None or i in c.wrt)]
+    indices = [
+        i for i, a in enumerate(c.args) if _is_arg(a) and rule.vjp_at(i) is not None and (c.wrt is None or i in c.wrt)
+    ]
     assert indices, f"{c.id}: no differentiable argument"
     for i in indices:
         x = c.args[i]
@@ -381,8 +386,11 @@ def check_complex_rule(c, rng):
             # a real result's cotangent may carry an imaginary part from a complex neighbour: it means nothing
             noisy = _noisy(rng, g, ans)
             ct_noisy = unbroadcast(rule.call_vjp(i, noisy, ans, c.args, c.kwargs), shape_of(x))
-            _close(ct_noisy if np.iscomplexobj(x) else np.real(ct_noisy), ct,
-                   f"{c.id}: vjp of argument {i} reads the imaginary part of the cotangent of a real result")
+            _close(
+                ct_noisy if np.iscomplexobj(x) else np.real(ct_noisy),
+                ct,
+                f"{c.id}: vjp of argument {i} reads the imaginary part of the cotangent of a real result",
+            )
         t = _like(rng, x)
         jt = rule.call_jvp(i, t, ans, c.args, c.kwargs)
         for j, a in zip(jt, ans) if isinstance(ans, tuple) else ((jt, ans),):
@@ -394,8 +402,9 @@ def check_complex_rule(c, rng):
             jt, expected = tuple(jt[k] for k in only), tuple(expected[k] for k in only)
         _close(jt, expected, f"{c.id}: jvp of argument {i}")
         lhs, rhs = _pair(ct, t), _pair(tuple(g[k] for k in only) if only is not None else g, jt)
-        assert math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-9), \
+        assert math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-9), (
             f"{c.id}: dot-product test of argument {i}: {lhs} != {rhs}"
+        )
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
@@ -403,14 +412,27 @@ def test_complex_rule_matches_finite_differences(c):
     check_complex_rule(c, np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("c", [c for c in CASES if c.fn is not np.float_power and any(
-    isinstance(a, np.ndarray) and a.dtype == np.complex128 for a in c.args)], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "c",
+    [
+        c
+        for c in CASES
+        if c.fn is not np.float_power and any(isinstance(a, np.ndarray) and a.dtype == np.complex128 for a in c.args)
+    ],
+    ids=lambda c: c.id,
+)
 def test_complex64_stays_complex64(c):
     """complex64 arguments get complex64 cotangents (as float32 stays float32; np.float_power computes in
     double precision whatever it is given)."""
     rule = get_rule(c.fn)
-    args = tuple(a.astype(np.complex64) if isinstance(a, np.ndarray) and a.dtype == np.complex128 else
-                 a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a for a in c.args)
+    args = tuple(
+        a.astype(np.complex64)
+        if isinstance(a, np.ndarray) and a.dtype == np.complex128
+        else a.astype(np.float32)
+        if isinstance(a, np.ndarray) and a.dtype == np.float64
+        else a
+        for a in c.args
+    )
     ans = c.fn(*args, **c.kwargs)
     ans = tuple(ans) if isinstance(ans, list) else ans
     g = _like(np.random.default_rng(0), ans)
@@ -450,8 +472,13 @@ def _complexify(a):
 UNVERIFIED = []
 for _c in REAL_CASES:
     _rule = get_rule(_c.fn)
-    if _rule.complex or not _rule.differentiable or getattr(_c.fn, "__module__", "") == "math" or \
-            _c.fn in (abs, max, min) or not any(isinstance(a, np.ndarray) for a in _c.args):
+    if (
+        _rule.complex
+        or not _rule.differentiable
+        or getattr(_c.fn, "__module__", "") == "math"
+        or _c.fn in (abs, max, min)
+        or not any(isinstance(a, np.ndarray) for a in _c.args)
+    ):
         continue
     if id(_c.fn) not in {id(u.fn) for u in UNVERIFIED}:
         UNVERIFIED.append(_c)

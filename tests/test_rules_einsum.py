@@ -41,7 +41,7 @@ def random_einsum(rng):
         if width and rng.random() < 0.7:
             n = int(rng.integers(0, width + 1))  # ellipses of different ranks broadcast
             at = int(rng.integers(0, len(labels) + 1))
-            ell = [d if rng.random() < 0.8 else 1 for d in dots[width - n:]]
+            ell = [d if rng.random() < 0.8 else 1 for d in dots[width - n :]]
             spec = spec[:at] + "..." + spec[at:]
             shape = shape[:at] + ell + shape[at:]
         specs.append(spec)
@@ -81,8 +81,10 @@ def test_the_generator_covers_every_feature():
     assert any(p.endswith("...") and len(p) > 3 for p in spec_parts)
     assert any("..." in p and not p.startswith("...") and not p.endswith("...") for p in spec_parts), "middle"
     assert any(len(set(p.replace(".", ""))) < len(p.replace(".", "")) for p in spec_parts), "repeated labels"
-    ranks = {(s, tuple(op.ndim - len(p.replace(".", "")) for p, op in zip(s.split("->")[0].split(","), ops)
-                       if "..." in p)) for s, ops in RULE_CASES}
+    ranks = {
+        (s, tuple(op.ndim - len(p.replace(".", "")) for p, op in zip(s.split("->")[0].split(","), ops) if "..." in p))
+        for s, ops in RULE_CASES
+    }
     assert any(len(set(r)) > 1 for _, r in ranks), "ellipses of different ranks"
     assert any(1 in op.shape for _, ops in RULE_CASES for op in ops), "length-one axes"
 
@@ -90,21 +92,26 @@ def test_the_generator_covers_every_feature():
 @pytest.mark.parametrize("k", range(N_RULE))
 def test_einsum_rule_matches_finite_differences(k):
     subscripts, operands = RULE_CASES[k]
-    check_rule(Case(einsum_args, (subscripts,) + operands, {}, f"einsum {subscripts!r} "
-                    f"{[op.shape for op in operands]}"), np.random.default_rng(k))
+    check_rule(
+        Case(einsum_args, (subscripts,) + operands, {}, f"einsum {subscripts!r} {[op.shape for op in operands]}"),
+        np.random.default_rng(k),
+    )
 
 
-@pytest.mark.parametrize("subscripts, shapes", [
-    ("j...k,lj...->lk...", [(2, 3, 4, 5), (6, 2, 3, 4)]),  # the ellipsis in the middle (issue 9)
-    ("a...b,b...->a...", [(2, 1, 3), (3, 4, 5)]),  # ellipses of different ranks, one broadcast from 1
-    ("ij,ij->ij", [(1, 3), (2, 3)]),  # a label broadcast from length 1
-    ("i...i", [(3, 2, 3)]),  # implicit output, a diagonal around an ellipsis
-    ("ij,jk", [(2, 3), (3, 4)]),
-    ("ii", [(3, 3)]),
-    ("ii->i", [(3, 3)]),
-    ("...i,i...->...", [(2, 3), (3, 2)]),
-    ("Ba,aB", [(2, 3), (3, 2)]),
-])
+@pytest.mark.parametrize(
+    "subscripts, shapes",
+    [
+        ("j...k,lj...->lk...", [(2, 3, 4, 5), (6, 2, 3, 4)]),  # the ellipsis in the middle (issue 9)
+        ("a...b,b...->a...", [(2, 1, 3), (3, 4, 5)]),  # ellipses of different ranks, one broadcast from 1
+        ("ij,ij->ij", [(1, 3), (2, 3)]),  # a label broadcast from length 1
+        ("i...i", [(3, 2, 3)]),  # implicit output, a diagonal around an ellipsis
+        ("ij,jk", [(2, 3), (3, 4)]),
+        ("ii", [(3, 3)]),
+        ("ii->i", [(3, 3)]),
+        ("...i,i...->...", [(2, 3), (3, 2)]),
+        ("Ba,aB", [(2, 3), (3, 2)]),
+    ],
+)
 def test_einsum_named_cases(subscripts, shapes):
     rng = np.random.default_rng(0)
     operands = tuple(rng.uniform(-1, 1, s) for s in shapes)
@@ -123,8 +130,10 @@ MODE_CASES = _cases(N_MODES, 777)
 
 def _loss_source(subscripts, n):
     names = [string.ascii_lowercase[k] for k in range(n)]
-    return (f"def loss({', '.join(names)}, w):\n"
-            f"    return np.sum(np.sin(np.einsum({subscripts!r}, {', '.join(names)})) * w)\n")
+    return (
+        f"def loss({', '.join(names)}, w):\n"
+        f"    return np.sum(np.sin(np.einsum({subscripts!r}, {', '.join(names)})) * w)\n"
+    )
 
 
 @pytest.mark.parametrize("k", range(N_MODES))
@@ -143,5 +152,6 @@ def test_einsum_in_both_modes(k):
     loss(*tensors, w).backward()
     for i in wrt:
         np.testing.assert_allclose(static[i], expected[i], rtol=1e-5, atol=1e-7, err_msg=f"static, {subscripts}")
-        np.testing.assert_allclose(tensors[i].grad.numpy(), expected[i], rtol=1e-5, atol=1e-7,
-                                   err_msg=f"dynamic, {subscripts}")
+        np.testing.assert_allclose(
+            tensors[i].grad.numpy(), expected[i], rtol=1e-5, atol=1e-7, err_msg=f"dynamic, {subscripts}"
+        )

@@ -95,7 +95,9 @@ def _tangent_of(result, like):
 
 # math functions cannot run on traced values; at x == 0 the power rows sit on the edge
 # of the domain where finite differences step into log(-eps).
-SECOND = [c for c in CASES if getattr(c.fn, "__module__", "") != "math" and c.fn not in (abs, max, min) and "x0" not in c.id]
+SECOND = [
+    c for c in CASES if getattr(c.fn, "__module__", "") != "math" and c.fn not in (abs, max, min) and "x0" not in c.id
+]
 
 
 @pytest.mark.parametrize("c", SECOND, ids=[c.id for c in SECOND])
@@ -128,8 +130,9 @@ def test_vjp_bodies_differentiate_through_the_table(c):
 
             fd = (np.real(vjp_at(args[j] + eps * t)) - np.real(vjp_at(args[j] - eps * t))) / (2 * eps)
             deriv = np.real(deriv)  # real arguments here: the callers keep the real part of a cotangent
-            np.testing.assert_allclose(deriv, fd, rtol=1e-4, atol=1e-5,
-                                       err_msg=f"{c.id}: d(vjp of argument {i}) along argument {j}")
+            np.testing.assert_allclose(
+                deriv, fd, rtol=1e-4, atol=1e-5, err_msg=f"{c.id}: d(vjp of argument {i}) along argument {j}"
+            )
 
 
 def test_dual_catches_a_rule_body_without_rules(monkeypatch):

@@ -88,7 +88,13 @@ CASES = [
     ("multigammaln", lambda: special.multigammaln, (pos(2, 3, lo=4.0, hi=5.0), 3), (0,), {}),
     ("beta", lambda: special.beta, (pos(4), pos(4)), (0, 1), {}),
     ("betaln", lambda: special.betaln, (pos(3, 1), pos(1, 2)), (0, 1), {}),
-    ("betainc", lambda: special.betainc, (pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0.1, hi=0.9)), (2,), {}),
+    (
+        "betainc",
+        lambda: special.betainc,
+        (pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0.1, hi=0.9)),
+        (2,),
+        {},
+    ),
     ("gammainc", lambda: special.gammainc, (pos(4), pos(4, lo=1.0, hi=3.0)), (1,), {}),
     ("gammaincc", lambda: special.gammaincc, (pos(4), pos(4, lo=1.0, hi=3.0)), (1,), {}),
     ("erf", lambda: special.erf, (R.randn(5),), (0,), {}),
@@ -129,22 +135,69 @@ CASES = [
     ("t.logpdf", lambda: stats.t.logpdf, (R.randn(4), pos(4, lo=2, hi=4), R.randn(4), pos(4)), (0, 1, 2, 3), {}),
     ("t.cdf", lambda: stats.t.cdf, (R.randn(4), pos(4, lo=2, hi=4), R.randn(4), pos(4)), (0, 2, 3), {}),
     ("t.logcdf", lambda: stats.t.logcdf, (R.randn(4), pos(4, lo=2, hi=4), R.randn(4), pos(4)), (0, 2, 3), {}),
-    ("gamma.pdf", lambda: stats.gamma.pdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1), pos(4)),
-     (0, 1, 2, 3), {}),
+    (
+        "gamma.pdf",
+        lambda: stats.gamma.pdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1), pos(4)),
+        (0, 1, 2, 3),
+        {},
+    ),
     ("gamma.logpdf", lambda: stats.gamma.logpdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3)), (0, 1), {}),
-    ("gamma.cdf", lambda: stats.gamma.cdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1), pos(4)),
-     (0, 2, 3), {}),
-    ("beta.pdf", lambda: stats.beta.pdf, (pos(4, lo=0.3, hi=0.6), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3),
-                                          pos(4, lo=0, hi=0.2), pos(4, lo=0.9, hi=1.1)), (0, 1, 2, 3, 4), {}),
-    ("beta.logpdf", lambda: stats.beta.logpdf, (pos(4, lo=0.1, hi=0.9), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3)),
-     (0, 1, 2), {}),
-    ("beta.cdf", lambda: stats.beta.cdf, (pos(4, lo=0.3, hi=0.6), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3),
-                                          pos(4, lo=0, hi=0.2), pos(4, lo=0.9, hi=1.1)), (0, 3, 4), {}),
-    ("chi2.pdf", lambda: stats.chi2.pdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1), pos(4)),
-     (0, 1, 2, 3), {}),
+    (
+        "gamma.cdf",
+        lambda: stats.gamma.cdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1), pos(4)),
+        (0, 2, 3),
+        {},
+    ),
+    (
+        "beta.pdf",
+        lambda: stats.beta.pdf,
+        (
+            pos(4, lo=0.3, hi=0.6),
+            pos(4, lo=1.1, hi=3),
+            pos(4, lo=1.1, hi=3),
+            pos(4, lo=0, hi=0.2),
+            pos(4, lo=0.9, hi=1.1),
+        ),
+        (0, 1, 2, 3, 4),
+        {},
+    ),
+    (
+        "beta.logpdf",
+        lambda: stats.beta.logpdf,
+        (pos(4, lo=0.1, hi=0.9), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3)),
+        (0, 1, 2),
+        {},
+    ),
+    (
+        "beta.cdf",
+        lambda: stats.beta.cdf,
+        (
+            pos(4, lo=0.3, hi=0.6),
+            pos(4, lo=1.1, hi=3),
+            pos(4, lo=1.1, hi=3),
+            pos(4, lo=0, hi=0.2),
+            pos(4, lo=0.9, hi=1.1),
+        ),
+        (0, 3, 4),
+        {},
+    ),
+    (
+        "chi2.pdf",
+        lambda: stats.chi2.pdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1), pos(4)),
+        (0, 1, 2, 3),
+        {},
+    ),
     ("chi2.logpdf", lambda: stats.chi2.logpdf, (pos(4, lo=1.5, hi=3), 3), (0,), {}),
-    ("chi2.cdf", lambda: stats.chi2.cdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1), pos(4)),
-     (0, 2, 3), {}),
+    (
+        "chi2.cdf",
+        lambda: stats.chi2.cdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1), pos(4)),
+        (0, 2, 3),
+        {},
+    ),
     ("poisson.pmf", lambda: stats.poisson.pmf, (np.array([0.0, 1.0, 3.0, 5.0]), pos(4, lo=1, hi=4)), (1,), {}),
     ("poisson.logpmf", lambda: stats.poisson.logpmf, (np.array([0.0, 1.0, 3.0, 5.0]), pos(4, lo=1, hi=4)), (1,), {}),
     ("poisson.cdf", lambda: stats.poisson.cdf, (np.array([[0.0, 1.0, 3.0]]), pos(2, 1, lo=1, hi=4)), (1,), {}),
@@ -159,47 +212,117 @@ CASES = [
     ("t.logpdf loc", lambda: stats.t.logpdf, (R.randn(4), pos(4, lo=2, hi=4), R.randn(4)), (0, 1, 2), {}),
     ("t.cdf loc", lambda: stats.t.cdf, (R.randn(4), pos(4, lo=2, hi=4), R.randn(4)), (0, 2), {}),
     ("t.logcdf loc", lambda: stats.t.logcdf, (R.randn(4), pos(4, lo=2, hi=4), R.randn(4)), (0, 2), {}),
-    ("gamma.pdf loc", lambda: stats.gamma.pdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1)),
-     (0, 1, 2), {}),
-    ("gamma.cdf loc", lambda: stats.gamma.cdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1)),
-     (0, 2), {}),
-    ("chi2.pdf loc", lambda: stats.chi2.pdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1)),
-     (0, 1, 2), {}),
-    ("chi2.cdf loc", lambda: stats.chi2.cdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1)),
-     (0, 2), {}),
-    ("beta.pdf loc", lambda: stats.beta.pdf, (pos(4, lo=0.3, hi=0.6), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3),
-                                              pos(4, lo=0, hi=0.2)), (0, 1, 2, 3), {}),
-    ("beta.cdf loc", lambda: stats.beta.cdf, (pos(4, lo=0.3, hi=0.6), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3),
-                                              pos(4, lo=0, hi=0.2)), (0, 3), {}),
+    (
+        "gamma.pdf loc",
+        lambda: stats.gamma.pdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1)),
+        (0, 1, 2),
+        {},
+    ),
+    (
+        "gamma.cdf loc",
+        lambda: stats.gamma.cdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1)),
+        (0, 2),
+        {},
+    ),
+    (
+        "chi2.pdf loc",
+        lambda: stats.chi2.pdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1)),
+        (0, 1, 2),
+        {},
+    ),
+    (
+        "chi2.cdf loc",
+        lambda: stats.chi2.cdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1)),
+        (0, 2),
+        {},
+    ),
+    (
+        "beta.pdf loc",
+        lambda: stats.beta.pdf,
+        (pos(4, lo=0.3, hi=0.6), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=0.2)),
+        (0, 1, 2, 3),
+        {},
+    ),
+    (
+        "beta.cdf loc",
+        lambda: stats.beta.cdf,
+        (pos(4, lo=0.3, hi=0.6), pos(4, lo=1.1, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=0.2)),
+        (0, 3),
+        {},
+    ),
     ("poisson.pmf loc", lambda: stats.poisson.pmf, (np.array([1.0, 2.0, 4.0, 6.0]), pos(4, lo=1, hi=4), 1), (1,), {}),
-    ("poisson.logpmf loc", lambda: stats.poisson.logpmf, (np.array([1.0, 2.0, 4.0, 6.0]), pos(4, lo=1, hi=4), 1),
-     (1,), {}),
+    (
+        "poisson.logpmf loc",
+        lambda: stats.poisson.logpmf,
+        (np.array([1.0, 2.0, 4.0, 6.0]), pos(4, lo=1, hi=4), 1),
+        (1,),
+        {},
+    ),
     ("poisson.cdf loc", lambda: stats.poisson.cdf, (np.array([[1.0, 2.0, 4.0]]), pos(2, 1, lo=1, hi=4), 1), (1,), {}),
-    ("gamma.logpdf loc scale", lambda: stats.gamma.logpdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3),
-                                                            pos(4, lo=0, hi=1), pos(4)), (0, 1, 2, 3), {}),
-    ("beta.logpdf loc scale", lambda: stats.beta.logpdf, (pos(4, lo=0.3, hi=0.6), pos(4, lo=1.1, hi=3),
-                                                          pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=0.2),
-                                                          pos(4, lo=0.9, hi=1.1)), (0, 1, 2, 3, 4), {}),
-    ("chi2.logpdf all", lambda: stats.chi2.logpdf, (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1),
-                                                    pos(4)), (0, 1, 2, 3), {}),
-    ("multivariate_normal.pdf direct", lambda: stats.multivariate_normal.pdf,
-     (R.randn(3) * 0.3, R.randn(3) * 0.3, sym_pd(3) * 0.3), (0, 1), {}),
-    ("dirichlet.pdf direct", lambda: stats.dirichlet.pdf, (np.array([0.2, 0.3, 0.5]), pos(3, lo=1.2, hi=3)),
-     (1,), {}),
-    ("multivariate_normal.logpdf", lambda: mvn_logpdf_sym,
-     (R.randn(5, 3), R.randn(3), sym_pd(3)), (0, 1, 2), {}),
-    ("multivariate_normal.pdf", lambda: mvn_pdf_sym,
-     (R.randn(3) * 0.3, R.randn(3) * 0.3, sym_pd(3) * 0.3), (0, 1, 2), {}),
-    ("multivariate_normal.entropy", lambda: mvn_entropy_sym,
-     (R.randn(3), sym_pd(3)), (0, 1), {}),
-    ("dirichlet.logpdf", lambda: dirichlet_logpdf_normalized, (pos(4, lo=0.1, hi=1), pos(4, lo=1.2, hi=3)),
-     (0, 1), {}),
-    ("dirichlet.pdf", lambda: dirichlet_pdf_normalized, (pos(4, lo=0.1, hi=1), pos(4, lo=1.2, hi=3)),
-     (0, 1), {}),
-    ("multivariate_normal.logpdf direct", lambda: stats.multivariate_normal.logpdf,
-     (R.randn(5, 3), R.randn(3), sym_pd(3)), (0, 1), {}),
-    ("dirichlet.logpdf direct", lambda: stats.dirichlet.logpdf, (np.array([0.2, 0.3, 0.5]), pos(3, lo=1.2, hi=3)),
-     (1,), {}),
+    (
+        "gamma.logpdf loc scale",
+        lambda: stats.gamma.logpdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1.1, hi=3), pos(4, lo=0, hi=1), pos(4)),
+        (0, 1, 2, 3),
+        {},
+    ),
+    (
+        "beta.logpdf loc scale",
+        lambda: stats.beta.logpdf,
+        (
+            pos(4, lo=0.3, hi=0.6),
+            pos(4, lo=1.1, hi=3),
+            pos(4, lo=1.1, hi=3),
+            pos(4, lo=0, hi=0.2),
+            pos(4, lo=0.9, hi=1.1),
+        ),
+        (0, 1, 2, 3, 4),
+        {},
+    ),
+    (
+        "chi2.logpdf all",
+        lambda: stats.chi2.logpdf,
+        (pos(4, lo=1.5, hi=3), pos(4, lo=1, hi=4), pos(4, lo=0, hi=1), pos(4)),
+        (0, 1, 2, 3),
+        {},
+    ),
+    (
+        "multivariate_normal.pdf direct",
+        lambda: stats.multivariate_normal.pdf,
+        (R.randn(3) * 0.3, R.randn(3) * 0.3, sym_pd(3) * 0.3),
+        (0, 1),
+        {},
+    ),
+    ("dirichlet.pdf direct", lambda: stats.dirichlet.pdf, (np.array([0.2, 0.3, 0.5]), pos(3, lo=1.2, hi=3)), (1,), {}),
+    ("multivariate_normal.logpdf", lambda: mvn_logpdf_sym, (R.randn(5, 3), R.randn(3), sym_pd(3)), (0, 1, 2), {}),
+    (
+        "multivariate_normal.pdf",
+        lambda: mvn_pdf_sym,
+        (R.randn(3) * 0.3, R.randn(3) * 0.3, sym_pd(3) * 0.3),
+        (0, 1, 2),
+        {},
+    ),
+    ("multivariate_normal.entropy", lambda: mvn_entropy_sym, (R.randn(3), sym_pd(3)), (0, 1), {}),
+    ("dirichlet.logpdf", lambda: dirichlet_logpdf_normalized, (pos(4, lo=0.1, hi=1), pos(4, lo=1.2, hi=3)), (0, 1), {}),
+    ("dirichlet.pdf", lambda: dirichlet_pdf_normalized, (pos(4, lo=0.1, hi=1), pos(4, lo=1.2, hi=3)), (0, 1), {}),
+    (
+        "multivariate_normal.logpdf direct",
+        lambda: stats.multivariate_normal.logpdf,
+        (R.randn(5, 3), R.randn(3), sym_pd(3)),
+        (0, 1),
+        {},
+    ),
+    (
+        "dirichlet.logpdf direct",
+        lambda: stats.dirichlet.logpdf,
+        (np.array([0.2, 0.3, 0.5]), pos(3, lo=1.2, hi=3)),
+        (1,),
+        {},
+    ),
     # scipy.signal
     ("convolve full", lambda: scipy.signal.convolve, (R.randn(5), R.randn(3)), (0, 1), {}),
     ("convolve valid", lambda: scipy.signal.convolve, (R.randn(5), R.randn(3)), (0, 1), {"mode": "valid"}),
@@ -210,16 +333,41 @@ CASES = [
     ("convolve 2d valid", lambda: scipy.signal.convolve, (R.randn(4, 5), R.randn(2, 3)), (0, 1), {"mode": "valid"}),
     # scipy.linalg
     ("sqrtm", lambda: scipy.linalg.sqrtm, (sym_pd(3) + 0.3 * R.randn(3, 3),), (0,), {}),
-    ("solve_sylvester", lambda: scipy.linalg.solve_sylvester, (sym_pd(3), sym_pd(3) + R.randn(3, 3), R.randn(3, 3)),
-     (0, 1, 2), {}),
-    ("solve_triangular", lambda: scipy.linalg.solve_triangular, (np.tril(R.randn(3, 3)) + 3 * np.eye(3), R.randn(3)),
-     (0, 1), {"lower": True}),
-    ("solve_triangular upper matrix", lambda: scipy.linalg.solve_triangular,
-     (np.triu(R.randn(3, 3)) + 3 * np.eye(3), R.randn(3, 2)), (0, 1), {}),
-    ("solve_triangular trans", lambda: scipy.linalg.solve_triangular,
-     (np.triu(R.randn(3, 3)) + 3 * np.eye(3), R.randn(3, 2)), (0, 1), {"trans": 1}),
-    ("solve_triangular unit", lambda: scipy.linalg.solve_triangular,
-     (np.tril(R.randn(3, 3)), R.randn(3)), (0, 1), {"lower": True, "unit_diagonal": True}),
+    (
+        "solve_sylvester",
+        lambda: scipy.linalg.solve_sylvester,
+        (sym_pd(3), sym_pd(3) + R.randn(3, 3), R.randn(3, 3)),
+        (0, 1, 2),
+        {},
+    ),
+    (
+        "solve_triangular",
+        lambda: scipy.linalg.solve_triangular,
+        (np.tril(R.randn(3, 3)) + 3 * np.eye(3), R.randn(3)),
+        (0, 1),
+        {"lower": True},
+    ),
+    (
+        "solve_triangular upper matrix",
+        lambda: scipy.linalg.solve_triangular,
+        (np.triu(R.randn(3, 3)) + 3 * np.eye(3), R.randn(3, 2)),
+        (0, 1),
+        {},
+    ),
+    (
+        "solve_triangular trans",
+        lambda: scipy.linalg.solve_triangular,
+        (np.triu(R.randn(3, 3)) + 3 * np.eye(3), R.randn(3, 2)),
+        (0, 1),
+        {"trans": 1},
+    ),
+    (
+        "solve_triangular unit",
+        lambda: scipy.linalg.solve_triangular,
+        (np.tril(R.randn(3, 3)), R.randn(3)),
+        (0, 1),
+        {"lower": True, "unit_diagonal": True},
+    ),
 ]
 
 IDS = [c[0] for c in CASES]
@@ -252,6 +400,7 @@ def _setup(case):
 
     def f(*a):
         return fn(*a, **kwargs)
+
     out = np.asarray(f(*args))
     u = _rng(7).randn(*out.shape)
     return fn, f, args, wrt, kwargs, u
@@ -315,11 +464,39 @@ def test_jvps_match_finite_differences(case):
         _close(np.broadcast_to(jvp, np.shape(numeric)), numeric)
 
 
-SECOND_ORDER = [c for c in CASES if c[0] in {
-    "gamma", "gammaln", "digamma", "polygamma", "erf", "erfinv", "expit", "logit", "j1", "i1e", "jv", "logsumexp axis",
-    "norm.logcdf", "t.logpdf", "t.cdf", "gamma.logpdf", "beta.pdf", "poisson.cdf", "multivariate_normal.logpdf",
-    "dirichlet.logpdf", "convolve same", "sqrtm", "solve_sylvester", "solve_triangular trans", "multigammaln",
-    "betaln"}]
+SECOND_ORDER = [
+    c
+    for c in CASES
+    if c[0]
+    in {
+        "gamma",
+        "gammaln",
+        "digamma",
+        "polygamma",
+        "erf",
+        "erfinv",
+        "expit",
+        "logit",
+        "j1",
+        "i1e",
+        "jv",
+        "logsumexp axis",
+        "norm.logcdf",
+        "t.logpdf",
+        "t.cdf",
+        "gamma.logpdf",
+        "beta.pdf",
+        "poisson.cdf",
+        "multivariate_normal.logpdf",
+        "dirichlet.logpdf",
+        "convolve same",
+        "sqrtm",
+        "solve_sylvester",
+        "solve_triangular trans",
+        "multigammaln",
+        "betaln",
+    }
+]
 
 
 @pytest.mark.parametrize("case", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
@@ -358,10 +535,22 @@ def test_every_scipy_rule_has_a_case():
     from srcgrad.rules import RULES
 
     sampled = {id(c[1]()) for c in CASES}
-    missing = [rule.name for fn, rule in RULES.items() if rule.differentiable and id(fn) not in sampled and any(
-        (getattr(v, "__module__", "") or "").startswith("srcgrad.rules.scipy_") for v in rule.vjps if v is not None)]
-    wrapped = {"multivariate_normal_logpdf", "multivariate_normal_pdf", "multivariate_normal_entropy",
-               "dirichlet_logpdf", "dirichlet_pdf"}  # sampled through a symmetrize/normalize wrapper
+    missing = [
+        rule.name
+        for fn, rule in RULES.items()
+        if rule.differentiable
+        and id(fn) not in sampled
+        and any(
+            (getattr(v, "__module__", "") or "").startswith("srcgrad.rules.scipy_") for v in rule.vjps if v is not None
+        )
+    ]
+    wrapped = {
+        "multivariate_normal_logpdf",
+        "multivariate_normal_pdf",
+        "multivariate_normal_entropy",
+        "dirichlet_logpdf",
+        "dirichlet_pdf",
+    }  # sampled through a symmetrize/normalize wrapper
     assert not [m for m in missing if m not in wrapped], missing
 
 

@@ -143,7 +143,9 @@ def test_index_add_accumulates_and_its_value_gradient_gathers():
     out = R.index_add(x, np.array([0, 0, 2]), v)
     np.testing.assert_array_equal(out, [3, 0, 3])
     np.testing.assert_array_equal(x, 0)  # out of place
-    np.testing.assert_array_equal(vjp(R.index_add, 2, np.array([10.0, 20.0, 30.0]), x, np.array([0, 0, 2]), v), [10, 10, 30])
+    np.testing.assert_array_equal(
+        vjp(R.index_add, 2, np.array([10.0, 20.0, 30.0]), x, np.array([0, 0, 2]), v), [10, 10, 30]
+    )
 
 
 def test_index_update_gradients_follow_the_last_write():
@@ -254,8 +256,11 @@ ALIAS_CALLS = [
     # complex values: numpy conjugates v (the alias once did not: a wrong value in dynamic mode)
     (np.correlate, (np.array([1.0 + 2j, 2.0, 4.0 - 1j]), np.array([0.5j, 3.0 + 1j])), {"mode": "full"}),
     (np.correlate, (np.array([1.0 + 2j, 2.0]), np.array([0.5j, 3.0 + 1j, -1.0])), {"mode": "same"}),
-    (np.select, ([np.array([True, False, False]), np.array([True, True, False])],
-                 [np.arange(3.0), np.ones(3) * 5]), {"default": -1.0}),
+    (
+        np.select,
+        ([np.array([True, False, False]), np.array([True, True, False])], [np.arange(3.0), np.ones(3) * 5]),
+        {"default": -1.0},
+    ),
     (np.select, ([np.array([[True], [False]])], [np.arange(3.0)]), {}),
     (np.einsum, (np.arange(6.0).reshape(2, 3), [0, 1], np.arange(12.0).reshape(3, 4), [1, 2]), {}),
     (np.einsum, (np.arange(6.0).reshape(2, 3), [0, 1], np.arange(12.0).reshape(3, 4), [1, 2], [2, 0]), {}),
@@ -358,11 +363,36 @@ def test_multiple_output_rules_are_flagged():
     np.testing.assert_array_equal(get_rule(R.split_tuple).call_vjp(0, g, ans, (x, 3), {}), [1, 1, 0, 0, 3, 3])
 
 
-NONDIFF = [np.less, np.greater, np.equal, np.not_equal, np.less_equal, np.greater_equal, np.floor, np.ceil,
-           np.round, np.around, np.rint, np.sign, np.trunc, np.argmax, np.argmin, np.argsort, np.nonzero,
-           np.isnan, np.isfinite, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
-           np.zeros_like, np.ones_like, np.shape, R.reductions.equal_share,
-           R.indexing.last_write_mask]
+NONDIFF = [
+    np.less,
+    np.greater,
+    np.equal,
+    np.not_equal,
+    np.less_equal,
+    np.greater_equal,
+    np.floor,
+    np.ceil,
+    np.round,
+    np.around,
+    np.rint,
+    np.sign,
+    np.trunc,
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.nonzero,
+    np.isnan,
+    np.isfinite,
+    np.logical_and,
+    np.logical_or,
+    np.logical_not,
+    np.logical_xor,
+    np.zeros_like,
+    np.ones_like,
+    np.shape,
+    R.reductions.equal_share,
+    R.indexing.last_write_mask,
+]
 
 
 @pytest.mark.parametrize("fn", NONDIFF, ids=lambda f: getattr(f, "__name__", str(f)))
@@ -372,15 +402,34 @@ def test_zero_derivative_primitives_are_registered_nondiff(fn):
 
 
 BACKWARD_NAMES = {
-    np.multiply: "MulBackward0", np.add: "AddBackward0", np.subtract: "SubBackward0",
-    np.true_divide: "DivBackward0", np.power: "PowBackward0", np.negative: "NegBackward0",
-    np.matmul: "MmBackward0", np.exp: "ExpBackward0", np.log: "LogBackward0", np.sin: "SinBackward0",
-    np.tanh: "TanhBackward0", R.sigmoid: "SigmoidBackward0", R.relu: "ReluBackward0",
-    np.absolute: "AbsBackward0", np.sqrt: "SqrtBackward0", np.sum: "SumBackward0", np.mean: "MeanBackward0",
-    np.max: "MaxBackward1", np.reshape: "ViewBackward0", np.transpose: "PermuteBackward0",
-    operator.getitem: "IndexBackward0", R.concatenate_args: "CatBackward0", R.stack_args: "StackBackward0",
-    np.clip: "ClampBackward1", np.maximum: "MaximumBackward0", np.where: "WhereBackward0",
-    R.softmax: "SoftmaxBackward0", R.log_softmax: "LogSoftmaxBackward0",
+    np.multiply: "MulBackward0",
+    np.add: "AddBackward0",
+    np.subtract: "SubBackward0",
+    np.true_divide: "DivBackward0",
+    np.power: "PowBackward0",
+    np.negative: "NegBackward0",
+    np.matmul: "MmBackward0",
+    np.exp: "ExpBackward0",
+    np.log: "LogBackward0",
+    np.sin: "SinBackward0",
+    np.tanh: "TanhBackward0",
+    R.sigmoid: "SigmoidBackward0",
+    R.relu: "ReluBackward0",
+    np.absolute: "AbsBackward0",
+    np.sqrt: "SqrtBackward0",
+    np.sum: "SumBackward0",
+    np.mean: "MeanBackward0",
+    np.max: "MaxBackward1",
+    np.reshape: "ViewBackward0",
+    np.transpose: "PermuteBackward0",
+    operator.getitem: "IndexBackward0",
+    R.concatenate_args: "CatBackward0",
+    R.stack_args: "StackBackward0",
+    np.clip: "ClampBackward1",
+    np.maximum: "MaximumBackward0",
+    np.where: "WhereBackward0",
+    R.softmax: "SoftmaxBackward0",
+    R.log_softmax: "LogSoftmaxBackward0",
 }
 
 
@@ -397,8 +446,20 @@ def test_needs_keep_only_what_the_rules_read():
 
 
 def test_public_names():
-    for name in ("sigmoid", "relu", "softplus", "softmax", "log_softmax", "logsumexp",
-                 "index_add", "index_update", "concatenate_args", "stack_args", "split_tuple", "einsum_args"):
+    for name in (
+        "sigmoid",
+        "relu",
+        "softplus",
+        "softmax",
+        "log_softmax",
+        "logsumexp",
+        "index_add",
+        "index_update",
+        "concatenate_args",
+        "stack_args",
+        "split_tuple",
+        "einsum_args",
+    ):
         assert name in R.__all__ and callable(getattr(R, name))
     assert len(RULES) > 150
 

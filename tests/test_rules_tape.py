@@ -20,8 +20,13 @@ if not hasattr(srcgrad, "tensor"):  # pragma: no cover - the runtime is not ther
 
 # np.full_like dispatches on its template only: a Tensor fill value with an ndarray template never reaches the
 # tape (numpy refuses it through np.copyto); tests/test_rules_added.py runs it with a Tensor template.
-TAPE = [c for c in CASES if getattr(c.fn, "__module__", "") != "math" and c.fn not in (abs, max, min, np.full_like)
-        and any(isinstance(c.args[i], np.ndarray) for i in diff_args(c))]
+TAPE = [
+    c
+    for c in CASES
+    if getattr(c.fn, "__module__", "") != "math"
+    and c.fn not in (abs, max, min, np.full_like)
+    and any(isinstance(c.args[i], np.ndarray) for i in diff_args(c))
+]
 
 
 def _record(c):
@@ -74,8 +79,10 @@ def test_tape_second_order_matches_finite_differences(c):
 
     def h(args):
         a = c.fn(*args, **c.kwargs)
-        return sum(float(np.real(np.sum(unbroadcast(rule.call_vjp(i, g, a, args, c.kwargs), shape_of(args[i])) * w[i])))
-                   for i in idx)
+        return sum(
+            float(np.real(np.sum(unbroadcast(rule.call_vjp(i, g, a, args, c.kwargs), shape_of(args[i])) * w[i])))
+            for i in idx
+        )
 
     eps = 1e-6
     plus, minus = list(c.args), list(c.args)
@@ -113,14 +120,19 @@ def _put(args, where, value):
     return tuple(args)
 
 
-ALIAS_GRAD = [c for c in ALIAS_CALLS if c[0] not in (np.astype, operator.floordiv, operator.lt, operator.le, operator.gt,
-                                                    operator.ge, operator.eq, operator.ne)]  # (no gradient)
+ALIAS_GRAD = [
+    c
+    for c in ALIAS_CALLS
+    if c[0]
+    not in (np.astype, operator.floordiv, operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne)
+]  # (no gradient)
 
 
 @pytest.mark.parametrize("fn,args,kwargs", ALIAS_GRAD, ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(ALIAS_GRAD)])
 def test_alias_gradient_through_the_tape(fn, args, kwargs):
     """Each alias, called on Tensors, gives the finite-difference gradient of numpy's function."""
     rng = np.random.default_rng(0)
+
     def jitter(a):  # break ties so finite differences see a smooth function
         if isinstance(a, np.ndarray) and a.dtype.kind == "f":
             return a + rng.uniform(0.1, 0.2, np.shape(a))
@@ -148,4 +160,6 @@ def test_alias_gradient_through_the_tape(fn, args, kwargs):
         expected = numeric_vjp(lambda v: pairing(*_put(args, where, v)), (x,), {}, 0, 1.0)
         grad = leaf.grad.numpy()
         mask = ~np.isnan(x)
-        np.testing.assert_allclose(grad[mask], expected[mask], rtol=1e-5, atol=1e-6, err_msg=f"{fn.__name__} at {where}")
+        np.testing.assert_allclose(
+            grad[mask], expected[mask], rtol=1e-5, atol=1e-6, err_msg=f"{fn.__name__} at {where}"
+        )

@@ -46,6 +46,7 @@ def test_python_number_modulo_and_floor_division_by_a_tensor():
 def _cross_loss(kw, weights):
     def loss(a, b):
         return np.sum(weights * np.cross(a, b, **kw))
+
     return loss
 
 

@@ -16,9 +16,20 @@ A = np.array([[0.3, -0.7, 1.2], [0.5, 2.0, -1.5]])
 
 # ------------------------------------------------------------------- numpy's positional dtype of sum/mean/prod
 
+
 @pytest.mark.parametrize("name", ["sum", "mean", "prod"])
-@pytest.mark.parametrize("args", [(1, np.float32), (0, "float32"), (None, np.float32), (1, None),
-                                  (0, None, None, True), (1, np.float32, None, False)], ids=repr)
+@pytest.mark.parametrize(
+    "args",
+    [
+        (1, np.float32),
+        (0, "float32"),
+        (None, np.float32),
+        (1, None),
+        (0, None, None, True),
+        (1, np.float32, None, False),
+    ],
+    ids=repr,
+)
 def test_reductions_read_numpys_positional_dtype(name, args):
     # t.mean(1, np.float32) took np.float32 for PyTorch's keepdim (truthy): a (2, 1) result in float64
     expected = getattr(A, name)(*args)
@@ -41,12 +52,15 @@ def test_reductions_with_numpys_dtype_are_differentiable():
     np.testing.assert_allclose(t.grad.numpy(), fd_grad(lambda a: a.mean(1, np.float64).sum(), (A,), 0))
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda t: t.sum(1, 2), "keepdim .* or dtype"),
-    (lambda t: t.sum(1, np.float32, dtype=np.float64), "dtype twice"),
-    (lambda t: t.sum(1, np.float32, np.zeros(2)), "out="),
-    (lambda t: t.mean(1, True, None), "positionally"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda t: t.sum(1, 2), "keepdim .* or dtype"),
+        (lambda t: t.sum(1, np.float32, dtype=np.float64), "dtype twice"),
+        (lambda t: t.sum(1, np.float32, np.zeros(2)), "out="),
+        (lambda t: t.mean(1, True, None), "positionally"),
+    ],
+)
 def test_reductions_refuse_what_neither_signature_means(call, match):
     with pytest.raises(TypeError, match=match):
         call(sg.tensor(A))
@@ -83,6 +97,7 @@ def test_a_cast_to_integers_or_bool_like_pytorch(name):
 
 # ------------------------------------------------------------------- an array built of Tensors
 
+
 def test_np_array_of_tensors_that_require_grad_says_what_to_use():
     x = sg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(AutogradError, match=r"np.array\(\[t1, t2\]\).*np.stack"):
@@ -99,6 +114,7 @@ def test_np_array_of_tensors_that_need_no_gradient_is_numpys():
 
 
 # ------------------------------------------------------------------- np.split of a 1-d Tensor
+
 
 def pieces_weighted(x, split):
     return sum(np.sum(p * p) * (k + 1) for k, p in enumerate(split(x)))
@@ -121,11 +137,11 @@ def test_split_of_a_1d_tensor(name):
     out = pieces_weighted(t, SPLITS[name])
     np.testing.assert_allclose(out.item(), pieces_weighted(x, SPLITS[name]), rtol=1e-12)
     out.backward()
-    np.testing.assert_allclose(t.grad.numpy(), fd_grad(lambda a: pieces_weighted(a, SPLITS[name]), (x,), 0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(t.grad.numpy(), fd_grad(lambda a: pieces_weighted(a, SPLITS[name]), (x,), 0), rtol=1e-6)
 
 
 # ------------------------------------------------------------------- augmented assignment
+
 
 def add_itself(x):
     a = x * 1.0
@@ -151,8 +167,9 @@ def remainder_in_place(x):
     return np.sum(a * a)
 
 
-@pytest.mark.parametrize("f", [add_itself, repeated_index_updated, power_in_place, remainder_in_place],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [add_itself, repeated_index_updated, power_in_place, remainder_in_place], ids=lambda f: f.__name__
+)
 def test_augmented_assignment_with_a_gradient(f):
     x = np.array([0.3, -0.7, 1.2])
     t = sg.tensor(x, requires_grad=True)
@@ -192,6 +209,7 @@ def test_an_item_is_a_0d_view_under_pytorchs_meanings():
 
 
 # ------------------------------------------------------------------- ndarray.copy lays out in C order
+
 
 def copy_then_reshape_written(x):
     base = x.reshape(2, 2).T.copy()  # numpy's method: C order, so the reshape below is a view of base

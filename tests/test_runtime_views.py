@@ -39,6 +39,7 @@ def right_or_refused(f, x=X):
 
 # ------------------------------------------------------------------- a view of a view is a view of the root
 
+
 def ravel_of_a_transpose(x):
     base = x * 1.0
     flat = base.reshape(2, 2).T.ravel()  # numpy: a copy (a transpose does not ravel in place)
@@ -60,8 +61,9 @@ def slice_of_a_transpose(x):
     return np.sum(np.sin(v))
 
 
-@pytest.mark.parametrize("f", [ravel_of_a_transpose, reshape_of_a_slice, slice_of_a_transpose],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [ravel_of_a_transpose, reshape_of_a_slice, slice_of_a_transpose], ids=lambda f: f.__name__
+)
 def test_a_view_of_a_view_sees_the_in_place_change_of_the_root(f):
     assert not right_or_refused(f)
 
@@ -77,6 +79,7 @@ def test_a_view_of_a_view_is_linked_to_the_root():
 
 
 # ------------------------------------------------------------------- views made without recording
+
 
 def view_of_a_constant_then_base_gets_a_gradient(x):
     base = np.zeros_like(x)
@@ -99,9 +102,15 @@ def setitem_with_a_gradient_then_a_view_read(x):
     return np.sum(v * v) + np.sum(x)
 
 
-@pytest.mark.parametrize("f", [view_of_a_constant_then_base_gets_a_gradient,
-                               write_with_a_gradient_into_a_view_of_a_constant,
-                               setitem_with_a_gradient_then_a_view_read], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f",
+    [
+        view_of_a_constant_then_base_gets_a_gradient,
+        write_with_a_gradient_into_a_view_of_a_constant,
+        setitem_with_a_gradient_then_a_view_read,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_a_view_of_a_tensor_that_needed_no_gradient(f):
     # these gave the gradient of np.sum(x) alone: the view's values depended on x unseen by the tape
     assert not right_or_refused(f)
@@ -114,6 +123,7 @@ def in_place_under_no_grad(make_view):
         with lib.no_grad():
             make_view(a).mul_(3.0)
         return y
+
     return f
 
 
@@ -158,6 +168,7 @@ def test_views_made_without_recording_share_the_version_counter():
 
 # ------------------------------------------------------------------- a 0-d view is an array
 
+
 def test_augmented_assignment_on_a_0d_view_changes_the_base_as_in_numpy():
     a, t = np.array([1.0, 2.0]), sg.tensor([1.0, 2.0])
     va, vt = a[0, ...], t[0, ...]
@@ -190,6 +201,7 @@ def test_augmented_assignment_with_a_gradient_on_a_0d_view():
 
 # ------------------------------------------------------------------- astype copies, as numpy's
 
+
 def test_astype_to_the_same_dtype_is_a_copy_as_in_numpy():
     t = sg.tensor([1.0, 2.0])
     c = t.astype(np.float64)
@@ -210,6 +222,7 @@ def test_astype_to_the_same_dtype_in_the_graph():
 
 
 # ------------------------------------------------------------------- in place through a view, as PyTorch
+
 
 def view_of_constant_base_updated(lib, x):
     base = lib.zeros(4, dtype=lib.float64)
@@ -324,11 +337,24 @@ def stale_view_item_set(lib, x):
     return (base * base).sum() + (v * x[:2]).sum()
 
 
-IN_PLACE_THROUGH_VIEWS = [copy_into_a_view, stale_view_item_set, view_of_constant_base_updated, grad_written_into_view_of_constant, view_of_view_written,
-                          base_changed_then_view_summed, base_item_set_then_view_read, item_set_through_view,
-                          setitem_of_a_constant_base_read_through_a_reshape, transpose_of_transpose_written,
-                          full_slice_written, no_op_reshape_written, column_of_a_matrix_written_twice,
-                          zero_of_a_view, exp_in_place_on_a_view_read_after, reversed_rows_written]
+IN_PLACE_THROUGH_VIEWS = [
+    copy_into_a_view,
+    stale_view_item_set,
+    view_of_constant_base_updated,
+    grad_written_into_view_of_constant,
+    view_of_view_written,
+    base_changed_then_view_summed,
+    base_item_set_then_view_read,
+    item_set_through_view,
+    setitem_of_a_constant_base_read_through_a_reshape,
+    transpose_of_transpose_written,
+    full_slice_written,
+    no_op_reshape_written,
+    column_of_a_matrix_written_twice,
+    zero_of_a_view,
+    exp_in_place_on_a_view_read_after,
+    reversed_rows_written,
+]
 
 
 @pytest.mark.parametrize("f", IN_PLACE_THROUGH_VIEWS, ids=lambda f: f.__name__)
@@ -387,8 +413,9 @@ def test_a_read_only_view_is_not_written_as_in_numpy(grad):
     with pytest.raises(ValueError, match="read-only"):
         view = np.diagonal(a.reshape(2, 2))
         view *= 2.0
-    with pytest.raises(AutogradError if grad else ValueError, match="in-place operations on a view" if grad else
-                       "read-only"):  # with a gradient, refused before: it holds one element three times
+    with pytest.raises(
+        AutogradError if grad else ValueError, match="in-place operations on a view" if grad else "read-only"
+    ):  # with a gradient, refused before: it holds one element three times
         view = np.broadcast_to(a[:1], (3,))
         view *= 2.0
     np.testing.assert_array_equal(a.detach().numpy(), X)
@@ -398,8 +425,17 @@ def test_the_view_index_reads_every_kind_of_view():
     from srcgrad.tensor import _view_index
 
     base = sg.tensor(np.arange(24.0).reshape(2, 3, 4))
-    for view in (base[1], base[:, ::-2], base.transpose(2, 0, 1), base.reshape(6, 4)[1:5:3], base[..., 1:3].T,
-                 base.reshape(-1), base.diagonal(0, 1, 2), base[0, 1, 2, ...], base.transpose(1, 0, 2)[::-1, 0]):
+    for view in (
+        base[1],
+        base[:, ::-2],
+        base.transpose(2, 0, 1),
+        base.reshape(6, 4)[1:5:3],
+        base[..., 1:3].T,
+        base.reshape(-1),
+        base.diagonal(0, 1, 2),
+        base[0, 1, 2, ...],
+        base.transpose(1, 0, 2)[::-1, 0],
+    ):
         index = _view_index(view, base)
         np.testing.assert_array_equal(base.numpy()[index], view.numpy())
     assert _view_index(sg.tensor(np.arange(4.0)).view(np.int64), sg.tensor(np.arange(4.0))) is None

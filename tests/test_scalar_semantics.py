@@ -23,7 +23,7 @@ def alias_of_a_float_argument(s, x):
 
 
 def alias_of_a_computed_scalar(x):
-    s = np.sum(x ** 2)
+    s = np.sum(x**2)
     parts = [s, 1.0]
     parts[0] += 1.0
     v = x[0]

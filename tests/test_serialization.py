@@ -19,8 +19,9 @@ def _roundtrip(obj, tmp_path, name="obj.npz"):
     return srcgrad.load(path)
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_,
-                                   np.complex128, np.uint8])
+@pytest.mark.parametrize(
+    "dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.bool_, np.complex128, np.uint8]
+)
 def test_tensor_and_ndarray_keep_dtype_and_shape(dtype, tmp_path):
     value = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
     t = _roundtrip(srcgrad.Tensor(value), tmp_path)
@@ -45,8 +46,9 @@ def test_requires_grad_is_kept(tmp_path):
 
 def test_module_style_state_dict_keeps_order_and_type(tmp_path):
     names = ["layers.2.weight", "layers.0.bias", "layers.0.weight", "z", "a", "layers.10.bias"]
-    state = OrderedDict((n, srcgrad.tensor(np.full((2, i + 1), float(i), dtype=np.float32)))
-                        for i, n in enumerate(names))
+    state = OrderedDict(
+        (n, srcgrad.tensor(np.full((2, i + 1), float(i), dtype=np.float32))) for i, n in enumerate(names)
+    )
     out = _roundtrip(state, tmp_path)
     assert type(out) is OrderedDict and list(out) == names
     for n in names:
@@ -56,8 +58,17 @@ def test_module_style_state_dict_keeps_order_and_type(tmp_path):
 def test_optimizer_style_state_dict(tmp_path):
     state = {
         "state": {0: {"step": srcgrad.tensor(3.0), "exp_avg": srcgrad.zeros(2)}, 1: {"momentum_buffer": None}},
-        "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "amsgrad": False, "foreach": None,
-                          "name": "encoder", "params": [0, 1]}],
+        "param_groups": [
+            {
+                "lr": 1e-3,
+                "betas": (0.9, 0.999),
+                "eps": 1e-8,
+                "amsgrad": False,
+                "foreach": None,
+                "name": "encoder",
+                "params": [0, 1],
+            }
+        ],
     }
     out = _roundtrip(state, tmp_path)
     assert list(out["state"]) == [0, 1] and all(type(k) is int for k in out["state"])
@@ -71,13 +82,22 @@ def test_optimizer_style_state_dict(tmp_path):
 
 def test_scalars_and_keys(tmp_path):
     obj = {
-        "inf": float("inf"), "-inf": -float("inf"), "big": 2 ** 70, "neg": -3, "float": 0.1 + 0.2,
-        "np": np.float32(1.5), "npint": np.int64(7), "bool": True, 1.5: "float key", None: "none key",
-        True: "bool key", 7: ["nested", ("tuple", [1, {"deep": np.arange(3)}])],
+        "inf": float("inf"),
+        "-inf": -float("inf"),
+        "big": 2**70,
+        "neg": -3,
+        "float": 0.1 + 0.2,
+        "np": np.float32(1.5),
+        "npint": np.int64(7),
+        "bool": True,
+        1.5: "float key",
+        None: "none key",
+        True: "bool key",
+        7: ["nested", ("tuple", [1, {"deep": np.arange(3)}])],
     }
     out = _roundtrip(obj, tmp_path)
     assert list(out) == list(obj)
-    assert out["inf"] == float("inf") and out["-inf"] == -float("inf") and out["big"] == 2 ** 70
+    assert out["inf"] == float("inf") and out["-inf"] == -float("inf") and out["big"] == 2**70
     assert out["float"] == 0.1 + 0.2 and out["neg"] == -3
     assert type(out["np"]) is np.float32 and out["np"] == 1.5 and type(out["npint"]) is np.int64
     assert out[1.5] == "float key" and out[None] == "none key" and out[True] == "bool key"
@@ -150,12 +170,16 @@ def test_crash_before_rename_leaves_previous_checkpoint(tmp_path, monkeypatch):
     assert srcgrad.load(path) == "old" and os.listdir(tmp_path) == ["ckpt.npz"]
 
 
-@pytest.mark.parametrize("content", [
-    b"",
-    b"not a checkpoint at all",
-    bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
-    b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02e.",  # a pickle
-], ids=["empty", "text", "random", "pickle"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not a checkpoint at all",
+        bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)),
+        b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02e.",  # a pickle
+    ],
+    ids=["empty", "text", "random", "pickle"],
+)
 def test_garbage_file_gives_clear_error(content, tmp_path):
     path = tmp_path / "garbage.pt"
     path.write_bytes(content)
@@ -188,12 +212,18 @@ def test_foreign_npz_and_npy_give_clear_error(tmp_path):
 
 
 def test_tampered_header_gives_clear_error(tmp_path):
-    np.savez(tmp_path / "t.npz", __srcgrad__=np.frombuffer(b'{"format": "srcgrad-checkpoint", "version": 1, '
-                                                           b'"tree": {"tensor": "a7"}}', dtype=np.uint8))
+    np.savez(
+        tmp_path / "t.npz",
+        __srcgrad__=np.frombuffer(
+            b'{"format": "srcgrad-checkpoint", "version": 1, "tree": {"tensor": "a7"}}', dtype=np.uint8
+        ),
+    )
     with pytest.raises(SerializationError, match="missing array"):
         srcgrad.load(tmp_path / "t.npz")
-    np.savez(tmp_path / "v.npz", __srcgrad__=np.frombuffer(b'{"format": "srcgrad-checkpoint", "version": 99}',
-                                                           dtype=np.uint8))
+    np.savez(
+        tmp_path / "v.npz",
+        __srcgrad__=np.frombuffer(b'{"format": "srcgrad-checkpoint", "version": 99}', dtype=np.uint8),
+    )
     with pytest.raises(SerializationError, match="version 99"):
         srcgrad.load(tmp_path / "v.npz")
 

@@ -65,7 +65,7 @@ def test_a_killed_save_leaves_a_temporary_file_the_next_save_removes(tmp_path):
     assert len(os.listdir(tmp_path)) == 4
     live = tmp_path / f".ckpt.pt.{os.getppid()}.0123456789ab.tmp"  # a save another live process is writing
     live.write_bytes(b"in progress")
-    other = tmp_path / f".other.pt.{os.getpid() + 10 ** 7}.0123456789ab.tmp"  # another target's: not ours to touch
+    other = tmp_path / f".other.pt.{os.getpid() + 10**7}.0123456789ab.tmp"  # another target's: not ours to touch
     other.write_bytes(b"x")
     srcgrad.save({"step": 2}, path)
     assert sorted(os.listdir(tmp_path)) == sorted(["ckpt.pt", live.name, other.name])
@@ -74,8 +74,11 @@ def test_a_killed_save_leaves_a_temporary_file_the_next_save_removes(tmp_path):
 
 def _archive(tree, arrays=None, header_text=None):
     """An .npz with a srcgrad header for ``tree`` (or the raw ``header_text``) and ``arrays``."""
-    text = header_text if header_text is not None else json.dumps(
-        {"format": "srcgrad-checkpoint", "version": 1, "tree": tree})
+    text = (
+        header_text
+        if header_text is not None
+        else json.dumps({"format": "srcgrad-checkpoint", "version": 1, "tree": tree})
+    )
     entries = dict(arrays or {})
     entries["__srcgrad__"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     buf = io.BytesIO()
@@ -102,7 +105,7 @@ def _npy_claiming(shape, dtype="<f8", data=b"\0" * 64):
 def test_an_array_claiming_more_than_the_file_holds_is_refused_before_allocating(tmp_path, compression):
     path = tmp_path / "huge.pt"
     with zipfile.ZipFile(path, "w", compression) as z:
-        z.writestr("a0.npy", _npy_claiming((10 ** 11,)))
+        z.writestr("a0.npy", _npy_claiming((10**11,)))
         header = json.dumps({"format": "srcgrad-checkpoint", "version": 1, "tree": {"tensor": "a0"}})
         z.writestr("__srcgrad__.npy", _npy_claiming((len(header),), "|u1", header.encode()))
     with pytest.raises(SerializationError, match=r"claims 800000000000 bytes"):
@@ -112,7 +115,7 @@ def test_an_array_claiming_more_than_the_file_holds_is_refused_before_allocating
 def test_a_header_claiming_more_than_the_file_holds_is_refused(tmp_path):
     path = tmp_path / "huge_header.pt"
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("__srcgrad__.npy", _npy_claiming((10 ** 12,), "|u1", b"{}"))
+        z.writestr("__srcgrad__.npy", _npy_claiming((10**12,), "|u1", b"{}"))
     with pytest.raises(SerializationError, match="claims 1000000000000 bytes"):
         srcgrad.load(path)
 
@@ -124,10 +127,17 @@ def test_an_integer_tensor_marked_requires_grad_is_a_serialization_error(tmp_pat
         srcgrad.load(path)
 
 
-@pytest.mark.parametrize("array", [
-    np.array(["a", "bc"]), np.array([1, 2], dtype="datetime64[s]"), np.zeros(2, dtype=[("x", "<f8")]),
-    np.array([b"ab"]), np.array([1, 2], dtype="timedelta64[s]"),
-], ids=["unicode", "datetime", "structured", "bytes", "timedelta"])
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.array(["a", "bc"]),
+        np.array([1, 2], dtype="datetime64[s]"),
+        np.zeros(2, dtype=[("x", "<f8")]),
+        np.array([b"ab"]),
+        np.array([1, 2], dtype="timedelta64[s]"),
+    ],
+    ids=["unicode", "datetime", "structured", "bytes", "timedelta"],
+)
 def test_a_tensor_of_strings_dates_or_records_is_a_serialization_error(tmp_path, array):
     path = tmp_path / "odd.pt"
     path.write_bytes(_archive({"tensor": "a0"}, {"a0": array}))
@@ -139,8 +149,12 @@ def test_a_tensor_of_strings_dates_or_records_is_a_serialization_error(tmp_path,
 
 def test_well_formed_checkpoints_still_load(tmp_path):
     path = tmp_path / "ok.pt"
-    state = {"w": srcgrad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True), "n": np.int32(4),
-             "empty": srcgrad.zeros(0), "labels": np.array(["cat", "dog"])}
+    state = {
+        "w": srcgrad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True),
+        "n": np.int32(4),
+        "empty": srcgrad.zeros(0),
+        "labels": np.array(["cat", "dog"]),
+    }
     srcgrad.save(state, path)
     back = srcgrad.load(path)
     assert back["w"].requires_grad and back["w"].shape == (2, 3) and back["n"] == 4 and back["empty"].shape == (0,)

@@ -28,8 +28,13 @@ SPEC.loader.exec_module(gen)
 @pytest.fixture(scope="module")
 def generated():
     """The document as a fresh interpreter generates it (tests may register rules of their own in this one)."""
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_supported.py"), "--print"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_supported.py"), "--print"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -37,8 +42,15 @@ def generated():
 def test_supported_doc_is_up_to_date(generated):
     committed = gen.DOC.read_text()
     if committed != generated:
-        diff = "".join(difflib.unified_diff(committed.splitlines(True), generated.splitlines(True),
-                                            "docs/supported.md (committed)", "docs/supported.md (generated)", n=0))
+        diff = "".join(
+            difflib.unified_diff(
+                committed.splitlines(True),
+                generated.splitlines(True),
+                "docs/supported.md (committed)",
+                "docs/supported.md (generated)",
+                n=0,
+            )
+        )
         pytest.fail(f"docs/supported.md is stale: run `python tools/gen_supported.py`.\n{diff[:4000]}")
 
 
@@ -48,8 +60,11 @@ def test_every_primitive_of_the_package_has_a_row(generated):
             continue  # shape arithmetic of generated code, made non-differentiable there: listed as not listed
         defined_by = {getattr(f, "__module__", "") for f in tuple(rule.vjps) + tuple(rule.jvps) if f is not None}
         home = getattr(fn, "__module__", None) or ""
-        if all(m.startswith("srcgrad.") for m in defined_by) and not home.startswith(("test", "conftest")) \
-                and not is_scipy_rule(rule):
+        if (
+            all(m.startswith("srcgrad.") for m in defined_by)
+            and not home.startswith(("test", "conftest"))
+            and not is_scipy_rule(rule)
+        ):
             # (rules that other tests register for the session are not the package's; scipy's are optional:
             # tests/test_rules_scipy.py checks them)
             assert f"| `{gen.qualname(fn)}` |" in generated, gen.qualname(fn)

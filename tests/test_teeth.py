@@ -16,8 +16,16 @@ import pytest
 import srcgrad
 import srcgrad.compiler.cache as compiler_cache
 from corpus import all_cases
-from corpus.harness import (assert_grads_close, check_dynamic, check_forward, check_static, check_static_vs_dynamic,
-                            numeric_grad, args_of, static_as_tensor_function)
+from corpus.harness import (
+    assert_grads_close,
+    check_dynamic,
+    check_forward,
+    check_static,
+    check_static_vs_dynamic,
+    numeric_grad,
+    args_of,
+    static_as_tensor_function,
+)
 from srcgrad.autograd import gradcheck, gradgradcheck
 from srcgrad.autograd.gradcheck import GradcheckError
 from srcgrad.rules import RULES, registry
@@ -62,6 +70,7 @@ def reference(case):
 
 # ------------------------------------------------------------------ the checks pass with the right rule
 
+
 def test_checks_pass_with_the_right_rule():
     x = srcgrad.tensor(X, requires_grad=True)
     assert gradcheck(sin_sum, (x,))
@@ -74,6 +83,7 @@ def test_checks_pass_with_the_right_rule():
 
 
 # ------------------------------------------------------------------ and fail with a wrong one
+
 
 def test_gradcheck_fails_on_dynamic_mode(wrong_sin):
     x = srcgrad.tensor(X, requires_grad=True)
@@ -150,6 +160,7 @@ def test_every_corpus_function_calling_sin_is_caught(wrong_sin):
 
 
 # ------------------------------------------------------------------ the harness itself can fail
+
 
 def test_finite_differences_are_accurate():
     got = numeric_grad(sin_sum, (X,), (0,))[0]

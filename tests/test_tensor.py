@@ -89,7 +89,7 @@ def test_grad_fn_names_and_next_functions():
     assert none is None
     assert (y + 1).grad_fn.name() == "AddBackward0"
     assert y.sum().grad_fn.name() == "SumBackward0"
-    assert (y ** 2).grad_fn.name() == "PowBackward0"
+    assert (y**2).grad_fn.name() == "PowBackward0"
 
 
 def test_leaves_and_requires_grad_contagion():
@@ -205,7 +205,7 @@ def test_inplace_ops_give_correct_gradients():
     y.pow_(2)  # (x^2 + 2x)^2
     y.sum().backward()
     x0 = np.array([1.0, 2.0, 3.0])
-    np.testing.assert_allclose(x.grad.numpy(), 2 * (x0 ** 2 + 2 * x0) * (2 * x0 + 2))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (x0**2 + 2 * x0) * (2 * x0 + 2))
     assert y._version == 3
 
 
@@ -326,19 +326,19 @@ def test_error_implicit_conversion_to_ndarray():
 
 def test_autograd_grad_does_not_touch_dot_grad():
     x = leaf([1.0, 2.0])
-    (g,) = sg.autograd.grad((x ** 3).sum(), x)
+    (g,) = sg.autograd.grad((x**3).sum(), x)
     np.testing.assert_allclose(g.numpy(), 3 * np.array([1.0, 4.0]))
     assert x.grad is None
 
 
 def test_second_and_third_derivatives_with_create_graph():
     x = leaf([0.7, -1.3])
-    y = (x ** 3 + np.sin(x)).sum()
+    y = (x**3 + np.sin(x)).sum()
     (g,) = sg.autograd.grad(y, x, create_graph=True)
     (h,) = sg.autograd.grad(g.sum(), x, create_graph=True)
     (t,) = sg.autograd.grad(h.sum(), x)
     x0 = np.array([0.7, -1.3])
-    np.testing.assert_allclose(g.detach().numpy(), 3 * x0 ** 2 + np.cos(x0))
+    np.testing.assert_allclose(g.detach().numpy(), 3 * x0**2 + np.cos(x0))
     np.testing.assert_allclose(h.detach().numpy(), 6 * x0 - np.sin(x0))
     np.testing.assert_allclose(t.numpy(), 6 - np.cos(x0))
 
@@ -390,7 +390,7 @@ def test_concatenate_of_tensors():
 def test_plain_numpy_function_runs_in_dynamic_mode():
     def f(x, w):
         h = np.tanh(x @ w)
-        return np.mean(h ** 2)
+        return np.mean(h**2)
 
     x0 = np.array([[0.1, 0.2], [0.3, -0.4]])
     w0 = np.array([[1.0, -1.0], [0.5, 2.0]])
@@ -398,7 +398,7 @@ def test_plain_numpy_function_runs_in_dynamic_mode():
     out = f(sg.tensor(x0), w)
     out.backward()
     h = np.tanh(x0 @ w0)
-    expected = x0.T @ (2 * h * (1 - h ** 2) / h.size)
+    expected = x0.T @ (2 * h * (1 - h**2) / h.size)
     np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
 
 
@@ -486,7 +486,7 @@ def test_multiple_output_primitive_slogdet():
 def test_multiple_output_second_order():
     x = leaf([1.0, 2.0, 3.0, 4.0])
     a, b = np.split(x, 2)
-    y = (a ** 3).sum() + (b ** 2).sum()
+    y = (a**3).sum() + (b**2).sum()
     (g,) = sg.autograd.grad(y, x, create_graph=True)
     (h,) = sg.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), [6.0, 12.0, 2.0, 2.0])
@@ -538,8 +538,10 @@ def test_node_keeps_a_stand_in_for_inputs_read_only_for_shape():
 
 # -- float(): a Tensor that requires grad is not silently turned into a number -----------------
 
+
 def test_float_of_a_tensor_that_requires_grad_raises_and_names_the_way_out():
     import math
+
     x = sg.tensor(0.5, requires_grad=True)
     with pytest.raises(AutogradError, match=r"float\(\) of a Tensor that requires grad.*t\.item\(\)"):
         math.exp(x)

@@ -36,11 +36,11 @@ def records(path):
     raw = open(path, "rb").read()
     out, at = [], 0
     while at < len(raw):
-        header = raw[at:at + 8]
+        header = raw[at : at + 8]
         (length,) = struct.unpack("<Q", header)
-        assert struct.unpack("<I", raw[at + 8:at + 12])[0] == masked(bitwise_crc32c(header))
-        payload = raw[at + 12:at + 12 + length]
-        assert struct.unpack("<I", raw[at + 12 + length:at + 16 + length])[0] == masked(bitwise_crc32c(payload))
+        assert struct.unpack("<I", raw[at + 8 : at + 12])[0] == masked(bitwise_crc32c(header))
+        payload = raw[at + 12 : at + 12 + length]
+        assert struct.unpack("<I", raw[at + 12 + length : at + 16 + length])[0] == masked(bitwise_crc32c(payload))
         out.append(payload)
         at += 16 + length
     return out
@@ -77,11 +77,13 @@ def test_other_add_methods_are_named(tmp_path):
 
 def test_the_runner_resolves_torch_utils_tensorboard(tmp_path):
     script = tmp_path / "log.py"
-    script.write_text("from torch.utils.tensorboard import SummaryWriter\n"
-                      "import sys\n"
-                      "w = SummaryWriter(log_dir=sys.argv[1])\n"
-                      "w.add_scalar('loss', 2.0, 1)\n"
-                      "w.flush()\n")
+    script.write_text(
+        "from torch.utils.tensorboard import SummaryWriter\n"
+        "import sys\n"
+        "w = SummaryWriter(log_dir=sys.argv[1])\n"
+        "w.add_scalar('loss', 2.0, 1)\n"
+        "w.flush()\n"
+    )
     porting.run_script(str(script), [str(tmp_path / "logs")])
     (path,) = glob.glob(str(tmp_path / "logs" / "events.out.tfevents.*"))
     assert len(records(path)) == 2
@@ -106,8 +108,10 @@ def log_some(writer_class, log_dir):
 def test_tensorboard_reads_the_files(tmp_path):
     log_some(SummaryWriter, tmp_path / "ours")
     scalars = read_scalars(tmp_path / "ours")
-    assert scalars == {"Loss/train": [(0, 3.0), (10, pytest.approx(3.0 / 11, rel=1e-7)), (20, pytest.approx(3.0 / 21, rel=1e-7))],
-                       "neg": [(-3, -0.5)]}
+    assert scalars == {
+        "Loss/train": [(0, 3.0), (10, pytest.approx(3.0 / 11, rel=1e-7)), (20, pytest.approx(3.0 / 21, rel=1e-7))],
+        "neg": [(-3, -0.5)],
+    }
     assert read_scalars(tmp_path / "ours" / "run_a") == {"run": [(7, 1.0)]}
     assert read_scalars(tmp_path / "ours" / "run_b") == {"run": [(7, 2.0)]}
 

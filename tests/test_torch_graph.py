@@ -51,6 +51,7 @@ def test_linear_and_mse_gradients_are_right():
     y = srcgrad.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
     for reduction in ("mean", "sum", "none"):
         for inputs in (x, x.reshape(1, 3, 4)):
+
             def f(a, w, b, t):
                 out = a @ w.T + b
                 loss = (out - t) ** 2
@@ -64,13 +65,15 @@ def test_linear_and_mse_gradients_are_right():
             grads = []
             for fn in (f, g):
                 value = fn(inputs, layer.weight, layer.bias, target)
-                grads.append([value.item()] + [t.numpy() for t in srcgrad.autograd.grad(
-                    value, (x, layer.weight, layer.bias, y))])
+                grads.append(
+                    [value.item()] + [t.numpy() for t in srcgrad.autograd.grad(value, (x, layer.weight, layer.bias, y))]
+                )
             for a, b in zip(*grads):
                 np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     assert srcgrad.autograd.gradcheck(
         lambda a, w, b, t: srcgrad.nn.functional.mse_loss(srcgrad.nn.functional.linear(a, w, b), t),
-        (x, layer.weight.detach().requires_grad_(), layer.bias.detach().requires_grad_(), y))
+        (x, layer.weight.detach().requires_grad_(), layer.bias.detach().requires_grad_(), y),
+    )
 
 
 def test_t_is_tbackward():

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 # -- devices -------------------------------------------------------------------------------------------
 
+
 def test_device_objects():
     cpu = srcgrad.device("cpu")
     assert repr(cpu) == "device(type='cpu')" and str(cpu) == "cpu"
@@ -93,8 +94,13 @@ def test_tensor_to_and_cuda():
     assert copy is not x and copy.grad_fn is not None
     assert x.device == srcgrad.device("cpu") and x.is_cuda is False and x.get_device() == -1
     assert x.pin_memory() is x
-    for call in (lambda: x.cuda(), lambda: x.to("cuda"), lambda: x.to("mps"), lambda: x.to(device="cuda:1"),
-                 lambda: x.to(0)):
+    for call in (
+        lambda: x.cuda(),
+        lambda: x.to("cuda"),
+        lambda: x.to("mps"),
+        lambda: x.to(device="cuda:1"),
+        lambda: x.to(0),
+    ):
         with pytest.raises(DeviceError, match="srcgrad computes on the CPU only|no accelerator"):
             call()
     with pytest.raises(TypeError, match="unexpected keyword"):
@@ -105,9 +111,15 @@ def test_modules_take_the_cpu_and_refuse_other_devices():
     model = nn.Sequential(nn.Linear(2, 3, device="cpu"), nn.LSTM(3, 4, device=srcgrad.device("cpu")))
     assert model.to("cpu") is model and model.to(srcgrad.device("cpu"), srcgrad.float32) is model
     assert model[0].weight.dtype == np.float32
-    for make in (lambda: nn.Linear(2, 2, device="cuda"), lambda: nn.Conv2d(1, 1, 3, device="cuda"),
-                 lambda: nn.LSTMCell(2, 2, device="cuda"), lambda: nn.Embedding(3, 2, device="mps"),
-                 lambda: nn.LayerNorm(2, device="cuda"), lambda: model.cuda(), lambda: model.to("cuda")):
+    for make in (
+        lambda: nn.Linear(2, 2, device="cuda"),
+        lambda: nn.Conv2d(1, 1, 3, device="cuda"),
+        lambda: nn.LSTMCell(2, 2, device="cuda"),
+        lambda: nn.Embedding(3, 2, device="mps"),
+        lambda: nn.LayerNorm(2, device="cuda"),
+        lambda: model.cuda(),
+        lambda: model.to("cuda"),
+    ):
         with pytest.raises(DeviceError):
             make()
 
@@ -149,6 +161,7 @@ def test_cuda_answers_match_a_pytorch_without_cuda():
 
 # -- dtypes and legacy constructors ----------------------------------------------------------------------
 
+
 def test_dtype_aliases():
     assert srcgrad.float == np.float32 and srcgrad.double == np.float64 and srcgrad.half == np.float16
     assert srcgrad.int == np.int32 and srcgrad.long == np.int64 and srcgrad.short == np.int16
@@ -184,7 +197,7 @@ def test_legacy_constructors():
 
 def test_tensor_of_sizes_is_the_legacy_constructor():
     # the Bi-LSTM CRF tutorial's ``torch.Tensor(1, tagset_size).fill_(-10000.)``
-    t = srcgrad.Tensor(1, 5).fill_(-10000.)
+    t = srcgrad.Tensor(1, 5).fill_(-10000.0)
     assert t.shape == (1, 5) and t.dtype == srcgrad.get_default_dtype() and t.tolist() == [[-10000.0] * 5]
     assert srcgrad.Tensor(2, 3, 4, 5).shape == (2, 3, 4, 5) and not srcgrad.Tensor(2, 3, 4).requires_grad
     assert srcgrad.Tensor(np.int64(2), 3).shape == (2, 3)
@@ -211,6 +224,7 @@ def test_variable_is_a_leaf_tensor_sharing_values():
 
 
 # -- multinomial ------------------------------------------------------------------------------------------
+
 
 def test_multinomial_with_replacement_follows_the_weights():
     srcgrad.manual_seed(0)
@@ -268,6 +282,7 @@ def test_multinomial_refuses_what_pytorch_refuses(weights, n, replacement, messa
 
 # -- free functions PyTorch scripts call -------------------------------------------------------------------
 
+
 def test_roll_and_friends_at_module_level():
     x = srcgrad.arange(6).reshape(2, 3)
     assert srcgrad.roll(x, 1, 1).tolist() == [[2, 0, 1], [5, 3, 4]]
@@ -283,8 +298,9 @@ def test_roll_and_friends_at_module_level():
 def test_softmax_family_takes_pytorch_keywords():
     x = srcgrad.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
     np.testing.assert_allclose(srcgrad.softmax(x, dim=1).detach().numpy(), srcgrad.softmax(x, axis=1).detach().numpy())
-    np.testing.assert_allclose(srcgrad.log_softmax(x, dim=-1).detach().numpy(),
-                               srcgrad.log_softmax(x, axis=-1).detach().numpy())
+    np.testing.assert_allclose(
+        srcgrad.log_softmax(x, dim=-1).detach().numpy(), srcgrad.log_softmax(x, axis=-1).detach().numpy()
+    )
     lse = srcgrad.logsumexp(x, dim=1, keepdim=True)
     assert lse.shape == (1, 1)
     lse.sum().backward()
@@ -294,6 +310,7 @@ def test_softmax_family_takes_pytorch_keywords():
 
 
 # -- Size --------------------------------------------------------------------------------------------------
+
 
 def test_size_is_a_tuple_that_prints_as_pytorch():
     s = srcgrad.zeros(6, 1, 5, 5).size()
@@ -314,8 +331,15 @@ def test_size_is_a_tuple_that_prints_as_pytorch():
 @needs_torch
 def test_size_behaves_as_torch_size():
     ours, theirs = srcgrad.zeros(2, 3, 4).shape, torch.zeros(2, 3, 4).shape
-    for f in (lambda s: s[1:], lambda s: s + (5,), lambda s: s * 2, lambda s: s.numel(), lambda s: s[-1],
-              lambda s: s == (2, 3, 4), lambda s: len(s)):
+    for f in (
+        lambda s: s[1:],
+        lambda s: s + (5,),
+        lambda s: s * 2,
+        lambda s: s.numel(),
+        lambda s: s[-1],
+        lambda s: s == (2, 3, 4),
+        lambda s: len(s),
+    ):
         a, b = f(ours), f(theirs)
         assert a == b and (type(a) is srcgrad.Size) == (type(b) is torch.Size)
     assert repr(ours).replace("srcgrad.", "torch.") == repr(theirs)
@@ -323,16 +347,20 @@ def test_size_behaves_as_torch_size():
 
 # -- utils.data paths --------------------------------------------------------------------------------------
 
+
 def test_utils_data_paths():
     import srcgrad.utils.data.dataloader as dataloader
     from srcgrad.utils.data import DataLoader, RandomSampler, TensorDataset
 
     assert dataloader.DataLoader is DataLoader is srcgrad.data.DataLoader
-    assert srcgrad.utils.data.TensorDataset is TensorDataset and srcgrad.utils.data.sampler.RandomSampler is RandomSampler
+    assert (
+        srcgrad.utils.data.TensorDataset is TensorDataset and srcgrad.utils.data.sampler.RandomSampler is RandomSampler
+    )
     assert srcgrad.utils.data.dataset.random_split is srcgrad.data.random_split
 
 
 # -- Transformer decoder -----------------------------------------------------------------------------------
+
 
 def _copy_into_torch(ours, theirs):
     theirs.double()
@@ -343,8 +371,15 @@ def _copy_into_torch(ours, theirs):
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer_matches_pytorch(norm_first):
     rng = np.random.default_rng(0)
-    kwargs = dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16, dropout=0.0,
-                  norm_first=norm_first)
+    kwargs = dict(
+        d_model=8,
+        nhead=2,
+        num_encoder_layers=2,
+        num_decoder_layers=2,
+        dim_feedforward=16,
+        dropout=0.0,
+        norm_first=norm_first,
+    )
     ours = nn.Transformer(**kwargs)
     theirs = torch.nn.Transformer(**kwargs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
@@ -372,18 +407,29 @@ def test_transformer_matches_pytorch(norm_first):
 @needs_torch
 def test_transformer_decoder_layer_batch_first_matches_pytorch():
     rng = np.random.default_rng(1)
-    ours = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
-                                                            activation="gelu"), 2, norm=nn.LayerNorm(8))
-    theirs = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
-                                                                          activation="gelu"), 2,
-                                         norm=torch.nn.LayerNorm(8))
+    ours = nn.TransformerDecoder(
+        nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True, activation="gelu"), 2, norm=nn.LayerNorm(8)
+    )
+    theirs = torch.nn.TransformerDecoder(
+        torch.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True, activation="gelu"),
+        2,
+        norm=torch.nn.LayerNorm(8),
+    )
     assert list(ours.state_dict()) == list(theirs.state_dict())
     _copy_into_torch(ours, theirs)
     tgt, memory = rng.standard_normal((3, 4, 8)), rng.standard_normal((3, 6, 8))
-    a = ours(srcgrad.tensor(tgt), srcgrad.tensor(memory), tgt_is_causal=True,
-             tgt_mask=nn.Transformer.generate_square_subsequent_mask(4))
-    b = theirs(torch.tensor(tgt), torch.tensor(memory), tgt_is_causal=True,
-               tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64))
+    a = ours(
+        srcgrad.tensor(tgt),
+        srcgrad.tensor(memory),
+        tgt_is_causal=True,
+        tgt_mask=nn.Transformer.generate_square_subsequent_mask(4),
+    )
+    b = theirs(
+        torch.tensor(tgt),
+        torch.tensor(memory),
+        tgt_is_causal=True,
+        tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64),
+    )
     np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9, atol=1e-11)
 
 
@@ -404,6 +450,7 @@ def test_flatten_parameters_is_accepted():
 
 
 # -- amp, compile, old spellings -----------------------------------------------------------------------
+
 
 def _scaler_run(lib, grads):
     """Steps of SGD under a GradScaler: the gradients each step is fed, the scale and weight after each."""
@@ -483,10 +530,20 @@ def test_a_reassigned_child_keeps_its_place():
                 self.scale = lib.nn.Parameter(lib.ones(2))
                 self.register_buffer("steps", lib.zeros(1))
                 self.register_buffer("steps", lib.ones(1))
+
         return Model()
+
     keys = list(build(srcgrad).state_dict())
-    assert keys == ["scale", "steps", "encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias",
-                    "head.weight", "head.bias"]
+    assert keys == [
+        "scale",
+        "steps",
+        "encoder.weight",
+        "encoder.bias",
+        "decoder.weight",
+        "decoder.bias",
+        "head.weight",
+        "head.bias",
+    ]
     if torch is not None:
         assert keys == list(build(torch).state_dict())
 

@@ -17,9 +17,11 @@ import srcgrad
 
 torch = pytest.importorskip("torch")
 
-pytestmark = [pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss"),
-              pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN"),
-              pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss"),
+    pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN"),
+    pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths"),
+]
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -125,15 +127,15 @@ OPS = {
     "div_bcast": (lambda L, a, b: a / b, A34, pos(3, 1)),
     "rdiv_scalar": (lambda L, a: 3.0 / a, pos(3, 4)),
     "neg": (lambda L, a: -a, A34),
-    "pow_scalar": (lambda L, a: a ** 3, A34),
-    "pow_scalar_half": (lambda L, a: a ** 0.5, pos(3, 4)),
-    "pow_scalar_neg": (lambda L, a: a ** -1.5, pos(3, 4)),
-    "pow_tensor": (lambda L, a, b: a ** b, pos(3, 4), rand(4)),
-    "rpow_scalar": (lambda L, a: 2.0 ** a, A34),
+    "pow_scalar": (lambda L, a: a**3, A34),
+    "pow_scalar_half": (lambda L, a: a**0.5, pos(3, 4)),
+    "pow_scalar_neg": (lambda L, a: a**-1.5, pos(3, 4)),
+    "pow_tensor": (lambda L, a, b: a**b, pos(3, 4), rand(4)),
+    "rpow_scalar": (lambda L, a: 2.0**a, A34),
     "pow_method": (lambda L, a: a.pow(2), A34),
-    "pow_zero_base_int_exp": (lambda L, a: a ** 2, np.array([0.0, -1.0, 2.0])),
-    "pow_zero_base_tensor_exp": (lambda L, a, b: a ** b, np.array([0.0, 1.0, 2.0]), np.array([2.0, 0.0, 3.0])),
-    "pow_zero_exponent": (lambda L, a: a ** 0, np.array([0.0, 1.0, -2.0])),
+    "pow_zero_base_int_exp": (lambda L, a: a**2, np.array([0.0, -1.0, 2.0])),
+    "pow_zero_base_tensor_exp": (lambda L, a, b: a**b, np.array([0.0, 1.0, 2.0]), np.array([2.0, 0.0, 3.0])),
+    "pow_zero_exponent": (lambda L, a: a**0, np.array([0.0, 1.0, -2.0])),
     # matmul
     "matmul_1d_1d": (lambda L, a, b: a @ b, rand(4), rand(4)),
     "matmul_2d_1d": (lambda L, a, b: a @ b, A34, rand(4)),
@@ -159,8 +161,10 @@ OPS = {
     "mean_dims": (lambda L, a: a.mean(dim=(0, 1)), C234),
     "prod_all": (lambda L, a: a.prod(), A34),
     "prod_dim": (lambda L, a: a.prod(dim=1), A34),
-    "prod_dim_keep_with_zero": (lambda L, a: a.prod(1, keepdim=True),
-                                np.array([[1.0, 0.0, 3.0], [2.0, 0.0, 0.0], [1.5, 2.0, -1.0]])),
+    "prod_dim_keep_with_zero": (
+        lambda L, a: a.prod(1, keepdim=True),
+        np.array([[1.0, 0.0, 3.0], [2.0, 0.0, 0.0], [1.5, 2.0, -1.0]]),
+    ),
     "prod_all_one_zero": (lambda L, a: a.prod(), np.array([[1.0, 0.0], [3.0, 2.0]])),
     "var_all": (lambda L, a: a.var(), C234),
     "var_dim": (lambda L, a: a.var(dim=1), C234),
@@ -211,7 +215,10 @@ OPS = {
     "getitem_int": (lambda L, a: a[1], C234),
     "getitem_neg_int": (lambda L, a: a[-1, :, 2], C234),
     "getitem_ellipsis_none": (lambda L, a: a[..., None, 1:3], C234),
-    "getitem_int_array_repeats": (lambda L, a, i: a[i], C234, ),
+    "getitem_int_array_repeats": (
+        lambda L, a, i: a[i],
+        C234,
+    ),
     "flip": (lambda L, a: a.flip(1), C234),
     "flip_dims": (lambda L, a: a.flip((0, 2)), C234),
     "flip_free": (lambda L, a: L.flip(a, [2]), C234),
@@ -286,21 +293,49 @@ OPS = {
     "clamp_min_gt_max": (lambda L, a: a.clamp(1.0, -1.0), np.array([-2.0, 0.0, 2.0])),
     "clamp_free": (lambda L, a: L.clamp(a, min=-0.1), A34),
     "clip_alias": (lambda L, a: a.clip(-0.1, 0.1), A34),
-    "clamp_tensor_bounds": (lambda L, a, lo, hi: a.clamp(lo, hi), np.array([-2.0, 0.0, 1.0, 3.0]),
-                            np.array([-1.0, 0.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0, 2.0])),
+    "clamp_tensor_bounds": (
+        lambda L, a, lo, hi: a.clamp(lo, hi),
+        np.array([-2.0, 0.0, 1.0, 3.0]),
+        np.array([-1.0, 0.0, 0.0, 0.0]),
+        np.array([1.0, 1.0, 1.0, 2.0]),
+    ),
     "where": (lambda L, a, b: L.where(a > 0, a, b), A34, rand(3, 4)),
     "where_bcast": (lambda L, a, b: L.where(a > 0, a, b), A34, B4),
     "where_method": (lambda L, a, b: a.where(a > 0, b), A34, rand(3, 4)),
     "where_scalar": (lambda L, a: L.where(a > 0, a, 0.0), A34),
     "masked_fill": (lambda L, a: a.masked_fill(a < 0, 0.5), A34),
-    "gather": (lambda L, a, i: a.gather(1, i), A34, ),
-    "gather_free": (lambda L, a, i: L.gather(a, 0, i), A34, ),
-    "index_select_repeats": (lambda L, a, i: a.index_select(1, i), A34, ),
-    "index_select_free": (lambda L, a, i: L.index_select(a, 0, i), A34, ),
-    "getitem_bool_mask": (lambda L, a, m: a[m], A34, ),
-    "getitem_bool_rows": (lambda L, a, m: a[m], A34, ),
-    "getitem_two_arrays": (lambda L, a, i, j: a[i, j], A34, ),
-    "getitem_array_and_slice": (lambda L, a, i: a[:, i], A34, ),
+    "gather": (
+        lambda L, a, i: a.gather(1, i),
+        A34,
+    ),
+    "gather_free": (
+        lambda L, a, i: L.gather(a, 0, i),
+        A34,
+    ),
+    "index_select_repeats": (
+        lambda L, a, i: a.index_select(1, i),
+        A34,
+    ),
+    "index_select_free": (
+        lambda L, a, i: L.index_select(a, 0, i),
+        A34,
+    ),
+    "getitem_bool_mask": (
+        lambda L, a, m: a[m],
+        A34,
+    ),
+    "getitem_bool_rows": (
+        lambda L, a, m: a[m],
+        A34,
+    ),
+    "getitem_two_arrays": (
+        lambda L, a, i, j: a[i, j],
+        A34,
+    ),
+    "getitem_array_and_slice": (
+        lambda L, a, i: a[:, i],
+        A34,
+    ),
 }
 INTS = {
     "getitem_int_array_repeats": (np.array([1, 0, 1, 1]),),
@@ -313,10 +348,15 @@ INTS = {
     "getitem_two_arrays": (np.array([0, 2, 0, 0]), np.array([1, 3, 1, 1])),
     "getitem_array_and_slice": (np.array([3, 3, -1, 0]),),
 }
-_NONDIFF = ("sign/floor/ceil/round of a Tensor that requires grad: torch's result requires grad (zero gradient, "
-            "SignBackward0 ...); srcgrad's does not, so backward through it raises")
+_NONDIFF = (
+    "sign/floor/ceil/round of a Tensor that requires grad: torch's result requires grad (zero gradient, "
+    "SignBackward0 ...); srcgrad's does not, so backward through it raises"
+)
 OP_XFAIL = {
-    "sign": _NONDIFF, "floor_ceil_round": _NONDIFF, "round_half_even": _NONDIFF, "round_decimals": _NONDIFF,
+    "sign": _NONDIFF,
+    "floor_ceil_round": _NONDIFF,
+    "round_half_even": _NONDIFF,
+    "round_decimals": _NONDIFF,
 }
 
 
@@ -367,8 +407,10 @@ def _iops(a, v):
     return b
 
 
-_FILL = ("fill_/zero_ on a non-leaf that requires grad: torch keeps it in the graph (FillBackward2/ZeroBackward0, "
-         "requires_grad stays True, inputs get a zero gradient); srcgrad detaches it (requires_grad False, .grad None)")
+_FILL = (
+    "fill_/zero_ on a non-leaf that requires grad: torch keeps it in the graph (FillBackward2/ZeroBackward0, "
+    "requires_grad stays True, inputs get a zero gradient); srcgrad detaches it (requires_grad False, .grad None)"
+)
 INPLACE_XFAIL = {"fill_inplace": _FILL, "zero_inplace": _FILL}
 
 
@@ -394,7 +436,7 @@ def test_setitem_on_leaf_under_no_grad_and_version():
 # -- 2. Higher order -------------------------------------------------------------------------------
 
 HIGHER = {
-    "cube": lambda L, x: (x ** 3).sum(),
+    "cube": lambda L, x: (x**3).sum(),
     "sin_exp": lambda L, x: (x.sin() * x.exp()).sum(),
     "tanh": lambda L, x: x.tanh().sum(),
     "sigmoid": lambda L, x: x.sigmoid().prod(),
@@ -404,8 +446,9 @@ HIGHER = {
     "norm": lambda L, x: x.norm(),
     "div_sqrt": lambda L, x: (x / (1 + x * x).sqrt()).sum(),
     "pow_tensor": lambda L, x: (x.abs() ** x).sum(),
-    "matmul_quadratic": lambda L, x: x @ L.tensor(np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]]))
-    @ x * x.sum(),
+    "matmul_quadratic": lambda L, x: (
+        x @ L.tensor(np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]])) @ x * x.sum()
+    ),
     "var_std": lambda L, x: x.var() * x.std(),
     "mean_max": lambda L, x: x.amax() * x.mean() + x.prod(),
     "relu_square": lambda L, x: (x.relu() ** 2).sum(),
@@ -436,7 +479,7 @@ def test_second_derivative_of_two_inputs_and_backward_create_graph():
         w = L.tensor(np.array([[1.0, 2.0], [-0.5, 0.3]]), requires_grad=True)
         y = ((w @ x).tanh() ** 2).sum()
         gx, gw = L.autograd.grad(y, (x, w), create_graph=True)
-        pen = (gx ** 2).sum() + (gw ** 2).sum()
+        pen = (gx**2).sum() + (gw**2).sum()
         pen.backward(create_graph=True)
         xg = x.grad.clone()
         res.append((gx, gw, xg, w.grad))
@@ -472,8 +515,9 @@ FUNCTIONAL = {
     "vjp_two_inputs": lambda L, F, x, w: F.vjp(lambda a, b: _f2(L, a, b), (x, w), L.tensor(np.array([0.3, 1.0]))),
     "vjp_scalar_default_v": lambda L, F, x, w: F.vjp(lambda a: _fscalar(L, a), x),
     "jvp": lambda L, F, x, w: F.jvp(lambda a: _fvec(L, a), x, L.tensor(np.array([1.0, -2.0, 0.5]))),
-    "jvp_two_inputs": lambda L, F, x, w: F.jvp(lambda a, b: _f2(L, a, b), (x, w),
-                                              (L.tensor(np.array([1.0, 0.0, 2.0])), L.tensor(np.ones((3, 2))))),
+    "jvp_two_inputs": lambda L, F, x, w: F.jvp(
+        lambda a, b: _f2(L, a, b), (x, w), (L.tensor(np.array([1.0, 0.0, 2.0])), L.tensor(np.ones((3, 2))))
+    ),
     "hvp": lambda L, F, x, w: F.hvp(lambda a: _fscalar(L, a), x, L.tensor(np.array([1.0, -2.0, 0.5]))),
     "vhp": lambda L, F, x, w: F.vhp(lambda a: _fscalar(L, a), x, L.tensor(np.array([1.0, -2.0, 0.5]))),
 }
@@ -538,6 +582,7 @@ def test_zero_on_non_leaf_keeps_requires_grad():
 
 # -- 3. Graph metadata ---------------------------------------------------------------------------------
 
+
 def _name(t):
     fn = t.grad_fn
     return None if fn is None else fn.name()
@@ -552,7 +597,7 @@ NAMED = {
     "mul_scalar": lambda L, a, b: a * 3.0,
     "div": lambda L, a, b: a / b,
     "neg": lambda L, a, b: -a,
-    "pow_scalar": lambda L, a, b: a ** 2,
+    "pow_scalar": lambda L, a, b: a**2,
     "pow_tensor": lambda L, a, b: a.abs() ** b,
     "matmul_2d": lambda L, a, b: a @ b.t(),
     "matmul_1d": lambda L, a, b: a[0] @ b[0],
@@ -699,6 +744,7 @@ def test_is_leaf_and_requires_grad_propagation():
 
 def test_no_grad_as_decorator():
     for L in (srcgrad, torch):
+
         @L.no_grad()
         def f(x):
             return x * 2
@@ -724,7 +770,7 @@ def test_retain_grad_and_hooks():
         seen = []
         y.register_hook(lambda g: seen.append(g.clone()))
         h = x.register_hook(lambda g: g * 10)  # replaces the gradient
-        z = (y ** 2).sum()
+        z = (y**2).sum()
         z.backward(retain_graph=True)
         first = (x.grad.clone(), y.grad.clone(), seen[0])
         h.remove()
@@ -752,7 +798,7 @@ def test_gradient_accumulates_across_backward_calls():
     res = []
     for L in (srcgrad, torch):
         x = L.tensor(np.array([1.0, -2.0]), requires_grad=True)
-        y = (x ** 3).sum()
+        y = (x**3).sum()
         y.backward(retain_graph=True)
         y.backward()
         res.append(x.grad)
@@ -780,8 +826,9 @@ def test_autograd_grad_allow_unused_and_retain():
         assert gu is None
         close(gx, 2 * np.array([1.0, -2.0]))
         assert x.grad is None
-        gx, gu = L.autograd.grad(y, (x, u), allow_unused=True, materialize_grads=True) \
-            if L is torch else (gx, L.zeros(1))
+        gx, gu = (
+            L.autograd.grad(y, (x, u), allow_unused=True, materialize_grads=True) if L is torch else (gx, L.zeros(1))
+        )
         close(gu, np.zeros(1))
 
 
@@ -829,17 +876,18 @@ def test_version_counters_agree():
 def test_custom_function():
     res = []
     for L in (srcgrad, torch):
+
         class Cube(L.autograd.Function):
             @staticmethod
             def forward(ctx, x, k):
                 ctx.save_for_backward(x)
                 ctx.k = k
-                return x ** 3 * k
+                return x**3 * k
 
             @staticmethod
             def backward(ctx, g):
                 (x,) = ctx.saved_tensors
-                return g * 3 * x ** 2 * ctx.k, None
+                return g * 3 * x**2 * ctx.k, None
 
         x = L.tensor(np.array([1.0, -2.0]), requires_grad=True)
         y = Cube.apply(x, 2.0)
@@ -852,6 +900,7 @@ def test_custom_function():
 
 
 # -- 4. Errors: raised in the same situations, with the same meaning ----------------------------------------
+
 
 def _outcome(L, scenario):
     """None when ``scenario`` runs, else the error's class family and message."""
@@ -884,6 +933,7 @@ def _freed_twice(op):
         y = op(L, x).sum()
         y.backward()
         y.backward()
+
     return run
 
 
@@ -894,6 +944,7 @@ def _modified(op, modify):
         b = op(L, a)
         modify(a, b)
         b.sum().backward()
+
     return run
 
 
@@ -907,12 +958,16 @@ def _outadd1(a, b):
 
 ERRORS = {
     # implicit backward
-    "nonscalar_backward": ("grad can be implicitly created only for scalar outputs",
-                           lambda L: (_leaf(L) * 2).backward()),
+    "nonscalar_backward": (
+        "grad can be implicitly created only for scalar outputs",
+        lambda L: (_leaf(L) * 2).backward(),
+    ),
     "one_element_backward": (None, lambda L: (_leaf(L) * 2)[:1].backward()),
     "one_by_one_backward": (None, lambda L: (_leaf(L) * 2)[:1].reshape(1, 1).backward()),
-    "nonscalar_autograd_grad": ("grad can be implicitly created only for scalar outputs",
-                                lambda L: L.autograd.grad(_leaf(L) * 2, _leaf(L))),
+    "nonscalar_autograd_grad": (
+        "grad can be implicitly created only for scalar outputs",
+        lambda L: L.autograd.grad(_leaf(L) * 2, _leaf(L)),
+    ),
     # a second backward
     "freed_mul": ("Trying to backward through the graph a second time", _freed_twice(lambda L, x: x * x)),
     "freed_exp": ("Trying to backward through the graph a second time", _freed_twice(lambda L, x: x.exp())),
@@ -921,39 +976,52 @@ ERRORS = {
     "twice_mul_scalar": ("Trying to backward through the graph a second time", _freed_twice(lambda L, x: x * 3)),
     "twice_neg_reshape": (None, _freed_twice(lambda L, x: (-x).reshape(3, 1).t())),
     "twice_sum": (None, _freed_twice(lambda L, x: x.sum() + x.mean())),
-    "twice_retain": (None, lambda L: [y.backward(retain_graph=True) or y.backward()
-                                      for y in [(_leaf(L) ** 2).sum()]]),
-    "freed_autograd_grad": ("Trying to backward through the graph a second time",
-                            lambda L: [L.autograd.grad(y, x) and L.autograd.grad(y, x)
-                                       for x in [_leaf(L)] for y in [(x * x).sum()]]),
+    "twice_retain": (None, lambda L: [y.backward(retain_graph=True) or y.backward() for y in [(_leaf(L) ** 2).sum()]]),
+    "freed_autograd_grad": (
+        "Trying to backward through the graph a second time",
+        lambda L: [L.autograd.grad(y, x) and L.autograd.grad(y, x) for x in [_leaf(L)] for y in [(x * x).sum()]],
+    ),
     # in-place on a leaf
-    "inplace_leaf": ("a leaf Variable that requires grad is being used in an in-place operation.",
-                     lambda L: _leaf(L).add_(1)),
-    "inplace_leaf_setitem": ("a leaf Variable that requires grad is being used in an in-place operation.",
-                             lambda L: _leaf(L).__setitem__(0, 1.0)),
-    "inplace_leaf_iadd": ("a leaf Variable that requires grad is being used in an in-place operation.",
-                          lambda L: _leaf(L).__iadd__(1.0)),
-    "inplace_leaf_zero": ("a leaf Variable that requires grad is being used in an in-place operation.",
-                          lambda L: _leaf(L).zero_()),
-    "inplace_leaf_no_grad": (None, lambda L: [x.add_(1) for x in [_leaf(L)] if L.no_grad().__enter__() or True]
-                             and L.set_grad_enabled(True)),
+    "inplace_leaf": (
+        "a leaf Variable that requires grad is being used in an in-place operation.",
+        lambda L: _leaf(L).add_(1),
+    ),
+    "inplace_leaf_setitem": (
+        "a leaf Variable that requires grad is being used in an in-place operation.",
+        lambda L: _leaf(L).__setitem__(0, 1.0),
+    ),
+    "inplace_leaf_iadd": (
+        "a leaf Variable that requires grad is being used in an in-place operation.",
+        lambda L: _leaf(L).__iadd__(1.0),
+    ),
+    "inplace_leaf_zero": (
+        "a leaf Variable that requires grad is being used in an in-place operation.",
+        lambda L: _leaf(L).zero_(),
+    ),
+    "inplace_leaf_no_grad": (
+        None,
+        lambda L: [x.add_(1) for x in [_leaf(L)] if L.no_grad().__enter__() or True] and L.set_grad_enabled(True),
+    ),
     "inplace_leaf_not_requiring": (None, lambda L: L.tensor(np.ones(3)).add_(1)),
     "inplace_leaf_data": (None, lambda L: _leaf(L).data.add_(1)),
     "inplace_leaf_detached": (None, lambda L: _leaf(L).detach().mul_(2)),
     # saved tensors changed in place
     "modified_sin_input": ("modified by an inplace operation", _modified(lambda L, a: a.sin(), _add1)),
     "modified_mul_input": ("modified by an inplace operation", _modified(lambda L, a: a * a, _add1)),
-    "modified_pow_input": ("modified by an inplace operation", _modified(lambda L, a: a ** 2, _add1)),
+    "modified_pow_input": ("modified by an inplace operation", _modified(lambda L, a: a**2, _add1)),
     "modified_exp_output": ("modified by an inplace operation", _modified(lambda L, a: a.exp(), _outadd1)),
     "modified_sigmoid_output": ("modified by an inplace operation", _modified(lambda L, a: a.sigmoid(), _outadd1)),
     "modified_tanh_output": ("modified by an inplace operation", _modified(lambda L, a: a.tanh(), _outadd1)),
     "modified_relu_output": ("modified by an inplace operation", _modified(lambda L, a: a.relu(), _outadd1)),
-    "modified_sqrt_output": ("modified by an inplace operation",
-                             _modified(lambda L, a: (a * a).sqrt(), _outadd1)),
-    "modified_sigmoid_output_zero_": ("modified by an inplace operation",
-                                      _modified(lambda L, a: a.sigmoid(), lambda a, b: b.zero_())),
-    "modified_exp_output_fill_": ("modified by an inplace operation",
-                                  _modified(lambda L, a: a.exp(), lambda a, b: b.fill_(1.0))),
+    "modified_sqrt_output": ("modified by an inplace operation", _modified(lambda L, a: (a * a).sqrt(), _outadd1)),
+    "modified_sigmoid_output_zero_": (
+        "modified by an inplace operation",
+        _modified(lambda L, a: a.sigmoid(), lambda a, b: b.zero_()),
+    ),
+    "modified_exp_output_fill_": (
+        "modified by an inplace operation",
+        _modified(lambda L, a: a.exp(), lambda a, b: b.fill_(1.0)),
+    ),
     "unsaved_add_input": (None, _modified(lambda L, a: a + 1, _add1)),
     "unsaved_mul_scalar_input": (None, _modified(lambda L, a: a * 3, _add1)),
     "unsaved_sum_input": (None, _modified(lambda L, a: a.sum() * L.ones(3), _add1)),
@@ -964,38 +1032,58 @@ ERRORS = {
     "gradient_wrong_shape": ("Mismatch in shape", lambda L: (_leaf(L) * 2).backward(L.ones(2))),
     "gradient_broadcastable_shape": ("Mismatch in shape", lambda L: (_leaf(L) * 2).backward(L.ones(1, 3))),
     "gradient_scalar_for_vector": ("Mismatch in shape", lambda L: (_leaf(L) * 2).backward(L.tensor(1.0))),
-    "grad_outputs_wrong_shape": ("Mismatch in shape",
-                                 lambda L: [L.autograd.grad(x * 2, x, L.ones(4)) for x in [_leaf(L)]]),
+    "grad_outputs_wrong_shape": (
+        "Mismatch in shape",
+        lambda L: [L.autograd.grad(x * 2, x, L.ones(4)) for x in [_leaf(L)]],
+    ),
     # not requiring grad
-    "no_grad_backward": ("element 0 of tensors does not require grad and does not have a grad_fn",
-                         lambda L: L.ones(3).sum().backward()),
-    "no_grad_mode_backward": ("element 0 of tensors does not require grad and does not have a grad_fn",
-                              lambda L: _no_grad_sum(L).backward()),
-    "detached_backward": ("element 0 of tensors does not require grad and does not have a grad_fn",
-                          lambda L: (_leaf(L) * 2).detach().sum().backward()),
-    "autograd_grad_no_grad": ("element 0 of tensors does not require grad and does not have a grad_fn",
-                              lambda L: L.autograd.grad(L.ones(3).sum(), _leaf(L))),
+    "no_grad_backward": (
+        "element 0 of tensors does not require grad and does not have a grad_fn",
+        lambda L: L.ones(3).sum().backward(),
+    ),
+    "no_grad_mode_backward": (
+        "element 0 of tensors does not require grad and does not have a grad_fn",
+        lambda L: _no_grad_sum(L).backward(),
+    ),
+    "detached_backward": (
+        "element 0 of tensors does not require grad and does not have a grad_fn",
+        lambda L: (_leaf(L) * 2).detach().sum().backward(),
+    ),
+    "autograd_grad_no_grad": (
+        "element 0 of tensors does not require grad and does not have a grad_fn",
+        lambda L: L.autograd.grad(L.ones(3).sum(), _leaf(L)),
+    ),
     # unused inputs
-    "unused_input": ("appears to not have been used in the graph",
-                     lambda L: [L.autograd.grad((x * 2).sum(), [x, u]) for x in [_leaf(L)] for u in [_leaf(L)]]),
-    "unused_allowed": (None, lambda L: [L.autograd.grad((x * 2).sum(), [x, u], allow_unused=True)
-                                        for x in [_leaf(L)] for u in [_leaf(L)]]),
-    "input_not_requiring_grad": ("does not require grad",
-                                 lambda L: [L.autograd.grad((x * 2).sum(), [x, L.ones(3)]) for x in [_leaf(L)]]),
+    "unused_input": (
+        "appears to not have been used in the graph",
+        lambda L: [L.autograd.grad((x * 2).sum(), [x, u]) for x in [_leaf(L)] for u in [_leaf(L)]],
+    ),
+    "unused_allowed": (
+        None,
+        lambda L: [L.autograd.grad((x * 2).sum(), [x, u], allow_unused=True) for x in [_leaf(L)] for u in [_leaf(L)]],
+    ),
+    "input_not_requiring_grad": (
+        "does not require grad",
+        lambda L: [L.autograd.grad((x * 2).sum(), [x, L.ones(3)]) for x in [_leaf(L)]],
+    ),
     # integer Tensors
-    "int_requires_grad": ("only Tensors of floating point and complex dtype can require gradients",
-                          lambda L: L.tensor(np.array([1, 2]), requires_grad=True)),
-    "int_requires_grad_": ("only Tensors of floating point",
-                           lambda L: L.tensor(np.array([1, 2])).requires_grad_()),
-    "int_arange_requires_grad": ("only Tensors of floating point and complex dtype can require gradients",
-                                 lambda L: L.arange(3, requires_grad=True)),
+    "int_requires_grad": (
+        "only Tensors of floating point and complex dtype can require gradients",
+        lambda L: L.tensor(np.array([1, 2]), requires_grad=True),
+    ),
+    "int_requires_grad_": ("only Tensors of floating point", lambda L: L.tensor(np.array([1, 2])).requires_grad_()),
+    "int_arange_requires_grad": (
+        "only Tensors of floating point and complex dtype can require gradients",
+        lambda L: L.arange(3, requires_grad=True),
+    ),
     "float_arange_requires_grad": (None, lambda L: L.arange(3.0, requires_grad=True)),
-    "bool_requires_grad": ("only Tensors of floating point and complex dtype can require gradients",
-                           lambda L: L.tensor(np.array([True]), requires_grad=True)),
+    "bool_requires_grad": (
+        "only Tensors of floating point and complex dtype can require gradients",
+        lambda L: L.tensor(np.array([True]), requires_grad=True),
+    ),
     # numpy conversions
     "numpy_requires_grad": ("Can't call numpy() on Tensor that requires grad", lambda L: _leaf(L).numpy()),
-    "asarray_requires_grad": ("Can't call numpy() on Tensor that requires grad",
-                              lambda L: np.asarray(_leaf(L))),
+    "asarray_requires_grad": ("Can't call numpy() on Tensor that requires grad", lambda L: np.asarray(_leaf(L))),
     "numpy_non_leaf": ("Can't call numpy() on Tensor that requires grad", lambda L: (_leaf(L) * 2).numpy()),
     "numpy_detached": (None, lambda L: _leaf(L).detach().numpy()),
     "numpy_under_no_grad": (None, lambda L: _numpy_no_grad(L)),
@@ -1007,13 +1095,19 @@ ERRORS = {
     "float_under_no_grad": (None, lambda L: _float_no_grad(L)),
     # others
     "item_many": ("a Tensor with 3 elements cannot be converted to Scalar", lambda L: _leaf(L).item()),
-    "requires_grad_false_non_leaf": ("you can only change requires_grad flags of leaf variables.",
-                                     lambda L: (_leaf(L) * 2).requires_grad_(False)),
+    "requires_grad_false_non_leaf": (
+        "you can only change requires_grad flags of leaf variables.",
+        lambda L: (_leaf(L) * 2).requires_grad_(False),
+    ),
     "requires_grad_true_non_leaf": (None, lambda L: (_leaf(L) * 2).requires_grad_(True)),
-    "retain_grad_no_grad": ("can't retain_grad on Tensor that has requires_grad=False",
-                            lambda L: L.ones(2).retain_grad()),
-    "hook_no_grad": ("cannot register a hook on a tensor that doesn't require gradient",
-                     lambda L: L.ones(2).register_hook(lambda g: g)),
+    "retain_grad_no_grad": (
+        "can't retain_grad on Tensor that has requires_grad=False",
+        lambda L: L.ones(2).retain_grad(),
+    ),
+    "hook_no_grad": (
+        "cannot register a hook on a tensor that doesn't require gradient",
+        lambda L: L.ones(2).register_hook(lambda g: g),
+    ),
     "matmul_shape": ("", lambda L: _leaf(L) @ L.ones(2)),
     "bool_ambiguous": ("Boolean value of Tensor with more than one value is ambiguous", lambda L: bool(_leaf(L))),
 }
@@ -1034,18 +1128,25 @@ def _numpy_no_grad(L):
         return _leaf(L).numpy()
 
 
-_TWICE_SCALAR = ("a second backward of (x * 3).sum() without retain_graph: torch raises 'Trying to backward through "
-                 "the graph a second time' (MulBackward0 saves the scalar as a Tensor), srcgrad (which saves nothing "
-                 "there) runs it")
-_NUMPY_NO_GRAD = ("t.numpy()/np.asarray(t) under no_grad() on a Tensor that requires grad: torch converts "
-                  "(it checks the grad mode), srcgrad raises")
+_TWICE_SCALAR = (
+    "a second backward of (x * 3).sum() without retain_graph: torch raises 'Trying to backward through "
+    "the graph a second time' (MulBackward0 saves the scalar as a Tensor), srcgrad (which saves nothing "
+    "there) runs it"
+)
+_NUMPY_NO_GRAD = (
+    "t.numpy()/np.asarray(t) under no_grad() on a Tensor that requires grad: torch converts "
+    "(it checks the grad mode), srcgrad raises"
+)
 ERROR_XFAIL = {
-    "float_requires_grad": ("float() of a Tensor that requires grad, before any backward from it: torch warns "
-                            "('Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                            "behavior') and drops the graph; srcgrad raises, since math.exp(t) or buf[0] = t would "
-                            "silently lose the gradient (t.item() reads the value)"),
+    "float_requires_grad": (
+        "float() of a Tensor that requires grad, before any backward from it: torch warns "
+        "('Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+        "behavior') and drops the graph; srcgrad raises, since math.exp(t) or buf[0] = t would "
+        "silently lose the gradient (t.item() reads the value)"
+    ),
     "twice_mul_scalar": _TWICE_SCALAR,
-    "numpy_under_no_grad": _NUMPY_NO_GRAD, "asarray_under_no_grad": _NUMPY_NO_GRAD,
+    "numpy_under_no_grad": _NUMPY_NO_GRAD,
+    "asarray_under_no_grad": _NUMPY_NO_GRAD,
     "modified_sigmoid_output_zero_": _FILL + " (so the error is 'does not require grad' instead)",
     "modified_exp_output_fill_": _FILL + " (so the error is 'does not require grad' instead)",
 }
@@ -1071,6 +1172,7 @@ def test_error_parity(name, request):
 
 
 # -- 5. nn -------------------------------------------------------------------------------------------
+
 
 def twin(expr):
     """``expr`` built with lib = srcgrad and = torch (float64), torch's state copied from srcgrad's."""
@@ -1166,19 +1268,26 @@ MODULES = {
     "Unflatten": ("lib.nn.Unflatten(1, (2, 3))", [(4, 6)]),
     "Identity": ("lib.nn.Identity()", [(2, 3)]),
     "Sequential": ("lib.nn.Sequential(lib.nn.Linear(4, 5), lib.nn.Tanh(), lib.nn.Linear(5, 2))", [(3, 4)]),
-    "Sequential_conv": ("lib.nn.Sequential(lib.nn.Conv2d(1, 2, 3), lib.nn.ReLU(), lib.nn.MaxPool2d(2), "
-                        "lib.nn.Flatten(), lib.nn.Linear(8, 3))", [(2, 1, 6, 6)]),
+    "Sequential_conv": (
+        "lib.nn.Sequential(lib.nn.Conv2d(1, 2, 3), lib.nn.ReLU(), lib.nn.MaxPool2d(2), "
+        "lib.nn.Flatten(), lib.nn.Linear(8, 3))",
+        [(2, 1, 6, 6)],
+    ),
     "RNN": ("lib.nn.RNN(3, 4)", [(5, 2, 3)]),
-    "RNN_2layer_batch_first_relu": ("lib.nn.RNN(3, 4, num_layers=2, batch_first=True, nonlinearity='relu')",
-                                    [(2, 5, 3)]),
+    "RNN_2layer_batch_first_relu": (
+        "lib.nn.RNN(3, 4, num_layers=2, batch_first=True, nonlinearity='relu')",
+        [(2, 5, 3)],
+    ),
     "RNN_nobias": ("lib.nn.RNN(3, 4, bias=False)", [(5, 2, 3)]),
     "LSTM": ("lib.nn.LSTM(3, 4)", [(5, 2, 3)]),
     "LSTM_2layer_batch_first": ("lib.nn.LSTM(3, 4, num_layers=2, batch_first=True)", [(2, 5, 3)]),
     "LSTM_bidirectional": ("lib.nn.LSTM(3, 4, num_layers=2, bidirectional=True)", [(5, 2, 3)]),
     "LSTM_unbatched": ("lib.nn.LSTM(3, 4)", [(5, 3)]),
     "LSTM_proj": ("lib.nn.LSTM(3, 4, proj_size=2)", [(5, 2, 3)]),
-    "LSTM_proj_2layer_bidirectional": ("lib.nn.LSTM(3, 4, num_layers=2, proj_size=2, bidirectional=True, "
-                                       "batch_first=True)", [(2, 5, 3)]),
+    "LSTM_proj_2layer_bidirectional": (
+        "lib.nn.LSTM(3, 4, num_layers=2, proj_size=2, bidirectional=True, batch_first=True)",
+        [(2, 5, 3)],
+    ),
     "GRU": ("lib.nn.GRU(3, 4)", [(5, 2, 3)]),
     "GRU_2layer_batch_first": ("lib.nn.GRU(3, 4, num_layers=2, batch_first=True)", [(2, 5, 3)]),
     "GRU_bidirectional": ("lib.nn.GRU(3, 4, bidirectional=True)", [(5, 2, 3)]),
@@ -1192,8 +1301,7 @@ MODULES_MORE = {  # layers added to srcgrad.nn later
     "GroupNorm": ("lib.nn.GroupNorm(2, 4)", [(3, 4, 5)]),
     "GroupNorm_noaffine": ("lib.nn.GroupNorm(4, 4, affine=False)", [(2, 4, 3, 3)]),
     "InstanceNorm1d": ("lib.nn.InstanceNorm1d(3)", [(2, 3, 6)]),
-    "InstanceNorm2d_affine_stats": ("lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)",
-                                    [(2, 3, 4, 4)]),
+    "InstanceNorm2d_affine_stats": ("lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True)", [(2, 3, 4, 4)]),
     "ConvTranspose2d": ("lib.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)", [(2, 2, 4, 5)]),
     "ConvTranspose2d_groups_dil": ("lib.nn.ConvTranspose2d(4, 2, 2, groups=2, dilation=2)", [(1, 4, 3, 3)]),
     "AdaptiveMaxPool2d": ("lib.nn.AdaptiveMaxPool2d((2, 3))", [(2, 2, 5, 7)]),
@@ -1215,11 +1323,16 @@ MODULES_MORE = {  # layers added to srcgrad.nn later
     "Fold": ("lib.nn.Fold((3, 3), 2)", [(1, 8, 4)]),
     "Softmax2d": ("lib.nn.Softmax2d()", [(1, 3, 2, 2)]),
     "MHA": ("lib.nn.MultiheadAttention(4, 2)", [(3, 2, 4), (5, 2, 4), (5, 2, 4)]),
-    "MHA_batch_first_kdim": ("lib.nn.MultiheadAttention(4, 2, batch_first=True, kdim=3, vdim=5)",
-                             [(2, 3, 4), (2, 5, 3), (2, 5, 5)]),
+    "MHA_batch_first_kdim": (
+        "lib.nn.MultiheadAttention(4, 2, batch_first=True, kdim=3, vdim=5)",
+        [(2, 3, 4), (2, 5, 3), (2, 5, 5)],
+    ),
     "TransformerEncoderLayer": ("lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0)", [(3, 2, 4)]),
-    "TransformerEncoderLayer_norm_first_gelu": ("lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0, "
-                                                "norm_first=True, activation='gelu', batch_first=True)", [(2, 3, 4)]),
+    "TransformerEncoderLayer_norm_first_gelu": (
+        "lib.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0, "
+        "norm_first=True, activation='gelu', batch_first=True)",
+        [(2, 3, 4)],
+    ),
 }
 MODULE_XFAIL = {}
 
@@ -1248,8 +1361,9 @@ def test_batchnorm_running_stats_then_eval(name):
     check_module(ours, theirs, [rng.standard_normal(shapes[0])], train=False)
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU", "LSTM_bidirectional", "RNN_2layer_batch_first_relu",
-                                  "LSTM_2layer_batch_first"])
+@pytest.mark.parametrize(
+    "name", ["RNN", "LSTM", "GRU", "LSTM_bidirectional", "RNN_2layer_batch_first_relu", "LSTM_2layer_batch_first"]
+)
 def test_recurrent_with_initial_state(name):
     expr, shapes = MODULES[name]
     ours, theirs = twin(expr)
@@ -1261,11 +1375,17 @@ def test_recurrent_with_initial_state(name):
     h0 = rng.standard_normal((nd, batch, m.hidden_size))
     if "LSTM" in name:
         c0 = rng.standard_normal((nd, batch, m.hidden_size))
-        check_module(lambda_module(ours, lambda mod, a, h, c: mod(a, (h, c))),
-                     lambda_module(theirs, lambda mod, a, h, c: mod(a, (h, c))), [x, h0, c0])
+        check_module(
+            lambda_module(ours, lambda mod, a, h, c: mod(a, (h, c))),
+            lambda_module(theirs, lambda mod, a, h, c: mod(a, (h, c))),
+            [x, h0, c0],
+        )
     else:
-        check_module(lambda_module(ours, lambda mod, a, h: mod(a, h)),
-                     lambda_module(theirs, lambda mod, a, h: mod(a, h)), [x, h0])
+        check_module(
+            lambda_module(ours, lambda mod, a, h: mod(a, h)),
+            lambda_module(theirs, lambda mod, a, h: mod(a, h)),
+            [x, h0],
+        )
 
 
 class lambda_module:  # noqa: N801 - a module-like wrapper for check_module
@@ -1301,18 +1421,41 @@ def test_cells_with_state_over_steps(name):
             outs.append(state[0] if name == "LSTMCell" else state)
         return L.stack(outs)
 
-    check_module(lambda_module(ours, lambda m, x, h: run(srcgrad, m, x, h)),
-                 lambda_module(theirs, lambda m, x, h: run(torch, m, x, h)), [xs, h0])
+    check_module(
+        lambda_module(ours, lambda m, x, h: run(srcgrad, m, x, h)),
+        lambda_module(theirs, lambda m, x, h: run(torch, m, x, h)),
+        [xs, h0],
+    )
 
 
 ACTIVATIONS = [
-    "ReLU()", "ReLU6()", "LeakyReLU(0.2)", "ELU()", "ELU(0.5)", "SELU()", "CELU(1.0)", "GELU()",
-    "GELU(approximate='tanh')", "SiLU()", "Mish()", "Sigmoid()", "Tanh()", "Softplus()", "Softplus(beta=2.0)",
-    "Softplus(beta=0.5, threshold=2.0)", "Softsign()", "Hardtanh()", "Hardtanh(-0.5, 2.0)", "Hardswish()",
-    "LogSigmoid()", "Tanhshrink()", "Softmax(dim=1)", "LogSoftmax(dim=-1)", "Softmin(dim=0)",
+    "ReLU()",
+    "ReLU6()",
+    "LeakyReLU(0.2)",
+    "ELU()",
+    "ELU(0.5)",
+    "SELU()",
+    "CELU(1.0)",
+    "GELU()",
+    "GELU(approximate='tanh')",
+    "SiLU()",
+    "Mish()",
+    "Sigmoid()",
+    "Tanh()",
+    "Softplus()",
+    "Softplus(beta=2.0)",
+    "Softplus(beta=0.5, threshold=2.0)",
+    "Softsign()",
+    "Hardtanh()",
+    "Hardtanh(-0.5, 2.0)",
+    "Hardswish()",
+    "LogSigmoid()",
+    "Tanhshrink()",
+    "Softmax(dim=1)",
+    "LogSoftmax(dim=-1)",
+    "Softmin(dim=0)",
 ]
-ACT_POINTS = np.array([[-30.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0],
-                       [6.0, 20.0, 25.0, -6.0, 2.0, 4.0, 10.0, -2.0]])
+ACT_POINTS = np.array([[-30.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], [6.0, 20.0, 25.0, -6.0, 2.0, 4.0, 10.0, -2.0]])
 ACT_XFAIL = {}
 
 
@@ -1335,12 +1478,21 @@ def test_activation_at_kinks(expr, request):
 
 def test_functional_activations_and_helpers():
     x0 = ACT_POINTS
-    for fn in [lambda F, x: F.gelu(x), lambda F, x: F.gelu(x, approximate="tanh"), lambda F, x: F.relu(x),
-               lambda F, x: F.softplus(x, beta=3.0, threshold=5.0), lambda F, x: F.leaky_relu(x, 0.1),
-               lambda F, x: F.elu(x), lambda F, x: F.silu(x), lambda F, x: F.hardtanh(x),
-               lambda F, x: F.softmax(x, dim=1), lambda F, x: F.log_softmax(x, dim=0),
-               lambda F, x: F.normalize(x, dim=1), lambda F, x: F.pad(x, (1, 2)),
-               lambda F, x: F.dropout(x, 0.5, training=False)]:
+    for fn in [
+        lambda F, x: F.gelu(x),
+        lambda F, x: F.gelu(x, approximate="tanh"),
+        lambda F, x: F.relu(x),
+        lambda F, x: F.softplus(x, beta=3.0, threshold=5.0),
+        lambda F, x: F.leaky_relu(x, 0.1),
+        lambda F, x: F.elu(x),
+        lambda F, x: F.silu(x),
+        lambda F, x: F.hardtanh(x),
+        lambda F, x: F.softmax(x, dim=1),
+        lambda F, x: F.log_softmax(x, dim=0),
+        lambda F, x: F.normalize(x, dim=1),
+        lambda F, x: F.pad(x, (1, 2)),
+        lambda F, x: F.dropout(x, 0.5, training=False),
+    ]:
         check(lambda L, x: fn(L.nn.functional, x), x0)
 
 
@@ -1366,8 +1518,15 @@ def test_embedding_padding_idx_and_max_norm_free():
     check_module(ours, theirs, [np.array([5, 4, 5, 0])], int_inputs=True)
 
 
-@pytest.mark.parametrize("kwargs", ["max_norm=1.0", "max_norm=0.5, norm_type=1.0", "scale_grad_by_freq=True",
-                                    "scale_grad_by_freq=True, padding_idx=0"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        "max_norm=1.0",
+        "max_norm=0.5, norm_type=1.0",
+        "scale_grad_by_freq=True",
+        "scale_grad_by_freq=True, padding_idx=0",
+    ],
+)
 def test_embedding_max_norm_and_scale_grad_by_freq(kwargs):
     ours, theirs = twin(f"lib.nn.Embedding(6, 3, {kwargs})")
     idx = np.array([[1, 2, 5, 2], [0, 0, 2, 1]])
@@ -1402,8 +1561,10 @@ LOSSES = {
     "CrossEntropyLoss_ignore": ("CrossEntropyLoss(ignore_index=2)", "class"),
     "CrossEntropyLoss_ignore_neg": ("CrossEntropyLoss", "class_ignored"),
     "CrossEntropyLoss_smoothing": ("CrossEntropyLoss(label_smoothing=0.2)", "class"),
-    "CrossEntropyLoss_weight_ignore_smoothing": (f"CrossEntropyLoss(weight={W4}, ignore_index=1, label_smoothing=0.1)",
-                                                 "class"),
+    "CrossEntropyLoss_weight_ignore_smoothing": (
+        f"CrossEntropyLoss(weight={W4}, ignore_index=1, label_smoothing=0.1)",
+        "class",
+    ),
     "CrossEntropyLoss_probs": ("CrossEntropyLoss", "probs"),
     "CrossEntropyLoss_probs_weight_smoothing": (f"CrossEntropyLoss(weight={W4}, label_smoothing=0.3)", "probs"),
     "CrossEntropyLoss_nd": (f"CrossEntropyLoss(weight={W4}, ignore_index=0)", "class_nd"),
@@ -1465,17 +1626,24 @@ def test_loss(name, reduction, request):
     call = f"{expr}(reduction='{reduction}')" if "(" not in expr else expr[:-1] + f", reduction='{reduction}')"
     x, y, ints = _loss_data(kind, np.random.default_rng(2))
     ours, theirs = (eval("lib.nn." + call, {"lib": L, "np": np}) for L in (srcgrad, torch))
-    check(lambda L, a, t: (ours if L is srcgrad else theirs)(a, t), x, ints=(y,)) if ints else \
-        check(lambda L, a, t: (ours if L is srcgrad else theirs)(a, t.detach()), x, y)
+    check(lambda L, a, t: (ours if L is srcgrad else theirs)(a, t), x, ints=(y,)) if ints else check(
+        lambda L, a, t: (ours if L is srcgrad else theirs)(a, t.detach()), x, y
+    )
 
 
-@pytest.mark.parametrize("fn", [
-    "F.mse_loss(a, t)", "F.l1_loss(a, t, reduction='sum')", "F.smooth_l1_loss(a, t, beta=2.0)",
-    "F.huber_loss(a, t, delta=0.3)", "F.binary_cross_entropy_with_logits(a, t.sigmoid())",
-    "F.binary_cross_entropy(a.sigmoid(), t.sigmoid(), reduction='none')",
-    "F.kl_div(a.log_softmax(1), t.softmax(1), reduction='batchmean')",
-    "F.cross_entropy(a, t.softmax(1), label_smoothing=0.05)",
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        "F.mse_loss(a, t)",
+        "F.l1_loss(a, t, reduction='sum')",
+        "F.smooth_l1_loss(a, t, beta=2.0)",
+        "F.huber_loss(a, t, delta=0.3)",
+        "F.binary_cross_entropy_with_logits(a, t.sigmoid())",
+        "F.binary_cross_entropy(a.sigmoid(), t.sigmoid(), reduction='none')",
+        "F.kl_div(a.log_softmax(1), t.softmax(1), reduction='batchmean')",
+        "F.cross_entropy(a, t.softmax(1), label_smoothing=0.05)",
+    ],
+)
 def test_functional_losses(fn):
     x, y = rand(5, 4), rand(5, 4)
     check(lambda L, a, t: eval(fn, {"F": L.nn.functional, "a": a, "t": t.detach()}), x, y)
@@ -1495,11 +1663,16 @@ def test_cross_entropy_all_ignored_is_nan():
 def test_bce_clamps_log_at_minus_100():
     # At 0 and 1 the gradient is g * (x - y) / 1e-12; torch's kernel agrees with that to 4e-9 (not 1e-15)
     # when g is not 1, as if its 1e-12 were rounded to float32 there.
-    check(lambda L, a, t: L.nn.functional.binary_cross_entropy(a, t.detach()),
-          np.array([0.0, 1.0, 0.5, 1e-50]), np.array([1.0, 0.0, 0.3, 1.0]), rtol=1e-8)
+    check(
+        lambda L, a, t: L.nn.functional.binary_cross_entropy(a, t.detach()),
+        np.array([0.0, 1.0, 0.5, 1e-50]),
+        np.array([1.0, 0.0, 0.3, 1.0]),
+        rtol=1e-8,
+    )
 
 
 # -- state_dict keys, default initialisation, utilities -------------------------------------------------------
+
 
 class _Net:
     """One architecture written once for both libraries."""
@@ -1599,12 +1772,19 @@ def test_default_initialisation_distribution(name):
             assert abs(s.std() - scale) < 0.1 * scale
 
 
-@pytest.mark.parametrize("init, args", [
-    ("xavier_uniform_", {}), ("xavier_normal_", {"gain": 2.0}), ("kaiming_uniform_", {"a": math.sqrt(5)}),
-    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}), ("uniform_", {"a": -2.0, "b": 1.0}),
-    ("normal_", {"mean": 1.0, "std": 0.5}), ("trunc_normal_", {"std": 1.0, "a": -1.0, "b": 2.0}),
-    ("orthogonal_", {}),
-])
+@pytest.mark.parametrize(
+    "init, args",
+    [
+        ("xavier_uniform_", {}),
+        ("xavier_normal_", {"gain": 2.0}),
+        ("kaiming_uniform_", {"a": math.sqrt(5)}),
+        ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}),
+        ("uniform_", {"a": -2.0, "b": 1.0}),
+        ("normal_", {"mean": 1.0, "std": 0.5}),
+        ("trunc_normal_", {"std": 1.0, "a": -1.0, "b": 2.0}),
+        ("orthogonal_", {}),
+    ],
+)
 def test_init_functions_statistics(init, args):
     srcgrad.manual_seed(2)
     torch.manual_seed(2)
@@ -1629,8 +1809,16 @@ def test_constant_inits_and_gains():
         L.nn.init.zeros_(t)
         L.nn.init.ones_(t)
         close(t, np.ones((3, 4)))
-    for args in [("linear",), ("conv2d",), ("sigmoid",), ("tanh",), ("relu",), ("leaky_relu",), ("leaky_relu", 0.2),
-                 ("selu",)]:
+    for args in [
+        ("linear",),
+        ("conv2d",),
+        ("sigmoid",),
+        ("tanh",),
+        ("relu",),
+        ("leaky_relu",),
+        ("leaky_relu", 0.2),
+        ("selu",),
+    ]:
         assert srcgrad.nn.init.calculate_gain(*args) == pytest.approx(torch.nn.init.calculate_gain(*args))
 
 
@@ -1676,7 +1864,7 @@ W0, B0 = rand(3, 2), rand(2)
 
 def _objective(L, w, b):
     x = L.tensor(X_OPT)
-    return ((x @ w + b).tanh() ** 2).sum() + 0.1 * (w ** 4).sum() - 0.3 * b.sum()
+    return ((x @ w + b).tanh() ** 2).sum() + 0.1 * (w**4).sum() - 0.3 * b.sum()
 
 
 def _run_optimizer(L, make, steps=10, closure_only=False, sched=None):
@@ -1710,8 +1898,7 @@ OPTIMIZERS = {
     "SGD_dampening": lambda O, p: O.SGD(p, lr=0.05, momentum=0.8, dampening=0.3),
     "SGD_nesterov_wd": lambda O, p: O.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
     "SGD_maximize": lambda O, p: O.SGD(p, lr=0.01, momentum=0.5, maximize=True),
-    "SGD_groups": lambda O, p: O.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.2, "momentum": 0.5}],
-                                     lr=0.05),
+    "SGD_groups": lambda O, p: O.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.2, "momentum": 0.5}], lr=0.05),
     "Adam": lambda O, p: O.Adam(p, lr=0.05),
     "Adam_betas_eps_wd": lambda O, p: O.Adam(p, lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1),
     "Adam_amsgrad": lambda O, p: O.Adam(p, lr=0.05, amsgrad=True),
@@ -1721,8 +1908,9 @@ OPTIMIZERS = {
     "RMSprop": lambda O, p: O.RMSprop(p, lr=0.01),
     "RMSprop_centered": lambda O, p: O.RMSprop(p, lr=0.01, centered=True),
     "RMSprop_momentum": lambda O, p: O.RMSprop(p, lr=0.01, momentum=0.9),
-    "RMSprop_all": lambda O, p: O.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5,
-                                          centered=True),
+    "RMSprop_all": lambda O, p: O.RMSprop(
+        p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.5, centered=True
+    ),
     "Adagrad": lambda O, p: O.Adagrad(p, lr=0.1),
     "Adagrad_all": lambda O, p: O.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.2),
     "Adadelta": lambda O, p: O.Adadelta(p, lr=1.0, rho=0.8, weight_decay=0.01),
@@ -1774,8 +1962,9 @@ LBFGS = {
     "LBFGS": lambda O, p: O.LBFGS(p, lr=1.0),
     "LBFGS_strong_wolfe": lambda O, p: O.LBFGS(p, lr=1.0, line_search_fn="strong_wolfe"),
     "LBFGS_small_history": lambda O, p: O.LBFGS(p, lr=0.5, max_iter=5, history_size=3),
-    "LBFGS_strong_wolfe_tol": lambda O, p: O.LBFGS(p, lr=1.0, max_iter=7, history_size=4, tolerance_grad=1e-5,
-                                                   tolerance_change=1e-9, line_search_fn="strong_wolfe"),
+    "LBFGS_strong_wolfe_tol": lambda O, p: O.LBFGS(
+        p, lr=1.0, max_iter=7, history_size=4, tolerance_grad=1e-5, tolerance_change=1e-9, line_search_fn="strong_wolfe"
+    ),
 }
 
 
@@ -1799,23 +1988,33 @@ SCHEDULERS = {
     "CosineAnnealingLR": lambda S, o: S.CosineAnnealingLR(o, T_max=6, eta_min=0.001),
     "CosineAnnealingLR_past_Tmax": lambda S, o: S.CosineAnnealingLR(o, T_max=3),
     "LambdaLR": lambda S, o: S.LambdaLR(o, lambda e: 1 / (1 + e)),
-    "LambdaLR_per_group": lambda S, o: S.LambdaLR(o, [lambda e: 0.9 ** e, lambda e: e + 1]),
+    "LambdaLR_per_group": lambda S, o: S.LambdaLR(o, [lambda e: 0.9**e, lambda e: e + 1]),
     "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda e: 0.95),
     "ConstantLR": lambda S, o: S.ConstantLR(o, factor=0.5, total_iters=4),
     "LinearLR": lambda S, o: S.LinearLR(o, start_factor=0.2, end_factor=1.0, total_iters=5),
     "PolynomialLR": lambda S, o: S.PolynomialLR(o, total_iters=6, power=2.0),
     "CosineAnnealingWarmRestarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.01),
     "CyclicLR": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3, mode="triangular2"),
-    "CyclicLR_exp_range": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=2, step_size_down=3,
-                                                  mode="exp_range", gamma=0.9),
+    "CyclicLR_exp_range": lambda S, o: S.CyclicLR(
+        o, base_lr=0.01, max_lr=0.1, step_size_up=2, step_size_down=3, mode="exp_range", gamma=0.9
+    ),
     "OneCycleLR": lambda S, o: S.OneCycleLR(o, max_lr=0.5, total_steps=12),
-    "OneCycleLR_linear_3phase": lambda S, o: S.OneCycleLR(o, max_lr=[0.5, 0.2], total_steps=12, pct_start=0.4,
-                                                          anneal_strategy="linear", three_phase=True,
-                                                          div_factor=10, final_div_factor=100),
-    "OneCycleLR_epochs": lambda S, o: S.OneCycleLR(o, max_lr=0.3, epochs=3, steps_per_epoch=4,
-                                                   base_momentum=0.8, max_momentum=0.9),
-    "SequentialLR": lambda S, o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=3),
-                                                    S.ExponentialLR(o, gamma=0.9)], milestones=[3]),
+    "OneCycleLR_linear_3phase": lambda S, o: S.OneCycleLR(
+        o,
+        max_lr=[0.5, 0.2],
+        total_steps=12,
+        pct_start=0.4,
+        anneal_strategy="linear",
+        three_phase=True,
+        div_factor=10,
+        final_div_factor=100,
+    ),
+    "OneCycleLR_epochs": lambda S, o: S.OneCycleLR(
+        o, max_lr=0.3, epochs=3, steps_per_epoch=4, base_momentum=0.8, max_momentum=0.9
+    ),
+    "SequentialLR": lambda S, o: S.SequentialLR(
+        o, [S.LinearLR(o, start_factor=0.1, total_iters=3), S.ExponentialLR(o, gamma=0.9)], milestones=[3]
+    ),
     "ChainedScheduler": lambda S, o: S.ChainedScheduler([S.StepLR(o, 2, 0.5), S.ExponentialLR(o, 0.9)]),
 }
 
@@ -1834,8 +2033,11 @@ def _sched_run(L, name, opt_kind):
             for q in p:
                 q.grad = L.ones(*q.shape)
             opt.step()
-            seq.append([g["lr"] for g in opt.param_groups] + list(sched.get_last_lr())
-                       + [g.get("momentum", g.get("betas", (0,))[0]) for g in opt.param_groups])
+            seq.append(
+                [g["lr"] for g in opt.param_groups]
+                + list(sched.get_last_lr())
+                + [g.get("momentum", g.get("betas", (0,))[0]) for g in opt.param_groups]
+            )
             sched.step()
     except ValueError:
         return seq, "ValueError", getattr(sched, "last_epoch", None)
@@ -1859,9 +2061,13 @@ def test_lr_scheduler_sequence(name, opt_kind, request):
 
 def test_reduce_lr_on_plateau():
     losses = [1.0, 0.9, 0.91, 0.92, 0.93, 0.5, 0.5, 0.5, 0.5, 0.5, 0.49999, 0.6, 0.6, 0.6, 0.6, 0.6]
-    for kwargs in [{}, {"factor": 0.5, "patience": 1}, {"mode": "max", "patience": 0, "cooldown": 2},
-                   {"threshold_mode": "abs", "threshold": 0.05, "patience": 1, "min_lr": 0.02},
-                   {"factor": 0.1, "patience": 0, "eps": 0.05}]:
+    for kwargs in [
+        {},
+        {"factor": 0.5, "patience": 1},
+        {"mode": "max", "patience": 0, "cooldown": 2},
+        {"threshold_mode": "abs", "threshold": 0.05, "patience": 1, "min_lr": 0.02},
+        {"factor": 0.1, "patience": 0, "eps": 0.05},
+    ]:
         seqs = []
         for L in (srcgrad, torch):
             opt = L.optim.SGD([L.nn.Parameter(L.zeros(1))], lr=0.1)
@@ -1875,11 +2081,24 @@ def test_reduce_lr_on_plateau():
         assert flat[0] == pytest.approx(flat[1], rel=1e-12), kwargs
 
 
-@pytest.mark.parametrize("name", [
-    "StepLR", "CosineAnnealingLR", "MultiStepLR", "LambdaLR", "CyclicLR", "CosineAnnealingWarmRestarts",
-    pytest.param("OneCycleLR", marks=xfail("OneCycleLR.state_dict(): torch stores the annealing as "
-                                           "'_anneal_func_type', srcgrad as 'anneal_strategy'")),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "StepLR",
+        "CosineAnnealingLR",
+        "MultiStepLR",
+        "LambdaLR",
+        "CyclicLR",
+        "CosineAnnealingWarmRestarts",
+        pytest.param(
+            "OneCycleLR",
+            marks=xfail(
+                "OneCycleLR.state_dict(): torch stores the annealing as "
+                "'_anneal_func_type', srcgrad as 'anneal_strategy'"
+            ),
+        ),
+    ],
+)
 def test_scheduler_state_dict_keys(name):
     keys = []
     for L in (srcgrad, torch):
@@ -1890,14 +2109,17 @@ def test_scheduler_state_dict_keys(name):
     assert keys[0] == keys[1], name
 
 
-@pytest.mark.parametrize("make", [
-    lambda O, p: O.SGD(p, lr=0.1, momentum=0.9, nesterov=True, dampening=0.1),
-    lambda O, p: O.SGD(p, lr=-0.1),
-    lambda O, p: O.Adam(p, betas=(1.0, 0.999)),
-    lambda O, p: O.Adam([]),
-    lambda O, p: O.RMSprop(p, alpha=-0.1),
-    lambda O, p: O.Adagrad(p, lr_decay=-1.0),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda O, p: O.SGD(p, lr=0.1, momentum=0.9, nesterov=True, dampening=0.1),
+        lambda O, p: O.SGD(p, lr=-0.1),
+        lambda O, p: O.Adam(p, betas=(1.0, 0.999)),
+        lambda O, p: O.Adam([]),
+        lambda O, p: O.RMSprop(p, alpha=-0.1),
+        lambda O, p: O.Adagrad(p, lr_decay=-1.0),
+    ],
+)
 def test_optimizer_bad_options_raise_value_error(make):
     for L in (srcgrad, torch):
         with pytest.raises(ValueError):
@@ -1907,8 +2129,9 @@ def test_optimizer_bad_options_raise_value_error(make):
 def test_reduce_lr_on_plateau_groups_with_min_lr_list():
     seqs = []
     for L in (srcgrad, torch):
-        opt = L.optim.SGD([{"params": [L.nn.Parameter(L.zeros(1))]},
-                           {"params": [L.nn.Parameter(L.zeros(1))], "lr": 0.5}], lr=0.1)
+        opt = L.optim.SGD(
+            [{"params": [L.nn.Parameter(L.zeros(1))]}, {"params": [L.nn.Parameter(L.zeros(1))], "lr": 0.5}], lr=0.1
+        )
         sched = L.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=[0.05, 0.2], factor=0.3)
         seq = []
         for v in [1, 2, 3, 4, 5]:
@@ -1939,6 +2162,7 @@ def test_optimizer_zero_grad_and_add_param_group():
 
 # -- 7. data ---------------------------------------------------------------------------------------------
 
+
 def _data_mods(L):
     return srcgrad.data if L is srcgrad else torch.utils.data
 
@@ -1953,8 +2177,9 @@ def _shape_tree(batch):
     return batch
 
 
-@pytest.mark.parametrize("batch_size, drop_last", [(1, False), (3, False), (3, True), (5, True), (10, False),
-                                                   (11, True), (None, False)])
+@pytest.mark.parametrize(
+    "batch_size, drop_last", [(1, False), (3, False), (3, True), (5, True), (10, False), (11, True), (None, False)]
+)
 def test_dataloader_batches_and_len(batch_size, drop_last):
     x, y = rand(10, 3), np.arange(10)
     res = []
@@ -1971,10 +2196,17 @@ def test_dataloader_batches_and_len(batch_size, drop_last):
             close(a, b)
 
 
-@pytest.mark.parametrize("sample", [
-    "(np.ones(3), 1.5)", "{'x': np.ones((2, 2)), 'y': 3}", "[np.zeros(2, dtype=np.float32), True]",
-    "{'a': (1.0, 2), 'b': {'c': np.int64(4)}}", "np.float64(2.0)", "'text'",
-])
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "(np.ones(3), 1.5)",
+        "{'x': np.ones((2, 2)), 'y': 3}",
+        "[np.zeros(2, dtype=np.float32), True]",
+        "{'a': (1.0, 2), 'b': {'c': np.int64(4)}}",
+        "np.float64(2.0)",
+        "'text'",
+    ],
+)
 def test_default_collate_structure(sample):
     batch = [eval(sample) for _ in range(4)]
     ours = srcgrad.data.default_collate(batch) if hasattr(srcgrad.data, "default_collate") else None
@@ -1989,10 +2221,20 @@ def test_collate_tuple_gives_tuple_documented():
     assert isinstance(torch.utils.data.default_collate(batch), list)
 
 
-@pytest.mark.parametrize("n, lengths", [
-    (10, [0.8, 0.2]), (10, [0.3, 0.3, 0.4]), (7, [0.5, 0.5]), (11, [0.1, 0.2, 0.3, 0.4]), (5, [1 / 3, 1 / 3, 1 / 3]),
-    (10, [3, 7]), (3, [0.1, 0.9]), (13, [0.25, 0.25, 0.25, 0.25]), (2, [0.2, 0.2, 0.6]),
-])
+@pytest.mark.parametrize(
+    "n, lengths",
+    [
+        (10, [0.8, 0.2]),
+        (10, [0.3, 0.3, 0.4]),
+        (7, [0.5, 0.5]),
+        (11, [0.1, 0.2, 0.3, 0.4]),
+        (5, [1 / 3, 1 / 3, 1 / 3]),
+        (10, [3, 7]),
+        (3, [0.1, 0.9]),
+        (13, [0.25, 0.25, 0.25, 0.25]),
+        (2, [0.2, 0.2, 0.6]),
+    ],
+)
 @pytest.mark.filterwarnings("ignore:Length of split at index")
 def test_random_split_lengths(n, lengths):
     sizes = []
@@ -2054,23 +2296,27 @@ EDGES = {
     "normalize_rows": (lambda L, a: L.nn.functional.normalize(a, p=1, dim=0), rand(3, 2)),
     "cosine_similarity": (lambda L, a, b: L.nn.functional.cosine_similarity(a, b), rand(3, 4), rand(3, 4)),
     "layer_norm_constant_row": (lambda L, a: L.nn.functional.layer_norm(a, (3,)), np.array([[2.0, 2.0, 2.0]])),
-    "batch_norm_constant_column": (lambda L, a: L.nn.functional.batch_norm(a, None, None, training=True),
-                                   np.array([[2.0], [2.0], [2.0]])),
+    "batch_norm_constant_column": (
+        lambda L, a: L.nn.functional.batch_norm(a, None, None, training=True),
+        np.array([[2.0], [2.0], [2.0]]),
+    ),
     "softmax_with_minus_inf": (lambda L, a: a.softmax(0), np.array([1.0, -np.inf, 2.0])),
     "log_softmax_with_minus_inf": (lambda L, a: a.log_softmax(0)[::2], np.array([1.0, -np.inf, 2.0])),
     "logsumexp_all_minus_inf": (lambda L, a: a.logsumexp(0), np.array([-np.inf, -np.inf])),
     "logsumexp_plus_inf": (lambda L, a: a.logsumexp(0), np.array([np.inf, 1.0])),
     "sqrt_at_zero": (lambda L, a: a.sqrt(), np.array([0.0, 4.0])),
-    "pow_zero_to_negative": (lambda L, a: a ** -1.0, np.array([0.0, 2.0])),
-    "pow_zero_to_half": (lambda L, a: a ** 0.5, np.array([0.0, 2.0])),
-    "rpow_zero_base": (lambda L, a: 0.0 ** a, np.array([0.0, 1.0, 2.0])),
-    "pow_negative_base_tensor_exponent": (lambda L, a, b: a ** b, np.array([-2.0, -1.5]), np.array([2.0, 3.0])),
+    "pow_zero_to_negative": (lambda L, a: a**-1.0, np.array([0.0, 2.0])),
+    "pow_zero_to_half": (lambda L, a: a**0.5, np.array([0.0, 2.0])),
+    "rpow_zero_base": (lambda L, a: 0.0**a, np.array([0.0, 1.0, 2.0])),
+    "pow_negative_base_tensor_exponent": (lambda L, a, b: a**b, np.array([-2.0, -1.5]), np.array([2.0, 3.0])),
     "prod_two_zeros": (lambda L, a: a.prod(), np.array([0.0, 0.0, 1.0])),
     "prod_dim_two_zeros": (lambda L, a: a.prod(0), np.array([[0.0, 1.0], [0.0, 2.0], [3.0, 0.0]])),
     "amax_abs_ties": (lambda L, a: a.abs().amax(), np.array([2.0, -2.0, 1.0])),
     "sign_of_nan": (lambda L, a: (a.sign(), a * 2), np.array([np.nan, -0.0, 2.0])),
-    "mse_loss_float32": (lambda L, a: L.nn.functional.mse_loss(a.float(), L.zeros(3, dtype=L.float32)).double(),
-                         np.array([0.0, 3.0, 1.0])),
+    "mse_loss_float32": (
+        lambda L, a: L.nn.functional.mse_loss(a.float(), L.zeros(3, dtype=L.float32)).double(),
+        np.array([0.0, 3.0, 1.0]),
+    ),
 }
 EDGE_XFAIL = {
     "sign_of_nan": "sign(nan): torch 0, srcgrad (np.sign) nan",
@@ -2089,6 +2335,7 @@ def test_edge_values_and_gradients(name, request):
 class _quiet:
     def __enter__(self):
         import warnings
+
         self._w = warnings.catch_warnings()
         self._w.__enter__()
         warnings.simplefilter("ignore")
@@ -2133,7 +2380,7 @@ PROMOTION = {
 }
 PROMOTION_XFAIL = {
     "f32_times_f64_0d": "float32 Tensor * 0-d float64 Tensor: torch float32 (a 0-d Tensor does not promote "
-                        "within its category), srcgrad float64 (numpy promotion)",
+    "within its category), srcgrad float64 (numpy promotion)",
     "f32_plus_i64": "float32 + int64 Tensor: torch float32, srcgrad float64 (numpy promotion)",
     "i64_plus_f32": "int64 + float32 Tensor: torch float32, srcgrad float64 (numpy promotion)",
     "f32_times_np_float64": "float32 Tensor * np.float64 scalar: torch float32 (a scalar), srcgrad float64",
@@ -2163,7 +2410,7 @@ CONVERSIONS = {
     "tolist_0d": (lambda L: L.tensor(3).tolist(), None),
     "len": (lambda L: len(L.ones(4, 2)), None),
     "iterate_rows": (lambda L: [r.tolist() for r in L.tensor([[1.0], [2.0]])], None),
-    "index_by_0d_int_tensor": (lambda L: L.arange(5.)[L.tensor(3)].item(), None),
+    "index_by_0d_int_tensor": (lambda L: L.arange(5.0)[L.tensor(3)].item(), None),
     "range_of_int_tensor": (lambda L: list(range(L.tensor(3))), None),
     "bool_of_one_element": (lambda L: bool(L.tensor([0.0])), None),
     "numpy_of_int": (lambda L: L.tensor([1, 2]).numpy().tolist(), None),
@@ -2207,6 +2454,7 @@ def test_detach_shares_version_counter():
 
 def test_custom_function_wrong_gradient_shape_raises():
     for L in (srcgrad, torch):
+
         class F(L.autograd.Function):
             @staticmethod
             def forward(ctx, x):
@@ -2224,6 +2472,7 @@ def test_custom_function_wrong_gradient_shape_raises():
 def test_custom_function_broadcastable_gradient_is_summed():
     res = []
     for L in (srcgrad, torch):
+
         class F(L.autograd.Function):
             @staticmethod
             def forward(ctx, x):
@@ -2276,20 +2525,141 @@ def test_custom_function_details_agree():
     assert res[0] == res[1]
 
 
-@pytest.mark.parametrize("method", [
-    "abs", "add", "addmm", "all", "amax", "any", "argmax", "argsort", "backward", "bmm", "chunk", "clamp", "clone",
-    "contiguous", "cos", "cpu", "cumprod", "cumsum", "detach", "diag", "dim", "div", "double", "eq", "exp", "expand",
-    "expand_as", "fill_", "flatten", "flip", "float", "gather", "ge", "gt", "index_add", "index_fill",
-    "index_select", "isnan", "item", "le", "log", "logical_not", "logsumexp", "long", "lt", "masked_fill",
-    "masked_select", "matmul", "max", "mean", "median", "min", "mm", "mul", "narrow", "ne", "neg", "new_empty",
-    "new_full", "new_ones", "new_zeros", "nonzero", "norm", "numel", "numpy", "permute", "pow", "prod", "relu",
-    "repeat", "repeat_interleave", "requires_grad_", "reshape", "scatter", "scatter_add", "sigmoid", "sign", "size",
-    "softmax", "sort", "split", "sqrt", "square", "squeeze", "std", "sub", "sum", "t", "tanh", "to", "tolist",
-    "topk", "transpose", "type_as", "unbind", "unflatten", "unsqueeze", "var", "view", "view_as", "where", "zero_",
-    "movedim", "roll", "diagonal", "fmod", "erf", "logical_and", "isclose",
-    "relu_", "exp_", "sigmoid_", "tanh_", "abs_", "sqrt_", "log_", "masked_fill_", "addcmul_", "addcdiv_", "t_",
-    "unsqueeze_", "squeeze_", "lerp_", "copy_", "add_", "mul_", "clamp_", "fill_", "index_fill_", "scatter_",
-])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "abs",
+        "add",
+        "addmm",
+        "all",
+        "amax",
+        "any",
+        "argmax",
+        "argsort",
+        "backward",
+        "bmm",
+        "chunk",
+        "clamp",
+        "clone",
+        "contiguous",
+        "cos",
+        "cpu",
+        "cumprod",
+        "cumsum",
+        "detach",
+        "diag",
+        "dim",
+        "div",
+        "double",
+        "eq",
+        "exp",
+        "expand",
+        "expand_as",
+        "fill_",
+        "flatten",
+        "flip",
+        "float",
+        "gather",
+        "ge",
+        "gt",
+        "index_add",
+        "index_fill",
+        "index_select",
+        "isnan",
+        "item",
+        "le",
+        "log",
+        "logical_not",
+        "logsumexp",
+        "long",
+        "lt",
+        "masked_fill",
+        "masked_select",
+        "matmul",
+        "max",
+        "mean",
+        "median",
+        "min",
+        "mm",
+        "mul",
+        "narrow",
+        "ne",
+        "neg",
+        "new_empty",
+        "new_full",
+        "new_ones",
+        "new_zeros",
+        "nonzero",
+        "norm",
+        "numel",
+        "numpy",
+        "permute",
+        "pow",
+        "prod",
+        "relu",
+        "repeat",
+        "repeat_interleave",
+        "requires_grad_",
+        "reshape",
+        "scatter",
+        "scatter_add",
+        "sigmoid",
+        "sign",
+        "size",
+        "softmax",
+        "sort",
+        "split",
+        "sqrt",
+        "square",
+        "squeeze",
+        "std",
+        "sub",
+        "sum",
+        "t",
+        "tanh",
+        "to",
+        "tolist",
+        "topk",
+        "transpose",
+        "type_as",
+        "unbind",
+        "unflatten",
+        "unsqueeze",
+        "var",
+        "view",
+        "view_as",
+        "where",
+        "zero_",
+        "movedim",
+        "roll",
+        "diagonal",
+        "fmod",
+        "erf",
+        "logical_and",
+        "isclose",
+        "relu_",
+        "exp_",
+        "sigmoid_",
+        "tanh_",
+        "abs_",
+        "sqrt_",
+        "log_",
+        "masked_fill_",
+        "addcmul_",
+        "addcdiv_",
+        "t_",
+        "unsqueeze_",
+        "squeeze_",
+        "lerp_",
+        "copy_",
+        "add_",
+        "mul_",
+        "clamp_",
+        "fill_",
+        "index_fill_",
+        "scatter_",
+    ],
+)
 def test_common_tensor_method_exists(method, request):
     if not hasattr(srcgrad.Tensor, method):
         request.applymarker(xfail(f"Tensor.{method} does not exist (torch.Tensor.{method} does)"))
@@ -2314,8 +2684,14 @@ PENALTY = {
     "Bilinear": "lib.nn.Bilinear(3, 3, 2)",
     "Embedding_free_Linear": "lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.Mish(), lib.nn.Hardswish())",
 }
-PEN_SHAPES = {"Conv2d_relu": (2, 1, 3, 3), "Conv1d_stride": (2, 1, 7), "MaxPool2d": (2, 1, 4, 4),
-              "AvgPool2d": (2, 1, 4, 4), "LSTM": (2, 3, 3), "GRU": (3, 2, 3)}
+PEN_SHAPES = {
+    "Conv2d_relu": (2, 1, 3, 3),
+    "Conv1d_stride": (2, 1, 7),
+    "MaxPool2d": (2, 1, 4, 4),
+    "AvgPool2d": (2, 1, 4, 4),
+    "LSTM": (2, 3, 3),
+    "GRU": (3, 2, 3),
+}
 
 
 @pytest.mark.parametrize("name", list(PENALTY))
@@ -2329,7 +2705,7 @@ def test_gradient_penalty_through_layers(name):
         out = out[0] if isinstance(out, tuple) else out
         y = (out * L.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)))).sum()
         (gx,) = L.autograd.grad(y, x, create_graph=True)
-        penalty = (gx ** 2).sum()
+        penalty = (gx**2).sum()
         params = list(m.parameters())
         grads = L.autograd.grad(penalty, params + [x], allow_unused=True)
         grads = [np.zeros(tuple(p.shape)) if g is None else g for p, g in zip(params + [x], grads)]
@@ -2345,16 +2721,21 @@ def test_cross_entropy_double_backward():
         x = L.tensor(x0.copy(), requires_grad=True)
         loss = L.nn.functional.cross_entropy(x * x, L.tensor(t0), label_smoothing=0.1)
         (g,) = L.autograd.grad(loss, x, create_graph=True)
-        (h,) = L.autograd.grad((g ** 3).sum(), x)
+        (h,) = L.autograd.grad((g**3).sum(), x)
         res.append((loss, g, h))
     for s, t in zip(*res):
         close(s, t)
 
 
-@pytest.mark.parametrize("expr, shape", [
-    ("lib.nn.MaxPool2d(2)", (1, 1, 4, 4)), ("lib.nn.MaxPool2d(3, stride=1, padding=1)", (1, 1, 4, 4)),
-    ("lib.nn.MaxPool1d(2, stride=1)", (1, 2, 6)), ("lib.nn.MaxPool2d(2, stride=1)", (2, 1, 3, 5)),
-])
+@pytest.mark.parametrize(
+    "expr, shape",
+    [
+        ("lib.nn.MaxPool2d(2)", (1, 1, 4, 4)),
+        ("lib.nn.MaxPool2d(3, stride=1, padding=1)", (1, 1, 4, 4)),
+        ("lib.nn.MaxPool1d(2, stride=1)", (1, 2, 6)),
+        ("lib.nn.MaxPool2d(2, stride=1)", (2, 1, 3, 5)),
+    ],
+)
 def test_max_pool_ties_send_gradient_to_one_element(expr, shape):
     data = np.random.default_rng(4).integers(0, 2, shape).astype(float)  # many ties
     ours, theirs = twin(expr)
@@ -2380,10 +2761,15 @@ def test_optimizer_state_loaded_from_torch_continues_identically():
             with srcgrad.no_grad():
                 w.copy_(srcgrad.tensor(w0))
                 b.copy_(srcgrad.tensor(b0))
-            conv = {"state": {k: {n: srcgrad.tensor(v.detach().numpy().astype(np.float64)) for n, v in st.items()}
-                              for k, st in state_t["state"].items()},
-                    "param_groups": [{k: v for k, v in g.items() if k not in _NOT_ACCEPTED}
-                                     for g in state_t["param_groups"]]}
+            conv = {
+                "state": {
+                    k: {n: srcgrad.tensor(v.detach().numpy().astype(np.float64)) for n, v in st.items()}
+                    for k, st in state_t["state"].items()
+                },
+                "param_groups": [
+                    {k: v for k, v in g.items() if k not in _NOT_ACCEPTED} for g in state_t["param_groups"]
+                ],
+            }
             opt.load_state_dict(conv)
         traj = []
         for _ in range(4):
@@ -2417,6 +2803,7 @@ def test_optimizer_skips_parameters_without_grad_and_respects_changed_lr():
 def test_version_error_names_the_versions(case):
     """The message of a saved Tensor changed in place gives the same versions as torch's."""
     import re
+
     found = []
     for L in (srcgrad, torch):
         x = L.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
@@ -2438,8 +2825,9 @@ def test_version_error_names_the_versions(case):
         with pytest.raises(RuntimeError) as info:
             b.sum().backward()
         msg = str(info.value)
-        assert msg.lower().startswith("one of the variables needed for gradient computation has been modified by an "
-                                      "inplace operation: ")
+        assert msg.lower().startswith(
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        )
         found.append(re.search(r"is at version (\d+); expected version (\d+) instead", msg).groups())
     assert found[0] == found[1]
 
@@ -2447,7 +2835,7 @@ def test_version_error_names_the_versions(case):
 def test_jacobian_structures():
     for L in (srcgrad, torch):
         a, b = L.tensor(np.array([1.0, 2.0])), L.tensor(np.array([3.0, -1.0]))
-        J = L.autograd.functional.jacobian(lambda a, b: (a * b, (a ** 2).sum() * b), (a, b))
+        J = L.autograd.functional.jacobian(lambda a, b: (a * b, (a**2).sum() * b), (a, b))
         assert [[tuple(x.shape) for x in r] for r in J] == [[(2, 2), (2, 2)], [(2, 2), (2, 2)]]
         J2 = L.autograd.functional.jacobian(lambda a: (a * 2, a.sum()), a)
         assert [tuple(x.shape) for x in J2] == [(2, 2), (2,)]
@@ -2456,8 +2844,10 @@ def test_jacobian_structures():
             L.autograd.functional.jacobian(lambda a: L.ones(2), a, strict=True)
 
 
-@xfail("autograd.functional.jacobian(..., vectorize=True, strategy='forward-mode'): srcgrad raises "
-       "'jacobian supports strategy=reverse-mode only'")
+@xfail(
+    "autograd.functional.jacobian(..., vectorize=True, strategy='forward-mode'): srcgrad raises "
+    "'jacobian supports strategy=reverse-mode only'"
+)
 def test_jacobian_forward_mode_strategy():
     for L in (srcgrad, torch):
         a = L.tensor(np.array([1.0, 2.0]))
@@ -2495,18 +2885,80 @@ def test_module_forward_hooks_and_module_api():
         e, o = L.nn.Embedding(4, 3), L.nn.Linear(3, 4, bias=False)
         o.weight = e.weight  # tied
         tied = L.nn.Sequential(e, o)
-        res.append((npy(y).tolist(), npy(z).tolist(), len(list(tied.parameters())), list(tied.state_dict()),
-                    [k for k, _ in tied.named_parameters()]))
+        res.append(
+            (
+                npy(y).tolist(),
+                npy(z).tolist(),
+                len(list(tied.parameters())),
+                list(tied.state_dict()),
+                [k for k, _ in tied.named_parameters()],
+            )
+        )
     assert res[0] == res[1]
 
 
-@pytest.mark.parametrize("name", [
-    "abs", "arange", "argmax", "bmm", "cat", "cdist", "chunk", "clamp", "cumsum", "diag", "einsum", "erf", "exp",
-    "eye", "flatten", "full", "gather", "isnan", "linspace", "log", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "no_grad", "norm", "ones", "ones_like", "outer", "rand", "randint", "randn", "randperm",
-    "relu", "reshape", "sigmoid", "softmax", "sort", "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor",
-    "topk", "transpose", "tril", "unsqueeze", "where", "zeros", "zeros_like", "atan2", "inference_mode", "allclose",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "abs",
+        "arange",
+        "argmax",
+        "bmm",
+        "cat",
+        "cdist",
+        "chunk",
+        "clamp",
+        "cumsum",
+        "diag",
+        "einsum",
+        "erf",
+        "exp",
+        "eye",
+        "flatten",
+        "full",
+        "gather",
+        "isnan",
+        "linspace",
+        "log",
+        "logsumexp",
+        "manual_seed",
+        "matmul",
+        "max",
+        "maximum",
+        "mean",
+        "no_grad",
+        "norm",
+        "ones",
+        "ones_like",
+        "outer",
+        "rand",
+        "randint",
+        "randn",
+        "randperm",
+        "relu",
+        "reshape",
+        "sigmoid",
+        "softmax",
+        "sort",
+        "split",
+        "sqrt",
+        "squeeze",
+        "stack",
+        "sum",
+        "tanh",
+        "tensor",
+        "topk",
+        "transpose",
+        "tril",
+        "unsqueeze",
+        "where",
+        "zeros",
+        "zeros_like",
+        "atan2",
+        "inference_mode",
+        "allclose",
+    ],
+)
 def test_common_free_function_exists(name, request):
     if not hasattr(srcgrad, name):
         request.applymarker(xfail(f"srcgrad.{name} does not exist (torch.{name} does)"))
@@ -2604,18 +3056,33 @@ def test_view_used_after_base_modified_in_place():
 
 
 MORE_LOSSES = {
-    "MarginRankingLoss": ("MarginRankingLoss(margin=0.3, reduction='{r}')",
-                          lambda L, m, a, b, y: m(a, b, y.detach()), [(4, 3), (4, 3), "pm1"]),
-    "HingeEmbeddingLoss": ("HingeEmbeddingLoss(margin=0.5, reduction='{r}')",
-                           lambda L, m, a, y: m(a, y.detach()), [(4, 3), "pm1"]),
+    "MarginRankingLoss": (
+        "MarginRankingLoss(margin=0.3, reduction='{r}')",
+        lambda L, m, a, b, y: m(a, b, y.detach()),
+        [(4, 3), (4, 3), "pm1"],
+    ),
+    "HingeEmbeddingLoss": (
+        "HingeEmbeddingLoss(margin=0.5, reduction='{r}')",
+        lambda L, m, a, y: m(a, y.detach()),
+        [(4, 3), "pm1"],
+    ),
     "SoftMarginLoss": ("SoftMarginLoss(reduction='{r}')", lambda L, m, a, y: m(a, y.detach()), [(4, 3), "pm1"]),
-    "TripletMarginLoss": ("TripletMarginLoss(margin=0.5, reduction='{r}')",
-                          lambda L, m, a, b, c: m(a, b, c), [(4, 3), (4, 3), (4, 3)]),
+    "TripletMarginLoss": (
+        "TripletMarginLoss(margin=0.5, reduction='{r}')",
+        lambda L, m, a, b, c: m(a, b, c),
+        [(4, 3), (4, 3), (4, 3)],
+    ),
     "PoissonNLLLoss": ("PoissonNLLLoss(reduction='{r}')", lambda L, m, a, y: m(a, y.detach()), [(4, 3), "count"]),
-    "GaussianNLLLoss": ("GaussianNLLLoss(reduction='{r}')",
-                        lambda L, m, a, y, v: m(a, y.detach(), v.abs() + 0.1), [(4, 3), (4, 3), (4, 3)]),
-    "MultiLabelSoftMarginLoss": ("MultiLabelSoftMarginLoss(reduction='{r}')",
-                                 lambda L, m, a, y: m(a, y.detach()), [(4, 3), "binary"]),
+    "GaussianNLLLoss": (
+        "GaussianNLLLoss(reduction='{r}')",
+        lambda L, m, a, y, v: m(a, y.detach(), v.abs() + 0.1),
+        [(4, 3), (4, 3), (4, 3)],
+    ),
+    "MultiLabelSoftMarginLoss": (
+        "MultiLabelSoftMarginLoss(reduction='{r}')",
+        lambda L, m, a, y: m(a, y.detach()),
+        [(4, 3), "binary"],
+    ),
 }
 
 
@@ -2643,10 +3110,15 @@ def test_more_losses(name, reduction):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cosine_embedding_and_multi_margin_losses(reduction):
     rng = np.random.default_rng(2)
-    for name, args, ints in [("CosineEmbeddingLoss(margin=0.1, reduction='{r}')", 2, np.array([1, -1, 1, -1])),
-                             ("MultiMarginLoss(reduction='{r}')", 1, np.array([0, 2, 1, 2]))]:
+    for name, args, ints in [
+        ("CosineEmbeddingLoss(margin=0.1, reduction='{r}')", 2, np.array([1, -1, 1, -1])),
+        ("MultiMarginLoss(reduction='{r}')", 1, np.array([0, 2, 1, 2])),
+    ]:
         if not hasattr(srcgrad.nn, name.split("(")[0]):
             continue
         ours, theirs = (eval("lib.nn." + name.format(r=reduction), {"lib": L}) for L in (srcgrad, torch))
-        check(lambda L, *xs: (ours if L is srcgrad else theirs)(*xs),
-              *[rng.standard_normal((4, 3)) for _ in range(args)], ints=(ints,))
+        check(
+            lambda L, *xs: (ours if L is srcgrad else theirs)(*xs),
+            *[rng.standard_normal((4, 3)) for _ in range(args)],
+            ints=(ints,),
+        )

@@ -40,8 +40,10 @@ LITERALS = [
     (lambda: srcgrad.zeros(0, dtype=srcgrad.int64), "tensor([], dtype=srcgrad.int64)"),
     (lambda: srcgrad.tensor([1.0, 2.0], requires_grad=True), "tensor([1., 2.], requires_grad=True)"),
     (lambda: (srcgrad.tensor([1.0, 2.0], requires_grad=True) * 2).sum(), "tensor(6., grad_fn=<SumBackward0>)"),
-    (lambda: srcgrad.arange(2000.0), "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n"
-                                     "        1.9990e+03])"),
+    (
+        lambda: srcgrad.arange(2000.0),
+        "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n        1.9990e+03])",
+    ),
     (lambda: srcgrad.tensor([1 + 2j, 3 - 1j]), "tensor([1.+2.j, 3.-1.j])"),
     (lambda: srcgrad.nn.Parameter(srcgrad.ones(2)), "Parameter containing:\ntensor([1., 1.], requires_grad=True)"),
 ]
@@ -81,22 +83,56 @@ def test_names_print_under_torch_when_run_as_torch():
 def _cases():
     rng = np.random.default_rng(0)
     return [
-        np.zeros(3), np.ones((2, 3)), np.array([1.5, -2.25, 1e-5]), np.array([1e10, 1.0]),
-        np.array([np.nan, 1.0, np.inf, -np.inf]), np.array([0.0, -0.0]), rng.standard_normal((4, 5)),
-        rng.standard_normal((2, 3, 4)), rng.standard_normal(2000), rng.standard_normal((40, 40)),
-        rng.standard_normal((3, 400)), np.arange(10), np.arange(2000).reshape(20, 100), np.array([True, False]),
-        np.array(3.14159), np.array(2.0), np.array(7), np.zeros((0, 3)), np.zeros(0), np.zeros(0, dtype=np.int64),
-        rng.standard_normal((2, 2)).astype(np.float32), np.arange(6, dtype=np.int32).reshape(2, 3),
-        np.array([1e-8, 1e-9]), np.array([123456789.0, 1.0]), np.array([100.0, 2000.0]), np.array([1.0, 1001.0]),
-        rng.standard_normal(30) * 1000, rng.standard_normal(4) + 1j * rng.standard_normal(4), np.array([1 + 2j, 3 - 1j]),
-        np.array([np.nan]), np.array([1.0, np.nan]), rng.standard_normal((2, 1, 3)), np.float16([1.5, 2.25]),
-        rng.integers(-1000, 1000, (3, 30)), rng.standard_normal((1, 100)), np.array([0.0001, 0.5]),
+        np.zeros(3),
+        np.ones((2, 3)),
+        np.array([1.5, -2.25, 1e-5]),
+        np.array([1e10, 1.0]),
+        np.array([np.nan, 1.0, np.inf, -np.inf]),
+        np.array([0.0, -0.0]),
+        rng.standard_normal((4, 5)),
+        rng.standard_normal((2, 3, 4)),
+        rng.standard_normal(2000),
+        rng.standard_normal((40, 40)),
+        rng.standard_normal((3, 400)),
+        np.arange(10),
+        np.arange(2000).reshape(20, 100),
+        np.array([True, False]),
+        np.array(3.14159),
+        np.array(2.0),
+        np.array(7),
+        np.zeros((0, 3)),
+        np.zeros(0),
+        np.zeros(0, dtype=np.int64),
+        rng.standard_normal((2, 2)).astype(np.float32),
+        np.arange(6, dtype=np.int32).reshape(2, 3),
+        np.array([1e-8, 1e-9]),
+        np.array([123456789.0, 1.0]),
+        np.array([100.0, 2000.0]),
+        np.array([1.0, 1001.0]),
+        rng.standard_normal(30) * 1000,
+        rng.standard_normal(4) + 1j * rng.standard_normal(4),
+        np.array([1 + 2j, 3 - 1j]),
+        np.array([np.nan]),
+        np.array([1.0, np.nan]),
+        rng.standard_normal((2, 1, 3)),
+        np.float16([1.5, 2.25]),
+        rng.integers(-1000, 1000, (3, 30)),
+        rng.standard_normal((1, 100)),
+        np.array([0.0001, 0.5]),
         np.array([0.00009, 0.5]),
     ]
 
 
-OPTIONS = [{}, {"precision": 2}, {"sci_mode": True}, {"sci_mode": False}, {"linewidth": 40},
-           {"threshold": 5, "edgeitems": 2}, {"profile": "short"}, {"edgeitems": 0, "threshold": 3}]
+OPTIONS = [
+    {},
+    {"precision": 2},
+    {"sci_mode": True},
+    {"sci_mode": False},
+    {"linewidth": 40},
+    {"threshold": 5, "edgeitems": 2},
+    {"profile": "short"},
+    {"edgeitems": 0, "threshold": 3},
+]
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch is not installed")

@@ -19,10 +19,44 @@ from torch_programs import harness
 
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_programs")
 
-MAKEMORE = ["--max-steps", "12", "--eval-every", "6", "--n-layer", "2", "--n-head", "2", "--n-embd", "16",
-            "--n-embd2", "16", "--batch-size", "8", "--work-dir", "out"]
-WORD_LM = ["--emsize", "16", "--nhid", "16", "--nlayers", "1", "--epochs", "2", "--batch_size", "8", "--bptt", "12",
-           "--log-interval", "5", "--lr", "5", "--save", "model.pt"]
+MAKEMORE = [
+    "--max-steps",
+    "12",
+    "--eval-every",
+    "6",
+    "--n-layer",
+    "2",
+    "--n-head",
+    "2",
+    "--n-embd",
+    "16",
+    "--n-embd2",
+    "16",
+    "--batch-size",
+    "8",
+    "--work-dir",
+    "out",
+]
+WORD_LM = [
+    "--emsize",
+    "16",
+    "--nhid",
+    "16",
+    "--nlayers",
+    "1",
+    "--epochs",
+    "2",
+    "--batch_size",
+    "8",
+    "--bptt",
+    "12",
+    "--log-interval",
+    "5",
+    "--lr",
+    "5",
+    "--save",
+    "model.pt",
+]
 
 # id: (program, arguments, relative tolerance of the losses against PyTorch's, text its output must show)
 CASES = {
@@ -32,22 +66,59 @@ CASES = {
     "lenet": ("lenet.py", [], 1e-10, "<MseLossBackward0 object at"),
     "lstm-tagger": ("lstm_tagger.py", ["--epochs", "20"], 1e-10, "after:"),
     "bilstm-crf": ("bilstm_crf.py", ["--epochs", "3"], 1e-10, "after training:"),
-    "mnist": ("mnist.py", ["--epochs", "2", "--train-size", "32", "--test-size", "16", "--batch-size", "16",
-                           "--test-batch-size", "16", "--log-interval", "1"], 1e-10, "test: average loss"),
+    "mnist": (
+        "mnist.py",
+        [
+            "--epochs",
+            "2",
+            "--train-size",
+            "32",
+            "--test-size",
+            "16",
+            "--batch-size",
+            "16",
+            "--test-batch-size",
+            "16",
+            "--log-interval",
+            "1",
+        ],
+        1e-10,
+        "test: average loss",
+    ),
     "regression": ("regression.py", [], 1e-9, "learned: y ="),
-    "time-sequence": ("time_sequence.py", ["--steps", "1", "--length", "20", "--waves", "6", "--future", "5"], 1e-9,
-                      "extrapolated 5 points of 3 waves"),
-    "word-lm-lstm": ("word_language_model/main.py", ["--model", "LSTM", "--dropout", "0.2"] + WORD_LM, 1e-10,
-                     "end of training"),
-    "word-lm-transformer": ("word_language_model/main.py", ["--model", "Transformer", "--dropout", "0.0"] + WORD_LM,
-                            1e-9, "end of training"),
+    "time-sequence": (
+        "time_sequence.py",
+        ["--steps", "1", "--length", "20", "--waves", "6", "--future", "5"],
+        1e-9,
+        "extrapolated 5 points of 3 waves",
+    ),
+    "word-lm-lstm": (
+        "word_language_model/main.py",
+        ["--model", "LSTM", "--dropout", "0.2"] + WORD_LM,
+        1e-10,
+        "end of training",
+    ),
+    "word-lm-transformer": (
+        "word_language_model/main.py",
+        ["--model", "Transformer", "--dropout", "0.0"] + WORD_LM,
+        1e-9,
+        "end of training",
+    ),
     "mingpt": ("mingpt/chargpt.py", ["--max_iters=12", "--dropout=0.1"], 1e-10, "sample: the "),
-    "nanogpt": ("nanogpt/train.py", ["--max_iters=12", "--eval_interval=6", "--compile=False"], 1e-10,
-                "using fused AdamW: False"),
+    "nanogpt": (
+        "nanogpt/train.py",
+        ["--max_iters=12", "--eval_interval=6", "--compile=False"],
+        1e-10,
+        "using fused AdamW: False",
+    ),
 }
 for _kind in ("bigram", "mlp", "rnn", "gru", "bow", "transformer"):
-    CASES[f"makemore-{_kind}"] = ("makemore/makemore.py", ["--type", _kind] + MAKEMORE, 1e-10,
-                                  "reloaded the best model")
+    CASES[f"makemore-{_kind}"] = (
+        "makemore/makemore.py",
+        ["--type", _kind] + MAKEMORE,
+        1e-10,
+        "reloaded the best model",
+    )
 
 # PyTorch's notices, and numpy's floating-point warnings in the copies run without the runner
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::RuntimeWarning")]
@@ -119,11 +190,19 @@ def test_follows_pytorch(name, tmp_path):
 def test_the_srcgrad_run_command(name, tmp_path):
     path, args, _, shows = CASES[name]
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(srcgrad.__file__)), OPENBLAS_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "srcgrad", "run", program(name), *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "srcgrad", "run", program(name), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert shows in done.stdout
     in_process = harness.run_plain(program(name), args, cwd=tmp_path)
+
     def without_numbers(text):  # numbers (and the padding a wider timing takes) vary between runs
         return re.sub(r" *[-+]?\d+(\.\d*)?(e[-+]?\d+)?", " N", re.sub(r" at 0x[0-9a-f]+", "", text))
+
     assert without_numbers(done.stdout) == without_numbers(in_process.stdout)  # the same lines, other random draws

@@ -116,8 +116,12 @@ def test_profile_measures_time_and_puts_everything_back():
     import importlib
 
     tensor_module = importlib.import_module("srcgrad.tensor")
-    originals = (tensor_module._record, tensor_module._record_fast,
-                 srcgrad.autograd.graph.RuleNode.__dict__["apply"], srcgrad.optim.Adam.__dict__["step"])
+    originals = (
+        tensor_module._record,
+        tensor_module._record_fast,
+        srcgrad.autograd.graph.RuleNode.__dict__["apply"],
+        srcgrad.optim.Adam.__dict__["step"],
+    )
     with profile() as prof:
         with record_function("sleep"):
             time.sleep(0.02)
@@ -129,8 +133,12 @@ def test_profile_measures_time_and_puts_everything_back():
     assert np.allclose(x.grad.numpy(), 2.0)  # results unchanged under the profiler
     (sleep,) = [e for e in prof.events() if e.name == "sleep"]
     assert sleep.cpu_time_total >= 20_000  # microseconds
-    assert (tensor_module._record, tensor_module._record_fast, srcgrad.autograd.graph.RuleNode.__dict__["apply"],
-            srcgrad.optim.Adam.__dict__["step"]) == originals
+    assert (
+        tensor_module._record,
+        tensor_module._record_fast,
+        srcgrad.autograd.graph.RuleNode.__dict__["apply"],
+        srcgrad.optim.Adam.__dict__["step"],
+    ) == originals
     with profile(enabled=False) as off:
         (x * x).sum()
     assert off.events() == []
@@ -143,8 +151,25 @@ def test_the_table_has_pytorchs_shape(tmp_path):
     table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=3)
     lines = table.splitlines()
     assert lines[0] == lines[2] == lines[-2] and set(lines[0]) == {"-", " "}
-    assert lines[1].split() == ["Name", "Self", "CPU", "%", "Self", "CPU", "CPU", "total", "%", "CPU", "total", "CPU",
-                                "time", "avg", "#", "of", "Calls"]
+    assert lines[1].split() == [
+        "Name",
+        "Self",
+        "CPU",
+        "%",
+        "Self",
+        "CPU",
+        "CPU",
+        "total",
+        "%",
+        "CPU",
+        "total",
+        "CPU",
+        "time",
+        "avg",
+        "#",
+        "of",
+        "Calls",
+    ]
     assert len(lines) == 3 + 3 + 2 and lines[-1].startswith("Self CPU time total: ")
     rows = [line.split() for line in lines[3:6]]
     selfs = [float(r[1].rstrip("%")) for r in rows]

@@ -48,8 +48,12 @@ def main():
             api.clear_cache()
             g = srcgrad.grad(c.fn, wrt=wrt, optimize=optimize)
             j = srcgrad.jvp(c.fn, wrt=wrt, optimize=optimize)
-            for label, make in (("grad general", lambda: g.source), ("grad specialised", lambda: g.source_for(*args)),
-                                ("jvp general", lambda: j.source), ("jvp specialised", lambda: j.source_for(*args))):
+            for label, make in (
+                ("grad general", lambda: g.source),
+                ("grad specialised", lambda: g.source_for(*args)),
+                ("jvp general", lambda: j.source),
+                ("jvp specialised", lambda: j.source_for(*args)),
+            ):
                 text = _text(make).replace(ROOT, "<repo>")  # the same text from any checkout
                 out.write(f"==== {c.name} optimize={optimize} {label}\n{text}\n")
 

@@ -40,6 +40,7 @@ from fuzzing.statements import STATEMENT_KINDS, THEMES  # noqa: E402
 
 def show(seed, index, modes, themes, exclude):
     import tempfile
+
     program = generate(seed, index, themes, exclude=exclude)
     print(f"# program {seed}_{index}, themes {', '.join(program.themes)}, wrt {program.wrt}")
     print(program.source())
@@ -61,7 +62,7 @@ def limit_memory(megabytes):
         import resource
     except ImportError:  # not on this platform: run without a cap
         return
-    cap = megabytes * 2 ** 20
+    cap = megabytes * 2**20
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
@@ -75,17 +76,24 @@ def main(argv=None):
     parser.add_argument("--start", type=int, default=0, help="index of the first program")
     parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
     parser.add_argument("--themes", default=None, help=f"force these themes (from {', '.join(THEMES)})")
-    parser.add_argument("--exclude", default="",
-                        help=f"statement kinds never to generate (from {', '.join(STATEMENT_KINDS)}), e.g. "
-                             "view,aug,index_write to look past a known bug of in-place updates")
+    parser.add_argument(
+        "--exclude",
+        default="",
+        help=f"statement kinds never to generate (from {', '.join(STATEMENT_KINDS)}), e.g. "
+        "view,aug,index_write to look past a known bug of in-place updates",
+    )
     parser.add_argument("--out", default=None, help="directory for shrunk repros and findings.jsonl")
     parser.add_argument("--no-shrink", action="store_true", help="write findings as generated")
     parser.add_argument("--shrink-budget", type=float, default=60.0, help="seconds per finding")
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per mode per program")
     parser.add_argument("--show", action="store_true", help="print each program and its verdicts instead")
     parser.add_argument("--refusals", action="store_true", help="also print the commonest refusals per mode")
-    parser.add_argument("--max-memory-mb", type=int, default=3072,
-                        help="address-space limit of this process (a runaway program then fails with MemoryError)")
+    parser.add_argument(
+        "--max-memory-mb",
+        type=int,
+        default=3072,
+        help="address-space limit of this process (a runaway program then fails with MemoryError)",
+    )
     args = parser.parse_args(argv)
     limit_memory(args.max_memory_mb)
     modes = tuple(m for m in args.modes.split(",") if m)
@@ -102,8 +110,19 @@ def main(argv=None):
         for index in range(args.start, args.start + args.count):
             show(args.seed, index, modes, themes, exclude)
         return 0
-    run = Run(args.seed, args.count, args.start, modes, args.out, not args.no_shrink, args.shrink_budget,
-              time_limit=args.time_limit, themes=themes, exclude=exclude, log=lambda line: print(line, flush=True))
+    run = Run(
+        args.seed,
+        args.count,
+        args.start,
+        modes,
+        args.out,
+        not args.no_shrink,
+        args.shrink_budget,
+        time_limit=args.time_limit,
+        themes=themes,
+        exclude=exclude,
+        log=lambda line: print(line, flush=True),
+    )
     summary = run.run()
     if args.refusals:
         for mode in modes:

@@ -45,13 +45,23 @@ from srcgrad.rules.generated import HELPERS as GENERATED_HELPERS  # noqa: E402
 
 EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-7
-GROUPS = [("elementwise", "Elementwise"), ("mathfuncs", "math functions"), ("reductions", "Reductions"),
-          ("linalg", "Linear algebra"), ("decomp", "Eigen-decompositions and pseudo-inverses"), ("shape", "Shape"), ("indexing", "Indexing"), ("nnfuncs", "ML helpers"),
-          ("conv", "Convolution helpers"), ("complexnums", "Complex numbers"),
-          ("fourier", "Fourier transforms (np.fft)")]
+GROUPS = [
+    ("elementwise", "Elementwise"),
+    ("mathfuncs", "math functions"),
+    ("reductions", "Reductions"),
+    ("linalg", "Linear algebra"),
+    ("decomp", "Eigen-decompositions and pseudo-inverses"),
+    ("shape", "Shape"),
+    ("indexing", "Indexing"),
+    ("nnfuncs", "ML helpers"),
+    ("conv", "Convolution helpers"),
+    ("complexnums", "Complex numbers"),
+    ("fourier", "Fourier transforms (np.fft)"),
+]
 
 
 # ------------------------------------------------------------------ names
+
 
 def qualname(fn):
     """How a user spells the primitive: ``np.sin``, ``math.sin``, ``operator.getitem``, ..."""
@@ -82,6 +92,7 @@ def group_of(rule):
 
 
 # ------------------------------------------------------------------ samples and the probe function
+
 
 def samples():
     """The first sample of each primitive in the rules' test table: fn -> Case."""
@@ -155,8 +166,10 @@ class Probe:
         outs = out if rule.multiple_outputs else (out,)
         # complex weights only for results with imaginary parts: numpy 2.5's eig of a real matrix gives real
         # eigenvectors in a complex array, and a complex weight would make the loss depend on their phase
-        self.weights = tuple(rng.normal(size=np.shape(o)) + (1j * rng.normal(size=np.shape(o)) if np.any(np.imag(o))
-                                                               else 0) for o in outs)
+        self.weights = tuple(
+            rng.normal(size=np.shape(o)) + (1j * rng.normal(size=np.shape(o)) if np.any(np.imag(o)) else 0)
+            for o in outs
+        )
         real = "np.real" if any(np.iscomplexobj(o) for o in outs) else ""  # a complex result: Re of <w, out>
         params = [f"a{i}" for i in range(n)] + [f"w{k}" for k in range(len(outs))]
         if rule.multiple_outputs:
@@ -238,8 +251,9 @@ def check_second_order(probe):
     hv = [None] * len(inputs)
     if getattr(s, "requires_grad", False):  # a linear primitive has a zero second derivative
         hv = srcgrad.autograd.grad(s, inputs, allow_unused=True)
-    hv = {i: (np.zeros(np.shape(probe.full_args[i])) if h is None else h.detach().numpy())
-          for i, h in zip(probe.wrt, hv)}
+    hv = {
+        i: (np.zeros(np.shape(probe.full_args[i])) if h is None else h.detach().numpy()) for i, h in zip(probe.wrt, hv)
+    }
     got = probe.dot(hv, probe.direction2)
 
     def first(step):
@@ -250,6 +264,7 @@ def check_second_order(probe):
 
 
 # ------------------------------------------------------------------ the primitive table
+
 
 def primitive_rows():
     table = samples()
@@ -278,8 +293,11 @@ def primitive_rows():
         probe = Probe(rule, case, rng)
         static = _verdict(lambda: check_static(probe)) if hasattr(srcgrad, "grad") else "not built"
         if has_jvp:
-            jvp = ("yes, " + _verdict(lambda: check_forward(probe)) + " in srcgrad.jvp") if hasattr(srcgrad, "jvp") \
+            jvp = (
+                ("yes, " + _verdict(lambda: check_forward(probe)) + " in srcgrad.jvp")
+                if hasattr(srcgrad, "jvp")
                 else "yes"
+            )
             jvp = jvp.replace("yes, yes in", "yes, checked through")
         else:
             jvp = "—"
@@ -292,8 +310,10 @@ def primitive_rows():
 
 def render_primitives():
     rows = primitive_rows()
-    out = ["| primitive | VJP | JVP | static (`grad`) | dynamic (Tensor) | second order (dynamic) | complex |",
-           "|---|---|---|---|---|---|---|"]
+    out = [
+        "| primitive | VJP | JVP | static (`grad`) | dynamic (Tensor) | second order (dynamic) | complex |",
+        "|---|---|---|---|---|---|---|",
+    ]
     counts = {"static": 0, "dynamic": 0, "second": 0, "total": 0, "complex": 0}
     for key, title in GROUPS + [("nondiff", "Non-differentiable (zero gradient)")]:
         group = sorted(rows.pop(key, []))
@@ -312,9 +332,11 @@ def render_primitives():
         out.append(f"| **{key}** | | | | | | |")
         for name, vjp, jvp, static, dynamic, second, cplx in sorted(group):
             out.append(f"| `{name}` | {vjp} | {jvp} | {static} | {dynamic} | {second} | {cplx} |")
-    summary = (f"Of {counts['total']} differentiable primitives, {counts['static']} are verified in static mode, "
-               f"{counts['dynamic']} in dynamic mode, {counts['second']} at second order and {counts['complex']} "
-               "for complex values.")
+    summary = (
+        f"Of {counts['total']} differentiable primitives, {counts['static']} are verified in static mode, "
+        f"{counts['dynamic']} in dynamic mode, {counts['second']} at second order and {counts['complex']} "
+        "for complex values."
+    )
     return summary, "\n".join(out)
 
 
@@ -382,8 +404,10 @@ def render_syntax():
     try:
         from srcgrad.compiler import fence
     except Exception as e:  # the compiler is not importable: say so, the section stays marked
-        return ("<!-- The compiler (srcgrad.compiler) is not importable yet; rerun tools/gen_supported.py when it "
-                f"is. ({type(e).__name__}) -->")
+        return (
+            "<!-- The compiler (srcgrad.compiler) is not importable yet; rerun tools/gen_supported.py when it "
+            f"is. ({type(e).__name__}) -->"
+        )
     doc = ROOT / "docs" / "compiler.md"
     if doc.exists():
         text = doc.read_text()
@@ -392,10 +416,15 @@ def render_syntax():
         if start >= 0 and end > start:
             body = text[start:end].split("\n", 1)[1].strip()
             lines += ["### Supported (from docs/compiler.md)", "", body, ""]
-    lines += ["### Rejected, with what the user gets", "",
-              "Each row is the compiler's own answer to a one-line example, so the message is the real one "
-              "(the file and line of the user's code come first in the real message).", "",
-              "| construct | example | error |", "|---|---|---|"]
+    lines += [
+        "### Rejected, with what the user gets",
+        "",
+        "Each row is the compiler's own answer to a one-line example, so the message is the real one "
+        "(the file and line of the user's code come first in the real message).",
+        "",
+        "| construct | example | error |",
+        "|---|---|---|",
+    ]
     kinds = {cls.__name__: kind for cls, kind in fence.UNSUPPORTED.items()}
     kinds.setdefault("TryStar", "try/except*")  # Python 3.11's syntax: listed alike when generated on 3.10
     for key, snippet in REJECTED_EXAMPLES.items():
@@ -411,6 +440,7 @@ def render_syntax():
 
 
 # ------------------------------------------------------------------ aliases
+
 
 def alias_samples():
     """The first sample of each alias in ``tests/test_rules_semantics.py``'s ``ALIAS_CALLS``: fn -> (args, kwargs)."""
@@ -442,8 +472,10 @@ class AliasProbe:
         call = f"fn({', '.join(pieces)})"
         if isinstance(out, (list, tuple)):
             names = ", ".join(f"o{k}" for k in range(len(outs))) + ("," if len(outs) == 1 else "")
-            body = [f"    {names} = {call}", "    return " + " + ".join(
-                f"np.sum(np.real(o{k}) * w{k})" for k in range(len(outs)))]
+            body = [
+                f"    {names} = {call}",
+                "    return " + " + ".join(f"np.sum(np.real(o{k}) * w{k})" for k in range(len(outs))),
+            ]
         else:
             body = [f"    return np.sum(np.real({call}) * w0)"]
         self.source = f"def probe({', '.join(params)}):\n" + "\n".join(body) + "\n"
@@ -480,8 +512,10 @@ def alias_rows():
             continue
         args, kwargs = samples[fn]
         out = fn(*args, **kwargs)
-        if any(np.asarray(o).dtype not in (np.float64, np.complex128) for o in
-               (out if isinstance(out, (list, tuple)) else (out,))):
+        if any(
+            np.asarray(o).dtype not in (np.float64, np.complex128)
+            for o in (out if isinstance(out, (list, tuple)) else (out,))
+        ):
             continue  # booleans (comparisons) or a narrower float (astype): no float64 finite differences
         probe = AliasProbe(fn, args, kwargs, rng)
         if not probe.wrt:
@@ -545,8 +579,25 @@ column: use the numpy function in code that runs on Tensors.
 
 def render():
     summary, table = render_primitives()
-    parts = [HEADER, "## Primitives", "", summary, "", table, "", "## Aliases", "", ALIASES_INTRO, "",
-             render_aliases(), "", "## Compiler syntax", "", render_syntax(), ""]
+    parts = [
+        HEADER,
+        "## Primitives",
+        "",
+        summary,
+        "",
+        table,
+        "",
+        "## Aliases",
+        "",
+        ALIASES_INTRO,
+        "",
+        render_aliases(),
+        "",
+        "## Compiler syntax",
+        "",
+        render_syntax(),
+        "",
+    ]
     return "\n".join(parts)
 
 

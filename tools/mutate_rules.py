@@ -60,10 +60,13 @@ def checks():
         import test_rules
         import test_rules_complex
         import test_rules_einsum
-    found = [(f"rules:{c.id}", lambda c=c: test_rules.check_rule(c, np.random.default_rng(0)))
-             for c in test_rules.CASES]
-    found += [(f"complex:{c.id}", lambda c=c: test_rules_complex.check_complex_rule(c, np.random.default_rng(0)))
-              for c in test_rules_complex.CASES]
+    found = [
+        (f"rules:{c.id}", lambda c=c: test_rules.check_rule(c, np.random.default_rng(0))) for c in test_rules.CASES
+    ]
+    found += [
+        (f"complex:{c.id}", lambda c=c: test_rules_complex.check_complex_rule(c, np.random.default_rng(0)))
+        for c in test_rules_complex.CASES
+    ]
     for k, (subscripts, operands) in enumerate(test_rules_einsum.RULE_CASES[:EINSUM_ROWS]):
         case = test_rules.Case(test_rules.einsum_args, (subscripts,) + operands, {}, f"einsum {subscripts}")
         found.append((f"einsum:{k}", lambda case=case, k=k: test_rules.check_rule(case, np.random.default_rng(k))))
@@ -76,9 +79,15 @@ def checks():
     except Exception:  # scipy is optional
         return found
     for case in test_rules_scipy.CASES:
-        found.append((f"scipy-dynamic:{case[0]}",
-                      lambda case=case: test_rules_scipy.test_dynamic_matches_finite_differences(case)))
-        found.append((f"scipy-jvp:{case[0]}", lambda case=case: test_rules_scipy.test_jvps_match_finite_differences(case)))
+        found.append(
+            (
+                f"scipy-dynamic:{case[0]}",
+                lambda case=case: test_rules_scipy.test_dynamic_matches_finite_differences(case),
+            )
+        )
+        found.append(
+            (f"scipy-jvp:{case[0]}", lambda case=case: test_rules_scipy.test_jvps_match_finite_differences(case))
+        )
     return found
 
 
@@ -145,7 +154,7 @@ def slots():
 @contextlib.contextmanager
 def replaced(rule, kind, k, f):
     old = getattr(rule, kind)
-    setattr(rule, kind, old[:k] + (f,) + old[k + 1:])
+    setattr(rule, kind, old[:k] + (f,) + old[k + 1 :])
     try:
         yield
     finally:
@@ -189,6 +198,7 @@ def _result_changer(how):
         if v is None:
             return v
         return {"x1.1": lambda a: a * 1.1, "negated": lambda a: -a, "zero": lambda a: a * 0}[how](v)
+
     return apply
 
 
@@ -290,8 +300,11 @@ def rule_node(func):
     except (OSError, TypeError):
         return None
     kind = ast.Lambda if func.__name__ == "<lambda>" else ast.FunctionDef
-    found = [n for n in ast.walk(ast.parse("".join(lines)))
-             if isinstance(n, kind) and n.lineno == func.__code__.co_firstlineno]
+    found = [
+        n
+        for n in ast.walk(ast.parse("".join(lines)))
+        if isinstance(n, kind) and n.lineno == func.__code__.co_firstlineno
+    ]
     return found[0] if len(found) == 1 else None
 
 
@@ -320,12 +333,18 @@ def _label(rule, kind, k):
 # ---------------------------------------------------------------- pytest on survivors
 def pytest_survivor(record):
     """Run the rule test files with one mutant applied (through MUTATE_RULES_MUTANT); True when killed."""
-    env = dict(os.environ, MUTATE_RULES_MUTANT=json.dumps([record["rule"], record["kind"], record["index"],
-                                                          record["mutation"]]))
+    env = dict(
+        os.environ,
+        MUTATE_RULES_MUTANT=json.dumps([record["rule"], record["kind"], record["index"], record["mutation"]]),
+    )
     files = sorted(str(p) for p in (ROOT / "tests").glob("test_rules*.py"))
-    done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p",
-                           "mutate_rules_plugin", *files], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT / "tools")},
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_rules_plugin", *files],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT / "tools")},
+        capture_output=True,
+        text=True,
+    )
     return done.returncode != 0
 
 
@@ -372,26 +391,41 @@ def main(argv=None):
                     if reason is not None:
                         killed_by = f"{name}: {reason}"
                         break
-            records.append({"rule": rule.name, "kind": kind, "index": k, "mutation": desc,
-                            "killed_by": killed_by, "checks": len(names)})
+            records.append(
+                {
+                    "rule": rule.name,
+                    "kind": kind,
+                    "index": k,
+                    "mutation": desc,
+                    "killed_by": killed_by,
+                    "checks": len(names),
+                }
+            )
     survivors = [r for r in records if r["killed_by"] is None]
     if args.pytest:
         for r in survivors:
             r["killed_by_pytest"] = pytest_survivor(r)
     for r in survivors:
-        extra = "" if "killed_by_pytest" not in r else ("  (killed by the rule test files)" if r["killed_by_pytest"]
-                                                        else "  (survives the rule test files)")
-        print(f"SURVIVED {r['rule']}.{r['kind'][:-1]}[{r['index']}]: {r['mutation']} "
-              f"({r['checks']} checks reach it){extra}")
+        extra = (
+            ""
+            if "killed_by_pytest" not in r
+            else ("  (killed by the rule test files)" if r["killed_by_pytest"] else "  (survives the rule test files)")
+        )
+        print(
+            f"SURVIVED {r['rule']}.{r['kind'][:-1]}[{r['index']}]: {r['mutation']} "
+            f"({r['checks']} checks reach it){extra}"
+        )
     unmutated = sorted({_label(rule, kind, k) for rule, kind, k in all_slots if not mutants(rule, kind, k)})
     if unmutated:
         print("not mutated (a closure, or source not found):", ", ".join(unmutated))
     unreached = sorted({f"{r['rule']}.{r['kind'][:-1]}[{r['index']}]" for r in records if r["checks"] == 0})
     if unreached:
         print("no check reaches:", ", ".join(unreached))
-    print(textwrap.dedent(f"""
+    print(
+        textwrap.dedent(f"""
         {len(records)} mutants of {len(all_slots)} rule functions: {len(records) - len(survivors)} killed,
-        {len(survivors)} survived.""").strip())
+        {len(survivors)} survived.""").strip()
+    )
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(records, indent=1))
     return 0

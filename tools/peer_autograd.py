@@ -68,7 +68,7 @@ NOT_APPLICABLE_TESTS = {
     "test_wrappers.py::test_custom_where_dtypes": "HIPS's np.where wrapper (Python result types); no derivative",
     "test_wrappers.py::test_wrapped_name_and_docs": "HIPS's wrapper names and docstrings",
     "test_graphs.py::test_assignment_raises_error": "HIPS's own limitation: it expects index assignment into an "
-                                                    "argument to raise (srcgrad differentiates it)",
+    "argument to raise (srcgrad differentiates it)",
     "test_scipy.py::test_convolve_generalization": "HIPS's own scipy.signal.convolve(axes=, dot_axes=), not scipy's",
     "test_scipy.py::test_convolve_ignore": "HIPS's own scipy.signal.convolve(axes=, dot_axes=), not scipy's",
     "test_scipy.py::test_convolve_ignore_dot": "HIPS's own scipy.signal.convolve(axes=, dot_axes=), not scipy's",
@@ -92,13 +92,26 @@ def fetch_sdist(name, version, cache):
     target = os.path.join(cache, stem)
     if os.path.isdir(target):
         return target
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet",
-           "-d", cache, f"{name}=={version}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--quiet",
+        "-d",
+        cache,
+        f"{name}=={version}",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     archives = [f for f in os.listdir(cache) if f.startswith(stem) and f.endswith((".tar.gz", ".zip"))]
     if proc.returncode != 0 or not archives:
-        sys.stderr.write(f"\n*** peer suite: could not download {name}=={version} with pip ***\n"
-                         f"{' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n")
+        sys.stderr.write(
+            f"\n*** peer suite: could not download {name}=={version} with pip ***\n"
+            f"{' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n"
+        )
         raise SystemExit(3)
     with tarfile.open(os.path.join(cache, archives[0])) as tar:
         tar.extractall(cache, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(cache)
@@ -116,8 +129,17 @@ _MODULE_IMPORTS = [
     (r"^(\s*)import autograd\.scipy\.(\w+)$", r"\1import scipy.\2"),
 ]
 
-_SHIM_MODULES = ("autograd", "autograd.test_util", "autograd.core", "autograd.extend", "autograd.tracer",
-                 "autograd.wrap_util", "autograd.builtins", "autograd.misc", "autograd.util")
+_SHIM_MODULES = (
+    "autograd",
+    "autograd.test_util",
+    "autograd.core",
+    "autograd.extend",
+    "autograd.tracer",
+    "autograd.wrap_util",
+    "autograd.builtins",
+    "autograd.misc",
+    "autograd.util",
+)
 _RENAMES = {("autograd.core", "make_vjp"): "core_make_vjp", ("autograd.core", "make_jvp"): "core_make_jvp"}
 
 
@@ -176,16 +198,35 @@ def run_pytest(run_dir, files, mode, cache, verbose=False):
     # each run its own results file: several runs may share one cache
     out = os.path.join(tempfile.mkdtemp(prefix=f"results-{mode}-", dir=cache), "results.json")
     env = dict(os.environ)
-    env.update(SRCGRAD_PEER_MODE=mode, SRCGRAD_PEER_RESULTS=out,
-               SRCGRAD_PEER_GEN=tempfile.mkdtemp(prefix=f"gen-{mode}-", dir=cache),
-               PYTHONPATH=os.pathsep.join([TOOLS, run_dir, env.get("PYTHONPATH", "")]),
-               PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "peer_autograd", "-c", os.path.join(run_dir, "pytest.ini"),
-           "--rootdir", run_dir, "-W", "ignore", "--tb=no", "--no-header", "-rN"] + files
+    env.update(
+        SRCGRAD_PEER_MODE=mode,
+        SRCGRAD_PEER_RESULTS=out,
+        SRCGRAD_PEER_GEN=tempfile.mkdtemp(prefix=f"gen-{mode}-", dir=cache),
+        PYTHONPATH=os.pathsep.join([TOOLS, run_dir, env.get("PYTHONPATH", "")]),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "peer_autograd",
+        "-c",
+        os.path.join(run_dir, "pytest.ini"),
+        "--rootdir",
+        run_dir,
+        "-W",
+        "ignore",
+        "--tb=no",
+        "--no-header",
+        "-rN",
+    ] + files
     proc = subprocess.run(cmd, cwd=run_dir, env=env, capture_output=not verbose, text=True)
     if not os.path.exists(out):
-        sys.stderr.write(f"*** peer suite: pytest wrote no results in {mode} mode ***\n"
-                         f"{proc.stdout or ''}{proc.stderr or ''}\n")
+        sys.stderr.write(
+            f"*** peer suite: pytest wrote no results in {mode} mode ***\n{proc.stdout or ''}{proc.stderr or ''}\n"
+        )
         raise SystemExit(4)
     with open(out) as f:
         return json.load(f)
@@ -261,6 +302,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_runtest_setup(item):
     import peer_shim
+
     peer_shim.WRONG.clear()
     peer_shim.DEFERRED.clear()
     peer_shim.UNJUDGED.clear()
@@ -269,6 +311,7 @@ def pytest_runtest_setup(item):
 
 def pytest_runtest_makereport(item, call):
     import peer_shim
+
     if call.when == "setup" and call.excinfo is not None:
         if call.excinfo.errisinstance(__import__("pytest").skip.Exception):
             _RESULTS[item.nodeid] = {"outcome": "skip", "message": str(call.excinfo.value)[:200]}
@@ -335,7 +378,8 @@ def find_tangent_functions(cache, path=None):
     sys.stderr.write(
         f"\n*** peer suite: the {TANGENT[0]}=={TANGENT[1]} sdist has tests/ but no tests/functions.py "
         "(neither do tangent 0.1.7-0.1.9 nor tangent-ad 0.2-0.3); pass --tangent-functions with a copy "
-        "of tests/functions.py from Tangent's repository ***\n")
+        "of tests/functions.py from Tangent's repository ***\n"
+    )
     raise SystemExit(3)
 
 
@@ -348,10 +392,11 @@ def prepare_tangent(text, run_dir):
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names]
-            if any(n.startswith(("tangent", "tensorflow")) or n == "insert_grad_of" for n in names) or \
-                    getattr(node, "module", None) in ("tangent", "__future__"):
+            if any(n.startswith(("tangent", "tensorflow")) or n == "insert_grad_of" for n in names) or getattr(
+                node, "module", None
+            ) in ("tangent", "__future__"):
                 continue
-        segment = "\n".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])):node.end_lineno])
+        segment = "\n".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])) : node.end_lineno])
         if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
             for marker, reason in TANGENT_NOT_APPLICABLE.items():
                 if marker in segment:
@@ -373,7 +418,6 @@ def prepare_tangent(text, run_dir):
 def tangent_arguments(fn, rng, which):
     """Inputs for a Tangent test function, by its parameter names (as Tangent's harness does)."""
     import inspect
-
 
     scalars = {"a": (1.3, -0.8), "b": (-0.7, 0.45), "c": (0.4, -1.1)}
     args, wrt = [], []
@@ -397,13 +441,19 @@ def tangent_arguments(fn, rng, which):
         elif name == "p":
             value = {"i": {"j": 1.3, "k": -0.7}}
         elif fn.__name__ == "logistic_regression":
-            value = {"input": rng.randn(5, 4), "label": (rng.rand(5) > 0.5).astype(float),
-                     "W": rng.randn(4), "b": 0.3}[name]
+            value = {"input": rng.randn(5, 4), "label": (rng.rand(5) > 0.5).astype(float), "W": rng.randn(4), "b": 0.3}[
+                name
+            ]
         elif fn.__name__ == "rnn":
             value = {"inputs": rng.randn(3, 2), "W": rng.randn(2, 3)}[name]
         elif fn.__name__ == "bilinear":
-            value = {"x": rng.randn(3), "h": rng.randn(2), "U": rng.randn(2, 4), "W": rng.randn(3, 4),
-                     "b": rng.randn(4)}[name]
+            value = {
+                "x": rng.randn(3),
+                "h": rng.randn(2),
+                "U": rng.randn(2, 4),
+                "W": rng.randn(3, 4),
+                "b": rng.randn(4),
+            }[name]
         else:
             raise KeyError(f"no input for parameter {name!r} of {fn.__name__}")
         args.append(value)
@@ -452,8 +502,9 @@ for name, fn in vars(m).items():
 json.dump(results, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 """
     out = os.path.join(cache, f"tangent-{mode}.json")
-    env = dict(os.environ, SRCGRAD_PEER_MODE=mode,
-               SRCGRAD_PEER_GEN=tempfile.mkdtemp(prefix=f"gen-tangent-{mode}-", dir=cache))
+    env = dict(
+        os.environ, SRCGRAD_PEER_MODE=mode, SRCGRAD_PEER_GEN=tempfile.mkdtemp(prefix=f"gen-tangent-{mode}-", dir=cache)
+    )
     proc = subprocess.run([sys.executable, "-c", code, out], env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
@@ -499,8 +550,10 @@ def print_table(title, per_mode):
         print(f"\n{mode:8s} {'file':28s} " + " ".join(f"{o:>7s}" for o in OUTCOMES))
         for name in sorted(table):
             print(f"{'':8s} {name:28s} " + " ".join(f"{table[name][o]:7d}" for o in OUTCOMES))
-        groups = {"non-scipy": [r for n, r in table.items() if "scipy" not in n],
-                  "scipy": [r for n, r in table.items() if "scipy" in n]}
+        groups = {
+            "non-scipy": [r for n, r in table.items() if "scipy" not in n],
+            "scipy": [r for n, r in table.items() if "scipy" in n],
+        }
         for label, rows in list(groups.items()) + [("total", list(table.values()))]:
             if rows:
                 t = _total(rows)
@@ -555,11 +608,17 @@ def _scipy_importable():
 
 def write_baseline(path, counts, everything):
     """Record this run's pass counts (per suite, mode and group) and its wrong tests."""
-    data = {s: {m: {g: {"pass": row["pass"]} for g, row in groups.items() if g != "total"}
-                for m, groups in modes.items()} for s, modes in counts.items()}
-    data["known_wrong"] = sorted(f"{suite} {mode} {test}" for suite, per_mode in everything.items()
-                                 for mode, results in per_mode.items() for test, r in results.items()
-                                 if r["outcome"] == "wrong")
+    data = {
+        s: {m: {g: {"pass": row["pass"]} for g, row in groups.items() if g != "total"} for m, groups in modes.items()}
+        for s, modes in counts.items()
+    }
+    data["known_wrong"] = sorted(
+        f"{suite} {mode} {test}"
+        for suite, per_mode in everything.items()
+        for mode, results in per_mode.items()
+        for test, r in results.items()
+        if r["outcome"] == "wrong"
+    )
     with open(path, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -599,9 +658,10 @@ def main(argv=None):
             table = tally(results, key=lambda k: k.rsplit("[", 1)[1].rstrip("]"))
             for direction in sorted(table):
                 print(f"{mode:8s} {direction:4s} " + " ".join(f"{o} {table[direction][o]}" for o in OUTCOMES))
-        counts["tangent"] = {m: {d: row for d, row in
-                                 tally(r, key=lambda k: k.rsplit("[", 1)[1].rstrip("]")).items()}
-                             for m, r in keyed.items()}
+        counts["tangent"] = {
+            m: {d: row for d, row in tally(r, key=lambda k: k.rsplit("[", 1)[1].rstrip("]")).items()}
+            for m, r in keyed.items()
+        }
         everything["tangent"] = keyed
     print(f"\npeer run: {time.perf_counter() - started:.1f} s")
 
@@ -620,9 +680,13 @@ def main(argv=None):
         with open(args.baseline) as f:
             problems = check_baseline(counts, everything, json.load(f))
     else:
-        problems = [f"WRONG gradient: {suite} {mode} {test}: {r['message']}" for suite, per_mode in everything.items()
-                    for mode, results in per_mode.items() for test, r in sorted(results.items())
-                    if r["outcome"] == "wrong"]
+        problems = [
+            f"WRONG gradient: {suite} {mode} {test}: {r['message']}"
+            for suite, per_mode in everything.items()
+            for mode, results in per_mode.items()
+            for test, r in sorted(results.items())
+            if r["outcome"] == "wrong"
+        ]
     if problems:
         print("\npeer suite FAILED:\n  " + "\n  ".join(problems))
         return 1

@@ -73,6 +73,7 @@ class NotApplicable(Exception):
 def _not_applicable(name):
     def stand_in(*args, **kwargs):
         raise NotApplicable(f"uses HIPS's {name}")
+
     stand_in.__name__ = name
     return stand_in
 
@@ -105,6 +106,7 @@ isinstance = _builtins.isinstance
 
 # ---------------------------------------------------------------------------
 # Values: arrays, numbers, and tuples/lists/dicts of them (HIPS's vspaces).
+
 
 def _is_container(x):
     return isinstance(x, (tuple, list, dict))
@@ -151,18 +153,19 @@ def _is_complex(leaf):
 
 def randn_like(x):
     """A random value of ``x``'s structure and shapes (complex where ``x`` is)."""
+
     def one(leaf):
         shape = np.shape(leaf)
         r = _RNG.randn(*shape)
         if _is_complex(leaf):
             r = r + 1j * _RNG.randn(*shape)
         return r if shape else r[()] if isinstance(r, np.ndarray) else r
+
     return rebuild(x, iter([one(_plain(leaf)) for leaf in leaves(x)]))
 
 
 def ones_like(x):
-    return rebuild(x, iter([np.ones_like(_plain(leaf), dtype=float) if np.ndim(leaf) else 1.0
-                             for leaf in leaves(x)]))
+    return rebuild(x, iter([np.ones_like(_plain(leaf), dtype=float) if np.ndim(leaf) else 1.0 for leaf in leaves(x)]))
 
 
 def _vector(x):
@@ -202,8 +205,7 @@ def _fd(F, x, v, h):
         plus, minus = F(axpy(x, v, h)), F(axpy(x, v, -h))
     finally:
         IN_FD[0] -= 1
-    return rebuild(plus, iter([(_numeric(p) - _numeric(m)) / (2 * h)
-                                 for p, m in zip(leaves(plus), leaves(minus))]))
+    return rebuild(plus, iter([(_numeric(p) - _numeric(m)) / (2 * h) for p, m in zip(leaves(plus), leaves(minus))]))
 
 
 def _numeric(leaf):
@@ -224,7 +226,9 @@ def _check_shapes(what, claimed, expected):
             if _is_complex(_plain(c)) and not _is_complex(_plain(e)):
                 _wrong(f"{what}: a complex derivative for a real value")
             if np.shape(_plain(c)) != np.shape(_plain(e)):
-                _wrong(f"{what}: a derivative of shape {np.shape(_plain(c))} for a value of shape {np.shape(_plain(e))}")
+                _wrong(
+                    f"{what}: a derivative of shape {np.shape(_plain(c))} for a value of shape {np.shape(_plain(e))}"
+                )
     elif _vector(claimed).size != _vector(expected).size:
         _wrong(f"{what}: a derivative with {_vector(claimed).size} numbers for a value with {_vector(expected).size}")
 
@@ -239,8 +243,11 @@ def describe(x):
     parts = []
     for leaf in leaves(x):
         leaf = _plain(leaf)
-        kind = type(leaf).__name__ if np.ndim(leaf) == 0 and not isinstance(leaf, np.ndarray) else \
-            f"{np.asarray(leaf).dtype} {np.shape(leaf)}"
+        kind = (
+            type(leaf).__name__
+            if np.ndim(leaf) == 0 and not isinstance(leaf, np.ndarray)
+            else f"{np.asarray(leaf).dtype} {np.shape(leaf)}"
+        )
         parts.append(kind)
     return ", ".join(parts) if len(parts) < 6 else ", ".join(parts[:5]) + ", ..."
 
@@ -325,7 +332,8 @@ def make_function(name, params, body, bindings):
     name = _ident(name)
     path = os.path.join(GEN_DIR, f"peer_gen_{n}_{name}.py")
     text = "import numpy as np\n\n\ndef {}({}):\n{}\n".format(
-        name, ", ".join(params), "\n".join("    " + line for line in body))
+        name, ", ".join(params), "\n".join("    " + line for line in body)
+    )
     with open(path, "w") as f:
         f.write(text)
     module_name = f"peer_gen_{n}_{name}"
@@ -520,8 +528,14 @@ def static_hessian(fun, argnum, args, kwargs):
         x = args[argnum]
         v, w = randn_like(x), randn_like(x)
         hv = np.tensordot(H, np.asarray(v), np.ndim(v)) if np.ndim(v) else H * v
-        judge_second(f"Hessian of {_fun_name(fun)} w.r.t. argument {argnum}",
-                     lambda xw: _value(fun, _sub(args, (argnum,), (xw,)), kwargs), x, v, w, inner(w, hv))
+        judge_second(
+            f"Hessian of {_fun_name(fun)} w.r.t. argument {argnum}",
+            lambda xw: _value(fun, _sub(args, (argnum,), (xw,)), kwargs),
+            x,
+            v,
+            w,
+            inner(w, hv),
+        )
     return H
 
 
@@ -533,8 +547,14 @@ def static_hvp(fun, argnum, args, kwargs, v):
     if not IN_FD[0]:
         x = args[argnum]
         w = randn_like(x)
-        judge_second(f"HVP of {_fun_name(fun)} w.r.t. argument {argnum}",
-                     lambda xw: _value(fun, _sub(args, (argnum,), (xw,)), kwargs), x, v, w, inner(w, hv))
+        judge_second(
+            f"HVP of {_fun_name(fun)} w.r.t. argument {argnum}",
+            lambda xw: _value(fun, _sub(args, (argnum,), (xw,)), kwargs),
+            x,
+            v,
+            w,
+            inner(w, hv),
+        )
     return hv
 
 
@@ -571,12 +591,14 @@ def _tensorize(x):
             t = srcgrad.tensor(np.asarray(_as_float(_plain(leaf))), requires_grad=True)
         made.append(t)
         return t
+
     value = rebuild(x, iter([one(leaf) for leaf in leaves(x)]))
     return value, made
 
 
 def _unwrap(value, like, keep):
     """Tensors back to numpy (unless ``keep``), Python floats where ``like`` had them."""
+
     def one(v, ref):
         if keep:
             return v
@@ -584,6 +606,7 @@ def _unwrap(value, like, keep):
         if isinstance(_plain(ref), (numbers.Number, np.number)) and np.ndim(v) == 0 and not _is_complex(v):
             return float(v)
         return v
+
     return rebuild(like, iter([one(v, r) for v, r in zip(value, leaves(like))]))
 
 
@@ -606,8 +629,11 @@ def _grad_list(outs, inputs, couts, create_graph):
     if not pairs:
         return [None] * len(inputs)
     gouts = [c if isinstance(c, Tensor) else srcgrad.tensor(np.asarray(_plain(c), dtype=o.dtype)) for o, c in pairs]
-    return list(srcgrad.autograd.grad([o for o, _ in pairs], inputs, grad_outputs=gouts,
-                                      create_graph=create_graph, allow_unused=True))
+    return list(
+        srcgrad.autograd.grad(
+            [o for o, _ in pairs], inputs, grad_outputs=gouts, create_graph=create_graph, allow_unused=True
+        )
+    )
 
 
 def dynamic_vjp(fun, argnums, args, kwargs, u):
@@ -623,21 +649,32 @@ def dynamic_jvp(fun, argnums, args, kwargs, tangents):
     nested = _nested(args) or _nested(tangents)
     out, inputs = _dyn_call(fun, argnums, args, kwargs)
     outs = leaves(out)
-    dummies = [srcgrad.tensor(np.zeros_like(_plain(o), dtype=np.result_type(_plain(o), float)), requires_grad=True)
-               for o in outs]
+    dummies = [
+        srcgrad.tensor(np.zeros_like(_plain(o), dtype=np.result_type(_plain(o), float)), requires_grad=True)
+        for o in outs
+    ]
     firsts = _grad_list(outs, inputs, dummies, True)
     tl = [t for i, t in zip(argnums, tangents) for t in leaves(t)]
     active = [(g, t) for g, t in zip(firsts, tl) if g is not None and g.requires_grad]
     for g, t in active:
         if _is_complex(_plain(t)) and not _is_complex(_plain(g)):
-            raise TypeError(f"peer_shim: the gradient of {_fun_name(fun)} for a complex input is a real array, so "
-                            "its JVP cannot be formed by double backward")
+            raise TypeError(
+                f"peer_shim: the gradient of {_fun_name(fun)} for a complex input is a real array, so "
+                "its JVP cannot be formed by double backward"
+            )
     if active:
-        seconds = list(srcgrad.autograd.grad([g for g, _ in active], dummies,
-                                             grad_outputs=[t if isinstance(t, Tensor) else
-                                                           srcgrad.tensor(np.asarray(_plain(t), dtype=g.dtype))
-                                                           for g, t in active],
-                                             create_graph=nested, allow_unused=True))
+        seconds = list(
+            srcgrad.autograd.grad(
+                [g for g, _ in active],
+                dummies,
+                grad_outputs=[
+                    t if isinstance(t, Tensor) else srcgrad.tensor(np.asarray(_plain(t), dtype=g.dtype))
+                    for g, t in active
+                ],
+                create_graph=nested,
+                allow_unused=True,
+            )
+        )
     else:
         seconds = [None] * len(dummies)
     seconds = [srcgrad.zeros_like(d) if s is None else s for s, d in zip(seconds, dummies)]
@@ -647,6 +684,7 @@ def dynamic_jvp(fun, argnums, args, kwargs, tangents):
 
 # ---------------------------------------------------------------------------
 # Derived functions: what grad, jacobian, make_vjp, ... return.
+
 
 def _argnums(argnum):
     return tuple(argnum) if isinstance(argnum, (tuple, list)) else (argnum,)
@@ -687,10 +725,17 @@ def vjp_of(fun, argnums, args, kwargs, u, judge=True):
     else:
         grads = dynamic_vjp(fun, argnums, args, kwargs, u)
     if judge and not nested and not IN_FD[0]:
+
         def F(xw):
             return _value(fun, _sub(args, argnums, xw), kwargs)
-        judge_vjp(f"VJP of {_fun_name(fun)} w.r.t. argument {_wrt(argnums)}",
-                  F, tuple(args[i] for i in argnums), u, tuple(grads))
+
+        judge_vjp(
+            f"VJP of {_fun_name(fun)} w.r.t. argument {_wrt(argnums)}",
+            F,
+            tuple(args[i] for i in argnums),
+            u,
+            tuple(grads),
+        )
     return grads
 
 
@@ -703,10 +748,17 @@ def jvp_of(fun, argnums, args, kwargs, tangents, judge=True):
     else:
         value, tangent = dynamic_jvp(fun, argnums, args, kwargs, tangents)
     if judge and not nested and not IN_FD[0]:
+
         def F(xw):
             return _value(fun, _sub(args, argnums, xw), kwargs)
-        judge_jvp(f"JVP of {_fun_name(fun)} w.r.t. argument {_wrt(argnums)}",
-                  F, tuple(args[i] for i in argnums), tuple(tangents), tangent)
+
+        judge_jvp(
+            f"JVP of {_fun_name(fun)} w.r.t. argument {_wrt(argnums)}",
+            F,
+            tuple(args[i] for i in argnums),
+            tuple(tangents),
+            tangent,
+        )
     return value, tangent
 
 
@@ -745,8 +797,10 @@ class Derived:
         out = _value(fun, args, kwargs)
         if kind in ("grad", "value_and_grad"):
             if np.size(out) != 1 or _is_container(out) or _is_complex(out):
-                raise TypeError("Grad only applies to real scalar-output functions. "
-                                "Try jacobian, elementwise_grad or holomorphic_grad.")
+                raise TypeError(
+                    "Grad only applies to real scalar-output functions. "
+                    "Try jacobian, elementwise_grad or holomorphic_grad."
+                )
             u = ones_like(out)
         else:
             if _is_complex(out):
@@ -776,8 +830,10 @@ class Derived:
         if IN_FD[0]:
             return jac
         v = randn_like(args[i])
+
         def F(xw):
             return _value(fun, _sub(args, argnums, xw), kwargs)
+
         t = np.tensordot(jac, np.asarray(v), np.ndim(v)) if np.ndim(v) else jac * v
         judge_jvp(f"Jacobian of {_fun_name(fun)} w.r.t. argument {i}", F, (args[i],), (v,), t)
         return jac
@@ -816,8 +872,11 @@ class Derived:
             body = [f"value, tangent = JF({inner_args}, {tang_text})", "return tangent"]
         else:  # jacobian: one VJP per output element, stacked (the basis is fixed by this call's shapes)
             bindings["DF"] = _static_grad(target, argnums)
-            out = _value(self.fun, [np.zeros(0)] * 0 + list(self._example[0]), self._example[1]) \
-                if hasattr(self, "_example") else None
+            out = (
+                _value(self.fun, [np.zeros(0)] * 0 + list(self._example[0]), self._example[1])
+                if hasattr(self, "_example")
+                else None
+            )
             if out is None:
                 raise NotImplementedError("peer_shim: the Jacobian's static form needs an example call first")
             out_shape = np.shape(out)
@@ -828,14 +887,17 @@ class Derived:
                 basis.append(e if out_shape else 1.0)
             bindings["BASIS"] = basis
             in_shape = np.shape(_plain(self._example[0][argnums[0]]))
-            body = [f"rows = [DF({inner_args}, dout=e) for e in BASIS]",
-                    f"return np.reshape(np.stack(rows), {tuple(out_shape) + tuple(in_shape)!r})"]
+            body = [
+                f"rows = [DF({inner_args}, dout=e) for e in BASIS]",
+                f"return np.reshape(np.stack(rows), {tuple(out_shape) + tuple(in_shape)!r})",
+            ]
         hit = _GEN_CACHE[key] = make_function(self.__name__, params, body, bindings)
         return hit
 
 
 # ---------------------------------------------------------------------------
 # The peer's API.
+
 
 def grad(fun, argnum=0):
     return Derived("grad", fun, argnum)
@@ -859,10 +921,12 @@ def deriv(fun, argnum=0):
 
 def hessian(fun, argnum=0):
     if MODE == "static" and not isinstance(argnum, (tuple, list)):
+
         def at(*args, **kwargs):  # srcgrad.hessian: forward over reverse, one column per element
             if _nested(args) or DEPTH[0]:
                 return jacobian(jacobian(fun, argnum), argnum)(*args, **kwargs)
             return static_hessian(fun, argnum, args, kwargs)
+
         return at
     return jacobian(jacobian(fun, argnum), argnum)
 
@@ -873,11 +937,13 @@ def holomorphic_grad(fun, argnum=0):
 
     def at(*args, **kwargs):
         return np.conj(real_part(*args, **kwargs))
+
     return at
 
 
 def grad_named(fun, argname):
     import inspect
+
     return grad(fun, list(inspect.signature(fun).parameters).index(argname))
 
 
@@ -888,7 +954,9 @@ def make_vjp(fun, argnum=0):
         def vjp(u):
             grads = Derived("vjp", fun, argnum)(*args, u, **kwargs)
             return grads
+
         return vjp, ans
+
     return at
 
 
@@ -898,7 +966,9 @@ def make_jvp(fun, argnum=0):
             argnums = _argnums(argnum)
             tangents = (v,) if len(argnums) == 1 else tuple(v)
             return jvp_of(fun, argnums, args, kwargs, tangents)
+
         return jvp
+
     return at
 
 
@@ -906,17 +976,21 @@ def make_hvp(fun, argnum=0):
     def at(*args, **kwargs):
         g = grad(fun, argnum)
         if MODE == "static" and not isinstance(argnum, (tuple, list)) and not _nested(args):
+
             def hvp(v):  # srcgrad.hvp: the JVP of the generated gradient
                 return static_hvp(fun, argnum, args, kwargs, v)
+
             return hvp, g(*args, **kwargs)
         return make_vjp(g, argnum)(*args, **kwargs)
+
     return at
 
 
 def tensor_jacobian_product(fun, argnum=0):
     """``(*args, tensor) -> tensor . J``: the Jacobian of ``tensordot(tensor, fun(*args))`` (as HIPS)."""
-    vector_dot_fun = Composed("vector_dot_fun", "np.tensordot({extra0}, F({args}), axes=np.ndim({extra0}))",
-                              {"F": fun}, n_extra=1)
+    vector_dot_fun = Composed(
+        "vector_dot_fun", "np.tensordot({extra0}, F({args}), axes=np.ndim({extra0}))", {"F": fun}, n_extra=1
+    )
     return jacobian(vector_dot_fun, argnum)
 
 
@@ -925,8 +999,9 @@ vector_jacobian_product = tensor_jacobian_product
 
 def hessian_tensor_product(fun, argnum=0):
     """``(*args, tensor) -> H @ tensor``: the gradient of ``<grad(fun), tensor>``."""
-    vector_dot_grad = Composed("vector_dot_grad", "np.tensordot(G({args}), {extra0}, np.ndim({extra0}))",
-                               {"G": grad(fun, argnum)}, n_extra=1)
+    vector_dot_grad = Composed(
+        "vector_dot_grad", "np.tensordot(G({args}), {extra0}, np.ndim({extra0}))", {"G": grad(fun, argnum)}, n_extra=1
+    )
     return grad(vector_dot_grad, argnum)
 
 
@@ -938,6 +1013,7 @@ def grad_and_aux(fun, argnum=0):
         value, aux = _value(fun, args, kwargs)
         g = grad(Composed("first_" + _fun_name(fun), "F({args})[0]", {"F": fun}), argnum)(*args, **kwargs)
         return g, aux
+
     return at
 
 
@@ -956,6 +1032,7 @@ def unary_to_nary(unary_operator):
     The function of one argument it makes is written as source (the other
     arguments bound as constants), so that the compiler can read it.
     """
+
     def nary_operator(fun, argnum=0, *nary_op_args, **nary_op_kwargs):
         def nary_f(*args, **kwargs):
             argnums = _argnums(argnum)
@@ -967,11 +1044,15 @@ def unary_to_nary(unary_operator):
                 else:
                     bindings[f"C{i}"] = a
                     parts.append(f"C{i}")
-            call = _call_text(0, kwargs, bindings).replace("FUN(", "FUN(" + ", ".join(parts) + (", " if kwargs else ""), 1)
+            call = _call_text(0, kwargs, bindings).replace(
+                "FUN(", "FUN(" + ", ".join(parts) + (", " if kwargs else ""), 1
+            )
             unary_f = make_function("unary_" + _fun_name(fun), ["x"], [f"return {call}"], bindings)
             x = args[argnum] if isinstance(argnum, int) else tuple(args[i] for i in argnum)
             return unary_operator(unary_f, x, *nary_op_args, **nary_op_kwargs)
+
         return nary_f
+
     return nary_operator
 
 
@@ -1014,8 +1095,9 @@ def _check(fun, argnums, args, kwargs, modes, order):
         d(*args, *tangents, **kwargs)
         if order > 1:
             n = len(args)
-            _deferred(_check, d, argnums + tuple(range(n, n + len(tangents))), args + tangents, kwargs, modes,
-                      order - 1)
+            _deferred(
+                _check, d, argnums + tuple(range(n, n + len(tangents))), args + tangents, kwargs, modes, order - 1
+            )
     if "rev" in modes:
         out = _value(fun, args, kwargs)
         u = randn_like(out)
@@ -1045,11 +1127,13 @@ def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, **extra):
     def checker(*args, **kwargs):
         argnums = _argnums(argnum)
         _check(f, argnums, args, kwargs, tuple(modes), order)
+
     return checker
 
 
 def combo_check(fun, *args, **kwargs):
     """All combinations of the given arguments and keyword values (``autograd.test_util.combo_check``)."""
+
     def _check_grads(f):
         return check_grads(f, *args, **kwargs)
 
@@ -1058,4 +1142,5 @@ def combo_check(fun, *args, **kwargs):
         for _args in itertools.product(*args):
             for _kwargs in itertools.product(*kwarg_key_vals):
                 _check_grads(fun)(*_args, **dict(_kwargs))
+
     return _combo_check

@@ -9,8 +9,20 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .variable import Variable
 
 __all__ = [
-    "Function", "FunctionCtx", "GradcheckError", "backward", "detect_anomaly", "enable_grad", "functional",
-    "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "no_grad", "profiler", "set_detect_anomaly",
+    "Function",
+    "FunctionCtx",
+    "GradcheckError",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "functional",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "profiler",
+    "set_detect_anomaly",
     "set_grad_enabled",
     "Variable",
 ]

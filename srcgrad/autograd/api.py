@@ -28,8 +28,10 @@ def _root_grads(outputs, grad_outputs, create_graph):
             if np.size(out._value) != 1:
                 raise AutogradError("grad can be implicitly created only for scalar outputs")
             if out._value.dtype.kind == "c":
-                raise AutogradError("grad can be implicitly created only for real scalar outputs (this one is "
-                                    "complex: differentiate np.real(z), np.abs(z), ... or pass a gradient)")
+                raise AutogradError(
+                    "grad can be implicitly created only for real scalar outputs (this one is "
+                    "complex: differentiate np.real(z), np.abs(z), ... or pass a gradient)"
+                )
             g = np.ones_like(out._value)
             if create_graph:
                 g = Tensor._wrap(g)
@@ -38,7 +40,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
             if np.shape(raw) != out.shape:
                 raise AutogradError(
                     f"Mismatch in shape: grad_output[{k}] has a shape of {tuple(np.shape(raw))} and "
-                    f"output[{k}] has a shape of {tuple(out.shape)}.")
+                    f"output[{k}] has a shape of {tuple(out.shape)}."
+                )
             if create_graph:
                 g = g if isinstance(g, Tensor) else Tensor._wrap(raw)
             else:
@@ -89,15 +92,25 @@ def _backward_into(roots, grads, retain_graph, create_graph, inputs):
                 t.grad = g if t.grad is None else t.grad + g
             else:
                 raw = g._value if isinstance(g, Tensor) else g
-                t.grad = Tensor._wrap(np.array(raw, dtype=t.dtype, copy=True)) if t.grad is None else \
-                    Tensor._wrap(t.grad._value + raw)
+                t.grad = (
+                    Tensor._wrap(np.array(raw, dtype=t.dtype, copy=True))
+                    if t.grad is None
+                    else Tensor._wrap(t.grad._value + raw)
+                )
         if t._post_acc_hooks and t.grad_fn is None:
             for hook in list(t._post_acc_hooks):
                 hook(t)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
-         materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=False,
+    materialize_grads=False,
+):
     """The gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
 
     Args:
@@ -138,7 +151,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if not allow_unused:
                 raise AutogradError(
                     f"One of the differentiated Tensors (input {k}) appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior.")
+                    "Set allow_unused=True if this is the desired behavior."
+                )
             result.append(None)
         elif isinstance(g, Tensor):
             result.append(g)

@@ -180,8 +180,7 @@ def _retain(node, g, create_graph):
                 t.grad = g if t.grad is None else t.grad + g
             else:
                 raw = g._value if isinstance(g, Tensor) else g
-                t.grad = Tensor._wrap(np.array(raw, copy=True)) if t.grad is None else \
-                    Tensor._wrap(t.grad._value + raw)
+                t.grad = Tensor._wrap(np.array(raw, copy=True)) if t.grad is None else Tensor._wrap(t.grad._value + raw)
 
 
 def _check_nan(node, results):

@@ -64,13 +64,15 @@ class FunctionCtx:
             raise AutogradError(
                 "Trying to backward through the graph a second time (or directly access saved tensors after "
                 "they have already been freed). Specify retain_graph=True if you need to backward through "
-                "the graph a second time or if you need to access saved tensors after calling backward.")
+                "the graph a second time or if you need to access saved tensors after calling backward."
+            )
         for t, version in zip(self._saved, self._versions):
             if version is not None and t._vc[0] != version:
                 raise AutogradError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [{t.dtype} {list(t.shape)}], which was saved by a custom Function, is at "
-                    f"version {t._vc[0]}; expected version {version} instead.")
+                    f"version {t._vc[0]}; expected version {version} instead."
+                )
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
@@ -122,7 +124,8 @@ class FunctionNode(Node):
         if len(result) < self.n_inputs:
             raise AutogradError(
                 f"function {self.name()} returned an incorrect number of gradients "
-                f"(expected {self.n_inputs}, got {len(result)})")
+                f"(expected {self.n_inputs}, got {len(result)})"
+            )
         out = []
         tensor_grads = [(k, r) for k, (r, t) in enumerate(zip(result, self.ctx._input_is_tensor)) if t]
         for (node, _), (k, g), (shape, dtype) in zip(self.next_functions, tensor_grads, self.in_meta):
@@ -153,7 +156,8 @@ def _fit(g, shape, dtype, index, name):
         if not ok:
             raise AutogradError(
                 f"Function {name} returned an invalid gradient at index {index} - got {list(g.shape)} but "
-                f"expected shape compatible with {list(shape)}")
+                f"expected shape compatible with {list(shape)}"
+            )
         g = unbroadcast(g, shape)
     if g.dtype != dtype and g.dtype.kind == "f" and dtype.kind == "f":
         g = g.type(dtype)

@@ -48,8 +48,14 @@ def _grads(outputs, inputs, grad_outputs, create_graph, strict, retain=True):
             raise AutogradError("the output of the function does not depend on its inputs (strict=True)")
         return tuple(None for _ in inputs)
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
-    found = _grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs], retain_graph=retain,
-                  create_graph=create_graph, allow_unused=True)
+    found = _grad(
+        [o for o, _ in pairs],
+        list(inputs),
+        [g for _, g in pairs],
+        retain_graph=retain,
+        create_graph=create_graph,
+        allow_unused=True,
+    )
     if strict and any(g is None for g in found):
         raise AutogradError("the output of the function is independent of one of its inputs (strict=True)")
     return found
@@ -117,8 +123,13 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grads = _zeros_if_none(_grads(outs, ins, dummies, True, strict), ins)
         active = [(g, t) for g, t in zip(grads, v) if g.requires_grad]
         if active:
-            found = _grad([g for g, _ in active], list(dummies), [t for _, t in active],
-                          create_graph=create_graph, allow_unused=True)
+            found = _grad(
+                [g for g, _ in active],
+                list(dummies),
+                [t for _, t in active],
+                create_graph=create_graph,
+                allow_unused=True,
+            )
         else:
             found = (None,) * len(dummies)
         result = _zeros_if_none(found, outs)
@@ -236,8 +247,9 @@ def _hessian_product(func, inputs, v, create_graph, strict):
         first = _zeros_if_none(_grads((out,), ins, (Tensor._wrap(np.ones_like(out._value)),), True, strict), ins)
         active = [(g, t) for g, t in zip(first, v) if g.requires_grad]
         if active:
-            second = _grad([g for g, _ in active], list(ins), [t for _, t in active],
-                           create_graph=create_graph, allow_unused=True)
+            second = _grad(
+                [g for g, _ in active], list(ins), [t for _, t in active], create_graph=create_graph, allow_unused=True
+            )
         else:
             second = (None,) * len(ins)
         result = _zeros_if_none(second, ins)

@@ -113,10 +113,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                 err = np.abs(a - n)
                 flat = int(np.nanargmax(np.where(np.isnan(err), np.inf, err)))
                 row, col = divmod(flat, a.shape[1])
-                msg = (f"Jacobian mismatch for output {o} with respect to input {i}: worst element "
-                       f"[input element {row}, output element {col}] analytical {a[row, col]!r} vs numerical "
-                       f"{n[row, col]!r} (difference {err[row, col]:.3g}, tolerance {atol + rtol * abs(n[row, col]):.3g})"
-                       f"\nanalytical:\n{a}\nnumerical:\n{n}")
+                msg = (
+                    f"Jacobian mismatch for output {o} with respect to input {i}: worst element "
+                    f"[input element {row}, output element {col}] analytical {a[row, col]!r} vs numerical "
+                    f"{n[row, col]!r} (difference {err[row, col]:.3g}, tolerance {atol + rtol * abs(n[row, col]):.3g})"
+                    f"\nanalytical:\n{a}\nnumerical:\n{n}"
+                )
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False

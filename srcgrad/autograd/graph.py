@@ -122,8 +122,19 @@ class RuleNode(Node):
             without data is kept for them.
     """
 
-    __slots__ = ("rule", "args", "kwargs", "positions", "versions", "ans", "out_vc", "out_version",
-                 "shapes", "dtypes", "_freed")
+    __slots__ = (
+        "rule",
+        "args",
+        "kwargs",
+        "positions",
+        "versions",
+        "ans",
+        "out_vc",
+        "out_version",
+        "shapes",
+        "dtypes",
+        "_freed",
+    )
 
     def __init__(self, rule, args, kwargs, positions, next_functions, reads, shape_only=frozenset()):
         # Node.__init__ inlined: this runs once per recorded operation.
@@ -179,9 +190,15 @@ class RuleNode(Node):
                 if t._vc[0] != version:
                     raise AutogradError(_modified_message(t, self.name(), t._vc[0], version, "an input"))
         if self.out_vc is not None and self.out_vc[0] != self.out_version:
-            raise AutogradError(_modified_message(
-                TENSOR[0]._wrap(self.ans[0] if isinstance(self.ans, tuple) else self.ans), self.name(),
-                self.out_vc[0], self.out_version, "an output"))
+            raise AutogradError(
+                _modified_message(
+                    TENSOR[0]._wrap(self.ans[0] if isinstance(self.ans, tuple) else self.ans),
+                    self.name(),
+                    self.out_vc[0],
+                    self.out_version,
+                    "an output",
+                )
+            )
         if create_graph:
             ans = None if self.ans is None else TENSOR[0]._make(self.ans, self, True)
             return args, ans

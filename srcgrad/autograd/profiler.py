@@ -72,8 +72,10 @@ class FunctionEvent:
         return self.cpu_time_total
 
     def __repr__(self):
-        return (f"<FunctionEvent {self.name} self_cpu_time_total={self.self_cpu_time_total:.3f}us "
-                f"cpu_time_total={self.cpu_time_total:.3f}us>")
+        return (
+            f"<FunctionEvent {self.name} self_cpu_time_total={self.self_cpu_time_total:.3f}us "
+            f"cpu_time_total={self.cpu_time_total:.3f}us>"
+        )
 
 
 class FunctionEventAvg:
@@ -112,8 +114,10 @@ class FunctionEventAvg:
         return self.cpu_time_total / self.count if self.count else 0.0
 
     def __repr__(self):
-        return (f"<FunctionEventAvg key={self.key} count={self.count} self_cpu_time_total="
-                f"{self.self_cpu_time_total:.3f}us cpu_time_total={self.cpu_time_total:.3f}us>")
+        return (
+            f"<FunctionEventAvg key={self.key} count={self.count} self_cpu_time_total="
+            f"{self.self_cpu_time_total:.3f}us cpu_time_total={self.cpu_time_total:.3f}us>"
+        )
 
 
 def _format_time(us):
@@ -190,10 +194,20 @@ class EventList(list):
         lines = [header] if header else []
         lines += [rule, row(headers), rule]
         for e in events:
-            name = e.key if len(e.key) <= width else e.key[:width - 3] + "..."
-            lines.append(row([name, f"{100 * e.self_cpu_time_total / total:.2f}%", _format_time(e.self_cpu_time_total),
-                              f"{100 * e.cpu_time_total / total:.2f}%", _format_time(e.cpu_time_total),
-                              _format_time(e.cpu_time), e.count]))
+            name = e.key if len(e.key) <= width else e.key[: width - 3] + "..."
+            lines.append(
+                row(
+                    [
+                        name,
+                        f"{100 * e.self_cpu_time_total / total:.2f}%",
+                        _format_time(e.self_cpu_time_total),
+                        f"{100 * e.cpu_time_total / total:.2f}%",
+                        _format_time(e.cpu_time_total),
+                        _format_time(e.cpu_time),
+                        e.count,
+                    ]
+                )
+            )
         lines += [rule, f"Self CPU time total: {_format_time(self.self_cpu_time_total)}", ""]
         return "\n".join(lines)
 
@@ -256,9 +270,16 @@ class profile:
             stack.pop()
             if stack:
                 stack[-1].children_ns += total
-            self.function_events.append(FunctionEvent(
-                name, (start - self._t0) / 1e3, total / 1e3, (total - frame.children_ns) / 1e3,
-                threading.get_ident(), shapes))
+            self.function_events.append(
+                FunctionEvent(
+                    name,
+                    (start - self._t0) / 1e3,
+                    total / 1e3,
+                    (total - frame.children_ns) / 1e3,
+                    threading.get_ident(),
+                    shapes,
+                )
+            )
 
     def _shapes(self, values):
         if not self.record_shapes:
@@ -277,8 +298,9 @@ class profile:
         for attr, positional in (("record", True), ("record_fast", False)):
             original = getattr(recording, attr)
             wrapper = self._forward_wrapper(original, positional)
-            for module in [m for name, m in list(sys.modules.items()) if name == "srcgrad" or
-                           name.startswith("srcgrad.")]:
+            for module in [
+                m for name, m in list(sys.modules.items()) if name == "srcgrad" or name.startswith("srcgrad.")
+            ]:
                 for key, value in list(vars(module).items()):
                     if value is original:
                         self._patch(module, key, wrapper)
@@ -374,9 +396,19 @@ class profile:
         Args:
             path: the file to write.
         """
-        trace = [{"name": e.name, "ph": "X", "ts": e.start_us, "dur": e.cpu_time_total, "pid": 0, "tid": e.thread,
-                  "cat": "cpu_op", "args": {"Input Dims": e.input_shapes} if e.input_shapes else {}}
-                 for e in sorted(self.function_events, key=lambda e: e.start_us)]
+        trace = [
+            {
+                "name": e.name,
+                "ph": "X",
+                "ts": e.start_us,
+                "dur": e.cpu_time_total,
+                "pid": 0,
+                "tid": e.thread,
+                "cat": "cpu_op",
+                "args": {"Input Dims": e.input_shapes} if e.input_shapes else {},
+            }
+            for e in sorted(self.function_events, key=lambda e: e.start_us)
+        ]
         with open(path, "w") as f:
             json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, f)
 
@@ -418,8 +450,15 @@ class record_function:
             stack.pop()
         if stack:
             stack[-1].children_ns += total
-        prof.function_events.append(FunctionEvent(self.name, (start - prof._t0) / 1e3, total / 1e3,
-                                                  (total - frame.children_ns) / 1e3, threading.get_ident()))
+        prof.function_events.append(
+            FunctionEvent(
+                self.name,
+                (start - prof._t0) / 1e3,
+                total / 1e3,
+                (total - frame.children_ns) / 1e3,
+                threading.get_ident(),
+            )
+        )
         self._state = None
         return False
 

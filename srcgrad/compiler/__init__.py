@@ -11,4 +11,16 @@ The passes, in pipeline order, one module each:
 from .api import GradFunction, clear_cache, custom_vjp, grad, jvp, set_debug, source, value_and_grad
 from .higher import hessian, hvp, jacobian
 
-__all__ = ["grad", "value_and_grad", "jvp", "hessian", "hvp", "jacobian", "source", "custom_vjp", "GradFunction", "set_debug", "clear_cache"]
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "source",
+    "custom_vjp",
+    "GradFunction",
+    "set_debug",
+    "clear_cache",
+]

@@ -21,8 +21,24 @@ Output guarantees (an ``Activity``):
 import math
 from dataclasses import dataclass, field
 
-from .ir import (Append, Assign, Cast, Const, Copy, For, ListGet, ListNew, ListReduce, ListSet, NonDiff, Opaque,
-                 Prim, UserCall, Var, walk_stmts)
+from .ir import (
+    Append,
+    Assign,
+    Cast,
+    Const,
+    Copy,
+    For,
+    ListGet,
+    ListNew,
+    ListReduce,
+    ListSet,
+    NonDiff,
+    Opaque,
+    Prim,
+    UserCall,
+    Var,
+    walk_stmts,
+)
 from .parse import error_at
 
 __all__ = ["Activity", "analyze", "diff_inputs", "inner_dicts", "check_tree_reads"]
@@ -113,8 +129,13 @@ def inner_dicts(fn, dicts):
     while changed:
         changed = False
         for s in assigns:
-            if (s.target not in out and counts[s.target] == 1 and s.target in bases and _keyed(s.value)
-                    and s.value.args[0].name in dicts | out):
+            if (
+                s.target not in out
+                and counts[s.target] == 1
+                and s.target in bases
+                and _keyed(s.value)
+                and s.value.args[0].name in dicts | out
+            ):
                 out.add(s.target)
                 changed = True
     return out
@@ -123,9 +144,15 @@ def inner_dicts(fn, dicts):
 def _keyed(value):
     """True for ``base['key']``: an item read by a constant string."""
     import ast
-    return (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
-            and isinstance(value.args[1], Const) and isinstance(value.args[1].node, ast.Constant)
-            and isinstance(value.args[1].node.value, str))
+
+    return (
+        isinstance(value, Prim)
+        and value.style == "getitem"
+        and isinstance(value.args[0], Var)
+        and isinstance(value.args[1], Const)
+        and isinstance(value.args[1].node, ast.Constant)
+        and isinstance(value.args[1].node.value, str)
+    )
 
 
 def check_tree_reads(fn, act, params):
@@ -139,16 +166,26 @@ def check_tree_reads(fn, act, params):
     import ast
     from .ir import If, While
     from .nodes import stmt_reads
+
     if not params:
         return
     tracked = act.tree_dicts
     # entries read out of the followed dicts that are not followed as dicts themselves: leaves, unless indexed
     # (then they may be dicts read in a way the adjoint does not follow: refused, as is a loop over one)
-    leaves = {s.target for s in walk_stmts(fn.body) if isinstance(s, Assign) and _keyed(s.value)
-              and s.value.args[0].name in act.dicts and s.target not in act.dicts}
-    tracked = tracked | {s.value.args[0].name for s in walk_stmts(fn.body) if isinstance(s, Assign)
-                         and isinstance(s.value, Prim) and s.value.style == "getitem"
-                         and isinstance(s.value.args[0], Var) and s.value.args[0].name in leaves}
+    leaves = {
+        s.target
+        for s in walk_stmts(fn.body)
+        if isinstance(s, Assign) and _keyed(s.value) and s.value.args[0].name in act.dicts and s.target not in act.dicts
+    }
+    tracked = tracked | {
+        s.value.args[0].name
+        for s in walk_stmts(fn.body)
+        if isinstance(s, Assign)
+        and isinstance(s.value, Prim)
+        and s.value.style == "getitem"
+        and isinstance(s.value.args[0], Var)
+        and s.value.args[0].name in leaves
+    }
     for s in walk_stmts(fn.body):
         if isinstance(s, Assign) and _keyed(s.value):
             if s.value.args[0].name in act.dicts:
@@ -162,19 +199,23 @@ def check_tree_reads(fn, act, params):
             reads = stmt_reads(s)
         if isinstance(s, Assign) and _keyed(s.value) or reads & tracked:
             p = sorted(params)[0]
-            raise error_at(fn.filename, fn.lines, s.lineno,
-                           f"srcgrad.grad with respect to '{p}', a dict holding dicts, follows it through items "
-                           f"read by constant keys ({p}['a']['b'], or inner = {p}['a'] read as inner['b']); "
-                           "it is read here in another way (a loop over it, a name given several dicts, a call)",
-                           hint="Read its entries by constant keys, or pass the inner dict as an argument of its "
-                                "own.")
+            raise error_at(
+                fn.filename,
+                fn.lines,
+                s.lineno,
+                f"srcgrad.grad with respect to '{p}', a dict holding dicts, follows it through items "
+                f"read by constant keys ({p}['a']['b'], or inner = {p}['a'] read as inner['b']); "
+                "it is read here in another way (a loop over it, a name given several dicts, a call)",
+                hint="Read its entries by constant keys, or pass the inner dict as an argument of its own.",
+            )
 
 
 _SCALAR_FUNCS = {getattr(math, n) for n in dir(math) if callable(getattr(math, n))} | {abs, max, min, float}
 
 
-def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=None, list_params=None,
-            global_shapes=None):
+def analyze(
+    fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=None, list_params=None, global_shapes=None
+):
     """Run the activity and scalar analyses on a ``NormalFunction``.
 
     Args:
@@ -203,16 +244,24 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
     act.globals = dict(global_shapes or {})
     act.varied = _reach(set(wrt_names), ((v, s.target) for s in assigns for v in diff_inputs(s.value)))
     returned = result if isinstance(result, tuple) else (result,)
-    act.useful = _reach({r.name for r in returned if isinstance(r, Var)},
-                        ((s.target, v) for s in assigns for v in diff_inputs(s.value)))
+    act.useful = _reach(
+        {r.name for r in returned if isinstance(r, Var)}, ((s.target, v) for s in assigns for v in diff_inputs(s.value))
+    )
     act.active = act.varied & act.useful
     reassigned = {s.target for s in assigns}
     seqs = {p for p in scalar_seq_params if p not in reassigned}
-    act.lists = {s.target for s in assigns if isinstance(s.value, ListNew)
-                 or (isinstance(s.value, Prim) and getattr(s.value.rule, "multiple_outputs", False))}
+    act.lists = {
+        s.target
+        for s in assigns
+        if isinstance(s.value, ListNew)
+        or (isinstance(s.value, Prim) and getattr(s.value.rule, "multiple_outputs", False))
+    }
     while True:  # another name for a list (parts = items, as a comprehension is normalized) is a list too
-        more = {s.target for s in assigns if isinstance(s.value, Copy) and isinstance(s.value.src, Var)
-                and s.value.src.name in act.lists} - act.lists
+        more = {
+            s.target
+            for s in assigns
+            if isinstance(s.value, Copy) and isinstance(s.value.src, Var) and s.value.src.name in act.lists
+        } - act.lists
         if not more:
             break
         act.lists |= more
@@ -222,7 +271,8 @@ def analyze(fn, wrt_names, scalar_params=(), scalar_seq_params=(), param_shapes=
     if act.globals:
         ints = {s.target for s in walk_stmts(fn.body) if isinstance(s, For)} - {s.target for s in assigns}
         act.const_shape = lambda node: const_shape(
-            node, act.globals, lambda n: () if n in act.scalar else act.shapes.get(n), ints)
+            node, act.globals, lambda n: () if n in act.scalar else act.shapes.get(n), ints
+        )
     _check_list_sets(fn, act)
     _check_keywords(fn, act)
     _check_list_arithmetic(fn, act, list_params or {}, reassigned)
@@ -237,6 +287,7 @@ def _check_list_arithmetic(fn, act, list_params, reassigned):
     integer indices than the list has levels (``m[0]`` of ``[[1.0, 2.0], [3.0, 4.0]]``, ``xs[1:]``).
     """
     import ast
+
     depth = {p: d for p, d in list_params.items() if p not in reassigned}
     if not depth:
         return
@@ -249,8 +300,13 @@ def _check_list_arithmetic(fn, act, list_params, reassigned):
             value, d = s.value, None
             if isinstance(value, Copy) and isinstance(value.src, Var):
                 d = depth.get(value.src.name)
-            elif (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
-                  and value.args[0].name in depth and isinstance(value.args[1], Const)):
+            elif (
+                isinstance(value, Prim)
+                and value.style == "getitem"
+                and isinstance(value.args[0], Var)
+                and value.args[0].name in depth
+                and isinstance(value.args[1], Const)
+            ):
                 idx = value.args[1].node
                 parts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
                 d = depth[value.args[0].name] - sum(not isinstance(n, ast.Slice) for n in parts)
@@ -258,15 +314,23 @@ def _check_list_arithmetic(fn, act, list_params, reassigned):
                 depth[s.target] = d
                 changed = True
     for s in walk_stmts(fn.body):
-        if (isinstance(s, Assign) and isinstance(s.value, Prim) and s.value.style in ("binop", "unary")
-                and any(isinstance(a, Var) and a.name in depth for a in s.value.args)):
+        if (
+            isinstance(s, Assign)
+            and isinstance(s.value, Prim)
+            and s.value.style in ("binop", "unary")
+            and any(isinstance(a, Var) and a.name in depth for a in s.value.args)
+        ):
             listy = [a.name for a in s.value.args if isinstance(a, Var) and a.name in depth]
             shown = [fn.display[v] for v in listy if v in fn.display]
             name = f"'{shown[0]}'" if shown else "a part of a list argument"
-            raise error_at(fn.filename, fn.lines, s.lineno,
-                           f"arithmetic on {name}, a Python list (an argument passed as a list, or a part of "
-                           "one): on lists '+' joins and '*' repeats, which srcgrad.grad does not differentiate; "
-                           "make it an array first (np.array(...)) or use its numbers (xs[i])")
+            raise error_at(
+                fn.filename,
+                fn.lines,
+                s.lineno,
+                f"arithmetic on {name}, a Python list (an argument passed as a list, or a part of "
+                "one): on lists '+' joins and '*' repeats, which srcgrad.grad does not differentiate; "
+                "make it an array first (np.array(...)) or use its numbers (xs[i])",
+            )
 
 
 def _check_keywords(fn, act):
@@ -280,10 +344,14 @@ def _check_keywords(fn, act):
         for k, a in s.value.kwargs.items():
             if isinstance(a, Var) and a.name in act.varied and a.name not in act.lists:
                 name = getattr(s.value.fn, "__name__", "the function")
-                raise error_at(fn.filename, fn.lines, s.lineno,
-                               f"the keyword argument {k}= of {name} depends on what is differentiated, and "
-                               "srcgrad differentiates a function's positional arguments only: pass it "
-                               "positionally")
+                raise error_at(
+                    fn.filename,
+                    fn.lines,
+                    s.lineno,
+                    f"the keyword argument {k}= of {name} depends on what is differentiated, and "
+                    "srcgrad differentiates a function's positional arguments only: pass it "
+                    "positionally",
+                )
 
 
 def _check_list_sets(fn, act):
@@ -294,31 +362,53 @@ def _check_list_sets(fn, act):
     place in Python, which another name may see: fine only when every value it may change is a number.
     """
     import ast
-    ops = {a.target: a.value.op for a in walk_stmts(fn.body)
-           if isinstance(a, Assign) and isinstance(a.value, Prim) and a.value.style == "binop"}
-    symbols = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
-               ast.FloorDiv: "//", ast.Mod: "%"}
+
+    ops = {
+        a.target: a.value.op
+        for a in walk_stmts(fn.body)
+        if isinstance(a, Assign) and isinstance(a.value, Prim) and a.value.style == "binop"
+    }
+    symbols = {
+        ast.Add: "+",
+        ast.Sub: "-",
+        ast.Mult: "*",
+        ast.Div: "/",
+        ast.Pow: "**",
+        ast.MatMult: "@",
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+    }
     for s in walk_stmts(fn.body):
         if not isinstance(s, ListSet):
             continue
         for n in ast.walk(s.idx.node):
-            ok = (isinstance(n, ast.Name) and n.id in act.scalar) or (
-                isinstance(n, ast.Constant) and type(n.value) is int) or isinstance(
-                n, (ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Load))
+            ok = (
+                (isinstance(n, ast.Name) and n.id in act.scalar)
+                or (isinstance(n, ast.Constant) and type(n.value) is int)
+                or isinstance(n, (ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Load))
+            )
             if not ok:
-                raise error_at(fn.filename, fn.lines, s.lineno,
-                               f"the index of an assignment into the list '{fn.display.get(s.lst, s.lst)}' must be an "
-                               "integer srcgrad.grad "
-                               "can follow: a constant, a loop variable, or arithmetic on them")
+                raise error_at(
+                    fn.filename,
+                    fn.lines,
+                    s.lineno,
+                    f"the index of an assignment into the list '{fn.display.get(s.lst, s.lst)}' must be an "
+                    "integer srcgrad.grad "
+                    "can follow: a constant, a loop variable, or arithmetic on them",
+                )
         arrays = [v for v in s.shared if v not in act.scalar]
         lst = fn.display.get(s.lst, s.lst)
         if arrays:
             op = symbols.get(type(ops.get(getattr(s.item, "name", None))), "op")
-            raise error_at(fn.filename, fn.lines, s.lineno,
-                           f"'{lst}[...] {op}= ...' changes the list's item in place when it is an array (as {op}= "
-                           "does on an ndarray), and that array may also be seen through another name or a value "
-                           f"read out of the list; srcgrad.grad computes it out of place: write "
-                           f"{lst}[i] = {lst}[i] {op} ...")
+            raise error_at(
+                fn.filename,
+                fn.lines,
+                s.lineno,
+                f"'{lst}[...] {op}= ...' changes the list's item in place when it is an array (as {op}= "
+                "does on an ndarray), and that array may also be seen through another name or a value "
+                f"read out of the list; srcgrad.grad computes it out of place: write "
+                f"{lst}[i] = {lst}[i] {op} ...",
+            )
 
 
 def _scalars(fn, assigns, params, seqs=frozenset(), number_lists=frozenset()):
@@ -356,6 +446,7 @@ _VALUES = (Prim, Copy, Cast, NonDiff, Opaque, UserCall, ListNew, ListGet, ListRe
 def _names_in(value):
     """Every name a right-hand side mentions: its variables and the names in its ``ast`` parts."""
     import ast
+
     out, todo = set(), [value]
     while todo:
         x = todo.pop()
@@ -384,13 +475,20 @@ def _atom_scalar(a, scalar, number_lists=frozenset()):
 def _list_item(node, scalar, number_lists):
     """``XS[i]`` of a list of numbers ``XS`` (a global the specialisation covers) at an integer index."""
     import ast
-    return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in number_lists
-            and not isinstance(node.slice, (ast.Slice, ast.Tuple)) and _scalar_nondiff(node.slice, scalar)
-            and not any(isinstance(n, ast.Constant) and not isinstance(n.value, int) for n in ast.walk(node.slice)))
+
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in number_lists
+        and not isinstance(node.slice, (ast.Slice, ast.Tuple))
+        and _scalar_nondiff(node.slice, scalar)
+        and not any(isinstance(n, ast.Constant) and not isinstance(n.value, int) for n in ast.walk(node.slice))
+    )
 
 
 def _const_number(node):
     import ast
+
     if isinstance(node, ast.Constant):
         return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -400,12 +498,14 @@ def _const_number(node):
 
 def _is_scalar(value, scalar, seqs=frozenset(), number_lists=frozenset()):
     import ast
+
     if isinstance(value, Prim) and value.style == "getitem":
         base, idx = value.args
         if isinstance(base, Var) and base.name in seqs and isinstance(idx, Const):
             node = idx.node
             return (isinstance(node, ast.Name) and node.id in scalar) or (
-                isinstance(node, ast.Constant) and type(node.value) is int)
+                isinstance(node, ast.Constant) and type(node.value) is int
+            )
         return False
     if isinstance(value, Prim):
         if value.style in ("binop", "unary"):
@@ -426,6 +526,7 @@ def _scalar_nondiff(node, scalar, number_lists=frozenset()):
     """``len(...)``, or arithmetic and comparisons of numbers (``XS[i]`` of a list of numbers among them): a
     Python number (or bool)."""
     import ast
+
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and not node.keywords:
         return True
     todo = [node]
@@ -440,8 +541,22 @@ def _scalar_nondiff(node, scalar, number_lists=frozenset()):
         elif isinstance(sub, ast.Call):
             if not (isinstance(sub.func, ast.Name) and sub.func.id == "len"):
                 return False
-        elif not isinstance(sub, (ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Load,
-                                  ast.cmpop, ast.boolop, ast.operator, ast.unaryop, ast.Name)):
+        elif not isinstance(
+            sub,
+            (
+                ast.Compare,
+                ast.BoolOp,
+                ast.BinOp,
+                ast.UnaryOp,
+                ast.Constant,
+                ast.Load,
+                ast.cmpop,
+                ast.boolop,
+                ast.operator,
+                ast.unaryop,
+                ast.Name,
+            ),
+        ):
             return False
     return True
 
@@ -457,6 +572,7 @@ _TOP = "top"
 
 def _broadcast(shapes):
     from .shapes import broadcast
+
     return broadcast(shapes)
 
 
@@ -480,6 +596,7 @@ def value_shape(value, shape_of_atom, dims=None):
     """
     import numpy as np
     from .shapes import prim_shape
+
     if isinstance(value, (Copy, Cast)):
         return shape_of_atom(value.src)
     if not isinstance(value, Prim):
@@ -549,11 +666,22 @@ def const_shape(node, globals_, local_shape, ints):
             return None
         if isinstance(n, ast.Compare):
             return both([n.left] + list(n.comparators))
-        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
-                and globals_.get(n.func.value.id) == "numpy" and not n.keywords and n.args):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+            and globals_.get(n.func.value.id) == "numpy"
+            and not n.keywords
+            and n.args
+        ):
             func = getattr(np, n.func.attr, None)
-            if (isinstance(func, np.ufunc) and func.nout == 1 and func.nin == len(n.args) and func.signature is None
-                    and func is not np.matmul):
+            if (
+                isinstance(func, np.ufunc)
+                and func.nout == 1
+                and func.nin == len(n.args)
+                and func.signature is None
+                and func is not np.matmul
+            ):
                 return both(n.args)
         return None
 
@@ -608,21 +736,33 @@ def infer_shapes(fn, act, param_shapes):
         return const_shape(a.node, act.globals, local_shape, ints) if act.globals else None
 
     import ast as _ast
+
     dict_shapes = {k[1]: v for k, v in param_shapes.items() if isinstance(k, tuple) and k[:1] == ("dict",)}
     assigned_names = {s.target for s in assigns}
 
     def entry_shape(value):
         """``params["W"]`` of a dict argument whose entries' shapes the specialisation knows."""
-        if (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
-                and value.args[0].name in dict_shapes and value.args[0].name not in assigned_names
-                and isinstance(value.args[1], Const) and isinstance(value.args[1].node, _ast.Constant)):
+        if (
+            isinstance(value, Prim)
+            and value.style == "getitem"
+            and isinstance(value.args[0], Var)
+            and value.args[0].name in dict_shapes
+            and value.args[0].name not in assigned_names
+            and isinstance(value.args[1], Const)
+            and isinstance(value.args[1].node, _ast.Constant)
+        ):
             return dict_shapes[value.args[0].name].get(value.args[1].node.value)
         return None
 
     def index_shape(value):
-        if not (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
-                and isinstance(value.args[1], Const) and value.args[0].name not in act.dicts
-                and value.args[0].name not in act.lists):
+        if not (
+            isinstance(value, Prim)
+            and value.style == "getitem"
+            and isinstance(value.args[0], Var)
+            and isinstance(value.args[1], Const)
+            and value.args[0].name not in act.dicts
+            and value.args[0].name not in act.lists
+        ):
             return None
         base = atom(value.args[0])
         if base is _TOP:
@@ -630,8 +770,11 @@ def infer_shapes(fn, act, param_shapes):
         return shape_index(base, value.args[1].node, ints)
 
     from .shapes import dims_resolver, index_shape as shape_index
-    dims = dims_resolver(lambda name: [] if name in fn.params or name in loop_vars else by_target.get(name, []),
-                         lambda name: () if name in act.scalar else shape.get(name))
+
+    dims = dims_resolver(
+        lambda name: [] if name in fn.params or name in loop_vars else by_target.get(name, []),
+        lambda name: () if name in act.scalar else shape.get(name),
+    )
     changed = True
     while changed:
         changed = False
@@ -642,8 +785,11 @@ def infer_shapes(fn, act, param_shapes):
                 new = _TOP
                 for value in values:
                     s = entry_shape(value)
-                    if s is None and isinstance(value, NonDiff) and (
-                            _const_number(value.node) or _scalar_nondiff(value.node, act.scalar)):
+                    if (
+                        s is None
+                        and isinstance(value, NonDiff)
+                        and (_const_number(value.node) or _scalar_nondiff(value.node, act.scalar))
+                    ):
                         s = ()  # a number (total = 0.0 before total = total + x[i])
                     if s is None and isinstance(value, NonDiff) and act.globals:
                         s = const_shape(value.node, act.globals, local_shape, ints)

@@ -30,8 +30,29 @@ import ast
 import numpy as np
 
 from ..rules.indexing import index_add, index_update
-from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListReduce,
-                 ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While)
+from .ir import (
+    Append,
+    Assign,
+    Break,
+    Cast,
+    Const,
+    Continue,
+    Copy,
+    ExprStmt,
+    For,
+    If,
+    ListGet,
+    ListNew,
+    ListReduce,
+    ListSet,
+    NonDiff,
+    Opaque,
+    Prim,
+    Return,
+    UserCall,
+    Var,
+    While,
+)
 from .memory import makes_new_array
 from .parse import error_at
 
@@ -78,37 +99,51 @@ def check(fn, act, values, shared_params=(), mutable_defaults=()):
         globals_ = sorted(r[1] for r in written if r[0] == "global")
         defaults = sorted(r[1] for r in written if r[0] == "arg" and r[1] in mutable_defaults)
         if defaults:
-            where.refuse(f"{s.inplace} changes in place the default value of '{defaults[0]}' (an array "
-                         f"{_q(where.shown(s.target))} may share), which every later call that leaves it out "
-                         "would see; srcgrad.grad computes the write out of place",
-                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
+            where.refuse(
+                f"{s.inplace} changes in place the default value of '{defaults[0]}' (an array "
+                f"{_q(where.shown(s.target))} may share), which every later call that leaves it out "
+                "would see; srcgrad.grad computes the write out of place",
+                f"Copy it first: {where.shown(s.target)} = np.copy(...)",
+            )
         if globals_:
-            where.refuse(f"{s.inplace} changes in place the module-level (or enclosing) array '{globals_[0]}' that "
-                         f"{_q(where.shown(s.target))} shares; every later call would see the change, which "
-                         "srcgrad.grad computes out of place",
-                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
+            where.refuse(
+                f"{s.inplace} changes in place the module-level (or enclosing) array '{globals_[0]}' that "
+                f"{_q(where.shown(s.target))} shares; every later call would see the change, which "
+                "srcgrad.grad computes out of place",
+                f"Copy it first: {where.shown(s.target)} = np.copy(...)",
+            )
         args = sorted(r[1] for r in written if r[0] == "arg")
         if args and recursive:
-            where.refuse(f"{s.inplace} changes in place the argument '{args[0]}' ({_q(where.shown(s.target))} may share "
-                         "its memory) of a function that calls itself: the caller reads its arguments after the "
-                         "call, and srcgrad.grad computes the write out of place, so it would not see it",
-                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
-        if args and isinstance(s.value, Prim) and s.value.fn in (index_add, index_update) and \
-                s.target not in fn.owned_params:  # (an argument copied first: the names that see it, below)
-            where.refuse(f"{s.inplace} writes into the argument '{args[0]}' ({_q(where.shown(s.target))} may share its "
-                         "memory); srcgrad.grad supports index assignment into arrays the function creates",
-                         f"Copy it first: {where.shown(s.target)} = np.copy(...)")
+            where.refuse(
+                f"{s.inplace} changes in place the argument '{args[0]}' ({_q(where.shown(s.target))} may share "
+                "its memory) of a function that calls itself: the caller reads its arguments after the "
+                "call, and srcgrad.grad computes the write out of place, so it would not see it",
+                f"Copy it first: {where.shown(s.target)} = np.copy(...)",
+            )
+        if (
+            args
+            and isinstance(s.value, Prim)
+            and s.value.fn in (index_add, index_update)
+            and s.target not in fn.owned_params
+        ):  # (an argument copied first: the names that see it, below)
+            where.refuse(
+                f"{s.inplace} writes into the argument '{args[0]}' ({_q(where.shown(s.target))} may share its "
+                "memory); srcgrad.grad supports index assignment into arrays the function creates",
+                f"Copy it first: {where.shown(s.target)} = np.copy(...)",
+            )
         after = live.after.get(sid, set())
         for other in sorted(sharers, key=lambda u: (u not in fn.display, u)):  # the user's names first
             if other not in after:
                 continue
             target = _q(where.shown(s.target))
             what = where.describe(other, sharers[other])
-            where.refuse(f"{what} may share memory with {target} (a view of it, or another name for the same "
-                         f"array) and is used after {target} is written into in place here ({s.inplace}); "
-                         f"srcgrad.grad computes the write out of place, so it would not see the write",
-                         f"Copy one of them (np.copy(...)) where it is made, or write the new value out of place "
-                         f"yourself ({_out_of_place(s.inplace)})")
+            where.refuse(
+                f"{what} may share memory with {target} (a view of it, or another name for the same "
+                f"array) and is used after {target} is written into in place here ({s.inplace}); "
+                f"srcgrad.grad computes the write out of place, so it would not see the write",
+                f"Copy one of them (np.copy(...)) where it is made, or write the new value out of place "
+                f"yourself ({_out_of_place(s.inplace)})",
+            )
 
 
 def _q(name):
@@ -188,8 +223,12 @@ class _Flow:
         roots, lines = state
         if isinstance(s, Assign):
             roots, lines = dict(roots), dict(lines)
-            if s.inplace or (isinstance(s.value, Prim) and s.value.fn in (index_add, index_update)
-                             and isinstance(s.value.args[0], Var) and s.value.args[0].name == s.target):
+            if s.inplace or (
+                isinstance(s.value, Prim)
+                and s.value.fn in (index_add, index_update)
+                and isinstance(s.value.args[0], Var)
+                and s.value.args[0].name == s.target
+            ):
                 self.write(s, roots, lines)
                 roots[s.target] = roots.get(s.target, frozenset())  # the same array, changed
             else:
@@ -282,8 +321,12 @@ class _Flow:
             return roots.get(value.lst.name, frozenset())
         if isinstance(value, Prim):
             atoms = list(value.args) + list(value.kwargs.values())
-            if (value.fn is np.copy and s.target in self.fn.owned_params and atoms == [Var(s.target)]
-                    and (len(roots.get(s.target, ())) > 1 or self.recursive)):
+            if (
+                value.fn is np.copy
+                and s.target in self.fn.owned_params
+                and atoms == [Var(s.target)]
+                and (len(roots.get(s.target, ())) > 1 or self.recursive)
+            ):
                 # the copy of an argument written into, made first. Given memory another argument shares
                 # (f(W, W)), the user's write would show through that one; in a function that calls itself,
                 # through the calling activation's argument: the copy stands for the argument's memory
@@ -292,8 +335,11 @@ class _Flow:
                 return self.fresh(s, roots, number=self.number(s))
             if value.style == "getitem" and self.number_index(s):
                 return self.fresh(s, roots, number=True)
-            if getattr(value.fn, "__name__", "") == "astype" and value.fn.__module__.startswith("srcgrad.rules") \
-                    and not _copy_false(value.kwargs):
+            if (
+                getattr(value.fn, "__name__", "") == "astype"
+                and value.fn.__module__.startswith("srcgrad.rules")
+                and not _copy_false(value.kwargs)
+            ):
                 return self.fresh(s, roots)
             return self.shares_all(atoms, roots)
         if isinstance(value, (Opaque, UserCall)):
@@ -326,8 +372,7 @@ class _Flow:
             elif isinstance(n, ast.Name):
                 if n.id not in self.act.scalar:
                     return False
-            elif not isinstance(n, (ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Mult,
-                                    ast.Load)):
+            elif not isinstance(n, (ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Load)):
                 return False
         return True
 
@@ -341,8 +386,11 @@ class _Flow:
             fn = self.callee(node.func)
             if fn is np.array or fn is np.asarray or fn is np.asanyarray:
                 return fn is np.array and not _copy_false({k.arg: k.value for k in node.keywords})
-            if fn is None or any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None
-                                                                                     for k in node.keywords):
+            if (
+                fn is None
+                or any(isinstance(a, ast.Starred) for a in node.args)
+                or any(k.arg is None for k in node.keywords)
+            ):
                 return False
             return makes_new_array(fn, node.args, {k.arg: k.value for k in node.keywords})
         return False
@@ -383,11 +431,17 @@ def _value_names(node):
     for n in ast.walk(node):
         if isinstance(n, ast.Attribute) and n.attr in _SHAPE_ATTRS and isinstance(n.value, ast.Name):
             skip.add(id(n.value))
-        elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "len" and len(n.args) == 1
-              and isinstance(n.args[0], ast.Name)):
+        elif (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == "len"
+            and len(n.args) == 1
+            and isinstance(n.args[0], ast.Name)
+        ):
             skip.add(id(n.args[0]))
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-            and id(n) not in skip}
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in skip
+    }
 
 
 def _atom_names(a):

@@ -21,8 +21,19 @@ import numpy as np
 
 from .. import rules
 from ..errors import SrcgradError, TransformError
-from . import activity, aliasing, codegen, complexity, fence, globalspec, normalize as normalize_pass, \
-    optimize as optimize_pass, reverse as reverse_pass, speckey, forward as forward_pass
+from . import (
+    activity,
+    aliasing,
+    codegen,
+    complexity,
+    fence,
+    globalspec,
+    normalize as normalize_pass,
+    optimize as optimize_pass,
+    reverse as reverse_pass,
+    speckey,
+    forward as forward_pass,
+)
 from .cache import Compiled, Current, Defaults, cached, clear_cache, collect_deps, remember, remember_spec
 from .naming import Namer, Namespace
 from .methods import BoundGradFunction
@@ -31,8 +42,17 @@ from .wrapping import WrappedOriginal, Wrt, resolve_wrt
 from .ir import Assign, walk_stmts
 from .parse import parse_function
 
-__all__ = ["grad", "value_and_grad", "jvp", "source", "custom_vjp", "GradFunction", "JVPFunction", "set_debug",
-           "clear_cache"]
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "source",
+    "custom_vjp",
+    "GradFunction",
+    "JVPFunction",
+    "set_debug",
+    "clear_cache",
+]
 
 _DEBUG = set(filter(None, os.environ.get("SRCGRAD_DEBUG", "").split(",")))
 _RULES_LOADED = False
@@ -57,6 +77,7 @@ def _load_rules():
         return
     import importlib
     import pkgutil
+
     for info in pkgutil.iter_modules(rules.__path__):
         if info.name.startswith("scipy_") and info.name != "scipy_rules":
             continue  # they import scipy: registered with it (srcgrad/rules/scipy_rules.py)
@@ -84,14 +105,33 @@ def _collector_paused():
 def _mutable_defaults(fn):
     """The parameters whose default value is an array, list or dict: one object every call that leaves the
     argument out shares, as a module-level array is."""
-    return {name for name, p in inspect.signature(fn).parameters.items()
-            if isinstance(p.default, (np.ndarray, list, dict))}
+    return {
+        name for name, p in inspect.signature(fn).parameters.items() if isinstance(p.default, (np.ndarray, list, dict))
+    }
 
 
-def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize, source_text=None,
-              scalar_seq_params=(), param_shapes=None, dict_params=(), ragged_params=(), complex_params=(),
-              list_params=None, shared_params=(), nested_dict_params=(), global_parts=None, plain_stack=False,
-              checkpoint=False, static_args=None, text_params=None):
+def transform(
+    fn,
+    wrt_names,
+    wrt_tuple,
+    scalar_params,
+    preserve_result,
+    optimize,
+    source_text=None,
+    scalar_seq_params=(),
+    param_shapes=None,
+    dict_params=(),
+    ragged_params=(),
+    complex_params=(),
+    list_params=None,
+    shared_params=(),
+    nested_dict_params=(),
+    global_parts=None,
+    plain_stack=False,
+    checkpoint=False,
+    static_args=None,
+    text_params=None,
+):
     """Run the whole pipeline on ``fn``; returns a ``Compiled``.
 
     Args:
@@ -129,32 +169,44 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     global_shapes = globalspec.names_in(ns.values, global_parts)
     if global_shapes:
         global_shapes.update({name: "numpy" for name, v in ns.values.items() if v is np})
-    act = activity.analyze(normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params,
-                           global_shapes)
+    act = activity.analyze(
+        normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params, global_shapes
+    )
     aliasing.check(normal, act, ns.values, shared_params, _mutable_defaults(fn))
     may_be_complex, ns.complex_result = complexity.check(normal, act, scopes, complex_params)
     _refuse_complex_higher_order(parsed, fn, scopes, may_be_complex)
     ns.real_values = not may_be_complex
-    act.dicts = {p for p in dict_params if not any(
-        isinstance(s, Assign) and s.target == p for s in walk_stmts(normal.body))}
+    act.dicts = {
+        p for p in dict_params if not any(isinstance(s, Assign) and s.target == p for s in walk_stmts(normal.body))
+    }
     inner = activity.inner_dicts(normal, act.dicts)  # p['i'] of a dict holding dicts: a dict adjoint too
     act.dicts |= inner
     act.tree_dicts = inner | (act.dicts & set(nested_dict_params))
     activity.check_tree_reads(normal, act, [p for p in wrt_names if p in nested_dict_params])
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
     dout_name = namer.fresh("dout")  # `dout_2` when the user's code has a `dout` of its own
-    fdef = reverse_pass.reverse(normal, act, wrt_names, namer, ns, preserve_result=preserve_result,
-                                wrt_tuple=wrt_tuple, dout_name=dout_name,
-                                callee_derivative=lambda f, w: GradFunction(f, wrt=w), plain_stack=plain_stack,
-                                checkpoint=checkpoint)
+    fdef = reverse_pass.reverse(
+        normal,
+        act,
+        wrt_names,
+        namer,
+        ns,
+        preserve_result=preserve_result,
+        wrt_tuple=wrt_tuple,
+        dout_name=dout_name,
+        callee_derivative=lambda f, w: GradFunction(f, wrt=w),
+        plain_stack=plain_stack,
+        checkpoint=checkpoint,
+    )
     wrt_text = ", ".join(wrt_names)
     doc = f"Gradient of {fn.__qualname__} with respect to {wrt_text}; generated by srcgrad from {parsed.filename}."
     fdef.body.insert(0, ast.Expr(value=ast.Constant(value=doc)))
     _debug("reverse", lambda: codegen.to_source(fdef))
     scalar_out = _scalar_output(fdef)
     if optimize:
-        optimize_pass.optimize(fdef, ns.values, _static_shapes(act, namer, scalar_out, dout_name),
-                               floats=namer.adjoints().values())
+        optimize_pass.optimize(
+            fdef, ns.values, _static_shapes(act, namer, scalar_out, dout_name), floats=namer.adjoints().values()
+        )
         _debug("optimize", lambda: codegen.to_source(fdef))
     text = codegen.to_source(fdef)
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
@@ -165,9 +217,25 @@ def transform(fn, wrt_names, wrt_tuple, scalar_params, preserve_result, optimize
     return spec
 
 
-_TRUTH_FUNCTIONS = {np.allclose, np.array_equal, np.array_equiv, np.isclose, np.any, np.all, np.isfinite, np.isnan,
-                    np.isinf, np.logical_and, np.logical_or, np.logical_not, np.logical_xor, isinstance, bool,
-                    callable, hasattr}
+_TRUTH_FUNCTIONS = {
+    np.allclose,
+    np.array_equal,
+    np.array_equiv,
+    np.isclose,
+    np.any,
+    np.all,
+    np.isfinite,
+    np.isnan,
+    np.isinf,
+    np.logical_and,
+    np.logical_or,
+    np.logical_not,
+    np.logical_xor,
+    isinstance,
+    bool,
+    callable,
+    hasattr,
+}
 
 
 def _refuse_truth_values(normal, values):
@@ -176,14 +244,16 @@ def _refuse_truth_values(normal, values):
     import ast as _ast
     from .ir import NonDiff, Var
     from .parse import error_at
+
     result = normal.body[-1].value
     if not isinstance(result, Var):
         return
     found = [s.value for s in walk_stmts(normal.body) if isinstance(s, Assign) and s.target == result.name]
 
     def truth(node):
-        if isinstance(node, (_ast.Compare, _ast.BoolOp)) or (isinstance(node, _ast.UnaryOp)
-                                                              and isinstance(node.op, _ast.Not)):
+        if isinstance(node, (_ast.Compare, _ast.BoolOp)) or (
+            isinstance(node, _ast.UnaryOp) and isinstance(node.op, _ast.Not)
+        ):
             return True
         if isinstance(node, _ast.Constant):
             return isinstance(node.value, bool)
@@ -202,8 +272,12 @@ def _refuse_truth_values(normal, values):
         return False
 
     if found and all(isinstance(v, NonDiff) and truth(v.node) for v in found):
-        raise error_at(normal.filename, normal.lines, normal.body[-1].lineno,
-                       "the function returns a truth value (a comparison, np.allclose, ...), which has no gradient")
+        raise error_at(
+            normal.filename,
+            normal.lines,
+            normal.body[-1].lineno,
+            "the function returns a truth value (a comparison, np.allclose, ...), which has no gradient",
+        )
 
 
 def _refuse_complex_higher_order(parsed, fn, scopes, may_be_complex):
@@ -215,9 +289,11 @@ def _refuse_complex_higher_order(parsed, fn, scopes, may_be_complex):
     generated = fn.__code__.co_filename.startswith("<srcgrad:")
     inlined = any(name == "generated" for scope in scopes for _, _, name, _ in scope.deps)
     if generated or inlined:
-        raise parsed.error(parsed.node, "a derivative of a derivative where complex values may flow is not supported "
-                           "by the compiler",
-                           "Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).")
+        raise parsed.error(
+            parsed.node,
+            "a derivative of a derivative where complex values may flow is not supported by the compiler",
+            "Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
+        )
 
 
 def _refuse_ragged(parsed, params):
@@ -234,7 +310,8 @@ def _refuse_ragged(parsed, params):
         "(the gradient of a list argument is one array)",
         f"Pass the arrays as separate arguments, or as a dict ({p}={{'a': ..., 'b': ...}}, looped over with "
         f"for v in {p}.values()): the gradient is then a dict with the same keys. Arrays of one shape can be "
-        "passed as a list (or np.stack them); srcgrad.jvp takes this list as it is.")
+        "passed as a list (or np.stack them); srcgrad.jvp takes this list as it is.",
+    )
 
 
 def _scalar_output(fdef):
@@ -266,17 +343,30 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
     ns = Namespace(namer)
     scalar_params, seq_params, shapes, dicts = speckey.split_key(params, key)
     scalar_params = scalar_params + list(scalar_extra)
-    normal, scopes = normalize_pass.normalize(parsed, namer, ns, {p: k for p, k in dicts.items() if k is not None},
-                                              speckey.static_args(params, key), tuple_result=True,
-                                              text_params=speckey.text_params(params, key))
+    normal, scopes = normalize_pass.normalize(
+        parsed,
+        namer,
+        ns,
+        {p: k for p, k in dicts.items() if k is not None},
+        speckey.static_args(params, key),
+        tuple_result=True,
+        text_params=speckey.text_params(params, key),
+    )
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, speckey.list_params(params, key))
     aliasing.check(normal, act, ns.values, speckey.shared_params(params, key), _mutable_defaults(fn))
     may_be_complex = complexity.check(normal, act, scopes, speckey.complex_params(params, key))[0]
     _refuse_complex_higher_order(parsed, fn, scopes, may_be_complex)
     ns.real_values = not may_be_complex
-    builder = forward_pass.Forward(normal, act, wrt_names, namer, ns, name=namer.fresh("jvp_" + normal.name),
-                                   callee_derivative=lambda f, w: JVPFunction(f, wrt=w))
+    builder = forward_pass.Forward(
+        normal,
+        act,
+        wrt_names,
+        namer,
+        ns,
+        name=namer.fresh("jvp_" + normal.name),
+        callee_derivative=lambda f, w: JVPFunction(f, wrt=w),
+    )
     tangents = [namer.adjoint(p) for p in wrt_names]
     fdef = builder.build_jvp(tangents)
     doc = f"Forward-mode derivative (JVP) of {fn.__qualname__} along {', '.join(wrt_names)}; generated by srcgrad."
@@ -299,10 +389,22 @@ def dump_ir(normal, namer, ns):
     body = r.forward(normal.body, 0, set(normal.params))
     ret = normal.body[-1].value
     body.append(ast.Return(value=ast.Name(id=ret.name, ctx=ast.Load()) if hasattr(ret, "name") else ret.node))
-    fdef = ast.FunctionDef(name=normal.name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in normal.params],
-                           vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-                           body=reverse_pass._resolve_markers(body, set(), r), decorator_list=[], returns=None,
-                           type_comment=None)
+    fdef = ast.FunctionDef(
+        name=normal.name,
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=p) for p in normal.params],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=[],
+        ),
+        body=reverse_pass._resolve_markers(body, set(), r),
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
     return codegen.to_source(fdef)
 
 
@@ -323,8 +425,10 @@ class GradFunction:
     def __init__(self, fn, wrt=0, preserve_result=False, optimize=True, verbose=False, source=None, checkpoint=False):
         inner = fn if isinstance(fn, GradFunction) else None
         if inner is not None and (inner.preserve_result or inner._wrt_tuple):
-            raise TransformError(f"grad of {inner!r}, which returns a tuple (value_and_grad, or a tuple of "
-                                 "gradients): a gradient needs a function returning one value")
+            raise TransformError(
+                f"grad of {inner!r}, which returns a tuple (value_and_grad, or a tuple of "
+                "gradients): a gradient needs a function returning one value"
+            )
         if inner is None and not inspect.isfunction(fn):
             raise TransformError(f"srcgrad.grad needs a Python function, got {fn!r}")
         self._original = fn
@@ -336,8 +440,11 @@ class GradFunction:
         sig = inner._signature if inner is not None else inspect.signature(fn)
         self._signature = sig
         self._signature_of = (root.__defaults__, root.__kwdefaults__)
-        self._params = [p.name for p in sig.parameters.values()
-                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        self._params = [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
         self.wrt, self._wrt_tuple = resolve_wrt(root, self._params, wrt)
         self._wrt_index = [self._params.index(w) for w in self.wrt]
         self.preserve_result = preserve_result
@@ -377,25 +484,43 @@ class GradFunction:
         spec = self._specs.get(own_key)
         if spec is not None and (self._inner is None or spec.origin is fn) and spec.fresh(fn):
             return spec
-        cache_key = (fn.__code__, tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key,
-                     self._source_text) + (("plain",) if plain_stack else ()) + (("checkpoint",) if self.checkpoint else ())
+        cache_key = (
+            (fn.__code__, tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key, self._source_text)
+            + (("plain",) if plain_stack else ())
+            + (("checkpoint",) if self.checkpoint else ())
+        )
         spec = cached(cache_key, fn)
         if spec is None:
             scalar_params, seq_params, shapes, dicts = speckey.split_key(self._params, key)
             with _collector_paused():
-                spec = transform(fn, self.wrt, self._wrt_tuple, scalar_params + list(scalar_extra),
-                                 self.preserve_result, self.optimize, self._source_text, seq_params, shapes, dicts,
-                                 [p for p, k in zip(self._params, key) if k == 4],
-                                 complex_params=speckey.complex_params(self._params, key),
-                                 list_params=speckey.list_params(self._params, key),
-                                 shared_params=speckey.shared_params(self._params, key),
-                                 text_params=speckey.text_params(self._params, key),
-                                 nested_dict_params=[p for p, k in zip(self._params, key) if isinstance(
-                                     k, speckey.DictKey) and any(s == "dict" for _, s in k)],
-                                 global_parts=globalspec.by_object(
-                                     watched, key[len(self._params):len(self._params) + len(watched)]),
-                                 plain_stack=plain_stack, checkpoint=self.checkpoint,
-                                 static_args=speckey.static_args(self._params, key))
+                spec = transform(
+                    fn,
+                    self.wrt,
+                    self._wrt_tuple,
+                    scalar_params + list(scalar_extra),
+                    self.preserve_result,
+                    self.optimize,
+                    self._source_text,
+                    seq_params,
+                    shapes,
+                    dicts,
+                    [p for p, k in zip(self._params, key) if k == 4],
+                    complex_params=speckey.complex_params(self._params, key),
+                    list_params=speckey.list_params(self._params, key),
+                    shared_params=speckey.shared_params(self._params, key),
+                    text_params=speckey.text_params(self._params, key),
+                    nested_dict_params=[
+                        p
+                        for p, k in zip(self._params, key)
+                        if isinstance(k, speckey.DictKey) and any(s == "dict" for _, s in k)
+                    ],
+                    global_parts=globalspec.by_object(
+                        watched, key[len(self._params) : len(self._params) + len(watched)]
+                    ),
+                    plain_stack=plain_stack,
+                    checkpoint=self.checkpoint,
+                    static_args=speckey.static_args(self._params, key),
+                )
             spec.deps = spec.deps + (("global", Defaults(fn), "defaults", fn.__defaults__),)
             spec.origin = fn
             remember(cache_key, spec)
@@ -428,9 +553,14 @@ class GradFunction:
             args = tuple(bound.arguments[p] for p in self._params)
         shared = self._inplace is not False  # arguments sharing memory matter only to in-place writes
         watched = self._watched()  # globals and closure values, specialised on as arguments are
-        raw = tuple([a.shape if type(a) is np.ndarray else speckey.kind(a) for a in args]
-                    + [a.shape if type(a) is np.ndarray else speckey.extra_kind(a) for a in watched]
-                    + [speckey.shared_args(args) if shared else None, complexity.complex_mask(args + speckey.specialised(watched))])
+        raw = tuple(
+            [a.shape if type(a) is np.ndarray else speckey.kind(a) for a in args]
+            + [a.shape if type(a) is np.ndarray else speckey.extra_kind(a) for a in watched]
+            + [
+                speckey.shared_args(args) if shared else None,
+                complexity.complex_mask(args + speckey.specialised(watched)),
+            ]
+        )
         key = self._keys.get(raw)
         if key is None:
             key = speckey.key(args, shared, watched)
@@ -443,13 +573,16 @@ class GradFunction:
                 raise TypeError(
                     f"srcgrad.grad of {self._original.__qualname__} with respect to {self._params[i]}, an array of "
                     f"{a.dtype} (integers do not have gradients, and an adjoint kept in their dtype would be "
-                    f"truncated): pass floats, e.g. {self._params[i]}.astype(float)")
+                    f"truncated): pass floats, e.g. {self._params[i]}.astype(float)"
+                )
         spec = self._spec(key, watched)
         self._last = spec
         self._inplace = spec.inplace
         if dout is not None and spec.scalar_out and np.ndim(dout) != 0:
-            raise ValueError(f"dout has shape {np.shape(dout)}, but {self._original.__qualname__} returns a "
-                             "number: pass a number (or an array of shape ())")
+            raise ValueError(
+                f"dout has shape {np.shape(dout)}, but {self._original.__qualname__} returns a "
+                "number: pass a number (or an array of shape ())"
+            )
         try:
             out = spec.fn(*args) if dout is None else spec.fn(*args, **{spec.dout_name: dout})
         except Exception as err:
@@ -484,13 +617,17 @@ class GradFunction:
             if type(a) is list or type(a) is tuple:  # of numbers (or nested): the gradient is an array of its shape
                 wrong = speckey.kind(a) in (2, 5) and np.shape(g) != np.shape(a)
             else:
-                wrong = (np.shape(g) != np.shape(a)) if type(a) is np.ndarray else (type(a) in speckey.NUMBER_TYPES
-                                                                                   and np.ndim(g))
+                wrong = (
+                    (np.shape(g) != np.shape(a))
+                    if type(a) is np.ndarray
+                    else (type(a) in speckey.NUMBER_TYPES and np.ndim(g))
+                )
             if wrong:
                 raise SrcgradError(
                     f"the gradient with respect to {self._params[i]} came out with shape {np.shape(g)} for an "
                     f"argument of shape {np.shape(a)}: an argument is not what the specialisation assumed (a list "
-                    "of numbers with an array in it?)")
+                    "of numbers with an array in it?)"
+                )
             if type(a) is np.ndarray and (type(g) is not np.ndarray or g.dtype != a.dtype):
                 if fixed is None:
                     fixed = list(grads)
@@ -538,8 +675,9 @@ class JVPFunction:
     def __init__(self, fn, wrt=0, optimize=True, verbose=False, source=None):
         inner = fn if isinstance(fn, GradFunction) else None
         if inner is not None and (inner.preserve_result or inner._wrt_tuple):
-            raise TransformError(f"jvp of {inner!r}, which returns a tuple (value_and_grad, or a tuple of "
-                                 "gradients), is not supported")
+            raise TransformError(
+                f"jvp of {inner!r}, which returns a tuple (value_and_grad, or a tuple of gradients), is not supported"
+            )
         if inner is None and not inspect.isfunction(fn):
             raise TransformError(f"srcgrad.jvp needs a Python function, got {fn!r}")
         self._original = fn
@@ -550,8 +688,11 @@ class JVPFunction:
         sig = inner._signature if inner is not None else inspect.signature(fn)
         self._signature = sig
         self._signature_of = (root.__defaults__, root.__kwdefaults__)
-        self._params = [p.name for p in sig.parameters.values()
-                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        self._params = [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
         self.wrt, self._tuple = resolve_wrt(root, self._params, wrt)
         self.optimize, self.verbose, self._source_text = optimize, verbose, source
         self._specs = {}
@@ -627,8 +768,10 @@ class JVPFunction:
         """
         key = (0,) * len(self._params)
         if self._inner is not None:
-            raise TransformError(f"a function calling {self._original!r}'s JVP is not differentiable by the "
-                                 "compiler yet: call srcgrad.hvp, or differentiate the gradient itself")
+            raise TransformError(
+                f"a function calling {self._original!r}'s JVP is not differentiable by the "
+                "compiler yet: call srcgrad.hvp, or differentiate the gradient itself"
+            )
         fn = self._spec(key).fn
         return fn, (("global", Current(lambda: self._spec(key).fn), "generated", fn),)
 
@@ -661,11 +804,13 @@ class JVPFunction:
 
 
 @overload
-def jvp(fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
-        source: str | None = None) -> JVPFunction: ...
+def jvp(
+    fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False, source: str | None = None
+) -> JVPFunction: ...
 @overload
-def jvp(fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
-        source: str | None = None) -> Callable[[Callable[..., Any]], JVPFunction]: ...
+def jvp(
+    fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False, source: str | None = None
+) -> Callable[[Callable[..., Any]], JVPFunction]: ...
 def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):  # noqa: E302
     """Forward mode: a function returning ``(value, tangent_out)`` from ``(*args, tangent)``.
 
@@ -689,14 +834,37 @@ def jvp(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):  # noqa: 
 
 
 @overload
-def grad(fn: Callable[..., Any], wrt: Wrt = 0, *, preserve_result: bool = False, optimize: bool = True,
-         verbose: bool = False, source: str | None = None, checkpoint: bool = False) -> GradFunction: ...
+def grad(
+    fn: Callable[..., Any],
+    wrt: Wrt = 0,
+    *,
+    preserve_result: bool = False,
+    optimize: bool = True,
+    verbose: bool = False,
+    source: str | None = None,
+    checkpoint: bool = False,
+) -> GradFunction: ...
 @overload
-def grad(fn: None = None, wrt: Wrt = 0, *, preserve_result: bool = False, optimize: bool = True,
-         verbose: bool = False, source: str | None = None,
-         checkpoint: bool = False) -> Callable[[Callable[..., Any]], GradFunction]: ...
-def grad(fn=None, wrt=0, *, preserve_result=False, optimize=True, verbose=False, source=None,  # noqa: E302
-         checkpoint=False):
+def grad(
+    fn: None = None,
+    wrt: Wrt = 0,
+    *,
+    preserve_result: bool = False,
+    optimize: bool = True,
+    verbose: bool = False,
+    source: str | None = None,
+    checkpoint: bool = False,
+) -> Callable[[Callable[..., Any]], GradFunction]: ...
+def grad(
+    fn=None,
+    wrt=0,
+    *,
+    preserve_result=False,
+    optimize=True,
+    verbose=False,
+    source=None,  # noqa: E302
+    checkpoint=False,
+):
     """The gradient of ``fn``, compiled to readable Python source.
 
     Usable as ``grad(f)``, ``@grad`` and ``@grad(wrt=(0, 1))``.
@@ -726,20 +894,30 @@ def grad(fn=None, wrt=0, *, preserve_result=False, optimize=True, verbose=False,
         NoRuleError: a function with no rule and no source is on a path to the output.
     """
     if fn is None:
-        return lambda f: grad(f, wrt, preserve_result=preserve_result, optimize=optimize, verbose=verbose,
-                              source=source, checkpoint=checkpoint)
+        return lambda f: grad(
+            f,
+            wrt,
+            preserve_result=preserve_result,
+            optimize=optimize,
+            verbose=verbose,
+            source=source,
+            checkpoint=checkpoint,
+        )
     if inspect.ismethod(fn):  # grad(model.loss): the class's function, self passed on every call
-        return BoundGradFunction(fn, wrt, lambda f, w: GradFunction(f, w, preserve_result, optimize, verbose, source,
-                                                                    checkpoint))
+        return BoundGradFunction(
+            fn, wrt, lambda f, w: GradFunction(f, w, preserve_result, optimize, verbose, source, checkpoint)
+        )
     return GradFunction(fn, wrt, preserve_result, optimize, verbose, source, checkpoint)
 
 
 @overload
-def value_and_grad(fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
-                   source: str | None = None) -> GradFunction: ...
+def value_and_grad(
+    fn: Callable[..., Any], wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False, source: str | None = None
+) -> GradFunction: ...
 @overload
-def value_and_grad(fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False,
-                   source: str | None = None) -> Callable[[Callable[..., Any]], GradFunction]: ...
+def value_and_grad(
+    fn: None = None, wrt: Wrt = 0, *, optimize: bool = True, verbose: bool = False, source: str | None = None
+) -> Callable[[Callable[..., Any]], GradFunction]: ...
 def value_and_grad(fn=None, wrt=0, *, optimize=True, verbose=False, source=None):  # noqa: E302
     """Like ``grad`` but the result returns ``(value, gradient)``.
 

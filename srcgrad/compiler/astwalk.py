@@ -65,8 +65,11 @@ class Transformer(ast.NodeTransformer):
         if method is None:
             method = cls.generic_visit
             # Nothing under a field-less node, a constant, or a name (its context) can change: skip them.
-            if not node_class._fields or node_class is ast.Constant or (
-                    node_class is ast.Name and not any(hasattr(cls, "visit_" + c) for c in ("Load", "Store", "Del"))):
+            if (
+                not node_class._fields
+                or node_class is ast.Constant
+                or (node_class is ast.Name and not any(hasattr(cls, "visit_" + c) for c in ("Load", "Store", "Del")))
+            ):
                 method = _keep
         self._methods[node_class] = method
         return method
@@ -107,7 +110,7 @@ class Transformer(ast.NodeTransformer):
         new = values[:i]
         if first is not None:
             new.extend(first)
-        for value in values[i + 1:]:
+        for value in values[i + 1 :]:
             if isinstance(value, _AST):
                 value = self.visit(value)
                 if value is None:

@@ -11,8 +11,19 @@ import threading
 
 from ..rules.registry import _TABLE_VERSION
 
-__all__ = ["CACHE", "CACHE_SIZE", "SPECS_SIZE", "Compiled", "Defaults", "cached", "remember", "remember_spec",
-           "clear_cache", "collect_deps", "Current"]
+__all__ = [
+    "CACHE",
+    "CACHE_SIZE",
+    "SPECS_SIZE",
+    "Compiled",
+    "Defaults",
+    "cached",
+    "remember",
+    "remember_spec",
+    "clear_cache",
+    "collect_deps",
+    "Current",
+]
 
 CACHE = {}  # cache key -> the last few transformations made for it (see cached / remember); least recent first
 CACHE_SIZE = 256
@@ -61,6 +72,8 @@ def clear_cache():
     edited); this frees the memory of every cached gradient.
     """
     CACHE.clear()
+
+
 class Compiled:
     """One transformation: the generated function, its text, and what it depended on (``fresh`` checks it)."""
 

@@ -32,6 +32,7 @@ def _print(node):
         return _astor_source(node).rstrip("\n")
     return ast.unparse(ast.fix_missing_locations(node))  # unparse reads lineno (for type comments)
 
+
 __all__ = ["to_source", "compile_function"]
 
 _COUNTER = itertools.count(1)
@@ -88,13 +89,23 @@ def _stmt_lines(s, depth, out):
         _block(s.body, depth + 1, out)
         return
     if isinstance(s, ast.FunctionDef):
-        stub = ast.FunctionDef(name=s.name, args=s.args, body=[ast.Pass()], decorator_list=[], returns=None,
-                               type_comment=None, **({"type_params": []} if "type_params" in ast.FunctionDef._fields
-                                                     else {}))
+        stub = ast.FunctionDef(
+            name=s.name,
+            args=s.args,
+            body=[ast.Pass()],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+            **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}),
+        )
         header = _print(stub).strip().splitlines()[:-1]  # (the last line is the stub's pass; a long signature
         out.extend(pad + line for line in header)  # is printed over several lines)
-        if s.body and isinstance(s.body[0], ast.Expr) and isinstance(s.body[0].value, ast.Constant) \
-                and isinstance(s.body[0].value.value, str):
+        if (
+            s.body
+            and isinstance(s.body[0], ast.Expr)
+            and isinstance(s.body[0].value, ast.Constant)
+            and isinstance(s.body[0].value.value, str)
+        ):
             out.append(f'{pad}{_INDENT}"""{s.body[0].value.value}"""')
             body = s.body[1:]
         else:

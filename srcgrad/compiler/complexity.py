@@ -26,11 +26,27 @@ import warnings
 import numpy as np
 
 from ..rules.complexnums import MAKES_COMPLEX, REAL_PARTS, REAL_VALUED
-from .ir import (Append, Assign, Cast, Const, Copy, ListGet, ListNew, ListReduce, ListSet, NonDiff, Opaque, Prim,
-                 UserCall, Var, walk_stmts)
+from .ir import (
+    Append,
+    Assign,
+    Cast,
+    Const,
+    Copy,
+    ListGet,
+    ListNew,
+    ListReduce,
+    ListSet,
+    NonDiff,
+    Opaque,
+    Prim,
+    UserCall,
+    Var,
+    walk_stmts,
+)
 from .parse import error_at
 
 __all__ = ["check", "holds_complex", "complex_mask"]
+
 
 def holds_complex(value):
     """True for a complex number or array, or a list, tuple or dict holding one."""
@@ -178,27 +194,41 @@ def check(normal, act, scopes, complex_params=()):
                 continue
             if isinstance(value, ListGet) and _real_part(value, producers):
                 continue
-            if _made_complex(value, complex_names) or any(_complex_atom(a, maybe, complex_names)
-                                                          for a in _atoms(value)):
+            if _made_complex(value, complex_names) or any(
+                _complex_atom(a, maybe, complex_names) for a in _atoms(value)
+            ):
                 maybe.add(s.target)
                 changed = True
     for s in stmts:
         value = s.value
-        if (isinstance(value, Prim) and value.rule is not None and value.rule.differentiable
-                and not getattr(value.rule, "complex", False)
-                and any(isinstance(a, Var) and a.name in act.active for a in _atoms(value))
-                and any(_complex_atom(a, maybe, complex_names) for a in _atoms(value))):
+        if (
+            isinstance(value, Prim)
+            and value.rule is not None
+            and value.rule.differentiable
+            and not getattr(value.rule, "complex", False)
+            and any(isinstance(a, Var) and a.name in act.active for a in _atoms(value))
+            and any(_complex_atom(a, maybe, complex_names) for a in _atoms(value))
+        ):
             raise error_at(
-                normal.filename, normal.lines, s.lineno,
+                normal.filename,
+                normal.lines,
+                s.lineno,
                 f"the derivative rule of {_name(value.fn)} is not verified for complex values, and a complex value "
                 "may reach this call",
                 "srcgrad refuses rather than risk a wrong gradient; docs/compiler.md, 'Complex numbers', lists the "
-                "functions that take complex values. Work on real and imaginary parts (np.real, np.imag).")
-    consts = any(_mentions_complex(a.node, complex_names) for s in stmts for a in _atoms(s.value)
-                 if isinstance(a, Const))
+                "functions that take complex values. Work on real and imaginary parts (np.real, np.imag).",
+            )
+    consts = any(
+        _mentions_complex(a.node, complex_names) for s in stmts for a in _atoms(s.value) if isinstance(a, Const)
+    )
     returned = normal.body[-1].value
-    result = _complex_atom(returned, maybe, complex_names) if isinstance(returned, (Var, Const)) else \
-        any(_complex_atom(r, maybe, complex_names) for r in returned) if isinstance(returned, tuple) else bool(maybe)
+    result = (
+        _complex_atom(returned, maybe, complex_names)
+        if isinstance(returned, (Var, Const))
+        else any(_complex_atom(r, maybe, complex_names) for r in returned)
+        if isinstance(returned, tuple)
+        else bool(maybe)
+    )
     return bool(maybe) or consts, result
 
 

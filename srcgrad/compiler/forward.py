@@ -18,8 +18,31 @@ import inspect
 
 from ..errors import NoRuleError
 from . import inline
-from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListPop,
-                 ListReduce, ListSet, NonDiff, Opaque, Prim, UserCall, Var, While, clone, walk_stmts)
+from .ir import (
+    Append,
+    Assign,
+    Break,
+    Cast,
+    Const,
+    Continue,
+    Copy,
+    ExprStmt,
+    For,
+    If,
+    ListGet,
+    ListNew,
+    ListPop,
+    ListReduce,
+    ListSet,
+    NonDiff,
+    Opaque,
+    Prim,
+    UserCall,
+    Var,
+    While,
+    clone,
+    walk_stmts,
+)
 from .parse import error_at
 from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, stmt_reads
 from .reverse import Reverse, refuse_higher_order
@@ -41,7 +64,12 @@ class Forward(Reverse):
         kwargs = {k: self.value_node(a) for k, a in value.kwargs.items()}
         variadic = getattr(rule, "variadic", False) and i >= len(rule.jvps) - 1
         tpl = None if variadic else inline.template(jvp)
-        if tpl is not None and not tpl.vararg and len(args) <= tpl.npositional - 2 and all(k in tpl.params[2 + len(args):] for k in kwargs):
+        if (
+            tpl is not None
+            and not tpl.vararg
+            and len(args) <= tpl.npositional - 2
+            and all(k in tpl.params[2 + len(args) :] for k in kwargs)
+        ):
             operands = {tpl.params[0]: _name(t), tpl.params[1]: ans}
             operands.update(zip(tpl.params[2:], args))
             operands.update(kwargs)
@@ -56,8 +84,13 @@ class Forward(Reverse):
 
     def unspread(self, expr, a, v):
         """``broadcast_like(da, v)`` is ``da`` itself when ``a`` provably has ``v``'s shape (nothing to spread)."""
-        if (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and len(expr.args) == 2
-                and self.ns.values.get(expr.func.id) is broadcast_like and not expr.keywords):
+        if (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and len(expr.args) == 2
+            and self.ns.values.get(expr.func.id) is broadcast_like
+            and not expr.keywords
+        ):
             result = () if v in self.act.scalar else self.act.shapes.get(v)
             if unstretched(self.shape_of(a), result):
                 return expr.args[0]
@@ -124,19 +157,22 @@ class Forward(Reverse):
                 # (not before the loop for a variable that does not exist yet: its first read in the loop
                 # comes after an assignment, or it fails as the function does)
                 self.materialize({v for v in (entry - state) | (after - entry) if v in defined}, pre)
-                self.materialize(self.joinable(entry - st, inside, assigned)
-                                 | {v for v in after - entry - st if v in inside}, body)
+                self.materialize(
+                    self.joinable(entry - st, inside, assigned) | {v for v in after - entry - st if v in inside}, body
+                )
                 self.loop_stack.pop()
                 out += pre
                 for stmt, at, where, known in exits:
                     zeros = []
-                    self.materialize({v for v in (after if isinstance(stmt, ast.Break) else entry) - at
-                                      if v in known}, zeros)
+                    self.materialize(
+                        {v for v in (after if isinstance(stmt, ast.Break) else entry) - at if v in known}, zeros
+                    )
                     k = next(k for k, x in enumerate(where) if x is stmt)
                     where[k:k] = zeros
                 if isinstance(s, For):
-                    out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
-                                       orelse=[]))
+                    out.append(
+                        ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()], orelse=[])
+                    )
                 else:
                     out.append(ast.While(test=clone(s.test), body=body or [ast.Pass()], orelse=[]))
                 state.clear()
@@ -162,15 +198,18 @@ class Forward(Reverse):
         """Of the tangents ``vs`` to write out as zeros, the ones whose variable exists on this path
         (``defined``) or may (``seen``: assigned earlier, or in an enclosing loop). The latter are set to
         ``None`` at the start (their zero is then never read); lists and dicts are left out."""
-        maybe = {v for v in vs if v not in defined and v in seen and v not in self.act.lists
-                 and v not in self.act.dicts}
+        maybe = {
+            v for v in vs if v not in defined and v in seen and v not in self.act.lists and v not in self.act.dicts
+        }
         self.maybe_undefined |= maybe - self.act.scalar  # a number's zero is 0.0: it reads nothing
         return {v for v in vs if v in defined} | maybe
 
     def append_stmt(self, s, state):
         """``lst.append(item)`` and, when the list has a tangent, ``dlst.append(ditem)``."""
+
         def append(lst, item):
             return ast.Expr(value=_call(ast.Attribute(value=_name(lst), attr="append", ctx=ast.Load()), item))
+
         out = [append(s.lst, _atom_node(s.item))]
         item_active = isinstance(s.item, Var) and s.item.name in state and s.item.name in self.act.active
         if s.lst not in self.act.active:
@@ -219,8 +258,11 @@ class Forward(Reverse):
             jf = made[value.fn, tuple(wrt)] = self.callee_derivative(value.fn, tuple(wrt) if len(wrt) > 1 else wrt[0])
         fname = self.ns.bind(jf, "jvp_" + value.fn.__name__)
         tangent = tangents[0] if len(tangents) == 1 else ast.Tuple(elts=tangents, ctx=ast.Load())
-        call = ast.Call(func=_name(fname), args=[self.value_node(a) for a in value.args] + [tangent],
-                        keywords=[ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items()])
+        call = ast.Call(
+            func=_name(fname),
+            args=[self.value_node(a) for a in value.args] + [tangent],
+            keywords=[ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items()],
+        )
         target = ast.Tuple(elts=[_name(v, True), _name(self.adj(v), True)], ctx=ast.Store())
         state.add(v)
         return [ast.Assign(targets=[target], value=call, lineno=0)]
@@ -256,24 +298,42 @@ class Forward(Reverse):
         v, value = s.target, s.value
         inputs = []
         if isinstance(value, Prim):
-            inputs = [(i, a) for i, a in enumerate(value.args)
-                      if isinstance(a, Var) and a.name in self.act.active and a.name in state]
+            inputs = [
+                (i, a)
+                for i, a in enumerate(value.args)
+                if isinstance(a, Var) and a.name in self.act.active and a.name in state
+            ]
         elif isinstance(value, (Copy, Cast)):
             if isinstance(value.src, Var) and value.src.name in state and value.src.name in self.act.active:
                 inputs = [(0, value.src)]
-        elif isinstance(value, Opaque) and v in self.act.active and any(
-                isinstance(a, Var) and a.name in state for a in list(value.args) + list(value.kwargs.values())):
+        elif (
+            isinstance(value, Opaque)
+            and v in self.act.active
+            and any(isinstance(a, Var) and a.name in state for a in list(value.args) + list(value.kwargs.values()))
+        ):
             refuse_higher_order(value, self.fn, s.lineno)
             name = getattr(value.fn, "__qualname__", repr(value.fn))
-            raise NoRuleError(str(error_at(self.fn.filename, self.fn.lines, s.lineno,
-                                           f"{name} has no derivative rule and no Python source srcgrad can read",
-                                           hint="Register one with srcgrad.rules.defvjp / defjvp.")))
+            raise NoRuleError(
+                str(
+                    error_at(
+                        self.fn.filename,
+                        self.fn.lines,
+                        s.lineno,
+                        f"{name} has no derivative rule and no Python source srcgrad can read",
+                        hint="Register one with srcgrad.rules.defvjp / defjvp.",
+                    )
+                )
+            )
         elif isinstance(value, NonDiff) and value.unknown and v in self.act.active and value.reads & state:
-            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
-                           f"{value.unknown} is given a value that depends on what is differentiated, and srcgrad "
-                           "cannot see into it to differentiate it",
-                           hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
-                                "function a rule with @srcgrad.custom_vjp.")
+            raise error_at(
+                self.fn.filename,
+                self.fn.lines,
+                s.lineno,
+                f"{value.unknown} is given a value that depends on what is differentiated, and srcgrad "
+                "cannot see into it to differentiate it",
+                hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
+                "function a rule with @srcgrad.custom_vjp.",
+            )
         if isinstance(value, UserCall):
             return out + self.user_call_stmt(s, state)
         primal = self.print_value(value)
@@ -303,12 +363,15 @@ class Forward(Reverse):
                 got = self.tangent_expr(value, i, self.adj(a.name), _name(target))
                 if got is None:
                     rule = value.rule
-                    vjp = rule.vjp_at(i) if hasattr(rule, "vjp_at") else (
-                        rule.vjps[i] if i < len(rule.vjps) else None)
+                    vjp = rule.vjp_at(i) if hasattr(rule, "vjp_at") else (rule.vjps[i] if i < len(rule.vjps) else None)
                     if vjp is not None:  # a derivative the reverse mode has: never a silent zero tangent
-                        raise error_at(self.fn.filename, self.fn.lines, s.lineno,
-                                       f"{rule.name} has no forward-mode (JVP) rule for its argument {i}",
-                                       hint="Register one with srcgrad.rules.defjvp, or use srcgrad.grad.")
+                        raise error_at(
+                            self.fn.filename,
+                            self.fn.lines,
+                            s.lineno,
+                            f"{rule.name} has no forward-mode (JVP) rule for its argument {i}",
+                            hint="Register one with srcgrad.rules.defjvp, or use srcgrad.grad.",
+                        )
                     continue
                 stmts, expr = got
                 out += stmts
@@ -317,8 +380,12 @@ class Forward(Reverse):
             terms.append(_name(self.adj(value.src.name)))
         d = self.adj(v)
         if len(terms) > 1 and getattr(getattr(value, "rule", None), "multiple_outputs", False):
-            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
-                           "srcgrad.jvp of a several-output primitive along several inputs is not supported")
+            raise error_at(
+                self.fn.filename,
+                self.fn.lines,
+                s.lineno,
+                "srcgrad.jvp of a several-output primitive along several inputs is not supported",
+            )
         d = self.adj(v)
         if not terms:
             state.discard(v)
@@ -343,31 +410,51 @@ class Forward(Reverse):
         result = fn.body[-1].value
         if isinstance(result, tuple):  # several values: a tuple of tangents
             outs = [self.result_tangent(r, state) for r in result]
-            body.append(ast.Return(value=ast.Tuple(elts=[ast.Tuple(elts=[_atom_node(r) for r in result],
-                                                                   ctx=ast.Load()),
-                                                         ast.Tuple(elts=outs, ctx=ast.Load())], ctx=ast.Load())))
+            body.append(
+                ast.Return(
+                    value=ast.Tuple(
+                        elts=[
+                            ast.Tuple(elts=[_atom_node(r) for r in result], ctx=ast.Load()),
+                            ast.Tuple(elts=outs, ctx=ast.Load()),
+                        ],
+                        ctx=ast.Load(),
+                    )
+                )
+            )
         else:
-            body.append(ast.Return(value=ast.Tuple(elts=[_atom_node(result), self.result_tangent(result, state)],
-                                                   ctx=ast.Load())))
-        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in fn.params + tangent_names], vararg=None,
-                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-        return ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
-                               type_comment=None, lineno=1)
+            body.append(
+                ast.Return(
+                    value=ast.Tuple(elts=[_atom_node(result), self.result_tangent(result, state)], ctx=ast.Load())
+                )
+            )
+        args = ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=p) for p in fn.params + tangent_names],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=[],
+        )
+        return ast.FunctionDef(
+            name=self.name, args=args, body=body, decorator_list=[], returns=None, type_comment=None, lineno=1
+        )
 
     def result_tangent(self, result, state):
         """The tangent of a returned atom (zeros of its kind where it has none)."""
         out_t = None
         if isinstance(result, Var) and result.name in self.act.lists:  # a list of values: a list of tangents
             e = self.namer.fresh("e")
-            zeros = ast.ListComp(elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()),
-                                           _name(e)),
-                                 generators=[ast.comprehension(target=_name(e, True), iter=_name(result.name),
-                                                               ifs=[], is_async=0)])
+            zeros = ast.ListComp(
+                elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e)),
+                generators=[ast.comprehension(target=_name(e, True), iter=_name(result.name), ifs=[], is_async=0)],
+            )
             out_t = _name(self.adj(result.name)) if result.name in state else zeros
         elif isinstance(result, Var) and result.name in state:
             out_t = _name(self.adj(result.name))
             if result.name not in self.act.scalar:
                 from .runtime import match_shape
+
                 out_t = _call(self.ns.bind(match_shape, "match_shape"), out_t, _atom_node(result))
         elif isinstance(result, Var) and result.name in self.act.scalar:
             out_t = ast.Constant(value=0.0)

@@ -45,11 +45,13 @@ def _stack(parts, out_shape, in_shape, columns):
     """One block per input element (``columns``) or per output element, arranged as ``out_shape + in_shape``."""
     blocks = [np.asarray(p) for p in parts]
     if columns:
-        whole = np.stack([np.broadcast_to(b, out_shape) for b in blocks], axis=-1) if blocks else \
-            np.zeros(out_shape + (0,))
+        whole = (
+            np.stack([np.broadcast_to(b, out_shape) for b in blocks], axis=-1) if blocks else np.zeros(out_shape + (0,))
+        )
     else:
-        whole = np.stack([np.broadcast_to(b, in_shape) for b in blocks], axis=0) if blocks else \
-            np.zeros((0,) + in_shape)
+        whole = (
+            np.stack([np.broadcast_to(b, in_shape) for b in blocks], axis=0) if blocks else np.zeros((0,) + in_shape)
+        )
     whole = np.reshape(whole, out_shape + in_shape)
     return whole if whole.shape else whole[()]
 

@@ -79,13 +79,15 @@ def _make_template(fn):
     tree = _tree(code.co_filename)
     if tree is None:
         return None
-    params = list(code.co_varnames[:code.co_argcount])
-    vararg = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] if code.co_flags & inspect.CO_VARARGS \
-        else None
-    kwonly = list(code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount])
+    params = list(code.co_varnames[: code.co_argcount])
+    vararg = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] if code.co_flags & inspect.CO_VARARGS else None
+    kwonly = list(code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount])
     if fn.__name__ == "<lambda>":
-        cands = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno
-                 and [a.arg for a in n.args.args] == params]
+        cands = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno and [a.arg for a in n.args.args] == params
+        ]
         if len(cands) > 1:
             cands = [c for c in cands if _same_code(c, code)]
         if len(cands) != 1:
@@ -93,8 +95,13 @@ def _make_template(fn):
         node = cands[0]
         body, result = [], node.body
     else:
-        cands = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == fn.__name__
-                 and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno]
+        cands = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef)
+            and n.name == fn.__name__
+            and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno
+        ]
         if len(cands) != 1:
             return None
         node = cands[0]
@@ -102,19 +109,26 @@ def _make_template(fn):
         if not stmts or not isinstance(stmts[-1], ast.Return) or stmts[-1].value is None:
             return None
         for s in stmts[:-1]:
-            if isinstance(s, ast.If) and not s.orelse and len(s.body) == 1 and isinstance(s.body[0], ast.Return) \
-                    and s.body[0].value is not None:
+            if (
+                isinstance(s, ast.If)
+                and not s.orelse
+                and len(s.body) == 1
+                and isinstance(s.body[0], ast.Return)
+                and s.body[0].value is not None
+            ):
                 continue  # "if ndim_of(y) == 1: return ..." -- decided per call from static shapes
             if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)):
                 return None
         body, result = stmts[:-1], stmts[-1].value
     for sub in ast.walk(node):
-        if isinstance(sub, (ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp,
-                            ast.NamedExpr)) and sub is not node:
+        if (
+            isinstance(sub, (ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp, ast.NamedExpr))
+            and sub is not node
+        ):
             return None
     defaults = {}
     if fn.__defaults__:
-        for p, d in zip(params[len(params) - len(fn.__defaults__):], fn.__defaults__):
+        for p, d in zip(params[len(params) - len(fn.__defaults__) :], fn.__defaults__):
             defaults[p] = d
     defaults.update(fn.__kwdefaults__ or {})
     locals_ = {s.targets[0].id for s in body if isinstance(s, ast.Assign)}
@@ -146,6 +160,7 @@ def _literal(value):
 def _decide(test, ndims):
     """The truth of a branch test ``ndim_of(p) <op> k`` (with and/or/not) from static ranks, or ``None``."""
     import operator as op
+
     ops = {ast.Eq: op.eq, ast.NotEq: op.ne, ast.Lt: op.lt, ast.LtE: op.le, ast.Gt: op.gt, ast.GtE: op.ge}
     if isinstance(test, ast.BoolOp):
         values = [_decide(v, ndims) for v in test.values]
@@ -155,10 +170,17 @@ def _decide(test, ndims):
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         v = _decide(test.operand, ndims)
         return None if v is None else not v
-    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in ops
-            and isinstance(test.left, ast.Call) and isinstance(test.left.func, ast.Name)
-            and test.left.func.id == "ndim_of" and len(test.left.args) == 1
-            and isinstance(test.left.args[0], ast.Name) and isinstance(test.comparators[0], ast.Constant)):
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and type(test.ops[0]) in ops
+        and isinstance(test.left, ast.Call)
+        and isinstance(test.left.func, ast.Name)
+        and test.left.func.id == "ndim_of"
+        and len(test.left.args) == 1
+        and isinstance(test.left.args[0], ast.Name)
+        and isinstance(test.comparators[0], ast.Constant)
+    ):
         rank = ndims.get(test.left.args[0].id)
         if rank is None:
             return None
@@ -205,6 +227,7 @@ def instantiate(t, operands, ns, namer, literal_node, ndims=None):
             value = fn.__globals__[name]
         else:
             import builtins
+
             if not hasattr(builtins, name):
                 return None
             value = getattr(builtins, name)
@@ -239,8 +262,13 @@ def _real_test(test):
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _real_test(test.operand)
         return None if inner is None else not inner
-    if (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "is_complex"
-            and len(test.args) == 1 and not test.keywords):
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "is_complex"
+        and len(test.args) == 1
+        and not test.keywords
+    ):
         return False
     return None
 
@@ -260,8 +288,12 @@ class _DropConj(Transformer):
     def _is_identity(self, func):
         if isinstance(func, ast.Name):
             return self.conj is not None and func.id == self.conj
-        return (isinstance(func, ast.Attribute) and func.attr == "real" and isinstance(func.value, ast.Name)
-                and func.value.id == self.real)
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr == "real"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.real
+        )
 
 
 _REAL_TREES = {}  # id(template tree) -> (the tree, kept so the id stays its own; its real-values version)
@@ -282,6 +314,7 @@ def _real(node, fn):
 def _make_real(node, fn):
     from ..rules.helpers import conj
     import numpy
+
     names = fn.__globals__
     conj_name = next((k for k, v in names.items() if v is conj), None)
     np_name = next((k for k, v in names.items() if v is numpy), None)
@@ -342,9 +375,14 @@ def _none_test(node):
 
     The code reads better, and Python warns about ``(1, 0) is None``."""
     test = node.test
-    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
-            and _literal_node(test.left) and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value is None):
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+        and _literal_node(test.left)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
         is_none = isinstance(test.left, ast.Constant) and test.left.value is None
         return node.body if is_none == isinstance(test.ops[0], ast.Is) else node.orelse
     return node

@@ -11,21 +11,46 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 __all__ = [
-    "Var", "Const", "Atom", "Prim", "Opaque", "UserCall", "NonDiff", "Copy", "Cast",
-    "ListNew", "ListGet", "ListPop", "ListReduce", "Append", "ListSet", "Assign", "If", "For", "While", "Break", "Continue", "Return", "ExprStmt",
-    "NormalFunction", "walk_stmts", "clone",
+    "Var",
+    "Const",
+    "Atom",
+    "Prim",
+    "Opaque",
+    "UserCall",
+    "NonDiff",
+    "Copy",
+    "Cast",
+    "ListNew",
+    "ListGet",
+    "ListPop",
+    "ListReduce",
+    "Append",
+    "ListSet",
+    "Assign",
+    "If",
+    "For",
+    "While",
+    "Break",
+    "Continue",
+    "Return",
+    "ExprStmt",
+    "NormalFunction",
+    "walk_stmts",
+    "clone",
 ]
 
 
 @dataclass(frozen=True)
 class Var:
     """A local variable of the normalized function."""
+
     name: str
 
 
 @dataclass
 class Const:
     """A value with no derivative, printed verbatim (a literal, a global, an index expression)."""
+
     node: ast.expr
 
 
@@ -44,6 +69,7 @@ class Prim:
         op: the ``ast`` operator for binop/unary styles.
         func: the printed callee for the call style (``np.sin``).
     """
+
     fn: object
     rule: object
     args: list
@@ -60,6 +86,7 @@ class Opaque:
     Fine when no input needs a gradient; the reverse pass raises ``NoRuleError``
     when one does.
     """
+
     fn: object
     func: ast.expr
     args: list
@@ -73,6 +100,7 @@ class UserCall:
     The forward calls ``fn``; the reverse pass calls ``grad(fn, wrt=...)`` with
     the output cotangent as ``dout``.
     """
+
     fn: object
     func: ast.expr
     args: list
@@ -87,6 +115,7 @@ class NonDiff:
     know whether the value depends differentiably on what it reads: then it is differentiable as far as
     ``activity`` knows, and ``reverse``/``forward`` refuse it where a derivative would flow through it.
     """
+
     node: ast.expr
     reads: frozenset = frozenset()
     unknown: Optional[str] = None
@@ -95,12 +124,14 @@ class NonDiff:
 @dataclass
 class Copy:
     """``target = src``: the derivative is the identity."""
+
     src: Atom
 
 
 @dataclass
 class Cast:
     """``target = src.astype(float-dtype)`` (or ``float(src)``): identity derivative, printed as ``node``."""
+
     src: Var
     node: ast.expr
 
@@ -108,12 +139,14 @@ class Cast:
 @dataclass
 class ListNew:
     """``target = [a, b, ...]`` (often ``[]``): a Python list the function builds."""
+
     items: list
 
 
 @dataclass
 class ListGet:
     """``target = lst[idx]`` for a list variable; ``idx`` has no derivative."""
+
     lst: Var
     idx: Const
 
@@ -138,6 +171,7 @@ class ListReduce:
         node: the forward expression, printed as the user wrote it.
         lst: the list variable; ``kwargs``: ``{name: Const}`` (``axis``).
     """
+
     kind: str
     prim: object
     node: ast.expr
@@ -148,6 +182,7 @@ class ListReduce:
 @dataclass
 class Append:
     """``lst.append(item)``: the reverse pass pops it back off."""
+
     lst: str
     item: object
     lineno: int = 0
@@ -160,6 +195,7 @@ class ListSet:
     ``shared``: for ``lst[idx] op= v``, the values that may be the old item and be seen through another
     name too; Python's ``op=`` changes an array in place, so ``activity`` refuses unless they are numbers.
     """
+
     lst: str
     idx: Const
     item: object
@@ -175,6 +211,7 @@ class Assign:
     place as this assignment, the write as the user spelled it (``"y *= ..."``); ``aliasing`` checks that no
     other name for that memory is read afterwards.
     """
+
     target: str
     value: object
     lineno: int = 0
@@ -185,6 +222,7 @@ class Assign:
 @dataclass
 class If:
     """``if cond: body else: orelse``; ``cond`` is a variable assigned just before."""
+
     cond: str
     body: list
     orelse: list
@@ -194,6 +232,7 @@ class If:
 @dataclass
 class For:
     """``for target in range(...)``: every loop over a sequence is lowered to a range loop."""
+
     target: str
     iter: ast.expr
     body: list
@@ -204,6 +243,7 @@ class For:
 @dataclass
 class While:
     """``while test: body``; ``test`` has no derivative."""
+
     test: ast.expr
     body: list
     lineno: int = 0
@@ -223,6 +263,7 @@ class Continue:
 @dataclass
 class Return:
     """The single return, last in the function body: an atom (or, for ``jvp``, a tuple of atoms)."""
+
     value: object
     lineno: int = 0
 
@@ -230,6 +271,7 @@ class Return:
 @dataclass
 class ExprStmt:
     """An expression evaluated for its effect only (``print(x)``, ``assert ...``)."""
+
     node: ast.stmt
     lineno: int = 0
 
@@ -251,6 +293,7 @@ class NormalFunction:
         owned_params: parameters the function writes into (``x[0] = v``); the body starts with
             ``x = np.copy(x)`` for each, so the writes never reach the caller's array and may run in place.
     """
+
     name: str
     params: list
     defaults: list
@@ -269,8 +312,9 @@ def clone(node):
     if not isinstance(node, ast.AST):
         return node
     # every field passed to the constructor (Python 3.13 deprecates a node made without its required ones)
-    fields = {name: clone(value) if isinstance(value, (ast.AST, list)) else value
-              for name, value in ast.iter_fields(node)}
+    fields = {
+        name: clone(value) if isinstance(value, (ast.AST, list)) else value for name, value in ast.iter_fields(node)
+    }
     for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
         if hasattr(node, attr):
             fields[attr] = getattr(node, attr)

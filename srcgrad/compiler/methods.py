@@ -26,8 +26,10 @@ def _shift(wrt, self_name, qualname):
     out = []
     for w in items:
         if w == self_name:
-            raise TransformError(f"srcgrad.grad of the bound method {qualname} cannot differentiate with respect to "
-                                 f"{self_name} (it is the object the method is bound to)")
+            raise TransformError(
+                f"srcgrad.grad of the bound method {qualname} cannot differentiate with respect to "
+                f"{self_name} (it is the object the method is bound to)"
+            )
         out.append(w + 1 if isinstance(w, int) and not isinstance(w, bool) and w >= 0 else w)
     return tuple(out) if isinstance(wrt, (tuple, list)) else out[0]
 
@@ -82,10 +84,13 @@ class BoundGradFunction:
             raise TransformError(
                 f"{self.__qualname__} reads {s}.{attr}: srcgrad.grad differentiates a function of its arguments "
                 f"and cannot follow the attributes of {s}",
-                self._method.__func__.__code__.co_filename, lineno, text,
+                self._method.__func__.__code__.co_filename,
+                lineno,
+                text,
                 hint=f"Pass what it reads as arguments (def {self.__name__}({s}, {attr}, ...), then "
-                     f"srcgrad.grad(obj.{self.__name__}, wrt='{attr}')(obj.{attr}, ...)), or use dynamic mode: "
-                     "Tensors with requires_grad=True and .backward().")
+                f"srcgrad.grad(obj.{self.__name__}, wrt='{attr}')(obj.{attr}, ...)), or use dynamic mode: "
+                "Tensors with requires_grad=True and .backward().",
+            )
         self._checked = True
 
     def __call__(self, *args, **kwargs):

@@ -8,8 +8,24 @@ These live here, below the passes, so that no pass imports another for them.
 
 import ast
 
-from .ir import Append, Assign, Cast, Const, Copy, ExprStmt, For, If, ListSet, NonDiff, Opaque, Prim, Var, While, \
-    clone, walk_stmts
+from .ir import (
+    Append,
+    Assign,
+    Cast,
+    Const,
+    Copy,
+    ExprStmt,
+    For,
+    If,
+    ListSet,
+    NonDiff,
+    Opaque,
+    Prim,
+    Var,
+    While,
+    clone,
+    walk_stmts,
+)
 
 __all__ = ["name", "assign", "call", "atom_node", "stmt_reads", "value_reads", "rule_reads"]
 
@@ -26,8 +42,11 @@ def assign(target, value):
 
 def call(func, *args, **kwargs):
     """``func(*args, **kwargs)``; ``func`` a name or an expression node."""
-    return ast.Call(func=func if isinstance(func, ast.expr) else name(func), args=list(args),
-                    keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+    return ast.Call(
+        func=func if isinstance(func, ast.expr) else name(func),
+        args=list(args),
+        keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()],
+    )
 
 
 def atom_node(a):
@@ -40,8 +59,9 @@ def stmt_reads(stmt):
     names = set()
     for s in walk_stmts([stmt]):
         if isinstance(s, Assign):
-            names |= value_reads(s.value) or {a.name for a in getattr(s.value, "items", []) if isinstance(a, Var)} \
-                | ({s.value.lst.name} if hasattr(s.value, "lst") and hasattr(s.value.lst, "name") else set())
+            names |= value_reads(s.value) or {a.name for a in getattr(s.value, "items", []) if isinstance(a, Var)} | (
+                {s.value.lst.name} if hasattr(s.value, "lst") and hasattr(s.value.lst, "name") else set()
+            )
         elif isinstance(s, If):
             names.add(s.cond)
         elif isinstance(s, While):

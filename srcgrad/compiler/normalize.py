@@ -38,8 +38,33 @@ from ..errors import TransformError
 from ..rules import ALIASES, get_rule
 from ..rules.registry import DYNAMIC_ONLY_ALIASES
 from . import fence
-from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListPop, ListReduce,
-                 ListSet, NonDiff, NormalFunction, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
+from .ir import (
+    Append,
+    Assign,
+    Break,
+    Cast,
+    Const,
+    Continue,
+    Copy,
+    ExprStmt,
+    For,
+    If,
+    ListGet,
+    ListNew,
+    ListPop,
+    ListReduce,
+    ListSet,
+    NonDiff,
+    NormalFunction,
+    Opaque,
+    Prim,
+    Return,
+    UserCall,
+    Var,
+    While,
+    walk_stmts,
+    clone,
+)
 from .memory import makes_new_array, out_given_positionally
 from .nodes import rule_reads, stmt_reads
 from .parse import Scope, error_at, free_names, lift_function, parse_function
@@ -47,18 +72,44 @@ from .parse import Scope, error_at, free_names, lift_function, parse_function
 __all__ = ["normalize"]
 
 BINOPS = {
-    ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide,
-    ast.Pow: np.power, ast.MatMult: np.matmul, ast.FloorDiv: np.floor_divide, ast.Mod: np.remainder,
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Pow: np.power,
+    ast.MatMult: np.matmul,
+    ast.FloorDiv: np.floor_divide,
+    ast.Mod: np.remainder,
 }
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
 
 # Array methods and the numpy function each one means.
 METHODS = {
-    "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min, "std": np.std,
-    "var": np.var, "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel, "squeeze": np.squeeze,
-    "clip": np.clip, "cumsum": np.cumsum, "cumprod": np.cumprod, "argmax": np.argmax, "argmin": np.argmin,
-    "copy": np.copy, "swapaxes": np.swapaxes, "trace": np.trace, "any": np.any, "all": np.all,
-    "round": np.round, "nonzero": np.nonzero, "conj": np.conjugate, "conjugate": np.conjugate,
+    "sum": np.sum,
+    "mean": np.mean,
+    "prod": np.prod,
+    "max": np.max,
+    "min": np.min,
+    "std": np.std,
+    "var": np.var,
+    "dot": np.dot,
+    "ravel": np.ravel,
+    "flatten": np.ravel,
+    "squeeze": np.squeeze,
+    "clip": np.clip,
+    "cumsum": np.cumsum,
+    "cumprod": np.cumprod,
+    "argmax": np.argmax,
+    "argmin": np.argmin,
+    "copy": np.copy,
+    "swapaxes": np.swapaxes,
+    "trace": np.trace,
+    "any": np.any,
+    "all": np.all,
+    "round": np.round,
+    "nonzero": np.nonzero,
+    "conj": np.conjugate,
+    "conjugate": np.conjugate,
 }
 SHAPE_METHODS = {"reshape": np.reshape, "transpose": np.transpose}
 NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype"}
@@ -66,8 +117,22 @@ NONDIFF_BUILTINS = {len, range, isinstance, int, bool, type, print, str, enumera
 FLOAT_DTYPES = {float, np.float64, np.float32, np.float16, "float", "float64", "float32"}
 _EFFECT_ONLY = {print}
 # numpy functions that may return a view of their first argument
-_VIEW_FUNCTIONS = {np.transpose, np.reshape, np.ravel, np.squeeze, np.expand_dims, np.swapaxes, np.moveaxis,
-                   np.broadcast_to, np.diagonal, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.real, np.imag}
+_VIEW_FUNCTIONS = {
+    np.transpose,
+    np.reshape,
+    np.ravel,
+    np.squeeze,
+    np.expand_dims,
+    np.swapaxes,
+    np.moveaxis,
+    np.broadcast_to,
+    np.diagonal,
+    np.atleast_1d,
+    np.atleast_2d,
+    np.atleast_3d,
+    np.real,
+    np.imag,
+}
 # Module-level values indexed like data: whatever the index, the item has no derivative
 _DATA = (np.ndarray, np.generic, list, tuple, dict, str, bytes, range, int, float, complex)
 # numpy functions that make an array of their argument (np.asarray: the argument itself when it is one)
@@ -131,8 +196,11 @@ class _FunctionDefaults:
 
     def get(self, name, default=None):
         value = getattr(self.fn, name, default)
-        if name == "__kwdefaults__" and value is not None and (
-                value.keys() != self.kw.keys() or any(value[k] is not v for k, v in self.kw.items())):
+        if (
+            name == "__kwdefaults__"
+            and value is not None
+            and (value.keys() != self.kw.keys() or any(value[k] is not v for k, v in self.kw.items()))
+        ):
             return object()
         return value
 
@@ -160,22 +228,31 @@ def _control_flow_names(fdef):
     rebound, grown = set(), set()
 
     def visit(node, inside):
-        if isinstance(node, (ast.FunctionDef, ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp,
-                             ast.SetComp)):
+        if isinstance(node, (ast.FunctionDef, ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
             return
         if inside:
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
                     for sub in ast.walk(t):
                         if isinstance(sub, ast.Name):
                             rebound.add(sub.id)
-            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                    and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Add)
-                    and isinstance(node.value.left, ast.Name) and node.value.left.id == node.targets[0].id
-                    and isinstance(node.value.right, ast.Tuple)):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.BinOp)
+                and isinstance(node.value.op, ast.Add)
+                and isinstance(node.value.left, ast.Name)
+                and node.value.left.id == node.targets[0].id
+                and isinstance(node.value.right, ast.Tuple)
+            ):
                 grown.add(node.targets[0].id)
-            if (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
-                    and isinstance(node.op, ast.Add) and isinstance(node.value, ast.Tuple)):
+            if (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(node.op, ast.Add)
+                and isinstance(node.value, ast.Tuple)
+            ):
                 grown.add(node.target.id)
         for child in ast.iter_child_nodes(node):
             visit(child, inside or isinstance(node, (ast.If, ast.For, ast.While, ast.IfExp)))
@@ -277,8 +354,12 @@ class Normalizer:
         self.check_aliases(ctx)
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
-        if self.tuple_result and isinstance(result, tuple) and result and \
-                all(isinstance(x, (Var, Const)) for x in result):
+        if (
+            self.tuple_result
+            and isinstance(result, tuple)
+            and result
+            and all(isinstance(x, (Var, Const)) for x in result)
+        ):
             pass  # several values returned (jvp gives one tangent per value)
         elif isinstance(result, (tuple, _StaticDict, _DictLiteral)):
             kind = "tuple" if isinstance(result, tuple) else "dict"
@@ -295,10 +376,17 @@ class Normalizer:
             if defaults and any(d is None for d in kw):
                 raise ctx.error(fdef, "a keyword-only parameter without a default after parameters with defaults")
             defaults = defaults + [d for d in kw if d is not None]
-        return NormalFunction(name=fdef.name, params=params, defaults=defaults, body=body,
-                              filename=self.parsed.filename, lines=self.parsed.lines,
-                              bookkeeping=self.bookkeeping, display=self.display,
-                              owned_params=set(self.copied_params))
+        return NormalFunction(
+            name=fdef.name,
+            params=params,
+            defaults=defaults,
+            body=body,
+            filename=self.parsed.filename,
+            lines=self.parsed.lines,
+            bookkeeping=self.bookkeeping,
+            display=self.display,
+            owned_params=set(self.copied_params),
+        )
 
     def copy_written_params(self, ctx):
         """Start the body with ``x = np.copy(x)`` for each parameter the function writes into (``x[0] = v``).
@@ -381,8 +469,12 @@ class Normalizer:
                     continue
                 names = {get.target}
                 for other, _ in flat:
-                    if isinstance(other, Assign) and isinstance(other.value, Copy) and \
-                            isinstance(other.value.src, Var) and other.value.src.name in names:
+                    if (
+                        isinstance(other, Assign)
+                        and isinstance(other.value, Copy)
+                        and isinstance(other.value.src, Var)
+                        and other.value.src.name in names
+                    ):
                         names.add(other.target)
                 for rpos, (r, rloops) in enumerate(flat):
                     if r is get or isinstance(r, (If, For, While)) or not (stmt_reads(r) & names):
@@ -406,8 +498,9 @@ class Normalizer:
         # it replaces the values given earlier in this body and in the branches and loops nested in it (an
         # inlined helper's body is part of its caller's)
         here = self.block_path
-        self.values_of[target] = [(v, where) for v, where in self.values_of.get(target, ())
-                                  if where[:len(here)] != here] + [(value, here)]
+        self.values_of[target] = [
+            (v, where) for v, where in self.values_of.get(target, ()) if where[: len(here)] != here
+        ] + [(value, here)]
         self.emit(Assign(target, value, lineno=self.line(node, ctx), bookkeeping=bookkeeping))
         if bookkeeping:
             self.bookkeeping.add(target)
@@ -466,8 +559,7 @@ class Normalizer:
         normalizer = self
 
         def static_name(n):
-            return (isinstance(n, ast.Name) and n.id not in inner
-                    and ctx.rename.get(n.id) in normalizer.static)
+            return isinstance(n, ast.Name) and n.id not in inner and ctx.rename.get(n.id) in normalizer.static
 
         def tuple_node(container, where):
             """A tuple kept at compile time, written out: ``(t_0, 3.0)``."""
@@ -481,8 +573,11 @@ class Normalizer:
                 elif isinstance(item, Const):
                     elts.append(copy.deepcopy(item.node))
                 else:
-                    raise ctx.error(where, f"'{where.id}' holds a list, dict or function inside a tuple, which "
-                                           "srcgrad.grad cannot pass here")
+                    raise ctx.error(
+                        where,
+                        f"'{where.id}' holds a list, dict or function inside a tuple, which "
+                        "srcgrad.grad cannot pass here",
+                    )
                 done.update(id(n) for n in ast.walk(elts[-1]))
             node = ast.Tuple(elts=elts, ctx=ast.Load())
             done.add(id(node))
@@ -517,12 +612,21 @@ class Normalizer:
                 return name
 
             def visit_Call(self, call):
-                if (isinstance(call.func, ast.Name) and call.func.id == "len" and "len" not in ctx.rename
-                        and len(call.args) == 1 and not call.keywords and static_name(call.args[0])):
+                if (
+                    isinstance(call.func, ast.Name)
+                    and call.func.id == "len"
+                    and "len" not in ctx.rename
+                    and len(call.args) == 1
+                    and not call.keywords
+                    and static_name(call.args[0])
+                ):
                     container = normalizer.static[ctx.rename[call.args[0].id]]
                     if isinstance(container, _StaticDict) and container.present != set(container):
-                        raise ctx.error(call, f"len({call.args[0].id}): some keys of the dict may be missing "
-                                              "here (set only inside a branch or loop above)")
+                        raise ctx.error(
+                            call,
+                            f"len({call.args[0].id}): some keys of the dict may be missing "
+                            "here (set only inside a branch or loop above)",
+                        )
                     size = len(container.items if isinstance(container, _StaticTuple) else container)
                     return ast.copy_location(ast.Constant(value=size), call)
                 return self.generic_visit(call)
@@ -535,9 +639,12 @@ class Normalizer:
             if isinstance(sub, ast.Name) and sub.id not in inner:
                 if sub.id in ctx.rename:
                     if ctx.rename[sub.id] in self.static:
-                        raise ctx.error(sub, f"'{sub.id}' holds a tuple or dict built in the function, which "
-                                             "srcgrad.grad keeps only while compiling: use its items "
-                                             f"({sub.id}[0], {sub.id}['key']) or len({sub.id})")
+                        raise ctx.error(
+                            sub,
+                            f"'{sub.id}' holds a tuple or dict built in the function, which "
+                            "srcgrad.grad keeps only while compiling: use its items "
+                            f"({sub.id}[0], {sub.id}['key']) or len({sub.id})",
+                        )
                     sub.id = ctx.rename[sub.id]
                     reads.add(sub.id)
                 elif sub.id in ctx.local_funcs:
@@ -586,37 +693,54 @@ class Normalizer:
         if isinstance(s.value, ast.Constant):  # docstring
             return
         call = s.value
-        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                and isinstance(call.func.value, ast.Name) and call.func.value.id in ctx.rename
-                and call.func.attr == "append"):
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in ctx.rename
+            and call.func.attr == "append"
+        ):
             name = ctx.rename[call.func.value.id]
             if name not in self.lists or len(call.args) != 1 or call.keywords:
-                raise ctx.error(s, "append is supported on lists the function creates ([] or [a, b]), "
-                                   "with one argument")
+                raise ctx.error(
+                    s, "append is supported on lists the function creates ([] or [a, b]), with one argument"
+                )
             item = self.item(call.args[0], ctx)
             if isinstance(item, (tuple, _StaticDict, _DictLiteral)):
                 raise ctx.error(s, "appending a tuple or dict is not supported")
             self.emit(Append(name, item, lineno=self.line(s, ctx)))
             return
-        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "pop"
-                and not call.args and not call.keywords and isinstance(call.func.value, ast.Name)
-                and ctx.rename.get(call.func.value.id) in self.lists):
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "pop"
+            and not call.args
+            and not call.keywords
+            and isinstance(call.func.value, ast.Name)
+            and ctx.rename.get(call.func.value.id) in self.lists
+        ):
             # lst.pop() for its effect (a generated gradient's adjoint of an append, read again)
             lst = ctx.rename[call.func.value.id]
             self.assign(self.temp("popped"), ListPop(Var(lst), Const(ast.Constant(value=-1))), s, ctx)
             return
         if isinstance(call, ast.Call):
             if isinstance(call.func, ast.Attribute) and self.static_value(call.func, ctx) is _NOT_STATIC:
-                raise ctx.error(s, f"a call of the method .{call.func.attr}() whose result is discarded may change "
-                                   "a value in place, which srcgrad.grad cannot follow")
+                raise ctx.error(
+                    s,
+                    f"a call of the method .{call.func.attr}() whose result is discarded may change "
+                    "a value in place, which srcgrad.grad cannot follow",
+                )
             callee = self.static_callee(call.func, ctx)
             if isinstance(callee, _LocalFunction) or _inlinable(callee):
                 self.inline(callee, call, ctx)  # for its effects (appends to a list it was given)
                 return
             if callee not in _EFFECT_ONLY:
                 name = getattr(callee, "__name__", repr(callee))
-                raise ctx.error(s, f"the call of {name} discards its result: if it changes its arguments in place, "
-                                   "srcgrad.grad cannot follow that; use its return value instead")
+                raise ctx.error(
+                    s,
+                    f"the call of {name} discards its result: if it changes its arguments in place, "
+                    "srcgrad.grad cannot follow that; use its return value instead",
+                )
         node, reads = self.rewrite(s, ctx)
         self.emit(ExprStmt(node, lineno=self.line(s, ctx)))
 
@@ -635,9 +759,14 @@ class Normalizer:
             return
         if len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
             t = s.targets[0]
-            if (ctx.rename.get(t.id) in ctx.grown and isinstance(s.value, ast.BinOp) and isinstance(s.value.op, ast.Add)
-                    and isinstance(s.value.left, ast.Name) and s.value.left.id == t.id
-                    and isinstance(s.value.right, ast.Tuple)):
+            if (
+                ctx.rename.get(t.id) in ctx.grown
+                and isinstance(s.value, ast.BinOp)
+                and isinstance(s.value.op, ast.Add)
+                and isinstance(s.value.left, ast.Name)
+                and s.value.left.id == t.id
+                and isinstance(s.value.right, ast.Tuple)
+            ):
                 self.grow(ctx.rename[t.id], s.value.right.elts, s, ctx)
                 return
             value = self.value(s.value, ctx)
@@ -659,8 +788,12 @@ class Normalizer:
         if fn is None:
             raise ctx.error(s, f"the operator {type(s.op).__name__} is not supported")
         target = s.target
-        if isinstance(target, ast.Name) and ctx.rename.get(target.id) in ctx.grown and isinstance(s.op, ast.Add) \
-                and isinstance(s.value, ast.Tuple):
+        if (
+            isinstance(target, ast.Name)
+            and ctx.rename.get(target.id) in ctx.grown
+            and isinstance(s.op, ast.Add)
+            and isinstance(s.value, ast.Tuple)
+        ):
             self.grow(ctx.rename[target.id], s.value.elts, s, ctx)
         elif isinstance(target, ast.Name):
             name = self.local(target, ctx)
@@ -668,8 +801,11 @@ class Normalizer:
             value = self.call_prim(fn, [Var(name), rhs], {}, s, ctx, style="binop", op=s.op)
             self.store(name, value, s, ctx)
             self.mark_write(name, _write_text(s))
-        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-              and ctx.rename.get(target.value.id) in self.static):
+        elif (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and ctx.rename.get(target.value.id) in self.static
+        ):
             base = ctx.rename[target.value.id]
             old = None
             if isinstance(self.static[base], _StaticDict) and isinstance(target.slice, ast.Constant):
@@ -681,8 +817,11 @@ class Normalizer:
             value = self.call_prim(fn, [left, rhs], {}, s, ctx, style="binop", op=s.op)
             self.store(name, value, s, ctx)
             self.mark_write(name, _write_text(s))
-        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-              and ctx.rename.get(target.value.id) in self.lists):
+        elif (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and ctx.rename.get(target.value.id) in self.lists
+        ):
             self.list_set(target, s.value, s, ctx, op=s.op)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = self.array_target(target.value, ctx)
@@ -690,13 +829,14 @@ class Normalizer:
             if isinstance(s.op, ast.Add):
                 rhs = self.atom(self.value(s.value, ctx), s, ctx)
                 from ..rules.indexing import index_add
+
                 value = self.call_prim(index_add, [Var(name), idx, rhs], {}, s, ctx, func_name="index_add")
             else:
-                old = self.atom(self.call_prim(operator.getitem, [Var(name), idx], {}, s, ctx, style="getitem"),
-                                s, ctx)
+                old = self.atom(self.call_prim(operator.getitem, [Var(name), idx], {}, s, ctx, style="getitem"), s, ctx)
                 rhs = self.atom(self.value(s.value, ctx), s, ctx)
                 new = self.atom(self.call_prim(fn, [old, rhs], {}, s, ctx, style="binop", op=s.op), s, ctx)
                 from ..rules.indexing import index_update
+
                 value = self.call_prim(index_update, [Var(name), idx, new], {}, s, ctx, func_name="index_update")
             self.store(name, value, s, ctx)
             self.mark_write(name, _write_text(s))
@@ -716,15 +856,19 @@ class Normalizer:
             self.copied_params.setdefault(name, name_node)
         for value, _ in self.values_of.get(name, ()):
             if not self.fresh_array(value, name):
-                raise ctx.error(name_node, f"assignment into '{self.shown(name)}', which may share its memory "
-                                           "with another value (a second name, a slice, a reshape): srcgrad.grad "
-                                           f"writes out of place, so copy it first ({self.shown(name)} = np.copy(...))")
+                raise ctx.error(
+                    name_node,
+                    f"assignment into '{self.shown(name)}', which may share its memory "
+                    "with another value (a second name, a slice, a reshape): srcgrad.grad "
+                    f"writes out of place, so copy it first ({self.shown(name)} = np.copy(...))",
+                )
         self.written_into.add(name)
         return name
 
     def fresh_array(self, value, name):
         """True when ``value`` is certainly a new array no other variable refers to."""
         from ..rules.indexing import index_add, index_update
+
         if isinstance(value, Prim):
             if value.fn in (index_add, index_update) or value.style in ("binop", "unary"):
                 return True
@@ -736,8 +880,11 @@ class Normalizer:
         if isinstance(value, Opaque):
             return makes_new_array(value.fn, value.args, value.kwargs)
         call = value.node if isinstance(value, (NonDiff, Cast)) else None  # np.array(x) is a Cast of x
-        if not isinstance(call, ast.Call) or any(isinstance(a, ast.Starred) for a in call.args) \
-                or any(k.arg is None for k in call.keywords):
+        if (
+            not isinstance(call, ast.Call)
+            or any(isinstance(a, ast.Starred) for a in call.args)
+            or any(k.arg is None for k in call.keywords)
+        ):
             return False
         f = call.func
         base = f
@@ -769,8 +916,9 @@ class Normalizer:
                 # Evaluate all right-hand sides before any target changes (swaps).
                 staged = []
                 for v in value:
-                    if isinstance(v, Var) and any(isinstance(t, ast.Name) and ctx.rename.get(t.id) == v.name
-                                                  for t in target.elts):
+                    if isinstance(v, Var) and any(
+                        isinstance(t, ast.Name) and ctx.rename.get(t.id) == v.name for t in target.elts
+                    ):
                         tmp = self.temp("t")
                         self.assign(tmp, Copy(v), node, ctx)
                         v = Var(tmp)
@@ -781,33 +929,52 @@ class Normalizer:
                 whole = self.atom(value, node, ctx)
                 if isinstance(whole, Const):
                     for k, t in enumerate(target.elts):
-                        self.bind_target(t, Const(ast.Subscript(value=copy.deepcopy(whole.node),
-                                                                slice=ast.Constant(value=k), ctx=ast.Load())),
-                                         node, ctx)
+                        self.bind_target(
+                            t,
+                            Const(
+                                ast.Subscript(
+                                    value=copy.deepcopy(whole.node), slice=ast.Constant(value=k), ctx=ast.Load()
+                                )
+                            ),
+                            node,
+                            ctx,
+                        )
                     return
                 for k, t in enumerate(target.elts):
                     if isinstance(whole, Var) and whole.name in self.lists:
                         item = ListGet(whole, Const(ast.Constant(value=k)))
                     else:
-                        item = self.call_prim(operator.getitem, [whole, Const(ast.Constant(value=k))], {}, node, ctx,
-                                              style="getitem")
+                        item = self.call_prim(
+                            operator.getitem, [whole, Const(ast.Constant(value=k))], {}, node, ctx, style="getitem"
+                        )
                     self.bind_target(t, item, node, ctx)
-        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-              and ctx.rename.get(target.value.id) in self.static):
+        elif (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and ctx.rename.get(target.value.id) in self.static
+        ):
             var = self.entry_target(target, node, ctx)
             if isinstance(value, (tuple, _StaticDict, _DictLiteral, _LocalFunction)):
                 raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
             self.store(var, value, node, ctx)
-        elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-              and ctx.rename.get(target.value.id) in self.lists):
+        elif (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and ctx.rename.get(target.value.id) in self.lists
+        ):
             self.list_set(target, value, node, ctx)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, node, ctx)
             rhs = self.atom(value, node, ctx)
             from ..rules.indexing import index_update
-            self.store(name, self.call_prim(index_update, [Var(name), idx, rhs], {}, node, ctx,
-                                            func_name="index_update"), node, ctx)
+
+            self.store(
+                name,
+                self.call_prim(index_update, [Var(name), idx, rhs], {}, node, ctx, func_name="index_update"),
+                node,
+                ctx,
+            )
             self.mark_write(name, f"{ast.unparse(target)} = ...")
         else:
             raise ctx.error(node, f"assignment to a {type(target).__name__} target is not supported")
@@ -820,12 +987,23 @@ class Normalizer:
             return
         if name in self.static:
             if self.control_depth:
-                raise ctx.error(node, f"'{self.shown(name)}' holds a tuple or dict built in the function; inside a "
-                                      "branch or loop it can only be given another tuple or dict of the same layout")
+                raise ctx.error(
+                    node,
+                    f"'{self.shown(name)}' holds a tuple or dict built in the function; inside a "
+                    "branch or loop it can only be given another tuple or dict of the same layout",
+                )
             self.forget(name)
-        if name in self.params and ctx.scope is self.parsed.scope and not (
-                isinstance(value, Prim) and value.style == "call" and getattr(value.fn, "__name__", "") in
-                ("index_update", "index_add") and value.args and getattr(value.args[0], "name", None) == name):
+        if (
+            name in self.params
+            and ctx.scope is self.parsed.scope
+            and not (
+                isinstance(value, Prim)
+                and value.style == "call"
+                and getattr(value.fn, "__name__", "") in ("index_update", "index_add")
+                and value.args
+                and getattr(value.args[0], "name", None) == name
+            )
+        ):
             self.rebound.add(name)
             if not self.control_depth and len(self.inline_stack) == 1:
                 self.plainly_rebound.add(name)
@@ -846,8 +1024,7 @@ class Normalizer:
             value = NonDiff(value.node, frozenset())
         if isinstance(value, Prim) and any(isinstance(a, Var) and a.name == name for a in value.args):
             positions, ans = rule_reads(value.rule, len(value.args))
-            if ans and any(isinstance(a, Var) and a.name == name for j, a in enumerate(value.args)
-                           if j in positions):
+            if ans and any(isinstance(a, Var) and a.name == name for j, a in enumerate(value.args) if j in positions):
                 tmp = self.temp("t")
                 self.assign(tmp, value, node, ctx)
                 value = Copy(Var(tmp))
@@ -863,38 +1040,54 @@ class Normalizer:
         after a branch is in the same variables on every path.
         """
         if name in self.params:
-            raise ctx.error(node, f"the argument '{self.shown(name)}' cannot be rebound to a tuple or dict built in "
-                                  "the function")
+            raise ctx.error(
+                node, f"the argument '{self.shown(name)}' cannot be rebound to a tuple or dict built in the function"
+            )
         old = self.static.get(name)
         if isinstance(value, _StaticDict):  # another name for the same dict object
             if old is value:
                 return
             if old is not None and self.control_depth:
-                raise ctx.error(node, f"'{self.shown(name)}' is made to refer to another dict inside a branch or loop; "
-                                      "srcgrad.grad needs one dict per name there")
+                raise ctx.error(
+                    node,
+                    f"'{self.shown(name)}' is made to refer to another dict inside a branch or loop; "
+                    "srcgrad.grad needs one dict per name there",
+                )
             self.forget(name)
             value.names.add(name)
             self.static[name] = value
             return
         if old is None and self.control_depth and name in self.values_of:
-            raise ctx.error(node, f"'{self.shown(name)}' holds a value before this branch or loop and a tuple or "
-                                  "dict here; use another name for the tuple or dict")
+            raise ctx.error(
+                node,
+                f"'{self.shown(name)}' holds a value before this branch or loop and a tuple or "
+                "dict here; use another name for the tuple or dict",
+            )
         if old is not None and self.control_depth and (isinstance(old, _StaticTuple) or len(old.names) == 1):
             if _layout(old) != _layout(value):
                 kind = "tuple" if isinstance(old, _StaticTuple) else "dict"
-                raise ctx.error(node, f"'{self.shown(name)}' holds a {kind} of another layout before this line; inside "
-                                      "a branch or loop srcgrad.grad needs the same number of items (the same "
-                                      "keys for a dict) on every path")
+                raise ctx.error(
+                    node,
+                    f"'{self.shown(name)}' holds a {kind} of another layout before this line; inside "
+                    "a branch or loop srcgrad.grad needs the same number of items (the same "
+                    "keys for a dict) on every path",
+                )
             if not self.assign_items(old, value, node, ctx):
-                raise ctx.error(node, f"'{self.shown(name)}' holds a tuple or dict with a constant, a list or a "
-                                      "function in it, which cannot change inside a branch or loop; build it from "
-                                      "variables")
+                raise ctx.error(
+                    node,
+                    f"'{self.shown(name)}' holds a tuple or dict with a constant, a list or a "
+                    "function in it, which cannot change inside a branch or loop; build it from "
+                    "variables",
+                )
             if isinstance(old, _StaticDict):
                 old.present = set(old)
             return
         elif old is not None and self.control_depth:
-            raise ctx.error(node, f"the dict in '{self.shown(name)}' has another name too; rebinding "
-                                  f"'{self.shown(name)}' inside a branch or loop is not supported")
+            raise ctx.error(
+                node,
+                f"the dict in '{self.shown(name)}' has another name too; rebinding "
+                f"'{self.shown(name)}' inside a branch or loop is not supported",
+            )
         new = self.new_static(name, value, node, ctx)
         self.forget(name)
         self.static[name] = new
@@ -925,8 +1118,11 @@ class Normalizer:
                 entry = item
             elif isinstance(item, Var) and item.name in self.lists:
                 if item.name not in self.fresh_lists or item.name in self.multi_outputs:
-                    raise ctx.error(node, f"a list kept in a tuple or dict must be written in place ([a, b]); "
-                                          f"use '{self.shown(item.name)}' by its own name")
+                    raise ctx.error(
+                        node,
+                        f"a list kept in a tuple or dict must be written in place ([a, b]); "
+                        f"use '{self.shown(item.name)}' by its own name",
+                    )
                 entry = item
             elif isinstance(item, Const) and keep_consts:
                 entry = item
@@ -961,11 +1157,18 @@ class Normalizer:
                         return False
                 elif isinstance(entry, Var) and entry.name in self.entry_vars:
                     if isinstance(item, (_StaticDict, _LocalFunction, _DictLiteral)) or (
-                            isinstance(item, Var) and item.name in self.lists):
+                        isinstance(item, Var) and item.name in self.lists
+                    ):
                         return False
                     pairs.append((entry.name, item))
-                elif not (entry is item or (isinstance(entry, Const) and isinstance(item, Const)
-                                            and ast.dump(entry.node) == ast.dump(item.node))):
+                elif not (
+                    entry is item
+                    or (
+                        isinstance(entry, Const)
+                        and isinstance(item, Const)
+                        and ast.dump(entry.node) == ast.dump(item.node)
+                    )
+                ):
                     return False
             return True
 
@@ -1004,16 +1207,22 @@ class Normalizer:
         name = ctx.rename[target.value.id]
         d = self.static[name]
         if not isinstance(d, _StaticDict):
-            raise ctx.error(node, f"'{target.value.id}' holds a tuple, which cannot be changed: build a new one "
-                                  f"({target.value.id} = (...))")
+            raise ctx.error(
+                node,
+                f"'{target.value.id}' holds a tuple, which cannot be changed: build a new one "
+                f"({target.value.id} = (...))",
+            )
         if not isinstance(target.slice, ast.Constant):
             raise ctx.error(node, "assignment into a dict with a key that is not a constant")
         key = target.slice.value
         entry = d.get(key)
         if entry is None or not (isinstance(entry, Var) and entry.name in self.entry_vars):
             if entry is not None and self.control_depth:
-                raise ctx.error(node, f"the item {key!r} of '{target.value.id}' holds a list; it cannot be replaced "
-                                      "inside a branch or loop")
+                raise ctx.error(
+                    node,
+                    f"the item {key!r} of '{target.value.id}' holds a list; it cannot be replaced "
+                    "inside a branch or loop",
+                )
             var = self.renamed(f"{self.shown(name)}[{key!r}]", self.namer.fresh(f"{name}_{key}"))
             self.entry_vars.add(var)
             d[key] = Var(var)
@@ -1025,8 +1234,11 @@ class Normalizer:
         if key not in container:
             raise ctx.error(e, f"the dict has no key {key!r} here (keys: {', '.join(map(repr, container)) or 'none'})")
         if key not in container.present:
-            raise ctx.error(e, f"the key {key!r} may be missing here: it is set only inside a branch or loop "
-                               "above; set it before that branch or loop too")
+            raise ctx.error(
+                e,
+                f"the key {key!r} may be missing here: it is set only inside a branch or loop "
+                "above; set it before that branch or loop too",
+            )
         return container[key]
 
     def presence(self):
@@ -1047,14 +1259,23 @@ class Normalizer:
     def grown_value(self, name, value, node, ctx):
         """A tuple grown inside a branch or loop (``acc = acc + (v,)``) is kept as a list."""
         if isinstance(value, tuple):
-            if any(isinstance(v, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or
-                   (isinstance(v, Var) and v.name in self.lists) for v in value):
-                raise ctx.error(node, f"'{self.shown(name)}' grows inside a branch or loop, so srcgrad.grad keeps it "
-                                      "as a list of single values: tuples, dicts or lists inside it are not supported")
+            if any(
+                isinstance(v, (tuple, _StaticDict, _DictLiteral, _LocalFunction))
+                or (isinstance(v, Var) and v.name in self.lists)
+                for v in value
+            ):
+                raise ctx.error(
+                    node,
+                    f"'{self.shown(name)}' grows inside a branch or loop, so srcgrad.grad keeps it "
+                    "as a list of single values: tuples, dicts or lists inside it are not supported",
+                )
             return ListNew(list(value))
         shown = self.shown(name)
-        raise ctx.error(node, f"'{shown}' grows with {shown} = {shown} + (...) inside a branch or loop, so "
-                              "srcgrad.grad keeps it as a list: it can only be given tuples")
+        raise ctx.error(
+            node,
+            f"'{shown}' grows with {shown} = {shown} + (...) inside a branch or loop, so "
+            "srcgrad.grad keeps it as a list: it can only be given tuples",
+        )
 
     def grow(self, name, elts, node, ctx):
         """``acc = acc + (a, b)`` / ``acc += (a, b)`` on a grown tuple: appends."""
@@ -1064,9 +1285,13 @@ class Normalizer:
         for elt in elts:
             item = self.expr(elt, ctx)
             if isinstance(item, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or (
-                    isinstance(item, Var) and item.name in self.lists):
-                raise ctx.error(node, f"'{self.shown(name)}' grows inside a branch or loop, so srcgrad.grad keeps it "
-                                      "as a list of single values: tuples, dicts or lists inside it are not supported")
+                isinstance(item, Var) and item.name in self.lists
+            ):
+                raise ctx.error(
+                    node,
+                    f"'{self.shown(name)}' grows inside a branch or loop, so srcgrad.grad keeps it "
+                    "as a list of single values: tuples, dicts or lists inside it are not supported",
+                )
             self.emit(Append(name, item, lineno=self.line(node, ctx)))
 
     # ------------------------------------------------------------ list items
@@ -1075,11 +1300,15 @@ class Normalizer:
         name = ctx.rename[target.value.id]
         user = target.value.id
         if name in self.multi_outputs:
-            raise ctx.error(node, f"'{user}' holds the results of a call with several outputs; assigning into it is "
-                                  f"not supported (build a list: [{user}[0], {user}[1]])")
+            raise ctx.error(
+                node,
+                f"'{user}' holds the results of a call with several outputs; assigning into it is "
+                f"not supported (build a list: [{user}[0], {user}[1]])",
+            )
         if any(isinstance(n, ast.Slice) for n in ast.walk(target.slice)):
-            raise ctx.error(node, f"assignment into a slice of the list '{user}' is not supported; assign its "
-                                  "items one by one")
+            raise ctx.error(
+                node, f"assignment into a slice of the list '{user}' is not supported; assign its items one by one"
+            )
         idx = self.index(target.slice, node, ctx)
         if op is not None:
             fn = BINOPS[type(op)]
@@ -1089,7 +1318,8 @@ class Normalizer:
         fresh = not isinstance(value, (Var, Const, tuple, _LocalFunction, _StaticDict, _DictLiteral))
         item = self.atom(value, node, ctx)
         if isinstance(item, (tuple, _StaticDict, _DictLiteral, _LocalFunction)) or (
-                isinstance(item, Var) and item.name in self.lists):
+            isinstance(item, Var) and item.name in self.lists
+        ):
             raise ctx.error(node, "a list item must be a single value (not a tuple, dict or list)")
         if fresh and isinstance(item, Var) and self.fresh_array(value, item.name):
             self.private_items.add(item.name)
@@ -1160,10 +1390,13 @@ class Normalizer:
             flat.extend(b if isinstance(b, list) else [b])
         loop.body = flat
         loop.orelse = []
-        init = ast.copy_location(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
-                                            value=ast.Constant(value=False)), s)
-        after = ast.copy_location(ast.If(test=ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load())),
-                                         body=s.orelse, orelse=[]), s)
+        init = ast.copy_location(
+            ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=ast.Constant(value=False)), s
+        )
+        after = ast.copy_location(
+            ast.If(test=ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load())), body=s.orelse, orelse=[]),
+            s,
+        )
         for node in (init, after):
             for sub in ast.walk(node):
                 if isinstance(sub, (ast.stmt, ast.expr)) and not hasattr(sub, "lineno"):
@@ -1197,8 +1430,14 @@ class Normalizer:
         func = self.static_callee(it.func, ctx) if isinstance(it, ast.Call) else None
         if func is reversed and len(it.args) == 1 and not it.keywords and self.range_expr(it.args[0], ctx):
             # reversed(range(...)) (a generated adjoint loop, read again): the range backwards, itself a range
-            it = ast.copy_location(ast.Subscript(value=it.args[0], slice=ast.Slice(step=ast.UnaryOp(
-                op=ast.USub(), operand=ast.Constant(value=1))), ctx=ast.Load()), it)
+            it = ast.copy_location(
+                ast.Subscript(
+                    value=it.args[0],
+                    slice=ast.Slice(step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=1))),
+                    ctx=ast.Load(),
+                ),
+                it,
+            )
             func = range
         if func is range:
             if not isinstance(s.target, ast.Name):
@@ -1235,22 +1474,35 @@ class Normalizer:
             seqs = [self.atom(self.value(it, ctx), s, ctx, "seq")]
             index_target, item_targets = None, [s.target]
         if any(isinstance(q, (_StaticDict, _DictLiteral)) for q in seqs):
-            raise ctx.error(s, "a loop over a dict inside enumerate or zip is not supported; loop over the dict "
-                               "itself (for k in d, for k, v in d.items(), for v in d.values())")
+            raise ctx.error(
+                s,
+                "a loop over a dict inside enumerate or zip is not supported; loop over the dict "
+                "itself (for k in d, for k, v in d.items(), for v in d.values())",
+            )
         if isinstance(seqs[0], tuple):
             # A tuple written in place: unroll the loop, one copy of the body per element.
             if func is not None or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(s)):
-                raise ctx.error(s, "a loop over a tuple written in place cannot use break/continue, "
-                                   "enumerate or zip; loop over a name")
+                raise ctx.error(
+                    s,
+                    "a loop over a tuple written in place cannot use break/continue, "
+                    "enumerate or zip; loop over a name",
+                )
             # Python reads the tuple once: items the body may change are copied first.
-            stored = {ctx.rename.get(n.id) for b in s.body for n in ast.walk(b)
-                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            stored = {
+                ctx.rename.get(n.id)
+                for b in s.body
+                for n in ast.walk(b)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
 
             def stage(item):
                 if isinstance(item, tuple):
                     return tuple(stage(i) for i in item)
-                if isinstance(item, Var) and (item.name in stored or item.name in self.entry_vars) \
-                        and item.name not in self.lists:
+                if (
+                    isinstance(item, Var)
+                    and (item.name in stored or item.name in self.entry_vars)
+                    and item.name not in self.lists
+                ):
                     tmp = self.temp("t")
                     self.assign(tmp, Copy(item), s, ctx)
                     return Var(tmp)
@@ -1266,19 +1518,28 @@ class Normalizer:
             index = self.local(index_target, ctx)
         else:
             index = self.temp("i")
-        lens = [ast.Call(func=ast.Name(id=self.ns.bind(len, "len"), ctx=ast.Load()),
-                         args=[copy.deepcopy(q.node) if isinstance(q, Const) else ast.Name(id=q.name, ctx=ast.Load())],
-                         keywords=[]) for q in seqs]
-        n = lens[0] if len(lens) == 1 else ast.Call(func=ast.Name(id=self.ns.bind(min, "min"), ctx=ast.Load()),
-                                                    args=lens, keywords=[])
+        lens = [
+            ast.Call(
+                func=ast.Name(id=self.ns.bind(len, "len"), ctx=ast.Load()),
+                args=[copy.deepcopy(q.node) if isinstance(q, Const) else ast.Name(id=q.name, ctx=ast.Load())],
+                keywords=[],
+            )
+            for q in seqs
+        ]
+        n = (
+            lens[0]
+            if len(lens) == 1
+            else ast.Call(func=ast.Name(id=self.ns.bind(min, "min"), ctx=ast.Load()), args=lens, keywords=[])
+        )
         rng = ast.Call(func=ast.Name(id=self.ns.bind(range, "range"), ctx=ast.Load()), args=[n], keywords=[])
         saved, self.out = self.out, []
         for q, t in zip(seqs, item_targets):
             if isinstance(q, Var) and q.name in self.lists:
                 item = ListGet(q, Const(ast.Name(id=index, ctx=ast.Load())))
             else:
-                item = self.call_prim(operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx,
-                                      style="getitem")
+                item = self.call_prim(
+                    operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx, style="getitem"
+                )
             self.bind_target(t, item, s, ctx)
         before = self.presence()
         self.enter_body()
@@ -1297,8 +1558,13 @@ class Normalizer:
         order, ``k`` read as the key constant and ``v`` bound to ``d[k]`` at the start of its iteration (as
         Python's view reads it). Returns False for any other loop."""
         it, view = s.iter, "keys"
-        if (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in _DICT_VIEWS
-                and not it.args and not it.keywords):
+        if (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Attribute)
+            and it.func.attr in _DICT_VIEWS
+            and not it.args
+            and not it.keywords
+        ):
             it, view = it.func.value, it.func.attr
         if not (isinstance(it, ast.Name) and it.id in ctx.rename and it.id not in ctx.local_funcs):
             return False
@@ -1306,8 +1572,11 @@ class Normalizer:
         container = self.static.get(name)
         if isinstance(container, _StaticDict):
             if container.present != set(container):
-                raise ctx.error(s, f"a loop over '{it.id}', some of whose keys may be missing here (set only "
-                                   "inside a branch or loop above): set them before that branch or loop too")
+                raise ctx.error(
+                    s,
+                    f"a loop over '{it.id}', some of whose keys may be missing here (set only "
+                    "inside a branch or loop above): set them before that branch or loop too",
+                )
         elif container is None and name in self.dict_keys and name not in self.rebound:
             container = self.dict_keys[name]
         else:
@@ -1334,15 +1603,22 @@ class Normalizer:
                 self.bind_target(key_target, Const(ast.Constant(value=key)), s, ctx)
                 body = [_put_constant(b, key_target.id, key) for b in s.body]
             if value_target is not None:
-                read = ast.copy_location(ast.Subscript(value=ast.Name(id=it.id, ctx=ast.Load()),
-                                                       slice=ast.Constant(value=key), ctx=ast.Load()), it)
+                read = ast.copy_location(
+                    ast.Subscript(
+                        value=ast.Name(id=it.id, ctx=ast.Load()), slice=ast.Constant(value=key), ctx=ast.Load()
+                    ),
+                    it,
+                )
                 for sub in ast.walk(read):
                     ast.copy_location(sub, it)
                 self.bind_target(value_target, self.value(read, ctx), s, ctx)
             self.block(body, ctx)
         if isinstance(container, _StaticDict) and list(container) != keys:
-            raise ctx.error(s, f"the loop over '{it.id}' adds keys to it (Python raises RuntimeError: "
-                               "dictionary changed size during iteration)")
+            raise ctx.error(
+                s,
+                f"the loop over '{it.id}' adds keys to it (Python raises RuntimeError: "
+                "dictionary changed size during iteration)",
+            )
         return True
 
     def stmt_Break(self, s, ctx):
@@ -1355,8 +1631,9 @@ class Normalizer:
         if s.value is None:
             raise ctx.error(s, "a bare return: the differentiated function must return a value")
         if isinstance(s.value, ast.Constant) and (s.value.value is None or isinstance(s.value.value, (str, bytes))):
-            raise ctx.error(s, f"return {s.value.value!r}: the differentiated function must return a number or "
-                               "a numeric array")
+            raise ctx.error(
+                s, f"return {s.value.value!r}: the differentiated function must return a number or a numeric array"
+            )
         value = self.value(s.value, ctx)
         if not isinstance(value, tuple):
             fresh = not isinstance(value, (Var, Const))
@@ -1432,8 +1709,13 @@ class Normalizer:
             if isinstance(n, ast.Name):
                 ctx.rename[n.id] = self.renamed(n.id, self.namer.fresh(n.id))
         ctx.rename[result] = result
-        append = ast.Expr(value=ast.Call(func=ast.Attribute(value=ast.Name(id=result, ctx=ast.Load()), attr="append",
-                                                            ctx=ast.Load()), args=[e.elt], keywords=[]))
+        append = ast.Expr(
+            value=ast.Call(
+                func=ast.Attribute(value=ast.Name(id=result, ctx=ast.Load()), attr="append", ctx=ast.Load()),
+                args=[e.elt],
+                keywords=[],
+            )
+        )
         body = [append]
         for cond in reversed(gen.ifs):
             body = [ast.If(test=cond, body=body, orelse=[])]
@@ -1483,10 +1765,10 @@ class Normalizer:
 
     def expr_IfExp(self, e, ctx):
         for branch in (e.body, e.orelse):
-            if isinstance(branch, ast.Dict) or (isinstance(branch, ast.Name) and isinstance(
-                    self.static.get(ctx.rename.get(branch.id)), _StaticDict)):
-                raise ctx.error(e, "a conditional expression that chooses a dict is not supported; use an if "
-                                   "statement")
+            if isinstance(branch, ast.Dict) or (
+                isinstance(branch, ast.Name) and isinstance(self.static.get(ctx.rename.get(branch.id)), _StaticDict)
+            ):
+                raise ctx.error(e, "a conditional expression that chooses a dict is not supported; use an if statement")
         result = self.temp("t")
         cond = self.temp("cond")
         self.assign(cond, self.nondiff(e.test, ctx), e, ctx)
@@ -1530,13 +1812,19 @@ class Normalizer:
             return left + right  # tuple concatenation, at compile time
         grown = [a.name for a in (left, right) if isinstance(a, Var) and a.name in ctx.grown]
         if grown:
-            raise ctx.error(e, f"'{grown[0]}' grows inside a branch or loop, so srcgrad.grad keeps it as a list: "
-                               f"it supports {grown[0]} = {grown[0]} + (v, ...) and {grown[0]} += (v, ...) only")
+            raise ctx.error(
+                e,
+                f"'{grown[0]}' grows inside a branch or loop, so srcgrad.grad keeps it as a list: "
+                f"it supports {grown[0]} = {grown[0]} + (v, ...) and {grown[0]} += (v, ...) only",
+            )
         if isinstance(left, tuple) or isinstance(right, tuple):
             raise ctx.error(e, "arithmetic on a tuple or list written in place is not supported")
         if any(isinstance(a, Var) and a.name in self.lists for a in (left, right)):
-            raise ctx.error(e, "arithmetic on a list ('+' joins lists, '*' repeats them) is not supported: append "
-                               "to it, or combine its items with np.stack / np.concatenate")
+            raise ctx.error(
+                e,
+                "arithmetic on a list ('+' joins lists, '*' repeats them) is not supported: append "
+                "to it, or combine its items with np.stack / np.concatenate",
+            )
         if any(isinstance(a, (_StaticDict, _DictLiteral, _LocalFunction)) for a in (left, right)):
             raise ctx.error(e, "arithmetic on a dict or function is not supported")
         return self.call_prim(fn, [left, right], {}, e, ctx, style="binop", op=e.op)
@@ -1561,13 +1849,19 @@ class Normalizer:
             k = _const_int(self.rewrite(e.slice, ctx)[0])
             if k is not None and -len(base) <= k < len(base):
                 return base[k]
-            if k is None and not isinstance(e.slice, ast.Slice) and base and \
-                    all(isinstance(x, (Var, Const)) for x in base):
+            if (
+                k is None
+                and not isinstance(e.slice, ast.Slice)
+                and base
+                and all(isinstance(x, (Var, Const)) for x in base)
+            ):
                 # an index known only when the code runs (t[i], i an argument): the item is chosen then
                 lst = self.atom(ListNew(list(base)), e, ctx)
                 return ListGet(lst, self.index(e.slice, e, ctx))
-            raise ctx.error(e, "indexing a tuple needs an integer index it has (a tuple of tuples or dicts, a "
-                               "slice: a constant one)")
+            raise ctx.error(
+                e,
+                "indexing a tuple needs an integer index it has (a tuple of tuples or dicts, a slice: a constant one)",
+            )
         base = self.atom(base, e, ctx)
         idx = self.index(e.slice, e, ctx)
         if isinstance(base, Var) and base.name in self.lists:
@@ -1606,8 +1900,11 @@ class Normalizer:
         spelled = ast.unparse(e.value)
         elts = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
         if elts and isinstance(elts[0], ast.Constant) and isinstance(elts[0].value, str):
-            raise ctx.error(e, f"{spelled}[...] with a directive string ({elts[0].value!r}) is not supported: use "
-                               "np.concatenate or np.stack with an axis")
+            raise ctx.error(
+                e,
+                f"{spelled}[...] with a directive string ({elts[0].value!r}) is not supported: use "
+                "np.concatenate or np.stack with an axis",
+            )
         column = obj is np.c_
         pieces = []
         for elt in elts:
@@ -1620,6 +1917,7 @@ class Normalizer:
                 lst = self.atom(item, e, ctx)
                 array = ast.Call(func=self.const_node(np.array), args=[_atom_node(lst)], keywords=[])
                 from ..rules.shape import stack_args
+
                 item = ListReduce("stack", stack_args, array, lst, {})
             elif isinstance(item, (tuple, _StaticDict, _DictLiteral, _LocalFunction)):
                 raise ctx.error(e, f"{spelled}[...] of a tuple, dict or function is not supported")
@@ -1627,13 +1925,17 @@ class Normalizer:
             np_shape = ast.Call(func=self.const_node(np.shape), args=[_atom_node(a)], keywords=[])
             if column:  # (-1, 1) if np.ndim(a) < 2 else np.shape(a)
                 ndim = ast.Call(func=self.const_node(np.ndim), args=[_atom_node(a)], keywords=[])
-                shape = ast.IfExp(test=ast.Compare(left=ndim, ops=[ast.Lt()], comparators=[ast.Constant(value=2)]),
-                                  body=ast.Tuple(elts=[ast.Constant(value=-1), ast.Constant(value=1)], ctx=ast.Load()),
-                                  orelse=np_shape)
+                shape = ast.IfExp(
+                    test=ast.Compare(left=ndim, ops=[ast.Lt()], comparators=[ast.Constant(value=2)]),
+                    body=ast.Tuple(elts=[ast.Constant(value=-1), ast.Constant(value=1)], ctx=ast.Load()),
+                    orelse=np_shape,
+                )
             else:  # (-1,) + np.shape(a)[1:]
-                shape = ast.BinOp(left=ast.Tuple(elts=[ast.Constant(value=-1)], ctx=ast.Load()), op=ast.Add(),
-                                  right=ast.Subscript(value=np_shape, slice=ast.Slice(lower=ast.Constant(value=1)),
-                                                      ctx=ast.Load()))
+                shape = ast.BinOp(
+                    left=ast.Tuple(elts=[ast.Constant(value=-1)], ctx=ast.Load()),
+                    op=ast.Add(),
+                    right=ast.Subscript(value=np_shape, slice=ast.Slice(lower=ast.Constant(value=1)), ctx=ast.Load()),
+                )
             if isinstance(a, Const):
                 piece = self.call_prim(np.reshape, [a, Const(shape)], {}, e, ctx)
             else:
@@ -1643,9 +1945,13 @@ class Normalizer:
             pieces.append(self.atom(piece, e, ctx))
         lst = self.atom(ListNew(pieces), e, ctx)
         axis = Const(ast.Constant(value=-1 if column else 0))
-        node = ast.Call(func=self.const_node(np.concatenate), args=[_atom_node(lst)],
-                        keywords=[ast.keyword(arg="axis", value=copy.deepcopy(axis.node))])
+        node = ast.Call(
+            func=self.const_node(np.concatenate),
+            args=[_atom_node(lst)],
+            keywords=[ast.keyword(arg="axis", value=copy.deepcopy(axis.node))],
+        )
         from ..rules.shape import concatenate_args
+
         return ListReduce("concatenate", concatenate_args, node, lst, {"axis": axis})
 
     def index(self, node, where, ctx):
@@ -1686,33 +1992,55 @@ class Normalizer:
             # a compiled gradient or JVP (higher order): differentiated through the code it generated
             if getattr(callee, "tangent_tuple", False) and e.args and isinstance(e.args[-1], ast.Tuple):
                 # jvp(f, wrt=(0, 1))(x, y, (tx, ty)): the generated function takes the tangents one by one
-                e = ast.copy_location(ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts),
-                                               keywords=e.keywords), e)
+                e = ast.copy_location(
+                    ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts), keywords=e.keywords), e
+                )
             callee, deps = callee.inline_target()
             self.deps.append(_Dependencies(deps))
-        if (callee is len and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name)
-                and ctx.rename.get(e.args[0].id) in self.static):
+        if (
+            callee is len
+            and len(e.args) == 1
+            and not e.keywords
+            and isinstance(e.args[0], ast.Name)
+            and ctx.rename.get(e.args[0].id) in self.static
+        ):
             container = self.static[ctx.rename[e.args[0].id]]
             if isinstance(container, _StaticDict) and container.present != set(container):
-                raise ctx.error(e, f"len({e.args[0].id}): some keys of the dict may be missing here (set only "
-                                   "inside a branch or loop above)")
-            return Const(ast.Constant(value=len(container.items if isinstance(container, _StaticTuple)
-                                                else container)))
+                raise ctx.error(
+                    e,
+                    f"len({e.args[0].id}): some keys of the dict may be missing here (set only "
+                    "inside a branch or loop above)",
+                )
+            return Const(ast.Constant(value=len(container.items if isinstance(container, _StaticTuple) else container)))
         if callee is dict and not e.args and all(k.arg is not None for k in e.keywords):
             # dict(a=x, b=y) is the dict {'a': x, 'b': y}
-            return self.expr_Dict(ast.copy_location(ast.Dict(keys=[ast.Constant(value=k.arg) for k in e.keywords],
-                                                             values=[k.value for k in e.keywords]), e), ctx)
+            return self.expr_Dict(
+                ast.copy_location(
+                    ast.Dict(
+                        keys=[ast.Constant(value=k.arg) for k in e.keywords], values=[k.value for k in e.keywords]
+                    ),
+                    e,
+                ),
+                ctx,
+            )
         if callee in NONDIFF_BUILTINS:
             return self.nondiff(e, ctx)
         if any(k.arg == "out" for k in e.keywords) or out_given_positionally(callee, len(e.args)):
-            raise ctx.error(e, "out= (numpy's out, here or given positionally) writes into an existing array in "
-                               "place, which srcgrad.grad cannot follow; use the returned value")
-        if callee in _MUTATORS or (getattr(callee, "__name__", None) == "at"
-                                   and isinstance(getattr(callee, "__self__", None), np.ufunc)):
+            raise ctx.error(
+                e,
+                "out= (numpy's out, here or given positionally) writes into an existing array in "
+                "place, which srcgrad.grad cannot follow; use the returned value",
+            )
+        if callee in _MUTATORS or (
+            getattr(callee, "__name__", None) == "at" and isinstance(getattr(callee, "__self__", None), np.ufunc)
+        ):
             name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", "it")
-            raise ctx.error(e, f"{name} writes into its argument in place, which srcgrad.grad cannot follow: "
-                               "compute the new value instead (y = np.where(mask, v, y), index assignment into "
-                               "an array the function creates)")
+            raise ctx.error(
+                e,
+                f"{name} writes into its argument in place, which srcgrad.grad cannot follow: "
+                "compute the new value instead (y = np.where(mask, v, y), index assignment into "
+                "an array the function creates)",
+            )
         reducer = _list_reducer(callee)
         plain = reducer is None and not (_inlinable(callee) and get_rule(callee) is None)
 
@@ -1731,11 +2059,13 @@ class Normalizer:
             args[0] = self.atom(ListNew(list(args[0])), e, ctx)
         if reducer is not None and args and isinstance(args[0], Var) and args[0].name in self.lists:
             kind, prim = reducer
-            if len(args) > 1 or any(not isinstance(v, Const) for v in kwargs.values()) or \
-                    (kind == "sum" and kwargs):
+            if len(args) > 1 or any(not isinstance(v, Const) for v in kwargs.values()) or (kind == "sum" and kwargs):
                 raise ctx.error(e, "pass the axis of np.stack / np.concatenate by keyword (axis=...)")
-            node = ast.Call(func=self.callee_node(func, callee, ctx), args=[ast.Name(id=args[0].name, ctx=ast.Load())],
-                            keywords=[ast.keyword(arg=k, value=copy.deepcopy(v.node)) for k, v in kwargs.items()])
+            node = ast.Call(
+                func=self.callee_node(func, callee, ctx),
+                args=[ast.Name(id=args[0].name, ctx=ast.Load())],
+                keywords=[ast.keyword(arg=k, value=copy.deepcopy(v.node)) for k, v in kwargs.items()],
+            )
             return ListReduce(kind, prim, node, args[0], kwargs)
         if reducer is not None and any(isinstance(a, Var) and a.name in self.lists for a in args[1:]):
             raise ctx.error(e, f"{ast.unparse(func)} takes its list first; a list passed after it is not supported")
@@ -1745,20 +2075,34 @@ class Normalizer:
                 return self.inline(_alias_of(callee), e, ctx, args=args, kwargs=kwargs)
             except TransformError as err:  # said at the user's line, not the adaptor's
                 name = getattr(callee, "__qualname__", None) or getattr(callee, "__name__", "this function")
-                raise ctx.error(e, f"srcgrad.grad cannot differentiate {name} here (its rule-table adaptor "
-                                   f"says: {err.message}); dynamic mode (Tensors) can") from None
+                raise ctx.error(
+                    e,
+                    f"srcgrad.grad cannot differentiate {name} here (its rule-table adaptor "
+                    f"says: {err.message}); dynamic mode (Tensors) can",
+                ) from None
         if not (_inlinable(callee) and get_rule(callee) is None):  # your own functions take tuples and lists
-            if (any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values())) \
-                    and all(_const_tuple(a) for a in args) and all(_const_tuple(a) for a in kwargs.values()):
+            if (
+                (any(isinstance(a, tuple) for a in args) or any(isinstance(a, tuple) for a in kwargs.values()))
+                and all(_const_tuple(a) for a in args)
+                and all(_const_tuple(a) for a in kwargs.values())
+            ):
                 return self.nondiff(e, ctx)
             args = [self.sequence(a, callee, i, e, ctx) for i, a in enumerate(args)]
             kwargs = {k: self.sequence(a, callee, None, e, ctx) for k, a in kwargs.items()}
-        if (callee in _AS_ARRAY and len(args) == 1 and isinstance(args[0], Var) and args[0].name not in self.lists
-                and set(kwargs) <= {"dtype"} and all(_dtype_kind(self.static_value(k.value, ctx)) == "f"
-                                                     for k in e.keywords)):
+        if (
+            callee in _AS_ARRAY
+            and len(args) == 1
+            and isinstance(args[0], Var)
+            and args[0].name not in self.lists
+            and set(kwargs) <= {"dtype"}
+            and all(_dtype_kind(self.static_value(k.value, ctx)) == "f" for k in e.keywords)
+        ):
             # np.array(x) / np.asarray(x) of a value (an array, a list argument): the identity on its numbers
-            node = ast.Call(func=self.callee_node(func, callee, ctx), args=[_atom_node(args[0])],
-                            keywords=[ast.keyword(arg=k, value=_atom_node(v)) for k, v in kwargs.items()])
+            node = ast.Call(
+                func=self.callee_node(func, callee, ctx),
+                args=[_atom_node(args[0])],
+                keywords=[ast.keyword(arg=k, value=_atom_node(v)) for k, v in kwargs.items()],
+            )
             return Cast(args[0], node)
         if callee is sum and len(args) == 1 and not kwargs and isinstance(args[0], Var):
             # Python's sum over an array (or a list argument) adds its rows: np.sum(x, axis=0)
@@ -1767,35 +2111,58 @@ class Normalizer:
             # np.concatenate(xs) of an argument or an array: no rule takes it whole (refused where it matters)
             spelled, name = (ast.unparse(e.args[0]) if e.args else "..."), ast.unparse(func)
             node, reads = self.rewrite(e, ctx)
-            return NonDiff(node, reads, unknown=f"{name}({spelled}) of a value that is not a list built in the "
-                                                f"function (write {name}([{spelled}[0], {spelled}[1], ...]))")
+            return NonDiff(
+                node,
+                reads,
+                unknown=f"{name}({spelled}) of a value that is not a list built in the "
+                f"function (write {name}([{spelled}[0], {spelled}[1], ...]))",
+            )
         if callee is float and len(args) == 1 and not kwargs and isinstance(args[0], Var):
-            return Cast(args[0], ast.Call(func=ast.Name(id=self.ns.bind(float, "float"), ctx=ast.Load()),
-                                          args=[ast.Name(id=args[0].name, ctx=ast.Load())], keywords=[]))
+            return Cast(
+                args[0],
+                ast.Call(
+                    func=ast.Name(id=self.ns.bind(float, "float"), ctx=ast.Load()),
+                    args=[ast.Name(id=args[0].name, ctx=ast.Load())],
+                    keywords=[],
+                ),
+            )
         func_node = self.callee_node(func, callee, ctx)
         if callee is np.einsum:
             from ..rules.linalg import einsum_args
+
             callee_rule = get_rule(einsum_args)
             args = _einsum_interleaved(args, e, ctx)
             if args and isinstance(args[0], Const) and not set(kwargs) - {"optimize"}:
                 return self.multi(Prim(einsum_args, callee_rule, args, kwargs, style="call", func=func_node), e, ctx)
         if callee in (np.split, np.array_split):
             from ..rules.shape import split_tuple
-            return self.multi(Prim(split_tuple, get_rule(split_tuple), args, kwargs, style="call", func=func_node),
-                              e, ctx)
+
+            return self.multi(
+                Prim(split_tuple, get_rule(split_tuple), args, kwargs, style="call", func=func_node), e, ctx
+            )
         if callee is np.linalg.svd or callee is np.linalg.svdvals:
             return self.svd_call(callee, args, kwargs, e, ctx)
         if callee is np.gradient:
             return self.gradient_call(args, kwargs, e, ctx)
         if callee in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
             from ..rules.shape import atleast_p
+
             if len(args) != 1 or kwargs:
                 raise ctx.error(e, f"srcgrad.grad takes np.{callee.__name__} of one array: call it once per array")
-            return Prim(atleast_p, get_rule(atleast_p), [args[0], Const(ast.Constant(value=int(callee.__name__[-2])))],
-                        {}, style="call", func=self.const_node(atleast_p, "atleast_p"))
+            return Prim(
+                atleast_p,
+                get_rule(atleast_p),
+                [args[0], Const(ast.Constant(value=int(callee.__name__[-2])))],
+                {},
+                style="call",
+                func=self.const_node(atleast_p, "atleast_p"),
+            )
         rule = get_rule(callee)
-        if all(isinstance(a, Const) for a in args) and all(isinstance(a, Const) for a in kwargs.values()) \
-                and (rule is not None or not _inlinable(callee)):
+        if (
+            all(isinstance(a, Const) for a in args)
+            and all(isinstance(a, Const) for a in kwargs.values())
+            and (rule is not None or not _inlinable(callee))
+        ):
             return self.nondiff(e, ctx)
         if rule is not None:
             if not rule.differentiable:
@@ -1809,6 +2176,7 @@ class Normalizer:
         """``np.linalg.svd`` as the tape's alias reads it: ``svd_p(a, full_matrices)`` (a tuple) or, without
         ``compute_uv``, ``svdvals_p(a)``; ``np.linalg.svdvals(x)`` is ``svdvals_p(x)``."""
         from ..rules.linalg import svd_p, svdvals_p
+
         names = ["a", "full_matrices", "compute_uv", "hermitian"] if callee is np.linalg.svd else ["x"]
         bound = dict(zip(names, args))
         bound.update(kwargs)
@@ -1825,29 +2193,55 @@ class Normalizer:
             raise ctx.error(e, "np.linalg.svd(hermitian=True) has no derivative rule; use hermitian=False")
         a = bound[names[0]]
         if callee is np.linalg.svdvals or not flags["compute_uv"]:
-            return Prim(svdvals_p, get_rule(svdvals_p), [a], {}, style="call", func=self.const_node(svdvals_p, "svdvals"))
-        return self.multi(Prim(svd_p, get_rule(svd_p), [a], {"full_matrices": Const(ast.Constant(
-            value=bool(flags["full_matrices"])))}, style="call", func=self.const_node(svd_p, "svd")), e, ctx)
+            return Prim(
+                svdvals_p, get_rule(svdvals_p), [a], {}, style="call", func=self.const_node(svdvals_p, "svdvals")
+            )
+        return self.multi(
+            Prim(
+                svd_p,
+                get_rule(svd_p),
+                [a],
+                {"full_matrices": Const(ast.Constant(value=bool(flags["full_matrices"])))},
+                style="call",
+                func=self.const_node(svd_p, "svd"),
+            ),
+            e,
+            ctx,
+        )
 
     def gradient_call(self, args, kwargs, e, ctx):
         """``np.gradient(f[, spacing], axis=k, edge_order=...)`` as ``gradient_along``: one array, one axis (or a
         1-D ``f``), as numpy returns one array then."""
         from ..rules.shape import gradient_along
-        if not args or len(args) > 2 or set(kwargs) - {"axis", "edge_order"} or \
-                any(not isinstance(v, Const) for v in kwargs.values()):
-            raise ctx.error(e, "srcgrad.grad takes np.gradient(f[, spacing], axis=k, edge_order=n) with a constant "
-                               "axis: one axis per call (numpy returns one array per axis otherwise)")
+
+        if (
+            not args
+            or len(args) > 2
+            or set(kwargs) - {"axis", "edge_order"}
+            or any(not isinstance(v, Const) for v in kwargs.values())
+        ):
+            raise ctx.error(
+                e,
+                "srcgrad.grad takes np.gradient(f[, spacing], axis=k, edge_order=n) with a constant "
+                "axis: one axis per call (numpy returns one array per axis otherwise)",
+            )
         axis = kwargs.get("axis", Const(ast.Constant(value=None)))
         try:
             value = ast.literal_eval(axis.node)
         except ValueError:
             value = 0  # a constant expression numpy reads at run time
         if isinstance(value, (tuple, list)):
-            raise ctx.error(e, "np.gradient over several axes returns one array per axis: call it once per axis "
-                               "(axis=k)")
-        return Prim(gradient_along, get_rule(gradient_along), list(args),
-                    {"axis": axis, "edge_order": kwargs.get("edge_order", Const(ast.Constant(value=1)))},
-                    style="call", func=self.const_node(gradient_along, "gradient_along"))
+            raise ctx.error(
+                e, "np.gradient over several axes returns one array per axis: call it once per axis (axis=k)"
+            )
+        return Prim(
+            gradient_along,
+            get_rule(gradient_along),
+            list(args),
+            {"axis": axis, "edge_order": kwargs.get("edge_order", Const(ast.Constant(value=1)))},
+            style="call",
+            func=self.const_node(gradient_along, "gradient_along"),
+        )
 
     def multi(self, prim, e, ctx):
         """A primitive returning several values: its result is a list-like variable read with ``ListGet``."""
@@ -1878,9 +2272,14 @@ class Normalizer:
         node = _sequence_node(a)
         reads = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self.names_seen(a))
         name = getattr(callee, "__name__", "the function")
-        unknown = None if rule is not None and position is not None else (
-            f"the list or tuple passed to {name}" + (" by keyword" if rule is not None else
-                                                      " (a function with no derivative rule)"))
+        unknown = (
+            None
+            if rule is not None and position is not None
+            else (
+                f"the list or tuple passed to {name}"
+                + (" by keyword" if rule is not None else " (a function with no derivative rule)")
+            )
+        )
         return self.atom(NonDiff(node, reads, unknown=unknown), e, ctx, base="seq")
 
     def names_seen(self, a):
@@ -1894,6 +2293,7 @@ class Normalizer:
     def as_array(self, a, e, ctx):
         """``np.array(...)`` of a list variable or a (nested) tuple of atoms: the ``np.stack`` of its items."""
         from ..rules.shape import stack_args
+
         if isinstance(a, tuple):
             items = [self.as_array(x, e, ctx) if isinstance(x, tuple) else x for x in a]
             a = self.atom(ListNew(items), e, ctx)
@@ -1907,8 +2307,11 @@ class Normalizer:
             return a
         if _const_tuple(a):
             return Const(_tuple_node(a))
-        raise ctx.error(e, "passing a list or tuple of differentiable values to a function is not supported yet "
-                           "(np.stack / np.concatenate / np.array of a list)")
+        raise ctx.error(
+            e,
+            "passing a list or tuple of differentiable values to a function is not supported yet "
+            "(np.stack / np.concatenate / np.array of a list)",
+        )
 
     def callee_node(self, func, callee, ctx):
         """How the generated code names ``callee``: the user's own spelling (``np.sin``) when it is static."""
@@ -1928,8 +2331,11 @@ class Normalizer:
         args = [self.expr(a, ctx) for a in e.args]
         kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
         if any(k.arg == "out" for k in e.keywords) or out_given_positionally(METHODS.get(attr), len(e.args) + 1):
-            raise ctx.error(e, f"out= (numpy's out, here or given positionally) writes into an existing array in "
-                               f"place, which srcgrad.grad cannot follow; use the value .{attr}() returns")
+            raise ctx.error(
+                e,
+                f"out= (numpy's out, here or given positionally) writes into an existing array in "
+                f"place, which srcgrad.grad cannot follow; use the value .{attr}() returns",
+            )
         if attr == "astype":
             dtype_node = e.args[0] if e.args else next((k.value for k in e.keywords if k.arg == "dtype"), None)
             dtype = self.static_value(dtype_node, ctx) if dtype_node is not None else _NOT_STATIC
@@ -1940,21 +2346,39 @@ class Normalizer:
                 return self.nondiff(e, ctx)  # integers, booleans, text: no derivative
             if kind != "f":
                 node, reads = self.rewrite(e, ctx)
-                return NonDiff(node, reads, unknown=f"{ast.unparse(e.func)}(...) with a dtype the compiler cannot "
-                                                    "tell (a float dtype has a derivative, an integer one none)")
+                return NonDiff(
+                    node,
+                    reads,
+                    unknown=f"{ast.unparse(e.func)}(...) with a dtype the compiler cannot "
+                    "tell (a float dtype has a derivative, an integer one none)",
+                )
             from ..rules.shape import astype
+
             return self.call_prim(astype, [recv] + args, kwargs, e, ctx, func_name="astype")
         if attr == "pop" and not args and not kwargs and isinstance(recv, Var) and recv.name in self.lists:
             return ListPop(recv, Const(ast.Constant(value=-1)))  # (a generated gradient's stack, read again)
         if attr == "item" and not args:
-            return Cast(recv, ast.Call(func=ast.Attribute(value=_atom_node(recv), attr="item", ctx=ast.Load()),
-                                       args=[], keywords=[])) if isinstance(recv, Var) else self.nondiff(e, ctx)
+            return (
+                Cast(
+                    recv,
+                    ast.Call(
+                        func=ast.Attribute(value=_atom_node(recv), attr="item", ctx=ast.Load()), args=[], keywords=[]
+                    ),
+                )
+                if isinstance(recv, Var)
+                else self.nondiff(e, ctx)
+            )
         if attr in SHAPE_METHODS:
             fn = SHAPE_METHODS[attr]
             if len(args) == 1 and isinstance(args[0], tuple) and all(isinstance(a, (Var, Const)) for a in args[0]):
                 args = [Const(ast.Tuple(elts=[_atom_node(a) for a in args[0]], ctx=ast.Load()))]  # x.reshape((3, 4))
-            elif len(args) > 1 or (len(args) == 1 and attr == "reshape" and isinstance(args[0], Const)
-                                 and isinstance(args[0].node, ast.Constant) and isinstance(args[0].node.value, int)):
+            elif len(args) > 1 or (
+                len(args) == 1
+                and attr == "reshape"
+                and isinstance(args[0], Const)
+                and isinstance(args[0].node, ast.Constant)
+                and isinstance(args[0].node.value, int)
+            ):
                 shape = Const(ast.Tuple(elts=[_atom_node(a) for a in args], ctx=ast.Load()))
                 args = [shape]
             return self.call_prim(fn, [recv] + args, kwargs, e, ctx)
@@ -1977,8 +2401,9 @@ class Normalizer:
         if all(isinstance(a, Const) for a in args) and all(isinstance(a, Const) for a in kwargs.values()):
             return NonDiff(_print_call(fn, style, op, func, args, kwargs), frozenset())
         if rule is None:
-            return Opaque(fn, func if func is not None else self.const_node(fn, getattr(fn, "__name__", "f")),
-                          args, kwargs)
+            return Opaque(
+                fn, func if func is not None else self.const_node(fn, getattr(fn, "__name__", "f")), args, kwargs
+            )
         return Prim(fn, rule, args, kwargs, style=style, op=op, func=func)
 
     # ------------------------------------------------------------ static resolution
@@ -2025,9 +2450,14 @@ class Normalizer:
             defaults_src = ("ast", node.args.defaults, outer, node.args.kw_defaults)
             code_key = node
             if isinstance(node, ast.Lambda):
-                node = ast.FunctionDef(name="lambda_", args=node.args,
-                                       body=[ast.copy_location(ast.Return(value=node.body), node.body)],
-                                       decorator_list=[], returns=None, type_comment=None)
+                node = ast.FunctionDef(
+                    name="lambda_",
+                    args=node.args,
+                    body=[ast.copy_location(ast.Return(value=node.body), node.body)],
+                    decorator_list=[],
+                    returns=None,
+                    type_comment=None,
+                )
                 ast.copy_location(node, callee.node)
             base_rename = dict(outer.rename)
             local_funcs = dict(outer.local_funcs)
@@ -2087,7 +2517,7 @@ class Normalizer:
                 d = kw_defaults[p]
             else:
                 raise ctx.error(e, f"missing keyword-only argument '{p}' for {node.name}")
-            bound[p] = (Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p)))
+            bound[p] = Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p))
         assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for p in params + kwonly:
             v = bound[p]
@@ -2122,14 +2552,19 @@ class Normalizer:
             if n in selves:
                 continue
             if n in dctx.local_funcs:
-                raise ctx.error(e, f"the recursive nested function {name} calls the nested function {n}: "
-                                   "define them at module level")
+                raise ctx.error(
+                    e,
+                    f"the recursive nested function {name} calls the nested function {n}: define them at module level",
+                )
             if n in dctx.rename:
                 v = self.expr_Name(ast.Name(id=n, ctx=ast.Load()), dctx)
                 if not isinstance(v, (Var, Const)) or (isinstance(v, Var) and v.name in self.lists):
-                    raise ctx.error(e, f"the recursive nested function {name} reads '{n}', a tuple, list or "
-                                       "dict of the enclosing function, which its recursive calls cannot pass on: "
-                                       "pass the items it needs as arguments")
+                    raise ctx.error(
+                        e,
+                        f"the recursive nested function {name} reads '{n}', a tuple, list or "
+                        "dict of the enclosing function, which its recursive calls cannot pass on: "
+                        "pass the items it needs as arguments",
+                    )
                 extras[n] = v
             else:
                 value = dctx.scope.lookup(n)
@@ -2140,24 +2575,34 @@ class Normalizer:
             while isinstance(base, (ast.Subscript, ast.Attribute)) and isinstance(base.ctx, ast.Store):
                 base = base.value
             if isinstance(base, ast.Name) and base.id in extras and base is not sub:
-                raise ctx.error(sub, f"the recursive nested function {name} writes into '{base.id}' of the "
-                                     "enclosing function: pass it as an argument and return the new value")
+                raise ctx.error(
+                    sub,
+                    f"the recursive nested function {name} writes into '{base.id}' of the "
+                    "enclosing function: pass it as an argument and return the new value",
+                )
         lifted = self.__dict__.setdefault("_lifted", {})
         fn = lifted.get(node)
         if fn is None:
             outer = dctx.parsed.fn
             fn = lifted[node] = lift_function(
-                node, name, list(extras), values, dctx.parsed.filename, dctx.parsed.lines,
+                node,
+                name,
+                list(extras),
+                values,
+                dctx.parsed.filename,
+                dctx.parsed.lines,
                 module=getattr(outer, "__module__", None),
-                qualname=f"{getattr(outer, '__qualname__', '')}.<locals>.{name}")
+                qualname=f"{getattr(outer, '__qualname__', '')}.<locals>.{name}",
+            )
         return UserCall(fn, self.const_node(fn, name), args, {**kwargs, **extras})
 
     def no_containers(self, args, kwargs, e, ctx):
         """A recursive call is made at run time: it cannot take a tuple, dict or list the compiler keeps."""
         for a in list(args) + list(kwargs.values()):
             if isinstance(a, (tuple, _StaticDict, _DictLiteral)) or (isinstance(a, Var) and a.name in self.lists):
-                raise ctx.error(e, "passing a tuple, dict or list to a recursive call is not supported; pass its "
-                                   "items as arguments")
+                raise ctx.error(
+                    e, "passing a tuple, dict or list to a recursive call is not supported; pass its items as arguments"
+                )
 
     # ------------------------------------------------------------ jumps
     def lower_returns(self, body, ctx, top):
@@ -2174,9 +2619,13 @@ class Normalizer:
 
         def plain(v):
             return isinstance(v, (Var, Const)) or (isinstance(v, tuple) and all(isinstance(i, (Var, Const)) for i in v))
+
         if not all(plain(r.value) for r in returns):
-            raise ctx.error(ctx.parsed.node, "a function that returns a dict, a nested tuple or a function from more "
-                                             "than one place (or from inside a loop) is not supported")
+            raise ctx.error(
+                ctx.parsed.node,
+                "a function that returns a dict, a nested tuple or a function from more "
+                "than one place (or from inside a loop) is not supported",
+            )
         arity = {len(r.value) if isinstance(r.value, tuple) else None for r in returns}
         if len(arity) != 1:
             raise ctx.error(ctx.parsed.node, "all returns of a function must return the same number of values")
@@ -2198,12 +2647,17 @@ class Normalizer:
     def _lower(self, block, state, in_loop):
         out = []
         for k, s in enumerate(block):
-            rest = block[k + 1:]
+            rest = block[k + 1 :]
             if isinstance(s, Return):
                 values = s.value if isinstance(s.value, tuple) else (s.value,)
                 for r, v in zip(state["rets"], values):
-                    if (isinstance(v, Var) and v.name in self.return_temps and out and isinstance(out[-1], Assign)
-                            and out[-1].target == v.name):
+                    if (
+                        isinstance(v, Var)
+                        and v.name in self.return_temps
+                        and out
+                        and isinstance(out[-1], Assign)
+                        and out[-1].target == v.name
+                    ):
                         last = out.pop()
                         out.append(Assign(r, last.value, lineno=last.lineno, bookkeeping=last.bookkeeping))
                     elif not (isinstance(v, Var) and v.name == r):
@@ -2280,8 +2734,9 @@ def _binds(scope, name):
     if isinstance(scope, (ast.FunctionDef, ast.Lambda)):
         if isinstance(scope, ast.Lambda):
             a = scope.args
-            return name in [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs] + \
-                [p.arg for p in (a.vararg, a.kwarg) if p is not None]
+            return name in [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs] + [
+                p.arg for p in (a.vararg, a.kwarg) if p is not None
+            ]
         return name in _local_names(scope)
     return any(isinstance(n, ast.Name) and n.id == name for g in scope.generators for n in ast.walk(g.target))
 
@@ -2323,6 +2778,7 @@ def _put_constant(stmt, name, value):
 def _list_reducer(callee):
     """``(kind, variadic primitive)`` for functions that combine a list into one value, else ``None``."""
     from ..rules.shape import concatenate_args, stack_args
+
     if callee is np.stack or callee in _AS_ARRAY:
         return "stack", stack_args
     if callee is np.concatenate:
@@ -2334,8 +2790,16 @@ def _list_reducer(callee):
     return None
 
 
-_OP_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
-               ast.FloorDiv: "//", ast.Mod: "%"}
+_OP_SYMBOLS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.MatMult: "@",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+}
 
 
 def _write_text(s):
@@ -2357,8 +2821,13 @@ def _dtype_kind(dtype):
 
 def _const_int(node):
     """The value of an integer expression of literals (``len(t) - 1`` once ``len(t)`` is known), else None."""
-    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
-           ast.Mod: operator.mod}
+    ops = {
+        ast.Add: operator.add,
+        ast.Sub: operator.sub,
+        ast.Mult: operator.mul,
+        ast.FloorDiv: operator.floordiv,
+        ast.Mod: operator.mod,
+    }
     if isinstance(node, ast.Constant):
         return node.value if type(node.value) is int else None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -2407,28 +2876,49 @@ def _print_call(fn, style, op, func, args, kwargs):
         return ast.UnaryOp(op=op, operand=nodes[0])
     if style == "getitem":
         return ast.Subscript(value=nodes[0], slice=nodes[1], ctx=ast.Load())
-    return ast.Call(func=copy.deepcopy(func), args=nodes,
-                    keywords=[ast.keyword(arg=k, value=_atom_node(v)) for k, v in kwargs.items()])
+    return ast.Call(
+        func=copy.deepcopy(func),
+        args=nodes,
+        keywords=[ast.keyword(arg=k, value=_atom_node(v)) for k, v in kwargs.items()],
+    )
 
 
 def _simple_index(node):
     for sub in ast.walk(node):
-        if not isinstance(sub, (ast.Name, ast.Constant, ast.Slice, ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp,
-                                ast.Add, ast.Sub, ast.Load, ast.Mult)):
+        if not isinstance(
+            sub,
+            (
+                ast.Name,
+                ast.Constant,
+                ast.Slice,
+                ast.Tuple,
+                ast.UnaryOp,
+                ast.USub,
+                ast.BinOp,
+                ast.Add,
+                ast.Sub,
+                ast.Load,
+                ast.Mult,
+            ),
+        ):
             return False
     return True
 
 
 def _slices_to_values(node, normalizer):
     """Slice syntax is only valid inside brackets; as a value it is ``slice(a, b, c)``."""
+
     class T(ast.NodeTransformer):
         def visit_Slice(self, s):
             self.generic_visit(s)
             none = ast.Constant(value=None)
             name = normalizer.ns.bind(slice, "slice")
-            return ast.Call(func=ast.Name(id=name, ctx=ast.Load()),
-                            args=[s.lower or none, s.upper or ast.Constant(value=None), s.step or ast.Constant(value=None)],
-                            keywords=[])
+            return ast.Call(
+                func=ast.Name(id=name, ctx=ast.Load()),
+                args=[s.lower or none, s.upper or ast.Constant(value=None), s.step or ast.Constant(value=None)],
+                keywords=[],
+            )
+
     return T().visit(node)
 
 
@@ -2448,16 +2938,17 @@ def _einsum_interleaved(args, e, ctx):
     """``np.einsum(op0, sublist0, op1, sublist1, ...[, output])`` as ``[subscripts, op0, op1, ...]``; other
     argument lists as they are."""
     from ..rules.linalg import einsum_sublist_subscripts
+
     if len(args) < 2 or not (isinstance(args[1], Const) and isinstance(args[1].node, (ast.List, ast.Tuple))):
         return args  # subscripts first (a string, or a name holding one)
     odd = len(args) % 2
-    sublists = [*args[1:len(args) - odd:2], *args[len(args) - odd:]]
+    sublists = [*args[1 : len(args) - odd : 2], *args[len(args) - odd :]]
     try:
         labels = [_sublist(a.node) for a in sublists]
-        text = einsum_sublist_subscripts(labels[:len(labels) - odd], labels[-1] if odd else None)
+        text = einsum_sublist_subscripts(labels[: len(labels) - odd], labels[-1] if odd else None)
     except (AttributeError, ValueError, TypeError) as err:
         raise ctx.error(e, f"np.einsum's interleaved form needs constant sublists of integer labels ({err})") from None
-    return [Const(ast.Constant(value=text)), *args[0:len(args) - odd:2]]
+    return [Const(ast.Constant(value=text)), *args[0 : len(args) - odd : 2]]
 
 
 def _sublist(node):
@@ -2467,8 +2958,17 @@ def _sublist(node):
     return [Ellipsis if isinstance(n, ast.Name) and n.id == "Ellipsis" else ast.literal_eval(n) for n in node.elts]
 
 
-_READ_HERE = (np.einsum, np.split, np.array_split, np.linalg.svd, np.linalg.svdvals, np.gradient, np.atleast_1d,
-              np.atleast_2d, np.atleast_3d)
+_READ_HERE = (
+    np.einsum,
+    np.split,
+    np.array_split,
+    np.linalg.svd,
+    np.linalg.svdvals,
+    np.gradient,
+    np.atleast_1d,
+    np.atleast_2d,
+    np.atleast_3d,
+)
 """Functions with aliases that ``expr_Call`` reads itself (their adaptors take what the compiler cannot)."""
 
 

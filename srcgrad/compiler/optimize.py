@@ -53,10 +53,21 @@ class _Fold(Transformer):
     def __init__(self, ns=None):
         self.ns = ns or {}
 
-    _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-            ast.Pow: operator.pow}
-    _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Gt: operator.gt,
-            ast.LtE: operator.le, ast.GtE: operator.ge}
+    _OPS = {
+        ast.Add: operator.add,
+        ast.Sub: operator.sub,
+        ast.Mult: operator.mul,
+        ast.Div: operator.truediv,
+        ast.Pow: operator.pow,
+    }
+    _CMP = {
+        ast.Eq: operator.eq,
+        ast.NotEq: operator.ne,
+        ast.Lt: operator.lt,
+        ast.Gt: operator.gt,
+        ast.LtE: operator.le,
+        ast.GtE: operator.ge,
+    }
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -232,9 +243,13 @@ def _dse(body, ns):
             nonlocal changed
             out = []
             for s in stmts:
-                if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                        and not (counts.get(s.targets[0].id, 0) - self_loads.get(s.targets[0].id, 0)) \
-                        and _pure(s.value, ns):
+                if (
+                    isinstance(s, ast.Assign)
+                    and len(s.targets) == 1
+                    and isinstance(s.targets[0], ast.Name)
+                    and not (counts.get(s.targets[0].id, 0) - self_loads.get(s.targets[0].id, 0))
+                    and _pure(s.value, ns)
+                ):
                     reads = _load_counter(s.value)
                     for k, v in reads.items():
                         counts[k] -= v
@@ -286,8 +301,12 @@ def _stores(node):
 
 
 def _load_count(nodes, name):
-    return sum(1 for n in nodes for sub in walk(n)
-               if isinstance(sub, ast.Name) and sub.id == name and isinstance(sub.ctx, ast.Load))
+    return sum(
+        1
+        for n in nodes
+        for sub in walk(n)
+        if isinstance(sub, ast.Name) and sub.id == name and isinstance(sub.ctx, ast.Load)
+    )
 
 
 def _rename_loads(node, old, new):
@@ -339,9 +358,14 @@ def _copy_propagate(fdef):
             for field in ("body", "orelse"):
                 if isinstance(getattr(s, field, None), list):
                     block(getattr(s, field))
-            if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-                    and isinstance(s.value, ast.Name) and assigned.get(s.targets[0].id) == 1
-                    and s.targets[0].id not in params):
+            if (
+                isinstance(s, ast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Name)
+                and assigned.get(s.targets[0].id) == 1
+                and s.targets[0].id not in params
+            ):
                 a, b = s.targets[0].id, s.value.id
                 total = loads.get(a, 0)
                 seen = 0
@@ -359,8 +383,11 @@ def _copy_propagate(fdef):
                         users.append(j)
                     if b in info[1] or (isinstance(r, ast.AugAssign) and getattr(r.target, "id", None) == b):
                         # b changes here: a may only be read on this statement's right-hand side.
-                        if uses and not (isinstance(r, (ast.Assign, ast.AugAssign)) and
-                                         _load_count([r.value], a) == uses and not hasattr(r, "body")):
+                        if uses and not (
+                            isinstance(r, (ast.Assign, ast.AugAssign))
+                            and _load_count([r.value], a) == uses
+                            and not hasattr(r, "body")
+                        ):
                             ok = False
                         seen += uses
                         break
@@ -380,8 +407,10 @@ def _copy_propagate(fdef):
 
 def _arith_only(node):
     """Only names, constants and arithmetic: nothing a mutation could change behind a name's back."""
-    return all(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.operator, ast.unaryop, ast.Load))
-               for n in walk(node))
+    return all(
+        isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.operator, ast.unaryop, ast.Load))
+        for n in walk(node)
+    )
 
 
 def _arith_key(node):
@@ -447,6 +476,7 @@ def _cse_stored(s):
 
 def _cse(fdef, ns):
     """Reuse a product or sum already computed in the same block (``x * x * x`` -> ``t_3 * x``)."""
+
     def block(stmts):
         avail = {}  # _arith_key(expr) -> (name, names read)
         uses = {}  # name -> the keys of avail whose name or reads include it (to drop them when it changes)
@@ -463,8 +493,12 @@ def _cse(fdef, ns):
             for name in _cse_stored(s):
                 for key in uses.pop(name, ()):
                     avail.pop(key, None)
-            if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-                    and isinstance(s.value, ast.BinOp)):
+            if (
+                isinstance(s, ast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.BinOp)
+            ):
                 key = _arith_key(s.value)
                 if key is not None:
                     reads = {n.id for n in walk(s.value) if isinstance(n, ast.Name)}
@@ -482,16 +516,25 @@ class _ScalarUnbroadcast(Transformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if (isinstance(node.func, ast.Name) and self.ns.get(node.func.id) is self.unbroadcast and len(node.args) == 2
-                and isinstance(node.args[1], ast.Tuple) and not node.args[1].elts):
-            return ast.Call(func=ast.Attribute(value=ast.Name(id=self.np_name, ctx=ast.Load()), attr="sum",
-                                               ctx=ast.Load()), args=[node.args[0]], keywords=[])
+        if (
+            isinstance(node.func, ast.Name)
+            and self.ns.get(node.func.id) is self.unbroadcast
+            and len(node.args) == 2
+            and isinstance(node.args[1], ast.Tuple)
+            and not node.args[1].elts
+        ):
+            return ast.Call(
+                func=ast.Attribute(value=ast.Name(id=self.np_name, ctx=ast.Load()), attr="sum", ctx=ast.Load()),
+                args=[node.args[0]],
+                keywords=[],
+            )
         return node
 
 
 def _sum_for_scalar_unbroadcast(fdef, ns):
     """``unbroadcast(g, ())`` is ``np.sum(g)``: say so, it reads like hand-written code."""
     from ..rules import unbroadcast
+
     np_name = next((k for k, v in ns.items() if v is np), None)
     if np_name is None or not any(v is unbroadcast for v in ns.values()):
         return
@@ -512,8 +555,13 @@ class _Products(Transformer):
         self.ns, self.shapes = ns, shapes
 
     def scalar(self, node):
-        return (_num(node) or isinstance(node, ast.UnaryOp) and _num(node.operand)
-                or isinstance(node, ast.Name) and self.shapes.get(node.id) == ())
+        return (
+            _num(node)
+            or isinstance(node, ast.UnaryOp)
+            and _num(node.operand)
+            or isinstance(node, ast.Name)
+            and self.shapes.get(node.id) == ()
+        )
 
     def visit_BinOp(self, node):
         if not isinstance(node.op, ast.Mult):
@@ -524,8 +572,7 @@ class _Products(Transformer):
         for k, f in enumerate(fs):
             if isinstance(f, ast.Name) and f.id in views:
                 g, shape = views[f.id]
-                if any(isinstance(o, ast.Name) and o.id not in views and shapes.get(o.id) == shape
-                       for o in fs):
+                if any(isinstance(o, ast.Name) and o.id not in views and shapes.get(o.id) == shape for o in fs):
                     fs[k] = ast.Name(id=g, ctx=ast.Load())
         numbers = [f for f in fs if scalar(f)]
         if 2 <= len(numbers) < len(fs) and all(_pure(f, self.ns) for f in fs):
@@ -551,6 +598,7 @@ def _fold_scalar_factors(fdef, ns, shapes):
       number is ``dt * 2 * r``, and ``r * a * b`` is ``a * b * r``.
     """
     from ..rules.helpers import shape_of, unreduce
+
     np_name = next((k for k, v in ns.items() if v is np), None)
 
     def is_fn(node, obj):
@@ -558,18 +606,36 @@ def _fold_scalar_factors(fdef, ns, shapes):
 
     def sum_adjoint(value):
         """``(g, x)`` when ``value`` is ``np.broadcast_to(unreduce(g, x, None), shape_of(x))``."""
-        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "broadcast_to"
-                and isinstance(value.func.value, ast.Name) and value.func.value.id == np_name
-                and len(value.args) == 2 and not value.keywords):
+        if not (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "broadcast_to"
+            and isinstance(value.func.value, ast.Name)
+            and value.func.value.id == np_name
+            and len(value.args) == 2
+            and not value.keywords
+        ):
             return None
         inner, shape = value.args
-        if not (isinstance(inner, ast.Call) and is_fn(inner.func, unreduce) and len(inner.args) == 3
-                and not inner.keywords and isinstance(shape, ast.Call) and is_fn(shape.func, shape_of)
-                and len(shape.args) == 1):
+        if not (
+            isinstance(inner, ast.Call)
+            and is_fn(inner.func, unreduce)
+            and len(inner.args) == 3
+            and not inner.keywords
+            and isinstance(shape, ast.Call)
+            and is_fn(shape.func, shape_of)
+            and len(shape.args) == 1
+        ):
             return None
         g, x, axis = inner.args
-        if not (isinstance(g, ast.Name) and isinstance(x, ast.Name) and isinstance(axis, ast.Constant)
-                and axis.value is None and isinstance(shape.args[0], ast.Name) and shape.args[0].id == x.id):
+        if not (
+            isinstance(g, ast.Name)
+            and isinstance(x, ast.Name)
+            and isinstance(axis, ast.Constant)
+            and axis.value is None
+            and isinstance(shape.args[0], ast.Name)
+            and shape.args[0].id == x.id
+        ):
             return None
         if shapes.get(g.id) != () or not shapes.get(x.id):
             return None
@@ -602,9 +668,14 @@ class _Transpose(Transformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if (isinstance(node.func, ast.Name) and self.ns.get(node.func.id) is self.mT and len(node.args) == 1
-                and not node.keywords and isinstance(node.args[0], ast.Name)
-                and len(self.shapes.get(node.args[0].id) or ()) == 2):
+        if (
+            isinstance(node.func, ast.Name)
+            and self.ns.get(node.func.id) is self.mT
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Name)
+            and len(self.shapes.get(node.args[0].id) or ()) == 2
+        ):
             return ast.Attribute(value=node.args[0], attr="T", ctx=ast.Load())
         return node
 
@@ -615,9 +686,16 @@ class _Size(Transformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if (isinstance(node.func, ast.Name) and self.ns.get(node.func.id) is self.count and len(node.args) == 2
-                and not node.keywords and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant)
-                and node.args[1].value is None and len(self.shapes.get(node.args[0].id) or ()) >= 1):
+        if (
+            isinstance(node.func, ast.Name)
+            and self.ns.get(node.func.id) is self.count
+            and len(node.args) == 2
+            and not node.keywords
+            and isinstance(node.args[0], ast.Name)
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value is None
+            and len(self.shapes.get(node.args[0].id) or ()) >= 1
+        ):
             return ast.Attribute(value=node.args[0], attr="size", ctx=ast.Load())
         return node
 
@@ -638,24 +716,42 @@ class _MatVec(Transformer):
         return None
 
     def np_call(self, node, name, nargs):
-        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == self.np_name
-                and len(node.args) == nargs and not node.keywords)
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == name
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == self.np_name
+            and len(node.args) == nargs
+            and not node.keywords
+        )
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if not (self.np_call(node, "squeeze", 2) and isinstance(node.args[1], ast.Constant)
-                and node.args[1].value in (-1, -2) and isinstance(node.args[0], ast.BinOp)
-                and isinstance(node.args[0].op, ast.MatMult)):
+        if not (
+            self.np_call(node, "squeeze", 2)
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in (-1, -2)
+            and isinstance(node.args[0], ast.BinOp)
+            and isinstance(node.args[0].op, ast.MatMult)
+        ):
             return node
         axis, product = node.args[1].value, node.args[0]
         matrix, wrapped = (product.left, product.right) if axis == -1 else (product.right, product.left)
-        if not (self.np_call(wrapped, "expand_dims", 2) and isinstance(wrapped.args[1], ast.Constant)
-                and wrapped.args[1].value == axis and self.ndim(wrapped.args[0]) == 1 and self.ndim(matrix) == 2):
+        if not (
+            self.np_call(wrapped, "expand_dims", 2)
+            and isinstance(wrapped.args[1], ast.Constant)
+            and wrapped.args[1].value == axis
+            and self.ndim(wrapped.args[0]) == 1
+            and self.ndim(matrix) == 2
+        ):
             return node
         vector = wrapped.args[0]
-        return ast.BinOp(left=matrix, op=ast.MatMult(), right=vector) if axis == -1 else \
-            ast.BinOp(left=vector, op=ast.MatMult(), right=matrix)
+        return (
+            ast.BinOp(left=matrix, op=ast.MatMult(), right=vector)
+            if axis == -1
+            else ast.BinOp(left=vector, op=ast.MatMult(), right=matrix)
+        )
 
 
 def _matrix_vector(fdef, ns, shapes):
@@ -670,6 +766,7 @@ def _matrix_vector(fdef, ns, shapes):
 def _sizes(fdef, ns, shapes):
     """``count(a, None)`` -> ``a.size`` where ``a`` is a name of static shape with axes (an array)."""
     from ..rules.helpers import count
+
     if shapes and any(v is count for v in ns.values()):
         _Size(ns, shapes, count).visit(fdef)
 
@@ -677,6 +774,7 @@ def _sizes(fdef, ns, shapes):
 def _transpose_matrices(fdef, ns, shapes):
     """``mT(a)`` -> ``a.T`` where ``a`` is a name of static shape with two axes: the same view."""
     from ..rules.linalg import mT
+
     if shapes and any(v is mT for v in ns.values()):
         _Transpose(ns, shapes, mT).visit(fdef)
 
@@ -690,15 +788,26 @@ class _Dots(Transformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "sum" and isinstance(func.value, ast.Name)
-                and func.value.id == self.np_name and len(node.args) == 1 and not node.keywords
-                and isinstance(node.args[0], ast.BinOp) and isinstance(node.args[0].op, ast.Mult)):
+        if not (
+            isinstance(func, ast.Attribute)
+            and func.attr == "sum"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.np_name
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.BinOp)
+            and isinstance(node.args[0].op, ast.Mult)
+        ):
             return node
         fs = _factors(node.args[0])
         vectors = [f for f in fs if isinstance(f, ast.Name) and len(self.shapes.get(f.id) or ()) == 1]
         numbers = [f for f in fs if _num(f) or isinstance(f, ast.Name) and self.shapes.get(f.id) == ()]
-        if (len(vectors) != 2 or len(numbers) + 2 != len(fs) or self.shapes[vectors[0].id] != self.shapes[vectors[1].id]
-                or not any(v.id in self.floats for v in vectors)):
+        if (
+            len(vectors) != 2
+            or len(numbers) + 2 != len(fs)
+            or self.shapes[vectors[0].id] != self.shapes[vectors[1].id]
+            or not any(v.id in self.floats for v in vectors)
+        ):
             return node
         out = ast.BinOp(left=vectors[0], op=ast.MatMult(), right=vectors[1])
         for f in reversed(numbers):

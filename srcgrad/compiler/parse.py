@@ -29,8 +29,16 @@ import gast
 
 from ..errors import TransformError
 
-__all__ = ["ParsedFunction", "Scope", "parse_function", "parse_expression", "DOCS_HINT", "error_at", "free_names",
-           "lift_function"]
+__all__ = [
+    "ParsedFunction",
+    "Scope",
+    "parse_function",
+    "parse_expression",
+    "DOCS_HINT",
+    "error_at",
+    "free_names",
+    "lift_function",
+]
 
 DOCS_HINT = "See docs/compiler.md, section 'The supported subset', for what srcgrad.grad can differentiate."
 
@@ -154,8 +162,10 @@ def parse_function(fn, source=None):
             raise TransformError(
                 f"cannot read the source of {fn.__qualname__} (defined in {filename}): functions typed at "
                 "the interactive prompt or made by exec() have no file srcgrad can read",
-                filename=filename, lineno=code.co_firstlineno,
-                hint="Pass the text yourself: srcgrad.grad(f, source='def f(x): ...'), or define f in a file.") from None
+                filename=filename,
+                lineno=code.co_firstlineno,
+                hint="Pass the text yourself: srcgrad.grad(f, source='def f(x): ...'), or define f in a file.",
+            ) from None
         src = "".join(src_lines)
         lines = [line.rstrip("\n") for line in linecache.getlines(filename)]
         if not lines:
@@ -175,8 +185,11 @@ def parse_function(fn, source=None):
                 raise
     node = _find_def(tree, fn, code)
     if node is None:
-        raise TransformError(f"cannot find the definition of {fn.__qualname__} in its source",
-                             filename=filename, lineno=code.co_firstlineno)
+        raise TransformError(
+            f"cannot find the definition of {fn.__qualname__} in its source",
+            filename=filename,
+            lineno=code.co_firstlineno,
+        )
     node.decorator_list = []
     return ParsedFunction(fn=fn, node=node, filename=filename, lines=lines, scope=Scope(fn))
 
@@ -205,8 +218,12 @@ def _quick_block(fn):
     k = lnum
     while k < len(lines) and lines[k].lstrip(" ").startswith("@") and indent(lines[k]) == base:
         k += 1
-    if base is None or k >= len(lines) or indent(lines[k]) != base \
-            or not lines[k].lstrip(" ").startswith(("def ", "async def ")):
+    if (
+        base is None
+        or k >= len(lines)
+        or indent(lines[k]) != base
+        or not lines[k].lstrip(" ").startswith(("def ", "async def "))
+    ):
         return None
     end = k + 1
     for j in range(k + 1, len(lines)):
@@ -239,13 +256,19 @@ def free_names(node):
         scopes, globals or builtins if it were defined at module level.
     """
     node = _without_annotations(copy.deepcopy(node))
-    table = symtable.symtable(ast.unparse(ast.Module(body=[ast.Expr(value=node) if isinstance(node, ast.Lambda)
-                                                         else node], type_ignores=[])), "<srcgrad>", "exec")
+    table = symtable.symtable(
+        ast.unparse(ast.Module(body=[ast.Expr(value=node) if isinstance(node, ast.Lambda) else node], type_ignores=[])),
+        "<srcgrad>",
+        "exec",
+    )
     names, stack = set(), [table]
     while stack:
         t = stack.pop()
-        names.update(sym.get_name() for sym in t.get_symbols()
-                     if sym.is_referenced() and (sym.is_global() if t.get_type() != "module" else True))
+        names.update(
+            sym.get_name()
+            for sym in t.get_symbols()
+            if sym.is_referenced() and (sym.is_global() if t.get_type() != "module" else True)
+        )
         stack.extend(t.get_children())
     bound = {node.name} if isinstance(node, ast.FunctionDef) else set()
     return sorted(names - bound)
@@ -273,9 +296,14 @@ def lift_function(node, name, extra_params, values, filename, lines, module=None
         The function.
     """
     if isinstance(node, ast.Lambda):
-        fdef = ast.FunctionDef(name=name, args=copy.deepcopy(node.args),
-                               body=[ast.copy_location(ast.Return(value=copy.deepcopy(node.body)), node.body)],
-                               decorator_list=[], returns=None, type_comment=None)
+        fdef = ast.FunctionDef(
+            name=name,
+            args=copy.deepcopy(node.args),
+            body=[ast.copy_location(ast.Return(value=copy.deepcopy(node.body)), node.body)],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+        )
         ast.copy_location(fdef, node)
     else:
         fdef = copy.deepcopy(node)
@@ -287,8 +315,9 @@ def lift_function(node, name, extra_params, values, filename, lines, module=None
     args.kw_defaults = args.kw_defaults + [None] * len(extra_params)
     for call in ast.walk(fdef):
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == name:
-            call.keywords = call.keywords + [ast.keyword(arg=p, value=ast.Name(id=p, ctx=ast.Load()))
-                                             for p in extra_params]
+            call.keywords = call.keywords + [
+                ast.keyword(arg=p, value=ast.Name(id=p, ctx=ast.Load())) for p in extra_params
+            ]
     module_node = ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
     namespace = dict(values, __builtins__=builtins, __name__=module)
     exec(compile(module_node, filename, "exec"), namespace)
@@ -311,22 +340,36 @@ def _without_annotations(node):
 
 def _find_def(tree, fn, code):
     if code.co_name == "<lambda>":
-        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-                   and [a.arg for a in n.args.posonlyargs + n.args.args] == list(code.co_varnames[: code.co_argcount])]
+        lambdas = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Lambda)
+            and [a.arg for a in n.args.posonlyargs + n.args.args] == list(code.co_varnames[: code.co_argcount])
+        ]
         if not lambdas:
             return None
         lam = lambdas[0]
-        node = ast.FunctionDef(name="lambda_", args=lam.args, body=[ast.Return(value=lam.body)],
-                               decorator_list=[], returns=None, type_comment=None)
+        node = ast.FunctionDef(
+            name="lambda_",
+            args=lam.args,
+            body=[ast.Return(value=lam.body)],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+        )
         ast.copy_location(node, lam)
         ast.copy_location(node.body[0], lam.body)
         return ast.fix_missing_locations(node)
     for n in tree.body:  # the usual case, found without walking the tree (ast.walk meets these first)
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name \
-                and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno:
+        if (
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.name == code.co_name
+            and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno
+        ):
             return n
-    found = [n for n in ast.walk(tree)
-             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name]
+    found = [
+        n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name
+    ]
     for n in found:
         if min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno:
             return n

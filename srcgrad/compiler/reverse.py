@@ -42,10 +42,41 @@ from ..rules.indexing import index_add, index_update
 from ..rules.linalg import einsum_args as _EINSUM
 from ..rules.shape import concatenate_args, stack_args
 from . import activity, inline
-from .ir import (Append, Assign, Break, Cast, Const, Continue, Copy, ExprStmt, For, If, ListGet, ListNew, ListPop, ListReduce,
-                 ListSet, NonDiff, Opaque, Prim, Return, UserCall, Var, While, walk_stmts, clone)
-from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, rule_reads, \
-    stmt_reads, value_reads
+from .ir import (
+    Append,
+    Assign,
+    Break,
+    Cast,
+    Const,
+    Continue,
+    Copy,
+    ExprStmt,
+    For,
+    If,
+    ListGet,
+    ListNew,
+    ListPop,
+    ListReduce,
+    ListSet,
+    NonDiff,
+    Opaque,
+    Prim,
+    Return,
+    UserCall,
+    Var,
+    While,
+    walk_stmts,
+    clone,
+)
+from .nodes import (
+    assign as _assign,
+    atom_node as _atom_node,
+    call as _call,
+    name as _name,
+    rule_reads,
+    stmt_reads,
+    value_reads,
+)
 from .parse import error_at
 from .shapes import unstretched
 
@@ -55,6 +86,7 @@ __all__ = ["reverse", "SourceLine", "is_marker"]
 @dataclass(frozen=True)
 class SourceLine:
     """Marker: the following statements come from the user's line ``lineno``."""
+
     lineno: int
     text: str
     adjoint: bool = False
@@ -63,6 +95,7 @@ class SourceLine:
 @dataclass(frozen=True)
 class _Save:
     """Push ``var`` before the statement ``key`` (an ``id``) overwrites it; paired with the ``_Restore`` of ``key``."""
+
     var: str
     key: int = 0
 
@@ -76,6 +109,7 @@ class _Restore:
 @dataclass(frozen=True, eq=False)
 class _SaveItems:
     """Save ``var[index]`` (a copy of an array's items; a list's item itself) before an in-place write."""
+
     var: str
     index: object
     copy: bool = True
@@ -92,6 +126,7 @@ class _RestoreItems:
 @dataclass(frozen=True, eq=False)
 class _Recompute:
     """Compute ``target = value`` again (only if the adjoint sweep reads ``target``)."""
+
     target: str
     value: object
     key: int = 0
@@ -100,6 +135,7 @@ class _Recompute:
 @dataclass(frozen=True)
 class _SaveGroup:
     """Save several variables with one push (at the start of a loop body)."""
+
     vars: tuple
     key: int = 0
 
@@ -118,8 +154,9 @@ def is_marker(stmt, kind=None):
     """True when ``stmt`` is a marker statement (of class ``kind``, if given)."""
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
         v = stmt.value.value
-        if isinstance(v, (SourceLine, _Save, _Restore, _SaveGroup, _RestoreGroup, _Recompute, _SaveItems,
-                          _RestoreItems)):
+        if isinstance(
+            v, (SourceLine, _Save, _Restore, _SaveGroup, _RestoreGroup, _Recompute, _SaveItems, _RestoreItems)
+        ):
             return kind is None or isinstance(v, kind)
     return False
 
@@ -131,8 +168,21 @@ def _has_slice(node):
 _BROADCASTING = {np.where, np.clip}
 
 # Primitives whose VJPs return each argument's own shape: they never broadcast between their arrays.
-_OWN_SHAPE_VJPS = frozenset({operator.getitem, np.tensordot, np.outer, np.convolve, np.interp, concatenate_args,
-                             stack_args, np.reshape, np.ravel, np.transpose, np.swapaxes})
+_OWN_SHAPE_VJPS = frozenset(
+    {
+        operator.getitem,
+        np.tensordot,
+        np.outer,
+        np.convolve,
+        np.interp,
+        concatenate_args,
+        stack_args,
+        np.reshape,
+        np.ravel,
+        np.transpose,
+        np.swapaxes,
+    }
+)
 
 
 def _literal_parameter(node):
@@ -140,8 +190,13 @@ def _literal_parameter(node):
     if isinstance(node, ast.Constant):
         return node.value is None or isinstance(node.value, (int, str))
     return isinstance(node, ast.Tuple) and all(
-        isinstance(e, ast.Constant) and type(e.value) is int or isinstance(e, ast.UnaryOp) and isinstance(e.operand, ast.Constant)
-        and type(e.operand.value) is int for e in node.elts)
+        isinstance(e, ast.Constant)
+        and type(e.value) is int
+        or isinstance(e, ast.UnaryOp)
+        and isinstance(e.operand, ast.Constant)
+        and type(e.operand.value) is int
+        for e in node.elts
+    )
 
 
 def _equal_core_ranks(fn):
@@ -242,28 +297,46 @@ class Reverse:
         node = a.node
         while isinstance(node, ast.UnaryOp):
             node = node.operand
-        return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool) or self.act.shape_of_const(a.node) == ()
+        return (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool)
+            or self.act.shape_of_const(a.node) == ()
+        )
 
     def zero(self, var):
         if var in self.act.tree_dicts:  # a dict holding dicts
             from .runtime import zeros_like_tree
+
             return _call(self.ns.bind(zeros_like_tree, "zeros_like_tree"), _name(var))
         if var in self.act.dicts:
             k, e = self.namer.fresh("key"), self.namer.fresh("e")
             items = _call(ast.Attribute(value=_name(var), attr="items", ctx=ast.Load()))
             zeros = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e))
-            return ast.DictComp(key=_name(k), value=zeros, generators=[ast.comprehension(
-                target=ast.Tuple(elts=[_name(k, True), _name(e, True)], ctx=ast.Store()), iter=items, ifs=[],
-                is_async=0)])
+            return ast.DictComp(
+                key=_name(k),
+                value=zeros,
+                generators=[
+                    ast.comprehension(
+                        target=ast.Tuple(elts=[_name(k, True), _name(e, True)], ctx=ast.Store()),
+                        iter=items,
+                        ifs=[],
+                        is_async=0,
+                    )
+                ],
+            )
         if var in self.act.lists and self.scalar_list(var):
-            return ast.BinOp(left=ast.List(elts=[ast.Constant(value=0.0)], ctx=ast.Load()), op=ast.Mult(),
-                             right=_call(self.ns.bind(len, "len"), _name(var)))
+            return ast.BinOp(
+                left=ast.List(elts=[ast.Constant(value=0.0)], ctx=ast.Load()),
+                op=ast.Mult(),
+                right=_call(self.ns.bind(len, "len"), _name(var)),
+            )
         if var in self.act.lists:
             e = self.namer.fresh("e")
-            return ast.ListComp(elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e)),
-                                generators=[ast.comprehension(target=_name(e, True), iter=_name(var), ifs=[],
-                                                              is_async=0)])
+            return ast.ListComp(
+                elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e)),
+                generators=[ast.comprehension(target=_name(e, True), iter=_name(var), ifs=[], is_async=0)],
+            )
         if var in self.act.scalar:
             return ast.Constant(value=0.0)
         return _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(var))
@@ -299,14 +372,21 @@ class Reverse:
                 out.append(_marker(_SaveItems(s.target, clone(idx.node), key=id(s))))
                 slot = ast.Subscript(value=_name(s.target), slice=clone(idx.node), ctx=ast.Store())
                 op = ast.Add() if s.value.fn.__name__ == "index_add" else None
-                out.append(ast.AugAssign(target=slot, op=op, value=_atom_node(item)) if op else
-                           ast.Assign(targets=[slot], value=_atom_node(item), lineno=s.lineno))
+                out.append(
+                    ast.AugAssign(target=slot, op=op, value=_atom_node(item))
+                    if op
+                    else ast.Assign(targets=[slot], value=_atom_node(item), lineno=s.lineno)
+                )
                 defined.add(s.target)
                 self.seen.add(s.target)
             elif isinstance(s, Assign):
                 out += self.line_marker(s.lineno, False)
-                if not s.bookkeeping and id(s) in self.overwritten and id(s) not in self.grouped \
-                        and id(s) not in self.recomputed:
+                if (
+                    not s.bookkeeping
+                    and id(s) in self.overwritten
+                    and id(s) not in self.grouped
+                    and id(s) not in self.recomputed
+                ):
                     if s.target not in defined:
                         self.maybe_undefined.add(s.target)
                     out.append(_marker(_Save(s.target, id(s))))
@@ -315,8 +395,11 @@ class Reverse:
                 self.seen.add(s.target)
             elif isinstance(s, If):
                 out += self.line_marker(s.lineno, False)
-                self.before_if[id(s)] = (set(defined), set().union(*self.loop_stack) if self.loop_stack else set(),
-                                         set(self.seen))
+                self.before_if[id(s)] = (
+                    set(defined),
+                    set().union(*self.loop_stack) if self.loop_stack else set(),
+                    set(self.seen),
+                )
                 d1, d2 = set(defined), set(defined)
                 body = self.forward(s.body, depth, d1) or [ast.Pass()]
                 orelse = self.forward(s.orelse, depth, d2)
@@ -342,8 +425,15 @@ class Reverse:
                 if self.checkpoint and depth == 0 and self.checkpointable(s):
                     out += self.checkpointed_forward(s, body, defined)
                     continue
-                out.append(ast.For(target=_name(s.target, True), iter=clone(s.iter), body=body or [ast.Pass()],
-                                   orelse=[], lineno=s.lineno))
+                out.append(
+                    ast.For(
+                        target=_name(s.target, True),
+                        iter=clone(s.iter),
+                        body=body or [ast.Pass()],
+                        orelse=[],
+                        lineno=s.lineno,
+                    )
+                )
                 if s.has_break and depth:
                     out.append(self.push_stmt(_name(self.counter_for(s)), counter=True))
                 if self.range_hoisted(s):
@@ -369,8 +459,13 @@ class Reverse:
                 out.append(clone(s.node))
             elif isinstance(s, Append):
                 out += self.line_marker(s.lineno, False)
-                out.append(ast.Expr(value=_call(ast.Attribute(value=_name(s.lst), attr="append", ctx=ast.Load()),
-                                                _atom_node(s.item))))
+                out.append(
+                    ast.Expr(
+                        value=_call(
+                            ast.Attribute(value=_name(s.lst), attr="append", ctx=ast.Load()), _atom_node(s.item)
+                        )
+                    )
+                )
             elif isinstance(s, ListSet):
                 # lst[i] = v rebinds a slot: the old item is saved (no copy: items are never changed in place)
                 out += self.line_marker(s.lineno, False)
@@ -408,11 +503,17 @@ class Reverse:
                 return ast.UnaryOp(op=clone(value.op), operand=nodes[0])
             if value.style == "getitem":
                 return ast.Subscript(value=nodes[0], slice=nodes[1], ctx=ast.Load())
-            return ast.Call(func=clone(value.func), args=[self.value_node(a) for a in value.args],
-                            keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
+            return ast.Call(
+                func=clone(value.func),
+                args=[self.value_node(a) for a in value.args],
+                keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()],
+            )
         if isinstance(value, (Opaque, UserCall)):
-            return ast.Call(func=clone(value.func), args=[self.value_node(a) for a in value.args],
-                            keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()])
+            return ast.Call(
+                func=clone(value.func),
+                args=[self.value_node(a) for a in value.args],
+                keywords=[ast.keyword(arg=k, value=self.value_node(v)) for k, v in value.kwargs.items()],
+            )
         if isinstance(value, NonDiff):
             return clone(value.node)
         if isinstance(value, Copy):
@@ -454,8 +555,11 @@ class Reverse:
                 self.views.clear()
             if self.views:
                 stored = _stored(code)
-                self.views = {d: gv for d, gv in self.views.items()
-                              if d not in stored and not any(n.id in stored for n in _names_read(gv[0]))}
+                self.views = {
+                    d: gv
+                    for d, gv in self.views.items()
+                    if d not in stored and not any(n.id in stored for n in _names_read(gv[0]))
+                }
             self.views.update(fresh)
             out += code
         return out
@@ -469,27 +573,57 @@ class Reverse:
         number is divided, not every element of the view.
         """
         from ..rules.helpers import count, shape_of, unreduce
+
         values = self.ns.values
         divisor = None
-        if (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div) and isinstance(expr.right, ast.Call)
-                and isinstance(expr.right.func, ast.Name) and values.get(expr.right.func.id) is count
-                and len(expr.right.args) == 2 and not expr.right.keywords and isinstance(expr.right.args[0], ast.Name)
-                and expr.right.args[0].id == var and isinstance(expr.right.args[1], ast.Constant)
-                and expr.right.args[1].value is None):
+        if (
+            isinstance(expr, ast.BinOp)
+            and isinstance(expr.op, ast.Div)
+            and isinstance(expr.right, ast.Call)
+            and isinstance(expr.right.func, ast.Name)
+            and values.get(expr.right.func.id) is count
+            and len(expr.right.args) == 2
+            and not expr.right.keywords
+            and isinstance(expr.right.args[0], ast.Name)
+            and expr.right.args[0].id == var
+            and isinstance(expr.right.args[1], ast.Constant)
+            and expr.right.args[1].value is None
+        ):
             expr, divisor = expr.left, expr.right
-        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "broadcast_to"
-                and isinstance(expr.func.value, ast.Name) and values.get(expr.func.value.id) is np
-                and len(expr.args) == 2 and not expr.keywords):
+        if not (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "broadcast_to"
+            and isinstance(expr.func.value, ast.Name)
+            and values.get(expr.func.value.id) is np
+            and len(expr.args) == 2
+            and not expr.keywords
+        ):
             return None
         inner, shape = expr.args
-        if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and values.get(inner.func.id) is unreduce
-                and len(inner.args) == 3 and not inner.keywords and isinstance(shape, ast.Call)
-                and isinstance(shape.func, ast.Name) and values.get(shape.func.id) is shape_of and len(shape.args) == 1
-                and not shape.keywords):
+        if not (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Name)
+            and values.get(inner.func.id) is unreduce
+            and len(inner.args) == 3
+            and not inner.keywords
+            and isinstance(shape, ast.Call)
+            and isinstance(shape.func, ast.Name)
+            and values.get(shape.func.id) is shape_of
+            and len(shape.args) == 1
+            and not shape.keywords
+        ):
             return None
         g, x, axis = inner.args
-        if not (isinstance(g, ast.Name) and isinstance(x, ast.Name) and x.id == var and isinstance(axis, ast.Constant)
-                and axis.value is None and isinstance(shape.args[0], ast.Name) and shape.args[0].id == var):
+        if not (
+            isinstance(g, ast.Name)
+            and isinstance(x, ast.Name)
+            and x.id == var
+            and isinstance(axis, ast.Constant)
+            and axis.value is None
+            and isinstance(shape.args[0], ast.Name)
+            and shape.args[0].id == var
+        ):
             return None
         primal = {self.adj(v): v for v in self.act.active}.get(g.id)
         if primal is None or self.shape_of(Var(primal)) != ():
@@ -516,8 +650,10 @@ class Reverse:
             """The static shape of arithmetic on names and numbers (``t_2 ** (2 - 1)``), or ``None``."""
             if isinstance(node, ast.Name):
                 return None if node.id in views else self.shape_of(Var(node.id))
-            if all(isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.operator, ast.unaryop,
-                                  ast.cmpop)) for n in ast.walk(node)):
+            if all(
+                isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.operator, ast.unaryop, ast.cmpop))
+                for n in ast.walk(node)
+            ):
                 return ()  # arithmetic on literals (2 - 1 + (2 == 0)): a number
             if isinstance(node, ast.Constant):
                 return () if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) else None
@@ -601,8 +737,7 @@ class Reverse:
         elif isinstance(s.item, Var):
             tangent = self.zero(s.item.name)
         else:
-            tangent = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()),
-                            _atom_node(s.item))
+            tangent = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _atom_node(s.item))
         out.append(_list_slot_assign(self.adj(s.lst), s.idx, tangent))
         return out
 
@@ -637,6 +772,7 @@ class Reverse:
     def user_call_contribs(self, value, d, state, out):
         """``grads = d<fn>(*args, dout=d<v>)``: the callee's own generated gradient (recursion)."""
         import inspect as _inspect
+
         params = [p.name for p in _inspect.signature(value.fn).parameters.values()]
         wrt, targets = [], []
         for i, a in enumerate(value.args):
@@ -650,25 +786,34 @@ class Reverse:
         if not wrt:
             return
         if "dout" in params:  # the callee is itself a generated gradient (of a recursive function): higher order
-            raise error_at(self.fn.filename, self.fn.lines, self.current_lineno,
-                           f"a derivative of the gradient of a recursive function ({value.fn.__name__} calls itself) is "
-                           "not supported by the compiler",
-                           hint="Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).")
+            raise error_at(
+                self.fn.filename,
+                self.fn.lines,
+                self.current_lineno,
+                f"a derivative of the gradient of a recursive function ({value.fn.__name__} calls itself) is "
+                "not supported by the compiler",
+                hint="Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
+            )
         gf = self.callee_derivative(value.fn, tuple(wrt))
         gname = self.ns.bind(gf, "d" + value.fn.__name__)
         grads = self.namer.fresh("grads")
-        call = ast.Call(func=_name(gname), args=[self.value_node(a) for a in value.args],
-                        keywords=[ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items()]
-                        + [ast.keyword(arg="dout", value=_name(d))])
+        call = ast.Call(
+            func=_name(gname),
+            args=[self.value_node(a) for a in value.args],
+            keywords=[ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items()]
+            + [ast.keyword(arg="dout", value=_name(d))],
+        )
         out.append(_assign(grads, call))
         for k, var in enumerate(targets):
-            self.accumulate(var, ast.Subscript(value=_name(grads), slice=ast.Constant(value=k), ctx=ast.Load()),
-                            state, out)
+            self.accumulate(
+                var, ast.Subscript(value=_name(grads), slice=ast.Constant(value=k), ctx=ast.Load()), state, out
+            )
 
     def resolve_hvstack(self, value):
         """``np.hstack``/``np.vstack`` as the stack or concatenate they are for the elements' (static) rank, or
         ``None`` when the ranks are not known (or differ)."""
         from ..rules.shape import concatenate_args, stack_args
+
         lst = value.lst.name
         items = []
         for st in walk_stmts(self.fn.body):
@@ -692,9 +837,23 @@ class Reverse:
         shape = self.shape_of(a)
         if shape is not None:
             return len(shape)
-        if isinstance(a, Const) and all(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant,
-                                                       ast.Slice, ast.Tuple, ast.UnaryOp, ast.USub, ast.Load))
-                                        for n in ast.walk(a.node)):
+        if isinstance(a, Const) and all(
+            isinstance(
+                n,
+                (
+                    ast.Name,
+                    ast.Attribute,
+                    ast.Subscript,
+                    ast.Constant,
+                    ast.Slice,
+                    ast.Tuple,
+                    ast.UnaryOp,
+                    ast.USub,
+                    ast.Load,
+                ),
+            )
+            for n in ast.walk(a.node)
+        ):
             names = {n.id for n in ast.walk(a.node) if isinstance(n, ast.Name)}
             if names <= set(self.ns.values):
                 try:
@@ -721,55 +880,78 @@ class Reverse:
                 out.append(_assign(dl, self.zero(lst)))
                 state.add(lst)
             slot = lambda ctx: ast.Subscript(value=_name(dl), slice=clone(value.idx.node), ctx=ctx)  # noqa: E731
-            out.append(ast.Assign(targets=[slot(ast.Store())], value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(),
-                                                                              right=_name(d)), lineno=0))
+            out.append(
+                ast.Assign(
+                    targets=[slot(ast.Store())],
+                    value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(), right=_name(d)),
+                    lineno=0,
+                )
+            )
             return
         e = self.namer.fresh("e")
         if value.kind in ("hstack", "vstack"):
             value = self.resolve_hvstack(value) or value
         if value.kind in ("hstack", "vstack", "column_stack", "dstack"):  # ranks known at run time: blocks, reshaped
             from .runtime import stacked_piece
+
             k = self.namer.fresh("k")
-            elt = _call(self.ns.bind(stacked_piece, "stacked_piece"), _name(d), _name(lst), _name(k),
-                        ast.Constant(value=value.kind))
+            elt = _call(
+                self.ns.bind(stacked_piece, "stacked_piece"),
+                _name(d),
+                _name(lst),
+                _name(k),
+                ast.Constant(value=value.kind),
+            )
             rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
-            new = ast.ListComp(elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[],
-                                                                      is_async=0)])
+            new = ast.ListComp(
+                elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[], is_async=0)]
+            )
         elif value.kind == "sum":
             shape = _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(e))
             elt = _call(self.ns.bind(unbroadcast, "unbroadcast"), _name(d), shape)
-            new = ast.ListComp(elt=elt, generators=[ast.comprehension(target=_name(e, True), iter=_name(lst), ifs=[],
-                                                                      is_async=0)])
+            new = ast.ListComp(
+                elt=elt, generators=[ast.comprehension(target=_name(e, True), iter=_name(lst), ifs=[], is_async=0)]
+            )
         else:
             k = self.namer.fresh("k")
             rule = value.prim.__dict__.get("_rule") or __import__("srcgrad.rules", fromlist=["get_rule"]).get_rule(
-                value.prim)
+                value.prim
+            )
             vjp = rule.vjps[-1]
             t = inline.template(vjp)
             kwargs = {name: clone(a.node) for name, a in value.kwargs.items()}
             got = None
             if t is not None and t.vararg:
-                operands = {t.params[0]: _name(d), t.params[1]: _name(v), t.vararg: _name(lst),
-                            "argnum": _name(k)}
+                operands = {t.params[0]: _name(d), t.params[1]: _name(v), t.vararg: _name(lst), "argnum": _name(k)}
                 operands.update(kwargs)
                 got = inline.instantiate(t, operands, self.ns, self.namer, self.literal)
             if got is not None and not got[0]:
                 elt = got[1]
             else:
                 fname = self.ns.bind(vjp, f"{rule.name}_vjp")
-                elt = ast.Call(func=_name(fname), args=[_name(d), _name(v), ast.Starred(value=_name(lst), ctx=ast.Load())],
-                               keywords=[ast.keyword(arg=n, value=x) for n, x in kwargs.items()]
-                               + [ast.keyword(arg="argnum", value=_name(k))])
+                elt = ast.Call(
+                    func=_name(fname),
+                    args=[_name(d), _name(v), ast.Starred(value=_name(lst), ctx=ast.Load())],
+                    keywords=[ast.keyword(arg=n, value=x) for n, x in kwargs.items()]
+                    + [ast.keyword(arg="argnum", value=_name(k))],
+                )
             rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
-            new = ast.ListComp(elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[],
-                                                                      is_async=0)])
+            new = ast.ListComp(
+                elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[], is_async=0)]
+            )
         if lst in state:
             a, b = self.namer.fresh("a"), self.namer.fresh("b")
-            new = ast.ListComp(elt=ast.BinOp(left=_name(a), op=ast.Add(), right=_name(b)),
-                               generators=[ast.comprehension(target=ast.Tuple(elts=[_name(a, True), _name(b, True)],
-                                                                              ctx=ast.Store()),
-                                                             iter=_call(self.ns.bind(zip, "zip"), _name(dl), new),
-                                                             ifs=[], is_async=0)])
+            new = ast.ListComp(
+                elt=ast.BinOp(left=_name(a), op=ast.Add(), right=_name(b)),
+                generators=[
+                    ast.comprehension(
+                        target=ast.Tuple(elts=[_name(a, True), _name(b, True)], ctx=ast.Store()),
+                        iter=_call(self.ns.bind(zip, "zip"), _name(dl), new),
+                        ifs=[],
+                        is_async=0,
+                    )
+                ],
+            )
         out.append(_assign(dl, new))
         state.add(lst)
 
@@ -788,8 +970,11 @@ class Reverse:
         self.current_lineno = s.lineno
         v, value = s.target, s.value
         out = []
-        restore = [] if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped
-                         or id(s) in self.recomputed) else [_marker(_Restore(v, id(s)))]
+        restore = (
+            []
+            if (s.bookkeeping or id(s) not in self.overwritten or id(s) in self.grouped or id(s) in self.recomputed)
+            else [_marker(_Restore(v, id(s)))]
+        )
         if id(s) in self.inplace_writes:
             restore = [_marker(_RestoreItems(v, clone(value.args[1].node), key=id(s)))]
         if isinstance(value, ListPop):
@@ -802,29 +987,46 @@ class Reverse:
             state.discard(v)
             return restore
         if isinstance(value, NonDiff) and value.unknown:
-            raise error_at(self.fn.filename, self.fn.lines, s.lineno,
-                           f"{value.unknown} is given a value that depends on what is differentiated, and srcgrad "
-                           "cannot see into it to differentiate it",
-                           hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
-                                "function a rule with @srcgrad.custom_vjp.")
+            raise error_at(
+                self.fn.filename,
+                self.fn.lines,
+                s.lineno,
+                f"{value.unknown} is given a value that depends on what is differentiated, and srcgrad "
+                "cannot see into it to differentiate it",
+                hint="Compute that value with numpy functions srcgrad has rules for, or give your own "
+                "function a rule with @srcgrad.custom_vjp.",
+            )
         if isinstance(value, Opaque):
             refuse_higher_order(value, self.fn, s.lineno)
             name = getattr(value.fn, "__qualname__", None) or repr(value.fn)
             module = getattr(value.fn, "__module__", None)
             full = f"{module}.{name}" if module and module != "builtins" else name
-            raise NoRuleError(str(error_at(
-                self.fn.filename, self.fn.lines, s.lineno,
-                f"{full} has no derivative rule and no Python source srcgrad can read",
-                hint=("Register one: srcgrad.rules.defvjp(" + full + ", lambda g, ans, x: ...) "
-                      "(one VJP per positional argument), or decorate your own function with @srcgrad.custom_vjp."))))
+            raise NoRuleError(
+                str(
+                    error_at(
+                        self.fn.filename,
+                        self.fn.lines,
+                        s.lineno,
+                        f"{full} has no derivative rule and no Python source srcgrad can read",
+                        hint=(
+                            "Register one: srcgrad.rules.defvjp(" + full + ", lambda g, ans, x: ...) "
+                            "(one VJP per positional argument), or decorate your own function with @srcgrad.custom_vjp."
+                        ),
+                    )
+                )
+            )
         marker = self.line_marker(s.lineno, True)
         d = self.adj(v)
         contribs = []  # (input var, expression)
         pre = []
         restore_first = False
         late_unbroadcast = False  # the self operand's cotangent is unbroadcast to its shape after the restore
-        if isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var) \
-                and value.args[0].name in self.act.dicts:
+        if (
+            isinstance(value, Prim)
+            and value.style == "getitem"
+            and isinstance(value.args[0], Var)
+            and value.args[0].name in self.act.dicts
+        ):
             # An entry of a dict argument: its adjoint is a dict with one entry per key.
             base = value.args[0].name
             dbase = self.adj(base)
@@ -835,12 +1037,18 @@ class Reverse:
             total = ast.BinOp(left=slot(ast.Load()), op=ast.Add(), right=_name(d))
             if v in self.act.dicts:  # the entry is a dict itself (p['i'] of a dict holding dicts)
                 from .runtime import add_tree
+
                 total = _call(self.ns.bind(add_tree, "add_tree"), slot(ast.Load()), _name(d))
             out.append(ast.Assign(targets=[slot(ast.Store())], value=total, lineno=0))
             state.discard(v)
             return marker + out + restore
-        if (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
-                and value.args[0].name in self.inplace_owned and self.getitem_adds_at(value)):
+        if (
+            isinstance(value, Prim)
+            and value.style == "getitem"
+            and isinstance(value.args[0], Var)
+            and value.args[0].name in self.inplace_owned
+            and self.getitem_adds_at(value)
+        ):
             # The rule is index_add(np.zeros_like(x), idx, g); summed into an adjoint this loop owns,
             # that is an in-place add (np.add.at also handles repeated fancy indices).
             base = value.args[0].name
@@ -848,10 +1056,12 @@ class Reverse:
             if _basic_index(value.args[1].node, self.act.scalar):
                 out.append(ast.AugAssign(target=target, op=ast.Add(), value=_name(d)))
             else:
-                add_at = ast.Attribute(value=ast.Attribute(value=_name(self.np), attr="add", ctx=ast.Load()),
-                                       attr="at", ctx=ast.Load())
-                out.append(ast.Expr(value=_call(add_at, _name(self.adj(base)), self.value_node(value.args[1]),
-                                                _name(d))))
+                add_at = ast.Attribute(
+                    value=ast.Attribute(value=_name(self.np), attr="add", ctx=ast.Load()), attr="at", ctx=ast.Load()
+                )
+                out.append(
+                    ast.Expr(value=_call(add_at, _name(self.adj(base)), self.value_node(value.args[1]), _name(d)))
+                )
             state.discard(v)
             return marker + out + restore
         if isinstance(value, Prim):
@@ -861,8 +1071,11 @@ class Reverse:
             for i, a in enumerate(value.args):
                 if not (isinstance(a, Var) and a.name in self.act.active):
                     continue
-                g_node = _call(self.ns.bind(tuple, "tuple"), _name(d)) \
-                    if getattr(value.rule, "multiple_outputs", False) else _name(d)
+                g_node = (
+                    _call(self.ns.bind(tuple, "tuple"), _name(d))
+                    if getattr(value.rule, "multiple_outputs", False)
+                    else _name(d)
+                )
                 got = self.vjp(value, i, g_node, v)
                 if got is None:
                     continue
@@ -874,8 +1087,11 @@ class Reverse:
                         # v = v + w: the target is the operand's shape before the statement (the restored v)
                         late_unbroadcast = True
                     else:
-                        shape = ast.Tuple(elts=[], ctx=ast.Load()) if self.scalar(a) else \
-                            _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(a.name))
+                        shape = (
+                            ast.Tuple(elts=[], ctx=ast.Load())
+                            if self.scalar(a)
+                            else _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(a.name))
+                        )
                         expr = _call(self.ns.bind(unbroadcast, "unbroadcast"), expr, shape)
                 contribs.append((a.name, expr))
         elif isinstance(value, (Copy, Cast)):
@@ -958,12 +1174,15 @@ class Reverse:
             return not unstretched(mine, activity.value_shape(value, self.shape_of))
         if fn is _EINSUM:  # with "...", operands of one shape may still broadcast ("...ij,...j": a's ... is ())
             subscripts = args[0]
-            return not (isinstance(subscripts, Const) and isinstance(subscripts.node, ast.Constant)
-                        and isinstance(subscripts.node.value, str) and "..." not in subscripts.node.value)
+            return not (
+                isinstance(subscripts, Const)
+                and isinstance(subscripts.node, ast.Constant)
+                and isinstance(subscripts.node.value, str)
+                and "..." not in subscripts.node.value
+            )
         if fn in _OWN_SHAPE_VJPS:
             return False
-        arrays = [self.shape_of(a) for j, a in enumerate(args)
-                  if not self.scalar(a) and not self._static_arg(value, j)]
+        arrays = [self.shape_of(a) for j, a in enumerate(args) if not self.scalar(a) and not self._static_arg(value, j)]
         if mine is not None and all(s == mine for s in arrays) and _equal_core_ranks(fn):
             return False  # operands of one shape and rank of core axes: nothing was broadcast
         return True
@@ -1005,11 +1224,12 @@ class Reverse:
                 operands[ps[1]] = _name(ans)
                 for p, a in zip(ps[2:], args):
                     operands[p] = a
-                ok = all(k in ps[2 + len(args):] for k in kwargs)
+                ok = all(k in ps[2 + len(args) :] for k in kwargs)
                 if ok:
                     operands.update(kwargs)
-                    ndims = {p: len(self.shape_of(a)) for p, a in zip(ps[2:], value.args)
-                             if self.shape_of(a) is not None}
+                    ndims = {
+                        p: len(self.shape_of(a)) for p, a in zip(ps[2:], value.args) if self.shape_of(a) is not None
+                    }
                     got = inline.instantiate(t, operands, self.ns, self.namer, self.literal, ndims)
                     if got is not None:
                         return got
@@ -1046,11 +1266,19 @@ class Reverse:
             if not (isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update)):
                 continue
             y, idx, item = st.value.args
-            if not (isinstance(y, Var) and y.name == st.target and isinstance(idx, Const)
-                    and _basic_index(idx.node, scalar) and not (isinstance(item, Var) and item.name == st.target)):
+            if not (
+                isinstance(y, Var)
+                and y.name == st.target
+                and isinstance(idx, Const)
+                and _basic_index(idx.node, scalar)
+                and not (isinstance(item, Var) and item.name == st.target)
+            ):
                 continue
-            if st.target in self.act.lists or st.target in self.act.dicts or (
-                    st.target in fn.params and st.target not in fn.owned_params):
+            if (
+                st.target in self.act.lists
+                or st.target in self.act.dicts
+                or (st.target in fn.params and st.target not in fn.owned_params)
+            ):
                 continue
             if rule_reads(st.value.rule, 3)[1]:
                 continue
@@ -1070,11 +1298,19 @@ class Reverse:
         r = t.result
         if value.fn is index_add:
             return "keep" if isinstance(r, ast.Name) and r.id == g else None
-        if (value.fn is index_update and isinstance(r, ast.Call) and isinstance(r.func, ast.Name)
-                and vjp.__globals__.get(r.func.id) is index_update and len(r.args) == 3 and not r.keywords
-                and isinstance(r.args[0], ast.Name) and r.args[0].id == g
-                and isinstance(r.args[1], ast.Name) and r.args[1].id == idx
-                and isinstance(r.args[2], ast.Constant)):
+        if (
+            value.fn is index_update
+            and isinstance(r, ast.Call)
+            and isinstance(r.func, ast.Name)
+            and vjp.__globals__.get(r.func.id) is index_update
+            and len(r.args) == 3
+            and not r.keywords
+            and isinstance(r.args[0], ast.Name)
+            and r.args[0].id == g
+            and isinstance(r.args[1], ast.Name)
+            and r.args[1].id == idx
+            and isinstance(r.args[2], ast.Constant)
+        ):
             return r.args[2].value
         return None
 
@@ -1087,50 +1323,75 @@ class Reverse:
             return False
         g, _, x, idx = t.params[:4]
         r = t.result
-        ok = (isinstance(r, ast.Call) and len(r.args) == 3 and not r.keywords
-              and isinstance(r.args[0], ast.Call) and len(r.args[0].args) == 1
-              and isinstance(r.args[0].args[0], ast.Name) and r.args[0].args[0].id == x
-              and isinstance(r.args[1], ast.Name) and r.args[1].id == idx
-              and isinstance(r.args[2], ast.Name) and r.args[2].id == g)
+        ok = (
+            isinstance(r, ast.Call)
+            and len(r.args) == 3
+            and not r.keywords
+            and isinstance(r.args[0], ast.Call)
+            and len(r.args[0].args) == 1
+            and isinstance(r.args[0].args[0], ast.Name)
+            and r.args[0].args[0].id == x
+            and isinstance(r.args[1], ast.Name)
+            and r.args[1].id == idx
+            and isinstance(r.args[2], ast.Name)
+            and r.args[2].id == g
+        )
         if not ok:
             return False
         glb = vjp.__globals__
         func = glb.get(r.func.id) if isinstance(r.func, ast.Name) else None
         zl = r.args[0].func
-        zeros = (getattr(glb.get(zl.value.id), zl.attr, None) if isinstance(zl, ast.Attribute)
-                 and isinstance(zl.value, ast.Name) else None)
+        zeros = (
+            getattr(glb.get(zl.value.id), zl.attr, None)
+            if isinstance(zl, ast.Attribute) and isinstance(zl.value, ast.Name)
+            else None
+        )
         return func is index_add and zeros is np.zeros_like
 
     def inplace_candidates(self, loop):
         """Arrays whose only adjoint contributions in ``loop`` are reads ``x[idx]``: their adjoint can be summed in place."""
-        written = {id(a) for a in walk_stmts(loop.body) if id(a) in self.inplace_writes
-                   and self.write_clears_in_place(a.value) is not None}
+        written = {
+            id(a)
+            for a in walk_stmts(loop.body)
+            if id(a) in self.inplace_writes and self.write_clears_in_place(a.value) is not None
+        }
         assigned = {a.target for a in walk_stmts(loop.body) if isinstance(a, Assign) and id(a) not in written}
         assigned |= {a.target for a in walk_stmts(loop.body) if isinstance(a, For)}
         assigned |= {a.lst for a in walk_stmts(loop.body) if isinstance(a, (Append, ListSet))}
         ok, bad = set(), set()
         # an item put into a list gets its adjoint from the list's: not a read x[idx]
-        bad |= {a.item.name for a in walk_stmts(loop.body) if isinstance(a, (Append, ListSet))
-                and isinstance(a.item, Var)}
+        bad |= {
+            a.item.name for a in walk_stmts(loop.body) if isinstance(a, (Append, ListSet)) and isinstance(a.item, Var)
+        }
         for st in walk_stmts(loop.body):
             if not isinstance(st, Assign):
                 continue
             from .activity import diff_inputs
+
             for name in diff_inputs(st.value):
                 value = st.value
-                if id(st) in written and name == st.target and not (
-                        isinstance(value.args[2], Var) and value.args[2].name == name):
+                if (
+                    id(st) in written
+                    and name == st.target
+                    and not (isinstance(value.args[2], Var) and value.args[2].name == name)
+                ):
                     ok.add(name)  # an in-place index write into the array itself
-                elif (isinstance(value, Prim) and value.style == "getitem" and isinstance(value.args[0], Var)
-                        and value.args[0].name == name and not any(isinstance(a, Var) and a.name == name
-                                                                   for a in value.args[1:])
-                        and self.getitem_adds_at(value)):
+                elif (
+                    isinstance(value, Prim)
+                    and value.style == "getitem"
+                    and isinstance(value.args[0], Var)
+                    and value.args[0].name == name
+                    and not any(isinstance(a, Var) and a.name == name for a in value.args[1:])
+                    and self.getitem_adds_at(value)
+                ):
                     ok.add(name)
                 else:
                     bad.add(name)
-        return {v for v in ok - bad - assigned
-                if v in self.act.active and v not in self.act.scalar and v not in self.act.lists
-                and v not in self.act.dicts}
+        return {
+            v
+            for v in ok - bad - assigned
+            if v in self.act.active and v not in self.act.scalar and v not in self.act.lists and v not in self.act.dicts
+        }
 
     def materialize(self, vars_, out):
         for var in sorted(vars_):
@@ -1146,11 +1407,13 @@ class Reverse:
         # join there. One that exists on some paths only gets its zero too (set to None first: on the
         # other paths nothing reads that zero).
         defined, looped, seen = self.before_if.get(id(s), (None, set(), set()))
+
         def joinable(vs):
             if defined is None:
                 return vs
             self.maybe_undefined.update(v for v in vs if v not in defined and (v in looped or v in seen))
             return {v for v in vs if v in defined or v in looped or v in seen or v in self.act.scalar}
+
         self.materialize(joinable(merged - s1), body)
         self.materialize(joinable(merged - s2), orelse)
         state.clear()
@@ -1169,8 +1432,12 @@ class Reverse:
                 own.append(_assign(self.adj(v), self.zero(v)))
                 state.add(v)
             else:  # it may share memory with another adjoint: a private copy before adding in place
-                own.append(_assign(self.adj(v), _call(ast.Attribute(value=_name(self.np), attr="copy",
-                                                                    ctx=ast.Load()), _name(self.adj(v)))))
+                own.append(
+                    _assign(
+                        self.adj(v),
+                        _call(ast.Attribute(value=_name(self.np), attr="copy", ctx=ast.Load()), _name(self.adj(v))),
+                    )
+                )
         self.inplace_owned |= owned_here
         try:
             pre, code = self._loop_body(loop, state, depth)
@@ -1194,7 +1461,9 @@ class Reverse:
         code = self.backward(body, st, depth + 1)
         if self.recompute.get(id(loop)):
             # cheap values of this iteration are computed again rather than saved
-            code = [_marker(_Recompute(a.target, self.print_value(a.value), id(a))) for a in self.recompute[id(loop)]] + code
+            code = [
+                _marker(_Recompute(a.target, self.print_value(a.value), id(a))) for a in self.recompute[id(loop)]
+            ] + code
         if self.groups.get(id(loop)):
             code.append(_marker(_RestoreGroup(tuple(a.target for a in self.groups[id(loop)]), id(loop))))
         pre = []
@@ -1225,47 +1494,91 @@ class Reverse:
         iterations (``every`` about the square root of the trip count); ``adjoint_for`` runs each stretch again,
         saving as usual, right before its adjoint."""
         n = self.namer
-        info = {"seq": n.fresh("steps"), "every": n.fresh("every"), "snapshots": n.fresh("snapshots"),
-                "k": n.fresh("k"), "start": n.fresh("start"), "body": body}
+        info = {
+            "seq": n.fresh("steps"),
+            "every": n.fresh("every"),
+            "snapshots": n.fresh("snapshots"),
+            "k": n.fresh("k"),
+            "start": n.fresh("start"),
+            "body": body,
+        }
         carried = sorted({a.target for a in walk_stmts(loop.body) if isinstance(a, Assign)} - {loop.target})
         info["vars"] = carried
         self.checkpointed[id(loop)] = info
         out = [_assign(v, ast.Constant(value=None)) for v in carried if v not in defined]  # (snapshot-able)
         length = _call(self.ns.bind(len, "len"), _name(info["seq"]))
         out.append(_assign(info["seq"], clone(loop.iter)))
-        out.append(_assign(info["every"], ast.BinOp(left=_call(ast.Attribute(value=_name(self.ns.bind(math, "math")),
-                                                                              attr="isqrt", ctx=ast.Load()), length),
-                                                     op=ast.Add(), right=ast.Constant(value=1))))
+        out.append(
+            _assign(
+                info["every"],
+                ast.BinOp(
+                    left=_call(
+                        ast.Attribute(value=_name(self.ns.bind(math, "math")), attr="isqrt", ctx=ast.Load()), length
+                    ),
+                    op=ast.Add(),
+                    right=ast.Constant(value=1),
+                ),
+            )
+        )
         out.append(_assign(info["snapshots"], ast.List(elts=[], ctx=ast.Load())))
-        snap = ast.If(test=ast.Compare(left=ast.BinOp(left=_name(info["k"]), op=ast.Mod(), right=_name(info["every"])),
-                                       ops=[ast.Eq()], comparators=[ast.Constant(value=0)]),
-                      body=[ast.Expr(value=_call(ast.Attribute(value=_name(info["snapshots"]), attr="append",
-                                                               ctx=ast.Load()),
-                                                 ast.Tuple(elts=[_name(v) for v in carried], ctx=ast.Load())))],
-                      orelse=[])
+        snap = ast.If(
+            test=ast.Compare(
+                left=ast.BinOp(left=_name(info["k"]), op=ast.Mod(), right=_name(info["every"])),
+                ops=[ast.Eq()],
+                comparators=[ast.Constant(value=0)],
+            ),
+            body=[
+                ast.Expr(
+                    value=_call(
+                        ast.Attribute(value=_name(info["snapshots"]), attr="append", ctx=ast.Load()),
+                        ast.Tuple(elts=[_name(v) for v in carried], ctx=ast.Load()),
+                    )
+                )
+            ],
+            orelse=[],
+        )
         plain = _without_saves(clone_stmts(body))
         enum = _call(self.ns.bind(enumerate, "enumerate"), _name(info["seq"]))
-        out.append(ast.For(target=ast.Tuple(elts=[_name(info["k"], True), _name(loop.target, True)], ctx=ast.Store()),
-                           iter=enum, body=[snap] + plain, orelse=[], lineno=loop.lineno))
+        out.append(
+            ast.For(
+                target=ast.Tuple(elts=[_name(info["k"], True), _name(loop.target, True)], ctx=ast.Store()),
+                iter=enum,
+                body=[snap] + plain,
+                orelse=[],
+                lineno=loop.lineno,
+            )
+        )
         return out
 
     def checkpointed_adjoint(self, loop, pre, code):
         """Stretch by stretch from the last: restore its snapshot, run it again saving, then its adjoint."""
         info = self.checkpointed[id(loop)]
         seq, every, start = info["seq"], info["every"], info["start"]
-        stretch = ast.Subscript(value=_name(seq), slice=ast.Slice(
-            lower=_name(start), upper=ast.BinOp(left=_name(start), op=ast.Add(), right=_name(every))), ctx=ast.Load())
+        stretch = ast.Subscript(
+            value=_name(seq),
+            slice=ast.Slice(lower=_name(start), upper=ast.BinOp(left=_name(start), op=ast.Add(), right=_name(every))),
+            ctx=ast.Load(),
+        )
         length = _call(self.ns.bind(len, "len"), _name(seq))
-        starts = _call(self.ns.bind(reversed, "reversed"), _call(self.ns.bind(range, "range"), ast.Constant(value=0),
-                                                                 length, _name(every)))
+        starts = _call(
+            self.ns.bind(reversed, "reversed"),
+            _call(self.ns.bind(range, "range"), ast.Constant(value=0), length, _name(every)),
+        )
         carried = info["vars"]
-        restore = ast.Assign(targets=[ast.Tuple(elts=[_name(v, True) for v in carried], ctx=ast.Store())],
-                             value=_call(ast.Attribute(value=_name(info["snapshots"]), attr="pop", ctx=ast.Load())),
-                             lineno=0)
-        again = ast.For(target=_name(loop.target, True), iter=stretch, body=clone_stmts(info["body"]) or [ast.Pass()],
-                        orelse=[])
-        back = ast.For(target=_name(loop.target, True), iter=_call(self.ns.bind(reversed, "reversed"), clone(stretch)),
-                       body=code or [ast.Pass()], orelse=[])
+        restore = ast.Assign(
+            targets=[ast.Tuple(elts=[_name(v, True) for v in carried], ctx=ast.Store())],
+            value=_call(ast.Attribute(value=_name(info["snapshots"]), attr="pop", ctx=ast.Load())),
+            lineno=0,
+        )
+        again = ast.For(
+            target=_name(loop.target, True), iter=stretch, body=clone_stmts(info["body"]) or [ast.Pass()], orelse=[]
+        )
+        back = ast.For(
+            target=_name(loop.target, True),
+            iter=_call(self.ns.bind(reversed, "reversed"), clone(stretch)),
+            body=code or [ast.Pass()],
+            orelse=[],
+        )
         return pre + [ast.For(target=_name(start, True), iter=starts, body=[restore, again, back], orelse=[])]
 
     def adjoint_for(self, s, state, depth):
@@ -1294,8 +1607,14 @@ class Reverse:
             out.append(_assign(counter, self.pop_expr(counter=True)))
         out += pre
         if code:  # kept even when only markers: a restore in the loop may be needed
-            out.append(ast.For(target=_name("_", True), iter=_call(self.ns.bind(range, "range"), _name(counter)),
-                               body=code, orelse=[]))
+            out.append(
+                ast.For(
+                    target=_name("_", True),
+                    iter=_call(self.ns.bind(range, "range"), _name(counter)),
+                    body=code,
+                    orelse=[],
+                )
+            )
         return out
 
     # ------------------------------------------------------------ assembly
@@ -1305,9 +1624,11 @@ class Reverse:
         self.last_line = {False: None, True: None}
         ret = fn.body[-1]
         result = ret.value
-        scalar_out = isinstance(result, Var) and (result.name in self.act.scalar
-                                                  or self.act.shapes.get(result.name) == ()) \
-            and not self.ns.complex_result  # (default_dout refuses a complex result when the code runs)
+        scalar_out = (
+            isinstance(result, Var)
+            and (result.name in self.act.scalar or self.act.shapes.get(result.name) == ())
+            and not self.ns.complex_result
+        )  # (default_dout refuses a complex result when the code runs)
         forward = self.forward(fn.body, 0, set(fn.params))
         state = set()
         seed = []
@@ -1317,16 +1638,26 @@ class Reverse:
             written = {a.target for a in walk_stmts(fn.body) if id(a) in self.inplace_writes}
             if isinstance(result, Var) and result.name in written:
                 # the adjoint sweep restores it in place: keep a copy of the value to return
-                forward.append(_assign(value_name, _call(ast.Attribute(value=_name(self.np), attr="copy",
-                                                                       ctx=ast.Load()), _atom_node(result))))
+                forward.append(
+                    _assign(
+                        value_name,
+                        _call(ast.Attribute(value=_name(self.np), attr="copy", ctx=ast.Load()), _atom_node(result)),
+                    )
+                )
             else:
                 forward.append(_assign(value_name, _atom_node(result)))
         dout = self.dout_name
         if not scalar_out:
             from .runtime import default_dout
+
             check = _call(self.ns.bind(default_dout, "default_dout"), _atom_node(result))
-            seed.append(ast.If(test=ast.Compare(left=_name(dout), ops=[ast.Is()], comparators=[ast.Constant(value=None)]),
-                               body=[_assign(dout, check)], orelse=[]))
+            seed.append(
+                ast.If(
+                    test=ast.Compare(left=_name(dout), ops=[ast.Is()], comparators=[ast.Constant(value=None)]),
+                    body=[_assign(dout, check)],
+                    orelse=[],
+                )
+            )
         if isinstance(result, Var) and result.name in self.act.active:
             seed.append(_assign(self.adj(result.name), _name(dout)))
             state.add(result.name)
@@ -1363,11 +1694,17 @@ class Reverse:
             out = ast.Tuple(elts=[_name(value_name), out], ctx=ast.Load())
         body = prologue + forward + seed + adjoint + tail + [ast.Return(value=out)]
         args = ast.arguments(
-            posonlyargs=[], args=[ast.arg(arg=p) for p in fn.params], vararg=None,
-            kwonlyargs=[ast.arg(arg=dout)], kw_defaults=[ast.Constant(value=1.0 if scalar_out else None)],
-            kwarg=None, defaults=[clone(d) for d in fn.defaults])
-        fdef = ast.FunctionDef(name=self.name, args=args, body=body, decorator_list=[], returns=None,
-                               type_comment=None, lineno=1)
+            posonlyargs=[],
+            args=[ast.arg(arg=p) for p in fn.params],
+            vararg=None,
+            kwonlyargs=[ast.arg(arg=dout)],
+            kw_defaults=[ast.Constant(value=1.0 if scalar_out else None)],
+            kwarg=None,
+            defaults=[clone(d) for d in fn.defaults],
+        )
+        fdef = ast.FunctionDef(
+            name=self.name, args=args, body=body, decorator_list=[], returns=None, type_comment=None, lineno=1
+        )
         return fdef
 
     wrt_tuple = False
@@ -1379,8 +1716,12 @@ class Reverse:
         """Remove the broadcast views (``sum_view``) every use of which was folded; print ``x.shape`` in the rest."""
         if not self.view_stmts:
             return
-        read = {n.id for st in adjoint + tail for n in ast.walk(st) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Load)} | {g.id for g in grads}
+        read = {
+            n.id
+            for st in adjoint + tail
+            for n in ast.walk(st)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        } | {g.id for g in grads}
         dead = {k for k, st in self.view_stmts.items() if st.targets[0].id not in read}
 
         def sweep(stmts):
@@ -1442,13 +1783,18 @@ class Reverse:
 
 def refuse_higher_order(value, fn, lineno):
     """A call of a compiled gradient or JVP on a differentiable value: a derivative of a derivative."""
-    if getattr(type(value.fn), "__name__", "") in ("GradFunction", "JVPFunction") and \
-            type(value.fn).__module__.startswith("srcgrad.compiler"):
-        raise error_at(fn.filename, fn.lines, lineno,
-                       f"a derivative of a derivative ({value.fn!r} called on a differentiable value) is not "
-                       "supported by the compiler",
-                       hint="Use dynamic mode for higher order: Tensors and srcgrad.autograd.grad(..., "
-                            "create_graph=True), or srcgrad.autograd.functional.hessian / hvp.")
+    if getattr(type(value.fn), "__name__", "") in ("GradFunction", "JVPFunction") and type(
+        value.fn
+    ).__module__.startswith("srcgrad.compiler"):
+        raise error_at(
+            fn.filename,
+            fn.lines,
+            lineno,
+            f"a derivative of a derivative ({value.fn!r} called on a differentiable value) is not "
+            "supported by the compiler",
+            hint="Use dynamic mode for higher order: Tensors and srcgrad.autograd.grad(..., "
+            "create_graph=True), or srcgrad.autograd.functional.hessian / hvp.",
+        )
 
 
 def _names_read(node):
@@ -1483,8 +1829,13 @@ def _without_saves(stmts):
             continue
         for field in ("body", "orelse"):
             if isinstance(getattr(st, field, None), list):
-                setattr(st, field, _without_saves(getattr(st, field)) or [ast.Pass()] if field == "body"
-                        else _without_saves(getattr(st, field)))
+                setattr(
+                    st,
+                    field,
+                    _without_saves(getattr(st, field)) or [ast.Pass()]
+                    if field == "body"
+                    else _without_saves(getattr(st, field)),
+                )
         out.append(st)
     return out
 
@@ -1507,8 +1858,9 @@ def _stored(stmts):
 
 def _list_slot_assign(lst, idx, value):
     """``lst[idx] = value``."""
-    return ast.Assign(targets=[ast.Subscript(value=_name(lst), slice=clone(idx.node), ctx=ast.Store())], value=value,
-                      lineno=0)
+    return ast.Assign(
+        targets=[ast.Subscript(value=_name(lst), slice=clone(idx.node), ctx=ast.Store())], value=value, lineno=0
+    )
 
 
 def _basic_index(node, numbers):
@@ -1524,8 +1876,7 @@ def _basic_index(node, numbers):
         elif isinstance(n, ast.Constant):
             if not (n.value is None or type(n.value) is int):
                 return False
-        elif not isinstance(n, (ast.Slice, ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub,
-                                ast.Load)):
+        elif not isinstance(n, (ast.Slice, ast.Tuple, ast.UnaryOp, ast.USub, ast.BinOp, ast.Add, ast.Sub, ast.Load)):
             return False
     return True
 
@@ -1607,7 +1958,7 @@ class _Liveness:
         if isinstance(st, ast.Assign):
             kills = set()
             for t in st.targets:
-                for e in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                for e in t.elts if isinstance(t, ast.Tuple) else [t]:
                     if isinstance(e, ast.Name):
                         kills.add(e.id)
             return (live - kills) | _loads(st)
@@ -1618,8 +1969,9 @@ class _Liveness:
             return inner if self.empty([st]) else inner | _loads(st.test)
         if isinstance(st, (ast.For, ast.While)):
             head = st.iter if isinstance(st, ast.For) else st.test
-            targets = {n.id for n in ast.walk(st.target) if isinstance(n, ast.Name)} \
-                if isinstance(st, ast.For) else set()
+            targets = (
+                {n.id for n in ast.walk(st.target) if isinstance(n, ast.Name)} if isinstance(st, ast.For) else set()
+            )
             after = self.block(st.orelse, live, loop_out)
             carried = set(live) | after
             while True:  # what the body reads flows around the loop until nothing new arrives
@@ -1666,8 +2018,13 @@ def _resolve_markers(stmts, needed, rev, prune=False):
                         item = _call(ast.Attribute(value=_name(rev.np), attr="copy", ctx=ast.Load()), item)
                     out.append(rev.push_stmt(item))
                 else:
-                    out.append(ast.Assign(targets=[ast.Subscript(value=_name(m.var), slice=clone(m.index),
-                                                                 ctx=ast.Store())], value=rev.pop_expr(), lineno=0))
+                    out.append(
+                        ast.Assign(
+                            targets=[ast.Subscript(value=_name(m.var), slice=clone(m.index), ctx=ast.Store())],
+                            value=rev.pop_expr(),
+                            lineno=0,
+                        )
+                    )
             continue
         if is_marker(s, _Recompute):
             m = s.value.value
@@ -1684,13 +2041,17 @@ def _resolve_markers(stmts, needed, rev, prune=False):
                     out += [_assign(v, rev.pop_expr()) for v in reversed(names)]
             elif names:
                 push, pop = rev.stack_names()
-                packed = _name(names[0]) if len(names) == 1 else ast.Tuple(elts=[_name(v) for v in names],
-                                                                          ctx=ast.Load())
+                packed = (
+                    _name(names[0]) if len(names) == 1 else ast.Tuple(elts=[_name(v) for v in names], ctx=ast.Load())
+                )
                 if is_marker(s, _SaveGroup):
                     out.append(ast.Expr(value=_call(push, packed)))
                 else:
-                    target = _name(names[0], True) if len(names) == 1 else ast.Tuple(
-                        elts=[_name(v, True) for v in names], ctx=ast.Store())
+                    target = (
+                        _name(names[0], True)
+                        if len(names) == 1
+                        else ast.Tuple(elts=[_name(v, True) for v in names], ctx=ast.Store())
+                    )
                     out.append(ast.Assign(targets=[target], value=_call(pop), lineno=0))
             continue
         for field in ("body", "orelse"):
@@ -1744,8 +2105,13 @@ def _recomputable(fn, overwritten):
                 read_so_far = set()
                 picked = []
                 for s in loop.body:
-                    if (isinstance(s, Assign) and id(s) in overwritten and counts.get(s.target) == 1
-                            and s.target not in read_so_far and _cheap_read(s.value, loop.target, inner_changing)):
+                    if (
+                        isinstance(s, Assign)
+                        and id(s) in overwritten
+                        and counts.get(s.target) == 1
+                        and s.target not in read_so_far
+                        and _cheap_read(s.value, loop.target, inner_changing)
+                    ):
                         picked.append(s)
                     read_so_far |= stmt_reads(s)
                 if picked:
@@ -1778,15 +2144,21 @@ def _cheap_read(value, index, changing):
         base, idx = value.args
     elif isinstance(value, ListGet) and not isinstance(value, ListPop):
         base, idx = value.lst, value.idx
-    elif (isinstance(value, NonDiff) and isinstance(value.node, ast.Subscript) and isinstance(value.node.value, ast.Name)
-          and not value.reads - {index}):  # XS[i] of a global: the generated code reads the same object again
+    elif (
+        isinstance(value, NonDiff)
+        and isinstance(value.node, ast.Subscript)
+        and isinstance(value.node.value, ast.Name)
+        and not value.reads - {index}
+    ):  # XS[i] of a global: the generated code reads the same object again
         base, idx = Var(value.node.value.id), Const(value.node.slice)
     else:
         return False
     if not isinstance(base, Var) or base.name in changing or not isinstance(idx, Const):
         return False
     names = {n.id for n in ast.walk(idx.node) if isinstance(n, ast.Name)}
-    simple = all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.Add, ast.Sub, ast.Load)) for n in ast.walk(idx.node))
+    simple = all(
+        isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.Add, ast.Sub, ast.Load)) for n in ast.walk(idx.node)
+    )
     return simple and names <= {index} and base.name != index
 
 
@@ -1808,14 +2180,21 @@ def _groups(fn, overwritten):
         for s in walk_stmts(loop.body):
             if isinstance(s, Assign):
                 counts[s.target] = counts.get(s.target, 0) + 1
-        test_reads = ({n.id for n in ast.walk(loop.test) if isinstance(n, ast.Name)}
-                      if isinstance(loop, While) else set())
+        test_reads = (
+            {n.id for n in ast.walk(loop.test) if isinstance(n, ast.Name)} if isinstance(loop, While) else set()
+        )
         read_so_far = set(test_reads)
         picked = []
         for s in loop.body:
-            if isinstance(s, Assign) and id(s) in overwritten and not s.bookkeeping and counts[s.target] == 1 \
-                    and s.target not in read_so_far and (value_reads(s.value) or set()) .isdisjoint({s.target}) \
-                    and value_reads(s.value) is not None:
+            if (
+                isinstance(s, Assign)
+                and id(s) in overwritten
+                and not s.bookkeeping
+                and counts[s.target] == 1
+                and s.target not in read_so_far
+                and (value_reads(s.value) or set()).isdisjoint({s.target})
+                and value_reads(s.value) is not None
+            ):
                 picked.append(s)
             read_so_far |= stmt_reads(s)
         if len(picked) > 1:
@@ -1850,8 +2229,13 @@ def _overwritten(fn):
             if isinstance(s, Assign):
                 if s.target in assigned:
                     reads = value_reads(s.value)
-                    invariant = (varying and counts.get(s.target) == 1 and s.target not in fn.params
-                                 and reads is not None and not (reads & varying))
+                    invariant = (
+                        varying
+                        and counts.get(s.target) == 1
+                        and s.target not in fn.params
+                        and reads is not None
+                        and not (reads & varying)
+                    )
                     if not invariant:
                         over.add(id(s))
                 assigned.add(s.target)
@@ -1874,8 +2258,19 @@ def _overwritten(fn):
     return over, shadow
 
 
-def reverse(fn, act, wrt, namer, ns, preserve_result=False, wrt_tuple=False, dout_name="dout",
-            callee_derivative=None, plain_stack=False, checkpoint=False):
+def reverse(
+    fn,
+    act,
+    wrt,
+    namer,
+    ns,
+    preserve_result=False,
+    wrt_tuple=False,
+    dout_name="dout",
+    callee_derivative=None,
+    plain_stack=False,
+    checkpoint=False,
+):
     """Build the gradient ``ast.FunctionDef`` of ``fn`` (see the module docstring).
 
     Args:

@@ -30,6 +30,7 @@ __all__ = ["Length", "Product", "broadcast", "unstretched", "prim_shape", "index
 @dataclass(frozen=True)
 class Length:
     """An axis length written in the code (never 1: that is plain ``1``)."""
+
     n: int
 
     def __repr__(self):
@@ -39,6 +40,7 @@ class Length:
 @dataclass(frozen=True)
 class Product:
     """The product of ``symbols`` (sorted, with repeats) and the literal factor ``literal``."""
+
     symbols: tuple
     literal: int = 1
 
@@ -104,16 +106,33 @@ def unstretched(operand, result):
 
 # ------------------------------------------------------------------ shapes of shape functions
 
-_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var, np.amax, np.amin, np.nansum,
-               np.nanmean, np.any, np.all}
+_REDUCTIONS = {
+    np.sum,
+    np.mean,
+    np.prod,
+    np.max,
+    np.min,
+    np.std,
+    np.var,
+    np.amax,
+    np.amin,
+    np.nansum,
+    np.nanmean,
+    np.any,
+    np.all,
+}
 
 
 def _int(node):
     """The int a literal node spells (``3``, ``-1``), or ``None``."""
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-            and type(node.operand.value) is int:
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) is int
+    ):
         return -node.operand.value
     return None
 
@@ -143,6 +162,7 @@ def _axes(node, ndim):
 def _node(a):
     """The syntax of a ``Const`` atom, a tuple of atoms as a tuple node, ``None`` for anything else."""
     from .ir import Const, Var
+
     if isinstance(a, Const):
         return a.node
     if isinstance(a, Var):
@@ -220,8 +240,11 @@ def _no_dims(node, whole=False):
 def _reshape(x, rest, kwargs, dims):
     shape = rest[0] if rest else kwargs.get("shape", kwargs.get("newshape"))
     order = kwargs.get("order")
-    if shape is None or len(rest) > 1 or (order is not None and not (isinstance(order, ast.Constant)
-                                                                       and order.value in ("C", "F", "A"))):
+    if (
+        shape is None
+        or len(rest) > 1
+        or (order is not None and not (isinstance(order, ast.Constant) and order.value in ("C", "F", "A")))
+    ):
         return None
     return _new_shape(shape, x, dims)
 
@@ -315,10 +338,11 @@ def index_shape(x, index, ints):
             out.append(d)
         elif not _int_expr(e, ints):
             return None
-    return tuple(out) + x[len(elts):]
+    return tuple(out) + x[len(elts) :]
 
 
 # ------------------------------------------------------------------ lengths held in variables
+
 
 def dims_resolver(values_of, shape_of_var):
     """A ``dims`` function for ``prim_shape``: the axis length a name in a shape argument holds.
@@ -337,8 +361,14 @@ def dims_resolver(values_of, shape_of_var):
         """The shape ``x.shape`` / ``np.shape(x)`` reads, or ``None``."""
         if isinstance(node, ast.Attribute) and node.attr == "shape" and isinstance(node.value, ast.Name):
             return _known(shape_of_var(node.value.id))
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "shape"
-                and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and not node.keywords):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "shape"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+            and not node.keywords
+        ):
             return _known(shape_of_var(node.args[0].id))
         if isinstance(node, ast.Name):
             return resolve(node.id, whole=True)
@@ -357,8 +387,14 @@ def dims_resolver(values_of, shape_of_var):
             if shape is not None and k is not None and -len(shape) <= k < len(shape):
                 return shape[k]
             return None
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
-                and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and not node.keywords:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "len"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+            and not node.keywords
+        ):
             shape = _known(shape_of_var(node.args[0].id))
             return shape[0] if shape else None
         if isinstance(node, ast.Attribute) and node.attr == "size" and isinstance(node.value, ast.Name):

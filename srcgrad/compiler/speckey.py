@@ -12,10 +12,27 @@ import numpy as np
 
 from . import complexity
 
-__all__ = ["key", "kind", "extra_kind", "specialised", "nested", "NUMBER_TYPES", "Shared", "DictKey", "ListShape",
-           "Static", "Text", "shared_args", "shared_params", "complex_params", "list_params", "static_args",
-           "text_params", "as_arrays",
-           "split_key"]
+__all__ = [
+    "key",
+    "kind",
+    "extra_kind",
+    "specialised",
+    "nested",
+    "NUMBER_TYPES",
+    "Shared",
+    "DictKey",
+    "ListShape",
+    "Static",
+    "Text",
+    "shared_args",
+    "shared_params",
+    "complex_params",
+    "list_params",
+    "static_args",
+    "text_params",
+    "as_arrays",
+    "split_key",
+]
 
 
 def kind(a):
@@ -42,8 +59,10 @@ def kind(a):
     if isinstance(a, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)) or hasattr(type(a), "inline_target"):
         return Static((a,))  # a function (or a compiled gradient) passed in: the code calls that very one
     if isinstance(a, np.matrix):
-        raise TypeError("srcgrad does not take np.matrix arguments (its * is a matrix product, so the gradient "
-                        "would follow neither meaning): pass np.asarray(m) and write @ for matrix products")
+        raise TypeError(
+            "srcgrad does not take np.matrix arguments (its * is a matrix product, so the gradient "
+            "would follow neither meaning): pass np.asarray(m) and write @ for matrix products"
+        )
     return 0
 
 
@@ -89,9 +108,14 @@ def key(args, shared=True, extra=()):
             out.append(ListShape(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(a)))
         elif type(a) is dict:
             # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
-            out.append(DictKey((k, tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in v.shape))
-                                if type(v) is np.ndarray else (k, "dict" if type(v) is dict else None)
-                                for k, v in a.items()))
+            out.append(
+                DictKey(
+                    (k, tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in v.shape))
+                    if type(v) is np.ndarray
+                    else (k, "dict" if type(v) is dict else None)
+                    for k, v in a.items()
+                )
+            )
         else:
             out.append(kind(a))
     shared = shared_args(args) if shared else None  # (only a function that writes in place needs to know)
@@ -119,7 +143,7 @@ def shared_args(args):
         return None
     groups = []
     for k, i in enumerate(arrays):
-        for j in arrays[k + 1:]:
+        for j in arrays[k + 1 :]:
             if args[i] is args[j] or np.may_share_memory(args[i], args[j]):
                 for g in groups:
                     if i in g or j in g:
@@ -163,8 +187,11 @@ class ListShape(tuple):
 
 def list_params(params, key):
     """``{parameter: nesting depth}`` of the arguments that are lists in the user's code (of numbers, or nested)."""
-    return {p: (len(k) if isinstance(k, ListShape) else 1) for p, k in zip(params, key)
-            if k == 2 or isinstance(k, ListShape)}
+    return {
+        p: (len(k) if isinstance(k, ListShape) else 1)
+        for p, k in zip(params, key)
+        if k == 2 or isinstance(k, ListShape)
+    }
 
 
 def as_arrays(args, key):
@@ -188,9 +215,13 @@ def split_key(params, key):
     scalar = [p for p, k in zip(params, key) if k == 1]
     seqs = [p for p, k in zip(params, key) if k == 2]
     shapes = {p: k for p, k in zip(params, key) if isinstance(k, tuple) and not isinstance(k, (DictKey, Static))}
-    dicts = {p: tuple(e for e, _ in k) if isinstance(k, DictKey) else None  # the keys, in order, where known
-             for p, k in zip(params, key) if k == 3 or isinstance(k, DictKey)}
-    dict_shapes = {p: {e: shp for e, shp in k if isinstance(shp, tuple)} for p, k in zip(params, key)
-                   if isinstance(k, DictKey)}
+    dicts = {
+        p: tuple(e for e, _ in k) if isinstance(k, DictKey) else None  # the keys, in order, where known
+        for p, k in zip(params, key)
+        if k == 3 or isinstance(k, DictKey)
+    }
+    dict_shapes = {
+        p: {e: shp for e, shp in k if isinstance(shp, tuple)} for p, k in zip(params, key) if isinstance(k, DictKey)
+    }
     shapes.update({("dict", p): v for p, v in dict_shapes.items()})
     return scalar, seqs, shapes, dicts

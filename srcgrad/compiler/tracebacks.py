@@ -64,8 +64,10 @@ def annotate(err, generated, fn):
         head = f"srcgrad: raised in the generated code of {fn.__qualname__} (from {where})"
     else:
         kind, user_line, text = origin
-        head = (f"srcgrad: raised in {kind} line {user_line} of {fn.__qualname__}\n"
-                f'  File "{where}", line {user_line}, in {fn.__name__}' + (f"\n    {text}" if text else ""))
+        head = (
+            f"srcgrad: raised in {kind} line {user_line} of {fn.__qualname__}\n"
+            f'  File "{where}", line {user_line}, in {fn.__name__}' + (f"\n    {text}" if text else "")
+        )
     note = f"{head}\n  at line {lineno} of the generated {name} (its .source shows it all):\n    {statement}"
     try:
         err._srcgrad_annotated = True

@@ -18,8 +18,7 @@ __all__ = ["WrappedOriginal", "Wrt", "resolve_wrt"]
 Wrt = int | str | tuple[int | str, ...] | list[int | str]  # ``wrt`` in type hints: an index or name, or several
 
 # The code objects that read ``__wrapped__`` inside inspect.unwrap: its loop and its nested test.
-_UNWRAP_CODES = frozenset(c for c in [inspect.unwrap.__code__, *inspect.unwrap.__code__.co_consts]
-                          if inspect.iscode(c))
+_UNWRAP_CODES = frozenset(c for c in [inspect.unwrap.__code__, *inspect.unwrap.__code__.co_consts] if inspect.iscode(c))
 
 
 class WrappedOriginal:

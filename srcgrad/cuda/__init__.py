@@ -13,16 +13,34 @@ from ..errors import DeviceError
 from . import amp
 
 __all__ = [
-    "amp", "is_available", "device_count", "manual_seed", "manual_seed_all", "seed", "seed_all", "empty_cache",
-    "is_bf16_supported", "memory_allocated", "max_memory_allocated", "memory_reserved", "reset_peak_memory_stats",
-    "current_device", "set_device", "synchronize", "get_device_name", "get_device_properties",
-    "get_device_capability", "is_initialized", "init",
+    "amp",
+    "is_available",
+    "device_count",
+    "manual_seed",
+    "manual_seed_all",
+    "seed",
+    "seed_all",
+    "empty_cache",
+    "is_bf16_supported",
+    "memory_allocated",
+    "max_memory_allocated",
+    "memory_reserved",
+    "reset_peak_memory_stats",
+    "current_device",
+    "set_device",
+    "synchronize",
+    "get_device_name",
+    "get_device_properties",
+    "get_device_capability",
+    "is_initialized",
+    "init",
 ]
 
 
 def _no_cuda(name):
-    raise DeviceError(f"torch.cuda.{name}(): srcgrad has no CUDA (it computes on the CPU; "
-                      "torch.cuda.is_available() is False)")
+    raise DeviceError(
+        f"torch.cuda.{name}(): srcgrad has no CUDA (it computes on the CPU; torch.cuda.is_available() is False)"
+    )
 
 
 def is_available():

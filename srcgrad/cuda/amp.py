@@ -13,8 +13,7 @@ __all__ = ["GradScaler", "autocast"]
 class GradScaler(_amp.GradScaler):
     """``torch.cuda.amp.GradScaler``: ``srcgrad.amp.GradScaler("cuda", ...)``."""
 
-    def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
-                 enabled=True):
+    def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
 
 

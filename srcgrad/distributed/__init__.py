@@ -17,20 +17,63 @@ try:
 except ImportError as error:  # pragma: no cover - the test environment has it
     raise ImportError(
         "srcgrad.distributed needs mpi4py and an MPI library; install them with "
-        "pip install 'srcgrad[mpi]' (that is: pip install mpi4py mpich)") from error
+        "pip install 'srcgrad[mpi]' (that is: pip install mpi4py mpich)"
+    ) from error
 
 from .group import (
-    Backend, ProcessGroup, destroy_process_group, get_backend, get_rank, get_world_size, group,
-    init_process_group, is_available, is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,
+    Backend,
+    ProcessGroup,
+    destroy_process_group,
+    get_backend,
+    get_rank,
+    get_world_size,
+    group,
+    init_process_group,
+    is_available,
+    is_gloo_available,
+    is_initialized,
+    is_mpi_available,
+    is_nccl_available,
 )
 from .collectives import (
-    ReduceOp, Work, all_gather, all_gather_into_tensor, all_reduce, barrier, broadcast, gather, recv, reduce,
-    scatter, send,
+    ReduceOp,
+    Work,
+    all_gather,
+    all_gather_into_tensor,
+    all_reduce,
+    barrier,
+    broadcast,
+    gather,
+    recv,
+    reduce,
+    scatter,
+    send,
 )
 
 __all__ = [
-    "init_process_group", "destroy_process_group", "is_initialized", "is_available", "is_mpi_available",
-    "is_gloo_available", "is_nccl_available", "get_rank", "get_world_size", "get_backend", "Backend",
-    "ProcessGroup", "group", "ReduceOp", "Work", "barrier", "all_reduce", "broadcast", "all_gather",
-    "all_gather_into_tensor", "reduce", "gather", "scatter", "send", "recv",
+    "init_process_group",
+    "destroy_process_group",
+    "is_initialized",
+    "is_available",
+    "is_mpi_available",
+    "is_gloo_available",
+    "is_nccl_available",
+    "get_rank",
+    "get_world_size",
+    "get_backend",
+    "Backend",
+    "ProcessGroup",
+    "group",
+    "ReduceOp",
+    "Work",
+    "barrier",
+    "all_reduce",
+    "broadcast",
+    "all_gather",
+    "all_gather_into_tensor",
+    "reduce",
+    "gather",
+    "scatter",
+    "send",
+    "recv",
 ]

@@ -16,8 +16,19 @@ from ..tensor import Tensor
 from .group import default_group
 
 __all__ = [
-    "ReduceOp", "Work", "barrier", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce",
-    "gather", "scatter", "send", "recv", "write_values",
+    "ReduceOp",
+    "Work",
+    "barrier",
+    "all_reduce",
+    "broadcast",
+    "all_gather",
+    "all_gather_into_tensor",
+    "reduce",
+    "gather",
+    "scatter",
+    "send",
+    "recv",
+    "write_values",
 ]
 
 
@@ -91,8 +102,10 @@ def _values(x, name, arg="tensor"):
         return np.asarray(x._value)
     if isinstance(x, np.ndarray):
         return x
-    raise TypeError(f"Invalid function argument. Expected parameter `{arg}` of {name} to be a srcgrad.Tensor "
-                    f"or a numpy.ndarray, but got {type(x).__name__} instead.")
+    raise TypeError(
+        f"Invalid function argument. Expected parameter `{arg}` of {name} to be a srcgrad.Tensor "
+        f"or a numpy.ndarray, but got {type(x).__name__} instead."
+    )
 
 
 def _writable(x, name, arg="tensor"):
@@ -125,16 +138,21 @@ def write_values(target, values):
 
 def _contiguous(target, values):
     """A C-contiguous buffer over ``values``: the storage itself when it is, else a copy."""
-    if values.flags.c_contiguous and values.flags.writeable and (
-            isinstance(target, np.ndarray) or values is target._value):
+    if (
+        values.flags.c_contiguous
+        and values.flags.writeable
+        and (isinstance(target, np.ndarray) or values is target._value)
+    ):
         return values
     return np.array(values, order="C", copy=True)
 
 
 def _check_op(op, name):
     if not isinstance(op, ReduceOp):
-        raise TypeError(f"{name}: op must be a srcgrad.distributed.ReduceOp (ReduceOp.SUM, AVG, PRODUCT, MIN, "
-                        f"MAX, BAND, BOR, BXOR), not {op!r}")
+        raise TypeError(
+            f"{name}: op must be a srcgrad.distributed.ReduceOp (ReduceOp.SUM, AVG, PRODUCT, MIN, "
+            f"MAX, BAND, BOR, BXOR), not {op!r}"
+        )
 
 
 def _check_root(pg, root, name, what):
@@ -148,17 +166,34 @@ def _mpi_op(pg, op, dtype, name):
     mpi = pg.MPI
     kind = dtype.kind
     if op is ReduceOp.AVG and kind not in "fc":
-        raise RuntimeError(f"{name} with ReduceOp.AVG needs a floating point tensor: result type float can't be "
-                           f"cast to the desired output type {dtype}")
+        raise RuntimeError(
+            f"{name} with ReduceOp.AVG needs a floating point tensor: result type float can't be "
+            f"cast to the desired output type {dtype}"
+        )
     if kind == "c" and op in (ReduceOp.MIN, ReduceOp.MAX):
         raise RuntimeError(f"{name}: ReduceOp.{op.name} is not defined for complex tensors ({dtype})")
     if kind in "fc" and op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR):
         raise RuntimeError(f"{name}: ReduceOp.{op.name} needs an integer or bool tensor, not {dtype}")
     if kind == "b":
-        return {ReduceOp.SUM: mpi.LOR, ReduceOp.MAX: mpi.LOR, ReduceOp.BOR: mpi.LOR, ReduceOp.PRODUCT: mpi.LAND,
-                ReduceOp.MIN: mpi.LAND, ReduceOp.BAND: mpi.LAND, ReduceOp.BXOR: mpi.LXOR}[op]
-    return {ReduceOp.SUM: mpi.SUM, ReduceOp.AVG: mpi.SUM, ReduceOp.PRODUCT: mpi.PROD, ReduceOp.MIN: mpi.MIN,
-            ReduceOp.MAX: mpi.MAX, ReduceOp.BAND: mpi.BAND, ReduceOp.BOR: mpi.BOR, ReduceOp.BXOR: mpi.BXOR}[op]
+        return {
+            ReduceOp.SUM: mpi.LOR,
+            ReduceOp.MAX: mpi.LOR,
+            ReduceOp.BOR: mpi.LOR,
+            ReduceOp.PRODUCT: mpi.LAND,
+            ReduceOp.MIN: mpi.LAND,
+            ReduceOp.BAND: mpi.LAND,
+            ReduceOp.BXOR: mpi.LXOR,
+        }[op]
+    return {
+        ReduceOp.SUM: mpi.SUM,
+        ReduceOp.AVG: mpi.SUM,
+        ReduceOp.PRODUCT: mpi.PROD,
+        ReduceOp.MIN: mpi.MIN,
+        ReduceOp.MAX: mpi.MAX,
+        ReduceOp.BAND: mpi.BAND,
+        ReduceOp.BOR: mpi.BOR,
+        ReduceOp.BXOR: mpi.BXOR,
+    }[op]
 
 
 def _describe(values):
@@ -207,7 +242,7 @@ def allgather_text(pg, text):
     out = np.empty(int(lengths.sum()), dtype=np.uint8)
     pg.comm.Allgatherv(data, [out, lengths.tolist()])
     ends = np.cumsum(lengths)
-    return [out[end - n:end].tobytes().decode() for end, n in zip(ends.tolist(), lengths.tolist())]
+    return [out[end - n : end].tobytes().decode() for end, n in zip(ends.tolist(), lengths.tolist())]
 
 
 # -- collectives -----------------------------------------------------------------------------------
@@ -350,11 +385,15 @@ def _check_list(pg, name, items, values, arg):
     for i, item in enumerate(items):
         item_values = _values(item, name, f"{arg}[{i}]")
         if item_values.dtype != values.dtype:
-            raise ValueError(f"{name}: invalid usage of tensors with different dtypes: `{arg}[{i}]` is "
-                             f"{item_values.dtype}, the tensor is {values.dtype}")
+            raise ValueError(
+                f"{name}: invalid usage of tensors with different dtypes: `{arg}[{i}]` is "
+                f"{item_values.dtype}, the tensor is {values.dtype}"
+            )
         if item_values.shape != values.shape:
-            raise RuntimeError(f"{name}: invalid tensor size at index {i} of `{arg}` (expected "
-                               f"{tuple(values.shape)}, got {tuple(item_values.shape)})")
+            raise RuntimeError(
+                f"{name}: invalid tensor size at index {i} of `{arg}` (expected "
+                f"{tuple(values.shape)}, got {tuple(item_values.shape)})"
+            )
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -411,9 +450,11 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     stacked = (n,) + values.shape
     concatenated = (n * values.shape[0],) + values.shape[1:] if values.ndim else None
     if out.shape not in (stacked, concatenated):
-        raise RuntimeError(f"all_gather_into_tensor: output tensor size must be equal to world_size times input "
-                           f"tensor size: the output has shape {tuple(out.shape)}, the input {tuple(values.shape)}, "
-                           f"world size {n}")
+        raise RuntimeError(
+            f"all_gather_into_tensor: output tensor size must be equal to world_size times input "
+            f"tensor size: the output has shape {tuple(out.shape)}, the input {tuple(values.shape)}, "
+            f"world size {n}"
+        )
     if out.dtype != values.dtype:
         raise ValueError(f"all_gather_into_tensor: the output is {out.dtype} and the input {values.dtype}")
     check_same_across_ranks(pg, "all_gather_into_tensor", _describe(values))
@@ -551,7 +592,9 @@ def recv(tensor, src=None, group=None, tag=0):
     except pg.MPI.Exception as error:
         raise RuntimeError(f"recv: the message does not fit a {_describe(values)} tensor ({error})") from None
     if status.Get_count() != buffer.nbytes:
-        raise RuntimeError(f"recv: got {status.Get_count()} bytes from rank {status.Get_source()}, but the "
-                           f"tensor is {_describe(values)} ({buffer.nbytes} bytes)")
+        raise RuntimeError(
+            f"recv: got {status.Get_count()} bytes from rank {status.Get_source()}, but the "
+            f"tensor is {_describe(values)} ({buffer.nbytes} bytes)"
+        )
     write_values(tensor, buffer)
     return status.Get_source()

@@ -9,13 +9,23 @@ an uncaught exception, so the other ranks do not wait for it forever.
 import sys
 
 __all__ = [
-    "Backend", "ProcessGroup", "group", "init_process_group", "destroy_process_group", "is_initialized",
-    "is_available", "is_mpi_available", "is_gloo_available", "is_nccl_available", "get_rank", "get_world_size",
-    "get_backend", "default_group",
+    "Backend",
+    "ProcessGroup",
+    "group",
+    "init_process_group",
+    "destroy_process_group",
+    "is_initialized",
+    "is_available",
+    "is_mpi_available",
+    "is_gloo_available",
+    "is_nccl_available",
+    "get_rank",
+    "get_world_size",
+    "get_backend",
+    "default_group",
 ]
 
-NOT_INITIALIZED = ("Default process group has not been initialized, please make sure to call "
-                   "init_process_group.")
+NOT_INITIALIZED = "Default process group has not been initialized, please make sure to call init_process_group."
 
 
 class Backend(str):
@@ -95,8 +105,17 @@ def is_initialized():
     return _DEFAULT[0] is not None
 
 
-def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
-                       group_name="", pg_options=None, device_id=None):
+def init_process_group(
+    backend=None,
+    init_method=None,
+    timeout=None,
+    world_size=-1,
+    rank=-1,
+    store=None,
+    group_name="",
+    pg_options=None,
+    device_id=None,
+):
     """Join the default process group: every process that MPI started.
 
     The number of processes and this one's rank come from MPI (``mpiexec -n N``);
@@ -117,19 +136,22 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         RuntimeError: mpi4py is installed but cannot load an MPI library.
     """
     if backend is not None and str(backend).lower() != Backend.MPI:
-        raise ValueError(f"srcgrad.distributed runs over MPI only: backend must be 'mpi' (or None), "
-                         f"not {backend!r}")
+        raise ValueError(f"srcgrad.distributed runs over MPI only: backend must be 'mpi' (or None), not {backend!r}")
     if _DEFAULT[0] is not None:
         raise ValueError("trying to initialize the default process group twice!")
     try:
         from mpi4py import MPI
     except (ImportError, RuntimeError) as error:
-        raise RuntimeError(f"mpi4py cannot load an MPI library ({error}); install one with "
-                           f"pip install mpich (or pip install 'srcgrad[mpi]')") from error
+        raise RuntimeError(
+            f"mpi4py cannot load an MPI library ({error}); install one with "
+            f"pip install mpich (or pip install 'srcgrad[mpi]')"
+        ) from error
     world = MPI.COMM_WORLD
     if world_size not in (-1, None) and world_size != world.Get_size():
-        raise ValueError(f"init_process_group: world_size={world_size}, but MPI started "
-                         f"{world.Get_size()} processes (mpiexec -n sets it)")
+        raise ValueError(
+            f"init_process_group: world_size={world_size}, but MPI started "
+            f"{world.Get_size()} processes (mpiexec -n sets it)"
+        )
     if rank not in (-1, None) and rank != world.Get_rank():
         raise ValueError(f"init_process_group: rank={rank}, but MPI gave this process rank {world.Get_rank()}")
     pg = ProcessGroup(world.Dup(), MPI)
@@ -213,7 +235,8 @@ def _abort_on_uncaught(exc_type, exc, tb):
     pg = _DEFAULT[0]
     if pg is None:
         return
-    sys.stderr.write(f"srcgrad.distributed: rank {pg.rank()} of {pg.size()} failed with "
-                     f"{exc_type.__name__}; aborting the job\n")
+    sys.stderr.write(
+        f"srcgrad.distributed: rank {pg.rank()} of {pg.size()} failed with {exc_type.__name__}; aborting the job\n"
+    )
     sys.stderr.flush()
     pg.MPI.COMM_WORLD.Abort(1)

@@ -30,14 +30,20 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m srcgrad.distributed.run",
-        description="Run a training script on N processes with MPI (srcgrad.distributed).")
+        description="Run a training script on N processes with MPI (srcgrad.distributed).",
+    )
     parser.add_argument("-n", "--nproc", type=int, default=1, help="how many processes (ranks) in all (default 1)")
     parser.add_argument("--hosts", help="comma-separated host names to run on (MPICH -hosts, Open MPI --host)")
     parser.add_argument("-f", "--hostfile", help="a file of host names, one a line (MPI's host file)")
     parser.add_argument("--ppn", type=int, help="processes per host")
     parser.add_argument("--mpiexec", help="the mpiexec to run (default: beside this Python, else on PATH)")
-    parser.add_argument("--mpi-arg", action="append", default=[], metavar="ARG",
-                        help="an extra argument for mpiexec, passed as is (repeat it for several)")
+    parser.add_argument(
+        "--mpi-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="an extra argument for mpiexec, passed as is (repeat it for several)",
+    )
     parser.add_argument("--timeout", type=float, help="kill the job after this many seconds (exit status 124)")
     parser.add_argument("--print-command", action="store_true", help="print the mpiexec command and exit")
     parser.add_argument("-m", "--module", action="store_true", help="TARGET is a module to run, as python -m")
@@ -71,7 +77,8 @@ def find_mpiexec(explicit=None):
     if found is None:
         raise FileNotFoundError(
             f"no mpiexec beside {sys.executable} or on PATH; install MPI into this environment with "
-            f"pip install 'srcgrad[mpi]' (mpi4py and mpich), or pass --mpiexec PATH")
+            f"pip install 'srcgrad[mpi]' (mpi4py and mpich), or pass --mpiexec PATH"
+        )
     return found
 
 

@@ -20,8 +20,12 @@ __all__ = ["main"]
 def _set_rank_environment(mpi):
     world = mpi.COMM_WORLD
     local = world.Split_type(mpi.COMM_TYPE_SHARED)
-    os.environ.update(RANK=str(world.Get_rank()), WORLD_SIZE=str(world.Get_size()),
-                      LOCAL_RANK=str(local.Get_rank()), LOCAL_WORLD_SIZE=str(local.Get_size()))
+    os.environ.update(
+        RANK=str(world.Get_rank()),
+        WORLD_SIZE=str(world.Get_size()),
+        LOCAL_RANK=str(local.Get_rank()),
+        LOCAL_WORLD_SIZE=str(local.Get_size()),
+    )
     local.Free()
 
 

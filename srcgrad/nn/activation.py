@@ -13,9 +13,33 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = [
-    "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softplus",
-    "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Softmax", "LogSoftmax",
-    "Softmin", "PReLU", "GLU", "Threshold", "Hardshrink", "Softshrink", "Softmax2d",
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "CELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Sigmoid",
+    "Tanh",
+    "Softplus",
+    "Softsign",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Hardswish",
+    "LogSigmoid",
+    "Tanhshrink",
+    "Softmax",
+    "LogSoftmax",
+    "Softmin",
+    "PReLU",
+    "GLU",
+    "Threshold",
+    "Hardshrink",
+    "Softshrink",
+    "Softmax2d",
 ]
 
 

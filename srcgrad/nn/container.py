@@ -273,8 +273,10 @@ class ModuleDict(Module):
         elif hasattr(modules, "__iter__"):
             pairs = modules
         else:
-            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, but got "
-                            + type(modules).__name__)
+            raise TypeError(
+                "ModuleDict.update should be called with an iterable of key/value pairs, but got "
+                + type(modules).__name__
+            )
         for key, module in pairs:
             self[key] = module
 
@@ -326,8 +328,10 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-                         for i, p in enumerate(self))
+        return "\n".join(
+            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+            for i, p in enumerate(self)
+        )
 
 
 class ParameterDict(Module):
@@ -354,8 +358,9 @@ class ParameterDict(Module):
         return self._parameters[key]
 
     def __setitem__(self, key, value):
-        self.register_parameter(key, _as_parameter(value)) if key not in self._parameters else \
-            self._parameters.__setitem__(key, _as_parameter(value))
+        self.register_parameter(
+            key, _as_parameter(value)
+        ) if key not in self._parameters else self._parameters.__setitem__(key, _as_parameter(value))
 
     def __delitem__(self, key):
         del self._parameters[key]

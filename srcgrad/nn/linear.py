@@ -11,8 +11,17 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "PixelShuffle", "PixelUnshuffle",
-           "CosineSimilarity", "PairwiseDistance"]
+__all__ = [
+    "Identity",
+    "Linear",
+    "Bilinear",
+    "Flatten",
+    "Unflatten",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "CosineSimilarity",
+    "PairwiseDistance",
+]
 
 
 def _empty(*shape, dtype=None):
@@ -139,8 +148,10 @@ class Bilinear(Module):
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):
@@ -194,7 +205,7 @@ class Unflatten(Module):
 
     def forward(self, input):
         dim = self.dim % input.ndim
-        shape = tuple(input.shape[:dim]) + self.unflattened_size + tuple(input.shape[dim + 1:])
+        shape = tuple(input.shape[:dim]) + self.unflattened_size + tuple(input.shape[dim + 1 :])
         return input.reshape(shape)
 
     def extra_repr(self):

@@ -271,8 +271,10 @@ class Module:
             params[name] = value
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                                "(srcgrad.nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(srcgrad.nn.Parameter or None expected)"
+                )
             params[name] = None
         elif isinstance(value, Module):
             modules = d.get("_modules")
@@ -282,13 +284,16 @@ class Module:
             modules[name] = value
         elif d.get("_modules") is not None and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
-                                "(srcgrad.nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(srcgrad.nn.Module or None expected)"
+                )
             d["_modules"][name] = None
         elif d.get("_buffers") is not None and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(srcgrad.Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (srcgrad.Tensor or None expected)"
+                )
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -332,8 +337,10 @@ class Module:
         """
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                            "(srcgrad.nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(srcgrad.nn.Parameter or None required)"
+            )
         self._drop(name, keep="_parameters")
         self._parameters[name] = param
 
@@ -351,8 +358,9 @@ class Module:
         """
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                            "(srcgrad.Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (srcgrad.Tensor or None required)"
+            )
         self._drop(name, keep="_buffers")
         self._buffers[name] = tensor
         if not persistent:
@@ -370,8 +378,9 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"module name should be a string. Got {type(name).__name__}")
         if "." in name or name == "":
-            raise KeyError(f'module name can\'t contain ".", got: {name}' if name
-                           else 'module name can\'t be empty string ""')
+            raise KeyError(
+                f'module name can\'t contain ".", got: {name}' if name else 'module name can\'t be empty string ""'
+            )
         if name in self.__dict__ and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._drop(name, keep="_modules")
@@ -424,8 +433,7 @@ class Module:
             yield module
 
     def _named_members(self, table, prefix, recurse, remove_duplicate):
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
-            else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         seen = set()
         for module_prefix, module in modules:
             for name, value in getattr(module, table).items():
@@ -567,6 +575,7 @@ class Module:
                 t._vc[0] += 1
                 if t.grad is not None:
                     t.grad._value = t.grad._value.astype(dtype)
+
         return self._apply(cast)
 
     def float(self):
@@ -595,8 +604,9 @@ class Module:
         Raises:
             DeviceError: always.
         """
-        check_device("Module.cuda", "cuda" if device is None else f"cuda:{device}" if isinstance(device, int)
-                     else device)
+        check_device(
+            "Module.cuda", "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
+        )
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -670,11 +680,14 @@ class Module:
                 continue
             value = _as_value(state_dict[key])
             if value.shape != target._value.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {list(value.shape)} from "
-                              f"checkpoint, the shape in current model is {list(target._value.shape)}.")
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape {list(value.shape)} from "
+                    f"checkpoint, the shape in current model is {list(target._value.shape)}."
+                )
         if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                self._get_name(), "\n\t".join(errors)))
+            raise RuntimeError(
+                "Error(s) in loading state_dict for {}:\n\t{}".format(self._get_name(), "\n\t".join(errors))
+            )
         if assign:
             for prefix, module in self.named_modules():
                 head = prefix + "." if prefix else ""
@@ -684,8 +697,9 @@ class Module:
                         if target is None or head + name not in state_dict:
                             continue
                         value = np.array(_as_value(state_dict[head + name]), copy=True)
-                        entries[name] = (Parameter(value, target.requires_grad) if table == "_parameters"
-                                         else Tensor._wrap(value))
+                        entries[name] = (
+                            Parameter(value, target.requires_grad) if table == "_parameters" else Tensor._wrap(value)
+                        )
             return _IncompatibleKeys(missing, unexpected)
         with no_grad():
             for key, target in own.items():

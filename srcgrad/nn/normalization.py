@@ -65,8 +65,10 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class GroupNorm(Module):
@@ -115,15 +117,27 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class _BatchNorm(Module):
     _input_dims = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None, *, bias=True):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
         super().__init__()
         check_device(f"nn.{type(self).__name__}", device)
         self.num_features = num_features
@@ -167,8 +181,9 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         if input.ndim not in self._input_dims:
-            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._input_dims)} input "
-                             f"(got {input.ndim}D input)")
+            raise ValueError(
+                f"expected {' or '.join(f'{d}D' for d in self._input_dims)} input (got {input.ndim}D input)"
+            )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._value = self.num_batches_tracked._value + 1
@@ -176,12 +191,22 @@ class _BatchNorm(Module):
                 momentum = 1.0 / float(self.num_batches_tracked._value)
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, use_batch, momentum, self.eps)
+        return F.batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch,
+            momentum,
+            self.eps,
+        )
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -234,20 +259,30 @@ class BatchNorm2d(_BatchNorm):
 
 
 class _InstanceNorm(_BatchNorm):
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
-                 dtype=None):
+    def __init__(
+        self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None
+    ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         if input.ndim not in self._input_dims:
-            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._input_dims)} input "
-                             f"(got {input.ndim}D input)")
+            raise ValueError(
+                f"expected {' or '.join(f'{d}D' for d in self._input_dims)} input (got {input.ndim}D input)"
+            )
         unbatched = input.ndim == self._input_dims[0]
         if unbatched:
             input = input.unsqueeze(0)
         use_input_stats = self.training or not self.track_running_stats
-        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
-                              0.0 if self.momentum is None else self.momentum, self.eps)
+        out = F.instance_norm(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            use_input_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
         return out.squeeze(0) if unbatched else out
 
 

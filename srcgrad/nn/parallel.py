@@ -93,9 +93,21 @@ class DistributedDataParallel(Module):
         opt.step()
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
-                 process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
-                 gradient_as_bucket_view=False, static_graph=False, **kwargs):
+    def __init__(
+        self,
+        module,
+        device_ids=None,
+        output_device=None,
+        dim=0,
+        broadcast_buffers=True,
+        process_group=None,
+        bucket_cap_mb=None,
+        find_unused_parameters=False,
+        check_reduction=False,
+        gradient_as_bucket_view=False,
+        static_graph=False,
+        **kwargs,
+    ):
         from .. import distributed
         from ..distributed.collectives import check_same_across_ranks
 
@@ -110,11 +122,14 @@ class DistributedDataParallel(Module):
         self.require_forward_param_sync = True
         named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
         if not named:
-            raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any parameter "
-                               "that requires a gradient.")
+            raise RuntimeError(
+                "DistributedDataParallel is not needed when a module doesn't have any parameter "
+                "that requires a gradient."
+            )
         layout = "; ".join(f"{name} {p.dtype} {tuple(p.shape)}" for name, p in named)
-        check_same_across_ranks(pg, "DistributedDataParallel (the wrapped modules' parameters)",
-                                f"{len(named)} parameters: {layout}")
+        check_same_across_ranks(
+            pg, "DistributedDataParallel (the wrapped modules' parameters)", f"{len(named)} parameters: {layout}"
+        )
         _broadcast_coalesced(pg, list(module.parameters()) + list(module.buffers()))
         cap = _DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb
         self._reducer = _Reducer(pg, named, int(cap * 1024 * 1024), find_unused_parameters)
@@ -166,7 +181,7 @@ def _broadcast_coalesced(pg, tensors):
             offset = 0
             for t in group:
                 size = int(np.prod(t.shape, dtype=np.int64))
-                _write(t, flat[offset:offset + size].reshape(t.shape))
+                _write(t, flat[offset : offset + size].reshape(t.shape))
                 offset += size
 
 
@@ -193,10 +208,10 @@ class _Bucket:
         self.buffer = np.zeros(self.offsets[-1], dtype=dtype)
         self.pending = len(self.params)
         self.used = np.zeros(len(self.params), dtype=np.uint8)  # got a gradient in this iteration
-        self.ready = np.zeros(len(self.params), dtype=bool)     # got one, or was counted done as unused
+        self.ready = np.zeros(len(self.params), dtype=bool)  # got one, or was counted done as unused
 
     def view(self, k):
-        return self.buffer[self.offsets[k]:self.offsets[k + 1]].reshape(self.params[k].shape)
+        return self.buffer[self.offsets[k] : self.offsets[k + 1]].reshape(self.params[k].shape)
 
 
 class _Reducer:
@@ -230,8 +245,9 @@ class _Reducer:
         self.unused = []
         if output is not None:
             reached = _parameters_reached(output)
-            self.unused = [(bucket, k) for bucket in self.buckets for k, p in enumerate(bucket.params)
-                           if id(p) not in reached]
+            self.unused = [
+                (bucket, k) for bucket in self.buckets for k, p in enumerate(bucket.params) if id(p) not in reached
+            ]
 
     def unfinished(self):
         """The names of the parameters whose gradient has not arrived in this backward."""
@@ -260,7 +276,8 @@ class _Reducer:
             raise RuntimeError(
                 f"Expected to mark a variable ready only once; parameter {bucket.names[k]} got a gradient twice "
                 f"in one iteration (a second backward through the same forward, or a parameter reached by "
-                f"two backwards). Run the extra backwards inside no_sync(), or call forward again.")
+                f"two backwards). Run the extra backwards inside no_sync(), or call forward again."
+            )
         bucket.used[k] = 1
         bucket.ready[k] = True
         grad = param.grad._value

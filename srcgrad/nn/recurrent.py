@@ -38,6 +38,7 @@ def _t(w):
 # The cells call _record directly (not np.split / the primitive's dispatching wrapper): the same
 # nodes, without numpy's dispatch on every time step.
 
+
 def _split(x, n, axis=-1):
     return record(split_tuple, (x, n), {"axis": axis})
 
@@ -73,6 +74,7 @@ def _projection(input, w_ih, b_ih, b_hh, mode):
 
 # -- one step of each cell; x_proj already holds x @ W_ih.T (+ biases) --------------------------------
 
+
 def _rnn_step(x_proj, h, w_hh_t, nonlinearity):
     pre = record(np.add, (x_proj, record(np.matmul, (h, w_hh_t), {})), {})
     return record(np.tanh, (pre,), {}) if nonlinearity == "tanh" else _relu(pre)
@@ -104,8 +106,20 @@ class RNNBase(Module):
 
     _gates = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(
+        self,
+        mode,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         check_device(f"nn.{type(self).__name__}", device)
         if proj_size < 0:
@@ -115,8 +129,9 @@ class RNNBase(Module):
         if proj_size and mode != "LSTM":
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
-            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
-                             "element being zeroed")
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+            )
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError("hidden_size must be a positive integer")
         if num_layers <= 0:
@@ -159,15 +174,21 @@ class RNNBase(Module):
     def _params(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         p = self._parameters
-        return (p["weight_ih" + suffix], p["weight_hh" + suffix], p.get("bias_ih" + suffix),
-                p.get("bias_hh" + suffix), p.get("weight_hr" + suffix))
+        return (
+            p["weight_ih" + suffix],
+            p["weight_hh" + suffix],
+            p.get("bias_ih" + suffix),
+            p.get("bias_hh" + suffix),
+            p.get("weight_hr" + suffix),
+        )
 
     def _check_input(self, input):
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
-                               f"got {input.shape[-1]}")
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
+            )
 
     def _check_hidden(self, hx, expected):
         if tuple(hx.shape) != expected:
@@ -220,8 +241,11 @@ class RNNBase(Module):
                     last_h.append(hs[steps - 1])
                     last_c.append(cs[steps - 1])
                     continue
-                per_step = _split(_projection(layer_input, w_ih, b_ih, b_hh, self.mode), steps, axis=0) \
-                    if steps > 1 else [_projection(layer_input, w_ih, b_ih, b_hh, self.mode)]
+                per_step = (
+                    _split(_projection(layer_input, w_ih, b_ih, b_hh, self.mode), steps, axis=0)
+                    if steps > 1
+                    else [_projection(layer_input, w_ih, b_ih, b_hh, self.mode)]
+                )
                 w_hh_t = _t(w_hh)
                 order = range(steps - 1, -1, -1) if direction else range(steps)
                 hs = [None] * steps

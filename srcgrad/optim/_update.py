@@ -13,8 +13,17 @@ import numpy as np
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 
-__all__ = ["storage", "real_view", "buffer", "grad_array", "bump_versions", "scalar", "check_option", "new_step",
-           "lerp_"]
+__all__ = [
+    "storage",
+    "real_view",
+    "buffer",
+    "grad_array",
+    "bump_versions",
+    "scalar",
+    "check_option",
+    "new_step",
+    "lerp_",
+]
 
 
 def storage(p):

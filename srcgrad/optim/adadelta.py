@@ -58,9 +58,18 @@ class Adadelta(Optimizer):
             square_avgs, acc_deltas = found["square_avg"], found["acc_delta"]
             if not params:
                 continue
-            adadelta(values, grads, square_avgs, acc_deltas, steps, lr=scalar(group["lr"]),
-                     rho=scalar(group["rho"]), eps=scalar(group["eps"]),
-                     weight_decay=scalar(group["weight_decay"]), maximize=group["maximize"])
+            adadelta(
+                values,
+                grads,
+                square_avgs,
+                acc_deltas,
+                steps,
+                lr=scalar(group["lr"]),
+                rho=scalar(group["rho"]),
+                eps=scalar(group["eps"]),
+                weight_decay=scalar(group["weight_decay"]),
+                maximize=group["maximize"],
+            )
             bump_versions(params)
         return loss
 

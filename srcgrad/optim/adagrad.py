@@ -39,16 +39,34 @@ class Adagrad(Optimizer):
             ``initial_accumulator_value`` or ``eps``.
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, fused=None):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
+        eps=1e-10,
+        foreach=None,
+        *,
+        maximize=False,
+        fused=None,
+    ):
         check_option("learning rate", lr)
         check_option("lr_decay value", lr_decay)
         check_option("weight_decay value", weight_decay)
         check_option("initial_accumulator_value value", initial_accumulator_value)
         check_option("epsilon value", eps)
-        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
-                        maximize=maximize, fused=fused)
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            eps=eps,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            foreach=foreach,
+            maximize=maximize,
+            fused=fused,
+        )
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
@@ -79,8 +97,17 @@ class Adagrad(Optimizer):
                 steps.append(storage(state["step"]))
             if not params:
                 continue
-            adagrad(values, grads, sums, steps, lr=scalar(group["lr"]), weight_decay=scalar(group["weight_decay"]),
-                    lr_decay=scalar(group["lr_decay"]), eps=scalar(group["eps"]), maximize=group["maximize"])
+            adagrad(
+                values,
+                grads,
+                sums,
+                steps,
+                lr=scalar(group["lr"]),
+                weight_decay=scalar(group["weight_decay"]),
+                lr_decay=scalar(group["lr_decay"]),
+                eps=scalar(group["eps"]),
+                maximize=group["maximize"],
+            )
             bump_versions(params)
         return loss
 

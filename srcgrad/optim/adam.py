@@ -52,17 +52,37 @@ class Adam(Optimizer):
         tensor([ 0.9, -1.9], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False, foreach=None, fused=None):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        maximize=False,
+        decoupled_weight_decay=False,
+        foreach=None,
+        fused=None,
+    ):
         check_option("learning rate", lr)
         check_option("epsilon value", eps)
         for i, beta in enumerate(betas):
             if not 0.0 <= scalar(beta) < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         check_option("weight_decay value", weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, foreach=foreach, fused=fused,
-                        decoupled_weight_decay=decoupled_weight_decay)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -99,10 +119,22 @@ class Adam(Optimizer):
             if not params:
                 continue
             beta1, beta2 = group["betas"]
-            adam(values, grads, exp_avgs, exp_avg_sqs, max_sqs, steps, amsgrad=amsgrad,
-                 beta1=scalar(beta1), beta2=scalar(beta2), lr=scalar(group["lr"]),
-                 weight_decay=scalar(group["weight_decay"]), eps=scalar(group["eps"]),
-                 maximize=group["maximize"], decoupled_weight_decay=group.get("decoupled_weight_decay", False))
+            adam(
+                values,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                max_sqs,
+                steps,
+                amsgrad=amsgrad,
+                beta1=scalar(beta1),
+                beta2=scalar(beta2),
+                lr=scalar(group["lr"]),
+                weight_decay=scalar(group["weight_decay"]),
+                eps=scalar(group["eps"]),
+                maximize=group["maximize"],
+                decoupled_weight_decay=group.get("decoupled_weight_decay", False),
+            )
             bump_versions(params)
         return loss
 
@@ -129,14 +161,50 @@ class AdamW(Adam):
         ValueError: as ``Adam``.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False, foreach=None, fused=None):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize, decoupled_weight_decay=True, foreach=foreach, fused=fused)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+            foreach=foreach,
+            fused=fused,
+        )
 
 
-def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgrad, beta1, beta2, lr,
-         weight_decay, eps, maximize, decoupled_weight_decay=False):
+def adam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    max_exp_avg_sqs,
+    steps,
+    *,
+    amsgrad,
+    beta1,
+    beta2,
+    lr,
+    weight_decay,
+    eps,
+    maximize,
+    decoupled_weight_decay=False,
+):
     """The Adam/AdamW update on ndarrays, in place.
 
     Args:
@@ -165,8 +233,8 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, amsgra
         np.multiply(grad, 1 - beta2, out=scratch)
         scratch *= grad
         exp_avg_sq += scratch
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = math.sqrt(1 - beta2**step)
         if amsgrad:
             np.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
             np.sqrt(max_exp_avg_sqs[i], out=scratch)

@@ -31,16 +31,16 @@ class Adamax(Optimizer):
         ValueError: a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside [0, 1).
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
-                 maximize=False):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *, maximize=False):
         check_option("learning rate", lr)
         check_option("epsilon value", eps)
         for i, beta in enumerate(betas):
             if not 0.0 <= scalar(beta) < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         check_option("weight_decay value", weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach,
-                        maximize=maximize)
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -59,9 +59,19 @@ class Adamax(Optimizer):
             if not params:
                 continue
             beta1, beta2 = group["betas"]
-            adamax(values, grads, exp_avgs, exp_infs, steps, lr=scalar(group["lr"]), beta1=scalar(beta1),
-                   beta2=scalar(beta2), eps=scalar(group["eps"]), weight_decay=scalar(group["weight_decay"]),
-                   maximize=group["maximize"])
+            adamax(
+                values,
+                grads,
+                exp_avgs,
+                exp_infs,
+                steps,
+                lr=scalar(group["lr"]),
+                beta1=scalar(beta1),
+                beta2=scalar(beta2),
+                eps=scalar(group["eps"]),
+                weight_decay=scalar(group["weight_decay"]),
+                maximize=group["maximize"],
+            )
             bump_versions(params)
         return loss
 
@@ -87,5 +97,5 @@ def adamax(params, grads, exp_avgs, exp_infs, steps, *, lr, beta1, beta2, eps, w
         lerp_(exp_avg, grad, 1 - beta1)
         exp_inf *= beta2
         np.maximum(exp_inf, np.abs(grad) + eps, out=exp_inf)
-        clr = lr / (1 - beta1 ** step)
+        clr = lr / (1 - beta1**step)
         param -= clr * (exp_avg / exp_inf)

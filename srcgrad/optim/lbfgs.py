@@ -31,7 +31,7 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     else:
         low, high = (x1, x2) if x1 <= x2 else (x2, x1)
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
+    d2_square = d1**2 - g1 * g2
     if d2_square >= 0:
         d2 = float(np.sqrt(d2_square))
         if x1 <= x2:
@@ -201,16 +201,31 @@ class LBFGS(Optimizer):
         True
     """
 
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
-                 history_size=100, line_search_fn=None):
+    def __init__(
+        self,
+        params,
+        lr=1,
+        max_iter=20,
+        max_eval=None,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-9,
+        history_size=100,
+        line_search_fn=None,
+    ):
         check_option("learning rate", lr)
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"only 'strong_wolfe' is supported as line_search_fn, not {line_search_fn!r}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
-                        tolerance_change=tolerance_change, history_size=history_size,
-                        line_search_fn=line_search_fn)
+        defaults = dict(
+            lr=lr,
+            max_iter=max_iter,
+            max_eval=max_eval,
+            tolerance_grad=tolerance_grad,
+            tolerance_change=tolerance_change,
+            history_size=history_size,
+            line_search_fn=line_search_fn,
+        )
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
@@ -228,15 +243,19 @@ class LBFGS(Optimizer):
     # -- the parameters as one flat vector --------------------------------------------------
 
     def _gather_flat_grad(self):
-        return np.concatenate([np.zeros_like(buffer(p)).reshape(-1) if p.grad is None
-                               else grad_array(p).reshape(-1) for p in self._params])
+        return np.concatenate(
+            [
+                np.zeros_like(buffer(p)).reshape(-1) if p.grad is None else grad_array(p).reshape(-1)
+                for p in self._params
+            ]
+        )
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
             value = buffer(p)
             n = value.size
-            value += step_size * update[offset:offset + n].reshape(value.shape)
+            value += step_size * update[offset : offset + n].reshape(value.shape)
             p._vc[0] += 1
             offset += n
 

@@ -42,8 +42,19 @@ class NAdam(Optimizer):
         ValueError: a negative ``lr``, ``eps``, ``weight_decay`` or ``momentum_decay``, or a beta outside [0, 1).
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        *,
+        foreach=None,
+        maximize=False,
+    ):
         check_option("learning rate", lr)
         check_option("epsilon value", eps)
         for i, beta in enumerate(betas):
@@ -51,9 +62,16 @@ class NAdam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         check_option("weight_decay value", weight_decay)
         check_option("momentum_decay value", momentum_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                        foreach=foreach, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -73,16 +91,43 @@ class NAdam(Optimizer):
             if not params:
                 continue
             beta1, beta2 = group["betas"]
-            nadam(values, grads, exp_avgs, exp_avg_sqs, mu_products, steps, lr=scalar(group["lr"]),
-                  beta1=scalar(beta1), beta2=scalar(beta2), eps=scalar(group["eps"]),
-                  weight_decay=scalar(group["weight_decay"]), momentum_decay=scalar(group["momentum_decay"]),
-                  decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])
+            nadam(
+                values,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                mu_products,
+                steps,
+                lr=scalar(group["lr"]),
+                beta1=scalar(beta1),
+                beta2=scalar(beta2),
+                eps=scalar(group["eps"]),
+                weight_decay=scalar(group["weight_decay"]),
+                momentum_decay=scalar(group["momentum_decay"]),
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+                maximize=group["maximize"],
+            )
             bump_versions(params)
         return loss
 
 
-def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, *, lr, beta1, beta2, eps, weight_decay,
-          momentum_decay, decoupled_weight_decay, maximize):
+def nadam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    mu_products,
+    steps,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    momentum_decay,
+    decoupled_weight_decay,
+    maximize,
+):
     """The NAdam update on ndarrays, in place.
 
     Args:
@@ -99,7 +144,7 @@ def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, *, lr, beta1
         exp_avg, exp_avg_sq = exp_avgs[i], exp_avg_sqs[i]
         steps[i] += 1
         step = float(steps[i])
-        bias_correction2 = 1 - beta2 ** step
+        bias_correction2 = 1 - beta2**step
         if weight_decay != 0:
             if decoupled_weight_decay:
                 param *= 1 - lr * weight_decay

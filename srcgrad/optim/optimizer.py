@@ -47,17 +47,25 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
-                            "but got srcgrad.Tensor")
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                "but got srcgrad.Tensor"
+            )
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
         param_groups = list(params)
         if len(param_groups) == 0:
             used_up = iter(params) is params  # a generator or iterator, maybe consumed before it got here
-            raise ValueError("optimizer got an empty parameter list" + (
-                " (the iterator it got yielded nothing: model.parameters() is a generator, used up once read; "
-                "call model.parameters() again for each optimizer, or pass a list)" if used_up else ""))
+            raise ValueError(
+                "optimizer got an empty parameter list"
+                + (
+                    " (the iterator it got yielded nothing: model.parameters() is a generator, used up once read; "
+                    "call model.parameters() again for each optimizer, or pass a list)"
+                    if used_up
+                    else ""
+                )
+            )
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for group in param_groups:
@@ -97,8 +105,10 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
-                            "of tensors in sets will change between runs. Please use a list instead.")
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering "
+                "of tensors in sets will change between runs. Please use a list instead."
+            )
         else:
             params = list(params)
         names = None
@@ -110,8 +120,10 @@ class Optimizer:
             param_group["param_names"] = names
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__module__}.{type(p).__name__}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(p).__module__}.{type(p).__name__}"
+                )
             if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
@@ -245,8 +257,9 @@ class Optimizer:
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
-                             "optimizer's group")
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"
+            )
         id_map = {}
         for g, s in zip(groups, saved_groups):
             for saved, p in zip(s["params"], g["params"]):

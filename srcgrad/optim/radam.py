@@ -39,16 +39,33 @@ class RAdam(Optimizer):
         ValueError: a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside [0, 1).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        decoupled_weight_decay=False,
+        *,
+        foreach=None,
+        maximize=False,
+    ):
         check_option("learning rate", lr)
         check_option("epsilon value", eps)
         for i, beta in enumerate(betas):
             if not 0.0 <= scalar(beta) < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         check_option("weight_decay value", weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, foreach=foreach, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -67,15 +84,39 @@ class RAdam(Optimizer):
             if not params:
                 continue
             beta1, beta2 = group["betas"]
-            radam(values, grads, exp_avgs, exp_avg_sqs, steps, lr=scalar(group["lr"]), beta1=scalar(beta1),
-                  beta2=scalar(beta2), eps=scalar(group["eps"]), weight_decay=scalar(group["weight_decay"]),
-                  decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])
+            radam(
+                values,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                steps,
+                lr=scalar(group["lr"]),
+                beta1=scalar(beta1),
+                beta2=scalar(beta2),
+                eps=scalar(group["eps"]),
+                weight_decay=scalar(group["weight_decay"]),
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+                maximize=group["maximize"],
+            )
             bump_versions(params)
         return loss
 
 
-def radam(params, grads, exp_avgs, exp_avg_sqs, steps, *, lr, beta1, beta2, eps, weight_decay,
-          decoupled_weight_decay, maximize):
+def radam(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    steps,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    decoupled_weight_decay,
+    maximize,
+):
     """The RAdam update on ndarrays, in place.
 
     Args:
@@ -98,14 +139,14 @@ def radam(params, grads, exp_avgs, exp_avg_sqs, steps, *, lr, beta1, beta2, eps,
         lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
         corrected = exp_avg / bias_correction1
         rho_inf = 2 / (1 - beta2) - 1
-        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
         if rho_t > 5.0:
             rect = math.sqrt(((rho_t - 4) * (rho_t - 2) * rho_inf) / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-            adaptive = (bias_correction2 ** 0.5) / (np.sqrt(exp_avg_sq) + eps)
+            adaptive = (bias_correction2**0.5) / (np.sqrt(exp_avg_sq) + eps)
             param -= corrected * lr * adaptive * rect
         else:
             param -= corrected * lr

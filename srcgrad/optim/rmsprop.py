@@ -40,15 +40,33 @@ class RMSprop(Optimizer):
         ValueError: a negative ``lr``, ``eps``, ``momentum``, ``weight_decay`` or ``alpha``.
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 foreach=None, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        foreach=None,
+        maximize=False,
+    ):
         check_option("learning rate", lr)
         check_option("epsilon value", eps)
         check_option("momentum value", momentum)
         check_option("weight_decay value", weight_decay)
         check_option("alpha value", alpha)
-        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, foreach=foreach, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            alpha=alpha,
+            eps=eps,
+            centered=centered,
+            weight_decay=weight_decay,
+            foreach=foreach,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -86,16 +104,41 @@ class RMSprop(Optimizer):
                 steps.append(storage(state["step"]))
             if not params:
                 continue
-            rmsprop(values, grads, square_avgs, grad_avgs, buffers, steps, lr=scalar(group["lr"]),
-                    alpha=scalar(group["alpha"]), eps=scalar(group["eps"]),
-                    weight_decay=scalar(group["weight_decay"]), momentum=momentum, centered=centered,
-                    maximize=group["maximize"])
+            rmsprop(
+                values,
+                grads,
+                square_avgs,
+                grad_avgs,
+                buffers,
+                steps,
+                lr=scalar(group["lr"]),
+                alpha=scalar(group["alpha"]),
+                eps=scalar(group["eps"]),
+                weight_decay=scalar(group["weight_decay"]),
+                momentum=momentum,
+                centered=centered,
+                maximize=group["maximize"],
+            )
             bump_versions(params)
         return loss
 
 
-def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, *, lr, alpha, eps, weight_decay,
-            momentum, centered, maximize):
+def rmsprop(
+    params,
+    grads,
+    square_avgs,
+    grad_avgs,
+    momentum_buffers,
+    steps,
+    *,
+    lr,
+    alpha,
+    eps,
+    weight_decay,
+    momentum,
+    centered,
+    maximize,
+):
     """The RMSprop update on ndarrays, in place.
 
     Args:

@@ -61,14 +61,25 @@ class Rprop(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             params, values, grads, found, steps = self._gather(
-                group, ("prev", "step_size"), lambda state, p, group=group: _init_step_size(state, p, group))
+                group, ("prev", "step_size"), lambda state, p, group=group: _init_step_size(state, p, group)
+            )
             prevs, step_sizes = found["prev"], found["step_size"]
             if not params:
                 continue
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            rprop(values, grads, prevs, step_sizes, steps, step_size_min=step_size_min,
-                  step_size_max=step_size_max, etaminus=etaminus, etaplus=etaplus, maximize=group["maximize"])
+            rprop(
+                values,
+                grads,
+                prevs,
+                step_sizes,
+                steps,
+                step_size_min=step_size_min,
+                step_size_max=step_size_max,
+                etaminus=etaminus,
+                etaplus=etaplus,
+                maximize=group["maximize"],
+            )
             bump_versions(params)
         return loss
 

@@ -49,15 +49,34 @@ class SGD(Optimizer):
         tensor([ 0.8, -1.6], requires_grad=True)
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False, foreach=None, fused=None):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+        foreach=None,
+        fused=None,
+    ):
         check_option("learning rate", lr)
         check_option("momentum value", momentum)
         check_option("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize, foreach=foreach, fused=fused)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            fused=fused,
+        )
         super().__init__(params, defaults)
 
     def step(self, closure=None):
@@ -86,9 +105,17 @@ class SGD(Optimizer):
                     buffers.append(None)
             if not params:
                 continue
-            sgd(values, grads, buffers, lr=scalar(group["lr"]), momentum=momentum,
-                dampening=scalar(group["dampening"]), weight_decay=scalar(group["weight_decay"]),
-                nesterov=group["nesterov"], maximize=group["maximize"])
+            sgd(
+                values,
+                grads,
+                buffers,
+                lr=scalar(group["lr"]),
+                momentum=momentum,
+                dampening=scalar(group["dampening"]),
+                weight_decay=scalar(group["weight_decay"]),
+                nesterov=group["nesterov"],
+                maximize=group["maximize"],
+            )
             bump_versions(params)
             if momentum != 0:
                 for p, buf in zip(params, buffers):

@@ -96,8 +96,9 @@ def _as_float(value, where):
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"SummaryWriter.{where}: the value must be a number or a one-element Tensor, "
-                        f"got {type(value).__name__}") from None
+        raise TypeError(
+            f"SummaryWriter.{where}: the value must be a number or a one-element Tensor, got {type(value).__name__}"
+        ) from None
 
 
 class _EventFile:
@@ -114,8 +115,9 @@ class _EventFile:
 
     def write(self, record):
         header = struct.pack("<Q", len(record))
-        self._file.write(header + struct.pack("<I", _masked_crc(header)) + record
-                         + struct.pack("<I", _masked_crc(record)))
+        self._file.write(
+            header + struct.pack("<I", _masked_crc(header)) + record + struct.pack("<I", _masked_crc(record))
+        )
 
     def flush(self):
         if not self._file.closed:
@@ -154,8 +156,7 @@ class SummaryWriter:
         """The directory the event files are written to."""
         return self.log_dir
 
-    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
-                   double_precision=False):
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False, double_precision=False):
         """Log one scalar.
 
         Args:
@@ -208,6 +209,8 @@ class SummaryWriter:
 
     def __getattr__(self, name):
         if name.startswith("add_"):
-            raise AttributeError(f"SummaryWriter.{name} is a PyTorch method srcgrad does not have: srcgrad's "
-                                 "SummaryWriter logs scalars (add_scalar, add_scalars)")
+            raise AttributeError(
+                f"SummaryWriter.{name} is a PyTorch method srcgrad does not have: srcgrad's "
+                "SummaryWriter logs scalars (add_scalar, add_scalars)"
+            )
         raise AttributeError(f"'SummaryWriter' object has no attribute {name!r}")

@@ -57,8 +57,7 @@ def ty_of(value):
         return Ty("list", items=items) if items and None not in items else None
     if isinstance(value, dict):
         items = tuple((k, ty_of(v)) for k, v in value.items())
-        ok = items and all(isinstance(k, str) and t is not None and t.kind in ("float", "array")
-                           for k, t in items)
+        ok = items and all(isinstance(k, str) and t is not None and t.kind in ("float", "array") for k, t in items)
         return Ty("dict", items=items) if ok else None
     return None
 
@@ -84,8 +83,9 @@ class Scope:
     flat: set = field(default_factory=set)
 
     def copy(self):
-        return Scope(dict(self.vars), dict(self.alias), self.params, set(self.readonly), dict(self.ints),
-                     set(self.flat))
+        return Scope(
+            dict(self.vars), dict(self.alias), self.params, set(self.readonly), dict(self.ints), set(self.flat)
+        )
 
     def bind(self, name, ty, alias=frozenset(), readonly=False):
         self.vars.pop(name, None)
@@ -100,8 +100,11 @@ class Scope:
             if t.kind == kind and (shape is None or t.shape == shape):
                 out.append((name, t))
             elif t.kind == "dict":
-                out += [(f"{name}[{k!r}]", it) for k, it in t.items
-                        if it.kind == kind and (shape is None or it.shape == shape)]
+                out += [
+                    (f"{name}[{k!r}]", it)
+                    for k, it in t.items
+                    if it.kind == kind and (shape is None or it.shape == shape)
+                ]
             elif t.kind == "list":
                 n = len(t.items)
                 for i, it in enumerate(t.items):
@@ -142,29 +145,95 @@ def op(text):
     return E(text, frozenset(), False)
 
 
-UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.arctan({})", "np.exp(np.sin({}))", "np.log1p({0} * {0})",
-         "np.sqrt({0} * {0} + 1.0)", "({0} * {0})", "({} ** 2)", "(1.0 / (1.0 + {0} * {0}))", "np.square({})",
-         "np.exp(-({0} * {0}))", "np.log(np.cosh({}))", "np.expm1(np.tanh({}))", "(-{})", "np.sinh({})",
-         "np.logaddexp({}, 0.3)", "np.hypot({}, 0.5)", "np.arctan2({0}, 1.5 + {0} * {0})", "({} ** 3)",
-         "np.reciprocal(2.0 + np.sin({}))", "np.sqrt(np.exp({}))"]
-KINKS = ["np.abs({})", "abs({})", "np.maximum({}, {c})", "np.minimum({}, {c})", "np.clip({}, {lo}, {hi})",
-         "np.where({0} > {c}, {0}, {c2} * {0})", "np.fmax({}, {c})", "np.sign({0}) * {0}",
-         "{a}.clip({lo}, {hi})", "np.floor({0} * 0.1) + {0}"]
-BINARY = ["({0} + {1})", "({0} - {1})", "({0} * {1})", "({0} / (1.0 + {1} * {1}))", "np.maximum({0}, {1})",
-          "np.minimum({0}, {1})", "np.hypot({0}, {1})", "np.logaddexp({0}, {1})", "np.where({0} > {1}, {0}, {1})",
-          "np.add({0}, {1})", "np.multiply({0}, {1})", "np.subtract({0}, {1})", "(0.5 * {0} + {1})"]
+UNARY = [
+    "np.sin({})",
+    "np.cos({})",
+    "np.tanh({})",
+    "np.arctan({})",
+    "np.exp(np.sin({}))",
+    "np.log1p({0} * {0})",
+    "np.sqrt({0} * {0} + 1.0)",
+    "({0} * {0})",
+    "({} ** 2)",
+    "(1.0 / (1.0 + {0} * {0}))",
+    "np.square({})",
+    "np.exp(-({0} * {0}))",
+    "np.log(np.cosh({}))",
+    "np.expm1(np.tanh({}))",
+    "(-{})",
+    "np.sinh({})",
+    "np.logaddexp({}, 0.3)",
+    "np.hypot({}, 0.5)",
+    "np.arctan2({0}, 1.5 + {0} * {0})",
+    "({} ** 3)",
+    "np.reciprocal(2.0 + np.sin({}))",
+    "np.sqrt(np.exp({}))",
+]
+KINKS = [
+    "np.abs({})",
+    "abs({})",
+    "np.maximum({}, {c})",
+    "np.minimum({}, {c})",
+    "np.clip({}, {lo}, {hi})",
+    "np.where({0} > {c}, {0}, {c2} * {0})",
+    "np.fmax({}, {c})",
+    "np.sign({0}) * {0}",
+    "{a}.clip({lo}, {hi})",
+    "np.floor({0} * 0.1) + {0}",
+]
+BINARY = [
+    "({0} + {1})",
+    "({0} - {1})",
+    "({0} * {1})",
+    "({0} / (1.0 + {1} * {1}))",
+    "np.maximum({0}, {1})",
+    "np.minimum({0}, {1})",
+    "np.hypot({0}, {1})",
+    "np.logaddexp({0}, {1})",
+    "np.where({0} > {1}, {0}, {1})",
+    "np.add({0}, {1})",
+    "np.multiply({0}, {1})",
+    "np.subtract({0}, {1})",
+    "(0.5 * {0} + {1})",
+]
 # forms whose operands may swap (the broadcast operand first)
 SYMMETRIC = frozenset(range(len(BINARY))) - {3}
-REDUCE = ["np.sum({x}, axis={k})", "np.mean({x}, axis={k})", "np.max({x}, axis={k})", "np.min({x}, axis={k})",
-          "np.prod(1.0 + 0.2 * {x}, axis={k})", "np.linalg.norm({x}, axis={k})", "np.amax({x}, axis={k})",
-          "np.std({x}, axis={k})", "np.var({x}, axis={k})"]
+REDUCE = [
+    "np.sum({x}, axis={k})",
+    "np.mean({x}, axis={k})",
+    "np.max({x}, axis={k})",
+    "np.min({x}, axis={k})",
+    "np.prod(1.0 + 0.2 * {x}, axis={k})",
+    "np.linalg.norm({x}, axis={k})",
+    "np.amax({x}, axis={k})",
+    "np.std({x}, axis={k})",
+    "np.var({x}, axis={k})",
+]
 # the method forms: numpy's meaning (max(axis) is the values; std divides by n) must hold on Tensors too
-REDUCE_METHODS = ["{a}.sum(axis={k})", "{a}.mean(axis={k})", "{a}.max(axis={k})", "{a}.min({k})", "{a}.sum({k})",
-                  "{a}.std(axis={k})", "{a}.var(axis={k})", "{a}.max({k})"]
+REDUCE_METHODS = [
+    "{a}.sum(axis={k})",
+    "{a}.mean(axis={k})",
+    "{a}.max(axis={k})",
+    "{a}.min({k})",
+    "{a}.sum({k})",
+    "{a}.std(axis={k})",
+    "{a}.var(axis={k})",
+    "{a}.max({k})",
+]
 # reductions that need more than one element along the axis (the square root of a variance near zero)
 NEEDS_SPREAD = ("std", "norm")
-TO_SCALAR = ["np.sum({x})", "np.mean({x})", "np.std({x})", "np.var({x})", "np.linalg.norm({x})", "np.max({x})",
-             "np.prod(1.0 + 0.1 * {x})", "np.sum({x} * {x})", "np.median({x})", "np.average({x})"]
+TO_SCALAR = [
+    "np.sum({x})",
+    "np.mean({x})",
+    "np.std({x})",
+    "np.var({x})",
+    "np.linalg.norm({x})",
+    "np.max({x})",
+    "np.prod(1.0 + 0.1 * {x})",
+    "np.sum({x} * {x})",
+    "np.median({x})",
+    "np.average({x})",
+]
 TO_SCALAR_METHODS = ["{a}.sum()", "{a}.mean()", "{a}.std()", "{a}.var()", "{a}.max()", "{a}.min()", "{a}.prod()"]
 
 
@@ -239,7 +308,7 @@ class Exprs:
                 e = E(f"{e.wrap()}[{axis_index(k, len(have), str(i))}]", e.alias, True, e.rep)
             else:
                 e = self.reduce(e, have, k)
-            have = have[:k] + have[k + 1:]
+            have = have[:k] + have[k + 1 :]
         while len(have) < len(want):
             k = self.r.randrange(len(have) + 1)
             new = have[:k] + (1,) + have[k:]
@@ -254,7 +323,7 @@ class Exprs:
         for k in range(len(want)):
             if have[k] != want[k]:
                 e = self.resize_axis(e, have, k, want[k])
-                have = have[:k] + (want[k],) + have[k + 1:]
+                have = have[:k] + (want[k],) + have[k + 1 :]
         return e
 
     def resize_axis(self, e, have, k, n):
@@ -328,12 +397,20 @@ class Exprs:
     def _real(self, shape, depth):
         if depth <= 0 or self.r.random() < 0.15:
             return self.leaf(shape)
-        kinds = [("unary", 5), ("binary", 7), ("kink", 1.5), ("reduce", 1.5), ("contract", 1.5 * self.ctx.weight("linalg")),
-                 ("einsum", 1 * self.ctx.weight("einsum")), ("join", 1 * self.ctx.weight("indexing")),
-                 ("index", 1.5 * self.ctx.weight("indexing")), ("shape", 1.5 * self.ctx.weight("methods")),
-                 ("helper", 2 * self.ctx.weight("helpers") if self.ctx.helpers else 0),
-                 ("complex", 2 * self.ctx.weight("complex") if self.scope.slots("complex") else 0),
-                 ("method", 1.5 * self.ctx.weight("methods"))]
+        kinds = [
+            ("unary", 5),
+            ("binary", 7),
+            ("kink", 1.5),
+            ("reduce", 1.5),
+            ("contract", 1.5 * self.ctx.weight("linalg")),
+            ("einsum", 1 * self.ctx.weight("einsum")),
+            ("join", 1 * self.ctx.weight("indexing")),
+            ("index", 1.5 * self.ctx.weight("indexing")),
+            ("shape", 1.5 * self.ctx.weight("methods")),
+            ("helper", 2 * self.ctx.weight("helpers") if self.ctx.helpers else 0),
+            ("complex", 2 * self.ctx.weight("complex") if self.scope.slots("complex") else 0),
+            ("method", 1.5 * self.ctx.weight("methods")),
+        ]
         names, weights = zip(*kinds)
         kind = self.pick(names, weights)
         return getattr(self, "node_" + kind)(shape, depth - 1)
@@ -370,8 +447,16 @@ class Exprs:
     def node_kink(self, shape, depth):
         a = self.real(shape, depth)
         lo = round(self.r.uniform(-0.9, -0.1), 2)
-        return op(self.pick(KINKS).format(a.text, a=a.wrap(), c=self.num(), c2=self.num(0.1, 0.9), lo=lo,
-                                          hi=round(lo + self.r.uniform(0.3, 1.5), 2)))
+        return op(
+            self.pick(KINKS).format(
+                a.text,
+                a=a.wrap(),
+                c=self.num(),
+                c2=self.num(0.1, 0.9),
+                lo=lo,
+                hi=round(lo + self.r.uniform(0.3, 1.5), 2),
+            )
+        )
 
     def node_reduce(self, shape, depth):
         """A reduction of an expression with one more axis (or ``keepdims=True`` of one with a longer axis)."""
@@ -385,12 +470,21 @@ class Exprs:
             return self.to_scalar(inner, bigger)
         if shape and shape[k - 1 if k else 0] == 1 and self.r.random() < 0.5:
             j = k - 1 if k else 0
-            longer = shape[:j] + (n,) + shape[j + 1:]
+            longer = shape[:j] + (n,) + shape[j + 1 :]
             inner = self.real(longer, depth)
-            form = self.pick(spread_only(inner, [
-                "np.sum({x}, axis={j}, keepdims=True)", "np.mean({x}, axis={j}, keepdims=True)",
-                "np.max({x}, axis={j}, keepdims=True)", "{a}.sum(axis={j}, keepdims=True)",
-                "np.linalg.norm({x}, axis={j}, keepdims=True)", "{a}.std(axis={j}, keepdims=True)"]))
+            form = self.pick(
+                spread_only(
+                    inner,
+                    [
+                        "np.sum({x}, axis={j}, keepdims=True)",
+                        "np.mean({x}, axis={j}, keepdims=True)",
+                        "np.max({x}, axis={j}, keepdims=True)",
+                        "{a}.sum(axis={j}, keepdims=True)",
+                        "np.linalg.norm({x}, axis={j}, keepdims=True)",
+                        "{a}.std(axis={j}, keepdims=True)",
+                    ],
+                )
+            )
             return fresh(form.format(x=inner.text, a=inner.wrap(), j=j))
         return self.reduce(inner, bigger, k)
 
@@ -409,10 +503,17 @@ class Exprs:
                 return fresh(f"{self.real((m, d), depth).wrap()}.dot({self.real((d, n), depth).text})")
             if form == 4 and m == n:
                 a = self.real((m, m), depth)
-                return fresh(self.pick([f"np.linalg.inv(np.eye({m}) * 3.0 + {a.wrap()})",
-                                        f"np.linalg.solve(np.eye({m}) * 3.0 + {a.wrap()}, {self.real(shape, depth).text})",
-                                        f"np.linalg.cholesky(np.eye({m}) * 2.0 + {a.wrap()} @ {a.wrap()}.T)",
-                                        f"np.triu({a.text})", f"np.tril({a.text}, -1)"]))
+                return fresh(
+                    self.pick(
+                        [
+                            f"np.linalg.inv(np.eye({m}) * 3.0 + {a.wrap()})",
+                            f"np.linalg.solve(np.eye({m}) * 3.0 + {a.wrap()}, {self.real(shape, depth).text})",
+                            f"np.linalg.cholesky(np.eye({m}) * 2.0 + {a.wrap()} @ {a.wrap()}.T)",
+                            f"np.triu({a.text})",
+                            f"np.tril({a.text}, -1)",
+                        ]
+                    )
+                )
             return fresh(f"np.tensordot({self.real((m, d), depth).text}, {self.real((d, n), depth).text}, axes=1)")
         if len(shape) == 1:
             (m,) = shape
@@ -448,9 +549,9 @@ class Exprs:
         r = self.r
         letters = list(string.ascii_lowercase[:8])
         r.shuffle(letters)
-        out = letters[:len(shape)]
+        out = letters[: len(shape)]
         dims = dict(zip(out, shape))
-        summed = letters[len(shape):len(shape) + r.choice([0, 1, 1, 2])]
+        summed = letters[len(shape) : len(shape) + r.choice([0, 1, 1, 2])]
         for s in summed:
             dims[s] = self.dim()
         ellipsis = ()
@@ -496,8 +597,8 @@ class Exprs:
         n = shape[k]
         if n >= 2 and r.random() < 0.75:
             cut = r.randrange(1, n)
-            a = self.real(shape[:k] + (cut,) + shape[k + 1:], depth)
-            b = self.piece(shape[:k] + (n - cut,) + shape[k + 1:], depth)
+            a = self.real(shape[:k] + (cut,) + shape[k + 1 :], depth)
+            b = self.piece(shape[:k] + (n - cut,) + shape[k + 1 :], depth)
             if len(shape) == 1:
                 form = r.randrange(4)
                 if form == 0:
@@ -507,14 +608,21 @@ class Exprs:
                 if form == 2:
                     return fresh(f"np.hstack([{a.text}, {b.text}])")
             if len(shape) == 2 and k == 0 and r.random() < 0.4:
-                return fresh(self.pick([f"np.vstack([{a.text}, {b.text}])", f"np.r_[{a.text}, {b.text}]",
-                                        f"np.r_['0', {a.text}, {b.text}]"]))
+                return fresh(
+                    self.pick(
+                        [
+                            f"np.vstack([{a.text}, {b.text}])",
+                            f"np.r_[{a.text}, {b.text}]",
+                            f"np.r_['0', {a.text}, {b.text}]",
+                        ]
+                    )
+                )
             if len(shape) == 2 and k == 1 and r.random() < 0.4:
                 return fresh(self.pick([f"np.hstack([{a.text}, {b.text}])", f"np.c_[{a.text}, {b.text}]"]))
             return fresh(f"np.concatenate([{a.text}, {b.text}], axis={k if r.random() < 0.7 else k - len(shape)})")
         if len(shape) == 2 and shape[1] == 2 and r.random() < 0.5:
             return fresh(f"np.c_[{self.real(shape[:1], depth).text}, {self.piece(shape[:1], depth).text}]")
-        pieces = ", ".join(self.piece(shape[:k] + shape[k + 1:], depth).text for _ in range(n))
+        pieces = ", ".join(self.piece(shape[:k] + shape[k + 1 :], depth).text for _ in range(n))
         if k == 0 and r.random() < 0.3:
             return fresh(f"np.array([{pieces}])")
         return fresh(f"np.stack([{pieces}], axis={k})")
@@ -565,31 +673,57 @@ class Exprs:
         form = r.randrange(7)
         if form == 0 and nd == 2:
             inner = self.real(shape[::-1], depth)
-            return E(self.pick([f"{inner.wrap()}.T", f"np.transpose({inner.text})", f"{inner.wrap()}.transpose()",
-                                f"np.swapaxes({inner.text}, 0, 1)"]), inner.alias, True)
+            return E(
+                self.pick(
+                    [
+                        f"{inner.wrap()}.T",
+                        f"np.transpose({inner.text})",
+                        f"{inner.wrap()}.transpose()",
+                        f"np.swapaxes({inner.text}, 0, 1)",
+                    ]
+                ),
+                inner.alias,
+                True,
+            )
         if form == 1 and nd >= 1:
             size = int(np.prod(shape))
             other = self.pick(factorizations(size))
             inner = self.real(other, depth)
-            text = self.pick([f"{inner.wrap()}.reshape({shape_text(shape)})", f"np.reshape({inner.text}, {shape!r})",
-                              f"{inner.wrap()}.reshape({shape_text(shape[:-1] + (-1,))})"])
+            text = self.pick(
+                [
+                    f"{inner.wrap()}.reshape({shape_text(shape)})",
+                    f"np.reshape({inner.text}, {shape!r})",
+                    f"{inner.wrap()}.reshape({shape_text(shape[:-1] + (-1,))})",
+                ]
+            )
             if nd == 1:
-                text = self.pick([text, f"{inner.wrap()}.ravel()", f"{inner.wrap()}.flatten()", f"np.ravel({inner.text})"])
+                text = self.pick(
+                    [text, f"{inner.wrap()}.ravel()", f"{inner.wrap()}.flatten()", f"np.ravel({inner.text})"]
+                )
             return E(text, inner.alias, True)
         if form == 2 and nd >= 1:
             inner = self.real(shape, depth)
             k = r.randrange(nd)
-            return E(self.pick([f"np.flip({inner.text}, axis={k})", f"{inner.wrap()}[::-1]", f"np.flip({inner.text})"]),
-                     inner.alias, True)
+            return E(
+                self.pick([f"np.flip({inner.text}, axis={k})", f"{inner.wrap()}[::-1]", f"np.flip({inner.text})"]),
+                inner.alias,
+                True,
+            )
         if form == 3 and nd >= 1:
             inner = self.real(shape, depth)
             return fresh(f"np.roll({inner.text}, {r.choice([1, -1, 2])}, axis={r.randrange(nd)})")
         if form == 4 and nd >= 1:
             inner = self.real(shape, depth)
-            return fresh(self.pick([f"np.cumsum({inner.text}, axis={r.randrange(nd)})",
-                                    f"{inner.wrap()}.cumsum(axis={r.randrange(nd)})",
-                                    f"np.sort({inner.text}, axis={r.randrange(nd)})",
-                                    f"np.cumprod(1.0 + 0.1 * {inner.wrap()}, axis={r.randrange(nd)})"]))
+            return fresh(
+                self.pick(
+                    [
+                        f"np.cumsum({inner.text}, axis={r.randrange(nd)})",
+                        f"{inner.wrap()}.cumsum(axis={r.randrange(nd)})",
+                        f"np.sort({inner.text}, axis={r.randrange(nd)})",
+                        f"np.cumprod(1.0 + 0.1 * {inner.wrap()}, axis={r.randrange(nd)})",
+                    ]
+                )
+            )
         if form == 5 and nd == 3:
             perm = list(range(3))
             r.shuffle(perm)
@@ -599,8 +733,9 @@ class Exprs:
         if form == 6 and nd >= 1 and shape[-1] % 2 == 0:
             inner = self.real(shape[:-1] + (shape[-1] // 2,), depth)
             if nd == 1:
-                return fresh(self.pick([f"{inner.wrap()}.repeat(2)", f"np.repeat({inner.text}, 2)",
-                                        f"np.tile({inner.text}, 2)"]))
+                return fresh(
+                    self.pick([f"{inner.wrap()}.repeat(2)", f"np.repeat({inner.text}, 2)", f"np.tile({inner.text}, 2)"])
+                )
             return fresh(f"np.repeat({inner.text}, 2, axis={nd - 1})")
         return self.node_unary(shape, depth)
 
@@ -612,18 +747,44 @@ class Exprs:
         if shape == ():
             inner_shape = tuple(self.dim() for _ in range(r.randrange(1, 3)))
             inner = self.real(inner_shape, depth)
-            return fresh(self.pick(spread_only(inner, [
-                f"{inner.wrap()}.std()", f"{inner.wrap()}.var()", f"{inner.wrap()}.sum()", f"{inner.wrap()}.max()",
-                f"{inner.wrap()}.mean()", f"{inner.wrap()}.min()", f"{inner.wrap()}.std(ddof=1)",
-                f"{inner.wrap()}.var(ddof=1)", f"{inner.wrap()}.prod()"])))
+            return fresh(
+                self.pick(
+                    spread_only(
+                        inner,
+                        [
+                            f"{inner.wrap()}.std()",
+                            f"{inner.wrap()}.var()",
+                            f"{inner.wrap()}.sum()",
+                            f"{inner.wrap()}.max()",
+                            f"{inner.wrap()}.mean()",
+                            f"{inner.wrap()}.min()",
+                            f"{inner.wrap()}.std(ddof=1)",
+                            f"{inner.wrap()}.var(ddof=1)",
+                            f"{inner.wrap()}.prod()",
+                        ],
+                    )
+                )
+            )
         k = r.randrange(len(shape) + 1)
         bigger = shape[:k] + (self.dim(),) + shape[k:]
         inner = self.real(bigger, depth)
-        form = self.pick(spread_only(inner, [
-            f"{inner.wrap()}.std({k})", f"{inner.wrap()}.var(axis={k})", f"{inner.wrap()}.sum({k})",
-            f"{inner.wrap()}.max(axis={k})", f"{inner.wrap()}.max({k})", f"{inner.wrap()}.mean({k})",
-            f"{inner.wrap()}.min(axis={k})", f"{inner.wrap()}.std(axis={k}, ddof=1)", f"{inner.wrap()}.prod(axis={k})",
-            f"{inner.wrap()}.argmax(axis={k}) * 0.0 + {inner.wrap()}.sum({k})"]))
+        form = self.pick(
+            spread_only(
+                inner,
+                [
+                    f"{inner.wrap()}.std({k})",
+                    f"{inner.wrap()}.var(axis={k})",
+                    f"{inner.wrap()}.sum({k})",
+                    f"{inner.wrap()}.max(axis={k})",
+                    f"{inner.wrap()}.max({k})",
+                    f"{inner.wrap()}.mean({k})",
+                    f"{inner.wrap()}.min(axis={k})",
+                    f"{inner.wrap()}.std(axis={k}, ddof=1)",
+                    f"{inner.wrap()}.prod(axis={k})",
+                    f"{inner.wrap()}.argmax(axis={k}) * 0.0 + {inner.wrap()}.sum({k})",
+                ],
+            )
+        )
         return fresh(form)
 
     def node_helper(self, shape, depth):
@@ -632,8 +793,19 @@ class Exprs:
 
     def node_complex(self, shape, depth):
         z = self.cplx(shape, depth)
-        return fresh(self.pick([f"np.abs({z.text})", f"np.real({z.text})", f"{z.wrap()}.imag", f"np.imag({z.text})",
-                                f"{z.wrap()}.real", f"np.abs({z.text}) ** 2", f"({z.wrap()} * np.conj({z.text})).real"]))
+        return fresh(
+            self.pick(
+                [
+                    f"np.abs({z.text})",
+                    f"np.real({z.text})",
+                    f"{z.wrap()}.imag",
+                    f"np.imag({z.text})",
+                    f"{z.wrap()}.real",
+                    f"np.abs({z.text}) ** 2",
+                    f"({z.wrap()} * np.conj({z.text})).real",
+                ]
+            )
+        )
 
     # ------------------------------------------------------------------ complex
 
@@ -654,8 +826,18 @@ class Exprs:
         if form == 2:
             return op(f"{a.wrap()} * ({self.num()} + {self.num()}j)")
         if form == 3:
-            return fresh(self.pick([f"np.sin({a.text})", f"np.exp(0.5j * {a.wrap()})", f"np.cos({a.text})",
-                                    f"np.tanh({a.text})", f"np.exp({a.text})", f"np.sqrt({a.text} + 2.0)"]))
+            return fresh(
+                self.pick(
+                    [
+                        f"np.sin({a.text})",
+                        f"np.exp(0.5j * {a.wrap()})",
+                        f"np.cos({a.text})",
+                        f"np.tanh({a.text})",
+                        f"np.exp({a.text})",
+                        f"np.sqrt({a.text} + 2.0)",
+                    ]
+                )
+            )
         if form == 4:
             return fresh(self.pick([f"np.conj({a.text})", f"{a.wrap()}.conj()"]))
         if form == 5:

@@ -115,6 +115,7 @@ def identifiers_of(source):
 
 # ---------------------------------------------------------------------- finite differences
 
+
 def plain_value(fn, args):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -158,6 +159,7 @@ def _at(loaded, i, value):
 
 # ---------------------------------------------------------------------- comparing
 
+
 def scale_of(loaded):
     return max([1.0, abs(loaded.value)] + [float(np.max(np.abs(g), initial=0.0)) for g in (loaded.fd or {}).values()])
 
@@ -175,8 +177,10 @@ def disagreement(got, expected, rtol, atol):
         bad = ~(err <= atol + rtol * np.abs(e))
         if np.any(bad):
             k = np.unravel_index(int(np.argmax(np.where(np.isnan(err), np.inf, err))), np.shape(e))
-            return (f"argument {i} element {tuple(int(j) for j in k)}: expected {complex_or_float(e[k])!r}, "
-                    f"got {complex_or_float(g[k])!r}")
+            return (
+                f"argument {i} element {tuple(int(j) for j in k)}: expected {complex_or_float(e[k])!r}, "
+                f"got {complex_or_float(g[k])!r}"
+            )
     return None
 
 
@@ -199,6 +203,7 @@ def fd_stable(loaded):
 
 
 # ---------------------------------------------------------------------- running the modes
+
 
 def run_grad(loaded, optimize):
     program = loaded.program
@@ -260,8 +265,11 @@ def run_dynamic(loaded):
     else:
         value = out.detach().numpy() if isinstance(out, srcgrad.Tensor) else out
     for i, t in tensors.items():
-        g = np.zeros(t.shape, dtype=np.asarray(program.params[i].value).dtype) if t.grad is None else \
-            np.asarray(t.grad.detach().numpy())
+        g = (
+            np.zeros(t.shape, dtype=np.asarray(program.params[i].value).dtype)
+            if t.grad is None
+            else np.asarray(t.grad.detach().numpy())
+        )
         grads[i] = complex_or_float(g) if isinstance(program.params[i].value, float) else g
     return value, grads
 
@@ -287,9 +295,16 @@ class timeout:
 
 # ---------------------------------------------------------------------- errors
 
-ALLOWED_NAMES = (set(dir(builtins)) | set(keyword.kwlist) | set(dir(np)) | set(dir(np.ndarray)) | set(dir(srcgrad))
-                 | set(dir(srcgrad.Tensor)) | set(dir(np.linalg)) | {"numpy", "ndarray", "Tensor", "srcgrad", "math",
-                    "pytorch"})  # set_method_meanings('numpy' or 'pytorch'), named in refusals
+ALLOWED_NAMES = (
+    set(dir(builtins))
+    | set(keyword.kwlist)
+    | set(dir(np))
+    | set(dir(np.ndarray))
+    | set(dir(srcgrad))
+    | set(dir(srcgrad.Tensor))
+    | set(dir(np.linalg))
+    | {"numpy", "ndarray", "Tensor", "srcgrad", "math", "pytorch"}
+)  # set_method_meanings('numpy' or 'pytorch'), named in refusals
 QUOTED = re.compile(r"['`]([A-Za-z_][A-Za-z_0-9]*)['`]")
 
 
@@ -326,8 +341,9 @@ def classify(mode, exc, loaded):
         if hidden:
             problems.append(f"names {', '.join(hidden)}, not in the user's source")
         if problems:
-            return Verdict(mode, "badmsg", f"{name}: {first_line} -- {'; '.join(problems)}",
-                           f"{name}: {normalise(str(exc))}")
+            return Verdict(
+                mode, "badmsg", f"{name}: {first_line} -- {'; '.join(problems)}", f"{name}: {normalise(str(exc))}"
+            )
         return Verdict(mode, "refused", f"{name}: {first_line}", f"{name}: {normalise(str(exc))}")
     if generated:
         where = f"generated code line {generated[-1].lineno}: {generated[-1].line}"
@@ -343,6 +359,7 @@ def classify(mode, exc, loaded):
 
 
 # ---------------------------------------------------------------------- the judge
+
 
 def prepare(program, directory, fd=True, time_limit=30.0):
     """Load ``program``, compute its value and (``fd``) finite differences.
@@ -395,8 +412,9 @@ def judge_mode(loaded, mode, time_limit=30.0):
         except (TypeError, ValueError):
             return Verdict(mode, "wrong", f"value is {type(value).__name__}", "value"), None
         if not abs(v - loaded.value) <= 1e-9 * max(1.0, abs(loaded.value)):
-            return Verdict(mode, "wrong", f"value {complex_or_float(v)!r}, the plain call gives {loaded.value!r}",
-                           "value"), None
+            return Verdict(
+                mode, "wrong", f"value {complex_or_float(v)!r}, the plain call gives {loaded.value!r}", "value"
+            ), None
     if mode == "jvp":
         want = directional(loaded.fd, tans)
         try:

@@ -169,8 +169,9 @@ class Program:
         p = self.copy()
         stmts = p._container(path)
         inner = stmts[path[-1]]
-        stmts[path[-1]:path[-1] + 1] = ([Stmt(list(inner.lines) + list(inner.unwrap))] if inner.lines or inner.unwrap
-                                        else []) + inner.blocks[0][1]
+        stmts[path[-1] : path[-1] + 1] = (
+            [Stmt(list(inner.lines) + list(inner.unwrap))] if inner.lines or inner.unwrap else []
+        ) + inner.blocks[0][1]
         return p
 
 

@@ -27,6 +27,7 @@ from .statements import ARRAY_SHAPES, LIMIT, PLAIN_NAMES, THEMES, Builder, Conte
 
 # ---------------------------------------------------------------------- whole programs
 
+
 def make_params(r, nrng, themes):
     params = []
     names = list(PLAIN_NAMES)
@@ -93,7 +94,7 @@ def generate(seed, index, themes=None, pool=THEMES, exclude=()):
         program.closure = ctx.closure
         values = run_prefix(program)
         if values is None or (not isinstance(values, dict) and r.random() < 0.5):  # failed (or returned early)
-            del program.body[len(program.body) - len(stmts):]
+            del program.body[len(program.body) - len(stmts) :]
             ctx.must_read = must
             del ctx.items[n_items:]
             ctx.closure = closure

@@ -34,7 +34,7 @@ class Finding:
     status: str
     detail: str
     key: str
-    first: str                 # the program it was first seen in (seed_index)
+    first: str  # the program it was first seen in (seed_index)
     themes: tuple
     count: int = 1
     repro: str = ""
@@ -78,8 +78,22 @@ class Run:
         log: called with a line for each new finding.
     """
 
-    def __init__(self, seed=0, count=100, start=0, modes=MODES, out=None, shrink=True, shrink_budget=60.0,
-                 max_shrinks=25, time_limit=30.0, themes=None, pool=THEMES, exclude=(), log=None):
+    def __init__(
+        self,
+        seed=0,
+        count=100,
+        start=0,
+        modes=MODES,
+        out=None,
+        shrink=True,
+        shrink_budget=60.0,
+        max_shrinks=25,
+        time_limit=30.0,
+        themes=None,
+        pool=THEMES,
+        exclude=(),
+        log=None,
+    ):
         self.pool, self.exclude = tuple(pool), tuple(exclude)
         self.seed, self.count, self.start, self.modes = seed, count, start, tuple(modes)
         self.out, self.shrink, self.shrink_budget, self.max_shrinks = out, shrink, shrink_budget, max_shrinks
@@ -152,19 +166,24 @@ class Run:
                 if f.tokens == tokens:
                     f.count += 1
                     return
-        finding = Finding(verdict.mode, verdict.status, final.detail, verdict.key, program.name, program.themes,
-                          tokens=tokens)
+        finding = Finding(
+            verdict.mode, verdict.status, final.detail, verdict.key, program.name, program.themes, tokens=tokens
+        )
         s.findings.append(finding)
         if self.out:
             stem = f"{verdict.mode}-{verdict.status}-{len(s.findings):03d}"
-            options = (f" --themes {','.join(self.themes)}" if self.themes else "") + \
-                      (f" --exclude {','.join(self.exclude)}" if self.exclude else "")
-            origin = (f"`python tools/fuzz.py --seed {self.seed} --start {program.name.split('_')[1]} --count 1"
-                      f"{options}`")
+            options = (f" --themes {','.join(self.themes)}" if self.themes else "") + (
+                f" --exclude {','.join(self.exclude)}" if self.exclude else ""
+            )
+            origin = (
+                f"`python tools/fuzz.py --seed {self.seed} --start {program.name.split('_')[1]} --count 1{options}`"
+            )
             finding.repro = write_repro(shrunk, final, origin, self.out, stem)
             with open(os.path.join(self.out, "findings.jsonl"), "a") as fh:
                 row = asdict(finding)
                 row["tokens"] = sorted(finding.tokens)
                 fh.write(json.dumps(row) + "\n")
-        self.log(f"NEW {verdict.mode} {verdict.status} ({program.name}, themes {','.join(program.themes)}): "
-                 f"{final.detail}" + (f" -> {finding.repro}" if finding.repro else ""))
+        self.log(
+            f"NEW {verdict.mode} {verdict.status} ({program.name}, themes {','.join(program.themes)}): "
+            f"{final.detail}" + (f" -> {finding.repro}" if finding.repro else "")
+        )

@@ -71,8 +71,9 @@ class Shrinker:
         verdict, _ = judge_mode(loaded, self.want.mode, limit)
         if not same_finding(verdict, self.want):
             return False
-        if verdict.status == "wrong" and ((constant(loaded) and not self.was_constant)
-                                          or (non_finite(verdict) and not non_finite(self.want))):
+        if verdict.status == "wrong" and (
+            (constant(loaded) and not self.was_constant) or (non_finite(verdict) and not non_finite(self.want))
+        ):
             # shrinking drifted onto a point no mode can differentiate (std of one element, x - x under a
             # square root): a different finding, and not a bug
             return False
@@ -103,7 +104,7 @@ class Shrinker:
         i = 0
         while len(terms) > 1 and i < len(terms):
             c = self.best.copy()
-            c.returns = terms[:i] + terms[i + 1:]
+            c.returns = terms[:i] + terms[i + 1 :]
             if self.accept(c):
                 terms, changed = c.returns, True
             else:
@@ -209,8 +210,9 @@ def simpler(text, expression=False):
     for n in nodes:
         if isinstance(n, ast.Call):
             children = [a for a in n.args if not isinstance(a, (ast.Constant, ast.Starred))]
-            if isinstance(n.func, ast.Attribute) and not (isinstance(n.func.value, ast.Name)
-                                                         and n.func.value.id in ("np", "math")):
+            if isinstance(n.func, ast.Attribute) and not (
+                isinstance(n.func.value, ast.Name) and n.func.value.id in ("np", "math")
+            ):
                 children.append(n.func.value)
         elif isinstance(n, ast.BinOp):
             children = [n.left, n.right]
@@ -247,47 +249,73 @@ RUN = {
     "grad": "got = srcgrad.grad(f, wrt={wrt}, optimize=True)(*ARGS)",
     "grad-noopt": "got = srcgrad.grad(f, wrt={wrt}, optimize=False)(*ARGS)",
     "jvp": "value, got = srcgrad.jvp(f, wrt={wrt1})(*ARGS, {tangent})",
-    "dynamic": ("tensors = [srcgrad.tensor(np.asarray(a), requires_grad=True) if i in WRT else a\n"
-                "           for i, a in enumerate(ARGS)]\n"
-                "out = f(*tensors)\n"
-                "out.backward()\n"
-                "got = [tensors[i].grad for i in WRT]"),
+    "dynamic": (
+        "tensors = [srcgrad.tensor(np.asarray(a), requires_grad=True) if i in WRT else a\n"
+        "           for i, a in enumerate(ARGS)]\n"
+        "out = f(*tensors)\n"
+        "out.backward()\n"
+        "got = [tensors[i].grad for i in WRT]"
+    ),
 }
 
 
 def repro_text(program, verdict, origin):
     """A standalone script: the program, its arguments, and the call that shows the finding."""
     wrt = program.wrt
-    lines = [f'"""srcgrad fuzz finding: {verdict.mode} mode, {verdict.status}.', "", f"{verdict.detail}", "",
-             f"Found by {origin}; shrunk. Run this file: it prints what the mode gives and what central",
-             'finite differences give (complex arguments: d/dRe + i d/dIm)."""', ""]
+    lines = [
+        f'"""srcgrad fuzz finding: {verdict.mode} mode, {verdict.status}.',
+        "",
+        f"{verdict.detail}",
+        "",
+        f"Found by {origin}; shrunk. Run this file: it prints what the mode gives and what central",
+        'finite differences give (complex arguments: d/dRe + i d/dIm)."""',
+        "",
+    ]
     lines.append(program.source().rstrip("\n"))
-    lines += ["", "", "import srcgrad  # noqa: E402", "",
-              "ARGS = (" + ", ".join(p.literal() for p in program.params) + ("," if len(program.params) == 1 else "") + ")",
-              f"WRT = {wrt!r}", "", "",
-              "def finite_differences(i, eps=1e-6):",
-              "    base = ARGS[i]",
-              "    if isinstance(base, float):",
-              "        return (f(*ARGS[:i], base + eps, *ARGS[i + 1:]) - f(*ARGS[:i], base - eps, *ARGS[i + 1:])) / (2 * eps)",
-              "    g = np.zeros(base.shape, dtype=base.dtype)",
-              "    for k in np.ndindex(base.shape):",
-              "        for d in ((1.0, 1j) if np.iscomplexobj(base) else (1.0,)):",
-              "            plus, minus = base.copy(), base.copy()",
-              "            plus[k] += eps * d",
-              "            minus[k] -= eps * d",
-              "            args_p, args_m = list(ARGS), list(ARGS)",
-              "            args_p[i], args_m[i] = plus, minus",
-              "            g[k] += d * (f(*args_p) - f(*args_m)) / (2 * eps)",
-              "    return g", "", "",
-              "expected = [finite_differences(i) for i in WRT]"]
+    lines += [
+        "",
+        "",
+        "import srcgrad  # noqa: E402",
+        "",
+        "ARGS = (" + ", ".join(p.literal() for p in program.params) + ("," if len(program.params) == 1 else "") + ")",
+        f"WRT = {wrt!r}",
+        "",
+        "",
+        "def finite_differences(i, eps=1e-6):",
+        "    base = ARGS[i]",
+        "    if isinstance(base, float):",
+        "        return (f(*ARGS[:i], base + eps, *ARGS[i + 1:]) - f(*ARGS[:i], base - eps, *ARGS[i + 1:])) / (2 * eps)",
+        "    g = np.zeros(base.shape, dtype=base.dtype)",
+        "    for k in np.ndindex(base.shape):",
+        "        for d in ((1.0, 1j) if np.iscomplexobj(base) else (1.0,)):",
+        "            plus, minus = base.copy(), base.copy()",
+        "            plus[k] += eps * d",
+        "            minus[k] -= eps * d",
+        "            args_p, args_m = list(ARGS), list(ARGS)",
+        "            args_p[i], args_m[i] = plus, minus",
+        "            g[k] += d * (f(*args_p) - f(*args_m)) / (2 * eps)",
+        "    return g",
+        "",
+        "",
+        "expected = [finite_differences(i) for i in WRT]",
+    ]
     if verdict.mode == "jvp":
-        lines += ["rng = np.random.default_rng(7)",
-                  "TANGENTS = [rng.normal() if isinstance(ARGS[i], float) else rng.normal(size=np.shape(ARGS[i]))",
-                  "            + (1j * rng.normal(size=np.shape(ARGS[i])) if np.iscomplexobj(ARGS[i]) else 0)",
-                  "            for i in WRT]",
-                  "expected = sum(np.sum(np.real(np.conj(e) * t)) for e, t in zip(expected, TANGENTS))"]
-    lines += RUN[verdict.mode].format(wrt=repr(wrt), wrt1=repr(wrt[0] if len(wrt) == 1 else wrt),
-                                      tangent="TANGENTS[0]" if len(wrt) == 1 else "tuple(TANGENTS)").splitlines()
+        lines += [
+            "rng = np.random.default_rng(7)",
+            "TANGENTS = [rng.normal() if isinstance(ARGS[i], float) else rng.normal(size=np.shape(ARGS[i]))",
+            "            + (1j * rng.normal(size=np.shape(ARGS[i])) if np.iscomplexobj(ARGS[i]) else 0)",
+            "            for i in WRT]",
+            "expected = sum(np.sum(np.real(np.conj(e) * t)) for e, t in zip(expected, TANGENTS))",
+        ]
+    lines += (
+        RUN[verdict.mode]
+        .format(
+            wrt=repr(wrt),
+            wrt1=repr(wrt[0] if len(wrt) == 1 else wrt),
+            tangent="TANGENTS[0]" if len(wrt) == 1 else "tuple(TANGENTS)",
+        )
+        .splitlines()
+    )
     lines += ["print('expected:', expected)", "print('got:     ', got)", ""]
     return "\n".join(lines)
 
@@ -307,8 +335,24 @@ def token_set(program):
     for n in ast.walk(tree):
         if isinstance(n, ast.Attribute):
             out.add("." + n.attr)
-        elif isinstance(n, (ast.For, ast.While, ast.If, ast.AugAssign, ast.Return, ast.ListComp, ast.GeneratorExp,
-                            ast.Dict, ast.List, ast.Tuple, ast.Lambda, ast.FunctionDef, ast.IfExp)):
+        elif isinstance(
+            n,
+            (
+                ast.For,
+                ast.While,
+                ast.If,
+                ast.AugAssign,
+                ast.Return,
+                ast.ListComp,
+                ast.GeneratorExp,
+                ast.Dict,
+                ast.List,
+                ast.Tuple,
+                ast.Lambda,
+                ast.FunctionDef,
+                ast.IfExp,
+            ),
+        ):
             out.add(type(n).__name__)
         elif isinstance(n, ast.Subscript):
             out.add("Subscript" + ("-store" if isinstance(n.ctx, ast.Store) else ""))

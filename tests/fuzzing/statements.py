@@ -37,8 +37,21 @@ import numpy as np
 from .exprs import FLOAT, Exprs, Ty, op, shape_text
 from .program import Stmt
 
-THEMES = ("views", "containers", "globals", "closure", "indexing", "multi", "complex", "methods", "control",
-          "helpers", "einsum", "linalg", "names")
+THEMES = (
+    "views",
+    "containers",
+    "globals",
+    "closure",
+    "indexing",
+    "multi",
+    "complex",
+    "methods",
+    "control",
+    "helpers",
+    "einsum",
+    "linalg",
+    "names",
+)
 ARRAY_SHAPES = [(3,), (4,), (2, 3), (3, 3), (3, 2), (2, 2), (4, 3), (2, 3, 2), (2,)]
 PLAIN_NAMES = ["x", "y", "w", "b", "A", "u"]
 TRICKY_NAMES = ["t", "dt", "dx", "tmp", "dout", "cond", "d_x", "t_2", "g", "ans", "i", "dy", "x_2", "grad"]
@@ -52,11 +65,11 @@ class Context:
         self.r = r
         self.themes = themes
         self.exclude = frozenset(exclude)  # statement kinds never made (see STATEMENT_KINDS)
-        self.items = []          # module items: lists of lines
-        self.closure = None      # lines of make_f() before def f, for the closure theme
+        self.items = []  # module items: lists of lines
+        self.closure = None  # lines of make_f() before def f, for the closure theme
         self.helpers = []
-        self.consts = {}         # shape -> name of a module or closure constant
-        self.must_read = []      # slots the loss must read (both sides of a view and in-place update)
+        self.consts = {}  # shape -> name of a module or closure constant
+        self.must_read = []  # slots the loss must read (both sides of a view and in-place update)
         self.counter = 0
         self.used_names = set()
 
@@ -99,13 +112,14 @@ class Context:
             self.closure = (self.closure or []) + [f"{name} = {text}"]
         else:
             name = f"G{len(self.consts)}"
-            values = np.round(np.random.default_rng(r.randrange(2 ** 32)).normal(size=shape), 2)
+            values = np.round(np.random.default_rng(r.randrange(2**32)).normal(size=shape), 2)
             self.items.append([f"{name} = np.array({values.tolist()!r})" if r.random() < 0.5 else f"{name} = {text}"])
         self.consts[shape] = name
         return name
 
 
 # ---------------------------------------------------------------------- helpers (module-level functions)
+
 
 class Helper:
     """A module-level function the expressions may call; ``call`` returns the text of one call of ``shape``."""
@@ -122,8 +136,16 @@ class Helper:
         return f"{self.name}({a}{self.extra})"
 
 
-HELPER_OPS = ["np.sin({a})", "np.tanh({a}) * {b}", "{a} * {b} + {c}", "np.cos({a}) * {c}", "{a} / (1.0 + {b} * {b})",
-              "np.exp(-{a} * {a}) + {b}", "np.arctan({a}) * {b}", "np.maximum({a}, {c}) * {b}"]
+HELPER_OPS = [
+    "np.sin({a})",
+    "np.tanh({a}) * {b}",
+    "{a} * {b} + {c}",
+    "np.cos({a}) * {c}",
+    "{a} / (1.0 + {b} * {b})",
+    "np.exp(-{a} * {a}) + {b}",
+    "np.arctan({a}) * {b}",
+    "np.maximum({a}, {c}) * {b}",
+]
 
 
 def make_helper(r, ctx):
@@ -139,12 +161,22 @@ def make_helper(r, ctx):
         h = Helper(name, lines, "binary", r.choice(["", f", c={round(r.uniform(0.2, 1.5), 2)}", f", {c}"]))
     elif form == 1:
         t = round(r.uniform(-3.0, 3.0), 2)
-        lines = [f"def {name}(a, b, c={c}):", f"    u = {op1}", f"    if np.sum(u) > {t}:", f"        return u * {c}",
-                 f"    return {op2}"]
+        lines = [
+            f"def {name}(a, b, c={c}):",
+            f"    u = {op1}",
+            f"    if np.sum(u) > {t}:",
+            f"        return u * {c}",
+            f"    return {op2}",
+        ]
         h = Helper(name, lines, "binary")
     elif form == 2:
-        lines = [f"def {name}(a, n=2):", "    u = a", "    for _ in range(n):",
-                 f"        u = 0.5 * u + {r.choice(['np.sin(a)', 'np.tanh(u)', 'a * u'])}", "    return u"]
+        lines = [
+            f"def {name}(a, n=2):",
+            "    u = a",
+            "    for _ in range(n):",
+            f"        u = 0.5 * u + {r.choice(['np.sin(a)', 'np.tanh(u)', 'a * u'])}",
+            "    return u",
+        ]
         h = Helper(name, lines, "unary", r.choice(["", ", 3", ", n=1"]))
     elif form == 3:
         lines = [f"def {name}(a, *, scale={c}):", "    return np.tanh(a) * scale"]
@@ -158,8 +190,13 @@ def make_helper(r, ctx):
         lines = [f"def {name}(a, b):", f"    return {call} * b + np.cos(a)"]
         h = Helper(name, lines, "binary")
     elif form == 6:
-        lines = [f"def {name}(a):", "    a = a * 1.0", f"    a *= {c}", "    a[0] = a[0] + 1.0" if r.random() < 0.5
-                 else "    a += np.sin(a)", "    return a"]
+        lines = [
+            f"def {name}(a):",
+            "    a = a * 1.0",
+            f"    a *= {c}",
+            "    a[0] = a[0] + 1.0" if r.random() < 0.5 else "    a += np.sin(a)",
+            "    return a",
+        ]
         h = Helper(name, lines, "unary")
     else:
         lines = [f"{name} = lambda a, b: {template.format(a='a', b='b', c=c)}"]
@@ -169,6 +206,7 @@ def make_helper(r, ctx):
 
 
 # ---------------------------------------------------------------------- statements
+
 
 class Builder:
     """Makes the statements of one function body."""
@@ -198,15 +236,26 @@ class Builder:
         it binds. ``in_loop``: the loop variable's name and trip count inside a loop body."""
         w = self.ctx.weight
         kinds = {
-            "assign": 5, "rebind": 2, "aug": 2, "tuple": 0.8, "ifexp": 0.4 * w("control"),
-            "index_write": 1.2 * w("indexing"), "view": 3 * w("views"), "dict": 2.5 * w("containers"),
-            "list": 2 * w("containers"), "comprehension": 0.8 * w("containers"), "multi": 2 * w("multi"),
-            "for": (1.2 * w("control") + 0.3) if nest < 2 else 0, "if": (1.2 * w("control") + 0.3) if nest < 2 else 0,
-            "while": 0.8 * w("control") if nest < 1 else 0, "early_return": 0.4 * w("control") if not in_loop else 0,
+            "assign": 5,
+            "rebind": 2,
+            "aug": 2,
+            "tuple": 0.8,
+            "ifexp": 0.4 * w("control"),
+            "index_write": 1.2 * w("indexing"),
+            "view": 3 * w("views"),
+            "dict": 2.5 * w("containers"),
+            "list": 2 * w("containers"),
+            "comprehension": 0.8 * w("containers"),
+            "multi": 2 * w("multi"),
+            "for": (1.2 * w("control") + 0.3) if nest < 2 else 0,
+            "if": (1.2 * w("control") + 0.3) if nest < 2 else 0,
+            "while": 0.8 * w("control") if nest < 1 else 0,
+            "early_return": 0.4 * w("control") if not in_loop else 0,
             "complex": 2 * w("complex") if scope.slots("complex") else 0,
-            "float": 0.8 if scope.slots("float") else 0, "pair_helper": 0.7 * w("helpers") if any(
-                h.kind == "pair" for h in self.ctx.helpers) else 0,
-            "loop_exit": 1.2 if in_loop else 0, "rows": 0.3 * w("multi"),
+            "float": 0.8 if scope.slots("float") else 0,
+            "pair_helper": 0.7 * w("helpers") if any(h.kind == "pair" for h in self.ctx.helpers) else 0,
+            "loop_exit": 1.2 if in_loop else 0,
+            "rows": 0.3 * w("multi"),
         }
         for k in self.ctx.exclude:
             kinds[k] = 0
@@ -230,7 +279,9 @@ class Builder:
         ex = self.ex(scope)
         e = ex.real(t.shape, self.depth())
         if in_loop and self.r.random() < 0.7:  # a contraction, so loops do not blow values up
-            text = f"{self.r.choice(['0.5', '0.7', '0.3'])} * {name} + {self.r.choice(['0.5', '0.3'])} * np.tanh({e.text})"
+            text = (
+                f"{self.r.choice(['0.5', '0.7', '0.3'])} * {name} + {self.r.choice(['0.5', '0.3'])} * np.tanh({e.text})"
+            )
             scope.bind(name, t)
         else:
             text = e.text
@@ -239,8 +290,11 @@ class Builder:
 
     def s_aug(self, scope, in_loop, nest):
         # a float parameter is a 0-d Tensor in dynamic mode, where += on it is an in-place update of a leaf
-        names = [n for n in self.locals_of(scope) if (scope.vars[n].kind == "float" and n not in scope.params)
-                 or scope.mutable(n)]
+        names = [
+            n
+            for n in self.locals_of(scope)
+            if (scope.vars[n].kind == "float" and n not in scope.params) or scope.mutable(n)
+        ]
         if self.r.random() < 0.05:  # rarely, an in-place update of a parameter's memory
             names = self.locals_of(scope)
         if not names:
@@ -289,10 +343,18 @@ class Builder:
         floats = [n for n, _ in scope.slots("float")]
         s = self.r.choice(floats)
         name = self.ctx.name()
-        form = self.r.choice([f"math.sin({s}) * {s} + math.exp(-{s} * {s})", f"{s} ** 2 - math.cos({s})",
-                              f"math.tanh({s}) / (1.0 + {s} * {s})", f"max({s}, {self.ex(scope).num()}) * 2.0",
-                              f"abs({s} - 3.0) + {s}", f"math.hypot({s}, 0.5)", f"float(np.sin({s}))",
-                              f"{s} * 0.5 if {s} > 0.0 else {s} * 1.5"])
+        form = self.r.choice(
+            [
+                f"math.sin({s}) * {s} + math.exp(-{s} * {s})",
+                f"{s} ** 2 - math.cos({s})",
+                f"math.tanh({s}) / (1.0 + {s} * {s})",
+                f"max({s}, {self.ex(scope).num()}) * 2.0",
+                f"abs({s} - 3.0) + {s}",
+                f"math.hypot({s}, 0.5)",
+                f"float(np.sin({s}))",
+                f"{s} * 0.5 if {s} > 0.0 else {s} * 1.5",
+            ]
+        )
         scope.bind(name, FLOAT)
         return [Stmt([f"{name} = {form}"])]
 
@@ -360,8 +422,17 @@ class Builder:
         ex = self.ex(scope)
         e = ex.real(shape, self.depth())
         name = self.ctx.name("base")
-        form = self.r.choice([f"{e.text} * 1.0", f"np.copy({e.text})", f"np.array({e.text})", f"{e.wrap()}.copy()",
-                              f"{e.text} + 0.0", f"np.zeros_like({e.text}) + {e.wrap()}", f"np.sin({e.text})"])
+        form = self.r.choice(
+            [
+                f"{e.text} * 1.0",
+                f"np.copy({e.text})",
+                f"np.array({e.text})",
+                f"{e.wrap()}.copy()",
+                f"{e.text} + 0.0",
+                f"np.zeros_like({e.text}) + {e.wrap()}",
+                f"np.sin({e.text})",
+            ]
+        )
         if self.r.random() < 0.15:
             form = f"np.zeros({shape!r})"
         scope.bind(name, Ty("array", shape))
@@ -400,9 +471,14 @@ class Builder:
         elif form == 5 and tshape:
             line = f"{target}[{self.r.randrange(tshape[0])}] += {ex.bcast(tshape[1:], 1).text if tshape[1:] else ex.real((), 1).text}"
         elif form == 6:
-            line = self.r.choice([f"np.multiply({target}, {ex.num(0.3, 1.5)}, out={target})",
-                                  f"np.copyto({target}, {ex.real(tshape, 1).text})", f"{target}[...] = {ex.real(tshape, 1).text}",
-                                  f"{target}[:] = {ex.real(tshape, 1).text}" if tshape else f"{target} += 1.0"])
+            line = self.r.choice(
+                [
+                    f"np.multiply({target}, {ex.num(0.3, 1.5)}, out={target})",
+                    f"np.copyto({target}, {ex.real(tshape, 1).text})",
+                    f"{target}[...] = {ex.real(tshape, 1).text}",
+                    f"{target}[:] = {ex.real(tshape, 1).text}" if tshape else f"{target} += 1.0",
+                ]
+            )
         elif form == 7:
             line = f"{target} **= 2"
         else:
@@ -415,18 +491,33 @@ class Builder:
         """A view (or, sometimes, a copy) of ``base``: its text, shape, and whether it shares memory."""
         r = self.r
         nd = len(shape)
-        forms = [("{b}[1:]", (shape[0] - 1,) + shape[1:], True), ("{b}[::-1]", shape, True),
-                 ("np.flip({b})", shape, True), ("np.asarray({b})", shape, True), ("{b}[:]", shape, True),
-                 ("{b}.reshape(-1)", (int(np.prod(shape)),), True), ("{b}.ravel()", (int(np.prod(shape)),), True),
-                 ("{b}[...]", shape, True), ("{b}[[0]]", (1,) + shape[1:], False),
-                 ("{b}.flatten()", (int(np.prod(shape)),), False), ("np.array({b})", shape, False),
-                 ("{b}[::2]", ((shape[0] + 1) // 2,) + shape[1:], True), ("{b}[-1:]", (1,) + shape[1:], True)]
+        forms = [
+            ("{b}[1:]", (shape[0] - 1,) + shape[1:], True),
+            ("{b}[::-1]", shape, True),
+            ("np.flip({b})", shape, True),
+            ("np.asarray({b})", shape, True),
+            ("{b}[:]", shape, True),
+            ("{b}.reshape(-1)", (int(np.prod(shape)),), True),
+            ("{b}.ravel()", (int(np.prod(shape)),), True),
+            ("{b}[...]", shape, True),
+            ("{b}[[0]]", (1,) + shape[1:], False),
+            ("{b}.flatten()", (int(np.prod(shape)),), False),
+            ("np.array({b})", shape, False),
+            ("{b}[::2]", ((shape[0] + 1) // 2,) + shape[1:], True),
+            ("{b}[-1:]", (1,) + shape[1:], True),
+        ]
         if nd >= 2:
-            forms += [("{b}[{i}]", shape[1:], True), ("{b}.T", shape[::-1], True), ("{b}[:, {j}]",
-                      shape[:1] + shape[2:], True), ("np.transpose({b})", shape[::-1], True),
-                      ("{b}[{i}, :]", shape[1:], True), ("{b}.swapaxes(0, 1)", (shape[1], shape[0]) + shape[2:], True),
-                      ("{b}.reshape({rs})", None, True), ("{b}.T.ravel()", (int(np.prod(shape)),), False),
-                      ("{b}[1:, 1:]", (shape[0] - 1, shape[1] - 1) + shape[2:], True)]
+            forms += [
+                ("{b}[{i}]", shape[1:], True),
+                ("{b}.T", shape[::-1], True),
+                ("{b}[:, {j}]", shape[:1] + shape[2:], True),
+                ("np.transpose({b})", shape[::-1], True),
+                ("{b}[{i}, :]", shape[1:], True),
+                ("{b}.swapaxes(0, 1)", (shape[1], shape[0]) + shape[2:], True),
+                ("{b}.reshape({rs})", None, True),
+                ("{b}.T.ravel()", (int(np.prod(shape)),), False),
+                ("{b}[1:, 1:]", (shape[0] - 1, shape[1] - 1) + shape[2:], True),
+            ]
         else:
             forms += [("{b}.reshape({rs})", None, True), ("{b}[{i}:]", None, True)]
         text, vshape, is_view = r.choice(forms)
@@ -503,8 +594,14 @@ class Builder:
             value = ex.bcast(it.shape, self.depth()).text if it.shape else ex.real((), self.depth()).text
             if in_loop:
                 value = f"0.3 * np.tanh({value})"
-            return [Stmt([f"{name}[{i - n if form == 3 else i}] {self.r.choice(['+=', '-=', '*='] if form == 2 else ['+='])} "
-                          f"{value if form != 2 else '0.5'}"])]
+            return [
+                Stmt(
+                    [
+                        f"{name}[{i - n if form == 3 else i}] {self.r.choice(['+=', '-=', '*='] if form == 2 else ['+='])} "
+                        f"{value if form != 2 else '0.5'}"
+                    ]
+                )
+            ]
         shape = self.shape(scope)
         name = self.ctx.name("L")
         n = self.r.randint(2, 3)
@@ -518,16 +615,24 @@ class Builder:
         return [Stmt([f"{name} = [{', '.join(e.text for e in es)}]"])]
 
     def s_comprehension(self, scope, in_loop, nest):
-        lists = [(n, t) for n, t in scope.vars.items() if t.kind == "list" and t.items
-                 and len({it for it in t.items}) == 1 and t.items[0].kind == "array"]
+        lists = [
+            (n, t)
+            for n, t in scope.vars.items()
+            if t.kind == "list" and t.items and len({it for it in t.items}) == 1 and t.items[0].kind == "array"
+        ]
         ex = self.ex(scope)
         name = self.ctx.name()
         if lists and self.r.random() < 0.5:
             lst, t = self.r.choice(lists)
             w = self.ctx.const(t.items[0].shape)
-            form = self.r.choice([f"sum(np.sum(p * {w}) for p in {lst})", f"sum([np.sum(np.sin(p)) for p in {lst}])",
-                                  f"np.sum(np.stack([p * (k + 1.0) for k, p in enumerate({lst})]) ** 2)",
-                                  f"sum(np.sum(p * q) for p, q in zip({lst}, {lst}[1:]))"])
+            form = self.r.choice(
+                [
+                    f"sum(np.sum(p * {w}) for p in {lst})",
+                    f"sum([np.sum(np.sin(p)) for p in {lst}])",
+                    f"np.sum(np.stack([p * (k + 1.0) for k, p in enumerate({lst})]) ** 2)",
+                    f"sum(np.sum(p * q) for p, q in zip({lst}, {lst}[1:]))",
+                ]
+            )
             scope.bind(name, FLOAT)
             return [Stmt([f"{name} = {form}"])]
         shape = self.shape(scope)
@@ -549,13 +654,15 @@ class Builder:
             shape = list(self.shape(scope) or (4,))
             k = r.randrange(len(shape))
             shape[k] = 2 * max(1, shape[k] // 2)
-            half = tuple(shape[:k]) + (shape[k] // 2,) + tuple(shape[k + 1:])
+            half = tuple(shape[:k]) + (shape[k] // 2,) + tuple(shape[k + 1 :])
             e = ex.real(tuple(shape), d)
             scope.bind(n1, Ty("array", half), e.alias)
             scope.bind(n2, Ty("array", half), e.alias)
-            call = r.choice([f"np.split({e.text}, 2, axis={k})", f"np.array_split({e.text}, 2, axis={k})"]
-                            + ([f"np.hsplit({e.text}, 2)"] if len(shape) >= 2 and k == 1 else [])
-                            + ([f"np.vsplit({e.text}, 2)"] if len(shape) >= 2 and k == 0 else []))
+            call = r.choice(
+                [f"np.split({e.text}, 2, axis={k})", f"np.array_split({e.text}, 2, axis={k})"]
+                + ([f"np.hsplit({e.text}, 2)"] if len(shape) >= 2 and k == 1 else [])
+                + ([f"np.vsplit({e.text}, 2)"] if len(shape) >= 2 and k == 0 else [])
+            )
             return [Stmt([f"{n1}, {n2} = {call}"])]
         if form == 1:
             n = r.choice([4, 5, 7])
@@ -570,8 +677,10 @@ class Builder:
             scope.bind(sym, Ty("array", (n, n)))
             scope.bind(n1, Ty("array", (n,)))
             scope.bind(n2, Ty("array", (n, n)))
-            return [Stmt([f"{sym} = {e.text}"]),
-                    Stmt([f"{n1}, {n2} = np.linalg.eigh({sym} + {sym}.T{r.choice(['', f' + {n}.0 * np.eye({n})'])})"])]
+            return [
+                Stmt([f"{sym} = {e.text}"]),
+                Stmt([f"{n1}, {n2} = np.linalg.eigh({sym} + {sym}.T{r.choice(['', f' + {n}.0 * np.eye({n})'])})"]),
+            ]
         if form == 3:
             m, n = ex.dim(), ex.dim()
             k = min(m, n)
@@ -638,9 +747,13 @@ class Builder:
         inner.bind("row", Ty("array", (m,)))
         body = self.ex(inner).real((m,), 1)
         scope.bind(acc, Ty("array", (m,)))
-        return [Stmt([f"{acc} = np.zeros({m})"] if self.r.random() < 0.5 else [f"{acc} = {self.ctx.const((m,))} * 0.0"],
-                     [(f"for row in {e.text}:", [Stmt([f"{acc} = {acc} + np.tanh(row * {body.wrap()})"])])],
-                     unwrap=[f"row = {e.wrap()}[0]"])]
+        return [
+            Stmt(
+                [f"{acc} = np.zeros({m})"] if self.r.random() < 0.5 else [f"{acc} = {self.ctx.const((m,))} * 0.0"],
+                [(f"for row in {e.text}:", [Stmt([f"{acc} = {acc} + np.tanh(row * {body.wrap()})"])])],
+                unwrap=[f"row = {e.wrap()}[0]"],
+            )
+        ]
 
     def s_pair_helper(self, scope, in_loop, nest):
         h = self.r.choice([h for h in self.ctx.helpers if h.kind == "pair"])
@@ -745,8 +858,12 @@ class Builder:
         blocks = [(f"if {cond}:", ta)]
         if self.r.random() < 0.2 and not in_loop:
             c = scope.copy()
-            blocks.append((f"elif {self.condition(scope)}:", self.block(c, in_loop, nest, 1)
-                           + [Stmt([f"{new} = {self.ex(c).real(shape, 1).text}"])]))
+            blocks.append(
+                (
+                    f"elif {self.condition(scope)}:",
+                    self.block(c, in_loop, nest, 1) + [Stmt([f"{new} = {self.ex(c).real(shape, 1).text}"])],
+                )
+            )
         blocks.append(("else:", tb))
         for n, t in list(scope.vars.items()):  # names rebound in a branch keep their type; aliases join
             scope.alias[n] = scope.alias[n] | a.alias.get(n, frozenset()) | b.alias.get(n, frozenset())
@@ -754,8 +871,13 @@ class Builder:
         return [Stmt([], blocks, unwrap=[])]
 
     def s_early_return(self, scope, in_loop, nest):
-        return [Stmt([], [(f"if {self.condition(scope)}:", [Stmt([f"return {loss(self.r, scope, self.ctx, 2)}"])])],
-                     unwrap=None)]
+        return [
+            Stmt(
+                [],
+                [(f"if {self.condition(scope)}:", [Stmt([f"return {loss(self.r, scope, self.ctx, 2)}"])])],
+                unwrap=None,
+            )
+        ]
 
     def join(self, scope, inner):
         """After a loop body: outer names keep their types; what the body made them share is remembered."""
@@ -765,10 +887,12 @@ class Builder:
 
 def _factor_shapes(size):
     from .exprs import factorizations
+
     return factorizations(size)
 
 
 # ---------------------------------------------------------------------- the loss
+
 
 def loss(r, scope, ctx, n_terms, must=()):
     """The text of a real scalar that reads ``n_terms`` values of ``scope`` (and every slot in ``must``)."""
@@ -786,13 +910,45 @@ def term(r, s, t, ctx):
     if t.kind == "float" or (t.kind == "array" and t.shape == ()):
         return r.choice([f"{s} * {round(r.uniform(0.3, 1.5), 2)}", f"np.sin({s})", f"{s} ** 2", f"np.tanh({s})"])
     if t.kind == "complex":
-        return r.choice([f"np.sum(np.abs({s}) ** 2)", f"np.sum(np.real({s}) * {ctx.const(t.shape)})",
-                         f"np.sum({s}.imag)", f"np.sum(np.abs({s}))", f"np.real(np.vdot({s}, {s}))"])
-    return r.choice([f"np.sum({s} * {ctx.const(t.shape)})", f"np.sum(np.sin({s}))", f"np.sum({s} ** 2)",
-                     f"np.mean(np.cos({s}))", f"np.sum({s} * {ctx.const(t.shape)})"])
+        return r.choice(
+            [
+                f"np.sum(np.abs({s}) ** 2)",
+                f"np.sum(np.real({s}) * {ctx.const(t.shape)})",
+                f"np.sum({s}.imag)",
+                f"np.sum(np.abs({s}))",
+                f"np.real(np.vdot({s}, {s}))",
+            ]
+        )
+    return r.choice(
+        [
+            f"np.sum({s} * {ctx.const(t.shape)})",
+            f"np.sum(np.sin({s}))",
+            f"np.sum({s} ** 2)",
+            f"np.mean(np.cos({s}))",
+            f"np.sum({s} * {ctx.const(t.shape)})",
+        ]
+    )
 
 
-
-STATEMENT_KINDS = ("assign", "rebind", "aug", "tuple", "ifexp", "index_write", "view", "dict", "list",
-                   "comprehension", "multi", "for", "if", "while", "early_return", "complex", "float", "pair_helper",
-                   "loop_exit", "rows")
+STATEMENT_KINDS = (
+    "assign",
+    "rebind",
+    "aug",
+    "tuple",
+    "ifexp",
+    "index_write",
+    "view",
+    "dict",
+    "list",
+    "comprehension",
+    "multi",
+    "for",
+    "if",
+    "while",
+    "early_return",
+    "complex",
+    "float",
+    "pair_helper",
+    "loop_exit",
+    "rows",
+)

@@ -11,9 +11,33 @@ from ...tensor import Tensor
 from .common import raw
 
 __all__ = [
-    "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
-    "softplus", "softsign", "hardtanh", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink", "softmax",
-    "log_softmax", "softmin", "prelu", "glu", "threshold", "hardshrink", "softshrink",
+    "relu",
+    "relu_",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "mish",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "softsign",
+    "hardtanh",
+    "hardsigmoid",
+    "hardswish",
+    "logsigmoid",
+    "tanhshrink",
+    "softmax",
+    "log_softmax",
+    "softmin",
+    "prelu",
+    "glu",
+    "threshold",
+    "hardshrink",
+    "softshrink",
 ]
 
 
@@ -160,8 +184,9 @@ def glu(input, dim=-1):
         RuntimeError: an odd length along ``dim``.
     """
     if input.shape[dim] % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} is size "
-                           f"{input.shape[dim]}")
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim % input.ndim} is size {input.shape[dim]}"
+        )
     a, b = np.split(input, 2, axis=dim)
     return a * _rules.sigmoid(b)
 

@@ -12,8 +12,9 @@ from .dropout import dropout
 __all__ = ["scaled_dot_product_attention"]
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 enable_gqa=False):
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
     """``softmax(q @ k.T * scale + mask) @ v`` over the last two dimensions.
 
     Args:

@@ -68,5 +68,7 @@ def check_same_size(input, target, name):
         ValueError: the shapes differ; the message names the loss ``name``.
     """
     if tuple(input.shape) != tuple(np.shape(raw(target))):
-        raise ValueError(f"Using a target size ({tuple(np.shape(raw(target)))}) that is different to the input "
-                         f"size ({tuple(input.shape)}) is not supported by {name}; broadcast it explicitly.")
+        raise ValueError(
+            f"Using a target size ({tuple(np.shape(raw(target)))}) that is different to the input "
+            f"size ({tuple(input.shape)}) is not supported by {name}; broadcast it explicitly."
+        )

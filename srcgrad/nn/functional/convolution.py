@@ -16,18 +16,24 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
     n, channels, h, w = input.shape
     out_channels, in_per_group, kh, kw = weight.shape
     if channels != in_per_group * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape)} to have {in_per_group * groups} channels, but got {channels} "
-                           "channels instead")
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {in_per_group * groups} channels, but got {channels} "
+            "channels instead"
+        )
     if out_channels % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                           f"but got weight of size {list(weight.shape)} instead")
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead"
+        )
     oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
     if oh < 1 or ow < 1:
-        raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * padding[0]} x {w + 2 * padding[1]}). "
-                           f"Kernel size: ({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). "
-                           "Kernel size can't be greater than actual input size")
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({h + 2 * padding[0]} x {w + 2 * padding[1]}). "
+            f"Kernel size: ({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). "
+            "Kernel size can't be greater than actual input size"
+        )
     cols = record(im2col, (input, (kh, kw)), {"stride": stride, "padding": padding, "dilation": dilation})
     k = in_per_group * kh * kw
     if groups == 1:
@@ -107,8 +113,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if unbatched:
         input = record(np.expand_dims, (input, 0), {})
     dilation, stride = single(dilation), single(stride)
-    pad, extra = _conv_padding(padding if isinstance(padding, str) else (0, single(padding)), (1, weight.shape[2]),
-                               (1, dilation))
+    pad, extra = _conv_padding(
+        padding if isinstance(padding, str) else (0, single(padding)), (1, weight.shape[2]), (1, dilation)
+    )
     x4 = _pad_extra(record(np.expand_dims, (input, 2), {}), extra)
     w4 = record(np.expand_dims, (weight, 2), {})
     out = _conv2d_raw(x4, w4, bias, (1, stride), pad, (1, dilation), groups)
@@ -118,9 +125,11 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding blocks of (N, C, H, W) as columns: (N, C*KH*KW, L) (PyTorch's ``unfold``)."""
-    return record(im2col, (input, pair(kernel_size)), {"stride": pair(stride, "stride"),
-                                                          "padding": pair(padding, "padding"),
-                                                          "dilation": pair(dilation, "dilation")})
+    return record(
+        im2col,
+        (input, pair(kernel_size)),
+        {"stride": pair(stride, "stride"), "padding": pair(padding, "padding"), "dilation": pair(dilation, "dilation")},
+    )
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -133,16 +142,23 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     size = pair(output_size, "output_size")
     n, rows, blocks = input.shape
     if rows % (kernel[0] * kernel[1]):
-        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
-                           f"but got input.size(1)={rows} and kernel_size={kernel}")
-    geometry = {"stride": pair(stride, "stride"), "padding": pair(padding, "padding"),
-                "dilation": pair(dilation, "dilation")}
+        raise RuntimeError(
+            f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
+            f"but got input.size(1)={rows} and kernel_size={kernel}"
+        )
+    geometry = {
+        "stride": pair(stride, "stride"),
+        "padding": pair(padding, "padding"),
+        "dilation": pair(dilation, "dilation"),
+    }
     oh = conv_output_size(size[0], kernel[0], geometry["stride"][0], geometry["padding"][0], geometry["dilation"][0])
     ow = conv_output_size(size[1], kernel[1], geometry["stride"][1], geometry["padding"][1], geometry["dilation"][1])
     if oh * ow != blocks:
-        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, expected size of input's dimension 2 "
-                           f"to match the calculated number of sliding blocks {oh} * {ow} = {oh * ow}, but got "
-                           f"input.size(2)={blocks}.")
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, expected size of input's dimension 2 "
+            f"to match the calculated number of sliding blocks {oh} * {ow} = {oh * ow}, but got "
+            f"input.size(2)={blocks}."
+        )
     return record(col2im, (input, (n, rows // (kernel[0] * kernel[1])) + size, kernel), geometry)
 
 
@@ -172,11 +188,15 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     in_channels, out_per_group, kh, kw = weight.shape
     out_channels = out_per_group * groups
     if in_channels % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
-                           f"got weight of size {list(weight.shape)} instead")
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+            f"got weight of size {list(weight.shape)} instead"
+        )
     if channels != in_channels:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
-                           f"{list(input.shape)} to have {in_channels} channels, but got {channels} channels instead")
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {in_channels} channels, but got {channels} channels instead"
+        )
     for op, s_, d in zip(output_padding, stride, dilation):
         if op >= max(s_, d):
             raise RuntimeError("output padding must be smaller than either stride or dilation")
@@ -192,8 +212,11 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         x4 = record(np.reshape, (input, (n, groups, in_channels // groups, h * w)), {})
         cols = record(np.matmul, (record(np.swapaxes, (w3, 1, 2), {}), x4), {})
         cols = record(np.reshape, (cols, (n, out_channels * kh * kw, h * w)), {})
-    out = record(col2im, (cols, (n, out_channels, oh, ow), (kh, kw)),
-                  {"stride": stride, "padding": padding, "dilation": dilation})
+    out = record(
+        col2im,
+        (cols, (n, out_channels, oh, ow), (kh, kw)),
+        {"stride": stride, "padding": padding, "dilation": dilation},
+    )
     if bias is not None:
         out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1, 1)), {})), {})
     return out[0] if unbatched else out

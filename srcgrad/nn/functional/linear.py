@@ -82,8 +82,7 @@ class _ScaledLookup(Function):
         return _rules.index_add(zeros, ctx.index, scaled), None, None
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by the integer indices in ``input``.
 
     Args:
@@ -114,7 +113,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if too_long.any():
             with no_grad():
                 weight[rows[too_long]] = Tensor._wrap(
-                    weight._value[rows[too_long]] * (max_norm / (norms[too_long] + 1e-7))[:, None])
+                    weight._value[rows[too_long]] * (max_norm / (norms[too_long] + 1e-7))[:, None]
+                )
     if scale_grad_by_freq and weight.requires_grad:
         rows, inverse, counts = np.unique(index, return_inverse=True, return_counts=True)
         scale = (1.0 / counts[inverse.reshape(index.shape)]).astype(weight.dtype)
@@ -147,6 +147,9 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         num_classes = int(index.max()) + 1 if index.size else 0
     if index.size and (index.min() < 0 or index.max() >= num_classes):
-        raise RuntimeError("Class values must be non-negative." if index.min() < 0
-                           else "Class values must be smaller than num_classes.")
+        raise RuntimeError(
+            "Class values must be non-negative."
+            if index.min() < 0
+            else "Class values must be smaller than num_classes."
+        )
     return Tensor._wrap((index[..., None] == np.arange(num_classes)).astype(np.int64))

@@ -12,10 +12,24 @@ from .common import check_same_size, raw, reduce_loss, reduction_mode
 from .distance import pairwise_distance
 
 __all__ = [
-    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss", "margin_ranking_loss",
-    "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
-    "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "cosine_embedding_loss",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "multi_margin_loss",
+    "triplet_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
 ]
 
 
@@ -130,8 +144,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return record(np.reshape, (losses, target_shape), {})
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
+):
     """``nll_loss(log_softmax(x, dim=1), y)``, with PyTorch's label smoothing; class indices or probabilities.
 
     With class indices and ``label_smoothing = e``, the loss is
@@ -180,8 +195,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
-    weighted = logp if weight is None else \
-        record(np.multiply, (logp, record(np.reshape, (weight, tuple(w_shape)), {})), {})
+    weighted = (
+        logp if weight is None else record(np.multiply, (logp, record(np.reshape, (weight, tuple(w_shape)), {})), {})
+    )
     smooth = -record(np.sum, (weighted,), {"axis": class_dim})
     ignored = labels == ignore_index
     kept = (~ignored).astype(input.dtype)
@@ -230,8 +246,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _weighted(loss, weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     """``sigmoid`` and ``binary_cross_entropy`` in one stable formula.
 
     ``loss = (1 - y) * x + (1 + (p - 1) * y) * softplus(-x)``, ``p`` the
@@ -321,8 +338,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return reduce_loss(loss, reduction)
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
-                      reduction="mean"):
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``sum_{j != y} max(0, margin - x[y] + x[j]) ** p / C`` per sample (times ``weight[y]``).
 
     Raises:
@@ -348,8 +364,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return reduce_loss(loss, reduction)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
-                        reduce=None, reduction="mean"):
+def triplet_margin_loss(
+    anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"
+):
     """``max(d(a, p) - d(a, n) + margin, 0)``, ``d`` the ``pairwise_distance`` (``swap``: ``min(d(a, n), d(p, n))``)."""
     reduction = reduction_mode(size_average, reduce, reduction)
     d_pos = pairwise_distance(anchor, positive, p, eps)
@@ -359,8 +376,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return reduce_loss(record(np.maximum, (margin + d_pos - d_neg, 0.0), {}), reduction)
 
 
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
-                     reduction="mean"):
+def poisson_nll_loss(
+    input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"
+):
     """``exp(x) - y * x`` (``log_input``) or ``x - y * log(x + eps)``; ``full`` adds Stirling's term for ``y > 1``."""
     reduction = reduction_mode(size_average, reduce, reduction)
     if log_input:

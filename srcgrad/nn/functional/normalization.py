@@ -23,9 +23,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (int(normalized_shape),)
     k = len(normalized_shape)
-    if tuple(input.shape[input.ndim - k:]) != tuple(normalized_shape):
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-                         f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    if tuple(input.shape[input.ndim - k :]) != tuple(normalized_shape):
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
+        )
     axes = tuple(range(input.ndim - k, input.ndim))
     mean = record(np.mean, (input,), {"axis": axes, "keepdims": True})
     centered = record(np.subtract, (input, mean), {})
@@ -46,8 +48,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """
     n, c = input.shape[:2]
     if c % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
-                           f"shape {list(input.shape)} and num_groups={num_groups}")
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of "
+            f"shape {list(input.shape)} and num_groups={num_groups}"
+        )
     grouped = record(np.reshape, (input, (n, num_groups, -1)), {})
     mean = record(np.mean, (grouped,), {"axis": -1, "keepdims": True})
     centered = record(np.subtract, (grouped, mean), {})
@@ -61,8 +65,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
-                  momentum=0.1, eps=1e-5):
+def instance_norm(
+    input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-5
+):
     """Normalise each channel of each sample over its spatial dimensions (``batch_norm`` per sample).
 
     Running statistics, when given, are averaged over the batch and updated as in ``batch_norm``.
@@ -85,8 +90,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalise each channel (dimension 1) over the batch and any trailing dimensions.
 
     In training the batch statistics are used (biased variance) and the running
@@ -102,8 +106,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = input.numel() // input.shape[1]
         if count <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, got input size "
-                             f"{list(input.shape)}")
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
+            )
         mean = record(np.mean, (input,), {"axis": axes, "keepdims": True})
         centered = record(np.subtract, (input, mean), {})
         var = record(np.mean, (centered * centered,), {"axis": axes, "keepdims": True})

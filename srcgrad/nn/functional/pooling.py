@@ -29,15 +29,26 @@ def _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode):
     h, w = input.shape[2:]
     for p, k, d in zip(padding, kernel, dilation):
         if 2 * p > d * (k - 1) + 1:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
-                               f"kernel_size={k} and dilation={d}")
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d}"
+            )
     oh, extra_h = _pool_size(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
     ow, extra_w = _pool_size(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
     if oh < 1 or ow < 1:
-        raise RuntimeError(f"Given input size: ({input.shape[1]}x{h}x{w}). Calculated output size: "
-                           f"({input.shape[1]}x{oh}x{ow}). Output size is too small")
-    tiles = (stride == kernel and padding == (0, 0) and dilation == (1, 1) and not extra_h and not extra_w
-             and h == oh * kernel[0] and w == ow * kernel[1])
+        raise RuntimeError(
+            f"Given input size: ({input.shape[1]}x{h}x{w}). Calculated output size: "
+            f"({input.shape[1]}x{oh}x{ow}). Output size is too small"
+        )
+    tiles = (
+        stride == kernel
+        and padding == (0, 0)
+        and dilation == (1, 1)
+        and not extra_h
+        and not extra_w
+        and h == oh * kernel[0]
+        and w == ow * kernel[1]
+    )
     return oh, ow, extra_h, extra_w, tiles
 
 
@@ -49,8 +60,9 @@ def _pool_patches(input, kernel, stride, padding, dilation, pad_value, extra=(0,
         widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
         flat = record(np.pad, (flat, widths), {"constant_values": pad_value})
         padding = (0, 0)
-    return record(im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation,
-                                            "pad_value": pad_value})
+    return record(
+        im2col, (flat, kernel), {"stride": stride, "padding": padding, "dilation": dilation, "pad_value": pad_value}
+    )
 
 
 def _pool_args(input, kernel_size, stride, padding):
@@ -81,7 +93,7 @@ def _max_positions(value, kernel, stride, padding, dilation, oh, ow):
         value = np.pad(value, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)), constant_values=-np.inf)
     has_nan = bool(np.isnan(np.sum(value)))  # may also be true for +inf and -inf together: then just slower
     shape = (n, c, oh, ow)
-    offset_type = np.int32 if max(dh * kh, dw * kw) < 2 ** 31 else np.int64
+    offset_type = np.int32 if max(dh * kh, dw * kw) < 2**31 else np.int64
     row_offset = np.zeros(shape, dtype=offset_type)
     col_offset = np.zeros(shape, dtype=offset_type)
     better = np.empty(shape, dtype=bool)
@@ -148,8 +160,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, Tensor._wrap(positions)) if return_indices else out
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
     """The mean of each window.
 
     Args:
@@ -200,14 +213,23 @@ def _one_d(pool, input, kernel_size, stride, padding, **kwargs):
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """``max_pool2d`` over the last dimension of (N, C, L) or (C, L)."""
-    return _one_d(max_pool2d, input, kernel_size, stride, padding, dilation=(1, single(dilation)),
-                  ceil_mode=ceil_mode, return_indices=return_indices)
+    return _one_d(
+        max_pool2d,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        dilation=(1, single(dilation)),
+        ceil_mode=ceil_mode,
+        return_indices=return_indices,
+    )
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """``avg_pool2d`` over the last dimension of (N, C, L) or (C, L)."""
-    return _one_d(avg_pool2d, input, kernel_size, stride, padding, ceil_mode=ceil_mode,
-                  count_include_pad=count_include_pad)
+    return _one_d(
+        avg_pool2d, input, kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad
+    )
 
 
 def adaptive_avg_pool2d(input, output_size):

@@ -34,8 +34,15 @@ def pixel_unshuffle(input, downscale_factor):
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
+def interpolate(
+    input,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+):
     """Resize the spatial dimensions (all but the first two): nearest-neighbour or (bi/tri)linear.
 
     ``'nearest'``: output index ``i`` reads input index ``floor(i * scale)``, with
@@ -59,8 +66,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             or a linear mode that does not match the number of spatial dimensions.
     """
     if mode != "nearest" and mode not in _LINEAR_MODES:
-        raise NotImplementedError(f"srcgrad's interpolate supports 'nearest', 'linear', 'bilinear' and 'trilinear', "
-                                  f"not {mode!r}")
+        raise NotImplementedError(
+            f"srcgrad's interpolate supports 'nearest', 'linear', 'bilinear' and 'trilinear', not {mode!r}"
+        )
     if antialias:
         raise NotImplementedError("srcgrad's interpolate does not support antialias")
     if (size is None) == (scale_factor is None):
@@ -68,11 +76,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     spatial = tuple(input.shape[2:])
     k = len(spatial)
     if mode == "nearest" and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
-                         "bicubic | trilinear")
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
+        )
     if mode != "nearest" and _LINEAR_MODES[mode] != k:
-        raise ValueError(f"{mode} interpolation needs {_LINEAR_MODES[mode]} spatial dimensions, got input of "
-                         f"{input.ndim} dimensions")
+        raise ValueError(
+            f"{mode} interpolation needs {_LINEAR_MODES[mode]} spatial dimensions, got input of {input.ndim} dimensions"
+        )
     if size is not None:
         size = (size,) * k if isinstance(size, numbers.Integral) else tuple(size)
         scales = [n_in / n_out for n_in, n_out in zip(spatial, size)]
@@ -84,8 +94,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for axis, (n_in, n_out, scale) in enumerate(zip(spatial, size, scales)):
         where = (slice(None),) * (axis + 2)
         if mode == "nearest":
-            source = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64),
-                                n_in - 1)  # float32 arithmetic, as PyTorch's kernel
+            source = np.minimum(
+                np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64), n_in - 1
+            )  # float32 arithmetic, as PyTorch's kernel
             if n_in == n_out and np.array_equal(source, np.arange(n_in)):
                 continue
             out = record(operator.getitem, (out, where + (source,)), {})

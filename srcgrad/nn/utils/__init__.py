@@ -59,7 +59,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
             "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
-            "`error_if_nonfinite=False`")
+            "`error_if_nonfinite=False`"
+        )
     coef = max_norm / (total + 1e-6)
     if coef < 1 or np.isnan(coef):  # a non-finite norm spreads into the gradients, as in PyTorch
         with no_grad(), np.errstate(invalid="ignore"):
@@ -112,5 +113,5 @@ def vector_to_parameters(vec, parameters):
     with no_grad():
         for p in params:
             n = p.numel()
-            p.copy_(Tensor._wrap(vec._value[offset:offset + n].reshape(p.shape)))
+            p.copy_(Tensor._wrap(vec._value[offset : offset + n].reshape(p.shape)))
             offset += n

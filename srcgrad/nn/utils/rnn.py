@@ -20,8 +20,14 @@ from ...recording import record
 from ...rules import index_add
 from ...tensor import Tensor
 
-__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence", "pack_sequence",
-           "unpad_sequence"]
+__all__ = [
+    "PackedSequence",
+    "pack_padded_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+    "pack_sequence",
+    "unpad_sequence",
+]
 
 
 class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])):
@@ -82,13 +88,16 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     """
     lengths = np.asarray(_array(lengths), dtype=np.int64).reshape(-1)
     if lengths.size and lengths.min() <= 0:
-        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' "
-                           "that is <= 0")
+        raise RuntimeError(
+            "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"
+        )
     if enforce_sorted:
         if np.any(np.diff(lengths) > 0):
-            raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
-                               "You can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
-                               "sidestep this requirement if you do not need ONNX exportability.")
+            raise RuntimeError(
+                "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
+                "You can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
+                "sidestep this requirement if you do not need ONNX exportability."
+            )
         order = None
     else:
         order = np.argsort(-lengths, kind="stable")
@@ -132,8 +141,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     steps, batch = len(batch_sizes), int(batch_sizes[0])
     if total_length is not None:
         if total_length < steps:
-            raise ValueError(f"Expected total_length to be at least the length of the longest sequence in input, "
-                             f"but got total_length={total_length} and max sequence length being {steps}")
+            raise ValueError(
+                f"Expected total_length to be at least the length of the longest sequence in input, "
+                f"but got total_length={total_length} and max sequence length being {steps}"
+            )
         steps = total_length
     time = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
     slot = np.concatenate([np.arange(b) for b in batch_sizes])
@@ -180,7 +191,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     """The inverse of ``pad_sequence``: a list of Tensors cut to their lengths."""
     if not batch_first:
         padded_sequences = padded_sequences.swapaxes(0, 1)
-    return [padded_sequences[i, :int(n)] for i, n in enumerate(_array(lengths))]
+    return [padded_sequences[i, : int(n)] for i, n in enumerate(_array(lengths))]
 
 
 def pack_sequence(sequences, enforce_sorted=True):

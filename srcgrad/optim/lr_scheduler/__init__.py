@@ -18,9 +18,22 @@ from .decay import ConstantLR, ExponentialLR, LambdaLR, LinearLR, Multiplicative
 from .plateau import ReduceLROnPlateau
 
 __all__ = [
-    "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
-    "MultiplicativeLR", "LinearLR", "ConstantLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR",
-    "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
+    "LRScheduler",
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "LinearLR",
+    "ConstantLR",
+    "PolynomialLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "OneCycleLR",
+    "SequentialLR",
+    "ChainedScheduler",
+    "ReduceLROnPlateau",
 ]
 
 _LRScheduler = LRScheduler  # PyTorch's old name
