@@ -27,10 +27,15 @@ library's meaning. A call both accept with different results is *ambiguous*:
 srcgrad never guesses. It raises ``AmbiguousMethodError`` naming both
 spellings, unless a meaning was chosen with ``set_method_meanings("numpy")``
 or ``set_method_meanings("pytorch")`` (``srcgrad run SCRIPT`` chooses
-PyTorch's, since it runs PyTorch scripts). numpy's free functions
-(``np.std(x)``, ``np.sort(x)``) always have numpy's meaning, and srcgrad's
-(``srcgrad.std(x)``) PyTorch's.
+PyTorch's, since it runs PyTorch scripts), or the call is written in a module
+that imports srcgrad under PyTorch's name (``import srcgrad as torch``, the
+one-line port of a PyTorch file): there every Tensor is PyTorch's by the
+module's own word, so its ambiguous calls take PyTorch's meaning. numpy's free
+functions (``np.std(x)``, ``np.sort(x)``) always have numpy's meaning, and
+srcgrad's (``srcgrad.std(x)``) PyTorch's.
 """
+
+import sys
 
 from .errors import SrcgradError
 
@@ -84,7 +89,11 @@ def get_method_meanings():
 
 
 def resolve(call, numpy_form, pytorch_form, difference):
-    """The meaning of an ambiguous call: the chosen one, or raise.
+    """The meaning of an ambiguous call: the chosen one, PyTorch's in a ported module, or raise.
+
+    With no meaning chosen (``"refuse"``), the call is PyTorch's when the code that made it (the
+    first caller outside srcgrad) is in a module whose global ``torch`` is srcgrad itself: a PyTorch
+    file ported by changing its import (``import srcgrad as torch``). Any other caller gets the error.
 
     Args:
         call: the call as written (``"x.std()"``).
@@ -101,8 +110,23 @@ def resolve(call, numpy_form, pytorch_form, difference):
     which = _SETTING[0]
     if which != "refuse":
         return which
+    if _called_from_ported_module():
+        return "pytorch"
     raise AmbiguousMethodError(
         f"{call} means different things in numpy and PyTorch ({difference}), and srcgrad does not guess. "
         f"Write {numpy_form} for numpy's meaning or {pytorch_form} for PyTorch's, or choose one for every such "
-        'call with srcgrad.set_method_meanings("numpy") or ("pytorch") (srcgrad run chooses "pytorch").'
+        'call with srcgrad.set_method_meanings("numpy") or ("pytorch") (srcgrad run chooses "pytorch", and so '
+        "does a module that imports srcgrad as torch)."
     )
+
+
+def _called_from_ported_module():
+    """Whether the first caller outside srcgrad runs in a module that binds srcgrad to the name ``torch``."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__")
+        if not (isinstance(module, str) and (module == "srcgrad" or module.startswith("srcgrad."))):
+            srcgrad = sys.modules.get("srcgrad")
+            return srcgrad is not None and frame.f_globals.get("torch") is srcgrad
+        frame = frame.f_back
+    return False

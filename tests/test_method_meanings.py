@@ -5,6 +5,8 @@ ndarray method gives, and with ``"pytorch"`` what PyTorch gives. Calls both libr
 one accepts, work under every setting and agree with that library.
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -205,3 +207,55 @@ def test_view_with_a_dtype_reads_the_same_bytes_in_both_libraries():
     assert x.view(-1).shape == (6,) and x.view(3, 2).shape == (3, 2) and x.view((6, 1)).shape == (6, 1)
     with pytest.raises(sg.AutogradError, match="no gradient"):
         sg.tensor(X0, requires_grad=True).view(np.int64)
+
+
+def _module(tmp_path, name, imports, body):
+    """Import a module written with ``imports`` whose function ``call(x)`` is ``body``."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(f"{imports}\n\n\ndef call(x):\n    return {body}\n")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name, call, x0", AMBIGUOUS, ids=[a[0] for a in AMBIGUOUS])
+def test_in_a_module_that_imports_srcgrad_as_torch_an_ambiguous_call_is_pytorchs(name, call, x0, tmp_path):
+    ported = _module(tmp_path, "ported", "import srcgrad as torch\nimport srcgrad.nn as nn", name)
+    assert sg.get_method_meanings() == "refuse"
+    with sg.set_method_meanings("pytorch"):
+        want = call(sg.tensor(x0))
+    _same(ported.call(sg.tensor(x0)), want)
+    if torch is not None:
+        _same(ported.call(sg.tensor(x0)), call(torch.tensor(x0)))
+    with sg.set_method_meanings("numpy"):  # a meaning chosen for the process still wins
+        _same(ported.call(sg.tensor(x0)), call(x0.copy()))
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "import srcgrad as sg",
+        "import srcgrad\nimport srcgrad.nn as nn\nimport srcgrad.nn.functional as F\nfrom srcgrad import nn as torch_nn",
+        "import numpy as torch",
+        "torch = None",
+    ],
+)
+def test_any_other_module_still_gets_the_error(imports, tmp_path):
+    module = _module(tmp_path, "plain", imports, "x.transpose(0, 1)")
+    with pytest.raises(sg.AmbiguousMethodError, match="a module that imports srcgrad as torch"):
+        module.call(sg.tensor(X0))
+
+
+def test_the_module_that_makes_the_call_decides(tmp_path):
+    # a numpy-style helper called from a ported file keeps refusing; a ported helper called from
+    # numpy-style code is PyTorch's: the meaning follows the code that wrote the call
+    numpy_style = _module(tmp_path, "numpy_style", "import numpy as np", "x.std()")
+    ported = _module(tmp_path, "ported_caller", "import srcgrad as torch", "numpy_style.call(x)")
+    ported.numpy_style = numpy_style
+    with pytest.raises(sg.AmbiguousMethodError):
+        ported.call(sg.tensor(X0))
+    ported_helper = _module(tmp_path, "ported_helper", "import srcgrad as torch", "x.std()")
+    caller = _module(tmp_path, "numpy_caller", "import numpy as np", "helper.call(x)")
+    caller.helper = ported_helper
+    assert caller.call(sg.tensor(X0)).item() == pytest.approx(np.std(X0, ddof=1))

@@ -1,7 +1,9 @@
 """srcgrad.save / srcgrad.load: round trips, no pickle, atomic writes, clear errors."""
 
 import io
+import json
 import os
+import pickle
 import zipfile
 from collections import OrderedDict
 
@@ -118,23 +120,6 @@ def test_exact_path_is_written_and_no_temp_files_remain(tmp_path):
     srcgrad.save([1, 2], str(tmp_path / "model.pt"))  # overwrite
     assert os.listdir(tmp_path) == ["model.pt"]
     assert srcgrad.load(str(tmp_path / "model.pt"), map_location="cpu", weights_only=True) == [1, 2]
-
-
-def test_never_pickles(tmp_path):
-    srcgrad.save({"a": srcgrad.ones(2), "b": [1, "x"]}, tmp_path / "c.npz")
-    with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:  # readable without pickle
-        assert "__srcgrad__" in archive.files
-        assert all(archive[name].dtype != object for name in archive.files)
-    with pytest.raises(SerializationError, match="cannot save an object of type"):
-        srcgrad.save({"f": lambda x: x}, tmp_path / "bad.npz")
-    with pytest.raises(SerializationError, match="dtype=object"):
-        srcgrad.save(np.array([None, 1], dtype=object), tmp_path / "bad.npz")
-    with pytest.raises(SerializationError, match="dict key"):
-        srcgrad.save({(1, 2): 3}, tmp_path / "bad.npz")
-    with pytest.raises(SerializationError, match=r"type srcgrad\.nn\.\w+\.Linear: .*save its state_dict\(\) instead"):
-        srcgrad.save(srcgrad.nn.Linear(2, 3), tmp_path / "bad.npz")  # torch.save(model, f) of a whole module
-    assert not (tmp_path / "bad.npz").exists()
-    assert os.listdir(tmp_path) == ["c.npz"]
 
 
 def test_failed_write_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
@@ -286,3 +271,152 @@ def test_module_and_optimizer_checkpoint_resumes_training(tmp_path):
     train(model, opt, 3)
     for p, w in zip(model.parameters(), want):
         assert np.array_equal(p.detach().numpy(), w)
+
+
+def test_plain_checkpoints_never_pickle(tmp_path):
+    srcgrad.save({"a": srcgrad.ones(2), "b": [1, "x"], (1, "k"): np.arange(2)}, tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:  # readable without pickle
+        assert "__srcgrad__" in archive.files and "__pickle__" not in archive.files
+        assert all(archive[name].dtype != object for name in archive.files)
+        assert json.loads(bytes(archive["__srcgrad__"]))["version"] == 1
+    out = srcgrad.load(tmp_path / "c.npz")  # weights_only=True, the default
+    assert list(out) == ["a", "b", (1, "k")] and out["b"] == [1, "x"] and out[(1, "k")].tolist() == [0, 1]
+    with pytest.raises(SerializationError, match=r"cannot save an object of type builtins\.dict: .*pickle refused"):
+        srcgrad.save({"f": lambda x: x}, tmp_path / "bad.npz")
+    assert os.listdir(tmp_path) == ["c.npz"]
+    srcgrad.save({"objects": np.array([None, 1], dtype=object)}, tmp_path / "o.npz")  # pickled, as PyTorch does
+    with pytest.raises(serialization.WeightsOnlyError, match=r"numpy\.ndarray"):
+        srcgrad.load(tmp_path / "o.npz")
+    assert srcgrad.load(tmp_path / "o.npz", weights_only=False)["objects"].tolist() == [None, 1]
+
+
+class _Tied(srcgrad.nn.Module):
+    """A language-model-like module whose decoder shares the embedding's weight (pytorch/examples' --tied)."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = srcgrad.nn.Embedding(7, 4)
+        self.rnn = srcgrad.nn.LSTM(4, 4)
+        self.decoder = srcgrad.nn.Linear(4, 7)
+        self.decoder.weight = self.encoder.weight
+        self.register_buffer("scale", srcgrad.tensor([0.5]))
+        self.name = "tied"
+
+    def forward(self, x):
+        out, _ = self.rnn(self.encoder(x) * self.scale)
+        return self.decoder(out)
+
+
+def _train_steps(model, opt, steps):
+    x = srcgrad.tensor(np.arange(12).reshape(6, 2) % 7)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = srcgrad.nn.functional.cross_entropy(model(x).reshape(-1, 7), x.reshape(-1))
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_whole_module_and_optimizer_round_trip_with_weights_only_false(tmp_path):
+    srcgrad.manual_seed(0)
+    model = _Tied()
+    opt = srcgrad.optim.Adam(model.parameters(), lr=0.01)
+    _train_steps(model, opt, 2)
+    srcgrad.save({"model": model, "optim": opt, "epoch": 2}, tmp_path / "model.pt")  # torch.save(model, f)
+    with open(tmp_path / "model.pt", "rb") as f:
+        ckpt = srcgrad.load(f, weights_only=False)
+    loaded, loaded_opt = ckpt["model"], ckpt["optim"]
+    assert type(loaded) is _Tied and ckpt["epoch"] == 2 and loaded.name == "tied" and loaded is not model
+    assert loaded.decoder.weight is loaded.encoder.weight  # one Parameter, as saved
+    assert isinstance(loaded.decoder.weight, srcgrad.nn.Parameter) and loaded.decoder.weight.requires_grad
+    params = list(loaded.parameters())
+    assert len(params) == 6 and all(p is q for p, q in zip(params, loaded_opt.param_groups[0]["params"], strict=True))
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        assert np.array_equal(a.numpy(), b.numpy()), name
+    x = srcgrad.tensor([[1, 2], [3, 4], [5, 6]])
+    assert np.array_equal(model(x).detach().numpy(), loaded(x).detach().numpy())
+    # training goes on from the loaded model and optimizer exactly as from the originals
+    assert _train_steps(loaded, loaded_opt, 3) == _train_steps(model, opt, 3)
+    assert np.array_equal(loaded.encoder.weight.detach().numpy(), model.encoder.weight.detach().numpy())
+
+
+_REBUILT = []
+
+
+def _record_rebuild(value):
+    _REBUILT.append(value)
+    return value
+
+
+class _RunsCodeWhenLoaded:
+    """An object whose unpickling calls a function (as any class's pickle can): the file names the code run."""
+
+    def __reduce__(self):
+        return (_record_rebuild, ("ran",))
+
+
+def test_load_refuses_pickled_objects_by_default(tmp_path):
+    path = tmp_path / "model.pt"
+    srcgrad.save({"model": _Tied(), "hook": _RunsCodeWhenLoaded()}, path)
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(bytes(archive["__srcgrad__"]))
+    assert header["version"] == 2 and header["tree"]["types"] == [
+        f"{__name__}._Tied",
+        f"{__name__}._RunsCodeWhenLoaded",
+    ]
+    _REBUILT.clear()
+    for weights_only in (None, True):
+        with pytest.raises(serialization.WeightsOnlyError) as info:
+            srcgrad.load(path, weights_only=weights_only) if weights_only else srcgrad.load(path)
+        message = str(info.value)
+        assert f"{__name__}._Tied" in message and "model.pt" in message
+        assert "weights_only=False" in message and "trust" in message and "state_dict()" in message
+        assert isinstance(info.value, pickle.UnpicklingError) and isinstance(info.value, SerializationError)
+    assert _REBUILT == []  # nothing in the file ran
+    assert srcgrad.load(path, weights_only=False)["hook"] == "ran" and _REBUILT == ["ran"]
+
+
+def test_pytorchs_environment_variables_choose_weights_only(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    srcgrad.save(_Tied(), path)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    with pytest.warns(UserWarning, match="TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD") as warned:
+        assert type(srcgrad.load(path)) is _Tied  # a script's torch.load(f) of a whole model, unchanged
+    assert warned[0].filename == __file__
+    with pytest.raises(serialization.WeightsOnlyError):
+        srcgrad.load(path, weights_only=True)  # an explicit choice wins over this variable
+    monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "yes")
+    with pytest.raises(RuntimeError, match="Only one of"):
+        srcgrad.load(path)
+    monkeypatch.delenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+    with pytest.raises(serialization.WeightsOnlyError):
+        srcgrad.load(path, weights_only=False)  # this one wins over everything
+
+
+def test_pickled_checkpoint_errors_are_clear(tmp_path):
+    path = tmp_path / "gone.pt"
+    blob = pickle.dumps(_RunsCodeWhenLoaded()).replace(b"_record_rebuild", b"_record_rebuilX")  # no such function
+    header = {"format": "srcgrad-checkpoint", "version": 2, "tree": {"pickle": "__pickle__", "types": ["T"]}}
+    with open(path, "wb") as f:
+        np.savez(
+            f,
+            __srcgrad__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+            __pickle__=np.frombuffer(blob, dtype=np.uint8),
+        )
+    with pytest.raises(
+        SerializationError,
+        match=r"gone\.pt: the pickled objects .* could not be rebuilt: "
+        r"AttributeError.*importable",
+    ):
+        srcgrad.load(path, weights_only=False)
+    np.savez(
+        tmp_path / "t.npz",
+        __srcgrad__=np.frombuffer(
+            b'{"format": "srcgrad-checkpoint", "version": 2, "tree": {"tensor": "a0"}}', dtype=np.uint8
+        ),
+    )
+    with pytest.raises(SerializationError, match="corrupt"):
+        srcgrad.load(tmp_path / "t.npz", weights_only=False)

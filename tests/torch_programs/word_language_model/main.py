@@ -1,6 +1,7 @@
 """Word-level language modelling (the command line of pytorch/examples' word_language_model):
 an RNN or Transformer, truncated backpropagation through time, gradient clipping, a hand-written
-SGD update, learning-rate annealing on validation loss, the best model saved and reloaded."""
+SGD update, learning-rate annealing on validation loss, the best model saved whole and reloaded
+(``torch.save(model, f)``; ``torch.load(f, weights_only=False)``, which PyTorch >= 2.6 asks for)."""
 import argparse
 import math
 import os
@@ -128,7 +129,7 @@ try:
         print("-" * 89)
         if best_val_loss is None or val_loss < best_val_loss:
             with open(args.save, "wb") as f:
-                torch.save(lm.state_dict(), f)
+                torch.save(lm, f)
             best_val_loss = val_loss
         else:
             lr /= 4.0  # no improvement on the validation set: anneal
@@ -137,7 +138,7 @@ except KeyboardInterrupt:
     print("exiting from training early")
 
 with open(args.save, "rb") as f:
-    lm.load_state_dict(torch.load(f))
+    lm = torch.load(f, weights_only=False)
     if args.model in ("RNN_TANH", "RNN_RELU", "LSTM", "GRU"):
         lm.rnn.flatten_parameters()
 

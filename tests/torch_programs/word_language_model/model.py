@@ -1,5 +1,6 @@
 """The two language models: an embedding-RNN-linear stack, and a Transformer encoder with a
-causal mask (a subclass of nn.Transformer whose decoder is replaced by a linear layer)."""
+causal mask (a subclass of nn.Transformer whose decoder is replaced by a linear layer; the mask is
+made as the example makes it, with ``transpose(0, 1)`` of a matrix)."""
 import math
 
 import torch
@@ -76,7 +77,8 @@ class TransformerModel(nn.Transformer):
 
     @staticmethod
     def causal_mask(size):
-        return torch.log(torch.tril(torch.ones(size, size)))  # 0 where allowed, -inf above the diagonal
+        mask = (torch.triu(torch.ones(size, size)) == 1).transpose(0, 1)
+        return mask.float().masked_fill(mask == 0, float("-inf")).masked_fill(mask == 1, 0.0)
 
     def forward(self, src, has_mask=True):
         if has_mask:
