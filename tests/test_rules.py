@@ -41,6 +41,7 @@ from srcgrad.rules.generated import match_shape
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.recurrent import lstm_cell, lstm_layer
+from srcgrad.rules.pooling import max_tiles, max_tiles_choice, max_tiles_grad, max_tiles_pick
 from srcgrad.rules.scipy_rules import is_scipy_rule
 from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 
@@ -692,6 +693,20 @@ if im2col is not None:
     for _shape, _geometry in (((2, 2, 5, 4), ((3, 2),)), ((1, 2, 5, 5), ((3, 3), (2, 1), (1, 2), (1, 2)))):
         # cols shaped as im2col lays them out, whatever that layout is
         case(col2im, U(*np.shape(im2col(np.zeros(_shape), *_geometry))), _shape, *_geometry)
+    # the whole batch's patches as the columns of one matrix (convolution's layout)
+    _geometry = ((3, 2), (1, 1), (1, 0), (1, 1))
+    case(im2col, U(2, 3, 5, 4), *_geometry, 0.0, True, id="im2col-batch-last")
+    _cols = np.shape(im2col(np.zeros((2, 3, 5, 4)), *_geometry, 0.0, True))
+    case(col2im, U(*_cols), (2, 3, 5, 4), *_geometry, True, id="col2im-batch-last")
+
+# max pooling over tiles (srcgrad/rules/pooling.py); the two linear maps of its derivative, for one choice of taps
+case(max_tiles, U(2, 3, 4, 6), (2, 2))
+case(max_tiles, U(2, 5, 7), (2, 3), id="max_tiles-cropped")
+_x = U(2, 3, 5, 7)
+_ans = max_tiles(_x, (2, 2))
+_choice = max_tiles_choice(_x, _ans, (2, 2))
+case(max_tiles_grad, U(*_ans.shape), _choice, (2, 2), _x.shape)
+case(max_tiles_pick, U(*_x.shape), _choice, (2, 2))
 
 # ML helpers
 case(sigmoid, U(3, 4) * 5)

@@ -29,6 +29,7 @@ ORDER = [
     "indexing",
     "nnfuncs",
     "conv",
+    "pooling",
     "complexnums",
     "fourier",
     "recurrent",

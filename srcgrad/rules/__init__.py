@@ -117,6 +117,7 @@ from .broadcast import shape_of, unbroadcast
 # The table itself: importing these modules registers every rule.
 from . import elementwise, mathfuncs, reductions, indexing, shape, linalg, nnfuncs  # noqa: E402,F401
 from . import conv  # noqa: E402,F401  (im2col/col2im, behind nn's convolution and pooling)
+from . import pooling  # noqa: E402,F401  (max_tiles: max pooling over tiles)
 from . import complexnums  # noqa: E402,F401  (real, imag, conj, angle)
 from . import fourier  # noqa: E402,F401  (np.fft)
 from . import decomp  # noqa: E402,F401  (np.linalg.eig, eigvals, pinv)

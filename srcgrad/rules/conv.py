@@ -17,10 +17,15 @@ Both are linear and each is the other's adjoint:
   ``W.reshape(O, -1) @ cols``, already in (N, O, OH*OW) order, so no copy is
   needed to get back to NCHW. Positions outside ``x`` read ``pad_value`` (0
   for convolution, ``-inf`` for max pooling); the padding is a constant, so it
-  gets no gradient.
+  gets no gradient. With ``batch_last=True`` the patches of the whole batch
+  are the columns of one matrix, (C*KH*KW, N*OH*OW), column ``n*OH*OW + oh*OW
+  + ow``: a convolution is then one product ``W.reshape(O, -1) @ cols`` for
+  the whole batch (and its backward two), where the default layout makes it N
+  small products.
 * ``col2im(cols, input_shape, kernel_size, stride, padding, dilation)`` -- the
   adjoint: every entry of ``cols`` is added back into the position of ``x``
   it was read from (overlapping patches accumulate); padding is dropped.
+  ``batch_last`` reads the columns laid out as ``im2col`` with it lays them out.
 
 So the VJP of ``im2col`` is ``col2im`` and the VJP of ``col2im`` is ``im2col``,
 and both rules run on Tensors: second derivatives of convolutions work.
@@ -53,8 +58,8 @@ def _geometry(shape, kernel_size, stride, padding, dilation):
 
 
 @primitive
-def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0):
-    """The patches of ``x`` as columns: (N, C*KH*KW, OH*OW).
+def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, batch_last=False):
+    """The patches of ``x`` as columns: (N, C*KH*KW, OH*OW), or (C*KH*KW, N*OH*OW) with ``batch_last``.
 
     Args:
         x: an array of shape (N, C, H, W).
@@ -63,9 +68,10 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_v
         padding: ``(PH, PW)``, added on both sides.
         dilation: ``(DH, DW)``: the spacing of the kernel's taps.
         pad_value: what positions in the padding read.
+        batch_last: lay the patches of every sample side by side as the columns of one matrix.
 
     Returns:
-        An array of shape (N, C*KH*KW, OH*OW).
+        An array of shape (N, C*KH*KW, OH*OW), or (C*KH*KW, N*OH*OW) with ``batch_last``.
 
     Raises:
         ValueError: the kernel does not fit the padded input.
@@ -76,17 +82,19 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_v
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
     windows = sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     windows = windows[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, ::dh, ::dw]
+    if batch_last:
+        return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
 
 
 @primitive
-def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), batch_last=False):
     """The adjoint of ``im2col``: add every patch entry back where it was read from.
 
     Args:
-        cols: an array of shape (N, C*KH*KW, OH*OW).
+        cols: an array of shape (N, C*KH*KW, OH*OW), or (C*KH*KW, N*OH*OW) with ``batch_last``.
         input_shape: ``(N, C, H, W)`` of the array the patches came from.
-        kernel_size, stride, padding, dilation: as for ``im2col``.
+        kernel_size, stride, padding, dilation, batch_last: as for ``im2col``.
 
     Returns:
         An array of shape ``input_shape``.
@@ -94,27 +102,30 @@ def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilati
     cols = np.asarray(cols)
     n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = _geometry(
         tuple(input_shape), kernel_size, stride, padding, dilation)
-    patches = cols.reshape(n, c, kh, kw, oh, ow)
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    if batch_last:  # (C, KH, KW, N, OH, OW), added into out seen as (C, N, H, W)
+        patches, target = cols.reshape(c, kh, kw, n, oh, ow).transpose(1, 2, 0, 3, 4, 5), out.transpose(1, 0, 2, 3)
+    else:
+        patches, target = cols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5), out
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += \
-                patches[:, :, i, j]
+            target[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += \
+                patches[i, j]
     if ph or pw:
         out = np.ascontiguousarray(out[:, :, ph : ph + h, pw : pw + w])
     return out
 
 
 defvjp(im2col,
-       lambda g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0: col2im(g, shape_of(x), kernel_size, stride, padding, dilation),
-       None, None, None, None, None,
+       lambda g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, batch_last=False: col2im(g, shape_of(x), kernel_size, stride, padding, dilation, batch_last),
+       None, None, None, None, None, None,
        backward_name="Im2ColBackward0")
 defjvp(im2col,
-       lambda t, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0: im2col(t, kernel_size, stride, padding, dilation))
+       lambda t, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, batch_last=False: im2col(t, kernel_size, stride, padding, dilation, 0.0, batch_last))
 
 defvjp(col2im,
-       lambda g, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1): im2col(g, kernel_size, stride, padding, dilation),
-       None, None, None, None, None,
+       lambda g, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), batch_last=False: im2col(g, kernel_size, stride, padding, dilation, 0.0, batch_last),
+       None, None, None, None, None, None,
        backward_name="Col2ImBackward0")
 defjvp(col2im,
-       lambda t, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1): col2im(t, input_shape, kernel_size, stride, padding, dilation))
+       lambda t, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), batch_last=False: col2im(t, input_shape, kernel_size, stride, padding, dilation, batch_last))

@@ -34,15 +34,20 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
             f"Kernel size: ({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). "
             "Kernel size can't be greater than actual input size"
         )
-    cols = record(im2col, (input, (kh, kw)), {"stride": stride, "padding": padding, "dilation": dilation})
+    geometry = {"stride": stride, "padding": padding, "dilation": dilation}
     k = in_per_group * kh * kw
-    if groups == 1:
-        w2 = record(np.reshape, (weight, (out_channels, k)), {})
-        out = record(np.matmul, (w2, cols), {})  # (N, O, OH*OW): already in NCHW order
-    else:  # one product per group: (G, O/G, K) @ (N, G, K, L) -> (N, G, O/G, L)
-        w3 = record(np.reshape, (weight, (groups, out_channels // groups, k)), {})
-        cols = record(np.reshape, (cols, (n, groups, k, oh * ow)), {})
-        out = record(np.reshape, (record(np.matmul, (w3, cols), {}), (n, out_channels, oh * ow)), {})
+    if groups == 1:  # one product for the whole batch: (O, K) @ (K, N*OH*OW) -> (O, N*OH*OW)
+        cols = record(im2col, (input, (kh, kw)), {**geometry, "batch_last": True})
+        out = record(np.matmul, (record(np.reshape, (weight, (out_channels, k)), {}), cols), {})
+        if bias is not None:
+            out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1)), {})), {})
+        out = record(np.transpose, (record(np.reshape, (out, (out_channels, n, oh, ow)), {}), (1, 0, 2, 3)), {})
+        return record(np.copy, (out,), {"order": "C"})  # NCHW in memory too, as the other layers expect
+    # groups: one product per group, (G, O/G, K) @ (N, G, K, L) -> (N, G, O/G, L)
+    cols = record(im2col, (input, (kh, kw)), geometry)
+    w3 = record(np.reshape, (weight, (groups, out_channels // groups, k)), {})
+    cols = record(np.reshape, (cols, (n, groups, k, oh * ow)), {})
+    out = record(np.reshape, (record(np.matmul, (w3, cols), {}), (n, out_channels, oh * ow)), {})
     if bias is not None:
         out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1)), {})), {})
     return record(np.reshape, (out, (n, out_channels, oh, ow)), {})

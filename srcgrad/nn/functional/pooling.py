@@ -7,6 +7,7 @@ import numpy as np
 
 from ...recording import record
 from ...rules.conv import im2col
+from ...rules.pooling import max_tiles
 from ...tensor import Tensor
 from .common import pair, single
 
@@ -130,8 +131,11 @@ def _max_positions(value, kernel, stride, padding, dilation, oh, ow):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each window; the gradient goes to the first largest, as in PyTorch.
 
-    The positions of the maxima are found on the raw values; the output is one
-    differentiable gather of those positions (so the backward is a scatter-add).
+    Windows that tile the input (the stride is the kernel, no padding, no dilation; rows and
+    columns past the last whole window are left out) are one ``max_tiles`` node, whose
+    backward writes each tap's share straight into the gradient. Otherwise the positions
+    of the maxima are found on the raw values and the output is one differentiable gather
+    of those positions (so the backward is a scatter-add).
 
     Args:
         input: (N, C, H, W) or (C, H, W).
@@ -148,7 +152,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     input, kernel, stride, padding, unbatched = _pool_args(input, kernel_size, stride, padding)
     dilation = pair(dilation, "dilation")
     n, c, h, w = input.shape
-    oh, ow, _, _, _ = _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode)
+    oh, ow, extra_h, extra_w, _ = _pool_geometry(input, kernel, stride, padding, dilation, ceil_mode)
+    if (
+        not return_indices
+        and stride == kernel
+        and padding == (0, 0)
+        and dilation == (1, 1)
+        and (oh, ow) == (h // kernel[0], w // kernel[1])
+        and not (extra_h or extra_w)
+    ):
+        out = record(max_tiles, (input, kernel), {})
+        return out[0] if unbatched else out
     rows, cols = _max_positions(input._value, kernel, stride, padding, dilation, oh, ow)
     positions = rows * w + cols  # (N, C, OH, OW), into each H*W plane
     flat_index = (positions + (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)).reshape(-1)
