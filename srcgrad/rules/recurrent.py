@@ -119,6 +119,10 @@ defjvp(lstm_cell, lstm_cell_jvp_gates, lstm_cell_jvp_gates, lstm_cell_jvp_c)
 def lstm_layer(x_gates, h0, c0, w_hh):
     """An LSTM layer over a whole sequence: ``lstm_cell`` at every step, one primitive.
 
+    The steps run on buffers made once (the gates, the states of every step) with the cell's
+    operations in ``lstm_cell``'s order, so the numbers are the cell's; the hidden-to-gates weight is
+    transposed into C order once, which makes each step's product BLAS's fast case.
+
     Args:
         x_gates: the input's share of every step's gates, (T, N, 4H) (the input's projection and the biases).
         h0, c0: the initial hidden and cell states, (N, H).
@@ -127,19 +131,39 @@ def lstm_layer(x_gates, h0, c0, w_hh):
     Returns:
         ``(hs, cs)``: the hidden and cell states after every step, each (T, N, H).
     """
-    w_t = np.transpose(w_hh)
-    h, c = h0, c0
-    hs, cs = [], []
-    for x_t in x_gates:
-        h, c = lstm_cell(x_t, np.matmul(h, w_t), c)
-        hs.append(h)
-        cs.append(c)
-    return np.stack(hs), np.stack(cs)
+    x_gates, h, c, w_hh = np.asarray(x_gates), np.asarray(h0), np.asarray(c0), np.asarray(w_hh)
+    steps, width = x_gates.shape[0], c.shape[-1]
+    dtype = np.result_type(x_gates, h, c, w_hh)
+    w_t = np.ascontiguousarray(np.transpose(w_hh), dtype=dtype)
+    batch = np.broadcast_shapes(x_gates.shape[1:-1], h.shape[:-1], c.shape[:-1])
+    hs = np.empty((steps, *batch, width), dtype)
+    cs = np.empty((steps, *batch, width), dtype)
+    gates = np.empty((*batch, 4 * width), dtype)
+    act = np.empty_like(gates)
+    kept = np.empty((*batch, width), dtype)
+    h = np.broadcast_to(h, (*batch, width))  # the product writes every row
+    for t in range(steps):  # lstm_cell's operations, in its order, into the buffers
+        np.matmul(h, w_t, out=gates)
+        np.add(x_gates[t], gates, out=gates)
+        np.multiply(gates, 0.5, out=act)  # sigmoid(x) = (tanh(x / 2) + 1) / 2
+        np.tanh(act, out=act)
+        act += 1
+        act *= 0.5
+        h, c_new = hs[t], cs[t]
+        np.multiply(act[..., width : 2 * width], c, out=c_new)
+        np.tanh(gates[..., 2 * width : 3 * width], out=kept)
+        kept *= act[..., :width]
+        c_new += kept
+        np.tanh(c_new, out=h)
+        h *= act[..., 3 * width :]
+        c = c_new
+    return hs, cs
 
 
 def _previous(states, first):
-    """The states before each step: ``first``, then every state but the last; (T, N, H)."""
-    return np.concatenate([np.expand_dims(first, 0), states[:-1]], axis=0)
+    """The states before each step: ``first`` (spread over the batch when it is shared), then every state but the
+    last; (T, N, H)."""
+    return np.concatenate([np.expand_dims(broadcast_like(first, states[0]), 0), states[:-1]], axis=0)
 
 
 def lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh):
@@ -150,7 +174,12 @@ def lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh):
     product for all steps); the loop back over time carries only the
     cotangents of the state (two products and a few passes over (N, H) values
     a step); the weight's cotangent is one product over all steps.
+    On plain arrays (the tape without ``create_graph``, the compiler) the same
+    formulas run with the loop writing into buffers made once (``_grads_in_place``).
     """
+    arrays = (*g, *ans, x_gates, h0, c0, w_hh)
+    if all(type(a) is np.ndarray for a in arrays) and np.shape(h0) == np.shape(c0) == np.shape(ans[0])[1:]:
+        return _grads_in_place(g, ans, x_gates, h0, c0, w_hh)
     hs, cs = ans
     h_prev = _previous(hs, h0)
     i, f, cand, o = _activations(x_gates, np.matmul(h_prev, np.transpose(w_hh)))
@@ -172,6 +201,45 @@ def lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh):
     d_gates = np.stack(d_gates[::-1])
     d_w = np.matmul(np.transpose(np.reshape(d_gates, (-1, shape_of(d_gates)[-1]))),
                     np.reshape(h_prev, (-1, shape_of(h_prev)[-1])))
+    return d_gates, d_h, d_c, d_w
+
+
+def _grads_in_place(g, ans, x_gates, h0, c0, w_hh):
+    """``lstm_layer_grads`` on plain arrays whose first states have every step's shape (no broadcasting): the
+    same formulas, with the loop back over time writing into buffers made once (its ufunc calls are most of the
+    time) and the activations found from one product of rows."""
+    hs, cs = ans
+    g_h, g_c = g
+    steps, width = hs.shape[0], hs.shape[-1]
+    h_prev = _previous(hs, h0)
+    gates = np.matmul(np.reshape(h_prev, (-1, width)), np.ascontiguousarray(np.transpose(w_hh)))  # one product of rows
+    gates = np.reshape(gates, x_gates.shape)
+    gates += x_gates
+    act = sigmoid(gates)
+    i, f, o = gate(act, 0), gate(act, 1), gate(act, 3)
+    cand = np.tanh(gate(gates, 2))
+    tanh_c = np.tanh(cs)
+    to_c = o * (1 - tanh_c * tanh_c)
+    factors = np.concatenate([cand * i * (1 - i), _previous(cs, c0) * f * (1 - f), i * (1 - cand * cand),
+                              tanh_c * o * (1 - o)], axis=-1)
+    dtype = np.result_type(g_h, g_c, factors)
+    d_gates = np.empty(factors.shape, dtype)
+    d_h = np.zeros(h0.shape, dtype)
+    d_c = np.zeros(c0.shape, dtype)
+    along = np.empty_like(d_c)
+    blocks = [slice(k * width, (k + 1) * width) for k in range(4)]
+    for t in range(steps - 1, -1, -1):
+        d_h += g_h[t]
+        d_c += g_c[t]
+        np.multiply(d_h, to_c[t], out=along)
+        d_c += along
+        d_t, factor = d_gates[t], factors[t]
+        for block in blocks[:3]:
+            np.multiply(d_c, factor[..., block], out=d_t[..., block])
+        np.multiply(d_h, factor[..., blocks[3]], out=d_t[..., blocks[3]])
+        np.matmul(d_t, w_hh, out=d_h)
+        d_c *= f[t]
+    d_w = np.matmul(np.transpose(np.reshape(d_gates, (-1, 4 * width))), np.reshape(h_prev, (-1, width)))
     return d_gates, d_h, d_c, d_w
 
 
