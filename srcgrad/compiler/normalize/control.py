@@ -1,0 +1,632 @@
+"""Normalize, control flow: branches, loops, jumps and returns in the shape the sweeps need.
+
+Guarantees (``ControlFlow``, a mixin of ``Normalizer``):
+
+* an ``if`` (also one made for a conditional expression or ``and``/``or``) tests a variable assigned just
+  before it;
+* every ``for`` loop is a ``range`` loop: loops over arrays, lists, tuples, ``enumerate`` and ``zip`` read their
+  element with ``getitem`` (``ListGet`` for a list); a loop over a tuple written in place, or over a dict whose
+  keys are known, is unrolled; ``for``/``while ... else`` is a flag set before each ``break``;
+* ``return`` appears once, last; ``break``/``continue`` are the last statement of their branch (what followed
+  them moved into the branch that falls through); a ``return`` inside a loop sets a flag and breaks; each loop
+  knows whether it breaks (``has_break``);
+* after a branch, a dict kept at compile time holds the keys that every path falling through set.
+"""
+
+import ast
+import copy
+import operator
+
+from ..ir import (
+    Assign,
+    Break,
+    Const,
+    Continue,
+    Copy,
+    For,
+    If,
+    ListGet,
+    NonDiff,
+    Return,
+    Var,
+    While,
+    clone,
+    walk_stmts,
+)
+from .core import DictLiteral, StaticDict, local_names
+
+
+class _Exit:
+    """Marker: jump to the end of the function (removed after jumps are lowered)."""
+
+
+class ControlFlow:
+    """Branches, loops, jumps and returns."""
+
+    def stmt_If(self, s, ctx):
+        cond = self.temp("cond")
+        self.assign(cond, self.nondiff(s.test, ctx), s, ctx)
+        before = self.presence()
+        body = self.sub_block(s.body, ctx)
+        after_body = self.presence() if _falls(body) else None
+        self.restore_presence(before)
+        orelse = self.sub_block(s.orelse, ctx)
+        after_else = self.presence() if _falls(orelse) else None
+        self.join_presence(after_body, after_else)
+        self.emit(If(cond, body, orelse, lineno=self.line(s, ctx)))
+
+    def enter_body(self):
+        """Start writing a branch or loop body (see ``block_path``)."""
+        self.control_depth += 1
+        self._blocks += 1
+        self.block_path += (self._blocks,)
+
+    def next_body(self):
+        """Start writing the other branch at the same level."""
+        self._blocks += 1
+        self.block_path = self.block_path[:-1] + (self._blocks,)
+
+    def leave_body(self):
+        """Finish the body ``enter_body`` started."""
+        self.control_depth -= 1
+        self.block_path = self.block_path[:-1]
+
+    def sub_block(self, stmts, ctx):
+        saved, self.out = self.out, []
+        self.enter_body()
+        try:
+            self.block(stmts, ctx)
+            return self.out
+        finally:
+            self.out = saved
+            self.leave_body()
+
+    def loop_else(self, s, ctx):
+        """``for/while ... else``: a flag set before each ``break`` of this loop; the else runs when it is not set."""
+        flag = self.temp("broke")
+        ctx.rename[flag] = flag
+
+        class MarkBreaks(ast.NodeTransformer):
+            def visit_Break(self, node):
+                set_flag = ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=ast.Constant(value=True))
+                return [ast.copy_location(set_flag, node), node]
+
+            def visit_For(self, node):  # breaks of inner loops are theirs
+                return node
+
+            visit_While = visit_For
+
+            def visit_FunctionDef(self, node):
+                return node
+
+        loop = copy.copy(s)
+        loop.body = [MarkBreaks().visit(clone(b)) for b in s.body]
+        flat = []
+        for b in loop.body:
+            flat.extend(b if isinstance(b, list) else [b])
+        loop.body = flat
+        loop.orelse = []
+        init = ast.copy_location(
+            ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=ast.Constant(value=False)), s
+        )
+        after = ast.copy_location(
+            ast.If(test=ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag, ctx=ast.Load())), body=s.orelse, orelse=[]),
+            s,
+        )
+        for node in (init, after):
+            for sub in ast.walk(node):
+                if isinstance(sub, (ast.stmt, ast.expr)) and not hasattr(sub, "lineno"):
+                    ast.copy_location(sub, s)
+        self.stmt(init, ctx)
+        self.stmt(loop, ctx)
+        self.stmt(after, ctx)
+
+    def stmt_While(self, s, ctx):
+        if s.orelse:
+            return self.loop_else(s, ctx)
+        test = self.nondiff(s.test, ctx)
+        before = self.presence()
+        body = self.sub_block(s.body, ctx)
+        self.restore_presence(before)  # the loop may run no iteration
+        self.emit(While(test.node, body, lineno=self.line(s, ctx)))
+
+    def range_expr(self, node, ctx):
+        """True for ``range(...)`` or a slice of it (``range(n)[:k]``): a range object."""
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            node = node.value
+        return isinstance(node, ast.Call) and self.static_value(node.func, ctx) is range
+
+    def stmt_For(self, s, ctx):
+        if s.orelse:
+            return self.loop_else(s, ctx)
+        if self.dict_loop(s, ctx):
+            return
+        it = s.iter
+        lineno = self.line(s, ctx)
+        func = self.static_callee(it.func, ctx) if isinstance(it, ast.Call) else None
+        if func is reversed and len(it.args) == 1 and not it.keywords and self.range_expr(it.args[0], ctx):
+            # reversed(range(...)) (a generated adjoint loop, read again): the range backwards, itself a range
+            it = ast.copy_location(
+                ast.Subscript(
+                    value=it.args[0],
+                    slice=ast.Slice(step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=1))),
+                    ctx=ast.Load(),
+                ),
+                it,
+            )
+            func = range
+        if func is range:
+            if not isinstance(s.target, ast.Name):
+                raise ctx.error(s, "a range loop needs a single loop variable")
+            target = self.local(s.target, ctx)
+            rng = self.nondiff(it, ctx)
+            before = self.presence()
+            body = self.sub_block(s.body, ctx)
+            self.restore_presence(before)  # the loop may run no iteration
+            if any(isinstance(st, Assign) and st.target == target for st in walk_stmts(body)):
+                raise ctx.error(s, f"the loop variable '{s.target.id}' is assigned inside the loop")
+            self.emit(For(target, rng.node, body, lineno=lineno))
+            return
+        if func is enumerate:
+            if not (isinstance(s.target, ast.Tuple) and len(s.target.elts) == 2):
+                raise ctx.error(s, "for i, x in enumerate(...) needs two loop variables")
+            inner = it.args[0]
+            if isinstance(inner, ast.Call) and self.static_callee(inner.func, ctx) is zip:
+                # for i, (a, b) in enumerate(zip(A, B))
+                seqs = [self.atom(self.value(a, ctx), s, ctx, "seq") for a in inner.args]
+                items = s.target.elts[1]
+                if not (isinstance(items, ast.Tuple) and len(items.elts) == len(seqs)):
+                    raise ctx.error(s, "for i, (a, b) in enumerate(zip(A, B)) needs one name per sequence")
+                index_target, item_targets = s.target.elts[0], items.elts
+            else:
+                seqs = [self.atom(self.value(inner, ctx), s, ctx, "seq")]
+                index_target, item_targets = s.target.elts[0], [s.target.elts[1]]
+        elif func is zip:
+            seqs = [self.atom(self.value(a, ctx), s, ctx, "seq") for a in it.args]
+            if not (isinstance(s.target, ast.Tuple) and len(s.target.elts) == len(seqs)):
+                raise ctx.error(s, "for a, b in zip(...) needs one loop variable per sequence")
+            index_target, item_targets = None, s.target.elts
+        else:
+            seqs = [self.atom(self.value(it, ctx), s, ctx, "seq")]
+            index_target, item_targets = None, [s.target]
+        if any(isinstance(q, (StaticDict, DictLiteral)) for q in seqs):
+            raise ctx.error(
+                s,
+                "a loop over a dict inside enumerate or zip is not supported; loop over the dict "
+                "itself (for k in d, for k, v in d.items(), for v in d.values())",
+            )
+        if isinstance(seqs[0], tuple):
+            # A tuple written in place: unroll the loop, one copy of the body per element.
+            if func is not None or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(s)):
+                raise ctx.error(
+                    s,
+                    "a loop over a tuple written in place cannot use break/continue, "
+                    "enumerate or zip; loop over a name",
+                )
+            # Python reads the tuple once: items the body may change are copied first.
+            stored = {
+                ctx.rename.get(n.id)
+                for b in s.body
+                for n in ast.walk(b)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+
+            def stage(item):
+                if isinstance(item, tuple):
+                    return tuple(stage(i) for i in item)
+                if (
+                    isinstance(item, Var)
+                    and (item.name in stored or item.name in self.entry_vars)
+                    and item.name not in self.lists
+                ):
+                    tmp = self.temp("t")
+                    self.assign(tmp, Copy(item), s, ctx)
+                    return Var(tmp)
+                return item
+
+            for item in [stage(i) for i in seqs[0]]:
+                self.bind_target(s.target, item, s, ctx)
+                self.block(s.body, ctx)
+            return
+        if index_target is not None:
+            if not isinstance(index_target, ast.Name):
+                raise ctx.error(s, "the index of enumerate must be a single name")
+            index = self.local(index_target, ctx)
+        else:
+            index = self.temp("i")
+        lens = [
+            ast.Call(
+                func=ast.Name(id=self.ns.bind(len, "len"), ctx=ast.Load()),
+                args=[copy.deepcopy(q.node) if isinstance(q, Const) else ast.Name(id=q.name, ctx=ast.Load())],
+                keywords=[],
+            )
+            for q in seqs
+        ]
+        n = (
+            lens[0]
+            if len(lens) == 1
+            else ast.Call(func=ast.Name(id=self.ns.bind(min, "min"), ctx=ast.Load()), args=lens, keywords=[])
+        )
+        rng = ast.Call(func=ast.Name(id=self.ns.bind(range, "range"), ctx=ast.Load()), args=[n], keywords=[])
+        saved, self.out = self.out, []
+        for q, t in zip(seqs, item_targets):
+            if isinstance(q, Var) and q.name in self.lists:
+                item = ListGet(q, Const(ast.Name(id=index, ctx=ast.Load())))
+            else:
+                item = self.call_prim(
+                    operator.getitem, [q, Const(ast.Name(id=index, ctx=ast.Load()))], {}, s, ctx, style="getitem"
+                )
+            self.bind_target(t, item, s, ctx)
+        before = self.presence()
+        self.enter_body()
+        self.block(s.body, ctx)
+        self.leave_body()
+        self.restore_presence(before)  # the loop may run no iteration
+        body, self.out = self.out, saved
+        for q in seqs:
+            if isinstance(q, Var) and any(isinstance(st, Assign) and st.target == q.name for st in walk_stmts(body)):
+                raise ctx.error(s, "the sequence a for loop runs over is reassigned inside the loop")
+        self.emit(For(index, rng, body, lineno=lineno))
+
+    def dict_loop(self, s, ctx):
+        """``for k in d`` (``d.keys()``, ``d.values()``, ``d.items()``) over a dict whose keys are known here:
+        a dict built in the function or a dict argument. Unrolled, one copy of the body per key in insertion
+        order, ``k`` read as the key constant and ``v`` bound to ``d[k]`` at the start of its iteration (as
+        Python's view reads it). Returns False for any other loop."""
+        it, view = s.iter, "keys"
+        if (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Attribute)
+            and it.func.attr in _DICT_VIEWS
+            and not it.args
+            and not it.keywords
+        ):
+            it, view = it.func.value, it.func.attr
+        if not (isinstance(it, ast.Name) and it.id in ctx.rename and it.id not in ctx.local_funcs):
+            return False
+        name = ctx.rename[it.id]
+        container = self.static.get(name)
+        if isinstance(container, StaticDict):
+            if container.present != set(container):
+                raise ctx.error(
+                    s,
+                    f"a loop over '{it.id}', some of whose keys may be missing here (set only "
+                    "inside a branch or loop above): set them before that branch or loop too",
+                )
+        elif container is None and name in self.dict_keys and name not in self.rebound:
+            container = self.dict_keys[name]
+        else:
+            return False
+        keys = list(container)
+        if _own_jumps(s.body):
+            raise ctx.error(s, "a loop over a dict is unrolled over its keys, so it cannot use break or continue")
+        if view == "items":
+            if not (isinstance(s.target, (ast.Tuple, ast.List)) and len(s.target.elts) == 2):
+                raise ctx.error(s, f"for k, v in {it.id}.items() needs two loop variables")
+            key_target, value_target = s.target.elts
+        elif view == "values":
+            key_target, value_target = None, s.target
+        else:
+            key_target, value_target = s.target, None
+        if key_target is not None and not isinstance(key_target, ast.Name):
+            raise ctx.error(s, "the key of a loop over a dict must be a single name")
+        body = s.body
+        if key_target is not None:
+            if _stores_name(body, key_target.id):
+                raise ctx.error(s, f"the loop variable '{key_target.id}' is assigned inside the loop")
+        for key in keys:
+            if key_target is not None:
+                self.bind_target(key_target, Const(ast.Constant(value=key)), s, ctx)
+                body = [_put_constant(b, key_target.id, key) for b in s.body]
+            if value_target is not None:
+                read = ast.copy_location(
+                    ast.Subscript(
+                        value=ast.Name(id=it.id, ctx=ast.Load()), slice=ast.Constant(value=key), ctx=ast.Load()
+                    ),
+                    it,
+                )
+                for sub in ast.walk(read):
+                    ast.copy_location(sub, it)
+                self.bind_target(value_target, self.value(read, ctx), s, ctx)
+            self.block(body, ctx)
+        if isinstance(container, StaticDict) and list(container) != keys:
+            raise ctx.error(
+                s,
+                f"the loop over '{it.id}' adds keys to it (Python raises RuntimeError: "
+                "dictionary changed size during iteration)",
+            )
+        return True
+
+    def stmt_Break(self, s, ctx):
+        self.emit(Break(lineno=self.line(s, ctx)))
+
+    def stmt_Continue(self, s, ctx):
+        self.emit(Continue(lineno=self.line(s, ctx)))
+
+    def stmt_Return(self, s, ctx):
+        if s.value is None:
+            raise ctx.error(s, "a bare return: the differentiated function must return a value")
+        if isinstance(s.value, ast.Constant) and (s.value.value is None or isinstance(s.value.value, (str, bytes))):
+            raise ctx.error(
+                s, f"return {s.value.value!r}: the differentiated function must return a number or a numeric array"
+            )
+        value = self.value(s.value, ctx)
+        if not isinstance(value, tuple):
+            fresh = not isinstance(value, (Var, Const))
+            value = self.atom(value, s, ctx, "result")
+            if fresh and isinstance(value, Var):
+                self.return_temps.add(value.name)
+        self.emit(Return(value, lineno=self.line(s, ctx)))
+
+    def expr_BoolOp(self, e, ctx):
+        # a and b -> t = a; if t: t = b   (the value of the last operand evaluated)
+        result = self.temp("t")
+        self.store(result, self.value(e.values[0], ctx), e, ctx)
+        self.boolop_rest(result, e.op, e.values[1:], e, ctx)
+        return Var(result)
+
+    def boolop_rest(self, result, op, rest, e, ctx):
+        if not rest:
+            return
+        cond = self.temp("cond")
+        test = ast.Name(id=result, ctx=ast.Load())
+        if isinstance(op, ast.Or):
+            test = ast.UnaryOp(op=ast.Not(), operand=test)
+        self.assign(cond, NonDiff(test, frozenset({result})), e, ctx)
+        saved, self.out = self.out, []
+        before = self.presence()
+        self.enter_body()
+        try:
+            self.store(result, self.value(rest[0], ctx), e, ctx)
+            self.boolop_rest(result, op, rest[1:], e, ctx)
+        finally:
+            self.leave_body()
+        body, self.out = self.out, saved
+        self.join_presence(self.presence(), before)
+        self.emit(If(cond, body, [], lineno=self.line(e, ctx)))
+
+    def expr_IfExp(self, e, ctx):
+        for branch in (e.body, e.orelse):
+            if isinstance(branch, ast.Dict) or (
+                isinstance(branch, ast.Name) and isinstance(self.static.get(ctx.rename.get(branch.id)), StaticDict)
+            ):
+                raise ctx.error(e, "a conditional expression that chooses a dict is not supported; use an if statement")
+        result = self.temp("t")
+        cond = self.temp("cond")
+        self.assign(cond, self.nondiff(e.test, ctx), e, ctx)
+        saved, self.out = self.out, []
+        before = self.presence()
+        self.enter_body()
+        try:
+            self.store(result, self.value(e.body, ctx), e, ctx)
+            body, self.out = self.out, []
+            after_body = self.presence()
+            self.restore_presence(before)
+            self.next_body()
+            self.store(result, self.value(e.orelse, ctx), e, ctx)
+            orelse, self.out = self.out, saved
+        finally:
+            self.leave_body()
+            self.out = saved
+        self.join_presence(after_body, self.presence())
+        self.emit(If(cond, body, orelse, lineno=self.line(e, ctx)))
+        if result in self.static:  # a tuple chosen by the condition: its items' variables
+            return self.view(self.static[result])
+        return Var(result)
+
+    def lower_returns(self, body, ctx, top):
+        """Rewrite returns so the function has one exit; returns ``(body, result atom or tuple)``."""
+        returns = [s for s in walk_stmts(body) if isinstance(s, Return)]
+        if not returns:
+            if top:
+                raise ctx.error(ctx.parsed.node, "the function never returns a value")
+            return body, Const(ast.Constant(value=None))
+        if len(returns) == 1 and body and body[-1] is returns[0]:
+            # One return, last: only break/continue need restructuring.
+            state = {"flag": None, "rets": []}
+            return _strip_exits(self._lower(body[:-1], state, in_loop=False)), returns[0].value
+
+        def plain(v):
+            return isinstance(v, (Var, Const)) or (isinstance(v, tuple) and all(isinstance(i, (Var, Const)) for i in v))
+
+        if not all(plain(r.value) for r in returns):
+            raise ctx.error(
+                ctx.parsed.node,
+                "a function that returns a dict, a nested tuple or a function from more "
+                "than one place (or from inside a loop) is not supported",
+            )
+        arity = {len(r.value) if isinstance(r.value, tuple) else None for r in returns}
+        if len(arity) != 1:
+            raise ctx.error(ctx.parsed.node, "all returns of a function must return the same number of values")
+        arity = arity.pop()
+        base = "result" if top else "ret"
+        temps = [r.value.name for r in returns if isinstance(r.value, Var) and r.value.name in self.return_temps]
+        if arity is None and temps:
+            rets = [temps[0]]  # a return's own temporary becomes the result variable
+        else:
+            rets = [self.namer.fresh(base)] if arity is None else [self.namer.fresh(base) for _ in range(arity)]
+        state = {"flag": None, "rets": rets}
+        lowered = self._lower(body, state, in_loop=False)
+        lowered = _strip_exits(lowered)
+        if state["flag"] is not None:
+            lowered.insert(0, Assign(state["flag"], NonDiff(ast.Constant(value=False)), lineno=0))
+        result = Var(rets[0]) if arity is None else tuple(Var(r) for r in rets)
+        return lowered, result
+
+    def _lower(self, block, state, in_loop):
+        out = []
+        for k, s in enumerate(block):
+            rest = block[k + 1 :]
+            if isinstance(s, Return):
+                values = s.value if isinstance(s.value, tuple) else (s.value,)
+                for r, v in zip(state["rets"], values):
+                    if (
+                        isinstance(v, Var)
+                        and v.name in self.return_temps
+                        and out
+                        and isinstance(out[-1], Assign)
+                        and out[-1].target == v.name
+                    ):
+                        last = out.pop()
+                        out.append(Assign(r, last.value, lineno=last.lineno, bookkeeping=last.bookkeeping))
+                    elif not (isinstance(v, Var) and v.name == r):
+                        out.append(Assign(r, Copy(v) if isinstance(v, Var) else NonDiff(v.node), lineno=s.lineno))
+                if in_loop:
+                    if state["flag"] is None:
+                        state["flag"] = self.namer.fresh("returned")
+                    out.append(Assign(state["flag"], NonDiff(ast.Constant(value=True)), lineno=s.lineno))
+                    out.append(Break(lineno=s.lineno))
+                else:
+                    out.append(_Exit())
+                return out
+            if isinstance(s, (Break, Continue, _Exit)):
+                out.append(s)
+                return out
+            if isinstance(s, If):
+                body = self._lower(s.body, state, in_loop)
+                orelse = self._lower(s.orelse, state, in_loop)
+                if rest and (_has_jump(body) or _has_jump(orelse)):
+                    if _falls(body):
+                        body = self._lower(copy.deepcopy(s.body) + copy.deepcopy(rest), state, in_loop)
+                    if _falls(orelse):
+                        orelse = self._lower(copy.deepcopy(s.orelse) + copy.deepcopy(rest), state, in_loop)
+                    out.append(If(s.cond, body, orelse, lineno=s.lineno))
+                    return out
+                out.append(If(s.cond, body, orelse, lineno=s.lineno))
+                continue
+            if isinstance(s, (For, While)):
+                had_return = any(isinstance(x, Return) for x in walk_stmts(s.body))
+                loop = copy.copy(s)
+                loop.body = self._lower_loop_body(s.body, state)
+                out.append(loop)
+                if had_return:
+                    after = [Break(lineno=s.lineno)] if in_loop else [_Exit()]
+                    out.append(If(state["flag"], after, self._lower(rest, state, in_loop), lineno=s.lineno))
+                    return out
+                continue
+            out.append(s)
+        return out
+
+    def _lower_loop_body(self, body, state):
+        return self._lower(body, state, in_loop=True)
+
+
+_DICT_VIEWS = ("keys", "values", "items")
+
+
+_SCOPES = (ast.FunctionDef, ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)
+
+
+def _own_jumps(body):
+    """True when ``body`` has a ``break`` or ``continue`` of the loop it is the body of."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Break, ast.Continue)):
+            return True
+        if isinstance(node, (ast.For, ast.While)):
+            stack.extend(node.orelse)  # an inner loop's else belongs to the outer loop's body
+            continue
+        if isinstance(node, _SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _binds(scope, name):
+    """True when the nested function or comprehension ``scope`` has its own variable ``name``."""
+    if isinstance(scope, (ast.FunctionDef, ast.Lambda)):
+        if isinstance(scope, ast.Lambda):
+            a = scope.args
+            return name in [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs] + [
+                p.arg for p in (a.vararg, a.kwarg) if p is not None
+            ]
+        return name in local_names(scope)
+    return any(isinstance(n, ast.Name) and n.id == name for g in scope.generators for n in ast.walk(g.target))
+
+
+def _stores_name(body, name):
+    """True when ``body`` (not its nested functions or comprehensions) assigns ``name``."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, _SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _put_constant(stmt, name, value):
+    """A copy of ``stmt`` in which each read of ``name`` is the constant ``value`` (not inside a nested
+    function or comprehension with a variable of that name)."""
+
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id == name and isinstance(node.ctx, ast.Load):
+                return ast.copy_location(ast.Constant(value=value), node)
+            return node
+
+        def generic_visit(self, node):
+            if isinstance(node, _SCOPES) and _binds(node, name):
+                if isinstance(node, (ast.FunctionDef, ast.Lambda)):  # defaults are read outside
+                    node.args.defaults = [self.visit(d) for d in node.args.defaults]
+                    node.args.kw_defaults = [d if d is None else self.visit(d) for d in node.args.kw_defaults]
+                return node
+            return super().generic_visit(node)
+
+    return Put().visit(copy.deepcopy(stmt))
+
+
+def _has_jump(block):
+    for s in block:
+        if isinstance(s, (Return, Break, Continue, _Exit)):
+            return True
+        if isinstance(s, If) and (_has_jump(s.body) or _has_jump(s.orelse)):
+            return True
+    return False
+
+
+def _falls(block):
+    if not block:
+        return True
+    last = block[-1]
+    if isinstance(last, (Return, Break, Continue, _Exit)):
+        return False
+    if isinstance(last, If):
+        return _falls(last.body) or _falls(last.orelse)
+    return True
+
+
+def _strip_exits(block):
+    out = []
+    for s in block:
+        if isinstance(s, _Exit):
+            continue
+        if isinstance(s, If):
+            s = If(s.cond, _strip_exits(s.body), _strip_exits(s.orelse), lineno=s.lineno)
+        elif isinstance(s, (For, While)):
+            s = copy.copy(s)
+            s.body = _strip_exits(s.body)
+        out.append(s)
+    return out
+
+
+def mark_breaks(block):
+    for s in block:
+        if isinstance(s, (For, While)):
+            s.has_break = _loop_breaks(s.body)
+            mark_breaks(s.body)
+        elif isinstance(s, If):
+            mark_breaks(s.body)
+            mark_breaks(s.orelse)
+
+
+def _loop_breaks(block):
+    for s in block:
+        if isinstance(s, Break):
+            return True
+        if isinstance(s, If) and (_loop_breaks(s.body) or _loop_breaks(s.orelse)):
+            return True
+    return False

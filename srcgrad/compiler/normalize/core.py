@@ -1,0 +1,402 @@
+"""Normalize, the common ground: compile-time values, the function context, atoms, constants, static names.
+
+What the lowering of every construct uses (``Core``, a mixin of ``Normalizer``), with these guarantees:
+
+* besides IR atoms, the lowering passes around only these compile-time values: a local function
+  (``LocalFunction``), a dict written in place (``DictLiteral``), a tuple or dict kept in variables
+  (``StaticTuple``, ``StaticDict``: one variable or constant per item);
+* ``Ctx`` is what one function being lowered (the top one or an inlined one) sees: its renaming, scope, local
+  functions, and the names it rebinds or grows inside a branch or loop;
+* every statement goes out through ``emit``/``assign`` (which records the values a variable may hold, per
+  branch or loop body), every temporary is named by the ``Namer``, and ``atom`` makes any right-hand side an
+  operand (a ``Var`` or ``Const``, or a compile-time value);
+* ``const_node`` writes a value the generated module needs as a literal or a bound name (numpy's functions as
+  ``np.<name>``, never a bare ``sum``); the user's globals keep their names where they can;
+* ``rewrite`` copies a no-derivative expression with locals renamed, globals bound and the items of
+  compile-time tuples and dicts substituted; such a tuple or dict never escapes whole into generated code;
+* ``static_value`` is the object a name or attribute chain without local variables denotes (``NOT_STATIC``
+  otherwise).
+"""
+
+import ast
+import copy
+import math
+import types
+
+import numpy as np
+
+from ..ir import (
+    Assign,
+    Const,
+    ListNew,
+    NonDiff,
+    Var,
+)
+from ..parse import Scope
+
+BINOPS = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Pow: np.power,
+    ast.MatMult: np.matmul,
+    ast.FloorDiv: np.floor_divide,
+    ast.Mod: np.remainder,
+}
+
+
+def local_names(fdef):
+    """Parameters and every name the function body assigns (not inside nested functions)."""
+    names = [a.arg for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
+    stack = list(fdef.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            if isinstance(node, ast.FunctionDef):
+                names.append(node.name)
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return list(dict.fromkeys(names))
+
+
+class LocalFunction:
+    """A ``def`` or ``lambda`` written inside the function being transformed."""
+
+    def __init__(self, node, ctx):
+        self.node, self.ctx = node, ctx
+
+
+class DictLiteral(dict):
+    """``{'a': x, ...}`` as written: constant key -> atom, not yet kept in a variable."""
+
+
+class StaticDict(dict):
+    """A dict the function builds with constant keys: kept at compile time, one variable per entry.
+
+    Maps each key to its entry (a ``Var`` the dict owns, or a list made in place). ``present`` holds the
+    keys set on every path to the current point: a key first set inside a branch or loop may be missing
+    after it. ``names`` are the variables that refer to this dict (``d2 = d``, a helper's parameter).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.present = set()
+        self.names = set()
+
+
+class StaticTuple:
+    """A tuple kept in a variable at compile time: its items (a ``Var`` it owns, a ``Const``, a nested
+    container), read back as a Python tuple of atoms."""
+
+    def __init__(self, items):
+        self.items = list(items)
+
+
+def _control_flow_names(fdef):
+    """``(rebound, grown)``: names ``fdef`` assigns inside a branch or loop (also ``d[k] = ...``), and names it
+    grows there with ``t = t + (v,)`` or ``t += (v,)`` (a tuple of changing length: kept as a list)."""
+    rebound, grown = set(), set()
+
+    def visit(node, inside):
+        if isinstance(node, (ast.FunctionDef, ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
+            return
+        if inside:
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    for sub in ast.walk(t):
+                        if isinstance(sub, ast.Name):
+                            rebound.add(sub.id)
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.BinOp)
+                and isinstance(node.value.op, ast.Add)
+                and isinstance(node.value.left, ast.Name)
+                and node.value.left.id == node.targets[0].id
+                and isinstance(node.value.right, ast.Tuple)
+            ):
+                grown.add(node.targets[0].id)
+            if (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(node.op, ast.Add)
+                and isinstance(node.value, ast.Tuple)
+            ):
+                grown.add(node.target.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside or isinstance(node, (ast.If, ast.For, ast.While, ast.IfExp)))
+
+    for stmt in fdef.body:
+        visit(stmt, False)
+    return rebound, grown
+
+
+class Ctx:
+    """What one function being normalized (the top one or an inlined callee) sees."""
+
+    def __init__(self, parsed, rename, scope, local_funcs, call_lineno=None, code=None, fdef=None):
+        self.parsed = parsed
+        self.rename = rename
+        self.scope = scope
+        self.local_funcs = local_funcs
+        self.call_lineno = call_lineno
+        self.code = code
+        rebound, grown = _control_flow_names(fdef) if fdef is not None else ((), ())
+        self.rebound = {rename.get(n, n) for n in rebound}  # rebound in a branch or loop: tuple items get variables
+        self.grown = {rename.get(n, n) for n in grown}  # tuples grown in a branch or loop: kept as lists
+
+    def error(self, node, message, hint=None):
+        if hint is None:
+            return self.parsed.error(node, message)
+        return self.parsed.error(node, message, hint)
+
+
+class Core:
+    """Emitting statements and atoms, constants, no-derivative expressions, static resolution."""
+
+    def emit(self, stmt):
+        self.out.append(stmt)
+
+    def line(self, node, ctx):
+        return ctx.call_lineno or getattr(node, "lineno", 0)
+
+    def temp(self, base="t"):
+        return self.namer.fresh(self.namer.temp_base(base) if base == "t" else base)
+
+    def assign(self, target, value, node, ctx, bookkeeping=False):
+        # it replaces the values given earlier in this body and in the branches and loops nested in it (an
+        # inlined helper's body is part of its caller's)
+        here = self.block_path
+        self.values_of[target] = [
+            (v, where) for v, where in self.values_of.get(target, ()) if where[: len(here)] != here
+        ] + [(value, here)]
+        self.emit(Assign(target, value, lineno=self.line(node, ctx), bookkeeping=bookkeeping))
+        if bookkeeping:
+            self.bookkeeping.add(target)
+
+    def atom(self, value, node, ctx, base="t"):
+        """Turn a right-hand side into an atom, assigning it to a temporary when needed."""
+        if isinstance(value, (Var, Const, tuple, LocalFunction, StaticDict, DictLiteral)):
+            return value
+        if isinstance(value, ListNew):
+            base = "items"
+        name = self.temp(base)
+        if isinstance(value, ListNew):
+            self.lists.add(name)
+            self.fresh_lists.add(name)
+        self.assign(name, value, node, ctx)
+        return Var(name)
+
+    def resolve_global(self, name, node, ctx):
+        value = ctx.scope.lookup(name)
+        if Scope.missing(value):
+            raise ctx.error(node, f"name '{name}' is not defined")
+        return value
+
+    def const_node(self, value, preferred="c"):
+        """An ``ast`` expression that evaluates to ``value`` in the generated module."""
+        if value is None or isinstance(value, (bool, int, float, str, complex)):
+            if isinstance(value, float) and not math.isfinite(value):
+                return ast.Name(id=self.ns.bind(value, preferred), ctx=ast.Load())
+            return ast.Constant(value=value)
+        if isinstance(value, tuple) and all(v is None or isinstance(v, (bool, int, float, str)) for v in value):
+            return ast.Tuple(elts=[ast.Constant(value=v) for v in value], ctx=ast.Load())
+        if isinstance(value, types.ModuleType):
+            preferred = {"numpy": "np"}.get(value.__name__, value.__name__.split(".")[-1])
+        elif getattr(np, getattr(value, "__name__", ""), None) is value and callable(value):
+            # np.sum, never a bare `sum` that reads like Python's own (x.sum() is np.sum(x))
+            return ast.Attribute(value=self.const_node(np), attr=value.__name__, ctx=ast.Load())
+        elif hasattr(value, "__name__") and isinstance(getattr(value, "__name__"), str):
+            preferred = value.__name__.replace("<", "").replace(">", "") or preferred
+        return ast.Name(id=self.ns.bind(value, preferred), ctx=ast.Load())
+
+    def rewrite(self, node, ctx):
+        """A copy of a no-derivative expression with locals renamed and globals bound.
+
+        Items of tuples and dicts kept at compile time (``d['k']``, ``t[0]``, ``len(t)``) become the
+        variables or constants that hold them.
+        """
+        node = copy.deepcopy(node)
+        inner = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Lambda):
+                inner.update(a.arg for a in sub.args.args)
+            elif isinstance(sub, ast.comprehension):
+                inner.update(n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name))
+        reads = set()
+        done = set()  # nodes put in for container items: already in the generated module's names
+        normalizer = self
+
+        def static_name(n):
+            return isinstance(n, ast.Name) and n.id not in inner and ctx.rename.get(n.id) in normalizer.static
+
+        def tuple_node(container, where):
+            """A tuple kept at compile time, written out: ``(t_0, 3.0)``."""
+            elts = []
+            for item in container.items:
+                if isinstance(item, StaticTuple):
+                    elts.append(tuple_node(item, where))
+                elif isinstance(item, Var) and item.name not in normalizer.lists:
+                    reads.add(item.name)
+                    elts.append(ast.Name(id=item.name, ctx=ast.Load()))
+                elif isinstance(item, Const):
+                    elts.append(copy.deepcopy(item.node))
+                else:
+                    raise ctx.error(
+                        where,
+                        f"'{where.id}' holds a list, dict or function inside a tuple, which "
+                        "srcgrad.grad cannot pass here",
+                    )
+                done.update(id(n) for n in ast.walk(elts[-1]))
+            node = ast.Tuple(elts=elts, ctx=ast.Load())
+            done.add(id(node))
+            return node
+
+        class Items(ast.NodeTransformer):
+            def visit_Subscript(self, sub):
+                if static_name(sub.value) and isinstance(sub.slice, ast.Constant):
+                    container = normalizer.static[ctx.rename[sub.value.id]]
+                    key = sub.slice.value
+                    if isinstance(container, StaticDict):
+                        item = normalizer.entry(container, key, sub, ctx)
+                    elif type(key) is int and -len(container.items) <= key < len(container.items):
+                        item = container.items[key]
+                    else:
+                        raise ctx.error(sub, f"the tuple '{sub.value.id}' has no item {key!r}")
+                    if isinstance(item, Var) and item.name not in normalizer.lists:
+                        reads.add(item.name)
+                        new = ast.Name(id=item.name, ctx=ast.Load())
+                    elif isinstance(item, Const):
+                        new = copy.deepcopy(item.node)
+                    else:
+                        return self.generic_visit(sub)  # a nested container: refused below
+                    done.update(id(n) for n in ast.walk(new))
+                    return ast.copy_location(new, sub)
+                return self.generic_visit(sub)
+
+            def visit_Name(self, name):
+                container = normalizer.static.get(ctx.rename.get(name.id)) if static_name(name) else None
+                if isinstance(container, StaticTuple) and isinstance(name.ctx, ast.Load):
+                    return ast.copy_location(tuple_node(container, name), name)
+                return name
+
+            def visit_Call(self, call):
+                if (
+                    isinstance(call.func, ast.Name)
+                    and call.func.id == "len"
+                    and "len" not in ctx.rename
+                    and len(call.args) == 1
+                    and not call.keywords
+                    and static_name(call.args[0])
+                ):
+                    container = normalizer.static[ctx.rename[call.args[0].id]]
+                    if isinstance(container, StaticDict) and container.present != set(container):
+                        raise ctx.error(
+                            call,
+                            f"len({call.args[0].id}): some keys of the dict may be missing "
+                            "here (set only inside a branch or loop above)",
+                        )
+                    size = len(container.items if isinstance(container, StaticTuple) else container)
+                    return ast.copy_location(ast.Constant(value=size), call)
+                return self.generic_visit(call)
+
+        if any(static_name(n) for n in ast.walk(node)):
+            node = Items().visit(node)
+        for sub in ast.walk(node):
+            if id(sub) in done:
+                continue
+            if isinstance(sub, ast.Name) and sub.id not in inner:
+                if sub.id in ctx.rename:
+                    if ctx.rename[sub.id] in self.static:
+                        raise ctx.error(
+                            sub,
+                            f"'{sub.id}' holds a tuple or dict built in the function, which "
+                            "srcgrad.grad keeps only while compiling: use its items "
+                            f"({sub.id}[0], {sub.id}['key']) or len({sub.id})",
+                        )
+                    sub.id = ctx.rename[sub.id]
+                    reads.add(sub.id)
+                elif sub.id in ctx.local_funcs:
+                    raise ctx.error(sub, f"the local function '{sub.id}' can only be called here")
+                else:
+                    value = self.resolve_global(sub.id, sub, ctx)
+                    sub.id = self.global_name(sub.id, value, ctx)
+        return node, frozenset(reads)
+
+    def global_name(self, name, value, ctx):
+        """The generated module's name for the user's global ``name`` (its own name when possible)."""
+        if ctx.scope is self.parsed.scope:
+            return self.ns.bind_global(name, value)
+        return self.ns.bind(value, name)
+
+    def global_ref(self, name, value, ctx):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return self.const_node(value, name)
+        return ast.Name(id=self.global_name(name, value, ctx), ctx=ast.Load())
+
+    def const_expr(self, node, ctx):
+        rewritten, reads = self.rewrite(node, ctx)
+        if reads:
+            raise ctx.error(node, "a default value may not depend on local variables")
+        return rewritten
+
+    def nondiff(self, node, ctx):
+        rewritten, reads = self.rewrite(node, ctx)
+        return NonDiff(rewritten, reads)
+
+    def shown(self, var):
+        """How the user's code spells variable ``var`` (``d['b']`` for ``d_b``; a helper's ``a`` for ``a_2``)."""
+        return self.display.get(var, var)
+
+    def renamed(self, user, var):
+        """Record that the user's ``user`` is the variable ``var`` (renamed apart, or an item)."""
+        self.display[var] = user
+        return var
+
+    def static_value(self, node, ctx):
+        """The value of a name or attribute chain that does not involve local variables."""
+        if isinstance(node, ast.Name):
+            if node.id in ctx.local_funcs:
+                return ctx.local_funcs[node.id]
+            if ctx.rename.get(node.id) in self.static_args:  # a function argument of this specialisation
+                return self.static_args[ctx.rename[node.id]]
+            if node.id in ctx.rename:
+                return NOT_STATIC
+            value = ctx.scope.lookup(node.id)
+            return NOT_STATIC if Scope.missing(value) else value
+        if isinstance(node, ast.Attribute):
+            base = self.static_value(node.value, ctx)
+            if base is NOT_STATIC or isinstance(base, LocalFunction):
+                return NOT_STATIC
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                raise ctx.error(node, f"{ast.unparse(node)} does not exist") from None
+        if isinstance(node, ast.Constant):
+            return node.value
+        return NOT_STATIC
+
+    def static_callee(self, func, ctx):
+        value = self.static_value(func, ctx)
+        if value is NOT_STATIC:
+            if isinstance(func, ast.Name) and func.id not in ctx.rename:
+                raise ctx.error(func, f"name '{func.id}' is not defined")
+            raise ctx.error(func, "calling a value computed inside the function is not supported")
+        return value
+
+
+class _NotStatic:
+    pass
+
+
+NOT_STATIC = _NotStatic()
+
+
+def atom_node(a):
+    return copy.deepcopy(a.node) if isinstance(a, Const) else ast.Name(id=a.name, ctx=ast.Load())

@@ -1,0 +1,244 @@
+"""Normalize, inlining: a call of the user's own function becomes its body.
+
+Guarantees (``Inlining``, a mixin of ``Normalizer``):
+
+* a call of a Python function (same module, imported, nested, a lambda, a function argument of this
+  specialisation, a rule-table adaptor, a compiled gradient for higher order) is replaced by its body: its
+  locals renamed apart, positional, keyword and default arguments bound, its returns lowered to one result;
+* a function inlined from another file takes the call's line, for messages and comments;
+* each inlined function's scope and defaults join the dependencies the cache checks;
+* a recursive call is a ``UserCall``, differentiated by the callee's own generated gradient at run time; a
+  recursive nested function is lifted to a function of its own, the enclosing locals it reads passed by
+  keyword;
+* generators, coroutines, ``*args``/``**kwargs`` parameters, and containers passed to a recursive call are
+  refused at the line.
+"""
+
+import ast
+import inspect
+import types
+
+from .. import fence
+from ..ir import (
+    Const,
+    UserCall,
+    Var,
+)
+from ..parse import Scope, free_names, lift_function, parse_function
+from .core import Ctx, DictLiteral, LocalFunction, StaticDict, local_names
+
+_LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
+
+
+class _FunctionDefaults:
+    """Lets the cache notice an inlined helper whose defaults changed: a ``deps`` container whose
+    ``get(attribute)`` is the helper's ``__defaults__`` or ``__kwdefaults__`` now, or a fresh object when
+    ``__kwdefaults__`` is the dict seen at transformation but one of its entries was set since."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.kw = dict(fn.__kwdefaults__ or {})
+
+    def get(self, name, default=None):
+        value = getattr(self.fn, name, default)
+        if (
+            name == "__kwdefaults__"
+            and value is not None
+            and (value.keys() != self.kw.keys() or any(value[k] is not v for k, v in self.kw.items()))
+        ):
+            return object()
+        return value
+
+
+class Inlining:
+    """Calls of the user's own functions, inlined; recursive calls kept as calls."""
+
+    def inline(self, callee, e, ctx, args=None, kwargs=None):
+        """Inline a call of the user's own function; returns its result (an atom or a tuple of atoms)."""
+        if args is None:
+            args = [self.expr(a, ctx) for a in e.args]
+            kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        if isinstance(callee, LocalFunction):
+            node, outer = callee.node, callee.ctx
+            parsed, scope = outer.parsed, outer.scope
+            defaults_src = ("ast", node.args.defaults, outer, node.args.kw_defaults)
+            code_key = node
+            if isinstance(node, ast.Lambda):
+                node = ast.FunctionDef(
+                    name="lambda_",
+                    args=node.args,
+                    body=[ast.copy_location(ast.Return(value=node.body), node.body)],
+                    decorator_list=[],
+                    returns=None,
+                    type_comment=None,
+                )
+                ast.copy_location(node, callee.node)
+            base_rename = dict(outer.rename)
+            local_funcs = dict(outer.local_funcs)
+        else:
+            code_key = callee.__code__
+            if code_key in self.inline_stack:
+                # Recursion: differentiate the callee with its own generated gradient at run time.
+                self.no_containers(args, kwargs, e, ctx)
+                return UserCall(callee, self.callee_node(e.func, callee, ctx), args, kwargs)
+            if callee.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE):
+                raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
+            parsed = parse_function(callee)
+            fence.check(parsed)
+            node, scope = parsed.node, parsed.scope
+            self.deps.append(scope)
+            defaults_src = ("values", callee.__defaults__ or (), None, callee.__kwdefaults__ or {})
+            scope.deps.append(("global", _FunctionDefaults(callee), "__defaults__", callee.__defaults__))
+            scope.deps.append(("global", _FunctionDefaults(callee), "__kwdefaults__", callee.__kwdefaults__))
+            base_rename = {}
+            local_funcs = {}
+        if code_key in self.inline_stack:
+            self.no_containers(args, kwargs, e, ctx)
+            return self.lift_recursive(callee, e, ctx, args, kwargs)
+        a = node.args
+        if a.vararg or a.kwarg:
+            raise ctx.error(e, "calling a function with *args/**kwargs parameters is not supported")
+        params = [p.arg for p in a.posonlyargs + a.args]
+        kwonly = [p.arg for p in a.kwonlyargs]
+        names = local_names(node)
+        rename = dict(base_rename)
+        for n in names:
+            rename[n] = self.renamed(n, self.namer.fresh(n))
+        same_file = parsed.filename == self.parsed.filename
+        call_lineno = None if same_file else self.line(e, ctx)
+        inner = Ctx(parsed, rename, scope, local_funcs, call_lineno=call_lineno, fdef=node)
+        # Bind the arguments.
+        if len(args) > len(params):
+            raise ctx.error(e, f"too many arguments for {node.name}")
+        bound = dict(zip(params, args))
+        positional_only = {p.arg for p in a.posonlyargs}
+        for k, v in kwargs.items():
+            if k not in params + kwonly or k in bound or k in positional_only:
+                raise ctx.error(e, f"unexpected or repeated keyword argument '{k}' for {node.name}")
+            bound[k] = v
+        kind, defaults, dctx, kw_defaults = defaults_src
+        if kind == "ast":  # a nested def or lambda: kw_defaults lines up with kwonly, None where there is none
+            kw_defaults = {p: d for p, d in zip(kwonly, kw_defaults) if d is not None}
+        first_default = len(params) - len(defaults)
+        for j, p in enumerate(params + kwonly):
+            if p in bound:
+                continue
+            if j < len(params):
+                if j < first_default:
+                    raise ctx.error(e, f"missing argument '{p}' for {node.name}")
+                d = defaults[j - first_default]
+            elif p in kw_defaults:
+                d = kw_defaults[p]
+            else:
+                raise ctx.error(e, f"missing keyword-only argument '{p}' for {node.name}")
+            bound[p] = Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p))
+        assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for p in params + kwonly:
+            v = bound[p]
+            if isinstance(v, Var) and p not in assigned:
+                rename[p] = v.name
+            elif isinstance(v, LocalFunction):
+                local_funcs[p] = v
+            else:
+                self.store(rename[p], v, e, inner)
+        self.inline_stack.append(code_key)
+        saved, self.out = self.out, []
+        try:
+            self.block(node.body, inner)
+            body, result = self.lower_returns(self.out, inner, top=False)
+        finally:
+            self.out = saved
+            self.inline_stack.pop()
+        self.out.extend(body)
+        return result
+
+    def lift_recursive(self, callee, e, ctx, args, kwargs):
+        """The recursive call of a nested function: a ``UserCall`` of it lifted to a function of its own.
+
+        The enclosing function's locals it reads become keyword arguments
+        (``fact(x, n - 1, w=w)``), so gradients reach them too.
+        """
+        node, dctx = callee.node, callee.ctx
+        name = node.name if isinstance(node, ast.FunctionDef) else getattr(e.func, "id", "lambda_")
+        selves = {n for n, f in dctx.local_funcs.items() if f.node is node} | {name}
+        extras, values = {}, {}
+        for n in free_names(node):
+            if n in selves:
+                continue
+            if n in dctx.local_funcs:
+                raise ctx.error(
+                    e,
+                    f"the recursive nested function {name} calls the nested function {n}: define them at module level",
+                )
+            if n in dctx.rename:
+                v = self.expr_Name(ast.Name(id=n, ctx=ast.Load()), dctx)
+                if not isinstance(v, (Var, Const)) or (isinstance(v, Var) and v.name in self.lists):
+                    raise ctx.error(
+                        e,
+                        f"the recursive nested function {name} reads '{n}', a tuple, list or "
+                        "dict of the enclosing function, which its recursive calls cannot pass on: "
+                        "pass the items it needs as arguments",
+                    )
+                extras[n] = v
+            else:
+                value = dctx.scope.lookup(n)
+                if not Scope.missing(value):
+                    values[n] = value
+        for sub in ast.walk(node):
+            base = sub.target if isinstance(sub, ast.AugAssign) else sub
+            while isinstance(base, (ast.Subscript, ast.Attribute)) and isinstance(base.ctx, ast.Store):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in extras and base is not sub:
+                raise ctx.error(
+                    sub,
+                    f"the recursive nested function {name} writes into '{base.id}' of the "
+                    "enclosing function: pass it as an argument and return the new value",
+                )
+        lifted = self.__dict__.setdefault("_lifted", {})
+        fn = lifted.get(node)
+        if fn is None:
+            outer = dctx.parsed.fn
+            fn = lifted[node] = lift_function(
+                node,
+                name,
+                list(extras),
+                values,
+                dctx.parsed.filename,
+                dctx.parsed.lines,
+                module=getattr(outer, "__module__", None),
+                qualname=f"{getattr(outer, '__qualname__', '')}.<locals>.{name}",
+            )
+        return UserCall(fn, self.const_node(fn, name), args, {**kwargs, **extras})
+
+    def no_containers(self, args, kwargs, e, ctx):
+        """A recursive call is made at run time: it cannot take a tuple, dict or list the compiler keeps."""
+        for a in list(args) + list(kwargs.values()):
+            if isinstance(a, (tuple, StaticDict, DictLiteral)) or (isinstance(a, Var) and a.name in self.lists):
+                raise ctx.error(
+                    e, "passing a tuple, dict or list to a recursive call is not supported; pass its items as arguments"
+                )
+
+
+class Dependencies:
+    """What a transformation depends on besides the scopes it read (``Scope.deps``'s form)."""
+
+    def __init__(self, deps):
+        self.deps = list(deps)
+
+
+def is_derivative(obj):
+    """True for a ``GradFunction`` or ``JVPFunction`` (without importing them: ``api`` knows them)."""
+    return type(obj).__module__ == "srcgrad.compiler.api" and callable(getattr(obj, "inline_target", None))
+
+
+def inlinable(fn):
+    if not isinstance(fn, types.FunctionType):
+        return False
+    module = getattr(fn, "__module__", "") or ""
+    if module.startswith(_LIBRARY_PREFIXES):
+        return False
+    if module.startswith("srcgrad.rules"):
+        # a VJP or helper of the rule table written as a def (numpy over primitives with rules, by the table's
+        # contract): differentiated through when generated code calls it (higher order)
+        return not fn.__name__.startswith("_")
+    return True
