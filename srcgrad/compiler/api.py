@@ -41,6 +41,7 @@ from .tracebacks import annotate
 from .wrapping import WrappedOriginal, Wrt, resolve_wrt
 from .ir import Assign, walk_stmts
 from .parse import parse_function
+from .reverse.liveness import resolve_markers
 
 __all__ = [
     "grad",
@@ -385,7 +386,6 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
 def dump_ir(normal, namer, ns):
     """The normalized program as readable text (for the debug switch)."""
     r = reverse_pass.Reverse(normal, activity.Activity(), [], Namer(), ns)
-    r._counters, r.last_line = {}, {False: None, True: None}
     body = r.forward(normal.body, 0, set(normal.params))
     ret = normal.body[-1].value
     body.append(ast.Return(value=ast.Name(id=ret.name, ctx=ast.Load()) if hasattr(ret, "name") else ret.node))
@@ -400,7 +400,7 @@ def dump_ir(normal, namer, ns):
             kwarg=None,
             defaults=[],
         ),
-        body=reverse_pass._resolve_markers(body, set(), r),
+        body=resolve_markers(body, set(), r),
         decorator_list=[],
         returns=None,
         type_comment=None,

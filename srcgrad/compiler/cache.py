@@ -9,7 +9,7 @@ transformations made for it, least recently used keys dropped first.
 
 import threading
 
-from ..rules.registry import _TABLE_VERSION
+from ..rules.registry import table_version
 
 __all__ = [
     "CACHE",
@@ -85,10 +85,10 @@ class Compiled:
         self.scalar_out = False
         self.dout_name = "dout"  # the generated function's keyword for the output cotangent
         self.inplace = True  # whether the function writes into an array in place (then shared arguments matter)
-        self.table_version = _TABLE_VERSION[0]
+        self.table_version = table_version()
 
     def fresh(self, fn=None):
-        if self.table_version != _TABLE_VERSION[0]:
+        if self.table_version != table_version():
             return False  # a rule changed since: its old body is inlined in self.fn
         for kind, container, name, value in self.deps:
             if kind == "rootcell":

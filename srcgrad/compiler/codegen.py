@@ -15,7 +15,7 @@ import itertools
 import linecache
 import warnings
 
-from .reverse import SourceLine, is_marker
+from .reverse.markers import SourceLine, is_marker
 
 try:  # astor prints the code; on Python 3.12+ it touches ast.Num at import (a DeprecationWarning, and 3.14 drops it)
     with warnings.catch_warnings():

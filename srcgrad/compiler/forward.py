@@ -45,7 +45,8 @@ from .ir import (
 )
 from .parse import error_at
 from .nodes import assign as _assign, atom_node as _atom_node, call as _call, name as _name, stmt_reads
-from .reverse import Reverse, refuse_higher_order
+from .reverse import Reverse
+from .reverse.adjoints import refuse_higher_order
 from .shapes import unstretched
 from ..rules.helpers import broadcast_like
 

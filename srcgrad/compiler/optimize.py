@@ -36,7 +36,7 @@ import numpy as np
 
 from .astwalk import Transformer, walk
 from .ir import clone
-from .reverse import is_marker
+from .reverse.markers import is_marker
 
 __all__ = ["optimize"]
 

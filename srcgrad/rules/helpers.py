@@ -133,7 +133,7 @@ SHAPE_ARGS[unreduce] = frozenset({1})
 SHAPE_ARGS[broadcast_like] = frozenset({1})
 
 
-def _callee(node, namespace):
+def callee(node, namespace):
     """The object a call's function expression names (``np.zeros_like``, ``shape_of``), or None."""
     parts = []
     while isinstance(node, ast.Attribute):
@@ -183,7 +183,7 @@ def shape_only_params(func):
     shape_uses = set()
     for call in ast.walk(node):
         if isinstance(call, ast.Call):
-            positions = SHAPE_ARGS.get(_callee(call.func, func.__globals__), ())
+            positions = SHAPE_ARGS.get(callee(call.func, func.__globals__), ())
             for pos in positions:
                 if pos < len(call.args) and isinstance(call.args[pos], ast.Name):
                     shape_uses.add(id(call.args[pos]))

@@ -1,0 +1,257 @@
+"""Reverse, lists: the adjoints (and tangents) of the statements and values that work on lists.
+
+Guarantees (``ListAdjoints``, a mixin of ``Reverse``):
+
+* a list's adjoint is the list of its items' adjoints, zeros made when it is first needed;
+* the adjoint of ``lst.append(v)`` pops the item back off, ``v`` taking the popped adjoint; that of
+  ``v = lst.pop()`` puts the item and its adjoint back;
+* the adjoint of ``lst[i] = v`` puts the old item back, gives ``v`` the slot's adjoint and zeroes the slot
+  (forward mode: the tangent is written into the slot);
+* ``ListNew`` gives each item its slot, ``ListGet`` adds into one slot, and a stack, concatenation or sum of
+  a list gives each item its part by the rule's VJP (``np.hstack``/``np.vstack`` by the items' static rank,
+  or when the code runs).
+"""
+
+import ast
+
+import numpy as np
+
+from ...rules import unbroadcast
+from .. import inline
+from ..ir import (
+    Append,
+    Assign,
+    Const,
+    ListGet,
+    ListNew,
+    ListReduce,
+    ListSet,
+    Var,
+    clone,
+    walk_stmts,
+)
+from ..nodes import (
+    assign as _assign,
+    atom_node as _atom_node,
+    call as _call,
+    name as _name,
+)
+from .markers import RestoreItems, marker_stmt
+
+
+class ListAdjoints:
+    """The adjoints of list statements and list values."""
+
+    def adjoint_list_set(self, s, state):
+        """``lst[i] = v``: ``dv += dlst[i]``; the old item is put back and its adjoint starts at zero."""
+        out = self.line_marker(s.lineno, True)
+        restore = [marker_stmt(RestoreItems(s.lst, clone(s.idx.node), key=id(s)))]
+        if s.lst not in self.act.active or s.lst not in state:
+            return out + restore
+        slot = ast.Subscript(value=_name(self.adj(s.lst)), slice=clone(s.idx.node), ctx=ast.Load())
+        if isinstance(s.item, Var) and s.item.name in self.act.active:
+            self.accumulate(s.item.name, slot, state, out)
+        old = ast.Subscript(value=_name(s.lst), slice=clone(s.idx.node), ctx=ast.Load())
+        zero = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), old)
+        return out + restore + [list_slot_assign(self.adj(s.lst), s.idx, zero)]
+
+    def list_set_tangent(self, s, state):
+        """Forward mode of ``lst[i] = v``: ``dlst[i] = dv`` (used by ``forward.Forward``, kept beside the adjoint)."""
+        out = [list_slot_assign(s.lst, s.idx, _atom_node(s.item))]
+        item_active = isinstance(s.item, Var) and s.item.name in state and s.item.name in self.act.active
+        if s.lst not in self.act.active:
+            return out
+        if s.lst not in state:
+            if not item_active:
+                return out
+            out.append(_assign(self.adj(s.lst), self.zero(s.lst)))  # the list had a zero tangent so far
+            state.add(s.lst)
+        if item_active:
+            tangent = _name(self.adj(s.item.name))
+        elif isinstance(s.item, Var):
+            tangent = self.zero(s.item.name)
+        else:
+            tangent = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _atom_node(s.item))
+        out.append(list_slot_assign(self.adj(s.lst), s.idx, tangent))
+        return out
+
+    def adjoint_list_pop(self, s, state):
+        """``v = lst.pop()``: the item goes back on the list (the adjoints before it see the list as it was), and
+        ``v``'s adjoint (zero when it has none) on the list's adjoint, where ``lst.append``'s adjoint takes it."""
+        v, lst = s.target, s.value.lst.name
+        out = self.line_marker(s.lineno, True)
+        if lst in self.act.active and lst not in state:  # zeros for the list as the pop left it
+            out.append(_assign(self.adj(lst), self.zero(lst)))
+            state.add(lst)
+        out.append(ast.Expr(value=_call(ast.Attribute(value=_name(lst), attr="append", ctx=ast.Load()), _name(v))))
+        if lst in self.act.active:
+            dl = self.adj(lst)
+            dv = _name(self.adj(v)) if v in state and v in self.act.active else self.zero(v)
+            out.append(ast.Expr(value=_call(ast.Attribute(value=_name(dl), attr="append", ctx=ast.Load()), dv)))
+        state.discard(v)
+        return out
+
+    def adjoint_append(self, s, state):
+        out = self.line_marker(s.lineno, True)
+        pop = _call(ast.Attribute(value=_name(s.lst), attr="pop", ctx=ast.Load()))
+        out.append(ast.Expr(value=pop))
+        if s.lst in state:
+            dpop = _call(ast.Attribute(value=_name(self.adj(s.lst)), attr="pop", ctx=ast.Load()))
+            if isinstance(s.item, Var) and s.item.name in self.act.active:
+                self.accumulate(s.item.name, dpop, state, out)
+            else:
+                out.append(ast.Expr(value=dpop))
+        return out
+
+    def resolve_hvstack(self, value):
+        """``np.hstack``/``np.vstack`` as the stack or concatenate they are for the elements' (static) rank, or
+        ``None`` when the ranks are not known (or differ)."""
+        from ...rules.shape import concatenate_args, stack_args
+
+        lst = value.lst.name
+        items = []
+        for st in walk_stmts(self.fn.body):
+            if isinstance(st, Assign) and st.target == lst and isinstance(st.value, ListNew):
+                items += st.value.items
+            elif isinstance(st, (Append, ListSet)) and st.lst == lst:
+                items.append(st.item)
+        ranks = {self.rank_of(a) for a in items}
+        if len(ranks) != 1 or None in ranks or 0 in ranks:
+            return None  # decided when the code runs (see runtime.stacked_piece)
+        rank = ranks.pop()
+        if value.kind == "hstack":
+            kind, prim, axis = "concatenate", concatenate_args, (0 if rank == 1 else 1)
+        else:
+            kind, prim, axis = ("stack", stack_args, 0) if rank == 1 else ("concatenate", concatenate_args, 0)
+        return ListReduce(kind, prim, value.node, value.lst, {"axis": Const(ast.Constant(value=axis))})
+
+    def rank_of(self, a):
+        """The static number of axes of a list item, or ``None``: from the shapes activity found, or for a
+        constant naming module-level data (``G[1:3]``, no calls), from its value."""
+        shape = self.shape_of(a)
+        if shape is not None:
+            return len(shape)
+        if isinstance(a, Const) and all(
+            isinstance(
+                n,
+                (
+                    ast.Name,
+                    ast.Attribute,
+                    ast.Subscript,
+                    ast.Constant,
+                    ast.Slice,
+                    ast.Tuple,
+                    ast.UnaryOp,
+                    ast.USub,
+                    ast.Load,
+                ),
+            )
+            for n in ast.walk(a.node)
+        ):
+            names = {n.id for n in ast.walk(a.node) if isinstance(n, ast.Name)}
+            if names <= set(self.ns.values):
+                try:
+                    code = compile(ast.fix_missing_locations(ast.Expression(body=clone(a.node))), "<rank>", "eval")
+                    return np.ndim(eval(code, {n: self.ns.values[n] for n in names}))
+                except Exception:
+                    return None
+        return None
+
+    def list_contribs(self, value, v, d, state, out):
+        """Adjoints of the list-valued forms (``ListNew``, ``ListGet``, ``ListReduce``)."""
+        if isinstance(value, ListNew):
+            for k, a in enumerate(value.items):
+                if isinstance(a, Var) and a.name in self.act.active:
+                    item = ast.Subscript(value=_name(d), slice=ast.Constant(value=k), ctx=ast.Load())
+                    self.accumulate(a.name, item, state, out)
+            return
+        lst = value.lst.name
+        if lst not in self.act.active:
+            return
+        dl = self.adj(lst)
+        if isinstance(value, ListGet):
+            if lst not in state:
+                out.append(_assign(dl, self.zero(lst)))
+                state.add(lst)
+            slot = lambda ctx: ast.Subscript(value=_name(dl), slice=clone(value.idx.node), ctx=ctx)  # noqa: E731
+            out.append(
+                ast.Assign(
+                    targets=[slot(ast.Store())],
+                    value=ast.BinOp(left=slot(ast.Load()), op=ast.Add(), right=_name(d)),
+                    lineno=0,
+                )
+            )
+            return
+        e = self.namer.fresh("e")
+        if value.kind in ("hstack", "vstack"):
+            value = self.resolve_hvstack(value) or value
+        if value.kind in ("hstack", "vstack", "column_stack", "dstack"):  # ranks known at run time: blocks, reshaped
+            from ..runtime import stacked_piece
+
+            k = self.namer.fresh("k")
+            elt = _call(
+                self.ns.bind(stacked_piece, "stacked_piece"),
+                _name(d),
+                _name(lst),
+                _name(k),
+                ast.Constant(value=value.kind),
+            )
+            rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
+            new = ast.ListComp(
+                elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[], is_async=0)]
+            )
+        elif value.kind == "sum":
+            shape = _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(e))
+            elt = _call(self.ns.bind(unbroadcast, "unbroadcast"), _name(d), shape)
+            new = ast.ListComp(
+                elt=elt, generators=[ast.comprehension(target=_name(e, True), iter=_name(lst), ifs=[], is_async=0)]
+            )
+        else:
+            k = self.namer.fresh("k")
+            rule = value.prim.__dict__.get("_rule") or __import__("srcgrad.rules", fromlist=["get_rule"]).get_rule(
+                value.prim
+            )
+            vjp = rule.vjps[-1]
+            t = inline.template(vjp)
+            kwargs = {name: clone(a.node) for name, a in value.kwargs.items()}
+            got = None
+            if t is not None and t.vararg:
+                operands = {t.params[0]: _name(d), t.params[1]: _name(v), t.vararg: _name(lst), "argnum": _name(k)}
+                operands.update(kwargs)
+                got = inline.instantiate(t, operands, self.ns, self.namer, self.literal)
+            if got is not None and not got[0]:
+                elt = got[1]
+            else:
+                fname = self.ns.bind(vjp, f"{rule.name}_vjp")
+                elt = ast.Call(
+                    func=_name(fname),
+                    args=[_name(d), _name(v), ast.Starred(value=_name(lst), ctx=ast.Load())],
+                    keywords=[ast.keyword(arg=n, value=x) for n, x in kwargs.items()]
+                    + [ast.keyword(arg="argnum", value=_name(k))],
+                )
+            rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
+            new = ast.ListComp(
+                elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[], is_async=0)]
+            )
+        if lst in state:
+            a, b = self.namer.fresh("a"), self.namer.fresh("b")
+            new = ast.ListComp(
+                elt=ast.BinOp(left=_name(a), op=ast.Add(), right=_name(b)),
+                generators=[
+                    ast.comprehension(
+                        target=ast.Tuple(elts=[_name(a, True), _name(b, True)], ctx=ast.Store()),
+                        iter=_call(self.ns.bind(zip, "zip"), _name(dl), new),
+                        ifs=[],
+                        is_async=0,
+                    )
+                ],
+            )
+        out.append(_assign(dl, new))
+        state.add(lst)
+
+
+def list_slot_assign(lst, idx, value):
+    """``lst[idx] = value``."""
+    return ast.Assign(
+        targets=[ast.Subscript(value=_name(lst), slice=clone(idx.node), ctx=ast.Store())], value=value, lineno=0
+    )
