@@ -39,7 +39,7 @@ import sys
 
 from .errors import SrcgradError
 
-__all__ = ["AmbiguousMethodError", "set_method_meanings", "get_method_meanings", "resolve"]
+__all__ = ["AmbiguousMethodError", "set_method_meanings", "get_method_meanings", "resolve", "pytorch_here"]
 
 _CHOICES = ("refuse", "numpy", "pytorch")
 _SETTING = ["refuse"]
@@ -120,9 +120,27 @@ def resolve(call, numpy_form, pytorch_form, difference):
     )
 
 
+def pytorch_here():
+    """Whether the code calling into srcgrad now reads Tensors as PyTorch's, for what differs silently.
+
+    Augmented assignment on a 0-d Tensor, ``@=``, ``x[i]`` of a single element and ``x.flatten()``
+    behave as numpy's (rebind, in place, a copy, a copy) or as PyTorch's (in place, rebind, a 0-d
+    view, maybe a view). PyTorch's hold when chosen for the process (``set_method_meanings("pytorch")``,
+    ``srcgrad run``) or, with no meaning chosen, in a module that binds srcgrad to ``torch``: the same
+    rule as ``resolve``'s, so an import-renamed program computes what it computes under ``srcgrad run``.
+
+    Returns:
+        True for PyTorch's behaviour, False for numpy's.
+    """
+    which = _SETTING[0]
+    if which != "refuse":
+        return which == "pytorch"
+    return _called_from_ported_module()
+
+
 def _called_from_ported_module():
     """Whether the first caller outside srcgrad runs in a module that binds srcgrad to the name ``torch``."""
-    frame = sys._getframe(2)
+    frame = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__")
         if not (isinstance(module, str) and (module == "srcgrad" or module.startswith("srcgrad."))):

@@ -701,7 +701,8 @@ class Tensor(_TensorMath, _TensorMethods):
     # as ``a[0, ...]``, is an array in numpy too, and changes in place): otherwise ``s = np.sum(x);
     # parts = [s]; parts[0] += 1.0`` would change ``s`` too, which numpy never does. A leaf that requires
     # grad is still changed in place (``p -= lr * p.grad`` under no_grad, PyTorch's manual SGD), and with
-    # set_method_meanings("pytorch") (srcgrad run) every 0-d Tensor is, as in PyTorch. ``add_`` always is.
+    # PyTorch's meanings (srcgrad run, or a module importing srcgrad as torch: meanings.pytorch_here) every
+    # 0-d Tensor is, as in PyTorch. ``add_`` always is.
 
     def __iadd__(self, other):
         return self + other if self._scalar_like() else self.add_(other)
@@ -728,19 +729,19 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def __imatmul__(self, other):
         # numpy's ndarray changes in place (the product must keep its shape); PyTorch's Tensor has no
-        # in-place @= and rebinds, which srcgrad run (PyTorch's meanings) keeps.
-        if _meanings.get_method_meanings() == "pytorch":
+        # in-place @= and rebinds, which srcgrad run and a module importing srcgrad as torch keep.
+        if _meanings.pytorch_here():
             return self @ other
         return self._inplace(np.matmul, other)
 
     def _scalar_like(self):
         """True when augmented assignment rebinds this Tensor (0-d, not a leaf that requires grad, and
-        PyTorch's meaning not chosen)."""
+        not PyTorch's meaning: ``meanings.pytorch_here``)."""
         return (
             self._value.ndim == 0
             and self._base is None
             and not (self.requires_grad and self.grad_fn is None)
-            and _meanings.get_method_meanings() != "pytorch"
+            and not _meanings.pytorch_here()
         )
 
     # -- conversions -------------------------------------------------------------------

@@ -144,7 +144,7 @@ class TensorMath:
     def __getitem__(self, index):
         index = _raw_index(index)
         result = _record(operator.getitem, (self, index), {})
-        if type(result._value) is not np.ndarray and _meanings.get_method_meanings() == "pytorch":
+        if type(result._value) is not np.ndarray and _meanings.pytorch_here():
             # numpy's x[i] is a scalar (a copy), PyTorch's a 0-d view: under PyTorch's meanings, v = x[i];
             # v += 1 (or v.add_(1)) writes into x, so the item is taken as numpy's 0-d view x[i, ...]
             result = _record(operator.getitem, (self, (index if type(index) is tuple else (index,)) + (...,)), {})

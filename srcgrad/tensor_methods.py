@@ -66,14 +66,14 @@ class TensorMethods:
     def flatten(self, start_dim=None, end_dim=-1, *, order=None):
         """Merge dimensions ``start_dim..end_dim`` into one (PyTorch's); with no dimensions, a 1-D copy.
 
-        ``x.flatten()`` and numpy's ``x.flatten(order)`` return a copy, as numpy promises (PyTorch's may
-        be a view or a copy, so a copy serves both).
+        ``x.flatten()`` and numpy's ``x.flatten(order)`` return a copy, as numpy promises; under PyTorch's
+        meanings (``meanings.pytorch_here``) ``x.flatten()`` is a reshape, a view where PyTorch's is one.
         """
         if isinstance(start_dim, str) or order is not None:
             order = start_dim if isinstance(start_dim, str) else order
             return _record(np.copy, (_record(np.ravel, (self,), {"order": order}),), {})
         if start_dim is None:
-            if end_dim == -1 and _meanings.get_method_meanings() != "pytorch":
+            if end_dim == -1 and not _meanings.pytorch_here():
                 return _record(np.copy, (self.reshape(-1),), {})
             start_dim = 0
         shape = self.shape

@@ -259,3 +259,38 @@ def test_the_module_that_makes_the_call_decides(tmp_path):
     caller = _module(tmp_path, "numpy_caller", "import numpy as np", "helper.call(x)")
     caller.helper = ported_helper
     assert caller.call(sg.tensor(X0)).item() == pytest.approx(np.std(X0, ddof=1))
+
+
+SILENT = """{imports}
+
+
+def run(x, m):
+    item = x[1]
+    item += 10.0  # PyTorch: x[1] is a 0-d view, changed in place; numpy: a scalar, rebound
+    total = x.sum()
+    alias = total
+    total += 1.0  # PyTorch: in place, so alias changes too; numpy: rebinds total only
+    product = m
+    product @= m  # PyTorch: rebinds product; numpy: changes m in place
+    return x, alias, m
+"""
+
+
+@pytest.mark.parametrize(
+    "imports, pytorchs", [("import srcgrad as torch", True), ("import srcgrad as sg", False), ("torch = None", False)]
+)
+def test_what_differs_silently_follows_the_same_module_rule(imports, pytorchs, tmp_path):
+    path = tmp_path / f"silent_{pytorchs}_{len(imports)}.py"
+    path.write_text(SILENT.format(imports=imports))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    m0 = np.array([[1.0, 2.0], [0.0, 1.0]])
+    x, alias, m = module.run(sg.tensor([1.0, 2.0, 3.0]), sg.tensor(m0))
+    if pytorchs:  # what PyTorch computes (and srcgrad run)
+        assert x.tolist() == [1.0, 12.0, 3.0] and alias.item() == 17.0 and np.array_equal(m.numpy(), m0)
+    else:  # what numpy computes on arrays
+        assert x.tolist() == [1.0, 2.0, 3.0] and alias.item() == 6.0 and np.array_equal(m.numpy(), m0 @ m0)
+    with sg.set_method_meanings("pytorch"):
+        x, alias, m = module.run(sg.tensor([1.0, 2.0, 3.0]), sg.tensor(m0))
+    assert x.tolist() == [1.0, 12.0, 3.0] and alias.item() == 17.0
