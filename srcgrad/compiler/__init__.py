@@ -1,6 +1,7 @@
 """The compiler (static mode): ``grad`` reads a numpy function's source and writes its gradient.
 
-The passes, in pipeline order, one module each:
+The passes, in pipeline order, one module each (``normalize`` and ``reverse`` are packages, a module per
+construct lowered and per job):
 
 ``parse`` -> ``fence`` -> ``normalize`` -> ``activity`` -> ``reverse`` (or
 ``forward`` for ``jvp``) -> ``optimize`` -> ``codegen``; ``naming`` and

@@ -35,7 +35,8 @@ from ..ir import (
     Var,
     While,
 )
-from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple, atom_node
+from ..nodes import atom_node
+from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple
 
 # Module-level values indexed like data: whatever the index, the item has no derivative
 _DATA = (np.ndarray, np.generic, list, tuple, dict, str, bytes, range, int, float, complex)

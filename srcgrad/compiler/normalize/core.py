@@ -396,7 +396,3 @@ class _NotStatic:
 
 
 NOT_STATIC = _NotStatic()
-
-
-def atom_node(a):
-    return copy.deepcopy(a.node) if isinstance(a, Const) else ast.Name(id=a.name, ctx=ast.Load())

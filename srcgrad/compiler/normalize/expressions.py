@@ -39,7 +39,8 @@ from ..ir import (
     Var,
 )
 from ..memory import out_given_positionally
-from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple, atom_node
+from ..nodes import atom_node
+from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple
 from .inlining import Dependencies, inlinable, is_derivative
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
