@@ -160,7 +160,7 @@ def peer_table(table):
         ours = "" if row.ours is None else _time(row.ours)
         theirs = "" if row.theirs is None else _time(row.theirs)
         goal = "" if row.goal is None else f"<= {row.goal}"
-        lines.append(f"| {row.name} | {row.peer} | {ours} | {theirs} | {row.ratio:.2f} | {goal} |")
+        lines.append(f"| {row.name.strip()} | {row.peer} | {ours} | {theirs} | {row.ratio:.2f} | {goal} |")
     return lines
 
 
@@ -182,29 +182,35 @@ def chart(table, path):
     except ImportError:
         return False
     shown = [row for row in table if row.ratio is not None]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.2), dpi=80)
-    ys = range(len(shown))
-    colors = ["#4c956c" if row.met or row.met is None else "#d1495b" for row in shown]
-    ax.barh(list(ys), [row.ratio for row in shown], color=colors, height=0.6)
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(shown) + 1.3), dpi=72)
+    ys = list(range(len(shown)))
+    colors = ["#999999" if row.met is None else "#4c956c" if row.met else "#d1495b" for row in shown]
+    ax.barh(ys, [row.ratio for row in shown], color=colors, height=0.6)
     for y, row in zip(ys, shown):
         if row.goal is not None:
-            ax.plot([row.goal, row.goal], [y - 0.4, y + 0.4], color="black", linewidth=2)
-        ax.text(row.ratio * 1.05, y, f"{row.ratio:.2f}x", va="center", fontsize=8)
+            ax.plot([row.goal, row.goal], [y - 0.42, y + 0.42], color="black", linewidth=2.5)
+        ax.text(max(row.ratio, row.goal or 0) * 1.04, y, f"{row.ratio:.2f}x", va="center", fontsize=9)
     ax.axvline(1.0, color="gray", linestyle=":", linewidth=1)
     ax.set_xscale("log")
-    ax.set_yticks(list(ys), [_short(row) for row in shown], fontsize=8)
+    values = [row.ratio for row in shown] + [row.goal for row in shown if row.goal is not None]
+    ax.set_xlim(min(values) * 0.8, max(values) * 1.4)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks([t for t in (0.25, 0.5, 1, 2, 4, 8) if min(values) * 0.8 <= t <= max(values) * 1.4])
+    ax.set_yticks(ys, [_label(row) for row in shown], fontsize=9)
     ax.invert_yaxis()
-    ax.set_xlabel("srcgrad time / peer time (log scale; black tick: target; green: met, red: missed)", fontsize=8)
+    ax.set_xlabel("srcgrad time / peer time (log scale)", fontsize=9)
+    ax.set_title("black tick: target; green: met, red: missed, gray: no target", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return True
 
 
-def _short(row):
-    name = row.name.replace("training step: ", "").replace(" (data in globals)", "")
-    name = name if len(name) <= 48 else name[:45] + "..."
-    return f"{name} (vs {row.peer})"
+def _label(row):
+    name = row.name.replace("training step: ", "").replace(" (data in globals)", " (globals)").strip()
+    name = name if len(name) <= 44 else name[:41] + "..."
+    return f"{name}\nvs {row.peer}"
 
 
 def _time(seconds):
