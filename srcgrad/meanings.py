@@ -110,7 +110,7 @@ def resolve(call, numpy_form, pytorch_form, difference):
     which = _SETTING[0]
     if which != "refuse":
         return which
-    if _called_from_ported_module():
+    if _ported(sys._getframe(1)):
         return "pytorch"
     raise AmbiguousMethodError(
         f"{call} means different things in numpy and PyTorch ({difference}), and srcgrad does not guess. "
@@ -120,7 +120,7 @@ def resolve(call, numpy_form, pytorch_form, difference):
     )
 
 
-def pytorch_here():
+def pytorch_here(depth=2):
     """Whether the code calling into srcgrad now reads Tensors as PyTorch's, for what differs silently.
 
     Augmented assignment on a 0-d Tensor, ``@=``, ``x[i]`` of a single element and ``x.flatten()``
@@ -129,22 +129,34 @@ def pytorch_here():
     ``srcgrad run``) or, with no meaning chosen, in a module that binds srcgrad to ``torch``: the same
     rule as ``resolve``'s, so an import-renamed program computes what it computes under ``srcgrad run``.
 
+    Args:
+        depth: how many frames above this call the user's code is when it calls srcgrad directly (2:
+            the caller of the method that asks). Only that frame is looked at, unless it is srcgrad's
+            own, so the question costs one frame lookup on these hot paths (``x[i]`` in a loop).
+
     Returns:
         True for PyTorch's behaviour, False for numpy's.
     """
     which = _SETTING[0]
     if which != "refuse":
         return which == "pytorch"
-    return _called_from_ported_module()
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:  # called with fewer frames above (from C code at the bottom of a thread)
+        return False
+    return _ported(frame)
 
 
-def _called_from_ported_module():
-    """Whether the first caller outside srcgrad runs in a module that binds srcgrad to the name ``torch``."""
-    frame = sys._getframe(1)
+_NO_MODULE = object()
+
+
+def _ported(frame):
+    """Whether the first frame from ``frame`` outward that is not srcgrad's runs in a module that binds
+    srcgrad to the name ``torch``."""
     while frame is not None:
-        module = frame.f_globals.get("__name__")
-        if not (isinstance(module, str) and (module == "srcgrad" or module.startswith("srcgrad."))):
-            srcgrad = sys.modules.get("srcgrad")
-            return srcgrad is not None and frame.f_globals.get("torch") is srcgrad
+        module_globals = frame.f_globals
+        name = module_globals.get("__name__")
+        if not (type(name) is str and (name == "srcgrad" or name.startswith("srcgrad."))):
+            return module_globals.get("torch") is sys.modules.get("srcgrad", _NO_MODULE)
         frame = frame.f_back
     return False

@@ -741,7 +741,7 @@ class Tensor(_TensorMath, _TensorMethods):
             self._value.ndim == 0
             and self._base is None
             and not (self.requires_grad and self.grad_fn is None)
-            and not _meanings.pytorch_here()
+            and not _meanings.pytorch_here(3)  # the user's code: above __iadd__ (or __isub__, ...) above this
         )
 
     # -- conversions -------------------------------------------------------------------
