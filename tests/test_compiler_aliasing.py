@@ -1163,3 +1163,15 @@ def written_into_astype_without_a_copy(x):
 )
 def test_index_writes_into_the_same_array_are_refused(f):
     refused(f, X0, match="may share")
+
+
+def rounded_index_written(w, idx):
+    k = np.round(idx)
+    k += 1  # refused
+    return np.sum(w[idx] ** 2)
+
+
+def test_rounding_an_integer_array_may_return_the_array_itself():
+    """numpy before 2.3 (the version Python 3.10 gets) returns an integer array itself from ``np.round``, so
+    ``k += 1`` moves ``idx`` too; treating ``k`` as a new array gave w's gradient at the old indices."""
+    refused(rounded_index_written, np.linspace(1.0, 2.0, 5), np.array([0, 1, 2]), match="'idx' may share memory")

@@ -22,8 +22,9 @@ def new_array_functions():
     are given (``tests/test_compiler_aliasing.py`` checks each with ``np.shares_memory``).
 
     Not here: those whose result is a view or the argument itself (``np.linalg.diagonal``,
-    ``np.linalg.matrix_transpose``, the reshaping helpers of ``rules.nnfuncs``), and those that make a new
-    array except for some arguments (``ARGUMENT_DEPENDENT``).
+    ``np.linalg.matrix_transpose``, the reshaping helpers of ``rules.nnfuncs``), those that make a new
+    array except for some arguments (``ARGUMENT_DEPENDENT``), and ``np.round``/``np.around``/``round``,
+    which return an integer array itself on numpy before 2.3 (the version Python 3.10 gets).
     """
     from ..rules import nnfuncs, reductions, shape, conv, linalg
 
@@ -83,8 +84,6 @@ def new_array_functions():
         np.argwhere,
         np.all,
         np.any,
-        np.round,
-        np.around,
         np.isclose,
         np.allclose,
         np.count_nonzero,
@@ -106,7 +105,6 @@ def new_array_functions():
         str,
         range,
         abs,
-        round,
         sum,
         shape.concatenate_args,
         shape.stack_args,
