@@ -10,9 +10,9 @@ Guarantees (``Statements``, a mixin of ``Normalizer``):
   line otherwise); a parameter written into is copied once, at the start of the body;
 * a primitive whose rule reads its result and that overwrites one of its operands assigns a temporary first,
   so the adjoint sweep can read both;
-* a statement whose value is discarded is kept only for its effect (``print``, ``assert``); ``lst.append(v)``
-  is an ``Append``, ``lst.pop()`` a ``ListPop``; a call whose result is discarded and that may change its
-  arguments in place is refused at the line.
+* an expression statement or ``assert`` has no derivative and is kept as written; ``lst.append(v)`` is an
+  ``Append``, ``lst.pop()`` a ``ListPop``; a call whose result is discarded is refused at the line (it may
+  change its arguments in place) unless it is ``print`` or the user's own function, inlined for its effects.
 """
 
 import ast
