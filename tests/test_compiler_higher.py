@@ -5,6 +5,7 @@
 differences or by dynamic mode (Tensors with ``create_graph=True``), never by the compiler itself.
 """
 
+import ast
 import importlib.util
 import itertools
 
@@ -43,10 +44,7 @@ def _float_arg(a):
 
 # ---------------------------------------------------------------- the corpus, differentiated twice
 # Known gaps of the second derivative (strict xfails, so that a fix is noticed).
-SECOND_BUGS = {
-    "control.continue_in_while": "the adjoint of the gradient's saved loop counter of a while loop with continue reads "
-    "its own adjoint before any is set (UnboundLocalError in the generated code)",
-}
+SECOND_BUGS = {}
 SECOND = [
     pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=SECOND_BUGS[c.name])) if c.name in SECOND_BUGS else c
     for c in all_cases()
@@ -96,6 +94,31 @@ def test_second_derivative_of_the_corpus(c, tmp_path):
         return
     expected = np.zeros(np.shape(args[i])) if second is None else second.detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_a_dead_update_with_a_side_effect_keeps_only_the_side_effect():
+    """The adjoint of ``stack.append(i)`` for a popped integer ``i`` is ``di = di + dstack.pop()`` and nothing reads
+    ``di``: the pop stays, the update and its ``di = np.zeros_like(i)`` go together (removing only the zeros
+    was the ``UnboundLocalError`` of control.continue_in_while's second derivative). An update whose side effect
+    cannot be split from it (two pops) keeps its name's first store."""
+    from srcgrad.compiler.optimize import optimize
+
+    text = (
+        "def f(dstack, n):\n"
+        "    d = np.zeros_like(dstack[0])\n"
+        "    e = np.zeros_like(dstack[0])\n"
+        "    for _ in range(n):\n"
+        "        d = d + dstack.pop()\n"
+        "        e = e + dstack.pop() + dstack.pop()\n"
+        "    return len(dstack)\n"
+    )
+    fdef = ast.parse(text).body[0]
+    optimize(fdef, {"np": np})
+    code = ast.unparse(fdef)
+    assert "d = " not in code and code.count("dstack.pop()") == 3, code
+    namespace = {"np": np}
+    exec(code, namespace)
+    assert namespace["f"]([1.0] * 7, 2) == 1  # three pops an iteration, none lost
 
 
 # ---------------------------------------------------------------- lst.pop(): how a generated gradient restores

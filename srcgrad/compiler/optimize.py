@@ -10,7 +10,9 @@ Output guarantees (each rewrite preserves the values the function returns):
   (its own updates, ``loss = loss + t``, do not count), whose
   right-hand side has no side effect (numpy, ``math``, rule helpers,
   arithmetic), disappears, repeatedly, so values only the discarded loss
-  needed go too;
+  needed go too; one whose right-hand side has a side effect keeps only that
+  (``dv = dv + dstack.pop()`` -> ``dstack.pop()``), and an update that cannot
+  be split that way keeps the name's earlier stores alive;
 * copies ``a = b`` (``a`` assigned once) are forwarded into the uses of ``a``
   that follow in the same block while ``b`` is unchanged;
 * a product or sum computed earlier in the same block is reused, not recomputed
@@ -224,7 +226,8 @@ def _dse(body, ns):
             for k, v in own.items():
                 counts[k] = counts.get(k, 0) + v
             target = n.targets[0].id
-            if own.get(target):
+            if own.get(target) and _droppable(n.value, target, ns):
+                # (an update that must stay for its side effect, ``di = di + dstack.pop()``, reads ``di``)
                 self_loads[target] = self_loads.get(target, 0) + own[target]
             stack.append(n.targets[0])
             continue
@@ -248,15 +251,20 @@ def _dse(body, ns):
                     and len(s.targets) == 1
                     and isinstance(s.targets[0], ast.Name)
                     and not (counts.get(s.targets[0].id, 0) - self_loads.get(s.targets[0].id, 0))
-                    and _pure(s.value, ns)
+                    and _droppable(s.value, s.targets[0].id, ns)
                 ):
+                    effect = _effect(s.value, ns)
                     reads = _load_counter(s.value)
+                    for k, v in _load_counter(effect).items() if effect is not None else ():
+                        reads[k] -= v
                     for k, v in reads.items():
                         counts[k] -= v
                     target = s.targets[0].id
                     if target in self_loads:
                         self_loads[target] -= reads.get(target, 0)
                     changed = True
+                    if effect is not None:  # the value is not needed, its side effect is (``dstack.pop()``)
+                        out.append(ast.Expr(value=effect))
                     continue
                 for field in ("body", "orelse"):
                     if isinstance(getattr(s, field, None), list):
@@ -276,6 +284,27 @@ def _dse(body, ns):
 
         body[:] = sweep(body)
     return body
+
+
+def _effect(expr, ns):
+    """The part of ``expr`` to run when its value is not needed: ``None`` when it is pure, the one impure
+    operand of an arithmetic expression (``dstack.pop()`` of ``di + dstack.pop()``), else ``expr`` itself."""
+    if _pure(expr, ns):
+        return None
+    if isinstance(expr, ast.BinOp):
+        left, right = _effect(expr.left, ns), _effect(expr.right, ns)
+        if left is None or right is None:
+            return right if left is None else left
+    elif isinstance(expr, ast.UnaryOp):
+        return _effect(expr.operand, ns)
+    return expr
+
+
+def _droppable(value, target, ns):
+    """True when an assignment of ``value`` to ``target``, whose result nothing reads, can go: its value is pure,
+    or what must still run of it does not read ``target`` (which may then be unbound)."""
+    effect = _effect(value, ns)
+    return effect is None or not _load_counter(effect).get(target)
 
 
 def _code(stmts):
