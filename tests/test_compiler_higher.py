@@ -335,6 +335,37 @@ def test_a_gradient_returning_a_tuple_is_refused():
         srcgrad.grad(srcgrad.value_and_grad(two_args))
 
 
+@pytest.mark.parametrize(
+    "tool, call",
+    [
+        ("hessian", "np.sum(T(x))"),
+        ("hvp", "np.sum(T(x, x))"),
+        ("jacobian", "np.sum(T(x))"),
+    ],
+)
+def test_a_function_calling_hvp_hessian_or_jacobian_is_refused_at_its_line(tool, call, tmp_path):
+    """Their results are not differentiated (a call of srcgrad.grad(f) is): refused in both modes at the user's
+    line, naming the tool and what works instead, not as a function with "no derivative rule"."""
+    made = getattr(srcgrad, tool)(cubic_sin if tool != "jacobian" else srcgrad.grad(cubic_sin))
+    module = _module_function(tmp_path, f"def uses(x):\n    return {call}\n", T=made)
+    x = np.array([0.3, -0.5, 1.1])
+    for differentiate in (lambda: srcgrad.grad(module.uses)(x), lambda: srcgrad.jvp(module.uses)(x, np.ones(3))):
+        with pytest.raises(TransformError) as info:
+            differentiate()
+        message = str(info.value)
+        assert f"srcgrad.{tool})" in message and "srcgrad.grad(srcgrad.grad(f))" in message, message
+        assert f"{module.__file__}, line 5" in message and "no derivative rule" not in message, message
+
+
+def test_a_function_calling_the_jvp_of_a_gradient_is_refused_at_its_line(tmp_path):
+    module = _module_function(
+        tmp_path, "def uses(x):\n    return np.sum(T(x, x)[1])\n", T=srcgrad.jvp(srcgrad.grad(cubic_sin))
+    )
+    with pytest.raises(TransformError, match="JVP is not differentiable") as info:
+        srcgrad.grad(module.uses)(np.array([0.3, -0.5]))
+    assert f"{module.__file__}, line 5" in str(info.value)
+
+
 # ---------------------------------------------------------------- hvp, hessian, jacobian
 def loss(x, W):
     h = x

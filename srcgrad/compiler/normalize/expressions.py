@@ -182,7 +182,10 @@ class Expressions:
                 e = ast.copy_location(
                     ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts), keywords=e.keywords), e
                 )
-            callee, deps = callee.inline_target()
+            try:
+                callee, deps = callee.inline_target()
+            except TransformError as err:  # said at the user's line
+                raise ctx.error(e, err.message) from None
             self.deps.append(Dependencies(deps))
         if (
             callee is len

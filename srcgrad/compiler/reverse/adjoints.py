@@ -589,17 +589,28 @@ class Adjoints:
         return node
 
 
+_HIGHER_TOOLS = {"HVPFunction": "hvp", "HessianFunction": "hessian", "JacobianFunction": "jacobian"}
+
+
 def refuse_higher_order(value, fn, lineno):
-    """A call of a compiled gradient or JVP on a differentiable value: a derivative of a derivative."""
-    if getattr(type(value.fn), "__name__", "") in ("GradFunction", "JVPFunction") and type(
-        value.fn
-    ).__module__.startswith("srcgrad.compiler"):
+    """A call of ``srcgrad.hvp``/``hessian``/``jacobian`` on a differentiable value: refused, naming what works.
+
+    (A call of a ``GradFunction`` or ``JVPFunction`` never gets here: normalize differentiates through the code
+    it generated.)
+
+    Raises:
+        TransformError: at the user's line, when ``value`` calls one of them.
+    """
+    kind = type(value.fn)
+    tool = _HIGHER_TOOLS.get(kind.__name__) if kind.__module__ == "srcgrad.compiler.higher" else None
+    if tool is not None:
         raise error_at(
             fn.filename,
             fn.lines,
             lineno,
-            f"a derivative of a derivative ({value.fn!r} called on a differentiable value) is not "
-            "supported by the compiler",
-            hint="Use dynamic mode for higher order: Tensors and srcgrad.autograd.grad(..., "
-            "create_graph=True), or srcgrad.autograd.functional.hessian / hvp.",
+            f"{value.fn!r} (srcgrad.{tool}) is called on a value that depends on what is differentiated: the "
+            "compiler does not differentiate the results of srcgrad.hvp, srcgrad.hessian or srcgrad.jacobian",
+            hint="Differentiate through srcgrad.grad instead (a function calling srcgrad.grad(f) is "
+            "differentiable, and so is srcgrad.grad(srcgrad.grad(f))), or use dynamic mode: Tensors and "
+            "srcgrad.autograd.grad(..., create_graph=True).",
         )
