@@ -357,6 +357,18 @@ def test_a_function_calling_hvp_hessian_or_jacobian_is_refused_at_its_line(tool,
         assert f"{module.__file__}, line 5" in message and "no derivative rule" not in message, message
 
 
+def test_making_a_gradient_inside_a_differentiated_function_is_refused_at_its_line(tmp_path):
+    """It was an error inside srcgrad's own api.py (its grad inlined as if user code)."""
+    module = _module_function(
+        tmp_path, "def uses(x):\n    return np.sum(srcgrad.grad(F)(x))\n", srcgrad=srcgrad, F=cubic_sin
+    )
+    x = np.array([0.3, -0.5])
+    for differentiate in (lambda: srcgrad.grad(module.uses)(x), lambda: srcgrad.jvp(module.uses)(x, np.ones(2))):
+        with pytest.raises(TransformError, match=r"srcgrad\.grad is called inside the function") as info:
+            differentiate()
+        assert f"{module.__file__}, line 5" in str(info.value)
+
+
 def test_a_function_calling_the_jvp_of_a_gradient_is_refused_at_its_line(tmp_path):
     module = _module_function(
         tmp_path, "def uses(x):\n    return np.sum(T(x, x)[1])\n", T=srcgrad.jvp(srcgrad.grad(cubic_sin))

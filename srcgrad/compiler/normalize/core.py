@@ -387,8 +387,33 @@ class Core:
         if value is NOT_STATIC:
             if isinstance(func, ast.Name) and func.id not in ctx.rename:
                 raise ctx.error(func, f"name '{func.id}' is not defined")
+            if isinstance(func, ast.Call):  # srcgrad.grad(f)(x)
+                refuse_maker(self.static_value(func.func, ctx), func, ctx)
             raise ctx.error(func, "calling a value computed inside the function is not supported")
         return value
+
+
+_MAKER_NAMES = {"grad", "jvp", "value_and_grad", "source", "hvp", "hessian", "jacobian"}
+
+
+def refuse_maker(callee, node, ctx):
+    """Refuse a call of the compiler's own transformations (``srcgrad.grad``, ...) in the function it differentiates.
+
+    Raises:
+        TransformError: at ``node``'s line when ``callee`` is one of them (it would otherwise be read as user code).
+    """
+    if not isinstance(callee, types.FunctionType) or callee.__module__ not in (
+        "srcgrad.compiler.api",
+        "srcgrad.compiler.higher",
+    ):
+        return
+    if callee.__name__ in _MAKER_NAMES:
+        raise ctx.error(
+            node,
+            f"srcgrad.{callee.__name__} is called inside the function being differentiated: make it once outside "
+            f"(df = srcgrad.{callee.__name__}(f) at module level) and call that here; a call of srcgrad.grad(f) or "
+            "srcgrad.jvp(f) made outside is differentiated",
+        )
 
 
 class _NotStatic:

@@ -40,7 +40,7 @@ from ..ir import (
 )
 from ..memory import out_given_positionally
 from ..nodes import atom_node
-from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple
+from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple, refuse_maker
 from .inlining import Dependencies, inlinable, is_derivative
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
@@ -175,6 +175,7 @@ class Expressions:
         callee = self.static_callee(func, ctx)
         if isinstance(callee, LocalFunction):
             return self.inline(callee, e, ctx)
+        refuse_maker(callee, e, ctx)
         if is_derivative(callee):
             # a compiled gradient or JVP (higher order): differentiated through the code it generated
             if getattr(callee, "tangent_tuple", False) and e.args and isinstance(e.args[-1], ast.Tuple):
