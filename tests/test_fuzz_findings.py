@@ -330,3 +330,167 @@ def einsum_of_a_max(x):
 def test_einsum_of_the_result_of_max_with_an_axis():
     """x.max(1) is ambiguous (srcgrad.meanings): refused, no longer a (values, indices) pair fed to einsum."""
     dynamic_like_numpy_or_refused(einsum_of_a_max, X)
+
+
+# ---------------------------------------------------------------------------- rules: found by tools/fuzz.py seed 22
+
+
+def svd_of_a_square_matrix_of_rank_two(x):
+    M = np.expand_dims(x, 1)[[0, 0, 1]] + np.linspace(0.78, 0.54, 9).reshape(3, 3)
+    u, s, vh = np.linalg.svd(M, full_matrices=False)
+    return np.mean(vh) + np.sum(u[:, :2] * np.arange(3.0)[:, None])
+
+
+def test_svd_of_a_square_matrix_with_a_zero_singular_value():
+    # was silently wrong in every mode: rounding in (I - u u^T) g_u, which is 0 for a square u, divided by the
+    # singular value 1e-17
+    x = np.array([-0.209384, 0.820324])
+    check_grad_and_jvp(svd_of_a_square_matrix_of_rank_two, x)
+    dynamic_like_numpy_or_refused(svd_of_a_square_matrix_of_rank_two, x)
+
+
+def hypot_of_a_padded_row(A):
+    u = np.pad(A, ((0, 1), (0, 0)))
+    return np.sum(np.hypot(u, u)) + np.sum(np.hypot(2.0 * u, 0.0))
+
+
+def test_hypot_where_both_arguments_are_zero():
+    # the padded row is 0 in value and tangent: jvp gave nan (0 * 0 / 0) where the tangent is 0
+    A = np.array([[0.98, -0.81, 0.54], [-0.17, -1.63, 1.76]])
+    check_grad_and_jvp(hypot_of_a_padded_row, A)
+    dynamic_like_numpy_or_refused(hypot_of_a_padded_row, A)
+
+
+def test_hypot_at_zero_has_slope_zero_as_abs_does():
+    assert srcgrad.grad(lambda x, y: np.hypot(x, y), wrt=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+    x = srcgrad.tensor(np.zeros(2), requires_grad=True)
+    np.hypot(x, np.zeros(2)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+def imag_of_a_real_slice_in_a_comprehension(u):
+    v = [np.imag(u[:, :3:2]) for k in range(3)]
+    return np.sum(v) + np.sum(u[:, 1] ** 2)
+
+
+_Z = np.array([1 + 2j, 0.5 - 1j])
+
+
+def complex_product_of_a_real_slice_in_a_loop(u):
+    s = 0.0
+    for k in range(2):
+        s = s + np.sum(np.real(_Z * u[0, :2])) + np.sum(np.abs(_Z * u[1, 1:]))
+    return s
+
+
+@pytest.mark.parametrize(
+    "f", [imag_of_a_real_slice_in_a_comprehension, complex_product_of_a_real_slice_in_a_loop], ids=lambda f: f.__name__
+)
+def test_a_complex_cotangent_of_a_real_slice_inside_a_loop(f):
+    # was UFuncTypeError in generated code: du[:, :3:2] += dt with a complex dt and a real du
+    u = np.array([[2.09, -0.18, -0.34], [0.88, -1.12, -0.04]])
+    check_grad_and_jvp(f, u)
+    dynamic_like_numpy_or_refused(f, u)
+
+
+# ---------------------------------------------------------------------------- compiler: found by tools/fuzz.py
+
+
+def split_then_appended(x):
+    parts = np.array_split(x, 3)
+    parts.append(x * 2.0)
+    return np.sum(parts[1]) + np.sum(parts[3])
+
+
+def split_then_item_replaced(x):
+    parts = np.array_split(x * 1.5, 3)
+    first = parts[1]
+    parts[1] = x[:2] * 0.5
+    return np.sum(first) + np.sum(parts[1] * parts[2])
+
+
+@pytest.mark.parametrize("f", [split_then_appended, split_then_item_replaced], ids=lambda f: f.__name__)
+def test_the_pieces_of_a_split_changed_as_a_list(f):
+    # jvp was AttributeError / TypeError in generated code (the tangents of the pieces were a tuple)
+    x = np.array([0.3, -0.7, 1.2, 0.5, 0.9, -1.1])
+    check_grad_and_jvp(f, x)
+    dynamic_like_numpy_or_refused(f, x)
+
+
+def fancy_index_repeated_in_an_add(x):
+    y = x**2
+    y[[0, 0, 1]] += x[1:] * np.array([0.85, 0.7, 0.59])
+    return np.sum(y)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="compiler: y[[0, 0, 1]] += v is compiled as index_add, which adds both "
+    "values at position 0; numpy's y[idx] += v adds only the last (a silently "
+    "wrong value and gradient)",
+)
+def test_an_add_into_a_fancy_index_with_repeats_is_numpys():
+    check_grad_and_jvp(fancy_index_repeated_in_an_add, X)
+
+
+def test_an_add_into_a_fancy_index_with_repeats_on_tensors():
+    dynamic_like_numpy_or_refused(fancy_index_repeated_in_an_add, X)
+
+
+def a_list_appended_to_itself(x):
+    parts = np.array_split(x, 2)
+    parts.append(parts)
+    return np.sum(parts[1])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="compiler: a list appended to itself compiles, and the generated gradient "
+    "fails in np.array ('inhomogeneous shape') instead of a refusal at the line",
+)
+def test_a_list_appended_to_itself_is_refused_at_the_line():
+    grad_right_or_refused_here(a_list_appended_to_itself, X)
+
+
+def real_part_of_svd_vectors_times_i(s):
+    u, sv, vh = np.linalg.svd(s * np.linspace(0.73, 0.86, 4).reshape(2, 2) + np.eye(2), full_matrices=False)
+    return np.sum(np.real(0.5j * vh)) + np.sum(np.real((1.0 + 0.5j) * u)) + np.sum(sv)
+
+
+def test_a_complex_cotangent_of_the_singular_vectors_of_a_real_matrix():
+    # was ValueError 'the loss depends on the phases of complex ... singular vectors' in generated code: the
+    # imaginary part of the cotangents (meaningless for real vectors) reached the complex phase check
+    check_grad_and_jvp(real_part_of_svd_vectors_times_i, 1.087632)
+    dynamic_like_numpy_or_refused(real_part_of_svd_vectors_times_i, 1.087632)
+
+
+# ---------------------------------------------------------------------------- compiler: found by tools/fuzz.py seed 36
+
+
+def parameter_rebound_to_a_list_item_in_a_loop(u):
+    v1 = np.logaddexp(0.18, u)
+    v2 = [v1 for k in range(3)]
+    for i in range(4):
+        u = v2[1]
+    return np.sum(u)
+
+
+def parameter_rebound_to_an_item_of_a_list_in_a_loop(u):
+    v1 = np.logaddexp(0.18, u)
+    v2 = [v1, v1 * 2.0]
+    for i in range(4):
+        u = v2[1]
+    return np.sum(u)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [parameter_rebound_to_a_list_item_in_a_loop, parameter_rebound_to_an_item_of_a_list_in_a_loop],
+    ids=lambda f: f.__name__,
+)
+def test_a_parameter_rebound_to_a_list_item_inside_a_loop(f):
+    # was silently wrong in grad: u = v2[1] was read again in the adjoint loop instead of being saved, so the
+    # VJP of logaddexp read v2[1] where it needed the parameter's value
+    u = np.array([[-1.089735, -0.208824], [0.002577, -0.05326]])
+    check_grad_and_jvp(f, u)
+    dynamic_like_numpy_or_refused(f, u)

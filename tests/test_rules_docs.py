@@ -44,7 +44,7 @@ def qualname(fn):
         return f"operator.{name}"
     if isinstance(fn, np.ufunc):
         return f"np.{name}"
-    if fn in (abs, max, min, round):
+    if fn in (abs, max, min, round, divmod):
         return name
     if getattr(math, name, None) is fn:
         return f"math.{name}"

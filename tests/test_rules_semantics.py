@@ -274,6 +274,8 @@ ALIAS_CALLS = [
     (operator.pow, (np.arange(3.0), 3.0), {}),
     (operator.mod, (np.arange(5.0), 3.0), {}),
     (operator.floordiv, (np.arange(5.0), 2.0), {}),
+    (divmod, (np.arange(5.0) - 2.0, 1.5), {}),
+    (np.divmod, (np.arange(6.0).reshape(2, 3), np.array([1.5, -2.0, 0.75])), {}),
     (operator.neg, (np.arange(3.0),), {}),
     (operator.pos, (np.arange(3.0),), {}),
     (operator.abs, (np.arange(3.0) - 1,), {}),

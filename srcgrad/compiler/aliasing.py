@@ -203,6 +203,8 @@ class _Flow:
         self.shared_params = shared_params
         self.recursive = any(isinstance(s, Assign) and isinstance(s.value, UserCall) for s in _walk(fn.body))
         self.events = {}
+        self.pieces = {}  # list variable -> id of the call with several outputs that made it (its pieces apart)
+        self.piece_bases = {}  # id of that call -> every abstract array a piece of it may share besides its own
         self.numbers = set()  # abstract arrays that are numpy numbers (never changed in place)
         self.jumps = []
 
@@ -265,12 +267,26 @@ class _Flow:
 
     def write(self, s, roots, lines):
         written = roots.get(s.target, frozenset())
-        sharers = {u: lines.get(u) for u, r in roots.items() if u != s.target and r & written}
+        sharers = {u: lines.get(u) for u, r in roots.items() if u != s.target and self.overlap(r, written)}
         old = self.events.get(id(s))
         if old is not None:
             written = written | old[1]
             sharers = {**old[2], **sharers}
         self.events[id(s)] = (s, written, sharers)
+
+    def overlap(self, a, b):
+        """True when variables sharing abstract arrays ``a`` and ``b`` may share memory: two different pieces of
+        one call with several outputs (``p, q = np.split(y, 2)``, ``w, V = eigh(S)``) share none, although both
+        share what the call read (``y``)."""
+        common = a & b
+        if not common:
+            return False
+        for sid, base in self.piece_bases.items():
+            ka = {r[2] for r in a if r[:2] == ("piece", sid)}
+            kb = {r[2] for r in b if r[:2] == ("piece", sid)}
+            if ka and kb and not ka & kb and common <= base:
+                return False
+        return True
 
     def fresh(self, s, roots, number=False):
         """A new abstract array for statement ``s`` (the one it made before, in a loop, becomes old)."""
@@ -318,7 +334,14 @@ class _Flow:
         if isinstance(value, ListNew):
             return self.shares_all(value.items, roots) | self.fresh(s, roots)
         if isinstance(value, ListGet):
-            return roots.get(value.lst.name, frozenset())
+            out = roots.get(value.lst.name, frozenset())
+            sid = self.pieces.get(value.lst.name)
+            k = _constant_int(value.idx)
+            if sid is not None and k is not None and k >= 0:  # (parts[-1] is some parts[k] too)
+                out |= {("piece", sid, k)}
+            return out
+        if isinstance(value, Prim) and getattr(value.rule, "multiple_outputs", False):
+            return self.multiple_outputs(s, roots)
         if isinstance(value, Prim):
             atoms = list(value.args) + list(value.kwargs.values())
             if (
@@ -353,6 +376,34 @@ class _Flow:
                 out |= roots.get(name, frozenset())
             return out | self.fresh(s, roots)
         return self.fresh(s, roots)
+
+    def multiple_outputs(self, s, roots):
+        """The abstract arrays of a call with several outputs (a list read with ``ListGet``).
+
+        Each output of ``np.linalg``'s decompositions is a new array; the pieces ``np.split`` and its kin
+        return are views of what they split, apart from each other when the sections are constants
+        (``indices_or_sections`` an integer, or increasing indices). Pieces kept apart are told apart by
+        ``overlap``; otherwise they are one value, as for any other call.
+        """
+        value = s.value
+        # the pieces an earlier run of this statement (in a loop) made are pieces of another split: their memory
+        # may overlap this run's pieces, so they lose the mark that tells them apart
+        for u, r in roots.items():
+            if any(t[0] == "piece" and t[1] == id(s) for t in r):
+                roots[u] = frozenset(("old piece",) + t[1:] if t[0] == "piece" and t[1] == id(s) else t for t in r)
+        if makes_new_array(value.fn, value.args, value.kwargs):
+            out = self.fresh(s, roots)
+            base = {("new", id(s)), ("old", id(s))}
+        else:
+            out = self.shares_all(list(value.args) + list(value.kwargs.values()), roots)
+            if not _disjoint_pieces(value):
+                self.pieces.pop(s.target, None)
+                return out
+            # an array a loop made anew is "old" by the time a later turn splits its successor
+            base = set(out) | {("old", r[1]) for r in out if r[0] == "new"}
+        self.pieces[s.target] = id(s)
+        self.piece_bases[id(s)] = self.piece_bases.get(id(s), frozenset()) | frozenset(base)
+        return out
 
     def number(self, s):
         """True when the statement's value is a number (a Python or numpy scalar), never an array."""
@@ -406,6 +457,33 @@ class _Flow:
         for attr in reversed(parts):
             obj = getattr(obj, attr, None)
         return obj
+
+
+def _constant_int(a):
+    """The value of an atom that is an integer written in place, else None."""
+    node = a.node if isinstance(a, Const) else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant_int(Const(node.operand))
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def _disjoint_pieces(value):
+    """True when a split's pieces never overlap: a constant number of sections, or constant indices that
+    increase (``np.split(y, [3, 1])`` gives ``y[:3]`` and ``y[1:]``, which do)."""
+    name = getattr(value.fn, "__name__", "")
+    if name not in ("split_tuple", "hsplit", "vsplit", "dsplit") or len(value.args) < 2:
+        return False
+    sections = value.args[1]
+    if _constant_int(sections) is not None:
+        return True
+    node = sections.node if isinstance(sections, Const) else None
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return False
+    ks = [_constant_int(Const(e)) for e in node.elts]
+    return all(k is not None and k >= 0 for k in ks) and ks == sorted(ks)
 
 
 def _copy_false(kwargs):

@@ -195,6 +195,26 @@ class Forward(Reverse):
                 out += self.list_set_tangent(s, state)
         return out
 
+    def grown_lists(self):
+        """The list variables the function changes (append, pop, an item set), and the lists they are copies of."""
+        if getattr(self, "_grown", None) is None:
+            stmts = list(walk_stmts(self.fn.body))
+            grown = {s.lst for s in stmts if isinstance(s, (Append, ListSet))} | {
+                s.value.lst.name for s in stmts if isinstance(s, Assign) and isinstance(s.value, ListPop)
+            }
+            copies = [
+                (s.target, s.value.src.name)
+                for s in stmts
+                if isinstance(s, Assign) and isinstance(s.value, Copy) and isinstance(s.value.src, Var)
+            ]
+            while True:
+                more = {src for target, src in copies if target in grown} - grown
+                if not more:
+                    break
+                grown |= more
+            self._grown = grown
+        return self._grown
+
     def joinable(self, vs, defined, seen):
         """Of the tangents ``vs`` to write out as zeros, the ones whose variable exists on this path
         (``defined``) or may (``seen``: assigned earlier, or in an enclosing loop). The latter are set to
@@ -394,6 +414,13 @@ class Forward(Reverse):
             expr = terms[0]
             for t in terms[1:]:
                 expr = ast.BinOp(left=expr, op=ast.Add(), right=t)
+            if (
+                len(terms) == 1
+                and getattr(getattr(value, "rule", None), "multiple_outputs", False)
+                and v in self.grown_lists()
+            ):
+                # the pieces of np.split are a list the function changes; the JVP rule gives a tuple
+                expr = _call(self.ns.bind(list, "list"), expr)
             out.append(_assign(d, expr))
             state.add(v)
         if self_update:

@@ -21,7 +21,7 @@ from .helpers import conj, is_complex
 from .linalg import svd_p, svdvals_p
 from .registry import defjvp, defnondiff, defvjp
 
-__all__ = ["angle_vjp", "angle_jvp", "angle_scale", "REAL_VALUED", "REAL_PARTS", "MAKES_COMPLEX"]
+__all__ = ["imag_vjp", "angle_vjp", "angle_jvp", "angle_scale", "REAL_VALUED", "REAL_PARTS", "MAKES_COMPLEX"]
 
 
 defvjp(np.real,  # Re z: dL/dx = Re g, dL/dy = 0
@@ -30,9 +30,15 @@ defvjp(np.real,  # Re z: dL/dx = Re g, dL/dy = 0
 defjvp(np.real,
        lambda t, ans, val: np.real(t))
 
-defvjp(np.imag,  # Im z: dL/dx = 0, dL/dy = Re g; for a real argument a constant (the i g is dropped)
-       lambda g, ans, val: np.real(g) * 1j,
-       backward_name="ImagBackward0", complex=True)
+def imag_vjp(g, ans, val):
+    """Cotangent of ``val`` in ``np.imag(val)``: ``i Re g`` (``dL/dx = 0``, ``dL/dy = Re g``); 0 for a real
+    ``val`` (a constant), a real 0 where an adjoint takes it in place."""
+    if not is_complex(val):
+        return np.zeros_like(np.real(g))
+    return np.real(g) * 1j
+
+
+defvjp(np.imag, imag_vjp, backward_name="ImagBackward0", complex=True)
 defjvp(np.imag,
        lambda t, ans, val: np.imag(t))
 

@@ -243,13 +243,14 @@ defjvp(np.arctan2,
        lambda t, ans, y, x: t * x / (x * x + y * y),
        lambda t, ans, y, x: -t * y / (x * x + y * y))
 
+# hypot(0, 0) = 0 is a kink: the slope there is taken as 0, as abs's is (x = y = 0 there, so x / 1)
 defvjp(np.hypot,
-       lambda g, ans, x, y: g * x / ans,
-       lambda g, ans, x, y: g * y / ans,
+       lambda g, ans, x, y: g * x / (ans + (ans == 0)),
+       lambda g, ans, x, y: g * y / (ans + (ans == 0)),
        backward_name="HypotBackward0")
 defjvp(np.hypot,
-       lambda t, ans, x, y: t * x / ans,
-       lambda t, ans, x, y: t * y / ans)
+       lambda t, ans, x, y: t * x / (ans + (ans == 0)),
+       lambda t, ans, x, y: t * y / (ans + (ans == 0)))
 
 defvjp(np.sinh,
        lambda g, ans, x: g * conj(np.cosh(x)),

@@ -805,6 +805,8 @@ def svd_vjp(g, ans, a, full_matrices=False):
     loss may use them only where its cotangent there is zero (PyTorch ignores
     that part; srcgrad raises instead of returning a gradient of no meaning).
     """
+    if not is_complex(a):  # real factors: an imaginary part a complex neighbour gave the cotangent means nothing
+        g = (np.real(g[0]), np.real(g[1]), np.real(g[2]))
     if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
         k = min(shape_of(a)[-2:])
         undetermined(g[0][..., :, k:], g[2][..., k:, :])
@@ -837,9 +839,12 @@ def svd_thin_vjp(g, ans):
     if is_complex(utgu) or is_complex(vtgv):
         check_phase_invariant(utgu + vtgv)
         core = core + np.expand_dims(np.imag(np.diagonal(utgu, 0, -2, -1)) / s, -2) * eye * 1j
-    left = (gu - u @ utgu) / row  # (I - u u^H) g_u s^-1
-    right = (gv - v @ vtgv) / row  # (I - v v^H) g_v s^-1
-    return u @ core @ mH(v) + left @ mH(v) + u @ mH(right)
+    out = u @ core @ mH(v)  # + (I - u u^H) g_u s^-1 + u ((I - v v^H) g_v s^-1)^H, 0 for a square u (v): skipped,
+    if shape_of(u)[-2] > shape_of(u)[-1]:  # as its rounding over a singular value near 0 would not be
+        out = out + ((gu - u @ utgu) / row) @ mH(v)
+    if shape_of(v)[-2] > shape_of(v)[-1]:
+        out = out + u @ mH((gv - v @ vtgv) / row)
+    return out
 
 
 def svd_jvp(t, ans, a, full_matrices=False):
@@ -851,8 +856,12 @@ def svd_jvp(t, ans, a, full_matrices=False):
     row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
     dp = mH(u) @ t @ v
     tv, tu = t @ v, mH(t) @ u
-    du = u @ (f * (dp * row + col * mH(dp))) + (tv - u @ (mH(u) @ tv)) / row
-    dv = v @ (f * (col * dp + mH(dp) * row)) + (tu - v @ (mH(v) @ tu)) / row
+    du = u @ (f * (dp * row + col * mH(dp)))
+    dv = v @ (f * (col * dp + mH(dp) * row))
+    if shape_of(u)[-2] > shape_of(u)[-1]:  # the part outside u's columns: none for a square u (see svd_thin_vjp)
+        du = du + (tv - u @ (mH(u) @ tv)) / row
+    if shape_of(v)[-2] > shape_of(v)[-1]:
+        dv = dv + (tu - v @ (mH(v) @ tu)) / row
     if is_complex(dp):  # the phases: d(u_i) gets i Im(dp_ii) / s_i, d(v_i) nothing (a choice of gauge)
         du = du + u * np.expand_dims(np.imag(np.diagonal(dp, 0, -2, -1)) / s, -2) * 1j
     return du, np.real(np.sum(dp * eye, axis=-1)), mH(dv)

@@ -134,12 +134,12 @@ defjvp(math.pow,
        lambda t, ans, x, y: t * ans * math.log(x + (x == 0)))
 
 defvjp(math.hypot,  # two arguments
-       lambda g, ans, x, y: g * x / ans,
-       lambda g, ans, x, y: g * y / ans,
+       lambda g, ans, x, y: g * x / (ans + (ans == 0)),
+       lambda g, ans, x, y: g * y / (ans + (ans == 0)),
        backward_name="HypotBackward0")
 defjvp(math.hypot,
-       lambda t, ans, x, y: t * x / ans,
-       lambda t, ans, x, y: t * y / ans)
+       lambda t, ans, x, y: t * x / (ans + (ans == 0)),
+       lambda t, ans, x, y: t * y / (ans + (ans == 0)))
 
 defvjp(math.erf,
        lambda g, ans, x: g * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x),

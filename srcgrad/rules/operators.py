@@ -11,6 +11,8 @@ compiler refuses them.
 
 import operator
 
+import numpy as np
+
 from .registry import defalias
 
 __all__ = []
@@ -32,3 +34,5 @@ defalias(operator.gt, lambda a, b: a > b)
 defalias(operator.ge, lambda a, b: a >= b)
 defalias(operator.eq, lambda a, b: a == b)
 defalias(operator.ne, lambda a, b: a != b)
+defalias(divmod, lambda a, b: (a // b, a % b))
+defalias(np.divmod, lambda x1, x2, /: (np.floor_divide(x1, x2), np.remainder(x1, x2)))

@@ -365,8 +365,9 @@ def prepare(program, directory, fd=True, time_limit=30.0):
     """Load ``program``, compute its value and (``fd``) finite differences.
 
     Raises:
-        NotJudged: the program cannot be judged (its plain call fails, is not a finite real number, or runs
-            longer than ``time_limit`` seconds, finite differences included).
+        NotJudged: the program cannot be judged (its plain call fails, is not a finite real number, runs
+            longer than ``time_limit`` seconds, finite differences included, or changes its module's arrays so that
+            a second call gives another value).
     """
     try:
         with timeout(time_limit):
@@ -374,10 +375,14 @@ def prepare(program, directory, fd=True, time_limit=30.0):
             loaded.value = plain_value(loaded.fn, program.args())
             if fd:
                 loaded.fd = finite_differences(loaded)
+            again = plain_value(loaded.fn, program.args())
     except NotJudged:
         raise
     except Exception as e:  # noqa: BLE001 - the plain program failing is the generator's (or shrinker's) slip
         raise NotJudged(f"{type(e).__name__} in the plain call") from e
+    if not np.isclose(again, loaded.value, rtol=1e-12, atol=0.0):
+        # it changed an array of its module in place (a view of a global): every call computes another function
+        raise NotJudged("a second plain call gives another value")
     for g in (loaded.fd or {}).values():
         if not np.all(np.isfinite(g)):
             raise NotJudged("finite differences are not finite")

@@ -401,7 +401,10 @@ class Builder:
         targets = [n for n in self.locals_of(scope, ("array",)) if scope.mutable(n) and scope.vars[n].shape]
         if not targets:
             return self.s_view_base(scope, in_loop, nest)
-        name = self.r.choice(targets)
+        return self.write_into(self.r.choice(targets), scope, in_loop)
+
+    def write_into(self, name, scope, in_loop):
+        """``name[idx] op= value``: an index write into the array ``name``."""
         shape = scope.vars[name].shape
         if in_loop and self.r.random() < 0.6:
             var, trips = in_loop
@@ -645,6 +648,21 @@ class Builder:
     # ------------------------------------------------------------------ primitives with several outputs
 
     def s_multi(self, scope, in_loop, nest):
+        """A call with several outputs; sometimes one of its pieces is then written into (``q[0] = ...``,
+        ``a *= ...``)."""
+        before = set(scope.vars)
+        out = self.multi_call(scope, in_loop, nest)
+        pieces = [n for n in scope.vars if n not in before and scope.mutable(n) and scope.vars[n].shape]
+        if pieces and self.r.random() < 0.4:
+            piece = self.r.choice(pieces)
+            if self.r.random() < 0.7:
+                out += self.write_into(piece, scope, in_loop)
+            else:
+                factor = self.ex(scope).bcast(scope.vars[piece].shape, 1).text
+                out.append(Stmt([f"{piece} *= (1.0 + 0.3 * np.tanh({factor}))"]))
+        return out
+
+    def multi_call(self, scope, in_loop, nest):
         r = self.r
         ex = self.ex(scope)
         d = self.depth() - 1
@@ -684,7 +702,7 @@ class Builder:
         if form == 3:
             m, n = ex.dim(), ex.dim()
             k = min(m, n)
-            e = self.generic(ex.real((m, n), d), (m, n))
+            e = self.generic(ex.real((m, n), d), (m, n), always=(m != n))  # e.rep misses some repeats
             n3 = self.ctx.name()
             if r.random() < 0.3:
                 scope.bind(n1, Ty("array", (k,)))
@@ -705,7 +723,8 @@ class Builder:
             t = Ty("array", shape) if shape else FLOAT
             scope.bind(n1, t)
             scope.bind(n2, t)
-            return [Stmt([f"{n1}, {n2} = divmod({e.text}, {ex.num(0.7, 1.9)})"])]
+            call = r.choice(["divmod", "np.divmod"])
+            return [Stmt([f"{n1}, {n2} = {call}({e.text}, {ex.num(0.7, 1.9)})"])]
         if form == 6:
             n = ex.dim()
             e = ex.real((2, n), d)
@@ -732,10 +751,16 @@ class Builder:
         scope.bind(n1, Ty("array", (n,)))
         return [Stmt([f"{n1} = np.sort({e.text})[::-1]"])]
 
-    def generic(self, e, shape):
-        """``e``, plus a constant matrix when it may hold repeated entries: a matrix whose eigen- or singular
-        values coincide has no derivative of its vectors (the gradient blows up), which is not srcgrad's fault."""
-        return e if not e.rep else op(f"{e.text} + {self.ctx.const(shape)}")
+    def generic(self, e, shape, always=False):
+        """``e``, plus a constant matrix when it may hold repeated entries (``always``: in any case): a matrix
+        whose eigen- or singular values coincide, or a matrix that is not square and has not full rank (its
+        singular vectors for 0 are any basis), has no derivative of its vectors (the gradient blows up), which
+        is not srcgrad's fault. The constant is random (a linspace matrix has rank 2, which a rank-1 ``e``
+        would not lift to full rank)."""
+        if not (e.rep or always):
+            return e
+        values = np.round(np.random.default_rng(self.r.randrange(2**32)).normal(size=shape), 2)
+        return op(f"{e.text} + np.array({values.tolist()!r})")
 
     def s_rows(self, scope, in_loop, nest):
         """A loop over the rows of an array (``for row in A``)."""

@@ -387,9 +387,11 @@ class Adjoints:
             and isinstance(value.args[0], Var)
             and value.args[0].name in self.inplace_owned
             and self.getitem_adds_at(value)
+            and self.ns.real_values
         ):
             # The rule is index_add(np.zeros_like(x), idx, g); summed into an adjoint this loop owns,
-            # that is an in-place add (np.add.at also handles repeated fancy indices).
+            # that is an in-place add (np.add.at also handles repeated fancy indices). Not where complex
+            # values flow: a real x's adjoint cannot take a complex cotangent in place.
             base = value.args[0].name
             target = ast.Subscript(value=_name(self.adj(base)), slice=clone(value.args[1].node), ctx=ast.Store())
             if basic_index(value.args[1].node, self.act.scalar):

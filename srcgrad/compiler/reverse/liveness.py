@@ -244,11 +244,11 @@ def recomputable(fn, overwritten):
     """Per loop (by ``id``), saved assignments cheaper to compute again in the adjoint loop than to save.
 
     ``x = xs[i]`` at the top level of a loop over ``i``, where ``xs`` does not
-    change in the loop and ``x`` is assigned nowhere else and not read before
+    change in the loop and ``x`` is assigned nowhere else (not a parameter) and not read before
     it in the body: the adjoint loop sets ``i`` itself, so it can read ``xs[i]``
     again at the start of each of its iterations.
     """
-    counts = {}
+    counts = dict.fromkeys(fn.params, 1)  # a parameter has a value before the loop, which reading again loses
     for s in walk_stmts(fn.body):
         if isinstance(s, Assign):
             counts[s.target] = counts.get(s.target, 0) + 1
