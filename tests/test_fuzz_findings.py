@@ -423,13 +423,7 @@ def fancy_index_repeated_in_an_add(x):
     return np.sum(y)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler: y[[0, 0, 1]] += v is compiled as index_add, which adds both "
-    "values at position 0; numpy's y[idx] += v adds only the last (a silently "
-    "wrong value and gradient)",
-)
-def test_an_add_into_a_fancy_index_with_repeats_is_numpys():
+def test_an_add_into_a_fancy_index_with_repeats_is_numpys():  # was silently wrong: index_add added both values
     check_grad_and_jvp(fancy_index_repeated_in_an_add, X)
 
 
@@ -443,12 +437,7 @@ def a_list_appended_to_itself(x):
     return np.sum(parts[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler: a list appended to itself compiles, and the generated gradient "
-    "fails in np.array ('inhomogeneous shape') instead of a refusal at the line",
-)
-def test_a_list_appended_to_itself_is_refused_at_the_line():
+def test_a_list_appended_to_itself_is_refused_at_the_line():  # was ValueError 'inhomogeneous shape' in generated code
     grad_right_or_refused_here(a_list_appended_to_itself, X)
 
 

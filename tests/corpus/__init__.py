@@ -119,14 +119,10 @@ SCALAR_INTO_NDARRAY = Limitation(
     "reports it as a ValueError caused by srcgrad's AutogradError); use np.zeros_like(x) or np.stack")
 
 # Static and forward mode: documented limitations (the compiler raises TransformError at the user's line).
-ALIAS_WRITE = Limitation(
-    TransformError, "which may share its memory with another value",
-    "the compiler writes into arrays out of place, so it refuses `y = z; y[0] = v` (z would miss the write) "
-    "and asks for a copy")
 VIEW_THEN_WRITE = Limitation(
     TransformError, r"is used after 'y' is written into",
-    "a value read out of an array and used after the array is written into would not see the write (the "
-    "compiler writes out of place), so it is refused")
+    "a value read out of an array, or a second name for it (`y = z; y[0] = v`), used after the array is "
+    "written into would not see the write (the compiler writes out of place), so it is refused")
 UFUNC_AT = Limitation(
     TransformError, "the call of at discards its result",
     "a call that changes its arguments in place and returns nothing (np.add.at) cannot be followed; the compiler "

@@ -85,6 +85,7 @@ class Normalizer(Statements, Expressions, Containers, ControlFlow, Inlining, Cor
         self.copied_params = {}  # top-level parameter written into -> the line of its first write
         self.display = {}  # variable -> the user's spelling (helper locals renamed apart, dict and tuple items)
         self.control_depth = 0
+        self.range_targets = []  # the variables of the range loops being written (numbers: no assignment inside)
         self.block_path = (0,)  # the branch or loop body being written: one number per level, new per body
         self._blocks = 0
         self.deps = [parsed.scope]

@@ -161,7 +161,9 @@ class ControlFlow:
             target = self.local(s.target, ctx)
             rng = self.nondiff(it, ctx)
             before = self.presence()
+            self.range_targets.append(target)
             body = self.sub_block(s.body, ctx)
+            self.range_targets.pop()
             self.restore_presence(before)  # the loop may run no iteration
             if any(isinstance(st, Assign) and st.target == target for st in walk_stmts(body)):
                 raise ctx.error(s, f"the loop variable '{s.target.id}' is assigned inside the loop")

@@ -80,6 +80,8 @@ class Statements:
             item = self.item(call.args[0], ctx)
             if isinstance(item, (tuple, StaticDict, DictLiteral)):
                 raise ctx.error(s, "appending a tuple or dict is not supported")
+            if isinstance(item, Var) and item.name == name:
+                raise ctx.error(s, "appending a list to itself is not supported")
             self.emit(Append(name, item, lineno=self.line(s, ctx)))
             return
         if (
@@ -198,7 +200,9 @@ class Statements:
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             name = self.array_target(target.value, ctx)
             idx = self.index(target.slice, s, ctx)
-            if isinstance(s.op, ast.Add):
+            if isinstance(s.op, ast.Add) and _basic_index(idx.node, self.range_targets):
+                # index_add adds every value, also those of a repeated index; numpy's y[idx] += v adds once (the
+                # last): only an index with no repeats is the same thing
                 rhs = self.atom(self.value(s.value, ctx), s, ctx)
                 from ...rules.indexing import index_add
 
@@ -237,9 +241,26 @@ class Statements:
         self.written_into.add(name)
         return name
 
-    def fresh_array(self, value, name):
-        """True when ``value`` is certainly a new array no other variable refers to."""
+    def fresh_array(self, value, name, seen=frozenset()):
+        """True when ``value`` is certainly a new array no other variable refers to.
+
+        Also true for another name of such an array (``q = t``; the tuple a helper returns) and for a piece of
+        a call with several outputs (``w, V = np.linalg.eigh(S)``, ``a, b = np.split(y * 2, 2)``): which
+        other names share its memory (the split array, the same array returned twice) the aliasing pass
+        knows, and it refuses a write they would see.
+        """
         from ...rules.indexing import index_add, index_update
+
+        if isinstance(value, ListGet):
+            return value.lst.name in self.multi_outputs
+        if isinstance(value, Copy) and isinstance(value.src, Var):
+            src = value.src.name
+            defs = self.values_of.get(src, ())
+            if not defs or src in self.params or src in seen or src in self.lists:
+                return False
+            return all(self.fresh_array(v, src, seen | {src}) for v, _ in defs)
+        if isinstance(value, NonDiff) and isinstance(value.node, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+            return True  # arithmetic with no derivative (x // y) makes a new array
 
         if isinstance(value, Prim):
             if value.fn in (index_add, index_update) or value.style in ("binop", "unary"):
@@ -425,3 +446,34 @@ _OP_SYMBOLS = {
 def _write_text(s):
     """An augmented assignment as the user spelled its target: ``row *= ...``."""
     return f"{ast.unparse(s.target)} {_OP_SYMBOLS.get(type(s.op), '')}= ..."
+
+
+# an index made of these addresses no element twice (with integers, and names that hold integers)
+_BASIC_INDEX_NODES = (
+    ast.Slice,
+    ast.Tuple,
+    ast.UnaryOp,
+    ast.USub,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Mod,
+    ast.FloorDiv,
+    ast.Load,
+)
+
+
+def _basic_index(node, numbers):
+    """An index that addresses no element twice: integers, slices, ``None``, ``...``, tuples of them, and the
+    names in ``numbers`` (range loop variables); not a name that may hold a list or array of indices."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            if n.id not in numbers:
+                return False
+        elif isinstance(n, ast.Constant):
+            if not (n.value is None or n.value is Ellipsis or type(n.value) is int):
+                return False
+        elif not isinstance(n, _BASIC_INDEX_NODES):
+            return False
+    return True

@@ -21,7 +21,9 @@ from ..ir import (
     Append,
     Assign,
     Const,
+    Copy,
     For,
+    ListGet,
     ListSet,
     Prim,
     Var,
@@ -48,8 +50,16 @@ class InPlace:
         """
         out = set()
         scalar = self.act.scalar
+        # a second name for another variable's array, or a piece of a call with several outputs: the VJP that
+        # reads that array (np.linalg.inv's ans, svd's outputs) would see the write, which no restore of this
+        # name undoes; such a write runs out of place
+        shared = {
+            st.target for st in walk_stmts(fn.body) if isinstance(st, Assign) and isinstance(st.value, (Copy, ListGet))
+        }
         for st in walk_stmts(fn.body):
             if not (isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update)):
+                continue
+            if st.target in shared:
                 continue
             y, idx, item = st.value.args
             if not (
