@@ -483,3 +483,25 @@ def test_a_parameter_rebound_to_a_list_item_inside_a_loop(f):
     u = np.array([[-1.089735, -0.208824], [0.002577, -0.05326]])
     check_grad_and_jvp(f, u)
     dynamic_like_numpy_or_refused(f, u)
+
+
+# ---------------------------------------------------------------------------- runtime: found by tools/fuzz.py seed 41
+
+
+def ndarray_operand_changed_after_use(u, data):
+    v1 = np.prod(1.0 + 0.2 * data, axis=0)  # an ndarray: data is one
+    b = u[2, :2] * v1
+    v1 /= 1.16  # changes what the tape saved for b's VJP
+    return np.sum(b)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runtime: an ndarray operand of a recorded operation is kept by reference; changed in place "
+    "afterwards (v1 /= 1.16), the VJP reads the new values: a silently wrong gradient (a Tensor operand is "
+    "version-checked and refused, as PyTorch does; an ndarray has no version counter)",
+)
+def test_an_ndarray_operand_changed_in_place_after_the_tape_saved_it():
+    u = np.array([[-1.07, -0.08, -0.15], [-1.43, 1.06, 0.75], [-2.14, -1.5, -0.98]])
+    data = np.array([[-0.21, 0.86], [0.16, 0.0003], [-0.47, -1.33]])
+    dynamic_like_numpy_or_refused(ndarray_operand_changed_after_use, u, data)

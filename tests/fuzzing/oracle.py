@@ -17,7 +17,7 @@ convention). Each mode gets one verdict:
 * ``badmsg``: a srcgrad error that does not name the user's file and line (``TransformError``), or names a
   variable that is not in the user's source (a generated name);
 * ``skipped``: finite differences disagree with themselves (a kink or a branch nearby) or every mode's
-  gradient is non-finite.
+  gradient is non-finite (forward mode's tangent too, where a reverse mode's gradient is: ``settle``).
 
 Programs whose plain call fails or is not a finite real number are not judged at all.
 """
@@ -429,6 +429,8 @@ def judge_mode(loaded, mode, time_limit=30.0):
         if abs(got - want) <= atol * len(tans) + RTOL * abs(want):
             return Verdict(mode, "pass"), {"tangent": got, "tans": tans}
         detail = f"tangent along a random direction: expected {want!r}, got {complex_or_float(got)!r}"
+        if not np.isfinite(got):
+            return Verdict(mode, "wrong", detail, NONFINITE_TANGENT), None
     else:
         grads = {i: g for i, g in grads.items()}
         problem = disagreement(grads, loaded.fd, RTOL, atol)
@@ -445,6 +447,22 @@ def judge_mode(loaded, mode, time_limit=30.0):
     if not stable:
         return Verdict(mode, "skipped", "finite differences depend on the step (a kink or branch nearby)"), None
     return Verdict(mode, "wrong", detail, "gradient"), None
+
+
+NONFINITE_TANGENT = "non-finite tangent"
+
+
+def settle(verdicts):
+    """The verdicts of one program's modes (mode -> ``Verdict``), read together: a non-finite tangent where a
+    reverse mode's gradient is non-finite too (``sqrt`` of an argument that is 0 around the point: its slope is
+    infinite, the chain rule gives 0 * inf) is skipped as the gradient is, not wrong."""
+    nonfinite = any(v.detail == "non-finite gradient" for v in verdicts.values())
+    return {
+        mode: Verdict(mode, "skipped", "non-finite tangent, as the gradient")
+        if nonfinite and v.key == NONFINITE_TANGENT
+        else v
+        for mode, v in verdicts.items()
+    }
 
 
 def cross_check(results):

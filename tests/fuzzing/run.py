@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import srcgrad.compiler.cache as compiler_cache
 
-from .oracle import MODES, STATUSES, NotJudged, cross_check, judge_mode, prepare
+from .oracle import MODES, STATUSES, NotJudged, cross_check, judge_mode, prepare, settle
 from .programs import generate
 from .shrink import Shrinker, token_set, write_repro
 from .statements import THEMES
@@ -123,14 +123,15 @@ class Run:
                 s.not_judged[str(e)] += 1
                 return
             s.judged += 1
-            results = {}
+            results, verdicts = {}, {}
             for mode in self.modes:
-                verdict, answer = judge_mode(loaded, mode, self.time_limit)
+                verdicts[mode], answer = judge_mode(loaded, mode, self.time_limit)
+                if answer is not None:
+                    results[mode] = answer
+            for mode, verdict in settle(verdicts).items():
                 s.counts[mode][verdict.status] += 1
                 if verdict.status == "refused":
                     s.refusals[mode][verdict.key] += 1
-                if answer is not None:
-                    results[mode] = answer
                 if verdict.status in FINDING_STATUSES:
                     self.found(program, verdict)
             for line in cross_check(results):
