@@ -250,3 +250,133 @@ def test_a_global_list_of_another_length_needs_no_new_code(n):
             np.testing.assert_allclose(got[i], _numeric(horner_loss, args, i), rtol=1e-5)
     finally:
         XS[:], YS[:] = saved
+
+
+# ---------------------------------------------------------------- forward mode: srcgrad.jvp specialises the same way
+def _directional(f, args, tangents, eps=1e-6):
+    """The central difference of ``f`` at ``args`` along ``tangents`` (one per argument)."""
+    up = [np.asarray(a, dtype=float) + eps * np.asarray(t, dtype=float) for a, t in zip(args, tangents)]
+    down = [np.asarray(a, dtype=float) - eps * np.asarray(t, dtype=float) for a, t in zip(args, tangents)]
+    up = [float(u) if np.ndim(a) == 0 else u for a, u in zip(args, up)]
+    down = [float(d) if np.ndim(a) == 0 else d for a, d in zip(args, down)]
+    return (f(*up) - f(*down)) / (2 * eps)
+
+
+def _tape_jvp(f, args, tangents):
+    ins = tuple(srcgrad.tensor(np.asarray(a, dtype=float)) for a in args)
+    vs = tuple(srcgrad.tensor(np.asarray(t, dtype=float)) for t in tangents)
+    return srcgrad.autograd.functional.jvp(f, ins, vs)[1].numpy()
+
+
+def _check_jvp(f, args, tangents):
+    """The JVP of ``f`` (every argument a wrt) against central differences and dynamic mode; returns it."""
+    j = srcgrad.jvp(f, wrt=tuple(range(len(args))))
+    value, tangent = j(*args, tuple(tangents))
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12)
+    np.testing.assert_allclose(tangent, _directional(f, args, tangents), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(tangent, _tape_jvp(f, args, tangents), rtol=1e-10, atol=1e-12)
+    return j
+
+
+def _jvp_code(j):
+    return "\n".join(line for line in j.source.splitlines() if not line.strip().startswith(("#", '"""')))
+
+
+def test_the_jvp_of_a_scalar_loop_over_global_lists_is_plain_float_arithmetic():
+    j = _check_jvp(horner_loss, (0.1, 0.2, 0.3, 0.4), (1.0, -0.5, 0.25, 2.0))
+    code = _jvp_code(j)
+    for slow in ("broadcast_like", "np.", "match_shape"):
+        assert slow not in code
+
+
+def test_the_jvp_over_global_arrays_is_the_code_arguments_get():
+    def poly_loss_of(a, b, c, d, X, Y):  # the same function with the data as arguments
+        p = a + b * X + c * X**2 + d * X**3
+        return np.sum((p - Y) ** 2)
+
+    j = _check_jvp(poly_loss, (0.1, 0.2, 0.3, 0.4), (1.0, -0.5, 0.25, 2.0))
+    by_args = srcgrad.jvp(poly_loss_of, wrt=(0, 1, 2, 3))
+    by_args(0.1, 0.2, 0.3, 0.4, X, Y, (1.0, -0.5, 0.25, 2.0))
+    code = _jvp_code(j)
+    assert code.replace("jvp_poly_loss(", "jvp_poly_loss_of(").replace("d, da", "d, X, Y, da") == _jvp_code(by_args)
+    assert code.count("broadcast_like") == 1  # a's tangent, a number, spread over X's shape once
+
+
+def test_the_jvp_over_a_global_matrix_and_closure_data():
+    data = _rng.normal(size=40)
+
+    def helper(w):
+        return w * X  # X: a global of the helper's module
+
+    def loss(w):
+        return np.sum((helper(w) - data) ** 2)  # data: a closure cell
+
+    w, v = _rng.normal(size=40), _rng.normal(size=40)
+    j = _check_jvp(loss, (w,), (v,))
+    assert "broadcast_like" not in _jvp_code(j)
+    W1, W2 = _rng.normal(size=(8, 5)), _rng.normal(size=(5, 3))
+    V1, V2 = _rng.normal(size=(8, 5)), _rng.normal(size=(5, 3))
+    j = _check_jvp(mlp_loss, (W1, W2), (V1, V2))
+    assert "broadcast_like" not in _jvp_code(j)
+
+
+def test_the_jvp_source_before_a_call_and_source_for_stay_general():
+    j = srcgrad.jvp(poly_loss, wrt=(0, 1, 2, 3))
+    assert _jvp_code(j).count("broadcast_like") > 1
+    assert j.source_for(0.1, 0.2, 0.3, 0.4).count("broadcast_like") > 1
+    j(0.1, 0.2, 0.3, 0.4, (1.0, 0.0, 0.0, 0.0))
+    assert _jvp_code(j).count("broadcast_like") == 1
+
+
+def weighted_and_shifted(w):
+    return np.sum((w * X - Y) ** 2) + np.sum(w + X)  # w + X: w's tangent spread over X's shape when it is larger
+
+
+def test_the_jvp_follows_a_global_array_changed_in_place_or_of_another_shape():
+    global X, Y
+    saved = X.copy(), Y
+    f = weighted_and_shifted
+    try:
+        w, v = _rng.normal(size=40), _rng.normal(size=40)
+        j = srcgrad.jvp(f)
+        first = j(w, v)[1]
+        fn = j.function
+        assert "broadcast_like" not in _jvp_code(j)
+        X[:] = _rng.normal(size=40)  # same object, same shape, new values
+        second = j(w, v)[1]
+        assert j.function is fn  # no new transformation
+        assert not np.allclose(first, second)
+        np.testing.assert_allclose(second, _directional(f, (w,), (v,)), rtol=1e-5, atol=1e-7)
+        X = _rng.normal(size=(3, 40))  # rebound, broadcasting against w now
+        np.testing.assert_allclose(j(w, v)[1], _directional(f, (w,), (v,)), rtol=1e-5, atol=1e-7)
+        assert j.function is not fn
+        X, Y = saved[0].copy(), saved[1].copy()
+        j(w, v)
+        fn = j.function
+        X.shape = (40, 1)  # the same object reshaped in place: (40, 1) * (40,) is (40, 40)
+        np.testing.assert_allclose(j(w, v)[1], _directional(f, (w,), (v,)), rtol=1e-5, atol=1e-7)
+        assert j.function is not fn and "broadcast_like" in _jvp_code(j)
+        X.shape = (40,)
+        np.testing.assert_allclose(j(w, v)[1], _directional(f, (w,), (v,)), rtol=1e-5, atol=1e-7)
+        assert j.function is fn  # the first specialisation again
+    finally:
+        X, Y = saved
+
+
+def test_the_jvp_follows_a_global_list_that_comes_to_hold_other_items():
+    saved = list(XS)
+    try:
+        j = srcgrad.jvp(horner_loss, wrt=(0, 1, 2, 3))
+        args, tangents = (0.1, 0.2, 0.3, 0.4), (1.0, -0.5, 0.25, 2.0)
+        j(*args, tangents)
+        fn = j.function
+        XS[0] = np.array(0.5)  # an array first: no longer a list of Python numbers
+        got = j(*args, tangents)[1]
+        assert j.function is not fn
+        np.testing.assert_allclose(got, _directional(horner_loss, args, tangents), rtol=1e-5)
+        XS[3] = 2j  # a complex item: |.|-free, so the value is complex; the tangent follows the complex code
+        value, got = j(*args, tangents)
+        np.testing.assert_allclose(value, horner_loss(*args), rtol=1e-12)
+        np.testing.assert_allclose(got, _directional(horner_loss, args, tangents), rtol=1e-5)
+    finally:
+        XS[:] = saved

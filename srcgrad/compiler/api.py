@@ -168,8 +168,6 @@ def transform(
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     _refuse_truth_values(normal, ns.values)
     global_shapes = globalspec.names_in(ns.values, global_parts)
-    if global_shapes:
-        global_shapes.update({name: "numpy" for name, v in ns.values.items() if v is np})
     act = activity.analyze(
         normal, wrt_names, scalar_params, scalar_seq_params, param_shapes, list_params, global_shapes
     )
@@ -334,9 +332,10 @@ def _static_shapes(act, namer, scalar_out, dout_name="dout"):
     return shapes
 
 
-def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extra=()):
+def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extra=(), global_parts=None):
     """Run the pipeline with the forward pass; returns a ``Compiled`` JVP function (``scalar_extra``: parameters
-    past ``params`` known to be numbers, the ``dout`` of a generated gradient)."""
+    past ``params`` known to be numbers, the ``dout`` of a generated gradient; ``global_parts``: what the
+    specialisation knows of the data read from globals and closures, as for ``transform``)."""
     _load_rules()
     parsed = parse_function(fn, source=source_text)
     fence.check(parsed)
@@ -354,7 +353,10 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
         text_params=speckey.text_params(params, key),
     )
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
-    act = activity.analyze(normal, wrt_names, scalar_params, seq_params, shapes, speckey.list_params(params, key))
+    global_shapes = globalspec.names_in(ns.values, global_parts)
+    act = activity.analyze(
+        normal, wrt_names, scalar_params, seq_params, shapes, speckey.list_params(params, key), global_shapes
+    )
     aliasing.check(normal, act, ns.values, speckey.shared_params(params, key), _mutable_defaults(fn))
     may_be_complex = complexity.check(normal, act, scopes, speckey.complex_params(params, key))[0]
     _refuse_complex_higher_order(parsed, fn, scopes, may_be_complex)
@@ -698,6 +700,9 @@ class JVPFunction:
         self._specs = {}
         self._last = None
         self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
+        self._watch, self._watch_code = (), None  # where f reads data from outside its arguments (globalspec)
+
+    _watched = GradFunction._watched
 
     def _target(self, key):
         """``(function, extra parameters known to be numbers, values passed for its extra parameters)``: the
@@ -708,7 +713,8 @@ class JVPFunction:
         inner = self._inner._spec(key, plain_stack=True)
         return inner.fn, ((inner.dout_name,) if inner.scalar_out else ()), (inner.fn.__kwdefaults__[inner.dout_name],)
 
-    def _spec(self, key):
+    def _spec(self, key, watched=()):
+        """The transformation for the specialisation ``key`` (``watched``: the values of the globals it reads)."""
         fn, scalar_extra, _ = (self._original, (), ()) if self._inner is None else self._target(key)
         spec = self._specs.get(key)
         if spec is not None and (self._inner is None or spec.origin is fn) and spec.fresh(fn):
@@ -717,10 +723,21 @@ class JVPFunction:
         cache_key = ("jvp", fn.__code__, tuple(self.wrt), self.optimize, key, self._source_text)
         spec = cached(cache_key, fn)
         if spec is None:
+            n = len(self._params)
             with _collector_paused():
-                spec = transform_jvp(fn, self.wrt, key, self.optimize, self._source_text, self._params, scalar_extra)
+                spec = transform_jvp(
+                    fn,
+                    self.wrt,
+                    key,
+                    self.optimize,
+                    self._source_text,
+                    self._params,
+                    scalar_extra,
+                    global_parts=globalspec.by_object(watched, key[n : n + len(watched)]),
+                )
             spec.origin = fn
             remember(cache_key, spec)
+            self._watch_code = None  # look for data in globals again: a new transformation may read new names
         if self.verbose and self._specs.get(key) is not spec:
             print(spec.source)
         remember_spec(self._specs, key, spec)
@@ -743,8 +760,9 @@ class JVPFunction:
         tangents = tuple(tangent) if self._tuple else (tangent,)
         if len(tangents) != len(self.wrt):
             raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
-        key = speckey.key(primals, self._inplace is not False)
-        spec = self._spec(key)
+        watched = self._watched()  # globals and closure values, specialised on as arguments are
+        key = speckey.key(primals, self._inplace is not False, watched)
+        spec = self._spec(key, watched)
         self._last = spec
         self._inplace = spec.inplace
         extra = self._target(key)[2] if self._inner is not None else ()

@@ -4,13 +4,13 @@ Users keep data in module globals and closures (``X``, ``ys``), not only in
 arguments. ``watch(fn)`` lists the places a function (and every helper of the
 user's it calls, with their own globals and cells) may read data from: the
 global names and closure cells holding arrays or lists at the time.
-``current(watch)`` reads them again; ``GradFunction`` puts their kinds and
-shapes into the specialisation key beside the arguments' (one symbol table, so
-a global of an argument's length shares its symbol), so each call checks them
-with a few dictionary reads and the generated code is the one the same data
-passed as arguments would get. ``by_object`` tells ``transform`` what the key
-says of each watched object, and ``names_in`` which names of the generated
-module hold them.
+``current(watch)`` reads them again; ``GradFunction`` and ``JVPFunction`` put
+their kinds and shapes into the specialisation key beside the arguments' (one
+symbol table, so a global of an argument's length shares its symbol), so each
+call checks them with a few dictionary reads and the generated code is the one
+the same data passed as arguments would get. ``by_object`` tells ``transform``
+and ``transform_jvp`` what the key says of each watched object, and
+``names_in`` which names of the generated module hold them.
 
 Nothing here decides correctness: the cache still checks that every name the
 transformation read is bound to the same object (``cache.Compiled.fresh``), so a
@@ -125,7 +125,8 @@ def by_object(values, parts):
 
 
 def names_in(namespace, known):
-    """``{name in the generated module: key part}`` for the module's names bound to a watched object.
+    """``{name in the generated module: key part}`` for the module's names bound to a watched object, and
+    ``"numpy"`` for those bound to numpy when there are any (``activity.analyze``'s ``global_shapes``).
 
     Args:
         namespace: the generated module's ``{name: object}``.
@@ -133,4 +134,7 @@ def names_in(namespace, known):
     """
     if not known:
         return {}
-    return {name: known[id(obj)] for name, obj in namespace.items() if id(obj) in known}
+    out = {name: known[id(obj)] for name, obj in namespace.items() if id(obj) in known}
+    if out:
+        out.update({name: "numpy" for name, obj in namespace.items() if obj is np})  # for activity's shapes
+    return out
