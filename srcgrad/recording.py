@@ -159,84 +159,207 @@ def record_fast(func, a, b=None):
     """``record`` for a call ``func(a)`` or ``func(a, b)`` with no keywords, where ``a`` or
     ``b`` is a Tensor and neither is a sequence: the shape of nearly every operation.
 
-    It builds the same node ``record`` builds, with fewer temporaries; any case
-    it does not cover goes to ``record``.
+    It builds the same node ``record`` builds, with fewer temporaries (this runs once per
+    operator: every attribute read and container counts); any case it does not cover goes
+    to ``record``.
     """
-    unary = b is None
-    a_t = isinstance(a, Tensor)
-    b_t = not unary and isinstance(b, Tensor)
-    if (not a_t and type(a) in _SEQUENCES) or (not b_t and type(b) in _SEQUENCES):
-        return record(func, (a,) if unary else (a, b), {})
-    if _state.enabled:
-        if a_t and a._base is not None:
+    enabled = _state.enabled
+    if b is None:
+        if not isinstance(a, Tensor):
+            return record(func, (a,), _NO_KWARGS)
+        if a._base is not None and enabled:
             refresh_view(a)
-        if b_t and b._base is not None:
-            refresh_view(b)
-    a_grad = a_t and a.requires_grad
-    b_grad = b_t and b.requires_grad
-    va = a._value if a_t else a
-    if unary:
+        va = a._value
         out = func(va)
-    else:
-        out = func(va, b._value if b_t else b)
-    if not (a_grad or b_grad) or not _state.enabled:
-        if type(out) is np.ndarray and (out.base is not None or out is va or (b_t and out is b._value)):
-            return _wrap_unrecorded(out, (a, b), _TENSOR_POSITIONS[a_t, b_t])
-        return wrap_out(out)
-    rule = RULES.get(func)
-    if rule is None or rule.multiple_outputs:
-        return record(func, (a,) if unary else (a, b), {})
-    if not rule.differentiable:
-        return _wrap_unrecorded(out, (a, b), _TENSOR_POSITIONS[a_t, b_t])
-    if not rule.complex and (_is_complex(va) or _is_complex(out) or (not unary and _is_complex(b))):
-        raise _complex_refused(func)
-    active = _ACTIVE[a_grad, b_grad]
-    nargs = 1 if unary else 2
-    hit = rule._reads.get((nargs, active))
-    reads, reads_ans, shape_only = hit if hit is not None else rule.reads(nargs, active)
-    versions = None
-    if a_t and b_t:
-        positions = _BOTH
-        shapes = [va.shape, b._value.shape]
-        dtypes = [va.dtype, b._value.dtype]
-        edges = [_edge_of(a), _edge_of(b)]
-        saved = (a, b)
-        if 0 in reads or 1 in reads:
-            versions = [(i, t._vc[0]) for i, t in ((0, a), (1, b)) if i in reads]
-            if 0 not in reads:
-                saved = (None, b)
-            elif 1 not in reads:
-                saved = (a, None)
-        else:
-            saved = (None, None)
-    elif a_t:
+        if not (enabled and a.requires_grad):
+            if type(out) is np.ndarray and (out.base is not None or out is va):
+                return _wrap_unrecorded(out, (a,), _FIRST)
+            return wrap_out(out)
+        rule = RULES.get(func)
+        if rule is None or rule.multiple_outputs:
+            return record(func, (a,), _NO_KWARGS)
+        if not rule.differentiable:
+            return _wrap_unrecorded(out, (a,), _FIRST)
+        plan = rule._reads.get(_UNARY)
+        if plan is None:
+            plan = rule._reads[_UNARY] = rule.reads(1, (0,))
+        if type(out) not in _NP_FLOATS or type(va) not in _NP_FLOATS:  # (a real scalar in, one out: recorded)
+            if type(out) is not np.ndarray and not isinstance(out, np.generic):
+                out = np.asarray(out)
+            kind = out.dtype.kind
+            if (kind == "c" or va.dtype.kind == "c") and not rule.complex:
+                raise _complex_refused(func)
+            if kind not in _FLOAT_KINDS:  # no gradient through an integer or bool result (see _link)
+                return _wrap_unrecorded(out, (a,), _FIRST)
+        args = (a,)
         positions = _FIRST
-        shapes = [va.shape]
-        dtypes = [va.dtype]
-        edges = [_edge_of(a)]
-        if 0 in reads:
-            versions = [(0, a._vc[0])]
-            saved = (a,) if unary else (a, b)
+        fn = a.grad_fn
+        edges = ((fn, a._output_nr) if fn is not None else a._edge(),)
+        shapes = (va.shape,)
+        dtypes = (va.dtype,)
+        if 0 in plan[0]:
+            version = a._vc[0]
+            versions = ((0, version),) if version else _FIRST_AT_0
+            saved = args
         else:
-            saved = (None,) if unary else (None, b)
+            versions = None
+            saved = (_stand_in(va),) if plan[2] else _NONE
     else:
-        positions = _SECOND
-        vb = b._value
-        shapes = [vb.shape]
-        dtypes = [vb.dtype]
-        edges = [_edge_of(b)]
-        if 1 in reads:
-            versions = [(1, b._vc[0])]
-            saved = (a, b)
+        a_t = isinstance(a, Tensor)
+        b_t = isinstance(b, Tensor)
+        if (not a_t and type(a) in _SEQUENCES) or (not b_t and type(b) in _SEQUENCES):
+            return record(func, (a, b), _NO_KWARGS)
+        if enabled:
+            if a_t and a._base is not None:
+                refresh_view(a)
+            if b_t and b._base is not None:
+                refresh_view(b)
+        va = a._value if a_t else a
+        vb = b._value if b_t else b
+        kind = type(va)
+        scalars = (kind in _NP_FLOATS and (type(vb) in _NP_FLOATS or type(vb) is float)) or (
+            kind is float and type(vb) in _NP_FLOATS
+        )
+        out = _SCALAR_OPS.get(func, func)(va, vb) if scalars else func(va, vb)
+        a_grad = a_t and a.requires_grad
+        b_grad = b_t and b.requires_grad
+        args = (a, b)
+        if not (enabled and (a_grad or b_grad)):
+            if type(out) is np.ndarray and (out.base is not None or out is va or out is vb):
+                return _wrap_unrecorded(out, args, _TENSOR_POSITIONS[a_t, b_t])
+            return wrap_out(out)
+        rule = RULES.get(func)
+        if rule is None or rule.multiple_outputs:
+            return record(func, args, _NO_KWARGS)
+        if not rule.differentiable:
+            return _wrap_unrecorded(out, args, _TENSOR_POSITIONS[a_t, b_t])
+        key = _BINARY + a_grad + 2 * b_grad
+        plan = rule._reads.get(key)
+        if plan is None:
+            plan = rule._reads[key] = rule.reads(2, _ACTIVE[a_grad, b_grad])
+        if not scalars or type(out) not in _NP_FLOATS:  # (real scalars in, one out: recorded)
+            if type(out) is not np.ndarray and not isinstance(out, np.generic):
+                out = np.asarray(out)
+            kind = out.dtype.kind
+            if not rule.complex and (
+                kind == "c"
+                or (va.dtype.kind == "c" if a_t else _maybe_complex(a))
+                or (vb.dtype.kind == "c" if b_t else _maybe_complex(b))
+            ):
+                raise _complex_refused(func)
+            if kind not in _FLOAT_KINDS:  # no gradient through an integer or bool result (see _link)
+                return _wrap_unrecorded(out, args, _TENSOR_POSITIONS[a_t, b_t])
+        reads = plan[0]
+        versions = None
+        saved = args
+        if a_t and b_t:
+            positions = _BOTH
+            edges = (_edge_of(a), _edge_of(b))
+            shapes = (va.shape, vb.shape)
+            dtypes = (va.dtype, vb.dtype)
+            if 0 in reads:
+                if 1 in reads:
+                    versions = ((0, a._vc[0]), (1, b._vc[0]))
+                else:
+                    versions = ((0, a._vc[0]),)
+                    saved = (a, None)
+            elif 1 in reads:
+                versions = ((1, b._vc[0]),)
+                saved = (None, b)
+            else:
+                saved = _NONE2
+        elif a_t:
+            positions = _FIRST
+            edges = (_edge_of(a),)
+            shapes = (va.shape,)
+            dtypes = (va.dtype,)
+            if 0 in reads:
+                versions = ((0, a._vc[0]),)
+            else:
+                saved = (None, b)
         else:
-            saved = (a, None)
-    if shape_only:
-        saved = list(saved)
-        for i in shape_only:
-            saved[i] = _stand_in((a, b)[i]._value)
-    return _link(
-        rule, out, edges, _NO_KWARGS, positions, shapes, dtypes, saved, versions, reads_ans, (a,) if unary else (a, b)
-    )
+            positions = _SECOND
+            edges = (_edge_of(b),)
+            shapes = (vb.shape,)
+            dtypes = (vb.dtype,)
+            if 1 in reads:
+                versions = ((1, b._vc[0]),)
+            else:
+                saved = (a, None)
+        if plan[2]:
+            saved = list(saved)
+            for i in plan[2]:
+                saved[i] = _stand_in(args[i]._value)
+    # the node and its output Tensor (as _link, inlined: this is the hot path)
+    node = object.__new__(RuleNode)
+    node.next_functions = edges
+    node._pre_hooks = None
+    node._retained = None
+    node._trace = _stack() if anomaly_mode.enabled else None
+    node.rule = rule
+    node.kwargs = _NO_KWARGS
+    node.positions = positions
+    node.shapes = shapes
+    node.dtypes = dtypes
+    node.args = saved
+    node.versions = versions
+    node.ans = None
+    node.out_vc = None
+    node.out_version = 0
+    node._freed = False
+    result = object.__new__(Tensor)
+    result._value = out
+    result.grad_fn = node
+    result.requires_grad = True
+    result._grad = None
+    result._vc = vc = [0]
+    result._hooks = None
+    result._post_acc_hooks = None
+    result._acc = None
+    result._base = None
+    result._output_nr = 0
+    result._retains = False
+    if (
+        type(out) is np.ndarray
+        and (out.base is not None or _is_an_input(out, args, positions))
+        and _link_view(result, out, args, positions)
+    ):
+        vc = result._vc
+    if plan[1]:
+        node.ans = out
+        node.out_vc = vc
+        node.out_version = vc[0]
+    return result
+
+
+def _maybe_complex(value):
+    """``_is_complex`` for a non-Tensor operand, quick for the Python numbers operators mostly get."""
+    kind = type(value)
+    return False if kind is float or kind is int else _is_complex(value)
+
+
+_NP_FLOATS = frozenset((np.float64, np.float32, np.float16))
+
+_SCALAR_OPS = {
+    np.add: operator.add,
+    np.subtract: operator.sub,
+    np.multiply: operator.mul,
+    np.true_divide: operator.truediv,
+}
+"""On two float scalars (a numpy one and a numpy one or a Python float) numpy's scalar arithmetic gives the
+ufunc's value, type and warnings at a tenth of its cost (a 0-d Tensor's values are numpy scalars)."""
+
+_UNARY = -1
+"""The key of a unary call's plan in ``Rule._reads`` (beside its ``(nargs, active)`` keys)."""
+
+_BINARY = -5
+"""``_BINARY + a_grad + 2 * b_grad``: the keys of a binary call's plans (-4, -3, -2)."""
+
+_NONE = (None,)
+
+_FIRST_AT_0 = ((0, 0),)
+
+_NONE2 = (None, None)
 
 
 def _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args):

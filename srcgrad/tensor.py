@@ -170,6 +170,8 @@ class Tensor(_TensorMath, _TensorMethods):
     # -- the core of the tape -----------------------------------------------------
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if not kwargs and method == "__call__" and len(inputs) == 1:  # the common case first
+            return _record_fast(ufunc, inputs[0])
         if method != "__call__":
             if any(isinstance(a, Tensor) and a.requires_grad for a in inputs) and _state.enabled:
                 raise NoRuleError(

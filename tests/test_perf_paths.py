@@ -218,3 +218,52 @@ def test_sum_rows_is_the_column_sum():
         a = rng.standard_normal(shape)
         np.testing.assert_allclose(R.sum_rows(a), np.sum(a, axis=0), rtol=1e-13, atol=1e-13)
     assert R.sum_rows(np.ones((3, 2), np.float32)).dtype == np.float32
+
+
+SCALAR_VALUES = [0.0, -0.0, 1.5, -2.5, 1e308, 1e-310, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.subtract, np.multiply, np.true_divide])
+@pytest.mark.parametrize(
+    "left, right", [(np.float64, float), (np.float32, float), (float, np.float32), (np.float16, np.float64)]
+)
+def test_operators_on_float_scalars_give_the_ufuncs_values_types_and_warnings(ufunc, left, right):
+    """A 0-d Tensor holds a numpy scalar; its operators use numpy's scalar arithmetic (recording.py)."""
+    import warnings
+
+    op = {np.add: "__add__", np.subtract: "__sub__", np.multiply: "__mul__", np.true_divide: "__truediv__"}[ufunc]
+    for x in SCALAR_VALUES:
+        for y in SCALAR_VALUES:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # float32(1e308) overflows
+                xs, ys = left(x), right(y)
+                a = xs if left is float else srcgrad.tensor(1.0, dtype=left, requires_grad=True) * xs
+                b = ys if right is float else srcgrad.tensor(1.0, dtype=right, requires_grad=True) * ys
+            with warnings.catch_warnings(record=True) as expected_warnings:
+                warnings.simplefilter("always")
+                expected = ufunc(xs, ys)
+            assert type(a._value if isinstance(a, srcgrad.Tensor) else a) is left  # the scalar path is taken
+            with warnings.catch_warnings(record=True) as got_warnings:
+                warnings.simplefilter("always")
+                got = getattr(a, op)(b) if isinstance(a, srcgrad.Tensor) else getattr(b, "__r" + op[2:])(a)
+            assert type(got._value) is type(expected)
+            np.testing.assert_array_equal(got._value, expected)
+            assert np.signbit(got._value) == np.signbit(expected)
+            assert [w.category for w in got_warnings] == [w.category for w in expected_warnings]
+            assert got.grad_fn is not None
+
+
+def test_a_chain_of_scalar_operators_has_the_ufuncs_gradient():
+    x = srcgrad.tensor(0.5, requires_grad=True)
+    y = x
+    for i in range(20):
+        y = np.sin(y) if i % 2 else (y * 1.25 + 0.5) / 1.5 - 0.25
+    y.backward()
+    v, d = 0.5, 1.0
+    for i in range(20):
+        if i % 2:
+            v, d = np.sin(v), d * np.cos(v)
+        else:
+            v, d = (v * 1.25 + 0.5) / 1.5 - 0.25, d * 1.25 / 1.5
+    np.testing.assert_allclose(y.item(), v, rtol=1e-15)
+    np.testing.assert_allclose(x.grad.item(), d, rtol=1e-14)

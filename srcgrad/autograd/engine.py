@@ -51,23 +51,29 @@ def queue_callback(callback):
 
 
 def _dependencies(roots):
-    """Count, for each node reachable from ``roots``, the edges that lead into it."""
+    """Count, for each node reachable from ``roots``, the edges that lead into it.
+
+    A node is walked the first time an edge reaches it (the count then enters ``deps``); a root no edge
+    reaches is walked from the start.
+    """
     deps = {}
-    seen = set()
     stack = []
+    walked = set()
     for node in roots:  # several roots may share a node (the pieces of one split): walk it once
-        if node is not None and node not in seen:
-            seen.add(node)
+        if node is not None and node not in walked:
+            walked.add(node)
             stack.append(node)
     while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
+        for child, _ in stack.pop().next_functions:
             if child is None:
                 continue
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+            count = deps.get(child)
+            if count is None:
+                deps[child] = 1
+                if child not in walked:
+                    stack.append(child)
+            else:
+                deps[child] = count + 1
     return deps
 
 

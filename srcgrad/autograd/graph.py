@@ -209,19 +209,30 @@ class RuleNode(Node):
         return args, self.ans
 
     def apply(self, g, create_graph, retain_graph):
-        if self.versions is None and self.out_vc is None and not self._freed and not create_graph:
-            args, ans = self.args, None  # nothing saved to check or unwrap
-        else:
+        versions = self.versions
+        if create_graph or self._freed or self.out_vc is not None:
             args, ans = self._unpack(create_graph)
+        elif versions is None:
+            args, ans = self.args, None  # nothing saved to check or unwrap
+        else:  # _unpack's check and unwrapping of the saved inputs, inlined: the common case
+            args = list(self.args)
+            for i, version in versions:
+                t = args[i]
+                if t._vc[0] != version:
+                    raise AutogradError(_modified_message(t, self.name(), t._vc[0], version, "an input"))
+                args[i] = t._value
+            ans = self.ans
         rule = self.rule
         vjps = rule.vjps
+        n_vjps = len(vjps)
         variadic = rule.variadic
         kwargs = self.kwargs
+        positions = self.positions
         grads = []
         many = None
         if rule.vjp_all is not None:  # the (trailing) arguments' cotangents in one call
-            first = len(vjps) - 1 if variadic else 0
-            wanted = [i for (node, _), i in zip(self.next_functions, self.positions) if node is not None and i >= first]
+            first = n_vjps - 1 if variadic else 0
+            wanted = [i for (node, _), i in zip(self.next_functions, positions) if node is not None and i >= first]
             if wanted:
                 many = dict(zip(wanted, rule.vjp_all(g, ans, *args, argnums=wanted, **kwargs)))
         k = 0
@@ -230,12 +241,17 @@ class RuleNode(Node):
                 grads.append(None)
                 k += 1
                 continue
-            i = self.positions[k]
+            i = positions[k]
             if many is not None and i in many:
                 gi = many[i]
-            elif i < len(vjps) and not variadic:
+            elif i < n_vjps and not variadic:
                 vjp = vjps[i]
-                gi = None if vjp is None else vjp(g, ans, *args, **kwargs)
+                if vjp is None:
+                    gi = None
+                elif kwargs:
+                    gi = vjp(g, ans, *args, **kwargs)
+                else:
+                    gi = vjp(g, ans, *args)
             else:
                 gi = rule.call_vjp(i, g, ans, args, kwargs)
             if gi is not None:
@@ -243,14 +259,15 @@ class RuleNode(Node):
                 if getattr(gi, "shape", ()) != shape:
                     gi = unbroadcast(gi, shape)
                 dtype = self.dtypes[k]
-                if gi.dtype != dtype:
-                    if gi.dtype.kind == "c" and dtype.kind != "c":
+                given = gi.dtype
+                if given is not dtype and given != dtype:
+                    if given.kind == "c" and dtype.kind != "c":
                         gi = np.real(gi)  # a real input's gradient is the real part, as in PyTorch
                     if not create_graph:
                         gi = np.asarray(gi, dtype=dtype)
             grads.append(gi)
             k += 1
-        if not retain_graph and (self.versions is not None or self.ans is not None):
+        if not retain_graph and (versions is not None or self.ans is not None):
             self.release()  # nodes that saved only constants stay usable, as in PyTorch
         return grads
 
