@@ -21,7 +21,7 @@ import pytest
 
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
-from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
+from srcgrad.rules.linalg import einsum_args, einsum_cotangent, svd_p, svdvals_p
 from srcgrad.rules.nnfuncs import (
     addmm,
     binary_cross_entropy,
@@ -37,7 +37,7 @@ from srcgrad.rules.nnfuncs import (
     sum_rows,
     transpose2d,
 )
-from srcgrad.rules.generated import match_shape
+from srcgrad.rules.generated import match_shape, stacked_piece, stacked_place
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.recurrent import lstm_cell, lstm_layer
@@ -761,6 +761,19 @@ case(broadcast_like, U(4), U(3, 4), id="broadcast_like-spread")
 case(broadcast_like, U(3, 4), U(3, 4), id="broadcast_like-same")
 case(match_shape, U(1, 4), U(3, 4), id="match_shape-spread")
 case(match_shape, U(2), U(2), id="match_shape-same")
+case(stacked_piece, U(3, 7), [U(3, 2), U(3, 5)], 1, "hstack", wrt=(0,), id="stacked_piece-hstack")
+case(stacked_piece, U(5), [U(2), U(3)], 0, "hstack", wrt=(0,), id="stacked_piece-hstack-vectors")
+case(stacked_piece, U(3, 4), [U(4), U(2, 4)], 0, "vstack", wrt=(0,), id="stacked_piece-vstack-vector")
+case(stacked_piece, U(3, 3), [U(3), U(3, 2)], 0, "column_stack", wrt=(0,), id="stacked_piece-column_stack")
+case(stacked_piece, U(1, 3, 2), [U(3), U(3)], 1, "dstack", wrt=(0,), id="stacked_piece-dstack")
+case(stacked_place, U(3, 5), U(3, 7), [U(3, 2), U(3, 5)], 1, "hstack", wrt=(0,), id="stacked_place-hstack")
+case(stacked_place, U(4), U(3, 4), [U(4), U(2, 4)], 0, "vstack", wrt=(0,), id="stacked_place-vstack-vector")
+# einsum's VJP as a primitive (differentiated again by a second derivative): multilinear in g and the others
+case(einsum_cotangent, U(3, 2), "ij,jk->ik", 0, U(3, 4), U(4, 2), id="einsum_cotangent-matmul")
+case(einsum_cotangent, U(3, 2), "ij,jk->ik", 1, U(3, 4), U(4, 2), id="einsum_cotangent-matmul-second")
+case(einsum_cotangent, U(3), "iji,j->i", 0, U(3, 2, 3), U(2), id="einsum_cotangent-repeat")
+case(einsum_cotangent, U(3, 5), "ij,k->ik", 0, U(3, 4), U(5), id="einsum_cotangent-summed-alone")
+case(einsum_cotangent, U(2, 3, 2), "...ij,...jk->...ik", 1, U(2, 3, 4), U(4, 2), id="einsum_cotangent-ellipsis")
 
 
 # ---------------------------------------------------------------- the checks

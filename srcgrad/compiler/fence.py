@@ -37,11 +37,13 @@ if hasattr(ast, "TryStar"):
     UNSUPPORTED[ast.TryStar] = "try/except*"
 
 
-def check(parsed):
+def check(parsed, star_params=False):
     """Raise ``TransformError`` at the first unsupported construct of ``parsed``.
 
     Args:
         parsed: a ``ParsedFunction``.
+        star_params: let the function's own signature have ``*args`` / ``**kwargs`` (a rule-table function
+            inlined into a derivative of a derivative: the inliner binds them to a tuple and a dict).
 
     Raises:
         TransformError: naming the construct, the file and the line.
@@ -50,7 +52,7 @@ def check(parsed):
     if isinstance(node, ast.AsyncFunctionDef):
         raise parsed.error(node, "an async function cannot be differentiated")
     args = node.args
-    if args.vararg is not None or args.kwarg is not None:
+    if not star_params and (args.vararg is not None or args.kwarg is not None):
         raise parsed.error(node, "star-arguments (*args / **kwargs) in the differentiated function's signature")
     for sub in ast.walk(node):
         if sub is node:

@@ -1,9 +1,8 @@
 """The helpers generated code calls, with rules, so that generated code is itself differentiable.
 
 A gradient the compiler writes calls a few functions besides numpy:
-``unbroadcast``, ``unreduce``, ``broadcast_like``, ``match_shape`` (all
-linear in their first argument), ``stacked_piece`` (no rule yet: a second
-derivative through it is refused), ``default_dout`` (the
+``unbroadcast``, ``unreduce``, ``broadcast_like``, ``match_shape``,
+``stacked_piece`` (all linear in their first argument), ``default_dout`` (the
 output cotangent when none is given), shape arithmetic (``shape_of``,
 ``count``, ``dot_axes``, ...), and the VJPs of rules written as a ``def``
 (``matmul_vjp``, ``tensordot_vjp_x``, ...). Differentiating that code again
@@ -12,7 +11,8 @@ either a primitive with a rule here, or non-differentiable, or plain numpy
 over primitives with rules (the ``def`` VJPs: the compiler reads their source).
 
 * The linear helpers: the VJP of a linear map is its transpose
-  (``unbroadcast``'s is a broadcast, ``unreduce``'s a reshape back), the JVP
+  (``unbroadcast``'s is a broadcast, ``unreduce``'s a reshape back,
+  ``stacked_piece``'s ``stacked_place``: the block put back into zeros), the JVP
   the map itself. ``tests/test_rules.py`` checks each against finite
   differences, like every rule.
 * ``default_dout`` and the shape helpers (everything ``@reads_shape_of``
@@ -29,10 +29,10 @@ from .helpers import inverse_permutation, kept_shape, reduced_axes
 from .linalg import einsum_labels, einsum_plan
 from .nnfuncs import mse_scale, rows_of
 from .reductions import scan_axis
-from .registry import defjvp, defnondiff, defvjp, get_rule
+from .registry import defjvp, defnondiff, defvjp, get_rule, primitive
 from .shape import constant_pad_mode, negate
 
-__all__ = ["default_dout", "match_shape", "stacked_piece", "HELPERS"]
+__all__ = ["default_dout", "match_shape", "stacked_piece", "stacked_place", "HELPERS"]
 
 
 def default_dout(result):
@@ -91,19 +91,16 @@ def match_shape(tangent, value):
     return np.broadcast_to(tangent, shape).copy()
 
 
-def stacked_piece(g, items, k, kind):
-    """The cotangent of ``items[k]`` in ``np.hstack(items)``, ``np.vstack(items)``, ``np.column_stack(items)`` or
-    ``np.dstack(items)`` (``kind``), given the cotangent ``g`` of the result; for items whose number of axes the
-    compiler could not tell.
+def stacked_block(items, k, kind):
+    """Where ``items[k]`` sits in ``np.hstack(items)`` (or ``vstack``, ``column_stack``, ``dstack``: ``kind``).
 
     Args:
-        g: the cotangent of the stacked array.
-        items: the list that was stacked.
+        items: the list that was stacked (read for its shapes only).
         k: which item.
         kind: ``"hstack"``, ``"vstack"``, ``"column_stack"`` or ``"dstack"``.
 
     Returns:
-        The block of ``g`` that came from ``items[k]``, in that item's shape.
+        ``(block, shape)``: the index of the item's block in the stacked array, and that block's shape.
     """
     if kind == "vstack":
         shapes, axis = [np.shape(np.atleast_2d(a)) for a in items], 0
@@ -115,8 +112,46 @@ def stacked_piece(g, items, k, kind):
         shapes = [np.shape(np.atleast_1d(a)) for a in items]
         axis = 0 if len(shapes[0]) == 1 else 1
     start = sum(s[axis] for s in shapes[:k])
-    block = (slice(None),) * axis + (slice(start, start + shapes[k][axis]),)
+    return (slice(None),) * axis + (slice(start, start + shapes[k][axis]),), shapes[k]
+
+
+@primitive
+def stacked_piece(g, items, k, kind):
+    """The cotangent of ``items[k]`` in ``np.hstack(items)``, ``np.vstack(items)``, ``np.column_stack(items)`` or
+    ``np.dstack(items)`` (``kind``), given the cotangent ``g`` of the result; for items whose number of axes the
+    compiler could not tell. Linear in ``g``; its transpose is ``stacked_place``.
+
+    Args:
+        g: the cotangent of the stacked array.
+        items: the list that was stacked.
+        k: which item.
+        kind: ``"hstack"``, ``"vstack"``, ``"column_stack"`` or ``"dstack"``.
+
+    Returns:
+        The block of ``g`` that came from ``items[k]``, in that item's shape.
+    """
+    block, _ = stacked_block(items, k, kind)
     return np.reshape(g[block], np.shape(items[k]))
+
+
+@primitive
+def stacked_place(piece, like, items, k, kind):
+    """``stacked_piece``'s transpose: zeros of ``like``'s shape with ``piece`` in ``items[k]``'s block.
+
+    Args:
+        piece: a value of ``items[k]``'s shape.
+        like: an array of the stacked array's shape and dtype (its values are not read).
+        items: the list that was stacked.
+        k: which item.
+        kind: as for ``stacked_piece``.
+
+    Returns:
+        The stacked-shape array.
+    """
+    block, shape = stacked_block(items, k, kind)
+    out = np.zeros(np.shape(like), dtype=np.result_type(like, piece))
+    out[block] = np.reshape(piece, shape)
+    return out
 
 
 # ------------------------------------------------------------------ the linear helpers
@@ -152,16 +187,32 @@ defjvp(match_shape,
        lambda t, ans, tangent, value: match_shape(t, value),
        None)
 
+defvjp(stacked_piece,  # items, k and kind only place the block
+       lambda c, ans, g, items, k, kind: stacked_place(c, g, items, k, kind),
+       None, None, None,
+       backward_name="StackedPieceBackward0", complex=True)
+defjvp(stacked_piece,
+       lambda t, ans, g, items, k, kind: stacked_piece(t, items, k, kind),
+       None, None, None)
+
+defvjp(stacked_place,  # like is read for its shape only
+       lambda c, ans, piece, like, items, k, kind: stacked_piece(c, items, k, kind),
+       None, None, None, None,
+       backward_name="StackedPlaceBackward0", complex=True)
+defjvp(stacked_place,
+       lambda t, ans, piece, like, items, k, kind: stacked_place(t, like, items, k, kind),
+       None, None, None, None)
+
 # ------------------------------------------------------------------ no derivative
 # Shape arithmetic that takes no arrays (so ``@reads_shape_of`` does not list it), and checks of arguments.
 defnondiff(default_dout, inverse_permutation, reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan,
-           mse_scale, rows_of, dual_norm, constant_pad_mode, negate, scan_axis)
+           mse_scale, rows_of, dual_norm, constant_pad_mode, negate, scan_axis, stacked_block)
 _SHAPE_HELPERS = [fn for fn in SHAPE_ARGS if getattr(fn, "__module__", "").startswith("srcgrad.rules")
                   and fn not in (unreduce, broadcast_like) and get_rule(fn) is None]
 defnondiff(*_SHAPE_HELPERS)
 
 HELPERS = frozenset([default_dout, inverse_permutation,
                      reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan, mse_scale, rows_of,
-                     dual_norm, constant_pad_mode, negate, scan_axis, *_SHAPE_HELPERS])
+                     dual_norm, constant_pad_mode, negate, scan_axis, stacked_block, *_SHAPE_HELPERS])
 """The functions this module made non-differentiable: internal to generated code and to rule bodies, not
 primitives a user calls (``docs/supported.md`` leaves them out)."""

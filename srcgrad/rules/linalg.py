@@ -460,6 +460,55 @@ defjvp(einsum_args,
        lambda t, ans, subscripts, *operands, optimize=False, argnum: einsum_args(subscripts, *replace_arg(operands, argnum - 1, t), optimize=optimize))
 
 
+# The cotangent einsum_vjp computes, as a primitive, for a derivative of a derivative: it is multilinear in g and
+# the operands other than operands[i], and <c, einsum_cotangent(g, subscripts, i, *ops)> = <g, einsum(ops with
+# ops[i] = c)>, so its derivatives are einsums and einsum cotangents again (real values: no conjugates).
+@primitive
+def einsum_cotangent(g, subscripts, i, *operands, optimize=False):
+    """``einsum_vjp(g, subscripts, operands, i)`` with the operands spread: the cotangent of ``operands[i]``."""
+    return einsum_vjp(g, subscripts, operands, i, optimize)
+
+
+def einsum_cotangent_operand_vjp(c, g, subscripts, i, operands, j, optimize=False):
+    """The cotangent of ``operands[j]`` in ``einsum_cotangent(g, subscripts, i, *operands)``, given ``c``.
+
+    Args:
+        c: the cotangent of the result (``operands[i]``'s shape).
+        g, subscripts, i, operands, optimize: the call's arguments.
+        j: which operand.
+
+    Returns:
+        ``einsum_cotangent(g, subscripts, j, *operands with operands[i] = c)``; zeros for ``j == i`` (not read).
+    """
+    if j == i:
+        return np.zeros_like(operands[j])
+    return einsum_vjp(g, subscripts, replace_arg(operands, i, c), j, optimize)
+
+
+def einsum_cotangent_operand_jvp(t, g, subscripts, i, operands, j, optimize=False):
+    """The tangent of ``einsum_cotangent(g, subscripts, i, *operands)`` from ``operands[j]``'s tangent ``t``.
+
+    Returns:
+        ``einsum_cotangent`` with ``operands[j]`` replaced by ``t``; zeros for ``j == i`` (not read).
+    """
+    if j == i:
+        return np.zeros_like(operands[i])
+    return einsum_vjp(g, subscripts, replace_arg(operands, j, t), i, optimize)
+
+
+defvjp(einsum_cotangent,
+       lambda c, ans, g, subscripts, i, *operands, optimize=False: einsum_args(subscripts, *replace_arg(operands, i, c), optimize=optimize),
+       None,
+       None,
+       lambda c, ans, g, subscripts, i, *operands, optimize=False, argnum: einsum_cotangent_operand_vjp(c, g, subscripts, i, operands, argnum - 3, optimize),
+       variadic=True, backward_name="EinsumCotangentBackward0")
+defjvp(einsum_cotangent,
+       lambda t, ans, g, subscripts, i, *operands, optimize=False: einsum_cotangent(t, subscripts, i, *operands, optimize=optimize),
+       None,
+       None,
+       lambda t, ans, g, subscripts, i, *operands, optimize=False, argnum: einsum_cotangent_operand_jvp(t, g, subscripts, i, operands, argnum - 3, optimize))
+
+
 def einsum_sublist_subscripts(sublists, output=None):
     """The subscripts string of ``np.einsum``'s interleaved form ``(op0, sublist0, op1, sublist1, ..., [output])``.
 

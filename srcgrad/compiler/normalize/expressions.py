@@ -44,6 +44,14 @@ from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, St
 from .inlining import Dependencies, inlinable, is_derivative
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
+
+
+def _einsum_vjp():
+    from ...rules.linalg import einsum_vjp
+
+    return einsum_vjp
+
+
 # Array methods and the numpy function each one means.
 METHODS = {
     "sum": np.sum,
@@ -176,7 +184,9 @@ class Expressions:
         if isinstance(callee, LocalFunction):
             return self.inline(callee, e, ctx)
         refuse_maker(callee, e, ctx)
+        derivative = None
         if is_derivative(callee):
+            derivative = callee
             # a compiled gradient or JVP (higher order): differentiated through the code it generated
             if getattr(callee, "tangent_tuple", False) and e.args and isinstance(e.args[-1], ast.Tuple):
                 # jvp(f, wrt=(0, 1))(x, y, (tx, ty)): the generated function takes the tangents one by one
@@ -318,6 +328,8 @@ class Expressions:
                 ),
             )
         func_node = self.callee_node(func, callee, ctx)
+        if callee is _einsum_vjp():
+            return self.einsum_cotangent_call(args, kwargs, e, ctx)
         if callee is np.einsum:
             from ...rules.linalg import einsum_args
 
@@ -360,8 +372,50 @@ class Expressions:
                 return self.nondiff(e, ctx)
             return self.multi(Prim(callee, rule, args, kwargs, style="call", func=func_node), e, ctx)
         if inlinable(callee):
+            if derivative is not None:
+                return self.inline_derivative(derivative, callee, e, ctx, args, kwargs)
             return self.inline(callee, e, ctx, args=args, kwargs=kwargs)
         return Opaque(callee, func_node, args, kwargs)
+
+    def inline_derivative(self, derivative, fn, e, ctx, args, kwargs):
+        """Inline ``fn``, the generated code of the ``GradFunction``/``JVPFunction`` ``derivative``; a refusal met
+        inside it (in that code, or in a rule it reads) is said at the user's line, naming where it arose."""
+        try:
+            return self.inline(fn, e, ctx, args=args, kwargs=kwargs)
+        except TransformError as err:
+            if err.filename == ctx.parsed.filename:
+                raise
+            where = f"{err.filename}, line {err.lineno}" if err.lineno else err.filename
+            code = f": {err.source_line.strip()}" if err.source_line else ""
+            raise ctx.error(
+                e,
+                f"a derivative of {fn.__name__} is not supported here: {err.message} (at {where}{code}); "
+                "dynamic mode (Tensors, create_graph=True) can differentiate it twice",
+            ) from None
+
+    def einsum_cotangent_call(self, args, kwargs, e, ctx):
+        """``einsum_vjp(g, subscripts, operands, i, optimize)`` (einsum's VJP, differentiated again) as the primitive
+        ``einsum_cotangent(g, subscripts, i, *operands, optimize=...)``, whose rules are einsums again."""
+        from ...rules.linalg import einsum_cotangent
+
+        bound = dict(zip(["g", "subscripts", "operands", "i", "optimize"], args))
+        bound.update(kwargs)
+        operands = bound.get("operands")
+        if (
+            len(args) > 5
+            or set(bound) - {"g", "subscripts", "operands", "i", "optimize"}
+            or not isinstance(operands, tuple)
+        ):
+            raise ctx.error(e, "einsum_vjp takes (g, subscripts, operands, i, optimize) with operands a tuple")
+        extra = {"optimize": bound["optimize"]} if "optimize" in bound else {}
+        return Prim(
+            einsum_cotangent,
+            get_rule(einsum_cotangent),
+            [bound["g"], bound["subscripts"], bound["i"], *operands],
+            extra,
+            style="call",
+            func=self.const_node(einsum_cotangent, "einsum_cotangent"),
+        )
 
     def svd_call(self, callee, args, kwargs, e, ctx):
         """``np.linalg.svd`` as the tape's alias reads it: ``svd_p(a, full_matrices)`` (a tuple) or, without

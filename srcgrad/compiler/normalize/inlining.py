@@ -58,6 +58,7 @@ class Inlining:
         if args is None:
             args = [self.expr(a, ctx) for a in e.args]
             kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        rule_table = False
         if isinstance(callee, LocalFunction):
             node, outer = callee.node, callee.ctx
             parsed, scope = outer.parsed, outer.scope
@@ -84,7 +85,8 @@ class Inlining:
             if callee.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE):
                 raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
             parsed = parse_function(callee)
-            fence.check(parsed)
+            rule_table = (getattr(callee, "__module__", "") or "").startswith("srcgrad.rules")
+            fence.check(parsed, star_params=rule_table)
             node, scope = parsed.node, parsed.scope
             self.deps.append(scope)
             defaults_src = ("values", callee.__defaults__ or (), None, callee.__kwdefaults__ or {})
@@ -96,26 +98,34 @@ class Inlining:
             self.no_containers(args, kwargs, e, ctx)
             return self.lift_recursive(callee, e, ctx, args, kwargs)
         a = node.args
-        if a.vararg or a.kwarg:
+        if (a.vararg or a.kwarg) and not rule_table:
             raise ctx.error(e, "calling a function with *args/**kwargs parameters is not supported")
         params = [p.arg for p in a.posonlyargs + a.args]
         kwonly = [p.arg for p in a.kwonlyargs]
-        names = local_names(node)
+        names = local_names(node) + [p.arg for p in (a.vararg, a.kwarg) if p is not None]
         rename = dict(base_rename)
         for n in names:
             rename[n] = self.renamed(n, self.namer.fresh(n))
         same_file = parsed.filename == self.parsed.filename
         call_lineno = None if same_file else self.line(e, ctx)
         inner = Ctx(parsed, rename, scope, local_funcs, call_lineno=call_lineno, fdef=node)
-        # Bind the arguments.
-        if len(args) > len(params):
+        # Bind the arguments (a rule-table function's *args to a tuple, **kwargs to a dict).
+        if len(args) > len(params) and not a.vararg:
             raise ctx.error(e, f"too many arguments for {node.name}")
         bound = dict(zip(params, args))
+        if a.vararg:
+            bound[a.vararg.arg] = tuple(args[len(params) :])
+        extra = DictLiteral()
         positional_only = {p.arg for p in a.posonlyargs}
         for k, v in kwargs.items():
+            if k not in params + kwonly and a.kwarg and k not in bound:
+                extra[k] = v
+                continue
             if k not in params + kwonly or k in bound or k in positional_only:
                 raise ctx.error(e, f"unexpected or repeated keyword argument '{k}' for {node.name}")
             bound[k] = v
+        if a.kwarg:
+            bound[a.kwarg.arg] = extra
         kind, defaults, dctx, kw_defaults = defaults_src
         if kind == "ast":  # a nested def or lambda: kw_defaults lines up with kwonly, None where there is none
             kw_defaults = {p: d for p, d in zip(kwonly, kw_defaults) if d is not None}
@@ -133,7 +143,7 @@ class Inlining:
                 raise ctx.error(e, f"missing keyword-only argument '{p}' for {node.name}")
             bound[p] = Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p))
         assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        for p in params + kwonly:
+        for p in params + kwonly + [p.arg for p in (a.vararg, a.kwarg) if p is not None]:
             v = bound[p]
             if isinstance(v, Var) and p not in assigned:
                 rename[p] = v.name
