@@ -21,7 +21,8 @@ import pytest
 
 from srcgrad.rules import RULES, get_rule, shape_of, unbroadcast
 from srcgrad.rules.indexing import index_add, index_update
-from srcgrad.rules.linalg import einsum_args, einsum_cotangent, svd_p, svdvals_p
+from srcgrad.rules.einsum import einsum_args, einsum_cotangent
+from srcgrad.rules.linalg import svd_p, svdvals_p
 from srcgrad.rules.nnfuncs import (
     addmm,
     binary_cross_entropy,

@@ -27,10 +27,11 @@ import pytest
 import srcgrad
 from srcgrad.errors import NoRuleError
 from srcgrad.rules import get_rule, shape_of, unbroadcast
+from srcgrad.rules.einsum import einsum_args
 from srcgrad.rules.generated import match_shape
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.indexing import index_add, index_update
-from srcgrad.rules.linalg import einsum_args, svd_p, svdvals_p
+from srcgrad.rules.linalg import svd_p, svdvals_p
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
 from test_rules import CASES as REAL_CASES

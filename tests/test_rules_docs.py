@@ -24,6 +24,7 @@ ORDER = [
     "mathfuncs",
     "reductions",
     "linalg",
+    "einsum",
     "decomp",
     "shape",
     "indexing",

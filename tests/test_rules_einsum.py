@@ -18,7 +18,7 @@ import pytest
 
 import srcgrad
 from corpus.harness import numeric_grad
-from srcgrad.rules.linalg import einsum_args, einsum_labels
+from srcgrad.rules.einsum import einsum_args, einsum_labels
 from test_rules import Case, check_rule
 
 N_RULE = 300

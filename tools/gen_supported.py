@@ -50,6 +50,7 @@ GROUPS = [
     ("mathfuncs", "math functions"),
     ("reductions", "Reductions"),
     ("linalg", "Linear algebra"),
+    ("einsum", "einsum"),
     ("decomp", "Eigen-decompositions and pseudo-inverses"),
     ("shape", "Shape"),
     ("indexing", "Indexing"),

@@ -125,7 +125,8 @@ from . import generated  # noqa: E402,F401  (the helpers generated code calls: i
 from . import operators  # noqa: E402,F401  (operator.mul, ... as the operators)
 from . import recurrent  # noqa: E402,F401  (lstm_cell, PyTorch's fused LSTM cell)
 from .indexing import index_add, index_update
-from .linalg import einsum_args, svd_p, svdvals_p
+from .einsum import einsum_args
+from .linalg import svd_p, svdvals_p
 from .nnfuncs import (addmm, binary_cross_entropy, linear, log_softmax, logsumexp, mse_loss, nll_loss, relu,
                       sigmoid, softmax, softplus, sum_rows, transpose2d)
 from .recurrent import lstm_cell

@@ -26,7 +26,7 @@ from .helpers import SHAPE_ARGS, broadcast_like, unreduce
 from .conv import conv_output_size
 from .fourier import dual_norm
 from .helpers import inverse_permutation, kept_shape, reduced_axes
-from .linalg import einsum_labels, einsum_plan
+from .einsum import einsum_labels, einsum_plan
 from .nnfuncs import mse_scale, rows_of
 from .reductions import scan_axis
 from .registry import defjvp, defnondiff, defvjp, get_rule, primitive

@@ -47,7 +47,7 @@ UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
 
 
 def _einsum_vjp():
-    from ...rules.linalg import einsum_vjp
+    from ...rules.einsum import einsum_vjp
 
     return einsum_vjp
 
@@ -331,7 +331,7 @@ class Expressions:
         if callee is _einsum_vjp():
             return self.einsum_cotangent_call(args, kwargs, e, ctx)
         if callee is np.einsum:
-            from ...rules.linalg import einsum_args
+            from ...rules.einsum import einsum_args
 
             callee_rule = get_rule(einsum_args)
             args = _einsum_interleaved(args, e, ctx)
@@ -396,7 +396,7 @@ class Expressions:
     def einsum_cotangent_call(self, args, kwargs, e, ctx):
         """``einsum_vjp(g, subscripts, operands, i, optimize)`` (einsum's VJP, differentiated again) as the primitive
         ``einsum_cotangent(g, subscripts, i, *operands, optimize=...)``, whose rules are einsums again."""
-        from ...rules.linalg import einsum_cotangent
+        from ...rules.einsum import einsum_cotangent
 
         bound = dict(zip(["g", "subscripts", "operands", "i", "optimize"], args))
         bound.update(kwargs)
@@ -720,7 +720,7 @@ def _print_call(fn, style, op, func, args, kwargs):
 def _einsum_interleaved(args, e, ctx):
     """``np.einsum(op0, sublist0, op1, sublist1, ...[, output])`` as ``[subscripts, op0, op1, ...]``; other
     argument lists as they are."""
-    from ...rules.linalg import einsum_sublist_subscripts
+    from ...rules.einsum import einsum_sublist_subscripts
 
     if len(args) < 2 or not (isinstance(args[1], Const) and isinstance(args[1].node, (ast.List, ast.Tuple))):
         return args  # subscripts first (a string, or a name holding one)

@@ -23,7 +23,7 @@ from ...errors import NoRuleError
 from ...rules import unbroadcast
 from ...rules.helpers import callee
 from ...rules.indexing import index_add, index_update
-from ...rules.linalg import einsum_args as _EINSUM
+from ...rules.einsum import einsum_args as _EINSUM
 from ...rules.shape import concatenate_args, stack_args
 from .. import activity, inline
 from ..ir import (
