@@ -767,8 +767,8 @@ case(stacked_piece, U(5), [U(2), U(3)], 0, "hstack", wrt=(0,), id="stacked_piece
 case(stacked_piece, U(3, 4), [U(4), U(2, 4)], 0, "vstack", wrt=(0,), id="stacked_piece-vstack-vector")
 case(stacked_piece, U(3, 3), [U(3), U(3, 2)], 0, "column_stack", wrt=(0,), id="stacked_piece-column_stack")
 case(stacked_piece, U(1, 3, 2), [U(3), U(3)], 1, "dstack", wrt=(0,), id="stacked_piece-dstack")
-case(stacked_place, U(3, 5), U(3, 7), [U(3, 2), U(3, 5)], 1, "hstack", wrt=(0,), id="stacked_place-hstack")
-case(stacked_place, U(4), U(3, 4), [U(4), U(2, 4)], 0, "vstack", wrt=(0,), id="stacked_place-vstack-vector")
+case(stacked_place, U(3, 5), (3, 7), [U(3, 2), U(3, 5)], 1, "hstack", wrt=(0,), id="stacked_place-hstack")
+case(stacked_place, U(4), (3, 4), [U(4), U(2, 4)], 0, "vstack", wrt=(0,), id="stacked_place-vstack-vector")
 # einsum's VJP as a primitive (differentiated again by a second derivative): multilinear in g and the others
 case(einsum_cotangent, U(3, 2), "ij,jk->ik", 0, U(3, 4), U(4, 2), id="einsum_cotangent-matmul")
 case(einsum_cotangent, U(3, 2), "ij,jk->ik", 1, U(3, 4), U(4, 2), id="einsum_cotangent-matmul-second")

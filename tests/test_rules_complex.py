@@ -270,7 +270,7 @@ case(unreduce, C(3), C(3, 4), 1)
 case(broadcast_like, C(4), C(3, 4))
 case(match_shape, C(1, 4), C(3, 4))
 case(stacked_piece, C(3, 7), [C(3, 2), C(3, 5)], 1, "hstack", wrt=(0,))
-case(stacked_place, C(3, 5), C(3, 7), [C(3, 2), C(3, 5)], 1, "hstack", wrt=(0,))
+case(stacked_place, C(3, 5), (3, 7), [C(3, 2), C(3, 5)], 1, "hstack", wrt=(0,))
 
 
 ONLY_OUTPUTS = {"eig-complex": (0,), "eigh-complex": (0,), "eigh-complex-upper": (0,), "svd-complex": (1,)}

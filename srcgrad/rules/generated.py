@@ -135,22 +135,22 @@ def stacked_piece(g, items, k, kind):
 
 
 @primitive
-def stacked_place(piece, like, items, k, kind):
-    """``stacked_piece``'s transpose: zeros of ``like``'s shape with ``piece`` in ``items[k]``'s block.
+def stacked_place(piece, shape, items, k, kind):
+    """``stacked_piece``'s transpose: zeros of the stacked array's ``shape`` with ``piece`` in ``items[k]``'s block.
 
     Args:
         piece: a value of ``items[k]``'s shape.
-        like: an array of the stacked array's shape and dtype (its values are not read).
+        shape: the stacked array's shape.
         items: the list that was stacked.
         k: which item.
         kind: as for ``stacked_piece``.
 
     Returns:
-        The stacked-shape array.
+        The stacked-shape array, of ``piece``'s dtype.
     """
-    block, shape = stacked_block(items, k, kind)
-    out = np.zeros(np.shape(like), dtype=np.result_type(like, piece))
-    out[block] = np.reshape(piece, shape)
+    block, block_shape = stacked_block(items, k, kind)
+    out = np.zeros(shape, dtype=np.result_type(piece))
+    out[block] = np.reshape(piece, block_shape)
     return out
 
 
@@ -188,19 +188,19 @@ defjvp(match_shape,
        None)
 
 defvjp(stacked_piece,  # items, k and kind only place the block
-       lambda c, ans, g, items, k, kind: stacked_place(c, g, items, k, kind),
+       lambda c, ans, g, items, k, kind: stacked_place(c, shape_of(g), items, k, kind),
        None, None, None,
        backward_name="StackedPieceBackward0", complex=True)
 defjvp(stacked_piece,
        lambda t, ans, g, items, k, kind: stacked_piece(t, items, k, kind),
        None, None, None)
 
-defvjp(stacked_place,  # like is read for its shape only
-       lambda c, ans, piece, like, items, k, kind: stacked_piece(c, items, k, kind),
+defvjp(stacked_place,
+       lambda c, ans, piece, shape, items, k, kind: stacked_piece(c, items, k, kind),
        None, None, None, None,
        backward_name="StackedPlaceBackward0", complex=True)
 defjvp(stacked_place,
-       lambda t, ans, piece, like, items, k, kind: stacked_place(t, like, items, k, kind),
+       lambda t, ans, piece, shape, items, k, kind: stacked_place(t, shape, items, k, kind),
        None, None, None, None)
 
 # ------------------------------------------------------------------ no derivative
