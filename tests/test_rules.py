@@ -230,6 +230,7 @@ case(np.float_power, np.array([0.0, 1.0, 2.0]), 3.0, f32=False, id="float_power-
 case(np.negative, U(3, 2))
 case(np.positive, U(3))
 case(np.absolute, U(4, 3))
+case(np.fabs, U(4, 3))
 case(np.square, U(2, 3))
 case(np.reciprocal, P(3, 2))
 case(np.sqrt, P(3, 2))
@@ -643,6 +644,14 @@ case(np.sort, U(3, 4))
 case(np.sort, U(3, 4), axis=0)
 case(np.sort, U(3, 4), axis=None)
 case(np.sort, U(2, 3, 4), id="sort-default-axis-3d")
+case(np.partition, U(3, 5), 2)
+case(np.partition, U(3, 5), [0, 3], axis=None)
+case(np.partition, U(4, 3), 1, axis=0)
+case(np.linspace, U(), U(), 5)
+case(np.linspace, U(3), U(2, 1), 4, axis=-1)
+case(np.linspace, 0.3, U(2), 3, endpoint=False)
+case(np.linspace, U(2), U(2), 1, id="linspace-one-point")
+case(np.real_if_close, U(3, 2))
 
 # the math module and builtins (Python floats)
 for _f, _x in (
@@ -933,6 +942,7 @@ NO_FLOAT_RESULT = {
     np.argmax,
     np.argmin,
     np.argsort,
+    np.argpartition,
     np.argwhere,
     np.nonzero,
     np.flatnonzero,

@@ -140,6 +140,30 @@ def real_cast_complex(z):
     return np.sum(np.real(y * (0.5 + 2.0j)))
 
 
+def partitions(x):
+    return np.sum(np.partition(x, 2, axis=1) * W34) + np.sum(np.partition(x, [1, 5], axis=None) ** 2)
+
+
+def fabs_values(x):
+    return np.sum(np.fabs(x) * W34) + np.sum(np.fabs(x) ** 3)
+
+
+def rolled(x):
+    return np.sum(np.rollaxis(x, 1) * W34.T) + np.sum(np.rollaxis(x.reshape(3, 2, 2), 2, 1) ** 2)
+
+
+def spaced(a, b):
+    return np.sum(np.linspace(a, b, 4) ** 2 * W34.T) + np.sum(np.linspace(b, a, 3, endpoint=False, axis=1) * W34[:, :3])
+
+
+def real_if_close_values(x):
+    return np.sum(np.real_if_close(x) * W34)
+
+
+def real_if_close_complex(z):
+    return np.sum(np.abs(np.real_if_close(z) * W34[:2, :3]) ** 2)
+
+
 # (function, argument makers, the arguments to differentiate)
 CASES = [
     (fill_scalar, lambda: (R(3, 4), 0.7), (0, 1)),
@@ -164,6 +188,12 @@ CASES = [
     (cholesky_complex, lambda: (C(3, 3),), (0,)),
     (real_cast_complex, lambda: (C(2, 3),), (0,)),
     (linalg_complex, lambda: (C(3, 3) + 3 * np.eye(3), C(3, 2)), (0, 1)),
+    (partitions, lambda: (R(3, 4),), (0,)),
+    (fabs_values, lambda: (R(3, 4),), (0,)),
+    (rolled, lambda: (R(3, 4),), (0,)),
+    (spaced, lambda: (0.3, R(3)), (0, 1)),
+    (real_if_close_values, lambda: (R(3, 4),), (0,)),
+    (real_if_close_complex, lambda: (C(2, 3),), (0,)),
 ]
 IDS = [c[0].__name__ for c in CASES]
 

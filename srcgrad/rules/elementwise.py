@@ -99,6 +99,12 @@ def signum(z, size):
 defvjp(np.absolute, abs_vjp, name="abs", backward_name="AbsBackward0", complex=True)  # np.abs too; 0 at 0
 defjvp(np.absolute, abs_jvp)
 
+defvjp(np.fabs,  # |x| of real x only (numpy refuses complex): 0 at 0, as np.abs
+       lambda g, ans, x: g * np.sign(x),
+       backward_name="AbsBackward0")
+defjvp(np.fabs,
+       lambda t, ans, x: t * np.sign(x))
+
 defvjp(np.power,
        lambda g, ans, x, y: g * conj(y) * conj(x ** (y - 1 + (y == 0))),
        lambda g, ans, x, y: g * conj(ans) * conj(np.log(x + (x == 0))),
@@ -462,7 +468,7 @@ defnondiff(
     np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose, np.array_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
     np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert,
-    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
+    np.argmax, np.argmin, np.argsort, np.argpartition, np.argwhere, np.nonzero, np.flatnonzero,
     np.count_nonzero, np.searchsorted, np.all, np.any,
     np.zeros_like, np.ones_like, np.empty_like,
     np.shape, np.ndim, np.size, np.result_type,

@@ -39,7 +39,9 @@ def ndim_of(x):
 def dtype_of(x):
     """The numpy dtype of an array or Tensor (``x.dtype``), or of a Python scalar."""
     dtype = getattr(x, "dtype", None)
-    return np.result_type(x) if dtype is None else dtype
+    if dtype is not None:
+        return dtype
+    return np.asarray(x).dtype if isinstance(x, (list, tuple)) else np.result_type(x)
 
 
 def is_complex(x):

@@ -190,6 +190,16 @@ defvjp(np.sort,
 defjvp(np.sort,
        lambda t, ans, x, axis=-1, kind=None, order=None, stable=None: np.take_along_axis(t if axis is not None else np.ravel(t), np.argsort(x, axis=axis, kind="stable"), -1 if axis is None else axis))
 
+# partition: as sort, with the arrangement np.argpartition gives (numpy's partition and argpartition run the
+# same selection, so they place the elements alike).
+defvjp(np.partition,
+       lambda g, ans, x, kth, axis=-1, kind="introselect", order=None: index_add(np.zeros_like(x), along_axis_index(x, np.argpartition(x, kth, axis=axis), axis), g),
+       None,
+       backward_name="PartitionBackward0")
+defjvp(np.partition,
+       lambda t, ans, x, kth, axis=-1, kind="introselect", order=None: np.take_along_axis(t if axis is not None else np.ravel(t), np.argpartition(x, kth, axis=axis), -1 if axis is None else axis),
+       None)
+
 
 # ------------------------------------------------------------- np.interp
 @primitive

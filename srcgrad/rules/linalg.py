@@ -772,20 +772,34 @@ def matrix_norm_grad(m, ord):
     singular value (ties share evenly); ``1``/``-1`` (column sums of ``|m|``) and
     ``inf``/``-inf`` (row sums): ``sign(m)`` on the winning columns/rows.
     """
-    extreme = np.max if ord in (2, 1, np.inf) else np.min
     if ord == "nuc":
         usv = svd_p(m)
         return usv[0] @ usv[2]
     if ord in (2, -2):
         usv = svd_p(m)
-        share = equal_share(usv[1], extreme(usv[1], axis=-1), -1)
+        share = equal_share(usv[1], extreme_of(usv[1], ord), -1)
         return (usv[0] * np.expand_dims(share, -2)) @ usv[2]
     if ord in (1, -1):
         sums = np.sum(np.abs(m), axis=-2)
-        return sign_of(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -2)
+        return sign_of(m) * np.expand_dims(equal_share(sums, extreme_of(sums, ord), -1), -2)
     if ord in (np.inf, -np.inf):
         sums = np.sum(np.abs(m), axis=-1)
-        return sign_of(m) * np.expand_dims(equal_share(sums, extreme(sums, axis=-1), -1), -1)
+        return sign_of(m) * np.expand_dims(equal_share(sums, extreme_of(sums, ord), -1), -1)
+    return no_matrix_norm_rule(ord)
+
+
+def extreme_of(values, ord):
+    """The largest of ``values`` along the last axis for a matrix norm ``ord`` of 2, 1 or inf, the smallest for
+    -2, -1 or -inf (no gradient: it only picks the entries the norm's derivative goes to)."""
+    return np.max(values, axis=-1) if ord in (2, 1, np.inf) else np.min(values, axis=-1)
+
+
+def no_matrix_norm_rule(ord):
+    """Raise for a matrix norm ``ord`` without a derivative rule (a function, so rule bodies hold no ``raise``).
+
+    Raises:
+        NotImplementedError: always.
+    """
     raise NotImplementedError(f"np.linalg.norm(ord={ord!r}) of a matrix has no derivative rule")
 
 

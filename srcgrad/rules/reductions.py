@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .broadcast import shape_of
-from .helpers import conj, count, inverse_permutation, kept_shape, reads_shape_of, reduced_axes, unreduce
+from .helpers import conj, count, inverse_permutation, kept_shape, ndim_of, reads_shape_of, reduced_axes, unreduce
 from .registry import defalias, defjvp, defnondiff, defvjp, primitive
 
 __all__ = [
@@ -70,13 +70,26 @@ def prod_others(x, axis=None):
 
     Composite: the reduced axes are moved last and flattened, then ``others_product``.
     """
+    perm = reduced_last(x, axis)
+    moved = np.transpose(x, perm)
+    flat = np.reshape(moved, reduced_flat(x, axis))
+    return np.transpose(np.reshape(others_product(flat), shape_of(moved)), inverse_permutation(perm))
+
+
+@reads_shape_of(0)
+def reduced_last(x, axis=None):
+    """The permutation of ``x``'s axes that moves the reduced ``axis`` (None: all) last, the others keeping
+    their order."""
+    axes = reduced_axes(ndim_of(x), axis)
+    return tuple(i for i in range(ndim_of(x)) if i not in axes) + axes
+
+
+@reads_shape_of(0)
+def reduced_flat(x, axis=None):
+    """The shape of ``x`` with its reduced ``axis`` (None: all) moved last and flattened into one."""
     shape = shape_of(x)
     axes = reduced_axes(len(shape), axis)
-    rest = tuple(i for i in range(len(shape)) if i not in axes)
-    perm = rest + axes
-    moved = np.transpose(x, perm)
-    flat = np.reshape(moved, tuple(shape[i] for i in rest) + (count(x, axis),))
-    return np.transpose(np.reshape(others_product(flat), shape_of(moved)), inverse_permutation(perm))
+    return tuple(shape[i] for i in range(len(shape)) if i not in axes) + (count(x, axis),)
 
 
 @reads_shape_of(0)

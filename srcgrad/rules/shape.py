@@ -256,6 +256,51 @@ defvjp(np.moveaxis,
 defjvp(np.moveaxis,
        lambda t, ans, x, source, destination: np.moveaxis(t, source, destination))
 
+
+@reads_shape_of(0)
+def rollaxis_order(x, axis, start=0):
+    """The order of ``x``'s axes in ``np.rollaxis(x, axis, start)`` (numpy's own reading of ``axis`` and
+    ``start``, its errors included, on a view of no memory)."""
+    ndim = ndim_of(x)
+    probe = np.broadcast_to(np.empty(()), tuple(range(2, ndim + 2)))  # lengths 2, 3, ...: axis k has length k + 2
+    return tuple(n - 2 for n in np.shape(np.rollaxis(probe, axis, start)))
+
+
+defalias(np.rollaxis, lambda a, axis, start=0: np.transpose(a, rollaxis_order(a, axis, start)))
+
+
+@reads_shape_of(0)
+def linspace_fractions(ans, num, endpoint=True, axis=0):
+    """Where each of ``np.linspace``'s ``num`` points lies from ``start`` (0) to ``stop`` (1), shaped to broadcast
+    along ``axis`` of its result ``ans``, in its float dtype (no gradient)."""
+    ndim = ndim_of(ans)
+    return np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=np.result_type(dtype_of(ans), np.float32)),
+                      tuple(-1 if k == axis % ndim else 1 for k in range(ndim)))
+
+
+@reads_shape_of(0)
+def linspace_ends_shape(ans, axis=0):
+    """The shape ``start`` and ``stop`` broadcast to in ``np.linspace``'s result ``ans``: ``ans``'s without
+    ``axis``."""
+    shape = shape_of(ans)
+    axis = axis % len(shape)
+    return shape[:axis] + shape[axis + 1:]
+
+
+def linspace_tangent(t, ans, weights, axis):
+    """The tangent of ``np.linspace``'s result ``ans`` from the tangent ``t`` of one end and its ``weights``."""
+    return np.expand_dims(np.broadcast_to(t, linspace_ends_shape(ans, axis)), axis) * weights
+
+
+# linspace: start + (stop - start) * f with the fractions f above, f = k / (num - 1) (k / num without the end)
+defvjp(np.linspace,
+       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0: unbroadcast(np.sum(g * (1.0 - linspace_fractions(ans, num, endpoint, axis)), axis=axis), shape_of(start)),
+       lambda g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0: unbroadcast(np.sum(g * linspace_fractions(ans, num, endpoint, axis), axis=axis), shape_of(stop)),
+       backward_name="LinspaceBackward0")
+defjvp(np.linspace,
+       lambda t, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0: linspace_tangent(t, ans, 1.0 - linspace_fractions(ans, num, endpoint, axis), axis),
+       lambda t, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0: linspace_tangent(t, ans, linspace_fractions(ans, num, endpoint, axis), axis))
+
 defvjp(np.expand_dims,
        lambda g, ans, x, axis: np.reshape(g, shape_of(x)),
        backward_name="UnsqueezeBackward0", complex=True)
