@@ -38,7 +38,7 @@ from srcgrad.rules.nnfuncs import (
     sum_rows,
     transpose2d,
 )
-from srcgrad.rules.generated import match_shape, stacked_piece, stacked_place
+from srcgrad.rules.generated import match_shape, real_like, stacked_piece, stacked_place
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.reductions import others_product
 from srcgrad.rules.recurrent import lstm_cell, lstm_layer
@@ -784,6 +784,7 @@ case(einsum_cotangent, U(3, 2), "ij,jk->ik", 1, U(3, 4), U(4, 2), id="einsum_cot
 case(einsum_cotangent, U(3), "iji,j->i", 0, U(3, 2, 3), U(2), id="einsum_cotangent-repeat")
 case(einsum_cotangent, U(3, 5), "ij,k->ik", 0, U(3, 4), U(5), id="einsum_cotangent-summed-alone")
 case(einsum_cotangent, U(2, 3, 2), "...ij,...jk->...ik", 1, U(2, 3, 4), U(4, 2), id="einsum_cotangent-ellipsis")
+case(real_like, U(3, 2), U(3, 2), id="real_like-real")
 
 
 # ---------------------------------------------------------------- the checks

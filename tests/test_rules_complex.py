@@ -28,7 +28,7 @@ import srcgrad
 from srcgrad.errors import NoRuleError
 from srcgrad.rules import get_rule, shape_of, unbroadcast
 from srcgrad.rules.einsum import einsum_args
-from srcgrad.rules.generated import match_shape, stacked_piece, stacked_place
+from srcgrad.rules.generated import match_shape, real_like, stacked_piece, stacked_place
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import svd_p, svdvals_p
@@ -269,6 +269,8 @@ case(gradient_along, C(4, 5), np.array([0.0, 0.3, 0.5, 1.2, 1.3]), axis=1, wrt=(
 case(unbroadcast, C(2, 3, 4), (3, 1))
 case(unreduce, C(3), C(3, 4), 1)
 case(broadcast_like, C(4), C(3, 4))
+case(real_like, C(3, 2), C(3, 2), id="real_like-of-a-complex-input")
+case(real_like, C(3, 2), R(3, 2), id="real_like-of-a-real-input")
 case(match_shape, C(1, 4), C(3, 4))
 case(stacked_piece, C(3, 7), [C(3, 2), C(3, 5)], 1, "hstack", wrt=(0,))
 case(stacked_place, C(3, 5), (3, 7), [C(3, 2), C(3, 5)], 1, "hstack", wrt=(0,))

@@ -31,10 +31,10 @@ defjvp(np.real,
        lambda t, ans, val: np.real(t))
 
 defvjp(np.real_if_close,  # z itself, or Re z when every imaginary part is within tol of 0 (then as np.real)
-       lambda g, ans, a, tol=100: g if is_complex(ans) else np.real(g),
+       lambda g, ans, a, tol=100: g if np.iscomplexobj(ans) else np.real(g),
        backward_name="RealIfCloseBackward0", complex=True)
 defjvp(np.real_if_close,
-       lambda t, ans, a, tol=100: t if is_complex(ans) else np.real(t))
+       lambda t, ans, a, tol=100: t if np.iscomplexobj(ans) else np.real(t))
 
 def imag_vjp(g, ans, val):
     """Cotangent of ``val`` in ``np.imag(val)``: ``i Re g`` (``dL/dx = 0``, ``dL/dy = Re g``); 0 for a real

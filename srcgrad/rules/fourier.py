@@ -96,8 +96,13 @@ def fit_axes(y, shape, axes):
         if want < have:
             y = y[(slice(None),) * axis + (slice(0, want),)]
         elif want > have:
-            y = np.pad(y, [(0, 0)] * axis + [(0, want - have)] + [(0, 0)] * (ndim - axis - 1))
+            y = np.pad(y, pad_after(ndim, axis, want - have))
     return y
+
+
+def pad_after(ndim, axis, count):
+    """``np.pad``'s widths adding ``count`` zeros after the end of ``axis`` only."""
+    return tuple((0, count) if k == axis else (0, 0) for k in range(ndim))
 
 
 @reads_shape_of(0)

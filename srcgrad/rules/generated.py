@@ -24,7 +24,7 @@ import numpy as np
 from .broadcast import shape_of, unbroadcast
 from .helpers import SHAPE_ARGS, broadcast_like, unreduce
 from .conv import conv_output_size
-from .fourier import dual_norm
+from .fourier import dual_norm, pad_after
 from .helpers import inverse_permutation, kept_shape, reduced_axes
 from .einsum import einsum_labels, einsum_plan
 from .linalg import extreme_of, no_matrix_norm_rule
@@ -33,7 +33,7 @@ from .reductions import scan_axis
 from .registry import defjvp, defnondiff, defvjp, get_rule, primitive
 from .shape import constant_pad_mode, negate
 
-__all__ = ["default_dout", "match_shape", "stacked_piece", "stacked_place", "HELPERS"]
+__all__ = ["default_dout", "match_shape", "real_like", "stacked_piece", "stacked_place", "HELPERS"]
 
 
 def default_dout(result):
@@ -90,6 +90,31 @@ def match_shape(tangent, value):
     if np.shape(tangent) == shape:
         return tangent
     return np.broadcast_to(tangent, shape).copy()
+
+
+def real_like(g, x):
+    """A gradient ``g`` given the kind of its input ``x``: its real part for a real ``x`` (PyTorch's rule, what
+    ``GradFunction`` does to its results), ``g`` itself for a complex one.
+
+    Generated code that may be differentiated again with complex values flowing ends with it, since a
+    derivative of it does not pass through ``GradFunction.__call__``.
+
+    Args:
+        g: the gradient (an array or a number).
+        x: the input it is the gradient of (only its dtype is read).
+
+    Returns:
+        ``np.real(g)`` when ``x`` holds no complex value and ``g`` is complex, else ``g``.
+
+    Raises:
+        TypeError: ``g`` is a dict (a gradient with respect to a dict, not supported here).
+    """
+    if isinstance(g, dict):
+        raise TypeError("a gradient with respect to a dict, differentiated again with complex values, is not "
+                        "supported by the compiler; use dynamic mode")
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        return np.real(g)
+    return g
 
 
 def stacked_block(items, k, kind):
@@ -180,6 +205,16 @@ defjvp(broadcast_like,
        lambda tt, ans, t, like: broadcast_like(tt, like),
        None)
 
+# real_like reads x's dtype, not only its shape: it is not @reads_shape_of (the compiler would give it another
+# argument of x's shape, whatever its dtype); x gets no gradient.
+defvjp(real_like,  # np.real for a real x (its cotangent, real, passes as it is), else the identity
+       lambda gg, ans, grad, given: real_like(gg, given),
+       None,
+       backward_name="RealLikeBackward0", complex=True)
+defjvp(real_like,
+       lambda t, ans, grad, given: real_like(t, given),
+       None)
+
 defvjp(match_shape,
        lambda g, ans, tangent, value: unbroadcast(g, shape_of(tangent)),
        None,
@@ -207,7 +242,7 @@ defjvp(stacked_place,
 # ------------------------------------------------------------------ no derivative
 # Shape arithmetic that takes no arrays (so ``@reads_shape_of`` does not list it), and checks of arguments.
 defnondiff(default_dout, inverse_permutation, reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan,
-           mse_scale, rows_of, dual_norm, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis,
+           mse_scale, rows_of, dual_norm, pad_after, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis,
            stacked_block)
 _SHAPE_HELPERS = [fn for fn in SHAPE_ARGS if getattr(fn, "__module__", "").startswith("srcgrad.rules")
                   and fn not in (unreduce, broadcast_like) and get_rule(fn) is None]
@@ -215,7 +250,7 @@ defnondiff(*_SHAPE_HELPERS)
 
 HELPERS = frozenset([default_dout, inverse_permutation,
                      reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan, mse_scale, rows_of,
-                     dual_norm, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis, stacked_block,
+                     dual_norm, pad_after, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis, stacked_block,
                      *_SHAPE_HELPERS])
 """The functions this module made non-differentiable: internal to generated code and to rule bodies, not
 primitives a user calls (``docs/supported.md`` leaves them out)."""

@@ -11,7 +11,7 @@ kept the original object (``from scipy.special import logsumexp`` before
 srcgrad registered its rules) still calls the original.
 """
 
-from .registry import primitive
+from .registry import defnondiff, primitive
 
 __all__ = ["patch", "not_implemented"]
 
@@ -45,3 +45,6 @@ def not_implemented(what):
         NotImplementedError: always.
     """
     raise NotImplementedError(f"srcgrad has no rule for {what}")
+
+
+defnondiff(not_implemented)  # a rule body calling it is differentiated again by the compiler: it reads no further

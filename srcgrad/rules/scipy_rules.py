@@ -43,4 +43,4 @@ def is_scipy_rule(rule):
         rule: a ``Rule``.
     """
     return any((getattr(f, "__module__", "") or "").startswith("srcgrad.rules.scipy_")
-               for f in tuple(rule.vjps) + tuple(rule.jvps) if f is not None)
+               for f in (rule.fn,) + tuple(rule.vjps) + tuple(rule.jvps) if f is not None)

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.signal as signal
 
 from .broadcast import shape_of
-from .registry import defjvp, defvjp
+from .registry import defjvp, defnondiff, defvjp
 from .scipy_patch import patch
 
 __all__ = []
@@ -34,6 +34,9 @@ def full_padding(a, v, mode):
             raise ValueError(f"scipy.signal.convolve: unknown mode {mode!r}")
         widths.append((start, full - start - length))
     return tuple(widths)
+
+
+defnondiff(full_padding)  # shape arithmetic (and its raise): the compiler reads the VJPs again, not this
 
 
 defvjp(convolve,
