@@ -29,6 +29,7 @@ class Namer:
 
     def __init__(self, taken=()):
         self._taken = set(taken)
+        self._next = {}  # base -> the suffix ``fresh`` found free last (names are never released: start there)
         self._adjoints = {}
         self._user = set()
 
@@ -71,11 +72,13 @@ class Namer:
             base = "_" + base
         if keyword.iskeyword(base) or hasattr(builtins, base):
             base = base + "_"
-        name, k = base, 1
+        k = self._next.get(base, 1)
+        name = base if k == 1 else f"{base}_{k}"
         while name in self._taken:
             k += 1
             name = f"{base}_{k}"
         self._taken.add(name)
+        self._next[base] = k
         return name
 
     def adjoint(self, var):

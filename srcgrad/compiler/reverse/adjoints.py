@@ -50,6 +50,7 @@ from ..nodes import (
 )
 from ..parse import error_at
 from ..shapes import unstretched
+from .folding import ViewFolder
 from .inplace import basic_index
 from .markers import Restore, RestoreItems, marker_stmt
 
@@ -181,78 +182,11 @@ class Adjoints:
         return ast.Call(func=expr.func, args=[number, shape], keywords=[]), static
 
     def fold_views(self, expr):
-        """In products, a broadcast view of a number next to a factor of the view's static shape is the number.
-
-        ``dt * 2 * x`` with ``dt = np.broadcast_to(ds, shape_of(t))`` and ``x`` of ``t``'s shape is
-        ``ds * 2 * x``: the product has that shape anyway, and reads ``t`` no more. So is a quotient
-        (``dt / x``, ``x / dt``), and ``-dt`` as a factor is ``-ds``.
-        """
+        """In products and quotients, a broadcast view of a number next to a factor of the view's static shape
+        is the number (``folding.ViewFolder``)."""
         if not self.views:
             return expr
-        views = self.views
-        from ..shapes import broadcast
-
-        def shape_of_expr(node):
-            """The static shape of arithmetic on names and numbers (``t_2 ** (2 - 1)``), or ``None``."""
-            if isinstance(node, ast.Name):
-                return None if node.id in views else self.shape_of(Var(node.id))
-            if all(
-                isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.operator, ast.unaryop, ast.cmpop))
-                for n in ast.walk(node)
-            ):
-                return ()  # arithmetic on literals (2 - 1 + (2 == 0)): a number
-            if isinstance(node, ast.Constant):
-                return () if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) else None
-            if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-                return shape_of_expr(node.operand)
-            if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-                a, b = shape_of_expr(node.left), shape_of_expr(node.right)
-                return None if a is None or b is None else broadcast([a, b])
-            if isinstance(node, ast.Call) and not node.keywords and node.args:  # np.cos(x): a ufunc, elementwise
-                func = callee(node.func, self.ns.values)
-                if isinstance(func, np.ufunc) and func.nout == 1 and func.nin == len(node.args):
-                    shapes = [shape_of_expr(a) for a in node.args]
-                    return None if None in shapes else broadcast(shapes)
-            return None
-
-        def factors(node):
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-                return factors(node.left) + factors(node.right)
-            return [node]
-
-        def view_of(node):
-            """``(the number, the view's shape)`` for a view's name or its negation, else ``None``."""
-            if isinstance(node, ast.Name) and node.id in views:
-                return clone(views[node.id][0]), views[node.id][1]
-            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-                inner = view_of(node.operand)
-                return inner and (ast.UnaryOp(op=ast.USub(), operand=inner[0]), inner[1])
-            return None
-
-        class Fold(ast.NodeTransformer):
-            def visit_BinOp(self, node):
-                if isinstance(node.op, ast.Div):  # dt / x, x / dt: the quotient has x's shape anyway
-                    self.generic_visit(node)
-                    for side, other in (("left", node.right), ("right", node.left)):
-                        view = view_of(getattr(node, side))
-                        if view is not None and shape_of_expr(other) == view[1]:
-                            setattr(node, side, view[0])
-                            break
-                    return node
-                if not isinstance(node.op, ast.Mult):
-                    self.generic_visit(node)
-                    return node
-                fs = [self.visit(f) for f in factors(node)]
-                for k, f in enumerate(fs):
-                    view = view_of(f)
-                    if view is not None and any(o is not f and shape_of_expr(o) == view[1] for o in fs):
-                        fs[k] = view[0]
-                out = fs[0]
-                for f in fs[1:]:
-                    out = ast.BinOp(left=out, op=ast.Mult(), right=f)
-                return out
-
-        return Fold().visit(expr)
+        return ViewFolder(self.views, self.shape_of, self.ns.values).visit(expr)
 
     def user_call_contribs(self, value, d, state, out):
         """``grads = d<fn>(*args, dout=d<v>)``: the callee's own generated gradient (recursion)."""

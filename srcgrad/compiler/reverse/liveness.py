@@ -16,6 +16,7 @@ Guarantees:
 
 import ast
 
+from .. import astwalk
 from ..ir import (
     Append,
     Assign,
@@ -152,7 +153,7 @@ class Liveness:
 
 
 def _loads(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in astwalk.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def resolve_markers(stmts, needed, rev, prune=False):

@@ -21,6 +21,7 @@ import ast
 import numpy as np
 
 from ...rules.helpers import callee
+from .. import astwalk
 from ..ir import (
     Append,
     Assign,
@@ -577,7 +578,7 @@ class Sweeps:
         read = {
             n.id
             for st in adjoint + tail
-            for n in ast.walk(st)
+            for n in astwalk.walk(st)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
         } | {g.id for g in grads}
         dead = {k for k, st in self.view_stmts.items() if st.targets[0].id not in read}
@@ -621,7 +622,7 @@ class Sweeps:
             return
         skip = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
         for st in stmts:
-            for call in ast.walk(st):
+            for call in astwalk.walk(st):
                 if not isinstance(call, ast.Call):
                     continue
                 fn = callee(call.func, self.ns.values)
@@ -641,14 +642,14 @@ class Sweeps:
 
 def _names_read(node):
     """The names an expression loads."""
-    return [n for n in ast.walk(node) if isinstance(n, ast.Name)]
+    return [n for n in astwalk.walk(node) if isinstance(n, ast.Name)]
 
 
 def _stored(stmts):
     """Names the statements rebind or change in place."""
     out = set()
     for st in stmts:
-        for n in ast.walk(st):
+        for n in astwalk.walk(st):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 out.add(n.id)
             elif isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, ast.Store):
