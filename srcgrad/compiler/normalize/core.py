@@ -236,77 +236,78 @@ class Core:
         def static_name(n):
             return isinstance(n, ast.Name) and n.id not in inner and ctx.rename.get(n.id) in normalizer.static
 
-        def tuple_node(container, where):
-            """A tuple kept at compile time, written out: ``(t_0, 3.0)``."""
-            elts = []
-            for item in container.items:
-                if isinstance(item, StaticTuple):
-                    elts.append(tuple_node(item, where))
-                elif isinstance(item, Var) and item.name not in normalizer.lists:
-                    reads.add(item.name)
-                    elts.append(ast.Name(id=item.name, ctx=ast.Load()))
-                elif isinstance(item, Const):
-                    elts.append(copy.deepcopy(item.node))
-                else:
-                    raise ctx.error(
-                        where,
-                        f"'{where.id}' holds a list, dict or function inside a tuple, which "
-                        "srcgrad.grad cannot pass here",
-                    )
-                done.update(id(n) for n in ast.walk(elts[-1]))
-            node = ast.Tuple(elts=elts, ctx=ast.Load())
-            done.add(id(node))
-            return node
+        if any(static_name(n) for n in ast.walk(node)):  # (the helpers below made only when needed)
 
-        class Items(ast.NodeTransformer):
-            def visit_Subscript(self, sub):
-                if static_name(sub.value) and isinstance(sub.slice, ast.Constant):
-                    container = normalizer.static[ctx.rename[sub.value.id]]
-                    key = sub.slice.value
-                    if isinstance(container, StaticDict):
-                        item = normalizer.entry(container, key, sub, ctx)
-                    elif type(key) is int and -len(container.items) <= key < len(container.items):
-                        item = container.items[key]
-                    else:
-                        raise ctx.error(sub, f"the tuple '{sub.value.id}' has no item {key!r}")
-                    if isinstance(item, Var) and item.name not in normalizer.lists:
+            def tuple_node(container, where):
+                """A tuple kept at compile time, written out: ``(t_0, 3.0)``."""
+                elts = []
+                for item in container.items:
+                    if isinstance(item, StaticTuple):
+                        elts.append(tuple_node(item, where))
+                    elif isinstance(item, Var) and item.name not in normalizer.lists:
                         reads.add(item.name)
-                        new = ast.Name(id=item.name, ctx=ast.Load())
+                        elts.append(ast.Name(id=item.name, ctx=ast.Load()))
                     elif isinstance(item, Const):
-                        new = copy.deepcopy(item.node)
+                        elts.append(copy.deepcopy(item.node))
                     else:
-                        return self.generic_visit(sub)  # a nested container: refused below
-                    done.update(id(n) for n in ast.walk(new))
-                    return ast.copy_location(new, sub)
-                return self.generic_visit(sub)
-
-            def visit_Name(self, name):
-                container = normalizer.static.get(ctx.rename.get(name.id)) if static_name(name) else None
-                if isinstance(container, StaticTuple) and isinstance(name.ctx, ast.Load):
-                    return ast.copy_location(tuple_node(container, name), name)
-                return name
-
-            def visit_Call(self, call):
-                if (
-                    isinstance(call.func, ast.Name)
-                    and call.func.id == "len"
-                    and "len" not in ctx.rename
-                    and len(call.args) == 1
-                    and not call.keywords
-                    and static_name(call.args[0])
-                ):
-                    container = normalizer.static[ctx.rename[call.args[0].id]]
-                    if isinstance(container, StaticDict) and container.present != set(container):
                         raise ctx.error(
-                            call,
-                            f"len({call.args[0].id}): some keys of the dict may be missing "
-                            "here (set only inside a branch or loop above)",
+                            where,
+                            f"'{where.id}' holds a list, dict or function inside a tuple, which "
+                            "srcgrad.grad cannot pass here",
                         )
-                    size = len(container.items if isinstance(container, StaticTuple) else container)
-                    return ast.copy_location(ast.Constant(value=size), call)
-                return self.generic_visit(call)
+                    done.update(id(n) for n in ast.walk(elts[-1]))
+                node = ast.Tuple(elts=elts, ctx=ast.Load())
+                done.add(id(node))
+                return node
 
-        if any(static_name(n) for n in ast.walk(node)):
+            class Items(ast.NodeTransformer):
+                def visit_Subscript(self, sub):
+                    if static_name(sub.value) and isinstance(sub.slice, ast.Constant):
+                        container = normalizer.static[ctx.rename[sub.value.id]]
+                        key = sub.slice.value
+                        if isinstance(container, StaticDict):
+                            item = normalizer.entry(container, key, sub, ctx)
+                        elif type(key) is int and -len(container.items) <= key < len(container.items):
+                            item = container.items[key]
+                        else:
+                            raise ctx.error(sub, f"the tuple '{sub.value.id}' has no item {key!r}")
+                        if isinstance(item, Var) and item.name not in normalizer.lists:
+                            reads.add(item.name)
+                            new = ast.Name(id=item.name, ctx=ast.Load())
+                        elif isinstance(item, Const):
+                            new = copy.deepcopy(item.node)
+                        else:
+                            return self.generic_visit(sub)  # a nested container: refused below
+                        done.update(id(n) for n in ast.walk(new))
+                        return ast.copy_location(new, sub)
+                    return self.generic_visit(sub)
+
+                def visit_Name(self, name):
+                    container = normalizer.static.get(ctx.rename.get(name.id)) if static_name(name) else None
+                    if isinstance(container, StaticTuple) and isinstance(name.ctx, ast.Load):
+                        return ast.copy_location(tuple_node(container, name), name)
+                    return name
+
+                def visit_Call(self, call):
+                    if (
+                        isinstance(call.func, ast.Name)
+                        and call.func.id == "len"
+                        and "len" not in ctx.rename
+                        and len(call.args) == 1
+                        and not call.keywords
+                        and static_name(call.args[0])
+                    ):
+                        container = normalizer.static[ctx.rename[call.args[0].id]]
+                        if isinstance(container, StaticDict) and container.present != set(container):
+                            raise ctx.error(
+                                call,
+                                f"len({call.args[0].id}): some keys of the dict may be missing "
+                                "here (set only inside a branch or loop above)",
+                            )
+                        size = len(container.items if isinstance(container, StaticTuple) else container)
+                        return ast.copy_location(ast.Constant(value=size), call)
+                    return self.generic_visit(call)
+
             node = Items().visit(node)
         for sub in ast.walk(node):
             if id(sub) in done:
