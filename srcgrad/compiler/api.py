@@ -523,7 +523,7 @@ class GradFunction:
         self.checkpoint = checkpoint
         self._source_text = source
         self._specs = {}
-        self._keys = {}  # argument shapes and kinds -> specialisation key
+        self._keys = {}  # argument shapes and kinds -> (specialisation key, nested lists in it)
         self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
         self._last = None
         self._watch, self._watch_code = (), None  # where f reads data from outside its arguments (globalspec)
@@ -645,20 +645,24 @@ class GradFunction:
             args = tuple(bound.arguments[p] for p in self._params)
         shared = self._inplace is not False  # arguments sharing memory matter only to in-place writes
         watched = self._watched()  # globals and closure values, specialised on as arguments are
+        numbers = speckey.NUMBER_TYPES
         raw = tuple(
-            [a.shape if type(a) is np.ndarray else speckey.kind(a) for a in args]
+            [a.shape if type(a) is np.ndarray else 1 if type(a) in numbers else speckey.kind(a) for a in args]
             + [a.shape if type(a) is np.ndarray else speckey.extra_kind(a) for a in watched]
             + [
                 speckey.shared_args(args) if shared else None,
-                complexity.complex_mask(args + speckey.specialised(watched)),
+                complexity.complex_mask(args + speckey.specialised(watched) if watched else args),
             ]
         )
-        key = self._keys.get(raw)
-        if key is None:
+        entry = self._keys.get(raw)  # (key, whether nested lists are passed as arrays)
+        if entry is None:
             key = speckey.key(args, shared, watched)
+            entry = (key, any(isinstance(k, speckey.ListShape) for k in key))
             if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
-                self._keys[raw] = key
-        args = speckey.as_arrays(args, key)
+                self._keys[raw] = entry
+        key = entry[0]
+        if entry[1]:
+            args = speckey.as_arrays(args, key)
         for i in self._wrt_index:
             a = args[i]
             if type(a) is np.ndarray and a.dtype.kind in "biu":
