@@ -13,16 +13,57 @@ import pytest
 import srcgrad
 from corpus import all_cases
 
-LOOPS = [c for c in all_cases() if c.static is None and "for " in inspect.getsource(c.fn)]
+LOOPS = [
+    c for c in all_cases() if c.static is None and any(word in inspect.getsource(c.fn) for word in ("for ", "while "))
+]
+
+# The corpus functions with a loop whose gradient keeps storing every iteration under checkpoint=True, and why
+# (the loop kinds checkpointable() leaves alone); every other function of LOOPS checkpoints a loop.
+STORED = {
+    "control.while_halving": "a while loop",
+    "control.while_with_counter": "a while loop",
+    "control.shrinking_while": "a while loop",
+    "control.continue_in_while": "a while loop",
+    "control.while_true_break": "a while loop",
+    "control.return_in_while": "a while loop",
+    "ml.newton_until_converged": "a while loop",
+    "idioms.while_with_early_return": "a while loop",
+    "control.for_with_break": "break",
+    "control.early_return": "a return inside the loop (a break)",
+    "control.inner_break_only": "an inner loop with break",
+    "idioms.for_else": "break (for-else)",
+    "structures.list_append_stack": "appends to a list",
+    "ml.conv1d_valid": "appends to a list",
+    "ml.mean_of_losses": "appends to a list (and iterates over an array, not a range)",
+    "containers.tuple_accumulated": "a tuple grown in the loop (kept as a list it appends to)",
+    "ml.rk4_oscillator": "a list made in the body (np.stack([...]) in an inlined helper)",
+    "structures.list_comprehension": "a comprehension (a loop that appends)",
+    "idioms.generator_sum": "a generator expression (a loop that appends)",
+    "structures.cumulative_fill": "writes an array in place (out[i] = ...)",
+    "structures.accumulate_into_zeros_like": "writes an array in place (acc[i] += ...)",
+    "containers.list_items_rebound_in_loop": "writes list items",
+    "containers.list_item_augmented": "writes list items",
+    "containers.list_item_of_arrays_augmented": "writes list items",
+    "containers.dict_looped_over": "loops over a dict, not a range",
+}
 
 
 @pytest.mark.parametrize("c", LOOPS, ids=[c.name for c in LOOPS])
 def test_checkpointed_gradient_equals_the_stored_one(c):
+    """Every corpus function with a loop (for, while, comprehension): the same gradient with checkpoint=True, and
+    a checkpointed loop exactly where checkpointable() allows one (``STORED`` lists the others and why)."""
     args = c.make_args(np.random.default_rng(0))
     stored = srcgrad.grad(c.fn, wrt=tuple(c.wrt))(*args)
-    checkpointed = srcgrad.grad(c.fn, wrt=tuple(c.wrt), checkpoint=True)(*args)
+    df = srcgrad.grad(c.fn, wrt=tuple(c.wrt), checkpoint=True)
+    checkpointed = df(*args)
     for a, b in zip(stored, checkpointed):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    assert ("snapshots.append(" in df.source_for(*args)) == (c.name not in STORED), STORED.get(c.name)
+
+
+def test_the_table_of_stored_loops_names_corpus_functions():
+    assert set(STORED) <= {c.name for c in LOOPS}
+    assert len(LOOPS) - len(STORED) == 26  # the corpus functions that checkpoint a loop
 
 
 def rnn(h, W, U, xs):
