@@ -2,8 +2,9 @@
 
 Guarantees (``Checkpointing``, a mixin of ``Reverse``; used by ``grad(checkpoint=True)``):
 
-* only a top-level ``range`` loop is checkpointed, and only one without ``break``, appends, list writes,
-  writes in place, or inner loops that push trip counts (``checkpointable``);
+* only a ``range`` loop outside other loops is checkpointed (inside a branch too), and only one without
+  ``break``, appends, list writes or pops, writes in place, or inner loops that push trip counts
+  (``checkpointable``); a list made in its body is never written, so a snapshot may hold it;
 * its forward sweep saves nothing; it keeps a snapshot of the variables the loop assigns every
   ``isqrt(T) + 1`` iterations;
 * its adjoint goes stretch by stretch from the last: the snapshot restored, the stretch run again with its
@@ -18,7 +19,6 @@ from ..ir import (
     Append,
     Assign,
     For,
-    ListNew,
     ListPop,
     ListSet,
     While,
@@ -38,7 +38,9 @@ class Checkpointing:
 
     def checkpointable(self, loop):
         """A loop whose iterations can be run again from a snapshot of the variables it assigns: a range loop
-        without ``break``, lists it appends to, writes in place, or inner loops that save their trip counts."""
+        without ``break``, lists it appends to, writes or pops, writes in place, or inner loops that save their
+        trip counts (a list it makes, ``[a, b]``, is a new object each time and never written: a snapshot holds
+        it as it is)."""
         if loop.has_break or loop.target in self.loop_target_shadowed.get(id(loop), ()):
             return False
         it = loop.iter
@@ -47,7 +49,7 @@ class Checkpointing:
         for st in walk_stmts(loop.body):
             if isinstance(st, (Append, ListSet, While)) or (isinstance(st, For) and st.has_break):
                 return False
-            if isinstance(st, Assign) and (id(st) in self.inplace_writes or isinstance(st.value, (ListNew, ListPop))):
+            if isinstance(st, Assign) and (id(st) in self.inplace_writes or isinstance(st.value, ListPop)):
                 return False
         return True
 
