@@ -165,3 +165,30 @@ def test_checkpointed_memory_grows_like_the_square_root():
     assert _peak(checkpointed, large) < 0.2 * _peak(stored, large)
     # 9 times the steps: the stored gradient keeps ~9 times as much, the checkpointed one ~3 times
     assert _peak(checkpointed, large) < 5 * _peak(checkpointed, small)
+
+
+def list_made_in_the_loop_read_after_it(x, W):
+    h = x
+    for _ in range(6):
+        parts = [np.tanh(W @ h), h * 0.5]
+        h = parts[0] + parts[1]
+    return np.sum(h**2) + np.sum(parts[1])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="compiler (reverse/lists.py): a list first made inside a loop and read after it: the adjoint of "
+    "`parts = [...]` sets the list's cotangent again from the value before it (`dparts = [np.zeros_like(e) for e "
+    "in parts]`), which is None before the first iteration: TypeError, with or without checkpoint",
+)
+@pytest.mark.parametrize("checkpoint", [False, True])
+def test_a_list_made_in_a_loop_and_read_after_it(checkpoint):
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3)) / 2
+    got = srcgrad.grad(list_made_in_the_loop_read_after_it, checkpoint=checkpoint)(x, W)
+    v = rng.normal(size=3)
+    eps = 1e-6
+    f = list_made_in_the_loop_read_after_it
+    numeric = (f(x + eps * v, W) - f(x - eps * v, W)) / (2 * eps)
+    assert np.sum(got * v) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
