@@ -6,6 +6,7 @@ calls. Prints a markdown table for docs/performance.md.
 
     python benchmarks/checkpoint_memory.py            # T = 1,000 ... 100,000
     python benchmarks/checkpoint_memory.py 20000      # one T
+    python benchmarks/checkpoint_memory.py --while 20000   # the same recurrence as a while loop
 """
 
 import os
@@ -26,6 +27,14 @@ def rnn(h, W, U, xs):
     return np.sum(h)
 
 
+def rnn_while(h, W, U, xs):
+    t = 0
+    while t < xs.shape[0]:
+        h = np.tanh(W @ h + U * xs[t])
+        t = t + 1
+    return np.sum(h)
+
+
 def measure(df, args, repeat=3):
     """``(gradients, peak bytes, best seconds)`` of ``df(*args)``."""
     df(*args)  # transformed and warm
@@ -41,13 +50,13 @@ def measure(df, args, repeat=3):
     return grads, peak, best
 
 
-def main(steps):
+def main(steps, fn=rnn):
     rng = np.random.default_rng(0)
     hidden = 32
     h0, U = rng.normal(size=hidden), rng.normal(size=hidden)
     W = rng.normal(size=(hidden, hidden)) / np.sqrt(hidden)
-    stored = srcgrad.grad(rnn, wrt=(1, 2))
-    checkpointed = srcgrad.grad(rnn, wrt=(1, 2), checkpoint=True)
+    stored = srcgrad.grad(fn, wrt=(1, 2))
+    checkpointed = srcgrad.grad(fn, wrt=(1, 2), checkpoint=True)
     print("| T | stored peak | checkpointed peak | ratio | stored time | checkpointed time | ratio | max difference |")
     print("|---|---|---|---|---|---|---|---|")
     for T in steps:
@@ -63,4 +72,5 @@ def main(steps):
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1000, 10000, 20000, 100000])
+    loop = rnn_while if "--while" in sys.argv else rnn
+    main([int(a) for a in sys.argv[1:] if a != "--while"] or [1000, 10000, 20000, 100000], loop)

@@ -2,14 +2,15 @@
 
 Guarantees (``Checkpointing``, a mixin of ``Reverse``; used by ``grad(checkpoint=True)``):
 
-* only a ``range`` loop outside other loops is checkpointed (inside a branch too), and only one without
-  ``break``, appends, list writes or pops, writes in place, or inner loops that push trip counts
-  (``checkpointable``); a list made in its body is never written, so a snapshot may hold it;
+* only a ``range`` or ``while`` loop outside other loops is checkpointed (inside a branch too), and only one
+  without ``break``, appends, list writes or pops, writes in place, or inner loops that push trip counts
+  (``checkpointable``, ``checkpointable_while``); a list made in its body is never written, so a snapshot may
+  hold it;
 * its forward sweep saves nothing; it keeps a snapshot of the variables the loop assigns every
-  ``isqrt(T) + 1`` iterations;
+  ``isqrt(T) + 1`` iterations of a range loop, and before iterations 0, 1, 4, 9, ... of a ``while`` loop (whose
+  trip count ``T`` is known only at its end);
 * its adjoint goes stretch by stretch from the last: the snapshot restored, the stretch run again with its
-  saves, then the stretch's adjoint; memory is about sqrt(T) snapshots plus one stretch's saves.
-"""
+  saves, then the stretch's adjoint; memory is about sqrt(T) snapshots plus one stretch's saves."""
 
 import ast
 import copy
@@ -52,6 +53,78 @@ class Checkpointing:
             if isinstance(st, Assign) and (id(st) in self.inplace_writes or isinstance(st.value, ListPop)):
                 return False
         return True
+
+    def checkpointable_while(self, loop):
+        """A ``while`` loop whose iterations can be run again from a snapshot: no ``break`` (its trip count is
+        then the number of times its test held), and a body ``checkpointable`` would take in a range loop."""
+        if loop.has_break:
+            return False
+        for st in walk_stmts(loop.body):
+            if isinstance(st, (Append, ListSet, While)) or (isinstance(st, For) and st.has_break):
+                return False
+            if isinstance(st, Assign) and (id(st) in self.inplace_writes or isinstance(st.value, ListPop)):
+                return False
+        return True
+
+    def checkpointed_while_forward(self, loop, counter, step, body, defined):
+        """The forward sweep of a checkpointed ``while`` loop, whose trip count is not known before it runs: no
+        saves, a snapshot (with the iteration's number) before iterations 0, 1, 4, 9, ..., j * j: about
+        sqrt(T) snapshots, stretches of at most 2 sqrt(T) + 1 iterations."""
+        n = self.namer
+        info = {
+            "snapshots": n.fresh("snapshots"),
+            "next": n.fresh("next_snapshot"),
+            "j": n.fresh("j"),
+            "end": n.fresh("end"),
+            "start": n.fresh("start"),
+            "counter": counter,
+            "body": body,
+        }
+        carried = sorted({a.target for a in walk_stmts(loop.body) if isinstance(a, Assign)})
+        info["vars"] = carried
+        self.checkpointed[id(loop)] = info
+        out = [_assign(v, ast.Constant(value=None)) for v in carried if v not in defined]  # (snapshot-able)
+        out.append(_assign(info["snapshots"], ast.List(elts=[], ctx=ast.Load())))
+        out.append(_assign(info["next"], ast.Constant(value=0)))
+        out.append(_assign(info["j"], ast.Constant(value=0)))
+        snap = ast.If(
+            test=ast.Compare(left=_name(counter), ops=[ast.Eq()], comparators=[_name(info["next"])]),
+            body=[
+                ast.Expr(
+                    value=_call(
+                        ast.Attribute(value=_name(info["snapshots"]), attr="append", ctx=ast.Load()),
+                        ast.Tuple(elts=[_name(counter)] + [_name(v) for v in carried], ctx=ast.Load()),
+                    )
+                ),
+                ast.AugAssign(target=_name(info["j"], True), op=ast.Add(), value=ast.Constant(value=1)),
+                _assign(info["next"], ast.BinOp(left=_name(info["j"]), op=ast.Mult(), right=_name(info["j"]))),
+            ],
+            orelse=[],
+        )
+        plain = _without_saves(clone_stmts(body))
+        out.append(ast.While(test=clone(loop.test), body=[snap, step] + plain, orelse=[], lineno=loop.lineno))
+        return out
+
+    def checkpointed_while_adjoint(self, loop, pre, code):
+        """Stretch by stretch from the last: restore its snapshot (and the number of its first iteration), run its
+        iterations again saving (the test held for each), then their adjoints."""
+        info = self.checkpointed[id(loop)]
+        end, start = info["end"], info["start"]
+        count = ast.BinOp(left=_name(end), op=ast.Sub(), right=_name(start))
+        rng = self.ns.bind(range, "range")
+        restore = ast.Assign(
+            targets=[ast.Tuple(elts=[_name(v, True) for v in [start] + info["vars"]], ctx=ast.Store())],
+            value=_call(ast.Attribute(value=_name(info["snapshots"]), attr="pop", ctx=ast.Load())),
+            lineno=0,
+        )
+        again = ast.For(
+            target=_name("_", True), iter=_call(rng, count), body=clone_stmts(info["body"]) or [ast.Pass()], orelse=[]
+        )
+        back = ast.For(target=_name("_", True), iter=_call(rng, clone(count)), body=code or [ast.Pass()], orelse=[])
+        stretches = ast.While(
+            test=_name(info["snapshots"]), body=[restore, again, back, _assign(end, _name(start))], orelse=[]
+        )
+        return pre + [_assign(end, _name(info["counter"])), stretches]
 
     def checkpointed_forward(self, loop, body, defined):
         """The forward sweep of a checkpointed loop: no saves, a snapshot of what it assigns every ``every``

@@ -245,12 +245,15 @@ class Sweeps:
                 out += self.line_marker(s.lineno, False)
                 counter = self.counter_for(s)
                 out.append(_assign(counter, ast.Constant(value=0)))
-                body = [ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1))]
-                body += self.save_group(s, set(defined))
+                step = ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1))
+                body = self.save_group(s, set(defined))
                 self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, set(defined))
                 self.loop_stack.pop()
-                out.append(ast.While(test=clone(s.test), body=body, orelse=[]))
+                if self.checkpoint and depth == 0 and self.checkpointable_while(s):
+                    out += self.checkpointed_while_forward(s, counter, step, body, defined)
+                    continue
+                out.append(ast.While(test=clone(s.test), body=[step] + body, orelse=[]))
                 if depth:
                     out.append(self.push_stmt(_name(counter), counter=True))
             elif isinstance(s, Break):
@@ -466,6 +469,8 @@ class Sweeps:
 
     def adjoint_while(self, s, state, depth):
         pre, code = self.loop_body(s, state, depth)
+        if id(s) in self.checkpointed:
+            return self.checkpointed_while_adjoint(s, pre, code)
         out = []
         counter = self.counter_for(s)
         if depth:
