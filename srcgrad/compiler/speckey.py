@@ -55,7 +55,7 @@ def kind(a):
     if (t is list or t is tuple) and a and any(type(e) is np.ndarray for e in a):
         first = np.shape(a[0])
         if any(np.shape(e) != first for e in a):
-            return 4  # arrays of several shapes: grad refuses them as a wrt argument (see _refuse_ragged)
+            return 4  # arrays of several shapes: grad refuses them as a wrt argument (see refusals.refuse_ragged)
     if isinstance(a, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)) or hasattr(type(a), "inline_target"):
         return Static((a,))  # a function (or a compiled gradient) passed in: the code calls that very one
     if isinstance(a, np.matrix):
