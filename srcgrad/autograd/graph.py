@@ -288,6 +288,8 @@ class MultiRuleNode(RuleNode):
     __slots__ = ("n_outputs", "out_meta")
 
     def apply(self, grads, create_graph, retain_graph):
+        if self.n_outputs == 1:  # the engine passes a lone output's gradient as it is (np.split(x, 1))
+            grads = [grads]
         filled = []
         for g, (shape, dtype) in zip(grads, self.out_meta):
             if g is None:

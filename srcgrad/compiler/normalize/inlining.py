@@ -160,6 +160,14 @@ class Inlining:
             self.out = saved
             self.inline_stack.pop()
         self.out.extend(body)
+        # A list the inlined function made and returns has no other name once it returns: the caller's name
+        # for it is its only one (value, tangent = jvp_f(x, t) of a function returning lists).
+        # (Returned twice, return parts, parts, it would get two names: left as it is, refused.)
+        own = {rename[n] for n in names} - {v.name for v in bound.values() if isinstance(v, Var)}
+        items = [item.name for item in (result if isinstance(result, tuple) else (result,)) if isinstance(item, Var)]
+        for name in items:
+            if name in own and name in self.lists and items.count(name) == 1:
+                self.temp_lists.add(name)
         return result
 
     def lift_recursive(self, callee, e, ctx, args, kwargs):
