@@ -149,9 +149,15 @@ def record(func, args, kwargs):
                 saved = list(args)
             saved[i] = _stand_in(a._value) if i in shape_only else None
         k += 1
+    operands = len(reads) > (0 if versions is None else len(versions))  # a VJP reads an operand not a Tensor
+    if kwargs:
+        kwargs = _keep_kwargs(kwargs)
     if rule.multiple_outputs:
-        node = MultiRuleNode(rule, args, kwargs, positions, edges, reads, shape_only)
+        kept = _keep_operands(args, reads, positions) if operands else args
+        node = MultiRuleNode(rule, kept, kwargs, positions, edges, reads, shape_only)
         return _record_multi(node, out, args, positions)
+    if operands:
+        saved = _keep_operands(saved, reads, positions)
     return _link(rule, out, edges, kwargs, positions, shapes, dtypes, saved, versions, reads_ans, args)
 
 
@@ -273,19 +279,23 @@ def record_fast(func, a, b=None):
             edges = (_edge_of(a),)
             shapes = (va.shape,)
             dtypes = (va.dtype,)
+            if 1 in reads and type(vb) is not float:  # an ndarray has no version counter: the tape keeps a copy
+                saved = (a, _private(vb))
             if 0 in reads:
                 versions = ((0, a._vc[0]),)
             else:
-                saved = (None, b)
+                saved = (None, saved[1])
         else:
             positions = _SECOND
             edges = (_edge_of(b),)
             shapes = (vb.shape,)
             dtypes = (vb.dtype,)
+            if 0 in reads and type(va) is not float:  # (as above)
+                saved = (_private(va), b)
             if 1 in reads:
                 versions = ((1, b._vc[0]),)
             else:
-                saved = (a, None)
+                saved = (saved[0], None)
         if plan[2]:
             saved = list(saved)
             for i in plan[2]:
@@ -480,6 +490,58 @@ def _record_multi(node, out, args, positions):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _private(value):
+    """``value``, or the tape's own copy of it where it could change in place after recording.
+
+    A VJP reads the operands saved with its node when ``backward`` runs. A Tensor
+    changed in place since is caught by its version counter (and refused, as in
+    PyTorch); an ndarray has no counter, so a VJP would read its new values and
+    return a silently wrong gradient (``b = x * v; v /= 2.0``). The tape keeps a
+    copy of an ndarray a VJP reads, and of a list or tuple holding one (a list
+    itself may change). An array that is read-only and owns its data cannot
+    change and is kept as it is; numbers and numpy scalars are immutable.
+
+    Args:
+        value: an operand of a recorded call that is not a Tensor that requires grad.
+
+    Returns:
+        ``value`` itself, or a copy that nothing else refers to.
+    """
+    kind = type(value)
+    if kind is np.ndarray or isinstance(value, np.ndarray):
+        return value.copy() if value.flags.writeable or value.base is not None else value
+    if kind is list or (kind is tuple and _holds_mutable(value)):
+        # a Tensor in it needs no gradient (record refuses one that does) and has no version check here
+        return kind(_private(e._value if isinstance(e, Tensor) else e) for e in value)
+    return value
+
+
+def _holds_mutable(items):
+    for e in items:
+        if type(e) in _MUTABLE or isinstance(e, (np.ndarray, Tensor)):
+            return True
+    return False
+
+
+def _keep_operands(args, reads, positions):
+    """``args`` with each operand at ``reads`` that is not a Tensor input replaced by ``_private``'s."""
+    kept = list(args)
+    for i in reads:
+        if i not in positions:
+            kept[i] = _private(kept[i])
+    return kept
+
+
+def _keep_kwargs(kwargs):
+    """``kwargs`` with each mutable value (an ndarray, a list) replaced by ``_private``'s (VJPs get them all)."""
+    if not any(type(v) in _MUTABLE or isinstance(v, np.ndarray) for v in kwargs.values()):
+        return kwargs
+    return {key: _private(value) for key, value in kwargs.items()}
+
+
+_MUTABLE = (np.ndarray, list, tuple)
 
 
 _SEQUENCES = (list, tuple)
