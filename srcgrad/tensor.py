@@ -218,7 +218,15 @@ class Tensor(_TensorMath, _TensorMethods):
                 "np.stack([t1, t2]) or np.concatenate, which Tensors record.)"
             )
         value = np.asarray(self._value)
-        return value if dtype is None else value.astype(dtype, copy=False)
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            if copy is False:
+                raise ValueError(
+                    f"Unable to avoid copy while converting a Tensor of {value.dtype} to {np.dtype(dtype)}"
+                )
+            return value.astype(dtype)
+        # numpy 2 passes copy=True for np.array(t) and trusts the result to be a copy: the Tensor's own buffer
+        # would let a later in-place change of the Tensor show through the "copy" (and the other way round)
+        return value.copy() if copy else value
 
     # -- attributes ------------------------------------------------------------------
 

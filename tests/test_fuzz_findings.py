@@ -569,3 +569,30 @@ def operand_of_an_in_place_operation_changed_after(u):
 )
 def test_a_plain_operand_changed_in_place_after_the_tape_saved_it(f):
     dynamic_like_numpy_or_refused(f, np.array([0.3, 0.7, 0.2]))
+
+
+# ---------------------------------------------------------------------------- runtime: found by tools/fuzz.py seed 56
+
+
+def array_copy_of_a_tensor_then_changed(cond):
+    g = cond
+    v2, v3 = np.divmod(cond, 0.75)  # v2 needs no gradient: np.array of it is allowed
+    base4 = v2
+    w5 = np.array(base4)  # a copy in numpy
+    base4 += g
+    return np.sum(w5) + np.sum(v3)
+
+
+def test_np_array_of_a_tensor_is_a_copy():
+    # was a silently wrong value and gradient: numpy 2 asks __array__ for a copy (copy=True) and trusts it;
+    # the Tensor handed back its own buffer, so base4 += g showed through w5
+    cond = np.array([[0.591229, 0.903045, -1.120752], [0.521048, -0.279165, 0.408654]])
+    dynamic_like_numpy_or_refused(array_copy_of_a_tensor_then_changed, cond)
+    t = srcgrad.tensor([1.0, 2.0])
+    copied, shared = np.array(t), np.asarray(t)
+    t += 1.0
+    np.testing.assert_array_equal(copied, [1.0, 2.0])
+    np.testing.assert_array_equal(shared, [2.0, 3.0])  # np.asarray shares, as on an ndarray
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":  # copy=False: never copy (numpy 1 reads it as "if needed")
+        with pytest.raises(ValueError):
+            np.array(t, dtype=np.float32, copy=False)
