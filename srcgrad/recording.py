@@ -598,20 +598,35 @@ def _is_an_input(out, args, positions):
 def _wrap_unrecorded(out, args, positions):
     """``_wrap_out`` for a call that records nothing, with outputs sharing an input's memory linked as its views,
     so that in-place changes through them move the input's version counter and are refused where the tape
-    could not follow them."""
+    could not follow them. An output in the memory of a plain ndarray argument (``F.linear(x, W)`` with an
+    ndarray ``W`` makes ``W.T``) becomes a copy: a Tensor has a version counter, an ndarray has none, so a
+    Tensor holding the ndarray's memory would not see it change (and a node saving it would read new values)."""
     result = wrap_out(out)
     if type(out) is np.ndarray:
         if out.base is not None or _is_an_input(out, args, positions):
-            _link_view(result, out, args, positions)
+            if not _link_view(result, out, args, positions) and _in_plain_memory(out, args):
+                result._value = out.copy()
+        elif not positions and _in_plain_memory(out, args):
+            result._value = out.copy()
     elif type(result) in _SEQUENCES:
         for t, v in zip(result, out):
             if (
                 isinstance(t, Tensor)
                 and type(v) is np.ndarray
                 and (v.base is not None or _is_an_input(v, args, positions))
+                and not _link_view(t, v, args, positions)
+                and _in_plain_memory(v, args)
             ):
-                _link_view(t, v, args, positions)
+                t._value = v.copy()
     return result
+
+
+def _in_plain_memory(out, args):
+    """True when ``out`` is, or shares memory with, an ndarray among ``args`` (not a Tensor's)."""
+    for a in args:
+        if isinstance(a, np.ndarray) and (out is a or np.may_share_memory(out, a)):
+            return True
+    return False
 
 
 def refresh_view(t):

@@ -596,3 +596,19 @@ def test_np_array_of_a_tensor_is_a_copy():
     if np.lib.NumpyVersion(np.__version__) >= "2.0.0":  # copy=False: never copy (numpy 1 reads it as "if needed")
         with pytest.raises(ValueError):
             np.array(t, dtype=np.float32, copy=False)
+
+
+def test_a_layer_given_an_ndarray_weight_changed_in_place_after():
+    # was silently wrong: F.linear's W.T of an ndarray W became a Tensor holding W's memory, with a version
+    # counter of its own that never moved, so the matrix product's VJP read the changed W
+    from srcgrad.nn import functional as F
+
+    W0 = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    x0 = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]])
+    W = W0.copy()
+    x = srcgrad.tensor(x0, requires_grad=True)
+    y = F.linear(x, W)
+    W *= -3.0
+    np.sum(y * y).backward()
+    expected = fd_grad(lambda v: np.sum((v @ W0.T) ** 2), (x0,), 0)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6, atol=1e-8)
