@@ -687,6 +687,8 @@ def view_index(view, base):
     unit, kind = next((unit, kind) for unit, kind in _INDEX_TYPES if size % unit == 0)
     if v.itemsize != size or b.size == 0 or b.size > np.iinfo(kind).max:
         return None
+    if b.ndim == 0:  # one element, no axis to index: a view holding it once reads it through new axes
+        return (None,) * v.ndim if v.size == 1 and _address(v) == _address(b) else None
     b_low, b_high = _byte_bounds(b)
     v_low, v_high = _byte_bounds(v)
     if v_low < b_low or v_high > b_high or any(s % size for s in b.strides + v.strides) or (v_low - b_low) % size:

@@ -581,7 +581,10 @@ class Tensor(_TensorMath, _TensorMethods):
             raise AutogradError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
         _refresh_view(self)
         index = _view_index(self, base)
-        if index is None or len(np.unique(np.ravel_multi_index(index, base.shape))) != self._value.size:
+        if index is None or (
+            base._value.ndim  # (a view of a 0-d base holds its one element once: view_index)
+            and len(np.unique(np.ravel_multi_index(index, base.shape))) != self._value.size
+        ):
             self._check_inplace(True)  # refuses: the write cannot be put back into the base's history
         old = Tensor._make(self._value, self.grad_fn, self.requires_grad, self._output_nr)
         old._vc = [0]

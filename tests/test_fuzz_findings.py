@@ -612,3 +612,25 @@ def test_a_layer_given_an_ndarray_weight_changed_in_place_after():
     np.sum(y * y).backward()
     expected = fd_grad(lambda v: np.sum((v @ W0.T) ** 2), (x0,), 0)
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------------------- runtime: found by tools/fuzz.py seed 61
+
+
+def in_place_through_a_view_of_a_0d_array(w):
+    base3 = np.copy(np.prod(w[0], axis=1)[1])  # a 0-d array
+    w4 = base3.reshape(1)  # a view of it
+    w4 += 0.46
+    w4 *= w[1, 0, 0]
+    return np.sum(base3 * w[0, 0, 1]) + np.sum(w4**2)
+
+
+def test_an_in_place_change_through_a_view_of_a_0d_tensor():
+    # crashed: mapping the view onto its 0-d base (view_index) indexed a 0-d array with an index array
+    w = np.array(
+        [
+            [[-0.685319, -0.243029], [-0.417842, 0.594058], [-0.126947, -0.20893]],
+            [[0.83475, 0.401619], [-1.535152, 0.14865], [1.058453, 0.828417]],
+        ]
+    )
+    dynamic_like_numpy_or_refused(in_place_through_a_view_of_a_0d_array, w)
