@@ -238,3 +238,33 @@ def test_a_while_loop_keeps_about_sqrt_t_snapshots():
         np.testing.assert_array_equal(a, b)
     assert _peak(checkpointed, large) < 0.2 * _peak(stored, large)
     assert _peak(checkpointed, large) < 5 * _peak(checkpointed, small)
+
+
+D_BRANCH_LOOPS = srcgrad.grad(branch_loops, checkpoint=True)
+D_GROW_UNTIL = srcgrad.grad(grow_until, checkpoint=True)
+V3 = np.array([0.1, 0.7, -0.3])
+
+
+def along_checkpointed_for(x):
+    return np.sum(D_BRANCH_LOOPS(x) * V3[:2])
+
+
+def along_checkpointed_while(x):
+    return np.sum(D_GROW_UNTIL(x) * V3)
+
+
+@pytest.mark.parametrize(
+    "h, x",
+    [
+        (along_checkpointed_for, np.array([0.3, 0.2])),
+        (along_checkpointed_while, np.array([0.3, -0.2, 0.5])),
+    ],
+)
+def test_a_checkpointed_gradient_is_differentiated_again(h, x):
+    """A function calling a checkpointed gradient differentiates its stored form (the same gradient: snapshots
+    are not differentiable code)."""
+    got = srcgrad.grad(h)(x)
+    w = np.random.default_rng(4).normal(size=x.shape)
+    eps = 1e-6
+    numeric = (h(x + eps * w) - h(x - eps * w)) / (2 * eps)
+    assert np.sum(got * w) == pytest.approx(numeric, rel=1e-6, abs=1e-8)

@@ -397,7 +397,9 @@ class GradFunction:
         """The transformation for the specialisation ``key`` (made, found in the cache, or remembered here);
         ``watched``: the values of the globals it reads; ``plain_stack``: the form written to be differentiated
         again (see ``reverse``); ``real_grads``: the generated code takes the real part of real inputs'
-        gradients itself (see ``transform``)."""
+        gradients itself (see ``transform``). The form differentiated again does not checkpoint its loops (its
+        snapshots are not differentiable code; the gradient is the same)."""
+        checkpoint = self.checkpoint and not plain_stack
         fn, scalar_extra = (self._original, ()) if self._inner is None else self._target(key)
         own_key = (key, "plain") if plain_stack else key
         own_key = (own_key, "real_grads") if real_grads else own_key
@@ -407,7 +409,7 @@ class GradFunction:
         cache_key = (
             (fn.__code__, tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key, self._source_text)
             + (("plain",) if plain_stack else ())
-            + (("checkpoint",) if self.checkpoint else ())
+            + (("checkpoint",) if checkpoint else ())
             + (("real_grads",) if real_grads else ())
         )
         spec = cached(cache_key, fn)
@@ -440,7 +442,7 @@ class GradFunction:
                             watched, key[len(self._params) : len(self._params) + len(watched)]
                         ),
                         plain_stack=plain_stack,
-                        checkpoint=self.checkpoint,
+                        checkpoint=checkpoint,
                         static_args=speckey.static_args(self._params, key),
                         real_grads=real_grads,
                     )
