@@ -119,6 +119,10 @@ for _f in (np.sum, np.mean):
 case(np.prod, C(3, 4), axis=1)
 case(np.prod, np.array([1 + 1j, 0j, 2 - 1j]), id="prod-complex-zero")
 case(others_product, C(3, 4))
+# max/min of complex values: numpy's order (real part, then imaginary part); the extreme's cotangent goes to it
+for _f in (np.max, np.amax, np.min, np.amin):
+    case(_f, C(3, 4), id=f"{_f.__name__}-complex")
+    case(_f, C(3, 4), axis=1, keepdims=True, id=f"{_f.__name__}-complex-axis")
 for _f in (np.var, np.std):
     case(_f, C(3, 4))
     case(_f, C(3, 4), axis=1, ddof=1)

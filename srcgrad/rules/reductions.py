@@ -124,11 +124,11 @@ def equal_share(x, ans, axis=None):
     """Weights splitting a max/min's gradient evenly among the tied extremes of ``x``.
 
     ``1 / count`` where ``x`` equals the reduction's result ``ans``, 0 elsewhere, in
-    ``x``'s floating dtype. Piecewise constant, so it has no gradient of its own.
+    ``x``'s real floating dtype. Piecewise constant, so it has no gradient of its own.
     """
     x = np.asarray(x)
     mask = x == np.reshape(ans, kept_shape(x.shape, axis))
-    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    dtype = x.real.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64  # (complex64: float32)
     ties = np.maximum(np.sum(mask, axis=axis, keepdims=True), 1)
     return (mask / ties).astype(dtype, copy=False)
 
@@ -166,11 +166,13 @@ defjvp(np.prod,
 
 # ------------------------------------------------- extremes (ties share evenly)
 # When k elements tie for the max (min), each gets g / k, as PyTorch's amax/amin and
-# full max() do: equal_share gives the 1/k weights (0 elsewhere).
+# full max() do: equal_share gives the 1/k weights (0 elsewhere). Complex values compare
+# as numpy orders them (real part, then imaginary): the extreme is one of the elements,
+# so its cotangent passes to that element as it is.
 for _fn, _name in ((np.max, "MaxBackward1"), (np.amax, "MaxBackward1"), (np.min, "MinBackward1"), (np.amin, "MinBackward1")):
     defvjp(_fn,
            lambda g, ans, x, axis=None, out=None, keepdims=False: unreduce(g, x, axis) * equal_share(x, ans, axis),
-           backward_name=_name)
+           backward_name=_name, complex=True)
     defjvp(_fn,
            lambda t, ans, x, axis=None, out=None, keepdims=False: np.sum(t * equal_share(x, ans, axis), axis=axis, keepdims=keepdims))
 
