@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad.rules.recurrent import lstm_cell, lstm_layer, lstm_layer_grads
+from srcgrad.rules.recurrent import _kept_activations, lstm_cell, lstm_layer, lstm_layer_grads
 
 
 def sample(rng, dtype, steps=4, batch=3, width=5):
@@ -54,3 +54,33 @@ def test_states_shared_by_the_batch(rng):
     d_h0 = lstm_layer_grads(g, (hs, cs), x_gates, h1, c1, w_hh)[1]
     d_h0_full = lstm_layer_grads(g, want, x_gates, np.repeat(h1, 3, 0), np.repeat(c1, 3, 0), w_hh)[1]
     np.testing.assert_allclose(np.sum(d_h0, axis=0), np.sum(d_h0_full, axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cell_cotangent", [True, False])
+def test_vjp_reading_the_kept_activations_equals_the_vjp_finding_them(rng, dtype, cell_cotangent):
+    args = sample(rng, dtype, steps=6)
+    hs, cs = lstm_layer(*args)
+    assert _kept_activations(hs, cs) is not None  # the outputs as made: the forward's activations are read
+    copies = (hs.copy(), cs.copy())
+    assert _kept_activations(*copies) is None  # anything else: found again from the states
+    assert _kept_activations(hs[1:], cs[1:]) is None and _kept_activations(cs, hs) is None
+    g_h = rng.standard_normal(hs.shape).astype(dtype)
+    g_c = rng.standard_normal(cs.shape).astype(dtype) if cell_cotangent else np.zeros_like(cs)
+    kept = lstm_layer_grads((g_h, g_c), (hs, cs), *args)
+    found = lstm_layer_grads((g_h, g_c), copies, *args)
+    on_tensors = lstm_layer_grads(
+        (srcgrad.tensor(g_h), srcgrad.tensor(g_c)), tuple(map(srcgrad.tensor, copies)), *map(srcgrad.tensor, args)
+    )
+    for a, b, t in zip(kept, found, on_tensors):
+        np.testing.assert_allclose(a, b, rtol=1e-12 if dtype == np.float64 else 2e-5, atol=1e-12)
+        np.testing.assert_allclose(a, t.numpy(), rtol=1e-12 if dtype == np.float64 else 2e-5, atol=1e-12)
+
+
+def test_layer_of_an_empty_batch(rng):
+    x_gates, h0, c0, w_hh = sample(rng, np.float64, batch=0)
+    hs, cs = lstm_layer(x_gates, h0, c0, w_hh)
+    assert hs.shape == cs.shape == (4, 0, 5)
+    d_x, d_h0, d_c0, d_w = lstm_layer_grads((np.ones_like(hs), np.zeros_like(cs)), (hs, cs), x_gates, h0, c0, w_hh)
+    assert d_x.shape == x_gates.shape and d_h0.shape == h0.shape and d_c0.shape == c0.shape
+    np.testing.assert_array_equal(d_w, np.zeros_like(w_hh))

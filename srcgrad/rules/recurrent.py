@@ -19,9 +19,10 @@ keeping them.
   ``h @ w_hh.T``; the states after every step come out. One node for the
   whole sequence (``nn.LSTM`` uses it where no step is special: no packed
   lengths, no projection, the forward direction): its VJP walks back over time
-  carrying only the state's cotangents, with the activations found for all
-  steps at once beforehand and the weight's cotangent one product over all
-  steps after, where per-step nodes make two small products a step.
+  carrying only the state's cotangents, with the activations the forward kept
+  beside the states (found again for all steps at once when the states are
+  not the forward's own arrays) and the weight's cotangent one product over
+  all steps after, where per-step nodes make two small products a step.
 """
 
 import numpy as np
@@ -121,7 +122,10 @@ def lstm_layer(x_gates, h0, c0, w_hh):
 
     The steps run on buffers made once (the gates, the states of every step) with the cell's
     operations in ``lstm_cell``'s order, so the numbers are the cell's; the hidden-to-gates weight is
-    transposed into C order once, which makes each step's product BLAS's fast case.
+    transposed into C order once, which makes each step's product BLAS's fast case. The gates'
+    activations of every step are kept beside the states, in the one block of memory ``hs`` and ``cs``
+    are views of (as PyTorch's fused kernels keep theirs for the backward): the VJP reads them there
+    instead of finding them again (``_kept_activations``). They live as long as ``hs`` or ``cs`` does.
 
     Args:
         x_gates: the input's share of every step's gates, (T, N, 4H) (the input's projection and the biases).
@@ -136,28 +140,56 @@ def lstm_layer(x_gates, h0, c0, w_hh):
     dtype = np.result_type(x_gates, h, c, w_hh)
     w_t = np.ascontiguousarray(np.transpose(w_hh), dtype=dtype)
     batch = np.broadcast_shapes(x_gates.shape[1:-1], h.shape[:-1], c.shape[:-1])
-    hs = np.empty((steps, *batch, width), dtype)
-    cs = np.empty((steps, *batch, width), dtype)
+    size = steps * int(np.prod(batch, dtype=np.int64)) * width
+    block = np.empty(6 * size, dtype)  # hs, cs, then every step's activations (see _kept_activations)
+    hs = block[:size].reshape((steps, *batch, width))
+    cs = block[size:2 * size].reshape((steps, *batch, width))
+    acts = block[2 * size:].reshape((steps, *batch, 4 * width))
     gates = np.empty((*batch, 4 * width), dtype)
-    act = np.empty_like(gates)
     kept = np.empty((*batch, width), dtype)
     h = np.broadcast_to(h, (*batch, width))  # the product writes every row
     for t in range(steps):  # lstm_cell's operations, in its order, into the buffers
         np.matmul(h, w_t, out=gates)
         np.add(x_gates[t], gates, out=gates)
+        act = acts[t]
         np.multiply(gates, 0.5, out=act)  # sigmoid(x) = (tanh(x / 2) + 1) / 2
         np.tanh(act, out=act)
         act += 1
         act *= 0.5
         h, c_new = hs[t], cs[t]
-        np.multiply(act[..., width : 2 * width], c, out=c_new)
-        np.tanh(gates[..., 2 * width : 3 * width], out=kept)
-        kept *= act[..., :width]
+        np.multiply(act[..., width:2 * width], c, out=c_new)
+        cand = act[..., 2 * width:3 * width]  # the candidate's tanh replaces its block's sigmoid
+        np.tanh(gates[..., 2 * width:3 * width], out=cand)
+        np.multiply(cand, act[..., :width], out=kept)
         c_new += kept
         np.tanh(c_new, out=h)
-        h *= act[..., 3 * width :]
+        h *= act[..., 3 * width:]
         c = c_new
     return hs, cs
+
+
+def _kept_activations(hs, cs):
+    """The gates' activations ``(T, N, 4H)`` (``i, f, tanh(g), o``) that ``lstm_layer`` kept beside ``hs`` and
+    ``cs``, or None when these are not its outputs as it made them (a copy, a Tensor, other arrays).
+
+    They are found where ``lstm_layer`` put them: ``hs`` and ``cs`` are the first two sixths of one block of
+    memory, the activations the rest.
+    """
+    if type(hs) is not np.ndarray or type(cs) is not np.ndarray:
+        return None
+    block = hs.base
+    size = hs.size
+    if (
+        block is None or cs.base is not block or type(block) is not np.ndarray or block.ndim != 1
+        or block.dtype != hs.dtype or cs.dtype != hs.dtype or block.size != 6 * size or cs.shape != hs.shape
+        or not (hs.flags.c_contiguous and cs.flags.c_contiguous and block.flags.c_contiguous)
+    ):
+        return None
+    start = block.__array_interface__["data"][0]
+    if (hs.__array_interface__["data"][0] != start
+            or cs.__array_interface__["data"][0] != start + size * block.itemsize):
+        return None
+    return block[2 * size:].reshape((*hs.shape[:-1], 4 * hs.shape[-1]))
 
 
 def _previous(states, first):
@@ -207,37 +239,60 @@ def lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh):
 def _grads_in_place(g, ans, x_gates, h0, c0, w_hh):
     """``lstm_layer_grads`` on plain arrays whose first states have every step's shape (no broadcasting): the
     same formulas, with the loop back over time writing into buffers made once (its ufunc calls are most of the
-    time) and the activations found from one product of rows."""
+    time), the activations read where the forward kept them (or found from one product of rows), and the
+    factors written into one buffer."""
     hs, cs = ans
     g_h, g_c = g
     steps, width = hs.shape[0], hs.shape[-1]
     h_prev = _previous(hs, h0)
-    gates = np.matmul(np.reshape(h_prev, (-1, width)), np.ascontiguousarray(np.transpose(w_hh)))  # one product of rows
-    gates = np.reshape(gates, x_gates.shape)
-    gates += x_gates
-    act = sigmoid(gates)
-    i, f, o = gate(act, 0), gate(act, 1), gate(act, 3)
-    cand = np.tanh(gate(gates, 2))
+    act = _kept_activations(hs, cs)
+    if act is None:
+        gates = np.matmul(np.reshape(h_prev, (-1, width)), np.ascontiguousarray(np.transpose(w_hh)))  # one product
+        gates = np.reshape(gates, x_gates.shape)
+        gates += x_gates
+        act = sigmoid(gates)
+        np.tanh(gate(gates, 2), out=gate(act, 2))
+    i, f, cand, o = gate(act, 0), gate(act, 1), gate(act, 2), gate(act, 3)
     tanh_c = np.tanh(cs)
-    to_c = o * (1 - tanh_c * tanh_c)
-    factors = np.concatenate([cand * i * (1 - i), _previous(cs, c0) * f * (1 - f), i * (1 - cand * cand),
-                              tanh_c * o * (1 - o)], axis=-1)
-    dtype = np.result_type(g_h, g_c, factors)
+    dtype = np.result_type(g_h, g_c, act)
+    # d gates_t = [d_c, d_c, d_c, d_h] * factors_t, block by block (i, f, g, o)
+    factors = np.empty(act.shape, dtype)
+    f_i, f_f, f_g, f_o = gate(factors, 0), gate(factors, 1), gate(factors, 2), gate(factors, 3)
+    np.subtract(1, i, out=f_i)
+    f_i *= i
+    f_i *= cand  # cand * i * (1 - i)
+    np.subtract(1, f, out=f_f)
+    f_f *= f
+    f_f[1:] *= cs[:-1]
+    f_f[0] *= c0  # c_prev * f * (1 - f)
+    np.multiply(cand, cand, out=f_g)
+    np.subtract(1, f_g, out=f_g)
+    f_g *= i  # i * (1 - cand * cand)
+    np.subtract(1, o, out=f_o)
+    f_o *= o
+    f_o *= tanh_c  # tanh_c * o * (1 - o)
+    to_c = np.multiply(tanh_c, tanh_c, out=tanh_c)
+    np.subtract(1, to_c, out=to_c)
+    to_c *= o  # o * (1 - tanh_c * tanh_c): d c_t / d h_t along the output gate's path
+    rows = int(np.prod(h0.shape[:-1], dtype=np.int64))
     d_gates = np.empty(factors.shape, dtype)
     d_h = np.zeros(h0.shape, dtype)
     d_c = np.zeros(c0.shape, dtype)
     along = np.empty_like(d_c)
-    blocks = [slice(k * width, (k + 1) * width) for k in range(4)]
+    d_c3 = np.reshape(d_c, (rows, 1, width))  # views of d_c, d_h and of the gates' blocks
+    d_h2 = np.reshape(d_h, (rows, width))
+    d_blocks = np.reshape(d_gates, (steps, rows, 4, width))
+    f_blocks = np.reshape(factors, (steps, rows, 4, width))
+    cell_cotangents = bool(np.any(g_c))  # the tape hands zeros for an unused output: skip adding them
     for t in range(steps - 1, -1, -1):
         d_h += g_h[t]
-        d_c += g_c[t]
+        if cell_cotangents:
+            d_c += g_c[t]
         np.multiply(d_h, to_c[t], out=along)
         d_c += along
-        d_t, factor = d_gates[t], factors[t]
-        for block in blocks[:3]:
-            np.multiply(d_c, factor[..., block], out=d_t[..., block])
-        np.multiply(d_h, factor[..., blocks[3]], out=d_t[..., blocks[3]])
-        np.matmul(d_t, w_hh, out=d_h)
+        np.multiply(d_c3, f_blocks[t, :, :3], out=d_blocks[t, :, :3])
+        np.multiply(d_h2, f_blocks[t, :, 3], out=d_blocks[t, :, 3])
+        np.matmul(d_gates[t], w_hh, out=d_h)
         d_c *= f[t]
     d_w = np.matmul(np.transpose(np.reshape(d_gates, (-1, 4 * width))), np.reshape(h_prev, (-1, width)))
     return d_gates, d_h, d_c, d_w
