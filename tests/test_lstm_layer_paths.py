@@ -84,3 +84,18 @@ def test_layer_of_an_empty_batch(rng):
     d_x, d_h0, d_c0, d_w = lstm_layer_grads((np.ones_like(hs), np.zeros_like(cs)), (hs, cs), x_gates, h0, c0, w_hh)
     assert d_x.shape == x_gates.shape and d_h0.shape == h0.shape and d_c0.shape == c0.shape
     np.testing.assert_array_equal(d_w, np.zeros_like(w_hh))
+
+
+def test_vjp_in_place_with_gates_broadcast_over_the_batch(rng):
+    """``x_gates`` shared by every row (T, 1, 4H) while the states have rows: the gates' cotangent comes out per
+    row (the tape sums it back), and the path that finds the activations again broadcasts them too."""
+    x_gates, h0, c0, w_hh = sample(rng, np.float64)
+    shared = x_gates[:, :1]
+    hs, cs = lstm_layer(shared, h0, c0, w_hh)
+    g = (rng.standard_normal(hs.shape), rng.standard_normal(cs.shape))
+    spread = np.repeat(shared, 3, axis=1)
+    want = lstm_layer_grads(g, lstm_layer(spread, h0, c0, w_hh), spread, h0, c0, w_hh)
+    for ans in ((hs, cs), (hs.copy(), cs.copy())):
+        got = lstm_layer_grads(g, ans, shared, h0, c0, w_hh)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -238,33 +238,37 @@ def lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh):
 
 def _grads_in_place(g, ans, x_gates, h0, c0, w_hh):
     """``lstm_layer_grads`` on plain arrays whose first states have every step's shape (no broadcasting): the
-    same formulas, with the loop back over time writing into buffers made once (its ufunc calls are most of the
-    time), the activations read where the forward kept them (or found from one product of rows), and the
-    factors written into one buffer."""
+    same formulas, with the activations read where the forward kept them (or found from one product of rows)
+    and copied gate by gate into one block each, so the passes that make the factors run over contiguous
+    memory, and the loop back over time writing into buffers made once (its ufunc calls are most of the
+    time)."""
     hs, cs = ans
     g_h, g_c = g
     steps, width = hs.shape[0], hs.shape[-1]
+    rows = int(np.prod(h0.shape[:-1], dtype=np.int64))
     h_prev = _previous(hs, h0)
     act = _kept_activations(hs, cs)
     if act is None:
         gates = np.matmul(np.reshape(h_prev, (-1, width)), np.ascontiguousarray(np.transpose(w_hh)))  # one product
-        gates = np.reshape(gates, x_gates.shape)
+        gates = np.reshape(gates, (steps, *h0.shape[:-1], 4 * width))
         gates += x_gates
         act = sigmoid(gates)
         np.tanh(gate(gates, 2), out=gate(act, 2))
-    i, f, cand, o = gate(act, 0), gate(act, 1), gate(act, 2), gate(act, 3)
-    tanh_c = np.tanh(cs)
+    # gate by gate: (4, T, rows, H), i, f, tanh(g), o
+    i, f, cand, o = np.moveaxis(np.reshape(act, (steps, rows, 4, width)), 2, 0).copy()
+    c_all = np.reshape(cs, (steps, rows, width))
+    tanh_c = np.tanh(c_all)
     dtype = np.result_type(g_h, g_c, act)
-    # d gates_t = [d_c, d_c, d_c, d_h] * factors_t, block by block (i, f, g, o)
-    factors = np.empty(act.shape, dtype)
-    f_i, f_f, f_g, f_o = gate(factors, 0), gate(factors, 1), gate(factors, 2), gate(factors, 3)
+    # d gates_t = [d_c, d_c, d_c, d_h] * factors_t, gate by gate (i, f, g, o)
+    factors = np.empty((4, steps, rows, width), dtype)
+    f_i, f_f, f_g, f_o = factors
     np.subtract(1, i, out=f_i)
     f_i *= i
     f_i *= cand  # cand * i * (1 - i)
     np.subtract(1, f, out=f_f)
     f_f *= f
-    f_f[1:] *= cs[:-1]
-    f_f[0] *= c0  # c_prev * f * (1 - f)
+    f_f[1:] *= c_all[:-1]
+    f_f[0] *= np.reshape(c0, (rows, width))  # c_prev * f * (1 - f)
     np.multiply(cand, cand, out=f_g)
     np.subtract(1, f_g, out=f_g)
     f_g *= i  # i * (1 - cand * cand)
@@ -274,28 +278,29 @@ def _grads_in_place(g, ans, x_gates, h0, c0, w_hh):
     to_c = np.multiply(tanh_c, tanh_c, out=tanh_c)
     np.subtract(1, to_c, out=to_c)
     to_c *= o  # o * (1 - tanh_c * tanh_c): d c_t / d h_t along the output gate's path
-    rows = int(np.prod(h0.shape[:-1], dtype=np.int64))
-    d_gates = np.empty(factors.shape, dtype)
-    d_h = np.zeros(h0.shape, dtype)
-    d_c = np.zeros(c0.shape, dtype)
+    d_gates = np.empty((steps, rows, 4, width), dtype)
+    d_h = np.zeros((rows, width), dtype)
+    d_c = np.zeros((rows, width), dtype)
     along = np.empty_like(d_c)
-    d_c3 = np.reshape(d_c, (rows, 1, width))  # views of d_c, d_h and of the gates' blocks
-    d_h2 = np.reshape(d_h, (rows, width))
-    d_blocks = np.reshape(d_gates, (steps, rows, 4, width))
-    f_blocks = np.reshape(factors, (steps, rows, 4, width))
+    g_h, g_c = np.reshape(g_h, (steps, rows, width)), np.reshape(g_c, (steps, rows, width))
+    w_hh = np.asarray(w_hh)
     cell_cotangents = bool(np.any(g_c))  # the tape hands zeros for an unused output: skip adding them
+    d_three, d_out = np.moveaxis(d_gates[:, :, :3], 2, 0), d_gates[:, :, 3]  # views made once: (3, T, rows, H)
+    d_rows = np.reshape(d_gates, (steps, rows, 4 * width))
+    f_three = factors[:3]
     for t in range(steps - 1, -1, -1):
         d_h += g_h[t]
         if cell_cotangents:
             d_c += g_c[t]
         np.multiply(d_h, to_c[t], out=along)
         d_c += along
-        np.multiply(d_c3, f_blocks[t, :, :3], out=d_blocks[t, :, :3])
-        np.multiply(d_h2, f_blocks[t, :, 3], out=d_blocks[t, :, 3])
-        np.matmul(d_gates[t], w_hh, out=d_h)
+        np.multiply(d_c, f_three[:, t], out=d_three[:, t])
+        np.multiply(d_h, f_o[t], out=d_out[t])
+        np.matmul(d_rows[t], w_hh, out=d_h)
         d_c *= f[t]
+    d_gates = np.reshape(d_gates, (steps, *h0.shape[:-1], 4 * width))
     d_w = np.matmul(np.transpose(np.reshape(d_gates, (-1, 4 * width))), np.reshape(h_prev, (-1, width)))
-    return d_gates, d_h, d_c, d_w
+    return d_gates, np.reshape(d_h, h0.shape), np.reshape(d_c, c0.shape), d_w
 
 
 def lstm_layer_vjp_all(g, ans, x_gates, h0, c0, w_hh, argnums):
