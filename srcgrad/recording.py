@@ -189,7 +189,8 @@ def record_fast(func, a, b=None):
         plan = rule._reads.get(_UNARY)
         if plan is None:
             plan = rule._reads[_UNARY] = rule.reads(1, (0,))
-        if type(out) not in _NP_FLOATS or type(va) not in _NP_FLOATS:  # (a real scalar in, one out: recorded)
+        meta = _SCALAR_META.get(type(va)) if type(out) in _NP_FLOATS else None
+        if meta is None:  # (a real scalar in, one out: recorded)
             if type(out) is not np.ndarray and not isinstance(out, np.generic):
                 out = np.asarray(out)
             kind = out.dtype.kind
@@ -201,8 +202,7 @@ def record_fast(func, a, b=None):
         positions = _FIRST
         fn = a.grad_fn
         edges = ((fn, a._output_nr) if fn is not None else a._edge(),)
-        shapes = (va.shape,)
-        dtypes = (va.dtype,)
+        shapes, dtypes = meta if meta is not None else ((va.shape,), (va.dtype,))
         if 0 in plan[0]:
             version = a._vc[0]
             versions = ((0, version),) if version else _FIRST_AT_0
@@ -277,23 +277,25 @@ def record_fast(func, a, b=None):
         elif a_t:
             positions = _FIRST
             edges = (_edge_of(a),)
-            shapes = (va.shape,)
-            dtypes = (va.dtype,)
+            meta = _SCALAR_META.get(type(va)) if scalars else None
+            shapes, dtypes = meta if meta is not None else ((va.shape,), (va.dtype,))
             if 1 in reads and type(vb) is not float:  # an ndarray has no version counter: the tape keeps a copy
                 saved = (a, _private(vb))
             if 0 in reads:
-                versions = ((0, a._vc[0]),)
+                version = a._vc[0]
+                versions = ((0, version),) if version else _FIRST_AT_0
             else:
                 saved = (None, saved[1])
         else:
             positions = _SECOND
             edges = (_edge_of(b),)
-            shapes = (vb.shape,)
-            dtypes = (vb.dtype,)
+            meta = _SCALAR_META.get(type(vb)) if scalars else None
+            shapes, dtypes = meta if meta is not None else ((vb.shape,), (vb.dtype,))
             if 0 in reads and type(va) is not float:  # (as above)
                 saved = (_private(va), b)
             if 1 in reads:
-                versions = ((1, b._vc[0]),)
+                version = b._vc[0]
+                versions = ((1, version),) if version else _SECOND_AT_0
             else:
                 saved = (saved[0], None)
         if plan[2]:
@@ -359,6 +361,9 @@ _SCALAR_OPS = {
 """On two float scalars (a numpy one and a numpy one or a Python float) numpy's scalar arithmetic gives the
 ufunc's value, type and warnings at a tenth of its cost (a 0-d Tensor's values are numpy scalars)."""
 
+_SCALAR_META = {kind: (((),), (np.dtype(kind),)) for kind in _NP_FLOATS}
+"""The shapes and dtypes a node keeps for one numpy float scalar input, made once."""
+
 _UNARY = -1
 """The key of a unary call's plan in ``Rule._reads`` (beside its ``(nargs, active)`` keys)."""
 
@@ -368,6 +373,8 @@ _BINARY = -5
 _NONE = (None,)
 
 _FIRST_AT_0 = ((0, 0),)
+
+_SECOND_AT_0 = ((1, 0),)
 
 _NONE2 = (None, None)
 

@@ -148,6 +148,8 @@ def lstm_layer(x_gates, h0, c0, w_hh):
     gates = np.empty((*batch, 4 * width), dtype)
     kept = np.empty((*batch, width), dtype)
     h = np.broadcast_to(h, (*batch, width))  # the product writes every row
+    g_gate = gates[..., 2 * width:3 * width]
+    i, f, cand, o = (acts[..., k * width:(k + 1) * width] for k in range(4))  # every step's blocks: views made once
     for t in range(steps):  # lstm_cell's operations, in its order, into the buffers
         np.matmul(h, w_t, out=gates)
         np.add(x_gates[t], gates, out=gates)
@@ -156,14 +158,13 @@ def lstm_layer(x_gates, h0, c0, w_hh):
         np.tanh(act, out=act)
         act += 1
         act *= 0.5
-        h, c_new = hs[t], cs[t]
-        np.multiply(act[..., width:2 * width], c, out=c_new)
-        cand = act[..., 2 * width:3 * width]  # the candidate's tanh replaces its block's sigmoid
-        np.tanh(gates[..., 2 * width:3 * width], out=cand)
-        np.multiply(cand, act[..., :width], out=kept)
+        h, c_new, cand_t = hs[t], cs[t], cand[t]
+        np.multiply(f[t], c, out=c_new)
+        np.tanh(g_gate, out=cand_t)  # the candidate's tanh replaces its block's sigmoid
+        np.multiply(cand_t, i[t], out=kept)
         c_new += kept
         np.tanh(c_new, out=h)
-        h *= act[..., 3 * width:]
+        h *= o[t]
         c = c_new
     return hs, cs
 
