@@ -53,15 +53,14 @@ def queue_callback(callback):
 def _dependencies(roots):
     """Count, for each node reachable from ``roots``, the edges that lead into it.
 
-    A node is walked the first time an edge reaches it (the count then enters ``deps``); a root no edge
-    reaches is walked from the start.
+    The roots enter the count at 0 and are walked from the start; any other node is walked the first
+    time an edge reaches it (its count then enters ``deps``).
     """
     deps = {}
     stack = []
-    walked = set()
     for node in roots:  # several roots may share a node (the pieces of one split): walk it once
-        if node is not None and node not in walked:
-            walked.add(node)
+        if node is not None and node not in deps:
+            deps[node] = 0
             stack.append(node)
     while stack:
         for child, _ in stack.pop().next_functions:
@@ -70,8 +69,7 @@ def _dependencies(roots):
             count = deps.get(child)
             if count is None:
                 deps[child] = 1
-                if child not in walked:
-                    stack.append(child)
+                stack.append(child)
             else:
                 deps[child] = count + 1
     return deps
@@ -147,7 +145,10 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, inputs=No
             results = node.apply(g, create_graph, retain_graph)
             if check_nan:
                 _check_nan(node, results)
-            for (child, nr), gi in zip(node.next_functions, results):
+            k = 0
+            for child, nr in node.next_functions:  # (no zip: most nodes have one or two inputs)
+                gi = results[k]
+                k += 1
                 if child is None:
                     continue
                 if gi is not None:
