@@ -14,6 +14,7 @@ import traceback
 import numpy as np
 
 from .autograd.grad_mode import grad_state as _state
+from .autograd.grad_mode import threads_not_recording as _threads_not_recording
 from .autograd.graph import MultiRuleNode, RuleNode, anomaly_mode
 from .autograd.graph import stand_in as _stand_in
 from .errors import AutogradError, NoRuleError
@@ -169,7 +170,7 @@ def record_fast(func, a, b=None):
     operator: every attribute read and container counts); any case it does not cover goes
     to ``record``.
     """
-    enabled = _state.enabled
+    enabled = True if not _threads_not_recording[0] else _state.enabled  # (no thread has turned recording off)
     if b is None:
         if not isinstance(a, Tensor):
             return record(func, (a,), _NO_KWARGS)

@@ -66,3 +66,49 @@ def test_threads_each_with_own_leaf_and_a_shared_one():
     assert np.all(shared.grad.numpy() == 4 * 30 * 0.5)
     for leaf in own:
         assert np.all(leaf.grad.numpy() == 30.0)
+
+
+def test_no_grad_in_one_thread_leaves_the_others_recording():
+    """The tape reads a count of threads that do not record (``grad_mode.threads_not_recording``) before the
+    thread-local flag: a thread in ``no_grad`` must not record while another records, and the count must come
+    back to 0 whichever way the mode was changed."""
+    from srcgrad.autograd.grad_mode import threads_not_recording
+
+    x = sg.tensor(2.0, requires_grad=True)
+    inside, started, done = {}, threading.Event(), threading.Event()
+
+    def other():
+        with sg.no_grad():
+            started.set()
+            done.wait()
+            inside["other"] = ((x * 3.0).requires_grad, np.sin(x).requires_grad, (x + x).requires_grad)
+
+    t = threading.Thread(target=other, daemon=True)
+    t.start()
+    try:
+        assert started.wait(10)
+        count = threads_not_recording[0]
+        here = ((x * 3.0).requires_grad, np.sin(x).requires_grad, (x + x).requires_grad)
+    finally:
+        done.set()
+        t.join(10)
+    assert count == 1
+    assert here == (True, True, True) and inside["other"] == (False, False, False)
+    assert threads_not_recording[0] == 0
+    with sg.no_grad():
+        assert not (x * 3.0).requires_grad and threads_not_recording[0] == 1
+        with sg.enable_grad():
+            assert (x * 3.0).requires_grad and threads_not_recording[0] == 0
+    sg.set_grad_enabled(False)
+    try:
+        assert not np.sin(x).requires_grad and threads_not_recording[0] == 1
+    finally:
+        sg.set_grad_enabled(True)
+
+    @sg.no_grad()
+    def decorated():
+        return (x * 3.0).requires_grad
+
+    assert not decorated() and threads_not_recording[0] == 0 and (x * 3.0).requires_grad
+    x.sum().backward()  # the engine turns recording off and on again around its walk
+    assert threads_not_recording[0] == 0

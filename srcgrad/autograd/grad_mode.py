@@ -2,7 +2,8 @@
 
 ``no_grad``, ``enable_grad`` and ``set_grad_enabled`` work as context managers
 and as decorators, like PyTorch's. The flag lives in ``threading.local`` state,
-so one thread's ``no_grad`` never affects another's.
+so one thread's ``no_grad`` never affects another's; a count of the threads
+that have it off lets the tape skip reading it while every thread records.
 """
 
 import functools
@@ -16,7 +17,21 @@ class _State(threading.local):
 
 
 grad_state = _State()
-"""Whether recording is on, per thread (``no_grad`` and its kin set it; the tape reads it)."""
+"""Whether recording is on, per thread (``no_grad`` and its kin set it through ``_set_enabled``; the tape reads it)."""
+
+threads_not_recording = [0]
+"""How many threads have recording off now. While it is 0 every thread records, and the tape's hot path
+reads this instead of the thread-local flag (a tenth of the cost)."""
+
+_count_lock = threading.Lock()
+
+
+def _set_enabled(mode):
+    """Set this thread's flag, keeping ``threads_not_recording`` in step."""
+    with _count_lock:
+        if grad_state.enabled != mode:
+            threads_not_recording[0] += -1 if mode else 1
+        grad_state.enabled = mode
 
 
 def is_grad_enabled():
@@ -31,11 +46,11 @@ class _GradMode:
 
     def __enter__(self):
         self._prev = grad_state.enabled
-        grad_state.enabled = self.mode
+        _set_enabled(self.mode)
         return self
 
     def __exit__(self, *exc):
-        grad_state.enabled = self._prev
+        _set_enabled(self._prev)
         return False
 
     def __call__(self, func):
@@ -84,17 +99,17 @@ class set_grad_enabled(_GradMode):
     def __init__(self, mode):
         self._prev = grad_state.enabled
         self.mode = bool(mode)
-        grad_state.enabled = self.mode
+        _set_enabled(self.mode)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        grad_state.enabled = self._prev
+        _set_enabled(self._prev)
         return False
 
     def __call__(self, func):
-        grad_state.enabled = self._prev  # used as a decorator: do not change the mode now
+        _set_enabled(self._prev)  # used as a decorator: do not change the mode now
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
