@@ -260,6 +260,9 @@ class Expressions:
             args[0] = self.atom(ListNew(list(args[0])), e, ctx)
         if reducer is not None and args and isinstance(args[0], Var) and args[0].name in self.lists:
             kind, prim = reducer
+            if (callee is np.stack or callee is np.concatenate) and len(args) == 2 and isinstance(args[1], Const):
+                kwargs = {"axis": args[1], **kwargs}  # np.concatenate((a, b), 1): the axis given by position
+                args = args[:1]
             if len(args) > 1 or any(not isinstance(v, Const) for v in kwargs.values()) or (kind == "sum" and kwargs):
                 raise ctx.error(e, "pass the axis of np.stack / np.concatenate by keyword (axis=...)")
             node = ast.Call(
