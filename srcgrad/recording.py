@@ -301,8 +301,9 @@ def record_fast(func, a, b=None):
                 saved = (saved[0], None)
         if plan[2]:
             saved = list(saved)
-            for i in plan[2]:
-                saved[i] = _stand_in(args[i]._value)
+            for i in plan[2]:  # (an operand that is not a Tensor, read for its shape, is kept as record keeps it)
+                if isinstance(args[i], Tensor):
+                    saved[i] = _stand_in(args[i]._value)
     # the node and its output Tensor (as _link, inlined: this is the hot path)
     node = object.__new__(RuleNode)
     node.next_functions = edges

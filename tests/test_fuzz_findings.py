@@ -634,3 +634,16 @@ def test_an_in_place_change_through_a_view_of_a_0d_tensor():
         ]
     )
     dynamic_like_numpy_or_refused(in_place_through_a_view_of_a_0d_array, w)
+
+
+# ---------------------------------------------------------------------------- runtime: np.append with an ndarray
+
+
+def append_an_ndarray(x):
+    return np.sum(np.append(x, np.array([3.0, 4.0])) ** 2) + np.sum(np.append(np.array([0.5]), x) * 3.0)
+
+
+def test_np_append_of_a_tensor_and_an_ndarray():
+    # crashed (AttributeError in the tape's per-op path): append's VJP reads the other operand for its shape,
+    # and the tape made a shape stand-in of it as if it were a Tensor
+    dynamic_like_numpy_or_refused(append_an_ndarray, np.array([1.0, -2.0]))
