@@ -13,6 +13,7 @@ the hand-written or strength-reduced code), both times where the script measures
 when matplotlib is installed.
 """
 
+import argparse
 import os
 import sys
 from dataclasses import dataclass
@@ -217,10 +218,20 @@ def _time(seconds):
     return f"{seconds * 1e6:.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
 
 
-def main():
-    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
-    table = dynamic_rows(repeat) if "--dynamic" in sys.argv else rows(repeat) + dynamic_rows(repeat)
-    if "--markdown" in sys.argv:
+def main(argv=None):
+    """Measure every row and print the table, the peer table and (with --chart) a PNG.
+
+    Args:
+        argv: the command-line arguments (``sys.argv[1:]`` when None).
+    """
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds per row (default 3)")
+    parser.add_argument("--markdown", action="store_true", help="print the rows as a markdown table")
+    parser.add_argument("--dynamic", action="store_true", help="only the dynamic-mode (tape) rows")
+    parser.add_argument("--chart", metavar="PATH", help="also draw the ratios into a PNG (needs matplotlib)")
+    args = parser.parse_args(argv)
+    table = dynamic_rows(args.repeat) if args.dynamic else rows(args.repeat) + dynamic_rows(args.repeat)
+    if args.markdown:
         print("| workload | srcgrad | target | |\n|---|---|---|---|")
         for row in table:
             print(f"| {row.name} | {row.figure} | {row.target} | {_verdict(row.met, 'met', 'missed')} |")
@@ -230,9 +241,8 @@ def main():
             print(f"{row.name:{width}s}  {row.figure:45s}  {row.target:36s}  {_verdict(row.met, 'PASS', 'MISS')}")
     print()
     print("\n".join(peer_table(table)))
-    if "--chart" in sys.argv:
-        path = sys.argv[sys.argv.index("--chart") + 1]
-        print(f"chart written to {path}" if chart(table, path) else "no chart: matplotlib is not installed")
+    if args.chart:
+        print(f"chart written to {args.chart}" if chart(table, args.chart) else "no chart: matplotlib is not installed")
 
 
 def _verdict(met, yes, no):
