@@ -7,6 +7,7 @@ an uncaught exception, so the other ranks do not wait for it forever.
 """
 
 import sys
+import time
 
 __all__ = [
     "Backend",
@@ -239,4 +240,7 @@ def _abort_on_uncaught(exc_type, exc, tb):
         f"srcgrad.distributed: rank {pg.rank()} of {pg.size()} failed with {exc_type.__name__}; aborting the job\n"
     )
     sys.stderr.flush()
+    # mpiexec forwards a rank's output through its own process, which the abort kills: give it a moment to
+    # pass on the lines just written (on a loaded machine the error's last lines were lost without it)
+    time.sleep(0.2)
     pg.MPI.COMM_WORLD.Abort(1)

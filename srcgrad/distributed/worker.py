@@ -12,6 +12,7 @@ in a collective.
 import os
 import runpy
 import sys
+import time
 import traceback
 
 __all__ = ["main"]
@@ -82,6 +83,7 @@ def _abort(mpi, why, code):
     sys.stdout.flush()
     sys.stderr.write(f"srcgrad.distributed.run: {why}; aborting the job\n")
     sys.stderr.flush()
+    time.sleep(0.2)  # mpiexec's forwarding process dies with the abort: let it pass on the lines just written
     mpi.COMM_WORLD.Abort(code)
 
 
