@@ -47,6 +47,11 @@ class Checkpointing:
         it = loop.iter
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and self.ns.values.get(it.func.id) is range):
             return False
+        return self.body_replayable(loop)
+
+    def body_replayable(self, loop):
+        """Whether ``loop``'s body can run again from a snapshot of the names it assigns: it appends to, writes
+        or pops no list, writes no array in place, and holds no ``while`` or inner loop with ``break``."""
         for st in walk_stmts(loop.body):
             if isinstance(st, (Append, ListSet, While)) or (isinstance(st, For) and st.has_break):
                 return False
@@ -59,12 +64,7 @@ class Checkpointing:
         then the number of times its test held), and a body ``checkpointable`` would take in a range loop."""
         if loop.has_break:
             return False
-        for st in walk_stmts(loop.body):
-            if isinstance(st, (Append, ListSet, While)) or (isinstance(st, For) and st.has_break):
-                return False
-            if isinstance(st, Assign) and (id(st) in self.inplace_writes or isinstance(st.value, ListPop)):
-                return False
-        return True
+        return self.body_replayable(loop)
 
     def checkpointed_while_forward(self, loop, counter, step, body, defined):
         """The forward sweep of a checkpointed ``while`` loop, whose trip count is not known before it runs: no
