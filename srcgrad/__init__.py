@@ -6,7 +6,7 @@ This module only re-exports the public API.
 __version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 
 from . import rules
-from .errors import AutogradError, NoRuleError, SrcgradError, TransformError
+from .errors import AutogradError, CheckpointWarning, NoRuleError, SrcgradError, TransformError
 from .tensor import Tensor
 from .size import Size
 from .device import device, get_default_device, set_default_device

@@ -56,5 +56,11 @@ class TransformError(SrcgradError):
         return "\n".join(parts)
 
 
+class CheckpointWarning(UserWarning):
+    """``grad(f, checkpoint=True)`` met a loop it cannot checkpoint: that loop stores every iteration's values
+    (the gradient is the same; only the memory differs). The warning names the loop's file and line and why;
+    ``warnings.simplefilter("error", srcgrad.CheckpointWarning)`` makes it an error."""
+
+
 class ShapeError(SrcgradError, RuntimeError, ValueError):
     """Operands whose shapes do not fit (PyTorch raises a RuntimeError, numpy a ValueError: it is both)."""

@@ -6,19 +6,21 @@ a loop, the generated code must really checkpoint where it can, and its memory m
 
 import inspect
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
 
 import srcgrad
 from corpus import all_cases
+from srcgrad.compiler import clear_cache
 
 LOOPS = [
     c for c in all_cases() if c.static is None and any(word in inspect.getsource(c.fn) for word in ("for ", "while "))
 ]
 
 # The corpus functions with a loop whose gradient keeps storing every iteration under checkpoint=True, and why
-# (the loop kinds checkpointable() leaves alone); every other function of LOOPS checkpoints a loop.
+# (the loop kinds not_checkpointable() names); every other function of LOOPS checkpoints a loop.
 STORED = {
     "control.while_true_break": "a while loop with break",
     "control.return_in_while": "a return inside a while loop (a break)",
@@ -38,8 +40,9 @@ STORED = {
     "containers.list_items_rebound_in_loop": "writes list items",
     "containers.list_item_augmented": "writes list items",
     "containers.list_item_of_arrays_augmented": "writes list items",
-    "containers.dict_looped_over": "loops over a dict, not a range",
 }
+# Loops the compiler unrolls (over a dict of known keys): no loop is left to checkpoint, nor any warning to give.
+UNROLLED = {"containers.dict_looped_over"}
 
 
 @pytest.mark.parametrize("c", LOOPS, ids=[c.name for c in LOOPS])
@@ -49,15 +52,109 @@ def test_checkpointed_gradient_equals_the_stored_one(c):
     args = c.make_args(np.random.default_rng(0))
     stored = srcgrad.grad(c.fn, wrt=tuple(c.wrt))(*args)
     df = srcgrad.grad(c.fn, wrt=tuple(c.wrt), checkpoint=True)
-    checkpointed = df(*args)
+    clear_cache()  # compiled afresh: the warnings come when the gradient is made
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        checkpointed = df(*args)
     for a, b in zip(stored, checkpointed):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
-    assert ("snapshots.append(" in df.source_for(*args)) == (c.name not in STORED), STORED.get(c.name)
+    source = df.source_for(*args)
+    assert ("snapshots.append(" in source) == (c.name not in set(STORED) | UNROLLED), STORED.get(c.name)
+    # a loop left storing says so: a warning at the user's file and line, and a comment at the loop
+    stored_loops = [w for w in caught if issubclass(w.category, srcgrad.CheckpointWarning)]
+    assert source.count("# not checkpointed (") == len(stored_loops)
+    assert ("# checkpointed: " in source) == (c.name not in set(STORED) | UNROLLED)
+    if c.name in STORED:
+        assert stored_loops
+    lines, first = inspect.getsourcelines(c.fn)
+    for w in stored_loops:
+        assert w.filename == inspect.getsourcefile(c.fn)
+        loop_line = lines[w.lineno - first].strip()
+        assert loop_line.startswith(("for ", "while ")) or " for " in loop_line, (w.lineno, loop_line)
+        assert f"the loop at line {w.lineno} is not checkpointed (" in str(w.message)
 
 
 def test_the_table_of_stored_loops_names_corpus_functions():
-    assert set(STORED) <= {c.name for c in LOOPS}
-    assert len(LOOPS) - len(STORED) == 32  # the corpus functions that checkpoint a loop
+    assert set(STORED) | UNROLLED <= {c.name for c in LOOPS}
+    assert len(LOOPS) - len(STORED) - len(UNROLLED) == 32  # the corpus functions that checkpoint a loop
+
+
+def summed_until_small(x):
+    s = 0.0
+    term = x
+    for n in range(1, 40):
+        term = term * 0.5
+        s = s + np.sum(term**2)
+        if s > 1.0:
+            break
+    return s
+
+
+def test_a_loop_left_storing_is_named_with_its_line_and_reason():
+    """checkpoint=True never ignores a loop silently: the loop it cannot checkpoint gets a CheckpointWarning at
+    the user's file and line with the reason, and a comment in the generated code; the warning can be made an
+    error. Without checkpoint=True there is neither."""
+    x = np.array([0.9, 1.3])
+    loop_line = inspect.getsourcelines(summed_until_small)[1] + 3
+    clear_cache()
+    with pytest.warns(srcgrad.CheckpointWarning) as caught:
+        df = srcgrad.grad(summed_until_small, checkpoint=True)
+        got = df(x)
+    [w] = caught.list
+    assert (w.filename, w.lineno) == (__file__, loop_line)
+    assert str(w.message) == (
+        f"summed_until_small: the loop at line {loop_line} is not checkpointed (a break or a return inside it); "
+        "every iteration's values are stored, as without checkpoint=True (the gradient is the same)"
+    )
+    source = df.source_for(x)
+    at_loop = source.split(f"# line {loop_line}: for n in range(1, 40):\n")[1].splitlines()[0]
+    assert at_loop.strip() == "# not checkpointed (a break or a return inside it): every iteration's values are stored"
+    np.testing.assert_array_equal(got, srcgrad.grad(summed_until_small)(x))
+    clear_cache()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", srcgrad.CheckpointWarning)
+        with pytest.raises(srcgrad.CheckpointWarning, match=f"line {loop_line} is not checkpointed"):
+            srcgrad.grad(summed_until_small, checkpoint=True)(x)
+        plain = srcgrad.grad(summed_until_small)
+        plain(x)  # no warning without checkpoint=True
+    assert "checkpointed" not in plain.source_for(x)
+
+
+def test_a_checkpointed_loop_says_so_in_the_generated_code():
+    x = np.array([0.3, -0.7, 0.2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", srcgrad.CheckpointWarning)
+        source = srcgrad.grad(rnn_while, wrt=1, checkpoint=True).source_for(*_args(5, 3))
+        assert "# checkpointed: snapshots before iterations 0, 1, 4, 9, ...; each stretch runs again" in source
+        source = srcgrad.grad(concatenate_in_body, checkpoint=True).source_for(x)
+        assert "# checkpointed: a snapshot every isqrt(T) + 1 iterations; each stretch runs again" in source
+
+
+def loop_variable_reused(x):
+    s = x
+    for i in range(4):
+        s = s * (i + 1.0) + np.sin(s)
+    y = s * i
+    for i in range(5):
+        y = np.sin(y) * 1.1 + x
+    return np.sum(y * s)
+
+
+def test_a_loop_whose_variable_overwrites_a_value_still_needed_is_checkpointed():
+    """The second loop's ``i`` overwrites the ``i`` that ``y = s * i``'s adjoint reads: saved before the loop and
+    restored after its stretches have run again."""
+    x = np.array([0.3, -0.4])
+    df = srcgrad.grad(loop_variable_reused, checkpoint=True)
+    source = df.source_for(x)
+    assert source.count("snapshots") and source.count("# checkpointed:") == 2
+    assert "push(i)" in source and "i = pop()" in source
+    got = df(x)
+    np.testing.assert_array_equal(got, srcgrad.grad(loop_variable_reused)(x))
+    v = np.random.default_rng(5).normal(size=x.shape)
+    eps = 1e-6
+    f = loop_variable_reused
+    numeric = (f(x + eps * v) - f(x - eps * v)) / (2 * eps)
+    assert np.sum(got * v) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
 
 
 def carried_list(x):

@@ -83,6 +83,8 @@ def _stmt_lines(s, depth, out):
         if isinstance(m, SourceLine):
             what = "adjoint of line" if m.adjoint else "line"
             out.append(f"{pad}# {what} {m.lineno}: {m.text}" if m.text else f"{pad}# {what} {m.lineno}")
+            if m.note:
+                out.append(f"{pad}# {m.note}")
         return
     if isinstance(s, ast.If):
         out.append(f"{pad}if {_expr(s.test)}:")

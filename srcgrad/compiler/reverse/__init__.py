@@ -87,6 +87,7 @@ class Reverse(Sweeps, Checkpointing, InPlace, Adjoints, ListAdjoints):
         self.push = self.pop = None
         self.counters = None
         self.checkpointed = {}  # id(loop) -> what checkpointed_forward made (names, the forward body with saves)
+        self.stored_loops = []  # (line, why) of each loop checkpoint=True leaves storing (``checkpoint_note``)
         self._counters = {}  # id(loop) -> the name of its trip count (``counter_for``)
         self.last_line = {False: None, True: None}  # the last user line marked, per sweep (``line_marker``)
 
@@ -124,7 +125,8 @@ def reverse(
         plain_stack: save values with ``stack.append``/``stack.pop()``, one per call (no bound-method aliases,
             no tuples), so the compiler can differentiate the generated code again (higher order).
         checkpoint: top-level range loops save a snapshot of what they assign every ~sqrt(T) iterations instead
-            of every iteration's values, and the adjoint sweep runs each stretch again (``grad(checkpoint=True)``).
+            of every iteration's values, and the adjoint sweep runs each stretch again (``grad(checkpoint=True)``);
+            a loop that cannot be gets a comment saying why and a ``CheckpointWarning``.
 
     Returns:
         The ``ast.FunctionDef``.
@@ -137,4 +139,6 @@ def reverse(
     r.dout_name = dout_name
     r.plain_stack = plain_stack
     r.checkpoint = checkpoint
-    return r.build()
+    fdef = r.build()
+    r.warn_stored_loops()
+    return fdef

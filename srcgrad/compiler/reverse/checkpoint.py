@@ -15,6 +15,9 @@ Guarantees (``Checkpointing``, a mixin of ``Reverse``; used by ``grad(checkpoint
 import ast
 import copy
 import math
+import warnings
+
+from ...errors import CheckpointWarning
 
 from ..ir import (
     Append,
@@ -34,37 +37,80 @@ from ..nodes import (
 from .markers import Save, SaveGroup, SaveItems, is_marker
 
 
+_WARNED = {}  # the warnings registry: each loop's warning is shown once per process, as for a warning in code
+
+
 class Checkpointing:
     """Checkpointed loops: snapshots in the forward sweep, stretches run again."""
 
     def checkpointable(self, loop):
-        """A loop whose iterations can be run again from a snapshot of the variables it assigns: a range loop
-        without ``break``, lists it appends to, writes or pops, writes in place, or inner loops that save their
-        trip counts (a list it makes, ``[a, b]``, is a new object each time and never written: a snapshot holds
-        it as it is)."""
-        if loop.has_break or loop.target in self.loop_target_shadowed.get(id(loop), ()):
-            return False
-        it = loop.iter
-        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and self.ns.values.get(it.func.id) is range):
-            return False
+        """Whether a range or ``while`` loop can run again from a snapshot (``not_checkpointable`` says why not)."""
+        return self.not_checkpointable(loop) is None
+
+    def not_checkpointable(self, loop):
+        """Why ``loop`` cannot run again from a snapshot of the variables it assigns, as a phrase for the
+        generated code's comment and ``CheckpointWarning`` ("it appends to the list out"), or ``None`` when it
+        can: a ``range`` or ``while`` loop without ``break`` whose body ``body_replayable`` accepts."""
+        if loop.has_break:
+            return "a break or a return inside it"
+        if isinstance(loop, For):
+            it = loop.iter
+            if not (
+                isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and self.ns.values.get(it.func.id) is range
+            ):
+                return "it does not iterate over a range"
         return self.body_replayable(loop)
 
     def body_replayable(self, loop):
-        """Whether ``loop``'s body can run again from a snapshot of the names it assigns: it appends to, writes
-        or pops no list, writes no array in place, and holds no ``while`` or inner loop with ``break``."""
+        """``None`` when ``loop``'s body can run again from a snapshot of the names it assigns (it appends to,
+        writes or pops no list, writes no array in place, and holds no ``while`` or inner loop with ``break``),
+        else why not (a list it makes, ``[a, b]``, is a new object each time and never written: a snapshot
+        holds it as it is)."""
         for st in walk_stmts(loop.body):
-            if isinstance(st, (Append, ListSet, While)) or (isinstance(st, For) and st.has_break):
-                return False
-            if isinstance(st, Assign) and (id(st) in self.inplace_writes or isinstance(st.value, ListPop)):
-                return False
-        return True
+            if isinstance(st, Append):
+                return f"it appends to {self.shown_list(st.lst)}"
+            if isinstance(st, ListSet):
+                return f"it writes items of {self.shown_list(st.lst)}"
+            if isinstance(st, While):
+                return "a while loop inside it"
+            if isinstance(st, For) and st.has_break:
+                return "a loop with break inside it"
+            if isinstance(st, Assign) and id(st) in self.inplace_writes:
+                return f"it writes into the array {self.shown(st.target)} in place"
+            if isinstance(st, Assign) and isinstance(st.value, ListPop):
+                return f"it pops from {self.shown_list(st.value.lst.name)}"
+        return None
 
-    def checkpointable_while(self, loop):
-        """A ``while`` loop whose iterations can be run again from a snapshot: no ``break`` (its trip count is
-        then the number of times its test held), and a body ``checkpointable`` would take in a range loop."""
-        if loop.has_break:
-            return False
-        return self.body_replayable(loop)
+    def shown(self, var):
+        """``var`` as the user's code spells it."""
+        return self.fn.display.get(var, var)
+
+    def shown_list(self, var):
+        """A list as the user's code names it, or what it is when the compiler made it (a comprehension's)."""
+        if var in self.fn.display:
+            return f"the list {self.fn.display[var]}"
+        return "a list it builds (a comprehension, a generator or a tuple grown item by item)"
+
+    def checkpoint_note(self, loop, why):
+        """The comment at a loop at the top level of a ``checkpoint=True`` gradient: what was done with it."""
+        if why is not None:
+            self.stored_loops.append((loop.lineno, why))
+            return f"not checkpointed ({why}): every iteration's values are stored"
+        if isinstance(loop, While):
+            return "checkpointed: snapshots before iterations 0, 1, 4, 9, ...; each stretch runs again in the adjoint"
+        return "checkpointed: a snapshot every isqrt(T) + 1 iterations; each stretch runs again in the adjoint"
+
+    def warn_stored_loops(self):
+        """A ``CheckpointWarning`` at the user's file and line for each loop ``checkpoint=True`` left storing."""
+        for lineno, why in self.stored_loops:
+            warnings.warn_explicit(
+                f"{self.fn.name}: the loop at line {lineno} is not checkpointed ({why}); "
+                "every iteration's values are stored, as without checkpoint=True (the gradient is the same)",
+                CheckpointWarning,
+                self.fn.filename or "<unknown>",
+                lineno,
+                registry=_WARNED,
+            )
 
     def checkpointed_while_forward(self, loop, counter, step, body, defined):
         """The forward sweep of a checkpointed ``while`` loop, whose trip count is not known before it runs: no

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SourceLine:
-    """Marker: the following statements come from the user's line ``lineno``."""
+    """Marker: the following statements come from the user's line ``lineno`` (``note``: a second comment line,
+    what the compiler did with it, e.g. why a loop is not checkpointed)."""
 
     lineno: int
     text: str
     adjoint: bool = False
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -157,13 +157,23 @@ class Sweeps:
                 items.append(st.item)
         return bool(items) and all(isinstance(a, (Var, Const)) and self.scalar(a) for a in items)
 
-    def line_marker(self, lineno, adjoint):
-        if not lineno or lineno == self.last_line[adjoint]:
+    def line_marker(self, lineno, adjoint, note=""):
+        """The comment naming the user's line ``lineno`` (none when the last one named it, unless a ``note``
+        is to go under it)."""
+        if not lineno or (lineno == self.last_line[adjoint] and not note):
             return []
         self.last_line[adjoint] = lineno
         lines = self.fn.lines
         text = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
-        return [marker_stmt(SourceLine(lineno, text, adjoint))]
+        return [marker_stmt(SourceLine(lineno, text, adjoint, note))]
+
+    def loop_decision(self, loop, depth):
+        """With ``checkpoint``, for a loop outside other loops: whether it is checkpointed, and the note its
+        comment carries (``checkpoint_note``); otherwise ``(False, "")``."""
+        if not (self.checkpoint and depth == 0):
+            return False, ""
+        why = self.not_checkpointable(loop)
+        return why is None, self.checkpoint_note(loop, why)
 
     def forward(self, stmts, depth, defined):
         out = []
@@ -209,7 +219,8 @@ class Sweeps:
                 out.append(ast.If(test=_name(s.cond), body=body, orelse=orelse))
                 defined |= d1 & d2
             elif isinstance(s, For):
-                out += self.line_marker(s.lineno, False)
+                checkpointed, note = self.loop_decision(s, depth)
+                out += self.line_marker(s.lineno, False, note)
                 if s.target in self.loop_target_shadowed.get(id(s), ()):
                     out.append(marker_stmt(Save(s.target, id(s))))
                     if s.target not in defined:
@@ -225,7 +236,7 @@ class Sweeps:
                 self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, inner)
                 self.loop_stack.pop()
-                if self.checkpoint and depth == 0 and self.checkpointable(s):
+                if checkpointed:
                     out += self.checkpointed_forward(s, body, defined)
                     continue
                 out.append(
@@ -242,7 +253,8 @@ class Sweeps:
                 if self.range_hoisted(s):
                     pass
             elif isinstance(s, While):
-                out += self.line_marker(s.lineno, False)
+                checkpointed, note = self.loop_decision(s, depth)
+                out += self.line_marker(s.lineno, False, note)
                 counter = self.counter_for(s)
                 out.append(_assign(counter, ast.Constant(value=0)))
                 step = ast.AugAssign(target=_name(counter, True), op=ast.Add(), value=ast.Constant(value=1))
@@ -250,7 +262,7 @@ class Sweeps:
                 self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, set(defined))
                 self.loop_stack.pop()
-                if self.checkpoint and depth == 0 and self.checkpointable_while(s):
+                if checkpointed:
                     out += self.checkpointed_while_forward(s, counter, step, body, defined)
                     continue
                 out.append(ast.While(test=clone(s.test), body=[step] + body, orelse=[]))
@@ -451,9 +463,12 @@ class Sweeps:
 
     def adjoint_for(self, s, state, depth):
         pre, code = self.loop_body(s, state, depth)
-        if id(s) in self.checkpointed:
-            return self.checkpointed_adjoint(s, pre, code)
         out = []
+        if id(s) in self.checkpointed:
+            out = self.checkpointed_adjoint(s, pre, code)
+            if s.target in self.loop_target_shadowed.get(id(s), ()):
+                out.append(marker_stmt(Restore(s.target, id(s))))
+            return out
         if s.has_break and depth:
             out.append(_assign(self.counter_for(s), self.pop_expr(counter=True)))
         it = clone(s.iter)
