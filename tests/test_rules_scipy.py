@@ -566,3 +566,99 @@ def test_patched_functions_behave_as_before_on_arrays():
     assert np.allclose(special.logsumexp(x, axis=1), np.log(np.sum(np.exp(x), axis=1)))
     assert np.allclose(stats.norm.pdf(0.3, 0.1, 2.0), np.exp(-0.5 * 0.01) / (2.0 * np.sqrt(2 * np.pi)))
     assert np.allclose(scipy.signal.convolve([1.0, 2.0], [1.0, 1.0]), [1.0, 3.0, 2.0])
+
+
+# ---------------------------------------------------------------- static mode, second order
+# The compiler reads a rule's body again when a gradient or a JVP is differentiated: each body must be
+# code it can read (no *args calls; a not_implemented(...) guard for an unsupported option stays a call).
+STATIC_SECOND = [
+    ("logsumexp", "special.logsumexp(a)", R.randn(3, 4)),
+    ("logsumexp axis keepdims", "special.logsumexp(a, axis=1, keepdims=True)", R.randn(3, 4)),
+    ("logsumexp b", "special.logsumexp(a, axis=0, b=B)", R.randn(3, 4)),
+    ("t.logcdf", "stats.t.logcdf(a, 3.5, 0.2, 1.3)", R.randn(4)),
+    ("t.logcdf loc", "stats.t.logcdf(a, 2.5, 0.4)", R.randn(2, 3)),
+    ("erf", "special.erf(a)", R.randn(4)),
+]
+
+
+def _exec_fn(source, namespace):
+    exec(compile(source, "<scipy-second>", "exec"), namespace)
+    return namespace[source.split("(")[0][4:]]
+
+
+def _numeric_grad(f, x, *rest):
+    grad = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[k] += EPS
+        minus[k] -= EPS
+        grad[k] = (f(plus, *rest) - f(minus, *rest)) / (2 * EPS)
+    return grad
+
+
+@pytest.mark.parametrize("mode", ["reverse over reverse", "reverse over forward"])
+@pytest.mark.parametrize("case", STATIC_SECOND, ids=[c[0] for c in STATIC_SECOND])
+def test_static_second_order(case, mode):
+    name, call, x = case
+    namespace = {"np": np, "special": special, "stats": stats, "B": pos(3, 4)}
+    source = f"def f(a):\n    return {call}\n"
+    f = _exec_fn(source, namespace)
+    rng = _rng(11)
+    out = np.asarray(f(x))
+    u, w, t = rng.randn(*out.shape), rng.randn(*x.shape), rng.randn(*x.shape)
+    if mode == "reverse over reverse":
+        namespace["DF"] = srcgrad.grad(f, source=source)
+        second = "def second(a, u, w):\n    return np.sum(w * DF(a, dout=u))\n"
+        rest = (u, w)
+    else:
+        namespace["JF"] = srcgrad.jvp(f, source=source)
+        second = "def second(a, t, w):\n    value, tangent = JF(a, t)\n    return np.sum(w * tangent)\n"
+        rest = (t, u)
+    s = _exec_fn(second, namespace)
+    claimed = srcgrad.grad(s, source=second)(x, *rest)
+    _close(claimed, _numeric_grad(s, x, *rest))
+
+
+# ---------------------------------------------------------------- complex values (erf, erfc: holomorphic)
+COMPLEX_Z = np.array([[0.4 + 0.3j, -1.1 + 0.2j], [0.7 - 0.5j, 0.1 + 1.0j]])
+COMPLEX_W = np.array([[0.3 - 0.7j, 1.2 + 0.1j], [-0.4 + 0.5j, 0.8 - 0.2j]])
+
+
+def erf_loss(z):
+    return np.real(np.sum(special.erf(z) * COMPLEX_W))
+
+
+def erfc_loss(z):
+    return np.real(np.sum(special.erfc(z * z) * COMPLEX_W))
+
+
+def _complex_fd(f, z):
+    """``dL/dx + i dL/dy`` (PyTorch's convention) by central differences."""
+    g = np.zeros_like(z)
+    for k in np.ndindex(z.shape):
+        e = np.zeros(z.shape)
+        e[k] = EPS
+        g[k] = (f(z + e) - f(z - e)) / (2 * EPS) + 1j * (f(z + 1j * e) - f(z - 1j * e)) / (2 * EPS)
+    return g
+
+
+@pytest.mark.parametrize("loss", [erf_loss, erfc_loss])
+def test_complex_static(loss):
+    np.testing.assert_allclose(srcgrad.grad(loss)(COMPLEX_Z), _complex_fd(loss, COMPLEX_Z), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", [erf_loss, erfc_loss])
+def test_complex_dynamic(loss):
+    z = srcgrad.tensor(COMPLEX_Z, requires_grad=True)
+    loss(z).backward()
+    np.testing.assert_allclose(z.grad.numpy(), _complex_fd(loss, COMPLEX_Z), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_complex_rule_vjp_jvp_and_dot_product(name):
+    from test_rules import Case
+    from test_rules_complex import check_complex_rule
+
+    fn = getattr(special, name)
+    check_complex_rule(Case(fn, (COMPLEX_Z,), {}, name), np.random.default_rng(0))
+    check_complex_rule(Case(fn, (COMPLEX_Z.imag,), {}, name + " real"), np.random.default_rng(1))

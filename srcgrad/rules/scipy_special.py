@@ -11,13 +11,13 @@ wrapper that behaves the same on arrays and dispatches on Tensors.
 Derivatives with respect to an order or a shape parameter (``jv``'s ``v``,
 ``gammainc``'s ``a``, ``betainc``'s ``a`` and ``b``) are not implemented: asking
 for one raises ``NotImplementedError`` rather than returning a silent zero.
-Rules assume real inputs.
+Rules assume real inputs, except ``erf`` and ``erfc`` (holomorphic: verified for complex values).
 """
 
 import numpy as np
 import scipy.special as special
 
-from .helpers import unreduce
+from .helpers import conj, unreduce
 from .registry import defjvp, defvjp
 from .scipy_patch import not_implemented, patch
 
@@ -92,9 +92,10 @@ defjvp(gammaincc,
        lambda t, ans, a, x: -t * np.exp(-x + (a - 1) * np.log(x) - gammaln(a)))
 
 # ------------------------------------------------------------------ error functions, logistic
-defvjp(erf, lambda g, ans, x: g * (2.0 / SQRT_PI) * np.exp(-x * x))
+# erf and erfc are holomorphic: the VJP multiplies by the conjugate of the derivative (PyTorch's convention)
+defvjp(erf, lambda g, ans, x: g * (2.0 / SQRT_PI) * conj(np.exp(-x * x)), complex=True)
 defjvp(erf, lambda t, ans, x: t * (2.0 / SQRT_PI) * np.exp(-x * x))
-defvjp(erfc, lambda g, ans, x: g * (-2.0 / SQRT_PI) * np.exp(-x * x))
+defvjp(erfc, lambda g, ans, x: g * (-2.0 / SQRT_PI) * conj(np.exp(-x * x)), complex=True)
 defjvp(erfc, lambda t, ans, x: t * (-2.0 / SQRT_PI) * np.exp(-x * x))
 defvjp(erfinv, lambda g, ans, x: g * (SQRT_PI / 2.0) * np.exp(ans * ans))
 defjvp(erfinv, lambda t, ans, x: t * (SQRT_PI / 2.0) * np.exp(ans * ans))

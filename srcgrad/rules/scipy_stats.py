@@ -152,9 +152,10 @@ defjvp(t_pdf,
        lambda t, ans, x, df, loc=0.0, scale=1.0: t * ans * t_logpdf_dscale(x, df, loc, scale))
 
 
-def cdf_dx(logpdf, ans, *args):
-    """``d log(cdf) / dx = pdf / cdf`` from the log density and ``ans = log(cdf)``."""
-    return np.exp(logpdf(*args) - ans)
+def t_logcdf_dx(ans, x, df, loc, scale):
+    """``d log(cdf) / dx = pdf / cdf`` from the log density and ``ans = log(cdf)`` (its parameters
+    spelled out, not ``*args``: the compiler reads this body again at second order)."""
+    return np.exp(t_logpdf(x, df, loc, scale) - ans)
 
 
 defvjp(t_cdf,
@@ -168,16 +169,16 @@ defjvp(t_cdf,
        lambda t, ans, x, df, loc=0.0, scale=1.0: -t * np.exp(t_logpdf(x, df, loc, scale)),
        lambda t, ans, x, df, loc=0.0, scale=1.0: -t * np.exp(t_logpdf(x, df, loc, scale)) * (x - loc) / scale)
 defvjp(t_logcdf,
-       lambda g, ans, x, df, loc=0.0, scale=1.0: g * cdf_dx(t_logpdf, ans, x, df, loc, scale),
+       lambda g, ans, x, df, loc=0.0, scale=1.0: g * t_logcdf_dx(ans, x, df, loc, scale),
        lambda g, ans, x, df, loc=0.0, scale=1.0: not_implemented("the gradient of scipy.stats.t.logcdf with respect to df"),
-       lambda g, ans, x, df, loc=0.0, scale=1.0: -g * cdf_dx(t_logpdf, ans, x, df, loc, scale),
-       lambda g, ans, x, df, loc=0.0, scale=1.0: -g * cdf_dx(t_logpdf, ans, x, df, loc, scale) * (x - loc) / scale,
+       lambda g, ans, x, df, loc=0.0, scale=1.0: -g * t_logcdf_dx(ans, x, df, loc, scale),
+       lambda g, ans, x, df, loc=0.0, scale=1.0: -g * t_logcdf_dx(ans, x, df, loc, scale) * (x - loc) / scale,
        name="t_logcdf")
 defjvp(t_logcdf,
-       lambda t, ans, x, df, loc=0.0, scale=1.0: t * cdf_dx(t_logpdf, ans, x, df, loc, scale),
+       lambda t, ans, x, df, loc=0.0, scale=1.0: t * t_logcdf_dx(ans, x, df, loc, scale),
        lambda t, ans, x, df, loc=0.0, scale=1.0: not_implemented("the derivative of scipy.stats.t.logcdf with respect to df"),
-       lambda t, ans, x, df, loc=0.0, scale=1.0: -t * cdf_dx(t_logpdf, ans, x, df, loc, scale),
-       lambda t, ans, x, df, loc=0.0, scale=1.0: -t * cdf_dx(t_logpdf, ans, x, df, loc, scale) * (x - loc) / scale)
+       lambda t, ans, x, df, loc=0.0, scale=1.0: -t * t_logcdf_dx(ans, x, df, loc, scale),
+       lambda t, ans, x, df, loc=0.0, scale=1.0: -t * t_logcdf_dx(ans, x, df, loc, scale) * (x - loc) / scale)
 
 
 # ------------------------------------------------------------------ gamma, chi2, beta

@@ -38,6 +38,7 @@ from ..ir import (
     Var,
 )
 from ..memory import makes_new_array
+from ...rules import get_rule
 from ..nodes import rule_reads
 from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict
 from .inlining import inlinable
@@ -105,6 +106,13 @@ class Statements:
                     "a value in place, which srcgrad.grad cannot follow",
                 )
             callee = self.static_callee(call.func, ctx)
+            rule = get_rule(callee) if not isinstance(callee, LocalFunction) else None
+            if rule is not None and not rule.differentiable:
+                # a primitive with no derivative called for its effect (a rule body's
+                # ``not_implemented(...)``, which raises): it runs as written
+                node, reads = self.rewrite(s, ctx)
+                self.emit(ExprStmt(node, lineno=self.line(s, ctx)))
+                return
             if isinstance(callee, LocalFunction) or inlinable(callee):
                 self.inline(callee, call, ctx)  # for its effects (appends to a list it was given)
                 return
