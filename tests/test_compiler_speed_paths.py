@@ -223,3 +223,59 @@ def fourth_power(x, w):
 def test_powers_up_to_four_are_products():
     src = _check(fourth_power, (V, U))
     assert "**" not in src
+
+
+# ---------------------------------------------------------------- forward mode: the call's table of keys
+def _scaled_sum(x, y):
+    return np.sum(np.sin(x) * np.asarray(y))
+
+
+def _tangent_by_differences(f, args, wrt, tangent, h=1e-6):
+    """The directional derivative of ``f`` along ``tangent`` in argument ``wrt``, by central differences."""
+    up, down = list(args), list(args)
+    up[wrt] = np.asarray(args[wrt], dtype=float) + h * np.asarray(tangent)
+    down[wrt] = np.asarray(args[wrt], dtype=float) - h * np.asarray(tangent)
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+def test_jvp_finds_a_seen_specialisation_without_making_its_key_again(monkeypatch):
+    from srcgrad.compiler import speckey
+
+    j = srcgrad.jvp(_scaled_sum)
+    x, y, t = np.linspace(0.1, 0.9, 4), np.linspace(1.0, 2.0, 4), np.full(4, 0.5)
+    j(x, y, t)
+    made = []
+    real_key = speckey.key
+    monkeypatch.setattr(speckey, "key", lambda *a, **k: made.append(1) or real_key(*a, **k))
+    for scale in (1.0, 2.0, 3.0):
+        value, tangent = j(x * scale, y, t)
+        assert tangent == pytest.approx(_tangent_by_differences(_scaled_sum, (x * scale, y), 0, t), rel=1e-6)
+    assert made == []  # same kinds and shapes: the table answered
+    j(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3)))
+    assert made == [1]  # new shapes: a new key
+
+
+@pytest.mark.parametrize(
+    "calls",
+    [
+        # (x, y, tangent) in turn: kinds and shapes change between calls, so does the specialisation
+        [(0.3, 2.0, 1.0), (np.array([0.1, 0.2, 0.3]), 2.0, np.ones(3)), (0.4, np.array([1.0, 3.0]), 0.5)],
+        [
+            (np.array([0.2, 0.5, 0.7]), np.array([1.5]), np.ones(3)),  # y broadcasts (an axis of 1)
+            (np.array([0.2, 0.5, 0.7]), np.array([1.5, 2.0, 2.5]), np.ones(3)),
+            (np.array([0.2, 0.5, 0.7]), np.array([1.5]), np.full(3, 0.25)),
+        ],
+        [
+            (np.array([0.2, 0.5]), [[1.0, 2.0], [3.0, 4.0]], np.array([1.0, 0.5])),  # a nested list: an array
+            (np.array([0.2, 0.5]), [[1.0, 2.0], [3.0, 5.0]], np.array([0.5, 1.0])),
+            (np.array([0.2, 0.5]), np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0])),
+        ],
+    ],
+)
+def test_jvp_gives_each_call_the_tangent_of_its_own_arguments(calls):
+    j = srcgrad.jvp(_scaled_sum)
+    for x, y, t in calls:
+        value, tangent = j(x, y, t)
+        assert value == pytest.approx(_scaled_sum(np.asarray(x), np.asarray(y)))
+        expected = _tangent_by_differences(_scaled_sum, (np.asarray(x, float), np.asarray(y, float)), 0, t)
+        assert np.asarray(tangent) == pytest.approx(expected, rel=1e-6, abs=1e-9)

@@ -493,25 +493,9 @@ class GradFunction:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
-        shared = self._inplace is not False  # arguments sharing memory matter only to in-place writes
         watched = self._watched()  # globals and closure values, specialised on as arguments are
-        numbers = speckey.NUMBER_TYPES
-        raw = tuple(
-            [a.shape if type(a) is np.ndarray else 1 if type(a) in numbers else speckey.kind(a) for a in args]
-            + [a.shape if type(a) is np.ndarray else speckey.extra_kind(a) for a in watched]
-            + [
-                speckey.shared_args(args) if shared else None,
-                complexity.complex_mask(args + speckey.specialised(watched) if watched else args),
-            ]
-        )
-        entry = self._keys.get(raw)  # (key, whether nested lists are passed as arrays)
-        if entry is None:
-            key = speckey.key(args, shared, watched)
-            entry = (key, any(isinstance(k, speckey.ListShape) for k in key))
-            if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
-                self._keys[raw] = entry
-        key = entry[0]
-        if entry[1]:
+        key, lists = self._key_of(args, watched)
+        if lists:
             args = speckey.as_arrays(args, key)
         for i in self._wrt_index:
             a = args[i]
@@ -535,6 +519,28 @@ class GradFunction:
             annotate(err, spec.fn, spec.origin or self._original)  # name the user's line and the generated statement
             raise
         return self._match_dtypes(args, out)
+
+    def _key_of(self, args, watched):
+        """``(specialisation key, whether nested lists go to the generated code as arrays)`` for ``args`` and the
+        ``watched`` globals: one dict lookup from their kinds and shapes (``speckey.key`` runs the first time a
+        combination is seen). Shared by ``JVPFunction``, which keeps its own table in ``_keys``."""
+        shared = self._inplace is not False  # arguments sharing memory matter only to in-place writes
+        numbers = speckey.NUMBER_TYPES
+        raw = tuple(
+            [a.shape if type(a) is np.ndarray else 1 if type(a) in numbers else speckey.kind(a) for a in args]
+            + [a.shape if type(a) is np.ndarray else speckey.extra_kind(a) for a in watched]
+            + [
+                speckey.shared_args(args) if shared else None,
+                complexity.complex_mask(args + speckey.specialised(watched) if watched else args),
+            ]
+        )
+        entry = self._keys.get(raw)
+        if entry is None:
+            key = speckey.key(args, shared, watched)
+            entry = (key, any(isinstance(k, speckey.ListShape) for k in key))
+            if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
+                self._keys[raw] = entry
+        return entry
 
     def _match_dtypes(self, args, out):
         """Give each array's gradient the array's dtype (float32 in, float32 out)."""
@@ -645,8 +651,10 @@ class JVPFunction:
         self._last = None
         self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
         self._watch, self._watch_code = (), None  # where f reads data from outside its arguments (globalspec)
+        self._keys = {}  # argument kinds and shapes -> (specialisation key, nested lists in it), see _key_of
 
     _watched = GradFunction._watched
+    _key_of = GradFunction._key_of
 
     def _target(self, key):
         """``(function, extra parameters known to be numbers, values passed for its extra parameters)``: the
@@ -707,13 +715,13 @@ class JVPFunction:
         if len(tangents) != len(self.wrt):
             raise TypeError(f"expected {len(self.wrt)} tangents, one per wrt parameter")
         watched = self._watched()  # globals and closure values, specialised on as arguments are
-        key = speckey.key(primals, self._inplace is not False, watched)
+        key, lists = self._key_of(primals, watched)
         spec = self._spec(key, watched)
         self._last = spec
         self._inplace = spec.inplace
         extra = self._target(key)[2] if self._inner is not None else ()
         try:
-            return spec.fn(*speckey.as_arrays(primals, key), *extra, *tangents)
+            return spec.fn(*(speckey.as_arrays(primals, key) if lists else primals), *extra, *tangents)
         except Exception as err:
             annotate(err, spec.fn, spec.origin or self._original)  # name the user's line and the generated statement
             raise
