@@ -6,7 +6,7 @@ import pytest
 import srcgrad
 from srcgrad.autograd import gradcheck, gradgradcheck
 from srcgrad.rules import RULES
-from srcgrad.rules.conv import col2im, conv_output_size, im2col
+from srcgrad.rules.conv import col2im, conv_matmul, conv_output_size, conv_weight_grad, im2col
 
 GEOMETRIES = [
     # kernel, stride, padding, dilation
@@ -91,3 +91,41 @@ def test_gradients_to_second_order(rng, kernel, stride, padding, dilation):
 
     gradcheck(g, (c,))
     gradgradcheck(g, (c,))
+
+
+# ---------------------------------------------------------------- conv_matmul: the weight's cotangent in blocks
+@pytest.mark.parametrize("block", [1, 4, 7, 11, 12, 100])
+def test_weight_gradient_in_blocks_is_the_product(rng, block):
+    """Blocks of every size, ones that divide the columns and ones that leave a shorter last block, give
+    ``g @ cols.T``; so does the tape's gradient of a convolution whose patches outnumber one block."""
+    g, cols = rng.standard_normal((3, 11)), rng.standard_normal((5, 11))
+    np.testing.assert_allclose(conv_weight_grad(g, cols, block), g @ cols.T, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_weight_gradient_across_blocks(rng, monkeypatch):
+    from srcgrad.rules import conv
+
+    monkeypatch.setattr(conv, "BLOCK_COLUMNS", 7)  # the 2*3*4 = 24 patches of this batch take four blocks
+    x = rng.standard_normal((2, 3, 5, 6))
+    w = srcgrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = srcgrad.nn.functional.conv2d(srcgrad.tensor(x), w)
+    weights = rng.standard_normal(out.shape)
+    (out * srcgrad.tensor(weights)).sum().backward()
+    # d/dw of sum(weights * conv(x, w)): each weight entry sums weights times the input it meets
+    want = np.zeros((4, 3, 3, 3))
+    for o, c, i, j in np.ndindex(4, 3, 3, 3):
+        want[o, c, i, j] = np.sum(weights[:, o] * x[:, c, i : i + 3, j : j + 4])
+    np.testing.assert_allclose(w.grad.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_matmul_to_second_order(rng):
+    w = srcgrad.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    cols = srcgrad.tensor(rng.standard_normal((4, 9)), requires_grad=True)
+
+    def f(a, b):
+        out = conv_matmul(a, b)
+        return out * out
+
+    gradcheck(f, (w, cols))
+    gradgradcheck(f, (w, cols))
+    assert RULES[conv_matmul].backward_name == "MmBackward0"

@@ -693,9 +693,9 @@ case(min, -0.3, 0.8, f32=False)
 
 # patches behind convolution and pooling (srcgrad/rules/conv.py)
 try:
-    from srcgrad.rules.conv import col2im, im2col
+    from srcgrad.rules.conv import col2im, conv_matmul, im2col
 except ModuleNotFoundError:  # pragma: no cover - the module arrives with srcgrad.nn
-    im2col = col2im = None
+    im2col = col2im = conv_matmul = None
 if im2col is not None:
     case(im2col, U(2, 2, 5, 4), (3, 2))
     case(im2col, U(1, 2, 5, 5), (3, 3), (2, 1), (1, 2), (1, 2))
@@ -708,6 +708,8 @@ if im2col is not None:
     case(im2col, U(2, 3, 5, 4), *_geometry, 0.0, True, id="im2col-batch-last")
     _cols = np.shape(im2col(np.zeros((2, 3, 5, 4)), *_geometry, 0.0, True))
     case(col2im, U(*_cols), (2, 3, 5, 4), *_geometry, True, id="col2im-batch-last")
+    # a convolution's product of its weight and the batch's patches (its weight's cotangent summed in blocks)
+    case(conv_matmul, U(3, 6), U(6, 11))
 
 # max pooling over tiles (srcgrad/rules/pooling.py); the two linear maps of its derivative, for one choice of taps
 case(max_tiles, U(2, 3, 4, 6), (2, 2))

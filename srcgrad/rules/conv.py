@@ -30,6 +30,14 @@ Both are linear and each is the other's adjoint:
 So the VJP of ``im2col`` is ``col2im`` and the VJP of ``col2im`` is ``im2col``,
 and both rules run on Tensors: second derivatives of convolutions work.
 Geometry arguments are pairs of ints; they get no gradient.
+
+* ``conv_matmul(w, cols)`` -- ``w @ cols``, a convolution's product of its
+  weight (O, C*KH*KW) and the batch's patches (C*KH*KW, N*OH*OW). A primitive
+  for speed only: the weight's cotangent ``g @ cols.T`` sums over the N*OH*OW
+  patches, tens of thousands for a batch of images, and OpenBLAS multiplies
+  such thin, long operands at a fraction of its speed; ``conv_weight_grad``
+  sums the same products over blocks of at most ``BLOCK_COLUMNS`` patches
+  (issue 11's CNN: 0.2 ms instead of 0.57 ms for its first layer's weight).
 """
 
 import numpy as np
@@ -38,7 +46,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .broadcast import shape_of
 from .registry import defjvp, defvjp, primitive
 
-__all__ = ["im2col", "col2im", "conv_output_size"]
+__all__ = ["im2col", "col2im", "conv_output_size", "conv_matmul", "conv_weight_grad", "BLOCK_COLUMNS"]
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
@@ -129,3 +137,51 @@ defvjp(col2im,
        backward_name="Col2ImBackward0")
 defjvp(col2im,
        lambda t, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), batch_last=False: col2im(t, input_shape, kernel_size, stride, padding, dilation, batch_last))
+
+
+BLOCK_COLUMNS = 8192
+"""The most patches ``conv_weight_grad`` multiplies in one product."""
+
+
+@primitive
+def conv_matmul(w, cols):
+    """``w @ cols``: a convolution's weight (O, K) times the patches of the batch (K, M), ``im2col``'s
+    ``batch_last`` layout. The same product as ``np.matmul``; its weight's cotangent is ``conv_weight_grad``.
+
+    Args:
+        w: the weight as a matrix, (O, K) with K = C*KH*KW.
+        cols: the patches, (K, M) with M = N*OH*OW.
+
+    Returns:
+        (O, M).
+    """
+    return np.matmul(w, cols)
+
+
+def conv_weight_grad(g, cols, block=None):
+    """``g @ cols.T`` ((O, M) @ (M, K) -> (O, K)), summed over blocks of at most ``block`` (default
+    ``BLOCK_COLUMNS``) of the M columns, each block's product taken as ``cols @ g.T`` and the sum transposed.
+
+    M, the patches of a whole batch, runs to tens of thousands while O and K are a few to a few hundred:
+    OpenBLAS multiplies such long, thin operands slowly (for issue 11's CNN, (8, 43264) @ (43264, 9) takes
+    0.57 ms in one product and 0.21 ms in blocks of about 8000 columns; (16, 7744) @ (7744, 72) 0.68 ms as it
+    is, 0.34 ms as the transpose of ``cols @ g.T``). The sum is the same; it is rounded in blocks.
+    """
+    block = BLOCK_COLUMNS if block is None else block
+    columns = shape_of(cols)[-1]
+    if columns <= block:
+        return np.transpose(np.matmul(cols, np.transpose(g)))
+    total = None
+    for start in range(0, columns, block):
+        part = np.matmul(cols[:, start : start + block], np.transpose(g[:, start : start + block]))
+        total = part if total is None else total + part
+    return np.transpose(total)
+
+
+defvjp(conv_matmul,
+       lambda g, ans, w, cols: conv_weight_grad(g, cols),
+       lambda g, ans, w, cols: np.matmul(np.transpose(w), g),
+       backward_name="MmBackward0")
+defjvp(conv_matmul,
+       lambda t, ans, w, cols: conv_matmul(t, cols),
+       lambda t, ans, w, cols: conv_matmul(w, t))

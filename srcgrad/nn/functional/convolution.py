@@ -6,7 +6,7 @@
 import numpy as np
 
 from ...recording import record
-from ...rules.conv import col2im, conv_output_size, im2col
+from ...rules.conv import col2im, conv_matmul, conv_output_size, im2col
 from .common import pair, single
 
 __all__ = ["conv1d", "conv2d", "unfold", "fold", "conv_transpose2d"]
@@ -38,7 +38,7 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
     k = in_per_group * kh * kw
     if groups == 1:  # one product for the whole batch: (O, K) @ (K, N*OH*OW) -> (O, N*OH*OW)
         cols = record(im2col, (input, (kh, kw)), {**geometry, "batch_last": True})
-        out = record(np.matmul, (record(np.reshape, (weight, (out_channels, k)), {}), cols), {})
+        out = record(conv_matmul, (record(np.reshape, (weight, (out_channels, k)), {}), cols), {})
         if bias is not None:
             out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1)), {})), {})
         out = record(np.transpose, (record(np.reshape, (out, (out_channels, n, oh, ow)), {}), (1, 0, 2, 3)), {})
