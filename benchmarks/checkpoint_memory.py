@@ -7,6 +7,7 @@ calls. Prints a markdown table for docs/performance.md.
     python benchmarks/checkpoint_memory.py            # T = 1,000 ... 100,000
     python benchmarks/checkpoint_memory.py 20000      # one T
     python benchmarks/checkpoint_memory.py --while 20000   # the same recurrence as a while loop
+    python benchmarks/checkpoint_memory.py --kind append 20000   # other loop kinds (KINDS below)
 """
 
 import os
@@ -33,6 +34,49 @@ def rnn_while(h, W, U, xs):
         h = np.tanh(W @ h + U * xs[t])
         t = t + 1
     return np.sum(h)
+
+
+def rnn_break(h, W, U, xs):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U * xs[t])
+        if xs[t] > 100.0:  # never true: the same steps, in a loop that may break
+            break
+    return np.sum(h)
+
+
+def rnn_append(h, W, U, xs):
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U * xs[t])
+        hs.append(h[0])
+    return np.sum(h) + np.sum(np.array(hs) ** 2)
+
+
+def rnn_fill(h, W, U, xs):
+    out = np.zeros(xs.shape[0])
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U * xs[t])
+        out[t] = h[0]
+    return np.sum(h) + np.sum(out**2)
+
+
+def rnn_nested(h, W, U, xs):
+    for t in range(xs.shape[0] // 4):
+        j = 0
+        while j < 4:
+            h = np.tanh(W @ h + U * xs[4 * t + j])
+            j = j + 1
+    return np.sum(h)
+
+
+KINDS = {
+    "range": rnn,
+    "while": rnn_while,
+    "break": rnn_break,
+    "append": rnn_append,
+    "fill": rnn_fill,
+    "nested": rnn_nested,
+}
 
 
 def measure(df, args, repeat=3):
@@ -72,5 +116,8 @@ def main(steps, fn=rnn):
 
 
 if __name__ == "__main__":
-    loop = rnn_while if "--while" in sys.argv else rnn
-    main([int(a) for a in sys.argv[1:] if a != "--while"] or [1000, 10000, 20000, 100000], loop)
+    argv = sys.argv[1:]
+    kind = "while" if "--while" in argv else "range"
+    if "--kind" in argv:
+        kind = argv.pop(argv.index("--kind") + 1)
+    main([int(a) for a in argv if a.isdigit()] or [1000, 10000, 20000, 100000], KINDS[kind])

@@ -87,6 +87,7 @@ class Reverse(Sweeps, Checkpointing, InPlace, Adjoints, ListAdjoints):
         self.push = self.pop = None
         self.counters = None
         self.checkpointed = {}  # id(loop) -> what checkpointed_forward made (names, the forward body with saves)
+        self.seen_before = {}  # id(loop) -> the names assigned before a loop checkpoint=True looks at
         self.stored_loops = []  # (line, why) of each loop checkpoint=True leaves storing (``checkpoint_note``)
         self._counters = {}  # id(loop) -> the name of its trip count (``counter_for``)
         self.last_line = {False: None, True: None}  # the last user line marked, per sweep (``line_marker``)

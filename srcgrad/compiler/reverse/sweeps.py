@@ -172,6 +172,7 @@ class Sweeps:
         comment carries (``checkpoint_note``); otherwise ``(False, "")``."""
         if not (self.checkpoint and depth == 0):
             return False, ""
+        self.seen_before[id(loop)] = set(self.seen)
         why = self.not_checkpointable(loop)
         return why is None, self.checkpoint_note(loop, why)
 

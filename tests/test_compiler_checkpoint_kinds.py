@@ -1,0 +1,259 @@
+"""``grad(f, checkpoint=True)`` on the loop kinds beyond a plain recurrence: a ``break`` or ``return`` in the loop,
+loops nested in the checkpointed one (with ``break``, or ``while``), appends, list item writes, writes into an
+array in place, a loop over an array argument, a comprehension.
+
+Each loop runs long enough for several stretches (a stretch is ``isqrt(T) + 1`` steps), and its gradient must
+equal the stored one (the same operations in the same order) and finite differences.
+"""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+
+def range_with_break(x, W):
+    h = x
+    for t in range(60):
+        h = np.tanh(W @ h) + 0.3 * x
+        if t * 0.37 > 15.0:  # ends after step 41, inside a stretch
+            break
+    return np.sum(h**2)
+
+
+def return_inside(x, W):
+    h = x
+    for t in range(60):
+        h = np.tanh(W @ h) + 0.3 * x
+        if t == 43:
+            return np.sum(h**3)
+    return np.sum(h)
+
+
+def data_dependent_break(x, W):
+    s = 0.0
+    h = x
+    for t in range(200):
+        h = np.sin(W @ h) * 0.8 + x
+        s = s + np.sum(h**2)
+        if s > 60.0:
+            break
+    return s
+
+
+def while_true_with_break(x, W):
+    h = x
+    n = 0
+    while True:
+        h = np.sin(W @ h) + 0.2 * x
+        n += 1
+        if n >= 47:
+            break
+    return np.sum(h**2)
+
+
+def return_in_while(x, W):
+    h = x
+    k = 0
+    while k < 100:
+        h = np.tanh(W @ h) * 1.1 + 0.1 * x
+        k = k + 1
+        if k == 38:
+            return np.sum(h * x)
+    return np.sum(h)
+
+
+def inner_while(x, W):
+    g = np.sin(x)
+    g = np.cos(g) * g  # its adjoint reads the g saved (on the stack) before the loop
+    h = x
+    for t in range(30):
+        k = 0
+        while k < t % 4:
+            h = np.tanh(W @ h) * 0.9 + x * 0.1
+            k = k + 1
+        h = h + 0.01 * t
+    return np.sum(h**2) + np.sum(g * x)
+
+
+def inner_break(x, W):
+    g = np.sin(x)
+    g = np.cos(g) * g  # its adjoint reads the g saved (on the stack) before the loop
+    h = x
+    for t in range(25):
+        for j in range(6):
+            if j > t % 5:
+                break
+            h = np.sin(W @ h) + x * (0.1 * j)
+    return np.sum(h**2) + np.sum(g * x)
+
+
+def carried_from_the_step_before(x, W):
+    h = x
+    for t in range(40):
+        if t > 0:
+            h = h * 0.5 + prev  # noqa: F821 (made by the step before)
+        prev = np.tanh(W @ h)
+    return np.sum(h**2) + np.sum(prev)
+
+
+def appends(x, W):
+    hs = []
+    h = x
+    for t in range(50):
+        h = np.tanh(W @ h + 0.1 * t)
+        hs.append(h * 2.0)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def list_item_writes(x, W):
+    acc = [x * 0.5, x * 2.0]
+    for t in range(40):
+        acc[t % 2] = np.tanh(W @ acc[(t + 1) % 2]) + acc[t % 2] * 0.5
+    return np.sum(acc[0] * acc[1])
+
+
+def fills_an_output(x, W):
+    out = np.zeros(50)
+    h = x
+    for t in range(50):
+        h = np.tanh(W @ h) + 0.1 * x
+        out[t] = np.sum(h) + 0.5 * out[t - 1]  # reads the item written a step before
+    return np.sum(out**2)
+
+
+def accumulates_in_place(x, W):
+    acc = np.zeros(7)
+    h = x
+    for t in range(50):
+        h = np.tanh(W @ h) + 0.1 * x
+        acc[t % 7] = acc[t % 7] * np.cos(h[0]) + np.sum(h)  # reads the item it overwrites
+    return np.sum(acc**2)
+
+
+def over_rows(W, xs):
+    losses = []
+    h = np.zeros(W.shape[1])
+    for x in xs:
+        h = np.tanh(x @ W + 0.5 * h)
+        losses.append(np.sum(h**2))
+    return np.mean(np.array(losses))
+
+
+def comprehension(x, W):
+    return sum([np.sum(np.sin(W @ x * (i + 1))) for i in range(45)])
+
+
+def _xw(rng):
+    return rng.normal(size=3), rng.normal(size=(3, 3)) / 2
+
+
+CASES = [
+    (range_with_break, _xw),
+    (return_inside, _xw),
+    (data_dependent_break, _xw),
+    (while_true_with_break, _xw),
+    (return_in_while, _xw),
+    (inner_while, _xw),
+    (inner_break, _xw),
+    (carried_from_the_step_before, _xw),
+    (appends, _xw),
+    (list_item_writes, _xw),
+    (fills_an_output, _xw),
+    (accumulates_in_place, _xw),
+    (over_rows, lambda rng: (rng.normal(size=(3, 3)) / 2, rng.normal(size=(40, 3)))),
+    (comprehension, _xw),
+]
+
+
+@pytest.mark.parametrize("f, make", CASES, ids=[f.__name__ for f, _ in CASES])
+def test_checkpointed_equals_stored_and_finite_differences(f, make):
+    rng = np.random.default_rng(1)
+    args = make(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", srcgrad.CheckpointWarning)  # every loop here is checkpointed
+        df = srcgrad.grad(f, wrt=(0, 1), checkpoint=True)
+        got = df(*args)
+    source = df.source_for(*args)
+    assert "snapshots.append(" in source and "# not checkpointed" not in source
+    stored = srcgrad.grad(f, wrt=(0, 1))(*args)
+    for g, s in zip(got, stored):
+        np.testing.assert_allclose(g, s, rtol=1e-10, atol=1e-12)
+    eps = 1e-6
+    for k, g in enumerate(got):
+        v = rng.normal(size=np.shape(args[k]))
+        plus = list(args)
+        minus = list(args)
+        plus[k] = args[k] + eps * v
+        minus[k] = args[k] - eps * v
+        numeric = (f(*plus) - f(*minus)) / (2 * eps)
+        assert np.sum(g * v) == pytest.approx(numeric, rel=1e-6, abs=1e-7), k
+
+
+def rnn_break(h, W, U, xs):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U * xs[t])
+        if xs[t] > 100.0:  # never true: the same steps, in a loop that may break
+            break
+    return np.sum(h)
+
+
+def rnn_append(h, W, U, xs):
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U * xs[t])
+        hs.append(h[0])
+    return np.sum(h) + np.sum(np.array(hs) ** 2)
+
+
+def rnn_fill(h, W, U, xs):
+    out = np.zeros(xs.shape[0])
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U * xs[t])
+        out[t] = h[0]
+    return np.sum(h) + np.sum(out**2)
+
+
+def rnn_nested(h, W, U, xs):
+    for t in range(xs.shape[0] // 4):
+        j = 0
+        while j < 4:
+            h = np.tanh(W @ h + U * xs[4 * t + j])
+            j = j + 1
+    return np.sum(h)
+
+
+def _peak(df, args):
+    df(*args)
+    tracemalloc.start()
+    df(*args)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+# (function, the largest checkpointed/stored peak allowed at T = 2,000): what remains is the list the loop
+# fills (appends) or the log of overwritten items (as much as the stored saves of them), not the steps' values
+MEMORY = [(rnn_break, 0.25), (rnn_append, 0.5), (rnn_fill, 0.6), (rnn_nested, 0.25)]
+
+
+@pytest.mark.parametrize("f, bound", MEMORY, ids=[f.__name__ for f, _ in MEMORY])
+def test_checkpointed_memory_is_a_fraction_of_the_stored(f, bound):
+    rng = np.random.default_rng(0)
+    hidden = 32
+    args = (
+        rng.normal(size=hidden),
+        rng.normal(size=(hidden, hidden)) / np.sqrt(hidden),
+        rng.normal(size=hidden),
+        rng.normal(size=2000),
+    )
+    stored = srcgrad.grad(f, wrt=(1, 2))
+    checkpointed = srcgrad.grad(f, wrt=(1, 2), checkpoint=True)
+    for a, b in zip(checkpointed(*args), stored(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    ratio = _peak(checkpointed, args) / _peak(stored, args)
+    print(f"{f.__name__}: {ratio:.1%}")
+    assert ratio < bound
