@@ -361,7 +361,7 @@ REJECTED_EXAMPLES = {  # fence name (or a description) -> a one-line example ins
     "Set": "s = {1, 2}\n    y = x",
     "AsyncFunctionDef": "async def inner():\n        pass\n    y = x",
     "star-arguments in a lambda": "f = lambda *a: a[0]\n    y = f(x)",
-    "star-arguments in a call": "y = np.add(*(x, x))",
+    "star-arguments in a call": "y = np.add(*x)",
     "a dict built inside the function": "d = {'a': x}\n    y = d['a']",
     "assignment to the loop variable": "y = x\n    for i in range(3):\n        i = i + 1\n        y = y * 2.0",
     "a call of a value computed inside the function": "fs = [np.sin]\n    y = fs[0](x)",

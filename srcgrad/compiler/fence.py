@@ -2,7 +2,9 @@
 
 Output guarantee: when ``check`` returns, the function body contains none of
 the constructs listed in ``UNSUPPORTED`` (try/except, with, yield, async,
-classes, global/nonlocal, del, star-arguments, ...). Every rejection is a
+classes, global/nonlocal, del, star-arguments in a signature, ...), and a
+star-expression only as a call's positional argument (``f(*seq)``, which
+normalize spreads or refuses). Every rejection is a
 ``TransformError`` naming the construct and the user's file and line, so no
 later pass meets them and no user ever sees a traceback from inside the
 compiler for them.
@@ -54,14 +56,16 @@ def check(parsed, star_params=False):
     args = node.args
     if not star_params and (args.vararg is not None or args.kwarg is not None):
         raise parsed.error(node, "star-arguments (*args / **kwargs) in the differentiated function's signature")
+    # f(*seq): normalize spreads a tuple or list whose items it knows, and refuses the others at the line
+    spread = {id(a) for sub in ast.walk(node) if isinstance(sub, ast.Call) for a in sub.args}
     for sub in ast.walk(node):
         if sub is node:
             continue
         kind = UNSUPPORTED.get(type(sub))
         if kind is not None:
             raise parsed.error(sub, f"{kind} is not supported by srcgrad.grad")
-        if isinstance(sub, ast.Starred):
-            raise parsed.error(sub, "star-arguments (*args) in a call are not supported by srcgrad.grad")
+        if isinstance(sub, ast.Starred) and id(sub) not in spread:
+            raise parsed.error(sub, "star-expressions (*seq) outside a call's arguments are not supported")
         if isinstance(sub, ast.keyword) and sub.arg is None:
             raise parsed.error(sub.value, "keyword star-arguments (**kwargs) in a call are not supported")
         if isinstance(sub, (ast.FunctionDef, ast.Lambda)):

@@ -176,11 +176,14 @@ class Expressions:
         return LocalFunction(e, ctx)
 
     def expr_Call(self, e, ctx):
+        spread_callee = None
+        if any(isinstance(a, ast.Starred) for a in e.args):  # f(*seq): its items written out (spread.py)
+            e, spread_callee = self.spread(e, ctx)
         func = e.func
         # Methods of local values: x.sum(axis=0) -> np.sum(x, axis=0)
         if isinstance(func, ast.Attribute) and self.static_value(func, ctx) is NOT_STATIC:
             return self.method_call(e, ctx)
-        callee = self.static_callee(func, ctx)
+        callee = spread_callee or self.static_callee(func, ctx)
         if isinstance(callee, LocalFunction):
             return self.inline(callee, e, ctx)
         refuse_maker(callee, e, ctx)
@@ -256,6 +259,10 @@ class Expressions:
 
         args = [argument(a) for a in e.args]
         kwargs = {k.arg: argument(k.value) for k in e.keywords}
+        if callee is tuple and len(args) == 1 and not kwargs:
+            kept = self.tuple_kept(e.args[0], args[0])
+            if kept is not None:
+                return kept
         if reducer is not None and args and isinstance(args[0], tuple):
             args[0] = self.atom(ListNew(list(args[0])), e, ctx)
         if reducer is not None and args and isinstance(args[0], Var) and args[0].name in self.lists:
@@ -263,10 +270,12 @@ class Expressions:
             if (callee is np.stack or callee is np.concatenate) and len(args) == 2 and isinstance(args[1], Const):
                 kwargs = {"axis": args[1], **kwargs}  # np.concatenate((a, b), 1): the axis given by position
                 args = args[:1]
-            if len(args) > 1 or any(not isinstance(v, Const) for v in kwargs.values()) or (kind == "sum" and kwargs):
+            if any(not isinstance(v, Const) for v in kwargs.values()):
+                raise ctx.error(e, "np.stack / np.concatenate of a list needs its axis written as a number here")
+            if len(args) > 1 or (kind == "sum" and kwargs):
                 raise ctx.error(e, "pass the axis of np.stack / np.concatenate by keyword (axis=...)")
             node = ast.Call(
-                func=self.callee_node(func, callee, ctx),
+                func=self.callee_node(func, callee, ctx) if spread_callee is None else self.const_node(callee),
                 args=[ast.Name(id=args[0].name, ctx=ast.Load())],
                 keywords=[ast.keyword(arg=k, value=copy.deepcopy(v.node)) for k, v in kwargs.items()],
             )

@@ -1,0 +1,113 @@
+"""Normalize, spread arguments and tuple copies: ``f(*seq)`` and ``tuple(seq)`` read as the values they pass.
+
+Guarantees (``Spreading``, a mixin of ``Normalizer``):
+
+* ``f(*seq)`` is the call with ``seq``'s items written out, when the compiler knows them: a tuple or list
+  written in the call (``np.add(*(x, y))``), a tuple built in the function, or such a value wrapped in
+  ``tuple(...)``/``list(...)``; a variadic primitive given a list built in the function
+  (``concatenate_args(*tuple(parts), axis=0)``, as a gradient's generated code reads) is that list combined
+  whole (``np.concatenate(parts, axis=0)``, a ``ListReduce``), so its length may be known only at run time.
+  Any other ``*`` in a call is refused at the line;
+* ``tuple(seq)`` of a tuple built in the function is that tuple, and of a list a call just made
+  (``tuple(np.hsplit(x, 2))``, which no other name holds) is that list.
+"""
+
+import ast
+
+import numpy as np
+
+from ..ir import Var
+from .core import StaticTuple
+
+
+def _variadic_lists():
+    """The variadic primitives whose arguments are a list's items, with the numpy function taking the list."""
+    from ...rules.shape import concatenate_args, stack_args
+
+    return {concatenate_args: np.concatenate, stack_args: np.stack}
+
+
+def _unwrapped(node, callee_of):
+    """``node`` without ``tuple(...)``/``list(...)`` around it: spreading ``tuple(s)`` spreads ``s``."""
+    while (
+        isinstance(node, ast.Call)
+        and len(node.args) == 1
+        and not node.keywords
+        and not isinstance(node.args[0], ast.Starred)
+        and callee_of(node.func) in (tuple, list)
+    ):
+        node = node.args[0]
+    return node
+
+
+class Spreading:
+    """``f(*seq)`` and ``tuple(seq)``."""
+
+    def spread(self, e, ctx):
+        """``e`` (a call with a ``*`` argument) with each spread argument's items written out.
+
+        Returns:
+            ``(call, callee)``: the rewritten ``ast.Call`` and the function it calls, which is the list-taking
+            numpy function for a variadic primitive given a list built in the function.
+
+        Raises:
+            TransformError: at the line, for a ``*`` whose items the compiler does not know.
+        """
+        callee_of = self.quiet_callee(ctx)
+        callee = callee_of(e.func)
+        twin = _variadic_lists().get(callee)
+        if twin is not None and len(e.args) == 1 and isinstance(e.args[0], ast.Starred):
+            seq = _unwrapped(e.args[0].value, callee_of)
+            if isinstance(seq, ast.Name) and ctx.rename.get(seq.id) in self.lists:
+                return ast.copy_location(ast.Call(func=e.func, args=[seq], keywords=e.keywords), e), twin
+        args = []
+        for a in e.args:
+            if not isinstance(a, ast.Starred):
+                args.append(a)
+                continue
+            items = self.known_items(_unwrapped(a.value, callee_of), ctx)
+            if items is None:
+                raise ctx.error(
+                    a,
+                    f"*{ast.unparse(a.value)} in a call: srcgrad.grad spreads a tuple or list only where it knows "
+                    "the items (written in the call, or a tuple built in the function)",
+                    hint="Pass the items one by one: f(s[0], s[1]).",
+                )
+            args += items
+        return ast.copy_location(ast.Call(func=e.func, args=args, keywords=e.keywords), e), None
+
+    def known_items(self, seq, ctx):
+        """The items of ``seq`` as expressions, when the compiler knows how many there are, else ``None``."""
+        if isinstance(seq, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in seq.elts):
+            return list(seq.elts)
+        if isinstance(seq, ast.Name) and isinstance(self.static.get(ctx.rename.get(seq.id)), (StaticTuple, tuple)):
+            value = self.static[ctx.rename[seq.id]]
+            n = len(value.items if isinstance(value, StaticTuple) else value)
+            return [
+                ast.copy_location(ast.Subscript(value=seq, slice=ast.Constant(value=k), ctx=ast.Load()), seq)
+                for k in range(n)
+            ]
+        return None
+
+    def tuple_kept(self, node, atom):
+        """``tuple(node)``, ``atom`` being ``node`` normalized: the same tuple of atoms for a tuple, the same list
+        for the list a call just made (no other name holds it), else ``None`` (a value given to ``tuple``)."""
+        if isinstance(atom, tuple):
+            return atom
+        if isinstance(node, ast.Call) and isinstance(atom, Var) and atom.name in self.temp_lists:
+            return atom
+        return None
+
+    def quiet_callee(self, ctx):
+        """A function giving the static value a call's ``func`` names, or ``None`` (never raises)."""
+
+        def callee_of(func):
+            if isinstance(func, ast.Name) and func.id in ctx.rename:
+                return None
+            try:
+                value = self.static_value(func, ctx)
+            except Exception:  # (an attribute that does not exist: said where the call is normalized)
+                return None
+            return value
+
+        return callee_of
