@@ -8,6 +8,7 @@ calls. Prints a markdown table for docs/performance.md.
     python benchmarks/checkpoint_memory.py 20000      # one T
     python benchmarks/checkpoint_memory.py --while 20000   # the same recurrence as a while loop
     python benchmarks/checkpoint_memory.py --kind append 20000   # other loop kinds (KINDS below)
+    python benchmarks/checkpoint_memory.py --snapshots 10 20000  # checkpoint=10: the binomial schedule
 """
 
 import os
@@ -94,13 +95,13 @@ def measure(df, args, repeat=3):
     return grads, peak, best
 
 
-def main(steps, fn=rnn):
+def main(steps, fn=rnn, checkpoint=True):
     rng = np.random.default_rng(0)
     hidden = 32
     h0, U = rng.normal(size=hidden), rng.normal(size=hidden)
     W = rng.normal(size=(hidden, hidden)) / np.sqrt(hidden)
     stored = srcgrad.grad(fn, wrt=(1, 2))
-    checkpointed = srcgrad.grad(fn, wrt=(1, 2), checkpoint=True)
+    checkpointed = srcgrad.grad(fn, wrt=(1, 2), checkpoint=checkpoint)
     print("| T | stored peak | checkpointed peak | ratio | stored time | checkpointed time | ratio | max difference |")
     print("|---|---|---|---|---|---|---|---|")
     for T in steps:
@@ -120,4 +121,5 @@ if __name__ == "__main__":
     kind = "while" if "--while" in argv else "range"
     if "--kind" in argv:
         kind = argv.pop(argv.index("--kind") + 1)
-    main([int(a) for a in argv if a.isdigit()] or [1000, 10000, 20000, 100000], KINDS[kind])
+    checkpoint = int(argv.pop(argv.index("--snapshots") + 1)) if "--snapshots" in argv else True
+    main([int(a) for a in argv if a.isdigit()] or [1000, 10000, 20000, 100000], KINDS[kind], checkpoint)

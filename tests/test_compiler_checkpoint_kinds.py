@@ -257,3 +257,82 @@ def test_checkpointed_memory_is_a_fraction_of_the_stored(f, bound):
     ratio = _peak(checkpointed, args) / _peak(stored, args)
     print(f"{f.__name__}: {ratio:.1%}")
     assert ratio < bound
+
+
+@pytest.mark.parametrize("snapshots", [1, 2, 5])
+@pytest.mark.parametrize("f, make", CASES, ids=[f.__name__ for f, _ in CASES])
+def test_the_binomial_schedule_gives_the_stored_gradient(f, make, snapshots):
+    """``checkpoint=n``: range loops keep at most n snapshots (revolve); the same operations in the same order."""
+    rng = np.random.default_rng(2)
+    args = make(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", srcgrad.CheckpointWarning)
+        df = srcgrad.grad(f, wrt=(0, 1), checkpoint=snapshots)
+        got = df(*args)
+    for g, s in zip(got, srcgrad.grad(f, wrt=(0, 1))(*args)):
+        np.testing.assert_allclose(g, s, rtol=1e-10, atol=1e-12)
+    source = df.source_for(*args)
+    assert "snapshots.append(" in source
+    if f.__name__ not in ("while_true_with_break", "return_in_while"):  # while loops keep the sqrt(T) schedule
+        assert f"# checkpointed: at most {snapshots} snapshots, placed by the binomial schedule" in source
+
+
+def test_the_binomial_schedule_keeps_at_most_n_snapshots():
+    """The peak is a few steps' values whatever T: far below the square-root schedule's at T = 2,000."""
+    rng = np.random.default_rng(0)
+    hidden = 32
+    args = (
+        rng.normal(size=hidden),
+        rng.normal(size=(hidden, hidden)) / np.sqrt(hidden),
+        rng.normal(size=hidden),
+        rng.normal(size=2000),
+    )
+    sqrt_schedule = srcgrad.grad(rnn_break, wrt=(1, 2), checkpoint=True)
+    binomial = srcgrad.grad(rnn_break, wrt=(1, 2), checkpoint=4)
+    for a, b in zip(binomial(*args), sqrt_schedule(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert _peak(binomial, args) < 0.5 * _peak(sqrt_schedule, args)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, "binomial", None])
+def test_checkpoint_must_be_a_bool_or_a_number_of_snapshots(bad):
+    """Checked when the gradient is asked for, before any call."""
+    with pytest.raises(ValueError, match=r"checkpoint is True, False, or the most snapshots a loop may keep"):
+        srcgrad.grad(rnn_break, checkpoint=bad)
+    with pytest.raises(ValueError, match=r"checkpoint is True, False"):
+        srcgrad.grad(wrt=1, checkpoint=bad)
+
+
+def test_revolve_marks_follow_the_binomial_bound():
+    """With s snapshots (the kept one and the free ones) and every step run at most r more times, C(s + r, s)
+    steps can be reversed: the marks never ask for more runs than that (counted by following the adjoint's loop),
+    and they are increasing offsets inside the stretch."""
+    from math import comb
+
+    from srcgrad.compiler.runtime import revolve_marks
+
+    for steps in (1, 2, 7, 60, 500):
+        for budget in (1, 2, 3, 6):
+            marks = revolve_marks(steps, budget - 1)
+            assert marks == sorted(set(marks)) and all(0 < p < steps for p in marks)
+            assert len(marks) <= budget - 1
+            runs = [0] * steps  # times each step runs after the forward sweep
+            held, end = [0], steps
+            while held:
+                start = held[-1]
+                more = revolve_marks(end - start, budget - len(held))
+                if more:
+                    for p in range(start, start + more[-1]):
+                        runs[p] += 1
+                    held += [start + p for p in more]
+                    continue
+                for p in range(start, end):
+                    runs[p] += 1
+                end -= 1
+                if end == start:
+                    held.pop()
+                assert len(held) <= budget
+            r = 0
+            while comb(budget + r, budget) < steps:
+                r += 1
+            assert max(runs) <= r + 1, (steps, budget, max(runs), r)

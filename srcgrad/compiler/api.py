@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import gc
 import inspect
+import numbers
 import os
 import sys
 from collections.abc import Callable
@@ -368,7 +369,7 @@ class GradFunction:
         self.preserve_result = preserve_result
         self.optimize = optimize
         self.verbose = verbose
-        self.checkpoint = checkpoint
+        self.checkpoint = _checked_checkpoint(checkpoint)
         self._source_text = source
         self._specs = {}
         self._keys = {}  # argument shapes and kinds -> (specialisation key, nested lists in it)
@@ -399,7 +400,7 @@ class GradFunction:
         again (see ``reverse``); ``real_grads``: the generated code takes the real part of real inputs'
         gradients itself (see ``transform``). The form differentiated again does not checkpoint its loops (its
         snapshots are not differentiable code; the gradient is the same)."""
-        checkpoint = self.checkpoint and not plain_stack
+        checkpoint = False if plain_stack else self.checkpoint
         fn, scalar_extra = (self._original, ()) if self._inner is None else self._target(key)
         own_key = (key, "plain") if plain_stack else key
         own_key = (own_key, "real_grads") if real_grads else own_key
@@ -409,7 +410,7 @@ class GradFunction:
         cache_key = (
             (fn.__code__, tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key, self._source_text)
             + (("plain",) if plain_stack else ())
-            + (("checkpoint",) if checkpoint else ())
+            + ((("checkpoint", "sqrt" if checkpoint is True else checkpoint),) if checkpoint else ())
             + (("real_grads",) if real_grads else ())
         )
         spec = cached(cache_key, fn)
@@ -816,7 +817,7 @@ def grad(
     optimize: bool = True,
     verbose: bool = False,
     source: str | None = None,
-    checkpoint: bool = False,
+    checkpoint: bool | int = False,
 ) -> GradFunction: ...
 @overload
 def grad(
@@ -827,7 +828,7 @@ def grad(
     optimize: bool = True,
     verbose: bool = False,
     source: str | None = None,
-    checkpoint: bool = False,
+    checkpoint: bool | int = False,
 ) -> Callable[[Callable[..., Any]], GradFunction]: ...
 def grad(
     fn=None,
@@ -853,9 +854,13 @@ def grad(
         source: the function's source text, for functions typed in a REPL or
             made by ``exec``.
         checkpoint: loops at the top level of ``fn`` keep a snapshot of what
-            they assign every ~sqrt(T) iterations instead of every iteration's
+            they carry every ~sqrt(T) iterations instead of every iteration's
             values, and the adjoint sweep runs each stretch again: memory like
             sqrt(T) for a T-step recurrence, for about one more forward pass.
+            A loop that cannot be checkpointed gives a ``CheckpointWarning``.
+            A number ``n`` instead of ``True``: range loops keep at most ``n``
+            snapshots, placed by the binomial schedule (revolve), for more
+            runs of each step (``while`` loops keep the sqrt(T) schedule).
 
     Returns:
         A ``GradFunction``: call it with ``fn``'s arguments (and keyword-only
@@ -866,8 +871,10 @@ def grad(
         TransformError: ``fn`` uses a construct outside the supported subset
             (raised on first call, naming the user's file and line).
         NoRuleError: a function with no rule and no source is on a path to the output.
+        ValueError: ``checkpoint`` is neither a bool nor a whole number of at least 1.
     """
     if fn is None:
+        _checked_checkpoint(checkpoint)
         return lambda f: grad(
             f,
             wrt,
@@ -882,6 +889,18 @@ def grad(
             fn, wrt, lambda f, w: GradFunction(f, w, preserve_result, optimize, verbose, source, checkpoint)
         )
     return GradFunction(fn, wrt, preserve_result, optimize, verbose, source, checkpoint)
+
+
+def _checked_checkpoint(checkpoint):
+    """``grad``'s ``checkpoint``: a bool, or a whole number of snapshots of at least 1."""
+    if isinstance(checkpoint, bool):
+        return checkpoint
+    if isinstance(checkpoint, numbers.Integral) and checkpoint >= 1:
+        return int(checkpoint)
+    raise ValueError(
+        f"srcgrad.grad(checkpoint={checkpoint!r}): checkpoint is True, False, or the most snapshots a loop "
+        "may keep at once (a whole number of at least 1)"
+    )
 
 
 @overload

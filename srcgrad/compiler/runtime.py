@@ -6,11 +6,13 @@ in it, so it can be read. They are defined in the rule table
 code differentiable again.
 """
 
+import math
+
 import numpy as np
 
 from ..rules.generated import default_dout, match_shape, stacked_piece
 
-__all__ = ["default_dout", "match_shape", "stacked_piece", "zeros_like_tree", "add_tree"]
+__all__ = ["default_dout", "match_shape", "stacked_piece", "zeros_like_tree", "add_tree", "revolve_marks"]
 
 
 def zeros_like_tree(value):
@@ -39,3 +41,35 @@ def add_tree(a, b):
     if isinstance(a, dict):
         return {k: add_tree(v, b[k]) for k, v in a.items()}
     return a + b
+
+
+def revolve_marks(steps, free):
+    """Where to keep snapshots while running ``steps`` steps forward from one already kept, with ``free`` more
+    to spend, so that the steps can then be reversed running each as few times as can be (Griewank's binomial
+    schedule, "revolve": with ``s`` snapshots and each step run at most ``r`` more times, ``C(s + r, s)`` steps
+    can be reversed).
+
+    Args:
+        steps: the number of steps from the kept snapshot to the end of the stretch.
+        free: how many more snapshots may be kept.
+
+    Returns:
+        The offsets ``0 < p < steps`` of the snapshots to keep, increasing (none when ``free`` is 0 or
+        ``steps`` is 1: the stretch's last step is then reached by running the others again).
+
+    Example:
+        >>> revolve_marks(10, 2)
+        [4, 7]
+    """
+    marks = []
+    at = 0
+    while free > 0 and steps - at > 1:
+        left = steps - at
+        held = free + 1  # the snapshot at ``at`` and the free ones
+        runs = 0
+        while math.comb(held + runs, held) < left:
+            runs += 1
+        at += max(1, left - math.comb(held - 1 + runs, held - 1))
+        marks.append(at)
+        free -= 1
+    return marks

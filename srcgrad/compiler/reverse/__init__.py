@@ -28,7 +28,8 @@ with these guarantees:
   non-code nodes; ``codegen`` prints them as comments.
 
 The pass is split by job, the mixins combined in ``Reverse``: ``sweeps`` builds the forward sweep, the
-adjoint sweep's control flow and the assembled function (``checkpoint``: loops run again from snapshots);
+adjoint sweep's control flow and the assembled function (``checkpoint``: loops run again from snapshots;
+``revolve``: at most n snapshots, the binomial schedule);
 ``adjoints`` writes each statement's adjoint (``lists``: those of list statements and values; ``inplace``:
 index writes and adjoint sums done in place); ``liveness`` decides what the forward sweep saves and which
 saves are real; ``markers`` are the statements they leave for one another. Each module's docstring states
@@ -41,13 +42,14 @@ from .adjoints import Adjoints
 from .checkpoint import Checkpointing
 from .inplace import InPlace
 from .lists import ListAdjoints
+from .revolve import Revolving
 from .liveness import overwrites, recomputable, save_groups
 from .sweeps import Sweeps
 
 __all__ = ["reverse", "Reverse"]
 
 
-class Reverse(Sweeps, Checkpointing, InPlace, Adjoints, ListAdjoints):
+class Reverse(Sweeps, Checkpointing, Revolving, InPlace, Adjoints, ListAdjoints):
     """Builds the gradient function; see the module docstring.
 
     Args:
@@ -94,7 +96,8 @@ class Reverse(Sweeps, Checkpointing, InPlace, Adjoints, ListAdjoints):
 
     wrt_tuple = False
     plain_stack = False  # save with stack.append / stack.pop(), one value each (a gradient to differentiate again)
-    checkpoint = False  # top-level loops keep snapshots and run again in the adjoint sweep (grad(checkpoint=True))
+    checkpoint = False  # top-level loops keep snapshots and run again in the adjoint sweep (grad(checkpoint=True));
+    # a number: range loops keep at most that many, on the binomial schedule (``revolve``)
     dout_name = "dout"  # the cotangent's keyword (another name when the user's code has a `dout`)
 
 
@@ -127,7 +130,8 @@ def reverse(
             no tuples), so the compiler can differentiate the generated code again (higher order).
         checkpoint: top-level range loops save a snapshot of what they assign every ~sqrt(T) iterations instead
             of every iteration's values, and the adjoint sweep runs each stretch again (``grad(checkpoint=True)``);
-            a loop that cannot be gets a comment saying why and a ``CheckpointWarning``.
+            a loop that cannot be gets a comment saying why and a ``CheckpointWarning``; a number instead of
+            ``True``: range loops keep at most that many snapshots, placed by the binomial schedule (``revolve``).
 
     Returns:
         The ``ast.FunctionDef``.

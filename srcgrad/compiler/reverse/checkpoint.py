@@ -168,10 +168,11 @@ class Checkpointing:
             return _call(self.ns.bind(list, "list"), _name(var))
         return _call(self.ns.bind(len, "len"), _name(logs[var] if kind == "array" else var))
 
-    def restore_snapshot(self, snapshots, parts, logs, first=()):
-        """``first + parts = snapshots.pop()`` and what puts the lists and arrays back as they were at the
-        snapshot, in the same objects (other names for them see it too): a list cut back to its length, a copy
-        copied back into its list, an array's writes since then taken back (``undo_writes``)."""
+    def restore_snapshot(self, snapshots, parts, logs, first=(), keep=False):
+        """``first + parts = snapshots.pop()`` (``snapshots[-1]`` with ``keep``) and what puts the lists and
+        arrays back as they were at the snapshot, in the same objects (other names for them see it too): a list
+        cut back to its length, a copy copied back into its list, an array's writes since then taken back
+        (``undo_writes``)."""
         targets, after = [_name(v, True) for v in first], []
         for kind, var in parts:
             if kind == "name":
@@ -186,7 +187,11 @@ class Checkpointing:
             value = ast.List(elts=[], ctx=ast.Load()) if kind == "length" else _name(held)
             slot = ast.Subscript(value=_name(var), slice=cut, ctx=ast.Store())
             after.append(ast.Assign(targets=[slot], value=value, lineno=0))
-        pop = _call(ast.Attribute(value=_name(snapshots), attr="pop", ctx=ast.Load()))
+        if keep:
+            newest = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=1))
+            pop = ast.Subscript(value=_name(snapshots), slice=newest, ctx=ast.Load())
+        else:
+            pop = _call(ast.Attribute(value=_name(snapshots), attr="pop", ctx=ast.Load()))
         return [ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())], value=pop, lineno=0)] + after
 
     def undo_writes(self, var, log, length):
@@ -231,6 +236,8 @@ class Checkpointing:
             return f"not checkpointed ({why}): every iteration's values are stored"
         if isinstance(loop, While):
             return "checkpointed: snapshots before iterations 0, 1, 4, 9, ...; each stretch runs again in the adjoint"
+        if self.binomial():
+            return f"checkpointed: at most {self.checkpoint} snapshots, placed by the binomial schedule (revolve)"
         return "checkpointed: a snapshot every isqrt(T) + 1 iterations; each stretch runs again in the adjoint"
 
     def warn_stored_loops(self):

@@ -237,6 +237,9 @@ class Sweeps:
                 self.loop_stack.append({a.target for a in walk_stmts(s.body) if isinstance(a, Assign)})
                 body += self.forward(s.body, depth + 1, inner)
                 self.loop_stack.pop()
+                if checkpointed and self.binomial():
+                    out += self.binomial_forward(s, body, defined)
+                    continue
                 if checkpointed:
                     out += self.checkpointed_forward(s, body, defined)
                     continue
@@ -466,7 +469,8 @@ class Sweeps:
         pre, code = self.loop_body(s, state, depth)
         out = []
         if id(s) in self.checkpointed:
-            out = self.checkpointed_adjoint(s, pre, code)
+            binomial = self.checkpointed[id(s)].get("binomial")
+            out = (self.binomial_adjoint if binomial else self.checkpointed_adjoint)(s, pre, code)
             if s.target in self.loop_target_shadowed.get(id(s), ()):
                 out.append(marker_stmt(Restore(s.target, id(s))))
             return out
