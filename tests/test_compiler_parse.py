@@ -1,8 +1,8 @@
 """The parse pass reads source with ``ast.parse``; ``gast``'s round trip must give the same trees.
 
-``srcgrad/compiler/parse.py`` relies on it: on the supported Python versions
-the round trip through ``gast`` (which papers over differences between Python
-versions) is an identity, so the pass skips it. Checked here, line numbers
+On the supported Python versions the round trip through ``gast`` (which papers
+over differences between Python versions, and which ``srcgrad/compiler/parse.py``
+keeps by design) is an identity. Checked here, line numbers
 included, on every file the compiler parses in practice: the corpus (user code
 of every supported form), the rule modules (read as templates by ``inline``) and
 the examples, and on each corpus function's own text as ``parse_function`` reads it
@@ -136,3 +136,68 @@ def test_a_lambda_with_positional_only_parameters_is_found():
     fd = [(positional_only(x + eps * e, y) - positional_only(x - eps * e, y)) / (2 * eps) for e in np.eye(3)]
     np.testing.assert_allclose(dx, fd, rtol=1e-7)
     np.testing.assert_allclose(dx, y * np.cos(x), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- the cache of parsed functions
+def _import_file(path, name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_parse_of_a_function_is_its_own_tree():
+    """parse_function reads a function once; every caller still gets a tree it may change."""
+    trees = []
+    for _ in range(3):
+        node = parse_function(_sample_for_cache).node
+        assert node.name == "_sample_for_cache" and len(node.body) == 2
+        assert all(node is not other for other in trees)
+        node.body.clear()
+        node.name = "changed"
+        trees.append(node)
+
+
+def _sample_for_cache(x):
+    y = np.sin(x)
+    return y * x
+
+
+def test_equal_code_objects_from_two_files_keep_their_own_file(tmp_path):
+    """Code objects of the same text at the same line compare equal whatever their file: each keeps its own."""
+    text = "import numpy as np\n\n\ndef f(x):\n    y = np.tanh(x)\n    return y ** 2\n"
+    (tmp_path / "one.py").write_text(text)
+    (tmp_path / "two.py").write_text(text)
+    one = _import_file(tmp_path / "one.py", "srcgrad_parse_cache_one")
+    two = _import_file(tmp_path / "two.py", "srcgrad_parse_cache_two")
+    assert one.f.__code__ == two.f.__code__  # the case the cache must tell apart
+    assert parse_function(one.f).filename.endswith("one.py")
+    assert parse_function(two.f).filename.endswith("two.py")
+    assert parse_function(one.f).filename.endswith("one.py")
+    assert "two.py" in srcgrad.grad(two.f).source_for(0.3).splitlines()[1]
+
+
+def test_refused_syntax_is_refused_at_every_transformation(tmp_path):
+    """fence remembers only what passed: a refusal comes back each time, at the user's line."""
+    (tmp_path / "bad.py").write_text("def f(x):\n    s = {x}\n    return x\n")
+    bad = _import_file(tmp_path / "bad.py", "srcgrad_parse_cache_bad")
+    for _ in range(2):
+        with pytest.raises(srcgrad.TransformError, match="set literal") as info:
+            srcgrad.grad(bad.f)(1.0)
+        assert info.value.lineno == 2 and info.value.filename.endswith("bad.py")
+
+
+@pytest.mark.parametrize("path", FILES[-6:], ids=os.path.basename)
+def test_copy_tree_copies_as_deepcopy_does(path):
+    import copy
+
+    from srcgrad.compiler.astwalk import copy_tree, walk
+
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    copied = copy_tree(tree)
+    assert _dump(copied) == _dump(copy.deepcopy(tree))
+    originals = {id(n) for n in walk(tree) if n._fields}
+    assert not originals & {id(n) for n in walk(copied) if n._fields}  # no node with fields is shared

@@ -50,6 +50,8 @@ def check(parsed, star_params=False):
     Raises:
         TransformError: naming the construct, the file and the line.
     """
+    if star_params in parsed.fenced:
+        return  # this code's syntax passed already (parse_function shares the record between its parses)
     node = parsed.node
     if isinstance(node, ast.AsyncFunctionDef):
         raise parsed.error(node, "an async function cannot be differentiated")
@@ -74,3 +76,4 @@ def check(parsed, star_params=False):
                 raise parsed.error(sub, "star-arguments (*args / **kwargs) in a nested function")
         if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Starred) for t in sub.targets):
             raise parsed.error(sub, "starred assignment targets are not supported")
+    parsed.fenced.add(star_params)

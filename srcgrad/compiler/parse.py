@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import gast
 
 from ..errors import TransformError
+from .astwalk import copy_tree
 
 __all__ = [
     "ParsedFunction",
@@ -98,6 +99,8 @@ class ParsedFunction:
         filename: the file it came from.
         lines: that file's lines (for error messages).
         scope: how its free names resolve.
+        fenced: the ``star_params`` values ``fence.check`` has passed this function's syntax with (shared by
+            every parse of the same code, which has the same syntax).
     """
 
     fn: object
@@ -105,6 +108,7 @@ class ParsedFunction:
     filename: str
     lines: list = field(default_factory=list)
     scope: Scope = None
+    fenced: set = field(default_factory=set)
 
     def error(self, node, message, hint=DOCS_HINT):
         """A ``TransformError`` located at ``node`` in the user's file."""
@@ -124,6 +128,13 @@ def _parse(text, mode="exec"):
     return gast.gast_to_ast(gast.parse(text, mode=mode))
 
 
+# Parsed functions by code object: a helper or a rule body inlined into many transformations is read once.
+# An entry is (code, source, tree, filename, lines, fenced); a hit needs the very same code object (code objects
+# that compare equal may come from two files) and source text. Each caller gets its own copy of the tree.
+_PARSED = {}
+_PARSED_LIMIT = 4096
+
+
 def parse_function(fn, source=None):
     """Parse a live function into a ``ParsedFunction``.
 
@@ -133,7 +144,7 @@ def parse_function(fn, source=None):
             (typed in a REPL, made by ``exec``); line numbers then count from 1.
 
     Returns:
-        The ``ParsedFunction``.
+        The ``ParsedFunction`` (its tree a fresh copy: the caller may change it).
 
     Raises:
         TransformError: the source cannot be found or is not a function.
@@ -144,7 +155,20 @@ def parse_function(fn, source=None):
     lifted = getattr(fn, LIFTED_ATTRIBUTE, None)
     if lifted is not None:
         node, filename, lines = lifted
-        return ParsedFunction(fn=fn, node=copy.deepcopy(node), filename=filename, lines=lines, scope=Scope(fn))
+        return ParsedFunction(fn=fn, node=copy_tree(node), filename=filename, lines=lines, scope=Scope(fn))
+    entry = _PARSED.get(code)
+    if entry is None or entry[0] is not code or entry[1] != source:
+        parsed = _parse_function(fn, code, source)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            del _PARSED[next(iter(_PARSED))]  # the oldest entry
+        entry = _PARSED[code] = (code, source, copy_tree(parsed.node), parsed.filename, parsed.lines, parsed.fenced)
+        return parsed
+    _, _, node, filename, lines, fenced = entry
+    return ParsedFunction(fn=fn, node=copy_tree(node), filename=filename, lines=lines, scope=Scope(fn), fenced=fenced)
+
+
+def _parse_function(fn, code, source):
+    """``parse_function`` without the cache."""
     filename = code.co_filename
     tree = None
     if source is None:

@@ -32,6 +32,7 @@ from ..ir import (
     NonDiff,
     Var,
 )
+from ..astwalk import copy_tree
 from ..parse import Scope
 
 BINOPS = {
@@ -222,7 +223,7 @@ class Core:
         Items of tuples and dicts kept at compile time (``d['k']``, ``t[0]``, ``len(t)``) become the
         variables or constants that hold them.
         """
-        node = copy.deepcopy(node)
+        node = copy_tree(node)
         inner = set()
         for sub in ast.walk(node):
             if isinstance(sub, ast.Lambda):
