@@ -616,13 +616,14 @@ def svd_vjp(g, ans, a, full_matrices=False):
     loss may use them only where its cotangent there is zero (PyTorch ignores
     that part; srcgrad raises instead of returning a gradient of no meaning).
     """
+    gu, gs, gvh = g[0], g[1], g[2]
     if not is_complex(a):  # real factors: an imaginary part a complex neighbour gave the cotangent means nothing
-        g = (np.real(g[0]), np.real(g[1]), np.real(g[2]))
+        gu, gs, gvh = np.real(gu), np.real(gs), np.real(gvh)
     if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
         k = min(shape_of(a)[-2:])
-        undetermined(g[0][..., :, k:], g[2][..., k:, :])
-        return svd_thin_vjp((g[0][..., :, :k], g[1], g[2][..., :k, :]), (ans[0][..., :, :k], ans[1], ans[2][..., :k, :]))
-    return svd_thin_vjp(g, ans)
+        undetermined(gu[..., :, k:], gvh[..., k:, :])
+        return svd_thin_vjp((gu[..., :, :k], gs, gvh[..., :k, :]), (ans[0][..., :, :k], ans[1], ans[2][..., :k, :]))
+    return svd_thin_vjp((gu, gs, gvh), ans)
 
 
 def undetermined(gu_rest, gvh_rest):

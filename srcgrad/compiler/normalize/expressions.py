@@ -42,6 +42,7 @@ from ..memory import out_given_positionally
 from ..nodes import atom_node
 from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple, refuse_maker
 from .inlining import Dependencies, inlinable, is_derivative
+from .spread import rule_body
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
 
@@ -257,6 +258,10 @@ class Expressions:
                     return Const(node)
             return self.expr(a, ctx)
 
+        if rule_body(callee):  # tuple(douts) given to a rule's VJP in generated code: the list, read at once
+            e = ast.copy_location(
+                ast.Call(func=e.func, args=[self.untupled(a, ctx) for a in e.args], keywords=e.keywords), e
+            )
         args = [argument(a) for a in e.args]
         kwargs = {k.arg: argument(k.value) for k in e.keywords}
         if callee is tuple and len(args) == 1 and not kwargs:

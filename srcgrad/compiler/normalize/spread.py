@@ -9,15 +9,28 @@ Guarantees (``Spreading``, a mixin of ``Normalizer``):
   whole (``np.concatenate(parts, axis=0)``, a ``ListReduce``), so its length may be known only at run time.
   Any other ``*`` in a call is refused at the line;
 * ``tuple(seq)`` of a tuple built in the function is that tuple, and of a list a call just made
-  (``tuple(np.hsplit(x, 2))``, which no other name holds) is that list.
+  (``tuple(np.hsplit(x, 2))``, which no other name holds) is that list; ``tuple(lst)`` given to a function of
+  the rule table (``eigh_vjp(tuple(douts), outs, a)`` in a gradient's generated code) is the list itself: by
+  the table's contract the function reads its arguments and changes none, and its body is inlined right there,
+  so no change to the list after the call can reach what it reads.
 """
 
 import ast
+import types
 
 import numpy as np
 
 from ..ir import Var
 from .core import StaticTuple
+
+
+def rule_body(fn):
+    """True for a function of the rule table written as a def (a VJP, JVP or helper), inlined at higher order."""
+    return (
+        isinstance(fn, types.FunctionType)
+        and (fn.__module__ or "").startswith("srcgrad.rules")
+        and not fn.__name__.startswith("_")
+    )
 
 
 def _variadic_lists():
@@ -88,6 +101,19 @@ class Spreading:
                 for k in range(n)
             ]
         return None
+
+    def untupled(self, node, ctx):
+        """``lst`` for the argument ``tuple(lst)`` of a list built in the function, else ``node``."""
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Name)
+            and ctx.rename.get(node.args[0].id) in self.lists
+            and self.quiet_callee(ctx)(node.func) is tuple
+        ):
+            return node.args[0]
+        return node
 
     def tuple_kept(self, node, atom):
         """``tuple(node)``, ``atom`` being ``node`` normalized: the same tuple of atoms for a tuple, the same list
