@@ -219,7 +219,18 @@ def _close(a, b, scale):
     return abs(a - b) <= 1e-5 * (abs(a) + abs(b)) + 1e-6 * (1.0 + scale)
 
 
+def _as_given(claimed, expected):
+    """``expected`` as srcgrad gives its derivative: a list argument's gradient is one array of np.array(lst)'s
+    shape, for a list of one item too (whose leaves would otherwise be matched one to one)."""
+    one = isinstance(expected, (tuple, list)) and len(expected) == 1 and not _is_container(expected[0])
+    if one and not _is_container(claimed):
+        return np.expand_dims(np.asarray(_plain(expected[0])), 0)
+    return expected
+
+
 def _check_shapes(what, claimed, expected):
+    if isinstance(claimed, tuple) and isinstance(expected, tuple) and len(claimed) == len(expected):
+        expected = tuple(_as_given(c, e) for c, e in zip(claimed, expected))  # one per differentiated argument
     cl, ex = leaves(claimed), leaves(expected)
     if len(cl) == len(ex):
         for c, e in zip(cl, ex):
@@ -465,13 +476,68 @@ def static_vjp(fun, argnums, args, kwargs, u, out):
     """The VJP of ``u`` through ``fun`` w.r.t. ``args[argnums]``, by ``srcgrad.grad``."""
     if _is_container(out):
         target = static_dot_target(fun, len(args), kwargs, out)
-        df = _static_grad(target, argnums)
-        grads = df(*args, *leaves(u))
+        extra, call_args = list(leaves(u)), list(args)
     else:
         target = static_target(fun, len(args), kwargs)
+        extra, call_args = [], list(args)
+    ragged = [i for i in argnums if _ragged(args[i])]
+    if not ragged:
         df = _static_grad(target, argnums)
-        grads = df(*args, dout=u)
-    return grads if len(argnums) > 1 else (grads,)
+        grads = df(*call_args, *extra) if extra else df(*call_args, dout=u)
+        return grads if len(argnums) > 1 else (grads,)
+    # srcgrad.grad takes arrays of several shapes as separate arguments (its message says so): one per leaf
+    flat, positions = flat_target(target, call_args + extra, ragged)
+    flat_nums = tuple(k for i in argnums for k in positions[i])
+    df = _static_grad(flat, flat_nums)
+    flat_args = [leaf for i, a in enumerate(call_args + extra) for leaf in (leaves(a) if i in ragged else [a])]
+    got = df(*flat_args) if extra else df(*flat_args, dout=u)
+    got = iter(got if len(flat_nums) > 1 else (got,))
+    return tuple(rebuild(args[i], got) if i in ragged else next(got) for i in argnums)
+
+
+def _ragged(x):
+    """A tuple or list of arrays of several shapes (or holding containers): ``srcgrad.grad`` refuses it as a
+    differentiated argument (a list argument's gradient is one array) and asks for separate arguments."""
+    if not isinstance(x, (tuple, list)) or not x:
+        return False
+    if any(_is_container(item) for item in x):
+        return True
+    return len({np.shape(_plain(item)) for item in x}) > 1
+
+
+def _literal_of(x, names):
+    """Source text rebuilding ``x``'s structure from the parameter names in the iterator ``names``."""
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k!r}: {_literal_of(x[k], names)}" for k in x) + "}"
+    if isinstance(x, (tuple, list)):
+        items = [_literal_of(item, names) for item in x]
+        if isinstance(x, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    return next(names)
+
+
+def flat_target(target, args, ragged):
+    """``def flat(a0, a1_0, a1_1, ..): return T(a0, (a1_0, a1_1), ..)``: the arguments at ``ragged`` taken leaf
+    by leaf. Returns the function and, per argument, the positions of its parameters."""
+    key = ("flat", id(target), tuple(_structure(a) if i in ragged else None for i, a in enumerate(args)))
+    params, positions, call = [], {}, []
+    for i, a in enumerate(args):
+        if i in ragged:
+            names = [f"a{i}_{k}" for k in range(len(leaves(a)))]
+            positions[i] = tuple(range(len(params), len(params) + len(names)))
+            params += names
+            call.append(_literal_of(a, iter(names)))
+        else:
+            positions[i] = (len(params),)
+            params.append(f"a{i}")
+            call.append(f"a{i}")
+    hit = _GEN_CACHE.get(key)
+    if hit is None:
+        hit = make_function(target.__name__ + "_flat", params, [f"return T({', '.join(call)})"], {"T": target})
+        hit._peer_target = target  # keep the target alive: the key holds its id
+        _GEN_CACHE[key] = hit
+    return hit, positions
 
 
 def static_jvp(fun, argnums, args, kwargs, tangents):
@@ -783,6 +849,12 @@ class Derived:
         kind, fun, argnums = self.kind, self.fun, self.argnums
         if kind == "vjp":
             args, u = args[:-1], args[-1]
+            ragged = tuple(_structure(args[i]) if _ragged(args[i]) else None for i in argnums)
+            if (_is_container(u) or any(ragged)) and not hasattr(self, "_example"):
+                self._example = (tuple(_plain_tree(a) for a in args), kwargs)  # static_callable reads the output
+                # its static form differs by the output's structure (pieces of np.split(x, 4) or (x, [1, 2]),
+                # complex leaves) and the ragged arguments': so do the functions made from it, cached by this key
+                self.key = self.key + (_structure(u) if _is_container(u) else None, ragged)
             grads = vjp_of(fun, argnums, args, kwargs, u)
             return grads[0] if len(argnums) == 1 else grads
         if kind == "jvp":
@@ -838,9 +910,41 @@ class Derived:
         judge_jvp(f"Jacobian of {_fun_name(fun)} w.r.t. argument {i}", F, (args[i],), (v,), t)
         return jac
 
+    def _static_vjp_body(self, params, n_inner, kwargs, target, out, bindings):
+        """The body of a VJP's static form, made as ``static_vjp`` makes the VJP: the gradient of ``<u, FUN(..)>``
+        with the cotangent's leaves as arguments for an output that is a container, and arguments of several
+        shapes passed leaf by leaf (the gradients put back in their structure)."""
+        args, argnums, u = self._example[0], self.argnums, params[-1]
+
+        def spelled(name, value):
+            return [name + "".join(f"[{p!r}]" for p in path) for path, _ in _paths(value)]
+
+        if _is_container(out):
+            target = static_dot_target(self.fun, n_inner, kwargs, out)
+            extra, extra_text = list(leaves(out)), spelled(u, out)
+        else:
+            extra, extra_text = [], []
+        ragged = [i for i in argnums if _ragged(args[i])]
+        texts = [spelled(params[i], args[i]) if i in ragged else [params[i]] for i in range(n_inner)]
+        call = ", ".join([t for group in texts for t in group] + extra_text + ([] if extra else [f"dout={u}"]))
+        if not ragged:
+            bindings["DF"] = _static_grad(target, argnums)
+            return [f"return DF({call})"]
+        flat, positions = flat_target(target, list(args) + extra, ragged)
+        flat_nums = tuple(k for i in argnums for k in positions[i])
+        bindings["DF"] = _static_grad(flat, flat_nums)
+        names = iter(f"g[{k}]" for k in range(len(flat_nums))) if len(flat_nums) > 1 else iter(["g"])
+        parts = [_literal_of(args[i], names) if i in ragged else next(names) for i in argnums]
+        result = parts[0] if len(argnums) == 1 else "(" + ", ".join(parts) + ")"
+        return [f"g = DF({call})", f"return {result}"]
+
     # -- static mode: a function with source that computes self, for an outer derivative
     def static_callable(self, nargs, kwargs):
-        key = ("callable", self.key, nargs, _kwkey(kwargs))
+        out = _value(self.fun, list(self._example[0]), self._example[1]) if hasattr(self, "_example") else None
+        # (the static form of a VJP or a Jacobian depends on the output's structure and shape: np.split(x, 4) and
+        # np.split(x, [1, 2]) are one function with two forms)
+        shape = None if out is None else _structure(out) if _is_container(out) else np.shape(out)
+        key = ("callable", self.key, nargs, _kwkey(kwargs), shape)
         hit = _GEN_CACHE.get(key)
         if hit is not None:
             return hit
@@ -850,7 +954,9 @@ class Derived:
         n_inner = nargs - (1 if kind == "vjp" else len(argnums) if kind == "jvp" else 0)
         target = static_target(self.fun, n_inner, kwargs)
         bindings = {}
-        if kind in ("grad", "value_and_grad", "vjp", "elementwise_grad"):
+        if kind == "vjp" and hasattr(self, "_example"):
+            body = self._static_vjp_body(params, n_inner, kwargs, target, out, bindings)
+        elif kind in ("grad", "value_and_grad", "vjp", "elementwise_grad"):
             bindings["DF"] = _static_grad(target, argnums)
             if kind == "vjp":
                 body = [f"return DF({inner_args}, dout={params[-1]})"]
@@ -872,11 +978,6 @@ class Derived:
             body = [f"value, tangent = JF({inner_args}, {tang_text})", "return tangent"]
         else:  # jacobian: one VJP per output element, stacked (the basis is fixed by this call's shapes)
             bindings["DF"] = _static_grad(target, argnums)
-            out = (
-                _value(self.fun, [np.zeros(0)] * 0 + list(self._example[0]), self._example[1])
-                if hasattr(self, "_example")
-                else None
-            )
             if out is None:
                 raise NotImplementedError("peer_shim: the Jacobian's static form needs an example call first")
             out_shape = np.shape(out)
