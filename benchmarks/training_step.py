@@ -20,13 +20,15 @@ prints them), in float32 as PyTorch runs them by default:
 load on a shared machine hits both alike; the table gives the median time per
 step over the rounds and the median and range of the per-round ratios.
 Run: ``python benchmarks/training_step.py [--quick] [--rounds N]``. Prints a
-table; asserts nothing.
+table; asserts nothing. ``--rows`` prints ``measure()``'s rows; ``--onednn`` times them against PyTorch with
+and without oneDNN (``against_onednn()``).
 """
 
 import math
 import os
 import sys
 import time
+import warnings
 
 # One BLAS thread, as PyTorch is given one: a fair comparison, and steady
 # figures on a busy machine (a multithreaded BLAS slows down badly there).
@@ -199,6 +201,44 @@ def measure(rounds=7, seconds=0.05):
     return out
 
 
+def against_onednn(rounds=10, n=5):
+    """Time every row of ``ROWS`` with srcgrad, PyTorch, and PyTorch told not to use oneDNN, interleaved.
+
+    PyTorch's CPU build runs ``nn.LSTM`` (float32) as one oneDNN kernel per layer and ``Conv2d`` on oneDNN's
+    convolutions; ``torch.backends.mkldnn.flags(enabled=False)`` makes it run them as its own operations (an
+    LSTM step by step), which is what srcgrad does with numpy. Each round runs each of the three ``n`` steps;
+    the ratios are medians over the rounds of the per-round ratios.
+
+    Returns:
+        A list of ``(workload, srcgrad / PyTorch, srcgrad / PyTorch without oneDNN)``; empty without torch.
+    """
+    import srcgrad
+
+    try:
+        import torch
+    except ImportError:
+        return []
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # said on every flags()
+
+    def without(step):
+        def run():
+            with torch.backends.mkldnn.flags(enabled=False):
+                step()
+
+        return run
+
+    out = []
+    for label, build, _ in ROWS:
+        steps = [build(srcgrad), build(torch), without(build(torch))]
+        for step in steps:
+            step()
+        times = [[_cpu_time(step, n) for step in steps] for _ in range(rounds)]
+        ours, theirs, plain = (np.array(column) for column in zip(*times))
+        out.append((label, float(np.median(ours / theirs)), float(np.median(ours / plain))))
+    return out
+
+
 def _cpu_time(step, n):
     t0 = time.process_time()
     for _ in range(n):
@@ -250,6 +290,11 @@ def main(quick=False, rounds=15):
 
 
 if __name__ == "__main__":
+    if "--onednn" in sys.argv:
+        print(f"{'workload':<85}{'/ PyTorch':>12}{'/ PyTorch without oneDNN':>27}")
+        for label, default, plain in against_onednn():
+            print(f"{label:<85}{default:11.2f}x{plain:26.2f}x")
+        sys.exit()
     if "--rows" in sys.argv:
         for label, ours, theirs, target in measure():
             print(f"{label:<85}{ours * 1e3:9.2f} ms{theirs * 1e3:9.2f} ms{ours / theirs:8.2f}x")
