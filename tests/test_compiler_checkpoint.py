@@ -104,6 +104,45 @@ def test_a_loop_left_storing_is_named_with_its_line_and_reason():
     assert "checkpointed" not in plain.source_for(x)
 
 
+HELPER = """import numpy as np
+
+
+def rolled(h):
+    acc = [h]
+    s = 0.0
+    for t in range(6):
+        acc.append(np.sin(acc[-1]))
+        s = s + np.sum(acc[-1])
+        acc = [acc[-1] * 0.9]
+    return s
+"""
+
+
+def test_a_loop_left_storing_in_a_function_of_another_file_is_named_by_the_calling_line(tmp_path, monkeypatch):
+    """The compiler reads a function of another file into the caller at the line of the call: the warning names
+    that line as the call of a function holding the loop (a loop in a function of the same file keeps its own
+    line)."""
+    (tmp_path / "checkpoint_helper_module.py").write_text(HELPER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from checkpoint_helper_module import rolled
+
+    def calls_rolled(x):
+        y = np.sin(x)
+        return rolled(y) * 2.0
+
+    x = np.array([0.9, 1.3])
+    call_line = inspect.getsourcelines(calls_rolled)[1] + 2
+    clear_cache()
+    with pytest.warns(srcgrad.CheckpointWarning) as caught:
+        got = srcgrad.grad(calls_rolled, checkpoint=True)(x)
+    [w] = caught.list
+    assert (w.filename, w.lineno) == (__file__, call_line)
+    assert str(w.message).startswith(
+        f"calls_rolled: a loop in the function called at line {call_line} is not checkpointed (it both rebinds"
+    )
+    np.testing.assert_array_equal(got, srcgrad.grad(calls_rolled)(x))
+
+
 def test_a_checkpointed_loop_says_so_in_the_generated_code():
     x = np.array([0.3, -0.7, 0.2])
     with warnings.catch_warnings():

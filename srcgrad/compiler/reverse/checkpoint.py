@@ -244,13 +244,23 @@ class Checkpointing:
         """A ``CheckpointWarning`` at the user's file and line for each loop ``checkpoint=True`` left storing."""
         for lineno, why in self.stored_loops:
             warnings.warn_explicit(
-                f"{self.fn.name}: the loop at line {lineno} is not checkpointed ({why}); "
+                f"{self.fn.name}: {self.loop_at(lineno)} is not checkpointed ({why}); "
                 "every iteration's values are stored, as without checkpoint=True (the gradient is the same)",
                 CheckpointWarning,
                 self.fn.filename or "<unknown>",
                 lineno,
                 registry=_WARNED,
             )
+
+    def loop_at(self, lineno):
+        """ "the loop at line N", or "a loop in the function called at line N" when the line holds no loop (the
+        compiler read the called function's body into this one, at the line of the call)."""
+        lines = self.fn.lines
+        text = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+        words = text.replace("(", " ").replace("[", " ").split()
+        if "for" in words or "while" in words or not text:
+            return f"the loop at line {lineno}"
+        return f"a loop in the function called at line {lineno}"
 
     def checkpointed_while_forward(self, loop, counter, step, body, defined):
         """The forward sweep of a checkpointed ``while`` loop, whose trip count is not known before it runs: no
