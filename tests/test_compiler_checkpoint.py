@@ -56,6 +56,19 @@ def test_checkpointed_gradient_equals_the_stored_one(c):
         assert f"the loop at line {w.lineno} is not checkpointed (" in str(w.message)
 
 
+@pytest.mark.parametrize("c", LOOPS, ids=[c.name for c in LOOPS])
+def test_the_binomial_schedule_gives_the_stored_gradient_over_the_corpus(c):
+    """checkpoint=2 (range loops keep at most 2 snapshots: most steps run several times) on every corpus function
+    with a loop: the same gradient as stored."""
+    args = c.make_args(np.random.default_rng(0))
+    stored = srcgrad.grad(c.fn, wrt=tuple(c.wrt))(*args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", srcgrad.CheckpointWarning)
+        binomial = srcgrad.grad(c.fn, wrt=tuple(c.wrt), checkpoint=2)(*args)
+    for a, b in zip(stored, binomial):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
 def test_the_table_of_stored_loops_names_corpus_functions():
     assert set(STORED) | UNROLLED <= {c.name for c in LOOPS}
     assert len(LOOPS) - len(STORED) - len(UNROLLED) == 50  # the corpus functions that checkpoint a loop
