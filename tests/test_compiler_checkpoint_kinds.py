@@ -100,6 +100,30 @@ def carried_from_the_step_before(x, W):
     return np.sum(h**2) + np.sum(prev)
 
 
+def return_in_an_inner_loop(x, W):
+    h = x
+    for t in range(30):
+        for j in range(3):
+            h = np.tanh(W @ h) + 0.1 * x * j
+            if t == 17 and j == 1:
+                return np.sum(h**2)
+    return np.sum(h)
+
+
+def continue_in_an_inner_while_that_appends(x, W):
+    h = x
+    acc = []
+    for t in range(30):
+        j = 0
+        while j < 4:
+            j = j + 1
+            if (t + j) % 3 == 0:
+                continue
+            h = np.tanh(W @ h) + 0.1 * x
+            acc.append(h[0])
+    return np.sum(h) + np.sum(np.array(acc) ** 2)
+
+
 def appends(x, W):
     hs = []
     h = x
@@ -160,6 +184,8 @@ CASES = [
     (inner_while, _xw),
     (inner_break, _xw),
     (carried_from_the_step_before, _xw),
+    (return_in_an_inner_loop, _xw),
+    (continue_in_an_inner_while_that_appends, _xw),
     (appends, _xw),
     (list_item_writes, _xw),
     (fills_an_output, _xw),
