@@ -135,16 +135,72 @@ def test_the_general_gradient_calls_what_is_differentiated():
         DF = None
 
 
-@pytest.mark.parametrize("f", [clip_keywords, pad_keywords], ids=["clip", "pad"])
-def test_third_derivative_through_keyword_rules(f, with_gradient):
-    """``np.clip``/``np.pad``'s VJPs (``**kw``) inlined twice: grad of ``<V, grad <V, grad f>>``."""
+def _dynamic_third(f):
+    """``grad <V, grad <V, grad f>>`` at ``X`` on Tensors (``create_graph=True`` twice)."""
+    x = srcgrad.tensor(X, requires_grad=True)
+    (g,) = srcgrad.autograd.grad(f(x), x, create_graph=True)
+    (g2,) = srcgrad.autograd.grad(np.sum(g * V), x, create_graph=True)
+    (g3,) = srcgrad.autograd.grad(np.sum(g2 * V), x)
+    return g3.detach().numpy()
+
+
+THIRD_ORDER = [
+    clip_keywords,
+    pad_keywords,
+    einsum_matmul,
+    einsum_trace_and_diagonal,
+    einsum_ellipsis_and_summed_alone,
+    hstack_matrices,
+    hstack_vectors,
+    vstack_vector_and_matrix,
+    column_stack_vectors,
+    dstack_matrices,
+]
+
+
+@pytest.mark.parametrize("f", THIRD_ORDER, ids=[f.__name__ for f in THIRD_ORDER])
+def test_third_derivative_against_finite_differences_and_dynamic_mode(f, with_gradient):
+    """The rules' VJPs inlined twice: grad of ``<V, grad <V, grad f>>``. ``np.clip``/``np.pad`` (``**kw``),
+    ``np.einsum`` (``einsum_cotangent``'s rules spread the operands with ``*`` at an index known while
+    compiling) and stacks of unknown rank (``stacked_piece`` reads the list itself)."""
     with_gradient(f)
     d2 = srcgrad.grad(directional)
-    third = srcgrad.grad(lambda x: np.sum(d2(x) * V))(X)
-    eps = 1e-5
 
     def along(x):
         return np.sum(d2(x) * V)
 
+    third = srcgrad.grad(along)(X)
+    eps = 1e-5
     numeric = (along(X + eps * V) - along(X - eps * V)) / (2 * eps)
     assert np.sum(third * V) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+    np.testing.assert_allclose(third, _dynamic_third(f), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("f", [einsum_trace_and_diagonal, hstack_vectors], ids=["einsum", "hstack"])
+def test_fourth_derivative_by_hvp_and_by_grad(f, with_gradient):
+    """One order more: ``hvp`` of the third-order function and ``grad`` of ``<V, third>`` agree with finite
+    differences of the third derivative along ``V``."""
+    with_gradient(f)
+    d2 = srcgrad.grad(directional)
+
+    def along(x):
+        return np.sum(d2(x) * V)
+
+    d3 = srcgrad.grad(along)
+
+    def along3(x):
+        return np.sum(d3(x) * V)
+
+    eps = 1e-5
+    numeric = (along3(X + eps * V) - along3(X - eps * V)) / (2 * eps)
+    assert np.sum(srcgrad.grad(along3)(X) * V) == pytest.approx(numeric, rel=1e-6, abs=1e-7)
+    assert np.sum(srcgrad.hvp(along)(X, V) * V) == pytest.approx(numeric, rel=1e-6, abs=1e-7)
+
+
+def test_einsum_indices_are_literals_at_higher_order(with_gradient):
+    """The operand index of ``einsum_cotangent`` is written as the literal it is (no ``argnum = 1``,
+    ``t = argnum - 1``), so the code differentiated again knows which operand it replaces."""
+    with_gradient(einsum_matmul)
+    src = srcgrad.grad(directional).source
+    assert "einsum_cotangent(dt, subscripts, 0, x, x" in src
+    assert "argnum" not in src.split("# adjoint")[0]

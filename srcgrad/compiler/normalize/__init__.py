@@ -99,6 +99,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.tuple_result = False  # a tuple of values may be returned (see ``normalize``)
         self.static_args = {}  # function arguments: parameter -> the function (from the specialisation)
         self.text_params = {}  # string arguments: parameter -> value (see ``normalize``)
+        self.known_ints = {}  # a rule-table helper's parameter given an integer literal (never rebound) -> it
 
     def run(self):
         fdef = self.parsed.node

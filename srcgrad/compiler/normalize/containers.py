@@ -480,8 +480,16 @@ class Containers:
             raise ctx.error(e, "a dict built in the function is read with a constant key it has")
         if isinstance(base, tuple):
             k = _const_int(self.rewrite(e.slice, ctx)[0])
+            if k is None:
+                k = self.static_int(e.slice, ctx)
             if k is not None and -len(base) <= k < len(base):
                 return base[k]
+            if isinstance(e.slice, ast.Slice):
+                bounds = [None if b is None else self.static_int(b, ctx) for b in (e.slice.lower, e.slice.upper)]
+                if e.slice.step is None and all(
+                    b is not None or given is None for b, given in zip(bounds, (e.slice.lower, e.slice.upper))
+                ):
+                    return base[bounds[0] : bounds[1]]  # a slice with bounds known while compiling
             if (
                 k is None
                 and not isinstance(e.slice, ast.Slice)

@@ -35,6 +35,8 @@ from ..ir import (
 )
 from .core import DictLiteral, StaticDict, local_names
 
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le}
+
 
 class _Exit:
     """Marker: jump to the end of the function (removed after jumps are lowered)."""
@@ -44,6 +46,11 @@ class ControlFlow:
     """Branches, loops, jumps and returns."""
 
     def stmt_If(self, s, ctx):
+        taken = self.static_test(s.test, ctx)
+        if taken is not None:  # a rule-table helper's test of indices known while compiling (j == i)
+            branch = s.body if taken else s.orelse
+            self.block(branch, ctx)
+            return bool(branch) and isinstance(branch[-1], ast.Return)
         cond = self.temp("cond")
         self.assign(cond, self.nondiff(s.test, ctx), s, ctx)
         before = self.presence()
@@ -54,6 +61,15 @@ class ControlFlow:
         after_else = self.presence() if _falls(orelse) else None
         self.join_presence(after_body, after_else)
         self.emit(If(cond, body, orelse, lineno=self.line(s, ctx)))
+
+    def static_test(self, test, ctx):
+        """``True``/``False`` for a comparison of two indices known while compiling (``static_int``), else
+        ``None``."""
+        if not (self.known_ints and isinstance(test, ast.Compare) and len(test.ops) == 1):
+            return None
+        op = _COMPARE.get(type(test.ops[0]))
+        a, b = self.static_int(test.left, ctx), self.static_int(test.comparators[0], ctx)
+        return None if op is None or a is None or b is None else op(a, b)
 
     def enter_body(self):
         """Start writing a branch or loop body (see ``block_path``)."""

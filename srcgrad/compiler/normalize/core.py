@@ -21,6 +21,7 @@ What the lowering of every construct uses (``Core``, a mixin of ``Normalizer``),
 import ast
 import copy
 import math
+import operator
 import types
 
 import numpy as np
@@ -34,6 +35,8 @@ from ..ir import (
 )
 from ..astwalk import copy_tree
 from ..parse import Scope
+
+_INT_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 
 BINOPS = {
     ast.Add: np.add,
@@ -221,7 +224,7 @@ class Core:
         """A copy of a no-derivative expression with locals renamed and globals bound.
 
         Items of tuples and dicts kept at compile time (``d['k']``, ``t[0]``, ``len(t)``) become the
-        variables or constants that hold them.
+        variables or constants that hold them (an index known while compiling too: ``static_int``).
         """
         node = copy_tree(node)
         inner = set()
@@ -263,9 +266,14 @@ class Core:
 
             class Items(ast.NodeTransformer):
                 def visit_Subscript(self, sub):
-                    if static_name(sub.value) and isinstance(sub.slice, ast.Constant):
+                    known = (  # a rule-table helper's index known while compiling (operands[j])
+                        normalizer.known_ints.get(ctx.rename.get(sub.slice.id))
+                        if isinstance(sub.slice, ast.Name) and sub.slice.id not in inner
+                        else None
+                    )
+                    if static_name(sub.value) and (isinstance(sub.slice, ast.Constant) or known is not None):
                         container = normalizer.static[ctx.rename[sub.value.id]]
-                        key = sub.slice.value
+                        key = sub.slice.value if known is None else known
                         if isinstance(container, StaticDict):
                             item = normalizer.entry(container, key, sub, ctx)
                         elif type(key) is int and -len(container.items) <= key < len(container.items):
@@ -351,6 +359,24 @@ class Core:
     def nondiff(self, node, ctx):
         rewritten, reads = self.rewrite(node, ctx)
         return NonDiff(rewritten, reads)
+
+    def static_int(self, node, ctx):
+        """The integer an index expression of a rule-table helper has while compiling, or ``None``.
+
+        Literals, and parameters the helper was given an integer literal for (``argnum - 1`` in einsum's VJP,
+        called by a generated gradient with ``argnum=2``), combined by ``+``, ``-``, ``*`` and unary ``-``.
+        """
+        if isinstance(node, ast.Constant):
+            return node.value if type(node.value) is int else None
+        if isinstance(node, ast.Name):
+            return self.known_ints.get(ctx.rename.get(node.id))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            v = self.static_int(node.operand, ctx)
+            return None if v is None else -v
+        if isinstance(node, ast.BinOp) and type(node.op) in _INT_OPS:
+            a, b = self.static_int(node.left, ctx), self.static_int(node.right, ctx)
+            return None if a is None or b is None else _INT_OPS[type(node.op)](a, b)
+        return None
 
     def shown(self, var):
         """How the user's code spells variable ``var`` (``d['b']`` for ``d_b``; a helper's ``a`` for ``a_2``)."""

@@ -136,6 +136,12 @@ class Expressions:
         fn = BINOPS.get(type(e.op))
         if fn is None:
             return self.nondiff(e, ctx)
+        if self.known_ints and any(
+            isinstance(n, ast.Name) and ctx.rename.get(n.id) in self.known_ints for n in ast.walk(e)
+        ):
+            k = self.static_int(e, ctx)
+            if k is not None:  # index arithmetic of a rule-table helper (argnum - 1): done while compiling
+                return Const(ast.Constant(value=k))
         left = self.expr(e.left, ctx)
         right = self.expr(e.right, ctx)
         if isinstance(left, tuple) and isinstance(right, tuple) and isinstance(e.op, ast.Add):
@@ -256,13 +262,17 @@ class Expressions:
                 node, reads = self.rewrite(a, ctx)
                 if not reads:
                     return Const(node)
+            if isinstance(a, ast.Name) and ctx.rename.get(a.id) in self.known_ints:  # an index passed on
+                return Const(ast.Constant(value=self.known_ints[ctx.rename[a.id]]))
             return self.expr(a, ctx)
 
         if rule_body(callee):  # tuple(douts) given to a rule's VJP in generated code: the list, read at once
             e = ast.copy_location(
                 ast.Call(func=e.func, args=[self.untupled(a, ctx) for a in e.args], keywords=e.keywords), e
             )
-        args = [argument(a) for a in e.args]
+        args = self.spread_values(
+            [argument(a.value) if isinstance(a, ast.Starred) else argument(a) for a in e.args], e, ctx
+        )
         kwargs = {k.arg: argument(k.value) for k in e.keywords}
         if callee is tuple and len(args) == 1 and not kwargs:
             kept = self.tuple_kept(e.args[0], args[0])
@@ -393,6 +403,27 @@ class Expressions:
                 return self.inline_derivative(derivative, callee, e, ctx, args, kwargs)
             return self.inline(callee, e, ctx, args=args, kwargs=kwargs)
         return Opaque(callee, func_node, args, kwargs)
+
+    def spread_values(self, args, e, ctx):
+        """A call's argument atoms with each ``*value`` left by ``spread`` (a call whose result the compiler knows
+        only once it is normalized: ``*replace_arg(operands, i, c)`` in a rule-table helper) spread: the value
+        must be a tuple known while compiling."""
+        if not any(isinstance(a, ast.Starred) for a in e.args):
+            return args
+        out = []
+        for a, given in zip(args, e.args):
+            if not isinstance(given, ast.Starred):
+                out.append(a)
+            elif isinstance(a, tuple):
+                out.extend(a)
+            else:
+                raise ctx.error(
+                    given,
+                    f"*{ast.unparse(given.value)} in a call: srcgrad.grad spreads a tuple or list only where it "
+                    "knows the items (written in the call, or a tuple built in the function)",
+                    hint="Pass the items one by one: f(s[0], s[1]).",
+                )
+        return out
 
     def inline_derivative(self, derivative, fn, e, ctx, args, kwargs):
         """Inline ``fn``, the generated code of the ``GradFunction``/``JVPFunction`` ``derivative``; a refusal met
@@ -531,6 +562,8 @@ class Expressions:
         rule = get_rule(callee)
         if rule is not None and rule.differentiable and position is not None and rule.vjp_at(position) is not None:
             return self.as_array(a, e, ctx)
+        if is_list and rule is not None and position is not None:
+            return a  # the list itself, read by the rule (no second name: a derivative of it reads it again)
         node = _sequence_node(a)
         reads = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self.names_seen(a))
         name = getattr(callee, "__name__", "the function")

@@ -10,6 +10,9 @@ Guarantees (``Inlining``, a mixin of ``Normalizer``):
 * a recursive call is a ``UserCall``, differentiated by the callee's own generated gradient at run time; a
   recursive nested function is lifted to a function of its own, the enclosing locals it reads passed by
   keyword;
+* a rule-table helper (higher order) may take ``*args``/``**kwargs`` (a tuple and a dict) and spread a tuple
+  into a call; a parameter it is given an integer literal for is known while compiling (``known_ints``), so
+  index arithmetic, tuple indexing and slicing and ``if j == i`` on it are decided then;
 * generators, coroutines, ``*args``/``**kwargs`` parameters, and containers passed to a recursive call are
   refused at the line.
 """
@@ -56,7 +59,9 @@ class Inlining:
     def inline(self, callee, e, ctx, args=None, kwargs=None):
         """Inline a call of the user's own function; returns its result (an atom or a tuple of atoms)."""
         if args is None:
-            args = [self.expr(a, ctx) for a in e.args]
+            args = self.spread_values(
+                [self.expr(a.value if isinstance(a, ast.Starred) else a, ctx) for a in e.args], e, ctx
+            )
             kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
         rule_table = False
         if isinstance(callee, LocalFunction):
@@ -149,6 +154,9 @@ class Inlining:
                 rename[p] = v.name
             elif isinstance(v, LocalFunction):
                 local_funcs[p] = v
+            elif rule_table and isinstance(v, Const) and _int_literal(v) and p not in assigned:
+                self.known_ints[rename[p]] = v.node.value  # read as the literal it is (an index into a tuple)
+                self.store(rename[p], v, e, inner)
             else:
                 self.store(rename[p], v, e, inner)
         self.inline_stack.append(code_key)
@@ -235,6 +243,10 @@ class Inlining:
                 raise ctx.error(
                     e, "passing a tuple, dict or list to a recursive call is not supported; pass its items as arguments"
                 )
+
+
+def _int_literal(atom):
+    return isinstance(atom.node, ast.Constant) and type(atom.node.value) is int
 
 
 class Dependencies:

@@ -7,7 +7,9 @@ Guarantees (``Spreading``, a mixin of ``Normalizer``):
   ``tuple(...)``/``list(...)``; a variadic primitive given a list built in the function
   (``concatenate_args(*tuple(parts), axis=0)``, as a gradient's generated code reads) is that list combined
   whole (``np.concatenate(parts, axis=0)``, a ``ListReduce``), so its length may be known only at run time.
-  Any other ``*`` in a call is refused at the line;
+  ``*`` of a call is left to ``Expressions.spread_values``, which spreads its value when it is a tuple known
+  while compiling (``*replace_arg(operands, i, c)`` in a rule-table helper). Any other ``*`` in a call is
+  refused at the line;
 * ``tuple(seq)`` of a tuple built in the function is that tuple, and of a list a call just made
   (``tuple(np.hsplit(x, 2))``, which no other name holds) is that list; ``tuple(lst)`` given to a function of
   the rule table (``eigh_vjp(tuple(douts), outs, a)`` in a gradient's generated code) is the list itself: by
@@ -79,6 +81,9 @@ class Spreading:
                 args.append(a)
                 continue
             items = self.known_items(_unwrapped(a.value, callee_of), ctx)
+            if items is None and isinstance(a.value, ast.Call):
+                args.append(a)  # its value, once normalized, may be a tuple known while compiling (spread_values)
+                continue
             if items is None:
                 raise ctx.error(
                     a,

@@ -51,13 +51,17 @@ class Statements:
 
     def block(self, stmts, ctx):
         for s in stmts:
-            self.stmt(s, ctx)
+            exits = self.stmt(s, ctx)
+            if exits is True:  # a return in a branch taken while compiling: what follows never runs
+                break
 
     def stmt(self, s, ctx):
+        """Lower one statement; ``True`` when it is an ``if`` decided while compiling whose branch returns."""
         method = getattr(self, "stmt_" + type(s).__name__, None)
         if method is None:
             raise ctx.error(s, f"the statement '{type(s).__name__}' is not supported by srcgrad.grad")
-        method(s, ctx)
+        exits = method(s, ctx)
+        return exits is True and isinstance(s, ast.If)
 
     def stmt_Pass(self, s, ctx):
         pass
