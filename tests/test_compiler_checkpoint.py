@@ -303,18 +303,11 @@ def list_made_in_the_loop_read_after_it(x, W):
     return np.sum(h**2) + np.sum(parts[1])
 
 
-LIST_MADE_IN_A_LOOP = pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="compiler (reverse/lists.py): a list first made inside a loop and read after it: the adjoint of "
-    "`parts = [...]` sets the list's cotangent again from the value before it (`dparts = [np.zeros_like(e) for e "
-    "in parts]`), which is None before the first iteration: TypeError (with checkpoint=True the snapshots do not "
-    "hold `parts`, made afresh in each iteration, so its value there is a list of the right shapes)",
-)
-
-
-@pytest.mark.parametrize("checkpoint", [pytest.param(False, marks=LIST_MADE_IN_A_LOOP), True])
+@pytest.mark.parametrize("checkpoint", [False, True])
 def test_a_list_made_in_a_loop_and_read_after_it(checkpoint):
+    """The list's cotangent, zeroed for the iteration before, has no items before the first one (``parts`` is
+    ``None`` there: it was a TypeError in the adjoint, with or without checkpoint); against finite differences
+    and dynamic mode."""
     rng = np.random.default_rng(0)
     x, W = rng.normal(size=3), rng.normal(size=(3, 3)) / 2
     got = srcgrad.grad(list_made_in_the_loop_read_after_it, checkpoint=checkpoint)(x, W)
@@ -323,6 +316,43 @@ def test_a_list_made_in_a_loop_and_read_after_it(checkpoint):
     f = list_made_in_the_loop_read_after_it
     numeric = (f(x + eps * v, W) - f(x - eps * v, W)) / (2 * eps)
     assert np.sum(got * v) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+    t = srcgrad.tensor(x, requires_grad=True)
+    f(t, srcgrad.tensor(W)).backward()
+    np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def list_appended_in_the_loop(x):
+    h = x
+    for _ in range(3):
+        parts = []
+        parts.append(np.tanh(h))
+        parts.append(h * 0.5)
+        h = parts[0] + parts[1]
+    return np.sum(h) + np.sum(parts[1] * parts[0])
+
+
+def list_made_in_a_while_loop(x):
+    h = x
+    k = 0
+    while k < 3:
+        parts = [np.tanh(h), h * 0.5]
+        h = parts[0] + parts[1]
+        k = k + 1
+    return np.sum(h) + np.sum(parts[1])
+
+
+@pytest.mark.parametrize("f", [list_appended_in_the_loop, list_made_in_a_while_loop])
+@pytest.mark.parametrize("checkpoint", [False, True])
+def test_lists_first_made_in_a_loop_appended_to_or_in_a_while_loop(f, checkpoint):
+    x = np.array([0.3, -0.4, 0.8])
+    got = srcgrad.grad(f, checkpoint=checkpoint)(x)
+    v = np.array([0.7, 0.2, -0.5])
+    eps = 1e-6
+    numeric = (f(x + eps * v) - f(x - eps * v)) / (2 * eps)
+    assert np.sum(got * v) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+    t = srcgrad.tensor(x, requires_grad=True)
+    f(t).backward()
+    np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
 def rnn_while(h, W, U, xs):

@@ -108,7 +108,9 @@ class Sweeps:
             or self.act.shape_of_const(a.node) == ()
         )
 
-    def zero(self, var):
+    def zero(self, var, maybe_none=False):
+        """Zeros for ``var``'s adjoint, in its form (array, number, list, dict); ``maybe_none``: a list may be
+        ``None`` here (first made inside a loop, restored to what it was before its first iteration): no items."""
         if var in self.act.tree_dicts:  # a dict holding dicts
             from ..runtime import zeros_like_tree
 
@@ -129,17 +131,20 @@ class Sweeps:
                     )
                 ],
             )
+        items = _name(var)
+        if maybe_none and var in self.act.lists:
+            items = ast.BoolOp(op=ast.Or(), values=[items, ast.Tuple(elts=[], ctx=ast.Load())])
         if var in self.act.lists and self.scalar_list(var):
             return ast.BinOp(
                 left=ast.List(elts=[ast.Constant(value=0.0)], ctx=ast.Load()),
                 op=ast.Mult(),
-                right=_call(self.ns.bind(len, "len"), _name(var)),
+                right=_call(self.ns.bind(len, "len"), items),
             )
         if var in self.act.lists:
             e = self.namer.fresh("e")
             return ast.ListComp(
                 elt=_call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _name(e)),
-                generators=[ast.comprehension(target=_name(e, True), iter=_name(var), ifs=[], is_async=0)],
+                generators=[ast.comprehension(target=_name(e, True), iter=items, ifs=[], is_async=0)],
             )
         if var in self.act.scalar:
             return ast.Constant(value=0.0)
@@ -387,7 +392,7 @@ class Sweeps:
 
     def materialize(self, vars_, out):
         for var in sorted(vars_):
-            out.append(_assign(self.adj(var), self.zero(var)))
+            out.append(_assign(self.adj(var), self.zero(var, maybe_none=var in self.maybe_undefined)))
 
     def adjoint_if(self, s, state, depth):
         s1, s2 = set(state), set(state)
