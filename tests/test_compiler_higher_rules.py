@@ -202,5 +202,36 @@ def test_einsum_indices_are_literals_at_higher_order(with_gradient):
     ``t = argnum - 1``), so the code differentiated again knows which operand it replaces."""
     with_gradient(einsum_matmul)
     src = srcgrad.grad(directional).source
-    assert "einsum_cotangent(dt, subscripts, 0, x, x" in src
+    assert "einsum_cotangent(dt, 'ij,jk->ik', 0, x, x" in src
     assert "argnum" not in src.split("# adjoint")[0]
+
+
+def _contract(spec, a, b):
+    return np.einsum(spec, a, b)
+
+
+def einsum_in_a_helper(x):
+    return np.sum(_contract("ij,jk->ik", x, np.sin(x)) ** 2)
+
+
+def einsum_of_an_argument(spec, a, b):
+    return np.sum(_contract(spec, a, b) ** 2)
+
+
+def _directional_einsum(spec, a, b):
+    return np.sum(DF(spec, a, b) * V)
+
+
+def test_einsum_subscripts_given_to_a_helper_and_through_a_gradient(monkeypatch):
+    """A string literal given to a helper is read as that literal (``np.einsum(spec, ...)`` in the helper was
+    "no derivative rule"), and a gradient called with one is specialised on it when differentiated again;
+    against dynamic mode (first order and ``create_graph=True``)."""
+    x = srcgrad.tensor(X, requires_grad=True)
+    einsum_in_a_helper(x).backward()
+    np.testing.assert_allclose(srcgrad.grad(einsum_in_a_helper)(X), x.grad.numpy(), rtol=1e-12, atol=1e-12)
+    monkeypatch.setitem(globals(), "DF", srcgrad.grad(einsum_of_an_argument, wrt=1))
+    got = srcgrad.grad(_directional_einsum, wrt=2)("ij,jk->ik", X, np.cos(X))
+    a, b = srcgrad.tensor(X, requires_grad=True), srcgrad.tensor(np.cos(X), requires_grad=True)
+    (g,) = srcgrad.autograd.grad(einsum_of_an_argument("ij,jk->ik", a, b), a, create_graph=True)
+    (expected,) = srcgrad.autograd.grad(np.sum(g * V), b)
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-10, atol=1e-12)

@@ -457,11 +457,15 @@ class GradFunction:
         remember_spec(self._specs, own_key, spec)
         return spec
 
-    def inline_target(self):
+    def inline_target(self, texts=None):
         """What a differentiated function calling this gradient differentiates through (higher order).
 
+        Args:
+            texts: ``{position: value}`` of the arguments the call gives a string literal (einsum's subscripts):
+                the code is specialised on them, as a call with those strings would be.
+
         Returns:
-            ``(function, deps)``: the generated function of the general specialisation (every argument of
+            ``(function, deps)``: the generated function of the general specialisation (every other argument of
             unknown kind), and the cache dependencies that notice when it is made again. Where complex values
             flow (``COMPLEX_INLINE``), every argument may be complex and the code gives real inputs the real
             part of their gradients itself, as ``__call__`` does.
@@ -469,7 +473,7 @@ class GradFunction:
         Raises:
             TransformError: complex values flow into a gradient of a gradient.
         """
-        key = (0,) * len(self._params)
+        key = tuple(speckey.Text(texts[i]) if texts and i in texts else 0 for i in range(len(self._params)))
         complex_form = COMPLEX_INLINE.get()
         if complex_form:
             if self._inner is not None:
@@ -732,14 +736,17 @@ class JVPFunction:
         """True when the tangents come as one tuple (a tuple ``wrt``); the generated function takes them one by one."""
         return self._tuple
 
-    def inline_target(self):
+    def inline_target(self, texts=None):
         """What a differentiated function calling this JVP differentiates through (see ``GradFunction``).
+
+        Args:
+            texts: ``{position: value}`` of the arguments the call gives a string literal.
 
         Returns:
             ``(function, deps)``: the generated function of the general specialisation and the cache
             dependencies that notice when it is made again.
         """
-        key = (0,) * len(self._params)
+        key = tuple(speckey.Text(texts[i]) if texts and i in texts else 0 for i in range(len(self._params)))
         if self._inner is not None:
             raise TransformError(
                 f"a function calling {self._original!r}'s JVP is not differentiable by the "

@@ -204,7 +204,7 @@ class Expressions:
                     ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts), keywords=e.keywords), e
                 )
             try:
-                callee, deps = callee.inline_target()
+                callee, deps = callee.inline_target(self.text_arguments(e, ctx))
             except TransformError as err:  # said at the user's line
                 raise ctx.error(e, err.message) from None
             self.deps.append(Dependencies(deps))
@@ -403,6 +403,17 @@ class Expressions:
                 return self.inline_derivative(derivative, callee, e, ctx, args, kwargs)
             return self.inline(callee, e, ctx, args=args, kwargs=kwargs)
         return Opaque(callee, func_node, args, kwargs)
+
+    def text_arguments(self, e, ctx):
+        """``{position: value}`` of a call's positional arguments that are strings known while compiling (a
+        literal, or a string argument of this specialisation)."""
+        texts = {}
+        for i, a in enumerate(e.args):
+            if isinstance(a, ast.Constant) and type(a.value) is str:
+                texts[i] = a.value
+            elif isinstance(a, ast.Name) and ctx.rename.get(a.id) in self.text_params:
+                texts[i] = self.text_params[ctx.rename[a.id]]
+        return texts
 
     def spread_values(self, args, e, ctx):
         """A call's argument atoms with each ``*value`` left by ``spread`` (a call whose result the compiler knows

@@ -13,6 +13,7 @@ Guarantees (``Inlining``, a mixin of ``Normalizer``):
 * a rule-table helper (higher order) may take ``*args``/``**kwargs`` (a tuple and a dict) and spread a tuple
   into a call; a parameter it is given an integer literal for is known while compiling (``known_ints``), so
   index arithmetic, tuple indexing and slicing and ``if j == i`` on it are decided then;
+* a parameter given a string literal reads as that literal (``np.einsum(spec, a, b)`` in a helper);
 * generators, coroutines, ``*args``/``**kwargs`` parameters, and containers passed to a recursive call are
   refused at the line.
 """
@@ -154,8 +155,12 @@ class Inlining:
                 rename[p] = v.name
             elif isinstance(v, LocalFunction):
                 local_funcs[p] = v
-            elif rule_table and isinstance(v, Const) and _int_literal(v) and p not in assigned:
+            elif rule_table and isinstance(v, Const) and _literal(v, int) and p not in assigned:
                 self.known_ints[rename[p]] = v.node.value  # read as the literal it is (an index into a tuple)
+                self.store(rename[p], v, e, inner)
+            elif isinstance(v, Const) and _literal(v, str) and p not in assigned:
+                self.text_params[rename[p]] = v.node.value  # read as the literal (einsum's subscripts), as the top
+                # function's string arguments are
                 self.store(rename[p], v, e, inner)
             else:
                 self.store(rename[p], v, e, inner)
@@ -245,8 +250,8 @@ class Inlining:
                 )
 
 
-def _int_literal(atom):
-    return isinstance(atom.node, ast.Constant) and type(atom.node.value) is int
+def _literal(atom, kind):
+    return isinstance(atom.node, ast.Constant) and type(atom.node.value) is kind
 
 
 class Dependencies:
