@@ -470,3 +470,38 @@ def test_jacobian_of_a_gradient_is_the_hessian(xw):
 def test_higher_order_tools_take_one_wrt():
     with pytest.raises(TransformError, match="one wrt parameter"):
         srcgrad.hessian(two_args, wrt=(0, 1))
+
+
+# ---------------------------------------------------------------- recursion at second order: forward over reverse
+RECURSIVE = [c for c in all_cases() if c.name.startswith("recursion.") or c.name == "calls.recursive_power"]
+
+
+@pytest.mark.parametrize("c", RECURSIVE, ids=[c.name for c in RECURSIVE])
+def test_hvp_of_a_recursive_function(c):
+    """``hvp`` (the JVP of the generated gradient: a recursive call's gradient is differentiated by its own JVP
+    when the code runs) against finite differences of the gradient and against dynamic mode; ``grad`` of the
+    gradient is refused at the line calling it (test_second_derivative_of_the_corpus)."""
+    rng = np.random.default_rng(0)
+    args = c.make_args(rng)
+    i = c.wrt[0]
+    if not _float_arg(args[i]):
+        pytest.skip("the differentiated argument is not a float")
+    w = rng.normal(size=np.shape(args[i]))
+    w = float(w) if isinstance(args[i], float) else w
+    got = srcgrad.hvp(c.fn, wrt=i)(*args, w)
+    df = srcgrad.grad(c.fn, wrt=i)
+
+    def grad_at(x):
+        a = list(args)
+        a[i] = x
+        return np.asarray(df(*a))
+
+    eps = 1e-5
+    numeric = (grad_at(args[i] + eps * w) - grad_at(args[i] - eps * w)) / (2 * eps)
+    np.testing.assert_allclose(got, numeric, rtol=1e-5, atol=1e-6)
+    t = srcgrad.tensor(np.asarray(args[i], dtype=np.float64), requires_grad=True)
+    call = list(args)
+    call[i] = t
+    (first,) = srcgrad.autograd.grad(c.fn(*call), t, create_graph=True)
+    (second,) = srcgrad.autograd.grad((first * srcgrad.tensor(np.asarray(w))).sum(), t)
+    np.testing.assert_allclose(got, second.detach().numpy(), rtol=1e-10, atol=1e-12)
