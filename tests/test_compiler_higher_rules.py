@@ -235,3 +235,21 @@ def test_einsum_subscripts_given_to_a_helper_and_through_a_gradient(monkeypatch)
     (g,) = srcgrad.autograd.grad(einsum_of_an_argument("ij,jk->ik", a, b), a, create_graph=True)
     (expected,) = srcgrad.autograd.grad(np.sum(g * V), b)
     np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+JF = None  # the JVP the function below calls (set per test)
+
+
+def _tangent_along_v(x):
+    _, tangent = JF(x, V)
+    return tangent
+
+
+@pytest.mark.parametrize("f", [einsum_matmul, einsum_trace_and_diagonal], ids=["matmul", "trace_and_diagonal"])
+def test_gradient_of_a_function_calling_an_einsum_jvp(f, monkeypatch):
+    """The JVP's generated code calls einsum's JVP rule, a lambda that is the last argument of ``defjvp(...)``
+    (its line ends in the call's closing brackets: reading it was a SyntaxError); ``grad`` of the tangent along
+    ``V`` is ``H V``, against dynamic mode."""
+    monkeypatch.setitem(globals(), "JF", srcgrad.jvp(f))
+    got = srcgrad.grad(_tangent_along_v)(X)
+    np.testing.assert_allclose(got, np.tensordot(_dynamic_hessian(f), V, 2), rtol=1e-10, atol=1e-12)

@@ -204,9 +204,9 @@ def _parse_function(fn, code, source):
             tree = _parse(pad + src)
         except SyntaxError:
             # getsource of a lambda inside a call returns the whole line, which may not parse alone.
-            tree = _parse(pad + "(" + src.strip().rstrip(",") + ")") if code.co_name == "<lambda>" else None
-            if tree is None:
+            if code.co_name != "<lambda>":
                 raise
+            tree = _parse_lambda_line(src, pad)
     node = _find_def(tree, fn, code)
     if node is None:
         raise TransformError(
@@ -216,6 +216,20 @@ def _parse_function(fn, code, source):
         )
     node.decorator_list = []
     return ParsedFunction(fn=fn, node=node, filename=filename, lines=lines, scope=Scope(fn))
+
+
+def _parse_lambda_line(src, pad):
+    """The lines ``inspect`` gives for a lambda inside a call, parsed: wrapped in brackets, with the brackets
+    of the enclosing call that close on its last line taken off one by one (``lambda t: f(t))``, the last
+    argument of ``defjvp(...)``) until it parses."""
+    text = src.strip().rstrip(",")
+    while True:
+        try:
+            return _parse(pad + "(" + text + ")")
+        except SyntaxError:
+            if not text.endswith(")"):
+                raise
+            text = text[:-1].rstrip().rstrip(",")
 
 
 def _quick_block(fn):
