@@ -505,3 +505,12 @@ def test_hvp_of_a_recursive_function(c):
     (first,) = srcgrad.autograd.grad(c.fn(*call), t, create_graph=True)
     (second,) = srcgrad.autograd.grad((first * srcgrad.tensor(np.asarray(w))).sum(), t)
     np.testing.assert_allclose(got, second.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_grad_of_the_gradient_of_a_recursive_function_points_to_hvp(tmp_path):
+    c = next(c for c in all_cases() if c.name == "calls.recursive_power")
+    (x,) = c.make_args(np.random.default_rng(0))
+    module = _module_function(tmp_path, "def h(a0):\n    return np.sum(DF(a0) * a0)\n", DF=srcgrad.grad(c.fn))
+    with pytest.raises(TransformError, match=r"recursive function .*srcgrad\.hvp and srcgrad\.hessian") as info:
+        srcgrad.grad(module.h)(x)
+    assert (info.value.filename, info.value.lineno) == (module.__file__, 5)

@@ -209,9 +209,10 @@ class Adjoints:
                 self.fn.filename,
                 self.fn.lines,
                 self.current_lineno,
-                f"a derivative of the gradient of a recursive function ({value.fn.__name__} calls itself) is "
-                "not supported by the compiler",
-                hint="Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
+                f"the gradient of the gradient of a recursive function ({value.fn.__name__} calls itself) is "
+                "not supported by the compiler (reverse over reverse); srcgrad.hvp and srcgrad.hessian of the "
+                "function (forward over reverse) are",
+                hint="Or use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
             )
         gf = self.callee_derivative(value.fn, tuple(wrt))
         gname = self.ns.bind(gf, "d" + value.fn.__name__)
