@@ -323,10 +323,12 @@ class Adjoints:
             and value.args[0].name in self.inplace_owned
             and self.getitem_adds_at(value)
             and self.ns.real_values
+            and not self.plain_stack
         ):
             # The rule is index_add(np.zeros_like(x), idx, g); summed into an adjoint this loop owns,
             # that is an in-place add (np.add.at also handles repeated fancy indices). Not where complex
-            # values flow: a real x's adjoint cannot take a complex cotangent in place.
+            # values flow: a real x's adjoint cannot take a complex cotangent in place; nor in the form made to
+            # be differentiated again (np.add.at changes its argument: the pure index_add is read again).
             base = value.args[0].name
             target = ast.Subscript(value=_name(self.adj(base)), slice=clone(value.args[1].node), ctx=ast.Store())
             if basic_index(value.args[1].node, self.act.scalar):
