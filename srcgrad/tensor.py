@@ -15,6 +15,7 @@ PyTorch-named methods come from two bases, ``tensor_math.TensorMath`` and
 """
 
 import operator
+import os
 import sys
 import warnings
 import weakref
@@ -71,6 +72,20 @@ def _read_by_user():
     """True when ``.grad`` is read from outside srcgrad (srcgrad's own reads of a non-leaf's ``.grad`` never warn)."""
     name = sys._getframe(2).f_globals.get("__name__", "")
     return not (name == "srcgrad" or name.startswith("srcgrad."))
+
+
+_LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(path)) + os.sep for path in (np.__file__, __file__))
+
+
+def _user_line():
+    """``FILE, line N`` of the innermost caller outside numpy and srcgrad (the user's line), or ``None``."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_LIBRARY_DIRS) and not filename.startswith("<frozen"):
+            return f"{filename}, line {frame.f_lineno}"
+        frame = frame.f_back
+    return None
 
 
 class Tensor(_TensorMath, _TensorMethods):
@@ -210,12 +225,15 @@ class Tensor(_TensorMath, _TensorMethods):
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad:
+            where = _user_line()
             raise AutogradError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead. "
-                "(srcgrad refuses to turn a Tensor that requires grad into an ndarray, since that would "
-                "silently drop it from the graph: numpy does so for np.array(t), np.asarray(t), np.array([t1, "
-                "t2]) and for a Tensor written into an ndarray. To build an array of Tensors in the graph use "
-                "np.stack([t1, t2]) or np.concatenate, which Tensors record.)"
+                f"({where + ': ' if where else ''}this would turn a Tensor that requires grad into an ndarray "
+                "and silently drop it from the graph. numpy does that in np.array(t) and np.asarray(t), for a "
+                "Tensor written into an ndarray, and for a list or tuple holding Tensors given to any numpy "
+                "function (np.array([x, y]), np.mean([x, y]), np.r_[x, y]): numpy converts the list element by "
+                "element before any Tensor can record the operation. Build the array with np.stack([x, y]) "
+                "(srcgrad.stack([x, y])) or np.concatenate, which are recorded: np.mean(np.stack([x, y])).)"
             )
         value = np.asarray(self._value)
         if dtype is not None and value.dtype != np.dtype(dtype):

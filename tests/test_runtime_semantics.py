@@ -100,7 +100,7 @@ def test_a_cast_to_integers_or_bool_like_pytorch(name):
 
 def test_np_array_of_tensors_that_require_grad_says_what_to_use():
     x = sg.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(AutogradError, match=r"np.array\(\[t1, t2\]\).*np.stack"):
+    with pytest.raises(AutogradError, match=r"np.array\(\[x, y\]\).*np.stack"):
         np.array([x, x * 2.0])
     stacked = np.stack([x, x * 2.0])
     (stacked * np.array([[1.0, 1.0], [3.0, 3.0]])).sum().backward()
