@@ -114,3 +114,28 @@ def test_the_checks_of_a_rule_body_still_raise_at_second_order():
         DF_FULL(a, u0)
     with pytest.raises(ValueError, match="full_matrices=True"):
         srcgrad.grad(svd_full_directional)(a, u0)
+
+
+def logdet(a):
+    sign, logabsdet = np.linalg.slogdet(a)
+    return logabsdet
+
+
+DF_LOGDET = srcgrad.grad(logdet)  # its code reads tuple(douts)[1] (slogdet's VJP lambda, inlined)
+W4 = RNG.normal(size=(4, 4))
+
+
+def logdet_vjp(a, u):
+    return np.sum(DF_LOGDET(a, dout=u) * W4)
+
+
+def test_second_derivative_of_slogdet_through_its_cotangent():
+    assert "tuple(douts)[1]" in DF_LOGDET.source
+    a0, u0 = RNG.normal(size=(4, 4)) + 4 * np.eye(4), 0.7
+    got = srcgrad.grad(logdet_vjp, wrt=(0, 1))(a0, u0)
+    v, eps = RNG.normal(size=(4, 4)), 1e-6
+    numeric = (logdet_vjp(a0 + eps * v, u0) - logdet_vjp(a0 - eps * v, u0)) / (2 * eps)
+    assert np.sum(got[0] * v) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+    assert got[1] == pytest.approx((logdet_vjp(a0, u0 + eps) - logdet_vjp(a0, u0 - eps)) / (2 * eps), rel=1e-6)
+    H = functional.hessian(logdet, srcgrad.tensor(a0)).detach().numpy()
+    np.testing.assert_allclose(got[0], u0 * np.tensordot(H, W4, 2), rtol=1e-8, atol=1e-10)

@@ -1,8 +1,8 @@
 """``f(*seq)`` and ``tuple(seq)`` in differentiated code, at first and second order.
 
-A gradient's generated code for ``np.split``/``np.array_split``/``np.hsplit`` reads
-``concatenate_args(*tuple(dparts), axis=0)``, and a JVP's ``tuple(np.hsplit(dx, 2))``: differentiating that
-code again needs both. Each derivative is judged by central finite differences, and where the function is
+A gradient's generated code for ``np.split``/``np.array_split`` reads
+``concatenate_args(*tuple(dparts), axis=0)`` (``np.hsplit``'s ``np.hstack(tuple(dparts))``), and a JVP's
+``tuple(np.hsplit(dx, 2))``: differentiating that code again needs them. Each derivative is judged by central finite differences, and where the function is
 plain numpy also by dynamic mode (Tensors).
 """
 
@@ -127,21 +127,28 @@ def test_second_derivative_of_the_split_family(f, x0, us):
     np.testing.assert_allclose(got[0], np.tensordot(H, v, v.ndim), rtol=1e-10, atol=1e-12)
 
 
-DH = srcgrad.grad(hsplit_dot)
+@pytest.mark.parametrize("x0", [M, RNG.normal(size=6), RNG.normal(size=(2, 4, 3))], ids=["2d", "1d", "3d"])
+def test_second_derivative_of_hsplit(x0):
+    """``np.hsplit``'s gradient joins the pieces' cotangents with ``np.hstack(tuple(dparts))`` (the axis by
+    rank, as ``np.hstack`` picks it): differentiated again against finite differences and dynamic mode."""
+    dh = srcgrad.grad(hsplit_dot)
+    assert "np.hstack(tuple(" in dh.source
+    us = [RNG.normal(size=p.shape) for p in np.hsplit(x0, 2)]
+    w = RNG.normal(size=x0.shape)
 
+    def directional(x, u0, u1):
+        return np.sum(dh(x, u0, u1) * w)
 
-def hsplit_directional(x, u0, u1):
-    return np.sum(DH(x, u0, u1) * M)
+    got = srcgrad.grad(directional, wrt=(0, 1, 2))(x0, *us)
+    args = [x0, *us]
+    for k in range(3):
 
+        def along(a, k=k):
+            return directional(*args[:k], a, *args[k + 1 :])
 
-def test_second_derivative_of_hsplit_is_refused_at_the_line():
-    """The gradient of ``np.hsplit`` joins the pieces' cotangents along an axis it computes from ``x``'s rank
-    (``split_axis(x, 'h')``); a list joined along a computed axis is not differentiated again: refused."""
-    with pytest.raises(TransformError) as err:
-        srcgrad.grad(hsplit_directional)(M, M[:, :2], M[:, 2:])
-    line = inspect.getsourcelines(hsplit_directional)[1] + 1
-    assert f"{__file__}, line {line}" in str(err.value)
-    assert "needs its axis written as a number" in str(err.value)
+        np.testing.assert_allclose(got[k], _fd_grad(along, args[k]), rtol=1e-6, atol=1e-8)
+    H = functional.hessian(lambda x: hsplit_dot(x, *us), srcgrad.tensor(x0)).detach().numpy()
+    np.testing.assert_allclose(got[0], np.tensordot(H, w, w.ndim), rtol=1e-10, atol=1e-12)
 
 
 def hsplit_pieces(x):
@@ -181,3 +188,15 @@ def test_a_spread_of_unknown_items_is_refused_at_the_line():
     line = inspect.getsourcelines(spread_of_an_array)[1] + 1
     assert f"{__file__}, line {line}" in message
     assert "*x in a call" in message
+
+
+def concatenate_along_computed_axis(x):
+    return np.sum(np.concatenate([x, x * x], axis=np.ndim(x) - 1) ** 2)
+
+
+def test_a_list_joined_along_a_computed_axis_is_refused_at_the_line():
+    with pytest.raises(TransformError) as err:
+        srcgrad.grad(concatenate_along_computed_axis)(M)
+    line = inspect.getsourcelines(concatenate_along_computed_axis)[1] + 1
+    assert f"{__file__}, line {line}" in str(err.value)
+    assert "needs its axis written as a number" in str(err.value)

@@ -54,7 +54,6 @@ __all__ = [
     "zeroed",
     "append_index",
     "atleast_p",
-    "split_axis",
     "gradient_along",
     "gradient_stencil",
     "gradient_adjoint",
@@ -509,14 +508,8 @@ defjvp(atleast_p,
        None)
 
 
-@reads_shape_of(0)
-def split_axis(x, kind):
-    """The axis ``np.hsplit`` (``"h"``), ``np.vsplit`` (``"v"``) or ``np.dsplit`` (``"d"``) splits ``x`` along."""
-    return {"h": 1 if ndim_of(x) > 1 else 0, "v": 0, "d": 2}[kind]
-
-
-defvjp(np.hsplit,  # g is a list: one cotangent per piece
-       lambda g, ans, x, indices_or_sections: concatenate_args(*g, axis=split_axis(x, "h")),
+defvjp(np.hsplit,  # g is a list: one cotangent per piece, joined back as np.hstack joins (an axis by rank)
+       lambda g, ans, x, indices_or_sections: np.hstack(g),
        None,
        multiple_outputs=True, backward_name="SplitBackward0", complex=True)
 defjvp(np.hsplit,

@@ -7,7 +7,7 @@ Guarantees (``Containers``, a mixin of ``Normalizer``):
   same layout on every path, and a key set on some paths only is refused where it is read;
 * a tuple grown inside a branch or loop (``t = t + (v,)``) is a list;
 * a list built in the function (``[a, b]``, a comprehension, appends) is a list variable: ``lst[i]`` is a
-  ``ListGet``, ``lst[i] = v`` a ``ListSet``; a comprehension is a ``for`` loop of appends; each
+  ``ListGet`` (so is ``tuple(lst)[i]``), ``lst[i] = v`` a ``ListSet``; a comprehension is a ``for`` loop of appends; each
   ``lst[i] op= v`` knows the items another name may see (``ListSet.shared``);
 * ``x[idx]`` of an array is the ``getitem`` primitive; an index that is not simple is computed into a variable
   first (slices as ``slice(...)``); ``np.r_[...]``/``np.c_[...]`` are concatenations; another object's ``[]``
@@ -463,6 +463,9 @@ class Containers:
     expr_GeneratorExp = expr_ListComp
 
     def expr_Subscript(self, e, ctx):
+        if not isinstance(e.slice, ast.Slice) and self.untupled(e.value, ctx) is not e.value:
+            # tuple(lst)[i] is lst[i] (a rule's VJP inlined in a gradient's code reads tuple(douts)[1])
+            e = ast.copy_location(ast.Subscript(value=e.value.args[0], slice=e.slice, ctx=e.ctx), e)
         if isinstance(e.value, (ast.Name, ast.Attribute)):
             obj = self.static_value(e.value, ctx)
             if obj is not NOT_STATIC and not isinstance(obj, LocalFunction):

@@ -253,6 +253,10 @@ class Expressions:
                 "an array the function creates)",
             )
         reducer = _list_reducer(callee)
+        if reducer is not None and e.args:  # np.hstack(tuple(lst)) is np.hstack(lst): the items read at once
+            e = ast.copy_location(
+                ast.Call(func=e.func, args=[self.untupled(e.args[0], ctx), *e.args[1:]], keywords=e.keywords), e
+            )
         plain = reducer is None and not (inlinable(callee) and get_rule(callee) is None)
 
         def argument(a):
