@@ -240,3 +240,30 @@ def test_a_string_argument_the_function_rebinds_is_not_written_in():
 
     for mode, slope in (("double", 2.0), ("triple", 3.0)):
         assert srcgrad.grad(f)(1.5, mode) == pytest.approx(slope)
+
+
+def _ragged_loss(lst):
+    return np.sum(np.sin(lst[0])) + np.sum(np.cos(lst[1]))
+
+
+DF_RAGGED = srcgrad.grad(_ragged_loss)
+
+
+def _calls_the_ragged_gradient(lst, u):
+    return DF_RAGGED(lst, dout=u)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="compiler (api.py, inlining a GradFunction): the gradient with respect to a list of arrays of several "
+    "shapes is refused when called (TransformError naming the argument), but a JVP of a function calling it "
+    "inlines its general code, whose np.zeros_like(lst) of the ragged list raises numpy's ValueError "
+    "('inhomogeneous shape') from the generated code instead of that refusal",
+)
+def test_a_jvp_through_the_gradient_of_a_ragged_list_is_refused():
+    ragged = [np.ones(3), np.ones(2)]
+    with pytest.raises(TransformError, match="several shapes"):
+        DF_RAGGED(ragged)
+    with pytest.raises(TransformError, match="several shapes"):
+        srcgrad.jvp(_calls_the_ragged_gradient, wrt=0)(ragged, 1.0, [np.ones(3), np.ones(2)])
