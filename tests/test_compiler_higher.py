@@ -362,14 +362,15 @@ def test_a_function_calling_hvp_hessian_or_jacobian_is_refused_at_its_line(tool,
         assert f"{module.__file__}, line 5" in message and "no derivative rule" not in message, message
 
 
-def test_making_a_gradient_inside_a_differentiated_function_is_refused_at_its_line(tmp_path):
-    """It was an error inside srcgrad's own api.py (its grad inlined as if user code)."""
+def test_making_a_hessian_inside_a_differentiated_function_is_refused_at_its_line(tmp_path):
+    """It was an error inside srcgrad's own api.py (its tools inlined as if user code). (srcgrad.grad(f)(x) made
+    there is differentiated: tests/test_compiler_grad_inside.py.)"""
     module = _module_function(
-        tmp_path, "def uses(x):\n    return np.sum(srcgrad.grad(F)(x))\n", srcgrad=srcgrad, F=cubic_sin
+        tmp_path, "def uses(x):\n    return np.sum(srcgrad.hessian(F)(x))\n", srcgrad=srcgrad, F=cubic_sin
     )
     x = np.array([0.3, -0.5])
     for differentiate in (lambda: srcgrad.grad(module.uses)(x), lambda: srcgrad.jvp(module.uses)(x, np.ones(2))):
-        with pytest.raises(TransformError, match=r"srcgrad\.grad is called inside the function") as info:
+        with pytest.raises(TransformError, match=r"srcgrad\.hessian is called inside the function") as info:
             differentiate()
         assert f"{module.__file__}, line 5" in str(info.value)
 

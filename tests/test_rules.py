@@ -44,7 +44,15 @@ from srcgrad.rules.reductions import others_product
 from srcgrad.rules.recurrent import lstm_cell, lstm_layer
 from srcgrad.rules.pooling import max_tiles, max_tiles_choice, max_tiles_grad, max_tiles_pick
 from srcgrad.rules.scipy_rules import is_scipy_rule
-from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
+from srcgrad.rules.shape import (
+    astype,
+    atleast_p,
+    concatenate_args,
+    gradient_along,
+    joined_rows,
+    split_tuple,
+    stack_args,
+)
 
 # ---------------------------------------------------------------- finite differences
 EPS = 1e-6
@@ -779,6 +787,12 @@ case(stacked_piece, U(3, 4), [U(4), U(2, 4)], 0, "vstack", wrt=(0,), id="stacked
 case(stacked_piece, U(3, 3), [U(3), U(3, 2)], 0, "column_stack", wrt=(0,), id="stacked_piece-column_stack")
 case(stacked_piece, U(1, 3, 2), [U(3), U(3)], 1, "dstack", wrt=(0,), id="stacked_piece-dstack")
 case(stacked_place, U(3, 5), (3, 7), [U(3, 2), U(3, 5)], 1, "hstack", wrt=(0,), id="stacked_place-hstack")
+# the rows of one value (a list or tuple argument of arrays of one shape) joined: how and axis only place them
+case(joined_rows, U(3, 2, 4), "concatenate", 1, wrt=(0,), id="joined_rows-concatenate")
+case(joined_rows, U(2, 3), "stack", -1, wrt=(0,), id="joined_rows-stack-last")
+case(joined_rows, U(3, 4), "column_stack", None, wrt=(0,), id="joined_rows-column_stack")
+case(joined_rows, U(2, 2, 3), "dstack", None, wrt=(0,), id="joined_rows-dstack")
+case(joined_rows, U(3, 2), "hstack", None, wrt=(0,), id="joined_rows-hstack")
 case(stacked_place, U(4), (3, 4), [U(4), U(2, 4)], 0, "vstack", wrt=(0,), id="stacked_place-vstack-vector")
 # einsum's VJP as a primitive (differentiated again by a second derivative): multilinear in g and the others
 case(einsum_cotangent, U(3, 2), "ij,jk->ik", 0, U(3, 4), U(4, 2), id="einsum_cotangent-matmul")

@@ -33,7 +33,15 @@ from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.indexing import index_add, index_update
 from srcgrad.rules.linalg import svd_p, svdvals_p
 from srcgrad.rules.reductions import others_product
-from srcgrad.rules.shape import astype, atleast_p, concatenate_args, gradient_along, split_tuple, stack_args
+from srcgrad.rules.shape import (
+    astype,
+    atleast_p,
+    concatenate_args,
+    gradient_along,
+    joined_rows,
+    split_tuple,
+    stack_args,
+)
 from test_rules import CASES as REAL_CASES
 from test_rules import Case, _library_rules, diff_args
 
@@ -277,6 +285,7 @@ case(real_like, C(3, 2), C(3, 2), id="real_like-of-a-complex-input")
 case(real_like, C(3, 2), R(3, 2), id="real_like-of-a-real-input")
 case(match_shape, C(1, 4), C(3, 4))
 case(stacked_piece, C(3, 7), [C(3, 2), C(3, 5)], 1, "hstack", wrt=(0,))
+case(joined_rows, C(3, 2, 4), "concatenate", 1, wrt=(0,))
 case(stacked_place, C(3, 5), (3, 7), [C(3, 2), C(3, 5)], 1, "hstack", wrt=(0,))
 
 

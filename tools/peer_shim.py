@@ -30,6 +30,7 @@ import numbers
 import os
 import sys
 import tempfile
+import types
 import warnings
 
 import numpy as np
@@ -1018,6 +1019,34 @@ def jacobian(fun, argnum=0):
 
 def deriv(fun, argnum=0):
     return Derived("deriv", fun, argnum)
+
+
+def _positional_count(fun):
+    """How many positional parameters ``fun`` (a function, or a derivative built from one) takes."""
+    import inspect
+
+    if isinstance(fun, Derived):
+        return _positional_count(fun.fun)
+    params = inspect.signature(fun).parameters.values()
+    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _static_builder(kind):
+    """What the compiler reads for ``grad(fun)`` written inside a function it differentiates (static mode): the
+    builder's ``__srcgrad_transformation__`` (see srcgrad/compiler/normalize/makers.py)."""
+
+    def build(fun, argnum=0):
+        if kind == "grad" and isinstance(fun, types.FunctionType):
+            return srcgrad.grad(fun, wrt=_wrt(_argnums(argnum)))  # (keyword-only closure values pass through)
+        if kind == "jacobian":
+            raise TypeError("the shim's Jacobian has no static form before an example call")
+        return Derived(kind, fun, argnum).static_callable(_positional_count(fun), {})
+
+    return build
+
+
+for _builder in (grad, elementwise_grad, value_and_grad, jacobian, deriv):
+    _builder.__srcgrad_transformation__ = _static_builder(_builder.__name__)
 
 
 def hessian(fun, argnum=0):

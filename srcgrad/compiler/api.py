@@ -174,6 +174,7 @@ def transform(
     fence.check(parsed)
     refuse_ragged(parsed, [p for p in wrt_names if p in ragged_params])
     namer = Namer()
+    namer.reserve("dout")  # the cotangent's keyword: code inlined from a gradient keeps its own `dout` apart
     ns = Namespace(namer)
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
     normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys, static_args, text_params=text_params)
@@ -195,7 +196,7 @@ def transform(
     act.tree_dicts = inner | (act.dicts & set(nested_dict_params))
     activity.check_tree_reads(normal, act, [p for p in wrt_names if p in nested_dict_params])
     _debug("activity", lambda: f"active: {sorted(act.active)}\nscalar: {sorted(act.scalar)}")
-    dout_name = namer.fresh("dout")  # `dout_2` when the user's code has a `dout` of its own
+    dout_name = namer.fresh("dout") if namer.is_user("dout") else "dout"  # `dout_2` when the user has a `dout`
     fdef = reverse_pass.reverse(
         normal,
         act,
@@ -226,6 +227,7 @@ def transform(
     spec = Compiled(compiled_fn, text, collect_deps(scopes))
     spec.scalar_out = scalar_out
     spec.dout_name = dout_name
+    compiled_fn.cotangent_keyword = dout_name  # what a call's dout= is, read by a function calling this code
     spec.inplace = aliasing.writes_in_place(normal)
     return spec
 

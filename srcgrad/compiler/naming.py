@@ -54,6 +54,10 @@ class Namer:
                 return stem
         return base
 
+    def is_user(self, name):
+        """True when ``name`` is the user's own (``reserve_user``)."""
+        return name in self._user
+
     def taken(self, name):
         """True when ``name`` is in use."""
         return name in self._taken

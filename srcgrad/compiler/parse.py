@@ -386,7 +386,8 @@ def _find_def(tree, fn, code):
         ]
         if not lambdas:
             return None
-        lam = lambdas[0]
+        on_its_line = [n for n in lambdas if n.lineno == code.co_firstlineno]
+        lam = (on_its_line or lambdas)[0]
         node = ast.FunctionDef(
             name="lambda_",
             args=lam.args,

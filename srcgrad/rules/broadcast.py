@@ -10,9 +10,14 @@ __all__ = ["unbroadcast", "shape_of"]
 
 
 def shape_of(x):
-    """The numpy shape of an array, a Tensor, or a Python scalar (``()``)."""
+    """The numpy shape of an array, a Tensor, a Python scalar (``()``), or a list or tuple of numbers (or of
+    items of one shape: a list argument, which generated code keeps as it was given)."""
     shape = getattr(x, "shape", None)
-    return () if shape is None else tuple(shape)
+    if shape is not None:
+        return tuple(shape)
+    if isinstance(x, (list, tuple)):
+        return (len(x),) + (shape_of(x[0]) if x else ())
+    return ()
 
 
 def unbroadcast(g, shape):

@@ -8,6 +8,10 @@ tuple:
 * ``concatenate_args(*arrays, axis=0)`` -- ``np.concatenate``/``np.concat``,
   ``np.hstack``, ``np.vstack``, ``np.column_stack``.
 * ``stack_args(*arrays, axis=0)`` -- ``np.stack``.
+* ``joined_rows(x, how, axis)`` -- any of those of one value holding arrays of
+  one shape (a list or tuple argument, which the compiler keeps as one array):
+  its rows are joined; linear, its VJP puts each element of the cotangent back
+  where it came from (``joined_order``).
 * ``split_tuple(x, indices_or_sections, axis=0)`` -- ``np.split``,
   ``np.array_split``; returns a tuple (a multiple-output primitive, see the
   contract in ``srcgrad.rules``).
@@ -32,6 +36,8 @@ from .registry import defalias, defjvp, defvjp, primitive
 __all__ = [
     "concatenate_args",
     "stack_args",
+    "joined_rows",
+    "joined_order",
     "split_tuple",
     "astype",
     "astype_vjp",
@@ -71,6 +77,40 @@ def concatenate_args(*arrays, axis=0):
 def stack_args(*arrays, axis=0):
     """``np.stack(arrays, axis)`` with one array per positional argument."""
     return np.stack(arrays, axis=axis)
+
+
+_JOINS = {"stack", "concatenate", "hstack", "vstack", "column_stack", "dstack"}
+
+
+@primitive
+def joined_rows(x, how, axis):
+    """``np.<how>(list(x), axis)``: the rows of ``x`` joined by ``np.stack``, ``np.concatenate`` (``axis``),
+    ``np.hstack``, ``np.vstack``, ``np.column_stack`` or ``np.dstack`` (``axis`` ``None``).
+
+    Args:
+        x: an array, or a list or tuple of arrays (its rows).
+        how: the numpy function's name.
+        axis: the axis of ``np.stack``/``np.concatenate`` (``None`` there flattens, as in numpy); ``None`` else.
+
+    Returns:
+        What numpy returns for the list of ``x``'s rows.
+    """
+    if how not in _JOINS:
+        raise ValueError(f"joined_rows joins with one of {sorted(_JOINS)}, not {how!r}")
+    rows = list(x) if isinstance(x, (list, tuple)) else list(np.asarray(x))  # (a tangent may be ragged)
+    if how in ("stack", "concatenate"):
+        return getattr(np, how)(rows, axis=axis)
+    return getattr(np, how)(rows)
+
+
+@reads_shape_of(0)
+def joined_order(x, how, axis):
+    """Where each element of ``x`` went in ``joined_rows(x, how, axis)``: the flat positions, in ``x``'s order
+    (joining moves elements without changing or repeating them)."""
+    if isinstance(x, (list, tuple)) and any(shape_of(row) != shape_of(x[0]) for row in x):
+        raise ValueError("joined_rows' VJP takes rows of one shape (a gradient of rows of several is refused)")
+    places = joined_rows(np.arange(int(np.prod(shape_of(x)))).reshape(shape_of(x)), how, axis)
+    return np.argsort(np.reshape(places, -1), kind="stable")
 
 
 @primitive
@@ -458,6 +498,14 @@ defvjp(stack_args,
        variadic=True, backward_name="StackBackward0", vjp_all=stack_vjp_all, complex=True)
 defjvp(stack_args,
        lambda t, ans, *xs, axis=0, argnum: np.pad(np.expand_dims(t, axis), stack_pad(xs, argnum, axis)))
+
+defvjp(joined_rows,  # each element of g goes back to its place in x
+       lambda g, ans, x, how, axis: np.reshape(np.reshape(g, -1)[joined_order(x, how, axis)], shape_of(x)),
+       None, None,
+       backward_name="JoinedRowsBackward0", complex=True)
+defjvp(joined_rows,
+       lambda t, ans, x, how, axis: joined_rows(t, how, axis),
+       None, None)
 
 defvjp(split_tuple,  # g is a tuple: one cotangent per piece
        lambda g, ans, x, indices_or_sections, axis=0: concatenate_args(*g, axis=axis),

@@ -26,8 +26,9 @@ with these guarantees:
 The lowering is split by the constructs it lowers, one mixin per module, combined in ``Normalizer``:
 ``statements`` (assignments, augmented assignments, expression statements), ``expressions`` (operators,
 attributes, methods and calls), ``containers`` (tuples and dicts kept at compile time, lists, indexing),
-``control`` (branches, loops, jumps, returns), ``spread`` (``f(*seq)``, ``tuple(seq)``) and ``inlining`` (the
-user's own functions); ``core`` holds what they all use. Each module's docstring states what its part guarantees.
+``control`` (branches, loops, jumps, returns), ``spread`` (``f(*seq)``, ``tuple(seq)``), ``inlining`` (the
+user's own functions) and ``makers`` (``srcgrad.grad(f)(x)`` written inside the function); ``core`` holds what
+they all use. Each module's docstring states what its part guarantees.
 """
 
 import ast
@@ -51,13 +52,14 @@ from .control import ControlFlow, mark_breaks
 from .core import Core, Ctx, DictLiteral, StaticDict, local_names
 from .expressions import Expressions
 from .inlining import Inlining
+from .makers import Makers
 from .spread import Spreading
 from .statements import Statements
 
 __all__ = ["normalize"]
 
 
-class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, Inlining, Core):
+class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, Inlining, Makers, Core):
     """Flattens one function (and what it inlines) into ``ir`` statements.
 
     Args:

@@ -409,6 +409,8 @@ class ControlFlow:
                 isinstance(branch, ast.Name) and isinstance(self.static.get(ctx.rename.get(branch.id)), StaticDict)
             ):
                 raise ctx.error(e, "a conditional expression that chooses a dict is not supported; use an if statement")
+        if self.shape_expression(e, ctx):  # (-1, 1) if np.ndim(x) < 2 else np.shape(x): a shape, chosen as it runs
+            return self.nondiff(e, ctx)
         result = self.temp("t")
         cond = self.temp("cond")
         self.assign(cond, self.nondiff(e.test, ctx), e, ctx)

@@ -410,6 +410,25 @@ class Core:
             return node.value
         return NOT_STATIC
 
+    def shape_expression(self, node, ctx):
+        """True for an expression that computes a shape, which has no derivative: a tuple of constants,
+        ``np.shape(x)`` or ``x.shape`` (indexed or sliced), ``+`` of those, or a choice between them
+        (``(-1,) + np.shape(x)[1:]``, ``(-1, 1) if np.ndim(x) < 2 else np.shape(x)``: np.r_ and np.c_ as
+        generated code spells them)."""
+        if isinstance(node, ast.Tuple):
+            return all(_int_literal(e) for e in node.elts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self.shape_expression(node.left, ctx) and self.shape_expression(node.right, ctx)
+        if isinstance(node, ast.IfExp):
+            return self.shape_expression(node.body, ctx) and self.shape_expression(node.orelse, ctx)
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Attribute) and node.attr == "shape":
+            return self.static_value(node, ctx) is NOT_STATIC  # x.shape of a local value
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            return self.static_value(node.func, ctx) is np.shape
+        return False
+
     def static_callee(self, func, ctx):
         value = self.static_value(func, ctx)
         if value is NOT_STATIC:
@@ -421,11 +440,12 @@ class Core:
         return value
 
 
-_MAKER_NAMES = {"grad", "jvp", "value_and_grad", "source", "hvp", "hessian", "jacobian"}
+_MAKER_NAMES = {"source", "hvp", "hessian", "jacobian"}
 
 
 def refuse_maker(callee, node, ctx):
-    """Refuse a call of the compiler's own transformations (``srcgrad.grad``, ...) in the function it differentiates.
+    """Refuse a call of the compiler's tools whose results it does not differentiate (``srcgrad.hessian``, ...)
+    made in the function it differentiates. (``srcgrad.grad(f)(x)`` there is made while compiling: ``makers``.)
 
     Raises:
         TransformError: at ``node``'s line when ``callee`` is one of them (it would otherwise be read as user code).
@@ -438,10 +458,17 @@ def refuse_maker(callee, node, ctx):
     if callee.__name__ in _MAKER_NAMES:
         raise ctx.error(
             node,
-            f"srcgrad.{callee.__name__} is called inside the function being differentiated: make it once outside "
-            f"(df = srcgrad.{callee.__name__}(f) at module level) and call that here; a call of srcgrad.grad(f) or "
-            "srcgrad.jvp(f) made outside is differentiated",
+            f"srcgrad.{callee.__name__} is called inside the function being differentiated: the compiler does not "
+            "differentiate its result; srcgrad.grad(f)(x), srcgrad.jvp(f)(x, t) and srcgrad.value_and_grad(f)(x) "
+            "are differentiated (there, or made once outside), and so is srcgrad.grad(srcgrad.grad(f))",
         )
+
+
+def _int_literal(node):
+    """True for ``3`` or ``-1`` written in the source."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
 
 
 class _NotStatic:

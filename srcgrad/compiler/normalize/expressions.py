@@ -142,6 +142,12 @@ class Expressions:
             k = self.static_int(e, ctx)
             if k is not None:  # index arithmetic of a rule-table helper (argnum - 1): done while compiling
                 return Const(ast.Constant(value=k))
+        if (
+            isinstance(e.op, ast.Add)
+            and (isinstance(e.left, ast.Tuple) or isinstance(e.right, ast.Tuple))
+            and self.shape_expression(e, ctx)
+        ):
+            return self.nondiff(e, ctx)  # (-1,) + np.shape(x)[1:]: shape arithmetic
         left = self.expr(e.left, ctx)
         right = self.expr(e.right, ctx)
         if isinstance(left, tuple) and isinstance(right, tuple) and isinstance(e.op, ast.Add):
@@ -190,7 +196,11 @@ class Expressions:
         # Methods of local values: x.sum(axis=0) -> np.sum(x, axis=0)
         if isinstance(func, ast.Attribute) and self.static_value(func, ctx) is NOT_STATIC:
             return self.method_call(e, ctx)
-        callee = spread_callee or self.static_callee(func, ctx)
+        made = self.made_callee(func, ctx) if isinstance(func, ast.Call) and spread_callee is None else None
+        if made is not None:  # srcgrad.grad(f)(x): the derivative, made while compiling
+            callee, made_kwargs = made
+        else:
+            callee, made_kwargs = spread_callee or self.static_callee(func, ctx), {}
         if isinstance(callee, LocalFunction):
             return self.inline(callee, e, ctx)
         refuse_maker(callee, e, ctx)
@@ -208,6 +218,18 @@ class Expressions:
             except TransformError as err:  # said at the user's line
                 raise ctx.error(e, err.message) from None
             self.deps.append(Dependencies(deps))
+            keyword = getattr(callee, "cotangent_keyword", "dout")
+            if keyword != "dout":  # the user's function has a `dout` of its own: the code's keyword is dout_2
+                e = ast.copy_location(
+                    ast.Call(
+                        func=e.func,
+                        args=e.args,
+                        keywords=[
+                            ast.keyword(arg=keyword if k.arg == "dout" else k.arg, value=k.value) for k in e.keywords
+                        ],
+                    ),
+                    e,
+                )
         if (
             callee is len
             and len(e.args) == 1
@@ -252,6 +274,9 @@ class Expressions:
                 "compute the new value instead (y = np.where(mask, v, y), index assignment into "
                 "an array the function creates)",
             )
+        joined = self.joined_rows_of_a_sequence(callee, e, ctx)
+        if joined is not None:
+            return joined
         reducer = _list_reducer(callee)
         if reducer is not None and e.args:  # np.hstack(tuple(lst)) is np.hstack(lst): the items read at once
             e = ast.copy_location(
@@ -282,6 +307,10 @@ class Expressions:
             kept = self.tuple_kept(e.args[0], args[0])
             if kept is not None:
                 return kept
+        for k, v in made_kwargs.items():
+            if k in kwargs:
+                raise ctx.error(e, f"the keyword argument '{k}' names a variable the differentiated function reads")
+            kwargs[k] = v
         if reducer is not None and args and isinstance(args[0], tuple):
             args[0] = self.atom(ListNew(list(args[0])), e, ctx)
         if reducer is not None and args and isinstance(args[0], Var) and args[0].name in self.lists:
@@ -340,7 +369,10 @@ class Expressions:
             # Python's sum over an array (or a list argument) adds its rows: np.sum(x, axis=0)
             return self.call_prim(np.sum, args, {"axis": Const(ast.Constant(value=0))}, e, ctx)
         if reducer is not None and args and isinstance(args[0], Var) and args[0].name not in self.lists:
-            # np.concatenate(xs) of an argument or an array: no rule takes it whole (refused where it matters)
+            joined = self.joined_rows_call(callee, args, kwargs, e, ctx)
+            if joined is not None:
+                return joined
+            # np.array(xs, dtype=int) of an argument or an array: no rule takes it whole (refused where it matters)
             spelled, name = (ast.unparse(e.args[0]) if e.args else "..."), ast.unparse(func)
             node, reads = self.rewrite(e, ctx)
             return NonDiff(
@@ -443,6 +475,16 @@ class Expressions:
     def inline_derivative(self, derivative, fn, e, ctx, args, kwargs):
         """Inline ``fn``, the generated code of the ``GradFunction``/``JVPFunction`` ``derivative``; a refusal met
         inside it (in that code, or in a rule it reads) is said at the user's line, naming where it arose."""
+        for a in list(args) + list(kwargs.values()):
+            if isinstance(a, (StaticDict, DictLiteral)) or (isinstance(a, Var) and a.name in self.dict_keys):
+                # (the code read here is the general specialisation, made for arrays and numbers: it would index
+                # the dict's gradient as an array)
+                raise ctx.error(
+                    e,
+                    f"{derivative!r} is given a dict here: a function calling a compiled gradient or JVP is "
+                    "differentiated for array and number arguments only; pass the dict's arrays as arguments, "
+                    "or use dynamic mode (Tensors, create_graph=True)",
+                )
         try:
             return self.inline(fn, e, ctx, args=args, kwargs=kwargs)
         except TransformError as err:
@@ -698,6 +740,50 @@ class Expressions:
         args = [self.pack(a, e, ctx) for a in args]  # x.max(axis=(0, 1)), as np.max(x, axis=(0, 1))
         kwargs = {k: self.pack(a, e, ctx) for k, a in kwargs.items()}
         return self.call_prim(fn, [recv] + args, kwargs, e, ctx)
+
+    def joined_rows_of_a_sequence(self, callee, e, ctx):
+        """``joined_rows(seq, how, axis)`` of a tuple or list (generated code read again, its argument now built
+        in the function): the numpy function ``how`` of it, as a list is joined (``None`` for any other call)."""
+        from ...rules.shape import joined_rows
+
+        if callee is not joined_rows or len(e.args) != 3 or e.keywords:
+            return None
+        how, axis = self.static_value(e.args[1], ctx), self.static_value(e.args[2], ctx)
+        seq = e.args[0]
+        if not (
+            isinstance(seq, (ast.Tuple, ast.List))
+            or (
+                isinstance(seq, ast.Name)
+                and (ctx.rename.get(seq.id) in self.static or ctx.rename.get(seq.id) in self.lists)
+            )
+        ):
+            return None
+        keywords = [ast.keyword(arg="axis", value=ast.Constant(value=axis))] if how in ("stack", "concatenate") else []
+        call = ast.Call(func=self.const_node(getattr(np, how), how), args=[seq], keywords=keywords)
+        return self.value(ast.copy_location(call, e), ctx)
+
+    def joined_rows_call(self, callee, args, kwargs, e, ctx):
+        """``np.concatenate(xs, axis=k)`` (or np.stack, hstack, vstack, column_stack, dstack) of a value, not a list
+        built in the function (a list or tuple argument of arrays of one shape, or an array): ``joined_rows``, its
+        rows joined; ``None`` for a call it does not fit (refused where a derivative would flow)."""
+        from ...rules.shape import joined_rows
+
+        how = getattr(callee, "__name__", None)
+        if callee not in (np.stack, np.concatenate, np.hstack, np.vstack, np.column_stack, np.dstack):
+            return None
+        if how in ("stack", "concatenate"):
+            if len(args) == 2 and "axis" not in kwargs:
+                kwargs = {"axis": args[1]}
+            elif len(args) != 1 or set(kwargs) - {"axis"}:
+                return None
+            axis = kwargs.get("axis", Const(ast.Constant(value=0)))
+            if not isinstance(axis, Const):
+                return None
+        elif len(args) != 1 or kwargs:
+            return None
+        else:
+            axis = Const(ast.Constant(value=None))
+        return self.call_prim(joined_rows, [args[0], Const(ast.Constant(value=how)), axis], {}, e, ctx)
 
     def call_prim(self, fn, args, kwargs, node, ctx, style="call", op=None, func_name=None):
         """The right-hand side for calling primitive ``fn`` (or no-derivative / opaque when it has no rule)."""

@@ -189,8 +189,30 @@ class Inlining:
         The enclosing function's locals it reads become keyword arguments
         (``fact(x, n - 1, w=w)``), so gradients reach them too.
         """
-        node, dctx = callee.node, callee.ctx
+        node = callee.node
         name = node.name if isinstance(node, ast.FunctionDef) else getattr(e.func, "id", "lambda_")
+        fn, extras = self.lift_local(callee, name, e, ctx, f"the recursive nested function {name}")
+        return UserCall(fn, self.const_node(fn, name), args, {**kwargs, **extras})
+
+    def lift_local(self, callee, name, e, ctx, what):
+        """The nested function ``callee`` lifted to a function of its own (``parse.lift_function``).
+
+        Args:
+            callee: the ``LocalFunction``.
+            name: the name it calls itself by.
+            e: the call (for messages).
+            ctx: where the call is.
+            what: how messages name it.
+
+        Returns:
+            ``(function, extras)``: the lifted function and ``{name: atom}`` for the enclosing function's locals it
+            reads, which its calls pass by keyword.
+
+        Raises:
+            TransformError: it calls another nested function, reads a tuple, list or dict of the enclosing
+                function, or writes into one of its locals.
+        """
+        node, dctx = callee.node, callee.ctx
         selves = {n for n, f in dctx.local_funcs.items() if f.node is node} | {name}
         extras, values = {}, {}
         for n in free_names(node):
@@ -199,15 +221,15 @@ class Inlining:
             if n in dctx.local_funcs:
                 raise ctx.error(
                     e,
-                    f"the recursive nested function {name} calls the nested function {n}: define them at module level",
+                    f"{what} calls the nested function {n}: define them at module level",
                 )
             if n in dctx.rename:
                 v = self.expr_Name(ast.Name(id=n, ctx=ast.Load()), dctx)
                 if not isinstance(v, (Var, Const)) or (isinstance(v, Var) and v.name in self.lists):
                     raise ctx.error(
                         e,
-                        f"the recursive nested function {name} reads '{n}', a tuple, list or "
-                        "dict of the enclosing function, which its recursive calls cannot pass on: "
+                        f"{what} reads '{n}', a tuple, list or dict of the enclosing "
+                        "function, which its calls cannot pass on: "
                         "pass the items it needs as arguments",
                     )
                 extras[n] = v
@@ -222,7 +244,7 @@ class Inlining:
             if isinstance(base, ast.Name) and base.id in extras and base is not sub:
                 raise ctx.error(
                     sub,
-                    f"the recursive nested function {name} writes into '{base.id}' of the "
+                    f"{what} writes into '{base.id}' of the "
                     "enclosing function: pass it as an argument and return the new value",
                 )
         lifted = self.__dict__.setdefault("_lifted", {})
@@ -239,7 +261,7 @@ class Inlining:
                 module=getattr(outer, "__module__", None),
                 qualname=f"{getattr(outer, '__qualname__', '')}.<locals>.{name}",
             )
-        return UserCall(fn, self.const_node(fn, name), args, {**kwargs, **extras})
+        return fn, extras
 
     def no_containers(self, args, kwargs, e, ctx):
         """A recursive call is made at run time: it cannot take a tuple, dict or list the compiler keeps."""
