@@ -33,6 +33,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -196,12 +197,21 @@ def prepare_autograd(src_tests, run_dir, files=None):
 def run_pytest(run_dir, files, mode, cache, verbose=False):
     """Run the rewritten files in ``mode``; returns ``{nodeid: record}``."""
     # each run its own results file: several runs may share one cache
-    out = os.path.join(tempfile.mkdtemp(prefix=f"results-{mode}-", dir=cache), "results.json")
+    results_dir = tempfile.mkdtemp(prefix=f"results-{mode}-", dir=cache)
+    gen_dir = tempfile.mkdtemp(prefix=f"gen-{mode}-", dir=cache)
+    try:
+        return _run_pytest(run_dir, files, mode, os.path.join(results_dir, "results.json"), gen_dir, verbose)
+    finally:  # the run's own folders go: only the sdist and its copy stay in the cache
+        shutil.rmtree(results_dir, ignore_errors=True)
+        shutil.rmtree(gen_dir, ignore_errors=True)
+
+
+def _run_pytest(run_dir, files, mode, out, gen_dir, verbose):
     env = dict(os.environ)
     env.update(
         SRCGRAD_PEER_MODE=mode,
         SRCGRAD_PEER_RESULTS=out,
-        SRCGRAD_PEER_GEN=tempfile.mkdtemp(prefix=f"gen-{mode}-", dir=cache),
+        SRCGRAD_PEER_GEN=gen_dir,
         PYTHONPATH=os.pathsep.join([TOOLS, run_dir, env.get("PYTHONPATH", "")]),
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -502,10 +512,12 @@ for name, fn in vars(m).items():
 json.dump(results, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 """
     out = os.path.join(cache, f"tangent-{mode}.json")
-    env = dict(
-        os.environ, SRCGRAD_PEER_MODE=mode, SRCGRAD_PEER_GEN=tempfile.mkdtemp(prefix=f"gen-tangent-{mode}-", dir=cache)
-    )
-    proc = subprocess.run([sys.executable, "-c", code, out], env=env, capture_output=True, text=True)
+    gen_dir = tempfile.mkdtemp(prefix=f"gen-tangent-{mode}-", dir=cache)
+    env = dict(os.environ, SRCGRAD_PEER_MODE=mode, SRCGRAD_PEER_GEN=gen_dir)
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, out], env=env, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(gen_dir, ignore_errors=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(4)
