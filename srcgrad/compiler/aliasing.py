@@ -26,6 +26,8 @@ changed in place, so writes to them are not checked.
 """
 
 import ast
+import linecache
+import re
 
 import numpy as np
 
@@ -55,6 +57,7 @@ from .ir import (
 )
 from .memory import makes_new_array
 from .parse import error_at
+from .tracebacks import user_origin
 
 __all__ = ["check", "writes_in_place"]
 
@@ -176,7 +179,47 @@ class _Where:
         return f"the value computed at line {lineno}" if lineno else "a value computed earlier"
 
     def refuse(self, message, hint):
+        second = self._second_order()
+        if second is not None:
+            message, hint = second
         raise error_at(self.fn.filename, self.fn.lines, self.stmt.lineno, message, hint=hint)
+
+    def _second_order(self):
+        """The refusal in the user's terms when the write is one of a generated gradient's (a gradient
+        differentiated again): ``(message, hint)``, or None for a write of the user's own code."""
+        target = self.stmt.target
+        if self.fn.filename.startswith("<srcgrad:"):  # hessian, hvp, jacobian: this function is the gradient
+            origin, called = user_origin(self.fn.filename, self.stmt.lineno), False
+        elif target in self.fn.generated:  # a gradient called by the user's function, inlined here
+            origin, called = _write_in(self.fn.generated[target], self.shown(target)), True
+        else:
+            return None
+        name, shown = _q(self.shown(target)), self.shown(target)
+        if origin is None:
+            where = ""
+        else:
+            filename, line, _, text = origin
+            code = f" ({text})" if text else ""
+            where = f" at line {line}{code}" if not called else f" at {filename}, line {line}{code}"
+        write = f"the in-place write into {name}{where}"
+        head = f"the gradient called here makes {write}, which" if called else f"{write}"
+        return (
+            f"{head} is not supported at second order (hessian, hvp, jacobian, or srcgrad.grad of a function "
+            "calling a gradient): the gradient srcgrad generates reads values of that array around the write, "
+            "and differentiating it again computes the write out of place",
+            f"Write the new value out of place in the function being differentiated (for {shown}[i] = v: "
+            f"{shown} = np.where(np.arange(len({shown})) == i, v, {shown}), or np.concatenate the pieces), or use "
+            "dynamic mode (Tensors, create_graph=True)",
+        )
+
+
+def _write_in(filename, name):
+    """The user's origin (see ``user_origin``) of the first in-place write into ``name`` in generated code."""
+    pattern = re.compile(rf"^\s*{re.escape(name)}(\[.*\] | (?:[-+*/@%&|^]|//|\*\*))= ")
+    for k, line in enumerate(linecache.getlines(filename), start=1):
+        if pattern.match(line):
+            return user_origin(filename, k)
+    return None
 
 
 def _walk(stmts):

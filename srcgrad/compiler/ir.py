@@ -292,6 +292,8 @@ class NormalFunction:
             helper's locals renamed apart, ``d_b`` for ``d['b']``), for messages; temporaries have none.
         owned_params: parameters the function writes into (``x[0] = v``); the body starts with
             ``x = np.copy(x)`` for each, so the writes never reach the caller's array and may run in place.
+        generated: ``{variable: generated file}`` for the variables of a compiled gradient's code inlined here
+            (a function calling ``srcgrad.grad(f)``), so refusals there can name the user's line of ``f``.
     """
 
     name: str
@@ -303,6 +305,7 @@ class NormalFunction:
     bookkeeping: set = field(default_factory=set)
     display: dict = field(default_factory=dict)
     owned_params: set = field(default_factory=set)
+    generated: dict = field(default_factory=dict)
 
 
 def clone(node):

@@ -116,7 +116,16 @@ class ParsedFunction:
 
 
 def error_at(filename, lines, lineno, message, hint=DOCS_HINT):
-    """A ``TransformError`` for ``filename`` line ``lineno`` showing that line."""
+    """A ``TransformError`` for ``filename`` line ``lineno`` showing that line.
+
+    A line of code srcgrad generated (a gradient differentiated again: ``hessian``, ``hvp``, ``jacobian``) is said
+    at the user's line it was generated from (its ``# line N:`` comment), in the user's file."""
+    from .tracebacks import user_origin
+
+    origin = user_origin(filename, lineno)
+    if origin is not None:
+        filename, lineno = origin[0], origin[1]
+        lines = linecache.getlines(filename)
     source_line = None
     if lineno and lines and 0 < lineno <= len(lines):
         source_line = lines[lineno - 1]

@@ -86,6 +86,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.written_into = set()
         self.plainly_rebound = set()  # top-level parameters given a new value outside any branch or loop
         self.copied_params = {}  # top-level parameter written into -> the line of its first write
+        self.generated = {}  # variable -> the file of the generated code (a gradient) it was inlined from
         self.display = {}  # variable -> the user's spelling (helper locals renamed apart, dict and tuple items)
         self.control_depth = 0
         self.range_targets = []  # the variables of the range loops being written (numbers: no assignment inside)
@@ -160,6 +161,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
             bookkeeping=self.bookkeeping,
             display=self.display,
             owned_params=set(self.copied_params),
+            generated=self.generated,
         )
 
     def copy_written_params(self, ctx):

@@ -112,6 +112,8 @@ class Inlining:
         rename = dict(base_rename)
         for n in names:
             rename[n] = self.renamed(n, self.namer.fresh(n))
+            if parsed.filename.startswith("<srcgrad:"):
+                self.generated[rename[n]] = parsed.filename
         same_file = parsed.filename == self.parsed.filename
         call_lineno = None if same_file else self.line(e, ctx)
         inner = Ctx(parsed, rename, scope, local_funcs, call_lineno=call_lineno, fdef=node)
