@@ -19,6 +19,7 @@ Output guarantees (a ``ParsedFunction``):
 import ast
 import builtins
 import copy
+import dis
 import inspect
 import linecache
 import symtable
@@ -395,8 +396,7 @@ def _find_def(tree, fn, code):
         ]
         if not lambdas:
             return None
-        on_its_line = [n for n in lambdas if n.lineno == code.co_firstlineno]
-        lam = (on_its_line or lambdas)[0]
+        lam = _which_lambda([n for n in lambdas if n.lineno == code.co_firstlineno] or lambdas, fn, code)
         node = ast.FunctionDef(
             name="lambda_",
             args=lam.args,
@@ -422,6 +422,62 @@ def _find_def(tree, fn, code):
         if min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno:
             return n
     return found[0] if found else None
+
+
+def _which_lambda(candidates, fn, code):
+    """The lambda among ``candidates`` (the lambdas on ``code``'s line taking its parameters) that ``code`` was
+    compiled from: each is compiled again and compared by its instructions (``_instructions``).
+
+    Raises:
+        TransformError: several different lambdas on the line match (or none does), so srcgrad cannot tell
+            which one ``fn`` is. Guessing would differentiate the wrong function.
+    """
+    if len(candidates) == 1:
+        return candidates[0]
+    wanted = _instructions(code)
+    matching = [lam for lam in candidates if _compiled_instructions(lam, code.co_filename) == wanted]
+    if matching and len({ast.dump(lam) for lam in matching}) == 1:
+        return matching[0]
+    raise TransformError(
+        f"{len(candidates)} lambdas on line {code.co_firstlineno} take the same parameters, and srcgrad cannot "
+        f"tell which one {fn.__qualname__} is",
+        filename=code.co_filename,
+        lineno=code.co_firstlineno,
+        hint="Give the function its own line (a def, or one lambda per line).",
+    )
+
+
+def _compiled_instructions(lam, filename):
+    """``_instructions`` of ``lam`` compiled on its own, or ``None`` when it does not compile alone."""
+    try:
+        module = compile(ast.fix_missing_locations(ast.Expression(body=copy.deepcopy(lam))), filename, "eval")
+    except (SyntaxError, ValueError):
+        return None
+    inner = [c for c in module.co_consts if hasattr(c, "co_code")]
+    return _instructions(inner[0]) if len(inner) == 1 else None
+
+
+_PROLOGUE = {"RESUME", "COPY_FREE_VARS", "MAKE_CELL", "NOP", "CACHE", "PRECALL", "PUSH_NULL", "EXTENDED_ARG"}
+
+
+def _instructions(code):
+    """What ``code`` does, independent of where it was compiled: its instructions with a name read or
+    written as the name alone (a closure's variable and a global compile to different loads), jumps without
+    their targets, nested code objects compared the same way."""
+    out = []
+    for ins in dis.get_instructions(code):
+        op = ins.opname
+        if op in _PROLOGUE:
+            continue
+        if hasattr(ins.argval, "co_code"):
+            out.append((op, tuple(_instructions(ins.argval))))
+        elif op.startswith(("LOAD_", "STORE_", "DELETE_")) and isinstance(ins.argval, (str, tuple)):
+            out.append((op.split("_")[0], ins.argval))
+        elif ins.opcode in dis.hasjrel or ins.opcode in dis.hasjabs:
+            out.append((op,))
+        else:
+            out.append((op, repr(ins.argval)))
+    return out
 
 
 def parse_expression(text):
