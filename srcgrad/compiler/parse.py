@@ -130,7 +130,9 @@ def error_at(filename, lines, lineno, message, hint=DOCS_HINT):
     source_line = None
     if lineno and lines and 0 < lineno <= len(lines):
         source_line = lines[lineno - 1]
-    return TransformError(message, filename=filename, lineno=lineno, source_line=source_line, hint=hint)
+    err = TransformError(message, filename=filename, lineno=lineno, source_line=source_line, hint=hint)
+    err.from_generated = origin is not None  # (a caller inlining the gradient says it at its own line too)
+    return err
 
 
 def _parse(text, mode="exec"):

@@ -488,7 +488,7 @@ class Expressions:
         try:
             return self.inline(fn, e, ctx, args=args, kwargs=kwargs)
         except TransformError as err:
-            if err.filename == ctx.parsed.filename:
+            if err.filename == ctx.parsed.filename and not getattr(err, "from_generated", False):
                 raise
             where = f"{err.filename}, line {err.lineno}" if err.lineno else err.filename
             code = f": {err.source_line.strip()}" if err.source_line else ""
