@@ -62,3 +62,11 @@ def test_lambdas_that_differ_only_in_defaults_are_refused_at_their_line():
     message = str(info.value)
     assert "test_compiler_lambdas_on_one_line.py" in message
     assert "lambdas on line" in message and "cannot tell which one" in message
+
+
+def test_a_lambda_in_a_line_that_does_not_parse_alone_is_refused_at_its_line():
+    for make in [lambda: srcgrad.grad(lambda z: np.sum(z**3))]:  # the `for` line does not parse without its body
+        with pytest.raises(TransformError) as info:
+            make()(X)
+    message = str(info.value)
+    assert "test_compiler_lambdas_on_one_line.py" in message and "do not parse" in message

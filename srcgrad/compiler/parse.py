@@ -218,7 +218,16 @@ def _parse_function(fn, code, source):
             # getsource of a lambda inside a call returns the whole line, which may not parse alone.
             if code.co_name != "<lambda>":
                 raise
-            tree = _parse_lambda_line(src, pad)
+            try:
+                tree = _parse_lambda_line(src, pad)
+            except SyntaxError:
+                raise TransformError(
+                    f"cannot read the text of {fn.__qualname__}: the lines around this lambda do not parse "
+                    "without the statement they belong to",
+                    filename=filename,
+                    lineno=code.co_firstlineno,
+                    hint="Give the function a line of its own (a def, or `name = lambda ...`).",
+                ) from None
     node = _find_def(tree, fn, code)
     if node is None:
         raise TransformError(
