@@ -372,9 +372,14 @@ class Checkpointing:
             ],
             orelse=[],
         )
+        return out + self.forward_without_saves(loop, info, snap, body)
+
+    def forward_without_saves(self, loop, info, snap, body):
+        """``for k, target in enumerate(steps): snap; body`` with the body's saves taken out; a loop that may
+        ``break`` keeps, after it, only the steps it ran (``steps = steps[:counter]``)."""
         plain = self.without_saves(clone_stmts(body), info["logs"])
         enum = _call(self.ns.bind(enumerate, "enumerate"), _name(info["seq"]))
-        out.append(
+        out = [
             ast.For(
                 target=ast.Tuple(elts=[_name(info["k"], True), _name(loop.target, True)], ctx=ast.Store()),
                 iter=enum,
@@ -382,7 +387,7 @@ class Checkpointing:
                 orelse=[],
                 lineno=loop.lineno,
             )
-        )
+        ]
         if loop.has_break:
             ran = ast.Subscript(
                 value=_name(info["seq"]), slice=ast.Slice(upper=_name(self.counter_for(loop))), ctx=ast.Load()

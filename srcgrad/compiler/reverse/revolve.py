@@ -68,23 +68,7 @@ class Revolving:
             ],
         )
         snap = ast.If(test=first_or_marked, body=[self.keep_snapshot(info, _name(k))], orelse=[])
-        plain = self.without_saves(clone_stmts(body), info["logs"])
-        enum = _call(self.ns.bind(enumerate, "enumerate"), _name(info["seq"]))
-        out.append(
-            ast.For(
-                target=ast.Tuple(elts=[_name(k, True), _name(loop.target, True)], ctx=ast.Store()),
-                iter=enum,
-                body=[snap] + plain,
-                orelse=[],
-                lineno=loop.lineno,
-            )
-        )
-        if loop.has_break:
-            ran = ast.Subscript(
-                value=_name(info["seq"]), slice=ast.Slice(upper=_name(self.counter_for(loop))), ctx=ast.Load()
-            )
-            out.append(_assign(info["seq"], ran))
-        return out
+        return out + self.forward_without_saves(loop, info, snap, body)
 
     def keep_snapshot(self, info, position):
         """``snapshots.append((position, ...))``."""
