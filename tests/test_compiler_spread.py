@@ -200,3 +200,26 @@ def test_a_list_joined_along_a_computed_axis_is_refused_at_the_line():
     line = inspect.getsourcelines(concatenate_along_computed_axis)[1] + 1
     assert f"{__file__}, line {line}" in str(err.value)
     assert "needs its axis written as a number" in str(err.value)
+
+
+def starred_unpacking(x):
+    first, *rest = x
+    return first * np.sum(rest)
+
+
+def starred_loop_target(xs):
+    total = 0.0
+    for first, *rest in xs:
+        total = total + first * rest[0]
+    return total
+
+
+@pytest.mark.parametrize("fn, offset", [(starred_unpacking, 1), (starred_loop_target, 2)])
+def test_a_starred_assignment_target_is_refused_at_its_line_with_advice(fn, offset):
+    with pytest.raises(TransformError) as err:
+        srcgrad.grad(fn)(np.ones((3, 2)))
+    message = str(err.value)
+    line = inspect.getsourcelines(fn)[1] + offset
+    assert f"{__file__}, line {line}" in message
+    assert "starred assignment targets (first, *rest = seq)" in message
+    assert "first = seq[0]; rest = seq[1:]" in message

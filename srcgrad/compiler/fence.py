@@ -66,6 +66,12 @@ def check(parsed, star_params=False):
         kind = UNSUPPORTED.get(type(sub))
         if kind is not None:
             raise parsed.error(sub, f"{kind} is not supported by srcgrad.grad")
+        if isinstance(sub, ast.Starred) and isinstance(sub.ctx, ast.Store):
+            raise parsed.error(
+                sub,
+                "starred assignment targets (first, *rest = seq) are not supported; "
+                "index instead: first = seq[0]; rest = seq[1:]",
+            )
         if isinstance(sub, ast.Starred) and id(sub) not in spread:
             raise parsed.error(sub, "star-expressions (*seq) outside a call's arguments are not supported")
         if isinstance(sub, ast.keyword) and sub.arg is None:
@@ -74,6 +80,4 @@ def check(parsed, star_params=False):
             a = sub.args
             if a.vararg is not None or a.kwarg is not None:
                 raise parsed.error(sub, "star-arguments (*args / **kwargs) in a nested function")
-        if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Starred) for t in sub.targets):
-            raise parsed.error(sub, "starred assignment targets are not supported")
     parsed.fenced.add(star_params)
