@@ -32,7 +32,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from fuzzing.oracle import MODES, NotJudged, judge_mode, prepare  # noqa: E402
+from fuzzing.oracle import ALL_MODES, MODES, NotJudged, judge_mode, prepare  # noqa: E402
 from fuzzing.programs import generate  # noqa: E402
 from fuzzing.run import Run  # noqa: E402
 from fuzzing.statements import STATEMENT_KINDS, THEMES  # noqa: E402
@@ -74,7 +74,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--count", type=int, default=100, help="programs to run")
     parser.add_argument("--start", type=int, default=0, help="index of the first program")
-    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, from {', '.join(MODES)}")
+    parser.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help=f"comma-separated, from {', '.join(ALL_MODES)} (default {','.join(MODES)}); 'all' for every one",
+    )
     parser.add_argument("--themes", default=None, help=f"force these themes (from {', '.join(THEMES)})")
     parser.add_argument(
         "--exclude",
@@ -96,8 +100,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     limit_memory(args.max_memory_mb)
-    modes = tuple(m for m in args.modes.split(",") if m)
-    unknown = set(modes) - set(MODES)
+    modes = ALL_MODES if args.modes == "all" else tuple(m for m in args.modes.split(",") if m)
+    unknown = set(modes) - set(ALL_MODES)
     if unknown:
         parser.error(f"unknown modes {sorted(unknown)}")
     themes = tuple(args.themes.split(",")) if args.themes else None

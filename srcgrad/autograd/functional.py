@@ -7,6 +7,8 @@ in its cotangent, so differentiating it with respect to that cotangent gives
 the JVP.
 """
 
+import numbers
+
 import numpy as np
 
 from ..errors import AutogradError
@@ -19,6 +21,38 @@ __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 
 def _tuple(x):
     return (tuple(x), True) if isinstance(x, (tuple, list)) else ((x,), False)
+
+
+def _outputs(out, name):
+    """The function's output as ``(tuple of Tensors, was it a tuple)``.
+
+    A number or numeric ndarray (numpy code that never touched an input Tensor returns one) does not depend on
+    the inputs: it becomes a constant Tensor, whose derivatives are zeros (an error with ``strict=True``).
+
+    Raises:
+        AutogradError: an output is neither a Tensor nor a number or numeric array.
+    """
+    Tensor = TENSOR[0]
+    outs, is_tuple = _tuple(out)
+    fixed = []
+    for k, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            if not isinstance(o, (numbers.Number, np.ndarray, np.generic)) or np.asarray(o).dtype.kind not in "iufc":
+                raise AutogradError(
+                    f"the function given to {name} must return a Tensor or a tuple of Tensors; "
+                    f"output {k} is {type(o).__name__}"
+                )
+            o = Tensor._wrap(np.asarray(o))
+        fixed.append(o)
+    return tuple(fixed), is_tuple
+
+
+def _single(out, name):
+    """The one output of a scalar function, as a Tensor (see ``_outputs``)."""
+    outs, is_tuple = _outputs(out, name)
+    if is_tuple:
+        raise AutogradError(f"the function given to {name} must return a single Tensor, not a tuple")
+    return outs[0]
 
 
 def _prepare(inputs, create_graph):
@@ -81,8 +115,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """
     with enable_grad():
         ins, in_tuple = _prepare(inputs, create_graph)
-        out = func(*ins)
-        outs, out_tuple = _tuple(out)
+        outs, out_tuple = _outputs(func(*ins), "vjp")
         if v is None:
             if any(np.size(o._value) != 1 for o in outs):
                 raise AutogradError("the vector v can only be None if the output of the function is a single value")
@@ -117,8 +150,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             v = tuple(Tensor._wrap(np.ones_like(i._value)) for i in ins)
         else:
             v, _ = _tuple(v)
-        out = func(*ins)
-        outs, out_tuple = _tuple(out)
+        outs, out_tuple = _outputs(func(*ins), "jvp")
         dummies = tuple(Tensor._wrap(np.zeros_like(o._value)).requires_grad_(True) for o in outs)
         grads = _zeros_if_none(_grads(outs, ins, dummies, True, strict), ins)
         active = [(g, t) for g, t in zip(grads, v) if g.requires_grad]
@@ -158,8 +190,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     Tensor = TENSOR[0]
     with enable_grad():
         ins, in_tuple = _prepare(inputs, create_graph)
-        out = func(*ins)
-        outs, out_tuple = _tuple(out)
+        outs, out_tuple = _outputs(func(*ins), "jacobian")
         table = []
         for o in outs:
             rows = [[] for _ in ins]
@@ -204,7 +235,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
     ins, in_tuple = _tuple(inputs)
 
     def gradient(*xs):
-        out = func(*xs)
+        out = _single(func(*xs), "hessian")
         if np.size(out._value) != 1:
             raise AutogradError("the function given to hessian must return a single value")
         found = _zeros_if_none(_grads((out,), xs, (TENSOR[0]._wrap(np.ones_like(out._value)),), True, strict), xs)
@@ -235,7 +266,7 @@ def _hessian_product(func, inputs, v, create_graph, strict):
     Tensor = TENSOR[0]
     with enable_grad():
         ins, in_tuple = _prepare(inputs, create_graph)
-        out = func(*ins)
+        out = _single(func(*ins), "hvp and vhp")
         if np.size(out._value) != 1:
             raise AutogradError("the function must return a single value")
         if v is None:

@@ -140,12 +140,13 @@ def check(fn, act, values, shared_params=(), mutable_defaults=()):
                 continue
             target = _q(where.shown(s.target))
             what = where.describe(other, sharers[other])
+            write = f" ({s.inplace})" if s.inplace else ""  # (none for a write generated code makes)
             where.refuse(
                 f"{what} may share memory with {target} (a view of it, or another name for the same "
-                f"array) and is used after {target} is written into in place here ({s.inplace}); "
+                f"array) and is used after {target} is written into in place here{write}; "
                 f"srcgrad.grad computes the write out of place, so it would not see the write",
                 f"Copy one of them (np.copy(...)) where it is made, or write the new value out of place "
-                f"yourself ({_out_of_place(s.inplace)})",
+                f"yourself ({_out_of_place(s.inplace or '')})",
             )
 
 

@@ -40,9 +40,14 @@ import numpy as np
 import srcgrad
 from srcgrad.errors import SrcgradError, TransformError
 
+from . import order2
+from .order2 import ORDER2_MODES
 from .program import unique_stem
 
-MODES = ("grad", "grad-noopt", "jvp", "dynamic")
+MODES = ("grad", "grad-noopt", "jvp", "dynamic")  # the default run
+CHECKPOINT_MODES = ("ckpt", "ckpt-2")  # srcgrad.grad(checkpoint=True), (checkpoint=2): equal to grad's gradient
+ALL_MODES = MODES + CHECKPOINT_MODES + ORDER2_MODES
+CHECKPOINT = {"grad": False, "grad-noopt": False, "ckpt": True, "ckpt-2": 2}
 STATUSES = ("pass", "refused", "wrong", "crash", "badmsg", "skipped")
 EPS = 1e-6
 CHECK_EPS = (1e-5, 1e-7)  # extra step sizes that decide whether finite differences are trustworthy
@@ -67,12 +72,14 @@ class Verdict:
         mode, status: see the module docstring.
         detail: one line saying what happened (the error, or expected vs got).
         key: what makes two findings the same (an error's type and place); empty for ``pass``.
+        exercised: the mode used what it exists to test (a checkpointed loop in the generated code).
     """
 
     mode: str
     status: str
     detail: str = ""
     key: str = ""
+    exercised: bool = False
 
 
 @dataclass
@@ -84,6 +91,8 @@ class Loaded:
     path: str
     value: float = 0.0
     fd: dict = None  # {parameter index: gradient} by finite differences; None: not computed
+    order2: tuple = None  # (argument index, direction, H v by finite differences): see order2.expected
+    checkpointed: bool = False  # the last static gradient's code checkpointed a loop
     identifiers: frozenset = frozenset()
 
 
@@ -205,10 +214,13 @@ def fd_stable(loaded):
 # ---------------------------------------------------------------------- running the modes
 
 
-def run_grad(loaded, optimize):
+def run_grad(loaded, optimize, checkpoint=False):
+    """The gradients ``{index: gradient}`` static mode gives, and a problem with its result (or ``None``)."""
     program = loaded.program
     wrt = program.wrt
-    got = srcgrad.grad(loaded.fn, wrt=wrt, optimize=optimize)(*program.args())
+    df = srcgrad.grad(loaded.fn, wrt=wrt, optimize=optimize, checkpoint=checkpoint)
+    got = df(*program.args())
+    loaded.checkpointed = bool(checkpoint) and "# checkpointed" in df.source
     if not isinstance(got, tuple) or len(got) != len(wrt):
         return {}, f"grad with wrt={wrt} returned {type(got).__name__}"
     out = {}
@@ -391,13 +403,15 @@ def prepare(program, directory, fd=True, time_limit=30.0):
 
 def judge_mode(loaded, mode, time_limit=30.0):
     """Run ``mode`` on a prepared program and return its ``Verdict`` (and the gradients it gave, if any)."""
+    if mode in ORDER2_MODES:
+        return judge_order2(loaded, mode, time_limit)
     scale = scale_of(loaded)
     atol = ATOL * scale
     try:
         with timeout(time_limit), np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if mode in ("grad", "grad-noopt"):
-                grads, problem = run_grad(loaded, optimize=(mode == "grad"))
+            if mode in CHECKPOINT:
+                grads, problem = run_grad(loaded, optimize=(mode != "grad-noopt"), checkpoint=CHECKPOINT[mode])
                 value = None
             elif mode == "jvp":
                 value, out, tans = run_jvp(loaded)
@@ -436,7 +450,7 @@ def judge_mode(loaded, mode, time_limit=30.0):
         grads = {i: g for i, g in grads.items()}
         problem = disagreement(grads, loaded.fd, RTOL, atol)
         if problem is None:
-            return Verdict(mode, "pass"), grads
+            return Verdict(mode, "pass", exercised=loaded.checkpointed), grads
         if all(not np.all(np.isfinite(np.asarray(g))) for g in grads.values()) and grads:
             return Verdict(mode, "skipped", "non-finite gradient"), None
         detail = problem
@@ -451,6 +465,42 @@ def judge_mode(loaded, mode, time_limit=30.0):
 
 
 NONFINITE_TANGENT = "non-finite tangent"
+
+
+def judge_order2(loaded, mode, time_limit=30.0):
+    """A second-order mode's verdict (see ``order2``) and the product ``{"hv": H v}`` it gave, if it passed."""
+    try:
+        with timeout(time_limit):
+            expect = order2.expected(loaded)
+    except (Timeout, NotJudged):
+        return Verdict(mode, "skipped", "second differences did not finish"), None
+    if expect is None:
+        return Verdict(mode, "skipped", "no real argument"), None
+    i, v, want = expect
+    try:
+        with timeout(time_limit), np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = order2.run_order2(loaded, mode, i, v)
+    except Exception as exc:  # noqa: BLE001 - every exception is judged
+        return classify(mode, exc, loaded), None
+    scale = max(scale_of(loaded), float(np.max(np.abs(want), initial=0.0)))
+    atol = 10 * ATOL * scale
+    if np.shape(got) != np.shape(want) or np.iscomplexobj(got):
+        detail = f"H v of argument {i} has shape {np.shape(got)} and dtype {np.asarray(got).dtype}, the argument {np.shape(want)}"
+        return Verdict(mode, "wrong", detail, "result"), None
+    problem = disagreement({i: got}, {i: want}, order2.RTOL2, atol)
+    if problem is None:
+        return Verdict(mode, "pass"), {"hv": np.asarray(got, dtype=np.float64)}
+    if not np.all(np.isfinite(got)):
+        return Verdict(mode, "skipped", "non-finite gradient"), None
+    try:
+        with timeout(time_limit):
+            stable = order2.fd2_stable(loaded, i, v, want, atol)
+    except (Timeout, NotJudged):
+        stable = False
+    if not stable:
+        return Verdict(mode, "skipped", "second differences depend on the step (a kink or branch nearby)"), None
+    return Verdict(mode, "wrong", "H v: " + problem, "gradient"), None
 
 
 def settle(verdicts):
@@ -475,6 +525,19 @@ def cross_check(results):
         problem = disagreement(dynamic, static, TIGHT, TIGHT * scale)
         if problem:
             out.append(f"grad vs dynamic: {problem}")
+    for mode in CHECKPOINT_MODES:
+        if static is not None and results.get(mode) is not None:
+            scale = max([1.0] + [float(np.max(np.abs(g), initial=0.0)) for g in static.values()])
+            problem = disagreement(results[mode], static, TIGHT, TIGHT * scale)
+            if problem:
+                out.append(f"grad vs {mode}: {problem}")
+    second = [(m, results[m]["hv"]) for m in ORDER2_MODES if results.get(m) is not None]
+    for mode, hv in second[1:]:
+        first_mode, first = second[0]
+        scale = max(1.0, float(np.max(np.abs(first), initial=0.0)))
+        problem = disagreement({0: hv}, {0: first}, 100 * TIGHT, 100 * TIGHT * scale)
+        if problem:
+            out.append(f"{first_mode} vs {mode}: H v {problem}")
     if static is not None and forward is not None:
         want = directional(static, forward["tans"])
         if abs(forward["tangent"] - want) > TIGHT * (1.0 + abs(want)) * 10:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import srcgrad.compiler.cache as compiler_cache
 
-from .oracle import MODES, STATUSES, NotJudged, cross_check, judge_mode, prepare, settle
+from .oracle import ALL_MODES, MODES, STATUSES, NotJudged, cross_check, judge_mode, prepare, settle
 from .programs import generate
 from .shrink import Shrinker, token_set, write_repro
 from .statements import THEMES
@@ -49,17 +49,21 @@ class Summary:
     programs: int = 0
     judged: int = 0
     not_judged: Counter = field(default_factory=Counter)
-    counts: dict = field(default_factory=lambda: {m: Counter() for m in MODES})
+    counts: dict = field(default_factory=lambda: {m: Counter() for m in ALL_MODES})
     disagreements: list = field(default_factory=list)
     findings: list = field(default_factory=list)
-    refusals: dict = field(default_factory=lambda: {m: Counter() for m in MODES})
+    refusals: dict = field(default_factory=lambda: {m: Counter() for m in ALL_MODES})
     seconds: float = 0.0
 
     def line(self, modes=MODES):
         parts = [f"fuzz seed={self.seed} programs={self.programs} judged={self.judged}"]
         for m in modes:
             c = self.counts[m]
-            parts.append(f"{m}: " + " ".join(f"{s} {c[s]}" for s in STATUSES))
+            parts.append(
+                f"{m}: "
+                + " ".join(f"{s} {c[s]}" for s in STATUSES)
+                + (f" (exercised {c['exercised']})" if c["exercised"] else "")
+            )
         parts.append(f"disagree {len(self.disagreements)}")
         parts.append(f"findings {len(self.findings)} ({self.seconds:.0f} s)")
         return " | ".join(parts)
@@ -70,7 +74,7 @@ class Run:
 
     Args:
         seed, count, start: which programs (``generate(seed, index)`` for index in ``start .. start + count``).
-        modes: the modes to judge (names from ``oracle.MODES``).
+        modes: the modes to judge (names from ``oracle.ALL_MODES``; ``oracle.MODES`` by default).
         out: a directory for repros and ``findings.jsonl``; ``None``: keep findings in memory only.
         shrink: shrink new findings (``shrink_budget`` seconds each, at most ``max_shrinks`` per mode and status).
         themes: force these themes on every program; ``pool``: else draw them from these.
@@ -130,6 +134,7 @@ class Run:
                     results[mode] = answer
             for mode, verdict in settle(verdicts).items():
                 s.counts[mode][verdict.status] += 1
+                s.counts[mode]["exercised"] += verdict.exercised
                 if verdict.status == "refused":
                     s.refusals[mode][verdict.key] += 1
                 if verdict.status in FINDING_STATUSES:

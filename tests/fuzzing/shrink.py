@@ -256,7 +256,65 @@ RUN = {
         "out.backward()\n"
         "got = [tensors[i].grad for i in WRT]"
     ),
+    "ckpt": "got = srcgrad.grad(f, wrt={wrt}, checkpoint=True)(*ARGS)",
+    "ckpt-2": "got = srcgrad.grad(f, wrt={wrt}, checkpoint=2)(*ARGS)",
 }
+# the second-order modes: H v of argument I along V (see order2)
+RUN2 = {
+    "hvp": "got = srcgrad.hvp(f, wrt=I)(*ARGS, V)",
+    "hessian": "got = np.tensordot(srcgrad.hessian(f, wrt=I)(*ARGS), V, axes=np.ndim(V))",
+    "grad2": "got = srcgrad.grad(srcgrad.grad(f, wrt=I), wrt=I)(*ARGS, dout=V)",
+    "jac-grad": "got = np.tensordot(srcgrad.jacobian(srcgrad.grad(f, wrt=I), wrt=I)(*ARGS), V, axes=np.ndim(V))",
+    "dyn-hvp": (
+        "from srcgrad.autograd import functional  # noqa: E402\n"
+        "got = functional.hvp(lambda t: f(*ARGS[:I], t, *ARGS[I + 1:]), srcgrad.tensor(np.asarray(ARGS[I])),\n"
+        "                     srcgrad.tensor(np.asarray(V)))[1]"
+    ),
+    "dyn-hessian": (
+        "from srcgrad.autograd import functional  # noqa: E402\n"
+        "H = functional.hessian(lambda t: f(*ARGS[:I], t, *ARGS[I + 1:]), srcgrad.tensor(np.asarray(ARGS[I])))\n"
+        "got = np.tensordot(H.numpy(), V, axes=np.ndim(V))"
+    ),
+}
+
+
+def order2_tail(program, mode):
+    """The lines of a second-order repro after ``ARGS``: the direction, second differences, the mode's call."""
+    from .order2 import direction, order2_argument
+
+    i = order2_argument(program)
+    v = direction(program, i)
+    return [
+        f"I = {i}",
+        f"V = {v!r}" if isinstance(v, float) else f"V = np.array({v.tolist()!r})",
+        "",
+        "",
+        "def second_differences(h=1e-4):",
+        "    # (H v)_k = [f(x + h e_k + h v) - f(x + h e_k - h v) - f(x - h e_k + h v) + f(x - h e_k - h v)] / 4h^2",
+        "    def at(x):",
+        "        return f(*ARGS[:I], x, *ARGS[I + 1:])",
+        "",
+        "    x0 = ARGS[I]",
+        "    if isinstance(x0, float):",
+        "        c = [at(x0 + a * h + b * h * V) for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1))]",
+        "        return (c[0] - c[1] - c[2] + c[3]) / (4 * h * h)",
+        "    out = np.zeros(np.shape(x0))",
+        "    for k in np.ndindex(out.shape):",
+        "        c = []",
+        "        for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1)):",
+        "            x = np.asarray(x0, dtype=float) + b * h * V",
+        "            x[k] += a * h",
+        "            c.append(at(x))",
+        "        out[k] = (c[0] - c[1] - c[2] + c[3]) / (4 * h * h)",
+        "    return out",
+        "",
+        "",
+        "expected = second_differences()",
+        *RUN2[mode].splitlines(),
+        "print('expected:', expected)",
+        "print('got:     ', got)",
+        "",
+    ]
 
 
 def repro_text(program, verdict, origin):
@@ -279,6 +337,10 @@ def repro_text(program, verdict, origin):
         "",
         "ARGS = (" + ", ".join(p.literal() for p in program.params) + ("," if len(program.params) == 1 else "") + ")",
         f"WRT = {wrt!r}",
+    ]
+    if verdict.mode in RUN2:
+        return "\n".join(lines + order2_tail(program, verdict.mode))
+    lines += [
         "",
         "",
         "def finite_differences(i, eps=1e-6):",

@@ -1,0 +1,121 @@
+"""The fuzzer's second-order and checkpoint modes (``tests/fuzzing/order2.py``, ``oracle.CHECKPOINT_MODES``).
+
+* the oracle for ``H v`` (mixed central differences of the function) is right on a function whose Hessian is
+  known by hand, and tells a kink from a smooth point;
+* with ``np.sin``'s rule made wrong, every second-order mode reports WRONG on a program calling it, and passes
+  with the right rule;
+* the checkpoint modes checkpoint a loop (and say so), agree with ``grad``, and a disagreement is reported;
+* a small fixed-seed run of the new modes finds no wrong value and no crash.
+"""
+
+import numpy as np
+import pytest
+
+import srcgrad.compiler.cache as compiler_cache
+from fuzzing.oracle import ALL_MODES, CHECKPOINT_MODES, cross_check, judge_mode, prepare
+from fuzzing.order2 import ORDER2_MODES, fd2_stable, fd_hvp
+from fuzzing.program import Param, Program, Stmt
+from fuzzing.run import Run
+from srcgrad.rules import RULES
+
+
+def cubic_program():
+    """``f(x, s) = sum(x ** 3) * s + x0 * x1``: ``H v = 6 s x v + (v1, v0, 0)`` with respect to ``x``."""
+    params = [Param("x", np.array([0.3, -1.1, 0.7]), True), Param("s", 0.8, True)]
+    return Program([], None, params, [Stmt(["h = np.sum(x ** 3) * s"])], ["h + x[0] * x[1]"], name="cubic")
+
+
+def test_second_differences_give_a_known_hessian_vector_product(tmp_path):
+    loaded = prepare(cubic_program(), str(tmp_path))
+    x, v = np.array([0.3, -1.1, 0.7]), np.array([1.0, -2.0, 0.5])
+    want = 6 * 0.8 * x * v + np.array([v[1], v[0], 0.0])
+    np.testing.assert_allclose(fd_hvp(loaded, 0, v), want, rtol=1e-6)
+    assert fd2_stable(loaded, 0, v, want, 1e-6)
+    # with respect to the float s: d2f/ds2 = 0
+    assert abs(fd_hvp(loaded, 1, 1.5)) < 1e-6
+
+
+def test_second_differences_see_a_kink(tmp_path):
+    params = [Param("x", np.array([0.3, -1e-5]), True)]
+    program = Program([], None, params, [Stmt(["h = np.abs(x) ** 1.5"])], ["np.sum(h)"], name="kink")
+    loaded = prepare(program, str(tmp_path))
+    v = np.array([0.0, 1.0])
+    assert not fd2_stable(loaded, 0, v, fd_hvp(loaded, 0, v), 1e-6)
+
+
+def sin_program():
+    body = [Stmt(["h = np.sin(x * s) + 0.5 * x"]), Stmt(["for i in range(6):", "    h = 0.5 * h + np.sin(h)"])]
+    params = [Param("x", np.array([0.3, -1.1, 0.7]), True), Param("s", 0.8, True)]
+    return Program([], None, params, body, ["np.sum(h * np.array([0.5, -1.0, 2.0]))"], name="sin2")
+
+
+def test_every_second_order_mode_passes_with_the_right_rule(tmp_path):
+    loaded = prepare(sin_program(), str(tmp_path))
+    results = {}
+    for mode in ORDER2_MODES:
+        verdict, answer = judge_mode(loaded, mode)
+        assert verdict.status == "pass", (mode, verdict)
+        results[mode] = answer
+    assert cross_check(results) == []
+
+
+def test_a_wrong_rule_is_reported_wrong_at_second_order(tmp_path, monkeypatch):
+    rule = RULES[np.sin]
+    monkeypatch.setattr(rule, "vjps", (lambda g, ans, x: g * np.sin(x),))
+    monkeypatch.setattr(rule, "jvps", (lambda t, ans, x: t * np.sin(x),))
+    monkeypatch.setattr(compiler_cache, "CACHE", {})
+    try:
+        loaded = prepare(sin_program(), str(tmp_path))
+        for mode in ORDER2_MODES:
+            verdict, _ = judge_mode(loaded, mode)
+            assert verdict.status == "wrong", (mode, verdict)
+            assert verdict.detail.startswith("H v: argument 0 element"), verdict.detail
+    finally:
+        compiler_cache.clear_cache()
+
+
+def test_the_checkpoint_modes_checkpoint_the_loop_and_agree_with_grad(tmp_path):
+    loaded = prepare(sin_program(), str(tmp_path))
+    results = {}
+    for mode in ("grad",) + CHECKPOINT_MODES:
+        verdict, results[mode] = judge_mode(loaded, mode)
+        assert verdict.status == "pass", (mode, verdict)
+        assert verdict.exercised == (mode != "grad")
+    assert cross_check(results) == []
+    off = dict(results)
+    off["ckpt-2"] = {i: g + 1e-5 for i, g in results["ckpt-2"].items()}
+    found = cross_check(off)
+    assert len(found) == 1 and found[0].startswith("grad vs ckpt-2"), found
+
+
+def test_second_order_modes_that_disagree_are_reported():
+    hv = np.array([1.0, 2.0])
+    assert cross_check({"hvp": {"hv": hv}, "dyn-hvp": {"hv": hv + 1e-12}}) == []
+    found = cross_check({"hvp": {"hv": hv}, "dyn-hvp": {"hv": hv + 1e-4}, "grad2": {"hv": hv}})
+    assert found == [found[0]] and found[0].startswith("hvp vs dyn-hvp"), found
+
+
+# the cheaper of the new modes (hessian, jac-grad and dyn-hessian run one product per element)
+NEW_MODES = ("ckpt", "ckpt-2", "hvp", "grad2", "dyn-hvp")
+
+
+def test_a_small_fixed_seed_run_of_the_new_modes_finds_no_wrong_value_and_no_crash():
+    assert set(NEW_MODES) <= set(ALL_MODES)
+    summary = Run(seed=8, count=3, shrink=False, modes=NEW_MODES, pool=("control", "helpers", "linalg")).run()
+    for mode in NEW_MODES:
+        counts = summary.counts[mode]
+        assert counts["wrong"] == 0 and counts["crash"] == 0, [f.detail for f in summary.findings if f.mode == mode]
+    assert sum(summary.counts["hvp"][s] for s in ("pass",)) >= 2, summary.line(NEW_MODES)
+    assert summary.counts["ckpt"]["exercised"] >= 1, summary.line(NEW_MODES)
+    assert not summary.disagreements, summary.disagreements
+
+
+@pytest.mark.parametrize("mode", ORDER2_MODES)
+def test_a_repro_of_a_second_order_finding_runs(tmp_path, mode):
+    from fuzzing.oracle import Verdict
+    from fuzzing.shrink import write_repro
+
+    path = write_repro(sin_program(), Verdict(mode, "wrong", "H v: ..."), "a test", str(tmp_path), mode)
+    namespace = {"__name__": "repro"}
+    exec(compile(open(path).read(), path, "exec"), namespace)
+    np.testing.assert_allclose(np.asarray(namespace["got"], dtype=float), namespace["expected"], rtol=1e-5, atol=1e-6)

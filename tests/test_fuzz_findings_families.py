@@ -1,0 +1,185 @@
+"""What the fuzzer's second-order, checkpoint, dtype and container families found (``tools/fuzz.py --modes all``).
+
+Each test is the shrunk program, checked against central finite differences (never against srcgrad's own
+output). A known bug not fixed yet is a strict xfail whose reason says what is wrong.
+"""
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad.autograd import functional
+from srcgrad.errors import AutogradError, TransformError
+
+
+def central(fn, x, eps=1e-6):
+    """The gradient of a real function of one array by central differences."""
+    x = np.asarray(x, dtype=float)
+    g = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[k] += eps
+        minus[k] -= eps
+        g[k] = (fn(plus) - fn(minus)) / (2 * eps)
+    return g
+
+
+def hessian_by_differences(fn, x, eps=1e-4):
+    """``x.shape + x.shape`` Hessian by central differences of the central-difference gradient."""
+    x = np.asarray(x, dtype=float)
+    h = np.zeros(x.shape + x.shape)
+    for k in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[k] += eps
+        minus[k] -= eps
+        h[(...,) + k] = (central(fn, plus) - central(fn, minus)) / (2 * eps)
+    return h
+
+
+# ---------------------------------------------------------------------------- second order, dynamic mode
+
+
+def independent_of_x(x, w):
+    # numpy code that never touches the Tensor x: it returns a numpy float, not a Tensor (fuzz seed 300_7)
+    return np.sum(np.vstack([w, np.linspace(0.67, 0.87, 3)]))
+
+
+W = np.array([[1.1, 1.6, 1.7], [0.2, 0.4, -1.4]])
+
+
+@pytest.mark.parametrize("which", ["hvp", "vhp", "hessian", "jacobian", "vjp", "jvp"])
+def test_functional_derivatives_of_a_function_whose_output_does_not_depend_on_the_input_are_zeros(which):
+    x, v = srcgrad.tensor(np.array([0.38, 0.66, -0.44])), srcgrad.tensor(np.array([1.0, -2.0, 0.5]))
+
+    def f(t):
+        return independent_of_x(t, W)
+
+    if which in ("hvp", "vhp", "vjp", "jvp"):
+        args = (f, x) + ((v,) if which != "vjp" else ())
+        out, got = getattr(functional, which)(*args)
+        assert float(out) == pytest.approx(independent_of_x(None, W))
+        want = np.zeros(() if which == "jvp" else 3)
+    else:
+        got = getattr(functional, which)(f, x)
+        want = np.zeros((3, 3) if which == "hessian" else (3,))
+    assert isinstance(got, srcgrad.Tensor)
+    np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_functional_derivatives_of_a_constant_output_are_refused_with_strict():
+    x = srcgrad.tensor(np.array([0.38, 0.66, -0.44]))
+    with pytest.raises(AutogradError, match="does not depend on its inputs"):
+        functional.vjp(lambda t: independent_of_x(t, W), x, strict=True)
+
+
+def test_functional_refuses_an_output_that_is_not_a_number():
+    x = srcgrad.tensor(np.array([0.38, 0.66]))
+    with pytest.raises(AutogradError, match="must return a Tensor or a tuple of Tensors; output 0 is str"):
+        functional.hvp(lambda t: "loss", x, x)
+    with pytest.raises(AutogradError, match="must return a single Tensor, not a tuple"):
+        functional.hessian(lambda t: (t.sum(), t.sum()), x)
+
+
+# ---------------------------------------------------------------------------- second order, static mode
+
+
+def fancy_columns(u):
+    b = u[:, [2, 1, 2, 0]]
+    return np.sum(b**3)
+
+
+U = np.array([[0.1, -0.4, 0.7], [0.5, 0.2, -0.3]])
+
+
+def test_the_gradient_of_fancy_columns_is_right():
+    np.testing.assert_allclose(
+        srcgrad.grad(fancy_columns)(U), central(lambda u: fancy_columns(u), U), rtol=1e-6, atol=1e-8
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TransformError,
+    reason="compiler: a derivative of a gradient whose code holds the index tuple of u[:, [2, 1, 2, 0]] (a list "
+    "inside a tuple: `idx = slice(None), [2, 1, 2, 0]`) is refused, and the message names the generated 'idx', "
+    "not a name of the user's code; first order works (fuzz seeds 300_9, 301_2, 5_1)",
+)
+@pytest.mark.parametrize("how", ["hvp", "hessian", "grad(grad)"])
+def test_a_second_derivative_of_fancy_columns(how):
+    v = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]])
+    want = np.tensordot(hessian_by_differences(fancy_columns, U), v, axes=2)
+    if how == "hvp":
+        got = srcgrad.hvp(fancy_columns)(U, v)
+    elif how == "hessian":
+        got = np.tensordot(srcgrad.hessian(fancy_columns)(U), v, axes=2)
+    else:
+        got = srcgrad.grad(srcgrad.grad(fancy_columns))(U, dout=v)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def with_a_complex_argument(w, zc):
+    return np.mean(w**3) + np.sum(np.abs(zc) ** 2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="compiler: srcgrad.hvp / hessian / grad(grad(f)) of a function with a complex argument is refused "
+    "('a derivative of a derivative where complex values may flow'), but the TransformError says "
+    "<srcgrad:f:N>, line 1 (the generated gradient's def line) instead of the user's file and line "
+    "(fuzz seeds 300_6, 301_8)",
+)
+def test_the_refusal_of_a_complex_second_derivative_names_the_users_file():
+    w, z = np.array([0.3, -0.4]), np.array([0.5 + 0.1j, -0.2 + 0.3j])
+    with pytest.raises(TransformError) as info:
+        srcgrad.hvp(with_a_complex_argument, wrt=0)(w, z, w)
+    assert info.value.filename == __file__, info.value.filename
+
+
+def mask_write(s, a):
+    v1, v2 = np.cosh(a), s
+    v1[[True, False]] *= s
+    v6 = v1
+    return np.sum(v6) + s
+
+
+def test_a_masked_in_place_write_is_refused_at_second_order_at_the_users_line():
+    # fuzz seed 301_91: an AttributeError inside the aliasing pass (the write generated code makes has no text)
+    a = np.array([[-1.56, 0.45, 1.39], [0.98, 0.25, 0.41]])
+    assert srcgrad.grad(mask_write)(0.31, a) == pytest.approx(
+        (mask_write(0.31 + 1e-6, a) - mask_write(0.31 - 1e-6, a)) / 2e-6, rel=1e-6
+    )
+    with pytest.raises(TransformError, match=r"the in-place write into 'v1' .* not supported at second order") as info:
+        srcgrad.hvp(mask_write, wrt=0)(0.31, a, 1.0)
+    assert info.value.filename == __file__
+    assert info.value.lineno == mask_write.__code__.co_firstlineno + 2
+
+
+def rows_of_a_list_item(a, y):
+    pieces = [0.5, y]
+    return sum(np.sum(q**3) for p, q in pieces[1:])
+
+
+def test_the_gradient_of_rows_unpacked_from_a_list_slice_is_right():
+    a, y = np.array([-1.8, -0.04]), np.array([[-1.17, 0.59], [-0.15, -0.49]])
+    np.testing.assert_allclose(
+        srcgrad.grad(rows_of_a_list_item, wrt=1)(a, y), central(lambda t: rows_of_a_list_item(a, t), y), rtol=1e-6
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="compiler: srcgrad.hvp of `sum(np.sum(q ** 3) for p, q in pieces[1:])` (rows of a list item unpacked "
+    "in a generator) is refused with 'assignment into a slice of the list 'dpieces' is not supported', naming "
+    "the generated 'dpieces' instead of a name of the user's code (fuzz seed 301_75)",
+)
+def test_the_refusal_of_a_second_derivative_through_a_list_slice_names_the_users_code():
+    a, y = np.array([-1.8, -0.04]), np.array([[-1.17, 0.59], [-0.15, -0.49]])
+    try:
+        got = srcgrad.hvp(rows_of_a_list_item, wrt=1)(a, y, y)
+    except TransformError as e:
+        assert "'dpieces'" not in str(e), str(e)
+        return
+    want = np.tensordot(hessian_by_differences(lambda t: rows_of_a_list_item(a, t), y), y, axes=2)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
