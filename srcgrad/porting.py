@@ -65,6 +65,7 @@ TORCH_MODULES = {
     "torch.utils.data.sampler": "srcgrad.utils.data.sampler",
     "torch.utils.data.distributed": "srcgrad.utils.data.distributed",
     "torch.utils.tensorboard": "srcgrad.utils.tensorboard",
+    "torch.utils.checkpoint": "srcgrad.utils.checkpoint",
     "torch.cuda": "srcgrad.cuda",
     "torch.cuda.amp": "srcgrad.cuda.amp",
     "torch.accelerator": "srcgrad.accelerator",

@@ -5,6 +5,6 @@ and its submodules re-export it under PyTorch's module names.
 ``srcgrad.utils.tensorboard.SummaryWriter`` logs scalars for TensorBoard.
 """
 
-from . import data, tensorboard
+from . import checkpoint, data, tensorboard
 
-__all__ = ["data", "tensorboard"]
+__all__ = ["checkpoint", "data", "tensorboard"]
