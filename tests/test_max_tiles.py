@@ -135,3 +135,47 @@ def test_rules_are_registered():
     assert RULES[max_tiles].backward_name == "MaxPool2DWithIndicesBackward0"
     assert RULES[max_tiles_grad].backward_name == "MaxPool2DWithIndicesBackwardBackward0"
     assert RULES[max_tiles_pick].backward_name == "MaxTilesPickBackward0"
+
+
+def batch_innermost(x):
+    """``x`` (N, C, H, W) laid out in memory as (C, H, W, N), as a convolution's output is."""
+    return np.ascontiguousarray(np.moveaxis(x, 0, -1)).transpose(3, 0, 1, 2)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("kind", ["ties", "awkward"])
+def test_every_layout_of_input_and_cotangent_gives_the_loops_gradient(rng, kernel, kind):
+    """The input laid out with the batch innermost (a convolution's output) and the cotangent in C order (a
+    Flatten's) or alike: the same maximum, choice and gradient as the loop's, in the input's layout."""
+    x = awkward(rng, (3, 2, 6, 7)) if kind == "awkward" else rng.integers(-1, 2, size=(3, 2, 6, 7)).astype(float)
+    want_out, chosen = loop_pool(x, kernel)
+    g = rng.standard_normal(want_out.shape)
+    kh, kw = kernel
+    want_grad = np.zeros(x.shape)
+    want_grad[..., : g.shape[-2] * kh, : g.shape[-1] * kw] = np.repeat(np.repeat(g, kh, -2), kw, -1)
+    want_grad *= chosen
+    for xs in (x, batch_innermost(x)):
+        out = max_tiles(xs, kernel)
+        np.testing.assert_array_equal(out, want_out)
+        choice = max_tiles_choice(xs, out, kernel)
+        for gs in (g, batch_innermost(g)):
+            got = max_tiles_grad(gs, choice, kernel, x.shape)
+            np.testing.assert_array_equal(got, want_grad)
+            assert np.argmin(got.strides) == np.argmin(xs.strides)  # laid out as the input
+
+
+def test_a_small_cnn_matches_finite_differences_through_every_layout(rng):
+    """conv (batch innermost) -> relu -> 2x2 max pooling -> conv -> max pooling -> Flatten (C order) -> linear:
+    the gradients of every parameter against finite differences."""
+    x = srcgrad.tensor(rng.standard_normal((3, 2, 10, 10)))
+    w1 = srcgrad.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    b1 = srcgrad.tensor(rng.standard_normal(3), requires_grad=True)
+    w2 = srcgrad.tensor(rng.standard_normal((2, 3, 2, 2)), requires_grad=True)
+    lin = srcgrad.tensor(rng.standard_normal((2 * 1 * 1, 2)), requires_grad=True)
+
+    def net(k1, c1, k2, m):
+        h = F.max_pool2d(F.relu(F.conv2d(x, k1, c1)), 2)
+        h = F.max_pool2d(F.conv2d(h, k2), 3)
+        return np.tanh(h.flatten(1) @ m)
+
+    gradcheck(net, (w1, b1, w2, lin))

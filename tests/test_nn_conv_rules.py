@@ -6,7 +6,7 @@ import pytest
 import srcgrad
 from srcgrad.autograd import gradcheck, gradgradcheck
 from srcgrad.rules import RULES
-from srcgrad.rules.conv import col2im, conv_matmul, conv_output_size, conv_weight_grad, im2col
+from srcgrad.rules.conv import col2im, conv_matmul, conv_output_matrix, conv_output_size, conv_weight_grad, im2col
 
 GEOMETRIES = [
     # kernel, stride, padding, dilation
@@ -129,3 +129,134 @@ def test_conv_matmul_to_second_order(rng):
     gradcheck(f, (w, cols))
     gradgradcheck(f, (w, cols))
     assert RULES[conv_matmul].backward_name == "MmBackward0"
+
+
+# ---------------------------------------------------------------- the batch's layouts: "batch" and "batch_inner"
+def as_layout(sample_cols, layout):
+    """Columns laid out per sample, (N, K, L), rearranged into one of the batch's layouts."""
+    n, k, length = sample_cols.shape
+    if layout == "batch":  # column n*L + l
+        return sample_cols.transpose(1, 0, 2).reshape(k, n * length)
+    return sample_cols.transpose(1, 2, 0).reshape(k, length * n)  # "batch_inner": column l*N + n
+
+
+def batch_innermost(x):
+    """``x`` (N, C, H, W) laid out in memory as (C, H, W, N), as a convolution's output is."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+@pytest.mark.parametrize("layout", ["batch", "batch_inner"])
+@pytest.mark.parametrize("kernel, stride, padding, dilation", GEOMETRIES)
+def test_batch_layouts_hold_the_loops_patches(rng, kernel, stride, padding, dilation, layout):
+    x = rng.standard_normal((3, 2, 5, 6))
+    for pad_value in (0.0, -np.inf):
+        want = as_layout(loop_im2col(x, kernel, stride, padding, dilation, pad_value), layout)
+        np.testing.assert_array_equal(im2col(x, kernel, stride, padding, dilation, pad_value, layout), want)
+        # an input laid out with the batch innermost (a convolution's output) reads the same
+        got = im2col(batch_innermost(x), kernel, stride, padding, dilation, pad_value, layout)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("layout", ["sample", "batch", "batch_inner"])
+@pytest.mark.parametrize("kernel, stride, padding, dilation", GEOMETRIES)
+def test_col2im_is_the_adjoint_in_every_layout(rng, kernel, stride, padding, dilation, layout):
+    x = rng.standard_normal((3, 2, 5, 6))
+    cols = im2col(x, kernel, stride, padding, dilation, layout=layout)
+    y = rng.standard_normal(cols.shape)
+    back = col2im(y, x.shape, kernel, stride, padding, dilation, layout)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.sum(cols * y), np.sum(x * back), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation", GEOMETRIES)
+def test_col2im_layouts_add_up_alike(rng, kernel, stride, padding, dilation):
+    """The same patch values laid out three ways are added back into the same image (overlaps included)."""
+    shape = (3, 2, 5, 6)
+    y = rng.standard_normal(im2col(np.zeros(shape), kernel, stride, padding, dilation).shape)
+    want = col2im(y, shape, kernel, stride, padding, dilation)
+    for layout in ("batch", "batch_inner"):
+        got = col2im(as_layout(y, layout), shape, kernel, stride, padding, dilation, layout)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+def test_an_unknown_layout_is_refused():
+    with pytest.raises(ValueError, match="layout='rows'.*sample"):
+        im2col(np.zeros((1, 1, 3, 3)), (2, 2), layout="rows")
+    with pytest.raises(ValueError, match="layout='rows'"):
+        col2im(np.zeros((4, 4)), (1, 1, 3, 3), (2, 2), layout="rows")
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation", GEOMETRIES[1:3])
+def test_batch_inner_gradients_to_second_order(rng, kernel, stride, padding, dilation):
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, layout="batch_inner")
+    x = srcgrad.tensor(rng.standard_normal((2, 2, 4, 5)), requires_grad=True)
+    gradcheck(lambda a: im2col(a, kernel, **geometry) ** 2, (x,))
+    gradgradcheck(lambda a: im2col(a, kernel, **geometry) ** 2, (x,))
+    c = srcgrad.tensor(
+        rng.standard_normal(im2col(np.zeros((2, 2, 4, 5)), kernel, **geometry).shape), requires_grad=True
+    )
+    gradcheck(lambda cols: col2im(cols, (2, 2, 4, 5), kernel, **geometry) ** 2, (c,))
+    gradgradcheck(lambda cols: col2im(cols, (2, 2, 4, 5), kernel, **geometry) ** 2, (c,))
+
+
+def test_conv_matmul_batch_inner_is_the_convolution_output(rng):
+    """With ``batch_inner=(N, OH, OW)`` the product (O, OH*OW*N) comes back as (N, O, OH, OW)."""
+    w, cols = rng.standard_normal((3, 4)), rng.standard_normal((4, 2 * 3 * 5))
+    got = conv_matmul(w, cols, (2, 3, 5))
+    product = w @ cols  # column (oh*OW + ow)*N + n
+    for n, o, i, j in np.ndindex(2, 3, 3, 5):
+        assert got[n, o, i, j] == product[o, (i * 5 + j) * 2 + n]
+    assert got.strides[0] == got.itemsize  # the batch innermost in memory: no copy was made
+    np.testing.assert_array_equal(conv_output_matrix(got, (2, 3, 5)), product)
+    wt = srcgrad.tensor(w, requires_grad=True)
+    ct = srcgrad.tensor(cols, requires_grad=True)
+    gradcheck(lambda a, b: conv_matmul(a, b, (2, 3, 5)) ** 2, (wt, ct))
+    gradgradcheck(lambda a, b: conv_matmul(a, b, (2, 3, 5)) ** 2, (wt, ct))
+
+
+def conv2d_by_layout(x, w, b, layout):
+    """A convolution (stride 1, padding 1) through im2col's ``layout`` and conv_matmul, on Tensors."""
+    n, _, h, wd = x.shape
+    o = w.shape[0]
+    cols = im2col(x, (3, 3), (1, 1), (1, 1), layout=layout)
+    w2 = np.reshape(w, (o, -1))
+    if layout == "batch_inner":
+        out = conv_matmul(w2, cols, (n, h, wd))
+    else:
+        out = np.transpose(np.reshape(conv_matmul(w2, cols), (o, n, h, wd)), (1, 0, 2, 3))
+    return out + np.reshape(b, (o, 1, 1))
+
+
+def test_conv2d_layouts_agree_with_each_other_and_finite_differences(rng):
+    x = srcgrad.tensor(rng.standard_normal((3, 2, 4, 5)), requires_grad=True)
+    w = srcgrad.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    b = srcgrad.tensor(rng.standard_normal(4), requires_grad=True)
+    weights = rng.standard_normal((3, 4, 4, 5))
+    grads = {}
+    for layout in ("batch", "batch_inner"):
+        out = conv2d_by_layout(x, w, b, layout)
+        np.testing.assert_allclose(
+            out.detach().numpy(),
+            srcgrad.nn.functional.conv2d(x, w, b, padding=1).detach().numpy(),
+            rtol=1e-12,
+            atol=1e-12,
+        )
+        grads[layout] = srcgrad.autograd.grad((out * srcgrad.tensor(weights)).sum(), (x, w, b))
+        gradcheck(lambda a, k, c: conv2d_by_layout(a, k, c, layout) ** 2, (x, w, b))
+    for got, want in zip(grads["batch_inner"], grads["batch"]):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_keeps_the_batch_innermost_through_relu_and_pooling(rng):
+    """The layout is the point of ``"batch_inner"``: conv2d's output, a ReLU's and a 2x2 max pooling's after it
+    lie with the batch innermost, and so do the gradients coming back (no pass reads across layouts)."""
+    x = srcgrad.tensor(rng.standard_normal((4, 2, 8, 8)))
+    w = srcgrad.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    out = srcgrad.nn.functional.conv2d(x, w)
+    pooled = srcgrad.nn.functional.max_pool2d(srcgrad.nn.functional.relu(out), 2)
+    for t in (out, pooled):
+        assert t.shape[0] == 4 and t.detach().numpy().strides[0] == t.detach().numpy().itemsize
+    seen = []
+    out.register_hook(lambda g: seen.append(g.numpy().strides[0] == g.numpy().itemsize))
+    pooled.flatten(1).sum().backward()  # the Flatten hands its gradient back in C order
+    assert seen == [True]

@@ -711,13 +711,15 @@ if im2col is not None:
     for _shape, _geometry in (((2, 2, 5, 4), ((3, 2),)), ((1, 2, 5, 5), ((3, 3), (2, 1), (1, 2), (1, 2)))):
         # cols shaped as im2col lays them out, whatever that layout is
         case(col2im, U(*np.shape(im2col(np.zeros(_shape), *_geometry))), _shape, *_geometry)
-    # the whole batch's patches as the columns of one matrix (convolution's layout)
-    _geometry = ((3, 2), (1, 1), (1, 0), (1, 1))
-    case(im2col, U(2, 3, 5, 4), *_geometry, 0.0, True, id="im2col-batch-last")
-    _cols = np.shape(im2col(np.zeros((2, 3, 5, 4)), *_geometry, 0.0, True))
-    case(col2im, U(*_cols), (2, 3, 5, 4), *_geometry, True, id="col2im-batch-last")
+    # the whole batch's patches as the columns of one matrix, the batch outermost or innermost (convolution's)
+    for _geometry in (((3, 2), (1, 1), (1, 0), (1, 1)), ((3, 2), (2, 1), (1, 2), (1, 2))):
+        for _layout in ("batch", "batch_inner"):
+            case(im2col, U(2, 3, 5, 4), *_geometry, 0.0, _layout, id=f"im2col-{_layout}")
+            _cols = np.shape(im2col(np.zeros((2, 3, 5, 4)), *_geometry, 0.0, _layout))
+            case(col2im, U(*_cols), (2, 3, 5, 4), *_geometry, _layout, id=f"col2im-{_layout}")
     # a convolution's product of its weight and the batch's patches (its weight's cotangent summed in blocks)
     case(conv_matmul, U(3, 6), U(6, 11))
+    case(conv_matmul, U(3, 6), U(6, 12), (2, 3, 2), id="conv_matmul-batch-inner")
 
 # max pooling over tiles (srcgrad/rules/pooling.py); the two linear maps of its derivative, for one choice of taps
 case(max_tiles, U(2, 3, 4, 6), (2, 2))

@@ -17,15 +17,24 @@ Both are linear and each is the other's adjoint:
   ``W.reshape(O, -1) @ cols``, already in (N, O, OH*OW) order, so no copy is
   needed to get back to NCHW. Positions outside ``x`` read ``pad_value`` (0
   for convolution, ``-inf`` for max pooling); the padding is a constant, so it
-  gets no gradient. With ``batch_last=True`` the patches of the whole batch
-  are the columns of one matrix, (C*KH*KW, N*OH*OW), column ``n*OH*OW + oh*OW
-  + ow``: a convolution is then one product ``W.reshape(O, -1) @ cols`` for
-  the whole batch (and its backward two), where the default layout makes it N
-  small products.
+  gets no gradient. ``layout`` chooses how the columns are laid out:
+
+  - ``"sample"`` (the default): (N, C*KH*KW, OH*OW), one matrix per sample.
+  - ``"batch"``: the patches of the whole batch as the columns of one matrix,
+    (C*KH*KW, N*OH*OW), column ``n*OH*OW + oh*OW + ow``: a convolution is
+    then one product ``W.reshape(O, -1) @ cols`` for the whole batch (and its
+    backward two), where ``"sample"`` makes it N small products.
+  - ``"batch_inner"``: one matrix too, with the batch innermost,
+    (C*KH*KW, OH*OW*N), column ``(oh*OW + ow)*N + n``. The input is read as
+    (C, H, W, N) (one transposing copy, none when ``x`` is laid out that way
+    in memory already), so every tap of the kernel copies runs of OW*N
+    contiguous values, where the other layouts copy rows of OW; ``col2im``
+    adds them back the same way and returns its (N, C, H, W) result laid out
+    as (C, H, W, N) in memory.
 * ``col2im(cols, input_shape, kernel_size, stride, padding, dilation)`` -- the
   adjoint: every entry of ``cols`` is added back into the position of ``x``
   it was read from (overlapping patches accumulate); padding is dropped.
-  ``batch_last`` reads the columns laid out as ``im2col`` with it lays them out.
+  ``layout`` reads the columns laid out as ``im2col`` with it lays them out.
 
 So the VJP of ``im2col`` is ``col2im`` and the VJP of ``col2im`` is ``im2col``,
 and both rules run on Tensors: second derivatives of convolutions work.
@@ -38,6 +47,11 @@ Geometry arguments are pairs of ints; they get no gradient.
   such thin, long operands at a fraction of its speed; ``conv_weight_grad``
   sums the same products over blocks of at most ``BLOCK_COLUMNS`` patches
   (issue 11's CNN: 0.2 ms instead of 0.57 ms for its first layer's weight).
+  With ``batch_inner=(N, OH, OW)`` the patches are ``im2col``'s
+  ``"batch_inner"`` layout and the product, (O, OH*OW*N), is returned as the
+  (N, O, OH, OW) convolution output it holds, laid out as (O, OH, OW, N) in
+  memory (no copy): elementwise layers and max pooling after it keep that
+  layout, and the next convolution's ``im2col`` reads it without copying.
 """
 
 import numpy as np
@@ -46,7 +60,19 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .broadcast import shape_of
 from .registry import defjvp, defvjp, primitive
 
-__all__ = ["im2col", "col2im", "conv_output_size", "conv_matmul", "conv_weight_grad", "BLOCK_COLUMNS"]
+__all__ = [
+    "im2col",
+    "col2im",
+    "conv_output_size",
+    "conv_matmul",
+    "conv_output_matrix",
+    "conv_weight_grad",
+    "BLOCK_COLUMNS",
+    "LAYOUTS",
+]
+
+LAYOUTS = ("sample", "batch", "batch_inner")
+"""The layouts of ``im2col``'s columns (see the module's docstring)."""
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
@@ -65,9 +91,20 @@ def _geometry(shape, kernel_size, stride, padding, dilation):
     return n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
 
 
+def _check_layout(layout):
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout={layout!r}: im2col and col2im lay columns out as one of {LAYOUTS}")
+
+
+def _tap(i, j, geometry):
+    """The (rows, columns) slices of the padded input that tap (i, j) of the kernel reads for every patch."""
+    sh, sw, dh, dw, oh, ow = geometry
+    return slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+
+
 @primitive
-def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, batch_last=False):
-    """The patches of ``x`` as columns: (N, C*KH*KW, OH*OW), or (C*KH*KW, N*OH*OW) with ``batch_last``.
+def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, layout="sample"):
+    """The patches of ``x`` as columns: (N, C*KH*KW, OH*OW), or one matrix for the batch (``layout``).
 
     Args:
         x: an array of shape (N, C, H, W).
@@ -76,67 +113,90 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_v
         padding: ``(PH, PW)``, added on both sides.
         dilation: ``(DH, DW)``: the spacing of the kernel's taps.
         pad_value: what positions in the padding read.
-        batch_last: lay the patches of every sample side by side as the columns of one matrix.
+        layout: ``"sample"``, ``"batch"`` or ``"batch_inner"`` (the module's docstring shows each).
 
     Returns:
-        An array of shape (N, C*KH*KW, OH*OW), or (C*KH*KW, N*OH*OW) with ``batch_last``.
+        An array of shape (N, C*KH*KW, OH*OW) (``"sample"``), (C*KH*KW, N*OH*OW) (``"batch"``) or
+        (C*KH*KW, OH*OW*N) (``"batch_inner"``).
 
     Raises:
-        ValueError: the kernel does not fit the padded input.
+        ValueError: the kernel does not fit the padded input, or ``layout`` is none of ``LAYOUTS``.
     """
     x = np.asarray(x)
+    _check_layout(layout)
     n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = _geometry(x.shape, kernel_size, stride, padding, dilation)
+    if layout == "batch_inner":
+        image = np.ascontiguousarray(np.transpose(x, (1, 2, 3, 0)))  # (C, H, W, N); a view when laid out so
+        if ph or pw:
+            image = np.pad(image, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=pad_value)
+        cols = np.empty((c, kh, kw, oh, ow, n), dtype=image.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i, j] = image[(slice(None), *_tap(i, j, (sh, sw, dh, dw, oh, ow)))]
+        return cols.reshape(c * kh * kw, oh * ow * n)
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
     windows = sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     windows = windows[:, :, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, ::dh, ::dw]
-    if batch_last:
+    if layout == "batch":
         return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
 
 
 @primitive
-def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), batch_last=False):
+def col2im(cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), layout="sample"):
     """The adjoint of ``im2col``: add every patch entry back where it was read from.
 
     Args:
-        cols: an array of shape (N, C*KH*KW, OH*OW), or (C*KH*KW, N*OH*OW) with ``batch_last``.
+        cols: an array laid out as ``im2col`` lays out the patches of an array of ``input_shape``.
         input_shape: ``(N, C, H, W)`` of the array the patches came from.
-        kernel_size, stride, padding, dilation, batch_last: as for ``im2col``.
+        kernel_size, stride, padding, dilation, layout: as for ``im2col``.
 
     Returns:
-        An array of shape ``input_shape``.
+        An array of shape ``input_shape`` (laid out as (C, H, W, N) in memory for ``"batch_inner"``).
+
+    Raises:
+        ValueError: ``layout`` is none of ``LAYOUTS``.
     """
     cols = np.asarray(cols)
+    _check_layout(layout)
     n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = _geometry(
         tuple(input_shape), kernel_size, stride, padding, dilation)
+    if layout == "batch_inner":
+        image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+        patches = cols.reshape(c, kh, kw, oh, ow, n)
+        for i in range(kh):
+            for j in range(kw):
+                image[(slice(None), *_tap(i, j, (sh, sw, dh, dw, oh, ow)))] += patches[:, i, j]
+        if ph or pw:
+            image = np.ascontiguousarray(image[:, ph : ph + h, pw : pw + w])
+        return np.transpose(image, (3, 0, 1, 2))
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    if batch_last:  # (C, KH, KW, N, OH, OW), added into out seen as (C, N, H, W)
+    if layout == "batch":  # (C, KH, KW, N, OH, OW), added into out seen as (C, N, H, W)
         patches, target = cols.reshape(c, kh, kw, n, oh, ow).transpose(1, 2, 0, 3, 4, 5), out.transpose(1, 0, 2, 3)
     else:
         patches, target = cols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5), out
     for i in range(kh):
         for j in range(kw):
-            target[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += \
-                patches[i, j]
+            target[(slice(None), slice(None), *_tap(i, j, (sh, sw, dh, dw, oh, ow)))] += patches[i, j]
     if ph or pw:
         out = np.ascontiguousarray(out[:, :, ph : ph + h, pw : pw + w])
     return out
 
 
 defvjp(im2col,
-       lambda g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, batch_last=False: col2im(g, shape_of(x), kernel_size, stride, padding, dilation, batch_last),
+       lambda g, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, layout="sample": col2im(g, shape_of(x), kernel_size, stride, padding, dilation, layout),
        None, None, None, None, None, None,
        backward_name="Im2ColBackward0")
 defjvp(im2col,
-       lambda t, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, batch_last=False: im2col(t, kernel_size, stride, padding, dilation, 0.0, batch_last))
+       lambda t, ans, x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), pad_value=0.0, layout="sample": im2col(t, kernel_size, stride, padding, dilation, 0.0, layout))
 
 defvjp(col2im,
-       lambda g, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), batch_last=False: im2col(g, kernel_size, stride, padding, dilation, 0.0, batch_last),
+       lambda g, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), layout="sample": im2col(g, kernel_size, stride, padding, dilation, 0.0, layout),
        None, None, None, None, None, None,
        backward_name="Col2ImBackward0")
 defjvp(col2im,
-       lambda t, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), batch_last=False: col2im(t, input_shape, kernel_size, stride, padding, dilation, batch_last))
+       lambda t, ans, cols, input_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), layout="sample": col2im(t, input_shape, kernel_size, stride, padding, dilation, layout))
 
 
 BLOCK_COLUMNS = 8192
@@ -144,18 +204,33 @@ BLOCK_COLUMNS = 8192
 
 
 @primitive
-def conv_matmul(w, cols):
+def conv_matmul(w, cols, batch_inner=None):
     """``w @ cols``: a convolution's weight (O, K) times the patches of the batch (K, M), ``im2col``'s
-    ``batch_last`` layout. The same product as ``np.matmul``; its weight's cotangent is ``conv_weight_grad``.
+    ``"batch"`` or ``"batch_inner"`` layout. The same product as ``np.matmul``; its weight's cotangent is
+    ``conv_weight_grad``.
 
     Args:
         w: the weight as a matrix, (O, K) with K = C*KH*KW.
         cols: the patches, (K, M) with M = N*OH*OW.
+        batch_inner: ``(N, OH, OW)`` when ``cols`` has the ``"batch_inner"`` layout: the product is then
+            returned as the convolution's output (N, O, OH, OW), laid out as (O, OH, OW, N) in memory.
 
     Returns:
-        (O, M).
+        (O, M), or (N, O, OH, OW) with ``batch_inner``.
     """
-    return np.matmul(w, cols)
+    out = np.matmul(w, cols)
+    if batch_inner is None:
+        return out
+    n, oh, ow = batch_inner
+    return np.transpose(np.reshape(out, (-1, oh, ow, n)), (3, 0, 1, 2))
+
+
+def conv_output_matrix(g, batch_inner):
+    """The cotangent of ``conv_matmul(w, cols, batch_inner)`` as the (O, M) matrix its product made: ``g``
+    itself, or (N, O, OH, OW) read as (O, OH*OW*N) (no copy when ``g`` is laid out as the output is)."""
+    if batch_inner is None:
+        return g
+    return np.reshape(np.transpose(g, (1, 2, 3, 0)), (shape_of(g)[1], -1))
 
 
 def conv_weight_grad(g, cols, block=None):
@@ -179,9 +254,10 @@ def conv_weight_grad(g, cols, block=None):
 
 
 defvjp(conv_matmul,
-       lambda g, ans, w, cols: conv_weight_grad(g, cols),
-       lambda g, ans, w, cols: np.matmul(np.transpose(w), g),
+       lambda g, ans, w, cols, batch_inner=None: conv_weight_grad(conv_output_matrix(g, batch_inner), cols),
+       lambda g, ans, w, cols, batch_inner=None: np.matmul(np.transpose(w), conv_output_matrix(g, batch_inner)),
+       None,
        backward_name="MmBackward0")
 defjvp(conv_matmul,
-       lambda t, ans, w, cols: conv_matmul(t, cols),
-       lambda t, ans, w, cols: conv_matmul(w, t))
+       lambda t, ans, w, cols, batch_inner=None: conv_matmul(t, cols, batch_inner),
+       lambda t, ans, w, cols, batch_inner=None: conv_matmul(w, t, batch_inner))

@@ -37,6 +37,22 @@ def _taps(a, kernel, tiles):
     return [a[..., i : oh * kh : kh, j : ow * kw : kw] for i in range(kh) for j in range(kw)]
 
 
+def _laid_out_as(like, shape, dtype, make):
+    """A new array of ``shape`` (``like``'s number of axes) whose axes lie in memory in the order of ``like``'s
+    (largest stride outermost), made by ``make`` (``np.empty`` or ``np.zeros``): a gradient laid out as the
+    input it belongs to, so the passes over both run over memory in the same order (a convolution's output
+    lies as (C, H, W, N))."""
+    if np.ndim(like) != len(shape):
+        return make(shape, dtype=dtype)
+    order = _memory_order(like)
+    return np.transpose(make([shape[axis] for axis in order], dtype=dtype), np.argsort(order))
+
+
+def _memory_order(a):
+    """The axes of ``a`` from the one with the largest stride to the smallest (ties in axis order)."""
+    return tuple(np.argsort([-abs(stride) for stride in a.strides], kind="stable"))
+
+
 @primitive
 def max_tiles(x, kernel):
     """The maximum of every ``kernel``-sized tile of the last two axes of ``x``.
@@ -67,10 +83,10 @@ def max_tiles_choice(x, ans, kernel):
     """
     x, ans = np.asarray(x), np.asarray(ans)
     taps = _taps(x, kernel, ans.shape[-2:])
-    choice = np.zeros(ans.shape, dtype=np.int8 if len(taps) <= 127 else np.intp)
+    choice = np.zeros_like(ans, dtype=np.int8 if len(taps) <= 127 else np.intp)  # laid out as ans
     if not np.isnan(ans).any():  # the first tap equal to the maximum
         taken = np.equal(taps[0], ans)
-        hit = np.empty(ans.shape, dtype=bool)
+        hit = np.empty_like(ans, dtype=bool)
         for k, tap in enumerate(taps[1:], 1):
             np.equal(tap, ans, out=hit)
             np.greater(hit, taken, out=hit)  # equal, and no earlier tap was
@@ -96,9 +112,15 @@ def max_tiles_grad(g, choice, kernel, shape):
         shape: the shape of ``x``.
     """
     g, choice = np.asarray(g), np.asarray(choice)
+    if np.ndim(g) == choice.ndim and _memory_order(g) != _memory_order(choice):
+        # g laid out as the input (a Flatten's reshape hands it back in C order): one pass over g, where
+        # reading it across the taps' layout costs each tap's pass five times as much
+        laid_out = _laid_out_as(choice, g.shape, g.dtype, np.empty)
+        np.copyto(laid_out, g)
+        g = laid_out
     (kh, kw), (oh, ow) = kernel, choice.shape[-2:]
     covered = tuple(shape[-2:]) == (oh * kh, ow * kw)  # every entry is some tile's tap: each written once below
-    out = np.empty(shape, dtype=g.dtype) if covered else np.zeros(shape, dtype=g.dtype)
+    out = _laid_out_as(choice, shape, g.dtype, np.empty if covered else np.zeros)
     for k, view in enumerate(_taps(out, kernel, choice.shape[-2:])):
         np.multiply(g, choice == k, out=view)
     return out
@@ -114,7 +136,7 @@ def max_tiles_pick(y, choice, kernel):
         kernel: ``(KH, KW)``.
     """
     y, choice = np.asarray(y), np.asarray(choice)
-    out = np.zeros(choice.shape, dtype=y.dtype)
+    out = np.zeros_like(choice, dtype=y.dtype)
     for k, tap in enumerate(_taps(y, kernel, choice.shape[-2:])):
         np.copyto(out, tap, where=choice == k)
     return out

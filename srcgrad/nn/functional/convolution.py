@@ -36,13 +36,16 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
         )
     geometry = {"stride": stride, "padding": padding, "dilation": dilation}
     k = in_per_group * kh * kw
-    if groups == 1:  # one product for the whole batch: (O, K) @ (K, N*OH*OW) -> (O, N*OH*OW)
-        cols = record(im2col, (input, (kh, kw)), {**geometry, "batch_last": True})
-        out = record(conv_matmul, (record(np.reshape, (weight, (out_channels, k)), {}), cols), {})
+    if groups == 1:  # one product for the whole batch: (O, K) @ (K, OH*OW*N) -> (O, OH*OW*N)
+        # The batch innermost: im2col's taps copy runs of OW*N values, and the output (N, O, OH, OW) stays laid
+        # out as (O, OH, OW, N): no copy back to NCHW; ReLU and pooling keep that layout and the next
+        # convolution reads it as it is.
+        cols = record(im2col, (input, (kh, kw)), {**geometry, "layout": "batch_inner"})
+        w2 = record(np.reshape, (weight, (out_channels, k)), {})
+        out = record(conv_matmul, (w2, cols), {"batch_inner": (n, oh, ow)})
         if bias is not None:
-            out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1)), {})), {})
-        out = record(np.transpose, (record(np.reshape, (out, (out_channels, n, oh, ow)), {}), (1, 0, 2, 3)), {})
-        return record(np.copy, (out,), {"order": "C"})  # NCHW in memory too, as the other layers expect
+            out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1, 1)), {})), {})
+        return out
     # groups: one product per group, (G, O/G, K) @ (N, G, K, L) -> (N, G, O/G, L)
     cols = record(im2col, (input, (kh, kw)), geometry)
     w3 = record(np.reshape, (weight, (groups, out_channels // groups, k)), {})
