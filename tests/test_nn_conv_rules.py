@@ -202,7 +202,7 @@ def test_batch_inner_gradients_to_second_order(rng, kernel, stride, padding, dil
 def test_conv_matmul_batch_inner_is_the_convolution_output(rng):
     """With ``batch_inner=(N, OH, OW)`` the product (O, OH*OW*N) comes back as (N, O, OH, OW)."""
     w, cols = rng.standard_normal((3, 4)), rng.standard_normal((4, 2 * 3 * 5))
-    got = conv_matmul(w, cols, (2, 3, 5))
+    got = conv_matmul(w, cols, None, (2, 3, 5))
     product = w @ cols  # column (oh*OW + ow)*N + n
     for n, o, i, j in np.ndindex(2, 3, 3, 5):
         assert got[n, o, i, j] == product[o, (i * 5 + j) * 2 + n]
@@ -210,8 +210,17 @@ def test_conv_matmul_batch_inner_is_the_convolution_output(rng):
     np.testing.assert_array_equal(conv_output_matrix(got, (2, 3, 5)), product)
     wt = srcgrad.tensor(w, requires_grad=True)
     ct = srcgrad.tensor(cols, requires_grad=True)
-    gradcheck(lambda a, b: conv_matmul(a, b, (2, 3, 5)) ** 2, (wt, ct))
-    gradgradcheck(lambda a, b: conv_matmul(a, b, (2, 3, 5)) ** 2, (wt, ct))
+    gradcheck(lambda a, b: conv_matmul(a, b, None, (2, 3, 5)) ** 2, (wt, ct))
+    gradgradcheck(lambda a, b: conv_matmul(a, b, None, (2, 3, 5)) ** 2, (wt, ct))
+    # the bias: added to every column of its output channel, in both layouts
+    bias = rng.standard_normal(3)
+    with_bias = conv_matmul(w, cols, bias, (2, 3, 5))
+    np.testing.assert_allclose(with_bias, got + bias[:, None, None], rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(conv_matmul(w, cols, bias), product + bias[:, None], rtol=1e-15, atol=1e-15)
+    bt = srcgrad.tensor(bias, requires_grad=True)
+    for batch_inner in ((2, 3, 5), None):
+        gradcheck(lambda a, b, c: conv_matmul(a, b, c, batch_inner) ** 2, (wt, ct, bt))
+        gradgradcheck(lambda a, b, c: conv_matmul(a, b, c, batch_inner) ** 2, (wt, ct, bt))
 
 
 def conv2d_by_layout(x, w, b, layout):
@@ -221,10 +230,8 @@ def conv2d_by_layout(x, w, b, layout):
     cols = im2col(x, (3, 3), (1, 1), (1, 1), layout=layout)
     w2 = np.reshape(w, (o, -1))
     if layout == "batch_inner":
-        out = conv_matmul(w2, cols, (n, h, wd))
-    else:
-        out = np.transpose(np.reshape(conv_matmul(w2, cols), (o, n, h, wd)), (1, 0, 2, 3))
-    return out + np.reshape(b, (o, 1, 1))
+        return conv_matmul(w2, cols, b, (n, h, wd))
+    return np.transpose(np.reshape(conv_matmul(w2, cols, b), (o, n, h, wd)), (1, 0, 2, 3))
 
 
 def test_conv2d_layouts_agree_with_each_other_and_finite_differences(rng):

@@ -719,7 +719,9 @@ if im2col is not None:
             case(col2im, U(*_cols), (2, 3, 5, 4), *_geometry, _layout, id=f"col2im-{_layout}")
     # a convolution's product of its weight and the batch's patches (its weight's cotangent summed in blocks)
     case(conv_matmul, U(3, 6), U(6, 11))
-    case(conv_matmul, U(3, 6), U(6, 12), (2, 3, 2), id="conv_matmul-batch-inner")
+    case(conv_matmul, U(3, 6), U(6, 12), None, (2, 3, 2), id="conv_matmul-batch-inner")
+    case(conv_matmul, U(3, 6), U(6, 11), U(3), id="conv_matmul-bias")
+    case(conv_matmul, U(3, 6), U(6, 12), U(3), (2, 3, 2), id="conv_matmul-bias-batch-inner")
 
 # max pooling over tiles (srcgrad/rules/pooling.py); the two linear maps of its derivative, for one choice of taps
 case(max_tiles, U(2, 3, 4, 6), (2, 2))

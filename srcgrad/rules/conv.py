@@ -40,8 +40,9 @@ So the VJP of ``im2col`` is ``col2im`` and the VJP of ``col2im`` is ``im2col``,
 and both rules run on Tensors: second derivatives of convolutions work.
 Geometry arguments are pairs of ints; they get no gradient.
 
-* ``conv_matmul(w, cols)`` -- ``w @ cols``, a convolution's product of its
-  weight (O, C*KH*KW) and the batch's patches (C*KH*KW, N*OH*OW). A primitive
+* ``conv_matmul(w, cols, bias)`` -- ``w @ cols`` (plus ``bias`` for each
+  output channel), a convolution's product of its weight (O, C*KH*KW) and the
+  batch's patches (C*KH*KW, N*OH*OW). A primitive
   for speed only: the weight's cotangent ``g @ cols.T`` sums over the N*OH*OW
   patches, tens of thousands for a batch of images, and OpenBLAS multiplies
   such thin, long operands at a fraction of its speed; ``conv_weight_grad``
@@ -52,6 +53,9 @@ Geometry arguments are pairs of ints; they get no gradient.
   (N, O, OH, OW) convolution output it holds, laid out as (O, OH, OW, N) in
   memory (no copy): elementwise layers and max pooling after it keep that
   layout, and the next convolution's ``im2col`` reads it without copying.
+  The bias is added into the product in place and its cotangent summed over
+  the rows of the (O, M) matrix: added as a broadcast (N, O, OH, OW) array it
+  cost another array of the output's size and a sum over three axes.
 """
 
 import numpy as np
@@ -66,6 +70,7 @@ __all__ = [
     "conv_output_size",
     "conv_matmul",
     "conv_output_matrix",
+    "conv_bias_tangent",
     "conv_weight_grad",
     "BLOCK_COLUMNS",
     "LAYOUTS",
@@ -204,14 +209,15 @@ BLOCK_COLUMNS = 8192
 
 
 @primitive
-def conv_matmul(w, cols, batch_inner=None):
-    """``w @ cols``: a convolution's weight (O, K) times the patches of the batch (K, M), ``im2col``'s
-    ``"batch"`` or ``"batch_inner"`` layout. The same product as ``np.matmul``; its weight's cotangent is
-    ``conv_weight_grad``.
+def conv_matmul(w, cols, bias=None, batch_inner=None):
+    """``w @ cols + bias[:, None]``: a convolution's weight (O, K) times the patches of the batch (K, M),
+    ``im2col``'s ``"batch"`` or ``"batch_inner"`` layout, plus a bias for each of the O output channels. The
+    same product as ``np.matmul``; its weight's cotangent is ``conv_weight_grad``.
 
     Args:
         w: the weight as a matrix, (O, K) with K = C*KH*KW.
         cols: the patches, (K, M) with M = N*OH*OW.
+        bias: (O,), or ``None``.
         batch_inner: ``(N, OH, OW)`` when ``cols`` has the ``"batch_inner"`` layout: the product is then
             returned as the convolution's output (N, O, OH, OW), laid out as (O, OH, OW, N) in memory.
 
@@ -219,6 +225,12 @@ def conv_matmul(w, cols, batch_inner=None):
         (O, M), or (N, O, OH, OW) with ``batch_inner``.
     """
     out = np.matmul(w, cols)
+    if bias is not None:
+        column = np.reshape(bias, (-1, 1))
+        if np.result_type(out, column) == out.dtype:
+            out += column  # the product is a new array: add in place, without another allocation
+        else:
+            out = out + column
     if batch_inner is None:
         return out
     n, oh, ow = batch_inner
@@ -231,6 +243,12 @@ def conv_output_matrix(g, batch_inner):
     if batch_inner is None:
         return g
     return np.reshape(np.transpose(g, (1, 2, 3, 0)), (shape_of(g)[1], -1))
+
+
+def conv_bias_tangent(t, ans, batch_inner):
+    """The tangent of ``conv_matmul``'s output along its bias's tangent ``t`` (O,): ``t`` spread over the
+    output, (O, M) or (N, O, OH, OW)."""
+    return np.broadcast_to(np.reshape(t, (-1, 1) if batch_inner is None else (-1, 1, 1)), shape_of(ans))
 
 
 def conv_weight_grad(g, cols, block=None):
@@ -254,10 +272,12 @@ def conv_weight_grad(g, cols, block=None):
 
 
 defvjp(conv_matmul,
-       lambda g, ans, w, cols, batch_inner=None: conv_weight_grad(conv_output_matrix(g, batch_inner), cols),
-       lambda g, ans, w, cols, batch_inner=None: np.matmul(np.transpose(w), conv_output_matrix(g, batch_inner)),
+       lambda g, ans, w, cols, bias=None, batch_inner=None: conv_weight_grad(conv_output_matrix(g, batch_inner), cols),
+       lambda g, ans, w, cols, bias=None, batch_inner=None: np.matmul(np.transpose(w), conv_output_matrix(g, batch_inner)),
+       lambda g, ans, w, cols, bias=None, batch_inner=None: np.sum(conv_output_matrix(g, batch_inner), axis=1),
        None,
        backward_name="MmBackward0")
 defjvp(conv_matmul,
-       lambda t, ans, w, cols, batch_inner=None: conv_matmul(t, cols, batch_inner),
-       lambda t, ans, w, cols, batch_inner=None: conv_matmul(w, t, batch_inner))
+       lambda t, ans, w, cols, bias=None, batch_inner=None: conv_matmul(t, cols, None, batch_inner),
+       lambda t, ans, w, cols, bias=None, batch_inner=None: conv_matmul(w, t, None, batch_inner),
+       lambda t, ans, w, cols, bias=None, batch_inner=None: conv_bias_tangent(t, ans, batch_inner))

@@ -42,10 +42,7 @@ def _conv2d_raw(input, weight, bias, stride, padding, dilation, groups=1):
         # convolution reads it as it is.
         cols = record(im2col, (input, (kh, kw)), {**geometry, "layout": "batch_inner"})
         w2 = record(np.reshape, (weight, (out_channels, k)), {})
-        out = record(conv_matmul, (w2, cols), {"batch_inner": (n, oh, ow)})
-        if bias is not None:
-            out = record(np.add, (out, record(np.reshape, (bias, (out_channels, 1, 1)), {})), {})
-        return out
+        return record(conv_matmul, (w2, cols) if bias is None else (w2, cols, bias), {"batch_inner": (n, oh, ow)})
     # groups: one product per group, (G, O/G, K) @ (N, G, K, L) -> (N, G, O/G, L)
     cols = record(im2col, (input, (kh, kw)), geometry)
     w3 = record(np.reshape, (weight, (groups, out_channels // groups, k)), {})
