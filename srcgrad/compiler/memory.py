@@ -22,7 +22,7 @@ def new_array_functions():
     are given (``tests/test_compiler_aliasing.py`` checks each with ``np.shares_memory``).
 
     Not here: those whose result is a view or the argument itself (``np.linalg.diagonal``,
-    ``np.linalg.matrix_transpose``, the reshaping helpers of ``rules.nnfuncs``), those that make a new
+    ``np.linalg.matrix_transpose``, the reshaping helpers of ``rules.nnfuncs`` and ``rules.conv``), those that make a new
     array except for some arguments (``ARGUMENT_DEPENDENT``), and ``np.round``/``np.around``/``round``,
     which return an integer array itself on numpy before 2.3 (the version Python 3.10 gets).
     """
@@ -113,6 +113,7 @@ def new_array_functions():
     for module in (nnfuncs, conv):
         fns |= {f for f in vars(module).values() if callable(f) and getattr(f, "__module__", "") == module.__name__}
     fns -= {nnfuncs.transpose2d, nnfuncs.batch_rows, nnfuncs.input_rows}  # np.transpose, np.reshape: views
+    fns -= {conv.conv_output_matrix, conv.conv_bias_tangent}  # g itself or its view; a broadcast view
     fns |= {linalg.svd_p, linalg.svdvals_p}
     fns |= {getattr(np.linalg, n) for n in np.linalg.__all__} - {np.linalg.LinAlgError}
     fns -= {np.linalg.diagonal, np.linalg.matrix_transpose} | set(ARGUMENT_DEPENDENT)  # views; see below
