@@ -21,7 +21,8 @@ load on a shared machine hits both alike; the table gives the median time per
 step over the rounds and the median and range of the per-round ratios.
 Run: ``python benchmarks/training_step.py [--quick] [--rounds N]``. Prints a
 table; asserts nothing. ``--rows`` prints ``measure()``'s rows; ``--onednn`` times them against PyTorch with
-and without oneDNN (``against_onednn()``).
+and without oneDNN (``against_onednn()``); ``--faults`` counts the minor page faults of a step of each
+(``page_faults()``).
 """
 
 import math
@@ -239,6 +240,41 @@ def against_onednn(rounds=10, n=5):
     return out
 
 
+def page_faults(steps=20):
+    """Minor page faults per training step of every row of ``ROWS``, srcgrad beside PyTorch.
+
+    A minor fault is the system handing the process a page of memory it had given back; on the shared
+    machine each costs about a microsecond. glibc gives the top of its heap back at the end of a step when
+    enough of it is free, and the next step's fresh arrays fault their pages in again; PyTorch's steps take
+    none. Unix only (``resource``).
+
+    Returns:
+        A list of ``(workload, srcgrad faults per step, PyTorch faults per step or None)``.
+    """
+    import resource
+
+    import srcgrad
+
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+
+    def per_step(step):
+        for _ in range(3):
+            step()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(steps):
+            step()
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / steps
+
+    return [
+        (label, per_step(build(srcgrad)), None if torch is None else per_step(build(torch))) for label, build, _ in ROWS
+    ]
+
+
 def _cpu_time(step, n):
     t0 = time.process_time()
     for _ in range(n):
@@ -290,6 +326,11 @@ def main(quick=False, rounds=15):
 
 
 if __name__ == "__main__":
+    if "--faults" in sys.argv:
+        print(f"{'minor page faults per step':<85}{'srcgrad':>10}{'PyTorch':>10}")
+        for label, ours, theirs in page_faults():
+            print(f"{label:<85}{ours:10.0f}{'' if theirs is None else f'{theirs:10.0f}'}")
+        sys.exit()
     if "--onednn" in sys.argv:
         print(f"{'workload':<85}{'/ PyTorch':>12}{'/ PyTorch without oneDNN':>27}")
         for label, default, plain in against_onednn():
