@@ -227,3 +227,15 @@ def test_a_pytorch_script_finds_it_under_torch_utils_checkpoint():
 
         assert ported.checkpoint is checkpoint
         assert ported.checkpoint_sequential is checkpoint_sequential
+
+
+def test_a_function_that_changes_its_argument_in_place_is_refused():
+    w = sg.tensor([1.0, 2.0], requires_grad=True)
+    x = sg.tensor([3.0, 4.0])  # needs no gradient, so the tape itself would let the write through
+
+    def f(t):
+        t.mul_(2.0)
+        return (t * w).sum()
+
+    with pytest.raises(AutogradError, match="changed its argument 0 in place"):
+        checkpoint(f, x, use_reentrant=False)

@@ -80,6 +80,7 @@ def checkpoint(
 
     Raises:
         ValueError: ``context_fn``, ``debug`` or an unknown ``determinism_check`` was given.
+        AutogradError: ``function`` changed one of its Tensor arguments in place.
         AutogradError: during backward, when the recomputation's outputs differ in
             shape or dtype from the forward's (``function`` is not deterministic in them).
     """
@@ -92,8 +93,15 @@ def checkpoint(
     if not grad_state.enabled:
         return function(*args, **kwargs)
     state = default_generator.get_state() if preserve_rng_state else None
+    versions = [a._vc[0] if isinstance(a, Tensor) else None for a in args]
     detached = [_detached(a) for a in args]
     result = function(*detached, **kwargs)
+    for k, (a, version) in enumerate(zip(args, versions)):
+        if version is not None and a._vc[0] != version:
+            raise AutogradError(
+                f"checkpoint: the checkpointed function changed its argument {k} in place; the recomputation "
+                "in backward would read the changed values. Work on a copy (x = x.clone()) inside the function"
+            )
     outputs, rebuild = _flatten(result)
     leaves = _leaves_read(outputs, {id(d) for d in detached if isinstance(d, Tensor)})
     if not leaves and not any(isinstance(a, Tensor) and a.requires_grad for a in args):
