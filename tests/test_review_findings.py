@@ -216,11 +216,8 @@ def sum_over_a_list_argument(xs):
 
 def test_list_argument_of_arrays_of_several_shapes():
     xs = [np.linspace(0.1, 0.3, 3), np.linspace(-0.5, 0.5, 2)]
-    try:
-        got = srcgrad.grad(sum_over_a_list_argument)(xs)
-    except TransformError as e:
-        assert "test_review_findings.py, line" in str(e)
-        return
+    got = srcgrad.grad(sum_over_a_list_argument)(xs)
+    assert isinstance(got, list) and len(got) == 2
     for g, x in zip(got, xs):
         np.testing.assert_allclose(g, 2 * np.sin(x) * np.cos(x), rtol=1e-7)
 

@@ -846,6 +846,12 @@ class Derived:
     def __repr__(self):
         return f"<{self.__name__}>"
 
+    def __srcgrad_stand_in__(self):
+        """What srcgrad's compiler reads in place of this derivative when a function it differentiates calls it
+        (``df = grad(fun)`` made outside, ``df(x)`` inside): what the builder gives for ``grad(fun)`` written
+        there."""
+        return _static_builder(self.kind)(self.fun, self.argnums[0] if len(self.argnums) == 1 else self.argnums)
+
     def __call__(self, *args, **kwargs):
         kind, fun, argnums = self.kind, self.fun, self.argnums
         if kind == "vjp":

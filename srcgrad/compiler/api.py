@@ -30,6 +30,7 @@ from . import (
     complexity,
     fence,
     globalspec,
+    itemwise,
     normalize as normalize_pass,
     optimize as optimize_pass,
     reverse as reverse_pass,
@@ -177,7 +178,9 @@ def transform(
     namer.reserve("dout")  # the cotangent's keyword: code inlined from a gradient keeps its own `dout` apart
     ns = Namespace(namer)
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
-    normal, scopes = normalize_pass.normalize(parsed, namer, ns, dict_keys, static_args, text_params=text_params)
+    shapes = {**dict.fromkeys(scalar_params, ()), **(param_shapes or {})}  # (what normalize knows of them)
+    known = dict(dict_keys=dict_keys, static_args=static_args, param_shapes=shapes, ragged_params=ragged_params)
+    normal, scopes = normalize_pass.normalize(parsed, namer, ns, text_params=text_params, **known)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     refuse_truth_values(normal, ns.values)
     global_shapes = globalspec.names_in(ns.values, global_parts)
@@ -270,6 +273,8 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
         speckey.static_args(params, key),
         tuple_result=True,
         text_params=speckey.text_params(params, key),
+        param_shapes={**{p: () for p in scalar_params}, **shapes},
+        ragged_params=[p for p, k in zip(params, key) if k == 4],
     )
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     global_shapes = globalspec.names_in(ns.values, global_parts)
@@ -373,6 +378,11 @@ class GradFunction:
         self.verbose = verbose
         self.checkpoint = _checked_checkpoint(checkpoint)
         self._source_text = source
+        self._items = None  # a wrt list of several shapes, a dict given inside a differentiated function
+        if inner is None and source is None and not self.checkpoint:
+            self._items = itemwise.ItemForms(
+                fn, sig, self.wrt, self._wrt_tuple, preserve_result, optimize, GradFunction
+            )
         self._specs = {}
         self._keys = {}  # argument shapes and kinds -> (specialisation key, nested lists in it)
         self._inplace = None  # whether f writes into arrays in place (known after the first transformation)
@@ -490,6 +500,11 @@ class GradFunction:
             ("global", Current(lambda: self._spec(key, plain_stack=True, real_grads=complex_form).fn), "generated", fn),
         )
 
+    def items_target(self, positional, keywords, call_site):
+        """What a function calling this gradient with containers whose items it knows reads in its place
+        (``itemwise.ItemForms.target``); ``None`` for a gradient of a gradient, of source text, or checkpointed."""
+        return None if self._items is None else self._items.target(positional, keywords, call_site)
+
     def __call__(self, *args, **kwargs):
         dout = kwargs.pop("dout", None)
         if kwargs or len(args) < len(self._params):
@@ -502,6 +517,10 @@ class GradFunction:
             args = tuple(bound.arguments[p] for p in self._params)
         watched = self._watched()  # globals and closure values, specialised on as arguments are
         key, lists = self._key_of(args, watched)
+        if 4 in key and self._items is not None:  # a list or tuple of arrays of several shapes: the gradient
+            by_items = self._items.call(args, key, dout)  # is a list or tuple of their gradients
+            if by_items is not None:
+                return by_items
         if lists:
             args = speckey.as_arrays(args, key)
         for i in self._wrt_index:

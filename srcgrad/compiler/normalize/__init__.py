@@ -103,6 +103,10 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.static_args = {}  # function arguments: parameter -> the function (from the specialisation)
         self.text_params = {}  # string arguments: parameter -> value (see ``normalize``)
         self.known_ints = {}  # a rule-table helper's parameter given an integer literal (never rebound) -> it
+        self.param_shapes = {}  # argument -> its symbolic shape in this specialisation (() for a number)
+        self.ragged_params = set()  # list or tuple arguments holding arrays of several shapes
+        self.changed_lists = set()  # lists an append, item assignment or pop changes
+        self.items_read = {}  # list -> the call of a gradient that read its items (see ``Makers.container_given``)
 
     def run(self):
         fdef = self.parsed.node
@@ -127,6 +131,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.block(fdef.body, ctx)
         self.copy_written_params(ctx)
         self.check_aliases(ctx)
+        self.check_items_read()
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
         if (
@@ -197,7 +202,17 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.check_list_inplace(flat, stmt_reads)
 
 
-def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=False, text_params=None):
+def normalize(
+    parsed,
+    namer,
+    ns,
+    dict_keys=None,
+    static_args=None,
+    tuple_result=False,
+    text_params=None,
+    param_shapes=None,
+    ragged_params=(),
+):
     """Normalize ``parsed`` (see the module docstring for the guarantees).
 
     Args:
@@ -212,6 +227,8 @@ def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=
             (the code calls that very function: it is inlined like a global one).
         text_params: ``{parameter: value}`` of string arguments of this specialisation: a parameter the function
             never assigns reads as its value written in (``np.einsum(subscripts, ...)``).
+        param_shapes: ``{parameter: symbolic shape}`` of the array and number arguments of this specialisation.
+        ragged_params: the list or tuple arguments holding arrays of several shapes.
 
     Returns:
         ``(NormalFunction, scopes)``: the program and the scopes of every inlined
@@ -225,4 +242,6 @@ def normalize(parsed, namer, ns, dict_keys=None, static_args=None, tuple_result=
     n.tuple_result = tuple_result
     n.static_args = dict(static_args or {})
     n.text_params = dict(text_params or {})
+    n.param_shapes = {p: s for p, s in dict(param_shapes or {}).items() if isinstance(p, str)}
+    n.ragged_params = set(ragged_params)
     return n.run(), n.deps

@@ -27,9 +27,12 @@ import types
 import numpy as np
 
 from ..ir import (
+    Append,
     Assign,
     Const,
     ListNew,
+    ListPop,
+    ListSet,
     NonDiff,
     Var,
 )
@@ -165,6 +168,10 @@ class Core:
     """Emitting statements and atoms, constants, no-derivative expressions, static resolution."""
 
     def emit(self, stmt):
+        if isinstance(stmt, (Append, ListSet)):
+            self.changed_lists.add(stmt.lst)
+        elif isinstance(stmt, Assign) and isinstance(stmt.value, ListPop):
+            self.changed_lists.add(stmt.value.lst.name)
         self.out.append(stmt)
 
     def line(self, node, ctx):

@@ -200,12 +200,17 @@ class Expressions:
         if made is not None:  # srcgrad.grad(f)(x): the derivative, made while compiling
             callee, made_kwargs = made
         else:
-            callee, made_kwargs = spread_callee or self.static_callee(func, ctx), {}
+            callee, made_kwargs = spread_callee or self.stood_in(self.static_callee(func, ctx), e, ctx), {}
         if isinstance(callee, LocalFunction):
             return self.inline(callee, e, ctx)
         refuse_maker(callee, e, ctx)
         derivative = None
         if is_derivative(callee):
+            items = self.items_callee(callee, e, ctx)
+            if items is not None:  # containers read item by item (makers.py)
+                args = [self.expr(a, ctx) for a in e.args]
+                kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+                return self.inline(items, e, ctx, args=args, kwargs={**kwargs, **made_kwargs})
             derivative = callee
             # a compiled gradient or JVP (higher order): differentiated through the code it generated
             if getattr(callee, "tangent_tuple", False) and e.args and isinstance(e.args[-1], ast.Tuple):
