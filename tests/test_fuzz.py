@@ -192,6 +192,8 @@ SHAPES_OF_ISSUE_9 = {
     "einsum": [r"np\.einsum\('"],
     "linalg": [r" @ |np\.dot\(|np\.linalg\."],
     "names": [r"\b(t|dt|dx|tmp|dout|cond|d_x|t_2|ans|dy|x_2|grad)\b"],
+    "loops": [r"^    for i\d+ in range\((5|6|7|8|9|10)\):", r"\.pop\(", r"^\s+acc\d+\[i\d+ % \d\] (\+=|=|-=) "],
+    "dtypes": [r"np\.float32", r"\bia\b", r"\[idx\]\n", r"\[idx\] (\+=|=|-=|\*=) ", r"^def f\(.*\bs0\b"],
 }
 
 

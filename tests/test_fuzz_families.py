@@ -5,14 +5,16 @@
 * with ``np.sin``'s rule made wrong, every second-order mode reports WRONG on a program calling it, and passes
   with the right rule;
 * the checkpoint modes checkpoint a loop (and say so), agree with ``grad``, and a disagreement is reported;
-* a small fixed-seed run of the new modes finds no wrong value and no crash.
+* a small fixed-seed run of the new modes finds no wrong value and no crash;
+* a program computing in float32 is judged against its float64 twin, with float32's tolerances, and a gradient
+  whose dtype is not its argument's is wrong.
 """
 
 import numpy as np
 import pytest
 
 import srcgrad.compiler.cache as compiler_cache
-from fuzzing.oracle import ALL_MODES, CHECKPOINT_MODES, cross_check, judge_mode, prepare
+from fuzzing.oracle import ALL_MODES, CHECKPOINT_MODES, cross_check, fd_stable, judge_mode, prepare, wrong_dtype
 from fuzzing.order2 import ORDER2_MODES, fd2_stable, fd_hvp
 from fuzzing.program import Param, Program, Stmt
 from fuzzing.run import Run
@@ -119,3 +121,51 @@ def test_a_repro_of_a_second_order_finding_runs(tmp_path, mode):
     namespace = {"__name__": "repro"}
     exec(compile(open(path).read(), path, "exec"), namespace)
     np.testing.assert_allclose(np.asarray(namespace["got"], dtype=float), namespace["expected"], rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------- the dtypes theme
+
+
+def float32_program():
+    """float32 and 0-d arguments, an integer array, a fancy index with a repeat written with ``+=``, a cast."""
+    body = [
+        Stmt(["v = np.float32(0.7) * np.sin(x) * s0"]),
+        Stmt(["b = np.zeros_like(v)"]),
+        Stmt(["b[idx] += 0.5 * np.tanh(v[idx])"]),
+    ]
+    params = [
+        Param("x", np.array([0.3, -0.2, 0.9], dtype=np.float32), True),
+        Param("s0", np.array(0.4), True),
+        Param("idx", np.array([0, 0, 2]), False),
+        Param("ia", np.array([1, -2, 2]), False),
+    ]
+    return Program([], None, params, body, ["np.sum(b * ia) + np.sum(v.astype(np.float32) ** 2)"], name="f32")
+
+
+def test_a_float32_program_is_judged_on_its_float64_twin(tmp_path):
+    loaded = prepare(float32_program(), str(tmp_path))
+    assert loaded.twin is not None
+    # the twin computes in float64, so its differences at three steps agree (float32 rounding would not)
+    assert fd_stable(loaded)
+    for mode in ("grad", "jvp", "dynamic"):
+        verdict, _ = judge_mode(loaded, mode)
+        assert verdict.status == "pass", (mode, verdict)
+
+
+def test_a_wrong_rule_is_reported_on_a_float32_program(tmp_path, monkeypatch):
+    monkeypatch.setattr(RULES[np.sin], "vjps", (lambda g, ans, x: g * np.sin(x),))
+    monkeypatch.setattr(RULES[np.sin], "jvps", (lambda t, ans, x: t * np.sin(x),))
+    monkeypatch.setattr(compiler_cache, "CACHE", {})
+    try:
+        loaded = prepare(float32_program(), str(tmp_path))
+        for mode in ("grad", "jvp", "dynamic"):
+            assert judge_mode(loaded, mode)[0].status == "wrong", mode
+    finally:
+        compiler_cache.clear_cache()
+
+
+def test_a_gradient_of_another_dtype_is_wrong():
+    program = float32_program()
+    assert wrong_dtype(program, {0: np.zeros(3, dtype=np.float32), 1: np.zeros(())}) is None
+    problem = wrong_dtype(program, {0: np.zeros(3), 1: np.zeros(())})
+    assert problem == "gradient of argument 0 has dtype float64, the argument float32"

@@ -47,7 +47,7 @@ def ty_of(value):
     if isinstance(value, (int, np.integer)):
         return Ty("int")
     if isinstance(value, np.ndarray):
-        if value.dtype == np.float64:
+        if value.dtype in (np.float64, np.float32):  # (float32: the dtypes theme mixes it in)
             return Ty("array", value.shape)
         if value.dtype == np.complex128:
             return Ty("complex", value.shape)

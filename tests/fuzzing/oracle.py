@@ -92,15 +92,24 @@ class Loaded:
     value: float = 0.0
     fd: dict = None  # {parameter index: gradient} by finite differences; None: not computed
     order2: tuple = None  # (argument index, direction, H v by finite differences): see order2.expected
+    twin: object = None  # for a program using float32: the same function in float64, which finite differences read
     checkpointed: bool = False  # the last static gradient's code checkpointed a loop
     identifiers: frozenset = frozenset()
 
 
 def load(program, directory):
     """Write ``program`` to a new file in ``directory`` and import it (the compiler reads the file)."""
-    stem = unique_stem(program.name)
-    path = os.path.join(directory, stem + ".py")
     source = program.source()
+    fn, path = _import(source, program.name, directory)
+    loaded = Loaded(program, fn, path, identifiers=identifiers_of(source))
+    if uses_float32(program):
+        loaded.twin, _ = _import(source.replace("np.float32", "np.float64"), program.name + "_64", directory)
+    return loaded
+
+
+def _import(source, name, directory):
+    stem = unique_stem(name)
+    path = os.path.join(directory, stem + ".py")
     with open(path, "w") as fh:
         fh.write(source)
     spec = importlib.util.spec_from_file_location(stem, path)
@@ -108,7 +117,22 @@ def load(program, directory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a shrunk candidate may be odd enough for a SyntaxWarning
         spec.loader.exec_module(module)
-    return Loaded(program, module.f, path, identifiers=identifiers_of(source))
+    return module.f, path
+
+
+def uses_float32(program):
+    """Does the program compute in float32 anywhere (an argument, a cast)? Then finite differences read its
+    float64 twin (float32 rounding is larger than their steps), and tolerances are float32's."""
+    return "float32" in program.source() or any(
+        isinstance(p.value, np.ndarray) and p.value.dtype == np.float32 for p in program.params
+    )
+
+
+def as_float64(value):
+    return value.astype(np.float64) if isinstance(value, np.ndarray) and value.dtype == np.float32 else value
+
+
+LOOSE = 20.0  # tolerances times this for a program computing in float32
 
 
 def identifiers_of(source):
@@ -144,7 +168,7 @@ def finite_differences(loaded, eps=EPS):
     program = loaded.program
     out = {}
     for i in program.wrt:
-        base = program.params[i].value
+        base = as_float64(program.params[i].value)
         if isinstance(base, float):
             out[i] = (_at(loaded, i, base + eps) - _at(loaded, i, base - eps)) / (2 * eps)
             continue
@@ -162,8 +186,10 @@ def finite_differences(loaded, eps=EPS):
 
 def _at(loaded, i, value):
     args = list(loaded.program.args())
+    if loaded.twin is not None:
+        args = [as_float64(a) for a in args]
     args[i] = value
-    return plain_value(loaded.fn, args)
+    return plain_value(loaded.twin or loaded.fn, args)
 
 
 # ---------------------------------------------------------------------- comparing
@@ -193,6 +219,16 @@ def disagreement(got, expected, rtol, atol):
     return None
 
 
+def wrong_dtype(program, grads):
+    """``None`` when each gradient of an array argument has the argument's dtype (float32 stays float32), else
+    what differs."""
+    for i, g in grads.items():
+        value = program.params[i].value
+        if isinstance(value, np.ndarray) and np.asarray(g).dtype != value.dtype:
+            return f"gradient of argument {i} has dtype {np.asarray(g).dtype}, the argument {value.dtype}"
+    return None
+
+
 def complex_or_float(v):
     v = complex(v)
     return v.real if v.imag == 0 else v
@@ -206,7 +242,8 @@ def fd_stable(loaded):
             other = finite_differences(loaded, eps)
         except NotJudged:
             return False
-        if disagreement(other, loaded.fd, 10 * RTOL, 10 * ATOL * scale) is not None:
+        loose = LOOSE if loaded.twin is not None else 1.0
+        if disagreement(other, loaded.fd, 10 * RTOL * loose, 10 * ATOL * scale * loose) is not None:
             return False
     return True
 
@@ -267,7 +304,8 @@ def run_dynamic(loaded):
     tensors = {}
     for i in program.wrt:
         a = np.asarray(args[i])
-        tensors[i] = srcgrad.tensor(a.astype(np.complex128 if np.iscomplexobj(a) else np.float64), requires_grad=True)
+        dtype = np.complex128 if np.iscomplexobj(a) else (np.float32 if a.dtype == np.float32 else np.float64)
+        tensors[i] = srcgrad.tensor(a.astype(dtype), requires_grad=True)
         args[i] = tensors[i]
     out = loaded.fn(*args)
     grads = {}
@@ -406,7 +444,8 @@ def judge_mode(loaded, mode, time_limit=30.0):
     if mode in ORDER2_MODES:
         return judge_order2(loaded, mode, time_limit)
     scale = scale_of(loaded)
-    atol = ATOL * scale
+    loose = LOOSE if loaded.twin is not None else 1.0
+    atol, rtol = ATOL * scale * loose, RTOL * loose
     try:
         with timeout(time_limit), np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -430,7 +469,7 @@ def judge_mode(loaded, mode, time_limit=30.0):
             v = complex(np.asarray(value))
         except (TypeError, ValueError):
             return Verdict(mode, "wrong", f"value is {type(value).__name__}", "value"), None
-        if not abs(v - loaded.value) <= 1e-9 * max(1.0, abs(loaded.value)):
+        if not abs(v - loaded.value) <= (1e-9 if loose == 1.0 else 1e-5) * max(1.0, abs(loaded.value)):
             return Verdict(
                 mode, "wrong", f"value {complex_or_float(v)!r}, the plain call gives {loaded.value!r}", "value"
             ), None
@@ -441,14 +480,14 @@ def judge_mode(loaded, mode, time_limit=30.0):
             got = complex(np.asarray(out))
         except (TypeError, ValueError):
             return Verdict(mode, "wrong", f"tangent is {type(out).__name__} of shape {np.shape(out)}", "result"), None
-        if abs(got - want) <= atol * len(tans) + RTOL * abs(want):
+        if abs(got - want) <= atol * len(tans) + rtol * abs(want):
             return Verdict(mode, "pass"), {"tangent": got, "tans": tans}
         detail = f"tangent along a random direction: expected {want!r}, got {complex_or_float(got)!r}"
         if not np.isfinite(got):  # wrong where finite differences are stable (else no derivative to compare)
             key = NONFINITE_TANGENT
     else:
         grads = {i: g for i, g in grads.items()}
-        problem = disagreement(grads, loaded.fd, RTOL, atol)
+        problem = wrong_dtype(loaded.program, grads) or disagreement(grads, loaded.fd, rtol, atol)
         if problem is None:
             return Verdict(mode, "pass", exercised=loaded.checkpointed), grads
         if all(not np.all(np.isfinite(np.asarray(g))) for g in grads.values()) and grads:
@@ -484,18 +523,19 @@ def judge_order2(loaded, mode, time_limit=30.0):
     except Exception as exc:  # noqa: BLE001 - every exception is judged
         return classify(mode, exc, loaded), None
     scale = max(scale_of(loaded), float(np.max(np.abs(want), initial=0.0)))
-    atol = 10 * ATOL * scale
+    loose = LOOSE if loaded.twin is not None else 1.0
+    atol = 10 * ATOL * scale * loose
     if np.shape(got) != np.shape(want) or np.iscomplexobj(got):
         detail = f"H v of argument {i} has shape {np.shape(got)} and dtype {np.asarray(got).dtype}, the argument {np.shape(want)}"
         return Verdict(mode, "wrong", detail, "result"), None
-    problem = disagreement({i: got}, {i: want}, order2.RTOL2, atol)
+    problem = disagreement({i: got}, {i: want}, order2.RTOL2 * loose, atol)
     if problem is None:
         return Verdict(mode, "pass"), {"hv": np.asarray(got, dtype=np.float64)}
     if not np.all(np.isfinite(got)):
         return Verdict(mode, "skipped", "non-finite gradient"), None
     try:
         with timeout(time_limit):
-            stable = order2.fd2_stable(loaded, i, v, want, atol)
+            stable = order2.fd2_stable(loaded, i, v, want, atol, order2.RTOL2 * loose)
     except (Timeout, NotJudged):
         stable = False
     if not stable:
@@ -516,30 +556,32 @@ def settle(verdicts):
     }
 
 
-def cross_check(results):
-    """Modes that passed must agree with each other to rounding: a list of one-line disagreements."""
+def cross_check(results, float32=False):
+    """Modes that passed must agree with each other to rounding (float32's for a program computing in float32): a
+    list of one-line disagreements."""
+    tight = 1e-4 if float32 else TIGHT
     out = []
     static, dynamic, forward = results.get("grad"), results.get("dynamic"), results.get("jvp")
     if static is not None and dynamic is not None:
         scale = max([1.0] + [float(np.max(np.abs(g), initial=0.0)) for g in static.values()])
-        problem = disagreement(dynamic, static, TIGHT, TIGHT * scale)
+        problem = disagreement(dynamic, static, tight, tight * scale)
         if problem:
             out.append(f"grad vs dynamic: {problem}")
     for mode in CHECKPOINT_MODES:
         if static is not None and results.get(mode) is not None:
             scale = max([1.0] + [float(np.max(np.abs(g), initial=0.0)) for g in static.values()])
-            problem = disagreement(results[mode], static, TIGHT, TIGHT * scale)
+            problem = disagreement(results[mode], static, tight, tight * scale)
             if problem:
                 out.append(f"grad vs {mode}: {problem}")
     second = [(m, results[m]["hv"]) for m in ORDER2_MODES if results.get(m) is not None]
     for mode, hv in second[1:]:
         first_mode, first = second[0]
         scale = max(1.0, float(np.max(np.abs(first), initial=0.0)))
-        problem = disagreement({0: hv}, {0: first}, 100 * TIGHT, 100 * TIGHT * scale)
+        problem = disagreement({0: hv}, {0: first}, 100 * tight, 100 * tight * scale)
         if problem:
             out.append(f"{first_mode} vs {mode}: H v {problem}")
     if static is not None and forward is not None:
         want = directional(static, forward["tans"])
-        if abs(forward["tangent"] - want) > TIGHT * (1.0 + abs(want)) * 10:
+        if abs(forward["tangent"] - want) > tight * (1.0 + abs(want)) * 10:
             out.append(f"jvp vs grad: tangent {complex_or_float(forward['tangent'])!r}, grad . tangent {want!r}")
     return out

@@ -53,6 +53,7 @@ def fd_hvp(loaded, i, v, h=H2):
         corners = [_at(loaded, i, base + a * h + b * h * v) for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
         return (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h * h)
     base = base.astype(np.float64)
+    v = np.asarray(v, dtype=np.float64)
     out = np.zeros(base.shape)
     for k in np.ndindex(base.shape):
         corners = []
@@ -109,9 +110,10 @@ def expected(loaded):
     return loaded.order2 or None
 
 
-def fd2_stable(loaded, i, v, want, atol):
+def fd2_stable(loaded, i, v, want, atol, rtol=RTOL2):
+    """Do second differences at the other steps agree with ``want`` (no kink or branch nearby)?"""
     for h in CHECK_H2:
         other = fd_hvp(loaded, i, v, h)
-        if not np.all(np.abs(np.asarray(other) - want) <= 10 * (atol + RTOL2 * np.abs(want))):
+        if not np.all(np.abs(np.asarray(other) - want) <= 10 * (atol + rtol * np.abs(want))):
             return False
     return True

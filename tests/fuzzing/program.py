@@ -55,7 +55,8 @@ def render_block(stmts, depth):
 class Param:
     """One parameter of ``f`` and the value it is called with.
 
-    ``value`` is a float64 or complex128 ndarray, a Python float or an int; ``diff``: it is differentiated.
+    ``value`` is an ndarray (float64, complex128; float32 or int64 in the dtypes theme), a Python float or an
+    int; ``diff``: it is differentiated.
     """
 
     name: str
@@ -70,7 +71,9 @@ class Param:
         """Python source that rebuilds the value exactly."""
         v = self.value
         if isinstance(v, np.ndarray):
-            dtype = "complex" if np.iscomplexobj(v) else "float"
+            dtype = {np.dtype(np.float32): "np.float32", np.dtype(np.complex128): "complex"}.get(v.dtype, "float")
+            if v.dtype.kind in "iu":
+                dtype = "np.int64"
             return f"np.array({v.tolist()!r}, dtype={dtype})"
         return repr(v)
 

@@ -28,7 +28,7 @@ from .statements import ARRAY_SHAPES, LIMIT, PLAIN_NAMES, THEMES, Builder, Conte
 # ---------------------------------------------------------------------- whole programs
 
 
-def make_params(r, nrng, themes):
+def make_params(r, nrng, themes, ctx):
     params = []
     names = list(PLAIN_NAMES)
     r.shuffle(names)
@@ -47,8 +47,40 @@ def make_params(r, nrng, themes):
         params.append(Param("n", r.choice([2, 3]), False))
     if r.random() < 0.15:
         params.append(Param("data", np.round(nrng.normal(size=r.choice(ARRAY_SHAPES)), 6) + 0.0, False))
+    if "dtypes" in themes:
+        dtype_params(r, nrng, params, ctx)
     r.shuffle(params)
     return params
+
+
+UNIT_SHAPES = [(1, 3), (3, 1), (1,), (2, 1, 3), (1, 1), (4, 1)]
+
+
+def dtype_params(r, nrng, params, ctx):
+    """The dtypes theme's arguments: float32 and 0-d ones, axes of length one, integer data and index arrays."""
+    arrays = [p for p in params if isinstance(p.value, np.ndarray) and p.value.dtype == np.float64]
+    if arrays and r.random() < 0.4:
+        p = r.choice(arrays)
+        p.value = np.round(nrng.normal(size=r.choice(UNIT_SHAPES)) * 0.8, 6) + 0.0
+    if arrays and r.random() < 0.6:
+        p = r.choice(arrays)
+        p.value = p.value.astype(np.float32)
+    if r.random() < 0.4:
+        params.append(Param("s0", np.array(round(float(nrng.uniform(-1.2, 1.2)), 6)), True))
+    if r.random() < 0.7:
+        shape = r.choice([p.value.shape for p in params if isinstance(p.value, np.ndarray)] + [(3,), (2, 3)])
+        params.append(Param("ia", nrng.integers(-2, 3, size=shape), False))
+        ctx.int_arrays["ia"] = shape
+    if r.random() < 0.7:
+        firsts = [p.value.shape[0] for p in params if isinstance(p.value, np.ndarray) and p.value.ndim] + [3, 4]
+        n = r.choice(firsts)
+        m = r.randint(2, 5)
+        idx = [r.randrange(n) for _ in range(m)]
+        if len(set(idx)) == m and n > 1:
+            idx[-1] = idx[0]  # a repeat, always
+        params.append(Param("idx", np.array(idx), False))
+        ctx.index_arrays["idx"] = n
+        ctx.index_lengths["idx"] = m
 
 
 def generate(seed, index, themes=None, pool=THEMES, exclude=()):
@@ -69,10 +101,11 @@ def generate(seed, index, themes=None, pool=THEMES, exclude=()):
     if themes is None:
         themes = tuple(r.sample(pool, min(len(pool), r.choice([1, 1, 2, 2, 3]))))
     ctx = Context(r, themes, exclude)
-    params = make_params(r, nrng, themes)
+    params = make_params(r, nrng, themes, ctx)
     scope = Scope(params=frozenset(p.name for p in params))
     for p in params:
-        scope.bind(p.name, ty_of(p.value))
+        if ty_of(p.value) is not None:  # (integer data arrays are read by the dtypes statements only)
+            scope.bind(p.name, ty_of(p.value))
     ctx.used_names |= set(scope.vars)
     if "helpers" in themes:
         for _ in range(r.randint(1, 2)):

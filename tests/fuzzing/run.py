@@ -139,7 +139,7 @@ class Run:
                     s.refusals[mode][verdict.key] += 1
                 if verdict.status in FINDING_STATUSES:
                     self.found(program, verdict)
-            for line in cross_check(results):
+            for line in cross_check(results, float32=loaded.twin is not None):
                 s.disagreements.append(f"{program.name}: {line}")
                 self.log(f"DISAGREE {program.name}: {line}")
         finally:

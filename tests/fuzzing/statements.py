@@ -23,7 +23,11 @@ lists), which weigh its statements:
 * ``helpers``: module functions with defaults, keyword-only parameters, early
   returns, loops, tuple results, an in-place update of their argument;
 * ``einsum``, ``linalg``: random subscripts, matrix products and solves;
-* ``names``: local names that generated code likes to use (``t``, ``dt``, ``dx``, ``tmp``, ``dout``, ``cond``).
+* ``names``: local names that generated code likes to use (``t``, ``dt``, ``dx``, ``tmp``, ``dout``, ``cond``);
+* ``loops``: long loops at the top level (what ``checkpoint=`` snapshots): recurrences, index writes by the loop
+  variable, lists appended to and popped, branches on values, ``while`` loops;
+* ``dtypes``: float32 and 0-d arguments, arguments with axes of length one, integer data arrays (arithmetic,
+  ``np.where`` masks, fancy indices with repeats, ``base[idx] += ...``), ``astype`` and ``np.float32`` casts.
 
 Every program also gets plain statements: elementwise arithmetic with
 broadcasting, reductions with axes and ``keepdims``, rebinding, augmented
@@ -51,6 +55,8 @@ THEMES = (
     "einsum",
     "linalg",
     "names",
+    "loops",
+    "dtypes",
 )
 ARRAY_SHAPES = [(3,), (4,), (2, 3), (3, 3), (3, 2), (2, 2), (4, 3), (2, 3, 2), (2,)]
 PLAIN_NAMES = ["x", "y", "w", "b", "A", "u"]
@@ -72,6 +78,9 @@ class Context:
         self.must_read = []  # slots the loss must read (both sides of a view and in-place update)
         self.counter = 0
         self.used_names = set()
+        self.int_arrays = {}  # name of an integer data argument -> its shape (the dtypes theme)
+        self.index_arrays = {}  # name of a 1-d integer index argument (with repeats) -> the length it indexes
+        self.index_lengths = {}  # name of such an index argument -> its own length
 
     def weight(self, theme):
         """How much more often than plain arithmetic a theme's constructs appear in this program."""
@@ -130,7 +139,12 @@ class Helper:
     def call(self, ex, shape, depth):
         a = ex.real(shape, depth).text
         if self.kind == "binary":
-            return f"{self.name}({a}, {ex.bcast(shape, depth).text}{self.extra})"
+            b = ex.bcast(shape, depth).text
+            if ex.r.random() < 0.3 and not self.extra.startswith(", 0") and not self.extra[2:3].isdigit():
+                return ex.r.choice([f"{self.name}(b={b}, a={a}{self.extra})", f"{self.name}({a}, b={b}{self.extra})"])
+            return f"{self.name}({a}, {b}{self.extra})"
+        if self.kind == "unary" and ex.r.random() < 0.2 and not self.extra[2:3].isdigit():
+            return f"{self.name}(a={a}{self.extra})"
         if self.kind == "pair":
             return f"{self.name}({a})[{ex.r.randrange(2)}]" if shape else f"{self.name}({a})[0]"
         return f"{self.name}({a}{self.extra})"
@@ -256,6 +270,8 @@ class Builder:
             "pair_helper": 0.7 * w("helpers") if any(h.kind == "pair" for h in self.ctx.helpers) else 0,
             "loop_exit": 1.2 if in_loop else 0,
             "rows": 0.3 * w("multi"),
+            "long_loop": 2.5 * w("loops") if nest == 0 and "loops" in self.ctx.themes else 0,
+            "dtype": 2.5 * w("dtypes") if "dtypes" in self.ctx.themes else 0,
         }
         for k in self.ctx.exclude:
             kinds[k] = 0
@@ -844,9 +860,9 @@ class Builder:
             stmt.blocks.append(("else:", els))
         return [stmt]
 
-    def s_while(self, scope, in_loop, nest):
+    def s_while(self, scope, in_loop, nest, limit=None):
         k = self.ctx.name("k")
-        limit = self.r.randint(2, 5)
+        limit = limit or self.r.randint(2, 5)
         inner = scope.copy()
         inner.bind(k, Ty("int"))
         inner.ints[k] = limit + 1
@@ -860,6 +876,112 @@ class Builder:
         scope.bind(k, Ty("int"))
         test = f"{k} < {limit}" if self.r.random() < 0.7 else f"{k} < {limit} and {self.condition(scope)}"
         return [Stmt([f"{k} = 0"], [(f"while {test}:", body)], unwrap=[f"{k} = 0"])]
+
+    def s_long_loop(self, scope, in_loop, nest):
+        """A long loop at the top level (what ``checkpoint=`` snapshots): a recurrence on an accumulator, and
+        some of: an index write by the loop variable, a list appended to and popped, a branch on values, other
+        statements; or a ``while`` loop of as many trips."""
+        r = self.r
+        if r.random() < 0.25:
+            out = self.s_while(scope, in_loop, nest, limit=r.randint(5, 9))
+            return out
+        trips = r.randint(5, 10)
+        var = self.ctx.name("i")
+        shape = self.shape(scope) or (3,)
+        acc = self.ctx.name("acc")
+        ex = self.ex(scope)
+        init = ex.real(shape, 1)
+        before = [f"{acc} = {init.text} * 1.0"]
+        inner = scope.copy()
+        inner.bind(acc, Ty("array", shape))
+        inner.bind(var, Ty("int"))
+        inner.ints[var] = trips
+        step = self.ex(inner).real(shape, self.depth())
+        body = [Stmt([f"{acc} = {r.choice(['0.5', '0.7', '0.4'])} * {acc} + 0.5 * np.tanh({step.text} + {var} * 0.1)"])]
+        if r.random() < 0.4:
+            value = self.ex(inner).bcast(shape[1:], 1).text if shape[1:] else self.ex(inner).real((), 1).text
+            body.append(Stmt([f"{acc}[{var} % {shape[0]}] {r.choice(['+=', '=', '-='])} 0.3 * np.tanh({value})"]))
+        lst = None
+        if r.random() < 0.4:
+            lst = self.ctx.name("L")
+            before.append(f"{lst} = []")
+            body.append(Stmt([f"{lst}.append({acc} * {ex.num(0.3, 0.9)})"]))
+            if r.random() < 0.6:
+                pop = r.choice([f"{lst}.pop()", f"{lst}.pop(0)", f"{lst}.pop(-1)"])
+                body.append(
+                    Stmt([], [(f"if {var} % {r.randint(2, 3)} == 1:", [Stmt([f"{acc} = {acc} - 0.5 * {pop}"])])])
+                )
+        if r.random() < 0.3:
+            body.append(
+                Stmt(
+                    [], [(f"if np.sum({acc}) > {ex.num(-1.0, 1.0)}:", [Stmt([f"{acc} = {acc} * {ex.num(0.5, 0.95)}"])])]
+                )
+            )
+        if r.random() < 0.4:
+            body += self.block(inner, (var, trips), nest, 1)
+        self.join(scope, inner)
+        scope.bind(acc, Ty("array", shape))
+        out = [Stmt(before, [(f"for {var} in range({trips}):", body)], unwrap=[f"{var} = 1"])]
+        if lst is not None:
+            total = self.ctx.name()
+            scope.bind(total, Ty("array", shape))
+            out.append(Stmt([f"{total} = {acc} + sum({lst}) if {lst} else {acc}"]))
+        return out
+
+    def s_dtype(self, scope, in_loop, nest):
+        """Integer data and float32 mixed into the computation: arithmetic and ``np.where`` masks with an
+        integer array, fancy indices with repeats (read, and ``base[idx] += ...``, which adds once at a repeated
+        index), ``astype(np.float32)`` and ``np.float32`` scalars."""
+        r, ctx = self.r, self.ctx
+        ex = self.ex(scope)
+        name = ctx.name()
+        forms = ["astype", "f32"]
+        if ctx.int_arrays:
+            forms += ["int_mul", "int_where", "int_div"]
+        if ctx.index_arrays:
+            forms += ["gather", "gather", "scatter"]
+        form = r.choice(forms)
+        if form in ("int_mul", "int_where", "int_div"):
+            ia, shape = r.choice(sorted(ctx.int_arrays.items()))
+            e = ex.real(shape, self.depth() - 1)
+            text = {
+                "int_mul": f"{e.wrap()} * {ia}",
+                "int_where": f"np.where({ia} > 0, {e.text}, {ex.bcast(shape, 1).text})",
+                "int_div": f"{e.wrap()} / (1 + np.abs({ia}))",
+            }[form]
+            scope.bind(name, Ty("array", shape) if shape else FLOAT)
+            return [Stmt([f"{name} = {text}"])]
+        if form in ("gather", "scatter"):
+            ix, n = r.choice(sorted(ctx.index_arrays.items()))
+            m = ctx.index_lengths[ix]
+            rest = r.choice([(), (2,), (3,)])
+            if form == "scatter":
+                targets = [
+                    t for t in self.locals_of(scope, ("array",)) if scope.mutable(t) and scope.vars[t].shape[:1] == (n,)
+                ]
+                out = []
+                if not targets or r.random() < 0.5:  # a fresh array to write into
+                    e = ex.real((n,) + rest, self.depth() - 1)
+                    scope.bind(name, Ty("array", (n,) + rest))
+                    out.append(Stmt([f"{name} = {r.choice(['np.copy(', 'np.zeros_like(', 'np.ones_like('])}{e.text})"]))
+                    targets = [name]
+                target = r.choice(targets)
+                tshape = scope.vars[target].shape
+                value = ex.bcast((m,) + tshape[1:], 1).text
+                out.append(Stmt([f"{target}[{ix}] {r.choice(['+=', '=', '-=', '*='])} 0.5 * np.tanh({value})"]))
+                self.ctx.must_read.append(target)
+                return out
+            e = ex.real((n,) + rest, self.depth() - 1)
+            scope.bind(name, Ty("array", (m,) + rest))
+            return [Stmt([f"{name} = {e.wrap()}[{ix}]"])]
+        shape = self.shape(scope)
+        e = ex.real(shape, self.depth() - 1)
+        if form == "astype":
+            text = f"{e.wrap()}.astype(np.float32)" if shape else f"np.float32({e.text})"
+        else:
+            text = f"np.float32({ex.num(0.3, 1.5)}) * {e.wrap()}"
+        scope.bind(name, Ty("array", shape) if shape else FLOAT)
+        return [Stmt([f"{name} = {text}"])]
 
     def s_loop_exit(self, scope, in_loop, nest):
         var, trips = in_loop
@@ -976,4 +1098,6 @@ STATEMENT_KINDS = (
     "pair_helper",
     "loop_exit",
     "rows",
+    "long_loop",
+    "dtype",
 )
