@@ -37,6 +37,14 @@ def test_second_differences_give_a_known_hessian_vector_product(tmp_path):
     assert abs(fd_hvp(loaded, 1, 1.5)) < 1e-6
 
 
+def test_second_differences_of_a_0d_argument(tmp_path):
+    params = [Param("s0", np.array(0.4), True)]
+    program = Program([], None, params, [Stmt(["h = s0 ** 3"])], ["h * 2.0"], name="zero_d")
+    loaded = prepare(program, str(tmp_path))
+    np.testing.assert_allclose(fd_hvp(loaded, 0, np.array(1.5)), 12 * 0.4 * 1.5, rtol=1e-6)
+    assert judge_mode(loaded, "hvp")[0].status == "pass"
+
+
 def test_second_differences_see_a_kink(tmp_path):
     params = [Param("x", np.array([0.3, -1e-5]), True)]
     program = Program([], None, params, [Stmt(["h = np.abs(x) ** 1.5"])], ["np.sum(h)"], name="kink")
@@ -61,10 +69,18 @@ def test_every_second_order_mode_passes_with_the_right_rule(tmp_path):
     assert cross_check(results) == []
 
 
+def wrong_sin_vjp(g, ans, x):
+    return g * np.sin(x)
+
+
+def wrong_sin_jvp(t, ans, x):
+    return t * np.sin(x)
+
+
 def test_a_wrong_rule_is_reported_wrong_at_second_order(tmp_path, monkeypatch):
     rule = RULES[np.sin]
-    monkeypatch.setattr(rule, "vjps", (lambda g, ans, x: g * np.sin(x),))
-    monkeypatch.setattr(rule, "jvps", (lambda t, ans, x: t * np.sin(x),))
+    monkeypatch.setattr(rule, "vjps", (wrong_sin_vjp,))
+    monkeypatch.setattr(rule, "jvps", (wrong_sin_jvp,))
     monkeypatch.setattr(compiler_cache, "CACHE", {})
     try:
         loaded = prepare(sin_program(), str(tmp_path))
@@ -153,8 +169,8 @@ def test_a_float32_program_is_judged_on_its_float64_twin(tmp_path):
 
 
 def test_a_wrong_rule_is_reported_on_a_float32_program(tmp_path, monkeypatch):
-    monkeypatch.setattr(RULES[np.sin], "vjps", (lambda g, ans, x: g * np.sin(x),))
-    monkeypatch.setattr(RULES[np.sin], "jvps", (lambda t, ans, x: t * np.sin(x),))
+    monkeypatch.setattr(RULES[np.sin], "vjps", (wrong_sin_vjp,))
+    monkeypatch.setattr(RULES[np.sin], "jvps", (wrong_sin_jvp,))
     monkeypatch.setattr(compiler_cache, "CACHE", {})
     try:
         loaded = prepare(float32_program(), str(tmp_path))

@@ -58,7 +58,7 @@ def fd_hvp(loaded, i, v, h=H2):
     for k in np.ndindex(base.shape):
         corners = []
         for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-            x = base + b * h * v
+            x = np.array(base + b * h * v)  # (an array also for a 0-d argument)
             x[k] += a * h
             corners.append(_at(loaded, i, x))
         out[k] = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h * h)

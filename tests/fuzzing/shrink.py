@@ -302,7 +302,7 @@ def order2_tail(program, mode):
         "    for k in np.ndindex(out.shape):",
         "        c = []",
         "        for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1)):",
-        "            x = np.asarray(x0, dtype=float) + b * h * V",
+        "            x = np.array(np.asarray(x0, dtype=float) + b * h * V)",
         "            x[k] += a * h",
         "            c.append(at(x))",
         "        out[k] = (c[0] - c[1] - c[2] + c[3]) / (4 * h * h)",
