@@ -183,3 +183,20 @@ def test_the_refusal_of_a_second_derivative_through_a_list_slice_names_the_users
         return
     want = np.tensordot(hessian_by_differences(lambda t: rows_of_a_list_item(a, t), y), y, axes=2)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def singular_vectors_scaled_in_place(a):
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    u *= 1.1
+    return np.sum(u * np.linspace(-0.35, 0.6, 6).reshape(3, 2))
+
+
+def test_a_second_derivative_through_an_output_changed_in_place_is_refused_as_in_pytorch():
+    # fuzz seed 430_31: functional.hvp crashed with AttributeError while saying so (a multiple-output node's
+    # outputs are set aside while its inputs are unpacked for create_graph)
+    a = srcgrad.tensor(np.array([[0.37, 1.19], [1.06, -0.42], [0.41, 1.03]]))
+    with pytest.raises(AutogradError, match="modified by an inplace operation.*an output of LinalgSvdBackward0"):
+        functional.hvp(singular_vectors_scaled_in_place, a, srcgrad.tensor(np.ones((3, 2))))
+    leaf = srcgrad.tensor(a.numpy(), requires_grad=True)
+    with pytest.raises(AutogradError, match="modified by an inplace operation.*an output of LinalgSvdBackward0"):
+        singular_vectors_scaled_in_place(leaf).backward()

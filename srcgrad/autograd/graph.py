@@ -300,7 +300,8 @@ class MultiRuleNode(RuleNode):
         return RuleNode.apply(self, tuple(filled), create_graph, retain_graph)
 
     def _unpack(self, create_graph):
-        if not create_graph or self.ans is None:
+        changed = self.out_vc is not None and self.out_vc[0] != self.out_version
+        if not create_graph or self.ans is None or changed:  # (changed: an output was written in place; it raises)
             return RuleNode._unpack(self, create_graph)
         saved, self.ans = self.ans, None  # unpack the inputs only, then wrap each output
         try:
