@@ -134,6 +134,31 @@ def test_a_tuple_of_gradients_with_a_list_among_them():
         np.testing.assert_allclose(got[i], fd(both_gradients, (A, B, w), i), rtol=1e-6, atol=1e-8)
 
 
+def passes_its_list_on(xs, w):
+    g = srcgrad.grad(by_position)(xs)
+    return np.sum(g[0] * w) + np.sum(np.sin(g[1]))
+
+
+def test_a_list_argument_of_several_shapes_passed_on_to_the_gradient():
+    w = np.array([1.5, -0.5, 0.25])
+    (ga, gb), gw = srcgrad.grad(passes_its_list_on, wrt=(0, 1))([A, B], w)
+
+    def flat(a, b, w):
+        return passes_its_list_on([a, b], w)
+
+    for i, g in enumerate((ga, gb, gw)):
+        np.testing.assert_allclose(g, fd(flat, (A, B, w), i), rtol=1e-6, atol=1e-8)
+    ta, tb, tw = (srcgrad.tensor(v, requires_grad=True) for v in (A, B, w))
+    g0, g1 = srcgrad.autograd.grad(by_position([ta, tb]), [ta, tb], create_graph=True)
+    (np.sum(g0 * tw) + np.sum(np.sin(g1))).backward()
+    for g, t in zip((ga, gb, gw), (ta, tb, tw)):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-10)
+    ts = [np.array([0.3, 1.0, -0.7]), np.array([[1.0, 0.0], [0.5, -2.0]])]
+    value, tangent = srcgrad.jvp(passes_its_list_on, wrt=0)([A, B], w, ts)
+    assert value == pytest.approx(passes_its_list_on([A, B], w))
+    assert tangent == pytest.approx(np.sum(ga * ts[0]) + np.sum(gb * ts[1]), rel=1e-10)
+
+
 def grows_after_the_call(a, b):
     rows = [a, b]
     total = 0.0
@@ -186,6 +211,33 @@ def test_a_dict_written_in_the_call():
     got = srcgrad.grad(dict_written_in_the_call, wrt=(0, 1))(A, B)
     for i in (0, 1):
         np.testing.assert_allclose(got[i], fd(dict_written_in_the_call, (A, B), i), rtol=1e-6, atol=1e-8)
+
+
+def weighted_in_key_order(d):
+    total = 0.0
+    for i, k in enumerate(sorted(d)):  # unrolled over the keys in order, i and k constants
+        total = total + np.sum(np.sin(d[k])) * (i + 1.0)
+    return total
+
+
+def gradient_in_key_order(d):
+    g = srcgrad.grad(weighted_in_key_order)(d)
+    return np.sum(g["a"]) + np.sum(np.sin(g["b"]))
+
+
+def test_a_loop_over_the_sorted_keys_of_a_dict():
+    d = {"b": B, "a": A}  # inserted out of order: sorted(d) is ['a', 'b']
+    got = srcgrad.grad(weighted_in_key_order)(d)
+    np.testing.assert_allclose(got["a"], np.cos(A) * 1.0, rtol=1e-12)
+    np.testing.assert_allclose(got["b"], np.cos(B) * 2.0, rtol=1e-12)
+    tensors = {k: srcgrad.tensor(v, requires_grad=True) for k, v in d.items()}
+    weighted_in_key_order(tensors).backward()
+    for k in d:
+        np.testing.assert_allclose(got[k], tensors[k].grad.numpy(), rtol=1e-12)
+    second = srcgrad.grad(gradient_in_key_order)(d)
+    for i, k in enumerate(("a", "b")):
+        expected = fd(lambda a, b: gradient_in_key_order({"b": b, "a": a}), (A, B), i)
+        np.testing.assert_allclose(second[k], expected, rtol=1e-6, atol=1e-8)
 
 
 # ---------------------------------------------------------------- a derivative made by another library's builder
@@ -248,3 +300,132 @@ def test_a_stand_in_that_cannot_be_made_is_refused_at_the_line():
     with pytest.raises(TransformError, match="no static form before an example call") as info:
         srcgrad.grad(calls_nothing)(A)
     assert "test_compiler_grad_items.py, line" in str(info.value)
+
+
+# ---------------------------------------------------------------- third order: a gradient's code read again
+
+
+D_ROWS = srcgrad.grad(rows_written_in_the_call, wrt=(0, 1))  # its code reads by_position's gradient item by item
+
+
+def through_the_items(xs, w):
+    ga, gb = D_ROWS(xs[0], xs[1])  # the items of a list argument of several shapes
+    return np.sum(ga * w) + np.sum(np.cos(gb))
+
+
+def test_a_gradient_given_the_items_of_a_list_argument_of_several_shapes():
+    w = np.array([1.5, -0.5, 0.25])
+    ts = [np.array([0.3, 1.0, -0.7]), np.array([[1.0, 0.0], [0.5, -2.0]])]
+    tw = np.array([0.2, 0.1, -0.4])
+
+    def flat(a, b, w):
+        return through_the_items([a, b], w)
+
+    value, tangent = srcgrad.jvp(through_the_items, wrt=(0, 1))([A, B], w, (ts, tw))
+    assert value == pytest.approx(flat(A, B, w))
+    expected = sum(np.sum(fd(flat, (A, B, w), i) * t) for i, t in enumerate((ts[0], ts[1], tw)))
+    assert tangent == pytest.approx(expected, rel=1e-6)
+    np.testing.assert_allclose(srcgrad.grad(through_the_items, wrt=1)([A, B], w), fd(flat, (A, B, w), 2), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- a JVP given dicts inside a differentiated function
+
+JVP_BY_KEY = srcgrad.jvp(by_key)
+
+
+def tangent_times_value(d, td):
+    value, tangent = JVP_BY_KEY(d, td)
+    return tangent * value
+
+
+def test_a_jvp_given_dicts_inside_a_differentiated_function():
+    d = {"first": A, "second": B}
+    td = {"first": np.array([0.5, -1.0, 2.0]), "second": np.array([[0.3, 0.2], [-0.1, 1.0]])}
+    got_d, got_td = srcgrad.grad(tangent_times_value, wrt=(0, 1))(d, td)
+
+    def flat(a, b, ta, tb):
+        return tangent_times_value({"first": a, "second": b}, {"first": ta, "second": tb})
+
+    args = (A, B, td["first"], td["second"])
+    for i, g in enumerate((got_d["first"], got_d["second"], got_td["first"], got_td["second"])):
+        np.testing.assert_allclose(g, fd(flat, args, i), rtol=1e-6, atol=1e-8)
+    ta, tb = srcgrad.tensor(A, requires_grad=True), srcgrad.tensor(B, requires_grad=True)
+    y = by_key({"first": ta, "second": tb})
+    g0, g1 = srcgrad.autograd.grad(y, [ta, tb], create_graph=True)
+    (y * (np.sum(g0 * td["first"]) + np.sum(g1 * td["second"]))).backward()
+    np.testing.assert_allclose(got_d["first"], ta.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(got_d["second"], tb.grad.numpy(), rtol=1e-10)
+
+
+def first_row_sum(xs, w):
+    return np.sum(np.array(xs[0]) * w)
+
+
+D_FIRST_ROW = srcgrad.grad(first_row_sum, wrt=1)
+
+
+def passes_nested_rows_on(xs, w):
+    return np.sin(D_FIRST_ROW(xs, w)) * w
+
+
+def test_nested_rows_of_several_lengths_given_on_are_refused_at_the_line():
+    with pytest.raises(TransformError, match="nested list of several lengths") as info:
+        srcgrad.grad(passes_nested_rows_on, wrt=1)([[0.1, 0.2], [0.3]], 2.0)
+    assert "test_compiler_grad_items.py, line" in str(info.value) and "D_FIRST_ROW(xs, w)" in str(info.value)
+
+
+# ---------------------------------------------------------------- a loop over functions, builders written nested
+
+SCALAR_FUNS = [
+    lambda x: np.sum(x**3),
+    lambda x: np.prod(np.sin(x) + np.cos(x)),
+    lambda x: srcgrad.grad(lambda y: np.exp(y) * np.tanh(x[0]))(x[1]),  # a gradient made inside, of x
+]
+
+
+def stacked_values(x):
+    return np.sum(np.array([f(x) for f in SCALAR_FUNS]) * np.array([1.0, -2.0, 0.5]))
+
+
+def test_a_loop_over_a_list_of_functions_is_unrolled():
+    x = np.array([0.3, -0.4, 0.8])
+    got = srcgrad.grad(stacked_values)(x)
+    np.testing.assert_allclose(got, fd(stacked_values, (x,), 0), rtol=1e-6, atol=1e-8)
+    t = srcgrad.tensor(x, requires_grad=True)
+    weights = (1.0, -2.0)
+    total = sum(w * f(t) for w, f in zip(weights, SCALAR_FUNS[:2]))  # the third written out for the tape:
+    y = t[1] * 1.0  # the inner gradient's variable, at x[1]
+    (dy,) = srcgrad.autograd.grad(np.exp(y) * np.tanh(t[0]), [y], create_graph=True)
+    (total + 0.5 * dy).backward()
+    np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-10)
+
+
+def fourth_power_third_derivative(x):
+    return srcgrad.grad(srcgrad.grad(lambda y: y**4))(x) * x  # 12 x**3
+
+
+def test_a_builder_of_a_builder_written_inside():
+    assert srcgrad.grad(fourth_power_third_derivative)(1.5) == pytest.approx(36 * 1.5**2)
+
+
+FUNCTIONS = [np.sin, np.cos]
+
+
+def sum_over_functions(x):
+    total = 0.0
+    for f in FUNCTIONS:
+        total = total + np.sum(f(x))
+    return total
+
+
+def test_a_list_of_functions_changed_after_a_call_is_read_again():
+    x = np.array([0.1, 0.7])
+    df = srcgrad.grad(sum_over_functions)
+    np.testing.assert_allclose(df(x), np.cos(x) - np.sin(x), rtol=1e-12)
+    try:
+        FUNCTIONS.append(np.tanh)  # the unrolled code held sin and cos only
+        np.testing.assert_allclose(df(x), np.cos(x) - np.sin(x) + 1 / np.cosh(x) ** 2, rtol=1e-12)
+        FUNCTIONS[0] = np.exp  # an item replaced
+        np.testing.assert_allclose(df(x), np.exp(x) - np.sin(x) + 1 / np.cosh(x) ** 2, rtol=1e-12)
+    finally:
+        FUNCTIONS[:] = [np.sin, np.cos]

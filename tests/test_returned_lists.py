@@ -100,3 +100,21 @@ def test_a_list_returned_twice_stays_refused():
     # Python gives a and b the same list (b[0] sees the write): two names for one list are refused.
     with pytest.raises(srcgrad.TransformError, match="second name for the same list"):
         srcgrad.grad(writes_through_one_name)(np.arange(4.0))
+
+
+def a_list_made_in_the_return(x):
+    return [np.sin(x), x * 2.0]
+
+
+def uses_the_returned_list(x):
+    y = a_list_made_in_the_return(x)  # the list has no other name: the caller's is its only one
+    return np.sum(y[0] * y[1])
+
+
+def test_a_helper_returning_a_list_made_in_its_return():
+    x = np.array([0.3, -0.5, 1.1])
+    got = srcgrad.grad(uses_the_returned_list)(x)
+    np.testing.assert_allclose(got, _fd_grad(uses_the_returned_list, x), rtol=1e-6, atol=1e-9)
+    t = srcgrad.tensor(x, requires_grad=True)
+    uses_the_returned_list(t).backward()
+    np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12)

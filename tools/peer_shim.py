@@ -985,8 +985,19 @@ class Derived:
             body = [f"value, tangent = JF({inner_args}, {tang_text})", "return tangent"]
         else:  # jacobian: one VJP per output element, stacked (the basis is fixed by this call's shapes)
             bindings["DF"] = _static_grad(target, argnums)
-            if out is None:
-                raise NotImplementedError("peer_shim: the Jacobian's static form needs an example call first")
+            if out is None:  # no example call: the basis made from the output when the code runs
+                bindings["T"] = target
+                x = params[argnums[0]]
+                body = [
+                    f"out = T({inner_args})",
+                    "rows = []",
+                    "for k in range(np.size(out)):",
+                    "    e = np.reshape(np.eye(np.size(out))[k], np.shape(out))",
+                    f"    rows.append(DF({inner_args}, dout=e))",
+                    f"return np.reshape(np.stack(rows), np.shape(out) + np.shape({x}))",
+                ]
+                hit = _GEN_CACHE[key] = make_function(self.__name__, params, body, bindings)
+                return hit
             out_shape = np.shape(out)
             basis = []
             for k in range(int(np.prod(out_shape, dtype=int))):
@@ -1044,8 +1055,6 @@ def _static_builder(kind):
     def build(fun, argnum=0):
         if kind == "grad" and isinstance(fun, types.FunctionType):
             return srcgrad.grad(fun, wrt=_wrt(_argnums(argnum)))  # (keyword-only closure values pass through)
-        if kind == "jacobian":
-            raise TypeError("the shim's Jacobian has no static form before an example call")
         return Derived(kind, fun, argnum).static_callable(_positional_count(fun), {})
 
     return build

@@ -274,7 +274,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
         tuple_result=True,
         text_params=speckey.text_params(params, key),
         param_shapes={**{p: () for p in scalar_params}, **shapes},
-        ragged_params=[p for p, k in zip(params, key) if k == 4],
+        ragged_params=speckey.ragged_params(params, key),
     )
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     global_shapes = globalspec.names_in(ns.values, global_parts)
@@ -441,7 +441,7 @@ class GradFunction:
                         seq_params,
                         shapes,
                         dicts,
-                        [p for p, k in zip(self._params, key) if k == 4],
+                        speckey.ragged_params(self._params, key),
                         complex_params=speckey.complex_params(self._params, key),
                         list_params=speckey.list_params(self._params, key),
                         shared_params=speckey.shared_params(self._params, key),
@@ -485,7 +485,7 @@ class GradFunction:
         Raises:
             TransformError: complex values flow into a gradient of a gradient.
         """
-        key = tuple(speckey.Text(texts[i]) if texts and i in texts else 0 for i in range(len(self._params)))
+        key = tuple(speckey.part_of(texts[i]) if texts and i in texts else 0 for i in range(len(self._params)))
         complex_form = COMPLEX_INLINE.get()
         if complex_form:
             if self._inner is not None:
@@ -517,8 +517,8 @@ class GradFunction:
             args = tuple(bound.arguments[p] for p in self._params)
         watched = self._watched()  # globals and closure values, specialised on as arguments are
         key, lists = self._key_of(args, watched)
-        if 4 in key and self._items is not None:  # a list or tuple of arrays of several shapes: the gradient
-            by_items = self._items.call(args, key, dout)  # is a list or tuple of their gradients
+        if self._items is not None and any(type(k) is speckey.Ragged for k in key):  # arrays of several shapes:
+            by_items = self._items.call(args, key, dout)  # the gradient is a list or tuple of their gradients
             if by_items is not None:
                 return by_items
         if lists:
@@ -564,7 +564,7 @@ class GradFunction:
         if entry is None:
             key = speckey.key(args, shared, watched)
             entry = (key, any(isinstance(k, speckey.ListShape) for k in key))
-            if 3 not in raw and 5 not in raw and len(self._keys) < 64:  # dicts, nested lists: the key holds shapes
+            if 3 not in raw and 4 not in raw and 5 not in raw and len(self._keys) < 64:  # the key holds shapes
                 self._keys[raw] = entry
         return entry
 
@@ -767,7 +767,7 @@ class JVPFunction:
             ``(function, deps)``: the generated function of the general specialisation and the cache
             dependencies that notice when it is made again.
         """
-        key = tuple(speckey.Text(texts[i]) if texts and i in texts else 0 for i in range(len(self._params)))
+        key = tuple(speckey.part_of(texts[i]) if texts and i in texts else 0 for i in range(len(self._params)))
         if self._inner is not None:
             raise TransformError(
                 f"a function calling {self._original!r}'s JVP is not differentiable by the "

@@ -18,7 +18,6 @@ inside them names the user's file and line.
 
 import ast
 
-import numpy as np
 
 from . import speckey
 from .parse import lift_function, parse_function
@@ -84,9 +83,9 @@ class ItemForms:
         argument is a list or tuple of arrays or numbers of several shapes: a list or tuple of the items'
         gradients, or ``None`` where this form does not apply (nested lists)."""
         structure = []
-        for p, a, k in zip(self.params, args, key):
-            flat = k == 4 and all(type(e) is np.ndarray or type(e) in speckey.NUMBER_TYPES for e in a)
-            structure.append(("list" if type(a) is list else "tuple", len(a)) if flat and p in self.wrt else None)
+        for p, k in zip(self.params, key):
+            ragged = isinstance(k, speckey.Ragged) and p in self.wrt
+            structure.append((k.container, k.length) if ragged else None)  # (the items' shapes: not needed)
         parsed = parse_function(self.fn)
         by_items = self.target(structure, {}, (parsed.filename, parsed.lines, parsed.node.lineno, dout is not None))
         if by_items is None:

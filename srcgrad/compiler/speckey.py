@@ -24,6 +24,9 @@ __all__ = [
     "ListShape",
     "Static",
     "Text",
+    "Ragged",
+    "ragged_params",
+    "part_of",
     "shared_args",
     "shared_params",
     "complex_params",
@@ -106,6 +109,9 @@ def key(args, shared=True, extra=()):
             out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
         elif kind(a) == 5:  # a nested list of numbers: an array of its shape that is a list in the user's code
             out.append(ListShape(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(a)))
+        elif kind(a) == 4 and all(type(e) is np.ndarray or type(e) in NUMBER_TYPES for e in a):
+            shapes = tuple(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(e)) for e in a)
+            out.append(Ragged("list" if type(a) is list else "tuple", len(a), shapes))  # arrays of several shapes
         elif type(a) is dict:
             # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
             out.append(
@@ -168,6 +174,53 @@ def complex_params(params, key):
     """The parameters the specialisation ``key`` passes complex values for (its entry after the arguments')."""
     found = key[-1] if key and isinstance(key[-1], frozenset) else ()
     return {params[i] for i in found if i < len(params)}
+
+
+class Ragged:
+    """The specialisation key of a list or tuple of arrays (or numbers) of several shapes: which of the two it is,
+    its length and its items' symbolic shapes (``None`` where not known) (a gradient with respect to it is taken
+    item by item: ``itemwise``)."""
+
+    __slots__ = ("container", "length", "shapes")
+
+    def __init__(self, container, length, shapes=None):
+        self.container, self.length, self.shapes = container, length, shapes
+
+    def _parts(self):
+        return (self.container, self.length, self.shapes)
+
+    def __eq__(self, other):
+        return isinstance(other, Ragged) and self._parts() == other._parts()
+
+    def __hash__(self):
+        return hash(("ragged",) + self._parts())
+
+    def __repr__(self):
+        return f"Ragged({self.container!r}, {self.length}, {self.shapes!r})"
+
+
+def ragged_params(params, key):
+    """``{parameter: (container, length, item shapes) or None}`` of the arguments of the specialisation ``key``
+    that are lists or tuples of several shapes (``None``: nested lists of several lengths)."""
+    return {
+        p: (k._parts() if isinstance(k, Ragged) else None)
+        for p, k in zip(params, key)
+        if isinstance(k, Ragged) or k == 4
+    }
+
+
+def part_of(known):
+    """The key part of an argument a function calling a derivative knows while compiling: a string's value, a
+    list or tuple of several shapes (``("list", n)``), a dict's keys (``("dict", keys)``), an array's symbolic
+    shape."""
+    if isinstance(known, str):
+        return Text(known)
+    if not known or not isinstance(known[0], str):
+        return tuple(known)  # an array's symbolic shape (an item of a list of several shapes)
+    container, items = known
+    if container == "dict":
+        return DictKey((k, None) for k in items)
+    return Ragged(container, items)
 
 
 class Text(str):

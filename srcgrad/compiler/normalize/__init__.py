@@ -104,7 +104,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.text_params = {}  # string arguments: parameter -> value (see ``normalize``)
         self.known_ints = {}  # a rule-table helper's parameter given an integer literal (never rebound) -> it
         self.param_shapes = {}  # argument -> its symbolic shape in this specialisation (() for a number)
-        self.ragged_params = set()  # list or tuple arguments holding arrays of several shapes
+        self.ragged_params = {}  # list or tuple arguments of several shapes -> (container, length) or None
         self.changed_lists = set()  # lists an append, item assignment or pop changes
         self.items_read = {}  # list -> the call of a gradient that read its items (see ``Makers.container_given``)
 
@@ -211,7 +211,7 @@ def normalize(
     tuple_result=False,
     text_params=None,
     param_shapes=None,
-    ragged_params=(),
+    ragged_params=None,
 ):
     """Normalize ``parsed`` (see the module docstring for the guarantees).
 
@@ -228,7 +228,8 @@ def normalize(
         text_params: ``{parameter: value}`` of string arguments of this specialisation: a parameter the function
             never assigns reads as its value written in (``np.einsum(subscripts, ...)``).
         param_shapes: ``{parameter: symbolic shape}`` of the array and number arguments of this specialisation.
-        ragged_params: the list or tuple arguments holding arrays of several shapes.
+        ragged_params: ``{parameter: (container, length) or None}`` for the list or tuple arguments holding arrays
+            of several shapes (``None``: nested lists, whose items are not read one by one).
 
     Returns:
         ``(NormalFunction, scopes)``: the program and the scopes of every inlined
@@ -243,5 +244,5 @@ def normalize(
     n.static_args = dict(static_args or {})
     n.text_params = dict(text_params or {})
     n.param_shapes = {p: s for p, s in dict(param_shapes or {}).items() if isinstance(p, str)}
-    n.ragged_params = set(ragged_params)
+    n.ragged_params = dict(ragged_params or {})
     return n.run(), n.deps

@@ -34,6 +34,7 @@ from ..ir import (
     walk_stmts,
 )
 from .core import DictLiteral, StaticDict, local_names
+from .inlining import Dependencies, ItemsSeen
 
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le}
 
@@ -155,7 +156,7 @@ class ControlFlow:
     def stmt_For(self, s, ctx):
         if s.orelse:
             return self.loop_else(s, ctx)
-        if self.dict_loop(s, ctx):
+        if self.dict_loop(s, ctx) or self.function_loop(s, ctx):
             return
         it = s.iter
         lineno = self.line(s, ctx)
@@ -210,8 +211,8 @@ class ControlFlow:
         if any(isinstance(q, (StaticDict, DictLiteral)) for q in seqs):
             raise ctx.error(
                 s,
-                "a loop over a dict inside enumerate or zip is not supported; loop over the dict "
-                "itself (for k in d, for k, v in d.items(), for v in d.values())",
+                "a loop over a dict inside zip is not supported; loop over the dict itself (for k in d, "
+                "for k, v in d.items(), for v in d.values(), for i, k in enumerate(sorted(d)))",
             )
         if isinstance(seqs[0], tuple):
             # A tuple written in place: unroll the loop, one copy of the body per element.
@@ -290,8 +291,15 @@ class ControlFlow:
         """``for k in d`` (``d.keys()``, ``d.values()``, ``d.items()``) over a dict whose keys are known here:
         a dict built in the function or a dict argument. Unrolled, one copy of the body per key in insertion
         order, ``k`` read as the key constant and ``v`` bound to ``d[k]`` at the start of its iteration (as
-        Python's view reads it). Returns False for any other loop."""
-        it, view = s.iter, "keys"
+        Python's view reads it); ``sorted(d)`` runs over the keys in order, ``enumerate(...)`` of any of these
+        binds its count as a constant too. Returns False for any other loop."""
+        it, view, target, count_target, ordered = s.iter, "keys", s.target, None, False
+        if self.plain_call(it, enumerate, ctx) and isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2:
+            it, (count_target, target) = it.args[0], target.elts
+            if not isinstance(count_target, ast.Name):
+                return False
+        if self.plain_call(it, sorted, ctx):
+            it, ordered = it.args[0], True
         if (
             isinstance(it, ast.Call)
             and isinstance(it.func, ast.Attribute)
@@ -315,27 +323,38 @@ class ControlFlow:
             container = self.dict_keys[name]
         else:
             return False
-        keys = list(container)
+        keys = written = list(container)
+        if ordered:
+            if view != "keys":
+                return False
+            try:
+                keys = sorted(keys)
+            except TypeError:
+                raise ctx.error(s, f"sorted({it.id}): its keys cannot be compared (Python raises TypeError)") from None
         if _own_jumps(s.body):
             raise ctx.error(s, "a loop over a dict is unrolled over its keys, so it cannot use break or continue")
         if view == "items":
-            if not (isinstance(s.target, (ast.Tuple, ast.List)) and len(s.target.elts) == 2):
+            if not (isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2):
                 raise ctx.error(s, f"for k, v in {it.id}.items() needs two loop variables")
-            key_target, value_target = s.target.elts
+            key_target, value_target = target.elts
         elif view == "values":
-            key_target, value_target = None, s.target
+            key_target, value_target = None, target
         else:
-            key_target, value_target = s.target, None
+            key_target, value_target = target, None
         if key_target is not None and not isinstance(key_target, ast.Name):
             raise ctx.error(s, "the key of a loop over a dict must be a single name")
         body = s.body
-        if key_target is not None:
-            if _stores_name(body, key_target.id):
-                raise ctx.error(s, f"the loop variable '{key_target.id}' is assigned inside the loop")
-        for key in keys:
+        for t in (key_target, count_target):
+            if t is not None and _stores_name(body, t.id):
+                raise ctx.error(s, f"the loop variable '{t.id}' is assigned inside the loop")
+        for count, key in enumerate(keys):
+            body = s.body
+            if count_target is not None:
+                self.bind_target(count_target, Const(ast.Constant(value=count)), s, ctx)
+                body = [_put_constant(b, count_target.id, count) for b in body]
             if key_target is not None:
                 self.bind_target(key_target, Const(ast.Constant(value=key)), s, ctx)
-                body = [_put_constant(b, key_target.id, key) for b in s.body]
+                body = [_put_constant(b, key_target.id, key) for b in body]
             if value_target is not None:
                 read = ast.copy_location(
                     ast.Subscript(
@@ -347,13 +366,43 @@ class ControlFlow:
                     ast.copy_location(sub, it)
                 self.bind_target(value_target, self.value(read, ctx), s, ctx)
             self.block(body, ctx)
-        if isinstance(container, StaticDict) and list(container) != keys:
+        if isinstance(container, StaticDict) and list(container) != written:
             raise ctx.error(
                 s,
                 f"the loop over '{it.id}' adds keys to it (Python raises RuntimeError: "
                 "dictionary changed size during iteration)",
             )
         return True
+
+    def function_loop(self, s, ctx):
+        """``for f in fs`` over a list or tuple of functions known while compiling (a global, a closure value):
+        unrolled, one copy of the body per function, ``f`` read as that function (inlined, or a derivative's
+        code). Returns False for any other loop."""
+        if not isinstance(s.target, ast.Name) or isinstance(s.iter, (ast.Call, ast.Subscript)):
+            return False
+        fs = self.static_value(s.iter, ctx)
+        if type(fs) not in (list, tuple) or not fs or not all(callable(f) and not isinstance(f, type) for f in fs):
+            return False
+        if _own_jumps(s.body) or _stores_name(s.body, s.target.id):
+            raise ctx.error(s, "a loop over functions is unrolled: no break/continue, no assignment to its variable")
+        if type(fs) is list:  # the code holds these functions: made again when the list changes
+            self.deps.append(Dependencies([("global", ItemsSeen(fs), "items", fs)]))
+        for f in list(fs):
+            name = self.renamed(s.target.id, self.namer.fresh(s.target.id))
+            ctx.rename[s.target.id] = name
+            self.static_args[name] = f  # read as that very function, as a function argument is
+            self.block(s.body, ctx)
+        return True
+
+    def plain_call(self, node, fn, ctx):
+        """True when ``node`` is ``fn(x)`` (the builtin, one argument, no keywords)."""
+        return (
+            isinstance(node, ast.Call)
+            and len(node.args) == 1
+            and not node.keywords
+            and not isinstance(node.args[0], ast.Starred)
+            and self.static_value(node.func, ctx) is fn
+        )
 
     def stmt_Break(self, s, ctx):
         self.emit(Break(lineno=self.line(s, ctx)))

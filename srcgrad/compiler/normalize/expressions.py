@@ -218,8 +218,13 @@ class Expressions:
                 e = ast.copy_location(
                     ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts), keywords=e.keywords), e
                 )
+            known = {**self.item_shapes(e, ctx), **self.text_arguments(e, ctx)}
+            for i, a in enumerate(e.args):  # a dict's keys, a list of several shapes: the code is specialised
+                given = None if i in known else self.container_given(a, e, ctx)
+                if given is not None:
+                    known[i] = given
             try:
-                callee, deps = callee.inline_target(self.text_arguments(e, ctx))
+                callee, deps = callee.inline_target(known)
             except TransformError as err:  # said at the user's line
                 raise ctx.error(e, err.message) from None
             self.deps.append(Dependencies(deps))
@@ -441,7 +446,7 @@ class Expressions:
             return self.multi(Prim(callee, rule, args, kwargs, style="call", func=func_node), e, ctx)
         if inlinable(callee):
             if derivative is not None:
-                return self.inline_derivative(derivative, callee, e, ctx, args, kwargs)
+                return self.inline_derivative(derivative, callee, e, ctx, args, kwargs, known)
             return self.inline(callee, e, ctx, args=args, kwargs=kwargs)
         return Opaque(callee, func_node, args, kwargs)
 
@@ -477,10 +482,13 @@ class Expressions:
                 )
         return out
 
-    def inline_derivative(self, derivative, fn, e, ctx, args, kwargs):
+    def inline_derivative(self, derivative, fn, e, ctx, args, kwargs, known=None):
         """Inline ``fn``, the generated code of the ``GradFunction``/``JVPFunction`` ``derivative``; a refusal met
-        inside it (in that code, or in a rule it reads) is said at the user's line, naming where it arose."""
-        for a in list(args) + list(kwargs.values()):
+        inside it (in that code, or in a rule it reads) is said at the user's line, naming where it arose
+        (``known``: the positions of the arguments its code is specialised on)."""
+        for i, a in enumerate(list(args) + list(kwargs.values())):
+            if known and i < len(args) and i in known:
+                continue
             if isinstance(a, (StaticDict, DictLiteral)) or (isinstance(a, Var) and a.name in self.dict_keys):
                 # (the code read here is the general specialisation, made for arrays and numbers: it would index
                 # the dict's gradient as an array)

@@ -175,13 +175,13 @@ class Inlining:
             self.out = saved
             self.inline_stack.pop()
         self.out.extend(body)
-        # A list the inlined function made and returns has no other name once it returns: the caller's name
-        # for it is its only one (value, tangent = jvp_f(x, t) of a function returning lists).
+        # A list the inlined function made and returns (under a name, or made in the return: return [a, b]) has
+        # no other name once it returns: the caller's name for it is its only one (value, tangent = jvp_f(x, t) of a function returning lists).
         # (Returned twice, return parts, parts, it would get two names: left as it is, refused.)
         own = {rename[n] for n in names} - {v.name for v in bound.values() if isinstance(v, Var)}
         items = [item.name for item in (result if isinstance(result, tuple) else (result,)) if isinstance(item, Var)]
         for name in items:
-            if name in own and name in self.lists and items.count(name) == 1:
+            if (name in own or name in self.return_temps) and name in self.lists and items.count(name) == 1:
                 self.temp_lists.add(name)
         return result
 
@@ -283,6 +283,22 @@ class Dependencies:
 
     def __init__(self, deps):
         self.deps = list(deps)
+
+
+class ItemsSeen(dict):
+    """Lets the cache notice a list whose items the transformation read changed since (a loop over a list of
+    functions was unrolled over them): a ``deps`` container whose ``get`` is the list while it holds the very
+    items seen, and a fresh object once one was added, removed or replaced."""
+
+    def __init__(self, seq):
+        super().__init__()
+        self.seq, self.items = seq, list(seq)
+
+    def get(self, name, default=None):
+        seq, items = self.seq, self.items
+        if len(seq) != len(items) or any(a is not b for a, b in zip(seq, items)):
+            return object()
+        return seq
 
 
 def is_derivative(obj):

@@ -15,14 +15,16 @@ Guarantees (``Makers``, a mixin of ``Normalizer``):
   reads) is refused at the user's line, naming the builder;
 * a gradient (made here or outside) called with a dict whose keys the compiler knows, or with a list or tuple of
   arrays of several shapes whose items it knows, is read item by item (``items_callee``): its general code would
-  take the container's gradient as one array; a list or tuple argument of several shapes whose items it does
-  not know is refused at the line.
+  take the container's gradient as one array; a JVP or gradient given such a container (or the items of a list
+  argument of several shapes) where it is not read item by item is specialised on it (``container_given``,
+  ``item_shapes``); a nested list argument of several lengths given on is refused at the line.
 """
 
 import ast
+import operator
 import types
 
-from ..ir import ListNew, Var
+from ..ir import ListGet, ListNew, Prim, Var
 from .core import NOT_STATIC, LocalFunction, StaticDict, StaticTuple
 from .inlining import inlinable, is_derivative
 
@@ -133,8 +135,9 @@ class Makers:
     def maker_target(self, node, name, func, ctx):
         """The function a builder differentiates, and the keyword arguments (atoms) a call of it must add.
 
-        A global, closure value or argument of this specialisation is itself; a nested ``def`` or ``lambda``
-        is lifted to a function of its own whose keyword-only parameters are the enclosing locals it reads.
+        A global, closure value or argument of this specialisation is itself, as is a derivative made by a
+        builder call written there (``grad(grad(f))``); a nested ``def`` or ``lambda`` is lifted to a function
+        of its own whose keyword-only parameters are the enclosing locals it reads.
         """
         if isinstance(node, ast.Lambda):
             local = LocalFunction(node, ctx)
@@ -142,6 +145,9 @@ class Makers:
             local = ctx.local_funcs[node.id]
         else:
             value = self.static_value(node, ctx)
+            made = self.made_callee(node, ctx) if value is NOT_STATIC and isinstance(node, ast.Call) else None
+            if made is not None and not made[1]:  # grad(grad(f)) written inside: the inner one made first
+                return made[0], {}
             if value is NOT_STATIC:
                 raise ctx.error(
                     func,
@@ -161,11 +167,11 @@ class Makers:
         A dict is read item by item when its keys are known (a dict argument of this specialisation, a dict
         built in the function); a list or tuple when its items are known (written in the call, built in the
         function and not changed since) and are arrays of several shapes (known from this specialisation's
-        arguments); of one shape, or of shapes not known here, the general code takes it as one array.
+        arguments; or a list argument of several shapes: its length is in the specialisation); of one shape, or
+        of shapes not known here, the general code takes it as one array.
 
         Raises:
-            TransformError: at the call, a list or tuple argument of this specialisation holding arrays of
-                several shapes (its items are not known while compiling).
+            TransformError: at the call, a nested list argument of this specialisation of several lengths.
         """
         read = getattr(derivative, "items_target", None)
         if read is None:
@@ -202,12 +208,12 @@ class Makers:
                 return ("tuple", len(items))
             return None
         if name in self.ragged_params and name not in self.values_of:
+            if self.ragged_params[name] is not None:  # a list argument of several shapes: its length is known
+                return self.ragged_params[name][:2]
             raise ctx.error(
                 e,
-                f"{node.id}, a list or tuple of arrays of several shapes, is given to a compiled gradient inside "
-                "the differentiated function: the compiler reads that gradient item by item where it knows the "
-                f"items; write them in the call ([{node.id}[0], {node.id}[1], ...]) or pass them as separate "
-                "arguments",
+                f"{node.id}, a nested list of several lengths, is given to a compiled derivative inside the "
+                "differentiated function, whose code takes it as one array: pass its rows as separate arguments",
             )
         values = self.values_of.get(name, ())
         if name in self.lists and len(values) == 1 and isinstance(values[0][0], ListNew):
@@ -215,6 +221,18 @@ class Makers:
             if name not in self.changed_lists and self.several_shapes(items, ctx):
                 self.items_read.setdefault(name, (e, ctx))
                 return ("list", len(items))
+        return None
+
+    def sequence_items(self, name):
+        """The items (atoms) of the tuple, or of the list never changed since it was made, variable ``name``
+        holds, or ``None``."""
+        container = self.static.get(name)
+        if isinstance(container, StaticTuple):
+            return container.items
+        values = self.values_of.get(name, ())
+        if name in self.lists and len(values) == 1 and isinstance(values[0][0], ListNew):
+            if name not in self.changed_lists:
+                return values[0][0].items
         return None
 
     def several_shapes(self, items, ctx):
@@ -225,10 +243,59 @@ class Makers:
             name = item.name if isinstance(item, Var) else None
             if isinstance(item, ast.Name):
                 name = ctx.rename.get(item.id)
-            if name is None or name not in self.param_shapes or name in self.values_of:
+            shape = self.argument_shape(name)
+            if shape is None:
                 return False
-            shapes.append(self.param_shapes[name])
+            shapes.append(shape)
         return len(set(shapes)) > 1
+
+    def item_shapes(self, e, ctx):
+        """``{position: symbolic shape}`` of a call's arguments when one of them is an item of a list argument of
+        several shapes (``xs[0]``) and each has a shape known here: the derivative called is specialised on them
+        (its general code would make one array of a list of them); else ``{}``."""
+        shapes, items = {}, False
+        for i, a in enumerate(e.args):
+            name = ctx.rename.get(a.id) if isinstance(a, ast.Name) else None
+            if isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name) and a.value.id in ctx.rename:
+                known = self.ragged_params.get(ctx.rename[a.value.id])
+                index = a.slice.value if isinstance(a.slice, ast.Constant) else None
+                if known and known[2] is not None and type(index) is int and -known[1] <= index < known[1]:
+                    shapes[i], items = known[2][index], True
+                    continue
+                seq = self.sequence_items(ctx.rename[a.value.id])
+                if seq is not None and type(index) is int and -len(seq) <= index < len(seq):
+                    if isinstance(seq[index], Var) and self.several_shapes(seq, ctx):
+                        name, items = seq[index].name, True  # (a list or tuple of several shapes built here)
+            shape = None if name is None else self.argument_shape(name)
+            if shape is None:
+                return {}
+            items = items or self.argument_shape(name, items_only=True) is not None
+            shapes[i] = shape
+        return {i: s for i, s in shapes.items() if s != ()} if items else {}
+
+    def argument_shape(self, name, items_only=False):
+        """The symbolic shape of variable ``name`` when it holds an argument of this specialisation (an array, a
+        number, an item of a list argument of several shapes; only the last with ``items_only``), through the
+        copies made of it; else ``None``."""
+        for _ in range(8):
+            values = self.values_of.get(name, ())
+            if len(values) != 1:
+                break
+            value = values[0][0]
+            if isinstance(value, (Prim, ListGet)):  # lst[i] of a list argument of several shapes
+                lst, idx = (value.args + [None, None])[:2] if isinstance(value, Prim) else (value.lst, value.idx)
+                lst = getattr(lst, "name", None)
+                known = self.ragged_params.get(lst) if lst not in self.values_of else None
+                index = getattr(getattr(idx, "node", None), "value", None)
+                if not known or known[2] is None or type(index) is not int or not -known[1] <= index < known[1]:
+                    return None
+                if isinstance(value, Prim) and value.fn is not operator.getitem:
+                    return None
+                return known[2][index]
+            name = value.name if isinstance(value, Var) else getattr(getattr(value, "src", None), "name", None)
+        if items_only or name is None or name not in self.param_shapes or name in self.values_of:
+            return None
+        return self.param_shapes[name]
 
     def check_items_read(self):
         """Refuse a list read item by item by a gradient (``container_given``) and changed later (in a loop)."""
