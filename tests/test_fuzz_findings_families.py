@@ -97,43 +97,83 @@ def test_the_gradient_of_fancy_columns_is_right():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TransformError,
-    reason="compiler: a derivative of a gradient whose code holds the index tuple of u[:, [2, 1, 2, 0]] (a list "
-    "inside a tuple: `idx = slice(None), [2, 1, 2, 0]`) is refused, and the message names the generated 'idx', "
-    "not a name of the user's code; first order works (fuzz seeds 300_9, 301_2, 5_1)",
-)
-@pytest.mark.parametrize("how", ["hvp", "hessian", "grad(grad)"])
+@pytest.mark.parametrize("how", ["hvp", "hessian", "grad(grad)", "jacobian(grad)"])
 def test_a_second_derivative_of_fancy_columns(how):
+    # fuzz seeds 300_9, 301_2, 5_1, 440_*: refused at second order with a message naming the generated 'idx' (the
+    # gradient's code held the index as `idx = slice(None), [2, 1, 2, 0]`, a list inside a tuple, which the
+    # compiler cannot pass when it differentiates that code); the list is now written as a tuple there
     v = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]])
     want = np.tensordot(hessian_by_differences(fancy_columns, U), v, axes=2)
     if how == "hvp":
         got = srcgrad.hvp(fancy_columns)(U, v)
     elif how == "hessian":
         got = np.tensordot(srcgrad.hessian(fancy_columns)(U), v, axes=2)
-    else:
+    elif how == "grad(grad)":
         got = srcgrad.grad(srcgrad.grad(fancy_columns))(U, dout=v)
+    else:
+        got = np.tensordot(srcgrad.jacobian(srcgrad.grad(fancy_columns))(U), v, axes=2)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def index_pairs(u):
+    c = u[[0, 0], [1, 2]] * u[:, [True, False, True]][1, 0]
+    rows = u[[1, 1, 0]]  # (a list alone stays a list: three rows, not u[1, 1, 0])
+    return np.sum(c**3) + np.sum(np.sin(rows) * rows) + np.sum(u[..., [2, 0]] ** 2)
+
+
+@pytest.mark.parametrize("mode", ["grad", "hvp"])
+def test_fancy_indices_in_index_tuples_to_second_order(mode):
+    v = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]])
+    if mode == "grad":
+        np.testing.assert_allclose(srcgrad.grad(index_pairs)(U), central(index_pairs, U), rtol=1e-6, atol=1e-8)
+    else:
+        want = np.tensordot(hessian_by_differences(index_pairs, U), v, axes=2)
+        np.testing.assert_allclose(srcgrad.hvp(index_pairs)(U, v), want, rtol=1e-4, atol=1e-6)
+
+
+def concatenated_in_a_loop(u):
+    acc = u * 1.0
+    for i in range(3):
+        acc = 0.5 * acc + np.tanh(np.concatenate([u, u])[:3])
+    return np.sum(acc**2)
+
+
+def test_the_gradient_of_a_list_made_in_a_loop_is_right():
+    u = np.array([0.3, -0.2, 0.5])
+    np.testing.assert_allclose(srcgrad.grad(concatenated_in_a_loop)(u), central(concatenated_in_a_loop, u), rtol=1e-6)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TransformError,
+    reason="compiler: srcgrad.hvp of a loop building a list literal (np.concatenate([u, u]) in the loop body) is "
+    "refused with \"'items' holds a list; assigning it anything else is not supported\", naming the generated "
+    "'items', not a name of the user's code; first order works (fuzz seed 430_40)",
+)
+def test_a_second_derivative_of_a_list_made_in_a_loop():
+    u, v = np.array([0.3, -0.2, 0.5]), np.array([1.0, -2.0, 0.5])
+    want = hessian_by_differences(concatenated_in_a_loop, u) @ v
+    np.testing.assert_allclose(srcgrad.hvp(concatenated_in_a_loop)(u, v), want, rtol=1e-4, atol=1e-6)
 
 
 def with_a_complex_argument(w, zc):
     return np.mean(w**3) + np.sum(np.abs(zc) ** 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="compiler: srcgrad.hvp / hessian / grad(grad(f)) of a function with a complex argument is refused "
-    "('a derivative of a derivative where complex values may flow'), but the TransformError says "
-    "<srcgrad:f:N>, line 1 (the generated gradient's def line) instead of the user's file and line "
-    "(fuzz seeds 300_6, 301_8)",
-)
-def test_the_refusal_of_a_complex_second_derivative_names_the_users_file():
+@pytest.mark.parametrize("how", ["hvp", "hessian", "grad(grad)"])
+def test_the_refusal_of_a_complex_second_derivative_names_the_users_file(how):
+    # fuzz seeds 300_6, 301_8, 310_2, 450_9: refused ('a derivative of a derivative where complex values may
+    # flow'), but said at <srcgrad:f:N>, line 1, the generated gradient's def line; now at the function's first line
     w, z = np.array([0.3, -0.4]), np.array([0.5 + 0.1j, -0.2 + 0.3j])
-    with pytest.raises(TransformError) as info:
-        srcgrad.hvp(with_a_complex_argument, wrt=0)(w, z, w)
+    with pytest.raises(TransformError, match="complex values may flow") as info:
+        if how == "hvp":
+            srcgrad.hvp(with_a_complex_argument, wrt=0)(w, z, w)
+        elif how == "hessian":
+            srcgrad.hessian(with_a_complex_argument, wrt=0)(w, z)
+        else:
+            srcgrad.grad(srcgrad.grad(with_a_complex_argument, wrt=0), wrt=0)(w, z, dout=w)
     assert info.value.filename == __file__, info.value.filename
+    assert info.value.lineno == with_a_complex_argument.__code__.co_firstlineno + 1
 
 
 def mask_write(s, a):

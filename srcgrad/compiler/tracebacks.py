@@ -39,6 +39,12 @@ def _source_line_of(lines, lineno):
     return None
 
 
+def _first_source_line(lines, lineno):
+    """For a generated line above every ``# line N:`` comment (the ``def`` of a gradient a refusal of the whole
+    function points at): the first user line the function's code comes from, as ``_source_line_of``."""
+    return _source_line_of(lines, next((k + 1 for k in range(lineno, len(lines)) if _MARKER.match(lines[k])), 0))
+
+
 def annotate(err, generated, fn):
     """Add a note to ``err`` saying which user line and which generated statement raised it.
 
@@ -98,7 +104,7 @@ def user_origin(filename, lineno):
             break
         lines = linecache.getlines(filename)
         source = next((m.group(1) for m in map(_GENERATED_FROM.search, lines[:4]) if m), None)
-        origin = _source_line_of(lines, lineno)
+        origin = _source_line_of(lines, lineno) or _first_source_line(lines, lineno)
         if source is None or origin is None:
             break
         kind, lineno, text = origin

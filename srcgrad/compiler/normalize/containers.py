@@ -666,4 +666,21 @@ def _slices_to_values(node, normalizer):
                 keywords=[],
             )
 
+        def visit_Tuple(self, tup):
+            # a list of numbers in the index tuple (x[:, [2, 1, 2]]) written as a tuple: numpy reads it the same (a
+            # sequence of indices), and the index stays one constant when generated code is differentiated again
+            # (never the index itself: x[(0, 0, 1)] is one element, x[[0, 0, 1]] three rows)
+            self.generic_visit(tup)
+            if tup is not node:
+                return tup
+            tup.elts = [
+                ast.Tuple(elts=e.elts, ctx=ast.Load())
+                if isinstance(e, ast.List)
+                and e.elts
+                and all(isinstance(c, ast.Constant) and type(c.value) in (int, bool) for c in e.elts)
+                else e
+                for e in tup.elts
+            ]
+            return tup
+
     return T().visit(node)
