@@ -31,8 +31,8 @@ from . import (
     fence,
     globalspec,
     itemwise,
-    normalize as normalize_pass,
     optimize as optimize_pass,
+    passcache,
     reverse as reverse_pass,
     speckey,
     forward as forward_pass,
@@ -180,7 +180,7 @@ def transform(
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
     shapes = {**dict.fromkeys(scalar_params, ()), **(param_shapes or {})}  # (what normalize knows of them)
     known = dict(dict_keys=dict_keys, static_args=static_args, param_shapes=shapes, ragged_params=ragged_params)
-    normal, scopes = normalize_pass.normalize(parsed, namer, ns, text_params=text_params, **known)
+    normal, scopes = passcache.normalized(parsed, namer, ns, source=source_text, text_params=text_params, **known)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     refuse_truth_values(normal, ns.values)
     global_shapes = globalspec.names_in(ns.values, global_parts)
@@ -265,7 +265,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
     ns = Namespace(namer)
     scalar_params, seq_params, shapes, dicts = speckey.split_key(params, key)
     scalar_params = scalar_params + list(scalar_extra)
-    normal, scopes = normalize_pass.normalize(
+    normal, scopes = passcache.normalized(
         parsed,
         namer,
         ns,
@@ -275,6 +275,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
         text_params=speckey.text_params(params, key),
         param_shapes={**{p: () for p in scalar_params}, **shapes},
         ragged_params=speckey.ragged_params(params, key),
+        source=source_text,
     )
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     global_shapes = globalspec.names_in(ns.values, global_parts)

@@ -14,6 +14,7 @@ from ..rules.registry import table_version
 __all__ = [
     "CACHE",
     "CACHE_SIZE",
+    "NORMALIZED",
     "SPECS_SIZE",
     "Compiled",
     "Defaults",
@@ -30,6 +31,7 @@ CACHE_SIZE = 256
 """How many cache keys (function, options, specialisation) ``CACHE`` keeps; the least recently used go first."""
 SPECS_SIZE = 64
 """How many specialisations one ``GradFunction`` or ``JVPFunction`` remembers by itself."""
+NORMALIZED = {}  # the normalize pass's results, shared by a function's specialisations (see passcache.py)
 LOCK = threading.Lock()
 
 
@@ -71,7 +73,9 @@ def clear_cache():
     cells and defaults, and a changed rule table (a rule registered, replaced or
     edited); this frees the memory of every cached gradient.
     """
-    CACHE.clear()
+    with LOCK:
+        CACHE.clear()
+        NORMALIZED.clear()
 
 
 class Compiled:

@@ -14,6 +14,7 @@ import ast
 import itertools
 import linecache
 import threading
+import types
 import warnings
 
 from .reverse.markers import SourceLine, is_marker
@@ -159,6 +160,19 @@ def to_source(fdef):
     return "\n".join(out) + "\n"
 
 
+# Code objects by generated text: specialisations of a function often print alike (shapes the code does not
+# mention), and compiling is a tenth of a short transformation. The least recently used texts go first.
+_COMPILED = {}
+_COMPILED_LIMIT = 512
+_COMPILED_LOCK = threading.Lock()
+
+
+def _renamed(code, filename):
+    """``code`` (and the code objects nested in it) with the file name ``filename``."""
+    consts = tuple(_renamed(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
 def compile_function(source, name, namespace, label):
     """Compile generated ``source`` defining ``name`` and register it in ``linecache``.
 
@@ -174,7 +188,16 @@ def compile_function(source, name, namespace, label):
     filename = f"<srcgrad:{label}:{next(_COUNTER)}>"
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
-    code = compile(source, filename, "exec")
+    with _COMPILED_LOCK:
+        compiled = _COMPILED.pop(source, None)
+    if compiled is None:
+        code = compile(source, filename, "exec")
+    else:
+        code = _renamed(compiled, filename)  # the same text compiled before (another specialisation)
+    with _COMPILED_LOCK:
+        _COMPILED[source] = code
+        while len(_COMPILED) > _COMPILED_LIMIT:
+            del _COMPILED[next(iter(_COMPILED))]
     env = dict(namespace)
     exec(code, env)
     return env[name]

@@ -294,6 +294,9 @@ class NormalFunction:
             ``x = np.copy(x)`` for each, so the writes never reach the caller's array and may run in place.
         generated: ``{variable: generated file}`` for the variables of a compiled gradient's code inlined here
             (a function calling ``srcgrad.grad(f)``), so refusals there can name the user's line of ``f``.
+        consulted: what normalize asked of the specialisation's argument shapes and ragged arguments
+            (``Consulted.asked`` of each; ``None`` when read whole): the result holds for any specialisation
+            answering alike (``passcache``).
     """
 
     name: str
@@ -306,6 +309,7 @@ class NormalFunction:
     display: dict = field(default_factory=dict)
     owned_params: set = field(default_factory=set)
     generated: dict = field(default_factory=dict)
+    consulted: tuple = (None, None)
 
 
 def clone(node):

@@ -111,6 +111,22 @@ class Namer:
         """The tangent variable's name of ``var`` for forward mode (``x`` -> ``tx``... uses ``dx`` style)."""
         return self.adjoint(var)
 
+    def state(self):
+        """Everything this namer knows, as a hashable value: two namers with equal states hand out the same names."""
+        return (
+            frozenset(self._taken),
+            frozenset(self._user),
+            frozenset(self._next.items()),
+            frozenset(self._adjoints.items()),
+        )
+
+    def copy_from(self, other):
+        """Make this namer know what ``other`` knows (each keeps its own tables afterwards)."""
+        self._taken = set(other._taken)
+        self._next = dict(other._next)
+        self._adjoints = dict(other._adjoints)
+        self._user = set(other._user)
+
 
 class Namespace:
     """The globals of the generated module: every object its code refers to by name.
@@ -150,6 +166,13 @@ class Namespace:
         self.values[name] = obj
         self._by_id[id(obj)] = name
         return name
+
+    def copy_from(self, other):
+        """Make this namespace hold what ``other`` holds (each keeps its own tables; this one keeps its namer)."""
+        self.values = dict(other.values)
+        self._by_id = dict(other._by_id)
+        self.real_values = other.real_values
+        self.complex_result = other.complex_result
 
     def bind_global(self, name, obj):
         """Bind a user global under its own name (the user's code already reserved it)."""

@@ -49,14 +49,14 @@ from ..nodes import stmt_reads
 from ..parse import Scope
 from .containers import Containers
 from .control import ControlFlow, mark_breaks
-from .core import Core, Ctx, DictLiteral, StaticDict, local_names
+from .core import Consulted, Core, Ctx, DictLiteral, StaticDict, local_names
 from .expressions import Expressions
 from .inlining import Inlining
 from .makers import Makers
 from .spread import Spreading
 from .statements import Statements
 
-__all__ = ["normalize"]
+__all__ = ["normalize", "specialisation_view"]
 
 
 class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, Inlining, Makers, Core):
@@ -243,6 +243,14 @@ def normalize(
     n.tuple_result = tuple_result
     n.static_args = dict(static_args or {})
     n.text_params = dict(text_params or {})
-    n.param_shapes = {p: s for p, s in dict(param_shapes or {}).items() if isinstance(p, str)}
-    n.ragged_params = dict(ragged_params or {})
-    return n.run(), n.deps
+    n.param_shapes, n.ragged_params = specialisation_view(param_shapes, ragged_params)
+    program = n.run()
+    program.consulted = (n.param_shapes.asked, n.ragged_params.asked)
+    return program, n.deps
+
+
+def specialisation_view(param_shapes=None, ragged_params=None):
+    """``(param_shapes, ragged_params)`` as the pass reads them: ``Consulted`` mappings that record what it asked,
+    for ``NormalFunction.consulted``."""
+    shapes = Consulted({p: s for p, s in dict(param_shapes or {}).items() if isinstance(p, str)})
+    return shapes, Consulted(dict(ragged_params or {}))

@@ -71,6 +71,73 @@ def local_names(fdef):
     return list(dict.fromkeys(names))
 
 
+ABSENT = object()
+"""What ``Consulted.asked`` records for a key looked up and not found."""
+
+
+class Consulted(dict):
+    """A mapping that records what the pass asked of it, so that a result can be reused for another mapping that
+    answers alike (``passcache``).
+
+    ``asked`` maps each key looked up (``in``, ``[]``, ``get``) to the value found, or ``ABSENT``; it becomes
+    ``None`` once the mapping is read whole (iterated, its keys, values or items listed, its size taken).
+    """
+
+    def __init__(self, items=()):
+        super().__init__(items)
+        self.asked = {}
+
+    def _note(self, key, value):
+        if self.asked is not None:
+            self.asked[key] = value
+
+    def __contains__(self, key):
+        value = dict.get(self, key, ABSENT)
+        self._note(key, value)
+        return value is not ABSENT
+
+    def __getitem__(self, key):
+        value = dict.get(self, key, ABSENT)
+        self._note(key, value)
+        if value is ABSENT:
+            raise KeyError(key)
+        return value
+
+    def get(self, key, default=None):
+        value = dict.get(self, key, ABSENT)
+        self._note(key, value)
+        return default if value is ABSENT else value
+
+    def answers_alike(self, asked):
+        """True when this mapping gives the answers ``asked`` (another one's record) records."""
+        if asked is None:
+            return False  # read whole: only an equal mapping would do, and the caller compares those
+        return all(dict.get(self, key, ABSENT) == value for key, value in asked.items())
+
+    def _whole(self):
+        self.asked = None
+
+    def __iter__(self):
+        self._whole()
+        return super().__iter__()
+
+    def __len__(self):
+        self._whole()
+        return super().__len__()
+
+    def keys(self):
+        self._whole()
+        return super().keys()
+
+    def values(self):
+        self._whole()
+        return super().values()
+
+    def items(self):
+        self._whole()
+        return super().items()
+
+
 class LocalFunction:
     """A ``def`` or ``lambda`` written inside the function being transformed."""
 
