@@ -15,6 +15,7 @@ __all__ = [
     "CACHE",
     "CACHE_SIZE",
     "NORMALIZED",
+    "COMPILED",
     "SPECS_SIZE",
     "Compiled",
     "Defaults",
@@ -32,6 +33,7 @@ CACHE_SIZE = 256
 SPECS_SIZE = 64
 """How many specialisations one ``GradFunction`` or ``JVPFunction`` remembers by itself."""
 NORMALIZED = {}  # the normalize pass's results, shared by a function's specialisations (see passcache.py)
+COMPILED = {}  # generated text -> its code object, compiled once (see codegen.compile_function)
 LOCK = threading.Lock()
 
 
@@ -76,6 +78,7 @@ def clear_cache():
     with LOCK:
         CACHE.clear()
         NORMALIZED.clear()
+        COMPILED.clear()
 
 
 class Compiled:

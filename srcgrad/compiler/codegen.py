@@ -17,6 +17,7 @@ import threading
 import types
 import warnings
 
+from .cache import COMPILED, LOCK
 from .reverse.markers import SourceLine, is_marker
 
 try:  # astor prints the code; on Python 3.12+ it touches ast.Num at import (a DeprecationWarning, and 3.14 drops it)
@@ -160,11 +161,9 @@ def to_source(fdef):
     return "\n".join(out) + "\n"
 
 
-# Code objects by generated text: specialisations of a function often print alike (shapes the code does not
-# mention), and compiling is a tenth of a short transformation. The least recently used texts go first.
-_COMPILED = {}
+# Code objects by generated text (cache.COMPILED): specialisations of a function often print alike (shapes the
+# code does not mention), and compiling is a tenth of a short transformation. The least recently used go first.
 _COMPILED_LIMIT = 512
-_COMPILED_LOCK = threading.Lock()
 
 
 def _renamed(code, filename):
@@ -188,16 +187,16 @@ def compile_function(source, name, namespace, label):
     filename = f"<srcgrad:{label}:{next(_COUNTER)}>"
     lines = source.splitlines(keepends=True)
     linecache.cache[filename] = (len(source), None, lines, filename)
-    with _COMPILED_LOCK:
-        compiled = _COMPILED.pop(source, None)
+    with LOCK:
+        compiled = COMPILED.pop(source, None)
     if compiled is None:
         code = compile(source, filename, "exec")
     else:
         code = _renamed(compiled, filename)  # the same text compiled before (another specialisation)
-    with _COMPILED_LOCK:
-        _COMPILED[source] = code
-        while len(_COMPILED) > _COMPILED_LIMIT:
-            del _COMPILED[next(iter(_COMPILED))]
+    with LOCK:
+        COMPILED[source] = code
+        while len(COMPILED) > _COMPILED_LIMIT:
+            del COMPILED[next(iter(COMPILED))]
     env = dict(namespace)
     exec(code, env)
     return env[name]

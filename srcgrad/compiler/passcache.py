@@ -37,7 +37,16 @@ _OWN_MODULES = ("srcgrad.compiler.ir", "srcgrad.compiler.normalize")
 
 
 def normalized(
-    parsed, namer, ns, dict_keys=None, static_args=None, *, source=None, param_shapes=None, ragged_params=None, **options
+    parsed,
+    namer,
+    ns,
+    dict_keys=None,
+    static_args=None,
+    *,
+    source=None,
+    param_shapes=None,
+    ragged_params=None,
+    **options,
 ):
     """``normalize_pass.normalize(parsed, namer, ns, ...)``, made once per function and options.
 
