@@ -240,3 +240,32 @@ def test_a_second_derivative_through_an_output_changed_in_place_is_refused_as_in
     leaf = srcgrad.tensor(a.numpy(), requires_grad=True)
     with pytest.raises(AutogradError, match="modified by an inplace operation.*an output of LinalgSvdBackward0"):
         singular_vectors_scaled_in_place(leaf).backward()
+
+
+def batched_products_in_a_list(y):
+    v1 = np.tanh(y)
+    v2 = [v1[..., [0, 1, 0]] @ y for k in range(2)]
+    return np.mean(v2)
+
+
+Y3 = np.array([[[-0.08, 1.44], [-0.28, 1.19], [0.45, -0.56]], [[0.04, -0.36], [2.0, -0.09], [0.24, 0.02]]])
+V3 = np.array([[[0.03, 1.36], [1.22, -0.51], [-0.3, -0.53]], [[0.57, -0.06], [0.75, -1.85], [1.57, -0.1]]])
+
+
+def test_hvp_of_batched_products_in_a_list_is_right():
+    want = np.tensordot(hessian_by_differences(batched_products_in_a_list, Y3), V3, axes=3)
+    np.testing.assert_allclose(srcgrad.hvp(batched_products_in_a_list)(Y3, V3), want, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="compiler: WRONG second derivative without an error: srcgrad.grad(srcgrad.grad(f))(y, dout=v) of "
+    "`[np.tanh(y)[..., [0, 1, 0]] @ y for k in range(2)]` with y of shape (2, 3, 2) (batched matmul of a fancy "
+    "index, in a list comprehension) differs from second differences (0.21 off; 2-d y, no list, or no fancy index "
+    "are right; hvp, hessian and jacobian(grad) are right) (fuzz seed 551_111)",
+)
+def test_grad_of_grad_of_batched_products_in_a_list():
+    want = np.tensordot(hessian_by_differences(batched_products_in_a_list, Y3), V3, axes=3)
+    got = srcgrad.grad(srcgrad.grad(batched_products_in_a_list))(Y3, dout=V3)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
