@@ -47,6 +47,9 @@ from .spread import rule_body
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
 
 
+_ROW_STACK = getattr(np, "row_stack", object())
+
+
 def _einsum_vjp():
     from ...rules.einsum import einsum_vjp
 
@@ -201,6 +204,8 @@ class Expressions:
             callee, made_kwargs = made
         else:
             callee, made_kwargs = spread_callee or self.stood_in(self.static_callee(func, ctx), e, ctx), {}
+        if callee is _ROW_STACK:  # numpy's second name for np.vstack (deprecated since numpy 2.0): read as np.vstack
+            callee = np.vstack
         if isinstance(callee, LocalFunction):
             return self.inline(callee, e, ctx)
         refuse_maker(callee, e, ctx)
