@@ -27,7 +27,7 @@ import pytest
 import srcgrad
 from srcgrad.errors import NoRuleError
 from srcgrad.rules import get_rule, shape_of, unbroadcast
-from srcgrad.rules.einsum import einsum_args
+from srcgrad.rules.einsum import einsum_args, einsum_cotangent
 from srcgrad.rules.generated import match_shape, real_like, stacked_piece, stacked_place
 from srcgrad.rules.helpers import broadcast_like, conj, unreduce
 from srcgrad.rules.indexing import index_add, index_update
@@ -175,6 +175,9 @@ case(np.rot90, C(3, 4))
 case(einsum_args, "ij,jk->ik", C(3, 4), C(4, 2))
 case(einsum_args, "ii->i", C(3, 3))
 case(einsum_args, "j...k,lj...->lk...", C(2, 3, 4), R(5, 2, 3), id="einsum-middle-ellipsis-mixed")
+case(einsum_cotangent, C(3, 2), "ij,jk->ik", 0, C(3, 4), C(4, 2), wrt=(0, 3, 4), id="einsum_cotangent-complex")
+case(einsum_cotangent, C(3, 2), "ij,jk->ik", 1, R(3, 4), C(4, 2), wrt=(0, 3), id="einsum_cotangent-mixed")
+case(einsum_cotangent, C(2, 3), "iji,j->ij", 0, C(2, 3, 2), C(3), wrt=(0, 4), id="einsum_cotangent-repeat-complex")
 case(np.trace, C(3, 3))
 case(np.linalg.inv, WELLC(3))
 case(np.linalg.det, WELLC(3))

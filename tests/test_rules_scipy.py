@@ -75,6 +75,29 @@ def dirichlet_pdf_normalized(x, alpha):
     return stats.dirichlet.pdf(x / np.sum(x), alpha)
 
 
+def banded(lower, upper, n):
+    """A band for scipy.linalg.solve_banded ((l + u + 1, n), entries outside the matrix included) whose matrix is
+    well conditioned: its main diagonal large."""
+    ab = R.randn(lower + upper + 1, n)
+    ab[upper] += 4.0
+    return ab
+
+
+BAND, BAND_WIDE = banded(1, 1, 5), banded(2, 1, 4)
+
+
+def banded_matrix():
+    from srcgrad.rules.scipy_linalg import banded_matrix
+
+    return banded_matrix
+
+
+def band_of():
+    from srcgrad.rules.scipy_linalg import band_of
+
+    return band_of
+
+
 # (name, function getter, args, positions to differentiate, keyword arguments)
 # The getter runs after the rules are registered (scipy's Python functions are replaced then).
 CASES = [
@@ -368,6 +391,10 @@ CASES = [
         (0, 1),
         {"lower": True, "unit_diagonal": True},
     ),
+    ("solve_banded", lambda: scipy.linalg.solve_banded, ((1, 1), BAND, R.randn(5)), (1, 2), {}),
+    ("solve_banded matrix", lambda: scipy.linalg.solve_banded, ((2, 1), BAND_WIDE, R.randn(4, 2)), (1, 2), {}),
+    ("banded_matrix", lambda: banded_matrix(), ((2, 1), BAND_WIDE), (1,), {}),
+    ("band_of", lambda: band_of(), ((1, 2), R.randn(4, 4)), (1,), {}),
 ]
 
 IDS = [c[0] for c in CASES]
@@ -493,6 +520,8 @@ SECOND_ORDER = [
         "sqrtm",
         "solve_sylvester",
         "solve_triangular trans",
+        "solve_banded",
+        "solve_banded matrix",
         "multigammaln",
         "betaln",
     }
@@ -578,6 +607,8 @@ STATIC_SECOND = [
     ("t.logcdf", "stats.t.logcdf(a, 3.5, 0.2, 1.3)", R.randn(4)),
     ("t.logcdf loc", "stats.t.logcdf(a, 2.5, 0.4)", R.randn(2, 3)),
     ("erf", "special.erf(a)", R.randn(4)),
+    ("solve_banded b", "linalg.solve_banded((1, 1), BAND, a)", R.randn(5)),
+    ("solve_banded ab", "linalg.solve_banded((1, 1), a, V5)", BAND),
 ]
 
 
@@ -600,7 +631,8 @@ def _numeric_grad(f, x, *rest):
 @pytest.mark.parametrize("case", STATIC_SECOND, ids=[c[0] for c in STATIC_SECOND])
 def test_static_second_order(case, mode):
     name, call, x = case
-    namespace = {"np": np, "special": special, "stats": stats, "B": pos(3, 4)}
+    namespace = {"np": np, "special": special, "stats": stats, "B": pos(3, 4), "linalg": scipy.linalg, "BAND": BAND}
+    namespace["V5"] = _rng(12).randn(5)
     source = f"def f(a):\n    return {call}\n"
     f = _exec_fn(source, namespace)
     rng = _rng(11)
@@ -662,3 +694,71 @@ def test_complex_rule_vjp_jvp_and_dot_product(name):
     fn = getattr(special, name)
     check_complex_rule(Case(fn, (COMPLEX_Z,), {}, name), np.random.default_rng(0))
     check_complex_rule(Case(fn, (COMPLEX_Z.imag,), {}, name + " real"), np.random.default_rng(1))
+
+
+# ---------------------------------------------------------------- complex values (sqrtm, solve_sylvester)
+# A real matrix with a negative eigenvalue has a complex square root: the rules conjugate (S^H Y + Y S^H = g), and
+# the compiler knows sqrtm may make complex values from real ones (its code keeps the conjugates).
+INDEFINITE = np.array([[1.0, 2.0, 0.3], [2.0, -0.5, 0.4], [0.3, 0.4, 2.0]]) + 0.1 * R.randn(3, 3)
+SQRTM_W = R.randn(3, 3) + 1j * R.randn(3, 3)
+
+
+def sqrtm_loss(a):
+    return np.real(np.sum(SQRTM_W * scipy.linalg.sqrtm(0.5 * (a + np.swapaxes(a, -1, -2)))))
+
+
+def test_sqrtm_of_a_real_matrix_is_complex_here():
+    assert np.iscomplexobj(scipy.linalg.sqrtm(0.5 * (INDEFINITE + INDEFINITE.T)))
+
+
+def test_complex_sqrtm_static_and_dynamic():
+    want = _numeric_grad(sqrtm_loss, INDEFINITE)
+    np.testing.assert_allclose(srcgrad.grad(sqrtm_loss)(INDEFINITE), want, rtol=1e-6, atol=1e-8)
+    x = srcgrad.tensor(INDEFINITE, requires_grad=True)
+    sqrtm_loss(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-6, atol=1e-8)
+
+
+def sqrtm_sym(a):
+    return scipy.linalg.sqrtm(0.5 * (a + np.swapaxes(a, -1, -2)))
+
+
+def test_complex_sqrtm_static_vjp_of_its_jvp():
+    """HIPS's check at order 2: the VJP (complex cotangent) of the JVP, with respect to the point and the tangent."""
+    jf = srcgrad.jvp(sqrtm_sym)
+
+    def tangent_of(a, t):
+        value, tangent = jf(a, t)
+        return tangent
+
+    t0 = R.randn(3, 3)
+    u = R.randn(3, 3) + 1j * R.randn(3, 3)
+    ga, gt = srcgrad.grad(tangent_of, wrt=(0, 1))(INDEFINITE, t0, dout=u)
+
+    def paired(a, t):
+        return np.real(np.vdot(u, tangent_of(a, t)))
+
+    _close(ga, _numeric_grad(paired, INDEFINITE, t0))
+    _close(gt, _numeric_grad(lambda t, a: paired(a, t), t0, INDEFINITE))
+
+
+@pytest.mark.parametrize("name", ["sqrtm", "solve_sylvester"])
+def test_complex_linalg_rule_vjp_jvp_and_dot_product(name):
+    from test_rules import Case
+    from test_rules_complex import check_complex_rule
+
+    rng = np.random.default_rng(4)
+
+    def cplx(*shape):
+        return rng.normal(size=shape) + 1j * rng.normal(size=shape)
+
+    fn = getattr(scipy.linalg, name)
+    if name == "sqrtm":
+        rows = [(cplx(3, 3) + 3 * np.eye(3),), (INDEFINITE + INDEFINITE.T,)]
+    else:
+        rows = [
+            (cplx(3, 3) + 4 * np.eye(3), cplx(3, 3) + 4 * np.eye(3), cplx(3, 3)),
+            (sym_pd(3), sym_pd(3), cplx(3, 3)),
+        ]
+    for k, args in enumerate(rows):
+        check_complex_rule(Case(fn, args, {}, f"{name} {k}"), np.random.default_rng(k))

@@ -4,7 +4,8 @@ Output guarantee: when ``check`` returns, the function body contains none of
 the constructs listed in ``UNSUPPORTED`` (try/except, with, yield, async,
 classes, global/nonlocal, del, star-arguments in a signature, ...), and a
 star-expression only as a call's positional argument (``f(*seq)``, which
-normalize spreads or refuses). Every rejection is a
+normalize spreads or refuses), and ``**`` in a call only of a name or a dict written there (``f(**kwargs)``,
+which normalize writes out or refuses). Every rejection is a
 ``TransformError`` naming the construct and the user's file and line, so no
 later pass meets them and no user ever sees a traceback from inside the
 compiler for them.
@@ -74,7 +75,7 @@ def check(parsed, star_params=False):
             )
         if isinstance(sub, ast.Starred) and id(sub) not in spread:
             raise parsed.error(sub, "star-expressions (*seq) outside a call's arguments are not supported")
-        if isinstance(sub, ast.keyword) and sub.arg is None:
+        if isinstance(sub, ast.keyword) and sub.arg is None and not isinstance(sub.value, (ast.Name, ast.Dict)):
             raise parsed.error(sub.value, "keyword star-arguments (**kwargs) in a call are not supported")
         if isinstance(sub, (ast.FunctionDef, ast.Lambda)):
             a = sub.args

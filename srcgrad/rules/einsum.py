@@ -14,7 +14,7 @@ import numpy as np
 
 from .broadcast import shape_of
 from .helpers import conj, dtype_of
-from .registry import defalias, defjvp, defvjp, primitive
+from .registry import defalias, defjvp, defnondiff, defvjp, primitive
 
 __all__ = [
     "einsum_args",
@@ -166,9 +166,12 @@ defjvp(einsum_args,
        lambda t, ans, subscripts, *operands, optimize=False, argnum: einsum_args(subscripts, *replace_arg(operands, argnum - 1, t), optimize=optimize))
 
 
-# The cotangent einsum_vjp computes, as a primitive, for a derivative of a derivative: it is multilinear in g and
-# the operands other than operands[i], and <c, einsum_cotangent(g, subscripts, i, *ops)> = <g, einsum(ops with
-# ops[i] = c)>, so its derivatives are einsums and einsum cotangents again (real values: no conjugates).
+# The cotangent einsum_vjp computes, as a primitive, for a derivative of a derivative: it is linear in g and in the
+# conjugates of the operands other than operands[i], and Re<c, einsum_cotangent(g, subscripts, i, *ops)> =
+# Re<g, einsum(ops with ops[i] = c)>, so its derivatives are einsums and einsum cotangents again. The same formulas
+# hold for complex values: the cotangent of operands[j] (j != i) is einsum_vjp(g, ops with ops[i] = c, j), whose
+# conjugates are those of the antilinear dependence, and a tangent t of operands[j] enters conjugated, as
+# einsum_vjp conjugates it.
 @primitive
 def einsum_cotangent(g, subscripts, i, *operands, optimize=False):
     """``einsum_vjp(g, subscripts, operands, i)`` with the operands spread: the cotangent of ``operands[i]``."""
@@ -207,7 +210,7 @@ defvjp(einsum_cotangent,
        None,
        None,
        lambda c, ans, g, subscripts, i, *operands, optimize=False, argnum: einsum_cotangent_operand_vjp(c, g, subscripts, i, operands, argnum - 3, optimize),
-       variadic=True, backward_name="EinsumCotangentBackward0")
+       variadic=True, backward_name="EinsumCotangentBackward0", complex=True)
 defjvp(einsum_cotangent,
        lambda t, ans, g, subscripts, i, *operands, optimize=False: einsum_cotangent(t, subscripts, i, *operands, optimize=optimize),
        None,
@@ -240,6 +243,7 @@ def einsum_sublist_subscripts(sublists, output=None):
 
 
 _SUBLIST_LETTERS = string.ascii_lowercase + string.ascii_uppercase
+defnondiff(einsum_sublist_subscripts)  # labels to text: generated code calls it for sublists given as arguments
 
 
 def _einsum(*operands, out=None, optimize=False, **kwargs):

@@ -3,7 +3,7 @@
 ``import srcgrad.rules.scipy_rules`` registers every scipy rule srcgrad has:
 ``scipy.special`` (``scipy_special.py``), ``scipy.stats`` (``scipy_stats.py``),
 ``scipy.signal.convolve`` (``scipy_signal.py``) and ``scipy.linalg``'s
-``sqrtm``, ``solve_sylvester``, ``solve_triangular`` (``scipy_linalg.py``).
+``sqrtm``, ``solve_sylvester``, ``solve_triangular``, ``solve_banded`` (``scipy_linalg.py``).
 ``import srcgrad`` does it by itself for the scipy modules that are already
 imported then (``autoload``), so that importing srcgrad never pays for
 importing scipy.

@@ -6,6 +6,8 @@ Guarantees (``Containers``, a mixin of ``Normalizer``):
   constant), read back by a constant index or key; inside a branch or loop a name keeps its variables, with the
   same layout on every path, and a key set on some paths only is refused where it is read;
 * a tuple grown inside a branch or loop (``t = t + (v,)``) is a list;
+* ``list(t)`` of such a tuple (``args = list(args)``) is kept the same way, and its items may be set at an index
+  known while compiling (``args[k] = v``: the item's variable is assigned); a second name for it is refused;
 * a list built in the function (``[a, b]``, a comprehension, appends) is a list variable: ``lst[i]`` is a
   ``ListGet`` (so is ``tuple(lst)[i]``), ``lst[i] = v`` a ``ListSet``; a comprehension is a ``for`` loop of appends; each
   ``lst[i] op= v`` knows the items another name may see (``ListSet.shared``);
@@ -36,7 +38,17 @@ from ..ir import (
     While,
 )
 from ..nodes import atom_node
-from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple
+from .core import (
+    BINOPS,
+    NOT_STATIC,
+    SECOND_NAME,
+    DictLiteral,
+    KnownList,
+    ListView,
+    LocalFunction,
+    StaticDict,
+    StaticTuple,
+)
 
 # Module-level values indexed like data: whatever the index, the item has no derivative
 _DATA = (np.ndarray, np.generic, list, tuple, dict, str, bytes, range, int, float, complex)
@@ -169,7 +181,7 @@ class Containers:
         shown = shown or self.shown(name)
         keep_consts = name not in ctx.rebound and not self.control_depth
         if isinstance(value, tuple):
-            new = StaticTuple([None] * len(value))
+            new = StaticTuple([None] * len(value), mutable=isinstance(value, KnownList))
             keys = range(len(value))
         else:
             new = StaticDict()
@@ -177,6 +189,8 @@ class Containers:
         pairs = []
         for k in keys:
             item = value[k]
+            if isinstance(item, ListView):
+                raise ctx.error(node, SECOND_NAME)
             if isinstance(item, tuple):
                 if isinstance(new, StaticDict):
                     raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
@@ -270,13 +284,16 @@ class Containers:
     def view(self, container):
         """A container's items as the normalizer passes values around: a tuple of atoms, or the dict itself."""
         if isinstance(container, StaticTuple):
-            return tuple(self.view(i) if isinstance(i, StaticTuple) else i for i in container.items)
+            items = (self.view(i) if isinstance(i, StaticTuple) else i for i in container.items)
+            return ListView(items) if container.mutable else tuple(items)
         return container
 
     def entry_target(self, target, node, ctx):
         """The variable ``d['k'] = ...`` assigns (a new one for a new key)."""
         name = ctx.rename[target.value.id]
         d = self.static[name]
+        if isinstance(d, StaticTuple) and d.mutable:
+            return self.known_list_target(d, target, node, ctx)
         if not isinstance(d, StaticDict):
             raise ctx.error(
                 node,
@@ -299,6 +316,35 @@ class Containers:
             d[key] = Var(var)
         d.present.add(key)
         return d[key].name
+
+    def known_list_target(self, lst, target, node, ctx):
+        """The variable ``lst[k] = ...`` assigns, for a list kept at compile time and ``k`` known while compiling
+        (a new one for an item that has none of its own, outside branches and loops)."""
+        spelled = target.value.id
+        k = self.static_int(target.slice, ctx)
+        if k is None:
+            raise ctx.error(
+                node,
+                f"'{spelled}' is a list made from a tuple (list(...)): srcgrad.grad sets its items at an index known "
+                "while compiling (a number, or a global or closure variable holding one)",
+            )
+        if not -len(lst.items) <= k < len(lst.items):
+            raise ctx.error(node, f"the list '{spelled}' has no item {k} (it has {len(lst.items)})")
+        k %= len(lst.items)
+        entry = lst.items[k]
+        if isinstance(entry, Var) and entry.name in self.entry_vars:
+            return entry.name
+        if self.control_depth:
+            raise ctx.error(
+                node,
+                f"the item {k} of '{spelled}' holds a constant, a list or a tuple; it cannot be replaced inside a "
+                "branch or loop",
+            )
+        name = ctx.rename[spelled]
+        var = self.renamed(f"{spelled}[{k}]", self.namer.fresh(f"{name}_{k}"))
+        self.entry_vars.add(var)
+        lst.items[k] = Var(var)
+        return var
 
     def entry(self, container, key, e, ctx):
         """Read ``d['k']`` of a dict kept in variables: its entry, if the key is set on every path here."""

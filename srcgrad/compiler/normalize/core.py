@@ -165,10 +165,27 @@ class StaticDict(dict):
 
 class StaticTuple:
     """A tuple kept in a variable at compile time: its items (a ``Var`` it owns, a ``Const``, a nested
-    container), read back as a Python tuple of atoms."""
+    container), read back as a Python tuple of atoms. ``mutable``: it is a list made by ``list(t)`` of such a
+    tuple (``args = list(args)``), whose items may be set at an index known while compiling."""
 
-    def __init__(self, items):
+    def __init__(self, items, mutable=False):
         self.items = list(items)
+        self.mutable = mutable
+
+
+class KnownList(tuple):
+    """``list(t)`` of a tuple the compiler knows, not yet kept in a variable: its items, as atoms."""
+
+
+SECOND_NAME = (
+    "a second name for a list made from a tuple (list(...)) is not supported: use one name, or pass a copy (tuple(lst))"
+)
+
+
+class ListView(tuple):
+    """A list kept at compile time (``StaticTuple.mutable``) read whole: its items, as atoms. A second name for
+    it is refused (the compiler keeps one copy of the items per name, so a write through one name would not
+    show through the other)."""
 
 
 def _control_flow_names(fdef):
@@ -437,11 +454,15 @@ class Core:
     def static_int(self, node, ctx):
         """The integer an index expression of a rule-table helper has while compiling, or ``None``.
 
-        Literals, and parameters the helper was given an integer literal for (``argnum - 1`` in einsum's VJP,
-        called by a generated gradient with ``argnum=2``), combined by ``+``, ``-``, ``*`` and unary ``-``.
+        Literals, parameters the helper was given an integer literal for (``argnum - 1`` in einsum's VJP,
+        called by a generated gradient with ``argnum=2``), globals and closure cells holding an int, combined by
+        ``+``, ``-``, ``*`` and unary ``-``.
         """
         if isinstance(node, ast.Constant):
             return node.value if type(node.value) is int else None
+        if isinstance(node, ast.Name) and node.id not in ctx.rename and node.id not in ctx.local_funcs:
+            value = self.static_value(node, ctx)  # a global or closure cell holding an int (args[argnum])
+            return value if type(value) is int else None
         if isinstance(node, ast.Name):
             return self.known_ints.get(ctx.rename.get(node.id))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):

@@ -40,7 +40,17 @@ from ..ir import (
 )
 from ..memory import out_given_positionally
 from ..nodes import atom_node
-from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict, StaticTuple, refuse_maker
+from .core import (
+    BINOPS,
+    NOT_STATIC,
+    DictLiteral,
+    KnownList,
+    ListView,
+    LocalFunction,
+    StaticDict,
+    StaticTuple,
+    refuse_maker,
+)
 from .inlining import Dependencies, inlinable, is_derivative
 from .spread import rule_body
 
@@ -193,6 +203,8 @@ class Expressions:
 
     def expr_Call(self, e, ctx):
         spread_callee = None
+        if any(k.arg is None for k in e.keywords):  # f(**d): its entries written out as keywords (spread.py)
+            e = self.spread_keywords(e, ctx)
         if any(isinstance(a, ast.Starred) for a in e.args):  # f(*seq): its items written out (spread.py)
             e, spread_callee = self.spread(e, ctx)
         func = e.func
@@ -318,6 +330,10 @@ class Expressions:
             [argument(a.value) if isinstance(a, ast.Starred) else argument(a) for a in e.args], e, ctx
         )
         kwargs = {k.arg: argument(k.value) for k in e.keywords}
+        if callee is list and len(args) == 1 and not kwargs and isinstance(args[0], tuple):
+            return KnownList(args[0])  # list(t) of a tuple the compiler knows: kept the same way, items settable
+        if callee is tuple and len(args) == 1 and not kwargs and isinstance(args[0], ListView):
+            return tuple(args[0])  # a copy of a list kept at compile time: its items now
         if callee is tuple and len(args) == 1 and not kwargs:
             kept = self.tuple_kept(e.args[0], args[0])
             if kept is not None:
@@ -412,8 +428,8 @@ class Expressions:
             from ...rules.einsum import einsum_args
 
             callee_rule = get_rule(einsum_args)
-            args = _einsum_interleaved(args, e, ctx)
-            if args and isinstance(args[0], Const) and not set(kwargs) - {"optimize"}:
+            args = self.einsum_sublists_at_run_time(_einsum_interleaved(args, e, ctx), e, ctx)
+            if args and isinstance(args[0], (Const, Var)) and not set(kwargs) - {"optimize"}:
                 return self.multi(Prim(einsum_args, callee_rule, args, kwargs, style="call", func=func_node), e, ctx)
         if callee in (np.split, np.array_split):
             from ...rules.shape import split_tuple
@@ -515,6 +531,35 @@ class Expressions:
                 f"a derivative of {fn.__name__} is not supported here: {err.message} (at {where}{code}); "
                 "dynamic mode (Tensors, create_graph=True) can differentiate it twice",
             ) from None
+
+    def einsum_sublists_at_run_time(self, args, e, ctx):
+        """``np.einsum(op0, sublist0, op1, sublist1, ...[, output])`` whose sublists are values (arguments holding
+        tuples of labels) as ``[subscripts, op0, op1, ...]``, the subscripts spelled when the code runs
+        (``einsum_sublist_subscripts``, no derivative); other argument lists as they are. (The first argument is
+        no string here: a string argument is written in as its value.)"""
+        from ...rules.einsum import einsum_sublist_subscripts
+
+        if len(args) < 2 or (isinstance(args[0], Const) and isinstance(args[0].node, ast.Constant)):
+            return args
+        if any(not isinstance(a, (Var, Const)) or (isinstance(a, Var) and a.name in self.lists) for a in args):
+            return args
+        odd = len(args) % 2
+        labels = args[1 : len(args) - odd : 2] + args[len(args) - odd :]
+        if not all(isinstance(a, Var) and a.name in self.params and a.name not in self.rebound for a in labels) or any(
+            isinstance(v, NonDiff) for v, _ in self.values_of.get(getattr(args[0], "name", None), ())
+        ):
+            return args  # (sublists given as arguments, an operand first: not a string computed in the function)
+        sublists = [atom_node(a) for a in args[1 : len(args) - odd : 2]]
+        call = ast.Call(
+            func=self.const_node(einsum_sublist_subscripts, "einsum_sublist_subscripts"),
+            args=[ast.Tuple(elts=sublists, ctx=ast.Load()), atom_node(args[-1]) if odd else ast.Constant(value=None)],
+            keywords=[],
+        )
+        reads = frozenset(a.name for a in args[1::2] if isinstance(a, Var)) | (
+            frozenset([args[-1].name]) if odd and isinstance(args[-1], Var) else frozenset()
+        )
+        subscripts = self.atom(NonDiff(call, reads), e, ctx, base="subscripts")
+        return [subscripts, *args[0 : len(args) - odd : 2]]
 
     def einsum_cotangent_call(self, args, kwargs, e, ctx):
         """``einsum_vjp(g, subscripts, operands, i, optimize)`` (einsum's VJP, differentiated again) as the primitive

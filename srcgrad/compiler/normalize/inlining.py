@@ -29,7 +29,7 @@ from ..ir import (
     Var,
 )
 from ..parse import Scope, free_names, lift_function, parse_function
-from .core import Ctx, DictLiteral, LocalFunction, StaticDict, local_names
+from .core import Ctx, DictLiteral, ListView, LocalFunction, StaticDict, local_names
 
 _LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
 
@@ -92,7 +92,7 @@ class Inlining:
                 raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
             parsed = parse_function(callee)
             rule_table = (getattr(callee, "__module__", "") or "").startswith("srcgrad.rules")
-            fence.check(parsed, star_params=rule_table)
+            fence.check(parsed, star_params=True)  # (*args and **kwargs are bound below: a tuple and a dict)
             node, scope = parsed.node, parsed.scope
             self.deps.append(scope)
             defaults_src = ("values", callee.__defaults__ or (), None, callee.__kwdefaults__ or {})
@@ -104,8 +104,6 @@ class Inlining:
             self.no_containers(args, kwargs, e, ctx)
             return self.lift_recursive(callee, e, ctx, args, kwargs)
         a = node.args
-        if (a.vararg or a.kwarg) and not rule_table:
-            raise ctx.error(e, "calling a function with *args/**kwargs parameters is not supported")
         params = [p.arg for p in a.posonlyargs + a.args]
         kwonly = [p.arg for p in a.kwonlyargs]
         names = local_names(node) + [p.arg for p in (a.vararg, a.kwarg) if p is not None]
@@ -120,6 +118,8 @@ class Inlining:
         # Bind the arguments (a rule-table function's *args to a tuple, **kwargs to a dict).
         if len(args) > len(params) and not a.vararg:
             raise ctx.error(e, f"too many arguments for {node.name}")
+        args = [tuple(a) if isinstance(a, ListView) else a for a in args]  # a list kept at compile time: its items
+        kwargs = {k: tuple(v) if isinstance(v, ListView) else v for k, v in kwargs.items()}  # now, read-only there
         bound = dict(zip(params, args))
         if a.vararg:
             bound[a.vararg.arg] = tuple(args[len(params) :])
@@ -175,6 +175,8 @@ class Inlining:
             self.out = saved
             self.inline_stack.pop()
         self.out.extend(body)
+        if isinstance(result, ListView):  # a list kept at compile time, returned: its items (the callee's name is
+            result = tuple(result)  # gone, so no second name sees a later write)
         # A list the inlined function made and returns (under a name, or made in the return: return [a, b]) has
         # no other name once it returns: the caller's name for it is its only one (value, tangent = jvp_f(x, t) of a function returning lists).
         # (Returned twice, return parts, parts, it would get two names: left as it is, refused.)

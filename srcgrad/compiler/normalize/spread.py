@@ -7,8 +7,8 @@ Guarantees (``Spreading``, a mixin of ``Normalizer``):
   ``tuple(...)``/``list(...)``; a variadic primitive given a list built in the function
   (``concatenate_args(*tuple(parts), axis=0)``, as a gradient's generated code reads) is that list combined
   whole (``np.concatenate(parts, axis=0)``, a ``ListReduce``), so its length may be known only at run time.
-  ``*`` of a call is left to ``Expressions.spread_values``, which spreads its value when it is a tuple known
-  while compiling (``*replace_arg(operands, i, c)`` in a rule-table helper). Any other ``*`` in a call is
+  ``*`` of a call or a subscript is left to ``Expressions.spread_values``, which spreads its value when it is a
+  tuple known while compiling (``*replace_arg(operands, i, c)`` in a rule-table helper, ``*args[1:]``). Any other ``*`` in a call is
   refused at the line;
 * ``tuple(seq)`` of a tuple built in the function is that tuple, and of a list a call just made
   (``tuple(np.hsplit(x, 2))``, which no other name holds) is that list; ``tuple(lst)`` given to a function of
@@ -23,7 +23,7 @@ import types
 import numpy as np
 
 from ..ir import Var
-from .core import StaticTuple
+from .core import StaticDict, StaticTuple
 
 
 def rule_body(fn):
@@ -81,8 +81,10 @@ class Spreading:
                 args.append(a)
                 continue
             items = self.known_items(_unwrapped(a.value, callee_of), ctx)
-            if items is None and isinstance(a.value, ast.Call):
-                args.append(a)  # its value, once normalized, may be a tuple known while compiling (spread_values)
+            if items is None and isinstance(a.value, (ast.Call, ast.Subscript)):
+                # its value, once normalized, may be a tuple known while compiling (spread_values): a call's
+                # result, a slice of a tuple (*args[1:])
+                args.append(a)
                 continue
             if items is None:
                 raise ctx.error(
@@ -93,6 +95,61 @@ class Spreading:
                 )
             args += items
         return ast.copy_location(ast.Call(func=e.func, args=args, keywords=e.keywords), e), None
+
+    def spread_keywords(self, e, ctx):
+        """``e`` (a call with a ``**`` argument) with each spread dict's entries written out as keywords.
+
+        A dict the compiler keeps while compiling (a ``**kwargs`` parameter of an inlined function, a dict with
+        constant keys built in the function) or a dict written in the call gives ``key=d['key']`` per entry.
+
+        Raises:
+            TransformError: at the line, for a dict whose keys the compiler does not know, a key that may be
+                missing there, or a key that is no identifier.
+        """
+        keywords = []
+        for k in e.keywords:
+            if k.arg is not None:
+                keywords.append(k)
+                continue
+            spelled = ast.unparse(k.value)
+            if isinstance(k.value, ast.Dict) and all(
+                key is not None and isinstance(key, ast.Constant) for key in k.value.keys
+            ):
+                pairs = [(key.value, value) for key, value in zip(k.value.keys, k.value.values)]
+            elif isinstance(k.value, ast.Name) and isinstance(self.static.get(ctx.rename.get(k.value.id)), StaticDict):
+                d = self.static[ctx.rename[k.value.id]]
+                if d.present != set(d):
+                    raise ctx.error(
+                        k.value,
+                        f"**{spelled}: some keys of the dict may be missing here (set only inside a branch or "
+                        "loop above)",
+                    )
+                pairs = [
+                    (
+                        key,
+                        ast.copy_location(
+                            ast.Subscript(value=k.value, slice=ast.Constant(value=key), ctx=ast.Load()), k.value
+                        ),
+                    )
+                    for key in d
+                ]
+            else:
+                raise ctx.error(
+                    k.value,
+                    f"**{spelled} in a call: srcgrad.grad passes a dict's entries as keyword arguments only where it "
+                    "knows the keys (a **kwargs parameter, a dict with constant keys built in the function, or a "
+                    "dict written in the call)",
+                    hint="Pass the keyword arguments one by one: f(a=d['a']).",
+                )
+            for key, value in pairs:
+                if not (isinstance(key, str) and key.isidentifier()):
+                    raise ctx.error(k.value, f"**{spelled}: the key {key!r} is no keyword argument's name")
+                keywords.append(ast.copy_location(ast.keyword(arg=key, value=value), k))
+        names = [k.arg for k in keywords]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ctx.error(e, f"the keyword argument '{repeated[0]}' is given more than once")
+        return ast.copy_location(ast.Call(func=e.func, args=e.args, keywords=keywords), e)
 
     def known_items(self, seq, ctx):
         """The items of ``seq`` as expressions, when the compiler knows how many there are, else ``None``."""

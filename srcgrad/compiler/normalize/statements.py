@@ -40,7 +40,7 @@ from ..ir import (
 from ..memory import makes_new_array
 from ...rules import get_rule
 from ..nodes import rule_reads
-from .core import BINOPS, NOT_STATIC, DictLiteral, LocalFunction, StaticDict
+from .core import BINOPS, NOT_STATIC, SECOND_NAME, DictLiteral, ListView, LocalFunction, StaticDict, StaticTuple
 from .inlining import inlinable
 
 _EFFECT_ONLY = {print}
@@ -196,6 +196,10 @@ class Statements:
             old = None
             if isinstance(self.static[base], StaticDict) and isinstance(target.slice, ast.Constant):
                 old = self.entry(self.static[base], target.slice.value, target, ctx)  # it must be there
+            elif isinstance(self.static[base], StaticTuple) and self.static[base].mutable:
+                k = self.static_int(target.slice, ctx)  # (a list made from a tuple: its item, or refused below)
+                items = self.static[base].items
+                old = items[k] if k is not None and -len(items) <= k < len(items) else None
             rhs = self.atom(self.value(s.value, ctx), s, ctx)  # before the item gets a variable (it may read it)
             name = self.entry_target(target, s, ctx)
             # a constant item has no variable yet: d = {'b': -0.45}; d['b'] += v is d_b = -0.45 + v
@@ -385,6 +389,8 @@ class Statements:
             raise ctx.error(node, f"assignment to a {type(target).__name__} target is not supported")
 
     def store(self, name, value, node, ctx):
+        if isinstance(value, ListView):
+            raise ctx.error(node, SECOND_NAME)
         if name in ctx.grown:
             value = self.grown_value(name, value, node, ctx)
         if isinstance(value, (tuple, StaticDict, DictLiteral)):
