@@ -31,7 +31,7 @@ import numpy as np
 from .broadcast import shape_of, unbroadcast
 from .helpers import broadcast_like, dtype_of, inverse_permutation, is_complex, ndim_of, reads_shape_of
 from .indexing import index_add, not_differentiable
-from .registry import defalias, defjvp, defvjp, primitive
+from .registry import defalias, defjvp, defnondiff, defvjp, primitive
 
 __all__ = [
     "concatenate_args",
@@ -57,7 +57,10 @@ __all__ = [
     "diagonal_basis",
     "plane_axes",
     "diff_adjoint",
-    "zeroed",
+    "diff_tangent",
+    "constant_length",
+    "axis_pad_widths",
+    "diff_window",
     "append_index",
     "atleast_p",
     "gradient_along",
@@ -240,23 +243,47 @@ def plane_axes(x, axis1, axis2):
     return axis1 % ndim_of(x), axis2 % ndim_of(x)
 
 
-def diff_adjoint(g, x, n, axis, extra):
+def diff_adjoint(g, x, n, axis, prepend=None):
     """The VJP of ``np.diff(x, n, axis, prepend=..., append=...)``: ``n`` times the adjoint
     of one first difference, then the part that belongs to ``x`` (not prepend/append)."""
-    axis = axis % ndim_of(x)
-    before = [(0, 0)] * ndim_of(x)
-    after = [(0, 0)] * ndim_of(x)
-    before[axis], after[axis] = (1, 0), (0, 1)
     for _ in range(n):
-        g = np.pad(g, before) - np.pad(g, after)
-    start = shape_of(extra["prepend"])[axis] if np.ndim(extra.get("prepend", 0)) else int("prepend" in extra)
-    return g[(slice(None),) * axis + (slice(start, start + shape_of(x)[axis]),)]
+        g = np.pad(g, axis_pad_widths(g, axis, 1, 0)) - np.pad(g, axis_pad_widths(g, axis, 0, 1))
+    return g[diff_window(x, axis, prepend)]
 
 
-def zeroed(constants, like):
-    """``constants`` (a dict of keyword arguments) with every value replaced by zeros
-    in ``like``'s dtype (numpy itself would upcast a float32 ``x`` for ``prepend=0.5``)."""
-    return {k: np.zeros(np.shape(v), dtype=dtype_of(like)) for k, v in constants.items()}
+def diff_tangent(t, n, axis, prepend=None, append=None):
+    """The JVP of ``np.diff(x, n, axis, prepend=..., append=...)`` from ``x``'s tangent ``t``: the difference of
+    ``t`` padded with zeros where the constants are (in ``t``'s dtype: numpy itself would upcast a float32 ``x``
+    for ``prepend=0.5``)."""
+    before, after = constant_length(prepend, t, axis), constant_length(append, t, axis)
+    return np.diff(np.pad(t, axis_pad_widths(t, axis, before, after)), n, axis)
+
+
+def constant_length(constant, like, axis):
+    """How long ``np.diff``'s ``prepend``/``append`` ``constant`` is along ``axis`` beside ``like``: a number is one
+    slice; ``None`` (not given) is none."""
+    if constant is None:
+        return 0
+    return np.shape(constant)[axis % np.ndim(like)] if np.ndim(constant) else 1
+
+
+def axis_pad_widths(like, axis, before, after):
+    """``np.pad``'s widths padding ``like`` by ``before`` and ``after`` along ``axis`` only."""
+    widths = [(0, 0)] * np.ndim(like)
+    widths[axis % np.ndim(like)] = (before, after)
+    return widths
+
+
+def diff_window(x, axis, prepend):
+    """The index of ``x``'s part of a cotangent of ``x`` with ``np.diff``'s ``prepend`` before it along ``axis``."""
+    axis = axis % np.ndim(x)
+    start = constant_length(prepend, x, axis)
+    return (slice(None),) * axis + (slice(start, start + np.shape(x)[axis]),)
+
+
+# shape arithmetic with no derivative (the bodies above are read again at second order)
+for _helper in (constant_length, axis_pad_widths, diff_window):
+    defnondiff(_helper)
 
 
 def negate(shift):
@@ -460,11 +487,11 @@ defjvp(np.diag,
 
 # diff(a, n) applies the first difference n times; its adjoint applies
 # "pad before minus pad after" n times (diff_adjoint). prepend/append are constants.
-defvjp(np.diff,
-       lambda g, ans, x, n=1, axis=-1, **kw: diff_adjoint(g, x, n, axis, kw),
+defvjp(np.diff,  # (prepend and append named: the bodies are read again at second order, with no dict of them)
+       lambda g, ans, x, n=1, axis=-1, prepend=None, append=None: diff_adjoint(g, x, n, axis, prepend),
        backward_name="DiffBackward0", complex=True)
 defjvp(np.diff,
-       lambda t, ans, x, n=1, axis=-1, **kw: np.diff(t, n, axis, **zeroed(kw, t)))
+       lambda t, ans, x, n=1, axis=-1, prepend=None, append=None: diff_tangent(t, n, axis, prepend, append))
 
 defvjp(np.nan_to_num,  # finite entries pass through; replaced ones are constants
        lambda g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None: g * np.isfinite(x),
