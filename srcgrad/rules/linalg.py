@@ -25,6 +25,7 @@ from .helpers import conj, dtype_of, inverse_permutation, is_complex, ndim_of, r
 from .elementwise import signum
 from .reductions import equal_share
 from .registry import defalias, defjvp, defvjp, primitive
+from .shape import axis_pad_widths
 
 __all__ = [
     "cross_as3",
@@ -139,7 +140,7 @@ def cross_as3(v, axis):
     """``v``'s vectors (along ``axis``) moved to the last axis and padded to 3 components (z = 0)."""
     v = np.moveaxis(v, axis, -1)
     if shape_of(v)[-1] == 2:
-        v = np.pad(v, [(0, 0)] * (ndim_of(v) - 1) + [(0, 1)])
+        v = np.pad(v, axis_pad_widths(v, -1, 0, 1))  # (widths from a helper: the body is read again)
     return v
 
 
