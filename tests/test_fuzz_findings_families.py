@@ -257,14 +257,6 @@ def test_hvp_of_batched_products_in_a_list_is_right():
     np.testing.assert_allclose(srcgrad.hvp(batched_products_in_a_list)(Y3, V3), want, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="compiler: WRONG second derivative without an error: srcgrad.grad(srcgrad.grad(f))(y, dout=v) of "
-    "`[np.tanh(y)[..., [0, 1, 0]] @ y for k in range(2)]` with y of shape (2, 3, 2) (batched matmul of a fancy "
-    "index, in a list comprehension) differs from second differences (0.21 off; 2-d y, no list, or no fancy index "
-    "are right; hvp, hessian and jacobian(grad) are right) (fuzz seed 551_111)",
-)
 def test_grad_of_grad_of_batched_products_in_a_list():
     want = np.tensordot(hessian_by_differences(batched_products_in_a_list, Y3), V3, axes=3)
     got = srcgrad.grad(srcgrad.grad(batched_products_in_a_list))(Y3, dout=V3)

@@ -27,7 +27,7 @@ from .ir import (
     walk_stmts,
 )
 
-__all__ = ["name", "assign", "call", "atom_node", "stmt_reads", "value_reads", "rule_reads"]
+__all__ = ["name", "assign", "call", "atom_node", "stmt_reads", "value_reads", "rule_reads", "nested_sequence"]
 
 
 def name(id_, store=False):
@@ -109,3 +109,12 @@ def rule_reads(rule, nargs):
     """
     positions, ans, shape_positions = rule.reads(nargs, tuple(range(nargs)))
     return set(positions) | set(shape_positions), ans
+
+
+def nested_sequence(index):
+    """True when a tuple or list stands in an index anywhere but as the index itself.
+
+    numpy reads ``x[..., (0, 1, 0)]`` or ``x[[0, 0], 1]`` as a fancy index, which
+    may address an element twice: such an index is never basic.
+    """
+    return any(isinstance(n, (ast.Tuple, ast.List)) for n in ast.walk(index) if n is not index)

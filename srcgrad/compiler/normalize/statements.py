@@ -39,7 +39,7 @@ from ..ir import (
 )
 from ..memory import makes_new_array
 from ...rules import get_rule
-from ..nodes import rule_reads
+from ..nodes import nested_sequence, rule_reads
 from .core import BINOPS, NOT_STATIC, SECOND_NAME, DictLiteral, ListView, LocalFunction, StaticDict, StaticTuple
 from .inlining import inlinable
 
@@ -484,7 +484,10 @@ _BASIC_INDEX_NODES = (
 
 def _basic_index(node, numbers):
     """An index that addresses no element twice: integers, slices, ``None``, ``...``, tuples of them, and the
-    names in ``numbers`` (range loop variables); not a name that may hold a list or array of indices."""
+    names in ``numbers`` (range loop variables); not a name that may hold a list or array of indices, nor a
+    tuple inside the index tuple (``x[..., (0, 1, 0)]``: numpy reads it as a fancy index, which may repeat)."""
+    if nested_sequence(node):
+        return False
     for n in ast.walk(node):
         if isinstance(n, ast.Name):
             if n.id not in numbers:

@@ -30,6 +30,7 @@ from ..ir import (
     walk_stmts,
 )
 from ..nodes import (
+    nested_sequence,
     rule_reads,
 )
 
@@ -194,8 +195,11 @@ def basic_index(node, numbers):
     """An index numpy treats as basic (no element addressed twice): numbers, slices, tuples of them.
 
     A name counts only when it is known to hold a number (``numbers``): a name
-    may hold a list or an array of indices, with repeats.
+    may hold a list or an array of indices, with repeats. A tuple inside the
+    index tuple (``x[..., (0, 1, 0)]``) is a fancy index to numpy, which may repeat.
     """
+    if nested_sequence(node):
+        return False
     for n in ast.walk(node):
         if isinstance(n, ast.Name):
             if n.id not in numbers:
