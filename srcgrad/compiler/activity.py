@@ -255,6 +255,7 @@ def analyze(
         for s in assigns
         if isinstance(s.value, ListNew)
         or (isinstance(s.value, Prim) and getattr(s.value.rule, "multiple_outputs", False))
+        or (isinstance(s.value, UserCall) and s.value.several)
     }
     while True:  # another name for a list (parts = items, as a comprehension is normalized) is a list too
         more = {

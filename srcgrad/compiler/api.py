@@ -42,7 +42,7 @@ from .naming import Namer, Namespace
 from .methods import BoundGradFunction
 from .tracebacks import annotate
 from .wrapping import WrappedOriginal, Wrt, resolve_wrt
-from .ir import Assign, walk_stmts
+from .ir import Assign, GradientOf, walk_stmts
 from .parse import parse_function
 from .complexhigher import (
     COMPLEX_INLINE,
@@ -210,6 +210,7 @@ def transform(
         wrt_tuple=wrt_tuple,
         dout_name=dout_name,
         callee_derivative=lambda f, w: GradFunction(f, wrt=w),
+        callee_jvp=lambda f, w: JVPFunction(f, wrt=w),
         plain_stack=plain_stack,
         checkpoint=checkpoint,
     )
@@ -231,6 +232,8 @@ def transform(
     spec.scalar_out = scalar_out
     spec.dout_name = dout_name
     compiled_fn.cotangent_keyword = dout_name  # what a call's dout= is, read by a function calling this code
+    if not (preserve_result or real_grads):  # its recursive calls are differentiated through fn (higher order)
+        compiled_fn.gradient_of = GradientOf(fn, tuple(wrt_names), bool(wrt_tuple))
     spec.inplace = aliasing.writes_in_place(normal)
     return spec
 
@@ -304,6 +307,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
     text = codegen.to_source(fdef)
     _debug("forward", lambda: text)
     compiled_fn = codegen.compile_function(text, fdef.name, ns.values, fn.__qualname__)
+    compiled_fn.tangent_of = fn  # a recursive call of this code is not differentiated in reverse mode
     spec = Compiled(compiled_fn, text, collect_deps(scopes))
     spec.inplace = aliasing.writes_in_place(normal)
     spec.deps = spec.deps + (("global", Defaults(fn), "defaults", fn.__defaults__),)
@@ -333,6 +337,13 @@ def dump_ir(normal, namer, ns):
         type_comment=None,
     )
     return codegen.to_source(fdef)
+
+
+RECURSIVE_THIRD_ORDER = (
+    "a third derivative of a recursive function ({name} calls itself) is not supported by the compiler (its "
+    "second derivatives are: grad(grad(f)), srcgrad.hvp, srcgrad.hessian); use dynamic mode for it (Tensors and "
+    "srcgrad.autograd.grad(..., create_graph=True))"
+)
 
 
 class GradFunction:
@@ -774,6 +785,9 @@ class JVPFunction:
                 f"a function calling {self._original!r}'s JVP is not differentiable by the "
                 "compiler yet: call srcgrad.hvp, or differentiate the gradient itself"
             )
+        of = getattr(self._original, "gradient_of", None)
+        if of is not None:  # what the second derivative of a recursive function calls
+            raise TransformError(RECURSIVE_THIRD_ORDER.format(name=of.fn.__name__))
         if COMPLEX_INLINE.get():  # complex values flow: every argument may be complex (tangents need no fixing)
             key = key + (frozenset(range(len(self._params))),)
         fn = self._spec(key).fn

@@ -18,6 +18,7 @@ __all__ = [
     "Opaque",
     "UserCall",
     "NonDiff",
+    "GradientOf",
     "Copy",
     "Cast",
     "ListNew",
@@ -98,13 +99,27 @@ class UserCall:
     """A call of the user's own function differentiated by a gradient of its own (recursion).
 
     The forward calls ``fn``; the reverse pass calls ``grad(fn, wrt=...)`` with
-    the output cotangent as ``dout``.
+    the output cotangent as ``dout``. ``several``: ``fn`` is a generated gradient returning a tuple of
+    gradients (higher order): the target is a list-like variable read with ``ListGet``, as a primitive's
+    several outputs are.
     """
 
     fn: object
     func: ast.expr
     args: list
     kwargs: dict = field(default_factory=dict)
+    several: bool = False
+
+
+@dataclass(frozen=True)
+class GradientOf:
+    """What a generated gradient differentiates, kept on its compiled function as ``gradient_of``: the function
+    ``fn``, the ``wrt`` parameter names, ``several`` when it returns a tuple of gradients. A recursive call of a
+    generated gradient (higher order) is differentiated through ``fn``'s derivatives (``reverse.adjoints``)."""
+
+    fn: object
+    wrt: tuple
+    several: bool
 
 
 @dataclass

@@ -87,7 +87,18 @@ class Inlining:
             if code_key in self.inline_stack:
                 # Recursion: differentiate the callee with its own generated gradient at run time.
                 self.no_containers(args, kwargs, e, ctx)
-                return UserCall(callee, self.callee_node(e.func, callee, ctx), args, kwargs)
+                call = UserCall(callee, self.callee_node(e.func, callee, ctx), args, kwargs)
+                of = getattr(callee, "gradient_of", None)
+                if of is None or not of.several:
+                    return call
+                # a generated gradient's tuple of gradients: a list-like result read with ListGet
+                call.several = True
+                name = self.temp("grads")
+                self.assign(name, call, e, ctx)
+                self.lists.add(name)
+                self.temp_lists.add(name)
+                self.multi_outputs.add(name)
+                return Var(name)
             if callee.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE):
                 raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
             parsed = parse_function(callee)

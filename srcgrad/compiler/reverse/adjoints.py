@@ -204,7 +204,19 @@ class Adjoints:
                 targets.append(a.name)
         if not wrt:
             return
-        if "dout" in params:  # the callee is itself a generated gradient (of a recursive function): higher order
+        if getattr(value.fn, "tangent_of", None) is not None:  # a third derivative, or grad of a call of jvp(f)
+            raise error_at(
+                self.fn.filename,
+                self.fn.lines,
+                self.current_lineno,
+                f"the gradient of the JVP of a recursive function ({value.fn.tangent_of.__name__} calls itself) is "
+                "not supported by the compiler (a third derivative of the function differentiates it)",
+                hint="Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
+            )
+        if getattr(value.fn, "gradient_of", None) is not None and self.callee_jvp is not None:
+            self.gradient_call_contribs(value, d, state, out)
+            return
+        if hasattr(value.fn, "cotangent_keyword"):  # a generated gradient that is not marked (it returns its value)
             raise error_at(
                 self.fn.filename,
                 self.fn.lines,
@@ -227,6 +239,64 @@ class Adjoints:
         for k, var in enumerate(targets):
             self.accumulate(
                 var, ast.Subscript(value=_name(grads), slice=ast.Constant(value=k), ctx=ast.Load()), state, out
+            )
+
+    def gradient_call_contribs(self, value, d, state, out):
+        """The adjoint of ``grads = d<f>(*args, dout=g)``, a recursive call of a generated gradient (higher order).
+
+        With ``grads = grad_W <g, f(a)>`` and its cotangent ``ḡ`` (one part per ``W`` parameter), symmetry of
+        second derivatives gives each active argument ``a_j`` the JVP of ``grad_j <g, f(a)>`` along ``ḡ`` on the
+        ``W`` arguments (forward over reverse, which follows recursion by the callee's own JVP), and ``g`` the
+        JVP of ``f`` along ``ḡ``::
+
+            dg += unbroadcast(jvp_f(*args, ḡ)[1], np.shape(g))
+            hv = jvp_df(*args, ḡ, dout=g)[1]        # grad_J <g, f(a)> differentiated along ḡ
+            da_j += hv[k]
+        """
+        import inspect as _inspect
+
+        of = value.fn.gradient_of
+        keyword = getattr(value.fn, "cotangent_keyword", "dout")
+        params = [p.name for p in _inspect.signature(value.fn).parameters.values()]
+        g = value.kwargs.get(keyword)
+        wrt, targets = [], []
+        for k, a in list(enumerate(value.args)) + [(k, a) for k, a in value.kwargs.items() if k != keyword]:
+            if isinstance(a, Var) and a.name in self.act.active:
+                wrt.append(params[k] if isinstance(k, int) else k)
+                targets.append(a.name)
+        if value.several:
+            parts = [
+                ast.Subscript(value=_name(d), slice=ast.Constant(value=k), ctx=ast.Load()) for k in range(len(of.wrt))
+            ]
+        else:
+            parts = [_name(d)]
+        tangent = parts[0] if len(parts) == 1 else ast.Tuple(elts=parts, ctx=ast.Load())
+        args = [self.value_node(a) for a in value.args]
+        kwargs = [ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items() if k != keyword]
+        directions = of.wrt if len(of.wrt) > 1 else of.wrt[0]
+        if isinstance(g, Var) and g.name in self.act.active:
+            jf = self.ns.bind(self.callee_jvp(of.fn, directions), "jvp_" + of.fn.__name__)
+            along = ast.Subscript(
+                value=ast.Call(func=_name(jf), args=args + [tangent], keywords=kwargs),
+                slice=ast.Constant(value=1),
+                ctx=ast.Load(),
+            )
+            shape = _call(ast.Attribute(value=_name(self.np), attr="shape", ctx=ast.Load()), _name(g.name))
+            self.accumulate(g.name, _call(self.ns.bind(unbroadcast, "unbroadcast"), along, shape), state, out)
+        if not wrt:
+            return
+        inner, _ = self.callee_derivative(of.fn, tuple(wrt)).inline_target()
+        jg = self.ns.bind(self.callee_jvp(inner, directions), "jvp_d" + of.fn.__name__)
+        hv = self.namer.fresh("hv")
+        call = ast.Call(
+            func=_name(jg),
+            args=[self.value_node(a) for a in value.args] + [clone(tangent)],
+            keywords=[ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items()],
+        )
+        out.append(_assign(hv, ast.Subscript(value=call, slice=ast.Constant(value=1), ctx=ast.Load())))
+        for k, var in enumerate(targets):
+            self.accumulate(
+                var, ast.Subscript(value=_name(hv), slice=ast.Constant(value=k), ctx=ast.Load()), state, out
             )
 
     def accumulate(self, var, expr, state, out):
