@@ -48,10 +48,6 @@ SECOND_BUGS = {}
 # Refused at second order, at the user's line (the test fails when one of them starts working, and when a
 # function not listed here is refused): corpus name -> what is refused.
 SECOND_REFUSED = {
-    "scalar.augmented_ops": "y = x; y *= x: an in-place write into a name that may share memory",
-    "scalar.alias_then_augment": "parts[0] += 1.0: an in-place change of a list item that may be an array",
-    "structures.swap_rows": "B[0] = B[1]: an in-place write, read again by the generated gradient",
-    "structures.rebinding_inplace_number": "s = x[0]; s += x[1]: an in-place write into a name that may share memory",
     "containers.list_items_rebound_in_loop": "dparts[i] = ...: a list index the compiler cannot follow",
     "containers.list_item_augmented": "sums[i] = ...: a list index the compiler cannot follow",
     "control.nested_loops": "the saved index tuple idx = j % n, i % m rebound in a loop",

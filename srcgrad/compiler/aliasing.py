@@ -91,7 +91,7 @@ def check(fn, act, values, shared_params=(), mutable_defaults=()):
     flow.run()
     if not flow.events:
         return
-    live = _Liveness()
+    live = _Liveness(values)
     live.block(fn.body, set(), None)
     # a recursive call runs this function again: its caller (this activation) sees what it changes in place
     recursive = any(isinstance(s, Assign) and isinstance(s.value, UserCall) for s in _walk(fn.body))
@@ -547,18 +547,32 @@ def _join(*states):
 
 
 # ------------------------------------------------------------------ which names are read after each statement
-def _value_names(node):
-    """Names whose values an expression reads: not those only asked for their shape (``x.shape``, ``len(x)``)."""
+def _shape_function(func, values):
+    """True for a call of a function that reads only its argument's shape (``np.shape``, ``np.ndim``,
+    ``shape_of``), resolved through ``values`` (the generated module's names)."""
+    from ..rules.helpers import shape_of
+
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return values.get(func.value.id) is np and func.attr in ("shape", "ndim", "size")
+    return isinstance(func, ast.Name) and values.get(func.id) is shape_of
+
+
+def _value_names(node, values=None):
+    """Names whose values an expression reads: not those only asked for their shape (``x.shape``, ``len(x)``,
+    and with ``values``, ``np.shape(x)``): an in-place write never changes an array's shape."""
     skip = set()
     for n in ast.walk(node):
         if isinstance(n, ast.Attribute) and n.attr in _SHAPE_ATTRS and isinstance(n.value, ast.Name):
             skip.add(id(n.value))
         elif (
             isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Name)
-            and n.func.id == "len"
             and len(n.args) == 1
+            and not n.keywords
             and isinstance(n.args[0], ast.Name)
+            and (
+                (isinstance(n.func, ast.Name) and n.func.id == "len")
+                or (values is not None and _shape_function(n.func, values))
+            )
         ):
             skip.add(id(n.args[0]))
     return {
@@ -566,52 +580,53 @@ def _value_names(node):
     }
 
 
-def _atom_names(a):
+def _atom_names(a, values=None):
     if isinstance(a, Var):
         return {a.name}
     if isinstance(a, Const):
-        return _value_names(a.node)
+        return _value_names(a.node, values)
     return set()
 
 
-def _reads(s):
+def _reads(s, values=None):
     """The names a simple statement reads (its value, not its nested blocks)."""
     if isinstance(s, Assign):
         v = s.value
         if isinstance(v, (Prim, Opaque, UserCall)):
             out = set()
             for a in list(v.args) + list(v.kwargs.values()):
-                out |= _atom_names(a)
+                out |= _atom_names(a, values)
             return out
         if isinstance(v, (Copy, Cast)):
-            return _atom_names(v.src)
+            return _atom_names(v.src, values)
         if isinstance(v, NonDiff):
-            return _value_names(v.node)
+            return _value_names(v.node, values)
         if isinstance(v, ListNew):
-            return set().union(*(_atom_names(a) for a in v.items)) if v.items else set()
+            return set().union(*(_atom_names(a, values) for a in v.items)) if v.items else set()
         if isinstance(v, ListGet):
-            return {v.lst.name} | _value_names(v.idx.node)
+            return {v.lst.name} | _value_names(v.idx.node, values)
         if isinstance(v, ListReduce):
-            return {v.lst.name} | set().union(*(_atom_names(a) for a in v.kwargs.values()))
+            return {v.lst.name} | set().union(*(_atom_names(a, values) for a in v.kwargs.values()))
         return set()
     if isinstance(s, (Append, ListSet)):
-        out = {s.lst} | _atom_names(s.item)
+        out = {s.lst} | _atom_names(s.item, values)
         if isinstance(s, ListSet):
-            out |= _value_names(s.idx.node)
+            out |= _value_names(s.idx.node, values)
         return out
     if isinstance(s, ExprStmt):
-        return _value_names(s.node)
+        return _value_names(s.node, values)
     if isinstance(s, Return):
         vals = s.value if isinstance(s.value, tuple) else (s.value,)
-        return set().union(*(_atom_names(a) for a in vals))
+        return set().union(*(_atom_names(a, values) for a in vals))
     return set()
 
 
 class _Liveness:
     """``after[id(stmt)]``: the names some path reads after the statement before rebinding them."""
 
-    def __init__(self):
+    def __init__(self, values=None):
         self.after = {}
+        self.values = values
 
     def block(self, stmts, live, loop):
         live = set(live)
@@ -622,7 +637,7 @@ class _Liveness:
 
     def stmt(self, s, live, loop):
         if isinstance(s, Assign):
-            return (live - {s.target}) | _reads(s)
+            return (live - {s.target}) | _reads(s, self.values)
         if isinstance(s, If):
             return self.block(s.body, live, loop) | self.block(s.orelse, live, loop) | {s.cond}
         if isinstance(s, For):
@@ -632,9 +647,9 @@ class _Liveness:
                 if inner <= head:
                     break
                 head |= inner
-            return head | _value_names(s.iter)
+            return head | _value_names(s.iter, self.values)
         if isinstance(s, While):
-            head = set(live) | _value_names(s.test)
+            head = set(live) | _value_names(s.test, self.values)
             while True:
                 inner = self.block(s.body, head, (live, head))
                 if inner <= head:
@@ -645,4 +660,4 @@ class _Liveness:
             return set(loop[0]) if loop else live
         if isinstance(s, Continue):
             return set(loop[1]) if loop else live
-        return live | _reads(s)
+        return live | _reads(s, self.values)

@@ -180,7 +180,14 @@ def transform(
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
     shapes = {**dict.fromkeys(scalar_params, ()), **(param_shapes or {})}  # (what normalize knows of them)
     known = dict(dict_keys=dict_keys, static_args=static_args, param_shapes=shapes, ragged_params=ragged_params)
-    normal, scopes = passcache.normalized(parsed, namer, ns, source=source_text, text_params=text_params, **known)
+    kinds = {p: 1 for p in scalar_params}  # (a number, not an array of shape ())
+    if not shared_params:  # (arrays that share memory: the code read for a call would take them for two)
+        kinds.update(
+            (p, shape) for p, shape in (param_shapes or {}).items() if isinstance(p, str) and type(shape) is tuple
+        )
+    normal, scopes = passcache.normalized(
+        parsed, namer, ns, source=source_text, text_params=text_params, known_params=kinds, **known
+    )
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     refuse_truth_values(normal, ns.values)
     global_shapes = globalspec.names_in(ns.values, global_parts)
@@ -485,8 +492,10 @@ class GradFunction:
         """What a differentiated function calling this gradient differentiates through (higher order).
 
         Args:
-            texts: ``{position: value}`` of the arguments the call gives a string literal (einsum's subscripts):
-                the code is specialised on them, as a call with those strings would be.
+            texts: ``{position: what the call knows}`` (``speckey.part_of``): a string literal (einsum's
+                subscripts), a number (``1``), an array's symbolic shape, a list's or dict's layout; the code is
+                specialised on them, as a call with those arguments would be (a write into a name that holds a
+                number there rebinds it).
 
         Returns:
             ``(function, deps)``: the generated function of the general specialisation (every other argument of
@@ -773,7 +782,7 @@ class JVPFunction:
         """What a differentiated function calling this JVP differentiates through (see ``GradFunction``).
 
         Args:
-            texts: ``{position: value}`` of the arguments the call gives a string literal.
+            texts: ``{position: what the call knows}`` (see ``GradFunction.inline_target``).
 
         Returns:
             ``(function, deps)``: the generated function of the general specialisation and the cache

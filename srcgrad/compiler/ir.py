@@ -309,7 +309,7 @@ class NormalFunction:
             ``x = np.copy(x)`` for each, so the writes never reach the caller's array and may run in place.
         generated: ``{variable: generated file}`` for the variables of a compiled gradient's code inlined here
             (a function calling ``srcgrad.grad(f)``), so refusals there can name the user's line of ``f``.
-        consulted: what normalize asked of the specialisation's argument shapes and ragged arguments
+        consulted: what normalize asked of the specialisation's argument shapes, ragged arguments and kinds
             (``Consulted.asked`` of each; ``None`` when read whole): the result holds for any specialisation
             answering alike (``passcache``).
     """
@@ -324,7 +324,7 @@ class NormalFunction:
     display: dict = field(default_factory=dict)
     owned_params: set = field(default_factory=set)
     generated: dict = field(default_factory=dict)
-    consulted: tuple = (None, None)
+    consulted: tuple = (None, None, None)
 
 
 def clone(node):

@@ -12,7 +12,8 @@ Guarantees:
 
 * a result is reused only for the same code object, source text, dict keys, function and string arguments,
   ``tuple_result``, complex form of inlined derivatives (``COMPLEX_INLINE``) and namer state before the pass, for a
-  specialisation giving the same answers to what the pass asked of its argument shapes and ragged arguments, and
+  specialisation giving the same answers to what the pass asked of its argument shapes, ragged arguments and
+  argument kinds (``known_params``), and
   only while what it depended on still holds (``Compiled.fresh``: the globals, closure cells and defaults of the
   function and of everything it inlined, the generated code of inlined derivatives, the rule table);
 * the caller gets what ``normalize`` would have given: a copy of the program (the later passes change it),
@@ -46,12 +47,14 @@ def normalized(
     source=None,
     param_shapes=None,
     ragged_params=None,
+    known_params=None,
     **options,
 ):
     """``normalize_pass.normalize(parsed, namer, ns, ...)``, made once per function and options.
 
     Args:
-        parsed, namer, ns, dict_keys, static_args, param_shapes, ragged_params, **options: as for ``normalize``.
+        parsed, namer, ns, dict_keys, static_args, param_shapes, ragged_params, known_params, **options: as for
+            ``normalize``.
         source: the source text the function was given with (``grad(f, source=...)``), or ``None``.
 
     Returns:
@@ -69,21 +72,32 @@ def normalized(
         key = None
     if ns.values or key is None:  # (the transformations start with an empty namespace: anything else afresh)
         return normalize_pass.normalize(
-            parsed, namer, ns, param_shapes=param_shapes, ragged_params=ragged_params, **options
+            parsed,
+            namer,
+            ns,
+            param_shapes=param_shapes,
+            ragged_params=ragged_params,
+            known_params=known_params,
+            **options,
         )
-    shapes, ragged = normalize_pass.specialisation_view(param_shapes, ragged_params)
+    shapes, ragged, kinds = normalize_pass.specialisation_view(param_shapes, ragged_params, known_params)
     with LOCK:
         variants = NORMALIZED.pop(key, None)
         if variants is not None:
             NORMALIZED[key] = variants  # now the most recent
     for program, scopes, namer_after, ns_after, deps, seen in variants or ():
-        asked_shapes, asked_ragged = program.consulted
-        if _alike(shapes, asked_shapes, seen[0]) and _alike(ragged, asked_ragged, seen[1]) and deps.fresh(fn):
+        asked_shapes, asked_ragged, asked_kinds = program.consulted
+        if (
+            _alike(shapes, asked_shapes, seen[0])
+            and _alike(ragged, asked_ragged, seen[1])
+            and _alike(kinds, asked_kinds, seen[2])
+            and deps.fresh(fn)
+        ):
             namer.copy_from(namer_after)
             ns.copy_from(ns_after)
             return copy_program(program), scopes
     program, scopes = normalize_pass.normalize(
-        parsed, namer, ns, param_shapes=param_shapes, ragged_params=ragged_params, **options
+        parsed, namer, ns, param_shapes=param_shapes, ragged_params=ragged_params, known_params=known_params, **options
     )
     if variants is None:  # the first time: kept when asked for again (a single transformation pays no copy)
         _keep(key, [])
@@ -93,7 +107,11 @@ def normalized(
     namer_after.copy_from(namer)
     ns_after = Namespace(namer_after)
     ns_after.copy_from(ns)
-    seen = (dict(shapes.items()), dict(ragged.items()))  # (compared whole when the pass read a mapping whole)
+    seen = (
+        dict(shapes.items()),
+        dict(ragged.items()),
+        dict(kinds.items()),
+    )  # (compared whole when the pass read a mapping whole)
     fresh = [v for v in variants if v[4].fresh(fn)][-(VARIANTS - 1) :]
     _keep(key, fresh + [(copy_program(program), scopes, namer_after, ns_after, deps, seen)])
     return program, scopes

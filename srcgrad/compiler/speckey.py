@@ -212,9 +212,11 @@ def ragged_params(params, key):
 def part_of(known):
     """The key part of an argument a function calling a derivative knows while compiling: a string's value, a
     list or tuple of several shapes (``("list", n)``), a dict's keys (``("dict", keys)``), an array's symbolic
-    shape."""
+    shape, ``1`` for a Python number."""
     if isinstance(known, str):
         return Text(known)
+    if type(known) is int:
+        return known  # 1: a Python number
     if not known or not isinstance(known[0], str):
         return tuple(known)  # an array's symbolic shape (an item of a list of several shapes)
     container, items = known

@@ -107,6 +107,8 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.ragged_params = {}  # list or tuple arguments of several shapes -> (container, length) or None
         self.changed_lists = set()  # lists an append, item assignment or pop changes
         self.items_read = {}  # list -> the call of a gradient that read its items (see ``Makers.container_given``)
+        self.known_params = {}  # parameter -> its specialisation key part (a number, an array's shape; see ``normalize``)
+        self.stored_params = set()  # parameters the function assigns
 
     def run(self):
         fdef = self.parsed.node
@@ -128,6 +130,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.params = set(params)
         stored = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         self.text_params = {p: v for p, v in self.text_params.items() if p in self.params and p not in stored}
+        self.stored_params = self.params & stored  # (a parameter assigned holds other values than its argument)
         self.block(fdef.body, ctx)
         self.copy_written_params(ctx)
         self.check_aliases(ctx)
@@ -212,6 +215,7 @@ def normalize(
     text_params=None,
     param_shapes=None,
     ragged_params=None,
+    known_params=None,
 ):
     """Normalize ``parsed`` (see the module docstring for the guarantees).
 
@@ -230,6 +234,9 @@ def normalize(
         param_shapes: ``{parameter: symbolic shape}`` of the array and number arguments of this specialisation.
         ragged_params: ``{parameter: (container, length) or None}`` for the list or tuple arguments holding arrays
             of several shapes (``None``: nested lists, whose items are not read one by one).
+        known_params: ``{parameter: key part}`` of arguments this specialisation knows to be Python numbers (``1``)
+            or arrays of a symbolic shape (a tuple): a compiled gradient called with a parameter the function never
+            assigns is read in the form specialised on it (``Expressions.argument_kinds``).
 
     Returns:
         ``(NormalFunction, scopes)``: the program and the scopes of every inlined
@@ -243,14 +250,14 @@ def normalize(
     n.tuple_result = tuple_result
     n.static_args = dict(static_args or {})
     n.text_params = dict(text_params or {})
-    n.param_shapes, n.ragged_params = specialisation_view(param_shapes, ragged_params)
+    n.param_shapes, n.ragged_params, n.known_params = specialisation_view(param_shapes, ragged_params, known_params)
     program = n.run()
-    program.consulted = (n.param_shapes.asked, n.ragged_params.asked)
+    program.consulted = (n.param_shapes.asked, n.ragged_params.asked, n.known_params.asked)
     return program, n.deps
 
 
-def specialisation_view(param_shapes=None, ragged_params=None):
-    """``(param_shapes, ragged_params)`` as the pass reads them: ``Consulted`` mappings that record what it asked,
-    for ``NormalFunction.consulted``."""
+def specialisation_view(param_shapes=None, ragged_params=None, known_params=None):
+    """``(param_shapes, ragged_params, known_params)`` as the pass reads them: ``Consulted`` mappings that record
+    what it asked, for ``NormalFunction.consulted``."""
     shapes = Consulted({p: s for p, s in dict(param_shapes or {}).items() if isinstance(p, str)})
-    return shapes, Consulted(dict(ragged_params or {}))
+    return shapes, Consulted(dict(ragged_params or {})), Consulted(dict(known_params or {}))

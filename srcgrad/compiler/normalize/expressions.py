@@ -235,7 +235,7 @@ class Expressions:
                 e = ast.copy_location(
                     ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts), keywords=e.keywords), e
                 )
-            known = {**self.item_shapes(e, ctx), **self.text_arguments(e, ctx)}
+            known = {**self.argument_kinds(e, ctx), **self.item_shapes(e, ctx), **self.text_arguments(e, ctx)}
             for i, a in enumerate(e.args):  # a dict's keys, a list of several shapes: the code is specialised
                 given = None if i in known else self.container_given(a, e, ctx)
                 if given is not None:
@@ -481,6 +481,20 @@ class Expressions:
             elif isinstance(a, ast.Name) and ctx.rename.get(a.id) in self.text_params:
                 texts[i] = self.text_params[ctx.rename[a.id]]
         return texts
+
+    def argument_kinds(self, e, ctx):
+        """``{position: key part}`` of a call's positional arguments that are parameters of this specialisation
+        known to be numbers or arrays of a shape and never assigned (``known_params``). An array is left out when
+        the call passes it twice, since the code read for the call would take its two parameters for two arrays."""
+        kinds = {}
+        names = [ctx.rename.get(a.id) if isinstance(a, ast.Name) else None for a in e.args]
+        for i, name in enumerate(names):
+            if name not in self.params or name in self.stored_params:
+                continue
+            k = self.known_params.get(name)
+            if k is not None and (k == 1 or names.count(name) == 1):
+                kinds[i] = k
+        return kinds
 
     def spread_values(self, args, e, ctx):
         """A call's argument atoms with each ``*value`` left by ``spread`` (a call whose result the compiler knows
