@@ -50,7 +50,6 @@ SECOND_BUGS = {}
 SECOND_REFUSED = {
     "containers.list_items_rebound_in_loop": "dparts[i] = ...: a list index the compiler cannot follow",
     "containers.list_item_augmented": "sums[i] = ...: a list index the compiler cannot follow",
-    "control.nested_loops": "the saved index tuple idx = j % n, i % m rebound in a loop",
     "ml.rk4_oscillator": "a list saved on the stack and popped again",
 }
 SECOND = [

@@ -1,5 +1,8 @@
 """Second and third derivatives through ``continue`` and ``break`` in several loop shapes.
 
+Also an index tuple the gradient saves on its stack in nested loops (``idx = j % n, i % m``, ``None`` before
+the loop), which its code rebuilds at run time when read again.
+
 The compiler differentiates its own generated gradient: a ``while`` with ``continue`` pushes its counter on the
 gradient's stack, a ``for ... else`` and a nested ``break`` keep trip counts. Each case is judged by central finite
 differences of the lower derivative, by dynamic mode (Tensors with ``create_graph=True``) and, for the second
@@ -120,6 +123,25 @@ def while_break_on_data(x):
     return t * np.sum(x)
 
 
+def index_tuple_in_nested_loops(A):
+    s = 0.0
+    n, m = A.shape
+    for i in range(n):
+        for j in range(m):
+            s = s + A[i, j] * (i - j + 0.5) * A[j % n, i % m]  # the gradient saves the index tuple each step
+    return s
+
+
+def index_tuple_named(A):
+    s = 0.0
+    n, m = A.shape
+    for i in range(n):
+        for j in range(m):
+            idx = (j % n, i % m)
+            s = s + A[idx] * A[i, j] ** 2
+    return s
+
+
 _ROW = np.array([0.5, 1.3, -0.4, 0.8, 2.0, -1.1])
 _SMALL = np.array([0.2, -0.3, 0.4])
 _GRID = np.array([[0.3, 0.6, 1.5, 0.2], [-1.4, 0.9, 0.1, 0.7], [0.5, -0.3, 0.3, 1.1]])
@@ -133,6 +155,8 @@ ARRAY_CASES = [
     (while_true_break_continue, _SMALL),
     (for_continue_carried, np.array([0.3, -0.2, 0.5, 0.4])),
     (while_break_on_data, np.array([0.7, -0.9, 1.1])),
+    (index_tuple_in_nested_loops, _GRID),
+    (index_tuple_named, _GRID),
 ]
 
 

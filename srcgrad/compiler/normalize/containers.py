@@ -141,6 +141,8 @@ class Containers:
             self.static[name] = value
             return
         if old is None and self.control_depth and name in self.values_of:
+            if self.runtime_tuple(name, value, node, ctx):
+                return
             raise ctx.error(
                 node,
                 f"'{self.shown(name)}' holds a value before this branch or loop and a tuple or "
@@ -174,6 +176,21 @@ class Containers:
         new = self.new_static(name, value, node, ctx)
         self.forget(name)
         self.static[name] = new
+
+    def runtime_tuple(self, name, value, node, ctx):
+        """In a gradient's generated code (read again at higher order), a tuple of plain values given in a loop
+        to a name that holds another value before it (an index saved on the stack, ``idx = j % n, i % m``,
+        ``None`` before the loop) is kept as a value the code builds when it runs, not a tuple the compiler
+        follows. It is marked ``unknown``: a derivative that would flow through it is refused, never dropped.
+        Returns whether it was (``False`` elsewhere: the caller refuses)."""
+        if not ctx.parsed.filename.startswith("<srcgrad:") or not isinstance(value, tuple):
+            return False
+        if not all(isinstance(a, (Var, Const)) and not (isinstance(a, Var) and a.name in self.lists) for a in value):
+            return False
+        node_value = ast.Tuple(elts=[atom_node(a) for a in value], ctx=ast.Load())
+        reads = frozenset(a.name for a in value if isinstance(a, Var))
+        self.assign(name, NonDiff(node_value, reads, unknown="a tuple rebuilt in a loop"), node, ctx)
+        return True
 
     def new_static(self, name, value, node, ctx, shown=None):
         """A new container for ``value`` whose items are kept in fresh variables named after ``name``
