@@ -48,8 +48,6 @@ SECOND_BUGS = {}
 # Refused at second order, at the user's line (the test fails when one of them starts working, and when a
 # function not listed here is refused): corpus name -> what is refused.
 SECOND_REFUSED = {
-    "containers.list_items_rebound_in_loop": "dparts[i] = ...: a list index the compiler cannot follow",
-    "containers.list_item_augmented": "sums[i] = ...: a list index the compiler cannot follow",
     "ml.rk4_oscillator": "a list saved on the stack and popped again",
 }
 SECOND = [

@@ -1,7 +1,9 @@
 """Second and third derivatives through ``continue`` and ``break`` in several loop shapes.
 
 Also an index tuple the gradient saves on its stack in nested loops (``idx = j % n, i % m``, ``None`` before
-the loop), which its code rebuilds at run time when read again.
+the loop), which its code rebuilds at run time when read again, and a list slot written at an index computed
+from the loop's (``parts[(i + 1) % 3]``), which the form differentiated again computes again in its adjoint
+loop instead of popping it.
 
 The compiler differentiates its own generated gradient: a ``while`` with ``continue`` pushes its counter on the
 gradient's stack, a ``for ... else`` and a nested ``break`` keep trip counts. Each case is judged by central finite
@@ -142,6 +144,20 @@ def index_tuple_named(A):
     return s
 
 
+def list_slot_of_the_next_index(x):
+    parts = [x * 1.0, np.sin(x), x**2]
+    for i in range(3):
+        parts[i] = parts[i] * x + parts[(i + 1) % 3]  # the gradient writes dparts[(i + 1) % 3]
+    return np.sum(np.stack(parts) ** 2)
+
+
+def list_slot_augmented(x):
+    sums = [0.0, 0.0, 0.0]
+    for i in range(x.shape[0]):
+        sums[(2 * i + 1) % 3] += x[i] * np.sin(x[i])
+    return sums[0] * sums[1] + sums[2] ** 2
+
+
 _ROW = np.array([0.5, 1.3, -0.4, 0.8, 2.0, -1.1])
 _SMALL = np.array([0.2, -0.3, 0.4])
 _GRID = np.array([[0.3, 0.6, 1.5, 0.2], [-1.4, 0.9, 0.1, 0.7], [0.5, -0.3, 0.3, 1.1]])
@@ -157,6 +173,8 @@ ARRAY_CASES = [
     (while_break_on_data, np.array([0.7, -0.9, 1.1])),
     (index_tuple_in_nested_loops, _GRID),
     (index_tuple_named, _GRID),
+    (list_slot_of_the_next_index, _SMALL),
+    (list_slot_augmented, _ROW),
 ]
 
 

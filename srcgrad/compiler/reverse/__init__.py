@@ -78,10 +78,7 @@ class Reverse(Sweeps, Checkpointing, Revolving, InPlace, Adjoints, ListAdjoints)
         self.overwritten, self.loop_target_shadowed = overwrites(fn)
         self.inplace_writes = self.find_inplace_writes(fn)
         self.overwritten -= self.inplace_writes  # saved element-wise, not as whole arrays
-        self.recompute = recomputable(fn, self.overwritten)
-        self.recomputed = {id(a) for assigns in self.recompute.values() for a in assigns}
-        self.groups = save_groups(fn, self.overwritten - self.recomputed)
-        self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
+        self.plan_saves()
         self.maybe_undefined = set()
         self.seen = set(fn.params)  # names assigned so far in the forward sweep, on some path
         self.views = {}  # adjoint name -> (the number it is a broadcast view of, as ast; static shape); see sum_view
@@ -98,6 +95,13 @@ class Reverse(Sweeps, Checkpointing, Revolving, InPlace, Adjoints, ListAdjoints)
         self.stored_loops = []  # (line, why) of each loop checkpoint=True leaves storing (``checkpoint_note``)
         self._counters = {}  # id(loop) -> the name of its trip count (``counter_for``)
         self.last_line = {False: None, True: None}  # the last user line marked, per sweep (``line_marker``)
+
+    def plan_saves(self, arithmetic=False):
+        """Which overwritten values the adjoint computes again (``recompute``) and which share one push."""
+        self.recompute = recomputable(self.fn, self.overwritten, arithmetic)
+        self.recomputed = {id(a) for assigns in self.recompute.values() for a in assigns}
+        self.groups = save_groups(self.fn, self.overwritten - self.recomputed)
+        self.grouped = {id(a) for assigns in self.groups.values() for a in assigns}
 
     wrt_tuple = False
     plain_stack = False  # save with stack.append / stack.pop(), one value each (a gradient to differentiate again)
@@ -150,6 +154,8 @@ def reverse(
     r.wrt_tuple = wrt_tuple
     r.dout_name = dout_name
     r.plain_stack = plain_stack
+    if plain_stack:  # an index popped from the stack is one the compiler cannot follow when it reads this again
+        r.plan_saves(arithmetic=True)
     r.checkpoint = checkpoint
     fdef = r.build()
     r.warn_stored_loops()

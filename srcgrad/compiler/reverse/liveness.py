@@ -241,13 +241,15 @@ def _code(stmts):
     return any(not is_marker(s) and not isinstance(s, ast.Pass) for s in stmts)
 
 
-def recomputable(fn, overwritten):
+def recomputable(fn, overwritten, arithmetic=False):
     """Per loop (by ``id``), saved assignments cheaper to compute again in the adjoint loop than to save.
 
     ``x = xs[i]`` at the top level of a loop over ``i``, where ``xs`` does not
     change in the loop and ``x`` is assigned nowhere else (not a parameter) and not read before
     it in the body: the adjoint loop sets ``i`` itself, so it can read ``xs[i]``
-    again at the start of each of its iterations.
+    again at the start of each of its iterations. With ``arithmetic`` (the form differentiated again), also
+    integer arithmetic on ``i`` and names the loop does not change (``k = (i + 1) % 3``): a value popped
+    from the stack is an index the compiler cannot follow when it reads the code again.
     """
     counts = dict.fromkeys(fn.params, 1)  # a parameter has a value before the loop, which reading again loses
     for s in walk_stmts(fn.body):
@@ -275,7 +277,10 @@ def recomputable(fn, overwritten):
                         and id(s) in overwritten
                         and counts.get(s.target) == 1
                         and s.target not in read_so_far
-                        and _cheap_read(s.value, loop.target, inner_changing)
+                        and (
+                            _cheap_read(s.value, loop.target, inner_changing)
+                            or (arithmetic and _index_arithmetic(s.value, loop.target, inner_changing))
+                        )
                     ):
                         picked.append(s)
                     read_so_far |= stmt_reads(s)
@@ -301,6 +306,23 @@ def _maybe_changed_outside(fn):
         for node in nodes:
             out.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
     return out
+
+
+_INDEX_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
+
+
+def _index_arithmetic(value, index, changing):
+    """``(index + 1) % n``: a value with no derivative made by integer operators from the loop's index and names
+    the loop does not change."""
+    if not isinstance(value, NonDiff) or value.unknown or not isinstance(value.node, ast.BinOp):
+        return False
+    for n in ast.walk(value.node):
+        if isinstance(n, ast.Constant) and type(n.value) is not int:
+            return False
+        if not isinstance(n, (ast.BinOp, ast.Name, ast.Constant, ast.Load, *_INDEX_OPS)):
+            return False
+    names = {n.id for n in ast.walk(value.node) if isinstance(n, ast.Name)}
+    return index in names and not (names - {index}) & changing
 
 
 def _cheap_read(value, index, changing):
