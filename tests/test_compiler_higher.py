@@ -47,9 +47,7 @@ def _float_arg(a):
 SECOND_BUGS = {}
 # Refused at second order, at the user's line (the test fails when one of them starts working, and when a
 # function not listed here is refused): corpus name -> what is refused.
-SECOND_REFUSED = {
-    "ml.rk4_oscillator": "a list saved on the stack and popped again",
-}
+SECOND_REFUSED = {}
 SECOND = [
     pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=SECOND_BUGS[c.name])) if c.name in SECOND_BUGS else c
     for c in all_cases()

@@ -3,7 +3,8 @@
 Also an index tuple the gradient saves on its stack in nested loops (``idx = j % n, i % m``, ``None`` before
 the loop), which its code rebuilds at run time when read again, and a list slot written at an index computed
 from the loop's (``parts[(i + 1) % 3]``), which the form differentiated again computes again in its adjoint
-loop instead of popping it.
+loop instead of popping it, and a list literal stacked in a loop, whose length that form writes as a number
+(it saves no list on its stack).
 
 The compiler differentiates its own generated gradient: a ``while`` with ``continue`` pushes its counter on the
 gradient's stack, a ``for ... else`` and a nested ``break`` keep trip counts. Each case is judged by central finite
@@ -158,6 +159,24 @@ def list_slot_augmented(x):
     return sums[0] * sums[1] + sums[2] ** 2
 
 
+def list_literal_stacked_in_loop(x):
+    s = x
+    for _ in range(3):
+        k = np.stack([s[1], -2.0 * s[0] * s[1]])  # a list of a length known while compiling, made each step
+        s = s + 0.1 * k * s
+    return np.sum(s**2)
+
+
+def list_appended_in_loop(x):
+    s = 0.0
+    for k in range(3):
+        parts = [x * 1.0]
+        for j in range(k):
+            parts.append(x * j)
+        s = s + np.sum(np.stack(parts) ** 3)
+    return s
+
+
 _ROW = np.array([0.5, 1.3, -0.4, 0.8, 2.0, -1.1])
 _SMALL = np.array([0.2, -0.3, 0.4])
 _GRID = np.array([[0.3, 0.6, 1.5, 0.2], [-1.4, 0.9, 0.1, 0.7], [0.5, -0.3, 0.3, 1.1]])
@@ -175,6 +194,7 @@ ARRAY_CASES = [
     (index_tuple_named, _GRID),
     (list_slot_of_the_next_index, _SMALL),
     (list_slot_augmented, _ROW),
+    (list_literal_stacked_in_loop, np.array([0.3, -0.6])),
 ]
 
 
@@ -212,6 +232,15 @@ def test_second_derivative_through_continue_and_break(f, x, tmp_path):
 
     hv = srcgrad.hvp(f)(x, w)
     np.testing.assert_allclose(hv, _fd(df, x, w), rtol=1e-5, atol=1e-7)
+
+
+def test_a_list_of_changing_length_made_in_a_loop_is_refused_at_second_order(tmp_path):
+    """Its gradient saves the list on its stack (the adjoint reads its length): read again, a list rebound to a
+    popped value is refused at the line calling the gradient, naming the user's line; dynamic mode does it."""
+    x = np.array([0.4, -0.7])
+    h = _contracted(srcgrad.grad(list_appended_in_loop), np.ones(2), tmp_path)
+    with pytest.raises(srcgrad.TransformError, match=r"'parts' holds a list.*line \d+: parts = \[x \* 1.0\]"):
+        srcgrad.grad(h)(x)
 
 
 def scalar_while_continue(x):

@@ -22,6 +22,7 @@ from ..ir import (
     Append,
     Assign,
     Const,
+    Copy,
     ListGet,
     ListNew,
     ListReduce,
@@ -157,6 +158,35 @@ class ListAdjoints:
                     return None
         return None
 
+    def list_length(self, lst):
+        """``len(lst)``, or in the form differentiated again the number itself when every value the list variable
+        is given is a list literal of that length and nothing appends to it or pops from it: the adjoint then does
+        not read the list, so the gradient saves no list on its stack (a list popped from the stack is one the
+        compiler cannot follow when it reads the code again)."""
+        length = self.plain_stack and lst not in self.fn.params and self.literal_length(lst)
+        if length is None or length is False:
+            return _call(self.ns.bind(len, "len"), _name(lst))
+        return ast.Constant(value=length)
+
+    def literal_length(self, lst):
+        """The one length of the list literals ``lst`` is assigned, or ``None`` (another value, an append, a pop,
+        another name for it)."""
+        from ..ir import ListPop
+
+        lengths = set()
+        for st in walk_stmts(self.fn.body):
+            if isinstance(st, Assign) and st.target == lst:
+                if not isinstance(st.value, ListNew):
+                    return None
+                lengths.add(len(st.value.items))
+            elif isinstance(st, Append) and st.lst == lst:
+                return None
+            elif isinstance(st, Assign) and isinstance(st.value, ListPop) and st.value.lst.name == lst:
+                return None
+            elif isinstance(st, Assign) and isinstance(st.value, Copy) and getattr(st.value.src, "name", None) == lst:
+                return None
+        return lengths.pop() if len(lengths) == 1 else None
+
     def list_contribs(self, value, v, d, state, out):
         """Adjoints of the list-valued forms (``ListNew``, ``ListGet``, ``ListReduce``)."""
         if isinstance(value, ListNew):
@@ -196,7 +226,7 @@ class ListAdjoints:
                 _name(k),
                 ast.Constant(value=value.kind),
             )
-            rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
+            rng = _call(self.ns.bind(range, "range"), self.list_length(lst))
             new = ast.ListComp(
                 elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[], is_async=0)]
             )
@@ -229,7 +259,7 @@ class ListAdjoints:
                     keywords=[ast.keyword(arg=n, value=x) for n, x in kwargs.items()]
                     + [ast.keyword(arg="argnum", value=_name(k))],
                 )
-            rng = _call(self.ns.bind(range, "range"), _call(self.ns.bind(len, "len"), _name(lst)))
+            rng = _call(self.ns.bind(range, "range"), self.list_length(lst))
             new = ast.ListComp(
                 elt=elt, generators=[ast.comprehension(target=_name(k, True), iter=rng, ifs=[], is_async=0)]
             )
