@@ -11,7 +11,10 @@ Guarantees (``Adjoints``, a mixin of ``Reverse``):
   user's line, never a silent zero;
 * a dict argument's entry adds into that entry of the dict's adjoint (lists: ``lists``);
 * the adjoint of a sum, a broadcast view of a number, stays that number where a product reads it
-  (``sum_view``, ``fold_views``); a recursive call's adjoint calls the callee's own generated gradient.
+  (``sum_view``, ``fold_views``); a recursive call's adjoint calls the callee's own generated gradient;
+* a recursive call of a generated gradient (higher order) is differentiated by the JVPs of the function and of
+  its gradient along the call's cotangent (``gradient_call_contribs``: symmetry of second derivatives); one of a
+  generated JVP (a third derivative) is refused at the user's line.
 """
 
 import ast
