@@ -305,7 +305,7 @@ class Adjoints:
     def accumulate(self, var, expr, state, out):
         d = self.adj(var)
         if var in state:
-            if var in self.act.scalar:
+            if var in self.act.scalar and not self.plain_stack:  # (read again, += would be a write in place)
                 out.append(ast.AugAssign(target=_name(d, True), op=ast.Add(), value=expr))
             else:
                 out.append(_assign(d, ast.BinOp(left=_name(d), op=ast.Add(), right=expr)))
