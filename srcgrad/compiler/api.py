@@ -180,14 +180,8 @@ def transform(
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
     shapes = {**dict.fromkeys(scalar_params, ()), **(param_shapes or {})}  # (what normalize knows of them)
     known = dict(dict_keys=dict_keys, static_args=static_args, param_shapes=shapes, ragged_params=ragged_params)
-    kinds = {p: 1 for p in scalar_params}  # (a number, not an array of shape ())
-    if not shared_params:  # (arrays that share memory: the code read for a call would take them for two)
-        kinds.update(
-            (p, shape) for p, shape in (param_shapes or {}).items() if isinstance(p, str) and type(shape) is tuple
-        )
-    normal, scopes = passcache.normalized(
-        parsed, namer, ns, source=source_text, text_params=text_params, known_params=kinds, **known
-    )
+    known["known_params"] = speckey.known_kinds(scalar_params, param_shapes, shared_params)
+    normal, scopes = passcache.normalized(parsed, namer, ns, source=source_text, text_params=text_params, **known)
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
     refuse_truth_values(normal, ns.values)
     global_shapes = globalspec.names_in(ns.values, global_parts)
@@ -216,8 +210,7 @@ def transform(
         preserve_result=preserve_result,
         wrt_tuple=wrt_tuple,
         dout_name=dout_name,
-        callee_derivative=lambda f, w: GradFunction(f, wrt=w),
-        callee_jvp=lambda f, w: JVPFunction(f, wrt=w),
+        callee_derivative=lambda f, w, jvp=False: (JVPFunction if jvp else GradFunction)(f, wrt=w),
         plain_stack=plain_stack,
         checkpoint=checkpoint,
     )
@@ -239,8 +232,7 @@ def transform(
     spec.scalar_out = scalar_out
     spec.dout_name = dout_name
     compiled_fn.cotangent_keyword = dout_name  # what a call's dout= is, read by a function calling this code
-    if not (preserve_result or real_grads):  # its recursive calls are differentiated through fn (higher order)
-        compiled_fn.gradient_of = GradientOf(fn, tuple(wrt_names), bool(wrt_tuple))
+    compiled_fn.gradient_of = None if preserve_result or real_grads else GradientOf(fn, wrt_names, bool(wrt_tuple))
     spec.inplace = aliasing.writes_in_place(normal)
     return spec
 
@@ -344,13 +336,6 @@ def dump_ir(normal, namer, ns):
         type_comment=None,
     )
     return codegen.to_source(fdef)
-
-
-RECURSIVE_THIRD_ORDER = (
-    "a third derivative of a recursive function ({name} calls itself) is not supported by the compiler (its "
-    "second derivatives are: grad(grad(f)), srcgrad.hvp, srcgrad.hessian); use dynamic mode for it (Tensors and "
-    "srcgrad.autograd.grad(..., create_graph=True))"
-)
 
 
 class GradFunction:
@@ -492,16 +477,13 @@ class GradFunction:
         """What a differentiated function calling this gradient differentiates through (higher order).
 
         Args:
-            texts: ``{position: what the call knows}`` (``speckey.part_of``): a string literal (einsum's
-                subscripts), a number (``1``), an array's symbolic shape, a list's or dict's layout; the code is
-                specialised on them, as a call with those arguments would be (a write into a name that holds a
-                number there rebinds it).
+            texts: ``{position: what the call knows}`` (``speckey.part_of``: a string, a number, a shape, a
+                container's layout): the code is specialised on them, as a call with those arguments would be.
 
         Returns:
-            ``(function, deps)``: the generated function of the general specialisation (every other argument of
-            unknown kind), and the cache dependencies that notice when it is made again. Where complex values
-            flow (``COMPLEX_INLINE``), every argument may be complex and the code gives real inputs the real
-            part of their gradients itself, as ``__call__`` does.
+            ``(function, deps)``: the generated function (every other argument of unknown kind), and the cache
+            dependencies that notice it is made again. Where complex values flow (``COMPLEX_INLINE``), every
+            argument may be complex and the code gives real inputs the real part of their gradients itself.
 
         Raises:
             TransformError: complex values flow into a gradient of a gradient.
@@ -785,8 +767,7 @@ class JVPFunction:
             texts: ``{position: what the call knows}`` (see ``GradFunction.inline_target``).
 
         Returns:
-            ``(function, deps)``: the generated function of the general specialisation and the cache
-            dependencies that notice when it is made again.
+            ``(function, deps)``: the generated function and the cache dependencies that notice it is made again.
         """
         key = tuple(speckey.part_of(texts[i]) if texts and i in texts else 0 for i in range(len(self._params)))
         if self._inner is not None:
@@ -794,9 +775,6 @@ class JVPFunction:
                 f"a function calling {self._original!r}'s JVP is not differentiable by the "
                 "compiler yet: call srcgrad.hvp, or differentiate the gradient itself"
             )
-        of = getattr(self._original, "gradient_of", None)
-        if of is not None:  # what the second derivative of a recursive function calls
-            raise TransformError(RECURSIVE_THIRD_ORDER.format(name=of.fn.__name__))
         if COMPLEX_INLINE.get():  # complex values flow: every argument may be complex (tangents need no fixing)
             key = key + (frozenset(range(len(self._params))),)
         fn = self._spec(key).fn

@@ -15,6 +15,7 @@ from . import complexity
 __all__ = [
     "key",
     "kind",
+    "known_kinds",
     "extra_kind",
     "specialised",
     "nested",
@@ -207,6 +208,16 @@ def ragged_params(params, key):
         for p, k in zip(params, key)
         if isinstance(k, Ragged) or k == 4
     }
+
+
+def known_kinds(scalar_params, param_shapes, shared_params):
+    """``{parameter: key part}`` of the arguments a specialisation knows to be Python numbers (``1``) or arrays of a
+    symbolic shape, for the gradients the function calls (``normalize``'s ``known_params``); no shapes when
+    arguments share memory (the code read for a call would take them for separate arrays)."""
+    kinds = {p: 1 for p in scalar_params}  # (a number, not an array of shape ())
+    if not shared_params:
+        kinds.update((p, s) for p, s in (param_shapes or {}).items() if isinstance(p, str) and type(s) is tuple)
+    return kinds
 
 
 def part_of(known):

@@ -104,6 +104,13 @@ _AS_ARRAY = {np.array, np.asarray, np.asanyarray, np.ascontiguousarray}
 _MUTATORS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
 
 
+RECURSIVE_THIRD_ORDER = (
+    "a third derivative of a recursive function ({name} calls itself) is not supported by the compiler (its "
+    "second derivatives are: grad(grad(f)), srcgrad.hvp, srcgrad.hessian); use dynamic mode for it (Tensors and "
+    "srcgrad.autograd.grad(..., create_graph=True))"
+)
+
+
 class Expressions:
     """Operators, attributes, methods and calls."""
 
@@ -240,6 +247,9 @@ class Expressions:
                 given = None if i in known else self.container_given(a, e, ctx)
                 if given is not None:
                     known[i] = given
+            of = getattr(getattr(callee, "__wrapped__", None), "gradient_of", None)
+            if of is not None and type(callee).__name__ == "JVPFunction":  # what a recursive f's grad(grad(f)) calls
+                raise ctx.error(e, RECURSIVE_THIRD_ORDER.format(name=of.fn.__name__))
             try:
                 callee, deps = callee.inline_target(known)
             except TransformError as err:  # said at the user's line

@@ -61,16 +61,13 @@ class Reverse(Sweeps, Checkpointing, Revolving, InPlace, Adjoints, ListAdjoints)
         name: the generated function's name.
         callee_derivative: ``callee_derivative(function, wrt)`` makes the derivative a call of a user function
             calls (its gradient here, its JVP in ``forward``), given by ``api``, which knows those classes.
-        callee_jvp: ``callee_jvp(function, wrt)``, the ``JVPFunction`` of a function: a recursive call of a
-            generated gradient (higher order) is differentiated by JVPs (``Adjoints.gradient_call_contribs``).
+            With ``jvp=True``, its ``JVPFunction``: a recursive call of a generated gradient (higher order) is
+            differentiated by JVPs (``Adjoints.gradient_call_contribs``).
     """
 
-    def __init__(
-        self, fn, act, wrt, namer, ns, preserve_result=False, name=None, callee_derivative=None, callee_jvp=None
-    ):
+    def __init__(self, fn, act, wrt, namer, ns, preserve_result=False, name=None, callee_derivative=None):
         self.fn, self.act, self.wrt = fn, act, wrt
         self.callee_derivative = callee_derivative
-        self.callee_jvp = callee_jvp
         self.namer, self.ns = namer, ns
         self.preserve_result = preserve_result
         self.name = name or namer.fresh("d" + fn.name)
@@ -122,7 +119,6 @@ def reverse(
     callee_derivative=None,
     plain_stack=False,
     checkpoint=False,
-    callee_jvp=None,
 ):
     """Build the gradient ``ast.FunctionDef`` of ``fn`` (see the module docstring).
 
@@ -136,7 +132,6 @@ def reverse(
         dout_name: the keyword-only parameter of the output cotangent (``dout`` unless the user's code has one).
         callee_derivative: ``callee_derivative(function, wrt)``, the ``GradFunction`` of a user function the
             code calls (see ``Reverse``).
-        callee_jvp: ``callee_jvp(function, wrt)``, the ``JVPFunction`` of a function (see ``Reverse``).
         plain_stack: save values with ``stack.append``/``stack.pop()``, one per call (no bound-method aliases,
             no tuples), so the compiler can differentiate the generated code again (higher order).
         checkpoint: top-level range loops save a snapshot of what they assign every ~sqrt(T) iterations instead
@@ -150,7 +145,7 @@ def reverse(
     Raises:
         NoRuleError: a function without rule or source lies on a differentiable path.
     """
-    r = Reverse(fn, act, wrt, namer, ns, preserve_result, callee_derivative=callee_derivative, callee_jvp=callee_jvp)
+    r = Reverse(fn, act, wrt, namer, ns, preserve_result, callee_derivative=callee_derivative)
     r.wrt_tuple = wrt_tuple
     r.dout_name = dout_name
     r.plain_stack = plain_stack

@@ -216,7 +216,7 @@ class Adjoints:
                 "not supported by the compiler (a third derivative of the function differentiates it)",
                 hint="Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
             )
-        if getattr(value.fn, "gradient_of", None) is not None and self.callee_jvp is not None:
+        if getattr(value.fn, "gradient_of", None) is not None:
             self.gradient_call_contribs(value, d, state, out)
             return
         if hasattr(value.fn, "cotangent_keyword"):  # a generated gradient that is not marked (it returns its value)
@@ -278,7 +278,7 @@ class Adjoints:
         kwargs = [ast.keyword(arg=k, value=self.value_node(a)) for k, a in value.kwargs.items() if k != keyword]
         directions = of.wrt if len(of.wrt) > 1 else of.wrt[0]
         if isinstance(g, Var) and g.name in self.act.active:
-            jf = self.ns.bind(self.callee_jvp(of.fn, directions), "jvp_" + of.fn.__name__)
+            jf = self.ns.bind(self.callee_derivative(of.fn, directions, jvp=True), "jvp_" + of.fn.__name__)
             along = ast.Subscript(
                 value=ast.Call(func=_name(jf), args=args + [tangent], keywords=kwargs),
                 slice=ast.Constant(value=1),
@@ -289,7 +289,7 @@ class Adjoints:
         if not wrt:
             return
         inner, _ = self.callee_derivative(of.fn, tuple(wrt)).inline_target()
-        jg = self.ns.bind(self.callee_jvp(inner, directions), "jvp_d" + of.fn.__name__)
+        jg = self.ns.bind(self.callee_derivative(inner, directions, jvp=True), "jvp_d" + of.fn.__name__)
         hv = self.namer.fresh("hv")
         call = ast.Call(
             func=_name(jg),
