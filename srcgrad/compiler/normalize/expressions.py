@@ -51,7 +51,7 @@ from .core import (
     StaticTuple,
     refuse_maker,
 )
-from .inlining import Dependencies, inlinable, is_derivative
+from .inlining import Dependencies, inlinable, is_derivative, refuse_recursive_third_order
 from .spread import rule_body
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
@@ -102,13 +102,6 @@ FLOAT_DTYPES = {float, np.float64, np.float32, np.float16, "float", "float64", "
 _AS_ARRAY = {np.array, np.asarray, np.asanyarray, np.ascontiguousarray}
 # numpy functions that write into an argument in place
 _MUTATORS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
-
-
-RECURSIVE_THIRD_ORDER = (
-    "a third derivative of a recursive function ({name} calls itself) is not supported by the compiler (its "
-    "second derivatives are: grad(grad(f)), srcgrad.hvp, srcgrad.hessian); use dynamic mode for it (Tensors and "
-    "srcgrad.autograd.grad(..., create_graph=True))"
-)
 
 
 class Expressions:
@@ -247,9 +240,7 @@ class Expressions:
                 given = None if i in known else self.container_given(a, e, ctx)
                 if given is not None:
                     known[i] = given
-            of = getattr(getattr(callee, "__wrapped__", None), "gradient_of", None)
-            if of is not None and type(callee).__name__ == "JVPFunction":  # what a recursive f's grad(grad(f)) calls
-                raise ctx.error(e, RECURSIVE_THIRD_ORDER.format(name=of.fn.__name__))
+            refuse_recursive_third_order(callee, e, ctx)
             try:
                 callee, deps = callee.inline_target(known)
             except TransformError as err:  # said at the user's line

@@ -314,6 +314,19 @@ class ItemsSeen(dict):
         return seq
 
 
+def refuse_recursive_third_order(callee, e, ctx):
+    """Refuse at the call a ``JVPFunction`` of a generated gradient: what ``grad(grad(f))`` of a recursive ``f``
+    calls, so differentiating it is a third derivative of a recursive function."""
+    of = getattr(getattr(callee, "__wrapped__", None), "gradient_of", None)
+    if of is not None and type(callee).__name__ == "JVPFunction":
+        raise ctx.error(
+            e,
+            f"a third derivative of a recursive function ({of.fn.__name__} calls itself) is not supported by the "
+            "compiler (its second derivatives are: grad(grad(f)), srcgrad.hvp, srcgrad.hessian); use dynamic mode "
+            "for it (Tensors and srcgrad.autograd.grad(..., create_graph=True))",
+        )
+
+
 def is_derivative(obj):
     """True for a ``GradFunction`` or ``JVPFunction`` (without importing them: ``api`` knows them)."""
     return type(obj).__module__ == "srcgrad.compiler.api" and callable(getattr(obj, "inline_target", None))
