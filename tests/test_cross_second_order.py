@@ -53,7 +53,11 @@ def quiet():
 @pytest.mark.parametrize("f, xs, ys", CASES, ids=["3-vectors", "2-vectors", "2 and 3", "axisa/axisb"])
 def test_static_and_dynamic_second_order(f, xs, ys):
     x0, y0 = RNG.normal(size=xs), RNG.normal(size=ys)
-    u = RNG.normal(size=np.shape(f(x0, y0)))
+    try:
+        value = f(x0, y0)
+    except ValueError as err:  # numpy 2.5 removed 2-vectors (deprecated since 2.0): nothing to differentiate
+        pytest.skip(f"numpy {np.__version__} refuses 2-vectors in np.cross: {err}")
+    u = RNG.normal(size=np.shape(value))
     v = RNG.normal(size=xs)
     df = srcgrad.grad(f, wrt=(0, 1))
 
