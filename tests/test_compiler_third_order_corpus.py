@@ -1,0 +1,118 @@
+"""The corpus differentiated three times in static mode: grad of ``<w, grad <v, grad f>>``.
+
+Judged by central finite differences of the second-order function and by dynamic mode (Tensors with
+``create_graph=True`` twice), never by the compiler itself. A refusal must be a ``SrcgradError`` and must be
+listed in ``THIRD_REFUSED``; the test fails when a listed function starts working, so the list stays true.
+"""
+
+import numpy as np
+import pytest
+
+import srcgrad
+from corpus import all_cases
+from srcgrad.errors import SrcgradError
+from test_compiler_higher import _fd, _float_arg, _module_function
+
+_RECURSIVE = "a third derivative of a recursive function"
+_SECOND_NAME = "a second name for a list, in a gradient read again"
+_SHARED = "an assignment into an adjoint that may share memory, in a gradient read again"
+_LIST_INDEX = "a list index computed in generated code"
+_JVP_KEYWORD = "a keyword argument of a recursive function's JVP"
+THIRD_REFUSED = {
+    "reductions.row_norms": _SECOND_NAME,
+    "linalg.frobenius": _SECOND_NAME,
+    "structures.list_builtin_sum": _SECOND_NAME,
+    "ml.rk4_oscillator": _SECOND_NAME,
+    "ml.cosine_similarity": _SECOND_NAME,
+    "control.loop_over_zip_of_arrays": "np.tensordot's axes= computed from the differentiated value",
+    "calls.recursive_power": _RECURSIVE,
+    "recursion.divide_and_conquer": _RECURSIVE,
+    "recursion.mutual_recursion": _RECURSIVE,
+    "recursion.horner_recursive": _RECURSIVE,
+    "recursion.recursive_in_loop": _RECURSIVE,
+    "recursion.recursion_of_two_arrays": _RECURSIVE,
+    "recursion.fold_rows": _RECURSIVE,
+    "recursion.recursive_on_scalars": _RECURSIVE,
+    "recursion.recursive_keyword": _JVP_KEYWORD,
+    "recursion.nested_recursion_closing_over": _JVP_KEYWORD,
+    "recursion.recursive_lambda": _JVP_KEYWORD,
+    "recursion.nested_recursion_in_helper": _JVP_KEYWORD,
+    "recursion.nested_recursion_in_loop": _JVP_KEYWORD,
+    "structures.preallocate_and_fill": _SHARED,
+    "structures.write_into_copy": _SHARED,
+    "structures.overwrite_from_itself": _SHARED,
+    "structures.swap_rows": _SHARED,
+    "structures.cumulative_fill": "an in-place write made by the gradient called, at second order",
+    "structures.slice_times_equal": "an in-place write made by the gradient called, at second order",
+    "containers.list_items_rebound_in_loop": _LIST_INDEX,
+    "containers.list_item_augmented": _LIST_INDEX,
+    "containers.list_appended_in_branches": _LIST_INDEX,
+}
+_BREAK = (
+    "compiler: the third derivative of a loop left by break or return crashes with TypeError "
+    "'range_iterator' has no len() inside the generated code (a bare traceback, not a refusal)"
+)
+THIRD_BUGS = {
+    "control.for_with_break": _BREAK,
+    "control.early_return": _BREAK,
+    "control.inner_break_only": _BREAK,
+    "idioms.for_else": _BREAK,
+}
+THIRD = [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, raises=TypeError, reason=THIRD_BUGS[c.name]))
+    if c.name in THIRD_BUGS
+    else c
+    for c in all_cases()
+    if c.static is None
+]
+
+
+@pytest.mark.parametrize("c", THIRD, ids=[(p.values[0] if hasattr(p, "values") else p).name for p in THIRD])
+def test_third_derivative_of_the_corpus(c, tmp_path):
+    rng = np.random.default_rng(0)
+    args = c.make_args(rng)
+    i = c.wrt[0]
+    if not _float_arg(args[i]):
+        pytest.skip("the differentiated argument is not a float")
+    params = ", ".join(f"a{k}" for k in range(len(args)))
+    df = srcgrad.grad(c.fn, wrt=i)
+    g = df(*args)
+    v = rng.normal(size=np.shape(g))
+    v = float(v) if np.ndim(g) == 0 else v
+    h = _module_function(tmp_path, f"def h({params}):\n    return np.sum(DF({params}) * V)\n", DF=df, V=v).h
+    try:
+        dh = srcgrad.grad(h, wrt=i)
+        g2 = dh(*args)
+        w = rng.normal(size=np.shape(g2))
+        w = float(w) if np.ndim(g2) == 0 else w
+        k = _module_function(tmp_path, f"def k({params}):\n    return np.sum(DH({params}) * W)\n", DH=dh, W=w).k
+        got = srcgrad.grad(k, wrt=i)(*args)
+    except SrcgradError as err:  # a refusal names what is not supported; never a wrong number
+        assert c.name in THIRD_REFUSED, f"{c.name} is refused at third order: {err}"
+        return
+    assert c.name not in THIRD_REFUSED, f"{c.name} is differentiated three times now: take it off THIRD_REFUSED"
+    assert np.shape(got) == np.shape(args[i])
+
+    def along(x):
+        a = list(args)
+        a[i] = x
+        return k(*a)
+
+    u = rng.normal(size=np.shape(args[i]))
+    u = float(u) if isinstance(args[i], float) else u
+    numeric = _fd(along, args[i], u)
+    assert np.isclose(np.sum(got * u), numeric, rtol=1e-4, atol=1e-5 * (1 + abs(numeric)))
+
+    if c.dynamic is not None:
+        return
+    try:  # dynamic mode: create_graph twice, then the gradient of <w, <v, grad>'s gradient>
+        t = srcgrad.tensor(np.asarray(args[i], dtype=np.float64), requires_grad=True)
+        call = list(args)
+        call[i] = t
+        (first,) = srcgrad.autograd.grad(c.fn(*call), t, create_graph=True)
+        (second,) = srcgrad.autograd.grad((first * srcgrad.tensor(np.asarray(v))).sum(), t, create_graph=True)
+        (third,) = srcgrad.autograd.grad((second * srcgrad.tensor(np.asarray(w))).sum(), t, allow_unused=True)
+    except Exception:  # noqa: BLE001 - a function dynamic mode cannot run three times: finite differences judged it
+        return
+    expected = np.zeros(np.shape(args[i])) if third is None else third.detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
