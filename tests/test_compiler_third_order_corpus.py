@@ -46,28 +46,11 @@ THIRD_REFUSED = {
     "structures.slice_times_equal": "an in-place write made by the gradient called, at second order",
     "containers.list_items_rebound_in_loop": _LIST_INDEX,
     "containers.list_item_augmented": _LIST_INDEX,
-    "containers.list_appended_in_branches": _LIST_INDEX,
 }
-_BREAK = (
-    "compiler: the third derivative of a loop left by break or return crashes with TypeError "
-    "'range_iterator' has no len() inside the generated code (a bare traceback, not a refusal)"
-)
-THIRD_BUGS = {
-    "control.for_with_break": _BREAK,
-    "control.early_return": _BREAK,
-    "control.inner_break_only": _BREAK,
-    "idioms.for_else": _BREAK,
-}
-THIRD = [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, raises=TypeError, reason=THIRD_BUGS[c.name]))
-    if c.name in THIRD_BUGS
-    else c
-    for c in all_cases()
-    if c.static is None
-]
+THIRD = [c for c in all_cases() if c.static is None]
 
 
-@pytest.mark.parametrize("c", THIRD, ids=[(p.values[0] if hasattr(p, "values") else p).name for p in THIRD])
+@pytest.mark.parametrize("c", THIRD, ids=[c.name for c in THIRD])
 def test_third_derivative_of_the_corpus(c, tmp_path):
     rng = np.random.default_rng(0)
     args = c.make_args(rng)

@@ -36,6 +36,22 @@ from ..ir import (
 from .core import DictLiteral, StaticDict, local_names
 from .inlining import Dependencies, ItemsSeen
 
+
+def _backwards(node):
+    """True for ``seq[::-1]``: the whole sequence read backwards."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)):
+        return False
+    sl = node.slice
+    step = sl.step
+    minus_one = (
+        isinstance(step, ast.UnaryOp)
+        and isinstance(step.op, ast.USub)
+        and isinstance(step.operand, ast.Constant)
+        and step.operand.value == 1
+    ) or (isinstance(step, ast.Constant) and step.value == -1)
+    return sl.lower is None and sl.upper is None and minus_one
+
+
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le}
 
 
@@ -148,8 +164,8 @@ class ControlFlow:
         self.emit(While(test.node, body, lineno=self.line(s, ctx)))
 
     def range_expr(self, node, ctx):
-        """True for ``range(...)`` or a slice of it (``range(n)[:k]``): a range object."""
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        """True for ``range(...)`` or slices of it (``range(n)[:k]``, ``range(n)[:k][::-1]``): a range object."""
+        while isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             node = node.value
         return isinstance(node, ast.Call) and self.static_value(node.func, ctx) is range
 
@@ -162,16 +178,23 @@ class ControlFlow:
         lineno = self.line(s, ctx)
         func = self.static_callee(it.func, ctx) if isinstance(it, ast.Call) else None
         if func is reversed and len(it.args) == 1 and not it.keywords and self.range_expr(it.args[0], ctx):
-            # reversed(range(...)) (a generated adjoint loop, read again): the range backwards, itself a range
-            it = ast.copy_location(
-                ast.Subscript(
-                    value=it.args[0],
-                    slice=ast.Slice(step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=1))),
-                    ctx=ast.Load(),
-                ),
-                it,
-            )
+            # reversed(range(...)) (a generated adjoint loop, read again): the range backwards, itself a range;
+            # reversed(r[::-1]) (the adjoint of an adjoint loop) is r again, not a range_iterator
+            inner = it.args[0]
+            if _backwards(inner):
+                it = inner.value
+            else:
+                it = ast.copy_location(
+                    ast.Subscript(
+                        value=inner,
+                        slice=ast.Slice(step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=1))),
+                        ctx=ast.Load(),
+                    ),
+                    it,
+                )
             func = range
+        elif isinstance(it, ast.Subscript) and self.range_expr(it, ctx):
+            func = range  # range(...)[:k][::-1] (an adjoint loop, read again): a range
         if func is range:
             if not isinstance(s.target, ast.Name):
                 raise ctx.error(s, "a range loop needs a single loop variable")
