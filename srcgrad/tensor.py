@@ -233,7 +233,8 @@ class Tensor(_TensorMath, _TensorMethods):
                 "Tensor written into an ndarray, and for a list or tuple holding Tensors given to any numpy "
                 "function (np.array([x, y]), np.mean([x, y]), np.r_[x, y]): numpy converts the list element by "
                 "element before any Tensor can record the operation. Build the array with np.stack([x, y]) "
-                "(srcgrad.stack([x, y])) or np.concatenate, which are recorded: np.mean(np.stack([x, y])).)"
+                "(srcgrad.stack([x, y])) or np.concatenate, which are recorded: np.mean(np.stack([x, y])); or "
+                "import srcgrad.numpy as np, whose np.array, reductions and ufuncs take lists holding Tensors.)"
             )
         value = np.asarray(self._value)
         if dtype is not None and value.dtype != np.dtype(dtype):

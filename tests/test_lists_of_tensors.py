@@ -6,7 +6,8 @@ inside it for ``__array_function__``), before any Tensor can record the operatio
 therefore refuses, at the user's line, with what to write instead; a silently lost graph (a zero or
 missing gradient) would be a wrong gradient. The compiler reads the list in the source and
 differentiates it (static mode); dynamic mode differentiates the ``np.stack`` form. Both are checked
-against finite differences.
+against finite differences. (``import srcgrad.numpy as np`` takes such lists in dynamic mode too:
+tests/test_srcgrad_numpy.py.)
 """
 
 import numpy as np
@@ -50,6 +51,7 @@ def test_dynamic_refuses_at_the_users_line_and_says_what_to_write(fn, shape):
     message = str(info.value)
     assert f"{__file__}, line {fn.__code__.co_firstlineno + 1}" in message
     assert "np.stack([x, y])" in message and "silently drop it from the graph" in message
+    assert "import srcgrad.numpy as np" in message
 
 
 def test_tensors_that_do_not_require_grad_convert_as_arrays():

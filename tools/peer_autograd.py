@@ -9,7 +9,9 @@ HIPS autograd (``autograd==1.9.1``) ships its tests in its source distribution,
 which ``pip download --no-deps --no-binary :all:`` fetches into the cache
 (``--cache``, default ``~/.cache/srcgrad-peer``). Each test file is copied
 with its imports rewritten (``import autograd.numpy as np`` reads
-``import numpy as np``; the checking API comes from ``tools/peer_shim.py``),
+``import srcgrad.numpy as np`` in dynamic mode, ``import numpy as np`` in
+static mode: ``tools/peer_numpy.py``; the checking API comes from
+``tools/peer_shim.py``),
 then pytest runs the copies once per mode in a fresh interpreter, with the
 plugin at the bottom of this file classifying every test:
 
@@ -124,7 +126,7 @@ def fetch_sdist(name, version, cache):
 
 _MODULE_IMPORTS = [
     (r"^(\s*)import autograd\.numpy\.random as (\w+)", r"\1import numpy.random as \2"),
-    (r"^(\s*)import autograd\.numpy as (\w+)", r"\1import numpy as \2"),
+    (r"^(\s*)import autograd\.numpy as (\w+)", r"\1import peer_numpy as \2"),  # numpy, or srcgrad.numpy
     (r"^(\s*)import autograd\.scipy\.stats\.(\w+) as (\w+)", r"\1from scipy.stats import \2 as \3"),
     (r"^(\s*)import autograd\.scipy\.(\w+) as (\w+)", r"\1import scipy.\2 as \3\n\1import peer_shim  # noqa"),
     (r"^(\s*)import autograd\.scipy\.(\w+)$", r"\1import scipy.\2"),
@@ -394,7 +396,7 @@ def find_tangent_functions(cache, path=None):
 
 
 def prepare_tangent(text, run_dir):
-    """Write Tangent's functions as a module of plain numpy; returns (module path, {name: reason n/a})."""
+    """Write Tangent's functions as a module of numpy (``peer_numpy``); returns (module path, {name: reason n/a})."""
     tree = ast.parse(text)
     lines = text.splitlines()
     na = {}
@@ -405,6 +407,8 @@ def prepare_tangent(text, run_dir):
             if any(n.startswith(("tangent", "tensorflow")) or n == "insert_grad_of" for n in names) or getattr(
                 node, "module", None
             ) in ("tangent", "__future__"):
+                continue
+            if names == ["numpy"]:  # the module's first line imports it (peer_numpy)
                 continue
         segment = "\n".join(lines[node.lineno - 1 - len(getattr(node, "decorator_list", [])) : node.end_lineno])
         if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
@@ -417,7 +421,7 @@ def prepare_tangent(text, run_dir):
         if isinstance(node, ast.FunctionDef) and any("tangent" in ast.unparse(d) for d in node.decorator_list):
             continue
         keep.append(segment)
-    body = "import numpy as np\n\n\n" + "\n\n\n".join(keep) + "\n"
+    body = "import peer_numpy as np  # numpy, or srcgrad.numpy in dynamic mode\n\n\n" + "\n\n\n".join(keep) + "\n"
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, "tangent_functions.py")
     with open(path, "w") as f:

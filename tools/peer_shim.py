@@ -650,16 +650,19 @@ def _nested(args):
 def _tensorize(x):
     """``x`` with each leaf a Tensor that requires grad; returns (value, the Tensors)."""
     made = []
+    found = leaves(x)
+    twice = {id(a) for i, a in enumerate(found) if any(b is a for b in found[:i])}
 
     def one(leaf):
         if isinstance(leaf, Tensor) and leaf.requires_grad:
-            t = leaf
+            # one Tensor twice ((x, x)) is two inputs, as in HIPS: each a recorded copy of it
+            t = np.copy(leaf) if id(leaf) in twice else leaf
         else:
             t = srcgrad.tensor(np.asarray(_as_float(_plain(leaf))), requires_grad=True)
         made.append(t)
         return t
 
-    value = rebuild(x, iter([one(leaf) for leaf in leaves(x)]))
+    value = rebuild(x, iter([one(leaf) for leaf in found]))
     return value, made
 
 

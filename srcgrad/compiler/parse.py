@@ -40,6 +40,7 @@ __all__ = [
     "error_at",
     "free_names",
     "lift_function",
+    "numpy_original",
 ]
 
 DOCS_HINT = "See docs/compiler.md, section 'The supported subset', for what srcgrad.grad can differentiate."
@@ -67,18 +68,22 @@ class Scope:
         self.deps = []
 
     def lookup(self, name):
-        """The value ``name`` has for the function, or ``_MISSING``."""
+        """The value ``name`` has for the function, or ``_MISSING``.
+
+        A stand-in of ``srcgrad.numpy`` (the module, a submodule, a function or ufunc taking lists
+        holding Tensors) means numpy's own object here (``numpy_original``); ``deps`` keeps what the
+        name holds."""
         if name in self.cells:
             try:
                 value = self.cells[name].cell_contents
             except ValueError:  # an empty cell: not yet assigned
                 return _MISSING
             self.deps.append(("cell", self.cells[name], name, value))
-            return value
+            return numpy_original(value)
         if name in self.globals:
             value = self.globals[name]
             self.deps.append(("global", self.globals, name, value))
-            return value
+            return numpy_original(value)
         value = getattr(builtins, name, _MISSING)
         if value is not _MISSING:
             self.deps.append(("builtin", builtins.__dict__, name, value))
@@ -88,6 +93,21 @@ class Scope:
     def missing(value):
         """True when ``lookup`` found nothing."""
         return value is _MISSING
+
+
+NUMPY_ORIGINAL = "__srcgrad_numpy__"
+"""The attribute by which ``srcgrad.numpy``'s stand-ins name the numpy object they replace."""
+
+
+def numpy_original(value):
+    """numpy's own object for a stand-in of ``srcgrad.numpy`` (``srcgrad.numpy`` itself is numpy); else ``value``.
+
+    The compiler reads ``import srcgrad.numpy as np`` as ``import numpy as np``: the same rules, the
+    same generated code (the stand-ins only differ from numpy's functions on Tensors)."""
+    try:
+        return vars(value).get(NUMPY_ORIGINAL, value)
+    except TypeError:  # no __dict__ (numbers, arrays, ufuncs, builtins)
+        return value
 
 
 @dataclass
