@@ -564,7 +564,9 @@ can be differentiated again, is not listed.)
 * **dynamic**: the probe function on Tensors, `.backward()`.
 * **second order**: a Hessian-vector product in dynamic mode
   (`create_graph=True`) against finite differences of the first derivative.
-  Static mode has no second order (`grad` of a gradient raises `TransformError`).
+  Static mode's second and third derivatives (`grad(grad(f))`, `hvp`, `hessian`)
+  are checked over the corpus in `tests/test_compiler_higher.py` and
+  `tests/test_compiler_third_order_corpus.py` (docs/compiler.md, "Higher order").
 * **complex**: `yes` when the rule is verified for complex values (PyTorch's
   convention) and its VJP and JVP matched finite differences on the real and
   imaginary parts of the first complex sample of `tests/test_rules_complex.py`;

@@ -51,7 +51,7 @@ from .core import (
     StaticTuple,
     refuse_maker,
 )
-from .inlining import Dependencies, inlinable, is_derivative, refuse_recursive_third_order
+from .inlining import Dependencies, inlinable, is_derivative, jvp_call_in_order, refuse_recursive_third_order
 from .spread import rule_body
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
@@ -235,6 +235,7 @@ class Expressions:
                 e = ast.copy_location(
                     ast.Call(func=e.func, args=e.args[:-1] + list(e.args[-1].elts), keywords=e.keywords), e
                 )
+            e = jvp_call_in_order(callee, e, ctx, self.const_node)  # jvp(f)(x, t, scale=s): f's parameters in order
             known = {**self.argument_kinds(e, ctx), **self.item_shapes(e, ctx), **self.text_arguments(e, ctx)}
             for i, a in enumerate(e.args):  # a dict's keys, a list of several shapes: the code is specialised
                 given = None if i in known else self.container_given(a, e, ctx)
@@ -541,10 +542,14 @@ class Expressions:
                 raise
             where = f"{err.filename}, line {err.lineno}" if err.lineno else err.filename
             code = f": {err.source_line.strip()}" if err.source_line else ""
+            # named as the user made it (the JVP of f, the gradient of h), not by its generated function's name;
+            # the advice to use dynamic mode said once (a third derivative's refusal is wrapped twice)
+            what = "the JVP" if type(derivative).__name__ == "JVPFunction" else "the gradient"
+            advice = "" if "dynamic mode" in err.message else "; dynamic mode (Tensors, create_graph=True) can do it"
             raise ctx.error(
                 e,
-                f"a derivative of {fn.__name__} is not supported here: {err.message} (at {where}{code}); "
-                "dynamic mode (Tensors, create_graph=True) can differentiate it twice",
+                f"{what} of {derivative.__qualname__} called here, differentiated: {err.message} (at {where}{code})"
+                f"{advice}",
             ) from None
 
     def einsum_sublists_at_run_time(self, args, e, ctx):

@@ -327,6 +327,30 @@ def refuse_recursive_third_order(callee, e, ctx):
         )
 
 
+def jvp_call_in_order(callee, e, ctx, const_node):
+    """``jvp(f)(x, t, scale=s)`` written as the generated JVP takes it: each of ``f``'s parameters in order,
+    then the tangents. ``JVPFunction.__call__`` binds a call so: the last positional arguments are the tangents
+    (one per ``wrt`` parameter, already spread from a tuple written in the call), the others and the keywords
+    are ``f``'s arguments, and one left out takes its default (``const_node`` writes it)."""
+    if type(callee).__name__ != "JVPFunction":
+        return e
+    sig = inspect.signature(callee.__wrapped__)
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = [p for p in sig.parameters.values() if p.kind in kinds]
+    if len(params) != len(sig.parameters):  # f(*args, **kwargs): left to the generated function's own binding
+        return e
+    n_tangents = len(callee.wrt) if callee.tangent_tuple else 1
+    primals, tangents = e.args[: len(e.args) - n_tangents], e.args[len(e.args) - n_tangents :]
+    if not e.keywords and len(primals) == len(params):
+        return e
+    try:
+        bound = sig.bind(*primals, **{k.arg: k.value for k in e.keywords})
+    except TypeError as err:
+        raise ctx.error(e, f"{err} (a JVP takes the function's arguments, then the tangent)") from None
+    args = [bound.arguments[p.name] if p.name in bound.arguments else const_node(p.default, p.name) for p in params]
+    return ast.copy_location(ast.Call(func=e.func, args=args + list(tangents), keywords=[]), e)
+
+
 def is_derivative(obj):
     """True for a ``GradFunction`` or ``JVPFunction`` (without importing them: ``api`` knows them)."""
     return type(obj).__module__ == "srcgrad.compiler.api" and callable(getattr(obj, "inline_target", None))

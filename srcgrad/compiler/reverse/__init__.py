@@ -38,6 +38,7 @@ what its part guarantees.
 
 import numpy as np
 
+from ..ir import For, While, walk_stmts
 from .adjoints import Adjoints
 from .checkpoint import Checkpointing
 from .inplace import InPlace
@@ -107,6 +108,11 @@ class Reverse(Sweeps, Checkpointing, Revolving, InPlace, Adjoints, ListAdjoints)
     dout_name = "dout"  # the cotangent's keyword (another name when the user's code has a `dout`)
 
 
+def in_loops(stmts):
+    """The ids of the statements inside a loop's body in ``stmts`` (at any depth)."""
+    return {id(s) for loop in walk_stmts(stmts) if isinstance(loop, (For, While)) for s in walk_stmts(loop.body)}
+
+
 def reverse(
     fn,
     act,
@@ -149,7 +155,14 @@ def reverse(
     r.wrt_tuple = wrt_tuple
     r.dout_name = dout_name
     r.plain_stack = plain_stack
-    if plain_stack:  # an index popped from the stack is one the compiler cannot follow when it reads this again
+    if plain_stack:
+        # read again, an array written in place is one whose views and stacked copies the compiler cannot
+        # follow: index writes outside loops run out of place, the array saved whole as any rebinding is (in a
+        # loop that would save the array every iteration; those stay in place, saving the items written)
+        outside = r.inplace_writes - in_loops(fn.body)
+        r.inplace_writes -= outside
+        r.overwritten |= outside & overwrites(fn)[0]
+        # an index popped from the stack is one the compiler cannot follow when it reads this again
         r.plan_saves(arithmetic=True)
     r.checkpoint = checkpoint
     fdef = r.build()
