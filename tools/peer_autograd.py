@@ -4,6 +4,7 @@
     python tools/peer_autograd.py --mode static --files test_numpy.py
     python tools/peer_autograd.py --baseline tools/peer_baseline.json     # what CI runs
     python tools/peer_autograd.py --suite tangent --tangent-functions PATH/functions.py
+    python tools/peer_autograd.py --suite examples        # HIPS's example programs (tools/peer_examples.py)
 
 HIPS autograd (``autograd==1.9.1``) ships its tests in its source distribution,
 which ``pip download --no-deps --no-binary :all:`` fetches into the cache
@@ -642,10 +643,11 @@ def write_baseline(path, counts, everything):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--suite", choices=("autograd", "tangent", "all"), default="autograd")
+    parser.add_argument("--suite", choices=("autograd", "tangent", "examples", "all"), default="autograd")
     parser.add_argument("--mode", choices=("static", "dynamic", "both"), default="both")
     parser.add_argument("--cache", default=os.environ.get("SRCGRAD_PEER_CACHE", DEFAULT_CACHE))
     parser.add_argument("--files", nargs="*", help="only these HIPS test files (test_numpy.py ...)")
+    parser.add_argument("--examples", nargs="*", help="only these example programs (rosenbrock.py ...)")
     parser.add_argument("--tangent-functions", help="a copy of Tangent's tests/functions.py")
     parser.add_argument("--baseline", help="fail when a pass count drops below this file's, or anything is wrong")
     parser.add_argument("--write-baseline", help="write the counts of this run to this file")
@@ -679,6 +681,13 @@ def main(argv=None):
             for m, r in keyed.items()
         }
         everything["tangent"] = keyed
+    if args.suite in ("examples", "all"):
+        import peer_examples
+
+        per_mode = peer_examples.run(args.cache, modes, args.examples, fetch_sdist(*AUTOGRAD, args.cache))
+        peer_examples.print_table(per_mode)
+        counts["examples"] = {m: {"all": tally(r, key=lambda _: "all")["all"]} for m, r in per_mode.items()}
+        everything["examples"] = per_mode
     print(f"\npeer run: {time.perf_counter() - started:.1f} s")
 
     if args.details:
