@@ -224,7 +224,10 @@ class ControlFlow:
                 seqs = [self.atom(self.value(inner, ctx), s, ctx, "seq")]
                 index_target, item_targets = s.target.elts[0], [s.target.elts[1]]
         elif func is zip:
-            seqs = [self.atom(self.value(a, ctx), s, ctx, "seq") for a in it.args]
+            if any(isinstance(a, ast.Starred) for a in it.args):  # zip(*seq): its items written out (spread.py)
+                it, _ = self.spread(it, ctx)
+            values = [self.value(a.value if isinstance(a, ast.Starred) else a, ctx) for a in it.args]
+            seqs = [self.atom(v, s, ctx, "seq") for v in self.spread_values(values, it, ctx)]
             if not (isinstance(s.target, ast.Tuple) and len(s.target.elts) == len(seqs)):
                 raise ctx.error(s, "for a, b in zip(...) needs one loop variable per sequence")
             index_target, item_targets = None, s.target.elts
