@@ -87,17 +87,17 @@ def _leaves(obj, depth, deepest, out):
 
 def _as_numpy_makes_it(result, value, name):
     """``result`` (a Tensor) given ``value``'s dtype; checks it has ``value``'s shape."""
-    if result.dtype != value.dtype:
+    if result._value.dtype != value.dtype:
         result = result.astype(value.dtype)
-    if result.shape != value.shape:  # numpy made something else of the list: never hand back another shape
+    if result._value.shape != value.shape:  # numpy made something else of the list: never another shape
         raise AutogradError(
-            f"srcgrad.numpy.{name}: made an array of shape {tuple(result.shape)} where numpy makes "
+            f"srcgrad.numpy.{name}: made an array of shape {result._value.shape} where numpy makes "
             f"{value.shape}; please report this with the call"
         )
     return result
 
 
-def _tensor_array(obj, dtype, copy, order, ndmin, like, name):
+def _tensor_array(obj, dtype, copy, order, ndmin, like, name, deepest=None):
     """numpy's ``array`` of ``obj``, a Tensor or a list or tuple holding Tensors, recorded on the tape.
 
     The value is numpy's (numpy converts the Tensors' numbers, with its dtype rules and errors); the graph
@@ -116,12 +116,10 @@ def _tensor_array(obj, dtype, copy, order, ndmin, like, name):
         if copy and value.dtype == obj.dtype:
             result = np.copy(obj)  # recorded (CloneBackward0): a later change of either leaves the other alone
     else:
-        deepest = _tensor_depth(obj)
+        deepest = _tensor_depth(obj) if deepest is None else deepest
         result = np.stack(_leaves(obj, 0, deepest, []))
-        if result.ndim != value.ndim:
-            result = np.reshape(result, value.shape)
-    if result.shape != value.shape and result.size == value.size:
-        result = np.reshape(result, value.shape)  # ndmin's leading ones
+    if result._value.shape != value.shape and result._value.size == value.size:
+        result = np.reshape(result, value.shape)  # nested lists, ndmin's leading ones
     return _as_numpy_makes_it(result, value, name)
 
 
@@ -147,10 +145,11 @@ def array(object, *args, **kwargs):  # noqa: A002 (numpy's own parameter name)
         ValueError: numpy's, for lists whose items have different shapes (``setting an array element
             with a sequence``) or ``copy=False`` of a list.
     """
-    if not holds_tensor(object):
+    deepest = _tensor_depth(object)
+    if deepest < 0:
         return np.array(object, *args, **kwargs)
     dtype, copy, order, ndmin, like = _array_options(*args, **kwargs)
-    return _tensor_array(object, dtype, copy, order, ndmin, like, "array")
+    return _tensor_array(object, dtype, copy, order, ndmin, like, "array", deepest)
 
 
 def _asarray_options(dtype=None, order=None, *, device=None, copy=None, like=None):
@@ -253,7 +252,11 @@ class UfuncAcceptingLists:
         return self.__dict__[NUMPY_ORIGINAL](*args, **kwargs)
 
     def __getattr__(self, name):
-        return getattr(self.__dict__[NUMPY_ORIGINAL], name)
+        try:
+            ufunc = self.__dict__[NUMPY_ORIGINAL]
+        except KeyError:  # not made yet (copy, pickle): the ufunc's attributes are not there either
+            raise AttributeError(name) from None
+        return getattr(ufunc, name)
 
     def __repr__(self):
         return f"<ufunc '{self.__dict__[NUMPY_ORIGINAL].__name__}' (srcgrad.numpy: accepts lists holding Tensors)>"

@@ -314,3 +314,28 @@ def test_plain_numpy_still_refuses_the_list():
     x = _t(0.5)
     with pytest.raises(srcgrad.AutogradError, match="np.stack"):
         numpy.array([x, x])
+
+
+def norm_by_submodule(x, y):
+    return la.norm([x * y, y]) + fn_sin(x)  # noqa: F821 (bound in the test below)
+
+
+def test_static_reads_submodules_and_stand_ins_bound_to_other_names():
+    ours = {**globals(), "la": srcgrad.numpy.linalg, "fn_sin": np.sin}
+    plain = {**globals(), "la": numpy.linalg, "fn_sin": numpy.sin}
+    f = types.FunctionType(norm_by_submodule.__code__, ours, "norm_by_submodule")
+    g = types.FunctionType(norm_by_submodule.__code__, plain, "norm_by_submodule")
+    df, dg = srcgrad.grad(f, wrt=(0, 1)), srcgrad.grad(g, wrt=(0, 1))
+    assert df.source == dg.source
+    fx, fy = _fd(g, *POINTS[0])
+    got = df(*POINTS[0])
+    _close(got[0], fx)
+    _close(got[1], fy)
+
+
+def test_ufunc_stand_ins_copy_and_pickle():
+    import copy
+    import pickle
+
+    for made in (copy.deepcopy(np.maximum), pickle.loads(pickle.dumps(np.maximum))):
+        numpy.testing.assert_array_equal(made([1, 3], 2), [2, 3])
