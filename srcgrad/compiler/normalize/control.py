@@ -193,6 +193,17 @@ class ControlFlow:
                     it,
                 )
             func = range
+        elif func is reversed and len(it.args) == 1 and not it.keywords:
+            # reversed(seq) of an array or list: seq[::-1], read item by item as any sequence; of a tuple or list
+            # written in place: its items backwards
+            seq = it.args[0]
+            if isinstance(seq, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in seq.elts):
+                backwards = ast.Tuple(elts=list(reversed(seq.elts)), ctx=ast.Load())
+            else:
+                step = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=1))
+                backwards = ast.Subscript(value=seq, slice=ast.Slice(step=step), ctx=ast.Load())
+            it = ast.copy_location(backwards, it)
+            func = None
         elif isinstance(it, ast.Subscript) and self.range_expr(it, ctx):
             func = range  # range(...)[:k][::-1] (an adjoint loop, read again): a range
         if func is range:
