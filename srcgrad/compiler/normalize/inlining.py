@@ -22,6 +22,8 @@ import ast
 import inspect
 import types
 
+import numpy as np
+
 from .. import fence
 from ..ir import (
     Const,
@@ -56,6 +58,21 @@ class _FunctionDefaults:
 
 class Inlining:
     """Calls of the user's own functions, inlined; recursive calls kept as calls."""
+
+    def random_generators(self, e, params, ctx):
+        """``{parameter: generator}`` for the arguments of the call ``e`` that are a ``np.random.RandomState`` or
+        ``Generator`` the compiler knows (a global, a closure cell, a generator passed on): a helper's
+        ``rs.randn(...)`` then draws as a global's does, with no derivative."""
+        if not isinstance(e, ast.Call) or any(isinstance(x, ast.Starred) for x in e.args):
+            return {}
+        given = list(zip(params, e.args)) + [(k.arg, k.value) for k in e.keywords if k.arg is not None]
+        found = {}
+        for p, value in given:
+            if isinstance(value, (ast.Name, ast.Attribute)):
+                obj = self.static_value(value, ctx)
+                if isinstance(obj, (np.random.RandomState, np.random.Generator)):
+                    found[p] = obj
+        return found
 
     def inline(self, callee, e, ctx, args=None, kwargs=None):
         """Inline a call of the user's own function; returns its result (an atom or a tuple of atoms)."""
@@ -162,9 +179,13 @@ class Inlining:
                 raise ctx.error(e, f"missing keyword-only argument '{p}' for {node.name}")
             bound[p] = Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p))
         assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        generators = self.random_generators(e, params, ctx)
         for p in params + kwonly + [p.arg for p in (a.vararg, a.kwarg) if p is not None]:
             v = bound[p]
-            if isinstance(v, Var) and p not in assigned:
+            if p in generators and p not in assigned:
+                self.static_args[rename[p]] = generators[p]  # its draws read as the global's are: rs.randn(n, d)
+                self.store(rename[p], v, e, inner)
+            elif isinstance(v, Var) and p not in assigned:
                 rename[p] = v.name
             elif isinstance(v, LocalFunction):
                 local_funcs[p] = v
