@@ -102,6 +102,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.tuple_result = False  # a tuple of values may be returned (see ``normalize``)
         self.static_args = {}  # function arguments: parameter -> the function (from the specialisation)
         self.text_params = {}  # string arguments: parameter -> value (see ``normalize``)
+        self.known_none = set()  # a helper's parameter given None (its default, never rebound): `if ax:` is known
         self.known_ints = {}  # a rule-table helper's parameter given an integer literal (never rebound) -> it
         self.param_shapes = {}  # argument -> its symbolic shape in this specialisation (() for a number)
         self.ragged_params = {}  # list or tuple arguments of several shapes -> (container, length) or None

@@ -80,13 +80,34 @@ class ControlFlow:
         self.emit(If(cond, body, orelse, lineno=self.line(s, ctx)))
 
     def static_test(self, test, ctx):
-        """``True``/``False`` for a comparison of two indices known while compiling (``static_int``), else
+        """``True``/``False`` for a comparison of two indices known while compiling (``static_int``), or for a
+        test of a helper's parameter known to hold None (``if ax:``, ``ax is None``, ``ax is not None``), else
         ``None``."""
+        if self.known_none:
+            none = self.none_test(test, ctx)
+            if none is not None:
+                return none
         if not (self.known_ints and isinstance(test, ast.Compare) and len(test.ops) == 1):
             return None
         op = _COMPARE.get(type(test.ops[0]))
         a, b = self.static_int(test.left, ctx), self.static_int(test.comparators[0], ctx)
         return None if op is None or a is None or b is None else op(a, b)
+
+    def none_test(self, test, ctx):
+        """What ``test`` is when it reads a parameter known to hold None (``known_none``), else ``None``."""
+
+        def is_none(node):
+            return isinstance(node, ast.Name) and ctx.rename.get(node.id) in self.known_none
+
+        if is_none(test):
+            return False
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and is_none(test.operand):
+            return True
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            sides = (test.left, test.comparators[0])
+            if any(is_none(n) for n in sides) and any(isinstance(n, ast.Constant) and n.value is None for n in sides):
+                return isinstance(test.ops[0], ast.Is)
+        return None
 
     def enter_body(self):
         """Start writing a branch or loop body (see ``block_path``)."""

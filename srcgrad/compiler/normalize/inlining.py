@@ -189,6 +189,11 @@ class Inlining:
                 rename[p] = v.name
             elif isinstance(v, LocalFunction):
                 local_funcs[p] = v
+            elif (
+                isinstance(v, Const) and isinstance(v.node, ast.Constant) and v.node.value is None and p not in assigned
+            ):
+                self.known_none.add(rename[p])  # (a plotting branch, if ax:, is then left out while compiling)
+                self.store(rename[p], v, e, inner)
             elif rule_table and isinstance(v, Const) and _literal(v, int) and p not in assigned:
                 self.known_ints[rename[p]] = v.node.value  # read as the literal it is (an index into a tuple)
                 self.store(rename[p], v, e, inner)
