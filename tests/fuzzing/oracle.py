@@ -42,11 +42,13 @@ from srcgrad.errors import SrcgradError, TransformError
 
 from . import order2
 from .order2 import ORDER2_MODES
+from .order3 import ORDER3_MODES
 from .program import unique_stem
+from .respec import RESPEC_MODES
 
 MODES = ("grad", "grad-noopt", "jvp", "dynamic")  # the default run
 CHECKPOINT_MODES = ("ckpt", "ckpt-2")  # srcgrad.grad(checkpoint=True), (checkpoint=2): equal to grad's gradient
-ALL_MODES = MODES + CHECKPOINT_MODES + ORDER2_MODES
+ALL_MODES = MODES + CHECKPOINT_MODES + ORDER2_MODES + ORDER3_MODES + RESPEC_MODES
 CHECKPOINT = {"grad": False, "grad-noopt": False, "ckpt": True, "ckpt-2": 2}
 STATUSES = ("pass", "refused", "wrong", "crash", "badmsg", "skipped")
 EPS = 1e-6
@@ -92,9 +94,11 @@ class Loaded:
     value: float = 0.0
     fd: dict = None  # {parameter index: gradient} by finite differences; None: not computed
     order2: tuple = None  # (argument index, direction, H v by finite differences): see order2.expected
+    order3: tuple = None  # (argument index, directions v and w, T(v, w) by finite differences): see order3
     twin: object = None  # for a program using float32: the same function in float64, which finite differences read
     checkpointed: bool = False  # the last static gradient's code checkpointed a loop
     identifiers: frozenset = frozenset()
+    wrappers: tuple = ()  # files of the functions a higher-order mode wrote to call the gradient (order3)
 
 
 def load(program, directory):
@@ -385,7 +389,9 @@ def classify(mode, exc, loaded):
     deliberate = bool(own) and (own[-1].line or "").lstrip().startswith("raise") and own[-1] is frames[-1]
     if isinstance(exc, SrcgradError) or (deliberate and not generated):
         problems = []
-        if isinstance(exc, TransformError) and (exc.filename != loaded.path or not exc.lineno):
+        if isinstance(exc, TransformError) and (
+            exc.filename not in (loaded.path,) + tuple(loaded.wrappers) or not exc.lineno
+        ):
             problems.append(f"does not point at the user's file and line (says {exc.filename}, {exc.lineno})")
         hidden = internal_names(getattr(exc, "message", None) or str(exc), loaded.identifiers)
         if hidden:
@@ -443,6 +449,14 @@ def judge_mode(loaded, mode, time_limit=30.0):
     """Run ``mode`` on a prepared program and return its ``Verdict`` (and the gradients it gave, if any)."""
     if mode in ORDER2_MODES:
         return judge_order2(loaded, mode, time_limit)
+    if mode in ORDER3_MODES:
+        from .order3 import judge_order3
+
+        return judge_order3(loaded, mode, time_limit)
+    if mode in RESPEC_MODES:
+        from .respec import judge_respec
+
+        return judge_respec(loaded, mode, time_limit)
     scale = scale_of(loaded)
     loose = LOOSE if loaded.twin is not None else 1.0
     atol, rtol = ATOL * scale * loose, RTOL * loose
@@ -580,6 +594,13 @@ def cross_check(results, float32=False):
         problem = disagreement({0: hv}, {0: first}, 100 * tight, 100 * tight * scale)
         if problem:
             out.append(f"{first_mode} vs {mode}: H v {problem}")
+    third = [(m, results[m]["t3"]) for m in ORDER3_MODES if results.get(m) is not None]
+    for mode, t3 in third[1:]:
+        first_mode, first = third[0]
+        scale = max(1.0, float(np.max(np.abs(first), initial=0.0)))
+        problem = disagreement({0: t3}, {0: first}, 1000 * tight, 1000 * tight * scale)
+        if problem:
+            out.append(f"{first_mode} vs {mode}: T(v, w) {problem}")
     if static is not None and forward is not None:
         want = directional(static, forward["tans"])
         if abs(forward["tangent"] - want) > tight * (1.0 + abs(want)) * 10:

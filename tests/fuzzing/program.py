@@ -91,6 +91,8 @@ class Program:
         returns: the terms of the final ``return`` (summed).
         themes: the themes the generator drew from (for the statistics).
         name: a label (seed and index) for messages and file names.
+        changes: code texts that change the data ``f`` reads (module globals, closure cells) between calls,
+            applied in order by the ``respec`` mode (see ``moddata``).
     """
 
     items: list
@@ -100,6 +102,7 @@ class Program:
     returns: list
     themes: tuple = ()
     name: str = "f"
+    changes: list = field(default_factory=list)
 
     @property
     def wrt(self):

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from .exprs import Scope, ty_of
+from .moddata import propose_changes
 from .program import Param, Program
 from .statements import ARRAY_SHAPES, LIMIT, PLAIN_NAMES, THEMES, Builder, Context, loss, make_helper, term
 
@@ -118,7 +119,7 @@ def generate(seed, index, themes=None, pool=THEMES, exclude=()):
         attempts += 1
         trial_scope = scope.copy()
         must = list(ctx.must_read)
-        n_items, closure = len(ctx.items), ctx.closure
+        n_items, closure, data = len(ctx.items), ctx.closure, dict(ctx.data)
         try:
             stmts = b.statement(trial_scope)
         except (ValueError, IndexError, KeyError):  # a combination the generator cannot make: draw another
@@ -131,6 +132,7 @@ def generate(seed, index, themes=None, pool=THEMES, exclude=()):
             ctx.must_read = must
             del ctx.items[n_items:]
             ctx.closure = closure
+            ctx.data = data
             program.closure = closure
             continue
         scope = refresh(trial_scope, values) if isinstance(values, dict) else trial_scope
@@ -145,6 +147,7 @@ def generate(seed, index, themes=None, pool=THEMES, exclude=()):
     else:
         program.returns = [term(r, p.name, ty_of(p.value), ctx) for p in params if p.diff][:1] or ["0.0"]
         program.items, program.closure = ctx.items, ctx.closure
+    program.changes = propose_changes(r, program, ctx.data)
     return program
 
 

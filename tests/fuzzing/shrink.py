@@ -317,6 +317,79 @@ def order2_tail(program, mode):
     ]
 
 
+# the third-order modes: T(v, w, .) of argument I (see order3); H and K are written in the repro itself
+RUN3 = {
+    "grad3": (
+        "DF = srcgrad.grad(f, wrt=I)\n\n\ndef h(PARAMS):\n    return np.sum(DF(PARAMS) * V)\n\n\n"
+        "DH = srcgrad.grad(h, wrt=I)\n\n\ndef k(PARAMS):\n    return np.sum(DH(PARAMS) * W)\n\n\n"
+        "got = srcgrad.grad(k, wrt=I)(*ARGS)"
+    ),
+    "hvp-grad": (
+        "DF = srcgrad.grad(f, wrt=I)\n\n\ndef h(PARAMS):\n    return np.sum(DF(PARAMS) * V)\n\n\n"
+        "got = srcgrad.hvp(h, wrt=I)(*ARGS, W)"
+    ),
+    "jac-grad2": (
+        "DF = srcgrad.grad(f, wrt=I)\n\n\ndef h(PARAMS):\n    return np.sum(DF(PARAMS) * V)\n\n\n"
+        "got = np.tensordot(srcgrad.jacobian(srcgrad.grad(h, wrt=I), wrt=I)(*ARGS), W, axes=np.ndim(W))"
+    ),
+    "dyn3": (
+        "x = srcgrad.tensor(np.asarray(ARGS[I]), requires_grad=True)\n"
+        "(g1,) = srcgrad.autograd.grad(f(*ARGS[:I], x, *ARGS[I + 1:]), x, create_graph=True)\n"
+        "(g2,) = srcgrad.autograd.grad((g1 * srcgrad.tensor(np.asarray(V))).sum(), x, create_graph=True)\n"
+        "(got,) = srcgrad.autograd.grad((g2 * srcgrad.tensor(np.asarray(W))).sum(), x)"
+    ),
+}
+
+
+def order3_tail(program, mode):
+    """The lines of a third-order repro after ``ARGS``: the directions, third differences, the mode's call."""
+    from .order2 import direction, order2_argument
+    from .order3 import second_direction
+
+    i = order2_argument(program)
+    v, w = direction(program, i), second_direction(program, i)
+    lit = lambda a: repr(a) if isinstance(a, float) else f"np.array({a.tolist()!r})"
+    return [
+        f"I = {i}",
+        f"V = {lit(v)}",
+        f"W = {lit(w)}",
+        "",
+        "",
+        "def third_differences(h=2e-3):",
+        "    # T(v, w, e_k) = sum over signs a, b, c of a b c f(x + h (a e_k + b v + c w)) / 8 h^3",
+        "    x0 = np.asarray(ARGS[I], dtype=float)",
+        "    out = np.zeros(x0.shape)",
+        "    for k in np.ndindex(out.shape):",
+        "        for a in (1, -1):",
+        "            for b in (1, -1):",
+        "                for c in (1, -1):",
+        "                    x = np.array(x0 + h * (b * V + c * W))",
+        "                    x[k] += a * h",
+        "                    x = float(x) if isinstance(ARGS[I], float) else x",
+        "                    out[k] += a * b * c * f(*ARGS[:I], x, *ARGS[I + 1:]) / (8 * h**3)",
+        "    return out",
+        "",
+        "",
+        "expected = third_differences()",
+        *RUN3[mode].replace("PARAMS", ", ".join(p.name for p in program.params)).splitlines(),
+        "print('expected:', expected)",
+        "print('got:     ', got)",
+        "",
+    ]
+
+
+def respec_tail(verdict, program):
+    """The lines of a ``respec`` repro after the finite differences: the gradient made and called once, the
+    changes of the data up to the one after which it is wrong, and the gradient called again."""
+    import re
+
+    found = re.match(r"after change (\d+)", verdict.detail)
+    changes = program.changes[: int(found.group(1))] if found else program.changes
+    lines = ["df = srcgrad.grad(f, wrt=WRT)", "df(*ARGS)  # specialised on the data as it is", ""]
+    lines += [line for change in changes for line in change.splitlines()]
+    return lines + ["", "expected = [finite_differences(i) for i in WRT]", "got = df(*ARGS)"]
+
+
 def repro_text(program, verdict, origin):
     """A standalone script: the program, its arguments, and the call that shows the finding."""
     wrt = program.wrt
@@ -340,6 +413,8 @@ def repro_text(program, verdict, origin):
     ]
     if verdict.mode in RUN2:
         return "\n".join(lines + order2_tail(program, verdict.mode))
+    if verdict.mode in RUN3:
+        return "\n".join(lines + order3_tail(program, verdict.mode))
     lines += [
         "",
         "",
@@ -359,8 +434,11 @@ def repro_text(program, verdict, origin):
         "    return g",
         "",
         "",
-        "expected = [finite_differences(i) for i in WRT]",
     ]
+    if verdict.mode == "respec":
+        lines += respec_tail(verdict, program)
+        return "\n".join(lines + ["print('expected:', expected)", "print('got:     ', got)", ""])
+    lines.append("expected = [finite_differences(i) for i in WRT]")
     if verdict.mode == "jvp":
         lines += [
             "rng = np.random.default_rng(7)",

@@ -39,6 +39,7 @@ assignment, tuple unpacking, float arguments.
 import numpy as np
 
 from .exprs import FLOAT, Exprs, Ty, op, shape_text
+from .moddata import DataStatements
 from .program import Stmt
 
 THEMES = (
@@ -81,6 +82,7 @@ class Context:
         self.int_arrays = {}  # name of an integer data argument -> its shape (the dtypes theme)
         self.index_arrays = {}  # name of a 1-d integer index argument (with repeats) -> the length it indexes
         self.index_lengths = {}  # name of such an index argument -> its own length
+        self.data = {}  # name of a module global or closure cell f reads -> (where, kind, n): see moddata
 
     def weight(self, theme):
         """How much more often than plain arithmetic a theme's constructs appear in this program."""
@@ -119,10 +121,12 @@ class Context:
         if "closure" in where and r.random() < 0.6:
             name = f"K{len(self.consts)}"
             self.closure = (self.closure or []) + [f"{name} = {text}"]
+            self.data[name] = ("cell", "array", 0)
         else:
             name = f"G{len(self.consts)}"
             values = np.round(np.random.default_rng(r.randrange(2**32)).normal(size=shape), 2)
             self.items.append([f"{name} = np.array({values.tolist()!r})" if r.random() < 0.5 else f"{name} = {text}"])
+            self.data[name] = ("global", "array", 0)
         self.consts[shape] = name
         return name
 
@@ -222,7 +226,7 @@ def make_helper(r, ctx):
 # ---------------------------------------------------------------------- statements
 
 
-class Builder:
+class Builder(DataStatements):
     """Makes the statements of one function body."""
 
     def __init__(self, r, nrng, ctx, scope):
@@ -272,6 +276,7 @@ class Builder:
             "rows": 0.3 * w("multi"),
             "long_loop": 2.5 * w("loops") if nest == 0 and "loops" in self.ctx.themes else 0,
             "dtype": 2.5 * w("dtypes") if "dtypes" in self.ctx.themes else 0,
+            "data": 1.5 * (w("globals") + w("closure")) if {"globals", "closure"} & set(self.ctx.themes) else 0,
         }
         for k in self.ctx.exclude:
             kinds[k] = 0
@@ -1100,4 +1105,5 @@ STATEMENT_KINDS = (
     "rows",
     "long_loop",
     "dtype",
+    "data",
 )

@@ -51,7 +51,14 @@ from .core import (
     StaticTuple,
     refuse_maker,
 )
-from .inlining import Dependencies, inlinable, is_derivative, jvp_call_in_order, refuse_recursive_third_order
+from .inlining import (
+    Dependencies,
+    inlinable,
+    is_derivative,
+    jvp_call_in_order,
+    refuse_recursive_third_order,
+    refused_in_callee,
+)
 from .spread import rule_body
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
@@ -244,8 +251,8 @@ class Expressions:
             refuse_recursive_third_order(callee, e, ctx)
             try:
                 callee, deps = callee.inline_target(known)
-            except TransformError as err:  # said at the user's line
-                raise ctx.error(e, err.message) from None
+            except TransformError as err:  # said at the user's line, and where in the callee
+                raise ctx.error(e, refused_in_callee(err, callee)) from None
             self.deps.append(Dependencies(deps))
             keyword = getattr(callee, "cotangent_keyword", "dout")
             if keyword != "dout":  # the user's function has a `dout` of its own: the code's keyword is dout_2

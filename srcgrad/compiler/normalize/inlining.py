@@ -377,6 +377,27 @@ def jvp_call_in_order(callee, e, ctx, const_node):
     return ast.copy_location(ast.Call(func=e.func, args=args + list(tangents), keywords=[]), e)
 
 
+def refused_in_callee(err, callee):
+    """The message for a refusal met while compiling the function a called gradient or JVP differentiates.
+
+    The error is raised again at the line of the call; the construct it names is in the callee's own source, so
+    the message says where (the call's line alone would point at a call holding no such construct).
+
+    Args:
+        err: the ``TransformError`` the callee's compilation raised.
+        callee: the ``GradFunction`` or ``JVPFunction`` called.
+
+    Returns:
+        The message for the refusal at the call.
+    """
+    if not err.filename or getattr(err, "from_generated", False) or str(err.filename).startswith("<"):
+        return err.message
+    where = f"{err.filename}, line {err.lineno}" if err.lineno else err.filename
+    code = f": {err.source_line.strip()}" if err.source_line else ""
+    name = getattr(getattr(callee, "__wrapped__", None), "__name__", None) or "the function differentiated"
+    return f"{err.message} (in {name}, at {where}{code})"
+
+
 def is_derivative(obj):
     """True for a ``GradFunction`` or ``JVPFunction`` (without importing them: ``api`` knows them)."""
     return type(obj).__module__ == "srcgrad.compiler.api" and callable(getattr(obj, "inline_target", None))
