@@ -194,6 +194,15 @@ SHAPES_OF_ISSUE_9 = {
     "names": [r"\b(t|dt|dx|tmp|dout|cond|d_x|t_2|ans|dy|x_2|grad)\b"],
     "loops": [r"^    for i\d+ in range\((5|6|7|8|9|10)\):", r"\.pop\(", r"^\s+acc\d+\[i\d+ % \d\] (\+=|=|-=) "],
     "dtypes": [r"np\.float32", r"\bia\b", r"\[idx\]\n", r"\[idx\] (\+=|=|-=|\*=) ", r"^def f\(.*\bs0\b"],
+    "inplace": [
+        r"np\.add\.at\(|np\.put\(",
+        r"np\.copyto\(",
+        r", out=y\d+",
+        r"np\.take\(|np\.where\(y",
+        r"np\.ix_\(",
+        r"= y\d+\.(T|ravel|reshape)",
+    ],
+    "mixed": [r"1j \* ", r"astype\(np\.float32\)", r"np\.arange\(", r" > -?0\.\d+\)"],
 }
 
 

@@ -59,3 +59,52 @@ def test_a_refusal_inside_a_function_whose_gradient_is_called_names_its_own_line
     assert (err.filename, err.lineno) == (str(tmp_path / "outer.py"), 3)
     assert "multiply" in err.message
     assert f"in f, at {tmp_path / 'inner.py'}, line 4: np.multiply(y, 2.0, out=y)" in err.message
+
+
+def third_differences(f, x, v, w, h=2e-3):
+    """``T(v, w, .)`` of ``f`` at ``x``: ``sum_{a,b,c = +-1} a b c f(x + h (a e_k + b v + c w)) / 8 h^3``."""
+    out = np.zeros(x.shape)
+    for k in np.ndindex(x.shape):
+        for a in (1, -1):
+            for b in (1, -1):
+                for c in (1, -1):
+                    y = x + h * (b * v + c * w)
+                    y[k] += a * h
+                    out[k] += a * b * c * f(y) / (8 * h**3)
+    return out
+
+
+def fancy_rows_in_a_comprehension(y):
+    rows = [y[[1, 0, 1]] for k in range(3)]
+    return np.mean(np.cos(rows[1]))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="compiler: srcgrad.hvp (and grad, jacobian) of a function calling grad(f), where f reads a fancy index "
+    "in a list comprehension (`[y[[1, 0, 1]] for k in range(3)]`), is refused with \"'idx' holds a list; "
+    "assigning it anything else is not supported\", naming the generated 'idx' instead of the user's code; "
+    "grad(grad(f)) and grad of the calling function work (fuzz seed 930_12)",
+)
+def test_a_third_derivative_through_a_fancy_index_in_a_comprehension(tmp_path):
+    y = np.array([[0.75, 0.42, 0.28], [-0.26, 0.64, -0.84]])
+    v, w = np.array([[0.3, 1.4, 1.2], [-0.5, -0.3, -0.5]]), np.array([[1.8, -3.1, 1.0], [0.1, 1.3, 0.4]])
+    caller = module(
+        tmp_path,
+        "caller",
+        """\
+        import numpy as np
+        def h(y):
+            return np.sum(DF(y) * V)
+        """,
+        DF=srcgrad.grad(fancy_rows_in_a_comprehension),
+        V=v,
+    )
+    try:
+        got = srcgrad.hvp(caller.h)(y, w)
+    except TransformError as err:
+        assert "'idx'" not in err.message, err.message
+        return
+    want = third_differences(fancy_rows_in_a_comprehension, y, v, w)
+    np.testing.assert_allclose(got, want, rtol=5e-3, atol=1e-5)

@@ -39,6 +39,7 @@ assignment, tuple unpacking, float arguments.
 import numpy as np
 
 from .exprs import FLOAT, Exprs, Ty, op, shape_text
+from .extras import ExtraStatements, extra_helper
 from .moddata import DataStatements
 from .program import Stmt
 
@@ -58,6 +59,8 @@ THEMES = (
     "names",
     "loops",
     "dtypes",
+    "inplace",
+    "mixed",
 )
 ARRAY_SHAPES = [(3,), (4,), (2, 3), (3, 3), (3, 2), (2, 2), (4, 3), (2, 3, 2), (2,)]
 PLAIN_NAMES = ["x", "y", "w", "b", "A", "u"]
@@ -149,6 +152,9 @@ class Helper:
             return f"{self.name}({a}, {b}{self.extra})"
         if self.kind == "unary" and ex.r.random() < 0.2 and not self.extra[2:3].isdigit():
             return f"{self.name}(a={a}{self.extra})"
+        if self.kind == "varargs":
+            rest = [ex.bcast(shape, depth).text for _ in range(ex.r.randint(0, 2))]
+            return f"{self.name}({', '.join([a] + rest)}{self.extra})"
         if self.kind == "pair":
             return f"{self.name}({a})[{ex.r.randrange(2)}]" if shape else f"{self.name}({a})[0]"
         return f"{self.name}({a}{self.extra})"
@@ -170,11 +176,13 @@ def make_helper(r, ctx):
     k = len(ctx.helpers)
     name = f"h{k}"
     c = round(r.uniform(0.2, 1.5), 2)
-    form = r.randrange(8)
+    form = r.randrange(10)
     template = r.choice(HELPER_OPS)
     op1 = template.format(a="a", b="b", c="c")
     op2 = r.choice(HELPER_OPS).format(a="u", b="b", c="c")
-    if form == 0:
+    if form >= 8:  # *args, or a small recursion
+        lines, h = extra_helper(r, name, c, Helper)
+    elif form == 0:
         lines = [f"def {name}(a, b, c={c}):", f"    u = {op1}", f"    return {op2}"]
         h = Helper(name, lines, "binary", r.choice(["", f", c={round(r.uniform(0.2, 1.5), 2)}", f", {c}"]))
     elif form == 1:
@@ -226,7 +234,7 @@ def make_helper(r, ctx):
 # ---------------------------------------------------------------------- statements
 
 
-class Builder(DataStatements):
+class Builder(DataStatements, ExtraStatements):
     """Makes the statements of one function body."""
 
     def __init__(self, r, nrng, ctx, scope):
@@ -277,6 +285,8 @@ class Builder(DataStatements):
             "long_loop": 2.5 * w("loops") if nest == 0 and "loops" in self.ctx.themes else 0,
             "dtype": 2.5 * w("dtypes") if "dtypes" in self.ctx.themes else 0,
             "data": 1.5 * (w("globals") + w("closure")) if {"globals", "closure"} & set(self.ctx.themes) else 0,
+            "inplace": 2.5 * w("inplace") if "inplace" in self.ctx.themes else 0,
+            "mixed": 2.5 * w("mixed") if "mixed" in self.ctx.themes else 0,
         }
         for k in self.ctx.exclude:
             kinds[k] = 0
@@ -1106,4 +1116,6 @@ STATEMENT_KINDS = (
     "long_loop",
     "dtype",
     "data",
+    "inplace",
+    "mixed",
 )
