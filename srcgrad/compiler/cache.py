@@ -8,6 +8,7 @@ transformations made for it, least recently used keys dropped first.
 """
 
 import threading
+import types
 
 from ..rules.registry import table_version
 
@@ -108,6 +109,9 @@ class Compiled:
             elif kind == "rootglobal":
                 if fn.__globals__.get(name, MISSING) is not value:
                     return False
+            elif kind == "attribute":  # an attribute of an object the function reads (cfg.scale)
+                if not same_attribute(getattr(container, name, MISSING), value):
+                    return False
             elif kind == "cell":
                 try:
                     if container.cell_contents is not value:
@@ -120,6 +124,20 @@ class Compiled:
 
 
 MISSING = object()
+
+
+def same_attribute(now, then):
+    """Is an attribute read again (``now``) the value the transformation read (``then``)? The same object, or a
+    method bound again to the same object (each read of ``obj.method`` makes a new bound method)."""
+    if now is then:
+        return True
+    if isinstance(then, types.MethodType):
+        return isinstance(now, types.MethodType) and now.__self__ is then.__self__ and now.__func__ is then.__func__
+    if isinstance(then, types.BuiltinMethodType):
+        return (
+            isinstance(now, types.BuiltinMethodType) and now.__self__ is then.__self__ and now.__name__ == then.__name__
+        )
+    return False
 
 
 def collect_deps(scopes):

@@ -8,10 +8,10 @@ of it that a caller may make between two calls of one gradient:
 * data read by ``f``: constant arrays (``G0``, ``K0``, from ``Context.const``), a list of arrays (``GL1``), an
   integer used as an index (``GI2``), an index array with repeats (``GX3``), a boolean mask (``GM4``), a float
   (``GS5``), a dict of arrays (``GD6``); each in the module or, in the ``closure`` theme, in a closure cell
-  (``K...``);
+  (``K...``); a class holding data as attributes, as a configuration object does (``GA7.w``, ``GA7.s``);
 * changes: new values (rebinding, or written in place), another dtype (float32, int64), another shape that
   still broadcasts, another kind (an array that becomes a float, a 0-d array or a list; a mask that becomes
-  an integer index), a list appended to, popped or reversed, an index array that comes to repeat an entry in
+  an integer index), an attribute rebound or written in place, a list appended to, popped or reversed, an index array that comes to repeat an entry in
   place, an array reshaped in place (``G.shape = ...``), a closure cell rebound (``cell.cell_contents = ...``).
 
 ``propose_changes`` keeps the changes under which the program still runs and returns a finite real number;
@@ -81,6 +81,14 @@ DICT_CHANGES = [
     "{v}['w'] = float(np.mean({v}['w']))",
     "{v}['w'] = {v}['w'][..., :1]",
 ]
+ATTRIBUTE_CHANGES = [
+    "{v}.w = {v}.w * -1.5 + 0.25",
+    "{v}.w *= 0.5",
+    "{v}.s = -0.35",
+    "{v}.s = {v}.s * 2.0",
+    "{v}.w = {v}.w[..., :1]",
+    "{v}.w = {v}.w.astype(np.float32)",
+]
 CHANGES = {
     "array": ARRAY_CHANGES,
     "list": LIST_CHANGES,
@@ -89,6 +97,7 @@ CHANGES = {
     "mask": MASK_CHANGES,
     "float": FLOAT_CHANGES,
     "dict": DICT_CHANGES,
+    "attribute": ATTRIBUTE_CHANGES,
 }
 
 
@@ -176,7 +185,7 @@ class DataStatements:
         ex = self.ex(scope)
         name = self.ctx.name()
         arrays = [(n, t) for n, t in scope.vars.items() if t.kind == "array" and t.shape and t.shape[0] >= 2]
-        form = r.choice(["list", "list", "int", "index", "index", "mask", "float", "dict"])
+        form = r.choice(["list", "list", "int", "index", "index", "mask", "float", "dict", "attribute", "attribute"])
         if form in ("int", "index", "mask") and not arrays:
             form = "list"
         if form == "list":
@@ -205,6 +214,17 @@ class DataStatements:
             e = ex.real(shape, self.depth() - 1)
             scope.bind(name, Ty("array", shape) if shape else FLOAT)
             return [Stmt([f"{name} = {e.wrap()} * {g} + np.sin({g}) * {e.wrap()}"])]
+        if form == "attribute":  # a class holding data as attributes (a config object): Cfg.w, Cfg.s
+            shape = self.shape(scope) or (3,)
+            ctx = self.ctx
+            ctx.counter += 1
+            g = f"GA{ctx.counter}"
+            s = round(r.uniform(0.2, 1.2), 2)
+            ctx.items.append([f"class {g}:", f"    w = {self.array_literal(shape)}", f"    s = {s}"])
+            ctx.data[g] = ("global", "attribute", 0)
+            e = ex.real(shape, self.depth() - 1)
+            scope.bind(name, Ty("array", shape))
+            return [Stmt([f"{name} = {e.wrap()} * {g}.w + np.sin({g}.s * {e.wrap()})"])]
         if form == "dict":
             shape = self.shape(scope) or (3,)
             g = self.datum("D", f"{{'w': {self.array_literal(shape)}}}", "dict")

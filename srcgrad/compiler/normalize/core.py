@@ -498,9 +498,14 @@ class Core:
             if base is NOT_STATIC or isinstance(base, LocalFunction):
                 return NOT_STATIC
             try:
-                return getattr(base, node.attr)
+                value = getattr(base, node.attr)
             except AttributeError:
                 raise ctx.error(node, f"{ast.unparse(node)} does not exist") from None
+            if not _library_module(base) and not isinstance(base, (np.ndarray, np.generic)):
+                # cfg.scale, Config.w, a user module's constant: the cache checks it is the same object at each call
+                # (an array's own attributes follow the array, whose name is checked)
+                ctx.scope.deps.append(("attribute", base, node.attr, value))
+            return value
         if isinstance(node, ast.Constant):
             return node.value
         return NOT_STATIC
@@ -571,3 +576,11 @@ class _NotStatic:
 
 
 NOT_STATIC = _NotStatic()
+
+
+_LIBRARIES = ("numpy", "math", "builtins", "scipy", "srcgrad", "operator", "_operator", "cmath")
+
+
+def _library_module(value):
+    """Is ``value`` a library's module (``np``, ``np.linalg``, ``math``), whose attributes do not change?"""
+    return isinstance(value, types.ModuleType) and value.__name__.split(".")[0] in _LIBRARIES
