@@ -113,6 +113,17 @@ def wrapper_module(loaded, i, df, v):
     return module.h
 
 
+def tape_grad(out, x, create_graph):
+    """The gradient of ``out`` with respect to ``x`` on the tape; zeros where ``out`` does not depend on ``x``
+    (a number, or a Tensor outside the graph: a derivative that is constant), so finite differences judge it (a
+    graph dropped where the function does depend on ``x`` is then a wrong answer, not a refusal)."""
+    if isinstance(out, srcgrad.Tensor) and out.requires_grad:
+        (g,) = srcgrad.autograd.grad(out, x, create_graph=create_graph, allow_unused=True)
+        if g is not None:
+            return g
+    return srcgrad.zeros(x.shape, dtype=x.dtype)
+
+
 def run_order3(loaded, mode, i, v, w):
     """``T(v, w, .)`` as ``mode`` computes it (an ndarray, or a float for a float argument)."""
     from .order2 import contract
@@ -123,10 +134,9 @@ def run_order3(loaded, mode, i, v, w):
         x = srcgrad.tensor(np.asarray(args[i]), requires_grad=True)
         call = list(args)
         call[i] = x
-        (first,) = srcgrad.autograd.grad(fn(*call), x, create_graph=True)
-        (second,) = srcgrad.autograd.grad((first * srcgrad.tensor(np.asarray(v))).sum(), x, create_graph=True)
-        (third,) = srcgrad.autograd.grad((second * srcgrad.tensor(np.asarray(w))).sum(), x, allow_unused=True)
-        out = np.zeros(np.shape(args[i])) if third is None else third.detach().numpy()
+        first = tape_grad(fn(*call), x, True)
+        second = tape_grad((first * srcgrad.tensor(np.asarray(v))).sum(), x, True)
+        out = tape_grad((second * srcgrad.tensor(np.asarray(w))).sum(), x, False).detach().numpy()
         return float(out) if isinstance(args[i], float) else out
     h = wrapper_module(loaded, i, srcgrad.grad(fn, wrt=i), v)
     if mode == "hvp-grad":
