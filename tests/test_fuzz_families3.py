@@ -66,6 +66,7 @@ def test_a_stale_specialisation_is_reported_wrong(tmp_path, stale_cache):
         verdict.detail
     )
     assert "a new srcgrad.grad" in verdict.detail and "the same jvp called again" in verdict.detail
+    assert "the same hvp called again: H v" in verdict.detail
 
 
 def test_a_program_without_data_to_change_is_skipped(tmp_path):

@@ -9,7 +9,8 @@ changed program:
 
 * the same ``GradFunction`` called again;
 * a new ``srcgrad.grad(f)`` (it finds its code in the shared cache);
-* the same ``JVPFunction`` called again, along a random tangent.
+* the same ``JVPFunction`` called again, along a random tangent;
+* the same ``srcgrad.hvp`` called again, against second differences (see ``order2``).
 
 A stale specialisation (code made for the old data) is a wrong answer or a crash
 here; a refusal must be clean as in every mode. A change after which finite
@@ -22,6 +23,8 @@ import warnings
 import numpy as np
 
 import srcgrad
+
+from .order2 import RTOL2, direction, fd2_stable, fd_hvp, order2_argument
 
 RESPEC_MODES = ("respec",)
 
@@ -85,13 +88,16 @@ def judge_respec(loaded, mode, time_limit=30.0):
         got = df(*program.args())
         if not isinstance(got, tuple) or len(got) != len(wrt):
             raise TypeError(f"grad with wrt={wrt} returned {type(got).__name__}")
-        return as_dict(program, got), run_grad(own, optimize=True), jf(*program.args(), tangent)
+        hv = None if hf is None else hf(*program.args(), direction(program, second))
+        return as_dict(program, got), run_grad(own, optimize=True), jf(*program.args(), tangent), hv
 
     try:
         with timeout(time_limit), np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             df = srcgrad.grad(own.fn, wrt=wrt)
             jf = srcgrad.jvp(own.fn, wrt=wrt[0] if len(wrt) == 1 else wrt)
+            second = order2_argument(program)
+            hf = None if second is None else srcgrad.hvp(own.fn, wrt=second)
             calls()
     except Exception as exc:  # noqa: BLE001 - every exception is judged
         return classify(mode, exc, own), None
@@ -113,7 +119,7 @@ def judge_respec(loaded, mode, time_limit=30.0):
         try:
             with timeout(time_limit), np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                again, (fresh, problem), (value, out) = calls()
+                again, (fresh, problem), (value, out), hv = calls()
         except Exception as exc:  # noqa: BLE001 - every exception is judged
             verdict = classify(mode, exc, own)
             verdict.detail = after + verdict.detail
@@ -138,6 +144,13 @@ def judge_respec(loaded, mode, time_limit=30.0):
             1.0, abs(own.value)
         ):
             problems.append(f"the same jvp called again: value {value!r}, the plain call gives {own.value!r}")
+        if hv is not None:
+            v = direction(program, second)
+            want2 = fd_hvp(own, second, v)
+            atol2 = 10 * ATOL * max(scale_of(own), float(np.max(np.abs(want2), initial=0.0))) * loose
+            p = disagreement({second: np.asarray(hv)}, {second: want2}, RTOL2 * loose, atol2)
+            if p and fd2_stable(own, second, v, want2, atol2, RTOL2 * loose):
+                problems.append(f"the same hvp called again: H v {p}")
         if problems:
             try:
                 with timeout(time_limit):
