@@ -97,7 +97,13 @@ def judge_respec(loaded, mode, time_limit=30.0):
             df = srcgrad.grad(own.fn, wrt=wrt)
             jf = srcgrad.jvp(own.fn, wrt=wrt[0] if len(wrt) == 1 else wrt)
             second = order2_argument(program)
-            hf = None if second is None else srcgrad.hvp(own.fn, wrt=second)
+            hf = None
+            if second is not None:  # (an hvp refused from the start is the second-order modes' to judge)
+                try:
+                    hf = srcgrad.hvp(own.fn, wrt=second)
+                    hf(*program.args(), direction(program, second))
+                except Exception:  # noqa: BLE001
+                    hf = None
             calls()
     except Exception as exc:  # noqa: BLE001 - every exception is judged
         return classify(mode, exc, own), None
