@@ -51,14 +51,7 @@ from .core import (
     StaticTuple,
     refuse_maker,
 )
-from .inlining import (
-    Dependencies,
-    inlinable,
-    is_derivative,
-    jvp_call_in_order,
-    refuse_recursive_third_order,
-    refused_in_callee,
-)
+from .inlining import Dependencies, inlinable, inline_target, is_derivative, jvp_call_in_order
 from .spread import rule_body
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
@@ -248,11 +241,7 @@ class Expressions:
                 given = None if i in known else self.container_given(a, e, ctx)
                 if given is not None:
                     known[i] = given
-            refuse_recursive_third_order(callee, e, ctx)
-            try:
-                callee, deps = callee.inline_target(known)
-            except TransformError as err:  # said at the user's line, and where in the callee
-                raise ctx.error(e, refused_in_callee(err, callee)) from None
+            callee, deps = inline_target(callee, known, e, ctx)
             self.deps.append(Dependencies(deps))
             keyword = getattr(callee, "cotangent_keyword", "dout")
             if keyword != "dout":  # the user's function has a `dout` of its own: the code's keyword is dout_2

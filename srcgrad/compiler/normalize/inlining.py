@@ -25,6 +25,7 @@ import types
 import numpy as np
 
 from .. import fence
+from ...errors import TransformError
 from ..ir import (
     Const,
     UserCall,
@@ -375,6 +376,17 @@ def jvp_call_in_order(callee, e, ctx, const_node):
         raise ctx.error(e, f"{err} (a JVP takes the function's arguments, then the tangent)") from None
     args = [bound.arguments[p.name] if p.name in bound.arguments else const_node(p.default, p.name) for p in params]
     return ast.copy_location(ast.Call(func=e.func, args=args + list(tangents), keywords=[]), e)
+
+
+def inline_target(callee, known, e, ctx):
+    """The generated function a call ``e`` of a compiled gradient or JVP runs, and its dependencies
+    (``callee.inline_target(known)``); a third derivative of a recursive function, or a refusal met compiling the
+    callee, is said at the call (the latter naming where in the callee too)."""
+    refuse_recursive_third_order(callee, e, ctx)
+    try:
+        return callee.inline_target(known)
+    except TransformError as err:
+        raise ctx.error(e, refused_in_callee(err, callee)) from None
 
 
 def refused_in_callee(err, callee):
