@@ -210,21 +210,33 @@ def _arrays(args):
     return [array(a) if isinstance(a, _SEQUENCES) and holds_tensor(a) else a for a in args]
 
 
-def accepting_lists(func):
-    """``func`` with each list or tuple argument that holds a Tensor made an ``array`` first.
+_ARRAY_KEYWORDS = frozenset({"a", "b", "x", "y", "v", "m", "arr", "condition", "weights", "a_min", "a_max"})
+"""Keyword arguments of numpy's functions that are arrays (never a shape, an axis or an index)."""
+
+
+def accepting_lists(func, arrays=1):
+    """``func`` with each list or tuple array argument that holds a Tensor made an ``array`` first.
 
     For numpy functions whose list arguments are arrays (``np.sum``, ``np.mean``, ``np.dot``,
     ``np.linalg.norm``), not sequences of arrays (``np.stack``, ``np.concatenate``: numpy's dispatch
-    reaches the Tensors in those already)."""
+    reaches the Tensors in those already).
+
+    Args:
+        func: numpy's function.
+        arrays: how many of its leading positional parameters are arrays (``np.dot``: 2); keyword
+            arguments in ``_ARRAY_KEYWORDS`` are too. Others (``axis=``, a shape) are passed as given.
+    """
 
     @functools.wraps(func)
     def accepts_lists(*args, **kwargs):
-        for a in args:
+        for a in args[:arrays]:
             if isinstance(a, _SEQUENCES):
-                args = _arrays(args)
+                args = _arrays(args[:arrays]) + list(args[arrays:])
                 break
-        if kwargs:
-            kwargs = dict(zip(kwargs, _arrays(kwargs.values())))
+        for k, v in kwargs.items():
+            if k in _ARRAY_KEYWORDS and isinstance(v, _SEQUENCES):
+                kwargs = {k: _arrays([v])[0] if k in _ARRAY_KEYWORDS else v for k, v in kwargs.items()}
+                break
         return func(*args, **kwargs)
 
     setattr(accepts_lists, NUMPY_ORIGINAL, func)
@@ -246,10 +258,11 @@ class UfuncAcceptingLists:
         self.__doc__ = ufunc.__doc__
 
     def __call__(self, *args, **kwargs):
+        ufunc = self.__dict__[NUMPY_ORIGINAL]
         for a in args:
-            if isinstance(a, _SEQUENCES):
-                return self.__dict__[NUMPY_ORIGINAL](*_arrays(args), **kwargs)
-        return self.__dict__[NUMPY_ORIGINAL](*args, **kwargs)
+            if isinstance(a, _SEQUENCES):  # its inputs; an output tuple (positional out) is passed as given
+                return ufunc(*_arrays(args[: ufunc.nin]), *args[ufunc.nin :], **kwargs)
+        return ufunc(*args, **kwargs)
 
     def __getattr__(self, name):
         try:

@@ -339,3 +339,18 @@ def test_ufunc_stand_ins_copy_and_pickle():
 
     for made in (copy.deepcopy(np.maximum), pickle.loads(pickle.dumps(np.maximum))):
         numpy.testing.assert_array_equal(made([1, 3], 2), [2, 3])
+
+
+def test_only_array_arguments_are_made_arrays():
+    a = srcgrad.tensor(numpy.arange(6.0).reshape(3, 2), requires_grad=True)
+    i = srcgrad.tensor(0)  # an index held in a 0-d Tensor, inside a tuple: an axis, not an array
+    numpy.testing.assert_array_equal(np.sum(a, axis=(i,)).detach().numpy(), [6.0, 9.0])
+    numpy.testing.assert_array_equal(np.reshape(a, (i + 2, 3)).shape, (2, 3))
+    x, y = _t(0.5), _t(-1.25)
+    out = np.dot([x, y], [y, 1.0]) + np.where([True, False], [x, y], (y, x))[1] + np.average([x, y], weights=[x, 1.0])
+    out.backward()
+    # d/dx: y + 1 (where picks x second) + d/dx (x*x + y)/(x + 1)
+    want_x = -1.25 + 1 + ((2 * 0.5) * (0.5 + 1) - (0.25 - 1.25)) / (0.5 + 1) ** 2
+    want_y = 0.5 + 1.0 + 1 / (0.5 + 1)
+    _close(x.grad.item(), want_x)
+    _close(y.grad.item(), want_y)

@@ -44,6 +44,13 @@ _ARRAY_FUNCTIONS = frozenset(
     atleast_3d broadcast_to sinc logaddexp real_if_close nan_to_num prod cov corrcoef""".split()
 )
 
+# ... and how many of their leading positional parameters are arrays, where more than one
+_LEADING_ARRAYS = {
+    **dict.fromkeys("dot vdot inner outer tensordot kron cross convolve correlate cov corrcoef".split(), 2),
+    "where": 3,
+    "clip": 3,
+}
+
 r_ = _Concatenator(_np.r_, axis=0, ndmin=1, trans1d=-1)
 c_ = _Concatenator(_np.c_, axis=-1, ndmin=2, trans1d=0)
 
@@ -58,7 +65,7 @@ def __getattr__(name):
     if isinstance(value, _np.ufunc):
         value = _UfuncAcceptingLists(value)
     elif name in _ARRAY_FUNCTIONS:
-        value = _accepting_lists(value)
+        value = _accepting_lists(value, _LEADING_ARRAYS.get(name, 1))
     globals()[name] = value
     return value
 

@@ -17,7 +17,7 @@ def __getattr__(name):
     """``numpy.linalg``'s ``name`` (a function made to accept lists of Tensors), kept once made."""
     value = getattr(_np.linalg, name)
     if callable(value) and not isinstance(value, type) and name not in _SEQUENCE_FUNCTIONS:
-        value = _accepting_lists(value)
+        value = _accepting_lists(value, 2 if name in ("solve", "lstsq", "tensorsolve") else 1)
     globals()[name] = value
     return value
 
