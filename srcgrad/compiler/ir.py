@@ -138,9 +138,14 @@ class NonDiff:
 
 @dataclass
 class Copy:
-    """``target = src``: the derivative is the identity."""
+    """``target = src``: the derivative is the identity.
+
+    ``move``: ``src`` is a list never read again (``normalize`` allows a second name for a list only then, or for
+    a call's several results, which nothing changes): the target's adjoint is ``src``'s whole, not added to it.
+    """
 
     src: Atom
+    move: bool = False
 
 
 @dataclass

@@ -110,6 +110,8 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.items_read = {}  # list -> the call of a gradient that read its items (see ``Makers.container_given``)
         self.known_params = {}  # parameter -> its specialisation key part (a number, an array's shape; see ``normalize``)
         self.stored_params = set()  # parameters the function assigns
+        self.results_named_twice = []  # (results, second name, node, ctx): see Statements.store
+        self.results_lists = set()  # lists holding a call's several results (multi_outputs and their names)
 
     def run(self):
         fdef = self.parsed.node
@@ -136,6 +138,7 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.copy_written_params(ctx)
         self.check_aliases(ctx)
         self.check_items_read()
+        self.check_results_named_twice()
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
         if (

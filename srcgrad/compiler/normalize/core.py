@@ -238,6 +238,7 @@ class Ctx:
         self.local_funcs = local_funcs
         self.call_lineno = call_lineno
         self.code = code
+        self.fdef = fdef
         rebound, grown = _control_flow_names(fdef) if fdef is not None else ((), ())
         self.rebound = {rename.get(n, n) for n in rebound}  # rebound in a branch or loop: tuple items get variables
         self.grown = {rename.get(n, n) for n in grown}  # tuples grown in a branch or loop: kept as lists

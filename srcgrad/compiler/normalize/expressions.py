@@ -681,6 +681,7 @@ class Expressions:
         self.lists.add(name)
         self.temp_lists.add(name)  # no other name yet: the name it is given (parts = np.split(x, 3)) is its own
         self.multi_outputs.add(name)
+        self.results_lists.add(name)
         return Var(name)
 
     def sequence(self, a, callee, position, e, ctx):

@@ -42,6 +42,7 @@ from ...rules import get_rule
 from ..nodes import nested_sequence, rule_reads
 from .core import BINOPS, NOT_STATIC, SECOND_NAME, DictLiteral, ListView, LocalFunction, StaticDict, StaticTuple
 from .inlining import inlinable
+from .moves import dead_after
 
 _EFFECT_ONLY = {print}
 
@@ -316,7 +317,10 @@ class Statements:
 
     def bind_target(self, target, value, node, ctx):
         if isinstance(target, ast.Name):
-            self.store(self.local(target, ctx), value, node, ctx)
+            var = self.local(target, ctx)
+            if self.list_renamed(var, value, node, ctx):
+                var = ctx.rename[target.id] = self.renamed(target.id, self.namer.fresh(target.id))
+            self.store(var, value, node, ctx)
         elif isinstance(target, (ast.Tuple, ast.List)):
             n = len(target.elts)
             if isinstance(value, tuple):
@@ -423,14 +427,20 @@ class Statements:
         if isinstance(value, LocalFunction):
             ctx.local_funcs[name] = value
             return
-        if isinstance(value, ListNew) or (isinstance(value, Var) and value.name in self.temp_lists):
+        moved = isinstance(value, Var) and (value.name in self.temp_lists or self.list_moved(value.name, node, ctx))
+        results = isinstance(value, Var) and value.name in self.results_lists
+        if results:  # a call's several results: a second name reads the same values while neither name is
+            self.results_lists.add(name)  # written into, appended to or popped (checked at the end)
+            if not moved:
+                self.results_named_twice.append((value.name, name, node, ctx))
+        if isinstance(value, ListNew) or moved or results:
             self.lists.add(name)
         elif name in self.lists:
             raise ctx.error(node, f"'{self.shown(name)}' holds a list; assigning it anything else is not supported")
         if isinstance(value, Var):
-            if value.name in self.lists and value.name not in self.temp_lists:
+            if value.name in self.lists and not (moved or results):
                 raise ctx.error(node, "a second name for the same list (aliasing) is not supported; use one name")
-            value = Copy(value)
+            value = Copy(value, move=moved and value.name in self.lists)
         elif isinstance(value, Const):
             value = NonDiff(value.node, frozenset())
         if isinstance(value, Prim) and any(isinstance(a, Var) and a.name == name for a in value.args):
@@ -440,6 +450,38 @@ class Statements:
                 self.assign(tmp, value, node, ctx)
                 value = Copy(Var(tmp))
         self.assign(name, value, node, ctx)
+
+    def check_results_named_twice(self):
+        """Refuse a second name for a call's several results where either name writes into, appends to or pops
+        the list (the other would see it).
+
+        Raises:
+            TransformError: at the line giving the second name.
+        """
+        for results, name, node, ctx in self.results_named_twice:
+            if results in self.changed_lists or name in self.changed_lists:
+                raise ctx.error(node, "a second name for the same list (aliasing) is not supported; use one name")
+
+    def list_renamed(self, var, value, node, ctx):
+        """True when ``var``, which holds a list, is given another list outside any branch or loop, handed on
+        whole (``b = a`` of a list never read again; in generated code, a comprehension's list): the new list
+        gets a variable of its own from here on, so the old one needs no saving (a list saved on the stack and
+        popped back is one the compiler cannot follow when the gradient is read again)."""
+        if var not in self.lists or var in self.params or self.control_depth or not isinstance(value, Var):
+            return False
+        if value.name in self.temp_lists and ctx.parsed.filename.startswith("<srcgrad:"):
+            return True
+        return self.list_moved(value.name, node, ctx)
+
+    def list_moved(self, var, node, ctx):
+        """True when ``node`` is ``b = a`` of the list ``var`` (the user's ``a``) and ``a`` is never read again
+        (``moves.dead_after``): ``b`` is then the list's only name, and ``a`` no second one."""
+        if var not in self.lists or var in self.multi_outputs or var in self.entry_vars:
+            return False
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)):
+            return False
+        user = node.value.id
+        return ctx.rename.get(user) == var and dead_after(ctx.fdef, node, user)
 
     def mark_write(self, name, text):
         """Mark the assignment that just computed the user's in-place write to ``name`` (see ``Assign.inplace``)."""

@@ -446,6 +446,10 @@ class Adjoints:
                         expr = _call(self.ns.bind(unbroadcast, "unbroadcast"), expr, shape)
                 contribs.append((a.name, expr))
         elif isinstance(value, (Copy, Cast)):
+            if isinstance(value, Copy) and isinstance(value.src, Var) and value.src.name in self.act.lists:
+                self.accumulate_list(value.src.name, _name(d), state, out, value.move)
+                state.discard(v)
+                return marker + out + restore
             if isinstance(value.src, Var) and value.src.name in self.act.active:
                 contribs.append((value.src.name, _name(d)))
         elif isinstance(value, UserCall):

@@ -104,6 +104,34 @@ class ListAdjoints:
                 out.append(ast.Expr(value=dpop))
         return out
 
+    def accumulate_list(self, lst, expr, state, out, move):
+        """The adjoint of ``b = lst`` for a list: ``dlst = db`` where ``lst`` is never read again (``move``: its
+        adjoint is ``b``'s whole) or has no adjoint yet; otherwise (a call's several results read by two names)
+        item by item, ``dlst = [(a + b) for a, b in zip(dlst, db, strict=True)]``, never ``+`` of two lists
+        (which joins them)."""
+        if lst not in self.act.active:
+            return
+        dl = self.adj(lst)
+        if lst in state and not move:
+            a, b = self.namer.fresh("a"), self.namer.fresh("b")
+            expr = ast.ListComp(
+                elt=ast.BinOp(left=_name(a), op=ast.Add(), right=_name(b)),
+                generators=[
+                    ast.comprehension(
+                        target=ast.Tuple(elts=[_name(a, True), _name(b, True)], ctx=ast.Store()),
+                        iter=ast.Call(
+                            func=_name(self.ns.bind(zip, "zip")),
+                            args=[_name(dl), expr],
+                            keywords=[ast.keyword(arg="strict", value=ast.Constant(value=True))],
+                        ),
+                        ifs=[],
+                        is_async=0,
+                    )
+                ],
+            )
+        out.append(_assign(dl, expr))
+        state.add(lst)
+
     def resolve_hvstack(self, value):
         """``np.hstack``/``np.vstack`` as the stack or concatenate they are for the elements' (static) rank, or
         ``None`` when the ranks are not known (or differ)."""

@@ -21,6 +21,7 @@ from ..ir import (
     Append,
     Assign,
     Const,
+    Copy,
     ExprStmt,
     For,
     If,
@@ -30,6 +31,7 @@ from ..ir import (
     NonDiff,
     Opaque,
     Prim,
+    Return,
     UserCall,
     Var,
     While,
@@ -256,6 +258,7 @@ def recomputable(fn, overwritten, arithmetic=False):
         if isinstance(s, Assign):
             counts[s.target] = counts.get(s.target, 0) + 1
     changing = _maybe_changed_outside(fn)
+    local = _loop_locals(fn) if arithmetic else set()
     out = {}
 
     def visit(stmts, changing):
@@ -271,25 +274,94 @@ def recomputable(fn, overwritten, arithmetic=False):
             if isinstance(loop, For):
                 read_so_far = set()
                 picked = []
+                arithmetic_picked = set()
                 for s in loop.body:
                     if (
                         isinstance(s, Assign)
                         and id(s) in overwritten
-                        and counts.get(s.target) == 1
+                        and (counts.get(s.target) == 1 or s.target in local)
                         and s.target not in read_so_far
                         and (
                             _cheap_read(s.value, loop.target, inner_changing)
-                            or (arithmetic and _index_arithmetic(s.value, loop.target, inner_changing))
+                            or (
+                                arithmetic
+                                and _index_arithmetic(s.value, loop.target, inner_changing, derived=arithmetic_picked)
+                            )
                         )
                     ):
                         picked.append(s)
+                        if arithmetic and _index_arithmetic(s.value, loop.target, inner_changing, arithmetic_picked):
+                            arithmetic_picked.add(s.target)  # (i + 1) % 3 is t = i + 1; k = t % 3
                     read_so_far |= stmt_reads(s)
                 if picked:
                     out[id(loop)] = picked
             visit(loop.body, inner_changing | ({loop.target} if isinstance(loop, For) else set()))
 
     visit(fn.body, changing)
+    if local:  # a name assigned in several loops is computed again in all of them or saved in all of them
+        picked = {id(a) for assigns in out.values() for a in assigns}
+        dropped = {
+            s.target for s in walk_stmts(fn.body) if isinstance(s, Assign) and s.target in local and id(s) not in picked
+        }
+        while True:  # and what is computed from a value saved is saved too
+            more = {
+                a.target for v in out.values() for a in v if a.target not in dropped and _names_in(a.value) & dropped
+            }
+            if not more:
+                break
+            dropped |= more
+        out = {k: kept for k, v in out.items() if (kept := [a for a in v if a.target not in dropped])}
     return out
+
+
+def _loop_locals(fn):
+    """Names assigned only at the top of ``for`` loops' bodies and read only inside the loops that assign them
+    (``idx = i % 2`` in a loop and again in its adjoint loop, in a gradient read again): each iteration gives
+    them their value before reading it, so computing it again there is right wherever else they are assigned."""
+    homes, out = {}, set()
+
+    def assigns(stmts, loop):
+        for s in stmts:
+            if isinstance(s, Assign):
+                if loop is not None and any(s is t for t in loop.body):
+                    homes.setdefault(s.target, set()).add(id(loop))
+                else:
+                    out.add(s.target)
+            elif isinstance(s, If):
+                assigns(s.body, None)
+                assigns(s.orelse, None)
+            elif isinstance(s, (For, While)):
+                assigns(s.body, s if isinstance(s, For) else None)
+
+    def reads(stmts, loops):
+        for s in stmts:
+            if isinstance(s, If):
+                names = {s.cond}
+            elif isinstance(s, (For, While)):
+                names = {n.id for n in ast.walk(s.iter if isinstance(s, For) else s.test) if isinstance(n, ast.Name)}
+            elif isinstance(s, Return):
+                names = set()
+                for a in s.value if isinstance(s.value, tuple) else (s.value,):
+                    if isinstance(a, Var):
+                        names.add(a.name)
+                    elif isinstance(a, Const):
+                        names |= {n.id for n in ast.walk(a.node) if isinstance(n, ast.Name)}
+                    else:
+                        names |= set(homes)  # not an atom: whatever it is, assume it reads them
+            else:
+                names = stmt_reads(s)
+            for name in names & set(homes):
+                if not homes[name] & loops:
+                    out.add(name)
+            if isinstance(s, If):
+                reads(s.body, loops)
+                reads(s.orelse, loops)
+            elif isinstance(s, (For, While)):
+                reads(s.body, loops | {id(s)})
+
+    assigns(fn.body, None)
+    reads(fn.body, frozenset())
+    return set(homes) - out - set(fn.params)
 
 
 def _maybe_changed_outside(fn):
@@ -311,9 +383,18 @@ def _maybe_changed_outside(fn):
 _INDEX_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
 
 
-def _index_arithmetic(value, index, changing):
-    """``(index + 1) % n``: a value with no derivative made by integer operators from the loop's index and names
-    the loop does not change."""
+def _index_arithmetic(value, index, changing, derived=frozenset()):
+    """``(index + 1) % n``: a value with no derivative made by integer operators from the loop's index (or the
+    ``derived`` names computed again from it before) and names the loop does not change; or, in a gradient read
+    again, one such operator on them and integers, or another name for one (``t = i + 1; k = t % 3; j = k``)."""
+    if isinstance(value, Copy):  # k = j of such a value
+        return isinstance(value.src, Var) and value.src.name in {index} | derived
+    if isinstance(value, Prim) and value.style == "binop" and isinstance(value.op, _INDEX_OPS) and not value.kwargs:
+        indices = {index} | derived
+        return any(isinstance(a, Var) and a.name in indices for a in value.args) and all(
+            (isinstance(a, Var) and a.name in indices) or (isinstance(a, Const) and _int_constant(a.node))
+            for a in value.args
+        )
     if not isinstance(value, NonDiff) or value.unknown or not isinstance(value.node, ast.BinOp):
         return False
     for n in ast.walk(value.node):
@@ -322,7 +403,19 @@ def _index_arithmetic(value, index, changing):
         if not isinstance(n, (ast.BinOp, ast.Name, ast.Constant, ast.Load, *_INDEX_OPS)):
             return False
     names = {n.id for n in ast.walk(value.node) if isinstance(n, ast.Name)}
-    return index in names and not (names - {index}) & changing
+    return bool(names & ({index} | derived)) and not (names - {index} - derived) & changing
+
+
+def _names_in(value):
+    if isinstance(value, NonDiff):
+        return {n.id for n in ast.walk(value.node) if isinstance(n, ast.Name)}
+    if isinstance(value, Copy):
+        return {value.src.name} if isinstance(value.src, Var) else set()
+    return {a.name for a in getattr(value, "args", ()) if isinstance(a, Var)}
+
+
+def _int_constant(node):
+    return isinstance(node, ast.Constant) and type(node.value) is int
 
 
 def _cheap_read(value, index, changing):
