@@ -105,3 +105,5 @@ from .meanings import AmbiguousMethodError, get_method_meanings, set_method_mean
 from . import viz
 from .rules import log_softmax, logsumexp, relu, sigmoid, softmax, softplus
 from .compiler import grad, value_and_grad, jvp, hessian, hvp, jacobian, source, custom_vjp
+
+rules.scipy_rules.register_above("scipy.integrate", "srcgrad.odeint")  # its VJP runs the tape: above the rules

@@ -12,6 +12,7 @@ import pytest
 
 import srcgrad.rules as R
 from srcgrad.rules import ALIASES, RULES, get_rule, unbroadcast
+from srcgrad.rules.scipy_rules import is_scipy_function
 
 
 def vjp(fn, i, g, *args, **kwargs):
@@ -306,7 +307,8 @@ def test_alias_computes_what_numpy_computes(fn, args, kwargs):
 
 
 def test_every_alias_is_exercised():
-    assert set(ALIASES) == {c[0] for c in ALIAS_CALLS}
+    # (scipy's adaptors, registered with scipy's rules when a test loads them, are exercised by their own tests)
+    assert {fn for fn in ALIASES if not is_scipy_function(ALIASES[fn])} == {c[0] for c in ALIAS_CALLS}
 
 
 def test_no_alias_shadows_a_primitive():

@@ -38,6 +38,8 @@ from ..ir import (
 )
 from ..astwalk import copy_tree
 from ..parse import Scope
+from ...rules import ALIASES, get_rule
+from ...rules.registry import DYNAMIC_ONLY_ALIASES
 
 _INT_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 
@@ -563,6 +565,34 @@ def refuse_maker(callee, node, ctx):
             "differentiate its result; srcgrad.grad(f)(x), srcgrad.jvp(f)(x, t) and srcgrad.value_and_grad(f)(x) "
             "are differentiated (there, or made once outside), and so is srcgrad.grad(srcgrad.grad(f))",
         )
+
+
+def refuse_local_function_argument(callee, node, ctx):
+    """Refuse a ``def`` or ``lambda`` of the function being transformed passed to a primitive with a derivative or
+    to a rule-table adaptor (``odeint(rhs, y0, t)``): the generated code has no such function, and a gradient
+    flowing through the values it reads would be lost.
+
+    Raises:
+        TransformError: at ``node``'s line.
+    """
+    rule = get_rule(callee)
+    try:
+        adapted = callee in ALIASES and callee not in DYNAMIC_ONLY_ALIASES
+    except TypeError:  # an unhashable callable
+        adapted = False
+    if not ((rule is not None and rule.differentiable) or adapted):
+        return
+    for a in list(node.args) + [k.value for k in node.keywords]:
+        if isinstance(a, ast.Lambda) or (isinstance(a, ast.Name) and a.id in ctx.local_funcs):
+            what = "a lambda" if isinstance(a, ast.Lambda) else f"the function '{a.id}'"
+            raise ctx.error(
+                node,
+                f"{what}, defined inside the differentiated function, is passed to "
+                f"{getattr(callee, '__name__', 'a primitive')}: srcgrad.grad passes only functions defined at "
+                "module level to a primitive",
+                hint="Define it at module level and pass the values it reads as arguments (odeint(f, y0, t, "
+                "args=(k,))).",
+            )
 
 
 def _int_literal(node):

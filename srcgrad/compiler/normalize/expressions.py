@@ -49,6 +49,7 @@ from .core import (
     LocalFunction,
     StaticDict,
     StaticTuple,
+    refuse_local_function_argument,
     refuse_maker,
 )
 from .inlining import Dependencies, inlinable, inline_target, is_derivative, jvp_call_in_order
@@ -221,6 +222,7 @@ class Expressions:
         if isinstance(callee, LocalFunction):
             return self.inline(callee, e, ctx)
         refuse_maker(callee, e, ctx)
+        refuse_local_function_argument(callee, e, ctx)
         derivative = None
         if is_derivative(callee):
             items = self.items_callee(callee, e, ctx)

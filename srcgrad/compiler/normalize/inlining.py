@@ -178,7 +178,10 @@ class Inlining:
                 d = kw_defaults[p]
             else:
                 raise ctx.error(e, f"missing keyword-only argument '{p}' for {node.name}")
-            bound[p] = Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p))
+            if kind == "values" and type(d) is tuple and not d:
+                bound[p] = ()  # an empty tuple kept while compiling, as one built in the function (f(x, *args))
+            else:
+                bound[p] = Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p))
         assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         generators = self.random_generators(e, params, ctx)
         for p in params + kwonly + [p.arg for p in (a.vararg, a.kwarg) if p is not None]:
