@@ -436,19 +436,15 @@ class Forward(Reverse):
         body = self.block(fn.body[:-1], state, set(fn.params))
         body = [_assign(v, ast.Constant(value=None)) for v in sorted(self.maybe_undefined)] + body
         result = fn.body[-1].value
-        if isinstance(result, tuple):  # several values: a tuple of tangents
+        if isinstance(result, tuple):  # several values: a tuple of tangents (a dict of them for a dict's values)
             outs = [self.result_tangent(r, state) for r in result]
-            body.append(
-                ast.Return(
-                    value=ast.Tuple(
-                        elts=[
-                            ast.Tuple(elts=[_atom_node(r) for r in result], ctx=ast.Load()),
-                            ast.Tuple(elts=outs, ctx=ast.Load()),
-                        ],
-                        ctx=ast.Load(),
-                    )
-                )
-            )
+            values = [_atom_node(r) for r in result]
+            if fn.result_keys is not None:
+                keys = [ast.Constant(value=k) for k in fn.result_keys]
+                values, outs = ast.Dict(keys=keys, values=values), ast.Dict(keys=list(keys), values=outs)
+            else:
+                values, outs = ast.Tuple(elts=values, ctx=ast.Load()), ast.Tuple(elts=outs, ctx=ast.Load())
+            body.append(ast.Return(value=ast.Tuple(elts=[values, outs], ctx=ast.Load())))
         else:
             body.append(
                 ast.Return(

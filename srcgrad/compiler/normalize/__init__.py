@@ -141,6 +141,9 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
         self.check_results_named_twice()
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
+        result_keys = None
+        if self.tuple_result and isinstance(result, (StaticDict, DictLiteral)):
+            result_keys, result = self.returned_dict(result, fdef, ctx)
         if (
             self.tuple_result
             and isinstance(result, tuple)
@@ -174,7 +177,30 @@ class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, In
             display=self.display,
             owned_params=set(self.copied_params),
             generated=self.generated,
+            result_keys=result_keys,
         )
+
+    def returned_dict(self, result, fdef, ctx):
+        """``(keys, values)`` of a dict the function returns, for ``jvp`` (one tangent per value, as a dict).
+
+        Raises:
+            TransformError: at the function's line, for a key that may be missing on some path, a key that is not
+                a string or a number, or a value that is itself a container.
+        """
+        if not result:
+            raise ctx.error(fdef, "the function returns an empty dict, which has no derivative")
+        if isinstance(result, StaticDict):
+            missing = [k for k in result if k not in result.present]
+            if missing:
+                raise ctx.error(
+                    fdef, f"the returned dict may lack the key {missing[0]!r} (it is set on some paths only)"
+                )
+        for key, value in result.items():
+            if type(key) not in (str, int, float, bool):
+                raise ctx.error(fdef, f"the returned dict has the key {key!r}: srcgrad.jvp needs string or number keys")
+            if not isinstance(value, (Var, Const)):
+                raise ctx.error(fdef, f"the returned dict's value at {key!r} is a container: srcgrad.jvp needs arrays")
+        return tuple(result), tuple(result.values())
 
     def copy_written_params(self, ctx):
         """Start the body with ``x = np.copy(x)`` for each parameter the function writes into (``x[0] = v``).
