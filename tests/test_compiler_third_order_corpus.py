@@ -19,7 +19,6 @@ _SAVED_LIST = (
 )
 THIRD_REFUSED = {
     "ml.rk4_oscillator": _SAVED_LIST,
-    "control.loop_over_zip_of_arrays": "np.tensordot's axes= computed from the differentiated value",
     "calls.recursive_power": _RECURSIVE,
     "recursion.divide_and_conquer": _RECURSIVE,
     "recursion.mutual_recursion": _RECURSIVE,

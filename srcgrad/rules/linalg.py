@@ -260,15 +260,19 @@ def tensordot_vjp_axes(x, y, g, axes, of_x):
 
 
 def tensordot_vjp_x(g, x, y, axes):
-    """Cotangent of ``x`` in ``np.tensordot(x, y, axes)``."""
+    """Cotangent of ``x`` in ``np.tensordot(x, y, axes)``.
+
+    The axes are passed by position: read again at higher order, ``contract`` may be saved beside values that
+    carry derivatives, and the compiler refuses such a value given by keyword (``tensordot``'s third argument
+    has no derivative)."""
     contract, order = tensordot_vjp_axes(x, y, g, axes, True)
-    return np.transpose(np.tensordot(g, y, axes=contract), inverse_permutation(order))
+    return np.transpose(np.tensordot(g, y, contract), inverse_permutation(order))
 
 
 def tensordot_vjp_y(g, x, y, axes):
     """Cotangent of ``y`` in ``np.tensordot(x, y, axes)``."""
     contract, order = tensordot_vjp_axes(x, y, g, axes, False)
-    return np.transpose(np.tensordot(x, g, axes=contract), inverse_permutation(order))
+    return np.transpose(np.tensordot(x, g, contract), inverse_permutation(order))
 
 
 defvjp(np.tensordot,
