@@ -26,7 +26,7 @@ with these guarantees:
 The lowering is split by the constructs it lowers, one mixin per module, combined in ``Normalizer``:
 ``statements`` (assignments, augmented assignments, expression statements), ``expressions`` (operators,
 attributes, methods and calls), ``containers`` (tuples and dicts kept at compile time, lists, indexing),
-``control`` (branches, loops, jumps, returns), ``spread`` (``f(*seq)``, ``tuple(seq)``), ``inlining`` (the
+``library`` (``np.linalg.svd``, ``np.gradient``), ``control`` (branches, loops, jumps, returns), ``spread`` (``f(*seq)``, ``tuple(seq)``), ``inlining`` (the
 user's own functions) and ``makers`` (``srcgrad.grad(f)(x)`` written inside the function); ``core`` holds what
 they all use. Each module's docstring states what its part guarantees.
 """
@@ -52,6 +52,7 @@ from .control import ControlFlow, mark_breaks
 from .core import Consulted, Core, Ctx, DictLiteral, StaticDict, local_names
 from .expressions import Expressions
 from .inlining import Inlining
+from .library import LibraryCalls
 from .makers import Makers
 from .spread import Spreading
 from .statements import Statements
@@ -59,7 +60,7 @@ from .statements import Statements
 __all__ = ["normalize", "specialisation_view"]
 
 
-class Normalizer(Statements, Expressions, Containers, Spreading, ControlFlow, Inlining, Makers, Core):
+class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, ControlFlow, Inlining, Makers, Core):
     """Flattens one function (and what it inlines) into ``ir`` statements.
 
     Args:
