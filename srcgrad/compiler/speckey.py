@@ -20,6 +20,7 @@ __all__ = [
     "specialised",
     "nested",
     "NUMBER_TYPES",
+    "FUNCTION_TYPES",
     "Shared",
     "DictKey",
     "ListShape",
@@ -37,6 +38,11 @@ __all__ = [
     "as_arrays",
     "split_key",
 ]
+
+
+FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type(np.sum))
+"""What an argument that is a function may be: numpy's functions other than ufuncs (``np.sum``, ``np.prod``) are
+``numpy._ArrayFunctionDispatcher`` objects."""
 
 
 def kind(a):
@@ -60,7 +66,7 @@ def kind(a):
         first = np.shape(a[0])
         if any(np.shape(e) != first for e in a):
             return 4  # arrays of several shapes: grad refuses them as a wrt argument (see refusals.refuse_ragged)
-    if isinstance(a, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)) or hasattr(type(a), "inline_target"):
+    if isinstance(a, FUNCTION_TYPES) or hasattr(type(a), "inline_target"):
         return Static((a,))  # a function (or a compiled gradient) passed in: the code calls that very one
     if isinstance(a, np.matrix):
         raise TypeError(

@@ -32,6 +32,7 @@ from ..ir import (
     Var,
 )
 from ..parse import Scope, free_names, lift_function, parse_function
+from ..speckey import FUNCTION_TYPES
 from .core import Ctx, DictLiteral, ListView, LocalFunction, StaticDict, local_names
 
 _LIBRARY_PREFIXES = ("numpy", "math", "builtins", "operator", "scipy", "_operator")
@@ -74,6 +75,22 @@ class Inlining:
                 if isinstance(obj, (np.random.RandomState, np.random.Generator)):
                     found[p] = obj
         return found
+
+    def function_value(self, atom):
+        """The function a constant names (``np.sum``, a ufunc, a function of the user's global or bound while
+        compiling), else ``None``."""
+        if not isinstance(atom, Const):
+            return None
+        node, attrs = atom.node, []
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id not in self.ns.values:
+            return None
+        value = self.ns.values[node.id]
+        for attr in reversed(attrs):
+            value = getattr(value, attr, None)
+        return value if isinstance(value, FUNCTION_TYPES) else None
 
     def inline(self, callee, e, ctx, args=None, kwargs=None):
         """Inline a call of the user's own function; returns its result (an atom or a tuple of atoms)."""
@@ -197,6 +214,11 @@ class Inlining:
                 isinstance(v, Const) and isinstance(v.node, ast.Constant) and v.node.value is None and p not in assigned
             ):
                 self.known_none.add(rename[p])  # (a plotting branch, if ax:, is then left out while compiling)
+                self.store(rename[p], v, e, inner)
+            elif p not in assigned and self.function_value(v) is not None:
+                # a function passed, or a default (def f(a, _r=np.sum)): _r(...) calls that very function, as
+                # a function argument of the specialisation is
+                self.static_args[rename[p]] = self.function_value(v)
                 self.store(rename[p], v, e, inner)
             elif rule_table and isinstance(v, Const) and _literal(v, int) and p not in assigned:
                 self.known_ints[rename[p]] = v.node.value  # read as the literal it is (an index into a tuple)
