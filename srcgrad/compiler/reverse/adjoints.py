@@ -305,10 +305,9 @@ class Adjoints:
     def accumulate(self, var, expr, state, out):
         d = self.adj(var)
         if var in state:
-            if var in self.act.scalar and not self.plain_stack:  # (read again, += would be a write in place)
-                out.append(ast.AugAssign(target=_name(d, True), op=ast.Add(), value=expr))
-            else:
-                out.append(_assign(d, ast.BinOp(left=_name(d), op=ast.Add(), right=expr)))
+            # d = d + ..., never d += ...: a number's adjoint may hold a 0-d array (the caller's dout, a
+            # broadcast view of it), which += would change in place
+            out.append(_assign(d, ast.BinOp(left=_name(d), op=ast.Add(), right=expr)))
         else:
             out.append(_assign(d, expr))
             state.add(var)
