@@ -356,7 +356,10 @@ class ControlFlow:
             it, (count_target, target) = it.args[0], target.elts
             if not isinstance(count_target, ast.Name):
                 return False
-        if self.plain_call(it, sorted, ctx):
+        by_key = False  # sorted(d.items(), key=operator.itemgetter(0)): the pairs in the keys' order
+        if self.sorted_by_key(it, ctx):
+            it, ordered, by_key = it.args[0], True, True
+        elif self.plain_call(it, sorted, ctx):
             it, ordered = it.args[0], True
         if (
             isinstance(it, ast.Call)
@@ -383,8 +386,8 @@ class ControlFlow:
             return False
         keys = written = list(container)
         if ordered:
-            if view != "keys":
-                return False
+            if view == "values" or (by_key and view != "items"):
+                return False  # (sorted(d.items()) compares the keys only: they differ)
             try:
                 keys = sorted(keys)
             except TypeError:
@@ -451,6 +454,26 @@ class ControlFlow:
             self.static_args[name] = f  # read as that very function, as a function argument is
             self.block(s.body, ctx)
         return True
+
+    def sorted_by_key(self, node, ctx):
+        """True when ``node`` is ``sorted(x, key=operator.itemgetter(0))``."""
+        if not (
+            isinstance(node, ast.Call)
+            and len(node.args) == 1
+            and [k.arg for k in node.keywords] == ["key"]
+            and self.static_value(node.func, ctx) is sorted
+        ):
+            return False
+        key = node.keywords[0].value
+        return (
+            isinstance(key, ast.Call)
+            and self.static_value(key.func, ctx) is operator.itemgetter
+            and len(key.args) == 1
+            and not key.keywords
+            and isinstance(key.args[0], ast.Constant)
+            and type(key.args[0].value) is int
+            and key.args[0].value == 0
+        )
 
     def plain_call(self, node, fn, ctx):
         """True when ``node`` is ``fn(x)`` (the builtin, one argument, no keywords)."""

@@ -686,8 +686,38 @@ class Expressions:
             return node
         return self.const_node(callee, getattr(callee, "__name__", "f"))
 
+    def dict_get(self, e, ctx):
+        """``d.get(k[, default])`` of a dict whose keys are known here (built in the function, or an argument) and
+        a constant key: ``d[k]`` where ``d`` has the key, else the default (``None`` without one)."""
+        recv, args = e.func.value, e.args
+        if not (
+            isinstance(recv, ast.Name)
+            and recv.id in ctx.rename
+            and 1 <= len(args) <= 2
+            and not e.keywords
+            and isinstance(args[0], ast.Constant)
+        ):
+            return None
+        name = ctx.rename[recv.id]
+        container = self.static.get(name)
+        if isinstance(container, StaticDict):
+            if args[0].value in container and args[0].value not in container.present:
+                raise ctx.error(e, f"{recv.id}.get({args[0].value!r}): the key may be missing here (set on some paths)")
+            keys = set(container)
+        elif container is None and name in self.dict_keys and name not in self.rebound:
+            keys = set(self.dict_keys[name])
+        else:
+            return None
+        if args[0].value in keys:
+            return self.expr(ast.copy_location(ast.Subscript(value=recv, slice=args[0], ctx=ast.Load()), e), ctx)
+        return self.expr(args[1], ctx) if len(args) == 2 else Const(ast.Constant(value=None))
+
     def method_call(self, e, ctx):
         attr = e.func.attr
+        if attr == "get":
+            got = self.dict_get(e, ctx)
+            if got is not None:
+                return got
         recv = self.expr(e.func.value, ctx)
         if isinstance(recv, tuple):
             raise ctx.error(e, f"the method .{attr}() of a tuple is not supported")
