@@ -276,3 +276,20 @@ def test_jvp_of_np_gradient_returned_over_every_axis():
     _, dynamic = srcgrad.autograd.functional.jvp(all_axes, srcgrad.tensor(x), srcgrad.tensor(t))
     for got, want in zip(tangent, dynamic):
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_jvp_of_a_function_calling_the_jvp_of_np_gradient():
+    """Forward over forward: the JVP called inside is read in the form specialised on its arguments' shapes (the
+    general form, not knowing x's axes, made one np.gradient call for all of them). np.gradient is linear, so
+    the JVP of ``x, t -> the tangent of np.gradient(x) along t`` along ``(u, w)`` is np.gradient(w)."""
+    inner = srcgrad.jvp(lambda x: np.gradient(x, 0.5))
+
+    def tangent_of(x, t):
+        value, tangent = inner(x, t)
+        return tangent
+
+    x, t, u, w = R(3, 4), R(3, 4), R(3, 4), R(3, 4)
+    _, outer = srcgrad.jvp(tangent_of, wrt=(0, 1))(x, t, (u, w))
+    assert len(outer) == 2
+    for k in range(2):
+        np.testing.assert_allclose(outer[k], np.gradient(w, 0.5, axis=k), rtol=1e-12, atol=1e-14)

@@ -173,7 +173,7 @@ def rewrite(text):
             line = f"{indent}from peer_shim import {', '.join(parts)}"
         line = line.replace("autograd.scipy.", "scipy.")
         line = line.replace("np.linalg._dot(", "np.matmul(")  # HIPS's helper: einsum("...ij,...jk->...ik")
-        line = line.replace("np.linalg.T(", "np.linalg.matrix_transpose(")  # HIPS's helper: swapaxes(x, -1, -2)
+        line = re.sub(r"np\.linalg\.T\((\w+)\)", r"np.swapaxes(\1, -1, -2)", line)  # HIPS's helper
         lines.append(line)
     return "\n".join(lines) + "\n"
 

@@ -257,9 +257,8 @@ def _static_shapes(act, namer, scalar_out, dout_name="dout"):
 
 
 def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extra=(), global_parts=None):
-    """Run the pipeline with the forward pass; returns a ``Compiled`` JVP function (``scalar_extra``: parameters
-    past ``params`` known to be numbers, the ``dout`` of a generated gradient; ``global_parts``: what the
-    specialisation knows of the data read from globals and closures, as for ``transform``)."""
+    """Run the pipeline with the forward pass; returns a ``Compiled`` JVP function (``scalar_extra``: parameters past
+    ``params`` known to be numbers, a gradient's ``dout``; ``global_parts`` and the derivatives called: see ``transform``)."""
     _load_rules()
     parsed = parse_function(fn, source=source_text)
     fence.check(parsed)
@@ -277,6 +276,7 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
         text_params=speckey.text_params(params, key),
         param_shapes={**{p: () for p in scalar_params}, **shapes},
         ragged_params=speckey.ragged_params(params, key),
+        known_params=speckey.known_kinds(scalar_params, shapes, speckey.shared_params(params, key)),
         source=source_text,
     )
     _debug("normalize", lambda: dump_ir(normal, namer, ns))
