@@ -1,8 +1,8 @@
-"""Second derivatives through ``np.linalg.eigh``, ``np.linalg.svd`` and ``np.linalg.eig`` in static mode.
+"""Second derivatives through ``np.linalg.eigh``, ``svd``, ``eig`` and ``pinv`` in static mode.
 
 Their gradients' generated code calls the rule table's VJPs with the outputs' cotangents as
 ``tuple(douts)`` (``eigh_vjp(tuple(douts), outs, a)``), and those VJPs call checks that raise on input with no
-derivative (``check_phase_invariant``, ``undetermined``). Differentiated again, with respect to the matrix and
+derivative (``check_phase_invariant``, ``undetermined``, ``pinv``'s ``no_hermitian``). Differentiated again, with respect to the matrix and
 to each output's cotangent, they are judged by central finite differences of the compiled gradient and, with
 respect to the matrix, by dynamic mode (Tensors, ``create_graph=True``).
 """
@@ -38,6 +38,10 @@ def eig_dot(a, u0, u1):
     return np.sum(np.abs(w) * u0) + np.sum(np.abs(v) * u1)
 
 
+def pinv_dot(a, u0):
+    return np.sum(np.linalg.pinv(a) * u0) + np.sum(np.linalg.pinv(a) ** 2)
+
+
 def _cotangents(shapes):
     return [RNG.normal(size=s) for s in shapes]
 
@@ -49,15 +53,22 @@ CASES = [
     (svd_dot, RNG.normal(size=(5, 3)), _cotangents([(5, 3), (3,), (3, 3)])),  # tall
     (svd_dot, RNG.normal(size=(2, 4, 4)), _cotangents([(2, 4, 4), (2, 4), (2, 4, 4)])),  # a stack, square
     (eig_dot, RNG.normal(size=(4, 4)), _cotangents([(4,), (4, 4)])),
+    (pinv_dot, RNG.normal(size=(5, 3)), _cotangents([(3, 5)])),  # tall
+    (pinv_dot, RNG.normal(size=(2, 3, 4)), _cotangents([(2, 4, 3)])),  # a stack, wide
 ]
-IDS = ["eigh", "eigh_upper", "svd_wide", "svd_tall", "svd_stack", "eig"]
+IDS = ["eigh", "eigh_upper", "svd_wide", "svd_tall", "svd_stack", "eig", "pinv_tall", "pinv_stack"]
 
 
 def _directional(f, a0, n):
     """``<W, grad_a f(a, u...)>`` as a function of ``(a, u0, ..)``, and ``W``."""
     df = srcgrad.grad(f, wrt=0)
     W = RNG.normal(size=a0.shape)
-    if n == 2:
+    if n == 1:
+
+        def d2(a, u0):
+            return np.sum(df(a, u0) * W)
+
+    elif n == 2:
 
         def d2(a, u0, u1):
             return np.sum(df(a, u0, u1) * W)

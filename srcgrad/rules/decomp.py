@@ -81,7 +81,8 @@ defvjp(np.linalg.eigvals, eigvals_vjp, backward_name="LinalgEigBackward0", compl
 defjvp(np.linalg.eigvals, eigvals_jvp)
 
 
-def _no_hermitian(hermitian):
+def no_hermitian(hermitian):
+    """Refuse ``hermitian=True`` (a check in the rule bodies of ``np.linalg.pinv``; no derivative)."""
     if hermitian:
         raise NotImplementedError("np.linalg.pinv(hermitian=True) has no derivative rule (numpy reads one "
                                   "triangle of the matrix then); use hermitian=False")
@@ -89,7 +90,7 @@ def _no_hermitian(hermitian):
 
 def pinv_vjp(g, ans, a, rcond=None, hermitian=False, **kw):
     """Cotangent of ``a`` in ``P = np.linalg.pinv(a)`` (the adjoint of the module docstring's ``dP``)."""
-    _no_hermitian(hermitian)
+    no_hermitian(hermitian)
     p, ph, gh = ans, mH(ans), mH(g)
     left = np.eye(shape_of(a)[-2], dtype=dtype_of(p)) - a @ p  # I - a P
     right = np.eye(shape_of(a)[-1], dtype=dtype_of(p)) - p @ a  # I - P a
@@ -98,7 +99,7 @@ def pinv_vjp(g, ans, a, rcond=None, hermitian=False, **kw):
 
 def pinv_jvp(t, ans, a, rcond=None, hermitian=False, **kw):
     """Tangent of ``P = np.linalg.pinv(a)``: ``-P t P + P P^H t^H (I - a P) + (I - P a) t^H P^H P``."""
-    _no_hermitian(hermitian)
+    no_hermitian(hermitian)
     p, ph, th = ans, mH(ans), mH(t)
     left = np.eye(shape_of(a)[-2], dtype=dtype_of(p)) - a @ p
     right = np.eye(shape_of(a)[-1], dtype=dtype_of(p)) - p @ a

@@ -24,6 +24,7 @@ import numpy as np
 from .broadcast import shape_of, unbroadcast
 from .helpers import SHAPE_ARGS, broadcast_like, unreduce
 from .conv import conv_output_size
+from .decomp import no_hermitian
 from .fourier import dual_norm, pad_after
 from .helpers import inverse_permutation, kept_shape, reduced_axes
 from .einsum import einsum_labels, einsum_plan
@@ -243,7 +244,7 @@ defjvp(stacked_place,
 # Shape arithmetic that takes no arrays (so ``@reads_shape_of`` does not list it), and checks of arguments.
 defnondiff(default_dout, inverse_permutation, reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan,
            mse_scale, rows_of, dual_norm, pad_after, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis,
-           stacked_block, check_phase_invariant, thin_only, undetermined)
+           stacked_block, check_phase_invariant, thin_only, undetermined, no_hermitian)
 _SHAPE_HELPERS = [fn for fn in SHAPE_ARGS if getattr(fn, "__module__", "").startswith("srcgrad.rules")
                   and fn not in (unreduce, broadcast_like) and get_rule(fn) is None]
 defnondiff(*_SHAPE_HELPERS)
@@ -251,7 +252,7 @@ defnondiff(*_SHAPE_HELPERS)
 HELPERS = frozenset([default_dout, inverse_permutation,
                      reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan, mse_scale, rows_of,
                      dual_norm, pad_after, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis, stacked_block,
-                     check_phase_invariant, thin_only, undetermined,
+                     check_phase_invariant, thin_only, undetermined, no_hermitian,
                      *_SHAPE_HELPERS])
 """The functions this module made non-differentiable: internal to generated code and to rule bodies, not
 primitives a user calls (``docs/supported.md`` leaves them out)."""
