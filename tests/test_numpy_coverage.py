@@ -293,3 +293,29 @@ def test_jvp_of_a_function_calling_the_jvp_of_np_gradient():
     assert len(outer) == 2
     for k in range(2):
         np.testing.assert_allclose(outer[k], np.gradient(w, 0.5, axis=k), rtol=1e-12, atol=1e-14)
+
+
+def gradient_curvy(x):
+    gx, gy = np.gradient(x, np.array([0.0, 0.3, 0.7, 1.2]), 0.5, edge_order=2)
+    return np.sum(np.sin(gx) * W44) + np.sum(gy**3)
+
+
+@pytest.mark.parametrize("f", [gradients, gradients_over_axes, gradient_curvy])
+def test_second_derivative_of_np_gradient_in_static_mode(f):
+    """np.gradient's VJP read again: the Hessian-vector product by grad of <grad f, v> against central differences
+    of the gradient and against dynamic mode (create_graph)."""
+    x = R(4, 4) if f is gradient_curvy else R(3, 4)
+    v = _rng.standard_normal(x.shape)
+    df = srcgrad.grad(f)
+
+    def along(a):
+        return np.sum(df(a) * v)
+
+    got = srcgrad.grad(along)(x)
+    u = _rng.standard_normal(x.shape)
+    numeric = (along(x + 1e-6 * u) - along(x - 1e-6 * u)) / 2e-6
+    assert np.isclose(np.sum(got * u), numeric, rtol=1e-5, atol=1e-7)
+    t = srcgrad.tensor(x, requires_grad=True)
+    (g,) = srcgrad.autograd.grad(f(t), [t], create_graph=True)
+    (h,) = srcgrad.autograd.grad(np.sum(g * srcgrad.tensor(v)), [t])
+    np.testing.assert_allclose(got, h.numpy(), rtol=1e-9, atol=1e-11)

@@ -664,26 +664,42 @@ def gradient_along(f, spacing=1.0, axis=None, edge_order=1):
 
 
 def gradient_adjoint(g, f, spacing=1.0, axis=None, edge_order=1):
-    """The VJP of ``gradient_along``: the stencil's transpose, ``sum over d of shift(c[d] * g, d)``."""
-    ndim = ndim_of(f)
-    axis = 0 if axis is None else axis % ndim
-    n = shape_of(f)[axis]
-    coeffs = gradient_stencil(n, spacing, edge_order, axis)
-    out = None
-    for d, c in coeffs.items():
-        if not np.any(c):
-            continue
-        weighted = g * np.reshape(c.astype(np.empty(0, dtype_of(g)).real.dtype), (n,) + (1,) * (ndim - axis - 1))
-        # row i used f[i + d]: its weight goes to position i + d
-        lead = (slice(None),) * axis
-        if d > 0:
-            moved = np.pad(weighted[lead + (slice(0, n - d),)], [(0, 0)] * axis + [(d, 0)] + [(0, 0)] * (ndim - axis - 1))
-        elif d < 0:
-            moved = np.pad(weighted[lead + (slice(-d, n),)], [(0, 0)] * axis + [(0, -d)] + [(0, 0)] * (ndim - axis - 1))
-        else:
-            moved = weighted
-        out = moved if out is None else out + moved
+    """The VJP of ``gradient_along``: the stencil's transpose, ``sum over d of shift(c[d] * g, d)``.
+
+    Written to be read again at second order: the coefficients, the axis and the windows come from helpers
+    with no derivative (``gradient_weights``, ``gradient_axis``, ``shift_window``)."""
+    axis = gradient_axis(f, axis)
+    out = g * gradient_weights(g, f, spacing, edge_order, axis, 0)
+    for d in (-2, -1, 1, 2):
+        if gradient_uses(f, spacing, edge_order, axis, d):
+            # row i used f[i + d]: its weight goes to position i + d
+            weighted = g * gradient_weights(g, f, spacing, edge_order, axis, d)
+            out = out + np.pad(weighted[shift_window(g, axis, d)], axis_pad_widths(g, axis, max(d, 0), max(-d, 0)))
     return out
+
+
+def gradient_axis(f, axis):
+    """``gradient_along``'s axis of ``f`` as a non-negative axis (``None``: ``f`` is 1-D, axis 0)."""
+    return 0 if axis is None else axis % np.ndim(f)
+
+
+def gradient_uses(f, spacing, edge_order, axis, d):
+    """Whether the stencil of ``np.gradient`` along ``axis`` of ``f`` reads ``f[i + d]`` for some ``i``."""
+    return bool(np.any(gradient_stencil(np.shape(f)[axis], spacing, edge_order, axis)[d]))
+
+
+def gradient_weights(g, f, spacing, edge_order, axis, d):
+    """The stencil's coefficients ``c[d]`` along ``axis`` of ``f``, shaped to multiply ``g`` (of ``f``'s shape)
+    along that axis, in ``g``'s real dtype."""
+    n = np.shape(f)[axis]
+    c = gradient_stencil(n, spacing, edge_order, axis)[d]
+    return np.reshape(c.astype(np.empty(0, dtype_of(g)).real.dtype), (n,) + (1,) * (np.ndim(f) - axis - 1))
+
+
+def shift_window(g, axis, d):
+    """The index of the rows of ``g`` along ``axis`` that move ``d`` places (``d > 0``: forward) in a shift."""
+    n = np.shape(g)[axis]
+    return (slice(None),) * axis + ((slice(0, n - d),) if d > 0 else (slice(-d, n),))
 
 
 defvjp(gradient_along,
@@ -693,6 +709,9 @@ defvjp(gradient_along,
 defjvp(gradient_along,
        lambda t, ans, f, spacing=1.0, axis=None, edge_order=1: gradient_along(t, spacing, axis, edge_order),
        None)
+# the stencil's coefficients, axes and windows: no derivative (gradient_adjoint is read again at second order)
+for _helper in (gradient_axis, gradient_uses, gradient_weights, shift_window):
+    defnondiff(_helper)
 
 
 def _gradient(f, *varargs, axis=None, edge_order=1):

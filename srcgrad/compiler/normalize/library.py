@@ -60,21 +60,15 @@ class LibraryCalls:
         )
 
     def gradient_call(self, args, kwargs, e, ctx):
-        """``np.gradient(f[, spacing], axis=..., edge_order=...)`` as ``gradient_along``, once per axis: one array
-        for one axis (or a 1-D ``f``), a tuple of arrays for several (a tuple ``axis``, or no ``axis`` and an
-        argument ``f`` of several axes in this specialisation), as numpy returns them."""
+        """``np.gradient(f, *spacings, axis=..., edge_order=...)`` as ``gradient_along``, once per axis (with the
+        axis' spacing: one for all, or one per axis): one array for one axis (or a 1-D ``f``), a tuple of arrays
+        for several (a tuple ``axis``, or no ``axis`` and an argument ``f`` of several axes in this
+        specialisation), as numpy returns them."""
         from ...rules.shape import gradient_along
 
-        if (
-            not args
-            or len(args) > 2
-            or set(kwargs) - {"axis", "edge_order"}
-            or any(not isinstance(v, Const) for v in kwargs.values())
-        ):
+        if not args or set(kwargs) - {"axis", "edge_order"} or any(not isinstance(v, Const) for v in kwargs.values()):
             raise ctx.error(
-                e,
-                "srcgrad.grad takes np.gradient(f[, spacing], axis=k, edge_order=n) with a constant "
-                "axis: one axis per call (numpy returns one array per axis otherwise)",
+                e, "srcgrad.grad takes np.gradient(f, *spacings, axis=..., edge_order=n) with a constant axis"
             )
         axis = kwargs.get("axis", Const(ast.Constant(value=None)))
         try:
@@ -91,21 +85,26 @@ class LibraryCalls:
             if shape is not None and len(shape) > 1:
                 axes = [Const(ast.Constant(value=a)) for a in range(len(shape))]
 
-        def along(axis):
+        f, spacings = args[0], list(args[1:])
+        if len(spacings) > 1 and len(spacings) != len(axes):
+            raise ctx.error(e, f"np.gradient of {len(axes)} axes given {len(spacings)} spacings (one, or one per axis)")
+
+        def along(axis, spacing):
             return Prim(
                 gradient_along,
                 get_rule(gradient_along),
-                list(args),
+                [f] + spacing,
                 {"axis": axis, "edge_order": kwargs.get("edge_order", Const(ast.Constant(value=1)))},
                 style="call",
                 func=self.const_node(gradient_along, "gradient_along"),
             )
 
+        per_axis = [[h] for h in spacings] if len(spacings) > 1 else [spacings] * len(axes)
         if len(axes) == 1:
-            return along(axes[0])
+            return along(axes[0], per_axis[0])
         parts = []
-        for a in axes:
+        for a, spacing in zip(axes, per_axis):
             name = self.temp("grad_along")
-            self.assign(name, along(a), e, ctx)
+            self.assign(name, along(a, spacing), e, ctx)
             parts.append(Var(name))
         return tuple(parts)
