@@ -489,7 +489,6 @@ def value_becomes_tuple_in_loop(x):
         (dict_printed, "holds a tuple or dict built in the function"),
         (lists_added, "arithmetic on a list"),
         (dict_returned_from_two_places, "returns a dict, a nested tuple or a function from more than one place"),
-        (dict_returned, "needs a function returning one value; it returns a dict"),
         (dict_chosen_by_condition, "a conditional expression that chooses a dict"),
         (value_becomes_tuple_in_loop, "holds a value before this branch or loop and a tuple or dict here"),
     ],
@@ -497,6 +496,16 @@ def value_becomes_tuple_in_loop(x):
 )
 def test_refused_at_the_users_line(f, match):
     refused(f, X, match=match)
+
+
+def test_a_returned_dict_is_refused_by_grad_and_read_by_jvp():
+    # (srcgrad.jvp gives a dict of tangents: tests/test_compiler_jvp_dict_results.py)
+    with pytest.raises(TransformError, match="needs a function returning one value; it returns a dict") as info:
+        srcgrad.grad(dict_returned)(X)
+    assert "test_compiler_containers.py, line" in str(info.value)
+    value, tangent = srcgrad.jvp(dict_returned)(X, 2.0 * X)
+    np.testing.assert_array_equal(value["a"], X)
+    np.testing.assert_array_equal(tangent["a"], 2.0 * X)
 
 
 def test_augmented_item_of_a_list_of_numbers_is_not_refused():

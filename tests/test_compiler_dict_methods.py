@@ -109,3 +109,26 @@ def test_a_key_set_on_some_paths_only_is_refused_at_its_get():
 
     with pytest.raises(TransformError, match=r"test_compiler_dict_methods\.py, line \d+: d\.get\('b'\)"):
         srcgrad.grad(f)(np.ones(2))
+
+
+def dict_of_pairs(x, y):
+    d = dict([("a", x * 2.0)], b=np.sin(y))
+    e = dict({"c": x * y})
+    f = dict((("a", y), ("d", x**2)), a=x)  # a keyword replaces the pair's value, as in Python
+    return np.sum(d["a"] * d["b"]) + np.sum(e["c"]) + np.sum(f["a"] * f["d"])
+
+
+def test_dict_made_from_pairs_and_keywords():
+    x, y = RNG.normal(size=3), RNG.normal(size=3)
+    gx, gy = srcgrad.grad(dict_of_pairs, wrt=(0, 1))(x, y)
+    for got, k in ((gx, 0), (gy, 1)):
+        want = []
+        for e in np.eye(3) * 1e-6:
+            plus = dict_of_pairs(x + e, y) if k == 0 else dict_of_pairs(x, y + e)
+            minus = dict_of_pairs(x - e, y) if k == 0 else dict_of_pairs(x, y - e)
+            want.append((plus - minus) / 2e-6)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    tx, ty = srcgrad.tensor(x, requires_grad=True), srcgrad.tensor(y, requires_grad=True)
+    dict_of_pairs(tx, ty).backward()
+    np.testing.assert_allclose(gx, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gy, ty.grad.numpy(), rtol=1e-12)

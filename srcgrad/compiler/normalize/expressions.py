@@ -272,15 +272,11 @@ class Expressions:
                     "inside a branch or loop above)",
                 )
             return Const(ast.Constant(value=len(container.items if isinstance(container, StaticTuple) else container)))
-        if callee is dict and not e.args and all(k.arg is not None for k in e.keywords):
-            # dict(a=x, b=y) is the dict {'a': x, 'b': y}
+        pairs = _dict_pairs(e) if callee is dict else None
+        if pairs is not None:
+            # dict(a=x, b=y) is the dict {'a': x, 'b': y}; so is dict([('a', x)], b=y), and dict({'a': x})
             return self.expr_Dict(
-                ast.copy_location(
-                    ast.Dict(
-                        keys=[ast.Constant(value=k.arg) for k in e.keywords], values=[k.value for k in e.keywords]
-                    ),
-                    e,
-                ),
+                ast.copy_location(ast.Dict(keys=[k for k, _ in pairs], values=[v for _, v in pairs]), e),
                 ctx,
             )
         if callee in NONDIFF_BUILTINS:
@@ -842,6 +838,25 @@ class Expressions:
                 fn, func if func is not None else self.const_node(fn, getattr(fn, "__name__", "f")), args, kwargs
             )
         return Prim(fn, rule, args, kwargs, style=style, op=op, func=func)
+
+
+def _dict_pairs(e):
+    """The ``(key, value)`` nodes of ``dict(...)`` called with keywords and at most one literal of pairs (a list or
+    tuple of 2-tuples written in place, or a dict display), else ``None``."""
+    if len(e.args) > 1 or any(k.arg is None for k in e.keywords):
+        return None
+    pairs = []
+    if e.args:
+        given = e.args[0]
+        if isinstance(given, ast.Dict) and None not in given.keys:
+            pairs = list(zip(given.keys, given.values))
+        elif isinstance(given, (ast.List, ast.Tuple)) and all(
+            isinstance(p, (ast.Tuple, ast.List)) and len(p.elts) == 2 for p in given.elts
+        ):
+            pairs = [tuple(p.elts) for p in given.elts]
+        else:
+            return None
+    return pairs + [(ast.Constant(value=k.arg), k.value) for k in e.keywords]
 
 
 def _list_reducer(callee):
