@@ -134,11 +134,11 @@ class Sweeps:
         items = _name(var)
         if maybe_none and var in self.act.lists:
             items = ast.BoolOp(op=ast.Or(), values=[items, ast.Tuple(elts=[], ctx=ast.Load())])
-        if var in self.act.lists and self.scalar_list(var):
-            return ast.BinOp(
-                left=ast.List(elts=[ast.Constant(value=0.0)], ctx=ast.Load()),
-                op=ast.Mult(),
-                right=_call(self.ns.bind(len, "len"), items),
+        if var in self.act.lists and self.scalar_list(var):  # [0.0 for e in xs]: read again, a loop of appends
+            e = self.namer.fresh("e")
+            return ast.ListComp(
+                elt=ast.Constant(value=0.0),
+                generators=[ast.comprehension(target=_name(e, True), iter=items, ifs=[], is_async=0)],
             )
         if var in self.act.lists:
             e = self.namer.fresh("e")
