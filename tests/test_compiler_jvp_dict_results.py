@@ -123,3 +123,36 @@ def test_a_nested_dict_is_refused():
 def test_grad_of_a_returned_dict_is_still_refused():
     with pytest.raises(TransformError, match="returning one value; it returns a dict"):
         srcgrad.grad(literal)(X, Y)
+
+
+def loss_of_a_dict_and_a_number(d, s):
+    return np.sum(np.sin(d["u"]) * s) + s**3
+
+
+GRAD_BOTH = srcgrad.grad(loss_of_a_dict_and_a_number, wrt=(0, 1))
+
+
+def both_gradients(d, s):
+    return GRAD_BOTH(d, s)
+
+
+def test_jvp_of_a_tuple_holding_a_dict():
+    """The gradient with respect to a dict and a number is a tuple holding a dict: its JVP has the same layout
+    (HIPS autograd's test_dict.py::test_get at second order)."""
+    d, t = {"u": X}, {"u": TX}
+    value, tangent = srcgrad.jvp(both_gradients, wrt=(0, 1))(d, 0.8, (t, 0.3))
+    assert isinstance(tangent, tuple) and isinstance(tangent[0], dict) and set(tangent[0]) == {"u"}
+    # by hand: the gradient is (cos u * s, sum(sin u) + 3 s^2)
+    np.testing.assert_allclose(value[0]["u"], np.cos(X) * 0.8, rtol=1e-12)
+    np.testing.assert_allclose(tangent[0]["u"], -np.sin(X) * TX * 0.8 + np.cos(X) * 0.3, rtol=1e-10)
+    assert np.isclose(tangent[1], np.sum(np.cos(X) * TX) + 6 * 0.8 * 0.3, rtol=1e-10)
+
+
+def test_jvp_of_nested_tuples_and_an_empty_dict():
+    def f(x):
+        return (x * 2.0, (np.sin(x), {})), {}
+
+    value, tangent = srcgrad.jvp(f)(X, TX)
+    assert value[1] == {} and value[0][1][1] == {} and tangent[1] == {} and tangent[0][1][1] == {}
+    np.testing.assert_allclose(tangent[0][0], 2.0 * TX, rtol=1e-12)
+    np.testing.assert_allclose(tangent[0][1][0], np.cos(X) * TX, rtol=1e-12)

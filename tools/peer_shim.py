@@ -421,6 +421,7 @@ def static_target(fun, nargs, kwargs):
         bindings = {"FUN": callee}
         body = [f"return {_call_text(nargs, kw, bindings)}"]
         hit = _GEN_CACHE[key] = make_function(_fun_name(fun), [f"a{i}" for i in range(nargs)], body, bindings)
+        hit._peer_fun = fun  # keep fun alive: the key holds its id (a freed one's id is reused by a later test's)
     return hit
 
 
@@ -442,6 +443,7 @@ def static_dot_target(fun, nargs, kwargs, out):
         body = [f"y = {_call_text(nargs, kw, bindings)}", "return " + " + ".join(terms or ["0.0"])]
         params = [f"a{i}" for i in range(nargs)] + [f"u{k}" for k in range(len(paths))]
         hit = _GEN_CACHE[key] = make_function(_fun_name(fun) + "_dot", params, body, bindings)
+        hit._peer_fun = fun  # keep fun alive: the key holds its id
     return hit
 
 
@@ -1000,6 +1002,7 @@ class Derived:
                     f"return np.reshape(np.stack(rows), np.shape(out) + np.shape({x}))",
                 ]
                 hit = _GEN_CACHE[key] = make_function(self.__name__, params, body, bindings)
+                hit._peer_fun = self  # keep self alive: the key holds its function's id
                 return hit
             out_shape = np.shape(out)
             basis = []
@@ -1014,6 +1017,7 @@ class Derived:
                 f"return np.reshape(np.stack(rows), {tuple(out_shape) + tuple(in_shape)!r})",
             ]
         hit = _GEN_CACHE[key] = make_function(self.__name__, params, body, bindings)
+        hit._peer_fun = self  # keep self alive: the key holds its function's id
         return hit
 
 

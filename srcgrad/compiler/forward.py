@@ -439,9 +439,8 @@ class Forward(Reverse):
         if isinstance(result, tuple):  # several values: a tuple of tangents (a dict of them for a dict's values)
             outs = [self.result_tangent(r, state) for r in result]
             values = [_atom_node(r) for r in result]
-            if fn.result_keys is not None:
-                keys = [ast.Constant(value=k) for k in fn.result_keys]
-                values, outs = ast.Dict(keys=keys, values=values), ast.Dict(keys=list(keys), values=outs)
+            if fn.result_layout is not None:
+                values, outs = _layout_node(fn.result_layout, values), _layout_node(fn.result_layout, outs)
             else:
                 values, outs = ast.Tuple(elts=values, ctx=ast.Load()), ast.Tuple(elts=outs, ctx=ast.Load())
             body.append(ast.Return(value=ast.Tuple(elts=[values, outs], ctx=ast.Load())))
@@ -487,6 +486,16 @@ class Forward(Reverse):
         else:
             out_t = _call(ast.Attribute(value=_name(self.np), attr="zeros_like", ctx=ast.Load()), _atom_node(result))
         return out_t
+
+
+def _layout_node(layout, leaves):
+    """The expression building ``NormalFunction.result_layout`` around ``leaves`` (one node per index)."""
+    if isinstance(layout, int):
+        return leaves[layout]
+    kind, items = layout
+    if kind == "tuple":
+        return ast.Tuple(elts=[_layout_node(item, leaves) for item in items], ctx=ast.Load())
+    return ast.Dict(keys=[ast.Constant(value=k) for k, _ in items], values=[_layout_node(v, leaves) for _, v in items])
 
 
 def _exposed(stmts, assigned=frozenset()):

@@ -317,9 +317,9 @@ class NormalFunction:
         consulted: what normalize asked of the specialisation's argument shapes, ragged arguments and kinds
             (``Consulted.asked`` of each; ``None`` when read whole): the result holds for any specialisation
             answering alike (``passcache``).
-        result_keys: the keys of a dict the function returns (``return {'a': y, 'b': z}``, a dict built with
-            constant keys), whose values the ``Return`` holds as a tuple in that order; ``None`` otherwise. Only
-            ``jvp`` reads such a function (it gives the values and their tangents as dicts).
+        result_layout: the dicts and tuples around the values a function read by ``jvp`` returns (``return {'a': y},
+            z``), whose values the ``Return`` holds as a flat tuple: an index into that tuple, ``("tuple", items)`` or
+            ``("dict", ((key, item), ...))``; ``None`` for one value or a flat tuple of values.
     """
 
     name: str
@@ -333,7 +333,7 @@ class NormalFunction:
     owned_params: set = field(default_factory=set)
     generated: dict = field(default_factory=dict)
     consulted: tuple = (None, None, None)
-    result_keys: tuple = None
+    result_layout: tuple = None
 
 
 def clone(node):

@@ -142,13 +142,17 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
         self.check_results_named_twice()
         body = self.out
         body, result = self.lower_returns(body, ctx, top=True)
-        result_keys = None
-        if self.tuple_result and isinstance(result, (StaticDict, DictLiteral)):
-            result_keys, result = self.returned_dict(result, fdef, ctx)
+        result_layout = None
+        containers = (tuple, StaticDict, DictLiteral)
+        if self.tuple_result and (
+            isinstance(result, (StaticDict, DictLiteral))
+            or (isinstance(result, tuple) and any(isinstance(r, containers) for r in result))
+        ):
+            result_layout, result = self.returned_layout(result, fdef, ctx)
         if (
             self.tuple_result
             and isinstance(result, tuple)
-            and result
+            and (result or result_layout is not None)
             and all(isinstance(x, (Var, Const)) for x in result)
         ):
             pass  # several values returned (jvp gives one tangent per value)
@@ -178,30 +182,42 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
             display=self.display,
             owned_params=set(self.copied_params),
             generated=self.generated,
-            result_keys=result_keys,
+            result_layout=result_layout,
         )
 
-    def returned_dict(self, result, fdef, ctx):
-        """``(keys, values)`` of a dict the function returns, for ``jvp`` (one tangent per value, as a dict).
+    def returned_layout(self, result, fdef, ctx):
+        """``(layout, values)`` of the dicts and tuples the function returns, for ``jvp`` (one tangent per value, in
+        the same dicts and tuples): ``values`` the returned atoms in order, ``layout`` the containers around them
+        (``NormalFunction.result_layout``).
 
         Raises:
-            TransformError: at the function's line, for a key that may be missing on some path, a key that is not
-                a string or a number, or a value that is itself a container.
+            TransformError: at the function's line, for a key that may be missing on some path, a
+                key that is not a string or a number, or a value that is neither an atom nor a tuple or dict.
         """
-        if not result:
-            raise ctx.error(fdef, "the function returns an empty dict, which has no derivative")
-        if isinstance(result, StaticDict):
-            missing = [k for k in result if k not in result.present]
-            if missing:
-                raise ctx.error(
-                    fdef, f"the returned dict may lack the key {missing[0]!r} (it is set on some paths only)"
-                )
-        for key, value in result.items():
-            if type(key) not in (str, int, float, bool):
-                raise ctx.error(fdef, f"the returned dict has the key {key!r}: srcgrad.jvp needs string or number keys")
-            if not isinstance(value, (Var, Const)):
-                raise ctx.error(fdef, f"the returned dict's value at {key!r} is a container: srcgrad.jvp needs arrays")
-        return tuple(result), tuple(result.values())
+        values = []
+
+        def walk(value):
+            if isinstance(value, (StaticDict, DictLiteral)):
+                missing = [k for k in value if isinstance(value, StaticDict) and k not in value.present]
+                if missing:
+                    raise ctx.error(
+                        fdef, f"the returned dict may lack the key {missing[0]!r} (it is set on some paths only)"
+                    )
+                bad = [k for k in value if type(k) not in (str, int, float, bool)]
+                if bad:
+                    raise ctx.error(
+                        fdef, f"the returned dict has the key {bad[0]!r}: srcgrad.jvp needs string or number keys"
+                    )
+                return ("dict", tuple((k, walk(v)) for k, v in value.items()))
+            if isinstance(value, tuple):
+                return ("tuple", tuple(walk(v) for v in value))
+            if isinstance(value, (Var, Const)):
+                values.append(value)
+                return len(values) - 1
+            raise ctx.error(fdef, "the function returns a container srcgrad.jvp cannot follow (arrays, tuples, dicts)")
+
+        layout = walk(result)
+        return layout, tuple(values)
 
     def copy_written_params(self, ctx):
         """Start the body with ``x = np.copy(x)`` for each parameter the function writes into (``x[0] = v``).
