@@ -38,6 +38,28 @@ def has_graph(value):
     return isinstance(value, srcgrad.Tensor) and value.requires_grad
 
 
+def dynamic_derivative(fn, args, i, directions):
+    """Dynamic mode's derivative of ``fn`` with respect to ``args[i]``, each derivative but the last contracted
+    with the next of ``directions`` (``[v]``: the gradient of ``<v, grad fn>``).
+
+    A derivative with no graph behind it (a function linear or quadratic in the argument, or one that reads it
+    only through an argmax) is constant, so every later derivative is zero.
+    """
+    t = srcgrad.tensor(np.asarray(args[i], dtype=np.float64), requires_grad=True)
+    call = list(args)
+    call[i] = t
+    value = fn(*call)
+    for direction in [*directions, None]:
+        if not has_graph(value):
+            return np.zeros(np.shape(args[i]))
+        (g,) = srcgrad.autograd.grad(value, t, create_graph=direction is not None, allow_unused=True)
+        if g is None:
+            return np.zeros(np.shape(args[i]))
+        if direction is None:
+            return g.detach().numpy()
+        value = (g * srcgrad.tensor(np.asarray(direction))).sum()
+
+
 def _fd(fn, x, w, eps=1e-5):
     """Central difference of scalar ``fn`` at ``x`` along ``w``."""
     return (fn(x + eps * w) - fn(x - eps * w)) / (2 * eps)
@@ -97,19 +119,7 @@ def test_second_derivative_of_the_corpus(c, tmp_path):
 
     if c.dynamic is not None:
         return
-    # dynamic mode: the gradient with create_graph=True, then the gradient of <v, grad>; a gradient with no graph
-    # behind it (a function linear in the argument, or one that reads it only through an argmax) is constant, so
-    # the second derivative is zero
-    t = srcgrad.tensor(np.asarray(args[i], dtype=np.float64), requires_grad=True)
-    call = list(args)
-    call[i] = t
-    second = None
-    out = c.fn(*call)
-    if has_graph(out):
-        (first,) = srcgrad.autograd.grad(out, t, create_graph=True, allow_unused=True)
-        if has_graph(first):
-            (second,) = srcgrad.autograd.grad((first * srcgrad.tensor(np.asarray(v))).sum(), t, allow_unused=True)
-    expected = np.zeros(np.shape(args[i])) if second is None else second.detach().numpy()
+    expected = dynamic_derivative(c.fn, args, i, [v])
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
 
 

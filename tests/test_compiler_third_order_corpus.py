@@ -11,7 +11,7 @@ import pytest
 import srcgrad
 from corpus import all_cases
 from srcgrad.errors import SrcgradError
-from test_compiler_higher import _fd, _float_arg, _module_function, has_graph
+from test_compiler_higher import _fd, _float_arg, _module_function, dynamic_derivative
 
 _RECURSIVE = "a third derivative of a recursive function"
 _SAVED_LIST = (
@@ -83,20 +83,5 @@ def test_third_derivative_of_the_corpus(c, tmp_path):
 
     if c.dynamic is not None:
         return
-    # dynamic mode: create_graph twice, then the gradient of <w, <v, grad>'s gradient>; a derivative with no
-    # graph behind it (a function linear or quadratic in the argument, or one that reads it only through an
-    # argmax) is constant, so the next derivative is zero
-    t = srcgrad.tensor(np.asarray(args[i], dtype=np.float64), requires_grad=True)
-    call = list(args)
-    call[i] = t
-    third = None
-    out = c.fn(*call)
-    if has_graph(out):
-        (first,) = srcgrad.autograd.grad(out, t, create_graph=True, allow_unused=True)
-        if has_graph(first):
-            inner = (first * srcgrad.tensor(np.asarray(v))).sum()
-            (second,) = srcgrad.autograd.grad(inner, t, create_graph=True, allow_unused=True)
-            if has_graph(second):
-                (third,) = srcgrad.autograd.grad((second * srcgrad.tensor(np.asarray(w))).sum(), t, allow_unused=True)
-    expected = np.zeros(np.shape(args[i])) if third is None else third.detach().numpy()
+    expected = dynamic_derivative(c.fn, args, i, [v, w])
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
