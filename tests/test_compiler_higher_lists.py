@@ -103,6 +103,7 @@ _X = np.array([0.3, -0.7, 1.1, 0.4])
 CASES = [
     (moved, _X),
     (moved_then_rebound, _X),
+    (moved_in_a_loop, _X),
     (list_summed, _X),
     (read_at_the_next_index, _X),
     (appended_then_indexed, _X),
@@ -164,17 +165,6 @@ def read_in_the_next_iteration(x):
         b = a
         b.append(x * 2.0)
     return np.sum(np.stack(b))
-
-
-def test_a_list_moved_in_a_loop(tmp_path):
-    """First order; at second order the gradient saves the list on its stack in the loop, which is refused at the
-    line calling the gradient (dynamic mode differentiates it twice)."""
-    rng = np.random.default_rng(4)
-    u = rng.normal(size=_X.shape)
-    df = srcgrad.grad(moved_in_a_loop)
-    assert np.isclose(np.sum(df(_X) * u), _fd(moved_in_a_loop, _X, u), rtol=1e-6)
-    with pytest.raises(srcgrad.TransformError, match=r"'b' holds a list"):
-        srcgrad.grad(_contracted(df, u, tmp_path))(_X)
 
 
 def read_in_the_next_iteration_past_a_continue(x):

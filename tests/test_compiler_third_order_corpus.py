@@ -14,11 +14,7 @@ from srcgrad.errors import SrcgradError
 from test_compiler_higher import _fd, _float_arg, _module_function, dynamic_derivative
 
 _RECURSIVE = "a third derivative of a recursive function"
-_SAVED_LIST = (
-    "a list made in a loop of the gradient read again: saved on its stack (ditems = items, then items popped back)"
-)
 THIRD_REFUSED = {
-    "ml.rk4_oscillator": _SAVED_LIST,
     "calls.recursive_power": _RECURSIVE,
     "recursion.divide_and_conquer": _RECURSIVE,
     "recursion.mutual_recursion": _RECURSIVE,
@@ -37,7 +33,6 @@ THIRD_REFUSED = {
 # what the refusal of each reason says (so a function refused for another reason fails the test too)
 SAID = {
     _RECURSIVE: "a third derivative of a recursive function",
-    _SAVED_LIST: "a second name for the same list",
     "np.tensordot's axes= computed from the differentiated value": "axes= of tensordot depends on what is",
     "an in-place write made by the gradient called, at second order": "in-place write into 'out'",
 }

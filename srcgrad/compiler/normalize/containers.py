@@ -488,22 +488,29 @@ class Containers:
             out[k.value] = item
         return out
 
-    def expr_ListComp(self, e, ctx):
+    def expr_ListComp(self, e, ctx, into=None):
+        """A comprehension as a loop of appends to a new list (``items``), or with ``into`` (the user's name of the
+        variable it is assigned to, which it does not read) to that variable itself, so the code holds one name
+        for the list (see ``comprehension_into``)."""
         if len(e.generators) != 1 or e.generators[0].is_async:
             raise ctx.error(e, "comprehensions with more than one 'for' are not supported")
         gen = e.generators[0]
-        result = self.temp("items")
-        self.assign(result, ListNew([]), e, ctx)
-        self.lists.add(result)
-        self.temp_lists.add(result)
+        if into is None:
+            result = self.temp("items")
+            self.assign(result, ListNew([]), e, ctx)
+            self.lists.add(result)
+            self.temp_lists.add(result)
+        else:
+            result = ctx.rename[into]
+            self.store(result, ListNew([]), e, ctx)
         saved = dict(ctx.rename)
         for n in ast.walk(gen.target):
             if isinstance(n, ast.Name):
                 ctx.rename[n.id] = self.renamed(n.id, self.namer.fresh(n.id))
-        ctx.rename[result] = result
+        ctx.rename[into or result] = result
         append = ast.Expr(
             value=ast.Call(
-                func=ast.Attribute(value=ast.Name(id=result, ctx=ast.Load()), attr="append", ctx=ast.Load()),
+                func=ast.Attribute(value=ast.Name(id=into or result, ctx=ast.Load()), attr="append", ctx=ast.Load()),
                 args=[e.elt],
                 keywords=[],
             )

@@ -156,6 +156,8 @@ class Statements:
             ):
                 self.grow(ctx.rename[t.id], s.value.right.elts, s, ctx)
                 return
+            if self.comprehension_into(t, s.value, ctx):
+                return
             value = self.value(s.value, ctx)
             self.bind_target(t, value, s, ctx)
             return
@@ -462,6 +464,29 @@ class Statements:
             if results in self.changed_lists or name in self.changed_lists:
                 raise ctx.error(node, "a second name for the same list (aliasing) is not supported; use one name")
 
+    def comprehension_into(self, target, value, ctx):
+        """``ys = [... for j in range(n)]`` appends to ``ys`` itself (made ``[]`` first), where the comprehension
+        does not read ``ys``: the list has one name (a new list given a second name, ``ys = items``, is one whose
+        first name the adjoint reads again, so the gradient read again refuses it inside a loop). Outside branches
+        and loops, a name that holds a list already gets a variable of its own from here on (as ``list_renamed``
+        does). True when it did so."""
+        if not isinstance(value, ast.ListComp):
+            return False
+        if target.id in ctx.local_funcs or _mentions(value, target.id):
+            return False
+        if any(  # a def or lambda reading it (called in the comprehension, it must see the old list)
+            isinstance(n, (ast.Lambda, ast.FunctionDef)) and n is not ctx.fdef and _mentions(n, target.id)
+            for n in ast.walk(ctx.fdef)
+        ):
+            return False
+        var = self.local(target, ctx)
+        if var in self.params:
+            return False
+        if var in self.lists and not self.control_depth:
+            ctx.rename[target.id] = self.renamed(target.id, self.namer.fresh(target.id))
+        self.expr_ListComp(value, ctx, into=target.id)
+        return True
+
     def list_renamed(self, var, value, node, ctx):
         """True when ``var``, which holds a list, is given another list outside any branch or loop, handed on
         whole (``b = a`` of a list never read again; in generated code, a comprehension's list): the new list
@@ -489,6 +514,10 @@ class Statements:
             if isinstance(st, Assign) and st.target == name:
                 st.inplace = text
                 return
+
+
+def _mentions(node, name):
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
 
 _OP_SYMBOLS = {

@@ -186,6 +186,53 @@ class ListAdjoints:
                     return None
         return None
 
+    def saved_as_items(self, var):
+        """True when the form differentiated again saves the list ``var`` item by item (``save_stmts``): a list
+        object pushed on the stack and popped back is one the compiler cannot follow when it reads the code
+        again, a list rebuilt by appends of popped items is."""
+        return self.plain_stack and var in self.act.lists
+
+    def save_stmts(self, var):
+        """Save ``var`` before it is overwritten: ``push(var)``; a list in the form differentiated again, its
+        items from the last (so the restore pops them in order) and then its length, on the stack of counts::
+
+            for k in reversed(range(len(parts))):
+                stack.append(parts[k])
+            counts.append(len(parts))
+        """
+        if not self.saved_as_items(var):
+            return [self.push_stmt(_name(var))]
+        self.stack_names()
+        k = self.namer.fresh("k")
+        length = _call(self.ns.bind(len, "len"), _name(var))
+        every = _call(self.ns.bind(reversed, "reversed"), _call(self.ns.bind(range, "range"), length))
+        item = ast.Subscript(value=_name(var), slice=_name(k), ctx=ast.Load())
+        loop = ast.For(target=_name(k, True), iter=every, body=[self.push_stmt(item)], orelse=[])
+        return [loop, self.push_stmt(clone(length), counter=True)]
+
+    def restore_stmts(self, var):
+        """Restore what ``save_stmts`` saved: ``var = pop()``; a list saved item by item, a new list of the popped
+        items::
+
+            n_parts = counts.pop()
+            parts = []
+            for _ in range(n_parts):
+                parts.append(stack.pop())
+
+        (the length is named: read again, the loop's trip count is one value, not a second pop).
+        """
+        if not self.saved_as_items(var):
+            return [_assign(var, self.pop_expr())]
+        n = self.namer.fresh(f"n_{var}")
+        append = ast.Attribute(value=_name(var), attr="append", ctx=ast.Load())
+        loop = ast.For(
+            target=_name("_", True),
+            iter=_call(self.ns.bind(range, "range"), _name(n)),
+            body=[ast.Expr(value=_call(append, self.pop_expr()))],
+            orelse=[],
+        )
+        return [_assign(n, self.pop_expr(counter=True)), _assign(var, ast.List(elts=[], ctx=ast.Load())), loop]
+
     def list_length(self, lst):
         """``len(lst)``, or in the form differentiated again the number itself when every value the list variable
         is given is a list literal of that length and nothing appends to it or pops from it: the adjoint then does

@@ -169,12 +169,12 @@ def resolve_markers(stmts, needed, rev, prune=False):
         if is_marker(s, Save):
             var = s.value.value.var
             if s.value.value.key in needed:
-                out.append(rev.push_stmt(_name(var)))
+                out += rev.save_stmts(var)
             continue
         if is_marker(s, Restore):
             var = s.value.value.var
             if s.value.value.key in needed:
-                out.append(_assign(var, rev.pop_expr()))
+                out += rev.restore_stmts(var)
             continue
         if is_marker(s, SaveItems) or is_marker(s, RestoreItems):
             m = s.value.value
@@ -203,9 +203,9 @@ def resolve_markers(stmts, needed, rev, prune=False):
             names = [v for v in m.vars if (m.key, v) in needed]
             if names and rev.plain_stack:  # one value per push: a list of values, differentiable again
                 if is_marker(s, SaveGroup):
-                    out += [rev.push_stmt(_name(v)) for v in names]
+                    out += [st for v in names for st in rev.save_stmts(v)]
                 else:
-                    out += [_assign(v, rev.pop_expr()) for v in reversed(names)]
+                    out += [st for v in reversed(names) for st in rev.restore_stmts(v)]
             elif names:
                 push, pop = rev.stack_names()
                 packed = (

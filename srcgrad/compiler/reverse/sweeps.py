@@ -132,7 +132,7 @@ class Sweeps:
                 ],
             )
         items = _name(var)
-        if maybe_none and var in self.act.lists:
+        if maybe_none and var in self.act.lists and not self.saved_as_items(var):  # (those start as [])
             items = ast.BoolOp(op=ast.Or(), values=[items, ast.Tuple(elts=[], ctx=ast.Load())])
         if var in self.act.lists and self.scalar_list(var):  # [0.0 for e in xs]: read again, a loop of appends
             e = self.namer.fresh("e")
@@ -574,7 +574,9 @@ class Sweeps:
         adjoint = resolve_markers(adjoint, live.needed, self, prune=True)
         prologue = []
         for v in sorted(self.maybe_undefined & (read_first | live.saved)):
-            prologue.append(_assign(v, ast.Constant(value=None)))
+            # a list saved item by item starts empty (saved before its first value, it has no items)
+            empty = ast.List(elts=[], ctx=ast.Load()) if self.saved_as_items(v) else ast.Constant(value=None)
+            prologue.append(_assign(v, empty))
         if self.uses_stack and self.plain_stack:
             prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
             if self.counters is not None:
