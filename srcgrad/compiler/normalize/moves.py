@@ -8,7 +8,10 @@ the list to ``b``, which is its only name from there on. Generated gradients han
 Guarantees of ``dead_after(fdef, stmt, name)``: ``True`` only when, on every path from just after ``stmt`` to the
 function's end (around loops too), ``name`` is given a new value before anything reads it; ``name`` must be a
 local of ``fdef`` that no nested function or lambda mentions. Any doubt (a ``break`` or ``continue`` before the
-new value, a statement it does not know) answers ``False``.
+new value, a statement it does not know) answers ``False``. A branch ``stmt`` sits in tells which way a later
+``if`` on the same condition goes (``if cond:`` ... ``if cond:`` / ``if not cond:``, the forward and adjoint
+sweeps of a generated gradient), where the condition is a name given its value once, outside any loop: only
+that branch is followed.
 """
 
 import ast
@@ -43,9 +46,10 @@ def dead_after(fdef, stmt, name):
     path = _path_to(fdef, stmt)
     if path is None:
         return False
+    known = _known_conditions(fdef, path)
     # from the innermost block out: the statements after stmt's ancestor in each block, and a loop's body again
     for parent, block, index in reversed(path):
-        event = _sequence(block[index + 1 :], name)
+        event = _sequence(block[index + 1 :], name, known)
         if event == _READ:
             return False
         if event == _WRITE:
@@ -53,7 +57,7 @@ def dead_after(fdef, stmt, name):
         if isinstance(parent, (ast.For, ast.While)) and block is parent.body:
             if isinstance(parent, ast.While) and _reads(parent.test, name):
                 return False
-            if _sequence(parent.body, name) == _READ or _sequence(parent.orelse, name) == _READ:
+            if _sequence(parent.body, name, known) == _READ or _sequence(parent.orelse, name, known) == _READ:
                 return False
         elif isinstance(parent, (ast.For, ast.While)) and block is parent.orelse:
             pass
@@ -82,18 +86,51 @@ def _path_to(fdef, stmt):
     return search(fdef)
 
 
+def _known_conditions(fdef, path):
+    """``{condition: truth}`` of the ``if`` statements on ``path`` whose test is a name (or ``not`` a name)
+    assigned once in ``fdef``, outside any loop, and read only as an ``if``'s test (so nothing changes it in
+    place): it holds that value wherever the branch's code runs."""
+    once = {}
+    tests = {id(t) for n in ast.walk(fdef) if isinstance(n, ast.If) for t in (n.test, getattr(n.test, "operand", None))}
+    for node in ast.walk(fdef):
+        if isinstance(node, (ast.For, ast.While)):
+            for n in ast.walk(node):  # assigned inside a loop: may differ from one iteration to the next
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    once[n.id] = 2
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            once[node.id] = once.get(node.id, 0) + 1
+        elif isinstance(node, ast.Name) and id(node) not in tests:
+            once[node.id] = 2  # read otherwise (passed on, indexed, a method called)
+    known = {}
+    for parent, block, _ in path:
+        if isinstance(parent, ast.If):
+            test = _condition(parent.test)
+            if test is not None and once.get(test[0]) == 1:
+                known[test[0]] = (block is parent.body) != test[1]
+    return known
+
+
+def _condition(test):
+    """``(name, negated)`` for a test ``name`` or ``not name``, else ``None``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        return test.operand.id, True
+    if isinstance(test, ast.Name):
+        return test.id, False
+    return None
+
+
 def _reads(node, name):
     return any(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Store) for n in ast.walk(node))
 
 
-def _sequence(stmts, name):
+def _sequence(stmts, name, known=None):
     """What every path through ``stmts`` meets first: ``_READ`` (some path may read ``name``), ``_WRITE`` (every
     path gives it a new value first), or ``None`` (some path passes through, or jumps out, without either). A
     path that may jump out (``if c: continue``) goes on being read after it, but a new value given after it
-    is not on every path."""
+    is not on every path. ``known``: conditions whose value is known (``_known_conditions``)."""
     jumped = False
     for s in stmts:
-        event = _statement(s, name)
+        event = _statement(s, name, known or {})
         if event == _READ:
             return _READ
         if event == _WRITE:
@@ -103,11 +140,16 @@ def _sequence(stmts, name):
     return None
 
 
-def _statement(s, name):
+def _statement(s, name, known):
     if isinstance(s, ast.If):
         if _reads(s.test, name):
             return _READ
-        body, orelse = _sequence(s.body, name), _sequence(s.orelse, name)
+        test = _condition(s.test)
+        if test is not None and test[0] in known:  # only the branch the condition takes
+            taken = s.body if known[test[0]] != test[1] else s.orelse
+            event = _sequence(taken, name, known)
+            return event if event in (_READ, _WRITE) else (_JUMP if _jumps(s) else None)
+        body, orelse = _sequence(s.body, name, known), _sequence(s.orelse, name, known)
         if _READ in (body, orelse):
             return _READ
         if body == orelse == _WRITE:
@@ -115,7 +157,7 @@ def _statement(s, name):
         return _JUMP if _jumps(s) else None
     if isinstance(s, (ast.For, ast.While)):
         head = s.iter if isinstance(s, ast.For) else s.test
-        if _reads(head, name) or _sequence(s.body, name) == _READ or _sequence(s.orelse, name) == _READ:
+        if _reads(head, name) or _sequence(s.body, name, known) == _READ or _sequence(s.orelse, name, known) == _READ:
             return _READ
         if isinstance(s, ast.For) and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(s.target)):
             return _READ  # the loop variable itself: not followed

@@ -85,6 +85,7 @@ class Reverse(Sweeps, Checkpointing, Revolving, InPlace, Adjoints, ListAdjoints)
         self.inplace_owned = set()
         self.before_if = {}
         self.loop_stack = []
+        self.branch_depth = 0  # how many branches of the adjoint sweep enclose the statement differentiated
         self.uses_stack = False
         self.push = self.pop = None
         self.counters = None

@@ -108,10 +108,17 @@ class ListAdjoints:
         """The adjoint of ``b = lst`` for a list: ``dlst = db`` where ``lst`` is never read again (``move``: its
         adjoint is ``b``'s whole) or has no adjoint yet; otherwise (a call's several results read by two names)
         item by item, ``dlst = [(a + b) for a, b in zip(dlst, db, strict=True)]``, never ``+`` of two lists
-        (which joins them)."""
+        (which joins them). In a branch of the form differentiated again, a move's adjoint is a new list of the
+        same items, ``dlst = [e for e in db]``: ``db`` is read again when that form is differentiated (its pops
+        put back), which a second name for the same list would not allow."""
         if lst not in self.act.active:
             return
         dl = self.adj(lst)
+        if move and lst not in state and self.plain_stack and self.branch_depth:
+            e = self.namer.fresh("e")
+            expr = ast.ListComp(
+                elt=_name(e), generators=[ast.comprehension(target=_name(e, True), iter=expr, ifs=[], is_async=0)]
+            )
         if lst in state and not move:
             a, b = self.namer.fresh("a"), self.namer.fresh("b")
             expr = ast.ListComp(

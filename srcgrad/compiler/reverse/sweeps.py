@@ -396,8 +396,10 @@ class Sweeps:
 
     def adjoint_if(self, s, state, depth):
         s1, s2 = set(state), set(state)
+        self.branch_depth += 1
         body = self.backward(s.body, s1, depth)
         orelse = self.backward(s.orelse, s2, depth)
+        self.branch_depth -= 1
         merged = s1 | s2
         # A zero is written where the branch joins (the value before the `if`); a variable that cannot
         # exist before the `if` (assigned nowhere before it, nor carried around a loop) has no adjoint to
