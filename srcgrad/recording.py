@@ -39,6 +39,17 @@ def _no_rule(func):
     )
 
 
+def _keywords_refused(func, unsupported):
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None) or "numpy"
+    given = ", ".join(f"{k}=" for k in unsupported)
+    return NoRuleError(
+        f"srcgrad's derivative rule for {module}.{name} does not take {given}, which changes the "
+        f"derivative, so it cannot record {name}({given}...) for a Tensor that requires grad; leave "
+        f"{given} out, or call it on .detach()ed values."
+    )
+
+
 def _is_complex(value):
     """True for a complex array, Tensor, number, or list or tuple holding one."""
     if isinstance(value, Tensor):
@@ -121,6 +132,10 @@ def record(func, args, kwargs):
         raise _no_rule(func)
     if not rule.complex and any(_is_complex(v) for v in raw):
         raise _complex_refused(func)
+    if kwargs and rule.differentiable:
+        unsupported = rule.unsupported_keywords(kwargs)
+        if unsupported:
+            raise _keywords_refused(func, unsupported)
     out = func(*raw, **kwargs)
     if not rule.differentiable:
         return _wrap_unrecorded(out, args, positions)

@@ -33,9 +33,9 @@ class TensorMethods:
 
     __slots__ = ()
 
-    def reshape(self, *shape):
-        """The same values in a new shape (``-1`` infers one length)."""
-        return _record(np.reshape, (self, _shape_arg(shape)), {})
+    def reshape(self, *shape, order="C"):
+        """The same values in a new shape (``-1`` infers one length); ``order`` as numpy's (``"F"``: column-major)."""
+        return _record(np.reshape, (self, _shape_arg(shape)), {} if order == "C" else {"order": order})
 
     def view(self, *shape):
         """The same values in a new shape (``-1`` infers one length); with a dtype, the same bytes read
@@ -280,9 +280,9 @@ class TensorMethods:
         """Cumulative sum along ``dim`` (``axis`` as numpy spells it)."""
         return _record(np.cumsum, (self,), {"axis": dim if axis is None else axis})
 
-    def ravel(self):
-        """The values as a 1-D Tensor (numpy's name for ``flatten``)."""
-        return _record(np.ravel, (self,), {})
+    def ravel(self, order="C"):
+        """The values as a 1-D Tensor (numpy's name for ``flatten``); ``order`` as numpy's."""
+        return _record(np.ravel, (self,), {} if order == "C" else {"order": order})
 
     def swapaxes(self, axis1, axis2):
         """Swap two dimensions (numpy's name for ``transpose(dim0, dim1)``)."""

@@ -353,6 +353,18 @@ def _check_keywords(fn, act):
                     "srcgrad differentiates a function's positional arguments only: pass it "
                     "positionally",
                 )
+        varied = any(isinstance(a, Var) and a.name in act.varied for a in s.value.args)
+        unsupported = s.value.rule.unsupported_keywords(s.value.kwargs) if varied and s.value.rule else []
+        if unsupported:
+            name = getattr(s.value.fn, "__name__", "the function")
+            given = ", ".join(f"{k}=" for k in unsupported)
+            raise error_at(
+                fn.filename,
+                fn.lines,
+                s.lineno,
+                f"{name} with {given} has no derivative rule (the rule of {name} does not take "
+                f"{given}, which changes the derivative); leave {given} out or compute it another way",
+            )
 
 
 def _check_list_sets(fn, act):

@@ -19,8 +19,8 @@ Conventions:
   (A third derivative at a point with two or more exact zeros in one scan is
   not exact.)
 * Keyword arguments that would change the gradient (``where=``, ``initial=`` of
-  ``max``) are not accepted by the rules: calling them raises ``TypeError``
-  rather than returning a wrong gradient.
+  ``max``) are not accepted by the rules: a call passing them is refused, naming
+  the keyword (``Rule.unsupported_keywords``), rather than given a wrong gradient.
 """
 
 import math

@@ -8,6 +8,7 @@ numpy code. See ``srcgrad/rules/__init__.py`` for the contract every rule keeps.
 
 import dis
 import functools
+import inspect
 
 import numpy as np
 
@@ -130,6 +131,30 @@ class Rule:
                 self._reads[key] = hit
         return hit
 
+    def unsupported_keywords(self, names):
+        """The keyword arguments among ``names`` that one of this rule's derivatives does not take.
+
+        A rule lists the keywords its derivatives understand; one it does not list (``where=`` or
+        ``initial=`` of ``np.max``) may change the derivative, so a call passing it is refused
+        (with its name) rather than differentiated as if it were absent.
+
+        Args:
+            names: keyword argument names of a call.
+
+        Returns:
+            A sorted list (empty when every derivative takes every keyword).
+        """
+        missing = set()
+        for derivative in (*self.vjps, *self.jvps):
+            if derivative is None or not names:
+                continue
+            params = _signature(derivative).parameters.values()
+            if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+                continue
+            taken = {p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+            missing.update(n for n in names if n not in taken)
+        return sorted(missing)
+
     def __repr__(self):
         return f"Rule({self.name}, vjps={len(self.vjps)}, jvps={len(self.jvps)})"
 
@@ -239,6 +264,11 @@ def _reads(func):
         if hasattr(const, "co_code"):
             loaded.update(n for n in const.co_freevars if n in params)
     return frozenset(loaded)
+
+
+@functools.lru_cache(maxsize=None)
+def _signature(func):
+    return inspect.signature(func)
 
 
 def _positional_params(func):

@@ -144,7 +144,14 @@ def _axis_offsets(arrays, argnum, axis):
 
 @reads_shape_of(0)
 def concat_index(arrays, argnum, axis):
-    """The index of ``arrays[argnum]``'s block in their concatenation along ``axis``."""
+    """The index of ``arrays[argnum]``'s block in their concatenation along ``axis``.
+
+    With ``axis=None`` (every array flattened, then joined) it is an integer array of ``arrays[argnum]``'s shape,
+    so the block read with it comes back in that shape.
+    """
+    if axis is None:
+        start = sum(int(np.prod(shape_of(a))) for a in arrays[:argnum])
+        return np.arange(start, start + int(np.prod(shape_of(arrays[argnum])))).reshape(shape_of(arrays[argnum]))
     axis = axis % ndim_of(arrays[argnum])
     start, stop, _ = _axis_offsets(arrays, argnum, axis)
     return (slice(None),) * axis + (slice(start, stop),)
@@ -502,6 +509,8 @@ defjvp(np.nan_to_num,
 # -------------------------------------------------- joining and splitting
 def concat_vjp_all(g, ans, *xs, axis=0, argnums):
     """The cotangents of ``xs[k]`` for each ``k`` in ``argnums``: their blocks of ``g`` (one pass over the sizes)."""
+    if axis is None:
+        return [g[concat_index(xs, k, None)] for k in argnums]
     axis = axis % ndim_of(xs[0])
     ends = np.cumsum([shape_of(x)[axis] for x in xs]).tolist()
     lead = (slice(None),) * axis

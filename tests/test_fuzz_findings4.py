@@ -1,0 +1,146 @@
+"""Findings of the hunt for wrong gradients in numpy calls written as users write them: keyword arguments,
+``axis=None``, array methods with numpy's options (``tools/fuzz.py`` and the ``calls`` family of
+``tests/fuzzing/calls.py``; see docs/testing.md).
+
+Each test is a short program, checked in every mode that has it against central finite differences, or
+against the refusal it must give (a srcgrad error naming the user's file, line and the keyword). A bug not
+fixed yet is a strict xfail whose reason says what is wrong.
+"""
+
+import numpy as np
+import pytest
+
+import srcgrad
+from corpus.harness import check_grad_and_jvp, fd_grad
+from srcgrad.errors import NoRuleError, TransformError
+
+M = np.array([[0.3, -0.7, 1.1], [0.45, 0.2, -0.4]])
+W = np.arange(1.0, 7.0).reshape(2, 3)
+HERE = __file__.rstrip("c")
+
+
+def dynamic_gradient(f, *args, wrt=0):
+    """``f``'s gradient in argument ``wrt`` on the tape."""
+    args = list(args)
+    t = srcgrad.tensor(np.copy(args[wrt]), requires_grad=True)
+    args[wrt] = t
+    f(*args).backward()
+    return t.grad.detach().numpy()
+
+
+def hvp_by_differences(f, args, v, wrt=0, h=1e-5):
+    """``H v`` as central differences of ``srcgrad.grad`` along ``v`` (the gradient itself checked elsewhere)."""
+    df = srcgrad.grad(f, wrt=wrt)
+
+    def at(x):
+        moved = list(args)
+        moved[wrt] = x
+        return df(*moved)
+
+    return (at(args[wrt] + h * v) - at(args[wrt] - h * v)) / (2 * h)
+
+
+# ------------------------------------------------------------- rules: np.concatenate(..., axis=None)
+
+
+def concatenated_flat(x, y):
+    return np.sum(np.concatenate([x, np.sin(y)], axis=None) ** 3 * np.arange(9.0))
+
+
+def concatenated_flat_in_a_loop(x, y):
+    parts = []
+    for i in range(2):
+        parts.append(x[i] * y)
+    parts.append(np.tanh(x))
+    return np.sum(np.concatenate(parts, axis=None) ** 2 * np.arange(12.0))
+
+
+@pytest.mark.parametrize("f", [concatenated_flat, concatenated_flat_in_a_loop])
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_concatenate_with_axis_none_flattens_each_block(f, wrt):
+    # was TypeError in generated code: concat_index computed None % ndim (static mode only; the tape was right)
+    args = (M, np.array([0.5, 0.6, -0.3]))
+    check_grad_and_jvp(f, *args, wrt=wrt)
+    np.testing.assert_allclose(dynamic_gradient(f, *args, wrt=wrt), fd_grad(f, args, wrt), rtol=1e-5, atol=1e-7)
+
+
+def test_concatenate_with_axis_none_at_second_order():
+    args = (M, np.array([0.5, 0.6, -0.3]))
+    v = np.linspace(-0.5, 0.7, 6).reshape(2, 3)
+    got = srcgrad.hvp(concatenated_flat_in_a_loop, wrt=0)(*args, v)
+    np.testing.assert_allclose(got, hvp_by_differences(concatenated_flat_in_a_loop, args, v), rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------- rules: keywords a derivative does not take are refused by name
+
+
+def max_with_initial(x):
+    return np.max(x, initial=0.0) + np.sum(x)
+
+
+def sum_with_where(x):
+    return np.sum(x * W, where=x > 0.0)
+
+
+def prod_with_initial(x):
+    return np.sum(np.prod(x, axis=0, initial=2.0))
+
+
+def mean_with_where(x):
+    return np.mean(x, where=np.array([True, False, True]))
+
+
+KEYWORD_CASES = [
+    (max_with_initial, "initial="),
+    (sum_with_where, "where="),
+    (prod_with_initial, "initial="),
+    (mean_with_where, "where="),
+]
+
+
+@pytest.mark.parametrize("f, keyword", KEYWORD_CASES)
+def test_a_keyword_the_rule_does_not_take_is_refused_at_the_users_line(f, keyword):
+    # was TypeError "<lambda>() got an unexpected keyword argument" inside the generated code, at run time
+    for make in (lambda: srcgrad.grad(f)(M), lambda: srcgrad.jvp(f)(M, np.ones_like(M))):
+        with pytest.raises(TransformError) as info:
+            make()
+        err = info.value
+        assert err.filename == HERE and err.lineno == f.__code__.co_firstlineno + 1
+        assert keyword in err.message
+
+
+@pytest.mark.parametrize("f, keyword", KEYWORD_CASES)
+def test_a_keyword_the_rule_does_not_take_is_refused_when_recorded(f, keyword):
+    # was TypeError at backward(), after the forward pass had recorded the call
+    t = srcgrad.tensor(M.copy(), requires_grad=True)
+    with pytest.raises(NoRuleError, match=keyword):
+        f(t)
+    with srcgrad.no_grad():  # nothing to differentiate: numpy's value
+        assert np.isclose(float(f(srcgrad.tensor(M.copy()))), f(M))
+
+
+def test_sum_with_initial_keeps_its_gradient():
+    # initial= adds a constant: the rule takes it, and the gradient is the plain sum's
+    def f(x):
+        return np.sum(x**2, initial=2.0)
+
+    check_grad_and_jvp(f, M)
+    np.testing.assert_allclose(dynamic_gradient(f, M), 2 * M)
+
+
+# -------------------------------------------------- runtime: x.reshape(..., order=) and x.ravel(order=)
+
+
+def column_major(x):
+    return np.sum(x.reshape(3, 2, order="F") * W.reshape(3, 2)) + np.sum(x.ravel(order="F") ** 2 * W.ravel())
+
+
+def column_major_functions(x):
+    return np.sum(np.reshape(x, (3, 2), order="F") ** 3 * W.reshape(3, 2)) + np.sum(np.ravel(x, "F") * W.ravel())
+
+
+@pytest.mark.parametrize("f", [column_major, column_major_functions])
+def test_column_major_reshapes_in_both_modes(f):
+    # the Tensor methods took no order= (TypeError); static mode was right
+    check_grad_and_jvp(f, M)
+    np.testing.assert_allclose(dynamic_gradient(f, M), fd_grad(f, (M,), 0), rtol=1e-6, atol=1e-8)
