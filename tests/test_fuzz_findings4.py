@@ -144,3 +144,59 @@ def test_column_major_reshapes_in_both_modes(f):
     # the Tensor methods took no order= (TypeError); static mode was right
     check_grad_and_jvp(f, M)
     np.testing.assert_allclose(dynamic_gradient(f, M), fd_grad(f, (M,), 0), rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------- rules: np.pad in the modes that copy elements of x
+
+
+def padded_wrap(u):  # fuzz 2026120702_93 (calls): was NotImplementedError in the generated code, every mode
+    v1 = np.pad(u, (1, 2), mode="wrap")
+    return np.sum(v1**2 * np.arange(42.0).reshape(7, 6))
+
+
+def padded_symmetric(a):  # fuzz 2026120702_47 (calls)
+    v2 = np.pad(a, ((0, 1),), mode="symmetric")
+    return np.sum(np.sin(v2) * np.arange(16.0).reshape(4, 4))
+
+
+def padded_in_a_loop(x):
+    y = x
+    for _ in range(2):
+        y = np.tanh(np.pad(y, 1, mode="reflect"))[1:-1] * 1.5 + np.pad(y, (2, 5), mode="edge")[:3] ** 2
+    return np.sum(y * np.arange(1.0, 4.0))
+
+
+PAD_CASES = [
+    (padded_wrap, np.linspace(-1.0, 1.1, 12).reshape(4, 3)),
+    (padded_symmetric, np.linspace(-0.6, 0.4, 9).reshape(3, 3)),
+    (padded_in_a_loop, np.array([0.3, -0.7, 0.5])),
+]
+
+
+@pytest.mark.parametrize("f, x", PAD_CASES)
+def test_pad_modes_that_copy_in_both_modes(f, x):
+    check_grad_and_jvp(f, x)
+    np.testing.assert_allclose(dynamic_gradient(f, x), fd_grad(f, (x,), 0), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f, x", PAD_CASES)
+def test_pad_modes_that_copy_at_second_order(f, x):
+    v = np.linspace(0.4, -0.9, x.size).reshape(x.shape)
+    want = hvp_by_differences(f, (x,), v)
+    np.testing.assert_allclose(srcgrad.hvp(f)(x, v), want, rtol=1e-5, atol=1e-6)
+    t = srcgrad.tensor(x.copy(), requires_grad=True)
+    (g,) = srcgrad.autograd.grad(f(t), [t], create_graph=True)
+    (h,) = srcgrad.autograd.grad((g * srcgrad.tensor(v)).sum(), [t])
+    np.testing.assert_allclose(h.detach().numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_pad_mode_that_computes_its_padding_is_refused_by_name():
+    def f(x):
+        return np.sum(np.pad(x, 1, mode="mean") ** 2)
+
+    x = np.array([0.3, -0.7, 0.5])
+    with pytest.raises(NotImplementedError, match="mode='mean'"):
+        srcgrad.grad(f)(x)
+    t = srcgrad.tensor(x, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="mode='mean'"):
+        f(t).backward()

@@ -321,8 +321,10 @@ def test_aliases_reject_what_they_cannot_differentiate():
         via_alias(np.split, np.arange(7.0), 3)
     with pytest.raises(NotImplementedError):
         via_alias(np.einsum, "ij->i", np.ones((2, 2)), out=np.zeros(2))
-    with pytest.raises(NotImplementedError, match="mode='reflect'"):
-        vjp(np.pad, 0, np.ones(5), np.ones(3), 1, mode="reflect")
+    with pytest.raises(NotImplementedError, match="mode='mean'"):  # its padding is computed, not copied
+        vjp(np.pad, 0, np.ones(5), np.ones(3), 1, mode="mean")
+    with pytest.raises(NotImplementedError, match="reflect_type='odd'"):  # 2 * edge - x: not a copy either
+        vjp(np.pad, 0, np.ones(5), np.ones(3), 1, mode="reflect", reflect_type="odd")
     with pytest.raises(ValueError, match="full_matrices=False"):  # g reaches the rows of vh svd does not determine
         x = np.arange(6.0).reshape(2, 3)
         ans = R.linalg.svd_p(x, True)

@@ -32,7 +32,7 @@ from .linalg import check_phase_invariant, extreme_of, no_matrix_norm_rule, thin
 from .nnfuncs import mse_scale, rows_of
 from .reductions import scan_axis
 from .registry import defjvp, defnondiff, defvjp, get_rule, primitive
-from .shape import constant_pad_mode, negate
+from .shape import constant_pad_mode, linear_pad_mode, negate
 
 __all__ = ["default_dout", "match_shape", "real_like", "stacked_piece", "stacked_place", "HELPERS"]
 
@@ -244,7 +244,7 @@ defjvp(stacked_place,
 # Shape arithmetic that takes no arrays (so ``@reads_shape_of`` does not list it), and checks of arguments.
 defnondiff(default_dout, inverse_permutation, reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan,
            mse_scale, rows_of, dual_norm, pad_after, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis,
-           stacked_block, check_phase_invariant, thin_only, undetermined, no_hermitian)
+           stacked_block, linear_pad_mode, check_phase_invariant, thin_only, undetermined, no_hermitian)
 _SHAPE_HELPERS = [fn for fn in SHAPE_ARGS if getattr(fn, "__module__", "").startswith("srcgrad.rules")
                   and fn not in (unreduce, broadcast_like) and get_rule(fn) is None]
 defnondiff(*_SHAPE_HELPERS)
@@ -252,7 +252,7 @@ defnondiff(*_SHAPE_HELPERS)
 HELPERS = frozenset([default_dout, inverse_permutation,
                      reduced_axes, kept_shape, conv_output_size, einsum_labels, einsum_plan, mse_scale, rows_of,
                      dual_norm, pad_after, extreme_of, no_matrix_norm_rule, constant_pad_mode, negate, scan_axis, stacked_block,
-                     check_phase_invariant, thin_only, undetermined, no_hermitian,
+                     linear_pad_mode, check_phase_invariant, thin_only, undetermined, no_hermitian,
                      *_SHAPE_HELPERS])
 """The functions this module made non-differentiable: internal to generated code and to rule bodies, not
 primitives a user calls (``docs/supported.md`` leaves them out)."""

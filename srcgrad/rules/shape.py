@@ -52,7 +52,9 @@ __all__ = [
     "repeat_index",
     "repeat_base_shape",
     "pad_index",
+    "pad_sources",
     "constant_pad_mode",
+    "linear_pad_mode",
     "negate",
     "diagonal_basis",
     "plane_axes",
@@ -225,10 +227,36 @@ def pad_index(x, pad_width, mode="constant"):
 
 
 def constant_pad_mode(mode):
-    """``"constant"``; any other ``np.pad`` mode has no rule yet and raises."""
+    """``"constant"``; any other ``np.pad`` mode raises (``linear_pad_mode`` takes the others that copy)."""
     if mode != "constant":
-        raise NotImplementedError(f"np.pad(mode={mode!r}) has no derivative rule; only mode='constant'")
+        raise NotImplementedError(f"np.pad(mode={mode!r}) has no derivative rule here; only mode='constant'")
     return mode
+
+
+COPYING_PAD_MODES = ("edge", "wrap", "reflect", "symmetric")
+"""``np.pad`` modes whose padding copies elements of ``x`` (each padded element is one element of ``x``)."""
+
+
+def linear_pad_mode(mode, reflect_type="even", **ignored):
+    """``mode`` when ``np.pad(x, ..., mode)`` is ``x``'s elements moved and copied (``"constant"`` or one of
+    ``COPYING_PAD_MODES``, ``reflect_type="even"``), so its tangent is the tangent padded the same way (constant
+    mode: with zeros); any other mode raises."""
+    if mode != "constant" and (mode not in COPYING_PAD_MODES or reflect_type != "even"):
+        shown = f"mode={mode!r}" + (f", reflect_type={reflect_type!r}" if reflect_type != "even" else "")
+        raise NotImplementedError(
+            f"np.pad({shown}) has no derivative rule; the modes that have one are constant, edge, wrap, reflect and "
+            "symmetric (with reflect_type even)"
+        )
+    return mode
+
+
+@reads_shape_of(0)
+def pad_sources(x, pad_width, mode, reflect_type="even", **ignored):
+    """For each element of ``np.pad(x, pad_width, mode)`` (a mode of ``COPYING_PAD_MODES``), the flat position
+    in ``x`` it is a copy of: ``x``'s flat positions padded the same way."""
+    linear_pad_mode(mode, reflect_type)
+    shape = shape_of(x)
+    return np.pad(np.arange(int(np.prod(shape))).reshape(shape), pad_width, mode=mode)
 
 
 @reads_shape_of(0)
@@ -459,12 +487,15 @@ defjvp(np.repeat,
        lambda t, ans, x, repeats, axis=None: np.repeat(t, repeats, axis),
        None)
 
-defvjp(np.pad,  # constant mode; the padding value gets no gradient
-       lambda g, ans, x, pad_width, mode="constant", **kw: g[pad_index(x, pad_width, mode)],
+# constant mode: x's block of g (the padding value gets no gradient); the modes that copy elements of x
+# (edge, wrap, reflect, symmetric): each element of g goes back to the element it is a copy of, and the copies
+# of one element add up (pad_sources)
+defvjp(np.pad,
+       lambda g, ans, x, pad_width, mode="constant", **kw: g[pad_index(x, pad_width, mode)] if mode == "constant" else np.reshape(index_add(np.zeros(int(np.prod(shape_of(x))), dtype=dtype_of(g)), np.reshape(pad_sources(x, pad_width, mode, **kw), -1), np.reshape(g, -1)), shape_of(x)),
        None,
        backward_name="ConstantPadNdBackward0", complex=True)
 defjvp(np.pad,
-       lambda t, ans, x, pad_width, mode="constant", **kw: np.pad(t, pad_width, mode=constant_pad_mode(mode)),
+       lambda t, ans, x, pad_width, mode="constant", **kw: np.pad(t, pad_width, mode=linear_pad_mode(mode, **kw)),
        None)
 
 defvjp(np.tril,
