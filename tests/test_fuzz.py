@@ -203,6 +203,7 @@ SHAPES_OF_ISSUE_9 = {
         r"= y\d+\.(T|ravel|reshape)",
     ],
     "mixed": [r"1j \* ", r"astype\(np\.float32\)", r"np\.arange\(", r" > -?0\.\d+\)"],
+    "calls": [r"np\.\w+\(.*, \w+=.*, \w+=", r"\[::-[12]\]|np\.flip", r"axis=None"],
 }
 
 

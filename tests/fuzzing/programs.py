@@ -24,7 +24,17 @@ import numpy as np
 from .exprs import Scope, ty_of
 from .moddata import propose_changes
 from .program import Param, Program
-from .statements import ARRAY_SHAPES, LIMIT, PLAIN_NAMES, THEMES, Builder, Context, loss, make_helper, term
+from .statements import (
+    ARRAY_SHAPES,
+    DRAWN_THEMES,
+    LIMIT,
+    PLAIN_NAMES,
+    Builder,
+    Context,
+    loss,
+    make_helper,
+    term,
+)
 
 # ---------------------------------------------------------------------- whole programs
 
@@ -84,7 +94,7 @@ def dtype_params(r, nrng, params, ctx):
         ctx.index_lengths["idx"] = m
 
 
-def generate(seed, index, themes=None, pool=THEMES, exclude=()):
+def generate(seed, index, themes=None, pool=DRAWN_THEMES, exclude=()):
     """Program ``index`` of the run with ``seed``: deterministic, independent of srcgrad.
 
     Args:

@@ -21,7 +21,7 @@ import srcgrad.compiler.cache as compiler_cache
 from .oracle import ALL_MODES, MODES, STATUSES, NotJudged, cross_check, judge_mode, prepare, settle
 from .programs import generate
 from .shrink import Shrinker, token_set, write_repro
-from .statements import THEMES
+from .statements import DRAWN_THEMES
 
 FINDING_STATUSES = ("wrong", "crash", "badmsg")
 
@@ -94,7 +94,7 @@ class Run:
         max_shrinks=25,
         time_limit=30.0,
         themes=None,
-        pool=THEMES,
+        pool=DRAWN_THEMES,
         exclude=(),
         log=None,
     ):

@@ -38,6 +38,7 @@ assignment, tuple unpacking, float arguments.
 
 import numpy as np
 
+from .calls import CallStatements
 from .exprs import FLOAT, Exprs, Ty, op, shape_text
 from .extras import ExtraStatements, extra_helper
 from .moddata import DataStatements
@@ -61,7 +62,9 @@ THEMES = (
     "dtypes",
     "inplace",
     "mixed",
+    "calls",
 )
+DRAWN_THEMES = THEMES[:-1]  # a program draws its themes from these; "calls" only when asked for (--themes)
 ARRAY_SHAPES = [(3,), (4,), (2, 3), (3, 3), (3, 2), (2, 2), (4, 3), (2, 3, 2), (2,)]
 PLAIN_NAMES = ["x", "y", "w", "b", "A", "u"]
 TRICKY_NAMES = ["t", "dt", "dx", "tmp", "dout", "cond", "d_x", "t_2", "g", "ans", "i", "dy", "x_2", "grad"]
@@ -234,7 +237,7 @@ def make_helper(r, ctx):
 # ---------------------------------------------------------------------- statements
 
 
-class Builder(DataStatements, ExtraStatements):
+class Builder(DataStatements, ExtraStatements, CallStatements):
     """Makes the statements of one function body."""
 
     def __init__(self, r, nrng, ctx, scope):
@@ -287,6 +290,7 @@ class Builder(DataStatements, ExtraStatements):
             "data": 1.5 * (w("globals") + w("closure")) if {"globals", "closure"} & set(self.ctx.themes) else 0,
             "inplace": 2.5 * w("inplace") if "inplace" in self.ctx.themes else 0,
             "mixed": 2.5 * w("mixed") if "mixed" in self.ctx.themes else 0,
+            "calls": 6 * w("calls") if "calls" in self.ctx.themes else 0,
         }
         for k in self.ctx.exclude:
             kinds[k] = 0
@@ -1118,4 +1122,5 @@ STATEMENT_KINDS = (
     "data",
     "inplace",
     "mixed",
+    "calls",
 )
