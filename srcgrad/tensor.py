@@ -188,6 +188,9 @@ class Tensor(_TensorMath, _TensorMethods):
         if not kwargs and method == "__call__" and len(inputs) == 1:  # the common case first
             return _record_fast(ufunc, inputs[0])
         if method != "__call__":
+            alias = ALIASES.get(getattr(ufunc, method))  # np.add.reduce read as np.sum, ...
+            if alias is not None:
+                return alias(*inputs, **kwargs)
             if any(isinstance(a, Tensor) and a.requires_grad for a in inputs) and _state.enabled:
                 raise NoRuleError(
                     f"srcgrad cannot record np.{ufunc.__name__}.{method} on a Tensor that "

@@ -200,3 +200,41 @@ def test_a_pad_mode_that_computes_its_padding_is_refused_by_name():
     t = srcgrad.tensor(x, requires_grad=True)
     with pytest.raises(NotImplementedError, match="mode='mean'"):
         f(t).backward()
+
+
+# ------------------------------------------------ rules: ufunc methods numpy also has as functions
+
+
+def ufunc_reductions(x):
+    return (
+        np.sum(np.add.reduce(x * x) * np.array([1.0, 2.0, 3.0]))
+        + np.sum(np.multiply.reduce(x, 1) ** 2)
+        + np.sum(np.maximum.reduce(x, axis=-1, keepdims=True) * x)
+        + np.sum(np.minimum.reduce(x) ** 3)
+        + np.add.reduce(np.sin(x), axis=None)
+    )
+
+
+def ufunc_scans(x):
+    return np.sum(np.add.accumulate(x) * W) + np.sum(np.multiply.accumulate(x, axis=-1) ** 2 * W)
+
+
+@pytest.mark.parametrize("f", [ufunc_reductions, ufunc_scans])
+def test_ufunc_methods_read_as_numpys_functions(f):
+    # np.add.reduce and friends were refused in both modes ("ufunc.reduce has no derivative rule"); they are
+    # np.sum, np.prod, np.max, np.min, np.cumsum, np.cumprod along axis 0 unless told otherwise
+    check_grad_and_jvp(f, M)
+    np.testing.assert_allclose(dynamic_gradient(f, M), fd_grad(f, (M,), 0), rtol=1e-6, atol=1e-8)
+    v = np.linspace(0.4, -0.9, 6).reshape(2, 3)
+    np.testing.assert_allclose(srcgrad.hvp(f)(M, v), hvp_by_differences(f, (M,), v), rtol=1e-5, atol=1e-6)
+
+
+def test_a_ufunc_method_without_a_rule_is_still_refused():
+    def f(x):
+        return np.sum(np.maximum.accumulate(x))
+
+    with pytest.raises(NoRuleError, match="accumulate"):
+        srcgrad.grad(f)(M)
+    with pytest.raises(NoRuleError, match="np.maximum.accumulate"):
+        f(srcgrad.tensor(M.copy(), requires_grad=True))
+    assert np.allclose(f(srcgrad.tensor(M.copy())).numpy(), f(M))  # (nothing to differentiate: numpy's value)

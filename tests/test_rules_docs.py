@@ -46,6 +46,8 @@ def qualname(fn):
         return f"operator.{name}"
     if isinstance(fn, np.ufunc):
         return f"np.{name}"
+    if isinstance(getattr(fn, "__self__", None), np.ufunc):  # a ufunc's method: np.add.reduce
+        return f"np.{fn.__self__.__name__}.{name}"
     if fn in (abs, max, min, round, divmod):
         return name
     if getattr(math, name, None) is fn:

@@ -290,6 +290,12 @@ ALIAS_CALLS = [
     (operator.eq, (np.arange(3.0), 1.0), {}),
     (operator.ne, (np.arange(3.0), 1.0), {}),
     (np.flipud, (np.arange(6.0).reshape(2, 3),), {}),
+    (np.add.reduce, (np.arange(6.0).reshape(2, 3),), {}),  # ufunc methods: axis 0 unless told otherwise
+    (np.multiply.reduce, (np.arange(1.0, 7.0).reshape(2, 3), 1), {}),
+    (np.maximum.reduce, (np.arange(6.0).reshape(2, 3),), {"keepdims": True}),
+    (np.minimum.reduce, (np.arange(6.0).reshape(2, 3),), {"axis": None}),
+    (np.add.accumulate, (np.arange(6.0).reshape(2, 3),), {"axis": 1}),
+    (np.multiply.accumulate, (np.arange(1.0, 7.0).reshape(2, 3),), {}),
 ]
 
 

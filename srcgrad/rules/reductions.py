@@ -264,6 +264,39 @@ def _ptp(a, axis=None, out=None, keepdims=False):
     return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
 
 
+# ufunc methods that numpy also has as functions, read as those functions (with the methods' default axis, 0).
+# np.maximum.accumulate (a running maximum) and the other methods have no rule.
+# (out= and dtype= are not taken: a call passing them is refused)
+def _add_reduce(array, axis=0, keepdims=False):
+    return np.sum(array, axis, keepdims=keepdims)
+
+
+def _multiply_reduce(array, axis=0, keepdims=False):
+    return np.prod(array, axis, keepdims=keepdims)
+
+
+def _maximum_reduce(array, axis=0, keepdims=False):
+    return np.max(array, axis, keepdims=keepdims)
+
+
+def _minimum_reduce(array, axis=0, keepdims=False):
+    return np.min(array, axis, keepdims=keepdims)
+
+
+def _add_accumulate(array, axis=0):
+    return np.cumsum(array, axis)
+
+
+def _multiply_accumulate(array, axis=0):
+    return np.cumprod(array, axis)
+
+
+defalias(np.add.reduce, _add_reduce)
+defalias(np.multiply.reduce, _multiply_reduce)
+defalias(np.maximum.reduce, _maximum_reduce)
+defalias(np.minimum.reduce, _minimum_reduce)
+defalias(np.add.accumulate, _add_accumulate)
+defalias(np.multiply.accumulate, _multiply_accumulate)
 defalias(np.average, _average, static=False)
 defalias(np.nansum, _nansum)
 defalias(np.nanmean, _nanmean, static=False)  # (helpers without rules: dynamic mode only)

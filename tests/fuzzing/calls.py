@@ -13,8 +13,9 @@ Each statement binds a new name to one call of a numpy function on an expression
 * the kinds of number a user mixes with arrays: ``np.float64(s)``, ``np.array(s)`` (0-d), ``float(...)`` of a
   reduction, ``np.float32`` constants; integer and boolean arrays in arithmetic (``(a > 0) * a``,
   ``np.arange(n) * a``, ``np.count_nonzero``-style sums);
-* ufunc methods (``np.add.reduce``, ``np.multiply.accumulate``, ``np.maximum.reduce``) and functions with no
-  rule yet (``np.average``, ``np.pad`` modes other than ``'constant'``), which the modes must refuse cleanly;
+* ufunc methods (``np.add.reduce``, ``np.multiply.accumulate``, ``np.maximum.reduce``: numpy's reductions and
+  scans; ``np.maximum.accumulate`` has no rule), ``np.pad`` in its copying modes, and ``np.average``, which
+  static mode must refuse cleanly;
 * module helpers taking ``*args`` and ``**kwargs`` and handing them on to numpy.
 
 The shape of a call is found by calling it on stand-in arrays of its operands' shapes, so the forms need not
