@@ -188,3 +188,24 @@ def test_a_comprehension_whose_closure_reads_the_old_list(tmp_path):
     line = f.__code__.co_firstlineno + 3
     with pytest.raises(srcgrad.TransformError, match=rf"line {line}: 'ys' holds a list"):
         srcgrad.hvp(f)(_X, u)
+
+
+def list_after_none(x):
+    acc = None
+    s = 0.0
+    for i in range(3):
+        acc = [x * i, np.sin(x)]
+        acc.append(x * x)
+        s = s + np.sum(np.stack(acc) ** 2)
+    return s
+
+
+def test_a_name_given_none_before_its_list_is_refused_at_second_order():
+    """Its first value is no list, so the gradient saves it whole, and reading that again is refused at the
+    user's line (not a TypeError from len(None) in the generated code)."""
+    u = np.array([0.7, 0.2, -0.4])
+    got = srcgrad.grad(list_after_none)(_X)
+    assert np.isclose(np.sum(got * u), _fd(list_after_none, _X, u), rtol=1e-6)
+    line = list_after_none.__code__.co_firstlineno + 4
+    with pytest.raises(srcgrad.TransformError, match=rf"line {line}: 'acc' holds a list"):
+        srcgrad.hvp(list_after_none)(_X, u)

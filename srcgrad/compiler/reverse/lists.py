@@ -27,6 +27,7 @@ from ..ir import (
     ListNew,
     ListReduce,
     ListSet,
+    NonDiff,
     Var,
     clone,
     walk_stmts,
@@ -196,8 +197,14 @@ class ListAdjoints:
     def saved_as_items(self, var):
         """True when the form differentiated again saves the list ``var`` item by item (``save_stmts``): a list
         object pushed on the stack and popped back is one the compiler cannot follow when it reads the code
-        again, a list rebuilt by appends of popped items is."""
-        return self.plain_stack and var in self.act.lists
+        again, a list rebuilt by appends of popped items is). Not a name also given a value that is no list
+        (``acc = None`` first): that is saved whole, as in the first-order code."""
+        if not (self.plain_stack and var in self.act.lists):
+            return False
+        return not any(
+            isinstance(st, Assign) and st.target == var and isinstance(st.value, (NonDiff, Const))
+            for st in walk_stmts(self.fn.body)
+        )
 
     def save_stmts(self, var):
         """Save ``var`` before it is overwritten: ``push(var)``; a list in the form differentiated again, its
