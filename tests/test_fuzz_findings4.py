@@ -238,3 +238,30 @@ def test_a_ufunc_method_without_a_rule_is_still_refused():
     with pytest.raises(NoRuleError, match="np.maximum.accumulate"):
         f(srcgrad.tensor(M.copy(), requires_grad=True))
     assert np.allclose(f(srcgrad.tensor(M.copy())).numpy(), f(M))  # (nothing to differentiate: numpy's value)
+
+
+# ----------------------------------------------- compiler: a list holding a ragged list (open, strict xfail)
+
+
+def ragged_inner_list(a):  # fuzz 2026120701_127 (shrunk): found at third order, fails at the first
+    nested = [a, [a, a.reshape(2, 1)]]
+    first = nested[0]
+    return np.sum(first**3)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="compiler: the zero adjoint of a list holding a list is np.zeros_like of each item, and an inner list "
+    "of arrays of different shapes is no array (ValueError 'inhomogeneous shape' in the generated code); a "
+    "nested list's items read by index are followed as an array's rows, so a zero of nested lists alone is "
+    "not the fix",
+)
+def test_a_list_holding_a_ragged_list():
+    a = np.array([-0.242416, -0.022608])
+    check_grad_and_jvp(ragged_inner_list, a)
+
+
+def test_a_list_holding_a_ragged_list_on_the_tape():
+    a = np.array([-0.242416, -0.022608])
+    np.testing.assert_allclose(dynamic_gradient(ragged_inner_list, a), 3 * a**2)
