@@ -179,6 +179,44 @@ def test_equal_code_objects_from_two_files_keep_their_own_file(tmp_path):
     assert "two.py" in srcgrad.grad(two.f).source_for(0.3).splitlines()[1]
 
 
+def test_generated_code_compiled_twice_is_read_as_itself():
+    """The same generated text compiled twice (two files): each function is read with its own file and lines,
+    into a tree of its own, equal to the one a fresh parse gives; and its second derivative is right."""
+    from srcgrad.compiler import clear_cache, parse
+    from srcgrad.compiler.codegen import compile_function
+
+    gf = srcgrad.grad(_scalar_sample)
+    gf(np.ones(3))
+    name, ns = gf.function.__name__, gf.function.__globals__
+    text = gf.source_for(np.ones(3))
+    one = compile_function(text, name, ns, "one")
+    two = compile_function(text, name, ns, "two")
+    assert one.__code__.co_filename != two.__code__.co_filename
+    fresh = ast.dump(parse._parse_function(two, two.__code__, None).node)
+    for _ in range(3):
+        for fn in (one, two):
+            parsed = parse_function(fn)
+            assert parsed.filename == fn.__code__.co_filename and parsed.lines == text.splitlines()
+            assert ast.dump(parsed.node) == fresh
+            parsed.node.body.clear()  # the caller's tree: changing it leaves the kept one alone
+    assert parse_function(two).fenced is parse_function(one).fenced  # one record of what fence passed, per text
+    clear_cache()
+    x = np.array([0.3, -0.7, 1.1])
+    h = srcgrad.grad(_sum_of_gradient_times_x)(x)
+    # f = sin(x) x elementwise, f' = cos(x) x + sin(x); d/dx [x f'(x)] = f' + x (2 cos(x) - x sin(x))
+    expected = np.cos(x) * x + np.sin(x) + x * (2 * np.cos(x) - x * np.sin(x))
+    np.testing.assert_allclose(h, expected, rtol=1e-10)
+
+
+def _scalar_sample(x):
+    y = np.sin(x)
+    return np.sum(y * x)
+
+
+def _sum_of_gradient_times_x(x):
+    return np.sum(srcgrad.grad(_scalar_sample)(x) * x)
+
+
 def test_refused_syntax_is_refused_at_every_transformation(tmp_path):
     """fence remembers only what passed: a refusal comes back each time, at the user's line."""
     (tmp_path / "bad.py").write_text("def f(x):\n    s = {x}\n    return x\n")

@@ -39,6 +39,7 @@ from .ir import (
     Var,
     walk_stmts,
 )
+from .astwalk import walk
 from .parse import error_at
 
 __all__ = ["Activity", "analyze", "diff_inputs", "inner_dicts", "check_tree_reads"]
@@ -194,7 +195,7 @@ def check_tree_reads(fn, act, params):
         elif isinstance(s, If):
             reads = {s.cond}
         elif isinstance(s, (For, While)):
-            reads = {n.id for n in ast.walk(s.iter if isinstance(s, For) else s.test) if isinstance(n, ast.Name)}
+            reads = {n.id for n in walk(s.iter if isinstance(s, For) else s.test) if isinstance(n, ast.Name)}
         else:
             reads = stmt_reads(s)
         if isinstance(s, Assign) and _keyed(s.value) or reads & tracked:
@@ -466,7 +467,7 @@ def _names_in(value):
         if isinstance(x, Var):
             out.add(x.name)
         elif isinstance(x, ast.AST):
-            out.update(n.id for n in ast.walk(x) if isinstance(n, ast.Name))
+            out.update(n.id for n in walk(x) if isinstance(n, ast.Name))
         elif isinstance(x, (list, tuple, set, frozenset)):
             todo.extend(x)
         elif isinstance(x, dict):
@@ -495,7 +496,7 @@ def _list_item(node, scalar, number_lists):
         and node.value.id in number_lists
         and not isinstance(node.slice, (ast.Slice, ast.Tuple))
         and _scalar_nondiff(node.slice, scalar)
-        and not any(isinstance(n, ast.Constant) and not isinstance(n.value, int) for n in ast.walk(node.slice))
+        and not any(isinstance(n, ast.Constant) and not isinstance(n.value, int) for n in walk(node.slice))
     )
 
 

@@ -43,6 +43,7 @@ from .ir import (
     Var,
     walk_stmts,
 )
+from .astwalk import walk
 from .parse import error_at
 
 __all__ = ["check", "holds_complex", "complex_mask"]
@@ -92,7 +93,7 @@ def _summary(a):
 
 def _mentions_complex(node, complex_names):
     """True when an ``ast`` expression can be a complex value or a complex dtype."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Constant):
             if isinstance(sub.value, complex):
                 return True

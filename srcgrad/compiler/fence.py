@@ -13,6 +13,8 @@ compiler for them.
 
 import ast
 
+from .astwalk import walk
+
 __all__ = ["check", "UNSUPPORTED"]
 
 UNSUPPORTED = {
@@ -60,7 +62,7 @@ def check(parsed, star_params=False):
     if not star_params and (args.vararg is not None or args.kwarg is not None):
         raise parsed.error(node, "star-arguments (*args / **kwargs) in the differentiated function's signature")
     # f(*seq): normalize spreads a tuple or list whose items it knows, and refuses the others at the line
-    spread = {id(a) for sub in ast.walk(node) if isinstance(sub, ast.Call) for a in sub.args}
+    spread = {id(a) for sub in walk(node) if isinstance(sub, ast.Call) for a in sub.args}
     for sub in ast.walk(node):
         if sub is node:
             continue

@@ -22,7 +22,7 @@ from .parse import parse_module
 __all__ = ["template", "instantiate", "Template"]
 
 _TEMPLATES = {}
-_MODULE_TREES = {}
+_MODULE_TREES = {}  # file name -> (lambdas by line, defs by name): see _definitions
 
 
 class Template:
@@ -43,9 +43,13 @@ class Template:
         self.body, self.result, self.free, self.locals = body, result, free, locals_
 
 
-def _tree(filename):
-    tree = _MODULE_TREES.get(filename)
-    if tree is None:
+def _definitions(filename):
+    """``(lambdas, defs)`` of the module in ``filename``: its ``ast.Lambda`` nodes by line and its
+    ``ast.FunctionDef`` nodes by name, each list in ``ast.walk`` order; ``None`` when it cannot be read.
+    (Made once per module: a rule module holds hundreds of rules, and walking it for each was most of the
+    time spent making templates.)"""
+    found = _MODULE_TREES.get(filename)
+    if found is None:
         lines = linecache.getlines(filename)
         if not lines:
             return None
@@ -53,8 +57,14 @@ def _tree(filename):
             tree = parse_module("".join(lines))
         except SyntaxError:
             return None
-        _MODULE_TREES[filename] = tree
-    return tree
+        lambdas, defs = {}, {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Lambda):
+                lambdas.setdefault(n.lineno, []).append(n)
+            elif isinstance(n, ast.FunctionDef):
+                defs.setdefault(n.name, []).append(n)
+        found = _MODULE_TREES[filename] = (lambdas, defs)
+    return found
 
 
 def template(fn):
@@ -76,18 +86,15 @@ def _make_template(fn):
     code = fn.__code__
     if code.co_flags & inspect.CO_VARKEYWORDS:
         return None
-    tree = _tree(code.co_filename)
-    if tree is None:
+    found = _definitions(code.co_filename)
+    if found is None:
         return None
+    lambdas, defs = found
     params = list(code.co_varnames[: code.co_argcount])
     vararg = code.co_varnames[code.co_argcount + code.co_kwonlyargcount] if code.co_flags & inspect.CO_VARARGS else None
     kwonly = list(code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount])
     if fn.__name__ == "<lambda>":
-        cands = [
-            n
-            for n in ast.walk(tree)
-            if isinstance(n, ast.Lambda) and n.lineno == code.co_firstlineno and [a.arg for a in n.args.args] == params
-        ]
+        cands = [n for n in lambdas.get(code.co_firstlineno, ()) if [a.arg for a in n.args.args] == params]
         if len(cands) > 1:
             cands = [c for c in cands if _same_code(c, code)]
         if len(cands) != 1:
@@ -97,10 +104,8 @@ def _make_template(fn):
     else:
         cands = [
             n
-            for n in ast.walk(tree)
-            if isinstance(n, ast.FunctionDef)
-            and n.name == fn.__name__
-            and min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno
+            for n in defs.get(fn.__name__, ())
+            if min([n.lineno] + [d.lineno for d in n.decorator_list]) == code.co_firstlineno
         ]
         if len(cands) != 1:
             return None

@@ -166,6 +166,12 @@ def _parse(text, mode="exec"):
 _PARSED = {}
 _PARSED_LIMIT = 4096
 
+# Generated functions (a gradient differentiated again) by their text: every compilation of generated code gets a
+# file of its own (codegen.compile_function), so the same text compiled for two specialisations is two code
+# objects that ``_PARSED`` tells apart; the text, the function's name and its first line give the same tree.
+# An entry is (tree, fenced); the file name and lines are each function's own.
+_GENERATED = {}
+
 
 def parse_function(fn, source=None):
     """Parse a live function into a ``ParsedFunction``.
@@ -190,12 +196,32 @@ def parse_function(fn, source=None):
         return ParsedFunction(fn=fn, node=copy_tree(node), filename=filename, lines=lines, scope=Scope(fn))
     entry = _PARSED.get(code)
     if entry is None or entry[0] is not code or entry[1] != source:
+        if source is None and code.co_filename.startswith("<srcgrad:"):
+            return _parse_generated(fn, code)
         parsed = _parse_function(fn, code, source)
         if len(_PARSED) >= _PARSED_LIMIT:
             del _PARSED[next(iter(_PARSED))]  # the oldest entry
         entry = _PARSED[code] = (code, source, copy_tree(parsed.node), parsed.filename, parsed.lines, parsed.fenced)
         return parsed
     _, _, node, filename, lines, fenced = entry
+    return ParsedFunction(fn=fn, node=copy_tree(node), filename=filename, lines=lines, scope=Scope(fn), fenced=fenced)
+
+
+def _parse_generated(fn, code):
+    """``parse_function`` of a function compiled from generated text (registered in ``linecache``), its tree kept
+    by the text: a text compiled again (another file) is not parsed again."""
+    filename = code.co_filename
+    text = "".join(linecache.getlines(filename))
+    key = (text, code.co_name, code.co_firstlineno)
+    entry = _GENERATED.get(key)
+    if entry is None:
+        parsed = _parse_function(fn, code, None)
+        if len(_GENERATED) >= _PARSED_LIMIT:
+            del _GENERATED[next(iter(_GENERATED))]  # the oldest entry
+        _GENERATED[key] = (copy_tree(parsed.node), parsed.fenced)
+        return parsed
+    node, fenced = entry
+    lines = [line.rstrip("\n") for line in linecache.getlines(filename)]
     return ParsedFunction(fn=fn, node=copy_tree(node), filename=filename, lines=lines, scope=Scope(fn), fenced=fenced)
 
 

@@ -155,11 +155,20 @@ def _rule_node(func):
         lines, start = inspect.findsource(func)
     except (OSError, TypeError):
         return None
-    lineno = func.__code__.co_firstlineno
-    tree = ast.parse("".join(lines))
     kind = ast.Lambda if func.__name__ == "<lambda>" else ast.FunctionDef
-    found = [n for n in ast.walk(tree) if isinstance(n, kind) and n.lineno == lineno]
+    found = _definitions_by_line("".join(lines)).get((kind, func.__code__.co_firstlineno), ())
     return found[0] if len(found) == 1 else None
+
+
+@functools.lru_cache(maxsize=16)
+def _definitions_by_line(text):
+    """``{(ast.Lambda or ast.FunctionDef, line): nodes}`` of a module's text, parsed once per module (not once
+    per rule function in it)."""
+    out = {}
+    for n in ast.walk(ast.parse(text)):
+        if isinstance(n, (ast.Lambda, ast.FunctionDef)):
+            out.setdefault((type(n), n.lineno), []).append(n)
+    return out
 
 
 @functools.lru_cache(maxsize=None)

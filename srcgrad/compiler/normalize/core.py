@@ -36,7 +36,7 @@ from ..ir import (
     NonDiff,
     Var,
 )
-from ..astwalk import copy_tree
+from ..astwalk import copy_tree, walk
 from ..parse import Scope
 from ...rules import ALIASES, get_rule
 from ...rules.registry import DYNAMIC_ONLY_ALIASES
@@ -201,7 +201,7 @@ def _control_flow_names(fdef):
         if inside:
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                    for sub in ast.walk(t):
+                    for sub in walk(t):
                         if isinstance(sub, ast.Name):
                             rebound.add(sub.id)
             if (
@@ -322,11 +322,11 @@ class Core:
         """
         node = copy_tree(node)
         inner = set()
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.Lambda):
                 inner.update(a.arg for a in sub.args.args)
             elif isinstance(sub, ast.comprehension):
-                inner.update(n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name))
+                inner.update(n.id for n in walk(sub.target) if isinstance(n, ast.Name))
         reads = set()
         done = set()  # nodes put in for container items: already in the generated module's names
         normalizer = self
@@ -334,7 +334,7 @@ class Core:
         def static_name(n):
             return isinstance(n, ast.Name) and n.id not in inner and ctx.rename.get(n.id) in normalizer.static
 
-        if any(static_name(n) for n in ast.walk(node)):  # (the helpers below made only when needed)
+        if any(static_name(n) for n in walk(node)):  # (the helpers below made only when needed)
 
             def tuple_node(container, where):
                 """A tuple kept at compile time, written out: ``(t_0, 3.0)``."""
@@ -353,7 +353,7 @@ class Core:
                             f"'{where.id}' holds a list, dict or function inside a tuple, which "
                             "srcgrad.grad cannot pass here",
                         )
-                    done.update(id(n) for n in ast.walk(elts[-1]))
+                    done.update(id(n) for n in walk(elts[-1]))
                 node = ast.Tuple(elts=elts, ctx=ast.Load())
                 done.add(id(node))
                 return node
@@ -381,7 +381,7 @@ class Core:
                             new = copy.deepcopy(item.node)
                         else:
                             return self.generic_visit(sub)  # a nested container: refused below
-                        done.update(id(n) for n in ast.walk(new))
+                        done.update(id(n) for n in walk(new))
                         return ast.copy_location(new, sub)
                     return self.generic_visit(sub)
 

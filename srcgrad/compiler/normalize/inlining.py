@@ -31,6 +31,7 @@ from ..ir import (
     UserCall,
     Var,
 )
+from ..astwalk import walk
 from ..parse import Scope, free_names, lift_function, parse_function
 from ..speckey import FUNCTION_TYPES
 from .core import Ctx, DictLiteral, ListView, LocalFunction, StaticDict, local_names
@@ -199,7 +200,7 @@ class Inlining:
                 bound[p] = ()  # an empty tuple kept while compiling, as one built in the function (f(x, *args))
             else:
                 bound[p] = Const(self.const_expr(d, dctx)) if kind == "ast" else Const(self.const_node(d, p))
-        assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        assigned = {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         generators = self.random_generators(e, params, ctx)
         for p in params + kwonly + [p.arg for p in (a.vararg, a.kwarg) if p is not None]:
             v = bound[p]
