@@ -367,19 +367,6 @@ class ItemsSeen(dict):
         return seq
 
 
-def refuse_recursive_third_order(callee, e, ctx):
-    """Refuse at the call a ``JVPFunction`` of a generated gradient: what ``grad(grad(f))`` of a recursive ``f``
-    calls, so differentiating it is a third derivative of a recursive function."""
-    of = getattr(getattr(callee, "__wrapped__", None), "gradient_of", None)
-    if of is not None and type(callee).__name__ == "JVPFunction":
-        raise ctx.error(
-            e,
-            f"a third derivative of a recursive function ({of.fn.__name__} calls itself) is not supported by the "
-            "compiler (its second derivatives are: grad(grad(f)), srcgrad.hvp, srcgrad.hessian); use dynamic mode "
-            "for it (Tensors and srcgrad.autograd.grad(..., create_graph=True))",
-        )
-
-
 def jvp_call_in_order(callee, e, ctx, const_node):
     """``jvp(f)(x, t, scale=s)`` written as the generated JVP takes it: each of ``f``'s parameters in order,
     then the tangents. ``JVPFunction.__call__`` binds a call so: the last positional arguments are the tangents
@@ -406,9 +393,10 @@ def jvp_call_in_order(callee, e, ctx, const_node):
 
 def inline_target(callee, known, e, ctx):
     """The generated function a call ``e`` of a compiled gradient or JVP runs, and its dependencies
-    (``callee.inline_target(known)``); a third derivative of a recursive function, or a refusal met compiling the
-    callee, is said at the call (the latter naming where in the callee too)."""
-    refuse_recursive_third_order(callee, e, ctx)
+    (``callee.inline_target(known)``); a refusal met compiling the callee is said at the call, naming where in
+    the callee too. (A JVP of a generated gradient, what the second derivative of a recursive function calls, is
+    read like any: forward mode differentiates its recursive call by that code's own JVP, reverse mode refuses
+    it, ``reverse.adjoints``.)"""
     try:
         return callee.inline_target(known)
     except TransformError as err:

@@ -208,13 +208,17 @@ class Adjoints:
         if not wrt:
             return
         if getattr(value.fn, "tangent_of", None) is not None:  # a third derivative, or grad of a call of jvp(f)
+            of = getattr(value.fn.tangent_of, "gradient_of", None)  # the JVP of f's generated gradient: name f
+            name = (of.fn if of is not None else value.fn.tangent_of).__name__
             raise error_at(
                 self.fn.filename,
                 self.fn.lines,
                 self.current_lineno,
-                f"the gradient of the JVP of a recursive function ({value.fn.tangent_of.__name__} calls itself) is "
-                "not supported by the compiler (a third derivative of the function differentiates it)",
-                hint="Use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
+                f"the gradient of the JVP of a recursive function ({name} calls itself) is not supported by the "
+                "compiler (reverse over forward: met in a third derivative of a recursive function in reverse "
+                "mode, the gradient of its second derivative); srcgrad.hvp and srcgrad.hessian of a function "
+                "calling its gradient differentiate it three times (forward over reverse over reverse)",
+                hint="Or use dynamic mode for it: Tensors and srcgrad.autograd.grad(..., create_graph=True).",
             )
         if getattr(value.fn, "gradient_of", None) is not None:
             self.gradient_call_contribs(value, d, state, out)
