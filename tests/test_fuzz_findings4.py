@@ -265,3 +265,74 @@ def test_a_list_holding_a_ragged_list():
 def test_a_list_holding_a_ragged_list_on_the_tape():
     a = np.array([-0.242416, -0.022608])
     np.testing.assert_allclose(dynamic_gradient(ragged_inner_list, a), 3 * a**2)
+
+
+# --------------------------------------- compiler: a refusal at second order names the user's variable
+
+
+def load(tmp_path, name, text, **values):
+    """Write ``text`` to ``tmp_path/name.py``, import it, and set ``values`` as its globals."""
+    import importlib.util
+    import textwrap
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(text))
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for k, v in values.items():
+        setattr(mod, k, v)
+    return mod
+
+
+def test_an_in_place_write_of_a_gradient_differentiated_again_names_the_users_variable(tmp_path):
+    # fuzz 2026120709_12 (hvp-grad, grad3, jac-grad2): the refusal named 'dacc8', the gradient's name for the
+    # derivative with respect to acc8, which the user's code does not have
+    inner = load(
+        tmp_path,
+        "inner",
+        """\
+        import numpy as np
+        GL6 = [np.array([1.11, 1.26]), np.array([0.67, -0.21])]
+        def f(x):
+            v5 = [p for p in GL6]
+            acc8 = np.where(x > v5, x, v5) * 1.0
+            for i7 in range(8):
+                acc8 = x + i7
+                acc8[i7 % 2] = 0.3
+            return np.sum(acc8)
+        """,
+    )
+    outer = load(
+        tmp_path,
+        "outer",
+        """\
+        import numpy as np
+        def h(x):
+            return np.sum(DF(x) * np.array([0.5, 1.5]))
+        """,
+        DF=srcgrad.grad(inner.f),
+    )
+    x = np.array([-0.782893, 0.704954])
+    with pytest.raises(TransformError) as info:
+        srcgrad.hvp(outer.h)(x, np.array([0.3, 1.4]))
+    err = info.value
+    assert (err.filename, err.lineno) == (str(tmp_path / "outer.py"), 3)
+    assert "the derivative with respect to 'acc8'" in err.message and "dacc8" not in str(err)
+    assert "acc8[i] = v" in str(err)  # the advice is about the user's write
+
+
+def test_a_users_variable_named_like_a_derivative_keeps_its_name():
+    import linecache
+
+    from srcgrad.compiler.aliasing import _derivative_of
+
+    key = "<srcgrad:named_like_a_derivative:1>"
+    lines = ["    # line 3: dx = x * 2.0\n", "    dx = x * 2.0\n", "    # adjoint of line 3: dx = x * 2.0\n"]
+    linecache.cache[key] = (0, None, lines + ["    dx_2 = dout * 2.0\n"], key)
+    try:
+        assert _derivative_of("dx", key) is None  # the user's dx
+        assert _derivative_of("dx_2", key) == "x"  # the gradient's name for the derivative with respect to x
+        assert _derivative_of("dt_3", key) is None  # a temporary's: t is nobody's variable
+    finally:
+        del linecache.cache[key]

@@ -196,6 +196,9 @@ class _Where:
         else:
             return None
         name, shown = _q(self.shown(target)), self.shown(target)
+        base = _derivative_of(target, self.fn.filename, self.fn.generated.get(target))
+        if base is not None:  # dacc8, the gradient's name for the derivative of the user's acc8
+            name, shown = f"the derivative with respect to {_q(base)}", base
         if origin is None:
             where = ""
         else:
@@ -212,6 +215,38 @@ class _Where:
             f"{shown} = np.where(np.arange(len({shown})) == i, v, {shown}), or np.concatenate the pieces), or use "
             "dynamic mode (Tensors, create_graph=True)",
         )
+
+
+_ADJOINT_NAME = re.compile(r"^d(?P<base>[A-Za-z_]\w*?)(?:_\d+)?$")
+_QUOTED_LINE = re.compile(r"^\s*# (?:adjoint of )?line \d+: (?P<text>.*)$")
+
+
+def _derivative_of(name, *filenames):
+    """The user's variable whose derivative generated code calls ``name`` (``dacc8``, ``dacc8_2``: ``acc8``), if the
+    user's lines that one of the generated ``filenames`` quotes in its comments name it; else None."""
+    m = _ADJOINT_NAME.match(name)
+    if m is None:
+        return None
+    if not any(isinstance(f, str) and f.startswith("<srcgrad:") for f in filenames):
+        return None
+    # the gradient whose code was inlined into a generated function (hvp of a function calling a gradient) is
+    # another generated file: the ones that assign ``name``
+    assigns = re.compile(rf"^\s*{re.escape(name)}(\[.*\])? =")
+    filenames += tuple(
+        key
+        for key in list(linecache.cache)
+        if isinstance(key, str) and key.startswith("<srcgrad:") and any(map(assigns.match, linecache.getlines(key)))
+    )
+    quoted = set()
+    for filename in filenames:
+        if isinstance(filename, str) and filename.startswith("<srcgrad:"):
+            for line in linecache.getlines(filename):
+                q = _QUOTED_LINE.match(line)
+                if q:
+                    quoted.update(re.findall(r"[A-Za-z_]\w*", q.group("text")))
+    if name in quoted:  # the user's own variable (a dx beside an x): not a derivative
+        return None
+    return m.group("base") if m.group("base") in quoted else None
 
 
 def _write_in(filename, name):
