@@ -129,11 +129,15 @@ class NonDiff:
     ``unknown``: set (to the construct's name, e.g. ``"indexing a Foo object"``) when the compiler does not
     know whether the value depends differentiably on what it reads: then it is differentiable as far as
     ``activity`` knows, and ``reverse``/``forward`` refuse it where a derivative would flow through it.
+
+    ``draws``: the expression draws random numbers (``rs.randn(3)``; ``draws.py``), so two evaluations differ:
+    it is computed once where the function computes it, saved like a value with a derivative, never dropped.
     """
 
     node: ast.expr
     reads: frozenset = frozenset()
     unknown: Optional[str] = None
+    draws: bool = False
 
 
 @dataclass

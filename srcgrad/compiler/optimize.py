@@ -8,7 +8,7 @@ Output guarantees (each rewrite preserves the values the function returns):
   ``x ** 4`` -> ``x * x * x * x`` (numpy's ``power`` is far slower than a product);
 * dead stores are removed: an assignment to a name that nothing else reads
   (its own updates, ``loss = loss + t``, do not count), whose
-  right-hand side has no side effect (numpy, ``math``, rule helpers,
+  right-hand side has no side effect (numpy but its random draws, ``math``, rule helpers,
   arithmetic), disappears, repeatedly, so values only the discarded loss
   needed go too; one whose right-hand side has a side effect keeps only that
   (``dv = dv + dstack.pop()`` -> ``dstack.pop()``), and an update that cannot
@@ -37,6 +37,7 @@ import operator
 import numpy as np
 
 from .astwalk import Transformer, walk
+from .draws import draws_random
 from .ir import clone
 from .reverse.markers import is_marker
 
@@ -140,7 +141,7 @@ def _pure_callee(node, ns):
             obj = getattr(obj, attr, None)
     else:
         return False
-    if obj is None:
+    if obj is None or draws_random(obj):  # (a dead draw still moves the generator on: draws.py)
         return False
     if obj in _PURE_BUILTINS if _hashable(obj) else False:
         return True

@@ -104,6 +104,7 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
         self.static_args = {}  # function arguments: parameter -> the function (from the specialisation)
         self.text_params = {}  # string arguments: parameter -> value (see ``normalize``)
         self.known_none = set()  # a helper's parameter given None (its default, never rebound): `if ax:` is known
+        self.generators = set()  # variables given a random generator made in the function (np.random.RandomState(0))
         self.known_ints = {}  # a rule-table helper's parameter given an integer literal (never rebound) -> it
         self.param_shapes = {}  # argument -> its symbolic shape in this specialisation (() for a number)
         self.ragged_params = {}  # list or tuple arguments of several shapes -> (container, length) or None

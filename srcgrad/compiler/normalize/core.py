@@ -36,7 +36,9 @@ from ..ir import (
     NonDiff,
     Var,
 )
+from ...errors import TransformError
 from ..astwalk import copy_tree, walk
+from ..draws import draws_random
 from ..parse import Scope
 from ...rules import ALIASES, get_rule
 from ...rules.registry import DYNAMIC_ONLY_ALIASES
@@ -451,8 +453,29 @@ class Core:
         return rewritten
 
     def nondiff(self, node, ctx):
+        draws = self.draws_in(node, ctx)  # (read before rewrite renames the names)
         rewritten, reads = self.rewrite(node, ctx)
-        return NonDiff(rewritten, reads)
+        return NonDiff(rewritten, reads, draws=draws)
+
+    def draws_in(self, node, ctx):
+        """Whether the user's expression ``node`` calls anything that draws random numbers (``draws.py``): a
+        function of ``np.random`` or ``random``, a method of a generator the compiler knows (a global, one
+        passed to a helper, one made in the function: ``generators``)."""
+        return any(isinstance(sub, ast.Call) and self.is_draw(sub, ctx) for sub in ast.walk(node))
+
+    def is_draw(self, call, ctx):
+        """Whether the call ``call`` itself draws random numbers (see ``draws_in``)."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if ctx.rename.get(func.value.id) in self.generators:
+                return True
+        if not isinstance(func, (ast.Name, ast.Attribute)):
+            return False
+        try:
+            callee = self.static_value(func, ctx)
+        except TransformError:
+            return False
+        return callee is not NOT_STATIC and draws_random(callee)
 
     def static_int(self, node, ctx):
         """The integer an index expression of a rule-table helper has while compiling, or ``None``.

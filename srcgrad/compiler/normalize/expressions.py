@@ -38,6 +38,7 @@ from ..ir import (
     Prim,
     Var,
 )
+from ..draws import draws_random
 from ..memory import out_given_positionally
 from ..nodes import atom_node
 from .core import (
@@ -223,6 +224,8 @@ class Expressions:
             return self.inline(callee, e, ctx)
         refuse_maker(callee, e, ctx)
         refuse_local_function_argument(callee, e, ctx)
+        if draws_random(callee):  # rs.randn(3), np.random.normal(size=n), np.random.RandomState(0)
+            return self.random_draw(self.callee_node(func, callee, ctx), frozenset(), e, ctx)
         derivative = None
         if is_derivative(callee):
             items = self.items_callee(callee, e, ctx)
@@ -708,8 +711,26 @@ class Expressions:
             return self.expr(ast.copy_location(ast.Subscript(value=recv, slice=args[0], ctx=ast.Load()), e), ctx)
         return self.expr(args[1], ctx) if len(args) == 2 else Const(ast.Constant(value=None))
 
+    def random_draw(self, func_node, receiver_reads, e, ctx):
+        """A call that draws random numbers (``draws.py``): no derivative, computed once where the function computes
+        it (``NonDiff.draws``). A draw given a value that may carry a derivative (``rs.normal(mu)``) is marked
+        unknown, so refused where a derivative would flow through it."""
+        args = [self.expr(a, ctx) for a in e.args]
+        kwargs = {k.arg: self.expr(k.value, ctx) for k in e.keywords}
+        node = ast.Call(
+            func=func_node,
+            args=[_sequence_node(a) for a in args],
+            keywords=[ast.keyword(arg=k, value=_sequence_node(v)) for k, v in kwargs.items()],
+        )
+        given = set().union(set(), *(self.names_seen(a) for a in list(args) + list(kwargs.values())))
+        unknown = f"the random draw {ast.unparse(e)}" if given else None
+        return NonDiff(node, frozenset(given) | receiver_reads, unknown=unknown, draws=True)
+
     def method_call(self, e, ctx):
         attr = e.func.attr
+        if isinstance(e.func.value, ast.Name) and ctx.rename.get(e.func.value.id) in self.generators:
+            func_node, reads = self.rewrite(e.func, ctx)  # rng.randn(3) of rng = np.random.RandomState(0)
+            return self.random_draw(func_node, reads, e, ctx)
         if attr == "get":
             got = self.dict_get(e, ctx)
             if got is not None:

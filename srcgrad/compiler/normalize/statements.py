@@ -37,6 +37,7 @@ from ..ir import (
     Prim,
     Var,
 )
+from ..draws import makes_generator
 from ..memory import makes_new_array
 from ...rules import get_rule
 from ..nodes import nested_sequence, rule_reads
@@ -103,6 +104,11 @@ class Statements:
             lst = ctx.rename[call.func.value.id]
             self.assign(self.temp("popped"), ListPop(Var(lst), Const(ast.Constant(value=-1))), s, ctx)
             return
+        if isinstance(call, ast.Call) and self.is_draw(call, ctx):
+            # a draw whose numbers are not kept (rs.randn(3) alone; generated code keeps a draw nothing reads this
+            # way): it still moves the generator on, so it runs where the function runs it (draws.py)
+            self.assign(self.temp("drawn"), self.value(call, ctx), s, ctx)
+            return
         if isinstance(call, ast.Call):
             if isinstance(call.func, ast.Attribute) and self.static_value(call.func, ctx) is NOT_STATIC:
                 raise ctx.error(
@@ -160,6 +166,10 @@ class Statements:
                 return
             value = self.value(s.value, ctx)
             self.bind_target(t, value, s, ctx)
+            if isinstance(s.value, ast.Call) and makes_generator(self.static_value(s.value.func, ctx)):
+                self.generators.add(ctx.rename[t.id])  # its methods draw (rng.randn(3): Expressions.random_draw)
+            else:
+                self.generators.discard(ctx.rename.get(t.id))
             return
         value = self.value(s.value, ctx)
         if len(s.targets) > 1:

@@ -4,8 +4,9 @@ Guarantees (``Checkpointing``, a mixin of ``Reverse``; used by ``grad(checkpoint
 
 * every ``range`` or ``while`` loop outside other loops (inside a branch too) is checkpointed, with ``break``
   or ``return`` in it, loops nested in it, appends, list item writes and pops, and writes in place; one that
-  changes a list or array and also rebinds it (not before the first change) is not (``not_checkpointable``
-  says why: a comment at the loop and a ``CheckpointWarning`` at the user's file and line);
+  changes a list or array and also rebinds it (not before the first change), or draws random numbers, is not
+  (``not_checkpointable`` says why: a comment at the loop and a ``CheckpointWarning`` at the user's file and
+  line);
 * its forward sweep saves nothing (an inner loop's trip count neither); it keeps a snapshot every
   ``isqrt(T) + 1`` iterations of a range loop, and before iterations 0, 1, 4, 9, ... of a ``while`` loop
   (whose trip count ``T`` is known only at its end), of what an iteration reads before assigning it, the
@@ -68,9 +69,12 @@ class Checkpointing:
         return self.body_replayable(loop)
 
     def body_replayable(self, loop):
-        """``None`` when ``loop``'s body can run again from a snapshot (``snapshot_parts``), else why not: a list
-        or array the body changes (appends, writes, pops, writes in place) and also rebinds, but not before its
-        first change (a snapshot would hold an object the body goes on changing)."""
+        """``None`` when ``loop``'s body can run again from a snapshot (``snapshot_parts``), else why not: a random
+        draw (``draws.py``: run again, it would draw other numbers), or a list or array the body changes (appends,
+        writes, pops, writes in place) and also rebinds, but not before its first change (a snapshot would hold an
+        object the body goes on changing)."""
+        if any(isinstance(st, Assign) and getattr(st.value, "draws", False) for st in walk_stmts(loop.body)):
+            return "it draws random numbers, which running it again would draw anew"
         made, changed = self.made_and_changed(loop)
         for var, st in changed.items():
             if var in made:

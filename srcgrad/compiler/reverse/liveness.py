@@ -486,8 +486,8 @@ def overwrites(fn):
     """Assignments (by ``id``) that may overwrite an earlier value, and loop variables that shadow one.
 
     An assignment inside loops whose value reads nothing any enclosing loop
-    changes, to a variable assigned nowhere else, computes the same value every
-    time: it overwrites nothing worth saving.
+    changes and draws no random numbers, to a variable assigned nowhere else,
+    computes the same value every time: it overwrites nothing worth saving.
     """
     over = set()
     shadow = {}
@@ -511,6 +511,7 @@ def overwrites(fn):
                     reads = value_reads(s.value)
                     invariant = (
                         varying
+                        and not getattr(s.value, "draws", False)  # (a random draw differs each time: draws.py)
                         and counts.get(s.target) == 1
                         and s.target not in fn.params
                         and reads is not None
