@@ -37,7 +37,7 @@ from . import (
     speckey,
     forward as forward_pass,
 )
-from .cache import Compiled, Current, Defaults, cached, clear_cache, collect_deps, remember, remember_spec
+from .cache import Compiled, Current, Defaults, cached, clear_cache, code_of, collect_deps, remember, remember_spec
 from .naming import Namer, Namespace
 from .methods import BoundGradFunction
 from .tracebacks import annotate
@@ -424,7 +424,7 @@ class GradFunction:
         if spec is not None and (self._inner is None or spec.origin is fn) and spec.fresh(fn):
             return spec
         cache_key = (
-            (fn.__code__, tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key, self._source_text)
+            (code_of(fn), tuple(self.wrt), self._wrt_tuple, self.preserve_result, self.optimize, key, self._source_text)
             + (("plain",) if plain_stack else ())
             + ((("checkpoint", "sqrt" if checkpoint is True else checkpoint),) if checkpoint else ())
             + (("real_grads",) if real_grads else ())
@@ -701,7 +701,7 @@ class JVPFunction:
         if spec is not None and (self._inner is None or spec.origin is fn) and spec.fresh(fn):
             return spec
         # Shared with every JVPFunction of fn (a recursive function's JVP makes one per transformation).
-        cache_key = ("jvp", fn.__code__, tuple(self.wrt), self.optimize, key, self._source_text)
+        cache_key = ("jvp", code_of(fn), tuple(self.wrt), self.optimize, key, self._source_text)
         spec = cached(cache_key, fn)
         if spec is None:
             n = len(self._params)

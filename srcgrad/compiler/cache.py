@@ -26,6 +26,7 @@ __all__ = [
     "clear_cache",
     "collect_deps",
     "Current",
+    "code_of",
 ]
 
 CACHE = {}  # cache key -> the last few transformations made for it (see cached / remember); least recent first
@@ -36,6 +37,12 @@ SPECS_SIZE = 64
 NORMALIZED = {}  # the normalize pass's results, shared by a function's specialisations (see passcache.py)
 COMPILED = {}  # generated text -> its code object, compiled once (see codegen.compile_function)
 LOCK = threading.Lock()
+
+
+def code_of(fn):
+    """What a cache key holds of ``fn``'s code: the code object and its file (equal code objects of two files
+    compare equal, and a transformation names its function's file in its code and messages)."""
+    return (fn.__code__, fn.__code__.co_filename)
 
 
 def cached(cache_key, fn):

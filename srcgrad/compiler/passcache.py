@@ -10,7 +10,8 @@ every later transformation its own copy.
 
 Guarantees:
 
-* a result is reused only for the same code object, source text, dict keys, function and string arguments,
+* a result is reused only for the same code object and file (equal code objects of two files compare equal),
+  source text, dict keys, function and string arguments,
   ``tuple_result``, complex form of inlined derivatives (``COMPLEX_INLINE``) and namer state before the pass, for a
   specialisation giving the same answers to what the pass asked of its argument shapes, ragged arguments and
   argument kinds (``known_params``), and
@@ -25,7 +26,7 @@ Guarantees:
 import ast
 
 from . import normalize as normalize_pass
-from .cache import LOCK, NORMALIZED, Compiled, Defaults, collect_deps
+from .cache import LOCK, NORMALIZED, Compiled, Defaults, code_of, collect_deps
 from .complexhigher import COMPLEX_INLINE
 from .naming import Namer, Namespace
 
@@ -66,7 +67,7 @@ def normalized(
     fn = parsed.fn
     options.update(dict_keys=dict_keys, static_args=static_args)
     try:
-        key = (fn.__code__, source, _frozen(options), COMPLEX_INLINE.get(), namer.state())
+        key = (code_of(fn), source, _frozen(options), COMPLEX_INLINE.get(), namer.state())
         hash(key)
     except TypeError:  # an option that is no value to compare (none today): made afresh
         key = None
@@ -174,6 +175,9 @@ def _copy(value, memo):
         new = memo[id(value)] = set()
         new.update(_copy(v, memo) for v in value)
     elif cls is tuple or cls is frozenset:
+        new = memo[id(value)] = cls(_copy(v, memo) for v in value)
+    elif isinstance(value, tuple) and cls.__module__.startswith(_OWN_MODULES):
+        # KnownList, ListView: tuples of atoms (cls.__new__(cls) below would make an empty one)
         new = memo[id(value)] = cls(_copy(v, memo) for v in value)
     elif isinstance(value, ast.AST) or cls.__module__.startswith(_OWN_MODULES):
         if not value.__dict__ and isinstance(value, ast.AST):
