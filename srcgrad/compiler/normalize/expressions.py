@@ -243,6 +243,9 @@ class Expressions:
             e = jvp_call_in_order(callee, e, ctx, self.const_node)  # jvp(f)(x, t, scale=s): f's parameters in order
             known = {**self.argument_kinds(e, ctx), **self.item_shapes(e, ctx), **self.text_arguments(e, ctx)}
             for i, a in enumerate(e.args):  # a dict's keys, a list of several shapes: the code is specialised
+                if i not in known and getattr(callee, "items_target", None) is None and self.nested_ragged(a, ctx):
+                    known[i] = 4  # a JVP reads a nested list of several lengths as a list, as when called with one
+                    continue
                 given = None if i in known else self.container_given(a, e, ctx)
                 if given is not None:
                     known[i] = given

@@ -223,6 +223,13 @@ class Makers:
                 return ("list", len(items))
         return None
 
+    def nested_ragged(self, node, ctx):
+        """True for a parameter of this specialisation, never assigned, given a nested list of several lengths."""
+        if not isinstance(node, ast.Name) or node.id not in ctx.rename:
+            return False
+        name = ctx.rename[node.id]
+        return name in self.ragged_params and self.ragged_params[name] is None and name not in self.values_of
+
     def sequence_items(self, name):
         """The items (atoms) of the tuple, or of the list never changed since it was made, variable ``name``
         holds, or ``None``."""

@@ -247,6 +247,20 @@ class ListAdjoints:
         )
         return [_assign(n, self.pop_expr(counter=True)), _assign(var, ast.List(elts=[], ctx=ast.Load())), loop]
 
+    def slice_positions(self, lst, index):
+        """The positions ``lst[index]`` reads, for a slice of whole-number bounds of a list of a length known here,
+        in the form differentiated again (there the adjoint adds into each slot, since a slice of a list written
+        is what the code read again cannot follow); else ``None``."""
+        if not self.plain_stack or not isinstance(index, ast.Slice):
+            return None
+        bounds = [index.lower, index.upper, index.step]
+        if not all(b is None or (isinstance(b, ast.Constant) and type(b.value) is int) for b in bounds):
+            return None
+        length = None if lst in self.fn.params else self.literal_length(lst)
+        if length is None:
+            return None
+        return list(range(length))[slice(*(None if b is None else b.value for b in bounds))]
+
     def list_length(self, lst):
         """``len(lst)``, or in the form differentiated again the number itself when every value the list variable
         is given is a list literal of that length and nothing appends to it or pops from it: the adjoint then does
@@ -292,6 +306,13 @@ class ListAdjoints:
             if lst not in state:
                 out.append(_assign(dl, self.zero(lst)))
                 state.add(lst)
+            positions = self.slice_positions(lst, value.idx.node)
+            if positions is not None:  # dl[1] = dl[1] + d[0]; ...: no slice of a list written (read again)
+                for j, k in enumerate(positions):
+                    slot = ast.Subscript(value=_name(dl), slice=ast.Constant(value=k), ctx=ast.Load())
+                    part = ast.Subscript(value=_name(d), slice=ast.Constant(value=j), ctx=ast.Load())
+                    out.append(list_slot_assign(dl, Const(ast.Constant(value=k)), ast.BinOp(slot, ast.Add(), part)))
+                return
             slot = lambda ctx: ast.Subscript(value=_name(dl), slice=clone(value.idx.node), ctx=ctx)  # noqa: E731
             out.append(
                 ast.Assign(
