@@ -118,14 +118,18 @@ def test_dynamic_nested_tuples(point):
     test_dynamic_gradients_against_finite_differences(nested_tuples, point)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="the compiler crashes (AttributeError: 'tuple' object has no attribute 'name', compiler/nodes.py) on "
-    "np.array of a tuple of tuples holding differentiable values, with numpy as with srcgrad.numpy",
-)
-def test_static_nested_tuples():
-    test_static_gradients_against_finite_differences(nested_tuples, POINTS[0])
+@pytest.mark.parametrize("point", POINTS)
+def test_static_nested_tuples(point):
+    # np.array of a tuple of tuples holding differentiable values crashed the compiler (AttributeError:
+    # 'tuple' object has no attribute 'name'); it is the list of lists written with []
+    test_static_gradients_against_finite_differences(nested_tuples, point)
+    test_static_gradients_against_finite_differences(_with_numpy(nested_tuples), point)
+    x = srcgrad.tensor(point[0], requires_grad=True)
+    y = srcgrad.tensor(point[1], requires_grad=True)
+    nested_tuples(x, y).backward()
+    dx, dy = srcgrad.grad(nested_tuples, wrt=(0, 1))(*point)
+    _close(dx, x.grad.item(), 1e-12)
+    _close(dy, y.grad.item(), 1e-12)
 
 
 @pytest.mark.parametrize("point", POINTS)

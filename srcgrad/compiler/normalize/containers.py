@@ -488,6 +488,10 @@ class Containers:
             out[k.value] = item
         return out
 
+    def listed(self, a, e, ctx):
+        """A (nested) tuple of atoms as a list variable whose items are atoms or such lists."""
+        return self.atom(ListNew([self.listed(x, e, ctx) if isinstance(x, tuple) else x for x in a]), e, ctx)
+
     def expr_ListComp(self, e, ctx, into=None):
         """A comprehension as a loop of appends to a new list (``items``), or with ``into`` (the user's name of the
         variable it is assigned to, which it does not read) to that variable itself, so the code holds one name

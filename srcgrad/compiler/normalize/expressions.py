@@ -345,7 +345,7 @@ class Expressions:
                 raise ctx.error(e, f"the keyword argument '{k}' names a variable the differentiated function reads")
             kwargs[k] = v
         if reducer is not None and args and isinstance(args[0], tuple):
-            args[0] = self.atom(ListNew(list(args[0])), e, ctx)
+            args[0] = self.listed(args[0], e, ctx)  # (a tuple of tuples: a list of lists, as written with [])
         if reducer is not None and args and isinstance(args[0], Var) and args[0].name in self.lists:
             kind, prim = reducer
             if (callee is np.stack or callee is np.concatenate) and len(args) == 2 and isinstance(args[1], Const):
