@@ -336,3 +336,40 @@ def test_a_users_variable_named_like_a_derivative_keeps_its_name():
         assert _derivative_of("dt_3", key) is None  # a temporary's: t is nobody's variable
     finally:
         del linecache.cache[key]
+
+
+# ------------------------------------------------------------- rules: np.average in static mode
+
+
+def averaged(x, w):
+    return np.sum(np.average(x, axis=1, weights=w) ** 2 * np.array([1.0, 2.0])) + np.average(x**2)
+
+
+def averaged_with_full_weights(x, w):
+    return np.average(np.sin(x), weights=w) + np.sum(np.average(x, -2, w, keepdims=True) ** 3)
+
+
+@pytest.mark.parametrize(
+    "f, w",
+    [(averaged, np.array([0.5, 1.5, 2.0])), (averaged_with_full_weights, np.array([[0.5, 1.5, 2.0], [1.0, 0.3, 0.7]]))],
+)
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_average_with_weights_in_every_mode(f, w, wrt):
+    # np.average was refused by the compiler ("no derivative rule and no Python source"): its adaptor ran only on
+    # the tape; the weights' shape now comes from a helper that reads shapes only
+    args = (M, w)
+    check_grad_and_jvp(f, *args, wrt=wrt)
+    np.testing.assert_allclose(dynamic_gradient(f, *args, wrt=wrt), fd_grad(f, args, wrt), rtol=1e-6, atol=1e-8)
+    v = np.linspace(0.4, -0.9, np.size(args[wrt])).reshape(np.shape(args[wrt]))
+    want = hvp_by_differences(f, args, v, wrt=wrt)
+    np.testing.assert_allclose(srcgrad.hvp(f, wrt=wrt)(*args, v), want, rtol=1e-5, atol=1e-6)
+
+
+def test_average_returned_is_refused_by_name():
+    def f(x):
+        return np.sum(np.average(x, axis=1, weights=np.ones(3), returned=True)[0])
+
+    with pytest.raises(NotImplementedError, match="returned=True"):
+        srcgrad.grad(f)(M)
+    with pytest.raises(NotImplementedError, match="returned=True"):
+        f(srcgrad.tensor(M.copy(), requires_grad=True))

@@ -240,15 +240,22 @@ defjvp(np.cumprod, cumprod_jvp)
 
 
 # ------------------------------------------------------------------ aliases
-def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+@reads_shape_of(0, 1)
+def average_weights_shape(a, weights, axis, returned=False):
+    """The shape ``np.average``'s ``weights`` broadcast against ``a`` in: their own, or 1-D weights laid along
+    ``axis``. Raises for ``returned=True`` (a tuple with the sum of weights, which has no rule)."""
     if returned:
         raise NotImplementedError("np.average(returned=True) is not differentiable; compute the sum of weights")
+    if len(shape_of(weights)) == len(shape_of(a)):
+        return shape_of(weights)
+    return tuple(n if i == axis % len(shape_of(a)) else 1 for i, n in enumerate(shape_of(a)))
+
+
+def _average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     if weights is None:
         return np.mean(a, axis=axis, keepdims=keepdims)
-    if len(shape_of(weights)) != len(shape_of(a)):  # 1-D weights along ``axis``
-        weights = np.reshape(weights, tuple(n if i == axis % len(shape_of(a)) else 1 for i, n in enumerate(shape_of(a))))
-    total = np.sum(np.broadcast_to(weights, shape_of(a)), axis=axis, keepdims=keepdims)
-    return np.sum(a * weights, axis=axis, keepdims=keepdims) / total
+    w = np.reshape(weights, average_weights_shape(a, weights, axis, returned))
+    return np.sum(a * w, axis=axis, keepdims=keepdims) / np.sum(np.broadcast_to(w, shape_of(a)), axis=axis, keepdims=keepdims)
 
 
 def _nansum(a, axis=None, dtype=None, out=None, keepdims=False):
@@ -297,7 +304,7 @@ defalias(np.maximum.reduce, _maximum_reduce)
 defalias(np.minimum.reduce, _minimum_reduce)
 defalias(np.add.accumulate, _add_accumulate)
 defalias(np.multiply.accumulate, _multiply_accumulate)
-defalias(np.average, _average, static=False)
+defalias(np.average, _average)
 defalias(np.nansum, _nansum)
 defalias(np.nanmean, _nanmean, static=False)  # (helpers without rules: dynamic mode only)
 defalias(np.ptp, _ptp)
