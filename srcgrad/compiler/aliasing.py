@@ -98,6 +98,7 @@ def check(fn, act, values, shared_params=(), mutable_defaults=()):
     for sid, (s, written, sharers) in flow.events.items():
         if s.target in act.scalar or not written or written <= flow.numbers:
             continue  # a number: op= rebinds it
+        s.sharers = frozenset(sharers)  # (a write the gradient runs in place is undone before they are read)
         where = _Where(fn, s)
         globals_ = sorted(r[1] for r in written if r[0] == "global")
         defaults = sorted(r[1] for r in written if r[0] == "arg" and r[1] in mutable_defaults)

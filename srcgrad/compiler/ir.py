@@ -233,7 +233,9 @@ class Assign:
 
     ``inplace``: for the user's in-place writes (``y *= 2``, ``y[i] = v``, ``d['k'] += v``), compiled out of
     place as this assignment, the write as the user spelled it (``"y *= ..."``); ``aliasing`` checks that no
-    other name for that memory is read afterwards.
+    other name for that memory is read afterwards. ``sharers``: for an in-place write, the other variables
+    that may share the written memory at that point (a view made before it), set by ``aliasing``: a write
+    the gradient runs in place must be undone before the adjoint sweep reads any of them.
     """
 
     target: str
@@ -241,6 +243,7 @@ class Assign:
     lineno: int = 0
     bookkeeping: bool = False
     inplace: Optional[str] = None
+    sharers: frozenset = frozenset()
 
 
 @dataclass

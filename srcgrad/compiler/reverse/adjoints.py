@@ -326,7 +326,7 @@ class Adjoints:
             else [marker_stmt(Restore(v, id(s)))]
         )
         if id(s) in self.inplace_writes:
-            restore = [marker_stmt(RestoreItems(v, clone(value.args[1].node), key=id(s)))]
+            restore = [marker_stmt(RestoreItems(v, clone(value.args[1].node), key=id(s), sharers=s.sharers))]
         if isinstance(value, ListPop):
             return self.adjoint_list_pop(s, state) + restore
         if v not in self.act.active or v not in state:
@@ -465,7 +465,7 @@ class Adjoints:
             return marker + out + restore
         if id(s) in self.inplace_writes:
             restore_first = True
-            restore = [marker_stmt(RestoreItems(v, clone(value.args[1].node), key=id(s)))]
+            restore = [marker_stmt(RestoreItems(v, clone(value.args[1].node), key=id(s), sharers=s.sharers))]
         if restore_first:
             out += restore
             restore = []

@@ -115,7 +115,7 @@ class Liveness:
                     if v in live:
                         self.need((m.key, v), v)
                         live.discard(v)
-            elif isinstance(m, RestoreItems) and m.var in live:
+            elif isinstance(m, RestoreItems) and (m.var in live or m.sharers & live):
                 self.need(m.key, m.var)
             elif isinstance(m, Recompute) and m.target in live:
                 self.needed.add(m.key)

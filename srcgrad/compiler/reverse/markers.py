@@ -50,6 +50,7 @@ class RestoreItems:
     var: str
     index: object
     key: int = 0
+    sharers: frozenset = frozenset()  # other names for ``var``'s memory: read later, they need the restore too
 
 
 @dataclass(frozen=True, eq=False)
