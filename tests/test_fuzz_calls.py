@@ -3,7 +3,9 @@
 * the theme makes each of its forms, and is drawn only when asked for (the programs of every earlier seed
   stay as they were);
 * the shapes its forms give are numpy's (found by calling them on stand-ins);
-* its teeth: with ``np.roll``'s rule made wrong, generated ``calls`` programs that passed are reported wrong.
+* its teeth: with ``np.roll``'s rule made wrong, generated ``calls`` programs that passed are reported wrong;
+  with the adjoint sweep's undoing of an in-place write blind to views of the array (the bug the family found),
+  its programs that read a view of an array written afterwards are reported wrong.
 """
 
 import re
@@ -28,7 +30,8 @@ FORMS = [
     r"np\.float64\(|np\.asarray\(0?\.|np\.float32\(|np\.array\(\d",  # numbers of several kinds
     r"axis=None",
     r"def hk\d+_\d+\(\*args, \*\*kwargs\)|def hk\d+_\d+\(a, \*rest|def hk\d+_\d+\(a, \*\*kw\)",
-    r"\.(reduce|accumulate)\(|np\.average\(",  # what the modes must refuse cleanly
+    r"\.(reduce|accumulate)\(|np\.average\(",  # ufunc methods; np.average
+    r"^    c\d+ = .*\n    v\d+ = .*c\d+.*\n    \w+ = .*v\d+.*\n    c\d+(\[.*\])? (=|\+=|\*=) ",  # a view, then a write
 ]
 
 
@@ -96,3 +99,34 @@ def test_a_wrong_rule_is_reported_on_calls_programs(tmp_path, monkeypatch):
     finally:
         compiler_cache.clear_cache()
     assert any(v.status == "wrong" for _, v in verdicts), verdicts
+
+
+def test_a_restore_blind_to_views_is_reported_on_calls_programs(tmp_path, monkeypatch):
+    # what the family found: the gradient undid an index write run in place only where the adjoint sweep read
+    # the written name itself, not a view of it made before the write
+    from srcgrad.compiler.reverse import adjoints, markers
+
+    programs = []
+    for k in range(200):
+        program = generate(SEED, 2000 + k, themes=("calls",))
+        if re.search(r"^    c\d+ = .*\n    v\d+ = ", program.source(), re.M):
+            programs.append(program)
+        if len(programs) == 8:
+            break
+    passed = []
+    for program in programs:
+        loaded = prepare(program, str(tmp_path))
+        if judge_mode(loaded, "grad")[0].status == "pass":
+            passed.append(program)
+    assert passed, "no calls program writing a viewed array passes"
+
+    def blind(var, index, key=0, sharers=frozenset()):
+        return markers.RestoreItems(var, index, key=key)
+
+    monkeypatch.setattr(adjoints, "RestoreItems", blind)
+    monkeypatch.setattr(compiler_cache, "CACHE", {})
+    try:
+        verdicts = [judge_mode(prepare(program, str(tmp_path)), "grad")[0] for program in passed]
+    finally:
+        compiler_cache.clear_cache()
+    assert any(v.status == "wrong" for v in verdicts), verdicts

@@ -16,7 +16,9 @@ Each statement binds a new name to one call of a numpy function on an expression
 * ufunc methods (``np.add.reduce``, ``np.multiply.accumulate``, ``np.maximum.reduce``: numpy's reductions and
   scans; ``np.maximum.accumulate`` has no rule), ``np.pad`` in its copying modes, and ``np.average``, which
   static mode must refuse cleanly;
-* module helpers taking ``*args`` and ``**kwargs`` and handing them on to numpy.
+* module helpers taking ``*args`` and ``**kwargs`` and handing them on to numpy;
+* an array the function makes, a view of it read by the differentiated computation, then the array written in
+  place (``written_constant``): the gradient must read the view as it was before the write.
 
 The shape of a call is found by calling it on stand-in arrays of its operands' shapes, so the forms need not
 compute it; a form that numpy rejects for those shapes is drawn again.
@@ -75,6 +77,8 @@ class CallStatements:
 
     def s_calls(self, scope, in_loop, nest):
         r = self.r
+        if r.random() < 0.12:
+            return self.written_constant(scope)
         for _ in range(6):
             shape = self.shape(scope) or r.choice([(3,), (2, 3)])
             ex = self.ex(scope)
@@ -285,6 +289,38 @@ class CallStatements:
                 ]
             ), one
         return None, None
+
+    def written_constant(self, scope):
+        """An array the function makes, a view of it read by the differentiated computation, then the array
+        written in place: ``c = np.linspace(...)``, ``v = c[::-1]``, ``out = np.sin(x) * v``, ``c[0] = 0.5``
+        (the gradient must read the view as it was before the write)."""
+        r, ctx = self.r, self.ctx
+        shape = (self.shape(scope) or (3,))[:2]
+        size = int(np.prod(shape))
+        a = self.ex(scope).real(shape, 1)
+        c, v, out = ctx.name("c"), ctx.name("v"), ctx.name()
+        lo, hi = round(r.uniform(-1.0, 0.0), 2), round(r.uniform(0.2, 1.2), 2)
+        init = r.choice(
+            [
+                f"np.linspace({lo}, {hi}, {size}).reshape({shape!r})",
+                f"np.ones({shape!r}) * {hi}",
+                f"np.arange({size}.0).reshape({shape!r}) * 0.1",
+            ]
+        )
+        views = [f"{c}[::-1]", f"np.flip({c})", f"np.reshape({c}, {shape!r})", f"np.asarray({c})", f"{c}[...]"]
+        views += [f"np.broadcast_to({c}, {shape!r})", f"{c}.ravel().reshape({shape!r})"]
+        if len(shape) == 2:
+            views += [f"{c}.T.T", f"{c}[:, ::-1]", f"{c}[::-1, ::-1]"]
+        use = r.choice([f"np.sin({a.text}) * {v}", f"{a.wrap()} * {v} + {v} ** 2", f"np.tanh({a.wrap()} * {v})"])
+        writes = [f"{c}[0] = 0.5", f"{c}[-1] += 1.0", f"{c}[...] = 2.0", f"{c} *= 1.5", f"{c}[0] *= -1.0"]
+        scope.bind(out, Ty("array", shape))
+        ctx.must_read.append(out)
+        return [
+            Stmt([f"{c} = {init}"]),
+            Stmt([f"{v} = {r.choice(views)}"]),
+            Stmt([f"{out} = {use}"]),
+            Stmt([r.choice(writes)]),
+        ]
 
     def star_helper_call(self, shape):
         """A call of a module helper that takes ``*args`` and ``**kwargs`` and hands them on to numpy."""
