@@ -85,6 +85,53 @@ def view_of_a_view(u):
     return b * b
 
 
+def another_name(u):  # not even a view: the same array by a second name
+    w = np.array([1.0, 2.0, 3.0])
+    p, q = w, w[::-1]
+    b = np.sum(u * q) + np.sum(u**2 * p)
+    w[2] = -1.0
+    return b * b
+
+
+def list_item(u):
+    w = np.array([1.0, 2.0, 3.0])
+    items = [w, w * 2]
+    b = np.sum(u * items[0])
+    w[0] = 5.0
+    return b * b
+
+
+def dict_item(u):
+    w = np.array([1.0, 2.0, 3.0])
+    d = {"a": w}
+    b = np.sum(np.sin(u * d["a"]))
+    w[1] = 5.0
+    return b * b
+
+
+def reversed_dot(a, c):
+    v = c[::-1]
+    return np.sum(a * v)
+
+
+def view_made_in_a_helper(u):
+    w = np.array([1.0, 2.0, 3.0])
+    b = reversed_dot(u, w)
+    w[0] = 9.0
+    return b * b
+
+
+def view_made_in_a_branch(u):
+    w = np.array([1.0, 2.0, 3.0])
+    if u[0] > 0:
+        v = w[::-1]
+    else:
+        v = w * 1.0
+    b = np.sum(u * v)
+    w[0] = 3.3
+    return b * b
+
+
 def weights_written_after_average(u):
     w = np.array([1.0, 2.0, 3.0])
     b = np.average(u, weights=w)
@@ -101,6 +148,11 @@ PROGRAMS = [
     broadcast_view,
     flipped_view,
     view_of_a_view,
+    another_name,
+    list_item,
+    dict_item,
+    view_made_in_a_helper,
+    view_made_in_a_branch,
     weights_written_after_average,
 ]
 
