@@ -182,3 +182,42 @@ def test_the_restore_is_still_dropped_where_nothing_reads_the_array():
     source = srcgrad.grad(f).source_for(U)
     assert "pop()" not in source and "push(" not in source
     check_grad_and_jvp(f, U)
+
+
+def constant_seen_through_a_second_name(x):  # fuzz 2026120712_43 (grad2, grad3)
+    v1 = np.sin(x)
+    c2 = np.ones((2, 3))
+    v3 = c2
+    v4 = v1 * v3
+    c2[0] *= -1.0
+    return np.sum(v4)
+
+
+def reshaped_constant(u):  # fuzz 2026120712_137 (grad2, grad3)
+    c2 = np.arange(4.0)
+    v3 = np.reshape(c2, (2, 2))
+    v4 = u * v3
+    c2[1] += 1.0
+    return np.mean(np.cos(v4))
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (constant_seen_through_a_second_name, np.array([[0.3, -0.2, 0.5], [0.1, 0.7, -0.4]])),
+        (reshaped_constant, np.array([[0.918308, -0.259325], [-0.34967, -0.0148]])),
+    ],
+)
+def test_the_gradient_read_again_keeps_the_view_too(f, x):
+    # grad(grad(f)) reads the gradient's code, where the write is y = index_update(y, i, v), out of place: run in
+    # place at second order, the view (read by the first derivative, now forward code) saw the write
+    v = np.linspace(0.5, -1.0, x.size).reshape(x.shape)
+    df = srcgrad.grad(f)
+
+    def at(y):
+        return df(y)
+
+    h = 1e-5
+    want = (at(x + h * v) - at(x - h * v)) / (2 * h)
+    got = srcgrad.grad(df)(x, dout=v)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

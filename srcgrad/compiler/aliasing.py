@@ -72,6 +72,17 @@ def writes_in_place(fn):
     return any(isinstance(s, Assign) and s.inplace for s in _walk(fn.body))
 
 
+def _functional_write(s):
+    """``y = index_update(y, i, v)`` (``index_add``): a new array with one part changed, as a gradient's code writes it."""
+    return (
+        isinstance(s, Assign)
+        and isinstance(s.value, Prim)
+        and s.value.fn in (index_add, index_update)
+        and isinstance(s.value.args[0], Var)
+        and s.value.args[0].name == s.target
+    )
+
+
 def check(fn, act, values, shared_params=(), mutable_defaults=()):
     """Refuse the in-place writes another name for the same memory would see (see the module docstring).
 
@@ -85,11 +96,17 @@ def check(fn, act, values, shared_params=(), mutable_defaults=()):
     Raises:
         TransformError: at the write's line, naming the write and the other name.
     """
-    if not writes_in_place(fn):
+    user_writes = writes_in_place(fn)
+    if not user_writes and not any(_functional_write(s) for s in _walk(fn.body)):
         return
     flow = _Flow(fn, act, values, shared_params)
     flow.run()
     if not flow.events:
+        return
+    if not user_writes:  # index writes a gradient's code makes (y = index_update(y, i, v)), out of place as written:
+        for s, written, sharers in flow.events.values():  # nothing to refuse; the names that may share them
+            if s.target not in act.scalar and written and not written <= flow.numbers:
+                s.sharers = frozenset(sharers)
         return
     live = _Liveness(values)
     live.block(fn.body, set(), None)
@@ -224,20 +241,29 @@ _QUOTED_LINE = re.compile(r"^\s*# (?:adjoint of )?line \d+: (?P<text>.*)$")
 
 def _derivative_of(name, *filenames):
     """The user's variable whose derivative generated code calls ``name`` (``dacc8``, ``dacc8_2``: ``acc8``), if the
-    user's lines that one of the generated ``filenames`` quotes in its comments name it; else None."""
+    user's lines that one of the generated ``filenames`` quotes in its comments name it (else, the lines quoted by
+    the generated files that assign ``name``: the gradient inlined into the code being read); else None."""
     m = _ADJOINT_NAME.match(name)
-    if m is None:
+    if m is None or not any(isinstance(f, str) and f.startswith("<srcgrad:") for f in filenames):
         return None
-    if not any(isinstance(f, str) and f.startswith("<srcgrad:") for f in filenames):
-        return None
-    # the gradient whose code was inlined into a generated function (hvp of a function calling a gradient) is
-    # another generated file: the ones that assign ``name``
-    assigns = re.compile(rf"^\s*{re.escape(name)}(\[.*\])? =")
-    filenames += tuple(
-        key
-        for key in list(linecache.cache)
-        if isinstance(key, str) and key.startswith("<srcgrad:") and any(map(assigns.match, linecache.getlines(key)))
-    )
+    found = _named_in(name, m.group("base"), filenames)
+    if found is None:
+        assigns = re.compile(rf"^\s*{re.escape(name)}(\[.*\])? =")
+        others = tuple(
+            key
+            for key in list(linecache.cache)
+            if isinstance(key, str)
+            and key.startswith("<srcgrad:")
+            and key not in filenames
+            and any(map(assigns.match, linecache.getlines(key)))
+        )
+        found = _named_in(name, m.group("base"), others)
+    return found or None
+
+
+def _named_in(name, base, filenames):
+    """``base`` when the user's lines the generated ``filenames`` quote name it and not ``name`` itself (then
+    ``name`` is the user's own, a ``dx`` beside an ``x``: ``""``); None when they name neither."""
     quoted = set()
     for filename in filenames:
         if isinstance(filename, str) and filename.startswith("<srcgrad:"):
@@ -245,9 +271,9 @@ def _derivative_of(name, *filenames):
                 q = _QUOTED_LINE.match(line)
                 if q:
                     quoted.update(re.findall(r"[A-Za-z_]\w*", q.group("text")))
-    if name in quoted:  # the user's own variable (a dx beside an x): not a derivative
-        return None
-    return m.group("base") if m.group("base") in quoted else None
+    if name in quoted:
+        return ""
+    return base if base in quoted else None
 
 
 def _write_in(filename, name):

@@ -60,7 +60,9 @@ class InPlace:
         for st in walk_stmts(fn.body):
             if not (isinstance(st, Assign) and isinstance(st.value, Prim) and st.value.fn in (index_add, index_update)):
                 continue
-            if st.target in shared:
+            if st.target in shared or (st.sharers and not st.inplace):
+                # (another name may share y's memory and read it after a write the code makes out of place, as a
+                # gradient's code read again does: y = index_update(y, i, v); in place, that name would see it)
                 continue
             y, idx, item = st.value.args
             if not (
