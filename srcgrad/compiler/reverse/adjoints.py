@@ -175,7 +175,9 @@ class Adjoints:
             and shape.args[0].id == var
         ):
             return None
-        primal = {self.adj(v): v for v in self.act.active}.get(g.id)
+        # (only the adjoints named so far: naming every active variable's here, in the set's order, made the
+        # names the function gets depend on the string hash seed, a different text from one process to the next)
+        primal = next((v for v, a in self.namer.adjoints().items() if a == g.id and v in self.act.active), None)
         if primal is None or self.shape_of(Var(primal)) != ():
             return None
         static = self.shape_of(Var(var))
