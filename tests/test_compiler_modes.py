@@ -131,6 +131,47 @@ def test_verbose_and_debug_print(rng, capsys):
     assert "after normalize" in capsys.readouterr().err
 
 
+def test_debug_print_of_a_jvp_returning_several_values(rng, capsys):
+    """The normalize switch prints a JVP's program returning a tuple, list(...) of a tuple, nested tuples or a
+    dict (it crashed: the returned tuple of atoms has no node), and the JVP's values are unchanged."""
+    x, v = rng.normal(size=3), rng.normal(size=3)
+
+    def pair(x):
+        return x * 2.0, np.sin(x)
+
+    def listed(x):
+        return list((x * 2.0, np.sin(x)))
+
+    def nested(x):
+        return (x * 2.0, (np.sin(x), x))
+
+    def named(x):
+        return {"a": x * 2.0, "b": np.sin(x)}
+
+    set_debug("normalize")
+    try:
+        outs = [jvp(f)(x, v) for f in (pair, listed, nested, named)]
+    finally:
+        set_debug()
+    err = capsys.readouterr().err
+    assert "return t, t_2" in err  # pair, listed
+    assert "return t, (t_2, x)" in err  # nested
+    assert "return {'a': t, 'b': t_2}" in err
+    for (value, tangent), f in zip(outs, (pair, listed, nested, named)):
+        flat = np.concatenate([np.ravel(a) for a in _leaves(tangent)])
+        want = np.concatenate([np.ravel(a) for a in _leaves((2.0 * v, np.cos(x) * v) + ((v,) if f is nested else ()))])
+        np.testing.assert_allclose(flat, want)
+        np.testing.assert_allclose(_leaves(value)[1], np.sin(x))
+
+
+def _leaves(tree):
+    if isinstance(tree, dict):
+        return [leaf for v in tree.values() for leaf in _leaves(v)]
+    if isinstance(tree, (tuple, list)):
+        return [leaf for v in tree for leaf in _leaves(v)]
+    return [tree]
+
+
 def test_source_argument_for_functions_without_a_file():
     env = {"np": np}
     exec("def f(x):\n    return np.sum(np.sin(x))\n", env)

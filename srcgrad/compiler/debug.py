@@ -9,7 +9,9 @@ import os
 import sys
 
 from . import activity, codegen, reverse as reverse_pass
+from .forward import layout_node
 from .naming import Namer
+from .nodes import atom_node
 from .reverse.liveness import resolve_markers
 
 __all__ = ["set_debug", "show", "dump_ir"]
@@ -30,12 +32,23 @@ def show(name, make_text):
         print(f"---- srcgrad: after {name} ----\n{make_text()}", file=sys.stderr)
 
 
+def _returned(normal):
+    """The expression the normalized program returns: an atom, or (for ``jvp``) its atoms in the tuples, lists
+    and dicts the function returns them in."""
+    result = normal.body[-1].value
+    if not isinstance(result, tuple):
+        return atom_node(result)
+    leaves = [atom_node(r) for r in result]
+    if normal.result_layout is not None:
+        return layout_node(normal.result_layout, leaves)
+    return ast.Tuple(elts=leaves, ctx=ast.Load())
+
+
 def dump_ir(normal, namer, ns):
     """The normalized program as readable text (for the debug switch)."""
     r = reverse_pass.Reverse(normal, activity.Activity(), [], Namer(), ns)
     body = r.forward(normal.body, 0, set(normal.params))
-    ret = normal.body[-1].value
-    body.append(ast.Return(value=ast.Name(id=ret.name, ctx=ast.Load()) if hasattr(ret, "name") else ret.node))
+    body.append(ast.Return(value=_returned(normal)))
     fdef = ast.FunctionDef(
         name=normal.name,
         args=ast.arguments(

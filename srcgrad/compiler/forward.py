@@ -440,7 +440,7 @@ class Forward(Reverse):
             outs = [self.result_tangent(r, state) for r in result]
             values = [_atom_node(r) for r in result]
             if fn.result_layout is not None:
-                values, outs = _layout_node(fn.result_layout, values), _layout_node(fn.result_layout, outs)
+                values, outs = layout_node(fn.result_layout, values), layout_node(fn.result_layout, outs)
             else:
                 values, outs = ast.Tuple(elts=values, ctx=ast.Load()), ast.Tuple(elts=outs, ctx=ast.Load())
             body.append(ast.Return(value=ast.Tuple(elts=[values, outs], ctx=ast.Load())))
@@ -488,14 +488,14 @@ class Forward(Reverse):
         return out_t
 
 
-def _layout_node(layout, leaves):
+def layout_node(layout, leaves):
     """The expression building ``NormalFunction.result_layout`` around ``leaves`` (one node per index)."""
     if isinstance(layout, int):
         return leaves[layout]
     kind, items = layout
     if kind == "tuple":
-        return ast.Tuple(elts=[_layout_node(item, leaves) for item in items], ctx=ast.Load())
-    return ast.Dict(keys=[ast.Constant(value=k) for k, _ in items], values=[_layout_node(v, leaves) for _, v in items])
+        return ast.Tuple(elts=[layout_node(item, leaves) for item in items], ctx=ast.Load())
+    return ast.Dict(keys=[ast.Constant(value=k) for k, _ in items], values=[layout_node(v, leaves) for _, v in items])
 
 
 def _exposed(stmts, assigned=frozenset()):
