@@ -324,3 +324,11 @@ def test_excluded_statement_kinds_are_not_generated():
     sources = "\n".join(generate(23, k, themes=("views",), exclude=exclude).source() for k in range(10))
     assert not re.search(r"^\s+(?!k\d+ \+= 1$)\w+ (\*=|\+=|-=|/=|\*\*=) ", sources, re.M)  # (a while loop's count)
     assert not re.search(r"^\s+\w+\[[^\]]+\] (=|\+=|-=|\*=) ", sources, re.M)
+
+
+def test_a_helper_calling_a_helper_with_star_args_is_generated():
+    # seed 2026120713 stopped the run at program 125 with KeyError 'varargs': a helper calling the one made before
+    # it knew how to call binary, unary and pair helpers only
+    program = generate(2026120713, 125)
+    assert re.search(r"^def h\d\(a, \*", program.source(), re.M)
+    assert run_prefix(program, final=True) is not None

@@ -215,7 +215,7 @@ def make_helper(r, ctx):
         h = Helper(name, lines, "pair")
     elif form == 5 and ctx.helpers:
         inner = ctx.helpers[-1]
-        call = {"binary": f"{inner.name}(a, b)", "unary": f"{inner.name}(a)", "pair": f"{inner.name}(a)[0]"}[inner.kind]
+        call = {"binary": f"{inner.name}(a, b)", "pair": f"{inner.name}(a)[0]"}.get(inner.kind, f"{inner.name}(a)")
         lines = [f"def {name}(a, b):", f"    return {call} * b + np.cos(a)"]
         h = Helper(name, lines, "binary")
     elif form == 6:
