@@ -118,9 +118,14 @@ def ragged(m):
     return m[0][0] * m[1][0]
 
 
-def test_a_ragged_nested_list_is_refused_as_wrt():
+def test_a_ragged_nested_list_as_wrt_gives_its_layout():
+    # item by item, as HIPS autograd gives it (tests/test_compiler_nested_list_arguments.py for arrays)
+    assert srcgrad.grad(ragged)([[1.0, 2.0], [3.0]]) == [[3.0, 0.0], [1.0]]
+
+
+def test_a_ragged_nested_list_is_refused_as_wrt_where_not_taken_item_by_item():
     with pytest.raises(TransformError, match="nested list of several lengths") as info:
-        srcgrad.grad(ragged)([[1.0, 2.0], [3.0]])
+        srcgrad.grad(ragged, checkpoint=True)([[1.0, 2.0], [3.0]])
     assert info.value.filename == __file__
 
 

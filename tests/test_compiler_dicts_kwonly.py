@@ -345,11 +345,18 @@ def test_grad_of_a_list_of_arrays_of_several_shapes_is_a_list_of_their_gradients
     np.testing.assert_allclose(df([RAGGED[1]]), [np.sin(2 * RAGGED[1])])
 
 
-def test_grad_of_nested_lists_of_several_lengths_is_refused_at_the_line():
+def test_grad_of_nested_lists_of_several_lengths_item_by_item():
+    got = srcgrad.grad(sum_over_a_list)([[0.1, 0.2], [0.3]])
+    np.testing.assert_allclose(got[0], np.sin([0.2, 0.4]), rtol=1e-12)  # d/dx sin(x)**2 = sin(2x)
+    np.testing.assert_allclose(got[1], np.sin([0.6]), rtol=1e-12)
+    assert [len(g) for g in got] == [2, 1]
+
+
+def test_grad_of_nested_lists_of_several_lengths_is_refused_at_the_line_where_not_item_by_item():
     with pytest.raises(
         TransformError, match="with respect to 'xs', a list or tuple of arrays of several shapes"
     ) as info:
-        srcgrad.grad(sum_over_a_list)([[0.1, 0.2], [0.3]])
+        srcgrad.grad(sum_over_a_list, checkpoint=True)([[0.1, 0.2], [0.3]])
     assert "test_compiler_dicts_kwonly.py, line" in str(info.value) and "return sum(" in str(info.value)
 
 

@@ -188,7 +188,7 @@ def calls_write_into_args(x, w, c):
     "f, args, message",
     [
         (dict_from_outside, (A, B, C), "only where it\\s+knows the keys"),
-        (list_second_name, (A, B, C), "a second name for a list made from a tuple"),
+        (list_second_name, (A, B, C), "a second name for a list kept while compiling"),
         (index_unknown_here, (A, B, C, 1), "at an index known while compiling"),
         (calls_write_into_args, (A, B, C), "holds a tuple, which cannot be changed"),
     ],

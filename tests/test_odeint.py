@@ -255,3 +255,23 @@ def test_forward_values_are_scipys():
     assert integrate.odeint is srcgrad.odeint.odeint  # registered where scipy keeps it
     assert srcgrad.odeint.scipy_odeint is integrate._odepack_py.odeint
     np.testing.assert_array_equal(integrate.odeint(growth, y0, TIMES), srcgrad.odeint.scipy_odeint(growth, y0, TIMES))
+
+
+def layers(y, t, params):
+    for W, b in params:
+        y = np.tanh(y @ W + b)
+    return y
+
+
+def loss_of_layers(params, y0):
+    return np.sum(integrate.odeint(layers, y0, np.linspace(0.0, 1.0, 3), args=(params,)) ** 2)
+
+
+def test_a_list_of_tuples_in_args_is_refused_at_the_users_line():
+    """odeint's trailing arguments are arrays one by one: a network's [(W, b), ...] among them is refused (the
+    compiler would make one array of it), naming the line that calls odeint."""
+    rs = np.random.RandomState(0)
+    params = [(rs.randn(2, 3), rs.randn(3)), (rs.randn(3, 2), rs.randn(2))]
+    with pytest.raises(srcgrad.TransformError, match="takes arrays one by one as its trailing arguments") as info:
+        srcgrad.grad(loss_of_layers)(params, np.array([0.5, -0.2]))
+    assert f"{__file__}, line {loss_of_layers.__code__.co_firstlineno + 1}" in str(info.value)

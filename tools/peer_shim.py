@@ -499,13 +499,12 @@ def static_vjp(fun, argnums, args, kwargs, u, out):
 
 
 def _ragged(x):
-    """A tuple or list of arrays of several shapes (or holding containers): ``srcgrad.grad`` refuses it as a
-    differentiated argument (a list argument's gradient is one array) and asks for separate arguments."""
+    """A tuple or list holding a dict (at any depth): ``srcgrad.grad`` refuses it as a differentiated argument and
+    asks for separate arguments. (Lists and tuples of arrays of several shapes, nested at any depth, it takes as
+    they are, and gives their gradients in the same layout.)"""
     if not isinstance(x, (tuple, list)) or not x:
         return False
-    if any(_is_container(item) for item in x):
-        return True
-    return len({np.shape(_plain(item)) for item in x}) > 1
+    return any(isinstance(item, dict) or (isinstance(item, (tuple, list)) and _ragged(item)) for item in x)
 
 
 def _literal_of(x, names):

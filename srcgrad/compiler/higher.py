@@ -17,6 +17,7 @@ one can read (``.source``):
 import numpy as np
 
 from ..errors import TransformError
+from . import speckey
 from .api import GradFunction, JVPFunction
 
 __all__ = ["hvp", "hessian", "jacobian", "HVPFunction", "HessianFunction", "JacobianFunction"]
@@ -26,6 +27,17 @@ def _one_wrt(made, what):
     if made._wrt_tuple if isinstance(made, GradFunction) else made._tuple:
         raise TransformError(f"srcgrad.{what} takes one wrt parameter (an index or a name), not a tuple")
     return made.wrt[0]
+
+
+def _one_array(x, what, name, fn):
+    """Refuse a ``wrt`` argument that is a list or tuple of arrays of several shapes, or of lists and tuples of
+    arrays (``[(W, b), (V, c)]``): its Hessian or Jacobian has no one array's shape."""
+    if speckey.kind(x) == 4:
+        raise TransformError(
+            f"srcgrad.{what} of {fn.__qualname__} with respect to '{name}', a list or tuple of arrays of several shapes (or of tuples or "
+            "lists of arrays), is not supported: the result would have no one shape. Pass the arrays as separate "
+            "arguments (one wrt each), or np.concatenate their ravelled values into one vector"
+        )
 
 
 def _basis(x):
@@ -101,6 +113,7 @@ class HessianFunction:
         bound.apply_defaults()
         args = tuple(bound.arguments[p] for p in gradient._params)
         x = args[gradient._params.index(self.wrt)]
+        _one_array(x, "hessian", self.wrt, gradient._original)
         shape = np.shape(x)
         columns = [self.hvp(*args, e) for e in _basis(x)]
         if not shape and not isinstance(x, np.ndarray):
@@ -140,6 +153,7 @@ class JacobianFunction:
         bound.apply_defaults()
         args = tuple(bound.arguments[p] for p in gradient._params)
         x = args[gradient._params.index(self.wrt)]
+        _one_array(x, "jacobian", self.wrt, self._fn)
         out = self._fn(*args)
         out_shape, in_shape = np.shape(out), np.shape(x)
         if np.size(out) < np.size(x):

@@ -85,7 +85,7 @@ class ItemForms:
         structure = []
         for p, k in zip(self.params, key):
             ragged = isinstance(k, speckey.Ragged) and p in self.wrt
-            structure.append((k.container, k.length) if ragged else None)  # (the items' shapes: not needed)
+            structure.append(k.layout() if ragged else None)  # (the items' shapes: not needed)
         parsed = parse_function(self.fn)
         by_items = self.target(structure, {}, (parsed.filename, parsed.lines, parsed.node.lineno, dout is not None))
         if by_items is None:
@@ -96,21 +96,49 @@ class ItemForms:
         return by_items(*[a for p, a in zip(self.params, args) if p not in self.kwonly], **given)
 
 
-def _spelled(name, kind, items):
-    """How ``fun_items`` rebuilds the container from its items' parameters: ``[xs_0, xs_1]``, ``(t_0,)``,
-    ``{'a': d_0}``."""
+def _subs(kind, items):
+    """``[(key, item layout or None)]`` of a container's layout (see ``speckey.Ragged.layout``): ``items`` is the
+    dict's keys, the number of a list's or tuple's arrays, or a list's or tuple's items' layouts (nested)."""
     if kind == "dict":
-        return "{" + ", ".join(f"{k!r}: {name}_{j}" for j, k in enumerate(items)) + "}"
-    names = [f"{name}_{j}" for j in range(items)]
-    if kind == "list":
-        return "[" + ", ".join(names) + "]"
-    return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+        return [(k, None) for k in items]
+    if type(items) is int:
+        return [(j, None) for j in range(items)]
+    return list(enumerate(items))
+
+
+def _leaf_names(name, kind, items):
+    """The parameters ``fun_items`` takes for a container's arrays, in order: ``xs_0, xs_1`` (``d_0`` for a
+    dict's first key), ``params_0_0, params_0_1, params_1_0, ...`` for a list of tuples."""
+    names = []
+    for j, (_, sub) in enumerate(_subs(kind, items)):
+        names += [f"{name}_{j}"] if sub is None else _leaf_names(f"{name}_{j}", *sub)
+    return names
+
+
+def _spelled(name, kind, items, inner=False):
+    """How ``fun_items`` rebuilds the container from its items' parameters: ``[xs_0, xs_1]``, ``(t_0,)``,
+    ``{'a': d_0}``; a list of containers is a tuple of them, ``((params_0_0, params_0_1), (params_1_0,
+    params_1_1))``, which the compiler keeps item by item and reads only (as it reads a list of tuples given to a
+    function), and a list inside another (``inner``) ``list((params_0_0, params_0_1))``, kept the same way."""
+    subs = _subs(kind, items)
+    parts = [
+        f"{name}_{j}" if sub is None else _spelled(f"{name}_{j}", *sub, inner=True) for j, (_, sub) in enumerate(subs)
+    ]
+    if kind == "dict":
+        return "{" + ", ".join(f"{k!r}: {part}" for (k, _), part in zip(subs, parts)) + "}"
+    if kind == "list" and inner:
+        return "list((" + ", ".join(parts) + ("," if len(parts) == 1 else "") + "))"
+    if kind == "list" and type(items) is int:
+        return "[" + ", ".join(parts) + "]"
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 def _item_reads(name, kind, items):
-    """How ``dfun_items`` reads the container's items: ``xs[0], xs[1]`` or ``d['a']``."""
-    keys = items if kind == "dict" else range(items)
-    return [f"{name}[{k!r}]" for k in keys]
+    """How ``dfun_items`` reads the container's arrays: ``xs[0], xs[1]``, ``d['a']``, ``params[0][1]``."""
+    reads = []
+    for k, sub in _subs(kind, items):
+        reads += [f"{name}[{k!r}]"] if sub is None else _item_reads(f"{name}[{k!r}]", *sub)
+    return reads
 
 
 def _at_line(fdef, lineno):
@@ -156,9 +184,7 @@ def item_functions(fn, params, kwonly, structure, wrt, wrt_tuple, preserve_resul
         if s is None:
             flat_of[p] = [p]
         else:
-            kind, items = s
-            count = len(items) if kind == "dict" else items
-            flat_of[p] = [f"{p}_{j}" for j in range(count)]
+            flat_of[p] = _leaf_names(p, *s)
         flat_params += flat_of[p]
     if len(set(flat_params)) != len(flat_params):
         return None
@@ -211,10 +237,14 @@ def item_functions(fn, params, kwonly, structure, wrt, wrt_tuple, preserve_resul
 
 
 def _spelled_from(structure, got):
-    """The container of gradients ``got`` (expressions) in the form of ``structure``."""
+    """The container of gradients ``got`` (expressions, one per array, in order) in the form of ``structure``
+    (nested containers nested alike)."""
     kind, items = structure
+    got = iter(got)
+    subs = _subs(kind, items)
+    parts = [next(got) if sub is None else _spelled_from(sub, got) for _, sub in subs]
     if kind == "dict":
-        return "{" + ", ".join(f"{k!r}: {g}" for k, g in zip(items, got)) + "}"
+        return "{" + ", ".join(f"{k!r}: {part}" for (k, _), part in zip(subs, parts)) + "}"
     if kind == "list":
-        return "[" + ", ".join(got) + "]"
-    return "(" + ", ".join(got) + ("," if len(got) == 1 else "") + ")"
+        return "[" + ", ".join(parts) + "]"
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"

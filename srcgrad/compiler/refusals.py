@@ -73,17 +73,19 @@ def refuse_truth_values(normal, values):
 
 
 def refuse_ragged(parsed, params):
-    """Refuse, at the first line reading it, a wrt argument that is a list or tuple of arrays of several shapes:
-    the adjoint sweep keeps a list argument's gradient in one array."""
+    """Refuse, at the first line reading it, a wrt argument that is a list or tuple of arrays of several shapes (or
+    of lists and tuples of arrays) where it is not taken item by item (``itemwise``: a checkpointed gradient, a
+    gradient of a gradient, an HVP): the adjoint sweep keeps a list argument's gradient in one array."""
     if not params:
         return
     p = params[0]
     reads = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Name) and n.id == p and isinstance(n.ctx, ast.Load)]
     raise parsed.error(
         min(reads, key=lambda n: n.lineno) if reads else parsed.node,
-        f"srcgrad.grad with respect to '{p}', a list or tuple of arrays of several shapes (or a nested list of "
-        "several lengths), is not supported "
-        "(the gradient of a list argument is one array)",
+        f"srcgrad.grad with respect to '{p}', a list or tuple of arrays of several shapes (or of tuples or lists "
+        "of arrays, or a nested list of several lengths), is not supported here: a plain srcgrad.grad or "
+        "value_and_grad takes it item by item, but not with checkpoint=True, nor in an HVP, a Hessian or a "
+        "gradient of a gradient (there the gradient of a list argument is one array)",
         f"Pass the arrays as separate arguments, or as a dict ({p}={{'a': ..., 'b': ...}}, looped over with "
         f"for v in {p}.values()): the gradient is then a dict with the same keys. Arrays of one shape can be "
         "passed as a list (or np.stack them); srcgrad.jvp takes this list as it is.",

@@ -61,7 +61,7 @@ def kind(a):
     if t is dict:
         return 3
     if (t is list or t is tuple) and a and (type(a[0]) is list or type(a[0]) is tuple):
-        return 5 if nested(a) is not None else 4
+        return 5 if not _holds_arrays(a) and nested(a) is not None else 4
     if (t is list or t is tuple) and a and any(type(e) is np.ndarray for e in a):
         first = np.shape(a[0])
         if any(np.shape(e) != first for e in a):
@@ -74,6 +74,31 @@ def kind(a):
             "would follow neither meaning): pass np.asarray(m) and write @ for matrix products"
         )
     return 0
+
+
+def _holds_arrays(a):
+    """True when a nested list or tuple has an array among its items, at any depth (``[(W, b), (V, c)]``): its
+    items are kept apart (``Ragged``), never joined into one array, so its gradient has its layout."""
+    return any(type(e) is np.ndarray or ((type(e) is list or type(e) is tuple) and _holds_arrays(e)) for e in a)
+
+
+def _ragged_tree(a, dims):
+    """The ``Ragged`` key of a list or tuple whose items are arrays, numbers or such lists and tuples (nested at
+    any depth), or ``None`` when an item is anything else (a dict, a string, an empty list)."""
+    if not a:
+        return None
+    shapes = []
+    for e in a:
+        if type(e) is np.ndarray or type(e) in NUMBER_TYPES:
+            shapes.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(e)))
+        elif type(e) is list or type(e) is tuple:
+            inner = _ragged_tree(e, dims)
+            if inner is None:
+                return None
+            shapes.append(inner)
+        else:
+            return None
+    return Ragged("list" if type(a) is list else "tuple", len(a), tuple(shapes))
 
 
 def extra_kind(a):
@@ -116,9 +141,9 @@ def key(args, shared=True, extra=()):
             out.append(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in a.shape))
         elif kind(a) == 5:  # a nested list of numbers: an array of its shape that is a list in the user's code
             out.append(ListShape(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(a)))
-        elif kind(a) == 4 and all(type(e) is np.ndarray or type(e) in NUMBER_TYPES for e in a):
-            shapes = tuple(tuple(1 if d == 1 else dims.setdefault(d, len(dims) + 2) for d in np.shape(e)) for e in a)
-            out.append(Ragged("list" if type(a) is list else "tuple", len(a), shapes))  # arrays of several shapes
+        elif kind(a) == 4:  # arrays of several shapes (or lists and tuples of them: [(W, b), (V, c)])
+            tree = _ragged_tree(a, dims)
+            out.append(4 if tree is None else tree)
         elif type(a) is dict:
             # a dict of arrays: the symbolic shape of each entry (same symbols as the other arguments)
             out.append(
@@ -196,6 +221,17 @@ class Ragged:
     def _parts(self):
         return (self.container, self.length, self.shapes)
 
+    def nested(self):
+        """True when an item is itself a list or tuple (``[(W, b), (V, c)]``)."""
+        return any(isinstance(s, Ragged) for s in self.shapes or ())
+
+    def layout(self):
+        """The container's layout as ``itemwise`` spells it: ``("list", 2)`` of arrays, or with items that are
+        containers ``("list", (("tuple", 2), ("tuple", 2)))`` (``None`` for an array item among them)."""
+        if not self.nested():
+            return (self.container, self.length)
+        return (self.container, tuple(s.layout() if isinstance(s, Ragged) else None for s in self.shapes))
+
     def __eq__(self, other):
         return isinstance(other, Ragged) and self._parts() == other._parts()
 
@@ -208,9 +244,10 @@ class Ragged:
 
 def ragged_params(params, key):
     """``{parameter: (container, length, item shapes) or None}`` of the arguments of the specialisation ``key``
-    that are lists or tuples of several shapes (``None``: nested lists of several lengths)."""
+    that are lists or tuples of several shapes (``None``: nested lists of several lengths, or lists and tuples
+    of containers, ``[(W, b), (V, c)]``, which the code gets as they are)."""
     return {
-        p: (k._parts() if isinstance(k, Ragged) else None)
+        p: (k._parts() if isinstance(k, Ragged) and not k.nested() else None)
         for p, k in zip(params, key)
         if isinstance(k, Ragged) or k == 4
     }

@@ -211,6 +211,8 @@ class Containers:
             if isinstance(item, tuple):
                 if isinstance(new, StaticDict):
                     raise ctx.error(node, "nested tuples or dicts inside a dict are not supported")
+                if isinstance(item, KnownList):  # a list of tuples inside a container: read-only, as a tuple (so
+                    item = tuple(item)  # unpacking the container gives it a name without a second copy to keep)
                 entry = self.new_static(f"{name}_{k}", item, node, ctx, f"{shown}[{k!r}]")
             elif isinstance(item, DictLiteral):
                 raise ctx.error(node, "nested tuples or dicts inside a tuple or dict are not supported")
@@ -465,8 +467,10 @@ class Containers:
 
     def expr_List(self, e, ctx):
         items = [self.item(x, ctx) for x in e.elts]
-        if any(isinstance(x, (tuple, StaticDict, DictLiteral)) for x in items):
-            raise ctx.error(e, "lists of tuples or dicts are not supported")
+        if any(isinstance(x, (StaticDict, DictLiteral)) for x in items):
+            raise ctx.error(e, "lists of dicts are not supported")
+        if any(isinstance(x, tuple) for x in items):
+            return KnownList(items)  # a list of tuples ([(W, b), (V, c)]): kept at compile time, like list(t)
         return ListNew(items)
 
     def item(self, e, ctx):

@@ -272,14 +272,16 @@ class ControlFlow:
                 "a loop over a dict inside zip is not supported; loop over the dict itself (for k in d, "
                 "for k, v in d.items(), for v in d.values(), for i, k in enumerate(sorted(d)))",
             )
-        if isinstance(seqs[0], tuple):
-            # A tuple written in place: unroll the loop, one copy of the body per element.
-            if func is not None or any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(s)):
-                raise ctx.error(
-                    s,
-                    "a loop over a tuple written in place cannot use break/continue, "
-                    "enumerate or zip; loop over a name",
-                )
+        if any(isinstance(q, tuple) for q in seqs):
+            # A tuple written in place (or kept at compile time: a list of tuples): unroll the loop, one copy of
+            # the body per element; inside enumerate or zip, as many as the shortest tuple has (the other
+            # sequences are indexed by that constant), enumerate's count a constant.
+            if any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(s)):
+                raise ctx.error(s, "a loop over a tuple written in place cannot use break/continue; loop over a name")
+            if index_target is not None and not isinstance(index_target, ast.Name):
+                raise ctx.error(s, "the index of enumerate must be a single name")
+            if index_target is not None and _stores_name(s.body, index_target.id):
+                raise ctx.error(s, f"the loop variable '{index_target.id}' is assigned inside the loop")
             # Python reads the tuple once: items the body may change are copied first.
             stored = {
                 ctx.rename.get(n.id)
@@ -301,9 +303,22 @@ class ControlFlow:
                     return Var(tmp)
                 return item
 
-            for item in [stage(i) for i in seqs[0]]:
-                self.bind_target(s.target, item, s, ctx)
-                self.block(s.body, ctx)
+            seqs = [tuple(stage(i) for i in q) if isinstance(q, tuple) else q for q in seqs]
+            for k in range(min(len(q) for q in seqs if isinstance(q, tuple))):
+                body = s.body
+                if index_target is not None:
+                    self.bind_target(index_target, Const(ast.Constant(value=k)), s, ctx)
+                    body = [_put_constant(b, index_target.id, k) for b in body]
+                for q, t in zip(seqs, item_targets):
+                    at = Const(ast.Constant(value=k))
+                    if isinstance(q, tuple):
+                        item = q[k]
+                    elif isinstance(q, Var) and q.name in self.lists:
+                        item = ListGet(q, at)
+                    else:
+                        item = self.call_prim(operator.getitem, [q, at], {}, s, ctx, style="getitem")
+                    self.bind_target(t, item, s, ctx)
+                self.block(body, ctx)
             return
         if index_target is not None:
             if not isinstance(index_target, ast.Name):

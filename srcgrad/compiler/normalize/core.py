@@ -182,7 +182,8 @@ class KnownList(tuple):
 
 
 SECOND_NAME = (
-    "a second name for a list made from a tuple (list(...)) is not supported: use one name, or pass a copy (tuple(lst))"
+    "a second name for a list kept while compiling (made from a tuple by list(...), or a list of tuples) is not "
+    "supported: use one name, or pass a copy (tuple(lst))"
 )
 
 

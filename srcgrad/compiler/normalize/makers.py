@@ -212,8 +212,9 @@ class Makers:
                 return self.ragged_params[name][:2]
             raise ctx.error(
                 e,
-                f"{node.id}, a nested list of several lengths, is given to a compiled derivative inside the "
-                "differentiated function, whose code takes it as one array: pass its rows as separate arguments",
+                f"{node.id}, a nested list of several lengths (or a list or tuple of tuples or lists of arrays), is "
+                "given to a compiled derivative inside the differentiated function, whose code takes it as one "
+                "array: pass its items as separate arguments",
             )
         values = self.values_of.get(name, ())
         if name in self.lists and len(values) == 1 and isinstance(values[0][0], ListNew):
