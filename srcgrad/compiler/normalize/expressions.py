@@ -207,6 +207,8 @@ class Expressions:
         spread_callee = None
         if any(k.arg is None for k in e.keywords):  # f(**d): its entries written out as keywords (spread.py)
             e = self.spread_keywords(e, ctx)
+        if any(isinstance(a, ast.Starred) for a in e.args) and self.of_shapes_only(e, ctx):
+            return self.nondiff(e, ctx)  # rs.randn(*x.shape): integers in, so no derivative out
         if any(isinstance(a, ast.Starred) for a in e.args):  # f(*seq): its items written out (spread.py)
             e, spread_callee = self.spread(e, ctx)
         func = e.func
@@ -497,6 +499,30 @@ class Expressions:
             if k is not None and (k == 1 or names.count(name) == 1):
                 kinds[i] = k
         return kinds
+
+    def of_shapes_only(self, e, ctx):
+        """True for a call whose arguments are all constants or spread shapes (``rs.randn(*x.shape)``: ``*`` of
+        ``x.shape``, ``np.shape(x)`` or a part of one, ``x.shape[1:]``; other arguments constants written in place):
+        its value is a function of integers, which has no derivative, whatever the function (not a local one:
+        it may read the differentiated values through its closure)."""
+
+        def shape(node):
+            if isinstance(node, ast.Subscript):  # a part of a shape (x.shape[1:]): integers still
+                return shape(node.value)
+            if isinstance(node, ast.Attribute) and node.attr == "shape":
+                return True
+            return (
+                isinstance(node, ast.Call)
+                and len(node.args) == 1
+                and not node.keywords
+                and self.static_value(node.func, ctx) is np.shape
+            )
+
+        if not isinstance(e.func, (ast.Name, ast.Attribute)) or self.static_value(e.func, ctx) is NOT_STATIC:
+            return False  # a method of a local value (which may carry a derivative), a local function
+        return all(
+            isinstance(a, ast.Constant) or (isinstance(a, ast.Starred) and shape(a.value)) for a in e.args
+        ) and all(k.arg is not None and isinstance(k.value, ast.Constant) for k in e.keywords)
 
     def spread_values(self, args, e, ctx):
         """A call's argument atoms with each ``*value`` left by ``spread`` (a call whose result the compiler knows
