@@ -736,6 +736,61 @@ def flatten(value):
     return flat, unflatten
 
 
+def _flatten_specialised(layout):
+    """``flatten`` written for a list or tuple whose layout the compiler knows (``__srcgrad_specialise__``): the
+    compiler cannot follow ``_leaves`` on it, so it reads this instead (its leaves read by index, ``np.ravel``
+    each, ``np.concatenate``; ``unflatten`` a nested function of the vector, in the same layout). ``None`` for
+    any other argument (a dict, an array): the compiler reads ``flatten`` itself."""
+    import peer_shim
+
+    if layout is None:
+        return None
+    reads, body = [], []
+
+    def walk(lay, path):
+        kind, items = lay
+        parts = []
+        for k, item in enumerate(items):
+            if item is None:
+                name = f"a{len(reads)}"
+                reads.append(name)
+                body.append(f"{name} = value{path}[{k}]")
+                parts.append(name)
+            else:
+                parts.append(walk(item, f"{path}[{k}]"))
+        return parts if kind == "list" else tuple(parts)
+
+    shape = walk(layout, "")
+    if not reads:
+        return None
+    ends = []
+    unflatten = ["def unflatten(vector):"]
+    for k, name in enumerate(reads):
+        start = ends[-1] if ends else "0"
+        unflatten.append(f"    e{k} = {start} + np.size({name})")
+        ends.append(f"e{k}")
+
+    def rebuilt(part):
+        if isinstance(part, str):
+            k = reads.index(part)
+            start = "0" if k == 0 else f"e{k - 1}"
+            return f"np.reshape(vector[{start}:e{k}], np.shape({part}))"
+        items = [rebuilt(p) for p in part]
+        if isinstance(part, list):
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    unflatten.append(f"    return {rebuilt(shape)}")
+    body += unflatten
+    body.append(f"return np.concatenate([{', '.join(f'np.ravel({n})' for n in reads)}]), unflatten")
+    made = peer_shim.make_function("flatten", ["value"], body, {})
+    made.__globals__["__hips_names__"] = {"np": "autograd.numpy"}
+    return made
+
+
+flatten.__srcgrad_specialise__ = _flatten_specialised
+
+
 def _literal(value, parts):
     """Source text of ``value``'s containers with its leaves taken from ``parts`` (dict keys in sorted order)."""
     if isinstance(value, dict):

@@ -28,7 +28,7 @@ from ..ir import ListGet, ListNew, Prim, Var
 from .core import NOT_STATIC, LocalFunction, StaticDict, StaticTuple
 from .inlining import inlinable, is_derivative
 
-__all__ = ["Makers", "TRANSFORMATION_ATTRIBUTE", "STAND_IN_ATTRIBUTE"]
+__all__ = ["Makers", "TRANSFORMATION_ATTRIBUTE", "STAND_IN_ATTRIBUTE", "SPECIALISE_ATTRIBUTE"]
 
 TRANSFORMATION_ATTRIBUTE = "__srcgrad_transformation__"
 """A builder of derivatives under another name (a library mapping its API onto srcgrad) carries, under this
@@ -39,6 +39,13 @@ STAND_IN_ATTRIBUTE = "__srcgrad_stand_in__"
 """A derivative already made by such a builder (an object, called later in the differentiated function) carries,
 under this attribute, a method taking no arguments and returning what the compiler reads in its place (as the
 builder's ``__srcgrad_transformation__`` does)."""
+
+SPECIALISE_ATTRIBUTE = "__srcgrad_specialise__"
+"""A function whose Python code the compiler cannot follow on a container (it walks a list of ``(W, b)`` tuples
+by ``isinstance``, as ``autograd.misc.flatten`` does) carries, under this attribute, a function taking one layout
+per positional argument (``None``, or ``("list", (("tuple", (None, None)), ...))`` for a list or tuple whose items
+the compiler keeps) and returning a plain function with source written for those layouts, which the compiler
+reads in its place, or ``None`` (the function itself is read)."""
 
 _OWN = ("grad", "jvp", "value_and_grad")
 
