@@ -23,6 +23,10 @@ module sits above the runtime (``srcgrad/rules`` may import neither the runtime
 nor the compiler). Static mode reads ``odeint`` like any rule-table adaptor and
 calls the same VJPs, on numbers.
 
+In dynamic mode ``args`` may hold lists and tuples of arrays (a network's ``[(W, b), ...]``): each array is an
+argument of the primitive of its own, and ``func`` gets them back in their layout; static mode refuses such a
+list at the user's line (the compiler reads ``_odeint_read``, whose trailing arguments are arrays one by one).
+
 Not supported, each refused with an error naming it: ``Dfun``/``col_deriv``/
 ``ml``/``mu`` (a Jacobian for the forward system, which the backward system
 does not have), ``full_output``, complex values, and second derivatives.
@@ -85,7 +89,48 @@ def odeint(func, y0, t, args=(), **options):
     Raises:
         NotImplementedError: an unsupported option is given.
     """
+    if any(isinstance(a, (list, tuple)) for a in args):  # a network's [(W, b), ...]: each array an argument
+        leaves, rebuild = _flat_args(args)
+
+        def flat_func(first, second, *flat):
+            return func(first, second, *rebuild(flat))
+
+        flat_func.__qualname__ = getattr(func, "__qualname__", "func")
+        return odeint_args(flat_func, y0, t, *leaves, **options)
     return odeint_args(func, y0, t, *args, **options)
+
+
+def _odeint_read(func, y0, t, args=(), **options):
+    """What the compiler reads for ``odeint`` (its trailing arguments arrays one by one: a list of tuples among
+    them is refused at the user's line)."""
+    return odeint_args(func, y0, t, *args, **options)
+
+
+def _flat_args(args):
+    """``(leaves, rebuild)``: the arrays (or Tensors, numbers) of ``args``, lists and tuples opened at any depth,
+    and a function putting such leaves back in their layout."""
+    leaves = []
+
+    def layout(x):
+        if isinstance(x, (list, tuple)):
+            return (type(x), [layout(item) for item in x])
+        leaves.append(x)
+        return None
+
+    shapes = [layout(a) for a in args]
+
+    def rebuild(flat):
+        items = iter(flat)
+
+        def build(shape):
+            if shape is None:
+                return next(items)
+            kind, parts = shape
+            return kind(build(p) for p in parts)
+
+        return tuple(build(shape) for shape in shapes)
+
+    return leaves, rebuild
 
 
 @primitive
@@ -419,5 +464,5 @@ for _derivative in (odeint_vjp_y0, odeint_vjp_t, odeint_vjp_arg, odeint_jvp_y0, 
     defvjp(_derivative, refuse_second_order, variadic=True)
     defjvp(_derivative, refuse_second_order)
 
-defalias(odeint, odeint)
+defalias(odeint, _odeint_read)
 scipy.integrate.odeint = odeint  # where scipy keeps it (code that imported it by name before keeps scipy's)

@@ -275,3 +275,27 @@ def test_a_list_of_tuples_in_args_is_refused_at_the_users_line():
     with pytest.raises(srcgrad.TransformError, match="takes arrays one by one as its trailing arguments") as info:
         srcgrad.grad(loss_of_layers)(params, np.array([0.5, -0.2]))
     assert f"{__file__}, line {loss_of_layers.__code__.co_firstlineno + 1}" in str(info.value)
+
+
+def tight_loss_of_layers(params, y0):
+    ys = integrate.odeint(layers, y0, np.linspace(0.0, 1.0, 3), args=(params,), rtol=1e-11, atol=1e-11)
+    return np.sum(W[:3, :2] * ys**2)
+
+
+def test_a_list_of_tuples_in_args_in_dynamic_mode_against_fd():
+    """Dynamic mode opens the list: each array its own argument of the primitive, its gradient in its place."""
+    rs = np.random.RandomState(1)
+    params = [(rs.randn(2, 3) * 0.5, rs.randn(3) * 0.5), (rs.randn(3, 2) * 0.5, rs.randn(2) * 0.5)]
+    y0 = np.array([0.5, -0.2])
+    tensors = [tuple(srcgrad.tensor(a, requires_grad=True) for a in layer) for layer in params]
+    tight_loss_of_layers(tensors, srcgrad.tensor(y0)).backward()
+    leaves = [a for layer in params for a in layer]
+    grads = [t.grad.numpy() for layer in tensors for t in layer]
+    v = [rs.randn(*a.shape) for a in leaves]
+
+    def at(step):
+        moved = iter([a + step * d for a, d in zip(leaves, v)])
+        return tight_loss_of_layers([(next(moved), next(moved)) for _ in params], y0)
+
+    expected = (at(EPS) - at(-EPS)) / (2 * EPS)
+    assert sum(np.sum(g * d) for g, d in zip(grads, v)) == pytest.approx(expected, rel=1e-6, abs=1e-9)
