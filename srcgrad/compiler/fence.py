@@ -42,18 +42,20 @@ if hasattr(ast, "TryStar"):
     UNSUPPORTED[ast.TryStar] = "try/except*"
 
 
-def check(parsed, star_params=False):
+def check(parsed, star_params=False, generator=False):
     """Raise ``TransformError`` at the first unsupported construct of ``parsed``.
 
     Args:
         parsed: a ``ParsedFunction``.
         star_params: let the function's own signature have ``*args`` / ``**kwargs`` (a rule-table function
             inlined into a derivative of a derivative: the inliner binds them to a tuple and a dict).
+        generator: let it ``yield`` values as statements (a generator a ``for`` loop reads, inlined with the
+            loop's body at each ``yield``); a ``yield`` used as a value, and ``yield from``, stay refused.
 
     Raises:
         TransformError: naming the construct, the file and the line.
     """
-    if star_params in parsed.fenced:
+    if (star_params, generator) in parsed.fenced:
         return  # this code's syntax passed already (parse_function shares the record between its parses)
     node = parsed.node
     if isinstance(node, ast.AsyncFunctionDef):
@@ -63,9 +65,14 @@ def check(parsed, star_params=False):
         raise parsed.error(node, "star-arguments (*args / **kwargs) in the differentiated function's signature")
     # f(*seq): normalize spreads a tuple or list whose items it knows, and refuses the others at the line
     spread = {id(a) for sub in walk(node) if isinstance(sub, ast.Call) for a in sub.args}
+    statements = {id(sub.value) for sub in walk(node) if isinstance(sub, ast.Expr)} if generator else set()
     for sub in ast.walk(node):
         if sub is node:
             continue
+        if isinstance(sub, ast.Yield) and id(sub) in statements:
+            continue  # (a generator read by a for loop: normalize writes the loop's body there)
+        if isinstance(sub, ast.Yield) and generator:
+            raise parsed.error(sub, "a yield used as a value (x = yield v) is not supported by srcgrad.grad")
         kind = UNSUPPORTED.get(type(sub))
         if kind is not None:
             raise parsed.error(sub, f"{kind} is not supported by srcgrad.grad")
@@ -83,4 +90,4 @@ def check(parsed, star_params=False):
             a = sub.args
             if a.vararg is not None or a.kwarg is not None:
                 raise parsed.error(sub, "star-arguments (*args / **kwargs) in a nested function")
-    parsed.fenced.add(star_params)
+    parsed.fenced.add((star_params, generator))

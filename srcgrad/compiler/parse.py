@@ -120,7 +120,7 @@ class ParsedFunction:
         filename: the file it came from.
         lines: that file's lines (for error messages).
         scope: how its free names resolve.
-        fenced: the ``star_params`` values ``fence.check`` has passed this function's syntax with (shared by
+        fenced: the ``(star_params, generator)`` pairs ``fence.check`` has passed this function's syntax with (shared by
             every parse of the same code, which has the same syntax).
     """
 

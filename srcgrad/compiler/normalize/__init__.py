@@ -76,6 +76,7 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
         self.out = []
         self.bookkeeping = set()
         self.inline_stack = [parsed.fn.__code__]
+        self.yield_sinks = []  # the for loops reading the generators being inlined (innermost last)
         self.lists = set()
         self.temp_lists = set()
         self.return_temps = set()

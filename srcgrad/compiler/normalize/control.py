@@ -15,7 +15,9 @@ Guarantees (``ControlFlow``, a mixin of ``Normalizer``):
 
 import ast
 import copy
+import inspect
 import operator
+import types
 
 from ..ir import (
     Assign,
@@ -193,7 +195,7 @@ class ControlFlow:
     def stmt_For(self, s, ctx):
         if s.orelse:
             return self.loop_else(s, ctx)
-        if self.dict_loop(s, ctx) or self.function_loop(s, ctx):
+        if self.dict_loop(s, ctx) or self.function_loop(s, ctx) or self.generator_loop(s, ctx):
             return
         it = s.iter
         lineno = self.line(s, ctx)
@@ -359,6 +361,30 @@ class ControlFlow:
             if isinstance(q, Var) and any(isinstance(st, Assign) and st.target == q.name for st in walk_stmts(body)):
                 raise ctx.error(s, "the sequence a for loop runs over is reassigned inside the loop")
         self.emit(For(index, rng, body, lineno=lineno))
+
+    def generator_loop(self, s, ctx):
+        """``for x in gen(args)`` of a generator function (not one written inside the differentiated function): the
+        generator inlined, the loop's body read at each of its ``yield`` statements (``Statements.yielded``).
+        Returns False for any other loop.
+
+        Raises:
+            TransformError: at the loop, for a body with ``break``, ``continue`` or ``return`` (it would have to
+                leave the generator's code).
+        """
+        it = s.iter
+        if not isinstance(it, ast.Call) or not isinstance(it.func, (ast.Name, ast.Attribute)):
+            return False
+        fn = self.static_value(it.func, ctx)
+        if not isinstance(fn, types.FunctionType) or not fn.__code__.co_flags & inspect.CO_GENERATOR:
+            return False
+        if _own_jumps(s.body) or any(isinstance(n, ast.Return) for b in s.body for n in _own_nodes(b)):
+            raise ctx.error(
+                s,
+                f"a loop over the generator {fn.__qualname__} cannot use break, continue or return (srcgrad.grad "
+                "reads the loop's body at each yield of the generator)",
+            )
+        self.inline(fn, it, ctx, sink=(s.target, s.body, ctx, s))
+        return True
 
     def dict_loop(self, s, ctx):
         """``for k in d`` (``d.keys()``, ``d.values()``, ``d.items()``) over a dict whose keys are known here:
@@ -696,6 +722,16 @@ def _own_jumps(body):
             continue
         stack.extend(ast.iter_child_nodes(node))
     return False
+
+
+def _own_nodes(node):
+    """``node`` and the nodes under it, not those of nested functions and comprehensions."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _binds(scope, name):

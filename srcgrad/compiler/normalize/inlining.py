@@ -93,8 +93,12 @@ class Inlining:
             value = getattr(value, attr, None)
         return value if isinstance(value, FUNCTION_TYPES) else None
 
-    def inline(self, callee, e, ctx, args=None, kwargs=None):
-        """Inline a call of the user's own function; returns its result (an atom or a tuple of atoms)."""
+    def inline(self, callee, e, ctx, args=None, kwargs=None, sink=None):
+        """Inline a call of the user's own function; returns its result (an atom or a tuple of atoms).
+
+        ``sink``: for a generator a ``for`` loop reads (``for W, b in unpack_layers(w)``), ``(target, body, ctx,
+        loop)`` of that loop: each ``yield v`` of the generator binds the loop's target to ``v`` and is followed by
+        the loop's body, read in the loop's own ``ctx`` (see ``Statements.yielded``)."""
         if args is None:
             args = self.spread_values(
                 [self.expr(a.value if isinstance(a, ast.Starred) else a, ctx) for a in e.args], e, ctx
@@ -135,11 +139,17 @@ class Inlining:
                 self.temp_lists.add(name)
                 self.multi_outputs.add(name)
                 return Var(name)
-            if callee.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE):
-                raise ctx.error(e, f"{callee.__qualname__} is a generator or coroutine")
+            generator = bool(callee.__code__.co_flags & inspect.CO_GENERATOR)
+            if callee.__code__.co_flags & inspect.CO_COROUTINE or (generator and sink is None):
+                raise ctx.error(
+                    e,
+                    f"{callee.__qualname__} is a generator or coroutine (a generator is read only by a for loop "
+                    "over its call: for x in gen(...))",
+                )
             parsed = parse_function(callee)
             rule_table = (getattr(callee, "__module__", "") or "").startswith("srcgrad.rules")
-            fence.check(parsed, star_params=True)  # (*args and **kwargs are bound below: a tuple and a dict)
+            # (*args and **kwargs are bound below: a tuple and a dict)
+            fence.check(parsed, star_params=True, generator=generator)
             node, scope = parsed.node, parsed.scope
             self.deps.append(scope)
             defaults_src = ("values", callee.__defaults__ or (), None, callee.__kwdefaults__ or {})
@@ -207,8 +217,8 @@ class Inlining:
             if p in generators and p not in assigned:
                 self.static_args[rename[p]] = generators[p]  # its draws read as the global's are: rs.randn(n, d)
                 self.store(rename[p], v, e, inner)
-            elif isinstance(v, Var) and p not in assigned:
-                rename[p] = v.name
+            elif isinstance(v, Var) and p not in assigned and sink is None:
+                rename[p] = v.name  # (not for a generator: the loop's body, read inside it, may rebind v.name)
             elif isinstance(v, LocalFunction):
                 local_funcs[p] = v
             elif (
@@ -232,12 +242,16 @@ class Inlining:
                 self.store(rename[p], v, e, inner)
         self.inline_stack.append(code_key)
         saved, self.out = self.out, []
+        if sink is not None:
+            self.yield_sinks.append(sink)
         try:
             self.block(node.body, inner)
             body, result = self.lower_returns(self.out, inner, top=False)
         finally:
             self.out = saved
             self.inline_stack.pop()
+            if sink is not None:
+                self.yield_sinks.pop()
         self.out.extend(body)
         if isinstance(result, ListView):  # a list kept at compile time, returned: its items (the callee's name is
             result = tuple(result)  # gone, so no second name sees a later write)

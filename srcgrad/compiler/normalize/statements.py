@@ -68,9 +68,23 @@ class Statements:
     def stmt_Pass(self, s, ctx):
         pass
 
+    def yielded(self, s, ctx):
+        """``yield v`` in a generator a ``for`` loop reads: the loop's target bound to ``v``, then the loop's body,
+        read in the loop's own scope (the generator's code around it runs as it would between two ``next``)."""
+        target, body, outer, loop = self.yield_sinks[-1]
+        value = Const(ast.Constant(value=None)) if s.value.value is None else self.expr(s.value.value, ctx)
+        sink = self.yield_sinks.pop()  # (a generator the body reads has its own loop)
+        try:
+            self.bind_target(target, value, loop, outer)
+            self.block(body, outer)
+        finally:
+            self.yield_sinks.append(sink)
+
     def stmt_Expr(self, s, ctx):
         if isinstance(s.value, ast.Constant):  # docstring
             return
+        if isinstance(s.value, ast.Yield):
+            return self.yielded(s, ctx)
         call = s.value
         if (
             isinstance(call, ast.Call)
