@@ -371,7 +371,15 @@ class ControlFlow:
             TransformError: at the loop, for a body with ``break``, ``continue`` or ``return`` (it would have to
                 leave the generator's code).
         """
-        it = s.iter
+        it, target, count = s.iter, s.target, None
+        if (
+            self.plain_call(it, enumerate, ctx)
+            and len(it.args) == 1
+            and isinstance(target, (ast.Tuple, ast.List))
+            and len(target.elts) == 2
+            and isinstance(target.elts[0], ast.Name)
+        ):
+            it, (count, target) = it.args[0], target.elts  # for k, x in enumerate(gen(...)): k counts the yields
         if not isinstance(it, ast.Call) or not isinstance(it.func, (ast.Name, ast.Attribute)):
             return False
         fn = self.static_value(it.func, ctx)
@@ -383,7 +391,13 @@ class ControlFlow:
                 f"a loop over the generator {fn.__qualname__} cannot use break, continue or return (srcgrad.grad "
                 "reads the loop's body at each yield of the generator)",
             )
-        self.inline(fn, it, ctx, sink=(s.target, s.body, ctx, s))
+        counter = None
+        if count is not None:
+            if _stores_name(s.body, count.id):
+                raise ctx.error(s, f"the loop variable '{count.id}' is assigned inside the loop")
+            counter = self.temp("count")
+            self.assign(counter, NonDiff(ast.Constant(value=0)), s, ctx)
+        self.inline(fn, it, ctx, sink=(target, s.body, ctx, s, count, counter))
         return True
 
     def dict_loop(self, s, ctx):

@@ -71,12 +71,17 @@ class Statements:
     def yielded(self, s, ctx):
         """``yield v`` in a generator a ``for`` loop reads: the loop's target bound to ``v``, then the loop's body,
         read in the loop's own scope (the generator's code around it runs as it would between two ``next``)."""
-        target, body, outer, loop = self.yield_sinks[-1]
+        target, body, outer, loop, count, counter = self.yield_sinks[-1]
         value = Const(ast.Constant(value=None)) if s.value.value is None else self.expr(s.value.value, ctx)
         sink = self.yield_sinks.pop()  # (a generator the body reads has its own loop)
         try:
+            if count is not None:  # enumerate(gen(...)): the count so far, then one more
+                self.bind_target(count, Var(counter), loop, outer)
             self.bind_target(target, value, loop, outer)
             self.block(body, outer)
+            if count is not None:
+                step = ast.BinOp(left=ast.Name(id=counter, ctx=ast.Load()), op=ast.Add(), right=ast.Constant(value=1))
+                self.assign(counter, NonDiff(step, frozenset({counter})), loop, outer)
         finally:
             self.yield_sinks.append(sink)
 
