@@ -54,7 +54,6 @@ from .core import (
     refuse_maker,
 )
 from .inlining import Dependencies, inlinable, inline_target, is_derivative, jvp_call_in_order
-from .makers import SPECIALISE_ATTRIBUTE
 from .spread import rule_body
 
 UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
@@ -501,61 +500,6 @@ class Expressions:
             if k is not None and (k == 1 or names.count(name) == 1):
                 kinds[i] = k
         return kinds
-
-    def specialised_callee(self, callee, e, ctx):
-        """``callee``, or for a function carrying ``__srcgrad_specialise__`` called with lists and tuples whose
-        items are known here (a list of ``(W, b)`` tuples), the function with source that hook makes for their
-        layouts (``None`` for an argument that is no such container; ``("list", (None, None))`` for a list of two
-        arrays; nested alike), read in its place (see ``SPECIALISE_ATTRIBUTE``)."""
-        hook = getattr(callee, SPECIALISE_ATTRIBUTE, None)
-        if hook is None or e.keywords or any(isinstance(a, ast.Starred) for a in e.args):
-            return callee
-        layouts = [self.layout_of(a, ctx) for a in e.args]
-        if all(layout is None for layout in layouts):
-            return callee
-        made = hook(*layouts)
-        return callee if made is None else made
-
-    def layout_of(self, node, ctx):
-        """The layout of a list or tuple the compiler keeps (a literal, or a name holding one), else ``None``."""
-
-        def of_items(kind, items):
-            return (kind, tuple(of_item(x) for x in items))
-
-        def of_item(item):
-            if isinstance(item, StaticTuple):
-                return of_items("list" if item.mutable else "tuple", item.items)
-            return None
-
-        if isinstance(node, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in node.elts):
-            return ("list" if isinstance(node, ast.List) else "tuple", tuple(self.layout_of(x, ctx) for x in node.elts))
-        if isinstance(node, ast.Name) and node.id in ctx.rename:
-            return of_item(self.static.get(ctx.rename[node.id]))
-        return None
-
-    def of_shapes_only(self, e, ctx):
-        """True for a call whose arguments are all constants or spread shapes (``rs.randn(*x.shape)``: ``*`` of
-        ``x.shape``, ``np.shape(x)`` or a part of one, ``x.shape[1:]``; other arguments constants written in place):
-        its value is a function of integers, which has no derivative, whatever the function (not a local one:
-        it may read the differentiated values through its closure)."""
-
-        def shape(node):
-            if isinstance(node, ast.Subscript):  # a part of a shape (x.shape[1:]): integers still
-                return shape(node.value)
-            if isinstance(node, ast.Attribute) and node.attr == "shape":
-                return True
-            return (
-                isinstance(node, ast.Call)
-                and len(node.args) == 1
-                and not node.keywords
-                and self.static_value(node.func, ctx) is np.shape
-            )
-
-        if not isinstance(e.func, (ast.Name, ast.Attribute)) or self.static_value(e.func, ctx) is NOT_STATIC:
-            return False  # a method of a local value (which may carry a derivative), a local function
-        return all(
-            isinstance(a, ast.Constant) or (isinstance(a, ast.Starred) and shape(a.value)) for a in e.args
-        ) and all(k.arg is not None and isinstance(k.value, ast.Constant) for k in e.keywords)
 
     def spread_values(self, args, e, ctx):
         """A call's argument atoms with each ``*value`` left by ``spread`` (a call whose result the compiler knows

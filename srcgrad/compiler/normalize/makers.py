@@ -17,7 +17,9 @@ Guarantees (``Makers``, a mixin of ``Normalizer``):
   arrays of several shapes whose items it knows, is read item by item (``items_callee``): its general code would
   take the container's gradient as one array; a JVP or gradient given such a container (or the items of a list
   argument of several shapes) where it is not read item by item is specialised on it (``container_given``,
-  ``item_shapes``); a nested list argument of several lengths given on is refused at the line.
+  ``item_shapes``); a nested list argument of several lengths given on is refused at the line;
+* a function carrying ``__srcgrad_specialise__`` called with lists or tuples the compiler keeps reads as the
+  function that hook writes for their layouts (``specialised_callee``).
 """
 
 import ast
@@ -321,3 +323,34 @@ class Makers:
                     "a list of arrays of several shapes given to a compiled gradient is changed after the "
                     "call (in a loop): build it anew before each call",
                 )
+
+    def specialised_callee(self, callee, e, ctx):
+        """``callee``, or for a function carrying ``__srcgrad_specialise__`` called with lists and tuples whose
+        items are known here (a list of ``(W, b)`` tuples), the function with source that hook makes for their
+        layouts (``None`` for an argument that is no such container; ``("list", (None, None))`` for a list of two
+        arrays; nested alike), read in its place (see ``SPECIALISE_ATTRIBUTE``)."""
+        hook = getattr(callee, SPECIALISE_ATTRIBUTE, None)
+        if hook is None or e.keywords or any(isinstance(a, ast.Starred) for a in e.args):
+            return callee
+        layouts = [self.layout_of(a, ctx) for a in e.args]
+        if all(layout is None for layout in layouts):
+            return callee
+        made = hook(*layouts)
+        return callee if made is None else made
+
+    def layout_of(self, node, ctx):
+        """The layout of a list or tuple the compiler keeps (a literal, or a name holding one), else ``None``."""
+
+        def of_items(kind, items):
+            return (kind, tuple(of_item(x) for x in items))
+
+        def of_item(item):
+            if isinstance(item, StaticTuple):
+                return of_items("list" if item.mutable else "tuple", item.items)
+            return None
+
+        if isinstance(node, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in node.elts):
+            return ("list" if isinstance(node, ast.List) else "tuple", tuple(self.layout_of(x, ctx) for x in node.elts))
+        if isinstance(node, ast.Name) and node.id in ctx.rename:
+            return of_item(self.static.get(ctx.rename[node.id]))
+        return None

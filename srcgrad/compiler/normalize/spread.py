@@ -9,7 +9,8 @@ Guarantees (``Spreading``, a mixin of ``Normalizer``):
   whole (``np.concatenate(parts, axis=0)``, a ``ListReduce``), so its length may be known only at run time.
   ``*`` of a call or a subscript is left to ``Expressions.spread_values``, which spreads its value when it is a
   tuple known while compiling (``*replace_arg(operands, i, c)`` in a rule-table helper, ``*args[1:]``). Any other ``*`` in a call is
-  refused at the line;
+  refused at the line, except in a call whose arguments are all constants and ``*`` of shapes
+  (``rs.randn(*mean.shape)``, ``of_shapes_only``), made as written without a derivative;
 * ``tuple(seq)`` of a tuple built in the function is that tuple, and of a list a call just made
   (``tuple(np.hsplit(x, 2))``, which no other name holds) is that list; ``tuple(lst)`` given to a function of
   the rule table (``eigh_vjp(tuple(douts), outs, a)`` in a gradient's generated code) is the list itself: by
@@ -23,7 +24,7 @@ import types
 import numpy as np
 
 from ..ir import Var
-from .core import StaticDict, StaticTuple
+from .core import NOT_STATIC, StaticDict, StaticTuple
 
 
 def rule_body(fn):
@@ -199,3 +200,27 @@ class Spreading:
             return value
 
         return callee_of
+
+    def of_shapes_only(self, e, ctx):
+        """True for a call whose arguments are all constants or spread shapes (``rs.randn(*x.shape)``: ``*`` of
+        ``x.shape``, ``np.shape(x)`` or a part of one, ``x.shape[1:]``; other arguments constants written in place):
+        its value is a function of integers, which has no derivative, whatever the function (not a local one:
+        it may read the differentiated values through its closure)."""
+
+        def shape(node):
+            if isinstance(node, ast.Subscript):  # a part of a shape (x.shape[1:]): integers still
+                return shape(node.value)
+            if isinstance(node, ast.Attribute) and node.attr == "shape":
+                return True
+            return (
+                isinstance(node, ast.Call)
+                and len(node.args) == 1
+                and not node.keywords
+                and self.static_value(node.func, ctx) is np.shape
+            )
+
+        if not isinstance(e.func, (ast.Name, ast.Attribute)) or self.static_value(e.func, ctx) is NOT_STATIC:
+            return False  # a method of a local value (which may carry a derivative), a local function
+        return all(
+            isinstance(a, ast.Constant) or (isinstance(a, ast.Starred) and shape(a.value)) for a in e.args
+        ) and all(k.arg is not None and isinstance(k.value, ast.Constant) for k in e.keywords)
