@@ -462,6 +462,20 @@ class Containers:
         if op is not None:
             self.list_inplace.append(self.out[-1])
 
+    def refuse_nested_trailing(self, a, callee, rule, position, e, ctx):
+        """Refuse, at the call, a tuple holding tuples given among a variadic rule's trailing arguments, which are
+        arrays one by one (``odeint_args(func, y0, t, *args)`` given a network's ``[(W, b), ...]``): numpy would
+        make one array of it, which arrays of several shapes cannot be."""
+        if rule is None or not rule.variadic or position is None or position < len(rule.vjps) - 1:
+            return
+        if isinstance(a, tuple) and any(isinstance(x, tuple) for x in a):
+            raise ctx.error(
+                e,
+                f"{getattr(callee, '__name__', 'the function')} takes arrays one by one as its trailing "
+                "arguments: a tuple or list of tuples among them (a network's [(W, b), ...]) is not supported; "
+                "pass its arrays one by one",
+            )
+
     def expr_Tuple(self, e, ctx):
         return tuple(self.expr(x, ctx) for x in e.elts)
 

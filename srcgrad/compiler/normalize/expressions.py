@@ -633,14 +633,7 @@ class Expressions:
         if not is_list and (not isinstance(a, tuple) or _const_tuple(a)):
             return self.pack(a, e, ctx)
         rule = get_rule(callee)
-        if rule is not None and rule.variadic and position is not None and position >= len(rule.vjps) - 1:
-            if isinstance(a, tuple) and any(isinstance(x, tuple) for x in a):  # (odeint's args=(params,))
-                raise ctx.error(
-                    e,
-                    f"{getattr(callee, '__name__', 'the function')} takes arrays one by one as its trailing "
-                    "arguments: a tuple or list of tuples among them (a network's [(W, b), ...]) is not supported; "
-                    "pass its arrays one by one",
-                )
+        self.refuse_nested_trailing(a, callee, rule, position, e, ctx)  # (odeint's args=(params,))
         if rule is not None and rule.differentiable and position is not None and rule.vjp_at(position) is not None:
             return self.as_array(a, e, ctx)
         if is_list and rule is not None and position is not None:
