@@ -221,3 +221,78 @@ def test_the_gradient_read_again_keeps_the_view_too(f, x):
     want = (at(x + h * v) - at(x - h * v)) / (2 * h)
     got = srcgrad.grad(df)(x, dout=v)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------ the index of a write undone in the adjoint sweep
+
+
+def counter_in_a_while_loop(u):
+    w = np.array([1.0, 2.0, 3.0])
+    k = 0
+    acc = 0.0
+    while k < 3:
+        acc = acc + np.dot(u, w)
+        w[k] = -1.0
+        k += 1
+    return acc**2
+
+
+def counter_beside_a_for_loop(u):
+    w = np.array([1.0, 2.0, 3.0])
+    k = 0
+    acc = 0.0
+    for i in range(6):
+        acc = acc + np.dot(u, w) * (i + 1)
+        w[k % 3] = w[k % 3] * 0.5 + 1.0
+        k += 1
+    return acc**2
+
+
+def sliding_slice(u):
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    k = 0
+    acc = 0.0
+    for i in range(3):
+        acc = acc + np.dot(u, w[:3]) * (i + 1)
+        w[k : k + 2] = w[k : k + 2] * 0.5
+        k += 1
+    return acc**2
+
+
+def two_counters(u):
+    m = np.ones((3, 3))
+    r, c = 0, 2
+    acc = 0.0
+    for i in range(3):
+        acc = acc + np.sum(m @ u) * (i + 1)
+        m[r, c] = -1.0 + i
+        r += 1
+        c -= 1
+    return acc**2
+
+
+def counter_until_break(u):
+    w = np.array([1.0, 2.0, 3.0])
+    k = 0
+    acc = 0.0
+    while True:
+        acc = acc + np.dot(u, w)
+        w[k] += 2.0
+        k += 1
+        if k >= 3:
+            break
+    return acc**2
+
+
+@pytest.mark.parametrize(
+    "f",
+    [counter_in_a_while_loop, counter_beside_a_for_loop, sliding_slice, two_counters, counter_until_break],
+    ids=lambda f: f.__name__,
+)
+def test_the_undone_write_reads_its_index_as_it_was(f):
+    # y[k] = pop() undoes y[k] = v in the adjoint sweep, and read k as the loop left it: IndexError for the while
+    # loop, and the wrong items undone, silently, for k % 3 (k was not saved with the write)
+    check_grad_and_jvp(f, U)
+    for checkpoint in (True, 2):
+        got = srcgrad.grad(f, checkpoint=checkpoint)(U)
+        np.testing.assert_allclose(got, fd_grad(f, (U,), 0), rtol=1e-6, atol=1e-8)

@@ -117,6 +117,7 @@ class Liveness:
                         live.discard(v)
             elif isinstance(m, RestoreItems) and (m.var in live or m.sharers & live):
                 self.need(m.key, m.var)
+                live |= _loads(m.index)  # y[k] = pop() reads k: its value at the write, restored too
             elif isinstance(m, Recompute) and m.target in live:
                 self.needed.add(m.key)
                 live.discard(m.target)
