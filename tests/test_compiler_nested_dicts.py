@@ -127,22 +127,24 @@ def through_the_gradient(d):
     return np.sum(g["a"]["b"] * g["c"]) + np.sum(g["a"]["e"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="compiler: srcgrad.jvp of a function calling the gradient of a function of a dict holding dicts reads "
-    "that gradient's code specialised on a dict of arrays (the call's key part is DictKey((k, None), ...), and "
-    "itemwise splits the dict): the inner dict is indexed as an array (index_add(np.zeros_like(inner), 'e', ...))",
-)
-def test_jvp_through_the_gradient_of_a_function_of_a_dict_holding_dicts():
+@pytest.mark.parametrize("how", ["jvp", "grad", "jvp of the gradient"])
+def test_a_gradient_of_a_dict_holding_dicts_differentiated_again_is_refused_at_the_line(how):
+    # the JVP of a function calling such a gradient read the gradient's code made for a dict of arrays, which
+    # indexed the inner dict as an array (IndexError when the code ran); now the code made for the dict holding
+    # dicts is read, and its adjoint built when the code runs (zeros_like_tree, add_tree) is refused
     d = {"a": {"b": np.array([0.3, -0.2]), "e": np.array([0.5])}, "c": 1.5}
     t = {"a": {"b": np.array([1.0, 0.5]), "e": np.array([-0.3])}, "c": 0.2}
-    value, tangent = srcgrad.jvp(through_the_gradient)(d, t)
-    eps = 1e-6
-
-    def shifted(s):
-        return {"a": {k: d["a"][k] + s * t["a"][k] for k in ("b", "e")}, "c": d["c"] + s * t["c"]}
-
-    assert value == pytest.approx(through_the_gradient(d))
-    central = (through_the_gradient(shifted(eps)) - through_the_gradient(shifted(-eps))) / (2 * eps)
-    assert tangent == pytest.approx(central, rel=1e-6)
+    make = {
+        "jvp": lambda: srcgrad.jvp(through_the_gradient)(d, t),
+        "grad": lambda: srcgrad.grad(through_the_gradient)(d),
+        "jvp of the gradient": lambda: srcgrad.jvp(INNER_GRAD)(d, t),
+    }[how]
+    with pytest.raises(srcgrad.TransformError, match="a dict holding dicts is differentiated again") as err:
+        make()
+    line = (inner_sums if how == "jvp of the gradient" else through_the_gradient).__code__.co_firstlineno + 1
+    assert f"test_compiler_nested_dicts.py, line {line}:" in str(err.value)
+    # the gradient itself is right
+    g = INNER_GRAD(d)
+    np.testing.assert_allclose(g["a"]["b"], 2 * d["a"]["b"] * d["c"], rtol=1e-12)
+    np.testing.assert_allclose(g["a"]["e"], np.cos(d["a"]["e"]), rtol=1e-12)
+    assert g["c"] == pytest.approx(np.sum(d["a"]["b"] ** 2))

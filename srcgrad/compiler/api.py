@@ -123,6 +123,7 @@ def transform(
     list_params=None,
     shared_params=(),
     nested_dict_params=(),
+    tree_dicts=None,
     global_parts=None,
     plain_stack=False,
     checkpoint=False,
@@ -166,7 +167,7 @@ def transform(
     dict_keys = {p: keys for p, keys in dict(dict_params).items() if keys is not None}
     shapes = {**dict.fromkeys(scalar_params, ()), **(param_shapes or {})}  # (what normalize knows of them)
     known = dict(dict_keys=dict_keys, static_args=static_args, param_shapes=shapes, ragged_params=ragged_params)
-    known["known_params"] = speckey.known_kinds(scalar_params, param_shapes, shared_params)
+    known["known_params"] = speckey.known_kinds(scalar_params, param_shapes, shared_params, tree_dicts)
     normal, scopes = passcache.normalized(parsed, namer, ns, source=source_text, text_params=text_params, **known)
     debug.show("normalize", lambda: debug.dump_ir(normal, namer, ns))
     refuse_truth_values(normal, ns.values)
@@ -262,7 +263,9 @@ def transform_jvp(fn, wrt_names, key, optimize, source_text, params, scalar_extr
         text_params=speckey.text_params(params, key),
         param_shapes={**{p: () for p in scalar_params}, **shapes},
         ragged_params=speckey.ragged_params(params, key),
-        known_params=speckey.known_kinds(scalar_params, shapes, speckey.shared_params(params, key)),
+        known_params=speckey.known_kinds(
+            scalar_params, shapes, speckey.shared_params(params, key), speckey.tree_dicts(params, key)
+        ),
         source=source_text,
     )
     debug.show("normalize", lambda: debug.dump_ir(normal, namer, ns))
@@ -411,11 +414,8 @@ class GradFunction:
                         list_params=speckey.list_params(self._params, key),
                         shared_params=speckey.shared_params(self._params, key),
                         text_params=speckey.text_params(self._params, key),
-                        nested_dict_params=[
-                            p
-                            for p, k in zip(self._params, key)
-                            if isinstance(k, speckey.DictKey) and any(s == "dict" for _, s in k)
-                        ],
+                        nested_dict_params=list(speckey.tree_dicts(self._params, key)),
+                        tree_dicts=speckey.tree_dicts(self._params, key),
                         global_parts=globalspec.by_object(
                             watched, key[len(self._params) : len(self._params) + len(watched)]
                         ),

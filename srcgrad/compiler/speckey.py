@@ -16,6 +16,7 @@ __all__ = [
     "key",
     "kind",
     "known_kinds",
+    "tree_dicts",
     "extra_kind",
     "specialised",
     "nested",
@@ -253,14 +254,21 @@ def ragged_params(params, key):
     }
 
 
-def known_kinds(scalar_params, param_shapes, shared_params):
-    """``{parameter: key part}`` of the arguments a specialisation knows to be Python numbers (``1``) or arrays of a
-    symbolic shape, for the gradients the function calls (``normalize``'s ``known_params``); no shapes when
-    arguments share memory (the code read for a call would take them for separate arrays)."""
+def known_kinds(scalar_params, param_shapes, shared_params, tree_dicts=None):
+    """``{parameter: key part}`` of the arguments a specialisation knows to be Python numbers (``1``), arrays of a
+    symbolic shape, or dicts holding dicts (their ``DictKey``, ``tree_dicts``), for the gradients the function
+    calls (``normalize``'s ``known_params``); no shapes when arguments share memory (the code read for a call
+    would take them for separate arrays)."""
     kinds = {p: 1 for p in scalar_params}  # (a number, not an array of shape ())
     if not shared_params:
         kinds.update((p, s) for p, s in (param_shapes or {}).items() if isinstance(p, str) and type(s) is tuple)
+    kinds.update(tree_dicts or {})
     return kinds
+
+
+def tree_dicts(params, key):
+    """``{parameter: DictKey}`` of the dict arguments of the specialisation ``key`` that hold dicts."""
+    return {p: k for p, k in zip(params, key) if isinstance(k, DictKey) and any(s == "dict" for _, s in k)}
 
 
 def part_of(known):
@@ -269,6 +277,8 @@ def part_of(known):
     shape, ``1`` for a Python number."""
     if isinstance(known, str):
         return Text(known)
+    if isinstance(known, DictKey):
+        return known  # a dict argument holding dicts, passed on (its entries as the caller's key has them)
     if type(known) is int:
         return known  # 1: a Python number
     if not known or not isinstance(known[0], str):

@@ -570,6 +570,24 @@ class Core:
 _MAKER_NAMES = {"source", "hvp", "hessian", "jacobian"}
 
 
+def refuse_tree_adjoint(callee, node, ctx):
+    """Refuse reading again the adjoint of a dict holding dicts (``zeros_like_tree``, ``add_tree`` in a gradient's
+    code: a dict built when the code runs, whose keys the compiler does not know).
+
+    Raises:
+        TransformError: at ``node``'s line when ``callee`` is one of them.
+    """
+    from ..runtime import add_tree, zeros_like_tree
+
+    if callee is zeros_like_tree or callee is add_tree:
+        raise ctx.error(
+            node,
+            "a gradient with respect to a dict holding dicts is differentiated again here: its adjoint is a dict "
+            "built when the code runs, which srcgrad.grad cannot read again; pass the inner dicts as arguments of "
+            "their own, or use dynamic mode (Tensors, create_graph=True)",
+        )
+
+
 def refuse_maker(callee, node, ctx):
     """Refuse a call of the compiler's tools whose results it does not differentiate (``srcgrad.hessian``, ...)
     made in the function it differentiates. (``srcgrad.grad(f)(x)`` there is made while compiling: ``makers``.)
@@ -577,6 +595,7 @@ def refuse_maker(callee, node, ctx):
     Raises:
         TransformError: at ``node``'s line when ``callee`` is one of them (it would otherwise be read as user code).
     """
+    refuse_tree_adjoint(callee, node, ctx)  # (the runtime's helpers of a gradient's code, read again)
     if not isinstance(callee, types.FunctionType) or callee.__module__ not in (
         "srcgrad.compiler.api",
         "srcgrad.compiler.higher",

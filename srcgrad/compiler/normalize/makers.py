@@ -210,6 +210,8 @@ class Makers:
         if isinstance(container, StaticDict):
             return ("dict", tuple(container)) if container.present == set(container) else None
         if name in self.dict_keys and name not in self.rebound and name not in self.values_of:
+            if isinstance(self.known_params.get(name), tuple):
+                return None  # a dict holding dicts: passed whole, its key part known (Expressions.argument_kinds)
             return ("dict", tuple(self.dict_keys[name]))
         if isinstance(container, StaticTuple):
             items = container.items
