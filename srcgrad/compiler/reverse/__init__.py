@@ -89,6 +89,7 @@ class Reverse(Sweeps, Checkpointing, Revolving, InPlace, Adjoints, ListAdjoints)
         self.uses_stack = False
         self.push = self.pop = None
         self.counters = None
+        self.inactive = None  # the form differentiated again: the stack of saved values with no derivative
         self.checkpointed = {}  # id(loop) -> what checkpointed_forward made (names, the forward body with saves)
         self.seen_before = {}  # id(loop) -> the names assigned before a loop checkpoint=True looks at
         self.stored_loops = []  # (line, why) of each loop checkpoint=True leaves storing (``checkpoint_note``)

@@ -215,7 +215,7 @@ class ListAdjoints:
             counts.append(len(parts))
         """
         if not self.saved_as_items(var):
-            return [self.push_stmt(_name(var))]
+            return [self.push_stmt(_name(var), inactive=self.plain_stack and var not in self.act.varied)]
         self.stack_names()
         k = self.namer.fresh("k")
         length = _call(self.ns.bind(len, "len"), _name(var))
@@ -236,7 +236,7 @@ class ListAdjoints:
         (the length is named: read again, the loop's trip count is one value, not a second pop).
         """
         if not self.saved_as_items(var):
-            return [_assign(var, self.pop_expr())]
+            return [_assign(var, self.pop_expr(inactive=self.plain_stack and var not in self.act.varied))]
         n = self.namer.fresh(f"n_{var}")
         append = ast.Attribute(value=_name(var), attr="append", ctx=ast.Load())
         loop = ast.For(

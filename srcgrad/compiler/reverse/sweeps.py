@@ -65,21 +65,31 @@ class Sweeps:
     def adj(self, var):
         return self.namer.adjoint(var)
 
-    def push_stmt(self, value, counter=False):
-        """``push(value)``: save a value (or a loop's trip count, ``counter``) for the adjoint sweep."""
+    def push_stmt(self, value, counter=False, inactive=False):
+        """``push(value)``: save a value (or a loop's trip count, ``counter``; a value with no derivative,
+        ``inactive``) for the adjoint sweep."""
         push, _ = self.stack_names()
         if self.plain_stack:
-            lst = self.counter_stack_name() if counter else self.stack
+            lst = self.counter_stack_name() if counter else self.inactive_stack_name() if inactive else self.stack
             return ast.Expr(value=_call(ast.Attribute(value=_name(lst), attr="append", ctx=ast.Load()), value))
         return ast.Expr(value=_call(push, value))
 
-    def pop_expr(self, counter=False):
-        """``pop()``: the value saved last (a trip count with ``counter``)."""
+    def pop_expr(self, counter=False, inactive=False):
+        """``pop()``: the value saved last (a trip count with ``counter``, a value with no derivative with
+        ``inactive``)."""
         _, pop = self.stack_names()
         if self.plain_stack:
-            lst = self.counter_stack_name() if counter else self.stack
+            lst = self.counter_stack_name() if counter else self.inactive_stack_name() if inactive else self.stack
             return _call(ast.Attribute(value=_name(lst), attr="pop", ctx=ast.Load()))
         return _call(pop)
+
+    def inactive_stack_name(self):
+        """With ``plain_stack``, values that vary with no ``wrt`` input go on a list of their own: read again, a
+        value popped from the stack of differentiated values is active, and its adjoint dead work (the adjoint
+        of an integer exponent, ``np.log`` of the base)."""
+        if self.inactive is None:
+            self.inactive = self.namer.fresh("inactive")
+        return self.inactive
 
     def counter_stack_name(self):
         """With ``plain_stack``, trip counts go on a list of their own (it holds only integers)."""
@@ -581,8 +591,9 @@ class Sweeps:
             prologue.append(_assign(v, empty))
         if self.uses_stack and self.plain_stack:
             prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
-            if self.counters is not None:
-                prologue.append(_assign(self.counters, ast.List(elts=[], ctx=ast.Load())))
+            for extra in (self.counters, self.inactive):
+                if extra is not None:
+                    prologue.append(_assign(extra, ast.List(elts=[], ctx=ast.Load())))
         elif self.uses_stack:
             prologue.append(_assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
             prologue.append(_assign(self.push, ast.Attribute(value=_name(self.stack), attr="append", ctx=ast.Load())))
