@@ -98,3 +98,15 @@ def test_grad_of_such_a_list_names_a_list():
 
     with pytest.raises(srcgrad.TransformError, match="it returns a list"):
         srcgrad.grad(f)(X)
+
+
+@pytest.mark.xfail(strict=True, reason="a list returned on one path and a tuple on another come back as tuples")
+def test_a_list_on_one_path_and_a_tuple_on_another():
+    def f(x, y):
+        if np.sum(x) > 100.0:
+            return (x, y)
+        return list((x * x, y))
+
+    value, tangent = srcgrad.jvp(f)(X, Y, TX)
+    same(value, [X * X, Y])
+    same(tangent, [2.0 * X * TX, np.zeros(3)])
