@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import TransformError
 from . import speckey
 from .api import GradFunction, JVPFunction
+from .draws import SameDraws
 
 __all__ = ["hvp", "hessian", "jacobian", "HVPFunction", "HessianFunction", "JacobianFunction"]
 
@@ -115,7 +116,8 @@ class HessianFunction:
         x = args[gradient._params.index(self.wrt)]
         _one_array(x, "hessian", self.wrt, gradient._original)
         shape = np.shape(x)
-        columns = [self.hvp(*args, e) for e in _basis(x)]
+        draws = SameDraws(gradient._original, args)
+        columns = [self.hvp(*args, e) for e in draws.each(_basis(x))]
         if not shape and not isinstance(x, np.ndarray):
             return columns[0]
         return _stack(columns, shape, shape, columns=True)
@@ -154,16 +156,18 @@ class JacobianFunction:
         args = tuple(bound.arguments[p] for p in gradient._params)
         x = args[gradient._params.index(self.wrt)]
         _one_array(x, "jacobian", self.wrt, self._fn)
+        draws = SameDraws(self._fn, args)
         out = self._fn(*args)
         out_shape, in_shape = np.shape(out), np.shape(x)
         if np.size(out) < np.size(x):
             self._last = gradient
-            rows = [gradient(*args, dout=e) for e in _basis(np.asarray(out, dtype=float) if out_shape else out)]
+            basis = _basis(np.asarray(out, dtype=float) if out_shape else out)
+            rows = [gradient(*args, dout=e) for e in draws.each(basis)]
             if not out_shape and not in_shape and not isinstance(x, np.ndarray):
                 return rows[0]
             return _stack(rows, out_shape, in_shape, columns=False)
         self._last = self.jvp
-        cols = [self.jvp(*args, e)[1] for e in _basis(x)]
+        cols = [self.jvp(*args, e)[1] for e in draws.each(_basis(x))]
         if not out_shape and not in_shape and not isinstance(x, np.ndarray):
             return cols[0]
         return _stack(cols, out_shape, in_shape, columns=True)
