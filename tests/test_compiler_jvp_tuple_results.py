@@ -67,3 +67,25 @@ def test_a_returned_constant_gets_a_zero_tangent():
 def test_grad_of_several_values_is_still_refused():
     with pytest.raises(TransformError, match="returning one value; it returns a tuple"):
         srcgrad.grad(two_values)(X)
+
+
+def pair_of(x):
+    return list((x, x * x))
+
+
+PAIR_JVP = srcgrad.jvp(pair_of)
+
+
+def tangent_of_pair(x, t):
+    value, tangent = PAIR_JVP(x, t)
+    return tangent
+
+
+def test_a_jvp_of_list_of_a_tuple_called_inside_a_function_differentiated_again():
+    # HIPS autograd's test_list.py::test_make_list at second order: the JVP of a function returning
+    # list((...)) unpacked inside a function srcgrad.jvp differentiates (once refused as a second name for a list)
+    x, t, dx, dt = 1.5, 0.5, 1.0, 2.0
+    value, tangent = srcgrad.jvp(tangent_of_pair, wrt=(0, 1))(x, t, (dx, dt))
+    np.testing.assert_allclose(value, [t, 2 * x * t])
+    # d/dx and d/dt of (t, 2 x t) along (dx, dt)
+    np.testing.assert_allclose(tangent, [dt, 2 * t * dx + 2 * x * dt])

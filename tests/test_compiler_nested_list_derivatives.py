@@ -106,3 +106,24 @@ def test_second_derivatives_through_a_slice_of_a_list(f, k):
     dynamic = srcgrad.autograd.grad(first, ts, allow_unused=True)
     dynamic = [0.0 if g is None else g.item() for g in dynamic]
     np.testing.assert_allclose(got, dynamic, rtol=1e-12, atol=1e-14)
+
+
+def scaled_tangent_of_pick(x, t, u):
+    value, tangent = JF(x, t)
+    return tangent * u
+
+
+def test_gradient_of_a_jvp_given_a_nested_list():
+    # the JVP's code slices the tangent list as dx[np.s_[1:]]; read again by grad it is the slice dx[1:]
+    # (was refused: 'indexing a tuple needs an integer index it has')
+    u = 1.3
+    dx, dt = srcgrad.grad(scaled_tangent_of_pick, wrt=(0, 1))(X, T, u)
+    (x0,), x1, x2 = X
+    (t0,), t1, t2 = T
+    # d/dx and d/dt of u * (t1 sin x0 + x1 cos x0 t0 + 2 x2 t2)
+    want_dx = [u * (t1 * np.cos(x0) - x1 * np.sin(x0) * t0), u * np.cos(x0) * t0, u * 2 * t2]
+    want_dt = [u * x1 * np.cos(x0), u * np.sin(x0), u * 2 * x2]
+    got_dx = [dx[0][0], dx[1], dx[2]]
+    got_dt = [dt[0][0], dt[1], dt[2]]
+    np.testing.assert_allclose(got_dx, want_dx, rtol=1e-12)
+    np.testing.assert_allclose(got_dt, want_dt, rtol=1e-12)

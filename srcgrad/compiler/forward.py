@@ -493,9 +493,8 @@ def layout_node(layout, leaves):
     if isinstance(layout, int):
         return leaves[layout]
     kind, items = layout
-    if kind in ("tuple", "list"):
-        node = ast.Tuple if kind == "tuple" else ast.List
-        return node(elts=[layout_node(item, leaves) for item in items], ctx=ast.Load())
+    if kind == "tuple":
+        return ast.Tuple(elts=[layout_node(item, leaves) for item in items], ctx=ast.Load())
     return ast.Dict(keys=[ast.Constant(value=k) for k, _ in items], values=[layout_node(v, leaves) for _, v in items])
 
 

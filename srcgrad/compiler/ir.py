@@ -325,8 +325,8 @@ class NormalFunction:
             (``Consulted.asked`` of each; ``None`` when read whole): the result holds for any specialisation
             answering alike (``passcache``).
         result_layout: the dicts and tuples around the values a function read by ``jvp`` returns (``return {'a': y},
-            z``), whose values the ``Return`` holds as a flat tuple: an index into that tuple, ``("tuple", items)``,
-            ``("list", items)`` (``list(t)`` of a tuple kept at compile time) or ``("dict", ((key, item), ...))``; ``None`` for one value or a flat tuple of values.
+            z``), whose values the ``Return`` holds as a flat tuple: an index into that tuple, ``("tuple", items)`` or
+            ``("dict", ((key, item), ...))``; ``None`` for one value or a flat tuple of values.
     """
 
     name: str

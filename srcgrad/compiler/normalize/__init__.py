@@ -49,7 +49,7 @@ from ..nodes import stmt_reads
 from ..parse import Scope
 from .containers import Containers
 from .control import ControlFlow, mark_breaks
-from .core import Consulted, Core, Ctx, DictLiteral, KnownList, ListView, StaticDict, local_names
+from .core import Consulted, Core, Ctx, DictLiteral, StaticDict, local_names
 from .expressions import Expressions
 from .inlining import Inlining
 from .library import LibraryCalls
@@ -147,7 +147,7 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
         result_layout = None
         containers = (tuple, StaticDict, DictLiteral)
         if self.tuple_result and (
-            isinstance(result, (StaticDict, DictLiteral, KnownList, ListView))
+            isinstance(result, (StaticDict, DictLiteral))
             or (isinstance(result, tuple) and any(isinstance(r, containers) for r in result))
         ):
             result_layout, result = self.returned_layout(result, fdef, ctx)
@@ -159,13 +159,7 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
         ):
             pass  # several values returned (jvp gives one tangent per value)
         elif isinstance(result, (tuple, StaticDict, DictLiteral)):
-            kind = (
-                "dict"
-                if not isinstance(result, tuple)
-                else "list"
-                if isinstance(result, (KnownList, ListView))
-                else "tuple"
-            )
+            kind = "tuple" if isinstance(result, tuple) else "dict"
             raise ctx.error(fdef, f"srcgrad.grad needs a function returning one value; it returns a {kind}")
         body.append(Return(result, lineno=fdef.body[-1].lineno if fdef.body else fdef.lineno))
         mark_breaks(body)
@@ -194,7 +188,7 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
         )
 
     def returned_layout(self, result, fdef, ctx):
-        """``(layout, values)`` of the dicts, tuples and lists the function returns, for ``jvp`` (one tangent per value, in
+        """``(layout, values)`` of the dicts and tuples the function returns, for ``jvp`` (one tangent per value, in
         the same dicts and tuples): ``values`` the returned atoms in order, ``layout`` the containers around them
         (``NormalFunction.result_layout``).
 
@@ -217,15 +211,12 @@ class Normalizer(Statements, Expressions, LibraryCalls, Containers, Spreading, C
                         fdef, f"the returned dict has the key {bad[0]!r}: srcgrad.jvp needs string or number keys"
                     )
                 return ("dict", tuple((k, walk(v)) for k, v in value.items()))
-            if isinstance(value, tuple):  # list(t) of a tuple kept at compile time stays a list
-                kind = "list" if isinstance(value, (KnownList, ListView)) else "tuple"
-                return (kind, tuple(walk(v) for v in value))
+            if isinstance(value, tuple):
+                return ("tuple", tuple(walk(v) for v in value))
             if isinstance(value, (Var, Const)):
                 values.append(value)
                 return len(values) - 1
-            raise ctx.error(
-                fdef, "the function returns a container srcgrad.jvp cannot follow (arrays, tuples, lists, dicts)"
-            )
+            raise ctx.error(fdef, "the function returns a container srcgrad.jvp cannot follow (arrays, tuples, dicts)")
 
         layout = walk(result)
         return layout, tuple(values)

@@ -579,10 +579,14 @@ class Containers:
                 k = self.static_int(e.slice, ctx)
             if k is not None and -len(base) <= k < len(base):
                 return base[k]
-            if isinstance(e.slice, ast.Slice):
-                bounds = [None if b is None else self.static_int(b, ctx) for b in (e.slice.lower, e.slice.upper)]
-                if e.slice.step is None and all(
-                    b is not None or given is None for b, given in zip(bounds, (e.slice.lower, e.slice.upper))
+            sl = e.slice
+            if isinstance(sl, ast.Subscript) and isinstance(sl.slice, ast.Slice):
+                if self.static_value(sl.value, ctx) is np.s_:  # t[np.s_[1:]], as generated code writes t[1:]
+                    sl = sl.slice
+            if isinstance(sl, ast.Slice):
+                bounds = [None if b is None else self.static_int(b, ctx) for b in (sl.lower, sl.upper)]
+                if sl.step is None and all(
+                    b is not None or given is None for b, given in zip(bounds, (sl.lower, sl.upper))
                 ):
                     return base[bounds[0] : bounds[1]]  # a slice with bounds known while compiling
             if (

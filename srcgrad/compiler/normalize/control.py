@@ -35,7 +35,7 @@ from ..ir import (
     clone,
     walk_stmts,
 )
-from .core import DictLiteral, KnownList, ListView, StaticDict, local_names
+from .core import DictLiteral, StaticDict, local_names
 from .inlining import Dependencies, ItemsSeen
 
 
@@ -655,10 +655,8 @@ class ControlFlow:
         lowered = _strip_exits(lowered)
         if state["flag"] is not None:
             lowered.insert(0, Assign(state["flag"], NonDiff(ast.Constant(value=False)), lineno=0))
-        if arity is None:
-            return lowered, Var(rets[0])
-        lists = all(isinstance(r.value, (KnownList, ListView)) for r in returns)  # list(t) everywhere: a list
-        return lowered, (KnownList if lists else tuple)(Var(r) for r in rets)
+        result = Var(rets[0]) if arity is None else tuple(Var(r) for r in rets)
+        return lowered, result
 
     def _lower(self, block, state, in_loop):
         out = []
