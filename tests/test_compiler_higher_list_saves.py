@@ -1,4 +1,4 @@
-"""Lists given a new value inside a loop (made afresh each iteration, appended to, moved), differentiated once,
+"""Lists given a new value inside a loop (made afresh each iteration, appended to; moved: tests/test_compiler_higher_lists.py), differentiated once,
 twice and three times in static mode.
 
 The gradient made to be differentiated again saves such a list item by item (its items from the last, then its
@@ -27,16 +27,6 @@ def list_appended_in_loop(x):
             parts.append(x * j)
         s = s + np.sum(np.stack(parts) ** 3)
     return s
-
-
-def moved_in_a_loop(x):
-    total = 0.0
-    for i in range(3):
-        a = [x * i, np.sin(x)]
-        b = a
-        b.append(x**2)
-        total = total + np.sum(np.stack(b) ** 2)
-    return total
 
 
 def items_read_after_rebinding(x):
@@ -89,7 +79,6 @@ def comprehension_read_by_a_closure(x):
 _X = np.array([0.4, -0.7, 0.3])
 CASES = [
     list_appended_in_loop,
-    moved_in_a_loop,
     items_read_after_rebinding,
     pieces_of_growing_length,
     appended_in_a_while,

@@ -13,6 +13,7 @@ import pytest
 import srcgrad
 from corpus.harness import check_grad_and_jvp, fd_grad
 from srcgrad.errors import NoRuleError, TransformError
+from test_fuzz_findings3 import module
 
 M = np.array([[0.3, -0.7, 1.1], [0.45, 0.2, -0.4]])
 W = np.arange(1.0, 7.0).reshape(2, 3)
@@ -270,25 +271,10 @@ def test_a_list_holding_a_ragged_list_on_the_tape():
 # --------------------------------------- compiler: a refusal at second order names the user's variable
 
 
-def load(tmp_path, name, text, **values):
-    """Write ``text`` to ``tmp_path/name.py``, import it, and set ``values`` as its globals."""
-    import importlib.util
-    import textwrap
-
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(text))
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    for k, v in values.items():
-        setattr(mod, k, v)
-    return mod
-
-
 def test_an_in_place_write_of_a_gradient_differentiated_again_names_the_users_variable(tmp_path):
     # fuzz 2026120709_12 (hvp-grad, grad3, jac-grad2): the refusal named 'dacc8', the gradient's name for the
     # derivative with respect to acc8, which the user's code does not have
-    inner = load(
+    inner = module(
         tmp_path,
         "inner",
         """\
@@ -303,7 +289,7 @@ def test_an_in_place_write_of_a_gradient_differentiated_again_names_the_users_va
             return np.sum(acc8)
         """,
     )
-    outer = load(
+    outer = module(
         tmp_path,
         "outer",
         """\
